@@ -1,0 +1,166 @@
+"""The cost of one group and the rules that make a group feasible (spec: cost-model.md).
+
+Every other part of the domain (optimiser, baselines, allocation, reports) prices and checks groups through
+these functions, so that there is exactly one definition of the cost model.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from .model import Body, Instance, Need
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance on a sphere of radius 6371 km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def body_distance_km(a: Body, b: Body) -> float:
+    if a.code == b.code:
+        return 0.0
+    return _cached_distance(a.lat, a.lng, b.lat, b.lng)
+
+
+@lru_cache(maxsize=1 << 20)
+def _cached_distance(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    return haversine_km(lat1, lng1, lat2, lng2)
+
+
+def round_yen(amount: float) -> int:
+    """Money in every output is integer yen, rounded half up (a tiny epsilon absorbs float noise)."""
+    return int(math.floor(amount + 0.5 + 1e-9))
+
+
+@dataclass(frozen=True)
+class GroupCost:
+    """A group's cost: the initial part, one year's running cost, and the horizon total (yen).
+
+    ``exact_total`` keeps the unrounded figure the optimiser minimises; outputs use the integer fields.
+    """
+
+    initial_yen: int
+    annual_yen: int
+    total_yen: int
+    exact_total: float
+
+    def as_dict(self) -> dict[str, int]:
+        return {"initial_yen": self.initial_yen, "annual_yen": self.annual_yen, "total_yen": self.total_yen}
+
+
+def group_cost(instance: Instance, needs: Sequence[Need], mode: str, lead_body: str) -> GroupCost:
+    """Price a group by the spec's formula; feasibility is checked separately by :func:`group_violations`."""
+    if not needs:
+        raise ValueError("a group has at least one need")
+    category = instance.categories[needs[0].category]
+    price = category.price(mode)
+    lead = instance.bodies[lead_body]
+    size = len(needs)
+    volume = sum(n.volume for n in needs)
+    distance = 0.0
+    if mode != "standalone":
+        distance = sum(body_distance_km(instance.bodies[n.body], lead) for n in needs)
+    initial = price.fixed_initial + size * price.member_initial
+    annual = (price.fixed_annual + size * price.member_annual + price.per_km_annual * distance
+              + price.volume_charge(volume))
+    annual_yen = round_yen(annual)
+    horizon = instance.horizon_years
+    return GroupCost(initial, annual_yen, initial + horizon * annual_yen, initial + horizon * annual)
+
+
+def standalone_cost(instance: Instance, need: Need) -> GroupCost:
+    return group_cost(instance, [need], "standalone", need.body)
+
+
+def geography_allows(instance: Instance, member: Body, lead: Body) -> bool:
+    geo = instance.rules.geography
+    if geo.type == "same_prefecture":
+        return member.prefecture_code == lead.prefecture_code
+    if geo.type == "radius_km":
+        return body_distance_km(member, lead) <= float(geo.km or 0.0) + 1e-9
+    return True
+
+
+def group_violations(instance: Instance, needs: Sequence[Need], mode: str, lead_body: str,
+                     check_overrides: bool = True, all_need_ids: Iterable[str] | None = None) -> list[str]:
+    """Every rule of cost-model.md "What makes a group feasible" that the group breaks (empty if feasible).
+
+    ``all_need_ids`` limits the together/apart overrides to those pairs whose both needs are in that set
+    (used when a coalition of a larger instance is priced by itself); by default every pair counts.
+    """
+    problems: list[str] = []
+    if not needs:
+        return ["empty group"]
+    ids = [n.id for n in needs]
+    if len(set(ids)) != len(ids):
+        problems.append("a need appears twice")
+    if len({n.category for n in needs}) != 1:
+        problems.append("needs of more than one category")
+    if len({n.start_year for n in needs}) != 1:
+        problems.append("needs with different start years")
+    category = instance.categories.get(needs[0].category)
+    if category is None:
+        return problems + [f"unknown category {needs[0].category}"]
+    if lead_body not in instance.bodies:
+        return problems + [f"unknown lead body {lead_body}"]
+    if mode == "standalone":
+        if len(needs) != 1:
+            problems.append("standalone groups have exactly one member")
+        elif lead_body != needs[0].body:
+            problems.append("a standalone need is its own lead")
+    elif mode in ("lead", "unified"):
+        if len(needs) < 2:
+            problems.append(f"{mode} mode needs at least two members")
+        for n in needs:
+            if mode not in n.modes:
+                problems.append(f"need {n.id} does not accept {mode} mode")
+        member_bodies = {n.body for n in needs}
+        if mode == "lead":
+            lead_is_member = any(n.body == lead_body and n.can_lead for n in needs)
+            if not lead_is_member and lead_body not in instance.hosts_of(category.id):
+                problems.append(f"lead {lead_body} is neither a member with can_lead nor a host of {category.id}")
+        elif lead_body not in member_bodies:
+            problems.append(f"coordinator {lead_body} is not a member")
+        max_members = category.price(mode).max_members
+        if max_members is not None and len(needs) > max_members:
+            problems.append(f"{len(needs)} members exceed max_members {max_members}")
+        lead = instance.bodies[lead_body]
+        for n in needs:
+            if not geography_allows(instance, instance.bodies[n.body], lead):
+                problems.append(f"need {n.id} is outside the geography rule from lead {lead_body}")
+    else:
+        problems.append(f"unknown mode {mode}")
+    if check_overrides:
+        problems.extend(_override_violations(instance, needs, mode, lead_body, all_need_ids))
+    return problems
+
+
+def _override_violations(instance: Instance, needs: Sequence[Need], mode: str, lead_body: str,
+                         all_need_ids: Iterable[str] | None) -> list[str]:
+    problems = []
+    inside = {n.id for n in needs}
+    universe = set(all_need_ids) if all_need_ids is not None else None
+    for a, b in instance.rules.together:
+        if universe is not None and not (a in universe and b in universe):
+            continue
+        if (a in inside) != (b in inside):
+            problems.append(f"together pair {a}/{b} is split")
+    for a, b in instance.rules.apart:
+        if a in inside and b in inside:
+            problems.append(f"apart pair {a}/{b} shares a group")
+    for n in needs:
+        rule = instance.fixed_rule(n.id)
+        if rule is None:
+            continue
+        if rule.mode is not None and rule.mode != mode:
+            problems.append(f"need {n.id} is fixed to mode {rule.mode}")
+        if rule.lead_body is not None and rule.lead_body != lead_body:
+            problems.append(f"need {n.id} is fixed to lead {rule.lead_body}")
+    return problems

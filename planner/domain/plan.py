@@ -1,0 +1,89 @@
+"""A plan: the optimiser's answer (spec: instance-format.md, "Plan"), with its explanations.
+
+``Plan.to_dict`` writes the `kyodo-planner-plan/1` document; ``plan_from_dict`` reads it back (the reports and
+the web layer read plans that way).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .costs import GroupCost
+
+PLAN_FORMAT = "kyodo-planner-plan/1"
+
+
+@dataclass
+class PlanGroup:
+    id: str
+    category: str
+    start_year: int
+    mode: str  # lead | unified | standalone
+    lead_body: str
+    members: list[str]  # need ids
+    cost: GroupCost
+    standalone_total_yen: int  # what the members would pay going alone, summed (the saving's baseline)
+    allocation: dict[str, Any] | None = None  # filled by planner.domain.allocation
+    subsidies: dict[str, Any] | None = None  # filled by planner.domain.subsidies
+
+    @property
+    def saving_yen(self) -> int:
+        return self.standalone_total_yen - self.cost.total_yen
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": self.id, "category": self.category, "start_year": self.start_year, "mode": self.mode,
+            "lead_body": self.lead_body, "members": list(self.members), "cost": self.cost.as_dict(),
+            "standalone_total_yen": self.standalone_total_yen, "saving_yen": self.saving_yen,
+        }
+        if self.allocation is not None:
+            d["allocation"] = self.allocation
+        if self.subsidies is not None:
+            d["subsidies"] = self.subsidies
+        return d
+
+
+@dataclass
+class Plan:
+    instance: str
+    status: str  # optimal | time_limit | feasible
+    objective_yen: int
+    lower_bound_yen: int
+    gap: float
+    standalone_total_yen: int
+    solve_seconds: float
+    groups: list[PlanGroup]
+    # Explanations and statistics: each need's standalone cost, sub-problem counts, solver used, ...
+    need_standalone_yen: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT, "instance": self.instance, "status": self.status,
+            "objective_yen": self.objective_yen, "lower_bound_yen": self.lower_bound_yen, "gap": self.gap,
+            "standalone_total_yen": self.standalone_total_yen, "solve_seconds": round(self.solve_seconds, 3),
+            "groups": [g.to_dict() for g in self.groups],
+            "need_standalone_yen": dict(self.need_standalone_yen),
+            "stats": dict(self.stats),
+        }
+
+
+def plan_from_dict(doc: dict[str, Any]) -> Plan:
+    if doc.get("format") != PLAN_FORMAT:
+        raise ValueError(f'not a plan: format must be "{PLAN_FORMAT}", got {doc.get("format")!r}')
+    groups = []
+    for g in doc["groups"]:
+        cost = g["cost"]
+        groups.append(PlanGroup(
+            id=g["id"], category=g["category"], start_year=int(g["start_year"]), mode=g["mode"],
+            lead_body=g["lead_body"], members=list(g["members"]),
+            cost=GroupCost(int(cost["initial_yen"]), int(cost["annual_yen"]), int(cost["total_yen"]),
+                           float(cost["total_yen"])),
+            standalone_total_yen=int(g.get("standalone_total_yen", cost["total_yen"])),
+            allocation=g.get("allocation"), subsidies=g.get("subsidies")))
+    return Plan(instance=doc.get("instance", ""), status=doc["status"], objective_yen=int(doc["objective_yen"]),
+                lower_bound_yen=int(doc["lower_bound_yen"]), gap=float(doc["gap"]),
+                standalone_total_yen=int(doc["standalone_total_yen"]),
+                solve_seconds=float(doc.get("solve_seconds", 0.0)), groups=groups,
+                need_standalone_yen={k: int(v) for k, v in doc.get("need_standalone_yen", {}).items()},
+                stats=dict(doc.get("stats", {})))

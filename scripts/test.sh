@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One command: set everything up and run the whole test suite, on SQLite and then on PostgreSQL when the
+# server at 127.0.0.1:5432 (database "test") answers. Each PostgreSQL run works in a database of its own.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PLANNER_EXTRA_DEBIAN_PACKAGES="chromium ${PLANNER_EXTRA_DEBIAN_PACKAGES:-}" bash scripts/bootstrap.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "==> tests on SQLite"
+PLANNER_TEST_DATABASE=sqlite python -m pytest "$@"
+
+PG_URL=${PLANNER_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
+if python - "$PG_URL" <<'PY'
+import sys
+import sqlalchemy as sa
+try:
+    sa.create_engine(sys.argv[1]).connect().close()
+except Exception as e:
+    print(f"PostgreSQL not reachable ({type(e).__name__}); skipping the PostgreSQL run")
+    sys.exit(1)
+PY
+then
+  echo "==> tests on PostgreSQL ($PG_URL, each run in its own database)"
+  PLANNER_TEST_DATABASE=postgresql PLANNER_TEST_PG_URL="$PG_URL" python -m pytest -m "not sqlite_only" "$@"
+fi
