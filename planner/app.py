@@ -34,6 +34,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"])
+
+    from . import web
+    from .web import db
+
+    db.init_app(app)
+    web.register(app)
     return app
 
 
