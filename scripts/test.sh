@@ -3,7 +3,7 @@
 # server at 127.0.0.1:5432 (database "test") answers. Each PostgreSQL run works in a database of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PLANNER_EXTRA_DEBIAN_PACKAGES="chromium ${PLANNER_EXTRA_DEBIAN_PACKAGES:-}" bash scripts/bootstrap.sh
+PLANNER_EXTRA_DEBIAN_PACKAGES="chromium postgresql-client ${PLANNER_EXTRA_DEBIAN_PACKAGES:-}" bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "==> tests on SQLite"

@@ -4,6 +4,7 @@
 - ``report`` (planner.cli.reporting): cost-split PDFs from plan files.
 - ``init-db``, ``import-official``, ``export-bodies``, ``demo``, ``create-user`` ... (planner.cli.data).
 - ``run``, ``worker`` (planner.cli.serving).
+- ``backup``, ``restore`` (planner.cli.maintenance).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def main() -> None:
     pass
 
 
-for _module in ("solving", "reporting", "data", "serving"):
+for _module in ("solving", "reporting", "data", "serving", "maintenance"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as _e:  # a command module not written yet must not break the others

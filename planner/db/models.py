@@ -8,10 +8,21 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# Named constraints, so that later migrations can alter them (SQLite's batch mode needs the names).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
+
+# Timestamps are naive UTC in DateTime columns. sa_type is explicit because newer SQLModel releases map a plain
+# ``datetime`` to a timezone-aware type that rejects naive values.
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -34,7 +45,7 @@ class Body(SQLModel, table=True):
     population_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
     fiscal_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
     version: int = 1  # optimistic locking
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
 
 
 class DataVintage(SQLModel, table=True):
@@ -47,8 +58,10 @@ class DataVintage(SQLModel, table=True):
     source: str = Field(default="", max_length=200)
     file_name: str = Field(default="", max_length=200)
     rows: int = 0
-    imported_at: datetime = Field(default_factory=utcnow)
-    imported_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    imported_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    # app_user -> body -> data_vintage -> app_user is a cycle: this key is added after the tables exist.
+    imported_by: Optional[int] = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("app_user.id", use_alter=True, name="fk_data_vintage_imported_by_app_user")))
 
 
 class Category(SQLModel, table=True):
@@ -75,7 +88,7 @@ class PriceBook(SQLModel, table=True):
     note: str = Field(default="", sa_column=Column(Text))
     horizon_years: int = 5
     is_current: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
 
 
@@ -106,7 +119,7 @@ class SubsidyRuleSet(SQLModel, table=True):
     version: str = Field(unique=True, max_length=40)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     is_current: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
 
 
@@ -120,7 +133,8 @@ class User(SQLModel, table=True):
     prefecture_code: Optional[str] = Field(default=None, max_length=2)  # prefecture coordinators
     body_code: Optional[str] = Field(default=None, foreign_key="body.code")  # municipality staff
     is_active: bool = True
-    created_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False  # created by `planner demo`, replaced when the demo is loaded again
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
 
 
 class Need(SQLModel, table=True):
@@ -139,8 +153,8 @@ class Need(SQLModel, table=True):
     status: str = Field(default="active", max_length=12)  # active | withdrawn
     is_demo: bool = False
     version: int = 1  # optimistic locking
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
 
 
@@ -171,8 +185,8 @@ class Scenario(SQLModel, table=True):
     progress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     log: str = Field(default="", sa_column=Column(Text))
     version: int = 1
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
 
 
@@ -192,7 +206,7 @@ class Plan(SQLModel, table=True):
     rule_version: str = Field(default="", max_length=40)
     instance_doc: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     plan_doc: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
 
 
 class Consortium(SQLModel, table=True):
@@ -249,7 +263,7 @@ class AuditLog(SQLModel, table=True):
 
     __tablename__ = "audit_log"
     id: Optional[int] = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=DateTime, index=True)
     user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
     action: str = Field(max_length=40)  # create | update | delete | import | run | login | forbidden ...
     entity: str = Field(max_length=40)  # need | price_book | subsidy_rule_set | scenario | body | ...

@@ -1,0 +1,173 @@
+"""Background solve jobs: submit, cancel, detect dead ones.
+
+By default a job runs in a daemon thread of the web process. With ``REDIS_URL`` configured it is queued on RQ
+(queue :data:`QUEUE_NAME`) and run by ``planner worker``. Either way the job's state lives on the Scenario row
+(status, job_id, progress with a heartbeat, log), so any web process can show it and cancel it.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from planner.db.models import Scenario, User, utcnow
+
+from .state import append_log, iso, is_stale, transition
+
+QUEUE_NAME = "planner"
+_worker_engine: Engine | None = None
+
+
+class JobSubmitError(RuntimeError):
+    pass
+
+
+def runner_kind(config: dict[str, Any]) -> str:
+    return "rq" if config.get("REDIS_URL") else "thread"
+
+
+def submit_solve(session: Session, engine: Engine, config: dict[str, Any], scenario: Scenario, user: User) -> str:
+    """Queue a solve of ``scenario``. Commits the session (the job must see the queued row). Returns the job id."""
+    from planner.services import audit
+
+    if scenario.status in ("queued", "running", "cancelling"):
+        raise JobSubmitError("このシナリオは既に実行中です。")
+    job_id = uuid.uuid4().hex
+    runner = runner_kind(config)
+    now = utcnow()
+    who = user.display_name or user.username
+    scenario.status = "queued"
+    scenario.job_id = job_id
+    scenario.progress = {"runner": runner, "queued_at": iso(now), "phase": "queued", "phase_label": "実行待ち",
+                         "requested_by": who}
+    scenario.log = append_log("", f"{who} が実行を依頼しました（{'RQ ワーカー' if runner == 'rq' else 'アプリ内スレッド'}）")
+    scenario.updated_at = now
+    session.add(scenario)
+    audit.record(session, user_id=user.id, action="run", entity="scenario", entity_id=str(scenario.id),
+                 prefecture_code=scenario.prefecture_code, detail=f"シナリオ「{scenario.name}」の最適化を開始")
+    session.commit()
+    if runner == "rq":
+        try:
+            queue = rq_queue(config["REDIS_URL"])
+            timeout = int((scenario.time_limit_seconds or 600) * 3 + 600)
+            queue.enqueue("planner.jobs.worker_entry", scenario.id, job_id, job_id=job_id, job_timeout=timeout,
+                          result_ttl=3600, failure_ttl=7 * 86400)
+        except Exception as e:  # Redis unreachable: say so on the scenario instead of leaving it queued forever
+            transition(session, scenario.id, job_id, ("queued",), status="failed",
+                       log=append_log(scenario.log, f"ジョブをキューに登録できませんでした: {e}"))
+            session.commit()
+            session.refresh(scenario)
+            raise JobSubmitError(f"ジョブをキューに登録できませんでした（Redis: {e}）") from e
+    else:
+        from .runner import run_solve
+
+        threading.Thread(target=run_solve, args=(engine, scenario.id, job_id), name=f"planner-solve-{scenario.id}",
+                         daemon=True).start()
+    return job_id
+
+
+def request_cancel(session: Session, config: dict[str, Any], scenario: Scenario, user: User) -> str:
+    """Cancel a queued job at once, or ask a running one to stop (it does so within a heartbeat). Commits."""
+    from planner.services import audit
+
+    if scenario.status not in ("queued", "running"):
+        raise JobSubmitError("実行中ではないため中止できません。")
+    who = user.display_name or user.username
+    if scenario.status == "queued":
+        done = transition(session, scenario.id, scenario.job_id, ("queued",), status="cancelled",
+                          log=append_log(scenario.log, f"{who} が開始前に中止しました"), updated_at=utcnow())
+        if done and (scenario.progress or {}).get("runner") == "rq" and config.get("REDIS_URL"):
+            _cancel_rq_job(config["REDIS_URL"], scenario.job_id)
+        new_status = "cancelled"
+    else:
+        done = transition(session, scenario.id, scenario.job_id, ("running",), status="cancelling",
+                          log=append_log(scenario.log, f"{who} が中止を要求しました"), updated_at=utcnow())
+        new_status = "cancelling"
+    if not done:
+        session.rollback()
+        raise JobSubmitError("状態が変わったため中止できませんでした。画面を更新してください。")
+    audit.record(session, user_id=user.id, action="cancel", entity="scenario", entity_id=str(scenario.id),
+                 prefecture_code=scenario.prefecture_code, detail=f"シナリオ「{scenario.name}」の実行を中止")
+    session.commit()
+    session.refresh(scenario)
+    return new_status
+
+
+def reap_if_stale(session: Session, config: dict[str, Any], scenario: Scenario) -> bool:
+    """Mark an active scenario whose job is dead as failed (with the reason in its log). Commits if it did."""
+    if scenario.status not in ("queued", "running", "cancelling"):
+        return False
+    reason = is_stale(scenario)
+    if reason is None and scenario.status == "queued" and (scenario.progress or {}).get("runner") == "rq":
+        reason = _rq_job_problem(config.get("REDIS_URL"), scenario.job_id)
+    if reason is None:
+        return False
+    progress = {**(scenario.progress or {}), "phase": "failed", "phase_label": "失敗", "error": reason,
+                "finished_at": iso(utcnow())}
+    done = transition(session, scenario.id, scenario.job_id, (scenario.status,), status="failed", progress=progress,
+                      log=append_log(scenario.log, reason), updated_at=utcnow())
+    session.commit()
+    if done:
+        session.refresh(scenario)
+    return done
+
+
+def rq_queue(redis_url: str):
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+
+
+def _rq_job_problem(redis_url: str | None, job_id: str | None) -> str | None:
+    if not redis_url or not job_id:
+        return None
+    from redis import Redis
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(job_id, connection=Redis.from_url(redis_url))
+        status = job.get_status(refresh=True)
+    except NoSuchJobError:
+        return "ジョブがキューから失われました。もう一度実行してください。"
+    except Exception:  # Redis down: nothing can be concluded about the job
+        return None
+    status = getattr(status, "value", status)
+    if status in ("failed", "stopped", "canceled"):
+        return f"ワーカーでジョブが終了しました（RQ の状態: {status}）。"
+    return None
+
+
+def _cancel_rq_job(redis_url: str, job_id: str) -> None:
+    from redis import Redis
+    from rq.job import Job
+
+    try:
+        Job.fetch(job_id, connection=Redis.from_url(redis_url)).cancel()
+    except Exception:  # already taken or gone: the job itself will see the cancelled status and stop
+        pass
+
+
+def configure_worker_engine(engine: Engine) -> None:
+    """The engine RQ jobs use in this process (``planner worker`` sets it from the application's config)."""
+    global _worker_engine
+    _worker_engine = engine
+
+
+def worker_entry(scenario_id: int, job_id: str) -> str:
+    """The RQ job function."""
+    global _worker_engine
+    if _worker_engine is None:
+        from planner.app import create_app
+
+        _worker_engine = create_app().extensions["db_engine"]
+    else:
+        # RQ forks a work horse per job: connections inherited from the parent must not be shared with it.
+        _worker_engine.dispose(close=False)
+    from .runner import run_solve
+
+    return run_solve(_worker_engine, scenario_id, job_id)

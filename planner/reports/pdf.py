@@ -1,0 +1,57 @@
+"""PDF with WeasyPrint: A4 portrait, IPAex fonts embedded, page numbers (styles in static/css/report.css).
+
+IPAex (TrueType) was chosen by measurement: a one-page Japanese table renders in about 0.2 s, against about 5 s
+with Noto Sans CJK (CFF outlines, slow to subset). The fonts come from Debian's fonts-ipaexfont packages and are
+found by family name through fontconfig, so nothing is downloaded.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from planner.domain.model import Instance
+from planner.domain.plan import Plan
+
+from . import charts
+from .context import ReportMeta, group_report, member_notice, summary_report
+from .render import PROJECT_ROOT, REPORT_CSS, render_html
+
+
+@lru_cache(maxsize=1)
+def _stylesheet():
+    from weasyprint import CSS
+
+    return CSS(filename=str(REPORT_CSS))
+
+
+def html_to_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=str(PROJECT_ROOT)).write_pdf(stylesheets=[_stylesheet()])
+
+
+def group_html(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> str:
+    return render_html("group.html", r=group_report(instance, plan, group_id, meta))
+
+
+def member_html(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> str:
+    return render_html("member.html", n=member_notice(instance, plan, need_id, meta))
+
+
+def summary_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> str:
+    s = summary_report(instance, plan, meta)
+    return render_html("summary.html", s=s, figures=charts.summary_figures(s))
+
+
+def group_pdf(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> bytes:
+    """負担金算定書 of one group."""
+    return html_to_pdf(group_html(instance, plan, group_id, meta))
+
+
+def member_pdf(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> bytes:
+    """参加団体別 負担額通知 of one member (need)."""
+    return html_to_pdf(member_html(instance, plan, need_id, meta))
+
+
+def summary_pdf(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> bytes:
+    """The prefecture summary of the whole plan."""
+    return html_to_pdf(summary_html(instance, plan, meta))

@@ -1,0 +1,286 @@
+"""The documents' tables as Excel workbooks (openpyxl), for finance sections to check and reuse.
+
+Amounts are real integers in yen formats, and every sum, difference and check is an Excel formula over the
+cells above it, so that a finance section can see how each total is made and check it against the plan.
+Each workbook also has 検算 cells that read TRUE (or 0) when the figures agree.
+"""
+from __future__ import annotations
+
+import io
+import re
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from planner.domain.model import Instance
+from planner.domain.plan import Plan
+
+from .context import GroupReport, MemberNotice, ReportMeta, SummaryReport, group_report, member_notice, summary_report
+
+YEN = '#,##0"円";[Red]-#,##0"円"'
+INT = "#,##0"
+PCT = "0.0%"
+_BOLD = Font(bold=True)
+_TITLE = Font(size=14, bold=True)
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_HEADER_FILL = PatternFill("solid", fgColor="E8EEF5")
+_TOTAL_FILL = PatternFill("solid", fgColor="F3F3F3")
+_THIN = Side(style="thin", color="888888")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_ESTIMATE = "補助金・特別交付税・実質負担は見込額です（交付額・措置額を確定するものではありません）。"
+
+
+def group_workbook(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> bytes:
+    wb = Workbook()
+    _group_sheet(wb.active, group_report(instance, plan, group_id, meta))
+    return _save(wb)
+
+
+def member_workbook(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> bytes:
+    wb = Workbook()
+    notice = member_notice(instance, plan, need_id, meta)
+    _member_sheet(wb.active, notice)
+    _group_sheet(wb.create_sheet(), notice.group)
+    return _save(wb)
+
+
+def summary_workbook(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> bytes:
+    """総括 (categories and consortia) and one sheet per joint group with its members' shares."""
+    wb = Workbook()
+    s = summary_report(instance, plan, meta)
+    _summary_sheet(wb.active, s)
+    used = {wb.active.title}
+    for row in s.groups:
+        ws = wb.create_sheet()
+        _group_sheet(ws, row.group, used)
+    return _save(wb)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _save(wb: Workbook) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def sheet_title(text: str, used: set[str] | None = None) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique within the workbook."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", text)[:31] or "sheet"
+    title, i = base, 2
+    while used is not None and title in used:
+        suffix = f"~{i}"
+        title, i = base[:31 - len(suffix)] + suffix, i + 1
+    if used is not None:
+        used.add(title)
+    return title
+
+
+class _Writer:
+    """Writes rows top to bottom and remembers where things are, so that formulas can refer to them."""
+
+    def __init__(self, ws: Worksheet):
+        self.ws = ws
+        self.row = 1
+
+    def title(self, text: str) -> None:
+        self.ws.cell(self.row, 1, text).font = _TITLE
+        self.row += 1
+
+    def line(self, *values, bold: bool = False) -> int:
+        for col, value in enumerate(values, start=1):
+            if value is not None:
+                c = self.ws.cell(self.row, col, value)
+                if bold:
+                    c.font = _BOLD
+        self.row += 1
+        return self.row - 1
+
+    def skip(self) -> None:
+        self.row += 1
+
+    def header(self, labels: list[str]) -> int:
+        for col, label in enumerate(labels, start=1):
+            c = self.ws.cell(self.row, col, label)
+            c.font = _BOLD
+            c.fill = _HEADER_FILL
+            c.border = _BORDER
+            c.alignment = _CENTER
+        self.row += 1
+        return self.row - 1
+
+    def cells(self, values: list, formats: list[str | None], total: bool = False) -> int:
+        for col, (value, fmt) in enumerate(zip(values, formats), start=1):
+            c = self.ws.cell(self.row, col, value)
+            c.border = _BORDER
+            if fmt:
+                c.number_format = fmt
+            if total:
+                c.font = _BOLD
+                c.fill = _TOTAL_FILL
+        self.row += 1
+        return self.row - 1
+
+    def widths(self, widths: list[float]) -> None:
+        for col, width in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def _col(n: int) -> str:
+    return get_column_letter(n)
+
+
+def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) -> None:
+    ws.title = sheet_title(r.group_id, used)
+    w = _Writer(ws)
+    w.title(f"{r.category_name} 共同調達 負担金算定書（見込額）")
+    w.line("グループ", r.group_id)
+    w.line("調達方式", r.mode_label)
+    w.line(r.lead_role, f"{r.lead_name}（{r.lead_code}）")
+    w.line("算定期間", r.period_label)
+    years_row = w.line("算定年数", r.horizon_years)
+    years = f"$B${years_row}"
+    w.line("単価表", r.meta.price_book_version or "（版の記録なし）")
+    w.line("補助制度ルール", r.rule_version or "（版の記録なし）")
+    w.line("按分方法", f"{r.method_label}： {r.method_formula}")
+    w.line("作成日", r.meta.issued_wareki)
+    w.line(_ESTIMATE)
+    w.skip()
+
+    w.line("費用の積算", bold=True)
+    w.header(["項目", "金額（円）", "算定"])
+    first = w.row
+    for line in r.initial_lines:
+        w.cells([line.label, int(line.yen), line.detail], [None, YEN, None])
+    initial_row = w.cells(["初期費用 計", f"=SUM(B{first}:B{w.row - 1})", None], [None, YEN, None], total=True)
+    first = w.row
+    for line in r.annual_lines:
+        w.cells([line.label, line.yen, line.detail], [None, '#,##0.00"円"', None])
+    annual_row = w.cells(["年間費用 計（1円未満四捨五入）", f"=ROUND(SUM(B{first}:B{w.row - 1}),0)", None],
+                         [None, YEN, None], total=True)
+    total_row = w.cells(["算定期間の総額", f"=B{initial_row}+B{annual_row}*{years}", "初期費用 ＋ 年間費用 × 算定年数"],
+                        [None, YEN, None], total=True)
+    w.cells(["計画の総額（検算用）", r.total_yen, "上の総額と一致すること"], [None, YEN, None])
+    w.cells(["検算", f"=B{total_row}=B{total_row + 1}", None], [None, None, None])
+    w.skip()
+
+    w.line("参加団体別の負担額（見込額）", bold=True)
+    labels = ["団体コード", "団体名", "人口", "利用量", "初期負担", "年間負担", "期間総額", "単独導入の場合", "削減額",
+              "補助金 見込額", "特別交付税 見込額", "実質負担 見込額", "単独の場合の実質負担", "実質削減額",
+              "検算（総額−初期−年額×年数）"]
+    w.header(labels)
+    first = w.row
+    for m in r.members:
+        row = w.row
+        w.cells([m.body_code, m.body_name + ("（幹事）" if m.is_lead else ""), m.population, m.volume, m.initial_yen,
+                 m.annual_yen, m.total_yen, m.standalone_total_yen, f"=H{row}-G{row}", m.grant_yen,
+                 m.special_tax_yen, f"=G{row}-J{row}-K{row}", m.standalone_net_yen,
+                 f"=M{row}-L{row}" if m.standalone_net_yen is not None else None,
+                 f"=G{row}-(E{row}+F{row}*{years})"],
+                [None, None, INT, "#,##0.##", YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN])
+    last = w.row - 1
+    sums = [f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in range(3, 15)]
+    sums[1] = None  # volumes of different needs are summed in the cost build-up already
+    members_total = w.cells(["合計", f"{len(r.members)}団体"] + sums + [None],
+                            [None, None, INT, None] + [YEN] * 11, total=True)
+    w.skip()
+    w.line("検算", bold=True)
+    w.line("初期負担の合計 ＝ 初期費用 計", f"=E{members_total}=B{initial_row}")
+    w.line("年間負担の合計 ＝ 年間費用 計", f"=F{members_total}=B{annual_row}")
+    w.line("期間総額の合計 ＝ 算定期間の総額", f"=G{members_total}=B{total_row}")
+    w.widths([24, 22, 11, 10, 14, 14, 15, 15, 14, 14, 14, 15, 15, 14, 14])
+    ws.freeze_panes = None
+
+
+def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
+    r, m = n.group, n.member
+    ws.title = sheet_title(f"負担額通知 {m.body_name}")
+    w = _Writer(ws)
+    w.title(f"{r.category_name} 共同調達 負担額通知（見込額）")
+    w.line("団体", f"{m.body_name}（{m.body_code}）")
+    w.line("グループ", f"{r.group_id}（{r.mode_short}、{r.lead_role} {r.lead_name}）")
+    w.line("按分方法", r.method_label)
+    w.line("補助制度ルール", r.rule_version or "（版の記録なし）")
+    w.line("作成日", r.meta.issued_wareki)
+    w.line(_ESTIMATE)
+    w.line("前提：初期負担は導入年度、年間負担は各年度に計上。補助金・特別交付税は初期費用が対象のため導入年度に計上。")
+    if n.schedule_note:
+        w.line(n.schedule_note)
+    w.skip()
+    w.header(["年度", "和暦", "初期負担", "年間負担", "負担額 計", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"])
+    first = w.row
+    for y in n.years:
+        row = w.row
+        w.cells([y.fiscal_year, y.label, y.initial_yen, y.annual_yen, f"=C{row}+D{row}", y.grant_yen,
+                 y.special_tax_yen, f"=E{row}-F{row}-G{row}"], ["0", None] + [YEN] * 6)
+    last = w.row - 1
+    total = w.cells(["合計", None] + [f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in range(3, 9)],
+                    [None, None] + [YEN] * 6, total=True)
+    w.skip()
+    w.line("検算（負担金算定書の数値）", bold=True)
+    for label, col, value in (("期間総額", "E", m.total_yen), ("補助金 見込額", "F", m.grant_yen),
+                              ("特別交付税 見込額", "G", m.special_tax_yen), ("実質負担 見込額", "H", m.net_yen)):
+        row = w.line(label, value, f"={col}{total}=B{w.row}")
+        ws.cell(row, 2).number_format = YEN
+    row = w.line("単独で導入する場合", m.standalone_total_yen)
+    ws.cell(row, 2).number_format = YEN
+    row = w.line("削減額", f"=B{row}-E{total}")
+    ws.cell(row, 2).number_format = YEN
+    w.widths([22, 24, 15, 15, 15, 15, 16, 16])
+
+
+def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
+    ws.title = "総括"
+    w = _Writer(ws)
+    w.title(f"{s.region} AI・RPA 共同調達計画 まとめ（見込額）")
+    w.line("計画", s.meta.title or s.plan_name)
+    w.line("期間", f"{s.fiscal_year_label}から{s.horizon_years}年間")
+    w.line("単価表", s.meta.price_book_version or "（版の記録なし）")
+    w.line("補助制度ルール", s.rule_version or "（版の記録なし）")
+    w.line("作成日", s.meta.issued_wareki)
+    w.line(_ESTIMATE)
+    w.skip()
+    w.line("分野別", bold=True)
+    w.header(["分野", "ニーズ数", "共同グループ数", "単独導入の場合", "計画の費用", "削減額", "削減率", "実質負担 見込額"])
+    first = w.row
+    for c in s.categories:
+        row = w.row
+        w.cells([c.name, c.needs, c.groups, c.standalone_yen, c.plan_yen, f"=D{row}-E{row}",
+                 f"=IF(D{row}=0,0,F{row}/D{row})", c.net_yen], [None, INT, INT, YEN, YEN, YEN, PCT, YEN])
+    last = w.row - 1
+    row = w.row
+    cat_total = w.cells(["合計"] + [f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in range(2, 7)]
+                        + [f"=IF(D{row}=0,0,F{row}/D{row})", f"=SUM(H{first}:H{last})"],
+                        [None, INT, INT, YEN, YEN, YEN, PCT, YEN], total=True)
+    w.line("計画全体の費用（検算用）", s.plan_total_yen, f"=E{cat_total}=B{w.row}")
+    ws.cell(w.row - 1, 2).number_format = YEN
+    w.line("補助金 見込額 計", s.grant_yen)
+    ws.cell(w.row - 1, 2).number_format = YEN
+    w.line("特別交付税 見込額 計", s.special_tax_yen)
+    ws.cell(w.row - 1, 2).number_format = YEN
+    w.line("実質負担 見込額 計（検算）", f"=E{cat_total}-B{w.row - 2}-B{w.row - 1}", f"=B{w.row}=H{cat_total}")
+    ws.cell(w.row - 1, 2).number_format = YEN
+    w.skip()
+    w.line("共同調達グループ", bold=True)
+    w.header(["グループ", "分野", "方式", "幹事団体", "団体数", "導入年度", "期間総額", "単独導入の場合", "削減額",
+              "削減率", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"])
+    first = w.row
+    for gr in s.groups:
+        g = gr.group
+        row = w.row
+        w.cells([g.group_id, g.category_name, g.mode_short, g.lead_name, len(g.members), g.start_year, g.total_yen,
+                 g.standalone_total_yen, f"=H{row}-G{row}", f"=IF(H{row}=0,0,I{row}/H{row})", gr.grant_yen,
+                 gr.special_tax_yen, f"=G{row}-K{row}-L{row}"],
+                [None, None, None, None, INT, "0", YEN, YEN, YEN, PCT, YEN, YEN, YEN])
+    last = max(first, w.row) - 1
+    if s.groups:
+        row = w.row
+        sums = {c: f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in (5, 7, 8, 9, 11, 12, 13)}
+        w.cells(["共同調達 計", None, None, None, sums[5], None, sums[7], sums[8], sums[9],
+                 f"=IF(H{row}=0,0,I{row}/H{row})", sums[11], sums[12], sums[13]],
+                [None, None, None, None, INT, None, YEN, YEN, YEN, PCT, YEN, YEN, YEN], total=True)
+    w.line(f"単独調達のニーズ：{len(s.standalone_groups)}件（各団体が単独で調達）")
+    w.widths([26, 22, 10, 16, 10, 10, 16, 16, 15, 9, 15, 16, 16])

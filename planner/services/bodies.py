@@ -1,0 +1,324 @@
+"""Bodies (団体): the national master list, MIC's official figures, per-body flags, CSV export.
+
+Every write function works inside the caller's session and flushes without committing: the caller (a CLI command
+through ``session_scope``, or a web request) commits once, so an import is one transaction. Validation happens
+before the first write, so a bad file leaves the database untouched even if the caller were to commit.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Iterable, Sequence, TextIO
+
+from sqlmodel import Session, select
+
+from planner.db.models import AuditLog, Body, DataVintage, utcnow
+from planner.importers.errors import FileProblems, Problem
+from planner.importers.flags import FLAG_FIELDS, parse_flags_file
+from planner.importers.official import BodyIndex, ParsedOfficialFile, parse_official_file
+from planner.importers.tabular import Source, read_bytes
+from planner.masterdata.national import master_bodies, ward_codes
+
+EXPORT_COLUMNS = ("code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng")
+_MASTER_FIELDS = ("name", "prefecture_code", "kind", "lat", "lng")
+_FISCAL_DATASETS = ("fiscal_municipal", "fiscal_prefecture", "fiscal_designated")
+
+
+def audit(session: Session, *, user_id: int | None, action: str, entity: str, entity_id: str = "",
+          prefecture_code: str | None = None, body_code: str | None = None, before: dict | None = None,
+          after: dict | None = None, detail: str = "") -> None:
+    session.add(AuditLog(user_id=user_id, action=action, entity=entity, entity_id=entity_id,
+                         prefecture_code=prefecture_code, body_code=body_code, before=before, after=after,
+                         detail=detail))
+
+
+# --- the national master list -------------------------------------------------------------------------------
+
+@dataclass
+class MasterSyncReport:
+    added: int = 0
+    updated: list[str] = field(default_factory=list)  # codes whose name/kind/position changed
+    not_in_master: list[str] = field(default_factory=list)  # in the database only (kept: plans may refer to them)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated)
+
+
+def sync_master_bodies(session: Session) -> MasterSyncReport:
+    """Insert the bodies of the master list that are missing and correct names, kinds and positions.
+
+    Figures (population, 財政力指数) and flags are never touched here; a second run changes nothing.
+    """
+    report = MasterSyncReport()
+    existing = {b.code: b for b in session.exec(select(Body))}
+    master_codes = set()
+    for m in master_bodies():
+        master_codes.add(m.code)
+        body = existing.get(m.code)
+        if body is None:
+            session.add(Body(code=m.code, name=m.name, prefecture_code=m.prefecture_code, kind=m.kind,
+                             lat=m.lat, lng=m.lng))
+            report.added += 1
+            continue
+        if any(getattr(body, f) != getattr(m, f) for f in _MASTER_FIELDS):
+            for f in _MASTER_FIELDS:
+                setattr(body, f, getattr(m, f))
+            body.version += 1
+            body.updated_at = utcnow()
+            report.updated.append(m.code)
+    report.not_in_master = sorted(set(existing) - master_codes)
+    session.flush()
+    return report
+
+
+def body_index(session: Session) -> BodyIndex:
+    rows = session.exec(select(Body.code, Body.name, Body.kind, Body.prefecture_code)).all()
+    return BodyIndex(names={r[0]: r[1] for r in rows}, kinds={r[0]: r[2] for r in rows},
+                     prefecture_codes={r[0]: r[3] for r in rows}, ward_codes=ward_codes())
+
+
+# --- MIC's official files -----------------------------------------------------------------------------------
+
+@dataclass
+class FileReport:
+    file_name: str
+    dataset: str
+    label: str
+    as_of: date | None
+    source: str
+    bodies_updated: int
+    skipped_rows: int
+    vintage_id: int | None = None
+
+
+@dataclass
+class ImportReport:
+    files: list[FileReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    missing: dict[str, list[str]] = field(default_factory=dict)  # dataset -> body codes the file had no row for
+
+    def lines(self) -> list[str]:
+        out = []
+        for f in self.files:
+            as_of = f.as_of.isoformat() if f.as_of else "不明"
+            out.append(f"{f.file_name}: {f.label}（時点 {as_of}）を {f.bodies_updated} 団体に反映しました"
+                       f"（対象外の行 {f.skipped_rows}: 行政区・郡計・注記など）")
+        for dataset, codes in self.missing.items():
+            shown = "、".join(codes[:10]) + ("…" if len(codes) > 10 else "")
+            out.append(f"注意: {dataset} の値がファイルにない団体が {len(codes)} あります: {shown}")
+        out.extend(f"注意: {w}" for w in self.warnings)
+        return out
+
+
+def import_official_files(session: Session, files: Sequence[tuple[str, Source]],
+                          user_id: int | None = None) -> ImportReport:
+    """Recognise, validate and apply MIC's official files (population, 財政力指数) in one transaction.
+
+    ``files`` are (file name, bytes or path). Raises :class:`FileProblems` listing every problem (file, row,
+    column) before anything is written.
+    """
+    if not files:
+        raise FileProblems([Problem("（なし）", "取り込むファイルが指定されていません")])
+    index = body_index(session)
+    if not index.names:
+        raise FileProblems([Problem("（データベース）", "団体が登録されていません。先に planner init-db を実行してください")])
+    parsed: list[ParsedOfficialFile] = []
+    problems: list[Problem] = []
+    for file_name, source in files:
+        try:
+            parsed.append(parse_official_file(file_name, read_bytes(file_name, source), index))
+        except FileProblems as e:
+            problems.extend(e.problems)
+    seen: dict[str, str] = {}
+    for p in parsed:
+        if p.dataset in seen:
+            problems.append(Problem(p.file_name, f"「{p.label}」のファイルが2つ指定されています（{seen[p.dataset]} と重複）"))
+        seen[p.dataset] = p.file_name
+    if problems:
+        raise FileProblems(problems)
+
+    report = ImportReport()
+    bodies = {b.code: b for b in session.exec(select(Body))}
+    now = utcnow()
+    for p in parsed:
+        vintage = DataVintage(dataset=p.dataset, as_of=p.as_of, source=p.source[:200],
+                              file_name=Path(p.file_name).name[:200],
+                              rows=len(p.values), imported_by=user_id, imported_at=now)
+        session.add(vintage)
+        session.flush()
+        for code, values in p.values.items():
+            body = bodies[code]
+            changed = any(getattr(body, k) != v for k, v in values.items())
+            for k, v in values.items():
+                setattr(body, k, v)
+            if p.dataset == "population":
+                body.population_vintage_id = vintage.id
+            else:
+                body.fiscal_vintage_id = vintage.id
+            if changed:
+                body.version += 1
+                body.updated_at = now
+        missing = sorted(c for c, kind in index.kinds.items() if kind in p.expected_kinds and c not in p.values)
+        if missing and p.dataset != "fiscal_designated":
+            report.missing[p.label] = missing
+        report.warnings.extend(p.warnings)
+        report.files.append(FileReport(p.file_name, p.dataset, p.label, p.as_of, p.source, len(p.values),
+                                       p.skipped_rows, vintage.id))
+        audit(session, user_id=user_id, action="import", entity="body", entity_id=p.dataset,
+              after={"file": p.file_name, "as_of": p.as_of.isoformat() if p.as_of else None,
+                     "bodies": len(p.values), "vintage_id": vintage.id},
+              detail=f"{p.label}: {p.source}")
+    session.flush()
+    return report
+
+
+# --- flags ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class FlagsReport:
+    file_name: str
+    rows: int
+    changed: list[str]  # body codes whose flags changed
+    vintage_id: int | None = None
+
+
+def import_flags(session: Session, file_name: str, source: Source, user_id: int | None = None,
+                 prefecture_code: str | None = None) -> FlagsReport:
+    """Bulk-update 条件不利地域 and 官民データ活用推進計画 from a CSV/XLSX list.
+
+    With ``prefecture_code`` (a prefecture coordinator), every row must be a body of that prefecture.
+    """
+    bodies = {b.code: b for b in session.exec(select(Body))}
+    parsed = parse_flags_file(file_name, read_bytes(file_name, source), frozenset(bodies))
+    if prefecture_code is not None:
+        outside = [Problem(file_name, f"団体コード {code}（{bodies[code].name}）は管轄外の団体です", row, "code")
+                   for code, row in parsed.rows.items() if bodies[code].prefecture_code != prefecture_code]
+        if outside:
+            raise FileProblems(outside)
+    vintage = DataVintage(dataset="flags", source="利用者による一括取込", file_name=file_name[:200],
+                          rows=len(parsed.values), imported_by=user_id)
+    session.add(vintage)
+    session.flush()
+    changed = []
+    for code, values in parsed.values.items():
+        body = bodies[code]
+        before = {k: getattr(body, k) for k in values}
+        if all(before[k] == v for k, v in values.items()):
+            continue
+        _apply_flags(body, values)
+        changed.append(code)
+        audit(session, user_id=user_id, action="import", entity="body", entity_id=code,
+              prefecture_code=body.prefecture_code, body_code=code, before=before, after=dict(values),
+              detail=f"フラグ一括取込: {file_name}")
+    session.flush()
+    return FlagsReport(file_name=file_name, rows=len(parsed.values), changed=changed, vintage_id=vintage.id)
+
+
+class StaleBodyError(RuntimeError):
+    """The body was changed by someone else since it was shown (optimistic locking)."""
+
+
+def set_body_flags(session: Session, code: str, *, user_id: int | None, disadvantaged: bool | None = None,
+                   has_data_plan: bool | None = None, expected_version: int | None = None) -> Body:
+    """Edit one body's flags (the web page's form). ``expected_version`` guards against lost updates."""
+    body = session.get(Body, code)
+    if body is None:
+        raise LookupError(f"団体コード {code} に当たる団体がありません")
+    if expected_version is not None and body.version != expected_version:
+        raise StaleBodyError(f"{body.name} は他の利用者が更新しました。画面を開き直してから編集してください")
+    values = {k: v for k, v in (("disadvantaged", disadvantaged), ("has_data_plan", has_data_plan)) if v is not None}
+    before = {k: getattr(body, k) for k in values}
+    if before != values:
+        _apply_flags(body, values)
+        audit(session, user_id=user_id, action="update", entity="body", entity_id=code,
+              prefecture_code=body.prefecture_code, body_code=code, before=before, after=values)
+        session.flush()
+    return body
+
+
+def _apply_flags(body: Body, values: dict[str, bool]) -> None:
+    for k in FLAG_FIELDS:
+        if k in values:
+            setattr(body, k, values[k])
+    body.version += 1
+    body.updated_at = utcnow()
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+def export_bodies_csv(session: Session, out: TextIO, prefecture_code: str | None = None) -> int:
+    """Write the bodies table as CSV (columns :data:`EXPORT_COLUMNS`); returns the number of bodies."""
+    query = select(Body).order_by(Body.code)
+    if prefecture_code:
+        query = query.where(Body.prefecture_code == prefecture_code)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    n = 0
+    for b in session.exec(query):
+        writer.writerow([b.code, b.name, b.prefecture_code, b.kind, "" if b.population is None else b.population,
+                         "" if b.fiscal_strength_index is None else repr(b.fiscal_strength_index),
+                         repr(b.lat), repr(b.lng)])  # repr: the shortest text that reads back exactly
+        n += 1
+    return n
+
+
+def bodies_csv_text(session: Session, prefecture_code: str | None = None) -> str:
+    buf = io.StringIO()
+    export_bodies_csv(session, buf, prefecture_code)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class PopulationStatus:
+    """Whether population figures are in the database (features that split by population need them)."""
+
+    bodies: int
+    missing_codes: tuple[str, ...]
+    as_of: date | None
+
+    @property
+    def imported(self) -> bool:
+        return not self.missing_codes
+
+    @property
+    def message(self) -> str:
+        if self.imported:
+            return ""
+        if len(self.missing_codes) == self.bodies:
+            return ("人口がまだ取り込まれていません。管理者が総務省の住民基本台帳人口ファイルを取り込むと、"
+                    "人口割の按分と人口からの利用量の目安が使えます")
+        return f"人口が未取込の団体が {len(self.missing_codes)} あります（人口割の按分では 0 人として扱われます）"
+
+
+def population_status(session: Session, codes: Iterable[str] | None = None,
+                      prefecture_code: str | None = None) -> PopulationStatus:
+    query = select(Body.code, Body.population, Body.population_vintage_id)
+    if prefecture_code:
+        query = query.where(Body.prefecture_code == prefecture_code)
+    rows = session.exec(query).all()
+    if codes is not None:
+        wanted = set(codes)
+        rows = [r for r in rows if r[0] in wanted]
+    missing = tuple(sorted(r[0] for r in rows if r[1] is None))
+    vintage_ids = {r[2] for r in rows if r[2] is not None}
+    as_of = None
+    if vintage_ids:
+        vintages = session.exec(select(DataVintage).where(DataVintage.id.in_(vintage_ids))).all()
+        as_of = max((v.as_of for v in vintages if v.as_of), default=None)
+    return PopulationStatus(bodies=len(rows), missing_codes=missing, as_of=as_of)
+
+
+def latest_vintages(session: Session) -> dict[str, DataVintage]:
+    """The newest import of each dataset (for the data page: 'population as of 2022-01-01, 総務省 ...')."""
+    out: dict[str, DataVintage] = {}
+    for v in session.exec(select(DataVintage).order_by(DataVintage.id)):
+        out[v.dataset] = v
+    return out
+
+
+def read_path_sources(paths: Iterable[Path]) -> list[tuple[str, Source]]:
+    return [(Path(p).name, Path(p)) for p in paths]

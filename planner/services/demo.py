@@ -1,0 +1,206 @@
+"""The demo: one prefecture (長野県) with needs drawn at survey-like rates, demo users and a draft scenario.
+
+Everything it creates is marked (``is_demo``, scenario names starting with 【デモ】) and loading the demo again
+replaces it. It needs only ``planner init-db``: without imported population figures, volumes are drawn for a
+body of an assumed size and the report says so.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, delete, select
+
+from planner.db.models import (Body, Category, Consortium, MemberShare, Need, Plan, Scenario, SubsidyEstimate, User,
+                               utcnow)
+
+from .bodies import audit, population_status
+from .reference_data import ReferenceDataError, current_price_book, current_subsidy_rule_set
+from .users import ROLE_LABELS, create_user, generate_password, hash_password
+
+DEMO_PREFECTURE = "20"  # 長野県
+DEMO_SEED = 20260401
+DEMO_PREFIX = "【デモ】"
+ASSUMED_POPULATION = 20_000  # volumes of bodies whose population has not been imported
+FISCAL_YEAR = 2026
+
+# Share of municipalities that register each category (national survey-like levels, rounded): generative AI and
+# speech recognition are the most common wishes, demand forecasting the rarest.
+ADOPTION_RATE = {"genai": 0.55, "speech": 0.45, "ocr": 0.45, "rpa": 0.40, "chatbot": 0.35, "matching": 0.15,
+                 "optimal": 0.15, "image": 0.12, "forecast": 0.08}
+# Larger bodies register more, small villages less.
+SIZE_FACTOR = ((100_000, 1.2), (10_000, 1.0), (0, 0.8))
+# Start years: half want the first year, most of the rest the next.
+START_YEARS = ((FISCAL_YEAR, 0.5), (FISCAL_YEAR + 1, 0.35), (FISCAL_YEAR + 2, 0.15))
+
+DEMO_USERS = (
+    # username, role, body code, prefecture code, display name
+    ("demo-admin", "admin", None, None, "デモ管理者"),
+    ("demo-nagano-pref", "prefecture", None, DEMO_PREFECTURE, "長野県 デジタル推進課（デモ）"),
+    ("demo-nagano-city", "municipality", "202011", None, "長野市 DX推進課（デモ）"),
+    ("demo-matsumoto", "municipality", "202029", None, "松本市 DX推進課（デモ）"),
+    ("demo-obuse", "municipality", "205419", None, "小布施町 総務課（デモ）"),
+)
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    scope: str  # "長野県", "長野市", "全体"
+
+
+@dataclass
+class DemoReport:
+    scenario_id: int
+    scenario_name: str
+    needs: int
+    bodies_with_needs: int
+    logins: list[DemoLogin] = field(default_factory=list)
+    removed_needs: int = 0
+    removed_scenarios: int = 0
+    population_message: str = ""
+
+    def lines(self) -> list[str]:
+        out = [f"デモデータを投入しました: {self.scenario_name}（シナリオ ID {self.scenario_id}、下書き）",
+               f"  ニーズ {self.needs} 件（{self.bodies_with_needs} 団体）。前回のデモ（ニーズ {self.removed_needs} 件、"
+               f"シナリオ {self.removed_scenarios} 件）は置き換えました。"]
+        if self.population_message:
+            out.append(f"  注意: {self.population_message}"
+                       f"（需要量は人口 {ASSUMED_POPULATION:,} 人の団体として仮定しました）")
+        out.append("デモ用ログイン（パスワードは投入のたびに作り直されます）:")
+        for login in self.logins:
+            out.append(f"  {ROLE_LABELS[login.role]:<10} {login.scope:<8} ログイン名 {login.username:<18} "
+                       f"パスワード {login.password}")
+        return out
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def remove_demo_data(session: Session) -> tuple[int, int]:
+    """Delete demo scenarios (with their plans) and demo needs; returns (needs, scenarios) removed."""
+    scenario_ids = list(session.exec(select(Scenario.id).where(Scenario.is_demo == True)))  # noqa: E712
+    if scenario_ids:
+        plan_ids = list(session.exec(select(Plan.id).where(Plan.scenario_id.in_(scenario_ids))))
+        if plan_ids:
+            consortium_ids = list(session.exec(select(Consortium.id).where(Consortium.plan_id.in_(plan_ids))))
+            if consortium_ids:
+                share_ids = list(session.exec(select(MemberShare.id)
+                                              .where(MemberShare.consortium_id.in_(consortium_ids))))
+                if share_ids:
+                    session.exec(delete(SubsidyEstimate).where(SubsidyEstimate.member_share_id.in_(share_ids)))
+                    session.exec(delete(MemberShare).where(MemberShare.id.in_(share_ids)))
+                session.exec(delete(Consortium).where(Consortium.id.in_(consortium_ids)))
+            session.exec(delete(Plan).where(Plan.id.in_(plan_ids)))
+        session.exec(delete(Scenario).where(Scenario.id.in_(scenario_ids)))
+    needs = session.exec(delete(Need).where(Need.is_demo == True))  # noqa: E712
+    session.flush()
+    return needs.rowcount or 0, len(scenario_ids)
+
+
+def _demo_users(session: Session) -> tuple[list[DemoLogin], dict[str, int]]:
+    """Create the demo users, or give the existing ones new passwords (their ids stay, so audit entries stay valid)."""
+    logins, user_by_body = [], {}
+    for username, role, body_code, pref, display in DEMO_USERS:
+        password = generate_password()
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is not None and not user.is_demo:
+            raise DemoError(f"ログイン名「{username}」はデモ以外の利用者が使っています。デモを投入できません")
+        if user is None:
+            user = create_user(session, username, password, role, body_code=body_code, prefecture_code=pref,
+                               display_name=display, is_demo=True)
+        else:
+            user.password_hash = hash_password(password)
+            user.is_active = True
+            user.role, user.display_name = role, display
+            user.body_code = body_code
+            user.prefecture_code = pref or (session.get(Body, body_code).prefecture_code if body_code else None)
+        scope = session.get(Body, body_code).name if body_code else ("長野県" if pref else "全体")
+        logins.append(DemoLogin(username, password, role, scope))
+        if body_code:
+            user_by_body[body_code] = user.id
+        elif role == "prefecture":
+            user_by_body["prefecture"] = user.id
+    known = {u[0] for u in DEMO_USERS}
+    for stale in session.exec(select(User).where(User.is_demo == True)):  # noqa: E712
+        if stale.username not in known:
+            stale.is_active = False
+    session.flush()
+    return logins, user_by_body
+
+
+def _size_factor(population: int) -> float:
+    return next(f for threshold, f in SIZE_FACTOR if population >= threshold)
+
+
+def _start_year(rnd: random.Random) -> int:
+    x = rnd.random()
+    for year, share in START_YEARS:
+        if x < share:
+            return year
+        x -= share
+    return START_YEARS[-1][0]
+
+
+def _draw_needs(bodies: list[Body], categories: list[Category], rnd: random.Random,
+                user_by_body: dict[str, int]) -> list[Need]:
+    needs = []
+    now = utcnow()
+    for body in bodies:
+        if body.kind == "prefecture":
+            continue
+        population = body.population if body.population is not None else ASSUMED_POPULATION
+        factor = _size_factor(population)
+        # Cities run most procurements themselves; a third of the small bodies are also willing to lead.
+        can_lead = population >= 30_000 or rnd.random() < 0.3
+        for cat in categories:
+            if rnd.random() >= ADOPTION_RATE.get(cat.id, 0.2) * factor:
+                continue
+            per_10k = cat.volume_per_10k_pop or 1.0
+            volume = max(0.1, round(per_10k * population / 10_000 * math.exp(rnd.gauss(0.0, 0.3)), 1))
+            pick = rnd.random()
+            lead, unified = (True, True) if pick < 0.6 else ((True, False) if pick < 0.8 else (False, True))
+            needs.append(Need(body_code=body.code, category_id=cat.id, volume=volume, start_year=_start_year(rnd),
+                              accepts_lead=lead, accepts_unified=unified, can_lead=can_lead,
+                              notes="デモデータ（自動生成）", is_demo=True, created_at=now, updated_at=now,
+                              created_by=user_by_body.get(body.code, user_by_body.get("prefecture"))))
+    return needs
+
+
+def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
+    """Replace the demo data with a fresh draw (the same for the same seed and the same population data)."""
+    bodies = list(session.exec(select(Body).where(Body.prefecture_code == DEMO_PREFECTURE).order_by(Body.code)))
+    if not bodies:
+        raise DemoError("長野県の団体が登録されていません。先に planner init-db を実行してください")
+    book = current_price_book(session)
+    if book is None:
+        raise ReferenceDataError(["単価表が登録されていません。先に planner init-db を実行してください"])
+    categories = list(session.exec(select(Category).order_by(Category.sort_order, Category.id)))
+    removed_needs, removed_scenarios = remove_demo_data(session)
+    logins, user_by_body = _demo_users(session)
+    rnd = random.Random(seed)
+    needs = _draw_needs(bodies, categories, rnd, user_by_body)
+    session.add_all(needs)
+    prefecture = next(b for b in bodies if b.kind == "prefecture")
+    rules = current_subsidy_rule_set(session)
+    scenario = Scenario(
+        name=f"{DEMO_PREFIX}{prefecture.name} AI・RPA 共同調達（{FISCAL_YEAR}年度〜）",
+        prefecture_code=DEMO_PREFECTURE, fiscal_year=FISCAL_YEAR, horizon_years=book.horizon_years,
+        geography_type="same_prefecture", allocation_method="formula",
+        allocation_weights={"equal": 0.1, "population": 0.9, "volume": 0.0},
+        hosts=[{"body": prefecture.code, "categories": [c.id for c in categories]}],
+        price_book_id=book.id, subsidy_rule_set_id=rules.id if rules else None, is_demo=True, status="draft",
+        created_by=user_by_body.get("prefecture"))
+    session.add(scenario)
+    session.flush()
+    status = population_status(session, prefecture_code=DEMO_PREFECTURE)
+    audit(session, user_id=None, action="create", entity="scenario", entity_id=str(scenario.id),
+          prefecture_code=DEMO_PREFECTURE, detail=f"デモデータ投入: ニーズ {len(needs)} 件")
+    return DemoReport(scenario_id=scenario.id, scenario_name=scenario.name, needs=len(needs),
+                      bodies_with_needs=len({n.body_code for n in needs}), logins=logins,
+                      removed_needs=removed_needs, removed_scenarios=removed_scenarios,
+                      population_message=status.message)

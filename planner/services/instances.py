@@ -1,0 +1,145 @@
+"""From a stored Scenario to the pure domain :class:`~planner.domain.model.Instance` the optimiser solves.
+
+The instance is assembled as a `kyodo-planner-instance/1` document and read back with the domain's own reader,
+so a scenario from the database is checked exactly like an instance file. Need ids are "n{need.id}": stable
+across runs, so plans, overrides and reports can refer to them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from planner.db.models import Body, Need, PriceBook, Scenario
+from planner.domain.instance_io import INSTANCE_FORMAT, parse_instance
+from planner.domain.model import Instance
+
+from .reference_data import ReferenceDataError, current_price_book, price_book_document
+
+
+def need_key(need_id: int) -> str:
+    return f"n{need_id}"
+
+
+def need_id_from_key(key: Any) -> int | None:
+    """Overrides may hold "n12" or 12; anything else is not a need id."""
+    if isinstance(key, bool):
+        return None
+    if isinstance(key, int):
+        return key
+    if isinstance(key, str):
+        raw = key[1:] if key.startswith("n") else key
+        if raw.isdigit():
+            return int(raw)
+    return None
+
+
+@dataclass
+class BuiltInstance:
+    instance: Instance
+    price_book: PriceBook
+    notes: list[str] = field(default_factory=list)  # rules dropped because their needs left the scenario
+
+
+def scenario_price_book(session: Session, scenario: Scenario) -> PriceBook:
+    book = session.get(PriceBook, scenario.price_book_id) if scenario.price_book_id else current_price_book(session)
+    if book is None:
+        raise ReferenceDataError(["単価表が登録されていません（planner init-db を実行してください）"])
+    return book
+
+
+def scenario_bodies(session: Session, scenario: Scenario) -> list[Body]:
+    """The scenario's bodies: its list, or every body of its prefecture (the prefecture included) when empty."""
+    query = select(Body).order_by(Body.code)
+    if scenario.body_codes:
+        query = query.where(Body.code.in_(scenario.body_codes))
+    elif scenario.prefecture_code:
+        query = query.where(Body.prefecture_code == scenario.prefecture_code)
+    return list(session.exec(query))
+
+
+def build_instance(session: Session, scenario: Scenario) -> Instance:
+    return build_instance_with_notes(session, scenario).instance
+
+
+def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInstance:
+    """The scenario as a domain instance; raises InstanceError (problems in English, 'where: what') if the
+    stored data cannot make a valid instance, ReferenceDataError if there is no price book."""
+    book = scenario_price_book(session, scenario)
+    book_doc = price_book_document(session, book)
+    categories = [c for c in book_doc["categories"] if not scenario.category_ids or c["id"] in scenario.category_ids]
+    category_ids = {c["id"] for c in categories}
+    notes: list[str] = []
+    missing_categories = sorted(set(scenario.category_ids or ()) - category_ids)
+    if missing_categories:
+        notes.append(f"単価表 {book.version} にない分野を除きました: {', '.join(missing_categories)}")
+
+    bodies = {b.code: b for b in scenario_bodies(session, scenario)}
+    hosts = []
+    for h in scenario.hosts or []:
+        code = h.get("body") if isinstance(h, dict) else None
+        cats = [c for c in (h.get("categories") or sorted(category_ids)) if c in category_ids] if code else []
+        if code and code not in bodies:
+            host_body = session.get(Body, code)
+            if host_body is None:
+                notes.append(f"受託団体 {code} は登録されていないため除きました")
+                continue
+            bodies[code] = host_body  # a host leads groups without being one of the scenario's bodies
+        if code and cats:
+            hosts.append({"body": code, "categories": cats})
+
+    needs = list(session.exec(
+        select(Need).where(Need.status == "active", Need.is_demo == scenario.is_demo,
+                           Need.body_code.in_(list(bodies)), Need.category_id.in_(list(category_ids)))
+        .order_by(Need.id)))
+    need_keys = {need_key(n.id) for n in needs}
+
+    doc = {
+        "format": INSTANCE_FORMAT, "name": scenario.name, "fiscal_year": scenario.fiscal_year,
+        "horizon_years": scenario.horizon_years,
+        "bodies": [_body_dict(b) for b in bodies.values()],
+        "categories": [{k: v for k, v in c.items() if k != "volume_per_10k_pop"} for c in categories],
+        "hosts": hosts,
+        "needs": [{"id": need_key(n.id), "body": n.body_code, "category": n.category_id, "volume": n.volume,
+                   "start_year": n.start_year,
+                   "modes": [m for m, ok in (("lead", n.accepts_lead), ("unified", n.accepts_unified)) if ok],
+                   "can_lead": n.can_lead} for n in needs],
+        "rules": _rules(scenario, need_keys, notes),
+        "allocation": {"method": scenario.allocation_method,
+                       **({"weights": dict(scenario.allocation_weights)} if scenario.allocation_weights else {})},
+    }
+    return BuiltInstance(parse_instance(doc), book, notes)
+
+
+def _body_dict(b: Body) -> dict[str, Any]:
+    return {"code": b.code, "name": b.name, "prefecture_code": b.prefecture_code, "kind": b.kind,
+            "population": b.population, "fiscal_strength_index": b.fiscal_strength_index, "lat": b.lat,
+            "lng": b.lng, "disadvantaged": b.disadvantaged, "has_data_plan": b.has_data_plan}
+
+
+def _rules(scenario: Scenario, need_keys: set[str], notes: list[str]) -> dict[str, Any]:
+    geography: dict[str, Any] = {"type": scenario.geography_type}
+    if scenario.geography_type == "radius_km":
+        geography["km"] = scenario.radius_km
+    overrides = scenario.overrides or {}
+    rules: dict[str, Any] = {"geography": geography}
+    for key in ("together", "apart"):
+        pairs = []
+        for pair in overrides.get(key) or []:
+            keys = [need_id_from_key(x) for x in pair] if isinstance(pair, (list, tuple)) else [None]
+            converted = [need_key(k) for k in keys if k is not None]
+            if len(converted) == 2 and all(k in need_keys for k in converted):
+                pairs.append(converted)
+            else:
+                notes.append(f"{'共同' if key == 'together' else '別グループ'}の指定 {pair} は対象外のニーズを含むため除きました")
+        rules[key] = pairs
+    fixed = []
+    for f in overrides.get("fixed") or []:
+        nid = need_id_from_key(f.get("need")) if isinstance(f, dict) else None
+        if nid is None or need_key(nid) not in need_keys:
+            notes.append(f"固定の指定 {f} は対象外のニーズを含むため除きました")
+            continue
+        fixed.append({"need": need_key(nid), **{k: f[k] for k in ("mode", "lead_body") if f.get(k) is not None}})
+    rules["fixed"] = fixed
+    return rules

@@ -1,0 +1,184 @@
+"""The read-only JSON API (docs/api.md): plans, groups and scenario job status.
+
+Session-authenticated with the same role rules as the pages; errors are JSON too ({"error": ..., "status": ...}).
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from planner import jobs
+from planner.db.models import Plan as PlanRow
+from planner.db.models import Scenario
+from planner.services import plans as svc
+from planner.services.scenarios import STATUS_LABELS, can_view_scenario
+from planner.web.db import db_session
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@bp.errorhandler(ApiError)
+def _api_error(e: ApiError):
+    return jsonify(error=e.message, status=e.status), e.status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(e: HTTPException):
+    return jsonify(error=e.description or e.name, status=e.code), e.code
+
+
+def _forbidden(detail: str) -> None:
+    from planner.services import audit
+
+    session = db_session()
+    audit.record(session, user_id=current_user.id, action="forbidden", entity="api", entity_id=request.path[:60],
+                 detail=detail)
+    session.commit()
+    raise ApiError(403, "この情報を見る権限がありません。")
+
+
+def api_login_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise ApiError(401, "ログインしてください。")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _load(plan_id: int) -> tuple[PlanRow, Scenario, svc.PlanView, str]:
+    session = db_session()
+    row = session.get(PlanRow, plan_id)
+    if row is None:
+        raise ApiError(404, f"計画 {plan_id} はありません。")
+    scenario = session.get(Scenario, row.scenario_id)
+    view = svc.plan_view(row)
+    access = svc.plan_access(current_user, scenario, view)
+    if access is None:
+        _forbidden(f"api plan {plan_id}: prefecture {scenario.prefecture_code}")
+    return row, scenario, view, access
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    try:
+        return min(hi, max(lo, int(request.args.get(name, default))))
+    except ValueError:
+        raise ApiError(400, f"パラメータ {name} は整数で指定してください。")
+
+
+def _group_dict(view: svc.PlanView, g: svc.GroupView, *, members_of: str | None = None) -> dict:
+    d = g.summary_dict()
+    members = g.members if members_of is None else [m for m in g.members if m.body_code == members_of]
+    d["member_shares"] = [m.as_dict() for m in members]
+    allocation = {k: v for k, v in g.allocation.items() if k != "shares"}
+    d["allocation"] = allocation
+    d["totals"] = g.totals.as_dict() if members_of is None else None
+    d["url"] = url_for("api.plan_group", plan_id=view.id, group_id=g.id)
+    return d
+
+
+@bp.get("/plans")
+@api_login_required
+def plans():
+    session = db_session()
+    page = _int_arg("page", 1, 1, 100000)
+    per_page = _int_arg("per_page", 25, 1, 100)
+    scenario_id = request.args.get("scenario_id", type=int)
+    rows, total = svc.list_plans(session, current_user, scenario_id=scenario_id,
+                                 prefecture_code=request.args.get("prefecture") or None, page=page, per_page=per_page)
+    items = [{"id": p.id, "scenario_id": s.id, "scenario_name": s.name, "prefecture_code": s.prefecture_code,
+              "status": p.status, "objective_yen": p.objective_yen, "standalone_total_yen": p.standalone_total_yen,
+              "saving_yen": p.standalone_total_yen - p.objective_yen, "gap": p.gap,
+              "price_book_version": p.price_book_version, "rule_version": p.rule_version,
+              "created_at": p.created_at.isoformat() if p.created_at else None,
+              "url": url_for("api.plan", plan_id=p.id)} for p, s in rows]
+    return jsonify(items=items, page=page, per_page=per_page, total=total)
+
+
+@bp.get("/plans/<int:plan_id>")
+@api_login_required
+def plan(plan_id: int):
+    _, scenario, view, access = _load(plan_id)
+    body = current_user.body_code if access == "body" else None
+    d = view.summary_dict()
+    d["scenario"] = {"id": scenario.id, "name": scenario.name, "prefecture_code": scenario.prefecture_code}
+    d["labels"] = {"price_book": f"{view.price_book_version}（参考値）", "estimates": "補助金・特別交付税は見込額"}
+    if body is not None:
+        # Municipality staff: their own body's groups and shares only, never the other members' figures.
+        d["view"] = "body"
+        d["body"] = {"code": body, "name": view.body_name(body), "totals": view.body_totals(body).as_dict()}
+        d["totals"] = None
+        d["groups"] = [_group_dict(view, g, members_of=body) for g in view.by_body.get(body, [])]
+        d["groups_total"] = len(d["groups"])
+        return jsonify(d)
+    category = request.args.get("category") or None
+    mode = request.args.get("mode") or None
+    groups = view.filter_groups(category=category, mode=mode, body=request.args.get("body") or None,
+                                joint_only=request.args.get("joint") == "1")
+    page = _int_arg("page", 1, 1, 100000)
+    per_page = _int_arg("per_page", 100, 1, 500)
+    d["view"] = "full"
+    d["categories"] = [{"id": cid, "name": name, "totals": t.as_dict()} for cid, name, t in view.category_totals()]
+    d["override_costs"] = view.override_costs
+    d["groups"] = [_group_dict(view, g) for g in groups[(page - 1) * per_page: page * per_page]]
+    d["groups_total"] = len(groups)
+    d["page"], d["per_page"] = page, per_page
+    return jsonify(d)
+
+
+@bp.get("/plans/<int:plan_id>/groups/<group_id>")
+@api_login_required
+def plan_group(plan_id: int, group_id: str):
+    _, _, view, access = _load(plan_id)
+    g = view.by_id.get(group_id)
+    if g is None:
+        raise ApiError(404, f"グループ {group_id} はこの計画にありません。")
+    if access == "body" and current_user.body_code not in g.body_codes:
+        _forbidden(f"api plan {plan_id}: group {group_id} does not include body {current_user.body_code}")
+    d = _group_dict(view, g)
+    d["plan_id"] = plan_id
+    d["subsidy_rule_version"] = view.rule_version
+    d["price_book_version"] = view.price_book_version
+    return jsonify(d)
+
+
+def status_dict(scenario: Scenario) -> dict:
+    progress = dict(scenario.progress or {})
+    plan_id = progress.get("plan_id")
+    return {
+        "scenario_id": scenario.id, "status": scenario.status,
+        "status_label": STATUS_LABELS.get(scenario.status, scenario.status),
+        "active": scenario.status in ("queued", "running", "cancelling"),
+        "phase": progress.get("phase"), "phase_label": progress.get("phase_label"),
+        "done": progress.get("done"), "total": progress.get("total"),
+        "incumbent_yen": progress.get("incumbent_yen"), "bound_yen": progress.get("bound_yen"),
+        "gap": progress.get("gap"), "elapsed": progress.get("elapsed"), "heartbeat": progress.get("heartbeat"),
+        "runner": progress.get("runner"), "error": progress.get("error"),
+        "plan_id": plan_id, "plan_url": url_for("plans.show", plan_id=plan_id) if plan_id else None,
+        "log_tail": (scenario.log or "").splitlines()[-8:],
+    }
+
+
+@bp.get("/scenarios/<int:scenario_id>/status")
+@api_login_required
+def scenario_status(scenario_id: int):
+    session = db_session()
+    scenario = session.get(Scenario, scenario_id)
+    if scenario is None:
+        raise ApiError(404, f"シナリオ {scenario_id} はありません。")
+    if not can_view_scenario(current_user, scenario):
+        _forbidden(f"api scenario {scenario_id}: prefecture {scenario.prefecture_code}")
+    jobs.reap_if_stale(session, current_app.config, scenario)
+    response = jsonify(status_dict(scenario))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,76 @@
+"""Login and logout. Messages never say whether the name or the password was wrong."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from planner.services import audit
+from planner.services.login_throttle import failure_detail, is_blocked
+from planner.services.users import authenticate
+from planner.web.db import db_session
+from planner.web.forms.auth import LoginForm
+from planner.web.security import LoginUser, client_ip
+
+bp = Blueprint("auth", __name__)
+
+GENERIC_FAILURE = "ログイン名またはパスワードが正しくありません"
+BLOCKED = "ログインの失敗が続いたため、しばらく（15分程度）ログインできません。時間をおいてお試しください"
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: an absolute URL would make the login page an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/")
+def root():
+    return redirect(url_for("home.index") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        session = db_session()
+        username = form.username.data.strip()
+        ip = client_ip()
+        if is_blocked(session, username, ip):
+            audit.record(session, user_id=None, action="login_blocked", entity="user", entity_id=username,
+                         detail=failure_detail(ip))
+            session.commit()
+            flash(BLOCKED, "error")
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate(session, username, form.password.data)
+        if user is None:
+            audit.record(session, user_id=None, action="login_failed", entity="user", entity_id=username,
+                         detail=failure_detail(ip))
+            session.commit()
+            flash(GENERIC_FAILURE, "error")
+            return render_template("auth/login.html", form=form), 200
+        audit.record(session, user_id=user.id, action="login", entity="user", entity_id=str(user.id),
+                     prefecture_code=user.prefecture_code, body_code=user.body_code, detail=f"ip={ip}")
+        session.commit()  # also keeps a password hash upgraded by authenticate()
+        login_user(LoginUser.from_row(user))
+        return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        session = db_session()
+        audit.record(session, user_id=current_user.id, action="logout", entity="user",
+                     entity_id=str(current_user.id))
+        session.commit()
+    logout_user()
+    flash("ログアウトしました", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,237 @@
+"""Plan pages: the summary with its map and charts, consortia, one body's view, comparison, overrides.
+
+Coordinators of the scenario's prefecture and administrators see whole plans; municipality staff see only their
+own body's view of plans that include it (and the consortium pages of the groups their body is in).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from sqlmodel import select
+
+from planner.charts import consortium_map_svg, savings_bar_svg, waterfall_svg
+from planner.db.models import Plan as PlanRow
+from planner.db.models import Scenario
+from planner.services import plans as svc
+from planner.services.scenarios import describe_override
+from planner.web.db import db_session
+from planner.web.forms_planning import CompareForm, OverrideForm
+from planner.web.security import forbidden, roles_required
+
+bp = Blueprint("plans", __name__, url_prefix="/plans")
+
+ALL_ROLES = ("admin", "prefecture", "municipality")
+PER_PAGE = 50
+
+
+@bp.app_context_processor
+def _endpoint_helper():
+    # Links to other engineers' pages (reports) appear only where their blueprint is installed.
+    return {"has_endpoint": lambda name: name in current_app.view_functions}
+
+
+class Loaded:
+    def __init__(self, row: PlanRow, scenario: Scenario, view: svc.PlanView, access: str):
+        self.row, self.scenario, self.view, self.access = row, scenario, view, access
+
+    @property
+    def full(self) -> bool:
+        return self.access == "full"
+
+
+def load(plan_id: int) -> Loaded:
+    session = db_session()
+    row = session.get(PlanRow, plan_id)
+    if row is None:
+        abort(404, description=f"計画 {plan_id} はありません")
+    scenario = session.get(Scenario, row.scenario_id)
+    view = svc.plan_view(row)
+    access = svc.plan_access(current_user, scenario, view)
+    if access is None:
+        forbidden(f"plan {plan_id}: prefecture {scenario.prefecture_code}")
+    return Loaded(row, scenario, view, access)
+
+
+def require_full(loaded: Loaded, what: str) -> None:
+    if not loaded.full:
+        forbidden(f"plan {loaded.row.id}: {what} needs the prefecture's view")
+
+
+def page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def map_category(view: svc.PlanView, requested: str | None) -> str | None:
+    """The category the map shows: the one asked for, else the one with the most bodies in consortia."""
+    if requested and (requested == "all" or requested in view.instance.categories):
+        return requested
+    counts: dict[str, int] = {}
+    for g in view.groups:
+        if g.joint:
+            counts[g.group.category] = counts.get(g.group.category, 0) + len(g.members)
+    return max(counts, key=lambda c: (counts[c], c)) if counts else None
+
+
+# --- list --------------------------------------------------------------------------------------------------------
+
+@bp.get("/")
+@roles_required(*ALL_ROLES)
+def index():
+    session = db_session()
+    page = page_arg()
+    rows, total = svc.list_plans(session, current_user, page=page, per_page=25)
+    return render_template("plans/index.html", rows=rows, total=total, page=page, pages=max(1, -(-total // 25)),
+                           status_labels=svc.STATUS_LABELS)
+
+
+# --- the summary -------------------------------------------------------------------------------------------------
+
+@bp.get("/<int:plan_id>")
+@roles_required(*ALL_ROLES)
+def show(plan_id: int):
+    loaded = load(plan_id)
+    if not loaded.full:
+        return redirect(url_for("plans.body", plan_id=plan_id, code=current_user.body_code))
+    view = loaded.view
+    category = request.args.get("category") or None
+    mode = request.args.get("mode") or None
+    body = (request.args.get("body") or "").strip() or None
+    joint_only = request.args.get("joint", "1") == "1"
+    groups = view.filter_groups(category=category if category in view.instance.categories else None,
+                                mode=mode if mode in svc.MODE_LABELS else None, body=body, joint_only=joint_only)
+    page = page_arg()
+    pages = max(1, -(-len(groups) // PER_PAGE))
+    shown = groups[(page - 1) * PER_PAGE: page * PER_PAGE]
+    map_cat = map_category(view, request.args.get("map"))
+    map_groups = view.groups if map_cat == "all" else [g for g in view.groups if g.group.category == map_cat]
+    figure_map = Markup(consortium_map_svg(view.map_bodies(), view.map_groups(map_groups), width=760, height=600))
+    bars = Markup(savings_bar_svg([(name, t.standalone_yen, t.joint_yen, t.net_yen)
+                                   for _, name, t in view.category_totals()], width=760))
+    waterfall = Markup(waterfall_svg(view.totals.waterfall_steps(), width=560))
+    names = {code: b.name for code, b in view.instance.bodies.items()}
+    names.update({("category", cid): c.name for cid, c in view.instance.categories.items()})
+    overrides = [(item, describe_override(names, item)) for item in
+                 (loaded.scenario.overrides or {}).get("items", [])]
+    costs = {c.get("id"): c for c in view.override_costs}
+    return render_template("plans/show.html", loaded=loaded, view=view, scenario=loaded.scenario, groups=shown,
+                           group_count=len(groups), page=page, pages=pages, category=category, mode=mode,
+                           body=body or "", joint_only=joint_only, map_category=map_cat, figure_map=figure_map,
+                           bars=bars, waterfall=waterfall, mode_labels=svc.MODE_LABELS, overrides=overrides,
+                           override_costs=costs, category_totals=view.category_totals())
+
+
+# --- one consortium ------------------------------------------------------------------------------------------------
+
+@bp.get("/<int:plan_id>/groups/<group_id>")
+@roles_required(*ALL_ROLES)
+def group(plan_id: int, group_id: str):
+    loaded = load(plan_id)
+    view = loaded.view
+    g = view.by_id.get(group_id)
+    if g is None:
+        abort(404, description=f"グループ {group_id} はこの計画にありません")
+    if not loaded.full and current_user.body_code not in g.body_codes:
+        forbidden(f"plan {plan_id}: group {group_id} does not include body {current_user.body_code}")
+    figure_map = Markup(consortium_map_svg(
+        [b for b in view.map_bodies() if b["code"] in set(g.body_codes) | {g.group.lead_body}] or view.map_bodies(),
+        view.map_groups([g]), width=560, height=420))
+    member_waterfalls = [(m, Markup(waterfall_svg(_member_steps(m), width=520))) for m in g.members]
+    return render_template("plans/group.html", loaded=loaded, view=view, scenario=loaded.scenario, g=g,
+                           figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=svc.MODE_LABELS)
+
+
+def _member_steps(m: svc.MemberLine) -> list[tuple[str, int]]:
+    return [("単独導入", m.standalone_total_yen), ("共同調達の負担", m.total_yen),
+            ("補助金（見込額）控除後", m.total_yen - m.grant_yen), ("特別交付税（見込額）控除後", m.net_yen)]
+
+
+# --- one body -------------------------------------------------------------------------------------------------------
+
+@bp.get("/<int:plan_id>/body/<code>")
+@roles_required(*ALL_ROLES)
+def body(plan_id: int, code: str):
+    loaded = load(plan_id)
+    if not loaded.full and code != current_user.body_code:
+        forbidden(f"plan {plan_id}: body {code} is not the user's body")
+    view = loaded.view
+    if code not in view.instance.bodies:
+        abort(404, description=f"団体 {code} はこの計画の対象ではありません")
+    groups = view.by_body.get(code, [])
+    led = [g for g in view.groups if g.joint and g.group.lead_body == code and code not in g.body_codes]
+    totals = view.body_totals(code)
+    rows = []
+    for g in groups:
+        for m in g.members:
+            if m.body_code == code:
+                rows.append((g, m))
+    figure_map = None
+    joint = [g for g in groups if g.joint]
+    if joint:
+        codes = {c for g in joint for c in g.body_codes} | {g.group.lead_body for g in joint}
+        figure_map = Markup(consortium_map_svg([b for b in view.map_bodies() if b["code"] in codes],
+                                               view.map_groups(joint), width=560, height=420))
+    return render_template("plans/body.html", loaded=loaded, view=view, scenario=loaded.scenario,
+                           body=view.instance.bodies[code], rows=rows, led=led, totals=totals,
+                           waterfall=Markup(waterfall_svg(_body_steps(totals), width=520)), figure_map=figure_map,
+                           mode_labels=svc.MODE_LABELS)
+
+
+def _body_steps(t: svc.Totals) -> list[tuple[str, int]]:
+    return [("単独導入", t.standalone_yen), ("共同調達の負担", t.joint_yen),
+            ("補助金（見込額）控除後", t.after_grant_yen), ("特別交付税（見込額）控除後", t.net_yen)]
+
+
+# --- comparison -----------------------------------------------------------------------------------------------------
+
+@bp.get("/compare")
+@roles_required("admin", "prefecture")
+def compare():
+    session = db_session()
+    rows, _ = svc.list_plans(session, current_user, page=1, per_page=200)
+    form = CompareForm(request.args)
+    form.a.choices = form.b.choices = [
+        (p.id, f"計画 {p.id}：{s.name}（{p.created_at:%Y-%m-%d %H:%M}）") for p, s in rows]
+    comparison = None
+    if request.args.get("a") and request.args.get("b"):
+        try:
+            a_id, b_id = int(request.args["a"]), int(request.args["b"])
+        except ValueError:
+            abort(400, description="比較する計画の番号が不正です")
+        a, b = load(a_id), load(b_id)
+        require_full(a, "comparison")
+        require_full(b, "comparison")
+        comparison = svc.compare_views(a.view, b.view)
+        comparison_scenarios = (a.scenario, b.scenario)
+        page = page_arg()
+        changes = comparison.changes[(page - 1) * PER_PAGE: page * PER_PAGE]
+        pages = max(1, -(-len(comparison.changes) // PER_PAGE))
+        return render_template("plans/compare.html", form=form, comparison=comparison, changes=changes, page=page,
+                               pages=pages, scenarios=comparison_scenarios, mode_labels=svc.MODE_SHORT)
+    return render_template("plans/compare.html", form=form, comparison=None)
+
+
+# --- overrides from the plan ----------------------------------------------------------------------------------------
+
+@bp.route("/<int:plan_id>/override", methods=["GET", "POST"])
+@roles_required("admin", "prefecture")
+def override(plan_id: int):
+    """Choose an override for this plan's scenario (pre-filled from a body's row), then re-plan a copy."""
+    from planner.web import scenarios as scenario_pages
+
+    loaded = load(plan_id)
+    require_full(loaded, "overrides")
+    session = db_session()
+    scenario = scenario_pages.load_scenario(loaded.scenario.id)
+    form = scenario_pages.build_override_form(session, scenario, loaded.view,
+                                              formdata=request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        form.body_a.data = request.args.get("body") or None
+        form.category.data = request.args.get("category") or None
+        form.kind.data = request.args.get("kind") or "together"
+    elif form.validate_on_submit():
+        return scenario_pages.apply_override_form(session, scenario, form, loaded.view)
+    return render_template("plans/override.html", loaded=loaded, view=loaded.view, scenario=scenario, form=form)

@@ -1,0 +1,405 @@
+"""Scenario pages: list, create, edit, copy, delete, run and cancel the solve job, overrides.
+
+Coordinators work on their own prefecture's scenarios, administrators on all; municipality staff have none.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from planner import jobs
+from planner.db.models import Body, Category, Plan as PlanRow, PriceBook, Scenario, SubsidyRuleSet
+from planner.services import plans as plan_service
+from planner.services import scenarios as svc
+from planner.web.db import db_session
+from planner.web.forms_planning import ActionForm, OverrideForm, ScenarioForm, split_codes
+from planner.web.security import forbidden, roles_required
+
+bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
+
+PLANNERS = ("admin", "prefecture")
+PER_PAGE = 25
+
+
+# --- helpers --------------------------------------------------------------------------------------------------------
+
+def load_scenario(scenario_id: int) -> Scenario:
+    session = db_session()
+    scenario = session.get(Scenario, scenario_id)
+    if scenario is None:
+        abort(404, description=f"シナリオ {scenario_id} はありません")
+    if not svc.can_view_scenario(current_user, scenario):
+        forbidden(f"scenario {scenario_id}: prefecture {scenario.prefecture_code}")
+    jobs.reap_if_stale(session, current_app.config, scenario)
+    return scenario
+
+
+def prefectures(session) -> list[Body]:
+    return list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code)))
+
+
+def prefecture_body_code(session, prefecture_code: str | None) -> str | None:
+    if not prefecture_code:
+        return None
+    body = session.exec(select(Body).where(Body.kind == "prefecture",
+                                           Body.prefecture_code == prefecture_code)).first()
+    return body.code if body else None
+
+
+def fill_choices(form: ScenarioForm, session) -> None:
+    prefs = prefectures(session)
+    if current_user.role == "admin":
+        form.prefecture_code.choices = [("", "（都道府県を限定しない）")] + [(p.prefecture_code, p.name) for p in prefs]
+    else:
+        form.prefecture_code.choices = [(p.prefecture_code, p.name) for p in prefs
+                                        if p.prefecture_code == current_user.prefecture_code]
+    form.category_ids.choices = [(c.id, c.name) for c in
+                                 session.exec(select(Category).order_by(Category.sort_order, Category.id))]
+    form.price_book_id.choices = [(b.id, f"{b.version}（{b.label}）" + ("・現行" if b.is_current else ""))
+                                  for b in session.exec(select(PriceBook).order_by(PriceBook.created_at.desc()))]
+    form.subsidy_rule_set_id.choices = [(0, "（実行時の現行版）")] + [
+        (r.id, f"{r.version}（{r.fiscal_year}年度）" + ("・現行" if r.is_current else ""))
+        for r in session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc()))]
+
+
+def form_data(form: ScenarioForm, session) -> dict:
+    pref = form.prefecture_code.data or None
+    hosts_codes = split_codes(form.extra_hosts.data)
+    pref_body = prefecture_body_code(session, pref)
+    if form.prefecture_as_host.data and pref_body and pref_body not in hosts_codes:
+        hosts_codes.insert(0, pref_body)
+    weights = {}
+    if form.allocation_method.data == "formula":
+        weights = {k: float(Decimal(getattr(form, f"weight_{k}").data or 0) / 100)
+                   for k in ("equal", "population", "volume")}
+    return {
+        "name": form.name.data.strip(), "prefecture_code": pref, "fiscal_year": form.fiscal_year.data,
+        "horizon_years": form.horizon_years.data, "geography_type": form.geography_type.data,
+        "radius_km": form.radius_km.data if form.geography_type.data == "radius_km" else None,
+        "allocation_method": form.allocation_method.data, "allocation_weights": weights,
+        "body_codes": split_codes(form.body_codes.data), "category_ids": list(form.category_ids.data or []),
+        "hosts": [{"body": code, "categories": []} for code in hosts_codes],
+        "price_book_id": form.price_book_id.data or None, "subsidy_rule_set_id": form.subsidy_rule_set_id.data or None,
+        "time_limit_seconds": form.time_limit_seconds.data,
+    }
+
+
+def fill_form(form: ScenarioForm, scenario: Scenario, session) -> None:
+    form.name.data = scenario.name
+    form.prefecture_code.data = scenario.prefecture_code or ""
+    form.body_codes.data = "\n".join(scenario.body_codes or [])
+    form.category_ids.data = list(scenario.category_ids or [])
+    form.fiscal_year.data = scenario.fiscal_year
+    form.horizon_years.data = scenario.horizon_years
+    form.geography_type.data = scenario.geography_type
+    form.radius_km.data = scenario.radius_km
+    pref_body = prefecture_body_code(session, scenario.prefecture_code)
+    host_codes = [h.get("body") for h in scenario.hosts or []]
+    form.prefecture_as_host.data = pref_body in host_codes
+    form.extra_hosts.data = ", ".join(c for c in host_codes if c != pref_body)
+    form.allocation_method.data = scenario.allocation_method
+    weights = scenario.allocation_weights or {}
+    for key in ("equal", "population", "volume"):
+        if key in weights:
+            getattr(form, f"weight_{key}").data = Decimal(str(round(weights[key] * 100, 1)))
+    form.price_book_id.data = scenario.price_book_id or 0
+    form.subsidy_rule_set_id.data = scenario.subsidy_rule_set_id or 0
+    form.time_limit_seconds.data = scenario.time_limit_seconds
+    form.version.data = str(scenario.version)
+
+
+def int_arg(name: str, default: int = 1) -> int:
+    try:
+        return max(1, int(request.args.get(name, default)))
+    except (TypeError, ValueError):
+        return default
+
+
+# --- pages ------------------------------------------------------------------------------------------------------
+
+@bp.get("/")
+@roles_required(*PLANNERS)
+def index():
+    session = db_session()
+    pref = request.args.get("prefecture") or None
+    status = request.args.get("status") or None
+    if status not in svc.STATUS_LABELS:
+        status = None
+    q = (request.args.get("q") or "").strip() or None
+    page = int_arg("page")
+    rows, total = svc.list_scenarios(session, current_user, prefecture_code=pref, status=status, text=q, page=page,
+                                     per_page=PER_PAGE)
+    for row in rows:
+        jobs.reap_if_stale(session, current_app.config, row)
+    pref_names = {p.prefecture_code: p.name for p in prefectures(session)}
+    return render_template("scenarios/index.html", scenarios=rows, total=total, page=page, per_page=PER_PAGE,
+                           pages=max(1, -(-total // PER_PAGE)), pref_names=pref_names, status=status, q=q or "",
+                           prefecture=pref, status_labels=svc.STATUS_LABELS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*PLANNERS)
+def new():
+    session = db_session()
+    form = ScenarioForm()
+    fill_choices(form, session)
+    if request.method == "GET":
+        if current_user.role == "prefecture":
+            form.prefecture_code.data = current_user.prefecture_code
+        defaults = svc.defaults(session)
+        form.price_book_id.data = defaults["price_book_id"] or 0
+        form.subsidy_rule_set_id.data = defaults["subsidy_rule_set_id"] or 0
+    if form.validate_on_submit():
+        try:
+            scenario = svc.create_scenario(session, current_user, form_data(form, session))
+            session.commit()
+        except svc.ScenarioError as e:
+            session.rollback()
+            flash(str(e), "error")
+        else:
+            flash(f"シナリオ「{scenario.name}」を作成しました。", "success")
+            return redirect(url_for("scenarios.show", scenario_id=scenario.id))
+    return render_template("scenarios/form.html", form=form, scenario=None), 400 if request.method == "POST" else 200
+
+
+@bp.get("/<int:scenario_id>")
+@roles_required(*PLANNERS)
+def show(scenario_id: int):
+    session = db_session()
+    scenario = load_scenario(scenario_id)
+    plan_rows = list(session.exec(select(PlanRow).where(PlanRow.scenario_id == scenario.id)
+                                  .order_by(PlanRow.created_at.desc(), PlanRow.id.desc())))
+    latest = plan_service.plan_view(plan_rows[0]) if plan_rows else None
+    names = body_names(session, scenario, latest)
+    overrides = [(item, svc.describe_override(names, item)) for item in svc.override_items(scenario)]
+    override_form = build_override_form(session, scenario, latest)
+    hosts = [names.get(h.get("body"), h.get("body")) for h in scenario.hosts or []]
+    categories = {c.id: c.name for c in session.exec(select(Category))}
+    price_book = session.get(PriceBook, scenario.price_book_id) if scenario.price_book_id else None
+    rule_set = session.get(SubsidyRuleSet, scenario.subsidy_rule_set_id) if scenario.subsidy_rule_set_id else None
+    return render_template("scenarios/show.html", scenario=scenario, plans=plan_rows, latest=latest,
+                           overrides=overrides, override_form=override_form, action_form=ActionForm(),
+                           hosts=hosts, categories=categories, price_book=price_book, rule_set=rule_set,
+                           pref_name=names.get(("pref", scenario.prefecture_code), scenario.prefecture_code or "複数"),
+                           status_labels=svc.STATUS_LABELS, geography_labels=svc.GEOGRAPHY_LABELS,
+                           plan_status_labels=plan_service.STATUS_LABELS,
+                           allocation_labels=svc.ALLOCATION_LABELS,
+                           body_list=[names.get(c, c) for c in scenario.body_codes or []])
+
+
+def body_names(session, scenario: Scenario, latest=None) -> dict:
+    """Names for override descriptions: bodies of the scenario (or its latest plan), categories, prefecture."""
+    names: dict = {}
+    if latest is not None:
+        names.update({code: b.name for code, b in latest.instance.bodies.items()})
+        names.update({("category", cid): c.name for cid, c in latest.instance.categories.items()})
+    query = select(Body.code, Body.name)
+    if scenario.body_codes:
+        query = query.where(Body.code.in_(list(scenario.body_codes) + [h.get("body") for h in scenario.hosts or []]))
+    elif scenario.prefecture_code:
+        query = query.where(Body.prefecture_code == scenario.prefecture_code)
+    else:
+        query = query.where(Body.code.in_([h.get("body") for h in scenario.hosts or []]))
+    names.update({code: name for code, name in session.exec(query)})
+    names.update({("category", c.id): c.name for c in session.exec(select(Category))})
+    if scenario.prefecture_code:
+        pref = session.exec(select(Body).where(Body.kind == "prefecture",
+                                               Body.prefecture_code == scenario.prefecture_code)).first()
+        if pref:
+            names[("pref", scenario.prefecture_code)] = pref.name
+    return names
+
+
+def build_override_form(session, scenario: Scenario, latest, formdata=None) -> OverrideForm:
+    form = OverrideForm(formdata=formdata) if formdata is not None else OverrideForm()
+    fill_override_choices(form, session, scenario, latest)
+    form.version.data = str(scenario.version)
+    return form
+
+
+def fill_override_choices(form: OverrideForm, session, scenario: Scenario, latest) -> None:
+    if latest is not None:
+        bodies = sorted({m.body_code: m.body_name for g in latest.groups for m in g.members}.items())
+        cats = list({g.group.category: g.category_name for g in latest.groups}.items())
+        form.group_key.choices = [("", "（選択）")] + [
+            (g.id, f"{g.category_name}／{g.lead_name}（{g.mode_label}、{len(g.members)}団体）")
+            for g in latest.groups if g.joint]
+    else:
+        query = select(Body.code, Body.name).order_by(Body.code)
+        if scenario.body_codes:
+            query = query.where(Body.code.in_(scenario.body_codes))
+        elif scenario.prefecture_code:
+            query = query.where(Body.prefecture_code == scenario.prefecture_code)
+        bodies = list(session.exec(query.limit(2000)))
+        cats = [(c.id, c.name) for c in session.exec(select(Category).order_by(Category.sort_order, Category.id))
+                if not scenario.category_ids or c.id in scenario.category_ids]
+        form.group_key.choices = [("", "（計画がまだありません）")]
+    form.category.choices = cats
+    form.body_a.choices = [(code, f"{name}（{code}）") for code, name in bodies]
+    form.body_b.choices = [("", "（選択）")] + form.body_a.choices
+
+
+def override_item_from_form(form: OverrideForm, latest) -> dict:
+    item = {"kind": form.kind.data, "category": form.category.data, "bodies": [form.body_a.data]}
+    if form.kind.data in ("together", "apart"):
+        item["bodies"].append(form.body_b.data)
+    if form.kind.data == "fix_group":
+        group = latest.by_id.get(form.group_key.data) if latest is not None else None
+        if group is None:
+            raise svc.ScenarioError("固定先のグループが見つかりません。")
+        if group.group.category != form.category.data:
+            raise svc.ScenarioError("固定先のグループは選んだ分野のグループにしてください。")
+        item.update(mode=group.group.mode, lead_body=group.group.lead_body,
+                    group_label=f"{group.category_name}／{group.lead_name}")
+    return item
+
+
+@bp.route("/<int:scenario_id>/edit", methods=["GET", "POST"])
+@roles_required(*PLANNERS)
+def edit(scenario_id: int):
+    session = db_session()
+    scenario = load_scenario(scenario_id)
+    form = ScenarioForm()
+    fill_choices(form, session)
+    if request.method == "GET":
+        fill_form(form, scenario, session)
+    elif form.validate_on_submit():
+        try:
+            svc.update_scenario(session, current_user, scenario, form_data(form, session), form.version.data or None)
+            session.commit()
+        except svc.ScenarioError as e:
+            session.rollback()
+            flash(str(e), "error")
+            return render_template("scenarios/form.html", form=form, scenario=scenario), 409
+        flash("シナリオを更新しました。再計画するには「実行」を押してください。", "success")
+        return redirect(url_for("scenarios.show", scenario_id=scenario.id))
+    else:
+        return render_template("scenarios/form.html", form=form, scenario=scenario), 400
+    return render_template("scenarios/form.html", form=form, scenario=scenario)
+
+
+@bp.post("/<int:scenario_id>/run")
+@roles_required(*PLANNERS)
+def run(scenario_id: int):
+    session = db_session()
+    scenario = load_scenario(scenario_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, scenario, current_user)
+    except jobs.JobSubmitError as e:
+        flash(str(e), "error")
+    else:
+        flash("最適化を開始しました。進捗はこの画面に表示されます。", "success")
+    return redirect(url_for("scenarios.show", scenario_id=scenario.id))
+
+
+@bp.post("/<int:scenario_id>/cancel")
+@roles_required(*PLANNERS)
+def cancel(scenario_id: int):
+    session = db_session()
+    scenario = load_scenario(scenario_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        status = jobs.request_cancel(session, current_app.config, scenario, current_user)
+    except jobs.JobSubmitError as e:
+        flash(str(e), "error")
+    else:
+        flash("中止しました。" if status == "cancelled" else "中止を要求しました。まもなく停止します。", "success")
+    return redirect(url_for("scenarios.show", scenario_id=scenario.id))
+
+
+@bp.post("/<int:scenario_id>/copy")
+@roles_required(*PLANNERS)
+def copy(scenario_id: int):
+    session = db_session()
+    scenario = load_scenario(scenario_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    clone = svc.copy_scenario(session, current_user, scenario)
+    session.commit()
+    flash(f"シナリオを複製しました（「{clone.name}」）。", "success")
+    return redirect(url_for("scenarios.show", scenario_id=clone.id))
+
+
+@bp.post("/<int:scenario_id>/delete")
+@roles_required(*PLANNERS)
+def delete(scenario_id: int):
+    session = db_session()
+    scenario = load_scenario(scenario_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.delete_scenario(session, current_user, scenario)
+        session.commit()
+    except svc.ScenarioError as e:
+        session.rollback()
+        flash(str(e), "error")
+        return redirect(url_for("scenarios.show", scenario_id=scenario_id))
+    flash("シナリオを削除しました。", "success")
+    return redirect(url_for("scenarios.index"))
+
+
+@bp.post("/<int:scenario_id>/overrides")
+@roles_required(*PLANNERS)
+def add_override(scenario_id: int):
+    """Add an override to this scenario, or (the default) to a copy that is solved at once."""
+    session = db_session()
+    scenario = load_scenario(scenario_id)
+    latest_row = plan_service.latest_plan(session, scenario.id)
+    latest = plan_service.plan_view(latest_row) if latest_row else None
+    form = build_override_form(session, scenario, latest, formdata=request.form)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(f"上書き設定: {error}", "error")
+        return redirect(url_for("scenarios.show", scenario_id=scenario.id))
+    return apply_override_form(session, scenario, form, latest)
+
+
+def apply_override_form(session, scenario: Scenario, form: OverrideForm, latest):
+    try:
+        item = override_item_from_form(form, latest)
+        if form.replan.data:
+            names = body_names(session, scenario, latest)
+            clean = svc.normalise_override(item)
+            svc.check_override_bodies(session, scenario, clean)
+            title = svc.describe_override(names, clean)
+            target = svc.copy_scenario(session, current_user, scenario, name=f"{scenario.name}／{title}",
+                                       extra_override=clean)
+            session.commit()
+            jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, target, current_user)
+            flash("上書き設定を加えた複製を作成し、再計画を開始しました。完了後に元の計画と比較できます。", "success")
+            return redirect(url_for("scenarios.show", scenario_id=target.id))
+        svc.add_override(session, current_user, scenario, item, form.version.data or None)
+        session.commit()
+    except (svc.ScenarioError, jobs.JobSubmitError) as e:
+        session.rollback()
+        flash(str(e), "error")
+        return redirect(url_for("scenarios.show", scenario_id=scenario.id))
+    flash("上書き設定を追加しました。反映するには「実行」を押してください。", "success")
+    return redirect(url_for("scenarios.show", scenario_id=scenario.id))
+
+
+@bp.post("/<int:scenario_id>/overrides/<item_id>/delete")
+@roles_required(*PLANNERS)
+def remove_override(scenario_id: int, item_id: str):
+    session = db_session()
+    scenario = load_scenario(scenario_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        svc.remove_override(session, current_user, scenario, item_id, form.version.data or None)
+        session.commit()
+    except svc.ScenarioError as e:
+        session.rollback()
+        flash(str(e), "error")
+    else:
+        flash("上書き設定を削除しました。", "success")
+    return redirect(url_for("scenarios.show", scenario_id=scenario.id))

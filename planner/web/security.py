@@ -1,0 +1,240 @@
+"""Authentication, authorisation and HTTP hardening for every page.
+
+Every permission check lives here so that all blueprints answer the same question the same way: who may see or
+change which body's and which prefecture's data. Checks run on the server for each request; the navigation only
+hides what a role cannot use.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import wraps
+from typing import Callable
+
+from flask import Flask, Blueprint, abort, current_app, has_request_context, render_template, request
+from flask_login import AnonymousUserMixin, LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlmodel import Session
+from werkzeug.exceptions import HTTPException
+
+from planner.db.models import Body, User
+from planner.services import audit
+
+ROLES = ("admin", "prefecture", "municipality")
+ROLE_LABELS = {"admin": "管理者", "prefecture": "都道府県担当者", "municipality": "市区町村担当者"}
+
+bp = Blueprint("security", __name__)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+@dataclass(frozen=True)
+class LoginUser:
+    """The signed-in user as a detached snapshot, so that a rollback in the request's session cannot expire it."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    prefecture_code: str | None
+    body_code: str | None
+    active: bool = True
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @classmethod
+    def from_row(cls, row: User) -> "LoginUser":
+        return cls(id=row.id, username=row.username, display_name=row.display_name or row.username, role=row.role,
+                   prefecture_code=row.prefecture_code, body_code=row.body_code, active=row.is_active)
+
+
+class Anonymous(AnonymousUserMixin):
+    id = None
+    role = None
+    prefecture_code = None
+    body_code = None
+    display_name = ""
+
+
+def _engine():
+    return current_app.extensions["db_engine"]
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    try:
+        key = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    with Session(_engine()) as session:
+        row = session.get(User, key)
+        if row is None or not row.is_active:
+            return None  # a deactivated account loses its open sessions at the next request
+        return LoginUser.from_row(row)
+
+
+# --- permission checks ---------------------------------------------------------------------------------------
+
+def _role(user) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "role", None)
+
+
+def can_view_prefecture(user, prefecture_code: str | None) -> bool:
+    role = _role(user)
+    if role == "admin":
+        return True
+    if role == "prefecture":
+        return bool(prefecture_code) and user.prefecture_code == prefecture_code
+    return False
+
+
+def body_prefecture(body_code: str | None) -> str | None:
+    """The prefecture of a body, from the database (None when the body is unknown)."""
+    if not body_code:
+        return None
+    with Session(_engine()) as session:
+        body = session.get(Body, body_code)
+        return body.prefecture_code if body is not None else None
+
+
+def can_view_body(user, body_code: str | None) -> bool:
+    role = _role(user)
+    if role == "admin":
+        return True
+    if role == "prefecture":
+        return body_prefecture(body_code) == user.prefecture_code and user.prefecture_code is not None
+    if role == "municipality":
+        return bool(body_code) and user.body_code == body_code
+    return False
+
+
+def can_edit_body(user, body_code: str | None) -> bool:
+    # The same scope as viewing: every role edits exactly what it is responsible for.
+    return can_view_body(user, body_code)
+
+
+def scope_prefecture(user) -> str | None:
+    """The prefecture a coordinator is limited to (None for administrators, who see every prefecture)."""
+    return user.prefecture_code if _role(user) == "prefecture" else None
+
+
+def forbidden(detail: str):
+    """Log the refused attempt (in a transaction of its own, so it survives the request's rollback) and 403."""
+    user_id = getattr(current_user, "id", None) if has_request_context() else None
+    path = request.path if has_request_context() else ""
+    try:
+        with Session(_engine()) as session:
+            audit.record(session, user_id=user_id, action="forbidden", entity="page", entity_id=path[:60],
+                         prefecture_code=getattr(current_user, "prefecture_code", None),
+                         body_code=getattr(current_user, "body_code", None),
+                         detail=f"{request.method} {path}: {detail}" if has_request_context() else detail)
+            session.commit()
+    except Exception:  # the refusal matters more than its log entry
+        current_app.logger.exception("could not write the audit entry of a refused request")
+    abort(403, description=detail)
+
+
+def roles_required(*roles: str) -> Callable:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                forbidden(f"役割 {current_user.role} はこの画面を使えません")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def client_ip() -> str:
+    """The client's address; behind a proxy, set PLANNER_TRUSTED_PROXY=1 so X-Forwarded-For is believed."""
+    if current_app.config.get("TRUSTED_PROXY") and request.headers.get("X-Forwarded-For"):
+        return request.headers["X-Forwarded-For"].split(",")[0].strip()[:45]
+    return (request.remote_addr or "")[:45]
+
+
+# --- application setup ---------------------------------------------------------------------------------------
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if current_user.is_authenticated and response.mimetype == "text/html":
+        # Pages with a body's figures must not stay in a shared browser's cache after logout.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+_ERROR_TITLES = {400: "入力を受け付けられません", 403: "この操作を行う権限がありません", 404: "ページが見つかりません",
+                 405: "この方法では利用できません", 413: "ファイルが大きすぎます", 429: "しばらくお待ちください",
+                 500: "システムエラーが発生しました"}
+
+
+def _error_page(error: HTTPException):
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return {"error": _ERROR_TITLES.get(error.code, error.name), "detail": error.description}, error.code
+    detail = error.description if error.code in (400, 403, 413) and error.description else ""
+    if detail and detail.startswith(("The ", "You ", "Forbidden", "Bad Request")):
+        detail = ""  # werkzeug's English default texts are not for our users
+    return render_template("error.html", code=error.code, title=_ERROR_TITLES.get(error.code, "エラー"),
+                           detail=detail), error.code
+
+
+def init_app(app: Flask) -> None:
+    secure = app.config.get("SESSION_COOKIE_SECURE")
+    if secure is None or secure is False:
+        secure = os.environ.get("PLANNER_SECURE_COOKIES", "") in ("1", "true", "yes") or bool(secure)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
+                      REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=secure)
+    app.config.setdefault("TRUSTED_PROXY", os.environ.get("PLANNER_TRUSTED_PROXY", "") in ("1", "true", "yes"))
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "ログインしてください"
+    login_manager.login_message_category = "info"
+    login_manager.anonymous_user = Anonymous
+    login_manager.session_protection = "basic"
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    app.after_request(_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_template("error.html", code=400, title="フォームの有効期限が切れました",
+                               detail="画面をもう一度読み込んでから操作してください"), 400
+
+    for code in _ERROR_TITLES:
+        if code != 500:
+            app.register_error_handler(code, _error_page)
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        return render_template("error.html", code=500, title=_ERROR_TITLES[500],
+                               detail="管理者に連絡してください"), 500
+
+    from . import layout
+    layout.init_app(app)

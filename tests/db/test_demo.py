@@ -1,0 +1,86 @@
+"""planner demo: works on a fresh database, is labelled, and replaces itself when loaded again."""
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from planner.db.models import Body, Category, Consortium, MemberShare, Need, Plan, Scenario, SubsidyEstimate, User
+from planner.services.demo import ASSUMED_POPULATION, load_demo
+from planner.services.instances import build_instance
+from planner.services.users import authenticate
+
+
+def _count(s, model, *where):
+    return s.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def test_demo_on_a_fresh_database(nagano_engine):
+    with Session(nagano_engine) as s:
+        report = load_demo(s)
+        s.commit()
+        scenario = s.get(Scenario, report.scenario_id)
+        assert scenario.name.startswith("【デモ】") and scenario.is_demo and scenario.status == "draft"
+        assert scenario.prefecture_code == "20" and scenario.hosts[0]["body"] == "200000"
+        needs = s.exec(select(Need)).all()
+        assert len(needs) == report.needs > 100 and all(n.is_demo for n in needs)
+        assert {n.body_code[:2] for n in needs} == {"20"} and "200000" not in {n.body_code for n in needs}
+        assert {n.start_year for n in needs} == {2026, 2027, 2028}
+        # no population imported: volumes are for a body of the assumed size, and the report says so
+        genai = [n.volume for n in needs if n.category_id == "genai"]
+        assert max(genai) < 40 * ASSUMED_POPULATION / 10_000 * 3
+        assert "人口がまだ取り込まれていません" in report.population_message
+        logins = {login.username: login for login in report.logins}
+        assert {l.role for l in report.logins} == {"admin", "prefecture", "municipality"}
+        for login in report.logins:
+            user = authenticate(s, login.username, login.password)
+            assert user is not None and user.is_demo
+        assert authenticate(s, "demo-obuse", logins["demo-obuse"].password).body_code == "205419"
+        instance = build_instance(s, scenario)
+        assert len(instance.needs) == report.needs
+
+
+def test_demo_again_replaces_the_previous_demo(nagano_engine):
+    with Session(nagano_engine) as s:
+        first = load_demo(s)
+        s.commit()
+        user_ids = sorted(s.exec(select(User.id)).all())
+        plan = Plan(scenario_id=first.scenario_id, status="optimal", objective_yen=1, lower_bound_yen=1, gap=0,
+                    standalone_total_yen=2, solve_seconds=0.1)
+        s.add(plan)
+        s.flush()
+        group = Consortium(plan_id=plan.id, group_key="g1", category_id="ocr", start_year=2026, mode="lead",
+                           lead_body_code="202011", initial_yen=1, annual_yen=1, total_yen=1, standalone_total_yen=2)
+        s.add(group)
+        s.flush()
+        share = MemberShare(consortium_id=group.id, need_key="n1", body_code="202011", initial_yen=1, annual_yen=1,
+                            total_yen=1, standalone_total_yen=2)
+        s.add(share)
+        s.flush()
+        s.add(SubsidyEstimate(member_share_id=share.id))
+        s.add(Need(body_code="202011", category_id="ocr", volume=1, start_year=2026))  # a real need stays
+        s.commit()
+    with Session(nagano_engine) as s:
+        s.get(Body, "202011").population = 370_000
+        second = load_demo(s)
+        s.commit()
+        assert second.removed_needs == first.needs and second.removed_scenarios == 1
+        assert _count(s, Scenario) == 1 and _count(s, Plan) == 0 and _count(s, SubsidyEstimate) == 0
+        assert _count(s, Need, Need.is_demo == True) == second.needs  # noqa: E712
+        assert _count(s, Need, Need.is_demo == False) == 1  # noqa: E712
+        assert sorted(s.exec(select(User.id)).all()) == user_ids
+        # population now known for 長野市: its volumes follow it
+        per_10k = dict(s.exec(select(Category.id, Category.volume_per_10k_pop)).all())
+        nagano = s.exec(select(Need).where(Need.body_code == "202011", Need.is_demo == True)).all()  # noqa: E712
+        assert nagano and all(n.volume > 5 * per_10k[n.category_id] * ASSUMED_POPULATION / 10_000 for n in nagano)
+        assert "未取込" in second.population_message
+
+
+def test_same_seed_same_needs(nagano_engine):
+    def draw():
+        with Session(nagano_engine) as s:
+            load_demo(s, seed=7)
+            s.commit()
+            return [(n.body_code, n.category_id, n.volume, n.start_year, n.accepts_lead, n.accepts_unified)
+                    for n in s.exec(select(Need).order_by(Need.body_code, Need.category_id))]
+
+    assert draw() == draw()

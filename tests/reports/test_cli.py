@@ -1,0 +1,58 @@
+import json
+
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.domain.instance_io import instance_to_dict
+
+from .fixtures import nagano_instance
+from .helpers import pdf_text
+from .plans import settled_plan_doc
+
+
+def write_inputs(tmp_path, groups):
+    instance = nagano_instance()
+    inst, plan = tmp_path / "instance.json", tmp_path / "plan.json"
+    inst.write_text(json.dumps(instance_to_dict(instance), ensure_ascii=False), encoding="utf-8")
+    doc = settled_plan_doc(instance, groups)
+    plan.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return inst, plan, doc
+
+
+def test_report_writes_one_pdf_per_joint_group_and_the_summary(tmp_path):
+    inst, plan, doc = write_inputs(tmp_path, [("ocr/2026:1", "unified", "202029", ["n-matsumoto-ocr", "n-ueda-ocr"])])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["report", str(plan), "--instance", str(inst), "-o", str(out), "--xlsx"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["ocr_2026_1.pdf", "ocr_2026_1.xlsx", "summary.pdf",
+                                                     "summary.xlsx"]
+    text = pdf_text((out / "ocr_2026_1.pdf").read_bytes())
+    share = doc["groups"][0]["allocation"]["shares"]["n-ueda-ocr"]
+    assert "上田市" in text and f"{share['total_yen']:,}" in text
+    assert "4件のファイル" in result.output
+
+
+def test_bad_plan_is_refused_and_nothing_is_written(tmp_path):
+    inst, plan, doc = write_inputs(tmp_path, [("g1", "unified", "202029", ["n-matsumoto-ocr", "n-ueda-ocr"])])
+    doc["groups"][0]["cost"]["total_yen"] += 1
+    plan.write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["report", str(plan), "--instance", str(inst), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "グループ g1" in result.output and "一致しません" in result.output
+    assert not out.exists()
+
+
+def test_plan_of_another_instance_is_named(tmp_path):
+    inst, plan, doc = write_inputs(tmp_path, [])
+    doc["groups"][0]["members"] = ["someone-else"]
+    plan.write_text(json.dumps(doc), encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(plan), "--instance", str(inst), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "someone-else" in result.output and "--instance" in result.output
+
+
+def test_not_json(tmp_path):
+    inst, plan, _ = write_inputs(tmp_path, [])
+    plan.write_text("{oops", encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(plan), "--instance", str(inst), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "JSON" in result.output and "1行" in result.output

@@ -1,0 +1,104 @@
+"""The PDFs read back: every member's name and amounts exactly as the plan has them, fonts embedded."""
+import pytest
+
+from planner.reports import pdf
+from planner.reports.context import ReportMeta
+
+from .fixtures import nagano_instance, nagano_plan
+from .helpers import pdf_fonts, pdf_pages, pdf_text
+
+
+def yen(v: int) -> str:
+    return f"{v:,}" if v >= 0 else f"−{-v:,}"
+
+
+@pytest.fixture(scope="module")
+def setting():
+    instance = nagano_instance()
+    return instance, nagano_plan(instance)
+
+
+@pytest.fixture(scope="module")
+def group_pdf(setting):
+    return pdf.group_pdf(*setting, "ocr-2026-1")
+
+
+def test_group_document_has_every_member_and_amount(setting, group_pdf):
+    instance, plan = setting
+    text = pdf_text(group_pdf)
+    g = next(g for g in plan.groups if g.id == "ocr-2026-1")
+    for nid in g.members:
+        body = instance.bodies[instance.need(nid).body]
+        share, sub = g.allocation["shares"][nid], g.subsidies[nid]
+        row = "".join(yen(share[k]) for k in ("initial_yen", "annual_yen", "total_yen", "standalone_total_yen"))
+        assert body.code + body.name + ("取りまとめ" if body.code == g.lead_body else "") in text
+        assert row + yen(share["standalone_total_yen"] - share["total_yen"]) in text
+        sub_row = body.name + yen(share["total_yen"]) + yen(sub["grant_yen"]) + yen(sub["special_tax_yen"])
+        assert sub_row in text
+        assert yen(sub["net_yen"]) + yen(sub["standalone_net_yen"]) in text
+    for k in ("initial_yen", "annual_yen", "total_yen"):
+        assert yen(getattr(g.cost, k)) in text
+    assert "負担金算定書" in text and "見込額" in text and "令和8年度" in text and "令和12年度" in text
+    assert "均等割" in text and "最大剰余法" in text and "個人合理性" in text and "コア" in text
+    assert "R8-ref-1" in text and "R7-test" in text
+    assert "取りまとめ団体長野市長" in text and "印" in text  # the lead's signature and stamp block
+    assert "ページ" in text
+
+
+def test_fonts_are_ipaex_and_embedded(group_pdf):
+    fonts = pdf_fonts(group_pdf)
+    assert fonts and all(fonts.values()), fonts
+    assert all("IPAex" in name for name in fonts), fonts
+
+
+def test_member_notice_by_year(setting):
+    instance, plan = setting
+    data = pdf.member_pdf(instance, plan, "n-otari-ocr", ReportMeta(title="長野県AI共同化2026"))
+    text = pdf_text(data)
+    g = next(g for g in plan.groups if g.id == "ocr-2026-1")
+    share, sub = g.allocation["shares"]["n-otari-ocr"], g.subsidies["n-otari-ocr"]
+    first = share["initial_yen"] + share["annual_yen"]
+    assert "小谷村長様" in text and "負担額通知" in text and "長野県AI共同化2026" in text
+    assert ("令和8年度（2026年度）" + yen(share["initial_yen"]) + yen(share["annual_yen"]) + yen(first)
+            + yen(sub["grant_yen"]) + yen(sub["special_tax_yen"])
+            + yen(first - sub["grant_yen"] - sub["special_tax_yen"])) in text
+    assert "令和12年度（2030年度）0" + yen(share["annual_yen"]) + yen(share["annual_yen"]) + "00" in text
+    assert "合計" + yen(share["initial_yen"]) + yen(5 * share["annual_yen"]) + yen(share["total_yen"]) in text
+    assert yen(sub["net_yen"]) in text
+    assert "導入年度に全額を見込んでいます" in text  # the stated assumption
+    assert pdf_pages(data) == 1
+
+
+def test_summary_lists_every_consortium(setting):
+    instance, plan = setting
+    text = pdf_text(pdf.summary_pdf(instance, plan))
+    assert "長野県AI・RPA共同調達計画まとめ" in text
+    for g in plan.groups:
+        if g.mode == "standalone":
+            continue
+        assert g.id in text
+        assert yen(g.cost.total_yen) + yen(g.standalone_total_yen) + yen(g.saving_yen) in text
+    assert yen(plan.objective_yen) + "円" in text and yen(plan.standalone_total_yen) + "円" in text
+    assert "1件は単独調達" in text
+    pytest.importorskip("planner.charts")
+    assert "図1" in text and "図2" in text and "図3" in text
+
+
+def test_thirty_member_table_runs_over_pages_with_every_member(big_setting):
+    instance, plan = big_setting
+    data = pdf.group_pdf(instance, plan, "ocr-big")
+    text = pdf_text(data)
+    g = plan.groups[0]
+    assert pdf_pages(data) >= 2
+    for nid in g.members:
+        body = instance.bodies[instance.need(nid).body]
+        share = g.allocation["shares"][nid]
+        assert body.name in text
+        assert yen(share["initial_yen"]) + yen(share["annual_yen"]) + yen(share["total_yen"]) in text
+
+
+@pytest.fixture(scope="module")
+def big_setting():
+    from .bigplan import thirty_member_setting
+
+    return thirty_member_setting()

@@ -1,0 +1,102 @@
+"""The workbooks: real numbers in yen formats, and formulas whose results match the plan."""
+import pytest
+
+from planner.reports import xlsx
+
+from .fixtures import nagano_instance, nagano_plan
+from .helpers import Workbook
+
+
+@pytest.fixture(scope="module")
+def setting():
+    instance = nagano_instance()
+    return instance, nagano_plan(instance)
+
+
+def group(plan, gid):
+    return next(g for g in plan.groups if g.id == gid)
+
+
+def test_group_workbook_sums(setting):
+    instance, plan = setting
+    g = group(plan, "ocr-2026-1")
+    wb = Workbook(xlsx.group_workbook(instance, plan, g.id))
+    ws = wb.wb[g.id]
+    header = wb.find(g.id, "団体コード")
+    rows = range(header + 1, header + 1 + len(g.members))
+    for row, nid in zip(rows, g.members):
+        share, sub = g.allocation["shares"][nid], g.subsidies[nid]
+        assert ws[f"A{row}"].value == instance.need(nid).body
+        for col, value in (("E", share["initial_yen"]), ("F", share["annual_yen"]), ("G", share["total_yen"]),
+                           ("J", sub["grant_yen"]), ("K", sub["special_tax_yen"])):
+            cell = ws[f"{col}{row}"]
+            assert cell.value == value and isinstance(cell.value, int), (col, row)
+            assert "円" in cell.number_format
+        assert wb.value(g.id, f"L{row}") == sub["net_yen"]  # net is a formula: gross − grant − special tax
+        assert wb.value(g.id, f"I{row}") == share["standalone_total_yen"] - share["total_yen"]
+        assert wb.value(g.id, f"O{row}") == 0
+    total = wb.find(g.id, "合計")
+    assert wb.value(g.id, f"E{total}") == g.cost.initial_yen
+    assert wb.value(g.id, f"F{total}") == g.cost.annual_yen
+    assert wb.value(g.id, f"G{total}") == g.cost.total_yen
+    assert ws[f"G{total}"].value.startswith("=SUM(G")
+    assert wb.value(g.id, f"L{total}") == sum(s["net_yen"] for s in g.subsidies.values())
+    # the cost build-up recomputes the group's figures from the price book lines
+    assert wb.value(g.id, f"B{wb.find(g.id, '初期費用 計')}") == g.cost.initial_yen
+    assert wb.value(g.id, f"B{wb.find(g.id, '年間費用 計（1円未満四捨五入）')}") == g.cost.annual_yen
+    assert wb.value(g.id, f"B{wb.find(g.id, '算定期間の総額')}") == g.cost.total_yen
+    for label in ("検算", "初期負担の合計 ＝ 初期費用 計", "年間負担の合計 ＝ 年間費用 計", "期間総額の合計 ＝ 算定期間の総額"):
+        assert wb.value(g.id, f"B{wb.find(g.id, label)}") is True, label
+
+
+def test_member_workbook_by_year(setting):
+    instance, plan = setting
+    g = group(plan, "ocr-2026-1")
+    share, sub = g.allocation["shares"]["n-otari-ocr"], g.subsidies["n-otari-ocr"]
+    wb = Workbook(xlsx.member_workbook(instance, plan, "n-otari-ocr"))
+    sheet = wb.wb.sheetnames[0]
+    assert sheet == "負担額通知 小谷村" and g.id in wb.wb.sheetnames
+    total = wb.find(sheet, "合計")
+    assert wb.value(sheet, f"E{total}") == share["total_yen"]
+    assert wb.value(sheet, f"H{total}") == sub["net_yen"]
+    assert wb.value(sheet, f"F{total}") == sub["grant_yen"]
+    first = wb.find(sheet, 2026)
+    assert wb.value(sheet, f"H{first}") == (share["initial_yen"] + share["annual_yen"] - sub["grant_yen"]
+                                            - sub["special_tax_yen"])
+    for label in ("期間総額", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"):
+        assert wb.value(sheet, f"C{wb.find(sheet, label)}") is True, label
+
+
+def test_summary_workbook(setting):
+    instance, plan = setting
+    wb = Workbook(xlsx.summary_workbook(instance, plan))
+    assert wb.wb.sheetnames == ["総括", "ocr-2026-1", "rpa-2026-1"]
+    total = wb.find("総括", "合計")
+    assert wb.value("総括", f"E{total}") == plan.objective_yen
+    assert wb.value("総括", f"D{total}") == plan.standalone_total_yen
+    assert wb.value("総括", f"F{total}") == plan.standalone_total_yen - plan.objective_yen
+    assert wb.value("総括", f"C{wb.find('総括', '計画全体の費用（検算用）')}") is True
+    assert wb.value("総括", f"C{wb.find('総括', '実質負担 見込額 計（検算）')}") is True
+    joint = [g for g in plan.groups if g.mode != "standalone"]
+    row = wb.find("総括", "共同調達 計")
+    assert wb.value("総括", f"G{row}") == sum(g.cost.total_yen for g in joint)
+    assert wb.value("総括", f"I{row}") == sum(g.saving_yen for g in joint)
+
+
+def test_sheet_titles_are_valid_and_unique():
+    used = set()
+    a = xlsx.sheet_title("a/b:c*" + "x" * 40, used)
+    b = xlsx.sheet_title("a/b:c*" + "x" * 40, used)
+    assert len(a) <= 31 and len(b) <= 31 and a != b and not set("/:*") & set(a + b)
+
+
+def test_plan_without_joint_groups():
+    from .plans import settled_plan
+
+    instance = nagano_instance()
+    plan = settled_plan(instance, [])
+    wb = Workbook(xlsx.summary_workbook(instance, plan))
+    assert wb.wb.sheetnames == ["総括"]
+    total = wb.find("総括", "合計")
+    assert wb.value("総括", f"E{total}") == plan.objective_yen == plan.standalone_total_yen
+    assert wb.value("総括", f"F{total}") == 0

@@ -1,0 +1,180 @@
+"""Support for the planning tests (no tests here): seed needs, run the solve job, stand-ins for the optimiser.
+
+The stand-ins are used only where the real modules (planner.domain.optimiser, planner.domain.settlement) are not
+installed yet, and for behaviour the real ones must not be relied on for (a solver that runs until cancelled, one
+that fails). The real job path is exercised in test_jobs.py whenever both modules exist.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+import types
+import uuid
+
+import pytest
+from sqlmodel import Session, select
+
+from planner.db.models import Body, Need, Plan as PlanRow, Scenario, utcnow
+from planner.domain.costs import group_cost, group_violations, standalone_cost
+from planner.domain.plan import Plan, PlanGroup
+
+# Needs for the seed's Nagano bodies (長野市, 松本市, 小谷村; 長野市 has no 生成AI need) and one in Niigata (新潟市).
+NEEDS = [
+    ("202011", "ocr", 120.0, 2026, True, True, True),
+    ("202029", "ocr", 80.0, 2026, True, True, False),
+    ("204820", "ocr", 5.0, 2026, True, True, False),
+    ("202011", "rpa", 30.0, 2026, True, True, True),
+    ("202029", "rpa", 20.0, 2026, True, False, False),
+    ("204820", "rpa", 2.0, 2026, True, True, False),
+    ("202029", "genai", 400.0, 2026, True, True, True),
+    ("204820", "genai", 20.0, 2026, True, True, False),
+    ("151009", "ocr", 150.0, 2026, True, True, True),
+]
+
+
+def add_needs(engine, rows=NEEDS) -> dict[tuple[str, str], int]:
+    ids = {}
+    with Session(engine) as session:
+        for body, cat, volume, year, lead, unified, can_lead in rows:
+            need = Need(body_code=body, category_id=cat, volume=volume, start_year=year, accepts_lead=lead,
+                        accepts_unified=unified, can_lead=can_lead)
+            session.add(need)
+            session.flush()
+            ids[(body, cat)] = need.id
+        session.commit()
+    return ids
+
+
+def make_scenario(engine, *, prefecture="20", name="長野県 共同調達 令和8年度", **values) -> int:
+    with Session(engine) as session:
+        pref_body = session.exec(select(Body).where(Body.kind == "prefecture",
+                                                    Body.prefecture_code == prefecture)).first()
+        values.setdefault("hosts", [{"body": pref_body.code, "categories": []}] if pref_body else [])
+        values.setdefault("allocation_method", "equal")
+        scenario = Scenario(name=name, prefecture_code=prefecture, time_limit_seconds=20, **values)
+        session.add(scenario)
+        session.commit()
+        return scenario.id
+
+
+def wait_for(engine, scenario_id: int, statuses, timeout: float = 60.0) -> Scenario:
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(engine) as session:
+            scenario = session.get(Scenario, scenario_id)
+            if scenario.status in statuses:
+                return scenario
+        if time.monotonic() > deadline:
+            raise AssertionError(f"scenario {scenario_id} stayed {scenario.status}: {scenario.log}")
+        time.sleep(0.1)
+
+
+def solve_now(engine, scenario_id: int) -> int:
+    """Run the solve job synchronously (as the worker would) and return the new plan's id."""
+    from planner.jobs.runner import run_solve
+
+    job_id = uuid.uuid4().hex
+    with Session(engine) as session:
+        scenario = session.get(Scenario, scenario_id)
+        scenario.status, scenario.job_id = "queued", job_id
+        scenario.progress = {"runner": "thread", "queued_at": utcnow().isoformat()}
+        session.add(scenario)
+        session.commit()
+    status = run_solve(engine, scenario_id, job_id)
+    with Session(engine) as session:
+        scenario = session.get(Scenario, scenario_id)
+        assert status == "done", scenario.log
+        row = session.exec(select(PlanRow).where(PlanRow.scenario_id == scenario_id)
+                           .order_by(PlanRow.id.desc())).first()
+        return row.id
+
+
+# --- stand-ins (tests only) -----------------------------------------------------------------------------------------
+
+def standin_optimise(instance, *, time_limit=None, gap=0.0, progress=None, solver="auto", cancel=None):
+    """One lead-mode group per category and start year where that is feasible and saves money, else standalone."""
+    started = time.monotonic()
+    keys = sorted({(n.category, n.start_year) for n in instance.needs})
+    all_ids = [n.id for n in instance.needs]
+    groups = []
+    for i, (cat, year) in enumerate(keys):
+        needs = [n for n in instance.needs if n.category == cat and n.start_year == year]
+        joint = [n for n in needs if "lead" in n.modes]
+        leads = instance.hosts_of(cat) + [n.body for n in joint if n.can_lead]
+        chosen = None
+        for lead in leads:
+            if len(joint) >= 2 and not group_violations(instance, joint, "lead", lead, all_need_ids=all_ids):
+                cost = group_cost(instance, joint, "lead", lead)
+                alone = sum(standalone_cost(instance, n).total_yen for n in joint)
+                if cost.total_yen < alone:
+                    chosen = (joint, lead, cost, alone)
+                    break
+        placed = set()
+        if chosen:
+            members, lead, cost, alone = chosen
+            groups.append(PlanGroup(f"{cat}-{year}-{len(groups) + 1:03d}", cat, year, "lead", lead,
+                                    [n.id for n in members], cost, alone))
+            placed = {n.id for n in members}
+        for n in needs:
+            if n.id not in placed:
+                cost = standalone_cost(instance, n)
+                groups.append(PlanGroup(f"{cat}-{year}-{len(groups) + 1:03d}", cat, year, "standalone", n.body,
+                                        [n.id], cost, cost.total_yen))
+        if progress:
+            objective = sum(g.cost.total_yen for g in groups)
+            progress({"done": i + 1, "total": len(keys), "incumbent_yen": objective, "bound_yen": objective,
+                      "gap": 0.0, "elapsed": time.monotonic() - started})
+    objective = sum(g.cost.total_yen for g in groups)
+    standalone = {n.id: standalone_cost(instance, n).total_yen for n in instance.needs}
+    return Plan(instance.name, "optimal", objective, objective, 0.0, sum(standalone.values()),
+                time.monotonic() - started, groups, standalone, {"solver": "test stand-in"})
+
+
+def standin_settle(instance, plan, rules=None, *, method=None, weights=None):
+    from tests.reports.plans import settled_plan
+
+    specs = [(g.id, g.mode, g.lead_body, list(g.members)) for g in plan.groups if g.mode != "standalone"]
+    settled = settled_plan(instance, specs)
+    by_members = {tuple(g.members): g for g in settled.groups}
+    for g in plan.groups:
+        s = by_members[tuple(g.members)]
+        g.allocation, g.subsidies = s.allocation, s.subsidies
+    return plan
+
+
+def real_modules_available() -> bool:
+    try:
+        importlib.import_module("planner.domain.optimiser")
+        importlib.import_module("planner.domain.settlement")
+    except ModuleNotFoundError:
+        return False
+    return True
+
+
+def install_standins(monkeypatch, optimise=standin_optimise, settle=standin_settle) -> None:
+    """Put stand-in modules (or functions) in place of the optimiser and the settlement."""
+    try:
+        opt = importlib.import_module("planner.domain.optimiser")
+        monkeypatch.setattr(opt, "optimise", optimise)
+    except ModuleNotFoundError:
+        fake = types.ModuleType("planner.domain.optimiser")
+        fake.optimise = optimise
+        fake.Cancelled = type("Cancelled", (Exception,), {})
+        monkeypatch.setitem(sys.modules, "planner.domain.optimiser", fake)
+    try:
+        st = importlib.import_module("planner.domain.settlement")
+        monkeypatch.setattr(st, "settle_plan", settle)
+    except ModuleNotFoundError:
+        fake = types.ModuleType("planner.domain.settlement")
+        fake.settle_plan = settle
+        monkeypatch.setitem(sys.modules, "planner.domain.settlement", fake)
+
+
+@pytest.fixture
+def solver(monkeypatch):
+    """The real optimiser and settlement where installed, else the stand-ins."""
+    real = real_modules_available()
+    if not real:
+        install_standins(monkeypatch)
+    return "real" if real else "stand-in"
