@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .db.session import make_engine
 
@@ -40,7 +42,25 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     web.register(app)
+    _serve_behind_proxy(app)
     return app
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Session cookies marked Secure whenever the request came over HTTPS, not only when configured so: a
+    deployment behind TLS cannot then forget the flag."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+
+def _serve_behind_proxy(app: Flask) -> None:
+    """With PLANNER_TRUSTED_PROXY=1 (one reverse proxy in front), take the scheme and the client's address from the
+    proxy's X-Forwarded-Proto/-For: the last X-Forwarded-For entry is the one the proxy wrote, the earlier ones are
+    whatever the client sent (and must not reset the login throttle)."""
+    app.session_interface = _SessionInterface()
+    if app.config.get("TRUSTED_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
 
 def _instance_secret(instance_path: Path) -> str:

@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
 
+from .safe_cells import is_own_formula, starts_like_formula
 from .context import GroupReport, MemberNotice, ReportMeta, SummaryReport, group_report, member_notice, summary_report
 
 YEN = '#,##0"円";[Red]-#,##0"円"'
@@ -79,6 +80,16 @@ def sheet_title(text: str, used: set[str] | None = None) -> str:
     return title
 
 
+def _put(ws: Worksheet, row: int, col: int, value):
+    """Write a cell; text that only looks like a formula (a body's or scenario's name) stays text."""
+    cell = ws.cell(row, col, value)
+    if starts_like_formula(value) and not is_own_formula(value):
+        cell.value = value
+        cell.data_type = "s"
+        cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
+    return cell
+
+
 class _Writer:
     """Writes rows top to bottom and remembers where things are, so that formulas can refer to them."""
 
@@ -87,13 +98,13 @@ class _Writer:
         self.row = 1
 
     def title(self, text: str) -> None:
-        self.ws.cell(self.row, 1, text).font = _TITLE
+        _put(self.ws, self.row, 1, text).font = _TITLE
         self.row += 1
 
     def line(self, *values, bold: bool = False) -> int:
         for col, value in enumerate(values, start=1):
             if value is not None:
-                c = self.ws.cell(self.row, col, value)
+                c = _put(self.ws, self.row, col, value)
                 if bold:
                     c.font = _BOLD
         self.row += 1
@@ -104,7 +115,7 @@ class _Writer:
 
     def header(self, labels: list[str]) -> int:
         for col, label in enumerate(labels, start=1):
-            c = self.ws.cell(self.row, col, label)
+            c = _put(self.ws, self.row, col, label)
             c.font = _BOLD
             c.fill = _HEADER_FILL
             c.border = _BORDER
@@ -114,7 +125,7 @@ class _Writer:
 
     def cells(self, values: list, formats: list[str | None], total: bool = False) -> int:
         for col, (value, fmt) in enumerate(zip(values, formats), start=1):
-            c = self.ws.cell(self.row, col, value)
+            c = _put(self.ws, self.row, col, value)
             c.border = _BORDER
             if fmt:
                 c.number_format = fmt

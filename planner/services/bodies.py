@@ -21,6 +21,7 @@ from planner.importers.flags import FLAG_FIELDS, parse_flags_file
 from planner.importers.official import BodyIndex, ParsedOfficialFile, parse_official_file
 from planner.importers.tabular import Source, read_bytes
 from planner.masterdata.national import master_bodies, ward_codes
+from planner.reports.safe_cells import csv_text
 
 EXPORT_COLUMNS = ("code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng")
 _MASTER_FIELDS = ("name", "prefecture_code", "kind", "lat", "lng")
@@ -259,7 +260,7 @@ def export_bodies_csv(session: Session, out: TextIO, prefecture_code: str | None
     writer.writerow(EXPORT_COLUMNS)
     n = 0
     for b in session.exec(query):
-        writer.writerow([b.code, b.name, b.prefecture_code, b.kind, "" if b.population is None else b.population,
+        writer.writerow([b.code, csv_text(b.name), b.prefecture_code, b.kind, "" if b.population is None else b.population,
                          "" if b.fiscal_strength_index is None else repr(b.fiscal_strength_index),
                          repr(b.lat), repr(b.lng)])  # repr: the shortest text that reads back exactly
         n += 1

@@ -14,6 +14,9 @@ from planner.services.reference_data import current_price_book, current_subsidy_
 from planner.services.scenarios import visible_scenarios
 
 RECENT = 5
+DATASET_LABELS = {"population": "人口・世帯数（住民基本台帳）", "fiscal_municipal": "主要財政指標（市町村）",
+                  "fiscal_prefecture": "主要財政指標（都道府県）", "fiscal_designated": "主要財政指標（政令指定都市）",
+                  "flags": "条件不利地域・データ活用推進計画"}
 
 
 def need_counts_by_status(session: Session, body_code: str) -> dict[str, int]:

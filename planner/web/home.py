@@ -45,5 +45,5 @@ def index():
         context.update(prefecture_name=prefecture.name if prefecture else (pref or ""))
         return render_template("home/index.html", partial="home/_prefecture.html", **context)
     context.update(reference=dashboard.reference_status(session), users=dashboard.user_counts(session),
-                   role_labels=ROLE_LABELS)
+                   role_labels=ROLE_LABELS, dataset_labels=dashboard.DATASET_LABELS)
     return render_template("home/index.html", partial="home/_admin.html", **context)

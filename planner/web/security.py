@@ -169,9 +169,8 @@ def roles_required(*roles: str) -> Callable:
 
 
 def client_ip() -> str:
-    """The client's address; behind a proxy, set PLANNER_TRUSTED_PROXY=1 so X-Forwarded-For is believed."""
-    if current_app.config.get("TRUSTED_PROXY") and request.headers.get("X-Forwarded-For"):
-        return request.headers["X-Forwarded-For"].split(",")[0].strip()[:45]
+    """The client's address; behind a proxy, set PLANNER_TRUSTED_PROXY=1 so that ProxyFix (planner/app.py) takes
+    it from the entry of X-Forwarded-For the proxy wrote (never the client-supplied first entry)."""
     return (request.remote_addr or "")[:45]
 
 

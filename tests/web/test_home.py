@@ -6,6 +6,7 @@ from sqlmodel import Session
 from planner.db.models import Need
 
 from tests.web.conftest import login
+from tests.web.test_plans_support import solver  # noqa: F401
 
 
 def add_need(app, body_code, category_id="ai_ocr", status="active", volume=100.0):
@@ -70,3 +71,26 @@ def test_admin_sees_reference_data_users_and_audit(app, client, seed):
     assert "補助制度ルール" in html
     assert "利用者" in html and "都道府県担当者" in html
     assert "ログイン" in html  # the admin's own login is in the recent audit entries
+
+
+def test_municipality_sees_its_consortium_in_the_latest_plan(app, client, seed, solver):
+    from tests.web.test_plans_support import add_needs, make_scenario, solve_now
+    engine = app.extensions["db_engine"]
+    add_needs(engine)
+    plan_id = solve_now(engine, make_scenario(engine))
+    login(client, "muni202011")
+    html = client.get("/home").get_data(as_text=True)
+    assert "最新の共同調達計画での参加グループ" in html
+    assert f"/plans/{plan_id}/body/202011" in html
+    assert "AI-OCR" in html and "RPA" in html
+    assert "計画はありません" not in html
+
+
+def test_prefecture_home_lists_its_scenarios_not_others(app, client, seed):
+    from tests.web.test_plans_support import make_scenario
+    engine = app.extensions["db_engine"]
+    make_scenario(engine, prefecture="20", name="長野の案")
+    make_scenario(engine, prefecture="15", name="新潟の案")
+    login(client, "pref20")
+    html = client.get("/home").get_data(as_text=True)
+    assert "長野の案" in html and "新潟の案" not in html

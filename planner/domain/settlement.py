@@ -1,0 +1,38 @@
+"""Settle a plan: fill every group's cost allocation and subsidy estimates (what ``planner solve`` and the web job
+call after the optimiser)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+from .allocation import allocate_group
+from .costs import standalone_cost
+from .model import Instance
+from .plan import Plan
+from .subsidies import CapLedger, SubsidyRulesError, default_rules, estimate_group, validate_rules
+
+
+def settle_plan(instance: Instance, plan: Plan, rules: Mapping[str, Any] | None = None, method: str | None = None,
+                weights: Mapping[str, float] | None = None) -> Plan:
+    """A new Plan whose groups carry ``allocation`` and ``subsidies``; the input plan is left as it was.
+
+    ``method``/``weights`` default to the instance's allocation spec, ``rules`` to the newest shipped rule set.
+    Groups are settled in start-year, then plan order, which is also the order in which the special-tax base cap
+    (per body and year) is used up."""
+    rules = dict(rules) if rules is not None else default_rules()
+    problems = validate_rules(rules)
+    if problems:
+        raise SubsidyRulesError(problems)
+    method = method or instance.allocation.method
+    if weights is None and method == "formula":
+        weights = instance.allocation.weights
+    ledger, standalone_ledger = CapLedger(), CapLedger()
+    groups = [dataclasses.replace(g) for g in plan.groups]
+    for group in sorted(groups, key=lambda g: g.start_year):
+        allocation = allocate_group(instance, group, method, weights)
+        standalone = {nid: standalone_cost(instance, instance.need(nid)).as_dict() for nid in group.members}
+        group.allocation = allocation
+        group.subsidies = estimate_group(instance, group.mode, group.lead_body, group.members,
+                                         allocation["shares"], standalone, rules, ledger, standalone_ledger)
+    stats = {**plan.stats, "rule_version": rules.get("version"), "allocation_method": method}
+    return dataclasses.replace(plan, groups=groups, stats=stats)

@@ -1,0 +1,66 @@
+"""The bodies pages' reading side: the filtered list, the data vintages behind its figures, a body's history."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from planner.db.models import AuditLog, Body, Category, DataVintage, Need
+
+KIND_LABELS = {"prefecture": "都道府県", "designated_city": "指定都市", "city": "市", "special_ward": "特別区",
+               "town": "町", "village": "村"}
+DATASET_LABELS = {"population": "住民基本台帳人口", "fiscal_municipal": "主要財政指標（市町村）",
+                  "fiscal_prefecture": "主要財政指標（都道府県）", "fiscal_designated": "主要財政指標（指定都市）",
+                  "flags": "条件不利地域・推進計画（一括取込）"}
+
+
+def _filtered(query, prefecture_code: str | None, kind: str | None, name: str | None):
+    if prefecture_code:
+        query = query.where(Body.prefecture_code == prefecture_code)
+    if kind:
+        query = query.where(Body.kind == kind)
+    if name:
+        # Codes are searched as typed; names by substring.
+        query = query.where(Body.name.contains(name) | Body.code.startswith(name))
+    return query
+
+
+def list_bodies(session: Session, *, prefecture_code: str | None = None, kind: str | None = None,
+                name: str | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Body], int]:
+    total = session.exec(_filtered(select(func.count()).select_from(Body), prefecture_code, kind, name)).one()
+    rows = session.exec(_filtered(select(Body), prefecture_code, kind, name).order_by(Body.code)
+                        .offset((max(1, page) - 1) * per_page).limit(per_page)).all()
+    return list(rows), int(total)
+
+
+def vintages(session: Session, ids: Iterable[int | None]) -> dict[int, DataVintage]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {v.id: v for v in session.exec(select(DataVintage).where(DataVintage.id.in_(wanted)))}
+
+
+def prefectures(session: Session) -> list[Body]:
+    return list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code)))
+
+
+def body_needs(session: Session, code: str) -> list[tuple[Need, str]]:
+    """The body's needs, newest first, with their category names."""
+    rows = session.exec(select(Need, Category.name).join(Category, Category.id == Need.category_id)
+                        .where(Need.body_code == code).order_by(Need.status, Need.start_year, Need.id)).all()
+    return [(n, name) for n, name in rows]
+
+
+def flags_history(session: Session, code: str, limit: int = 50) -> list[AuditLog]:
+    """Changes to the body's own record (flags and their imports), newest first."""
+    return list(session.exec(select(AuditLog).where(AuditLog.entity == "body", AuditLog.entity_id == code)
+                             .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)))
+
+
+def flag_snapshot(session: Session, prefecture_code: str | None = None) -> dict[str, tuple[str, bool, bool]]:
+    """code -> (name, 条件不利地域, 推進計画), plain values that outlive a rollback (for the import preview)."""
+    query = select(Body.code, Body.name, Body.disadvantaged, Body.has_data_plan)
+    if prefecture_code:
+        query = query.where(Body.prefecture_code == prefecture_code)
+    return {r[0]: (r[1], bool(r[2]), bool(r[3])) for r in session.exec(query)}

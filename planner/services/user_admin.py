@@ -1,0 +1,107 @@
+"""Administering accounts: change role and scope, deactivate and reactivate, reset passwords.
+
+Creation and hashing live in :mod:`planner.services.users`; this module adds the administrator's changes, each
+checked (scope, last administrator) and audited with the values before and after. Password hashes never reach
+the audit log.
+"""
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from planner.db.models import Body, User
+
+from . import audit
+from .users import ROLES, UserError, generate_password, hash_password, password_problem
+
+
+class FieldError(UserError):
+    """A problem with one input (``field``: prefecture_code, body_code, role) so a form can show it there."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _snapshot(user: User) -> dict:
+    return {"display_name": user.display_name, "role": user.role, "prefecture_code": user.prefecture_code,
+            "body_code": user.body_code, "is_active": user.is_active}
+
+
+def _active_admins(session: Session) -> int:
+    return len(session.exec(select(User.id).where(User.role == "admin", User.is_active == True)).all())  # noqa: E712
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.role, User.username)))
+
+
+def resolve_scope(session: Session, role: str, prefecture_code: str | None,
+                  body_code: str | None) -> tuple[str | None, str | None]:
+    """The (prefecture, body) a role keeps; raises :class:`UserError` when the scope does not fit the role."""
+    if role not in ROLES:
+        raise FieldError("role", f"役割「{role}」は admin・prefecture・municipality のいずれかです")
+    if role == "admin":
+        return None, None
+    if role == "prefecture":
+        if not prefecture_code:
+            raise FieldError("prefecture_code", "都道府県担当者には都道府県を指定してください")
+        if session.exec(select(Body).where(Body.kind == "prefecture",
+                                           Body.prefecture_code == prefecture_code)).first() is None:
+            raise FieldError("prefecture_code", f"都道府県コード {prefecture_code} の都道府県が登録されていません")
+        return prefecture_code, None
+    if not body_code:
+        raise FieldError("body_code", "市区町村担当者には団体コード（6桁）を指定してください")
+    body = session.get(Body, body_code)
+    if body is None:
+        raise FieldError("body_code", f"団体コード {body_code} に当たる団体がありません")
+    if body.kind == "prefecture":
+        raise FieldError("body_code", f"{body.name} は都道府県です。都道府県担当者の役割を選んでください")
+    return body.prefecture_code, body.code
+
+
+def update_user(session: Session, user: User, *, display_name: str, role: str, prefecture_code: str | None,
+                body_code: str | None, changed_by: int | None) -> bool:
+    """Change name, role and scope; returns whether anything changed."""
+    pref, body = resolve_scope(session, role, prefecture_code, body_code)
+    if user.role == "admin" and role != "admin" and user.is_active and _active_admins(session) <= 1:
+        raise FieldError("role", "有効な管理者が1人だけのため、この利用者の役割は変えられません")
+    before = _snapshot(user)
+    user.display_name = (display_name or "").strip() or user.username
+    user.role, user.prefecture_code, user.body_code = role, pref, body
+    after = _snapshot(user)
+    if before == after:
+        return False
+    audit.record(session, user_id=changed_by, action="update", entity="user", entity_id=user.id,
+                 prefecture_code=pref or before["prefecture_code"], body_code=body, before=before, after=after,
+                 detail=f"利用者 {user.username}")
+    session.flush()
+    return True
+
+
+def set_active(session: Session, user: User, active: bool, changed_by: int | None) -> None:
+    if user.is_active == active:
+        return
+    if not active:
+        if user.id == changed_by:
+            raise UserError("自分自身のアカウントは無効にできません")
+        if user.role == "admin" and _active_admins(session) <= 1:
+            raise UserError("有効な管理者が1人だけのため無効にできません")
+    user.is_active = active
+    audit.record(session, user_id=changed_by, action="activate" if active else "deactivate", entity="user",
+                 entity_id=user.id, prefecture_code=user.prefecture_code, body_code=user.body_code,
+                 before={"is_active": not active}, after={"is_active": active}, detail=f"利用者 {user.username}")
+    session.flush()
+
+
+def reset_password(session: Session, user: User, changed_by: int | None, password: str | None = None) -> str:
+    """Set ``password`` (or a generated one) and return it, so the administrator can hand it over once."""
+    password = password or generate_password()
+    problem = password_problem(password)
+    if problem:
+        raise UserError(problem)
+    user.password_hash = hash_password(password)
+    audit.record(session, user_id=changed_by, action="reset_password", entity="user", entity_id=user.id,
+                 prefecture_code=user.prefecture_code, body_code=user.body_code,
+                 detail=f"利用者 {user.username} のパスワードを再設定")
+    session.flush()
+    return password

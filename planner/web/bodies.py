@@ -1,0 +1,213 @@
+"""Bodies (団体): the national list with its official figures, per-body flags, bulk flags import, CSV export.
+
+Administrators see every body; prefecture coordinators see and edit the bodies of their prefecture only.
+Municipality staff have no access (their own body's figures appear on their home page).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import Counter
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from planner.db.models import Body
+from planner.importers.errors import FileProblems
+from planner.services import audit
+from planner.services import body_admin
+from planner.services.audit import ACTION_LABELS
+from planner.services.audit_log import diff_rows, user_names
+from planner.services.bodies import StaleBodyError, bodies_csv_text, import_flags, set_body_flags
+from planner.web.db import db_session
+from planner.web.forms.bodies import FlagsConfirmForm, FlagsForm, FlagsUploadForm
+from planner.web.security import can_edit_body, can_view_body, forbidden, roles_required, scope_prefecture
+
+bp = Blueprint("bodies", __name__, url_prefix="/bodies")
+
+PER_PAGE = 50
+
+
+def _int_arg(name: str, default: int = 1) -> int:
+    try:
+        return max(1, int(request.args.get(name, default)))
+    except (TypeError, ValueError):
+        return default
+
+
+def _load_body(code: str) -> Body:
+    body = db_session().get(Body, code)
+    if body is None:
+        abort(404, description=f"団体コード {code} の団体はありません")
+    if not can_view_body(current_user, code):
+        forbidden(f"body {code}: prefecture {body.prefecture_code}")
+    return body
+
+
+def _list_prefecture() -> str | None:
+    """The prefecture filter: a coordinator's own, whatever the URL says; an administrator's choice."""
+    scope = scope_prefecture(current_user)
+    if scope:
+        return scope
+    return (request.args.get("prefecture") or "").strip() or None
+
+
+@bp.get("")
+@roles_required("admin", "prefecture")
+def index():
+    session = db_session()
+    pref = _list_prefecture()
+    kind = request.args.get("kind") or None
+    if kind not in body_admin.KIND_LABELS:
+        kind = None
+    q = (request.args.get("q") or "").strip()[:40] or None
+    page = _int_arg("page")
+    rows, total = body_admin.list_bodies(session, prefecture_code=pref, kind=kind, name=q, page=page,
+                                         per_page=PER_PAGE)
+    vintages = body_admin.vintages(session, [b.population_vintage_id for b in rows] +
+                                   [b.fiscal_vintage_id for b in rows])
+    prefs = body_admin.prefectures(session)
+    # Most rows share one import; its date goes in the column head and only the exceptions are marked per row.
+    common = {key: Counter(getattr(b, key) for b in rows if getattr(b, key)).most_common(1)
+              for key in ("population_vintage_id", "fiscal_vintage_id")}
+    common = {key: (c[0][0] if c else None) for key, c in common.items()}
+    # The same rule as can_edit_body, decided from the rows already loaded (one query per row would be slow);
+    # the save itself is checked again by can_edit_body.
+    forms = {b.code: _flags_form(b) for b in rows
+             if current_user.role == "admin" or b.prefecture_code == scope_prefecture(current_user)}
+    return render_template("bodies/index.html", bodies=rows, total=total, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), prefecture=pref, kind=kind, q=q or "",
+                           pref_names={p.prefecture_code: p.name for p in prefs}, kind_labels=body_admin.KIND_LABELS,
+                           vintages=vintages, common=common, forms=forms, fixed_prefecture=scope_prefecture(current_user))
+
+
+def _flags_form(body: Body, formdata=None) -> FlagsForm:
+    form = FlagsForm(formdata=formdata, prefix=f"b{body.code}")
+    if formdata is None:
+        form.disadvantaged.data = body.disadvantaged
+        form.has_data_plan.data = body.has_data_plan
+        form.version.data = body.version
+    return form
+
+
+@bp.get("/<code>")
+@roles_required("admin", "prefecture")
+def show(code: str):
+    session = db_session()
+    body = _load_body(code)
+    vintages = body_admin.vintages(session, [body.population_vintage_id, body.fiscal_vintage_id])
+    history = body_admin.flags_history(session, code)
+    return render_template("bodies/show.html", body=body, kind_labels=body_admin.KIND_LABELS, vintages=vintages,
+                           needs=body_admin.body_needs(session, code), history=history,
+                           names=user_names(session, [h.user_id for h in history]), diff_rows=diff_rows,
+                           action_labels=ACTION_LABELS,
+                           form=_flags_form(body) if can_edit_body(current_user, code) else None)
+
+
+@bp.post("/<code>/flags")
+@roles_required("admin", "prefecture")
+def update_flags(code: str):
+    session = db_session()
+    body = _load_body(code)
+    if not can_edit_body(current_user, code):
+        forbidden(f"body {code}: flags")
+    form = FlagsForm(prefix=f"b{code}")
+    back = request.form.get("next") or ""
+    target = back if back.startswith("/bodies") and not back.startswith("//") else url_for("bodies.show", code=code)
+    if not form.validate():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(f"{body.name}: {e}", "error")
+        return redirect(target)
+    try:
+        set_body_flags(session, code, user_id=current_user.id, disadvantaged=form.disadvantaged.data,
+                       has_data_plan=form.has_data_plan.data, expected_version=form.version.data)
+    except StaleBodyError as e:
+        session.rollback()
+        flash(str(e), "error")
+        return redirect(target)
+    session.commit()
+    flash(f"{body.name} の条件不利地域・推進計画を保存しました", "success")
+    return redirect(target)
+
+
+@bp.get("/export.csv")
+@roles_required("admin", "prefecture")
+def export_csv():
+    session = db_session()
+    pref = _list_prefecture()
+    text = bodies_csv_text(session, pref)
+    audit.record(session, user_id=current_user.id, action="export", entity="body", entity_id=pref or "all",
+                 prefecture_code=pref, detail="団体一覧 CSV を出力")
+    session.commit()
+    name = f"bodies_{pref or 'all'}.csv"
+    # A BOM so that Excel opens the UTF-8 file with its Japanese names intact.
+    return Response("\ufeff" + text, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+# --- bulk flags import: upload -> preview -> confirm ------------------------------------------------------------
+
+def _preview(file_name: str, data: bytes):
+    """Run the real import in the request's transaction, note what it would change, and roll it back."""
+    session = db_session()
+    pref = scope_prefecture(current_user)
+    before = body_admin.flag_snapshot(session, pref)
+    try:
+        report = import_flags(session, file_name, data, user_id=current_user.id, prefecture_code=pref)
+        changes = []
+        for code in report.changed:
+            body = session.get(Body, code)
+            name, dis, plan = before[code] if code in before else (body.name, None, None)
+            changes.append({"code": code, "name": name, "before": (dis, plan),
+                            "after": (body.disadvantaged, body.has_data_plan)})
+        return report, changes, None
+    except FileProblems as e:
+        return None, [], e.problems
+    finally:
+        session.rollback()
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required("admin", "prefecture")
+def import_flags_page():
+    form = FlagsUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        file_name = (upload.filename or "upload.csv").rsplit("/", 1)[-1][:200]
+        data = upload.read()
+        report, changes, problems = _preview(file_name, data)
+        confirm = None
+        if report is not None and changes:
+            confirm = FlagsConfirmForm(formdata=None)
+            confirm.file_name.data = file_name
+            confirm.content.data = base64.b64encode(data).decode("ascii")
+        return render_template("bodies/import.html", form=form, file_name=file_name, report=report,
+                               changes=changes, problems=problems, confirm=confirm)
+    return render_template("bodies/import.html", form=form, file_name=None, report=None, changes=[],
+                           problems=None, confirm=None)
+
+
+@bp.post("/import/confirm")
+@roles_required("admin", "prefecture")
+def import_flags_confirm():
+    session = db_session()
+    form = FlagsConfirmForm()
+    if not form.validate_on_submit():
+        abort(400, description="取込内容を確認できません。もう一度ファイルを選んでください")
+    file_name = (form.file_name.data or "upload.csv")[:200]
+    try:
+        data = base64.b64decode(form.content.data or "", validate=True)
+    except (binascii.Error, ValueError):
+        abort(400, description="取込内容を確認できません。もう一度ファイルを選んでください")
+    try:
+        report = import_flags(session, file_name, data, user_id=current_user.id,
+                              prefecture_code=scope_prefecture(current_user))
+    except FileProblems as e:
+        session.rollback()
+        return render_template("bodies/import.html", form=FlagsUploadForm(), file_name=file_name, report=None,
+                               changes=[], problems=e.problems, confirm=None), 400
+    session.commit()
+    flash(f"{file_name} を取り込みました（{report.rows} 行、フラグが変わった団体 {len(report.changed)}）", "success")
+    return redirect(url_for("bodies.index"))
+

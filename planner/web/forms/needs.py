@@ -1,0 +1,79 @@
+"""Forms of the needs pages: register/edit a need, change its status, upload a file to import."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from planner.importers.needs import FIRST_YEAR, LAST_YEAR, MAX_NOTES, MAX_VOLUME, volume_value
+
+
+class ChoiceField(SelectField):
+    """A select whose "not one of the choices" message is in Japanese (WTForms' own is English)."""
+
+    def pre_validate(self, form) -> None:
+        if self.validate_choice and self.data not in {value for value, _label in self.choices or []}:
+            raise ValidationError("一覧から選んでください")
+
+
+def year_choices(around: int, extra: int | None = None) -> list[tuple[int, str]]:
+    from planner.web.layout import wareki_year
+    years = set(range(max(FIRST_YEAR, around - 1), min(LAST_YEAR, around + 10) + 1))
+    if extra:
+        years.add(extra)
+    return [(y, f"{y}年度（{wareki_year(y)}）") for y in sorted(years)]
+
+
+class NeedForm(FlaskForm):
+    body_code = ChoiceField("団体", choices=[], validators=[DataRequired("団体を選んでください")])
+    category_id = ChoiceField("分野", choices=[], validators=[DataRequired("分野を選んでください")])
+    volume = StringField("利用量（年間）", validators=[DataRequired("利用量を入力してください")],
+                         render_kw={"inputmode": "decimal", "autocomplete": "off"},
+                         description="分野ごとの単位で入力します（単位は分野の選択に合わせて表示します）。"
+                                     "全角数字・桁区切りのカンマも使えます")
+    start_year = ChoiceField("導入希望年度", coerce=int, choices=[],
+                             validators=[DataRequired("導入希望年度を選んでください")])
+    accepts_lead = BooleanField("幹事方式（幹事団体がまとめて契約する方式）での共同調達に参加できる", default=True)
+    accepts_unified = BooleanField("仕様統一方式（仕様をそろえて各団体が契約する方式）での共同調達に参加できる", default=True)
+    can_lead = BooleanField("幹事団体を引き受けられる")
+    notes = TextAreaField("備考", validators=[Optional(), Length(max=MAX_NOTES, message=f"備考は{MAX_NOTES}文字以内で入力してください")],
+                          render_kw={"rows": 3})
+    version = HiddenField()
+
+    def validate_volume(self, field) -> None:
+        value = volume_value(field.data)
+        if value is None:
+            raise ValidationError("利用量は数値で入力してください（例: 1,200）")
+        if value <= 0:
+            raise ValidationError("利用量は0より大きい数値にしてください")
+        if value > MAX_VOLUME:
+            raise ValidationError(f"利用量が大きすぎます（{MAX_VOLUME:,}以下）")
+        self.volume_number = value
+
+    def values(self) -> dict:
+        return {"category_id": self.category_id.data, "volume": self.volume_number,
+                "start_year": self.start_year.data, "accepts_lead": bool(self.accepts_lead.data),
+                "accepts_unified": bool(self.accepts_unified.data), "can_lead": bool(self.can_lead.data),
+                "notes": (self.notes.data or "").strip()}
+
+
+class StatusForm(FlaskForm):
+    version = HiddenField()
+
+
+class ImportForm(FlaskForm):
+    file = FileField("取り込むファイル（CSV または Excel .xlsx）")
+
+    def validate_file(self, field) -> None:
+        upload = field.data
+        if upload is None or not getattr(upload, "filename", ""):
+            raise ValidationError("ファイルを選んでください")
+        name = upload.filename.lower()
+        if not name.endswith((".csv", ".xlsx", ".txt")):
+            raise ValidationError("CSV（.csv）または Excel（.xlsx）ファイルを選んでください"
+                                  + ("。旧形式の .xls は Excel で .xlsx に保存し直してください" if name.endswith(".xls") else ""))
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField()

@@ -1,0 +1,370 @@
+"""Needs pages: list and filter, register, edit, withdraw/restore, the standalone estimate, import and export.
+
+Municipality staff work on their own body's needs, prefecture coordinators on their prefecture's bodies',
+administrators on all. Every request checks this on the server; refusals are logged by ``forbidden``.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_login import current_user
+from sqlmodel import select
+
+from planner.db.models import Body, Category, Need
+from planner.importers.errors import FileProblems
+from planner.importers.needs import FIELD_LABELS, parse_needs_file, volume_value
+from planner.services import needs as svc
+from planner.services import audit, needs_export, upload_store
+from planner.web.db import db_session
+from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
+from planner.web.security import forbidden, roles_required
+
+bp = Blueprint("needs", __name__, url_prefix="/needs")
+
+PER_PAGE = 50
+EXPORT_LIMIT = 100_000
+
+
+def current_fiscal_year(today: date | None = None) -> int:
+    today = today or date.today()
+    return today.year if today.month >= 4 else today.year - 1
+
+
+def format_volume(value) -> str:
+    """1200.0 -> 1,200; 12.5 -> 12.5 (volumes are floats, shown without a needless .0)."""
+    if value is None:
+        return "—"
+    number = float(value)
+    return f"{int(number):,}" if number.is_integer() else f"{number:,.2f}".rstrip("0").rstrip(".")
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters["volume"] = format_volume
+
+
+def upload_dir() -> Path:
+    return Path(current_app.config.get("NEEDS_UPLOAD_DIR") or Path(current_app.instance_path) / "needs_uploads")
+
+
+def int_arg(name: str, default: int | None = None) -> int | None:
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return default
+
+
+def read_filters(session) -> svc.NeedFilters:
+    status = request.args.get("status", "active")
+    if status not in svc.STATUS_LABELS:
+        status = None  # "all"
+    pref = (request.args.get("prefecture") or "").strip() or None
+    if current_user.role != "admin":
+        pref = None  # the scope already limits coordinators and municipality staff
+    body = (request.args.get("body") or "").strip() or None
+    if current_user.role == "municipality":
+        body = None
+    return svc.NeedFilters(prefecture_code=pref, body_code=body,
+                           category_id=(request.args.get("category") or "").strip() or None,
+                           status=status, start_year=int_arg("year"))
+
+
+def load_need(need_id: int) -> tuple[Need, Body]:
+    session = db_session()
+    need = session.get(Need, need_id)
+    if need is None:
+        abort(404, description=f"ニーズ {need_id} はありません")
+    body = session.get(Body, need.body_code)
+    if not svc.may_edit_body(current_user, body):
+        forbidden(f"need {need_id}: body {need.body_code}")
+    return need, body
+
+
+def body_choices(session) -> list[tuple[str, str]]:
+    return [(b.code, f"{b.name}（{b.code}）") for b in svc.editable_bodies(session, current_user)]
+
+
+def fill_choices(form: NeedForm, session, need: Need | None = None) -> list[Category]:
+    cats = svc.categories(session)
+    form.category_id.choices = [(c.id, f"{c.name}（{c.unit}）" if c.unit else c.name) for c in cats]
+    form.start_year.choices = year_choices(current_fiscal_year(), need.start_year if need else None)
+    if need is not None:
+        body = session.get(Body, need.body_code)
+        form.body_code.choices = [(body.code, f"{body.name}（{body.code}）")]
+    else:
+        form.body_code.choices = body_choices(session)
+    return cats
+
+
+def form_context(form: NeedForm, session, cats: list[Category], need: Need | None = None) -> dict:
+    """The estimate and the population suggestion for the values on the form (the no-JS path)."""
+    body = session.get(Body, form.body_code.data) if form.body_code.data else None
+    category = session.get(Category, form.category_id.data) if form.category_id.data else None
+    volume = volume_value(form.volume.data) if form.volume.data else None
+    estimate = None
+    if body is not None and category is not None and volume and volume > 0:
+        estimate = svc.standalone_estimate(session, body, category.id, volume, form.start_year.data or 2026)
+    return {"form": form, "need": need, "body": body, "category": category, "estimate": estimate,
+            "suggestion": svc.volume_suggestion(category, body), "categories": cats,
+            "units": {c.id: c.unit for c in cats}}
+
+
+# --- list, export -----------------------------------------------------------------------------------------------
+
+@bp.get("/")
+@roles_required()
+def index():
+    session = db_session()
+    filters = read_filters(session)
+    page = max(1, int_arg("page", 1) or 1)
+    rows, total = svc.list_needs(session, current_user, filters, page=page, per_page=PER_PAGE)
+    cats = {c.id: c for c in svc.categories(session)}
+    prefectures = list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code))) \
+        if current_user.role == "admin" else []
+    bodies = body_choices(session) if current_user.role == "prefecture" else []
+    return render_template("needs/index.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), filters=filters, categories=cats,
+                           prefectures=prefectures, bodies=bodies, status_labels=svc.STATUS_LABELS,
+                           years=year_choices(current_fiscal_year()), status_form=StatusForm())
+
+
+@bp.get("/export.<fmt>")
+@roles_required()
+def export(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    session = db_session()
+    filters = read_filters(session)
+    query = svc.filtered_needs(current_user, filters).order_by(Body.code, Need.category_id, Need.id)
+    rows = [tuple(r) for r in session.exec(query.limit(EXPORT_LIMIT))]
+    cats = {c.id: c for c in svc.categories(session)}
+    stamp = date.today().strftime("%Y%m%d")
+    # Who took which body's data out of the system is worth knowing later, like any change.
+    audit.record(session, user_id=current_user.id, action="export", entity="need", entity_id="",
+                 prefecture_code=current_user.prefecture_code, body_code=current_user.body_code,
+                 detail=f"{fmt.upper()} {len(rows)} 件 条件={filters.args()}")
+    session.commit()
+    if fmt == "csv":
+        body, mimetype = needs_export.to_csv(rows, cats), "text/csv; charset=utf-8"
+    else:
+        body = needs_export.to_xlsx(rows, cats)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=needs-{stamp}.{fmt}"
+    return response
+
+
+# --- register, edit, status -------------------------------------------------------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required()
+def new():
+    session = db_session()
+    form = NeedForm()
+    cats = fill_choices(form, session)
+    if not form.body_code.choices:
+        forbidden("no body to register needs for")
+    if request.method == "GET":
+        wanted = request.args.get("body") or (current_user.body_code if current_user.role == "municipality" else None)
+        if wanted in dict(form.body_code.choices):
+            form.body_code.data = wanted
+        if request.args.get("category") in dict(form.category_id.choices):
+            form.category_id.data = request.args["category"]
+        form.start_year.data = current_fiscal_year() + 1
+    elif form.body_code.data and form.body_code.data not in dict(form.body_code.choices):
+        forbidden(f"register a need for body {form.body_code.data}")
+    if form.validate_on_submit() and "preview" not in request.form:
+        body = session.get(Body, form.body_code.data)
+        try:
+            need = svc.create_need(session, current_user, body, form.values())
+            session.commit()
+        except svc.NeedError as e:
+            session.rollback()
+            form.category_id.errors.append(str(e))
+        else:
+            flash(f"{body.name}のニーズ（{need.category_id}）を登録しました", "success")
+            return redirect(url_for("needs.index", body=body.code if current_user.role != "municipality" else None))
+    status = 422 if request.method == "POST" and form.errors else 200
+    return render_template("needs/form.html", title="ニーズの登録", **form_context(form, session, cats)), status
+
+
+@bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
+@roles_required()
+def edit(need_id: int):
+    session = db_session()
+    need, body = load_need(need_id)
+    form = NeedForm(obj=None if request.method == "POST" else need)
+    cats = fill_choices(form, session, need)
+    form.body_code.data = body.code  # a need stays with its body
+    if request.method == "GET":
+        form.volume.data = format_volume(need.volume)
+        form.version.data = str(need.version)
+    stale = False
+    if form.validate_on_submit() and "preview" not in request.form:
+        try:
+            svc.update_need(session, current_user, need, body, form.values(), int(form.version.data or 0))
+            session.commit()
+        except svc.StaleNeed:
+            session.rollback()
+            session.refresh(need)
+            stale = True
+            # The next save is a deliberate decision over the current values, so it carries their version.
+            form.version.data = str(need.version)
+        except svc.NeedError as e:
+            session.rollback()
+            form.category_id.errors.append(str(e))
+        else:
+            flash(f"{body.name}のニーズ {need.id} を更新しました", "success")
+            return redirect(url_for("needs.index", body=body.code if current_user.role != "municipality" else None))
+    context = form_context(form, session, cats, need)
+    status = 409 if stale else (422 if request.method == "POST" and form.errors else 200)
+    return render_template("needs/form.html", title="ニーズの編集", stale=stale, current=need, **context), status
+
+
+def _change_status(need_id: int, status: str):
+    session = db_session()
+    need, body = load_need(need_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400, description="フォームの内容を確認できません")
+    try:
+        svc.set_status(session, current_user, need, body, status, int(form.version.data or 0))
+        session.commit()
+    except svc.NeedError as e:
+        session.rollback()
+        flash(str(e), "error")
+    else:
+        flash(f"{body.name}のニーズ {need.id} を" + ("取り下げました" if status == "withdrawn" else "登録中に戻しました"),
+              "success")
+    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/needs")
+                    and not request.form.get("next", "").startswith("//") else url_for("needs.index"))
+
+
+@bp.post("/<int:need_id>/withdraw")
+@roles_required()
+def withdraw(need_id: int):
+    return _change_status(need_id, "withdrawn")
+
+
+@bp.post("/<int:need_id>/restore")
+@roles_required()
+def restore(need_id: int):
+    return _change_status(need_id, "active")
+
+
+@bp.get("/estimate")
+@roles_required()
+def estimate():
+    """The standalone cost for the values being typed (JSON for static/js/needs-form.js)."""
+    session = db_session()
+    body = session.get(Body, request.args.get("body", ""))
+    if body is None:
+        return jsonify({"ok": False, "message": "団体を選んでください"}), 400
+    if not svc.may_edit_body(current_user, body):
+        forbidden(f"estimate for body {body.code}")
+    category = session.get(Category, request.args.get("category", ""))
+    if category is None:
+        return jsonify({"ok": False, "message": "分野を選んでください"}), 400
+    out = {"unit": category.unit, "suggestion": svc.volume_suggestion(category, body)}
+    volume = volume_value(request.args.get("volume", ""))
+    if volume is None or volume <= 0:
+        return jsonify({"ok": False, "message": "利用量を入力すると概算を表示します", **out})
+    year = int_arg("year", 2026) or 2026
+    result = svc.standalone_estimate(session, body, category.id, volume, year)
+    if result is None:
+        return jsonify({"ok": False, "message": "現行の単価表がないため概算できません", **out})
+    return jsonify({"ok": True, **out, **result.as_dict()})
+
+
+# --- import -------------------------------------------------------------------------------------------------------
+
+def _parse(file_name: str, data: bytes):
+    session = db_session()
+    return parse_needs_file(file_name, data, svc.import_lookups(session, current_user))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required()
+def import_upload():
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        file_name = Path(upload.filename).name[:120]
+        try:
+            parsed = _parse(file_name, data)
+        except FileProblems as e:
+            return render_template("needs/import.html", form=form, file_problems=e.messages,
+                                   field_labels=FIELD_LABELS), 422
+        session = db_session()
+        lines = svc.plan_import(session, parsed) if parsed.ok else []
+        token = upload_store.save(upload_dir(), current_user.id, file_name, data) if parsed.ok else None
+        return render_template("needs/import_preview.html", parsed=parsed, lines=lines, token=token,
+                               confirm_form=ConfirmImportForm(token=token), bodies=_body_names(session, parsed),
+                               categories={c.id: c for c in svc.categories(session)},
+                               by_row=parsed.problems_by_row()), (200 if parsed.ok else 422)
+    status = 422 if request.method == "POST" else 200
+    return render_template("needs/import.html", form=form, file_problems=[], field_labels=FIELD_LABELS), status
+
+
+def _body_names(session, parsed) -> dict[str, str]:
+    codes = {r.body_code for r in parsed.rows}
+    if not codes:
+        return {}
+    return {b.code: b.name for b in session.exec(select(Body).where(Body.code.in_(codes)))}
+
+
+@bp.post("/import/confirm")
+@roles_required()
+def import_confirm():
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400, description="フォームの内容を確認できません")
+    stored = upload_store.load(upload_dir(), form.token.data, current_user.id)
+    if stored is None:
+        flash("取込の確認期限が切れたか、ファイルが見つかりません。もう一度ファイルを選んでください", "error")
+        return redirect(url_for("needs.import_upload"))
+    session = db_session()
+    try:
+        parsed = _parse(stored.file_name, stored.data)
+    except FileProblems as e:
+        flash("ファイルを読めません: " + "／".join(e.messages[:3]), "error")
+        return redirect(url_for("needs.import_upload"))
+    if not parsed.ok:
+        # The database changed since the preview (or the user's scope did): show the problems again.
+        return render_template("needs/import_preview.html", parsed=parsed, lines=[], token=None,
+                               confirm_form=None, bodies=_body_names(session, parsed),
+                               categories={c.id: c for c in svc.categories(session)},
+                               by_row=parsed.problems_by_row()), 422
+    try:
+        result = svc.import_needs(session, current_user, parsed, source=stored.file_name)
+        session.commit()
+    except svc.NeedError as e:
+        session.rollback()
+        flash(f"取り込めませんでした（何も登録していません）: {e}", "error")
+        return redirect(url_for("needs.import_upload"))
+    except Exception:
+        session.rollback()
+        raise
+    upload_store.discard(upload_dir(), stored.token)
+    flash(f"{stored.file_name} を取り込みました：新規 {result.created} 件、更新 {result.updated} 件、"
+          f"変更なし {result.unchanged} 件", "success")
+    return redirect(url_for("needs.index"))
+
+
+@bp.get("/import/template.csv")
+@roles_required()
+def import_template():
+    """A sample file with the headers (and one example row for the user's own body where there is one)."""
+    session = db_session()
+    cats = svc.categories(session)
+    bodies = svc.editable_bodies(session, current_user)
+    body = next((b for b in bodies if b.code == current_user.body_code), bodies[0] if bodies else None)
+    lines = ["団体コード,団体名,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考"]
+    if body is not None and cats:
+        lines.append(f"{body.code},{body.name},{cats[0].id},100,令和{current_fiscal_year() + 1 - 2018}年度,○,○,×,")
+    response = Response(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = "attachment; filename=needs-template.csv"
+    return response

@@ -1,0 +1,80 @@
+// The needs form: shows the unit, the population suggestion and the standalone estimate as the user types.
+// Without JavaScript the same figures come from the server through the "概算を再計算" button.
+(function () {
+  "use strict";
+  var form = document.getElementById("need-form");
+  if (!form) { return; }
+  var url = form.getAttribute("data-estimate-url");
+  var units = {};
+  try { units = JSON.parse(form.getAttribute("data-units") || "{}"); } catch (e) { units = {}; }
+  var box = document.getElementById("estimate");
+  var unitEl = document.getElementById("volume-unit");
+  var suggestionEl = document.getElementById("volume-suggestion");
+  var timer = null;
+  var seq = 0;
+
+  function field(name) { return form.elements.namedItem(name); }
+  function yen(n) { return Number(n).toLocaleString("ja-JP") + "円"; }
+  function clear(el) { while (el.firstChild) { el.removeChild(el.firstChild); } }
+  function para(cls, text) {
+    var p = document.createElement("p");
+    if (cls) { p.className = cls; }
+    p.textContent = text;
+    return p;
+  }
+
+  function showSuggestion(value, unit) {
+    clear(suggestionEl);
+    if (value === null || value === undefined) { return; }
+    suggestionEl.appendChild(document.createTextNode("人口からの目安：" + Number(value).toLocaleString("ja-JP") + "（" + unit + "） "));
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "link-button";
+    button.textContent = "この値を入力する";
+    button.addEventListener("click", function () {
+      field("volume").value = String(value);
+      field("volume").focus();
+      schedule();
+    });
+    suggestionEl.appendChild(button);
+  }
+
+  function render(data) {
+    clear(box);
+    if (!data.ok) {
+      box.appendChild(para("hint", data.message || "概算できません"));
+      return;
+    }
+    box.appendChild(para("amount", yen(data.total_yen)));
+    box.appendChild(para("", data.horizon_years + "年間の合計（初期費用 " + yen(data.initial_yen) + "、年間 " + yen(data.annual_yen) + "）"));
+    box.appendChild(para("hint", "単価表 " + data.price_book_version + " による参考値です。共同調達ではこれより安くなる場合があります。"));
+  }
+
+  function update() {
+    var body = field("body_code"), category = field("category_id");
+    if (!body || !category || !body.value || !category.value) { return; }
+    if (unitEl) { unitEl.textContent = units[category.value] || "—"; }
+    var params = new URLSearchParams({
+      body: body.value, category: category.value,
+      volume: field("volume").value || "", year: (field("start_year") || {}).value || ""
+    });
+    var mine = ++seq;
+    fetch(url + "?" + params.toString(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        if (mine !== seq) { return; }  // an older answer arriving late must not replace a newer one
+        showSuggestion(data.suggestion, data.unit || "");
+        render(data);
+      })
+      .catch(function () { /* the server-side figure stays; nothing to add */ });
+  }
+
+  function schedule() {
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(update, 300);
+  }
+
+  form.addEventListener("input", schedule);
+  form.addEventListener("change", schedule);
+  update();
+})();

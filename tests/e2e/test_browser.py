@@ -1,0 +1,222 @@
+"""The whole journey in a real browser (Debian's Chromium driven by Playwright; no browser is ever downloaded).
+
+The real application runs in a thread (werkzeug's server, CSRF on as in production) over a SQLite database built by
+the Alembic migrations and seeded with the web tests' world. A municipality registers a need and imports a CSV; a
+prefecture coordinator creates and runs a scenario (the in-process job), applies an override, compares the two
+plans and downloads the PDFs and the Excel workbook. Screenshots go to test-artifacts/e2e/ (gitignored).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from planner.db.models import Need, Plan as PlanRow, Scenario
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")]
+
+
+def real_solver_available() -> bool:
+    try:
+        from planner.domain.optimiser import optimise  # noqa: F401
+        from planner.domain.settlement import settle_plan  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """(base URL, engine) of the application serving a migrated, seeded SQLite database on a free port."""
+    from werkzeug.serving import make_server
+
+    from planner.app import create_app
+    from planner.db.migrate import upgrade
+    from planner.db.session import make_engine
+    from tests.web.conftest import seed_database
+    from tests.web.test_plans_support import NEEDS, add_needs
+
+    url = f"sqlite:///{tmp_path / 'e2e.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    if not real_solver_available():
+        from tests.security.conftest import use_standin_solver
+
+        use_standin_solver(monkeypatch)
+    monkeypatch.setenv("PLANNER_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e-secret", "WTF_CSRF_ENABLED": True,
+                      "NEEDS_UPLOAD_DIR": str(tmp_path / "uploads"), "REPORT_CACHE_DIR": str(tmp_path / "cache")})
+    engine = app.extensions["db_engine"]
+    seed_database(engine)
+    add_needs(engine, [row for row in NEEDS if row[0] != "202011"])  # 長野市 registers its own below
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}", engine
+    srv.shutdown()
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="ja-JP", accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        # Script errors and CSP violations; failed loads are kept with their URL (the console message has none).
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+                and not m.text.startswith("Failed to load resource") else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        # The browser asks for /favicon.ico on its own now and then; the pages do not link one.
+        page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400
+                and not r.url.endswith("/favicon.ico") else None)
+        yield page, errors
+        context.close()
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", "password-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/home")
+
+
+def sign_out(page, base: str) -> None:
+    page.locator("form[action='/logout'] button").first.click()
+    page.wait_for_url(f"{base}/login")
+
+
+def wait_until_solved(engine, scenario_id: int, timeout: float = 120) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            s = session.get(Scenario, scenario_id)
+            if s.status in ("done", "failed", "cancelled"):
+                assert s.status == "done", s.log
+                return s.progress["plan_id"]
+        time.sleep(0.3)
+    raise AssertionError(f"scenario {scenario_id} did not finish")
+
+
+def download(page, link_text: str, name: str) -> bytes:
+    with page.expect_download() as info:
+        page.get_by_role("link", name=link_text).first.click()
+    path = ARTIFACTS / name
+    info.value.save_as(str(path))
+    return path.read_bytes()
+
+
+def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
+    base, engine = server
+    page, console_errors = browser_page
+
+    # --- 長野市: register a need, then import a CSV --------------------------------------------------------------
+    sign_in(page, base, "muni202011")
+    shot(page, "01-municipality-home")
+    if not page.request.get(f"{base}/needs/new").ok:
+        pytest.skip("the needs pages (task D1) are not installed in this build")
+    page.goto(f"{base}/needs/new")
+    page.select_option("#category_id", "ocr")
+    page.fill("#volume", "１２０")  # full-width digits, as people type them
+    page.select_option("#start_year", "2026")
+    page.check("#can_lead")
+    shot(page, "02-need-form")
+    page.click("button[name=save]")
+    page.wait_for_url(f"{base}/needs/**")
+    assert "登録しました" in page.content()
+    shot(page, "03-need-registered")
+
+    csv_file = tmp_path / "長野市ニーズ.csv"
+    csv_file.write_text("団体コード,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考\r\n"
+                        "202011,rpa,30,令和8年度,○,○,○,定型業務\r\n", encoding="cp932")
+    page.goto(f"{base}/needs/import")
+    page.set_input_files("input[type=file]", str(csv_file))
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+    shot(page, "04-import-preview")
+    page.get_by_role("button", name="1 件を登録する").click()
+    page.wait_for_url(f"{base}/needs/**")
+    assert "取り込みました" in page.content()
+    with Session(engine) as session:
+        mine = {n.category_id: n for n in session.exec(select(Need).where(Need.body_code == "202011"))}
+    assert mine["ocr"].volume == 120 and mine["ocr"].can_lead and mine["rpa"].volume == 30
+    shot(page, "05-needs-list")
+    sign_out(page, base)
+
+    # --- 長野県: a scenario, its plan, an override, the comparison, the documents -------------------------------
+    sign_in(page, base, "pref20")
+    page.goto(f"{base}/scenarios/new")
+    page.fill("#name", "長野県 令和8年度 共同調達（E2E）")
+    page.select_option("#allocation_method", "equal")
+    page.fill("#time_limit_seconds", "20")
+    shot(page, "06-scenario-form")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(f"{base}/scenarios/*")
+    scenario_id = int(page.url.rstrip("/").rsplit("/", 1)[-1])
+    page.get_by_role("button", name="最適化を実行").click()
+    plan_id = wait_until_solved(engine, scenario_id)
+    page.goto(f"{base}/scenarios/{scenario_id}")
+    page.get_by_text("完了", exact=False).first.wait_for()
+    shot(page, "07-scenario-done")
+
+    page.goto(f"{base}/plans/{plan_id}")
+    assert page.locator("svg").count() >= 1  # the map and the charts
+    shot(page, "08-plan")
+
+    page.goto(f"{base}/plans/{plan_id}/override?body=202011&category=ocr&kind=apart")
+    page.select_option("#body_b", "202029")
+    shot(page, "09-override")
+    page.get_by_role("button", name="追加").click()
+    page.wait_for_url(f"{base}/scenarios/*")
+    copy_id = int(page.url.rstrip("/").rsplit("/", 1)[-1])
+    assert copy_id != scenario_id
+    other_plan = wait_until_solved(engine, copy_id)
+    with Session(engine) as session:
+        items = session.get(Scenario, copy_id).overrides["items"]
+        assert [(i["kind"], sorted(i["bodies"])) for i in items] == [("apart", ["202011", "202029"])]
+        assert session.get(PlanRow, other_plan).objective_yen >= session.get(PlanRow, plan_id).objective_yen
+
+    page.goto(f"{base}/plans/compare?a={plan_id}&b={other_plan}")
+    assert "202011" in page.content() or "長野市" in page.content()
+    shot(page, "10-compare")
+
+    page.goto(f"{base}/plans/{plan_id}")
+    assert download(page, "集計表（PDF）", "summary.pdf")[:5] == b"%PDF-"
+    assert download(page, "集計表（Excel）", "summary.xlsx")[:2] == b"PK"
+    group_link = page.locator("a[href*='/groups/']").first
+    group_link.click()
+    page.wait_for_url(f"{base}/plans/{plan_id}/groups/**")
+    shot(page, "11-group")
+    assert download(page, "負担金算定書（PDF）", "group.pdf")[:5] == b"%PDF-"
+    assert download(page, "負担金算定書（Excel）", "group.xlsx")[:2] == b"PK"
+    sign_out(page, base)
+
+    # --- 長野市 sees its own notice, not the prefecture's summary ---------------------------------------------
+    sign_in(page, base, "muni202011")
+    page.goto(f"{base}/plans/{plan_id}")  # redirected to the body's own view
+    page.wait_for_url(f"{base}/plans/{plan_id}/body/202011")
+    shot(page, "12-municipality-plan")
+    assert download(page, "通知書", "notice.pdf")[:5] == b"%PDF-"
+    assert page.request.get(f"{base}/plans/{plan_id}/reports/summary.pdf").status == 403
+
+    assert not console_errors, console_errors  # CSP violations and script errors show up here

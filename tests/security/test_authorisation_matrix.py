@@ -1,0 +1,383 @@
+"""Every route × every role × own / other object: who gets the page, who is refused, and that refusals are logged.
+
+``ENDPOINTS`` classifies each endpoint of the application. A new route that is not classified here makes
+``test_every_route_is_classified`` fail: add one line for it (the kinds of object are listed in ``targets``).
+
+Roles tried on every route: anonymous, admin, the coordinators of 長野県 (pref20, who owns the world's 長野県
+objects) and of 新潟県 (pref15, for whom they are another prefecture's), municipality staff of 長野市 (muni202011)
+and of 松本市 (muni202029, for whom 長野市's objects are another body's).
+
+Expected answers:
+- anonymous on anything not public: a redirect to the login page (pages) or 401 (the JSON API);
+- a role that may not use the page at all: 403;
+- an object the user may not see (another prefecture's scenario or plan, another body's need, group, notice,
+  PDF or API record): 403 or 404, and an audit entry ``forbidden`` naming the path;
+- otherwise the page (2xx or a redirect that is not to the login page); a form sent empty may answer 400/409/422.
+No request may answer 500, and no page for a user may show the name of another prefecture's scenario.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+from flask import url_for
+from sqlmodel import Session, select
+
+from planner.db.models import Need, Scenario
+from tests.security.conftest import World, forbidden_count, last_forbidden, login
+
+ALL = ("admin", "prefecture", "municipality")
+PLANNERS = ("admin", "prefecture")
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+# username -> role (None: not logged in)
+USERS = {"anonymous": None, "admin": "admin", "pref20": "prefecture", "pref15": "prefecture",
+         "muni202011": "municipality", "muni202029": "municipality"}
+PREFECTURE_OF = {"pref20": "20", "pref15": "15", "muni202011": "20", "muni202029": "20"}
+BODY_OF = {"muni202011": "202011", "muni202029": "202029"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How an endpoint is protected.
+
+    access: "public" (anyone), "login" (any signed-in role in ``roles``), or "object" (also scoped to the
+    object named by the URL: ``obj`` is one of the kinds in :func:`targets`).
+    """
+
+    access: str
+    roles: tuple[str, ...] = ALL
+    obj: str | None = None
+    api: bool = False  # JSON API: 401 instead of a login redirect
+    params: dict = field(default_factory=dict)  # fixed URL values (for example a file format)
+
+
+def public(**kw) -> Rule:
+    return Rule("public", **kw)
+
+
+def signed_in(roles=ALL, **kw) -> Rule:
+    return Rule("login", tuple(roles), **kw)
+
+
+def scoped(obj: str, roles=ALL, **kw) -> Rule:
+    return Rule("object", tuple(roles), obj=obj, **kw)
+
+
+ENDPOINTS: dict[str, Rule] = {
+    "static": public(params={"filename": "css/app.css"}),
+    "auth.root": public(),
+    "auth.login": public(),
+    "auth.logout": public(),
+    "home.index": signed_in(),
+    # needs (D1): municipality staff their body's, coordinators their prefecture's, admins all
+    "needs.index": signed_in(),
+    "needs.new": signed_in(),
+    "needs.edit": scoped("need"),
+    "needs.withdraw": scoped("need"),
+    "needs.restore": scoped("need"),
+    "needs.estimate": scoped("estimate"),
+    "needs.export": signed_in(params={"fmt": "csv"}),
+    "needs.import_upload": signed_in(),
+    "needs.import_confirm": signed_in(),
+    "needs.import_template": signed_in(),
+    # bodies (D3): coordinators their prefecture's bodies, admins all; municipality staff none
+    "bodies.index": signed_in(PLANNERS),
+    "bodies.show": scoped("body", PLANNERS),
+    "bodies.update_flags": scoped("body", PLANNERS),
+    "bodies.export_csv": signed_in(PLANNERS),
+    "bodies.import_flags_page": signed_in(PLANNERS),
+    "bodies.import_flags_confirm": signed_in(PLANNERS),
+    # scenarios: coordinators their prefecture's, admins all; municipality staff none
+    "scenarios.index": signed_in(PLANNERS),
+    "scenarios.new": signed_in(PLANNERS),
+    "scenarios.show": scoped("scenario", PLANNERS),
+    "scenarios.edit": scoped("scenario", PLANNERS),
+    "scenarios.run": scoped("scenario", PLANNERS),
+    "scenarios.cancel": scoped("scenario", PLANNERS),
+    "scenarios.copy": scoped("scenario", PLANNERS),
+    "scenarios.delete": scoped("scenario", PLANNERS),
+    "scenarios.add_override": scoped("scenario", PLANNERS),
+    "scenarios.remove_override": scoped("scenario", PLANNERS, params={"item_id": "no-such-item"}),
+    # plans: whole plans for the prefecture's coordinators and admins, a body's own view for its staff
+    "plans.index": signed_in(),
+    "plans.show": scoped("plan"),
+    "plans.body": scoped("plan_body"),
+    "plans.group": scoped("plan_group"),
+    "plans.compare": scoped("compare", PLANNERS),
+    "plans.override": scoped("whole_plan", PLANNERS),
+    # documents
+    "reports.plan_zip": scoped("plan"),
+    "reports.group_document": scoped("plan_group"),
+    "reports.member_document": scoped("member"),
+    "reports.summary_document": scoped("whole_plan"),
+    # administration (D3): administrators only; the audit log also for coordinators (their prefecture's entries)
+    "admin.index": signed_in(("admin",)),
+    "admin.audit_log": signed_in(PLANNERS),
+    "admin.data": signed_in(("admin",)),
+    "admin.price_books": signed_in(("admin",)),
+    "admin.price_book": scoped("price_book", ("admin",)),
+    "admin.price_book_edit": scoped("price_book", ("admin",)),
+    "admin.price_book_current": scoped("price_book", ("admin",)),
+    "admin.rule_sets": signed_in(("admin",)),
+    "admin.rule_set": scoped("rule_set", ("admin",)),
+    "admin.rule_set_edit": scoped("rule_set", ("admin",)),
+    "admin.rule_set_current": scoped("rule_set", ("admin",)),
+    "admin.users": signed_in(("admin",)),
+    "admin.user_new": signed_in(("admin",)),
+    "admin.user_edit": scoped("user", ("admin",)),
+    "admin.user_active": scoped("user", ("admin",)),
+    "admin.user_password": scoped("user", ("admin",)),
+    # JSON API
+    "api.plans": signed_in(api=True),
+    "api.plan": scoped("plan", api=True),
+    "api.plan_group": scoped("plan_group", api=True),
+    "api.scenario_status": scoped("scenario", api=True),
+}
+
+
+@dataclass
+class Target:
+    """An object named by a URL, with the users who may see it."""
+
+    label: str
+    values: dict
+    allowed: set[str]
+    scratch: Callable[[], dict] | None = None  # fresh values for a state-changing request that will succeed
+
+
+def _viewers(prefecture: str, bodies: set[str] = frozenset()) -> set[str]:
+    """admin, the prefecture's coordinator and the staff of the given bodies."""
+    out = {"admin"} | {u for u, p in PREFECTURE_OF.items() if u.startswith("pref") and p == prefecture}
+    return out | {u for u, b in BODY_OF.items() if b in bodies}
+
+
+def _scratch_need(world: World, body: str) -> Callable[[], dict]:
+    def make() -> dict:
+        with Session(world.engine) as session:
+            need = Need(body_code=body, category_id="chatbot", volume=1.0, start_year=2027)
+            session.add(need)
+            session.commit()
+            return {"need_id": need.id}
+    return make
+
+
+def _scratch_user(world: World) -> int:
+    import uuid
+
+    from planner.services.users import create_user
+
+    with Session(world.engine) as session:
+        user = create_user(session, f"scratch-{uuid.uuid4().hex[:8]}", "password-123", "municipality",
+                           body_code="204820")
+        session.commit()
+        return user.id
+
+
+def targets(world: World, kind: str) -> list[Target]:
+    p20, p15 = world.plans["20"], world.plans["15"]
+    plan20_bodies = {"202011", "202029", "204820"}
+    if kind == "scenario":
+        return [Target(f"{pref} scenario", {"scenario_id": sid}, _viewers(pref),
+                       scratch=lambda pref=pref: {"scenario_id": world.scratch_scenario(pref)})
+                for pref, sid in world.scenarios.items()]
+    if kind == "plan":
+        return [Target("長野県 plan", {"plan_id": p20}, _viewers("20", plan20_bodies)),
+                Target("新潟県 plan", {"plan_id": p15}, _viewers("15", {"151009"}))]
+    if kind == "whole_plan":
+        return [Target("長野県 plan", {"plan_id": p20}, _viewers("20")),
+                Target("新潟県 plan", {"plan_id": p15}, _viewers("15"))]
+    if kind == "plan_body":
+        return [Target("長野市 in 長野県 plan", {"plan_id": p20, "code": "202011"}, _viewers("20", {"202011"})),
+                Target("松本市 in 長野県 plan", {"plan_id": p20, "code": "202029"}, _viewers("20", {"202029"})),
+                Target("新潟市 in 新潟県 plan", {"plan_id": p15, "code": "151009"}, _viewers("15", {"151009"}))]
+    if kind == "plan_group":
+        out = []
+        for label, (plan_id, group_id, bodies) in sorted(world.groups.items()):
+            pref = "20" if plan_id == p20 else "15"
+            out.append(Target(f"group {label}", {"plan_id": plan_id, "group_id": group_id}, _viewers(pref, bodies)))
+        return out
+    if kind == "member":
+        out = []
+        for body, (plan_id, need_id, _) in sorted(world.member_needs.items()):
+            pref = "20" if plan_id == p20 else "15"
+            out.append(Target(f"notice of {body}", {"plan_id": plan_id, "need_id": need_id}, _viewers(pref, {body})))
+        return out
+    if kind == "compare":
+        return [Target("two 長野県 plans", {"a": p20, "b": p20}, _viewers("20")),
+                Target("長野県 and 新潟県 plans", {"a": p20, "b": p15}, {"admin"})]
+    if kind == "need":
+        return [Target("長野市's need", {"need_id": world.needs["202011"]}, _viewers("20", {"202011"}),
+                       scratch=_scratch_need(world, "202011")),
+                Target("新潟市's need", {"need_id": world.needs["151009"]}, _viewers("15", {"151009"}),
+                       scratch=_scratch_need(world, "151009"))]
+    if kind == "estimate":
+        return [Target(f"estimate for {body}", {"body": body, "category": "ocr", "volume": "10"}, _viewers(pref, {body}))
+                for body, pref in (("202011", "20"), ("202029", "20"), ("151009", "15"))]
+    if kind == "body":
+        return [Target(f"body {body}", {"code": body}, _viewers(pref, {body}))
+                for body, pref in (("202011", "20"), ("151009", "15"))]
+    if kind in ("price_book", "rule_set"):
+        from planner.db.models import PriceBook, SubsidyRuleSet
+
+        model, key = (PriceBook, "book_id") if kind == "price_book" else (SubsidyRuleSet, "rule_set_id")
+        with Session(world.engine) as session:
+            row = session.exec(select(model).where(model.is_current == True)).first()  # noqa: E712
+        return [Target(f"current {kind}", {key: row.id}, {"admin"})]
+    if kind == "user":
+        return [Target("松本市's user", {"user_id": world.users["muni202029"]}, {"admin"},
+                       scratch=lambda: {"user_id": _scratch_user(world)})]
+    raise AssertionError(f"no targets for object kind {kind!r}: add them to targets()")
+
+
+# --- the tests ---------------------------------------------------------------------------------------------------
+
+def test_every_route_is_classified(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - set(ENDPOINTS))
+    assert not missing, ("routes without an authorisation rule (add them to ENDPOINTS in "
+                         f"tests/security/test_authorisation_matrix.py): {missing}")
+
+
+def _methods(app, endpoint: str) -> list[tuple[str, object]]:
+    out = []
+    for rule in app.url_map.iter_rules(endpoint):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out.append((method, rule))
+    return out
+
+
+def _url(app, endpoint: str, rule, values: dict, ext: str | None = None) -> str:
+    values = dict(values)
+    spec = ENDPOINTS[endpoint]
+    for name, value in spec.params.items():
+        values.setdefault(name, value)
+    if "ext" in rule.arguments:
+        values["ext"] = ext or "pdf"
+    missing = rule.arguments - set(values)
+    assert not missing, f"{endpoint}: no value for URL parts {sorted(missing)} (extend targets() or params)"
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def _cases(app, endpoint: str):
+    """(method, url, target or None) for every method, target and (for documents) file type."""
+    world = app.extensions["security_world"]
+    spec = ENDPOINTS[endpoint]
+    for method, rule in _methods(app, endpoint):
+        exts = ("pdf", "xlsx") if "ext" in rule.arguments else (None,)
+        for ext in exts:
+            if spec.obj is None:
+                yield method, rule, ext, None
+            else:
+                for target in targets(world, spec.obj):
+                    yield method, rule, ext, target
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code in (301, 302, 303) and "/login" in response.headers.get("Location", "")
+
+
+@pytest.fixture
+def matrix_app(world, monkeypatch):
+    # The matrix checks who may start a solve, not the solve itself (tests/web/test_jobs.py covers that).
+    import planner.jobs
+
+    monkeypatch.setattr(planner.jobs, "submit_solve", lambda *a, **k: "not-started")
+    world.app.extensions["security_world"] = world
+    return world.app
+
+
+@pytest.mark.parametrize("user", list(USERS))
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
+def test_route_answers_each_role_as_classified(matrix_app, endpoint, user):
+    app = matrix_app
+    if endpoint not in app.view_functions:
+        pytest.skip(f"{endpoint} is not installed in this build")
+    world: World = app.extensions["security_world"]
+    spec = ENDPOINTS[endpoint]
+    client = app.test_client()
+    role = USERS[user]
+    if role is not None:
+        login(client, user)
+    problems = []
+    for method, rule, ext, target in _cases(app, endpoint):
+        values = dict(target.values) if target else {}
+        allowed_object = target is None or user in target.allowed
+        allowed = (spec.access == "public" or (role is not None and role in spec.roles and allowed_object))
+        if method in STATE_CHANGING and allowed and target is not None and target.scratch is not None:
+            values = target.scratch()  # the request will succeed: let it change a scratch object
+        url = _url(app, endpoint, rule, values, ext)
+        what = f"{user} {method} {url} ({target.label if target else 'no object'})"
+        before = forbidden_count(world.engine)
+        snapshot = _state(world) if method in STATE_CHANGING else None
+        response = client.open(url, method=method)
+        status = response.status_code
+        if status >= 500:
+            problems.append(f"{what}: {status}")
+            continue
+        if spec.access == "public":
+            if status in (401, 403, 404):
+                problems.append(f"{what}: public page answered {status}")
+        elif role is None:
+            if spec.api:
+                if status != 401:
+                    problems.append(f"{what}: anonymous API call answered {status}, expected 401")
+            elif not _is_login_redirect(response):
+                problems.append(f"{what}: anonymous answered {status}, expected a redirect to the login page")
+        elif not allowed:
+            if status not in (403, 404):
+                problems.append(f"{what}: answered {status}, expected 403 or 404")
+            elif forbidden_count(world.engine) != before + 1:
+                problems.append(f"{what}: refused with {status} but not logged as 'forbidden' in the audit log")
+            else:
+                entry = last_forbidden(world.engine)
+                if entry.user_id != world.users[user] or (url.split("?")[0][:60] not in
+                                                          f"{entry.entity_id} {entry.detail}"):
+                    problems.append(f"{what}: the audit entry does not name the user and path: {entry}")
+            if snapshot is not None and _state(world) != snapshot:
+                problems.append(f"{what}: a refused request changed the database")
+        else:
+            if status in (401, 403, 404) or _is_login_redirect(response):
+                problems.append(f"{what}: answered {status} to a user who may use it")
+            elif method not in STATE_CHANGING and status not in (200, 302, 303):
+                problems.append(f"{what}: answered {status}")
+            elif forbidden_count(world.engine) != before:
+                problems.append(f"{what}: an allowed request was logged as forbidden")
+        if role is not None and status == 200 and _is_text(response):
+            problems += _leaks(world, user, what, response.get_data(as_text=True))
+    assert not problems, "\n".join(problems)
+
+
+def _is_text(response) -> bool:
+    return response.mimetype in ("text/html", "application/json", "text/csv", "text/plain")
+
+
+def _leaks(world: World, user: str, what: str, text: str) -> list[str]:
+    own = PREFECTURE_OF.get(user)
+    if own is None:  # admin sees everything
+        return []
+    return [f"{what}: shows another prefecture's scenario name {name!r}"
+            for pref, name in world.names.items() if pref != own and name in text]
+
+
+def _state(world: World) -> tuple:
+    """The rows a refused request must leave alone."""
+    with Session(world.engine) as session:
+        scenarios = tuple((s.id, s.version, s.status, s.name) for s in session.exec(select(Scenario)
+                                                                                     .order_by(Scenario.id)))
+        needs = tuple((n.id, n.version, n.status) for n in session.exec(select(Need).order_by(Need.id)))
+    return scenarios, needs
+
+
+def test_a_refused_object_is_logged_with_the_user_and_reason(matrix_app, client):
+    """Spot check of the audit entry's content: who, what path, and why."""
+    world: World = matrix_app.extensions["security_world"]
+    login(client, "pref15")
+    response = client.get(f"/plans/{world.plans['20']}/reports/summary.pdf")
+    assert response.status_code in (403, 404)
+    entry = last_forbidden(world.engine)
+    assert entry.user_id == world.users["pref15"] and entry.prefecture_code == "15"
+    assert f"/plans/{world.plans['20']}/reports/summary.pdf" in entry.detail + entry.entity_id
+    assert "この操作を行う権限がありません" in response.get_data(as_text=True)

