@@ -1,0 +1,226 @@
+"""``planner solve`` and ``planner bench``: the optimiser on instance files, no database needed.
+
+Bad input exits with status 2 and a message naming the record and field; the plan file is written atomically
+(a temporary file renamed into place), so a failed run never leaves half a plan behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+from . import main
+from .app_context import fail
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SHARED = PROJECT_ROOT.parent / "shared"
+
+
+def write_json_atomically(path: Path, doc: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _load_instance_or_exit(path: Path):
+    from planner.domain.instance_io import InstanceError, load_instance
+
+    try:
+        return load_instance(path)
+    except InstanceError as e:
+        click.echo(f"エラー: インスタンスファイル {path} が不正です（invalid instance）:", err=True)
+        for p in e.problems[:50]:
+            click.echo(f"  - {p}", err=True)
+        if len(e.problems) > 50:
+            click.echo(f"  ... ほか {len(e.problems) - 50} 件", err=True)
+        raise SystemExit(2)
+    except OSError as e:
+        fail(f"インスタンスファイル {path} を読めません: {e.strerror or e}")
+
+
+def _load_rules_or_exit(path: Path | None):
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            rules = json.load(f)
+    except json.JSONDecodeError as e:
+        fail(f"補助制度ルール {path} が JSON として読めません（{e.lineno} 行 {e.colno} 列: {e.msg}）")
+    except OSError as e:
+        fail(f"補助制度ルール {path} を読めません: {e.strerror or e}")
+    if not isinstance(rules, dict):
+        fail(f"補助制度ルール {path}: JSON オブジェクトではありません")
+    return rules
+
+
+@main.command("solve", help="インスタンスファイルを最適化し、計画（按分・補助金見込額付き）を JSON で書き出します。"
+                            "時間制限で打ち切った場合も終了コード 0（計画の status が time_limit）。")
+@click.argument("instance_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="出力する計画ファイル (PLAN.json)")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="計算時間の上限（秒）。超えたら最良の計画と証明済みの下界を返す")
+@click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, show_default=True,
+              help="許容する相対ギャップ (objective - bound) / objective")
+@click.option("--solver", type=click.Choice(["auto", "highs", "cbc"]), default="auto", show_default=True,
+              help="MILP ソルバー（auto は HiGHS、なければ CBC）")
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="補助制度ルールの JSON（省略時は同梱の最新版）")
+def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap: float, solver: str,
+                  rules_file: Path | None) -> None:
+    from planner.domain.optimiser import Infeasible, optimise
+
+    instance = _load_instance_or_exit(instance_file)
+    rules = _load_rules_or_exit(rules_file)
+    try:
+        plan = optimise(instance, time_limit=time_limit, gap=gap, solver=solver)
+    except Infeasible as e:
+        fail(f"条件を満たす計画がありません（infeasible）: {e}")
+    settled = False
+    try:
+        from planner.domain.settlement import settle_plan
+    except ModuleNotFoundError as e:
+        if e.name != "planner.domain.settlement":
+            raise
+    else:
+        from planner.domain.subsidies import SubsidyRulesError
+
+        try:
+            plan = settle_plan(instance, plan, rules=rules)
+        except SubsidyRulesError as e:
+            click.echo(f"エラー: 補助制度ルール {rules_file} が不正です:", err=True)
+            for p in e.problems:
+                click.echo(f"  - {p}", err=True)
+            raise SystemExit(2)
+        settled = True
+    write_json_atomically(out, plan.to_dict())
+    saving = plan.standalone_total_yen - plan.objective_yen
+    joint = sum(1 for g in plan.groups if g.mode != "standalone")
+    click.echo(f"状態 status: {plan.status}  総費用 objective: {plan.objective_yen:,}円  "
+               f"下界 bound: {plan.lower_bound_yen:,}円  ギャップ gap: {plan.gap:.4%}  "
+               f"{plan.solve_seconds:.2f} 秒")
+    click.echo(f"共同調達グループ {joint}、単独 {len(plan.groups) - joint}、単独導入との差 {saving:,}円"
+               f"（{saving / plan.standalone_total_yen:.1%} 削減）" if plan.standalone_total_yen else "")
+    click.echo(f"計画を {out} に書き出しました" + ("（按分・補助金見込額付き）" if settled else "（按分なし）"))
+
+
+# --- bench ------------------------------------------------------------------------------------------------------
+
+def _cpu_seconds() -> float:
+    """User + system time of this process and its finished worker processes (the machine is shared, so wall
+    time alone says little)."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def bench_one(path: str, time_limit: float | None, solver: str, gap: float = 0.0) -> dict:
+    """Measure one instance in this (fresh) process: optimiser, then the three baselines."""
+    import resource
+
+    from planner.domain.baselines import greedy_merging, prefecture_practice, standalone_plan
+    from planner.domain.instance_io import load_instance
+    from planner.domain.optimiser import optimise
+
+    instance = load_instance(path)
+    started = time.perf_counter()
+    cpu_before = _cpu_seconds()
+    plan = optimise(instance, time_limit=time_limit, gap=gap, solver=solver)
+    wall = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    baselines = {}
+    for name, func in (("standalone", standalone_plan), ("prefecture", prefecture_practice),
+                       ("greedy", greedy_merging)):
+        t = time.perf_counter()
+        total = func(instance).objective_yen
+        baselines[name] = {"objective_yen": total, "seconds": round(time.perf_counter() - t, 2)}
+    return {"instance": Path(path).name, "needs": len(instance.needs), "subproblems": plan.stats["subproblems"],
+            "largest_subproblem": plan.stats["largest_subproblem_needs"], "status": plan.status,
+            "objective_yen": plan.objective_yen, "lower_bound_yen": plan.lower_bound_yen, "gap": plan.gap,
+            "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mb": round(self_kb / 1024, 1),
+            "peak_rss_worker_mb": round(child_kb / 1024, 1), "solver": plan.stats["solver"],
+            "phase_seconds": plan.stats["phase_seconds"], "baselines": baselines}
+
+
+def _default_instances(tmp: Path) -> list[Path]:
+    bench = SHARED / "bench"
+    if not bench.is_dir():
+        click.echo(f"../shared が見つからないため既定のベンチマークは実行できません（{SHARED}）。--instances を指定してください。")
+        return []
+    files = sorted(bench.glob("*.json"))
+    tool = SHARED / "tools" / "make_instance.py"
+    if tool.exists():
+        out = tmp / "national_radius100.json"
+        subprocess.run([sys.executable, str(tool), "--geography", "radius_km", "--km", "100", "-o", str(out)],
+                       check=True, capture_output=True)
+        files.append(out)
+    return files
+
+
+@main.command("bench", help="ベンチマーク: 各インスタンスを新しいプロセスで最適化し、ニーズ数・部分問題数・総費用・下界・"
+                            "ギャップ・実時間・最大メモリ（RSS）と 3 つの比較基準に対する削減額を表示します。")
+@click.option("--instances", "instances", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="インスタンスファイルまたはフォルダ（複数可）。省略時は ../shared/bench/*.json と全国 100 km 半径")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="各インスタンスの上限（秒）")
+@click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, show_default=True,
+              help="許容する相対ギャップ")
+@click.option("--solver", type=click.Choice(["auto", "highs", "cbc"]), default="auto", show_default=True)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="結果を JSON でも書き出す")
+def bench_command(instances: tuple[Path, ...], time_limit: float | None, gap: float, solver: str,
+                  json_out: Path | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmpdir:
+        files: list[Path] = []
+        for p in instances:
+            files.extend(sorted(p.glob("*.json")) if p.is_dir() else [p])
+        if not instances:
+            files = _default_instances(Path(tmpdir))
+        if not files:
+            return
+        click.echo("peak memory: ru_maxrss (getrusage) of the measuring process / of its largest worker process; "
+                   f"time limit {time_limit or 'none'} s, gap {gap}, solver {solver}; load average "
+                   f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        rows = []
+        for f in files:
+            code = ("import json, sys; from planner.cli.solving import bench_one; "
+                    "print(json.dumps(bench_one(sys.argv[1], None if sys.argv[2] == 'none' else float(sys.argv[2]), "
+                    "sys.argv[3], float(sys.argv[4]))))")
+            proc = subprocess.run([sys.executable, "-c", code, str(f), str(time_limit or "none"), solver, str(gap)],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                click.echo(f"{f.name}: 失敗 (exit {proc.returncode}) {proc.stderr.strip().splitlines()[-1:]}")
+                continue
+            row = json.loads(proc.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            click.echo(_format_row(row))
+    if json_out is not None:
+        write_json_atomically(json_out, {"rows": rows})
+
+
+def _format_row(r: dict) -> str:
+    obj = r["objective_yen"]
+    parts = [f"{r['instance']}: needs {r['needs']}, sub-problems {r['subproblems']} (largest {r['largest_subproblem']}), "
+             f"{r['status']}, objective {obj:,}, bound {r['lower_bound_yen']:,}, gap {r['gap']:.4%}, "
+             f"{r['wall_seconds']:.2f} s wall ({r['cpu_seconds']:.1f} s CPU), peak RSS {r['peak_rss_mb']:.0f} MB / worker {r['peak_rss_worker_mb']:.0f} MB"]
+    for name, b in r["baselines"].items():
+        base = b["objective_yen"]
+        parts.append(f"  vs {name}: {base:,} -> saving {base - obj:,} ({(base - obj) / base:.2%})")
+    return "\n".join(parts)

@@ -1,0 +1,288 @@
+"""Solve every sub-problem (small ones by enumeration, the rest by MILP, in parallel) and assemble the plan."""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..model import Instance
+from ..plan import Plan
+from .assemble import build_plan
+from .enumeration import Group, solve_by_enumeration
+from .heuristic import greedy_groups, improve
+from .lagrangian import lagrangian_bound
+from .milp import plan_value, solve_exact
+from .subproblems import Infeasible, SubProblem, decompose
+
+ENUMERATION_MAX_NEEDS = 8  # 3^8 subset pairs: a few milliseconds, cheaper than building a MILP
+PARALLEL_MIN_NEEDS = 25  # MILPs at least this big go to worker processes (small ones cost less than a fork)
+SOLVERS = ("auto", "highs", "cbc")
+LAGRANGIAN_MIN_NEEDS = 100  # below this the LP is quick enough to be the bound
+LAGRANGIAN_MAX_SECONDS = 3.0
+LAGRANGIAN_SHARE = 0.1  # of the time left
+# Measured: HiGHS solves the LP of ~26,000 columns in 1-2 s, of ~60,000 in 10-30 s (bench/README.md).
+LAGRANGIAN_MIN_COLUMNS = 40_000
+LAGRANGIAN_TIGHT_SECONDS = 15.0
+
+
+class Cancelled(Exception):
+    """The caller's ``cancel()`` returned True; nothing is returned."""
+
+
+@dataclass
+class SubResult:
+    groups: list[Group]
+    objective: float
+    bound: float
+    status: str  # optimal | time_limit | feasible
+    method: str  # enumeration | milp | heuristic
+    seconds: float = 0.0
+    n_vars: int = 0
+
+
+@dataclass
+class _Run:
+    subs: list[SubProblem]
+    results: dict[int, SubResult] = field(default_factory=dict)
+    fallback: dict[int, tuple[list[Group] | None, float, float]] = field(default_factory=dict)
+
+
+def resolve_backend(solver: str) -> str:
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    if solver == "auto":
+        # Measured on the benchmarks (bench/README.md): HiGHS is faster, and in-process.
+        try:
+            import highspy  # noqa: F401
+            return "highs"
+        except ImportError:
+            return "cbc"
+    return solver
+
+
+def optimise(instance: Instance, *, time_limit: float | None = None, gap: float = 0.0,
+             progress: Callable[[dict], None] | None = None, solver: str = "auto",
+             cancel: Callable[[], bool] | None = None, workers: int | None = None) -> Plan:
+    """The least-cost plan of the instance, with a proven lower bound (see the package docstring)."""
+    started = time.perf_counter()
+    deadline = None if time_limit is None else started + float(time_limit)
+    backend = resolve_backend(solver)
+    if gap < 0 or gap >= 1:
+        raise ValueError(f"gap must be in [0, 1), got {gap}")
+    phases: dict[str, float] = {}
+
+    def check_cancel() -> None:
+        if cancel is not None and cancel():
+            raise Cancelled()
+
+    check_cancel()
+    t = time.perf_counter()
+    subs = decompose(instance)
+    phases["decompose"] = time.perf_counter() - t
+    run = _Run(subs)
+    small = [k for k, sp in enumerate(subs) if sp.size <= ENUMERATION_MAX_NEEDS or not sp.options]
+    # Without a time limit the biggest go first (the workers finish together); with one, the smallest go first,
+    # so that as many sub-problems as possible are proven and the biggest get all the time that is left.
+    big = sorted((k for k, sp in enumerate(subs) if k not in set(small)),
+                 key=lambda k: subs[k].size if time_limit is not None else -subs[k].size)
+
+    t = time.perf_counter()
+    for k in big:
+        if time_limit is None:  # the heuristic plans are made where each MILP runs (in the workers, in parallel)
+            run.fallback[k] = (None, sum(subs[k].standalone), quick_bound(subs[k]))
+        else:  # made now, so that a component reached after the limit has its plan without further work
+            groups = greedy_groups(subs[k])
+            run.fallback[k] = (groups, plan_value(subs[k], groups) if groups else math.inf, quick_bound(subs[k]))
+    phases["heuristic"] = time.perf_counter() - t
+
+    def report() -> None:
+        if progress is None:
+            return
+        inc = bnd = 0.0
+        for k, sp in enumerate(subs):
+            r = run.results.get(k)
+            if r is not None:
+                inc, bnd = inc + r.objective, bnd + r.bound
+            elif k in run.fallback:
+                inc, bnd = inc + run.fallback[k][1], bnd + run.fallback[k][2]
+            else:
+                inc, bnd = inc + sum(sp.standalone), bnd + quick_bound(sp)
+        progress({"done": len(run.results), "total": len(subs), "incumbent_yen": _yen(inc),
+                  "bound_yen": int(math.floor(bnd)) if math.isfinite(bnd) else None,
+                  "gap": (inc - bnd) / inc if inc > 0 and math.isfinite(inc) else 0.0,
+                  "elapsed": time.perf_counter() - started})
+
+    report()
+    t = time.perf_counter()
+    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    parallel = [k for k in big if subs[k].size >= PARALLEL_MIN_NEEDS] if n_workers > 1 else []
+    if len(parallel) < 2 and not (parallel and cancel is not None):
+        parallel = []  # one MILP gains nothing from a worker unless it must stay cancellable
+    pool = _start_pool(run, parallel, n_workers, deadline, gap, backend) if parallel else None
+    if pool is None:
+        parallel = []
+    try:
+        for k in small:
+            check_cancel()
+            e0 = time.perf_counter()
+            value, groups = solve_by_enumeration(subs[k])
+            run.results[k] = SubResult(groups, value, value, "optimal", "enumeration", time.perf_counter() - e0)
+            if len(run.results) % 50 == 0:
+                report()
+        report()
+        for k in big:
+            if k in parallel:
+                continue
+            check_cancel()
+            run.results[k] = _solve_big(subs[k], run.fallback[k], deadline, gap, backend)
+            report()
+        if pool is not None:
+            _collect(pool, run, check_cancel, report)
+    finally:
+        if pool is not None:
+            pool[0].terminate()
+            pool[0].join()
+    phases["solve"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    plan = build_plan(instance, subs, run.results, started)
+    phases["assemble"] = time.perf_counter() - t
+    methods: dict[str, int] = {}
+    for r in run.results.values():
+        methods[r.method] = methods.get(r.method, 0) + 1
+    plan.stats.update({
+        "subproblems": len(subs), "subproblems_by_method": methods,
+        "largest_subproblem_needs": max((sp.size for sp in subs), default=0),
+        "candidate_options": sum(len(sp.options) for sp in subs),
+        "milp_variables": sum(r.n_vars for r in run.results.values()),
+        "time_limited_subproblems": sum(1 for r in run.results.values() if r.status == "time_limit"),
+        "solver": backend, "workers": n_workers if pool is not None else 1,
+        "phase_seconds": {k: round(v, 3) for k, v in phases.items()},
+        "time_limit": time_limit, "gap_requested": gap,
+    })
+    report()
+    return plan
+
+
+def heuristic_plan(sp: SubProblem, polish: bool = True) -> tuple[list[Group] | None, float]:
+    groups = greedy_groups(sp)
+    if groups is None:
+        return None, math.inf
+    if polish:
+        groups = improve(sp, groups)
+    return groups, plan_value(sp, groups)
+
+
+def _solve_big(sp: SubProblem, fallback, deadline: float | None, gap: float, backend: str) -> SubResult:
+    """One MILP; on a time limit or a solver failure the better of its incumbent and the heuristic, with the
+    best bound known (the MILP's dual bound, else the LP relaxation, else the combinatorial bound)."""
+    started = time.perf_counter()
+    qbound = fallback[2]
+    remaining = None if deadline is None else deadline - started
+    late = remaining is not None and remaining <= 0.05
+    if fallback[0] is not None:
+        warm, warm_value = fallback[0], fallback[1]
+        if not late:
+            warm = improve(sp, warm)
+            warm_value = plan_value(sp, warm)
+    else:
+        warm, warm_value = heuristic_plan(sp, polish=not late)
+    if late:  # reached after the limit: the greedy plan and the closed-form bound, nothing more
+        return _fallback_result(sp, warm, warm_value, qbound, started)
+    if (remaining is not None and sp.size >= LAGRANGIAN_MIN_NEEDS and warm is not None
+            and (model_columns(sp) > LAGRANGIAN_MIN_COLUMNS or remaining < LAGRANGIAN_TIGHT_SECONDS)):
+        # Under a time limit a huge component's LP may not finish: secure a bound that does not need it.
+        budget = min(LAGRANGIAN_MAX_SECONDS, LAGRANGIAN_SHARE * remaining)
+        qbound = max(qbound, lagrangian_bound(sp, warm_value, budget))
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.05:
+            return _fallback_result(sp, warm, warm_value, qbound, started)
+    res = solve_exact(sp, warm=warm, warm_value=warm_value, time_limit=remaining, gap=gap, backend=backend)
+    bound = max(res.bound, qbound)
+    if res.groups is not None and res.objective <= warm_value:
+        groups, value = res.groups, res.objective
+    else:
+        groups, value = warm, warm_value
+    if groups is None:
+        raise Infeasible("上書き設定（together / fixed）をすべて満たすグループ分けが見つかりません: "
+                         + ", ".join(sp.need_ids[:10]))
+    status = "optimal" if res.status == "optimal" else ("time_limit" if deadline is not None else "feasible")
+    return SubResult(groups, value, min(bound, value), status, "milp", time.perf_counter() - started,
+                     res.n_vars)
+
+
+def _fallback_result(sp, warm, warm_value, qbound, started) -> SubResult:
+    if warm is None:
+        # No time left and no heuristic answer: the needs that cannot stay alone need the exact search.
+        value, groups = solve_by_enumeration(sp) if sp.size <= ENUMERATION_MAX_NEEDS else (None, None)
+        if groups is None:
+            raise Infeasible("時間内に上書き設定を満たすグループ分けが見つかりません: " + ", ".join(sp.need_ids[:10]))
+        return SubResult(groups, value, value, "optimal", "enumeration", time.perf_counter() - started)
+    return SubResult(warm, warm_value, min(qbound, warm_value), "time_limit", "heuristic",
+                     time.perf_counter() - started)
+
+
+def model_columns(sp: SubProblem) -> int:
+    """Roughly how many columns the facility model of this sub-problem has."""
+    return sum(len(o.members) * len(o.lines) * max(1, min(o.copies, len(o.members) // 2)) for o in sp.options)
+
+
+def quick_bound(sp: SubProblem) -> float:
+    """A lower bound in closed form: a member of a group on option o, line k pays at least its own cost plus
+    F_k / max_members (all F_k are non-negative), and no need pays less than the cheapest of that and going alone."""
+    cheapest = [sp.standalone[i] if sp.alone_ok[i] else math.inf for i in range(sp.size)]
+    for opt in sp.options:
+        cap = min(opt.max_members, len(opt.members))
+        for j, i in enumerate(opt.members):
+            for _, f, hb in opt.lines:
+                c = opt.base[j] + hb * sp.volumes[i] + f / cap
+                if c < cheapest[i]:
+                    cheapest[i] = c
+    return sum(cheapest)
+
+
+def _yen(value: float) -> int | None:
+    return int(round(value)) if math.isfinite(value) else None
+
+
+# --- worker processes -------------------------------------------------------------------------------------------
+
+_WORKER_STATE: dict[str, Any] = {}
+
+
+def _start_pool(run: _Run, parallel: list[int], n_workers: int, deadline, gap, backend):
+    import multiprocessing as mp
+
+    # Fork shares the sub-problems with the workers without pickling them; deadlines are wall-clock based.
+    _WORKER_STATE.update(subs=run.subs, fallback=run.fallback, wall_deadline=None if deadline is None else
+                         time.time() + (deadline - time.perf_counter()), gap=gap, backend=backend)
+    try:
+        ctx = mp.get_context("fork")
+    except ValueError:  # no fork on this platform: solve everything in this process
+        return None
+    pool = ctx.Pool(processes=min(n_workers, len(parallel)))
+    handles = {k: pool.apply_async(_worker_solve, (k,)) for k in parallel}  # in the order chosen above
+    return pool, handles
+
+
+def _worker_solve(k: int) -> SubResult:
+    st = _WORKER_STATE
+    wall = st["wall_deadline"]
+    deadline = None if wall is None else time.perf_counter() + (wall - time.time())
+    return _solve_big(st["subs"][k], st["fallback"][k], deadline, st["gap"], st["backend"])
+
+
+def _collect(pool, run: _Run, check_cancel, report) -> None:
+    _, handles = pool
+    pending = dict(handles)
+    while pending:
+        check_cancel()
+        for k, h in list(pending.items()):
+            if h.ready():
+                run.results[k] = h.get()  # re-raises Infeasible from the worker
+                del pending[k]
+                report()
+        if pending:
+            next(iter(pending.values())).wait(0.05)

@@ -1,0 +1,117 @@
+"""``planner solve`` and ``planner bench`` end to end (no database)."""
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from planner.cli import main
+from tests.conftest import shared_path
+from tests.domain.factories import body, instance_doc, need
+
+BODIES = [body("202011", "長野市", 36.6486, 138.1948, kind="city"),
+          body("202029", "松本市", 36.2380, 137.9720, kind="city"),
+          body("202037", "上田市", 36.4019, 138.2491, kind="city"),
+          body("200000", "長野県", 36.6513, 138.1810, kind="prefecture")]
+
+
+def good_doc() -> dict:
+    return instance_doc(BODIES, [need("a", "202011", volume=120.0, can_lead=True), need("b", "202029", volume=80.0),
+                                 need("c", "202037", volume=60.0, modes=["unified"])],
+                        hosts=[{"body": "200000", "categories": ["ocr"]}])
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_solve_writes_a_plan(tmp_path):
+    src = tmp_path / "inst.json"
+    src.write_text(json.dumps(good_doc(), ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out" / "plan.json"
+    result = run("solve", src, "-o", out, "--time-limit", "30", "--gap", "0")
+    assert result.exit_code == 0, result.output
+    assert "status: optimal" in result.output and "Running HiGHS" not in result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["format"] == "kyodo-planner-plan/1" and doc["status"] == "optimal"
+    assert sorted(m for g in doc["groups"] for m in g["members"]) == ["a", "b", "c"]
+    assert doc["objective_yen"] == sum(g["cost"]["total_yen"] for g in doc["groups"])
+    assert doc["lower_bound_yen"] <= doc["objective_yen"]
+    for g in doc["groups"]:
+        assert "allocation" in g and "subsidies" in g  # settled when planner.domain.settlement is present
+    assert list(tmp_path.joinpath("out").iterdir()) == [out]  # no temporary file left behind
+
+
+def test_solve_with_cbc(tmp_path):
+    src = tmp_path / "inst.json"
+    src.write_text(json.dumps(good_doc(), ensure_ascii=False), encoding="utf-8")
+    highs = run("solve", src, "-o", tmp_path / "h.json")
+    cbc = run("solve", src, "-o", tmp_path / "c.json", "--solver", "cbc")
+    assert highs.exit_code == 0 and cbc.exit_code == 0, cbc.output
+    h = json.loads((tmp_path / "h.json").read_text(encoding="utf-8"))
+    c = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert h["objective_yen"] == c["objective_yen"] and c["stats"]["solver"] == "cbc"
+
+
+def test_bad_instance_exits_2_naming_record_and_field(tmp_path):
+    doc = good_doc()
+    doc["needs"][1]["volume"] = -5
+    doc["needs"][2]["body"] = "999999"
+    src = tmp_path / "bad.json"
+    src.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "plan.json"
+    result = run("solve", src, "-o", out)
+    assert result.exit_code == 2
+    assert 'needs[1] (id "b").volume' in result.stderr
+    assert "999999" in result.stderr and "needs[2]" in result.stderr
+    assert not out.exists()
+
+
+def test_not_json_exits_2(tmp_path):
+    src = tmp_path / "broken.json"
+    src.write_text("{ not json", encoding="utf-8")
+    result = run("solve", src, "-o", tmp_path / "plan.json")
+    assert result.exit_code == 2 and "not valid JSON" in result.stderr
+
+
+def test_unsatisfiable_overrides_exit_2(tmp_path):
+    doc = good_doc()
+    doc["rules"]["fixed"] = [{"need": "b", "lead_body": "202037"}]  # 上田市's need only accepts unified... as lead
+    doc["rules"]["fixed"][0]["mode"] = "lead"
+    src = tmp_path / "inst.json"
+    src.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    result = run("solve", src, "-o", tmp_path / "plan.json")
+    assert result.exit_code == 2 and "infeasible" in result.stderr
+
+
+def test_bad_rules_file_exits_2(tmp_path):
+    src = tmp_path / "inst.json"
+    src.write_text(json.dumps(good_doc(), ensure_ascii=False), encoding="utf-8")
+    rules = tmp_path / "rules.json"
+    rules.write_text("[1, 2", encoding="utf-8")
+    result = run("solve", src, "-o", tmp_path / "plan.json", "--rules", rules)
+    assert result.exit_code == 2 and "rules.json" in result.stderr
+
+
+def test_solve_real_nagano_bench(tmp_path):
+    src = shared_path("bench", "nagano.json")
+    out = tmp_path / "nagano_plan.json"
+    result = run("solve", src, "-o", out)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    source = json.loads(src.read_text(encoding="utf-8"))
+    assert doc["status"] == "optimal" and doc["gap"] == 0.0, json.dumps(doc["stats"])
+    assert sorted(m for g in doc["groups"] for m in g["members"]) == sorted(n["id"] for n in source["needs"])
+    assert doc["objective_yen"] < doc["standalone_total_yen"]
+
+
+def test_bench_on_given_files(tmp_path):
+    src = tmp_path / "inst.json"
+    src.write_text(json.dumps(good_doc(), ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "bench.json"
+    result = run("bench", "--instances", src, "--json", out)
+    assert result.exit_code == 0, result.output
+    assert "inst.json: needs 3" in result.output and "vs greedy" in result.output
+    row = json.loads(out.read_text(encoding="utf-8"))["rows"][0]
+    assert row["needs"] == 3 and row["peak_rss_mb"] > 0
+    assert row["objective_yen"] <= min(b["objective_yen"] for b in row["baselines"].values())
