@@ -91,23 +91,20 @@ def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap:
         plan = optimise(instance, time_limit=time_limit, gap=gap, solver=solver)
     except Infeasible as e:
         fail(f"条件を満たす計画がありません（infeasible）: {e}")
-    settled = False
-    try:
-        from planner.domain.settlement import settle_plan
-    except ModuleNotFoundError as e:
-        if e.name != "planner.domain.settlement":
-            raise
-    else:
-        from planner.domain.subsidies import SubsidyRulesError
+    from planner.domain.allocation import AllocationError
+    from planner.domain.settlement import settle_plan
+    from planner.domain.subsidies import SubsidyRulesError
 
-        try:
-            plan = settle_plan(instance, plan, rules=rules)
-        except SubsidyRulesError as e:
-            click.echo(f"エラー: 補助制度ルール {rules_file} が不正です:", err=True)
-            for p in e.problems:
-                click.echo(f"  - {p}", err=True)
-            raise SystemExit(2)
-        settled = True
+    try:
+        plan = settle_plan(instance, plan, rules=rules)
+    except SubsidyRulesError as e:
+        click.echo(f"エラー: 補助制度ルール {rules_file} が不正です:", err=True)
+        for p in e.problems:
+            click.echo(f"  - {p}", err=True)
+        raise SystemExit(2)
+    except AllocationError as e:  # e.g. 人口割 with a body whose population is missing
+        click.echo(f"エラー: 負担金の按分ができません: {e}", err=True)
+        raise SystemExit(2)
     write_json_atomically(out, plan.to_dict())
     saving = plan.standalone_total_yen - plan.objective_yen
     joint = sum(1 for g in plan.groups if g.mode != "standalone")
@@ -116,7 +113,7 @@ def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap:
                f"{plan.solve_seconds:.2f} 秒")
     click.echo(f"共同調達グループ {joint}、単独 {len(plan.groups) - joint}、単独導入との差 {saving:,}円"
                f"（{saving / plan.standalone_total_yen:.1%} 削減）" if plan.standalone_total_yen else "")
-    click.echo(f"計画を {out} に書き出しました" + ("（按分・補助金見込額付き）" if settled else "（按分なし）"))
+    click.echo(f"計画を {out} に書き出しました（按分・補助金見込額付き）")
 
 
 # --- bench ------------------------------------------------------------------------------------------------------

@@ -134,6 +134,9 @@ class User(SQLModel, table=True):
     body_code: Optional[str] = Field(default=None, foreign_key="body.code")  # municipality staff
     is_active: bool = True
     is_demo: bool = False  # created by `planner demo`, replaced when the demo is loaded again
+    # Part of the login identity kept in the session cookie; raising it (logout, password change or reset,
+    # deactivation) invalidates every cookie issued before, including copies of it.
+    session_generation: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
 
 

@@ -158,8 +158,6 @@ def read_rows(file_name: str, data: bytes) -> list[tuple[Any, ...]]:
             return sheet_rows(workbook.worksheets[0])
         finally:
             workbook.close()
-    if b"\x00" in data[:4096]:
-        raise FileProblems([Problem(file_name, "CSV または Excel（.xlsx）ファイルではありません")])
     try:
         return [tuple(r) for r in decode_csv(file_name, data)]
     except Exception as e:  # csv.Error on malformed quoting, for example

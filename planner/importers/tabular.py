@@ -26,9 +26,69 @@ def read_bytes(file_name: str, source: Source) -> bytes:
         raise FileProblems([Problem(file_name, f"ファイルを読めません（{e.strerror}）")]) from e
 
 
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary Office files (.xls, .doc)
+ZIP_SIGNATURE = b"PK"
+
+# Files people pick by mistake, named so the message can say what was chosen. Checked before the text heuristic
+# because some (PDF, RTF, HTML) begin as plain text.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG 画像"), (b"\xff\xd8\xff", "JPEG 画像"), (b"GIF87a", "GIF 画像"),
+    (b"GIF89a", "GIF 画像"), (b"BM", None), (b"II*\x00", "TIFF 画像"), (b"MM\x00*", "TIFF 画像"),
+    (b"%PDF-", "PDF ファイル"), (b"{\\rtf", "RTF 文書"), (b"\x1f\x8b", "gzip 圧縮ファイル"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip 圧縮ファイル"), (b"Rar!", "RAR 圧縮ファイル"), (b"MZ", None),
+    (b"\x7fELF", "実行ファイル"),
+)
+_ALLOWED_CONTROLS = frozenset(b"\t\n\r\x0c\x1a")  # tab, line ends, form feed, DOS end-of-file
+WRONG_TYPE = "CSV（.csv）でも Excel（.xlsx）でもないファイルです（{kind}）。CSV か Excel で保存したファイルを選んでください"
+
+
+def content_kind(data: bytes) -> str | None:
+    """What the bytes look like: "xlsx" (a ZIP), "xls" (old binary Office), "text", or a Japanese description of
+    another kind of file ("PNG 画像", "バイナリファイル"); None for no data."""
+    if not data:
+        return None
+    if data[:2] == ZIP_SIGNATURE:
+        return "xlsx"
+    if data[:8] == OLE_SIGNATURE:
+        return "xls"
+    for signature, label in _SIGNATURES:
+        if data.startswith(signature) and label is not None:
+            return label
+    head = data[:8192]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "text"  # UTF-16 text: refused later for its encoding, which is what the user must change
+    controls = sum(1 for b in head if b < 0x20 and b not in _ALLOWED_CONTROLS)
+    # Neither UTF-8 nor Shift_JIS uses bytes below 0x20 inside characters, so text has (almost) none of them.
+    if b"\x00" in head or controls > max(2, len(head) // 100):
+        return "バイナリファイル（画像・実行ファイルなど）"
+    if head[:2] == b"MZ" and controls:
+        return "実行ファイル"
+    if head[:2] == b"BM" and controls:
+        return "BMP 画像"
+    return "text"
+
+
+def wrong_type(file_name: str, kind: str) -> FileProblems:
+    return FileProblems([Problem(file_name, WRONG_TYPE.format(kind=kind))])
+
+
 def open_workbook(file_name: str, data: bytes):
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    kind = content_kind(data)
+    if kind == "xls":
         raise FileProblems([Problem(file_name, "旧形式の Excel ファイル（.xls）です。Excel で .xlsx 形式に保存し直してから取り込んでください")])
+    if kind is None:
+        raise FileProblems([Problem(file_name, "空のファイルです")])
+    if kind == "text":
+        raise FileProblems([Problem(file_name, "Excel（.xlsx）ファイルではありません（テキスト／CSV の内容です）")])
+    if kind != "xlsx":
+        raise wrong_type(file_name, kind)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as e:
+        raise FileProblems([Problem(file_name, "Excel（.xlsx）ファイルとして読めません（ファイルが壊れています）")]) from e
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise FileProblems([Problem(file_name, "ZIP 圧縮ファイルですが Excel（.xlsx）ファイルではありません")])
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as e:
@@ -41,6 +101,13 @@ def sheet_rows(sheet) -> list[tuple[Any, ...]]:
 
 def decode_csv(file_name: str, data: bytes) -> list[list[str]]:
     """CSV text as Excel in Japan writes it (UTF-8 with or without BOM, or Shift_JIS/CP932)."""
+    kind = content_kind(data)
+    if kind in ("xlsx", "xls"):
+        raise FileProblems([Problem(file_name, "Excel ファイルの内容です。CSV としては読めません")])
+    if kind not in ("text", None):
+        raise wrong_type(file_name, kind)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise FileProblems([Problem(file_name, "文字コードが UTF-16 です（UTF-8 または Shift_JIS で保存してください）")])
     for encoding in ("utf-8-sig", "cp932"):
         try:
             text = data.decode(encoding)

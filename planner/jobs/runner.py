@@ -255,7 +255,9 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
     reporter.check_cancel()
 
     from planner.domain.optimiser import optimise
+    from planner.domain.allocation import AllocationError
     from planner.domain.settlement import settle_plan
+    from planner.domain.subsidies import SubsidyRulesError
 
     reporter.phase("solving")
     reporter.update(needs=len(instance.needs))
@@ -265,7 +267,12 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
     reporter.check_cancel()
 
     reporter.phase("settling")
-    plan = settle_plan(instance, plan, rules=rules.data if rules else None, method=method, weights=weights)
+    try:
+        plan = settle_plan(instance, plan, rules=rules.data if rules else None, method=method, weights=weights)
+    except AllocationError as e:  # e.g. 人口割 while population has not been imported
+        raise JobError(f"負担金の按分ができません: {e}") from e
+    except SubsidyRulesError as e:
+        raise JobError("補助制度ルールに問題があります: " + "；".join(e.problems)) from e
     reporter.check_cancel()
 
     extras: dict[str, Any] = {"scenario_id": scenario_id, "notes": list(built.notes)}

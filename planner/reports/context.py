@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from planner.domain.allocation import method_label as domain_method_label
 from planner.domain.costs import body_distance_km, round_yen
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, PlanGroup
@@ -74,6 +75,7 @@ class MemberRow:
     net_yen: int
     standalone_net_yen: int | None
     notes: list[str]
+    special_tax_measure_id: str | None = None
 
     @property
     def saving_yen(self) -> int:
@@ -89,7 +91,10 @@ class MemberRow:
 
     @property
     def measure_short(self) -> str:
-        return measure_short(self.special_tax_measure) if self.special_tax_yen or self.special_tax_measure else "—"
+        if not (self.special_tax_yen or self.special_tax_measure):
+            return "—"
+        # The settlement names the measure in full; its id gives the short word a table column can hold.
+        return measure_short(self.special_tax_measure_id or self.special_tax_measure)
 
 
 @dataclass
@@ -120,6 +125,12 @@ class GroupReport:
     rule_version: str
     sources: list[str]
     subsidy_notes: list[str]
+    method_text: str = ""  # the allocation's own words for the method (with the formula weights)
+    rounding_rule: str = ""
+    violations: list[str] = field(default_factory=list)
+    suggested_method: str = ""
+    allocation_notes: list[str] = field(default_factory=list)
+    subsidy_rules: list[str] = field(default_factory=list)  # the grant and special-tax rules applied, in full
 
     @property
     def is_joint(self) -> bool:
@@ -159,7 +170,27 @@ class GroupReport:
 
     @property
     def method_label(self) -> str:
-        return METHOD_LABELS.get(self.method, self.method)
+        return self.method_text or METHOD_LABELS.get(self.method, self.method)
+
+    @property
+    def price_book_label(self) -> str:
+        return self.meta.price_book_version or f"インスタンス「{self.plan_name}」記載の単価（版の記録なし）"
+
+    @property
+    def grouped_notes(self) -> list[tuple[str, str]]:
+        """(who, note): a note several members share is printed once with their names, not once per member."""
+        everyone = len(self.members)
+        by_text: dict[str, list[str]] = {}
+        for m in self.members:
+            for n in m.notes:
+                names = by_text.setdefault(n, [])
+                if m.body_name not in names:
+                    names.append(m.body_name)
+        out = []
+        for text, names in by_text.items():
+            who = "全団体" if everyone > 1 and len(names) == everyone else "・".join(names)
+            out.append((who, text))
+        return out
 
     @property
     def saving_yen(self) -> int:
@@ -358,7 +389,9 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
                                                if len(needs) == 1 else 0)),
             grant_yen=grant, special_tax_yen=sat, special_tax_measure=sub.get("special_tax_measure"),
             net_yen=net, standalone_net_yen=None if standalone_net is None else int(standalone_net),
-            notes=[str(n) for n in sub.get("notes", [])]))
+            notes=[str(n) for n in sub.get("notes", []) if not _is_banner_note(str(n))],
+            special_tax_measure_id=(sub.get("special_tax") or {}).get("measure_id")
+            if isinstance(sub.get("special_tax"), dict) else None))
     for attr, expected, label in (("initial_yen", initial, "初期費用"), ("annual_yen", annual, "年間費用"),
                                   ("total_yen", total, "総額")):
         got = sum(getattr(m, attr) for m in members)
@@ -379,7 +412,15 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
         initial_lines=initial_lines, annual_lines=annual_lines, initial_yen=initial, annual_yen=annual,
         total_yen=total, standalone_total_yen=sum(m.standalone_total_yen for m in members),
         method=method, method_formula=_method_formula(method, allocation, instance),
-        rationality=_rationality(allocation), rule_version=rule_version, sources=sources, subsidy_notes=notes)
+        rationality=_rationality(allocation), rule_version=rule_version, sources=sources, subsidy_notes=notes,
+        method_text=str(allocation.get("method_label") or (
+            domain_method_label(method, allocation.get("weights") or instance.allocation.weights)
+            if method == "formula" else "")), rounding_rule=str(allocation.get("rounding_rule") or ""),
+        violations=[str(v) for v in allocation.get("violations") or []],
+        suggested_method=str(allocation.get("suggested_method_label") or
+                             METHOD_LABELS.get(allocation.get("suggested_method") or "", "")),
+        allocation_notes=[str(n) for n in allocation.get("notes") or []],
+        subsidy_rules=_subsidy_rules(subsidies))
 
 
 def member_notice(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> MemberNotice:
@@ -529,9 +570,8 @@ def _method_formula(method: str, allocation: dict, instance: Instance) -> str:
         weights = allocation.get("weights") or instance.allocation.weights
         total = sum(weights.get(k, 0.0) for k in ("equal", "population", "volume")) or 1.0
         pct = {k: weights.get(k, 0.0) / total * 100 for k in ("equal", "population", "volume")}
-        parts = [f"{label}{_pct(pct[k])}%" for k, label in (("equal", "均等割"), ("population", "人口割"),
-                                                             ("volume", "利用量割")) if pct[k]]
-        return ("・".join(parts) + "： 各団体の負担額 ＝ グループの費用 × （"
+        # The weights' names (均等割10%・人口割90%) are the method's label, printed beside: not repeated here.
+        return ("各団体の負担額 ＝ グループの費用 × （"
                 f"{_pct(pct['equal'])}% ÷ 参加団体数 ＋ {_pct(pct['population'])}% × 人口 ÷ 人口計 ＋ "
                 f"{_pct(pct['volume'])}% × 利用量 ÷ 利用量計）")
     if method == "standalone_ratio":
@@ -567,6 +607,26 @@ def _rationality(allocation: dict) -> list[str]:
     return lines
 
 
+def _is_banner_note(note: str) -> bool:
+    # Every settled member carries "the amounts are estimates (rule X)"; the document says so once, in its banner.
+    return note.startswith("補助金・特別交付税の額はいずれも見込額です")
+
+
+def _subsidy_rules(subsidies: dict) -> list[str]:
+    """The grant and special-tax rules the settlement applied, each once, in the order first met."""
+    rules: list[str] = []
+    for sub in subsidies.values():
+        if not isinstance(sub, dict):
+            continue
+        for key, prefix in (("grant", "補助金："), ("special_tax", "特別交付税：")):
+            detail = sub.get(key)
+            if isinstance(detail, dict) and detail.get("rule") and (detail.get("amount_yen") or key == "grant"):
+                text = prefix + str(detail["rule"])
+                if text not in rules:
+                    rules.append(text)
+    return rules
+
+
 def _rule_version_and_sources(meta: ReportMeta, group: PlanGroup) -> tuple[str, list[str]]:
     version = meta.rule_version
     sources: list[str] = list(meta.sources)
@@ -575,6 +635,7 @@ def _rule_version_and_sources(meta: ReportMeta, group: PlanGroup) -> tuple[str, 
             continue
         version = version or str(holder.get("rule_version") or "")
         for s in holder.get("sources", []) or []:
-            if str(s) not in sources:
+            # The web passes the rule set's sources as "title　url"; the settlement's records carry the title only.
+            if not any(known == str(s) or known.startswith(f"{s}　") for known in sources):
                 sources.append(str(s))
     return version, sources

@@ -154,9 +154,13 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     w.line("算定期間", r.period_label)
     years_row = w.line("算定年数", r.horizon_years)
     years = f"$B${years_row}"
-    w.line("単価表", r.meta.price_book_version or "（版の記録なし）")
+    w.line("単価表", r.price_book_label)
     w.line("補助制度ルール", r.rule_version or "（版の記録なし）")
     w.line("按分方法", f"{r.method_label}： {r.method_formula}")
+    if r.rounding_rule:
+        w.line("端数の処理", r.rounding_rule)
+    for rule in r.subsidy_rules:
+        w.line("適用したルール", rule)
     w.line("作成日", r.meta.issued_wareki)
     w.line(_ESTIMATE)
     w.skip()

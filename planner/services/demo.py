@@ -69,7 +69,8 @@ class DemoReport:
                f"シナリオ {self.removed_scenarios} 件）は置き換えました。"]
         if self.population_message:
             out.append(f"  注意: {self.population_message}"
-                       f"（需要量は人口 {ASSUMED_POPULATION:,} 人の団体として仮定しました）")
+                       f"（需要量は人口 {ASSUMED_POPULATION:,} 人の団体として仮定し、デモのシナリオは"
+                       "均等割10%・利用量割90%で按分します）")
         out.append("デモ用ログイン（パスワードは投入のたびに作り直されます）:")
         for login in self.logins:
             out.append(f"  {ROLE_LABELS[login.role]:<10} {login.scope:<8} ログイン名 {login.username:<18} "
@@ -187,17 +188,21 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
     session.add_all(needs)
     prefecture = next(b for b in bodies if b.kind == "prefecture")
     rules = current_subsidy_rule_set(session)
+    status = population_status(session, prefecture_code=DEMO_PREFECTURE)
+    # 均等割10%・人口割90% is the usual agreement; without imported population it cannot be computed, so the demo
+    # splits by volume instead (the volumes were drawn for an assumed population) and says so.
+    weights = ({"equal": 0.1, "population": 0.9, "volume": 0.0} if status.imported
+               else {"equal": 0.1, "population": 0.0, "volume": 0.9})
     scenario = Scenario(
         name=f"{DEMO_PREFIX}{prefecture.name} AI・RPA 共同調達（{FISCAL_YEAR}年度〜）",
         prefecture_code=DEMO_PREFECTURE, fiscal_year=FISCAL_YEAR, horizon_years=book.horizon_years,
         geography_type="same_prefecture", allocation_method="formula",
-        allocation_weights={"equal": 0.1, "population": 0.9, "volume": 0.0},
+        allocation_weights=weights,
         hosts=[{"body": prefecture.code, "categories": [c.id for c in categories]}],
         price_book_id=book.id, subsidy_rule_set_id=rules.id if rules else None, is_demo=True, status="draft",
         created_by=user_by_body.get("prefecture"))
     session.add(scenario)
     session.flush()
-    status = population_status(session, prefecture_code=DEMO_PREFECTURE)
     audit(session, user_id=None, action="create", entity="scenario", entity_id=str(scenario.id),
           prefecture_code=DEMO_PREFECTURE, detail=f"デモデータ投入: ニーズ {len(needs)} 件")
     return DemoReport(scenario_id=scenario.id, scenario_name=scenario.name, needs=len(needs),

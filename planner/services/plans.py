@@ -268,6 +268,19 @@ class PlanView:
     def notes(self) -> list[str]:
         return list(self.doc.get("notes") or [])
 
+    def zero_reasons(self) -> list[tuple[str, str, int]]:
+        """Why grants or special-tax estimates came to 0, counted over the members: (kind, reason, members),
+        most frequent first, so that a plan whose estimates are all 0 says why on its first screen."""
+        counts: dict[tuple[str, str], int] = {}
+        for group in self.groups:
+            for line in group.members:
+                for kind, key in (("補助金", "grant"), ("特別交付税", "special_tax")):
+                    detail = line.subsidy.get(key) if isinstance(line.subsidy, dict) else None
+                    reason = detail.get("reason") if isinstance(detail, dict) else None
+                    if reason and not detail.get("amount_yen"):
+                        counts[(kind, str(reason))] = counts.get((kind, str(reason)), 0) + 1
+        return sorted(((k, r, n) for (k, r), n in counts.items()), key=lambda x: (-x[2], x[0], x[1]))
+
     def category_name(self, category_id: str) -> str:
         cat = self.instance.categories.get(category_id)
         return cat.name if cat else category_id

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from planner.db.models import Body, User
 
 from . import audit
-from .users import ROLES, UserError, generate_password, hash_password, password_problem
+from .users import ROLES, UserError, end_sessions, generate_password, hash_password, password_problem
 
 
 class FieldError(UserError):
@@ -87,6 +87,8 @@ def set_active(session: Session, user: User, active: bool, changed_by: int | Non
         if user.role == "admin" and _active_admins(session) <= 1:
             raise UserError("有効な管理者が1人だけのため無効にできません")
     user.is_active = active
+    if not active:
+        end_sessions(user)  # so that reactivating the account later does not revive its old sessions
     audit.record(session, user_id=changed_by, action="activate" if active else "deactivate", entity="user",
                  entity_id=user.id, prefecture_code=user.prefecture_code, body_code=user.body_code,
                  before={"is_active": not active}, after={"is_active": active}, detail=f"利用者 {user.username}")
@@ -100,6 +102,7 @@ def reset_password(session: Session, user: User, changed_by: int | None, passwor
     if problem:
         raise UserError(problem)
     user.password_hash = hash_password(password)
+    end_sessions(user)  # a reset usually means the account may be in someone else's hands
     audit.record(session, user_id=changed_by, action="reset_password", entity="user", entity_id=user.id,
                  prefecture_code=user.prefecture_code, body_code=user.body_code,
                  detail=f"利用者 {user.username} のパスワードを再設定")

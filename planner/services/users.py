@@ -102,11 +102,17 @@ def create_user(session: Session, username: str, password: str, role: str, *, bo
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Invalidate every session cookie issued to ``user`` so far (the generation is part of the login identity)."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
 def set_password(session: Session, user: User, password: str, changed_by: int | None = None) -> None:
     problem = password_problem(password)
     if problem:
         raise UserError(problem)
     user.password_hash = hash_password(password)
+    end_sessions(user)  # whoever knew the old password may hold a session opened with it
     audit(session, user_id=changed_by, action="update", entity="user", entity_id=str(user.id),
           detail="パスワード変更")
     session.flush()

@@ -32,7 +32,7 @@ from planner.services.users import ROLE_LABELS, UserError, create_user, generate
 from planner.web.db import db_session
 from planner.web.forms.admin import (OfficialUploadForm, PasswordResetForm, PriceBookMetaForm,
                                      RuleSetForm, UserEditForm, UserForm, format_lines, price_entry_form_class)
-from planner.web.security import roles_required, scope_prefecture
+from planner.web.security import LoginUser, roles_required, scope_prefecture, start_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -181,6 +181,8 @@ def user_password(user_id: int):
             form.password.errors.append(str(e))
         else:
             session.commit()
+            if user.id == current_user.id:  # the reset ended this very session too: keep the administrator in
+                start_session(LoginUser.from_row(user))
             return render_template("admin/password_shown.html", user=user, password=password,
                                    generated=not form.password.data)
     edit = UserEditForm(obj=user)
@@ -207,12 +209,12 @@ def data():
         except FileProblems as e:
             session.rollback()
             problems = e.problems
-            status = 400
+            status = 422
         else:
             session.commit()
             flash("公的データを取り込みました", "success")
     elif request.method == "POST":
-        status = 400
+        status = 422  # no file, or a name that is not .xlsx: the upload has problems, as above
     history = list(session.exec(select(DataVintage).order_by(DataVintage.imported_at.desc(),
                                                               DataVintage.id.desc()).limit(30)))
     return render_template("admin/data.html", form=form, problems=problems, report=report,

@@ -3,20 +3,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
+from flask_login import current_user, logout_user
 
 from planner.services import audit
-from planner.services.login_throttle import failure_detail, is_blocked
-from planner.services.users import authenticate
+from planner.services.login_throttle import Limits, block_reason, blocked_detail, failure_detail
+from planner.db.models import User
+from planner.services.users import authenticate, end_sessions
 from planner.web.db import db_session
 from planner.web.forms.auth import LoginForm
-from planner.web.security import LoginUser, client_ip
+from planner.web.security import LoginUser, client_ip, start_session
 
 bp = Blueprint("auth", __name__)
 
 GENERIC_FAILURE = "ログイン名またはパスワードが正しくありません"
-BLOCKED = "ログインの失敗が続いたため、しばらく（15分程度）ログインできません。時間をおいてお試しください"
+BLOCKED = "ログインの失敗が続いたため、しばらく（{minutes}分程度）ログインできません。時間をおいてお試しください"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -43,11 +45,14 @@ def login():
         session = db_session()
         username = form.username.data.strip()
         ip = client_ip()
-        if is_blocked(session, username, ip):
+        limits = Limits.from_config(current_app.config)
+        reason = block_reason(session, username, ip, limits)
+        if reason is not None:
+            # The same words whichever limit it was, so the answer tells a guesser nothing about the account.
             audit.record(session, user_id=None, action="login_blocked", entity="user", entity_id=username,
-                         detail=failure_detail(ip))
+                         detail=blocked_detail(ip, reason))
             session.commit()
-            flash(BLOCKED, "error")
+            flash(BLOCKED.format(minutes=int(limits.window.total_seconds() // 60)), "error")
             return render_template("auth/login.html", form=form), 429
         user = authenticate(session, username, form.password.data)
         if user is None:
@@ -59,7 +64,7 @@ def login():
         audit.record(session, user_id=user.id, action="login", entity="user", entity_id=str(user.id),
                      prefecture_code=user.prefecture_code, body_code=user.body_code, detail=f"ip={ip}")
         session.commit()  # also keeps a password hash upgraded by authenticate()
-        login_user(LoginUser.from_row(user))
+        start_session(LoginUser.from_row(user))
         return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
 
@@ -68,9 +73,13 @@ def login():
 def logout():
     if current_user.is_authenticated:
         session = db_session()
+        row = session.get(User, current_user.id)
+        if row is not None:
+            end_sessions(row)  # a copy of this cookie (or the user's other sessions) must not outlive the logout
         audit.record(session, user_id=current_user.id, action="logout", entity="user",
                      entity_id=str(current_user.id))
         session.commit()
     logout_user()
+    flask_session.clear()
     flash("ログアウトしました", "info")
     return redirect(url_for("auth.login"))

@@ -183,9 +183,10 @@ def import_flags_page():
             confirm.file_name.data = file_name
             confirm.content.data = base64.b64encode(data).decode("ascii")
         return render_template("bodies/import.html", form=form, file_name=file_name, report=report,
-                               changes=changes, problems=problems, confirm=confirm)
+                               changes=changes, problems=problems, confirm=confirm), (422 if problems else 200)
+    # A POST that fails the form (no file, a name that is not .csv/.xlsx) is an upload with problems too.
     return render_template("bodies/import.html", form=form, file_name=None, report=None, changes=[],
-                           problems=None, confirm=None)
+                           problems=None, confirm=None), (422 if request.method == "POST" else 200)
 
 
 @bp.post("/import/confirm")

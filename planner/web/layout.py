@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
@@ -43,11 +43,16 @@ def wareki(year) -> str:
     return wareki_year(year)
 
 
-def datetime_ja(value) -> str:
+JST = timezone(timedelta(hours=9), "JST")  # Japan has no daylight saving time
+
+
+def datetime_ja(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Timestamps are stored as naive UTC; users read Japan time."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return aware.astimezone(JST).strftime(fmt)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -89,6 +94,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["yen"] = yen
     app.jinja_env.filters["wareki"] = wareki
     app.jinja_env.filters["datetime_ja"] = datetime_ja
+    app.jinja_env.filters["datetime_ja_seconds"] = lambda value: datetime_ja(value, "%Y-%m-%d %H:%M:%S")
 
     @app.context_processor
     def _layout_context():

@@ -7,12 +7,15 @@ hides what a role cannot use.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from typing import Callable
 
 from flask import Flask, Blueprint, abort, current_app, has_request_context, render_template, request
-from flask_login import AnonymousUserMixin, LoginManager, current_user
+from flask import session as session_cookie
+from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
@@ -42,6 +45,7 @@ class LoginUser:
     prefecture_code: str | None
     body_code: str | None
     active: bool = True
+    generation: int = 0
 
     is_authenticated = True
     is_anonymous = False
@@ -51,7 +55,8 @@ class LoginUser:
         return self.active
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The generation makes a cookie issued before a logout, a password reset or a deactivation worthless.
+        return f"{self.id}:{self.generation}"
 
     @property
     def role_label(self) -> str:
@@ -60,7 +65,8 @@ class LoginUser:
     @classmethod
     def from_row(cls, row: User) -> "LoginUser":
         return cls(id=row.id, username=row.username, display_name=row.display_name or row.username, role=row.role,
-                   prefecture_code=row.prefecture_code, body_code=row.body_code, active=row.is_active)
+                   prefecture_code=row.prefecture_code, body_code=row.body_code, active=row.is_active,
+                   generation=row.session_generation or 0)
 
 
 class Anonymous(AnonymousUserMixin):
@@ -75,17 +81,43 @@ def _engine():
     return current_app.extensions["db_engine"]
 
 
+LOGIN_AT = "login_at"  # session key: when the user signed in (seconds since the epoch)
+
+
+def _session_too_old() -> bool:
+    """A working day's cap on a session however busy it is: the idle limit alone would let a stolen cookie,
+    kept in use, live for ever."""
+    started = session_cookie.get(LOGIN_AT)
+    if not isinstance(started, (int, float)):
+        return True
+    limit = current_app.config.get("SESSION_MAX_HOURS") or 0
+    return bool(limit) and time.time() - started > float(limit) * 3600
+
+
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(identity: str):
+    user_id, _, generation = (identity or "").partition(":")
     try:
-        key = int(user_id)
+        key, generation_number = int(user_id), int(generation)
     except (TypeError, ValueError):
+        return None  # also a cookie from before session generations existed: sign in again
+    if _session_too_old():
         return None
     with Session(_engine()) as session:
         row = session.get(User, key)
         if row is None or not row.is_active:
             return None  # a deactivated account loses its open sessions at the next request
+        if (row.session_generation or 0) != generation_number:
+            return None  # signed out, password reset or deactivated since this cookie was issued
         return LoginUser.from_row(row)
+
+
+def start_session(user: LoginUser) -> None:
+    """Sign ``user`` in on a permanent (idle-limited) session that remembers when it began."""
+    session_cookie.clear()  # nothing from before the login (a fixated or stale session) carries over
+    session_cookie.permanent = True
+    session_cookie[LOGIN_AT] = int(time.time())
+    login_user(user)
 
 
 # --- permission checks ---------------------------------------------------------------------------------------
@@ -212,6 +244,12 @@ def init_app(app: Flask) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=secure)
     app.config.setdefault("TRUSTED_PROXY", os.environ.get("PLANNER_TRUSTED_PROXY", "") in ("1", "true", "yes"))
+    # A session ends after SESSION_IDLE_HOURS without a request (each request renews the cookie) and in any case
+    # SESSION_MAX_HOURS after signing in; 0 turns the cap off.
+    app.config.setdefault("SESSION_IDLE_HOURS", float(os.environ.get("PLANNER_SESSION_IDLE_HOURS") or 8))
+    app.config.setdefault("SESSION_MAX_HOURS", float(os.environ.get("PLANNER_SESSION_MAX_HOURS") or 12))
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config["SESSION_IDLE_HOURS"]))
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = True
     login_manager.login_view = "auth.login"
     login_manager.login_message = "ログインしてください"
     login_manager.login_message_category = "info"

@@ -115,3 +115,16 @@ def test_bench_on_given_files(tmp_path):
     row = json.loads(out.read_text(encoding="utf-8"))["rows"][0]
     assert row["needs"] == 3 and row["peak_rss_mb"] > 0
     assert row["objective_yen"] <= min(b["objective_yen"] for b in row["baselines"].values())
+
+
+def test_allocation_that_cannot_be_computed_is_a_clear_error_and_no_file(tmp_path):
+    doc = good_doc()
+    doc["bodies"][1]["population"] = None  # 人口割 needs every member's population
+    doc["allocation"] = {"method": "population", "weights": {}}
+    src = tmp_path / "inst.json"
+    src.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "plan.json"
+    result = CliRunner().invoke(main, ["solve", str(src), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "按分ができません" in result.output and "松本市" in result.output
+    assert not out.exists()

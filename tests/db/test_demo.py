@@ -29,6 +29,9 @@ def test_demo_on_a_fresh_database(nagano_engine):
         genai = [n.volume for n in needs if n.category_id == "genai"]
         assert max(genai) < 40 * ASSUMED_POPULATION / 10_000 * 3
         assert "人口がまだ取り込まれていません" in report.population_message
+        # ... and the demo's allocation cannot use population it does not have
+        assert scenario.allocation_weights == {"equal": 0.1, "population": 0.0, "volume": 0.9}
+        assert "利用量割90%" in "\n".join(report.lines())
         logins = {login.username: login for login in report.logins}
         assert {l.role for l in report.logins} == {"admin", "prefecture", "municipality"}
         for login in report.logins:

@@ -35,6 +35,23 @@ def pdf_fonts(data: bytes) -> dict[str, bool]:
     return fonts
 
 
+def pdf_font_programs(data: bytes) -> dict[str, set[str]]:
+    """Each font's base name and the /FontFile* keys of its descriptor (FontFile2: an embedded TrueType program)."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    fonts: dict[str, set[str]] = {}
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            target = descendants[0].get_object() if descendants else font
+            descriptor = target.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            fonts.setdefault(str(font.get("/BaseFont")), set()).update(
+                k for k in descriptor if str(k).startswith("/FontFile"))
+    return fonts
+
+
 class Workbook:
     """Evaluates the formulas our workbooks use (cell refs, SUM over ranges, ROUND, IF, + - * /, =)."""
 

@@ -56,3 +56,42 @@ def test_not_json(tmp_path):
     plan.write_text("{oops", encoding="utf-8")
     result = CliRunner().invoke(main, ["report", str(plan), "--instance", str(inst), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2 and "JSON" in result.output and "1行" in result.output
+
+
+def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
+    """The file `planner solve` writes (allocation and subsidies from settle_plan) prints as it is: one PDF per
+    joint group named by its id, summary.pdf, and every member's figures exactly as the file has them."""
+    import pytest
+
+    settlement = pytest.importorskip("planner.domain.settlement")
+    from planner.domain.plan import plan_from_dict
+
+    instance = nagano_instance()
+    hand_made = settled_plan_doc(instance, [("ocr-2026-1", "unified", "202011",
+                                             ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
+                                            ("rpa-2026-1", "lead", "200000",
+                                             ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"])])
+    for g in hand_made["groups"]:
+        g.pop("allocation")
+        g.pop("subsidies")
+    plan = settlement.settle_plan(instance, plan_from_dict(hand_made))
+    doc = plan.to_dict()
+    inst, plan_file = tmp_path / "instance.json", tmp_path / "plan.json"
+    inst.write_text(json.dumps(instance_to_dict(instance), ensure_ascii=False), encoding="utf-8")
+    plan_file.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["report", str(plan_file), "--instance", str(inst), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["ocr-2026-1.pdf", "rpa-2026-1.pdf", "summary.pdf"]
+    for g in doc["groups"]:
+        if g["mode"] == "standalone":
+            continue
+        text = pdf_text((out / f"{g['id']}.pdf").read_bytes())
+        assert g["allocation"]["method_label"] in text
+        for nid in g["members"]:
+            share, sub = g["allocation"]["shares"][nid], g["subsidies"][nid]
+            assert instance.bodies[instance.need(nid).body].name in text
+            assert f"{share['initial_yen']:,}{share['annual_yen']:,}{share['total_yen']:,}" in text
+            assert f"{sub['grant_yen']:,}{sub['special_tax_yen']:,}" in text and f"{sub['net_yen']:,}" in text
+    summary = pdf_text((out / "summary.pdf").read_bytes())
+    assert f"{doc['objective_yen']:,}円" in summary

@@ -116,3 +116,25 @@ def test_standalone_group_without_allocation_pays_its_own_cost(instance, doc):
     r = group_report(instance, plan_from_dict(doc), alone["id"])
     assert r.members[0].total_yen == alone["cost"]["total_yen"] and r.saving_yen == 0
     assert any("算定されていません" in n for n in r.subsidy_notes)
+
+
+def test_shared_notes_are_printed_once_with_the_members_named(instance, doc):
+    g = doc["groups"][0]
+    names = {"n-nagano-ocr": "長野市", "n-matsumoto-ocr": "松本市", "n-otari-ocr": "小谷村", "n-hakuba-ocr": "白馬村"}
+    for nid in g["members"]:
+        g["subsidies"][nid]["notes"] = ["補助金・特別交付税の額はいずれも見込額です（算定ルール R7-test）。",
+                                        "補正係数を1.0として計算しています。"]
+    g["subsidies"]["n-otari-ocr"]["notes"].append("特別交付税の見込額は0円です: 条件不利地域なし")
+    g["subsidies"]["n-hakuba-ocr"]["notes"].append("特別交付税の見込額は0円です: 条件不利地域なし")
+    r = group_report(instance, plan_from_dict(doc), "ocr-2026-1")
+    assert r.grouped_notes == [("全団体", "補正係数を1.0として計算しています。"),
+                               (f"{names['n-otari-ocr']}・{names['n-hakuba-ocr']}", "特別交付税の見込額は0円です: 条件不利地域なし")]
+
+
+def test_formula_method_is_labelled_with_its_weights(instance, doc):
+    g = doc["groups"][0]
+    g["allocation"]["method"] = "formula"
+    g["allocation"]["weights"] = {"equal": 0.1, "population": 0.9, "volume": 0.0}
+    r = group_report(instance, plan_from_dict(doc), "ocr-2026-1")
+    assert r.method_label == "均等割10%・人口割90%"
+    assert r.method_formula.startswith("各団体の負担額 ＝ グループの費用 × （10% ÷ 参加団体数 ＋ 90% × 人口")

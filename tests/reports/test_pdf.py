@@ -5,7 +5,9 @@ from planner.reports import pdf
 from planner.reports.context import ReportMeta
 
 from .fixtures import nagano_instance, nagano_plan
-from .helpers import pdf_fonts, pdf_pages, pdf_text
+import re
+
+from .helpers import pdf_font_programs, pdf_fonts, pdf_pages, pdf_text
 
 
 def yen(v: int) -> str:
@@ -49,6 +51,43 @@ def test_fonts_are_ipaex_and_embedded(group_pdf):
     fonts = pdf_fonts(group_pdf)
     assert fonts and all(fonts.values()), fonts
     assert all("IPAex" in name for name in fonts), fonts
+
+
+def test_fonts_are_embedded_truetype_subsets(setting, group_pdf):
+    """Every font of every document is an IPAex TrueType program embedded as a subset (FontFile2, ABCDEF+ prefix),
+    so the finance section's printer needs no Japanese font of its own."""
+    instance, plan = setting
+    for data in (group_pdf, pdf.member_pdf(instance, plan, "n-otari-ocr"), pdf.summary_pdf(instance, plan)):
+        fonts = pdf_font_programs(data)
+        assert fonts
+        for name, programs in fonts.items():
+            assert programs == {"/FontFile2"}, (name, programs)
+            assert re.fullmatch(r"/[A-Z]{6}\+IPAex(Gothic|Mincho)(-Bold)?", name), name
+    assert any("IPAexMincho" in name for name in pdf_font_programs(group_pdf))  # the title and the seal block
+
+
+def test_group_document_prints_the_settlement_records(setting):
+    """The allocation's own method wording, rounding rule, core violations and suggested method, and the rules the
+    subsidy estimates used, all reach the 負担金算定書."""
+    import dataclasses
+
+    instance, plan = setting
+    g = next(g for g in plan.groups if g.id == "ocr-2026-1")
+    allocation = {**g.allocation, "method_label": "均等割（テスト用の表記）",
+                  "rounding_rule": "端数はテスト用の規則で配分しています。", "in_core": False,
+                  "violations": ["小谷村・白馬村 の組は単独の方が安くなります"], "suggested_method": "standalone_ratio",
+                  "suggested_method_label": "単独導入費用比", "notes": ["抽出した連合のみで確認しました。"]}
+    subsidies = {nid: {**sub, "grant": {"amount_yen": sub["grant_yen"], "rule": "テスト補助金（補助率1/2）"},
+                       "special_tax": {"amount_yen": sub["special_tax_yen"], "measure_id": "advanced_ict",
+                                       "rule": "テスト措置（措置率0.5）"}}
+                 for nid, sub in g.subsidies.items()}
+    changed = dataclasses.replace(g, allocation=allocation, subsidies=subsidies)
+    other = dataclasses.replace(plan, groups=[changed if x.id == g.id else x for x in plan.groups])
+    text = pdf_text(pdf.group_pdf(instance, other, g.id))
+    for expected in ("均等割（テスト用の表記）", "端数はテスト用の規則で配分しています。", "小谷村・白馬村の組は単独の方が安くなります",
+                     "「単独導入費用比」を提案します", "抽出した連合のみで確認しました。", "補助金：テスト補助金（補助率1/2）",
+                     "特別交付税：テスト措置（措置率0.5）", "コア：満たしていません"):
+        assert expected in text, expected
 
 
 def test_member_notice_by_year(setting):
@@ -102,3 +141,22 @@ def big_setting():
     from .bigplan import thirty_member_setting
 
     return thirty_member_setting()
+
+
+def test_long_tables_repeat_their_header_and_the_seal_stays_with_its_section(big_setting):
+    """Over several pages every page of member rows starts with the column headings, and the lead's signature
+    and stamp block is never alone on a page: it shares its page with 7. 算定の根拠."""
+    import io
+
+    import pypdf
+
+    instance, plan = big_setting
+    reader = pypdf.PdfReader(io.BytesIO(pdf.group_pdf(instance, plan, "ocr-big")))
+    pages = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
+    names = [instance.bodies[instance.need(n).body].name for n in plan.groups[0].members]
+    with_rows = [t for t in pages if any(name + "5,8" in t or name + "5,9" in t for name in names)]
+    assert len(with_rows) >= 2
+    for text in with_rows:
+        assert "団体名" in text and "期間総額（円）" in text
+    seal_page = next(t for t in pages if "上記のとおり算定します" in t)
+    assert "7.算定の根拠" in seal_page and seal_page.index("7.算定の根拠") < seal_page.index("上記のとおり算定します")

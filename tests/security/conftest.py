@@ -165,3 +165,9 @@ def last_forbidden(engine):
     with Session(engine) as session:
         return session.exec(select(AuditLog).where(AuditLog.action == "forbidden")
                             .order_by(AuditLog.id.desc())).first()
+
+
+@pytest.fixture(autouse=True)
+def _uses_the_database(app):
+    """Every test here runs on the world's database, so the PostgreSQL run (which keeps only tests asking for one
+    of tests/conftest.py's DB_FIXTURES, such as ``app``) runs them too."""

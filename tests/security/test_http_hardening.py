@@ -415,3 +415,315 @@ def test_an_oversized_upload_gets_413_with_a_japanese_page(world, path):
     assert "ファイルが大きすぎます" in html and 'lang="ja"' in html
     assert matrix._state(world) == before
     app.extensions["db_engine"].dispose()
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+ZIP_NOT_XLSX = b"PK\x03\x04" + b"\x00" * 60 + b"not really a workbook"
+UPLOADS = {"/needs/import": "file", "/bodies/import": "file", "/admin/data": "files"}
+
+
+def _shown_problem(html: str) -> str:
+    """The text of the page's error box or of the file field's errors ('' when there is none)."""
+    shown = re.search(r'<div class="error-summary".*?</(?:table|ul)>|<ul class="errors" id="files?-errors">.*?</ul>',
+                      html, re.S)
+    return re.sub(r"<[^>]+>", " ", shown.group(0)) if shown else ""
+
+
+@pytest.mark.parametrize("path", list(UPLOADS))
+@pytest.mark.parametrize("name,data,expected", [
+    ("picture.csv", PNG, "PNG 画像"), ("picture.xlsx", PNG, "PNG 画像"), ("report.csv", b"%PDF-1.4\n%...", "PDF"),
+    ("needs.xlsx", ZIP_NOT_XLSX, "Excel（.xlsx）"), ("run.exe", PNG, ".xlsx"),
+    ("blob.csv", bytes(range(256)) * 8, "CSV（.csv）でも Excel（.xlsx）でもない"),
+])
+def test_a_file_of_the_wrong_type_is_refused_with_422_and_the_reason(world, path, name, data, expected):
+    if not any(r.rule == path for r in world.app.url_map.iter_rules()):
+        pytest.skip(f"{path} is not installed in this build")
+    if path == "/admin/data" and name.endswith(".csv"):
+        name = name[:-4] + ".xlsx"  # the official upload takes .xlsx names only; the content is what is tested
+    client = world.app.test_client()
+    login(client, "admin")
+    before = matrix._state(world)
+    response = client.post(path, data={UPLOADS[path]: (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    shown = _shown_problem(response.get_data(as_text=True))
+    assert expected in shown, shown or response.get_data(as_text=True)[:800]
+    assert "文字コード" not in shown  # a picture is the wrong kind of file, not a text in the wrong encoding
+    assert matrix._state(world) == before
+
+
+@pytest.mark.parametrize("path", list(UPLOADS))
+def test_an_upload_without_a_file_is_422(world, path):
+    if not any(r.rule == path for r in world.app.url_map.iter_rules()):
+        pytest.skip(f"{path} is not installed in this build")
+    client = world.app.test_client()
+    login(client, "admin")
+    assert client.get(path).status_code == 200
+    assert client.post(path, data={}, content_type="multipart/form-data").status_code == 422
+
+
+def test_a_flags_file_with_bad_rows_is_422_and_a_good_one_200(world):
+    client = world.app.test_client()
+    login(client, "admin")
+    bad = client.post("/bodies/import", data={"file": (io.BytesIO(b"code,disadvantaged\n999999,1\n"), "flags.csv")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422 and "999999" in _shown_problem(bad.get_data(as_text=True))
+    good = client.post("/bodies/import", data={"file": (io.BytesIO(b"code,disadvantaged\n202011,0\n"), "flags.csv")},
+                       content_type="multipart/form-data")
+    assert good.status_code == 200 and not _shown_problem(good.get_data(as_text=True))
+
+
+def test_a_real_encoding_problem_is_still_reported_as_one(world):
+    client = world.app.test_client()
+    login(client, "admin")
+    utf16 = "code,disadvantaged\n202011,1\n".encode("utf-16")
+    response = client.post("/bodies/import", data={"file": (io.BytesIO(utf16), "flags.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and "UTF-16" in _shown_problem(response.get_data(as_text=True))
+
+
+# --- sessions end at logout, password reset and deactivation --------------------------------------------------------
+
+def _scratch_user(world, role: str = "municipality") -> tuple[str, int]:
+    """A user of this test alone: ending its sessions cannot sign out the clients other tests keep."""
+    import uuid
+
+    from planner.services.users import create_user
+
+    name = f"scratch-{uuid.uuid4().hex[:8]}"
+    with Session(world.engine) as session:
+        user = create_user(session, name, "password-123", role, body_code="202011" if role == "municipality" else None)
+        session.commit()
+        return name, user.id
+
+
+def _cookie(client) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None, "no session cookie"
+    return cookie.value
+
+
+def _replay(app, cookie: str):
+    """A request from somebody else's browser carrying a copy of the cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief.get("/home")
+
+
+def _refused(response) -> bool:
+    return response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_session_cookie_copied_before_logout_is_refused_after_it(world):
+    name, _ = _scratch_user(world)
+    client, other_browser = world.app.test_client(), world.app.test_client()
+    login(client, name)
+    login(other_browser, name)
+    copied = _cookie(client)
+    assert _replay(world.app, copied).status_code == 200  # the copy works while the session lives
+    assert client.post("/logout").status_code == 302
+    assert _refused(_replay(world.app, copied))
+    assert _refused(other_browser.get("/home"))  # logging out ends the account's other sessions too
+    login(client, name)
+    assert client.get("/home").status_code == 200  # and signing in again works
+
+
+def test_a_password_reset_by_an_administrator_ends_the_users_sessions(world):
+    name, user_id = _scratch_user(world)
+    victim = world.app.test_client()
+    login(victim, name)
+    copied = _cookie(victim)
+    admin = world.app.test_client()
+    login(admin, "admin")
+    response = admin.post(f"/admin/users/{user_id}/password", data={"password": "another-pass-456"})
+    assert response.status_code == 200
+    assert _refused(_replay(world.app, copied)) and _refused(victim.get("/home"))
+    assert admin.get("/home").status_code == 200  # the administrator's own session is not touched
+    login(victim, name, "another-pass-456")
+    assert victim.get("/home").status_code == 200
+
+
+def test_an_administrator_resetting_their_own_password_stays_signed_in_on_a_new_session(world):
+    name, user_id = _scratch_user(world, "admin")
+    admin = world.app.test_client()
+    login(admin, name)
+    copied = _cookie(admin)
+    assert admin.post(f"/admin/users/{user_id}/password", data={"password": "another-pass-456"}).status_code == 200
+    assert admin.get("/home").status_code == 200
+    assert _refused(_replay(world.app, copied))
+
+
+def test_deactivation_ends_the_users_sessions_and_reactivation_does_not_revive_them(world):
+    name, user_id = _scratch_user(world)
+    victim = world.app.test_client()
+    login(victim, name)
+    copied = _cookie(victim)
+    admin = world.app.test_client()
+    login(admin, "admin")
+    assert admin.post(f"/admin/users/{user_id}/active", data={"active": "0"}).status_code == 302
+    assert _refused(_replay(world.app, copied))
+    assert admin.post(f"/admin/users/{user_id}/active", data={"active": "1"}).status_code == 302
+    assert _refused(_replay(world.app, copied)) and _refused(victim.get("/home"))
+
+
+def test_a_password_change_outside_the_web_ends_sessions_too(world):
+    from planner.services.users import set_password
+
+    name, user_id = _scratch_user(world)
+    client = world.app.test_client()
+    login(client, name)
+    with Session(world.engine) as session:
+        set_password(session, session.get(User, user_id), "changed-by-cli-789")
+        session.commit()
+    assert _refused(client.get("/home"))
+
+
+def test_a_forged_or_old_style_identity_is_refused(world):
+    """A cookie made before session generations (identity without one) or naming another generation is worthless,
+    even signed with the right key."""
+    name, user_id = _scratch_user(world)
+    client = world.app.test_client()
+    login(client, name)
+    with Session(world.engine) as session:
+        generation = session.get(User, user_id).session_generation
+    for identity in (str(user_id), f"{user_id}:{generation + 1}", f"{user_id}:x", f"{user_id}:{generation}:0"):
+        with client.session_transaction() as cookie:
+            cookie["_user_id"] = identity
+        assert _refused(client.get("/home")), identity
+
+
+def test_the_session_cookie_is_permanent_with_the_configured_idle_limit(world):
+    response = world.app.test_client().post("/login", data={"username": "admin", "password": "password-123"})
+    assert "Expires=" in _session_cookie(response)
+    assert world.app.permanent_session_lifetime.total_seconds() == 8 * 3600  # one working day by default
+    assert world.app.config["SESSION_MAX_HOURS"] == 12
+
+
+def test_an_idle_session_expires_and_a_busy_one_ends_at_the_cap(world, monkeypatch):
+    import time as clock
+
+    app = make_app(world.app.config["DATABASE_URL"], SESSION_IDLE_HOURS=1, SESSION_MAX_HOURS=3)
+    now = clock.time()
+    name, _ = _scratch_user(world)
+
+    def at(hours: float) -> None:
+        monkeypatch.setattr(clock, "time", lambda: now + hours * 3600)
+
+    idle = app.test_client()
+    at(0)
+    login(idle, name)
+    at(0.5)
+    assert idle.get("/home").status_code == 200
+    at(1.75)  # 1¼ hours after the last request
+    assert _refused(idle.get("/home"))
+
+    busy = app.test_client()
+    at(0)
+    login(busy, name)
+    for hours in (0.9, 1.8, 2.7):  # a request every 54 minutes keeps the idle limit at bay ...
+        at(hours)
+        assert busy.get("/home").status_code == 200, hours
+    at(3.1)  # ... but not past the cap
+    assert _refused(busy.get("/home"))
+    app.extensions["db_engine"].dispose()
+
+
+# --- login throttle across names and across addresses ---------------------------------------------------------------
+
+def _blocked_message(response) -> str:
+    return re.sub(r"<[^>]+>", "", re.search(r'class="flash flash-error"[^>]*>(.*?)</', response.get_data(as_text=True),
+                                            re.S).group(1)).strip()
+
+
+def _audit(world, action: str, entity_id: str):
+    from planner.db.models import AuditLog
+
+    with Session(world.engine) as session:
+        return list(session.exec(select(AuditLog).where(AuditLog.action == action, AuditLog.entity_id == entity_id)))
+
+
+def test_password_spraying_from_one_address_is_throttled_across_user_names(world):
+    app = make_app(world.app.config["DATABASE_URL"], LOGIN_MAX_FAILURES_PER_ADDRESS=4)
+    name, _ = _scratch_user(world)
+    client = app.test_client()
+    sprayer = {"REMOTE_ADDR": "192.0.2.101"}
+    for i in range(4):  # one guess per account: the per-name limit never triggers
+        assert _fail(client, f"sprayed-{i}", environ_base=sprayer).status_code == 200
+    blocked = client.post("/login", data={"username": name, "password": "password-123"}, environ_base=sprayer)
+    assert blocked.status_code == 429 and "しばらく" in _blocked_message(blocked)
+    entries = _audit(world, "login_blocked", name)
+    assert entries and "ip=192.0.2.101" in entries[-1].detail and "制限=address" in entries[-1].detail
+    elsewhere = client.post("/login", data={"username": name, "password": "password-123"},
+                            environ_base={"REMOTE_ADDR": "192.0.2.102"})
+    assert elsewhere.status_code == 302  # the account itself is not locked
+    app.extensions["db_engine"].dispose()
+
+
+def test_distributed_guessing_of_one_account_is_throttled_across_addresses(world):
+    app = make_app(world.app.config["DATABASE_URL"], LOGIN_MAX_FAILURES_PER_ACCOUNT=4)
+    name, _ = _scratch_user(world)
+    client = app.test_client()
+    for i in range(4):  # one guess per address: the per-address limits never trigger
+        assert _fail(client, name, environ_base={"REMOTE_ADDR": f"203.0.113.{150 + i}"}).status_code == 200
+    blocked = client.post("/login", data={"username": name, "password": "password-123"},
+                          environ_base={"REMOTE_ADDR": "203.0.113.160"})
+    assert blocked.status_code == 429
+    assert "制限=account" in _audit(world, "login_blocked", name)[-1].detail
+    other = client.post("/login", data={"username": "pref20", "password": "password-123"},
+                        environ_base={"REMOTE_ADDR": "203.0.113.150"})
+    assert other.status_code == 302  # the guessers' addresses still reach other accounts
+    app.extensions["db_engine"].dispose()
+
+
+def test_the_blocked_message_is_the_same_whichever_limit_refused(world):
+    from planner.services.login_throttle import MAX_FAILURES
+
+    app = make_app(world.app.config["DATABASE_URL"], LOGIN_MAX_FAILURES_PER_ADDRESS=MAX_FAILURES + 1,
+                   LOGIN_MAX_FAILURES_PER_ACCOUNT=MAX_FAILURES + 2)
+    client = app.test_client()
+    by_name, _ = _scratch_user(world)
+    here = {"REMOTE_ADDR": "192.0.2.120"}
+    for _ in range(MAX_FAILURES):
+        _fail(client, by_name, environ_base=here)
+    messages = {_blocked_message(_fail(client, by_name, environ_base=here))}  # per name and address
+    _fail(client, "nobody-at-all", environ_base=here)
+    messages.add(_blocked_message(_fail(client, "someone-else", environ_base=here)))  # per address
+    messages.add(_blocked_message(_fail(client, by_name, environ_base={"REMOTE_ADDR": "192.0.2.121"})))  # account
+    reasons = {e.detail.split("制限=")[1].split("（")[0] for e in _audit(world, "login_blocked", by_name)}
+    reasons |= {e.detail.split("制限=")[1].split("（")[0] for e in _audit(world, "login_blocked", "someone-else")}
+    assert reasons == {"name_and_address", "address", "account"}
+    assert len(messages) == 1 and "しばらく" in messages.pop()
+    app.extensions["db_engine"].dispose()
+
+
+def test_failures_older_than_the_window_do_not_count(world):
+    from datetime import timedelta
+
+    from planner.db.models import AuditLog, utcnow
+    from planner.services.login_throttle import Limits, block_reason, failure_detail
+
+    limits = Limits(per_name_and_address=3, per_address=3, per_account=3, window=timedelta(minutes=15))
+    with Session(world.engine) as session:
+        for i in range(5):
+            session.add(AuditLog(action="login_failed", entity="user", entity_id="old-guesses",
+                                 detail=failure_detail("192.0.2.130"), at=utcnow() - timedelta(minutes=16 + i)))
+        session.flush()
+        assert block_reason(session, "old-guesses", "192.0.2.130", limits) is None
+        session.add(AuditLog(action="login_failed", entity="user", entity_id="old-guesses",
+                             detail=failure_detail("192.0.2.131"), at=utcnow()))
+        session.flush()
+        assert block_reason(session, "old-guesses", "192.0.2.132", limits) is None
+        session.rollback()
+
+
+def test_throttle_defaults_are_ordered_and_configurable():
+    from datetime import timedelta
+
+    from planner.services.login_throttle import Limits
+
+    defaults = Limits.from_config({})
+    assert defaults == Limits()
+    # A person mistypes a few times; spraying and distributed guessing need more room before they lock others out.
+    assert 0 < defaults.per_name_and_address < defaults.per_address <= defaults.per_account
+    custom = Limits.from_config({"LOGIN_MAX_FAILURES": 3, "LOGIN_MAX_FAILURES_PER_ADDRESS": 0,
+                                 "LOGIN_THROTTLE_MINUTES": 30})
+    assert (custom.per_name_and_address, custom.per_address, custom.window) == (3, 0, timedelta(minutes=30))

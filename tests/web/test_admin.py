@@ -191,7 +191,7 @@ def test_official_upload_with_a_broken_file_names_file_row_and_column_and_writes
     r = _post_files(client, [("R3_shuyo_zaisei_shihyo_todofuken.xlsx", todofuken),
                              ("R3_shuyo_zaisei_shihyo_shichoson.xlsx", broken.getvalue())])
     html = r.get_data(as_text=True)
-    assert r.status_code == 400 and "何も取り込んでいません" in html
+    assert r.status_code == 422 and "何も取り込んでいません" in html
     assert re.search(r"<td>R3_shuyo_zaisei_shihyo_shichoson.xlsx</td><td class=\"num\">5</td><td>D", html)
     with Session(engine_of(app)) as session:
         assert session.exec(select(func.count()).select_from(DataVintage)).one() == 0
@@ -207,9 +207,9 @@ def test_official_upload_of_an_unknown_layout_is_refused(app, client, seed):
     workbook.save(data)
     login(client, "admin")
     r = _post_files(client, [("mystery.xlsx", data.getvalue())])
-    assert r.status_code == 400 and "mystery.xlsx" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "mystery.xlsx" in r.get_data(as_text=True)
     r = _post_files(client, [("notes.txt", b"hello")])
-    assert r.status_code == 400 and "Excel ファイル" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "Excel ファイル" in r.get_data(as_text=True)
 
 
 def test_official_upload_of_real_files_updates_bodies_and_lists_the_vintage(app, client, seed):

@@ -95,6 +95,22 @@ def test_failure_leaves_the_scenario_failed_with_its_reason_and_no_plan(db, monk
     assert counts(db)["Plan"] == 0
 
 
+def test_an_allocation_that_cannot_be_computed_fails_with_the_reason(db, monkeypatch):
+    from planner.domain.allocation import AllocationError
+
+    def population_missing(instance, plan, rules=None, **kw):
+        raise AllocationError("人口割: 団体 松本市（202029）の人口（population）が未設定か 0 です")
+
+    install_standins(monkeypatch, settle=population_missing)
+    scenario_id = make_scenario(db)
+    assert run_solve(db, scenario_id, queue(db, scenario_id)) == "failed"
+    with Session(db) as session:
+        s = session.get(Scenario, scenario_id)
+        assert s.status == "failed" and "負担金の按分ができません" in s.progress["error"]
+        assert "松本市" in s.progress["error"]
+    assert counts(db)["Plan"] == 0
+
+
 def test_failure_while_writing_rolls_every_row_back(db, solver, monkeypatch):
     import planner.services.plans as plans
 

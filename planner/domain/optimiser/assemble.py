@@ -23,7 +23,8 @@ def priced_groups(instance: Instance, raw: list[tuple[str, str, list[str]]]) -> 
     alone = {}
     items = []
     for mode, lead, ids in raw:
-        needs = [instance.need(i) for i in sorted(ids)]
+        # Members read lead first, then by body code: the order every table and document shows.
+        needs = sorted((instance.need(i) for i in ids), key=lambda n: (n.body != lead, n.body, n.id))
         problems = group_violations(instance, needs, mode, lead)
         if problems:  # a bug, never an input problem: the optimiser only builds feasible groups
             raise RuntimeError(f"infeasible group {mode}/{lead}/{[n.id for n in needs]}: {problems}")

@@ -11,7 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .enumeration import Group
+from .pruning import kept_members
 from .subproblems import Infeasible, SubProblem
+
+# Assignment columns no optimal plan uses are left out (proof in pruning.py); tests switch it off to compare.
+PRUNING = True
 
 
 @dataclass
@@ -76,6 +80,8 @@ def build(sp: SubProblem, banned: set[int] | None = None, parent: "Formulation |
                     if kept is None:
                         continue
                     cols = [j for j in usable if opt.members[j] in kept]
+                elif PRUNING:
+                    cols = kept_members(sp, opt, usable, f, hb)
                 else:
                     cols = usable
                 if len(cols) < 2 or (opt.required and not any(opt.members[j] in opt.required for j in cols)):
