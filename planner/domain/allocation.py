@@ -13,7 +13,8 @@ keeps each member's initial/annual proportions equal to the group's.
 Suggested method when the chosen one breaks individual rationality: among standalone_ratio, shapley, nucleolus
 (tried in that order, the chosen method itself skipped), keep those whose shares are individually rational and
 take the one whose shares move least from the chosen method's (smallest sum over members of the absolute change
-of total_yen); ties go to the earlier method in that order.
+of total_yen); ties go to the earlier method in that order. Above the exact size (cost_game.EXACT_LIMIT) the
+sampled Shapley value is not offered: it is slow and carries a standard error.
 """
 from __future__ import annotations
 
@@ -330,6 +331,10 @@ def _suggest(record: dict, instance: Instance, member_ids: Sequence[str], cost: 
     best = None
     for candidate in SUGGESTION_ORDER:
         if candidate == record["method"]:
+            continue
+        if candidate == "shapley" and not game.exhaustive:
+            # A sampled Shapley value costs hundreds of optimiser calls and carries a standard error: too slow and too
+            # uncertain to be worth offering; standalone_ratio and the nucleolus remain candidates.
             continue
         other = allocate(instance, member_ids, cost, lead_body, candidate, game=game, suggest=False)
         if not other["individually_rational"]:

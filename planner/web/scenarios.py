@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from planner import jobs
 from planner.db.models import Body, Category, Plan as PlanRow, PriceBook, Scenario, SubsidyRuleSet
+from planner.domain.allocation import method_label
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
 from planner.web.db import db_session
@@ -187,6 +188,7 @@ def show(scenario_id: int):
                            status_labels=svc.STATUS_LABELS, geography_labels=svc.GEOGRAPHY_LABELS,
                            plan_status_labels=plan_service.STATUS_LABELS,
                            allocation_labels=svc.ALLOCATION_LABELS,
+                           allocation_label=method_label(scenario.allocation_method, scenario.allocation_weights),
                            body_list=[names.get(c, c) for c in scenario.body_codes or []])
 
 
