@@ -79,7 +79,7 @@ def open_workbook(file_name: str, data: bytes):
     if kind is None:
         raise FileProblems([Problem(file_name, "空のファイルです")])
     if kind == "text":
-        raise FileProblems([Problem(file_name, "Excel（.xlsx）ファイルではありません（テキスト／CSV の内容です）")])
+        raise FileProblems([Problem(file_name, "Excel（.xlsx）ファイルとして読めません（テキスト／CSV の内容です）")])
     if kind != "xlsx":
         raise wrong_type(file_name, kind)
     try:

@@ -678,7 +678,7 @@ def test_the_blocked_message_is_the_same_whichever_limit_refused(world):
     from planner.services.login_throttle import MAX_FAILURES
 
     app = make_app(world.app.config["DATABASE_URL"], LOGIN_MAX_FAILURES_PER_ADDRESS=MAX_FAILURES + 1,
-                   LOGIN_MAX_FAILURES_PER_ACCOUNT=MAX_FAILURES + 2)
+                   LOGIN_MAX_FAILURES_PER_ACCOUNT=MAX_FAILURES)
     client = app.test_client()
     by_name, _ = _scratch_user(world)
     here = {"REMOTE_ADDR": "192.0.2.120"}
