@@ -191,6 +191,9 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
     copy_id = int(page.url.rstrip("/").rsplit("/", 1)[-1])
     assert copy_id != scenario_id
     other_plan = wait_until_solved(engine, copy_id)
+    # The progress script reloads the page once the job has finished; let it, or it would cut the next navigation.
+    page.locator(f"a[href='/plans/{other_plan}']").first.wait_for()
+    page.wait_for_load_state()
     with Session(engine) as session:
         items = session.get(Scenario, copy_id).overrides["items"]
         assert [(i["kind"], sorted(i["bodies"])) for i in items] == [("apart", ["202011", "202029"])]
