@@ -140,9 +140,10 @@ def bench_one(path: str, time_limit: float | None, solver: str, gap: float = 0.0
     cpu_before = _cpu_seconds()
     plan = optimise(instance, time_limit=time_limit, gap=gap, solver=solver)
     wall = time.perf_counter() - started
-    cpu = _cpu_seconds() - cpu_before
+    # Worker processes start from a fork server, not from this process: they report their own usage in the stats.
+    cpu = _cpu_seconds() - cpu_before + plan.stats.get("worker_cpu_seconds", 0.0)
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    child_kb = plan.stats.get("worker_peak_rss_mb", 0.0) * 1024
     baselines = {}
     for name, func in (("standalone", standalone_plan), ("prefecture", prefecture_practice),
                        ("greedy", greedy_merging)):

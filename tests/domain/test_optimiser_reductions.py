@@ -88,3 +88,75 @@ def test_a_partner_that_cannot_go_alone_keeps_every_column():
     assert kept_members(sp, opt, usable, f, hb) == []
     sp.alone_ok = tuple(i != opt.members[0] for i in range(sp.size))
     assert kept_members(sp, opt, usable, f, hb) == usable
+
+
+def _check_groups(inst, sp, groups):
+    from planner.domain.costs import group_violations
+
+    assert sorted(i for _, _, m in groups for i in m) == list(range(sp.size))
+    for mode, lead, members in groups:
+        needs = [inst.need(sp.need_ids[i]) for i in members]
+        assert group_violations(inst, needs, mode, lead, all_need_ids=sp.need_ids) == []
+
+
+def test_lp_rounding_and_multiplier_restricted_model_give_feasible_plans_no_worse_than_the_warm_one():
+    from planner.domain.optimiser.heuristic import greedy_groups
+    from planner.domain.optimiser.lagrangian import lagrangian
+    from planner.domain.optimiser.milp import improve_with_multipliers
+    from planner.domain.optimiser.rounding import round_lp
+
+    inst = region_instance(90, seed=12, geography={"type": "radius_km", "km": 70})
+    checked = 0
+    for sp in decompose(inst):
+        if sp.size < 15:
+            continue
+        model = build(sp)
+        lb, values, _ = _solve(model, "highs", relax=True, time_limit=None)
+        rounded = round_lp(sp, model, values)
+        assert rounded is not None
+        _check_groups(inst, sp, rounded)
+        assert plan_value(sp, rounded) >= lb - 1e-6
+        greedy = greedy_groups(sp)
+        value = plan_value(sp, greedy)
+        bound, lam = lagrangian(sp, value, 0.5)
+        assert bound <= lb + 1e-6 * abs(lb)  # the Lagrangian dual never passes the LP bound
+        groups, better = improve_with_multipliers(sp, lam, greedy, value, 30.0, "highs")
+        _check_groups(inst, sp, groups)
+        assert better == pytest.approx(plan_value(sp, groups), rel=1e-12) and better <= value
+        checked += 1
+    assert checked
+
+
+def test_first_wave_plan_and_bound_are_valid_and_merge_into_the_exact_pass():
+    """Under a time limit the workers first bound and polish every big component (driver._worker_bound);
+    that plan is feasible, its bound is below the proven optimum, and merging keeps the better of each.
+    Called in-process: forking after HiGHS has run in this process is not what the application does."""
+    import time
+
+    from planner.domain.optimiser import driver
+    from planner.domain.optimiser.heuristic import greedy_groups
+
+    inst = region_instance(120, seed=5, geography={"type": "radius_km", "km": 90})
+    subs = decompose(inst)
+    k = max(range(len(subs)), key=lambda t: subs[t].size)
+    sp = subs[k]
+    greedy = greedy_groups(sp)
+    fallback = {k: (greedy, plan_value(sp, greedy), driver.quick_bound(sp))}
+    driver._WORKER_STATE.update(subs=subs, fallback=fallback, wall_deadline=time.time() + 60, gap=0.0,
+                                backend="highs", first_wave={k})
+    groups, value, bound = driver._worker_bound(k, 10.0)
+    _check_groups(inst, sp, groups)
+    assert value == pytest.approx(plan_value(sp, groups), rel=1e-12) and value <= fallback[k][1]
+    exact = solve_exact(sp, warm=None, warm_value=math.inf, time_limit=None, gap=0.0, backend="highs")
+    assert exact.status == "optimal"
+    assert fallback[k][2] <= bound <= exact.objective + 1e-6 <= value + 2e-6
+
+    run = driver._Run(subs)
+    run.fallback[k] = (groups, value, bound)
+    run.results[k] = driver.SubResult(greedy, fallback[k][1], fallback[k][2], "time_limit", "heuristic")
+    driver._merge_first_wave(run, k)
+    r = run.results[k]
+    assert (r.objective, r.bound) == (value, min(bound, value)) and r.groups == groups
+    run.results[k] = driver.SubResult(exact.groups, exact.objective, exact.objective, "optimal", "milp")
+    driver._merge_first_wave(run, k)
+    assert run.results[k].objective == exact.objective

@@ -12,8 +12,8 @@ from ..plan import Plan
 from .assemble import build_plan
 from .enumeration import Group, solve_by_enumeration
 from .heuristic import greedy_groups, improve
-from .lagrangian import lagrangian_bound
-from .milp import plan_value, solve_exact
+from .lagrangian import lagrangian, lagrangian_bound
+from .milp import improve_with_multipliers, plan_value, solve_exact
 from .subproblems import Infeasible, SubProblem, decompose
 
 ENUMERATION_MAX_NEEDS = 8  # 3^8 subset pairs: a few milliseconds, cheaper than building a MILP
@@ -25,6 +25,15 @@ LAGRANGIAN_SHARE = 0.1  # of the time left
 # Measured: HiGHS solves the LP of ~26,000 columns in 1-2 s, of ~60,000 in 10-30 s (bench/README.md).
 LAGRANGIAN_MIN_COLUMNS = 40_000
 LAGRANGIAN_TIGHT_SECONDS = 15.0
+# Under a time limit the workers first give every big component a bound and a polished plan (a share of the
+# limit, biggest first), so that none is left with the greedy plan and the closed-form bound when the exact
+# pass, smallest first, does not reach it.
+# Only components whose full LP is slow (measured: 25,000 columns take 1-5 s, 60,000 take 10-30 s) are in it:
+# below that the exact pass is quicker than the first wave, which would only delay it (national_radius60's
+# largest model has 25,032 columns and is solved exactly well within its limit).
+FIRST_WAVE_MIN_COLUMNS = 27_000
+FIRST_WAVE_SHARE = 0.5  # of the workers' time, shared out by component size squared
+FIRST_WAVE_LAGRANGIAN_SHARE = 0.3  # of a component's share; the rest improves its plan (milp.improve_with_multipliers)
 
 
 class Cancelled(Exception):
@@ -47,6 +56,7 @@ class _Run:
     subs: list[SubProblem]
     results: dict[int, SubResult] = field(default_factory=dict)
     fallback: dict[int, tuple[list[Group] | None, float, float]] = field(default_factory=dict)
+    worker_usage: dict[int, tuple[int, float, float]] = field(default_factory=dict)  # pid -> (pid, MB, CPU s)
 
 
 def resolve_backend(solver: str) -> str:
@@ -65,7 +75,12 @@ def resolve_backend(solver: str) -> str:
 def optimise(instance: Instance, *, time_limit: float | None = None, gap: float = 0.0,
              progress: Callable[[dict], None] | None = None, solver: str = "auto",
              cancel: Callable[[], bool] | None = None, workers: int | None = None) -> Plan:
-    """The least-cost plan of the instance, with a proven lower bound (see the package docstring)."""
+    """The least-cost plan of the instance, with a proven lower bound (see the package docstring).
+
+    Big sub-problems run in worker processes started from a multiprocessing fork server, so a script that calls
+    this must keep its top-level code under ``if __name__ == "__main__":`` (the usual multiprocessing rule); every
+    entry point of the project does. ``workers=1`` solves everything in this process.
+    """
     started = time.perf_counter()
     deadline = None if time_limit is None else started + float(time_limit)
     backend = resolve_backend(solver)
@@ -161,6 +176,8 @@ def optimise(instance: Instance, *, time_limit: float | None = None, gap: float 
         "solver": backend, "workers": n_workers if pool is not None else 1,
         "phase_seconds": {k: round(v, 3) for k, v in phases.items()},
         "time_limit": time_limit, "gap_requested": gap,
+        "worker_peak_rss_mb": round(max((u[1] for u in run.worker_usage.values()), default=0.0), 1),
+        "worker_cpu_seconds": round(sum(u[2] for u in run.worker_usage.values()), 2),
     })
     report()
     return plan
@@ -175,7 +192,8 @@ def heuristic_plan(sp: SubProblem, polish: bool = True) -> tuple[list[Group] | N
     return groups, plan_value(sp, groups)
 
 
-def _solve_big(sp: SubProblem, fallback, deadline: float | None, gap: float, backend: str) -> SubResult:
+def _solve_big(sp: SubProblem, fallback, deadline: float | None, gap: float, backend: str,
+               bounded: bool = False) -> SubResult:
     """One MILP; on a time limit or a solver failure the better of its incumbent and the heuristic, with the
     best bound known (the MILP's dual bound, else the LP relaxation, else the combinatorial bound)."""
     started = time.perf_counter()
@@ -191,7 +209,7 @@ def _solve_big(sp: SubProblem, fallback, deadline: float | None, gap: float, bac
         warm, warm_value = heuristic_plan(sp, polish=not late)
     if late:  # reached after the limit: the greedy plan and the closed-form bound, nothing more
         return _fallback_result(sp, warm, warm_value, qbound, started)
-    if (remaining is not None and sp.size >= LAGRANGIAN_MIN_NEEDS and warm is not None
+    if (not bounded and remaining is not None and sp.size >= LAGRANGIAN_MIN_NEEDS and warm is not None
             and (model_columns(sp) > LAGRANGIAN_MIN_COLUMNS or remaining < LAGRANGIAN_TIGHT_SECONDS)):
         # Under a time limit a huge component's LP may not finish: secure a bound that does not need it.
         budget = min(LAGRANGIAN_MAX_SECONDS, LAGRANGIAN_SHARE * remaining)
@@ -252,37 +270,136 @@ def _yen(value: float) -> int | None:
 _WORKER_STATE: dict[str, Any] = {}
 
 
+def _init_worker(state: dict[str, Any]) -> None:
+    _WORKER_STATE.clear()
+    _WORKER_STATE.update(state)
+
+
 def _start_pool(run: _Run, parallel: list[int], n_workers: int, deadline, gap, backend):
     import multiprocessing as mp
+    import pickle
 
-    # Fork shares the sub-problems with the workers without pickling them; deadlines are wall-clock based.
-    _WORKER_STATE.update(subs=run.subs, fallback=run.fallback, wall_deadline=None if deadline is None else
-                         time.time() + (deadline - time.perf_counter()), gap=gap, backend=backend)
+    first: list[int] = []
+    budgets: dict[int, float] = {}
+    if deadline is not None:
+        first = sorted((k for k in parallel if run.subs[k].size >= LAGRANGIAN_MIN_NEEDS
+                        and model_columns(run.subs[k]) >= FIRST_WAVE_MIN_COLUMNS),
+                       key=lambda k: -run.subs[k].size)
+        if first:
+            left = max(0.0, deadline - time.perf_counter())
+            # By size squared: the LP (and so the plan's improvement) of a big component costs superlinearly more.
+            total = sum(run.subs[k].size ** 2 for k in first)
+            budgets = {k: FIRST_WAVE_SHARE * left * n_workers * run.subs[k].size ** 2 / total for k in first}
+    # Workers start from a fork server, never by forking this process: a process that has already run HiGHS holds
+    # its global thread scheduler, and a child forked from it can wait forever on threads that no longer exist
+    # (seen once: two workers spinning at 100 % CPU for minutes). The sub-problems are pickled once per worker.
+    # Deadlines are wall-clock based, so they mean the same in every process.
+    state = dict(subs=run.subs, fallback=run.fallback, wall_deadline=None if deadline is None else
+                 time.time() + (deadline - time.perf_counter()), gap=gap, backend=backend, first_wave=set(first))
     try:
-        ctx = mp.get_context("fork")
-    except ValueError:  # no fork on this platform: solve everything in this process
+        pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)  # a worker that cannot start is respawned forever
+        ctx = mp.get_context("forkserver")
+    except (ValueError, pickle.PicklingError, TypeError, AttributeError):
+        return None  # no fork server on this platform, or state that cannot travel: solve in this process
+    try:
+        pool = ctx.Pool(processes=min(n_workers, len(parallel)), initializer=_init_worker, initargs=(state,))
+    except OSError:
         return None
-    pool = ctx.Pool(processes=min(n_workers, len(parallel)))
-    handles = {k: pool.apply_async(_worker_solve, (k,)) for k in parallel}  # in the order chosen above
-    return pool, handles
+    bounds = {k: pool.apply_async(_worker_bound_measured, (k, budgets[k])) for k in first}  # queued first, run first
+    handles = {k: pool.apply_async(_worker_solve_measured, (k,)) for k in parallel}  # in the order chosen above
+    return pool, handles, bounds
+
+
+def _worker_deadline() -> float | None:
+    wall = _WORKER_STATE["wall_deadline"]
+    return None if wall is None else time.perf_counter() + (wall - time.time())
+
+
+def _worker_bound(k: int, budget: float):
+    """(plan, its cost, lower bound) of a big component within ``budget`` seconds: the greedy plan polished by
+    local search, the Lagrangian bound (near the LP bound, without the LP), then the plan improved from the
+    Lagrangian multipliers (milp.improve_with_multipliers)."""
+    st = _WORKER_STATE
+    sp = st["subs"][k]
+    groups, value, bound = st["fallback"][k]
+    deadline = _worker_deadline()
+    if groups is None or (deadline is not None and deadline - time.perf_counter() <= 0.05):
+        return groups, value, bound
+    started = time.perf_counter()
+    groups = improve(sp, groups)
+    value = plan_value(sp, groups)
+    seconds = min(LAGRANGIAN_MAX_SECONDS, FIRST_WAVE_LAGRANGIAN_SHARE * budget)
+    if deadline is not None:
+        seconds = min(seconds, deadline - time.perf_counter())
+    if seconds > 0.05:
+        lag, lam = lagrangian(sp, value, seconds)
+        bound = max(bound, lag)
+        left = budget - (time.perf_counter() - started)
+        if deadline is not None:
+            left = min(left, deadline - time.perf_counter())
+        if left > 0.5:
+            groups, value = improve_with_multipliers(sp, lam, groups, value, left, _WORKER_STATE["backend"])
+    return groups, value, bound
+
+
+def _usage() -> tuple[int, float, float]:
+    """(pid, peak RSS in MB, CPU seconds) of this worker: fork-server workers are not this process's children, so
+    getrusage(RUSAGE_CHILDREN) in the parent cannot see them; they report their own."""
+    import os
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return os.getpid(), ru.ru_maxrss / 1024, ru.ru_utime + ru.ru_stime
+
+
+def _worker_bound_measured(k: int, budget: float):
+    return _worker_bound(k, budget), _usage()
+
+
+def _worker_solve_measured(k: int):
+    return _worker_solve(k), _usage()
 
 
 def _worker_solve(k: int) -> SubResult:
     st = _WORKER_STATE
-    wall = st["wall_deadline"]
-    deadline = None if wall is None else time.perf_counter() + (wall - time.time())
-    return _solve_big(st["subs"][k], st["fallback"][k], deadline, st["gap"], st["backend"])
+    return _solve_big(st["subs"][k], st["fallback"][k], _worker_deadline(), st["gap"], st["backend"],
+                      bounded=k in st["first_wave"])
+
+
+def _merge_first_wave(run: _Run, k: int) -> None:
+    """Combine a component's first-wave plan and bound with its exact pass (both are valid for it)."""
+    r = run.results.get(k)
+    if r is None or r.status == "optimal" or k not in run.fallback:
+        return
+    groups, value, bound = run.fallback[k]
+    if groups is not None and value < r.objective:
+        r.groups, r.objective = groups, value
+    r.bound = min(max(r.bound, bound), r.objective)
 
 
 def _collect(pool, run: _Run, check_cancel, report) -> None:
-    _, handles = pool
+    _, handles, bounds = pool
     pending = dict(handles)
+    waiting = dict(bounds)
     while pending:
         check_cancel()
+        for k, h in list(waiting.items()):
+            if h.ready():
+                try:
+                    run.fallback[k], usage = h.get()
+                    run.worker_usage[usage[0]] = usage
+                except Exception:  # noqa: BLE001 - an optional improvement; the exact pass still answers for k
+                    pass
+                del waiting[k]
+                _merge_first_wave(run, k)
+                report()
         for k, h in list(pending.items()):
             if h.ready():
-                run.results[k] = h.get()  # re-raises Infeasible from the worker
+                run.results[k], usage = h.get()  # re-raises Infeasible from the worker
+                run.worker_usage[usage[0]] = usage
                 del pending[k]
+                if k in bounds and k not in waiting:
+                    _merge_first_wave(run, k)
                 report()
         if pending:
             next(iter(pending.values())).wait(0.05)

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import time
 
+from .pruning import kept_members
 from .subproblems import SubProblem
+
+
+STALL_ROUNDS = 10  # evaluations without a better bound before the step is halved
+DEFLECTION = 0.5
 
 
 def lagrangian_bound(sp: SubProblem, upper: float, seconds: float, start=None) -> float:
@@ -25,55 +30,149 @@ def lagrangian(sp: SubProblem, upper: float, seconds: float, start=None):
 
     deadline = time.perf_counter() + seconds
     n = sp.size
-    volumes = np.asarray(sp.volumes, dtype=float)
     alone = np.asarray(sp.standalone, dtype=float)
     ok = np.asarray(sp.alone_ok, dtype=bool)
-    pieces = []
-    for opt in sp.options:
-        members = np.asarray(opt.members, dtype=np.int64)
-        base = np.asarray(opt.base, dtype=float)
-        lines = [(f, base + hb * volumes[members]) for _, f, hb in opt.lines]
-        required = np.asarray([j for j, i in enumerate(opt.members) if i in set(opt.required)], dtype=np.int64)
-        copies = max(1, min(opt.copies, len(opt.members) // 2))
-        pieces.append((members, lines, required, opt.max_members, copies))
+    pieces = _Pieces(sp)
     if start is None:
         # Each need's cheapest conceivable share (its own cost plus an equal part of a full group's fixed cost).
         start = np.where(ok, alone, np.inf)
-        for members, lines, required, most, copies in pieces:
-            cap = min(most, len(members))
-            for f, cost in lines:
-                np.minimum.at(start, members, cost + f / cap)
+        for need, cost, f, cap in pieces.shares():
+            np.minimum.at(start, need, cost + f / cap)
     lam = np.array(start, dtype=float)
     best = -np.inf
     best_lam = lam.copy()
     theta, stall = 1.0, 0
+    direction = None
     while True:
-        value = lam.sum() + np.minimum(0.0, alone - lam)[ok].sum()
-        use = np.zeros(n)
-        use[ok & (alone < lam)] = 1.0
-        for members, lines, required, most, copies in pieces:
-            piece_best, piece_set = 0.0, None
-            for f, cost in lines:
-                v = cost - lam[members]
-                total, chosen = _least_group(v, required, most)
-                rc = f + total
-                if rc < piece_best:
-                    piece_best, piece_set = rc, members[chosen]
-            if piece_set is not None:
-                value += copies * piece_best
-                use[piece_set] += copies
+        value, use = pieces.evaluate(lam)
+        value += lam.sum() + np.minimum(0.0, alone - lam)[ok].sum()
+        use[ok & (alone < lam)] += 1.0
         if value > best + 1e-9 * abs(best if np.isfinite(best) else 1.0):
             best, stall, best_lam = value, 0, lam.copy()
         else:
             stall += 1
-            if stall >= 4:
+            if stall >= STALL_ROUNDS:
                 theta, stall = theta / 2, 0
         g = 1.0 - use
-        norm = float(g @ g)
-        if norm == 0 or theta < 1e-4 or time.perf_counter() > deadline or upper - best <= 1e-7 * abs(upper):
+        if float(g @ g) == 0:
             break
-        lam = lam + theta * (upper - value) / norm * g
+        # A deflected subgradient (part of the previous direction kept) zig-zags less than the plain one.
+        direction = g if direction is None else g + DEFLECTION * direction
+        norm = float(direction @ direction)
+        if theta < 1e-6 or time.perf_counter() > deadline or upper - best <= 1e-7 * abs(upper):
+            break
+        lam = lam + theta * (upper - value) / norm * direction
     return float(best), best_lam
+
+
+class _Pieces:
+    """The facility pieces (option x line) of the relaxation, as flat arrays so that one evaluation is a few
+    numpy calls. Columns that pruning.py proves unused are left out (the pruned model has the same integer
+    optimum, so its Lagrangian bounds that optimum too, and tighter). A piece whose lead has several own needs
+    (rare) is evaluated one by one."""
+
+    def __init__(self, sp: SubProblem):
+        import numpy as np
+
+        volumes = np.asarray(sp.volumes, dtype=float)
+        self.n = sp.size
+        self.copies = np.asarray([max(1, min(o.copies, len(o.members) // 2)) for o in sp.options], dtype=float)
+        f_of, opt_of, req_need, req_cost, cap, least = [], [], [], [], [], []
+        e_need, e_cost, e_seg = [], [], []
+        self.slow = []  # (option, f, needs, costs, required positions, max_members)
+        for oi, opt in enumerate(sp.options):
+            required = set(opt.required)
+            positions = list(range(len(opt.members)))
+            for _, f, hb in opt.lines:
+                kept = kept_members(sp, opt, positions, f, hb)
+                need = np.asarray([opt.members[j] for j in kept], dtype=np.int64)
+                cost = np.asarray([opt.base[j] for j in kept], dtype=float) + hb * volumes[need]
+                req = [t for t, j in enumerate(kept) if opt.members[j] in required]
+                if len(kept) < 2 or (required and not req):
+                    continue
+                if len(req) > 1:
+                    self.slow.append((oi, f, need, cost, np.asarray(req, dtype=np.int64), opt.max_members))
+                    continue
+                p = len(f_of)
+                f_of.append(f)
+                opt_of.append(oi)
+                if req:
+                    q = req[0]
+                    req_need.append(int(need[q]))
+                    req_cost.append(float(cost[q]))
+                    need, cost = np.delete(need, q), np.delete(cost, q)
+                    cap.append(opt.max_members - 1)
+                    least.append(1)
+                else:
+                    req_need.append(0)
+                    req_cost.append(np.nan)  # no required member
+                    cap.append(opt.max_members)
+                    least.append(2)
+                e_need.append(need)
+                e_cost.append(cost)
+                e_seg.append(np.full(len(need), p, dtype=np.int64))
+        self.f = np.asarray(f_of, dtype=float)
+        self.opt = np.asarray(opt_of, dtype=np.int64)
+        self.req_need = np.asarray(req_need, dtype=np.int64)
+        self.req_cost = np.asarray(req_cost, dtype=float)
+        self.has_req = ~np.isnan(self.req_cost)
+        self.req_cost = np.nan_to_num(self.req_cost)
+        self.cap = np.asarray(cap, dtype=np.int64)
+        self.least = np.asarray(least, dtype=np.int64)
+        self.e_need = np.concatenate(e_need) if e_need else np.zeros(0, dtype=np.int64)
+        self.e_cost = np.concatenate(e_cost) if e_cost else np.zeros(0)
+        self.e_seg = np.concatenate(e_seg) if e_seg else np.zeros(0, dtype=np.int64)
+        counts = np.bincount(self.e_seg, minlength=len(f_of))
+        self.seg_start = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        self.rank = np.arange(len(self.e_seg)) - self.seg_start[self.e_seg]  # e_seg is sorted already
+
+    def shares(self):
+        """(needs, their costs, F, group cap) per piece, for the starting multipliers."""
+        import numpy as np
+
+        for p in range(len(self.f)):
+            sel = self.e_seg == p
+            need = np.concatenate((self.e_need[sel], self.req_need[p:p + 1][self.has_req[p:p + 1]]))
+            cost = np.concatenate((self.e_cost[sel], self.req_cost[p:p + 1][self.has_req[p:p + 1]]))
+            yield need, cost, self.f[p], max(1, min(self.cap[p] + self.has_req[p], len(need)))
+        for _, f, need, cost, _, most in self.slow:
+            yield need, cost, f, max(1, min(most, len(need)))
+
+    def evaluate(self, lam):
+        """(sum over options of copies * min(0, best piece), how often each need is used by those pieces)."""
+        import numpy as np
+
+        n_pieces = len(self.f)
+        v = self.e_cost - lam[self.e_need]
+        order = np.lexsort((v, self.e_seg))  # by piece, then most negative first
+        vs = v[order]
+        take = (self.rank < self.cap[self.e_seg]) & ((vs < 0) | (self.rank < self.least[self.e_seg]))
+        sums = np.bincount(self.e_seg, weights=np.where(take, vs, 0.0), minlength=n_pieces)
+        rc = self.f + sums + np.where(self.has_req, self.req_cost - lam[self.req_need], 0.0)
+        slow_rc, slow_sets = [], []
+        for oi, f, need, cost, req, most in self.slow:
+            total, chosen = _least_group(cost - lam[need], req, most)
+            slow_rc.append(f + total)
+            slow_sets.append(need[chosen])
+        all_rc = np.concatenate((rc, np.asarray(slow_rc, dtype=float)))
+        all_opt = np.concatenate((self.opt, np.asarray([s[0] for s in self.slow], dtype=np.int64)))
+        by_option = np.lexsort((all_rc, all_opt))
+        first = by_option[np.unique(all_opt[by_option], return_index=True)[1]]  # the best piece of each option
+        first = first[all_rc[first] < 0]
+        value = float((self.copies[all_opt[first]] * all_rc[first]).sum())
+        use = np.zeros(self.n)
+        chosen = np.zeros(len(all_rc), dtype=bool)
+        chosen[first] = True
+        weight = np.zeros(len(all_rc))
+        weight[first] = self.copies[all_opt[first]]
+        picked = take & chosen[:n_pieces][self.e_seg]
+        use += np.bincount(self.e_need[order][picked], weights=weight[self.e_seg][picked], minlength=self.n)
+        req_on = chosen[:n_pieces] & self.has_req
+        use += np.bincount(self.req_need[req_on], weights=weight[:n_pieces][req_on], minlength=self.n)
+        for t, members in enumerate(slow_sets):
+            if chosen[n_pieces + t]:
+                use[members] += weight[n_pieces + t]
+        return value, use
 
 
 def _least_group(v, required, most: int):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from .enumeration import Group
 from .formulation import Formulation, build, groups_from_values, start_values
+from .rounding import round_lp
 from .subproblems import SubProblem
 
 
@@ -281,3 +282,52 @@ def _solve_cbc(model: Formulation, relax: bool, time_limit, gap, start):
         obj = sum(c * v for c, v in zip(model.cost, values))
         return obj * (1 - gap), values, True
     return -math.inf, values, False
+
+
+# --- incumbent from Lagrangian multipliers (no full LP) -------------------------------------------------------
+
+LAGRANGIAN_KEEP_SHARE = 0.02  # keep x_if when c_if - lam_i <= this share of s_i
+
+
+def improve_with_multipliers(sp: SubProblem, lam, warm: list[Group], warm_value: float, time_limit: float,
+                             backend: str) -> tuple[list[Group], float]:
+    """A better plan for a component whose full LP is too slow: the model restricted to the columns the
+    Lagrangian multipliers price as nearly attractive (c_if - lam_i small) plus the warm plan's, its LP, and
+    the integer model on that LP's support, cut off at the warm plan's cost. Every model here is a restriction
+    of the full one, so whatever it returns is a feasible plan; it proves nothing (the bound comes from
+    elsewhere)."""
+    started = time.perf_counter()
+    model = build(sp)
+    start = start_values(sp, model, warm)
+    if start is None:
+        return warm, warm_value
+    banned = {col for f in model.facilities for i, col in f.x.items()
+              if model.cost[col] - lam[i] > LAGRANGIAN_KEEP_SHARE * abs(sp.standalone[i]) and start[col] < 0.5}
+    restricted = build(sp, banned, model)
+    left = time_limit - (time.perf_counter() - started)
+    if left <= 0.1:
+        return warm, warm_value
+    lp = _solve(restricted, backend, relax=True, time_limit=0.7 * left)
+    if lp is None:
+        return warm, warm_value
+    lb, values, reduced = lp
+    rounded = round_lp(sp, restricted, values)
+    if rounded is not None:
+        value = plan_value(sp, rounded)
+        if value < warm_value:
+            warm, warm_value = rounded, value
+    slack = 2e-5 * abs(lb)
+    support = {j for j, d in enumerate(reduced) if values[j] > 1e-9 or d <= slack}
+    support.update(j for j, v in enumerate(start_values(sp, restricted, warm) or []) if v > 0.5)
+    inner = build(sp, set(range(restricted.n_cols)) - support, restricted)
+    left = time_limit - (time.perf_counter() - started)
+    if left <= 0.1:
+        return warm, warm_value
+    found = _solve(inner, backend, relax=False, time_limit=left, gap=1e-6, cutoff=warm_value)
+    if found is not None and found[1] is not None:
+        candidate = groups_from_values(sp, inner, found[1])
+        if candidate is not None:
+            value = plan_value(sp, candidate)
+            if value < warm_value:
+                return candidate, value
+    return warm, warm_value
