@@ -13,6 +13,8 @@ from typing import Callable, Sequence
 import highspy
 import numpy as np
 
+from .optimiser.milp import new_silent_highs
+
 SHAPLEY_SEED = 20260401  # fixed so that a sampled Shapley value is reproducible run to run
 SHAPLEY_PERMUTATIONS = 64  # orders (32 antithetic pairs); each costs up to n optimiser calls in a large group
 
@@ -170,8 +172,7 @@ def _max_min_saving(a_free: np.ndarray, b_free: np.ndarray, a_fixed: np.ndarray,
     lp.a_matrix_.start_ = starts.astype(np.int32)
     lp.a_matrix_.index_ = nz_cols.astype(np.int32)
     lp.a_matrix_.value_ = rows[nz_rows, nz_cols]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_silent_highs()
     h.passModel(lp)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

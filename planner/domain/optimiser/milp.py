@@ -151,7 +151,7 @@ _BANNER_LOCK = threading.Lock()
 _BANNER_DONE = False
 
 
-def _new_highs():
+def new_silent_highs():
     """A silent highspy.Highs (the first one in a process prints a copyright banner on stdout; keep it off the
     command line's output)."""
     global _BANNER_DONE
@@ -178,7 +178,7 @@ def _solve_highs(model: Formulation, relax: bool, time_limit, gap, start, cutoff
     import highspy
     import numpy as np
 
-    h = _new_highs()
+    h = new_silent_highs()
     # No "threads" option: HiGHS keeps one global scheduler per process, and a run asking for another thread
     # count than the first one in the process fails outright (other parts of the application use HiGHS too).
     if time_limit is not None:
