@@ -43,7 +43,34 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     web.register(app)
     _serve_behind_proxy(app)
+    _refuse_outdated_schema(app)
     return app
+
+
+def _refuse_outdated_schema(app: Flask) -> None:
+    """A database migrated to an older revision than this code expects (an upgrade deployed without
+    `planner init-db`) gets one clear 503 page instead of errors on every page that touches a new column. Databases
+    without Alembic's table (tests that create the tables directly, a database not initialised yet) are left alone."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db.migrate import current_revision, head_revision
+
+    try:
+        current = current_revision(app.extensions["db_engine"])
+    except SQLAlchemyError:  # database not reachable yet: the first request reports it
+        return
+    head = head_revision()
+    if current is None or current == head:
+        return
+    message = (f"データベースのスキーマ（版 {current}）がこのアプリケーション（版 {head}）より古いため、利用を止めています。"
+               "管理者が `planner init-db` を実行してスキーマを更新してください。")
+    app.logger.error("database schema %s is behind %s: run `planner init-db`", current, head)
+
+    @app.before_request
+    def _schema_outdated():
+        if request.endpoint == "static":
+            return None
+        return message, 503, {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "600"}
 
 
 class _SessionInterface(SecureCookieSessionInterface):

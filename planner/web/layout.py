@@ -26,6 +26,17 @@ def yen(value) -> str:
     return f"{amount:,}円"
 
 
+def yen_thousand(value) -> str:
+    """1234567 -> 1,235千円 (rounded half up), the unit budget documents use."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = round_yen(float(value) / 1000)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{amount:,}千円"
+
+
 def wareki_year(year) -> str:
     """2026 -> 令和8年度, 2019 -> 令和元年度."""
     try:
@@ -41,6 +52,12 @@ def wareki_year(year) -> str:
 
 def wareki(year) -> str:
     return wareki_year(year)
+
+
+def fiscal_year_both(year) -> str:
+    """2026 -> 令和8年度（2026）: the era year that documents use, with the Western year beside it."""
+    label = wareki_year(year)
+    return label if label == "—" else f"{label}（{year}）"
 
 
 JST = timezone(timedelta(hours=9), "JST")  # Japan has no daylight saving time
@@ -92,7 +109,9 @@ def navigation() -> list[dict]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["yen"] = yen
+    app.jinja_env.filters["yen_thousand"] = yen_thousand
     app.jinja_env.filters["wareki"] = wareki
+    app.jinja_env.filters["fiscal_year"] = fiscal_year_both
     app.jinja_env.filters["datetime_ja"] = datetime_ja
     app.jinja_env.filters["datetime_ja_seconds"] = lambda value: datetime_ja(value, "%Y-%m-%d %H:%M:%S")
 
