@@ -11,12 +11,12 @@ exactly by the optimiser instead (apart pairs are respected by the rules themsel
 """
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import time
 
+from .cost_game import sub_instance
 from .costs import geography_allows, standalone_cost
-from .model import Instance, Need, Rules
+from .model import Instance, Need
 from .optimiser.assemble import priced_groups
 from .optimiser.subproblems import decompose
 from .plan import Plan
@@ -66,7 +66,7 @@ def prefecture_practice(instance: Instance) -> Plan:
 
 def greedy_merging(instance: Instance) -> Plan:
     raw, rest = _override_part(instance)
-    sub = _restrict(instance, {n.id for n in rest})
+    sub = sub_instance(instance, [n.id for n in rest])
     for sp in decompose(sub):
         raw += [(mode, lead, [sp.need_ids[i] for i in members]) for mode, lead, members in _greedy(sp)]
     return _plan(instance, raw, "baseline:greedy")
@@ -86,18 +86,8 @@ def _override_part(instance: Instance) -> tuple[list[Raw], list[Need]]:
     rest = [n for n in instance.needs if n.id not in named]
     from .optimiser import optimise
 
-    plan = optimise(_restrict(instance, named))
+    plan = optimise(sub_instance(instance, sorted(named)))
     return [(g.mode, g.lead_body, list(g.members)) for g in plan.groups], rest
-
-
-def _restrict(instance: Instance, keep: set[str]) -> Instance:
-    rules = instance.rules
-    return dataclasses.replace(
-        instance, needs=tuple(n for n in instance.needs if n.id in keep),
-        rules=Rules(geography=rules.geography,
-                    together=tuple(p for p in rules.together if p[0] in keep and p[1] in keep),
-                    apart=tuple(p for p in rules.apart if p[0] in keep and p[1] in keep),
-                    fixed=tuple(f for f in rules.fixed if f.need in keep)))
 
 
 def _plan(instance: Instance, raw: list[Raw], name: str) -> Plan:

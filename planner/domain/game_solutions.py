@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import highspy
 import numpy as np
 
-from .optimiser.milp import new_silent_highs
+from .highs import new_silent_highs
 
 SHAPLEY_SEED = 20260401  # fixed so that a sampled Shapley value is reproducible run to run
 SHAPLEY_PERMUTATIONS = 64  # orders (32 antithetic pairs); each costs up to n optimiser calls in a large group

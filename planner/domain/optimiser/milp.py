@@ -13,12 +13,11 @@ Backends: HiGHS through highspy (arrays passed straight in, fast to build), or C
 from __future__ import annotations
 
 import math
-import os
-import threading
 import time
 import warnings
 from dataclasses import dataclass
 
+from ..highs import new_silent_highs
 from .enumeration import Group
 from .formulation import Formulation, build, groups_from_values, start_values
 from .rounding import round_lp
@@ -147,31 +146,6 @@ def _solve(model: Formulation, backend: str, *, relax: bool, time_limit: float |
 
 # --- HiGHS ------------------------------------------------------------------------------------------------------
 
-_BANNER_LOCK = threading.Lock()
-_BANNER_DONE = False
-
-
-def new_silent_highs():
-    """A silent highspy.Highs (the first one in a process prints a copyright banner on stdout; keep it off the
-    command line's output)."""
-    global _BANNER_DONE
-    import highspy
-
-    with _BANNER_LOCK:
-        if _BANNER_DONE:
-            h = highspy.Highs()
-        else:
-            saved = os.dup(1)
-            try:
-                with open(os.devnull, "w") as null:
-                    os.dup2(null.fileno(), 1)
-                    h = highspy.Highs()
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-            _BANNER_DONE = True
-    h.setOptionValue("output_flag", False)
-    return h
 
 
 def _solve_highs(model: Formulation, relax: bool, time_limit, gap, start, cutoff):
