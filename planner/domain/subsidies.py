@@ -402,3 +402,12 @@ def estimate_group(instance: Instance, mode: str, lead_body: str | None, member_
             "rule_version": version, "sources": sources,
         }
     return out
+
+
+def standalone_net_yen(record: Mapping[str, Any]) -> int | None:
+    """A member's net burden going alone, read from its subsidy record (None where the record has no standalone
+    alternative, as in plans written before the alternative was estimated)."""
+    value = record.get("standalone_net_yen")
+    if value is None and isinstance(record.get("standalone"), Mapping):
+        value = record["standalone"].get("net_yen")
+    return None if value is None else int(value)

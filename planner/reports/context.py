@@ -14,6 +14,7 @@ from planner.domain.allocation import method_label as domain_method_label
 from planner.domain.costs import body_distance_km, round_yen
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, PlanGroup
+from planner.domain.subsidies import standalone_net_yen
 
 from .labels import LEAD_ROLE, METHOD_LABELS, MODE_LABELS, MODE_SHORT, measure_label, measure_short, prefecture_name
 from .wareki import fiscal_year_label, wareki_date, wareki_fiscal_year
@@ -376,9 +377,7 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
         if net != share["total_yen"] - grant - sat:
             raise ReportError(f"{where}, ニーズ {need.id}: 実質負担 {net:,}円 が 負担額 {share['total_yen']:,}円 − "
                               f"補助金 {grant:,}円 − 特別交付税 {sat:,}円 と一致しません")
-        standalone_net = sub.get("standalone_net_yen")
-        if standalone_net is None and isinstance(sub.get("standalone"), dict):
-            standalone_net = sub["standalone"].get("net_yen")
+        standalone_net = standalone_net_yen(sub)
         body = instance.bodies[need.body]
         members.append(MemberRow(
             need_id=need.id, body_code=body.code, body_name=body.name, body_head=head_title(body.name, body.kind),
@@ -388,7 +387,7 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
             standalone_total_yen=int(share.get("standalone_total_yen", group.standalone_total_yen
                                                if len(needs) == 1 else 0)),
             grant_yen=grant, special_tax_yen=sat, special_tax_measure=sub.get("special_tax_measure"),
-            net_yen=net, standalone_net_yen=None if standalone_net is None else int(standalone_net),
+            net_yen=net, standalone_net_yen=standalone_net,
             notes=[str(n) for n in sub.get("notes", []) if not _is_banner_note(str(n))],
             special_tax_measure_id=(sub.get("special_tax") or {}).get("measure_id")
             if isinstance(sub.get("special_tax"), dict) else None))

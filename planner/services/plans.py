@@ -20,6 +20,7 @@ from planner.db.models import Consortium, MemberShare, Plan as PlanRow, Scenario
 from planner.domain.instance_io import instance_to_dict, parse_instance
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, PlanGroup, plan_from_dict
+from planner.domain.subsidies import standalone_net_yen
 
 MODE_LABELS = {"lead": "幹事団体一括調達", "unified": "仕様統一・各団体調達", "standalone": "単独調達"}
 MODE_SHORT = {"lead": "幹事一括", "unified": "仕様統一", "standalone": "単独"}
@@ -118,13 +119,6 @@ class MemberLine:
                 "notes": list(self.notes)}
 
 
-def _standalone_net(sub: dict[str, Any]) -> int | None:
-    value = sub.get("standalone_net_yen")
-    if value is None and isinstance(sub.get("standalone"), dict):
-        value = sub["standalone"].get("net_yen")
-    return None if value is None else int(value)
-
-
 def member_lines(instance: Instance, plan: Plan, group: PlanGroup) -> list[MemberLine]:
     shares = (group.allocation or {}).get("shares") or {}
     subsidies = group.subsidies or {}
@@ -150,7 +144,7 @@ def member_lines(instance: Instance, plan: Plan, group: PlanGroup) -> list[Membe
             line.special_tax_yen = int(sub.get("special_tax_yen", 0))
             line.special_tax_measure = sub.get("special_tax_measure")
             line.net_yen = int(sub.get("net_yen", line.total_yen - line.grant_yen - line.special_tax_yen))
-            line.standalone_net_yen = _standalone_net(sub)
+            line.standalone_net_yen = standalone_net_yen(sub)
             line.notes = [str(n) for n in sub.get("notes", [])]
         lines.append(line)
     return lines
