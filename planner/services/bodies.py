@@ -15,7 +15,7 @@ from typing import Iterable, Sequence, TextIO
 
 from sqlmodel import Session, select
 
-from planner.db.models import AuditLog, Body, DataVintage, utcnow
+from planner.db.models import Body, DataVintage, utcnow
 from planner.importers.errors import FileProblems, Problem
 from planner.importers.flags import FLAG_FIELDS, parse_flags_file
 from planner.importers.official import BodyIndex, ParsedOfficialFile, parse_official_file
@@ -23,17 +23,11 @@ from planner.importers.tabular import Source, read_bytes
 from planner.masterdata.national import master_bodies, ward_codes
 from planner.reports.safe_cells import csv_text
 
+from .audit import record as audit
+
 EXPORT_COLUMNS = ("code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng")
 _MASTER_FIELDS = ("name", "prefecture_code", "kind", "lat", "lng")
 _FISCAL_DATASETS = ("fiscal_municipal", "fiscal_prefecture", "fiscal_designated")
-
-
-def audit(session: Session, *, user_id: int | None, action: str, entity: str, entity_id: str = "",
-          prefecture_code: str | None = None, body_code: str | None = None, before: dict | None = None,
-          after: dict | None = None, detail: str = "") -> None:
-    session.add(AuditLog(user_id=user_id, action=action, entity=entity, entity_id=entity_id,
-                         prefecture_code=prefecture_code, body_code=body_code, before=before, after=after,
-                         detail=detail))
 
 
 # --- the national master list -------------------------------------------------------------------------------

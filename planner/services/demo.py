@@ -15,7 +15,8 @@ from sqlmodel import Session, delete, select
 from planner.db.models import (Body, Category, Consortium, MemberShare, Need, Plan, Scenario, SubsidyEstimate, User,
                                utcnow)
 
-from .bodies import audit, population_status
+from .audit import record as audit
+from .bodies import population_status
 from .reference_data import ReferenceDataError, current_price_book, current_subsidy_rule_set
 from .users import ROLE_LABELS, create_user, generate_password, hash_password
 

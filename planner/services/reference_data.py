@@ -20,7 +20,7 @@ from planner.db.models import PriceBook, PriceEntry, SubsidyRuleSet
 from planner.domain.instance_io import INSTANCE_FORMAT, InstanceError, parse_instance
 from planner.domain.model import JOINT_MODES, MODES, Category
 
-from .bodies import audit
+from .audit import record as audit
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 REFERENCE_PRICE_BOOK = DATA_DIR / "price_book_reference.json"

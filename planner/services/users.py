@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from planner.db.models import Body, User
 
-from .bodies import audit
+from .audit import record as audit
 
 ROLES = ("admin", "prefecture", "municipality")
 ROLE_LABELS = {"admin": "管理者", "prefecture": "都道府県担当者", "municipality": "市区町村担当者"}
