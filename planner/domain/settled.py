@@ -27,6 +27,17 @@ CORE_MODES = ("report", "adjust")
 # --- money ------------------------------------------------------------------------------------------------------
 
 
+def _yen(doc: Mapping[str, Any], key: str, where: str, default: int | None = None) -> int:
+    """An amount in whole yen; text such as "1,000", fractions and booleans are refused with the field named."""
+    value = doc.get(key, default)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{where}: {key} が整数の円ではありません（{value!r}）")
+    return value
+
+
+
 @dataclass(frozen=True)
 class YenParts:
     """Initial cost, one year's running cost and the total over the horizon (initial + H x annual), in yen."""
@@ -39,8 +50,8 @@ class YenParts:
         return {"initial_yen": self.initial_yen, "annual_yen": self.annual_yen, "total_yen": self.total_yen}
 
     @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> YenParts:
-        return cls(int(doc["initial_yen"]), int(doc["annual_yen"]), int(doc["total_yen"]))
+    def from_json(cls, doc: Mapping[str, Any], where: str = "金額") -> YenParts:
+        return cls(_yen(doc, "initial_yen", where), _yen(doc, "annual_yen", where), _yen(doc, "total_yen", where))
 
 
 # --- allocation and its proof -----------------------------------------------------------------------------------
@@ -96,13 +107,14 @@ class MemberShare:
             raise ValueError(f"参加団体 {need_id} の単独調達費用（standalone_total_yen）がありません")
         interval = doc.get("interval_yen")
         error = doc.get("standard_error_yen")
+        where = f"参加団体 {need_id} の負担額（allocation.shares）"
         return cls(
             need_id=need_id,
-            initial_yen=int(doc["initial_yen"]),
-            annual_yen=int(doc["annual_yen"]),
-            total_yen=int(doc["total_yen"]),
-            standalone_total_yen=int(standalone),
-            adjustment_yen=int(doc.get("adjustment_yen", 0) or 0),
+            initial_yen=_yen(doc, "initial_yen", where),
+            annual_yen=_yen(doc, "annual_yen", where),
+            total_yen=_yen(doc, "total_yen", where),
+            standalone_total_yen=_yen({"standalone_total_yen": standalone}, "standalone_total_yen", where),
+            adjustment_yen=_yen(doc, "adjustment_yen", where, 0),
             standard_error_yen=None if error is None else int(error),
             interval_yen=None if interval is None else (int(interval[0]), int(interval[1])),
         )
@@ -504,9 +516,15 @@ class SubsidyEstimate:
 
 
 def subsidy_from_json(need_id: str, doc: Mapping[str, Any]) -> SubsidyEstimate:
-    """Read one member's subsidy record (as written by ``SubsidyEstimate.to_json``)."""
+    """Read one member's subsidy record (as written by ``SubsidyEstimate.to_json``).
+
+    The net burden is always gross - grant - special tax; a record whose written ``net_yen`` says otherwise is
+    refused rather than shown with either figure."""
+    where = f"参加団体 {need_id} の見込額（subsidies）"
+    if not isinstance(doc.get("gross"), Mapping):
+        raise ValueError(f"{where}に負担額（gross）がありません")
     joint = Burden(
-        gross=YenParts.from_json(doc["gross"]),
+        gross=YenParts.from_json(doc["gross"], where),
         grant=GrantEstimate.from_json(doc.get("grant") or {"amount_yen": doc.get("grant_yen", 0)}),
         special_tax=SpecialTaxEstimate.from_json(
             doc.get("special_tax") or {"amount_yen": doc.get("special_tax_yen", 0), "measure": doc.get("special_tax_measure")}
@@ -515,6 +533,11 @@ def subsidy_from_json(need_id: str, doc: Mapping[str, Any]) -> SubsidyEstimate:
     standalone_doc = doc.get("standalone")
     if not isinstance(standalone_doc, Mapping):
         raise ValueError(f"参加団体 {need_id} の見込額に単独調達の場合（standalone）がありません")
+    if "net_yen" in doc and _yen(doc, "net_yen", where) != joint.net_yen:
+        raise ValueError(
+            f"{where}: 実質負担 {doc['net_yen']:,}円 が 負担額 {joint.gross.total_yen:,}円 − 補助金 "
+            f"{joint.grant.amount_yen:,}円 − 特別交付税 {joint.special_tax.amount_yen:,}円 と一致しません"
+        )
     return SubsidyEstimate(
         need_id=need_id,
         joint=joint,
@@ -689,14 +712,21 @@ class Totals:
 def member_lines(instance: Instance, group: PlanGroup) -> list[MemberLine]:
     """The lines of ``group``'s members in member order, lead first kept as the plan wrote them.
 
-    Raises ValueError when the group is not settled (no allocation): every reader shows the same figures or none."""
-    if group.allocation is None:
+    A lone member needs no allocation: it pays the group's whole cost, which is its standalone cost. Any other
+    group without an allocation raises ValueError: every reader shows the same figures or none."""
+    if group.allocation is None and len(group.members) != 1:
         raise ValueError(f"グループ {group.id} は按分が未計算です")
     lines = []
     for nid in group.members:
         need = instance.need(nid)
         body = instance.bodies[need.body]
         subsidy = group.subsidies.get(nid) if group.subsidies is not None else None
+        share = group.allocation.share(nid) if group.allocation is not None else _whole_cost(group, nid)
+        if subsidy is not None and subsidy.joint.gross.total_yen != share.total_yen:
+            raise ValueError(
+                f"グループ {group.id} の参加団体 {nid}: 見込額の負担額 {subsidy.joint.gross.total_yen:,}円 が"
+                f"按分の負担額 {share.total_yen:,}円 と一致しません"
+            )
         lines.append(
             MemberLine(
                 need_id=nid,
@@ -705,8 +735,13 @@ def member_lines(instance: Instance, group: PlanGroup) -> list[MemberLine]:
                 is_lead=body.code == group.lead_body,
                 population=body.population,
                 volume=need.volume,
-                share=group.allocation.share(nid),
+                share=share,
                 subsidy=subsidy,
             )
         )
     return lines
+
+
+def _whole_cost(group: PlanGroup, need_id: str) -> MemberShare:
+    c = group.cost
+    return MemberShare(need_id, c.initial_yen, c.annual_yen, c.total_yen, group.standalone_total_yen)

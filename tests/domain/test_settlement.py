@@ -41,28 +41,28 @@ def test_every_group_gets_an_allocation_and_subsidies():
     assert plan.to_dict() == before  # the input plan is not changed
     assert settled.stats["rule_version"] == default_rules()["version"]
     for g in settled.groups:
-        shares = g.allocation["shares"]
-        assert set(shares) == set(g.members) == set(g.subsidies)
-        assert sum(s["total_yen"] for s in shares.values()) == g.cost.total_yen
-        assert sum(s["initial_yen"] for s in shares.values()) == g.cost.initial_yen
-        for nid in g.members:
-            sub = g.subsidies[nid]
-            assert sub["net_yen"] == shares[nid]["total_yen"] - sub["grant_yen"] - sub["special_tax_yen"]
-            assert sub["gross"]["total_yen"] == shares[nid]["total_yen"]
+        shares = g.allocation.shares
+        assert [s.need_id for s in shares] == g.members and set(g.subsidies) == set(g.members)
+        assert sum(s.total_yen for s in shares) == g.cost.total_yen
+        assert sum(s.initial_yen for s in shares) == g.cost.initial_yen
+        for share in shares:
+            sub = g.subsidies[share.need_id]
+            assert sub.net_yen == share.total_yen - sub.grant_yen - sub.special_tax_yen
+            assert sub.joint.gross.total_yen == share.total_yen
     g1 = settled.groups[0]
-    assert g1.allocation["method_label"] == "均等割10%・人口割90%"
-    assert g1.subsidies["c"]["grant_yen"] == 0 and "推進計画未提出" in g1.subsidies["c"]["grant"]["reason"]
-    assert g1.subsidies["b"]["special_tax_measure"] == "条件不利地域における先端的な情報通信技術の導入"
+    assert g1.allocation.method_label == "均等割10%・人口割90%"
+    assert g1.subsidies["c"].grant_yen == 0 and "推進計画未提出" in g1.subsidies["c"].joint.grant.reason
+    assert g1.subsidies["b"].special_tax_measure == "条件不利地域における先端的な情報通信技術の導入"
     d = settled.groups[1].subsidies["d"]
-    assert d["net_saving_yen"] == 0 and d["standalone_net_yen"] == d["net_yen"]
+    assert d.net_saving_yen == 0 and d.standalone_net_yen == d.net_yen
 
 
 def test_method_argument_overrides_the_instance_and_survives_the_plan_file():
     inst, plan = plan_and_instance()
     settled = settle_plan(inst, plan, method="shapley")
     g1 = settled.groups[0]
-    assert g1.allocation["method"] == "shapley" and g1.allocation["exhaustive_check"] is True
-    assert g1.allocation["individually_rational"] and g1.allocation["in_core"]
+    assert g1.allocation.method == "shapley"
+    assert g1.allocation.individually_rational and g1.allocation.in_core
     back = plan_from_dict(json.loads(json.dumps(settled.to_dict(), ensure_ascii=False)))
     assert back.groups[0].allocation == g1.allocation and back.groups[0].subsidies == g1.subsidies
 
@@ -88,9 +88,8 @@ def test_nagano_bench_settles_with_the_real_optimiser():
     settled = settle_plan(inst, plan, method="nucleolus")
     assert settled.stats["rule_version"] == "R8-1"
     for g in settled.groups:
-        shares = g.allocation["shares"]
-        assert sum(s["total_yen"] for s in shares.values()) == g.cost.total_yen
+        assert sum(s.total_yen for s in g.allocation.shares) == g.cost.total_yen
         assert set(g.subsidies) == set(g.members)
-        if g.allocation["exhaustive_check"] and g.saving_yen >= 0:
+        if g.allocation.exhaustive_check and g.saving_yen >= 0:
             # the nucleolus of a group that saves is an imputation: nobody pays more than alone
-            assert g.allocation["individually_rational"], g.allocation["violations"]
+            assert g.allocation.individually_rational, g.allocation.proof.violations
