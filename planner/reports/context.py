@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Mapping
 
 from planner.domain.allocation import method_label as domain_method_label
 from planner.domain.costs import body_distance_km, round_yen
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, PlanGroup
-from planner.domain.subsidies import standalone_net_yen
+from planner.domain.settled import Allocation, MemberLine, SubsidyEstimate, member_lines
 
 from .labels import LEAD_ROLE, METHOD_LABELS, MODE_LABELS, MODE_SHORT, measure_label, measure_short, prefecture_name
 from .wareki import fiscal_year_label, wareki_date, wareki_fiscal_year
@@ -57,34 +58,26 @@ def head_title(name: str, kind: str) -> str:
     return f"{name}知事" if kind == "prefecture" else f"{name}長"
 
 
-@dataclass
+@dataclass(frozen=True)
 class MemberRow:
-    need_id: str
-    body_code: str
-    body_name: str
-    body_head: str
-    is_lead: bool
-    population: int | None
-    volume: float
-    initial_yen: int
-    annual_yen: int
-    total_yen: int
-    standalone_total_yen: int
-    grant_yen: int
-    special_tax_yen: int
-    special_tax_measure: str | None
-    net_yen: int
-    standalone_net_yen: int | None
-    notes: list[str]
-    special_tax_measure_id: str | None = None
+    """A member as the documents print it: the settled plan's one :class:`MemberLine` (every figure is read from it,
+    ``row.total_yen`` is ``row.line.total_yen``) plus the words only a document needs."""
+
+    line: MemberLine
+    body_head: str  # the addressee: 長野市長
+
+    def __getattr__(self, name: str):
+        if name == "line":  # not yet set (copying, unpickling): no delegation loop
+            raise AttributeError(name)
+        return getattr(self.line, name)
 
     @property
-    def saving_yen(self) -> int:
-        return self.standalone_total_yen - self.total_yen
+    def notes(self) -> list[str]:
+        return [n for n in self.line.notes if not _is_banner_note(n)]
 
     @property
-    def net_saving_yen(self) -> int | None:
-        return None if self.standalone_net_yen is None else self.standalone_net_yen - self.net_yen
+    def special_tax_measure_id(self) -> str | None:
+        return self.line.subsidy.joint.special_tax.measure_id if self.line.subsidy else None
 
     @property
     def measure_label(self) -> str:
@@ -365,32 +358,17 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
             f"{group.cost.total_yen:,}円）が単価表からの計算（初期 {initial:,}円・年額 {annual:,}円・総額 {total:,}円）"
             "と一致しません。計画とインスタンスの組合せを確認してください")
 
-    shares, allocation = _shares(group, where)
+    if group.allocation is None and len(needs) != 1:
+        raise ReportError(f"{where}: 按分結果（allocation.shares）がありません。按分と見込額を付けた計画"
+                          "（planner solve の出力）を使ってください")
+    try:
+        lines = member_lines(instance, group)
+    except ValueError as e:
+        raise ReportError(f"{where}: {e}") from e
+    allocation = group.allocation
     subsidies = group.subsidies or {}
-    members = []
     notes: list[str] = []
-    for need in needs:
-        share = shares[need.id]
-        sub = subsidies.get(need.id) or {}
-        grant, sat = int(sub.get("grant_yen", 0)), int(sub.get("special_tax_yen", 0))
-        net = int(sub.get("net_yen", share["total_yen"] - grant - sat))
-        if net != share["total_yen"] - grant - sat:
-            raise ReportError(f"{where}, ニーズ {need.id}: 実質負担 {net:,}円 が 負担額 {share['total_yen']:,}円 − "
-                              f"補助金 {grant:,}円 − 特別交付税 {sat:,}円 と一致しません")
-        standalone_net = standalone_net_yen(sub)
-        body = instance.bodies[need.body]
-        members.append(MemberRow(
-            need_id=need.id, body_code=body.code, body_name=body.name, body_head=head_title(body.name, body.kind),
-            is_lead=body.code == group.lead_body, population=body.population, volume=need.volume,
-            initial_yen=int(share["initial_yen"]), annual_yen=int(share["annual_yen"]),
-            total_yen=int(share["total_yen"]),
-            standalone_total_yen=int(share.get("standalone_total_yen", group.standalone_total_yen
-                                               if len(needs) == 1 else 0)),
-            grant_yen=grant, special_tax_yen=sat, special_tax_measure=sub.get("special_tax_measure"),
-            net_yen=net, standalone_net_yen=standalone_net,
-            notes=[str(n) for n in sub.get("notes", []) if not _is_banner_note(str(n))],
-            special_tax_measure_id=(sub.get("special_tax") or {}).get("measure_id")
-            if isinstance(sub.get("special_tax"), dict) else None))
+    members = [MemberRow(line, head_title(line.body_name, instance.bodies[line.body_code].kind)) for line in lines]
     for attr, expected, label in (("initial_yen", initial, "初期費用"), ("annual_yen", annual, "年間費用"),
                                   ("total_yen", total, "総額")):
         got = sum(getattr(m, attr) for m in members)
@@ -400,7 +378,7 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
     if not subsidies:
         notes.append("補助金・特別交付税の見込額は算定されていません（0円として表示）。")
 
-    method = str(allocation.get("method") or instance.allocation.method)
+    method = allocation.method if allocation else "standalone"
     rule_version, sources = _rule_version_and_sources(meta, group)
     return GroupReport(
         plan_name=plan.instance or instance.name, meta=meta, horizon_years=instance.horizon_years,
@@ -412,13 +390,12 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
         total_yen=total, standalone_total_yen=sum(m.standalone_total_yen for m in members),
         method=method, method_formula=_method_formula(method, allocation, instance),
         rationality=_rationality(allocation), rule_version=rule_version, sources=sources, subsidy_notes=notes,
-        method_text=str(allocation.get("method_label") or (
-            domain_method_label(method, allocation.get("weights") or instance.allocation.weights)
-            if method == "formula" else "")), rounding_rule=str(allocation.get("rounding_rule") or ""),
-        violations=[str(v) for v in allocation.get("violations") or []],
-        suggested_method=str(allocation.get("suggested_method_label") or
-                             METHOD_LABELS.get(allocation.get("suggested_method") or "", "")),
-        allocation_notes=[str(n) for n in allocation.get("notes") or []],
+        method_text=_method_text(allocation, instance),
+        rounding_rule=allocation.rounding_rule if allocation else "",
+        violations=list(allocation.proof.violations) if allocation else [],
+        suggested_method=(allocation.suggested_method_label or METHOD_LABELS.get(allocation.suggested_method or "", ""))
+        if allocation else "",
+        allocation_notes=list(allocation.notes) if allocation else [],
         subsidy_rules=_subsidy_rules(subsidies))
 
 
@@ -532,31 +509,18 @@ def _num(x: float) -> str:
     return f"{int(x):,}" if float(x).is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
-def _shares(group: PlanGroup, where: str) -> tuple[dict[str, dict], dict]:
-    allocation = group.allocation
-    if not allocation or "shares" not in allocation:
-        if group.mode == "standalone" and len(group.members) == 1:
-            # Going alone needs no allocation: the one member pays the whole cost, which is its standalone cost.
-            c = group.cost
-            return ({group.members[0]: {"initial_yen": c.initial_yen, "annual_yen": c.annual_yen,
-                                        "total_yen": c.total_yen, "standalone_total_yen": group.standalone_total_yen}},
-                    {"method": "standalone", "individually_rational": True, "in_core": True,
-                     "exhaustive_check": True})
-        raise ReportError(f"{where}: 按分結果（allocation.shares）がありません。按分と見込額を付けた計画"
-                          "（planner solve の出力）を使ってください")
-    shares = allocation["shares"]
-    missing = [nid for nid in group.members if nid not in shares]
-    if missing:
-        raise ReportError(f"{where}: 参加ニーズ {', '.join(missing)} の按分結果がありません")
-    for nid in group.members:
-        for key in ("initial_yen", "annual_yen", "total_yen"):
-            value = shares[nid].get(key)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ReportError(f"{where}, ニーズ {nid}: allocation.shares.{key} が整数の円ではありません（{value!r}）")
-    return shares, allocation
+def _method_text(allocation: Allocation | None, instance: Instance) -> str:
+    """The allocation's own words for its method; plans written without them get the formula's weights named."""
+    if allocation is None:
+        return ""
+    if allocation.method_label and allocation.method_label != allocation.method:
+        return allocation.method_label
+    if allocation.method == "formula":
+        return domain_method_label("formula", allocation.weights or instance.allocation.weights)
+    return ""
 
 
-def _method_formula(method: str, allocation: dict, instance: Instance) -> str:
+def _method_formula(method: str, allocation: Allocation | None, instance: Instance) -> str:
     if method == "standalone":
         return "単独調達のため按分はありません（費用の全額を負担）。"
     if method == "equal":
@@ -566,7 +530,7 @@ def _method_formula(method: str, allocation: dict, instance: Instance) -> str:
     if method == "volume":
         return "各団体の負担額 ＝ グループの費用 × 当該団体の利用量 ÷ 参加団体の利用量の合計"
     if method == "formula":
-        weights = allocation.get("weights") or instance.allocation.weights
+        weights = (allocation.weights if allocation else None) or instance.allocation.weights
         total = sum(weights.get(k, 0.0) for k in ("equal", "population", "volume")) or 1.0
         pct = {k: weights.get(k, 0.0) / total * 100 for k in ("equal", "population", "volume")}
         # The weights' names (均等割10%・人口割90%) are the method's label, printed beside: not repeated here.
@@ -578,8 +542,8 @@ def _method_formula(method: str, allocation: dict, instance: Instance) -> str:
     if method == "shapley":
         text = ("シャープレイ値： 各団体が加わる全ての順番について、その団体が加わったことによる費用の増分を平均した額"
                 "（部分集合の費用 c(S) は、その団体だけで同じ条件の下で最も安く導入した場合の費用）")
-        if allocation.get("sampled") or allocation.get("standard_error_yen"):
-            text += f"。参加団体が多いため標本推定（標準誤差 {int(allocation.get('standard_error_yen', 0)):,}円）"
+        if allocation and (allocation.sampled or allocation.standard_error_yen):
+            text += f"。参加団体が多いため標本推定（標準誤差 {allocation.standard_error_yen or 0:,}円）"
         return text
     if method == "nucleolus":
         return ("仁（nucleolus）： 全ての部分集合について単独で導入する場合との差（節減額）のうち最も小さいものを"
@@ -591,19 +555,16 @@ def _pct(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def _rationality(allocation: dict) -> list[str]:
-    lines = []
-    ir = allocation.get("individually_rational")
-    if ir is not None:
-        lines.append("個人合理性： " + ("満たしています（どの参加団体の負担も単独で導入する場合の費用以下です）。" if ir
-                                   else "満たしていません（単独で導入する方が安い参加団体があります）。"))
-    core = allocation.get("in_core")
-    if core is not None:
-        how = ("全ての部分集合を検証" if allocation.get("exhaustive_check")
-               else "部分集合の一部を抽出して検証（全数検証ではありません）")
-        lines.append("コア： " + ("満たしています" if core else "満たしていません") + f"（{how}）。"
-                     + ("どの一部の団体も、抜けて別に導入した方が安くなることはありません。" if core else ""))
-    return lines
+def _rationality(allocation: Allocation | None) -> list[str]:
+    if allocation is None:  # a lone member going alone: it pays its own standalone cost, nobody else is involved
+        ir, core, exhaustive = True, True, True
+    else:
+        ir, core, exhaustive = allocation.individually_rational, allocation.in_core, allocation.exhaustive_check
+    how = "全ての部分集合を検証" if exhaustive else "部分集合の一部を抽出して検証（全数検証ではありません）"
+    return ["個人合理性： " + ("満たしています（どの参加団体の負担も単独で導入する場合の費用以下です）。" if ir
+                           else "満たしていません（単独で導入する方が安い参加団体があります）。"),
+            "コア： " + ("満たしています" if core else "満たしていません") + f"（{how}）。"
+            + ("どの一部の団体も、抜けて別に導入した方が安くなることはありません。" if core else "")]
 
 
 def _is_banner_note(note: str) -> bool:
@@ -611,30 +572,25 @@ def _is_banner_note(note: str) -> bool:
     return note.startswith("補助金・特別交付税の額はいずれも見込額です")
 
 
-def _subsidy_rules(subsidies: dict) -> list[str]:
+def _subsidy_rules(subsidies: Mapping[str, SubsidyEstimate]) -> list[str]:
     """The grant and special-tax rules the settlement applied, each once, in the order first met."""
     rules: list[str] = []
     for sub in subsidies.values():
-        if not isinstance(sub, dict):
-            continue
-        for key, prefix in (("grant", "補助金："), ("special_tax", "特別交付税：")):
-            detail = sub.get(key)
-            if isinstance(detail, dict) and detail.get("rule") and (detail.get("amount_yen") or key == "grant"):
-                text = prefix + str(detail["rule"])
-                if text not in rules:
-                    rules.append(text)
+        joint = sub.joint
+        for rule, applies, prefix in ((joint.grant.rule, True, "補助金："),
+                                      (joint.special_tax.rule, bool(joint.special_tax.amount_yen), "特別交付税：")):
+            if rule and applies and prefix + rule not in rules:
+                rules.append(prefix + rule)
     return rules
 
 
 def _rule_version_and_sources(meta: ReportMeta, group: PlanGroup) -> tuple[str, list[str]]:
     version = meta.rule_version
     sources: list[str] = list(meta.sources)
-    for holder in [group.subsidies or {}] + list((group.subsidies or {}).values()):
-        if not isinstance(holder, dict):
-            continue
-        version = version or str(holder.get("rule_version") or "")
-        for s in holder.get("sources", []) or []:
+    for sub in (group.subsidies or {}).values():
+        version = version or (sub.rule_version or "")
+        for s in sub.sources:
             # The web passes the rule set's sources as "title　url"; the settlement's records carry the title only.
-            if not any(known == str(s) or known.startswith(f"{s}　") for known in sources):
-                sources.append(str(s))
+            if not any(known == s or known.startswith(f"{s}　") for known in sources):
+                sources.append(s)
     return version, sources

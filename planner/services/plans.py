@@ -20,7 +20,7 @@ from planner.db.models import Consortium, MemberShare, Plan as PlanRow, Scenario
 from planner.domain.instance_io import instance_to_dict, parse_instance
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, PlanGroup, plan_from_dict
-from planner.domain.subsidies import standalone_net_yen
+from planner.domain.settled import Allocation, MemberLine, Totals, member_lines
 
 MODE_LABELS = {"lead": "幹事団体一括調達", "unified": "仕様統一・各団体調達", "standalone": "単独調達"}
 MODE_SHORT = {"lead": "幹事一括", "unified": "仕様統一", "standalone": "単独"}
@@ -44,20 +44,22 @@ def persist_plan(session: Session, scenario_id: int, instance: Instance, plan: P
     session.flush()
     shares_and_subsidies = []
     for group in plan.groups:
-        allocation = group.allocation or {}
+        allocation = group.allocation
         consortium = Consortium(
             plan_id=row.id, group_key=group.id, category_id=group.category, start_year=group.start_year,
             mode=group.mode, lead_body_code=group.lead_body, initial_yen=group.cost.initial_yen,
             annual_yen=group.cost.annual_yen, total_yen=group.cost.total_yen,
-            standalone_total_yen=group.standalone_total_yen, allocation_method=str(allocation.get("method", ""))[:20],
-            individually_rational=allocation.get("individually_rational"), in_core=allocation.get("in_core"),
-            exhaustive_check=allocation.get("exhaustive_check"))
+            standalone_total_yen=group.standalone_total_yen,
+            allocation_method=allocation.method[:20] if allocation else "",
+            individually_rational=allocation.individually_rational if allocation else None,
+            in_core=allocation.in_core if allocation else None,
+            exhaustive_check=allocation.exhaustive_check if allocation else None)
         session.add(consortium)
         shares_and_subsidies.append((consortium, group))
     session.flush()
     estimates = []
     for consortium, group in shares_and_subsidies:
-        for line in member_lines(instance, plan, group):
+        for line in member_lines(instance, group):
             share = MemberShare(consortium_id=consortium.id, need_key=line.need_id, body_code=line.body_code,
                                 initial_yen=line.initial_yen, annual_yen=line.annual_yen, total_yen=line.total_yen,
                                 standalone_total_yen=line.standalone_total_yen)
@@ -65,7 +67,7 @@ def persist_plan(session: Session, scenario_id: int, instance: Instance, plan: P
             estimates.append((share, line))
     session.flush()
     for share, line in estimates:
-        if line.has_subsidy:
+        if line.subsidy is not None:
             session.add(SubsidyEstimate(member_share_id=share.id, grant_yen=line.grant_yen,
                                         special_tax_yen=line.special_tax_yen,
                                         special_tax_measure=(line.special_tax_measure or None),
@@ -76,124 +78,6 @@ def persist_plan(session: Session, scenario_id: int, instance: Instance, plan: P
 
 
 # --- reading ------------------------------------------------------------------------------------------------------
-
-@dataclass
-class MemberLine:
-    """One member of one group: its share, estimates (見込額) and saving against going alone."""
-
-    need_id: str
-    body_code: str
-    body_name: str
-    initial_yen: int
-    annual_yen: int
-    total_yen: int
-    standalone_total_yen: int
-    grant_yen: int = 0
-    special_tax_yen: int = 0
-    special_tax_measure: str | None = None
-    net_yen: int = 0
-    standalone_net_yen: int | None = None
-    notes: list[str] = field(default_factory=list)
-    subsidy: dict[str, Any] = field(default_factory=dict)  # B's whole record, for the detail view
-    has_subsidy: bool = False
-
-    @property
-    def saving_yen(self) -> int:
-        return self.standalone_total_yen - self.total_yen
-
-    @property
-    def net_saving_yen(self) -> int | None:
-        return None if self.standalone_net_yen is None else self.standalone_net_yen - self.net_yen
-
-    @property
-    def after_grant_yen(self) -> int:
-        return self.total_yen - self.grant_yen
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"need_id": self.need_id, "body_code": self.body_code, "body_name": self.body_name,
-                "initial_yen": self.initial_yen, "annual_yen": self.annual_yen, "total_yen": self.total_yen,
-                "standalone_total_yen": self.standalone_total_yen, "saving_yen": self.saving_yen,
-                "grant_yen": self.grant_yen, "special_tax_yen": self.special_tax_yen,
-                "special_tax_measure": self.special_tax_measure, "net_yen": self.net_yen,
-                "standalone_net_yen": self.standalone_net_yen, "net_saving_yen": self.net_saving_yen,
-                "notes": list(self.notes)}
-
-
-def member_lines(instance: Instance, plan: Plan, group: PlanGroup) -> list[MemberLine]:
-    shares = (group.allocation or {}).get("shares") or {}
-    subsidies = group.subsidies or {}
-    lines = []
-    for nid in group.members:
-        need = instance.need(nid)
-        body = instance.bodies[need.body]
-        share = shares.get(nid)
-        if share is None:
-            if len(group.members) != 1:
-                raise ValueError(f"グループ {group.id} の参加団体 {nid} の負担額がありません（按分が未計算です）")
-            share = {**group.cost.as_dict(), "standalone_total_yen": group.standalone_total_yen}
-        standalone = int(share.get("standalone_total_yen", plan.need_standalone_yen.get(nid, share["total_yen"])))
-        sub = subsidies.get(nid)
-        line = MemberLine(need_id=nid, body_code=body.code, body_name=body.name,
-                          initial_yen=int(share["initial_yen"]), annual_yen=int(share["annual_yen"]),
-                          total_yen=int(share["total_yen"]), standalone_total_yen=standalone,
-                          net_yen=int(share["total_yen"]))
-        if isinstance(sub, dict):
-            line.has_subsidy = True
-            line.subsidy = sub
-            line.grant_yen = int(sub.get("grant_yen", 0))
-            line.special_tax_yen = int(sub.get("special_tax_yen", 0))
-            line.special_tax_measure = sub.get("special_tax_measure")
-            line.net_yen = int(sub.get("net_yen", line.total_yen - line.grant_yen - line.special_tax_yen))
-            line.standalone_net_yen = standalone_net_yen(sub)
-            line.notes = [str(n) for n in sub.get("notes", [])]
-        lines.append(line)
-    return lines
-
-
-@dataclass
-class Totals:
-    standalone_yen: int = 0
-    joint_yen: int = 0
-    grant_yen: int = 0
-    special_tax_yen: int = 0
-    net_yen: int = 0
-    standalone_net_yen: int | None = 0
-
-    def add(self, line: MemberLine) -> None:
-        self.standalone_yen += line.standalone_total_yen
-        self.joint_yen += line.total_yen
-        self.grant_yen += line.grant_yen
-        self.special_tax_yen += line.special_tax_yen
-        self.net_yen += line.net_yen
-        if self.standalone_net_yen is not None:
-            self.standalone_net_yen = (None if line.standalone_net_yen is None
-                                       else self.standalone_net_yen + line.standalone_net_yen)
-
-    @property
-    def saving_yen(self) -> int:
-        return self.standalone_yen - self.joint_yen
-
-    @property
-    def after_grant_yen(self) -> int:
-        return self.joint_yen - self.grant_yen
-
-    @property
-    def net_saving_yen(self) -> int | None:
-        return None if self.standalone_net_yen is None else self.standalone_net_yen - self.net_yen
-
-    @property
-    def saving_rate(self) -> float:
-        return self.saving_yen / self.standalone_yen if self.standalone_yen else 0.0
-
-    def waterfall_steps(self) -> list[tuple[str, int]]:
-        return [("単独導入の合計", self.standalone_yen), ("共同調達後", self.joint_yen),
-                ("補助金（見込額）控除後", self.after_grant_yen), ("特別交付税（見込額）控除後", self.net_yen)]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"standalone_yen": self.standalone_yen, "joint_yen": self.joint_yen, "saving_yen": self.saving_yen,
-                "grant_yen": self.grant_yen, "special_tax_yen": self.special_tax_yen, "net_yen": self.net_yen,
-                "standalone_net_yen": self.standalone_net_yen, "net_saving_yen": self.net_saving_yen}
-
 
 @dataclass
 class GroupView:
@@ -216,8 +100,8 @@ class GroupView:
         return MODE_LABELS.get(self.group.mode, self.group.mode)
 
     @property
-    def allocation(self) -> dict[str, Any]:
-        return self.group.allocation or {}
+    def allocation(self) -> Allocation | None:
+        return self.group.allocation
 
     @property
     def body_codes(self) -> list[str]:
@@ -268,11 +152,13 @@ class PlanView:
         counts: dict[tuple[str, str], int] = {}
         for group in self.groups:
             for line in group.members:
-                for kind, key in (("補助金", "grant"), ("特別交付税", "special_tax")):
-                    detail = line.subsidy.get(key) if isinstance(line.subsidy, dict) else None
-                    reason = detail.get("reason") if isinstance(detail, dict) else None
-                    if reason and not detail.get("amount_yen"):
-                        counts[(kind, str(reason))] = counts.get((kind, str(reason)), 0) + 1
+                if line.subsidy is None:
+                    continue
+                joint = line.subsidy.joint
+                for kind, amount, reason in (("補助金", joint.grant.amount_yen, joint.grant.reason),
+                                             ("特別交付税", joint.special_tax.amount_yen, joint.special_tax.reason)):
+                    if reason and not amount:
+                        counts[(kind, reason)] = counts.get((kind, reason), 0) + 1
         return sorted(((k, r, n) for (k, r), n in counts.items()), key=lambda x: (-x[2], x[0], x[1]))
 
     def category_name(self, category_id: str) -> str:
@@ -301,20 +187,13 @@ class PlanView:
 
     def category_totals(self) -> list[tuple[str, str, Totals]]:
         """(category id, name, totals) in the price book's order, for categories with needs."""
-        per: dict[str, Totals] = {}
+        per: dict[str, list[MemberLine]] = {}
         for g in self.groups:
-            t = per.setdefault(g.group.category, Totals())
-            for m in g.members:
-                t.add(m)
-        return [(cid, cat.name, per[cid]) for cid, cat in self.instance.categories.items() if cid in per]
+            per.setdefault(g.group.category, []).extend(g.members)
+        return [(cid, cat.name, Totals.of(per[cid])) for cid, cat in self.instance.categories.items() if cid in per]
 
     def body_totals(self, code: str) -> Totals:
-        t = Totals()
-        for g in self.by_body.get(code, []):
-            for m in g.members:
-                if m.body_code == code:
-                    t.add(m)
-        return t
+        return Totals.of([m for g in self.by_body.get(code, []) for m in g.members if m.body_code == code])
 
     def map_bodies(self) -> list[dict[str, Any]]:
         return [{"code": b.code, "name": b.name, "lat": b.lat, "lng": b.lng, "prefecture_code": b.prefecture_code}
@@ -371,20 +250,17 @@ def build_view(plan_id: int, scenario_id: int, created_at: datetime | None, pric
     instance = parse_instance(instance_doc)
     plan = plan_from_dict(plan_doc)
     groups, by_id, by_body = [], {}, {}
-    totals = Totals()
     for g in plan.groups:
-        lines = member_lines(instance, plan, g)
-        gt = Totals()
-        for line in lines:
-            gt.add(line)
-            totals.add(line)
+        lines = member_lines(instance, g)
         cat = instance.categories.get(g.category)
         lead = instance.bodies.get(g.lead_body)
-        view = GroupView(g, cat.name if cat else g.category, lead.name if lead else g.lead_body, lines, gt)
+        view = GroupView(g, cat.name if cat else g.category, lead.name if lead else g.lead_body, lines,
+                         Totals.of(lines))
         groups.append(view)
         by_id[g.id] = view
         for code in dict.fromkeys(line.body_code for line in lines):
             by_body.setdefault(code, []).append(view)
+    totals = Totals.of([m for view in groups for m in view.members])
     return PlanView(plan_id, scenario_id, created_at, price_book_version, rule_version, instance, plan, plan_doc,
                     groups, totals, by_id, by_body)
 

@@ -13,6 +13,7 @@ from sqlmodel import select
 from planner.charts import consortium_map_svg, savings_bar_svg, waterfall_svg
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
+from planner.domain.settled import MemberLine, Totals
 from planner.services import plans as svc
 from planner.services.scenarios import describe_override
 from planner.web.db import db_session
@@ -111,7 +112,7 @@ def show(plan_id: int):
     figure_map = Markup(consortium_map_svg(view.map_bodies(), view.map_groups(map_groups), width=760, height=600))
     bars = Markup(savings_bar_svg([(name, t.standalone_yen, t.joint_yen, t.net_yen)
                                    for _, name, t in view.category_totals()], width=760))
-    waterfall = Markup(waterfall_svg(view.totals.waterfall_steps(), width=560))
+    waterfall = Markup(waterfall_svg(totals_steps(view.totals), width=560))
     names = {code: b.name for code, b in view.instance.bodies.items()}
     names.update({("category", cid): c.name for cid, c in view.instance.categories.items()})
     overrides = [(item, describe_override(names, item)) for item in
@@ -144,9 +145,15 @@ def group(plan_id: int, group_id: str):
                            figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=svc.MODE_LABELS)
 
 
-def _member_steps(m: svc.MemberLine) -> list[tuple[str, int]]:
+def _member_steps(m: MemberLine) -> list[tuple[str, int]]:
     return [("単独導入", m.standalone_total_yen), ("共同調達の負担", m.total_yen),
-            ("補助金（見込額）控除後", m.total_yen - m.grant_yen), ("特別交付税（見込額）控除後", m.net_yen)]
+            ("補助金（見込額）控除後", m.after_grant_yen), ("特別交付税（見込額）控除後", m.net_yen)]
+
+
+def totals_steps(t: Totals) -> list[tuple[str, int]]:
+    """The plan's waterfall: standalone → joint → after the grant → after the special tax."""
+    return [("単独導入の合計", t.standalone_yen), ("共同調達後", t.joint_yen),
+            ("補助金（見込額）控除後", t.after_grant_yen), ("特別交付税（見込額）控除後", t.net_yen)]
 
 
 # --- one body -------------------------------------------------------------------------------------------------------
@@ -180,7 +187,7 @@ def body(plan_id: int, code: str):
                            mode_labels=svc.MODE_LABELS)
 
 
-def _body_steps(t: svc.Totals) -> list[tuple[str, int]]:
+def _body_steps(t: Totals) -> list[tuple[str, int]]:
     return [("単独導入", t.standalone_yen), ("共同調達の負担", t.joint_yen),
             ("補助金（見込額）控除後", t.after_grant_yen), ("特別交付税（見込額）控除後", t.net_yen)]
 

@@ -8,12 +8,25 @@ from __future__ import annotations
 from planner.domain.costs import group_cost, standalone_cost
 from planner.domain.model import Instance
 from planner.domain.plan import plan_from_dict
+from planner.domain.settled import Burden, GrantEstimate, SpecialTaxEstimate, SubsidyEstimate, YenParts
+
+MEASURE = "条件不利地域における先端的な情報通信技術の導入"
 
 
 def split(amount: int, n: int, lead_index: int) -> list[int]:
     base, rest = divmod(amount, n)
     order = [lead_index] + [i for i in range(n) if i != lead_index]
     return [base + (1 if i in order[:rest] else 0) for i in range(n)]
+
+
+def _burden(gross: YenParts, grant: int, sat: int, eligible: bool) -> Burden:
+    return Burden(
+        gross,
+        GrantEstimate(grant, eligible, "補助金（テスト用、初期負担の1/2）",
+                      None if eligible else "市町村官民データ活用推進計画が未提出"),
+        SpecialTaxEstimate(sat, MEASURE if sat else None, "disadvantaged_area" if sat else None,
+                           0.5 if sat else None, 1.0 if sat else None, gross.initial_yen - grant,
+                           "特別交付税措置（テスト用）", None if sat else "条件不利地域なし"))
 
 
 def settled_plan_doc(instance: Instance, groups: list[tuple[str, str, str, list[str]]], *,
@@ -41,10 +54,9 @@ def settled_plan_doc(instance: Instance, groups: list[tuple[str, str, str, list[
             s_grant = alone.initial_yen // 2 if eligible else 0
             s_sat = int((alone.initial_yen - s_grant) * sat_rate) if body.disadvantaged else 0
             notes = [] if eligible else ["市町村官民データ活用推進計画が未提出のため補助金は0円"]
-            subsidies[n.id] = {"grant_yen": grant, "special_tax_yen": sat,
-                               "special_tax_measure": "disadvantaged_area" if sat else None,
-                               "net_yen": total - grant - sat, "standalone_net_yen": alone.total_yen - s_grant - s_sat,
-                               "notes": notes}
+            joint = _burden(YenParts(initial[i], annual[i], total), grant, sat, eligible)
+            solo = _burden(YenParts(alone.initial_yen, alone.annual_yen, alone.total_yen), s_grant, s_sat, eligible)
+            subsidies[n.id] = SubsidyEstimate(n.id, joint, solo, notes=tuple(notes), rule_version="R7-test").to_json()
         rational = all(v["total_yen"] <= v["standalone_total_yen"] for v in shares.values())
         standalone_total = sum(standalone_cost(instance, n).total_yen for n in needs)
         out.append({"id": gid, "category": needs[0].category, "start_year": needs[0].start_year, "mode": mode,

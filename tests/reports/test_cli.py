@@ -45,7 +45,11 @@ def test_bad_plan_is_refused_and_nothing_is_written(tmp_path):
 
 def test_plan_of_another_instance_is_named(tmp_path):
     inst, plan, doc = write_inputs(tmp_path, [])
-    doc["groups"][0]["members"] = ["someone-else"]
+    group = doc["groups"][0]
+    (old,) = group["members"]
+    group["members"] = ["someone-else"]  # a plan of another instance: its records name its own needs
+    group["allocation"]["shares"]["someone-else"] = group["allocation"]["shares"].pop(old)
+    group["subsidies"]["someone-else"] = group["subsidies"].pop(old)
     plan.write_text(json.dumps(doc), encoding="utf-8")
     result = CliRunner().invoke(main, ["report", str(plan), "--instance", str(inst), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2 and "someone-else" in result.output and "--instance" in result.output

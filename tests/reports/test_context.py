@@ -68,6 +68,7 @@ def test_share_rounded_on_the_total_lands_in_the_last_year(instance, doc):
     b["total_yen"] -= 3
     for nid, d in (("n-nagano-ocr", 3), ("n-matsumoto-ocr", -3)):
         doc["groups"][0]["subsidies"][nid]["net_yen"] += d
+        doc["groups"][0]["subsidies"][nid]["gross"]["total_yen"] += d
     n = member_notice(instance, plan_from_dict(doc), "n-nagano-ocr")
     assert sum(y.gross_yen for y in n.years) == n.member.total_yen
     assert n.years[-1].annual_yen == n.member.annual_yen + 3 and "+3円" in n.schedule_note
@@ -85,6 +86,11 @@ def test_summary_totals(instance, doc):
     assert {g["id"] for g in s.map_groups} == {"ocr-2026-1", "rpa-2026-1"}
 
 
+def _gross_differs_from_share(record):
+    record["gross"]["total_yen"] += 1_000
+    record["net_yen"] += 1_000
+
+
 @pytest.mark.parametrize("breakage, message", [
     (lambda g: g["cost"].__setitem__("annual_yen", g["cost"]["annual_yen"] + 1), "単価表からの計算"),
     (lambda g: g.pop("allocation"), "allocation.shares"),
@@ -92,11 +98,14 @@ def test_summary_totals(instance, doc):
     (lambda g: g["subsidies"]["n-otari-ocr"].__setitem__("net_yen", 5), "実質負担"),
     (lambda g: g["allocation"]["shares"]["n-otari-ocr"].__setitem__("total_yen", "1,000"), "整数の円"),
     (lambda g: g["allocation"]["shares"].pop("n-hakuba-ocr"), "n-hakuba-ocr"),
+    (lambda g: _gross_differs_from_share(g["subsidies"]["n-otari-ocr"]), "見込額の負担額"),
 ])
 def test_inconsistent_plans_are_refused_with_the_group_named(instance, doc, breakage, message):
+    """Refused when the plan is read (figures that contradict each other within a record) or when it is printed
+    (figures that contradict the instance or each other across records); ReportError is a ValueError."""
     broken = copy.deepcopy(doc)
     breakage(broken["groups"][0])
-    with pytest.raises(ReportError) as e:
+    with pytest.raises(ValueError) as e:
         group_report(instance, plan_from_dict(broken), "ocr-2026-1")
     assert "ocr-2026-1" in str(e.value) and message in str(e.value)
 

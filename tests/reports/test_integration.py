@@ -35,11 +35,11 @@ def test_every_joint_group_prints_with_its_figures(setting):
         assert all(pdf_fonts(data).values())
         text = pdf_text(data)
         for nid in g.members:
-            share, sub = g.allocation["shares"][nid], g.subsidies[nid]
+            share, sub = g.allocation.share(nid), g.subsidies[nid]
             assert instance.bodies[instance.need(nid).body].name in text
-            assert yen(share["initial_yen"]) + yen(share["annual_yen"]) + yen(share["total_yen"]) in text
-            assert yen(sub["grant_yen"]) + yen(sub["special_tax_yen"]) in text
-            assert yen(sub["net_yen"]) in text
+            assert yen(share.initial_yen) + yen(share.annual_yen) + yen(share.total_yen) in text
+            assert yen(sub.grant_yen) + yen(sub.special_tax_yen) in text
+            assert yen(sub.net_yen) in text
         wb = Workbook(xlsx.group_workbook(instance, plan, g.id))
         total = wb.find(wb.wb.sheetnames[0], "合計")
         assert wb.value(wb.wb.sheetnames[0], f"G{total}") == g.cost.total_yen
@@ -50,7 +50,7 @@ def test_member_notice_and_summary(setting):
     g = next(g for g in plan.groups if g.mode != "standalone")
     nid = g.members[-1]
     text = pdf_text(pdf.member_pdf(instance, plan, nid))
-    assert yen(g.subsidies[nid]["net_yen"]) in text
+    assert yen(g.subsidies[nid].net_yen) in text
     text = pdf_text(pdf.summary_pdf(instance, plan))
     assert yen(plan.objective_yen) in text
 

@@ -32,18 +32,18 @@ def test_largest_consortium_prints_every_member_exactly(nagano):
     assert pdf_pages(data) >= 2
     for nid in g.members:
         body = instance.bodies[instance.need(nid).body]
-        share, sub = g.allocation["shares"][nid], g.subsidies[nid]
+        share, sub = g.allocation.share(nid), g.subsidies[nid]
         assert body.code + body.name in text, body.name
-        assert (yen(share["initial_yen"]) + yen(share["annual_yen"]) + yen(share["total_yen"])
-                + yen(share["standalone_total_yen"]) + yen(share["standalone_total_yen"] - share["total_yen"])) in text
-        assert (body.name + yen(share["total_yen"]) + yen(sub["grant_yen"]) + yen(sub["special_tax_yen"])) in text
-        assert yen(sub["net_yen"]) + yen(sub["standalone_net_yen"]) + yen(sub["standalone_net_yen"] - sub["net_yen"]) \
+        assert (yen(share.initial_yen) + yen(share.annual_yen) + yen(share.total_yen)
+                + yen(share.standalone_total_yen) + yen(share.standalone_total_yen - share.total_yen)) in text
+        assert (body.name + yen(share.total_yen) + yen(sub.grant_yen) + yen(sub.special_tax_yen)) in text
+        assert yen(sub.net_yen) + yen(sub.standalone_net_yen) + yen(sub.standalone_net_yen - sub.net_yen) \
             in text
     assert "合計（" + str(len(g.members)) + "団体）" in text
     for k in ("initial_yen", "annual_yen", "total_yen"):
         assert yen(getattr(g.cost, k)) in text
-    assert g.allocation["method_label"] in text
-    assert g.allocation["rounding_rule"].replace(" ", "")[:40] in text
+    assert g.allocation.method_label in text
+    assert g.allocation.rounding_rule.replace(" ", "")[:40] in text
     assert "R8-1" in text and "見込額" in text and "令和8年度" in text
     lead = instance.bodies[g.lead_body]
     assert f"{lead.name}長" in text and "印" in text
@@ -54,17 +54,17 @@ def test_largest_consortium_prints_every_member_exactly(nagano):
 def test_member_notice_adds_up_over_the_years(nagano):
     instance, plan, g = nagano
     nid = g.members[-1]
-    share, sub = g.allocation["shares"][nid], g.subsidies[nid]
+    share, sub = g.allocation.share(nid), g.subsidies[nid]
     data = pdf.member_pdf(instance, plan, nid)
     text = pdf_text(data)
     body = instance.bodies[instance.need(nid).body]
     assert f"{body.name}長様" in text
-    first = share["initial_yen"] + share["annual_yen"]
-    assert (yen(share["initial_yen"]) + yen(share["annual_yen"]) + yen(first) + yen(sub["grant_yen"])
-            + yen(sub["special_tax_yen"]) + yen(first - sub["grant_yen"] - sub["special_tax_yen"])) in text
-    annual_sum = share["total_yen"] - share["initial_yen"]  # H × annual, or with a rounding drift in the last year
-    assert ("合計" + yen(share["initial_yen"]) + yen(annual_sum) + yen(share["total_yen"]) + yen(sub["grant_yen"])
-            + yen(sub["special_tax_yen"]) + yen(sub["net_yen"])) in text
+    first = share.initial_yen + share.annual_yen
+    assert (yen(share.initial_yen) + yen(share.annual_yen) + yen(first) + yen(sub.grant_yen)
+            + yen(sub.special_tax_yen) + yen(first - sub.grant_yen - sub.special_tax_yen)) in text
+    annual_sum = share.total_yen - share.initial_yen  # H × annual, or with a rounding drift in the last year
+    assert ("合計" + yen(share.initial_yen) + yen(annual_sum) + yen(share.total_yen) + yen(sub.grant_yen)
+            + yen(sub.special_tax_yen) + yen(sub.net_yen)) in text
     assert pdf_pages(data) == 1
 
 
@@ -76,7 +76,7 @@ def test_summary_has_every_consortium_and_the_totals(nagano):
         assert g.id in text
         assert yen(g.cost.total_yen) + yen(g.standalone_total_yen) + yen(g.saving_yen) in text, g.id
     assert yen(plan.objective_yen) + "円" in text
-    assert yen(sum(s["net_yen"] for g in plan.groups for s in g.subsidies.values())) + "円" in text
+    assert yen(sum(s.net_yen for g in plan.groups for s in g.subsidies.values())) + "円" in text
     assert f"{len(joint)}の共同調達グループ" in text
 
 
@@ -89,6 +89,6 @@ def test_workbook_sums_match_the_plan(nagano):
     assert wb.value(sheet, f"E{total}") == g.cost.initial_yen
     assert wb.value(sheet, f"F{total}") == g.cost.annual_yen
     assert wb.value(sheet, f"G{total}") == g.cost.total_yen
-    assert wb.value(sheet, f"L{total}") == sum(g.subsidies[n]["net_yen"] for n in g.members)
+    assert wb.value(sheet, f"L{total}") == sum(g.subsidies[n].net_yen for n in g.members)
     for label in ("検算", "初期負担の合計 ＝ 初期費用 計", "年間負担の合計 ＝ 年間費用 計", "期間総額の合計 ＝ 算定期間の総額"):
         assert wb.value(sheet, f"B{wb.find(sheet, label)}") is True, label

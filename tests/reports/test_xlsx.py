@@ -25,22 +25,22 @@ def test_group_workbook_sums(setting):
     header = wb.find(g.id, "団体コード")
     rows = range(header + 1, header + 1 + len(g.members))
     for row, nid in zip(rows, g.members):
-        share, sub = g.allocation["shares"][nid], g.subsidies[nid]
+        share, sub = g.allocation.share(nid), g.subsidies[nid]
         assert ws[f"A{row}"].value == instance.need(nid).body
-        for col, value in (("E", share["initial_yen"]), ("F", share["annual_yen"]), ("G", share["total_yen"]),
-                           ("J", sub["grant_yen"]), ("K", sub["special_tax_yen"])):
+        for col, value in (("E", share.initial_yen), ("F", share.annual_yen), ("G", share.total_yen),
+                           ("J", sub.grant_yen), ("K", sub.special_tax_yen)):
             cell = ws[f"{col}{row}"]
             assert cell.value == value and isinstance(cell.value, int), (col, row)
             assert "円" in cell.number_format
-        assert wb.value(g.id, f"L{row}") == sub["net_yen"]  # net is a formula: gross − grant − special tax
-        assert wb.value(g.id, f"I{row}") == share["standalone_total_yen"] - share["total_yen"]
+        assert wb.value(g.id, f"L{row}") == sub.net_yen  # net is a formula: gross − grant − special tax
+        assert wb.value(g.id, f"I{row}") == share.standalone_total_yen - share.total_yen
         assert wb.value(g.id, f"O{row}") == 0
     total = wb.find(g.id, "合計")
     assert wb.value(g.id, f"E{total}") == g.cost.initial_yen
     assert wb.value(g.id, f"F{total}") == g.cost.annual_yen
     assert wb.value(g.id, f"G{total}") == g.cost.total_yen
     assert ws[f"G{total}"].value.startswith("=SUM(G")
-    assert wb.value(g.id, f"L{total}") == sum(s["net_yen"] for s in g.subsidies.values())
+    assert wb.value(g.id, f"L{total}") == sum(s.net_yen for s in g.subsidies.values())
     # the cost build-up recomputes the group's figures from the price book lines
     assert wb.value(g.id, f"B{wb.find(g.id, '初期費用 計')}") == g.cost.initial_yen
     assert wb.value(g.id, f"B{wb.find(g.id, '年間費用 計（1円未満四捨五入）')}") == g.cost.annual_yen
@@ -52,17 +52,17 @@ def test_group_workbook_sums(setting):
 def test_member_workbook_by_year(setting):
     instance, plan = setting
     g = group(plan, "ocr-2026-1")
-    share, sub = g.allocation["shares"]["n-otari-ocr"], g.subsidies["n-otari-ocr"]
+    share, sub = g.allocation.share("n-otari-ocr"), g.subsidies["n-otari-ocr"]
     wb = Workbook(xlsx.member_workbook(instance, plan, "n-otari-ocr"))
     sheet = wb.wb.sheetnames[0]
     assert sheet == "負担額通知 小谷村" and g.id in wb.wb.sheetnames
     total = wb.find(sheet, "合計")
-    assert wb.value(sheet, f"E{total}") == share["total_yen"]
-    assert wb.value(sheet, f"H{total}") == sub["net_yen"]
-    assert wb.value(sheet, f"F{total}") == sub["grant_yen"]
+    assert wb.value(sheet, f"E{total}") == share.total_yen
+    assert wb.value(sheet, f"H{total}") == sub.net_yen
+    assert wb.value(sheet, f"F{total}") == sub.grant_yen
     first = wb.find(sheet, 2026)
-    assert wb.value(sheet, f"H{first}") == (share["initial_yen"] + share["annual_yen"] - sub["grant_yen"]
-                                            - sub["special_tax_yen"])
+    assert wb.value(sheet, f"H{first}") == (share.initial_yen + share.annual_yen - sub.grant_yen
+                                            - sub.special_tax_yen)
     for label in ("期間総額", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"):
         assert wb.value(sheet, f"C{wb.find(sheet, label)}") is True, label
 

@@ -5,6 +5,7 @@ import pytest
 
 from planner.domain.costs import group_cost, standalone_cost
 from planner.services.plans import build_view, compare_views
+from planner.web.plans import totals_steps
 from planner.services.scenarios import ScenarioError, apply_overrides, restrict_to_categories
 from planner.domain.instance_io import instance_to_dict
 from tests.domain.factories import body, make_instance, need, reference_categories
@@ -76,7 +77,7 @@ def test_plan_view_totals_add_up(instance):
     assert t.standalone_yen == sum(standalone_cost(instance, n).total_yen for n in instance.needs)
     assert t.net_yen == t.joint_yen - t.grant_yen - t.special_tax_yen
     assert t.saving_yen == t.standalone_yen - t.joint_yen
-    assert [s for s, _ in t.waterfall_steps()][0] == "単独導入の合計"
+    assert [s for s, _ in totals_steps(t)][0] == "単独導入の合計"
     g = view.by_id["ocr-1"]
     assert g.totals.joint_yen == group_cost(instance, [instance.need(n) for n in ("n1", "n2", "n3")], "lead",
                                             "200000").total_yen
