@@ -167,7 +167,10 @@ def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, 
     out.append("</g>")
 
     # Bodies: grey ones first so that coloured members and leads stay on top.
-    ordered = sorted(bodies, key=lambda b: (b["code"] in body_group, b["code"] in led, b["code"]))
+    # Prefectures first of all: a prefecture sits on its capital (both at the capital's office), and the city's
+    # circle must stay visible on top of the prefecture's larger square.
+    ordered = sorted(bodies, key=lambda b: (not _is_prefecture(b["code"]), b["code"] in body_group,
+                                            b["code"] in led, b["code"]))
     markers: list[tuple[str, Box]] = []
     out.append('<g class="bodies">')
     for b in ordered:
@@ -178,7 +181,7 @@ def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, 
         tip = b["name"] + ("：" + "、".join(memberships[b["code"]]) if b["code"] in memberships else "")
         is_lead = b["code"] in led
         if _is_prefecture(b["code"]):
-            r = 7 if is_lead else 5
+            r = 9 if is_lead else 7
             shape = (f'<rect x="{num(x - r)}" y="{num(y - r)}" width="{num(2 * r)}" height="{num(2 * r)}" '
                      f'fill="{fill}" fill-opacity="{opacity}" stroke="{TEXT}" stroke-width="{2 if is_lead else 1}"/>')
         elif is_lead:
@@ -319,7 +322,7 @@ def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int]
         if leads_unnamed:
             y += LEGEND_ROW
             out.append(text(10, y, f"地図上では重なるため、幹事団体 {leads_unnamed} 団体の名前を省いています"
-                                   "（団体の記号にポインタを合わせると名前が出ます）。", size=10, fill=MUTED))
+                                   "（各グループの幹事団体は下の一覧の名前のとおりです）。", size=10, fill=MUTED))
         y += LEGEND_ROW + 2
         columns = max(1, int((width - 16) // LEGEND_COLUMN))
         rows = -(-len(joint) // columns)  # columns fill top to bottom
