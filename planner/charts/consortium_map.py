@@ -201,14 +201,13 @@ def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, 
     out.append("</g>")
     out.append("</g>")  # end of the clipped map
 
-    scale_bar, scale_box = _scale_bar(proj, frame.x + 12, frame.bottom - 12)
-    names, leads_unnamed = _names(bodies, by_code, led, number, colour, faded, proj, frame,
-                                  markers + [("scale-bar", scale_box)])
+    names, leads_unnamed = _names(bodies, by_code, led, number, colour, faded, proj, frame, markers)
     out.extend(names)
-    out.extend(scale_bar)
+    # The scale bar below the map, where it hides no body.
+    out.extend(_scale_bar(proj, 12, height + 18))
     out.append(f'<rect x="0.5" y="0.5" width="{num(width - 1)}" height="{num(height - 1)}" fill="none" '
                f'stroke="{GRID}"/>')
-    legend, legend_bottom = _legend(joint, colour, number, height, width, focus, leads_unnamed)
+    legend, legend_bottom = _legend(joint, colour, number, height + 22, width, focus, leads_unnamed)
     out.extend(legend)
     out.append("</svg>")
     return "".join(open_svg(width, math.ceil(legend_bottom + 10), title, desc, css_class="chart consortium-map") + out)
@@ -270,19 +269,16 @@ def _names(bodies, by_code, led, number, colour, faded, proj, frame, markers) ->
     return out, sum(1 for k in left_out if k in led)
 
 
-def _scale_bar(proj: _Projection, x: float, y: float) -> tuple[list[str], Box]:
+def _scale_bar(proj: _Projection, x: float, y: float) -> list[str]:
     target_km = 120.0 / max(proj.km_to_px(1.0), 1e-9)  # about 120 px long
     km = nice_step(target_km, 1)
     px = proj.km_to_px(km)
     label = f"{km:g} km"
-    box = Box(x - 6, y - 16, px + 60, 22)
-    return [f'<rect x="{num(box.x)}" y="{num(box.y)}" width="{num(box.width)}" height="{num(box.height)}" rx="2" '
-            f'fill="#FFFFFF" fill-opacity="0.85"/>',
-            f'<g class="scale-bar" stroke="{TEXT}" stroke-width="1.5">'
+    return [f'<g class="scale-bar" stroke="{TEXT}" stroke-width="1.5">'
             f'<line x1="{num(x)}" y1="{num(y)}" x2="{num(x + px)}" y2="{num(y)}"/>'
             f'<line x1="{num(x)}" y1="{num(y - 4)}" x2="{num(x)}" y2="{num(y)}"/>'
             f'<line x1="{num(x + px)}" y1="{num(y - 4)}" x2="{num(x + px)}" y2="{num(y)}"/></g>',
-            text(x + px + 6, y + 1, label, size=11, fill=MUTED)], box
+            text(x + px + 6, y + 1, label, size=11, fill=MUTED)]
 
 
 # --- the legend: the symbols, then every joint group in columns ----------------------------------------------
@@ -317,12 +313,18 @@ def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int]
         x += w
     if joint:
         y += 24
-        out.append(text(10, y, f"共同調達グループ（{len(joint)}件、番号は地図上の幹事団体名の前の数字、（）は団体数）",
-                        size=11, weight="bold"))
+        lines = [(f"共同調達グループ（{len(joint)}件）", 11, "bold", None),
+                 ("番号は地図上の幹事団体名の前の数字、（）内は団体数。", 10, None, MUTED)]
         if leads_unnamed:
-            y += LEGEND_ROW
-            out.append(text(10, y, f"地図上では重なるため、幹事団体 {leads_unnamed} 団体の名前を省いています"
-                                   "（各グループの幹事団体は下の一覧の名前のとおりです）。", size=10, fill=MUTED))
+            lines.append((f"地図上では重なるため、幹事団体 {leads_unnamed} 団体の名前を省いています"
+                          "（各グループの幹事団体は下の一覧の名前のとおりです）。", 10, None, MUTED))
+        first = True
+        for content, size, weight, fill in lines:
+            for line in _wrap(content, size, width - 20):
+                if not first:
+                    y += size + 5
+                first = False
+                out.append(text(10, y, line, size=size, weight=weight, fill=fill))
         y += LEGEND_ROW + 2
         columns = max(1, int((width - 16) // LEGEND_COLUMN))
         rows = -(-len(joint) // columns)  # columns fill top to bottom
@@ -344,6 +346,17 @@ def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int]
         y += (rows - 1) * LEGEND_ROW
     out.append("</g>")
     return out, y
+
+
+def _wrap(content: str, size: float, room: float) -> list[str]:
+    """Lines of at most ``room`` px (Japanese breaks between any two characters)."""
+    lines, line = [], ""
+    for ch in content:
+        if line and text_width(line + ch, size) > room:
+            lines.append(line)
+            line = ""
+        line += ch
+    return lines + [line] if line else lines
 
 
 def _fit_text(label: str, suffix: str, prefix: str, room: float) -> str:

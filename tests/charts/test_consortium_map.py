@@ -173,3 +173,13 @@ def test_the_shipped_outlines_are_what_build_basemap_makes_from_the_package(tmp_
     shipped = resources.files("planner").joinpath("data", "prefecture_outlines.json").read_text(encoding="utf-8")
     assert built.read_text(encoding="utf-8") == shipped
     assert "Apache License" in (tmp_path / "prefecture_outlines.LICENSE.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("width", [360, 560, 760])
+def test_legend_lines_fit_the_width_of_the_drawing(width):
+    bodies = _bodies("20")
+    root = ET.fromstring(consortium_map_svg(bodies, _groups(bodies, 36), width=width, height=400))
+    for t in root.find(".//s:g[@class='legend']", NS).iter("{http://www.w3.org/2000/svg}text"):
+        content = "".join(t.itertext())
+        size = float(t.get("font-size") or 12)
+        assert float(t.get("x")) + text_width(content, size) <= width, content
