@@ -35,6 +35,27 @@ LABEL_SIZE = 10
 MIN_SPAN_DEG = 0.25  # a map of one or two bodies still shows their surroundings
 
 
+@dataclass(frozen=True)
+class LegendEntry:
+    """One joint group as the map numbers and colours it (for a legend drawn outside the SVG, e.g. in a PDF)."""
+    number: int
+    group_id: str
+    colour: str
+    label: str
+    members: int
+
+
+def _joint(groups: Iterable[Mapping]) -> list[Mapping]:
+    return [g for g in groups if g.get("mode") != "standalone" and len(g.get("body_codes") or ()) >= 1]
+
+
+def map_legend(groups: Iterable[Mapping]) -> list[LegendEntry]:
+    """The numbers and colours that consortium_map_svg gives the same ``groups``."""
+    joint = _joint(groups)
+    return [LegendEntry(i + 1, g["id"], c, str(g.get("label") or g["id"]), len(set(g.get("body_codes") or ())))
+            for i, (g, c) in enumerate(zip(joint, group_colours(len(joint))))]
+
+
 def group_colours(count: int) -> list[str]:
     """``count`` distinct colours; past the palette's 256 they repeat (the numbers still tell groups apart)."""
     return [GROUP_PALETTE[i % len(GROUP_PALETTE)] for i in range(count)]
@@ -94,15 +115,17 @@ def _clip_id(bodies: list[Mapping], width: int, height: int) -> str:
 
 
 def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, width: int = 720, height: int = 560,
-                       highlight: str | Collection[str] | None = None) -> str:
+                       highlight: str | Collection[str] | None = None, legend: bool = True) -> str:
     """An SVG map of ``bodies`` ({code, name, lat, lng, prefecture_code}) coloured by ``groups``
     ({id, mode, lead_body, body_codes, label}); ``highlight`` (group id or ids) fades every other group.
 
-    ``height`` is the map's; the legend below it adds what it needs to list every joint group."""
+    ``height`` is the map's; the legend below it adds what it needs to list every joint group. With
+    ``legend=False`` the groups are left to a list outside the drawing (``map_legend``: a PDF, where one long
+    SVG cannot run over pages); the symbols stay."""
     bodies = [b for b in bodies if b.get("lat") is not None and b.get("lng") is not None]
     by_code = {b["code"]: b for b in bodies}
     groups = list(groups)
-    joint = [g for g in groups if g.get("mode") != "standalone" and len(g.get("body_codes") or ()) >= 1]
+    joint = _joint(groups)
     focus = _highlight_ids(highlight)
     colours = group_colours(len(joint))
     colour = {g["id"]: colours[i] for i, g in enumerate(joint)}
@@ -207,7 +230,7 @@ def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, 
     out.extend(_scale_bar(proj, 12, height + 18))
     out.append(f'<rect x="0.5" y="0.5" width="{num(width - 1)}" height="{num(height - 1)}" fill="none" '
                f'stroke="{GRID}"/>')
-    legend, legend_bottom = _legend(joint, colour, number, height + 22, width, focus, leads_unnamed)
+    legend, legend_bottom = _legend(joint, colour, number, height + 22, width, focus, leads_unnamed, legend)
     out.extend(legend)
     out.append("</svg>")
     return "".join(open_svg(width, math.ceil(legend_bottom + 10), title, desc, css_class="chart consortium-map") + out)
@@ -287,7 +310,8 @@ _SYMBOLS = ("幹事団体・調整団体", "都道府県（県庁）", MODE_LABE
 
 
 def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int], top: float,
-            width: int, focus: set[str], leads_unnamed: int = 0) -> tuple[list[str], float]:
+            width: int, focus: set[str], leads_unnamed: int = 0, groups_listed: bool = True
+            ) -> tuple[list[str], float]:
     """The legend's markup and its bottom edge."""
     out = ['<g class="legend">']
     x, y = 10.0, top + 20
@@ -313,11 +337,13 @@ def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int]
         x += w
     if joint:
         y += 24
+        where = "下の一覧" if groups_listed else "図の下の凡例"
         lines = [(f"共同調達グループ（{len(joint)}件）", 11, "bold", None),
-                 ("番号は地図上の幹事団体名の前の数字、（）内は団体数。", 10, None, MUTED)]
+                 ("幹事団体名の前の数字はグループの番号、一覧の（）内は団体数です。" if groups_listed else
+                  "幹事団体名の前の数字はグループの番号です（図の下の凡例を参照）。", 10, None, MUTED)]
         if leads_unnamed:
             lines.append((f"地図上では重なるため、幹事団体 {leads_unnamed} 団体の名前を省いています"
-                          "（各グループの幹事団体は下の一覧の名前のとおりです）。", 10, None, MUTED))
+                          f"（各グループの幹事団体は{where}の名前のとおりです）。", 10, None, MUTED))
         first = True
         for content, size, weight, fill in lines:
             for line in _wrap(content, size, width - 20):
@@ -325,6 +351,9 @@ def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int]
                     y += size + 5
                 first = False
                 out.append(text(10, y, line, size=size, weight=weight, fill=fill))
+        if not groups_listed:
+            out.append("</g>")
+            return out, y
         y += LEGEND_ROW + 2
         columns = max(1, int((width - 16) // LEGEND_COLUMN))
         rows = -(-len(joint) // columns)  # columns fill top to bottom
