@@ -90,3 +90,23 @@ def test_master_list_matches_the_national_reference_csv():
             continue
         assert (b.lat, b.lng) == (float(row["lat"]), float(row["lng"])), code
         assert check_digit(code[:5]) == code[5]
+
+
+def test_init_db_moves_a_prefecture_stored_at_its_old_centroid_to_its_office(initialized_engine):
+    """Databases set up before the change keep the centroid until init-db runs again; then the office is used."""
+    from sqlmodel import Session
+
+    from planner.db.models import Body
+    from planner.services.bodies import sync_master_bodies
+
+    with Session(initialized_engine) as session:
+        nagano = session.get(Body, "200000")
+        nagano.lat, nagano.lng = 36.10879, 138.07379  # the centroid stored before issue #15
+        session.add(nagano)
+        session.commit()
+        report = sync_master_bodies(session)
+        session.commit()
+        city = session.get(Body, "202011")
+        nagano = session.get(Body, "200000")
+    assert report.updated == ["200000"]
+    assert (nagano.lat, nagano.lng) == (city.lat, city.lng)
