@@ -1,5 +1,5 @@
 """Server-rendered SVG charts (pure functions, no Flask): the web pages inline them and the PDFs reuse them."""
 from .bars import savings_bar_svg, waterfall_svg
-from .consortium_map import consortium_map_svg
+from .consortium_map import LegendEntry, consortium_map_svg, map_legend
 
-__all__ = ["consortium_map_svg", "savings_bar_svg", "waterfall_svg"]
+__all__ = ["LegendEntry", "consortium_map_svg", "map_legend", "savings_bar_svg", "waterfall_svg"]

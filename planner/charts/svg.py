@@ -8,11 +8,16 @@ from __future__ import annotations
 import math
 from html import escape
 
+import colorcet
+
 FONT = "IPAexGothic, 'IPAex Gothic', 'Noto Sans CJK JP', sans-serif"
 
 # Okabe-Ito plus a few more, chosen to stay distinguishable for colour-blind readers and in greyscale print.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#7F3C8D",
            "#11A579", "#3969AC", "#F2B701", "#E73F74", "#80BA5A", "#E68310", "#008695", "#CF1C90")
+# Consortia on the map: Glasbey's palette for light backgrounds (colorcet's glasbey_dark: 256 colours chosen to be
+# as far apart as possible, none grey and none too light to see on white), so that 30+ groups stay distinct.
+GROUP_PALETTE = tuple(colorcet.glasbey_dark)
 STANDALONE_GREY = "#9AA0A6"
 TEXT = "#1F2328"
 MUTED = "#5F6368"

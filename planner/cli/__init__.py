@@ -5,6 +5,7 @@
 - ``init-db``, ``import-official``, ``export-bodies``, ``demo``, ``create-user`` ... (planner.cli.data).
 - ``run``, ``worker`` (planner.cli.serving).
 - ``backup``, ``restore`` (planner.cli.maintenance).
+- ``build-basemap`` (planner.cli.maps): the map's prefecture outlines, from the japanmap package.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def main() -> None:
     pass
 
 
-for _module in ("solving", "reporting", "data", "serving", "maintenance"):
+for _module in ("solving", "reporting", "data", "serving", "maintenance", "maps"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as _e:  # a command module not written yet must not break the others

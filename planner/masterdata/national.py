@@ -3,11 +3,16 @@
 The package ships JSON files with codes, names and positions; they are read from the installed package, so
 nothing is downloaded. The 175 wards of designated cities are in the package but are not bodies: they are
 recognised by the space in their name ("札幌市 中央区") and only used to tell which cities are designated cities.
+
+A prefecture's position is its office (県庁), because distances are measured between offices (庁舎間): the
+package gives positions for municipalities only (their offices), and no maintained package gives the 47
+prefectural offices, so a prefecture takes the position of the municipality that hosts its office (the capital;
+新宿区 for 東京都). That is the capital's own office, in the same city as the 県庁 (under 1.5 km from it for the four
+checked in the tests against GSI's published positions).
 """
 from __future__ import annotations
 
 import json
-import statistics
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -19,6 +24,19 @@ from .codes import check_digit
 _NAME_CORRECTIONS = {
     "023213": "鰺ケ沢町", "024112": "六ケ所村", "043028": "七ケ宿町", "044041": "七ケ浜町", "112411": "鶴ケ島市",
     "202100": "駒ケ根市", "394050": "梼原町", "454435": "五ケ瀬町",
+}
+
+
+# The municipality hosting each prefectural office (県庁所在地; 東京都庁 is in 新宿区), by prefecture code. Each
+# name is looked up in the package's list of that prefecture, so a misspelt or merged-away name fails loudly.
+PREFECTURAL_OFFICE_MUNICIPALITY = {
+    "01": "札幌市", "02": "青森市", "03": "盛岡市", "04": "仙台市", "05": "秋田市", "06": "山形市", "07": "福島市",
+    "08": "水戸市", "09": "宇都宮市", "10": "前橋市", "11": "さいたま市", "12": "千葉市", "13": "新宿区",
+    "14": "横浜市", "15": "新潟市", "16": "富山市", "17": "金沢市", "18": "福井市", "19": "甲府市", "20": "長野市",
+    "21": "岐阜市", "22": "静岡市", "23": "名古屋市", "24": "津市", "25": "大津市", "26": "京都市", "27": "大阪市",
+    "28": "神戸市", "29": "奈良市", "30": "和歌山市", "31": "鳥取市", "32": "松江市", "33": "岡山市", "34": "広島市",
+    "35": "山口市", "36": "徳島市", "37": "高松市", "38": "松山市", "39": "高知市", "40": "福岡市", "41": "佐賀市",
+    "42": "長崎市", "43": "熊本市", "44": "大分市", "45": "宮崎市", "46": "鹿児島市", "47": "那覇市",
 }
 
 
@@ -76,11 +94,9 @@ def national_master() -> tuple[tuple[MasterBody, ...], tuple[MasterWard, ...]]:
                                  lat=float(m["lat"]), lng=float(m["lng"])))
     for p in prefectures:
         pc = p["pid"].zfill(2)
-        members = [b for b in bodies if b.prefecture_code == pc]
-        # A prefecture's position is the mean of its municipalities' (the package gives none for prefectures).
+        office = prefectural_office_host(pc, bodies)
         bodies.append(MasterBody(code=p["lgcode"], name=p["pref"], prefecture_code=pc, prefecture_name=p["pref"],
-                                 kind="prefecture", lat=round(statistics.fmean(b.lat for b in members), 5),
-                                 lng=round(statistics.fmean(b.lng for b in members), 5)))
+                                 kind="prefecture", lat=office.lat, lng=office.lng))
     wards = []
     for m in ward_rows:
         city = m["city"].split(" ")[0]
@@ -92,6 +108,16 @@ def national_master() -> tuple[tuple[MasterBody, ...], tuple[MasterWard, ...]]:
         if check_digit(b.code[:5]) != b.code[5]:  # the package's data is trusted, but never blindly
             raise ValueError(f"japancode data: body code {b.code} ({b.name}) fails the check digit")
     return tuple(bodies), tuple(wards)
+
+
+def prefectural_office_host(prefecture_code: str, municipalities: list[MasterBody]) -> MasterBody:
+    """The municipality that hosts the prefecture's office (its position is the prefecture's)."""
+    name = PREFECTURAL_OFFICE_MUNICIPALITY[prefecture_code]
+    found = [b for b in municipalities if b.prefecture_code == prefecture_code and b.name == name]
+    if len(found) != 1:
+        raise ValueError(f"japancode data: the host of prefectural office {prefecture_code} ({name}) is not in the "
+                         "package's list")
+    return found[0]
 
 
 def master_bodies() -> tuple[MasterBody, ...]:

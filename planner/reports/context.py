@@ -450,7 +450,8 @@ def summary_report(instance: Instance, plan: Plan, meta: ReportMeta | None = Non
     map_bodies = [{"code": b.code, "name": b.name, "lat": b.lat, "lng": b.lng, "prefecture_code": b.prefecture_code}
                   for b in instance.bodies.values() if b.prefecture_code in prefs]
     map_groups = [{"id": r.group_id, "mode": r.mode, "lead_body": r.lead_code,
-                   "body_codes": [m.body_code for m in r.members], "label": r.group_id}
+                   "body_codes": [m.body_code for m in r.members],
+                   "label": f"{r.category_name.split('（', 1)[0]} {r.lead_name} {wareki_fiscal_year(r.start_year)}"}
                   for r in joint]
     return SummaryReport(
         plan_name=plan.instance or instance.name, meta=meta, region=region, fiscal_year=instance.fiscal_year,

@@ -46,7 +46,7 @@ class ScenarioForm(FlaskForm):
                                  validators=[InputRequired("計画期間を入力してください。"), NumberRange(1, 15)])
     geography_type = SelectField("地理的条件", choices=list(GEOGRAPHY_LABELS.items()), default="same_prefecture")
     radius_km = FloatField("半径（km）", validators=[Optional(), NumberRange(min=1, max=3000)],
-                           description="「距離以内」を選んだときに使います")
+                           description="「距離以内」を選んだときに使います。距離は庁舎間（都道府県は県庁）の大円距離です")
     prefecture_as_host = BooleanField("都道府県を幹事団体（受託団体）にできるようにする", default=True)
     extra_hosts = StringField("その他の幹事候補団体（団体コード）", validators=[Optional()],
                               description="ニーズがなくても幹事になれる団体")

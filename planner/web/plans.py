@@ -109,7 +109,7 @@ def show(plan_id: int):
     shown = groups[(page - 1) * PER_PAGE: page * PER_PAGE]
     map_cat = map_category(view, request.args.get("map"))
     map_groups = view.groups if map_cat == "all" else [g for g in view.groups if g.group.category == map_cat]
-    figure_map = Markup(consortium_map_svg(view.map_bodies(), view.map_groups(map_groups), width=760, height=600))
+    figure_map = _map_markup(view.map_bodies(), view.map_groups(map_groups), width=760, height=600)
     bars = Markup(savings_bar_svg([(name, t.standalone_yen, t.joint_yen, t.net_yen)
                                    for _, name, t in view.category_totals()], width=760))
     waterfall = Markup(waterfall_svg(totals_steps(view.totals), width=560))
@@ -125,6 +125,14 @@ def show(plan_id: int):
                            override_costs=costs, category_totals=view.category_totals())
 
 
+def _map_markup(bodies: list[dict], groups: list[dict], *, width: int, height: int) -> Markup:
+    """The map drawn twice: for wide screens, and 360 px wide for phones (where the wide one, scaled down to fit,
+    would print its names and legend at 5 px); the stylesheet shows one of them."""
+    wide = consortium_map_svg(bodies, groups, width=width, height=height)
+    narrow = consortium_map_svg(bodies, groups, width=360, height=400)
+    return Markup(f'<div class="map-wide">{wide}</div><div class="map-narrow">{narrow}</div>')
+
+
 # --- one consortium ------------------------------------------------------------------------------------------------
 
 @bp.get("/<int:plan_id>/groups/<group_id>")
@@ -137,9 +145,9 @@ def group(plan_id: int, group_id: str):
         abort(404, description=f"グループ {group_id} はこの計画にありません")
     if not loaded.full and current_user.body_code not in g.body_codes:
         forbidden(f"plan {plan_id}: group {group_id} does not include body {current_user.body_code}")
-    figure_map = Markup(consortium_map_svg(
+    figure_map = _map_markup(
         [b for b in view.map_bodies() if b["code"] in set(g.body_codes) | {g.group.lead_body}] or view.map_bodies(),
-        view.map_groups([g]), width=560, height=420))
+        view.map_groups([g]), width=560, height=420)
     member_waterfalls = [(m, Markup(waterfall_svg(_member_steps(m), width=520))) for m in g.members]
     return render_template("plans/group.html", loaded=loaded, view=view, scenario=loaded.scenario, g=g,
                            figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=svc.MODE_LABELS)
@@ -179,8 +187,8 @@ def body(plan_id: int, code: str):
     joint = [g for g in groups if g.joint]
     if joint:
         codes = {c for g in joint for c in g.body_codes} | {g.group.lead_body for g in joint}
-        figure_map = Markup(consortium_map_svg([b for b in view.map_bodies() if b["code"] in codes],
-                                               view.map_groups(joint), width=560, height=420))
+        figure_map = _map_markup([b for b in view.map_bodies() if b["code"] in codes], view.map_groups(joint),
+                                 width=560, height=420)
     return render_template("plans/body.html", loaded=loaded, view=view, scenario=loaded.scenario,
                            body=view.instance.bodies[code], rows=rows, led=led, totals=totals,
                            waterfall=Markup(waterfall_svg(_body_steps(totals), width=520)), figure_map=figure_map,

@@ -53,11 +53,12 @@ def test_map_projects_bodies_north_up_inside_the_frame():
     svg = consortium_map_svg(BODIES, GROUPS, width=720, height=560)
     assert_csp_safe(svg)
     root = parse(svg)
-    assert root.get("viewBox") == "0 0 720 560" and root.get("role") == "img"
+    _, _, w, h = map(float, root.get("viewBox").split())
+    assert w == 720 and h > 560 and root.get("role") == "img"  # the legend is below the 560 px map
     pos = body_positions(root)
     assert set(pos) == {"200000", "202011", "202029", "204820", "205214"}  # the body without a position is left out
     for x, y in pos.values():
-        assert 0 <= x <= 720 - 200 and 0 <= y <= 560
+        assert 0 <= x <= 720 and 0 <= y <= 560
     # North is up, east is right.
     assert pos["202011"][1] < pos["202029"][1] < pos["205214"][1]
     assert pos["204820"][0] < pos["202011"][0]
@@ -91,7 +92,7 @@ def test_map_colours_members_marks_leads_and_draws_a_legend():
     assert len(lines) == 3  # two members of the lead group (host is not a member) + one of the unified group
     assert sum(1 for l in lines if l.get("stroke-dasharray")) == 1
     legend = "".join(root.find(".//s:g[@class='legend']", NS).itertext())
-    assert "AI-OCR 長野県（2）" in legend and "RPA 松本市（2）" in legend and "幹事団体" in legend
+    assert "1. AI-OCR 長野県（2）" in legend and "2. RPA 松本市（2）" in legend and "幹事団体" in legend
     assert "RPA 長野市" not in legend  # standalone groups are not consortia
     # Tooltips name every group a body is in.
     title = root.find(".//s:g[@data-code='202011']/s:title", NS).text
@@ -117,12 +118,19 @@ def test_map_escapes_names_and_handles_no_bodies():
     parse(empty)
 
 
-def test_map_legend_summarises_many_groups():
+def test_map_legend_lists_every_group():
     groups = [{"id": f"g{i}", "mode": "lead", "lead_body": "202011", "body_codes": ["202011", "202029"],
                "label": f"グループ{i}"} for i in range(60)]
     svg = consortium_map_svg(BODIES, groups, height=560)
-    assert re.search(r"ほか \d+ グループ", svg)
-    parse(svg)
+    root = parse(svg)
+    entries = root.findall(".//s:g[@class='legend-group']", NS)
+    assert [e.get("data-group") for e in entries] == [f"g{i}" for i in range(60)]
+    legend = "".join(root.find(".//s:g[@class='legend']", NS).itertext())
+    assert "ほか" not in legend and "60. グループ59（2）" in legend
+    # Every entry lies inside the drawing, below the map.
+    height = float(root.get("viewBox").split()[3])
+    ys = [float(e.find("s:rect", NS).get("y")) for e in entries]
+    assert min(ys) > 560 and max(ys) + 12 <= height
 
 
 def bar_widths(root: ET.Element) -> list[float]:

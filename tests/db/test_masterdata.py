@@ -7,7 +7,9 @@ from collections import Counter
 import pytest
 
 from planner.masterdata.codes import check_digit, code_problem, normalize_code, prefecture_body_code
-from planner.masterdata.national import master_bodies, prefecture_names, ward_codes
+from planner.charts.basemap import point_in_ring, prefecture_outlines
+from planner.domain.costs import haversine_km
+from planner.masterdata.national import PREFECTURAL_OFFICE_MUNICIPALITY, master_bodies, prefecture_names, ward_codes
 from tests.conftest import shared_path
 
 
@@ -44,13 +46,34 @@ def test_master_list_has_every_body_and_no_ward():
     assert prefecture_names()["20"] == "長野県"
 
 
-def test_prefecture_position_is_the_mean_of_its_municipalities():
+def test_prefecture_position_is_its_office_the_capitals_position():
     bodies = master_bodies()
-    nagano = next(b for b in bodies if b.code == "200000")
+    by_name = {(b.prefecture_code, b.name): b for b in bodies}
+    prefectures = [b for b in bodies if b.kind == "prefecture"]
+    assert len(prefectures) == 47
+    for pref in prefectures:
+        capital = by_name[(pref.prefecture_code, PREFECTURAL_OFFICE_MUNICIPALITY[pref.prefecture_code])]
+        assert capital.kind != "prefecture"
+        assert (pref.lat, pref.lng) == (capital.lat, capital.lng), pref.name
+    # Against the offices' published positions (国土地理院「都道府県庁の位置」), within a few kilometres.
+    offices = {"010006": (43.0642, 141.3469), "130001": (35.6895, 139.6917), "200000": (36.6513, 138.1810),
+               "470007": (26.2125, 127.6811)}
+    got = {b.code: b for b in prefectures}
+    for code, (lat, lng) in offices.items():
+        assert haversine_km(got[code].lat, got[code].lng, lat, lng) < 3.0, got[code].name
+    # No longer the centroid of its municipalities: 長野県's centroid is 60 km south of 長野市.
+    nagano = got["200000"]
     members = [b for b in bodies if b.prefecture_code == "20" and b.kind != "prefecture"]
-    assert len(members) == 77
-    assert nagano.lat == pytest.approx(sum(b.lat for b in members) / 77, abs=1e-5)
-    assert nagano.lng == pytest.approx(sum(b.lng for b in members) / 77, abs=1e-5)
+    centroid = (sum(b.lat for b in members) / 77, sum(b.lng for b in members) / 77)
+    assert haversine_km(nagano.lat, nagano.lng, *centroid) > 40
+
+
+def test_every_prefectural_office_lies_inside_its_prefectures_outline():
+    """The capital table cross-checked against the shipped outlines (each is the land area holding the 県庁)."""
+    outlines = prefecture_outlines()
+    for b in master_bodies():
+        if b.kind == "prefecture":
+            assert point_in_ring(b.lng, b.lat, outlines[b.prefecture_code].ring), b.name
 
 
 def test_master_list_matches_the_national_reference_csv():
@@ -63,5 +86,27 @@ def test_master_list_matches_the_national_reference_csv():
         b = got[code]
         assert (b.name, b.kind, b.prefecture_code, b.prefecture_name) == \
             (row["name"], row["kind"], row["prefecture_code"], row["prefecture"]), code
+        if b.kind == "prefecture":  # the reference file has the centroid; the office is used since issue #15
+            continue
         assert (b.lat, b.lng) == (float(row["lat"]), float(row["lng"])), code
         assert check_digit(code[:5]) == code[5]
+
+
+def test_init_db_moves_a_prefecture_stored_at_its_old_centroid_to_its_office(initialized_engine):
+    """Databases set up before the change keep the centroid until init-db runs again; then the office is used."""
+    from sqlmodel import Session
+
+    from planner.db.models import Body
+    from planner.services.bodies import sync_master_bodies
+
+    with Session(initialized_engine) as session:
+        nagano = session.get(Body, "200000")
+        nagano.lat, nagano.lng = 36.10879, 138.07379  # the centroid stored before issue #15
+        session.add(nagano)
+        session.commit()
+        report = sync_master_bodies(session)
+        session.commit()
+        city = session.get(Body, "202011")
+        nagano = session.get(Body, "200000")
+    assert report.updated == ["200000"]
+    assert (nagano.lat, nagano.lng) == (city.lat, city.lng)

@@ -181,6 +181,7 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
 
     page.goto(f"{base}/plans/{plan_id}")
     assert page.locator("svg").count() >= 1  # the map and the charts
+    check_map(page)
     shot(page, "08-plan")
 
     page.goto(f"{base}/plans/{plan_id}/override?body=202011&category=ocr&kind=apart")
@@ -223,3 +224,23 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
     assert page.request.get(f"{base}/plans/{plan_id}/reports/summary.pdf").status == 403
 
     assert not console_errors, console_errors  # CSP violations and script errors show up here
+
+
+def check_map(page) -> None:
+    """The plan's map as Chromium lays it out: names inside their boxes, no two boxes overlapping, the outlines
+    drawn; and on a phone the narrow drawing instead of the wide one."""
+    boxes = page.evaluate("""() => [...document.querySelectorAll('.map-wide g.label')].map(g => {
+        const r = g.querySelector('rect'), t = g.querySelector('text').getBBox();
+        return {x: +r.getAttribute('x'), y: +r.getAttribute('y'), w: +r.getAttribute('width'),
+                h: +r.getAttribute('height'), text: t.width}; })""")
+    assert boxes, "the map names no lead"
+    for i, a in enumerate(boxes):
+        assert a["text"] <= a["w"]
+        for b in boxes[i + 1:]:
+            assert (a["x"] + a["w"] <= b["x"] or b["x"] + b["w"] <= a["x"] or a["y"] + a["h"] <= b["y"]
+                    or b["y"] + b["h"] <= a["y"]), (a, b)
+    assert page.locator(".map-wide polygon[data-prefecture='20']").count() == 1
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.locator(".map-narrow svg").is_visible() and not page.locator(".map-wide svg").is_visible()
+    page.set_viewport_size(size)
