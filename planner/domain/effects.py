@@ -18,11 +18,14 @@ period: net initial burden / (yearly value - yearly running cost).
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Iterable, Mapping
 
 EFFECT_MODEL_SCHEMA = "kyodo-planner-effect-model/1"
+EFFECT_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "effect_model"
 LEVELS = ("low", "central", "high")
 
 ESTIMATE = "estimate"  # hours from the model or the body's own figures
@@ -144,6 +147,14 @@ def _spread(doc: Any, where: str, problems: list[str], cases: Mapping[str, Any],
     if not figs["low"].value <= figs["central"].value <= figs["high"].value:
         problems.append(f"{where}: low ≦ central ≦ high にしてください")
     return Spread(figs["low"], figs["central"], figs["high"])
+
+
+def default_effect_model_doc() -> dict[str, Any]:
+    """The shipped effect model (the file with the highest version name)."""
+    docs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(EFFECT_MODEL_DIR.glob("*.json"))]
+    if not docs:
+        raise EffectModelError([f"{EFFECT_MODEL_DIR} に導入効果モデルのファイルがありません"])
+    return max(docs, key=lambda d: str(d.get("version", "")))
 
 
 def validate_effect_model(doc: Any) -> list[str]:
@@ -503,3 +514,55 @@ def total_hours(effects: list[NeedEffect]) -> Range | None:
     if not with_hours:
         return None
     return Range(*(round(sum(getattr(h, lvl) for h in with_hours), 1) for lvl in LEVELS))
+
+
+def _positive(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+def inputs_from_instance_doc(doc: Mapping[str, Any]) -> tuple[dict[str, Baseline], dict[str, int], list[str]]:
+    """The optional effect inputs of an instance file: needs' ``baseline`` {"minutes_per_unit", "hours_per_year"}
+    and bodies' ``staff_cost_per_hour_yen``. Returns (baselines by need id, staff cost by body code, problems)."""
+    baselines: dict[str, Baseline] = {}
+    costs: dict[str, int] = {}
+    problems: list[str] = []
+    for i, rec in enumerate(doc.get("needs") or []):
+        if not isinstance(rec, Mapping) or rec.get("baseline") is None:
+            continue
+        base = rec["baseline"]
+        where = f"needs[{i}].baseline"
+        if not isinstance(base, Mapping):
+            problems.append(f"{where}: must be an object {{\"minutes_per_unit\", \"hours_per_year\"}}")
+            continue
+        values = {}
+        for key in ("minutes_per_unit", "hours_per_year"):
+            v = base.get(key)
+            if v is not None and not _positive(v):
+                problems.append(f"{where}.{key}: must be a positive number, got {v!r}")
+                v = None
+            values[key] = None if v is None else float(v)
+        baselines[str(rec.get("id"))] = Baseline(**values)
+    for i, rec in enumerate(doc.get("bodies") or []):
+        if not isinstance(rec, Mapping) or rec.get("staff_cost_per_hour_yen") is None:
+            continue
+        v = rec["staff_cost_per_hour_yen"]
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            problems.append(f"bodies[{i}].staff_cost_per_hour_yen: must be a positive integer (yen), got {v!r}")
+            continue
+        costs[str(rec.get("code"))] = v
+    triples = [(str(b.get("code")), str(b.get("kind")), str(b.get("prefecture_code")))
+               for b in doc.get("bodies") or [] if isinstance(b, Mapping)]
+    return baselines, resolve_staff_costs(triples, costs), problems
+
+
+def resolve_staff_costs(bodies: Iterable[tuple[str, str, str]], own: Mapping[str, int]) -> dict[str, int]:
+    """Each body's staff cost per hour from (code, kind, prefecture code) triples: its own figure, else its
+    prefecture's (the figure set on the prefecture body)."""
+    bodies = list(bodies)
+    by_prefecture = {pref: own[code] for code, kind, pref in bodies if kind == "prefecture" and code in own}
+    out = {}
+    for code, _kind, pref in bodies:
+        cost = own.get(code, by_prefecture.get(pref))
+        if cost:
+            out[code] = int(cost)
+    return out
