@@ -42,10 +42,16 @@ _HEADERS = {
     "仕様統一方式": "accepts_unified",
     "can_lead": "can_lead", "幹事可": "can_lead", "幹事希望": "can_lead", "幹事を引き受ける": "can_lead",
     "notes": "notes", "備考": "notes", "note": "notes",
+    "baseline_minutes_per_unit": "baseline_minutes_per_unit", "現状の作業時間(分/単位)": "baseline_minutes_per_unit",
+    "現状の1単位あたり作業時間(分)": "baseline_minutes_per_unit", "現状作業分": "baseline_minutes_per_unit",
+    "baseline_hours_per_year": "baseline_hours_per_year", "現状の年間作業時間": "baseline_hours_per_year",
+    "現状の年間作業時間(時間)": "baseline_hours_per_year", "現状作業時間": "baseline_hours_per_year",
 }
 FIELD_LABELS = {"body_code": "団体コード", "body_name": "団体名", "category": "分野", "category_id": "分野ID",
                 "volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式可",
-                "accepts_unified": "仕様統一可", "can_lead": "幹事可", "notes": "備考"}
+                "accepts_unified": "仕様統一可", "can_lead": "幹事可", "notes": "備考",
+                "baseline_minutes_per_unit": "現状の作業時間（分/単位）", "baseline_hours_per_year": "現状の年間作業時間"}
+BASELINE_LIMITS = {"baseline_minutes_per_unit": 1_000_000, "baseline_hours_per_year": 10_000_000}
 BOOL_DEFAULTS = {"accepts_lead": True, "accepts_unified": True, "can_lead": False}
 _TRUE = {"○", "◯", "〇", "o", "1", "true", "yes", "y", "はい", "可", "あり", "有", "する", "✓", "✔"}
 _FALSE = {"", "×", "✕", "x", "0", "false", "no", "n", "いいえ", "不可", "なし", "無", "しない", "-", "ー", "―", "—"}
@@ -65,6 +71,8 @@ class NeedRow:
     accepts_unified: bool
     can_lead: bool
     notes: str
+    baseline_minutes_per_unit: float | None = None  # optional; read only when its column is there
+    baseline_hours_per_year: float | None = None
 
 
 @dataclass
@@ -245,6 +253,17 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         if len(notes) > MAX_NOTES:
             fail("notes", f"備考が長すぎます（{len(notes)}文字、{MAX_NOTES}文字以内）")
 
+        baselines: dict[str, float | None] = {}
+        for key, largest in BASELINE_LIMITS.items():
+            raw = text(cell(key)) if key in columns else ""
+            value = volume_value(cell(key)) if raw or isinstance(cell(key), (int, float)) else None
+            if raw and (value is None or value <= 0):
+                fail(key, f"「{raw}」は0より大きい数値にしてください（わからなければ空欄）")
+            elif value is not None and value > largest:
+                fail(key, f"{raw} が大きすぎます（{largest:,}以下）")
+            else:
+                baselines[key] = value
+
         if body_code and category_id:
             first = seen.get((body_code, category_id))
             if first is not None:
@@ -257,7 +276,7 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
             parsed.problems.extend(problems)
         else:
             parsed.rows.append(NeedRow(row=number, body_code=body_code, category_id=category_id, volume=volume,
-                                       start_year=year, notes=notes, **flags))
+                                       start_year=year, notes=notes, **flags, **baselines))
     if parsed.data_rows == 0:
         parsed.problems.append(Problem(file_name, "データ行がありません（見出し行の下にニーズを1行ずつ入力してください）",
                                        header_index + 1))

@@ -142,3 +142,66 @@ def scenario_effect_inputs(session: Session, need_ids: Iterable[int],
     needs = list(session.exec(select(Need).where(Need.id.in_(ids)))) if ids else []
     baselines = {need_key(n.id): need_baseline(n) for n in needs if need_baseline(n).given}
     return baselines, staff_costs_for(session, body_codes)
+
+
+# --- the need form's estimate -----------------------------------------------------------------------------------
+
+
+def need_form_effect(session: Session, body: Body, category_id: str, unit: str, volume: float, start_year: int,
+                     baseline: Baseline) -> dict[str, Any] | None:
+    """The effect estimate for the values on the need form, going alone (the only way known before a plan):
+    {"effect": NeedEffect, "net_known": bool, "caveat", "model_version"}; None without a stored model."""
+    from planner.domain.effects import Burdens, estimate_need
+
+    from .needs import standalone_estimate
+
+    try:
+        model = current_effect_model(session)
+    except ReferenceDataError:
+        return None
+    if model is None:
+        return None
+    estimate = standalone_estimate(session, body, category_id, volume, start_year) if volume and volume > 0 else None
+    burdens, net_known = None, False
+    if estimate is not None:
+        cost = estimate.cost
+        burdens = Burdens(cost.initial_yen, cost.annual_yen, estimate.horizon_years)
+        net = _standalone_subsidy(session, body, category_id, volume, start_year, estimate)
+        if net is not None:
+            burdens, net_known = net, True
+    effect = estimate_need(model, "form", category_id, volume or 0.0, baseline=baseline, unit=unit,
+                           standalone=burdens, staff_cost_per_hour_yen=staff_cost_for(session, body.code))
+    return {"effect": effect, "net_known": net_known, "caveat": model.caveat, "model_version": model.version}
+
+
+def _standalone_subsidy(session: Session, body: Body, category_id: str, volume: float, start_year: int,
+                        estimate) -> Any:
+    """Going alone after the current rule set's grant and special-tax estimates, as Burdens (None when the rules
+    or the body's data do not allow an estimate; the form then says the figures are before subsidies)."""
+    from planner.domain.effects import burdens_from_subsidy
+    from planner.domain.model import Body as DomainBody
+    from planner.domain.model import Instance, Need as DomainNeed
+    from planner.domain.subsidies import SubsidyRulesError, estimate_group, validate_rules
+
+    from .reference_data import current_price_book, current_subsidy_rule_set, domain_categories
+
+    rules = current_subsidy_rule_set(session)
+    book = current_price_book(session)
+    if rules is None or book is None or validate_rules(rules.data):
+        return None
+    try:
+        cats = domain_categories(session, book, [category_id])
+        dbody = DomainBody(code=body.code, name=body.name, prefecture_code=body.prefecture_code, kind=body.kind,
+                           lat=body.lat, lng=body.lng, population=body.population,
+                           fiscal_strength_index=body.fiscal_strength_index, disadvantaged=body.disadvantaged,
+                           has_data_plan=body.has_data_plan)
+        need = DomainNeed(id="form", body=body.code, category=category_id, volume=float(volume),
+                          start_year=start_year, modes=frozenset(), can_lead=False)
+        instance = Instance(name="form", fiscal_year=start_year, horizon_years=estimate.horizon_years,
+                            bodies={body.code: dbody}, categories=cats, hosts=(), needs=(need,))
+        cost = estimate.cost.as_dict()
+        record = estimate_group(instance, "standalone", None, ["form"], {"form": cost}, {"form": cost},
+                                rules.data)["form"]
+    except (ReferenceDataError, SubsidyRulesError, KeyError, ValueError):
+        return None
+    return burdens_from_subsidy(record, estimate.horizon_years)[1]

@@ -18,7 +18,8 @@ from openpyxl.utils import get_column_letter
 from planner.db.models import Body, Category, Need
 
 HEADERS = ("団体コード", "団体名", "分野ID", "分野名", "利用量", "単位", "開始年度", "開始年度（和暦）",
-           "幹事方式可", "仕様統一可", "幹事可", "状態", "備考", "更新日時（UTC）")
+           "幹事方式可", "仕様統一可", "幹事可", "状態", "備考", "更新日時（UTC）",
+           "現状の作業時間（分/単位）", "現状の年間作業時間")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
@@ -42,7 +43,14 @@ def rows(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> Itera
         yield [body.code, body.name, need.category_id, cat.name if cat else "", volume, cat.unit if cat else "",
                need.start_year, _wareki(need.start_year), _mark(need.accepts_lead), _mark(need.accepts_unified),
                _mark(need.can_lead), "登録中" if need.status == "active" else "取下げ", need.notes or "",
-               need.updated_at.strftime("%Y-%m-%d %H:%M") if need.updated_at else ""]
+               need.updated_at.strftime("%Y-%m-%d %H:%M") if need.updated_at else "",
+               _number(need.baseline_minutes_per_unit), _number(need.baseline_hours_per_year)]
+
+
+def _number(value: float | None) -> Any:
+    if value is None:
+        return ""
+    return int(value) if float(value).is_integer() else value
 
 
 def _safe_row(row: list[Any]) -> list[Any]:
@@ -64,7 +72,7 @@ def to_xlsx(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> by
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("ニーズ")
     ws.freeze_panes = "A2"
-    for i, width in enumerate((10, 14, 10, 26, 10, 12, 9, 14, 9, 9, 7, 7, 40, 17), start=1):
+    for i, width in enumerate((10, 14, 10, 26, 10, 12, 9, 14, 9, 9, 7, 7, 40, 17, 12, 12), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="EEF1F5")
     header = []

@@ -14,10 +14,12 @@ from flask_login import current_user
 from sqlmodel import select
 
 from planner.db.models import Body, Category, Need
+from planner.domain.effects import Baseline
 from planner.importers.errors import FileProblems
 from planner.importers.needs import FIELD_LABELS, parse_needs_file, volume_value
 from planner.services import needs as svc
-from planner.services import audit, needs_export, upload_store
+from planner.reports.effect_text import OWN_BASELINE_HINT, effect_lines
+from planner.services import audit, effect_models, needs_export, upload_store
 from planner.web.db import db_session
 from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
 from planner.web.security import forbidden, roles_required
@@ -103,12 +105,26 @@ def form_context(form: NeedForm, session, cats: list[Category], need: Need | Non
     body = session.get(Body, form.body_code.data) if form.body_code.data else None
     category = session.get(Category, form.category_id.data) if form.category_id.data else None
     volume = volume_value(form.volume.data) if form.volume.data else None
-    estimate = None
+    estimate = effect = None
     if body is not None and category is not None and volume and volume > 0:
         estimate = svc.standalone_estimate(session, body, category.id, volume, form.start_year.data or 2026)
-    return {"form": form, "need": need, "body": body, "category": category, "estimate": estimate,
+        effect = _effect_for_form(session, body, category, volume, form.start_year.data or 2026,
+                                  Baseline(form.baseline_values()["baseline_minutes_per_unit"],
+                                           form.baseline_values()["baseline_hours_per_year"]))
+    return {"form": form, "need": need, "body": body, "category": category, "estimate": estimate, "effect": effect,
             "suggestion": svc.volume_suggestion(category, body), "categories": cats,
             "units": {c.id: c.unit for c in cats}}
+
+
+def _effect_for_form(session, body: Body, category: Category, volume: float, year: int,
+                     baseline: Baseline) -> dict | None:
+    """The effect estimate beside the cost estimate: the wording (shared with the plan pages), the caveat."""
+    found = effect_models.need_form_effect(session, body, category.id, category.unit, volume, year, baseline)
+    if found is None:
+        return None
+    text = effect_lines(found["effect"], standalone_label="単独で導入した場合", net_known=found["net_known"])
+    return {**text.as_dict(), "caveat": found["caveat"], "model_version": found["model_version"],
+            "own_hint": OWN_BASELINE_HINT if not baseline.given else ""}
 
 
 # --- list, export -----------------------------------------------------------------------------------------------
@@ -200,6 +216,9 @@ def edit(need_id: int):
     form.body_code.data = body.code  # a need stays with its body
     if request.method == "GET":
         form.volume.data = format_volume(need.volume)
+        for name in ("baseline_minutes_per_unit", "baseline_hours_per_year"):
+            value = getattr(need, name)
+            form[name].data = "" if value is None else format_volume(value)
         form.version.data = str(need.version)
     stale = False
     if form.validate_on_submit() and "preview" not in request.form:
@@ -275,7 +294,14 @@ def estimate():
     result = svc.standalone_estimate(session, body, category.id, volume, year)
     if result is None:
         return jsonify({"ok": False, "message": "現行の単価表がないため概算できません", **out})
-    return jsonify({"ok": True, **out, **result.as_dict()})
+    baseline = Baseline(*(_optional_positive(request.args.get(k, "")) for k in ("minutes", "hours")))
+    effect = _effect_for_form(session, body, category, volume, year, baseline)
+    return jsonify({"ok": True, **out, **result.as_dict(), "effect": effect})
+
+
+def _optional_positive(raw: str) -> float | None:
+    value = volume_value(raw) if raw.strip() else None
+    return value if value is not None and value > 0 else None
 
 
 # --- import -------------------------------------------------------------------------------------------------------
@@ -362,9 +388,9 @@ def import_template():
     cats = svc.categories(session)
     bodies = svc.editable_bodies(session, current_user)
     body = next((b for b in bodies if b.code == current_user.body_code), bodies[0] if bodies else None)
-    lines = ["団体コード,団体名,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考"]
+    lines = ["団体コード,団体名,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考,現状の作業時間（分/単位）,現状の年間作業時間"]
     if body is not None and cats:
-        lines.append(f"{body.code},{body.name},{cats[0].id},100,令和{current_fiscal_year() + 1 - 2018}年度,○,○,×,")
+        lines.append(f"{body.code},{body.name},{cats[0].id},100,令和{current_fiscal_year() + 1 - 2018}年度,○,○,×,,,")
     response = Response(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = "attachment; filename=needs-template.csv"
     return response
