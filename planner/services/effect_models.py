@@ -205,3 +205,25 @@ def _standalone_subsidy(session: Session, body: Body, category_id: str, volume: 
     except (ReferenceDataError, SubsidyRulesError, KeyError, ValueError):
         return None
     return burdens_from_subsidy(record, estimate.horizon_years)[1]
+
+
+MAX_STAFF_COST_YEN = 100_000
+
+
+def set_staff_cost(session: Session, body: Body, yen_per_hour: int | None, user_id: int | None) -> bool:
+    """Set (or clear, with None) a body's staff cost per hour; a prefecture's figure serves its bodies that have
+    none. Audited; returns False when nothing changed. Raises ValueError with a Japanese message when out of range."""
+    if yen_per_hour is not None and not 1 <= yen_per_hour <= MAX_STAFF_COST_YEN:
+        raise ValueError(f"人件費単価は 1〜{MAX_STAFF_COST_YEN:,} 円/時間で入力してください（{yen_per_hour:,}）")
+    before = body.staff_cost_per_hour_yen
+    if before == yen_per_hour:
+        return False
+    body.staff_cost_per_hour_yen = yen_per_hour
+    body.version = (body.version or 0) + 1
+    session.add(body)
+    audit.record(session, user_id=user_id, action="update", entity="body", entity_id=body.code,
+                 prefecture_code=body.prefecture_code, body_code=body.code,
+                 before={"staff_cost_per_hour_yen": before}, after={"staff_cost_per_hour_yen": yen_per_hour},
+                 detail=f"{body.name} の人件費単価（導入効果の円換算）を変更")
+    session.flush()
+    return True

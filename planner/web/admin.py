@@ -526,3 +526,5 @@ def audit_log():
                            action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS, diff_rows=diff_rows,
                            date_from=request.args.get("from", ""), date_to=request.args.get("to", ""))
 
+
+from . import admin_effects  # noqa: E402,F401  (the effect model's pages, on this blueprint)

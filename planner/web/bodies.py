@@ -11,6 +11,8 @@ from collections import Counter
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import select
 
 from planner.db.models import Body
 from planner.importers.errors import FileProblems
@@ -101,7 +103,17 @@ def show(code: str):
                            needs=body_admin.body_needs(session, code), history=history,
                            names=user_names(session, [h.user_id for h in history]), diff_rows=diff_rows,
                            action_labels=ACTION_LABELS,
-                           form=_flags_form(body) if can_edit_body(current_user, code) else None)
+                           form=_flags_form(body) if can_edit_body(current_user, code) else None,
+                           staff_cost_form=FlaskForm(formdata=None) if can_edit_body(current_user, code) else None,
+                           prefecture_staff_cost=_prefecture_staff_cost(session, body))
+
+
+def _prefecture_staff_cost(session, body: Body) -> int | None:
+    if body.kind == "prefecture":
+        return None
+    pref = session.exec(select(Body).where(Body.kind == "prefecture",
+                                           Body.prefecture_code == body.prefecture_code)).first()
+    return pref.staff_cost_per_hour_yen if pref is not None else None
 
 
 @bp.post("/<code>/flags")
@@ -129,6 +141,37 @@ def update_flags(code: str):
     session.commit()
     flash(f"{body.name} の条件不利地域・推進計画を保存しました", "success")
     return redirect(target)
+
+
+@bp.post("/<code>/staff-cost")
+@roles_required("admin", "prefecture")
+def update_staff_cost(code: str):
+    """A body's (or, on a prefecture, its towns' default) staff cost per hour, for the effect estimate in yen."""
+    from planner.importers.needs import volume_value
+    from planner.services.effect_models import set_staff_cost
+
+    session = db_session()
+    body = _load_body(code)
+    if not can_edit_body(current_user, code):
+        forbidden(f"body {code}: staff cost")
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="フォームの内容を確認できません")
+    raw = (request.form.get("staff_cost_per_hour_yen") or "").strip()
+    value = volume_value(raw) if raw else None
+    if raw and (value is None or not float(value).is_integer()):
+        flash(f"{body.name}: 人件費単価は円単位の整数で入力してください（「{raw}」）", "error")
+        return redirect(url_for("bodies.show", code=code))
+    try:
+        changed = set_staff_cost(session, body, None if value is None else int(value), current_user.id)
+    except ValueError as e:
+        session.rollback()
+        flash(f"{body.name}: {e}", "error")
+        return redirect(url_for("bodies.show", code=code))
+    session.commit()
+    if changed:
+        flash(f"{body.name} の人件費単価を" + (f"{int(value):,}円/時間にしました" if value else "未設定にしました"),
+              "success")
+    return redirect(url_for("bodies.show", code=code))
 
 
 @bp.get("/export.csv")
