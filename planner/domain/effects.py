@@ -566,3 +566,26 @@ def resolve_staff_costs(bodies: Iterable[tuple[str, str, str]], own: Mapping[str
         if cost:
             out[code] = int(cost)
     return out
+
+
+@dataclass(frozen=True)
+class HoursTotal:
+    """Hours saved summed over some needs (a category, a body): the sum of the lows, centrals and highs, and how
+    many needs had no hours to add (they are never counted as zero hours saved)."""
+
+    key: str
+    hours: Range | None
+    with_hours: int
+    without_hours: int
+
+
+def hours_totals(effects: Mapping[str, NeedEffect], key_of: Any) -> list[HoursTotal]:
+    """Totals per key (``key_of(need_id)``), in first-seen order."""
+    grouped: dict[str, list[NeedEffect]] = {}
+    for nid, effect in effects.items():
+        grouped.setdefault(key_of(nid), []).append(effect)
+    out = []
+    for key, items in grouped.items():
+        with_hours = [e for e in items if e.hours is not None]
+        out.append(HoursTotal(key, total_hours(with_hours), len(with_hours), len(items) - len(with_hours)))
+    return out

@@ -156,3 +156,17 @@ def test_plan_effects_use_each_members_net_burden(model):
     assert a.joint.yen_per_hour.central == round(net_total / inst.horizon_years / 380.0)
     assert a.joint.payback_years is not None and a.standalone is not None
     assert effects["b"].status == NEEDS_OWN_FIGURE and effects["b"].joint is None
+
+
+def test_hours_totals_and_chart(model):
+    from planner.charts import hours_range_svg
+    from planner.domain.effects import hours_totals
+
+    effects = {"a": estimate_need(model, "a", "chatbot", 13.364), "b": estimate_need(model, "b", "rpa", 2),
+               "c": estimate_need(model, "c", "ocr", 20), "d": estimate_need(model, "d", "chatbot", 13.364)}
+    totals = {t.key: t for t in hours_totals(effects, lambda nid: effects[nid].category)}
+    assert totals["chatbot"].hours == Range(445.4, 1336.4, 2227.4) and totals["chatbot"].with_hours == 2
+    assert totals["ocr"].hours is None and totals["ocr"].without_hours == 1
+    svg = hours_range_svg([("チャットボット", 445.4, 1336.4, 2227.4), ("RPA", 29.2, 341.8, 4000.0)])
+    assert svg.startswith("<svg") and "中位 1,336（445〜2,227）時間" in svg and "低位〜高位の幅" in svg
+    assert "見込みがある項目がありません" in hours_range_svg([])
