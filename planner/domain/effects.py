@@ -412,8 +412,6 @@ def hours_saved(model: EffectModel, category_id: str, volume: float, baseline: B
         message = f"年 {central:,.0f} 時間の削減見込み。{how}。"
     else:
         message = f"年 {low:,.0f}〜{high:,.0f} 時間（中位 {central:,.0f} 時間）の削減見込み。{how}。"
-    if basis == "model":
-        message += "団体の現状値を入力すると見込みが実情に近づきます。"
     if cat.note:
         message += cat.note
     return ESTIMATE, basis, Range(low, central, high), message, model.case_wordings(cases) + context, units

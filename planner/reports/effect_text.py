@@ -73,7 +73,9 @@ def effect_lines(e: NeedEffect, *, joint_label: str = "共同調達", standalone
     if e.status != ESTIMATE or e.hours is None:
         return EffectLines("時間の見込みはありません" if e.status != "needs_own_figure"
                            else "現状値を入力すると見込みを示します", (e.message,), e.cases)
-    lines = [e.message, BASIS_LABELS.get(e.basis, "")]
+    # The message's first sentence is the headline; the rest says how it was computed.
+    how = e.message.split("。", 1)[1] if "。" in e.message else e.message
+    lines = [BASIS_LABELS.get(e.basis, "") + ("：" + how if how else "")]
     burden = "年あたりの実質負担（補助金・特別交付税の見込額を差し引いた額）" if net_known else \
         "年あたりの負担（補助金・特別交付税の見込額は含みません）"
     for label, money in ((joint_label, e.joint), (standalone_label, e.standalone)):
@@ -88,4 +90,4 @@ def effect_lines(e: NeedEffect, *, joint_label: str = "共同調達", standalone
                 lines.append(f"{label}の初期負担の回収期間: {payback_text(money)}（人件費換算の見込み）")
     else:
         lines.append("人件費単価が未設定のため、時間のみ示しています（団体または都道府県の単価を設定すると円に換算します）。")
-    return EffectLines("年 " + range_text(e.hours, "時間") + " の削減見込み", tuple(x for x in lines if x), e.cases)
+    return EffectLines("年 " + range_text(e.hours, "時間") + "の削減見込み", tuple(x for x in lines if x), e.cases)

@@ -18,7 +18,7 @@ from planner.domain.effects import Baseline
 from planner.importers.errors import FileProblems
 from planner.importers.needs import FIELD_LABELS, parse_needs_file, volume_value
 from planner.services import needs as svc
-from planner.reports.effect_text import OWN_BASELINE_HINT, effect_lines
+from planner.reports.effect_text import effect_lines
 from planner.services import audit, effect_models, needs_export, upload_store
 from planner.web.db import db_session
 from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
@@ -123,8 +123,7 @@ def _effect_for_form(session, body: Body, category: Category, volume: float, yea
     if found is None:
         return None
     text = effect_lines(found["effect"], standalone_label="単独で導入した場合", net_known=found["net_known"])
-    return {**text.as_dict(), "caveat": found["caveat"], "model_version": found["model_version"],
-            "own_hint": OWN_BASELINE_HINT if not baseline.given else ""}
+    return {**text.as_dict(), "caveat": found["caveat"], "model_version": found["model_version"]}
 
 
 # --- list, export -----------------------------------------------------------------------------------------------

@@ -67,8 +67,7 @@
       effect.cases.forEach(function (c) { var li = document.createElement("li"); li.textContent = c; ul.appendChild(li); });
       el.appendChild(ul);
     }
-    el.appendChild(para("hint", effect.caveat || ""));
-    if (effect.own_hint) { el.appendChild(para("hint", effect.own_hint)); }
+    el.appendChild(para("hint", (effect.caveat || "") + "（導入効果モデル " + (effect.model_version || "") + "）"));
   }
 
   function update() {

@@ -29,10 +29,10 @@ def test_endpoint_gives_the_hours_range_and_yen_per_hour(app, client, seed):
     login(client, "muni202011")
     data = client.get("/needs/estimate?body=202011&category=chatbot&volume=13.364&year=2026").get_json()
     effect = data["effect"]
-    assert effect["headline"] == "年 223〜1,114時間（中位 668時間） の削減見込み"  # 13,364 x 1/3/5 min / 60
+    assert effect["headline"] == "年 223〜1,114時間（中位 668時間）の削減見込み"  # 13,364 x 1/3/5 min / 60
     assert any("単独で導入した場合: 削減1時間あたり" in line for line in effect["lines"])
     assert any("人件費単価が未設定" in line for line in effect["lines"])
-    assert "好事例" in effect["caveat"] and "現状値" in effect["own_hint"]
+    assert "好事例" in effect["caveat"] and "現状値" in effect["caveat"]
     assert any("13,364件" in c for c in effect["cases"])
 
 
@@ -45,17 +45,17 @@ def test_ocr_needs_the_bodys_figure_then_uses_it(app, client, seed):
         session.commit()
     data = client.get("/needs/estimate?body=202011&category=ocr&volume=20&year=2026&minutes=３").get_json()
     effect = data["effect"]
-    assert effect["headline"] == "年 220〜950時間（中位 570時間） の削減見込み"  # 20,000 x 3 min x 22/57/95 %
+    assert effect["headline"] == "年 220〜950時間（中位 570時間）の削減見込み"  # 20,000 x 3 min x 22/57/95 %
     assert any("人件費単価 3,000円/時間" in line and "660,000〜2,850,000円" in line for line in effect["lines"])
     assert any("回収期間" in line for line in effect["lines"])
-    assert effect["own_hint"] == ""
+    assert any(line.startswith("団体の現状値（1単位あたりの時間）による見込み") for line in effect["lines"])
 
 
 def test_preview_and_save_keep_the_baseline(app, client, seed):
     login(client, "muni202011")
     page = client.post("/needs/new", data=form_data(preview="1", baseline_minutes_per_unit="4"))
     html = page.get_data(as_text=True)
-    assert "導入効果の見込み" in html and "年 891時間 の削減見込み" in html  # 13,364 x 4 / 60 = 890.9
+    assert "導入効果の見込み" in html and "年 891時間の削減見込み" in html  # 13,364 x 4 / 60 = 890.9
     assert "好事例" in html
     bad = client.post("/needs/new", data=form_data(baseline_hours_per_year="-3"))
     assert bad.status_code == 422 and "0より大きい数値" in bad.get_data(as_text=True)
