@@ -91,3 +91,8 @@ def effect_lines(e: NeedEffect, *, joint_label: str = "共同調達", standalone
     else:
         lines.append("人件費単価が未設定のため、時間のみ示しています（団体または都道府県の単価を設定すると円に換算します）。")
     return EffectLines("年 " + range_text(e.hours, "時間") + "の削減見込み", tuple(x for x in lines if x), e.cases)
+
+
+# Jinja globals for the pages and the documents (registered by planner.web.layout and planner.reports.render).
+TEMPLATE_HELPERS = {"effect_range": range_text, "effect_yen_per_hour": yen_per_hour_text,
+                    "effect_payback": payback_text, "effect_basis_labels": BASIS_LABELS}

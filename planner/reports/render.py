@@ -48,6 +48,9 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(yen=yen, num=num, pct=pct, volume=volume, wareki=wareki_fiscal_year,
                        fiscal_year=fiscal_year_label, svg=lambda s: Markup(s) if s else "")
+    from .effect_text import TEMPLATE_HELPERS
+
+    env.globals.update(TEMPLATE_HELPERS)
     return env
 
 

@@ -114,6 +114,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["fiscal_year"] = fiscal_year_both
     app.jinja_env.filters["datetime_ja"] = datetime_ja
     app.jinja_env.filters["datetime_ja_seconds"] = lambda value: datetime_ja(value, "%Y-%m-%d %H:%M:%S")
+    from planner.reports.effect_text import TEMPLATE_HELPERS
+
+    app.jinja_env.globals.update(TEMPLATE_HELPERS)
 
     @app.context_processor
     def _layout_context():

@@ -1,0 +1,86 @@
+"""A settled plan's effect estimates (導入効果の見込み) as the pages and documents show them: per need, summed per
+category, body or group, and as a chart. Read from the plan's ``effects`` field only (no recomputation), so a page
+and a document cannot differ."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from planner.domain.effects import HoursTotal, NeedEffect, effects_from_plan, hours_totals, total_hours
+
+from .effect_text import OWN_BASELINE_HINT, effect_lines, hours_text, range_text
+
+
+@dataclass(frozen=True)
+class PlanEffects:
+    model_version: str
+    caveat: str
+    sources: tuple[str, ...]
+    by_need: Mapping[str, NeedEffect] = field(default_factory=dict)
+    categories: Mapping[str, str] = field(default_factory=dict)  # category id -> name
+    need_category: Mapping[str, str] = field(default_factory=dict)
+    need_body: Mapping[str, str] = field(default_factory=dict)
+    body_names: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def present(self) -> bool:
+        return bool(self.by_need)
+
+    @property
+    def own_baseline_hint(self) -> str:
+        return OWN_BASELINE_HINT
+
+    def of(self, need_id: str) -> NeedEffect | None:
+        return self.by_need.get(need_id)
+
+    def hours_text(self, need_id: str) -> str:
+        return hours_text(self.of(need_id))
+
+    def lines(self, need_id: str, **kwargs: Any):
+        e = self.of(need_id)
+        return None if e is None else effect_lines(e, **kwargs)
+
+    def total(self, need_ids: Iterable[str]) -> HoursTotal:
+        items = [self.by_need[n] for n in need_ids if n in self.by_need]
+        with_hours = [e for e in items if e.hours is not None]
+        return HoursTotal("", total_hours(with_hours), len(with_hours), len(items) - len(with_hours))
+
+    def total_text(self, need_ids: Iterable[str]) -> str:
+        t = self.total(need_ids)
+        if t.hours is None:
+            return "見込みなし"
+        text = "年 " + range_text(t.hours, "時間")
+        if t.without_hours:
+            text += f"（ほかに見込みのないニーズ {t.without_hours} 件）"
+        return text
+
+    def by_category(self) -> list[tuple[str, HoursTotal]]:
+        totals = hours_totals(self.by_need, lambda n: self.need_category.get(n, ""))
+        order = list(self.categories)
+        totals.sort(key=lambda t: order.index(t.key) if t.key in order else len(order))
+        return [(self.categories.get(t.key, t.key), t) for t in totals]
+
+    def by_body(self) -> list[tuple[str, str, HoursTotal]]:
+        """(code, name, total) per body, most central hours first; bodies without hours last."""
+        totals = hours_totals(self.by_need, lambda n: self.need_body.get(n, ""))
+        totals.sort(key=lambda t: (t.hours is None, -(t.hours.central or 0) if t.hours else 0, t.key))
+        return [(t.key, self.body_names.get(t.key, t.key), t) for t in totals]
+
+    def chart_rows(self, totals: Iterable[tuple[str, HoursTotal]]) -> list[tuple[str, float, float, float]]:
+        return [(label, t.hours.low, t.hours.central, t.hours.high) for label, t in totals if t.hours is not None]
+
+
+def plan_effects(instance: Any, plan_doc: Mapping[str, Any]) -> PlanEffects:
+    """The plan's estimates with the instance's names; empty (``present`` false) for a plan without effects."""
+    effects = plan_doc.get("effects") if isinstance(plan_doc, Mapping) else None
+    if not isinstance(effects, Mapping):
+        return PlanEffects("", "", ())
+    by_need = effects_from_plan(plan_doc)
+    needs = {n.id: n for n in instance.needs}
+    return PlanEffects(
+        model_version=str(effects.get("model_version", "")), caveat=str(effects.get("caveat", "")),
+        sources=tuple(str(s) for s in effects.get("sources") or ()), by_need=by_need,
+        categories={cid: c.name for cid, c in instance.categories.items()},
+        need_category={nid: needs[nid].category for nid in by_need if nid in needs},
+        need_body={nid: needs[nid].body for nid in by_need if nid in needs},
+        body_names={code: b.name for code, b in instance.bodies.items()})
