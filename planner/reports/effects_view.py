@@ -60,6 +60,23 @@ class PlanEffects:
         totals.sort(key=lambda t: order.index(t.key) if t.key in order else len(order))
         return [(self.categories.get(t.key, t.key), t) for t in totals]
 
+    def reasons(self, need_ids: Iterable[str]) -> list[str]:
+        """The distinct explanations of the needs among ``need_ids`` that have no hours, once each."""
+        out: list[str] = []
+        for n in need_ids:
+            e = self.by_need.get(n)
+            if e is not None and e.hours is None and e.message not in out:
+                out.append(e.message)
+        return out
+
+    def missing_reason(self, total: HoursTotal) -> str:
+        """Why some needs of a category have no hours: the survey has no figure, or the body's own is needed."""
+        statuses = {e.status for n, e in self.by_need.items()
+                    if self.need_category.get(n) == total.key and e.hours is None}
+        if "needs_own_figure" in statuses:
+            return "団体の現状値（作業時間）を入力したニーズだけ見込みを示します（事例に1単位あたりの時間がないため）"
+        return "事例に職員の作業時間の数値がないため、見込みを示しません"
+
     def by_body(self) -> list[tuple[str, str, HoursTotal]]:
         """(code, name, total) per body, most central hours first; bodies without hours last."""
         totals = hours_totals(self.by_need, lambda n: self.need_body.get(n, ""))
