@@ -131,11 +131,10 @@ def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap:
     except AllocationError as e:  # e.g. 人口割 with a body whose population is missing
         click.echo(f"エラー: 負担金の按分ができません: {e}", err=True)
         raise SystemExit(2)
-    from planner.domain.effects import plan_effects
+    from planner.domain.effects import attach_effects
 
-    doc = plan.to_dict()
-    doc["effects"] = plan_effects(instance, plan.groups, effect_model, baselines=baselines, staff_costs=staff_costs)
-    write_json_atomically(out, doc)
+    plan = attach_effects(instance, plan, effect_model, baselines=baselines, staff_costs=staff_costs)
+    write_json_atomically(out, plan.to_dict())
     saving = plan.standalone_total_yen - plan.objective_yen
     joint = sum(1 for g in plan.groups if g.mode != "standalone")
     click.echo(f"状態 status: {plan.status}  総費用 objective: {plan.objective_yen:,}円  "

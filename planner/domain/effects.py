@@ -460,16 +460,14 @@ def estimate_need(model: EffectModel, need_id: str, category_id: str, volume: fl
 # --- a whole plan --------------------------------------------------------------------------------------------------
 
 
-def burdens_from_subsidy(doc: Mapping[str, Any], horizon_years: int) -> tuple[Burdens, Burdens]:
-    """(joint, standalone) burdens from a member's subsidy record as settle_plan writes it."""
+def burdens_from_subsidy(estimate: Any, horizon_years: int) -> tuple[Burdens, Burdens]:
+    """(joint, standalone) burdens from a member's subsidy estimate (planner.domain.settled.SubsidyEstimate)."""
 
-    def one(rec: Mapping[str, Any]) -> Burdens:
-        gross = rec["gross"]
-        grant = int((rec.get("grant") or {}).get("amount_yen", rec.get("grant_yen", 0)) or 0)
-        tax = int((rec.get("special_tax") or {}).get("amount_yen", rec.get("special_tax_yen", 0)) or 0)
-        return Burdens(int(gross["initial_yen"]) - grant - tax, int(gross["annual_yen"]), horizon_years)
+    def one(burden: Any) -> Burdens:
+        initial = burden.gross.initial_yen - burden.grant.amount_yen - burden.special_tax.amount_yen
+        return Burdens(initial, burden.gross.annual_yen, horizon_years)
 
-    return one(doc), one(doc["standalone"])
+    return one(estimate.joint), one(estimate.standalone)
 
 
 def plan_effects(instance: Any, groups: Any, model: EffectModel, *,
@@ -488,7 +486,7 @@ def plan_effects(instance: Any, groups: Any, model: EffectModel, *,
             need = instance.need(nid)
             cat = instance.categories.get(need.category)
             joint = standalone = None
-            if nid in subsidies and isinstance(subsidies[nid], Mapping) and "gross" in subsidies[nid]:
+            if nid in subsidies:
                 joint, standalone = burdens_from_subsidy(subsidies[nid], instance.horizon_years)
             effect = estimate_need(model, nid, need.category, need.volume, baseline=baselines.get(nid, Baseline()),
                                    unit=cat.unit if cat is not None else None, joint=joint, standalone=standalone,
@@ -496,6 +494,19 @@ def plan_effects(instance: Any, groups: Any, model: EffectModel, *,
             needs[nid] = effect.to_json()
     return {"model_version": model.version, "title": model.title, "caveat": model.caveat,
             "sources": sorted(set(model.sources.values())), "needs": needs}
+
+
+def attach_effects(instance: Any, plan: Any, model: EffectModel, *,
+                   baselines: Mapping[str, Baseline] | None = None,
+                   staff_costs: Mapping[str, int] | None = None) -> Any:
+    """A copy of the settled ``plan`` carrying the effects field and each group's typed estimates."""
+    import dataclasses
+
+    field_doc = plan_effects(instance, plan.groups, model, baselines=baselines, staff_costs=staff_costs)
+    by_need = effects_from_plan({"effects": field_doc})
+    groups = [dataclasses.replace(g, effects={m: by_need[m] for m in g.members if m in by_need})
+              for g in plan.groups]
+    return dataclasses.replace(plan, groups=groups, effects=field_doc)
 
 
 def effects_from_plan(doc: Mapping[str, Any]) -> dict[str, NeedEffect]:

@@ -737,6 +737,7 @@ def member_lines(instance: Instance, group: PlanGroup) -> list[MemberLine]:
                 volume=need.volume,
                 share=share,
                 subsidy=subsidy,
+                effect=group.effects.get(nid) if getattr(group, "effects", None) else None,
             )
         )
     return lines

@@ -282,10 +282,10 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
 
     extras: dict[str, Any] = {"scenario_id": scenario_id, "notes": list(built.notes)}
     if effect_inputs is not None:
-        from planner.domain.effects import plan_effects
+        from planner.domain.effects import attach_effects
 
         model, baselines, staff_costs = effect_inputs
-        extras["effects"] = plan_effects(instance, plan.groups, model, baselines=baselines, staff_costs=staff_costs)
+        plan = attach_effects(instance, plan, model, baselines=baselines, staff_costs=staff_costs)
     if items:
         reporter.phase("override_costs")
         extras["override_costs"] = override_costs(built.instance, items, time_limit, reporter.cancelled,

@@ -181,6 +181,7 @@ def _standalone_subsidy(session: Session, body: Body, category_id: str, volume: 
     from planner.domain.effects import burdens_from_subsidy
     from planner.domain.model import Body as DomainBody
     from planner.domain.model import Instance, Need as DomainNeed
+    from planner.domain.settled import subsidy_from_json
     from planner.domain.subsidies import SubsidyRulesError, estimate_group, validate_rules
 
     from .reference_data import current_price_book, current_subsidy_rule_set, domain_categories
@@ -204,7 +205,7 @@ def _standalone_subsidy(session: Session, body: Body, category_id: str, volume: 
                                 rules.data)["form"]
     except (ReferenceDataError, SubsidyRulesError, KeyError, ValueError):
         return None
-    return burdens_from_subsidy(record, estimate.horizon_years)[1]
+    return burdens_from_subsidy(subsidy_from_json("form", record), estimate.horizon_years)[1]
 
 
 MAX_STAFF_COST_YEN = 100_000

@@ -149,9 +149,9 @@ def test_plan_effects_use_each_members_net_burden(model):
     a = effects["a"]
     assert a.hours == Range(146.7, 380.0, 633.3)  # 20,000 sheets x 2 min = 666.7 h x 22 / 57 / 95 %
     sub = settled.groups[0].subsidies["a"]
-    net_total = (sub["gross"]["initial_yen"] - sub["grant"]["amount_yen"] - sub["special_tax"]["amount_yen"]
-                 + inst.horizon_years * sub["gross"]["annual_yen"])
-    assert net_total == sub["net_yen"]  # the same net burden the plan shows
+    net_total = (sub.joint.gross.initial_yen - sub.joint.grant.amount_yen - sub.joint.special_tax.amount_yen
+                 + inst.horizon_years * sub.joint.gross.annual_yen)
+    assert net_total == sub.net_yen  # the same net burden the plan shows
     assert a.joint.yearly_net_yen == round(net_total / inst.horizon_years)
     assert a.joint.yen_per_hour.central == round(net_total / inst.horizon_years / 380.0)
     assert a.joint.payback_years is not None and a.standalone is not None
@@ -170,3 +170,22 @@ def test_hours_totals_and_chart(model):
     svg = hours_range_svg([("チャットボット", 445.4, 1336.4, 2227.4), ("RPA", 29.2, 341.8, 4000.0)])
     assert svg.startswith("<svg") and "中位 1,336（445〜2,227）時間" in svg and "低位〜高位の幅" in svg
     assert "見込みがある項目がありません" in hours_range_svg([])
+
+
+def test_member_lines_carry_the_effect_after_a_round_trip(model):
+    """attach_effects puts the field on the plan; written and read back, member_lines gives each line its effect."""
+    from planner.domain.effects import attach_effects
+    from planner.domain.plan import plan_from_dict
+    from planner.domain.settled import member_lines
+    from planner.domain.settlement import settle_plan
+
+    from .test_settlement import plan_and_instance
+
+    inst, plan = plan_and_instance()
+    settled = attach_effects(inst, settle_plan(inst, plan), model, baselines={"a": Baseline(minutes_per_unit=2)})
+    back = plan_from_dict(json.loads(json.dumps(settled.to_dict())))
+    lines = {ln.need_id: ln for g in back.groups for ln in member_lines(inst, g)}
+    assert lines["a"].effect.hours == Range(146.7, 380.0, 633.3)
+    assert lines["a"].effect.joint.yearly_net_yen == round(lines["a"].net_yen / inst.horizon_years)
+    assert lines["b"].effect.status == NEEDS_OWN_FIGURE
+    assert back.to_dict()["effects"] == settled.to_dict()["effects"]
