@@ -44,17 +44,22 @@ def yen_per_hour_text(m: MoneyEffect | None) -> str:
     return range_text(m.yen_per_hour, "円")
 
 
+def _years(v: float | None) -> str:
+    return "0.1年未満" if v is not None and v < 0.1 else f"{_num(v, 1)}年"
+
+
 def payback_text(m: MoneyEffect | None) -> str:
     if m is None or m.payback_years is None:
         return "—"
     p = m.payback_years
     if p.low is None:
         return "人件費換算では回収できない見込み"
+    central = "" if p.central is None else f"（中位 {_years(p.central)}）"
     if p.high is None:
-        tail = "（少ない見込みでは回収できない）"
-        return f"{_num(p.low, 1)}年〜{tail}" if p.central is None else \
-            f"{_num(p.low, 1)}年〜（中位 {_num(p.central, 1)}年）{tail}"
-    return range_text(p, "年", 1)
+        return f"{_years(p.low)}〜{central}（少ない見込みでは回収できない）"
+    if _years(p.low) == _years(p.high):
+        return _years(p.central)
+    return f"{_years(p.low)}〜{_years(p.high)}{central}"
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,19 @@ class PlanEffects:
         return [(label, t.hours.low, t.hours.central, t.hours.high) for label, t in totals if t.hours is not None]
 
 
+def effect_charts(effects: PlanEffects, *, width: int = 720, body_limit: int = 20) -> tuple[str | None, str | None]:
+    """(by category, by body) range charts as SVG; None where nothing has hours. Bodies: the ``body_limit`` with the
+    most central hours."""
+    from planner.charts import hours_range_svg
+
+    if not effects.present:
+        return None, None
+    categories = effects.chart_rows(effects.by_category())
+    bodies = effects.chart_rows([(name, t) for _c, name, t in effects.by_body()][:body_limit])
+    return (hours_range_svg(categories, width=width, title="分野別の削減時間の見込み（年間）") if categories else None,
+            hours_range_svg(bodies, width=width, title="団体別の削減時間の見込み（年間）") if bodies else None)
+
+
 def plan_effects(instance: Any, plan_doc: Mapping[str, Any]) -> PlanEffects:
     """The plan's estimates with the instance's names; empty (``present`` false) for a plan without effects."""
     effects = plan_doc.get("effects") if isinstance(plan_doc, Mapping) else None

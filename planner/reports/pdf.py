@@ -13,7 +13,12 @@ from planner.domain.plan import Plan
 
 from . import charts
 from .context import ReportMeta, group_report, member_notice, summary_report
+from .effects_view import effect_charts, plan_effects
 from .render import PROJECT_ROOT, REPORT_CSS, render_html
+
+
+def _effects(instance: Instance, plan: Plan):
+    return plan_effects(instance, {"effects": plan.effects} if plan.effects else {})
 
 
 @lru_cache(maxsize=1)
@@ -34,12 +39,15 @@ def group_html(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta |
 
 
 def member_html(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> str:
-    return render_html("member.html", n=member_notice(instance, plan, need_id, meta))
+    return render_html("member.html", n=member_notice(instance, plan, need_id, meta), effects=_effects(instance, plan))
 
 
 def summary_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> str:
     s = summary_report(instance, plan, meta)
-    return render_html("summary.html", s=s, figures=charts.summary_figures(s))
+    effects = _effects(instance, plan)
+    by_category, by_body = effect_charts(effects, width=720)
+    return render_html("summary.html", s=s, figures=charts.summary_figures(s), effects=effects,
+                       effect_category_svg=by_category, effect_body_svg=by_body)
 
 
 def group_pdf(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> bytes:
