@@ -31,6 +31,9 @@ def test_pages_show_the_ranges(app, client, seed, solver):  # noqa: F811
     e = effects[member.need_id]
     assert f"{e.hours.low:,.0f}〜{e.hours.high:,.0f}時間（中位 {e.hours.central:,.0f}時間）" in page
     assert f"{e.joint.yearly_net_yen:,}円" in page and "人件費単価が未設定" in page
+    api = client.get(f"/api/plans/{plan_id}/groups/{group.id}").get_json()
+    shared = next(m for m in api["member_shares"] if m["need_id"] == member.need_id)
+    assert shared["effect"]["hours_per_year"] == [e.hours.low, e.hours.central, e.hours.high]
     logout(client)
     login(client, "muni202011")
     page = client.get(f"/plans/{plan_id}/body/202011").get_data(as_text=True)
