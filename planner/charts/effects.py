@@ -2,7 +2,7 @@
 whisker across it, so that the range is never read as a single figure."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from .svg import GRID, MUTED, esc, nice_step, num, open_svg, text, truncate
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 EFFECT_MODEL_SCHEMA = "kyodo-planner-effect-model/1"
 EFFECT_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "effect_model"
@@ -214,8 +215,8 @@ def parse_effect_model(doc: Any) -> EffectModel:
         for x in context:
             if x not in cases:
                 problems.append(f"{where}.context_cases: 事例「{x}」が cases にありません")
-        base = dict(category=str(cid), volume_unit=str(rec.get("volume_unit", "")), note=str(rec.get("note", "")),
-                    context_cases=context)
+        base = {"category": str(cid), "volume_unit": str(rec.get("volume_unit", "")),
+                "note": str(rec.get("note", "")), "context_cases": context}
         if rec.get("no_estimate"):
             categories[cid] = CategoryEffect(no_estimate=str(rec["no_estimate"]), **base)
             continue
@@ -384,8 +385,9 @@ def hours_saved(model: EffectModel, category_id: str, volume: float, baseline: B
     if not cat.estimable:
         return NO_ESTIMATE, "", None, cat.no_estimate, context, None
     if unit is not None and cat.volume_unit and unit != cat.volume_unit:
-        return (NO_ESTIMATE, "", None, f"単価表の利用量の単位（{unit}）が導入効果モデルの単位（{cat.volume_unit}）と"
-                "異なるため、時間の見込みを出せません。", (), None)
+        why = (f"単価表の利用量の単位（{unit}）が導入効果モデルの単位（{cat.volume_unit}）と異なるため、"
+               "時間の見込みを出せません。")
+        return NO_ESTIMATE, "", None, why, (), None
     rate = cat.reduction_rate.values()
     rate_text = _spread_text([r * 100 for r in rate], "%")
     units = volume * cat.units_per_volume if cat.units_per_volume is not None else None

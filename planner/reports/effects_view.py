@@ -3,8 +3,9 @@ category, body or group, and as a chart. Read from the plan's ``effects`` field 
 and a document cannot differ."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from planner.domain.effects import HoursTotal, NeedEffect, effects_from_plan, hours_totals, total_hours
 

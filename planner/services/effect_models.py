@@ -8,14 +8,22 @@ the version they were estimated with.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sqlmodel import Session, select
 
 from planner.db.models import Body, EffectModelVersion, Need
-from planner.domain.effects import (EFFECT_MODEL_DIR, Baseline, EffectModel, EffectModelError, parse_effect_model,
-                                    resolve_staff_costs, validate_effect_model)
+from planner.domain.effects import (
+    EFFECT_MODEL_DIR,
+    Baseline,
+    EffectModel,
+    EffectModelError,
+    parse_effect_model,
+    resolve_staff_costs,
+    validate_effect_model,
+)
 
 from . import audit
 from .reference_data import ReferenceDataError
@@ -55,7 +63,7 @@ def load_effect_models(session: Session, directory: Path = EFFECT_MODEL_DIR,
 
 
 def current_effect_model_row(session: Session) -> EffectModelVersion | None:
-    return session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current == True)).first()  # noqa: E712
+    return session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current == True)).first()
 
 
 def current_effect_model(session: Session) -> EffectModel | None:
@@ -70,7 +78,7 @@ def current_effect_model(session: Session) -> EffectModel | None:
 
 
 def _set_current(session: Session, row: EffectModelVersion) -> None:
-    for other in session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current == True)):  # noqa: E712
+    for other in session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current == True)):
         other.is_current = False
     row.is_current = True
     session.flush()
@@ -180,7 +188,8 @@ def _standalone_subsidy(session: Session, body: Body, category_id: str, volume: 
     or the body's data do not allow an estimate; the form then says the figures are before subsidies)."""
     from planner.domain.effects import burdens_from_subsidy
     from planner.domain.model import Body as DomainBody
-    from planner.domain.model import Instance, Need as DomainNeed
+    from planner.domain.model import Instance
+    from planner.domain.model import Need as DomainNeed
     from planner.domain.settled import subsidy_from_json
     from planner.domain.subsidies import SubsidyRulesError, estimate_group, validate_rules
 

@@ -8,8 +8,14 @@ from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Body, EffectModelVersion, Need
 from planner.services.effect_models import (
-    create_effect_model_version, current_effect_model, current_effect_model_row, load_effect_models,
-    make_effect_model_current, scenario_effect_inputs, staff_costs_for)
+    create_effect_model_version,
+    current_effect_model,
+    current_effect_model_row,
+    load_effect_models,
+    make_effect_model_current,
+    scenario_effect_inputs,
+    staff_costs_for,
+)
 from planner.services.reference_data import ReferenceDataError
 
 

@@ -9,8 +9,20 @@ from pathlib import Path
 import pytest
 
 from planner.domain.effects import (
-    ESTIMATE, NEEDS_OWN_FIGURE, NO_ESTIMATE, Baseline, Burdens, NeedEffect, Range, effects_from_plan,
-    estimate_need, parse_effect_model, plan_effects, total_hours, validate_effect_model)
+    ESTIMATE,
+    NEEDS_OWN_FIGURE,
+    NO_ESTIMATE,
+    Baseline,
+    Burdens,
+    NeedEffect,
+    Range,
+    effects_from_plan,
+    estimate_need,
+    parse_effect_model,
+    plan_effects,
+    total_hours,
+    validate_effect_model,
+)
 
 MODEL_FILE = Path(__file__).resolve().parents[2] / "planner" / "data" / "effect_model" / "R7-06.json"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from planner.db.models import Body, Need, Plan as PlanRow
+from planner.db.models import Body, Need
+from planner.db.models import Plan as PlanRow
 from planner.services.effect_models import load_effect_models
 from tests.web.test_jobs import db  # noqa: F401  (fixture)
 from tests.web.test_plans_support import make_scenario, solve_now

@@ -70,9 +70,10 @@ def test_preview_and_save_keep_the_baseline(app, client, seed):
 
 
 def test_import_reads_the_baseline_columns(app, client, seed):
+    from types import SimpleNamespace
+
     from planner.importers.needs import parse_needs_file
     from planner.services import needs as svc
-    from types import SimpleNamespace
 
     csv_text = ("団体コード,分野ID,利用量,開始年度,現状の作業時間（分/単位）,現状の年間作業時間\r\n"
                 "202011,ocr,20,2026,３,\r\n202029,rpa,2,2026,,５００\r\n")
