@@ -289,9 +289,14 @@ class Burdens:
     net_initial_yen: int
     annual_yen: int
     horizon_years: int
+    # The plan's own net total when it is known: a share rounded on the total need not be initial + H x annual,
+    # and yen per hour must divide the same net burden the documents print.
+    stated_net_total_yen: int | None = None
 
     @property
     def net_total_yen(self) -> int:
+        if self.stated_net_total_yen is not None:
+            return self.stated_net_total_yen
         return self.net_initial_yen + self.horizon_years * self.annual_yen
 
     @property
@@ -467,7 +472,7 @@ def burdens_from_subsidy(estimate: Any, horizon_years: int) -> tuple[Burdens, Bu
 
     def one(burden: Any) -> Burdens:
         initial = burden.gross.initial_yen - burden.grant.amount_yen - burden.special_tax.amount_yen
-        return Burdens(initial, burden.gross.annual_yen, horizon_years)
+        return Burdens(initial, burden.gross.annual_yen, horizon_years, stated_net_total_yen=burden.net_yen)
 
     return one(estimate.joint), one(estimate.standalone)
 

@@ -201,3 +201,13 @@ def test_member_lines_carry_the_effect_after_a_round_trip(model):
     assert lines["a"].effect.joint.yearly_net_yen == round(lines["a"].net_yen / inst.horizon_years)
     assert lines["b"].effect.status == NEEDS_OWN_FIGURE
     assert back.to_dict()["effects"] == settled.to_dict()["effects"]
+
+
+def test_yen_per_hour_divides_the_plans_own_net_total():
+    """A share rounded on the total (initial + H x annual off by the rounding) uses the net total the plan prints."""
+    from planner.domain.effects import money_effect
+
+    burdens = Burdens(net_initial_yen=100_000, annual_yen=10_000, horizon_years=5, stated_net_total_yen=150_003)
+    m = money_effect(burdens, Range(10.0, 20.0, 30.0), None)
+    assert m.yearly_net_yen == 30_001  # 150,003 / 5 = 30,000.6
+    assert m.yen_per_hour == Range(1000, 1500, 3000)

@@ -54,3 +54,22 @@ def test_plan_without_effects_prints_as_before():
     assert "導入効果" not in pdf.summary_html(instance, plan)
     assert json.dumps(plan.to_dict())  # no effects field written
     assert "effects" not in plan.to_dict()
+
+
+def test_member_workbook_has_the_effect_with_formulas(setting):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from planner.reports import xlsx
+
+    instance, plan = setting
+    ws = load_workbook(BytesIO(xlsx.member_workbook(instance, plan, "n-nagano-ocr"))).worksheets[0]
+    rows = {r[0].value: r for r in ws.iter_rows() if r[0].value}
+    assert "導入効果の見込み（参考・事例にもとづく見込み）" in rows
+    line = next(ln for g in plan.groups for ln in member_lines(instance, g) if ln.need_id == "n-nagano-ocr")
+    hours = rows["削減時間（時間/年）"]
+    assert [c.value for c in hours[1:4]] == [line.effect.hours.low, line.effect.hours.central, line.effect.hours.high]
+    assert rows["実質負担 見込額（期間合計）"][1].value == line.net_yen
+    assert rows["削減1時間あたりの実質負担（円）"][1].value.startswith("=ROUND(")
+    assert any("好事例" in str(k) for k in rows)
