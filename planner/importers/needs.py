@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from planner.domain.vocabulary import parse_fiscal_year
 from planner.masterdata.codes import code_problem, normalize_code
 
 from .errors import FileProblems, Problem
@@ -49,9 +50,6 @@ FIELD_LABELS = {"body_code": "団体コード", "body_name": "団体名", "categ
 BOOL_DEFAULTS = {"accepts_lead": True, "accepts_unified": True, "can_lead": False}
 _TRUE = {"○", "◯", "〇", "o", "1", "true", "yes", "y", "はい", "可", "あり", "有", "する", "✓", "✔"}
 _FALSE = {"", "×", "✕", "x", "0", "false", "no", "n", "いいえ", "不可", "なし", "無", "しない", "-", "ー", "―", "—"}
-_ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988}
-_YEAR = re.compile(r"^(\d{4})(?:年度?)?$")
-_ERA_YEAR = re.compile(r"^(令和|平成|r|h)\.?\s*(\d{1,2}|元)(?:年度?)?$")
 
 
 @dataclass(frozen=True)
@@ -104,17 +102,7 @@ def fiscal_year(value: Any) -> int | None:
         if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
             return None
         return int(value)
-    raw = text(value).lower().replace(" ", "")
-    m = _YEAR.match(raw)
-    if m:
-        return int(m.group(1))
-    m = _ERA_YEAR.match(raw)
-    if m:
-        n = 1 if m.group(2) == "元" else int(m.group(2))
-        if n < 1:
-            return None
-        return _ERAS[m.group(1)] + n
-    return None
+    return parse_fiscal_year(text(value))
 
 
 def volume_value(value: Any) -> float | None:

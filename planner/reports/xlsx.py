@@ -17,7 +17,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
 
-from .safe_cells import is_own_formula, starts_like_formula
+from planner.domain.vocabulary import is_own_formula, starts_like_formula
+
 from .context import GroupReport, MemberNotice, ReportMeta, SummaryReport, group_report, member_notice, summary_report
 
 YEN = '#,##0"円";[Red]-#,##0"円"'
@@ -190,7 +191,7 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     first = w.row
     for m in r.members:
         row = w.row
-        w.cells([m.body_code, m.body_name + ("（幹事）" if m.is_lead else ""), m.population, m.volume, m.initial_yen,
+        w.cells([m.body_code, m.body_name + (f"（{r.lead_mark}）" if m.is_lead else ""), m.population, m.volume, m.initial_yen,
                  m.annual_yen, m.total_yen, m.standalone_total_yen, f"=H{row}-G{row}", m.grant_yen,
                  m.special_tax_yen, f"=G{row}-J{row}-K{row}", m.standalone_net_yen,
                  f"=M{row}-L{row}" if m.standalone_net_yen is not None else None,

@@ -21,7 +21,7 @@ from planner.importers.flags import FLAG_FIELDS, parse_flags_file
 from planner.importers.official import BodyIndex, ParsedOfficialFile, parse_official_file
 from planner.importers.tabular import Source, read_bytes
 from planner.masterdata.national import master_bodies, ward_codes
-from planner.reports.safe_cells import csv_text
+from planner.domain.vocabulary import csv_text
 
 from .audit import record as audit
 

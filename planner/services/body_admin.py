@@ -8,12 +8,6 @@ from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Body, Category, DataVintage, Need
 
-KIND_LABELS = {"prefecture": "都道府県", "designated_city": "指定都市", "city": "市", "special_ward": "特別区",
-               "town": "町", "village": "村"}
-DATASET_LABELS = {"population": "住民基本台帳人口", "fiscal_municipal": "主要財政指標（市町村）",
-                  "fiscal_prefecture": "主要財政指標（都道府県）", "fiscal_designated": "主要財政指標（指定都市）",
-                  "flags": "条件不利地域・推進計画（一括取込）"}
-
 
 def _filtered(query, prefecture_code: str | None, kind: str | None, name: str | None):
     if prefecture_code:

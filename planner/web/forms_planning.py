@@ -9,7 +9,8 @@ from wtforms import (BooleanField, DecimalField, FloatField, HiddenField, Intege
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from planner.services.scenarios import ALLOCATION_LABELS, GEOGRAPHY_LABELS, OVERRIDE_KINDS
+from planner.domain.vocabulary import METHOD_LABELS
+from planner.services.scenarios import GEOGRAPHY_LABELS, OVERRIDE_KINDS
 
 CODE_RE = re.compile(r"^\d{6}$")
 
@@ -50,7 +51,7 @@ class ScenarioForm(FlaskForm):
     prefecture_as_host = BooleanField("都道府県を幹事団体（受託団体）にできるようにする", default=True)
     extra_hosts = StringField("その他の幹事候補団体（団体コード）", validators=[Optional()],
                               description="ニーズがなくても幹事になれる団体")
-    allocation_method = SelectField("按分方法", choices=list(ALLOCATION_LABELS.items()), default="formula")
+    allocation_method = SelectField("按分方法", choices=list(METHOD_LABELS.items()), default="formula")
     weight_equal = DecimalField("均等割（%）", default=10, places=1, validators=[Optional(), NumberRange(0, 100)])
     weight_population = DecimalField("人口割（%）", default=90, places=1, validators=[Optional(), NumberRange(0, 100)])
     weight_volume = DecimalField("利用量割（%）", default=0, places=1, validators=[Optional(), NumberRange(0, 100)])

@@ -145,8 +145,8 @@ def test_override_replans_a_copy_and_the_comparison_shows_what_changed(app, clie
 
 
 def test_layout_filters_show_both_year_forms_and_thousands_of_yen():
-    from planner.web.layout import fiscal_year_both, yen, yen_thousand
+    from planner.domain.vocabulary import fiscal_year_label, yen, yen_thousand
 
-    assert fiscal_year_both(2026) == "令和8年度（2026）" and fiscal_year_both(2019) == "令和元年度（2019）"
+    assert fiscal_year_label(2026) == "令和8年度（2026年度）" and fiscal_year_label(2019) == "令和元年度（2019年度）"
     assert yen(1234567) == "1,234,567円"
     assert yen_thousand(1234567) == "1,235千円" and yen_thousand(1234499) == "1,234千円" and yen_thousand(None) == "—"

@@ -6,6 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from planner.domain.vocabulary import fiscal_year_label
 from planner.importers.needs import FIRST_YEAR, LAST_YEAR, MAX_NOTES, MAX_VOLUME, volume_value
 
 
@@ -18,11 +19,10 @@ class ChoiceField(SelectField):
 
 
 def year_choices(around: int, extra: int | None = None) -> list[tuple[int, str]]:
-    from planner.web.layout import wareki_year
     years = set(range(max(FIRST_YEAR, around - 1), min(LAST_YEAR, around + 10) + 1))
     if extra:
         years.add(extra)
-    return [(y, f"{y}年度（{wareki_year(y)}）") for y in sorted(years)]
+    return [(y, fiscal_year_label(y)) for y in sorted(years)]
 
 
 class NeedForm(FlaskForm):
