@@ -5,7 +5,6 @@ Bad input exits with status 2 and a Japanese message naming the file, row and co
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from pathlib import Path
 
@@ -16,21 +15,12 @@ from .app_context import fail
 
 
 def database_url() -> str:
-    """The application's DATABASE_URL, resolved as create_app does (environment, then instance/config.py, then
-    SQLite in the instance folder). These commands do not build the web application: init-db must work before
-    anything else does, and a broken page must not stop data maintenance."""
-    from flask import Config
+    """The application's DATABASE_URL (planner.config). These commands do not build the web application: init-db
+    must work before anything else does, and a broken page must not stop data maintenance."""
+    from planner.config import database_url as configured_url, instance_path
 
-    from planner.app import PROJECT_ROOT
-
-    instance = Path(os.environ.get("PLANNER_INSTANCE_PATH") or PROJECT_ROOT / "instance")
-    instance.mkdir(parents=True, exist_ok=True)
-    config = Config(str(instance))
-    config["DATABASE_URL"] = f"sqlite:///{instance / 'planner.sqlite'}"
-    config.from_pyfile("config.py", silent=True)
-    if os.environ.get("DATABASE_URL"):
-        config["DATABASE_URL"] = os.environ["DATABASE_URL"]
-    return config["DATABASE_URL"]
+    instance_path().mkdir(parents=True, exist_ok=True)  # the default SQLite database lives there
+    return configured_url()
 
 
 def with_engine(func):

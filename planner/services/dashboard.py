@@ -6,17 +6,25 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
-from planner.db.models import (AuditLog, Body, Category, Consortium, MemberShare, Need, Plan as PlanRow, PriceBook,
-                               Scenario, SubsidyRuleSet, User)
+from planner.db.models import (
+    AuditLog,
+    Body,
+    Category,
+    Consortium,
+    MemberShare,
+    Need,
+    PriceBook,
+    Scenario,
+    SubsidyRuleSet,
+    User,
+)
+from planner.db.models import Plan as PlanRow
+from planner.services import access
 from planner.services import plans as plan_service
 from planner.services.bodies import latest_vintages, population_status
 from planner.services.reference_data import current_price_book, current_subsidy_rule_set
-from planner.services.scenarios import visible_scenarios
 
 RECENT = 5
-DATASET_LABELS = {"population": "人口・世帯数（住民基本台帳）", "fiscal_municipal": "主要財政指標（市町村）",
-                  "fiscal_prefecture": "主要財政指標（都道府県）", "fiscal_designated": "主要財政指標（政令指定都市）",
-                  "flags": "条件不利地域・データ活用推進計画"}
 
 
 def need_counts_by_status(session: Session, body_code: str) -> dict[str, int]:
@@ -39,7 +47,7 @@ class Placement:
 def latest_placement(session: Session, user) -> Placement | None:
     if not user.body_code:
         return None
-    row = session.exec(plan_service.visible_plans(user)
+    row = session.exec(access.visible_plans(user)
                        .order_by(PlanRow.created_at.desc(), PlanRow.id.desc())).first()
     if row is None:
         return None
@@ -75,7 +83,7 @@ def prefecture_need_matrix(session: Session, prefecture_code: str | None) -> lis
 
 
 def recent_scenarios(session: Session, user, limit: int = RECENT) -> list[Scenario]:
-    return list(session.exec(visible_scenarios(user).order_by(Scenario.updated_at.desc(), Scenario.id.desc())
+    return list(session.exec(access.visible_scenarios(user).order_by(Scenario.updated_at.desc(), Scenario.id.desc())
                              .limit(limit)))
 
 

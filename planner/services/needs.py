@@ -18,7 +18,7 @@ from planner.domain.model import Body as DomainBody
 from planner.domain.model import Instance, Need as DomainNeed
 from planner.importers.errors import Problem
 from planner.importers.needs import Lookups, NeedRow, ParsedNeeds
-from planner.services import audit
+from planner.services import access, audit
 from planner.services.reference_data import ReferenceDataError, current_price_book, domain_categories
 
 STATUS_LABELS = {"active": "登録中", "withdrawn": "取下げ"}
@@ -37,27 +37,8 @@ class StaleNeed(NeedError):
 
 # --- scope ----------------------------------------------------------------------------------------------------
 
-def may_edit_body(user, body: Body | None) -> bool:
-    """The same rule as planner.web.security.can_edit_body, on a body row already loaded."""
-    if body is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == "admin":
-        return True
-    if user.role == "prefecture":
-        return bool(user.prefecture_code) and body.prefecture_code == user.prefecture_code
-    if user.role == "municipality":
-        return bool(user.body_code) and body.code == user.body_code
-    return False
-
-
 def editable_bodies(session: Session, user, prefecture_code: str | None = None) -> list[Body]:
-    query = select(Body).order_by(Body.code)
-    if user.role == "prefecture":
-        query = query.where(Body.prefecture_code == user.prefecture_code)
-    elif user.role == "municipality":
-        query = query.where(Body.code == user.body_code)
-    elif user.role != "admin":
-        return []
+    query = access.editable_bodies_query(user)
     if prefecture_code:
         query = query.where(Body.prefecture_code == prefecture_code)
     return list(session.exec(query))
@@ -78,20 +59,8 @@ class NeedFilters:
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
-def visible_needs(user):
-    """A select() of (Need, Body) rows the user may see."""
-    query = select(Need, Body).join(Body, Body.code == Need.body_code)
-    if user.role == "admin":
-        return query
-    if user.role == "prefecture" and user.prefecture_code:
-        return query.where(Body.prefecture_code == user.prefecture_code)
-    if user.role == "municipality" and user.body_code:
-        return query.where(Need.body_code == user.body_code)
-    return query.where(Need.id == -1)
-
-
 def filtered_needs(user, filters: NeedFilters):
-    query = visible_needs(user)
+    query = access.visible_needs(user)
     if filters.prefecture_code:
         query = query.where(Body.prefecture_code == filters.prefecture_code)
     if filters.body_code:
@@ -244,8 +213,8 @@ def import_lookups(session: Session, user) -> Lookups:
     cats = {c.id: c.name for c in categories(session)}
 
     def may_edit(code: str) -> bool:
-        name, pref = bodies[code]
-        return may_edit_body(user, Body(code=code, name=name, prefecture_code=pref, kind="", lat=0, lng=0))
+        _, pref = bodies[code]
+        return access.edits_body(user, code, pref)
 
     return Lookups(bodies=bodies, categories=cats, may_edit=may_edit)
 
@@ -290,7 +259,7 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
     for line in lines:
         r = line.row
         body = bodies[r.body_code]
-        if not may_edit_body(user, body):  # checked again at write time, whatever the preview said
+        if not access.edits_body_row(user, body):  # checked again at write time, whatever the preview said
             raise NeedError(f"{r.row}行目: {body.name} のニーズを登録する権限がありません")
         values = {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
                   "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,

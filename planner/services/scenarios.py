@@ -18,6 +18,8 @@ from planner.db.models import (Body, Category, Consortium, MemberShare, Plan, Pr
                                SubsidyRuleSet, User, utcnow)
 from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance
 from planner.domain.model import Instance
+from planner.domain.vocabulary import lead_role, mode_label
+from planner.services import access
 
 OVERRIDE_KINDS = {
     "together": "同じグループにする",
@@ -29,8 +31,6 @@ STATUS_LABELS = {"draft": "未実行", "queued": "実行待ち", "running": "実
                  "done": "完了", "failed": "失敗", "cancelled": "中止"}
 ACTIVE_STATUSES = ("queued", "running", "cancelling")
 GEOGRAPHY_LABELS = {"same_prefecture": "同一都道府県内", "radius_km": "幹事団体からの距離（km）以内", "any": "制限なし"}
-ALLOCATION_LABELS = {"equal": "均等割", "population": "人口割", "volume": "利用量割", "formula": "組合せ（均等割・人口割・利用量割）",
-                     "standalone_ratio": "単独費用比", "shapley": "シャープレイ値", "nucleolus": "仁（nucleolus）"}
 EDITABLE_FIELDS = ("name", "prefecture_code", "fiscal_year", "horizon_years", "geography_type", "radius_km",
                    "allocation_method", "allocation_weights", "body_codes", "category_ids", "hosts",
                    "price_book_id", "subsidy_rule_set_id", "time_limit_seconds")
@@ -51,32 +51,9 @@ class StaleScenario(ScenarioError):
     pass
 
 
-# --- who may see what -------------------------------------------------------------------------------------------
-
-def can_view_scenario(user: User, scenario: Scenario) -> bool:
-    if user.role == "admin":
-        return True
-    if user.role == "prefecture":
-        return scenario.prefecture_code is not None and scenario.prefecture_code == user.prefecture_code
-    return False
-
-
-can_edit_scenario = can_view_scenario  # coordinators edit what they see; municipality staff neither
-
-
-def visible_scenarios(user: User):
-    """A select() of the scenarios the user may see (admins: all; coordinators: their prefecture's)."""
-    query = select(Scenario)
-    if user.role == "admin":
-        return query
-    if user.role == "prefecture" and user.prefecture_code:
-        return query.where(Scenario.prefecture_code == user.prefecture_code)
-    return query.where(Scenario.id == -1)
-
-
 def list_scenarios(session: Session, user: User, *, prefecture_code: str | None = None, status: str | None = None,
                    text: str | None = None, page: int = 1, per_page: int = 25) -> tuple[list[Scenario], int]:
-    query = visible_scenarios(user)
+    query = access.visible_scenarios(user)
     if prefecture_code:
         query = query.where(Scenario.prefecture_code == prefecture_code)
     if status:
@@ -109,9 +86,8 @@ def defaults(session: Session) -> dict[str, Any]:
 def validate_parameters(session: Session, user: User, data: dict[str, Any]) -> None:
     """Server-side checks the form cannot make: the prefecture and bodies are ones the user may plan for."""
     pref = data.get("prefecture_code") or None
-    if user.role != "admin":
-        if pref is None or pref != user.prefecture_code:
-            raise ScenarioError("自都道府県のシナリオのみ作成・編集できます。")
+    if not access.sees_prefecture(user, pref):
+        raise ScenarioError("自都道府県のシナリオのみ作成・編集できます。")
     codes = list(data.get("body_codes") or [])
     if codes:
         found = session.exec(select(Body.code, Body.prefecture_code).where(Body.code.in_(codes))).all()
@@ -330,8 +306,9 @@ def describe_override(session_or_names, item: dict[str, Any]) -> str:
     if kind == "apart":
         return head + f"{bodies[0]}と{bodies[1]}を別のグループにする"
     if kind == "fix_group":
-        mode = "幹事団体一括調達" if item.get("mode") == "lead" else "仕様統一・各団体調達"
-        return head + f"{bodies[0]}を{name(item.get('lead_body', ''))}が幹事の{mode}グループに固定する"
+        mode = item.get("mode") if item.get("mode") in ("lead", "unified") else "unified"
+        return head + (f"{bodies[0]}を{name(item.get('lead_body', ''))}が{lead_role(mode)}の"
+                       f"{mode_label(mode)}グループに固定する")
     if kind == "fix_standalone":
         return head + f"{bodies[0]}を単独調達に固定する"
     return head + str(kind)
@@ -373,7 +350,7 @@ def override_rules(instance: Instance, items: Iterable[dict[str, Any]]) -> Overr
             for n in needs[0]:
                 if item["mode"] not in n.modes:
                     raise ScenarioError(f"{label}: {_body_name(instance, n.body)}のニーズは"
-                                        f"{'幹事団体一括調達' if item['mode'] == 'lead' else '仕様統一'}を受け入れていません。")
+                                        f"{mode_label(item['mode'])}を受け入れていません。")
                 rules.fixed.append({"need": n.id, "mode": item["mode"], "lead_body": item["lead_body"]})
     return rules
 

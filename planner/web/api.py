@@ -14,7 +14,8 @@ from planner import jobs
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.services import plans as svc
-from planner.services.scenarios import STATUS_LABELS, can_view_scenario
+from planner.services import access
+from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -63,10 +64,10 @@ def _load(plan_id: int) -> tuple[PlanRow, Scenario, svc.PlanView, str]:
         raise ApiError(404, f"計画 {plan_id} はありません。")
     scenario = session.get(Scenario, row.scenario_id)
     view = svc.plan_view(row)
-    access = svc.plan_access(current_user, scenario, view)
-    if access is None:
+    plan_access = svc.plan_access(current_user, scenario, view)
+    if plan_access is None:
         _forbidden(f"api plan {plan_id}: prefecture {scenario.prefecture_code}")
-    return row, scenario, view, access
+    return row, scenario, view, plan_access
 
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
@@ -109,8 +110,8 @@ def plans():
 @bp.get("/plans/<int:plan_id>")
 @api_login_required
 def plan(plan_id: int):
-    _, scenario, view, access = _load(plan_id)
-    body = current_user.body_code if access == "body" else None
+    _, scenario, view, plan_access = _load(plan_id)
+    body = current_user.body_code if plan_access == "body" else None
     d = view.summary_dict()
     d["scenario"] = {"id": scenario.id, "name": scenario.name, "prefecture_code": scenario.prefecture_code}
     d["labels"] = {"price_book": f"{view.price_book_version}（参考値）", "estimates": "補助金・特別交付税は見込額"}
@@ -140,11 +141,11 @@ def plan(plan_id: int):
 @bp.get("/plans/<int:plan_id>/groups/<group_id>")
 @api_login_required
 def plan_group(plan_id: int, group_id: str):
-    _, _, view, access = _load(plan_id)
+    _, _, view, plan_access = _load(plan_id)
     g = view.by_id.get(group_id)
     if g is None:
         raise ApiError(404, f"グループ {group_id} はこの計画にありません。")
-    if access == "body" and current_user.body_code not in g.body_codes:
+    if not access.sees_group(current_user, plan_access, g.body_codes):
         _forbidden(f"api plan {plan_id}: group {group_id} does not include body {current_user.body_code}")
     d = _group_dict(view, g)
     d["plan_id"] = plan_id
@@ -177,7 +178,7 @@ def scenario_status(scenario_id: int):
     scenario = session.get(Scenario, scenario_id)
     if scenario is None:
         raise ApiError(404, f"シナリオ {scenario_id} はありません。")
-    if not can_view_scenario(current_user, scenario):
+    if not access.sees_scenario(current_user, scenario):
         _forbidden(f"api scenario {scenario_id}: prefecture {scenario.prefecture_code}")
     jobs.reap_if_stale(session, current_app.config, scenario)
     response = jsonify(status_dict(scenario))

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from planner.db.models import Body
+from planner.domain.vocabulary import BODY_KIND_LABELS
 from planner.importers.errors import FileProblems
 from planner.services import audit
 from planner.services import body_admin
@@ -21,7 +22,8 @@ from planner.services.audit_log import diff_rows, user_names
 from planner.services.bodies import StaleBodyError, bodies_csv_text, import_flags, set_body_flags
 from planner.web.db import db_session
 from planner.web.forms.bodies import FlagsConfirmForm, FlagsForm, FlagsUploadForm
-from planner.web.security import can_edit_body, can_view_body, forbidden, roles_required, scope_prefecture
+from planner.services.access import edits_body_row, scope_prefecture, sees_body
+from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("bodies", __name__, url_prefix="/bodies")
 
@@ -39,7 +41,7 @@ def _load_body(code: str) -> Body:
     body = db_session().get(Body, code)
     if body is None:
         abort(404, description=f"団体コード {code} の団体はありません")
-    if not can_view_body(current_user, code):
+    if not sees_body(current_user, code, body.prefecture_code):
         forbidden(f"body {code}: prefecture {body.prefecture_code}")
     return body
 
@@ -58,7 +60,7 @@ def index():
     session = db_session()
     pref = _list_prefecture()
     kind = request.args.get("kind") or None
-    if kind not in body_admin.KIND_LABELS:
+    if kind not in BODY_KIND_LABELS:
         kind = None
     q = (request.args.get("q") or "").strip()[:40] or None
     page = _int_arg("page")
@@ -71,13 +73,10 @@ def index():
     common = {key: Counter(getattr(b, key) for b in rows if getattr(b, key)).most_common(1)
               for key in ("population_vintage_id", "fiscal_vintage_id")}
     common = {key: (c[0][0] if c else None) for key, c in common.items()}
-    # The same rule as can_edit_body, decided from the rows already loaded (one query per row would be slow);
-    # the save itself is checked again by can_edit_body.
-    forms = {b.code: _flags_form(b) for b in rows
-             if current_user.role == "admin" or b.prefecture_code == scope_prefecture(current_user)}
+    forms = {b.code: _flags_form(b) for b in rows if edits_body_row(current_user, b)}
     return render_template("bodies/index.html", bodies=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), prefecture=pref, kind=kind, q=q or "",
-                           pref_names={p.prefecture_code: p.name for p in prefs}, kind_labels=body_admin.KIND_LABELS,
+                           pref_names={p.prefecture_code: p.name for p in prefs}, kind_labels=BODY_KIND_LABELS,
                            vintages=vintages, common=common, forms=forms, fixed_prefecture=scope_prefecture(current_user))
 
 
@@ -97,11 +96,11 @@ def show(code: str):
     body = _load_body(code)
     vintages = body_admin.vintages(session, [body.population_vintage_id, body.fiscal_vintage_id])
     history = body_admin.flags_history(session, code)
-    return render_template("bodies/show.html", body=body, kind_labels=body_admin.KIND_LABELS, vintages=vintages,
+    return render_template("bodies/show.html", body=body, kind_labels=BODY_KIND_LABELS, vintages=vintages,
                            needs=body_admin.body_needs(session, code), history=history,
                            names=user_names(session, [h.user_id for h in history]), diff_rows=diff_rows,
                            action_labels=ACTION_LABELS,
-                           form=_flags_form(body) if can_edit_body(current_user, code) else None)
+                           form=_flags_form(body) if edits_body_row(current_user, body) else None)
 
 
 @bp.post("/<code>/flags")
@@ -109,7 +108,7 @@ def show(code: str):
 def update_flags(code: str):
     session = db_session()
     body = _load_body(code)
-    if not can_edit_body(current_user, code):
+    if not edits_body_row(current_user, body):
         forbidden(f"body {code}: flags")
     form = FlagsForm(prefix=f"b{code}")
     back = request.form.get("next") or ""

@@ -14,10 +14,11 @@ from flask_login import current_user
 from sqlmodel import select
 
 from planner.db.models import Body, Category, Need
+from planner.domain.vocabulary import csv_text, wareki_fiscal_year
 from planner.importers.errors import FileProblems
 from planner.importers.needs import FIELD_LABELS, parse_needs_file, volume_value
 from planner.services import needs as svc
-from planner.services import audit, needs_export, upload_store
+from planner.services import access, audit, needs_export, upload_store
 from planner.web.db import db_session
 from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
 from planner.web.security import forbidden, roles_required
@@ -77,7 +78,7 @@ def load_need(need_id: int) -> tuple[Need, Body]:
     if need is None:
         abort(404, description=f"ニーズ {need_id} はありません")
     body = session.get(Body, need.body_code)
-    if not svc.may_edit_body(current_user, body):
+    if not access.edits_body_row(current_user, body):
         forbidden(f"need {need_id}: body {need.body_code}")
     return need, body
 
@@ -262,7 +263,7 @@ def estimate():
     body = session.get(Body, request.args.get("body", ""))
     if body is None:
         return jsonify({"ok": False, "message": "団体を選んでください"}), 400
-    if not svc.may_edit_body(current_user, body):
+    if not access.edits_body_row(current_user, body):
         forbidden(f"estimate for body {body.code}")
     category = session.get(Category, request.args.get("category", ""))
     if category is None:
@@ -364,7 +365,8 @@ def import_template():
     body = next((b for b in bodies if b.code == current_user.body_code), bodies[0] if bodies else None)
     lines = ["団体コード,団体名,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考"]
     if body is not None and cats:
-        lines.append(f"{body.code},{body.name},{cats[0].id},100,令和{current_fiscal_year() + 1 - 2018}年度,○,○,×,")
+        lines.append(f"{body.code},{csv_text(body.name)},{cats[0].id},100,"
+                     f"{wareki_fiscal_year(current_fiscal_year() + 1)},○,○,×,")
     response = Response(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = "attachment; filename=needs-template.csv"
     return response

@@ -14,6 +14,8 @@ from planner.charts import consortium_map_svg, savings_bar_svg, waterfall_svg
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.domain.settled import MemberLine, Totals
+from planner.domain.vocabulary import MODE_LABELS, MODE_SHORT, PLAN_STATUS_LABELS
+from planner.services import access
 from planner.services import plans as svc
 from planner.services.scenarios import describe_override
 from planner.web.db import db_session
@@ -86,7 +88,7 @@ def index():
     page = page_arg()
     rows, total = svc.list_plans(session, current_user, page=page, per_page=25)
     return render_template("plans/index.html", rows=rows, total=total, page=page, pages=max(1, -(-total // 25)),
-                           status_labels=svc.STATUS_LABELS)
+                           status_labels=PLAN_STATUS_LABELS)
 
 
 # --- the summary -------------------------------------------------------------------------------------------------
@@ -103,7 +105,7 @@ def show(plan_id: int):
     body = (request.args.get("body") or "").strip() or None
     joint_only = request.args.get("joint", "1") == "1"
     groups = view.filter_groups(category=category if category in view.instance.categories else None,
-                                mode=mode if mode in svc.MODE_LABELS else None, body=body, joint_only=joint_only)
+                                mode=mode if mode in MODE_LABELS else None, body=body, joint_only=joint_only)
     page = page_arg()
     pages = max(1, -(-len(groups) // PER_PAGE))
     shown = groups[(page - 1) * PER_PAGE: page * PER_PAGE]
@@ -121,7 +123,7 @@ def show(plan_id: int):
     return render_template("plans/show.html", loaded=loaded, view=view, scenario=loaded.scenario, groups=shown,
                            group_count=len(groups), page=page, pages=pages, category=category, mode=mode,
                            body=body or "", joint_only=joint_only, map_category=map_cat, figure_map=figure_map,
-                           bars=bars, waterfall=waterfall, mode_labels=svc.MODE_LABELS, overrides=overrides,
+                           bars=bars, waterfall=waterfall, mode_labels=MODE_LABELS, overrides=overrides,
                            override_costs=costs, category_totals=view.category_totals())
 
 
@@ -143,14 +145,14 @@ def group(plan_id: int, group_id: str):
     g = view.by_id.get(group_id)
     if g is None:
         abort(404, description=f"グループ {group_id} はこの計画にありません")
-    if not loaded.full and current_user.body_code not in g.body_codes:
+    if not access.sees_group(current_user, loaded.access, g.body_codes):
         forbidden(f"plan {plan_id}: group {group_id} does not include body {current_user.body_code}")
     figure_map = _map_markup(
         [b for b in view.map_bodies() if b["code"] in set(g.body_codes) | {g.group.lead_body}] or view.map_bodies(),
         view.map_groups([g]), width=560, height=420)
     member_waterfalls = [(m, Markup(waterfall_svg(_member_steps(m), width=520))) for m in g.members]
     return render_template("plans/group.html", loaded=loaded, view=view, scenario=loaded.scenario, g=g,
-                           figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=svc.MODE_LABELS)
+                           figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=MODE_LABELS)
 
 
 def _member_steps(m: MemberLine) -> list[tuple[str, int]]:
@@ -170,7 +172,7 @@ def totals_steps(t: Totals) -> list[tuple[str, int]]:
 @roles_required(*ALL_ROLES)
 def body(plan_id: int, code: str):
     loaded = load(plan_id)
-    if not loaded.full and code != current_user.body_code:
+    if not access.sees_member(current_user, loaded.access, code):
         forbidden(f"plan {plan_id}: body {code} is not the user's body")
     view = loaded.view
     if code not in view.instance.bodies:
@@ -192,7 +194,7 @@ def body(plan_id: int, code: str):
     return render_template("plans/body.html", loaded=loaded, view=view, scenario=loaded.scenario,
                            body=view.instance.bodies[code], rows=rows, led=led, totals=totals,
                            waterfall=Markup(waterfall_svg(_body_steps(totals), width=520)), figure_map=figure_map,
-                           mode_labels=svc.MODE_LABELS)
+                           mode_labels=MODE_LABELS)
 
 
 def _body_steps(t: Totals) -> list[tuple[str, int]]:
@@ -225,7 +227,7 @@ def compare():
         changes = comparison.changes[(page - 1) * PER_PAGE: page * PER_PAGE]
         pages = max(1, -(-len(comparison.changes) // PER_PAGE))
         return render_template("plans/compare.html", form=form, comparison=comparison, changes=changes, page=page,
-                               pages=pages, scenarios=comparison_scenarios, mode_labels=svc.MODE_SHORT)
+                               pages=pages, scenarios=comparison_scenarios, mode_labels=MODE_SHORT)
     return render_template("plans/compare.html", form=form, comparison=None)
 
 

@@ -22,7 +22,8 @@ from planner.reports import bundle, pdf, xlsx
 from planner.reports.cache import cache_key, cached
 from planner.reports.context import ReportError, ReportMeta, find_group, group_of_need
 from planner.web.db import db_session
-from planner.web.security import can_view_prefecture, forbidden, roles_required
+from planner.services import access
+from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("reports", __name__)
 
@@ -39,7 +40,11 @@ class _Loaded:
     instance: Instance
     plan: Plan
     meta: ReportMeta
-    sees_all: bool
+    plan_access: access.PlanAccess
+
+    @property
+    def sees_all(self) -> bool:
+        return self.plan_access == "full"
 
     def body_of_need(self, need_id: str) -> str:
         return self.instance.need(need_id).body
@@ -56,31 +61,27 @@ def _load(plan_id: int) -> _Loaded:
     scenario = session.get(Scenario, row.scenario_id)
     if scenario is None:
         abort(404, description=f"計画 {plan_id} のシナリオがありません")
-    sees_all = can_view_prefecture(current_user, scenario.prefecture_code) if scenario.prefecture_code else (
-        current_user.role == "admin")
-    if not sees_all and current_user.role != "municipality":
-        forbidden(f"plan {plan_id}: prefecture {scenario.prefecture_code}")
     try:
         instance = parse_instance(row.instance_doc)
         plan = plan_from_dict(row.plan_doc)
     except (InstanceError, ValueError, KeyError, TypeError) as e:
         abort(500, description=f"計画 {plan_id} の保存データを読めません: {e}")
+    members = {instance.need(nid).body for g in plan.groups for nid in g.members if nid in instance.needs_by_id}
+    plan_access = access.plan_access(current_user, access.PlanFacts(scenario.prefecture_code, members))
+    if plan_access is None:
+        forbidden(f"plan {plan_id}: prefecture {scenario.prefecture_code}")
     rules = session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first() \
         if row.rule_version else None
     sources = tuple(_source_text(s) for s in ((rules.data or {}).get("sources") or [])) if rules else ()
     meta = ReportMeta(price_book_version=row.price_book_version, rule_version=row.rule_version,
                       title=scenario.name, sources=sources)
-    return _Loaded(row, scenario, instance, plan, meta, sees_all)
+    return _Loaded(row, scenario, instance, plan, meta, plan_access)
 
 
 def _source_text(source) -> str:
     if isinstance(source, dict):
         return "　".join(str(source[k]) for k in ("title", "url") if source.get(k))
     return str(source)
-
-
-def _own_body(loaded: _Loaded, body_codes: set[str]) -> bool:
-    return current_user.role == "municipality" and current_user.body_code in body_codes
 
 
 def _send(data: bytes, name: str, ext: str):
@@ -100,7 +101,7 @@ def group_document(plan_id: int, group_id: str, ext: str):
         bodies = loaded.group_bodies(group_id)
     except ReportError:
         abort(404, description=f"計画 {plan_id} にグループ {group_id} はありません")
-    if not (loaded.sees_all or _own_body(loaded, bodies)):
+    if not access.sees_group(current_user, loaded.plan_access, bodies):
         forbidden(f"plan {plan_id}: group {group_id}")
     try:
         if ext == "pdf":
@@ -123,7 +124,7 @@ def member_document(plan_id: int, need_id: str, ext: str):
     except ReportError:
         abort(404, description=f"計画 {plan_id} にニーズ {need_id} を含むグループはありません")
     body = loaded.body_of_need(need_id)
-    if not (loaded.sees_all or _own_body(loaded, {body})):
+    if not access.sees_member(current_user, loaded.plan_access, body):
         forbidden(f"plan {plan_id}: member {need_id}")
     try:
         if ext == "pdf":
@@ -158,13 +159,11 @@ def plan_zip(plan_id: int):
     loaded = _load(plan_id)
 
     def allowed(doc: bundle.Document) -> bool:
-        if loaded.sees_all:
-            return True
         if doc.kind == "group":
-            return _own_body(loaded, loaded.group_bodies(doc.key))
+            return access.sees_group(current_user, loaded.plan_access, loaded.group_bodies(doc.key))
         if doc.kind == "member":
-            return _own_body(loaded, {loaded.body_of_need(doc.key)})
-        return False
+            return access.sees_member(current_user, loaded.plan_access, loaded.body_of_need(doc.key))
+        return loaded.sees_all
 
     included = [d for d in bundle.plan_documents(loaded.plan) if allowed(d)]
     if not included:

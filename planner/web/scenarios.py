@@ -13,6 +13,8 @@ from sqlmodel import select
 from planner import jobs
 from planner.db.models import Body, Category, Plan as PlanRow, PriceBook, Scenario, SubsidyRuleSet
 from planner.domain.allocation import method_label
+from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS
+from planner.services import access
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
 from planner.web.db import db_session
@@ -32,7 +34,7 @@ def load_scenario(scenario_id: int) -> Scenario:
     scenario = session.get(Scenario, scenario_id)
     if scenario is None:
         abort(404, description=f"シナリオ {scenario_id} はありません")
-    if not svc.can_view_scenario(current_user, scenario):
+    if not access.sees_scenario(current_user, scenario):
         forbidden(f"scenario {scenario_id}: prefecture {scenario.prefecture_code}")
     jobs.reap_if_stale(session, current_app.config, scenario)
     return scenario
@@ -186,8 +188,8 @@ def show(scenario_id: int):
                            hosts=hosts, categories=categories, price_book=price_book, rule_set=rule_set,
                            pref_name=names.get(("pref", scenario.prefecture_code), scenario.prefecture_code or "複数"),
                            status_labels=svc.STATUS_LABELS, geography_labels=svc.GEOGRAPHY_LABELS,
-                           plan_status_labels=plan_service.STATUS_LABELS,
-                           allocation_labels=svc.ALLOCATION_LABELS,
+                           plan_status_labels=PLAN_STATUS_LABELS,
+                           allocation_labels=METHOD_LABELS,
                            allocation_label=method_label(scenario.allocation_method, scenario.allocation_weights),
                            body_list=[names.get(c, c) for c in scenario.body_codes or []])
 

@@ -1,12 +1,11 @@
 """Authentication, authorisation and HTTP hardening for every page.
 
-Every permission check lives here so that all blueprints answer the same question the same way: who may see or
-change which body's and which prefecture's data. Checks run on the server for each request; the navigation only
-hides what a role cannot use.
+The permission rules themselves live in planner.services.access, which every blueprint, service and the API ask;
+here a refusal becomes a logged 403, and a page is closed to roles that cannot use it. Checks run on the server
+for each request; the navigation only hides what a role cannot use.
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,11 +19,11 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 
-from planner.db.models import Body, User
+from planner.db.models import User
 from planner.services import audit
+from planner.services.access import ROLES
+from planner.services.users import ROLE_LABELS
 
-ROLES = ("admin", "prefecture", "municipality")
-ROLE_LABELS = {"admin": "管理者", "prefecture": "都道府県担当者", "municipality": "市区町村担当者"}
 
 bp = Blueprint("security", __name__)
 login_manager = LoginManager()
@@ -120,52 +119,8 @@ def start_session(user: LoginUser) -> None:
     login_user(user)
 
 
-# --- permission checks ---------------------------------------------------------------------------------------
-
-def _role(user) -> str | None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "role", None)
-
-
-def can_view_prefecture(user, prefecture_code: str | None) -> bool:
-    role = _role(user)
-    if role == "admin":
-        return True
-    if role == "prefecture":
-        return bool(prefecture_code) and user.prefecture_code == prefecture_code
-    return False
-
-
-def body_prefecture(body_code: str | None) -> str | None:
-    """The prefecture of a body, from the database (None when the body is unknown)."""
-    if not body_code:
-        return None
-    with Session(_engine()) as session:
-        body = session.get(Body, body_code)
-        return body.prefecture_code if body is not None else None
-
-
-def can_view_body(user, body_code: str | None) -> bool:
-    role = _role(user)
-    if role == "admin":
-        return True
-    if role == "prefecture":
-        return body_prefecture(body_code) == user.prefecture_code and user.prefecture_code is not None
-    if role == "municipality":
-        return bool(body_code) and user.body_code == body_code
-    return False
-
-
-def can_edit_body(user, body_code: str | None) -> bool:
-    # The same scope as viewing: every role edits exactly what it is responsible for.
-    return can_view_body(user, body_code)
-
-
-def scope_prefecture(user) -> str | None:
-    """The prefecture a coordinator is limited to (None for administrators, who see every prefecture)."""
-    return user.prefecture_code if _role(user) == "prefecture" else None
-
+# --- refusals ---------------------------------------------------------------------------------------------------
+# Who may see what is decided by planner.services.access; this module only turns a "no" into a logged 403.
 
 def forbidden(detail: str):
     """Log the refused attempt (in a transaction of its own, so it survives the request's rollback) and 403."""
@@ -238,16 +193,12 @@ def _error_page(error: HTTPException):
 
 
 def init_app(app: Flask) -> None:
-    secure = app.config.get("SESSION_COOKIE_SECURE")
-    if secure is None or secure is False:
-        secure = os.environ.get("PLANNER_SECURE_COOKIES", "") in ("1", "true", "yes") or bool(secure)
+    # The switches (PLANNER_SECURE_COOKIES, PLANNER_TRUSTED_PROXY, the session hours) are read by planner.config.
+    secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=secure)
-    app.config.setdefault("TRUSTED_PROXY", os.environ.get("PLANNER_TRUSTED_PROXY", "") in ("1", "true", "yes"))
     # A session ends after SESSION_IDLE_HOURS without a request (each request renews the cookie) and in any case
     # SESSION_MAX_HOURS after signing in; 0 turns the cap off.
-    app.config.setdefault("SESSION_IDLE_HOURS", float(os.environ.get("PLANNER_SESSION_IDLE_HOURS") or 8))
-    app.config.setdefault("SESSION_MAX_HOURS", float(os.environ.get("PLANNER_SESSION_MAX_HOURS") or 12))
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config["SESSION_IDLE_HOURS"]))
     app.config["SESSION_REFRESH_EACH_REQUEST"] = True
     login_manager.login_view = "auth.login"
