@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from planner.db.models import PriceBook, SubsidyRuleSet
 
 from . import audit
+from .problems import Problem
 from .reference_data import ReferenceDataError, set_current_price_book
 
 
@@ -162,18 +163,18 @@ def correction_problems(rows: list[CorrectionRow]) -> list[str]:
     return problems
 
 
-def rule_set_problems(doc: Any) -> list[str]:
+def rule_set_problems(doc: Any) -> list[Problem]:
     problems = []
     if not isinstance(doc, dict):
         return ["補助制度ルール: JSON オブジェクトではありません"]
     fy, version = doc.get("fiscal_year"), doc.get("version")
     if isinstance(fy, bool) or not isinstance(fy, int) or not 1989 <= fy <= 2200:
-        problems.append("fiscal_year: 年度（西暦の整数、例 2026）にしてください")
+        problems.append(Problem.at("fiscal_year", "年度（西暦の整数、例 2026）にしてください"))
     if not isinstance(version, str) or not version.strip() or len(version) > 40:
-        problems.append("version: 40 文字以内の版名を入力してください")
+        problems.append(Problem.at("version", "40 文字以内の版名を入力してください"))
     validate = _domain_validator()
     if validate is not None:
-        problems.extend(validate(doc))
+        problems.extend(Problem.of(p) for p in validate(doc))  # the validator writes "path: message"
     return problems
 
 
@@ -183,7 +184,7 @@ def create_rule_set_version(session: Session, base: SubsidyRuleSet, doc: Mapping
     problems = rule_set_problems(doc)
     if not problems and session.exec(select(SubsidyRuleSet).where(
             SubsidyRuleSet.version == doc["version"])).first() is not None:
-        problems.append(f"version: 版「{doc['version']}」は既にあります。別の版名にしてください")
+        problems.append(Problem.at("version", f"版「{doc['version']}」は既にあります。別の版名にしてください"))
     if problems:
         raise ReferenceDataError(problems)
     rule_set = SubsidyRuleSet(fiscal_year=doc["fiscal_year"], version=doc["version"], data=dict(doc),

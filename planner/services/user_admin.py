@@ -18,8 +18,7 @@ class FieldError(UserError):
     """A problem with one input (``field``: prefecture_code, body_code, role) so a form can show it there."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 def _snapshot(user: User) -> dict:
@@ -100,7 +99,7 @@ def reset_password(session: Session, user: User, changed_by: int | None, passwor
     password = password or generate_password()
     problem = password_problem(password)
     if problem:
-        raise UserError(problem)
+        raise UserError(problem, "password")
     user.password_hash = hash_password(password)
     end_sessions(user)  # a reset usually means the account may be in someone else's hands
     audit.record(session, user_id=changed_by, action="reset_password", entity="user", entity_id=user.id,
