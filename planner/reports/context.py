@@ -10,7 +10,7 @@ from __future__ import annotations
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, PlanGroup
 from planner.domain.settled import member_lines
-from planner.domain.vocabulary import METHOD_LABELS, prefecture_name
+from planner.domain.vocabulary import METHOD_LABELS, category_short, prefecture_name, wareki_fiscal_year
 
 from .records import (
     CategoryRow,
@@ -162,7 +162,7 @@ def summary_report(instance: Instance, plan: Plan, meta: ReportMeta | None = Non
                   for b in instance.bodies.values() if b.prefecture_code in prefs]
     map_groups = [{"id": r.group_id, "mode": r.mode, "lead_body": r.lead_code,
                    "body_codes": [m.body_code for m in r.members],
-                   "label": f"{r.category_name.split('（', 1)[0]} {r.lead_name} {wareki_fiscal_year(r.start_year)}"}
+                   "label": f"{category_short(r.category_name)} {r.lead_name} {wareki_fiscal_year(r.start_year)}"}
                   for r in joint]
     return SummaryReport(
         plan_name=plan.instance or instance.name, meta=meta, region=region, fiscal_year=instance.fiscal_year,
