@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so that later migrations can alter them (SQLite's batch mode needs the names).
@@ -25,6 +25,17 @@ SQLModel.metadata.naming_convention = {
 # ``datetime`` to a timezone-aware type that rejects naive values.
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _version_column() -> Column:
+    """Optimistic locking done by the database: with this column as the mapper's version_id_col, every ORM UPDATE
+    of the row carries ``WHERE version = <the version read>`` and raises StaleDataError when another writer got
+    there first. The code sets the new version itself (version_id_generator=False), so a write that does not bump
+    it (a job's status) still loses to a concurrent edit instead of overwriting it."""
+    return Column("version", Integer, nullable=False, default=1)
+
+
+_BODY_VERSION, _NEED_VERSION, _SCENARIO_VERSION = _version_column(), _version_column(), _version_column()
 
 
 class Body(SQLModel, table=True):
@@ -44,8 +55,10 @@ class Body(SQLModel, table=True):
     has_data_plan: bool = False  # 市町村官民データ活用推進計画
     population_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
     fiscal_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
-    version: int = 1  # optimistic locking
+    version: int = Field(default=1, sa_column=_BODY_VERSION)  # optimistic locking
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+    __mapper_args__ = {"version_id_col": _BODY_VERSION, "version_id_generator": False}
 
 
 class DataVintage(SQLModel, table=True):
@@ -155,10 +168,16 @@ class Need(SQLModel, table=True):
     notes: str = Field(default="", sa_column=Column(Text))
     status: str = Field(default="active", max_length=12)  # active | withdrawn
     is_demo: bool = False
-    version: int = 1  # optimistic locking
+    version: int = Field(default=1, sa_column=_NEED_VERSION)  # optimistic locking
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+    # At most one active need per body and category, enforced by the database (concurrent registrations and
+    # imports race past any check made by reading first).
+    __table_args__ = (Index("uq_need_active_body_category", "body_code", "category_id", unique=True,
+                            sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),)
+    __mapper_args__ = {"version_id_col": _NEED_VERSION, "version_id_generator": False}
 
 
 class Scenario(SQLModel, table=True):
@@ -187,10 +206,12 @@ class Scenario(SQLModel, table=True):
     job_id: Optional[str] = Field(default=None, max_length=64)
     progress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     log: str = Field(default="", sa_column=Column(Text))
-    version: int = 1
+    version: int = Field(default=1, sa_column=_SCENARIO_VERSION)  # optimistic locking of the parameters
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+    __mapper_args__ = {"version_id_col": _SCENARIO_VERSION, "version_id_generator": False}
 
 
 class Plan(SQLModel, table=True):

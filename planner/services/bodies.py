@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence, TextIO
 
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from planner.db.models import Body, DataVintage, utcnow
@@ -231,7 +232,10 @@ def set_body_flags(session: Session, code: str, *, user_id: int | None, disadvan
         _apply_flags(body, values)
         audit(session, user_id=user_id, action="update", entity="body", entity_id=code,
               prefecture_code=body.prefecture_code, body_code=code, before=before, after=values)
-        session.flush()
+        try:
+            session.flush()  # UPDATE ... WHERE version = <read> (Body's version_id_col): the database decides
+        except StaleDataError as e:
+            raise StaleBodyError(f"{body.name} は他の利用者が更新しました。画面を開き直してから編集してください") from e
     return body
 
 

@@ -186,6 +186,10 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
     logins, user_by_body = _demo_users(session)
     rnd = random.Random(seed)
     needs = _draw_needs(bodies, categories, rnd, user_by_body)
+    # A body's real registration of a category stays its only active need of that category (the database holds
+    # at most one): the demo draws the same needs every time and leaves those pairs out.
+    registered = set(session.exec(select(Need.body_code, Need.category_id).where(Need.status == "active")).all())
+    needs = [n for n in needs if (n.body_code, n.category_id) not in registered]
     session.add_all(needs)
     prefecture = next(b for b in bodies if b.kind == "prefecture")
     rules = current_subsidy_rule_set(session)

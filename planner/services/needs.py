@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from planner.db.models import Body, Category, Need, utcnow
@@ -113,17 +114,36 @@ def create_need(session: Session, user, body: Body, data: dict[str, Any]) -> Nee
     _check_values(session, body, data, None)
     need = Need(body_code=body.code, created_by=user.id, **{k: data[k] for k in EDITABLE})
     session.add(need)
-    session.flush()
+    _flush_unique(session, body, data["category_id"])
     audit.record(session, user_id=user.id, action="create", entity="need", entity_id=need.id,
                  prefecture_code=body.prefecture_code, body_code=body.code, after=need_snapshot(need),
                  detail=f"{body.name} のニーズを登録")
     return need
 
 
+def duplicate_message(body_name: str, category_id: str) -> str:
+    return (f"{body_name}の分野 {category_id} のニーズは、同時に行われた別の登録・取込で既に登録されています"
+            "（同じ団体・分野の登録中ニーズは1件まで）。一覧を開き直し、登録済みのニーズを編集してください")
+
+
+def _flush_unique(session: Session, body: Body, category_id: str) -> None:
+    """Write pending needs; the partial unique index on active (body, category) refuses a duplicate that a
+    concurrent registration committed after our own check read the table."""
+    try:
+        session.flush()
+    except IntegrityError as e:
+        session.rollback()
+        raise NeedError(duplicate_message(body.name, category_id)) from e
+
+
 def _conditional_update(session: Session, need: Need, expected_version: int, values: dict[str, Any]) -> None:
     """UPDATE ... WHERE version = expected: the database, not a read before the write, decides who was first."""
-    result = session.execute(update(Need).where(Need.id == need.id, Need.version == expected_version)
-                             .values(version=expected_version + 1, updated_at=utcnow(), **values))
+    try:
+        result = session.execute(update(Need).where(Need.id == need.id, Need.version == expected_version)
+                                 .values(version=expected_version + 1, updated_at=utcnow(), **values))
+    except IntegrityError as e:  # restoring (or re-categorising) onto a category that became active meanwhile
+        session.rollback()
+        raise NeedError(duplicate_message(need.body_code, values.get("category_id", need.category_id))) from e
     if result.rowcount != 1:
         session.rollback()
         raise StaleNeed()
@@ -268,7 +288,10 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
         if need is None:
             need = Need(body_code=body.code, created_by=user.id, **values)
             session.add(need)
-            session.flush()
+            try:
+                _flush_unique(session, body, r.category_id)
+            except NeedError as e:
+                raise NeedError(f"{r.row}行目: {e}") from e
             audit.record(session, user_id=user.id, action="import", entity="need", entity_id=need.id,
                          prefecture_code=body.prefecture_code, body_code=body.code, after=need_snapshot(need),
                          detail=f"{source} {r.row}行目から登録")

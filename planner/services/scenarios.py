@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from sqlalchemy import delete, func
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from planner.db.models import (Body, Category, Consortium, MemberShare, Plan, PriceBook, Scenario, SubsidyEstimate,
@@ -48,7 +49,31 @@ class ScenarioError(ValueError):
 
 
 class StaleScenario(ScenarioError):
-    pass
+    """Someone else changed the scenario since the user saw it (the conditional UPDATE matched no row)."""
+
+
+class BadVersion(ScenarioError):
+    """The form carried no version, or one that is not a number: the request is malformed, not stale."""
+
+
+STALE_MESSAGE = "このシナリオは他の利用者によって更新されています。もう一度読み込んでください（表示は現在の内容です）。"
+
+
+def parse_version(raw: Any) -> int:
+    """The scenario version a form was built from; :class:`BadVersion` when it is missing or not a number."""
+    text = str(raw).strip() if raw is not None else ""
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise BadVersion("フォームにシナリオの版（version）がないか、数値ではありません。画面を開き直してください。")
+    return int(text)
+
+
+def flush_versioned(session: Session) -> None:
+    """Write the pending changes; the scenario's UPDATE carries ``WHERE version = <read>`` (its mapper's
+    version_id_col), so a concurrent writer that got there first makes this one lose instead of being overwritten."""
+    try:
+        session.flush()
+    except StaleDataError as e:
+        raise StaleScenario(STALE_MESSAGE) from e
 
 
 def list_scenarios(session: Session, user: User, *, prefecture_code: str | None = None, status: str | None = None,
@@ -136,15 +161,16 @@ def create_scenario(session: Session, user: User, data: dict[str, Any]) -> Scena
     return scenario
 
 
-def _check_editable(scenario: Scenario, expected_version: int | None) -> None:
+def _check_editable(scenario: Scenario, expected_version: Any) -> None:
+    version = parse_version(expected_version)
     if scenario.status in ACTIVE_STATUSES:
         raise ScenarioError("実行中のシナリオは変更できません。中止するか、終了を待ってください。")
-    if expected_version is not None and int(expected_version) != scenario.version:
-        raise StaleScenario("このシナリオは他の利用者によって更新されています。もう一度読み込んでください。")
+    if version != scenario.version:
+        raise StaleScenario(STALE_MESSAGE)
 
 
 def update_scenario(session: Session, user: User, scenario: Scenario, data: dict[str, Any],
-                    expected_version: int | None) -> Scenario:
+                    expected_version: Any) -> Scenario:
     _check_editable(scenario, expected_version)
     validate_parameters(session, user, {**scenario_snapshot(scenario), **data})
     before = scenario_snapshot(scenario)
@@ -156,6 +182,7 @@ def update_scenario(session: Session, user: User, scenario: Scenario, data: dict
     _record(session, user_id=user.id, action="update", entity="scenario", entity_id=str(scenario.id),
                  before=before, after=scenario_snapshot(scenario), prefecture_code=scenario.prefecture_code,
                  detail=f"シナリオ「{scenario.name}」を変更")
+    flush_versioned(session)
     return scenario
 
 
@@ -234,7 +261,7 @@ def override_items(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def add_override(session: Session, user: User, scenario: Scenario, item: dict[str, Any],
-                 expected_version: int | None = None) -> dict[str, Any]:
+                 expected_version: Any) -> dict[str, Any]:
     _check_editable(scenario, expected_version)
     clean = normalise_override(item)
     check_override_bodies(session, scenario, clean)
@@ -247,11 +274,12 @@ def add_override(session: Session, user: User, scenario: Scenario, item: dict[st
     _record(session, user_id=user.id, action="update", entity="scenario", entity_id=str(scenario.id),
                  before=before, after=scenario_snapshot(scenario), prefecture_code=scenario.prefecture_code,
                  detail=f"上書き設定を追加: {describe_override(session, clean)}")
+    flush_versioned(session)
     return clean
 
 
 def remove_override(session: Session, user: User, scenario: Scenario, item_id: str,
-                    expected_version: int | None = None) -> None:
+                    expected_version: Any) -> None:
     _check_editable(scenario, expected_version)
     items = override_items(scenario)
     remaining = [i for i in items if i.get("id") != item_id]
@@ -267,6 +295,7 @@ def remove_override(session: Session, user: User, scenario: Scenario, item_id: s
     _record(session, user_id=user.id, action="update", entity="scenario", entity_id=str(scenario.id),
                  before=before, after=scenario_snapshot(scenario), prefecture_code=scenario.prefecture_code,
                  detail=f"上書き設定を削除: {describe_override(session, removed)}")
+    flush_versioned(session)
 
 
 def check_override_bodies(session: Session, scenario: Scenario, item: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ import base64
 import binascii
 from collections import Counter
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from planner.db.models import Body
@@ -117,17 +117,25 @@ def update_flags(code: str):
         for errors in form.errors.values():
             for e in errors:
                 flash(f"{body.name}: {e}", "error")
-        return redirect(target)
+        return _show_with_status(code, 400)
     try:
         set_body_flags(session, code, user_id=current_user.id, disadvantaged=form.disadvantaged.data,
                        has_data_plan=form.has_data_plan.data, expected_version=form.version.data)
     except StaleBodyError as e:
+        # Lost to a concurrent edit: the body's page shows the values that won (and their version).
         session.rollback()
+        session.expire_all()
         flash(str(e), "error")
-        return redirect(target)
+        return _show_with_status(code, 409)
     session.commit()
     flash(f"{body.name} の条件不利地域・推進計画を保存しました", "success")
     return redirect(target)
+
+
+def _show_with_status(code: str, status: int):
+    response = make_response(show(code))
+    response.status_code = status
+    return response
 
 
 @bp.get("/export.csv")

@@ -191,6 +191,14 @@ def new():
     return render_template("needs/form.html", title="ニーズの登録", **form_context(form, session, cats)), status
 
 
+def _form_version(raw) -> int:
+    """The need version the form was built from; a form without a usable one is malformed (400), never a 500."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        abort(400, description="フォームにニーズの版（version）がないか、数値ではありません。画面を開き直してください")
+    return int(text)
+
+
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
 @roles_required()
 def edit(need_id: int):
@@ -205,7 +213,7 @@ def edit(need_id: int):
     stale = False
     if form.validate_on_submit() and "preview" not in request.form:
         try:
-            svc.update_need(session, current_user, need, body, form.values(), int(form.version.data or 0))
+            svc.update_need(session, current_user, need, body, form.values(), _form_version(form.version.data))
             session.commit()
         except svc.StaleNeed:
             session.rollback()
@@ -231,7 +239,7 @@ def _change_status(need_id: int, status: str):
     if not form.validate_on_submit():
         abort(400, description="フォームの内容を確認できません")
     try:
-        svc.set_status(session, current_user, need, body, status, int(form.version.data or 0))
+        svc.set_status(session, current_user, need, body, status, _form_version(form.version.data))
         session.commit()
     except svc.NeedError as e:
         session.rollback()
@@ -323,9 +331,11 @@ def import_confirm():
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400, description="フォームの内容を確認できません")
-    stored = upload_store.load(upload_dir(), form.token.data, current_user.id)
+    # Single use: a double click or a replayed form cannot import the same file twice.
+    stored = upload_store.claim(upload_dir(), form.token.data, current_user.id)
     if stored is None:
-        flash("取込の確認期限が切れたか、ファイルが見つかりません。もう一度ファイルを選んでください", "error")
+        flash("この取込は既に確定されたか、確認期限が切れたか、ファイルが見つかりません。"
+              "一覧で結果を確認し、必要ならもう一度ファイルを選んでください", "error")
         return redirect(url_for("needs.import_upload"))
     session = db_session()
     try:

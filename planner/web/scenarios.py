@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -272,8 +272,21 @@ def edit(scenario_id: int):
         fill_form(form, scenario, session)
     elif form.validate_on_submit():
         try:
-            svc.update_scenario(session, current_user, scenario, form_data(form, session), form.version.data or None)
+            svc.update_scenario(session, current_user, scenario, form_data(form, session), form.version.data)
             session.commit()
+        except svc.BadVersion as e:
+            session.rollback()
+            flash(str(e), "error")
+            return render_template("scenarios/form.html", form=form, scenario=scenario), 400
+        except svc.StaleScenario as e:
+            # Lost to a concurrent edit: show the values that won, carrying their version for a deliberate retry.
+            session.rollback()
+            session.refresh(scenario)
+            flash(str(e), "error")
+            form = ScenarioForm(formdata=None)
+            fill_choices(form, session)
+            fill_form(form, scenario, session)
+            return render_template("scenarios/form.html", form=form, scenario=scenario), 409
         except svc.ScenarioError as e:
             session.rollback()
             flash(str(e), "error")
@@ -380,8 +393,10 @@ def apply_override_form(session, scenario: Scenario, form: OverrideForm, latest)
             jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, target, current_user)
             flash("上書き設定を加えた複製を作成し、再計画を開始しました。完了後に元の計画と比較できます。", "success")
             return redirect(url_for("scenarios.show", scenario_id=target.id))
-        svc.add_override(session, current_user, scenario, item, form.version.data or None)
+        svc.add_override(session, current_user, scenario, item, form.version.data)
         session.commit()
+    except (svc.BadVersion, svc.StaleScenario) as e:
+        return _lost_versioned_write(session, scenario, e)
     except (svc.ScenarioError, jobs.JobSubmitError) as e:
         session.rollback()
         flash(str(e), "error")
@@ -399,11 +414,24 @@ def remove_override(scenario_id: int, item_id: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        svc.remove_override(session, current_user, scenario, item_id, form.version.data or None)
+        svc.remove_override(session, current_user, scenario, item_id, form.version.data)
         session.commit()
+    except (svc.BadVersion, svc.StaleScenario) as e:
+        return _lost_versioned_write(session, scenario, e)
     except svc.ScenarioError as e:
         session.rollback()
         flash(str(e), "error")
     else:
         flash("上書き設定を削除しました。", "success")
     return redirect(url_for("scenarios.show", scenario_id=scenario.id))
+
+
+def _lost_versioned_write(session, scenario: Scenario, error: Exception):
+    """The scenario page with the current values (after the concurrent change that won) and the reason: 409 for a
+    lost race, 400 for a form without a usable version."""
+    session.rollback()
+    session.refresh(scenario)
+    flash(str(error), "error")
+    response = make_response(show(scenario.id))
+    response.status_code = 400 if isinstance(error, svc.BadVersion) else 409
+    return response

@@ -137,20 +137,23 @@ def test_a_stale_version_is_refused_and_nothing_is_overwritten(app, client, seed
     assert flags_post(client, "202029", 1, disadvantaged=True).status_code == 302
     # A second editor who opened the page at version 1 tries to save other values.
     r = flags_post(client, "202029", 1, has_data_plan=True)
-    assert r.status_code == 302
+    assert r.status_code == 409  # answered with the body's page showing the values that won, and their version
     b = body(app, "202029")
     assert b.disadvantaged is True and b.has_data_plan is False and b.version == 2
-    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    html = r.get_data(as_text=True)
     assert "他の利用者が更新しました" in html
+    assert 'name="b202029-version" type="hidden" value="2"' in html or 'value="2"' in html
     assert len([a for a in audit_rows(app, entity="body", entity_id="202029") if a.action == "update"]) == 1
 
 
 def test_missing_version_is_an_error_not_a_blind_overwrite(app, client, seed):
     login(client, "admin")
     r = client.post("/bodies/202029/flags", data={"b202029-disadvantaged": "y"})
-    assert r.status_code == 302
+    assert r.status_code == 400
     assert body(app, "202029").disadvantaged is False
-    assert "画面を開き直して" in client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "画面を開き直して" in r.get_data(as_text=True)
+    r = client.post("/bodies/202029/flags", data={"b202029-disadvantaged": "y", "b202029-version": "abc"})
+    assert r.status_code == 400 and body(app, "202029").disadvantaged is False
 
 
 def test_unknown_body_is_404(app, client, seed):
