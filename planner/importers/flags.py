@@ -36,7 +36,7 @@ def parse_flags_file(file_name: str, data: bytes, known_codes: set[str] | frozen
     if data[:2] == b"PK" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         workbook = open_workbook(file_name, data)
         try:
-            rows = [tuple(r) for r in sheet_rows(workbook.worksheets[0])]
+            rows = sheet_rows(workbook.worksheets[0], file_name)
         finally:
             workbook.close()
     else:

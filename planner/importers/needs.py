@@ -139,11 +139,12 @@ def read_rows(file_name: str, data: bytes) -> list[tuple[Any, ...]]:
     if not data:
         raise FileProblems([Problem(file_name, "空のファイルです")])
     if data[:2] == b"PK" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        workbook = open_workbook(file_name, data)
+        workbook = open_workbook(file_name, data, max_rows=MAX_ROWS + 100)
         try:
             if not workbook.worksheets:
                 raise FileProblems([Problem(file_name, "シートがありません")])
-            return sheet_rows(workbook.worksheets[0])
+            # a header and a few blank or note lines beyond the data rows; more than that is refused while reading
+            return sheet_rows(workbook.worksheets[0], file_name, max_rows=MAX_ROWS + 100)
         finally:
             workbook.close()
     try:

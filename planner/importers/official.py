@@ -87,7 +87,7 @@ def parse_official_file(file_name: str, data: bytes, bodies: BodyIndex) -> Parse
     workbook = open_workbook(file_name, data)
     try:
         for sheet in workbook.worksheets:
-            rows = sheet_rows(sheet)
+            rows = sheet_rows(sheet, file_name)
             found = _recognise(rows)
             if found is not None:
                 dataset, header_index = found
