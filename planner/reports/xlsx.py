@@ -81,13 +81,28 @@ def sheet_title(text: str, used: set[str] | None = None) -> str:
     return title
 
 
+class Formula(str):
+    """A formula this module builds itself. Being a formula is a property of where text comes from, never of what
+    it looks like: user text such as a scenario named ``=1+1`` fits the pattern of our own formulas and must still
+    stay text. The pattern (vocabulary.is_own_formula) remains as a guard against a mistake in our own formulas."""
+
+    def __new__(cls, text: str) -> "Formula":
+        if not is_own_formula(text):
+            raise ValueError(f"not one of the workbook's own formulas: {text!r}")
+        return super().__new__(cls, text)
+
+
 def _put(ws: Worksheet, row: int, col: int, value):
-    """Write a cell; text that only looks like a formula (a body's or scenario's name) stays text."""
+    """Write a cell. Only :class:`Formula` values become formulas; every other text (a body's or scenario's name,
+    whatever it starts with) is stored as text, marked so that Excel keeps it text when the cell is edited."""
+    if isinstance(value, Formula):
+        return ws.cell(row, col, str(value))
     cell = ws.cell(row, col, value)
-    if starts_like_formula(value) and not is_own_formula(value):
+    if isinstance(value, str):
         cell.value = value
         cell.data_type = "s"
-        cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
+        if starts_like_formula(value):
+            cell.quotePrefix = True
     return cell
 
 
@@ -171,16 +186,16 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     first = w.row
     for line in r.initial_lines:
         w.cells([line.label, int(line.yen), line.detail], [None, YEN, None])
-    initial_row = w.cells(["初期費用 計", f"=SUM(B{first}:B{w.row - 1})", None], [None, YEN, None], total=True)
+    initial_row = w.cells(["初期費用 計", Formula(f"=SUM(B{first}:B{w.row - 1})"), None], [None, YEN, None], total=True)
     first = w.row
     for line in r.annual_lines:
         w.cells([line.label, line.yen, line.detail], [None, '#,##0.00"円"', None])
-    annual_row = w.cells(["年間費用 計（1円未満四捨五入）", f"=ROUND(SUM(B{first}:B{w.row - 1}),0)", None],
+    annual_row = w.cells(["年間費用 計（1円未満四捨五入）", Formula(f"=ROUND(SUM(B{first}:B{w.row - 1}),0)"), None],
                          [None, YEN, None], total=True)
-    total_row = w.cells(["算定期間の総額", f"=B{initial_row}+B{annual_row}*{years}", "初期費用 ＋ 年間費用 × 算定年数"],
+    total_row = w.cells(["算定期間の総額", Formula(f"=B{initial_row}+B{annual_row}*{years}"), "初期費用 ＋ 年間費用 × 算定年数"],
                         [None, YEN, None], total=True)
     w.cells(["計画の総額（検算用）", r.total_yen, "上の総額と一致すること"], [None, YEN, None])
-    w.cells(["検算", f"=B{total_row}=B{total_row + 1}", None], [None, None, None])
+    w.cells(["検算", Formula(f"=B{total_row}=B{total_row + 1}"), None], [None, None, None])
     w.skip()
 
     w.line("参加団体別の負担額（見込額）", bold=True)
@@ -192,21 +207,21 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     for m in r.members:
         row = w.row
         w.cells([m.body_code, m.body_name + (f"（{r.lead_mark}）" if m.is_lead else ""), m.population, m.volume, m.initial_yen,
-                 m.annual_yen, m.total_yen, m.standalone_total_yen, f"=H{row}-G{row}", m.grant_yen,
-                 m.special_tax_yen, f"=G{row}-J{row}-K{row}", m.standalone_net_yen,
-                 f"=M{row}-L{row}" if m.standalone_net_yen is not None else None,
-                 f"=G{row}-(E{row}+F{row}*{years})"],
+                 m.annual_yen, m.total_yen, m.standalone_total_yen, Formula(f"=H{row}-G{row}"), m.grant_yen,
+                 m.special_tax_yen, Formula(f"=G{row}-J{row}-K{row}"), m.standalone_net_yen,
+                 Formula(f"=M{row}-L{row}") if m.standalone_net_yen is not None else None,
+                 Formula(f"=G{row}-(E{row}+F{row}*{years})")],
                 [None, None, INT, "#,##0.##", YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN])
     last = w.row - 1
-    sums = [f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in range(3, 15)]
+    sums = [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 15)]
     sums[1] = None  # volumes of different needs are summed in the cost build-up already
     members_total = w.cells(["合計", f"{len(r.members)}団体"] + sums + [None],
                             [None, None, INT, None] + [YEN] * 11, total=True)
     w.skip()
     w.line("検算", bold=True)
-    w.line("初期負担の合計 ＝ 初期費用 計", f"=E{members_total}=B{initial_row}")
-    w.line("年間負担の合計 ＝ 年間費用 計", f"=F{members_total}=B{annual_row}")
-    w.line("期間総額の合計 ＝ 算定期間の総額", f"=G{members_total}=B{total_row}")
+    w.line("初期負担の合計 ＝ 初期費用 計", Formula(f"=E{members_total}=B{initial_row}"))
+    w.line("年間負担の合計 ＝ 年間費用 計", Formula(f"=F{members_total}=B{annual_row}"))
+    w.line("期間総額の合計 ＝ 算定期間の総額", Formula(f"=G{members_total}=B{total_row}"))
     w.widths([24, 22, 11, 10, 14, 14, 15, 15, 14, 14, 14, 15, 15, 14, 14])
     ws.freeze_panes = None
 
@@ -230,20 +245,20 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     first = w.row
     for y in n.years:
         row = w.row
-        w.cells([y.fiscal_year, y.label, y.initial_yen, y.annual_yen, f"=C{row}+D{row}", y.grant_yen,
-                 y.special_tax_yen, f"=E{row}-F{row}-G{row}"], ["0", None] + [YEN] * 6)
+        w.cells([y.fiscal_year, y.label, y.initial_yen, y.annual_yen, Formula(f"=C{row}+D{row}"), y.grant_yen,
+                 y.special_tax_yen, Formula(f"=E{row}-F{row}-G{row}")], ["0", None] + [YEN] * 6)
     last = w.row - 1
-    total = w.cells(["合計", None] + [f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in range(3, 9)],
+    total = w.cells(["合計", None] + [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 9)],
                     [None, None] + [YEN] * 6, total=True)
     w.skip()
     w.line("検算（負担金算定書の数値）", bold=True)
     for label, col, value in (("期間総額", "E", m.total_yen), ("補助金 見込額", "F", m.grant_yen),
                               ("特別交付税 見込額", "G", m.special_tax_yen), ("実質負担 見込額", "H", m.net_yen)):
-        row = w.line(label, value, f"={col}{total}=B{w.row}")
+        row = w.line(label, value, Formula(f"={col}{total}=B{w.row}"))
         ws.cell(row, 2).number_format = YEN
     row = w.line("単独で導入する場合", m.standalone_total_yen)
     ws.cell(row, 2).number_format = YEN
-    row = w.line("削減額", f"=B{row}-E{total}")
+    row = w.line("削減額", Formula(f"=B{row}-E{total}"))
     ws.cell(row, 2).number_format = YEN
     w.widths([22, 24, 15, 15, 15, 15, 16, 16])
 
@@ -264,20 +279,20 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
     first = w.row
     for c in s.categories:
         row = w.row
-        w.cells([c.name, c.needs, c.groups, c.standalone_yen, c.plan_yen, f"=D{row}-E{row}",
-                 f"=IF(D{row}=0,0,F{row}/D{row})", c.net_yen], [None, INT, INT, YEN, YEN, YEN, PCT, YEN])
+        w.cells([c.name, c.needs, c.groups, c.standalone_yen, c.plan_yen, Formula(f"=D{row}-E{row}"),
+                 Formula(f"=IF(D{row}=0,0,F{row}/D{row})"), c.net_yen], [None, INT, INT, YEN, YEN, YEN, PCT, YEN])
     last = w.row - 1
     row = w.row
-    cat_total = w.cells(["合計"] + [f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in range(2, 7)]
-                        + [f"=IF(D{row}=0,0,F{row}/D{row})", f"=SUM(H{first}:H{last})"],
+    cat_total = w.cells(["合計"] + [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(2, 7)]
+                        + [Formula(f"=IF(D{row}=0,0,F{row}/D{row})"), Formula(f"=SUM(H{first}:H{last})")],
                         [None, INT, INT, YEN, YEN, YEN, PCT, YEN], total=True)
-    w.line("計画全体の費用（検算用）", s.plan_total_yen, f"=E{cat_total}=B{w.row}")
+    w.line("計画全体の費用（検算用）", s.plan_total_yen, Formula(f"=E{cat_total}=B{w.row}"))
     ws.cell(w.row - 1, 2).number_format = YEN
     w.line("補助金 見込額 計", s.grant_yen)
     ws.cell(w.row - 1, 2).number_format = YEN
     w.line("特別交付税 見込額 計", s.special_tax_yen)
     ws.cell(w.row - 1, 2).number_format = YEN
-    w.line("実質負担 見込額 計（検算）", f"=E{cat_total}-B{w.row - 2}-B{w.row - 1}", f"=B{w.row}=H{cat_total}")
+    w.line("実質負担 見込額 計（検算）", Formula(f"=E{cat_total}-B{w.row - 2}-B{w.row - 1}"), Formula(f"=B{w.row}=H{cat_total}"))
     ws.cell(w.row - 1, 2).number_format = YEN
     w.skip()
     w.line("共同調達グループ", bold=True)
@@ -288,15 +303,15 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
         g = gr.group
         row = w.row
         w.cells([g.group_id, g.category_name, g.mode_short, g.lead_name, len(g.members), g.start_year, g.total_yen,
-                 g.standalone_total_yen, f"=H{row}-G{row}", f"=IF(H{row}=0,0,I{row}/H{row})", gr.grant_yen,
-                 gr.special_tax_yen, f"=G{row}-K{row}-L{row}"],
+                 g.standalone_total_yen, Formula(f"=H{row}-G{row}"), Formula(f"=IF(H{row}=0,0,I{row}/H{row})"), gr.grant_yen,
+                 gr.special_tax_yen, Formula(f"=G{row}-K{row}-L{row}")],
                 [None, None, None, None, INT, "0", YEN, YEN, YEN, PCT, YEN, YEN, YEN])
     last = max(first, w.row) - 1
     if s.groups:
         row = w.row
-        sums = {c: f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in (5, 7, 8, 9, 11, 12, 13)}
+        sums = {c: Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in (5, 7, 8, 9, 11, 12, 13)}
         w.cells(["共同調達 計", None, None, None, sums[5], None, sums[7], sums[8], sums[9],
-                 f"=IF(H{row}=0,0,I{row}/H{row})", sums[11], sums[12], sums[13]],
+                 Formula(f"=IF(H{row}=0,0,I{row}/H{row})"), sums[11], sums[12], sums[13]],
                 [None, None, None, None, INT, None, YEN, YEN, YEN, PCT, YEN, YEN, YEN], total=True)
     w.line(f"単独調達のニーズ：{len(s.standalone_groups)}件（各団体が単独で調達）")
     w.widths([26, 22, 10, 16, 10, 10, 16, 16, 15, 9, 15, 16, 16])
