@@ -15,7 +15,7 @@ from planner.db.models import AuditLog
 ACTION_LABELS = {
     "create": "作成", "update": "更新", "delete": "削除", "withdraw": "取下げ", "restore": "再登録", "import": "取込",
     "export": "出力", "run": "計算実行", "cancel": "計算中止", "login": "ログイン", "login_failed": "ログイン失敗",
-    "login_blocked": "ログイン制限", "logout": "ログアウト", "forbidden": "権限なし", "deactivate": "無効化",
+    "login_blocked": "ログイン制限", "login_pending": "ログイン確認中", "logout": "ログアウト", "forbidden": "権限なし", "deactivate": "無効化",
     "activate": "有効化", "reset_password": "パスワード再設定",
 }
 ENTITY_LABELS = {

@@ -194,3 +194,22 @@ def test_a_status_view_before_the_job_reaches_redis_does_not_call_it_lost(app, s
         scenario = session.get(Scenario, scenario_id)
     assert scenario.status == "queued" and "enqueued_at" in scenario.progress
     redis.Redis.from_url(url).flushdb()
+
+
+def test_a_burst_of_wrong_passwords_gets_no_more_checks_than_the_limit(app, seed):
+    from planner.services.login_throttle import MAX_FAILURES
+
+    barrier = threading.Barrier(14)
+
+    def attempt(_):
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        return client.post("/login", data={"username": "pref20", "password": "wrong-password"}).status_code
+
+    with ThreadPoolExecutor(max_workers=14) as pool:
+        codes = list(pool.map(attempt, range(14), timeout=120))
+    with Session(engine_of(app)) as session:
+        actions = session.exec(select(AuditLog.action).where(AuditLog.entity == "user")).all()
+    assert actions.count("login_failed") == MAX_FAILURES and actions.count("login_blocked") == 14 - MAX_FAILURES
+    assert sorted(codes) == [200] * MAX_FAILURES + [429] * (14 - MAX_FAILURES)
+    assert "login_pending" not in actions
