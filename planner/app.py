@@ -57,6 +57,8 @@ def _refuse_outdated_schema(app: Flask) -> None:
     def _schema_outdated():
         if request.endpoint == "static":
             return None
+        if request.path.startswith("/api/"):
+            return {"error": "サービスを一時停止しています", "detail": message}, 503, {"Retry-After": "600"}
         return message, 503, {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "600"}
 
 

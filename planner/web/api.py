@@ -17,6 +17,7 @@ from planner.services import plans as svc
 from planner.services import access
 from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
+from planner.web.params import parse_id, parse_int
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -71,10 +72,11 @@ def _load(plan_id: int) -> tuple[PlanRow, Scenario, svc.PlanView, str]:
 
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    try:
-        return min(hi, max(lo, int(request.args.get(name, default))))
-    except ValueError:
+    raw = request.args.get(name)
+    value = parse_int(raw, None, lo=lo, hi=hi)
+    if value is None and raw is not None:
         raise ApiError(400, f"パラメータ {name} は整数で指定してください。")
+    return default if value is None else value
 
 
 def _group_dict(view: svc.PlanView, g: svc.GroupView, *, members_of: str | None = None) -> dict:
@@ -95,7 +97,10 @@ def plans():
     session = db_session()
     page = _int_arg("page", 1, 1, 100000)
     per_page = _int_arg("per_page", 25, 1, 100)
-    scenario_id = request.args.get("scenario_id", type=int)
+    raw_scenario = request.args.get("scenario_id")
+    scenario_id = parse_id(raw_scenario)
+    if raw_scenario and scenario_id is None:
+        raise ApiError(400, "パラメータ scenario_id は 1 以上の整数で指定してください。")
     rows, total = svc.list_plans(session, current_user, scenario_id=scenario_id,
                                  prefecture_code=request.args.get("prefecture") or None, page=page, per_page=per_page)
     items = [{"id": p.id, "scenario_id": s.id, "scenario_name": s.name, "prefecture_code": s.prefecture_code,
@@ -107,6 +112,11 @@ def plans():
     return jsonify(items=items, page=page, per_page=per_page, total=total)
 
 
+# Figures of the whole plan (every body of the prefecture), for coordinators and administrators only.
+PLAN_WIDE_FIGURES = ("objective_yen", "lower_bound_yen", "gap", "standalone_total_yen", "groups", "joint_groups",
+                     "totals")
+
+
 @bp.get("/plans/<int:plan_id>")
 @api_login_required
 def plan(plan_id: int):
@@ -116,7 +126,10 @@ def plan(plan_id: int):
     d["scenario"] = {"id": scenario.id, "name": scenario.name, "prefecture_code": scenario.prefecture_code}
     d["labels"] = {"price_book": f"{view.price_book_version}（参考値）", "estimates": "補助金・特別交付税は見込額"}
     if body is not None:
-        # Municipality staff: their own body's groups and shares only, never the other members' figures.
+        # Municipality staff: their own body's groups and shares only, never the other members' figures nor the
+        # plan's totals over every body of the prefecture.
+        for key in PLAN_WIDE_FIGURES:
+            d.pop(key, None)
         d["view"] = "body"
         d["body"] = {"code": body, "name": view.body_name(body), "totals": view.body_totals(body).as_dict()}
         d["totals"] = None

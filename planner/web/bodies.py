@@ -21,6 +21,7 @@ from planner.services.audit import ACTION_LABELS
 from planner.services.audit_log import diff_rows, user_names
 from planner.services.bodies import StaleBodyError, bodies_csv_text, import_flags, set_body_flags
 from planner.web.db import db_session
+from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms.bodies import FlagsConfirmForm, FlagsForm, FlagsUploadForm
 from planner.services.access import edits_body_row, scope_prefecture, sees_body
 from planner.web.security import forbidden, roles_required
@@ -31,10 +32,7 @@ PER_PAGE = 50
 
 
 def _int_arg(name: str, default: int = 1) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except (TypeError, ValueError):
-        return default
+    return parse_int(request.args.get(name), default, lo=1, hi=MAX_PAGE)
 
 
 def _load_body(code: str) -> Body:
@@ -51,7 +49,10 @@ def _list_prefecture() -> str | None:
     scope = scope_prefecture(current_user)
     if scope:
         return scope
-    return (request.args.get("prefecture") or "").strip() or None
+    chosen = (request.args.get("prefecture") or "").strip() or None
+    if chosen is not None and not (chosen.isascii() and chosen.isdigit() and len(chosen) == 2):
+        abort(400, description=f"都道府県の指定「{chosen[:10]}」が不正です。都道府県コードを半角数字2桁（例: 20）で指定してください")
+    return chosen
 
 
 @bp.get("")

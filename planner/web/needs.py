@@ -20,6 +20,7 @@ from planner.importers.needs import FIELD_LABELS, parse_needs_file, volume_value
 from planner.services import needs as svc
 from planner.services import access, audit, needs_export, upload_store
 from planner.web.db import db_session
+from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
 from planner.web.security import forbidden, roles_required
 
@@ -51,10 +52,7 @@ def upload_dir() -> Path:
 
 
 def int_arg(name: str, default: int | None = None) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return default
+    return parse_int(request.args.get(name), default, lo=-MAX_PAGE, hi=MAX_PAGE)
 
 
 def read_filters(session) -> svc.NeedFilters:

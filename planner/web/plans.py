@@ -19,6 +19,7 @@ from planner.services import access
 from planner.services import plans as svc
 from planner.services.scenarios import describe_override
 from planner.web.db import db_session
+from planner.web.params import MAX_PAGE, parse_id, parse_int
 from planner.web.forms_planning import CompareForm, OverrideForm
 from planner.web.security import forbidden, roles_required
 
@@ -62,10 +63,7 @@ def require_full(loaded: Loaded, what: str) -> None:
 
 
 def page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    return parse_int(request.args.get("page"), 1, lo=1, hi=MAX_PAGE)
 
 
 def map_category(view: svc.PlanView, requested: str | None) -> str | None:
@@ -214,9 +212,8 @@ def compare():
         (p.id, f"計画 {p.id}：{s.name}（{p.created_at:%Y-%m-%d %H:%M}）") for p, s in rows]
     comparison = None
     if request.args.get("a") and request.args.get("b"):
-        try:
-            a_id, b_id = int(request.args["a"]), int(request.args["b"])
-        except ValueError:
+        a_id, b_id = parse_id(request.args["a"]), parse_id(request.args["b"])
+        if a_id is None or b_id is None:
             abort(400, description="比較する計画の番号が不正です")
         a, b = load(a_id), load(b_id)
         require_full(a, "comparison")

@@ -53,14 +53,27 @@ class _Loaded:
         return {self.body_of_need(n) for n in find_group(self.plan, group_id).members}
 
 
+NOT_FOUND = "計画 {plan_id} のこの書類は、ないか閲覧できません"
+
+
+def _not_found(plan_id: int):
+    """The one answer for a document that does not exist and for one the user may not see: the same status and
+    words for both, so that the URLs cannot be used to find out which plans, groups or needs exist."""
+    abort(404, description=NOT_FOUND.format(plan_id=plan_id))
+
+
+def _refuse(plan_id: int, detail: str):
+    forbidden(detail, status=404, public_description=NOT_FOUND.format(plan_id=plan_id))
+
+
 def _load(plan_id: int) -> _Loaded:
     session = db_session()
     row = session.get(PlanRow, plan_id)
     if row is None:
-        abort(404, description=f"計画 {plan_id} はありません")
+        _not_found(plan_id)
     scenario = session.get(Scenario, row.scenario_id)
     if scenario is None:
-        abort(404, description=f"計画 {plan_id} のシナリオがありません")
+        _not_found(plan_id)
     try:
         instance = parse_instance(row.instance_doc)
         plan = plan_from_dict(row.plan_doc)
@@ -69,7 +82,7 @@ def _load(plan_id: int) -> _Loaded:
     members = {instance.need(nid).body for g in plan.groups for nid in g.members if nid in instance.needs_by_id}
     plan_access = access.plan_access(current_user, access.PlanFacts(scenario.prefecture_code, members))
     if plan_access is None:
-        forbidden(f"plan {plan_id}: prefecture {scenario.prefecture_code}")
+        _refuse(plan_id, f"plan {plan_id}: prefecture {scenario.prefecture_code}")
     rules = session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first() \
         if row.rule_version else None
     sources = tuple(_source_text(s) for s in ((rules.data or {}).get("sources") or [])) if rules else ()
@@ -100,9 +113,9 @@ def group_document(plan_id: int, group_id: str, ext: str):
     try:
         bodies = loaded.group_bodies(group_id)
     except ReportError:
-        abort(404, description=f"計画 {plan_id} にグループ {group_id} はありません")
+        _not_found(plan_id)
     if not access.sees_group(current_user, loaded.plan_access, bodies):
-        forbidden(f"plan {plan_id}: group {group_id}")
+        _refuse(plan_id, f"plan {plan_id}: group {group_id}")
     try:
         if ext == "pdf":
             data = pdf.group_pdf(loaded.instance, loaded.plan, group_id, loaded.meta)
@@ -118,14 +131,14 @@ def group_document(plan_id: int, group_id: str, ext: str):
 def member_document(plan_id: int, need_id: str, ext: str):
     loaded = _load(plan_id)
     if need_id not in loaded.instance.needs_by_id:
-        abort(404, description=f"計画 {plan_id} にニーズ {need_id} はありません")
+        _not_found(plan_id)
+    body = loaded.body_of_need(need_id)
+    if not access.sees_member(current_user, loaded.plan_access, body):
+        _refuse(plan_id, f"plan {plan_id}: member {need_id}")
     try:
         group_of_need(loaded.plan, need_id)
     except ReportError:
-        abort(404, description=f"計画 {plan_id} にニーズ {need_id} を含むグループはありません")
-    body = loaded.body_of_need(need_id)
-    if not access.sees_member(current_user, loaded.plan_access, body):
-        forbidden(f"plan {plan_id}: member {need_id}")
+        _not_found(plan_id)
     try:
         if ext == "pdf":
             data = pdf.member_pdf(loaded.instance, loaded.plan, need_id, loaded.meta)
@@ -142,7 +155,7 @@ def member_document(plan_id: int, need_id: str, ext: str):
 def summary_document(plan_id: int, ext: str):
     loaded = _load(plan_id)
     if not loaded.sees_all:
-        forbidden(f"plan {plan_id}: summary")
+        _refuse(plan_id, f"plan {plan_id}: summary")
     try:
         if ext == "pdf":
             data = pdf.summary_pdf(loaded.instance, loaded.plan, loaded.meta)
@@ -167,7 +180,7 @@ def plan_zip(plan_id: int):
 
     included = [d for d in bundle.plan_documents(loaded.plan) if allowed(d)]
     if not included:
-        forbidden(f"plan {plan_id}: no document of this plan is the user's")
+        _refuse(plan_id, f"plan {plan_id}: no document of this plan is the user's")
     key = cache_key(loaded.row.instance_doc, loaded.row.plan_doc, asdict(loaded.meta),
                     [(d.kind, d.key) for d in included])
     folder = current_app.config.get("REPORT_CACHE_DIR") or Path(current_app.instance_path) / "report_cache"

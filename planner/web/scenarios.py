@@ -18,6 +18,7 @@ from planner.services import access
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
 from planner.web.db import db_session
+from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms_planning import ActionForm, OverrideForm, ScenarioForm, split_codes
 from planner.web.security import forbidden, roles_required
 
@@ -115,10 +116,7 @@ def fill_form(form: ScenarioForm, scenario: Scenario, session) -> None:
 
 
 def int_arg(name: str, default: int = 1) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except (TypeError, ValueError):
-        return default
+    return parse_int(request.args.get(name), default, lo=1, hi=MAX_PAGE)
 
 
 # --- pages ------------------------------------------------------------------------------------------------------

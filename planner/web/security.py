@@ -122,8 +122,11 @@ def start_session(user: LoginUser) -> None:
 # --- refusals ---------------------------------------------------------------------------------------------------
 # Who may see what is decided by planner.services.access; this module only turns a "no" into a logged 403.
 
-def forbidden(detail: str):
-    """Log the refused attempt (in a transaction of its own, so it survives the request's rollback) and 403."""
+def forbidden(detail: str, *, status: int = 403, public_description: str | None = None):
+    """Log the refused attempt (in a transaction of its own, so it survives the request's rollback) and 403.
+
+    ``status=404`` with the ``public_description`` a missing object gets: for URLs whose ids must not be probed,
+    an object the user may not see is answered exactly like one that does not exist (the log still says which)."""
     user_id = getattr(current_user, "id", None) if has_request_context() else None
     path = request.path if has_request_context() else ""
     try:
@@ -135,7 +138,7 @@ def forbidden(detail: str):
             session.commit()
     except Exception:  # the refusal matters more than its log entry
         current_app.logger.exception("could not write the audit entry of a refused request")
-    abort(403, description=detail)
+    abort(status, description=public_description if public_description is not None else detail)
 
 
 def roles_required(*roles: str) -> Callable:
@@ -174,18 +177,53 @@ def _security_headers(response):
     if current_user.is_authenticated and response.mimetype == "text/html":
         # Pages with a body's figures must not stay in a shared browser's cache after logout.
         response.headers.setdefault("Cache-Control", "no-store")
+    if _is_data_download(response):
+        # Downloads and API answers carry the same figures; send_file's "no-cache" would still let them be stored.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
     return response
 
 
+DATA_MIMETYPES = frozenset({"application/json", "text/csv", "application/pdf", "application/zip",
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+
+
+def _is_data_download(response) -> bool:
+    return (response.mimetype in DATA_MIMETYPES or request.path.startswith("/api/")
+            or "attachment" in response.headers.get("Content-Disposition", ""))
+
+
 _ERROR_TITLES = {400: "入力を受け付けられません", 403: "この操作を行う権限がありません", 404: "ページが見つかりません",
-                 405: "この方法では利用できません", 413: "ファイルが大きすぎます", 429: "しばらくお待ちください",
+                 405: "この方法では利用できません", 409: "他の操作と競合しました", 413: "ファイルが大きすぎます",
+                 422: "入力内容を確認してください", 429: "しばらくお待ちください",
                  500: "システムエラーが発生しました"}
 
 
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+NUL_REFUSED = "入力に使えない文字（NUL, U+0000）が含まれています（{where}）。その文字を除いてからもう一度送信してください"
+
+
+def _refuse_nul_characters():
+    """No text with U+0000 reaches the database (PostgreSQL cannot store it, and no user means to send it): the
+    request is refused where it enters, naming the part that carried it."""
+    if "\x00" in request.path:
+        abort(400, description=NUL_REFUSED.format(where="URL"))
+    for source, label in ((request.args, "URL のパラメータ"), (request.form, "フォーム")):
+        for key, value in source.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400, description=NUL_REFUSED.format(where=f"{label} {key.replace(chr(0), '')[:40]}"))
+    for key, upload in request.files.items(multi=True):
+        if "\x00" in (upload.filename or ""):
+            abort(400, description=NUL_REFUSED.format(where=f"ファイル名（{key}）"))
+
+
 def _error_page(error: HTTPException):
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+    if _wants_json():
         return {"error": _ERROR_TITLES.get(error.code, error.name), "detail": error.description}, error.code
-    detail = error.description if error.code in (400, 403, 413) and error.description else ""
+    detail = error.description if error.code in (400, 403, 413, 422) and error.description else ""
     if detail and detail.startswith(("The ", "You ", "Forbidden", "Bad Request")):
         detail = ""  # werkzeug's English default texts are not for our users
     return render_template("error.html", code=error.code, title=_ERROR_TITLES.get(error.code, "エラー"),
@@ -221,8 +259,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(error):
+        if _wants_json():
+            return {"error": _ERROR_TITLES[500], "detail": "管理者に連絡してください"}, 500
         return render_template("error.html", code=500, title=_ERROR_TITLES[500],
                                detail="管理者に連絡してください"), 500
+
+    app.before_request(_refuse_nul_characters)
 
     from . import layout
     layout.init_app(app)

@@ -70,8 +70,8 @@ def test_municipality_gets_only_its_own_documents(client, plan_id, app):
     login(client, "muni202011")  # 長野市: in both groups
     assert client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.pdf").status_code == 200
     assert client.get(f"/plans/{plan_id}/reports/member/n-nagano-ocr.pdf").status_code == 200
-    assert client.get(f"/plans/{plan_id}/reports/member/n-matsumoto-ocr.pdf").status_code == 403
-    assert client.get(f"/plans/{plan_id}/reports/summary.pdf").status_code == 403
+    assert client.get(f"/plans/{plan_id}/reports/member/n-matsumoto-ocr.pdf").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/summary.pdf").status_code == 404
     r = client.get(f"/plans/{plan_id}/reports.zip")
     assert r.status_code == 200
     assert sorted(zipfile.ZipFile(io.BytesIO(r.data)).namelist()) == sorted([
@@ -83,15 +83,25 @@ def test_municipality_gets_only_its_own_documents(client, plan_id, app):
 
 def test_municipality_outside_a_group_is_refused(client, plan_id):
     login(client, "muni202029")  # 松本市: in the OCR group only
-    assert client.get(f"/plans/{plan_id}/reports/group/rpa-2026-1.pdf").status_code == 403
+    assert client.get(f"/plans/{plan_id}/reports/group/rpa-2026-1.pdf").status_code == 404
     assert client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.xlsx").status_code == 200
 
 
 def test_other_prefecture_is_refused(client, plan_id):
     login(client, "pref15")
     for path in ("group/ocr-2026-1.pdf", "member/n-nagano-ocr.pdf", "summary.xlsx"):
-        assert client.get(f"/plans/{plan_id}/reports/{path}").status_code == 403
-    assert client.get(f"/plans/{plan_id}/reports.zip").status_code == 403
+        assert client.get(f"/plans/{plan_id}/reports/{path}").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports.zip").status_code == 404
+
+
+def test_refused_and_missing_documents_get_the_same_answer(client, plan_id):
+    """No id oracle (issue #13, point 11): another prefecture's existing plan answers exactly like a missing one."""
+    login(client, "pref15")
+    refused = client.get(f"/plans/{plan_id}/reports/summary.pdf")
+    missing = client.get(f"/plans/{plan_id + 99}/reports/summary.pdf")
+    assert refused.status_code == missing.status_code == 404
+    assert refused.get_data(as_text=True).replace(f"計画 {plan_id} ", "計画 # ") == \
+        missing.get_data(as_text=True).replace(f"計画 {plan_id + 99} ", "計画 # ")
 
 
 def test_unknown_plan_group_and_need(client, plan_id):

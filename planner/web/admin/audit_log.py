@@ -12,6 +12,7 @@ from planner.services.access import scope_prefecture
 from planner.services.audit import ACTION_LABELS, ENTITY_LABELS
 from planner.services.audit_log import AuditFilter, diff_rows, list_entries, user_names
 from planner.web.db import db_session
+from planner.web.params import parse_id
 from planner.web.security import roles_required
 
 from .common import AUDIT_PER_PAGE, bp, int_arg
@@ -31,10 +32,7 @@ def audit_log():
     pref = scope_prefecture(current_user)
     entity = request.args.get("entity") or None
     action = request.args.get("action") or None
-    try:
-        user_id = int(request.args["user"]) if request.args.get("user") else None
-    except ValueError:
-        user_id = None
+    user_id = parse_id(request.args.get("user"))
     filters = AuditFilter(entity=entity if entity in ENTITY_LABELS else None,
                           action=action if action in ACTION_LABELS else None, user_id=user_id,
                           date_from=_date_arg("from"), date_to=_date_arg("to"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, request
 
 from planner.web.db import db_session
+from planner.web.params import MAX_PAGE, parse_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -11,10 +12,7 @@ AUDIT_PER_PAGE = 50
 
 
 def int_arg(name: str, default: int = 1) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except (TypeError, ValueError):
-        return default
+    return parse_int(request.args.get(name), default, lo=1, hi=MAX_PAGE)
 
 
 def get_or_404(model, key, what: str):
