@@ -219,6 +219,7 @@ def delete_scenario(session: Session, user: User, scenario: Scenario) -> None:
                  before=before, prefecture_code=scenario.prefecture_code,
                  detail=f"シナリオ「{scenario.name}」と計画 {len(plan_ids)} 件を削除")
     session.delete(scenario)
+    flush_versioned(session)  # DELETE ... WHERE version = <read>: never deletes over an edit it has not seen
 
 
 def delete_plans(session: Session, plan_ids: Iterable[int]) -> None:
