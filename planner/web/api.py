@@ -15,6 +15,7 @@ from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.services import plans as svc
 from planner.services import access
+from planner.services.plan_lifecycle import plan_status
 from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
 
@@ -64,7 +65,7 @@ def _load(plan_id: int) -> tuple[PlanRow, Scenario, svc.PlanView, str]:
         raise ApiError(404, f"計画 {plan_id} はありません。")
     scenario = session.get(Scenario, row.scenario_id)
     view = svc.plan_view(row)
-    plan_access = svc.plan_access(current_user, scenario, view)
+    plan_access = svc.plan_access(current_user, scenario, view, status=plan_status(session, plan_id))
     if plan_access is None:
         _forbidden(f"api plan {plan_id}: prefecture {scenario.prefecture_code}")
     return row, scenario, view, plan_access
