@@ -221,8 +221,7 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
     mode standalone), its quotes copied, and marked as the re-plan of this release so that adopting its plan
     makes the series' next version. The caller commits and starts the run."""
     from planner.services.instances import need_id_from_key
-    from planner.services.quotes import copy_quotes
-    from planner.services.scenarios import _check_editable, copy_scenario, scenario_snapshot
+    from planner.services.scenarios import copy_scenario
 
     series = session.get(PlanSeries, release.series_id)
     plan = session.get(PlanRow, release.plan_id)
@@ -254,8 +253,7 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
                               "category_name": line.category_name} for line in decliners]
     overrides["dropped_for_decliners"] = dropped
     clone.overrides = overrides
-    session.add(clone)
-    copy_quotes(session, source.id, clone.id)
+    session.add(clone)  # copy_scenario has copied the vendors' quotes too
     session.flush()
     record(session, user_id=user.id, action="replan", entity="plan_release", entity_id=str(release.id),
            after={"scenario_id": clone.id, "fixed_standalone": [line.need_key for line in decliners]},
