@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import select
@@ -31,7 +31,12 @@ PLANNERS = ("admin", "prefecture")
 @bp.app_context_processor
 def _helpers():
     def plan_release(plan_id: int, with_changes: bool = True):
-        return lifecycle.release_info(db_session(), plan_id, with_changes=with_changes)
+        # Memoised for the request: the input-change check rebuilds the scenario's instance.
+        memo = g.setdefault("plan_release_info", {})
+        key = (plan_id, with_changes)
+        if key not in memo:
+            memo[key] = lifecycle.release_info(db_session(), plan_id, with_changes=with_changes)
+        return memo[key]
 
     def member_requests(body_code: str | None):
         return answer_svc.member_requests(db_session(), body_code)
