@@ -87,6 +87,18 @@ class ReleaseInfo:
         return d is not None and today_jst(now) > d
 
 
+def release_summary(info: ReleaseInfo) -> dict[str, Any]:
+    """The lifecycle facts of a plan as plain values (the JSON API; documents can print the same)."""
+    r, s = info.release, info.series
+    return {"state": info.state, "state_label": info.state_label, "label": info.label,
+            "number": s.number if s else None, "version": r.version if r else None, "current": info.is_current,
+            "current_version": s.current_version if s else None,
+            "published_at": r.published_at.isoformat() if r and r.published_at else None,
+            "reply_deadline": r.reply_deadline.isoformat() if r and r.reply_deadline else None,
+            "price_source": r.price_source if r else None,
+            "inputs_changed": None if info.changes is None else [c.text for c in info.changes]}
+
+
 def release_of_plan(session: Session, plan_id: int) -> PlanRelease | None:
     return session.exec(select(PlanRelease).where(PlanRelease.plan_id == plan_id)).first()
 

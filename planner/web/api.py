@@ -15,7 +15,7 @@ from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.services import plans as svc
 from planner.services import access
-from planner.services.plan_lifecycle import plan_status
+from planner.services.plan_lifecycle import plan_status, release_info, release_summary
 from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
 
@@ -116,6 +116,8 @@ def plan(plan_id: int):
     d = view.summary_dict()
     d["scenario"] = {"id": scenario.id, "name": scenario.name, "prefecture_code": scenario.prefecture_code}
     d["labels"] = {"price_book": f"{view.price_book_version}（参考値）", "estimates": "補助金・特別交付税は見込額"}
+    d["lifecycle"] = release_summary(release_info(db_session(), plan_id))  # 試算 / 計画 No.N 第M版, input changes
+    d["price_source"] = view.doc.get("price_source") or d["labels"]["price_book"]
     if body is not None:
         # Municipality staff: their own body's groups and shares only, never the other members' figures.
         d["view"] = "body"

@@ -89,6 +89,8 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
     new_scenario = int(r.headers["Location"].rstrip("/").split("/")[-1])
     done = wait_for(engine, new_scenario, ("done", "failed"))
     assert done.status == "done", done.log
+    assert "単独調達に固定したニーズ：松本市（AI-OCR（文字認識））" in client.get(f"/scenarios/{new_scenario}").get_data(
+        as_text=True)
     v2_plan = done.progress["plan_id"]
     with Session(engine) as session:
         v2 = plan_view(session.get(PlanRow, v2_plan))
@@ -97,7 +99,8 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
         assert group.group.mode == "standalone" and len(group.group.members) == 1  # the decliner, fixed standalone
     page = client.get(f"/plans/{v2_plan}").get_data(as_text=True)
     assert "計画 No.1（" in page and "の次の版として確定" in page  # adopting defaults to the same plan number
-    series_id = lifecycle.release_of_plan(Session(engine), plan_id).series_id
+    with Session(engine) as session:
+        series_id = lifecycle.release_of_plan(session, plan_id).series_id
     assert client.post(f"/plans/{v2_plan}/adopt", data={"series": str(series_id)}).status_code == 302
     r = client.post(f"/plans/{v2_plan}/publish", data={"deadline": deadline.isoformat()})
     assert r.status_code == 302
@@ -105,10 +108,14 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
     assert "計画 No.1 第2版" in page and "公表中" in page and "版の履歴（2 版）" in page
     old = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     assert "旧版" in old and "計画 No.1 第2版に差し替えられました" in old
+    api = client.get(f"/api/plans/{plan_id}").get_json()["lifecycle"]
+    assert api["label"] == "計画 No.1 第1版" and api["state"] == "superseded" and api["current_version"] == 2
     logout(client)
 
     # members now see v2 to answer; v1 stays readable (history) but takes no more answers
     login(client, "muni202029")
+    api = client.get(f"/api/plans/{v2_plan}").get_json()
+    assert api["lifecycle"]["state"] == "published" and api["lifecycle"]["inputs_changed"] == []
     home = client.get("/home").get_data(as_text=True)
     assert "計画 No.1 第2版" in home and f"/plans/{v2_plan}/answer" in home and f"/plans/{plan_id}/answer" not in home
     assert client.get(f"/plans/{plan_id}/body/202029").status_code == 200
