@@ -30,7 +30,9 @@ MODE_LABELS = {"standalone": "単独調達", "lead": "幹事団体一括調達",
 @bp.app_context_processor
 def _helpers():
     def scenario_quote_list(scenario_id: int):
-        return svc.scenario_quotes(db_session(), scenario_id)
+        session = db_session()
+        names = {c.id: c.name for c in session.exec(select(Category))}
+        return [(q, names.get(q.category_id, q.category_id)) for q in svc.scenario_quotes(session, scenario_id)]
 
     return {"scenario_quote_list": scenario_quote_list, "quote_mode_labels": MODE_LABELS}
 
