@@ -15,12 +15,13 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from planner.db.models import Category, PriceBook, Scenario, ScenarioQuote, User, utcnow
+from planner.domain import vocabulary
 from planner.domain.model import JOINT_MODES, MODES
 
 from .audit import record
 from .reference_data import PRICE_FIELDS, price_book_document, validate_price_book_document
 
-MODE_LABELS = {"standalone": "単独", "lead": "幹事一括", "unified": "仕様統一"}
+MODE_LABELS = {mode: vocabulary.mode_short(mode) for mode in MODES}
 
 
 class QuoteError(ValueError):

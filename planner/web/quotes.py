@@ -12,6 +12,7 @@ from wtforms import DateField, FormField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from planner.db.models import Category, ScenarioQuote
+from planner.domain import vocabulary
 from planner.domain.model import JOINT_MODES, MODES
 from planner.services import quotes as svc
 from planner.services.instances import scenario_price_book
@@ -24,7 +25,7 @@ from planner.web.security import roles_required
 bp = Blueprint("quotes", __name__, url_prefix="/scenarios")
 
 PLANNERS = ("admin", "prefecture")
-MODE_LABELS = {"standalone": "単独調達", "lead": "幹事団体一括調達", "unified": "仕様統一・各団体調達"}
+MODE_LABELS = {mode: vocabulary.mode_label(mode) for mode in MODES}
 
 
 @bp.app_context_processor
