@@ -297,3 +297,90 @@ class AuditLog(SQLModel, table=True):
     before: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
     after: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
     detail: str = Field(default="", sa_column=Column(Text))
+
+
+# --- plan lifecycle (#14): 試算 → 確定案 → 公表, members' answers, vendor quotes -------------------------------------
+# A Plan row without a PlanRelease is a 試算 (draft), seen by the prefecture only. Adopting it gives it a number and
+# a version in a PlanSeries (計画 No.3 第2版); publishing makes it the series' current version, which members see.
+
+class PlanSeries(SQLModel, table=True):
+    """計画 No.N of a prefecture: the versions of one joint-procurement plan. ``current_version`` is the published
+    version members answer; it changes only by a conditional update on ``lock_version``."""
+
+    __tablename__ = "plan_series"
+    __table_args__ = (UniqueConstraint("prefecture_code", "number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    prefecture_code: str = Field(max_length=2, index=True)
+    number: int
+    title: str = Field(default="", max_length=120)
+    current_version: Optional[int] = None  # the published version in force; None until the first publication
+    lock_version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+
+class PlanRelease(SQLModel, table=True):
+    """One adopted version (確定案) of a series, made from one solved plan; later published (公表) and superseded."""
+
+    __tablename__ = "plan_release"
+    __table_args__ = (UniqueConstraint("series_id", "version"), UniqueConstraint("plan_id"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    series_id: int = Field(foreign_key="plan_series.id", index=True)
+    version: int
+    plan_id: int = Field(foreign_key="plan.id")
+    state: str = Field(default="adopted", max_length=12)  # adopted | published | superseded
+    document_number: str = Field(default="", max_length=60)  # 文書番号 for the documents (second wave)
+    price_source: str = Field(default="", sa_column=Column(Text))  # which prices the plan used, in words
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # the inputs' snapshot
+    inputs_fingerprint: str = Field(default="", max_length=64)
+    reply_deadline: Optional[date] = None  # answers accepted until the end of this day (JST)
+    message: str = Field(default="", sa_column=Column(Text))  # the coordinator's note to the members
+    replan_of: Optional[int] = Field(default=None, foreign_key="plan_release.id")  # re-planned after answers
+    adopted_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    adopted_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    published_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    published_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    superseded_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    lock_version: int = 1
+
+
+class MemberAnswer(SQLModel, table=True):
+    """A member body's answer for one of its needs in a published plan: 参加 / 不参加 / 条件付き."""
+
+    __tablename__ = "member_answer"
+    __table_args__ = (UniqueConstraint("release_id", "need_key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="plan_release.id", index=True)
+    need_key: str = Field(max_length=60)  # the need id in the plan document ("n12")
+    body_code: str = Field(foreign_key="body.code", max_length=6, index=True)
+    answer: str = Field(max_length=12)  # join | decline | conditional
+    comment: str = Field(default="", sa_column=Column(Text))
+    answered_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    answered_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    lock_version: int = 1
+
+
+class ScenarioQuote(SQLModel, table=True):
+    """A vendor's quote for one category and mode in one scenario; replaces the price book's entry there."""
+
+    __tablename__ = "scenario_quote"
+    __table_args__ = (UniqueConstraint("scenario_id", "category_id", "mode"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    scenario_id: int = Field(foreign_key="scenario.id", index=True)
+    category_id: str = Field(foreign_key="category.id", max_length=30)
+    mode: str = Field(max_length=12)  # standalone | lead | unified
+    vendor: str = Field(max_length=120)
+    quoted_on: Optional[date] = None
+    reference: str = Field(default="", max_length=120)  # 見積書番号 etc.
+    fixed_initial: int = 0
+    fixed_annual: int = 0
+    member_initial: int = 0
+    member_annual: int = 0
+    per_km_annual: int = 0
+    lines: list[Any] = Field(default_factory=list, sa_column=Column(JSON))  # [[alpha, beta], ...]
+    max_members: Optional[int] = None
+    based_on: str = Field(default="", max_length=40)  # the price book version the form was prefilled from
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    updated_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    lock_version: int = 1

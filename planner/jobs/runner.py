@@ -275,7 +275,8 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
         raise JobError("補助制度ルールに問題があります: " + "；".join(e.problems)) from e
     reporter.check_cancel()
 
-    extras: dict[str, Any] = {"scenario_id": scenario_id, "notes": list(built.notes)}
+    extras: dict[str, Any] = {"scenario_id": scenario_id, "notes": list(built.notes),
+                              "price_source": built.price_source}
     if items:
         reporter.phase("override_costs")
         extras["override_costs"] = override_costs(built.instance, items, time_limit, reporter.cancelled,

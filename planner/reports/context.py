@@ -185,4 +185,5 @@ def _meta(plan: Plan, meta: ReportMeta | None) -> ReportMeta:
     base = meta or ReportMeta()
     return ReportMeta(price_book_version=base.price_book_version or str(stats.get("price_book_version", "")),
                       rule_version=base.rule_version or str(stats.get("rule_version", "")),
-                      issued_on=base.issued_on, title=base.title, sources=base.sources)
+                      issued_on=base.issued_on, title=base.title, sources=base.sources,
+                      price_source=base.price_source or str(stats.get("price_source", "")))

@@ -34,6 +34,7 @@ class ReportMeta:
     issued_on: date = field(default_factory=date.today)
     title: str = ""  # e.g. the scenario's name
     sources: tuple[str, ...] = ()  # the subsidy rule set's cited sources
+    price_source: str = ""  # which prices the plan used in words (price book, vendor quotes); empty: the book's
 
     @property
     def issued_wareki(self) -> str:

@@ -170,7 +170,7 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     w.line("算定期間", r.period_label)
     years_row = w.line("算定年数", r.horizon_years)
     years = f"$B${years_row}"
-    w.line("単価表", r.price_book_label)
+    w.line("単価表", r.meta.price_source or r.price_book_label)
     w.line("補助制度ルール", r.rule_version or "（版の記録なし）")
     w.line("按分方法", f"{r.method_label}： {r.method_formula}")
     if r.rounding_rule:
@@ -269,7 +269,7 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
     w.title(f"{s.region} AI・RPA 共同調達計画 まとめ（見込額）")
     w.line("計画", s.meta.title or s.plan_name)
     w.line("期間", f"{s.fiscal_year_label}から{s.horizon_years}年間")
-    w.line("単価表", s.meta.price_book_version or "（版の記録なし）")
+    w.line("単価表", s.meta.price_source or s.meta.price_book_version or "（版の記録なし）")
     w.line("補助制度ルール", s.rule_version or "（版の記録なし）")
     w.line("作成日", s.meta.issued_wareki)
     w.line(_ESTIMATE)

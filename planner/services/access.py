@@ -21,7 +21,7 @@ from typing import Any, Collection, Literal
 
 from sqlmodel import select
 
-from planner.db.models import Body, Consortium, MemberShare, Need, Plan as PlanRow, Scenario
+from planner.db.models import Body, Consortium, MemberShare, Need, Plan as PlanRow, PlanRelease, Scenario
 
 ROLES = ("admin", "prefecture", "municipality")
 PlanAccess = Literal["full", "body"]
@@ -96,10 +96,14 @@ class PlanFacts:
     status: str | None = None  # the plan's lifecycle status; None for plans that have none
 
 
+MEMBER_VISIBLE_STATUSES = ("published", "superseded")  # planner.services.plan_lifecycle's release states
+
+
 def members_may_see(status: str | None) -> bool:
-    """Whether a plan in ``status`` is shown to the staff of its member bodies. Plans have no lifecycle yet, so every
-    plan is; plan lifecycle (#14) decides here (and in :func:`visible_plans`) that drafts stay with the prefecture."""
-    return True
+    """Whether a plan in ``status`` is shown to the staff of its member bodies: once published (and as 旧版 after a
+    later version replaced it). Drafts (試算), adopted but unpublished versions and plans whose status the caller
+    did not establish (None) stay with the prefecture; :func:`visible_plans` is the same rule in SQL."""
+    return status in MEMBER_VISIBLE_STATUSES
 
 
 def plan_access(user: Any, plan: PlanFacts) -> PlanAccess | None:
@@ -148,7 +152,8 @@ def visible_plans(user: Any):
     if role == "municipality" and user.body_code:
         members = (select(Consortium.plan_id).join(MemberShare, MemberShare.consortium_id == Consortium.id)
                    .where(MemberShare.body_code == user.body_code))
-        return query.where(PlanRow.id.in_(members))
+        published = select(PlanRelease.plan_id).where(PlanRelease.state.in_(MEMBER_VISIBLE_STATUSES))
+        return query.where(PlanRow.id.in_(members), PlanRow.id.in_(published))
     return query.where(PlanRow.id == -1)
 
 

@@ -88,6 +88,10 @@ def remove_demo_data(session: Session) -> tuple[int, int]:
     scenario_ids = list(session.exec(select(Scenario.id).where(Scenario.is_demo == True)))  # noqa: E712
     if scenario_ids:
         plan_ids = list(session.exec(select(Plan.id).where(Plan.scenario_id.in_(scenario_ids))))
+        from planner.services import plan_lifecycle, quotes
+
+        plan_lifecycle.delete_for_plans(session, plan_ids)
+        quotes.delete_for_scenarios(session, scenario_ids)
         if plan_ids:
             consortium_ids = list(session.exec(select(Consortium.id).where(Consortium.plan_id.in_(plan_ids))))
             if consortium_ids:

@@ -40,6 +40,7 @@ class BuiltInstance:
     instance: Instance
     price_book: PriceBook
     notes: list[str] = field(default_factory=list)  # rules dropped because their needs left the scenario
+    price_source: str = ""  # which prices the instance carries, in words (price book and vendor quotes)
 
 
 def scenario_price_book(session: Session, scenario: Scenario) -> PriceBook:
@@ -66,8 +67,11 @@ def build_instance(session: Session, scenario: Scenario) -> Instance:
 def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInstance:
     """The scenario as a domain instance; raises InstanceError (problems in English, 'where: what') if the
     stored data cannot make a valid instance, ReferenceDataError if there is no price book."""
+    from .quotes import apply_quotes, price_source_text, scenario_quotes
+
     book = scenario_price_book(session, scenario)
-    book_doc = price_book_document(session, book)
+    quotes = scenario_quotes(session, scenario.id) if scenario.id is not None else []
+    book_doc = apply_quotes(price_book_document(session, book), quotes)
     categories = [c for c in book_doc["categories"] if not scenario.category_ids or c["id"] in scenario.category_ids]
     category_ids = {c["id"] for c in categories}
     notes: list[str] = []
@@ -109,7 +113,9 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
         "allocation": {"method": scenario.allocation_method,
                        **({"weights": dict(scenario.allocation_weights)} if scenario.allocation_weights else {})},
     }
-    return BuiltInstance(parse_instance(doc), book, notes)
+    used = [q for q in quotes if q.category_id in category_ids]
+    names = {c["id"]: c.get("name", c["id"]) for c in categories}
+    return BuiltInstance(parse_instance(doc), book, notes, price_source_text(book, used, names))
 
 
 def _body_dict(b: Body) -> dict[str, Any]:

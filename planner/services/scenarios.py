@@ -203,6 +203,9 @@ def copy_scenario(session: Session, user: User, scenario: Scenario, *, name: str
     clone = Scenario(**values, overrides=overrides, created_by=user.id, status="draft", is_demo=scenario.is_demo)
     session.add(clone)
     session.flush()
+    from planner.services.quotes import copy_quotes
+
+    copy_quotes(session, scenario.id, clone.id)  # a copy keeps the vendors' prices
     _record(session, user_id=user.id, action="create", entity="scenario", entity_id=str(clone.id),
                  after=scenario_snapshot(clone), prefecture_code=clone.prefecture_code,
                  detail=f"シナリオ {scenario.id}「{scenario.name}」を複製して「{clone.name}」を作成")
@@ -213,6 +216,13 @@ def delete_scenario(session: Session, user: User, scenario: Scenario) -> None:
     if scenario.status in ACTIVE_STATUSES:
         raise ScenarioError("実行中のシナリオは削除できません。先に中止してください。")
     plan_ids = list(session.exec(select(Plan.id).where(Plan.scenario_id == scenario.id)).all())
+    from planner.services import plan_lifecycle, quotes
+
+    try:
+        plan_lifecycle.check_deletable(session, plan_ids)
+    except plan_lifecycle.LifecycleError as e:
+        raise ScenarioError(str(e)) from e
+    quotes.delete_for_scenarios(session, [scenario.id])
     delete_plans(session, plan_ids)
     before = scenario_snapshot(scenario)
     _record(session, user_id=user.id, action="delete", entity="scenario", entity_id=str(scenario.id),

@@ -8,7 +8,8 @@ import importlib
 
 from flask import Flask
 
-BLUEPRINT_MODULES = ("security", "auth", "home", "needs", "bodies", "scenarios", "plans", "reports", "admin", "api")
+BLUEPRINT_MODULES = ("security", "auth", "home", "needs", "bodies", "scenarios", "plans", "reports", "admin", "api",
+                     "lifecycle", "quotes")
 
 
 def register(app: Flask) -> None:

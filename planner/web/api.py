@@ -15,6 +15,7 @@ from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.services import plans as svc
 from planner.services import access
+from planner.services.plan_lifecycle import plan_status, release_info, release_summary
 from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
 from planner.web.params import parse_id, parse_int
@@ -65,7 +66,7 @@ def _load(plan_id: int) -> tuple[PlanRow, Scenario, svc.PlanView, str]:
         raise ApiError(404, f"計画 {plan_id} はありません。")
     scenario = session.get(Scenario, row.scenario_id)
     view = svc.plan_view(row)
-    plan_access = svc.plan_access(current_user, scenario, view)
+    plan_access = svc.plan_access(current_user, scenario, view, status=plan_status(session, plan_id))
     if plan_access is None:
         _forbidden(f"api plan {plan_id}: prefecture {scenario.prefecture_code}")
     return row, scenario, view, plan_access
@@ -125,6 +126,8 @@ def plan(plan_id: int):
     d = view.summary_dict()
     d["scenario"] = {"id": scenario.id, "name": scenario.name, "prefecture_code": scenario.prefecture_code}
     d["labels"] = {"price_book": f"{view.price_book_version}（参考値）", "estimates": "補助金・特別交付税は見込額"}
+    d["lifecycle"] = release_summary(release_info(db_session(), plan_id))  # 試算 / 計画 No.N 第M版, input changes
+    d["price_source"] = view.doc.get("price_source") or d["labels"]["price_book"]
     if body is not None:
         # Municipality staff: their own body's groups and shares only, never the other members' figures nor the
         # plan's totals over every body of the prefecture.

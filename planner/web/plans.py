@@ -17,6 +17,7 @@ from planner.domain.settled import MemberLine, Totals
 from planner.domain.vocabulary import MODE_LABELS, MODE_SHORT, PLAN_STATUS_LABELS
 from planner.services import access
 from planner.services import plans as svc
+from planner.services.plan_lifecycle import plan_status
 from planner.services.scenarios import describe_override
 from planner.web.db import db_session
 from planner.web.params import MAX_PAGE, parse_id, parse_int
@@ -51,7 +52,7 @@ def load(plan_id: int) -> Loaded:
         abort(404, description=f"計画 {plan_id} はありません")
     scenario = session.get(Scenario, row.scenario_id)
     view = svc.plan_view(row)
-    access = svc.plan_access(current_user, scenario, view)
+    access = svc.plan_access(current_user, scenario, view, status=plan_status(session, plan_id))
     if access is None:
         forbidden(f"plan {plan_id}: prefecture {scenario.prefecture_code}")
     return Loaded(row, scenario, view, access)

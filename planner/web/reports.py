@@ -21,8 +21,9 @@ from planner.domain.plan import Plan, plan_from_dict
 from planner.reports import bundle, pdf, xlsx
 from planner.reports.cache import cache_key, cached
 from planner.reports.context import ReportError, ReportMeta, find_group, group_of_need
-from planner.web.db import db_session
 from planner.services import access
+from planner.services.plan_lifecycle import plan_status
+from planner.web.db import db_session
 from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("reports", __name__)
@@ -80,14 +81,16 @@ def _load(plan_id: int) -> _Loaded:
     except (InstanceError, ValueError, KeyError, TypeError) as e:
         abort(500, description=f"計画 {plan_id} の保存データを読めません: {e}")
     members = {instance.need(nid).body for g in plan.groups for nid in g.members if nid in instance.needs_by_id}
-    plan_access = access.plan_access(current_user, access.PlanFacts(scenario.prefecture_code, members))
+    plan_access = access.plan_access(current_user, access.PlanFacts(scenario.prefecture_code, members,
+                                                                    plan_status(session, plan_id)))
     if plan_access is None:
         _refuse(plan_id, f"plan {plan_id}: prefecture {scenario.prefecture_code}")
     rules = session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first() \
         if row.rule_version else None
     sources = tuple(_source_text(s) for s in ((rules.data or {}).get("sources") or [])) if rules else ()
     meta = ReportMeta(price_book_version=row.price_book_version, rule_version=row.rule_version,
-                      title=scenario.name, sources=sources)
+                      title=scenario.name, sources=sources,
+                      price_source=str((row.plan_doc or {}).get("price_source") or ""))
     return _Loaded(row, scenario, instance, plan, meta, plan_access)
 
 

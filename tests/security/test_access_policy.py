@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import Session, SQLModel, create_engine
 
-from planner.db.models import Body, Consortium, MemberShare, Need, Plan as PlanRow, Scenario
+from planner.db.models import Body, Consortium, MemberShare, Need, Plan as PlanRow, PlanRelease, PlanSeries, Scenario
 from planner.services import access
 
 
@@ -32,7 +32,7 @@ STRANGER = Someone("guest", "20", "202011")  # a role the product does not know
 EVERYONE = (ADMIN, PREF20, PREF15, NAGANO_STAFF, MATSUMOTO_STAFF, ANONYMOUS, STRANGER)
 
 # The 長野県 plan has 長野市 and 小谷村 as members; 松本市 is not in it.
-PLAN = access.PlanFacts(prefecture_code="20", member_bodies={"202011", "204820"})
+PLAN = access.PlanFacts(prefecture_code="20", member_bodies={"202011", "204820"}, status="published")
 
 
 @pytest.mark.parametrize("user, prefecture, body, expected", [
@@ -66,13 +66,14 @@ def test_plans_whole_for_the_prefecture_and_a_members_own_view_for_its_staff():
     assert not access.sees_group(MATSUMOTO_STAFF, None, {"202029"})
 
 
-def test_plan_status_is_one_place_in_the_rule(monkeypatch):
-    """Plan lifecycle: a status that members may not see closes their view and nobody else's."""
-    draft = access.PlanFacts("20", {"202011"}, status="draft")
-    assert access.plan_access(NAGANO_STAFF, draft) == "body"  # no lifecycle yet: every plan is shown to members
-    monkeypatch.setattr(access, "members_may_see", lambda status: status != "draft")
-    assert access.plan_access(NAGANO_STAFF, draft) is None
-    assert access.plan_access(PREF20, draft) == "full" and access.plan_access(ADMIN, draft) == "full"
+@pytest.mark.parametrize("status, members_see", [("draft", False), ("adopted", False), (None, False),
+                                                  ("published", True), ("superseded", True)])
+def test_plan_status_is_one_place_in_the_rule(status, members_see):
+    """Plan lifecycle: drafts (試算) and unpublished versions stay with the prefecture; a plan whose status the
+    caller did not establish is refused to members; the prefecture and admins see every status."""
+    plan = access.PlanFacts("20", {"202011"}, status=status)
+    assert access.plan_access(NAGANO_STAFF, plan) == ("body" if members_see else None)
+    assert access.plan_access(PREF20, plan) == "full" and access.plan_access(ADMIN, plan) == "full"
 
 
 @pytest.fixture
@@ -88,10 +89,16 @@ def session():
                            standalone_total_yen=2, solve_seconds=0.1),
                    PlanRow(id=20, scenario_id=2, status="optimal", objective_yen=1, lower_bound_yen=1, gap=0.0,
                            standalone_total_yen=2, solve_seconds=0.1)])
-        s.add(Consortium(id=100, plan_id=10, group_key="g", category_id="ocr", start_year=2026, mode="lead",
-                         lead_body_code="202011", initial_yen=0, annual_yen=0, total_yen=0, standalone_total_yen=0))
-        s.add_all([MemberShare(consortium_id=100, need_key=n, body_code=b, initial_yen=0, annual_yen=0, total_yen=0,
-                               standalone_total_yen=0) for n, b in (("n1", "202011"), ("n2", "204820"))])
+        s.add(PlanRow(id=30, scenario_id=1, status="optimal", objective_yen=1, lower_bound_yen=1, gap=0.0,
+                      standalone_total_yen=2, solve_seconds=0.1))  # a draft (試算) with the same members
+        for consortium, plan in ((100, 10), (300, 30)):
+            s.add(Consortium(id=consortium, plan_id=plan, group_key="g", category_id="ocr", start_year=2026,
+                             mode="lead", lead_body_code="202011", initial_yen=0, annual_yen=0, total_yen=0,
+                             standalone_total_yen=0))
+            s.add_all([MemberShare(consortium_id=consortium, need_key=n, body_code=b, initial_yen=0, annual_yen=0,
+                                   total_yen=0, standalone_total_yen=0) for n, b in (("n1", "202011"), ("n2", "204820"))])
+        s.add(PlanSeries(id=1, prefecture_code="20", number=1, current_version=1))
+        s.add(PlanRelease(series_id=1, version=1, plan_id=10, state="published"))  # plan 10 is published
         s.add_all([Need(body_code=b, category_id="ocr", volume=1.0, start_year=2026) for b in ("202011", "202029",
                                                                                                 "151009")])
         s.commit()
@@ -100,15 +107,16 @@ def session():
 
 def test_the_queries_agree_with_the_rules(session):
     scenarios = {s.id: s for s in session.exec(access.visible_scenarios(ADMIN))}
-    plans_scenario = {10: scenarios[1], 20: scenarios[2]}
+    plans_scenario = {10: scenarios[1], 20: scenarios[2], 30: scenarios[1]}
+    status = {10: "published", 20: "draft", 30: "draft"}
     bodies = {b.code: b for b in session.exec(access.editable_bodies_query(ADMIN))}
-    members = {10: {"202011", "204820"}, 20: set()}
+    members = {10: {"202011", "204820"}, 20: set(), 30: {"202011", "204820"}}
     for user in EVERYONE:
         seen = {s.id for s in session.exec(access.visible_scenarios(user))}
         assert seen == {i for i, s in scenarios.items() if access.sees_scenario(user, s)}, user
         plans = {p.id for p, _ in session.exec(access.visible_plans(user))}
         assert plans == {i for i, s in plans_scenario.items()
-                         if access.plan_access(user, access.PlanFacts(s.prefecture_code, members[i]))}, user
+                         if access.plan_access(user, access.PlanFacts(s.prefecture_code, members[i], status[i]))}, user
         needs = {n.body_code for n, _ in session.exec(access.visible_needs(user))}
         assert needs == {b for b in ("202011", "202029", "151009")
                          if access.sees_body(user, b, bodies[b].prefecture_code)}, user

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from planner.db.models import AuditLog, Plan as PlanRow, Scenario
 from planner.services.plans import plan_view
 from tests.web.conftest import login, logout
-from tests.web.test_plans_support import add_needs, make_scenario, solve_now, solver, wait_for  # noqa: F401
+from tests.web.test_plans_support import (add_needs, make_scenario, publish_now, solve_now, solver,  # noqa: F401
+                                         wait_for)
 
 
 @pytest.fixture
@@ -85,6 +86,10 @@ def test_body_page_shows_its_consortia_shares_and_saving(client, planned):
 def test_municipality_sees_only_its_own_view(app, client, planned):
     view = planned["view"]
     login(client, "muni202011")
+    # A draft (試算) is the prefecture's: refused until the coordinator publishes it.
+    assert client.get(f"/plans/{view.id}/body/202011").status_code == 403
+    assert f"/plans/{view.id}/body/202011" not in client.get("/plans/").get_data(as_text=True)
+    publish_now(planned["engine"], view.id)
     r = client.get(f"/plans/{view.id}")
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/plans/{view.id}/body/202011")
     assert client.get(f"/plans/{view.id}/body/202011").status_code == 200

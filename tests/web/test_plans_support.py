@@ -178,3 +178,22 @@ def solver(monkeypatch):
     if not real:
         install_standins(monkeypatch)
     return "real" if real else "stand-in"
+
+
+def publish_now(engine, plan_id: int, *, username: str = "pref20", deadline=None, series_id=None) -> int:
+    """Adopt the plan (as the next version of ``series_id``, or a new number) and publish it to its members, as the
+    coordinator ``username`` would; returns the release id. Municipality staff see only published plans."""
+    from datetime import timedelta
+
+    from planner.db.models import User
+    from planner.services import plan_lifecycle
+
+    with Session(engine, expire_on_commit=False) as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        row = session.get(PlanRow, plan_id)
+        scenario = session.get(Scenario, row.scenario_id)
+        release = plan_lifecycle.adopt(session, user, row, scenario, series_id=series_id)
+        plan_lifecycle.publish(session, user, release,
+                               deadline=deadline or plan_lifecycle.today_jst() + timedelta(days=14))
+        session.commit()
+        return release.id

@@ -11,6 +11,7 @@ from tests.reports.fixtures import nagano_instance
 from tests.reports.helpers import pdf_text
 from tests.reports.plans import settled_plan_doc
 from tests.web.conftest import login
+from tests.web.test_plans_support import publish_now
 
 GROUPS = [("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
           ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"])]
@@ -66,7 +67,14 @@ def test_zip_has_all_documents(client, plan_id, app):
     assert again.data == r.data and len(list(app.config["REPORT_CACHE_DIR"].iterdir())) == 1
 
 
+def test_a_draft_plan_gives_municipalities_no_document(client, plan_id):
+    login(client, "muni202011")  # 長野市 is in both groups, but the plan is still a draft (試算)
+    for path in ("reports/group/ocr-2026-1.pdf", "reports/member/n-nagano-ocr.pdf", "reports.zip"):
+        assert client.get(f"/plans/{plan_id}/{path}").status_code == 403
+
+
 def test_municipality_gets_only_its_own_documents(client, plan_id, app):
+    publish_now(app.extensions["db_engine"], plan_id)
     login(client, "muni202011")  # 長野市: in both groups
     assert client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.pdf").status_code == 200
     assert client.get(f"/plans/{plan_id}/reports/member/n-nagano-ocr.pdf").status_code == 200
@@ -81,7 +89,8 @@ def test_municipality_gets_only_its_own_documents(client, plan_id, app):
         assert session.exec(select(AuditLog).where(AuditLog.action == "forbidden")).first() is not None
 
 
-def test_municipality_outside_a_group_is_refused(client, plan_id):
+def test_municipality_outside_a_group_is_refused(client, plan_id, app):
+    publish_now(app.extensions["db_engine"], plan_id)
     login(client, "muni202029")  # 松本市: in the OCR group only
     assert client.get(f"/plans/{plan_id}/reports/group/rpa-2026-1.pdf").status_code == 404
     assert client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.xlsx").status_code == 200

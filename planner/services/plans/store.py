@@ -83,9 +83,11 @@ def list_plans(session: Session, user: User, *, scenario_id: int | None = None, 
     return [tuple(r) for r in rows], int(total)
 
 
-def plan_access(user: User, scenario: Scenario, view: PlanView) -> access.PlanAccess | None:
-    """The policy's answer for this plan (planner.services.access.plan_access)."""
-    return access.plan_access(user, access.PlanFacts(scenario.prefecture_code, view.by_body.keys()))
+def plan_access(user: User, scenario: Scenario, view: PlanView, *,
+                status: str | None = None) -> access.PlanAccess | None:
+    """The policy's answer for this plan (planner.services.access.plan_access); ``status`` is the plan's lifecycle
+    status (planner.services.plan_lifecycle.plan_status): without it, member staff are refused."""
+    return access.plan_access(user, access.PlanFacts(scenario.prefecture_code, view.by_body.keys(), status))
 
 
 def latest_plan(session: Session, scenario_id: int) -> PlanRow | None:
