@@ -288,7 +288,7 @@ def bundle_restart(plan_id: int):
 @roles_required("admin", "prefecture")
 def document_settings_page(prefecture_code: str):
     """発行者・担当・連絡先・文書番号の記号 of a prefecture's documents: its coordinator's and administrators' setting."""
-    from planner.reports.labels import prefecture_name
+    from planner.domain.vocabulary import prefecture_name
     from planner.web.forms.documents import DocumentSettingForm
 
     if not (prefecture_code.isdigit() and len(prefecture_code) == 2 and 1 <= int(prefecture_code) <= 47):
