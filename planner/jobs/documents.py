@@ -97,6 +97,16 @@ def start(config: dict[str, Any], folder: str | Path, key: str, request: BundleR
     return queued
 
 
+def _prune(folder: Path) -> None:
+    """Old built files go, as the report cache's do (a week)."""
+    from planner.reports.cache import _prune as prune_cache
+
+    try:
+        prune_cache(folder)
+    except OSError:
+        pass
+
+
 def _thread(folder: Path, key: str, request: BundleRequest) -> None:
     threading.Thread(target=build, args=(str(folder), key, request), name=f"planner-documents-{key[:8]}",
                      daemon=True).start()
@@ -129,6 +139,7 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, zip_file)
+        _prune(root)
         _write_json(state_path, {**base, "status": "done", "done": len(docs), "total": len(docs),
                                  "seconds": round(time.time() - started, 1), "heartbeat": time.time()})
         return "done"
