@@ -384,3 +384,17 @@ class ScenarioQuote(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     updated_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
     lock_version: int = 1
+
+
+class DocumentSetting(SQLModel, table=True):
+    """A prefecture's document control (文書管理): who issues its plans' documents, whom to ask, and the sign of its
+    文書番号. Set by an administrator or the prefecture's coordinator; documents say 未設定 until then."""
+
+    __tablename__ = "document_setting"
+    prefecture_code: str = Field(primary_key=True, max_length=2)
+    issuer_title: str = Field(default="", max_length=120)  # 長野県 企画振興部 DX推進課
+    contact_person: str = Field(default="", max_length=120)  # 担当
+    contact: str = Field(default="", max_length=200)  # 連絡先 (telephone, e-mail)
+    number_prefix: str = Field(default="", max_length=20)  # 文書番号の記号 (長DX)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    updated_by: Optional[int] = Field(default=None, foreign_key="app_user.id")

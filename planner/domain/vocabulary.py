@@ -267,9 +267,22 @@ def find_wareki_fiscal_year(text: str) -> int | None:
 # opens the export. Cells starting like a formula are written as text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
-# The formulas the workbooks build themselves: cell references, numbers, arithmetic and SUM/ROUND/IF. Nothing that
-# can reach outside the workbook (HYPERLINK, WEBSERVICE, DDE's "|") fits this pattern.
-_OWN_FORMULA = re.compile(r"=(?:(?:SUM|ROUND|IF)\(|\$?[A-Z]{1,3}\$?\d+|\d+(?:\.\d+)?|[-+*/=<>(),:])+")
+# The formulas the workbooks build themselves: cell references, numbers, arithmetic and SUM/ROUND/IF, and for the
+# live allocation INT/COUNT/SUMPRODUCT/AND. Nothing that can reach outside the workbook (HYPERLINK, WEBSERVICE,
+# DDE's "|") fits this pattern.
+_OWN_FORMULA = re.compile(
+    r"=(?:(?:SUMPRODUCT|SUM|ROUND|INT|COUNT|AND|IF)\(|\$?[A-Z]{1,3}\$?\d+|\d+(?:\.\d+)?|[-+*/=<>(),:])+")
+
+
+class Formula(str):
+    """A formula the workbook builds itself. Being a formula is a property of where text comes from, never of what
+    it looks like: user text such as a scenario named ``=1+1`` fits the pattern above and must still stay text.
+    The pattern remains as a guard against a mistake in the workbook's own formulas."""
+
+    def __new__(cls, text: str) -> "Formula":
+        if not is_own_formula(text):
+            raise ValueError(f"not one of the workbook's own formulas: {text!r}")
+        return super().__new__(cls, text)
 
 
 def starts_like_formula(value: object) -> bool:

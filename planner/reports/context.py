@@ -7,9 +7,12 @@ the wording of methods, proofs and rules in planner.reports.wording.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, PlanGroup
 from planner.domain.settled import member_lines
+from planner.domain.statements import schedule_line
 from planner.domain.vocabulary import METHOD_LABELS, category_short, prefecture_name, wareki_fiscal_year
 
 from .records import (
@@ -107,25 +110,33 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
         suggested_method=(allocation.suggested_method_label or METHOD_LABELS.get(allocation.suggested_method or "", ""))
         if allocation else "",
         allocation_notes=list(allocation.notes) if allocation else [],
-        subsidy_rules=subsidy_rules(subsidies))
+        subsidy_rules=subsidy_rules(subsidies),
+        formula_weights=_formula_weights(allocation, instance))
+
+
+def _formula_weights(allocation, instance: Instance) -> dict[str, float] | None:
+    """The weights a workbook recomputes the shares from, when the shares are the formula's own split."""
+    if allocation is None or allocation.adjusted or allocation.rounding_adjustment_yen:
+        return None
+    if allocation.method in ("equal", "population", "volume"):
+        return {k: 1.0 if k == allocation.method else 0.0 for k in ("equal", "population", "volume")}
+    if allocation.method == "formula":
+        weights = allocation.weights or instance.allocation.weights
+        total = sum(weights.get(k, 0.0) for k in ("equal", "population", "volume"))
+        return {k: weights.get(k, 0.0) / total for k in ("equal", "population", "volume")} if total > 0 else None
+    return None
 
 
 def member_notice(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> MemberNotice:
     """The 負担額通知 of one member: its share, grant, special tax and net burden by fiscal year."""
     group = group_report(instance, plan, group_of_need(plan, need_id), meta)
     member = next(m for m in group.members if m.need_id == need_id)
-    years = []
-    for i in range(group.horizon_years):
-        first = i == 0
-        years.append(YearRow(fiscal_year=group.start_year + i, initial_yen=member.initial_yen if first else 0,
-                             annual_yen=member.annual_yen, grant_yen=member.grant_yen if first else 0,
-                             special_tax_yen=member.special_tax_yen if first else 0))
-    # A share whose horizon total is not initial + H × annual (an allocation rounded on the total) keeps the
-    # document's total equal to the plan's: the difference lands in the last year and is stated.
-    drift = member.total_yen - sum(y.gross_yen for y in years)
+    # One year-splitter for notices and statements (planner.domain.statements, whose assumptions the notice states).
+    scheduled, drift = schedule_line(member.line, group.start_year, group.horizon_years)
+    years = [YearRow(fiscal_year=y.fiscal_year, initial_yen=y.initial_yen, annual_yen=y.annual_yen,
+                     grant_yen=y.grant_yen, special_tax_yen=y.special_tax_yen) for y in scheduled]
     note = ""
     if drift:
-        years[-1].annual_yen += drift
         note = (f"按分の端数調整により、{years[-1].label}の年間負担は {drift:+,}円 調整しています"
                 "（期間合計を算定書の負担額に一致させるため）。")
     return MemberNotice(group=group, member=member, years=years, schedule_note=note)
@@ -183,7 +194,6 @@ def _meta(plan: Plan, meta: ReportMeta | None) -> ReportMeta:
         return meta
     stats = plan.stats or {}
     base = meta or ReportMeta()
-    return ReportMeta(price_book_version=base.price_book_version or str(stats.get("price_book_version", "")),
-                      rule_version=base.rule_version or str(stats.get("rule_version", "")),
-                      issued_on=base.issued_on, title=base.title, sources=base.sources,
-                      price_source=base.price_source or str(stats.get("price_source", "")))
+    return replace(base, price_book_version=base.price_book_version or str(stats.get("price_book_version", "")),
+                   rule_version=base.rule_version or str(stats.get("rule_version", "")),
+                   price_source=base.price_source or str(stats.get("price_source", "")))

@@ -21,6 +21,9 @@ from planner.domain.vocabulary import (
 )
 
 
+from .control import DocumentControl, draft_control, today_jst
+
+
 class ReportError(ValueError):
     """The plan cannot be printed as it is (missing allocation, figures that do not add up, unknown ids)."""
 
@@ -31,10 +34,15 @@ class ReportMeta:
 
     price_book_version: str = ""
     rule_version: str = ""
-    issued_on: date = field(default_factory=date.today)
+    issued_on: date = field(default_factory=today_jst)
     title: str = ""  # e.g. the scenario's name
     sources: tuple[str, ...] = ()  # the subsidy rule set's cited sources
     price_source: str = ""  # which prices the plan used in words (price book, vendor quotes); empty: the book's
+    control: DocumentControl | None = None  # 文書番号, version, issuer; None: a draft's (see ``document_control``)
+
+    @property
+    def document_control(self) -> DocumentControl:
+        return self.control or draft_control(issued_on=self.issued_on)
 
     @property
     def issued_wareki(self) -> str:
@@ -126,6 +134,9 @@ class GroupReport:
     suggested_method: str = ""
     allocation_notes: list[str] = field(default_factory=list)
     subsidy_rules: list[str] = field(default_factory=list)  # the grant and special-tax rules applied, in full
+    # For workbooks that recompute: the normalised formula weights when the shares are the method's own split
+    # (均等割・人口割・利用量割 or their combination, no core adjustment, no rounding spread on totals), else None.
+    formula_weights: dict[str, float] | None = None
 
     @property
     def is_joint(self) -> bool:

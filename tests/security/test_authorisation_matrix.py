@@ -112,6 +112,12 @@ ENDPOINTS: dict[str, Rule] = {
     "reports.group_document": scoped("plan_group"),
     "reports.member_document": scoped("member"),
     "reports.summary_document": scoped("whole_plan"),
+    "reports.statement_document": scoped("plan_body"),
+    "reports.budget_document": scoped("whole_plan"),
+    "reports.agreement_document": scoped("plan_group"),
+    "reports.bundle_progress": scoped("plan"),
+    "reports.bundle_restart": scoped("plan"),
+    "reports.document_settings_page": scoped("prefecture", PLANNERS),
     # administration (D3): administrators only; the audit log also for coordinators (their prefecture's entries)
     "admin.index": signed_in(("admin",)),
     "admin.audit_log": signed_in(PLANNERS),
@@ -284,6 +290,9 @@ def targets(world: World, kind: str) -> list[Target]:
         for body, (plan_id, need_id, _) in sorted(world.draft_needs.items()):
             out.append(Target(f"draft notice of {body}", {"plan_id": plan_id, "need_id": need_id}, _viewers("20")))
         return out
+    if kind == "prefecture":
+        return [Target("長野県", {"prefecture_code": "20"}, _viewers("20")),
+                Target("新潟県", {"prefecture_code": "15"}, _viewers("15"))]
     if kind == "compare":
         return [Target("two 長野県 plans", {"a": p20, "b": p20}, _viewers("20")),
                 Target("長野県 and 新潟県 plans", {"a": p20, "b": p15}, {"admin"})]
@@ -365,6 +374,10 @@ def matrix_app(world, monkeypatch):
     import planner.jobs
 
     monkeypatch.setattr(planner.jobs, "submit_solve", lambda *a, **k: "not-started")
+    # Likewise who may have a plan's ZIP built, not the build (tests/web/test_reports_web.py covers that).
+    import planner.jobs.documents
+
+    monkeypatch.setattr(planner.jobs.documents, "start", lambda *a, **k: {"status": "queued"})
     world.app.extensions["security_world"] = world
     return world.app
 
