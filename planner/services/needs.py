@@ -6,7 +6,7 @@ overwrite each other (the second gets StaleNeed and nothing is written).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 from sqlalchemy import update
@@ -22,6 +22,9 @@ from planner.services import audit
 from planner.services.reference_data import ReferenceDataError, current_price_book, domain_categories
 
 STATUS_LABELS = {"active": "登録中", "withdrawn": "取下げ"}
+# Where a need came from. Demo needs (``planner demo``) are planned only by demo scenarios and users' needs only by
+# the other scenarios, so the two never mix in one plan; the list marks and filters them so that nobody is surprised.
+ORIGIN_LABELS = {"user": "利用者の登録", "demo": "デモ"}
 EDITABLE = ("category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead", "notes")
 
 
@@ -70,11 +73,12 @@ class NeedFilters:
     category_id: str | None = None
     status: str | None = "active"  # None: every status
     start_year: int | None = None
+    origin: str | None = None  # "user" | "demo" | None: both
 
     def args(self) -> dict[str, Any]:
         """The query-string arguments that reproduce these filters (for pager and export links)."""
         out = {"prefecture": self.prefecture_code, "body": self.body_code, "category": self.category_id,
-               "status": self.status or "all", "year": self.start_year}
+               "status": self.status or "all", "year": self.start_year, "data": self.origin}
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
@@ -102,7 +106,19 @@ def filtered_needs(user, filters: NeedFilters):
         query = query.where(Need.status == filters.status)
     if filters.start_year:
         query = query.where(Need.start_year == filters.start_year)
+    if filters.origin in ORIGIN_LABELS:
+        query = query.where(Need.is_demo == (filters.origin == "demo"))
     return query
+
+
+def origin_counts(session: Session, user, filters: NeedFilters) -> dict[str, int]:
+    """How many of the listed needs (origin filter aside) are the users' and how many the demo's."""
+    query = filtered_needs(user, replace(filters, origin=None)).with_only_columns(Need.is_demo, func.count()) \
+        .group_by(Need.is_demo)
+    counts = {"user": 0, "demo": 0}
+    for is_demo, count in session.exec(query):
+        counts["demo" if is_demo else "user"] += int(count)
+    return counts
 
 
 def list_needs(session: Session, user, filters: NeedFilters, *, page: int = 1,
@@ -124,7 +140,7 @@ def need_snapshot(need: Need) -> dict[str, Any]:
     return {"body_code": need.body_code, "category_id": need.category_id, "volume": need.volume,
             "start_year": need.start_year, "accepts_lead": need.accepts_lead,
             "accepts_unified": need.accepts_unified, "can_lead": need.can_lead, "notes": need.notes,
-            "status": need.status, "version": need.version}
+            "status": need.status, "is_demo": need.is_demo, "version": need.version}
 
 
 def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: int | None) -> None:
@@ -169,11 +185,20 @@ def update_need(session: Session, user, need: Need, body: Body, data: dict[str, 
         raise NeedError("取下げ済みのニーズは編集できません。先に取下げを取り消してください")
     _check_values(session, body, data, need.id)
     before = need_snapshot(need)
-    _conditional_update(session, need, expected_version, {k: data[k] for k in EDITABLE})
+    values = {k: data[k] for k in EDITABLE}
+    if any(getattr(need, k) != v for k, v in values.items()):
+        values["is_demo"] = False  # see takes_over_demo
+    _conditional_update(session, need, expected_version, values)
     audit.record(session, user_id=user.id, action="update", entity="need", entity_id=need.id,
                  prefecture_code=body.prefecture_code, body_code=body.code, before=before,
                  after=need_snapshot(need), detail=f"{body.name} のニーズを更新")
     return need
+
+
+def takes_over_demo(need: Need | None, values: dict[str, Any]) -> bool:
+    """A user who changes a demo need makes it theirs: from then on the users' scenarios plan it, the demo's do
+    not, and loading the demo again leaves it alone (a user's figures are never discarded as demo data)."""
+    return need is not None and need.is_demo and any(getattr(need, k) != v for k, v in values.items())
 
 
 def set_status(session: Session, user, need: Need, body: Body, status: str, expected_version: int) -> Need:
@@ -309,7 +334,7 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
             result.unchanged += 1
             continue
         before = need_snapshot(need)
-        _conditional_update(session, need, need.version, values)
+        _conditional_update(session, need, need.version, {**values, "is_demo": False})
         audit.record(session, user_id=user.id, action="import", entity="need", entity_id=need.id,
                      prefecture_code=body.prefecture_code, body_code=body.code, before=before,
                      after=need_snapshot(need), detail=f"{source} {r.row}行目で更新")

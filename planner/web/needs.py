@@ -66,9 +66,11 @@ def read_filters(session) -> svc.NeedFilters:
     body = (request.args.get("body") or "").strip() or None
     if current_user.role == "municipality":
         body = None
+    origin = request.args.get("data")
     return svc.NeedFilters(prefecture_code=pref, body_code=body,
                            category_id=(request.args.get("category") or "").strip() or None,
-                           status=status, start_year=int_arg("year"))
+                           status=status, start_year=int_arg("year"),
+                           origin=origin if origin in svc.ORIGIN_LABELS else None)
 
 
 def load_need(need_id: int) -> tuple[Need, Body]:
@@ -120,6 +122,7 @@ def index():
     filters = read_filters(session)
     page = max(1, int_arg("page", 1) or 1)
     rows, total = svc.list_needs(session, current_user, filters, page=page, per_page=PER_PAGE)
+    origins = svc.origin_counts(session, current_user, filters)
     cats = {c.id: c for c in svc.categories(session)}
     prefectures = list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code))) \
         if current_user.role == "admin" else []
@@ -127,7 +130,8 @@ def index():
     return render_template("needs/index.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), filters=filters, categories=cats,
                            prefectures=prefectures, bodies=bodies, status_labels=svc.STATUS_LABELS,
-                           years=year_choices(current_fiscal_year()), status_form=StatusForm())
+                           years=year_choices(current_fiscal_year()), status_form=StatusForm(),
+                           origins=origins, origin_labels=svc.ORIGIN_LABELS)
 
 
 @bp.get("/export.<fmt>")

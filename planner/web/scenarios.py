@@ -15,6 +15,7 @@ from planner.db.models import Body, Category, Plan as PlanRow, PriceBook, Scenar
 from planner.domain.allocation import method_label
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
+from planner.services.instances import need_scope
 from planner.web.db import db_session
 from planner.web.forms_planning import ActionForm, OverrideForm, ScenarioForm, split_codes
 from planner.web.security import forbidden, roles_required
@@ -182,6 +183,7 @@ def show(scenario_id: int):
     price_book = session.get(PriceBook, scenario.price_book_id) if scenario.price_book_id else None
     rule_set = session.get(SubsidyRuleSet, scenario.subsidy_rule_set_id) if scenario.subsidy_rule_set_id else None
     return render_template("scenarios/show.html", scenario=scenario, plans=plan_rows, latest=latest,
+                           need_scope=need_scope(session, scenario), needs_link=needs_link(scenario),
                            overrides=overrides, override_form=override_form, action_form=ActionForm(),
                            hosts=hosts, categories=categories, price_book=price_book, rule_set=rule_set,
                            pref_name=names.get(("pref", scenario.prefecture_code), scenario.prefecture_code or "複数"),
@@ -190,6 +192,18 @@ def show(scenario_id: int):
                            allocation_labels=svc.ALLOCATION_LABELS,
                            allocation_label=method_label(scenario.allocation_method, scenario.allocation_weights),
                            body_list=[names.get(c, c) for c in scenario.body_codes or []])
+
+
+def needs_link(scenario: Scenario, *, demo: bool | None = None) -> str:
+    """The needs list showing the needs this scenario plans (or, with ``demo``, the other kind it leaves out)."""
+    args = {"data": "demo" if (scenario.is_demo if demo is None else demo) else "user", "status": "active"}
+    if scenario.prefecture_code and current_user.role == "admin":
+        args["prefecture"] = scenario.prefecture_code
+    if len(scenario.body_codes or []) == 1:
+        args["body"] = scenario.body_codes[0]
+    if len(scenario.category_ids or []) == 1:
+        args["category"] = scenario.category_ids[0]
+    return url_for("needs.index", **args)
 
 
 def body_names(session, scenario: Scenario, latest=None) -> dict:
