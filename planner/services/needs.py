@@ -6,6 +6,7 @@ overwrite each other (the second gets StaleNeed and nothing is written).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
@@ -16,6 +17,7 @@ from planner.db.models import Body, Category, Need, utcnow
 from planner.domain.costs import GroupCost, standalone_cost
 from planner.domain.model import Body as DomainBody
 from planner.domain.model import Instance, Need as DomainNeed
+from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import Problem
 from planner.importers.needs import Lookups, NeedRow, ParsedNeeds
 from planner.services import audit
@@ -264,7 +266,7 @@ def volume_suggestion(category: Category | None, body: Body | None) -> float | N
 
 # --- import -----------------------------------------------------------------------------------------------------
 
-def import_lookups(session: Session, user) -> Lookups:
+def import_lookups(session: Session, user, fiscal_year: int | None = None) -> Lookups:
     bodies = {b.code: (b.name, b.prefecture_code) for b in session.exec(select(Body))}
     cats = {c.id: c.name for c in categories(session)}
 
@@ -272,29 +274,82 @@ def import_lookups(session: Session, user) -> Lookups:
         name, pref = bodies[code]
         return may_edit_body(user, Body(code=code, name=name, prefecture_code=pref, kind="", lat=0, lng=0))
 
-    return Lookups(bodies=bodies, categories=cats, may_edit=may_edit)
+    return Lookups(bodies=bodies, categories=cats, may_edit=may_edit, fiscal_year=fiscal_year)
+
+
+IMPORT_FIELDS = {"volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式", "accepts_unified": "仕様統一",
+                 "can_lead": "幹事", "notes": "備考"}
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: Any
+    after: Any
 
 
 @dataclass(frozen=True)
 class ImportLine:
     row: NeedRow
     existing: Need | None  # the active need this row updates, or None for a new one
+    changes: tuple[Change, ...] = ()  # for an update: each value that changes, before and after
+    warnings: tuple[str, ...] = ()
 
     @property
     def action(self) -> str:
-        return "update" if self.existing is not None else "create"
+        if self.existing is None:
+            return "create"
+        return "update" if self.changes else "unchanged"
+
+
+def row_values(r: NeedRow) -> dict[str, Any]:
+    return {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
+            "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
+            "notes": r.notes}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def _changes(need: Need, r: NeedRow) -> tuple[Change, ...]:
+    values = row_values(r)
+    out = [Change(label, getattr(need, key), values[key]) for key, label in IMPORT_FIELDS.items()
+           if not _same(getattr(need, key), values[key])]
+    if out and need.is_demo:
+        out.append(Change("データ", "デモ", "利用者の登録"))  # see takes_over_demo
+    return tuple(out)
 
 
 def plan_import(session: Session, parsed: ParsedNeeds) -> list[ImportLine]:
-    """What each row would do: update the body's active need of the category, or register a new one."""
+    """What each readable row would do (register a new need, update the body's active need of the category, or
+    leave it as it is), what it changes, and what deserves a second look (volume_warnings, standalone only)."""
     keys = {(r.body_code, r.category_id) for r in parsed.rows}
     existing: dict[tuple[str, str], Need] = {}
     codes = sorted({k[0] for k in keys})
+    population: dict[str, int | None] = {}
     for start in range(0, len(codes), 500):
-        for need in session.exec(select(Need).where(Need.body_code.in_(codes[start:start + 500]),
-                                                    Need.status == "active")):
+        chunk = codes[start:start + 500]
+        for need in session.exec(select(Need).where(Need.body_code.in_(chunk), Need.status == "active")):
             existing.setdefault((need.body_code, need.category_id), need)
-    return [ImportLine(r, existing.get((r.body_code, r.category_id))) for r in parsed.rows]
+        population.update(session.exec(select(Body.code, Body.population).where(Body.code.in_(chunk))).all())
+    cats = {c.id: c for c in categories(session)}
+    lines = []
+    for r in parsed.rows:
+        need = existing.get((r.body_code, r.category_id))
+        cat = cats.get(r.category_id)
+        warnings = list(r.warnings)
+        warnings += volume_warnings(r.volume, cat.unit if cat else "",
+                                    previous=need.volume if need is not None else None,
+                                    population=population.get(r.body_code),
+                                    per_10k_pop=cat.volume_per_10k_pop if cat else None)
+        changes = _changes(need, r) if need is not None else ()
+        if need is not None and not changes:
+            warnings = []  # nothing changes: nothing to confirm
+        lines.append(ImportLine(r, need, changes, tuple(warnings)))
+    return lines
 
 
 @dataclass
@@ -317,9 +372,7 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
         body = bodies[r.body_code]
         if not may_edit_body(user, body):  # checked again at write time, whatever the preview said
             raise NeedError(f"{r.row}行目: {body.name} のニーズを登録する権限がありません")
-        values = {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
-                  "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
-                  "notes": r.notes}
+        values = row_values(r)
         need = line.existing
         if need is None:
             need = Need(body_code=body.code, created_by=user.id, **values)
@@ -330,7 +383,7 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
                          detail=f"{source} {r.row}行目から登録")
             result.created += 1
             continue
-        if all(getattr(need, k) == v for k, v in values.items()):
+        if not _changes(need, r):
             result.unchanged += 1
             continue
         before = need_snapshot(need)

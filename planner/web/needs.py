@@ -15,7 +15,8 @@ from sqlmodel import select
 
 from planner.db.models import Body, Category, Need
 from planner.importers.errors import FileProblems
-from planner.importers.needs import FIELD_LABELS, parse_needs_file, volume_value
+from planner.importers.needs import (FIELD_LABELS, accepted_start_years, current_fiscal_year, parse_needs_file,
+                                     volume_value, year_label)
 from planner.services import needs as svc
 from planner.services import audit, needs_export, upload_store
 from planner.web.db import db_session
@@ -26,11 +27,6 @@ bp = Blueprint("needs", __name__, url_prefix="/needs")
 
 PER_PAGE = 50
 EXPORT_LIMIT = 100_000
-
-
-def current_fiscal_year(today: date | None = None) -> int:
-    today = today or date.today()
-    return today.year if today.month >= 4 else today.year - 1
 
 
 def format_volume(value) -> str:
@@ -130,7 +126,7 @@ def index():
     return render_template("needs/index.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), filters=filters, categories=cats,
                            prefectures=prefectures, bodies=bodies, status_labels=svc.STATUS_LABELS,
-                           years=year_choices(current_fiscal_year()), status_form=StatusForm(),
+                           years=year_choices(current_fiscal_year(), wide=True), status_form=StatusForm(),
                            origins=origins, origin_labels=svc.ORIGIN_LABELS)
 
 
@@ -303,14 +299,28 @@ def import_upload():
             return render_template("needs/import.html", form=form, file_problems=e.messages,
                                    field_labels=FIELD_LABELS), 422
         session = db_session()
-        lines = svc.plan_import(session, parsed) if parsed.ok else []
-        token = upload_store.save(upload_dir(), current_user.id, file_name, data) if parsed.ok else None
-        return render_template("needs/import_preview.html", parsed=parsed, lines=lines, token=token,
-                               confirm_form=ConfirmImportForm(token=token), bodies=_body_names(session, parsed),
-                               categories={c.id: c for c in svc.categories(session)},
-                               by_row=parsed.problems_by_row()), (200 if parsed.ok else 422)
+        lines = svc.plan_import(session, parsed)
+        changing = any(line.action != "unchanged" for line in lines)
+        token = upload_store.save(upload_dir(), current_user.id, file_name, data) if parsed.ok and changing else None
+        return render_template("needs/import_preview.html", **preview_context(session, parsed, lines, token)), \
+            (200 if parsed.ok else 422)
     status = 422 if request.method == "POST" else 200
-    return render_template("needs/import.html", form=form, file_problems=[], field_labels=FIELD_LABELS), status
+    return render_template("needs/import.html", form=form, file_problems=[], field_labels=FIELD_LABELS,
+                           **year_window()), status
+
+
+def year_window() -> dict:
+    years = accepted_start_years(current_fiscal_year())
+    return {"first_year": year_label(years[0]), "last_year": year_label(years[-1])}
+
+
+def preview_context(session, parsed, lines, token) -> dict:
+    counts = {action: sum(1 for line in lines if line.action == action) for action in ("create", "update", "unchanged")}
+    return {"parsed": parsed, "lines": lines, "token": token, "counts": counts,
+            "warned": sum(1 for line in lines if line.warnings),
+            "confirm_form": ConfirmImportForm(token=token) if token else None,
+            "bodies": _body_names(session, parsed), "categories": {c.id: c for c in svc.categories(session)},
+            "by_row": parsed.problems_by_row()}
 
 
 def _body_names(session, parsed) -> dict[str, str]:
@@ -338,10 +348,8 @@ def import_confirm():
         return redirect(url_for("needs.import_upload"))
     if not parsed.ok:
         # The database changed since the preview (or the user's scope did): show the problems again.
-        return render_template("needs/import_preview.html", parsed=parsed, lines=[], token=None,
-                               confirm_form=None, bodies=_body_names(session, parsed),
-                               categories={c.id: c for c in svc.categories(session)},
-                               by_row=parsed.problems_by_row()), 422
+        return render_template("needs/import_preview.html",
+                               **preview_context(session, parsed, svc.plan_import(session, parsed), None)), 422
     try:
         result = svc.import_needs(session, current_user, parsed, source=stored.file_name)
         session.commit()
