@@ -16,6 +16,7 @@ from planner.domain.allocation import method_label
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
 from planner.services.instances import need_scope
+from planner.web.api import phase_step
 from planner.web.layout import wareki_year as wareki_fiscal_year
 from planner.web.db import db_session
 from planner.web.forms_planning import ActionForm, OverrideForm, ScenarioForm, split_codes
@@ -187,6 +188,7 @@ def show(scenario_id: int):
     return render_template("scenarios/show.html", scenario=scenario, plans=plan_rows, latest=latest,
                            need_scope=need_scope(session, scenario), needs_link=needs_link(scenario),
                            source=source, groups_from_source=latest is None and source is not None,
+                           phase_step=phase_step,
                            overrides=overrides, override_form=override_form, action_form=ActionForm(),
                            hosts=hosts, categories=categories, price_book=price_book, rule_set=rule_set,
                            pref_name=names.get(("pref", scenario.prefecture_code), scenario.prefecture_code or "複数"),
