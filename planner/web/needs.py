@@ -80,8 +80,38 @@ def load_need(need_id: int) -> tuple[Need, Body]:
     return need, body
 
 
+# More bodies than this and the register form offers a search (prefecture and name or code) above the select.
+BODY_SEARCH_THRESHOLD = 30
+
+
+def prefecture_names(session) -> dict[str, str]:
+    return dict(session.exec(select(Body.prefecture_code, Body.name).where(Body.kind == "prefecture")
+                             .order_by(Body.prefecture_code)).all())
+
+
 def body_choices(session) -> list[tuple[str, str]]:
-    return [(b.code, f"{b.name}（{b.code}）") for b in svc.editable_bodies(session, current_user)]
+    bodies = svc.editable_bodies(session, current_user)
+    if current_user.role == "admin":  # names repeat across prefectures (府中市, 伊達市): say which
+        prefs = prefecture_names(session)
+        return [(b.code, f"{b.name}（{prefs.get(b.prefecture_code, '')}・{b.code}）" if b.kind != "prefecture"
+                 else f"{b.name}（{b.code}）") for b in bodies]
+    return [(b.code, f"{b.name}（{b.code}）") for b in bodies]
+
+
+def body_search() -> dict:
+    """The register form's body search as the query string gives it (the no-JavaScript path)."""
+    pref = (request.args.get("prefecture") or "").strip()
+    return {"prefecture": pref if current_user.role == "admin" and pref.isdigit() else "",
+            "q": (request.args.get("q") or "").strip()[:40]}
+
+
+def search_bodies(choices: list[tuple[str, str]], search: dict) -> list[tuple[str, str]]:
+    """The choices matching the search: by prefecture (the code's first two digits) and by name or code."""
+    import unicodedata
+    q = unicodedata.normalize("NFKC", search["q"]).lower()
+    return [(code, label) for code, label in choices
+            if (not search["prefecture"] or code[:2] == search["prefecture"])
+            and (not q or q in unicodedata.normalize("NFKC", label).lower())]
 
 
 def fill_choices(form: NeedForm, session, need: Need | None = None) -> list[Category]:
@@ -166,8 +196,15 @@ def new():
     cats = fill_choices(form, session)
     if not form.body_code.choices:
         forbidden("no body to register needs for")
+    search, searchable = body_search(), len(form.body_code.choices) > BODY_SEARCH_THRESHOLD
+    found = None
     if request.method == "GET":
         wanted = request.args.get("body") or (current_user.body_code if current_user.role == "municipality" else None)
+        if searchable and (search["prefecture"] or search["q"]):
+            found = search_bodies(form.body_code.choices, search)
+            if len(found) == 1:
+                wanted = found[0][0]
+            form.body_code.choices = found or form.body_code.choices
         if wanted in dict(form.body_code.choices):
             form.body_code.data = wanted
         if request.args.get("category") in dict(form.category_id.choices):
@@ -187,7 +224,10 @@ def new():
             flash(f"{body.name}のニーズ（{need.category_id}）を登録しました", "success")
             return redirect(url_for("needs.index", body=body.code if current_user.role != "municipality" else None))
     status = 422 if request.method == "POST" and form.errors else 200
-    return render_template("needs/form.html", title="ニーズの登録", **form_context(form, session, cats)), status
+    finder = {"search": search, "found": found, "total": len(body_choices(session)) if found is not None else None,
+              "prefectures": prefecture_names(session) if current_user.role == "admin" else {}} if searchable else None
+    return render_template("needs/form.html", title="ニーズの登録", finder=finder,
+                           **form_context(form, session, cats)), status
 
 
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
