@@ -113,6 +113,9 @@ class NeedRow:
     can_lead: bool
     notes: str
     warnings: tuple[str, ...] = ()  # read, but worth a look before importing (shown in the preview)
+    # The optional fields the file has a column for; an update keeps a registered need's other values (a file
+    # without 備考 does not erase the notes), a new need takes the defaults.
+    given: frozenset[str] = frozenset(("accepts_lead", "accepts_unified", "can_lead", "notes"))
 
 
 @dataclass
@@ -283,6 +286,7 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
     spellings = category_index(lookups.categories)
     years = accepted_start_years(lookups.fiscal_year or current_fiscal_year())
     seen: dict[tuple[str, str], int] = {}
+    optional_given = frozenset(k for k in ("accepts_lead", "accepts_unified", "can_lead", "notes") if k in columns)
 
     for i, row in lines[1:]:
         number = i + 1
@@ -357,7 +361,8 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
                 warnings = ("幹事方式・仕様統一方式のどちらも「不可」です。単独導入としてだけ登録し、共同調達のグループには"
                             "入りません（共同調達を検討する場合は、どちらかを「○」にしてください）",)
             parsed.rows.append(NeedRow(row=number, body_code=body_code, category_id=category_id, volume=volume,
-                                       start_year=year, notes=notes, warnings=warnings, **flags))
+                                       start_year=year, notes=notes, warnings=warnings, given=optional_given,
+                                       **flags))
     if parsed.data_rows == 0 or (not parsed.rows and not parsed.problems):
         parsed.problems.append(Problem(file_name, "取り込むデータ行がありません（見出し行の下にニーズを1行ずつ入力してください）",
                                        header_index + 1))

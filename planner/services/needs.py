@@ -302,10 +302,15 @@ class ImportLine:
         return "update" if self.changes else "unchanged"
 
 
-def row_values(r: NeedRow) -> dict[str, Any]:
-    return {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
-            "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
-            "notes": r.notes}
+def row_values(r: NeedRow, need: Need | None = None) -> dict[str, Any]:
+    """The values a row writes: for an update, the fields the file has no column for keep the need's values."""
+    values = {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
+              "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
+              "notes": r.notes}
+    if need is not None:
+        values.update({k: getattr(need, k) for k in ("accepts_lead", "accepts_unified", "can_lead", "notes")
+                       if k not in r.given})
+    return values
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -315,7 +320,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _changes(need: Need, r: NeedRow) -> tuple[Change, ...]:
-    values = row_values(r)
+    values = row_values(r, need)
     out = [Change(label, getattr(need, key), values[key]) for key, label in IMPORT_FIELDS.items()
            if not _same(getattr(need, key), values[key])]
     if out and need.is_demo:
@@ -372,8 +377,8 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
         body = bodies[r.body_code]
         if not may_edit_body(user, body):  # checked again at write time, whatever the preview said
             raise NeedError(f"{r.row}行目: {body.name} のニーズを登録する権限がありません")
-        values = row_values(r)
         need = line.existing
+        values = row_values(r, need)
         if need is None:
             need = Need(body_code=body.code, created_by=user.id, **values)
             session.add(need)

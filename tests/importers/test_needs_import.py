@@ -347,3 +347,20 @@ def test_withdrawn_rows_of_an_export_are_skipped_and_valid_rows_kept_beside_erro
                    "202011,genai,abc,2026,登録中\r\n")
     assert [p.row for p in parsed.skipped] == [2]
     assert [r.row for r in parsed.rows] == [3] and [p.row for p in parsed.problems] == [4]
+
+
+def test_an_update_keeps_the_values_of_columns_the_file_does_not_have(seeded):
+    """A file with only the required columns changes the volume, not the notes or the modes it does not mention."""
+    engine, world = seeded
+    user = User(world["users"]["pref20"], "prefecture", prefecture_code="20")
+    run_import(engine, user, ROWS.encode("utf-8"))
+    parsed, result = run_import(engine, user, "団体コード,分野ID,利用量,開始年度\r\n202029,rpa,31,R9\r\n".encode())
+    assert (result.created, result.updated) == (0, 1)
+    with Session(engine) as session:
+        rpa = session.exec(select(Need).where(Need.category_id == "rpa")).one()
+        assert (rpa.volume, rpa.accepts_unified, rpa.can_lead, rpa.notes) == (31.0, False, True, "")
+        ocr = session.exec(select(Need).where(Need.category_id == "ocr")).one()
+    parsed, result = run_import(engine, user, "団体コード,分野ID,利用量,開始年度\r\n202011,ocr,1200,2026\r\n".encode())
+    assert (result.updated, result.unchanged) == (0, 1)
+    with Session(engine) as session:
+        assert session.get(Need, ocr.id).notes == "窓口で使用"
