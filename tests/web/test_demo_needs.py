@@ -75,3 +75,9 @@ def test_changing_a_demo_need_makes_it_the_users(app, client, world):
         need = s.get(Need, need_id)
         assert need.volume == 12 and not need.is_demo
         assert need_scope(s, s.get(Scenario, world["mine"])).planned == 2
+
+
+def test_home_matrix_says_how_many_of_the_needs_are_the_demos(client, world):
+    login(client, "pref20")
+    page = client.get("/home").get_data(as_text=True)
+    assert "うちデモ 2" in page and "デモのニーズ 2 件を含みます" in page
