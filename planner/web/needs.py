@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from planner.db.models import Body, Category, Need
+from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import FileProblems
 from planner.importers.needs import (FIELD_LABELS, accepted_start_years, current_fiscal_year, parse_needs_file,
                                      volume_value, year_label)
@@ -134,7 +135,11 @@ def form_context(form: NeedForm, session, cats: list[Category], need: Need | Non
     estimate = None
     if body is not None and category is not None and volume and volume > 0:
         estimate = svc.standalone_estimate(session, body, category.id, volume, form.start_year.data or 2026)
+    warnings = volume_warnings(volume, category.unit, previous=need.volume if need is not None else None,
+                               population=body.population if body is not None else None,
+                               per_10k_pop=category.volume_per_10k_pop) if category is not None and volume else []
     return {"form": form, "need": need, "body": body, "category": category, "estimate": estimate,
+            "volume_warnings": warnings,
             "suggestion": svc.volume_suggestion(category, body), "categories": cats,
             "units": {c.id: c.unit for c in cats}}
 
@@ -311,6 +316,10 @@ def estimate():
     volume = volume_value(request.args.get("volume", ""))
     if volume is None or volume <= 0:
         return jsonify({"ok": False, "message": "利用量を入力すると概算を表示します", **out})
+    need = session.get(Need, int_arg("need")) if int_arg("need") else None
+    previous = need.volume if need is not None and need.body_code == body.code else None  # body checked above
+    out["warnings"] = volume_warnings(volume, category.unit, previous=previous, population=body.population,
+                                      per_10k_pop=category.volume_per_10k_pop)
     year = int_arg("year", 2026) or 2026
     result = svc.standalone_estimate(session, body, category.id, volume, year)
     if result is None:

@@ -442,3 +442,22 @@ def test_preview_lists_the_valid_rows_when_others_have_errors(app, client, seed)
     assert 'name="token"' not in html
     with Session(engine_of(app)) as session:
         assert session.exec(select(Need)).all() == []
+
+
+def test_the_form_warns_on_an_implausible_volume_without_refusing_it(app, client, seed):
+    need_id = add_need(app, "204820", "ocr", volume=17.1)
+    login(client, "pref20")
+    data = {"body_code": "204820", "category_id": "ocr", "volume": "1500", "start_year": "2026", "accepts_lead": "y",
+            "accepts_unified": "y", "notes": "", "version": "1"}
+    page = client.post(f"/needs/{need_id}/edit", data={**data, "preview": "1"}).get_data(as_text=True)
+    assert "登録済みの 17.1 から 1,500 に変わります" in page and "人口（2,654人）からの目安" in page
+    assert client.post(f"/needs/{need_id}/edit", data=data).status_code == 302
+    assert get_need(app, need_id).volume == 1500
+
+
+def test_the_estimate_endpoint_returns_the_same_warnings_for_the_live_form(app, client, seed):
+    need_id = add_need(app, "204820", "ocr", volume=17.1)
+    login(client, "pref20")
+    data = client.get(f"/needs/estimate?body=204820&category=ocr&volume=1500&year=2026&need={need_id}").get_json()
+    assert len(data["warnings"]) == 2 and "17.1 から 1,500" in data["warnings"][0]
+    assert client.get("/needs/estimate?body=204820&category=ocr&volume=1.2&year=2026").get_json()["warnings"] == []
