@@ -346,7 +346,7 @@ def import_upload():
             parsed = _parse(file_name, data)
         except FileProblems as e:
             return render_template("needs/import.html", form=form, file_problems=e.messages,
-                                   field_labels=FIELD_LABELS), 422
+                                   field_labels=FIELD_LABELS, **year_window()), 422
         session = db_session()
         lines = svc.plan_import(session, parsed)
         changing = any(line.action != "unchanged" for line in lines)

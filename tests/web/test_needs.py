@@ -346,6 +346,7 @@ def test_import_rejects_a_file_that_is_not_a_table(client, seed):
     response = upload(client, b"\x00\x01\x02binary", name="needs.csv")
     assert response.status_code == 422
     assert "CSV または Excel" in response.get_data(as_text=True)
+    assert "受け付けるのは 20" in response.get_data(as_text=True)  # the page says the start-year window, as always
     response = upload(client, b"a,b\r\n1,2\r\n", name="needs.pdf")
     assert response.status_code == 422
     assert "CSV（.csv）または Excel（.xlsx）ファイルを選んでください" in response.get_data(as_text=True)
