@@ -3,7 +3,7 @@ call after the optimiser)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .allocation import allocate_group
 from .costs import standalone_cost
@@ -14,12 +14,14 @@ from .subsidies import CapLedger, SubsidyRulesError, default_rules, estimate_gro
 
 
 def settle_plan(instance: Instance, plan: Plan, rules: Mapping[str, Any] | None = None, method: str | None = None,
-                weights: Mapping[str, float] | None = None) -> Plan:
+                weights: Mapping[str, float] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Plan:
     """A new Plan whose groups carry ``allocation`` and ``subsidies``; the input plan is left as it was.
 
     ``method``/``weights`` default to the instance's allocation spec, ``rules`` to the newest shipped rule set.
     Groups are settled in start-year, then plan order, which is also the order in which the special-tax base cap
-    (per body and year) is used up."""
+    (per body and year) is used up. ``progress(done, total)`` is called before the first group and after each one
+    (groups settled so far, all groups); an exception it raises (a cancelled job) stops the settlement."""
     rules = dict(rules) if rules is not None else default_rules()
     problems = validate_rules(rules)
     if problems:
@@ -29,12 +31,16 @@ def settle_plan(instance: Instance, plan: Plan, rules: Mapping[str, Any] | None 
         weights = instance.allocation.weights
     ledger, standalone_ledger = CapLedger(), CapLedger()
     groups = [dataclasses.replace(g) for g in plan.groups]
-    for group in sorted(groups, key=lambda g: g.start_year):
+    if progress is not None:
+        progress(0, len(groups))
+    for done, group in enumerate(sorted(groups, key=lambda g: g.start_year), start=1):
         standalone = {nid: standalone_cost(instance, instance.need(nid)).as_dict() for nid in group.members}
         group.allocation = _typed_allocation(allocate_group(instance, group, method, weights), group)
         shares = {s.need_id: s.parts.to_json() for s in group.allocation.shares}
         group.subsidies = _typed_subsidies(estimate_group(instance, group.mode, group.lead_body, group.members,
                                                           shares, standalone, rules, ledger, standalone_ledger))
+        if progress is not None:
+            progress(done, len(groups))
     stats = {**plan.stats, "rule_version": rules.get("version"), "allocation_method": method}
     return dataclasses.replace(plan, groups=groups, stats=stats)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import case
 from sqlmodel import Session, func, select
 
 from planner.db.models import (
@@ -69,16 +70,18 @@ def latest_placement(session: Session, user) -> Placement | None:
 
 def prefecture_need_matrix(session: Session, prefecture_code: str | None) -> list[dict[str, Any]]:
     """Active needs per category: how many bodies registered one and their total volume."""
-    query = (select(Need.category_id, func.count(func.distinct(Need.body_code)), func.count(), func.sum(Need.volume))
+    query = (select(Need.category_id, func.count(func.distinct(Need.body_code)), func.count(), func.sum(Need.volume),
+                    func.sum(case((Need.is_demo, 1), else_=0)))
              .join(Body, Body.code == Need.body_code).where(Need.status == "active"))
     if prefecture_code:
         query = query.where(Body.prefecture_code == prefecture_code)
-    counts = {cid: (int(b), int(n), float(v or 0)) for cid, b, n, v in session.exec(query.group_by(Need.category_id))}
+    counts = {cid: (int(b), int(n), float(v or 0), int(d or 0))
+              for cid, b, n, v, d in session.exec(query.group_by(Need.category_id))}
     out = []
     for cat in session.exec(select(Category).order_by(Category.sort_order, Category.id)):
-        bodies, needs, volume = counts.get(cat.id, (0, 0, 0.0))
+        bodies, needs, volume, demo = counts.get(cat.id, (0, 0, 0.0, 0))
         out.append({"id": cat.id, "name": cat.name, "unit": cat.unit, "bodies": bodies, "needs": needs,
-                    "volume": volume})
+                    "volume": volume, "demo": demo})  # demo: of ``needs``, the demo's (marked on the page)
     return out
 
 

@@ -63,11 +63,15 @@ class DemoReport:
     removed_needs: int = 0
     removed_scenarios: int = 0
     population_message: str = ""
+    user_needs_kept: int = 0  # users' active needs in the demo prefecture, which the demo neither plans nor replaces
 
     def lines(self) -> list[str]:
         out = [f"デモデータを投入しました: {self.scenario_name}（シナリオ ID {self.scenario_id}、下書き）",
                f"  ニーズ {self.needs} 件（{self.bodies_with_needs} 団体）。前回のデモ（ニーズ {self.removed_needs} 件、"
                f"シナリオ {self.removed_scenarios} 件）は置き換えました。"]
+        if self.user_needs_kept:
+            out.append(f"  利用者が登録したニーズ {self.user_needs_kept} 件はそのまま残し、同じ団体・分野のデモのニーズは"
+                       "作っていません。デモのシナリオはデモのニーズだけを計画します。")
         if self.population_message:
             out.append(f"  注意: {self.population_message}"
                        f"（需要量は人口 {ASSUMED_POPULATION:,} 人の団体として仮定し、デモのシナリオは"
@@ -153,7 +157,9 @@ def _start_year(rnd: random.Random) -> int:
 
 
 def _draw_needs(bodies: list[Body], categories: list[Category], rnd: random.Random,
-                user_by_body: dict[str, int]) -> list[Need]:
+                user_by_body: dict[str, int], taken: set[tuple[str, str]] = frozenset()) -> list[Need]:
+    """Needs drawn for every municipality; where a user has registered the category (``taken``), the user's need
+    stands and the demo draws none (the draw itself is unchanged, so the other needs stay the same)."""
     needs = []
     now = utcnow()
     for body in bodies:
@@ -170,7 +176,10 @@ def _draw_needs(bodies: list[Body], categories: list[Category], rnd: random.Rand
             volume = max(0.1, round(per_10k * population / 10_000 * math.exp(rnd.gauss(0.0, 0.3)), 1))
             pick = rnd.random()
             lead, unified = (True, True) if pick < 0.6 else ((True, False) if pick < 0.8 else (False, True))
-            needs.append(Need(body_code=body.code, category_id=cat.id, volume=volume, start_year=_start_year(rnd),
+            year = _start_year(rnd)
+            if (body.code, cat.id) in taken:
+                continue
+            needs.append(Need(body_code=body.code, category_id=cat.id, volume=volume, start_year=year,
                               accepts_lead=lead, accepts_unified=unified, can_lead=can_lead,
                               notes="デモデータ（自動生成）", is_demo=True, created_at=now, updated_at=now,
                               created_by=user_by_body.get(body.code, user_by_body.get("prefecture"))))
@@ -189,11 +198,10 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
     removed_needs, removed_scenarios = remove_demo_data(session)
     logins, user_by_body = _demo_users(session)
     rnd = random.Random(seed)
-    needs = _draw_needs(bodies, categories, rnd, user_by_body)
-    # A body's real registration of a category stays its only active need of that category (the database holds
-    # at most one): the demo draws the same needs every time and leaves those pairs out.
-    registered = set(session.exec(select(Need.body_code, Need.category_id).where(Need.status == "active")).all())
-    needs = [n for n in needs if (n.body_code, n.category_id) not in registered]
+    taken = set(session.exec(select(Need.body_code, Need.category_id).where(
+        Need.status == "active", Need.is_demo == False,  # noqa: E712
+        Need.body_code.in_([b.code for b in bodies]))))
+    needs = _draw_needs(bodies, categories, rnd, user_by_body, taken)
     session.add_all(needs)
     prefecture = next(b for b in bodies if b.kind == "prefecture")
     rules = current_subsidy_rule_set(session)
@@ -216,5 +224,5 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
           prefecture_code=DEMO_PREFECTURE, detail=f"デモデータ投入: ニーズ {len(needs)} 件")
     return DemoReport(scenario_id=scenario.id, scenario_name=scenario.name, needs=len(needs),
                       bodies_with_needs=len({n.body_code for n in needs}), logins=logins,
-                      removed_needs=removed_needs, removed_scenarios=removed_scenarios,
+                      removed_needs=removed_needs, removed_scenarios=removed_scenarios, user_needs_kept=len(taken),
                       population_message=status.message)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from planner.db.models import Body, Need, PriceBook, Scenario
+from planner.db.models import Body, Category, Need, PriceBook, Scenario
 from planner.domain.instance_io import INSTANCE_FORMAT, parse_instance
 from planner.domain.model import Instance
 
@@ -60,6 +60,36 @@ def scenario_bodies(session: Session, scenario: Scenario) -> list[Body]:
     return list(session.exec(query))
 
 
+def scenario_need_query(scenario: Scenario, body_codes, category_ids, *, demo: bool | None = None):
+    """The active needs a scenario plans: those of its bodies and categories, and of its own kind. A demo scenario
+    plans the demo's needs and every other scenario the users' (``demo`` asks for the other kind, to count it)."""
+    return select(Need).where(Need.status == "active",
+                              Need.is_demo == (scenario.is_demo if demo is None else demo),
+                              Need.body_code.in_(list(body_codes)), Need.category_id.in_(list(category_ids)))
+
+
+@dataclass(frozen=True)
+class NeedScope:
+    """What the scenario page says about its input: how many needs it plans and how many of the other kind
+    (demo or users') in the same bodies and categories it leaves out, so that the two never mix silently."""
+
+    demo: bool
+    planned: int
+    left_out: int
+
+
+def need_scope(session: Session, scenario: Scenario) -> NeedScope:
+    codes = [b.code for b in scenario_bodies(session, scenario)]
+    codes += [h.get("body") for h in scenario.hosts or [] if isinstance(h, dict) and h.get("body")]
+    cats = list(scenario.category_ids or session.exec(select(Category.id)))
+
+    def count(demo: bool) -> int:
+        query = scenario_need_query(scenario, set(codes), cats, demo=demo)
+        return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+
+    return NeedScope(demo=scenario.is_demo, planned=count(scenario.is_demo), left_out=count(not scenario.is_demo))
+
+
 def build_instance(session: Session, scenario: Scenario) -> Instance:
     return build_instance_with_notes(session, scenario).instance
 
@@ -93,10 +123,7 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
         if code and cats:
             hosts.append({"body": code, "categories": cats})
 
-    needs = list(session.exec(
-        select(Need).where(Need.status == "active", Need.is_demo == scenario.is_demo,
-                           Need.body_code.in_(list(bodies)), Need.category_id.in_(list(category_ids)))
-        .order_by(Need.id)))
+    needs = list(session.exec(scenario_need_query(scenario, bodies, category_ids).order_by(Need.id)))
     need_keys = {need_key(n.id) for n in needs}
 
     doc = {

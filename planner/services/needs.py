@@ -6,7 +6,8 @@ overwrite each other (the second gets StaleNeed and nothing is written).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 from sqlalchemy import update
@@ -17,12 +18,16 @@ from planner.db.models import Body, Category, Need, utcnow
 from planner.domain.costs import GroupCost, standalone_cost
 from planner.domain.model import Body as DomainBody
 from planner.domain.model import Instance, Need as DomainNeed
+from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import Problem
 from planner.importers.needs import Lookups, NeedRow, ParsedNeeds
 from planner.services import access, audit
 from planner.services.reference_data import ReferenceDataError, current_price_book, domain_categories
 
 STATUS_LABELS = {"active": "登録中", "withdrawn": "取下げ"}
+# Where a need came from. Demo needs (``planner demo``) are planned only by demo scenarios and users' needs only by
+# the other scenarios, so the two never mix in one plan; the list marks and filters them so that nobody is surprised.
+ORIGIN_LABELS = {"user": "利用者の登録", "demo": "デモ"}
 EDITABLE = ("category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead", "notes")
 
 
@@ -52,11 +57,12 @@ class NeedFilters:
     category_id: str | None = None
     status: str | None = "active"  # None: every status
     start_year: int | None = None
+    origin: str | None = None  # "user" | "demo" | None: both
 
     def args(self) -> dict[str, Any]:
         """The query-string arguments that reproduce these filters (for pager and export links)."""
         out = {"prefecture": self.prefecture_code, "body": self.body_code, "category": self.category_id,
-               "status": self.status or "all", "year": self.start_year}
+               "status": self.status or "all", "year": self.start_year, "data": self.origin}
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
@@ -72,7 +78,19 @@ def filtered_needs(user, filters: NeedFilters):
         query = query.where(Need.status == filters.status)
     if filters.start_year:
         query = query.where(Need.start_year == filters.start_year)
+    if filters.origin in ORIGIN_LABELS:
+        query = query.where(Need.is_demo == (filters.origin == "demo"))
     return query
+
+
+def origin_counts(session: Session, user, filters: NeedFilters) -> dict[str, int]:
+    """How many of the listed needs (origin filter aside) are the users' and how many the demo's."""
+    query = filtered_needs(user, replace(filters, origin=None)).with_only_columns(Need.is_demo, func.count()) \
+        .group_by(Need.is_demo)
+    counts = {"user": 0, "demo": 0}
+    for is_demo, count in session.exec(query):
+        counts["demo" if is_demo else "user"] += int(count)
+    return counts
 
 
 def list_needs(session: Session, user, filters: NeedFilters, *, page: int = 1,
@@ -94,7 +112,7 @@ def need_snapshot(need: Need) -> dict[str, Any]:
     return {"body_code": need.body_code, "category_id": need.category_id, "volume": need.volume,
             "start_year": need.start_year, "accepts_lead": need.accepts_lead,
             "accepts_unified": need.accepts_unified, "can_lead": need.can_lead, "notes": need.notes,
-            "status": need.status, "version": need.version}
+            "status": need.status, "is_demo": need.is_demo, "version": need.version}
 
 
 def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: int | None) -> None:
@@ -158,11 +176,20 @@ def update_need(session: Session, user, need: Need, body: Body, data: dict[str, 
         raise NeedError("取下げ済みのニーズは編集できません。先に取下げを取り消してください")
     _check_values(session, body, data, need.id)
     before = need_snapshot(need)
-    _conditional_update(session, need, expected_version, {k: data[k] for k in EDITABLE})
+    values = {k: data[k] for k in EDITABLE}
+    if any(getattr(need, k) != v for k, v in values.items()):
+        values["is_demo"] = False  # see takes_over_demo
+    _conditional_update(session, need, expected_version, values)
     audit.record(session, user_id=user.id, action="update", entity="need", entity_id=need.id,
                  prefecture_code=body.prefecture_code, body_code=body.code, before=before,
                  after=need_snapshot(need), detail=f"{body.name} のニーズを更新")
     return need
+
+
+def takes_over_demo(need: Need | None, values: dict[str, Any]) -> bool:
+    """A user who changes a demo need makes it theirs: from then on the users' scenarios plan it, the demo's do
+    not, and loading the demo again leaves it alone (a user's figures are never discarded as demo data)."""
+    return need is not None and need.is_demo and any(getattr(need, k) != v for k, v in values.items())
 
 
 def set_status(session: Session, user, need: Need, body: Body, status: str, expected_version: int) -> Need:
@@ -228,7 +255,7 @@ def volume_suggestion(category: Category | None, body: Body | None) -> float | N
 
 # --- import -----------------------------------------------------------------------------------------------------
 
-def import_lookups(session: Session, user) -> Lookups:
+def import_lookups(session: Session, user, fiscal_year: int | None = None) -> Lookups:
     bodies = {b.code: (b.name, b.prefecture_code) for b in session.exec(select(Body))}
     cats = {c.id: c.name for c in categories(session)}
 
@@ -236,29 +263,87 @@ def import_lookups(session: Session, user) -> Lookups:
         _, pref = bodies[code]
         return access.edits_body(user, code, pref)
 
-    return Lookups(bodies=bodies, categories=cats, may_edit=may_edit)
+    return Lookups(bodies=bodies, categories=cats, may_edit=may_edit, fiscal_year=fiscal_year)
+
+
+IMPORT_FIELDS = {"volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式", "accepts_unified": "仕様統一",
+                 "can_lead": "幹事", "notes": "備考"}
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: Any
+    after: Any
 
 
 @dataclass(frozen=True)
 class ImportLine:
     row: NeedRow
     existing: Need | None  # the active need this row updates, or None for a new one
+    changes: tuple[Change, ...] = ()  # for an update: each value that changes, before and after
+    warnings: tuple[str, ...] = ()
 
     @property
     def action(self) -> str:
-        return "update" if self.existing is not None else "create"
+        if self.existing is None:
+            return "create"
+        return "update" if self.changes else "unchanged"
+
+
+def row_values(r: NeedRow, need: Need | None = None) -> dict[str, Any]:
+    """The values a row writes: for an update, the fields the file has no column for keep the need's values."""
+    values = {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
+              "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
+              "notes": r.notes}
+    if need is not None:
+        values.update({k: getattr(need, k) for k in ("accepts_lead", "accepts_unified", "can_lead", "notes")
+                       if k not in r.given})
+    return values
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def _changes(need: Need, r: NeedRow) -> tuple[Change, ...]:
+    values = row_values(r, need)
+    out = [Change(label, getattr(need, key), values[key]) for key, label in IMPORT_FIELDS.items()
+           if not _same(getattr(need, key), values[key])]
+    if out and need.is_demo:
+        out.append(Change("データ", "デモ", "利用者の登録"))  # see takes_over_demo
+    return tuple(out)
 
 
 def plan_import(session: Session, parsed: ParsedNeeds) -> list[ImportLine]:
-    """What each row would do: update the body's active need of the category, or register a new one."""
+    """What each readable row would do (register a new need, update the body's active need of the category, or
+    leave it as it is), what it changes, and what deserves a second look (volume_warnings, standalone only)."""
     keys = {(r.body_code, r.category_id) for r in parsed.rows}
     existing: dict[tuple[str, str], Need] = {}
     codes = sorted({k[0] for k in keys})
+    population: dict[str, int | None] = {}
     for start in range(0, len(codes), 500):
-        for need in session.exec(select(Need).where(Need.body_code.in_(codes[start:start + 500]),
-                                                    Need.status == "active")):
+        chunk = codes[start:start + 500]
+        for need in session.exec(select(Need).where(Need.body_code.in_(chunk), Need.status == "active")):
             existing.setdefault((need.body_code, need.category_id), need)
-    return [ImportLine(r, existing.get((r.body_code, r.category_id))) for r in parsed.rows]
+        population.update(session.exec(select(Body.code, Body.population).where(Body.code.in_(chunk))).all())
+    cats = {c.id: c for c in categories(session)}
+    lines = []
+    for r in parsed.rows:
+        need = existing.get((r.body_code, r.category_id))
+        cat = cats.get(r.category_id)
+        warnings = list(r.warnings)
+        warnings += volume_warnings(r.volume, cat.unit if cat else "",
+                                    previous=need.volume if need is not None else None,
+                                    population=population.get(r.body_code),
+                                    per_10k_pop=cat.volume_per_10k_pop if cat else None)
+        changes = _changes(need, r) if need is not None else ()
+        if need is not None and not changes:
+            warnings = []  # nothing changes: nothing to confirm
+        lines.append(ImportLine(r, need, changes, tuple(warnings)))
+    return lines
 
 
 @dataclass
@@ -281,10 +366,8 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
         body = bodies[r.body_code]
         if not access.edits_body_row(user, body):  # checked again at write time, whatever the preview said
             raise NeedError(f"{r.row}行目: {body.name} のニーズを登録する権限がありません")
-        values = {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
-                  "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
-                  "notes": r.notes}
         need = line.existing
+        values = row_values(r, need)
         if need is None:
             need = Need(body_code=body.code, created_by=user.id, **values)
             session.add(need)
@@ -297,11 +380,11 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
                          detail=f"{source} {r.row}行目から登録")
             result.created += 1
             continue
-        if all(getattr(need, k) == v for k, v in values.items()):
+        if not _changes(need, r):
             result.unchanged += 1
             continue
         before = need_snapshot(need)
-        _conditional_update(session, need, need.version, values)
+        _conditional_update(session, need, need.version, {**values, "is_demo": False})
         audit.record(session, user_id=user.id, action="import", entity="need", entity_id=need.id,
                      prefecture_code=body.prefecture_code, body_code=body.code, before=before,
                      after=need_snapshot(need), detail=f"{source} {r.row}行目で更新")

@@ -19,8 +19,10 @@ from planner.db.models import (Body, Category, Consortium, MemberShare, Plan, Pr
                                SubsidyRuleSet, User, utcnow)
 from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance
 from planner.domain.model import Instance
-from planner.domain.vocabulary import lead_role, mode_label
+from planner.domain.vocabulary import lead_role, mode_label, wareki_fiscal_year
 from planner.services import access
+
+from .instances import scenario_need_query
 
 OVERRIDE_KINDS = {
     "together": "同じグループにする",
@@ -322,6 +324,28 @@ def check_override_bodies(session: Session, scenario: Scenario, item: dict[str, 
             raise ScenarioError(f"{body.name} はこのシナリオの都道府県の団体ではありません。")
     if session.get(Category, item["category"]) is None:
         raise ScenarioError(f"分野 {item['category']} が見つかりません。")
+    check_override_needs(session, scenario, item)
+
+
+def check_override_needs(session: Session, scenario: Scenario, item: dict[str, Any]) -> None:
+    """Refuse at entry what the run would refuse: a body without a need of the category, or a 'together' pair whose
+    needs start in different fiscal years (a group shares one start year)."""
+    category = session.get(Category, item["category"])
+    years: dict[str, set[int]] = {}
+    for need in session.exec(scenario_need_query(scenario, item["bodies"], [item["category"]])):
+        years.setdefault(need.body_code, set()).add(need.start_year)
+    names = {code: (session.get(Body, code).name if session.get(Body, code) else code) for code in item["bodies"]}
+    for code in item["bodies"]:
+        if code not in years:
+            raise ScenarioError(f"{names[code]}には、このシナリオで計画する分野「{category.name}」の登録中のニーズが"
+                                "ありません。")
+    if item["kind"] == "together":
+        a, b = item["bodies"]
+        if not years[a] & years[b]:
+            def label(code: str) -> str:
+                return "・".join(wareki_fiscal_year(y) for y in sorted(years[code]))
+            raise ScenarioError(f"{names[a]}（{label(a)}開始）と{names[b]}（{label(b)}開始）は導入希望年度が異なるため、"
+                                "同じグループにできません。グループは開始年度が同じニーズでつくります。")
 
 
 def describe_override(session_or_names, item: dict[str, Any]) -> str:

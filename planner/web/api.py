@@ -184,7 +184,17 @@ def status_dict(scenario: Scenario) -> dict:
         "runner": progress.get("runner"), "error": progress.get("error"),
         "plan_id": plan_id, "plan_url": url_for("plans.show", plan_id=plan_id) if plan_id else None,
         "log_tail": (scenario.log or "").splitlines()[-8:],
+        **phase_step(progress),
     }
+
+
+def phase_step(progress: dict) -> dict:
+    """The current phase's own count for the progress bar: groups settled while 按分・補助金の計算 runs (the solver's
+    sub-problems would sit at their total), the solver's sub-problems otherwise."""
+    if progress.get("phase") == "settling" and progress.get("settle_total") is not None:
+        return {"step_done": progress.get("settle_done"), "step_total": progress.get("settle_total"),
+                "step_unit": "グループ"}
+    return {"step_done": progress.get("done"), "step_total": progress.get("total"), "step_unit": "部分問題"}
 
 
 @bp.get("/scenarios/<int:scenario_id>/status")

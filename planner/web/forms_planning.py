@@ -89,7 +89,7 @@ class OverrideForm(FlaskForm):
     body_a = SelectField("団体", choices=[])
     body_b = SelectField("相手の団体（同じ／別のグループ）", choices=[], validate_choice=False)
     group_key = SelectField("固定先のグループ", choices=[], validate_choice=False)
-    replan = BooleanField("このシナリオを複製して上書きを加え、すぐに再計画する", default=True)
+    replan = BooleanField("このシナリオを複製して上書きを加え、すぐに再計画する", default=False)
     version = HiddenField()
 
     def validate_body_b(self, field):

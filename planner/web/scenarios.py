@@ -17,6 +17,9 @@ from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS
 from planner.services import access
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
+from planner.services.instances import need_scope
+from planner.web.api import phase_step
+from planner.web.layout import wareki_year as wareki_fiscal_year
 from planner.web.db import db_session
 from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms_planning import ActionForm, OverrideForm, ScenarioForm, split_codes
@@ -177,11 +180,15 @@ def show(scenario_id: int):
     names = body_names(session, scenario, latest)
     overrides = [(item, svc.describe_override(names, item)) for item in svc.override_items(scenario)]
     override_form = build_override_form(session, scenario, latest)
+    source = source_plan(session, scenario)
     hosts = [names.get(h.get("body"), h.get("body")) for h in scenario.hosts or []]
     categories = {c.id: c.name for c in session.exec(select(Category))}
     price_book = session.get(PriceBook, scenario.price_book_id) if scenario.price_book_id else None
     rule_set = session.get(SubsidyRuleSet, scenario.subsidy_rule_set_id) if scenario.subsidy_rule_set_id else None
     return render_template("scenarios/show.html", scenario=scenario, plans=plan_rows, latest=latest,
+                           need_scope=need_scope(session, scenario), needs_link=needs_link(scenario),
+                           source=source, groups_from_source=latest is None and source is not None,
+                           phase_step=phase_step,
                            overrides=overrides, override_form=override_form, action_form=ActionForm(),
                            hosts=hosts, categories=categories, price_book=price_book, rule_set=rule_set,
                            pref_name=names.get(("pref", scenario.prefecture_code), scenario.prefecture_code or "複数"),
@@ -190,6 +197,18 @@ def show(scenario_id: int):
                            allocation_labels=METHOD_LABELS,
                            allocation_label=method_label(scenario.allocation_method, scenario.allocation_weights),
                            body_list=[names.get(c, c) for c in scenario.body_codes or []])
+
+
+def needs_link(scenario: Scenario, *, demo: bool | None = None) -> str:
+    """The needs list showing the needs this scenario plans (or, with ``demo``, the other kind it leaves out)."""
+    args = {"data": "demo" if (scenario.is_demo if demo is None else demo) else "user", "status": "active"}
+    if scenario.prefecture_code and current_user.role == "admin":
+        args["prefecture"] = scenario.prefecture_code
+    if len(scenario.body_codes or []) == 1:
+        args["body"] = scenario.body_codes[0]
+    if len(scenario.category_ids or []) == 1:
+        args["category"] = scenario.category_ids[0]
+    return url_for("needs.index", **args)
 
 
 def body_names(session, scenario: Scenario, latest=None) -> dict:
@@ -215,6 +234,26 @@ def body_names(session, scenario: Scenario, latest=None) -> dict:
     return names
 
 
+def source_plan(session, scenario: Scenario) -> PlanRow | None:
+    """The latest plan of the scenario this one was copied from (for its groups and the comparison), if any."""
+    source_id = (scenario.overrides or {}).get("copied_from")
+    if not isinstance(source_id, int):
+        return None
+    source = session.get(Scenario, source_id)
+    if source is None or not svc.can_view_scenario(current_user, source):
+        return None
+    return plan_service.latest_plan(session, source.id)
+
+
+def group_plan(session, scenario: Scenario, latest):
+    """The plan whose groups a need can be fixed to: the scenario's latest, or for a copy not yet run, the plan of
+    the scenario it was copied from (the groups the user saw when deciding on the copy)."""
+    if latest is not None:
+        return latest
+    row = source_plan(session, scenario)
+    return plan_service.plan_view(row) if row is not None else None
+
+
 def build_override_form(session, scenario: Scenario, latest, formdata=None) -> OverrideForm:
     form = OverrideForm(formdata=formdata) if formdata is not None else OverrideForm()
     fill_override_choices(form, session, scenario, latest)
@@ -223,13 +262,17 @@ def build_override_form(session, scenario: Scenario, latest, formdata=None) -> O
 
 
 def fill_override_choices(form: OverrideForm, session, scenario: Scenario, latest) -> None:
+    groups = group_plan(session, scenario, latest)
     if latest is not None:
         bodies = sorted({m.body_code: m.body_name for g in latest.groups for m in g.members}.items())
         cats = list({g.group.category: g.category_name for g in latest.groups}.items())
-        form.group_key.choices = [("", "（選択）")] + [
-            (g.id, f"{g.category_name}／{g.lead_name}（{g.mode_label}、{len(g.members)}団体）")
-            for g in latest.groups if g.joint]
-    else:
+    if groups is not None:
+        origin = "" if groups is latest else f"（複製元の計画 {groups.id} のグループ）"
+        form.group_key.choices = [("", "（選択）" + origin)] + [
+            (g.id, f"{g.category_name}／{g.lead_name}（{wareki_fiscal_year(g.group.start_year)}開始、"
+                   f"{g.mode_label}、{len(g.members)}団体）")
+            for g in groups.groups if g.joint]
+    if latest is None:
         query = select(Body.code, Body.name).order_by(Body.code)
         if scenario.body_codes:
             query = query.where(Body.code.in_(scenario.body_codes))
@@ -238,7 +281,8 @@ def fill_override_choices(form: OverrideForm, session, scenario: Scenario, lates
         bodies = list(session.exec(query.limit(2000)))
         cats = [(c.id, c.name) for c in session.exec(select(Category).order_by(Category.sort_order, Category.id))
                 if not scenario.category_ids or c.id in scenario.category_ids]
-        form.group_key.choices = [("", "（計画がまだありません）")]
+        if groups is None:
+            form.group_key.choices = [("", "（計画がまだありません）")]
     form.category.choices = cats
     form.body_a.choices = [(code, f"{name}（{code}）") for code, name in bodies]
     form.body_b.choices = [("", "（選択）")] + form.body_a.choices
@@ -379,7 +423,7 @@ def add_override(scenario_id: int):
 
 def apply_override_form(session, scenario: Scenario, form: OverrideForm, latest):
     try:
-        item = override_item_from_form(form, latest)
+        item = override_item_from_form(form, group_plan(session, scenario, latest))
         if form.replan.data:
             names = body_names(session, scenario, latest)
             clean = svc.normalise_override(item)

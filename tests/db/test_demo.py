@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from planner.db.models import Body, Category, Consortium, MemberShare, Need, Plan, Scenario, SubsidyEstimate, User
 from planner.services.demo import ASSUMED_POPULATION, load_demo, remove_demo_data
@@ -108,3 +108,22 @@ def test_demo_leaves_out_the_pairs_a_body_registered_for_real(nagano_engine):
         active = s.exec(select(Need).where(Need.body_code == pair[0], Need.category_id == pair[1],
                                            Need.status == "active")).all()
         assert [n.is_demo for n in active] == [False] and report.needs > 0
+
+
+def test_demo_leaves_a_users_need_standing_and_draws_none_beside_it(nagano_engine):
+    """A user's need of a body and category is never duplicated (nor hidden) by demo data; the report says so."""
+    with Session(nagano_engine) as s:
+        first = load_demo(s)
+        s.commit()
+        taken = s.exec(select(Need).where(Need.is_demo == True)).first()  # noqa: E712
+        key = (taken.body_code, taken.category_id)
+        s.add(Need(body_code=key[0], category_id=key[1], volume=3, start_year=2027))
+        s.exec(delete(Need).where(Need.id == taken.id))
+        s.commit()
+    with Session(nagano_engine) as s:
+        second = load_demo(s)
+        s.commit()
+        active = s.exec(select(Need).where(Need.body_code == key[0], Need.category_id == key[1])).all()
+        assert [(n.is_demo, n.volume) for n in active] == [(False, 3)]
+        assert second.needs == first.needs - 1 and second.user_needs_kept == 1
+        assert any("利用者が登録したニーズ 1 件はそのまま残し" in line for line in second.lines())

@@ -93,3 +93,10 @@ def test_nagano_bench_settles_with_the_real_optimiser():
         if g.allocation.exhaustive_check and g.saving_yen >= 0:
             # the nucleolus of a group that saves is an imputation: nobody pays more than alone
             assert g.allocation.individually_rational, g.allocation.proof.violations
+
+
+def test_progress_is_reported_before_the_first_group_and_after_each():
+    inst, plan = plan_and_instance({"method": "formula", "weights": {"equal": 0.1, "population": 0.9}})
+    calls = []
+    settle_plan(inst, plan, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 2), (1, 2), (2, 2)]

@@ -186,6 +186,7 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
 
     page.goto(f"{base}/plans/{plan_id}/override?body=202011&category=ocr&kind=apart")
     page.select_option("#body_b", "202029")
+    page.check("#replan")  # re-planning a copy is the user's choice, not the default (issue #15)
     shot(page, "09-override")
     page.get_by_role("button", name="追加").click()
     page.wait_for_url(f"{base}/scenarios/*")

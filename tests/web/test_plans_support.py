@@ -131,8 +131,11 @@ def standin_optimise(instance, *, time_limit=None, gap=0.0, progress=None, solve
                 time.monotonic() - started, groups, standalone, {"solver": "test stand-in"})
 
 
-def standin_settle(instance, plan, rules=None, *, method=None, weights=None):
+def standin_settle(instance, plan, rules=None, *, method=None, weights=None, progress=None):
     from tests.reports.plans import settled_plan
+
+    if progress is not None:
+        progress(0, len(plan.groups))
 
     specs = [(g.id, g.mode, g.lead_body, list(g.members)) for g in plan.groups if g.mode != "standalone"]
     settled = settled_plan(instance, specs)
@@ -140,6 +143,8 @@ def standin_settle(instance, plan, rules=None, *, method=None, weights=None):
     for g in plan.groups:
         s = by_members[tuple(g.members)]
         g.allocation, g.subsidies = s.allocation, s.subsidies
+    if progress is not None:
+        progress(len(plan.groups), len(plan.groups))
     return plan
 
 

@@ -7,7 +7,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from planner.domain.vocabulary import fiscal_year_label
-from planner.importers.needs import FIRST_YEAR, LAST_YEAR, MAX_NOTES, MAX_VOLUME, volume_value
+from planner.importers.needs import FIRST_YEAR, LAST_YEAR, MAX_NOTES, MAX_VOLUME, accepted_start_years, volume_value
 
 
 class ChoiceField(SelectField):
@@ -18,8 +18,11 @@ class ChoiceField(SelectField):
             raise ValidationError("一覧から選んでください")
 
 
-def year_choices(around: int, extra: int | None = None) -> list[tuple[int, str]]:
-    years = set(range(max(FIRST_YEAR, around - 1), min(LAST_YEAR, around + 10) + 1))
+def year_choices(around: int, extra: int | None = None, *, wide: bool = False) -> list[tuple[int, str]]:
+    """Start years to choose from: the window the import accepts too (accepted_start_years), or with ``wide`` (the
+    list's filter) ten years ahead; ``extra`` keeps a need's own year on its edit form."""
+    years = set(range(max(FIRST_YEAR, around - 1), min(LAST_YEAR, around + 10) + 1)) if wide \
+        else set(accepted_start_years(around))
     if extra:
         years.add(extra)
     return [(y, fiscal_year_label(y)) for y in sorted(years)]
