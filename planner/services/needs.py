@@ -22,7 +22,8 @@ from planner.services import access, audit
 from planner.services.reference_data import ReferenceDataError, current_price_book, domain_categories
 
 STATUS_LABELS = {"active": "登録中", "withdrawn": "取下げ"}
-EDITABLE = ("category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead", "notes")
+EDITABLE = ("category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead",
+            "serves_disadvantaged_area", "notes")
 
 
 class NeedError(ValueError):
@@ -92,7 +93,8 @@ def categories(session: Session) -> list[Category]:
 def need_snapshot(need: Need) -> dict[str, Any]:
     return {"body_code": need.body_code, "category_id": need.category_id, "volume": need.volume,
             "start_year": need.start_year, "accepts_lead": need.accepts_lead,
-            "accepts_unified": need.accepts_unified, "can_lead": need.can_lead, "notes": need.notes,
+            "accepts_unified": need.accepts_unified, "can_lead": need.can_lead,
+            "serves_disadvantaged_area": need.serves_disadvantaged_area, "notes": need.notes,
             "status": need.status, "version": need.version}
 
 
@@ -111,7 +113,7 @@ def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: i
 
 def create_need(session: Session, user, body: Body, data: dict[str, Any]) -> Need:
     _check_values(session, body, data, None)
-    need = Need(body_code=body.code, created_by=user.id, **{k: data[k] for k in EDITABLE})
+    need = Need(body_code=body.code, created_by=user.id, **{k: data[k] for k in EDITABLE if k in data})
     session.add(need)
     session.flush()
     audit.record(session, user_id=user.id, action="create", entity="need", entity_id=need.id,
@@ -138,7 +140,7 @@ def update_need(session: Session, user, need: Need, body: Body, data: dict[str, 
         raise NeedError("取下げ済みのニーズは編集できません。先に取下げを取り消してください")
     _check_values(session, body, data, need.id)
     before = need_snapshot(need)
-    _conditional_update(session, need, expected_version, {k: data[k] for k in EDITABLE})
+    _conditional_update(session, need, expected_version, {k: data[k] for k in EDITABLE if k in data})
     audit.record(session, user_id=user.id, action="update", entity="need", entity_id=need.id,
                  prefecture_code=body.prefecture_code, body_code=body.code, before=before,
                  after=need_snapshot(need), detail=f"{body.name} のニーズを更新")
@@ -263,7 +265,7 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
             raise NeedError(f"{r.row}行目: {body.name} のニーズを登録する権限がありません")
         values = {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
                   "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
-                  "notes": r.notes}
+                  "serves_disadvantaged_area": r.serves_disadvantaged_area, "notes": r.notes}
         need = line.existing
         if need is None:
             need = Need(body_code=body.code, created_by=user.id, **values)

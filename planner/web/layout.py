@@ -9,6 +9,7 @@ from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from planner.domain import vocabulary
+from planner.masterdata.credit import DATA_CREDIT
 
 PRODUCT_NAME = "共同調達プランナー"
 
@@ -70,4 +71,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _layout_context():
-        return {"product_name": PRODUCT_NAME, "navigation": navigation}
+        return {"product_name": PRODUCT_NAME, "navigation": navigation, "data_credit": DATA_CREDIT}
