@@ -43,7 +43,7 @@ START_YEARS = ((FISCAL_YEAR, 0.5), (FISCAL_YEAR + 1, 0.35), (FISCAL_YEAR + 2, 0.
 DEMO_DISADVANTAGED_BELOW = 50_000  # cities under this population are assumed to have a 条件不利地域
 DEMO_PLAN_CITY_FROM = 50_000  # cities from this population are assumed to have submitted the 推進計画
 DEMO_PLAN_SHARE = 0.5  # share of the other municipalities assumed to have submitted it
-DEMO_NO_ALLOCATION_TAX = ("203238",)  # 軽井沢町
+DEMO_NO_ALLOCATION_TAX = ("203211",)  # 軽井沢町
 RESIDENT_SERVICE_CATEGORIES = ("chatbot", "optimal")  # resident-facing: inquiries, health guidance
 DEMO_ASSUMPTIONS = ("デモの仮定：長野県の団体の条件不利地域・官民データ活用推進計画・不交付団体の印と、住民向けサービス"
                     "（チャットボット・受診勧奨）の印は、補助金・特別交付税の見込みを示すためにデモが仮に設定したもので、"

@@ -15,21 +15,21 @@ from .factories import body, make_instance, need, reference_categories
 
 BODIES = [body("204820", "小谷村", 36.7767, 137.9086, kind="village", disadvantaged=True),
           body("204412", "木曽町", 35.8425, 137.6917, disadvantaged=True),
-          body("203211", "佐久市", 36.2489, 138.4769, kind="city"),
+          body("202177", "佐久市", 36.2489, 138.4769, kind="city"),
           body("202011", "長野市", 36.6486, 138.1948, kind="city"),
           body("131008", "横浜市", 35.4437, 139.6380, pref="14", kind="designated_city"),
           body("205885", "飯綱町", 36.7550, 138.2560, has_data_plan=False),
           body("200000", "長野県", 36.6513, 138.1810, kind="prefecture", disadvantaged=True),
           body("131016", "千代田区", 35.6940, 139.7536, kind="special_ward"),
-          body("203238", "軽井沢町", 36.3484, 138.5969, disadvantaged=True, no_allocation_tax=True)]
+          body("203211", "軽井沢町", 36.3484, 138.5969, disadvantaged=True, no_allocation_tax=True)]
 
 
 def instance():
-    needs = [need("v", "204820"), need("k", "204412"), need("s", "203211"), need("y", "131008"),
+    needs = [need("v", "204820"), need("k", "204412"), need("s", "202177"), need("y", "131008"),
              need("i", "205885"), need("p", "200000", serves_disadvantaged_area=True),
              need("r", "204412", category="rpa"), need("k2", "204412", volume=3, serves_disadvantaged_area=True),
              need("chat", "204412", category="chatbot", serves_disadvantaged_area=True),
-             need("ward", "131016", category="rpa"), need("karu", "203238", category="chatbot",
+             need("ward", "131016", category="rpa"), need("karu", "203211", category="chatbot",
                                                         serves_disadvantaged_area=True)]
     return make_instance(BODIES, needs, categories=reference_categories("ocr", "rpa", "chatbot"))
 
@@ -108,7 +108,7 @@ def test_eligible_lead_over_the_cap_one_cap_divided_by_initial_shares():
 
 def test_in_unified_mode_each_member_is_judged_on_itself():
     inst = instance()
-    grants = grant_estimates(inst, "unified", "203211", ["s", "y", "i", "p"],
+    grants = grant_estimates(inst, "unified", "202177", ["s", "y", "i", "p"],
                              {"s": 3_000_001, "y": 3_000_000, "i": 3_000_000, "p": 3_000_000}, RULE_SET)
     assert grants["s"].amount_yen == 1_500_000 and grants["s"].reason is None  # 1,500,000.5 rounded down
     assert grants["y"].amount_yen == 0 and "指定都市" in grants["y"].reason
@@ -153,7 +153,7 @@ def test_rpa_at_three_tenths_and_a_city_without_a_disadvantaged_area():
     rpa, _ = special_tax_estimate(inst, "r", "standalone", 1_500_000, 0, RULE_SET)
     assert rpa.amount_yen == 450_000 and rpa.rate == 0.3 and rpa.measure == "自治体行政のスマート化"
     rules = copy.deepcopy(RULES)  # 佐久市 has no 条件不利地域: even a resident service gets no measure (a)
-    inst2 = make_instance(BODIES, [need("s", "203211", serves_disadvantaged_area=True)],
+    inst2 = make_instance(BODIES, [need("s", "202177", serves_disadvantaged_area=True)],
                           categories=reference_categories("ocr"))
     city, _ = special_tax_estimate(inst2, "s", "standalone", 1_500_000, 0, rules)
     assert city.amount_yen == 0 and city.reason.startswith("条件不利地域なし")
@@ -168,7 +168,7 @@ def test_special_ward_and_a_body_without_ordinary_allocation_tax_get_zero_with_r
     assert "都区財政調整制度" in est.joint.special_tax.reason
     assert any(n.startswith("特別交付税の見込額は0円です: 特別区") for n in est.notes)
     karu = {"karu": parts(2_000_000)}
-    est = estimate_group(inst, "standalone", "203238", ["karu"], karu, karu, RULE_SET)["karu"]
+    est = estimate_group(inst, "standalone", "203211", ["karu"], karu, karu, RULE_SET)["karu"]
     assert est.grant_yen == 1_000_000 and est.special_tax_yen == 0
     assert est.joint.special_tax.reason.startswith("不交付団体") and "軽井沢町" in est.joint.special_tax.reason
     assert est.standalone.special_tax.amount_yen == 0
