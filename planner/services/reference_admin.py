@@ -146,27 +146,15 @@ def with_correction_table(doc: Mapping[str, Any], table: CorrectionTable,
 
 
 def correction_problems(rows: list[CorrectionRow]) -> list[str]:
-    """The table as 特別交付税に関する省令 gives it: 財政力指数 (three-year average) to two decimals from 0 to under
-    10, rows in ascending order of the index, ranges not overlapping, only the last row open-ended, coefficients
-    in (0, 2]. (The domain's validate_rules checks the stored document the same way.)"""
+    """The form's own checks (coefficients in (0, 2], ranges not overlapping). The domain's validate_rules then
+    checks the stored table as 特別交付税に関する省令 gives it -- 財政力指数 (three-year average) to two decimals,
+    ascending rows, only the last open-ended -- and its messages land under the row's input."""
     problems = []
     for i, r in enumerate(rows, start=1):
         if r.coefficient is None or not 0 < r.coefficient <= 2:
             problems.append(f"財政力補正 {i}行目: 係数は 0 より大きく 2 以下で入力してください")
-        for label, value in (("下限", r.lower), ("上限", r.upper)):
-            if value is not None and (not 0 <= value < 10 or round(value, 2) != value):
-                problems.append(f"財政力補正 {i}行目: {label}の財政力指数は 0 以上 10 未満、小数点以下2桁までで入力してください"
-                                "（省令の財政力指数は3か年平均を小数点以下2桁で表したもの）")
         if r.lower is not None and r.upper is not None and r.lower >= r.upper:
             problems.append(f"財政力補正 {i}行目: 下限は上限より小さくしてください")
-    lower = [float("-inf") if r.lower is None else r.lower for r in rows]
-    for i in range(1, len(rows)):
-        if lower[i] < lower[i - 1]:
-            problems.append(f"財政力補正 {i + 1}行目: 行は財政力指数の小さい順に並べてください")
-            break
-    for i, r in enumerate(rows[:-1], start=1):
-        if r.upper is None:
-            problems.append(f"財政力補正 {i}行目: 上限なし（空欄）にできるのは最後の行だけです")
     ordered = sorted(rows, key=lambda r: float("-inf") if r.lower is None else r.lower)
     for a, b in zip(ordered, ordered[1:]):
         a_upper = float("inf") if a.upper is None else a.upper
