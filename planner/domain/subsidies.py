@@ -61,8 +61,7 @@ def grant_rule_text(rules: RuleSet) -> str:
     g = rules.grant
     return (f"{g.name}（補助率{g.rate.text(fractions=True)}、上限{g.cap_per_project_yen:,}円/事業、対象は初期費用、"
             f"{rules.rounding_label}"
-            + ("、公募により採択された場合" if g.competitive else "")
-            + f"。出典：{'・'.join(rules.source_titles(g.sources))}）")
+            + ("、公募で採択された場合" if g.competitive else "") + "）")
 
 
 def _ineligibility(body: Body, rules: RuleSet, role: str) -> str | None:
@@ -168,8 +167,7 @@ def _requirement_unmet(measure: Measure, body: Body, need: Need) -> str | None:
     if measure.requires_disadvantaged and not body.disadvantaged:
         return f"{REASON_NOT_DISADVANTAGED}（「{measure.name}」は条件不利地域を有する団体が対象）"
     if measure.need_requirement == "serves_disadvantaged_area" and not need.serves_disadvantaged_area:
-        return (f"{REASON_NOT_RESIDENT_SERVICE}（「{measure.name}」は条件不利地域で住民生活の維持・向上に必要なサービスを"
-                "提供する導入が対象。このニーズは住民向けサービスとして登録されていません）")
+        return f"{REASON_NOT_RESIDENT_SERVICE}（「{measure.name}」は条件不利地域の住民向けサービスの導入が対象）"
     return None
 
 
@@ -246,11 +244,9 @@ def _parts(value: Any) -> YenParts:
 
 def estimate_notes(rules: RuleSet) -> list[str]:
     """What every output says with the figures: estimates, which rule set, the administrator's check, 公募."""
-    notes = [f"補助金・特別交付税の額はいずれも見込額です（算定ルール {rules.label}、{rules.rounding_label}）。",
-             rules.notice]
-    if rules.grant.competitive:
-        notes.append(f"{rules.grant.name}は公募・評価により採択される補助金で、見込額は採択された場合を仮定しています。")
-    return notes
+    competitive = "。補助金は公募で採択された場合を仮定" if rules.grant.competitive else ""
+    return [f"補助金・特別交付税の額はいずれも見込額です（算定ルール {rules.label}、{rules.rounding_label}"
+            f"{competitive}。現在の年度の制度は管理者が確認してください）。"]
 
 
 def estimate_group(instance: Instance, mode: str, lead_body: str | None, member_ids: Sequence[str],
@@ -265,7 +261,7 @@ def estimate_group(instance: Instance, mode: str, lead_body: str | None, member_
     gross = {nid: _parts(shares[nid]) for nid in member_ids}
     joint_grants = grant_estimates(instance, mode, lead_body, member_ids,
                                    {n: gross[n].initial_yen for n in member_ids}, rules)
-    sources = rules.source_titles()
+    sources = rules.cited_source_titles()
     out: dict[str, SubsidyEstimate] = {}
     for nid in member_ids:
         alone = _parts(standalone[nid])

@@ -146,6 +146,14 @@ class RuleSet:
     def source_titles(self, ids: tuple[str, ...] | None = None) -> tuple[str, ...]:
         return tuple(s.label for s in self.sources if ids is None or s.id in ids)
 
+    def cited_source_titles(self) -> tuple[str, ...]:
+        """The sources of the terms an estimate applies: the grant's and the measures' (and the 省令 once its
+        財政力補正 table is entered); the planner's own conventions are stated in the notes instead."""
+        ids = set(self.grant.sources).union(*(m.sources for m in self.measures))
+        if self.correction_table is not None:
+            ids.update(self.correction_sources)
+        return self.source_titles(tuple(ids))
+
     def measures_for(self, category: str) -> list[Measure]:
         return [m for m in self.measures if category in m.categories]
 
