@@ -30,7 +30,7 @@ from .subsidy_rules import (MODE_LABELS, RULES_DIR, RULES_SCHEMA, Measure, RuleS
 
 __all__ = ["CapLedger", "RULES_DIR", "RULES_SCHEMA", "RuleSet", "SubsidyRulesError", "as_rule_set",
            "correction_for", "default_rule_set", "default_rules", "estimate_group", "grant_estimates",
-           "parse_rules", "special_tax_estimate", "standalone_net_yen", "validate_rules"]
+           "parse_rules", "special_tax_estimate", "validate_rules"]
 
 REASON_KIND = "対象外の団体種別"
 REASON_DATA_PLAN = "推進計画未提出"
@@ -287,13 +287,3 @@ def estimate_group(instance: Instance, mode: str, lead_body: str | None, member_
                                    rule_version=rules.label, sources=sources, rounding=rules.rounding_label)
     return out
 
-
-def standalone_net_yen(record: Any) -> int | None:
-    """A member's net burden going alone, read from its subsidy record (None where the record has no standalone
-    alternative, as in plans written before the alternative was estimated)."""
-    if isinstance(record, SubsidyEstimate):
-        return record.standalone_net_yen
-    value = record.get("standalone_net_yen")
-    if value is None and isinstance(record.get("standalone"), Mapping):
-        value = record["standalone"].get("net_yen")
-    return None if value is None else int(value)
