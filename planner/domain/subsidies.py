@@ -60,8 +60,7 @@ class CapLedger:
 def grant_rule_text(rules: RuleSet) -> str:
     g = rules.grant
     return (f"{g.name}（補助率{g.rate.text(fractions=True)}、上限{g.cap_per_project_yen:,}円/事業、対象は初期費用、"
-            f"{rules.rounding_label}"
-            + ("、公募で採択された場合" if g.competitive else "") + "）")
+            f"{rules.rounding_label}）")
 
 
 def _ineligibility(body: Body, rules: RuleSet, role: str) -> str | None:
@@ -69,10 +68,10 @@ def _ineligibility(body: Body, rules: RuleSet, role: str) -> str | None:
     g = rules.grant
     if body.kind in g.ineligible_kinds:
         return (f"{REASON_KIND}（{role}は{KIND_LABELS.get(body.kind, body.kind)}のため補助対象外。"
-                "補助対象は都道府県及び指定都市を除く地方公共団体等）")
+                "都道府県・指定都市は対象外）")
     if g.requires_data_plan and body.kind != "prefecture" and not body.has_data_plan:
-        return (f"{REASON_DATA_PLAN}（{role}が市町村官民データ活用推進計画を提出していないため補助対象外。"
-                "実施主体となる市町村は交付申請時の提出が交付決定の条件）")
+        return (f"{REASON_DATA_PLAN}（{role}が市町村官民データ活用推進計画を未提出。実施主体の市町村は提出が"
+                "交付決定の条件）")
     return None
 
 
@@ -125,10 +124,9 @@ def _group_project(instance: Instance, mode: str, lead_body: str, member_ids: Se
     if capped:
         reason = (f"{REASON_CAP}（グループの補助見込額 {rules.round_down(uncapped):,}円 が1事業の上限 "
                   f"{g.cap_per_project_yen:,}円 を超えるため、上限額を初期負担の割合で按分）")
-    share_note = f"グループの補助見込額 {total:,}円 を初期負担の割合で按分"
-    return {nid: GrantEstimate(amount_yen=a, eligible=True, rule=f"{text}。{share_note}", reason=reason,
-                               project=project, implementer_body=lead_body, capped=capped)
-            for nid, a in zip(member_ids, amounts)}
+    project += f"。グループの補助見込額 {total:,}円 を初期負担の割合で按分"
+    return {nid: GrantEstimate(amount_yen=a, eligible=True, rule=text, reason=reason, project=project,
+                               implementer_body=lead_body, capped=capped) for nid, a in zip(member_ids, amounts)}
 
 
 # --- special allocation tax -----------------------------------------------------------------------------------
@@ -138,7 +136,7 @@ def correction_for(body: Body, rules: RuleSet | Mapping[str, Any]) -> tuple[floa
     """The 財政力補正 coefficient of ``body`` and a warning when it could not be applied."""
     rules = as_rule_set(rules)
     if rules.correction_table is None:
-        return 1.0, "財政力補正の表が未設定のため、補正係数を1.0として計算しています（管理者が設定すると反映されます）。"
+        return 1.0, "財政力補正の表が未設定のため補正係数1.0で計算しています（管理者が設定すると反映）。"
     fsi = body.fiscal_strength_index
     if fsi is None:
         return 1.0, f"{body.name}の財政力指数が未登録のため、補正係数を1.0として計算しています。"
@@ -165,9 +163,9 @@ def _exclusion(body: Body, rules: RuleSet) -> str | None:
 
 def _requirement_unmet(measure: Measure, body: Body, need: Need) -> str | None:
     if measure.requires_disadvantaged and not body.disadvantaged:
-        return f"{REASON_NOT_DISADVANTAGED}（「{measure.name}」は条件不利地域を有する団体が対象）"
+        return f"{REASON_NOT_DISADVANTAGED}（{measure.name}の措置は条件不利地域のある団体が対象）"
     if measure.need_requirement == "serves_disadvantaged_area" and not need.serves_disadvantaged_area:
-        return f"{REASON_NOT_RESIDENT_SERVICE}（「{measure.name}」は条件不利地域の住民向けサービスの導入が対象）"
+        return f"{REASON_NOT_RESIDENT_SERVICE}（{measure.name}の措置は住民向けサービスが対象）"
     return None
 
 
@@ -212,7 +210,7 @@ def special_tax_estimate(instance: Instance, need_id: str, mode: str, initial_ye
         amount = rules.round_down(base * rate * Fraction(str(coefficient)))
         text = (f"{rules.special_tax_name}「{measure.name}」（措置率{rate.numerator}/{rate.denominator}"
                 f"{'（' + MODE_LABELS[mode] + '）' if not measure.categories[need.category].uniform else ''}"
-                f"×財政力補正{coefficient:g}、事業費（初期負担）から補助金を控除した額が対象、{rules.rounding_label}）")
+                f"×財政力補正{coefficient:g}、補助金控除後の事業費が対象）")
         est = SpecialTaxEstimate(amount_yen=amount, measure=measure.name, measure_id=measure.id, rate=float(rate),
                                  correction=coefficient, base_yen=base, rule=text,
                                  reason=cap_note if cap_note else (REASON_NO_BASE if amount == 0 else None),
@@ -276,8 +274,8 @@ def estimate_group(instance: Instance, mode: str, lead_body: str | None, member_
             if n not in all_notes:
                 all_notes.append(n)
         if grant.amount_yen < alone_grant.amount_yen:
-            all_notes.append(f"共同調達で初期費用が下がる（または実施主体が変わる）ため、補助金の見込額は単独調達より "
-                             f"{alone_grant.amount_yen - grant.amount_yen:,}円 少なくなります。")
+            all_notes.append(f"補助金の見込額は単独調達より {alone_grant.amount_yen - grant.amount_yen:,}円 少なくなります"
+                             "（共同で初期費用が下がる、または実施主体が変わるため）。")
         if grant.reason and grant.amount_yen == 0:
             all_notes.append(f"補助金の見込額は0円です: {grant.reason}")
         if special.reason and special.amount_yen == 0:

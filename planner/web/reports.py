@@ -18,6 +18,7 @@ from planner.db.models import Scenario, SubsidyRuleSet
 from planner.domain.instance_io import InstanceError, parse_instance
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, plan_from_dict
+from planner.domain.subsidy_rules import SubsidyRulesError, parse_rules
 from planner.reports import bundle, pdf, xlsx
 from planner.reports.cache import cache_key, cached
 from planner.reports.context import ReportError, ReportMeta, find_group, group_of_need
@@ -72,10 +73,19 @@ def _load(plan_id: int) -> _Loaded:
         forbidden(f"plan {plan_id}: prefecture {scenario.prefecture_code}")
     rules = session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first() \
         if row.rule_version else None
-    sources = tuple(_source_text(s) for s in ((rules.data or {}).get("sources") or [])) if rules else ()
+    sources = _rule_sources(rules.data or {}) if rules else ()
     meta = ReportMeta(price_book_version=row.price_book_version, rule_version=row.rule_version,
                       title=scenario.name, sources=sources)
     return _Loaded(row, scenario, instance, plan, meta, plan_access)
+
+
+def _rule_sources(doc) -> tuple[str, ...]:
+    """The sources the rule set's applied terms cite, spelt as the estimates spell them (so they are listed once);
+    a document the domain cannot parse lists every source it names."""
+    try:
+        return parse_rules(doc).cited_source_titles()
+    except SubsidyRulesError:
+        return tuple(_source_text(s) for s in (doc.get("sources") or []))
 
 
 def _source_text(source) -> str:
