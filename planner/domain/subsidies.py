@@ -24,8 +24,9 @@ from typing import Any, Mapping, Sequence
 
 from .allocation import priority_order, split_yen
 from .model import Body, Instance, Need
+from .vocabulary import BODY_KIND_LABELS, MODE_SHORT
 from .settled import Burden, GrantEstimate, SpecialTaxEstimate, SubsidyEstimate, YenParts
-from .subsidy_rules import (MODE_LABELS, RULES_DIR, RULES_SCHEMA, Measure, RuleSet, SubsidyRulesError, as_rule_set,
+from .subsidy_rules import (RULES_DIR, RULES_SCHEMA, Measure, RuleSet, SubsidyRulesError, as_rule_set,
                             default_rule_set, default_rules, parse_rules, validate_rules)
 
 __all__ = ["CapLedger", "RULES_DIR", "RULES_SCHEMA", "RuleSet", "SubsidyRulesError", "as_rule_set",
@@ -43,8 +44,7 @@ REASON_NO_BASE = "補助金控除後の初期負担なし"
 REASON_SPECIAL_WARD = "特別区"
 REASON_NO_ALLOCATION_TAX = "不交付団体"
 
-KIND_LABELS = {"prefecture": "都道府県", "designated_city": "指定都市", "city": "市", "special_ward": "特別区",
-               "town": "町", "village": "村"}
+KIND_LABELS = BODY_KIND_LABELS
 
 
 @dataclass
@@ -209,7 +209,7 @@ def special_tax_estimate(instance: Instance, need_id: str, mode: str, initial_ye
         base = max(0, counted - deducted)
         amount = rules.round_down(base * rate * Fraction(str(coefficient)))
         text = (f"{rules.special_tax_name}「{measure.name}」（措置率{rate.numerator}/{rate.denominator}"
-                f"{'（' + MODE_LABELS[mode] + '）' if not measure.categories[need.category].uniform else ''}"
+                f"{'（' + MODE_SHORT[mode] + '）' if not measure.categories[need.category].uniform else ''}"
                 f"×財政力補正{coefficient:g}、補助金控除後の事業費が対象）")
         est = SpecialTaxEstimate(amount_yen=amount, measure=measure.name, measure_id=measure.id, rate=float(rate),
                                  correction=coefficient, base_yen=base, rule=text,

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .model import BODY_KINDS, MODES
+from .vocabulary import MODE_SHORT
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "data" / "subsidy_rules"
 RULES_SCHEMA = "kyodo-planner-subsidy-rules/2"
 PROJECT_SCOPES = ("group", "member")
 NEED_REQUIREMENTS = ("serves_disadvantaged_area",)  # the Need fields a measure may require
 ROUNDINGS = {"yen": ("1円未満切捨て", 1), "thousand_yen": ("千円未満切捨て", 1000)}
-MODE_LABELS = {"lead": "幹事方式", "unified": "仕様統一方式", "standalone": "単独調達"}
 
 
 class SubsidyRulesError(ValueError):
@@ -62,7 +62,7 @@ class ModeRates:
             return f"{r.numerator}/{r.denominator}" if fractions and r.denominator != 1 else f"{float(r):g}"
         if self.uniform:
             return one(self.by_mode[MODES[0]])
-        return "・".join(f"{MODE_LABELS[m]}{one(self.by_mode[m])}" for m in ("lead", "unified", "standalone"))
+        return "・".join(f"{MODE_SHORT[m]}{one(self.by_mode[m])}" for m in ("lead", "unified", "standalone"))
 
 
 @dataclass(frozen=True)

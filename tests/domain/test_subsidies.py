@@ -186,13 +186,13 @@ def test_a_mode_dependent_rate():
     est = estimate_group(inst, "unified", "204412", ["r"], shares, alone, rule_set)["r"]
     # unified: grant 1/2 x 1,000,000 = 500,000; tax 0.4 x (1,000,000 - 500,000) = 200,000
     assert est.grant_yen == 500_000 and est.special_tax_yen == 200_000 and est.joint.special_tax.rate == 0.4
-    assert "仕様統一方式" in est.joint.special_tax.rule
+    assert "（仕様統一）" in est.joint.special_tax.rule
     # its standalone alternative: grant 1,000,000; tax 0.3 x 1,000,000 = 300,000
     assert est.standalone.grant.amount_yen == 1_000_000 and est.standalone.special_tax.amount_yen == 300_000
     lead = estimate_group(inst, "lead", "204412", ["r"], shares, alone, rule_set)["r"]
     # lead: grant 3/4 x 1,000,000 = 750,000; tax 0.5 x 250,000 = 125,000
     assert lead.grant_yen == 750_000 and lead.special_tax_yen == 125_000
-    assert "幹事方式3/4" in lead.joint.grant.rule
+    assert "幹事一括3/4・仕様統一1/2・単独1/2" in lead.joint.grant.rule
 
 
 def test_the_cap_on_the_project_cost_is_shared_by_a_bodys_projects_in_one_year():
