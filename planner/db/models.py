@@ -53,6 +53,7 @@ class Body(SQLModel, table=True):
     fiscal_strength_index: Optional[float] = None
     disadvantaged: bool = False  # 条件不利地域
     has_data_plan: bool = False  # 市町村官民データ活用推進計画
+    no_allocation_tax: bool = False  # 不交付団体 (no 普通交付税): no special-tax estimate
     population_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
     fiscal_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
     version: int = Field(default=1, sa_column=_BODY_VERSION)  # optimistic locking
@@ -165,6 +166,7 @@ class Need(SQLModel, table=True):
     accepts_lead: bool = True
     accepts_unified: bool = True
     can_lead: bool = False
+    serves_disadvantaged_area: bool = False  # a resident service in the body's 条件不利地域 (special-tax measure (a))
     notes: str = Field(default="", sa_column=Column(Text))
     status: str = Field(default="active", max_length=12)  # active | withdrawn
     is_demo: bool = False

@@ -29,6 +29,7 @@ class Body:
     fiscal_strength_index: float | None = None
     disadvantaged: bool = False  # has a 条件不利地域
     has_data_plan: bool = False  # has submitted its 市町村官民データ活用推進計画
+    no_allocation_tax: bool = False  # 不交付団体: receives no 普通交付税 (administrator's flag)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class Need:
     start_year: int
     modes: frozenset[str]  # accepted joint modes; standalone is always allowed
     can_lead: bool
+    # A service for residents in the body's 条件不利地域 (遠隔診療, スマート農林水産業, ...), as the body declares it:
+    # what special-tax measure (a) asks of the project itself, not only of the body.
+    serves_disadvantaged_area: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The first non-blank row is the header, in Japanese or English: 団体コード/body_code, 団体名/body_name,
 分野ID/category_id or 分野/分野名/category (an id or a name), 利用量/volume, 開始年度/start_year,
-幹事方式可/accepts_lead, 仕様統一可/accepts_unified, 幹事可/can_lead, 備考/notes. Other columns are ignored, so a file
+幹事方式可/accepts_lead, 仕様統一可/accepts_unified, 幹事可/can_lead,
+条件不利地域の住民サービス/serves_disadvantaged_area, 備考/notes. Other columns are ignored, so a file
 exported from the needs list reads back. Text is normalised (NFKC) first, so full-width digits and letters work;
 volumes may have thousands separators; fiscal years may be 2026, 2026年度, 令和8年度, 令和8, R8 or H30.
 Yes/no cells take ○/×, 1/0, 可/不可, はい/いいえ, true/false; a blank cell is "no", and a missing column keeps the
@@ -69,6 +70,8 @@ _HEADERS = {
     "accepts_unified": "accepts_unified", "仕様統一可": "accepts_unified", "仕様統一方式可": "accepts_unified",
     "仕様統一方式": "accepts_unified",
     "can_lead": "can_lead", "幹事可": "can_lead", "幹事希望": "can_lead", "幹事を引き受ける": "can_lead",
+    "serves_disadvantaged_area": "serves_disadvantaged_area", "条件不利地域の住民サービス": "serves_disadvantaged_area",
+    "住民サービス（条件不利地域）": "serves_disadvantaged_area", "住民サービス(条件不利地域)": "serves_disadvantaged_area",
     "notes": "notes", "備考": "notes", "note": "notes",
     "status": "status", "状態": "status",
 }
@@ -85,8 +88,10 @@ CATEGORY_ALIASES = {
 }
 FIELD_LABELS = {"body_code": "団体コード", "body_name": "団体名", "category": "分野", "category_id": "分野ID",
                 "volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式可",
-                "accepts_unified": "仕様統一可", "can_lead": "幹事可", "notes": "備考"}
-BOOL_DEFAULTS = {"accepts_lead": True, "accepts_unified": True, "can_lead": False}
+                "accepts_unified": "仕様統一可", "can_lead": "幹事可",
+                "serves_disadvantaged_area": "条件不利地域の住民サービス", "notes": "備考"}
+BOOL_DEFAULTS = {"accepts_lead": True, "accepts_unified": True, "can_lead": False,
+                 "serves_disadvantaged_area": False}
 _TRUE = {"○", "◯", "〇", "o", "1", "true", "yes", "y", "はい", "可", "あり", "有", "する", "✓", "✔"}
 _FALSE = {"", "×", "✕", "x", "0", "false", "no", "n", "いいえ", "不可", "なし", "無", "しない", "-", "ー", "―", "—"}
 
@@ -105,7 +110,8 @@ class NeedRow:
     warnings: tuple[str, ...] = ()  # read, but worth a look before importing (shown in the preview)
     # The optional fields the file has a column for; an update keeps a registered need's other values (a file
     # without 備考 does not erase the notes), a new need takes the defaults.
-    given: frozenset[str] = frozenset(("accepts_lead", "accepts_unified", "can_lead", "notes"))
+    given: frozenset[str] = frozenset(("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes"))
+    serves_disadvantaged_area: bool = False
 
 
 @dataclass
@@ -267,7 +273,8 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
     spellings = category_index(lookups.categories)
     years = accepted_start_years(lookups.fiscal_year or current_fiscal_year())
     seen: dict[tuple[str, str], int] = {}
-    optional_given = frozenset(k for k in ("accepts_lead", "accepts_unified", "can_lead", "notes") if k in columns)
+    optional_given = frozenset(k for k in ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes")
+                           if k in columns)
 
     for i, row in lines[1:]:
         number = i + 1

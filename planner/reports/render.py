@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from planner.domain.vocabulary import fiscal_year_label, wareki_fiscal_year, yen, yen_digits
+from planner.masterdata.credit import DATA_CREDIT
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -32,6 +33,7 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(yen=yen, num=yen_digits, pct=pct, volume=volume, wareki=wareki_fiscal_year,
                        fiscal_year=fiscal_year_label, svg=lambda s: Markup(s) if s else "")
+    env.globals["data_credit"] = DATA_CREDIT  # 総務省's figures (population) appear in the documents
     return env
 
 

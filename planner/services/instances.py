@@ -135,7 +135,8 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
         "needs": [{"id": need_key(n.id), "body": n.body_code, "category": n.category_id, "volume": n.volume,
                    "start_year": n.start_year,
                    "modes": [m for m, ok in (("lead", n.accepts_lead), ("unified", n.accepts_unified)) if ok],
-                   "can_lead": n.can_lead} for n in needs],
+                   "can_lead": n.can_lead,
+                   "serves_disadvantaged_area": n.serves_disadvantaged_area} for n in needs],
         "rules": _rules(scenario, need_keys, notes),
         "allocation": {"method": scenario.allocation_method,
                        **({"weights": dict(scenario.allocation_weights)} if scenario.allocation_weights else {})},
@@ -148,7 +149,8 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
 def _body_dict(b: Body) -> dict[str, Any]:
     return {"code": b.code, "name": b.name, "prefecture_code": b.prefecture_code, "kind": b.kind,
             "population": b.population, "fiscal_strength_index": b.fiscal_strength_index, "lat": b.lat,
-            "lng": b.lng, "disadvantaged": b.disadvantaged, "has_data_plan": b.has_data_plan}
+            "lng": b.lng, "disadvantaged": b.disadvantaged, "has_data_plan": b.has_data_plan,
+            "no_allocation_tax": b.no_allocation_tax}
 
 
 def _rules(scenario: Scenario, need_keys: set[str], notes: list[str]) -> dict[str, Any]:

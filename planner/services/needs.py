@@ -28,7 +28,8 @@ STATUS_LABELS = {"active": "登録中", "withdrawn": "取下げ"}
 # Where a need came from. Demo needs (``planner demo``) are planned only by demo scenarios and users' needs only by
 # the other scenarios, so the two never mix in one plan; the list marks and filters them so that nobody is surprised.
 ORIGIN_LABELS = {"user": "利用者の登録", "demo": "デモ"}
-EDITABLE = ("category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead", "notes")
+EDITABLE = ("category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead",
+            "serves_disadvantaged_area", "notes")
 
 
 class NeedError(ValueError):
@@ -111,7 +112,8 @@ def categories(session: Session) -> list[Category]:
 def need_snapshot(need: Need) -> dict[str, Any]:
     return {"body_code": need.body_code, "category_id": need.category_id, "volume": need.volume,
             "start_year": need.start_year, "accepts_lead": need.accepts_lead,
-            "accepts_unified": need.accepts_unified, "can_lead": need.can_lead, "notes": need.notes,
+            "accepts_unified": need.accepts_unified, "can_lead": need.can_lead,
+            "serves_disadvantaged_area": need.serves_disadvantaged_area, "notes": need.notes,
             "status": need.status, "is_demo": need.is_demo, "version": need.version}
 
 
@@ -130,7 +132,7 @@ def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: i
 
 def create_need(session: Session, user, body: Body, data: dict[str, Any]) -> Need:
     _check_values(session, body, data, None)
-    need = Need(body_code=body.code, created_by=user.id, **{k: data[k] for k in EDITABLE})
+    need = Need(body_code=body.code, created_by=user.id, **{k: data[k] for k in EDITABLE if k in data})
     session.add(need)
     _flush_unique(session, body, data["category_id"])
     audit.record(session, user_id=user.id, action="create", entity="need", entity_id=need.id,
@@ -176,7 +178,7 @@ def update_need(session: Session, user, need: Need, body: Body, data: dict[str, 
         raise NeedError("取下げ済みのニーズは編集できません。先に取下げを取り消してください")
     _check_values(session, body, data, need.id)
     before = need_snapshot(need)
-    values = {k: data[k] for k in EDITABLE}
+    values = {k: data[k] for k in EDITABLE if k in data}
     if any(getattr(need, k) != v for k, v in values.items()):
         values["is_demo"] = False  # see takes_over_demo
     _conditional_update(session, need, expected_version, values)
@@ -267,7 +269,7 @@ def import_lookups(session: Session, user, fiscal_year: int | None = None) -> Lo
 
 
 IMPORT_FIELDS = {"volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式", "accepts_unified": "仕様統一",
-                 "can_lead": "幹事", "notes": "備考"}
+                 "can_lead": "幹事", "serves_disadvantaged_area": "住民サービス", "notes": "備考"}
 
 
 @dataclass(frozen=True)
@@ -295,9 +297,10 @@ def row_values(r: NeedRow, need: Need | None = None) -> dict[str, Any]:
     """The values a row writes: for an update, the fields the file has no column for keep the need's values."""
     values = {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
               "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
-              "notes": r.notes}
+              "serves_disadvantaged_area": r.serves_disadvantaged_area, "notes": r.notes}
     if need is not None:
-        values.update({k: getattr(need, k) for k in ("accepts_lead", "accepts_unified", "can_lead", "notes")
+        values.update({k: getattr(need, k) for k in ("accepts_lead", "accepts_unified", "can_lead",
+                                                     "serves_disadvantaged_area", "notes")
                        if k not in r.given})
     return values
 

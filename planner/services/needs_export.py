@@ -19,7 +19,7 @@ from planner.db.models import Body, Category, Need
 from planner.domain.vocabulary import csv_row, wareki_fiscal_year
 
 HEADERS = ("団体コード", "団体名", "分野ID", "分野名", "利用量", "単位", "開始年度", "開始年度（和暦）",
-           "幹事方式可", "仕様統一可", "幹事可", "状態", "備考", "更新日時（UTC）")
+           "幹事方式可", "仕様統一可", "幹事可", "条件不利地域の住民サービス", "状態", "備考", "更新日時（UTC）")
 def _mark(flag: bool) -> str:
     return "○" if flag else "×"
 
@@ -30,7 +30,8 @@ def rows(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> Itera
         volume = int(need.volume) if float(need.volume).is_integer() else need.volume
         yield [body.code, body.name, need.category_id, cat.name if cat else "", volume, cat.unit if cat else "",
                need.start_year, wareki_fiscal_year(need.start_year), _mark(need.accepts_lead), _mark(need.accepts_unified),
-               _mark(need.can_lead), "登録中" if need.status == "active" else "取下げ", need.notes or "",
+               _mark(need.can_lead), _mark(need.serves_disadvantaged_area),
+               "登録中" if need.status == "active" else "取下げ", need.notes or "",
                need.updated_at.strftime("%Y-%m-%d %H:%M") if need.updated_at else ""]
 
 

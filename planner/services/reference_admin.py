@@ -146,11 +146,13 @@ def with_correction_table(doc: Mapping[str, Any], table: CorrectionTable,
 
 
 def correction_problems(rows: list[CorrectionRow]) -> list[str]:
-    """Rows must not overlap, and the coefficient must be a sensible multiplier."""
+    """The form's own checks (coefficients in (0, 2], ranges not overlapping). The domain's validate_rules then
+    checks the stored table as 特別交付税に関する省令 gives it -- 財政力指数 (three-year average) to two decimals,
+    ascending rows, only the last open-ended -- and its messages land under the row's input."""
     problems = []
     for i, r in enumerate(rows, start=1):
-        if r.coefficient is None or not 0 <= r.coefficient <= 2:
-            problems.append(f"財政力補正 {i}行目: 係数は 0 以上 2 以下で入力してください")
+        if r.coefficient is None or not 0 < r.coefficient <= 2:
+            problems.append(f"財政力補正 {i}行目: 係数は 0 より大きく 2 以下で入力してください")
         if r.lower is not None and r.upper is not None and r.lower >= r.upper:
             problems.append(f"財政力補正 {i}行目: 下限は上限より小さくしてください")
     ordered = sorted(rows, key=lambda r: float("-inf") if r.lower is None else r.lower)

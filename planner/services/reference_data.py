@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from planner.db.models import Category as CategoryRow
 from planner.db.models import PriceBook, PriceEntry, SubsidyRuleSet
+from planner.domain.subsidy_rules import validate_rules
 from planner.domain.instance_io import INSTANCE_FORMAT, InstanceError, parse_instance
 from planner.domain.model import JOINT_MODES, MODES, Category
 
@@ -279,9 +280,13 @@ def load_subsidy_rules(session: Session, directory: Path = SUBSIDY_RULES_DIR,
               detail=f"{path.name} から登録")
     session.flush()
     current = current_subsidy_rule_set(session)
-    if report.loaded or current is None:
-        newest = session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(),
-                                                              SubsidyRuleSet.id.desc())).first()
+    # A current set the domain can no longer read (an older schema, such as the R8-1 set that cited the
+    # 令和7年6月30日版 for terms it does not state) gives way to the newest usable one.
+    unusable = current is not None and bool(validate_rules(current.data))
+    if report.loaded or current is None or unusable:
+        candidates = session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(),
+                                                                  SubsidyRuleSet.id.desc())).all()
+        newest = next((rs for rs in candidates if not validate_rules(rs.data)), candidates[0] if candidates else None)
         if newest is not None and newest is not current:
             for rs in session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)):  # noqa: E712
                 rs.is_current = False

@@ -259,7 +259,7 @@ def normalise_override(item: dict[str, Any]) -> dict[str, Any]:
     elif len(bodies) != 1:
         raise ScenarioError("固定する団体を1つ指定してください。")
     if kind == "fix_group" and not (item.get("mode") in ("lead", "unified") and item.get("lead_body")):
-        raise ScenarioError("グループに固定するには、方式と幹事団体を指定してください。")
+        raise ScenarioError("グループに固定するには、方式と幹事団体（仕様統一方式では取りまとめ団体）を指定してください。")
     if not item.get("category"):
         raise ScenarioError("上書き設定の分野を指定してください。")
     clean = {"id": item.get("id") or uuid.uuid4().hex[:8], "kind": kind, "category": item["category"],

@@ -80,6 +80,10 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     return default if value is None else value
 
 
+ESTIMATE_LABEL = ("補助金・特別交付税は見込額（算定ルールは rule_version、端数処理と注記は各参加団体の notes）。"
+                  "現在の年度の制度は管理者が確認します。補助金は公募・評価で採択された場合を仮定しています")
+
+
 def _group_dict(view: svc.PlanView, g: svc.GroupView, *, members_of: str | None = None) -> dict:
     d = g.summary_dict()
     members = g.members if members_of is None else [m for m in g.members if m.body_code == members_of]
@@ -125,7 +129,7 @@ def plan(plan_id: int):
     body = current_user.body_code if plan_access == "body" else None
     d = view.summary_dict()
     d["scenario"] = {"id": scenario.id, "name": scenario.name, "prefecture_code": scenario.prefecture_code}
-    d["labels"] = {"price_book": f"{view.price_book_version}（参考値）", "estimates": "補助金・特別交付税は見込額"}
+    d["labels"] = {"price_book": f"{view.price_book_version}（参考値）", "estimates": ESTIMATE_LABEL}
     d["lifecycle"] = release_summary(release_info(db_session(), plan_id))  # 試算 / 計画 No.N 第M版, input changes
     d["price_source"] = view.doc.get("price_source") or d["labels"]["price_book"]
     if body is not None:

@@ -86,6 +86,7 @@ def _flags_form(body: Body, formdata=None) -> FlagsForm:
     if formdata is None:
         form.disadvantaged.data = body.disadvantaged
         form.has_data_plan.data = body.has_data_plan
+        form.no_allocation_tax.data = body.no_allocation_tax
         form.version.data = body.version
     return form
 
@@ -121,7 +122,8 @@ def update_flags(code: str):
         return _show_with_status(code, 400)
     try:
         set_body_flags(session, code, user_id=current_user.id, disadvantaged=form.disadvantaged.data,
-                       has_data_plan=form.has_data_plan.data, expected_version=form.version.data)
+                       has_data_plan=form.has_data_plan.data, no_allocation_tax=form.no_allocation_tax.data,
+                       expected_version=form.version.data)
     except StaleBodyError as e:
         # Lost to a concurrent edit: the body's page shows the values that won (and their version).
         session.rollback()
@@ -129,7 +131,7 @@ def update_flags(code: str):
         flash(str(e), "error")
         return _show_with_status(code, 409)
     session.commit()
-    flash(f"{body.name} の条件不利地域・推進計画を保存しました", "success")
+    flash(f"{body.name} の条件不利地域・推進計画・不交付団体を保存しました", "success")
     return redirect(target)
 
 
@@ -166,9 +168,9 @@ def _preview(file_name: str, data: bytes):
         changes = []
         for code in report.changed:
             body = session.get(Body, code)
-            name, dis, plan = before[code] if code in before else (body.name, None, None)
-            changes.append({"code": code, "name": name, "before": (dis, plan),
-                            "after": (body.disadvantaged, body.has_data_plan)})
+            name, dis, plan, no_tax = before[code] if code in before else (body.name, None, None, None)
+            changes.append({"code": code, "name": name, "before": (dis, plan, no_tax),
+                            "after": (body.disadvantaged, body.has_data_plan, body.no_allocation_tax)})
         return report, changes, None
     except FileProblems as e:
         return None, [], e.problems

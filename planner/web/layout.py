@@ -9,6 +9,8 @@ from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from planner.domain import vocabulary
+from planner.masterdata.credit import DATA_CREDIT
+from planner.services.demo import DEMO_ASSUMPTIONS
 
 PRODUCT_NAME = "共同調達プランナー"
 
@@ -70,4 +72,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _layout_context():
-        return {"product_name": PRODUCT_NAME, "navigation": navigation}
+        return {"product_name": PRODUCT_NAME, "navigation": navigation, "data_credit": DATA_CREDIT,
+                "demo_assumptions": DEMO_ASSUMPTIONS}

@@ -18,6 +18,7 @@ from planner.db.models import Scenario, SubsidyRuleSet
 from planner.domain.instance_io import InstanceError, parse_instance
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, plan_from_dict
+from planner.domain.subsidy_rules import SubsidyRulesError, parse_rules
 from planner.jobs import documents as document_jobs
 from planner.reports import agreement, bundle, pdf, statements, xlsx
 from planner.reports.cache import cache_key
@@ -90,12 +91,21 @@ def _load(plan_id: int) -> _Loaded:
         _refuse(plan_id, f"plan {plan_id}: prefecture {scenario.prefecture_code}")
     rules = session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first() \
         if row.rule_version else None
-    sources = tuple(_source_text(s) for s in ((rules.data or {}).get("sources") or [])) if rules else ()
+    sources = _rule_sources(rules.data or {}) if rules else ()
     control = document_settings.document_control(session, scenario.prefecture_code, plan_id)
     meta = ReportMeta(price_book_version=row.price_book_version, rule_version=row.rule_version,
                       title=scenario.name, sources=sources, issued_on=control.issued_on, control=control,
                       price_source=str((row.plan_doc or {}).get("price_source") or ""))
     return _Loaded(row, scenario, instance, plan, meta, plan_access)
+
+
+def _rule_sources(doc) -> tuple[str, ...]:
+    """The sources the rule set's applied terms cite, spelt as the estimates spell them (so they are listed once);
+    a document the domain cannot parse lists every source it names."""
+    try:
+        return parse_rules(doc).cited_source_titles()
+    except SubsidyRulesError:
+        return tuple(_source_text(s) for s in (doc.get("sources") or []))
 
 
 def _source_text(source) -> str:

@@ -13,13 +13,12 @@ from sqlmodel import select
 from planner import jobs
 from planner.db.models import Body, Category, Plan as PlanRow, PriceBook, Scenario, SubsidyRuleSet
 from planner.domain.allocation import method_label
-from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS
+from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS, wareki_fiscal_year
 from planner.services import access
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
 from planner.services.instances import need_scope
 from planner.web.api import phase_step
-from planner.web.layout import wareki_year as wareki_fiscal_year
 from planner.web.db import db_session
 from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms_planning import ActionForm, OverrideForm, ScenarioForm, split_codes

@@ -117,8 +117,8 @@ def test_demo_leaves_a_users_need_standing_and_draws_none_beside_it(nagano_engin
         s.commit()
         taken = s.exec(select(Need).where(Need.is_demo == True)).first()  # noqa: E712
         key = (taken.body_code, taken.category_id)
+        s.exec(delete(Need).where(Need.id == taken.id))  # first: at most one active need per body and category
         s.add(Need(body_code=key[0], category_id=key[1], volume=3, start_year=2027))
-        s.exec(delete(Need).where(Need.id == taken.id))
         s.commit()
     with Session(nagano_engine) as s:
         second = load_demo(s)

@@ -101,6 +101,18 @@ def test_english_headers_and_names_instead_of_codes():
     assert (parsed.rows[0].body_code, parsed.rows[0].category_id, parsed.rows[0].can_lead) == ("204820", "genai", True)
 
 
+def test_resident_service_column_reads_back_and_defaults_to_no():
+    with_column = parse("団体コード,分野,利用量,開始年度,条件不利地域の住民サービス\n202011,ocr,10,2026,○\n"
+                        "202029,ocr,10,2026,\n")
+    assert [r.serves_disadvantaged_area for r in with_column.rows] == [True, False]
+    english = parse("body_code,category_id,volume,start_year,serves_disadvantaged_area\n204820,rpa,5,R8,1\n")
+    assert english.rows[0].serves_disadvantaged_area is True
+    without = parse("団体コード,分野,利用量,開始年度\n202011,ocr,10,2026\n")
+    assert without.rows[0].serves_disadvantaged_area is False
+    bad = parse("団体コード,分野,利用量,開始年度,条件不利地域の住民サービス\n202011,ocr,10,2026,たぶん\n")
+    assert bad.problems and bad.problems[0].column.endswith("（条件不利地域の住民サービス）")
+
+
 def test_blank_lines_and_extra_columns_are_ignored():
     parsed = parse("\r\n" + HEADER.rstrip("\r\n") + ",担当者\r\n\r\n202011,長野市,ocr,5,2026,○,○,×,,山田\r\n,,,,,,,,\r\n")
     assert parsed.problems == [] and len(parsed.rows) == 1 and parsed.rows[0].row == 4

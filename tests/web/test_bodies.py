@@ -116,8 +116,8 @@ def test_coordinator_edits_flags_of_its_body_and_the_change_is_audited(app, clie
     assert b.disadvantaged and b.has_data_plan and b.version == 2
     entries = audit_rows(app, entity="body", entity_id="204820")
     assert entries[-1].action == "update" and entries[-1].user_id == seed["users"]["pref20"]
-    assert entries[-1].before == {"disadvantaged": False, "has_data_plan": False}
-    assert entries[-1].after == {"disadvantaged": True, "has_data_plan": True}
+    assert entries[-1].before == {"disadvantaged": False, "has_data_plan": False, "no_allocation_tax": False}
+    assert entries[-1].after == {"disadvantaged": True, "has_data_plan": True, "no_allocation_tax": False}
     assert entries[-1].prefecture_code == "20"
     html = client.get("/bodies/204820").get_data(as_text=True)
     assert "変更履歴" in html and "長野県 担当" in html and "条件不利地域: いいえ → <strong>はい</strong>" in html
@@ -275,7 +275,8 @@ def test_export_csv_has_the_documented_columns_and_the_coordinators_bodies(app, 
     r = client.get("/bodies/export.csv?prefecture=15")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng"]
+    assert rows[0] == ["code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng",
+                       "disadvantaged", "has_data_plan", "no_allocation_tax"]  # the flags read back by the import
     assert {row[0] for row in rows[1:]} == {"200000", "202011", "202029", "204820"}
     assert audit_rows(app, action="export", entity="body")
 

@@ -242,7 +242,8 @@ def test_export_csv_has_bom_and_neutralises_formulas(app, client, seed):
     assert rows[0][:5] == ["団体コード", "団体名", "分野ID", "分野名", "利用量"]
     assert len(rows) == 2  # only the user's own body
     assert rows[1][0] == "202011" and rows[1][4] == "1200"
-    assert rows[1][12].startswith("'=")
+    assert rows[0][11] == "条件不利地域の住民サービス" and rows[1][11] == "×"
+    assert rows[1][13].startswith("'=")  # 備考, after the new column
     assert "CSV 1 件" in audit_entries(app, action="export")[-1].detail
 
 
@@ -255,7 +256,7 @@ def test_export_xlsx_numbers_are_numbers_and_text_is_not_a_formula(app, client, 
     assert ws.cell(2, 1).value == "202011"
     assert ws.cell(2, 5).value == 1200 and isinstance(ws.cell(2, 5).value, (int, float))
     assert ws.cell(2, 7).value == 2026
-    assert ws.cell(2, 13).data_type == "s" and ws.cell(2, 13).value.startswith("'+")
+    assert ws.cell(2, 14).data_type == "s" and ws.cell(2, 14).value.startswith("'+")
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])

@@ -1,7 +1,7 @@
 """Plan lifecycle (#14): plan series and releases (試算 → 確定案 → 公表), members' answers, vendor quotes per scenario.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-30 16:40:53.617917
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0005'
-down_revision: Union[str, None] = '0002'
+down_revision: Union[str, None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -40,6 +40,7 @@ class NeedForm(FlaskForm):
     accepts_lead = BooleanField("幹事方式（幹事団体がまとめて契約する方式）での共同調達に参加できる", default=True)
     accepts_unified = BooleanField("仕様統一方式（仕様をそろえて各団体が契約する方式）での共同調達に参加できる", default=True)
     can_lead = BooleanField("幹事団体を引き受けられる")
+    serves_disadvantaged_area = BooleanField("条件不利地域で住民生活の維持・向上に必要なサービスを提供する（住民向けサービス）")
     notes = TextAreaField("備考", validators=[Optional(), Length(max=MAX_NOTES, message=f"備考は{MAX_NOTES}文字以内で入力してください")],
                           render_kw={"rows": 3})
     version = HiddenField()
@@ -58,7 +59,7 @@ class NeedForm(FlaskForm):
         return {"category_id": self.category_id.data, "volume": self.volume_number,
                 "start_year": self.start_year.data, "accepts_lead": bool(self.accepts_lead.data),
                 "accepts_unified": bool(self.accepts_unified.data), "can_lead": bool(self.can_lead.data),
-                "notes": (self.notes.data or "").strip()}
+                "serves_disadvantaged_area": bool(self.serves_disadvantaged_area.data), "notes": (self.notes.data or "").strip()}
 
 
 class StatusForm(FlaskForm):
