@@ -14,7 +14,7 @@ from .subsidies import CapLedger, SubsidyRulesError, default_rules, estimate_gro
 
 
 def settle_plan(instance: Instance, plan: Plan, rules: Mapping[str, Any] | None = None, method: str | None = None,
-                weights: Mapping[str, float] | None = None) -> Plan:
+                weights: Mapping[str, float] | None = None, core: str | None = None) -> Plan:
     """A new Plan whose groups carry ``allocation`` and ``subsidies``; the input plan is left as it was.
 
     ``method``/``weights`` default to the instance's allocation spec, ``rules`` to the newest shipped rule set.
@@ -31,11 +31,12 @@ def settle_plan(instance: Instance, plan: Plan, rules: Mapping[str, Any] | None 
     groups = [dataclasses.replace(g) for g in plan.groups]
     for group in sorted(groups, key=lambda g: g.start_year):
         standalone = {nid: standalone_cost(instance, instance.need(nid)).as_dict() for nid in group.members}
-        group.allocation = _typed_allocation(allocate_group(instance, group, method, weights), group)
+        group.allocation = _typed_allocation(allocate_group(instance, group, method, weights, core), group)
         shares = {s.need_id: s.parts.to_json() for s in group.allocation.shares}
         group.subsidies = _typed_subsidies(estimate_group(instance, group.mode, group.lead_body, group.members,
                                                           shares, standalone, rules, ledger, standalone_ledger))
-    stats = {**plan.stats, "rule_version": rules.get("version"), "allocation_method": method}
+    stats = {**plan.stats, "rule_version": rules.get("version"), "allocation_method": method,
+             "allocation_core": core or instance.allocation.core}
     return dataclasses.replace(plan, groups=groups, stats=stats)
 
 
