@@ -53,14 +53,15 @@ def prove(oracle, totals: Sequence[int], least_core: float | None, names: Sequen
         excess = float(standalone[0] - x[0]) if oracle.n else 0.0
         worst = tuple(ids)
         evidence = (Coalition(tuple(ids), int(round(standalone[0])), int(x[0]), "standalone", None),) if ids else ()
-        return FairnessProof(True, excess >= -FLOAT_NOISE_YEN, excess >= -FLOAT_NOISE_YEN, math.floor(excess + 1e-6),
+        fair = bool(excess >= -FLOAT_NOISE_YEN)
+        return FairnessProof(True, fair, fair, math.floor(excess + 1e-6),
                              worst, None if least_core is None else int(math.floor(least_core + 1e-6)), evidence, ())
     tight = oracle.tightest(x, EVIDENCE_COUNT)
     worst = tight[0]
     evidence = tuple(_evidence(oracle, e, x, instance) for e in tight)
     over = [i for i in range(oracle.n) if x[i] > standalone[i] + FLOAT_NOISE_YEN]
     ir = not over
-    in_core = worst.excess >= -FLOAT_NOISE_YEN
+    in_core = bool(worst.excess >= -FLOAT_NOISE_YEN)
     violations = []
     for i in over:
         violations.append(f"{names[i]} の負担 {int(x[i]):,}円 が単独調達の費用 {int(round(standalone[i])):,}円 を "

@@ -221,6 +221,7 @@ class GroupOracle:
             seen.add(mask)
             if any(mask & p == p for p in self.apart) or (skip is not None and skip(mask)):
                 continue
+            value = float(value)
             if r < 0:
                 i = mask.bit_length() - 1
                 yield Excess(mask, float(self.standalone[i]), value, "standalone", self.need_bodies[i])

@@ -4,6 +4,7 @@ implementation (coopgame-py, tests only) on the bench groups."""
 from __future__ import annotations
 
 import copy
+import json
 import math
 import random
 
@@ -229,6 +230,7 @@ def test_shares_balance_and_core_adjusted_shares_are_in_the_core(seed, n, method
     assert sum(s.annual_yen for s in rec.shares) == cost.annual_yen
     assert sum(s.adjustment_yen for s in rec.shares) == 0
     assert rec.exhaustive_check
+    json.dumps(rec.to_json())  # plain JSON types only (no numpy scalars)
     # what the proof says is what brute force finds
     table = best_single_groups(inst, list(inst.needs))
     brute = TableOracle(ids, table).min_excess(np.array(totals, dtype=float))
