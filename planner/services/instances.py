@@ -106,7 +106,7 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
                    "modes": [m for m, ok in (("lead", n.accepts_lead), ("unified", n.accepts_unified)) if ok],
                    "can_lead": n.can_lead} for n in needs],
         "rules": _rules(scenario, need_keys, notes),
-        "allocation": {"method": scenario.allocation_method,
+        "allocation": {"method": scenario.allocation_method, "core": scenario.allocation_core or "report",
                        **({"weights": dict(scenario.allocation_weights)} if scenario.allocation_weights else {})},
     }
     return BuiltInstance(parse_instance(doc), book, notes)
