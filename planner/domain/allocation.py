@@ -426,8 +426,6 @@ def suggest_weights(instance: Instance, member_ids: Sequence[str], cost: GroupCo
     """The formula weights (均等割・人口割・利用量割) nearest to the chosen ones (L1 over the normalised weights) whose
     own shares, rounded as written, are in the core: an LP over the weight simplex with the core constraints in
     the compact form; the rounded weights are then checked by the exact proof. None where no weights do."""
-    if not game_solutions.supports_compact(oracle):
-        return None
     start = normalised_weights(weights) if method == "formula" else {k: float(k == method) for k in FORMULA_PARTS}
     parts, usable = [], []
     for part in FORMULA_PARTS:
@@ -442,8 +440,8 @@ def suggest_weights(instance: Instance, member_ids: Sequence[str], cost: GroupCo
         return None
     matrix = np.array(parts).T
     margin = instance.horizon_years + 1.0  # rounding moves a member's total by less than this
-    found = game_solutions.nearest_core_weights(oracle, float(cost.total_yen), matrix,
-                                                [start.get(p, 0.0) for p in usable], member_margin=margin)
+    found = game_solutions.nearest_weights(oracle, float(cost.total_yen), matrix,
+                                           [start.get(p, 0.0) for p in usable], member_margin=margin)
     if found is None:
         return None
     suggestion = {p: round(w, 3) for p, w in zip(usable, found)}

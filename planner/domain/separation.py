@@ -105,7 +105,7 @@ class GroupOracle:
                     cap = min(cap_mode, count - (1 if count == n else 0))
                     if cap < 2:
                         continue
-                    for k, (alpha, beta) in enumerate(price.lines):
+                    for k, (alpha, beta) in _useful_lines(price.lines, volumes[eligible], cap):
                         const = price.fixed_initial + horizon * (price.fixed_annual + alpha)
                         w = np.where(eligible, base + horizon * beta * volumes, INF)
                         # A host leads without a member; a member lead needs one of its own needs inside B (one
@@ -331,6 +331,22 @@ class TableOracle:
 
     def tightest(self, x: Sequence[float], count: int) -> list[Excess]:
         return list(itertools.islice(self.iter_by_excess(x), count))
+
+
+def _useful_lines(lines, volumes: np.ndarray, cap: int) -> list[tuple[int, tuple[float, float]]]:
+    """The pricing lines that can be the cheapest for some group of this candidate: a line is left out when another
+    is no dearer at both ends of the volumes such a group can have (two smallest .. the ``cap`` largest), hence on
+    the whole range, so every group it prices is priced no higher by the other (exact)."""
+    ordered = np.sort(volumes)
+    low, high = float(ordered[:2].sum()), float(ordered[-cap:].sum())
+    ends = [(a + b * low, a + b * high) for a, b in lines]
+    kept = []
+    for k in range(len(lines)):
+        dominated = any(j != k and ends[j][0] <= ends[k][0] and ends[j][1] <= ends[k][1]
+                        and (ends[j] != ends[k] or j < k) for j in range(len(lines)))
+        if not dominated:
+            kept.append((k, tuple(lines[k])))
+    return kept
 
 
 def _mask(indexes) -> int:
