@@ -125,15 +125,14 @@ def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap:
 
 
 def fairness_summary(plan) -> str:
-    """One line: how many joint groups were proved, how many members would pay more than alone, how many
-    coalitions would break away, before and after the core adjustment."""
-    joint = [g for g in plan.groups if len(g.members) > 1 and g.allocation]
-    proved = sum(1 for g in joint if g.allocation.get("exhaustive_check"))
-    outside = sum(1 for g in joint if not g.allocation.get("in_core"))
-    over = sum(1 for g in joint for s in g.allocation["shares"].values()
-               if s["total_yen"] > s["standalone_total_yen"])
-    adjusted = sum(1 for g in joint if any(s.get("adjustment_yen") for s in g.allocation["shares"].values()))
-    before = sum(1 for g in joint if not (g.allocation.get("unadjusted") or g.allocation).get("in_core"))
+    """One line: how many joint groups were proved, how many were outside the core as the method splits them,
+    how many were adjusted, how many stay outside (an empty core), and how many members pay more than alone."""
+    joint = [g for g in plan.groups if len(g.members) > 1 and g.allocation is not None]
+    proved = sum(1 for g in joint if g.allocation.exhaustive_check)
+    before = sum(1 for g in joint if not (g.allocation.unadjusted_proof or g.allocation.proof).in_core)
+    adjusted = sum(1 for g in joint if g.allocation.adjusted)
+    outside = sum(1 for g in joint if not g.allocation.in_core)
+    over = sum(1 for g in joint for s in g.allocation.shares if s.total_yen > s.standalone_total_yen)
     return (f"公平性: 共同グループ {len(joint)}、厳密に証明 {proved}、按分方法どおりではコア外 {before}、"
             f"コア調整 {adjusted}、調整後もコア外 {outside}（コアが空）、単独より高い団体 {over}")
 
@@ -272,12 +271,12 @@ def end_to_end(path: str, method: str | None = None, core: str | None = None) ->
             "solve_seconds": round(optimised - started, 2), "settle_seconds": round(settled - optimised, 2),
             "total_seconds": round(settled - started, 2), "joint_groups": len(joint),
             "largest_group": max((len(g.members) for g in joint), default=0),
-            "proved": sum(1 for g in joint if g.allocation["exhaustive_check"]),
+            "proved": sum(1 for g in joint if g.allocation.exhaustive_check),
             "outside_core_unadjusted": sum(1 for g in joint
-                                           if not (g.allocation.get("unadjusted") or g.allocation)["in_core"]),
-            "outside_core": sum(1 for g in joint if not g.allocation["in_core"]),
-            "members_over_standalone": sum(1 for g in joint for s in g.allocation["shares"].values()
-                                           if s["total_yen"] > s["standalone_total_yen"])}
+                                           if not (g.allocation.unadjusted_proof or g.allocation.proof).in_core),
+            "outside_core": sum(1 for g in joint if not g.allocation.in_core),
+            "members_over_standalone": sum(1 for g in joint for s in g.allocation.shares
+                                           if s.total_yen > s.standalone_total_yen)}
 
 
 def plain_milp(path: str, time_limit: float) -> dict:
