@@ -11,6 +11,7 @@ split between its initial and annual parts in the group's own proportion.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from fractions import Fraction
 from typing import Sequence
@@ -153,3 +154,108 @@ def split_adjustment(adjustments: Sequence[int], initial_yen: int, annual_yen: i
     yearly = round_signed([a * share_annual / horizon for a in adjustments], 0, priority) if horizon else \
         [0] * len(adjustments)
     return [(a - horizon * y, y) for a, y in zip(adjustments, yearly)]
+
+
+# --- what the pages and documents say -------------------------------------------------------------------------
+#
+# One wording for the plan and group pages, the 算定書, the summary and the 負担額通知, read from the settled plan.
+
+
+@dataclasses.dataclass(frozen=True)
+class FairnessAlert:
+    """Members that pay more than alone and groups with a sub-group that would break away, over some groups."""
+
+    overpaying: tuple[tuple[str, str, int], ...]  # (group id, need id, yen over the standalone cost)
+    breakaway: tuple[tuple[str, tuple[str, ...], int], ...]  # (group id, the sub-group, what it would save)
+    unproved_groups: int = 0
+
+    @property
+    def overpaid_yen(self) -> int:
+        return sum(y for _, _, y in self.overpaying)
+
+    @property
+    def largest_breakaway_yen(self) -> int:
+        return max((y for _, _, y in self.breakaway), default=0)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.overpaying or self.breakaway)
+
+    def headline(self) -> str | None:
+        """「単独で調達するより負担が大きい団体が 3 団体（超過 合計 1,234円）…」, or None when nobody loses."""
+        parts = []
+        if self.overpaying:
+            parts.append(f"単独で調達するより負担が大きい団体が {len(self.overpaying)} 団体あります（超過の合計 "
+                         f"{self.overpaid_yen:,}円）。")
+        if self.breakaway:
+            groups = len(self.breakaway)
+            parts.append(f"{groups} グループで、一部の団体だけで別のグループを組んだ方が安くなります（最大 "
+                         f"{self.largest_breakaway_yen:,}円）。")
+        if not parts:
+            return None
+        return "".join(parts) + "負担額の見直し（コア調整）を検討してください。"
+
+
+def fairness_alert(groups) -> FairnessAlert:
+    """The alert over settled PlanGroups (a plan's, or one group's as ``[group]``)."""
+    overpaying, breakaway, unproved = [], [], 0
+    for g in groups:
+        a = g.allocation
+        if a is None or len(g.members) < 2:
+            continue
+        if not a.exhaustive_check:
+            unproved += 1
+        for s in a.shares:
+            if s.total_yen > s.standalone_total_yen:
+                overpaying.append((g.id, s.need_id, s.total_yen - s.standalone_total_yen))
+        p = a.proof
+        if p.min_excess_yen is not None and p.min_excess_yen < 0 and len(p.worst_coalition) >= 2:
+            breakaway.append((g.id, tuple(p.worst_coalition), -p.min_excess_yen))
+    return FairnessAlert(tuple(overpaying), tuple(breakaway), unproved)
+
+
+def member_paragraph(instance: Instance, group, need_id: str) -> str | None:
+    """A plain paragraph for the member's 負担額通知 when it pays more than alone, belongs to a sub-group that would
+    pay less on its own, or had its share adjusted into the core; None otherwise."""
+    a = group.allocation
+    if a is None or len(group.members) < 2:
+        return None
+    share = a.share(need_id)
+    sentences = []
+    if share.total_yen > share.standalone_total_yen:
+        sentences.append(f"貴団体の負担額 {share.total_yen:,}円 は、単独で導入する場合の費用 "
+                         f"{share.standalone_total_yen:,}円 を {share.total_yen - share.standalone_total_yen:,}円 "
+                         "上回っています。このままでは共同調達に参加する利点がありません。")
+    p = a.proof
+    if (p.min_excess_yen is not None and p.min_excess_yen < 0 and need_id in p.worst_coalition
+            and len(p.worst_coalition) >= 2):
+        others = [instance.bodies[instance.need(i).body].name for i in p.worst_coalition if i != need_id]
+        worst = p.tightest[0] if p.tightest else None
+        paid = f"（現在の負担の合計 {worst.paid_yen:,}円、その組だけなら {worst.cost_yen:,}円）" if worst else ""
+        sentences.append(f"貴団体と{'・'.join(others)}の組は、この組だけで別に導入すると合計 "
+                         f"{-p.min_excess_yen:,}円 安くなります{paid}。")
+    if share.adjustment_yen:
+        direction = "増額" if share.adjustment_yen > 0 else "減額"
+        sentences.append(f"どの団体・どの組も単独や一部だけのグループより不利にならないよう、按分方法どおりの負担額 "
+                         f"{share.unadjusted_total_yen:,}円 を {abs(share.adjustment_yen):,}円 {direction}しています"
+                         "（コア調整）。")
+    return "".join(sentences) or None
+
+
+def evidence_rows(instance: Instance, group) -> list[dict]:
+    """The few tightest sub-groups of a group as rows a finance officer can check by hand: who, what they would
+    cost on their own (priced by the price book), what they pay under the allocation, and the difference."""
+    a = group.allocation
+    if a is None:
+        return []
+    rows = []
+    for c in a.proof.tightest:
+        names = [instance.bodies[instance.need(i).body].name for i in c.members]
+        outside = [instance.bodies[instance.need(i).body].name for i in group.members if i not in c.members]
+        who = "・".join(names) if len(names) <= 4 or len(outside) >= len(names) else \
+            f"{'・'.join(outside)} を除く {len(names)} 団体"
+        mode = {"standalone": "単独", "lead": "幹事方式", "unified": "仕様統一方式"}.get(c.mode or "", "")
+        lead = instance.bodies[c.lead_body].name if c.lead_body in instance.bodies and len(names) > 1 else ""
+        rows.append({"who": who, "size": len(names), "mode": mode, "lead": lead, "cost_yen": c.cost_yen,
+                     "paid_yen": c.paid_yen, "excess_yen": c.excess_yen, "breaks_away": c.excess_yen < 0})
+    return rows
