@@ -374,3 +374,28 @@ def test_nearest_weights_need_no_adjustment():
         assert rec.suggested_weights.distance <= 2.0
         return
     pytest.skip("no random group needed a weight suggestion")
+
+
+def test_the_alert_and_the_member_paragraph_say_who_loses_and_by_how_much():
+    from planner.domain.fairness import evidence_rows, fairness_alert, member_paragraph
+    from planner.domain.plan import PlanGroup
+
+    inst = population_instance([7, 7, 6])
+    game = TableGame(["a", "b", "c"], triangle_game().table)
+    cost = GroupCost(5 * M, 3 * M, 20 * M, 20.0 * M)
+    lead = inst.need("a").body
+    for core in ("report", "adjust"):
+        rec = allocate(inst, list("abc"), cost, lead_body=lead, method="population", core=core, game=game)
+        group = PlanGroup("g1", "ocr", 2026, "lead", lead, list("abc"), cost, 30 * M, allocation=rec)
+        alert = fairness_alert([group])
+        paragraph = member_paragraph(inst, group, "a")
+        if core == "report":
+            # a and b pay 7 m each for a 12 m pair: they would save 2 m on their own
+            assert alert.any and alert.breakaway == (("g1", ("a", "b"), 2 * M),)
+            assert "1 グループ" in alert.headline() and "2,000,000円" in alert.headline()
+            assert "2,000,000円 安くなります" in paragraph and "町1" in paragraph
+            rows = evidence_rows(inst, group)
+            assert rows[0]["breaks_away"] and rows[0]["excess_yen"] == -2 * M
+        else:
+            assert not alert.any and alert.headline() is None
+            assert "コア調整" in paragraph and "減額" in paragraph
