@@ -1,20 +1,26 @@
-"""Fair cost allocation inside a group (負担金の按分; spec cost-model.md, "Cost allocation").
+"""Fair cost allocation inside a group (負担金の按分; spec cost-model.md, "Cost allocation"), returned as a typed
+settled.Allocation with its proof of fairness.
 
 Every method yields a share ratio per member; the group's initial cost and its yearly running cost are each split
 in that ratio into integer yen by the largest-remainder rule (``split_yen``), and a member's total is its initial
-share plus H times its yearly share. The shares are then checked against the cost game (cost_game.py): individual
-rationality and the core.
+share plus H times its yearly share. Ratio per method: equal 1 each; population the body's population; volume the
+need's yearly volume; formula the normalised weights times the normalised population/volume/equal ratios;
+standalone_ratio the member's standalone total; shapley and nucleolus the solution of the cost game (exact
+Shapley up to cost_game.EXACT_LIMIT members, sampled above with a standard error and a 95 % interval; the
+nucleolus at every size by constraint generation, game_solutions.py).
 
-Ratio per method: equal 1 each; population the body's population; volume the need's yearly volume; formula the
-normalised weights times the normalised population/volume/equal ratios; standalone_ratio the member's standalone
-total; shapley and nucleolus the solution of the cost game (game_solutions.py). Splitting the parts in one ratio
-keeps each member's initial/annual proportions equal to the group's.
+The shares actually written are then proved (fairness.prove): individual rationality and the core decided
+exactly by the separation oracle (separation.py) at every group size, with the smallest margin, the sub-group
+attaining it, the least-core value and the few tightest sub-groups as evidence. With ``core="adjust"`` shares
+outside the core are moved to the nearest core point (least-core point when the core is empty), the unadjusted
+proof kept beside the adjusted one; for the formula family the nearest weights that need no adjustment are
+suggested where they exist.
 
-Suggested method when the chosen one breaks individual rationality: among standalone_ratio, shapley, nucleolus
-(tried in that order, the chosen method itself skipped), keep those whose shares are individually rational and
-take the one whose shares move least from the chosen method's (smallest sum over members of the absolute change
-of total_yen); ties go to the earlier method in that order. Above the exact size (cost_game.EXACT_LIMIT) the
-sampled Shapley value is not offered: it is slow and carries a standard error.
+Suggested method when the chosen one breaks individual rationality (``core="report"``): among standalone_ratio,
+shapley, nucleolus (tried in that order, the chosen method itself skipped), keep those whose shares are
+individually rational and take the one whose shares move least from the chosen method's (smallest sum over
+members of the absolute change of total_yen); ties go to the earlier method in that order. Above the exact size
+the sampled Shapley value is not offered: it is slow and carries a standard error.
 """
 from __future__ import annotations
 
