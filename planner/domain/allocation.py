@@ -34,7 +34,8 @@ import numpy as np
 from . import cost_game, fairness, game_solutions
 from .cost_game import CostGame, group_game
 from .costs import GroupCost, standalone_cost
-from .fairness import CORE_MARGINS, coalition_name, core_target, least_core_value, prove, round_signed, split_adjustment
+from .fairness import CORE_MARGINS, core_target, least_core_value, prove, round_signed, split_adjustment
+from .fairness import coalition_name  # noqa: F401  (re-exported: callers name coalitions through this module)
 from .game_solutions import LeastCore, nucleolus_by_generation, shapley_exact, shapley_sampled
 from .model import ALLOCATION_METHODS, CORE_OPTIONS, Instance
 from .separation import GroupOracle, TableOracle

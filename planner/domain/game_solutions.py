@@ -366,14 +366,15 @@ def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool 
         if basis.shape[0] >= n:
             break
 
-        def in_span(mask: int) -> bool:
+        def in_span(mask: int, basis: np.ndarray = basis) -> bool:
             v = np.array([(mask >> i) & 1 for i in range(n)], dtype=float)
             return float(np.linalg.norm(v - (v @ basis.T) @ basis)) <= 1e-7
 
         for mask in [m for m in free if in_span(m)]:
             row, _ = free.pop(mask)
             lp.set_row_bounds(row, -inf, inf)  # determined: no longer a constraint on t
-        skip = lambda m: m in fixed_masks or m in free or in_span(m)  # noqa: E731
+        def skip(m: int, in_span=in_span) -> bool:
+            return m in fixed_masks or m in free or in_span(m)
         while True:
             values, duals = lp.solve()
             x, t = values[:n], values[n]

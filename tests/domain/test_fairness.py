@@ -13,11 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.domain import cost_game, game_solutions
-from planner.domain.allocation import allocate, formula_ratios, sampled_shapley, split_cost
+from planner.domain.allocation import allocate, sampled_shapley
 from planner.domain.cost_game import TableGame, best_single_groups, exact_values
 from planner.domain.costs import GroupCost, group_cost, group_violations
-from planner.domain.fairness import prove, round_signed, split_adjustment
+from planner.domain.fairness import round_signed, split_adjustment
 from planner.domain.game_solutions import (least_core, least_core_compact, nucleolus_by_generation,
                                            project_onto_core, shapley_exact)
 from planner.domain.instance_io import InstanceError, parse_instance
