@@ -263,9 +263,27 @@ def _seed(oracle, grand_value: float) -> list:
     of which coalitions bind; only a warm start, the answer does not depend on it)."""
     if not hasattr(oracle, "violated"):
         return []
+    everything = _all_rows(oracle)
+    if everything:
+        return everything
     standalone = np.asarray(oracle.standalone, dtype=float)
     guess = standalone * (grand_value / max(float(standalone.sum()), 1.0))
     return oracle.violated(guess, float("inf"), 4 * oracle.n)
+
+
+def _all_rows(oracle) -> list:
+    """Every proper group of a small group (the oracle prices them all at once): one LP/QP instead of rounds."""
+    table = oracle.all_groups() if hasattr(oracle, "all_groups") else None
+    if table is None:
+        return []
+    masks, _, cost = table
+    return [_Row(int(m), float(c)) for m, c in zip(masks, cost)]
+
+
+@dataclass(frozen=True)
+class _Row:
+    mask: int
+    cost: float
 
 
 class GameSolveError(RuntimeError):
@@ -436,6 +454,9 @@ def project_onto_core(oracle, grand_value: float, target: Sequence[float], relax
 
     for i in range(n):
         add(1 << i, float(oracle.standalone[i]))
+    for row in _all_rows(oracle):
+        if row.mask not in seen:
+            add(row.mask, row.cost)
     tau = target / scale
     for _ in range(CG_MAX_ITERATIONS):
         constraints = np.vstack([np.ones(n)] + [-r for r in rows]).T
@@ -476,6 +497,9 @@ def nearest_weights(oracle, grand_value: float, parts: np.ndarray, start: Sequen
 
     for i in range(n):
         add(1 << i, float(oracle.standalone[i]))
+    for row in _all_rows(oracle):
+        if row.mask not in seen:
+            add(row.mask, row.cost)
     for _ in range(CG_MAX_ITERATIONS):
         try:
             values, _ = lp.solve()

@@ -32,7 +32,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .cost_game import coordinating_needs, host_bodies
-from .costs import body_distance_km, geography_allows, standalone_cost
+from .costs import EARTH_RADIUS_KM, geography_allows, standalone_cost
 from .model import Instance
 
 INF = float("inf")
@@ -79,6 +79,8 @@ class GroupOracle:
             hosts = [h for h in host_bodies(instance, category.id) if h in bodies]
             volumes = np.array([nd.volume for nd in needs], dtype=float)
             fixed = [instance.fixed_rule(nd.id) for nd in needs]
+            fixed_lead = any(f is not None and f.lead_body is not None for f in fixed)
+            geometry = _Geometry(instance, needs)
             for mode in ("lead", "unified"):
                 if mode not in category.prices:
                     continue
@@ -87,12 +89,13 @@ class GroupOracle:
                 coordinators = coordinating_needs(instance, needs, mode)
                 leads = list(dict.fromkeys([needs[k].body for k in coordinators]
                                            + (hosts if mode == "lead" else [])))
+                accepts = np.array([mode in nd.modes and (f is None or f.mode is None or f.mode == mode)
+                                    for nd, f in zip(needs, fixed)])
                 for lead in leads:
-                    lead_body = bodies[lead]
-                    eligible = np.array([mode in nd.modes and geography_allows(instance, bodies[nd.body], lead_body)
-                                         and (f is None or ((f.mode is None or f.mode == mode)
-                                                            and (f.lead_body is None or f.lead_body == lead)))
-                                         for nd, f in zip(needs, fixed)])
+                    dist, reach = geometry(lead)
+                    eligible = accepts & reach
+                    if fixed_lead:
+                        eligible &= np.array([f is None or f.lead_body is None or f.lead_body == lead for f in fixed])
                     count = int(eligible.sum())
                     if count < 2:
                         continue
@@ -100,7 +103,6 @@ class GroupOracle:
                     is_host = mode == "lead" and lead in hosts
                     if not own and not is_host:
                         continue
-                    dist = np.array([body_distance_km(bodies[nd.body], lead_body) for nd in needs])
                     base = price.member_initial + horizon * (price.member_annual + price.per_km_annual * dist)
                     cap = min(cap_mode, count - (1 if count == n else 0))
                     if cap < 2:
@@ -121,6 +123,50 @@ class GroupOracle:
         self.weight = np.array(weights, dtype=float).reshape(len(labels), n)
         self.forced = np.array(forced, dtype=int)
         self.cap = np.array(caps, dtype=int)
+
+    # --- small groups: every group priced at once ------------------------------------------------------------
+
+    TABLE_LIMIT = 10  # up to 2^10 - 2 proper groups: pricing them all in one numpy product beats any search
+
+    def all_groups(self):
+        """(masks, incidence, cost) of every feasible proper group (single members included) for a group of at
+        most TABLE_LIMIT members, else None. cost is the cheapest candidate's (the same figures as ``cost``)."""
+        if self.n > self.TABLE_LIMIT or self.n < 2:
+            return None
+        cached = self.__dict__.get("_all")
+        if cached is not None:
+            return cached
+        n = self.n
+        masks = np.arange(1, (1 << n) - 1, dtype=np.int64)
+        inc = ((masks[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(float)
+        size = inc.sum(axis=1)
+        cost = np.full(len(masks), INF)
+        if len(self.candidates):
+            finite = np.where(np.isfinite(self.weight), self.weight, 0.0)
+            priced = inc @ finite.T + self.const[None, :]  # masks x candidates
+            outside = inc @ (~np.isfinite(self.weight)).T.astype(float) > 0
+            has_forced = np.where(self.forced[None, :] >= 0, inc[:, np.maximum(self.forced, 0)] > 0, True)
+            ok = ~outside & has_forced & (size[:, None] >= 2) & (size[:, None] <= self.cap[None, :])
+            for p in self.apart:
+                ok &= ((masks & p) != p)[:, None]
+            cost = np.where(ok, priced, INF).min(axis=1)
+        single = size == 1
+        cost[single] = inc[single] @ self.standalone
+        keep = np.isfinite(cost)
+        result = (masks[keep], inc[keep], cost[keep])
+        self.__dict__["_all"] = result
+        return result
+
+    def _table_excess(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        masks, inc, cost = self.all_groups()
+        return masks, cost, cost - inc @ x
+
+    def _table_item(self, mask: int, cost: float, excess: float) -> Excess:
+        if mask & (mask - 1) == 0:
+            i = mask.bit_length() - 1
+            return Excess(mask, cost, excess, "standalone", self.need_bodies[i])
+        _, mode, lead = self.cost(mask)
+        return Excess(mask, cost, excess, mode, lead)
 
     # --- the exact minimum ---------------------------------------------------------------------------------
 
@@ -147,6 +193,10 @@ class GroupOracle:
     def min_excess(self, x: Sequence[float]) -> Excess:
         """The exact min over feasible proper groups B (single members included) of cost(B) - x(B)."""
         x = np.asarray(x, dtype=float)
+        if self.all_groups() is not None:
+            masks, cost, excess = self._table_excess(x)
+            k = int(np.argmin(excess))
+            return self._table_item(int(masks[k]), float(cost[k]), float(excess[k]))
         if self.apart:
             return next(self.iter_by_excess(x))
         singles = self.standalone - x
@@ -167,6 +217,11 @@ class GroupOracle:
         violated first); the first is the exact minimum when any group is under ``below``. Adding several per
         round of constraint generation saves LP solves."""
         x = np.asarray(x, dtype=float)
+        if self.all_groups() is not None:
+            masks, cost, excess = self._table_excess(x)
+            under = np.nonzero(excess < below)[0]
+            under = under[np.argsort(excess[under], kind="stable")][:limit]
+            return [self._table_item(int(masks[k]), float(cost[k]), float(excess[k])) for k in under]
         if self.apart:
             first = self.min_excess(x)
             return [first] if first.excess < below else []
@@ -201,6 +256,13 @@ class GroupOracle:
         pair. Lawler's scheme: a popped solution of a candidate's subproblem (members forced in/out) splits the
         rest of that subproblem into children by its decisions on the free members, in order."""
         x = np.asarray(x, dtype=float)
+        if self.all_groups() is not None:
+            masks, cost, excess = self._table_excess(x)
+            for k in np.argsort(excess, kind="stable"):
+                mask = int(masks[k])
+                if skip is None or not skip(mask):
+                    yield self._table_item(mask, float(cost[k]), float(excess[k]))
+            return
         reduced = self.weight - x[None, :]
         heap: list = []
         tie = itertools.count()
@@ -285,7 +347,9 @@ class GroupOracle:
             return INF, "", ""
         cols = np.array(members)
         sums = self.weight[:, cols].sum(axis=1) + self.const
-        ok = (self.cap >= len(members)) & ((self.forced < 0) | np.isin(self.forced, cols))
+        inside = np.zeros(self.n + 1, dtype=bool)  # the extra last slot answers forced == -1 (a host: no one)
+        inside[cols] = True
+        ok = (self.cap >= len(members)) & ((self.forced < 0) | inside[self.forced])
         sums = np.where(ok, sums, INF)
         r = int(np.argmin(sums))
         cand = self.candidates[r]
@@ -331,6 +395,46 @@ class TableOracle:
 
     def tightest(self, x: Sequence[float], count: int) -> list[Excess]:
         return list(itertools.islice(self.iter_by_excess(x), count))
+
+
+class _Geometry:
+    """Each lead's distances to the members and who is within its geography, once per lead (numpy haversine; pairs
+    within a metre of a radius are re-checked with costs.geography_allows so that the two never disagree)."""
+
+    RECHECK_KM = 1e-3
+
+    def __init__(self, instance: Instance, needs):
+        self.instance = instance
+        self.needs = needs
+        bodies = instance.bodies
+        self.lat = np.radians(np.array([bodies[nd.body].lat for nd in needs], dtype=float))
+        self.lng = np.radians(np.array([bodies[nd.body].lng for nd in needs], dtype=float))
+        self.pref = np.array([bodies[nd.body].prefecture_code for nd in needs])
+        self.codes = [nd.body for nd in needs]
+        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, lead: str) -> tuple[np.ndarray, np.ndarray]:
+        cached = self._cache.get(lead)
+        if cached is not None:
+            return cached
+        instance = self.instance
+        body = instance.bodies[lead]
+        p1, l1 = np.radians(body.lat), np.radians(body.lng)
+        a = np.sin((self.lat - p1) / 2) ** 2 + np.cos(p1) * np.cos(self.lat) * np.sin((self.lng - l1) / 2) ** 2
+        dist = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        dist = np.where(np.array([c == lead for c in self.codes]), 0.0, dist)
+        geo = instance.rules.geography
+        if geo.type == "same_prefecture":
+            reach = self.pref == body.prefecture_code
+        elif geo.type == "radius_km":
+            km = float(geo.km or 0.0)
+            reach = dist <= km + 1e-9
+            for i in np.nonzero(np.abs(dist - km) <= self.RECHECK_KM)[0]:
+                reach[i] = geography_allows(instance, instance.bodies[self.codes[i]], body)
+        else:
+            reach = np.ones(len(self.codes), dtype=bool)
+        self._cache[lead] = (dist, reach)
+        return dist, reach
 
 
 def _useful_lines(lines, volumes: np.ndarray, cap: int) -> list[tuple[int, tuple[float, float]]]:

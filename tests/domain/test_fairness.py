@@ -64,9 +64,13 @@ def random_group_doc(rng: random.Random, n: int, *, overrides: bool = True) -> d
 
 
 @pytest.mark.parametrize("seed", range(24))
-def test_oracle_equals_brute_force_enumeration(seed):
+@pytest.mark.parametrize("priced_at_once", [True, False])
+def test_oracle_equals_brute_force_enumeration(seed, priced_at_once, monkeypatch):
     """The separation oracle's minimum (and its ordered list) against every coalition's single-group cost
-    computed by enumeration through costs.group_cost/group_violations, on random groups up to 12 members."""
+    computed by enumeration through costs.group_cost/group_violations, on random groups up to 12 members; both
+    for small groups priced all at once and by the search over candidates (sorting, Lawler's k-best)."""
+    if not priced_at_once:
+        monkeypatch.setattr(GroupOracle, "TABLE_LIMIT", 0)
     rng = random.Random(seed)
     n = rng.randint(2, 12 if seed % 4 == 0 else 8)
     inst = parse_instance(random_group_doc(rng, n))
