@@ -236,12 +236,15 @@ def member_paragraph(instance: Instance, group, need_id: str) -> str | None:
         paid = f"（現在の負担の合計 {worst.paid_yen:,}円、その組だけなら {worst.cost_yen:,}円）" if worst else ""
         sentences.append(f"貴団体と{'・'.join(others)}の組は、この組だけで別に導入すると合計 "
                          f"{-p.min_excess_yen:,}円 安くなります{paid}。")
-    if share.adjustment_yen:
-        direction = "増額" if share.adjustment_yen > 0 else "減額"
-        sentences.append(f"どの団体・どの組も単独や一部だけのグループより不利にならないよう、按分方法どおりの負担額 "
-                         f"{share.unadjusted_total_yen:,}円 を {abs(share.adjustment_yen):,}円 {direction}しています"
-                         "（コア調整）。")
     return "".join(sentences) or None
+
+
+def adjustment_sentence(share) -> str | None:
+    """「按分方法どおり X円、コア調整 +Y円（…）」 for a member whose share was adjusted."""
+    if not share.adjustment_yen:
+        return None
+    return (f"按分方法どおり {share.unadjusted_total_yen:,}円、コア調整 {share.adjustment_yen:+,}円"
+            "（どの団体・組も単独より不利にならないための調整）")
 
 
 def evidence_rows(instance: Instance, group) -> list[dict]:

@@ -272,7 +272,7 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     row = w.line("削減額", f"=B{row}-E{total}")
     ws.cell(row, 2).number_format = YEN
     if m.adjustment_yen:
-        row = w.line("うちコア調整", m.adjustment_yen, f"按分方法どおりの負担額 {m.share.unadjusted_total_yen:,}円")
+        row = w.line("うちコア調整", m.adjustment_yen, r.adjustment_sentences.get(m.need_id, ""))
         ws.cell(row, 2).number_format = YEN
     paragraph = r.member_paragraphs.get(m.need_id)
     if paragraph:

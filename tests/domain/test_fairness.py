@@ -401,4 +401,8 @@ def test_the_alert_and_the_member_paragraph_say_who_loses_and_by_how_much():
             assert rows[0]["breaks_away"] and rows[0]["excess_yen"] == -2 * M
         else:
             assert not alert.any and alert.headline() is None
-            assert "コア調整" in paragraph and "減額" in paragraph
+            from planner.domain.fairness import adjustment_sentence
+
+            assert paragraph is None  # nobody loses any more; the adjustment is said beside the share
+            assert f"コア調整 {rec.share('a').adjustment_yen:+,}円" in adjustment_sentence(rec.share("a"))
+            assert rec.share("a").adjustment_yen < 0
