@@ -25,7 +25,7 @@ from .model import Instance
 from .settled import Coalition, FairnessProof
 
 EVIDENCE_COUNT = 5  # tightest coalitions kept as evidence
-COMPACT_FROM = 10  # members from which one compact LP beats generating the coalitions (measured on the bench)
+COMPACT_FROM = 11  # members from which one compact LP beats generating the coalitions (measured on the bench)
 FLOAT_NOISE_YEN = 1e-6  # c(B) are sums of floats; integer shares are compared with this much leeway only
 
 

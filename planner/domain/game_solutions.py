@@ -233,6 +233,20 @@ class _IncrementalLP:
         self.rows += 1
         return self.rows - 1
 
+    def add_rows(self, rows: Sequence[tuple[Sequence[int], Sequence[float], float, float]]) -> None:
+        """Many rows in one call (columns, coefficients, lower, upper each)."""
+        if not rows:
+            return
+        starts, index, value = [], [], []
+        for cols, coeffs, _, _ in rows:
+            starts.append(len(index))
+            index.extend(cols)
+            value.extend(coeffs)
+        self.h.addRows(len(rows), np.array([r[2] for r in rows], dtype=float),
+                       np.array([r[3] for r in rows], dtype=float), len(index), np.array(starts, dtype=np.int32),
+                       np.array(index, dtype=np.int32), np.array(value, dtype=float))
+        self.rows += len(rows)
+
     def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
         self.h.changeRowBounds(row, float(lower), float(upper))
 
@@ -314,11 +328,13 @@ def least_core(oracle, grand_value: float) -> LeastCore:
     for i in range(n):
         lp.add_row([i, n], [1.0, 1.0], -inf, float(oracle.standalone[i]) / scale)
         seen.add(1 << i)
+    bulk = []
     for found in _seed(oracle, grand_value):
         if found.mask not in seen:
             seen.add(found.mask)
             cols = _members(found.mask, n)
-            lp.add_row(cols + [n], [1.0] * (len(cols) + 1), -inf, found.cost / scale)
+            bulk.append((cols + [n], [1.0] * (len(cols) + 1), -inf, found.cost / scale))
+    lp.add_rows(bulk)
     for _ in range(CG_MAX_ITERATIONS):
         values, _ = lp.solve()
         x, t = values[:n] * scale, values[n]
@@ -489,17 +505,18 @@ def nearest_weights(oracle, grand_value: float, parts: np.ndarray, start: Sequen
         lp.add_row([k, p + k, 2 * p + k], [1.0, -1.0, 1.0], float(start[k]), float(start[k]))
     seen: set[int] = set()
 
-    def add(mask: int, cost: float) -> None:
+    def row_of(mask: int, cost: float):
         members = _members(mask, n)
         coeff = parts[members].sum(axis=0) / scale
-        lp.add_row(list(range(p)), coeff.tolist(), -inf, (cost - member_margin * len(members)) / scale)
         seen.add(mask)
+        return list(range(p)), coeff.tolist(), -inf, (cost - member_margin * len(members)) / scale
 
-    for i in range(n):
-        add(1 << i, float(oracle.standalone[i]))
-    for row in _all_rows(oracle):
-        if row.mask not in seen:
-            add(row.mask, row.cost)
+    def add(mask: int, cost: float) -> None:
+        lp.add_row(*row_of(mask, cost))
+
+    bulk = [row_of(1 << i, float(oracle.standalone[i])) for i in range(n)]
+    bulk += [row_of(r.mask, r.cost) for r in _all_rows(oracle) if r.mask not in seen]
+    lp.add_rows(bulk)
     for _ in range(CG_MAX_ITERATIONS):
         try:
             values, _ = lp.solve()

@@ -411,6 +411,7 @@ class _Geometry:
         self.lng = np.radians(np.array([bodies[nd.body].lng for nd in needs], dtype=float))
         self.pref = np.array([bodies[nd.body].prefecture_code for nd in needs])
         self.codes = [nd.body for nd in needs]
+        self.code_array = np.array(self.codes)
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __call__(self, lead: str) -> tuple[np.ndarray, np.ndarray]:
@@ -422,7 +423,7 @@ class _Geometry:
         p1, l1 = np.radians(body.lat), np.radians(body.lng)
         a = np.sin((self.lat - p1) / 2) ** 2 + np.cos(p1) * np.cos(self.lat) * np.sin((self.lng - l1) / 2) ** 2
         dist = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-        dist = np.where(np.array([c == lead for c in self.codes]), 0.0, dist)
+        dist = np.where(self.code_array == lead, 0.0, dist)
         geo = instance.rules.geography
         if geo.type == "same_prefecture":
             reach = self.pref == body.prefecture_code
