@@ -407,18 +407,33 @@ def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool 
         for mask in [m for m in free if in_span(m)]:
             row, _ = free.pop(mask)
             lp.set_row_bounds(row, -inf, inf)  # determined: no longer a constraint on t
-        def skip(m: int, in_span=in_span) -> bool:
-            return m in fixed_masks or m in free or in_span(m)
+        # members whose share the fixed coalitions already determine: a coalition holding none or all of the others
+        # differs from a determined one by determined members only, so the ordered search leaves those out
+        undetermined = [i for i in range(n) if not in_span(1 << i)]
+
+        def determined(m: int, in_span=in_span) -> bool:
+            return m in fixed_masks or in_span(m)
+
         while True:
             values, duals = lp.solve()
             x, t = values[:n], values[n]
-            found = oracle.min_excess(x * scale)
-            if skip(found.mask):
-                found = next(oracle.iter_by_excess(x * scale, skip), None)
-            if found is None or found.excess / scale >= t - CG_TOLERANCE:
+            below = (t - CG_TOLERANCE) * scale
+            batch = [e for e in _violations(oracle, x * scale, below) if not determined(e.mask)]
+            if not batch and oracle.min_excess(x * scale).excess < below:
+                # the most violated coalitions are determined ones: walk up the order (stopping where nothing is
+                # violated any more) for the first whose saving is still free
+                for e in oracle.iter_by_excess(x * scale, split=undetermined):
+                    if e.excess >= below:
+                        break
+                    if not determined(e.mask) and e.mask not in free:
+                        batch = [e]
+                        break
+            batch = [e for e in batch if e.mask not in free]
+            if not batch:
                 break
-            add_free(found.mask, found.cost)
-            generated += 1
+            for found in batch:
+                add_free(found.mask, found.cost)
+            generated += len(batch)
             if generated > CG_MAX_ITERATIONS:
                 raise GameSolveError("nucleolus: constraint generation did not converge")
         levels.append(float(t * scale))

@@ -250,28 +250,46 @@ class GroupOracle:
 
     # --- groups in order of excess ------------------------------------------------------------------------------
 
-    def iter_by_excess(self, x: Sequence[float], skip: Callable[[int], bool] | None = None) -> Iterator[Excess]:
+    def iter_by_excess(self, x: Sequence[float], skip: Callable[[int], bool] | None = None,
+                       split: Sequence[int] | None = None) -> Iterator[Excess]:
         """Every feasible proper group once, in non-decreasing order of cost(B) - x(B) (its true cost: the first
         candidate to produce a group is its cheapest), except those ``skip`` rejects and those holding an apart
         pair. Lawler's scheme: a popped solution of a candidate's subproblem (members forced in/out) splits the
-        rest of that subproblem into children by its decisions on the free members, in order."""
+        rest of that subproblem into children by its decisions on the free members, in order.
+
+        ``split`` (member indexes R) restricts the list to groups that hold some but not all of R, searched as
+        2(|R| - 1) disjoint subproblems (r_1..r_{j-1} in and r_j out, or r_1..r_{j-1} out and r_j in): the nucleolus
+        uses it to leave out, without listing them, the groups whose saving its fixed coalitions determine."""
         x = np.asarray(x, dtype=float)
+        within = None
+        if split is not None:
+            rmask = _mask(split)
+            within = lambda m: 0 < (m & rmask) != rmask  # noqa: E731
         if self.all_groups() is not None:
             masks, cost, excess = self._table_excess(x)
             for k in np.argsort(excess, kind="stable"):
                 mask = int(masks[k])
-                if skip is None or not skip(mask):
+                if (within is None or within(mask)) and (skip is None or not skip(mask)):
                     yield self._table_item(mask, float(cost[k]), float(excess[k]))
             return
         reduced = self.weight - x[None, :]
         heap: list = []
         tie = itertools.count()
+        starts = [(frozenset(), frozenset())]
+        if split is not None:
+            order = list(split)
+            starts = []
+            for j in range(1, len(order)):
+                starts.append((frozenset(order[:j]), frozenset([order[j]])))
+                starts.append((frozenset([order[j]]), frozenset(order[:j])))
         for i in range(self.n):
-            heapq.heappush(heap, (float(self.standalone[i] - x[i]), next(tie), -1, 1 << i, None))
+            if within is None or within(1 << i):
+                heapq.heappush(heap, (float(self.standalone[i] - x[i]), next(tie), -1, 1 << i, None))
         for r in range(len(self.candidates)):
-            node = self._solve(r, reduced[r], frozenset(), frozenset())
-            if node is not None:
-                heapq.heappush(heap, (node[0], next(tie), r, node[1], node))
+            for inside, outside in starts:
+                node = self._solve(r, reduced[r], inside, outside)
+                if node is not None:
+                    heapq.heappush(heap, (node[0], next(tie), r, node[1], node))
         seen: set[int] = set()
         while heap:
             value, _, r, mask, node = heapq.heappop(heap)
@@ -377,8 +395,13 @@ class TableOracle:
     def min_excess(self, x: Sequence[float]) -> Excess:
         return next(self.iter_by_excess(x))
 
-    def iter_by_excess(self, x: Sequence[float], skip: Callable[[int], bool] | None = None) -> Iterator[Excess]:
+    def iter_by_excess(self, x: Sequence[float], skip: Callable[[int], bool] | None = None,
+                       split: Sequence[int] | None = None) -> Iterator[Excess]:
         x = np.asarray(x, dtype=float)
+        if split is not None:
+            rmask = _mask(split)
+            inner = skip
+            skip = lambda m: not (0 < (m & rmask) != rmask) or (inner is not None and inner(m))  # noqa: E731
         if self.n < 2:
             if self.n == 1:
                 yield Excess(1, float(self.table[1]), float(self.table[1] - x[0]), "standalone", "")
