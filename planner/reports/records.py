@@ -125,6 +125,16 @@ class GroupReport:
     suggested_method: str = ""
     allocation_notes: list[str] = field(default_factory=list)
     subsidy_rules: list[str] = field(default_factory=list)  # the grant and special-tax rules applied, in full
+    fairness_headline: str = ""  # members paying more than alone / a sub-group that would break away (count, yen)
+    evidence: list[dict] = field(default_factory=list)  # the tightest sub-groups: cost alone vs their shares
+    proof_lines: list[str] = field(default_factory=list)  # min excess, least core, the unadjusted shares' proof
+    weight_suggestion: str = ""
+    member_paragraphs: dict[str, str] = field(default_factory=dict)  # need id -> the 負担額通知's paragraph
+    adjustment_sentences: dict[str, str] = field(default_factory=dict)  # need id -> its core adjustment in words
+
+    @property
+    def adjusted(self) -> bool:
+        return any(m.adjustment_yen for m in self.members)
 
     @property
     def is_joint(self) -> bool:
@@ -300,6 +310,8 @@ class SummaryReport:
     sources: list[str]
     map_bodies: list[dict]
     map_groups: list[dict]
+    fairness_headline: str = ""
+    adjusted_groups: int = 0
 
     @property
     def saving_yen(self) -> int:
