@@ -120,7 +120,12 @@ def core_target(oracle, grand_yen: int, unadjusted: Sequence[int], least_core: f
             return np.asarray(_project(oracle, grand_yen + margin * n, target + margin, relax)) - margin
         except game_solutions.GameSolveError:
             pass  # the shrunk core is empty: use the core itself
-    return np.asarray(_project(oracle, float(grand_yen), target, relax))
+    try:
+        return np.asarray(_project(oracle, float(grand_yen), target, relax))
+    except game_solutions.GameSolveError:
+        # a core thinner than the solver's tolerance (least core ~ 0): the nearest point that no coalition exceeds
+        # by more than a yen; the proof of the rounded shares then says exactly where they stand
+        return np.asarray(_project(oracle, float(grand_yen), target, min(relax, 0.0) - 1.0))
 
 
 CORE_MARGINS = (1.0, 4.0, 16.0, 64.0)  # tried in turn until the rounded shares are proved in the core
