@@ -285,6 +285,28 @@ def _seed(oracle, grand_value: float) -> list:
     return oracle.violated(guess, float("inf"), 4 * oracle.n)
 
 
+ATOM_UNION_LIMIT = 8  # up to 2^8 unions of atoms are priced one by one
+
+
+def _free_unions(atoms: list[list[int]], in_span, oracle) -> list[tuple[int, float]]:
+    """The unions of atoms (proper, non-empty) outside the span of the fixed coalitions, with their cost (the
+    cheapest single feasible group on them; infeasible ones left out)."""
+    out = []
+    atom_masks = [sum(1 << i for i in a) for a in atoms]
+    full = sum(atom_masks)
+    for pick in range(1, 1 << len(atoms)):
+        mask = 0
+        for k, a in enumerate(atom_masks):
+            if pick >> k & 1:
+                mask |= a
+        if mask == full or in_span(mask):
+            continue
+        cost = oracle.cost(mask)[0]
+        if math.isfinite(cost):
+            out.append((mask, float(cost)))
+    return out
+
+
 def _all_rows(oracle) -> list:
     """Every proper group of a small group (the oracle prices them all at once): one LP/QP instead of rounds."""
     table = oracle.all_groups() if hasattr(oracle, "all_groups") else None
@@ -407,8 +429,16 @@ def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool 
         for mask in [m for m in free if in_span(m)]:
             row, _ = free.pop(mask)
             lp.set_row_bounds(row, -inf, inf)  # determined: no longer a constraint on t
-        # members whose share the fixed coalitions already determine: a coalition holding none or all of the others
-        # differs from a determined one by determined members only, so the ordered search leaves those out
+        # Atoms: members that lie in exactly the same fixed coalitions. Every fixed row is constant on each atom,
+        # so a coalition that splits an atom is outside their span; the unions of atoms (few) are checked one by
+        # one. The ordered search therefore never lists the many determined coalitions.
+        signature: dict[tuple, list[int]] = {}
+        for i in range(n):
+            signature.setdefault(tuple(bool(m >> i & 1) for m in fixed_masks), []).append(i)
+        atoms = list(signature.values())
+        unions = _free_unions(atoms, in_span, oracle) if len(atoms) <= ATOM_UNION_LIMIT else None
+        # with more atoms: members whose share is already determined, and the rest as one atom (a coalition holding
+        # none or all of the rest differs from a determined one by determined members only)
         undetermined = [i for i in range(n) if not in_span(1 << i)]
 
         def determined(m: int, in_span=in_span) -> bool:
@@ -420,14 +450,20 @@ def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool 
             below = (t - CG_TOLERANCE) * scale
             batch = [e for e in _violations(oracle, x * scale, below) if not determined(e.mask)]
             if not batch and oracle.min_excess(x * scale).excess < below:
-                # the most violated coalitions are determined ones: walk up the order (stopping where nothing is
-                # violated any more) for the first whose saving is still free
-                for e in oracle.iter_by_excess(x * scale, split=undetermined):
+                # the most violated coalitions are determined ones: the exact search over the rest -- coalitions
+                # that split an atom, in order of excess (stopping where nothing is violated any more), and the
+                # unions of atoms outside the span, each priced
+                for e in oracle.iter_by_excess(x * scale, split=atoms if unions is not None else [undetermined]):
                     if e.excess >= below:
                         break
                     if not determined(e.mask) and e.mask not in free:
                         batch = [e]
                         break
+                if unions is not None:
+                    for mask, cost in unions:
+                        excess = cost - float(x[_members(mask, n)].sum()) * scale
+                        if excess < below and mask not in free:
+                            batch.append(_Row(mask, cost))
             batch = [e for e in batch if e.mask not in free]
             if not batch:
                 break

@@ -251,20 +251,22 @@ class GroupOracle:
     # --- groups in order of excess ------------------------------------------------------------------------------
 
     def iter_by_excess(self, x: Sequence[float], skip: Callable[[int], bool] | None = None,
-                       split: Sequence[int] | None = None) -> Iterator[Excess]:
+                       split: Sequence[Sequence[int]] | None = None) -> Iterator[Excess]:
         """Every feasible proper group once, in non-decreasing order of cost(B) - x(B) (its true cost: the first
         candidate to produce a group is its cheapest), except those ``skip`` rejects and those holding an apart
         pair. Lawler's scheme: a popped solution of a candidate's subproblem (members forced in/out) splits the
         rest of that subproblem into children by its decisions on the free members, in order.
 
-        ``split`` (member indexes R) restricts the list to groups that hold some but not all of R, searched as
-        2(|R| - 1) disjoint subproblems (r_1..r_{j-1} in and r_j out, or r_1..r_{j-1} out and r_j in): the nucleolus
-        uses it to leave out, without listing them, the groups whose saving its fixed coalitions determine."""
+        ``split`` (a list of "atoms", disjoint member index lists) restricts the list to groups that hold some but
+        not all of at least one atom, searched from 2(|A| - 1) subproblems per atom A (a_1..a_{j-1} in and a_j
+        out, or a_1..a_{j-1} out and a_j in; overlaps between atoms are removed by the seen-set): the nucleolus
+        uses it to leave out, without listing them, the unions of atoms, among them every coalition whose saving
+        its fixed coalitions determine."""
         x = np.asarray(x, dtype=float)
         within = None
         if split is not None:
-            rmask = _mask(split)
-            within = lambda m: 0 < (m & rmask) != rmask  # noqa: E731
+            atoms = [_mask(a) for a in split if len(a) >= 2]
+            within = lambda m: any(0 < (m & a) != a for a in atoms)  # noqa: E731
         if self.all_groups() is not None:
             masks, cost, excess = self._table_excess(x)
             for k in np.argsort(excess, kind="stable"):
@@ -277,11 +279,12 @@ class GroupOracle:
         tie = itertools.count()
         starts = [(frozenset(), frozenset())]
         if split is not None:
-            order = list(split)
             starts = []
-            for j in range(1, len(order)):
-                starts.append((frozenset(order[:j]), frozenset([order[j]])))
-                starts.append((frozenset([order[j]]), frozenset(order[:j])))
+            for atom in split:
+                order = list(atom)
+                for j in range(1, len(order)):
+                    starts.append((frozenset(order[:j]), frozenset([order[j]])))
+                    starts.append((frozenset([order[j]]), frozenset(order[:j])))
         for i in range(self.n):
             if within is None or within(1 << i):
                 heapq.heappush(heap, (float(self.standalone[i] - x[i]), next(tie), -1, 1 << i, None))
@@ -399,9 +402,9 @@ class TableOracle:
                        split: Sequence[int] | None = None) -> Iterator[Excess]:
         x = np.asarray(x, dtype=float)
         if split is not None:
-            rmask = _mask(split)
+            atoms = [_mask(a) for a in split if len(a) >= 2]
             inner = skip
-            skip = lambda m: not (0 < (m & rmask) != rmask) or (inner is not None and inner(m))  # noqa: E731
+            skip = lambda m: not any(0 < (m & a) != a for a in atoms) or (inner is not None and inner(m))  # noqa: E731
         if self.n < 2:
             if self.n == 1:
                 yield Excess(1, float(self.table[1]), float(self.table[1] - x[0]), "standalone", "")
