@@ -195,6 +195,8 @@ class Scenario(SQLModel, table=True):
     radius_km: Optional[float] = None
     allocation_method: str = Field(default="formula", max_length=20)
     allocation_weights: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    # "adjust": shares moved into the core (no member or sub-group pays more than on its own); new scenarios adjust
+    allocation_core: str = Field(default="adjust", max_length=10)
     body_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # empty: all of the prefecture
     category_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # empty: all
     hosts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))  # [{"body", "categories"}]

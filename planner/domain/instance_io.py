@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .model import (ALLOCATION_METHODS, BODY_KINDS, GEOGRAPHY_TYPES, JOINT_MODES, MODES, AllocationSpec, Body,
+from .model import (ALLOCATION_METHODS, BODY_KINDS, CORE_OPTIONS, GEOGRAPHY_TYPES, JOINT_MODES, MODES, AllocationSpec, Body,
                     Category, FixedRule, Geography, Host, Instance, ModePrice, Need, Rules)
 
 INSTANCE_FORMAT = "kyodo-planner-instance/1"
@@ -367,7 +367,12 @@ def _parse_allocation(c: _Checker, rec: Any) -> AllocationSpec:
                 weights[key] = float(value)
         if method == "formula" and weights and sum(weights.values()) <= 0:
             c.fail("allocation.weights", "must not all be 0 for the formula method")
-    return AllocationSpec(method=method, weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0})
+    core = rec.get("core", "report")
+    if core not in CORE_OPTIONS:
+        c.fail("allocation.core", f'must be "report" or "adjust", got {core!r}')
+        core = "report"
+    return AllocationSpec(method=method, weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0},
+                          core=core)
 
 
 def instance_to_dict(instance: Instance) -> dict:
@@ -403,5 +408,6 @@ def instance_to_dict(instance: Instance) -> dict:
                   "apart": [list(p) for p in instance.rules.apart],
                   "fixed": [{k: v for k, v in (("need", f.need), ("mode", f.mode), ("lead_body", f.lead_body))
                              if v is not None} for f in instance.rules.fixed]},
-        "allocation": {"method": instance.allocation.method, "weights": dict(instance.allocation.weights)},
+        "allocation": {"method": instance.allocation.method, "weights": dict(instance.allocation.weights),
+                       "core": instance.allocation.core},
     }

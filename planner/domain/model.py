@@ -13,6 +13,7 @@ JOINT_MODES = ("lead", "unified")
 MODES = ("standalone",) + JOINT_MODES
 GEOGRAPHY_TYPES = ("same_prefecture", "radius_km", "any")
 ALLOCATION_METHODS = ("equal", "population", "volume", "formula", "standalone_ratio", "shapley", "nucleolus")
+CORE_OPTIONS = ("report", "adjust")  # the method's own shares with their proof, or moved into the core
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class Rules:
 class AllocationSpec:
     method: str = "formula"
     weights: Mapping[str, float] = field(default_factory=lambda: {"equal": 0.1, "population": 0.9, "volume": 0.0})
+    core: str = "report"  # CORE_OPTIONS; "adjust" moves the shares to the nearest core point (cost-model.md)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from .subsidy_rules import RuleSet
 
 def settle_plan(instance: Instance, plan: Plan, rules: RuleSet | Mapping[str, Any] | None = None,
                 method: str | None = None, weights: Mapping[str, float] | None = None,
-                progress: Callable[[int, int], None] | None = None) -> Plan:
+                progress: Callable[[int, int], None] | None = None, core: str | None = None) -> Plan:
     """A new Plan whose groups carry ``allocation`` and ``subsidies``; the input plan is left as it was.
 
     ``method``/``weights`` default to the instance's allocation spec, ``rules`` to the newest shipped rule set.
@@ -33,13 +33,14 @@ def settle_plan(instance: Instance, plan: Plan, rules: RuleSet | Mapping[str, An
         progress(0, len(groups))
     for done, group in enumerate(sorted(groups, key=lambda g: g.start_year), start=1):
         standalone = {nid: standalone_cost(instance, instance.need(nid)).as_dict() for nid in group.members}
-        group.allocation = _typed_allocation(allocate_group(instance, group, method, weights), group)
+        group.allocation = _typed_allocation(allocate_group(instance, group, method, weights, core), group)
         group.subsidies = estimate_group(instance, group.mode, group.lead_body, group.members,
                                          {s.need_id: s.parts for s in group.allocation.shares}, standalone, rule_set,
                                          ledger, standalone_ledger)
         if progress is not None:
             progress(done, len(groups))
-    stats = {**plan.stats, "rule_version": rule_set.version, "allocation_method": method}
+    stats = {**plan.stats, "rule_version": rule_set.version, "allocation_method": method,
+             "allocation_core": core or instance.allocation.core}
     return dataclasses.replace(plan, groups=groups, stats=stats)
 
 

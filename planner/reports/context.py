@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from planner.domain.model import Instance
+from planner.domain.fairness import adjustment_sentence, evidence_rows, fairness_alert, member_paragraph
 from planner.domain.plan import Plan, PlanGroup
 from planner.domain.settled import member_lines
 from planner.domain.statements import schedule_line
@@ -27,7 +28,8 @@ from .records import (
     YearRow,
     head_title,
 )
-from .wording import cost_build_up, method_formula, method_text, rationality, rule_version_and_sources, subsidy_rules
+from .wording import (cost_build_up, method_formula, method_text, proof_lines, rationality, rule_version_and_sources,
+                      subsidy_rules)
 
 __all__ = ["CategoryRow", "GroupReport", "MemberNotice", "MemberRow", "ReportError", "ReportMeta", "SummaryGroupRow",
            "SummaryReport", "YearRow", "find_group", "group_of_need", "group_report", "member_notice", "summary_report"]
@@ -111,7 +113,14 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
         if allocation else "",
         allocation_notes=list(allocation.notes) if allocation else [],
         subsidy_rules=subsidy_rules(subsidies),
-        formula_weights=_formula_weights(allocation, instance))
+        formula_weights=_formula_weights(allocation, instance),
+        fairness_headline=fairness_alert([group]).headline() or "",
+        evidence=evidence_rows(instance, group), proof_lines=proof_lines(allocation),
+        weight_suggestion=allocation.suggested_weights.label if allocation and allocation.suggested_weights else "",
+        member_paragraphs={nid: text for nid in group.members
+                           if (text := member_paragraph(instance, group, nid))},
+        adjustment_sentences={m.need_id: text for m in members if (text := adjustment_sentence(m.share))})
+
 
 
 def _formula_weights(allocation, instance: Instance) -> dict[str, float] | None:
@@ -186,7 +195,9 @@ def summary_report(instance: Instance, plan: Plan, meta: ReportMeta | None = Non
         grant_yen=sum(r.total("grant_yen") for r in reports),
         special_tax_yen=sum(r.total("special_tax_yen") for r in reports),
         net_yen=sum(r.total("net_yen") for r in reports),
-        rule_version="、".join(rule_versions), sources=sources, map_bodies=map_bodies, map_groups=map_groups)
+        rule_version="、".join(rule_versions), sources=sources, map_bodies=map_bodies, map_groups=map_groups,
+        fairness_headline=fairness_alert(plan.groups).headline() or "",
+        adjusted_groups=sum(1 for r in joint if r.adjusted))
 
 
 def _meta(plan: Plan, meta: ReportMeta | None) -> ReportMeta:

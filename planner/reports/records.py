@@ -137,6 +137,16 @@ class GroupReport:
     # For workbooks that recompute: the normalised formula weights when the shares are the method's own split
     # (均等割・人口割・利用量割 or their combination, no core adjustment, no rounding spread on totals), else None.
     formula_weights: dict[str, float] | None = None
+    fairness_headline: str = ""  # members paying more than alone / a sub-group that would break away (count, yen)
+    evidence: list[dict] = field(default_factory=list)  # the tightest sub-groups: cost alone vs their shares
+    proof_lines: list[str] = field(default_factory=list)  # min excess, least core, the unadjusted shares' proof
+    weight_suggestion: str = ""
+    member_paragraphs: dict[str, str] = field(default_factory=dict)  # need id -> the 負担額通知's paragraph
+    adjustment_sentences: dict[str, str] = field(default_factory=dict)  # need id -> its core adjustment in words
+
+    @property
+    def adjusted(self) -> bool:
+        return any(m.adjustment_yen for m in self.members)
 
     @property
     def is_joint(self) -> bool:
@@ -312,6 +322,8 @@ class SummaryReport:
     sources: list[str]
     map_bodies: list[dict]
     map_groups: list[dict]
+    fairness_headline: str = ""
+    adjusted_groups: int = 0
 
     @property
     def saving_yen(self) -> int:

@@ -92,12 +92,31 @@ def _pct(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
+def proof_lines(allocation: Allocation | None) -> list[str]:
+    """The proof's figures in words: the smallest margin over every sub-group, the least core, and, when the core
+    adjustment moved the shares, what the method's own shares were."""
+    if allocation is None or allocation.proof.min_excess_yen is None:
+        return []
+    p = allocation.proof
+    lines = [f"最も不利な組合せの余裕（その組だけで導入する費用 − 按分での負担の合計）：{p.min_excess_yen:,}円"
+             + ("（負の値は、その組が抜けると安くなる額）" if p.min_excess_yen < 0 else "")]
+    if p.least_core_yen is not None:
+        lines.append(f"すべての組合せが同時に確保できる節減額（最小コア）：{p.least_core_yen:,}円"
+                     + ("（負の値：コアが空で、どの配分でも抜けた方が安い組が残ります）" if p.least_core_yen < 0 else ""))
+    u = allocation.unadjusted_proof
+    if u is not None:
+        lines.append("按分方法どおりの負担額では" + ("コアを満たしていました" if u.in_core else
+                     f"コアを満たしていませんでした（最も不利な組合せの余裕 {u.min_excess_yen:,}円）") +
+                     "。最も近い公平な配分へ調整し（コア調整）、各団体の調整額を 4. に示しています。")
+    return lines
+
+
 def rationality(allocation: Allocation | None) -> list[str]:
     if allocation is None:  # a lone member going alone: it pays its own standalone cost, nobody else is involved
         ir, core, exhaustive = True, True, True
     else:
         ir, core, exhaustive = allocation.individually_rational, allocation.in_core, allocation.exhaustive_check
-    how = "全ての部分集合を検証" if exhaustive else "部分集合の一部を抽出して検証（全数検証ではありません）"
+    how = "全ての部分集合について厳密に証明" if exhaustive else "証明の記録がない計画です（再計画すると証明されます）"
     return ["個人合理性： " + ("満たしています（どの参加団体の負担も単独で導入する場合の費用以下です）。" if ir
                            else "満たしていません（単独で導入する方が安い参加団体があります）。"),
             "コア： " + ("満たしています" if core else "満たしていません") + f"（{how}）。"

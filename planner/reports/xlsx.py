@@ -255,6 +255,7 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     w.line("初期負担の合計 ＝ 初期費用 計", Formula(f"=E{members_total}=B{initial_row}"))
     w.line("年間負担の合計 ＝ 年間費用 計", Formula(f"=F{members_total}=B{annual_row}"))
     w.line("期間総額の合計 ＝ 算定期間の総額", Formula(f"=G{members_total}=B{total_row}"))
+    _fairness_rows(w, r)
     w.widths([24, 22, 11, 10, 14, 14, 15, 15, 14, 14, 14, 15, 15, 14, 14])
     ws.freeze_panes = None
 
@@ -315,6 +316,31 @@ def _allocation_block(w: _Writer, r: GroupReport, initial: str, annual: str, yea
     return out
 
 
+def _fairness_rows(w: "_Writer", r: GroupReport) -> None:
+    """The proof of fairness: the headline, the core adjustment beside each unadjusted share, and the tightest
+    sub-groups (their cost alone against what they pay), after the tables so that no formula moves."""
+    w.skip()
+    w.line("按分結果の検証（負担の公平性）", bold=True)
+    if r.fairness_headline:
+        w.line(r.fairness_headline)
+    for line in r.rationality + r.proof_lines:
+        w.line(line)
+    if r.adjusted:
+        w.header(["団体名", "按分方法どおりの期間総額", "コア調整", "調整後の期間総額", "検算"])
+        for m in r.members:
+            row = w.row
+            w.cells([m.body_name, m.share.unadjusted_total_yen, m.adjustment_yen, m.total_yen,
+                     Formula(f"=B{row}+C{row}=D{row}")], [None, YEN, YEN, YEN, None])
+    if r.evidence:
+        w.header(["団体の組（余裕の小さい順）", "方式", "その組だけの費用", "按分での負担の合計", "余裕"])
+        for e in r.evidence:
+            row = w.row
+            w.cells([e["who"], e["mode"] + (f"（{e['lead']}）" if e["lead"] else ""), e["cost_yen"], e["paid_yen"],
+                     Formula(f"=C{row}-D{row}")], [None, None, YEN, YEN, YEN])
+    if r.weight_suggestion:
+        w.line("コア調整が要らない最も近い割合", r.weight_suggestion)
+
+
 def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     r, m = n.group, n.member
     ws.title = sheet_title(f"負担額通知 {m.body_name}")
@@ -349,6 +375,12 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     ws.cell(row, 2).number_format = YEN
     row = w.line("削減額", Formula(f"=B{row}-E{total}"))
     ws.cell(row, 2).number_format = YEN
+    if m.adjustment_yen:
+        row = w.line("うちコア調整", m.adjustment_yen, r.adjustment_sentences.get(m.need_id, ""))
+        ws.cell(row, 2).number_format = YEN
+    paragraph = r.member_paragraphs.get(m.need_id)
+    if paragraph:
+        w.line(paragraph)
     w.widths([22, 24, 15, 15, 15, 15, 16, 16])
 
 

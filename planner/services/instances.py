@@ -138,7 +138,7 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
                    "can_lead": n.can_lead,
                    "serves_disadvantaged_area": n.serves_disadvantaged_area} for n in needs],
         "rules": _rules(scenario, need_keys, notes),
-        "allocation": {"method": scenario.allocation_method,
+        "allocation": {"method": scenario.allocation_method, "core": scenario.allocation_core or "report",
                        **({"weights": dict(scenario.allocation_weights)} if scenario.allocation_weights else {})},
     }
     used = [q for q in quotes if q.category_id in category_ids]

@@ -35,7 +35,7 @@ STATUS_LABELS = {"draft": "未実行", "queued": "実行待ち", "running": "実
 ACTIVE_STATUSES = ("queued", "running", "cancelling")
 GEOGRAPHY_LABELS = {"same_prefecture": "同一都道府県内", "radius_km": "幹事団体からの距離（km）以内", "any": "制限なし"}
 EDITABLE_FIELDS = ("name", "prefecture_code", "fiscal_year", "horizon_years", "geography_type", "radius_km",
-                   "allocation_method", "allocation_weights", "body_codes", "category_ids", "hosts",
+                   "allocation_method", "allocation_weights", "allocation_core", "body_codes", "category_ids", "hosts",
                    "price_book_id", "subsidy_rule_set_id", "time_limit_seconds")
 
 

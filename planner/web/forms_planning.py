@@ -55,6 +55,9 @@ class ScenarioForm(FlaskForm):
     weight_equal = DecimalField("均等割（%）", default=10, places=1, validators=[Optional(), NumberRange(0, 100)])
     weight_population = DecimalField("人口割（%）", default=90, places=1, validators=[Optional(), NumberRange(0, 100)])
     weight_volume = DecimalField("利用量割（%）", default=0, places=1, validators=[Optional(), NumberRange(0, 100)])
+    allocation_core = BooleanField("コア調整: 単独や一部の団体だけのグループより不利になる団体・組がないよう負担額を調整する",
+                                   default=True,
+                                   description="按分方法どおりの負担額から最も近い公平な配分へ移し、調整額を各団体の負担額の横に示します。")
     price_book_id = SelectField("単価表の版", coerce=int, choices=[])
     subsidy_rule_set_id = SelectField("補助制度ルールの版", coerce=int, choices=[])
     time_limit_seconds = FloatField("計算時間の上限（秒）", default=60,

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlmodel import select
 
 from planner.charts import consortium_map_svg, savings_bar_svg, waterfall_svg
+from planner.domain.fairness import evidence_rows, fairness_alert
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.domain.settled import MemberLine, Totals
@@ -119,7 +120,9 @@ def show(plan_id: int):
     overrides = [(item, describe_override(names, item)) for item in
                  (loaded.scenario.overrides or {}).get("items", [])]
     costs = {c.get("id"): c for c in view.override_costs}
+    alert = fairness_alert([g.group for g in view.groups])
     return render_template("plans/show.html", loaded=loaded, view=view, scenario=loaded.scenario, groups=shown,
+                           fairness=alert,
                            group_count=len(groups), page=page, pages=pages, category=category, mode=mode,
                            body=body or "", joint_only=joint_only, map_category=map_cat, figure_map=figure_map,
                            bars=bars, waterfall=waterfall, mode_labels=MODE_LABELS, overrides=overrides,
@@ -151,6 +154,7 @@ def group(plan_id: int, group_id: str):
         view.map_groups([g]), width=560, height=420)
     member_waterfalls = [(m, Markup(waterfall_svg(_member_steps(m), width=520))) for m in g.members]
     return render_template("plans/group.html", loaded=loaded, view=view, scenario=loaded.scenario, g=g,
+                           fairness=fairness_alert([g.group]), evidence=evidence_rows(view.instance, g.group),
                            figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=MODE_LABELS)
 
 

@@ -86,6 +86,7 @@ def form_data(form: ScenarioForm, session) -> dict:
         "horizon_years": form.horizon_years.data, "geography_type": form.geography_type.data,
         "radius_km": form.radius_km.data if form.geography_type.data == "radius_km" else None,
         "allocation_method": form.allocation_method.data, "allocation_weights": weights,
+        "allocation_core": "adjust" if form.allocation_core.data else "report",
         "body_codes": split_codes(form.body_codes.data), "category_ids": list(form.category_ids.data or []),
         "hosts": [{"body": code, "categories": []} for code in hosts_codes],
         "price_book_id": form.price_book_id.data or None, "subsidy_rule_set_id": form.subsidy_rule_set_id.data or None,
@@ -107,6 +108,7 @@ def fill_form(form: ScenarioForm, scenario: Scenario, session) -> None:
     form.prefecture_as_host.data = pref_body in host_codes
     form.extra_hosts.data = ", ".join(c for c in host_codes if c != pref_body)
     form.allocation_method.data = scenario.allocation_method
+    form.allocation_core.data = (scenario.allocation_core or "report") == "adjust"
     weights = scenario.allocation_weights or {}
     for key in ("equal", "population", "volume"):
         if key in weights:
