@@ -93,8 +93,8 @@ def main() -> None:
         t_solve, _ = timed(lambda: allocate(inst, ids, cost, lead, method, game=game), args.repeat)
         verdict = "ok" if t <= target else "OVER TARGET"
         print(f"{method:9s} incl. game: {t:6.3f} s  (solve+checks on a built game {t_solve:6.3f} s)  "
-              f"target {target:.0f} s: {verdict}; IR {rec['individually_rational']}, core {rec['in_core']}, "
-              f"exhaustive {rec['exhaustive_check']}")
+              f"target {target:.0f} s: {verdict}; IR {rec.individually_rational}, core {rec.in_core}, "
+              f"exhaustive {rec.exhaustive_check}")
 
 
 if __name__ == "__main__":

@@ -8,30 +8,17 @@ from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .config import PROJECT_ROOT, instance_path, load_settings
 from .db.session import make_engine
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("PLANNER_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
-                instance_relative_config=True, template_folder=str(PROJECT_ROOT / "templates"),
-                static_folder=str(PROJECT_ROOT / "static"))
+    """The application; ``test_config`` replaces the instance file and the environment's database and secret
+    (planner.config.load_settings)."""
+    app = Flask(__name__, instance_path=str(instance_path()), instance_relative_config=True,
+                template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(
-        SECRET_KEY=None,
-        DATABASE_URL=f"sqlite:///{Path(app.instance_path) / 'planner.sqlite'}",
-        REDIS_URL=None,
-        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
-        WTF_CSRF_TIME_LIMIT=None,
-    )
-    if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        for key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
-            if os.environ.get(key):
-                app.config[key] = os.environ[key]
-    else:
-        app.config.from_mapping(test_config)
+    app.config.from_mapping(load_settings(test_config, isolated=test_config is not None))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
@@ -70,6 +57,8 @@ def _refuse_outdated_schema(app: Flask) -> None:
     def _schema_outdated():
         if request.endpoint == "static":
             return None
+        if request.path.startswith("/api/"):
+            return {"error": "サービスを一時停止しています", "detail": message}, 503, {"Retry-After": "600"}
         return message, 503, {"Content-Type": "text/plain; charset=utf-8", "Retry-After": "600"}
 
 

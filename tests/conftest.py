@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+# ../shared beside the checkout; PLANNER_SHARED_DIR points elsewhere (a git worktree kept away from it)
+SHARED = Path(os.environ.get("PLANNER_SHARED_DIR") or Path(__file__).resolve().parent.parent.parent / "shared")
 DB_FIXTURES = {"engine", "app", "client", "db_url", "session"}
 BACKEND = os.environ.get("PLANNER_TEST_DATABASE", "sqlite")
 

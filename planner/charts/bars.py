@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .svg import GRID, MUTED, STANDALONE_GREY, esc, nice_step, num, open_svg, text, truncate, yen, yen_short
+from planner.domain.vocabulary import MINUS, yen
+
+from .svg import GRID, MUTED, STANDALONE_GREY, esc, nice_step, num, open_svg, text, truncate, yen_short
 
 JOINT_BLUE = "#0072B2"
 NET_GREEN = "#009E73"
@@ -114,7 +116,7 @@ def waterfall_svg(steps: Iterable[Sequence], *, width: int = 560) -> str:
             out.append(f'<rect x="{num(x)}" y="{num(y_of(hi))}" width="{num(bar_w)}" '
                        f'height="{num(y_of(lo) - y_of(hi))}" fill="{band_fill}" stroke="{colour}" '
                        f'stroke-dasharray="3 2"/>')
-            sign = "−" if value < previous else "+"
+            sign = MINUS if value < previous else "+"
             out.append(text(cx, y_of(hi) - 5, f"{sign}{yen_short(abs(previous - value))}", anchor="middle",
                             size=10, fill=colour))
             prev_x = left + slot * (i - 0.5) + bar_w / 2

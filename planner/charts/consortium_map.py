@@ -18,12 +18,13 @@ import math
 from dataclasses import dataclass
 from typing import Collection, Iterable, Mapping, Sequence
 
+from planner.domain.vocabulary import MODE_LABELS
+
 from .basemap import prefecture_outlines
 from .labels import Box, LabelRequest, place_labels, text_width
 from .svg import GRID, GROUP_PALETTE, MUTED, STANDALONE_GREY, TEXT, esc, nice_step, num, open_svg, text
 
 KM_PER_DEGREE = 6371.0 * math.pi / 180.0
-MODE_LABELS = {"lead": "幹事団体一括調達", "unified": "仕様統一・各団体調達", "standalone": "単独調達"}
 SEA = "#EAF1F7"
 LAND = "#FFFFFF"
 LAND_OTHER = "#F1F3F4"  # prefectures with no body on the map
@@ -148,7 +149,7 @@ def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, 
     frame = Box(1, 1, width - 2, height - 2)
     proj = _fit([(b["lat"], b["lng"]) for b in bodies], frame, pad=28)
     title = "共同調達グループの地図"
-    desc = (f"{len(bodies)}団体、共同調達グループ{len(joint)}件。色と番号はグループ、二重丸は幹事団体（調整団体）、"
+    desc = (f"{len(bodies)}団体、共同調達グループ{len(joint)}件。色と番号はグループ、二重丸は幹事団体・取りまとめ団体、"
             "四角は都道府県（位置は県庁所在地の庁舎）、灰色は単独調達またはグループに属さない団体。"
             "線の色は都道府県境。")
     if not bodies:
@@ -306,7 +307,7 @@ def _scale_bar(proj: _Projection, x: float, y: float) -> list[str]:
 
 # --- the legend: the symbols, then every joint group in columns ----------------------------------------------
 
-_SYMBOLS = ("幹事団体・調整団体", "都道府県（県庁）", MODE_LABELS["lead"], MODE_LABELS["unified"], "単独調達・対象外")
+_SYMBOLS = ("幹事団体・取りまとめ団体", "都道府県（県庁）", MODE_LABELS["lead"], MODE_LABELS["unified"], "単独調達・対象外")
 
 
 def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int], top: float,

@@ -10,6 +10,8 @@ from html import escape
 
 import colorcet
 
+from planner.domain.vocabulary import MINUS
+
 FONT = "IPAexGothic, 'IPAex Gothic', 'Noto Sans CJK JP', sans-serif"
 
 # Okabe-Ito plus a few more, chosen to stay distinguishable for colour-blind readers and in greyscale print.
@@ -34,14 +36,10 @@ def num(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def yen(value: int) -> str:
-    return f"{int(value):,}円"
-
-
 def yen_short(value: float) -> str:
     """Axis and bar labels: 1.23億円, 4,560万円, 9,800円."""
     v = float(value)
-    sign = "−" if v < 0 else ""
+    sign = MINUS if v < 0 else ""
     v = abs(v)
     if v >= 1e8:
         return f"{sign}{v / 1e8:,.2f}億円"

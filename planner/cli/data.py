@@ -1,11 +1,10 @@
-"""Database commands: init-db, import-official, import-flags, export-bodies, demo, create-user.
+"""Database commands: init-db, import-official, build-reference-data, import-flags, export-bodies, demo, create-user.
 
 Bad input exits with status 2 and a Japanese message naming the file, row and column; nothing is written.
 """
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from pathlib import Path
 
@@ -16,21 +15,12 @@ from .app_context import fail
 
 
 def database_url() -> str:
-    """The application's DATABASE_URL, resolved as create_app does (environment, then instance/config.py, then
-    SQLite in the instance folder). These commands do not build the web application: init-db must work before
-    anything else does, and a broken page must not stop data maintenance."""
-    from flask import Config
+    """The application's DATABASE_URL (planner.config). These commands do not build the web application: init-db
+    must work before anything else does, and a broken page must not stop data maintenance."""
+    from planner.config import database_url as configured_url, instance_path
 
-    from planner.app import PROJECT_ROOT
-
-    instance = Path(os.environ.get("PLANNER_INSTANCE_PATH") or PROJECT_ROOT / "instance")
-    instance.mkdir(parents=True, exist_ok=True)
-    config = Config(str(instance))
-    config["DATABASE_URL"] = f"sqlite:///{instance / 'planner.sqlite'}"
-    config.from_pyfile("config.py", silent=True)
-    if os.environ.get("DATABASE_URL"):
-        config["DATABASE_URL"] = os.environ["DATABASE_URL"]
-    return config["DATABASE_URL"]
+    instance_path().mkdir(parents=True, exist_ok=True)  # the default SQLite database lives there
+    return configured_url()
 
 
 def with_engine(func):
@@ -98,8 +88,31 @@ def import_official_command(engine, files: tuple[Path, ...]) -> None:
         click.echo(line)
 
 
-@main.command("import-flags", help="条件不利地域・官民データ活用推進計画のフラグを CSV/XLSX から一括更新します"
-                                   "（列: code, disadvantaged, has_data_plan。値は 1/0・true/false・○/×・あり/なし）。")
+@main.command("build-reference-data",
+              help="総務省の公式ファイル（住民基本台帳人口と主要財政指標の xlsx）から、同梱する参考データ"
+                   "（団体コードごとの人口・世帯数・財政力指数、出典・時点・政府標準利用規約の表示付き）を作ります。"
+                   "公式ファイルそのものは複製しません。init-db がこのデータを読み込みます。")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="出力先（既定: planner/data/reference_bodies.json）")
+def build_reference_data_command(files: tuple[Path, ...], output: Path | None) -> None:
+    from planner.importers.errors import FileProblems
+    from planner.services.reference_bodies import REFERENCE_FILE, build_reference_dataset, write_reference_dataset
+
+    try:
+        doc = build_reference_dataset(files)
+    except FileProblems as e:
+        _fail_problems(e.messages, "参考データを作れません")
+    target = output or REFERENCE_FILE
+    write_reference_dataset(doc, target)
+    for d in doc["datasets"]:
+        click.echo(f"{d['file_name']}: {d['label']}（時点 {d['as_of']}）{d['bodies']} 団体")
+    click.echo(f"{target}: {len(doc['rows'])} 団体を書き出しました（{doc['licence']}）")
+
+
+@main.command("import-flags", help="条件不利地域・官民データ活用推進計画・不交付団体のフラグを CSV/XLSX から一括更新します"
+                                   "（列: code, disadvantaged, has_data_plan, no_allocation_tax。"
+                                   "値は 1/0・true/false・○/×・あり/なし）。")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--prefecture", "prefecture_code", default=None, help="この都道府県（2桁コード）の団体だけを許可する")
 @with_engine
@@ -121,7 +134,7 @@ def import_flags_command(engine, file: Path, prefecture_code: str | None) -> Non
 
 
 @main.command("export-bodies", help="団体一覧を CSV（UTF-8）に書き出します: code,name,prefecture_code,kind,population,"
-                                    "fiscal_strength_index,lat,lng")
+                                    "fiscal_strength_index,lat,lng,disadvantaged,has_data_plan,no_allocation_tax")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="出力する CSV ファイル")
 @click.option("--prefecture", "prefecture_code", default=None, help="この都道府県（2桁コード）の団体だけ")
 @with_engine

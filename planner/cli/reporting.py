@@ -11,7 +11,7 @@ from .app_context import fail
 
 
 @main.command("report", help="計画ファイルから負担金算定書（共同調達グループごと、ファイル名はグループID）と "
-                             "summary.pdf を出力します。")
+                             "summary.pdf、団体ごとの年度別負担額（statements/団体コード_団体名.pdf）と年度別予算総括表（PDF・Excel）を出力します。")
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--instance", "instance_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path), help="計画の元のインスタンスファイル")

@@ -24,6 +24,10 @@ def run_command(host: str, port: int, workers: int, threads: int, debug: bool) -
         return
     from gunicorn.app.base import BaseApplication
 
+    # The master checked the schema through the engine; it serves nothing itself, so it keeps no connection for
+    # the workers to inherit (each worker's pool also starts empty after the fork: planner.db.session).
+    app.extensions["db_engine"].dispose()
+
     class _Server(BaseApplication):
         def load_config(self):
             # gthread workers keep answering (and heartbeating to gunicorn) while a solve thread runs.

@@ -106,23 +106,28 @@ def _load_effect_inputs_or_exit(path: Path | None, instance_file: Path):
               help="補助制度ルールの JSON（省略時は同梱の最新版）")
 @click.option("--effects", "effects_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="導入効果モデルの JSON（省略時は同梱の最新版）")
+@click.option("--core", type=click.Choice(["report", "adjust"]), default=None,
+              help="コア調整: report は按分方法どおり（公平性の証明を記載）、adjust は最も近いコア内の配分へ調整。"
+                   "省略時はインスタンスの allocation.core")
 def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap: float, solver: str,
-                  rules_file: Path | None, effects_file: Path | None) -> None:
+                  rules_file: Path | None, effects_file: Path | None, core: str | None) -> None:
     from planner.domain.optimiser import Infeasible, optimise
 
     instance = _load_instance_or_exit(instance_file)
     rules = _load_rules_or_exit(rules_file)
     effect_model, baselines, staff_costs = _load_effect_inputs_or_exit(effects_file, instance_file)
+    started = time.perf_counter()
     try:
         plan = optimise(instance, time_limit=time_limit, gap=gap, solver=solver)
     except Infeasible as e:
         fail(f"条件を満たす計画がありません（infeasible）: {e}")
+    optimised = time.perf_counter()
     from planner.domain.allocation import AllocationError
     from planner.domain.settlement import settle_plan
     from planner.domain.subsidies import SubsidyRulesError
 
     try:
-        plan = settle_plan(instance, plan, rules=rules)
+        plan = settle_plan(instance, plan, rules=rules, core=core)
     except SubsidyRulesError as e:
         click.echo(f"エラー: 補助制度ルール {rules_file} が不正です:", err=True)
         for p in e.problems:
@@ -142,7 +147,23 @@ def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap:
                f"{plan.solve_seconds:.2f} 秒")
     click.echo(f"共同調達グループ {joint}、単独 {len(plan.groups) - joint}、単独導入との差 {saving:,}円"
                f"（{saving / plan.standalone_total_yen:.1%} 削減）" if plan.standalone_total_yen else "")
+    settled = time.perf_counter()
+    click.echo(fairness_summary(plan))
+    click.echo(f"最適化 {optimised - started:.2f} 秒、按分・公平性の証明・補助金見込 {settled - optimised:.2f} 秒")
     click.echo(f"計画を {out} に書き出しました（按分・補助金見込額・導入効果の見込み付き）")
+
+
+def fairness_summary(plan) -> str:
+    """One line: how many joint groups were proved, how many were outside the core as the method splits them,
+    how many were adjusted, how many stay outside (an empty core), and how many members pay more than alone."""
+    joint = [g for g in plan.groups if len(g.members) > 1 and g.allocation is not None]
+    proved = sum(1 for g in joint if g.allocation.exhaustive_check)
+    before = sum(1 for g in joint if not (g.allocation.unadjusted_proof or g.allocation.proof).in_core)
+    adjusted = sum(1 for g in joint if g.allocation.adjusted)
+    outside = sum(1 for g in joint if not g.allocation.in_core)
+    over = sum(1 for g in joint for s in g.allocation.shares if s.total_yen > s.standalone_total_yen)
+    return (f"公平性: 共同グループ {len(joint)}、厳密に証明 {proved}、按分方法どおりではコア外 {before}、"
+            f"コア調整 {adjusted}、調整後もコア外 {outside}（コアが空）、単独より高い団体 {over}")
 
 
 # --- bench ------------------------------------------------------------------------------------------------------
@@ -251,3 +272,179 @@ def _format_row(r: dict) -> str:
         base = b["objective_yen"]
         parts.append(f"  vs {name}: {base:,} -> saving {base - obj:,} ({(base - obj) / base:.2%})")
     return "\n".join(parts)
+
+
+# --- the settlement targets (issue 11) -------------------------------------------------------------------------
+
+TARGET_HALF_OF_PLAIN = 0.5  # national_radius60 end to end <= half the plain facility-location MILP
+TARGET_HOKKAIDO_NUCLEOLUS_S = 15.0
+TARGET_DEMO_CLICK_S = 5.0
+
+
+def end_to_end(path: str, method: str | None = None, core: str | None = None) -> dict:
+    """``planner solve`` in this (fresh) process without writing the file: optimise, then settle (allocation, the
+    exact proof of fairness, core adjustment, subsidy estimates), each timed."""
+    from planner.domain.instance_io import load_instance
+    from planner.domain.optimiser import optimise
+    from planner.domain.settlement import settle_plan
+
+    instance = load_instance(path)
+    started = time.perf_counter()
+    plan = optimise(instance)
+    optimised = time.perf_counter()
+    plan = settle_plan(instance, plan, method=method, core=core)
+    settled = time.perf_counter()
+    joint = [g for g in plan.groups if len(g.members) > 1]
+    return {"instance": Path(path).name, "method": method or instance.allocation.method,
+            "core": core or instance.allocation.core, "status": plan.status,
+            "solve_seconds": round(optimised - started, 2), "settle_seconds": round(settled - optimised, 2),
+            "total_seconds": round(settled - started, 2), "joint_groups": len(joint),
+            "largest_group": max((len(g.members) for g in joint), default=0),
+            "proved": sum(1 for g in joint if g.allocation.exhaustive_check),
+            "outside_core_unadjusted": sum(1 for g in joint
+                                           if not (g.allocation.unadjusted_proof or g.allocation.proof).in_core),
+            "outside_core": sum(1 for g in joint if not g.allocation.in_core),
+            "members_over_standalone": sum(1 for g in joint for s in g.allocation.shares
+                                           if s.total_yen > s.standalone_total_yen)}
+
+
+def plain_milp(path: str, time_limit: float, per_component: bool = False) -> dict:
+    """The yardstick: the textbook facility-location MILP of the instance, solved by HiGHS branch and bound in this
+    process -- one model per category x start year (the independent sub-problems of cost-model.md), made of the
+    optimiser's own formulation of every candidate (lead, mode, line) without pruning, heuristic, LP shortcut or
+    enumeration. ``per_component`` solves the optimiser's connected components one by one instead (a stronger
+    yardstick: the component split is itself part of the optimiser's work)."""
+    from planner.domain.instance_io import load_instance
+    from planner.domain.optimiser import formulation, milp
+    from planner.domain.optimiser.subproblems import decompose
+
+    instance = load_instance(path)
+    formulation.PRUNING = False
+    started = time.perf_counter()
+    deadline = started + time_limit
+    components = decompose(instance)
+    models: dict = {}
+    for sp in components:
+        key = id(sp) if per_component else (sp.category, sp.start_year)
+        models.setdefault(key, []).append(formulation.build(sp))
+    unfinished = 0
+    for parts in models.values():
+        model = _block_diagonal(parts)
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            unfinished += 1
+            continue
+        result = milp._solve(model, "highs", relax=False, time_limit=left)
+        if not (result and result[2]):
+            unfinished += 1
+    return {"instance": Path(path).name, "models": len(models), "components": len(components),
+            "unfinished": unfinished, "seconds": round(time.perf_counter() - started, 2), "time_limit": time_limit,
+            "per_component": per_component}
+
+
+def _block_diagonal(parts):
+    """One Formulation holding several independent ones (columns renumbered)."""
+    from planner.domain.optimiser.formulation import Formulation
+
+    if len(parts) == 1:
+        return parts[0]
+    merged = Formulation()
+    for part in parts:
+        offset = merged.n_cols
+        merged.cost.extend(part.cost)
+        merged.rows.extend((lo, hi, [j + offset for j in idx], val) for lo, hi, idx, val in part.rows)
+    return merged
+
+
+def demo_click_to_plan() -> dict:
+    """The demo scenario's 計画を作成: the web job (planner.jobs.runner.run_solve: build the instance from the
+    database, optimise, settle, persist) on a fresh SQLite database made by init-db and the demo loader."""
+    import uuid
+
+    from sqlmodel import Session
+
+    from planner.db.models import Scenario, utcnow
+    from planner.db.session import make_engine
+    from planner.jobs.runner import run_solve
+    from planner.jobs.state import iso
+    from planner.services.demo import load_demo
+    from planner.services.init_db import init_database
+
+    with tempfile.TemporaryDirectory(prefix="planner-demo-bench-") as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+        init_database(engine)
+        with Session(engine) as session:
+            report = load_demo(session)
+            session.commit()
+            scenario = session.get(Scenario, report.scenario_id)
+            job_id = uuid.uuid4().hex
+            scenario.status, scenario.job_id = "queued", job_id
+            scenario.progress = {"runner": "thread", "queued_at": iso(utcnow())}
+            session.add(scenario)
+            session.commit()
+        started = time.perf_counter()
+        status = run_solve(engine, report.scenario_id, job_id)
+        seconds = time.perf_counter() - started
+        with Session(engine) as session:
+            progress = dict(session.get(Scenario, report.scenario_id).progress or {})
+        engine.dispose()
+    phases = progress.get("phase_seconds") or {}
+    return {"status": status, "needs": report.needs, "seconds": round(seconds, 2), "phases": phases}
+
+
+def _in_fresh_process(call: str, *args: str) -> dict:
+    code = f"import json, sys; from planner.cli.solving import *; print(json.dumps({call}))"
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise click.ClickException(f"{call}: {proc.stderr.strip().splitlines()[-1:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@main.command("bench-settle", help="按分・公平性の証明の目標を測ります（各測定は新しいプロセス）: national_radius60 の"
+                                   "最適化＋按分（コア調整）と素の施設配置 MILP の比較、北海道の仁（厳密に証明）、"
+                                   "デモのシナリオの「計画を作成」（Web のジョブと同じ処理）。")
+@click.option("--bench-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="ベンチマークのインスタンスのフォルダ（省略時は ../shared/bench）")
+@click.option("--plain-limit", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="素の MILP の時間上限（秒）")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def bench_settle_command(bench_dir: Path | None, plain_limit: float, json_out: Path | None) -> None:
+    bench = bench_dir or SHARED / "bench"
+    if not (bench / "national_radius60.json").exists():
+        raise click.ClickException(f"{bench} に national_radius60.json がありません（--bench-dir を指定してください）")
+    click.echo(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the machine may be shared)")
+    rows: dict = {}
+    national = str(bench / "national_radius60.json")
+    e2e = _in_fresh_process("end_to_end(sys.argv[1])", national)
+    plain = _in_fresh_process("plain_milp(sys.argv[1], float(sys.argv[2]))", national, str(plain_limit))
+    by_component = _in_fresh_process("plain_milp(sys.argv[1], float(sys.argv[2]), True)", national, str(plain_limit))
+    rows["national_radius60"] = {"end_to_end": e2e, "plain_milp": plain, "plain_milp_per_component": by_component}
+    ratio = e2e["total_seconds"] / plain["seconds"] if plain["seconds"] else float("inf")
+    click.echo(f"national_radius60 ({e2e['method']}, core {e2e['core']}): solve {e2e['solve_seconds']:.2f} s + "
+               f"settle {e2e['settle_seconds']:.2f} s = {e2e['total_seconds']:.2f} s end to end; "
+               f"{e2e['joint_groups']} joint groups (largest {e2e['largest_group']}), proved {e2e['proved']}, "
+               f"outside the core before/after adjustment {e2e['outside_core_unadjusted']}/{e2e['outside_core']}")
+    more = f" ({plain['unfinished']} components unfinished at the limit)" if plain["unfinished"] else ""
+    click.echo(f"  plain facility-location MILP ({plain['models']} models, one per category x start year): "
+               f"{plain['seconds']:.2f} s{more}; end to end / plain = {ratio:.2f} "
+               f"(target <= {TARGET_HALF_OF_PLAIN}: {'met' if ratio <= TARGET_HALF_OF_PLAIN else 'NOT met'})")
+    ratio_c = e2e["total_seconds"] / by_component["seconds"] if by_component["seconds"] else float("inf")
+    click.echo(f"  the same MILP per connected component ({by_component['components']} models, the optimiser's "
+               f"split): {by_component['seconds']:.2f} s; end to end / that = {ratio_c:.2f}")
+    hokkaido = bench / "hokkaido.json"
+    if hokkaido.exists():
+        h = _in_fresh_process("end_to_end(sys.argv[1], 'nucleolus')", str(hokkaido))
+        rows["hokkaido_nucleolus"] = h
+        ok = h["total_seconds"] <= TARGET_HOKKAIDO_NUCLEOLUS_S and h["proved"] == h["joint_groups"]
+        click.echo(f"hokkaido nucleolus (core {h['core']}): solve {h['solve_seconds']:.2f} s + settle "
+                   f"{h['settle_seconds']:.2f} s = {h['total_seconds']:.2f} s; proved {h['proved']} of "
+                   f"{h['joint_groups']} joint groups, outside the core {h['outside_core']} "
+                   f"(target <= {TARGET_HOKKAIDO_NUCLEOLUS_S:g} s, all proved: {'met' if ok else 'NOT met'})")
+    demo = _in_fresh_process("demo_click_to_plan()")
+    rows["demo_click_to_plan"] = demo
+    phases = ", ".join(f"{k} {v:.2f} s" for k, v in demo["phases"].items()) if demo["phases"] else ""
+    click.echo(f"demo click-to-plan (web job, {demo['needs']} needs): {demo['status']} in {demo['seconds']:.2f} s"
+               f"{' (' + phases + ')' if phases else ''} (target <= {TARGET_DEMO_CLICK_S:g} s: "
+               f"{'met' if demo['seconds'] <= TARGET_DEMO_CLICK_S else 'NOT met'})")
+    if json_out is not None:
+        write_json_atomically(json_out, rows)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so that later migrations can alter them (SQLite's batch mode needs the names).
@@ -27,6 +27,17 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def _version_column() -> Column:
+    """Optimistic locking done by the database: with this column as the mapper's version_id_col, every ORM UPDATE
+    of the row carries ``WHERE version = <the version read>`` and raises StaleDataError when another writer got
+    there first. The code sets the new version itself (version_id_generator=False), so a write that does not bump
+    it (a job's status) still loses to a concurrent edit instead of overwriting it."""
+    return Column("version", Integer, nullable=False, default=1)
+
+
+_BODY_VERSION, _NEED_VERSION, _SCENARIO_VERSION = _version_column(), _version_column(), _version_column()
+
+
 class Body(SQLModel, table=True):
     """団体: 47 prefectures and 1,741 municipalities (not the wards of designated cities)."""
 
@@ -43,10 +54,13 @@ class Body(SQLModel, table=True):
     disadvantaged: bool = False  # 条件不利地域
     has_data_plan: bool = False  # 市町村官民データ活用推進計画
     staff_cost_per_hour_yen: Optional[int] = None  # 職員の人件費単価 (円/時間); a prefecture's also serves its towns
+    no_allocation_tax: bool = False  # 不交付団体 (no 普通交付税): no special-tax estimate
     population_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
     fiscal_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
-    version: int = 1  # optimistic locking
+    version: int = Field(default=1, sa_column=_BODY_VERSION)  # optimistic locking
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+    __mapper_args__ = {"version_id_col": _BODY_VERSION, "version_id_generator": False}
 
 
 class DataVintage(SQLModel, table=True):
@@ -167,13 +181,20 @@ class Need(SQLModel, table=True):
     can_lead: bool = False
     baseline_minutes_per_unit: Optional[float] = None  # the body's own staff minutes per driver unit today
     baseline_hours_per_year: Optional[float] = None  # the body's own staff hours a year on the work today
+    serves_disadvantaged_area: bool = False  # a resident service in the body's 条件不利地域 (special-tax measure (a))
     notes: str = Field(default="", sa_column=Column(Text))
     status: str = Field(default="active", max_length=12)  # active | withdrawn
     is_demo: bool = False
-    version: int = 1  # optimistic locking
+    version: int = Field(default=1, sa_column=_NEED_VERSION)  # optimistic locking
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+    # At most one active need per body and category, enforced by the database (concurrent registrations and
+    # imports race past any check made by reading first).
+    __table_args__ = (Index("uq_need_active_body_category", "body_code", "category_id", unique=True,
+                            sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),)
+    __mapper_args__ = {"version_id_col": _NEED_VERSION, "version_id_generator": False}
 
 
 class Scenario(SQLModel, table=True):
@@ -189,6 +210,8 @@ class Scenario(SQLModel, table=True):
     radius_km: Optional[float] = None
     allocation_method: str = Field(default="formula", max_length=20)
     allocation_weights: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    # "adjust": shares moved into the core (no member or sub-group pays more than on its own); new scenarios adjust
+    allocation_core: str = Field(default="adjust", max_length=10)
     body_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # empty: all of the prefecture
     category_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # empty: all
     hosts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))  # [{"body", "categories"}]
@@ -202,10 +225,12 @@ class Scenario(SQLModel, table=True):
     job_id: Optional[str] = Field(default=None, max_length=64)
     progress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     log: str = Field(default="", sa_column=Column(Text))
-    version: int = 1
+    version: int = Field(default=1, sa_column=_SCENARIO_VERSION)  # optimistic locking of the parameters
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+    __mapper_args__ = {"version_id_col": _SCENARIO_VERSION, "version_id_generator": False}
 
 
 class Plan(SQLModel, table=True):
@@ -291,3 +316,104 @@ class AuditLog(SQLModel, table=True):
     before: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
     after: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
     detail: str = Field(default="", sa_column=Column(Text))
+
+
+# --- plan lifecycle (#14): 試算 → 確定案 → 公表, members' answers, vendor quotes -------------------------------------
+# A Plan row without a PlanRelease is a 試算 (draft), seen by the prefecture only. Adopting it gives it a number and
+# a version in a PlanSeries (計画 No.3 第2版); publishing makes it the series' current version, which members see.
+
+class PlanSeries(SQLModel, table=True):
+    """計画 No.N of a prefecture: the versions of one joint-procurement plan. ``current_version`` is the published
+    version members answer; it changes only by a conditional update on ``lock_version``."""
+
+    __tablename__ = "plan_series"
+    __table_args__ = (UniqueConstraint("prefecture_code", "number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    prefecture_code: str = Field(max_length=2, index=True)
+    number: int
+    title: str = Field(default="", max_length=120)
+    current_version: Optional[int] = None  # the published version in force; None until the first publication
+    lock_version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+
+class PlanRelease(SQLModel, table=True):
+    """One adopted version (確定案) of a series, made from one solved plan; later published (公表) and superseded."""
+
+    __tablename__ = "plan_release"
+    __table_args__ = (UniqueConstraint("series_id", "version"), UniqueConstraint("plan_id"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    series_id: int = Field(foreign_key="plan_series.id", index=True)
+    version: int
+    plan_id: int = Field(foreign_key="plan.id")
+    state: str = Field(default="adopted", max_length=12)  # adopted | published | superseded
+    document_number: str = Field(default="", max_length=60)  # 文書番号 for the documents (second wave)
+    price_source: str = Field(default="", sa_column=Column(Text))  # which prices the plan used, in words
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # the inputs' snapshot
+    inputs_fingerprint: str = Field(default="", max_length=64)
+    reply_deadline: Optional[date] = None  # answers accepted until the end of this day (JST)
+    message: str = Field(default="", sa_column=Column(Text))  # the coordinator's note to the members
+    replan_of: Optional[int] = Field(default=None, foreign_key="plan_release.id")  # re-planned after answers
+    adopted_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    adopted_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    published_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    published_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    superseded_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    lock_version: int = 1
+
+
+class MemberAnswer(SQLModel, table=True):
+    """A member body's answer for one of its needs in a published plan: 参加 / 不参加 / 条件付き."""
+
+    __tablename__ = "member_answer"
+    __table_args__ = (UniqueConstraint("release_id", "need_key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="plan_release.id", index=True)
+    need_key: str = Field(max_length=60)  # the need id in the plan document ("n12")
+    body_code: str = Field(foreign_key="body.code", max_length=6, index=True)
+    answer: str = Field(max_length=12)  # join | decline | conditional
+    comment: str = Field(default="", sa_column=Column(Text))
+    answered_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    answered_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    lock_version: int = 1
+
+
+class ScenarioQuote(SQLModel, table=True):
+    """A vendor's quote for one category and mode in one scenario; replaces the price book's entry there."""
+
+    __tablename__ = "scenario_quote"
+    __table_args__ = (UniqueConstraint("scenario_id", "category_id", "mode"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    scenario_id: int = Field(foreign_key="scenario.id", index=True)
+    category_id: str = Field(foreign_key="category.id", max_length=30)
+    mode: str = Field(max_length=12)  # standalone | lead | unified
+    vendor: str = Field(max_length=120)
+    quoted_on: Optional[date] = None
+    reference: str = Field(default="", max_length=120)  # 見積書番号 etc.
+    fixed_initial: int = 0
+    fixed_annual: int = 0
+    member_initial: int = 0
+    member_annual: int = 0
+    per_km_annual: int = 0
+    lines: list[Any] = Field(default_factory=list, sa_column=Column(JSON))  # [[alpha, beta], ...]
+    max_members: Optional[int] = None
+    based_on: str = Field(default="", max_length=40)  # the price book version the form was prefilled from
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    updated_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    lock_version: int = 1
+
+
+class DocumentSetting(SQLModel, table=True):
+    """A prefecture's document control (文書管理): who issues its plans' documents, whom to ask, and the sign of its
+    文書番号. Set by an administrator or the prefecture's coordinator; documents say 未設定 until then."""
+
+    __tablename__ = "document_setting"
+    prefecture_code: str = Field(primary_key=True, max_length=2)
+    issuer_title: str = Field(default="", max_length=120)  # 長野県 企画振興部 DX推進課
+    contact_person: str = Field(default="", max_length=120)  # 担当
+    contact: str = Field(default="", max_length=200)  # 連絡先 (telephone, e-mail)
+    number_prefix: str = Field(default="", max_length=20)  # 文書番号の記号 (長DX)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    updated_by: Optional[int] = Field(default=None, foreign_key="app_user.id")

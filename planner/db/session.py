@@ -1,6 +1,8 @@
 """Engine and session handling, shared by the web application, the CLI and background jobs."""
 from __future__ import annotations
 
+import os
+import weakref
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -9,8 +11,31 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 
+# Every engine made here, so that a forked child (a gunicorn worker, RQ's work horse, a fork-server child) can drop
+# the connections it inherited from its parent: two processes talking over one socket (or one SQLite file handle)
+# read each other's results and break each other's transactions.
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def _forget_inherited_connections() -> None:
+    for engine in list(_ENGINES):
+        # close=False: the parent still owns those connections; the child only forgets them and opens its own.
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys and a busy timeout so that jobs and requests coexist."""
+    """An engine for ``url``; SQLite gets foreign keys and a busy timeout so that jobs and requests coexist.
+
+    No connection of the engine ever crosses a fork: the child's pool starts empty (see _ENGINES above)."""
+    engine = _make_engine(url, **kwargs)
+    _ENGINES.add(engine)
+    return engine
+
+
+def _make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)

@@ -1,32 +1,45 @@
-"""Fair cost allocation inside a group (負担金の按分; spec cost-model.md, "Cost allocation").
+"""Fair cost allocation inside a group (負担金の按分; spec cost-model.md, "Cost allocation"), returned as a typed
+settled.Allocation with its proof of fairness.
 
 Every method yields a share ratio per member; the group's initial cost and its yearly running cost are each split
 in that ratio into integer yen by the largest-remainder rule (``split_yen``), and a member's total is its initial
-share plus H times its yearly share. The shares are then checked against the cost game (cost_game.py): individual
-rationality and the core.
+share plus H times its yearly share. Ratio per method: equal 1 each; population the body's population; volume the
+need's yearly volume; formula the normalised weights times the normalised population/volume/equal ratios;
+standalone_ratio the member's standalone total; shapley and nucleolus the solution of the cost game (exact
+Shapley up to cost_game.EXACT_LIMIT members, sampled above with a standard error and a 95 % interval; the
+nucleolus at every size by constraint generation, game_solutions.py).
 
-Ratio per method: equal 1 each; population the body's population; volume the need's yearly volume; formula the
-normalised weights times the normalised population/volume/equal ratios; standalone_ratio the member's standalone
-total; shapley and nucleolus the solution of the cost game (game_solutions.py). Splitting the parts in one ratio
-keeps each member's initial/annual proportions equal to the group's.
+The shares actually written are then proved (fairness.prove): individual rationality and the core decided
+exactly by the separation oracle (separation.py) at every group size, with the smallest margin, the sub-group
+attaining it, the least-core value and the few tightest sub-groups as evidence. With ``core="adjust"`` shares
+outside the core are moved to the nearest core point (least-core point when the core is empty), the unadjusted
+proof kept beside the adjusted one; for the formula family the nearest weights that need no adjustment are
+suggested where they exist.
 
-Suggested method when the chosen one breaks individual rationality: among standalone_ratio, shapley, nucleolus
-(tried in that order, the chosen method itself skipped), keep those whose shares are individually rational and
-take the one whose shares move least from the chosen method's (smallest sum over members of the absolute change
-of total_yen); ties go to the earlier method in that order. Above the exact size (cost_game.EXACT_LIMIT) the
-sampled Shapley value is not offered: it is slow and carries a standard error.
+Suggested method when the chosen one breaks individual rationality (``core="report"``): among standalone_ratio,
+shapley, nucleolus (tried in that order, the chosen method itself skipped), keep those whose shares are
+individually rational and take the one whose shares move least from the chosen method's (smallest sum over
+members of the absolute change of total_yen); ties go to the earlier method in that order. Above the exact size
+the sampled Shapley value is not offered: it is slow and carries a standard error.
 """
 from __future__ import annotations
 
-import random
+import math
 from fractions import Fraction
+from statistics import NormalDist
 from typing import Any, Mapping, Sequence
 
-from . import cost_game
+import numpy as np
+
+from . import cost_game, fairness, game_solutions
 from .cost_game import CostGame, group_game
 from .costs import GroupCost, standalone_cost
-from .game_solutions import nucleolus, popcount, shapley_exact, shapley_sampled
-from .model import ALLOCATION_METHODS, Instance
+from .fairness import CORE_MARGINS, core_target, least_core_value, prove, round_signed, split_adjustment
+from .fairness import coalition_name  # noqa: F401  (re-exported: callers name coalitions through this module)
+from .game_solutions import LeastCore, nucleolus_by_generation, shapley_exact, shapley_sampled
+from .model import ALLOCATION_METHODS, CORE_OPTIONS, Instance
+from .separation import GroupOracle, TableOracle
+from .settled import Allocation, MemberShare, WeightSuggestion
 
 METHOD_LABELS = {
     "equal": "均等割", "population": "人口割", "volume": "利用量割", "formula": "割合按分",
@@ -34,8 +47,6 @@ METHOD_LABELS = {
 }
 FORMULA_PARTS = ("equal", "population", "volume")
 SUGGESTION_ORDER = ("standalone_ratio", "shapley", "nucleolus")
-CORE_SAMPLE = 64  # random coalitions checked above EXACT_LIMIT, besides every singleton and every complement
-CORE_SEED = 20260402
 SHAPLEY_OPTIMISER_BUDGET = 500  # optimiser calls (~20 ms each) one sampled Shapley value may make
 SHAPLEY_MIN_PERMUTATIONS, SHAPLEY_MAX_PERMUTATIONS = 16, 64
 
@@ -173,184 +184,287 @@ def formula_ratios(instance: Instance, member_ids: Sequence[str], weights: Mappi
     return ratios
 
 
-def game_ratios(game: CostGame, method: str) -> tuple[list[float], dict[str, Any]]:
-    """Shapley or nucleolus of ``game``; the extra dict says whether it was sampled and its standard error."""
-    n = game.n
-    if method == "shapley":
-        if game.exhaustive:
-            return shapley_exact(n, game.table), {"sampled": False, "standard_error_yen": None}
-        sampled = shapley_sampled(n, game.value, sampled_permutations(n))
-        errors = [round(e) if e == e else None for e in sampled.standard_errors]
-        known = [e for e in errors if e is not None]
-        return sampled.values, {"sampled": True, "standard_error_yen": max(known) if known else None,
-                                "standard_errors": errors, "permutations": sampled.permutations}
-    if method == "nucleolus":
-        coalitions = range(1, game.full) if game.exhaustive else core_sample(game)
-        values = nucleolus(n, coalitions, game.value, game.value(game.full))
-        return values, {"sampled": not game.exhaustive, "standard_error_yen": None}
-    raise AllocationError(f"按分方法 {method} は協力ゲームの解ではありません")
+# --- the game solutions ----------------------------------------------------------------------------------------
 
 
 def sampled_permutations(n: int) -> int:
     """Orders sampled for a large group's Shapley value: each order prices about n - SMALL_COALITION coalitions
-    with the optimiser, so the count keeps that near SHAPLEY_OPTIMISER_BUDGET, within 16..64 (even: antithetic)."""
+    with the optimiser, so the count keeps that near SHAPLEY_OPTIMISER_BUDGET, within the bounds (even: the
+    orders come in antithetic pairs, and at least SHAPLEY_MIN_PERMUTATIONS / 2 pairs estimate the spread)."""
     per_order = max(1, n - cost_game.SMALL_COALITION)
     count = min(SHAPLEY_MAX_PERMUTATIONS, max(SHAPLEY_MIN_PERMUTATIONS, SHAPLEY_OPTIMISER_BUDGET // per_order))
     return count - count % 2
 
 
-def core_sample(game: CostGame) -> list[int]:
-    """Coalitions examined when the game is too large to enumerate: every singleton and complement, the
-    coalitions already priced, and ``CORE_SAMPLE`` random ones (fixed seed)."""
-    n, full = game.n, game.full
-    masks = [1 << i for i in range(n)] + [full ^ (1 << i) for i in range(n)]
-    masks += list(getattr(game, "evaluated", []))
-    rng = random.Random(CORE_SEED)
-    for _ in range(CORE_SAMPLE):
-        m = rng.randrange(1, full)
-        masks.append(m)
-    return [m for m in dict.fromkeys(masks) if 0 < m < full]
+def t_quantile(probability: float, df: int) -> float:
+    """Student's t quantile (Cornish-Fisher expansion around the normal quantile; within 0.1 % for df >= 5)."""
+    z = NormalDist().inv_cdf(probability)
+    d = max(1, df)
+    return (z + (z ** 3 + z) / (4 * d) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * d ** 2)
+            + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * d ** 3))
 
 
-# --- checks ---------------------------------------------------------------------------------------------------
-
-
-def check_shares(game: CostGame, totals: Sequence[int], standalone: Sequence[int], names: Sequence[str],
-                 horizon: int) -> dict[str, Any]:
-    """Individual rationality and the core, with Japanese messages for what fails.
-
-    Integer rounding moves a share by at most 1 yen of initial cost and 1 yen a year, so a coalition S is
-    allowed (H + 1) * |S| yen of slack; any larger excess is a violation."""
-    slack = horizon + 1
-    violations = []
-    ir = True
-    for i, (share, alone) in enumerate(zip(totals, standalone)):
-        if share > alone + slack:
-            ir = False
-            violations.append(f"{names[i]} の負担 {share:,}円 が単独調達の費用 {alone:,}円 を {share - alone:,}円 "
-                              f"上回ります（個人合理性を満たしません）")
-    n, full = game.n, game.full
-    masks = range(1, full) if game.exhaustive else core_sample(game)
-    worst = []
-    for mask in masks:
-        members = [i for i in range(n) if mask >> i & 1]
-        paid = sum(totals[i] for i in members)
-        cost = game.value(mask)
-        excess = paid - cost
-        if excess > slack * len(members):
-            worst.append((excess, mask, paid, cost))
-    in_core = ir and not worst
-    worst.sort(key=lambda w: (-w[0], w[1]))
-    for excess, mask, paid, cost in worst[:3]:
-        if popcount(mask) == 1:
-            continue  # already reported as individual rationality
-        who = coalition_name(names, mask)
-        violations.append(f"{who} の組は合計 {paid:,}円 を負担しますが、この組だけなら {round(cost):,}円 で"
-                          f"済みます（{round(excess):,}円 の超過。コアに含まれません）")
-    if len(worst) > 3:
-        violations.append(f"ほかに {len(worst) - 3} 通りの組合せがコア条件を満たしません")
-    return {"individually_rational": ir, "in_core": in_core, "violations": violations,
-            "exhaustive_check": game.exhaustive}
-
-
-def coalition_name(names: Sequence[str], mask: int) -> str:
-    """「A・B」 for a small coalition; 「X・Y を除く 18 団体」 when naming who is out is shorter."""
-    inside = [names[i] for i in range(len(names)) if mask >> i & 1]
-    outside = [names[i] for i in range(len(names)) if not mask >> i & 1]
-    if len(inside) > 4 and len(outside) < len(inside):
-        return f"{'・'.join(outside)} を除く {len(inside)} 団体"
-    return "・".join(inside)
+def sampled_shapley(game: CostGame, permutations: int | None = None, seed: int | None = None) -> dict[str, Any]:
+    """The Shapley value of a game too large to enumerate, estimated from antithetic pairs of random orders, with
+    each member's standard error (the spread of the pair means over sqrt(pairs)) and a 95 % interval from
+    Student's t with pairs - 1 degrees of freedom; tests check that the intervals cover the exact values at that
+    rate."""
+    n = game.n
+    kwargs = {} if seed is None else {"seed": seed}
+    est = shapley_sampled(n, game.value, permutations or sampled_permutations(n), **kwargs)
+    pairs = est.permutations // 2
+    half = [t_quantile(1 - (1 - SHAPLEY_CONFIDENCE) / 2, pairs - 1) * e if e == e else None
+            for e in est.standard_errors]
+    return {"values": est.values, "standard_errors": est.standard_errors, "half_widths": half,
+            "permutations": est.permutations}
 
 
 # --- one group ----------------------------------------------------------------------------------------------
 
 
+def member_names(instance: Instance, member_ids: Sequence[str]) -> list[str]:
+    return [f"{instance.bodies[instance.need(i).body].name}（{i}）" for i in member_ids]
+
+
 def allocate(instance: Instance, member_ids: Sequence[str], cost: GroupCost, lead_body: str | None = None,
-             method: str | None = None, weights: Mapping[str, float] | None = None,
-             game: CostGame | None = None, suggest: bool = True) -> dict[str, Any]:
-    """The allocation record of one group (PlanGroup.allocation)."""
-    method = method or instance.allocation.method
+             method: str | None = None, weights: Mapping[str, float] | None = None, core: str | None = None,
+             game: CostGame | None = None, suggest: bool = True) -> Allocation:
+    """A group's allocation with its exact proof of fairness (and, with ``core="adjust"``, moved into the core).
+
+    ``game`` replaces the group's cost game (a TableGame fed directly, e.g. a game from the literature): its
+    coalitions are then checked by enumeration instead of the separation oracle."""
+    spec = instance.allocation
+    method = method or spec.method
+    core = core or getattr(spec, "core", "report")
     if method not in ALLOCATION_METHODS:
         raise AllocationError(f"按分方法 {method!r} は使えません（{', '.join(ALLOCATION_METHODS)}）")
+    if core not in CORE_OPTIONS:
+        raise AllocationError(f"コア調整（core）は report か adjust です（{core!r}）")
     if method == "formula" and weights is None:
-        weights = instance.allocation.weights
+        weights = spec.weights
     member_ids = list(member_ids)
     if not member_ids:
         raise AllocationError("参加団体のないグループは按分できません")
     horizon = instance.horizon_years
+    n = len(member_ids)
+    names = member_names(instance, member_ids)
     needs = [instance.need(i) for i in member_ids]
-    names = [f"{instance.bodies[n.body].name}（{n.id}）" for n in needs]
-    standalone = [standalone_cost(instance, n).total_yen for n in needs]
-    lead_index = next((k for k, n in enumerate(needs) if n.body == lead_body), None)
-    if game is None:
-        game = group_game(instance, member_ids, cost.exact_total)
-    extra: dict[str, Any] = {"sampled": False, "standard_error_yen": None}
+    lead_index = next((k for k, nd in enumerate(needs) if nd.body == lead_body), None)
+    order = priority_order(member_ids, lead_index)
+    oracle = _oracle(instance, member_ids, game)
+    standalone = [int(round(v)) for v in oracle.standalone]
+    grand = float(cost.total_yen)
+    notes: list[str] = list(getattr(game, "notes", []) or [])
+    coalitions = _CoalitionGame(instance, member_ids, game)
+
+    lc = least_core_value(oracle, grand, None) if n >= 2 else LeastCore(0.0, [grand], 0)
+    if lc.value < 0 and n >= 2:
+        exact = coalitions.oracle()
+        if exact is not None:
+            lc = least_core_value(oracle, grand, exact)
+        else:
+            notes.append(EMPTY_CORE_LARGE_NOTE)
+
+    sampled = None
     if method == "formula":
         ratios = formula_ratios(instance, member_ids, weights)
-    elif method in ("shapley", "nucleolus"):
-        ratios, extra = game_ratios(game, method)
+    elif method == "shapley":
+        ratios, sampled = _shapley_ratios(instance, member_ids, cost, coalitions)
+    elif method == "nucleolus":
+        ratios = _nucleolus_ratios(oracle, coalitions, grand, lc, notes)
     else:
         ratios = basic_ratios(instance, member_ids, method)
-    shares, adjustment = split_cost(ratios, cost, horizon, lead_index)
+    shares, rounding = split_cost(ratios, cost, horizon, lead_index)
     totals = [s["total_yen"] for s in shares]
-    check = check_shares(game, totals, standalone, names, horizon)
+    proof = prove(oracle, totals, lc.value if n >= 2 else None, names, instance)
+
+    adjustments = [0] * n
+    unadjusted_proof = None
+    if core == "adjust" and n >= 2 and not proof.in_core:
+        unadjusted_proof = proof
+        for margin in CORE_MARGINS:
+            target = core_target(oracle, sum(totals), totals, lc.value, margin)
+            adjusted = round_signed(list(target), sum(totals), order)
+            proof = prove(oracle, adjusted, lc.value, names, instance)
+            if proof.in_core or lc.value < 0:
+                break
+        adjustments = [a - t for a, t in zip(adjusted, totals)]
+        parts = split_adjustment(adjustments, cost.initial_yen, cost.annual_yen, horizon, order)
+        for s, a, (di, da) in zip(shares, adjustments, parts):
+            s["initial_yen"] += di
+            s["annual_yen"] += da
+            s["total_yen"] += a
+        if lc.value < 0:
+            notes.append(EMPTY_CORE_NOTE.format(yen=-int(math.floor(lc.value + 1e-6))))
+        else:
+            notes.append(ADJUSTED_NOTE.format(count=sum(1 for a in adjustments if a)))
+    elif n >= 2 and lc.value < 0:
+        notes.append(EMPTY_CORE_NOTE.format(yen=-int(math.floor(lc.value + 1e-6))))
+
     rule = ROUNDING_RULE.format(h=horizon)
-    if adjustment:
-        rule += (f"グループの合計額が初期費用＋{horizon}年×年間費用と {adjustment:,}円 異なるため、その差額を同じ規則で"
+    if rounding:
+        rule += (f"グループの合計額が初期費用＋{horizon}年×年間費用と {rounding:,}円 異なるため、その差額を同じ規則で"
                  "各団体の合計額に配分しています。")
-    record: dict[str, Any] = {
-        "method": method, "method_label": method_label(method, weights),
-        "weights": normalised_weights(weights) if method == "formula" else None,
-        "rounding_rule": rule, "exhaustive_check": check["exhaustive_check"],
-        "individually_rational": check["individually_rational"], "in_core": check["in_core"],
-        "violations": check["violations"], "suggested_method": None, "suggested_method_label": None,
-        "sampled": bool(extra.get("sampled")), "standard_error_yen": extra.get("standard_error_yen"),
-        "notes": list(game.notes), "shares": {},
-    }
-    if adjustment:
-        record["rounding_adjustment_yen"] = adjustment
-    if extra.get("sampled") and method == "shapley":
-        record["notes"].append(f"参加団体が{cost_game.EXACT_LIMIT}を超えるため、シャープレイ値は無作為な順列 "
-                               f"{extra['permutations']} 通りからの推定値です（標準誤差は各団体の shares に記載）。")
-    if extra.get("sampled") and method == "nucleolus":
-        record["notes"].append(f"参加団体が{cost_game.EXACT_LIMIT}を超えるため、仁は抽出した連合だけで計算した近似です。")
-    if not game.exhaustive:
-        record["notes"].append("参加団体が多いため、コアの確認は抽出した連合についてのみ行っています。")
-    errors = extra.get("standard_errors")
+    if any(adjustments):
+        rule += ADJUSTMENT_RULE
+    if sampled is not None:
+        notes.append(f"参加団体が{cost_game.EXACT_LIMIT}を超えるため、シャープレイ値は無作為な順列 "
+                     f"{sampled['permutations']} 通り（逆順との組）からの推定値です。各団体の標準誤差と95%区間を"
+                     "記載しています。負担額の公平性（個人合理性・コア）は推定ではなく、厳密に確認しています。")
+    member_shares = []
     for k, nid in enumerate(member_ids):
-        record["shares"][nid] = {**shares[k], "standalone_total_yen": standalone[k]}
-        if errors:
-            record["shares"][nid]["standard_error_yen"] = errors[k]
-    if suggest and not check["individually_rational"]:
-        _suggest(record, instance, member_ids, cost, lead_body, game, totals)
-    return record
+        se = interval = None
+        if sampled is not None and sampled["half_widths"][k] is not None:
+            value, half = sampled["values"][k], sampled["half_widths"][k]
+            se = int(round(sampled["standard_errors"][k]))
+            interval = (int(math.floor(value - half)), int(math.ceil(value + half)))
+        member_shares.append(MemberShare(nid, shares[k]["initial_yen"], shares[k]["annual_yen"],
+                                         shares[k]["total_yen"], standalone[k], adjustments[k], se, interval))
+    suggested = None
+    if suggest and not (unadjusted_proof or proof).individually_rational and core == "report":
+        suggested = _suggest_method(instance, member_ids, cost, lead_index, method, totals, oracle, coalitions, lc)
+    weight_suggestion = None
+    if suggest and n >= 2 and method in FORMULA_FAMILY and not (unadjusted_proof or proof).in_core and lc.value >= 0:
+        weight_suggestion = suggest_weights(instance, member_ids, cost, lead_index, method, weights, oracle)
+    return Allocation(
+        method=method, method_label=method_label(method, weights),
+        weights=normalised_weights(weights) if method == "formula" else None, core=core, rounding_rule=rule,
+        shares=tuple(member_shares), proof=proof, sampled=sampled is not None,
+        standard_error_yen=max((s.standard_error_yen for s in member_shares if s.standard_error_yen is not None),
+                               default=None),
+        notes=tuple(notes), suggested_method=suggested,
+        suggested_method_label=METHOD_LABELS[suggested] if suggested else None,
+        suggested_weights=weight_suggestion, rounding_adjustment_yen=rounding, unadjusted_proof=unadjusted_proof)
 
 
-def _suggest(record: dict, instance: Instance, member_ids: Sequence[str], cost: GroupCost, lead_body: str | None,
-             game: CostGame, totals: Sequence[int]) -> None:
+EMPTY_CORE_NOTE = ("このグループはコアが空です（どの分け方でも、ある組は単独のグループの方が安くなります）。"
+                   "すべての組の不利を最小にする最小コア（各組の超過は最大 {yen:,}円）を基準にしています。")
+EMPTY_CORE_LARGE_NOTE = ("このグループはコアが空です。参加団体が多いため、複数のグループに分かれる組の最小コアは"
+                         "単一グループの組についての値で示しています。")
+ADJUSTED_NOTE = ("按分方法どおりの負担ではコア（単独・部分グループより不利な団体・組がない配分）を外れるため、"
+                 "最も近いコア内の配分に調整しました（調整した団体 {count}）。")
+ADJUSTMENT_RULE = ("コア調整: 按分方法どおりの合計額から、すべての組がそれぞれ単独のグループで負担する費用を超えない"
+                   "配分のうち最も近いもの（合計額の差の二乗和が最小）へ移し、調整額を各団体の初期費用と年間費用に"
+                   "グループ全体の比率で振り分けています（1円未満は端数の大きい順）。")
+FORMULA_FAMILY = ("equal", "population", "volume", "formula")
+SHAPLEY_CONFIDENCE = 0.95
+
+
+class _CoalitionGame:
+    """The exact game c(S) (every coalition's cheapest partition), built only when something needs it: the exact
+    Shapley value, or the least core / nucleolus of a group whose core is empty."""
+
+    def __init__(self, instance: Instance, member_ids: Sequence[str], game: CostGame | None):
+        self.instance, self.member_ids, self.given = instance, list(member_ids), game
+        self._game = game
+
+    def game(self) -> CostGame:
+        if self._game is None:
+            self._game = group_game(self.instance, self.member_ids)
+        return self._game
+
+    def oracle(self):
+        if self.given is None and len(self.member_ids) > cost_game.EXACT_LIMIT:
+            return None
+        g = self.game()
+        return TableOracle(g.players, g.table) if g.exhaustive else None
+
+
+def _oracle(instance: Instance, member_ids: Sequence[str], game: CostGame | None):
+    if game is not None:
+        if not game.exhaustive:
+            raise AllocationError("与えられたゲームは全ての提携の費用を持っていません")
+        return TableOracle(game.players, game.table)
+    return GroupOracle(instance, member_ids)
+
+
+def _shapley_ratios(instance, member_ids, cost, coalitions: _CoalitionGame):
+    if len(member_ids) <= cost_game.EXACT_LIMIT or coalitions.given is not None:
+        game = coalitions.game()
+        table = list(game.table)
+        table[-1] = float(cost.total_yen)
+        return shapley_exact(game.n, table), None
+    game = group_game(instance, member_ids, float(cost.total_yen))
+    sampled = sampled_shapley(game)
+    return sampled["values"], sampled
+
+
+def _nucleolus_ratios(oracle, coalitions: _CoalitionGame, grand: float, lc: LeastCore, notes: list[str]):
+    if oracle.n < 2:
+        return [grand] * oracle.n
+    if lc.value < 0:
+        exact = coalitions.oracle()
+        if exact is not None:
+            oracle = exact
+    result = nucleolus_by_generation(oracle, grand)
+    if not result.individually_rational_bounds:
+        notes.append("単独調達の合計がグループの費用を下回るため、個人合理性の上限なしの仁（プレ仁）です。")
+    return result.allocation
+
+
+def _suggest_method(instance, member_ids, cost, lead_index, chosen, totals, oracle, coalitions, lc) -> str | None:
+    """Among SUGGESTION_ORDER (the chosen method skipped, the sampled Shapley value too), the individually rational
+    one whose totals move least from the chosen method's."""
     best = None
+    standalone = [float(v) for v in oracle.standalone]
     for candidate in SUGGESTION_ORDER:
-        if candidate == record["method"]:
+        if candidate == chosen:
             continue
-        if candidate == "shapley" and not game.exhaustive:
-            # A sampled Shapley value costs hundreds of optimiser calls and carries a standard error: too slow and too
-            # uncertain to be worth offering; standalone_ratio and the nucleolus remain candidates.
+        if candidate == "shapley" and len(member_ids) > cost_game.EXACT_LIMIT and coalitions.given is None:
             continue
-        other = allocate(instance, member_ids, cost, lead_body, candidate, game=game, suggest=False)
-        if not other["individually_rational"]:
+        if candidate == "shapley":
+            ratios, _ = _shapley_ratios(instance, member_ids, cost, coalitions)
+        elif candidate == "nucleolus":
+            ratios = _nucleolus_ratios(oracle, coalitions, float(cost.total_yen), lc, [])
+        else:
+            ratios = basic_ratios(instance, member_ids, candidate)
+        shares, _ = split_cost(ratios, cost, instance.horizon_years, lead_index)
+        other = [s["total_yen"] for s in shares]
+        if any(o > s + fairness.FLOAT_NOISE_YEN for o, s in zip(other, standalone)):
             continue
-        change = sum(abs(other["shares"][nid]["total_yen"] - t) for nid, t in zip(member_ids, totals))
+        change = sum(abs(o - t) for o, t in zip(other, totals))
         if best is None or change < best[0]:
             best = (change, candidate)
-    if best is None:
-        record["violations"].append("単独調達より負担が増える団体が出ない按分方法は見つかりませんでした"
-                                    "（グループの費用が単独調達の合計を上回る可能性があります）。")
-        return
-    record["suggested_method"] = best[1]
-    record["suggested_method_label"] = METHOD_LABELS[best[1]]  # the plan page and the PDF word the suggestion
+    return best[1] if best else None
+
+
+def suggest_weights(instance: Instance, member_ids: Sequence[str], cost: GroupCost, lead_index: int | None,
+                    method: str, weights: Mapping[str, float] | None, oracle) -> WeightSuggestion | None:
+    """The formula weights (均等割・人口割・利用量割) nearest to the chosen ones (L1 over the normalised weights) whose
+    own shares, rounded as written, are in the core: an LP over the weight simplex with the core constraints in
+    the compact form; the rounded weights are then checked by the exact proof. None where no weights do."""
+    start = normalised_weights(weights) if method == "formula" else {k: float(k == method) for k in FORMULA_PARTS}
+    parts, usable = [], []
+    for part in FORMULA_PARTS:
+        try:
+            base = basic_ratios(instance, member_ids, part)
+        except AllocationError:
+            continue
+        total = sum(base)
+        usable.append(part)
+        parts.append([float(b / total) * cost.total_yen for b in base])
+    if not usable:
+        return None
+    matrix = np.array(parts).T
+    margin = instance.horizon_years + 1.0  # rounding moves a member's total by less than this
+    found = game_solutions.nearest_weights(oracle, float(cost.total_yen), matrix,
+                                           [start.get(p, 0.0) for p in usable], member_margin=margin)
+    if found is None:
+        return None
+    suggestion = {p: round(w, 3) for p, w in zip(usable, found)}
+    if sum(suggestion.values()) <= 0:
+        return None
+    shares, _ = split_cost(formula_ratios(instance, member_ids, suggestion), cost, instance.horizon_years,
+                           lead_index)
+    check = oracle.min_excess([s["total_yen"] for s in shares])
+    if check.excess < -fairness.FLOAT_NOISE_YEN:
+        return None
+    normal = normalised_weights(suggestion)
+    distance = sum(abs(normal.get(p, 0.0) - start.get(p, 0.0)) for p in FORMULA_PARTS)
+    return WeightSuggestion(weights=normal, distance=round(distance, 4), label=method_label("formula", normal))
 
 
 def allocate_group(instance: Instance, group, method: str | None = None,
-                   weights: Mapping[str, float] | None = None, game: CostGame | None = None) -> dict[str, Any]:
-    """The allocation record for a PlanGroup."""
-    return allocate(instance, group.members, group.cost, group.lead_body, method, weights, game)
+                   weights: Mapping[str, float] | None = None, core: str | None = None) -> Allocation:
+    """The allocation of a PlanGroup."""
+    return allocate(instance, group.members, group.cost, group.lead_body, method, weights, core)

@@ -107,6 +107,32 @@ class OracleGame(CostGame):
         return [m for m in self._cache if m]
 
 
+def coordinating_needs(instance: Instance, needs: Sequence[Need], mode: str) -> list[int]:
+    """Indexes of the needs whose body may lead (``lead``) or coordinate (``unified``) a group of ``mode`` that
+    they are members of. Asked of costs.group_violations itself (a two-member probe at the need's own body), so the
+    separation oracle, the exact game and the feasibility rules read "who may coordinate" from one place."""
+    out = []
+    for k, need in enumerate(needs):
+        if mode not in need.modes:
+            continue
+        key = (need.id, mode)
+        cache = instance.__dict__.setdefault("_coordinator_cache", {})
+        ok = cache.get(key)
+        if ok is None:
+            partner = dataclasses.replace(need, id=f"{need.id}\x00probe", can_lead=False, modes=frozenset({mode}))
+            problems = group_violations(instance, [need, partner], mode, need.body, check_overrides=False)
+            ok = not problems
+            cache[key] = ok
+        if ok:
+            out.append(k)
+    return out
+
+
+def host_bodies(instance: Instance, category: str) -> list[str]:
+    """Bodies that may lead lead-mode groups of ``category`` without being members (instance hosts)."""
+    return [h for h in instance.hosts_of(category) if h in instance.bodies]
+
+
 def group_game(instance: Instance, member_ids: Sequence[str], grand_cost: float | None = None) -> CostGame:
     """The cost game of the needs ``member_ids`` (one category and start year).
 

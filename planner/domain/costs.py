@@ -121,13 +121,14 @@ def group_violations(instance: Instance, needs: Sequence[Need], mode: str, lead_
         for n in needs:
             if mode not in n.modes:
                 problems.append(f"need {n.id} does not accept {mode} mode")
-        member_bodies = {n.body for n in needs}
+        # Who may run the group: a member willing to lead (can_lead) in both joint modes -- a body that declined
+        # to lead is never made the unified mode's 取りまとめ団体 either -- or, in lead mode only, a host.
+        lead_is_member = any(n.body == lead_body and n.can_lead for n in needs)
         if mode == "lead":
-            lead_is_member = any(n.body == lead_body and n.can_lead for n in needs)
             if not lead_is_member and lead_body not in instance.hosts_of(category.id):
                 problems.append(f"lead {lead_body} is neither a member with can_lead nor a host of {category.id}")
-        elif lead_body not in member_bodies:
-            problems.append(f"coordinator {lead_body} is not a member")
+        elif not lead_is_member:
+            problems.append(f"coordinator {lead_body} is not a member with can_lead")
         max_members = category.price(mode).max_members
         if max_members is not None and len(needs) > max_members:
             problems.append(f"{len(needs)} members exceed max_members {max_members}")

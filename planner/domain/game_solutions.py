@@ -183,3 +183,592 @@ def _max_min_saving(a_free: np.ndarray, b_free: np.ndarray, a_fixed: np.ndarray,
     x, t = values[:n], float(values[n])
     slacks = b_free - (a_free @ x + t)
     return x, t, duals, slacks
+
+
+# --- least core, nucleolus and core projection by constraint generation ---------------------------------------
+#
+# These take a separation oracle (planner.domain.separation): ``min_excess(x)`` returns the coalition with the
+# smallest excess c(S) - x(S) over all proper coalitions, ``iter_by_excess(x, skip)`` lists them in order of
+# excess. The LPs hold only the coalitions the oracle has returned; an optimum is accepted when the oracle proves
+# that no coalition outside them is violated, so each answer is exact for the whole game.
+
+CG_TOLERANCE = 1e-9  # relative to the game's scale (the largest standalone cost): a fraction of a yen
+CG_MAX_ITERATIONS = 5000
+
+
+class _IncrementalLP:
+    """max t (or a QP objective) over (x_1..x_n, t) with rows added as they are found; HiGHS dual simplex."""
+
+    def __init__(self, n: int, lower: np.ndarray, upper: np.ndarray, objective: np.ndarray,
+                 hessian_diagonal: np.ndarray | None = None):
+        self.n = n
+        self.h = new_silent_highs()
+        h = self.h
+        if hessian_diagonal is None:  # (the QP solver reports a solve error when asked for this much)
+            h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+            h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        h.setOptionValue("presolve", "off")  # tiny models re-solved after each added row: warm start, no presolve
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(objective)
+        lp.num_row_ = 0
+        lp.col_cost_ = np.asarray(objective, dtype=float)
+        lp.col_lower_ = np.asarray(lower, dtype=float)
+        lp.col_upper_ = np.asarray(upper, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.zeros(len(objective) + 1, dtype=np.int32)
+        lp.a_matrix_.index_ = np.zeros(0, dtype=np.int32)
+        lp.a_matrix_.value_ = np.zeros(0)
+        h.passModel(lp)
+        if hessian_diagonal is not None:
+            size = len(objective)
+            idx = np.nonzero(hessian_diagonal)[0]
+            start = np.searchsorted(idx, np.arange(size + 1)).astype(np.int32)
+            h.passHessian(size, len(idx), highspy.HessianFormat.kTriangular, start, idx.astype(np.int32),
+                          np.asarray(hessian_diagonal, dtype=float)[idx])
+        self.rows = 0
+
+    def add_row(self, columns: Sequence[int], coefficients: Sequence[float], lower: float, upper: float) -> int:
+        self.h.addRow(float(lower), float(upper), len(columns), np.asarray(columns, dtype=np.int32),
+                      np.asarray(coefficients, dtype=float))
+        self.rows += 1
+        return self.rows - 1
+
+    def add_rows(self, rows: Sequence[tuple[Sequence[int], Sequence[float], float, float]]) -> None:
+        """Many rows in one call (columns, coefficients, lower, upper each)."""
+        if not rows:
+            return
+        starts, index, value = [], [], []
+        for cols, coeffs, _, _ in rows:
+            starts.append(len(index))
+            index.extend(cols)
+            value.extend(coeffs)
+        self.h.addRows(len(rows), np.array([r[2] for r in rows], dtype=float),
+                       np.array([r[3] for r in rows], dtype=float), len(index), np.array(starts, dtype=np.int32),
+                       np.array(index, dtype=np.int32), np.array(value, dtype=float))
+        self.rows += len(rows)
+
+    def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
+        self.h.changeRowBounds(row, float(lower), float(upper))
+
+    def solve(self) -> tuple[np.ndarray, np.ndarray]:
+        h = self.h
+        h.run()
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise GameSolveError(h.modelStatusToString(status))
+        sol = h.getSolution()
+        return np.array(sol.col_value), np.array(sol.row_dual)
+
+
+CG_BATCH = 12
+
+
+def _violations(oracle, x: np.ndarray, below: float) -> list:
+    """Coalitions with excess under ``below`` (the exact most violated one first), or none when the oracle proves
+    that there is none."""
+    if hasattr(oracle, "violated"):
+        return oracle.violated(x, below, CG_BATCH)
+    found = oracle.min_excess(x)
+    return [found] if found.excess < below else []
+
+
+def _seed(oracle, grand_value: float) -> list:
+    """A first batch of rows: the best group of every candidate at the standalone-ratio allocation (a good guess
+    of which coalitions bind; only a warm start, the answer does not depend on it)."""
+    if not hasattr(oracle, "violated"):
+        return []
+    everything = _all_rows(oracle)
+    if everything:
+        return everything
+    standalone = np.asarray(oracle.standalone, dtype=float)
+    guess = standalone * (grand_value / max(float(standalone.sum()), 1.0))
+    return oracle.violated(guess, float("inf"), 4 * oracle.n)
+
+
+ATOM_UNION_LIMIT = 8  # up to 2^8 unions of atoms are priced one by one
+
+
+def _free_unions(atoms: list[list[int]], in_span, oracle) -> list[tuple[int, float]]:
+    """The unions of atoms (proper, non-empty) outside the span of the fixed coalitions, with their cost (the
+    cheapest single feasible group on them; infeasible ones left out)."""
+    out = []
+    atom_masks = [sum(1 << i for i in a) for a in atoms]
+    full = sum(atom_masks)
+    for pick in range(1, 1 << len(atoms)):
+        mask = 0
+        for k, a in enumerate(atom_masks):
+            if pick >> k & 1:
+                mask |= a
+        if mask == full or in_span(mask):
+            continue
+        cost = oracle.cost(mask)[0]
+        if math.isfinite(cost):
+            out.append((mask, float(cost)))
+    return out
+
+
+def _all_rows(oracle) -> list:
+    """Every proper group of a small group (the oracle prices them all at once): one LP/QP instead of rounds."""
+    table = oracle.all_groups() if hasattr(oracle, "all_groups") else None
+    if table is None:
+        return []
+    masks, _, cost = table
+    return [_Row(int(m), float(c)) for m, c in zip(masks, cost)]
+
+
+@dataclass(frozen=True)
+class _Row:
+    mask: int
+    cost: float
+
+
+class GameSolveError(RuntimeError):
+    """An LP/QP of the game could not be solved (infeasible imputation set, numerical trouble)."""
+
+
+def _members(mask: int, n: int) -> list[int]:
+    return [i for i in range(n) if mask >> i & 1]
+
+
+@dataclass(frozen=True)
+class LeastCore:
+    value: float  # t*: the largest saving every proper coalition gets at once (negative: the core is empty)
+    allocation: list[float]
+    coalitions: int  # how many coalitions the LP needed
+
+
+def least_core(oracle, grand_value: float) -> LeastCore:
+    """max t s.t. x(S) + t <= c(S) for every proper coalition S, x(N) = c(N) (singletons included)."""
+    n = oracle.n
+    if n < 2:
+        return LeastCore(0.0 if n == 0 else float(oracle.standalone[0] - grand_value), [grand_value] * n, 0)
+    scale = max(float(np.max(oracle.standalone)), 1.0)
+    inf = highspy.kHighsInf
+    lp = _IncrementalLP(n, np.full(n + 1, -inf), np.full(n + 1, inf), np.r_[np.zeros(n), -1.0])
+    lp.add_row(list(range(n)), [1.0] * n, grand_value / scale, grand_value / scale)
+    seen: set[int] = set()
+    for i in range(n):
+        lp.add_row([i, n], [1.0, 1.0], -inf, float(oracle.standalone[i]) / scale)
+        seen.add(1 << i)
+    bulk = []
+    for found in _seed(oracle, grand_value):
+        if found.mask not in seen:
+            seen.add(found.mask)
+            cols = _members(found.mask, n)
+            bulk.append((cols + [n], [1.0] * (len(cols) + 1), -inf, found.cost / scale))
+    lp.add_rows(bulk)
+    for _ in range(CG_MAX_ITERATIONS):
+        values, _ = lp.solve()
+        x, t = values[:n] * scale, values[n]
+        batch = [e for e in _violations(oracle, x, (t - CG_TOLERANCE) * scale) if e.mask not in seen]
+        if not batch:
+            return LeastCore(float(t * scale), [float(v) for v in x], len(seen))
+        for found in batch:
+            seen.add(found.mask)
+            cols = _members(found.mask, n)
+            lp.add_row(cols + [n], [1.0] * (len(cols) + 1), -inf, found.cost / scale)
+    raise GameSolveError("least core: constraint generation did not converge")
+
+
+@dataclass(frozen=True)
+class NucleolusResult:
+    allocation: list[float]
+    individually_rational_bounds: bool  # False: the imputation set is empty, the prenucleolus was taken
+    rounds: int
+    coalitions: int
+    levels: list[float]  # the successive maximal minimal savings t_1 < t_2 < ...
+
+
+def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool = True) -> NucleolusResult:
+    """The nucleolus of the cost game behind ``oracle``: among imputations (x(N) = c(N), x_i <= c({i})), the one that
+    lexicographically maximises the sorted savings c(S) - x(S) of the proper coalitions.
+
+    Maschler-Peleg-Shapley sequence of LPs: round k maximises t over the coalitions not yet fixed, with the fixed
+    ones held at their savings. Rows with a non-zero dual at the optimum are tight in every optimum
+    (complementary slackness) and are fixed at c(S) - t. A coalition whose incidence vector lies in the span of
+    the fixed ones has a determined saving on the remaining set, so it no longer constrains t: the oracle's ordered
+    search skips it, and each round raises the rank of the fixed set, at most n rounds. Within a round the
+    coalitions are generated: the LP holds those found so far, the oracle returns the most violated one outside
+    the span, until none is."""
+    n = oracle.n
+    if n == 0:
+        return NucleolusResult([], True, 0, 0, [])
+    if n == 1:
+        return NucleolusResult([grand_value], True, 0, 0, [])
+    scale = max(float(np.max(oracle.standalone)), 1.0)
+    standalone = np.asarray(oracle.standalone, dtype=float)
+    bounded = individual_bounds and float(standalone.sum()) >= grand_value - 1e-6 * scale
+    inf = highspy.kHighsInf
+    upper = np.r_[standalone / scale, inf] if bounded else np.full(n + 1, inf)
+    lp = _IncrementalLP(n, np.full(n + 1, -inf), upper, np.r_[np.zeros(n), -1.0])
+    lp.add_row(list(range(n)), [1.0] * n, grand_value / scale, grand_value / scale)
+    fixed_rows = [np.ones(n)]
+    fixed_rhs = [grand_value / scale]
+    fixed_masks: set[int] = set()
+    free: dict[int, tuple[int, float]] = {}  # mask -> (LP row, c(S) / scale)
+
+    def add_free(mask: int, cost: float) -> None:
+        cols = _members(mask, n)
+        row = lp.add_row(cols + [n], [1.0] * (len(cols) + 1), -inf, cost / scale)
+        free[mask] = (row, cost / scale)
+
+    for i in range(n):
+        add_free(1 << i, float(standalone[i]))
+    levels: list[float] = []
+    rounds = generated = 0
+    x = np.full(n, grand_value / n)
+    for rounds in range(1, n + 2):
+        basis = _orthonormal_basis(np.array(fixed_rows))
+        if basis.shape[0] >= n:
+            break
+
+        def in_span(mask: int, basis: np.ndarray = basis) -> bool:
+            v = np.array([(mask >> i) & 1 for i in range(n)], dtype=float)
+            return float(np.linalg.norm(v - (v @ basis.T) @ basis)) <= 1e-7
+
+        for mask in [m for m in free if in_span(m)]:
+            row, _ = free.pop(mask)
+            lp.set_row_bounds(row, -inf, inf)  # determined: no longer a constraint on t
+        # Atoms: members that lie in exactly the same fixed coalitions. Every fixed row is constant on each atom,
+        # so a coalition that splits an atom is outside their span; the unions of atoms (few) are checked one by
+        # one. The ordered search therefore never lists the many determined coalitions.
+        signature: dict[tuple, list[int]] = {}
+        for i in range(n):
+            signature.setdefault(tuple(bool(m >> i & 1) for m in fixed_masks), []).append(i)
+        atoms = list(signature.values())
+        unions = _free_unions(atoms, in_span, oracle) if len(atoms) <= ATOM_UNION_LIMIT else None
+        # with more atoms: members whose share is already determined, and the rest as one atom (a coalition holding
+        # none or all of the rest differs from a determined one by determined members only)
+        undetermined = [i for i in range(n) if not in_span(1 << i)]
+
+        def determined(m: int, in_span=in_span) -> bool:
+            return m in fixed_masks or in_span(m)
+
+        while True:
+            values, duals = lp.solve()
+            x, t = values[:n], values[n]
+            below = (t - CG_TOLERANCE) * scale
+            batch = [e for e in _violations(oracle, x * scale, below) if not determined(e.mask)]
+            if not batch and oracle.min_excess(x * scale).excess < below:
+                # the most violated coalitions are determined ones: the exact search over the rest -- coalitions
+                # that split an atom, in order of excess (stopping where nothing is violated any more), and the
+                # unions of atoms outside the span, each priced
+                for e in oracle.iter_by_excess(x * scale, split=atoms if unions is not None else [undetermined]):
+                    if e.excess >= below:
+                        break
+                    if not determined(e.mask) and e.mask not in free:
+                        batch = [e]
+                        break
+                if unions is not None:
+                    for mask, cost in unions:
+                        excess = cost - float(x[_members(mask, n)].sum()) * scale
+                        if excess < below and mask not in free:
+                            batch.append(_Row(mask, cost))
+            batch = [e for e in batch if e.mask not in free]
+            if not batch:
+                break
+            for found in batch:
+                add_free(found.mask, found.cost)
+            generated += len(batch)
+            if generated > CG_MAX_ITERATIONS:
+                raise GameSolveError("nucleolus: constraint generation did not converge")
+        levels.append(float(t * scale))
+        tight = [m for m, (row, _) in free.items() if abs(duals[row]) > 1e-9]
+        if not tight:  # flat duals (degenerate): the rows binding at this optimum
+            tight = [m for m, (row, c) in free.items() if c - (x[_members(m, n)].sum() + t) < CG_TOLERANCE]
+        if not tight:
+            break
+        for m in tight:
+            row, c = free.pop(m)
+            lp.h.changeCoeff(row, n, 0.0)  # fixed: x(S) = c(S) - t_k, no longer a function of t
+            lp.set_row_bounds(row, c - t, c - t)
+            v = np.zeros(n)
+            v[_members(m, n)] = 1.0
+            fixed_rows.append(v)
+            fixed_rhs.append(c - t)
+            fixed_masks.add(m)
+    a, b = np.array(fixed_rows), np.array(fixed_rhs)
+    if np.linalg.matrix_rank(a) >= n:
+        x = np.linalg.lstsq(a, b, rcond=None)[0]
+    return NucleolusResult([float(v) * scale for v in x], bounded, rounds, len(free) + len(fixed_masks), levels)
+
+
+def project_onto_core(oracle, grand_value: float, target: Sequence[float], relax: float = 0.0) -> list[float]:
+    """The allocation nearest to ``target`` (least squares) with x(N) = c(N) and x(S) <= c(S) - relax for every
+    proper coalition S; ``relax`` = the least-core value when the core is empty (negative), else 0 (the core).
+
+    A strictly convex QP with the coalition rows generated by the oracle: the QP over the rows found so far is
+    solved exactly by the Goldfarb-Idnani dual active-set method (quadprog); if the oracle finds no coalition
+    over its bound at that x, x is the projection onto the whole set (the rows left out are all satisfied)."""
+    import quadprog
+
+    n = oracle.n
+    target = np.asarray(target, dtype=float)
+    if n < 2:
+        return [grand_value] * n
+    scale = max(float(np.max(oracle.standalone)), 1.0)
+    shift = min(relax, 0.0)
+    rows: list[np.ndarray] = []
+    rhs: list[float] = []
+    seen: set[int] = set()
+
+    def add(mask: int, cost: float) -> None:
+        v = np.zeros(n)
+        v[_members(mask, n)] = 1.0
+        rows.append(v)
+        rhs.append((cost - shift) / scale)
+        seen.add(mask)
+
+    for i in range(n):
+        add(1 << i, float(oracle.standalone[i]))
+    for row in _all_rows(oracle):
+        if row.mask not in seen:
+            add(row.mask, row.cost)
+    tau = target / scale
+    for _ in range(CG_MAX_ITERATIONS):
+        constraints = np.vstack([np.ones(n)] + [-r for r in rows]).T
+        bounds = np.array([grand_value / scale] + [-b for b in rhs])
+        try:
+            x = quadprog.solve_qp(np.eye(n), tau, constraints, bounds, 1)[0]
+        except ValueError as e:  # "constraints are inconsistent, no solution"
+            raise GameSolveError(f"core projection infeasible: {e}") from e
+        batch = [e for e in _violations(oracle, x * scale, shift - CG_TOLERANCE * scale) if e.mask not in seen]
+        if not batch:
+            return [float(v) * scale for v in x]
+        for found in batch:
+            add(found.mask, found.cost)
+    raise GameSolveError("core projection: constraint generation did not converge")
+
+
+def nearest_weights(oracle, grand_value: float, parts: np.ndarray, start: Sequence[float],
+                    member_margin: float = 0.0) -> list[float] | None:
+    """Weights w on the simplex, nearest to ``start`` in L1, whose allocation x = parts @ w leaves every proper
+    group B a saving of at least ``member_margin`` * |B|; None when no such weights exist. An LP over
+    (w, d+, d-) with the groups' rows generated by the oracle (evaluated at x + margin)."""
+    n = oracle.n
+    parts = np.asarray(parts, dtype=float)
+    p = parts.shape[1]
+    scale = max(float(np.max(oracle.standalone)), 1.0)
+    inf = highspy.kHighsInf
+    lp = _IncrementalLP(n, np.zeros(3 * p), np.full(3 * p, inf), np.r_[np.zeros(p), np.ones(2 * p)])
+    lp.add_row(list(range(p)), [1.0] * p, 1.0, 1.0)
+    for k in range(p):
+        lp.add_row([k, p + k, 2 * p + k], [1.0, -1.0, 1.0], float(start[k]), float(start[k]))
+    seen: set[int] = set()
+
+    def row_of(mask: int, cost: float):
+        members = _members(mask, n)
+        coeff = parts[members].sum(axis=0) / scale
+        seen.add(mask)
+        return list(range(p)), coeff.tolist(), -inf, (cost - member_margin * len(members)) / scale
+
+    def add(mask: int, cost: float) -> None:
+        lp.add_row(*row_of(mask, cost))
+
+    bulk = [row_of(1 << i, float(oracle.standalone[i])) for i in range(n)]
+    bulk += [row_of(r.mask, r.cost) for r in _all_rows(oracle) if r.mask not in seen]
+    lp.add_rows(bulk)
+    for _ in range(CG_MAX_ITERATIONS):
+        try:
+            values, _ = lp.solve()
+        except GameSolveError:
+            return None  # infeasible: no weights keep every group's saving
+        w = values[:p]
+        x = parts @ w
+        batch = [e for e in _violations(oracle, x + member_margin, -CG_TOLERANCE * scale) if e.mask not in seen]
+        if not batch:
+            return [max(0.0, float(v)) for v in w]
+        for found in batch:
+            add(found.mask, found.cost)
+    raise GameSolveError("nearest weights: constraint generation did not converge")
+
+
+# --- the compact formulation: every group's constraint at once, by LP duality --------------------------------
+#
+# For one candidate r of the separation oracle (mode, lead, line), "every group B it can form has
+# const_r + sum_{i in B} (w_ri - x_i) >= t" is "min { sum r_i z_i : z in [0,1]^E, z_f = 1, 2 <= sum z <= cap } >=
+# t - const_r". That polytope is integral (an interval matrix), so the minimum is attained at a group; by LP
+# duality the condition holds exactly when some (alpha, beta, u, gamma) >= 0 satisfies
+#     x_i + alpha - beta - u_i + [i = f] gamma <= w_ri      for every i in E,
+#     t - 2 alpha + cap beta + sum_i u_i - gamma <= const_r.
+# So the least core, the projection onto the core and the weight search are one LP/QP each, with the same
+# exactness as the oracle; the oracle then re-checks the answer.
+
+
+def _compact_blocks(oracle, first_free_column: int):
+    """Triplets (row, column, value), row upper bounds and the number of extra columns for the candidates' dual
+    rows; columns 0..n-1 are x, column n is t, the extra ones start at ``first_free_column``."""
+    n = oracle.n
+    rows, cols, vals, upper, member_row = [], [], [], [], []
+    col = first_free_column
+    row = 0
+    for r in range(len(oracle.candidates)):
+        weights = oracle.weight[r]
+        eligible = np.nonzero(np.isfinite(weights))[0]
+        alpha, beta = col, col + 1
+        forced = int(oracle.forced[r])
+        gamma = col + 2 if forced >= 0 else None
+        u0 = col + (3 if gamma is not None else 2)
+        for j, i in enumerate(eligible):
+            rows += [row] * 4
+            cols += [int(i), alpha, beta, u0 + j]
+            vals += [1.0, 1.0, -1.0, -1.0]
+            if gamma is not None and i == forced:
+                rows.append(row)
+                cols.append(gamma)
+                vals.append(1.0)
+            upper.append(float(weights[i]))
+            member_row.append(True)
+            row += 1
+        rows += [row] * (3 + len(eligible))
+        cols += [n, alpha, beta] + [u0 + j for j in range(len(eligible))]
+        vals += [1.0, -2.0, float(oracle.cap[r])] + [1.0] * len(eligible)
+        if gamma is not None:
+            rows.append(row)
+            cols.append(gamma)
+            vals.append(-1.0)
+        upper.append(float(oracle.const[r]))
+        member_row.append(False)
+        row += 1
+        col = u0 + len(eligible)
+    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), np.array(vals), np.array(upper), \
+        col - first_free_column, np.array(member_row, dtype=bool)
+
+
+def supports_compact(oracle) -> bool:
+    return hasattr(oracle, "candidates") and not getattr(oracle, "apart", None)
+
+
+def _solve_compact(oracle, grand_value: float, *, t_bounds: tuple[float, float], t_cost: float,
+                   x_target: np.ndarray | None = None, weight_parts: np.ndarray | None = None,
+                   weight_start: np.ndarray | None = None, member_margin: float = 0.0):
+    """Build and solve the compact model. ``t_bounds``/``t_cost`` make it the least core (t free, maximised) or
+    the core with a fixed saving; ``x_target`` adds 1/2 |x - target|^2 (projection QP); ``weight_parts``
+    (n x p) ties x = weight_parts @ w with w on the simplex and minimises the L1 distance to ``weight_start``.
+    Everything is in units of ``scale``; returns (x, t, extra values) in yen, or None when infeasible."""
+    n = oracle.n
+    scale = max(float(np.max(oracle.standalone)), 1.0)
+    inf = highspy.kHighsInf
+    extra_first = n + 1
+    r3, c3, v3, up3, n_extra, member_rows = _compact_blocks(oracle, extra_first)
+    up3 = up3 - member_margin * member_rows  # every member's cost less the margin: x(B) <= c(B) - margin |B|
+    num_col = extra_first + n_extra
+    triplets_r = [np.zeros(n, dtype=np.int64)]
+    triplets_c = [np.arange(n, dtype=np.int64)]
+    triplets_v = [np.ones(n)]
+    lower = [grand_value / scale]
+    upper = [grand_value / scale]
+    row0 = 1
+    # singletons: x_i + t <= c({i})
+    triplets_r += [row0 + np.arange(n), row0 + np.arange(n)]
+    triplets_c += [np.arange(n, dtype=np.int64), np.full(n, n, dtype=np.int64)]
+    triplets_v += [np.ones(n), np.ones(n)]
+    lower += [-inf] * n
+    upper += list((np.asarray(oracle.standalone, dtype=float) - member_margin) / scale)
+    row0 += n
+    triplets_r.append(r3 + row0)
+    triplets_c.append(c3)
+    triplets_v.append(v3)
+    lower += [-inf] * len(up3)
+    upper += list(up3 / scale)
+    row0 += len(up3)
+    col_lower = np.r_[np.full(n, -inf), t_bounds[0] / scale, np.zeros(n_extra)]
+    col_upper = np.r_[np.full(n, inf), t_bounds[1] / scale, np.full(n_extra, inf)]
+    cost = np.r_[np.zeros(n), t_cost, np.zeros(n_extra)]
+    if weight_parts is not None:
+        p = weight_parts.shape[1]
+        w0 = num_col
+        d_plus, d_minus = w0 + p, w0 + 2 * p
+        num_col += 3 * p
+        col_lower = np.r_[col_lower, np.zeros(3 * p)]
+        col_upper = np.r_[col_upper, np.full(3 * p, inf)]
+        cost = np.r_[cost, np.zeros(p), np.ones(2 * p)]
+        for i in range(n):  # x_i - sum_p parts[i, p] w_p = 0
+            triplets_r.append(np.full(1 + p, row0))
+            triplets_c.append(np.r_[i, w0 + np.arange(p)])
+            triplets_v.append(np.r_[1.0, -weight_parts[i] / scale])
+            lower.append(0.0)
+            upper.append(0.0)
+            row0 += 1
+        triplets_r.append(np.full(p, row0))  # sum w = 1
+        triplets_c.append(w0 + np.arange(p))
+        triplets_v.append(np.ones(p))
+        lower.append(1.0)
+        upper.append(1.0)
+        row0 += 1
+        for k in range(p):  # w_k - d+_k + d-_k = start_k
+            triplets_r.append(np.full(3, row0))
+            triplets_c.append(np.array([w0 + k, d_plus + k, d_minus + k]))
+            triplets_v.append(np.array([1.0, -1.0, 1.0]))
+            lower.append(float(weight_start[k]))
+            upper.append(float(weight_start[k]))
+            row0 += 1
+    if x_target is not None:
+        cost[:n] = -np.asarray(x_target, dtype=float) / scale
+    rr = np.concatenate(triplets_r)
+    cc = np.concatenate(triplets_c)
+    vv = np.concatenate(triplets_v)
+    order = np.lexsort((rr, cc))
+    rr, cc, vv = rr[order], cc[order], vv[order]
+    lp = highspy.HighsLp()
+    lp.num_col_ = num_col
+    lp.num_row_ = row0
+    lp.col_cost_ = cost
+    lp.col_lower_ = col_lower
+    lp.col_upper_ = col_upper
+    lp.row_lower_ = np.array(lower, dtype=float)
+    lp.row_upper_ = np.array(upper, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = num_col
+    lp.a_matrix_.num_row_ = row0
+    lp.a_matrix_.start_ = np.searchsorted(cc, np.arange(num_col + 1)).astype(np.int32)
+    lp.a_matrix_.index_ = rr.astype(np.int32)
+    lp.a_matrix_.value_ = vv
+    h = new_silent_highs()
+    h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+    h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+    h.passModel(lp)
+    if x_target is not None:
+        idx = np.arange(n, dtype=np.int32)
+        start = np.r_[np.arange(n + 1), np.full(num_col - n, n)].astype(np.int32)
+        h.passHessian(num_col, n, highspy.HessianFormat.kTriangular, start, idx, np.ones(n))
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return None
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise GameSolveError(h.modelStatusToString(status))
+    values = np.array(h.getSolution().col_value)
+    extra = values[num_col - 3 * weight_parts.shape[1]: num_col - 2 * weight_parts.shape[1]] \
+        if weight_parts is not None else None
+    return values[:n] * scale, float(values[n] * scale), extra
+
+
+def least_core_compact(oracle, grand_value: float) -> LeastCore:
+    inf = highspy.kHighsInf
+    result = _solve_compact(oracle, grand_value, t_bounds=(-inf, inf), t_cost=-1.0)
+    if result is None:
+        raise GameSolveError("least core LP infeasible")
+    x, t, _ = result
+    return LeastCore(t, [float(v) for v in x], len(oracle.candidates))
+
+
+def project_compact(oracle, grand_value: float, target: Sequence[float], relax: float = 0.0) -> list[float]:
+    shift = min(relax, 0.0)
+    result = _solve_compact(oracle, grand_value, t_bounds=(shift, shift), t_cost=0.0,
+                            x_target=np.asarray(target, dtype=float))
+    if result is None:
+        raise GameSolveError("core projection infeasible")
+    return [float(v) for v in result[0]]
+
+
+def nearest_core_weights(oracle, grand_value: float, parts: np.ndarray, start: Sequence[float],
+                         member_margin: float = 0.0):
+    """Weights w on the simplex, nearest to ``start`` in L1, whose allocation x = parts @ w keeps every proper
+    group B's saving at least ``member_margin`` * |B| (yen); None when no such weights exist."""
+    result = _solve_compact(oracle, grand_value, t_bounds=(0.0, 0.0), t_cost=0.0,
+                            weight_parts=np.asarray(parts, dtype=float),
+                            weight_start=np.asarray(start, dtype=float), member_margin=member_margin)
+    if result is None:
+        return None
+    return [max(0.0, float(v)) for v in result[2]]

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .model import (ALLOCATION_METHODS, BODY_KINDS, GEOGRAPHY_TYPES, JOINT_MODES, MODES, AllocationSpec, Body,
+from .model import (ALLOCATION_METHODS, BODY_KINDS, CORE_OPTIONS, GEOGRAPHY_TYPES, JOINT_MODES, MODES, AllocationSpec, Body,
                     Category, FixedRule, Geography, Host, Instance, ModePrice, Need, Rules)
 
 INSTANCE_FORMAT = "kyodo-planner-instance/1"
@@ -140,6 +140,7 @@ def _parse_bodies(c: _Checker, value: Any) -> dict[str, Body]:
         fsi = c.number(rec, "fiscal_strength_index", where, minimum=0, required=False)
         disadvantaged = c.field(rec, "disadvantaged", where, (bool,), required=False, default=False)
         has_plan = c.field(rec, "has_data_plan", where, (bool,), required=False, default=False)
+        no_tax = c.field(rec, "no_allocation_tax", where, (bool,), required=False, default=False)
         if code is not None and code in bodies:
             c.fail(f"{where}.code", f"duplicate body code {code}")
             continue
@@ -147,7 +148,7 @@ def _parse_bodies(c: _Checker, value: Any) -> dict[str, Body]:
             bodies[code] = Body(code=code, name=name, prefecture_code=pref, kind=kind, lat=float(lat),
                                 lng=float(lng), population=population,
                                 fiscal_strength_index=None if fsi is None else float(fsi),
-                                disadvantaged=disadvantaged, has_data_plan=has_plan)
+                                disadvantaged=disadvantaged, has_data_plan=has_plan, no_allocation_tax=no_tax)
     return bodies
 
 
@@ -266,12 +267,14 @@ def _parse_needs(c: _Checker, value: Any, bodies: dict, categories: dict) -> dic
             if m not in JOINT_MODES and m != "standalone":
                 c.fail(f"{where}.modes[{j}]", f'must be "lead" or "unified", got {json.dumps(m, ensure_ascii=False)}')
         can_lead = c.field(rec, "can_lead", where, (bool,), required=False, default=False)
+        serves = c.field(rec, "serves_disadvantaged_area", where, (bool,), required=False, default=False)
         if nid is not None and nid in needs:
             c.fail(f"{where}.id", f"duplicate need id {nid}")
             continue
         if len(c.problems) == before:
             needs[nid] = Need(id=nid, body=body, category=cat, volume=float(volume), start_year=start_year,
-                              modes=frozenset(m for m in modes if m in JOINT_MODES), can_lead=can_lead)
+                              modes=frozenset(m for m in modes if m in JOINT_MODES), can_lead=can_lead,
+                              serves_disadvantaged_area=serves)
     return needs
 
 
@@ -364,7 +367,12 @@ def _parse_allocation(c: _Checker, rec: Any) -> AllocationSpec:
                 weights[key] = float(value)
         if method == "formula" and weights and sum(weights.values()) <= 0:
             c.fail("allocation.weights", "must not all be 0 for the formula method")
-    return AllocationSpec(method=method, weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0})
+    core = rec.get("core", "report")
+    if core not in CORE_OPTIONS:
+        c.fail("allocation.core", f'must be "report" or "adjust", got {core!r}')
+        core = "report"
+    return AllocationSpec(method=method, weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0},
+                          core=core)
 
 
 def instance_to_dict(instance: Instance) -> dict:
@@ -384,7 +392,8 @@ def instance_to_dict(instance: Instance) -> dict:
         "horizon_years": instance.horizon_years,
         "bodies": [{"code": b.code, "name": b.name, "prefecture_code": b.prefecture_code, "kind": b.kind,
                     "population": b.population, "fiscal_strength_index": b.fiscal_strength_index,
-                    "lat": b.lat, "lng": b.lng, "disadvantaged": b.disadvantaged, "has_data_plan": b.has_data_plan}
+                    "lat": b.lat, "lng": b.lng, "disadvantaged": b.disadvantaged, "has_data_plan": b.has_data_plan,
+                    "no_allocation_tax": b.no_allocation_tax}
                    for b in instance.bodies.values()],
         "categories": [{"id": cat.id, "name": cat.name, "group": cat.group, "unit": cat.unit,
                         "sat_program": cat.sat_program,
@@ -392,11 +401,13 @@ def instance_to_dict(instance: Instance) -> dict:
                        for cat in instance.categories.values()],
         "hosts": [{"body": h.body, "categories": sorted(h.categories)} for h in instance.hosts],
         "needs": [{"id": n.id, "body": n.body, "category": n.category, "volume": n.volume,
-                   "start_year": n.start_year, "modes": sorted(n.modes), "can_lead": n.can_lead}
+                   "start_year": n.start_year, "modes": sorted(n.modes), "can_lead": n.can_lead,
+                   "serves_disadvantaged_area": n.serves_disadvantaged_area}
                   for n in instance.needs],
         "rules": {"geography": geo, "together": [list(p) for p in instance.rules.together],
                   "apart": [list(p) for p in instance.rules.apart],
                   "fixed": [{k: v for k, v in (("need", f.need), ("mode", f.mode), ("lead_body", f.lead_body))
                              if v is not None} for f in instance.rules.fixed]},
-        "allocation": {"method": instance.allocation.method, "weights": dict(instance.allocation.weights)},
+        "allocation": {"method": instance.allocation.method, "weights": dict(instance.allocation.weights),
+                       "core": instance.allocation.core},
     }

@@ -13,6 +13,7 @@ JOINT_MODES = ("lead", "unified")
 MODES = ("standalone",) + JOINT_MODES
 GEOGRAPHY_TYPES = ("same_prefecture", "radius_km", "any")
 ALLOCATION_METHODS = ("equal", "population", "volume", "formula", "standalone_ratio", "shapley", "nucleolus")
+CORE_OPTIONS = ("report", "adjust")  # the method's own shares with their proof, or moved into the core
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Body:
     fiscal_strength_index: float | None = None
     disadvantaged: bool = False  # has a 条件不利地域
     has_data_plan: bool = False  # has submitted its 市町村官民データ活用推進計画
+    no_allocation_tax: bool = False  # 不交付団体: receives no 普通交付税 (administrator's flag)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class Need:
     start_year: int
     modes: frozenset[str]  # accepted joint modes; standalone is always allowed
     can_lead: bool
+    # A service for residents in the body's 条件不利地域 (遠隔診療, スマート農林水産業, ...), as the body declares it:
+    # what special-tax measure (a) asks of the project itself, not only of the body.
+    serves_disadvantaged_area: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ class Rules:
 class AllocationSpec:
     method: str = "formula"
     weights: Mapping[str, float] = field(default_factory=lambda: {"equal": 0.1, "population": 0.9, "volume": 0.0})
+    core: str = "report"  # CORE_OPTIONS; "adjust" moves the shares to the nearest core point (cost-model.md)
 
 
 @dataclass(frozen=True)

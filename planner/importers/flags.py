@@ -1,7 +1,8 @@
-"""Body flags from a CSV or XLSX list: 条件不利地域 (disadvantaged) and 市町村官民データ活用推進計画 (has_data_plan).
+"""Body flags from a CSV or XLSX list: 条件不利地域 (disadvantaged), 市町村官民データ活用推進計画 (has_data_plan) and
+普通交付税の不交付団体 (no_allocation_tax).
 
 Columns (first row is the header; English or Japanese names): code / 団体コード, disadvantaged / 条件不利地域,
-has_data_plan / 官民データ活用推進計画. Values 1/0, true/false, ○/×, あり/なし; a blank cell leaves the flag as it is.
+has_data_plan / 官民データ活用推進計画, no_allocation_tax / 不交付団体. Values 1/0, true/false, ○/×, あり/なし; a blank cell leaves the flag as it is.
 Other columns (a name column, notes) are ignored.
 """
 from __future__ import annotations
@@ -13,13 +14,15 @@ from planner.masterdata.codes import code_problem, normalize_code
 from .errors import FileProblems, Problem
 from .tabular import column_label, decode_csv, nonblank, open_workbook, sheet_rows, text
 
-FLAG_FIELDS = ("disadvantaged", "has_data_plan")
+FLAG_FIELDS = ("disadvantaged", "has_data_plan", "no_allocation_tax")
 
 _HEADERS = {
     "code": "code", "団体コード": "code", "コード": "code",
     "disadvantaged": "disadvantaged", "条件不利地域": "disadvantaged", "条件不利": "disadvantaged",
     "has_data_plan": "has_data_plan", "官民データ活用推進計画": "has_data_plan",
     "市町村官民データ活用推進計画": "has_data_plan", "データ活用推進計画": "has_data_plan",
+    "no_allocation_tax": "no_allocation_tax", "不交付団体": "no_allocation_tax",
+    "普通交付税不交付団体": "no_allocation_tax", "普通交付税の不交付団体": "no_allocation_tax",
 }
 _TRUE = {"1", "true", "○", "〇", "◯", "あり", "有", "はい", "yes"}
 _FALSE = {"0", "false", "×", "✕", "なし", "無", "いいえ", "no", "-", "ー"}
@@ -36,7 +39,7 @@ def parse_flags_file(file_name: str, data: bytes, known_codes: set[str] | frozen
     if data[:2] == b"PK" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         workbook = open_workbook(file_name, data)
         try:
-            rows = [tuple(r) for r in sheet_rows(workbook.worksheets[0])]
+            rows = sheet_rows(workbook.worksheets[0], file_name)
         finally:
             workbook.close()
     else:
@@ -52,7 +55,8 @@ def parse_flags_file(file_name: str, data: bytes, known_codes: set[str] | frozen
             columns[key] = c
     if "code" not in columns or not any(f in columns for f in FLAG_FIELDS):
         raise FileProblems([Problem(file_name, "見出し行に code（団体コード）と disadvantaged（条件不利地域）・has_data_plan"
-                                               "（官民データ活用推進計画）の少なくとも一方が必要です", header_index + 1)])
+                                               "（官民データ活用推進計画）・no_allocation_tax（不交付団体）の少なくとも1つが"
+                                               "必要です", header_index + 1)])
     parsed = ParsedFlags(file_name)
     problems: list[Problem] = []
     code_label = column_label(columns["code"], text(header[columns["code"]]))

@@ -2,11 +2,19 @@
 
 The first non-blank row is the header, in Japanese or English: 団体コード/body_code, 団体名/body_name,
 分野ID/category_id or 分野/分野名/category (an id or a name), 利用量/volume, 開始年度/start_year,
-幹事方式可/accepts_lead, 仕様統一可/accepts_unified, 幹事可/can_lead, 備考/notes. Other columns are ignored, so a file
+幹事方式可/accepts_lead, 仕様統一可/accepts_unified, 幹事可/can_lead,
+条件不利地域の住民サービス/serves_disadvantaged_area, 備考/notes. Other columns are ignored, so a file
 exported from the needs list reads back. Text is normalised (NFKC) first, so full-width digits and letters work;
 volumes may have thousands separators; fiscal years may be 2026, 2026年度, 令和8年度, 令和8, R8 or H30.
 Yes/no cells take ○/×, 1/0, 可/不可, はい/いいえ, true/false; a blank cell is "no", and a missing column keeps the
 default (joint modes accepted, not willing to lead).
+
+Headers may carry a note in brackets (「利用量（年間）」, 「利用量（千枚/年）」); categories may be given by id, by
+name, or by the usual short names (「AI-OCR」, 「音声認識」, 「生成AI」, each part of a name before or inside its
+brackets); a 5-digit body code without its check digit gets it computed. Start years are accepted from the year
+before the current fiscal year to five years after it (a plan is made for the coming years, not for 令和30年度).
+A row accepting neither joint mode is read with a warning: it is registered for standalone introduction only.
+A 状態 column (as the needs export writes it) makes 取下げ rows be skipped, so an export reads back unchanged.
 
 Parsing never writes anything: it returns every row it understood and every problem by row and column, and the
 service imports only a file without problems.
@@ -17,9 +25,11 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable, Mapping
 
-from planner.masterdata.codes import code_problem, normalize_code
+from planner.domain.vocabulary import parse_fiscal_year, starts_like_formula, wareki_fiscal_year
+from planner.masterdata.codes import code_problem, normalize_code, with_check_digit
 
 from .errors import FileProblems, Problem
 from .tabular import column_label, decode_csv, nonblank, open_workbook, sheet_rows, text
@@ -27,7 +37,26 @@ from .tabular import column_label, decode_csv, nonblank, open_workbook, sheet_ro
 MAX_ROWS = 20000
 MAX_NOTES = 1000
 MAX_VOLUME = 100_000_000
-FIRST_YEAR, LAST_YEAR = 2019, 2060
+FIRST_YEAR, LAST_YEAR = 2019, 2060  # what the database may hold at all
+YEARS_BEFORE, YEARS_AFTER = 1, 5  # start years accepted around the current fiscal year (import and form)
+
+
+def current_fiscal_year(today: date | None = None) -> int:
+    """The fiscal year (April to March) of ``today``."""
+    today = today or date.today()
+    return today.year if today.month >= 4 else today.year - 1
+
+
+def accepted_start_years(fiscal: int) -> range:
+    """The start years a need may be registered for in fiscal year ``fiscal``: last year (a need already under
+    way) to five years ahead, the longest a joint procurement is planned for."""
+    return range(max(FIRST_YEAR, fiscal - YEARS_BEFORE), min(LAST_YEAR, fiscal + YEARS_AFTER) + 1)
+
+
+def year_label(year: int) -> str:
+    """2026 -> 2026年度（令和8年度）, the wording of the messages."""
+    return f"{year}年度（{wareki_fiscal_year(year)}）"
+
 
 _HEADERS = {
     "body_code": "body_code", "code": "body_code", "団体コード": "body_code", "コード": "body_code",
@@ -41,23 +70,36 @@ _HEADERS = {
     "accepts_unified": "accepts_unified", "仕様統一可": "accepts_unified", "仕様統一方式可": "accepts_unified",
     "仕様統一方式": "accepts_unified",
     "can_lead": "can_lead", "幹事可": "can_lead", "幹事希望": "can_lead", "幹事を引き受ける": "can_lead",
+    "serves_disadvantaged_area": "serves_disadvantaged_area", "条件不利地域の住民サービス": "serves_disadvantaged_area",
+    "住民サービス（条件不利地域）": "serves_disadvantaged_area", "住民サービス(条件不利地域)": "serves_disadvantaged_area",
     "notes": "notes", "備考": "notes", "note": "notes",
+    "status": "status", "状態": "status",
     "baseline_minutes_per_unit": "baseline_minutes_per_unit", "現状の作業時間(分/単位)": "baseline_minutes_per_unit",
     "現状の1単位あたり作業時間(分)": "baseline_minutes_per_unit", "現状作業分": "baseline_minutes_per_unit",
     "baseline_hours_per_year": "baseline_hours_per_year", "現状の年間作業時間": "baseline_hours_per_year",
     "現状の年間作業時間(時間)": "baseline_hours_per_year", "現状作業時間": "baseline_hours_per_year",
 }
+# Usual ways of writing a category that neither its id nor a part of its name covers.
+CATEGORY_ALIASES = {
+    "ocr": ("aiocr", "ocr", "文字認識", "手書き文字認識"),
+    "speech": ("音声認識", "会議録作成", "議事録作成", "文字起こし", "音声文字起こし"),
+    "genai": ("生成ai", "生成系ai", "chatgpt", "対話型生成ai"),
+    "chatbot": ("aiチャットボット", "チャットボット", "chatbot"),
+    "matching": ("aiマッチング", "保育所マッチング"),
+    "image": ("画像認識", "動画認識", "画像動画認識"),
+    "optimal": ("最適解表示",),
+    "forecast": ("数値予測", "予測"),
+}
 FIELD_LABELS = {"body_code": "団体コード", "body_name": "団体名", "category": "分野", "category_id": "分野ID",
                 "volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式可",
-                "accepts_unified": "仕様統一可", "can_lead": "幹事可", "notes": "備考",
+                "accepts_unified": "仕様統一可", "can_lead": "幹事可",
+                "serves_disadvantaged_area": "条件不利地域の住民サービス", "notes": "備考",
                 "baseline_minutes_per_unit": "現状の作業時間（分/単位）", "baseline_hours_per_year": "現状の年間作業時間"}
 BASELINE_LIMITS = {"baseline_minutes_per_unit": 1_000_000, "baseline_hours_per_year": 10_000_000}
-BOOL_DEFAULTS = {"accepts_lead": True, "accepts_unified": True, "can_lead": False}
+BOOL_DEFAULTS = {"accepts_lead": True, "accepts_unified": True, "can_lead": False,
+                 "serves_disadvantaged_area": False}
 _TRUE = {"○", "◯", "〇", "o", "1", "true", "yes", "y", "はい", "可", "あり", "有", "する", "✓", "✔"}
 _FALSE = {"", "×", "✕", "x", "0", "false", "no", "n", "いいえ", "不可", "なし", "無", "しない", "-", "ー", "―", "—"}
-_ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988}
-_YEAR = re.compile(r"^(\d{4})(?:年度?)?$")
-_ERA_YEAR = re.compile(r"^(令和|平成|r|h)\.?\s*(\d{1,2}|元)(?:年度?)?$")
 
 
 @dataclass(frozen=True)
@@ -71,6 +113,11 @@ class NeedRow:
     accepts_unified: bool
     can_lead: bool
     notes: str
+    warnings: tuple[str, ...] = ()  # read, but worth a look before importing (shown in the preview)
+    # The optional fields the file has a column for; an update keeps a registered need's other values (a file
+    # without 備考 does not erase the notes), a new need takes the defaults.
+    given: frozenset[str] = frozenset(("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes"))
+    serves_disadvantaged_area: bool = False
     baseline_minutes_per_unit: float | None = None  # optional; read only when its column is there
     baseline_hours_per_year: float | None = None
 
@@ -82,6 +129,7 @@ class ParsedNeeds:
     problems: list[Problem] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)  # field -> column label, for the preview
     data_rows: int = 0
+    skipped: list[Problem] = field(default_factory=list)  # rows deliberately not imported, with the reason
 
     @property
     def ok(self) -> bool:
@@ -102,6 +150,7 @@ class Lookups:
     bodies: Mapping[str, tuple[str, str]]
     categories: Mapping[str, str]
     may_edit: Callable[[str], bool]
+    fiscal_year: int | None = None  # the start-year window's centre; None: the current fiscal year
 
 
 def fiscal_year(value: Any) -> int | None:
@@ -112,17 +161,7 @@ def fiscal_year(value: Any) -> int | None:
         if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
             return None
         return int(value)
-    raw = text(value).lower().replace(" ", "")
-    m = _YEAR.match(raw)
-    if m:
-        return int(m.group(1))
-    m = _ERA_YEAR.match(raw)
-    if m:
-        n = 1 if m.group(2) == "元" else int(m.group(2))
-        if n < 1:
-            return None
-        return _ERAS[m.group(1)] + n
-    return None
+    return parse_fiscal_year(text(value))
 
 
 def volume_value(value: Any) -> float | None:
@@ -132,8 +171,8 @@ def volume_value(value: Any) -> float | None:
     if isinstance(value, (int, float)):
         v = float(value)
     else:
-        raw = text(value).replace(",", "").replace("、", "").replace(" ", "")
-        if not re.fullmatch(r"[+]?(\d+(\.\d*)?|\.\d+)", raw):
+        raw = text(value).replace(",", "").replace("、", "").replace(" ", "").replace("\u2212", "-")
+        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", raw):
             return None
         v = float(raw)
     return v if math.isfinite(v) else None
@@ -154,16 +193,55 @@ def _key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip().lower().replace(" ", "").replace("　", "")
 
 
+_BRACKETED = re.compile(r"[(\[【][^)\]】]*[)\]】]")
+
+
+def _header_field(cell: Any) -> str | None:
+    """The field a header cell names: exactly, or once a bracketed note is dropped (利用量（年間） -> 利用量)."""
+    key = _key(text(cell))
+    return _HEADERS.get(key) or _HEADERS.get(_BRACKETED.sub("", key))
+
+
+def _category_key(name: str) -> str:
+    return re.sub(r"[-‐・･_/.]", "", _key(name))
+
+
+def category_index(categories: Mapping[str, str]) -> dict[str, str]:
+    """Every accepted spelling of each category (normalised) -> its id: the id, the name, each part of the name
+    outside and inside its brackets, and the usual aliases. A spelling two categories share is left out."""
+    spellings: dict[str, set[str]] = {}
+
+    def add(spelling: str, cid: str) -> None:
+        key = _category_key(spelling)
+        if key:
+            spellings.setdefault(key, set()).add(cid)
+
+    for cid, name in categories.items():
+        add(cid, cid)
+        add(name, cid)
+        normal = unicodedata.normalize("NFKC", name)
+        add(_BRACKETED.sub("", normal), cid)
+        for inner in re.findall(r"[(\[【]([^)\]】]*)[)\]】]", normal):
+            for part in re.split(r"[・、,]", inner):
+                add(part, cid)
+        for alias in CATEGORY_ALIASES.get(cid, ()):
+            add(alias, cid)
+    exact = {_category_key(cid): cid for cid in categories} | {_category_key(n): c for c, n in categories.items()}
+    return {key: (exact.get(key) or next(iter(cids))) for key, cids in spellings.items()
+            if len(cids) == 1 or key in exact}
+
+
 def read_rows(file_name: str, data: bytes) -> list[tuple[Any, ...]]:
     """The cells of the first sheet (XLSX) or of the CSV text; the file type is judged from its content."""
     if not data:
         raise FileProblems([Problem(file_name, "空のファイルです")])
     if data[:2] == b"PK" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        workbook = open_workbook(file_name, data)
+        workbook = open_workbook(file_name, data, max_rows=MAX_ROWS + 100)
         try:
             if not workbook.worksheets:
                 raise FileProblems([Problem(file_name, "シートがありません")])
-            return sheet_rows(workbook.worksheets[0])
+            # a header and a few blank or note lines beyond the data rows; more than that is refused while reading
+            return sheet_rows(workbook.worksheets[0], file_name, max_rows=MAX_ROWS + 100)
         finally:
             workbook.close()
     try:
@@ -182,7 +260,7 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
     header_index, header = lines[0]
     columns: dict[str, int] = {}
     for c, cell in enumerate(header):
-        key = _HEADERS.get(_key(text(cell)))
+        key = _header_field(cell)
         if key and key not in columns:
             columns[key] = c
     missing = [FIELD_LABELS[k] for k in ("volume", "start_year") if k not in columns]
@@ -200,9 +278,11 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
     labels = {k: column_label(c, text(header[c])) for k, c in columns.items()}
     parsed.columns = labels
     names = _name_index(lookups)
-    category_names = {_key(name): cid for cid, name in lookups.categories.items()}
-    category_ids = {_key(cid): cid for cid in lookups.categories}
+    spellings = category_index(lookups.categories)
+    years = accepted_start_years(lookups.fiscal_year or current_fiscal_year())
     seen: dict[tuple[str, str], int] = {}
+    optional_given = frozenset(k for k in ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes",
+                                     *BASELINE_LIMITS) if k in columns)
 
     for i, row in lines[1:]:
         number = i + 1
@@ -215,8 +295,13 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         def fail(key: str, message: str) -> None:
             problems.append(Problem(file_name, message, number, labels.get(key)))
 
+        if "status" in columns and text(cell("status")) in ("取下げ", "取り下げ", "withdrawn"):
+            parsed.skipped.append(Problem(file_name, "状態が「取下げ」の行は取り込みません", number,
+                                          labels.get("status")))
+            continue
+
         body_code = _body(cell, columns, lookups, names, fail)
-        category_id = _category(cell, columns, category_ids, category_names, lookups, fail)
+        category_id = _category(cell, columns, spellings, lookups, fail)
 
         volume = volume_value(cell("volume"))
         raw_volume = text(cell("volume"))
@@ -225,7 +310,7 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         elif volume is None:
             fail("volume", f"利用量「{raw_volume}」が数値ではありません（単位は付けずに数値だけを入力してください）")
         elif volume <= 0:
-            fail("volume", f"利用量は0より大きい数値にしてください（{raw_volume}）")
+            fail("volume", f"利用量は0より大きい数値にしてください（「{raw_volume}」と入力されています）")
         elif volume > MAX_VOLUME:
             fail("volume", f"利用量 {raw_volume} が大きすぎます（{MAX_VOLUME:,}以下）")
 
@@ -235,8 +320,9 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
             fail("start_year", "開始年度がありません")
         elif year is None:
             fail("start_year", f"開始年度「{raw_year}」を読めません（2026、令和8年度、R8 のように入力してください）")
-        elif not FIRST_YEAR <= year <= LAST_YEAR:
-            fail("start_year", f"開始年度 {year}年度 は範囲外です（{FIRST_YEAR}〜{LAST_YEAR}年度）")
+        elif year not in years:
+            fail("start_year", f"開始年度 {year_label(year)} は受け付けられません。{year_label(years[0])}から"
+                               f"{year_label(years[-1])}までで入力してください")
 
         flags: dict[str, bool] = {}
         for key, default in BOOL_DEFAULTS.items():
@@ -250,6 +336,8 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
                 flags[key] = value
 
         notes = text(cell("notes")) if "notes" in columns else ""
+        if notes[:1] == "'" and starts_like_formula(notes[1:]):
+            notes = notes[1:]  # the apostrophe the export puts before a note a spreadsheet would run as a formula
         if len(notes) > MAX_NOTES:
             fail("notes", f"備考が長すぎます（{len(notes)}文字、{MAX_NOTES}文字以内）")
 
@@ -275,10 +363,15 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         if problems:
             parsed.problems.extend(problems)
         else:
+            warnings = ()
+            if not flags["accepts_lead"] and not flags["accepts_unified"]:
+                warnings = ("幹事方式・仕様統一方式のどちらも「不可」です。単独導入としてだけ登録し、共同調達のグループには"
+                            "入りません（共同調達を検討する場合は、どちらかを「○」にしてください）",)
             parsed.rows.append(NeedRow(row=number, body_code=body_code, category_id=category_id, volume=volume,
-                                       start_year=year, notes=notes, **flags, **baselines))
-    if parsed.data_rows == 0:
-        parsed.problems.append(Problem(file_name, "データ行がありません（見出し行の下にニーズを1行ずつ入力してください）",
+                                       start_year=year, notes=notes, warnings=warnings, given=optional_given,
+                                       **flags, **baselines))
+    if parsed.data_rows == 0 or (not parsed.rows and not parsed.problems):
+        parsed.problems.append(Problem(file_name, "取り込むデータ行がありません（見出し行の下にニーズを1行ずつ入力してください）",
                                        header_index + 1))
     return parsed
 
@@ -295,6 +388,10 @@ def _body(cell, columns, lookups: Lookups, names, fail) -> str | None:
     if "body_code" in columns:
         raw = cell("body_code")
         code = normalize_code(raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else text(raw))
+        if code and len(code) == 5 and code.isdigit():
+            code = _five_digit_code(code, lookups, fail)
+            if code is None:
+                return None
         if code:
             problem = code_problem(code)
             if problem:
@@ -324,7 +421,22 @@ def _body(cell, columns, lookups: Lookups, names, fail) -> str | None:
     return code
 
 
-def _category(cell, columns, ids, names, lookups: Lookups, fail) -> str | None:
+def _five_digit_code(code5: str, lookups: Lookups, fail) -> str | None:
+    """A 5-digit code is the code without its check digit (20201 -> 202011), or a 6-digit code whose leading zero a
+    spreadsheet dropped (11002 -> 011002). Whichever names a known body is taken; if both do, the user says."""
+    candidates = [c for c in (with_check_digit(code5), "0" + code5) if c in lookups.bodies]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        fail("body_code", f"団体コード {code5} に当たる団体がありません（検査数字を付けた {with_check_digit(code5)} も"
+                          "見つかりません）")
+    else:
+        fail("body_code", f"団体コード {code5} は " + " と ".join(f"{c}（{lookups.bodies[c][0]}）" for c in candidates)
+             + " のどちらとも読めます。6桁で入力してください")
+    return None
+
+
+def _category(cell, columns, spellings, lookups: Lookups, fail) -> str | None:
     key = "category_id" if "category_id" in columns else "category"
     raw = text(cell(key))
     if not raw and key == "category_id" and "category" in columns:
@@ -332,7 +444,7 @@ def _category(cell, columns, ids, names, lookups: Lookups, fail) -> str | None:
     if not raw:
         fail(key, "分野がありません")
         return None
-    found = ids.get(_key(raw)) or names.get(_key(raw))
+    found = spellings.get(_category_key(raw))
     if found is None:
         choices = "、".join(f"{cid}（{name}）" for cid, name in list(lookups.categories.items())[:12])
         fail(key, f"分野「{raw}」がありません（使える分野: {choices}）")

@@ -16,6 +16,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Callable
 
+from planner.domain.vocabulary import find_wareki_date, find_wareki_fiscal_year
 from planner.masterdata.codes import code_problem, normalize_code
 
 from .errors import FileProblems, Problem
@@ -80,14 +81,13 @@ _LABELS = {
 }
 
 _HEADER_SCAN_ROWS = 15
-_ERA_START = {"令和": 2018, "平成": 1988}
 
 
 def parse_official_file(file_name: str, data: bytes, bodies: BodyIndex) -> ParsedOfficialFile:
     workbook = open_workbook(file_name, data)
     try:
         for sheet in workbook.worksheets:
-            rows = sheet_rows(sheet)
+            rows = sheet_rows(sheet, file_name)
             found = _recognise(rows)
             if found is not None:
                 dataset, header_index = found
@@ -123,20 +123,6 @@ def _title(rows: list[tuple], header_index: int) -> str:
             if text(cell):
                 return text(cell)
     return ""
-
-
-def _era_year(era: str, year: str) -> int:
-    return _ERA_START[era] + (1 if year == "元" else int(year))
-
-
-def _as_of_day(title: str) -> date | None:
-    m = re.search(r"(令和|平成)(元|\d+)年(\d+)月(\d+)日", title)
-    return date(_era_year(m.group(1), m.group(2)), int(m.group(3)), int(m.group(4))) if m else None
-
-
-def _fiscal_year(title: str) -> int | None:
-    m = re.search(r"(令和|平成)(元|\d+)年度", title)
-    return _era_year(m.group(1), m.group(2)) if m else None
 
 
 class _Rows:
@@ -229,7 +215,7 @@ def _find_column(rows: _Rows, header: tuple, name: str, header_index: int) -> in
 def _parse_population(file_name: str, sheet_title: str, rows: list[tuple], header_index: int,
                       bodies: BodyIndex) -> ParsedOfficialFile:
     title = _title(rows, header_index)
-    parsed = ParsedOfficialFile(file_name, "population", _LABELS["population"], _as_of_day(title),
+    parsed = ParsedOfficialFile(file_name, "population", _LABELS["population"], find_wareki_date(title),
                                 f"総務省「{title or _LABELS['population']}」")
     out = _Rows(parsed)
     scope = title + sheet_title
@@ -367,7 +353,7 @@ def _parse_fiscal_designated(file_name: str, sheet_title: str, rows: list[tuple]
 
 
 def _fiscal_file(file_name: str, dataset: str, title: str) -> ParsedOfficialFile:
-    year = _fiscal_year(title)
+    year = find_wareki_fiscal_year(title)
     # A fiscal year's settled accounts (決算) describe the year ending on 31 March.
     as_of = date(year + 1, 3, 31) if year else None
     return ParsedOfficialFile(file_name, dataset, _LABELS[dataset], as_of, f"総務省「{title or _LABELS[dataset]}」")

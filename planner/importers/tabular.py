@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterator, Union
 
@@ -72,7 +74,28 @@ def wrong_type(file_name: str, kind: str) -> FileProblems:
     return FileProblems([Problem(file_name, WRONG_TYPE.format(kind=kind))])
 
 
-def open_workbook(file_name: str, data: bytes):
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+
+
+def _check_sheet_sizes(file_name: str, archive: zipfile.ZipFile, max_rows: int) -> None:
+    """Count the rows of every worksheet in its compressed XML before openpyxl reads it (openpyxl parses a whole
+    sheet just to find out its size when the <dimension> element is missing): a small file holding hundreds of
+    thousands of rows is refused in a fraction of a second, whatever its <dimension> says."""
+    for info in archive.infolist():
+        if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+            continue
+        rows, tail = 0, b""
+        with archive.open(info) as part:
+            while chunk := part.read(1 << 20):
+                block = tail + chunk
+                # a tag wholly inside the carried-over tail was counted with the previous chunk
+                rows += sum(1 for m in _ROW_TAG.finditer(block) if m.end() > len(tail))
+                tail = block[-64:]
+                if rows > max_rows:
+                    raise too_many_rows(file_name, None, max_rows)
+
+
+def open_workbook(file_name: str, data: bytes, *, max_rows: int | None = None):
     kind = content_kind(data)
     if kind == "xls":
         raise FileProblems([Problem(file_name, "旧形式の Excel ファイル（.xls）です。Excel で .xlsx 形式に保存し直してから取り込んでください")])
@@ -90,13 +113,51 @@ def open_workbook(file_name: str, data: bytes):
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise FileProblems([Problem(file_name, "ZIP 圧縮ファイルですが Excel（.xlsx）ファイルではありません")])
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _check_sheet_sizes(file_name, archive, max_rows or MAX_SHEET_ROWS)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
+        raise FileProblems([Problem(file_name, "Excel（.xlsx）ファイルとして読めません（ファイルが壊れています）")]) from e
+    try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as e:
         raise FileProblems([Problem(file_name, "Excel（.xlsx）ファイルとして読めません")]) from e
 
 
-def sheet_rows(sheet) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+# What any of the importers' files needs at most: the national list has 1,788 bodies, a needs file at most
+# needs.MAX_ROWS rows. Reading stops at these limits, so a small file declaring (or holding) millions of cells is
+# refused in well under a second instead of holding a worker while openpyxl expands it.
+MAX_SHEET_ROWS = 25000
+MAX_SHEET_COLUMNS = 200
+
+
+def sheet_rows(sheet, file_name: str = "", *, max_rows: int = MAX_SHEET_ROWS,
+               max_columns: int = MAX_SHEET_COLUMNS) -> list[tuple[Any, ...]]:
+    """The rows of a sheet, refused (FileProblems) as soon as the sheet declares or turns out to hold more than
+    ``max_rows`` rows; columns beyond ``max_columns`` are not read (no importer has a column that far right)."""
+    name = file_name or sheet.title
+    declared = _declared_rows(sheet)
+    if declared is not None and declared > max_rows:
+        raise too_many_rows(name, declared, max_rows, declared=True)
+    rows = []
+    # max_row past the limit: a dimension that understates the rows must not hide them from the count
+    for row in sheet.iter_rows(max_row=max_rows + 1, max_col=max_columns, values_only=True):
+        if len(rows) == max_rows:
+            raise too_many_rows(name, None, max_rows)
+        rows.append(tuple(row))
+    return rows
+
+
+def too_many_rows(file_name: str, rows: int | None, limit: int, *, declared: bool = False) -> FileProblems:
+    count = f"{rows:,}行{'あると宣言されています' if declared else ''}" if rows is not None else f"{limit:,}行を超えています"
+    return FileProblems([Problem(file_name, f"行が多すぎます（{count}）。{limit:,}行以下のファイルに分けてください")])
+
+
+def _declared_rows(sheet) -> int | None:
+    """The row count in the sheet's <dimension ref="A1:C200000">, read without reading the rows (None if absent)."""
+    try:
+        return sheet.max_row  # read-only sheets take it from the dimension element
+    except Exception:  # an unparsable dimension: the row count while reading still applies
+        return None
 
 
 def decode_csv(file_name: str, data: bytes) -> list[list[str]]:

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from planner.db.models import Scenario, User, utcnow
 
-from .state import append_log, iso, is_stale, transition
+from .state import append_log, iso, is_stale, parse_iso, transition
 
 QUEUE_NAME = "planner"
+ACTIVE_STATUSES = ("queued", "running", "cancelling")
+ALREADY_RUNNING = "このシナリオは既に実行中です。"
+# A job the submitting request had not yet handed to Redis is not lost; only after this long without the
+# "enqueued" mark (the request died in between) is a missing RQ job taken as lost.
+ENQUEUE_GRACE = timedelta(seconds=30)
 _worker_engine: Engine | None = None
 
 
@@ -30,25 +37,32 @@ def runner_kind(config: dict[str, Any]) -> str:
 
 
 def submit_solve(session: Session, engine: Engine, config: dict[str, Any], scenario: Scenario, user: User) -> str:
-    """Queue a solve of ``scenario``. Commits the session (the job must see the queued row). Returns the job id."""
+    """Queue a solve of ``scenario``. Commits the session (the job must see the queued row). Returns the job id.
+
+    The claim is one conditional UPDATE (``WHERE status NOT IN active``): of concurrent requests to run the same
+    scenario exactly one starts a job, the others are told it is already running."""
     from planner.services import audit
 
-    if scenario.status in ("queued", "running", "cancelling"):
-        raise JobSubmitError("このシナリオは既に実行中です。")
+    if scenario.status in ACTIVE_STATUSES:
+        raise JobSubmitError(ALREADY_RUNNING)
     job_id = uuid.uuid4().hex
     runner = runner_kind(config)
     now = utcnow()
     who = user.display_name or user.username
-    scenario.status = "queued"
-    scenario.job_id = job_id
-    scenario.progress = {"runner": runner, "queued_at": iso(now), "phase": "queued", "phase_label": "実行待ち",
-                         "requested_by": who}
-    scenario.log = append_log("", f"{who} が実行を依頼しました（{'RQ ワーカー' if runner == 'rq' else 'アプリ内スレッド'}）")
-    scenario.updated_at = now
-    session.add(scenario)
+    progress = {"runner": runner, "queued_at": iso(now), "phase": "queued", "phase_label": "実行待ち",
+                "requested_by": who}
+    log = append_log(scenario.log, f"{who} が実行を依頼しました（{'RQ ワーカー' if runner == 'rq' else 'アプリ内スレッド'}）")
+    claimed = session.exec(update(Scenario)
+                           .where(Scenario.id == scenario.id, Scenario.status.notin_(ACTIVE_STATUSES))
+                           .values(status="queued", job_id=job_id, progress=progress, log=log, updated_at=now)
+                           .execution_options(synchronize_session=False)).rowcount == 1
+    if not claimed:
+        session.rollback()
+        raise JobSubmitError(ALREADY_RUNNING)
     audit.record(session, user_id=user.id, action="run", entity="scenario", entity_id=str(scenario.id),
                  prefecture_code=scenario.prefecture_code, detail=f"シナリオ「{scenario.name}」の最適化を開始")
     session.commit()
+    session.refresh(scenario)
     if runner == "rq":
         try:
             queue = rq_queue(config["REDIS_URL"])
@@ -61,6 +75,11 @@ def submit_solve(session: Session, engine: Engine, config: dict[str, Any], scena
             session.commit()
             session.refresh(scenario)
             raise JobSubmitError(f"ジョブをキューに登録できませんでした（Redis: {e}）") from e
+        # The evidence lost-job detection waits for: from here on, a job missing from Redis was lost there.
+        # (A worker may already have taken the job; then the row is running and this changes nothing.)
+        transition(session, scenario.id, job_id, ("queued",), progress={**progress, "enqueued_at": iso(utcnow())})
+        session.commit()
+        session.refresh(scenario)
     else:
         from .runner import run_solve
 
@@ -102,7 +121,7 @@ def reap_if_stale(session: Session, config: dict[str, Any], scenario: Scenario) 
         return False
     reason = is_stale(scenario)
     if reason is None and scenario.status == "queued" and (scenario.progress or {}).get("runner") == "rq":
-        reason = _rq_job_problem(config.get("REDIS_URL"), scenario.job_id)
+        reason = _rq_job_problem(config.get("REDIS_URL"), scenario.job_id, scenario.progress or {})
     if reason is None:
         return False
     progress = {**(scenario.progress or {}), "phase": "failed", "phase_label": "失敗", "error": reason,
@@ -122,7 +141,9 @@ def rq_queue(redis_url: str):
     return Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
 
 
-def _rq_job_problem(redis_url: str | None, job_id: str | None) -> str | None:
+def _rq_job_problem(redis_url: str | None, job_id: str | None, progress: dict[str, Any]) -> str | None:
+    """Why a queued RQ job is presumed dead, or None. A job missing from Redis is lost only on evidence: it was
+    enqueued (the "enqueued_at" mark), or the request that queued it has had ENQUEUE_GRACE to do so."""
     if not redis_url or not job_id:
         return None
     from redis import Redis
@@ -133,7 +154,10 @@ def _rq_job_problem(redis_url: str | None, job_id: str | None) -> str | None:
         job = Job.fetch(job_id, connection=Redis.from_url(redis_url))
         status = job.get_status(refresh=True)
     except NoSuchJobError:
-        return "ジョブがキューから失われました。もう一度実行してください。"
+        queued_at = parse_iso(progress.get("queued_at"))
+        if progress.get("enqueued_at") or queued_at is None or utcnow() - queued_at > ENQUEUE_GRACE:
+            return "ジョブがキューから失われました。もう一度実行してください。"
+        return None
     except Exception:  # Redis down: nothing can be concluded about the job
         return None
     status = getattr(status, "value", status)

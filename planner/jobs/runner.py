@@ -86,6 +86,11 @@ class _Reporter:
         keys = ("done", "total", "incumbent_yen", "bound_yen", "gap")
         self.update(**{k: info[k] for k in keys if k in info}, solver_elapsed=info.get("elapsed"))
 
+    def on_settled(self, done: int, total: int) -> None:
+        """settle_plan's progress callback: groups settled so far, for the page; also where a cancel stops it."""
+        self.update(settle_done=done, settle_total=total)
+        self.check_cancel()
+
     def snapshot(self) -> tuple[dict[str, Any], str]:
         with self.lock:
             progress = dict(self.progress)
@@ -273,14 +278,16 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
 
     reporter.phase("settling")
     try:
-        plan = settle_plan(instance, plan, rules=rules.data if rules else None, method=method, weights=weights)
+        plan = settle_plan(instance, plan, rules=rules.data if rules else None, method=method, weights=weights,
+                           progress=reporter.on_settled)
     except AllocationError as e:  # e.g. 人口割 while population has not been imported
         raise JobError(f"負担金の按分ができません: {e}") from e
     except SubsidyRulesError as e:
         raise JobError("補助制度ルールに問題があります: " + "；".join(e.problems)) from e
     reporter.check_cancel()
 
-    extras: dict[str, Any] = {"scenario_id": scenario_id, "notes": list(built.notes)}
+    extras: dict[str, Any] = {"scenario_id": scenario_id, "notes": list(built.notes),
+                              "price_source": built.price_source}
     if effect_inputs is not None:
         from planner.domain.effects import attach_effects
 

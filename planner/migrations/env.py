@@ -1,7 +1,5 @@
-"""Alembic environment: the schema is planner.db.models; the database comes from the caller or DATABASE_URL."""
+"""Alembic environment: the schema is planner.db.models; the database comes from the caller or planner.config."""
 from __future__ import annotations
-
-import os
 
 from alembic import context
 from sqlmodel import SQLModel
@@ -14,12 +12,11 @@ target_metadata = SQLModel.metadata
 
 
 def _url() -> str:
-    url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
-    if not url:
-        from planner.app import PROJECT_ROOT
+    """The caller's connection or URL, else the application's own database (planner.config: environment, instance
+    config, default)."""
+    from planner.config import database_url
 
-        url = f"sqlite:///{PROJECT_ROOT / 'instance' / 'planner.sqlite'}"
-    return url
+    return config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or database_url()
 
 
 def _configure(connection) -> None:

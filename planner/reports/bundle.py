@@ -36,45 +36,114 @@ def member_file(need_id: str, ext: str = "pdf") -> str:
 
 @dataclass(frozen=True)
 class Document:
-    kind: str  # group | member | summary
-    key: str  # group id, need id, or "" for the summary
+    kind: str  # summary | budget | group | agreement | member | statement
+    key: str  # group id (group, agreement), need id (member), body code (statement), or "" (summary, budget)
 
 
-def plan_documents(plan: Plan) -> list[Document]:
-    """Every document of a plan: a 負担金算定書 per joint group, a 負担額通知 per member of a joint group, the summary."""
+def plan_documents(plan: Plan, instance: Instance | None = None) -> list[Document]:
+    """Every document of a plan: the summary and the budget table, a 負担金算定書 and a 協定書案 per joint group, a
+    負担額通知 per member of a joint group, and (given the instance) a 年度別負担額 per body with a need."""
     docs = [Document("summary", "")]
     joint = [g for g in plan.groups if g.mode != "standalone"]
     docs += [Document("group", g.id) for g in joint]
     docs += [Document("member", nid) for g in joint for nid in g.members]
+    if instance is not None:
+        docs.append(Document("budget", ""))
+        docs += [Document("agreement", g.id) for g in joint]
+        bodies = sorted({instance.need(n).body for g in plan.groups for n in g.members})
+        docs += [Document("statement", code) for code in bodies]
     return docs
 
 
-def render_document(instance: Instance, plan: Plan, meta: ReportMeta | None, doc: Document) -> list[tuple[str, bytes]]:
-    """The files of one document inside the ZIP (PDF, and the workbook where there is one)."""
+def document_body(instance: Instance, plan: Plan, doc: Document) -> set[str]:
+    """The bodies a document is about (who may see it besides the prefecture): a group's members, a need's body."""
+    if doc.kind in ("group", "agreement"):
+        group = next(g for g in plan.groups if g.id == doc.key)
+        return {instance.need(n).body for n in group.members}
+    if doc.kind == "member":
+        return {instance.need(doc.key).body}
+    if doc.kind == "statement":
+        return {doc.key}
+    return set()
+
+
+def _category(instance: Instance, category_id: str) -> str:
+    return instance.categories[category_id].name.split("（", 1)[0] if category_id in instance.categories else category_id
+
+
+def document_files(instance: Instance, plan: Plan, doc: Document) -> list[str]:
+    """The names of a document's files in the ZIP: folders by category, file names by body, category and year."""
+    from .control import KIND_LABELS
+
     if doc.kind == "summary":
-        return [("summary.pdf", pdf.summary_pdf(instance, plan, meta)),
-                ("summary.xlsx", xlsx.summary_workbook(instance, plan, meta))]
-    if doc.kind == "group":
-        return [(f"負担金算定書/{group_file(doc.key)}", pdf.group_pdf(instance, plan, doc.key, meta)),
-                (f"負担金算定書/{group_file(doc.key, 'xlsx')}", xlsx.group_workbook(instance, plan, doc.key, meta))]
-    return [(f"負担額通知/{member_file(doc.key)}", pdf.member_pdf(instance, plan, doc.key, meta))]
+        return [f"{KIND_LABELS['summary']}.pdf", f"{KIND_LABELS['summary']}.xlsx"]
+    if doc.kind == "budget":
+        return [f"{KIND_LABELS['budget']}.pdf", f"{KIND_LABELS['budget']}.xlsx"]
+    if doc.kind in ("group", "agreement"):
+        g = next(x for x in plan.groups if x.id == doc.key)
+        stem = "_".join(safe_name(p) for p in (_category(instance, g.category), instance.bodies[g.lead_body].name,
+                                                str(g.start_year), g.id))
+        if doc.kind == "agreement":
+            return [f"{KIND_LABELS['agreement']}/{stem}.docx"]
+        return [f"{KIND_LABELS['group']}/{stem}.pdf", f"{KIND_LABELS['group']}/{stem}.xlsx"]
+    if doc.kind == "member":
+        need = instance.need(doc.key)
+        body = instance.bodies[need.body]
+        stem = "_".join(safe_name(p) for p in (body.code, body.name, _category(instance, need.category),
+                                                str(need.start_year)))
+        return [f"{KIND_LABELS['member']}/{stem}.pdf"]
+    body = instance.bodies[doc.key]
+    return [f"{KIND_LABELS['statement']}/{body.code}_{safe_name(body.name)}.pdf"]
+
+
+def render_document(instance: Instance, plan: Plan, meta: ReportMeta | None, doc: Document) -> list[tuple[str, bytes]]:
+    """The files of one document inside the ZIP (PDF, and the workbook or Word draft where there is one)."""
+    from . import agreement, statements
+
+    names = document_files(instance, plan, doc)
+    if doc.kind == "summary":
+        data = [pdf.summary_pdf(instance, plan, meta), xlsx.summary_workbook(instance, plan, meta)]
+    elif doc.kind == "budget":
+        data = [statements.budget_pdf(instance, plan, meta), statements.budget_workbook(instance, plan, meta)]
+    elif doc.kind == "group":
+        data = [pdf.group_pdf(instance, plan, doc.key, meta), xlsx.group_workbook(instance, plan, doc.key, meta)]
+    elif doc.kind == "agreement":
+        data = [agreement.agreement_docx(instance, plan, doc.key, meta)]
+    elif doc.kind == "member":
+        data = [pdf.member_pdf(instance, plan, doc.key, meta)]
+    else:
+        data = [statements.statement_pdf(instance, plan, doc.key, meta)]
+    return list(zip(names, data))
+
+
+# The documents that take longest go first, so that a worker is not left with the summary at the end.
+_COST = {"summary": 0, "budget": 1, "group": 2, "statement": 3, "member": 4, "agreement": 5}
 
 
 def plan_zip(instance: Instance, plan: Plan, meta: ReportMeta | None = None,
-             allowed: Callable[[Document], bool] = lambda d: True, workers: int | None = None) -> bytes:
-    """PDFs and workbooks of the documents ``allowed`` lets through, in folders by kind.
+             allowed: Callable[[Document], bool] = lambda d: True, workers: int | None = None,
+             docs: list[Document] | None = None, progress: Callable[[int, int], None] | None = None) -> bytes:
+    """PDFs, workbooks and Word drafts of the documents ``allowed`` lets through (or ``docs``), in folders by kind.
 
-    A Nagano-sized plan has some 170 documents at 0.2-0.4 s each, so large bundles are rendered by worker
-    processes (``workers``, default: the machine's cores, at most 4). Everything is rendered before the archive
-    is written, so an error leaves no half-made file behind.
+    A Nagano-sized plan has some 300 documents, so large bundles are rendered by worker processes (``workers``,
+    default: the machine's cores, at most 4), the slowest first. ``progress(done, total)`` is called as documents
+    finish. Everything is rendered before the archive is written, so an error leaves no half-made file behind.
     """
-    docs = [d for d in plan_documents(plan) if allowed(d)]
+    if docs is None:
+        docs = [d for d in plan_documents(plan, instance) if allowed(d)]
+    docs = sorted(docs, key=lambda d: _COST.get(d.kind, 9))
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
+    report = progress or (lambda done, total: None)
+    report(0, len(docs))
     if workers > 1 and len(docs) >= PARALLEL_FROM:
-        files = _render_parallel(instance, plan, meta, docs, workers)
+        files = _render_parallel(instance, plan, meta, docs, workers, report)
     else:
-        files = [f for d in docs for f in render_document(instance, plan, meta, d)]
+        files = []
+        for i, d in enumerate(docs, start=1):
+            files += render_document(instance, plan, meta, d)
+            report(i, len(docs))
+    files.sort(key=lambda f: f[0])
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in files:
@@ -95,9 +164,14 @@ def _render_in_worker(doc: Document) -> list[tuple[str, bytes]]:
     return render_document(instance, plan, meta, doc)
 
 
-def _render_parallel(instance, plan, meta, docs: list[Document], workers: int) -> list[tuple[str, bytes]]:
+def _render_parallel(instance, plan, meta, docs: list[Document], workers: int,
+                     report: Callable[[int, int], None]) -> list[tuple[str, bytes]]:
     # "spawn", not fork: the web server may run threads, and a forked child can inherit a lock held by one of them.
     context = multiprocessing.get_context("spawn")
+    files: list[tuple[str, bytes]] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                              initargs=(instance, plan, meta)) as pool:
-        return [f for files in pool.map(_render_in_worker, docs, chunksize=4) for f in files]
+        for i, done in enumerate(pool.map(_render_in_worker, docs, chunksize=2), start=1):
+            files += done
+            report(i, len(docs))
+    return files

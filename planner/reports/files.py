@@ -11,9 +11,12 @@ from planner.domain.instance_io import InstanceError, load_instance
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, plan_from_dict
 
-from . import pdf, xlsx
+from . import pdf, statements, xlsx
 from .bundle import group_file, member_file
 from .context import ReportError, ReportMeta
+
+
+BUDGET_NAME = "年度別予算総括表"
 
 
 def load_plan(path: str | Path, instance: Instance) -> Plan:
@@ -81,6 +84,10 @@ def write_batch(plan_path: str | Path, instance_path: str | Path, out_dir: str |
     outputs.append(("summary.pdf", pdf.summary_pdf(instance, plan, meta)))
     if workbooks:
         outputs.append(("summary.xlsx", xlsx.summary_workbook(instance, plan, meta)))
+    # Year-by-year statements of every member body, and the prefecture-wide budget table (PDF and workbook).
+    outputs += [(f"statements/{name}", data) for name, data in statements.statement_pdfs(instance, plan, meta)]
+    outputs.append((f"{BUDGET_NAME}.pdf", statements.budget_pdf(instance, plan, meta)))
+    outputs.append((f"{BUDGET_NAME}.xlsx", statements.budget_workbook(instance, plan, meta)))
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -89,7 +96,8 @@ def write_batch(plan_path: str | Path, instance_path: str | Path, out_dir: str |
     written = []
     for name, data in outputs:
         target = out / name
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=".tmp-", suffix=target.suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)

@@ -34,12 +34,20 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=str(PROJECT_ROOT)).write_pdf(stylesheets=[_stylesheet()])
 
 
+def _control(meta: ReportMeta, kind: str, key: str) -> dict:
+    """The document-control block every template's base prints (and the 案 watermark on drafts)."""
+    return {"control": meta.document_control, "doc_kind": kind, "doc_key": key}
+
+
 def group_html(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> str:
-    return render_html("group.html", r=group_report(instance, plan, group_id, meta))
+    r = group_report(instance, plan, group_id, meta)
+    return render_html("group.html", r=r, **_control(r.meta, "group", group_id))
 
 
 def member_html(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> str:
-    return render_html("member.html", n=member_notice(instance, plan, need_id, meta), effects=_effects(instance, plan))
+    n = member_notice(instance, plan, need_id, meta)
+    return render_html("member.html", n=n, effects=_effects(instance, plan),
+                       **_control(n.group.meta, "member", n.member.body_code))
 
 
 def summary_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> str:
@@ -47,7 +55,7 @@ def summary_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None)
     effects = _effects(instance, plan)
     by_category, by_body = effect_charts(effects, width=720)
     return render_html("summary.html", s=s, figures=charts.summary_figures(s), effects=effects,
-                       effect_category_svg=by_category, effect_body_svg=by_body)
+                       effect_category_svg=by_category, effect_body_svg=by_body, **_control(s.meta, "summary", ""))
 
 
 def group_pdf(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> bytes:

@@ -11,27 +11,12 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .wareki import fiscal_year_label, wareki_fiscal_year
+from planner.domain.vocabulary import fiscal_year_label, wareki_fiscal_year, yen, yen_digits
+from planner.masterdata.credit import DATA_CREDIT
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = PROJECT_ROOT / "templates"
 REPORT_CSS = PROJECT_ROOT / "static" / "css" / "report.css"
-
-
-def yen(value) -> str:
-    """1234567 → 1,234,567円 (negative amounts keep their sign: −12,000円)."""
-    if value is None:
-        return "—"
-    value = int(value)
-    return f"−{-value:,}円" if value < 0 else f"{value:,}円"
-
-
-def num(value) -> str:
-    """Amounts inside tables whose header says 円: digits only, so that columns stay narrow."""
-    if value is None:
-        return "—"
-    value = int(value)
-    return f"−{-value:,}" if value < 0 else f"{value:,}"
 
 
 def pct(value: float, digits: int = 1) -> str:
@@ -46,11 +31,12 @@ def volume(value: float) -> str:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(yen=yen, num=num, pct=pct, volume=volume, wareki=wareki_fiscal_year,
+    env.filters.update(yen=yen, num=yen_digits, pct=pct, volume=volume, wareki=wareki_fiscal_year,
                        fiscal_year=fiscal_year_label, svg=lambda s: Markup(s) if s else "")
     from .effect_text import TEMPLATE_HELPERS
 
     env.globals.update(TEMPLATE_HELPERS)
+    env.globals["data_credit"] = DATA_CREDIT  # 総務省's figures (population) appear in the documents
     return env
 
 

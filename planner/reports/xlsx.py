@@ -17,9 +17,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
 
-from .safe_cells import is_own_formula, starts_like_formula
+from planner.domain.vocabulary import Formula, is_own_formula, starts_like_formula
+
+from .control import DocumentControl
 from .context import GroupReport, MemberNotice, ReportMeta, SummaryReport, group_report, member_notice, summary_report
 
+F = Formula
 YEN = '#,##0"円";[Red]-#,##0"円"'
 INT = "#,##0"
 PCT = "0.0%"
@@ -35,8 +38,9 @@ _ESTIMATE = "補助金・特別交付税・実質負担は見込額です（交�
 
 def group_workbook(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> bytes:
     wb = Workbook()
-    _group_sheet(wb.active, group_report(instance, plan, group_id, meta))
-    return _save(wb)
+    r = group_report(instance, plan, group_id, meta)
+    _group_sheet(wb.active, r)
+    return _save(wb, r.meta.document_control)
 
 
 def member_workbook(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> bytes:
@@ -46,7 +50,7 @@ def member_workbook(instance: Instance, plan: Plan, need_id: str, meta: ReportMe
     if notice.member.effect is not None and plan.effects:
         _member_effect_rows(wb.active, notice, str(plan.effects.get("caveat", "")))
     _group_sheet(wb.create_sheet(), notice.group)
-    return _save(wb)
+    return _save(wb, notice.group.meta.document_control)
 
 
 def summary_workbook(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> bytes:
@@ -58,16 +62,49 @@ def summary_workbook(instance: Instance, plan: Plan, meta: ReportMeta | None = N
     for row in s.groups:
         ws = wb.create_sheet()
         _group_sheet(ws, row.group, used)
-    return _save(wb)
+    return _save(wb, s.meta.document_control)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _save(wb: Workbook) -> bytes:
+def _save(wb: Workbook, control: DocumentControl | None = None) -> bytes:
+    for ws in wb.worksheets:
+        page_setup(ws, control)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def page_setup(ws: Worksheet, control: DocumentControl | None = None) -> None:
+    """A4, fitted to the page width, the used range as the print area; drafts say 案 in the page header and every
+    page carries the 文書番号 in its footer."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if ws.max_column > 9 else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.print_area = f"A1:{get_column_letter(max(ws.max_column, 1))}{max(ws.max_row, 1)}"
+    if control is not None:
+        if control.draft:
+            ws.oddHeader.center.text = "案（試算）"
+            ws.oddHeader.center.size = 14
+            ws.oddHeader.center.color = "C00000"
+        ws.oddHeader.right.text = f"{control.plan_label}"
+        ws.oddFooter.left.text = control.issuer.title
+    ws.oddFooter.right.text = "&P / &N"
+
+
+def control_rows(w: "_Writer", control: DocumentControl, kind: str, key: str = "") -> None:
+    """The document-control lines under a sheet's title (文書番号, plan and version, date, issuer, 担当, 連絡先)."""
+    if control.draft:
+        w.line("【案】この文書は試算（案）です。確定したものではありません。", bold=True)
+    for label, text in control.lines(kind, key):
+        w.line(label, text)
+    for notice in control.notices:
+        w.line("ご注意", notice, bold=True)
 
 
 def sheet_title(text: str, used: set[str] | None = None) -> str:
@@ -83,12 +120,16 @@ def sheet_title(text: str, used: set[str] | None = None) -> str:
 
 
 def _put(ws: Worksheet, row: int, col: int, value):
-    """Write a cell; text that only looks like a formula (a body's or scenario's name) stays text."""
+    """Write a cell. Only :class:`Formula` values become formulas; every other text (a body's or scenario's name,
+    whatever it starts with) is stored as text, marked so that Excel keeps it text when the cell is edited."""
+    if isinstance(value, Formula):
+        return ws.cell(row, col, str(value))
     cell = ws.cell(row, col, value)
-    if starts_like_formula(value) and not is_own_formula(value):
+    if isinstance(value, str):
         cell.value = value
         cell.data_type = "s"
-        cell.quotePrefix = True  # Excel keeps it text even when the cell is edited
+        if starts_like_formula(value):
+            cell.quotePrefix = True
     return cell
 
 
@@ -150,20 +191,20 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     ws.title = sheet_title(r.group_id, used)
     w = _Writer(ws)
     w.title(f"{r.category_name} 共同調達 負担金算定書（見込額）")
+    control_rows(w, r.meta.document_control, "group", r.group_id)
     w.line("グループ", r.group_id)
     w.line("調達方式", r.mode_label)
     w.line(r.lead_role, f"{r.lead_name}（{r.lead_code}）")
     w.line("算定期間", r.period_label)
     years_row = w.line("算定年数", r.horizon_years)
     years = f"$B${years_row}"
-    w.line("単価表", r.price_book_label)
+    w.line("単価表", r.meta.price_source or r.price_book_label)
     w.line("補助制度ルール", r.rule_version or "（版の記録なし）")
     w.line("按分方法", f"{r.method_label}： {r.method_formula}")
     if r.rounding_rule:
         w.line("端数の処理", r.rounding_rule)
     for rule in r.subsidy_rules:
         w.line("適用したルール", rule)
-    w.line("作成日", r.meta.issued_wareki)
     w.line(_ESTIMATE)
     w.skip()
 
@@ -172,44 +213,134 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     first = w.row
     for line in r.initial_lines:
         w.cells([line.label, int(line.yen), line.detail], [None, YEN, None])
-    initial_row = w.cells(["初期費用 計", f"=SUM(B{first}:B{w.row - 1})", None], [None, YEN, None], total=True)
+    initial_row = w.cells(["初期費用 計", Formula(f"=SUM(B{first}:B{w.row - 1})"), None], [None, YEN, None], total=True)
     first = w.row
     for line in r.annual_lines:
         w.cells([line.label, line.yen, line.detail], [None, '#,##0.00"円"', None])
-    annual_row = w.cells(["年間費用 計（1円未満四捨五入）", f"=ROUND(SUM(B{first}:B{w.row - 1}),0)", None],
+    annual_row = w.cells(["年間費用 計（1円未満四捨五入）", Formula(f"=ROUND(SUM(B{first}:B{w.row - 1}),0)"), None],
                          [None, YEN, None], total=True)
-    total_row = w.cells(["算定期間の総額", f"=B{initial_row}+B{annual_row}*{years}", "初期費用 ＋ 年間費用 × 算定年数"],
+    total_row = w.cells(["算定期間の総額", Formula(f"=B{initial_row}+B{annual_row}*{years}"), "初期費用 ＋ 年間費用 × 算定年数"],
                         [None, YEN, None], total=True)
     w.cells(["計画の総額（検算用）", r.total_yen, "上の総額と一致すること"], [None, YEN, None])
-    w.cells(["検算", f"=B{total_row}=B{total_row + 1}", None], [None, None, None])
+    w.cells(["検算", Formula(f"=B{total_row}=B{total_row + 1}"), None], [None, None, None])
     w.skip()
 
+    live = _allocation_block(w, r, f"$B${initial_row}", f"$B${annual_row}", years) if r.formula_weights else None
+
     w.line("参加団体別の負担額（見込額）", bold=True)
+    if live:
+        w.line("初期負担・年間負担・期間総額は上の「按分の計算」の数式によります（入力を変えると再計算されます）。")
     labels = ["団体コード", "団体名", "人口", "利用量", "初期負担", "年間負担", "期間総額", "単独導入の場合", "削減額",
               "補助金 見込額", "特別交付税 見込額", "実質負担 見込額", "単独の場合の実質負担", "実質削減額",
               "検算（総額−初期−年額×年数）"]
     w.header(labels)
     first = w.row
-    for m in r.members:
+    for k, m in enumerate(r.members):
         row = w.row
-        w.cells([m.body_code, m.body_name + ("（幹事）" if m.is_lead else ""), m.population, m.volume, m.initial_yen,
-                 m.annual_yen, m.total_yen, m.standalone_total_yen, f"=H{row}-G{row}", m.grant_yen,
-                 m.special_tax_yen, f"=G{row}-J{row}-K{row}", m.standalone_net_yen,
-                 f"=M{row}-L{row}" if m.standalone_net_yen is not None else None,
-                 f"=G{row}-(E{row}+F{row}*{years})"],
+        initial, annual, total = m.initial_yen, m.annual_yen, m.total_yen
+        if live:
+            calc = live[k]
+            initial, annual, total = F(f"=$K${calc}"), F(f"=$P${calc}"), F(f"=E{row}+F{row}*{years}")
+        w.cells([m.body_code, m.body_name + (f"（{r.lead_mark}）" if m.is_lead else ""), m.population, m.volume,
+                 initial, annual, total, m.standalone_total_yen, F(f"=H{row}-G{row}"), m.grant_yen,
+                 m.special_tax_yen, F(f"=G{row}-J{row}-K{row}"), m.standalone_net_yen,
+                 F(f"=M{row}-L{row}") if m.standalone_net_yen is not None else None,
+                 F(f"=G{row}-(E{row}+F{row}*{years})")],
                 [None, None, INT, "#,##0.##", YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN])
     last = w.row - 1
-    sums = [f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in range(3, 15)]
+    sums = [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 15)]
     sums[1] = None  # volumes of different needs are summed in the cost build-up already
     members_total = w.cells(["合計", f"{len(r.members)}団体"] + sums + [None],
                             [None, None, INT, None] + [YEN] * 11, total=True)
     w.skip()
     w.line("検算", bold=True)
-    w.line("初期負担の合計 ＝ 初期費用 計", f"=E{members_total}=B{initial_row}")
-    w.line("年間負担の合計 ＝ 年間費用 計", f"=F{members_total}=B{annual_row}")
-    w.line("期間総額の合計 ＝ 算定期間の総額", f"=G{members_total}=B{total_row}")
+    w.line("初期負担の合計 ＝ 初期費用 計", Formula(f"=E{members_total}=B{initial_row}"))
+    w.line("年間負担の合計 ＝ 年間費用 計", Formula(f"=F{members_total}=B{annual_row}"))
+    w.line("期間総額の合計 ＝ 算定期間の総額", Formula(f"=G{members_total}=B{total_row}"))
+    _fairness_rows(w, r)
     w.widths([24, 22, 11, 10, 14, 14, 15, 15, 14, 14, 14, 15, 15, 14, 14])
     ws.freeze_panes = None
+
+
+def _allocation_block(w: _Writer, r: GroupReport, initial: str, annual: str, years: str) -> list[int]:
+    """按分の計算: the shares as live formulas from the inputs on the sheet (weights, populations, volumes, the
+    group's initial and yearly cost), by the plan's rounding rule (largest remainder, ties to the lead and then the
+    member order). Returns each member's row; the plan's own figures sit beside them with a 検算 column.
+
+    Columns: C population, D volume, E priority (1 = first among equal remainders), F ratio; initial G quota,
+    H floor, I remainder, J rank, K share; annual L..P likewise."""
+    ws = w.ws
+    weights = r.formula_weights or {}
+    w.line("按分の計算（数式：重み・人口・利用量・グループの費用から再計算）", bold=True)
+    w.line(f"按分方法：{r.method_label}。比率 ＝ 均等割の重み ÷ 団体数 ＋ 人口割の重み × 人口 ÷ 人口計 ＋ "
+           "利用量割の重み × 利用量 ÷ 利用量計")
+    w.line("端数の処理：" + (r.rounding_rule or "初期費用と年間費用をそれぞれ比率で配分し、1円未満を切り捨て、残りの円を端数の大きい"
+                              "順に1円ずつ配分（端数が同じときは優先順位の小さい団体）。")
+           + "（配分額は小数第6位で丸めてから切り捨てます。）")
+    rows = {}
+    for key, label in (("equal", "均等割の重み"), ("population", "人口割の重み"), ("volume", "利用量割の重み")):
+        rows[key] = w.line(label, weights.get(key, 0.0))
+        ws.cell(rows[key], 2).number_format = "0.0####%"
+    we, wp, wv = (f"$B${rows[k]}" for k in ("equal", "population", "volume"))
+    w.header(["団体コード", "団体名", "人口", "利用量", "優先順位", "按分比率",
+              "初期 配分額", "初期 切捨て", "初期 端数", "初期 端数順位", "初期負担",
+              "年額 配分額", "年額 切捨て", "年額 端数", "年額 端数順位", "年間負担",
+              "計画の初期負担", "計画の年間負担", "検算"])
+    first = w.row
+    last = first + len(r.members) - 1
+    lead = next((k for k, m in enumerate(r.members) if m.is_lead), None)
+    order = ([lead] if lead is not None else []) + [k for k in range(len(r.members)) if k != lead]
+    priority = {k: pos + 1 for pos, k in enumerate(order)}
+
+    def rng(col: str) -> str:
+        return f"${col}${first}:${col}${last}"
+
+    out = []
+    for k, m in enumerate(r.members):
+        row = w.row
+        ratio = F(f"=IF({we}=0,0,{we}/COUNT({rng('E')}))+IF({wp}=0,0,{wp}*C{row}/SUM({rng('C')}))"
+                  f"+IF({wv}=0,0,{wv}*D{row}/SUM({rng('D')}))")
+        cells = [m.body_code, m.body_name, m.population or 0, m.volume, priority[k], ratio]
+        for amount, q, f, rem, rank in ((initial, "G", "H", "I", "J"), (annual, "L", "M", "N", "O")):
+            cells += [F(f"=ROUND({amount}*F{row}/SUM({rng('F')}),6)"), F(f"=INT({q}{row})"), F(f"={q}{row}-{f}{row}"),
+                      F(f"=SUMPRODUCT(({rng(rem)}>{rem}{row})*1)+SUMPRODUCT(({rng(rem)}={rem}{row})*({rng('E')}<E{row}))"),
+                      F(f"={f}{row}+IF({rank}{row}<{amount}-SUM({rng(f)}),1,0)")]
+        cells += [m.initial_yen, m.annual_yen, F(f"=AND(K{row}=Q{row},P{row}=R{row})")]
+        w.cells(cells, [None, None, INT, "#,##0.##", "0", "0.000000%", "#,##0.000000", INT, "0.000000", "0", YEN,
+                        "#,##0.000000", INT, "0.000000", "0", YEN, YEN, YEN, None])
+        out.append(row)
+    w.cells(["計（按分の計算）", None, F(f"=SUM({rng('C')})"), F(f"=SUM({rng('D')})"), None, F(f"=SUM({rng('F')})"), None, None, None,
+             None, F(f"=SUM({rng('K')})"), None, None, None, None, F(f"=SUM({rng('P')})"), F(f"=SUM({rng('Q')})"),
+             F(f"=SUM({rng('R')})"), F(f"=AND(K{w.row}={initial},P{w.row}={annual})")],
+            [None, None, INT, "#,##0.##", None, "0.000000%", None, None, None, None, YEN, None, None, None, None, YEN,
+             YEN, YEN, None], total=True)
+    w.skip()
+    return out
+
+
+def _fairness_rows(w: "_Writer", r: GroupReport) -> None:
+    """The proof of fairness: the headline, the core adjustment beside each unadjusted share, and the tightest
+    sub-groups (their cost alone against what they pay), after the tables so that no formula moves."""
+    w.skip()
+    w.line("按分結果の検証（負担の公平性）", bold=True)
+    if r.fairness_headline:
+        w.line(r.fairness_headline)
+    for line in r.rationality + r.proof_lines:
+        w.line(line)
+    if r.adjusted:
+        w.header(["団体名", "按分方法どおりの期間総額", "コア調整", "調整後の期間総額", "検算"])
+        for m in r.members:
+            row = w.row
+            w.cells([m.body_name, m.share.unadjusted_total_yen, m.adjustment_yen, m.total_yen,
+                     Formula(f"=B{row}+C{row}=D{row}")], [None, YEN, YEN, YEN, None])
+    if r.evidence:
+        w.header(["団体の組（余裕の小さい順）", "方式", "その組だけの費用", "按分での負担の合計", "余裕"])
+        for e in r.evidence:
+            row = w.row
+            w.cells([e["who"], e["mode"] + (f"（{e['lead']}）" if e["lead"] else ""), e["cost_yen"], e["paid_yen"],
+                     Formula(f"=C{row}-D{row}")], [None, None, YEN, YEN, YEN])
+    if r.weight_suggestion:
+        w.line("コア調整が要らない最も近い割合", r.weight_suggestion)
 
 
 def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
@@ -217,11 +348,11 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     ws.title = sheet_title(f"負担額通知 {m.body_name}")
     w = _Writer(ws)
     w.title(f"{r.category_name} 共同調達 負担額通知（見込額）")
+    control_rows(w, r.meta.document_control, "member", m.body_code)
     w.line("団体", f"{m.body_name}（{m.body_code}）")
     w.line("グループ", f"{r.group_id}（{r.mode_short}、{r.lead_role} {r.lead_name}）")
     w.line("按分方法", r.method_label)
     w.line("補助制度ルール", r.rule_version or "（版の記録なし）")
-    w.line("作成日", r.meta.issued_wareki)
     w.line(_ESTIMATE)
     w.line("前提：初期負担は導入年度、年間負担は各年度に計上。補助金・特別交付税は初期費用が対象のため導入年度に計上。")
     if n.schedule_note:
@@ -231,21 +362,27 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     first = w.row
     for y in n.years:
         row = w.row
-        w.cells([y.fiscal_year, y.label, y.initial_yen, y.annual_yen, f"=C{row}+D{row}", y.grant_yen,
-                 y.special_tax_yen, f"=E{row}-F{row}-G{row}"], ["0", None] + [YEN] * 6)
+        w.cells([y.fiscal_year, y.label, y.initial_yen, y.annual_yen, Formula(f"=C{row}+D{row}"), y.grant_yen,
+                 y.special_tax_yen, Formula(f"=E{row}-F{row}-G{row}")], ["0", None] + [YEN] * 6)
     last = w.row - 1
-    total = w.cells(["合計", None] + [f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in range(3, 9)],
+    total = w.cells(["合計", None] + [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 9)],
                     [None, None] + [YEN] * 6, total=True)
     w.skip()
     w.line("検算（負担金算定書の数値）", bold=True)
     for label, col, value in (("期間総額", "E", m.total_yen), ("補助金 見込額", "F", m.grant_yen),
                               ("特別交付税 見込額", "G", m.special_tax_yen), ("実質負担 見込額", "H", m.net_yen)):
-        row = w.line(label, value, f"={col}{total}=B{w.row}")
+        row = w.line(label, value, Formula(f"={col}{total}=B{w.row}"))
         ws.cell(row, 2).number_format = YEN
     row = w.line("単独で導入する場合", m.standalone_total_yen)
     ws.cell(row, 2).number_format = YEN
-    row = w.line("削減額", f"=B{row}-E{total}")
+    row = w.line("削減額", Formula(f"=B{row}-E{total}"))
     ws.cell(row, 2).number_format = YEN
+    if m.adjustment_yen:
+        row = w.line("うちコア調整", m.adjustment_yen, r.adjustment_sentences.get(m.need_id, ""))
+        ws.cell(row, 2).number_format = YEN
+    paragraph = r.member_paragraphs.get(m.need_id)
+    if paragraph:
+        w.line(paragraph)
     w.widths([22, 24, 15, 15, 15, 15, 16, 16])
 
 
@@ -280,11 +417,11 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
     ws.title = "総括"
     w = _Writer(ws)
     w.title(f"{s.region} AI・RPA 共同調達計画 まとめ（見込額）")
+    control_rows(w, s.meta.document_control, "summary")
     w.line("計画", s.meta.title or s.plan_name)
     w.line("期間", f"{s.fiscal_year_label}から{s.horizon_years}年間")
-    w.line("単価表", s.meta.price_book_version or "（版の記録なし）")
+    w.line("単価表", s.meta.price_source or s.meta.price_book_version or "（版の記録なし）")
     w.line("補助制度ルール", s.rule_version or "（版の記録なし）")
-    w.line("作成日", s.meta.issued_wareki)
     w.line(_ESTIMATE)
     w.skip()
     w.line("分野別", bold=True)
@@ -292,20 +429,20 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
     first = w.row
     for c in s.categories:
         row = w.row
-        w.cells([c.name, c.needs, c.groups, c.standalone_yen, c.plan_yen, f"=D{row}-E{row}",
-                 f"=IF(D{row}=0,0,F{row}/D{row})", c.net_yen], [None, INT, INT, YEN, YEN, YEN, PCT, YEN])
+        w.cells([c.name, c.needs, c.groups, c.standalone_yen, c.plan_yen, Formula(f"=D{row}-E{row}"),
+                 Formula(f"=IF(D{row}=0,0,F{row}/D{row})"), c.net_yen], [None, INT, INT, YEN, YEN, YEN, PCT, YEN])
     last = w.row - 1
     row = w.row
-    cat_total = w.cells(["合計"] + [f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in range(2, 7)]
-                        + [f"=IF(D{row}=0,0,F{row}/D{row})", f"=SUM(H{first}:H{last})"],
+    cat_total = w.cells(["合計"] + [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(2, 7)]
+                        + [Formula(f"=IF(D{row}=0,0,F{row}/D{row})"), Formula(f"=SUM(H{first}:H{last})")],
                         [None, INT, INT, YEN, YEN, YEN, PCT, YEN], total=True)
-    w.line("計画全体の費用（検算用）", s.plan_total_yen, f"=E{cat_total}=B{w.row}")
+    w.line("計画全体の費用（検算用）", s.plan_total_yen, Formula(f"=E{cat_total}=B{w.row}"))
     ws.cell(w.row - 1, 2).number_format = YEN
     w.line("補助金 見込額 計", s.grant_yen)
     ws.cell(w.row - 1, 2).number_format = YEN
     w.line("特別交付税 見込額 計", s.special_tax_yen)
     ws.cell(w.row - 1, 2).number_format = YEN
-    w.line("実質負担 見込額 計（検算）", f"=E{cat_total}-B{w.row - 2}-B{w.row - 1}", f"=B{w.row}=H{cat_total}")
+    w.line("実質負担 見込額 計（検算）", Formula(f"=E{cat_total}-B{w.row - 2}-B{w.row - 1}"), Formula(f"=B{w.row}=H{cat_total}"))
     ws.cell(w.row - 1, 2).number_format = YEN
     w.skip()
     w.line("共同調達グループ", bold=True)
@@ -316,15 +453,15 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
         g = gr.group
         row = w.row
         w.cells([g.group_id, g.category_name, g.mode_short, g.lead_name, len(g.members), g.start_year, g.total_yen,
-                 g.standalone_total_yen, f"=H{row}-G{row}", f"=IF(H{row}=0,0,I{row}/H{row})", gr.grant_yen,
-                 gr.special_tax_yen, f"=G{row}-K{row}-L{row}"],
+                 g.standalone_total_yen, Formula(f"=H{row}-G{row}"), Formula(f"=IF(H{row}=0,0,I{row}/H{row})"), gr.grant_yen,
+                 gr.special_tax_yen, Formula(f"=G{row}-K{row}-L{row}")],
                 [None, None, None, None, INT, "0", YEN, YEN, YEN, PCT, YEN, YEN, YEN])
     last = max(first, w.row) - 1
     if s.groups:
         row = w.row
-        sums = {c: f"=SUM({_col(c)}{first}:{_col(c)}{last})" for c in (5, 7, 8, 9, 11, 12, 13)}
+        sums = {c: Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in (5, 7, 8, 9, 11, 12, 13)}
         w.cells(["共同調達 計", None, None, None, sums[5], None, sums[7], sums[8], sums[9],
-                 f"=IF(H{row}=0,0,I{row}/H{row})", sums[11], sums[12], sums[13]],
+                 Formula(f"=IF(H{row}=0,0,I{row}/H{row})"), sums[11], sums[12], sums[13]],
                 [None, None, None, None, INT, None, YEN, YEN, YEN, PCT, YEN, YEN, YEN], total=True)
     w.line(f"単独調達のニーズ：{len(s.standalone_groups)}件（各団体が単独で調達）")
     w.widths([26, 22, 10, 16, 10, 10, 16, 16, 15, 9, 15, 16, 16])

@@ -15,13 +15,16 @@ from planner.db.models import AuditLog
 ACTION_LABELS = {
     "create": "作成", "update": "更新", "delete": "削除", "withdraw": "取下げ", "restore": "再登録", "import": "取込",
     "export": "出力", "run": "計算実行", "cancel": "計算中止", "login": "ログイン", "login_failed": "ログイン失敗",
-    "login_blocked": "ログイン制限", "logout": "ログアウト", "forbidden": "権限なし", "deactivate": "無効化",
+    "login_blocked": "ログイン制限", "login_pending": "ログイン確認中", "logout": "ログアウト", "forbidden": "権限なし", "deactivate": "無効化",
     "activate": "有効化", "reset_password": "パスワード再設定",
+    "adopt": "確定", "publish": "公表", "extend": "回答期限の変更", "answer": "回答", "remind": "回答の催促",
+    "replan": "再計画",
 }
 ENTITY_LABELS = {
     "need": "ニーズ", "body": "団体", "user": "利用者", "price_book": "単価表", "subsidy_rule_set": "補助制度ルール",
     "effect_model": "導入効果モデル",
     "scenario": "シナリオ", "plan": "計画", "data_vintage": "公的データ", "api": "API", "page": "画面",
+    "plan_release": "計画の版", "member_answer": "参加の回答", "scenario_quote": "見積",
 }
 
 

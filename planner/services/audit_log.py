@@ -63,7 +63,8 @@ def user_names(session: Session, ids) -> dict[int, str]:
 
 # Field names as users know them; unknown keys (price-book paths such as ai_ocr.lead.fixed_initial) show as stored.
 FIELD_LABELS = {
-    "disadvantaged": "条件不利地域", "has_data_plan": "官民データ活用推進計画", "username": "ログイン名",
+    "disadvantaged": "条件不利地域", "has_data_plan": "官民データ活用推進計画", "no_allocation_tax": "不交付団体",
+    "serves_disadvantaged_area": "条件不利地域の住民サービス", "username": "ログイン名",
     "display_name": "表示名", "role": "役割", "prefecture_code": "都道府県コード", "body_code": "団体コード",
     "is_active": "有効", "current": "現行の版", "file": "ファイル", "as_of": "時点", "bodies": "団体数",
     "vintage_id": "取込番号", "volume": "利用量", "start_year": "開始年度", "status": "状態", "category_id": "分野",

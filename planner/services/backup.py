@@ -1,7 +1,10 @@
 """Backups of the whole database: SQLite through its online backup API, PostgreSQL through pg_dump/pg_restore.
 
 A restore replaces everything; it first checks that the file is a backup of this application (it has the
-Alembic version table), so a wrong file is refused before anything is touched.
+Alembic version table) and, for SQLite, that it passes SQLite's integrity check, so a wrong or damaged file is
+refused before anything is touched. After a restore every account's session generation is raised above anything
+issued before (the restored values are older), so no session cookie survives a restore: sessions that ended after
+the backup are not revived. Backup files are readable by their owner only (0600): they hold password hashes.
 """
 from __future__ import annotations
 
@@ -9,9 +12,14 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from planner.db.session import make_engine
 
 
 class BackupError(RuntimeError):
@@ -53,14 +61,17 @@ def backup(url: str, target: Path) -> Path:
         if not source.exists():
             raise BackupError(f"データベース {source} がありません")
         partial = target.with_suffix(target.suffix + ".partial")
-        with sqlite3.connect(source) as src, sqlite3.connect(partial) as dst:
+        _create_private(partial)
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
             src.backup(dst)  # SQLite's online backup: a consistent snapshot even with writers
         partial.replace(target)
         return target
     if backend == "postgresql":
         args, env = _pg_args(url)
+        _create_private(target)
         run = subprocess.run([_require("pg_dump"), "-Fc", "--no-owner", "-f", str(target), *args], env=env,
                              capture_output=True, text=True)
+        target.chmod(0o600)
         if run.returncode != 0:
             raise BackupError(f"pg_dump が失敗しました: {run.stderr.strip()}")
         return target
@@ -76,27 +87,70 @@ def restore(url: str, source: Path) -> None:
     if backend == "sqlite":
         _check_sqlite_backup(source)
         target = _sqlite_path(url)
-        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        live = _session_generations(url)
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
             src.backup(dst)
+        _end_all_sessions(url, live)
         return
     if backend == "postgresql":
         args, env = _pg_args(url)
         listing = subprocess.run([_require("pg_restore"), "--list", str(source)], capture_output=True, text=True)
         if listing.returncode != 0 or "alembic_version" not in listing.stdout:
             raise BackupError(f"{source} はこのアプリケーションの pg_dump バックアップではありません")
+        live = _session_generations(url)
         run = subprocess.run([_require("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
                               *args, str(source)], env=env, capture_output=True, text=True)
         if run.returncode != 0:
             raise BackupError(f"pg_restore が失敗しました: {run.stderr.strip()}")
+        _end_all_sessions(url, live)
         return
     raise BackupError(f"未対応のデータベースです: {backend}")
 
 
+def _create_private(path: Path) -> None:
+    """An empty file only its owner can read, for the backup to be written into (it holds password hashes)."""
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+    path.chmod(0o600)  # whatever the umask
+
+
+def _session_generations(url: str) -> dict[int, int]:
+    """Every account's current session generation in the database about to be replaced ({} if unreadable)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {int(i): int(g or 0) for i, g in conn.execute(text("SELECT id, session_generation FROM app_user"))}
+    except SQLAlchemyError:
+        return {}
+    finally:
+        engine.dispose()
+
+
+def _end_all_sessions(url: str, live: dict[int, int]) -> None:
+    """Raise every restored account's generation above both its restored value and the value it had just before
+    the restore: every cookie ever issued (before or after the backup was taken) is then refused."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            restored = {int(i): int(g or 0) for i, g in conn.execute(text("SELECT id, session_generation FROM app_user"))}
+            for user_id, generation in restored.items():
+                conn.execute(text("UPDATE app_user SET session_generation = :g WHERE id = :id"),
+                             {"g": max(generation, live.get(user_id, 0)) + 1, "id": user_id})
+    except SQLAlchemyError as e:
+        raise BackupError(f"復元しましたが、ログイン中のセッションを終了できませんでした（{e}）。"
+                          "全利用者のパスワードを再設定してください") from e
+    finally:
+        engine.dispose()
+
+
 def _check_sqlite_backup(path: Path) -> None:
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "alembic_version" not in tables:
+                raise BackupError(f"{path} はこのアプリケーションのバックアップではありません (alembic_version がありません)")
+            problems = [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
     except sqlite3.DatabaseError as e:
-        raise BackupError(f"{path} は SQLite のデータベースではありません ({e})") from e
-    if "alembic_version" not in tables:
-        raise BackupError(f"{path} はこのアプリケーションのバックアップではありません (alembic_version がありません)")
+        raise BackupError(f"{path} は壊れているか、SQLite のデータベースではありません ({e})。復元しませんでした") from e
+    if problems != ["ok"]:
+        raise BackupError(f"{path} は壊れています（SQLite の整合性検査: {'; '.join(problems[:3])}）。復元しませんでした")

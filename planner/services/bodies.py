@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence, TextIO
 
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from planner.db.models import Body, DataVintage, utcnow
@@ -21,11 +22,12 @@ from planner.importers.flags import FLAG_FIELDS, parse_flags_file
 from planner.importers.official import BodyIndex, ParsedOfficialFile, parse_official_file
 from planner.importers.tabular import Source, read_bytes
 from planner.masterdata.national import master_bodies, ward_codes
-from planner.reports.safe_cells import csv_text
+from planner.domain.vocabulary import csv_text
 
 from .audit import record as audit
 
-EXPORT_COLUMNS = ("code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng")
+EXPORT_COLUMNS = ("code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng",
+                  "disadvantaged", "has_data_plan", "no_allocation_tax")  # the flags read back by the flags import
 _MASTER_FIELDS = ("name", "prefecture_code", "kind", "lat", "lng")
 _FISCAL_DATASETS = ("fiscal_municipal", "fiscal_prefecture", "fiscal_designated")
 
@@ -218,20 +220,25 @@ class StaleBodyError(RuntimeError):
 
 
 def set_body_flags(session: Session, code: str, *, user_id: int | None, disadvantaged: bool | None = None,
-                   has_data_plan: bool | None = None, expected_version: int | None = None) -> Body:
+                   has_data_plan: bool | None = None, no_allocation_tax: bool | None = None,
+                   expected_version: int | None = None) -> Body:
     """Edit one body's flags (the web page's form). ``expected_version`` guards against lost updates."""
     body = session.get(Body, code)
     if body is None:
         raise LookupError(f"団体コード {code} に当たる団体がありません")
     if expected_version is not None and body.version != expected_version:
         raise StaleBodyError(f"{body.name} は他の利用者が更新しました。画面を開き直してから編集してください")
-    values = {k: v for k, v in (("disadvantaged", disadvantaged), ("has_data_plan", has_data_plan)) if v is not None}
+    values = {k: v for k, v in (("disadvantaged", disadvantaged), ("has_data_plan", has_data_plan),
+                                ("no_allocation_tax", no_allocation_tax)) if v is not None}
     before = {k: getattr(body, k) for k in values}
     if before != values:
         _apply_flags(body, values)
         audit(session, user_id=user_id, action="update", entity="body", entity_id=code,
               prefecture_code=body.prefecture_code, body_code=code, before=before, after=values)
-        session.flush()
+        try:
+            session.flush()  # UPDATE ... WHERE version = <read> (Body's version_id_col): the database decides
+        except StaleDataError as e:
+            raise StaleBodyError(f"{body.name} は他の利用者が更新しました。画面を開き直してから編集してください") from e
     return body
 
 
@@ -256,7 +263,8 @@ def export_bodies_csv(session: Session, out: TextIO, prefecture_code: str | None
     for b in session.exec(query):
         writer.writerow([b.code, csv_text(b.name), b.prefecture_code, b.kind, "" if b.population is None else b.population,
                          "" if b.fiscal_strength_index is None else repr(b.fiscal_strength_index),
-                         repr(b.lat), repr(b.lng)])  # repr: the shortest text that reads back exactly
+                         repr(b.lat), repr(b.lng), int(b.disadvantaged), int(b.has_data_plan),
+                         int(b.no_allocation_tax)])  # repr: the shortest text that reads back exactly
         n += 1
     return n
 

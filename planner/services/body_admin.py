@@ -8,12 +8,6 @@ from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Body, Category, DataVintage, Need
 
-KIND_LABELS = {"prefecture": "都道府県", "designated_city": "指定都市", "city": "市", "special_ward": "特別区",
-               "town": "町", "village": "村"}
-DATASET_LABELS = {"population": "住民基本台帳人口", "fiscal_municipal": "主要財政指標（市町村）",
-                  "fiscal_prefecture": "主要財政指標（都道府県）", "fiscal_designated": "主要財政指標（指定都市）",
-                  "flags": "条件不利地域・推進計画（一括取込）"}
-
 
 def _filtered(query, prefecture_code: str | None, kind: str | None, name: str | None):
     if prefecture_code:
@@ -58,9 +52,10 @@ def flags_history(session: Session, code: str, limit: int = 50) -> list[AuditLog
                              .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)))
 
 
-def flag_snapshot(session: Session, prefecture_code: str | None = None) -> dict[str, tuple[str, bool, bool]]:
-    """code -> (name, 条件不利地域, 推進計画), plain values that outlive a rollback (for the import preview)."""
-    query = select(Body.code, Body.name, Body.disadvantaged, Body.has_data_plan)
+def flag_snapshot(session: Session, prefecture_code: str | None = None) -> dict[str, tuple[str, bool, bool, bool]]:
+    """code -> (name, 条件不利地域, 推進計画, 不交付団体), plain values that outlive a rollback (for the import
+    preview)."""
+    query = select(Body.code, Body.name, Body.disadvantaged, Body.has_data_plan, Body.no_allocation_tax)
     if prefecture_code:
         query = query.where(Body.prefecture_code == prefecture_code)
-    return {r[0]: (r[1], bool(r[2]), bool(r[3])) for r in session.exec(query)}
+    return {r[0]: (r[1], bool(r[2]), bool(r[3]), bool(r[4])) for r in session.exec(query)}

@@ -4,19 +4,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import case
 from sqlmodel import Session, func, select
 
-from planner.db.models import (AuditLog, Body, Category, Consortium, MemberShare, Need, Plan as PlanRow, PriceBook,
-                               Scenario, SubsidyRuleSet, User)
+from planner.db.models import (
+    AuditLog,
+    Body,
+    Category,
+    Consortium,
+    MemberShare,
+    Need,
+    PriceBook,
+    Scenario,
+    SubsidyRuleSet,
+    User,
+)
+from planner.db.models import Plan as PlanRow
+from planner.services import access
 from planner.services import plans as plan_service
 from planner.services.bodies import latest_vintages, population_status
 from planner.services.reference_data import current_price_book, current_subsidy_rule_set
-from planner.services.scenarios import visible_scenarios
 
 RECENT = 5
-DATASET_LABELS = {"population": "人口・世帯数（住民基本台帳）", "fiscal_municipal": "主要財政指標（市町村）",
-                  "fiscal_prefecture": "主要財政指標（都道府県）", "fiscal_designated": "主要財政指標（政令指定都市）",
-                  "flags": "条件不利地域・データ活用推進計画"}
 
 
 def need_counts_by_status(session: Session, body_code: str) -> dict[str, int]:
@@ -39,7 +48,7 @@ class Placement:
 def latest_placement(session: Session, user) -> Placement | None:
     if not user.body_code:
         return None
-    row = session.exec(plan_service.visible_plans(user)
+    row = session.exec(access.visible_plans(user)
                        .order_by(PlanRow.created_at.desc(), PlanRow.id.desc())).first()
     if row is None:
         return None
@@ -61,21 +70,23 @@ def latest_placement(session: Session, user) -> Placement | None:
 
 def prefecture_need_matrix(session: Session, prefecture_code: str | None) -> list[dict[str, Any]]:
     """Active needs per category: how many bodies registered one and their total volume."""
-    query = (select(Need.category_id, func.count(func.distinct(Need.body_code)), func.count(), func.sum(Need.volume))
+    query = (select(Need.category_id, func.count(func.distinct(Need.body_code)), func.count(), func.sum(Need.volume),
+                    func.sum(case((Need.is_demo, 1), else_=0)))
              .join(Body, Body.code == Need.body_code).where(Need.status == "active"))
     if prefecture_code:
         query = query.where(Body.prefecture_code == prefecture_code)
-    counts = {cid: (int(b), int(n), float(v or 0)) for cid, b, n, v in session.exec(query.group_by(Need.category_id))}
+    counts = {cid: (int(b), int(n), float(v or 0), int(d or 0))
+              for cid, b, n, v, d in session.exec(query.group_by(Need.category_id))}
     out = []
     for cat in session.exec(select(Category).order_by(Category.sort_order, Category.id)):
-        bodies, needs, volume = counts.get(cat.id, (0, 0, 0.0))
+        bodies, needs, volume, demo = counts.get(cat.id, (0, 0, 0.0, 0))
         out.append({"id": cat.id, "name": cat.name, "unit": cat.unit, "bodies": bodies, "needs": needs,
-                    "volume": volume})
+                    "volume": volume, "demo": demo})  # demo: of ``needs``, the demo's (marked on the page)
     return out
 
 
 def recent_scenarios(session: Session, user, limit: int = RECENT) -> list[Scenario]:
-    return list(session.exec(visible_scenarios(user).order_by(Scenario.updated_at.desc(), Scenario.id.desc())
+    return list(session.exec(access.visible_scenarios(user).order_by(Scenario.updated_at.desc(), Scenario.id.desc())
                              .limit(limit)))
 
 

@@ -1,8 +1,13 @@
 """The demo: one prefecture (長野県) with needs drawn at survey-like rates, demo users and a draft scenario.
 
 Everything it creates is marked (``is_demo``, scenario names starting with 【デモ】) and loading the demo again
-replaces it. It needs only ``planner init-db``: without imported population figures, volumes are drawn for a
-body of an assumed size and the report says so.
+replaces it. It needs only ``planner init-db`` (which loads the shipped population figures); without population
+figures, volumes are drawn for a body of an assumed size and the report says so.
+
+So that the grant and the special-tax paths show, the demo assumes plausible subsidy flags where nobody has set
+any for the prefecture yet: a 条件不利地域 for towns, villages and smaller cities, a submitted 推進計画 for the
+larger cities and about half of the rest, 軽井沢町 as a 不交付団体, and resident-facing needs (chatbots, health
+guidance) of bodies with a 条件不利地域 as services there. The pages of a demo scenario say these are assumptions.
 """
 from __future__ import annotations
 
@@ -34,6 +39,15 @@ ADOPTION_RATE = {"genai": 0.55, "speech": 0.45, "ocr": 0.45, "rpa": 0.40, "chatb
 SIZE_FACTOR = ((100_000, 1.2), (10_000, 1.0), (0, 0.8))
 # Start years: half want the first year, most of the rest the next.
 START_YEARS = ((FISCAL_YEAR, 0.5), (FISCAL_YEAR + 1, 0.35), (FISCAL_YEAR + 2, 0.15))
+# Demo assumptions for the subsidy flags (not official designations; see the module docstring).
+DEMO_DISADVANTAGED_BELOW = 50_000  # cities under this population are assumed to have a 条件不利地域
+DEMO_PLAN_CITY_FROM = 50_000  # cities from this population are assumed to have submitted the 推進計画
+DEMO_PLAN_SHARE = 0.5  # share of the other municipalities assumed to have submitted it
+DEMO_NO_ALLOCATION_TAX = ("203211",)  # 軽井沢町
+RESIDENT_SERVICE_CATEGORIES = ("chatbot", "optimal")  # resident-facing: inquiries, health guidance
+DEMO_ASSUMPTIONS = ("デモの仮定：長野県の団体の条件不利地域・官民データ活用推進計画・不交付団体の印と、住民向けサービス"
+                    "（チャットボット・受診勧奨）の印は、補助金・特別交付税の見込みを示すためにデモが仮に設定したもので、"
+                    "実際の指定・提出状況ではありません（投入時に県内の団体に印が1つもなかった場合に設定します）。")
 
 DEMO_USERS = (
     # username, role, body code, prefecture code, display name
@@ -63,15 +77,24 @@ class DemoReport:
     removed_needs: int = 0
     removed_scenarios: int = 0
     population_message: str = ""
+    user_needs_kept: int = 0  # users' active needs in the demo prefecture, which the demo neither plans nor replaces
+    flags_assumed: int = 0  # bodies given the demo's subsidy flags (0: the prefecture's own flags were kept)
 
     def lines(self) -> list[str]:
         out = [f"デモデータを投入しました: {self.scenario_name}（シナリオ ID {self.scenario_id}、下書き）",
                f"  ニーズ {self.needs} 件（{self.bodies_with_needs} 団体）。前回のデモ（ニーズ {self.removed_needs} 件、"
                f"シナリオ {self.removed_scenarios} 件）は置き換えました。"]
+        if self.user_needs_kept:
+            out.append(f"  利用者が登録したニーズ {self.user_needs_kept} 件はそのまま残し、同じ団体・分野のデモのニーズは"
+                       "作っていません。デモのシナリオはデモのニーズだけを計画します。")
         if self.population_message:
             out.append(f"  注意: {self.population_message}"
                        f"（需要量は人口 {ASSUMED_POPULATION:,} 人の団体として仮定し、デモのシナリオは"
                        "均等割10%・利用量割90%で按分します）")
+        if self.flags_assumed:
+            out.append(f"  {DEMO_ASSUMPTIONS}（{self.flags_assumed} 団体）")
+        else:
+            out.append("  補助制度の印（条件不利地域・推進計画・不交付団体）は県内に登録済みのものを使いました。")
         out.append("デモ用ログイン（パスワードは投入のたびに作り直されます）:")
         for login in self.logins:
             out.append(f"  {ROLE_LABELS[login.role]:<10} {login.scope:<8} ログイン名 {login.username:<18} "
@@ -88,6 +111,10 @@ def remove_demo_data(session: Session) -> tuple[int, int]:
     scenario_ids = list(session.exec(select(Scenario.id).where(Scenario.is_demo == True)))  # noqa: E712
     if scenario_ids:
         plan_ids = list(session.exec(select(Plan.id).where(Plan.scenario_id.in_(scenario_ids))))
+        from planner.services import plan_lifecycle, quotes
+
+        plan_lifecycle.delete_for_plans(session, plan_ids)
+        quotes.delete_for_scenarios(session, scenario_ids)
         if plan_ids:
             consortium_ids = list(session.exec(select(Consortium.id).where(Consortium.plan_id.in_(plan_ids))))
             if consortium_ids:
@@ -148,8 +175,38 @@ def _start_year(rnd: random.Random) -> int:
     return START_YEARS[-1][0]
 
 
+def _assume_flags(session: Session, bodies: list[Body], seed: int) -> int:
+    """Set the demo's subsidy flags on the prefecture's municipalities, unless any flag is already set there."""
+    if any(b.disadvantaged or b.has_data_plan or b.no_allocation_tax for b in bodies):
+        return 0
+    rnd = random.Random(seed + 1)  # its own draw: the needs stay the same for the same seed
+    changed = 0
+    for body in bodies:
+        if body.kind == "prefecture":
+            continue
+        population = body.population if body.population is not None else ASSUMED_POPULATION
+        city = body.kind in ("city", "designated_city")
+        disadvantaged = not city or population < DEMO_DISADVANTAGED_BELOW
+        has_plan = (city and population >= DEMO_PLAN_CITY_FROM) or rnd.random() < DEMO_PLAN_SHARE
+        no_tax = body.code in DEMO_NO_ALLOCATION_TAX
+        if (disadvantaged, has_plan, no_tax) == (False, False, False):
+            continue
+        body.disadvantaged, body.has_data_plan, body.no_allocation_tax = disadvantaged, has_plan, no_tax
+        body.version += 1
+        body.updated_at = utcnow()
+        audit(session, user_id=None, action="update", entity="body", entity_id=body.code,
+              prefecture_code=body.prefecture_code, body_code=body.code,
+              after={"disadvantaged": disadvantaged, "has_data_plan": has_plan, "no_allocation_tax": no_tax},
+              detail="デモの仮定として設定（実際の指定・提出状況ではありません）")
+        changed += 1
+    session.flush()
+    return changed
+
+
 def _draw_needs(bodies: list[Body], categories: list[Category], rnd: random.Random,
-                user_by_body: dict[str, int]) -> list[Need]:
+                user_by_body: dict[str, int], taken: set[tuple[str, str]] = frozenset()) -> list[Need]:
+    """Needs drawn for every municipality; where a user has registered the category (``taken``), the user's need
+    stands and the demo draws none (the draw itself is unchanged, so the other needs stay the same)."""
     needs = []
     now = utcnow()
     for body in bodies:
@@ -166,8 +223,12 @@ def _draw_needs(bodies: list[Body], categories: list[Category], rnd: random.Rand
             volume = max(0.1, round(per_10k * population / 10_000 * math.exp(rnd.gauss(0.0, 0.3)), 1))
             pick = rnd.random()
             lead, unified = (True, True) if pick < 0.6 else ((True, False) if pick < 0.8 else (False, True))
-            needs.append(Need(body_code=body.code, category_id=cat.id, volume=volume, start_year=_start_year(rnd),
+            year = _start_year(rnd)
+            if (body.code, cat.id) in taken:
+                continue
+            needs.append(Need(body_code=body.code, category_id=cat.id, volume=volume, start_year=year,
                               accepts_lead=lead, accepts_unified=unified, can_lead=can_lead,
+                              serves_disadvantaged_area=body.disadvantaged and cat.id in RESIDENT_SERVICE_CATEGORIES,
                               notes="デモデータ（自動生成）", is_demo=True, created_at=now, updated_at=now,
                               created_by=user_by_body.get(body.code, user_by_body.get("prefecture"))))
     return needs
@@ -184,8 +245,12 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
     categories = list(session.exec(select(Category).order_by(Category.sort_order, Category.id)))
     removed_needs, removed_scenarios = remove_demo_data(session)
     logins, user_by_body = _demo_users(session)
+    flags_assumed = _assume_flags(session, bodies, seed)
     rnd = random.Random(seed)
-    needs = _draw_needs(bodies, categories, rnd, user_by_body)
+    taken = set(session.exec(select(Need.body_code, Need.category_id).where(
+        Need.status == "active", Need.is_demo == False,  # noqa: E712
+        Need.body_code.in_([b.code for b in bodies]))))
+    needs = _draw_needs(bodies, categories, rnd, user_by_body, taken)
     session.add_all(needs)
     prefecture = next(b for b in bodies if b.kind == "prefecture")
     rules = current_subsidy_rule_set(session)
@@ -208,5 +273,5 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
           prefecture_code=DEMO_PREFECTURE, detail=f"デモデータ投入: ニーズ {len(needs)} 件")
     return DemoReport(scenario_id=scenario.id, scenario_name=scenario.name, needs=len(needs),
                       bodies_with_needs=len({n.body_code for n in needs}), logins=logins,
-                      removed_needs=removed_needs, removed_scenarios=removed_scenarios,
-                      population_message=status.message)
+                      removed_needs=removed_needs, removed_scenarios=removed_scenarios, user_needs_kept=len(taken),
+                      population_message=status.message, flags_assumed=flags_assumed)

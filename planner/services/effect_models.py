@@ -190,7 +190,6 @@ def _standalone_subsidy(session: Session, body: Body, category_id: str, volume: 
     from planner.domain.model import Body as DomainBody
     from planner.domain.model import Instance
     from planner.domain.model import Need as DomainNeed
-    from planner.domain.settled import subsidy_from_json
     from planner.domain.subsidies import SubsidyRulesError, estimate_group, validate_rules
 
     from .reference_data import current_price_book, current_subsidy_rule_set, domain_categories
@@ -204,7 +203,7 @@ def _standalone_subsidy(session: Session, body: Body, category_id: str, volume: 
         dbody = DomainBody(code=body.code, name=body.name, prefecture_code=body.prefecture_code, kind=body.kind,
                            lat=body.lat, lng=body.lng, population=body.population,
                            fiscal_strength_index=body.fiscal_strength_index, disadvantaged=body.disadvantaged,
-                           has_data_plan=body.has_data_plan)
+                           has_data_plan=body.has_data_plan, no_allocation_tax=body.no_allocation_tax)
         need = DomainNeed(id="form", body=body.code, category=category_id, volume=float(volume),
                           start_year=start_year, modes=frozenset(), can_lead=False)
         instance = Instance(name="form", fiscal_year=start_year, horizon_years=estimate.horizon_years,
@@ -214,7 +213,7 @@ def _standalone_subsidy(session: Session, body: Body, category_id: str, volume: 
                                 rules.data)["form"]
     except (ReferenceDataError, SubsidyRulesError, KeyError, ValueError):
         return None
-    return burdens_from_subsidy(subsidy_from_json("form", record), estimate.horizon_years)[1]
+    return burdens_from_subsidy(record, estimate.horizon_years)[1]
 
 
 MAX_STAFF_COST_YEN = 100_000

@@ -10,6 +10,7 @@ from planner.db.session import session_scope
 
 from .bodies import MasterSyncReport, sync_master_bodies
 from .effect_models import load_effect_models
+from .reference_bodies import ReferenceLoadReport, load_reference_bodies
 from .reference_data import RulesLoadReport, load_price_book_file, load_subsidy_rules
 
 
@@ -21,11 +22,13 @@ class InitReport:
     price_book_loaded: str | None
     rules: RulesLoadReport
     effect_models_loaded: list[str] = field(default_factory=list)
+    reference: ReferenceLoadReport | None = None
 
     @property
     def changed(self) -> bool:
         return (self.revision_before != self.revision_after or self.bodies.changed
-                or self.price_book_loaded is not None or bool(self.rules.loaded) or bool(self.effect_models_loaded))
+                or self.price_book_loaded is not None or bool(self.rules.loaded) or bool(self.effect_models_loaded)
+                or bool(self.reference and (self.reference.population or self.reference.fiscal)))
 
     def lines(self) -> list[str]:
         schema = (f"スキーマを {self.revision_before or '空'} から {self.revision_after} に更新しました"
@@ -39,6 +42,8 @@ class InitReport:
         if b.not_in_master:
             out.append(f"注意: 全国団体リストにない団体が {len(b.not_in_master)} 件あります（残しています）: "
                        + "、".join(b.not_in_master[:10]))
+        if self.reference is not None:
+            out.append(self.reference.line())
         out.append(f"単価表: {self.price_book_loaded} を登録しました" if self.price_book_loaded
                    else "単価表: 変更なし")
         out.append(f"補助制度ルール: {'、'.join(self.rules.loaded)} を登録しました" if self.rules.loaded
@@ -55,7 +60,8 @@ def init_database(engine: Engine) -> InitReport:
     # One transaction for the data: a broken rule file leaves no half-loaded reference data behind.
     with session_scope(engine) as session:
         bodies = sync_master_bodies(session)
+        reference = load_reference_bodies(session)
         book = load_price_book_file(session)
         rules = load_subsidy_rules(session)
         effect_models = load_effect_models(session)
-    return InitReport(before, after, bodies, book.version if book else None, rules, effect_models)
+    return InitReport(before, after, bodies, book.version if book else None, rules, effect_models, reference)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from planner.db.models import Body, Need, PriceBook, Scenario
+from planner.db.models import Body, Category, Need, PriceBook, Scenario
 from planner.domain.instance_io import INSTANCE_FORMAT, parse_instance
 from planner.domain.model import Instance
 
@@ -40,6 +40,7 @@ class BuiltInstance:
     instance: Instance
     price_book: PriceBook
     notes: list[str] = field(default_factory=list)  # rules dropped because their needs left the scenario
+    price_source: str = ""  # which prices the instance carries, in words (price book and vendor quotes)
 
 
 def scenario_price_book(session: Session, scenario: Scenario) -> PriceBook:
@@ -59,6 +60,36 @@ def scenario_bodies(session: Session, scenario: Scenario) -> list[Body]:
     return list(session.exec(query))
 
 
+def scenario_need_query(scenario: Scenario, body_codes, category_ids, *, demo: bool | None = None):
+    """The active needs a scenario plans: those of its bodies and categories, and of its own kind. A demo scenario
+    plans the demo's needs and every other scenario the users' (``demo`` asks for the other kind, to count it)."""
+    return select(Need).where(Need.status == "active",
+                              Need.is_demo == (scenario.is_demo if demo is None else demo),
+                              Need.body_code.in_(list(body_codes)), Need.category_id.in_(list(category_ids)))
+
+
+@dataclass(frozen=True)
+class NeedScope:
+    """What the scenario page says about its input: how many needs it plans and how many of the other kind
+    (demo or users') in the same bodies and categories it leaves out, so that the two never mix silently."""
+
+    demo: bool
+    planned: int
+    left_out: int
+
+
+def need_scope(session: Session, scenario: Scenario) -> NeedScope:
+    codes = [b.code for b in scenario_bodies(session, scenario)]
+    codes += [h.get("body") for h in scenario.hosts or [] if isinstance(h, dict) and h.get("body")]
+    cats = list(scenario.category_ids or session.exec(select(Category.id)))
+
+    def count(demo: bool) -> int:
+        query = scenario_need_query(scenario, set(codes), cats, demo=demo)
+        return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+
+    return NeedScope(demo=scenario.is_demo, planned=count(scenario.is_demo), left_out=count(not scenario.is_demo))
+
+
 def build_instance(session: Session, scenario: Scenario) -> Instance:
     return build_instance_with_notes(session, scenario).instance
 
@@ -66,8 +97,11 @@ def build_instance(session: Session, scenario: Scenario) -> Instance:
 def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInstance:
     """The scenario as a domain instance; raises InstanceError (problems in English, 'where: what') if the
     stored data cannot make a valid instance, ReferenceDataError if there is no price book."""
+    from .quotes import apply_quotes, price_source_text, scenario_quotes
+
     book = scenario_price_book(session, scenario)
-    book_doc = price_book_document(session, book)
+    quotes = scenario_quotes(session, scenario.id) if scenario.id is not None else []
+    book_doc = apply_quotes(price_book_document(session, book), quotes)
     categories = [c for c in book_doc["categories"] if not scenario.category_ids or c["id"] in scenario.category_ids]
     category_ids = {c["id"] for c in categories}
     notes: list[str] = []
@@ -89,10 +123,7 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
         if code and cats:
             hosts.append({"body": code, "categories": cats})
 
-    needs = list(session.exec(
-        select(Need).where(Need.status == "active", Need.is_demo == scenario.is_demo,
-                           Need.body_code.in_(list(bodies)), Need.category_id.in_(list(category_ids)))
-        .order_by(Need.id)))
+    needs = list(session.exec(scenario_need_query(scenario, bodies, category_ids).order_by(Need.id)))
     need_keys = {need_key(n.id) for n in needs}
 
     doc = {
@@ -104,18 +135,22 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
         "needs": [{"id": need_key(n.id), "body": n.body_code, "category": n.category_id, "volume": n.volume,
                    "start_year": n.start_year,
                    "modes": [m for m, ok in (("lead", n.accepts_lead), ("unified", n.accepts_unified)) if ok],
-                   "can_lead": n.can_lead} for n in needs],
+                   "can_lead": n.can_lead,
+                   "serves_disadvantaged_area": n.serves_disadvantaged_area} for n in needs],
         "rules": _rules(scenario, need_keys, notes),
-        "allocation": {"method": scenario.allocation_method,
+        "allocation": {"method": scenario.allocation_method, "core": scenario.allocation_core or "report",
                        **({"weights": dict(scenario.allocation_weights)} if scenario.allocation_weights else {})},
     }
-    return BuiltInstance(parse_instance(doc), book, notes)
+    used = [q for q in quotes if q.category_id in category_ids]
+    names = {c["id"]: c.get("name", c["id"]) for c in categories}
+    return BuiltInstance(parse_instance(doc), book, notes, price_source_text(book, used, names))
 
 
 def _body_dict(b: Body) -> dict[str, Any]:
     return {"code": b.code, "name": b.name, "prefecture_code": b.prefecture_code, "kind": b.kind,
             "population": b.population, "fiscal_strength_index": b.fiscal_strength_index, "lat": b.lat,
-            "lng": b.lng, "disadvantaged": b.disadvantaged, "has_data_plan": b.has_data_plan}
+            "lng": b.lng, "disadvantaged": b.disadvantaged, "has_data_plan": b.has_data_plan,
+            "no_allocation_tax": b.no_allocation_tax}
 
 
 def _rules(scenario: Scenario, need_keys: set[str], notes: list[str]) -> dict[str, Any]:

@@ -8,6 +8,10 @@ Failed logins are counted over a sliding window in three ways, each with its own
   holds the real owner out for the window, so it is set well above what a person mistypes.
 
 A success does not reset any count: the attacker's failures stay counted whoever signs in meanwhile.
+
+Counting is atomic (:func:`begin_attempt`): an attempt is recorded as pending, and counted against the limits,
+before its password is checked, in one serialised step, so a burst of concurrent wrong passwords gets no more
+checks than the limit allows. A pending attempt counts as a failure until its outcome replaces it.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Mapping
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, utcnow
@@ -62,9 +66,17 @@ def _key(username: str) -> str:
     return username[:60]  # the audit log's entity_id column holds 60 characters
 
 
-def _failures(session: Session, since, *, username: str | None = None, ip: str | None = None) -> int:
+COUNTED_ACTIONS = ("login_failed", "login_pending")
+# One PostgreSQL advisory lock for the few milliseconds of "record the attempt and count": not the password check.
+_PG_LOCK_KEY = 0x706C616E_6C6F67  # "planlog"
+
+
+def _failures(session: Session, since, *, username: str | None = None, ip: str | None = None,
+              exclude_id: int | None = None) -> int:
     query = select(func.count()).select_from(AuditLog).where(
-        AuditLog.action == "login_failed", AuditLog.entity == "user", AuditLog.at >= since)
+        AuditLog.action.in_(COUNTED_ACTIONS), AuditLog.entity == "user", AuditLog.at >= since)
+    if exclude_id is not None:
+        query = query.where(AuditLog.id != exclude_id)
     if username is not None:
         query = query.where(AuditLog.entity_id == _key(username))
     if ip is not None:
@@ -76,16 +88,46 @@ def recent_failures(session: Session, username: str, ip: str, window: timedelta 
     return _failures(session, utcnow() - window, username=username, ip=ip)
 
 
-def block_reason(session: Session, username: str, ip: str, limits: Limits = Limits()) -> str | None:
+def block_reason(session: Session, username: str, ip: str, limits: Limits = Limits(), *,
+                 exclude_id: int | None = None) -> str | None:
     """Which limit this attempt is over (a key of REASON_LABELS), or None when it may go ahead."""
     since = utcnow() - limits.window
     checks = (("name_and_address", limits.per_name_and_address, {"username": username, "ip": ip}),
               ("address", limits.per_address, {"ip": ip}),
               ("account", limits.per_account, {"username": username}))
     for reason, limit, where in checks:
-        if limit and _failures(session, since, **where) >= limit:
+        if limit and _failures(session, since, exclude_id=exclude_id, **where) >= limit:
             return reason
     return None
+
+
+def begin_attempt(session: Session, username: str, ip: str, limits: Limits = Limits()) -> tuple[AuditLog, str | None]:
+    """Record this login attempt as pending and decide, atomically with every concurrent attempt, whether it may
+    check a password: returns the attempt's audit row and the limit it is over (None: go ahead). Commits.
+
+    Serialised by the database: PostgreSQL through an advisory lock held to the commit, SQLite because the INSERT
+    takes the database's write lock before the count is read. The caller settles the row with :func:`settle`."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    row = AuditLog(user_id=None, action="login_pending", entity="user", entity_id=_key(username), detail=_detail(ip))
+    session.add(row)
+    session.flush()
+    reason = block_reason(session, username, ip, limits, exclude_id=row.id)
+    if reason is not None:
+        row.action, row.detail = "login_blocked", blocked_detail(ip, reason)
+    session.commit()
+    return row, reason
+
+
+def settle(session: Session, attempt: AuditLog, user=None) -> None:
+    """The attempt's outcome replaces it: a failure keeps counting, a success becomes the login entry. The caller
+    commits."""
+    if user is None:
+        attempt.action = "login_failed"
+    else:
+        attempt.action, attempt.user_id, attempt.entity_id = "login", user.id, str(user.id)
+        attempt.prefecture_code, attempt.body_code = user.prefecture_code, user.body_code
+    session.add(attempt)
 
 
 def is_blocked(session: Session, username: str, ip: str, limits: Limits = Limits()) -> bool:

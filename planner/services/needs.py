@@ -6,29 +6,35 @@ overwrite each other (the second gets StaleNeed and nothing is written).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from planner.db.models import Body, Category, Need, utcnow
 from planner.domain.costs import GroupCost, standalone_cost
 from planner.domain.model import Body as DomainBody
 from planner.domain.model import Instance, Need as DomainNeed
+from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import Problem
 from planner.importers.needs import Lookups, NeedRow, ParsedNeeds
-from planner.services import audit
+from planner.services import access, audit
 from planner.services.reference_data import ReferenceDataError, current_price_book, domain_categories
 
 STATUS_LABELS = {"active": "登録中", "withdrawn": "取下げ"}
-EDITABLE = ("category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead", "notes",
-            "baseline_minutes_per_unit", "baseline_hours_per_year")
+# Where a need came from. Demo needs (``planner demo``) are planned only by demo scenarios and users' needs only by
+# the other scenarios, so the two never mix in one plan; the list marks and filters them so that nobody is surprised.
+ORIGIN_LABELS = {"user": "利用者の登録", "demo": "デモ"}
+EDITABLE = ("category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead",
+            "serves_disadvantaged_area", "notes", "baseline_minutes_per_unit", "baseline_hours_per_year")
 BASELINE_FIELDS = ("baseline_minutes_per_unit", "baseline_hours_per_year")  # optional: absent keeps what is stored
 
 
 def editable_values(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: data[k] for k in EDITABLE if k in data or k not in BASELINE_FIELDS}
+    return {k: data[k] for k in EDITABLE if k in data}
 
 
 class NeedError(ValueError):
@@ -43,27 +49,8 @@ class StaleNeed(NeedError):
 
 # --- scope ----------------------------------------------------------------------------------------------------
 
-def may_edit_body(user, body: Body | None) -> bool:
-    """The same rule as planner.web.security.can_edit_body, on a body row already loaded."""
-    if body is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == "admin":
-        return True
-    if user.role == "prefecture":
-        return bool(user.prefecture_code) and body.prefecture_code == user.prefecture_code
-    if user.role == "municipality":
-        return bool(user.body_code) and body.code == user.body_code
-    return False
-
-
 def editable_bodies(session: Session, user, prefecture_code: str | None = None) -> list[Body]:
-    query = select(Body).order_by(Body.code)
-    if user.role == "prefecture":
-        query = query.where(Body.prefecture_code == user.prefecture_code)
-    elif user.role == "municipality":
-        query = query.where(Body.code == user.body_code)
-    elif user.role != "admin":
-        return []
+    query = access.editable_bodies_query(user)
     if prefecture_code:
         query = query.where(Body.prefecture_code == prefecture_code)
     return list(session.exec(query))
@@ -76,28 +63,17 @@ class NeedFilters:
     category_id: str | None = None
     status: str | None = "active"  # None: every status
     start_year: int | None = None
+    origin: str | None = None  # "user" | "demo" | None: both
 
     def args(self) -> dict[str, Any]:
         """The query-string arguments that reproduce these filters (for pager and export links)."""
         out = {"prefecture": self.prefecture_code, "body": self.body_code, "category": self.category_id,
-               "status": self.status or "all", "year": self.start_year}
+               "status": self.status or "all", "year": self.start_year, "data": self.origin}
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
-def visible_needs(user):
-    """A select() of (Need, Body) rows the user may see."""
-    query = select(Need, Body).join(Body, Body.code == Need.body_code)
-    if user.role == "admin":
-        return query
-    if user.role == "prefecture" and user.prefecture_code:
-        return query.where(Body.prefecture_code == user.prefecture_code)
-    if user.role == "municipality" and user.body_code:
-        return query.where(Need.body_code == user.body_code)
-    return query.where(Need.id == -1)
-
-
 def filtered_needs(user, filters: NeedFilters):
-    query = visible_needs(user)
+    query = access.visible_needs(user)
     if filters.prefecture_code:
         query = query.where(Body.prefecture_code == filters.prefecture_code)
     if filters.body_code:
@@ -108,7 +84,19 @@ def filtered_needs(user, filters: NeedFilters):
         query = query.where(Need.status == filters.status)
     if filters.start_year:
         query = query.where(Need.start_year == filters.start_year)
+    if filters.origin in ORIGIN_LABELS:
+        query = query.where(Need.is_demo == (filters.origin == "demo"))
     return query
+
+
+def origin_counts(session: Session, user, filters: NeedFilters) -> dict[str, int]:
+    """How many of the listed needs (origin filter aside) are the users' and how many the demo's."""
+    query = filtered_needs(user, replace(filters, origin=None)).with_only_columns(Need.is_demo, func.count()) \
+        .group_by(Need.is_demo)
+    counts = {"user": 0, "demo": 0}
+    for is_demo, count in session.exec(query):
+        counts["demo" if is_demo else "user"] += int(count)
+    return counts
 
 
 def list_needs(session: Session, user, filters: NeedFilters, *, page: int = 1,
@@ -129,10 +117,11 @@ def categories(session: Session) -> list[Category]:
 def need_snapshot(need: Need) -> dict[str, Any]:
     return {"body_code": need.body_code, "category_id": need.category_id, "volume": need.volume,
             "start_year": need.start_year, "accepts_lead": need.accepts_lead,
-            "accepts_unified": need.accepts_unified, "can_lead": need.can_lead, "notes": need.notes,
+            "accepts_unified": need.accepts_unified, "can_lead": need.can_lead,
+            "serves_disadvantaged_area": need.serves_disadvantaged_area, "notes": need.notes,
             "baseline_minutes_per_unit": need.baseline_minutes_per_unit,
             "baseline_hours_per_year": need.baseline_hours_per_year,
-            "status": need.status, "version": need.version}
+            "status": need.status, "is_demo": need.is_demo, "version": need.version}
 
 
 def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: int | None) -> None:
@@ -152,17 +141,36 @@ def create_need(session: Session, user, body: Body, data: dict[str, Any]) -> Nee
     _check_values(session, body, data, None)
     need = Need(body_code=body.code, created_by=user.id, **editable_values(data))
     session.add(need)
-    session.flush()
+    _flush_unique(session, body, data["category_id"])
     audit.record(session, user_id=user.id, action="create", entity="need", entity_id=need.id,
                  prefecture_code=body.prefecture_code, body_code=body.code, after=need_snapshot(need),
                  detail=f"{body.name} のニーズを登録")
     return need
 
 
+def duplicate_message(body_name: str, category_id: str) -> str:
+    return (f"{body_name}の分野 {category_id} のニーズは、同時に行われた別の登録・取込で既に登録されています"
+            "（同じ団体・分野の登録中ニーズは1件まで）。一覧を開き直し、登録済みのニーズを編集してください")
+
+
+def _flush_unique(session: Session, body: Body, category_id: str) -> None:
+    """Write pending needs; the partial unique index on active (body, category) refuses a duplicate that a
+    concurrent registration committed after our own check read the table."""
+    try:
+        session.flush()
+    except IntegrityError as e:
+        session.rollback()
+        raise NeedError(duplicate_message(body.name, category_id)) from e
+
+
 def _conditional_update(session: Session, need: Need, expected_version: int, values: dict[str, Any]) -> None:
     """UPDATE ... WHERE version = expected: the database, not a read before the write, decides who was first."""
-    result = session.execute(update(Need).where(Need.id == need.id, Need.version == expected_version)
-                             .values(version=expected_version + 1, updated_at=utcnow(), **values))
+    try:
+        result = session.execute(update(Need).where(Need.id == need.id, Need.version == expected_version)
+                                 .values(version=expected_version + 1, updated_at=utcnow(), **values))
+    except IntegrityError as e:  # restoring (or re-categorising) onto a category that became active meanwhile
+        session.rollback()
+        raise NeedError(duplicate_message(need.body_code, values.get("category_id", need.category_id))) from e
     if result.rowcount != 1:
         session.rollback()
         raise StaleNeed()
@@ -177,11 +185,20 @@ def update_need(session: Session, user, need: Need, body: Body, data: dict[str, 
         raise NeedError("取下げ済みのニーズは編集できません。先に取下げを取り消してください")
     _check_values(session, body, data, need.id)
     before = need_snapshot(need)
-    _conditional_update(session, need, expected_version, editable_values(data))
+    values = editable_values(data)
+    if any(getattr(need, k) != v for k, v in values.items()):
+        values["is_demo"] = False  # see takes_over_demo
+    _conditional_update(session, need, expected_version, values)
     audit.record(session, user_id=user.id, action="update", entity="need", entity_id=need.id,
                  prefecture_code=body.prefecture_code, body_code=body.code, before=before,
                  after=need_snapshot(need), detail=f"{body.name} のニーズを更新")
     return need
+
+
+def takes_over_demo(need: Need | None, values: dict[str, Any]) -> bool:
+    """A user who changes a demo need makes it theirs: from then on the users' scenarios plan it, the demo's do
+    not, and loading the demo again leaves it alone (a user's figures are never discarded as demo data)."""
+    return need is not None and need.is_demo and any(getattr(need, k) != v for k, v in values.items())
 
 
 def set_status(session: Session, user, need: Need, body: Body, status: str, expected_version: int) -> Need:
@@ -247,37 +264,99 @@ def volume_suggestion(category: Category | None, body: Body | None) -> float | N
 
 # --- import -----------------------------------------------------------------------------------------------------
 
-def import_lookups(session: Session, user) -> Lookups:
+def import_lookups(session: Session, user, fiscal_year: int | None = None) -> Lookups:
     bodies = {b.code: (b.name, b.prefecture_code) for b in session.exec(select(Body))}
     cats = {c.id: c.name for c in categories(session)}
 
     def may_edit(code: str) -> bool:
-        name, pref = bodies[code]
-        return may_edit_body(user, Body(code=code, name=name, prefecture_code=pref, kind="", lat=0, lng=0))
+        _, pref = bodies[code]
+        return access.edits_body(user, code, pref)
 
-    return Lookups(bodies=bodies, categories=cats, may_edit=may_edit)
+    return Lookups(bodies=bodies, categories=cats, may_edit=may_edit, fiscal_year=fiscal_year)
+
+
+IMPORT_FIELDS = {"volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式", "accepts_unified": "仕様統一",
+                 "can_lead": "幹事", "serves_disadvantaged_area": "住民サービス", "notes": "備考",
+                 "baseline_minutes_per_unit": "現状の作業時間（分/単位）", "baseline_hours_per_year": "現状の年間作業時間"}
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: Any
+    after: Any
 
 
 @dataclass(frozen=True)
 class ImportLine:
     row: NeedRow
     existing: Need | None  # the active need this row updates, or None for a new one
+    changes: tuple[Change, ...] = ()  # for an update: each value that changes, before and after
+    warnings: tuple[str, ...] = ()
 
     @property
     def action(self) -> str:
-        return "update" if self.existing is not None else "create"
+        if self.existing is None:
+            return "create"
+        return "update" if self.changes else "unchanged"
+
+
+def row_values(r: NeedRow, need: Need | None = None) -> dict[str, Any]:
+    """The values a row writes: for an update, the fields the file has no column for keep the need's values."""
+    values = {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
+              "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
+              "serves_disadvantaged_area": r.serves_disadvantaged_area, "notes": r.notes}
+    if need is not None:
+        values.update({k: getattr(need, k) for k in ("accepts_lead", "accepts_unified", "can_lead",
+                                                     "serves_disadvantaged_area", "notes")
+                       if k not in r.given})
+    # The baselines are written only from a column for them: a file without one keeps what is stored.
+    values.update({k: getattr(r, k) for k in BASELINE_FIELDS if k in r.given})
+    return values
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def _changes(need: Need, r: NeedRow) -> tuple[Change, ...]:
+    values = row_values(r, need)
+    out = [Change(label, getattr(need, key), values.get(key, getattr(need, key)))
+           for key, label in IMPORT_FIELDS.items() if not _same(getattr(need, key), values.get(key, getattr(need, key)))]
+    if out and need.is_demo:
+        out.append(Change("データ", "デモ", "利用者の登録"))  # see takes_over_demo
+    return tuple(out)
 
 
 def plan_import(session: Session, parsed: ParsedNeeds) -> list[ImportLine]:
-    """What each row would do: update the body's active need of the category, or register a new one."""
+    """What each readable row would do (register a new need, update the body's active need of the category, or
+    leave it as it is), what it changes, and what deserves a second look (volume_warnings, standalone only)."""
     keys = {(r.body_code, r.category_id) for r in parsed.rows}
     existing: dict[tuple[str, str], Need] = {}
     codes = sorted({k[0] for k in keys})
+    population: dict[str, int | None] = {}
     for start in range(0, len(codes), 500):
-        for need in session.exec(select(Need).where(Need.body_code.in_(codes[start:start + 500]),
-                                                    Need.status == "active")):
+        chunk = codes[start:start + 500]
+        for need in session.exec(select(Need).where(Need.body_code.in_(chunk), Need.status == "active")):
             existing.setdefault((need.body_code, need.category_id), need)
-    return [ImportLine(r, existing.get((r.body_code, r.category_id))) for r in parsed.rows]
+        population.update(session.exec(select(Body.code, Body.population).where(Body.code.in_(chunk))).all())
+    cats = {c.id: c for c in categories(session)}
+    lines = []
+    for r in parsed.rows:
+        need = existing.get((r.body_code, r.category_id))
+        cat = cats.get(r.category_id)
+        warnings = list(r.warnings)
+        warnings += volume_warnings(r.volume, cat.unit if cat else "",
+                                    previous=need.volume if need is not None else None,
+                                    population=population.get(r.body_code),
+                                    per_10k_pop=cat.volume_per_10k_pop if cat else None)
+        changes = _changes(need, r) if need is not None else ()
+        if need is not None and not changes:
+            warnings = []  # nothing changes: nothing to confirm
+        lines.append(ImportLine(r, need, changes, tuple(warnings)))
+    return lines
 
 
 @dataclass
@@ -298,27 +377,27 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
     for line in lines:
         r = line.row
         body = bodies[r.body_code]
-        if not may_edit_body(user, body):  # checked again at write time, whatever the preview said
+        if not access.edits_body_row(user, body):  # checked again at write time, whatever the preview said
             raise NeedError(f"{r.row}行目: {body.name} のニーズを登録する権限がありません")
-        values = {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
-                  "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
-                  "notes": r.notes}
-        values.update({k: getattr(r, k) for k in BASELINE_FIELDS if k in parsed.columns})
         need = line.existing
+        values = row_values(r, need)
         if need is None:
             need = Need(body_code=body.code, created_by=user.id, **values)
             session.add(need)
-            session.flush()
+            try:
+                _flush_unique(session, body, r.category_id)
+            except NeedError as e:
+                raise NeedError(f"{r.row}行目: {e}") from e
             audit.record(session, user_id=user.id, action="import", entity="need", entity_id=need.id,
                          prefecture_code=body.prefecture_code, body_code=body.code, after=need_snapshot(need),
                          detail=f"{source} {r.row}行目から登録")
             result.created += 1
             continue
-        if all(getattr(need, k) == v for k, v in values.items()):
+        if not _changes(need, r):
             result.unchanged += 1
             continue
         before = need_snapshot(need)
-        _conditional_update(session, need, need.version, values)
+        _conditional_update(session, need, need.version, {**values, "is_demo": False})
         audit.record(session, user_id=user.id, action="import", entity="need", entity_id=need.id,
                      prefecture_code=body.prefecture_code, body_code=body.code, before=before,
                      after=need_snapshot(need), detail=f"{source} {r.row}行目で更新")

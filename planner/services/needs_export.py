@@ -16,20 +16,11 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from planner.db.models import Body, Category, Need
+from planner.domain.vocabulary import csv_row, wareki_fiscal_year
 
 HEADERS = ("団体コード", "団体名", "分野ID", "分野名", "利用量", "単位", "開始年度", "開始年度（和暦）",
-           "幹事方式可", "仕様統一可", "幹事可", "状態", "備考", "更新日時（UTC）",
+           "幹事方式可", "仕様統一可", "幹事可", "条件不利地域の住民サービス", "状態", "備考", "更新日時（UTC）",
            "現状の作業時間（分/単位）", "現状の年間作業時間")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
-
-def safe_text(value: str) -> str:
-    return "'" + value if value and value.startswith(_FORMULA_START) else value
-
-
-def _wareki(year: int) -> str:
-    from planner.web.layout import wareki_year  # the same wording as the pages; a plain function, no Flask state
-    return wareki_year(year)
 
 
 def _mark(flag: bool) -> str:
@@ -41,8 +32,9 @@ def rows(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> Itera
         cat = cats.get(need.category_id)
         volume = int(need.volume) if float(need.volume).is_integer() else need.volume
         yield [body.code, body.name, need.category_id, cat.name if cat else "", volume, cat.unit if cat else "",
-               need.start_year, _wareki(need.start_year), _mark(need.accepts_lead), _mark(need.accepts_unified),
-               _mark(need.can_lead), "登録中" if need.status == "active" else "取下げ", need.notes or "",
+               need.start_year, wareki_fiscal_year(need.start_year), _mark(need.accepts_lead), _mark(need.accepts_unified),
+               _mark(need.can_lead), _mark(need.serves_disadvantaged_area),
+               "登録中" if need.status == "active" else "取下げ", need.notes or "",
                need.updated_at.strftime("%Y-%m-%d %H:%M") if need.updated_at else "",
                _number(need.baseline_minutes_per_unit), _number(need.baseline_hours_per_year)]
 
@@ -53,26 +45,22 @@ def _number(value: float | None) -> Any:
     return int(value) if float(value).is_integer() else value
 
 
-def _safe_row(row: list[Any]) -> list[Any]:
-    return [safe_text(v) if isinstance(v, str) else v for v in row]
-
-
 def to_csv(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(HEADERS)
     for row in rows(needs, cats):
-        writer.writerow(_safe_row(row))
+        writer.writerow(csv_row(row))
     return buf.getvalue().encode("utf-8-sig")
 
 
 def to_xlsx(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> bytes:
     # Write-only mode streams rows (several thousand needs in well under a second). Strings stay strings:
-    # openpyxl makes a formula only of text starting with "=", and safe_text has already defused those.
+    # openpyxl makes a formula only of text starting with "=", and csv_row has already defused those.
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("ニーズ")
     ws.freeze_panes = "A2"
-    for i, width in enumerate((10, 14, 10, 26, 10, 12, 9, 14, 9, 9, 7, 7, 40, 17, 12, 12), start=1):
+    for i, width in enumerate((10, 14, 10, 26, 10, 12, 9, 14, 9, 9, 7, 12, 7, 40, 17, 12, 12), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="EEF1F5")
     header = []
@@ -82,7 +70,7 @@ def to_xlsx(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> by
         header.append(cell)
     ws.append(header)
     for row in rows(needs, cats):
-        values = _safe_row(row)
+        values = csv_row(row)
         volume = WriteOnlyCell(ws, value=values[4])
         volume.number_format = "#,##0.##"
         values[4] = volume

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from planner.db.models import PriceBook, SubsidyRuleSet
 
 from . import audit
+from .problems import Problem
 from .reference_data import ReferenceDataError, set_current_price_book
 
 
@@ -145,11 +146,13 @@ def with_correction_table(doc: Mapping[str, Any], table: CorrectionTable,
 
 
 def correction_problems(rows: list[CorrectionRow]) -> list[str]:
-    """Rows must not overlap, and the coefficient must be a sensible multiplier."""
+    """The form's own checks (coefficients in (0, 2], ranges not overlapping). The domain's validate_rules then
+    checks the stored table as 特別交付税に関する省令 gives it -- 財政力指数 (three-year average) to two decimals,
+    ascending rows, only the last open-ended -- and its messages land under the row's input."""
     problems = []
     for i, r in enumerate(rows, start=1):
-        if r.coefficient is None or not 0 <= r.coefficient <= 2:
-            problems.append(f"財政力補正 {i}行目: 係数は 0 以上 2 以下で入力してください")
+        if r.coefficient is None or not 0 < r.coefficient <= 2:
+            problems.append(f"財政力補正 {i}行目: 係数は 0 より大きく 2 以下で入力してください")
         if r.lower is not None and r.upper is not None and r.lower >= r.upper:
             problems.append(f"財政力補正 {i}行目: 下限は上限より小さくしてください")
     ordered = sorted(rows, key=lambda r: float("-inf") if r.lower is None else r.lower)
@@ -162,18 +165,18 @@ def correction_problems(rows: list[CorrectionRow]) -> list[str]:
     return problems
 
 
-def rule_set_problems(doc: Any) -> list[str]:
+def rule_set_problems(doc: Any) -> list[Problem]:
     problems = []
     if not isinstance(doc, dict):
         return ["補助制度ルール: JSON オブジェクトではありません"]
     fy, version = doc.get("fiscal_year"), doc.get("version")
     if isinstance(fy, bool) or not isinstance(fy, int) or not 1989 <= fy <= 2200:
-        problems.append("fiscal_year: 年度（西暦の整数、例 2026）にしてください")
+        problems.append(Problem.at("fiscal_year", "年度（西暦の整数、例 2026）にしてください"))
     if not isinstance(version, str) or not version.strip() or len(version) > 40:
-        problems.append("version: 40 文字以内の版名を入力してください")
+        problems.append(Problem.at("version", "40 文字以内の版名を入力してください"))
     validate = _domain_validator()
     if validate is not None:
-        problems.extend(validate(doc))
+        problems.extend(Problem.of(p) for p in validate(doc))  # the validator writes "path: message"
     return problems
 
 
@@ -183,7 +186,7 @@ def create_rule_set_version(session: Session, base: SubsidyRuleSet, doc: Mapping
     problems = rule_set_problems(doc)
     if not problems and session.exec(select(SubsidyRuleSet).where(
             SubsidyRuleSet.version == doc["version"])).first() is not None:
-        problems.append(f"version: 版「{doc['version']}」は既にあります。別の版名にしてください")
+        problems.append(Problem.at("version", f"版「{doc['version']}」は既にあります。別の版名にしてください"))
     if problems:
         raise ReferenceDataError(problems)
     rule_set = SubsidyRuleSet(fiscal_year=doc["fiscal_year"], version=doc["version"], data=dict(doc),

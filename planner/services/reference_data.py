@@ -17,10 +17,12 @@ from sqlmodel import Session, select
 
 from planner.db.models import Category as CategoryRow
 from planner.db.models import PriceBook, PriceEntry, SubsidyRuleSet
+from planner.domain.subsidy_rules import validate_rules
 from planner.domain.instance_io import INSTANCE_FORMAT, InstanceError, parse_instance
 from planner.domain.model import JOINT_MODES, MODES, Category
 
 from .audit import record as audit
+from .problems import Problem, problems_of
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 REFERENCE_PRICE_BOOK = DATA_DIR / "price_book_reference.json"
@@ -35,8 +37,8 @@ class ReferenceDataError(ValueError):
     """Reference data that cannot be used; ``problems`` say where and what (Japanese)."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
+        self.problems = problems_of(problems)  # each one a Problem: the text, and the field or path it is about
+        super().__init__("\n".join(self.problems))
 
 
 # --- price book ---------------------------------------------------------------------------------------------
@@ -178,30 +180,30 @@ def create_price_book_version(session: Session, base_version: str,
     after: dict[str, Any] = {}
     for cid, modes in changes.items():
         if cid not in by_id:
-            problems.append(f"分野「{cid}」は単価表 {base_version} にありません")
+            problems.append(Problem(f"分野「{cid}」は単価表 {base_version} にありません"))
             continue
         for mode, fields in modes.items():
             if mode not in MODES:
-                problems.append(f"{cid}: 方式「{mode}」は standalone・lead・unified のいずれかです")
+                problems.append(Problem.at(cid, f"方式「{mode}」は standalone・lead・unified のいずれかです"))
                 continue
             for name, value in fields.items():
                 where = f"{cid}.{mode}.{name}"
                 if name not in EDITABLE_FIELDS or (name == "max_members" and mode not in JOINT_MODES):
-                    problems.append(f"{where}: 変更できる項目ではありません")
+                    problems.append(Problem.at(where, "変更できる項目ではありません"))
                     continue
                 if name in PRICE_FIELDS and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                    problems.append(f"{where}: 0 以上の整数（円）にしてください（{value!r}）")
+                    problems.append(Problem.at(where, f"0 以上の整数（円）にしてください（{value!r}）"))
                     continue
                 before[where] = by_id[cid][mode].get(name)
                 after[where] = value
                 by_id[cid][mode][name] = value
     if not problems and not after:
-        problems.append("変更がありません")
+        problems.append(Problem("変更がありません"))
     if problems:
         raise ReferenceDataError(problems)
     new_version = version or _next_version(session, base_version)
     if session.exec(select(PriceBook).where(PriceBook.version == new_version)).first() is not None:
-        raise ReferenceDataError([f"単価表の版「{new_version}」は既にあります"])
+        raise ReferenceDataError([Problem(f"単価表の版「{new_version}」は既にあります", "version")])
     doc.update(version=new_version, source=source if source is not None else base.source,
                label=label if label is not None else base.label,
                note=note if note is not None else f"{base_version} から変更: " + "、".join(after))
@@ -278,9 +280,13 @@ def load_subsidy_rules(session: Session, directory: Path = SUBSIDY_RULES_DIR,
               detail=f"{path.name} から登録")
     session.flush()
     current = current_subsidy_rule_set(session)
-    if report.loaded or current is None:
-        newest = session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(),
-                                                              SubsidyRuleSet.id.desc())).first()
+    # A current set the domain can no longer read (an older schema, such as the R8-1 set that cited the
+    # 令和7年6月30日版 for terms it does not state) gives way to the newest usable one.
+    unusable = current is not None and bool(validate_rules(current.data))
+    if report.loaded or current is None or unusable:
+        candidates = session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(),
+                                                                  SubsidyRuleSet.id.desc())).all()
+        newest = next((rs for rs in candidates if not validate_rules(rs.data)), candidates[0] if candidates else None)
         if newest is not None and newest is not current:
             for rs in session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)):  # noqa: E712
                 rs.is_current = False

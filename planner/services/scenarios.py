@@ -12,12 +12,17 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from sqlalchemy import delete, func
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from planner.db.models import (Body, Category, Consortium, MemberShare, Plan, PriceBook, Scenario, SubsidyEstimate,
                                SubsidyRuleSet, User, utcnow)
 from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance
 from planner.domain.model import Instance
+from planner.domain.vocabulary import lead_role, mode_label, wareki_fiscal_year
+from planner.services import access
+
+from .instances import scenario_need_query
 
 OVERRIDE_KINDS = {
     "together": "同じグループにする",
@@ -29,10 +34,8 @@ STATUS_LABELS = {"draft": "未実行", "queued": "実行待ち", "running": "実
                  "done": "完了", "failed": "失敗", "cancelled": "中止"}
 ACTIVE_STATUSES = ("queued", "running", "cancelling")
 GEOGRAPHY_LABELS = {"same_prefecture": "同一都道府県内", "radius_km": "幹事団体からの距離（km）以内", "any": "制限なし"}
-ALLOCATION_LABELS = {"equal": "均等割", "population": "人口割", "volume": "利用量割", "formula": "組合せ（均等割・人口割・利用量割）",
-                     "standalone_ratio": "単独費用比", "shapley": "シャープレイ値", "nucleolus": "仁（nucleolus）"}
 EDITABLE_FIELDS = ("name", "prefecture_code", "fiscal_year", "horizon_years", "geography_type", "radius_km",
-                   "allocation_method", "allocation_weights", "body_codes", "category_ids", "hosts",
+                   "allocation_method", "allocation_weights", "allocation_core", "body_codes", "category_ids", "hosts",
                    "price_book_id", "subsidy_rule_set_id", "time_limit_seconds")
 
 
@@ -48,35 +51,36 @@ class ScenarioError(ValueError):
 
 
 class StaleScenario(ScenarioError):
-    pass
+    """Someone else changed the scenario since the user saw it (the conditional UPDATE matched no row)."""
 
 
-# --- who may see what -------------------------------------------------------------------------------------------
-
-def can_view_scenario(user: User, scenario: Scenario) -> bool:
-    if user.role == "admin":
-        return True
-    if user.role == "prefecture":
-        return scenario.prefecture_code is not None and scenario.prefecture_code == user.prefecture_code
-    return False
+class BadVersion(ScenarioError):
+    """The form carried no version, or one that is not a number: the request is malformed, not stale."""
 
 
-can_edit_scenario = can_view_scenario  # coordinators edit what they see; municipality staff neither
+STALE_MESSAGE = "このシナリオは他の利用者によって更新されています。もう一度読み込んでください（表示は現在の内容です）。"
 
 
-def visible_scenarios(user: User):
-    """A select() of the scenarios the user may see (admins: all; coordinators: their prefecture's)."""
-    query = select(Scenario)
-    if user.role == "admin":
-        return query
-    if user.role == "prefecture" and user.prefecture_code:
-        return query.where(Scenario.prefecture_code == user.prefecture_code)
-    return query.where(Scenario.id == -1)
+def parse_version(raw: Any) -> int:
+    """The scenario version a form was built from; :class:`BadVersion` when it is missing or not a number."""
+    text = str(raw).strip() if raw is not None else ""
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise BadVersion("フォームにシナリオの版（version）がないか、数値ではありません。画面を開き直してください。")
+    return int(text)
+
+
+def flush_versioned(session: Session) -> None:
+    """Write the pending changes; the scenario's UPDATE carries ``WHERE version = <read>`` (its mapper's
+    version_id_col), so a concurrent writer that got there first makes this one lose instead of being overwritten."""
+    try:
+        session.flush()
+    except StaleDataError as e:
+        raise StaleScenario(STALE_MESSAGE) from e
 
 
 def list_scenarios(session: Session, user: User, *, prefecture_code: str | None = None, status: str | None = None,
                    text: str | None = None, page: int = 1, per_page: int = 25) -> tuple[list[Scenario], int]:
-    query = visible_scenarios(user)
+    query = access.visible_scenarios(user)
     if prefecture_code:
         query = query.where(Scenario.prefecture_code == prefecture_code)
     if status:
@@ -109,9 +113,8 @@ def defaults(session: Session) -> dict[str, Any]:
 def validate_parameters(session: Session, user: User, data: dict[str, Any]) -> None:
     """Server-side checks the form cannot make: the prefecture and bodies are ones the user may plan for."""
     pref = data.get("prefecture_code") or None
-    if user.role != "admin":
-        if pref is None or pref != user.prefecture_code:
-            raise ScenarioError("自都道府県のシナリオのみ作成・編集できます。")
+    if not access.sees_prefecture(user, pref):
+        raise ScenarioError("自都道府県のシナリオのみ作成・編集できます。")
     codes = list(data.get("body_codes") or [])
     if codes:
         found = session.exec(select(Body.code, Body.prefecture_code).where(Body.code.in_(codes))).all()
@@ -160,15 +163,16 @@ def create_scenario(session: Session, user: User, data: dict[str, Any]) -> Scena
     return scenario
 
 
-def _check_editable(scenario: Scenario, expected_version: int | None) -> None:
+def _check_editable(scenario: Scenario, expected_version: Any) -> None:
+    version = parse_version(expected_version)
     if scenario.status in ACTIVE_STATUSES:
         raise ScenarioError("実行中のシナリオは変更できません。中止するか、終了を待ってください。")
-    if expected_version is not None and int(expected_version) != scenario.version:
-        raise StaleScenario("このシナリオは他の利用者によって更新されています。もう一度読み込んでください。")
+    if version != scenario.version:
+        raise StaleScenario(STALE_MESSAGE)
 
 
 def update_scenario(session: Session, user: User, scenario: Scenario, data: dict[str, Any],
-                    expected_version: int | None) -> Scenario:
+                    expected_version: Any) -> Scenario:
     _check_editable(scenario, expected_version)
     validate_parameters(session, user, {**scenario_snapshot(scenario), **data})
     before = scenario_snapshot(scenario)
@@ -180,6 +184,7 @@ def update_scenario(session: Session, user: User, scenario: Scenario, data: dict
     _record(session, user_id=user.id, action="update", entity="scenario", entity_id=str(scenario.id),
                  before=before, after=scenario_snapshot(scenario), prefecture_code=scenario.prefecture_code,
                  detail=f"シナリオ「{scenario.name}」を変更")
+    flush_versioned(session)
     return scenario
 
 
@@ -200,6 +205,9 @@ def copy_scenario(session: Session, user: User, scenario: Scenario, *, name: str
     clone = Scenario(**values, overrides=overrides, created_by=user.id, status="draft", is_demo=scenario.is_demo)
     session.add(clone)
     session.flush()
+    from planner.services.quotes import copy_quotes
+
+    copy_quotes(session, scenario.id, clone.id)  # a copy keeps the vendors' prices
     _record(session, user_id=user.id, action="create", entity="scenario", entity_id=str(clone.id),
                  after=scenario_snapshot(clone), prefecture_code=clone.prefecture_code,
                  detail=f"シナリオ {scenario.id}「{scenario.name}」を複製して「{clone.name}」を作成")
@@ -210,12 +218,20 @@ def delete_scenario(session: Session, user: User, scenario: Scenario) -> None:
     if scenario.status in ACTIVE_STATUSES:
         raise ScenarioError("実行中のシナリオは削除できません。先に中止してください。")
     plan_ids = list(session.exec(select(Plan.id).where(Plan.scenario_id == scenario.id)).all())
+    from planner.services import plan_lifecycle, quotes
+
+    try:
+        plan_lifecycle.check_deletable(session, plan_ids)
+    except plan_lifecycle.LifecycleError as e:
+        raise ScenarioError(str(e)) from e
+    quotes.delete_for_scenarios(session, [scenario.id])
     delete_plans(session, plan_ids)
     before = scenario_snapshot(scenario)
     _record(session, user_id=user.id, action="delete", entity="scenario", entity_id=str(scenario.id),
                  before=before, prefecture_code=scenario.prefecture_code,
                  detail=f"シナリオ「{scenario.name}」と計画 {len(plan_ids)} 件を削除")
     session.delete(scenario)
+    flush_versioned(session)  # DELETE ... WHERE version = <read>: never deletes over an edit it has not seen
 
 
 def delete_plans(session: Session, plan_ids: Iterable[int]) -> None:
@@ -243,7 +259,7 @@ def normalise_override(item: dict[str, Any]) -> dict[str, Any]:
     elif len(bodies) != 1:
         raise ScenarioError("固定する団体を1つ指定してください。")
     if kind == "fix_group" and not (item.get("mode") in ("lead", "unified") and item.get("lead_body")):
-        raise ScenarioError("グループに固定するには、方式と幹事団体を指定してください。")
+        raise ScenarioError("グループに固定するには、方式と幹事団体（仕様統一方式では取りまとめ団体）を指定してください。")
     if not item.get("category"):
         raise ScenarioError("上書き設定の分野を指定してください。")
     clean = {"id": item.get("id") or uuid.uuid4().hex[:8], "kind": kind, "category": item["category"],
@@ -258,7 +274,7 @@ def override_items(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def add_override(session: Session, user: User, scenario: Scenario, item: dict[str, Any],
-                 expected_version: int | None = None) -> dict[str, Any]:
+                 expected_version: Any) -> dict[str, Any]:
     _check_editable(scenario, expected_version)
     clean = normalise_override(item)
     check_override_bodies(session, scenario, clean)
@@ -271,11 +287,12 @@ def add_override(session: Session, user: User, scenario: Scenario, item: dict[st
     _record(session, user_id=user.id, action="update", entity="scenario", entity_id=str(scenario.id),
                  before=before, after=scenario_snapshot(scenario), prefecture_code=scenario.prefecture_code,
                  detail=f"上書き設定を追加: {describe_override(session, clean)}")
+    flush_versioned(session)
     return clean
 
 
 def remove_override(session: Session, user: User, scenario: Scenario, item_id: str,
-                    expected_version: int | None = None) -> None:
+                    expected_version: Any) -> None:
     _check_editable(scenario, expected_version)
     items = override_items(scenario)
     remaining = [i for i in items if i.get("id") != item_id]
@@ -291,6 +308,7 @@ def remove_override(session: Session, user: User, scenario: Scenario, item_id: s
     _record(session, user_id=user.id, action="update", entity="scenario", entity_id=str(scenario.id),
                  before=before, after=scenario_snapshot(scenario), prefecture_code=scenario.prefecture_code,
                  detail=f"上書き設定を削除: {describe_override(session, removed)}")
+    flush_versioned(session)
 
 
 def check_override_bodies(session: Session, scenario: Scenario, item: dict[str, Any]) -> None:
@@ -306,6 +324,28 @@ def check_override_bodies(session: Session, scenario: Scenario, item: dict[str, 
             raise ScenarioError(f"{body.name} はこのシナリオの都道府県の団体ではありません。")
     if session.get(Category, item["category"]) is None:
         raise ScenarioError(f"分野 {item['category']} が見つかりません。")
+    check_override_needs(session, scenario, item)
+
+
+def check_override_needs(session: Session, scenario: Scenario, item: dict[str, Any]) -> None:
+    """Refuse at entry what the run would refuse: a body without a need of the category, or a 'together' pair whose
+    needs start in different fiscal years (a group shares one start year)."""
+    category = session.get(Category, item["category"])
+    years: dict[str, set[int]] = {}
+    for need in session.exec(scenario_need_query(scenario, item["bodies"], [item["category"]])):
+        years.setdefault(need.body_code, set()).add(need.start_year)
+    names = {code: (session.get(Body, code).name if session.get(Body, code) else code) for code in item["bodies"]}
+    for code in item["bodies"]:
+        if code not in years:
+            raise ScenarioError(f"{names[code]}には、このシナリオで計画する分野「{category.name}」の登録中のニーズが"
+                                "ありません。")
+    if item["kind"] == "together":
+        a, b = item["bodies"]
+        if not years[a] & years[b]:
+            def label(code: str) -> str:
+                return "・".join(wareki_fiscal_year(y) for y in sorted(years[code]))
+            raise ScenarioError(f"{names[a]}（{label(a)}開始）と{names[b]}（{label(b)}開始）は導入希望年度が異なるため、"
+                                "同じグループにできません。グループは開始年度が同じニーズでつくります。")
 
 
 def describe_override(session_or_names, item: dict[str, Any]) -> str:
@@ -330,8 +370,9 @@ def describe_override(session_or_names, item: dict[str, Any]) -> str:
     if kind == "apart":
         return head + f"{bodies[0]}と{bodies[1]}を別のグループにする"
     if kind == "fix_group":
-        mode = "幹事団体一括調達" if item.get("mode") == "lead" else "仕様統一・各団体調達"
-        return head + f"{bodies[0]}を{name(item.get('lead_body', ''))}が幹事の{mode}グループに固定する"
+        mode = item.get("mode") if item.get("mode") in ("lead", "unified") else "unified"
+        return head + (f"{bodies[0]}を{name(item.get('lead_body', ''))}が{lead_role(mode)}の"
+                       f"{mode_label(mode)}グループに固定する")
     if kind == "fix_standalone":
         return head + f"{bodies[0]}を単独調達に固定する"
     return head + str(kind)
@@ -373,7 +414,7 @@ def override_rules(instance: Instance, items: Iterable[dict[str, Any]]) -> Overr
             for n in needs[0]:
                 if item["mode"] not in n.modes:
                     raise ScenarioError(f"{label}: {_body_name(instance, n.body)}のニーズは"
-                                        f"{'幹事団体一括調達' if item['mode'] == 'lead' else '仕様統一'}を受け入れていません。")
+                                        f"{mode_label(item['mode'])}を受け入れていません。")
                 rules.fixed.append({"need": n.id, "mode": item["mode"], "lead_body": item["lead_body"]})
     return rules
 

@@ -68,6 +68,33 @@ def load(directory: Path, token: str | None, user_id: int) -> StoredUpload | Non
         return None
 
 
+def claim(directory: Path, token: str | None, user_id: int) -> StoredUpload | None:
+    """Take the upload for one confirmation: of concurrent confirmations of one token exactly one gets it (the
+    metadata file is renamed away atomically), the others get None. The claimed files are removed."""
+    if not token or not _TOKEN.match(token):
+        return None
+    data_path, meta_path = _paths(directory, token)
+    claimed = meta_path.with_name(f"{token}.claimed-{secrets.token_hex(8)}")
+    try:
+        meta_path.rename(claimed)  # atomic: a second rename of the same name fails with FileNotFoundError
+    except OSError:
+        return None
+    try:
+        meta = json.loads(claimed.read_text())
+        if meta.get("user_id") != user_id:
+            claimed.rename(meta_path)  # not this user's: leave it for its owner
+            return None
+        if time.time() - float(meta.get("created", 0)) > MAX_AGE_SECONDS:
+            return None
+        return StoredUpload(token, str(meta.get("file_name", "")), data_path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    finally:
+        if claimed.exists() and not meta_path.exists():
+            claimed.unlink(missing_ok=True)
+            data_path.unlink(missing_ok=True)
+
+
 def discard(directory: Path, token: str) -> None:
     if token and _TOKEN.match(token):
         for path in _paths(directory, token):

@@ -18,8 +18,7 @@ class FieldError(UserError):
     """A problem with one input (``field``: prefecture_code, body_code, role) so a form can show it there."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 def _snapshot(user: User) -> dict:
@@ -27,8 +26,27 @@ def _snapshot(user: User) -> dict:
             "body_code": user.body_code, "is_active": user.is_active}
 
 
+LAST_ADMIN = "有効な管理者が1人だけのため"
+
+
 def _active_admins(session: Session) -> int:
     return len(session.exec(select(User.id).where(User.role == "admin", User.is_active == True)).all())  # noqa: E712
+
+
+def _lock_active_admins(session: Session) -> None:
+    """Row-lock every active administrator (PostgreSQL) before an administrator is deactivated or demoted, so that
+    two such changes run one after the other; SQLite serialises writers anyway. Two admins deactivating each other
+    at once then cannot both succeed."""
+    session.exec(select(User.id).where(User.role == "admin", User.is_active == True)  # noqa: E712
+                 .with_for_update())
+
+
+def _an_admin_remains(session: Session, message: str) -> None:
+    """Checked after the change is written, inside the locked transaction: the count includes every change that
+    committed before, and this one."""
+    session.flush()
+    if _active_admins(session) < 1:
+        raise UserError(message)
 
 
 def list_users(session: Session) -> list[User]:
@@ -63,8 +81,12 @@ def update_user(session: Session, user: User, *, display_name: str, role: str, p
                 body_code: str | None, changed_by: int | None) -> bool:
     """Change name, role and scope; returns whether anything changed."""
     pref, body = resolve_scope(session, role, prefecture_code, body_code)
-    if user.role == "admin" and role != "admin" and user.is_active and _active_admins(session) <= 1:
-        raise FieldError("role", "有効な管理者が1人だけのため、この利用者の役割は変えられません")
+    demoting = user.role == "admin" and role != "admin" and user.is_active
+    message = f"{LAST_ADMIN}、この利用者の役割は変えられません"
+    if demoting:
+        _lock_active_admins(session)
+        if _active_admins(session) <= 1:
+            raise FieldError("role", message)
     before = _snapshot(user)
     user.display_name = (display_name or "").strip() or user.username
     user.role, user.prefecture_code, user.body_code = role, pref, body
@@ -75,6 +97,11 @@ def update_user(session: Session, user: User, *, display_name: str, role: str, p
                  prefecture_code=pref or before["prefecture_code"], body_code=body, before=before, after=after,
                  detail=f"利用者 {user.username}")
     session.flush()
+    if demoting:
+        try:
+            _an_admin_remains(session, message)
+        except UserError as e:
+            raise FieldError("role", str(e)) from e
     return True
 
 
@@ -84,8 +111,10 @@ def set_active(session: Session, user: User, active: bool, changed_by: int | Non
     if not active:
         if user.id == changed_by:
             raise UserError("自分自身のアカウントは無効にできません")
-        if user.role == "admin" and _active_admins(session) <= 1:
-            raise UserError("有効な管理者が1人だけのため無効にできません")
+        if user.role == "admin":
+            _lock_active_admins(session)
+            if _active_admins(session) <= 1:
+                raise UserError(f"{LAST_ADMIN}無効にできません")
     user.is_active = active
     if not active:
         end_sessions(user)  # so that reactivating the account later does not revive its old sessions
@@ -93,6 +122,8 @@ def set_active(session: Session, user: User, active: bool, changed_by: int | Non
                  entity_id=user.id, prefecture_code=user.prefecture_code, body_code=user.body_code,
                  before={"is_active": not active}, after={"is_active": active}, detail=f"利用者 {user.username}")
     session.flush()
+    if not active and user.role == "admin":
+        _an_admin_remains(session, f"{LAST_ADMIN}無効にできません（他の管理者が同時に無効化されました）")
 
 
 def reset_password(session: Session, user: User, changed_by: int | None, password: str | None = None) -> str:
@@ -100,7 +131,7 @@ def reset_password(session: Session, user: User, changed_by: int | None, passwor
     password = password or generate_password()
     problem = password_problem(password)
     if problem:
-        raise UserError(problem)
+        raise UserError(problem, "password")
     user.password_hash = hash_password(password)
     end_sessions(user)  # a reset usually means the account may be in someone else's hands
     audit.record(session, user_id=changed_by, action="reset_password", entity="user", entity_id=user.id,

@@ -21,7 +21,12 @@ _hasher = PasswordHasher()
 
 
 class UserError(ValueError):
-    pass
+    """A user cannot be created or changed as asked; ``field`` names the input the message is about
+    (username, password, role, prefecture_code, body_code), None when it is about the request as a whole."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def hash_password(password: str) -> str:
@@ -61,32 +66,33 @@ def create_user(session: Session, username: str, password: str, role: str, *, bo
     """Create a user after checking the role's scope: a prefecture coordinator needs a prefecture, municipality
     staff a body; an administrator neither. Raises :class:`UserError` with a Japanese message."""
     if role not in ROLES:
-        raise UserError(f"役割「{role}」は admin・prefecture・municipality のいずれかです")
+        raise UserError(f"役割「{role}」は admin・prefecture・municipality のいずれかです", "role")
     if not _USERNAME.fullmatch(username or ""):
-        raise UserError("ログイン名は英数字と . _ @ - の 2〜80 文字にしてください")
+        raise UserError("ログイン名は英数字と . _ @ - の 2〜80 文字にしてください", "username")
     problem = password_problem(password)
     if problem:
-        raise UserError(problem)
+        raise UserError(problem, "password")
     if session.exec(select(User).where(User.username == username)).first() is not None:
-        raise UserError(f"ログイン名「{username}」は既に使われています")
+        raise UserError(f"ログイン名「{username}」は既に使われています", "username")
     if role == "admin":
         if body_code or prefecture_code:
-            raise UserError("管理者には団体や都道府県を指定しません")
+            raise UserError("管理者には団体や都道府県を指定しません", "role")
     elif role == "prefecture":
         if body_code:
-            raise UserError("都道府県担当者には --body ではなく --prefecture を指定してください")
+            raise UserError("都道府県担当者には --body ではなく --prefecture を指定してください", "body_code")
         prefecture_code = _prefecture_code(prefecture_code)
         if session.exec(select(Body).where(Body.kind == "prefecture",
                                            Body.prefecture_code == prefecture_code)).first() is None:
-            raise UserError(f"都道府県コード {prefecture_code} の都道府県が登録されていません（planner init-db を先に実行してください）")
+            raise UserError(f"都道府県コード {prefecture_code} の都道府県が登録されていません（planner init-db を先に実行してください）",
+                            "prefecture_code")
     else:
         if not body_code:
-            raise UserError("市区町村担当者には --body で団体コード（6桁）を指定してください")
+            raise UserError("市区町村担当者には --body で団体コード（6桁）を指定してください", "body_code")
         body = session.get(Body, body_code)
         if body is None:
-            raise UserError(f"団体コード {body_code} に当たる団体がありません")
+            raise UserError(f"団体コード {body_code} に当たる団体がありません", "body_code")
         if body.kind == "prefecture":
-            raise UserError(f"{body.name} は都道府県です。都道府県担当者は --role prefecture で作成してください")
+            raise UserError(f"{body.name} は都道府県です。都道府県担当者は --role prefecture で作成してください", "body_code")
         prefecture_code = body.prefecture_code
     if not display_name:
         display_name = username
@@ -110,7 +116,7 @@ def end_sessions(user: User) -> None:
 def set_password(session: Session, user: User, password: str, changed_by: int | None = None) -> None:
     problem = password_problem(password)
     if problem:
-        raise UserError(problem)
+        raise UserError(problem, "password")
     user.password_hash = hash_password(password)
     end_sessions(user)  # whoever knew the old password may hold a session opened with it
     audit(session, user_id=changed_by, action="update", entity="user", entity_id=str(user.id),
@@ -134,5 +140,5 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 def _prefecture_code(value: str | None) -> str:
     if not value or not value.isdigit() or not 1 <= int(value) <= 47:
-        raise UserError(f"都道府県コードは 01〜47 で指定してください（{value!r}）")
+        raise UserError(f"都道府県コードは 01〜47 で指定してください（{value!r}）", "prefecture_code")
     return f"{int(value):02d}"

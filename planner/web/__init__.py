@@ -8,10 +8,14 @@ import importlib
 
 from flask import Flask
 
-BLUEPRINT_MODULES = ("security", "auth", "home", "needs", "bodies", "scenarios", "plans", "reports", "admin", "api")
+BLUEPRINT_MODULES = ("security", "auth", "home", "needs", "bodies", "scenarios", "plans", "reports", "admin", "api",
+                     "lifecycle", "quotes")
 
 
 def register(app: Flask) -> None:
+    from .params import DatabaseIntConverter
+
+    app.url_map.converters["int"] = DatabaseIntConverter  # before any route is added: ids stay within the database
     for name in BLUEPRINT_MODULES:
         try:
             module = importlib.import_module(f"{__name__}.{name}")

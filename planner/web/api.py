@@ -14,8 +14,11 @@ from planner import jobs
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.services import plans as svc
-from planner.services.scenarios import STATUS_LABELS, can_view_scenario
+from planner.services import access
+from planner.services.plan_lifecycle import plan_status, release_info, release_summary
+from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
+from planner.web.params import parse_id, parse_int
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -63,17 +66,22 @@ def _load(plan_id: int) -> tuple[PlanRow, Scenario, svc.PlanView, str]:
         raise ApiError(404, f"計画 {plan_id} はありません。")
     scenario = session.get(Scenario, row.scenario_id)
     view = svc.plan_view(row)
-    access = svc.plan_access(current_user, scenario, view)
-    if access is None:
+    plan_access = svc.plan_access(current_user, scenario, view, status=plan_status(session, plan_id))
+    if plan_access is None:
         _forbidden(f"api plan {plan_id}: prefecture {scenario.prefecture_code}")
-    return row, scenario, view, access
+    return row, scenario, view, plan_access
 
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    try:
-        return min(hi, max(lo, int(request.args.get(name, default))))
-    except ValueError:
+    raw = request.args.get(name)
+    value = parse_int(raw, None, lo=lo, hi=hi)
+    if value is None and raw is not None:
         raise ApiError(400, f"パラメータ {name} は整数で指定してください。")
+    return default if value is None else value
+
+
+ESTIMATE_LABEL = ("補助金・特別交付税は見込額（算定ルールは rule_version、端数処理と注記は各参加団体の notes）。"
+                  "現在の年度の制度は管理者が確認します。補助金は公募・評価で採択された場合を仮定しています")
 
 
 def _group_dict(view: svc.PlanView, g: svc.GroupView, *, members_of: str | None = None) -> dict:
@@ -94,7 +102,10 @@ def plans():
     session = db_session()
     page = _int_arg("page", 1, 1, 100000)
     per_page = _int_arg("per_page", 25, 1, 100)
-    scenario_id = request.args.get("scenario_id", type=int)
+    raw_scenario = request.args.get("scenario_id")
+    scenario_id = parse_id(raw_scenario)
+    if raw_scenario and scenario_id is None:
+        raise ApiError(400, "パラメータ scenario_id は 1 以上の整数で指定してください。")
     rows, total = svc.list_plans(session, current_user, scenario_id=scenario_id,
                                  prefecture_code=request.args.get("prefecture") or None, page=page, per_page=per_page)
     items = [{"id": p.id, "scenario_id": s.id, "scenario_name": s.name, "prefecture_code": s.prefecture_code,
@@ -106,16 +117,26 @@ def plans():
     return jsonify(items=items, page=page, per_page=per_page, total=total)
 
 
+# Figures of the whole plan (every body of the prefecture), for coordinators and administrators only.
+PLAN_WIDE_FIGURES = ("objective_yen", "lower_bound_yen", "gap", "standalone_total_yen", "groups", "joint_groups",
+                     "totals")
+
+
 @bp.get("/plans/<int:plan_id>")
 @api_login_required
 def plan(plan_id: int):
-    _, scenario, view, access = _load(plan_id)
-    body = current_user.body_code if access == "body" else None
+    _, scenario, view, plan_access = _load(plan_id)
+    body = current_user.body_code if plan_access == "body" else None
     d = view.summary_dict()
     d["scenario"] = {"id": scenario.id, "name": scenario.name, "prefecture_code": scenario.prefecture_code}
-    d["labels"] = {"price_book": f"{view.price_book_version}（参考値）", "estimates": "補助金・特別交付税は見込額"}
+    d["labels"] = {"price_book": f"{view.price_book_version}（参考値）", "estimates": ESTIMATE_LABEL}
+    d["lifecycle"] = release_summary(release_info(db_session(), plan_id))  # 試算 / 計画 No.N 第M版, input changes
+    d["price_source"] = view.doc.get("price_source") or d["labels"]["price_book"]
     if body is not None:
-        # Municipality staff: their own body's groups and shares only, never the other members' figures.
+        # Municipality staff: their own body's groups and shares only, never the other members' figures nor the
+        # plan's totals over every body of the prefecture.
+        for key in PLAN_WIDE_FIGURES:
+            d.pop(key, None)
         d["view"] = "body"
         d["body"] = {"code": body, "name": view.body_name(body), "totals": view.body_totals(body).as_dict()}
         d["totals"] = None
@@ -140,11 +161,11 @@ def plan(plan_id: int):
 @bp.get("/plans/<int:plan_id>/groups/<group_id>")
 @api_login_required
 def plan_group(plan_id: int, group_id: str):
-    _, _, view, access = _load(plan_id)
+    _, _, view, plan_access = _load(plan_id)
     g = view.by_id.get(group_id)
     if g is None:
         raise ApiError(404, f"グループ {group_id} はこの計画にありません。")
-    if access == "body" and current_user.body_code not in g.body_codes:
+    if not access.sees_group(current_user, plan_access, g.body_codes):
         _forbidden(f"api plan {plan_id}: group {group_id} does not include body {current_user.body_code}")
     d = _group_dict(view, g)
     d["plan_id"] = plan_id
@@ -167,7 +188,17 @@ def status_dict(scenario: Scenario) -> dict:
         "runner": progress.get("runner"), "error": progress.get("error"),
         "plan_id": plan_id, "plan_url": url_for("plans.show", plan_id=plan_id) if plan_id else None,
         "log_tail": (scenario.log or "").splitlines()[-8:],
+        **phase_step(progress),
     }
+
+
+def phase_step(progress: dict) -> dict:
+    """The current phase's own count for the progress bar: groups settled while 按分・補助金の計算 runs (the solver's
+    sub-problems would sit at their total), the solver's sub-problems otherwise."""
+    if progress.get("phase") == "settling" and progress.get("settle_total") is not None:
+        return {"step_done": progress.get("settle_done"), "step_total": progress.get("settle_total"),
+                "step_unit": "グループ"}
+    return {"step_done": progress.get("done"), "step_total": progress.get("total"), "step_unit": "部分問題"}
 
 
 @bp.get("/scenarios/<int:scenario_id>/status")
@@ -177,7 +208,7 @@ def scenario_status(scenario_id: int):
     scenario = session.get(Scenario, scenario_id)
     if scenario is None:
         raise ApiError(404, f"シナリオ {scenario_id} はありません。")
-    if not can_view_scenario(current_user, scenario):
+    if not access.sees_scenario(current_user, scenario):
         _forbidden(f"api scenario {scenario_id}: prefecture {scenario.prefecture_code}")
     jobs.reap_if_stale(session, current_app.config, scenario)
     response = jsonify(status_dict(scenario))

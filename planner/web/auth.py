@@ -8,7 +8,7 @@ from flask import session as flask_session
 from flask_login import current_user, logout_user
 
 from planner.services import audit
-from planner.services.login_throttle import Limits, block_reason, blocked_detail, failure_detail
+from planner.services.login_throttle import Limits, begin_attempt, settle
 from planner.db.models import User
 from planner.services.users import authenticate, end_sessions
 from planner.web.db import db_session
@@ -46,24 +46,17 @@ def login():
         username = form.username.data.strip()
         ip = client_ip()
         limits = Limits.from_config(current_app.config)
-        reason = block_reason(session, username, ip, limits)
+        attempt, reason = begin_attempt(session, username, ip, limits)
         if reason is not None:
             # The same words whichever limit it was, so the answer tells a guesser nothing about the account.
-            audit.record(session, user_id=None, action="login_blocked", entity="user", entity_id=username,
-                         detail=blocked_detail(ip, reason))
-            session.commit()
             flash(BLOCKED.format(minutes=int(limits.window.total_seconds() // 60)), "error")
             return render_template("auth/login.html", form=form), 429
         user = authenticate(session, username, form.password.data)
+        settle(session, attempt, user)
+        session.commit()  # also keeps a password hash upgraded by authenticate()
         if user is None:
-            audit.record(session, user_id=None, action="login_failed", entity="user", entity_id=username,
-                         detail=failure_detail(ip))
-            session.commit()
             flash(GENERIC_FAILURE, "error")
             return render_template("auth/login.html", form=form), 200
-        audit.record(session, user_id=user.id, action="login", entity="user", entity_id=str(user.id),
-                     prefecture_code=user.prefecture_code, body_code=user.body_code, detail=f"ip={ip}")
-        session.commit()  # also keeps a password hash upgraded by authenticate()
         start_session(LoginUser.from_row(user))
         return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)

@@ -9,12 +9,14 @@ import base64
 import binascii
 from collections import Counter
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import select
 
 from planner.db.models import Body
+from planner.domain.vocabulary import BODY_KIND_LABELS
 from planner.importers.errors import FileProblems
 from planner.services import audit
 from planner.services import body_admin
@@ -22,8 +24,10 @@ from planner.services.audit import ACTION_LABELS
 from planner.services.audit_log import diff_rows, user_names
 from planner.services.bodies import StaleBodyError, bodies_csv_text, import_flags, set_body_flags
 from planner.web.db import db_session
+from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms.bodies import FlagsConfirmForm, FlagsForm, FlagsUploadForm
-from planner.web.security import can_edit_body, can_view_body, forbidden, roles_required, scope_prefecture
+from planner.services.access import edits_body_row, scope_prefecture, sees_body
+from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("bodies", __name__, url_prefix="/bodies")
 
@@ -31,17 +35,14 @@ PER_PAGE = 50
 
 
 def _int_arg(name: str, default: int = 1) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except (TypeError, ValueError):
-        return default
+    return parse_int(request.args.get(name), default, lo=1, hi=MAX_PAGE)
 
 
 def _load_body(code: str) -> Body:
     body = db_session().get(Body, code)
     if body is None:
         abort(404, description=f"団体コード {code} の団体はありません")
-    if not can_view_body(current_user, code):
+    if not sees_body(current_user, code, body.prefecture_code):
         forbidden(f"body {code}: prefecture {body.prefecture_code}")
     return body
 
@@ -51,7 +52,10 @@ def _list_prefecture() -> str | None:
     scope = scope_prefecture(current_user)
     if scope:
         return scope
-    return (request.args.get("prefecture") or "").strip() or None
+    chosen = (request.args.get("prefecture") or "").strip() or None
+    if chosen is not None and not (chosen.isascii() and chosen.isdigit() and len(chosen) == 2):
+        abort(400, description=f"都道府県の指定「{chosen[:10]}」が不正です。都道府県コードを半角数字2桁（例: 20）で指定してください")
+    return chosen
 
 
 @bp.get("")
@@ -60,7 +64,7 @@ def index():
     session = db_session()
     pref = _list_prefecture()
     kind = request.args.get("kind") or None
-    if kind not in body_admin.KIND_LABELS:
+    if kind not in BODY_KIND_LABELS:
         kind = None
     q = (request.args.get("q") or "").strip()[:40] or None
     page = _int_arg("page")
@@ -73,13 +77,10 @@ def index():
     common = {key: Counter(getattr(b, key) for b in rows if getattr(b, key)).most_common(1)
               for key in ("population_vintage_id", "fiscal_vintage_id")}
     common = {key: (c[0][0] if c else None) for key, c in common.items()}
-    # The same rule as can_edit_body, decided from the rows already loaded (one query per row would be slow);
-    # the save itself is checked again by can_edit_body.
-    forms = {b.code: _flags_form(b) for b in rows
-             if current_user.role == "admin" or b.prefecture_code == scope_prefecture(current_user)}
+    forms = {b.code: _flags_form(b) for b in rows if edits_body_row(current_user, b)}
     return render_template("bodies/index.html", bodies=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), prefecture=pref, kind=kind, q=q or "",
-                           pref_names={p.prefecture_code: p.name for p in prefs}, kind_labels=body_admin.KIND_LABELS,
+                           pref_names={p.prefecture_code: p.name for p in prefs}, kind_labels=BODY_KIND_LABELS,
                            vintages=vintages, common=common, forms=forms, fixed_prefecture=scope_prefecture(current_user))
 
 
@@ -88,6 +89,7 @@ def _flags_form(body: Body, formdata=None) -> FlagsForm:
     if formdata is None:
         form.disadvantaged.data = body.disadvantaged
         form.has_data_plan.data = body.has_data_plan
+        form.no_allocation_tax.data = body.no_allocation_tax
         form.version.data = body.version
     return form
 
@@ -99,12 +101,12 @@ def show(code: str):
     body = _load_body(code)
     vintages = body_admin.vintages(session, [body.population_vintage_id, body.fiscal_vintage_id])
     history = body_admin.flags_history(session, code)
-    return render_template("bodies/show.html", body=body, kind_labels=body_admin.KIND_LABELS, vintages=vintages,
+    return render_template("bodies/show.html", body=body, kind_labels=BODY_KIND_LABELS, vintages=vintages,
                            needs=body_admin.body_needs(session, code), history=history,
                            names=user_names(session, [h.user_id for h in history]), diff_rows=diff_rows,
                            action_labels=ACTION_LABELS,
-                           form=_flags_form(body) if can_edit_body(current_user, code) else None,
-                           staff_cost_form=FlaskForm(formdata=None) if can_edit_body(current_user, code) else None,
+                           form=_flags_form(body) if edits_body_row(current_user, body) else None,
+                           staff_cost_form=FlaskForm(formdata=None) if edits_body_row(current_user, body) else None,
                            prefecture_staff_cost=_prefecture_staff_cost(session, body))
 
 
@@ -121,7 +123,7 @@ def _prefecture_staff_cost(session, body: Body) -> int | None:
 def update_flags(code: str):
     session = db_session()
     body = _load_body(code)
-    if not can_edit_body(current_user, code):
+    if not edits_body_row(current_user, body):
         forbidden(f"body {code}: flags")
     form = FlagsForm(prefix=f"b{code}")
     back = request.form.get("next") or ""
@@ -130,16 +132,19 @@ def update_flags(code: str):
         for errors in form.errors.values():
             for e in errors:
                 flash(f"{body.name}: {e}", "error")
-        return redirect(target)
+        return _show_with_status(code, 400)
     try:
         set_body_flags(session, code, user_id=current_user.id, disadvantaged=form.disadvantaged.data,
-                       has_data_plan=form.has_data_plan.data, expected_version=form.version.data)
+                       has_data_plan=form.has_data_plan.data, no_allocation_tax=form.no_allocation_tax.data,
+                       expected_version=form.version.data)
     except StaleBodyError as e:
+        # Lost to a concurrent edit: the body's page shows the values that won (and their version).
         session.rollback()
+        session.expire_all()
         flash(str(e), "error")
-        return redirect(target)
+        return _show_with_status(code, 409)
     session.commit()
-    flash(f"{body.name} の条件不利地域・推進計画を保存しました", "success")
+    flash(f"{body.name} の条件不利地域・推進計画・不交付団体を保存しました", "success")
     return redirect(target)
 
 
@@ -152,7 +157,7 @@ def update_staff_cost(code: str):
 
     session = db_session()
     body = _load_body(code)
-    if not can_edit_body(current_user, code):
+    if not edits_body_row(current_user, body):
         forbidden(f"body {code}: staff cost")
     if not FlaskForm().validate_on_submit():
         abort(400, description="フォームの内容を確認できません")
@@ -167,11 +172,21 @@ def update_staff_cost(code: str):
         session.rollback()
         flash(f"{body.name}: {e}", "error")
         return redirect(url_for("bodies.show", code=code))
+    except StaleDataError:  # another edit of the body won (Body's version_id_col)
+        session.rollback()
+        session.expire_all()
+        flash(f"{body.name}: ほかの利用者が先に団体の情報を更新しました。最新の内容を確認して、もう一度入力してください",
+              "error")
+        return _show_with_status(code, 409)
     session.commit()
     if changed:
         flash(f"{body.name} の人件費単価を" + (f"{int(value):,}円/時間にしました" if value else "未設定にしました"),
               "success")
     return redirect(url_for("bodies.show", code=code))
+def _show_with_status(code: str, status: int):
+    response = make_response(show(code))
+    response.status_code = status
+    return response
 
 
 @bp.get("/export.csv")
@@ -201,9 +216,9 @@ def _preview(file_name: str, data: bytes):
         changes = []
         for code in report.changed:
             body = session.get(Body, code)
-            name, dis, plan = before[code] if code in before else (body.name, None, None)
-            changes.append({"code": code, "name": name, "before": (dis, plan),
-                            "after": (body.disadvantaged, body.has_data_plan)})
+            name, dis, plan, no_tax = before[code] if code in before else (body.name, None, None, None)
+            changes.append({"code": code, "name": name, "before": (dis, plan, no_tax),
+                            "after": (body.disadvantaged, body.has_data_plan, body.no_allocation_tax)})
         return report, changes, None
     except FileProblems as e:
         return None, [], e.problems

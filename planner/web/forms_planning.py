@@ -9,7 +9,8 @@ from wtforms import (BooleanField, DecimalField, FloatField, HiddenField, Intege
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from planner.services.scenarios import ALLOCATION_LABELS, GEOGRAPHY_LABELS, OVERRIDE_KINDS
+from planner.domain.vocabulary import METHOD_LABELS
+from planner.services.scenarios import GEOGRAPHY_LABELS, OVERRIDE_KINDS
 
 CODE_RE = re.compile(r"^\d{6}$")
 
@@ -50,10 +51,13 @@ class ScenarioForm(FlaskForm):
     prefecture_as_host = BooleanField("都道府県を幹事団体（受託団体）にできるようにする", default=True)
     extra_hosts = StringField("その他の幹事候補団体（団体コード）", validators=[Optional()],
                               description="ニーズがなくても幹事になれる団体")
-    allocation_method = SelectField("按分方法", choices=list(ALLOCATION_LABELS.items()), default="formula")
+    allocation_method = SelectField("按分方法", choices=list(METHOD_LABELS.items()), default="formula")
     weight_equal = DecimalField("均等割（%）", default=10, places=1, validators=[Optional(), NumberRange(0, 100)])
     weight_population = DecimalField("人口割（%）", default=90, places=1, validators=[Optional(), NumberRange(0, 100)])
     weight_volume = DecimalField("利用量割（%）", default=0, places=1, validators=[Optional(), NumberRange(0, 100)])
+    allocation_core = BooleanField("コア調整: 単独や一部の団体だけのグループより不利になる団体・組がないよう負担額を調整する",
+                                   default=True,
+                                   description="按分方法どおりの負担額から最も近い公平な配分へ移し、調整額を各団体の負担額の横に示します。")
     price_book_id = SelectField("単価表の版", coerce=int, choices=[])
     subsidy_rule_set_id = SelectField("補助制度ルールの版", coerce=int, choices=[])
     time_limit_seconds = FloatField("計算時間の上限（秒）", default=60,
@@ -88,7 +92,7 @@ class OverrideForm(FlaskForm):
     body_a = SelectField("団体", choices=[])
     body_b = SelectField("相手の団体（同じ／別のグループ）", choices=[], validate_choice=False)
     group_key = SelectField("固定先のグループ", choices=[], validate_choice=False)
-    replan = BooleanField("このシナリオを複製して上書きを加え、すぐに再計画する", default=True)
+    replan = BooleanField("このシナリオを複製して上書きを加え、すぐに再計画する", default=False)
     version = HiddenField()
 
     def validate_body_b(self, field):

@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from planner.db.models import Body
+from planner.domain.vocabulary import DATASET_LABELS, MODE_LABELS
 from planner.services import dashboard
 from planner.services.audit import ACTION_LABELS, ENTITY_LABELS
 from planner.services.scenarios import STATUS_LABELS
@@ -13,9 +14,6 @@ from planner.web.db import db_session
 from planner.web.security import ROLE_LABELS, roles_required
 
 bp = Blueprint("home", __name__)
-
-MODE_LABELS = {"lead": "幹事方式", "unified": "仕様統一方式", "standalone": "単独"}
-
 
 def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
@@ -45,5 +43,5 @@ def index():
         context.update(prefecture_name=prefecture.name if prefecture else (pref or ""))
         return render_template("home/index.html", partial="home/_prefecture.html", **context)
     context.update(reference=dashboard.reference_status(session), users=dashboard.user_counts(session),
-                   role_labels=ROLE_LABELS, dataset_labels=dashboard.DATASET_LABELS)
+                   role_labels=ROLE_LABELS, dataset_labels=DATASET_LABELS)
     return render_template("home/index.html", partial="home/_admin.html", **context)

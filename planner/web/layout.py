@@ -1,4 +1,5 @@
-"""What every page's layout needs: Jinja filters (yen, wareki) and the navigation for the signed-in role."""
+"""What every page's layout needs: Jinja filters (the vocabulary's yen, 和暦 and labels) and the navigation for the
+signed-in role."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,57 +8,11 @@ from datetime import date, datetime, timedelta, timezone
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
-from planner.domain.costs import round_yen
+from planner.domain import vocabulary
+from planner.masterdata.credit import DATA_CREDIT
+from planner.services.demo import DEMO_ASSUMPTIONS
 
 PRODUCT_NAME = "共同調達プランナー"
-
-# (first fiscal year, era name); 平成31年度 does not exist because the 2019 fiscal year began under 令和.
-_ERAS = ((2019, "令和"), (1989, "平成"), (1926, "昭和"))
-
-
-def yen(value) -> str:
-    """1234567 -> 1,234,567円; money is shown as whole yen."""
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = value if isinstance(value, int) else round_yen(float(value))
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{amount:,}円"
-
-
-def yen_thousand(value) -> str:
-    """1234567 -> 1,235千円 (rounded half up), the unit budget documents use."""
-    if value is None or value == "":
-        return "—"
-    try:
-        amount = round_yen(float(value) / 1000)
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{amount:,}千円"
-
-
-def wareki_year(year) -> str:
-    """2026 -> 令和8年度, 2019 -> 令和元年度."""
-    try:
-        y = int(year)
-    except (TypeError, ValueError):
-        return "—" if year in (None, "") else str(year)
-    for first, era in _ERAS:
-        if y >= first:
-            n = y - first + 1
-            return f"{era}{'元' if n == 1 else n}年度"
-    return f"{y}年度"
-
-
-def wareki(year) -> str:
-    return wareki_year(year)
-
-
-def fiscal_year_both(year) -> str:
-    """2026 -> 令和8年度（2026）: the era year that documents use, with the Western year beside it."""
-    label = wareki_year(year)
-    return label if label == "—" else f"{label}（{year}）"
 
 
 JST = timezone(timedelta(hours=9), "JST")  # Japan has no daylight saving time
@@ -108,10 +63,10 @@ def navigation() -> list[dict]:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["yen"] = yen
-    app.jinja_env.filters["yen_thousand"] = yen_thousand
-    app.jinja_env.filters["wareki"] = wareki
-    app.jinja_env.filters["fiscal_year"] = fiscal_year_both
+    app.jinja_env.filters.update(
+        yen=vocabulary.yen, yen_thousand=vocabulary.yen_thousand, wareki=vocabulary.wareki_fiscal_year,
+        fiscal_year=vocabulary.fiscal_year_label, mode_label=vocabulary.mode_label, mode_short=vocabulary.mode_short,
+        lead_role=vocabulary.lead_role, lead_mark=vocabulary.lead_mark, kind_label=vocabulary.body_kind_label)
     app.jinja_env.filters["datetime_ja"] = datetime_ja
     app.jinja_env.filters["datetime_ja_seconds"] = lambda value: datetime_ja(value, "%Y-%m-%d %H:%M:%S")
     from planner.reports.effect_text import TEMPLATE_HELPERS
@@ -120,4 +75,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _layout_context():
-        return {"product_name": PRODUCT_NAME, "navigation": navigation}
+        return {"product_name": PRODUCT_NAME, "navigation": navigation, "data_credit": DATA_CREDIT,
+                "demo_assumptions": DEMO_ASSUMPTIONS}

@@ -15,12 +15,16 @@ from sqlmodel import select
 
 from planner.db.models import Body, Category, Need
 from planner.domain.effects import Baseline
+from planner.domain.vocabulary import csv_text, wareki_fiscal_year
+from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import FileProblems
-from planner.importers.needs import FIELD_LABELS, parse_needs_file, volume_value
+from planner.importers.needs import (FIELD_LABELS, accepted_start_years, current_fiscal_year, parse_needs_file,
+                                     volume_value, year_label)
 from planner.services import needs as svc
 from planner.reports.effect_text import effect_lines
-from planner.services import audit, effect_models, needs_export, upload_store
+from planner.services import access, audit, effect_models, needs_export, upload_store
 from planner.web.db import db_session
+from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
 from planner.web.security import forbidden, roles_required
 
@@ -28,11 +32,6 @@ bp = Blueprint("needs", __name__, url_prefix="/needs")
 
 PER_PAGE = 50
 EXPORT_LIMIT = 100_000
-
-
-def current_fiscal_year(today: date | None = None) -> int:
-    today = today or date.today()
-    return today.year if today.month >= 4 else today.year - 1
 
 
 def format_volume(value) -> str:
@@ -52,10 +51,7 @@ def upload_dir() -> Path:
 
 
 def int_arg(name: str, default: int | None = None) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return default
+    return parse_int(request.args.get(name), default, lo=-MAX_PAGE, hi=MAX_PAGE)
 
 
 def read_filters(session) -> svc.NeedFilters:
@@ -68,9 +64,11 @@ def read_filters(session) -> svc.NeedFilters:
     body = (request.args.get("body") or "").strip() or None
     if current_user.role == "municipality":
         body = None
+    origin = request.args.get("data")
     return svc.NeedFilters(prefecture_code=pref, body_code=body,
                            category_id=(request.args.get("category") or "").strip() or None,
-                           status=status, start_year=int_arg("year"))
+                           status=status, start_year=int_arg("year"),
+                           origin=origin if origin in svc.ORIGIN_LABELS else None)
 
 
 def load_need(need_id: int) -> tuple[Need, Body]:
@@ -79,13 +77,43 @@ def load_need(need_id: int) -> tuple[Need, Body]:
     if need is None:
         abort(404, description=f"ニーズ {need_id} はありません")
     body = session.get(Body, need.body_code)
-    if not svc.may_edit_body(current_user, body):
+    if not access.edits_body_row(current_user, body):
         forbidden(f"need {need_id}: body {need.body_code}")
     return need, body
 
 
+# More bodies than this and the register form offers a search (prefecture and name or code) above the select.
+BODY_SEARCH_THRESHOLD = 30
+
+
+def prefecture_names(session) -> dict[str, str]:
+    return dict(session.exec(select(Body.prefecture_code, Body.name).where(Body.kind == "prefecture")
+                             .order_by(Body.prefecture_code)).all())
+
+
 def body_choices(session) -> list[tuple[str, str]]:
-    return [(b.code, f"{b.name}（{b.code}）") for b in svc.editable_bodies(session, current_user)]
+    bodies = svc.editable_bodies(session, current_user)
+    if current_user.role == "admin":  # names repeat across prefectures (府中市, 伊達市): say which
+        prefs = prefecture_names(session)
+        return [(b.code, f"{b.name}（{prefs.get(b.prefecture_code, '')}・{b.code}）" if b.kind != "prefecture"
+                 else f"{b.name}（{b.code}）") for b in bodies]
+    return [(b.code, f"{b.name}（{b.code}）") for b in bodies]
+
+
+def body_search() -> dict:
+    """The register form's body search as the query string gives it (the no-JavaScript path)."""
+    pref = (request.args.get("prefecture") or "").strip()
+    return {"prefecture": pref if current_user.role == "admin" and pref.isdigit() else "",
+            "q": (request.args.get("q") or "").strip()[:40]}
+
+
+def search_bodies(choices: list[tuple[str, str]], search: dict) -> list[tuple[str, str]]:
+    """The choices matching the search: by prefecture (the code's first two digits) and by name or code."""
+    import unicodedata
+    q = unicodedata.normalize("NFKC", search["q"]).lower()
+    return [(code, label) for code, label in choices
+            if (not search["prefecture"] or code[:2] == search["prefecture"])
+            and (not q or q in unicodedata.normalize("NFKC", label).lower())]
 
 
 def fill_choices(form: NeedForm, session, need: Need | None = None) -> list[Category]:
@@ -111,7 +139,11 @@ def form_context(form: NeedForm, session, cats: list[Category], need: Need | Non
         effect = _effect_for_form(session, body, category, volume, form.start_year.data or 2026,
                                   Baseline(form.baseline_values()["baseline_minutes_per_unit"],
                                            form.baseline_values()["baseline_hours_per_year"]))
+    warnings = volume_warnings(volume, category.unit, previous=need.volume if need is not None else None,
+                               population=body.population if body is not None else None,
+                               per_10k_pop=category.volume_per_10k_pop) if category is not None and volume else []
     return {"form": form, "need": need, "body": body, "category": category, "estimate": estimate, "effect": effect,
+            "volume_warnings": warnings,
             "suggestion": svc.volume_suggestion(category, body), "categories": cats,
             "units": {c.id: c.unit for c in cats}}
 
@@ -135,6 +167,7 @@ def index():
     filters = read_filters(session)
     page = max(1, int_arg("page", 1) or 1)
     rows, total = svc.list_needs(session, current_user, filters, page=page, per_page=PER_PAGE)
+    origins = svc.origin_counts(session, current_user, filters)
     cats = {c.id: c for c in svc.categories(session)}
     prefectures = list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code))) \
         if current_user.role == "admin" else []
@@ -142,7 +175,8 @@ def index():
     return render_template("needs/index.html", rows=rows, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), filters=filters, categories=cats,
                            prefectures=prefectures, bodies=bodies, status_labels=svc.STATUS_LABELS,
-                           years=year_choices(current_fiscal_year()), status_form=StatusForm())
+                           years=year_choices(current_fiscal_year(), wide=True), status_form=StatusForm(),
+                           origins=origins, origin_labels=svc.ORIGIN_LABELS)
 
 
 @bp.get("/export.<fmt>")
@@ -181,8 +215,15 @@ def new():
     cats = fill_choices(form, session)
     if not form.body_code.choices:
         forbidden("no body to register needs for")
+    search, searchable = body_search(), len(form.body_code.choices) > BODY_SEARCH_THRESHOLD
+    found = None
     if request.method == "GET":
         wanted = request.args.get("body") or (current_user.body_code if current_user.role == "municipality" else None)
+        if searchable and (search["prefecture"] or search["q"]):
+            found = search_bodies(form.body_code.choices, search)
+            if len(found) == 1:
+                wanted = found[0][0]
+            form.body_code.choices = found or form.body_code.choices
         if wanted in dict(form.body_code.choices):
             form.body_code.data = wanted
         if request.args.get("category") in dict(form.category_id.choices):
@@ -202,7 +243,18 @@ def new():
             flash(f"{body.name}のニーズ（{need.category_id}）を登録しました", "success")
             return redirect(url_for("needs.index", body=body.code if current_user.role != "municipality" else None))
     status = 422 if request.method == "POST" and form.errors else 200
-    return render_template("needs/form.html", title="ニーズの登録", **form_context(form, session, cats)), status
+    finder = {"search": search, "found": found, "total": len(body_choices(session)) if found is not None else None,
+              "prefectures": prefecture_names(session) if current_user.role == "admin" else {}} if searchable else None
+    return render_template("needs/form.html", title="ニーズの登録", finder=finder,
+                           **form_context(form, session, cats)), status
+
+
+def _form_version(raw) -> int:
+    """The need version the form was built from; a form without a usable one is malformed (400), never a 500."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        abort(400, description="フォームにニーズの版（version）がないか、数値ではありません。画面を開き直してください")
+    return int(text)
 
 
 @bp.route("/<int:need_id>/edit", methods=["GET", "POST"])
@@ -222,7 +274,7 @@ def edit(need_id: int):
     stale = False
     if form.validate_on_submit() and "preview" not in request.form:
         try:
-            svc.update_need(session, current_user, need, body, form.values(), int(form.version.data or 0))
+            svc.update_need(session, current_user, need, body, form.values(), _form_version(form.version.data))
             session.commit()
         except svc.StaleNeed:
             session.rollback()
@@ -248,7 +300,7 @@ def _change_status(need_id: int, status: str):
     if not form.validate_on_submit():
         abort(400, description="フォームの内容を確認できません")
     try:
-        svc.set_status(session, current_user, need, body, status, int(form.version.data or 0))
+        svc.set_status(session, current_user, need, body, status, _form_version(form.version.data))
         session.commit()
     except svc.NeedError as e:
         session.rollback()
@@ -280,7 +332,7 @@ def estimate():
     body = session.get(Body, request.args.get("body", ""))
     if body is None:
         return jsonify({"ok": False, "message": "団体を選んでください"}), 400
-    if not svc.may_edit_body(current_user, body):
+    if not access.edits_body_row(current_user, body):
         forbidden(f"estimate for body {body.code}")
     category = session.get(Category, request.args.get("category", ""))
     if category is None:
@@ -289,6 +341,10 @@ def estimate():
     volume = volume_value(request.args.get("volume", ""))
     if volume is None or volume <= 0:
         return jsonify({"ok": False, "message": "利用量を入力すると概算を表示します", **out})
+    need = session.get(Need, int_arg("need")) if int_arg("need") else None
+    previous = need.volume if need is not None and need.body_code == body.code else None  # body checked above
+    out["warnings"] = volume_warnings(volume, category.unit, previous=previous, population=body.population,
+                                      per_10k_pop=category.volume_per_10k_pop)
     year = int_arg("year", 2026) or 2026
     result = svc.standalone_estimate(session, body, category.id, volume, year)
     if result is None:
@@ -322,16 +378,30 @@ def import_upload():
             parsed = _parse(file_name, data)
         except FileProblems as e:
             return render_template("needs/import.html", form=form, file_problems=e.messages,
-                                   field_labels=FIELD_LABELS), 422
+                                   field_labels=FIELD_LABELS, **year_window()), 422
         session = db_session()
-        lines = svc.plan_import(session, parsed) if parsed.ok else []
-        token = upload_store.save(upload_dir(), current_user.id, file_name, data) if parsed.ok else None
-        return render_template("needs/import_preview.html", parsed=parsed, lines=lines, token=token,
-                               confirm_form=ConfirmImportForm(token=token), bodies=_body_names(session, parsed),
-                               categories={c.id: c for c in svc.categories(session)},
-                               by_row=parsed.problems_by_row()), (200 if parsed.ok else 422)
+        lines = svc.plan_import(session, parsed)
+        changing = any(line.action != "unchanged" for line in lines)
+        token = upload_store.save(upload_dir(), current_user.id, file_name, data) if parsed.ok and changing else None
+        return render_template("needs/import_preview.html", **preview_context(session, parsed, lines, token)), \
+            (200 if parsed.ok else 422)
     status = 422 if request.method == "POST" else 200
-    return render_template("needs/import.html", form=form, file_problems=[], field_labels=FIELD_LABELS), status
+    return render_template("needs/import.html", form=form, file_problems=[], field_labels=FIELD_LABELS,
+                           **year_window()), status
+
+
+def year_window() -> dict:
+    years = accepted_start_years(current_fiscal_year())
+    return {"first_year": year_label(years[0]), "last_year": year_label(years[-1])}
+
+
+def preview_context(session, parsed, lines, token) -> dict:
+    counts = {action: sum(1 for line in lines if line.action == action) for action in ("create", "update", "unchanged")}
+    return {"parsed": parsed, "lines": lines, "token": token, "counts": counts,
+            "warned": sum(1 for line in lines if line.warnings),
+            "confirm_form": ConfirmImportForm(token=token) if token else None,
+            "bodies": _body_names(session, parsed), "categories": {c.id: c for c in svc.categories(session)},
+            "by_row": parsed.problems_by_row()}
 
 
 def _body_names(session, parsed) -> dict[str, str]:
@@ -347,9 +417,11 @@ def import_confirm():
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400, description="フォームの内容を確認できません")
-    stored = upload_store.load(upload_dir(), form.token.data, current_user.id)
+    # Single use: a double click or a replayed form cannot import the same file twice.
+    stored = upload_store.claim(upload_dir(), form.token.data, current_user.id)
     if stored is None:
-        flash("取込の確認期限が切れたか、ファイルが見つかりません。もう一度ファイルを選んでください", "error")
+        flash("この取込は既に確定されたか、確認期限が切れたか、ファイルが見つかりません。"
+              "一覧で結果を確認し、必要ならもう一度ファイルを選んでください", "error")
         return redirect(url_for("needs.import_upload"))
     session = db_session()
     try:
@@ -359,10 +431,8 @@ def import_confirm():
         return redirect(url_for("needs.import_upload"))
     if not parsed.ok:
         # The database changed since the preview (or the user's scope did): show the problems again.
-        return render_template("needs/import_preview.html", parsed=parsed, lines=[], token=None,
-                               confirm_form=None, bodies=_body_names(session, parsed),
-                               categories={c.id: c for c in svc.categories(session)},
-                               by_row=parsed.problems_by_row()), 422
+        return render_template("needs/import_preview.html",
+                               **preview_context(session, parsed, svc.plan_import(session, parsed), None)), 422
     try:
         result = svc.import_needs(session, current_user, parsed, source=stored.file_name)
         session.commit()
@@ -389,7 +459,8 @@ def import_template():
     body = next((b for b in bodies if b.code == current_user.body_code), bodies[0] if bodies else None)
     lines = ["団体コード,団体名,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考,現状の作業時間（分/単位）,現状の年間作業時間"]
     if body is not None and cats:
-        lines.append(f"{body.code},{body.name},{cats[0].id},100,令和{current_fiscal_year() + 1 - 2018}年度,○,○,×,,,")
+        lines.append(f"{body.code},{csv_text(body.name)},{cats[0].id},100,"
+                     f"{wareki_fiscal_year(current_fiscal_year() + 1)},○,○,×,,,")
     response = Response(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = "attachment; filename=needs-template.csv"
     return response

@@ -11,13 +11,18 @@ from markupsafe import Markup
 from sqlmodel import select
 
 from planner.charts import consortium_map_svg, hours_range_svg, savings_bar_svg, waterfall_svg
+from planner.domain.fairness import evidence_rows, fairness_alert
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.domain.settled import MemberLine, Totals
+from planner.domain.vocabulary import MODE_LABELS, MODE_SHORT, PLAN_STATUS_LABELS
 from planner.reports.effects_view import plan_effects
+from planner.services import access
 from planner.services import plans as svc
+from planner.services.plan_lifecycle import plan_status
 from planner.services.scenarios import describe_override
 from planner.web.db import db_session
+from planner.web.params import MAX_PAGE, parse_id, parse_int
 from planner.web.forms_planning import CompareForm, OverrideForm
 from planner.web.security import forbidden, roles_required
 
@@ -65,7 +70,7 @@ def load(plan_id: int) -> Loaded:
         abort(404, description=f"計画 {plan_id} はありません")
     scenario = session.get(Scenario, row.scenario_id)
     view = svc.plan_view(row)
-    access = svc.plan_access(current_user, scenario, view)
+    access = svc.plan_access(current_user, scenario, view, status=plan_status(session, plan_id))
     if access is None:
         forbidden(f"plan {plan_id}: prefecture {scenario.prefecture_code}")
     return Loaded(row, scenario, view, access)
@@ -77,10 +82,7 @@ def require_full(loaded: Loaded, what: str) -> None:
 
 
 def page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    return parse_int(request.args.get("page"), 1, lo=1, hi=MAX_PAGE)
 
 
 def map_category(view: svc.PlanView, requested: str | None) -> str | None:
@@ -103,7 +105,7 @@ def index():
     page = page_arg()
     rows, total = svc.list_plans(session, current_user, page=page, per_page=25)
     return render_template("plans/index.html", rows=rows, total=total, page=page, pages=max(1, -(-total // 25)),
-                           status_labels=svc.STATUS_LABELS)
+                           status_labels=PLAN_STATUS_LABELS)
 
 
 # --- the summary -------------------------------------------------------------------------------------------------
@@ -120,7 +122,7 @@ def show(plan_id: int):
     body = (request.args.get("body") or "").strip() or None
     joint_only = request.args.get("joint", "1") == "1"
     groups = view.filter_groups(category=category if category in view.instance.categories else None,
-                                mode=mode if mode in svc.MODE_LABELS else None, body=body, joint_only=joint_only)
+                                mode=mode if mode in MODE_LABELS else None, body=body, joint_only=joint_only)
     page = page_arg()
     pages = max(1, -(-len(groups) // PER_PAGE))
     shown = groups[(page - 1) * PER_PAGE: page * PER_PAGE]
@@ -135,10 +137,12 @@ def show(plan_id: int):
     overrides = [(item, describe_override(names, item)) for item in
                  (loaded.scenario.overrides or {}).get("items", [])]
     costs = {c.get("id"): c for c in view.override_costs}
+    alert = fairness_alert([g.group for g in view.groups])
     return render_template("plans/show.html", loaded=loaded, view=view, scenario=loaded.scenario, groups=shown,
+                           fairness=alert,
                            group_count=len(groups), page=page, pages=pages, category=category, mode=mode,
                            body=body or "", joint_only=joint_only, map_category=map_cat, figure_map=figure_map,
-                           bars=bars, waterfall=waterfall, mode_labels=svc.MODE_LABELS, overrides=overrides,
+                           bars=bars, waterfall=waterfall, mode_labels=MODE_LABELS, overrides=overrides,
                            override_costs=costs, category_totals=view.category_totals(),
                            **effects_context(view, charts=True))
 
@@ -161,14 +165,15 @@ def group(plan_id: int, group_id: str):
     g = view.by_id.get(group_id)
     if g is None:
         abort(404, description=f"グループ {group_id} はこの計画にありません")
-    if not loaded.full and current_user.body_code not in g.body_codes:
+    if not access.sees_group(current_user, loaded.access, g.body_codes):
         forbidden(f"plan {plan_id}: group {group_id} does not include body {current_user.body_code}")
     figure_map = _map_markup(
         [b for b in view.map_bodies() if b["code"] in set(g.body_codes) | {g.group.lead_body}] or view.map_bodies(),
         view.map_groups([g]), width=560, height=420)
     member_waterfalls = [(m, Markup(waterfall_svg(_member_steps(m), width=520))) for m in g.members]
     return render_template("plans/group.html", loaded=loaded, view=view, scenario=loaded.scenario, g=g,
-                           figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=svc.MODE_LABELS,
+                           fairness=fairness_alert([g.group]), evidence=evidence_rows(view.instance, g.group),
+                           figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=MODE_LABELS,
                            **effects_context(view))
 
 
@@ -189,7 +194,7 @@ def totals_steps(t: Totals) -> list[tuple[str, int]]:
 @roles_required(*ALL_ROLES)
 def body(plan_id: int, code: str):
     loaded = load(plan_id)
-    if not loaded.full and code != current_user.body_code:
+    if not access.sees_member(current_user, loaded.access, code):
         forbidden(f"plan {plan_id}: body {code} is not the user's body")
     view = loaded.view
     if code not in view.instance.bodies:
@@ -211,7 +216,7 @@ def body(plan_id: int, code: str):
     return render_template("plans/body.html", loaded=loaded, view=view, scenario=loaded.scenario,
                            body=view.instance.bodies[code], rows=rows, led=led, totals=totals,
                            waterfall=Markup(waterfall_svg(_body_steps(totals), width=520)), figure_map=figure_map,
-                           mode_labels=svc.MODE_LABELS, **effects_context(view),
+                           mode_labels=MODE_LABELS, **effects_context(view),
                            members=[(g.category_name, m.need_id) for g, m in rows])
 
 
@@ -232,9 +237,8 @@ def compare():
         (p.id, f"計画 {p.id}：{s.name}（{p.created_at:%Y-%m-%d %H:%M}）") for p, s in rows]
     comparison = None
     if request.args.get("a") and request.args.get("b"):
-        try:
-            a_id, b_id = int(request.args["a"]), int(request.args["b"])
-        except ValueError:
+        a_id, b_id = parse_id(request.args["a"]), parse_id(request.args["b"])
+        if a_id is None or b_id is None:
             abort(400, description="比較する計画の番号が不正です")
         a, b = load(a_id), load(b_id)
         require_full(a, "comparison")
@@ -245,7 +249,7 @@ def compare():
         changes = comparison.changes[(page - 1) * PER_PAGE: page * PER_PAGE]
         pages = max(1, -(-len(comparison.changes) // PER_PAGE))
         return render_template("plans/compare.html", form=form, comparison=comparison, changes=changes, page=page,
-                               pages=pages, scenarios=comparison_scenarios, mode_labels=svc.MODE_SHORT)
+                               pages=pages, scenarios=comparison_scenarios, mode_labels=MODE_SHORT)
     return render_template("plans/compare.html", form=form, comparison=None)
 
 

@@ -9,7 +9,7 @@ import io
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -18,17 +18,23 @@ from planner.db.models import Scenario, SubsidyRuleSet
 from planner.domain.instance_io import InstanceError, parse_instance
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, plan_from_dict
-from planner.reports import bundle, pdf, xlsx
-from planner.reports.cache import cache_key, cached
+from planner.domain.subsidy_rules import SubsidyRulesError, parse_rules
+from planner.jobs import documents as document_jobs
+from planner.reports import agreement, bundle, pdf, statements, xlsx
+from planner.reports.cache import cache_key
 from planner.reports.context import ReportError, ReportMeta, find_group, group_of_need
+from planner.services import document_settings
+from planner.services import access
+from planner.services.plan_lifecycle import plan_status
 from planner.web.db import db_session
-from planner.web.security import can_view_prefecture, forbidden, roles_required
+from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("reports", __name__)
 
 ROLES = ("admin", "prefecture", "municipality")
 MIMETYPES = {"pdf": "application/pdf",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
              "zip": "application/zip"}
 
 
@@ -39,7 +45,11 @@ class _Loaded:
     instance: Instance
     plan: Plan
     meta: ReportMeta
-    sees_all: bool
+    plan_access: access.PlanAccess
+
+    @property
+    def sees_all(self) -> bool:
+        return self.plan_access == "full"
 
     def body_of_need(self, need_id: str) -> str:
         return self.instance.need(need_id).body
@@ -48,39 +58,60 @@ class _Loaded:
         return {self.body_of_need(n) for n in find_group(self.plan, group_id).members}
 
 
+NOT_FOUND = "計画 {plan_id} のこの書類は、ないか閲覧できません"
+
+
+def _not_found(plan_id: int):
+    """The one answer for a document that does not exist and for one the user may not see: the same status and
+    words for both, so that the URLs cannot be used to find out which plans, groups or needs exist."""
+    abort(404, description=NOT_FOUND.format(plan_id=plan_id))
+
+
+def _refuse(plan_id: int, detail: str):
+    forbidden(detail, status=404, public_description=NOT_FOUND.format(plan_id=plan_id))
+
+
 def _load(plan_id: int) -> _Loaded:
     session = db_session()
     row = session.get(PlanRow, plan_id)
     if row is None:
-        abort(404, description=f"計画 {plan_id} はありません")
+        _not_found(plan_id)
     scenario = session.get(Scenario, row.scenario_id)
     if scenario is None:
-        abort(404, description=f"計画 {plan_id} のシナリオがありません")
-    sees_all = can_view_prefecture(current_user, scenario.prefecture_code) if scenario.prefecture_code else (
-        current_user.role == "admin")
-    if not sees_all and current_user.role != "municipality":
-        forbidden(f"plan {plan_id}: prefecture {scenario.prefecture_code}")
+        _not_found(plan_id)
     try:
         instance = parse_instance(row.instance_doc)
         plan = plan_from_dict(row.plan_doc)
     except (InstanceError, ValueError, KeyError, TypeError) as e:
         abort(500, description=f"計画 {plan_id} の保存データを読めません: {e}")
+    members = {instance.need(nid).body for g in plan.groups for nid in g.members if nid in instance.needs_by_id}
+    plan_access = access.plan_access(current_user, access.PlanFacts(scenario.prefecture_code, members,
+                                                                    plan_status(session, plan_id)))
+    if plan_access is None:
+        _refuse(plan_id, f"plan {plan_id}: prefecture {scenario.prefecture_code}")
     rules = session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first() \
         if row.rule_version else None
-    sources = tuple(_source_text(s) for s in ((rules.data or {}).get("sources") or [])) if rules else ()
+    sources = _rule_sources(rules.data or {}) if rules else ()
+    control = document_settings.document_control(session, scenario.prefecture_code, plan_id)
     meta = ReportMeta(price_book_version=row.price_book_version, rule_version=row.rule_version,
-                      title=scenario.name, sources=sources)
-    return _Loaded(row, scenario, instance, plan, meta, sees_all)
+                      title=scenario.name, sources=sources, issued_on=control.issued_on, control=control,
+                      price_source=str((row.plan_doc or {}).get("price_source") or ""))
+    return _Loaded(row, scenario, instance, plan, meta, plan_access)
+
+
+def _rule_sources(doc) -> tuple[str, ...]:
+    """The sources the rule set's applied terms cite, spelt as the estimates spell them (so they are listed once);
+    a document the domain cannot parse lists every source it names."""
+    try:
+        return parse_rules(doc).cited_source_titles()
+    except SubsidyRulesError:
+        return tuple(_source_text(s) for s in (doc.get("sources") or []))
 
 
 def _source_text(source) -> str:
     if isinstance(source, dict):
         return "　".join(str(source[k]) for k in ("title", "url") if source.get(k))
     return str(source)
-
-
-def _own_body(loaded: _Loaded, body_codes: set[str]) -> bool:
-    return current_user.role == "municipality" and current_user.body_code in body_codes
 
 
 def _send(data: bytes, name: str, ext: str):
@@ -99,9 +130,9 @@ def group_document(plan_id: int, group_id: str, ext: str):
     try:
         bodies = loaded.group_bodies(group_id)
     except ReportError:
-        abort(404, description=f"計画 {plan_id} にグループ {group_id} はありません")
-    if not (loaded.sees_all or _own_body(loaded, bodies)):
-        forbidden(f"plan {plan_id}: group {group_id}")
+        _not_found(plan_id)
+    if not access.sees_group(current_user, loaded.plan_access, bodies):
+        _refuse(plan_id, f"plan {plan_id}: group {group_id}")
     try:
         if ext == "pdf":
             data = pdf.group_pdf(loaded.instance, loaded.plan, group_id, loaded.meta)
@@ -109,7 +140,7 @@ def group_document(plan_id: int, group_id: str, ext: str):
             data = xlsx.group_workbook(loaded.instance, loaded.plan, group_id, loaded.meta)
     except ReportError as e:
         _unprintable(e)
-    return _send(data, f"負担金算定書_{bundle.safe_name(group_id)}", ext)
+    return _send(data, _stem(loaded, bundle.Document("group", group_id)), ext)
 
 
 @bp.get("/plans/<int:plan_id>/reports/member/<need_id>.<any(pdf, xlsx):ext>")
@@ -117,14 +148,14 @@ def group_document(plan_id: int, group_id: str, ext: str):
 def member_document(plan_id: int, need_id: str, ext: str):
     loaded = _load(plan_id)
     if need_id not in loaded.instance.needs_by_id:
-        abort(404, description=f"計画 {plan_id} にニーズ {need_id} はありません")
+        _not_found(plan_id)
+    body = loaded.body_of_need(need_id)
+    if not access.sees_member(current_user, loaded.plan_access, body):
+        _refuse(plan_id, f"plan {plan_id}: member {need_id}")
     try:
         group_of_need(loaded.plan, need_id)
     except ReportError:
-        abort(404, description=f"計画 {plan_id} にニーズ {need_id} を含むグループはありません")
-    body = loaded.body_of_need(need_id)
-    if not (loaded.sees_all or _own_body(loaded, {body})):
-        forbidden(f"plan {plan_id}: member {need_id}")
+        _not_found(plan_id)
     try:
         if ext == "pdf":
             data = pdf.member_pdf(loaded.instance, loaded.plan, need_id, loaded.meta)
@@ -132,8 +163,7 @@ def member_document(plan_id: int, need_id: str, ext: str):
             data = xlsx.member_workbook(loaded.instance, loaded.plan, need_id, loaded.meta)
     except ReportError as e:
         _unprintable(e)
-    name = loaded.instance.bodies[body].name
-    return _send(data, f"負担額通知_{bundle.safe_name(name)}_{bundle.safe_name(need_id)}", ext)
+    return _send(data, _stem(loaded, bundle.Document("member", need_id)), ext)
 
 
 @bp.get("/plans/<int:plan_id>/reports/summary.<any(pdf, xlsx):ext>")
@@ -141,7 +171,7 @@ def member_document(plan_id: int, need_id: str, ext: str):
 def summary_document(plan_id: int, ext: str):
     loaded = _load(plan_id)
     if not loaded.sees_all:
-        forbidden(f"plan {plan_id}: summary")
+        _refuse(plan_id, f"plan {plan_id}: summary")
     try:
         if ext == "pdf":
             data = pdf.summary_pdf(loaded.instance, loaded.plan, loaded.meta)
@@ -149,32 +179,163 @@ def summary_document(plan_id: int, ext: str):
             data = xlsx.summary_workbook(loaded.instance, loaded.plan, loaded.meta)
     except ReportError as e:
         _unprintable(e)
-    return _send(data, f"共同調達計画まとめ_計画{plan_id}", ext)
+    return _send(data, f"共同調達計画まとめ_{bundle.safe_name(loaded.scenario.name)}", ext)
+
+
+def _stem(loaded: _Loaded, doc: bundle.Document) -> str:
+    """A download's name: the document's category and the names it is about (the ZIP's name without folder)."""
+    name = bundle.document_files(loaded.instance, loaded.plan, doc)[0]
+    category, _, rest = name.rpartition("/")
+    stem = rest.rsplit(".", 1)[0]
+    return f"{category}_{stem}" if category else stem
+
+
+@bp.get("/plans/<int:plan_id>/reports/statement/<code>.<any(pdf, xlsx):ext>")
+@roles_required(*ROLES)
+def statement_document(plan_id: int, code: str, ext: str):
+    """年度別負担額 of one body: its coordinator's prefecture sees every body, a municipality its own."""
+    body_code = code
+    loaded = _load(plan_id)
+    if not any(loaded.body_of_need(n) == body_code for g in loaded.plan.groups for n in g.members):
+        abort(404, description=f"計画 {plan_id} に団体 {body_code} のニーズはありません")
+    if not access.sees_member(current_user, loaded.plan_access, body_code):
+        forbidden(f"plan {plan_id}: statement {body_code}")
+    try:
+        if ext == "pdf":
+            data = statements.statement_pdf(loaded.instance, loaded.plan, body_code, loaded.meta)
+        else:
+            data = statements.statement_workbook(loaded.instance, loaded.plan, body_code, loaded.meta)
+    except ReportError as e:
+        _unprintable(e)
+    return _send(data, _stem(loaded, bundle.Document("statement", body_code)), ext)
+
+
+@bp.get("/plans/<int:plan_id>/reports/budget.<any(pdf, xlsx):ext>")
+@roles_required(*ROLES)
+def budget_document(plan_id: int, ext: str):
+    """年度別予算総括表 (every body by year): the prefecture's."""
+    loaded = _load(plan_id)
+    if not loaded.sees_all:
+        forbidden(f"plan {plan_id}: budget")
+    try:
+        if ext == "pdf":
+            data = statements.budget_pdf(loaded.instance, loaded.plan, loaded.meta)
+        else:
+            data = statements.budget_workbook(loaded.instance, loaded.plan, loaded.meta)
+    except ReportError as e:
+        _unprintable(e)
+    return _send(data, f"年度別予算総括表_{bundle.safe_name(loaded.scenario.name)}", ext)
+
+
+@bp.get("/plans/<int:plan_id>/reports/agreement/<group_id>.docx")
+@roles_required(*ROLES)
+def agreement_document(plan_id: int, group_id: str):
+    """協定書案 of one joint group (Word): the prefecture and the group's members."""
+    loaded = _load(plan_id)
+    try:
+        bodies = loaded.group_bodies(group_id)
+    except ReportError:
+        abort(404, description=f"計画 {plan_id} にグループ {group_id} はありません")
+    if not access.sees_group(current_user, loaded.plan_access, bodies):
+        forbidden(f"plan {plan_id}: agreement {group_id}")
+    try:
+        data = agreement.agreement_docx(loaded.instance, loaded.plan, group_id, loaded.meta)
+    except ReportError as e:
+        _unprintable(e)
+    return _send(data, _stem(loaded, bundle.Document("agreement", group_id)), "docx")
+
+
+def _bundle(plan_id: int):
+    """The documents of the plan this user may have, and the build's key and folder."""
+    loaded = _load(plan_id)
+
+    def allowed(doc: bundle.Document) -> bool:
+        if doc.kind in ("group", "agreement"):
+            return access.sees_group(current_user, loaded.plan_access, loaded.group_bodies(doc.key))
+        if doc.kind in ("member", "statement"):
+            body, = bundle.document_body(loaded.instance, loaded.plan, doc)
+            return access.sees_member(current_user, loaded.plan_access, body)
+        return loaded.sees_all
+
+    included = [d for d in bundle.plan_documents(loaded.plan, loaded.instance) if allowed(d)]
+    if not included:
+        _refuse(plan_id, f"plan {plan_id}: no document of this plan is the user's")
+    key = cache_key(loaded.row.instance_doc, loaded.row.plan_doc, asdict(loaded.meta),
+                    [(d.kind, d.key) for d in included])
+    folder = current_app.config.get("REPORT_CACHE_DIR") or Path(current_app.instance_path) / "report_cache"
+    return loaded, included, key, folder
+
+
+def _zip_name(loaded: _Loaded) -> str:
+    who = "" if loaded.sees_all else f"_{loaded.instance.bodies[current_user.body_code].name}" \
+        if current_user.body_code in loaded.instance.bodies else ""
+    return f"帳票一式_{bundle.safe_name(loaded.scenario.name)}{bundle.safe_name(who) if who else ''}"
 
 
 @bp.get("/plans/<int:plan_id>/reports.zip")
 @roles_required(*ROLES)
 def plan_zip(plan_id: int):
-    loaded = _load(plan_id)
+    """The ZIP when it is built; otherwise its build starts in the background and the progress page is shown."""
+    loaded, included, key, folder = _bundle(plan_id)
+    path = document_jobs.zip_path(folder, key)
+    if path.exists():
+        return send_file(path, mimetype=MIMETYPES["zip"], as_attachment=True,
+                         download_name=f"{_zip_name(loaded)}.zip", max_age=0)
+    request_ = document_jobs.BundleRequest(loaded.row.instance_doc, loaded.row.plan_doc, loaded.meta,
+                                           tuple((d.kind, d.key) for d in included), label=loaded.scenario.name)
+    document_jobs.start(current_app.config, folder, key, request_)
+    return redirect(url_for("reports.bundle_progress", plan_id=plan_id))
 
-    def allowed(doc: bundle.Document) -> bool:
-        if loaded.sees_all:
-            return True
-        if doc.kind == "group":
-            return _own_body(loaded, loaded.group_bodies(doc.key))
-        if doc.kind == "member":
-            return _own_body(loaded, {loaded.body_of_need(doc.key)})
-        return False
 
-    included = [d for d in bundle.plan_documents(loaded.plan) if allowed(d)]
-    if not included:
-        forbidden(f"plan {plan_id}: no document of this plan is the user's")
-    key = cache_key(loaded.row.instance_doc, loaded.row.plan_doc, asdict(loaded.meta),
-                    [(d.kind, d.key) for d in included])
-    folder = current_app.config.get("REPORT_CACHE_DIR") or Path(current_app.instance_path) / "report_cache"
-    try:
-        data = cached(folder, key, ".zip", lambda: bundle.plan_zip(loaded.instance, loaded.plan, loaded.meta,
-                                                                   allowed=allowed))
-    except ReportError as e:
-        _unprintable(e)
-    return _send(data, f"帳票一式_計画{plan_id}", "zip")
+@bp.get("/plans/<int:plan_id>/reports/bundle")
+@roles_required(*ROLES)
+def bundle_progress(plan_id: int):
+    loaded, included, key, folder = _bundle(plan_id)
+    st = document_jobs.state(folder, key)
+    if request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json":
+        return jsonify({**{k: st.get(k) for k in ("status", "done", "total", "error", "seconds")},
+                        "download": url_for("reports.plan_zip", plan_id=plan_id)})
+    return render_template("reports/bundle_progress.html", plan_id=plan_id, state=st, documents=len(included),
+                           name=_zip_name(loaded), scenario=loaded.scenario)
+
+
+@bp.post("/plans/<int:plan_id>/reports/bundle")
+@roles_required(*ROLES)
+def bundle_restart(plan_id: int):
+    """Start again after a failed build."""
+    loaded, included, key, folder = _bundle(plan_id)
+    request_ = document_jobs.BundleRequest(loaded.row.instance_doc, loaded.row.plan_doc, loaded.meta,
+                                           tuple((d.kind, d.key) for d in included), label=loaded.scenario.name)
+    document_jobs.start(current_app.config, folder, key, request_)
+    return redirect(url_for("reports.bundle_progress", plan_id=plan_id))
+
+
+@bp.route("/prefectures/<prefecture_code>/document-settings", methods=["GET", "POST"])
+@roles_required("admin", "prefecture")
+def document_settings_page(prefecture_code: str):
+    """発行者・担当・連絡先・文書番号の記号 of a prefecture's documents: its coordinator's and administrators' setting."""
+    from planner.domain.vocabulary import prefecture_name
+    from planner.web.forms.documents import DocumentSettingForm
+
+    if not (prefecture_code.isdigit() and len(prefecture_code) == 2 and 1 <= int(prefecture_code) <= 47):
+        abort(404, description=f"都道府県コード {prefecture_code} はありません")
+    if not access.sees_prefecture(current_user, prefecture_code):
+        forbidden(f"document settings of prefecture {prefecture_code}")
+    session = db_session()
+    row = document_settings.setting_row(session, prefecture_code)
+    form = DocumentSettingForm(obj=row if request.method == "GET" else None)
+    error = None
+    if form.validate_on_submit():
+        try:
+            document_settings.save(session, prefecture_code, {k: form[k].data for k in document_settings.LIMITS},
+                                   current_user)
+            return redirect(url_for("reports.document_settings_page", prefecture_code=prefecture_code, saved=1))
+        except document_settings.SettingError as e:
+            session.rollback()
+            error = str(e)
+    elif request.method == "GET":
+        form.issuer_title.data, form.contact_person.data = row.issuer_title, row.contact_person
+        form.contact.data, form.number_prefix.data = row.contact, row.number_prefix
+    return render_template("reports/document_settings.html", form=form, prefecture=prefecture_name(prefecture_code),
+                           saved=request.args.get("saved"), error=error,
+                           data_source=document_settings.data_source(session))

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
 from planner import jobs
 from planner.db.models import Body, Category, Plan as PlanRow, PriceBook, Scenario, SubsidyRuleSet
 from planner.domain.allocation import method_label
+from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS, wareki_fiscal_year
+from planner.services import access
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
+from planner.services.instances import need_scope
+from planner.web.api import phase_step
 from planner.web.db import db_session
+from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms_planning import ActionForm, OverrideForm, ScenarioForm, split_codes
 from planner.web.security import forbidden, roles_required
 
@@ -32,7 +37,7 @@ def load_scenario(scenario_id: int) -> Scenario:
     scenario = session.get(Scenario, scenario_id)
     if scenario is None:
         abort(404, description=f"シナリオ {scenario_id} はありません")
-    if not svc.can_view_scenario(current_user, scenario):
+    if not access.sees_scenario(current_user, scenario):
         forbidden(f"scenario {scenario_id}: prefecture {scenario.prefecture_code}")
     jobs.reap_if_stale(session, current_app.config, scenario)
     return scenario
@@ -81,6 +86,7 @@ def form_data(form: ScenarioForm, session) -> dict:
         "horizon_years": form.horizon_years.data, "geography_type": form.geography_type.data,
         "radius_km": form.radius_km.data if form.geography_type.data == "radius_km" else None,
         "allocation_method": form.allocation_method.data, "allocation_weights": weights,
+        "allocation_core": "adjust" if form.allocation_core.data else "report",
         "body_codes": split_codes(form.body_codes.data), "category_ids": list(form.category_ids.data or []),
         "hosts": [{"body": code, "categories": []} for code in hosts_codes],
         "price_book_id": form.price_book_id.data or None, "subsidy_rule_set_id": form.subsidy_rule_set_id.data or None,
@@ -102,6 +108,7 @@ def fill_form(form: ScenarioForm, scenario: Scenario, session) -> None:
     form.prefecture_as_host.data = pref_body in host_codes
     form.extra_hosts.data = ", ".join(c for c in host_codes if c != pref_body)
     form.allocation_method.data = scenario.allocation_method
+    form.allocation_core.data = (scenario.allocation_core or "report") == "adjust"
     weights = scenario.allocation_weights or {}
     for key in ("equal", "population", "volume"):
         if key in weights:
@@ -113,10 +120,7 @@ def fill_form(form: ScenarioForm, scenario: Scenario, session) -> None:
 
 
 def int_arg(name: str, default: int = 1) -> int:
-    try:
-        return max(1, int(request.args.get(name, default)))
-    except (TypeError, ValueError):
-        return default
+    return parse_int(request.args.get(name), default, lo=1, hi=MAX_PAGE)
 
 
 # --- pages ------------------------------------------------------------------------------------------------------
@@ -177,19 +181,35 @@ def show(scenario_id: int):
     names = body_names(session, scenario, latest)
     overrides = [(item, svc.describe_override(names, item)) for item in svc.override_items(scenario)]
     override_form = build_override_form(session, scenario, latest)
+    source = source_plan(session, scenario)
     hosts = [names.get(h.get("body"), h.get("body")) for h in scenario.hosts or []]
     categories = {c.id: c.name for c in session.exec(select(Category))}
     price_book = session.get(PriceBook, scenario.price_book_id) if scenario.price_book_id else None
     rule_set = session.get(SubsidyRuleSet, scenario.subsidy_rule_set_id) if scenario.subsidy_rule_set_id else None
     return render_template("scenarios/show.html", scenario=scenario, plans=plan_rows, latest=latest,
+                           need_scope=need_scope(session, scenario), needs_link=needs_link(scenario),
+                           source=source, groups_from_source=latest is None and source is not None,
+                           phase_step=phase_step,
                            overrides=overrides, override_form=override_form, action_form=ActionForm(),
                            hosts=hosts, categories=categories, price_book=price_book, rule_set=rule_set,
                            pref_name=names.get(("pref", scenario.prefecture_code), scenario.prefecture_code or "複数"),
                            status_labels=svc.STATUS_LABELS, geography_labels=svc.GEOGRAPHY_LABELS,
-                           plan_status_labels=plan_service.STATUS_LABELS,
-                           allocation_labels=svc.ALLOCATION_LABELS,
+                           plan_status_labels=PLAN_STATUS_LABELS,
+                           allocation_labels=METHOD_LABELS,
                            allocation_label=method_label(scenario.allocation_method, scenario.allocation_weights),
                            body_list=[names.get(c, c) for c in scenario.body_codes or []])
+
+
+def needs_link(scenario: Scenario, *, demo: bool | None = None) -> str:
+    """The needs list showing the needs this scenario plans (or, with ``demo``, the other kind it leaves out)."""
+    args = {"data": "demo" if (scenario.is_demo if demo is None else demo) else "user", "status": "active"}
+    if scenario.prefecture_code and current_user.role == "admin":
+        args["prefecture"] = scenario.prefecture_code
+    if len(scenario.body_codes or []) == 1:
+        args["body"] = scenario.body_codes[0]
+    if len(scenario.category_ids or []) == 1:
+        args["category"] = scenario.category_ids[0]
+    return url_for("needs.index", **args)
 
 
 def body_names(session, scenario: Scenario, latest=None) -> dict:
@@ -215,6 +235,26 @@ def body_names(session, scenario: Scenario, latest=None) -> dict:
     return names
 
 
+def source_plan(session, scenario: Scenario) -> PlanRow | None:
+    """The latest plan of the scenario this one was copied from (for its groups and the comparison), if any."""
+    source_id = (scenario.overrides or {}).get("copied_from")
+    if not isinstance(source_id, int):
+        return None
+    source = session.get(Scenario, source_id)
+    if source is None or not svc.can_view_scenario(current_user, source):
+        return None
+    return plan_service.latest_plan(session, source.id)
+
+
+def group_plan(session, scenario: Scenario, latest):
+    """The plan whose groups a need can be fixed to: the scenario's latest, or for a copy not yet run, the plan of
+    the scenario it was copied from (the groups the user saw when deciding on the copy)."""
+    if latest is not None:
+        return latest
+    row = source_plan(session, scenario)
+    return plan_service.plan_view(row) if row is not None else None
+
+
 def build_override_form(session, scenario: Scenario, latest, formdata=None) -> OverrideForm:
     form = OverrideForm(formdata=formdata) if formdata is not None else OverrideForm()
     fill_override_choices(form, session, scenario, latest)
@@ -223,13 +263,17 @@ def build_override_form(session, scenario: Scenario, latest, formdata=None) -> O
 
 
 def fill_override_choices(form: OverrideForm, session, scenario: Scenario, latest) -> None:
+    groups = group_plan(session, scenario, latest)
     if latest is not None:
         bodies = sorted({m.body_code: m.body_name for g in latest.groups for m in g.members}.items())
         cats = list({g.group.category: g.category_name for g in latest.groups}.items())
-        form.group_key.choices = [("", "（選択）")] + [
-            (g.id, f"{g.category_name}／{g.lead_name}（{g.mode_label}、{len(g.members)}団体）")
-            for g in latest.groups if g.joint]
-    else:
+    if groups is not None:
+        origin = "" if groups is latest else f"（複製元の計画 {groups.id} のグループ）"
+        form.group_key.choices = [("", "（選択）" + origin)] + [
+            (g.id, f"{g.category_name}／{g.lead_name}（{wareki_fiscal_year(g.group.start_year)}開始、"
+                   f"{g.mode_label}、{len(g.members)}団体）")
+            for g in groups.groups if g.joint]
+    if latest is None:
         query = select(Body.code, Body.name).order_by(Body.code)
         if scenario.body_codes:
             query = query.where(Body.code.in_(scenario.body_codes))
@@ -238,7 +282,8 @@ def fill_override_choices(form: OverrideForm, session, scenario: Scenario, lates
         bodies = list(session.exec(query.limit(2000)))
         cats = [(c.id, c.name) for c in session.exec(select(Category).order_by(Category.sort_order, Category.id))
                 if not scenario.category_ids or c.id in scenario.category_ids]
-        form.group_key.choices = [("", "（計画がまだありません）")]
+        if groups is None:
+            form.group_key.choices = [("", "（計画がまだありません）")]
     form.category.choices = cats
     form.body_a.choices = [(code, f"{name}（{code}）") for code, name in bodies]
     form.body_b.choices = [("", "（選択）")] + form.body_a.choices
@@ -270,8 +315,21 @@ def edit(scenario_id: int):
         fill_form(form, scenario, session)
     elif form.validate_on_submit():
         try:
-            svc.update_scenario(session, current_user, scenario, form_data(form, session), form.version.data or None)
+            svc.update_scenario(session, current_user, scenario, form_data(form, session), form.version.data)
             session.commit()
+        except svc.BadVersion as e:
+            session.rollback()
+            flash(str(e), "error")
+            return render_template("scenarios/form.html", form=form, scenario=scenario), 400
+        except svc.StaleScenario as e:
+            # Lost to a concurrent edit: show the values that won, carrying their version for a deliberate retry.
+            session.rollback()
+            session.refresh(scenario)
+            flash(str(e), "error")
+            form = ScenarioForm(formdata=None)
+            fill_choices(form, session)
+            fill_form(form, scenario, session)
+            return render_template("scenarios/form.html", form=form, scenario=scenario), 409
         except svc.ScenarioError as e:
             session.rollback()
             flash(str(e), "error")
@@ -366,7 +424,7 @@ def add_override(scenario_id: int):
 
 def apply_override_form(session, scenario: Scenario, form: OverrideForm, latest):
     try:
-        item = override_item_from_form(form, latest)
+        item = override_item_from_form(form, group_plan(session, scenario, latest))
         if form.replan.data:
             names = body_names(session, scenario, latest)
             clean = svc.normalise_override(item)
@@ -378,8 +436,10 @@ def apply_override_form(session, scenario: Scenario, form: OverrideForm, latest)
             jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, target, current_user)
             flash("上書き設定を加えた複製を作成し、再計画を開始しました。完了後に元の計画と比較できます。", "success")
             return redirect(url_for("scenarios.show", scenario_id=target.id))
-        svc.add_override(session, current_user, scenario, item, form.version.data or None)
+        svc.add_override(session, current_user, scenario, item, form.version.data)
         session.commit()
+    except (svc.BadVersion, svc.StaleScenario) as e:
+        return _lost_versioned_write(session, scenario, e)
     except (svc.ScenarioError, jobs.JobSubmitError) as e:
         session.rollback()
         flash(str(e), "error")
@@ -397,11 +457,24 @@ def remove_override(scenario_id: int, item_id: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        svc.remove_override(session, current_user, scenario, item_id, form.version.data or None)
+        svc.remove_override(session, current_user, scenario, item_id, form.version.data)
         session.commit()
+    except (svc.BadVersion, svc.StaleScenario) as e:
+        return _lost_versioned_write(session, scenario, e)
     except svc.ScenarioError as e:
         session.rollback()
         flash(str(e), "error")
     else:
         flash("上書き設定を削除しました。", "success")
     return redirect(url_for("scenarios.show", scenario_id=scenario.id))
+
+
+def _lost_versioned_write(session, scenario: Scenario, error: Exception):
+    """The scenario page with the current values (after the concurrent change that won) and the reason: 409 for a
+    lost race, 400 for a form without a usable version."""
+    session.rollback()
+    session.refresh(scenario)
+    flash(str(error), "error")
+    response = make_response(show(scenario.id))
+    response.status_code = 400 if isinstance(error, svc.BadVersion) else 409
+    return response

@@ -1,12 +1,11 @@
 """Authentication, authorisation and HTTP hardening for every page.
 
-Every permission check lives here so that all blueprints answer the same question the same way: who may see or
-change which body's and which prefecture's data. Checks run on the server for each request; the navigation only
-hides what a role cannot use.
+The permission rules themselves live in planner.services.access, which every blueprint, service and the API ask;
+here a refusal becomes a logged 403, and a page is closed to roles that cannot use it. Checks run on the server
+for each request; the navigation only hides what a role cannot use.
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,11 +19,11 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 
-from planner.db.models import Body, User
+from planner.db.models import User
 from planner.services import audit
+from planner.services.access import ROLES
+from planner.services.users import ROLE_LABELS
 
-ROLES = ("admin", "prefecture", "municipality")
-ROLE_LABELS = {"admin": "管理者", "prefecture": "都道府県担当者", "municipality": "市区町村担当者"}
 
 bp = Blueprint("security", __name__)
 login_manager = LoginManager()
@@ -120,55 +119,14 @@ def start_session(user: LoginUser) -> None:
     login_user(user)
 
 
-# --- permission checks ---------------------------------------------------------------------------------------
+# --- refusals ---------------------------------------------------------------------------------------------------
+# Who may see what is decided by planner.services.access; this module only turns a "no" into a logged 403.
 
-def _role(user) -> str | None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "role", None)
+def forbidden(detail: str, *, status: int = 403, public_description: str | None = None):
+    """Log the refused attempt (in a transaction of its own, so it survives the request's rollback) and 403.
 
-
-def can_view_prefecture(user, prefecture_code: str | None) -> bool:
-    role = _role(user)
-    if role == "admin":
-        return True
-    if role == "prefecture":
-        return bool(prefecture_code) and user.prefecture_code == prefecture_code
-    return False
-
-
-def body_prefecture(body_code: str | None) -> str | None:
-    """The prefecture of a body, from the database (None when the body is unknown)."""
-    if not body_code:
-        return None
-    with Session(_engine()) as session:
-        body = session.get(Body, body_code)
-        return body.prefecture_code if body is not None else None
-
-
-def can_view_body(user, body_code: str | None) -> bool:
-    role = _role(user)
-    if role == "admin":
-        return True
-    if role == "prefecture":
-        return body_prefecture(body_code) == user.prefecture_code and user.prefecture_code is not None
-    if role == "municipality":
-        return bool(body_code) and user.body_code == body_code
-    return False
-
-
-def can_edit_body(user, body_code: str | None) -> bool:
-    # The same scope as viewing: every role edits exactly what it is responsible for.
-    return can_view_body(user, body_code)
-
-
-def scope_prefecture(user) -> str | None:
-    """The prefecture a coordinator is limited to (None for administrators, who see every prefecture)."""
-    return user.prefecture_code if _role(user) == "prefecture" else None
-
-
-def forbidden(detail: str):
-    """Log the refused attempt (in a transaction of its own, so it survives the request's rollback) and 403."""
+    ``status=404`` with the ``public_description`` a missing object gets: for URLs whose ids must not be probed,
+    an object the user may not see is answered exactly like one that does not exist (the log still says which)."""
     user_id = getattr(current_user, "id", None) if has_request_context() else None
     path = request.path if has_request_context() else ""
     try:
@@ -180,7 +138,7 @@ def forbidden(detail: str):
             session.commit()
     except Exception:  # the refusal matters more than its log entry
         current_app.logger.exception("could not write the audit entry of a refused request")
-    abort(403, description=detail)
+    abort(status, description=public_description if public_description is not None else detail)
 
 
 def roles_required(*roles: str) -> Callable:
@@ -219,18 +177,53 @@ def _security_headers(response):
     if current_user.is_authenticated and response.mimetype == "text/html":
         # Pages with a body's figures must not stay in a shared browser's cache after logout.
         response.headers.setdefault("Cache-Control", "no-store")
+    if _is_data_download(response):
+        # Downloads and API answers carry the same figures; send_file's "no-cache" would still let them be stored.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
     return response
 
 
+DATA_MIMETYPES = frozenset({"application/json", "text/csv", "application/pdf", "application/zip",
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+
+
+def _is_data_download(response) -> bool:
+    return (response.mimetype in DATA_MIMETYPES or request.path.startswith("/api/")
+            or "attachment" in response.headers.get("Content-Disposition", ""))
+
+
 _ERROR_TITLES = {400: "入力を受け付けられません", 403: "この操作を行う権限がありません", 404: "ページが見つかりません",
-                 405: "この方法では利用できません", 413: "ファイルが大きすぎます", 429: "しばらくお待ちください",
+                 405: "この方法では利用できません", 409: "他の操作と競合しました", 413: "ファイルが大きすぎます",
+                 422: "入力内容を確認してください", 429: "しばらくお待ちください",
                  500: "システムエラーが発生しました"}
 
 
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+NUL_REFUSED = "入力に使えない文字（NUL, U+0000）が含まれています（{where}）。その文字を除いてからもう一度送信してください"
+
+
+def _refuse_nul_characters():
+    """No text with U+0000 reaches the database (PostgreSQL cannot store it, and no user means to send it): the
+    request is refused where it enters, naming the part that carried it."""
+    if "\x00" in request.path:
+        abort(400, description=NUL_REFUSED.format(where="URL"))
+    for source, label in ((request.args, "URL のパラメータ"), (request.form, "フォーム")):
+        for key, value in source.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400, description=NUL_REFUSED.format(where=f"{label} {key.replace(chr(0), '')[:40]}"))
+    for key, upload in request.files.items(multi=True):
+        if "\x00" in (upload.filename or ""):
+            abort(400, description=NUL_REFUSED.format(where=f"ファイル名（{key}）"))
+
+
 def _error_page(error: HTTPException):
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+    if _wants_json():
         return {"error": _ERROR_TITLES.get(error.code, error.name), "detail": error.description}, error.code
-    detail = error.description if error.code in (400, 403, 413) and error.description else ""
+    detail = error.description if error.code in (400, 403, 413, 422) and error.description else ""
     if detail and detail.startswith(("The ", "You ", "Forbidden", "Bad Request")):
         detail = ""  # werkzeug's English default texts are not for our users
     return render_template("error.html", code=error.code, title=_ERROR_TITLES.get(error.code, "エラー"),
@@ -238,16 +231,12 @@ def _error_page(error: HTTPException):
 
 
 def init_app(app: Flask) -> None:
-    secure = app.config.get("SESSION_COOKIE_SECURE")
-    if secure is None or secure is False:
-        secure = os.environ.get("PLANNER_SECURE_COOKIES", "") in ("1", "true", "yes") or bool(secure)
+    # The switches (PLANNER_SECURE_COOKIES, PLANNER_TRUSTED_PROXY, the session hours) are read by planner.config.
+    secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
                       REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=secure)
-    app.config.setdefault("TRUSTED_PROXY", os.environ.get("PLANNER_TRUSTED_PROXY", "") in ("1", "true", "yes"))
     # A session ends after SESSION_IDLE_HOURS without a request (each request renews the cookie) and in any case
     # SESSION_MAX_HOURS after signing in; 0 turns the cap off.
-    app.config.setdefault("SESSION_IDLE_HOURS", float(os.environ.get("PLANNER_SESSION_IDLE_HOURS") or 8))
-    app.config.setdefault("SESSION_MAX_HOURS", float(os.environ.get("PLANNER_SESSION_MAX_HOURS") or 12))
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config["SESSION_IDLE_HOURS"]))
     app.config["SESSION_REFRESH_EACH_REQUEST"] = True
     login_manager.login_view = "auth.login"
@@ -270,8 +259,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(error):
+        if _wants_json():
+            return {"error": _ERROR_TITLES[500], "detail": "管理者に連絡してください"}, 500
         return render_template("error.html", code=500, title=_ERROR_TITLES[500],
                                detail="管理者に連絡してください"), 500
+
+    app.before_request(_refuse_nul_characters)
 
     from . import layout
     layout.init_app(app)

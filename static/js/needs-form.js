@@ -39,6 +39,28 @@
     suggestionEl.appendChild(button);
   }
 
+  // Implausible volumes (against the registered value and the population guide): a warning, never a refusal.
+  function showWarnings(warnings) {
+    var list = document.getElementById("volume-warnings");
+    if (!list) {
+      list = document.createElement("ul");
+      list.id = "volume-warnings";
+      list.className = "warnings volume-warnings";
+      list.setAttribute("aria-live", "polite");
+      suggestionEl.parentNode.insertBefore(list, suggestionEl);
+    }
+    clear(list);
+    warnings.forEach(function (text) {
+      var li = document.createElement("li");
+      var badge = document.createElement("span");
+      badge.className = "badge badge-warn";
+      badge.textContent = "注意";
+      li.appendChild(badge);
+      li.appendChild(document.createTextNode(" " + text));
+      list.appendChild(li);
+    });
+  }
+
   function render(data) {
     clear(box);
     if (!data.ok) {
@@ -78,7 +100,8 @@
       body: body.value, category: category.value,
       volume: field("volume").value || "", year: (field("start_year") || {}).value || "",
       minutes: (field("baseline_minutes_per_unit") || {}).value || "",
-      hours: (field("baseline_hours_per_year") || {}).value || ""
+      hours: (field("baseline_hours_per_year") || {}).value || "",
+      need: form.getAttribute("data-need-id") || ""
     });
     var mine = ++seq;
     fetch(url + "?" + params.toString(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
@@ -86,6 +109,7 @@
       .then(function (data) {
         if (mine !== seq) { return; }  // an older answer arriving late must not replace a newer one
         showSuggestion(data.suggestion, data.unit || "");
+        showWarnings(data.warnings || []);
         render(data);
         renderEffect(data.ok ? data.effect : null);
       })

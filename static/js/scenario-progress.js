@@ -16,16 +16,18 @@
   function render(panel, s) {
     setText(panel, "status_label", s.status_label || s.status);
     setText(panel, "phase_label", s.phase_label || "—");
-    setText(panel, "done", s.done == null ? "—" : s.done);
-    setText(panel, "total", s.total == null ? "—" : s.total);
+    // The bar and the count follow the current phase (sub-problems while solving, groups while settling).
+    setText(panel, "step_unit", s.step_unit || "部分問題");
+    setText(panel, "step_done", s.step_done == null ? "—" : s.step_done);
+    setText(panel, "step_total", s.step_total == null ? "—" : s.step_total);
     setText(panel, "incumbent_yen", s.incumbent_yen == null ? "—" : yen(s.incumbent_yen));
     setText(panel, "bound_yen", s.bound_yen == null ? "—" : yen(s.bound_yen));
     setText(panel, "gap", s.gap == null ? "—" : (s.gap * 100).toFixed(3) + "%");
     setText(panel, "elapsed", s.elapsed == null ? "—" : Number(s.elapsed).toFixed(1) + " 秒");
     var bar = panel.querySelector('[data-field="progress"]');
     if (bar) {
-      bar.max = s.total || 1;
-      bar.value = s.done || 0;
+      bar.max = s.step_total || 1;
+      bar.value = s.step_done || 0;
     }
     var log = panel.querySelector('[data-field="log"]');
     if (log && s.log_tail && s.log_tail.length) { log.textContent = s.log_tail.join("\n"); }

@@ -52,9 +52,10 @@ def test_import_official_and_export(run, tmp_path):
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert len(rows) == 1788
     nagano = next(r for r in rows if r["code"] == "202011")
+    # population from the imported file; 財政力指数 from the shipped reference data (init-db)
     assert nagano == {"code": "202011", "name": "長野市", "prefecture_code": "20", "kind": "city",
-                      "population": "370000", "fiscal_strength_index": "", "lat": "36.64861111",
-                      "lng": "138.1944444"}
+                      "population": "370000", "fiscal_strength_index": "0.72", "lat": "36.64861111",
+                      "lng": "138.1944444", "disadvantaged": "0", "has_data_plan": "0", "no_allocation_tax": "0"}
     result = run("export-bodies", "-o", str(out), "--prefecture", "20")
     assert result.exit_code == 0 and "78 団体" in result.stdout
 

@@ -78,3 +78,61 @@ def test_a_file_that_is_not_a_backup_is_refused_and_nothing_changes(migrated_eng
 def test_missing_backup_file_is_named(db_url, tmp_path):
     with pytest.raises(BackupError, match="missing.data"):
         restore(db_url, tmp_path / "missing.data")
+
+
+# --- issue #13, point 8 -------------------------------------------------------------------------------------------
+
+@pytest.mark.sqlite_only
+def test_a_corrupted_sqlite_backup_is_refused_and_nothing_changes(migrated_engine, db_url, tmp_path):
+    import sqlite3
+
+    _add_body(migrated_engine, "204820", "小谷村")
+    saved = backup(db_url, tmp_path / "backup.data")
+    with sqlite3.connect(saved) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'body'").fetchone()[0]
+    data = bytearray(saved.read_bytes())
+    data[(root - 1) * page_size + 8:(root - 1) * page_size + 200] = b"\xff" * 192  # the body table's page, damaged
+    saved.write_bytes(bytes(data))
+    _add_body(migrated_engine, "202011", "長野市")
+    migrated_engine.dispose()
+
+    with pytest.raises(BackupError, match="壊れています|壊れているか"):
+        restore(db_url, saved)
+
+    assert _names(migrated_engine) == ["小谷村", "長野市"]
+
+
+def test_a_restore_ends_every_session_including_those_ended_after_the_backup(migrated_engine, db_url, tmp_path):
+    from planner.db.models import User
+    from planner.services.users import create_user, end_sessions
+
+    _needs_tools(db_url)
+    with Session(migrated_engine) as session:
+        user = create_user(session, "restore-check", "password-123", "admin")
+        session.commit()
+        user_id, at_backup = user.id, user.session_generation
+    saved = backup(db_url, tmp_path / "backup.data")
+    with Session(migrated_engine) as session:  # after the backup: logged out twice (cookies at_backup, +1 ended)
+        user = session.get(User, user_id)
+        end_sessions(user)
+        end_sessions(user)
+        session.commit()
+    migrated_engine.dispose()
+
+    restore(db_url, saved)
+
+    with Session(migrated_engine) as session:
+        assert session.get(User, user_id).session_generation > at_backup + 2  # no cookie ever issued matches
+
+
+def test_backup_files_are_readable_by_their_owner_only(migrated_engine, db_url, tmp_path):
+    import os
+
+    _needs_tools(db_url)
+    old = os.umask(0o022)
+    try:
+        saved = backup(db_url, tmp_path / "backup.data")
+    finally:
+        os.umask(old)
+    assert saved.stat().st_mode & 0o777 == 0o600

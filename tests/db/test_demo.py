@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from planner.db.models import Body, Category, Consortium, MemberShare, Need, Plan, Scenario, SubsidyEstimate, User
-from planner.services.demo import ASSUMED_POPULATION, load_demo
+from planner.services.demo import ASSUMED_POPULATION, load_demo, remove_demo_data
 from planner.services.instances import build_instance
 from planner.services.users import authenticate
 
@@ -60,13 +60,16 @@ def test_demo_again_replaces_the_previous_demo(nagano_engine):
         s.add(share)
         s.flush()
         s.add(SubsidyEstimate(member_share_id=share.id))
-        s.add(Need(body_code="202011", category_id="ocr", volume=1, start_year=2026))  # a real need stays
+        drawn = set(s.exec(select(Need.category_id).where(Need.body_code == "204820")).all())
+        free = sorted(set(s.exec(select(Category.id)).all()) - drawn)[0]
+        s.add(Need(body_code="204820", category_id=free, volume=1, start_year=2026))  # a real need stays
         s.commit()
     with Session(nagano_engine) as s:
         s.get(Body, "202011").population = 370_000
         second = load_demo(s)
         s.commit()
         assert second.removed_needs == first.needs and second.removed_scenarios == 1
+        assert second.needs in (first.needs, first.needs - 1)  # less the real need's pair, if the draw has it
         assert _count(s, Scenario) == 1 and _count(s, Plan) == 0 and _count(s, SubsidyEstimate) == 0
         assert _count(s, Need, Need.is_demo == True) == second.needs  # noqa: E712
         assert _count(s, Need, Need.is_demo == False) == 1  # noqa: E712
@@ -87,3 +90,40 @@ def test_same_seed_same_needs(nagano_engine):
                     for n in s.exec(select(Need).order_by(Need.body_code, Need.category_id))]
 
     assert draw() == draw()
+
+
+def test_demo_leaves_out_the_pairs_a_body_registered_for_real(nagano_engine):
+    """At most one active need per body and category (the database's unique index): the demo never adds a second."""
+    with Session(nagano_engine) as s:
+        load_demo(s, seed=7)
+        s.commit()
+        real = s.exec(select(Need).where(Need.is_demo == True)).first()  # noqa: E712
+        pair = (real.body_code, real.category_id)
+    with Session(nagano_engine) as s:
+        remove_demo_data(s)
+        s.add(Need(body_code=pair[0], category_id=pair[1], volume=3, start_year=2027))
+        s.commit()
+        report = load_demo(s, seed=7)
+        s.commit()
+        active = s.exec(select(Need).where(Need.body_code == pair[0], Need.category_id == pair[1],
+                                           Need.status == "active")).all()
+        assert [n.is_demo for n in active] == [False] and report.needs > 0
+
+
+def test_demo_leaves_a_users_need_standing_and_draws_none_beside_it(nagano_engine):
+    """A user's need of a body and category is never duplicated (nor hidden) by demo data; the report says so."""
+    with Session(nagano_engine) as s:
+        first = load_demo(s)
+        s.commit()
+        taken = s.exec(select(Need).where(Need.is_demo == True)).first()  # noqa: E712
+        key = (taken.body_code, taken.category_id)
+        s.exec(delete(Need).where(Need.id == taken.id))  # first: at most one active need per body and category
+        s.add(Need(body_code=key[0], category_id=key[1], volume=3, start_year=2027))
+        s.commit()
+    with Session(nagano_engine) as s:
+        second = load_demo(s)
+        s.commit()
+        active = s.exec(select(Need).where(Need.body_code == key[0], Need.category_id == key[1])).all()
+        assert [(n.is_demo, n.volume) for n in active] == [(False, 3)]
+        assert second.needs == first.needs - 1 and second.user_needs_kept == 1
+        assert any("利用者が登録したニーズ 1 件はそのまま残し" in line for line in second.lines())

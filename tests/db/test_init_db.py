@@ -26,7 +26,8 @@ def test_init_db_loads_master_bodies_and_reference_price_book(initialized_engine
         book = s.exec(select(PriceBook)).one()
         assert (book.version, book.label, book.is_current) == ("R8-ref-1", "参考値", True)
         nagano = s.get(Body, "202011")
-        assert (nagano.name, nagano.kind, nagano.prefecture_code, nagano.population) == ("長野市", "city", "20", None)
+        # the shipped reference data (総務省's figures, planner/data/reference_bodies.json) gives real populations
+        assert (nagano.name, nagano.kind, nagano.prefecture_code, nagano.population) == ("長野市", "city", "20", 371651)
         ocr = s.get(Category, "ocr")
         assert ocr.volume_per_10k_pop == 5 and ocr.name.startswith("AI-OCR")
 

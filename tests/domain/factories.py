@@ -17,16 +17,17 @@ def reference_categories(*ids: str) -> list[dict]:
 
 
 def body(code: str, name: str, lat: float, lng: float, *, pref: str | None = None, kind: str = "town",
-         population: int = 10000, fsi: float = 0.4, disadvantaged: bool = False, has_data_plan: bool = True) -> dict:
+         population: int = 10000, fsi: float = 0.4, disadvantaged: bool = False, has_data_plan: bool = True,
+         no_allocation_tax: bool = False) -> dict:
     return {"code": code, "name": name, "prefecture_code": pref or code[:2], "kind": kind, "population": population,
             "fiscal_strength_index": fsi, "lat": lat, "lng": lng, "disadvantaged": disadvantaged,
-            "has_data_plan": has_data_plan}
+            "has_data_plan": has_data_plan, "no_allocation_tax": no_allocation_tax}
 
 
 def need(nid: str, body_code: str, category: str = "ocr", volume: float = 10.0, start_year: int = 2026,
-         modes=("lead", "unified"), can_lead: bool = False) -> dict:
+         modes=("lead", "unified"), can_lead: bool = False, serves_disadvantaged_area: bool = False) -> dict:
     return {"id": nid, "body": body_code, "category": category, "volume": volume, "start_year": start_year,
-            "modes": list(modes), "can_lead": can_lead}
+            "modes": list(modes), "can_lead": can_lead, "serves_disadvantaged_area": serves_disadvantaged_area}
 
 
 def instance_doc(bodies: list[dict], needs: list[dict], *, categories: list[dict] | None = None,

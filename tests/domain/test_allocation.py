@@ -4,10 +4,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.domain import cost_game
-from planner.domain.allocation import (AllocationError, allocate, check_shares, coalition_name, method_label,
-                                       split_cost,
-                                       split_yen)
+from planner.domain.allocation import AllocationError, allocate, coalition_name, method_label, split_cost, split_yen
 from planner.domain.cost_game import TableGame
+from planner.domain.fairness import prove
+from planner.domain.separation import TableOracle
 from planner.domain.costs import GroupCost, group_cost, standalone_cost
 
 from .factories import body, make_instance, need
@@ -25,7 +25,7 @@ def three_instance(**kwargs):
 
 
 def parts(record, key):
-    return [record["shares"][i][key] for i in ("x", "y", "z")]
+    return [getattr(record.share(i), key) for i in ("x", "y", "z")]
 
 
 def test_equal_split_gives_the_remainder_to_the_lead_first():
@@ -37,7 +37,7 @@ def test_equal_split_gives_the_remainder_to_the_lead_first():
     assert parts(rec, "annual_yen") == [333_334, 333_334, 333_333]
     assert parts(rec, "total_yen") == [333_333 + 5 * 333_334, 333_334 + 5 * 333_334, 333_333 + 5 * 333_333]
     assert sum(parts(rec, "total_yen")) == AWKWARD.total_yen
-    assert rec["method_label"] == "均等割" and "幹事団体" in rec["rounding_rule"]
+    assert rec.method_label == "均等割" and "幹事団体" in rec.rounding_rule
 
 
 def test_population_split_by_largest_remainder():
@@ -46,14 +46,14 @@ def test_population_split_by_largest_remainder():
     assert parts(rec, "initial_yen") == [166_664, 333_328, 500_008]
     # quotas 166,664.056 / 333,328.111 / 500,008.833: one yen left -> z
     assert parts(rec, "annual_yen") == [166_664, 333_328, 500_009]
-    assert rec["method_label"] == "人口割"
+    assert rec.method_label == "人口割"
 
 
 def test_formula_ten_ninety_split_and_label():
     rec = allocate(three_instance(), ["x", "y", "z"], AWKWARD, lead_body="202029", method="formula",
                    weights={"equal": 1, "population": 9})
-    assert rec["method_label"] == "均等割10%・人口割90%"
-    assert rec["weights"] == {"equal": pytest.approx(0.1), "population": pytest.approx(0.9), "volume": 0.0}
+    assert rec.method_label == "均等割10%・人口割90%"
+    assert rec.weights == {"equal": pytest.approx(0.1), "population": pytest.approx(0.9), "volume": 0.0}
     # quotas 183,330.833 / 333,328.333 / 483,340.833: two yen left -> x (.83337) then z (.83321)
     assert parts(rec, "initial_yen") == [183_331, 333_328, 483_341]
     # quotas 183,331.017 / 333,328.667 / 483,341.317: one yen left -> y
@@ -76,8 +76,8 @@ def test_inconsistent_total_is_spread_and_stated():
     rec = allocate(inst, ["x", "y", "z"], cost, lead_body="202029", method="equal")
     assert sum(parts(rec, "total_yen")) == 1052
     assert sum(parts(rec, "initial_yen")) == 1000 and sum(parts(rec, "annual_yen")) == 10
-    assert rec["rounding_adjustment_yen"] == 2
-    assert "2円 異なる" in rec["rounding_rule"]
+    assert rec.rounding_adjustment_yen == 2
+    assert "2円 異なる" in rec.rounding_rule
 
 
 def test_missing_population_is_named():
@@ -100,15 +100,21 @@ def test_core_check_catches_a_deliberately_unfair_split():
     costs = {frozenset("a"): 10 * m, frozenset("b"): 10 * m, frozenset("c"): 10 * m, frozenset("ab"): 12 * m,
              frozenset("ac"): 18 * m, frozenset("bc"): 18 * m, frozenset("abc"): 20 * m}
     game = TableGame.from_dict(["a", "b", "c"], costs)
-    fair = check_shares(game, [5 * m, 5 * m, 10 * m], [10 * m] * 3, ["A町", "B町", "C町"], horizon=5)
-    assert fair["individually_rational"] and fair["in_core"] and fair["exhaustive_check"]
-    unfair = check_shares(game, [7 * m, 7 * m, 6 * m], [10 * m] * 3, ["A町", "B町", "C町"], horizon=5)
-    assert unfair["individually_rational"] and not unfair["in_core"]
-    assert any("A町・B町" in v and "14,000,000円" in v and "12,000,000円" in v for v in unfair["violations"])
-    greedy = check_shares(game, [11 * m, 4 * m, 5 * m], [10 * m] * 3, ["A町", "B町", "C町"], horizon=5)
-    assert not greedy["individually_rational"]
-    assert any(v.startswith("A町 の負担 11,000,000円") and "1,000,000円 上回ります" in v
-               for v in greedy["violations"])
+    oracle = TableOracle(game.players, game.table)
+    names = ["A町", "B町", "C町"]
+    fair = prove(oracle, [5 * m, 5 * m, 10 * m], 0, names)
+    assert fair.individually_rational and fair.in_core and fair.exhaustive_check
+    # every saving by hand: a 5, b 5, c 0, ab 2, ac 3, bc 3 (millions) -> c alone is the tightest, at 0
+    assert fair.min_excess_yen == 0 and fair.worst_coalition == ("c",)
+    unfair = prove(oracle, [7 * m, 7 * m, 6 * m], 0, names)
+    assert unfair.individually_rational and not unfair.in_core
+    assert unfair.min_excess_yen == -2 * m and unfair.worst_coalition == ("a", "b")
+    assert unfair.tightest[0].cost_yen == 12 * m and unfair.tightest[0].paid_yen == 14 * m
+    assert any("A町・B町" in v and "14,000,000円" in v and "12,000,000円" in v for v in unfair.violations)
+    greedy = prove(oracle, [11 * m, 4 * m, 5 * m], 0, names)
+    # a alone is 1 m over, but a and b together pay 15 m for a 12 m group: -3 m is the worst
+    assert not greedy.individually_rational and greedy.min_excess_yen == -3 * m
+    assert any(v.startswith("A町 の負担 11,000,000円") and "1,000,000円 上回ります" in v for v in greedy.violations)
 
 
 def test_large_coalitions_are_named_by_who_is_left_out():
@@ -127,20 +133,20 @@ def test_breaking_individual_rationality_is_said_and_a_method_suggested():
     cost = group_cost(inst, members, "lead", "202011")
     assert cost.total_yen < sum(rec_s.total_yen for rec_s in (standalone_cost(inst, m) for m in members))
     rec = allocate(inst, list("abc"), cost, lead_body="202011", method="population")
-    assert not rec["individually_rational"] and not rec["in_core"]
-    assert any("長野市（a） の負担" in v and "上回ります" in v for v in rec["violations"])
-    assert rec["suggested_method"] in ("standalone_ratio", "shapley", "nucleolus")
-    assert rec["suggested_method_label"] in ("単独費用比", "シャープレイ値", "仁（nucleolus）")
-    suggested = allocate(inst, list("abc"), cost, lead_body="202011", method=rec["suggested_method"])
-    assert suggested["individually_rational"]
+    assert not rec.individually_rational and not rec.in_core
+    assert any("長野市（a） の負担" in v and "上回ります" in v for v in rec.proof.violations)
+    assert rec.suggested_method in ("standalone_ratio", "shapley", "nucleolus")
+    assert rec.suggested_method_label in ("単独費用比", "シャープレイ値", "仁（nucleolus）")
+    suggested = allocate(inst, list("abc"), cost, lead_body="202011", method=rec.suggested_method)
+    assert suggested.individually_rational
     # nearest: no other IR candidate moves the shares less
-    base = [rec["shares"][i]["total_yen"] for i in "abc"]
+    base = [rec.share(i).total_yen for i in "abc"]
     moves = {}
     for m in ("standalone_ratio", "shapley", "nucleolus"):
         other = allocate(inst, list("abc"), cost, lead_body="202011", method=m)
-        if other["individually_rational"]:
-            moves[m] = sum(abs(other["shares"][i]["total_yen"] - b) for i, b in zip("abc", base))
-    assert moves[rec["suggested_method"]] == min(moves.values())
+        if other.individually_rational:
+            moves[m] = sum(abs(other.share(i).total_yen - b) for i, b in zip("abc", base))
+    assert moves[rec.suggested_method] == min(moves.values())
 
 
 def test_game_methods_on_a_real_group_are_in_the_core():
@@ -150,10 +156,10 @@ def test_game_methods_on_a_real_group_are_in_the_core():
     for method in ("standalone_ratio", "shapley", "nucleolus"):
         rec = allocate(inst, list("xyz"), cost, lead_body="202029", method=method)
         assert sum(parts(rec, "total_yen")) == cost.total_yen
-        assert rec["individually_rational"] and rec["in_core"] and rec["exhaustive_check"]
-        assert rec["sampled"] is False and rec["suggested_method"] is None
+        assert rec.individually_rational and rec.in_core and rec.exhaustive_check
+        assert rec.sampled is False and rec.suggested_method is None
         for i in "xyz":
-            assert rec["shares"][i]["total_yen"] <= rec["shares"][i]["standalone_total_yen"]
+            assert rec.share(i).total_yen <= rec.share(i).standalone_total_yen
 
 
 def test_above_the_exact_limit_shapley_is_sampled_with_its_error(monkeypatch):
@@ -161,18 +167,21 @@ def test_above_the_exact_limit_shapley_is_sampled_with_its_error(monkeypatch):
     inst = three_instance()
     cost = group_cost(inst, [inst.need(i) for i in "xyz"], "lead", "202029")
     rec = allocate(inst, list("xyz"), cost, lead_body="202029", method="shapley")
-    assert rec["sampled"] is True and rec["exhaustive_check"] is False
-    assert isinstance(rec["standard_error_yen"], int) and rec["standard_error_yen"] >= 0
+    # the value is estimated, the proof of the shares actually used is still exact
+    assert rec.sampled is True and rec.exhaustive_check is True
+    assert isinstance(rec.standard_error_yen, int) and rec.standard_error_yen >= 0
     assert sum(parts(rec, "total_yen")) == cost.total_yen
-    assert all("standard_error_yen" in rec["shares"][i] for i in "xyz")
+    for i in "xyz":
+        share = rec.share(i)
+        assert share.standard_error_yen is not None and share.interval_yen[0] <= share.interval_yen[1]
 
 
 def test_single_member_group_pays_its_own_cost():
     inst = three_instance()
     cost = group_cost(inst, [inst.need("x")], "standalone", "203211")
     rec = allocate(inst, ["x"], cost, lead_body="203211", method="shapley")
-    assert rec["shares"]["x"] == {**cost.as_dict(), "standalone_total_yen": cost.total_yen}
-    assert rec["individually_rational"] and rec["in_core"]
+    assert rec.share("x").to_json() == {**cost.as_dict(), "standalone_total_yen": cost.total_yen, "adjustment_yen": 0}
+    assert rec.individually_rational and rec.in_core
 
 
 @settings(max_examples=200, deadline=None)

@@ -24,6 +24,21 @@ def test_valid_instance_round_trips():
     assert parse_instance(instance_to_dict(inst)) == inst
 
 
+def test_subsidy_flags_default_to_false_and_round_trip():
+    doc = instance_doc(BODIES, [need("a", "202011"), need("b", "202029", serves_disadvantaged_area=True)])
+    del doc["needs"][0]["serves_disadvantaged_area"]
+    del doc["bodies"][0]["no_allocation_tax"]
+    doc["bodies"][1]["no_allocation_tax"] = True
+    inst = parse_instance(doc)
+    assert inst.need("a").serves_disadvantaged_area is False and inst.need("b").serves_disadvantaged_area is True
+    assert inst.bodies["202011"].no_allocation_tax is False and inst.bodies["202029"].no_allocation_tax is True
+    out = instance_to_dict(inst)
+    assert out["needs"][1]["serves_disadvantaged_area"] is True and out["bodies"][1]["no_allocation_tax"] is True
+    assert parse_instance(out) == inst
+    doc["needs"][1]["serves_disadvantaged_area"] = "yes"
+    assert any(p.startswith('needs[1] (id "b").serves_disadvantaged_area') for p in problems_of(doc))
+
+
 def test_unknown_body_and_category_are_named():
     doc = instance_doc(BODIES, [need("a", "999999"), need("b", "202029", category="nope")])
     problems = problems_of(doc)

@@ -1,7 +1,9 @@
 """The optimiser against a brute-force oracle on many random tiny instances (issue 3, "Correct").
 
 The oracle knows nothing of the optimiser: it enumerates every set partition of the needs and, for each block,
-every mode and lead body, keeping the cheapest block pricing that costs.group_violations accepts.
+every mode and lead body, keeping the cheapest block pricing that costs.group_violations accepts -- and, checked by
+the oracle itself rather than trusted to group_violations, only a member with can_lead (or, in lead mode, a host)
+runs a joint group: a body that declined to lead is never made the unified mode's 取りまとめ団体 (cost-model.md).
 """
 from __future__ import annotations
 
@@ -51,12 +53,21 @@ def best_block(instance, needs):
         modes = ["lead", "unified"]
     for mode in modes:
         for lead in instance.bodies:
+            if mode != "standalone" and not may_run(instance, needs, mode, lead):
+                continue
             if group_violations(instance, needs, mode, lead):
                 continue
             cost = group_cost(instance, needs, mode, lead).exact_total
             if best is None or cost < best:
                 best = cost
     return best
+
+
+def may_run(instance, needs, mode, lead):
+    """cost-model.md rule 3, written out here: a member with can_lead, or (lead mode) a host of the category."""
+    if any(n.body == lead and n.can_lead for n in needs):
+        return True
+    return mode == "lead" and lead in instance.hosts_of(needs[0].category)
 
 
 def oracle(instance):
@@ -143,6 +154,8 @@ def check_plan(instance, plan):
     for g in plan.groups:
         needs = [instance.need(m) for m in g.members]
         assert group_violations(instance, needs, g.mode, g.lead_body) == []
+        if g.mode != "standalone":
+            assert may_run(instance, needs, g.mode, g.lead_body), (g.mode, g.lead_body, g.members)
         assert g.cost == group_cost(instance, needs, g.mode, g.lead_body)
         assert g.standalone_total_yen == sum(plan.need_standalone_yen[m] for m in g.members)
     assert plan.objective_yen == sum(g.cost.total_yen for g in plan.groups)
@@ -186,3 +199,24 @@ def test_milp_path_matches_brute_force(seed, backend, monkeypatch):
     check_plan(instance, plan)
     assert sum(g.cost.exact_total for g in plan.groups) == pytest.approx(expected, rel=1e-9, abs=1e-3)
     assert plan.status == "optimal" and plan.stats["solver"] == backend
+
+
+def test_unified_coordinator_must_be_willing_to_lead():
+    """Two towns accept only unified mode and neither can lead: no 取りまとめ団体, so both go alone; once one
+    can lead, it coordinates and the pair is cheaper together."""
+    from .factories import make_instance, need as make_need
+
+    bodies = [BODY_POOL[0], BODY_POOL[2]]  # 長野市, 上田市 (same prefecture)
+    declined = [make_need("a", "202011", volume=200, modes=["unified"]),
+                make_need("b", "202037", volume=200, modes=["unified"])]
+    inst = make_instance(bodies, declined, categories=reference_categories("ocr"))
+    assert group_violations(inst, list(inst.needs), "unified", "202011") == [
+        "coordinator 202011 is not a member with can_lead"]
+    plan = optimise(inst)
+    assert [g.mode for g in plan.groups] == ["standalone", "standalone"]
+    assert oracle(inst) == pytest.approx(sum(g.cost.exact_total for g in plan.groups))
+    willing = [dict(declined[0]), dict(declined[1], can_lead=True)]
+    inst = make_instance(bodies, willing, categories=reference_categories("ocr"))
+    plan = optimise(inst)
+    assert [(g.mode, g.lead_body) for g in plan.groups] == [("unified", "202037")]
+    assert oracle(inst) == pytest.approx(plan.groups[0].cost.exact_total)

@@ -18,7 +18,7 @@ BODIES = [body("202011", "長野市", 36.6486, 138.1948, kind="city", population
 
 
 def plan_and_instance(allocation=None):
-    inst = make_instance(BODIES, [need("a", "202011", volume=20, can_lead=True), need("b", "205834", volume=20),
+    inst = make_instance(BODIES, [need("a", "202011", volume=20, can_lead=True), need("b", "205834", volume=20, serves_disadvantaged_area=True),
                                   need("c", "205885", volume=20), need("d", "203211", volume=20)],
                          allocation=allocation)
     members = [inst.need(i) for i in "abc"]
@@ -51,7 +51,9 @@ def test_every_group_gets_an_allocation_and_subsidies():
             assert sub.joint.gross.total_yen == share.total_yen
     g1 = settled.groups[0]
     assert g1.allocation.method_label == "均等割10%・人口割90%"
-    assert g1.subsidies["c"].grant_yen == 0 and "推進計画未提出" in g1.subsidies["c"].joint.grant.reason
+    # the grant follows the lead (長野市, with its data plan): 飯綱町 without one still gets its share
+    assert g1.subsidies["c"].grant_yen > 0 and g1.subsidies["c"].joint.grant.implementer_body == "202011"
+    assert sum(g1.subsidies[n].grant_yen for n in "abc") == g1.cost.initial_yen // 2
     assert g1.subsidies["b"].special_tax_measure == "条件不利地域における先端的な情報通信技術の導入"
     d = settled.groups[1].subsidies["d"]
     assert d.net_saving_yen == 0 and d.standalone_net_yen == d.net_yen
@@ -86,10 +88,17 @@ def test_nagano_bench_settles_with_the_real_optimiser():
     inst = load_instance(path)
     plan = optimiser.optimise(inst)
     settled = settle_plan(inst, plan, method="nucleolus")
-    assert settled.stats["rule_version"] == "R8-1"
+    assert settled.stats["rule_version"] == "R2-budget-1"
     for g in settled.groups:
         assert sum(s.total_yen for s in g.allocation.shares) == g.cost.total_yen
         assert set(g.subsidies) == set(g.members)
         if g.allocation.exhaustive_check and g.saving_yen >= 0:
             # the nucleolus of a group that saves is an imputation: nobody pays more than alone
             assert g.allocation.individually_rational, g.allocation.proof.violations
+
+
+def test_progress_is_reported_before_the_first_group_and_after_each():
+    inst, plan = plan_and_instance({"method": "formula", "weights": {"equal": 0.1, "population": 0.9}})
+    calls = []
+    settle_plan(inst, plan, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 2), (1, 2), (2, 2)]

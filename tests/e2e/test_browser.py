@@ -186,6 +186,7 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
 
     page.goto(f"{base}/plans/{plan_id}/override?body=202011&category=ocr&kind=apart")
     page.select_option("#body_b", "202029")
+    page.check("#replan")  # re-planning a copy is the user's choice, not the default (issue #15)
     shot(page, "09-override")
     page.get_by_role("button", name="追加").click()
     page.wait_for_url(f"{base}/scenarios/*")
@@ -213,6 +214,13 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
     shot(page, "11-group")
     assert download(page, "負担金算定書（PDF）", "group.pdf")[:5] == b"%PDF-"
     assert download(page, "負担金算定書（Excel）", "group.xlsx")[:2] == b"PK"
+    # members see a plan once it is adopted and published (the lifecycle journey is test_lifecycle_browser.py)
+    page.goto(f"{base}/plans/{plan_id}")
+    page.get_by_role("button", name="確定案にする").click()
+    page.wait_for_url(f"{base}/plans/{plan_id}")
+    page.fill("#publish-deadline", "2099-12-31")
+    page.get_by_role("button", name="参加団体に公表する").click()
+    page.wait_for_url(f"{base}/plans/{plan_id}/answers")
     sign_out(page, base)
 
     # --- 長野市 sees its own notice, not the prefecture's summary ---------------------------------------------

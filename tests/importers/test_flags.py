@@ -90,3 +90,14 @@ def test_single_body_edit_with_optimistic_locking(nagano_engine):
         with pytest.raises(StaleBodyError, match="他の利用者"):
             set_body_flags(s, "202011", user_id=None, has_data_plan=True, expected_version=version)
     assert _flag_pairs(nagano_engine, "202011") == [(True, False)]
+
+
+def test_no_allocation_tax_column(nagano_engine):
+    data = "団体コード,不交付団体\n203211,○\n202011,0\n".encode("utf-8")
+    report = _flags(nagano_engine, "flags.csv", data)
+    assert report.changed == ["203211"]
+    with Session(nagano_engine) as s:
+        assert s.get(Body, "203211").no_allocation_tax and not s.get(Body, "202011").no_allocation_tax
+        set_body_flags(s, "203211", user_id=None, no_allocation_tax=False)
+        s.commit()
+        assert not s.get(Body, "203211").no_allocation_tax

@@ -15,11 +15,11 @@ from planner.importers.needs import Lookups, fiscal_year, parse_needs_file, volu
 
 BODIES = {"202011": ("長野市", "20"), "202029": ("松本市", "20"), "151009": ("新潟市", "15"),
           "204820": ("小谷村", "20")}
-CATEGORIES = {"ocr": "AI-OCR（文字認識）", "rpa": "RPA", "genai": "生成AI（職員利用）"}
+CATEGORIES = {"ocr": "AI-OCR（文字認識）", "rpa": "RPA", "genai": "生成AI（職員利用）", "speech": "音声認識（会議録作成）"}
 
 
 def lookups(allowed=("202011", "202029", "204820", "151009")) -> Lookups:
-    return Lookups(bodies=BODIES, categories=CATEGORIES, may_edit=lambda code: code in allowed)
+    return Lookups(bodies=BODIES, categories=CATEGORIES, may_edit=lambda code: code in allowed, fiscal_year=2026)
 
 
 def parse(content: str | bytes, *, name="needs.csv", encoding="utf-8", allowed=None):
@@ -53,7 +53,7 @@ def test_fiscal_years(raw, year):
 
 @pytest.mark.parametrize("raw,value", [
     ("1,200", 1200.0), ("１，２００", 1200.0), ("1200", 1200.0), (1200, 1200.0), ("12.5", 12.5),
-    ("１２．５", 12.5), ("1 200", 1200.0), ("1200件", None), ("abc", None), ("-5", None), ("nan", None),
+    ("１２．５", 12.5), ("1 200", 1200.0), ("1200件", None), ("abc", None), ("-5", -5.0), ("−5", -5.0), ("nan", None),
     (float("inf"), None), (True, None),
 ])
 def test_volumes(raw, value):
@@ -87,7 +87,7 @@ def test_xlsx_with_numbers_and_codes_that_lost_their_leading_zero():
     bodies = dict(BODIES, **{"011002": ("札幌市", "01")})
     data = xlsx([("団体コード", "分野", "利用量", "開始年度"), (11002, "RPA", 1200, 2026),
                  ("202011", "AI-OCR（文字認識）", 3.5, "令和9年度")])
-    parsed = parse_needs_file("needs.xlsx", data, Lookups(bodies, CATEGORIES, lambda c: True))
+    parsed = parse_needs_file("needs.xlsx", data, Lookups(bodies, CATEGORIES, lambda c: True, 2026))
     assert parsed.problems == []
     assert [(r.body_code, r.category_id, r.volume, r.start_year) for r in parsed.rows] == \
         [("011002", "rpa", 1200.0, 2026), ("202011", "ocr", 3.5, 2027)]
@@ -99,6 +99,18 @@ def test_english_headers_and_names_instead_of_codes():
     parsed = parse("body_name,category,volume,start_year,can_lead\n小谷村,生成AI（職員利用）,20,2027,yes\n")
     assert parsed.problems == []
     assert (parsed.rows[0].body_code, parsed.rows[0].category_id, parsed.rows[0].can_lead) == ("204820", "genai", True)
+
+
+def test_resident_service_column_reads_back_and_defaults_to_no():
+    with_column = parse("団体コード,分野,利用量,開始年度,条件不利地域の住民サービス\n202011,ocr,10,2026,○\n"
+                        "202029,ocr,10,2026,\n")
+    assert [r.serves_disadvantaged_area for r in with_column.rows] == [True, False]
+    english = parse("body_code,category_id,volume,start_year,serves_disadvantaged_area\n204820,rpa,5,R8,1\n")
+    assert english.rows[0].serves_disadvantaged_area is True
+    without = parse("団体コード,分野,利用量,開始年度\n202011,ocr,10,2026\n")
+    assert without.rows[0].serves_disadvantaged_area is False
+    bad = parse("団体コード,分野,利用量,開始年度,条件不利地域の住民サービス\n202011,ocr,10,2026,たぶん\n")
+    assert bad.problems and bad.problems[0].column.endswith("（条件不利地域の住民サービス）")
 
 
 def test_blank_lines_and_extra_columns_are_ignored():
@@ -296,3 +308,71 @@ def test_import_is_all_or_nothing_for_any_file(seeded, data):
         assert count(engine, Need) == result.created == len(parsed.rows)
         with Session(engine) as session:
             assert {n.body_code for n in session.exec(select(Need))} == {"202011"}
+
+
+# --- leniency and plausibility (issue #15 point 6) -------------------------------------------------------------------
+
+def test_usual_spellings_headers_with_notes_and_codes_without_check_digit():
+    content = ("団体コード,分野,利用量（年間）,開始年度\r\n"
+               "20201,AI-OCR,10,2026\r\n"        # 5 digits: 202011 (長野市) once the check digit is computed
+               "20482,音声認識,5,2026\r\n"
+               "202029,生成AI,40,2027\r\n"
+               "202029,ai ocr,1,2027\r\n")
+    parsed = parse(content)
+    assert parsed.problems == []
+    assert [(r.body_code, r.category_id) for r in parsed.rows] == \
+        [("202011", "ocr"), ("204820", "speech"), ("202029", "genai"), ("202029", "ocr")]
+
+
+def test_a_five_digit_code_that_is_no_body_names_the_code_it_tried():
+    parsed = parse("団体コード,分野,利用量,開始年度\r\n99999,ocr,1,2026\r\n")
+    assert any("99999" in p.message and "検査数字" in p.message for p in parsed.problems)
+
+
+def test_negative_volume_is_asked_to_be_positive_not_called_not_a_number():
+    parsed = parse(HEADER + "202011,長野市,ocr,-5,2026,○,○,×,\r\n")
+    [problem] = parsed.problems
+    assert "0より大きい数値にしてください" in problem.message and "-5" in problem.message
+    assert "数値ではありません" not in problem.message
+
+
+def test_start_years_outside_the_window_are_refused_naming_the_window():
+    parsed = parse(HEADER + "202011,長野市,ocr,5,令和30年度,○,○,×,\r\n202011,長野市,rpa,5,2024,○,○,×,\r\n"
+                            "202029,松本市,ocr,5,2025,○,○,×,\r\n202029,松本市,rpa,5,R13,○,○,×,\r\n")
+    messages = {p.row: p.message for p in parsed.problems}
+    assert set(messages) == {2, 3}
+    assert messages[2] == ("開始年度 2048年度（令和30年度） は受け付けられません。2025年度（令和7年度）から"
+                           "2031年度（令和13年度）までで入力してください")
+    assert [r.start_year for r in parsed.rows] == [2025, 2031]
+
+
+def test_neither_mode_is_read_with_a_standalone_warning():
+    parsed = parse(HEADER + "202011,長野市,ocr,5,2026,×,×,×,\r\n202029,松本市,ocr,5,2026,○,×,×,\r\n")
+    assert parsed.problems == []
+    first, second = parsed.rows
+    assert len(first.warnings) == 1 and "単独導入としてだけ登録" in first.warnings[0]
+    assert second.warnings == ()
+
+
+def test_withdrawn_rows_of_an_export_are_skipped_and_valid_rows_kept_beside_errors():
+    parsed = parse("団体コード,分野ID,利用量,開始年度,状態\r\n202011,ocr,5,2026,取下げ\r\n202011,rpa,5,2026,登録中\r\n"
+                   "202011,genai,abc,2026,登録中\r\n")
+    assert [p.row for p in parsed.skipped] == [2]
+    assert [r.row for r in parsed.rows] == [3] and [p.row for p in parsed.problems] == [4]
+
+
+def test_an_update_keeps_the_values_of_columns_the_file_does_not_have(seeded):
+    """A file with only the required columns changes the volume, not the notes or the modes it does not mention."""
+    engine, world = seeded
+    user = User(world["users"]["pref20"], "prefecture", prefecture_code="20")
+    run_import(engine, user, ROWS.encode("utf-8"))
+    parsed, result = run_import(engine, user, "団体コード,分野ID,利用量,開始年度\r\n202029,rpa,31,R9\r\n".encode())
+    assert (result.created, result.updated) == (0, 1)
+    with Session(engine) as session:
+        rpa = session.exec(select(Need).where(Need.category_id == "rpa")).one()
+        assert (rpa.volume, rpa.accepts_unified, rpa.can_lead, rpa.notes) == (31.0, False, True, "")
+        ocr = session.exec(select(Need).where(Need.category_id == "ocr")).one()
+    parsed, result = run_import(engine, user, "団体コード,分野ID,利用量,開始年度\r\n202011,ocr,1200,2026\r\n".encode())
+    assert (result.updated, result.unchanged) == (0, 1)
+    with Session(engine) as session:
+        assert session.get(Need, ocr.id).notes == "窓口で使用"

@@ -53,36 +53,37 @@ def pdf_font_programs(data: bytes) -> dict[str, set[str]]:
 
 
 class Workbook:
-    """Evaluates the formulas our workbooks use (cell refs, SUM over ranges, ROUND, IF, + - * /, =)."""
+    """Reads a workbook with openpyxl and evaluates its formulas with pycel (SUM, ROUND, INT, IF, SUMPRODUCT, ...)."""
 
     def __init__(self, data: bytes):
+        import tempfile
+
+        from pycel import ExcelCompiler
+
         self.wb = openpyxl.load_workbook(io.BytesIO(data))
+        with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as f:
+            f.write(data)
+        self.xl = ExcelCompiler(filename=f.name)
 
     def value(self, sheet: str, ref: str):
-        cell = self.wb[sheet][ref.replace("$", "")]
-        v = cell.value
-        if isinstance(v, str) and v.startswith("="):
-            return self._eval(sheet, v[1:])
-        return v
+        v = self.xl.evaluate(f"'{sheet}'!{ref.replace('$', '')}")
+        return int(v) if isinstance(v, float) and v.is_integer() else v
 
-    def _eval(self, sheet: str, formula: str):
-        def rng(m):
-            cells = self.wb[sheet][f"{m.group(1)}:{m.group(2)}".replace("$", "")]
-            return repr(sum(self.value(sheet, c.coordinate) or 0 for row in cells for c in row))
-
-        expr = re.sub(r"SUM\((\$?[A-Z]+\$?\d+):(\$?[A-Z]+\$?\d+)\)", rng, formula)
-        expr = re.sub(r"(?<![A-Z])(\$?[A-Z]{1,2}\$?\d+)", lambda m: repr(self.value(sheet, m.group(1)) or 0), expr)
-        expr = expr.replace("ROUND(", "_round(").replace("IF(", "_if(")
-        expr = re.sub(r"(?<![<>!=])=(?!=)", "==", expr)
-        return eval(expr, {"_round": lambda x, d: int(x + 0.5) if x >= 0 else -int(-x + 0.5),
-                           "_if": lambda c, a, b: a if c else b})
-
-    def find(self, sheet: str, text: str) -> int:
-        """The row whose first cell is ``text``."""
+    def find(self, sheet: str, text: str, nth: int = 1) -> int:
+        """The row whose first cell is ``text`` (the ``nth`` such row)."""
         for row in self.wb[sheet].iter_rows(min_col=1, max_col=1):
             if row[0].value == text:
-                return row[0].row
+                nth -= 1
+                if nth == 0:
+                    return row[0].row
         raise AssertionError(f"no row {text!r} in sheet {sheet}")
+
+    def find_last(self, sheet: str, text: str) -> int:
+        """The last row whose first cell is ``text`` (a group sheet's member table comes after its 按分の計算)."""
+        rows = [row[0].row for row in self.wb[sheet].iter_rows(min_col=1, max_col=1) if row[0].value == text]
+        if not rows:
+            raise AssertionError(f"no row {text!r} in sheet {sheet}")
+        return rows[-1]
 
     def formulas(self, sheet: str) -> list[str]:
         return [c.value for row in self.wb[sheet].iter_rows() for c in row

@@ -3,7 +3,8 @@ import json
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.domain.instance_io import instance_to_dict
+from planner.domain.instance_io import instance_to_dict, load_instance
+from planner.domain.settled import member_lines
 
 from .fixtures import nagano_instance
 from .helpers import pdf_text
@@ -19,17 +20,24 @@ def write_inputs(tmp_path, groups):
     return inst, plan, doc
 
 
+def instance_bodies(path):
+    return {code: b.name for code, b in load_instance(path).bodies.items()}
+
+
 def test_report_writes_one_pdf_per_joint_group_and_the_summary(tmp_path):
     inst, plan, doc = write_inputs(tmp_path, [("ocr/2026:1", "unified", "202029", ["n-matsumoto-ocr", "n-ueda-ocr"])])
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["report", str(plan), "--instance", str(inst), "-o", str(out), "--xlsx"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["ocr_2026_1.pdf", "ocr_2026_1.xlsx", "summary.pdf",
-                                                     "summary.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == ["ocr_2026_1.pdf", "ocr_2026_1.xlsx", "statements", "summary.pdf",
+                                                     "summary.xlsx", "年度別予算総括表.pdf", "年度別予算総括表.xlsx"]
     text = pdf_text((out / "ocr_2026_1.pdf").read_bytes())
     share = doc["groups"][0]["allocation"]["shares"]["n-ueda-ocr"]
     assert "上田市" in text and f"{share['total_yen']:,}" in text
-    assert "4件のファイル" in result.output
+    # every body with a need in the plan (the two members and the standalone needs) gets its statement
+    bodies = sorted({(n.body, instance_bodies(inst)[n.body]) for n in load_instance(inst).needs})
+    assert sorted(p.name for p in (out / "statements").iterdir()) == [f"{c}_{name}.pdf" for c, name in bodies]
+    assert f"{4 + 2 + len(bodies)}件のファイル" in result.output
 
 
 def test_bad_plan_is_refused_and_nothing_is_written(tmp_path):
@@ -86,7 +94,13 @@ def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["report", str(plan_file), "--instance", str(inst), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["ocr-2026-1.pdf", "rpa-2026-1.pdf", "summary.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == ["ocr-2026-1.pdf", "rpa-2026-1.pdf", "statements", "summary.pdf",
+                                                     "年度別予算総括表.pdf", "年度別予算総括表.xlsx"]
+    statements = {p.name: pdf_text(p.read_bytes()) for p in (out / "statements").iterdir()}
+    otari = statements["204820_小谷村.pdf"]
+    lines = [ln for g in plan.groups for ln in member_lines(instance, g) if ln.body_code == "204820"]
+    assert "年度別負担額" in otari and f"{sum(ln.net_yen for ln in lines):,}" in otari
+    assert f"{sum(ln.total_yen for ln in lines):,}" in otari
     for g in doc["groups"]:
         if g["mode"] == "standalone":
             continue

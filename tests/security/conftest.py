@@ -24,7 +24,10 @@ class World:
     app: object
     users: dict[str, int]
     scenarios: dict[str, int]  # "20" / "15" -> scenario id
-    plans: dict[str, int]  # "20" / "15" -> plan id
+    plans: dict[str, int]  # "20" / "15" -> plan id (published to the members as 計画 No.1 第1版)
+    drafts: dict[str, int] = field(default_factory=dict)  # "20" -> a plan left a draft (試算): prefecture only
+    draft_groups: dict[str, tuple[int, str, set[str]]] = field(default_factory=dict)  # the draft's 長野市 group
+    draft_needs: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # body -> (draft, need, body)
     groups: dict[str, tuple[int, str, set[str]]] = field(default_factory=dict)  # label -> (plan, group, bodies)
     member_needs: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # label -> (plan, need, body)
     needs: dict[str, int] = field(default_factory=dict)  # body code -> a need id of that body
@@ -93,7 +96,7 @@ def build_world(app, *, names: dict[str, str] | None = None, prepare=None) -> Wo
     example to give bodies hostile names that must reach the plans and their documents)."""
     from planner.db.models import Plan as PlanRow
     from tests.web.conftest import seed_database
-    from tests.web.test_plans_support import add_needs, make_scenario, solve_now
+    from tests.web.test_plans_support import add_needs, make_scenario, publish_now, solve_now
 
     engine = app.extensions["db_engine"]
     seeded = seed_database(engine)
@@ -107,7 +110,10 @@ def build_world(app, *, names: dict[str, str] | None = None, prepare=None) -> Wo
     with pytest.MonkeyPatch.context() as mp:
         use_standin_solver(mp)
         plans = {pref: solve_now(engine, sid) for pref, sid in scenarios.items()}
-    world = World(app=app, users=seeded["users"], scenarios=scenarios, plans=plans, names=names,
+        drafts = {"20": solve_now(engine, scenarios["20"])}
+    for pref, plan_id in plans.items():
+        publish_now(engine, plan_id, username=f"pref{pref}")
+    world = World(app=app, users=seeded["users"], scenarios=scenarios, plans=plans, names=names, drafts=drafts,
                   needs={body: need for (body, _cat), need in ids.items()})
     with Session(engine) as session:
         for pref, plan_id in plans.items():
@@ -121,6 +127,13 @@ def build_world(app, *, names: dict[str, str] | None = None, prepare=None) -> Wo
                 world.groups.setdefault(label, (plan_id, g["id"], bodies))
             for need_id, body in body_of.items():
                 world.member_needs.setdefault(body, (plan_id, need_id, body))
+        draft = session.get(PlanRow, drafts["20"])
+        body_of = {n["id"]: n["body"] for n in draft.instance_doc["needs"]}
+        for g in draft.plan_doc["groups"]:
+            bodies = {body_of[m] for m in g["members"]}
+            if g["mode"] != "standalone" and "202011" in bodies:
+                world.draft_groups.setdefault("draft-with-202011", (draft.id, g["id"], bodies))
+        world.draft_needs["202011"] = next((draft.id, n, b) for n, b in body_of.items() if b == "202011")
     assert "with-202011" in world.groups and "without-202011-20" in world.groups, world.groups
     return world
 

@@ -24,7 +24,7 @@ import pytest
 from flask import url_for
 from sqlmodel import Session, select
 
-from planner.db.models import Need, Scenario
+from planner.db.models import AuditLog, MemberAnswer, Need, PlanRelease, Scenario, ScenarioQuote
 from tests.security.conftest import World, forbidden_count, last_forbidden, login
 
 ALL = ("admin", "prefecture", "municipality")
@@ -112,6 +112,12 @@ ENDPOINTS: dict[str, Rule] = {
     "reports.group_document": scoped("plan_group"),
     "reports.member_document": scoped("member"),
     "reports.summary_document": scoped("whole_plan"),
+    "reports.statement_document": scoped("plan_body"),
+    "reports.budget_document": scoped("whole_plan"),
+    "reports.agreement_document": scoped("plan_group"),
+    "reports.bundle_progress": scoped("plan"),
+    "reports.bundle_restart": scoped("plan"),
+    "reports.document_settings_page": scoped("prefecture", PLANNERS),
     # administration (D3): administrators only; the audit log also for coordinators (their prefecture's entries)
     "admin.index": signed_in(("admin",)),
     "admin.audit_log": signed_in(PLANNERS),
@@ -134,6 +140,19 @@ ENDPOINTS: dict[str, Rule] = {
     "api.plan": scoped("plan", api=True),
     "api.plan_group": scoped("plan_group", api=True),
     "api.scenario_status": scoped("scenario", api=True),
+    # plan lifecycle (#14): coordinators adopt, publish, see the answers, remind and re-plan; the member bodies of
+    # a published plan answer for their own needs; drafts (試算) are never a municipality's
+    "lifecycle.adopt": scoped("draft_plan", PLANNERS),
+    "lifecycle.publish": scoped("adopted_plan", PLANNERS),
+    "lifecycle.deadline": scoped("published_plan", PLANNERS),
+    "lifecycle.board": scoped("published_plan", PLANNERS),
+    "lifecycle.remind": scoped("published_plan", PLANNERS),
+    "lifecycle.replan": scoped("published_plan", PLANNERS),
+    "lifecycle.answer": scoped("answer_plan", ("municipality",)),
+    # vendor quotes of a scenario: its prefecture's coordinators and admins
+    "quotes.index": scoped("scenario", PLANNERS),
+    "quotes.edit": scoped("quote", PLANNERS),
+    "quotes.delete": scoped("quote", PLANNERS),
 }
 
 
@@ -156,6 +175,13 @@ def _viewers(prefecture: str, bodies: set[str] = frozenset()) -> set[str]:
 def _scratch_need(world: World, body: str) -> Callable[[], dict]:
     def make() -> dict:
         with Session(world.engine) as session:
+            # One active need per body and category (the database's unique index): the previous scratch need of
+            # this body is withdrawn first.
+            for old in session.exec(select(Need).where(Need.body_code == body, Need.category_id == "chatbot",
+                                                       Need.status == "active")):
+                old.status, old.version = "withdrawn", old.version + 1
+                session.add(old)
+            session.flush()
             need = Need(body_code=body, category_id="chatbot", volume=1.0, start_year=2027)
             session.add(need)
             session.commit()
@@ -175,6 +201,40 @@ def _scratch_user(world: World) -> int:
         return user.id
 
 
+def _scratch_plan(world: World, prefecture: str, *, adopt: bool = False) -> dict:
+    """A copy of the prefecture's plan as a new draft of its scenario (adopted too when asked), for requests that
+    will succeed in changing a plan's state."""
+    from planner.db.models import Plan as PlanRow
+    from planner.db.models import User
+    from planner.services import plan_lifecycle
+
+    with Session(world.engine) as session:
+        source = session.get(PlanRow, world.plans[prefecture])
+        copy = PlanRow(**{k: getattr(source, k) for k in ("scenario_id", "status", "objective_yen", "lower_bound_yen",
+                                                          "gap", "standalone_total_yen", "solve_seconds",
+                                                          "price_book_version", "rule_version", "instance_doc",
+                                                          "plan_doc")})
+        session.add(copy)
+        session.flush()
+        if adopt:
+            user = session.get(User, world.users[f"pref{prefecture}"])
+            scenario = session.get(Scenario, copy.scenario_id)
+            plan_lifecycle.adopt(session, user, copy, scenario)
+        session.commit()
+        return {"plan_id": copy.id}
+
+
+def _scratch_quote(world: World, prefecture: str) -> dict:
+    from planner.db.models import ScenarioQuote
+
+    scenario_id = world.scratch_scenario(prefecture)
+    with Session(world.engine) as session:
+        session.add(ScenarioQuote(scenario_id=scenario_id, category_id="ocr", mode="lead", vendor="試験用事業者",
+                                  lines=[[0, 1]], max_members=10))
+        session.commit()
+    return {"scenario_id": scenario_id, "category_id": "ocr", "mode": "lead"}
+
+
 def targets(world: World, kind: str) -> list[Target]:
     p20, p15 = world.plans["20"], world.plans["15"]
     plan20_bodies = {"202011", "202029", "204820"}
@@ -182,28 +242,57 @@ def targets(world: World, kind: str) -> list[Target]:
         return [Target(f"{pref} scenario", {"scenario_id": sid}, _viewers(pref),
                        scratch=lambda pref=pref: {"scenario_id": world.scratch_scenario(pref)})
                 for pref, sid in world.scenarios.items()]
+    d20 = world.drafts["20"]
     if kind == "plan":
         return [Target("長野県 plan", {"plan_id": p20}, _viewers("20", plan20_bodies)),
-                Target("新潟県 plan", {"plan_id": p15}, _viewers("15", {"151009"}))]
+                Target("新潟県 plan", {"plan_id": p15}, _viewers("15", {"151009"})),
+                Target("長野県 draft", {"plan_id": d20}, _viewers("20"))]  # members see published plans only
     if kind == "whole_plan":
         return [Target("長野県 plan", {"plan_id": p20}, _viewers("20")),
-                Target("新潟県 plan", {"plan_id": p15}, _viewers("15"))]
+                Target("新潟県 plan", {"plan_id": p15}, _viewers("15")),
+                Target("長野県 draft", {"plan_id": d20}, _viewers("20"))]
     if kind == "plan_body":
         return [Target("長野市 in 長野県 plan", {"plan_id": p20, "code": "202011"}, _viewers("20", {"202011"})),
                 Target("松本市 in 長野県 plan", {"plan_id": p20, "code": "202029"}, _viewers("20", {"202029"})),
-                Target("新潟市 in 新潟県 plan", {"plan_id": p15, "code": "151009"}, _viewers("15", {"151009"}))]
+                Target("新潟市 in 新潟県 plan", {"plan_id": p15, "code": "151009"}, _viewers("15", {"151009"})),
+                Target("長野市 in 長野県 draft", {"plan_id": d20, "code": "202011"}, _viewers("20"))]
+    if kind == "draft_plan":
+        return [Target("長野県 draft", {"plan_id": d20}, _viewers("20"), scratch=lambda: _scratch_plan(world, "20")),
+                Target("新潟県 plan", {"plan_id": p15}, _viewers("15"), scratch=lambda: _scratch_plan(world, "15"))]
+    if kind == "adopted_plan":
+        return [Target(f"{pref} adopted plan", {"plan_id": plan_id}, _viewers(pref),
+                       scratch=lambda pref=pref: _scratch_plan(world, pref, adopt=True))
+                for pref, plan_id in (("20", p20), ("15", p15))]
+    if kind == "published_plan":
+        return [Target("長野県 published plan", {"plan_id": p20}, _viewers("20")),
+                Target("新潟県 published plan", {"plan_id": p15}, _viewers("15"))]
+    if kind == "answer_plan":
+        return [Target("長野県 published plan", {"plan_id": p20}, {"muni202011", "muni202029"}),
+                Target("新潟県 published plan", {"plan_id": p15}, set()),
+                Target("長野県 draft", {"plan_id": d20}, set())]
+    if kind == "quote":
+        return [Target(f"{pref} scenario's AI-OCR lead quote", {"scenario_id": sid, "category_id": "ocr", "mode": "lead"},
+                       _viewers(pref), scratch=lambda pref=pref: _scratch_quote(world, pref))
+                for pref, sid in world.scenarios.items()]
     if kind == "plan_group":
         out = []
         for label, (plan_id, group_id, bodies) in sorted(world.groups.items()):
             pref = "20" if plan_id == p20 else "15"
             out.append(Target(f"group {label}", {"plan_id": plan_id, "group_id": group_id}, _viewers(pref, bodies)))
+        for label, (plan_id, group_id, _bodies) in sorted(world.draft_groups.items()):
+            out.append(Target(f"group {label}", {"plan_id": plan_id, "group_id": group_id}, _viewers("20")))
         return out
     if kind == "member":
         out = []
         for body, (plan_id, need_id, _) in sorted(world.member_needs.items()):
             pref = "20" if plan_id == p20 else "15"
             out.append(Target(f"notice of {body}", {"plan_id": plan_id, "need_id": need_id}, _viewers(pref, {body})))
+        for body, (plan_id, need_id, _) in sorted(world.draft_needs.items()):
+            out.append(Target(f"draft notice of {body}", {"plan_id": plan_id, "need_id": need_id}, _viewers("20")))
         return out
+    if kind == "prefecture":
+        return [Target("長野県", {"prefecture_code": "20"}, _viewers("20")),
+                Target("新潟県", {"prefecture_code": "15"}, _viewers("15"))]
     if kind == "compare":
         return [Target("two 長野県 plans", {"a": p20, "b": p20}, _viewers("20")),
                 Target("長野県 and 新潟県 plans", {"a": p20, "b": p15}, {"admin"})]
@@ -285,6 +374,10 @@ def matrix_app(world, monkeypatch):
     import planner.jobs
 
     monkeypatch.setattr(planner.jobs, "submit_solve", lambda *a, **k: "not-started")
+    # Likewise who may have a plan's ZIP built, not the build (tests/web/test_reports_web.py covers that).
+    import planner.jobs.documents
+
+    monkeypatch.setattr(planner.jobs.documents, "start", lambda *a, **k: {"status": "queued"})
     world.app.extensions["security_world"] = world
     return world.app
 
@@ -368,7 +461,13 @@ def _state(world: World) -> tuple:
         scenarios = tuple((s.id, s.version, s.status, s.name) for s in session.exec(select(Scenario)
                                                                                      .order_by(Scenario.id)))
         needs = tuple((n.id, n.version, n.status) for n in session.exec(select(Need).order_by(Need.id)))
-    return scenarios, needs
+        releases = tuple((r.id, r.state, r.lock_version, r.reply_deadline)
+                         for r in session.exec(select(PlanRelease).order_by(PlanRelease.id)))
+        answers = tuple((a.id, a.answer, a.lock_version) for a in session.exec(select(MemberAnswer)
+                                                                               .order_by(MemberAnswer.id)))
+        quotes = tuple((q.id, q.lock_version) for q in session.exec(select(ScenarioQuote).order_by(ScenarioQuote.id)))
+        reminders = session.exec(select(AuditLog.id).where(AuditLog.action == "remind")).all()
+    return scenarios, needs, releases, answers, quotes, tuple(reminders)
 
 
 def test_a_refused_object_is_logged_with_the_user_and_reason(matrix_app, client):
@@ -380,4 +479,5 @@ def test_a_refused_object_is_logged_with_the_user_and_reason(matrix_app, client)
     entry = last_forbidden(world.engine)
     assert entry.user_id == world.users["pref15"] and entry.prefecture_code == "15"
     assert f"/plans/{world.plans['20']}/reports/summary.pdf" in entry.detail + entry.entity_id
-    assert "この操作を行う権限がありません" in response.get_data(as_text=True)
+    # Report URLs answer a refused document exactly like a missing one (no id oracle, issue #13); the log says which.
+    assert "ページが見つかりません" in response.get_data(as_text=True)

@@ -53,8 +53,10 @@ def signed_in(world: World, user: str):
 
 
 def flagged(html: str) -> bool:
-    """The page shows an error tied to a form field or a flash error naming the problem."""
-    return bool(ERROR_FOR_FIELD.search(html)) or 'class="flash flash-error"' in html or "error-summary" in html
+    """The page shows an error tied to a form field or a flash error naming the problem (or, for a NUL character,
+    refused before any form is read, the error page naming the field that carried it)."""
+    return (bool(ERROR_FOR_FIELD.search(html)) or 'class="flash flash-error"' in html or "error-summary" in html
+            or ("error-page" in html and "NUL" in html and "フォーム" in html))
 
 
 # --- forms -----------------------------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def _xlsx_problems(where: str, data: bytes) -> list[str]:
 
 def matrix_formula(value: str) -> bool:
     """The formulas the reports build themselves: cell references, arithmetic, SUM/ROUND/IF."""
-    from planner.reports.safe_cells import is_own_formula
+    from planner.domain.vocabulary import is_own_formula
 
     return is_own_formula(value)
 

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 from planner.db.models import AuditLog
 from tests.web.conftest import login, logout
 from tests.web.test_plans import planned  # noqa: F401
-from tests.web.test_plans_support import solver  # noqa: F401
+from tests.web.test_plans_support import publish_now, solver  # noqa: F401
 
 
 def test_unauthenticated_requests_get_json_401(client, planned):
@@ -56,6 +56,9 @@ def test_other_prefecture_is_refused_and_logged(app, client, planned):
 def test_municipality_gets_its_own_lines_only(client, planned):
     view = planned["view"]
     login(client, "muni202011")
+    assert client.get("/api/plans").get_json()["total"] == 0  # a draft (試算) is the prefecture's
+    assert client.get(f"/api/plans/{view.id}").status_code == 403
+    publish_now(planned["engine"], view.id)
     assert client.get("/api/plans").get_json()["total"] == 1
     d = client.get(f"/api/plans/{view.id}").get_json()
     assert d["view"] == "body" and d["totals"] is None and d["body"]["code"] == "202011"

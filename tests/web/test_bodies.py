@@ -116,8 +116,8 @@ def test_coordinator_edits_flags_of_its_body_and_the_change_is_audited(app, clie
     assert b.disadvantaged and b.has_data_plan and b.version == 2
     entries = audit_rows(app, entity="body", entity_id="204820")
     assert entries[-1].action == "update" and entries[-1].user_id == seed["users"]["pref20"]
-    assert entries[-1].before == {"disadvantaged": False, "has_data_plan": False}
-    assert entries[-1].after == {"disadvantaged": True, "has_data_plan": True}
+    assert entries[-1].before == {"disadvantaged": False, "has_data_plan": False, "no_allocation_tax": False}
+    assert entries[-1].after == {"disadvantaged": True, "has_data_plan": True, "no_allocation_tax": False}
     assert entries[-1].prefecture_code == "20"
     html = client.get("/bodies/204820").get_data(as_text=True)
     assert "変更履歴" in html and "長野県 担当" in html and "条件不利地域: いいえ → <strong>はい</strong>" in html
@@ -137,20 +137,23 @@ def test_a_stale_version_is_refused_and_nothing_is_overwritten(app, client, seed
     assert flags_post(client, "202029", 1, disadvantaged=True).status_code == 302
     # A second editor who opened the page at version 1 tries to save other values.
     r = flags_post(client, "202029", 1, has_data_plan=True)
-    assert r.status_code == 302
+    assert r.status_code == 409  # answered with the body's page showing the values that won, and their version
     b = body(app, "202029")
     assert b.disadvantaged is True and b.has_data_plan is False and b.version == 2
-    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    html = r.get_data(as_text=True)
     assert "他の利用者が更新しました" in html
+    assert 'name="b202029-version" type="hidden" value="2"' in html or 'value="2"' in html
     assert len([a for a in audit_rows(app, entity="body", entity_id="202029") if a.action == "update"]) == 1
 
 
 def test_missing_version_is_an_error_not_a_blind_overwrite(app, client, seed):
     login(client, "admin")
     r = client.post("/bodies/202029/flags", data={"b202029-disadvantaged": "y"})
-    assert r.status_code == 302
+    assert r.status_code == 400
     assert body(app, "202029").disadvantaged is False
-    assert "画面を開き直して" in client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "画面を開き直して" in r.get_data(as_text=True)
+    r = client.post("/bodies/202029/flags", data={"b202029-disadvantaged": "y", "b202029-version": "abc"})
+    assert r.status_code == 400 and body(app, "202029").disadvantaged is False
 
 
 def test_unknown_body_is_404(app, client, seed):
@@ -272,7 +275,8 @@ def test_export_csv_has_the_documented_columns_and_the_coordinators_bodies(app, 
     r = client.get("/bodies/export.csv?prefecture=15")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng"]
+    assert rows[0] == ["code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng",
+                       "disadvantaged", "has_data_plan", "no_allocation_tax"]  # the flags read back by the import
     assert {row[0] for row in rows[1:]} == {"200000", "202011", "202029", "204820"}
     assert audit_rows(app, action="export", entity="body")
 

@@ -74,12 +74,16 @@ def test_admin_sees_reference_data_users_and_audit(app, client, seed):
 
 
 def test_municipality_sees_its_consortium_in_the_latest_plan(app, client, seed, solver):
-    from tests.web.test_plans_support import add_needs, make_scenario, solve_now
+    from tests.web.test_plans_support import add_needs, make_scenario, publish_now, solve_now
     engine = app.extensions["db_engine"]
     add_needs(engine)
     plan_id = solve_now(engine, make_scenario(engine))
     login(client, "muni202011")
     html = client.get("/home").get_data(as_text=True)
+    assert f"/plans/{plan_id}/body/202011" not in html  # a draft (試算) is not shown to members
+    publish_now(engine, plan_id)
+    html = client.get("/home").get_data(as_text=True)
+    assert "回答をお願いしている計画" in html and "計画 No.1 第1版" in html
     assert "最新の共同調達計画での参加グループ" in html
     assert f"/plans/{plan_id}/body/202011" in html
     assert "AI-OCR" in html and "RPA" in html

@@ -295,3 +295,47 @@ def test_worker_command_needs_redis(tmp_path, monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     result = CliRunner().invoke(main, ["worker", "--burst"])
     assert result.exit_code == 2 and "Redis に接続できません" in result.output
+
+
+def test_settling_reports_its_own_progress_to_the_status_and_the_page(db, monkeypatch):
+    """按分・補助金の計算 shows groups settled / total (issue #15 point 8), not the solver's finished count."""
+    from planner.jobs import state
+    from planner.web.api import phase_step
+
+    monkeypatch.setattr(state, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr("planner.jobs.runner.HEARTBEAT_SECONDS", 0.2)
+    halfway, release = threading.Event(), threading.Event()
+
+    def slow_settle(instance, plan, rules=None, *, method=None, weights=None, progress=None):
+        from tests.web.test_plans_support import standin_settle
+        progress(0, 3)
+        progress(1, 3)
+        halfway.set()
+        assert release.wait(20)
+        progress(3, 3)
+        return standin_settle(instance, plan, rules, method=method, weights=weights)
+
+    install_standins(monkeypatch, settle=slow_settle)
+    scenario_id = make_scenario(db)
+    job_id = queue(db, scenario_id)
+    result = {}
+    worker = threading.Thread(target=lambda: result.setdefault("status", run_solve(db, scenario_id, job_id)))
+    worker.start()
+    try:
+        assert halfway.wait(20)
+        deadline = time.monotonic() + 10
+        while True:
+            with Session(db) as session:
+                progress = session.get(Scenario, scenario_id).progress or {}
+            if progress.get("settle_done") == 1:
+                break
+            assert time.monotonic() < deadline, f"settling progress not written: {progress}"
+            time.sleep(0.1)
+        assert progress["phase"] == "settling" and progress["settle_total"] == 3
+        assert progress["done"] == progress["total"]  # the solver's count sits at its total ...
+        assert phase_step(progress) == {"step_done": 1, "step_total": 3, "step_unit": "グループ"}  # ... this moves
+    finally:
+        release.set()
+        worker.join(timeout=20)
+    assert result["status"] == "done"
+

@@ -242,7 +242,8 @@ def test_export_csv_has_bom_and_neutralises_formulas(app, client, seed):
     assert rows[0][:5] == ["団体コード", "団体名", "分野ID", "分野名", "利用量"]
     assert len(rows) == 2  # only the user's own body
     assert rows[1][0] == "202011" and rows[1][4] == "1200"
-    assert rows[1][12].startswith("'=")
+    assert rows[0][11] == "条件不利地域の住民サービス" and rows[1][11] == "×"
+    assert rows[1][13].startswith("'=")  # 備考, after the new column
     assert "CSV 1 件" in audit_entries(app, action="export")[-1].detail
 
 
@@ -255,18 +256,22 @@ def test_export_xlsx_numbers_are_numbers_and_text_is_not_a_formula(app, client, 
     assert ws.cell(2, 1).value == "202011"
     assert ws.cell(2, 5).value == 1200 and isinstance(ws.cell(2, 5).value, (int, float))
     assert ws.cell(2, 7).value == 2026
-    assert ws.cell(2, 13).data_type == "s" and ws.cell(2, 13).value.startswith("'+")
+    assert ws.cell(2, 14).data_type == "s" and ws.cell(2, 14).value.startswith("'+")
 
 
-def test_export_round_trips_through_import(app, client, seed):
-    add_need(app, "202011", "ocr", volume=1200.0, notes="メモ", can_lead=True)
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_export_round_trips_through_import_unchanged(app, client, seed, fmt):
+    """Re-importing an unchanged export changes nothing and says so (issue #15: it used to preview 更新 for all)."""
+    add_need(app, "202011", "ocr", volume=17.1, notes="メモ", can_lead=True)
+    add_need(app, "202011", "rpa", volume=3.0, notes="-2 は要確認", accepts_lead=False, accepts_unified=False)
     login(client, "muni202011")
-    exported = client.get("/needs/export.xlsx").data
-    response = client.post("/needs/import", data={"file": (io.BytesIO(exported), "needs.xlsx")},
+    exported = client.get(f"/needs/export.{fmt}").data
+    response = client.post("/needs/import", data={"file": (io.BytesIO(exported), f"needs.{fmt}")},
                            content_type="multipart/form-data")
     assert response.status_code == 200, response.get_data(as_text=True)
     html = response.get_data(as_text=True)
-    assert "新規 0 件" in html and "更新 1 件" in html
+    assert "新規 0 件、更新 0 件、変更なし 2 件" in html and "変更はありません" in html
+    assert 'name="token"' not in html  # nothing to confirm
 
 
 # --- import through the pages ------------------------------------------------------------------------------------
@@ -342,6 +347,7 @@ def test_import_rejects_a_file_that_is_not_a_table(client, seed):
     response = upload(client, b"\x00\x01\x02binary", name="needs.csv")
     assert response.status_code == 422
     assert "CSV または Excel" in response.get_data(as_text=True)
+    assert "受け付けるのは 20" in response.get_data(as_text=True)  # the page says the start-year window, as always
     response = upload(client, b"a,b\r\n1,2\r\n", name="needs.pdf")
     assert response.status_code == 422
     assert "CSV（.csv）または Excel（.xlsx）ファイルを選んでください" in response.get_data(as_text=True)
@@ -401,9 +407,59 @@ def test_no_form_input_gives_a_server_error(app, client, seed):
     @given(data=fields)
     def check(data):
         response = client.post("/needs/new", data=data)
-        assert response.status_code in (200, 302, 403, 422), response.status_code
+        assert response.status_code in (200, 302, 400, 403, 422), response.status_code  # 400: a NUL character
         with Session(engine_of(app)) as session:
             for need in session.exec(select(Need)):
                 assert need.body_code == "202011" and need.volume > 0
 
     check()
+
+
+def test_preview_warns_on_implausible_volumes_and_shows_before_and_after(app, client, seed):
+    """17.1 -> 1,500 千枚 for 小谷村 (2,654 inhabitants) is warned twice but not refused; the change is shown."""
+    need_id = add_need(app, "204820", "ocr", volume=17.1)
+    login(client, "pref20")
+    html = upload(client, ("団体コード,分野,利用量（年間）,開始年度,幹事方式可,仕様統一可\r\n"
+                           "204820,AI-OCR,1500,2026,○,○\r\n"
+                           "202029,音声認識,900,2026,×,×\r\n").encode()).get_data(as_text=True)
+    assert "新規 1 件、更新 1 件、変更なし 0 件" in html and "確認が必要な行 2 件" in html
+    assert "17.1 → <strong>1,500</strong>" in html
+    assert "登録済みの 17.1 から 1,500 に変わります（約88倍）" in html
+    assert "人口（2,654人）からの目安 1.3 を大きく上回ります" in html
+    assert "単独導入としてだけ登録" in html
+    token = token_of(html)
+    assert client.post("/needs/import/confirm", data={"token": token}).status_code == 302
+    assert get_need(app, need_id).volume == 1500
+
+
+def test_preview_lists_the_valid_rows_when_others_have_errors(app, client, seed):
+    login(client, "muni202011")
+    response = upload(client, ("団体コード,分野,利用量,開始年度\r\n202011,ocr,-5,2026\r\n202011,rpa,3,2026\r\n"
+                               "202011,genai,10,令和30年度\r\n").encode())
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "利用量は0より大きい数値にしてください（「-5」と入力されています）" in html
+    assert "開始年度 2048年度（令和30年度） は受け付けられません" in html
+    assert "取り込む内容（問題のない 1 行）" in html and "RPA" in html.split("取り込む内容（問題のない 1 行）")[1]
+    assert 'name="token"' not in html
+    with Session(engine_of(app)) as session:
+        assert session.exec(select(Need)).all() == []
+
+
+def test_the_form_warns_on_an_implausible_volume_without_refusing_it(app, client, seed):
+    need_id = add_need(app, "204820", "ocr", volume=17.1)
+    login(client, "pref20")
+    data = {"body_code": "204820", "category_id": "ocr", "volume": "1500", "start_year": "2026", "accepts_lead": "y",
+            "accepts_unified": "y", "notes": "", "version": "1"}
+    page = client.post(f"/needs/{need_id}/edit", data={**data, "preview": "1"}).get_data(as_text=True)
+    assert "登録済みの 17.1 から 1,500 に変わります" in page and "人口（2,654人）からの目安" in page
+    assert client.post(f"/needs/{need_id}/edit", data=data).status_code == 302
+    assert get_need(app, need_id).volume == 1500
+
+
+def test_the_estimate_endpoint_returns_the_same_warnings_for_the_live_form(app, client, seed):
+    need_id = add_need(app, "204820", "ocr", volume=17.1)
+    login(client, "pref20")
+    data = client.get(f"/needs/estimate?body=204820&category=ocr&volume=1500&year=2026&need={need_id}").get_json()
+    assert len(data["warnings"]) == 2 and "17.1 から 1,500" in data["warnings"][0]
+    assert client.get("/needs/estimate?body=204820&category=ocr&volume=1.2&year=2026").get_json()["warnings"] == []

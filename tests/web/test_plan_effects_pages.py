@@ -7,7 +7,7 @@ from planner.db.models import Plan as PlanRow
 from planner.domain.effects import effects_from_plan
 from planner.services.plans import plan_view
 from tests.web.conftest import login, logout
-from tests.web.test_plans_support import add_needs, make_scenario, solve_now, solver  # noqa: F401
+from tests.web.test_plans_support import add_needs, make_scenario, publish_now, solve_now, solver  # noqa: F401
 
 
 def test_pages_show_the_ranges(app, client, seed, solver):  # noqa: F811
@@ -35,6 +35,7 @@ def test_pages_show_the_ranges(app, client, seed, solver):  # noqa: F811
     shared = next(m for m in api["member_shares"] if m["need_id"] == member.need_id)
     assert shared["effect"]["hours_per_year"] == [e.hours.low, e.hours.central, e.hours.high]
     logout(client)
+    publish_now(engine, plan_id)  # a municipal user sees only a published plan
     login(client, "muni202011")
     page = client.get(f"/plans/{plan_id}/body/202011").get_data(as_text=True)
     assert "導入効果の見込み（長野市）" in page and "団体合計" in page

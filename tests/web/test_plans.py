@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from planner.db.models import AuditLog, Plan as PlanRow, Scenario
 from planner.services.plans import plan_view
 from tests.web.conftest import login, logout
-from tests.web.test_plans_support import add_needs, make_scenario, solve_now, solver, wait_for  # noqa: F401
+from tests.web.test_plans_support import (add_needs, make_scenario, publish_now, solve_now, solver,  # noqa: F401
+                                         wait_for)
 
 
 @pytest.fixture
@@ -85,6 +86,10 @@ def test_body_page_shows_its_consortia_shares_and_saving(client, planned):
 def test_municipality_sees_only_its_own_view(app, client, planned):
     view = planned["view"]
     login(client, "muni202011")
+    # A draft (試算) is the prefecture's: refused until the coordinator publishes it.
+    assert client.get(f"/plans/{view.id}/body/202011").status_code == 403
+    assert f"/plans/{view.id}/body/202011" not in client.get("/plans/").get_data(as_text=True)
+    publish_now(planned["engine"], view.id)
     r = client.get(f"/plans/{view.id}")
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/plans/{view.id}/body/202011")
     assert client.get(f"/plans/{view.id}/body/202011").status_code == 200
@@ -145,8 +150,8 @@ def test_override_replans_a_copy_and_the_comparison_shows_what_changed(app, clie
 
 
 def test_layout_filters_show_both_year_forms_and_thousands_of_yen():
-    from planner.web.layout import fiscal_year_both, yen, yen_thousand
+    from planner.domain.vocabulary import fiscal_year_label, yen, yen_thousand
 
-    assert fiscal_year_both(2026) == "令和8年度（2026）" and fiscal_year_both(2019) == "令和元年度（2019）"
+    assert fiscal_year_label(2026) == "令和8年度（2026年度）" and fiscal_year_label(2019) == "令和元年度（2019年度）"
     assert yen(1234567) == "1,234,567円"
     assert yen_thousand(1234567) == "1,235千円" and yen_thousand(1234499) == "1,234千円" and yen_thousand(None) == "—"

@@ -131,8 +131,11 @@ def standin_optimise(instance, *, time_limit=None, gap=0.0, progress=None, solve
                 time.monotonic() - started, groups, standalone, {"solver": "test stand-in"})
 
 
-def standin_settle(instance, plan, rules=None, *, method=None, weights=None):
+def standin_settle(instance, plan, rules=None, *, method=None, weights=None, progress=None):
     from tests.reports.plans import settled_plan
+
+    if progress is not None:
+        progress(0, len(plan.groups))
 
     specs = [(g.id, g.mode, g.lead_body, list(g.members)) for g in plan.groups if g.mode != "standalone"]
     settled = settled_plan(instance, specs)
@@ -140,6 +143,8 @@ def standin_settle(instance, plan, rules=None, *, method=None, weights=None):
     for g in plan.groups:
         s = by_members[tuple(g.members)]
         g.allocation, g.subsidies = s.allocation, s.subsidies
+    if progress is not None:
+        progress(len(plan.groups), len(plan.groups))
     return plan
 
 
@@ -178,3 +183,22 @@ def solver(monkeypatch):
     if not real:
         install_standins(monkeypatch)
     return "real" if real else "stand-in"
+
+
+def publish_now(engine, plan_id: int, *, username: str = "pref20", deadline=None, series_id=None) -> int:
+    """Adopt the plan (as the next version of ``series_id``, or a new number) and publish it to its members, as the
+    coordinator ``username`` would; returns the release id. Municipality staff see only published plans."""
+    from datetime import timedelta
+
+    from planner.db.models import User
+    from planner.services import plan_lifecycle
+
+    with Session(engine, expire_on_commit=False) as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        row = session.get(PlanRow, plan_id)
+        scenario = session.get(Scenario, row.scenario_id)
+        release = plan_lifecycle.adopt(session, user, row, scenario, series_id=series_id)
+        plan_lifecycle.publish(session, user, release,
+                               deadline=deadline or plan_lifecycle.today_jst() + timedelta(days=14))
+        session.commit()
+        return release.id

@@ -1,5 +1,6 @@
 """Downloads of a plan's documents, and who may download which."""
 import io
+import time
 import zipfile
 
 import pytest
@@ -11,6 +12,7 @@ from tests.reports.fixtures import nagano_instance
 from tests.reports.helpers import pdf_text
 from tests.reports.plans import settled_plan_doc
 from tests.web.conftest import login
+from tests.web.test_plans_support import publish_now
 
 GROUPS = [("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
           ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"])]
@@ -54,44 +56,97 @@ def test_coordinator_downloads_every_document(client, plan_id):
     assert client.get(f"/plans/{plan_id}/reports/summary.xlsx").status_code == 200
 
 
+def fetch_zip(client, plan_id):
+    """The ZIP is built in the background: the first request starts it and shows the progress page."""
+    r = client.get(f"/plans/{plan_id}/reports.zip")
+    if r.status_code == 302:
+        assert r.headers["Location"].endswith(f"/plans/{plan_id}/reports/bundle")
+        deadline = time.monotonic() + 180
+        while True:
+            state = client.get(f"/plans/{plan_id}/reports/bundle?format=json").get_json()
+            assert state["status"] in ("queued", "running", "done"), state
+            if state["status"] == "done":
+                break
+            assert time.monotonic() < deadline, state
+            time.sleep(0.3)
+        r = client.get(f"/plans/{plan_id}/reports.zip")
+    return r
+
+
 def test_zip_has_all_documents(client, plan_id, app):
     login(client, "admin")
-    r = client.get(f"/plans/{plan_id}/reports.zip")
+    first = client.get(f"/plans/{plan_id}/reports.zip")
+    assert first.status_code == 302  # building: the progress page
+    page = client.get(f"/plans/{plan_id}/reports/bundle")
+    assert page.status_code == 200 and "帳票一式" in page.get_data(as_text=True)
+    r = fetch_zip(client, plan_id)
     assert r.status_code == 200 and r.mimetype == "application/zip"
+    assert "%E5%B8%B3%E7%A5%A8%E4%B8%80%E5%BC%8F" in r.headers["Content-Disposition"]  # 帳票一式_<scenario>.zip
     names = set(zipfile.ZipFile(io.BytesIO(r.data)).namelist())
-    assert {"summary.pdf", "summary.xlsx", "負担金算定書/ocr-2026-1.pdf", "負担金算定書/rpa-2026-1.xlsx",
-            "負担額通知/member-n-hakuba-ocr.pdf", "負担額通知/member-n-ueda-rpa.pdf"} <= names
+    assert {"共同調達計画まとめ.pdf", "共同調達計画まとめ.xlsx", "年度別予算総括表.pdf", "年度別予算総括表.xlsx",
+            "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.pdf", "負担金算定書/RPA_長野県_2026_rpa-2026-1.xlsx",
+            "負担額通知/204854_白馬村_AI-OCR_2026.pdf", "負担額通知/202037_上田市_RPA_2026.pdf",
+            "協定書案/RPA_長野県_2026_rpa-2026-1.docx", "年度別負担額/204820_小谷村.pdf"} <= names
     assert len([n for n in names if n.startswith("負担額通知/")]) == 7
-    again = client.get(f"/plans/{plan_id}/reports.zip")  # the second download comes from the cache
-    assert again.data == r.data and len(list(app.config["REPORT_CACHE_DIR"].iterdir())) == 1
+    assert len([n for n in names if n.startswith("年度別負担額/")]) == 5  # every body with a need
+    again = client.get(f"/plans/{plan_id}/reports.zip")  # the second download is served from the built file
+    assert again.status_code == 200 and again.data == r.data
+
+
+def test_a_draft_plan_gives_municipalities_no_document(client, plan_id):
+    login(client, "muni202011")  # 長野市 is in both groups, but the plan is still a draft (試算)
+    for path in ("reports/group/ocr-2026-1.pdf", "reports/member/n-nagano-ocr.pdf", "reports.zip"):
+        assert client.get(f"/plans/{plan_id}/{path}").status_code == 403
 
 
 def test_municipality_gets_only_its_own_documents(client, plan_id, app):
+    publish_now(app.extensions["db_engine"], plan_id)
     login(client, "muni202011")  # 長野市: in both groups
     assert client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.pdf").status_code == 200
     assert client.get(f"/plans/{plan_id}/reports/member/n-nagano-ocr.pdf").status_code == 200
-    assert client.get(f"/plans/{plan_id}/reports/member/n-matsumoto-ocr.pdf").status_code == 403
-    assert client.get(f"/plans/{plan_id}/reports/summary.pdf").status_code == 403
-    r = client.get(f"/plans/{plan_id}/reports.zip")
+    assert client.get(f"/plans/{plan_id}/reports/member/n-matsumoto-ocr.pdf").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/summary.pdf").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/statement/202011.pdf").status_code == 200
+    assert client.get(f"/plans/{plan_id}/reports/statement/202029.pdf").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/budget.xlsx").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/agreement/rpa-2026-1.docx").status_code == 200
+    r = fetch_zip(client, plan_id)
     assert r.status_code == 200
     assert sorted(zipfile.ZipFile(io.BytesIO(r.data)).namelist()) == sorted([
-        "負担金算定書/ocr-2026-1.pdf", "負担金算定書/ocr-2026-1.xlsx", "負担金算定書/rpa-2026-1.pdf",
-        "負担金算定書/rpa-2026-1.xlsx", "負担額通知/member-n-nagano-ocr.pdf", "負担額通知/member-n-nagano-rpa.pdf"])
+        "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.pdf", "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.xlsx",
+        "負担金算定書/RPA_長野県_2026_rpa-2026-1.pdf", "負担金算定書/RPA_長野県_2026_rpa-2026-1.xlsx",
+        "協定書案/AI-OCR_長野市_2026_ocr-2026-1.docx", "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
+        "負担額通知/202011_長野市_AI-OCR_2026.pdf", "負担額通知/202011_長野市_RPA_2026.pdf",
+        "年度別負担額/202011_長野市.pdf"])
     with Session(app.extensions["db_engine"]) as session:
         assert session.exec(select(AuditLog).where(AuditLog.action == "forbidden")).first() is not None
 
 
-def test_municipality_outside_a_group_is_refused(client, plan_id):
+def test_municipality_outside_a_group_is_refused(client, plan_id, app):
+    publish_now(app.extensions["db_engine"], plan_id)
     login(client, "muni202029")  # 松本市: in the OCR group only
-    assert client.get(f"/plans/{plan_id}/reports/group/rpa-2026-1.pdf").status_code == 403
+    assert client.get(f"/plans/{plan_id}/reports/group/rpa-2026-1.pdf").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/agreement/rpa-2026-1.docx").status_code == 404
     assert client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.xlsx").status_code == 200
 
 
 def test_other_prefecture_is_refused(client, plan_id):
     login(client, "pref15")
     for path in ("group/ocr-2026-1.pdf", "member/n-nagano-ocr.pdf", "summary.xlsx"):
-        assert client.get(f"/plans/{plan_id}/reports/{path}").status_code == 403
-    assert client.get(f"/plans/{plan_id}/reports.zip").status_code == 403
+        assert client.get(f"/plans/{plan_id}/reports/{path}").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports.zip").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/bundle").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/budget.pdf").status_code == 404
+
+
+def test_refused_and_missing_documents_get_the_same_answer(client, plan_id):
+    """No id oracle (issue #13, point 11): another prefecture's existing plan answers exactly like a missing one."""
+    login(client, "pref15")
+    refused = client.get(f"/plans/{plan_id}/reports/summary.pdf")
+    missing = client.get(f"/plans/{plan_id + 99}/reports/summary.pdf")
+    assert refused.status_code == missing.status_code == 404
+    assert refused.get_data(as_text=True).replace(f"計画 {plan_id} ", "計画 # ") == \
+        missing.get_data(as_text=True).replace(f"計画 {plan_id + 99} ", "計画 # ")
 
 
 def test_unknown_plan_group_and_need(client, plan_id):
@@ -105,3 +160,32 @@ def test_unknown_plan_group_and_need(client, plan_id):
 def test_anonymous_is_sent_to_login(client, plan_id):
     r = client.get(f"/plans/{plan_id}/reports/summary.pdf")
     assert r.status_code in (302, 401)
+
+
+def test_statements_budget_and_agreement_downloads(client, plan_id):
+    login(client, "pref20")
+    r = client.get(f"/plans/{plan_id}/reports/statement/204820.pdf")
+    assert r.status_code == 200 and "年度別負担額" in pdf_text(r.data)
+    assert "%E5%B0%8F%E8%B0%B7%E6%9D%91" in r.headers["Content-Disposition"]  # 小谷村 in the file name
+    assert client.get(f"/plans/{plan_id}/reports/statement/204820.xlsx").data[:2] == b"PK"
+    assert client.get(f"/plans/{plan_id}/reports/statement/999999.pdf").status_code == 404
+    text = pdf_text(client.get(f"/plans/{plan_id}/reports/budget.pdf").data)
+    assert "年度別予算総括表" in text and "小谷村" in text
+    assert client.get(f"/plans/{plan_id}/reports/budget.xlsx").status_code == 200
+    r = client.get(f"/plans/{plan_id}/reports/agreement/ocr-2026-1.docx")
+    assert r.status_code == 200 and r.mimetype.endswith("wordprocessingml.document")
+    assert client.get(f"/plans/{plan_id}/reports/agreement/nope.docx").status_code == 404
+
+
+def test_documents_carry_the_prefecture_document_settings(client, plan_id, app):
+    from planner.db.models import DocumentSetting
+
+    with Session(app.extensions["db_engine"]) as session:
+        session.add(DocumentSetting(prefecture_code="20", issuer_title="長野県 企画振興部 DX推進課",
+                                    contact_person="共同調達担当 信州太郎", contact="026-000-0000", number_prefix="長DX"))
+        session.commit()
+    login(client, "pref20")
+    text = pdf_text(client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.pdf").data)
+    for part in ("長野県企画振興部DX推進課", "共同調達担当信州太郎", "026-000-0000", f"長DX試算{plan_id}-算-ocr-2026-1",
+                 "政府標準利用規約", "総務省"):
+        assert part in text, part

@@ -208,3 +208,21 @@ def test_stale_running_scenario_is_marked_failed_when_viewed(app, client, seed):
     assert status["status"] == "failed" and "応答が途絶えました" in status["error"]
     with Session(engine) as session:
         assert session.exec(select(PlanRow)).all() == []
+
+
+def test_new_scenarios_adjust_into_the_core_by_default_and_can_switch_it_off(app, client, seed):
+    login(client, "pref20")
+    page = client.get("/scenarios/new").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="allocation_core"[^>]*>', page).group(0)
+    assert "checked" in box
+    ids = []
+    for extra in ({"allocation_core": "y"}, {}):
+        r = client.post("/scenarios/new", data=with_books(client, scenario_form(**extra)))
+        assert r.status_code == 302
+        ids.append(int(r.headers["Location"].rstrip("/").split("/")[-1]))
+    with Session(engine_of(app)) as session:
+        assert [session.get(Scenario, i).allocation_core for i in ids] == ["adjust", "report"]
+    from planner.services.instances import build_instance_with_notes
+
+    with Session(engine_of(app)) as session:
+        assert build_instance_with_notes(session, session.get(Scenario, ids[0])).instance.allocation.core == "adjust"

@@ -164,7 +164,7 @@ def _components(instance: Instance, cat: str, year: int, needs: list[Need], toge
         if mode not in category.prices:
             continue
         price = category.price(mode)
-        member_leads = [n for n in needs if mode in n.modes and (mode == "unified" or n.can_lead)]
+        member_leads = [n for n in needs if mode in n.modes and n.can_lead]  # a coordinator too needs can_lead
         leads = list(dict.fromkeys([n.body for n in member_leads] + (hosts if mode == "lead" else [])))
         reach = _reachable(instance, needs, leads)
         host_set = set(hosts) if mode == "lead" else set()
@@ -181,7 +181,7 @@ def _components(instance: Instance, cat: str, year: int, needs: list[Need], toge
             if lead in host_set:
                 required: list[int] = []
             else:
-                required = [i for i in members if needs[i].body == lead and (mode == "unified" or needs[i].can_lead)]
+                required = [i for i in members if needs[i].body == lead and needs[i].can_lead]
                 if not required:
                     continue
             raw.append((lead, mode, members, base, required))

@@ -1,7 +1,7 @@
 """Effect model (導入効果): versioned model documents, a need's own baseline figures, a body's staff cost per hour.
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-30 17:00:00.000000
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0006'
-down_revision: Union[str, None] = '0002'
+down_revision: Union[str, None] = '0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -29,11 +29,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_effect_model')),
     sa.UniqueConstraint('version', name=op.f('uq_effect_model_version'))
     )
-    with op.batch_alter_table('need', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('baseline_minutes_per_unit', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('baseline_hours_per_year', sa.Float(), nullable=True))
-    with op.batch_alter_table('body', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('staff_cost_per_hour_yen', sa.Integer(), nullable=True))
+    # Plain ADD COLUMN (nullable, so SQLite supports it): a batch "move and copy" of body or need would drop a
+    # table that others reference, which SQLite refuses on a populated database with foreign keys on.
+    op.add_column('need', sa.Column('baseline_minutes_per_unit', sa.Float(), nullable=True))
+    op.add_column('need', sa.Column('baseline_hours_per_year', sa.Float(), nullable=True))
+    op.add_column('body', sa.Column('staff_cost_per_hour_yen', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:

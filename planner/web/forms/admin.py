@@ -116,7 +116,7 @@ def price_entry_form_class(joint: bool):
 class CorrectionRowForm(Form):
     lower = FloatField("財政力指数の下限（以上）", validators=[Optional()])
     upper = FloatField("上限（未満）", validators=[Optional()])
-    coefficient = FloatField("係数", validators=[Optional(), NumberRange(min=0, max=2, message="係数は 0〜2 です")])
+    coefficient = FloatField("係数", validators=[Optional(), NumberRange(min=0, max=2, message="係数は 0 より大きく 2 以下です")])
 
 
 class RuleSetForm(FlaskForm):

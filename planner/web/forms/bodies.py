@@ -11,6 +11,7 @@ from wtforms.widgets import HiddenInput
 class FlagsForm(FlaskForm):
     disadvantaged = BooleanField("条件不利地域")
     has_data_plan = BooleanField("官民データ活用推進計画あり")
+    no_allocation_tax = BooleanField("普通交付税の不交付団体")
     version = IntegerField(widget=HiddenInput(),
                            validators=[InputRequired("画面を開き直してから保存してください")])
 
@@ -19,7 +20,7 @@ class FlagsUploadForm(FlaskForm):
     file = FileField("ファイル（CSV または Excel）", validators=[
         FileRequired("ファイルを選んでください"),
         FileAllowed(["csv", "txt", "xlsx", "xlsm"], "CSV（.csv）または Excel（.xlsx）のファイルを選んでください")],
-        description="見出し行に 団体コード と 条件不利地域・官民データ活用推進計画 の列（1/0、○/×、あり/なし）。"
+        description="見出し行に 団体コード と 条件不利地域・官民データ活用推進計画・不交付団体 の列（1/0、○/×、あり/なし）。"
                     "空欄のセルは変更しません。")
 
 

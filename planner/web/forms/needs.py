@@ -6,7 +6,8 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from planner.importers.needs import FIRST_YEAR, LAST_YEAR, MAX_NOTES, MAX_VOLUME, volume_value
+from planner.domain.vocabulary import fiscal_year_label
+from planner.importers.needs import FIRST_YEAR, LAST_YEAR, MAX_NOTES, MAX_VOLUME, accepted_start_years, volume_value
 
 
 class ChoiceField(SelectField):
@@ -17,12 +18,14 @@ class ChoiceField(SelectField):
             raise ValidationError("一覧から選んでください")
 
 
-def year_choices(around: int, extra: int | None = None) -> list[tuple[int, str]]:
-    from planner.web.layout import wareki_year
-    years = set(range(max(FIRST_YEAR, around - 1), min(LAST_YEAR, around + 10) + 1))
+def year_choices(around: int, extra: int | None = None, *, wide: bool = False) -> list[tuple[int, str]]:
+    """Start years to choose from: the window the import accepts too (accepted_start_years), or with ``wide`` (the
+    list's filter) ten years ahead; ``extra`` keeps a need's own year on its edit form."""
+    years = set(range(max(FIRST_YEAR, around - 1), min(LAST_YEAR, around + 10) + 1)) if wide \
+        else set(accepted_start_years(around))
     if extra:
         years.add(extra)
-    return [(y, f"{y}年度（{wareki_year(y)}）") for y in sorted(years)]
+    return [(y, fiscal_year_label(y)) for y in sorted(years)]
 
 
 class NeedForm(FlaskForm):
@@ -37,6 +40,7 @@ class NeedForm(FlaskForm):
     accepts_lead = BooleanField("幹事方式（幹事団体がまとめて契約する方式）での共同調達に参加できる", default=True)
     accepts_unified = BooleanField("仕様統一方式（仕様をそろえて各団体が契約する方式）での共同調達に参加できる", default=True)
     can_lead = BooleanField("幹事団体を引き受けられる")
+    serves_disadvantaged_area = BooleanField("条件不利地域で住民生活の維持・向上に必要なサービスを提供する（住民向けサービス）")
     baseline_minutes_per_unit = StringField("現状の作業時間（1単位あたり・分）", validators=[Optional()],
                                             render_kw={"inputmode": "decimal", "autocomplete": "off"})
     baseline_hours_per_year = StringField("現状の年間作業時間（時間）", validators=[Optional()],
@@ -88,6 +92,7 @@ class NeedForm(FlaskForm):
         return {"category_id": self.category_id.data, "volume": self.volume_number,
                 "start_year": self.start_year.data, "accepts_lead": bool(self.accepts_lead.data),
                 "accepts_unified": bool(self.accepts_unified.data), "can_lead": bool(self.can_lead.data),
+                "serves_disadvantaged_area": bool(self.serves_disadvantaged_area.data),
                 "notes": (self.notes.data or "").strip(), **self.baseline_values()}
 
 

@@ -1,4 +1,4 @@
-"""Administration of the effect model (導入効果の見込みモデル): its versions, one version's figures with the cases
+"""Administration: the effect model (導入効果の見込みモデル): its versions, one version's figures with the cases
 they rest on, a new version from an edited copy, and which version is current.
 
 Like the price book and the subsidy rules, a version is never edited in place; plans keep the version their
@@ -22,17 +22,14 @@ from planner.services.reference_data import ReferenceDataError
 from planner.web.db import db_session
 from planner.web.security import roles_required
 
-from .admin import bp
+from .common import bp, get_or_404
 
 LEVEL_LABELS = {"low": "低位", "central": "中位", "high": "高位"}
 FIGURES = (("minutes_per_unit", "1単位あたりの作業時間（分）", 1), ("reduction_rate", "削減率（%）", 100))
 
 
 def _row_or_404(model_id: int) -> EffectModelVersion:
-    row = db_session().get(EffectModelVersion, model_id)
-    if row is None:
-        abort(404, description=f"導入効果モデル {model_id} はありません")
-    return row
+    return get_or_404(EffectModelVersion, model_id, "導入効果モデル")
 
 
 @bp.get("/effects")

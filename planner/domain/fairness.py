@@ -1,0 +1,271 @@
+"""The proof of fairness of a group's shares and their core adjustment (cost-model.md, "Proof of fairness" and
+"Core adjustment"), at every group size.
+
+``prove`` decides individual rationality and the core exactly with the separation oracle (separation.py): the
+smallest excess cost(B) - x(B) over every feasible proper sub-group B is computed, not sampled, and the few
+tightest sub-groups are kept as evidence (what they would cost on their own against what they pay).
+``least_core_value`` is the largest saving every proper coalition can be guaranteed at once.
+``adjust_to_core`` moves shares to the nearest core point (least squares over the members' totals) -- or to the
+nearest least-core point when the core is empty -- in whole yen that add up exactly, each member's adjustment
+split between its initial and annual parts in the group's own proportion.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from . import game_solutions
+from .costs import group_cost
+from .game_solutions import LeastCore
+from .model import Instance
+from .settled import Coalition, FairnessProof
+
+EVIDENCE_COUNT = 5  # tightest coalitions kept as evidence
+COMPACT_FROM = 11  # members from which one compact LP beats generating the coalitions (measured on the bench)
+FLOAT_NOISE_YEN = 1e-6  # c(B) are sums of floats; integer shares are compared with this much leeway only
+
+
+def least_core_value(oracle, grand_value: float, coalition_oracle=None) -> LeastCore:
+    """The least core of the group's game (exact). The separation oracle ranges over single feasible groups; when
+    the result is non-negative that is also the least core over all coalitions (a coalition's cost is a sum of
+    groups' costs, each already guaranteeing the saving). When it is negative (empty core) a coalition made of
+    several groups can be worse off than any one of them, and ``coalition_oracle`` (the exact game, when the group
+    is small enough to enumerate) decides it."""
+    if oracle.n >= COMPACT_FROM and game_solutions.supports_compact(oracle):
+        value = game_solutions.least_core_compact(oracle, grand_value)
+    else:
+        value = game_solutions.least_core(oracle, grand_value)
+    if value.value < 0 and coalition_oracle is not None:
+        value = game_solutions.least_core(coalition_oracle, grand_value)
+    return value
+
+
+def prove(oracle, totals: Sequence[int], least_core: float | None, names: Sequence[str],
+          instance: Instance | None = None) -> FairnessProof:
+    """The exact proof for integer totals ``totals`` (in the oracle's member order)."""
+    x = np.asarray(totals, dtype=float)
+    ids = oracle.member_ids
+    standalone = np.asarray(oracle.standalone, dtype=float)
+    if oracle.n < 2:
+        excess = float(standalone[0] - x[0]) if oracle.n else 0.0
+        worst = tuple(ids)
+        evidence = (Coalition(tuple(ids), int(round(standalone[0])), int(x[0]), "standalone", None),) if ids else ()
+        fair = bool(excess >= -FLOAT_NOISE_YEN)
+        return FairnessProof(True, fair, fair, math.floor(excess + 1e-6),
+                             worst, None if least_core is None else int(math.floor(least_core + 1e-6)), evidence, ())
+    tight = oracle.tightest(x, EVIDENCE_COUNT)
+    worst = tight[0]
+    evidence = tuple(_evidence(oracle, e, x, instance) for e in tight)
+    over = [i for i in range(oracle.n) if x[i] > standalone[i] + FLOAT_NOISE_YEN]
+    ir = not over
+    in_core = bool(worst.excess >= -FLOAT_NOISE_YEN)
+    violations = []
+    for i in over:
+        violations.append(f"{names[i]} の負担 {int(x[i]):,}円 が単独調達の費用 {int(round(standalone[i])):,}円 を "
+                          f"{int(x[i] - round(standalone[i])):,}円 上回ります（個人合理性を満たしません）")
+    for e, c in zip(tight, evidence):
+        if e.excess >= -FLOAT_NOISE_YEN or len(c.members) == 1:
+            continue
+        if any("の組は合計" in v for v in violations):
+            break  # the worst sub-group in words; the others are in the evidence table
+        violations.append(f"{coalition_name(names, e.mask)} の組は合計 {c.paid_yen:,}円 を負担しますが、この組だけなら "
+                          f"{c.cost_yen:,}円 で済みます（{c.paid_yen - c.cost_yen:,}円 の超過。コアに含まれません）")
+    return FairnessProof(
+        exhaustive_check=True, individually_rational=ir, in_core=in_core,
+        min_excess_yen=int(math.floor(worst.excess + 1e-6)),
+        worst_coalition=tuple(ids[i] for i in range(oracle.n) if worst.mask >> i & 1),
+        least_core_yen=None if least_core is None else int(math.floor(least_core + 1e-6)),
+        tightest=evidence, violations=tuple(violations))
+
+
+def _evidence(oracle, e, x: np.ndarray, instance: Instance | None) -> Coalition:
+    members = [i for i in range(oracle.n) if e.mask >> i & 1]
+    ids = tuple(oracle.member_ids[i] for i in members)
+    paid = int(round(float(x[members].sum())))
+    cost = e.cost
+    if instance is not None and e.mode in ("lead", "unified"):
+        # the figure a finance officer gets by pricing that group by the price book (rounded yearly cost)
+        cost = group_cost(instance, [instance.need(i) for i in ids], e.mode, e.lead_body).total_yen
+    elif instance is not None and e.mode == "standalone":
+        cost = int(round(float(oracle.standalone[members[0]])))
+    return Coalition(ids, int(math.floor(cost + 1e-6)), paid, e.mode or None, e.lead_body or None)
+
+
+def coalition_name(names: Sequence[str], mask: int) -> str:
+    """「A・B」 for a small coalition; 「X・Y を除く 18 団体」 when naming who is out is shorter."""
+    inside = [names[i] for i in range(len(names)) if mask >> i & 1]
+    outside = [names[i] for i in range(len(names)) if not mask >> i & 1]
+    if len(inside) > 4 and len(outside) < len(inside):
+        return f"{'・'.join(outside)} を除く {len(inside)} 団体"
+    return "・".join(inside)
+
+
+# --- the core adjustment ----------------------------------------------------------------------------------------
+
+
+def core_target(oracle, grand_yen: int, unadjusted: Sequence[int], least_core: float, margin: float = 1.0) -> np.ndarray:
+    """The nearest point (least squares over totals) of the core -- of the least core when the core is empty --
+    to the unadjusted totals. The set is shrunk by ``margin`` yen per member (x(B) <= c(B) - margin |B|) so that
+    rounding to whole yen and the QP's tolerance cannot push a coalition over its cost; where that leaves nothing
+    (a core thinner than that) the exact set is used."""
+    n = oracle.n
+    target = np.asarray(unadjusted, dtype=float)
+    relax = min(least_core, 0.0)
+    if least_core >= margin:  # project y = x + margin onto the core of the same costs
+        try:
+            return np.asarray(_project(oracle, grand_yen + margin * n, target + margin, relax)) - margin
+        except game_solutions.GameSolveError:
+            pass  # the shrunk core is empty: use the core itself
+    try:
+        return np.asarray(_project(oracle, float(grand_yen), target, relax))
+    except game_solutions.GameSolveError:
+        # a core thinner than the solver's tolerance (least core ~ 0): the nearest point that no coalition exceeds
+        # by more than a yen; the proof of the rounded shares then says exactly where they stand
+        return np.asarray(_project(oracle, float(grand_yen), target, min(relax, 0.0) - 1.0))
+
+
+CORE_MARGINS = (1.0, 4.0, 16.0, 64.0)  # tried in turn until the rounded shares are proved in the core
+
+
+def _project(oracle, grand: float, target: np.ndarray, relax: float) -> list[float]:
+    return game_solutions.project_onto_core(oracle, grand, target, relax)
+
+
+def round_signed(values: Sequence[float], total: int, priority: Sequence[int]) -> list[int]:
+    """Integers within 1 of ``values`` that add up to ``total`` (largest remainder; ties in ``priority`` order)."""
+    exact = [Fraction(v).limit_denominator(10 ** 6) for v in values]
+    floors = [math.floor(v) for v in exact]
+    left = total - sum(floors)
+    rank = {idx: pos for pos, idx in enumerate(priority)}
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), rank[i]))
+    if left >= 0:
+        for i in order[:left]:
+            floors[i] += 1
+    else:
+        for i in list(reversed(order))[:-left]:
+            floors[i] -= 1
+    return floors
+
+
+def split_adjustment(adjustments: Sequence[int], initial_yen: int, annual_yen: int, horizon: int,
+                     priority: Sequence[int]) -> list[tuple[int, int]]:
+    """Each member's total adjustment as (initial, yearly) integers in the group's proportion of initial to
+    total cost; the yearly parts add up to 0 (the group's yearly cost is unchanged), hence the initial parts
+    too, and initial + H * yearly is exactly the member's adjustment."""
+    group_total = initial_yen + horizon * annual_yen
+    share_annual = (horizon * annual_yen / group_total) if group_total else 0.0
+    yearly = round_signed([a * share_annual / horizon for a in adjustments], 0, priority) if horizon else \
+        [0] * len(adjustments)
+    return [(a - horizon * y, y) for a, y in zip(adjustments, yearly)]
+
+
+# --- what the pages and documents say -------------------------------------------------------------------------
+#
+# One wording for the plan and group pages, the 算定書, the summary and the 負担額通知, read from the settled plan.
+
+
+@dataclasses.dataclass(frozen=True)
+class FairnessAlert:
+    """Members that pay more than alone and groups with a sub-group that would break away, over some groups."""
+
+    overpaying: tuple[tuple[str, str, int], ...]  # (group id, need id, yen over the standalone cost)
+    breakaway: tuple[tuple[str, tuple[str, ...], int], ...]  # (group id, the sub-group, what it would save)
+    unproved_groups: int = 0
+
+    @property
+    def overpaid_yen(self) -> int:
+        return sum(y for _, _, y in self.overpaying)
+
+    @property
+    def largest_breakaway_yen(self) -> int:
+        return max((y for _, _, y in self.breakaway), default=0)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.overpaying or self.breakaway)
+
+    def headline(self) -> str | None:
+        """「単独で調達するより負担が大きい団体が 3 団体（超過 合計 1,234円）…」, or None when nobody loses."""
+        parts = []
+        if self.overpaying:
+            parts.append(f"単独で調達するより負担が大きい団体が {len(self.overpaying)} 団体あります（超過の合計 "
+                         f"{self.overpaid_yen:,}円）。")
+        if self.breakaway:
+            groups = len(self.breakaway)
+            parts.append(f"{groups} グループで、一部の団体だけで別のグループを組んだ方が安くなります（最大 "
+                         f"{self.largest_breakaway_yen:,}円）。")
+        if not parts:
+            return None
+        return "".join(parts) + "負担額の見直し（コア調整）を検討してください。"
+
+
+def fairness_alert(groups) -> FairnessAlert:
+    """The alert over settled PlanGroups (a plan's, or one group's as ``[group]``)."""
+    overpaying, breakaway, unproved = [], [], 0
+    for g in groups:
+        a = g.allocation
+        if a is None or len(g.members) < 2:
+            continue
+        if not a.exhaustive_check:
+            unproved += 1
+        for s in a.shares:
+            if s.total_yen > s.standalone_total_yen:
+                overpaying.append((g.id, s.need_id, s.total_yen - s.standalone_total_yen))
+        p = a.proof
+        if p.min_excess_yen is not None and p.min_excess_yen < 0 and len(p.worst_coalition) >= 2:
+            breakaway.append((g.id, tuple(p.worst_coalition), -p.min_excess_yen))
+    return FairnessAlert(tuple(overpaying), tuple(breakaway), unproved)
+
+
+def member_paragraph(instance: Instance, group, need_id: str) -> str | None:
+    """A plain paragraph for the member's 負担額通知 when it pays more than alone, belongs to a sub-group that would
+    pay less on its own, or had its share adjusted into the core; None otherwise."""
+    a = group.allocation
+    if a is None or len(group.members) < 2:
+        return None
+    share = a.share(need_id)
+    sentences = []
+    if share.total_yen > share.standalone_total_yen:
+        sentences.append(f"貴団体の負担額 {share.total_yen:,}円 は、単独で導入する場合の費用 "
+                         f"{share.standalone_total_yen:,}円 を {share.total_yen - share.standalone_total_yen:,}円 "
+                         "上回っています。このままでは共同調達に参加する利点がありません。")
+    p = a.proof
+    if (p.min_excess_yen is not None and p.min_excess_yen < 0 and need_id in p.worst_coalition
+            and len(p.worst_coalition) >= 2):
+        others = [instance.bodies[instance.need(i).body].name for i in p.worst_coalition if i != need_id]
+        worst = p.tightest[0] if p.tightest else None
+        paid = f"（現在の負担の合計 {worst.paid_yen:,}円、その組だけなら {worst.cost_yen:,}円）" if worst else ""
+        sentences.append(f"貴団体と{'・'.join(others)}の組は、この組だけで別に導入すると合計 "
+                         f"{-p.min_excess_yen:,}円 安くなります{paid}。")
+    return "".join(sentences) or None
+
+
+def adjustment_sentence(share) -> str | None:
+    """「按分方法どおり X円、コア調整 +Y円（…）」 for a member whose share was adjusted."""
+    if not share.adjustment_yen:
+        return None
+    return (f"按分方法どおり {share.unadjusted_total_yen:,}円、コア調整 {share.adjustment_yen:+,}円"
+            "（どの団体・組も単独より不利にならないための調整）")
+
+
+def evidence_rows(instance: Instance, group) -> list[dict]:
+    """The few tightest sub-groups of a group as rows a finance officer can check by hand: who, what they would
+    cost on their own (priced by the price book), what they pay under the allocation, and the difference."""
+    a = group.allocation
+    if a is None:
+        return []
+    rows = []
+    for c in a.proof.tightest:
+        names = [instance.bodies[instance.need(i).body].name for i in c.members]
+        outside = [instance.bodies[instance.need(i).body].name for i in group.members if i not in c.members]
+        who = "・".join(names) if len(names) <= 4 or len(outside) >= len(names) else \
+            f"{'・'.join(outside)} を除く {len(names)} 団体"
+        mode = {"standalone": "単独", "lead": "幹事方式", "unified": "仕様統一方式"}.get(c.mode or "", "")
+        lead = instance.bodies[c.lead_body].name if c.lead_body in instance.bodies and len(names) > 1 else ""
+        rows.append({"who": who, "size": len(names), "mode": mode, "lead": lead, "cost_yen": c.cost_yen,
+                     "paid_yen": c.paid_yen, "excess_yen": c.excess_yen, "breaks_away": c.excess_yen < 0})
+    return rows

@@ -1,0 +1,152 @@
+"""Document sets as background jobs: a plan's ZIP is built once, with progress, and served when ready.
+
+Like the solve jobs (planner.jobs), a build runs in a daemon thread of the web process by default and on the RQ
+queue (``planner worker``) when ``REDIS_URL`` is set; the rendering itself is spread over worker processes
+(planner.reports.bundle). The state lives beside the cached file, in the report cache folder shared by every web
+process and worker: ``<key>.json`` (status, documents done of total, heartbeat, error) next to ``<key>.zip``.
+A build claims its key with an exclusive lock file, so two requests for the same documents start one build; a
+build whose heartbeat stops (its process died) is taken over by the next request.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+STALE_SECONDS = 120  # a running build writes its heartbeat with every document; none for this long: presumed dead
+
+
+@dataclass(frozen=True)
+class BundleRequest:
+    """Everything a build needs, picklable for RQ: the stored documents, the report metadata and which documents."""
+
+    instance_doc: dict[str, Any]
+    plan_doc: dict[str, Any]
+    meta: Any  # planner.reports.context.ReportMeta
+    documents: tuple[tuple[str, str], ...]  # (kind, key)
+    label: str = ""
+
+
+def _paths(folder: Path, key: str) -> tuple[Path, Path, Path]:
+    return folder / f"{key}.zip", folder / f"{key}.json", folder / f"{key}.lock"
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False)
+    os.replace(tmp, path)
+
+
+def state(folder: str | Path, key: str) -> dict[str, Any]:
+    """The build's state: {"status": none|queued|running|done|failed, "done", "total", "error", ...}."""
+    folder = Path(folder)
+    zip_path, state_path, lock = _paths(folder, key)
+    if zip_path.exists():
+        return {"status": "done", "done": 1, "total": 1, "size": zip_path.stat().st_size}
+    try:
+        doc = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"status": "none", "done": 0, "total": 0}
+    if doc.get("status") in ("queued", "running") and time.time() - float(doc.get("heartbeat", 0)) > STALE_SECONDS:
+        doc = {**doc, "status": "failed", "error": "作成が中断されました（処理が停止した可能性があります）。もう一度お試しください。"}
+    return doc
+
+
+def zip_path(folder: str | Path, key: str) -> Path:
+    return _paths(Path(folder), key)[0]
+
+
+def start(config: dict[str, Any], folder: str | Path, key: str, request: BundleRequest) -> dict[str, Any]:
+    """Start building ``key`` unless it is built or being built; returns the state."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    current = state(folder, key)
+    if current["status"] in ("done", "queued", "running"):
+        return current
+    _, state_path, lock = _paths(folder, key)
+    try:
+        if lock.exists() and time.time() - lock.stat().st_mtime > STALE_SECONDS:
+            lock.unlink(missing_ok=True)  # the build that held it died
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.close(fd)
+    except FileExistsError:
+        return state(folder, key)
+    queued = {"status": "queued", "done": 0, "total": len(request.documents), "heartbeat": time.time(),
+              "label": request.label, "runner": "rq" if config.get("REDIS_URL") else "thread"}
+    _write_json(state_path, queued)
+    if config.get("REDIS_URL"):
+        try:
+            from . import rq_queue
+
+            rq_queue(config["REDIS_URL"]).enqueue("planner.jobs.documents.build", str(folder), key, request,
+                                                  job_timeout=1800, result_ttl=600, failure_ttl=86400)
+        except Exception as e:  # Redis unreachable: build here rather than not at all
+            log.warning("document build %s: RQ unavailable (%s), building in-process", key, e)
+            _thread(folder, key, request)
+    else:
+        _thread(folder, key, request)
+    return queued
+
+
+def _prune(folder: Path) -> None:
+    """Old built files go, as the report cache's do (a week)."""
+    from planner.reports.cache import _prune as prune_cache
+
+    try:
+        prune_cache(folder)
+    except OSError:
+        pass
+
+
+def _thread(folder: Path, key: str, request: BundleRequest) -> None:
+    threading.Thread(target=build, args=(str(folder), key, request), name=f"planner-documents-{key[:8]}",
+                     daemon=True).start()
+
+
+def build(folder: str, key: str, request: BundleRequest) -> str:
+    """Render the documents into ``<key>.zip`` (the job function, in a thread or an RQ worker)."""
+    from planner.domain.instance_io import parse_instance
+    from planner.domain.plan import plan_from_dict
+    from planner.reports import bundle
+
+    root = Path(folder)
+    zip_file, state_path, lock = _paths(root, key)
+    started = time.time()
+    base = {"label": request.label, "started_at": started}
+
+    def progress(done: int, total: int) -> None:
+        _write_json(state_path, {**base, "status": "running", "done": done, "total": total, "heartbeat": time.time()})
+        try:
+            os.utime(lock)
+        except OSError:
+            pass
+
+    try:
+        instance = parse_instance(request.instance_doc)
+        plan = plan_from_dict(request.plan_doc)
+        docs = [bundle.Document(kind, k) for kind, k in request.documents]
+        data = bundle.plan_zip(instance, plan, request.meta, docs=docs, progress=progress)
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, zip_file)
+        _prune(root)
+        _write_json(state_path, {**base, "status": "done", "done": len(docs), "total": len(docs),
+                                 "seconds": round(time.time() - started, 1), "heartbeat": time.time()})
+        return "done"
+    except Exception as e:
+        log.exception("document build %s failed", key)
+        _write_json(state_path, {**base, "status": "failed", "error": f"帳票を作成できませんでした: {e}",
+                                 "heartbeat": time.time()})
+        return "failed"
+    finally:
+        lock.unlink(missing_ok=True)

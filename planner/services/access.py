@@ -1,0 +1,181 @@
+"""The one access policy: who may see or change which prefecture's, body's, scenario's and plan's data.
+
+Pages, services, document downloads and the JSON API all ask these functions (and the queries below, which are
+the same rules in SQL), and tests/security/test_access_policy.py checks them directly, role by role. A user is
+anything with ``role``, ``prefecture_code`` and ``body_code`` (a database User or the web's LoginUser); an
+anonymous user (``is_authenticated`` false) may see nothing.
+
+The rules:
+- administrators see and change everything;
+- prefecture coordinators see and change their own prefecture's bodies, needs and scenarios, and whole plans of
+  their prefecture's scenarios;
+- municipality staff see and change their own body's needs, and see their own body's view of a plan that includes
+  their body (their lines and the groups they are in), never another member's notice;
+- whether members see a plan at all depends on its status: :func:`members_may_see` is the one place where a plan's
+  status joins the rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Collection, Literal
+
+from sqlmodel import select
+
+from planner.db.models import Body, Consortium, MemberShare, Need, Plan as PlanRow, PlanRelease, Scenario
+
+ROLES = ("admin", "prefecture", "municipality")
+PlanAccess = Literal["full", "body"]
+
+
+def role_of(user: Any) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", True):
+        return None
+    role = getattr(user, "role", None)
+    return role if role in ROLES else None
+
+
+# --- prefectures and bodies -------------------------------------------------------------------------------------
+
+def sees_prefecture(user: Any, prefecture_code: str | None) -> bool:
+    """Whole-prefecture data (its scenarios, whole plans, the audit entries of its bodies)."""
+    role = role_of(user)
+    if role == "admin":
+        return True
+    return role == "prefecture" and bool(prefecture_code) and user.prefecture_code == prefecture_code
+
+
+def scope_prefecture(user: Any) -> str | None:
+    """The prefecture a coordinator is limited to (None for administrators, who see every prefecture)."""
+    return user.prefecture_code if role_of(user) == "prefecture" else None
+
+
+def sees_body(user: Any, body_code: str | None, body_prefecture_code: str | None) -> bool:
+    """A body's data (its needs, flags and figures); ``body_prefecture_code`` is the body's prefecture."""
+    role = role_of(user)
+    if role == "admin":
+        return True
+    if role == "prefecture":
+        return bool(user.prefecture_code) and body_prefecture_code == user.prefecture_code
+    if role == "municipality":
+        return bool(body_code) and user.body_code == body_code
+    return False
+
+
+def edits_body(user: Any, body_code: str | None, body_prefecture_code: str | None) -> bool:
+    # Every role changes exactly what it is responsible for, which is what it sees.
+    return sees_body(user, body_code, body_prefecture_code)
+
+
+def edits_body_row(user: Any, body: Body | None) -> bool:
+    return body is not None and edits_body(user, body.code, body.prefecture_code)
+
+
+def lists_bodies(user: Any) -> bool:
+    """The bodies register (and its exports) is for planners: municipality staff see their own body only."""
+    return role_of(user) in ("admin", "prefecture")
+
+
+# --- scenarios --------------------------------------------------------------------------------------------------
+
+def sees_scenario(user: Any, scenario: Scenario) -> bool:
+    return sees_prefecture(user, scenario.prefecture_code) if scenario.prefecture_code else role_of(user) == "admin"
+
+
+def edits_scenario(user: Any, scenario: Scenario) -> bool:
+    return sees_scenario(user, scenario)  # coordinators edit what they see; municipality staff neither
+
+
+# --- plans ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """What the policy needs to know about a plan: whose it is, who is in it, and how far it has got."""
+
+    prefecture_code: str | None  # the scenario's
+    member_bodies: Collection[str]
+    status: str | None = None  # the plan's lifecycle status; None for plans that have none
+
+
+MEMBER_VISIBLE_STATUSES = ("published", "superseded")  # planner.services.plan_lifecycle's release states
+
+
+def members_may_see(status: str | None) -> bool:
+    """Whether a plan in ``status`` is shown to the staff of its member bodies: once published (and as 旧版 after a
+    later version replaced it). Drafts (試算), adopted but unpublished versions and plans whose status the caller
+    did not establish (None) stay with the prefecture; :func:`visible_plans` is the same rule in SQL."""
+    return status in MEMBER_VISIBLE_STATUSES
+
+
+def plan_access(user: Any, plan: PlanFacts) -> PlanAccess | None:
+    """"full" (the prefecture's coordinators and administrators: the whole plan), "body" (staff of a member body:
+    their own body's view), or None."""
+    role = role_of(user)
+    if role == "admin" or (role == "prefecture" and sees_prefecture(user, plan.prefecture_code)):
+        return "full"
+    if role == "municipality" and user.body_code in plan.member_bodies and members_may_see(plan.status):
+        return "body"
+    return None
+
+
+def sees_group(user: Any, access: PlanAccess | None, group_bodies: Collection[str]) -> bool:
+    """A consortium of a plan the user has ``access`` to: the whole plan's readers see every group, a member's staff
+    the groups their body is in (as a member or as the lead)."""
+    return access == "full" or (access == "body" and user.body_code in group_bodies)
+
+
+def sees_member(user: Any, access: PlanAccess | None, body_code: str) -> bool:
+    """One member's figures (its notice): the whole plan's readers, and that body's own staff."""
+    return access == "full" or (access == "body" and user.body_code == body_code)
+
+
+# --- the same rules as queries -----------------------------------------------------------------------------------
+
+def visible_scenarios(user: Any):
+    """A select() of the scenarios the user may see."""
+    query = select(Scenario)
+    role = role_of(user)
+    if role == "admin":
+        return query
+    if role == "prefecture" and user.prefecture_code:
+        return query.where(Scenario.prefecture_code == user.prefecture_code)
+    return query.where(Scenario.id == -1)
+
+
+def visible_plans(user: Any):
+    """A select() of (Plan, Scenario) rows the user may open (see :func:`plan_access`)."""
+    query = select(PlanRow, Scenario).join(Scenario, Scenario.id == PlanRow.scenario_id)
+    role = role_of(user)
+    if role == "admin":
+        return query
+    if role == "prefecture" and user.prefecture_code:
+        return query.where(Scenario.prefecture_code == user.prefecture_code)
+    if role == "municipality" and user.body_code:
+        members = (select(Consortium.plan_id).join(MemberShare, MemberShare.consortium_id == Consortium.id)
+                   .where(MemberShare.body_code == user.body_code))
+        published = select(PlanRelease.plan_id).where(PlanRelease.state.in_(MEMBER_VISIBLE_STATUSES))
+        return query.where(PlanRow.id.in_(members), PlanRow.id.in_(published))
+    return query.where(PlanRow.id == -1)
+
+
+def visible_needs(user: Any):
+    """A select() of (Need, Body) rows the user may see."""
+    query = select(Need, Body).join(Body, Body.code == Need.body_code)
+    role = role_of(user)
+    if role == "admin":
+        return query
+    if role == "prefecture" and user.prefecture_code:
+        return query.where(Body.prefecture_code == user.prefecture_code)
+    if role == "municipality" and user.body_code:
+        return query.where(Need.body_code == user.body_code)
+    return query.where(Need.id == -1)
+
+
+def editable_bodies_query(user: Any):
+    """A select() of the bodies whose needs the user may change (ordered by code)."""
+    query = select(Body).order_by(Body.code)
+    role = role_of(user)
+    if role == "prefecture":
+        return query.where(Body.prefecture_code == user.prefecture_code)
+    if role == "municipality":
+        return query.where(Body.code == user.body_code)
+    return query if role == "admin" else query.where(Body.code == "")

@@ -1,0 +1,116 @@
+"""A prefecture's document control settings (issuer, 担当, 連絡先, 文書番号の記号) and the data sources the documents
+cite, turned into the reports' :class:`~planner.reports.control.DocumentControl`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from planner.db.models import DataVintage, DocumentSetting, User, utcnow
+from planner.reports.control import (DATA_TERMS, DEFAULT_DATA_SOURCE, DocumentControl, Issuer, draft_control,
+                                     release_number)
+
+from .audit import record
+
+LIMITS = {"issuer_title": 120, "contact_person": 120, "contact": 200, "number_prefix": 20}
+LABELS = {"issuer_title": "発行者（所属）", "contact_person": "担当", "contact": "連絡先", "number_prefix": "文書番号の記号"}
+
+
+class SettingError(ValueError):
+    pass
+
+
+def issuer(session: Session, prefecture_code: str | None) -> Issuer:
+    row = session.get(DocumentSetting, prefecture_code) if prefecture_code else None
+    if row is None:
+        return Issuer()
+    return Issuer(row.issuer_title, row.contact_person, row.contact, row.number_prefix)
+
+
+def setting_row(session: Session, prefecture_code: str) -> DocumentSetting:
+    return session.get(DocumentSetting, prefecture_code) or DocumentSetting(prefecture_code=prefecture_code)
+
+
+def save(session: Session, prefecture_code: str, values: dict[str, str], user: User) -> DocumentSetting:
+    """Store the settings (one transaction, audited). Values are stripped; over-long ones are refused by name."""
+    clean = {}
+    for key, limit in LIMITS.items():
+        text = (values.get(key) or "").strip()
+        if len(text) > limit:
+            raise SettingError(f"{LABELS[key]}は{limit}文字以内で入力してください（{len(text)}文字）")
+        clean[key] = text
+    row = setting_row(session, prefecture_code)
+    before = {k: getattr(row, k) for k in LIMITS}
+    for key, text in clean.items():
+        setattr(row, key, text)
+    row.updated_at = utcnow()
+    row.updated_by = user.id
+    session.add(row)
+    record(session, user_id=user.id, action="update", entity="document_setting", entity_id=prefecture_code,
+           prefecture_code=prefecture_code, before=before, after=clean, detail="文書設定（発行者・担当・連絡先）を更新")
+    session.commit()
+    return row
+
+
+def data_source(session: Session) -> str:
+    """Where the documents' population and fiscal-index figures come from: the newest imports, or the default."""
+    newest: dict[str, DataVintage] = {}
+    for v in session.exec(select(DataVintage).order_by(DataVintage.id)):
+        newest[v.dataset] = v
+    parts = []
+    population = newest.get("population")
+    if population and population.source:
+        parts.append(f"人口：{population.source}" + (f"（{population.as_of:%Y年%m月%d日}現在）" if population.as_of else ""))
+    fiscal = [newest[k] for k in ("fiscal_municipal", "fiscal_prefecture", "fiscal_designated") if k in newest]
+    sources = []
+    for v in fiscal:
+        if v.source and v.source not in sources:
+            sources.append(v.source)
+    if sources:
+        parts.append("財政力指数：" + "、".join(sources))
+    if not parts:
+        return DEFAULT_DATA_SOURCE
+    return "、".join(parts) + f"（{DATA_TERMS}に基づき利用・加工）"
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """The plan's place in the lifecycle as the documents print it."""
+
+    label: str  # 計画 No.3 第2版
+    state_label: str  # 確定案（未公表） | 公表中 | 旧版
+    number: str  # the plan's 文書番号 (長DX第3-2号)
+    draft: bool  # not yet published: the documents carry the 案 watermark
+    notices: tuple[str, ...] = ()
+
+
+def plan_version(session: Session, plan_id: int, prefecture_code: str | None) -> PlanVersion | None:
+    """The adopted version of ``plan_id`` (planner.services.plan_lifecycle), or None for a draft (試算)."""
+    try:
+        from planner.services.plan_lifecycle import release_info
+    except ImportError:  # the plan lifecycle is not installed in this build: every plan is a draft
+        return None
+    info = release_info(session, plan_id)
+    if info.release is None:
+        return None
+    prefix = issuer(session, prefecture_code).number_prefix
+    number = info.release.document_number or release_number(prefix, info.series.number, info.release.version)
+    notices: tuple[str, ...] = ()
+    if info.changes:
+        notices = ("この計画の公表後に入力が変わっています（" + "、".join(c.text for c in info.changes[:8])
+                   + (f" ほか{len(info.changes) - 8}件" if len(info.changes) > 8 else "") + "）。",)
+    if info.state == "superseded":
+        notices += ("この版は新しい版に置き換えられた旧版です。",)
+    return PlanVersion(info.label, info.state_label, number, draft=info.state == "adopted", notices=notices)
+
+
+def document_control(session: Session, prefecture_code: str | None, plan_id: int,
+                     version: PlanVersion | None = None) -> DocumentControl:
+    who = issuer(session, prefecture_code)
+    source = data_source(session)
+    if version is None:
+        version = plan_version(session, plan_id, prefecture_code)
+    if version is None:
+        return draft_control(str(plan_id), who, source)
+    return DocumentControl(plan_label=version.label, state_label=version.state_label, base_number=version.number,
+                           draft=version.draft, issuer=who, data_source=source, notices=version.notices)

@@ -1,0 +1,132 @@
+"""Administration: users (create, edit, activate, reset passwords)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from planner.db.models import User
+from planner.services import body_admin, user_admin
+from planner.services.users import ROLE_LABELS, UserError, create_user, generate_password
+from planner.web.db import db_session
+from planner.web.forms.admin import PasswordResetForm, UserEditForm, UserForm
+from planner.web.security import LoginUser, roles_required, start_session
+
+from .common import bp, get_or_404
+
+
+def _prefecture_choices(form) -> None:
+    form.prefecture_code.choices = [("", "（選ばない）")] + [
+        (p.prefecture_code, f"{p.prefecture_code} {p.name}") for p in body_admin.prefectures(db_session())]
+
+
+def _scope_error(form, error: UserError) -> None:
+    """Show a service error under the input it is about."""
+    target = getattr(form, error.field or "role", None) or form.role
+    target.errors = list(target.errors) + [str(error)]
+
+
+@bp.get("/users")
+@roles_required("admin")
+def users():
+    session = db_session()
+    pref_names = {p.prefecture_code: p.name for p in body_admin.prefectures(session)}
+    return render_template("admin/users.html", users=user_admin.list_users(session), role_labels=ROLE_LABELS,
+                           pref_names=pref_names)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def user_new():
+    session = db_session()
+    form = UserForm()
+    _prefecture_choices(form)
+    if form.validate_on_submit():
+        password = form.password.data or generate_password()
+        try:
+            pref, body = user_admin.resolve_scope(session, form.role.data, form.prefecture_code.data or None,
+                                                  form.body_code.data or None)
+            user = create_user(session, form.username.data, password, form.role.data, body_code=body,
+                               prefecture_code=pref if form.role.data == "prefecture" else None,
+                               display_name=(form.display_name.data or "").strip(), created_by=current_user.id)
+        except UserError as e:
+            session.rollback()
+            _scope_error(form, e)
+        else:
+            session.commit()
+            flash(f"利用者 {user.username} を作成しました", "success")
+            return render_template("admin/password_shown.html", user=user, password=password,
+                                   generated=not form.password.data)
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def user_edit(user_id: int):
+    session = db_session()
+    user = get_or_404(User, user_id, "利用者")
+    form = UserEditForm(obj=user if request.method == "GET" else None)
+    _prefecture_choices(form)
+    if request.method == "GET":
+        form.prefecture_code.data = user.prefecture_code if user.role == "prefecture" else ""
+        form.body_code.data = user.body_code or ""
+    if form.validate_on_submit():
+        try:
+            changed = user_admin.update_user(session, user, display_name=form.display_name.data or "",
+                                             role=form.role.data, prefecture_code=form.prefecture_code.data or None,
+                                             body_code=form.body_code.data or None, changed_by=current_user.id)
+        except UserError as e:
+            session.rollback()
+            _scope_error(form, e)
+        else:
+            session.commit()
+            flash(f"利用者 {user.username} を更新しました" if changed else "変更はありませんでした",
+                  "success" if changed else "info")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm(formdata=None),
+                           action_form=FlaskForm(formdata=None))
+
+
+@bp.post("/users/<int:user_id>/active")
+@roles_required("admin")
+def user_active(user_id: int):
+    session = db_session()
+    user = get_or_404(User, user_id, "利用者")
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    active = request.form.get("active") == "1"
+    try:
+        user_admin.set_active(session, user, active, current_user.id)
+    except UserError as e:
+        session.rollback()
+        flash(str(e), "error")
+    else:
+        session.commit()
+        flash(f"利用者 {user.username} を{'有効' if active else '無効'}にしました", "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/password")
+@roles_required("admin")
+def user_password(user_id: int):
+    session = db_session()
+    user = get_or_404(User, user_id, "利用者")
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            password = user_admin.reset_password(session, user, current_user.id, form.password.data or None)
+        except UserError as e:
+            session.rollback()
+            form.password.errors.append(str(e))
+        else:
+            session.commit()
+            if user.id == current_user.id:  # the reset ended this very session too: keep the administrator in
+                start_session(LoginUser.from_row(user))
+            return render_template("admin/password_shown.html", user=user, password=password,
+                                   generated=not form.password.data)
+    edit = UserEditForm(obj=user)
+    _prefecture_choices(edit)
+    edit.prefecture_code.data = user.prefecture_code or ""
+    return render_template("admin/user_form.html", form=edit, user=user, reset_form=form,
+                           action_form=FlaskForm(formdata=None)), 400

@@ -1,0 +1,274 @@
+"""The plan lifecycle pages: adopt a draft, publish it with a reply deadline, the board of members' answers
+(remind, extend the deadline, re-plan with the decliners standalone), and a member's answer form.
+
+Access is checked on the server for each request: the plan is loaded through ``planner.web.plans.load`` (which
+refuses other prefectures' plans and unpublished plans to municipality staff, logging the refusal), then each
+action requires the prefecture's view (coordinators and admins) or the member's own body.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlmodel import select
+
+from planner import jobs
+from planner.db.models import PlanRelease, PlanSeries
+from planner.services import answers as answer_svc
+from planner.services import plan_lifecycle as lifecycle
+from planner.web.db import db_session
+from planner.web.plans import load, require_full
+from planner.web.security import forbidden, roles_required
+
+bp = Blueprint("lifecycle", __name__, url_prefix="/plans")
+
+ALL_ROLES = ("admin", "prefecture", "municipality")
+PLANNERS = ("admin", "prefecture")
+
+
+@bp.app_context_processor
+def _helpers():
+    def plan_release(plan_id: int, with_changes: bool = True):
+        # Memoised for the request: the input-change check rebuilds the scenario's instance.
+        memo = g.setdefault("plan_release_info", {})
+        key = (plan_id, with_changes)
+        if key not in memo:
+            memo[key] = lifecycle.release_info(db_session(), plan_id, with_changes=with_changes)
+        return memo[key]
+
+    def member_requests(body_code: str | None):
+        return answer_svc.member_requests(db_session(), body_code)
+
+    def suggested_series(scenario):
+        return lifecycle.suggested_series(db_session(), scenario)
+
+    def series_for(scenario):
+        return lifecycle.series_choices(db_session(), scenario.prefecture_code) if scenario.prefecture_code else []
+
+    return {"plan_release": plan_release, "answer_labels": answer_svc.ANSWER_LABELS,
+            "member_requests": member_requests, "suggested_series": suggested_series, "series_for": series_for,
+            "lifecycle_state_labels": lifecycle.STATE_LABELS, "version_label": lifecycle.version_label,
+            "today_jst": lifecycle.today_jst}
+
+
+def _checked_form() -> None:
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="フォームの有効期限が切れました。画面を読み込み直してもう一度送信してください。")
+
+
+def _date_arg(name: str) -> date | None:
+    raw = (request.form.get(name) or "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _release_or_404(session, plan_id: int) -> PlanRelease:
+    release = lifecycle.release_of_plan(session, plan_id)
+    if release is None:
+        abort(404, description=f"計画 {plan_id} は確定されていません（試算です）")
+    return release
+
+
+def _fail(session, e: Exception, plan_id: int):
+    session.rollback()
+    flash(str(e), "error")
+    return redirect(url_for("plans.show", plan_id=plan_id))
+
+
+# --- coordinator: adopt, publish, extend -------------------------------------------------------------------------
+
+@bp.post("/<int:plan_id>/adopt")
+@roles_required(*PLANNERS)
+def adopt(plan_id: int):
+    loaded = load(plan_id)
+    require_full(loaded, "adopt")
+    _checked_form()
+    session = db_session()
+    choice = request.form.get("series") or "new"
+    series_id = None
+    if choice != "new":
+        try:
+            series_id = int(choice)
+        except ValueError:
+            abort(400, description="計画番号の指定が不正です")
+    replan_of = (loaded.scenario.overrides or {}).get("replan_of_release")
+    try:
+        release = lifecycle.adopt(session, current_user, loaded.row, loaded.scenario, series_id=series_id,
+                                  title=(request.form.get("title") or "").strip(),
+                                  replan_of=int(replan_of) if replan_of and series_id else None)
+        session.commit()
+    except lifecycle.LifecycleError as e:
+        return _fail(session, e, plan_id)
+    series = session.get(PlanSeries, release.series_id)
+    flash(f"{lifecycle.version_label(series, release)}として確定しました。内容を確認して公表してください。", "success")
+    return redirect(url_for("plans.show", plan_id=plan_id))
+
+
+@bp.post("/<int:plan_id>/publish")
+@roles_required(*PLANNERS)
+def publish(plan_id: int):
+    loaded = load(plan_id)
+    require_full(loaded, "publish")
+    _checked_form()
+    session = db_session()
+    release = _release_or_404(session, plan_id)
+    deadline = _date_arg("deadline")
+    if deadline is None:
+        flash("回答期限を日付（例 2026-12-20）で入力してください。", "error")
+        return redirect(url_for("plans.show", plan_id=plan_id))
+    try:
+        lifecycle.publish(session, current_user, release, deadline=deadline,
+                          message=(request.form.get("message") or "").strip())
+        session.commit()
+    except lifecycle.LifecycleError as e:
+        return _fail(session, e, plan_id)
+    series = session.get(PlanSeries, release.series_id)
+    flash(f"{lifecycle.version_label(series, release)}を公表しました。参加団体は自団体の部分を見て回答できます"
+          f"（回答期限 {deadline:%Y-%m-%d}）。", "success")
+    return redirect(url_for("lifecycle.board", plan_id=plan_id))
+
+
+@bp.post("/<int:plan_id>/deadline")
+@roles_required(*PLANNERS)
+def deadline(plan_id: int):
+    loaded = load(plan_id)
+    require_full(loaded, "deadline")
+    _checked_form()
+    session = db_session()
+    release = _release_or_404(session, plan_id)
+    new = _date_arg("deadline")
+    if new is None:
+        flash("回答期限を日付（例 2026-12-20）で入力してください。", "error")
+        return redirect(url_for("lifecycle.board", plan_id=plan_id))
+    try:
+        lifecycle.extend_deadline(session, current_user, release, new)
+        session.commit()
+    except lifecycle.LifecycleError as e:
+        session.rollback()
+        flash(str(e), "error")
+    else:
+        flash(f"回答期限を {new:%Y-%m-%d} にしました。", "success")
+    return redirect(url_for("lifecycle.board", plan_id=plan_id))
+
+
+# --- coordinator: the board of answers --------------------------------------------------------------------------
+
+@bp.get("/<int:plan_id>/answers")
+@roles_required(*PLANNERS)
+def board(plan_id: int):
+    loaded = load(plan_id)
+    require_full(loaded, "answers board")
+    session = db_session()
+    release = _release_or_404(session, plan_id)
+    info = lifecycle.release_info(session, plan_id)
+    answers_board = answer_svc.board(session, release, loaded.view)
+    replans = list(session.exec(select(PlanRelease).where(PlanRelease.replan_of == release.id)))
+    return render_template("lifecycle/board.html", loaded=loaded, view=loaded.view, scenario=loaded.scenario,
+                           info=info, release=release, board=answers_board, replans=replans,
+                           deadline_text=answer_svc.deadline_text(release))
+
+
+@bp.post("/<int:plan_id>/remind")
+@roles_required(*PLANNERS)
+def remind(plan_id: int):
+    loaded = load(plan_id)
+    require_full(loaded, "remind")
+    _checked_form()
+    session = db_session()
+    release = _release_or_404(session, plan_id)
+    body = request.form.get("body") or None
+    try:
+        reminded = answer_svc.remind(session, current_user, release, loaded.view, [body] if body else None)
+        session.commit()
+    except lifecycle.LifecycleError as e:
+        session.rollback()
+        flash(str(e), "error")
+    else:
+        if reminded:
+            flash(f"{len(reminded)} 団体に回答の催促を記録しました。各団体のホーム画面に表示されます"
+                  "（このシステムにはメール送信の仕組みがないため、メールは送られません）。", "success")
+        else:
+            flash("未回答の団体はありません。", "info")
+    return redirect(url_for("lifecycle.board", plan_id=plan_id))
+
+
+@bp.post("/<int:plan_id>/replan")
+@roles_required(*PLANNERS)
+def replan(plan_id: int):
+    loaded = load(plan_id)
+    require_full(loaded, "replan")
+    _checked_form()
+    session = db_session()
+    release = _release_or_404(session, plan_id)
+    try:
+        scenario, decliners = answer_svc.replan_scenario(session, current_user, release, loaded.view)
+        session.commit()
+    except lifecycle.LifecycleError as e:
+        session.rollback()
+        flash(str(e), "error")
+        return redirect(url_for("lifecycle.board", plan_id=plan_id))
+    try:
+        jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, scenario, current_user)
+    except jobs.JobSubmitError as e:
+        flash(str(e), "error")
+    else:
+        flash(f"不参加 {len(decliners)} 件を単独調達に固定して再計画を始めました。結果の試算を確定すると"
+              "同じ計画番号の次の版になります。", "success")
+    return redirect(url_for("scenarios.show", scenario_id=scenario.id))
+
+
+# --- member: the answer form -------------------------------------------------------------------------------------
+
+@bp.route("/<int:plan_id>/answer", methods=["GET", "POST"])
+@roles_required("municipality")
+def answer(plan_id: int):
+    loaded = load(plan_id)
+    session = db_session()
+    code = current_user.body_code
+    if not code or not loaded.view.includes_body(code):
+        forbidden(f"plan {plan_id}: body {code} has no need in this plan")
+    release = _release_or_404(session, plan_id)
+    info = lifecycle.release_info(session, plan_id)
+    error = None
+    status = 200
+    if request.method == "POST":
+        _checked_form()
+        given = {}
+        for line in answer_svc.need_lines(loaded.view, code):
+            choice = request.form.get(f"answer-{line.need_key}")
+            if choice:
+                given[line.need_key] = (choice, request.form.get(f"comment-{line.need_key}") or "")
+        if not given:
+            error = "回答が選ばれていません。ニーズごとに参加・不参加・条件付きのどれかを選んでください。"
+            status = 422
+        else:
+            try:
+                changed = answer_svc.submit_answers(session, current_user, release, loaded.view, given)
+                session.commit()
+            except answer_svc.AnswersClosed as e:
+                session.rollback()
+                error, status = str(e), 409
+            except lifecycle.LifecycleError as e:
+                session.rollback()
+                error, status = str(e), 422 if not isinstance(e, lifecycle.LifecycleConflict) else 409
+            else:
+                flash(f"回答を記録しました（{changed} 件を更新）。期限までは何度でも変更できます。" if changed
+                      else "回答に変更はありません。", "success")
+                return redirect(url_for("lifecycle.answer", plan_id=plan_id))
+    answers = answer_svc.answers_of(session, release.id, code)
+    lines = answer_svc.need_lines(loaded.view, code, answers)
+    posted = request.form if request.method == "POST" else None
+    closed = None
+    try:
+        answer_svc.check_open(session, release)
+    except answer_svc.AnswersClosed as e:
+        closed = str(e)
+    reminders = answer_svc.reminders_for_body(session, code, [release.id]).get(release.id, [])
+    return render_template("lifecycle/answer.html", loaded=loaded, view=loaded.view, scenario=loaded.scenario,
+                           info=info, release=release, lines=lines, error=error, posted=posted, closed=closed,
+                           reminders=reminders, deadline_text=answer_svc.deadline_text(release),
+                           body_name=loaded.view.body_name(code)), status

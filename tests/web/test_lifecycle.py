@@ -1,0 +1,319 @@
+"""The plan lifecycle (#14): 試算 → 確定案 → 公表 → answers → re-plan → 第2版, the input-change notice, reminders and
+the deadline, and the guards that keep two concurrent transitions from making two current versions."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from planner.db.models import AuditLog, MemberAnswer, Need, Plan as PlanRow, PlanRelease, PlanSeries, Scenario, User
+from planner.services import answers as answer_svc
+from planner.services import plan_lifecycle as lifecycle
+from planner.services.plans import plan_view
+from tests.web.conftest import login, logout
+from tests.web.test_plans import planned  # noqa: F401
+from tests.web.test_plans_support import publish_now, solver, wait_for  # noqa: F401
+
+
+def _user(session, username):
+    return session.exec(select(User).where(User.username == username)).one()
+
+
+def _form_of_answers(view, body, choices):
+    """Form data answering each of the body's needs: choices maps category -> (answer, comment)."""
+    data = {}
+    for line in answer_svc.need_lines(view, body):
+        category = view.instance.need(line.need_key).category
+        if category in choices:
+            answer, comment = choices[category]
+            data[f"answer-{line.need_key}"] = answer
+            data[f"comment-{line.need_key}"] = comment
+    return data
+
+
+def _audit(engine, action):
+    with Session(engine) as session:
+        return session.exec(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)).all()
+
+
+def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, planned):
+    engine, view = planned["engine"], planned["view"]
+    plan_id = view.id
+    login(client, "pref20")
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "試算" in page and "確定案にする" in page
+
+    # a member does not see the draft
+    logout(client)
+    login(client, "muni202011")
+    assert client.get(f"/plans/{plan_id}/body/202011").status_code == 403
+    assert client.get(f"/plans/{plan_id}/answer").status_code == 403
+    logout(client)
+
+    login(client, "pref20")
+    assert client.post(f"/plans/{plan_id}/adopt", data={"series": "new"}).status_code == 302
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "計画 No.1 第1版" in page and "確定案（未公表）" in page and "参加団体に公表する" in page
+    deadline = lifecycle.today_jst() + timedelta(days=10)
+    r = client.post(f"/plans/{plan_id}/publish", data={"deadline": deadline.isoformat(), "message": "ご確認ください"})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/plans/{plan_id}/answers")
+    board = client.get(f"/plans/{plan_id}/answers").get_data(as_text=True)
+    assert "未回答の団体（3）" in board and "長野市" in board and "松本市" in board and "小谷村" in board
+    logout(client)
+
+    # two towns answer: 長野市 joins everything, 松本市 declines its AI-OCR need
+    login(client, "muni202011")
+    home = client.get("/home").get_data(as_text=True)
+    assert "回答をお願いしている計画" in home and "計画 No.1 第1版" in home
+    form = client.get(f"/plans/{plan_id}/answer").get_data(as_text=True)
+    assert "ご確認ください" in form and "参加の意向" in form
+    r = client.post(f"/plans/{plan_id}/answer", data=_form_of_answers(view, "202011", {"ocr": ("join", ""),
+                                                                                       "rpa": ("join", "")}))
+    assert r.status_code == 302
+    logout(client)
+    login(client, "muni202029")
+    r = client.post(f"/plans/{plan_id}/answer", data=_form_of_answers(
+        view, "202029", {"ocr": ("decline", "既存の OCR 契約が 2028 年まで残るため"),
+                         "rpa": ("conditional", "議会の承認が前提"), "genai": ("join", "")}))
+    assert r.status_code == 302
+    logout(client)
+
+    login(client, "pref20")
+    board = client.get(f"/plans/{plan_id}/answers").get_data(as_text=True)
+    assert "既存の OCR 契約が 2028 年まで残るため" in board and "議会の承認が前提" in board
+    assert "未回答の団体（1）" in board and "小谷村（未回答" in board
+    assert "不参加の団体を単独調達に固定して再計画する" in board
+    r = client.post(f"/plans/{plan_id}/replan")
+    assert r.status_code == 302
+    new_scenario = int(r.headers["Location"].rstrip("/").split("/")[-1])
+    done = wait_for(engine, new_scenario, ("done", "failed"))
+    assert done.status == "done", done.log
+    assert "単独調達に固定したニーズ：松本市（AI-OCR（文字認識））" in client.get(f"/scenarios/{new_scenario}").get_data(
+        as_text=True)
+    v2_plan = done.progress["plan_id"]
+    with Session(engine) as session:
+        v2 = plan_view(session.get(PlanRow, v2_plan))
+        ocr_matsumoto = next(n for n in v2.instance.needs if n.body == "202029" and n.category == "ocr")
+        group = next(g for g in v2.groups if ocr_matsumoto.id in g.group.members)
+        assert group.group.mode == "standalone" and len(group.group.members) == 1  # the decliner, fixed standalone
+    page = client.get(f"/plans/{v2_plan}").get_data(as_text=True)
+    assert "計画 No.1（" in page and "の次の版として確定" in page  # adopting defaults to the same plan number
+    with Session(engine) as session:
+        series_id = lifecycle.release_of_plan(session, plan_id).series_id
+    assert client.post(f"/plans/{v2_plan}/adopt", data={"series": str(series_id)}).status_code == 302
+    r = client.post(f"/plans/{v2_plan}/publish", data={"deadline": deadline.isoformat()})
+    assert r.status_code == 302
+    page = client.get(f"/plans/{v2_plan}").get_data(as_text=True)
+    assert "計画 No.1 第2版" in page and "公表中" in page and "版の履歴（2 版）" in page
+    old = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "旧版" in old and "計画 No.1 第2版に差し替えられました" in old
+    api = client.get(f"/api/plans/{plan_id}").get_json()["lifecycle"]
+    assert api["label"] == "計画 No.1 第1版" and api["state"] == "superseded" and api["current_version"] == 2
+    logout(client)
+
+    # members now see v2 to answer; v1 stays readable (history) but takes no more answers
+    login(client, "muni202029")
+    api = client.get(f"/api/plans/{v2_plan}").get_json()
+    assert api["lifecycle"]["state"] == "published" and api["lifecycle"]["inputs_changed"] == []
+    home = client.get("/home").get_data(as_text=True)
+    assert "計画 No.1 第2版" in home and f"/plans/{v2_plan}/answer" in home and f"/plans/{plan_id}/answer" not in home
+    assert client.get(f"/plans/{plan_id}/body/202029").status_code == 200
+    r = client.post(f"/plans/{plan_id}/answer", data=_form_of_answers(view, "202029", {"ocr": ("join", "")}))
+    assert r.status_code == 409 and "公表中の版ではないため" in r.get_data(as_text=True)
+
+    with Session(engine) as session:
+        series = session.get(PlanSeries, series_id)
+        releases = session.exec(select(PlanRelease).where(PlanRelease.series_id == series_id)
+                                .order_by(PlanRelease.version)).all()
+        assert series.current_version == 2 and [r.state for r in releases] == ["superseded", "published"]
+        assert releases[1].replan_of == releases[0].id
+    actions = [e.action for e in _audit(engine, "adopt")] + [e.action for e in _audit(engine, "publish")]
+    assert actions == ["adopt", "adopt", "publish", "publish"]
+    assert len(_audit(engine, "answer")) == 5 and len(_audit(engine, "replan")) == 1
+
+
+def test_answers_after_the_deadline_are_refused_until_the_coordinator_extends_it(app, client, planned):
+    engine, view = planned["engine"], planned["view"]
+    release_id = publish_now(engine, view.id, deadline=lifecycle.today_jst())
+    data = _form_of_answers(view, "202011", {"ocr": ("join", "")})
+    with Session(engine) as session:  # the deadline passes (checked against the JST date)
+        release = session.get(PlanRelease, release_id)
+        release.reply_deadline = lifecycle.today_jst() - timedelta(days=1)
+        session.add(release)
+        session.commit()
+    login(client, "muni202011")
+    r = client.post(f"/plans/{view.id}/answer", data=data)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 409 and "回答期限" in text and "を過ぎたため回答を受け付けられません" in text
+    assert "期限の延長を依頼" in text
+    logout(client)
+    login(client, "pref20")
+    new = lifecycle.today_jst() + timedelta(days=3)
+    assert client.post(f"/plans/{view.id}/deadline", data={"deadline": new.isoformat()}).status_code == 302
+    assert client.post(f"/plans/{view.id}/deadline", data={"deadline": "2020-01-01"}).status_code == 302  # refused
+    with Session(engine) as session:
+        assert session.get(PlanRelease, release_id).reply_deadline == new
+    logout(client)
+    login(client, "muni202011")
+    assert client.post(f"/plans/{view.id}/answer", data=data).status_code == 302
+    assert [e.detail for e in _audit(engine, "extend")][0].endswith(f"{new:%Y-%m-%d} に変更")
+
+
+def test_a_conditional_answer_needs_a_comment_and_nothing_is_half_written(app, client, planned):
+    engine, view = planned["engine"], planned["view"]
+    publish_now(engine, view.id)
+    login(client, "muni202029")
+    data = _form_of_answers(view, "202029", {"ocr": ("join", ""), "rpa": ("conditional", "  ")})
+    r = client.post(f"/plans/{view.id}/answer", data=data)
+    assert r.status_code == 422 and "条件付きの場合は条件をコメントに書いてください" in r.get_data(as_text=True)
+    with Session(engine) as session:
+        assert session.exec(select(MemberAnswer)).all() == []  # the valid OCR answer was not written either
+    other = next(line for line in answer_svc.need_lines(view, "202011"))
+    r = client.post(f"/plans/{view.id}/answer", data={f"answer-{other.need_key}": "decline"})
+    assert r.status_code == 422  # another body's need is ignored: nothing of 松本市's own was chosen
+    with Session(engine) as session:
+        user = _user(session, "muni202029")
+        release = lifecycle.release_of_plan(session, view.id)
+        with pytest.raises(answer_svc.AnswerError, match="貴団体のこの計画のニーズではありません"):
+            answer_svc.submit_answers(session, user, release, view, {other.need_key: ("decline", "")})
+
+
+def test_reminders_are_audited_and_shown_on_the_members_home(app, client, planned):
+    engine, view = planned["engine"], planned["view"]
+    publish_now(engine, view.id)
+    login(client, "muni202011")
+    client.post(f"/plans/{view.id}/answer", data=_form_of_answers(view, "202011", {"ocr": ("join", ""),
+                                                                                   "rpa": ("join", "")}))
+    logout(client)
+    login(client, "pref20")
+    r = client.post(f"/plans/{view.id}/remind", follow_redirects=True)
+    assert "メール送信の仕組みがないため" in r.get_data(as_text=True)
+    reminded = sorted(e.body_code for e in _audit(engine, "remind"))
+    assert reminded == ["202029", "204820"]  # 長野市 had answered everything
+    board = client.get(f"/plans/{view.id}/answers").get_data(as_text=True)
+    assert "催促 1 回" in board
+    logout(client)
+    login(client, "muni202029")
+    assert "都道府県の担当者から回答の催促がありました" in client.get("/home").get_data(as_text=True)
+    logout(client)
+    login(client, "muni202011")
+    assert "回答の催促がありました" not in client.get("/home").get_data(as_text=True)
+
+
+def test_a_published_plan_says_what_changed_in_its_inputs_on_every_page(app, client, planned):
+    engine, view = planned["engine"], planned["view"]
+    publish_now(engine, view.id)
+    login(client, "pref20")
+    assert "公表後に入力が変わっています" not in client.get(f"/plans/{view.id}").get_data(as_text=True)
+    with Session(engine) as session:
+        need = session.exec(select(Need).where(Need.body_code == "202029", Need.category_id == "ocr")).one()
+        need.volume = 95.0
+        session.add(need)
+        withdrawn = session.exec(select(Need).where(Need.body_code == "204820", Need.category_id == "rpa")).one()
+        withdrawn.status = "withdrawn"
+        session.add(withdrawn)
+        session.add(Need(body_code="202011", category_id="genai", volume=50.0, start_year=2026))
+        session.commit()
+    group = next(g for g in view.groups if g.joint and "202011" in g.body_codes)
+    pages = [f"/plans/{view.id}", f"/plans/{view.id}/body/202011", f"/plans/{view.id}/groups/{group.id}",
+             f"/plans/{view.id}/answers"]
+    for url in pages:
+        text = client.get(url).get_data(as_text=True)
+        assert "公表後に入力が変わっています" in text, url
+        assert "ニーズの変更: 松本市のAI-OCR（2026年度）: 利用量 80 → 95" in text, url
+        assert "ニーズの取下げ・対象外: 小谷村のRPA（2026年度）" in text, url
+        assert "ニーズの追加: 長野市の生成AI（2026年度）" in text, url
+    logout(client)
+    login(client, "muni202011")
+    for url in (f"/plans/{view.id}/body/202011", f"/plans/{view.id}/answer"):
+        assert "ニーズの追加: 長野市の生成AI（2026年度）" in client.get(url).get_data(as_text=True), url
+    assert "公表後に入力が変わっています（3 件）" in client.get("/home").get_data(as_text=True)
+
+
+def test_two_concurrent_publications_leave_one_current_version(app, planned):
+    """Both coordinators read the series before either writes: the conditional updates let one win."""
+    engine, view = planned["engine"], planned["view"]
+    with Session(engine) as session:
+        user = _user(session, "pref20")
+        row = session.get(PlanRow, view.id)
+        scenario = session.get(Scenario, row.scenario_id)
+        first = lifecycle.adopt(session, user, row, scenario)
+        session.commit()
+        second_row = PlanRow(**{k: getattr(row, k) for k in (
+            "scenario_id", "status", "objective_yen", "lower_bound_yen", "gap", "standalone_total_yen",
+            "solve_seconds", "price_book_version", "rule_version", "instance_doc", "plan_doc")})
+        session.add(second_row)
+        session.commit()
+        second = lifecycle.adopt(session, user, second_row, scenario, series_id=first.series_id)
+        session.commit()
+        ids = (first.id, second.id)
+    deadline = lifecycle.today_jst() + timedelta(days=5)
+    a, b = Session(engine), Session(engine)
+    try:
+        ra, rb = a.get(PlanRelease, ids[0]), b.get(PlanRelease, ids[1])
+        # both have read the series (lock_version 1) and keep it, as two requests running side by side do
+        seen = a.get(PlanSeries, ra.series_id), b.get(PlanSeries, rb.series_id)
+        assert [s.lock_version for s in seen] == [1, 1]
+        lifecycle.publish(a, _user(a, "pref20"), ra, deadline=deadline)
+        a.commit()
+        with pytest.raises(lifecycle.LifecycleConflict):
+            lifecycle.publish(b, _user(b, "pref20"), rb, deadline=deadline)
+        b.rollback()
+    finally:
+        a.close()
+        b.close()
+    with Session(engine) as session:
+        states = {r.id: r.state for r in session.exec(select(PlanRelease))}
+        assert states == {ids[0]: "published", ids[1]: "adopted"}
+        assert session.exec(select(PlanSeries)).one().current_version == 1
+        # publishing the same version twice is refused too
+        release = session.get(PlanRelease, ids[0])
+        with pytest.raises(lifecycle.LifecycleConflict, match="既に公表中"):
+            lifecycle.publish(session, _user(session, "pref20"), release, deadline=deadline)
+
+
+def test_adopting_the_same_draft_twice_at_once_numbers_it_once(app, planned):
+    engine, view = planned["engine"], planned["view"]
+    a, b = Session(engine), Session(engine)
+    try:
+        row_a, row_b = a.get(PlanRow, view.id), b.get(PlanRow, view.id)
+        assert lifecycle.release_of_plan(b, view.id) is None  # b has looked: not adopted yet
+        lifecycle.adopt(a, _user(a, "pref20"), row_a, a.get(Scenario, row_a.scenario_id))
+        a.commit()
+        with pytest.raises(lifecycle.LifecycleConflict):
+            lifecycle.adopt(b, _user(b, "pref20"), row_b, b.get(Scenario, row_b.scenario_id))
+        b.rollback()
+    finally:
+        a.close()
+        b.close()
+    with Session(engine) as session:
+        assert len(session.exec(select(PlanRelease)).all()) == 1
+        assert len(session.exec(select(PlanSeries)).all()) == 1
+
+
+def test_other_prefectures_and_members_cannot_drive_the_lifecycle(app, client, planned):
+    engine, view = planned["engine"], planned["view"]
+    login(client, "pref15")
+    assert client.post(f"/plans/{view.id}/adopt", data={"series": "new"}).status_code == 403
+    logout(client)
+    login(client, "muni202011")
+    assert client.post(f"/plans/{view.id}/adopt", data={"series": "new"}).status_code == 403
+    publish_now(engine, view.id)
+    for url in (f"/plans/{view.id}/answers", f"/plans/{view.id}/remind", f"/plans/{view.id}/replan"):
+        assert client.open(url, method="GET" if url.endswith("answers") else "POST").status_code == 403, url
+    with Session(engine) as session:
+        user = _user(session, "muni202011")
+        with pytest.raises(lifecycle.LifecycleError, match="権限がありません"):
+            lifecycle.extend_deadline(session, user, lifecycle.release_of_plan(session, view.id),
+                                      lifecycle.today_jst())
+        assert session.get(PlanRelease, lifecycle.release_of_plan(session, view.id).id).lock_version == 2
+
+
+def test_a_scenario_with_an_adopted_plan_cannot_be_deleted(app, client, planned):
+    publish_now(planned["engine"], planned["view"].id)
+    login(client, "pref20")
+    r = client.post(f"/scenarios/{planned['scenario_id']}/delete", follow_redirects=True)
+    assert "計画 No.1 第1版として確定されているため削除できません" in r.get_data(as_text=True)
+    with Session(planned["engine"]) as session:
+        assert session.get(PlanRow, planned["view"].id) is not None
