@@ -95,6 +95,13 @@ def test_statements_agreement_and_zip(server, browser_page):
     assert "年度別予算総括表.xlsx" in names and "共同調達計画まとめ.pdf" in names
     assert any(n.startswith("協定書案/") and n.endswith(".docx") for n in names)
     assert "年度別負担額/202029_松本市.pdf" in names
+    # members see a plan once it is adopted and published (plan lifecycle)
+    page.goto(f"{base}/plans/{plan_id}")
+    page.get_by_role("button", name="確定案にする").click()
+    page.wait_for_url(f"{base}/plans/{plan_id}")
+    page.fill("#publish-deadline", "2099-12-31")
+    page.get_by_role("button", name="参加団体に公表する").click()
+    page.wait_for_url(f"{base}/plans/{plan_id}/answers")
     sign_out(page, base)
 
     sign_in(page, base, "muni202011")
@@ -102,8 +109,8 @@ def test_statements_agreement_and_zip(server, browser_page):
     page.wait_for_url(f"{base}/plans/{plan_id}/body/202011")
     own = download(page, "年度別負担額（PDF）", "documents-statement-nagano.pdf")
     assert "長野市長様" in pdf_text(own)
-    assert page.request.get(f"{base}/plans/{plan_id}/reports/statement/202029.pdf").status == 403
-    assert page.request.get(f"{base}/plans/{plan_id}/reports/budget.pdf").status == 403
+    assert page.request.get(f"{base}/plans/{plan_id}/reports/statement/202029.pdf").status == 404
+    assert page.request.get(f"{base}/plans/{plan_id}/reports/budget.pdf").status == 404
     shot(page, "documents-07-municipality")
 
     assert not console_errors, console_errors
