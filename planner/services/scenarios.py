@@ -398,7 +398,7 @@ def override_rules(instance: Instance, items: Iterable[dict[str, Any]]) -> Overr
         needs = [by_body_cat.get((code, cat), []) for code in item["bodies"]]
         for code, found in zip(item["bodies"], needs):
             if not found:
-                raise ScenarioError(f"{label}: 団体 {_body_name(instance, code)} に{cat_name}のニーズがありません。")
+                raise ScenarioError(f"{label}: {_body_name(instance, code)}に{cat_name}のニーズがありません。")
         kind = item["kind"]
         if kind == "together":
             pairs = [(a.id, b.id) for a in needs[0] for b in needs[1] if a.start_year == b.start_year]
