@@ -53,19 +53,42 @@ def _load_instance_or_exit(path: Path):
         fail(f"インスタンスファイル {path} を読めません: {e.strerror or e}")
 
 
-def _load_rules_or_exit(path: Path | None):
+def _load_rules_or_exit(path: Path | None, what: str = "補助制度ルール"):
     if path is None:
         return None
     try:
         with open(path, encoding="utf-8") as f:
             rules = json.load(f)
     except json.JSONDecodeError as e:
-        fail(f"補助制度ルール {path} が JSON として読めません（{e.lineno} 行 {e.colno} 列: {e.msg}）")
+        fail(f"{what} {path} が JSON として読めません（{e.lineno} 行 {e.colno} 列: {e.msg}）")
     except OSError as e:
-        fail(f"補助制度ルール {path} を読めません: {e.strerror or e}")
+        fail(f"{what} {path} を読めません: {e.strerror or e}")
     if not isinstance(rules, dict):
-        fail(f"補助制度ルール {path}: JSON オブジェクトではありません")
+        fail(f"{what} {path}: JSON オブジェクトではありません")
     return rules
+
+
+def _load_effect_inputs_or_exit(path: Path | None, instance_file: Path):
+    """The effect model (the file given, or the shipped one) and the instance file's optional effect inputs."""
+    from planner.domain.effects import (EffectModelError, default_effect_model_doc, inputs_from_instance_doc,
+                                        parse_effect_model)
+
+    try:
+        doc = _load_rules_or_exit(path, "導入効果モデル") if path is not None else default_effect_model_doc()
+        model = parse_effect_model(doc)
+    except EffectModelError as e:
+        click.echo(f"エラー: 導入効果モデル {path or '（同梱）'} が不正です:", err=True)
+        for p in e.problems:
+            click.echo(f"  - {p}", err=True)
+        raise SystemExit(2)
+    with open(instance_file, encoding="utf-8") as f:
+        baselines, staff_costs, problems = inputs_from_instance_doc(json.load(f))
+    if problems:
+        click.echo(f"エラー: インスタンスファイル {instance_file} が不正です（invalid instance）:", err=True)
+        for p in problems:
+            click.echo(f"  - {p}", err=True)
+        raise SystemExit(2)
+    return model, baselines, staff_costs
 
 
 @main.command("solve", help="インスタンスファイルを最適化し、計画（按分・補助金見込額付き）を JSON で書き出します。"
@@ -81,15 +104,18 @@ def _load_rules_or_exit(path: Path | None):
               help="MILP ソルバー（auto は HiGHS、なければ CBC）")
 @click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="補助制度ルールの JSON（省略時は同梱の最新版）")
+@click.option("--effects", "effects_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="導入効果モデルの JSON（省略時は同梱の最新版）")
 @click.option("--core", type=click.Choice(["report", "adjust"]), default=None,
               help="コア調整: report は按分方法どおり（公平性の証明を記載）、adjust は最も近いコア内の配分へ調整。"
                    "省略時はインスタンスの allocation.core")
 def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap: float, solver: str,
-                  rules_file: Path | None, core: str | None) -> None:
+                  rules_file: Path | None, effects_file: Path | None, core: str | None) -> None:
     from planner.domain.optimiser import Infeasible, optimise
 
     instance = _load_instance_or_exit(instance_file)
     rules = _load_rules_or_exit(rules_file)
+    effect_model, baselines, staff_costs = _load_effect_inputs_or_exit(effects_file, instance_file)
     started = time.perf_counter()
     try:
         plan = optimise(instance, time_limit=time_limit, gap=gap, solver=solver)
@@ -110,6 +136,9 @@ def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap:
     except AllocationError as e:  # e.g. 人口割 with a body whose population is missing
         click.echo(f"エラー: 負担金の按分ができません: {e}", err=True)
         raise SystemExit(2)
+    from planner.domain.effects import attach_effects
+
+    plan = attach_effects(instance, plan, effect_model, baselines=baselines, staff_costs=staff_costs)
     write_json_atomically(out, plan.to_dict())
     saving = plan.standalone_total_yen - plan.objective_yen
     joint = sum(1 for g in plan.groups if g.mode != "standalone")
@@ -121,7 +150,7 @@ def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap:
     settled = time.perf_counter()
     click.echo(fairness_summary(plan))
     click.echo(f"最適化 {optimised - started:.2f} 秒、按分・公平性の証明・補助金見込 {settled - optimised:.2f} 秒")
-    click.echo(f"計画を {out} に書き出しました（按分・補助金見込額付き）")
+    click.echo(f"計画を {out} に書き出しました（按分・補助金見込額・導入効果の見込み付き）")
 
 
 def fairness_summary(plan) -> str:

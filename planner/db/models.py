@@ -53,6 +53,7 @@ class Body(SQLModel, table=True):
     fiscal_strength_index: Optional[float] = None
     disadvantaged: bool = False  # 条件不利地域
     has_data_plan: bool = False  # 市町村官民データ活用推進計画
+    staff_cost_per_hour_yen: Optional[int] = None  # 職員の人件費単価 (円/時間); a prefecture's also serves its towns
     no_allocation_tax: bool = False  # 不交付団体 (no 普通交付税): no special-tax estimate
     population_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
     fiscal_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
@@ -137,6 +138,18 @@ class SubsidyRuleSet(SQLModel, table=True):
     created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
 
 
+class EffectModelVersion(SQLModel, table=True):
+    """One version of the effect model (導入効果の見込みモデル): the whole document, as shipped or as edited."""
+
+    __tablename__ = "effect_model"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    version: str = Field(unique=True, max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    is_current: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+
+
 class User(SQLModel, table=True):
     __tablename__ = "app_user"
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -166,6 +179,8 @@ class Need(SQLModel, table=True):
     accepts_lead: bool = True
     accepts_unified: bool = True
     can_lead: bool = False
+    baseline_minutes_per_unit: Optional[float] = None  # the body's own staff minutes per driver unit today
+    baseline_hours_per_year: Optional[float] = None  # the body's own staff hours a year on the work today
     serves_disadvantaged_area: bool = False  # a resident service in the body's 条件不利地域 (special-tax measure (a))
     notes: str = Field(default="", sa_column=Column(Text))
     status: str = Field(default="active", max_length=12)  # active | withdrawn

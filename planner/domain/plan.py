@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .costs import GroupCost
+from .effects import NeedEffect, effects_from_plan
 from .settled import Allocation, SubsidyEstimate, allocation_from_json, subsidy_from_json
 
 PLAN_FORMAT = "kyodo-planner-plan/1"
@@ -27,6 +28,7 @@ class PlanGroup:
     standalone_total_yen: int  # what the members would pay going alone, summed (the saving's baseline)
     allocation: Allocation | None = None  # filled by planner.domain.settlement
     subsidies: dict[str, SubsidyEstimate] | None = None  # need id -> estimates; filled by planner.domain.settlement
+    effects: dict[str, NeedEffect] | None = None  # need id -> effect estimate, from the plan's ``effects`` field
 
     @property
     def saving_yen(self) -> int:
@@ -58,9 +60,10 @@ class Plan:
     # Explanations and statistics: each need's standalone cost, sub-problem counts, solver used, ...
     need_standalone_yen: dict[str, int] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    effects: dict[str, Any] | None = None  # the effect estimates (planner.domain.effects.plan_effects; README)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc = {
             "format": PLAN_FORMAT, "instance": self.instance, "status": self.status,
             "objective_yen": self.objective_yen, "lower_bound_yen": self.lower_bound_yen, "gap": self.gap,
             "standalone_total_yen": self.standalone_total_yen, "solve_seconds": round(self.solve_seconds, 3),
@@ -68,12 +71,16 @@ class Plan:
             "need_standalone_yen": dict(self.need_standalone_yen),
             "stats": dict(self.stats),
         }
+        if self.effects is not None:
+            doc["effects"] = self.effects
+        return doc
 
 
 def plan_from_dict(doc: dict[str, Any]) -> Plan:
     if doc.get("format") != PLAN_FORMAT:
         raise ValueError(f'not a plan: format must be "{PLAN_FORMAT}", got {doc.get("format")!r}')
     need_standalone = {k: int(v) for k, v in doc.get("need_standalone_yen", {}).items()}
+    effects = effects_from_plan(doc) if isinstance(doc.get("effects"), dict) else None
     groups = []
     for g in doc["groups"]:
         cost = g["cost"]
@@ -88,12 +95,14 @@ def plan_from_dict(doc: dict[str, Any]) -> Plan:
             lead_body=g["lead_body"], members=members,
             cost=GroupCost(int(cost["initial_yen"]), int(cost["annual_yen"]), int(cost["total_yen"]),
                            float(cost["total_yen"])),
-            standalone_total_yen=standalone_total, allocation=allocation, subsidies=subsidies))
+            standalone_total_yen=standalone_total, allocation=allocation, subsidies=subsidies,
+            effects=None if effects is None else {m: effects[m] for m in members if m in effects}))
     return Plan(instance=doc.get("instance", ""), status=doc["status"], objective_yen=int(doc["objective_yen"]),
                 lower_bound_yen=int(doc["lower_bound_yen"]), gap=float(doc["gap"]),
                 standalone_total_yen=int(doc["standalone_total_yen"]),
                 solve_seconds=float(doc.get("solve_seconds", 0.0)), groups=groups,
-                need_standalone_yen=need_standalone, stats=dict(doc.get("stats", {})))
+                need_standalone_yen=need_standalone, stats=dict(doc.get("stats", {})),
+                effects=doc["effects"] if effects is not None else None)
 
 
 def _settlement_from_json(g: dict[str, Any], members: list[str], standalone_total: int,

@@ -648,6 +648,7 @@ class MemberLine:
             "standalone_net_yen": self.standalone_net_yen,
             "net_saving_yen": self.net_saving_yen,
             "notes": list(self.notes),
+            **({"effect": self.effect.to_json()} if self.effect is not None else {}),
         }
 
 
@@ -737,6 +738,7 @@ def member_lines(instance: Instance, group: PlanGroup) -> list[MemberLine]:
                 volume=need.volume,
                 share=share,
                 subsidy=subsidy,
+                effect=group.effects.get(nid) if getattr(group, "effects", None) else None,
             )
         )
     return lines

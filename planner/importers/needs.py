@@ -74,6 +74,10 @@ _HEADERS = {
     "住民サービス（条件不利地域）": "serves_disadvantaged_area", "住民サービス(条件不利地域)": "serves_disadvantaged_area",
     "notes": "notes", "備考": "notes", "note": "notes",
     "status": "status", "状態": "status",
+    "baseline_minutes_per_unit": "baseline_minutes_per_unit", "現状の作業時間(分/単位)": "baseline_minutes_per_unit",
+    "現状の1単位あたり作業時間(分)": "baseline_minutes_per_unit", "現状作業分": "baseline_minutes_per_unit",
+    "baseline_hours_per_year": "baseline_hours_per_year", "現状の年間作業時間": "baseline_hours_per_year",
+    "現状の年間作業時間(時間)": "baseline_hours_per_year", "現状作業時間": "baseline_hours_per_year",
 }
 # Usual ways of writing a category that neither its id nor a part of its name covers.
 CATEGORY_ALIASES = {
@@ -89,7 +93,9 @@ CATEGORY_ALIASES = {
 FIELD_LABELS = {"body_code": "団体コード", "body_name": "団体名", "category": "分野", "category_id": "分野ID",
                 "volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式可",
                 "accepts_unified": "仕様統一可", "can_lead": "幹事可",
-                "serves_disadvantaged_area": "条件不利地域の住民サービス", "notes": "備考"}
+                "serves_disadvantaged_area": "条件不利地域の住民サービス", "notes": "備考",
+                "baseline_minutes_per_unit": "現状の作業時間（分/単位）", "baseline_hours_per_year": "現状の年間作業時間"}
+BASELINE_LIMITS = {"baseline_minutes_per_unit": 1_000_000, "baseline_hours_per_year": 10_000_000}
 BOOL_DEFAULTS = {"accepts_lead": True, "accepts_unified": True, "can_lead": False,
                  "serves_disadvantaged_area": False}
 _TRUE = {"○", "◯", "〇", "o", "1", "true", "yes", "y", "はい", "可", "あり", "有", "する", "✓", "✔"}
@@ -112,6 +118,8 @@ class NeedRow:
     # without 備考 does not erase the notes), a new need takes the defaults.
     given: frozenset[str] = frozenset(("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes"))
     serves_disadvantaged_area: bool = False
+    baseline_minutes_per_unit: float | None = None  # optional; read only when its column is there
+    baseline_hours_per_year: float | None = None
 
 
 @dataclass
@@ -273,8 +281,8 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
     spellings = category_index(lookups.categories)
     years = accepted_start_years(lookups.fiscal_year or current_fiscal_year())
     seen: dict[tuple[str, str], int] = {}
-    optional_given = frozenset(k for k in ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes")
-                           if k in columns)
+    optional_given = frozenset(k for k in ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes",
+                                     *BASELINE_LIMITS) if k in columns)
 
     for i, row in lines[1:]:
         number = i + 1
@@ -333,6 +341,17 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         if len(notes) > MAX_NOTES:
             fail("notes", f"備考が長すぎます（{len(notes)}文字、{MAX_NOTES}文字以内）")
 
+        baselines: dict[str, float | None] = {}
+        for key, largest in BASELINE_LIMITS.items():
+            raw = text(cell(key)) if key in columns else ""
+            value = volume_value(cell(key)) if raw or isinstance(cell(key), (int, float)) else None
+            if raw and (value is None or value <= 0):
+                fail(key, f"「{raw}」は0より大きい数値にしてください（わからなければ空欄）")
+            elif value is not None and value > largest:
+                fail(key, f"{raw} が大きすぎます（{largest:,}以下）")
+            else:
+                baselines[key] = value
+
         if body_code and category_id:
             first = seen.get((body_code, category_id))
             if first is not None:
@@ -350,7 +369,7 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
                             "入りません（共同調達を検討する場合は、どちらかを「○」にしてください）",)
             parsed.rows.append(NeedRow(row=number, body_code=body_code, category_id=category_id, volume=volume,
                                        start_year=year, notes=notes, warnings=warnings, given=optional_given,
-                                       **flags))
+                                       **flags, **baselines))
     if parsed.data_rows == 0 or (not parsed.rows and not parsed.problems):
         parsed.problems.append(Problem(file_name, "取り込むデータ行がありません（見出し行の下にニーズを1行ずつ入力してください）",
                                        header_index + 1))

@@ -251,6 +251,11 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
         except ScenarioError as e:
             raise JobError(str(e)) from e
         rules = _rule_set(session, scenario)
+        try:
+            effect_inputs = _effect_inputs(session, instance)
+        except ValueError as e:  # a stored model the domain cannot read: the plan is still worth having
+            effect_inputs = None
+            reporter.note(f"導入効果モデルを読めないため、導入効果の見込みを省きました: {e}")
         time_limit = scenario.time_limit_seconds
         method, weights = scenario.allocation_method, dict(scenario.allocation_weights or {}) or None
     if not instance.needs:
@@ -283,11 +288,29 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
 
     extras: dict[str, Any] = {"scenario_id": scenario_id, "notes": list(built.notes),
                               "price_source": built.price_source}
+    if effect_inputs is not None:
+        from planner.domain.effects import attach_effects
+
+        model, baselines, staff_costs = effect_inputs
+        plan = attach_effects(instance, plan, model, baselines=baselines, staff_costs=staff_costs)
     if items:
         reporter.phase("override_costs")
         extras["override_costs"] = override_costs(built.instance, items, time_limit, reporter.cancelled,
                                                   reporter.note)
     return SolveResult(instance, plan, built.price_book.version, rules.version if rules else "", extras)
+
+
+def _effect_inputs(session: Session, instance: Instance):
+    """(current effect model, needs' own baselines, bodies' staff costs), or None before an effect model is stored."""
+    from planner.services.effect_models import current_effect_model, scenario_effect_inputs
+    from planner.services.instances import need_id_from_key
+
+    model = current_effect_model(session)
+    if model is None:
+        return None
+    ids = [i for i in (need_id_from_key(n.id) for n in instance.needs) if i is not None]
+    baselines, staff_costs = scenario_effect_inputs(session, ids, list(instance.bodies))
+    return model, baselines, staff_costs
 
 
 def _rule_set(session: Session, scenario: Scenario) -> SubsidyRuleSet | None:

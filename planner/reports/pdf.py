@@ -13,7 +13,12 @@ from planner.domain.plan import Plan
 
 from . import charts
 from .context import ReportMeta, group_report, member_notice, summary_report
+from .effects_view import effect_charts, plan_effects
 from .render import PROJECT_ROOT, REPORT_CSS, render_html
+
+
+def _effects(instance: Instance, plan: Plan):
+    return plan_effects(instance, {"effects": plan.effects} if plan.effects else {})
 
 
 @lru_cache(maxsize=1)
@@ -41,12 +46,16 @@ def group_html(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta |
 
 def member_html(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> str:
     n = member_notice(instance, plan, need_id, meta)
-    return render_html("member.html", n=n, **_control(n.group.meta, "member", n.member.body_code))
+    return render_html("member.html", n=n, effects=_effects(instance, plan),
+                       **_control(n.group.meta, "member", n.member.body_code))
 
 
 def summary_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> str:
     s = summary_report(instance, plan, meta)
-    return render_html("summary.html", s=s, figures=charts.summary_figures(s), **_control(s.meta, "summary", ""))
+    effects = _effects(instance, plan)
+    by_category, by_body = effect_charts(effects, width=720)
+    return render_html("summary.html", s=s, figures=charts.summary_figures(s), effects=effects,
+                       effect_category_svg=by_category, effect_body_svg=by_body, **_control(s.meta, "summary", ""))
 
 
 def group_pdf(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> bytes:

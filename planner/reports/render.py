@@ -33,6 +33,9 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(yen=yen, num=yen_digits, pct=pct, volume=volume, wareki=wareki_fiscal_year,
                        fiscal_year=fiscal_year_label, svg=lambda s: Markup(s) if s else "")
+    from .effect_text import TEMPLATE_HELPERS
+
+    env.globals.update(TEMPLATE_HELPERS)
     env.globals["data_credit"] = DATA_CREDIT  # 総務省's figures (population) appear in the documents
     return env
 

@@ -47,6 +47,8 @@ def member_workbook(instance: Instance, plan: Plan, need_id: str, meta: ReportMe
     wb = Workbook()
     notice = member_notice(instance, plan, need_id, meta)
     _member_sheet(wb.active, notice)
+    if notice.member.effect is not None and plan.effects:
+        _member_effect_rows(wb.active, notice, str(plan.effects.get("caveat", "")))
     _group_sheet(wb.create_sheet(), notice.group)
     return _save(wb, notice.group.meta.document_control)
 
@@ -382,6 +384,33 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     if paragraph:
         w.line(paragraph)
     w.widths([22, 24, 15, 15, 15, 15, 16, 16])
+
+
+def _member_effect_rows(ws: Worksheet, n: MemberNotice, caveat: str) -> None:
+    """The effect estimate under the year-by-year table: hours as numbers, yen per hour as formulas over them."""
+    m, e = n.member, n.member.effect
+    w = _Writer(ws)
+    w.row = ws.max_row + 2
+    w.line("導入効果の見込み（参考・事例にもとづく見込み）", bold=True)
+    w.line(e.message)
+    if e.hours is None:
+        w.line(caveat)
+        return
+    w.header(["", "低位", "中位", "高位"])
+    hours = w.cells(["削減時間（時間/年）", e.hours.low, e.hours.central, e.hours.high], [None] + ["#,##0.0"] * 3)
+    net = w.line("実質負担 見込額（期間合計）", m.net_yen)
+    ws.cell(net, 2).number_format = YEN
+    years = w.line("算定期間（年）", n.group.horizon_years)
+    w.cells(["削減1時間あたりの実質負担（円）"] + [f"=ROUND(B{net}/B{years}/{c}{hours},0)" for c in "BCD"],
+            [None] + [YEN] * 3)
+    if e.staff_cost_per_hour_yen:
+        cost = w.line("人件費単価（円/時間）", e.staff_cost_per_hour_yen)
+        ws.cell(cost, 2).number_format = YEN
+        w.cells(["人件費換算（円/年）"] + [f"=ROUND({c}{hours}*B{cost},0)" for c in "BCD"], [None] + [YEN] * 3)
+    w.line("各列の削減時間で割った額です（削減時間が多い見込みほど1時間あたりは安くなります）。")
+    for case in e.cases:
+        w.line("根拠の事例", case)
+    w.line(caveat)
 
 
 def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:

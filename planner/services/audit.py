@@ -22,6 +22,7 @@ ACTION_LABELS = {
 }
 ENTITY_LABELS = {
     "need": "ニーズ", "body": "団体", "user": "利用者", "price_book": "単価表", "subsidy_rule_set": "補助制度ルール",
+    "effect_model": "導入効果モデル",
     "scenario": "シナリオ", "plan": "計画", "data_vintage": "公的データ", "api": "API", "page": "画面",
     "plan_release": "計画の版", "member_answer": "参加の回答", "scenario_quote": "見積",
 }

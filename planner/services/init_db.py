@@ -1,7 +1,7 @@
 """``planner init-db``: schema to the newest migration, then master bodies and reference data; idempotent."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
@@ -9,6 +9,7 @@ from planner.db.migrate import upgrade
 from planner.db.session import session_scope
 
 from .bodies import MasterSyncReport, sync_master_bodies
+from .effect_models import load_effect_models
 from .reference_bodies import ReferenceLoadReport, load_reference_bodies
 from .reference_data import RulesLoadReport, load_price_book_file, load_subsidy_rules
 
@@ -20,12 +21,13 @@ class InitReport:
     bodies: MasterSyncReport
     price_book_loaded: str | None
     rules: RulesLoadReport
+    effect_models_loaded: list[str] = field(default_factory=list)
     reference: ReferenceLoadReport | None = None
 
     @property
     def changed(self) -> bool:
         return (self.revision_before != self.revision_after or self.bodies.changed
-                or self.price_book_loaded is not None or bool(self.rules.loaded)
+                or self.price_book_loaded is not None or bool(self.rules.loaded) or bool(self.effect_models_loaded)
                 or bool(self.reference and (self.reference.population or self.reference.fiscal)))
 
     def lines(self) -> list[str]:
@@ -48,6 +50,8 @@ class InitReport:
                    else "補助制度ルール: 変更なし")
         if self.rules.current:
             out.append(f"現行の補助制度ルール: {self.rules.current}")
+        out.append(f"導入効果モデル: {'、'.join(self.effect_models_loaded)} を登録しました" if self.effect_models_loaded
+                   else "導入効果モデル: 変更なし")
         return out
 
 
@@ -59,4 +63,5 @@ def init_database(engine: Engine) -> InitReport:
         reference = load_reference_bodies(session)
         book = load_price_book_file(session)
         rules = load_subsidy_rules(session)
-    return InitReport(before, after, bodies, book.version if book else None, rules, reference)
+        effect_models = load_effect_models(session)
+    return InitReport(before, after, bodies, book.version if book else None, rules, effect_models, reference)

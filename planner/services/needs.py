@@ -29,7 +29,12 @@ STATUS_LABELS = {"active": "登録中", "withdrawn": "取下げ"}
 # the other scenarios, so the two never mix in one plan; the list marks and filters them so that nobody is surprised.
 ORIGIN_LABELS = {"user": "利用者の登録", "demo": "デモ"}
 EDITABLE = ("category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead",
-            "serves_disadvantaged_area", "notes")
+            "serves_disadvantaged_area", "notes", "baseline_minutes_per_unit", "baseline_hours_per_year")
+BASELINE_FIELDS = ("baseline_minutes_per_unit", "baseline_hours_per_year")  # optional: absent keeps what is stored
+
+
+def editable_values(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: data[k] for k in EDITABLE if k in data}
 
 
 class NeedError(ValueError):
@@ -114,6 +119,8 @@ def need_snapshot(need: Need) -> dict[str, Any]:
             "start_year": need.start_year, "accepts_lead": need.accepts_lead,
             "accepts_unified": need.accepts_unified, "can_lead": need.can_lead,
             "serves_disadvantaged_area": need.serves_disadvantaged_area, "notes": need.notes,
+            "baseline_minutes_per_unit": need.baseline_minutes_per_unit,
+            "baseline_hours_per_year": need.baseline_hours_per_year,
             "status": need.status, "is_demo": need.is_demo, "version": need.version}
 
 
@@ -132,7 +139,7 @@ def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: i
 
 def create_need(session: Session, user, body: Body, data: dict[str, Any]) -> Need:
     _check_values(session, body, data, None)
-    need = Need(body_code=body.code, created_by=user.id, **{k: data[k] for k in EDITABLE if k in data})
+    need = Need(body_code=body.code, created_by=user.id, **editable_values(data))
     session.add(need)
     _flush_unique(session, body, data["category_id"])
     audit.record(session, user_id=user.id, action="create", entity="need", entity_id=need.id,
@@ -178,7 +185,7 @@ def update_need(session: Session, user, need: Need, body: Body, data: dict[str, 
         raise NeedError("取下げ済みのニーズは編集できません。先に取下げを取り消してください")
     _check_values(session, body, data, need.id)
     before = need_snapshot(need)
-    values = {k: data[k] for k in EDITABLE if k in data}
+    values = editable_values(data)
     if any(getattr(need, k) != v for k, v in values.items()):
         values["is_demo"] = False  # see takes_over_demo
     _conditional_update(session, need, expected_version, values)
@@ -269,7 +276,8 @@ def import_lookups(session: Session, user, fiscal_year: int | None = None) -> Lo
 
 
 IMPORT_FIELDS = {"volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式", "accepts_unified": "仕様統一",
-                 "can_lead": "幹事", "serves_disadvantaged_area": "住民サービス", "notes": "備考"}
+                 "can_lead": "幹事", "serves_disadvantaged_area": "住民サービス", "notes": "備考",
+                 "baseline_minutes_per_unit": "現状の作業時間（分/単位）", "baseline_hours_per_year": "現状の年間作業時間"}
 
 
 @dataclass(frozen=True)
@@ -302,6 +310,8 @@ def row_values(r: NeedRow, need: Need | None = None) -> dict[str, Any]:
         values.update({k: getattr(need, k) for k in ("accepts_lead", "accepts_unified", "can_lead",
                                                      "serves_disadvantaged_area", "notes")
                        if k not in r.given})
+    # The baselines are written only from a column for them: a file without one keeps what is stored.
+    values.update({k: getattr(r, k) for k in BASELINE_FIELDS if k in r.given})
     return values
 
 
@@ -313,8 +323,8 @@ def _same(a: Any, b: Any) -> bool:
 
 def _changes(need: Need, r: NeedRow) -> tuple[Change, ...]:
     values = row_values(r, need)
-    out = [Change(label, getattr(need, key), values[key]) for key, label in IMPORT_FIELDS.items()
-           if not _same(getattr(need, key), values[key])]
+    out = [Change(label, getattr(need, key), values.get(key, getattr(need, key)))
+           for key, label in IMPORT_FIELDS.items() if not _same(getattr(need, key), values.get(key, getattr(need, key)))]
     if out and need.is_demo:
         out.append(Change("データ", "デモ", "利用者の登録"))  # see takes_over_demo
     return tuple(out)

@@ -19,7 +19,10 @@ from planner.db.models import Body, Category, Need
 from planner.domain.vocabulary import csv_row, jst_datetime, wareki_fiscal_year
 
 HEADERS = ("団体コード", "団体名", "分野ID", "分野名", "利用量", "単位", "開始年度", "開始年度（和暦）",
-           "幹事方式可", "仕様統一可", "幹事可", "条件不利地域の住民サービス", "状態", "備考", "更新日時")
+           "幹事方式可", "仕様統一可", "幹事可", "条件不利地域の住民サービス", "状態", "備考", "更新日時",
+           "現状の作業時間（分/単位）", "現状の年間作業時間")
+
+
 def _mark(flag: bool) -> str:
     return "○" if flag else "×"
 
@@ -32,7 +35,14 @@ def rows(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> Itera
                need.start_year, wareki_fiscal_year(need.start_year), _mark(need.accepts_lead), _mark(need.accepts_unified),
                _mark(need.can_lead), _mark(need.serves_disadvantaged_area),
                "登録中" if need.status == "active" else "取下げ", need.notes or "",
-               jst_datetime(need.updated_at)]
+               jst_datetime(need.updated_at),
+               _number(need.baseline_minutes_per_unit), _number(need.baseline_hours_per_year)]
+
+
+def _number(value: float | None) -> Any:
+    if value is None:
+        return ""
+    return int(value) if float(value).is_integer() else value
 
 
 def to_csv(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> bytes:
@@ -50,7 +60,7 @@ def to_xlsx(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> by
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("ニーズ")
     ws.freeze_panes = "A2"
-    for i, width in enumerate((10, 14, 10, 26, 10, 12, 9, 14, 9, 9, 7, 7, 40, 17), start=1):
+    for i, width in enumerate((10, 14, 10, 26, 10, 12, 9, 14, 9, 9, 7, 12, 7, 40, 17, 12, 12), start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="EEF1F5")
     header = []

@@ -11,6 +11,9 @@ from collections import Counter
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import select
 
 from planner.db.models import Body
 from planner.domain.vocabulary import BODY_KIND_LABELS
@@ -102,7 +105,17 @@ def show(code: str):
                            needs=body_admin.body_needs(session, code), history=history,
                            names=user_names(session, [h.user_id for h in history]), diff_rows=diff_rows,
                            action_labels=ACTION_LABELS,
-                           form=_flags_form(body) if edits_body_row(current_user, body) else None)
+                           form=_flags_form(body) if edits_body_row(current_user, body) else None,
+                           staff_cost_form=FlaskForm(formdata=None) if edits_body_row(current_user, body) else None,
+                           prefecture_staff_cost=_prefecture_staff_cost(session, body))
+
+
+def _prefecture_staff_cost(session, body: Body) -> int | None:
+    if body.kind == "prefecture":
+        return None
+    pref = session.exec(select(Body).where(Body.kind == "prefecture",
+                                           Body.prefecture_code == body.prefecture_code)).first()
+    return pref.staff_cost_per_hour_yen if pref is not None else None
 
 
 @bp.post("/<code>/flags")
@@ -135,6 +148,41 @@ def update_flags(code: str):
     return redirect(target)
 
 
+@bp.post("/<code>/staff-cost")
+@roles_required("admin", "prefecture")
+def update_staff_cost(code: str):
+    """A body's (or, on a prefecture, its towns' default) staff cost per hour, for the effect estimate in yen."""
+    from planner.importers.needs import volume_value
+    from planner.services.effect_models import set_staff_cost
+
+    session = db_session()
+    body = _load_body(code)
+    if not edits_body_row(current_user, body):
+        forbidden(f"body {code}: staff cost")
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="フォームの内容を確認できません")
+    raw = (request.form.get("staff_cost_per_hour_yen") or "").strip()
+    value = volume_value(raw) if raw else None
+    if raw and (value is None or not float(value).is_integer()):
+        flash(f"{body.name}: 人件費単価は円単位の整数で入力してください（「{raw}」）", "error")
+        return redirect(url_for("bodies.show", code=code))
+    try:
+        changed = set_staff_cost(session, body, None if value is None else int(value), current_user.id)
+    except ValueError as e:
+        session.rollback()
+        flash(f"{body.name}: {e}", "error")
+        return redirect(url_for("bodies.show", code=code))
+    except StaleDataError:  # another edit of the body won (Body's version_id_col)
+        session.rollback()
+        session.expire_all()
+        flash(f"{body.name}: ほかの利用者が先に団体の情報を更新しました。最新の内容を確認して、もう一度入力してください",
+              "error")
+        return _show_with_status(code, 409)
+    session.commit()
+    if changed:
+        flash(f"{body.name} の人件費単価を" + (f"{int(value):,}円/時間にしました" if value else "未設定にしました"),
+              "success")
+    return redirect(url_for("bodies.show", code=code))
 def _show_with_status(code: str, status: int):
     response = make_response(show(code))
     response.status_code = status

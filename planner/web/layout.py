@@ -68,6 +68,9 @@ def init_app(app: Flask) -> None:
         lead_role=vocabulary.lead_role, lead_mark=vocabulary.lead_mark, kind_label=vocabulary.body_kind_label)
     app.jinja_env.filters["datetime_ja"] = datetime_ja
     app.jinja_env.filters["datetime_ja_seconds"] = lambda value: datetime_ja(value, "%Y-%m-%d %H:%M:%S")
+    from planner.reports.effect_text import TEMPLATE_HELPERS
+
+    app.jinja_env.globals.update(TEMPLATE_HELPERS)
 
     @app.context_processor
     def _layout_context():

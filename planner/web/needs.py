@@ -13,13 +13,15 @@ from flask_login import current_user
 from sqlmodel import select
 
 from planner.db.models import Body, Category, Need
+from planner.domain.effects import Baseline
 from planner.domain.vocabulary import csv_text, today_jst, wareki_fiscal_year
 from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import FileProblems
 from planner.importers.needs import (FIELD_LABELS, accepted_start_years, current_fiscal_year, parse_needs_file,
                                      volume_value, year_label)
 from planner.services import needs as svc
-from planner.services import access, audit, needs_export, upload_store
+from planner.reports.effect_text import effect_lines
+from planner.services import access, audit, effect_models, needs_export, upload_store
 from planner.web.db import db_session
 from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
@@ -130,16 +132,29 @@ def form_context(form: NeedForm, session, cats: list[Category], need: Need | Non
     body = session.get(Body, form.body_code.data) if form.body_code.data else None
     category = session.get(Category, form.category_id.data) if form.category_id.data else None
     volume = volume_value(form.volume.data) if form.volume.data else None
-    estimate = None
+    estimate = effect = None
     if body is not None and category is not None and volume and volume > 0:
         estimate = svc.standalone_estimate(session, body, category.id, volume, form.start_year.data or 2026)
+        effect = _effect_for_form(session, body, category, volume, form.start_year.data or 2026,
+                                  Baseline(form.baseline_values()["baseline_minutes_per_unit"],
+                                           form.baseline_values()["baseline_hours_per_year"]))
     warnings = volume_warnings(volume, category.unit, previous=need.volume if need is not None else None,
                                population=body.population if body is not None else None,
                                per_10k_pop=category.volume_per_10k_pop) if category is not None and volume else []
-    return {"form": form, "need": need, "body": body, "category": category, "estimate": estimate,
+    return {"form": form, "need": need, "body": body, "category": category, "estimate": estimate, "effect": effect,
             "volume_warnings": warnings,
             "suggestion": svc.volume_suggestion(category, body), "categories": cats,
             "units": {c.id: c.unit for c in cats}}
+
+
+def _effect_for_form(session, body: Body, category: Category, volume: float, year: int,
+                     baseline: Baseline) -> dict | None:
+    """The effect estimate beside the cost estimate: the wording (shared with the plan pages), the caveat."""
+    found = effect_models.need_form_effect(session, body, category.id, category.unit, volume, year, baseline)
+    if found is None:
+        return None
+    text = effect_lines(found["effect"], standalone_label="単独で導入した場合", net_known=found["net_known"])
+    return {**text.as_dict(), "caveat": found["caveat"], "model_version": found["model_version"]}
 
 
 # --- list, export -----------------------------------------------------------------------------------------------
@@ -252,6 +267,9 @@ def edit(need_id: int):
     form.body_code.data = body.code  # a need stays with its body
     if request.method == "GET":
         form.volume.data = format_volume(need.volume)
+        for name in ("baseline_minutes_per_unit", "baseline_hours_per_year"):
+            value = getattr(need, name)
+            form[name].data = "" if value is None else format_volume(value)
         form.version.data = str(need.version)
     stale = False
     if form.validate_on_submit() and "preview" not in request.form:
@@ -331,7 +349,14 @@ def estimate():
     result = svc.standalone_estimate(session, body, category.id, volume, year)
     if result is None:
         return jsonify({"ok": False, "message": "現行の単価表がないため概算できません", **out})
-    return jsonify({"ok": True, **out, **result.as_dict()})
+    baseline = Baseline(*(_optional_positive(request.args.get(k, "")) for k in ("minutes", "hours")))
+    effect = _effect_for_form(session, body, category, volume, year, baseline)
+    return jsonify({"ok": True, **out, **result.as_dict(), "effect": effect})
+
+
+def _optional_positive(raw: str) -> float | None:
+    value = volume_value(raw) if raw.strip() else None
+    return value if value is not None and value > 0 else None
 
 
 # --- import -------------------------------------------------------------------------------------------------------
@@ -432,10 +457,10 @@ def import_template():
     cats = svc.categories(session)
     bodies = svc.editable_bodies(session, current_user)
     body = next((b for b in bodies if b.code == current_user.body_code), bodies[0] if bodies else None)
-    lines = ["団体コード,団体名,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考"]
+    lines = ["団体コード,団体名,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考,現状の作業時間（分/単位）,現状の年間作業時間"]
     if body is not None and cats:
         lines.append(f"{body.code},{csv_text(body.name)},{cats[0].id},100,"
-                     f"{wareki_fiscal_year(current_fiscal_year() + 1)},○,○,×,")
+                     f"{wareki_fiscal_year(current_fiscal_year() + 1)},○,○,×,,,")
     response = Response(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = "attachment; filename=needs-template.csv"
     return response

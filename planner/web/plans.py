@@ -10,13 +10,14 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlmodel import select
 
-from planner.charts import consortium_map_svg, savings_bar_svg, waterfall_svg
+from planner.charts import consortium_map_svg, hours_range_svg, savings_bar_svg, waterfall_svg
 from planner.domain.fairness import evidence_rows, fairness_alert
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.domain.settled import MemberLine, Totals
 from planner.domain.share_basis import share_basis
 from planner.domain.vocabulary import MODE_LABELS, MODE_SHORT, PLAN_STATUS_LABELS, jst_datetime
+from planner.reports.effects_view import plan_effects
 from planner.services import access
 from planner.services import plans as svc
 from planner.services.plan_lifecycle import plan_status
@@ -30,6 +31,22 @@ bp = Blueprint("plans", __name__, url_prefix="/plans")
 
 ALL_ROLES = ("admin", "prefecture", "municipality")
 PER_PAGE = 50
+EFFECT_BODY_CHART_LIMIT = 20
+
+
+def effects_context(view: svc.PlanView, *, charts: bool = False) -> dict:
+    """The plan's effect estimates for the page (and, on the summary, the charts by category and by body)."""
+    effects = plan_effects(view.instance, view.doc)
+    out: dict = {"effects": effects}
+    if charts and effects.present:
+        out["effects_category_chart"] = Markup(hours_range_svg(effects.chart_rows(effects.by_category()), width=760,
+                                                               title="分野別の削減時間の見込み（年間）"))
+        bodies = [(name, t) for _code, name, t in effects.by_body()][:EFFECT_BODY_CHART_LIMIT]
+        rows = effects.chart_rows(bodies)
+        out["effects_body_chart"] = Markup(hours_range_svg(rows, width=760, title="団体別の削減時間の見込み（年間）")) \
+            if rows else None
+        out["effects_body_limit"] = EFFECT_BODY_CHART_LIMIT
+    return out
 
 
 @bp.app_context_processor
@@ -127,7 +144,8 @@ def show(plan_id: int):
                            group_count=len(groups), page=page, pages=pages, category=category, mode=mode,
                            body=body or "", joint_only=joint_only, map_category=map_cat, figure_map=figure_map,
                            bars=bars, waterfall=waterfall, mode_labels=MODE_LABELS, overrides=overrides,
-                           override_costs=costs, category_totals=view.category_totals())
+                           override_costs=costs, category_totals=view.category_totals(),
+                           **effects_context(view, charts=True))
 
 
 def _map_markup(bodies: list[dict], groups: list[dict], *, width: int, height: int) -> Markup:
@@ -156,7 +174,8 @@ def group(plan_id: int, group_id: str):
     member_waterfalls = [(m, Markup(waterfall_svg(_member_steps(m), width=520))) for m in g.members]
     return render_template("plans/group.html", loaded=loaded, view=view, scenario=loaded.scenario, g=g,
                            fairness=fairness_alert([g.group]), evidence=evidence_rows(view.instance, g.group),
-                           figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=MODE_LABELS)
+                           figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=MODE_LABELS,
+                           **effects_context(view))
 
 
 def _member_steps(m: MemberLine) -> list[tuple[str, int]]:
@@ -201,7 +220,8 @@ def body(plan_id: int, code: str):
     return render_template("plans/body.html", loaded=loaded, view=view, scenario=loaded.scenario,
                            body=view.instance.bodies[code], rows=rows, basis=basis, led=led, totals=totals,
                            waterfall=Markup(waterfall_svg(_body_steps(totals), width=520)), figure_map=figure_map,
-                           mode_labels=MODE_LABELS)
+                           mode_labels=MODE_LABELS, **effects_context(view),
+                           members=[(g.category_name, m.need_id) for g, m in rows])
 
 
 def _body_steps(t: Totals) -> list[tuple[str, int]]:

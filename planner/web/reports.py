@@ -197,9 +197,9 @@ def statement_document(plan_id: int, code: str, ext: str):
     body_code = code
     loaded = _load(plan_id)
     if not any(loaded.body_of_need(n) == body_code for g in loaded.plan.groups for n in g.members):
-        abort(404, description=f"計画 {plan_id} に団体 {body_code} のニーズはありません")
+        _not_found(plan_id)
     if not access.sees_member(current_user, loaded.plan_access, body_code):
-        forbidden(f"plan {plan_id}: statement {body_code}")
+        _refuse(plan_id, f"plan {plan_id}: statement {body_code}")
     try:
         if ext == "pdf":
             data = statements.statement_pdf(loaded.instance, loaded.plan, body_code, loaded.meta)
@@ -216,7 +216,7 @@ def budget_document(plan_id: int, ext: str):
     """年度別予算総括表 (every body by year): the prefecture's."""
     loaded = _load(plan_id)
     if not loaded.sees_all:
-        forbidden(f"plan {plan_id}: budget")
+        _refuse(plan_id, f"plan {plan_id}: budget")
     try:
         if ext == "pdf":
             data = statements.budget_pdf(loaded.instance, loaded.plan, loaded.meta)
@@ -235,9 +235,9 @@ def agreement_document(plan_id: int, group_id: str):
     try:
         bodies = loaded.group_bodies(group_id)
     except ReportError:
-        abort(404, description=f"計画 {plan_id} にグループ {group_id} はありません")
+        _not_found(plan_id)
     if not access.sees_group(current_user, loaded.plan_access, bodies):
-        forbidden(f"plan {plan_id}: agreement {group_id}")
+        _refuse(plan_id, f"plan {plan_id}: agreement {group_id}")
     try:
         data = agreement.agreement_docx(loaded.instance, loaded.plan, group_id, loaded.meta)
     except ReportError as e:

@@ -241,7 +241,7 @@ def source_plan(session, scenario: Scenario) -> PlanRow | None:
     if not isinstance(source_id, int):
         return None
     source = session.get(Scenario, source_id)
-    if source is None or not svc.can_view_scenario(current_user, source):
+    if source is None or not access.sees_scenario(current_user, source):
         return None
     return plan_service.latest_plan(session, source.id)
 

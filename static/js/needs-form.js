@@ -72,6 +72,26 @@
     box.appendChild(para("hint", "単価表 " + data.price_book_version + " による参考値です。共同調達ではこれより安くなる場合があります。"));
   }
 
+  function renderEffect(effect) {
+    var el = document.getElementById("effect");
+    if (!el) { return; }
+    clear(el);
+    if (!effect) {
+      el.appendChild(para("hint", "団体・分野・利用量を入力すると、総務省資料の事例にもとづく職員の作業時間の削減見込み（幅）を表示します。"));
+      return;
+    }
+    el.appendChild(para("amount effect-headline", effect.headline));
+    (effect.lines || []).forEach(function (line) { el.appendChild(para("", line)); });
+    if (effect.cases && effect.cases.length) {
+      el.appendChild(para("hint", "根拠とした事例："));
+      var ul = document.createElement("ul");
+      ul.className = "hint cases";
+      effect.cases.forEach(function (c) { var li = document.createElement("li"); li.textContent = c; ul.appendChild(li); });
+      el.appendChild(ul);
+    }
+    el.appendChild(para("hint", (effect.caveat || "") + "（導入効果モデル " + (effect.model_version || "") + "）"));
+  }
+
   function update() {
     var body = field("body_code"), category = field("category_id");
     if (!body || !category || !body.value || !category.value) { return; }
@@ -79,6 +99,8 @@
     var params = new URLSearchParams({
       body: body.value, category: category.value,
       volume: field("volume").value || "", year: (field("start_year") || {}).value || "",
+      minutes: (field("baseline_minutes_per_unit") || {}).value || "",
+      hours: (field("baseline_hours_per_year") || {}).value || "",
       need: form.getAttribute("data-need-id") || ""
     });
     var mine = ++seq;
@@ -89,6 +111,7 @@
         showSuggestion(data.suggestion, data.unit || "");
         showWarnings(data.warnings || []);
         render(data);
+        renderEffect(data.ok ? data.effect : null);
       })
       .catch(function () { /* the server-side figure stays; nothing to add */ });
   }

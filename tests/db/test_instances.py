@@ -54,7 +54,7 @@ def test_scenario_of_a_prefecture(nagano_engine):
 
 def test_demo_scenarios_see_demo_needs_only_and_lists_narrow_the_scope(nagano_engine):
     with Session(nagano_engine, expire_on_commit=False) as s:
-        real = _need(s, "202011", "ocr")
+        real = _need(s, "202011", "rpa")  # a user's need (one active need per body and category: not ocr here)
         demo = _need(s, "202011", "ocr", demo=True)
         demo_rpa = _need(s, "205419", "rpa", demo=True)
         gone = _need(s, "202029", "ocr", demo=True)

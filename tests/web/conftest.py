@@ -84,6 +84,9 @@ def seed_database(engine) -> dict:
         book = load_price_book_file(session)
         out["price_book_version"] = book.version if book else None
         load_subsidy_rules(session)
+        from planner.services.effect_models import load_effect_models
+
+        load_effect_models(session)
         for username, role, pref, body, display in SEED_USERS:
             user = create_user(session, username, PASSWORD, role, prefecture_code=pref, body_code=body,
                                display_name=display)

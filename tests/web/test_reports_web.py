@@ -13,6 +13,7 @@ from tests.reports.helpers import pdf_text
 from tests.reports.plans import settled_plan_doc
 from tests.web.conftest import login
 from tests.web.test_plans_support import publish_now
+from tests.support.documents import fetch_zip
 
 GROUPS = [("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
           ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"])]
@@ -56,23 +57,6 @@ def test_coordinator_downloads_every_document(client, plan_id):
     assert client.get(f"/plans/{plan_id}/reports/summary.xlsx").status_code == 200
 
 
-def fetch_zip(client, plan_id):
-    """The ZIP is built in the background: the first request starts it and shows the progress page."""
-    r = client.get(f"/plans/{plan_id}/reports.zip")
-    if r.status_code == 302:
-        assert r.headers["Location"].endswith(f"/plans/{plan_id}/reports/bundle")
-        deadline = time.monotonic() + 180
-        while True:
-            state = client.get(f"/plans/{plan_id}/reports/bundle?format=json").get_json()
-            assert state["status"] in ("queued", "running", "done"), state
-            if state["status"] == "done":
-                break
-            assert time.monotonic() < deadline, state
-            time.sleep(0.3)
-        r = client.get(f"/plans/{plan_id}/reports.zip")
-    return r
-
-
 def test_zip_has_all_documents(client, plan_id, app):
     login(client, "admin")
     first = client.get(f"/plans/{plan_id}/reports.zip")
@@ -96,7 +80,7 @@ def test_zip_has_all_documents(client, plan_id, app):
 def test_a_draft_plan_gives_municipalities_no_document(client, plan_id):
     login(client, "muni202011")  # 長野市 is in both groups, but the plan is still a draft (試算)
     for path in ("reports/group/ocr-2026-1.pdf", "reports/member/n-nagano-ocr.pdf", "reports.zip"):
-        assert client.get(f"/plans/{plan_id}/{path}").status_code == 403
+        assert client.get(f"/plans/{plan_id}/{path}").status_code == 404  # refused answers like missing (#13)
 
 
 def test_municipality_gets_only_its_own_documents(client, plan_id, app):

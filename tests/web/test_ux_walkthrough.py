@@ -41,17 +41,18 @@ def test_times_are_japan_time():
 
 def test_needs_export_has_no_utc_column_and_writes_japan_time():
     assert not any("UTC" in h for h in needs_export.HEADERS)
-    assert needs_export.HEADERS[-1] == "更新日時"
+    at = needs_export.HEADERS.index("更新日時")
 
     class Row:  # the columns rows() reads
         category_id, volume, start_year, accepts_lead, accepts_unified, can_lead = "ocr", 5.0, 2026, True, True, False
         serves_disadvantaged_area, status, notes = False, "active", ""
+        baseline_minutes_per_unit = baseline_hours_per_year = None
         updated_at = datetime(2026, 11, 30, 15, 27)
 
     class Place:
         code, name = "204820", "小谷村"
     row = next(needs_export.rows([(Row(), Place())], {}))
-    assert row[-1] == "2026-12-01 00:27"
+    assert row[at] == "2026-12-01 00:27"
 
 
 # --- point 3: names, not ids; Japanese, not English ----------------------------------------------------------------

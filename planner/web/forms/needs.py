@@ -41,6 +41,10 @@ class NeedForm(FlaskForm):
     accepts_unified = BooleanField("仕様統一方式（仕様をそろえて各団体が契約する方式）での共同調達に参加できる", default=True)
     can_lead = BooleanField("幹事団体を引き受けられる")
     serves_disadvantaged_area = BooleanField("条件不利地域で住民生活の維持・向上に必要なサービスを提供する（住民向けサービス）")
+    baseline_minutes_per_unit = StringField("現状の作業時間（1単位あたり・分）", validators=[Optional()],
+                                            render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    baseline_hours_per_year = StringField("現状の年間作業時間（時間）", validators=[Optional()],
+                                          render_kw={"inputmode": "decimal", "autocomplete": "off"})
     notes = TextAreaField("備考", validators=[Optional(), Length(max=MAX_NOTES, message=f"備考は{MAX_NOTES}文字以内で入力してください")],
                           render_kw={"rows": 3})
     version = HiddenField()
@@ -55,11 +59,41 @@ class NeedForm(FlaskForm):
             raise ValidationError(f"利用量が大きすぎます（{MAX_VOLUME:,}以下）")
         self.volume_number = value
 
+    def _baseline(self, field, largest: float) -> None:
+        if not (field.data or "").strip():
+            field.number = None
+            return
+        value = volume_value(field.data)
+        if value is None or value <= 0:
+            raise ValidationError("0より大きい数値で入力してください（わからなければ空欄のままで構いません）")
+        if value > largest:
+            raise ValidationError(f"値が大きすぎます（{largest:,.0f}以下）")
+        field.number = value
+
+    def validate_baseline_minutes_per_unit(self, field) -> None:
+        self._baseline(field, 1_000_000)
+
+    def validate_baseline_hours_per_year(self, field) -> None:
+        self._baseline(field, 10_000_000)
+
+    def baseline_values(self) -> dict:
+        """The optional baseline figures as numbers (None when blank or not yet valid)."""
+        out = {}
+        for name in ("baseline_minutes_per_unit", "baseline_hours_per_year"):
+            field = self[name]
+            number = getattr(field, "number", None)
+            if number is None and (field.data or "").strip():
+                number = volume_value(field.data)
+                number = number if number is not None and number > 0 else None
+            out[name] = number
+        return out
+
     def values(self) -> dict:
         return {"category_id": self.category_id.data, "volume": self.volume_number,
                 "start_year": self.start_year.data, "accepts_lead": bool(self.accepts_lead.data),
                 "accepts_unified": bool(self.accepts_unified.data), "can_lead": bool(self.can_lead.data),
-                "serves_disadvantaged_area": bool(self.serves_disadvantaged_area.data), "notes": (self.notes.data or "").strip()}
+                "serves_disadvantaged_area": bool(self.serves_disadvantaged_area.data),
+                "notes": (self.notes.data or "").strip(), **self.baseline_values()}
 
 
 class StatusForm(FlaskForm):
