@@ -38,6 +38,7 @@ from .fairness import CORE_MARGINS, core_target, least_core_value, prove, round_
 from .fairness import coalition_name  # noqa: F401  (re-exported: callers name coalitions through this module)
 from .game_solutions import LeastCore, nucleolus_by_generation, shapley_exact, shapley_sampled
 from .model import ALLOCATION_METHODS, CORE_OPTIONS, Instance
+from .vocabulary import wareki_fiscal_year
 from .separation import GroupOracle, TableOracle
 from .settled import Allocation, MemberShare, WeightSuggestion
 
@@ -223,7 +224,15 @@ def sampled_shapley(game: CostGame, permutations: int | None = None, seed: int |
 
 
 def member_names(instance: Instance, member_ids: Sequence[str]) -> list[str]:
-    return [f"{instance.bodies[instance.need(i).body].name}（{i}）" for i in member_ids]
+    """Users read bodies' names, never need ids; a body with two needs in the group is told apart by its fiscal year
+    (and, should even that repeat, by its place in the group)."""
+    names = [instance.bodies[instance.need(i).body].name for i in member_ids]
+    out = []
+    for i, name in zip(member_ids, names):
+        if names.count(name) > 1:
+            name = f"{name}（{wareki_fiscal_year(instance.need(i).start_year)}開始）"
+        out.append(name)
+    return [name if out.count(name) == 1 else f"{name}・{k + 1}" for k, name in enumerate(out)]
 
 
 def allocate(instance: Instance, member_ids: Sequence[str], cost: GroupCost, lead_body: str | None = None,

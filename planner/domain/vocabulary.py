@@ -8,7 +8,7 @@ the same on a page, in a CSV, in a workbook and in a PDF.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Mapping
 
 from .costs import round_yen
@@ -179,6 +179,22 @@ def signed_yen(value: int) -> str:
 
 # (first day, era name), newest first. A fiscal year (April to March) takes the era in force on its first day,
 # except 2019: the era changed on 1 May and the government calls that whole year 令和元年度.
+JST = timezone(timedelta(hours=9), "JST")  # Japan has no daylight saving time
+
+
+def in_jst(value: datetime) -> datetime:
+    """Timestamps are stored as naive UTC; every user reads Japan time."""
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(JST)
+
+
+def jst_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return in_jst(value).strftime(fmt) if value else ""
+
+
+def today_jst(now: datetime | None = None) -> date:
+    return in_jst(now or datetime.now(timezone.utc)).date()
+
+
 ERAS = ((date(2019, 5, 1), "令和"), (date(1989, 1, 8), "平成"), (date(1926, 12, 25), "昭和"))
 _ERA_FIRST_YEAR = {name: start.year for start, name in ERAS}
 _ERA_ALIASES = {"令和": "令和", "r": "令和", "平成": "平成", "h": "平成", "昭和": "昭和", "s": "昭和"}

@@ -327,9 +327,12 @@ def override_costs(base: Instance, items: list[dict[str, Any]], time_limit: floa
     difference at a fraction of the whole solve.
     """
     from planner.domain.optimiser import optimise
-    from planner.services.scenarios import ScenarioError, apply_overrides, restrict_to_categories
+    from planner.domain.vocabulary import signed_yen
+    from planner.services.scenarios import (ScenarioError, apply_overrides, describe_override, instance_names,
+                                            restrict_to_categories)
 
     out = []
+    names = instance_names(base)
     with_all: dict[str, Plan] = {}
     for item in items:
         cat = item["category"]
@@ -348,6 +351,8 @@ def override_costs(base: Instance, items: list[dict[str, Any]], time_limit: floa
         both_optimal = with_all[cat].status == "optimal" and without.status == "optimal"
         entry.update(cost_yen=with_all[cat].objective_yen - without.objective_yen,
                      with_yen=with_all[cat].objective_yen, without_yen=without.objective_yen, exact=both_optimal)
-        note(f"上書き設定 {entry['id']}（{cat}）の影響: {entry['cost_yen']:+,}円" + ("" if both_optimal else "（概算）"))
+        # Users read the override as they wrote it, not its internal id; a positive figure is extra cost.
+        note(f"上書き設定「{describe_override(names, item)}」による総費用の増減: {signed_yen(entry['cost_yen'])}"
+             + ("" if both_optimal else "（概算）"))
         out.append(entry)
     return out

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from planner.db.models import AuditLog, User
+from planner.db.models import AuditLog, Body, Scenario, User
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,28 @@ def user_names(session: Session, ids) -> dict[int, str]:
         return {}
     rows = session.exec(select(User.id, User.username, User.display_name).where(User.id.in_(wanted))).all()
     return {r[0]: f"{r[2] or r[1]}（{r[1]}）" for r in rows}
+
+
+def target_names(session: Session, entries) -> dict[tuple[str, str], str]:
+    """What an entry acted on, by the name users know (利用者 山田（yamada）, not 利用者 2): users, bodies and
+    scenarios; other targets keep their number (計画 3 is how plans are known)."""
+    wanted: dict[str, set[str]] = {}
+    for e in entries:
+        if e.entity in ("user", "body", "scenario") and e.entity_id:
+            wanted.setdefault(e.entity, set()).add(e.entity_id)
+    out: dict[tuple[str, str], str] = {}
+    users = {i for i in wanted.get("user", ()) if i.isdigit()}
+    for uid, name in user_names(session, [int(i) for i in users]).items():
+        out[("user", str(uid))] = name
+    if wanted.get("body"):
+        for code, name in session.exec(select(Body.code, Body.name).where(Body.code.in_(wanted["body"]))).all():
+            out[("body", code)] = name
+    scenarios = {i for i in wanted.get("scenario", ()) if i.isdigit()}
+    if scenarios:
+        for sid, name in session.exec(select(Scenario.id, Scenario.name)
+                                      .where(Scenario.id.in_([int(i) for i in scenarios]))).all():
+            out[("scenario", str(sid))] = name
+    return out
 
 
 # Field names as users know them; unknown keys (price-book paths such as ai_ocr.lead.fixed_initial) show as stored.

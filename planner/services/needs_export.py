@@ -16,10 +16,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from planner.db.models import Body, Category, Need
-from planner.domain.vocabulary import csv_row, wareki_fiscal_year
+from planner.domain.vocabulary import csv_row, jst_datetime, wareki_fiscal_year
 
 HEADERS = ("団体コード", "団体名", "分野ID", "分野名", "利用量", "単位", "開始年度", "開始年度（和暦）",
-           "幹事方式可", "仕様統一可", "幹事可", "条件不利地域の住民サービス", "状態", "備考", "更新日時（UTC）",
+           "幹事方式可", "仕様統一可", "幹事可", "条件不利地域の住民サービス", "状態", "備考", "更新日時",
            "現状の作業時間（分/単位）", "現状の年間作業時間")
 
 
@@ -35,7 +35,7 @@ def rows(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> Itera
                need.start_year, wareki_fiscal_year(need.start_year), _mark(need.accepts_lead), _mark(need.accepts_unified),
                _mark(need.can_lead), _mark(need.serves_disadvantaged_area),
                "登録中" if need.status == "active" else "取下げ", need.notes or "",
-               need.updated_at.strftime("%Y-%m-%d %H:%M") if need.updated_at else "",
+               jst_datetime(need.updated_at),
                _number(need.baseline_minutes_per_unit), _number(need.baseline_hours_per_year)]
 
 

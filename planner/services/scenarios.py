@@ -393,11 +393,12 @@ def override_rules(instance: Instance, items: Iterable[dict[str, Any]]) -> Overr
     rules = OverrideRules([], [], [])
     for item in items:
         cat = item["category"]
-        label = f"上書き設定（{OVERRIDE_KINDS.get(item.get('kind'), item.get('kind'))}、{cat}）"
+        cat_name = instance.categories[cat].name if cat in instance.categories else cat
+        label = f"上書き設定（{OVERRIDE_KINDS.get(item.get('kind'), item.get('kind'))}、{cat_name}）"
         needs = [by_body_cat.get((code, cat), []) for code in item["bodies"]]
         for code, found in zip(item["bodies"], needs):
             if not found:
-                raise ScenarioError(f"{label}: 団体 {_body_name(instance, code)} に分野 {cat} のニーズがありません。")
+                raise ScenarioError(f"{label}: {_body_name(instance, code)}に{cat_name}のニーズがありません。")
         kind = item["kind"]
         if kind == "together":
             pairs = [(a.id, b.id) for a in needs[0] for b in needs[1] if a.start_year == b.start_year]
@@ -417,6 +418,13 @@ def override_rules(instance: Instance, items: Iterable[dict[str, Any]]) -> Overr
                                         f"{mode_label(item['mode'])}を受け入れていません。")
                 rules.fixed.append({"need": n.id, "mode": item["mode"], "lead_body": item["lead_body"]})
     return rules
+
+
+def instance_names(instance: Instance) -> dict:
+    """The names describe_override needs, taken from a planning instance (no session at hand)."""
+    names: dict = {code: body.name for code, body in instance.bodies.items()}
+    names.update({("category", cid): cat.name for cid, cat in instance.categories.items()})
+    return names
 
 
 def _body_name(instance: Instance, code: str) -> str:

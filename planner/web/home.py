@@ -9,6 +9,7 @@ from planner.db.models import Body
 from planner.domain.vocabulary import DATASET_LABELS, MODE_LABELS
 from planner.services import dashboard
 from planner.services.audit import ACTION_LABELS, ENTITY_LABELS
+from planner.services.audit_log import target_names
 from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
 from planner.web.security import ROLE_LABELS, roles_required
@@ -37,6 +38,7 @@ def index():
                    data=dashboard.data_status(session, pref),
                    audit=dashboard.recent_audit(session, pref, limit=10 if role == "admin" else 5),
                    action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS)
+    context.update(targets=target_names(session, context["audit"]))
     if role == "prefecture":
         prefecture = session.exec(select(Body).where(Body.kind == "prefecture",
                                                      Body.prefecture_code == pref)).first() if pref else None

@@ -3,7 +3,7 @@ signed-in role."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
@@ -15,7 +15,7 @@ from planner.services.demo import DEMO_ASSUMPTIONS
 PRODUCT_NAME = "共同調達プランナー"
 
 
-JST = timezone(timedelta(hours=9), "JST")  # Japan has no daylight saving time
+JST = vocabulary.JST
 
 
 def datetime_ja(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -23,8 +23,7 @@ def datetime_ja(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return aware.astimezone(JST).strftime(fmt)
+        return vocabulary.jst_datetime(value, fmt)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

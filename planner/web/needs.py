@@ -5,7 +5,6 @@ administrators on all. Every request checks this on the server; refusals are log
 """
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
@@ -15,7 +14,7 @@ from sqlmodel import select
 
 from planner.db.models import Body, Category, Need
 from planner.domain.effects import Baseline
-from planner.domain.vocabulary import csv_text, wareki_fiscal_year
+from planner.domain.vocabulary import csv_text, today_jst, wareki_fiscal_year
 from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import FileProblems
 from planner.importers.needs import (FIELD_LABELS, accepted_start_years, current_fiscal_year, parse_needs_file,
@@ -189,7 +188,7 @@ def export(fmt: str):
     query = svc.filtered_needs(current_user, filters).order_by(Body.code, Need.category_id, Need.id)
     rows = [tuple(r) for r in session.exec(query.limit(EXPORT_LIMIT))]
     cats = {c.id: c for c in svc.categories(session)}
-    stamp = date.today().strftime("%Y%m%d")
+    stamp = today_jst().strftime("%Y%m%d")  # the day in Japan, not the server's
     # Who took which body's data out of the system is worth knowing later, like any change.
     audit.record(session, user_id=current_user.id, action="export", entity="need", entity_id="",
                  prefecture_code=current_user.prefecture_code, body_code=current_user.body_code,
@@ -240,7 +239,8 @@ def new():
             session.rollback()
             form.category_id.errors.append(str(e))
         else:
-            flash(f"{body.name}のニーズ（{need.category_id}）を登録しました", "success")
+            category = session.get(Category, need.category_id)
+            flash(f"{body.name}の{category.name if category else need.category_id}のニーズを登録しました", "success")
             return redirect(url_for("needs.index", body=body.code if current_user.role != "municipality" else None))
     status = 422 if request.method == "POST" and form.errors else 200
     finder = {"search": search, "found": found, "total": len(body_choices(session)) if found is not None else None,

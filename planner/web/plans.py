@@ -15,7 +15,8 @@ from planner.domain.fairness import evidence_rows, fairness_alert
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.domain.settled import MemberLine, Totals
-from planner.domain.vocabulary import MODE_LABELS, MODE_SHORT, PLAN_STATUS_LABELS
+from planner.domain.share_basis import share_basis
+from planner.domain.vocabulary import MODE_LABELS, MODE_SHORT, PLAN_STATUS_LABELS, jst_datetime
 from planner.reports.effects_view import plan_effects
 from planner.services import access
 from planner.services import plans as svc
@@ -202,11 +203,14 @@ def body(plan_id: int, code: str):
     groups = view.by_body.get(code, [])
     led = [g for g in view.groups if g.joint and g.group.lead_body == code and code not in g.body_codes]
     totals = view.body_totals(code)
-    rows = []
+    rows, basis = [], {}
     for g in groups:
         for m in g.members:
             if m.body_code == code:
                 rows.append((g, m))
+                if g.joint and g.allocation:
+                    basis[m.need_id] = share_basis(view.instance, [x.need_id for x in g.members], m.need_id,
+                                                   g.allocation.method, g.allocation.weights, m.standalone_total_yen)
     figure_map = None
     joint = [g for g in groups if g.joint]
     if joint:
@@ -214,7 +218,7 @@ def body(plan_id: int, code: str):
         figure_map = _map_markup([b for b in view.map_bodies() if b["code"] in codes], view.map_groups(joint),
                                  width=560, height=420)
     return render_template("plans/body.html", loaded=loaded, view=view, scenario=loaded.scenario,
-                           body=view.instance.bodies[code], rows=rows, led=led, totals=totals,
+                           body=view.instance.bodies[code], rows=rows, basis=basis, led=led, totals=totals,
                            waterfall=Markup(waterfall_svg(_body_steps(totals), width=520)), figure_map=figure_map,
                            mode_labels=MODE_LABELS, **effects_context(view),
                            members=[(g.category_name, m.need_id) for g, m in rows])
@@ -234,7 +238,7 @@ def compare():
     rows, _ = svc.list_plans(session, current_user, page=1, per_page=200)
     form = CompareForm(request.args)
     form.a.choices = form.b.choices = [
-        (p.id, f"計画 {p.id}：{s.name}（{p.created_at:%Y-%m-%d %H:%M}）") for p, s in rows]
+        (p.id, f"計画 {p.id}：{s.name}（{jst_datetime(p.created_at)}）") for p, s in rows]
     comparison = None
     if request.args.get("a") and request.args.get("b"):
         a_id, b_id = parse_id(request.args["a"]), parse_id(request.args["b"])

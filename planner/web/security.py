@@ -122,6 +122,9 @@ def start_session(user: LoginUser) -> None:
 # --- refusals ---------------------------------------------------------------------------------------------------
 # Who may see what is decided by planner.services.access; this module only turns a "no" into a logged 403.
 
+FORBIDDEN_MESSAGE = "この画面を見る権限がありません。必要な場合は県の担当者または管理者にお問い合わせください。"
+
+
 def forbidden(detail: str, *, status: int = 403, public_description: str | None = None):
     """Log the refused attempt (in a transaction of its own, so it survives the request's rollback) and 403.
 
@@ -138,7 +141,8 @@ def forbidden(detail: str, *, status: int = 403, public_description: str | None 
             session.commit()
     except Exception:  # the refusal matters more than its log entry
         current_app.logger.exception("could not write the audit entry of a refused request")
-    abort(status, description=public_description if public_description is not None else detail)
+    # The English detail is for the audit log; the user reads a Japanese sentence.
+    abort(status, description=public_description if public_description is not None else FORBIDDEN_MESSAGE)
 
 
 def roles_required(*roles: str) -> Callable:

@@ -43,7 +43,7 @@ def test_overrides_become_need_level_rules(instance):
 
 
 def test_impossible_overrides_name_the_body(instance):
-    with pytest.raises(ScenarioError, match="白馬村.*rpa のニーズがありません"):
+    with pytest.raises(ScenarioError, match="白馬村にRPAのニーズがありません"):
         apply_overrides(instance, [{"kind": "together", "category": "rpa", "bodies": ["202011", "204854"]}])
     with pytest.raises(ScenarioError, match="白馬村のニーズは幹事団体方式（一括調達）を受け入れていません"):
         apply_overrides(instance, [{"kind": "fix_group", "category": "ocr", "bodies": ["204854"], "mode": "lead",

@@ -86,10 +86,10 @@ def test_page_api_pdf_and_workbook_show_the_same_figures_for_every_member(client
                 assert (cells[5] == "—" and not line.adjustment_yen) or page_amount(cells[5]) == line.adjustment_yen
                 cells = cells[:4] + cells[6:]
             shown = [page_amount(c) for c in cells[1:]]
-            # the page shows savings as signed changes (−: the member pays less than alone)
+            # the page shows savings as savings (+: the member pays less than alone; issue #15 point 4)
             assert shown == [line.initial_yen, line.annual_yen, line.total_yen, line.standalone_total_yen,
-                             -line.saving_yen, line.grant_yen, line.special_tax_yen, line.net_yen,
-                             line.standalone_net_yen, -line.net_saving_yen], (g.id, line.need_id)
+                             line.saving_yen, line.grant_yen, line.special_tax_yen, line.net_yen,
+                             line.standalone_net_yen, line.net_saving_yen], (g.id, line.need_id)
             assert {k: api_line[k] for k in FIGURES} == {k: getattr(line, k) for k in FIGURES}
             checked += 1
         if not g.joint:

@@ -10,7 +10,7 @@ from sqlmodel import select
 from planner.db.models import User
 from planner.services.access import scope_prefecture
 from planner.services.audit import ACTION_LABELS, ENTITY_LABELS
-from planner.services.audit_log import AuditFilter, diff_rows, list_entries, user_names
+from planner.services.audit_log import AuditFilter, diff_rows, list_entries, target_names, user_names
 from planner.web.db import db_session
 from planner.web.params import parse_id
 from planner.web.security import roles_required
@@ -46,6 +46,7 @@ def audit_log():
         user_query = user_query.where(User.prefecture_code == pref)
     return render_template("admin/audit.html", entries=rows, total=total, page=page,
                            pages=max(1, -(-total // AUDIT_PER_PAGE)), filters=filters,
-                           names=user_names(session, [r.user_id for r in rows]), users=session.exec(user_query).all(),
+                           names=user_names(session, [r.user_id for r in rows]), targets=target_names(session, rows),
+                           users=session.exec(user_query).all(),
                            action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS, diff_rows=diff_rows,
                            date_from=request.args.get("from", ""), date_to=request.args.get("to", ""))
