@@ -86,6 +86,7 @@ ENDPOINTS: dict[str, Rule] = {
     "bodies.index": signed_in(PLANNERS),
     "bodies.show": scoped("body", PLANNERS),
     "bodies.update_flags": scoped("body", PLANNERS),
+    "bodies.update_staff_cost": scoped("body", PLANNERS),  # 職員の時間単価 (導入効果の人件費換算)
     "bodies.export_csv": signed_in(PLANNERS),
     "bodies.import_flags_page": signed_in(PLANNERS),
     "bodies.import_flags_confirm": signed_in(PLANNERS),
@@ -127,6 +128,10 @@ ENDPOINTS: dict[str, Rule] = {
     "admin.price_book_edit": scoped("price_book", ("admin",)),
     "admin.price_book_current": scoped("price_book", ("admin",)),
     "admin.rule_sets": signed_in(("admin",)),
+    "admin.effect_models_page": signed_in(("admin",)),
+    "admin.effect_model": signed_in(("admin",), params={"model_id": 1}),
+    "admin.effect_model_edit": signed_in(("admin",), params={"model_id": 1}),
+    "admin.effect_model_current": signed_in(("admin",), params={"model_id": 1}),
     "admin.rule_set": scoped("rule_set", ("admin",)),
     "admin.rule_set_edit": scoped("rule_set", ("admin",)),
     "admin.rule_set_current": scoped("rule_set", ("admin",)),
