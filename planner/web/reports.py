@@ -123,6 +123,15 @@ def _unprintable(e: ReportError):
     abort(422, description=f"この計画の帳票を作成できません: {e}")
 
 
+def _render(ext: str, as_pdf, as_xlsx, *args) -> bytes:
+    """One document in the format asked for; a plan that cannot be printed answers 422 with the reason."""
+    try:
+        return (as_pdf if ext == "pdf" else as_xlsx)(*args)
+    except ReportError as e:
+        _unprintable(e)
+        raise  # not reached: abort raises
+
+
 @bp.get("/plans/<int:plan_id>/reports/group/<group_id>.<any(pdf, xlsx):ext>")
 @roles_required(*ROLES)
 def group_document(plan_id: int, group_id: str, ext: str):
@@ -133,13 +142,7 @@ def group_document(plan_id: int, group_id: str, ext: str):
         _not_found(plan_id)
     if not access.sees_group(current_user, loaded.plan_access, bodies):
         _refuse(plan_id, f"plan {plan_id}: group {group_id}")
-    try:
-        if ext == "pdf":
-            data = pdf.group_pdf(loaded.instance, loaded.plan, group_id, loaded.meta)
-        else:
-            data = xlsx.group_workbook(loaded.instance, loaded.plan, group_id, loaded.meta)
-    except ReportError as e:
-        _unprintable(e)
+    data = _render(ext, pdf.group_pdf, xlsx.group_workbook, loaded.instance, loaded.plan, group_id, loaded.meta)
     return _send(data, _stem(loaded, bundle.Document("group", group_id)), ext)
 
 
@@ -156,13 +159,7 @@ def member_document(plan_id: int, need_id: str, ext: str):
         group_of_need(loaded.plan, need_id)
     except ReportError:
         _not_found(plan_id)
-    try:
-        if ext == "pdf":
-            data = pdf.member_pdf(loaded.instance, loaded.plan, need_id, loaded.meta)
-        else:
-            data = xlsx.member_workbook(loaded.instance, loaded.plan, need_id, loaded.meta)
-    except ReportError as e:
-        _unprintable(e)
+    data = _render(ext, pdf.member_pdf, xlsx.member_workbook, loaded.instance, loaded.plan, need_id, loaded.meta)
     return _send(data, _stem(loaded, bundle.Document("member", need_id)), ext)
 
 
@@ -172,13 +169,7 @@ def summary_document(plan_id: int, ext: str):
     loaded = _load(plan_id)
     if not loaded.sees_all:
         _refuse(plan_id, f"plan {plan_id}: summary")
-    try:
-        if ext == "pdf":
-            data = pdf.summary_pdf(loaded.instance, loaded.plan, loaded.meta)
-        else:
-            data = xlsx.summary_workbook(loaded.instance, loaded.plan, loaded.meta)
-    except ReportError as e:
-        _unprintable(e)
+    data = _render(ext, pdf.summary_pdf, xlsx.summary_workbook, loaded.instance, loaded.plan, loaded.meta)
     return _send(data, f"共同調達計画まとめ_{bundle.safe_name(loaded.scenario.name)}", ext)
 
 
@@ -200,13 +191,8 @@ def statement_document(plan_id: int, code: str, ext: str):
         _not_found(plan_id)
     if not access.sees_member(current_user, loaded.plan_access, body_code):
         _refuse(plan_id, f"plan {plan_id}: statement {body_code}")
-    try:
-        if ext == "pdf":
-            data = statements.statement_pdf(loaded.instance, loaded.plan, body_code, loaded.meta)
-        else:
-            data = statements.statement_workbook(loaded.instance, loaded.plan, body_code, loaded.meta)
-    except ReportError as e:
-        _unprintable(e)
+    data = _render(ext, statements.statement_pdf, statements.statement_workbook, loaded.instance, loaded.plan,
+                   body_code, loaded.meta)
     return _send(data, _stem(loaded, bundle.Document("statement", body_code)), ext)
 
 
@@ -217,13 +203,7 @@ def budget_document(plan_id: int, ext: str):
     loaded = _load(plan_id)
     if not loaded.sees_all:
         _refuse(plan_id, f"plan {plan_id}: budget")
-    try:
-        if ext == "pdf":
-            data = statements.budget_pdf(loaded.instance, loaded.plan, loaded.meta)
-        else:
-            data = statements.budget_workbook(loaded.instance, loaded.plan, loaded.meta)
-    except ReportError as e:
-        _unprintable(e)
+    data = _render(ext, statements.budget_pdf, statements.budget_workbook, loaded.instance, loaded.plan, loaded.meta)
     return _send(data, f"年度別予算総括表_{bundle.safe_name(loaded.scenario.name)}", ext)
 
 
