@@ -7,6 +7,7 @@ made-up towns of one prefecture priced by the reference price book. Each figure 
 (every one of the 4,095 coalitions priced by the partition DP), since that is what a plan's settlement pays; the
 game's own time is printed too. Figures are the median of --repeat runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,9 +32,19 @@ SIZE = 12
 def made_up_group():
     sys.path.insert(0, str(ROOT / "tests" / "domain"))
     from factories import body, instance_doc, need  # noqa: E402 -- the test helper builds the price book entry
+
     rng = random.Random(12)
-    bodies = [body(f"20{i:04d}", f"町{i}", 36 + rng.random(), 138 + rng.random(), pref="20",
-                   population=rng.randint(3000, 80000)) for i in range(SIZE)]
+    bodies = [
+        body(
+            f"20{i:04d}",
+            f"町{i}",
+            36 + rng.random(),
+            138 + rng.random(),
+            pref="20",
+            population=rng.randint(3000, 80000),
+        )
+        for i in range(SIZE)
+    ]
     needs = [need(f"n{i}", b["code"], volume=rng.randint(5, 50), can_lead=i < 3) for i, b in enumerate(bodies)]
     return parse_instance(instance_doc(bodies, needs)), [n["id"] for n in needs], "12 made-up towns (ocr)"
 
@@ -92,9 +103,11 @@ def main() -> None:
         t, rec = timed(lambda: allocate(inst, ids, cost, lead, method), args.repeat)
         t_solve, _ = timed(lambda: allocate(inst, ids, cost, lead, method, game=game), args.repeat)
         verdict = "ok" if t <= target else "OVER TARGET"
-        print(f"{method:9s} incl. game: {t:6.3f} s  (solve+checks on a built game {t_solve:6.3f} s)  "
-              f"target {target:.0f} s: {verdict}; IR {rec.individually_rational}, core {rec.in_core}, "
-              f"exhaustive {rec.exhaustive_check}")
+        print(
+            f"{method:9s} incl. game: {t:6.3f} s  (solve+checks on a built game {t_solve:6.3f} s)  "
+            f"target {target:.0f} s: {verdict}; IR {rec.individually_rational}, core {rec.in_core}, "
+            f"exhaustive {rec.exhaustive_check}"
+        )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ succeed is in the database exactly once (versions advance by one per success, no
 version, the final volume is the last success's), every conflict came back as the clear 409 message, every
 registration exists and no (body, category) is registered twice. Exit status 1 when a check fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,6 +52,7 @@ READ_KINDS = ("GET plan", "GET needs list", "GET edit form", "GET new form")
 
 # --- setup ------------------------------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -60,8 +62,9 @@ def free_port() -> int:
 def create_database() -> tuple[str, callable]:
     import sqlalchemy as sa
 
-    admin_url = sa.engine.make_url(os.environ.get("PLANNER_LOAD_PG_ADMIN_URL",
-                                                  "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    admin_url = sa.engine.make_url(
+        os.environ.get("PLANNER_LOAD_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    )
     name = f"planner_load_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -108,9 +111,16 @@ def seed(url: str, clients: int, extra_per_body: int, rnd: random.Random) -> Fix
         for body in session.exec(select(Body).where(Body.kind != "prefecture", Body.prefecture_code != "20")):
             for cat in rnd.sample(categories, k=min(len(categories), rnd.randint(1, extra_per_body))):
                 if (body.code, cat) not in have:
-                    rows.append(Need(body_code=body.code, category_id=cat, volume=float(rnd.randint(1, 500)),
-                                     start_year=rnd.choice((2026, 2027, 2028)), accepts_lead=True,
-                                     accepts_unified=True))
+                    rows.append(
+                        Need(
+                            body_code=body.code,
+                            category_id=cat,
+                            volume=float(rnd.randint(1, 500)),
+                            start_year=rnd.choice((2026, 2027, 2028)),
+                            accepts_lead=True,
+                            accepts_unified=True,
+                        )
+                    )
         session.add_all(rows)
         session.commit()
         # The edits below send every flag, so the needs under edit start with the values the form will send.
@@ -142,7 +152,7 @@ def seed(url: str, clients: int, extra_per_body: int, rnd: random.Random) -> Fix
         for need in session.exec(select(Need).where(Need.body_code.in_(plan_bodies), Need.status == "active")):
             counts[need.body_code] += 1
         coordinators = max(1, clients // 10)
-        busiest = sorted(counts, key=lambda b: (-counts[b], b))[:max(1, (clients - coordinators + 1) // 2)]
+        busiest = sorted(counts, key=lambda b: (-counts[b], b))[: max(1, (clients - coordinators + 1) // 2)]
         users = []
         for i in range(coordinators):
             user = create_user(session, f"load-pref-{i}", PASSWORD, "prefecture", prefecture_code="20")
@@ -158,14 +168,17 @@ def seed(url: str, clients: int, extra_per_body: int, rnd: random.Random) -> Fix
         for need in session.exec(select(Need).where(Need.body_code.in_(busiest), Need.status == "active")):
             needs_by_body[need.body_code].append((need.id, need.category_id, need.start_year))
             initial[need.id] = (need.version, need.volume)
-        free = {b: [c for c in categories if (b, c) not in {(x, y) for x, ys in needs_by_body.items()
-                                                                  for _, y, _ in ys}] for b in busiest}
+        free = {
+            b: [c for c in categories if (b, c) not in {(x, y) for x, ys in needs_by_body.items() for _, y, _ in ys}]
+            for b in busiest
+        }
         total = session.exec(select(func.count()).select_from(Need)).one()
     engine.dispose()
     return Fixture(plan_id, users, dict(needs_by_body), free, plan_bodies, initial, total)
 
 
 # --- one simulated user ------------------------------------------------------------------------------------------
+
 
 class Browser:
     """A keep-alive connection with a cookie jar; no redirects followed (the status is what is checked)."""
@@ -219,8 +232,19 @@ class Log:
 
 
 class User(threading.Thread):
-    def __init__(self, index: int, username: str, role: str, body: str | None, fx: Fixture, port: int,
-                 clock: dict, start: threading.Barrier, think: float, seed: int):
+    def __init__(
+        self,
+        index: int,
+        username: str,
+        role: str,
+        body: str | None,
+        fx: Fixture,
+        port: int,
+        clock: dict,
+        start: threading.Barrier,
+        think: float,
+        seed: int,
+    ):
         super().__init__(daemon=True)
         self.index, self.username, self.role, self.body = index, username, role, body
         self.fx, self.browser, self.clock, self.start_line, self.think = fx, Browser(port), clock, start, think
@@ -246,8 +270,12 @@ class User(threading.Thread):
 
     def run(self) -> None:
         status, text = self.timed("GET login form", "GET", "/login")
-        status, _ = self.timed("POST login", "POST", "/login", {"username": self.username, "password": PASSWORD,
-                                                               "csrf_token": first(TOKEN, text) or ""})
+        status, _ = self.timed(
+            "POST login",
+            "POST",
+            "/login",
+            {"username": self.username, "password": PASSWORD, "csrf_token": first(TOKEN, text) or ""},
+        )
         signed_in = self.expect("POST login", "/login", status, (302,))
         self.start_line.wait()  # everyone signed in (argon2 is slow on purpose): the measured period starts now
         if not signed_in:
@@ -260,8 +288,9 @@ class User(threading.Thread):
             time.sleep(self.rnd.uniform(0.5, 1.5) * self.think)
 
     def read_plan(self) -> None:
-        path = (f"/plans/{self.fx.plan_id}" if self.role == "prefecture"
-                else f"/plans/{self.fx.plan_id}/body/{self.body}")
+        path = (
+            f"/plans/{self.fx.plan_id}" if self.role == "prefecture" else f"/plans/{self.fx.plan_id}/body/{self.body}"
+        )
         status, _ = self.timed("GET plan", "GET", path)
         self.expect("GET plan", path, status, (200,))
 
@@ -281,10 +310,18 @@ class User(threading.Thread):
             time.sleep(self.think)  # a user who reads the form for a while: the partner may save meanwhile
         self.counter += 1
         volume = float(self.index * 100_000 + self.counter)  # unique to this client and edit
-        form = {"csrf_token": first(TOKEN, text) or "", "version": version or "", "body_code": body,
-                "category_id": category, "volume": f"{volume:.0f}", "start_year": str(year),
-                "accepts_lead": "y", "accepts_unified": "y", "notes": f"負荷試験 {self.username} #{self.counter}",
-                "save": "1"}
+        form = {
+            "csrf_token": first(TOKEN, text) or "",
+            "version": version or "",
+            "body_code": body,
+            "category_id": category,
+            "volume": f"{volume:.0f}",
+            "start_year": str(year),
+            "accepts_lead": "y",
+            "accepts_unified": "y",
+            "notes": f"負荷試験 {self.username} #{self.counter}",
+            "save": "1",
+        }
         status, text = self.timed("POST edit", "POST", path, form)
         if status == 302:
             self.log.edits.append((need_id, int(version), volume))
@@ -305,8 +342,16 @@ class User(threading.Thread):
         status, text = self.timed("GET new form", "GET", "/needs/new")
         if not self.expect("GET new form", "/needs/new", status, (200,)):
             return
-        form = {"csrf_token": first(TOKEN, text) or "", "body_code": self.body, "category_id": category,
-                "volume": "10", "start_year": "2027", "accepts_lead": "y", "accepts_unified": "y", "save": "1"}
+        form = {
+            "csrf_token": first(TOKEN, text) or "",
+            "body_code": self.body,
+            "category_id": category,
+            "volume": "10",
+            "start_year": "2027",
+            "accepts_lead": "y",
+            "accepts_unified": "y",
+            "save": "1",
+        }
         status, text = self.timed("POST register", "POST", "/needs/new", form)
         if status == 302:
             self.log.registered.append((self.body, category))
@@ -336,6 +381,7 @@ def warm_up(port: int, requests: int) -> None:
 
 # --- checks -------------------------------------------------------------------------------------------------------
 
+
 def verify(url: str, fx: Fixture, logs: list[Log]) -> list[str]:
     from sqlalchemy import func
     from sqlmodel import Session, select
@@ -361,17 +407,25 @@ def verify(url: str, fx: Fixture, logs: list[Log]) -> list[str]:
             last = max(done)[1]
             if need.volume != last:
                 problems.append(f"need {need_id}: volume {need.volume}, the last successful edit wrote {last}")
-            audited = session.exec(select(func.count()).select_from(AuditLog).where(
-                AuditLog.entity == "need", AuditLog.entity_id == str(need_id), AuditLog.action == "update")).one()
+            audited = session.exec(
+                select(func.count())
+                .select_from(AuditLog)
+                .where(AuditLog.entity == "need", AuditLog.entity_id == str(need_id), AuditLog.action == "update")
+            ).one()
             if audited != len(done):
                 problems.append(f"need {need_id}: {audited} audit entries for {len(done)} edits")
         for log in logs:
             for body, category in log.registered:
-                if not session.exec(select(Need).where(Need.body_code == body, Need.category_id == category,
-                                                       Need.status == "active")).first():
+                if not session.exec(
+                    select(Need).where(Need.body_code == body, Need.category_id == category, Need.status == "active")
+                ).first():
                     problems.append(f"registered need {body}/{category} is missing")
-        doubles = session.exec(select(Need.body_code, Need.category_id, func.count()).where(Need.status == "active")
-                               .group_by(Need.body_code, Need.category_id).having(func.count() > 1)).all()
+        doubles = session.exec(
+            select(Need.body_code, Need.category_id, func.count())
+            .where(Need.status == "active")
+            .group_by(Need.body_code, Need.category_id)
+            .having(func.count() > 1)
+        ).all()
         problems += [f"{b}/{c} registered {n} times" for b, c, n in doubles]
     engine.dispose()
     return problems
@@ -391,19 +445,24 @@ def report(logs: list[Log], elapsed: float) -> tuple[list[str], float]:
     lines = [f"{'request':<18} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"]
     for kind in sorted(timings):
         v = timings[kind]
-        lines.append(f"{kind:<18} {len(v):>7} {statistics.median(v) * 1000:>8.1f} {percentile(v, 95) * 1000:>8.1f} "
-                     f"{percentile(v, 99) * 1000:>8.1f} {max(v) * 1000:>8.1f}")
+        lines.append(
+            f"{kind:<18} {len(v):>7} {statistics.median(v) * 1000:>8.1f} {percentile(v, 95) * 1000:>8.1f} "
+            f"{percentile(v, 99) * 1000:>8.1f} {max(v) * 1000:>8.1f}"
+        )
     reads = [x for k in READ_KINDS for x in timings.get(k, [])]
     read_p95 = percentile(reads, 95) * 1000 if reads else float("nan")
     lines.append(f"all page reads      {len(reads):>7} p95 {read_p95:.1f} ms")
     everything = [x for v in timings.values() for x in v]
     all_p95 = percentile(everything, 95) * 1000 if everything else float("nan")
-    lines.append(f"throughput: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} req/s; "
-                 f"p95 over all requests {all_p95:.1f} ms")
+    lines.append(
+        f"throughput: {total} requests in {elapsed:.1f} s = {total / elapsed:.1f} req/s; "
+        f"p95 over all requests {all_p95:.1f} ms"
+    )
     return lines, read_p95
 
 
 # --- main -------------------------------------------------------------------------------------------------------
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -422,8 +481,13 @@ def main() -> int:
     if not url:
         url, drop = create_database()
     instance = Path(tempfile.mkdtemp(prefix="planner-load-"))
-    env = {**os.environ, "DATABASE_URL": url, "PLANNER_INSTANCE_PATH": str(instance),
-           "SECRET_KEY": uuid.uuid4().hex, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PLANNER_INSTANCE_PATH": str(instance),
+        "SECRET_KEY": uuid.uuid4().hex,
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("REDIS_URL", None)
     servers: list[subprocess.Popen] = []
     try:
@@ -444,18 +508,39 @@ def run(args, url: str, env: dict, servers: list) -> int:
     run_cli(env, "init-db")
     run_cli(env, "demo")
     fx = seed(url, args.clients, args.extra_needs_per_body, random.Random(7))
-    print(f"  data ready in {time.monotonic() - t0:.1f} s: {fx.total_needs} needs, plan {fx.plan_id} "
-          f"({len(fx.plan_bodies)} bodies), {len(fx.users)} users, {len(fx.needs_by_body)} bodies under edit")
+    print(
+        f"  data ready in {time.monotonic() - t0:.1f} s: {fx.total_needs} needs, plan {fx.plan_id} "
+        f"({len(fx.plan_bodies)} bodies), {len(fx.users)} users, {len(fx.needs_by_body)} bodies under edit"
+    )
     port = free_port()
     server_log = Path(env["PLANNER_INSTANCE_PATH"]) / "server.log"
     with open(server_log, "wb") as log_file:
-        server = subprocess.Popen([sys.executable, "-c", "from planner.cli import main; main()", "run", "--host",
-                                   "127.0.0.1", "--port", str(port), "--workers", str(args.workers), "--threads",
-                                   str(args.threads)], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from planner.cli import main; main()",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     servers.append(server)
     warm_up(port, args.workers * args.threads * 2)
-    print(f"planner run: {args.workers} gunicorn workers × {args.threads} threads on 127.0.0.1:{port}; "
-          f"{args.clients} users for {args.duration:.0f} s, think time ~{args.think:.1f} s")
+    print(
+        f"planner run: {args.workers} gunicorn workers × {args.threads} threads on 127.0.0.1:{port}; "
+        f"{args.clients} users for {args.duration:.0f} s, think time ~{args.think:.1f} s"
+    )
     clock: dict[str, float] = {}
 
     def start_clock() -> None:
@@ -463,8 +548,10 @@ def run(args, url: str, env: dict, servers: list) -> int:
         clock["deadline"] = clock["started"] + args.duration
 
     start = threading.Barrier(len(fx.users), action=start_clock)
-    users = [User(i + 1, name, role, body, fx, port, clock, start, args.think, seed=i)
-             for i, (name, role, body) in enumerate(fx.users)]
+    users = [
+        User(i + 1, name, role, body, fx, port, clock, start, args.think, seed=i)
+        for i, (name, role, body) in enumerate(fx.users)
+    ]
     for u in users:
         u.start()
     for u in users:
@@ -474,8 +561,11 @@ def run(args, url: str, env: dict, servers: list) -> int:
         u.browser.conn.close()
     server.terminate()
     server.wait(timeout=60)
-    tracebacks = [line for line in server_log.read_text(errors="replace").splitlines()
-                  if "Traceback (most recent call last)" in line or "[ERROR]" in line]
+    tracebacks = [
+        line
+        for line in server_log.read_text(errors="replace").splitlines()
+        if "Traceback (most recent call last)" in line or "[ERROR]" in line
+    ]
 
     logs = [u.log for u in users]
     lines, read_p95 = report(logs, elapsed)
@@ -485,15 +575,18 @@ def run(args, url: str, env: dict, servers: list) -> int:
     unclear = [p for log in logs for p in log.unclear_conflicts]
     problems = verify(url, fx, logs)
     print("\n".join(lines))
-    print(f"edits saved: {edits}; conflicts answered 409 with the message: {conflicts - len(unclear)} "
-          f"(without it: {len(unclear)}); registrations: {sum(len(log.registered) for log in logs)} "
-          f"(duplicates refused: {sum(log.duplicates_refused for log in logs)})")
+    print(
+        f"edits saved: {edits}; conflicts answered 409 with the message: {conflicts - len(unclear)} "
+        f"(without it: {len(unclear)}); registrations: {sum(len(log.registered) for log in logs)} "
+        f"(duplicates refused: {sum(log.duplicates_refused for log in logs)})"
+    )
     print(f"errors: {len(errors)}" + "".join(f"\n  {e}" for e in errors[:20]))
     print(f"lost or doubled updates: {len(problems)}" + "".join(f"\n  {p}" for p in problems[:20]))
     print(f"tracebacks or errors in the server log: {len(tracebacks)}" + "".join(f"\n  {t}" for t in tracebacks[:10]))
     ok = not errors and not problems and not unclear and not tracebacks
-    print(f"target (no errors, no lost updates, page-read p95 < 300 ms): "
-          f"{'met' if ok and read_p95 < 300 else 'NOT met'}")
+    print(
+        f"target (no errors, no lost updates, page-read p95 < 300 ms): {'met' if ok and read_p95 < 300 else 'NOT met'}"
+    )
     return 0 if ok else 1
 
 

@@ -6,6 +6,7 @@ Builds a throw-away SQLite database with the 1,788 bodies and the reference pric
 ``--per-body`` needs for every body, and times each page through the Flask test client as an administrator
 (the widest scope). Figures are the mean of --repeat requests after one warm-up request.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
-                          "NEEDS_UPLOAD_DIR": str(Path(tmp) / "uploads")})
+        app = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": url,
+                "WTF_CSRF_ENABLED": False,
+                "SECRET_KEY": "bench",
+                "NEEDS_UPLOAD_DIR": str(Path(tmp) / "uploads"),
+            }
+        )
         engine = app.extensions["db_engine"]
         init_database(engine)
         rnd = random.Random(1)
@@ -43,16 +51,21 @@ def main() -> None:
             cats = [c.id for c in session.exec(select(Category))]
             for body in session.exec(select(Body)).all():
                 for cat in rnd.sample(cats, min(args.per_body, len(cats))):
-                    session.add(Need(body_code=body.code, category_id=cat, volume=rnd.randint(1, 500),
-                                     start_year=2026))
+                    session.add(Need(body_code=body.code, category_id=cat, volume=rnd.randint(1, 500), start_year=2026))
             create_user(session, "bench-admin", "password-123", "admin")
             session.commit()
             total = len(session.exec(select(Need.id)).all())
         print(f"needs: {total:,} ({args.per_body} per body)")
         client = app.test_client()
         client.post("/login", data={"username": "bench-admin", "password": "password-123"})
-        for path in ["/home", "/needs/", "/needs/?page=50", "/needs/?category=ocr&status=all",
-                     "/needs/export.csv", "/needs/export.xlsx"]:
+        for path in [
+            "/home",
+            "/needs/",
+            "/needs/?page=50",
+            "/needs/?category=ocr&status=all",
+            "/needs/export.csv",
+            "/needs/export.xlsx",
+        ]:
             client.get(path)
             start = time.perf_counter()
             for _ in range(args.repeat):
@@ -61,10 +74,13 @@ def main() -> None:
             print(f"GET {path:36s} {response.status_code} {mean:8.1f} ms  {len(response.data):>9,} bytes")
         exported = client.get("/needs/export.xlsx").data
         start = time.perf_counter()
-        response = client.post("/needs/import", data={"file": (io.BytesIO(exported), "all.xlsx")},
-                               content_type="multipart/form-data")
-        print(f"POST /needs/import (preview of the export, {total:,} rows) {response.status_code} "
-              f"{(time.perf_counter() - start) * 1000:8.1f} ms")
+        response = client.post(
+            "/needs/import", data={"file": (io.BytesIO(exported), "all.xlsx")}, content_type="multipart/form-data"
+        )
+        print(
+            f"POST /needs/import (preview of the export, {total:,} rows) {response.status_code} "
+            f"{(time.perf_counter() - start) * 1000:8.1f} ms"
+        )
         engine.dispose()
 
 

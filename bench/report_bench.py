@@ -7,6 +7,7 @@ The Nagano plan comes from the optimiser and the settlement (planner.domain.opti
 exist; without them, from a simple grouping (per category and start year, unified mode, chunks of max_members)
 settled by the test helper's 均等割, which is enough to time the printing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,7 +50,7 @@ def nagano_plan(instance):
     for (cat, year), needs in sorted(by_key.items()):
         size = instance.categories[cat].price("unified").max_members or len(needs)
         for i in range(0, len(needs), size):
-            chunk = needs[i:i + size]
+            chunk = needs[i : i + size]
             if len(chunk) >= 2:
                 groups.append((f"{cat}-{year}-{i // size + 1}", "unified", chunk[0].body, [n.id for n in chunk]))
     return settled_plan(instance, groups), "simple grouping (optimiser/settlement not available)"
@@ -87,26 +88,37 @@ def main() -> int:
         plan = settlement.settle_plan(instance, plan)
     print(f"30-member plan settled by {'planner.domain.settlement' if settlement else 'the test helper'}")
     pdf.group_pdf(instance, plan, "ocr-big")  # warm-up: font discovery and template compilation happen once
-    big, t_big = timed("30-member consortium 負担金算定書 PDF", lambda: pdf.group_pdf(instance, plan, "ocr-big"), 3.0,
-                      runs=3)
+    big, t_big = timed(
+        "30-member consortium 負担金算定書 PDF", lambda: pdf.group_pdf(instance, plan, "ocr-big"), 3.0, runs=3
+    )
 
     nagano = load_instance(args.instance)
     nplan, source = nagano_plan(nagano)
     joint = [g for g in nplan.groups if g.mode != "standalone"]
-    print(f"Nagano: {len(nagano.bodies)} bodies, {len(nagano.categories)} categories, {len(nagano.needs)} needs, "
-          f"{len(joint)} joint groups — plan from {source}")
-    summary, t_sum = timed("prefecture summary PDF (map and charts)", lambda: pdf.summary_pdf(nagano, nplan), 15.0,
-                        runs=3)
+    print(
+        f"Nagano: {len(nagano.bodies)} bodies, {len(nagano.categories)} categories, {len(nagano.needs)} needs, "
+        f"{len(joint)} joint groups — plan from {source}"
+    )
+    summary, t_sum = timed(
+        "prefecture summary PDF (map and charts)", lambda: pdf.summary_pdf(nagano, nplan), 15.0, runs=3
+    )
     timed("prefecture summary XLSX", lambda: xlsx.summary_workbook(nagano, nplan))
     largest = max(joint, key=lambda g: len(g.members))
-    timed(f"largest Nagano group {largest.id} ({len(largest.members)} members) PDF",
-          lambda: pdf.group_pdf(nagano, nplan, largest.id))
+    timed(
+        f"largest Nagano group {largest.id} ({len(largest.members)} members) PDF",
+        lambda: pdf.group_pdf(nagano, nplan, largest.id),
+    )
     if args.zip:
         docs = bundle.plan_documents(nplan, nagano)
         kinds = {k: sum(1 for d in docs if d.kind == k) for k in dict.fromkeys(d.kind for d in docs)}
-        print(f"full ZIP: {len(docs)} documents {kinds}; machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
-        data, t_zip = timed("first full ZIP (PDF + XLSX + DOCX, the background job's work)",
-                            lambda: bundle.plan_zip(nagano, nplan, docs=docs), 20.0)
+        print(
+            f"full ZIP: {len(docs)} documents {kinds}; machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
+        )
+        data, t_zip = timed(
+            "first full ZIP (PDF + XLSX + DOCX, the background job's work)",
+            lambda: bundle.plan_zip(nagano, nplan, docs=docs),
+            20.0,
+        )
         print(f"  {len(data) / 1e6:.1f} MB; load after {os.getloadavg()[0]:.1f}")
     if args.out:
         out = Path(args.out)
@@ -125,8 +137,11 @@ def zip_only(args) -> int:
     kinds = {k: sum(1 for d in docs if d.kind == k) for k in dict.fromkeys(d.kind for d in docs)}
     print(f"Nagano plan from {source}; full ZIP: {len(docs)} documents {kinds}")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared)")
-    data, seconds = timed("first full ZIP (PDF + XLSX + DOCX, the background job's work)",
-                          lambda: bundle.plan_zip(nagano, nplan, docs=docs), 20.0)
+    data, seconds = timed(
+        "first full ZIP (PDF + XLSX + DOCX, the background job's work)",
+        lambda: bundle.plan_zip(nagano, nplan, docs=docs),
+        20.0,
+    )
     print(f"  {len(data) / 1e6:.1f} MB; load average after {os.getloadavg()[0]:.1f}")
     return 0 if seconds <= 20.0 else 1
 

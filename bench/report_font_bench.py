@@ -6,6 +6,7 @@ IPAex comes from fonts-ipaexfont (installed by the README commands). Noto Sans C
 the file from fonts-noto-cjk (``apt-get download fonts-noto-cjk`` and ``dpkg-deb -x`` it anywhere, so the
 machine's fontconfig is left as it is). Each font is loaded through @font-face and forced on every element.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,11 +30,13 @@ def render(html: str, font_file: Path) -> tuple[float, int, int]:
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    forced = CSS(string=f"@font-face {{ font-family: Candidate; src: url('{font_file.as_uri()}'); }}"
-                 "* { font-family: Candidate !important; }", font_config=fonts)
+    forced = CSS(
+        string=f"@font-face {{ font-family: Candidate; src: url('{font_file.as_uri()}'); }}"
+        "* { font-family: Candidate !important; }",
+        font_config=fonts,
+    )
     started = time.perf_counter()
-    data = HTML(string=html, base_url=str(ROOT)).write_pdf(stylesheets=[pdf._stylesheet(), forced],
-                                                           font_config=fonts)
+    data = HTML(string=html, base_url=str(ROOT)).write_pdf(stylesheets=[pdf._stylesheet(), forced], font_config=fonts)
     seconds = time.perf_counter() - started
     import pypdf
 
@@ -55,8 +58,10 @@ def main() -> int:
         first = render(html, path)  # the first document also pays for loading the font file
         runs = [render(html, path) for _ in range(args.runs)]
         seconds = statistics.median(r[0] for r in runs)
-        print(f"{label:<28} first {first[0]:5.2f} s, then {seconds:5.2f} s per document (median of {args.runs}), "
-              f"{runs[0][1] / 1024:5.0f} KiB, {runs[0][2]} page(s)")
+        print(
+            f"{label:<28} first {first[0]:5.2f} s, then {seconds:5.2f} s per document (median of {args.runs}), "
+            f"{runs[0][1] / 1024:5.0f} KiB, {runs[0][2]} page(s)"
+        )
     return 0
 
 

@@ -1,4 +1,5 @@
 """The Flask application factory."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,13 @@ from .db.session import make_engine
 def create_app(test_config: dict | None = None) -> Flask:
     """The application; ``test_config`` replaces the instance file and the environment's database and secret
     (planner.config.load_settings)."""
-    app = Flask(__name__, instance_path=str(instance_path()), instance_relative_config=True,
-                template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"))
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path()),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_settings(test_config, isolated=test_config is not None))
     if not app.config["SECRET_KEY"]:
@@ -49,8 +55,10 @@ def _refuse_outdated_schema(app: Flask) -> None:
     head = head_revision()
     if current is None or current == head:
         return
-    message = (f"データベースのスキーマ（版 {current}）がこのアプリケーション（版 {head}）より古いため、利用を止めています。"
-               "管理者が `planner init-db` を実行してスキーマを更新してください。")
+    message = (
+        f"データベースのスキーマ（版 {current}）がこのアプリケーション（版 {head}）より古いため、利用を止めています。"
+        "管理者が `planner init-db` を実行してスキーマを更新してください。"
+    )
     app.logger.error("database schema %s is behind %s: run `planner init-db`", current, head)
 
     @app.before_request

@@ -11,12 +11,14 @@ Settings come from, the later winning:
 
 No Flask here: ``planner init-db`` and the migrations must work before (and without) the web application.
 """
+
 from __future__ import annotations
 
 import os
 import runpy
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,8 +65,9 @@ def instance_settings(instance: Path) -> dict[str, Any]:
     return {k: v for k, v in runpy.run_path(str(path)).items() if k.isupper()}
 
 
-def load_settings(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None,
-                  isolated: bool = False) -> dict[str, Any]:
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None, isolated: bool = False
+) -> dict[str, Any]:
     """Every setting, resolved in the order the module docstring gives. ``isolated`` (the tests) skips the
     instance file and the core environment variables."""
     environ = os.environ if environ is None else environ

@@ -4,6 +4,7 @@ The suite runs on SQLite by default and, from ``scripts/test.sh``, again on Post
 (``PLANNER_TEST_DATABASE=postgresql``): that run creates a database of its own, drops it at the end, and keeps
 only the tests that touch a database (the pure domain tests have nothing to gain from a second run).
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,9 @@ def _pg_database():
     """A PostgreSQL database for this run only (PostgreSQL runs)."""
     import sqlalchemy as sa
 
-    base_url = sa.engine.make_url(os.environ.get("PLANNER_TEST_PG_URL",
-                                                 "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    base_url = sa.engine.make_url(
+        os.environ.get("PLANNER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    )
     name = f"planner_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -125,8 +127,9 @@ def nagano_engine(migrated_engine):
     with session_scope(migrated_engine) as session:
         for m in master_bodies():
             if m.prefecture_code == "20" or m.code == "011002":
-                session.add(Body(code=m.code, name=m.name, prefecture_code=m.prefecture_code, kind=m.kind,
-                                 lat=m.lat, lng=m.lng))
+                session.add(
+                    Body(code=m.code, name=m.name, prefecture_code=m.prefecture_code, kind=m.kind, lat=m.lat, lng=m.lng)
+                )
         session.flush()
         load_price_book_file(session)
     return migrated_engine

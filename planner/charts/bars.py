@@ -1,7 +1,8 @@
 """Savings bars (per category or per body) and the cost waterfall, as server-rendered SVG."""
+
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from planner.domain.vocabulary import MINUS, yen
 
@@ -26,9 +27,13 @@ def savings_bar_svg(rows: Iterable[Sequence], *, width: int = 720) -> str:
     right_pad = 150
     plot_x, plot_w = label_w + 8, max(width - label_w - 8 - right_pad, 80)
     max_value = max([max(r[1], r[2], r[3], 0) for r in rows] or [0])
-    out = open_svg(width, height, "単独導入と共同調達の費用比較",
-                   "項目ごとに、単独導入の費用、共同調達の費用、補助金・特別交付税（見込額）控除後の費用を比べた棒グラフ",
-                   css_class="chart savings-bars")
+    out = open_svg(
+        width,
+        height,
+        "単独導入と共同調達の費用比較",
+        "項目ごとに、単独導入の費用、共同調達の費用、補助金・特別交付税（見込額）控除後の費用を比べた棒グラフ",
+        css_class="chart savings-bars",
+    )
     # Legend across the top.
     x = plot_x
     for name, fill in SERIES:
@@ -55,8 +60,10 @@ def savings_bar_svg(rows: Iterable[Sequence], *, width: int = 720) -> str:
         out.append(text(plot_x - 8, y0 + 1.5 * bar_h + 4, truncate(label, label_w // 12), anchor="end", size=11))
         for j, (value, (_, fill)) in enumerate(zip((standalone, joint, net), SERIES)):
             w = max(value, 0) * scale
-            out.append(f'<rect x="{num(plot_x)}" y="{num(y0 + j * bar_h)}" width="{num(w)}" '
-                       f'height="{num(bar_h - 1)}" fill="{fill}"/>')
+            out.append(
+                f'<rect x="{num(plot_x)}" y="{num(y0 + j * bar_h)}" width="{num(w)}" '
+                f'height="{num(bar_h - 1)}" fill="{fill}"/>'
+            )
         saving = standalone - net
         colour = SAVING_GREEN if saving >= 0 else INCREASE_RED
         label_x = plot_x + max(standalone, joint, net, 0) * scale + 6
@@ -75,9 +82,13 @@ def waterfall_svg(steps: Iterable[Sequence], *, width: int = 560) -> str:
     top, bottom_pad, left = 30, 58, 70
     plot_h = height - top - bottom_pad
     plot_w = width - left - 12
-    out = open_svg(width, height, "費用の内訳（単独導入から実負担まで）",
-                   "単独導入の費用から、共同調達による削減、補助金（見込額）、特別交付税（見込額）を順に差し引いた滝グラフ",
-                   css_class="chart waterfall")
+    out = open_svg(
+        width,
+        height,
+        "費用の内訳（単独導入から実負担まで）",
+        "単独導入の費用から、共同調達による削減、補助金（見込額）、特別交付税（見込額）を順に差し引いた滝グラフ",
+        css_class="chart waterfall",
+    )
     max_value = max([v for _, v in steps] + [0])
     if not steps or max_value <= 0:
         out.append(text(width / 2, height / 2, "表示する費用がありません", anchor="middle", fill=MUTED))
@@ -105,23 +116,32 @@ def waterfall_svg(steps: Iterable[Sequence], *, width: int = 560) -> str:
         x = cx - bar_w / 2
         fill = STANDALONE_GREY if i == 0 else (JOINT_BLUE if i == 1 else NET_GREEN)
         out.append(f"<g><title>{esc(label)}：{yen(value)}</title>")
-        out.append(f'<rect x="{num(x)}" y="{num(y_of(value))}" width="{num(bar_w)}" '
-                   f'height="{num(base_y - y_of(value))}" fill="{fill}"/>')
+        out.append(
+            f'<rect x="{num(x)}" y="{num(y_of(value))}" width="{num(bar_w)}" '
+            f'height="{num(base_y - y_of(value))}" fill="{fill}"/>'
+        )
         if previous is not None and previous != value:
             # The reduction: a hatched band from the previous total down to this one, and its amount.
             hi, lo = max(previous, value), min(previous, value)
             colour = SAVING_GREEN if value < previous else INCREASE_RED
             # A reduction is the empty band above the bar; an increase outlines the part of the bar it added.
             band_fill = "#FFFFFF" if value < previous else "none"
-            out.append(f'<rect x="{num(x)}" y="{num(y_of(hi))}" width="{num(bar_w)}" '
-                       f'height="{num(y_of(lo) - y_of(hi))}" fill="{band_fill}" stroke="{colour}" '
-                       f'stroke-dasharray="3 2"/>')
+            out.append(
+                f'<rect x="{num(x)}" y="{num(y_of(hi))}" width="{num(bar_w)}" '
+                f'height="{num(y_of(lo) - y_of(hi))}" fill="{band_fill}" stroke="{colour}" '
+                f'stroke-dasharray="3 2"/>'
+            )
             sign = MINUS if value < previous else "+"
-            out.append(text(cx, y_of(hi) - 5, f"{sign}{yen_short(abs(previous - value))}", anchor="middle",
-                            size=10, fill=colour))
+            out.append(
+                text(
+                    cx, y_of(hi) - 5, f"{sign}{yen_short(abs(previous - value))}", anchor="middle", size=10, fill=colour
+                )
+            )
             prev_x = left + slot * (i - 0.5) + bar_w / 2
-            out.append(f'<line x1="{num(prev_x)}" y1="{num(y_of(previous))}" x2="{num(x)}" '
-                       f'y2="{num(y_of(previous))}" stroke="{MUTED}" stroke-dasharray="2 2"/>')
+            out.append(
+                f'<line x1="{num(prev_x)}" y1="{num(y_of(previous))}" x2="{num(x)}" '
+                f'y2="{num(y_of(previous))}" stroke="{MUTED}" stroke-dasharray="2 2"/>'
+            )
         else:
             out.append(text(cx, y_of(value) - 5, yen_short(value), anchor="middle", size=10))
         for k, line in enumerate(_wrap(label, max(4, int(slot // 11)))[:2]):
@@ -129,8 +149,9 @@ def waterfall_svg(steps: Iterable[Sequence], *, width: int = 560) -> str:
         out.append(text(cx, base_y + 16 + 13 * 2 + 2, yen(value), anchor="middle", size=10, fill=MUTED))
         out.append("</g>")
         previous = value
-    out.append(f'<line x1="{num(left)}" y1="{num(base_y)}" x2="{num(width - 12)}" y2="{num(base_y)}" '
-               f'stroke="#1F2328"/>')
+    out.append(
+        f'<line x1="{num(left)}" y1="{num(base_y)}" x2="{num(width - 12)}" y2="{num(base_y)}" stroke="#1F2328"/>'
+    )
     out.append("</svg>")
     return "".join(out)
 

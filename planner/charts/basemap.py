@@ -4,6 +4,7 @@ The outlines come from the japanmap package (see planner/charts/basemap_build.py
 planner/data/prefecture_outlines.LICENSE.txt). Municipal outlines are not drawn: no maintained package
 installable from PyPI ships them for offline use.
 """
+
 from __future__ import annotations
 
 import json

@@ -8,6 +8,7 @@ need japanmap (nor the OpenCV it requires) at run time. Regenerate with ``planne
 The package's data file is read directly, without importing the package (its import pulls in NumPy and its
 raster helpers pull in OpenCV, neither of which a JSON read needs).
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -53,9 +54,9 @@ def build_outlines(data_file: Path | None = None) -> dict:
         version = "unknown"
     return {
         "source": f"japanmap {version} (PyPI), file japan.json: prefecture outlines (the land area holding each "
-                  "prefecture's office; outlying islands are not included)",
+        "prefecture's office; outlying islands are not included)",
         "licence": "Apache License 2.0, Copyright Saito Tsutomu (https://github.com/SaitoTsutomu/japanmap); "
-                   "derived: rounded to 4 decimals and keyed by prefecture code by planner.charts.basemap_build",
+        "derived: rounded to 4 decimals and keyed by prefecture code by planner.charts.basemap_build",
         "coordinates": "[longitude, latitude], WGS84 degrees",
         "prefectures": prefectures,
     }
@@ -75,7 +76,9 @@ def write_outlines(output: Path = OUTPUT, data_file: Path | None = None) -> Path
         "planner/data/prefecture_outlines.json is derived from the data file japan.json of the japanmap package\n"
         "(https://github.com/SaitoTsutomu/japanmap, Copyright Saito Tsutomu), distributed under the licence below.\n"
         "Changes: one ring per prefecture, coordinates rounded to 4 decimals, keyed by prefecture code.\n\n"
-        + _package_licence(), encoding="utf-8")
+        + _package_licence(),
+        encoding="utf-8",
+    )
     text = json.dumps(outlines, ensure_ascii=False, separators=(",", ":"))
     # One prefecture per line: small diffs when the package's outlines change.
     text = text.replace(',"prefectures":{', ',\n"prefectures":{\n').replace('],"', '],\n"')

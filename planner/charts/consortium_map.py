@@ -11,12 +11,13 @@ in the legend, so that the map can be read where colours are too many to tell ap
 Names sit on a white box (never a white text outline, which WeasyPrint paints over the letters) and are placed
 so that no two overlap (planner.charts.labels).
 """
+
 from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Collection, Iterable, Mapping, Sequence
 
 from planner.domain.vocabulary import MODE_LABELS
 
@@ -39,6 +40,7 @@ MIN_SPAN_DEG = 0.25  # a map of one or two bodies still shows their surroundings
 @dataclass(frozen=True)
 class LegendEntry:
     """One joint group as the map numbers and colours it (for a legend drawn outside the SVG, e.g. in a PDF)."""
+
     number: int
     group_id: str
     colour: str
@@ -53,8 +55,10 @@ def _joint(groups: Iterable[Mapping]) -> list[Mapping]:
 def map_legend(groups: Iterable[Mapping]) -> list[LegendEntry]:
     """The numbers and colours that consortium_map_svg gives the same ``groups``."""
     joint = _joint(groups)
-    return [LegendEntry(i + 1, g["id"], c, str(g.get("label") or g["id"]), len(set(g.get("body_codes") or ())))
-            for i, (g, c) in enumerate(zip(joint, group_colours(len(joint))))]
+    return [
+        LegendEntry(i + 1, g["id"], c, str(g.get("label") or g["id"]), len(set(g.get("body_codes") or ())))
+        for i, (g, c) in enumerate(zip(joint, group_colours(len(joint))))
+    ]
 
 
 def group_colours(count: int) -> list[str]:
@@ -72,12 +76,16 @@ class _Projection:
     cos_lat: float
 
     def __call__(self, lat: float, lng: float) -> tuple[float, float]:
-        return (self.offset_x + (lng * self.cos_lat - self.min_x) * self.scale,
-                self.offset_y + (self.max_y - lat) * self.scale)
+        return (
+            self.offset_x + (lng * self.cos_lat - self.min_x) * self.scale,
+            self.offset_y + (self.max_y - lat) * self.scale,
+        )
 
     def inverse(self, x: float, y: float) -> tuple[float, float]:
         """(lat, lng) at a pixel."""
-        return self.max_y - (y - self.offset_y) / self.scale, ((x - self.offset_x) / self.scale + self.min_x) / self.cos_lat
+        return self.max_y - (y - self.offset_y) / self.scale, (
+            (x - self.offset_x) / self.scale + self.min_x
+        ) / self.cos_lat
 
     def km_to_px(self, km: float) -> float:
         return km / KM_PER_DEGREE * self.scale
@@ -115,8 +123,15 @@ def _clip_id(bodies: list[Mapping], width: int, height: int) -> str:
     return f"map-clip-{digest[:10]}"
 
 
-def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, width: int = 720, height: int = 560,
-                       highlight: str | Collection[str] | None = None, legend: bool = True) -> str:
+def consortium_map_svg(
+    bodies: Iterable[Mapping],
+    groups: Iterable[Mapping],
+    *,
+    width: int = 720,
+    height: int = 560,
+    highlight: str | Collection[str] | None = None,
+    legend: bool = True,
+) -> str:
     """An SVG map of ``bodies`` ({code, name, lat, lng, prefecture_code}) coloured by ``groups``
     ({id, mode, lead_body, body_codes, label}); ``highlight`` (group id or ids) fades every other group.
 
@@ -149,23 +164,31 @@ def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, 
     frame = Box(1, 1, width - 2, height - 2)
     proj = _fit([(b["lat"], b["lng"]) for b in bodies], frame, pad=28)
     title = "共同調達グループの地図"
-    desc = (f"{len(bodies)}団体、共同調達グループ{len(joint)}件。色と番号はグループ、二重丸は幹事団体・取りまとめ団体、"
-            "四角は都道府県（位置は県庁所在地の庁舎）、灰色は単独調達またはグループに属さない団体。"
-            "線の色は都道府県境。")
+    desc = (
+        f"{len(bodies)}団体、共同調達グループ{len(joint)}件。色と番号はグループ、二重丸は幹事団体・取りまとめ団体、"
+        "四角は都道府県（位置は県庁所在地の庁舎）、灰色は単独調達またはグループに属さない団体。"
+        "線の色は都道府県境。"
+    )
     if not bodies:
         out = open_svg(width, height, title, desc, css_class="chart consortium-map")
-        out.append(f'<rect x="0.5" y="0.5" width="{num(width - 1)}" height="{num(height - 1)}" fill="#F8FAFC" '
-                   f'stroke="{GRID}"/>')
+        out.append(
+            f'<rect x="0.5" y="0.5" width="{num(width - 1)}" height="{num(height - 1)}" fill="#F8FAFC" '
+            f'stroke="{GRID}"/>'
+        )
         out.append(text(width / 2, height / 2, "表示できる団体がありません", anchor="middle", fill=MUTED))
         out.append("</svg>")
         return "".join(out)
 
     out = []
     clip = _clip_id(bodies, width, height)
-    out.append(f'<defs><clipPath id="{clip}"><rect x="{num(frame.x)}" y="{num(frame.y)}" '
-               f'width="{num(frame.width)}" height="{num(frame.height)}"/></clipPath></defs>')
-    out.append(f'<rect class="sea" x="{num(frame.x)}" y="{num(frame.y)}" width="{num(frame.width)}" '
-               f'height="{num(frame.height)}" fill="{SEA}"/>')
+    out.append(
+        f'<defs><clipPath id="{clip}"><rect x="{num(frame.x)}" y="{num(frame.y)}" '
+        f'width="{num(frame.width)}" height="{num(frame.height)}"/></clipPath></defs>'
+    )
+    out.append(
+        f'<rect class="sea" x="{num(frame.x)}" y="{num(frame.y)}" width="{num(frame.width)}" '
+        f'height="{num(frame.height)}" fill="{SEA}"/>'
+    )
     out.append(f'<g clip-path="url(#{clip})">')
     out.extend(_outlines(proj, frame, {b.get("prefecture_code") for b in bodies}))
 
@@ -186,15 +209,18 @@ def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, 
             if member is None or code == g["lead_body"]:
                 continue
             x, y = proj(member["lat"], member["lng"])
-            out.append(f'<line x1="{num(lx)}" y1="{num(ly)}" x2="{num(x)}" y2="{num(y)}" stroke="{colour[g["id"]]}" '
-                       f'stroke-width="1.5" stroke-opacity="{opacity}"{dash}/>')
+            out.append(
+                f'<line x1="{num(lx)}" y1="{num(ly)}" x2="{num(x)}" y2="{num(y)}" stroke="{colour[g["id"]]}" '
+                f'stroke-width="1.5" stroke-opacity="{opacity}"{dash}/>'
+            )
     out.append("</g>")
 
     # Bodies: grey ones first so that coloured members and leads stay on top.
     # Prefectures first of all: a prefecture sits on its capital (both at the capital's office), and the city's
     # circle must stay visible on top of the prefecture's larger square.
-    ordered = sorted(bodies, key=lambda b: (not _is_prefecture(b["code"]), b["code"] in body_group,
-                                            b["code"] in led, b["code"]))
+    ordered = sorted(
+        bodies, key=lambda b: (not _is_prefecture(b["code"]), b["code"] in body_group, b["code"] in led, b["code"])
+    )
     markers: list[tuple[str, Box]] = []
     out.append('<g class="bodies">')
     for b in ordered:
@@ -206,17 +232,23 @@ def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, 
         is_lead = b["code"] in led
         if _is_prefecture(b["code"]):
             r = 9 if is_lead else 7
-            shape = (f'<rect x="{num(x - r)}" y="{num(y - r)}" width="{num(2 * r)}" height="{num(2 * r)}" '
-                     f'fill="{fill}" fill-opacity="{opacity}" stroke="{TEXT}" stroke-width="{2 if is_lead else 1}"/>')
+            shape = (
+                f'<rect x="{num(x - r)}" y="{num(y - r)}" width="{num(2 * r)}" height="{num(2 * r)}" '
+                f'fill="{fill}" fill-opacity="{opacity}" stroke="{TEXT}" stroke-width="{2 if is_lead else 1}"/>'
+            )
         elif is_lead:
             r = 8
-            shape = (f'<circle cx="{num(x)}" cy="{num(y)}" r="8" fill="#FFFFFF" fill-opacity="{opacity}" '
-                     f'stroke="{TEXT}" stroke-width="2"/>'
-                     f'<circle cx="{num(x)}" cy="{num(y)}" r="5" fill="{fill}" fill-opacity="{opacity}"/>')
+            shape = (
+                f'<circle cx="{num(x)}" cy="{num(y)}" r="8" fill="#FFFFFF" fill-opacity="{opacity}" '
+                f'stroke="{TEXT}" stroke-width="2"/>'
+                f'<circle cx="{num(x)}" cy="{num(y)}" r="5" fill="{fill}" fill-opacity="{opacity}"/>'
+            )
         elif g is not None:
             r = 4.5
-            shape = (f'<circle cx="{num(x)}" cy="{num(y)}" r="4.5" fill="{fill}" fill-opacity="{opacity}" '
-                     f'stroke="#FFFFFF" stroke-width="1"/>')
+            shape = (
+                f'<circle cx="{num(x)}" cy="{num(y)}" r="4.5" fill="{fill}" fill-opacity="{opacity}" '
+                f'stroke="#FFFFFF" stroke-width="1"/>'
+            )
         else:
             r = 3
             shape = f'<circle cx="{num(x)}" cy="{num(y)}" r="3" fill="{fill}" fill-opacity="{min(opacity, 0.8)}"/>'
@@ -229,8 +261,9 @@ def consortium_map_svg(bodies: Iterable[Mapping], groups: Iterable[Mapping], *, 
     out.extend(names)
     # The scale bar below the map, where it hides no body.
     out.extend(_scale_bar(proj, 12, height + 18))
-    out.append(f'<rect x="0.5" y="0.5" width="{num(width - 1)}" height="{num(height - 1)}" fill="none" '
-               f'stroke="{GRID}"/>')
+    out.append(
+        f'<rect x="0.5" y="0.5" width="{num(width - 1)}" height="{num(height - 1)}" fill="none" stroke="{GRID}"/>'
+    )
     legend, legend_bottom = _legend(joint, colour, number, height + 22, width, focus, leads_unnamed, legend)
     out.extend(legend)
     out.append("</svg>")
@@ -281,14 +314,25 @@ def _names(bodies, by_code, led, number, colour, faded, proj, frame, markers) ->
         label, size, weight, border, opacity = styles[p.key]
         if p.leader:
             x1, y1, x2, y2 = p.leader
-            out.append(f'<line class="leader" x1="{num(x1)}" y1="{num(y1)}" x2="{num(x2)}" y2="{num(y2)}" '
-                       f'stroke="{MUTED}" stroke-width="0.8" stroke-opacity="{opacity}"/>')
+            out.append(
+                f'<line class="leader" x1="{num(x1)}" y1="{num(y1)}" x2="{num(x2)}" y2="{num(y2)}" '
+                f'stroke="{MUTED}" stroke-width="0.8" stroke-opacity="{opacity}"/>'
+            )
         bx = p.box
-        out.append(f'<g class="label" data-label="{esc(p.key)}" opacity="{opacity}">'
-                   f'<rect x="{num(bx.x)}" y="{num(bx.y)}" width="{num(bx.width)}" height="{num(bx.height)}" '
-                   f'rx="2" fill="#FFFFFF" fill-opacity="0.92" stroke="{border}" stroke-width="1"/>'
-                   + text(bx.x + bx.width / 2, bx.y + bx.height / 2 + size * 0.36, label, anchor="middle",
-                          size=size, weight=weight) + "</g>")
+        out.append(
+            f'<g class="label" data-label="{esc(p.key)}" opacity="{opacity}">'
+            f'<rect x="{num(bx.x)}" y="{num(bx.y)}" width="{num(bx.width)}" height="{num(bx.height)}" '
+            f'rx="2" fill="#FFFFFF" fill-opacity="0.92" stroke="{border}" stroke-width="1"/>'
+            + text(
+                bx.x + bx.width / 2,
+                bx.y + bx.height / 2 + size * 0.36,
+                label,
+                anchor="middle",
+                size=size,
+                weight=weight,
+            )
+            + "</g>"
+        )
     out.append("</g>")
     return out, sum(1 for k in left_out if k in led)
 
@@ -298,21 +342,36 @@ def _scale_bar(proj: _Projection, x: float, y: float) -> list[str]:
     km = nice_step(target_km, 1)
     px = proj.km_to_px(km)
     label = f"{km:g} km"
-    return [f'<g class="scale-bar" stroke="{TEXT}" stroke-width="1.5">'
-            f'<line x1="{num(x)}" y1="{num(y)}" x2="{num(x + px)}" y2="{num(y)}"/>'
-            f'<line x1="{num(x)}" y1="{num(y - 4)}" x2="{num(x)}" y2="{num(y)}"/>'
-            f'<line x1="{num(x + px)}" y1="{num(y - 4)}" x2="{num(x + px)}" y2="{num(y)}"/></g>',
-            text(x + px + 6, y + 1, label, size=11, fill=MUTED)]
+    return [
+        f'<g class="scale-bar" stroke="{TEXT}" stroke-width="1.5">'
+        f'<line x1="{num(x)}" y1="{num(y)}" x2="{num(x + px)}" y2="{num(y)}"/>'
+        f'<line x1="{num(x)}" y1="{num(y - 4)}" x2="{num(x)}" y2="{num(y)}"/>'
+        f'<line x1="{num(x + px)}" y1="{num(y - 4)}" x2="{num(x + px)}" y2="{num(y)}"/></g>',
+        text(x + px + 6, y + 1, label, size=11, fill=MUTED),
+    ]
 
 
 # --- the legend: the symbols, then every joint group in columns ----------------------------------------------
 
-_SYMBOLS = ("幹事団体・取りまとめ団体", "都道府県（県庁）", MODE_LABELS["lead"], MODE_LABELS["unified"], "単独調達・対象外")
+_SYMBOLS = (
+    "幹事団体・取りまとめ団体",
+    "都道府県（県庁）",
+    MODE_LABELS["lead"],
+    MODE_LABELS["unified"],
+    "単独調達・対象外",
+)
 
 
-def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int], top: float,
-            width: int, focus: set[str], leads_unnamed: int = 0, groups_listed: bool = True
-            ) -> tuple[list[str], float]:
+def _legend(
+    joint: list[Mapping],
+    colour: dict[str, str],
+    number: dict[str, int],
+    top: float,
+    width: int,
+    focus: set[str],
+    leads_unnamed: int = 0,
+    groups_listed: bool = True,
+) -> tuple[list[str], float]:
     """The legend's markup and its bottom edge."""
     out = ['<g class="legend">']
     x, y = 10.0, top + 20
@@ -323,15 +382,21 @@ def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int]
             x, y = 10.0, y + LEGEND_ROW
         cx, cy = x + 6, y - 4
         if i == 0:
-            out.append(f'<circle cx="{num(cx)}" cy="{num(cy)}" r="7" fill="#FFFFFF" stroke="{TEXT}" stroke-width="2"/>'
-                       f'<circle cx="{num(cx)}" cy="{num(cy)}" r="4" fill="{MUTED}"/>')
+            out.append(
+                f'<circle cx="{num(cx)}" cy="{num(cy)}" r="7" fill="#FFFFFF" stroke="{TEXT}" stroke-width="2"/>'
+                f'<circle cx="{num(cx)}" cy="{num(cy)}" r="4" fill="{MUTED}"/>'
+            )
         elif i == 1:
-            out.append(f'<rect x="{num(cx - 5)}" y="{num(cy - 5)}" width="10" height="10" fill="#FFFFFF" '
-                       f'stroke="{TEXT}" stroke-width="1.5"/>')
+            out.append(
+                f'<rect x="{num(cx - 5)}" y="{num(cy - 5)}" width="10" height="10" fill="#FFFFFF" '
+                f'stroke="{TEXT}" stroke-width="1.5"/>'
+            )
         elif i in (2, 3):
             dash = ' stroke-dasharray="4 3"' if i == 3 else ""
-            out.append(f'<line x1="{num(x)}" y1="{num(cy)}" x2="{num(x + 12)}" y2="{num(cy)}" stroke="{MUTED}" '
-                       f'stroke-width="1.5"{dash}/>')
+            out.append(
+                f'<line x1="{num(x)}" y1="{num(cy)}" x2="{num(x + 12)}" y2="{num(cy)}" stroke="{MUTED}" '
+                f'stroke-width="1.5"{dash}/>'
+            )
         else:
             out.append(f'<circle cx="{num(cx)}" cy="{num(cy)}" r="3" fill="{STANDALONE_GREY}"/>')
         out.append(text(x + 18, y, label, size=11))
@@ -339,12 +404,27 @@ def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int]
     if joint:
         y += 24
         where = "下の一覧" if groups_listed else "図の下の凡例"
-        lines = [(f"共同調達グループ（{len(joint)}件）", 11, "bold", None),
-                 ("幹事団体名の前の数字はグループの番号、一覧の（）内は団体数です。" if groups_listed else
-                  "幹事団体名の前の数字はグループの番号です（図の下の凡例を参照）。", 10, None, MUTED)]
+        lines = [
+            (f"共同調達グループ（{len(joint)}件）", 11, "bold", None),
+            (
+                "幹事団体名の前の数字はグループの番号、一覧の（）内は団体数です。"
+                if groups_listed
+                else "幹事団体名の前の数字はグループの番号です（図の下の凡例を参照）。",
+                10,
+                None,
+                MUTED,
+            ),
+        ]
         if leads_unnamed:
-            lines.append((f"地図上では重なるため、幹事団体 {leads_unnamed} 団体の名前を省いています"
-                          f"（各グループの幹事団体は{where}の名前のとおりです）。", 10, None, MUTED))
+            lines.append(
+                (
+                    f"地図上では重なるため、幹事団体 {leads_unnamed} 団体の名前を省いています"
+                    f"（各グループの幹事団体は{where}の名前のとおりです）。",
+                    10,
+                    None,
+                    MUTED,
+                )
+            )
         first = True
         for content, size, weight, fill in lines:
             for line in _wrap(content, size, width - 20):
@@ -367,12 +447,16 @@ def _legend(joint: list[Mapping], colour: dict[str, str], number: dict[str, int]
             label = str(g.get("label") or g["id"])
             entry = f"{number[g['id']]}. {label}（{members}）"
             room = column_w - 24
-            shown = entry if text_width(entry, 11) <= room else _fit_text(label, f"（{members}）",
-                                                                          f"{number[g['id']]}. ", room)
-            out.append(f'<g class="legend-group" data-group="{esc(g["id"])}"><title>{esc(entry)}</title>'
-                       f'<rect x="{num(gx)}" y="{num(gy - 10)}" width="12" height="12" rx="2" '
-                       f'fill="{colour[g["id"]]}" fill-opacity="{opacity}"/>'
-                       + text(gx + 18, gy, shown, size=11) + "</g>")
+            shown = (
+                entry
+                if text_width(entry, 11) <= room
+                else _fit_text(label, f"（{members}）", f"{number[g['id']]}. ", room)
+            )
+            out.append(
+                f'<g class="legend-group" data-group="{esc(g["id"])}"><title>{esc(entry)}</title>'
+                f'<rect x="{num(gx)}" y="{num(gy - 10)}" width="12" height="12" rx="2" '
+                f'fill="{colour[g["id"]]}" fill-opacity="{opacity}"/>' + text(gx + 18, gy, shown, size=11) + "</g>"
+            )
         y += (rows - 1) * LEGEND_ROW
     out.append("</g>")
     return out, y

@@ -5,11 +5,12 @@ other than the label's own. A label that finds no free spot near its point is mo
 eight directions and drawn with a leader line; one that finds none at all is left out (the caller says so), so
 two labels never overlap. Labels are placed in the order given: put the important ones first.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 # Unit directions, tried in this order at each distance: right and left of the point first (text reads well
 # there), then the diagonals, then above and below.
@@ -33,11 +34,10 @@ class Box:
     def bottom(self) -> float:
         return self.y + self.height
 
-    def intersects(self, other: "Box") -> bool:
-        return not (self.right <= other.x or other.right <= self.x or self.bottom <= other.y
-                    or other.bottom <= self.y)
+    def intersects(self, other: Box) -> bool:
+        return not (self.right <= other.x or other.right <= self.x or self.bottom <= other.y or other.bottom <= self.y)
 
-    def inside(self, frame: "Box") -> bool:
+    def inside(self, frame: Box) -> bool:
         return self.x >= frame.x and self.y >= frame.y and self.right <= frame.right and self.bottom <= frame.bottom
 
 
@@ -86,8 +86,9 @@ class _Grid:
         return False
 
 
-def place_labels(requests: Sequence[LabelRequest], frame: Box, obstacles: Iterable[tuple[str, Box]] = ()
-                 ) -> tuple[list[PlacedLabel], list[str]]:
+def place_labels(
+    requests: Sequence[LabelRequest], frame: Box, obstacles: Iterable[tuple[str, Box]] = ()
+) -> tuple[list[PlacedLabel], list[str]]:
     """(placed labels, keys of labels left out). ``obstacles`` are (key, box) of markers; a label may touch the
     marker with its own key (its point) only through the gap kept around it."""
     markers = _Grid()

@@ -3,6 +3,7 @@
 The charts are embedded inline in pages served with a strict CSP and in WeasyPrint PDFs, so they use SVG
 presentation attributes only (never ``style`` attributes or ``<style>`` elements, which the CSP would block).
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,24 @@ from planner.domain.vocabulary import MINUS
 FONT = "IPAexGothic, 'IPAex Gothic', 'Noto Sans CJK JP', sans-serif"
 
 # Okabe-Ito plus a few more, chosen to stay distinguishable for colour-blind readers and in greyscale print.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#7F3C8D",
-           "#11A579", "#3969AC", "#F2B701", "#E73F74", "#80BA5A", "#E68310", "#008695", "#CF1C90")
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#7F3C8D",
+    "#11A579",
+    "#3969AC",
+    "#F2B701",
+    "#E73F74",
+    "#80BA5A",
+    "#E68310",
+    "#008695",
+    "#CF1C90",
+)
 # Consortia on the map: Glasbey's palette for light backgrounds (colorcet's glasbey_dark: 256 colours chosen to be
 # as far apart as possible, none grey and none too light to see on white), so that 30+ groups stay distinct.
 GROUP_PALETTE = tuple(colorcet.glasbey_dark)
@@ -61,17 +78,28 @@ def nice_step(max_value: float, ticks: int = 5) -> float:
 
 
 def open_svg(width: float, height: float, title: str, desc: str = "", css_class: str = "chart") -> list[str]:
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="{esc(css_class)}" width="{num(width)}" '
-             f'height="{num(height)}" viewBox="0 0 {num(width)} {num(height)}" role="img" '
-             f'font-family="{esc(FONT)}" font-size="12" fill="{TEXT}">',
-             f"<title>{esc(title)}</title>"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{esc(css_class)}" width="{num(width)}" '
+        f'height="{num(height)}" viewBox="0 0 {num(width)} {num(height)}" role="img" '
+        f'font-family="{esc(FONT)}" font-size="12" fill="{TEXT}">',
+        f"<title>{esc(title)}</title>",
+    ]
     if desc:
         parts.append(f"<desc>{esc(desc)}</desc>")
     return parts
 
 
-def text(x: float, y: float, content: object, *, anchor: str = "start", size: float | None = None,
-         fill: str | None = None, weight: str | None = None, baseline: str | None = None) -> str:
+def text(
+    x: float,
+    y: float,
+    content: object,
+    *,
+    anchor: str = "start",
+    size: float | None = None,
+    fill: str | None = None,
+    weight: str | None = None,
+    baseline: str | None = None,
+) -> str:
     attrs = [f'x="{num(x)}"', f'y="{num(y)}"']
     if anchor != "start":
         attrs.append(f'text-anchor="{anchor}"')

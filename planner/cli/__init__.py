@@ -7,6 +7,7 @@
 - ``backup``, ``restore`` (planner.cli.maintenance).
 - ``build-basemap`` (planner.cli.maps): the map's prefecture outlines, from the japanmap package.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """Run a CLI command inside the Flask application (for commands that use the database)."""
+
 from __future__ import annotations
 
 import functools

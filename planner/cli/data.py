@@ -2,6 +2,7 @@
 
 Bad input exits with status 2 and a Japanese message naming the file, row and column; nothing is written.
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,7 +18,8 @@ from .app_context import fail
 def database_url() -> str:
     """The application's DATABASE_URL (planner.config). These commands do not build the web application: init-db
     must work before anything else does, and a broken page must not stop data maintenance."""
-    from planner.config import database_url as configured_url, instance_path
+    from planner.config import database_url as configured_url
+    from planner.config import instance_path
 
     instance_path().mkdir(parents=True, exist_ok=True)  # the default SQLite database lives there
     return configured_url()
@@ -26,9 +28,9 @@ def database_url() -> str:
 def with_engine(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from planner.db.session import make_engine
-
         from sqlalchemy.exc import SQLAlchemyError
+
+        from planner.db.session import make_engine
 
         engine = make_engine(database_url())
         try:
@@ -41,7 +43,6 @@ def with_engine(func):
     return wrapper
 
 
-
 def _fail_problems(problems: list[str], header: str) -> None:
     click.echo(f"エラー: {header}（データベースには何も書き込んでいません）", err=True)
     for p in problems:
@@ -51,11 +52,16 @@ def _fail_problems(problems: list[str], header: str) -> None:
 
 def _database_error(e: Exception) -> None:
     detail = str(getattr(e, "orig", None) or e).splitlines()
-    fail(f"データベースを使えません（{detail[0] if detail else e.__class__.__name__}）。"
-         "DATABASE_URL を確認し、planner init-db を実行してください")
+    fail(
+        f"データベースを使えません（{detail[0] if detail else e.__class__.__name__}）。"
+        "DATABASE_URL を確認し、planner init-db を実行してください"
+    )
 
 
-@main.command("init-db", help="スキーマを作成・更新し（Alembic）、全国 1,788 団体・単価表・補助制度ルールを投入します。何度実行しても安全です。")
+@main.command(
+    "init-db",
+    help="スキーマを作成・更新し（Alembic）、全国 1,788 団体・単価表・補助制度ルールを投入します。何度実行しても安全です。",
+)
 @with_engine
 def init_db_command(engine) -> None:
     from planner.services.init_db import init_database
@@ -69,9 +75,11 @@ def init_db_command(engine) -> None:
         click.echo(line)
 
 
-@main.command("import-official",
-              help="総務省の公式ファイル（住民基本台帳人口、全市町村・全都道府県・政令指定都市の主要財政指標の xlsx）を取り込みます。"
-                   "ファイルの種類は見出しから判別します。1 つでも問題があれば何も書き込みません。")
+@main.command(
+    "import-official",
+    help="総務省の公式ファイル（住民基本台帳人口、全市町村・全都道府県・政令指定都市の主要財政指標の xlsx）を取り込みます。"
+    "ファイルの種類は見出しから判別します。1 つでも問題があれば何も書き込みません。",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_engine
 def import_official_command(engine, files: tuple[Path, ...]) -> None:
@@ -88,13 +96,20 @@ def import_official_command(engine, files: tuple[Path, ...]) -> None:
         click.echo(line)
 
 
-@main.command("build-reference-data",
-              help="総務省の公式ファイル（住民基本台帳人口と主要財政指標の xlsx）から、同梱する参考データ"
-                   "（団体コードごとの人口・世帯数・財政力指数、出典・時点・政府標準利用規約の表示付き）を作ります。"
-                   "公式ファイルそのものは複製しません。init-db がこのデータを読み込みます。")
+@main.command(
+    "build-reference-data",
+    help="総務省の公式ファイル（住民基本台帳人口と主要財政指標の xlsx）から、同梱する参考データ"
+    "（団体コードごとの人口・世帯数・財政力指数、出典・時点・政府標準利用規約の表示付き）を作ります。"
+    "公式ファイルそのものは複製しません。init-db がこのデータを読み込みます。",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="出力先（既定: planner/data/reference_bodies.json）")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="出力先（既定: planner/data/reference_bodies.json）",
+)
 def build_reference_data_command(files: tuple[Path, ...], output: Path | None) -> None:
     from planner.importers.errors import FileProblems
     from planner.services.reference_bodies import REFERENCE_FILE, build_reference_dataset, write_reference_dataset
@@ -110,9 +125,12 @@ def build_reference_data_command(files: tuple[Path, ...], output: Path | None) -
     click.echo(f"{target}: {len(doc['rows'])} 団体を書き出しました（{doc['licence']}）")
 
 
-@main.command("import-flags", help="条件不利地域・官民データ活用推進計画・不交付団体のフラグを CSV/XLSX から一括更新します"
-                                   "（列: code, disadvantaged, has_data_plan, no_allocation_tax。"
-                                   "値は 1/0・true/false・○/×・あり/なし）。")
+@main.command(
+    "import-flags",
+    help="条件不利地域・官民データ活用推進計画・不交付団体のフラグを CSV/XLSX から一括更新します"
+    "（列: code, disadvantaged, has_data_plan, no_allocation_tax。"
+    "値は 1/0・true/false・○/×・あり/なし）。",
+)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--prefecture", "prefecture_code", default=None, help="この都道府県（2桁コード）の団体だけを許可する")
 @with_engine
@@ -133,9 +151,14 @@ def import_flags_command(engine, file: Path, prefecture_code: str | None) -> Non
     click.echo(f"{file.name}: {report.rows} 団体を確認し、{len(report.changed)} 団体のフラグを更新しました")
 
 
-@main.command("export-bodies", help="団体一覧を CSV（UTF-8）に書き出します: code,name,prefecture_code,kind,population,"
-                                    "fiscal_strength_index,lat,lng,disadvantaged,has_data_plan,no_allocation_tax")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="出力する CSV ファイル")
+@main.command(
+    "export-bodies",
+    help="団体一覧を CSV（UTF-8）に書き出します: code,name,prefecture_code,kind,population,"
+    "fiscal_strength_index,lat,lng,disadvantaged,has_data_plan,no_allocation_tax",
+)
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="出力する CSV ファイル"
+)
 @click.option("--prefecture", "prefecture_code", default=None, help="この都道府県（2桁コード）の団体だけ")
 @with_engine
 def export_bodies_command(engine, output: Path, prefecture_code: str | None) -> None:
@@ -152,7 +175,10 @@ def export_bodies_command(engine, output: Path, prefecture_code: str | None) -> 
     click.echo(f"{output}: {text.count(chr(10)) - 1} 団体を書き出しました")
 
 
-@main.command("demo", help="デモデータ（長野県のニーズ、デモ用ログイン、下書きシナリオ）を投入します。前回のデモデータは置き換えます。")
+@main.command(
+    "demo",
+    help="デモデータ（長野県のニーズ、デモ用ログイン、下書きシナリオ）を投入します。前回のデモデータは置き換えます。",
+)
 @click.option("--seed", type=int, default=None, help="乱数の種（既定: 固定値。同じ種なら同じニーズ）")
 @with_engine
 def demo_command(engine, seed: int | None) -> None:
@@ -169,7 +195,10 @@ def demo_command(engine, seed: int | None) -> None:
         click.echo(line)
 
 
-@main.command("create-user", help="利用者を作成します（管理者はこのコマンドでのみ作成できます）。パスワードは入力を求めるか、--password-stdin で標準入力から読みます。")
+@main.command(
+    "create-user",
+    help="利用者を作成します（管理者はこのコマンドでのみ作成できます）。パスワードは入力を求めるか、--password-stdin で標準入力から読みます。",
+)
 @click.option("--role", required=True, type=click.Choice(["admin", "prefecture", "municipality"]))
 @click.option("--username", required=True)
 @click.option("--body", "body_code", default=None, help="市区町村担当者の団体コード（6桁）")
@@ -177,8 +206,15 @@ def demo_command(engine, seed: int | None) -> None:
 @click.option("--display-name", default="", help="表示名")
 @click.option("--password-stdin", is_flag=True, help="パスワードを標準入力の 1 行目から読む")
 @with_engine
-def create_user_command(engine, role: str, username: str, body_code: str | None, prefecture_code: str | None,
-                        display_name: str, password_stdin: bool) -> None:
+def create_user_command(
+    engine,
+    role: str,
+    username: str,
+    body_code: str | None,
+    prefecture_code: str | None,
+    display_name: str,
+    password_stdin: bool,
+) -> None:
     from planner.db.session import session_scope
     from planner.services.users import UserError, create_user
 
@@ -188,8 +224,15 @@ def create_user_command(engine, role: str, username: str, body_code: str | None,
         password = click.prompt("パスワード", hide_input=True, confirmation_prompt="パスワード（確認）")
     try:
         with session_scope(engine) as session:
-            user = create_user(session, username, password, role, body_code=body_code,
-                               prefecture_code=prefecture_code, display_name=display_name)
+            user = create_user(
+                session,
+                username,
+                password,
+                role,
+                body_code=body_code,
+                prefecture_code=prefecture_code,
+                display_name=display_name,
+            )
             summary = f"利用者 {user.username}（{role}）を作成しました（ID {user.id}）"
     except UserError as e:
         fail(str(e))

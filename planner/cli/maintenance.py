@@ -1,4 +1,5 @@
 """``planner backup`` / ``planner restore``."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,9 +11,16 @@ from . import main
 from .app_context import fail, with_app
 
 
-@main.command("backup", help="データベース全体をバックアップします (SQLite: オンラインバックアップ、PostgreSQL: pg_dump)。")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="出力ファイル (既定: instance/backups/planner-日時.sqlite または .dump)")
+@main.command(
+    "backup", help="データベース全体をバックアップします (SQLite: オンラインバックアップ、PostgreSQL: pg_dump)。"
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="出力ファイル (既定: instance/backups/planner-日時.sqlite または .dump)",
+)
 @with_app
 def backup_command(app, output: Path | None) -> None:
     from planner.services.backup import BackupError, backup
@@ -36,7 +44,9 @@ def restore_command(app, backup_file: Path, yes: bool) -> None:
     from planner.services.backup import BackupError, restore
 
     if not yes:
-        click.confirm(f"{app.config['DATABASE_URL']} の内容を {backup_file} で置き換えます。よろしいですか?", abort=True)
+        click.confirm(
+            f"{app.config['DATABASE_URL']} の内容を {backup_file} で置き換えます。よろしいですか?", abort=True
+        )
     try:
         restore(app.config["DATABASE_URL"], backup_file)
     except BackupError as e:

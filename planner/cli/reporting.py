@@ -1,4 +1,5 @@
 """``planner report``: the cost-split PDFs of a plan file, for batch printing (no database needed)."""
+
 from __future__ import annotations
 
 import time
@@ -10,20 +11,42 @@ from . import main
 from .app_context import fail
 
 
-@main.command("report", help="計画ファイルから負担金算定書（共同調達グループごと、ファイル名はグループID）と "
-                             "summary.pdf、団体ごとの年度別負担額（statements/団体コード_団体名.pdf）と年度別予算総括表（PDF・Excel）を出力します。")
+@main.command(
+    "report",
+    help="計画ファイルから負担金算定書（共同調達グループごと、ファイル名はグループID）と "
+    "summary.pdf、団体ごとの年度別負担額（statements/団体コード_団体名.pdf）と年度別予算総括表（PDF・Excel）を出力します。",
+)
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--instance", "instance_file", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path), help="計画の元のインスタンスファイル")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="出力フォルダ（なければ作成）")
+@click.option(
+    "--instance",
+    "instance_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="計画の元のインスタンスファイル",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="出力フォルダ（なければ作成）",
+)
 @click.option("--members", is_flag=True, help="参加団体別の負担額通知（member-ニーズID.pdf）も出力する")
 @click.option("--xlsx", "workbooks", is_flag=True, help="Excel（グループID.xlsx、summary.xlsx）も出力する")
 @click.option("--price-book-version", default="", help="文書に記載する単価表の版（計画ファイルに記録がない場合）")
 @click.option("--rule-version", default="", help="文書に記載する補助制度ルールの版（計画ファイルに記録がない場合）")
 @click.option("--title", default="", help="文書に記載する計画名（既定: インスタンス名）")
-def report_command(plan_file: Path, instance_file: Path, out_dir: Path, members: bool, workbooks: bool,
-                   price_book_version: str, rule_version: str, title: str) -> None:
+def report_command(
+    plan_file: Path,
+    instance_file: Path,
+    out_dir: Path,
+    members: bool,
+    workbooks: bool,
+    price_book_version: str,
+    rule_version: str,
+    title: str,
+) -> None:
     from planner.reports.context import ReportError, ReportMeta
     from planner.reports.files import write_batch
 

@@ -1,4 +1,5 @@
 """``planner run`` (serve the web application) and ``planner worker`` (run solve jobs queued on Redis/RQ)."""
+
 from __future__ import annotations
 
 import click
@@ -31,8 +32,14 @@ def run_command(host: str, port: int, workers: int, threads: int, debug: bool) -
     class _Server(BaseApplication):
         def load_config(self):
             # gthread workers keep answering (and heartbeating to gunicorn) while a solve thread runs.
-            for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                               "worker_class": "gthread", "timeout": 120, "accesslog": "-"}.items():
+            for key, value in {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": 120,
+                "accesslog": "-",
+            }.items():
                 self.cfg.set(key, value)
 
         def load(self):

@@ -3,6 +3,7 @@
 Bad input exits with status 2 and a message naming the record and field; the plan file is written atomically
 (a temporary file renamed into place), so a failed run never leaves half a plan behind.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,12 @@ def _load_rules_or_exit(path: Path | None, what: str = "補助制度ルール"):
 
 def _load_effect_inputs_or_exit(path: Path | None, instance_file: Path):
     """The effect model (the file given, or the shipped one) and the instance file's optional effect inputs."""
-    from planner.domain.effects import (EffectModelError, default_effect_model_doc, inputs_from_instance_doc,
-                                        parse_effect_model)
+    from planner.domain.effects import (
+        EffectModelError,
+        default_effect_model_doc,
+        inputs_from_instance_doc,
+        parse_effect_model,
+    )
 
     try:
         doc = _load_rules_or_exit(path, "導入効果モデル") if path is not None else default_effect_model_doc()
@@ -91,26 +96,71 @@ def _load_effect_inputs_or_exit(path: Path | None, instance_file: Path):
     return model, baselines, staff_costs
 
 
-@main.command("solve", help="インスタンスファイルを最適化し、計画（按分・補助金見込額付き）を JSON で書き出します。"
-                            "時間制限で打ち切った場合も終了コード 0（計画の status が time_limit）。")
+@main.command(
+    "solve",
+    help="インスタンスファイルを最適化し、計画（按分・補助金見込額付き）を JSON で書き出します。"
+    "時間制限で打ち切った場合も終了コード 0（計画の status が time_limit）。",
+)
 @click.argument("instance_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="出力する計画ファイル (PLAN.json)")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="計算時間の上限（秒）。超えたら最良の計画と証明済みの下界を返す")
-@click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, show_default=True,
-              help="許容する相対ギャップ (objective - bound) / objective")
-@click.option("--solver", type=click.Choice(["auto", "highs", "cbc"]), default="auto", show_default=True,
-              help="MILP ソルバー（auto は HiGHS、なければ CBC）")
-@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="補助制度ルールの JSON（省略時は同梱の最新版）")
-@click.option("--effects", "effects_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="導入効果モデルの JSON（省略時は同梱の最新版）")
-@click.option("--core", type=click.Choice(["report", "adjust"]), default=None,
-              help="コア調整: report は按分方法どおり（公平性の証明を記載）、adjust は最も近いコア内の配分へ調整。"
-                   "省略時はインスタンスの allocation.core")
-def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap: float, solver: str,
-                  rules_file: Path | None, effects_file: Path | None, core: str | None) -> None:
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="出力する計画ファイル (PLAN.json)",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="計算時間の上限（秒）。超えたら最良の計画と証明済みの下界を返す",
+)
+@click.option(
+    "--gap",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="許容する相対ギャップ (objective - bound) / objective",
+)
+@click.option(
+    "--solver",
+    type=click.Choice(["auto", "highs", "cbc"]),
+    default="auto",
+    show_default=True,
+    help="MILP ソルバー（auto は HiGHS、なければ CBC）",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="補助制度ルールの JSON（省略時は同梱の最新版）",
+)
+@click.option(
+    "--effects",
+    "effects_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="導入効果モデルの JSON（省略時は同梱の最新版）",
+)
+@click.option(
+    "--core",
+    type=click.Choice(["report", "adjust"]),
+    default=None,
+    help="コア調整: report は按分方法どおり（公平性の証明を記載）、adjust は最も近いコア内の配分へ調整。"
+    "省略時はインスタンスの allocation.core",
+)
+def solve_command(
+    instance_file: Path,
+    out: Path,
+    time_limit: float | None,
+    gap: float,
+    solver: str,
+    rules_file: Path | None,
+    effects_file: Path | None,
+    core: str | None,
+) -> None:
     from planner.domain.optimiser import Infeasible, optimise
 
     instance = _load_instance_or_exit(instance_file)
@@ -142,11 +192,17 @@ def solve_command(instance_file: Path, out: Path, time_limit: float | None, gap:
     write_json_atomically(out, plan.to_dict())
     saving = plan.standalone_total_yen - plan.objective_yen
     joint = sum(1 for g in plan.groups if g.mode != "standalone")
-    click.echo(f"状態 status: {plan.status}  総費用 objective: {plan.objective_yen:,}円  "
-               f"下界 bound: {plan.lower_bound_yen:,}円  ギャップ gap: {plan.gap:.4%}  "
-               f"{plan.solve_seconds:.2f} 秒")
-    click.echo(f"共同調達グループ {joint}、単独 {len(plan.groups) - joint}、単独導入との差 {saving:,}円"
-               f"（{saving / plan.standalone_total_yen:.1%} 削減）" if plan.standalone_total_yen else "")
+    click.echo(
+        f"状態 status: {plan.status}  総費用 objective: {plan.objective_yen:,}円  "
+        f"下界 bound: {plan.lower_bound_yen:,}円  ギャップ gap: {plan.gap:.4%}  "
+        f"{plan.solve_seconds:.2f} 秒"
+    )
+    click.echo(
+        f"共同調達グループ {joint}、単独 {len(plan.groups) - joint}、単独導入との差 {saving:,}円"
+        f"（{saving / plan.standalone_total_yen:.1%} 削減）"
+        if plan.standalone_total_yen
+        else ""
+    )
     settled = time.perf_counter()
     click.echo(fairness_summary(plan))
     click.echo(f"最適化 {optimised - started:.2f} 秒、按分・公平性の証明・補助金見込 {settled - optimised:.2f} 秒")
@@ -162,11 +218,14 @@ def fairness_summary(plan) -> str:
     adjusted = sum(1 for g in joint if g.allocation.adjusted)
     outside = sum(1 for g in joint if not g.allocation.in_core)
     over = sum(1 for g in joint for s in g.allocation.shares if s.total_yen > s.standalone_total_yen)
-    return (f"公平性: 共同グループ {len(joint)}、厳密に証明 {proved}、按分方法どおりではコア外 {before}、"
-            f"コア調整 {adjusted}、調整後もコア外 {outside}（コアが空）、単独より高い団体 {over}")
+    return (
+        f"公平性: 共同グループ {len(joint)}、厳密に証明 {proved}、按分方法どおりではコア外 {before}、"
+        f"コア調整 {adjusted}、調整後もコア外 {outside}（コアが空）、単独より高い団体 {over}"
+    )
 
 
 # --- bench ------------------------------------------------------------------------------------------------------
+
 
 def _cpu_seconds() -> float:
     """User + system time of this process and its finished worker processes (the machine is shared, so wall
@@ -195,46 +254,82 @@ def bench_one(path: str, time_limit: float | None, solver: str, gap: float = 0.0
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kb = plan.stats.get("worker_peak_rss_mb", 0.0) * 1024
     baselines = {}
-    for name, func in (("standalone", standalone_plan), ("prefecture", prefecture_practice),
-                       ("greedy", greedy_merging)):
+    for name, func in (
+        ("standalone", standalone_plan),
+        ("prefecture", prefecture_practice),
+        ("greedy", greedy_merging),
+    ):
         t = time.perf_counter()
         total = func(instance).objective_yen
         baselines[name] = {"objective_yen": total, "seconds": round(time.perf_counter() - t, 2)}
-    return {"instance": Path(path).name, "needs": len(instance.needs), "subproblems": plan.stats["subproblems"],
-            "largest_subproblem": plan.stats["largest_subproblem_needs"], "status": plan.status,
-            "objective_yen": plan.objective_yen, "lower_bound_yen": plan.lower_bound_yen, "gap": plan.gap,
-            "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mb": round(self_kb / 1024, 1),
-            "peak_rss_worker_mb": round(child_kb / 1024, 1), "solver": plan.stats["solver"],
-            "phase_seconds": plan.stats["phase_seconds"], "baselines": baselines}
+    return {
+        "instance": Path(path).name,
+        "needs": len(instance.needs),
+        "subproblems": plan.stats["subproblems"],
+        "largest_subproblem": plan.stats["largest_subproblem_needs"],
+        "status": plan.status,
+        "objective_yen": plan.objective_yen,
+        "lower_bound_yen": plan.lower_bound_yen,
+        "gap": plan.gap,
+        "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        "peak_rss_mb": round(self_kb / 1024, 1),
+        "peak_rss_worker_mb": round(child_kb / 1024, 1),
+        "solver": plan.stats["solver"],
+        "phase_seconds": plan.stats["phase_seconds"],
+        "baselines": baselines,
+    }
 
 
 def _default_instances(tmp: Path) -> list[Path]:
     bench = SHARED / "bench"
     if not bench.is_dir():
-        click.echo(f"../shared が見つからないため既定のベンチマークは実行できません（{SHARED}）。--instances を指定してください。")
+        click.echo(
+            f"../shared が見つからないため既定のベンチマークは実行できません（{SHARED}）。--instances を指定してください。"
+        )
         return []
     files = sorted(bench.glob("*.json"))
     tool = SHARED / "tools" / "make_instance.py"
     if tool.exists():
         out = tmp / "national_radius100.json"
-        subprocess.run([sys.executable, str(tool), "--geography", "radius_km", "--km", "100", "-o", str(out)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, str(tool), "--geography", "radius_km", "--km", "100", "-o", str(out)],
+            check=True,
+            capture_output=True,
+        )
         files.append(out)
     return files
 
 
-@main.command("bench", help="ベンチマーク: 各インスタンスを新しいプロセスで最適化し、ニーズ数・部分問題数・総費用・下界・"
-                            "ギャップ・実時間・最大メモリ（RSS）と 3 つの比較基準に対する削減額を表示します。")
-@click.option("--instances", "instances", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="インスタンスファイルまたはフォルダ（複数可）。省略時は ../shared/bench/*.json と全国 100 km 半径")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="各インスタンスの上限（秒）")
-@click.option("--gap", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, show_default=True,
-              help="許容する相対ギャップ")
+@main.command(
+    "bench",
+    help="ベンチマーク: 各インスタンスを新しいプロセスで最適化し、ニーズ数・部分問題数・総費用・下界・"
+    "ギャップ・実時間・最大メモリ（RSS）と 3 つの比較基準に対する削減額を表示します。",
+)
+@click.option(
+    "--instances",
+    "instances",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="インスタンスファイルまたはフォルダ（複数可）。省略時は ../shared/bench/*.json と全国 100 km 半径",
+)
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="各インスタンスの上限（秒）"
+)
+@click.option(
+    "--gap",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="許容する相対ギャップ",
+)
 @click.option("--solver", type=click.Choice(["auto", "highs", "cbc"]), default="auto", show_default=True)
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="結果を JSON でも書き出す")
-def bench_command(instances: tuple[Path, ...], time_limit: float | None, gap: float, solver: str,
-                  json_out: Path | None) -> None:
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="結果を JSON でも書き出す"
+)
+def bench_command(
+    instances: tuple[Path, ...], time_limit: float | None, gap: float, solver: str, json_out: Path | None
+) -> None:
     with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmpdir:
         files: list[Path] = []
         for p in instances:
@@ -243,16 +338,23 @@ def bench_command(instances: tuple[Path, ...], time_limit: float | None, gap: fl
             files = _default_instances(Path(tmpdir))
         if not files:
             return
-        click.echo("peak memory: ru_maxrss (getrusage) of the measuring process / of its largest worker process; "
-                   f"time limit {time_limit or 'none'} s, gap {gap}, solver {solver}; load average "
-                   f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        click.echo(
+            "peak memory: ru_maxrss (getrusage) of the measuring process / of its largest worker process; "
+            f"time limit {time_limit or 'none'} s, gap {gap}, solver {solver}; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
         rows = []
         for f in files:
-            code = ("import json, sys; from planner.cli.solving import bench_one; "
-                    "print(json.dumps(bench_one(sys.argv[1], None if sys.argv[2] == 'none' else float(sys.argv[2]), "
-                    "sys.argv[3], float(sys.argv[4]))))")
-            proc = subprocess.run([sys.executable, "-c", code, str(f), str(time_limit or "none"), solver, str(gap)],
-                                  capture_output=True, text=True)
+            code = (
+                "import json, sys; from planner.cli.solving import bench_one; "
+                "print(json.dumps(bench_one(sys.argv[1], None if sys.argv[2] == 'none' else float(sys.argv[2]), "
+                "sys.argv[3], float(sys.argv[4]))))"
+            )
+            proc = subprocess.run(
+                [sys.executable, "-c", code, str(f), str(time_limit or "none"), solver, str(gap)],
+                capture_output=True,
+                text=True,
+            )
             if proc.returncode != 0:
                 click.echo(f"{f.name}: 失敗 (exit {proc.returncode}) {proc.stderr.strip().splitlines()[-1:]}")
                 continue
@@ -265,9 +367,11 @@ def bench_command(instances: tuple[Path, ...], time_limit: float | None, gap: fl
 
 def _format_row(r: dict) -> str:
     obj = r["objective_yen"]
-    parts = [f"{r['instance']}: needs {r['needs']}, sub-problems {r['subproblems']} (largest {r['largest_subproblem']}), "
-             f"{r['status']}, objective {obj:,}, bound {r['lower_bound_yen']:,}, gap {r['gap']:.4%}, "
-             f"{r['wall_seconds']:.2f} s wall ({r['cpu_seconds']:.1f} s CPU), peak RSS {r['peak_rss_mb']:.0f} MB / worker {r['peak_rss_worker_mb']:.0f} MB"]
+    parts = [
+        f"{r['instance']}: needs {r['needs']}, sub-problems {r['subproblems']} (largest {r['largest_subproblem']}), "
+        f"{r['status']}, objective {obj:,}, bound {r['lower_bound_yen']:,}, gap {r['gap']:.4%}, "
+        f"{r['wall_seconds']:.2f} s wall ({r['cpu_seconds']:.1f} s CPU), peak RSS {r['peak_rss_mb']:.0f} MB / worker {r['peak_rss_worker_mb']:.0f} MB"
+    ]
     for name, b in r["baselines"].items():
         base = b["objective_yen"]
         parts.append(f"  vs {name}: {base:,} -> saving {base - obj:,} ({(base - obj) / base:.2%})")
@@ -295,17 +399,25 @@ def end_to_end(path: str, method: str | None = None, core: str | None = None) ->
     plan = settle_plan(instance, plan, method=method, core=core)
     settled = time.perf_counter()
     joint = [g for g in plan.groups if len(g.members) > 1]
-    return {"instance": Path(path).name, "method": method or instance.allocation.method,
-            "core": core or instance.allocation.core, "status": plan.status,
-            "solve_seconds": round(optimised - started, 2), "settle_seconds": round(settled - optimised, 2),
-            "total_seconds": round(settled - started, 2), "joint_groups": len(joint),
-            "largest_group": max((len(g.members) for g in joint), default=0),
-            "proved": sum(1 for g in joint if g.allocation.exhaustive_check),
-            "outside_core_unadjusted": sum(1 for g in joint
-                                           if not (g.allocation.unadjusted_proof or g.allocation.proof).in_core),
-            "outside_core": sum(1 for g in joint if not g.allocation.in_core),
-            "members_over_standalone": sum(1 for g in joint for s in g.allocation.shares
-                                           if s.total_yen > s.standalone_total_yen)}
+    return {
+        "instance": Path(path).name,
+        "method": method or instance.allocation.method,
+        "core": core or instance.allocation.core,
+        "status": plan.status,
+        "solve_seconds": round(optimised - started, 2),
+        "settle_seconds": round(settled - optimised, 2),
+        "total_seconds": round(settled - started, 2),
+        "joint_groups": len(joint),
+        "largest_group": max((len(g.members) for g in joint), default=0),
+        "proved": sum(1 for g in joint if g.allocation.exhaustive_check),
+        "outside_core_unadjusted": sum(
+            1 for g in joint if not (g.allocation.unadjusted_proof or g.allocation.proof).in_core
+        ),
+        "outside_core": sum(1 for g in joint if not g.allocation.in_core),
+        "members_over_standalone": sum(
+            1 for g in joint for s in g.allocation.shares if s.total_yen > s.standalone_total_yen
+        ),
+    }
 
 
 def plain_milp(path: str, time_limit: float, per_component: bool = False) -> dict:
@@ -337,9 +449,15 @@ def plain_milp(path: str, time_limit: float, per_component: bool = False) -> dic
         result = milp._solve(model, "highs", relax=False, time_limit=left)
         if not (result and result[2]):
             unfinished += 1
-    return {"instance": Path(path).name, "models": len(models), "components": len(components),
-            "unfinished": unfinished, "seconds": round(time.perf_counter() - started, 2), "time_limit": time_limit,
-            "per_component": per_component}
+    return {
+        "instance": Path(path).name,
+        "models": len(models),
+        "components": len(components),
+        "unfinished": unfinished,
+        "seconds": round(time.perf_counter() - started, 2),
+        "time_limit": time_limit,
+        "per_component": per_component,
+    }
 
 
 def _block_diagonal(parts):
@@ -400,13 +518,21 @@ def _in_fresh_process(call: str, *args: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@main.command("bench-settle", help="按分・公平性の証明の目標を測ります（各測定は新しいプロセス）: national_radius60 の"
-                                   "最適化＋按分（コア調整）と素の施設配置 MILP の比較、北海道の仁（厳密に証明）、"
-                                   "デモのシナリオの「計画を作成」（Web のジョブと同じ処理）。")
-@click.option("--bench-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="ベンチマークのインスタンスのフォルダ（省略時は ../shared/bench）")
-@click.option("--plain-limit", type=click.FloatRange(min=1), default=600.0, show_default=True,
-              help="素の MILP の時間上限（秒）")
+@main.command(
+    "bench-settle",
+    help="按分・公平性の証明の目標を測ります（各測定は新しいプロセス）: national_radius60 の"
+    "最適化＋按分（コア調整）と素の施設配置 MILP の比較、北海道の仁（厳密に証明）、"
+    "デモのシナリオの「計画を作成」（Web のジョブと同じ処理）。",
+)
+@click.option(
+    "--bench-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="ベンチマークのインスタンスのフォルダ（省略時は ../shared/bench）",
+)
+@click.option(
+    "--plain-limit", type=click.FloatRange(min=1), default=600.0, show_default=True, help="素の MILP の時間上限（秒）"
+)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def bench_settle_command(bench_dir: Path | None, plain_limit: float, json_out: Path | None) -> None:
     bench = bench_dir or SHARED / "bench"
@@ -420,31 +546,41 @@ def bench_settle_command(bench_dir: Path | None, plain_limit: float, json_out: P
     by_component = _in_fresh_process("plain_milp(sys.argv[1], float(sys.argv[2]), True)", national, str(plain_limit))
     rows["national_radius60"] = {"end_to_end": e2e, "plain_milp": plain, "plain_milp_per_component": by_component}
     ratio = e2e["total_seconds"] / plain["seconds"] if plain["seconds"] else float("inf")
-    click.echo(f"national_radius60 ({e2e['method']}, core {e2e['core']}): solve {e2e['solve_seconds']:.2f} s + "
-               f"settle {e2e['settle_seconds']:.2f} s = {e2e['total_seconds']:.2f} s end to end; "
-               f"{e2e['joint_groups']} joint groups (largest {e2e['largest_group']}), proved {e2e['proved']}, "
-               f"outside the core before/after adjustment {e2e['outside_core_unadjusted']}/{e2e['outside_core']}")
+    click.echo(
+        f"national_radius60 ({e2e['method']}, core {e2e['core']}): solve {e2e['solve_seconds']:.2f} s + "
+        f"settle {e2e['settle_seconds']:.2f} s = {e2e['total_seconds']:.2f} s end to end; "
+        f"{e2e['joint_groups']} joint groups (largest {e2e['largest_group']}), proved {e2e['proved']}, "
+        f"outside the core before/after adjustment {e2e['outside_core_unadjusted']}/{e2e['outside_core']}"
+    )
     more = f" ({plain['unfinished']} components unfinished at the limit)" if plain["unfinished"] else ""
-    click.echo(f"  plain facility-location MILP ({plain['models']} models, one per category x start year): "
-               f"{plain['seconds']:.2f} s{more}; end to end / plain = {ratio:.2f} "
-               f"(target <= {TARGET_HALF_OF_PLAIN}: {'met' if ratio <= TARGET_HALF_OF_PLAIN else 'NOT met'})")
+    click.echo(
+        f"  plain facility-location MILP ({plain['models']} models, one per category x start year): "
+        f"{plain['seconds']:.2f} s{more}; end to end / plain = {ratio:.2f} "
+        f"(target <= {TARGET_HALF_OF_PLAIN}: {'met' if ratio <= TARGET_HALF_OF_PLAIN else 'NOT met'})"
+    )
     ratio_c = e2e["total_seconds"] / by_component["seconds"] if by_component["seconds"] else float("inf")
-    click.echo(f"  the same MILP per connected component ({by_component['components']} models, the optimiser's "
-               f"split): {by_component['seconds']:.2f} s; end to end / that = {ratio_c:.2f}")
+    click.echo(
+        f"  the same MILP per connected component ({by_component['components']} models, the optimiser's "
+        f"split): {by_component['seconds']:.2f} s; end to end / that = {ratio_c:.2f}"
+    )
     hokkaido = bench / "hokkaido.json"
     if hokkaido.exists():
         h = _in_fresh_process("end_to_end(sys.argv[1], 'nucleolus')", str(hokkaido))
         rows["hokkaido_nucleolus"] = h
         ok = h["total_seconds"] <= TARGET_HOKKAIDO_NUCLEOLUS_S and h["proved"] == h["joint_groups"]
-        click.echo(f"hokkaido nucleolus (core {h['core']}): solve {h['solve_seconds']:.2f} s + settle "
-                   f"{h['settle_seconds']:.2f} s = {h['total_seconds']:.2f} s; proved {h['proved']} of "
-                   f"{h['joint_groups']} joint groups, outside the core {h['outside_core']} "
-                   f"(target <= {TARGET_HOKKAIDO_NUCLEOLUS_S:g} s, all proved: {'met' if ok else 'NOT met'})")
+        click.echo(
+            f"hokkaido nucleolus (core {h['core']}): solve {h['solve_seconds']:.2f} s + settle "
+            f"{h['settle_seconds']:.2f} s = {h['total_seconds']:.2f} s; proved {h['proved']} of "
+            f"{h['joint_groups']} joint groups, outside the core {h['outside_core']} "
+            f"(target <= {TARGET_HOKKAIDO_NUCLEOLUS_S:g} s, all proved: {'met' if ok else 'NOT met'})"
+        )
     demo = _in_fresh_process("demo_click_to_plan()")
     rows["demo_click_to_plan"] = demo
     phases = ", ".join(f"{k} {v:.2f} s" for k, v in demo["phases"].items()) if demo["phases"] else ""
-    click.echo(f"demo click-to-plan (web job, {demo['needs']} needs): {demo['status']} in {demo['seconds']:.2f} s"
-               f"{' (' + phases + ')' if phases else ''} (target <= {TARGET_DEMO_CLICK_S:g} s: "
-               f"{'met' if demo['seconds'] <= TARGET_DEMO_CLICK_S else 'NOT met'})")
+    click.echo(
+        f"demo click-to-plan (web job, {demo['needs']} needs): {demo['status']} in {demo['seconds']:.2f} s"
+        f"{' (' + phases + ')' if phases else ''} (target <= {TARGET_DEMO_CLICK_S:g} s: "
+        f"{'met' if demo['seconds'] <= TARGET_DEMO_CLICK_S else 'NOT met'})"
+    )
     if json_out is not None:
         write_json_atomically(json_out, rows)

@@ -2,6 +2,7 @@
 
 Production code never calls ``create_all``: every schema change is a migration in planner/migrations/versions.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

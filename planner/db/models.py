@@ -3,10 +3,11 @@
 The domain core never sees these classes: ``planner.services`` translates rows to domain objects and back.
 Every schema change gets an Alembic migration in ``planner/migrations/versions``.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -24,7 +25,7 @@ SQLModel.metadata.naming_convention = {
 # Timestamps are naive UTC in DateTime columns. sa_type is explicit because newer SQLModel releases map a plain
 # ``datetime`` to a timezone-aware type that rejects naive values.
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _version_column() -> Column:
@@ -48,15 +49,15 @@ class Body(SQLModel, table=True):
     kind: str = Field(max_length=20)  # prefecture | designated_city | city | special_ward | town | village
     lat: float
     lng: float
-    population: Optional[int] = None
-    households: Optional[int] = None
-    fiscal_strength_index: Optional[float] = None
+    population: int | None = None
+    households: int | None = None
+    fiscal_strength_index: float | None = None
     disadvantaged: bool = False  # 条件不利地域
     has_data_plan: bool = False  # 市町村官民データ活用推進計画
-    staff_cost_per_hour_yen: Optional[int] = None  # 職員の人件費単価 (円/時間); a prefecture's also serves its towns
+    staff_cost_per_hour_yen: int | None = None  # 職員の人件費単価 (円/時間); a prefecture's also serves its towns
     no_allocation_tax: bool = False  # 不交付団体 (no 普通交付税): no special-tax estimate
-    population_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
-    fiscal_vintage_id: Optional[int] = Field(default=None, foreign_key="data_vintage.id")
+    population_vintage_id: int | None = Field(default=None, foreign_key="data_vintage.id")
+    fiscal_vintage_id: int | None = Field(default=None, foreign_key="data_vintage.id")
     version: int = Field(default=1, sa_column=_BODY_VERSION)  # optimistic locking
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
 
@@ -67,16 +68,20 @@ class DataVintage(SQLModel, table=True):
     """One import of an official file: which data, as of when, from where."""
 
     __tablename__ = "data_vintage"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     dataset: str = Field(max_length=40)  # population | fiscal_municipal | fiscal_prefecture | fiscal_designated | flags
-    as_of: Optional[date] = None
+    as_of: date | None = None
     source: str = Field(default="", max_length=200)
     file_name: str = Field(default="", max_length=200)
     rows: int = 0
     imported_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     # app_user -> body -> data_vintage -> app_user is a cycle: this key is added after the tables exist.
-    imported_by: Optional[int] = Field(default=None, sa_column=Column(
-        Integer, ForeignKey("app_user.id", use_alter=True, name="fk_data_vintage_imported_by_app_user")))
+    imported_by: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("app_user.id", use_alter=True, name="fk_data_vintage_imported_by_app_user")
+        ),
+    )
 
 
 class Category(SQLModel, table=True):
@@ -88,7 +93,7 @@ class Category(SQLModel, table=True):
     group: str = Field(default="", max_length=30)
     unit: str = Field(default="", max_length=30)
     sat_program: str = Field(default="", max_length=40)
-    volume_per_10k_pop: Optional[float] = None  # for the volume suggestion from population
+    volume_per_10k_pop: float | None = None  # for the volume suggestion from population
     sort_order: int = 0
 
 
@@ -96,7 +101,7 @@ class PriceBook(SQLModel, table=True):
     """A version of the price book (参考値 by default). Plans record the version they used."""
 
     __tablename__ = "price_book"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     version: str = Field(unique=True, max_length=40)
     label: str = Field(default="参考値", max_length=40)
     source: str = Field(default="", max_length=300)
@@ -104,7 +109,7 @@ class PriceBook(SQLModel, table=True):
     horizon_years: int = 5
     is_current: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
 
 
 class PriceEntry(SQLModel, table=True):
@@ -112,7 +117,7 @@ class PriceEntry(SQLModel, table=True):
 
     __tablename__ = "price_entry"
     __table_args__ = (UniqueConstraint("price_book_id", "category_id", "mode"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     price_book_id: int = Field(foreign_key="price_book.id", index=True)
     category_id: str = Field(foreign_key="category.id")
     mode: str = Field(max_length=12)  # standalone | lead | unified
@@ -122,43 +127,43 @@ class PriceEntry(SQLModel, table=True):
     member_annual: int = 0
     per_km_annual: int = 0
     lines: list[Any] = Field(default_factory=list, sa_column=Column(JSON))  # [[alpha, beta], ...]
-    max_members: Optional[int] = None
+    max_members: int | None = None
 
 
 class SubsidyRuleSet(SQLModel, table=True):
     """Grant and special-allocation-tax terms for one fiscal year, versioned, with their sources."""
 
     __tablename__ = "subsidy_rule_set"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     fiscal_year: int = Field(index=True)
     version: str = Field(unique=True, max_length=40)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     is_current: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
 
 
 class EffectModelVersion(SQLModel, table=True):
     """One version of the effect model (導入効果の見込みモデル): the whole document, as shipped or as edited."""
 
     __tablename__ = "effect_model"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     version: str = Field(unique=True, max_length=40)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     is_current: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
 
 
 class User(SQLModel, table=True):
     __tablename__ = "app_user"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, max_length=80)
     display_name: str = Field(default="", max_length=80)
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=20)  # admin | prefecture | municipality
-    prefecture_code: Optional[str] = Field(default=None, max_length=2)  # prefecture coordinators
-    body_code: Optional[str] = Field(default=None, foreign_key="body.code")  # municipality staff
+    prefecture_code: str | None = Field(default=None, max_length=2)  # prefecture coordinators
+    body_code: str | None = Field(default=None, foreign_key="body.code")  # municipality staff
     is_active: bool = True
     is_demo: bool = False  # created by `planner demo`, replaced when the demo is loaded again
     # Part of the login identity kept in the session cookie; raising it (logout, password change or reset,
@@ -171,7 +176,7 @@ class Need(SQLModel, table=True):
     """A body's registered need for one category (ニーズ登録)."""
 
     __tablename__ = "need"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     body_code: str = Field(foreign_key="body.code", index=True)
     category_id: str = Field(foreign_key="category.id", index=True)
     volume: float
@@ -179,8 +184,8 @@ class Need(SQLModel, table=True):
     accepts_lead: bool = True
     accepts_unified: bool = True
     can_lead: bool = False
-    baseline_minutes_per_unit: Optional[float] = None  # the body's own staff minutes per driver unit today
-    baseline_hours_per_year: Optional[float] = None  # the body's own staff hours a year on the work today
+    baseline_minutes_per_unit: float | None = None  # the body's own staff minutes per driver unit today
+    baseline_hours_per_year: float | None = None  # the body's own staff hours a year on the work today
     serves_disadvantaged_area: bool = False  # a resident service in the body's 条件不利地域 (special-tax measure (a))
     notes: str = Field(default="", sa_column=Column(Text))
     status: str = Field(default="active", max_length=12)  # active | withdrawn
@@ -188,12 +193,20 @@ class Need(SQLModel, table=True):
     version: int = Field(default=1, sa_column=_NEED_VERSION)  # optimistic locking
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
 
     # At most one active need per body and category, enforced by the database (concurrent registrations and
     # imports race past any check made by reading first).
-    __table_args__ = (Index("uq_need_active_body_category", "body_code", "category_id", unique=True,
-                            sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),)
+    __table_args__ = (
+        Index(
+            "uq_need_active_body_category",
+            "body_code",
+            "category_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
     __mapper_args__ = {"version_id_col": _NEED_VERSION, "version_id_generator": False}
 
 
@@ -201,13 +214,13 @@ class Scenario(SQLModel, table=True):
     """The parameters of one planning run."""
 
     __tablename__ = "scenario"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
-    prefecture_code: Optional[str] = Field(default=None, max_length=2, index=True)  # None: several prefectures
+    prefecture_code: str | None = Field(default=None, max_length=2, index=True)  # None: several prefectures
     fiscal_year: int = 2026
     horizon_years: int = 5
     geography_type: str = Field(default="same_prefecture", max_length=20)
-    radius_km: Optional[float] = None
+    radius_km: float | None = None
     allocation_method: str = Field(default="formula", max_length=20)
     allocation_weights: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
     # "adjust": shares moved into the core (no member or sub-group pays more than on its own); new scenarios adjust
@@ -216,19 +229,19 @@ class Scenario(SQLModel, table=True):
     category_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # empty: all
     hosts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))  # [{"body", "categories"}]
     overrides: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # together / apart / fixed
-    price_book_id: Optional[int] = Field(default=None, foreign_key="price_book.id")
-    subsidy_rule_set_id: Optional[int] = Field(default=None, foreign_key="subsidy_rule_set.id")
-    time_limit_seconds: Optional[float] = 60.0
+    price_book_id: int | None = Field(default=None, foreign_key="price_book.id")
+    subsidy_rule_set_id: int | None = Field(default=None, foreign_key="subsidy_rule_set.id")
+    time_limit_seconds: float | None = 60.0
     is_demo: bool = False
     # background job state
     status: str = Field(default="draft", max_length=12)  # draft | queued | running | done | failed | cancelled
-    job_id: Optional[str] = Field(default=None, max_length=64)
+    job_id: str | None = Field(default=None, max_length=64)
     progress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     log: str = Field(default="", sa_column=Column(Text))
     version: int = Field(default=1, sa_column=_SCENARIO_VERSION)  # optimistic locking of the parameters
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
 
     __mapper_args__ = {"version_id_col": _SCENARIO_VERSION, "version_id_generator": False}
 
@@ -237,7 +250,7 @@ class Plan(SQLModel, table=True):
     """A solved scenario: the plan document and the instance it was solved from, kept together."""
 
     __tablename__ = "plan"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     scenario_id: int = Field(foreign_key="scenario.id", index=True)
     status: str = Field(max_length=12)  # optimal | time_limit | feasible
     objective_yen: int
@@ -256,7 +269,7 @@ class Consortium(SQLModel, table=True):
     """One group of a plan (共同調達グループ), joint or standalone."""
 
     __tablename__ = "consortium"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
     group_key: str = Field(max_length=60)  # the plan's group id
     category_id: str = Field(max_length=30)
@@ -268,16 +281,16 @@ class Consortium(SQLModel, table=True):
     total_yen: int
     standalone_total_yen: int
     allocation_method: str = Field(default="", max_length=20)
-    individually_rational: Optional[bool] = None
-    in_core: Optional[bool] = None
-    exhaustive_check: Optional[bool] = None
+    individually_rational: bool | None = None
+    in_core: bool | None = None
+    exhaustive_check: bool | None = None
 
 
 class MemberShare(SQLModel, table=True):
     """負担金: one member's share of a consortium's cost."""
 
     __tablename__ = "member_share"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     consortium_id: int = Field(foreign_key="consortium.id", index=True)
     need_key: str = Field(max_length=60)  # the need id in the plan document
     body_code: str = Field(max_length=6, index=True)
@@ -291,13 +304,13 @@ class SubsidyEstimate(SQLModel, table=True):
     """補助金・特別交付税の見込額 for one member share (joint) and its standalone alternative."""
 
     __tablename__ = "subsidy_estimate"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     member_share_id: int = Field(foreign_key="member_share.id", index=True)
     grant_yen: int = 0
     special_tax_yen: int = 0
-    special_tax_measure: Optional[str] = Field(default=None, max_length=40)
+    special_tax_measure: str | None = Field(default=None, max_length=40)
     net_yen: int = 0
-    standalone_net_yen: Optional[int] = None
+    standalone_net_yen: int | None = None
     notes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
 
 
@@ -305,16 +318,16 @@ class AuditLog(SQLModel, table=True):
     """Who changed what, when, with the values before and after."""
 
     __tablename__ = "audit_log"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=DateTime, index=True)
-    user_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
     action: str = Field(max_length=40)  # create | update | delete | import | run | login | forbidden ...
     entity: str = Field(max_length=40)  # need | price_book | subsidy_rule_set | scenario | body | ...
     entity_id: str = Field(default="", max_length=60)
-    prefecture_code: Optional[str] = Field(default=None, max_length=2, index=True)
-    body_code: Optional[str] = Field(default=None, max_length=6)
-    before: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
-    after: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
+    prefecture_code: str | None = Field(default=None, max_length=2, index=True)
+    body_code: str | None = Field(default=None, max_length=6)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     detail: str = Field(default="", sa_column=Column(Text))
 
 
@@ -322,20 +335,21 @@ class AuditLog(SQLModel, table=True):
 # A Plan row without a PlanRelease is a 試算 (draft), seen by the prefecture only. Adopting it gives it a number and
 # a version in a PlanSeries (計画 No.3 第2版); publishing makes it the series' current version, which members see.
 
+
 class PlanSeries(SQLModel, table=True):
     """計画 No.N of a prefecture: the versions of one joint-procurement plan. ``current_version`` is the published
     version members answer; it changes only by a conditional update on ``lock_version``."""
 
     __tablename__ = "plan_series"
     __table_args__ = (UniqueConstraint("prefecture_code", "number"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     prefecture_code: str = Field(max_length=2, index=True)
     number: int
     title: str = Field(default="", max_length=120)
-    current_version: Optional[int] = None  # the published version in force; None until the first publication
+    current_version: int | None = None  # the published version in force; None until the first publication
     lock_version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    created_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
 
 
 class PlanRelease(SQLModel, table=True):
@@ -343,7 +357,7 @@ class PlanRelease(SQLModel, table=True):
 
     __tablename__ = "plan_release"
     __table_args__ = (UniqueConstraint("series_id", "version"), UniqueConstraint("plan_id"))
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     series_id: int = Field(foreign_key="plan_series.id", index=True)
     version: int
     plan_id: int = Field(foreign_key="plan.id")
@@ -352,14 +366,14 @@ class PlanRelease(SQLModel, table=True):
     price_source: str = Field(default="", sa_column=Column(Text))  # which prices the plan used, in words
     inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # the inputs' snapshot
     inputs_fingerprint: str = Field(default="", max_length=64)
-    reply_deadline: Optional[date] = None  # answers accepted until the end of this day (JST)
+    reply_deadline: date | None = None  # answers accepted until the end of this day (JST)
     message: str = Field(default="", sa_column=Column(Text))  # the coordinator's note to the members
-    replan_of: Optional[int] = Field(default=None, foreign_key="plan_release.id")  # re-planned after answers
+    replan_of: int | None = Field(default=None, foreign_key="plan_release.id")  # re-planned after answers
     adopted_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    adopted_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
-    published_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
-    published_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
-    superseded_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    adopted_by: int | None = Field(default=None, foreign_key="app_user.id")
+    published_at: datetime | None = Field(default=None, sa_type=DateTime)
+    published_by: int | None = Field(default=None, foreign_key="app_user.id")
+    superseded_at: datetime | None = Field(default=None, sa_type=DateTime)
     lock_version: int = 1
 
 
@@ -368,14 +382,14 @@ class MemberAnswer(SQLModel, table=True):
 
     __tablename__ = "member_answer"
     __table_args__ = (UniqueConstraint("release_id", "need_key"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     release_id: int = Field(foreign_key="plan_release.id", index=True)
     need_key: str = Field(max_length=60)  # the need id in the plan document ("n12")
     body_code: str = Field(foreign_key="body.code", max_length=6, index=True)
     answer: str = Field(max_length=12)  # join | decline | conditional
     comment: str = Field(default="", sa_column=Column(Text))
     answered_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    answered_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    answered_by: int | None = Field(default=None, foreign_key="app_user.id")
     lock_version: int = 1
 
 
@@ -384,12 +398,12 @@ class ScenarioQuote(SQLModel, table=True):
 
     __tablename__ = "scenario_quote"
     __table_args__ = (UniqueConstraint("scenario_id", "category_id", "mode"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     scenario_id: int = Field(foreign_key="scenario.id", index=True)
     category_id: str = Field(foreign_key="category.id", max_length=30)
     mode: str = Field(max_length=12)  # standalone | lead | unified
     vendor: str = Field(max_length=120)
-    quoted_on: Optional[date] = None
+    quoted_on: date | None = None
     reference: str = Field(default="", max_length=120)  # 見積書番号 etc.
     fixed_initial: int = 0
     fixed_annual: int = 0
@@ -397,11 +411,11 @@ class ScenarioQuote(SQLModel, table=True):
     member_annual: int = 0
     per_km_annual: int = 0
     lines: list[Any] = Field(default_factory=list, sa_column=Column(JSON))  # [[alpha, beta], ...]
-    max_members: Optional[int] = None
+    max_members: int | None = None
     based_on: str = Field(default="", max_length=40)  # the price book version the form was prefilled from
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    updated_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    updated_by: int | None = Field(default=None, foreign_key="app_user.id")
     lock_version: int = 1
 
 
@@ -416,4 +430,4 @@ class DocumentSetting(SQLModel, table=True):
     contact: str = Field(default="", max_length=200)  # 連絡先 (telephone, e-mail)
     number_prefix: str = Field(default="", max_length=20)  # 文書番号の記号 (長DX)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
-    updated_by: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    updated_by: int | None = Field(default=None, foreign_key="app_user.id")

@@ -1,20 +1,20 @@
 """Engine and session handling, shared by the web application, the CLI and background jobs."""
+
 from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-
 # Every engine made here, so that a forked child (a gunicorn worker, RQ's work horse, a fork-server child) can drop
 # the connections it inherited from its parent: two processes talking over one socket (or one SQLite file handle)
 # read each other's results and break each other's transactions.
-_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def _forget_inherited_connections() -> None:

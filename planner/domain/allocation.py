@@ -22,38 +22,54 @@ individually rational and take the one whose shares move least from the chosen m
 members of the absolute change of total_yen); ties go to the earlier method in that order. Above the exact size
 the sampled Shapley value is not offered: it is slow and carries a standard error.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from statistics import NormalDist
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import cost_game, fairness, game_solutions
 from .cost_game import CostGame, group_game
 from .costs import GroupCost, standalone_cost
-from .fairness import CORE_MARGINS, core_target, least_core_value, prove, round_signed, split_adjustment
-from .fairness import coalition_name  # noqa: F401  (re-exported: callers name coalitions through this module)
+from .fairness import (
+    CORE_MARGINS,
+    coalition_name,  # noqa: F401  (re-exported: callers name coalitions through this module)
+    core_target,
+    least_core_value,
+    prove,
+    round_signed,
+    split_adjustment,
+)
 from .game_solutions import LeastCore, nucleolus_by_generation, shapley_exact, shapley_sampled
 from .model import ALLOCATION_METHODS, CORE_OPTIONS, Instance
-from .vocabulary import wareki_fiscal_year
 from .separation import GroupOracle, TableOracle
 from .settled import Allocation, MemberShare, WeightSuggestion
+from .vocabulary import wareki_fiscal_year
 
 METHOD_LABELS = {
-    "equal": "均等割", "population": "人口割", "volume": "利用量割", "formula": "割合按分",
-    "standalone_ratio": "単独費用比", "shapley": "シャープレイ値", "nucleolus": "仁（nucleolus）",
+    "equal": "均等割",
+    "population": "人口割",
+    "volume": "利用量割",
+    "formula": "割合按分",
+    "standalone_ratio": "単独費用比",
+    "shapley": "シャープレイ値",
+    "nucleolus": "仁（nucleolus）",
 }
 FORMULA_PARTS = ("equal", "population", "volume")
 SUGGESTION_ORDER = ("standalone_ratio", "shapley", "nucleolus")
 SHAPLEY_OPTIMISER_BUDGET = 500  # optimiser calls (~20 ms each) one sampled Shapley value may make
 SHAPLEY_MIN_PERMUTATIONS, SHAPLEY_MAX_PERMUTATIONS = 16, 64
 
-ROUNDING_RULE = ("初期費用と年間費用をそれぞれ按分比率で配分し、1円未満を切り捨てたうえで、残りの円を端数の大きい順に"
-                 "1円ずつ配分しています（端数が同じときは幹事団体、次に参加団体の並び順）。"
-                 "各団体の合計額は初期費用＋{h}年×年間費用です。")
+ROUNDING_RULE = (
+    "初期費用と年間費用をそれぞれ按分比率で配分し、1円未満を切り捨てたうえで、残りの円を端数の大きい順に"
+    "1円ずつ配分しています（端数が同じときは幹事団体、次に参加団体の並び順）。"
+    "各団体の合計額は初期費用＋{h}年×年間費用です。"
+)
 
 
 class AllocationError(ValueError):
@@ -78,7 +94,9 @@ def normalised_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     weights = dict(weights or {})
     unknown = set(weights) - set(FORMULA_PARTS)
     if unknown:
-        raise AllocationError(f"割合按分の重み: 不明な項目 {', '.join(sorted(unknown))}（equal, population, volume のみ）")
+        raise AllocationError(
+            f"割合按分の重み: 不明な項目 {', '.join(sorted(unknown))}（equal, population, volume のみ）"
+        )
     values = {}
     for k in FORMULA_PARTS:
         v = weights.get(k, 0.0) or 0.0
@@ -119,7 +137,7 @@ def split_yen(amount: int, ratios: Sequence[float | int | Fraction], priority: S
 def _as_fraction(value) -> Fraction:
     if isinstance(value, (int, Fraction)):
         return Fraction(value)
-    return Fraction(round(float(value), 6)).limit_denominator(10 ** 6) if abs(value) < 1e12 else Fraction(value)
+    return Fraction(round(float(value), 6)).limit_denominator(10**6) if abs(value) < 1e12 else Fraction(value)
 
 
 def priority_order(member_ids: Sequence[str], lead_index: int | None) -> list[int]:
@@ -201,8 +219,12 @@ def t_quantile(probability: float, df: int) -> float:
     """Student's t quantile (Cornish-Fisher expansion around the normal quantile; within 0.1 % for df >= 5)."""
     z = NormalDist().inv_cdf(probability)
     d = max(1, df)
-    return (z + (z ** 3 + z) / (4 * d) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * d ** 2)
-            + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * d ** 3))
+    return (
+        z
+        + (z**3 + z) / (4 * d)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * d**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * d**3)
+    )
 
 
 def sampled_shapley(game: CostGame, permutations: int | None = None, seed: int | None = None) -> dict[str, Any]:
@@ -214,10 +236,15 @@ def sampled_shapley(game: CostGame, permutations: int | None = None, seed: int |
     kwargs = {} if seed is None else {"seed": seed}
     est = shapley_sampled(n, game.value, permutations or sampled_permutations(n), **kwargs)
     pairs = est.permutations // 2
-    half = [t_quantile(1 - (1 - SHAPLEY_CONFIDENCE) / 2, pairs - 1) * e if e == e else None
-            for e in est.standard_errors]
-    return {"values": est.values, "standard_errors": est.standard_errors, "half_widths": half,
-            "permutations": est.permutations}
+    half = [
+        t_quantile(1 - (1 - SHAPLEY_CONFIDENCE) / 2, pairs - 1) * e if e == e else None for e in est.standard_errors
+    ]
+    return {
+        "values": est.values,
+        "standard_errors": est.standard_errors,
+        "half_widths": half,
+        "permutations": est.permutations,
+    }
 
 
 # --- one group ----------------------------------------------------------------------------------------------
@@ -235,9 +262,17 @@ def member_names(instance: Instance, member_ids: Sequence[str]) -> list[str]:
     return [name if out.count(name) == 1 else f"{name}・{k + 1}" for k, name in enumerate(out)]
 
 
-def allocate(instance: Instance, member_ids: Sequence[str], cost: GroupCost, lead_body: str | None = None,
-             method: str | None = None, weights: Mapping[str, float] | None = None, core: str | None = None,
-             game: CostGame | None = None, suggest: bool = True) -> Allocation:
+def allocate(
+    instance: Instance,
+    member_ids: Sequence[str],
+    cost: GroupCost,
+    lead_body: str | None = None,
+    method: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    core: str | None = None,
+    game: CostGame | None = None,
+    suggest: bool = True,
+) -> Allocation:
     """A group's allocation with its exact proof of fairness (and, with ``core="adjust"``, moved into the core).
 
     ``game`` replaces the group's cost game (a TableGame fed directly, e.g. a game from the literature): its
@@ -312,14 +347,18 @@ def allocate(instance: Instance, member_ids: Sequence[str], cost: GroupCost, lea
 
     rule = ROUNDING_RULE.format(h=horizon)
     if rounding:
-        rule += (f"グループの合計額が初期費用＋{horizon}年×年間費用と {rounding:,}円 異なるため、その差額を同じ規則で"
-                 "各団体の合計額に配分しています。")
+        rule += (
+            f"グループの合計額が初期費用＋{horizon}年×年間費用と {rounding:,}円 異なるため、その差額を同じ規則で"
+            "各団体の合計額に配分しています。"
+        )
     if any(adjustments):
         rule += ADJUSTMENT_RULE
     if sampled is not None:
-        notes.append(f"参加団体が{cost_game.EXACT_LIMIT}を超えるため、シャープレイ値は無作為な順列 "
-                     f"{sampled['permutations']} 通り（逆順との組）からの推定値です。各団体の標準誤差と95%区間を"
-                     "記載しています。負担額の公平性（個人合理性・コア）は推定ではなく、厳密に確認しています。")
+        notes.append(
+            f"参加団体が{cost_game.EXACT_LIMIT}を超えるため、シャープレイ値は無作為な順列 "
+            f"{sampled['permutations']} 通り（逆順との組）からの推定値です。各団体の標準誤差と95%区間を"
+            "記載しています。負担額の公平性（個人合理性・コア）は推定ではなく、厳密に確認しています。"
+        )
     member_shares = []
     for k, nid in enumerate(member_ids):
         se = interval = None
@@ -327,8 +366,18 @@ def allocate(instance: Instance, member_ids: Sequence[str], cost: GroupCost, lea
             value, half = sampled["values"][k], sampled["half_widths"][k]
             se = int(round(sampled["standard_errors"][k]))
             interval = (int(math.floor(value - half)), int(math.ceil(value + half)))
-        member_shares.append(MemberShare(nid, shares[k]["initial_yen"], shares[k]["annual_yen"],
-                                         shares[k]["total_yen"], standalone[k], adjustments[k], se, interval))
+        member_shares.append(
+            MemberShare(
+                nid,
+                shares[k]["initial_yen"],
+                shares[k]["annual_yen"],
+                shares[k]["total_yen"],
+                standalone[k],
+                adjustments[k],
+                se,
+                interval,
+            )
+        )
     suggested = None
     if suggest and not (unadjusted_proof or proof).individually_rational and core == "report":
         suggested = _suggest_method(instance, member_ids, cost, lead_index, method, totals, oracle, coalitions, lc)
@@ -336,25 +385,43 @@ def allocate(instance: Instance, member_ids: Sequence[str], cost: GroupCost, lea
     if suggest and n >= 2 and method in FORMULA_FAMILY and not (unadjusted_proof or proof).in_core and lc.value >= 0:
         weight_suggestion = suggest_weights(instance, member_ids, cost, lead_index, method, weights, oracle)
     return Allocation(
-        method=method, method_label=method_label(method, weights),
-        weights=normalised_weights(weights) if method == "formula" else None, core=core, rounding_rule=rule,
-        shares=tuple(member_shares), proof=proof, sampled=sampled is not None,
-        standard_error_yen=max((s.standard_error_yen for s in member_shares if s.standard_error_yen is not None),
-                               default=None),
-        notes=tuple(notes), suggested_method=suggested,
+        method=method,
+        method_label=method_label(method, weights),
+        weights=normalised_weights(weights) if method == "formula" else None,
+        core=core,
+        rounding_rule=rule,
+        shares=tuple(member_shares),
+        proof=proof,
+        sampled=sampled is not None,
+        standard_error_yen=max(
+            (s.standard_error_yen for s in member_shares if s.standard_error_yen is not None), default=None
+        ),
+        notes=tuple(notes),
+        suggested_method=suggested,
         suggested_method_label=METHOD_LABELS[suggested] if suggested else None,
-        suggested_weights=weight_suggestion, rounding_adjustment_yen=rounding, unadjusted_proof=unadjusted_proof)
+        suggested_weights=weight_suggestion,
+        rounding_adjustment_yen=rounding,
+        unadjusted_proof=unadjusted_proof,
+    )
 
 
-EMPTY_CORE_NOTE = ("このグループはコアが空です（どの分け方でも、ある組は単独のグループの方が安くなります）。"
-                   "すべての組の不利を最小にする最小コア（各組の超過は最大 {yen:,}円）を基準にしています。")
-EMPTY_CORE_LARGE_NOTE = ("このグループはコアが空です。参加団体が多いため、複数のグループに分かれる組の最小コアは"
-                         "単一グループの組についての値で示しています。")
-ADJUSTED_NOTE = ("按分方法どおりの負担ではコア（単独・部分グループより不利な団体・組がない配分）を外れるため、"
-                 "最も近いコア内の配分に調整しました（調整した団体 {count}）。")
-ADJUSTMENT_RULE = ("コア調整: 按分方法どおりの合計額から、すべての組がそれぞれ単独のグループで負担する費用を超えない"
-                   "配分のうち最も近いもの（合計額の差の二乗和が最小）へ移し、調整額を各団体の初期費用と年間費用に"
-                   "グループ全体の比率で振り分けています（1円未満は端数の大きい順）。")
+EMPTY_CORE_NOTE = (
+    "このグループはコアが空です（どの分け方でも、ある組は単独のグループの方が安くなります）。"
+    "すべての組の不利を最小にする最小コア（各組の超過は最大 {yen:,}円）を基準にしています。"
+)
+EMPTY_CORE_LARGE_NOTE = (
+    "このグループはコアが空です。参加団体が多いため、複数のグループに分かれる組の最小コアは"
+    "単一グループの組についての値で示しています。"
+)
+ADJUSTED_NOTE = (
+    "按分方法どおりの負担ではコア（単独・部分グループより不利な団体・組がない配分）を外れるため、"
+    "最も近いコア内の配分に調整しました（調整した団体 {count}）。"
+)
+ADJUSTMENT_RULE = (
+    "コア調整: 按分方法どおりの合計額から、すべての組がそれぞれ単独のグループで負担する費用を超えない"
+    "配分のうち最も近いもの（合計額の差の二乗和が最小）へ移し、調整額を各団体の初期費用と年間費用に"
+    "グループ全体の比率で振り分けています（1円未満は端数の大きい順）。"
+)
 FORMULA_FAMILY = ("equal", "population", "volume", "formula")
 SHAPLEY_CONFIDENCE = 0.95
 
@@ -437,8 +504,15 @@ def _suggest_method(instance, member_ids, cost, lead_index, chosen, totals, orac
     return best[1] if best else None
 
 
-def suggest_weights(instance: Instance, member_ids: Sequence[str], cost: GroupCost, lead_index: int | None,
-                    method: str, weights: Mapping[str, float] | None, oracle) -> WeightSuggestion | None:
+def suggest_weights(
+    instance: Instance,
+    member_ids: Sequence[str],
+    cost: GroupCost,
+    lead_index: int | None,
+    method: str,
+    weights: Mapping[str, float] | None,
+    oracle,
+) -> WeightSuggestion | None:
     """The formula weights (均等割・人口割・利用量割) nearest to the chosen ones (L1 over the normalised weights) whose
     own shares, rounded as written, are in the core: an LP over the weight simplex with the core constraints in
     the compact form; the rounded weights are then checked by the exact proof. None where no weights do."""
@@ -456,15 +530,15 @@ def suggest_weights(instance: Instance, member_ids: Sequence[str], cost: GroupCo
         return None
     matrix = np.array(parts).T
     margin = instance.horizon_years + 1.0  # rounding moves a member's total by less than this
-    found = game_solutions.nearest_weights(oracle, float(cost.total_yen), matrix,
-                                           [start.get(p, 0.0) for p in usable], member_margin=margin)
+    found = game_solutions.nearest_weights(
+        oracle, float(cost.total_yen), matrix, [start.get(p, 0.0) for p in usable], member_margin=margin
+    )
     if found is None:
         return None
     suggestion = {p: round(w, 3) for p, w in zip(usable, found)}
     if sum(suggestion.values()) <= 0:
         return None
-    shares, _ = split_cost(formula_ratios(instance, member_ids, suggestion), cost, instance.horizon_years,
-                           lead_index)
+    shares, _ = split_cost(formula_ratios(instance, member_ids, suggestion), cost, instance.horizon_years, lead_index)
     check = oracle.min_excess([s["total_yen"] for s in shares])
     if check.excess < -fairness.FLOAT_NOISE_YEN:
         return None
@@ -473,7 +547,12 @@ def suggest_weights(instance: Instance, member_ids: Sequence[str], cost: GroupCo
     return WeightSuggestion(weights=normal, distance=round(distance, 4), label=method_label("formula", normal))
 
 
-def allocate_group(instance: Instance, group, method: str | None = None,
-                   weights: Mapping[str, float] | None = None, core: str | None = None) -> Allocation:
+def allocate_group(
+    instance: Instance,
+    group,
+    method: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    core: str | None = None,
+) -> Allocation:
     """The allocation of a PlanGroup."""
     return allocate(instance, group.members, group.cost, group.lead_body, method, weights, core)

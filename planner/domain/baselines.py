@@ -9,6 +9,7 @@ Each returns a :class:`Plan` whose groups all pass costs.group_violations. The s
 ``together`` and ``fixed`` overrides, so the category x start-year cells of needs named in those are planned
 exactly by the optimiser instead (apart pairs are respected by the rules themselves).
 """
+
 from __future__ import annotations
 
 import heapq
@@ -42,10 +43,14 @@ def prefecture_practice(instance: Instance) -> Plan:
     for (pref, cat, _year), needs in sorted(cells.items()):
         host = prefecture_body.get(pref, "")
         price = instance.categories[cat].prices.get("lead")
-        usable = (host in instance.bodies and host in instance.hosts_of(cat) and price is not None)
-        members = [n for n in sorted(needs, key=lambda n: n.id)
-                   if usable and "lead" in n.modes
-                   and geography_allows(instance, instance.bodies[n.body], instance.bodies[host])]
+        usable = host in instance.bodies and host in instance.hosts_of(cat) and price is not None
+        members = [
+            n
+            for n in sorted(needs, key=lambda n: n.id)
+            if usable
+            and "lead" in n.modes
+            and geography_allows(instance, instance.bodies[n.body], instance.bodies[host])
+        ]
         limit = price.max_members if price is not None and price.max_members else len(members) or 1
         chunks: list[list[Need]] = []
         for n in members:  # first chunk with room and no apart partner
@@ -74,6 +79,7 @@ def greedy_merging(instance: Instance) -> Plan:
 
 # --- helpers ----------------------------------------------------------------------------------------------------
 
+
 def _override_part(instance: Instance) -> tuple[list[Raw], list[Need]]:
     """Needs named in together/fixed rules, planned exactly on their own; and the needs left for the rule."""
     named = {x for pair in instance.rules.together for x in pair} | {f.need for f in instance.rules.fixed}
@@ -95,10 +101,18 @@ def _plan(instance: Instance, raw: list[Raw], name: str) -> Plan:
     groups = priced_groups(instance, raw)
     need_alone = {n.id: standalone_cost(instance, n).total_yen for n in instance.needs}
     objective = sum(g.cost.total_yen for g in groups)
-    return Plan(instance=instance.name, status="feasible", objective_yen=objective, lower_bound_yen=0,
-                gap=1.0 if objective else 0.0, standalone_total_yen=sum(need_alone.values()),
-                solve_seconds=time.perf_counter() - started, groups=groups, need_standalone_yen=need_alone,
-                stats={"baseline": name})
+    return Plan(
+        instance=instance.name,
+        status="feasible",
+        objective_yen=objective,
+        lower_bound_yen=0,
+        gap=1.0 if objective else 0.0,
+        standalone_total_yen=sum(need_alone.values()),
+        solve_seconds=time.perf_counter() - started,
+        groups=groups,
+        need_standalone_yen=need_alone,
+        stats={"baseline": name},
+    )
 
 
 def _greedy(sp) -> list[tuple[str, str, tuple[int, ...]]]:

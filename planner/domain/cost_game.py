@@ -10,11 +10,12 @@ modes and leads, through costs.group_cost/group_violations), then c(S) = min ove
 of g(T) + c(S \\ T) -- a partition DP that equals the optimiser's optimum on S. Above that the optimiser prices
 each coalition asked for (cached), small coalitions still by the DP.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .costs import body_distance_km, geography_allows, group_cost, group_violations, standalone_cost
 from .model import Instance, Need, Rules
@@ -71,7 +72,7 @@ class TableGame(CostGame):
         return self.table[mask]
 
     @classmethod
-    def from_dict(cls, players: Sequence[str], costs: Mapping[frozenset, float]) -> "TableGame":
+    def from_dict(cls, players: Sequence[str], costs: Mapping[frozenset, float]) -> TableGame:
         """A game fed directly: ``costs`` maps every non-empty coalition (frozenset of player names) to c(S)."""
         players = tuple(players)
         table = [0.0] * (1 << len(players))
@@ -86,8 +87,13 @@ class TableGame(CostGame):
 class OracleGame(CostGame):
     """Costs computed on demand by ``oracle(list of player names)`` and cached; for groups too large to enumerate."""
 
-    def __init__(self, players: Sequence[str], oracle: Callable[[list[str]], float], notes: Sequence[str] = (),
-                 known: Mapping[int, float] | None = None):
+    def __init__(
+        self,
+        players: Sequence[str],
+        oracle: Callable[[list[str]], float],
+        notes: Sequence[str] = (),
+        known: Mapping[int, float] | None = None,
+    ):
         self.players = tuple(players)
         self._oracle = oracle
         self._cache: dict[int, float] = {0: 0.0, **(known or {})}
@@ -193,16 +199,21 @@ class GroupPricer:
         self.hosts = [h for h in instance.hosts_of(category.id) if h in bodies]
         leads = list(dict.fromkeys([n.body for n in needs] + self.hosts))
         self.dist = {lead: [body_distance_km(bodies[n.body], bodies[lead]) for n in needs] for lead in leads}
-        self.geo_mask = {lead: sum(1 << i for i, n in enumerate(needs)
-                                   if geography_allows(instance, bodies[n.body], bodies[lead])) for lead in leads}
+        self.geo_mask = {
+            lead: sum(1 << i for i, n in enumerate(needs) if geography_allows(instance, bodies[n.body], bodies[lead]))
+            for lead in leads
+        }
         self.can_lead_mask: dict[str, int] = {}
         self.body_mask: dict[str, int] = {}
         for i, n in enumerate(needs):
             if n.can_lead:
                 self.can_lead_mask[n.body] = self.can_lead_mask.get(n.body, 0) | 1 << i
             self.body_mask[n.body] = self.body_mask.get(n.body, 0) | 1 << i
-        self.modes = [(mode, sum(1 << i for i, n in enumerate(needs) if mode in n.modes),
-                       category.price(mode).max_members) for mode in ("lead", "unified") if mode in category.prices]
+        self.modes = [
+            (mode, sum(1 << i for i, n in enumerate(needs) if mode in n.modes), category.price(mode).max_members)
+            for mode in ("lead", "unified")
+            if mode in category.prices
+        ]
 
     def g(self, mask: int) -> float:
         """The cheapest feasible single group on exactly the needs of ``mask`` (inf when none); a singleton goes
@@ -267,8 +278,9 @@ class GroupPricer:
 
 def _together_masks(instance: Instance, needs: Sequence[Need]) -> list[int]:
     index = {n.id: i for i, n in enumerate(needs)}
-    return [(1 << index[a]) | (1 << index[b]) for a, b in instance.rules.together
-            if a in index and b in index and a != b]
+    return [
+        (1 << index[a]) | (1 << index[b]) for a, b in instance.rules.together if a in index and b in index and a != b
+    ]
 
 
 def _partition_dp(n: int, g: Sequence[float], pairs: Sequence[int]) -> list[float]:
@@ -300,11 +312,15 @@ def sub_instance(instance: Instance, need_ids: Sequence[str]) -> Instance:
     keep = set(need_ids)
     rules = instance.rules
     return dataclasses.replace(
-        instance, needs=tuple(n for n in instance.needs if n.id in keep),
-        rules=Rules(geography=rules.geography,
-                    together=tuple(p for p in rules.together if p[0] in keep and p[1] in keep),
-                    apart=tuple(p for p in rules.apart if p[0] in keep and p[1] in keep),
-                    fixed=tuple(f for f in rules.fixed if f.need in keep)))
+        instance,
+        needs=tuple(n for n in instance.needs if n.id in keep),
+        rules=Rules(
+            geography=rules.geography,
+            together=tuple(p for p in rules.together if p[0] in keep and p[1] in keep),
+            apart=tuple(p for p in rules.apart if p[0] in keep and p[1] in keep),
+            fixed=tuple(f for f in rules.fixed if f.need in keep),
+        ),
+    )
 
 
 def _coalition_oracle(instance: Instance, needs: Sequence[Need]) -> tuple[Callable[[list[str]], float], list[str]]:
@@ -352,8 +368,11 @@ def heuristic_value(instance: Instance, ids: Sequence[str]) -> float:
         for lead in leads:
             if lead not in instance.bodies:
                 continue
-            group = [n for n in needs if mode in n.modes
-                     and geography_allows(instance, instance.bodies[n.body], instance.bodies[lead])]
+            group = [
+                n
+                for n in needs
+                if mode in n.modes and geography_allows(instance, instance.bodies[n.body], instance.bodies[lead])
+            ]
             max_members = category.price(mode).max_members
             if max_members is not None:
                 group = group[:max_members]

@@ -3,12 +3,13 @@
 Every other part of the domain (optimiser, baselines, allocation, reports) prices and checks groups through
 these functions, so that there is exactly one definition of the cost model.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from .model import Body, Instance, Need
 
@@ -68,8 +69,9 @@ def group_cost(instance: Instance, needs: Sequence[Need], mode: str, lead_body: 
     if mode != "standalone":
         distance = sum(body_distance_km(instance.bodies[n.body], lead) for n in needs)
     initial = price.fixed_initial + size * price.member_initial
-    annual = (price.fixed_annual + size * price.member_annual + price.per_km_annual * distance
-              + price.volume_charge(volume))
+    annual = (
+        price.fixed_annual + size * price.member_annual + price.per_km_annual * distance + price.volume_charge(volume)
+    )
     annual_yen = round_yen(annual)
     horizon = instance.horizon_years
     return GroupCost(initial, annual_yen, initial + horizon * annual_yen, initial + horizon * annual)
@@ -88,8 +90,14 @@ def geography_allows(instance: Instance, member: Body, lead: Body) -> bool:
     return True
 
 
-def group_violations(instance: Instance, needs: Sequence[Need], mode: str, lead_body: str,
-                     check_overrides: bool = True, all_need_ids: Iterable[str] | None = None) -> list[str]:
+def group_violations(
+    instance: Instance,
+    needs: Sequence[Need],
+    mode: str,
+    lead_body: str,
+    check_overrides: bool = True,
+    all_need_ids: Iterable[str] | None = None,
+) -> list[str]:
     """Every rule of cost-model.md "What makes a group feasible" that the group breaks (empty if feasible).
 
     ``all_need_ids`` limits the together/apart overrides to those pairs whose both needs are in that set
@@ -143,8 +151,9 @@ def group_violations(instance: Instance, needs: Sequence[Need], mode: str, lead_
     return problems
 
 
-def _override_violations(instance: Instance, needs: Sequence[Need], mode: str, lead_body: str,
-                         all_need_ids: Iterable[str] | None) -> list[str]:
+def _override_violations(
+    instance: Instance, needs: Sequence[Need], mode: str, lead_body: str, all_need_ids: Iterable[str] | None
+) -> list[str]:
     problems = []
     inside = {n.id for n in needs}
     universe = set(all_need_ids) if all_need_ids is not None else None

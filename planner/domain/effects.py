@@ -16,6 +16,7 @@ the horizon (after grant and special-tax estimates) / horizon years; yen per hou
 for the joint plan and for going alone. With a staff cost per hour, hours become yen a year and a simple payback
 period: net initial burden / (yearly value - yearly running cost).
 """
+
 from __future__ import annotations
 
 import json
@@ -109,13 +110,14 @@ class EffectModel:
         return self.categories.get(category_id)
 
     def case_wordings(self, ids: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(f"{self.cases[i].wording}（{self.sources.get(self.cases[i].source, '')}）" for i in ids
-                     if i in self.cases)
+        return tuple(
+            f"{self.cases[i].wording}（{self.sources.get(self.cases[i].source, '')}）" for i in ids if i in self.cases
+        )
 
 
 def _figure(doc: Any, where: str, problems: list[str], cases: Mapping[str, Any], *, rate: bool) -> Figure | None:
     if not isinstance(doc, Mapping):
-        problems.append(f"{where}: {{\"value\", \"cases\", \"basis\"}} のオブジェクトにしてください")
+        problems.append(f'{where}: {{"value", "cases", "basis"}} のオブジェクトにしてください')
         return None
     value = doc.get("value")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -173,7 +175,7 @@ def parse_effect_model(doc: Any) -> EffectModel:
         raise EffectModelError(["導入効果モデル: JSON オブジェクトではありません"])
     problems: list[str] = []
     if doc.get("schema") != EFFECT_MODEL_SCHEMA:
-        problems.append(f"schema: \"{EFFECT_MODEL_SCHEMA}\" にしてください（{doc.get('schema')!r}）")
+        problems.append(f'schema: "{EFFECT_MODEL_SCHEMA}" にしてください（{doc.get("schema")!r}）')
     version = doc.get("version")
     if not isinstance(version, str) or not version.strip() or len(version) > 40:
         problems.append("version: 40 文字以内の版名を入力してください")
@@ -199,8 +201,9 @@ def parse_effect_model(doc: Any) -> EffectModel:
         if pop is not None and (isinstance(pop, bool) or not isinstance(pop, int) or pop <= 0):
             problems.append(f"{where}.population: 正の整数か null にしてください")
             pop = None
-        cases[str(c["id"])] = Case(str(c["id"]), str(c.get("category", "")), str(c.get("source", "")),
-                                   str(c["wording"]), pop)
+        cases[str(c["id"])] = Case(
+            str(c["id"]), str(c.get("category", "")), str(c.get("source", "")), str(c["wording"]), pop
+        )
     categories: dict[str, CategoryEffect] = {}
     cats = doc.get("categories")
     if not isinstance(cats, Mapping) or not cats:
@@ -215,8 +218,12 @@ def parse_effect_model(doc: Any) -> EffectModel:
         for x in context:
             if x not in cases:
                 problems.append(f"{where}.context_cases: 事例「{x}」が cases にありません")
-        base = {"category": str(cid), "volume_unit": str(rec.get("volume_unit", "")),
-                "note": str(rec.get("note", "")), "context_cases": context}
+        base = {
+            "category": str(cid),
+            "volume_unit": str(rec.get("volume_unit", "")),
+            "note": str(rec.get("note", "")),
+            "context_cases": context,
+        }
         if rec.get("no_estimate"):
             categories[cid] = CategoryEffect(no_estimate=str(rec["no_estimate"]), **base)
             continue
@@ -229,7 +236,9 @@ def parse_effect_model(doc: Any) -> EffectModel:
         minutes_spread = None
         if minutes is None:
             if not str(rec.get("needs_own_figure", "")).strip():
-                problems.append(f"{where}: minutes_per_unit がない分野は needs_own_figure（団体の現状値が必要な理由）を書いてください")
+                problems.append(
+                    f"{where}: minutes_per_unit がない分野は needs_own_figure（団体の現状値が必要な理由）を書いてください"
+                )
         else:
             minutes_spread = _spread(minutes, f"{where}.minutes_per_unit", problems, cases, rate=False)
         rate = _spread(rec.get("reduction_rate"), f"{where}.reduction_rate", problems, cases, rate=True)
@@ -237,15 +246,25 @@ def parse_effect_model(doc: Any) -> EffectModel:
             if not str(rec.get(key, "")).strip():
                 problems.append(f"{where}.{key}: 入力してください")
         categories[cid] = CategoryEffect(
-            driver=str(rec.get("driver", "")), driver_unit=str(rec.get("driver_unit", "")),
+            driver=str(rec.get("driver", "")),
+            driver_unit=str(rec.get("driver_unit", "")),
             units_per_volume=None if units_value is None else float(units_value),
             units_basis=str(units.get("basis", "")) if isinstance(units, Mapping) else "",
-            minutes_per_unit=minutes_spread, reduction_rate=rate,
-            needs_own_figure=str(rec.get("needs_own_figure", "")), **base)
+            minutes_per_unit=minutes_spread,
+            reduction_rate=rate,
+            needs_own_figure=str(rec.get("needs_own_figure", "")),
+            **base,
+        )
     if problems:
         raise EffectModelError(problems)
-    return EffectModel(version=str(version), title=str(doc.get("title", "")), caveat=str(caveat), sources=sources,
-                       cases=cases, categories=categories)
+    return EffectModel(
+        version=str(version),
+        title=str(doc.get("title", "")),
+        caveat=str(caveat),
+        sources=sources,
+        cases=cases,
+        categories=categories,
+    )
 
 
 # --- one need's estimate -----------------------------------------------------------------------------------------
@@ -313,16 +332,21 @@ class MoneyEffect:
     payback_years: Range | None  # None entries: the yearly value does not exceed the running cost
 
     def to_json(self) -> dict[str, Any]:
-        return {"yearly_net_yen": self.yearly_net_yen,
-                "yen_per_hour": None if self.yen_per_hour is None else self.yen_per_hour.to_json(),
-                "payback_years": None if self.payback_years is None else self.payback_years.to_json()}
+        return {
+            "yearly_net_yen": self.yearly_net_yen,
+            "yen_per_hour": None if self.yen_per_hour is None else self.yen_per_hour.to_json(),
+            "payback_years": None if self.payback_years is None else self.payback_years.to_json(),
+        }
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any] | None) -> MoneyEffect | None:
         if doc is None:
             return None
-        return cls(int(doc["yearly_net_yen"]), Range.from_json(doc.get("yen_per_hour")),
-                   Range.from_json(doc.get("payback_years")))
+        return cls(
+            int(doc["yearly_net_yen"]),
+            Range.from_json(doc.get("yen_per_hour")),
+            Range.from_json(doc.get("payback_years")),
+        )
 
 
 @dataclass(frozen=True)
@@ -345,10 +369,15 @@ class NeedEffect:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "category": self.category, "status": self.status, "basis": self.basis,
+            "category": self.category,
+            "status": self.status,
+            "basis": self.basis,
             "hours_per_year": None if self.hours is None else self.hours.to_json(),
-            "message": self.message, "cases": list(self.cases), "model_version": self.model_version,
-            "driver_units": self.driver_units, "staff_cost_per_hour_yen": self.staff_cost_per_hour_yen,
+            "message": self.message,
+            "cases": list(self.cases),
+            "model_version": self.model_version,
+            "driver_units": self.driver_units,
+            "staff_cost_per_hour_yen": self.staff_cost_per_hour_yen,
             "value_yen_per_year": None if self.value_yen_per_year is None else self.value_yen_per_year.to_json(),
             "joint": None if self.joint is None else self.joint.to_json(),
             "standalone": None if self.standalone is None else self.standalone.to_json(),
@@ -356,14 +385,21 @@ class NeedEffect:
 
     @classmethod
     def from_json(cls, need_id: str, doc: Mapping[str, Any]) -> NeedEffect:
-        return cls(need_id=need_id, category=str(doc.get("category", "")), status=str(doc["status"]),
-                   basis=str(doc.get("basis", "")), hours=Range.from_json(doc.get("hours_per_year")),
-                   message=str(doc.get("message", "")), cases=tuple(str(c) for c in doc.get("cases") or ()),
-                   model_version=str(doc.get("model_version", "")), driver_units=doc.get("driver_units"),
-                   staff_cost_per_hour_yen=doc.get("staff_cost_per_hour_yen"),
-                   value_yen_per_year=Range.from_json(doc.get("value_yen_per_year")),
-                   joint=MoneyEffect.from_json(doc.get("joint")),
-                   standalone=MoneyEffect.from_json(doc.get("standalone")))
+        return cls(
+            need_id=need_id,
+            category=str(doc.get("category", "")),
+            status=str(doc["status"]),
+            basis=str(doc.get("basis", "")),
+            hours=Range.from_json(doc.get("hours_per_year")),
+            message=str(doc.get("message", "")),
+            cases=tuple(str(c) for c in doc.get("cases") or ()),
+            model_version=str(doc.get("model_version", "")),
+            driver_units=doc.get("driver_units"),
+            staff_cost_per_hour_yen=doc.get("staff_cost_per_hour_yen"),
+            value_yen_per_year=Range.from_json(doc.get("value_yen_per_year")),
+            joint=MoneyEffect.from_json(doc.get("joint")),
+            standalone=MoneyEffect.from_json(doc.get("standalone")),
+        )
 
 
 def _round_hours(h: float) -> float:
@@ -377,21 +413,31 @@ def _spread_text(values: list[float], unit: str) -> str:
     return f"{low}〜{high}{unit}（中位 {central}{unit}）"
 
 
-def hours_saved(model: EffectModel, category_id: str, volume: float, baseline: Baseline = Baseline(),
-                unit: str | None = None) -> tuple[str, str, Range | None, str, tuple[str, ...], float | None]:
+def hours_saved(
+    model: EffectModel, category_id: str, volume: float, baseline: Baseline = Baseline(), unit: str | None = None
+) -> tuple[str, str, Range | None, str, tuple[str, ...], float | None]:
     """(status, basis, hours range, message, case wordings, driver units) for one need's category and volume.
 
     ``unit`` is the price book's volume unit: when it differs from the one the model was written for, the driver
     units would be wrong, so there are no hours."""
     cat = model.category(category_id)
     if cat is None:
-        return NO_ESTIMATE, "", None, f"導入効果モデル {model.version} にこの分野がないため、時間の見込みはありません。", (), None
+        return (
+            NO_ESTIMATE,
+            "",
+            None,
+            f"導入効果モデル {model.version} にこの分野がないため、時間の見込みはありません。",
+            (),
+            None,
+        )
     context = model.case_wordings(cat.context_cases)
     if not cat.estimable:
         return NO_ESTIMATE, "", None, cat.no_estimate, context, None
     if unit is not None and cat.volume_unit and unit != cat.volume_unit:
-        why = (f"単価表の利用量の単位（{unit}）が導入効果モデルの単位（{cat.volume_unit}）と異なるため、"
-               "時間の見込みを出せません。")
+        why = (
+            f"単価表の利用量の単位（{unit}）が導入効果モデルの単位（{cat.volume_unit}）と異なるため、"
+            "時間の見込みを出せません。"
+        )
         return NO_ESTIMATE, "", None, why, (), None
     rate = cat.reduction_rate.values()
     rate_text = _spread_text([r * 100 for r in rate], "%")
@@ -410,8 +456,9 @@ def hours_saved(model: EffectModel, category_id: str, volume: float, baseline: B
         hours = tuple(units * m * r / 60 for m, r in zip(minutes, rate))
         basis = "model"
         cases = tuple(dict.fromkeys(cat.minutes_per_unit.cases() + cat.reduction_rate.cases()))
-        how = (f"{units:,.0f}{per} × 1{per}あたり {_spread_text(list(minutes), '分')}（事例） × 削減率 {rate_text}"
-               "（事例）")
+        how = (
+            f"{units:,.0f}{per} × 1{per}あたり {_spread_text(list(minutes), '分')}（事例） × 削減率 {rate_text}（事例）"
+        )
     else:
         return NEEDS_OWN_FIGURE, "", None, cat.needs_own_figure, model.case_wordings(cat.reduction_rate.cases()), units
     low, central, high = (_round_hours(h) for h in hours)
@@ -435,6 +482,7 @@ def money_effect(burdens: Burdens, hours: Range, staff_cost_per_hour_yen: int | 
     yen_per_hour = Range(per_hour(hours.high), per_hour(hours.central), per_hour(hours.low))
     payback = None
     if staff_cost_per_hour_yen:
+
         def years(h: float | None) -> float | None:
             surplus = (h or 0) * staff_cost_per_hour_yen - burdens.annual_yen
             if surplus <= 0:
@@ -445,10 +493,18 @@ def money_effect(burdens: Burdens, hours: Range, staff_cost_per_hour_yen: int | 
     return MoneyEffect(round(yearly), yen_per_hour, payback)
 
 
-def estimate_need(model: EffectModel, need_id: str, category_id: str, volume: float, *,
-                  baseline: Baseline = Baseline(), unit: str | None = None,
-                  joint: Burdens | None = None, standalone: Burdens | None = None,
-                  staff_cost_per_hour_yen: int | None = None) -> NeedEffect:
+def estimate_need(
+    model: EffectModel,
+    need_id: str,
+    category_id: str,
+    volume: float,
+    *,
+    baseline: Baseline = Baseline(),
+    unit: str | None = None,
+    joint: Burdens | None = None,
+    standalone: Burdens | None = None,
+    staff_cost_per_hour_yen: int | None = None,
+) -> NeedEffect:
     """One need's effect: hours saved a year as a range, and per way of procuring what an hour costs."""
     status, basis, hours, message, cases, units = hours_saved(model, category_id, volume, baseline, unit)
     value = None
@@ -458,10 +514,21 @@ def estimate_need(model: EffectModel, need_id: str, category_id: str, volume: fl
             value = Range(*(round(h * staff_cost_per_hour_yen) for h in hours.to_json()))
         joint_money = None if joint is None else money_effect(joint, hours, staff_cost_per_hour_yen)
         standalone_money = None if standalone is None else money_effect(standalone, hours, staff_cost_per_hour_yen)
-    return NeedEffect(need_id=need_id, category=category_id, status=status, basis=basis, hours=hours,
-                      message=message, cases=cases, model_version=model.version, driver_units=units,
-                      staff_cost_per_hour_yen=staff_cost_per_hour_yen or None, value_yen_per_year=value,
-                      joint=joint_money, standalone=standalone_money)
+    return NeedEffect(
+        need_id=need_id,
+        category=category_id,
+        status=status,
+        basis=basis,
+        hours=hours,
+        message=message,
+        cases=cases,
+        model_version=model.version,
+        driver_units=units,
+        staff_cost_per_hour_yen=staff_cost_per_hour_yen or None,
+        value_yen_per_year=value,
+        joint=joint_money,
+        standalone=standalone_money,
+    )
 
 
 # --- a whole plan --------------------------------------------------------------------------------------------------
@@ -477,9 +544,14 @@ def burdens_from_subsidy(estimate: Any, horizon_years: int) -> tuple[Burdens, Bu
     return one(estimate.joint), one(estimate.standalone)
 
 
-def plan_effects(instance: Any, groups: Any, model: EffectModel, *,
-                 baselines: Mapping[str, Baseline] | None = None,
-                 staff_costs: Mapping[str, int] | None = None) -> dict[str, Any]:
+def plan_effects(
+    instance: Any,
+    groups: Any,
+    model: EffectModel,
+    *,
+    baselines: Mapping[str, Baseline] | None = None,
+    staff_costs: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
     """The plan's `effects` field: the model's name and caveat, and each need's estimate (see README, plan format).
 
     ``groups`` are the settled plan's groups (``members`` and ``subsidies``); ``staff_costs`` maps body codes to
@@ -495,24 +567,41 @@ def plan_effects(instance: Any, groups: Any, model: EffectModel, *,
             joint = standalone = None
             if nid in subsidies:
                 joint, standalone = burdens_from_subsidy(subsidies[nid], instance.horizon_years)
-            effect = estimate_need(model, nid, need.category, need.volume, baseline=baselines.get(nid, Baseline()),
-                                   unit=cat.unit if cat is not None else None, joint=joint, standalone=standalone,
-                                   staff_cost_per_hour_yen=staff_costs.get(need.body))
+            effect = estimate_need(
+                model,
+                nid,
+                need.category,
+                need.volume,
+                baseline=baselines.get(nid, Baseline()),
+                unit=cat.unit if cat is not None else None,
+                joint=joint,
+                standalone=standalone,
+                staff_cost_per_hour_yen=staff_costs.get(need.body),
+            )
             needs[nid] = effect.to_json()
-    return {"model_version": model.version, "title": model.title, "caveat": model.caveat,
-            "sources": sorted(set(model.sources.values())), "needs": needs}
+    return {
+        "model_version": model.version,
+        "title": model.title,
+        "caveat": model.caveat,
+        "sources": sorted(set(model.sources.values())),
+        "needs": needs,
+    }
 
 
-def attach_effects(instance: Any, plan: Any, model: EffectModel, *,
-                   baselines: Mapping[str, Baseline] | None = None,
-                   staff_costs: Mapping[str, int] | None = None) -> Any:
+def attach_effects(
+    instance: Any,
+    plan: Any,
+    model: EffectModel,
+    *,
+    baselines: Mapping[str, Baseline] | None = None,
+    staff_costs: Mapping[str, int] | None = None,
+) -> Any:
     """A copy of the settled ``plan`` carrying the effects field and each group's typed estimates."""
     import dataclasses
 
     field_doc = plan_effects(instance, plan.groups, model, baselines=baselines, staff_costs=staff_costs)
     by_need = effects_from_plan({"effects": field_doc})
-    groups = [dataclasses.replace(g, effects={m: by_need[m] for m in g.members if m in by_need})
-              for g in plan.groups]
+    groups = [dataclasses.replace(g, effects={m: by_need[m] for m in g.members if m in by_need}) for g in plan.groups]
     return dataclasses.replace(plan, groups=groups, effects=field_doc)
 
 
@@ -548,7 +637,7 @@ def inputs_from_instance_doc(doc: Mapping[str, Any]) -> tuple[dict[str, Baseline
         base = rec["baseline"]
         where = f"needs[{i}].baseline"
         if not isinstance(base, Mapping):
-            problems.append(f"{where}: must be an object {{\"minutes_per_unit\", \"hours_per_year\"}}")
+            problems.append(f'{where}: must be an object {{"minutes_per_unit", "hours_per_year"}}')
             continue
         values = {}
         for key in ("minutes_per_unit", "hours_per_year"):
@@ -566,8 +655,11 @@ def inputs_from_instance_doc(doc: Mapping[str, Any]) -> tuple[dict[str, Baseline
             problems.append(f"bodies[{i}].staff_cost_per_hour_yen: must be a positive integer (yen), got {v!r}")
             continue
         costs[str(rec.get("code"))] = v
-    triples = [(str(b.get("code")), str(b.get("kind")), str(b.get("prefecture_code")))
-               for b in doc.get("bodies") or [] if isinstance(b, Mapping)]
+    triples = [
+        (str(b.get("code")), str(b.get("kind")), str(b.get("prefecture_code")))
+        for b in doc.get("bodies") or []
+        if isinstance(b, Mapping)
+    ]
     return baselines, resolve_staff_costs(triples, costs), problems
 
 

@@ -9,12 +9,13 @@ tightest sub-groups are kept as evidence (what they would cost on their own agai
 nearest least-core point when the core is empty -- in whole yen that add up exactly, each member's adjustment
 split between its initial and annual parts in the group's own proportion.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Sequence
 
 import numpy as np
 
@@ -44,8 +45,9 @@ def least_core_value(oracle, grand_value: float, coalition_oracle=None) -> Least
     return value
 
 
-def prove(oracle, totals: Sequence[int], least_core: float | None, names: Sequence[str],
-          instance: Instance | None = None) -> FairnessProof:
+def prove(
+    oracle, totals: Sequence[int], least_core: float | None, names: Sequence[str], instance: Instance | None = None
+) -> FairnessProof:
     """The exact proof for integer totals ``totals`` (in the oracle's member order)."""
     x = np.asarray(totals, dtype=float)
     ids = oracle.member_ids
@@ -55,8 +57,16 @@ def prove(oracle, totals: Sequence[int], least_core: float | None, names: Sequen
         worst = tuple(ids)
         evidence = (Coalition(tuple(ids), int(round(standalone[0])), int(x[0]), "standalone", None),) if ids else ()
         fair = bool(excess >= -FLOAT_NOISE_YEN)
-        return FairnessProof(True, fair, fair, math.floor(excess + 1e-6),
-                             worst, None if least_core is None else int(math.floor(least_core + 1e-6)), evidence, ())
+        return FairnessProof(
+            True,
+            fair,
+            fair,
+            math.floor(excess + 1e-6),
+            worst,
+            None if least_core is None else int(math.floor(least_core + 1e-6)),
+            evidence,
+            (),
+        )
     tight = oracle.tightest(x, EVIDENCE_COUNT)
     worst = tight[0]
     evidence = tuple(_evidence(oracle, e, x, instance) for e in tight)
@@ -65,21 +75,29 @@ def prove(oracle, totals: Sequence[int], least_core: float | None, names: Sequen
     in_core = bool(worst.excess >= -FLOAT_NOISE_YEN)
     violations = []
     for i in over:
-        violations.append(f"{names[i]} の負担 {int(x[i]):,}円 が単独調達の費用 {int(round(standalone[i])):,}円 を "
-                          f"{int(x[i] - round(standalone[i])):,}円 上回ります（個人合理性を満たしません）")
+        violations.append(
+            f"{names[i]} の負担 {int(x[i]):,}円 が単独調達の費用 {int(round(standalone[i])):,}円 を "
+            f"{int(x[i] - round(standalone[i])):,}円 上回ります（個人合理性を満たしません）"
+        )
     for e, c in zip(tight, evidence):
         if e.excess >= -FLOAT_NOISE_YEN or len(c.members) == 1:
             continue
         if any("の組は合計" in v for v in violations):
             break  # the worst sub-group in words; the others are in the evidence table
-        violations.append(f"{coalition_name(names, e.mask)} の組は合計 {c.paid_yen:,}円 を負担しますが、この組だけなら "
-                          f"{c.cost_yen:,}円 で済みます（{c.paid_yen - c.cost_yen:,}円 の超過。コアに含まれません）")
+        violations.append(
+            f"{coalition_name(names, e.mask)} の組は合計 {c.paid_yen:,}円 を負担しますが、この組だけなら "
+            f"{c.cost_yen:,}円 で済みます（{c.paid_yen - c.cost_yen:,}円 の超過。コアに含まれません）"
+        )
     return FairnessProof(
-        exhaustive_check=True, individually_rational=ir, in_core=in_core,
+        exhaustive_check=True,
+        individually_rational=ir,
+        in_core=in_core,
         min_excess_yen=int(math.floor(worst.excess + 1e-6)),
         worst_coalition=tuple(ids[i] for i in range(oracle.n) if worst.mask >> i & 1),
         least_core_yen=None if least_core is None else int(math.floor(least_core + 1e-6)),
-        tightest=evidence, violations=tuple(violations))
+        tightest=evidence,
+        violations=tuple(violations),
+    )
 
 
 def _evidence(oracle, e, x: np.ndarray, instance: Instance | None) -> Coalition:
@@ -107,7 +125,9 @@ def coalition_name(names: Sequence[str], mask: int) -> str:
 # --- the core adjustment ----------------------------------------------------------------------------------------
 
 
-def core_target(oracle, grand_yen: int, unadjusted: Sequence[int], least_core: float, margin: float = 1.0) -> np.ndarray:
+def core_target(
+    oracle, grand_yen: int, unadjusted: Sequence[int], least_core: float, margin: float = 1.0
+) -> np.ndarray:
     """The nearest point (least squares over totals) of the core -- of the least core when the core is empty --
     to the unadjusted totals. The set is shrunk by ``margin`` yen per member (x(B) <= c(B) - margin |B|) so that
     rounding to whole yen and the QP's tolerance cannot push a coalition over its cost; where that leaves nothing
@@ -137,7 +157,7 @@ def _project(oracle, grand: float, target: np.ndarray, relax: float) -> list[flo
 
 def round_signed(values: Sequence[float], total: int, priority: Sequence[int]) -> list[int]:
     """Integers within 1 of ``values`` that add up to ``total`` (largest remainder; ties in ``priority`` order)."""
-    exact = [Fraction(v).limit_denominator(10 ** 6) for v in values]
+    exact = [Fraction(v).limit_denominator(10**6) for v in values]
     floors = [math.floor(v) for v in exact]
     left = total - sum(floors)
     rank = {idx: pos for pos, idx in enumerate(priority)}
@@ -151,15 +171,19 @@ def round_signed(values: Sequence[float], total: int, priority: Sequence[int]) -
     return floors
 
 
-def split_adjustment(adjustments: Sequence[int], initial_yen: int, annual_yen: int, horizon: int,
-                     priority: Sequence[int]) -> list[tuple[int, int]]:
+def split_adjustment(
+    adjustments: Sequence[int], initial_yen: int, annual_yen: int, horizon: int, priority: Sequence[int]
+) -> list[tuple[int, int]]:
     """Each member's total adjustment as (initial, yearly) integers in the group's proportion of initial to
     total cost; the yearly parts add up to 0 (the group's yearly cost is unchanged), hence the initial parts
     too, and initial + H * yearly is exactly the member's adjustment."""
     group_total = initial_yen + horizon * annual_yen
     share_annual = (horizon * annual_yen / group_total) if group_total else 0.0
-    yearly = round_signed([a * share_annual / horizon for a in adjustments], 0, priority) if horizon else \
-        [0] * len(adjustments)
+    yearly = (
+        round_signed([a * share_annual / horizon for a in adjustments], 0, priority)
+        if horizon
+        else [0] * len(adjustments)
+    )
     return [(a - horizon * y, y) for a, y in zip(adjustments, yearly)]
 
 
@@ -192,12 +216,16 @@ class FairnessAlert:
         """「単独で調達するより負担が大きい団体が 3 団体（超過 合計 1,234円）…」, or None when nobody loses."""
         parts = []
         if self.overpaying:
-            parts.append(f"単独で調達するより負担が大きい団体が {len(self.overpaying)} 団体あります（超過の合計 "
-                         f"{self.overpaid_yen:,}円）。")
+            parts.append(
+                f"単独で調達するより負担が大きい団体が {len(self.overpaying)} 団体あります（超過の合計 "
+                f"{self.overpaid_yen:,}円）。"
+            )
         if self.breakaway:
             groups = len(self.breakaway)
-            parts.append(f"{groups} グループで、一部の団体だけで別のグループを組んだ方が安くなります（最大 "
-                         f"{self.largest_breakaway_yen:,}円）。")
+            parts.append(
+                f"{groups} グループで、一部の団体だけで別のグループを組んだ方が安くなります（最大 "
+                f"{self.largest_breakaway_yen:,}円）。"
+            )
         if not parts:
             return None
         return "".join(parts) + "負担額の見直し（コア調整）を検討してください。"
@@ -230,17 +258,25 @@ def member_paragraph(instance: Instance, group, need_id: str) -> str | None:
     share = a.share(need_id)
     sentences = []
     if share.total_yen > share.standalone_total_yen:
-        sentences.append(f"貴団体の負担額 {share.total_yen:,}円 は、単独で導入する場合の費用 "
-                         f"{share.standalone_total_yen:,}円 を {share.total_yen - share.standalone_total_yen:,}円 "
-                         "上回っています。このままでは共同調達に参加する利点がありません。")
+        sentences.append(
+            f"貴団体の負担額 {share.total_yen:,}円 は、単独で導入する場合の費用 "
+            f"{share.standalone_total_yen:,}円 を {share.total_yen - share.standalone_total_yen:,}円 "
+            "上回っています。このままでは共同調達に参加する利点がありません。"
+        )
     p = a.proof
-    if (p.min_excess_yen is not None and p.min_excess_yen < 0 and need_id in p.worst_coalition
-            and len(p.worst_coalition) >= 2):
+    if (
+        p.min_excess_yen is not None
+        and p.min_excess_yen < 0
+        and need_id in p.worst_coalition
+        and len(p.worst_coalition) >= 2
+    ):
         others = [instance.bodies[instance.need(i).body].name for i in p.worst_coalition if i != need_id]
         worst = p.tightest[0] if p.tightest else None
         paid = f"（現在の負担の合計 {worst.paid_yen:,}円、その組だけなら {worst.cost_yen:,}円）" if worst else ""
-        sentences.append(f"貴団体と{'・'.join(others)}の組は、この組だけで別に導入すると合計 "
-                         f"{-p.min_excess_yen:,}円 安くなります{paid}。")
+        sentences.append(
+            f"貴団体と{'・'.join(others)}の組は、この組だけで別に導入すると合計 "
+            f"{-p.min_excess_yen:,}円 安くなります{paid}。"
+        )
     return "".join(sentences) or None
 
 
@@ -248,8 +284,10 @@ def adjustment_sentence(share) -> str | None:
     """「按分方法どおり X円、コア調整 +Y円（…）」 for a member whose share was adjusted."""
     if not share.adjustment_yen:
         return None
-    return (f"按分方法どおり {share.unadjusted_total_yen:,}円、コア調整 {share.adjustment_yen:+,}円"
-            "（どの団体・組も単独より不利にならないための調整）")
+    return (
+        f"按分方法どおり {share.unadjusted_total_yen:,}円、コア調整 {share.adjustment_yen:+,}円"
+        "（どの団体・組も単独より不利にならないための調整）"
+    )
 
 
 def evidence_rows(instance: Instance, group) -> list[dict]:
@@ -262,10 +300,23 @@ def evidence_rows(instance: Instance, group) -> list[dict]:
     for c in a.proof.tightest:
         names = [instance.bodies[instance.need(i).body].name for i in c.members]
         outside = [instance.bodies[instance.need(i).body].name for i in group.members if i not in c.members]
-        who = "・".join(names) if len(names) <= 4 or len(outside) >= len(names) else \
-            f"{'・'.join(outside)} を除く {len(names)} 団体"
+        who = (
+            "・".join(names)
+            if len(names) <= 4 or len(outside) >= len(names)
+            else f"{'・'.join(outside)} を除く {len(names)} 団体"
+        )
         mode = {"standalone": "単独", "lead": "幹事方式", "unified": "仕様統一方式"}.get(c.mode or "", "")
         lead = instance.bodies[c.lead_body].name if c.lead_body in instance.bodies and len(names) > 1 else ""
-        rows.append({"who": who, "size": len(names), "mode": mode, "lead": lead, "cost_yen": c.cost_yen,
-                     "paid_yen": c.paid_yen, "excess_yen": c.excess_yen, "breaks_away": c.excess_yen < 0})
+        rows.append(
+            {
+                "who": who,
+                "size": len(names),
+                "mode": mode,
+                "lead": lead,
+                "cost_yen": c.cost_yen,
+                "paid_yen": c.paid_yen,
+                "excess_yen": c.excess_yen,
+                "breaks_away": c.excess_yen < 0,
+            }
+        )
     return rows

@@ -1,4 +1,5 @@
 """One silent HiGHS instance factory for the optimiser and the nucleolus LPs."""
+
 from __future__ import annotations
 
 import os

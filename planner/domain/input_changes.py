@@ -5,18 +5,30 @@ A snapshot is a plain JSON-able dict made from an instance document (``instance_
 version; its fingerprint is the SHA-256 of its canonical JSON, so "nothing changed" is one string comparison and
 the detailed diff runs only when the fingerprints differ.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 NEED_FIELDS = ("body", "category", "volume", "start_year", "modes", "can_lead")
-BODY_FIELDS = {"population": "人口", "fiscal_strength_index": "財政力指数", "disadvantaged": "条件不利地域",
-               "has_data_plan": "データ活用推進計画"}
-NEED_FIELD_LABELS = {"volume": "利用量", "start_year": "導入年度", "modes": "受け入れる方式", "can_lead": "幹事可否",
-                     "body": "団体", "category": "分野"}
+BODY_FIELDS = {
+    "population": "人口",
+    "fiscal_strength_index": "財政力指数",
+    "disadvantaged": "条件不利地域",
+    "has_data_plan": "データ活用推進計画",
+}
+NEED_FIELD_LABELS = {
+    "volume": "利用量",
+    "start_year": "導入年度",
+    "modes": "受け入れる方式",
+    "can_lead": "幹事可否",
+    "body": "団体",
+    "category": "分野",
+}
 MODE_LABELS = {"standalone": "単独", "lead": "幹事一括", "unified": "仕様統一"}
 
 
@@ -38,13 +50,23 @@ def snapshot(instance_doc: Mapping[str, Any], *, rule_version: str = "", price_s
     bodies = {b["code"]: {k: b.get(k) for k in BODY_FIELDS} for b in instance_doc.get("bodies") or []}
     categories = {}
     for c in instance_doc.get("categories") or []:
-        categories[c["id"]] = {"name": c.get("name", c["id"]),
-                               "prices": {m: c[m] for m in MODE_LABELS if isinstance(c.get(m), Mapping)}}
-    return {"needs": needs, "names": names, "bodies": bodies, "categories": categories,
-            "rules": instance_doc.get("rules") or {}, "allocation": instance_doc.get("allocation") or {},
-            "hosts": instance_doc.get("hosts") or [], "fiscal_year": instance_doc.get("fiscal_year"),
-            "horizon_years": instance_doc.get("horizon_years"), "rule_version": rule_version,
-            "price_source": price_source}
+        categories[c["id"]] = {
+            "name": c.get("name", c["id"]),
+            "prices": {m: c[m] for m in MODE_LABELS if isinstance(c.get(m), Mapping)},
+        }
+    return {
+        "needs": needs,
+        "names": names,
+        "bodies": bodies,
+        "categories": categories,
+        "rules": instance_doc.get("rules") or {},
+        "allocation": instance_doc.get("allocation") or {},
+        "hosts": instance_doc.get("hosts") or [],
+        "fiscal_year": instance_doc.get("fiscal_year"),
+        "horizon_years": instance_doc.get("horizon_years"),
+        "rule_version": rule_version,
+        "price_source": price_source,
+    }
 
 
 def fingerprint(snap: Mapping[str, Any]) -> str:
@@ -82,8 +104,9 @@ def diff(published: Mapping[str, Any], current: Mapping[str, Any]) -> list[Input
     for key in sorted(set(new_needs) - set(old_needs), key=_need_order):
         out.append(InputChange("need_added", f"ニーズの追加: {_need_label(current, cats, new_needs[key])}"))
     for key in sorted(set(old_needs) - set(new_needs), key=_need_order):
-        out.append(InputChange("need_withdrawn",
-                               f"ニーズの取下げ・対象外: {_need_label(published, cats, old_needs[key])}"))
+        out.append(
+            InputChange("need_withdrawn", f"ニーズの取下げ・対象外: {_need_label(published, cats, old_needs[key])}")
+        )
     for key in sorted(set(old_needs) & set(new_needs), key=_need_order):
         a, b = old_needs[key], new_needs[key]
         fields = [f for f in NEED_FIELDS if a.get(f) != b.get(f)]
@@ -99,11 +122,18 @@ def diff(published: Mapping[str, Any], current: Mapping[str, Any]) -> list[Input
             name = _short(str(cats.get(cid, {}).get("name", cid)))
             out.append(InputChange("prices", f"単価の変更: {name}（{'・'.join(MODE_LABELS[m] for m in modes)}）"))
     if published.get("price_source") != current.get("price_source"):
-        out.append(InputChange("prices", f"価格の出典: {published.get('price_source') or '—'} → "
-                                         f"{current.get('price_source') or '—'}"))
+        out.append(
+            InputChange(
+                "prices", f"価格の出典: {published.get('price_source') or '—'} → {current.get('price_source') or '—'}"
+            )
+        )
     if published.get("rule_version") != current.get("rule_version"):
-        out.append(InputChange("rules", f"補助制度ルールの版: {published.get('rule_version') or '—'} → "
-                                        f"{current.get('rule_version') or '—'}"))
+        out.append(
+            InputChange(
+                "rules",
+                f"補助制度ルールの版: {published.get('rule_version') or '—'} → {current.get('rule_version') or '—'}",
+            )
+        )
     names = {**published.get("names", {}), **current.get("names", {})}
     old_bodies, new_bodies = published.get("bodies", {}), current.get("bodies", {})
     for code in sorted(set(old_bodies) & set(new_bodies)):
@@ -112,8 +142,13 @@ def diff(published: Mapping[str, Any], current: Mapping[str, Any]) -> list[Input
         if fields:
             what = "、".join(f"{BODY_FIELDS[f]} {_value(f, a.get(f))} → {_value(f, b.get(f))}" for f in fields)
             out.append(InputChange("body", f"団体データの変更: {names.get(code, code)}: {what}"))
-    for key, label in (("rules", "共同・別グループ・固定の指定や地理条件"), ("allocation", "按分方法"),
-                       ("hosts", "幹事（受託）団体"), ("fiscal_year", "年度"), ("horizon_years", "算定期間")):
+    for key, label in (
+        ("rules", "共同・別グループ・固定の指定や地理条件"),
+        ("allocation", "按分方法"),
+        ("hosts", "幹事（受託）団体"),
+        ("fiscal_year", "年度"),
+        ("horizon_years", "算定期間"),
+    ):
         if published.get(key) != current.get(key):
             out.append(InputChange("settings", f"条件の変更: {label}"))
     if set(old_bodies) != set(new_bodies):

@@ -3,6 +3,7 @@
 Validation is complete before anything is solved: every problem is collected with the record and field it is
 in, so that one run tells the user everything that is wrong.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,24 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .model import (ALLOCATION_METHODS, BODY_KINDS, CORE_OPTIONS, GEOGRAPHY_TYPES, JOINT_MODES, MODES, AllocationSpec, Body,
-                    Category, FixedRule, Geography, Host, Instance, ModePrice, Need, Rules)
+from .model import (
+    ALLOCATION_METHODS,
+    BODY_KINDS,
+    CORE_OPTIONS,
+    GEOGRAPHY_TYPES,
+    JOINT_MODES,
+    MODES,
+    AllocationSpec,
+    Body,
+    Category,
+    FixedRule,
+    Geography,
+    Host,
+    Instance,
+    ModePrice,
+    Need,
+    Rules,
+)
 
 INSTANCE_FORMAT = "kyodo-planner-instance/1"
 
@@ -73,8 +90,14 @@ class _Checker:
         return value
 
 
-_KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false", list: "a list",
-               dict: "an object"}
+_KIND_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true/false",
+    list: "a list",
+    dict: "an object",
+}
 
 
 def _label(where: str, rec: Any, key: str) -> str:
@@ -103,9 +126,17 @@ def parse_instance(doc: Any) -> Instance:
     allocation = _parse_allocation(c, doc.get("allocation", {}))
     if c.problems:
         raise InstanceError(c.problems)
-    return Instance(name=name, fiscal_year=fiscal_year, horizon_years=horizon, bodies=bodies,
-                    categories=categories, hosts=tuple(hosts), needs=tuple(needs.values()), rules=rules,
-                    allocation=allocation)
+    return Instance(
+        name=name,
+        fiscal_year=fiscal_year,
+        horizon_years=horizon,
+        bodies=bodies,
+        categories=categories,
+        hosts=tuple(hosts),
+        needs=tuple(needs.values()),
+        rules=rules,
+        allocation=allocation,
+    )
 
 
 def _records(c: _Checker, value: Any, where: str) -> list:
@@ -145,10 +176,19 @@ def _parse_bodies(c: _Checker, value: Any) -> dict[str, Body]:
             c.fail(f"{where}.code", f"duplicate body code {code}")
             continue
         if len(c.problems) == before:
-            bodies[code] = Body(code=code, name=name, prefecture_code=pref, kind=kind, lat=float(lat),
-                                lng=float(lng), population=population,
-                                fiscal_strength_index=None if fsi is None else float(fsi),
-                                disadvantaged=disadvantaged, has_data_plan=has_plan, no_allocation_tax=no_tax)
+            bodies[code] = Body(
+                code=code,
+                name=name,
+                prefecture_code=pref,
+                kind=kind,
+                lat=float(lat),
+                lng=float(lng),
+                population=population,
+                fiscal_strength_index=None if fsi is None else float(fsi),
+                disadvantaged=disadvantaged,
+                has_data_plan=has_plan,
+                no_allocation_tax=no_tax,
+            )
     return bodies
 
 
@@ -157,16 +197,21 @@ def _parse_mode_price(c: _Checker, rec: Any, where: str, joint: bool) -> ModePri
         c.fail(where, "must be an object")
         return None
     before = len(c.problems)
-    yen = {k: c.number(rec, k, where, minimum=0, integer=True, required=k != "per_km_annual", default=0)
-           for k in ("fixed_initial", "fixed_annual", "member_initial", "member_annual", "per_km_annual")}
+    yen = {
+        k: c.number(rec, k, where, minimum=0, integer=True, required=k != "per_km_annual", default=0)
+        for k in ("fixed_initial", "fixed_annual", "member_initial", "member_annual", "per_km_annual")
+    }
     lines = []
     raw_lines = rec.get("lines")
     if not isinstance(raw_lines, list) or not raw_lines:
         c.fail(f"{where}.lines", "must be a non-empty list of [alpha, beta] pairs")
     else:
         for j, line in enumerate(raw_lines):
-            ok = (isinstance(line, list) and len(line) == 2
-                  and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in line))
+            ok = (
+                isinstance(line, list)
+                and len(line) == 2
+                and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in line)
+            )
             if not ok:
                 c.fail(f"{where}.lines[{j}]", "must be a pair of numbers [alpha, beta]")
             elif line[0] < 0 or line[1] < 0:
@@ -195,8 +240,11 @@ def _check_concave(c: _Checker, lines: list[tuple[float, float]], where: str) ->
     for j in range(1, len(lines)):
         (a0, b0), (a1, b1) = lines[j - 1], lines[j]
         if not (a1 > a0 and b1 < b0):
-            c.fail(f"{where}[{j}]", f"not a volume discount after line {j - 1}: each next line needs a higher "
-                                    f"alpha and a lower beta ({[a0, b0]} then {[a1, b1]})")
+            c.fail(
+                f"{where}[{j}]",
+                f"not a volume discount after line {j - 1}: each next line needs a higher "
+                f"alpha and a lower beta ({[a0, b0]} then {[a1, b1]})",
+            )
             return
     for j in range(1, len(lines) - 1):
         # line j must be the minimum on some interval: its breakpoints with its neighbours must be ordered
@@ -272,9 +320,16 @@ def _parse_needs(c: _Checker, value: Any, bodies: dict, categories: dict) -> dic
             c.fail(f"{where}.id", f"duplicate need id {nid}")
             continue
         if len(c.problems) == before:
-            needs[nid] = Need(id=nid, body=body, category=cat, volume=float(volume), start_year=start_year,
-                              modes=frozenset(m for m in modes if m in JOINT_MODES), can_lead=can_lead,
-                              serves_disadvantaged_area=serves)
+            needs[nid] = Need(
+                id=nid,
+                body=body,
+                category=cat,
+                volume=float(volume),
+                start_year=start_year,
+                modes=frozenset(m for m in modes if m in JOINT_MODES),
+                can_lead=can_lead,
+                serves_disadvantaged_area=serves,
+            )
     return needs
 
 
@@ -312,9 +367,14 @@ def _parse_rules(c: _Checker, rec: Any, needs: dict[str, Need], bodies: dict) ->
             if key == "together":
                 na, nb = needs[a], needs[b]
                 if na.category != nb.category:
-                    c.fail(where, f"needs of different categories ({na.category}, {nb.category}) can never share a group")
+                    c.fail(
+                        where, f"needs of different categories ({na.category}, {nb.category}) can never share a group"
+                    )
                 elif na.start_year != nb.start_year:
-                    c.fail(where, f"needs with different start years ({na.start_year}, {nb.start_year}) can never share a group")
+                    c.fail(
+                        where,
+                        f"needs with different start years ({na.start_year}, {nb.start_year}) can never share a group",
+                    )
             out.append((a, b))
         return tuple(out)
 
@@ -361,7 +421,9 @@ def _parse_allocation(c: _Checker, rec: Any) -> AllocationSpec:
         for key, value in weights_rec.items():
             if key not in ("equal", "population", "volume"):
                 c.fail(f"allocation.weights.{key}", "must be one of equal, population, volume")
-            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            elif (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0
+            ):
                 c.fail(f"allocation.weights.{key}", "must be a number of at least 0")
             else:
                 weights[key] = float(value)
@@ -371,15 +433,21 @@ def _parse_allocation(c: _Checker, rec: Any) -> AllocationSpec:
     if core not in CORE_OPTIONS:
         c.fail("allocation.core", f'must be "report" or "adjust", got {core!r}')
         core = "report"
-    return AllocationSpec(method=method, weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0},
-                          core=core)
+    return AllocationSpec(method=method, weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0}, core=core)
 
 
 def instance_to_dict(instance: Instance) -> dict:
     """The instance as a `kyodo-planner-instance/1` document (the inverse of :func:`parse_instance`)."""
+
     def price(p: ModePrice, joint: bool) -> dict:
-        d = {"fixed_initial": p.fixed_initial, "fixed_annual": p.fixed_annual, "member_initial": p.member_initial,
-             "member_annual": p.member_annual, "per_km_annual": p.per_km_annual, "lines": [list(l) for l in p.lines]}
+        d = {
+            "fixed_initial": p.fixed_initial,
+            "fixed_annual": p.fixed_annual,
+            "member_initial": p.member_initial,
+            "member_annual": p.member_annual,
+            "per_km_annual": p.per_km_annual,
+            "lines": [list(l) for l in p.lines],
+        }
         if joint:
             d["max_members"] = p.max_members
         return d
@@ -388,26 +456,63 @@ def instance_to_dict(instance: Instance) -> dict:
     if instance.rules.geography.type == "radius_km":
         geo["km"] = instance.rules.geography.km
     return {
-        "format": INSTANCE_FORMAT, "name": instance.name, "fiscal_year": instance.fiscal_year,
+        "format": INSTANCE_FORMAT,
+        "name": instance.name,
+        "fiscal_year": instance.fiscal_year,
         "horizon_years": instance.horizon_years,
-        "bodies": [{"code": b.code, "name": b.name, "prefecture_code": b.prefecture_code, "kind": b.kind,
-                    "population": b.population, "fiscal_strength_index": b.fiscal_strength_index,
-                    "lat": b.lat, "lng": b.lng, "disadvantaged": b.disadvantaged, "has_data_plan": b.has_data_plan,
-                    "no_allocation_tax": b.no_allocation_tax}
-                   for b in instance.bodies.values()],
-        "categories": [{"id": cat.id, "name": cat.name, "group": cat.group, "unit": cat.unit,
-                        "sat_program": cat.sat_program,
-                        **{m: price(cat.prices[m], m in JOINT_MODES) for m in MODES}}
-                       for cat in instance.categories.values()],
+        "bodies": [
+            {
+                "code": b.code,
+                "name": b.name,
+                "prefecture_code": b.prefecture_code,
+                "kind": b.kind,
+                "population": b.population,
+                "fiscal_strength_index": b.fiscal_strength_index,
+                "lat": b.lat,
+                "lng": b.lng,
+                "disadvantaged": b.disadvantaged,
+                "has_data_plan": b.has_data_plan,
+                "no_allocation_tax": b.no_allocation_tax,
+            }
+            for b in instance.bodies.values()
+        ],
+        "categories": [
+            {
+                "id": cat.id,
+                "name": cat.name,
+                "group": cat.group,
+                "unit": cat.unit,
+                "sat_program": cat.sat_program,
+                **{m: price(cat.prices[m], m in JOINT_MODES) for m in MODES},
+            }
+            for cat in instance.categories.values()
+        ],
         "hosts": [{"body": h.body, "categories": sorted(h.categories)} for h in instance.hosts],
-        "needs": [{"id": n.id, "body": n.body, "category": n.category, "volume": n.volume,
-                   "start_year": n.start_year, "modes": sorted(n.modes), "can_lead": n.can_lead,
-                   "serves_disadvantaged_area": n.serves_disadvantaged_area}
-                  for n in instance.needs],
-        "rules": {"geography": geo, "together": [list(p) for p in instance.rules.together],
-                  "apart": [list(p) for p in instance.rules.apart],
-                  "fixed": [{k: v for k, v in (("need", f.need), ("mode", f.mode), ("lead_body", f.lead_body))
-                             if v is not None} for f in instance.rules.fixed]},
-        "allocation": {"method": instance.allocation.method, "weights": dict(instance.allocation.weights),
-                       "core": instance.allocation.core},
+        "needs": [
+            {
+                "id": n.id,
+                "body": n.body,
+                "category": n.category,
+                "volume": n.volume,
+                "start_year": n.start_year,
+                "modes": sorted(n.modes),
+                "can_lead": n.can_lead,
+                "serves_disadvantaged_area": n.serves_disadvantaged_area,
+            }
+            for n in instance.needs
+        ],
+        "rules": {
+            "geography": geo,
+            "together": [list(p) for p in instance.rules.together],
+            "apart": [list(p) for p in instance.rules.apart],
+            "fixed": [
+                {k: v for k, v in (("need", f.need), ("mode", f.mode), ("lead_body", f.lead_body)) if v is not None}
+                for f in instance.rules.fixed
+            ],
+        },
+        "allocation": {
+            "method": instance.allocation.method,
+            "weights": dict(instance.allocation.weights),
+            "core": instance.allocation.core,
+        },
     }

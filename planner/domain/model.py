@@ -3,10 +3,11 @@
 Plain frozen dataclasses, no Flask and no database. Everything the optimiser, the allocator and the reports
 need about one planning run is an :class:`Instance`; see ``docs/glossary.md`` for the Japanese terms.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 BODY_KINDS = ("prefecture", "designated_city", "city", "special_ward", "town", "village")
 JOINT_MODES = ("lead", "unified")

@@ -4,6 +4,7 @@
 the web layer read plans that way). A settled group's allocation and subsidy estimates are the typed records of
 planner.domain.settled, written and read through their one JSON conversion.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,9 +37,15 @@ class PlanGroup:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "id": self.id, "category": self.category, "start_year": self.start_year, "mode": self.mode,
-            "lead_body": self.lead_body, "members": list(self.members), "cost": self.cost.as_dict(),
-            "standalone_total_yen": self.standalone_total_yen, "saving_yen": self.saving_yen,
+            "id": self.id,
+            "category": self.category,
+            "start_year": self.start_year,
+            "mode": self.mode,
+            "lead_body": self.lead_body,
+            "members": list(self.members),
+            "cost": self.cost.as_dict(),
+            "standalone_total_yen": self.standalone_total_yen,
+            "saving_yen": self.saving_yen,
         }
         if self.allocation is not None:
             d["allocation"] = self.allocation.to_json()
@@ -64,9 +71,14 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         doc = {
-            "format": PLAN_FORMAT, "instance": self.instance, "status": self.status,
-            "objective_yen": self.objective_yen, "lower_bound_yen": self.lower_bound_yen, "gap": self.gap,
-            "standalone_total_yen": self.standalone_total_yen, "solve_seconds": round(self.solve_seconds, 3),
+            "format": PLAN_FORMAT,
+            "instance": self.instance,
+            "status": self.status,
+            "objective_yen": self.objective_yen,
+            "lower_bound_yen": self.lower_bound_yen,
+            "gap": self.gap,
+            "standalone_total_yen": self.standalone_total_yen,
+            "solve_seconds": round(self.solve_seconds, 3),
             "groups": [g.to_dict() for g in self.groups],
             "need_standalone_yen": dict(self.need_standalone_yen),
             "stats": dict(self.stats),
@@ -90,23 +102,41 @@ def plan_from_dict(doc: dict[str, Any]) -> Plan:
             allocation, subsidies = _settlement_from_json(g, members, standalone_total, need_standalone)
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"グループ {g['id']} の按分・見込額が読めません: {e}") from e
-        groups.append(PlanGroup(
-            id=g["id"], category=g["category"], start_year=int(g["start_year"]), mode=g["mode"],
-            lead_body=g["lead_body"], members=members,
-            cost=GroupCost(int(cost["initial_yen"]), int(cost["annual_yen"]), int(cost["total_yen"]),
-                           float(cost["total_yen"])),
-            standalone_total_yen=standalone_total, allocation=allocation, subsidies=subsidies,
-            effects=None if effects is None else {m: effects[m] for m in members if m in effects}))
-    return Plan(instance=doc.get("instance", ""), status=doc["status"], objective_yen=int(doc["objective_yen"]),
-                lower_bound_yen=int(doc["lower_bound_yen"]), gap=float(doc["gap"]),
-                standalone_total_yen=int(doc["standalone_total_yen"]),
-                solve_seconds=float(doc.get("solve_seconds", 0.0)), groups=groups,
-                need_standalone_yen=need_standalone, stats=dict(doc.get("stats", {})),
-                effects=doc["effects"] if effects is not None else None)
+        groups.append(
+            PlanGroup(
+                id=g["id"],
+                category=g["category"],
+                start_year=int(g["start_year"]),
+                mode=g["mode"],
+                lead_body=g["lead_body"],
+                members=members,
+                cost=GroupCost(
+                    int(cost["initial_yen"]), int(cost["annual_yen"]), int(cost["total_yen"]), float(cost["total_yen"])
+                ),
+                standalone_total_yen=standalone_total,
+                allocation=allocation,
+                subsidies=subsidies,
+                effects=None if effects is None else {m: effects[m] for m in members if m in effects},
+            )
+        )
+    return Plan(
+        instance=doc.get("instance", ""),
+        status=doc["status"],
+        objective_yen=int(doc["objective_yen"]),
+        lower_bound_yen=int(doc["lower_bound_yen"]),
+        gap=float(doc["gap"]),
+        standalone_total_yen=int(doc["standalone_total_yen"]),
+        solve_seconds=float(doc.get("solve_seconds", 0.0)),
+        groups=groups,
+        need_standalone_yen=need_standalone,
+        stats=dict(doc.get("stats", {})),
+        effects=doc["effects"] if effects is not None else None,
+    )
 
 
-def _settlement_from_json(g: dict[str, Any], members: list[str], standalone_total: int,
-                          need_standalone: dict[str, int]) -> tuple[Allocation | None, dict[str, SubsidyEstimate] | None]:
+def _settlement_from_json(
+    g: dict[str, Any], members: list[str], standalone_total: int, need_standalone: dict[str, int]
+) -> tuple[Allocation | None, dict[str, SubsidyEstimate] | None]:
     """A group's typed allocation and estimates. Shares written before they carried ``standalone_total_yen`` take
     it from the plan's per-need standalone costs (a lone member: the group's own standalone total)."""
     allocation = None

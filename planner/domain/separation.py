@@ -22,12 +22,13 @@ coalitions whose excess is already determined and the reports use for the few ti
 outside B does not constrain B); `apart` pairs cannot lie inside a feasible G, and if a hand-edited plan has one,
 groups holding both are filtered out of the ordered search.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import heapq
 import itertools
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -71,8 +72,9 @@ class GroupOracle:
         self.standalone = np.array([float(standalone_cost(instance, nd).total_yen) for nd in needs])
         self.need_bodies = [nd.body for nd in needs]
         index = {nid: k for k, nid in enumerate(self.member_ids)}
-        self.apart = [(1 << index[a]) | (1 << index[b]) for a, b in instance.rules.apart
-                      if a in index and b in index and a != b]
+        self.apart = [
+            (1 << index[a]) | (1 << index[b]) for a, b in instance.rules.apart if a in index and b in index and a != b
+        ]
         consts, weights, forced, caps, labels = [], [], [], [], []
         if n >= 2:
             category = instance.categories[needs[0].category]
@@ -87,10 +89,13 @@ class GroupOracle:
                 price = category.price(mode)
                 cap_mode = n if price.max_members is None else int(price.max_members)
                 coordinators = coordinating_needs(instance, needs, mode)
-                leads = list(dict.fromkeys([needs[k].body for k in coordinators]
-                                           + (hosts if mode == "lead" else [])))
-                accepts = np.array([mode in nd.modes and (f is None or f.mode is None or f.mode == mode)
-                                    for nd, f in zip(needs, fixed)])
+                leads = list(dict.fromkeys([needs[k].body for k in coordinators] + (hosts if mode == "lead" else [])))
+                accepts = np.array(
+                    [
+                        mode in nd.modes and (f is None or f.mode is None or f.mode == mode)
+                        for nd, f in zip(needs, fixed)
+                    ]
+                )
                 for lead in leads:
                     dist, reach = geometry(lead)
                     eligible = accepts & reach
@@ -112,7 +117,7 @@ class GroupOracle:
                         w = np.where(eligible, base + horizon * beta * volumes, INF)
                         # A host leads without a member; a member lead needs one of its own needs inside B (one
                         # row per such need: the union of the rows is exactly "at least one inside").
-                        for f in ([-1] if is_host else own):
+                        for f in [-1] if is_host else own:
                             consts.append(const)
                             weights.append(w)
                             forced.append(f)
@@ -206,10 +211,11 @@ class GroupOracle:
         if len(best):
             r = int(np.argmin(best))
             if best[r] < result.excess:
-                mask = _mask(order[r, :size[r]])
+                mask = _mask(order[r, : size[r]])
                 cand = self.candidates[r]
-                result = Excess(mask, float(best[r] + x[order[r, :size[r]]].sum()), float(best[r]), cand.mode,
-                                cand.lead_body)
+                result = Excess(
+                    mask, float(best[r] + x[order[r, : size[r]]].sum()), float(best[r]), cand.mode, cand.lead_body
+                )
         return result
 
     def violated(self, x: Sequence[float], below: float, limit: int) -> list[Excess]:
@@ -228,18 +234,18 @@ class GroupOracle:
         found: dict[int, Excess] = {}
         singles = self.standalone - x
         for i in np.nonzero(singles < below)[0]:
-            found[1 << int(i)] = Excess(1 << int(i), float(self.standalone[i]), float(singles[i]), "standalone",
-                                        self.need_bodies[i])
+            found[1 << int(i)] = Excess(
+                1 << int(i), float(self.standalone[i]), float(singles[i]), "standalone", self.need_bodies[i]
+            )
         best, size, order = self.best_per_candidate(x)
         for r in np.argsort(best, kind="stable"):
             if best[r] >= below or len(found) >= 4 * limit:
                 break
-            members = order[r, :size[r]]
+            members = order[r, : size[r]]
             mask = _mask(members)
             if mask not in found or found[mask].excess > best[r]:
                 cand = self.candidates[r]
-                found[mask] = Excess(mask, float(best[r] + x[members].sum()), float(best[r]), cand.mode,
-                                     cand.lead_body)
+                found[mask] = Excess(mask, float(best[r] + x[members].sum()), float(best[r]), cand.mode, cand.lead_body)
         out = []
         for e in sorted(found.values(), key=lambda e: e.excess)[:limit]:
             if e.mode != "standalone":  # another candidate may price the same members lower: its true cost
@@ -250,8 +256,12 @@ class GroupOracle:
 
     # --- groups in order of excess ------------------------------------------------------------------------------
 
-    def iter_by_excess(self, x: Sequence[float], skip: Callable[[int], bool] | None = None,
-                       split: Sequence[Sequence[int]] | None = None) -> Iterator[Excess]:
+    def iter_by_excess(
+        self,
+        x: Sequence[float],
+        skip: Callable[[int], bool] | None = None,
+        split: Sequence[Sequence[int]] | None = None,
+    ) -> Iterator[Excess]:
         """Every feasible proper group once, in non-decreasing order of cost(B) - x(B) (its true cost: the first
         candidate to produce a group is its cheapest), except those ``skip`` rejects and those holding an apart
         pair. Lawler's scheme: a popped solution of a candidate's subproblem (members forced in/out) splits the
@@ -327,8 +337,11 @@ class GroupOracle:
         cap = int(self.cap[r])
         if len(must) > cap:
             return None
-        free = [i for i in np.argsort(reduced, kind="stable").tolist()
-                if reduced[i] < INF and i not in must and i not in outside]
+        free = [
+            i
+            for i in np.argsort(reduced, kind="stable").tolist()
+            if reduced[i] < INF and i not in must and i not in outside
+        ]
         low = max(0, 2 - len(must))
         high = min(cap - len(must), len(free))
         if low > high:
@@ -398,8 +411,9 @@ class TableOracle:
     def min_excess(self, x: Sequence[float]) -> Excess:
         return next(self.iter_by_excess(x))
 
-    def iter_by_excess(self, x: Sequence[float], skip: Callable[[int], bool] | None = None,
-                       split: Sequence[int] | None = None) -> Iterator[Excess]:
+    def iter_by_excess(
+        self, x: Sequence[float], skip: Callable[[int], bool] | None = None, split: Sequence[int] | None = None
+    ) -> Iterator[Excess]:
         x = np.asarray(x, dtype=float)
         if split is not None:
             atoms = [_mask(a) for a in split if len(a) >= 2]
@@ -409,7 +423,7 @@ class TableOracle:
             if self.n == 1:
                 yield Excess(1, float(self.table[1]), float(self.table[1] - x[0]), "standalone", "")
             return
-        excess = self.table[1:self.full] - self.incidence @ x
+        excess = self.table[1 : self.full] - self.incidence @ x
         for k in np.argsort(excess, kind="stable"):
             mask = int(self.masks[k])
             if skip is not None and skip(mask):
@@ -473,8 +487,10 @@ def _useful_lines(lines, volumes: np.ndarray, cap: int) -> list[tuple[int, tuple
     ends = [(a + b * low, a + b * high) for a, b in lines]
     kept = []
     for k in range(len(lines)):
-        dominated = any(j != k and ends[j][0] <= ends[k][0] and ends[j][1] <= ends[k][1]
-                        and (ends[j] != ends[k] or j < k) for j in range(len(lines)))
+        dominated = any(
+            j != k and ends[j][0] <= ends[k][0] and ends[j][1] <= ends[k][1] and (ends[j] != ends[k] or j < k)
+            for j in range(len(lines))
+        )
         if not dominated:
             kept.append((k, tuple(lines[k])))
     return kept

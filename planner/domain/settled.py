@@ -14,8 +14,9 @@ false, ``min_excess_yen`` None), never as a proof.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .model import Instance
@@ -35,7 +36,6 @@ def _yen(doc: Mapping[str, Any], key: str, where: str, default: int | None = Non
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{where}: {key} が整数の円ではありません（{value!r}）")
     return value
-
 
 
 @dataclass(frozen=True)
@@ -527,7 +527,8 @@ def subsidy_from_json(need_id: str, doc: Mapping[str, Any]) -> SubsidyEstimate:
         gross=YenParts.from_json(doc["gross"], where),
         grant=GrantEstimate.from_json(doc.get("grant") or {"amount_yen": doc.get("grant_yen", 0)}),
         special_tax=SpecialTaxEstimate.from_json(
-            doc.get("special_tax") or {"amount_yen": doc.get("special_tax_yen", 0), "measure": doc.get("special_tax_measure")}
+            doc.get("special_tax")
+            or {"amount_yen": doc.get("special_tax_yen", 0), "measure": doc.get("special_tax_measure")}
         ),
     )
     standalone_doc = doc.get("standalone")

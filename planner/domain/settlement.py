@@ -1,9 +1,11 @@
 """Settle a plan: fill every group's cost allocation and subsidy estimates (what ``planner solve`` and the web job
 call after the optimiser)."""
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .allocation import allocate_group
 from .costs import standalone_cost
@@ -14,9 +16,15 @@ from .subsidies import CapLedger, as_rule_set, estimate_group
 from .subsidy_rules import RuleSet
 
 
-def settle_plan(instance: Instance, plan: Plan, rules: RuleSet | Mapping[str, Any] | None = None,
-                method: str | None = None, weights: Mapping[str, float] | None = None,
-                progress: Callable[[int, int], None] | None = None, core: str | None = None) -> Plan:
+def settle_plan(
+    instance: Instance,
+    plan: Plan,
+    rules: RuleSet | Mapping[str, Any] | None = None,
+    method: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    core: str | None = None,
+) -> Plan:
     """A new Plan whose groups carry ``allocation`` and ``subsidies``; the input plan is left as it was.
 
     ``method``/``weights`` default to the instance's allocation spec, ``rules`` to the newest shipped rule set.
@@ -34,19 +42,31 @@ def settle_plan(instance: Instance, plan: Plan, rules: RuleSet | Mapping[str, An
     for done, group in enumerate(sorted(groups, key=lambda g: g.start_year), start=1):
         standalone = {nid: standalone_cost(instance, instance.need(nid)).as_dict() for nid in group.members}
         group.allocation = _typed_allocation(allocate_group(instance, group, method, weights, core), group)
-        group.subsidies = estimate_group(instance, group.mode, group.lead_body, group.members,
-                                         {s.need_id: s.parts for s in group.allocation.shares}, standalone, rule_set,
-                                         ledger, standalone_ledger)
+        group.subsidies = estimate_group(
+            instance,
+            group.mode,
+            group.lead_body,
+            group.members,
+            {s.need_id: s.parts for s in group.allocation.shares},
+            standalone,
+            rule_set,
+            ledger,
+            standalone_ledger,
+        )
         if progress is not None:
             progress(done, len(groups))
-    stats = {**plan.stats, "rule_version": rule_set.version, "allocation_method": method,
-             "allocation_core": core or instance.allocation.core}
+    stats = {
+        **plan.stats,
+        "rule_version": rule_set.version,
+        "allocation_method": method,
+        "allocation_core": core or instance.allocation.core,
+    }
     return dataclasses.replace(plan, groups=groups, stats=stats)
 
 
 # The one boundary between the allocation module's output and the typed settled plan: when it returns the typed
 # record itself, this becomes the identity. (The subsidy estimates are typed already.)
 
+
 def _typed_allocation(record: Allocation | Mapping[str, Any], group: PlanGroup) -> Allocation:
     return record if isinstance(record, Allocation) else allocation_from_json(record, group.members)
-

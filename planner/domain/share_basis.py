@@ -2,10 +2,11 @@
 
 The page shows these beside the amount (issue #15 point 10): the member's volume and population against the group's
 totals, the weights of the method, the number of members and what the body would pay alone."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from .model import Instance
 from .vocabulary import method_name, yen
@@ -38,8 +39,14 @@ def method_weights(method: str, weights: Mapping[str, float] | None) -> dict[str
     return None
 
 
-def share_basis(instance: Instance, member_need_ids: Sequence[str], need_id: str, method: str,
-                weights: Mapping[str, float] | None, standalone_yen: int) -> list[BasisLine]:
+def share_basis(
+    instance: Instance,
+    member_need_ids: Sequence[str],
+    need_id: str,
+    method: str,
+    weights: Mapping[str, float] | None,
+    standalone_yen: int,
+) -> list[BasisLine]:
     """The lines that explain one member's share of its group (in the group's order of members)."""
     need = instance.need(need_id)
     category = instance.categories.get(need.category)
@@ -48,17 +55,33 @@ def share_basis(instance: Instance, member_need_ids: Sequence[str], need_id: str
     volume_total = sum(n.volume for n in needs)
     populations = [instance.bodies[n.body].population for n in needs]
     own_population = instance.bodies[need.body].population
-    lines = [BasisLine("按分方法", method_name(method)),
-             BasisLine("参加団体数", f"{len(needs)}団体（均等割では 1/{len(needs)} ＝ {_percent(1, len(needs))}）"),
-             BasisLine("利用量", f"{_number(need.volume)} {unit}（グループ計 {_number(volume_total)} {unit}、"
-                                 f"{_percent(need.volume, volume_total)}）")]
+    lines = [
+        BasisLine("按分方法", method_name(method)),
+        BasisLine("参加団体数", f"{len(needs)}団体（均等割では 1/{len(needs)} ＝ {_percent(1, len(needs))}）"),
+        BasisLine(
+            "利用量",
+            f"{_number(need.volume)} {unit}（グループ計 {_number(volume_total)} {unit}、"
+            f"{_percent(need.volume, volume_total)}）",
+        ),
+    ]
     if own_population is None or any(p is None for p in populations):
-        lines.append(BasisLine("人口", f"{own_population:,}人（グループ計は人口不明の団体があるため算出できません）"
-                                      if own_population is not None else "不明"))
+        lines.append(
+            BasisLine(
+                "人口",
+                f"{own_population:,}人（グループ計は人口不明の団体があるため算出できません）"
+                if own_population is not None
+                else "不明",
+            )
+        )
     else:
         total_population = sum(populations)
-        lines.append(BasisLine("人口", f"{own_population:,}人（グループ計 {total_population:,}人、"
-                                      f"{_percent(own_population, total_population)}）"))
+        lines.append(
+            BasisLine(
+                "人口",
+                f"{own_population:,}人（グループ計 {total_population:,}人、"
+                f"{_percent(own_population, total_population)}）",
+            )
+        )
     split = method_weights(method, weights)
     if split is not None:
         lines.append(BasisLine("重み", "・".join(f"{WEIGHT_LABELS[k]} {split[k] * 100:.0f}%" for k in SHARE_KEYS)))

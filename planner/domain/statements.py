@@ -13,10 +13,12 @@ total equal to the plan's: the difference lands in the last year and is reported
 
 Every figure is read from :func:`planner.domain.settled.member_lines`; nothing here computes a share.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .settled import MemberLine, member_lines
 
@@ -54,16 +56,26 @@ class YearAmounts:
     def __add__(self, other: YearAmounts) -> YearAmounts:
         if other.fiscal_year != self.fiscal_year:
             raise ValueError(f"{self.fiscal_year}年度と{other.fiscal_year}年度は足せません")
-        return YearAmounts(self.fiscal_year, self.initial_yen + other.initial_yen, self.annual_yen + other.annual_yen,
-                           self.grant_yen + other.grant_yen, self.special_tax_yen + other.special_tax_yen)
+        return YearAmounts(
+            self.fiscal_year,
+            self.initial_yen + other.initial_yen,
+            self.annual_yen + other.annual_yen,
+            self.grant_yen + other.grant_yen,
+            self.special_tax_yen + other.special_tax_yen,
+        )
 
 
 def sum_years(rows: Iterable[YearAmounts], fiscal_year: int = 0) -> YearAmounts:
     """All ``rows`` added up (the fiscal year of the result is ``fiscal_year``: 0 for a multi-year total)."""
     total = YearAmounts(fiscal_year)
     for r in rows:
-        total = YearAmounts(fiscal_year, total.initial_yen + r.initial_yen, total.annual_yen + r.annual_yen,
-                            total.grant_yen + r.grant_yen, total.special_tax_yen + r.special_tax_yen)
+        total = YearAmounts(
+            fiscal_year,
+            total.initial_yen + r.initial_yen,
+            total.annual_yen + r.annual_yen,
+            total.grant_yen + r.grant_yen,
+            total.special_tax_yen + r.special_tax_yen,
+        )
     return total
 
 
@@ -95,14 +107,22 @@ def schedule_line(line: MemberLine, start_year: int, horizon_years: int) -> tupl
     """The years of one member line and the drift moved into the last one (see the module's assumptions)."""
     if horizon_years < 1:
         raise ValueError(f"算定期間（horizon_years）が {horizon_years} 年です")
-    years = [YearAmounts(start_year + i, line.initial_yen if i == 0 else 0, line.annual_yen,
-                         line.grant_yen if i == 0 else 0, line.special_tax_yen if i == 0 else 0)
-             for i in range(horizon_years)]
+    years = [
+        YearAmounts(
+            start_year + i,
+            line.initial_yen if i == 0 else 0,
+            line.annual_yen,
+            line.grant_yen if i == 0 else 0,
+            line.special_tax_yen if i == 0 else 0,
+        )
+        for i in range(horizon_years)
+    ]
     drift = line.total_yen - sum(y.gross_yen for y in years)
     if drift:
         last = years[-1]
-        years[-1] = YearAmounts(last.fiscal_year, last.initial_yen, last.annual_yen + drift, last.grant_yen,
-                                last.special_tax_yen)
+        years[-1] = YearAmounts(
+            last.fiscal_year, last.initial_yen, last.annual_yen + drift, last.grant_yen, last.special_tax_yen
+        )
     return tuple(years), drift
 
 
@@ -110,8 +130,9 @@ def need_schedules(instance: Instance, group: PlanGroup) -> list[NeedSchedule]:
     out = []
     for line in member_lines(instance, group):
         years, drift = schedule_line(line, group.start_year, instance.horizon_years)
-        out.append(NeedSchedule(line, group.id, group.category, group.mode, group.lead_body, group.start_year, years,
-                                drift))
+        out.append(
+            NeedSchedule(line, group.id, group.category, group.mode, group.lead_body, group.start_year, years, drift)
+        )
     return out
 
 

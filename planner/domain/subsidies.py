@@ -16,22 +16,47 @@ again for its standalone alternative: gross share -> grant -> special allocation
   base = counted - floor(grant x counted / initial). Amount = base x rate(mode) x 財政力補正, rounded down.
   Where two measures apply the larger is taken and named.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .allocation import priority_order, split_yen
 from .model import Body, Instance, Need
-from .vocabulary import BODY_KIND_LABELS, MODE_SHORT
 from .settled import Burden, GrantEstimate, SpecialTaxEstimate, SubsidyEstimate, YenParts
-from .subsidy_rules import (RULES_DIR, RULES_SCHEMA, Measure, RuleSet, SubsidyRulesError, as_rule_set,
-                            default_rule_set, default_rules, parse_rules, validate_rules)
+from .subsidy_rules import (
+    RULES_DIR,
+    RULES_SCHEMA,
+    Measure,
+    RuleSet,
+    SubsidyRulesError,
+    as_rule_set,
+    default_rule_set,
+    default_rules,
+    parse_rules,
+    validate_rules,
+)
+from .vocabulary import BODY_KIND_LABELS, MODE_SHORT
 
-__all__ = ["CapLedger", "RULES_DIR", "RULES_SCHEMA", "RuleSet", "SubsidyRulesError", "as_rule_set",
-           "correction_for", "default_rule_set", "default_rules", "estimate_group", "grant_estimates",
-           "parse_rules", "special_tax_estimate", "validate_rules"]
+__all__ = [
+    "RULES_DIR",
+    "RULES_SCHEMA",
+    "CapLedger",
+    "RuleSet",
+    "SubsidyRulesError",
+    "as_rule_set",
+    "correction_for",
+    "default_rule_set",
+    "default_rules",
+    "estimate_group",
+    "grant_estimates",
+    "parse_rules",
+    "special_tax_estimate",
+    "validate_rules",
+]
 
 REASON_KIND = "対象外の団体種別"
 REASON_DATA_PLAN = "推進計画未提出"
@@ -59,24 +84,36 @@ class CapLedger:
 
 def grant_rule_text(rules: RuleSet) -> str:
     g = rules.grant
-    return (f"{g.name}（補助率{g.rate.text(fractions=True)}、上限{g.cap_per_project_yen:,}円/事業、対象は初期費用、"
-            f"{rules.rounding_label}）")
+    return (
+        f"{g.name}（補助率{g.rate.text(fractions=True)}、上限{g.cap_per_project_yen:,}円/事業、対象は初期費用、"
+        f"{rules.rounding_label}）"
+    )
 
 
 def _ineligibility(body: Body, rules: RuleSet, role: str) -> str | None:
     """Why ``body`` as the 実施主体 (``role`` names it: 「幹事団体の長野県」) cannot receive the grant, or None."""
     g = rules.grant
     if body.kind in g.ineligible_kinds:
-        return (f"{REASON_KIND}（{role}は{KIND_LABELS.get(body.kind, body.kind)}のため補助対象外。"
-                "都道府県・指定都市は対象外）")
+        return (
+            f"{REASON_KIND}（{role}は{KIND_LABELS.get(body.kind, body.kind)}のため補助対象外。"
+            "都道府県・指定都市は対象外）"
+        )
     if g.requires_data_plan and body.kind != "prefecture" and not body.has_data_plan:
-        return (f"{REASON_DATA_PLAN}（{role}が市町村官民データ活用推進計画を未提出。実施主体の市町村は提出が"
-                "交付決定の条件）")
+        return (
+            f"{REASON_DATA_PLAN}（{role}が市町村官民データ活用推進計画を未提出。実施主体の市町村は提出が"
+            "交付決定の条件）"
+        )
     return None
 
 
-def grant_estimates(instance: Instance, mode: str, lead_body: str | None, member_ids: Sequence[str],
-                    initial: Mapping[str, int], rules: RuleSet | Mapping[str, Any]) -> dict[str, GrantEstimate]:
+def grant_estimates(
+    instance: Instance,
+    mode: str,
+    lead_body: str | None,
+    member_ids: Sequence[str],
+    initial: Mapping[str, int],
+    rules: RuleSet | Mapping[str, Any],
+) -> dict[str, GrantEstimate]:
     """The grant of each member on its initial share (``initial``); who the project is depends on ``mode``."""
     rules = as_rule_set(rules)
     g = rules.grant
@@ -97,14 +134,28 @@ def grant_estimates(instance: Instance, mode: str, lead_body: str | None, member
             amount = rules.round_down(min(uncapped, g.cap_per_project_yen))
             if capped:
                 reason = f"{REASON_CAP}（1事業あたりの上限 {g.cap_per_project_yen:,}円）"
-        out[nid] = GrantEstimate(amount_yen=amount, eligible=ineligible is None,
-                                 rule=text, reason=reason, project=f"{body.name}が実施主体の1事業（団体ごと）",
-                                 implementer_body=body.code, capped=capped)
+        out[nid] = GrantEstimate(
+            amount_yen=amount,
+            eligible=ineligible is None,
+            rule=text,
+            reason=reason,
+            project=f"{body.name}が実施主体の1事業（団体ごと）",
+            implementer_body=body.code,
+            capped=capped,
+        )
     return out
 
 
-def _group_project(instance: Instance, mode: str, lead_body: str, member_ids: Sequence[str],
-                   initial: Mapping[str, int], rules: RuleSet, rate: Fraction, text: str) -> dict[str, GrantEstimate]:
+def _group_project(
+    instance: Instance,
+    mode: str,
+    lead_body: str,
+    member_ids: Sequence[str],
+    initial: Mapping[str, int],
+    rules: RuleSet,
+    rate: Fraction,
+    text: str,
+) -> dict[str, GrantEstimate]:
     g = rules.grant
     lead = instance.bodies[lead_body]
     project = f"幹事団体の{lead.name}が実施主体の1事業（グループ全体で上限 {g.cap_per_project_yen:,}円 を共有）"
@@ -113,8 +164,12 @@ def _group_project(instance: Instance, mode: str, lead_body: str, member_ids: Se
     if reason is None and group_initial <= 0:
         reason = REASON_NO_INITIAL
     if reason is not None:
-        return {nid: GrantEstimate(amount_yen=0, eligible=False, rule=text, reason=reason, project=project,
-                                   implementer_body=lead_body) for nid in member_ids}
+        return {
+            nid: GrantEstimate(
+                amount_yen=0, eligible=False, rule=text, reason=reason, project=project, implementer_body=lead_body
+            )
+            for nid in member_ids
+        }
     uncapped = rate * group_initial
     capped = uncapped > g.cap_per_project_yen
     total = rules.round_down(min(uncapped, g.cap_per_project_yen))
@@ -122,11 +177,23 @@ def _group_project(instance: Instance, mode: str, lead_body: str, member_ids: Se
     amounts = split_yen(total, [initial[n] for n in member_ids], priority_order(list(member_ids), lead_index))
     reason = None
     if capped:
-        reason = (f"{REASON_CAP}（グループの補助見込額 {rules.round_down(uncapped):,}円 が1事業の上限 "
-                  f"{g.cap_per_project_yen:,}円 を超えるため、上限額を初期負担の割合で按分）")
+        reason = (
+            f"{REASON_CAP}（グループの補助見込額 {rules.round_down(uncapped):,}円 が1事業の上限 "
+            f"{g.cap_per_project_yen:,}円 を超えるため、上限額を初期負担の割合で按分）"
+        )
     project += f"。グループの補助見込額 {total:,}円 を初期負担の割合で按分"
-    return {nid: GrantEstimate(amount_yen=a, eligible=True, rule=text, reason=reason, project=project,
-                               implementer_body=lead_body, capped=capped) for nid, a in zip(member_ids, amounts)}
+    return {
+        nid: GrantEstimate(
+            amount_yen=a,
+            eligible=True,
+            rule=text,
+            reason=reason,
+            project=project,
+            implementer_body=lead_body,
+            capped=capped,
+        )
+        for nid, a in zip(member_ids, amounts)
+    }
 
 
 # --- special allocation tax -----------------------------------------------------------------------------------
@@ -147,15 +214,26 @@ def correction_for(body: Body, rules: RuleSet | Mapping[str, Any]) -> tuple[floa
 
 
 def _zero(rules: RuleSet, base: int, reason: str) -> SpecialTaxEstimate:
-    return SpecialTaxEstimate(amount_yen=0, measure=None, measure_id=None, rate=None, correction=None, base_yen=base,
-                              rule=f"{rules.special_tax_name}（{rules.rounding_label}）", reason=reason)
+    return SpecialTaxEstimate(
+        amount_yen=0,
+        measure=None,
+        measure_id=None,
+        rate=None,
+        correction=None,
+        base_yen=base,
+        rule=f"{rules.special_tax_name}（{rules.rounding_label}）",
+        reason=reason,
+    )
 
 
 def _exclusion(body: Body, rules: RuleSet) -> str | None:
     if body.kind in rules.excluded_kinds:
-        return (f"{REASON_SPECIAL_WARD}（{body.name}は都区財政調整制度により財源が措置され、特別交付税の算定対象外の"
-                f"ため見込額は0円）" if body.kind == "special_ward"
-                else f"{REASON_KIND}（{KIND_LABELS.get(body.kind, body.kind)}は特別交付税措置の対象外）")
+        return (
+            f"{REASON_SPECIAL_WARD}（{body.name}は都区財政調整制度により財源が措置され、特別交付税の算定対象外の"
+            f"ため見込額は0円）"
+            if body.kind == "special_ward"
+            else f"{REASON_KIND}（{KIND_LABELS.get(body.kind, body.kind)}は特別交付税措置の対象外）"
+        )
     if rules.excludes_no_allocation_tax and body.no_allocation_tax:
         return f"{REASON_NO_ALLOCATION_TAX}（{body.name}は普通交付税の不交付団体のため、特別交付税措置の見込額は0円）"
     return None
@@ -169,9 +247,16 @@ def _requirement_unmet(measure: Measure, body: Body, need: Need) -> str | None:
     return None
 
 
-def special_tax_estimate(instance: Instance, need_id: str, mode: str, initial_yen: int, grant_yen: int,
-                         rules: RuleSet | Mapping[str, Any], ledger: CapLedger | None = None,
-                         year: int | None = None) -> tuple[SpecialTaxEstimate, list[str]]:
+def special_tax_estimate(
+    instance: Instance,
+    need_id: str,
+    mode: str,
+    initial_yen: int,
+    grant_yen: int,
+    rules: RuleSet | Mapping[str, Any],
+    ledger: CapLedger | None = None,
+    year: int | None = None,
+) -> tuple[SpecialTaxEstimate, list[str]]:
     """The special allocation tax on one need's project: ``initial_yen`` is the project cost (its initial share),
     ``grant_yen`` its grant. Returns the estimate and notes for the member's line."""
     rules = as_rule_set(rules)
@@ -201,24 +286,37 @@ def special_tax_estimate(instance: Instance, need_id: str, mode: str, initial_ye
             used = ledger.used.get((body.code, year, measure.id), 0) if ledger else 0
             room = max(0, cap - used)
             if counted > room:
-                cap_note = (f"{REASON_CAP}（事業費の上限 {cap:,}円/年度" +
-                            (f"、同年度の他の事業で {used:,}円 計上済み" if used else "") +
-                            f"。事業費 {counted:,}円 のうち {room:,}円 を算入し、補助金を同じ割合で控除）")
+                cap_note = (
+                    f"{REASON_CAP}（事業費の上限 {cap:,}円/年度"
+                    + (f"、同年度の他の事業で {used:,}円 計上済み" if used else "")
+                    + f"。事業費 {counted:,}円 のうち {room:,}円 を算入し、補助金を同じ割合で控除）"
+                )
                 counted = room
         deducted = int(grant_yen) * counted // initial if initial else 0
         base = max(0, counted - deducted)
         amount = rules.round_down(base * rate * Fraction(str(coefficient)))
-        text = (f"{rules.special_tax_name}「{measure.name}」（措置率{rate.numerator}/{rate.denominator}"
-                f"{'（' + MODE_SHORT[mode] + '）' if not measure.categories[need.category].uniform else ''}"
-                f"×財政力補正{coefficient:g}、補助金控除後の事業費が対象）")
-        est = SpecialTaxEstimate(amount_yen=amount, measure=measure.name, measure_id=measure.id, rate=float(rate),
-                                 correction=coefficient, base_yen=base, rule=text,
-                                 reason=cap_note if cap_note else (REASON_NO_BASE if amount == 0 else None),
-                                 capped_by_base=cap_note is not None)
+        text = (
+            f"{rules.special_tax_name}「{measure.name}」（措置率{rate.numerator}/{rate.denominator}"
+            f"{'（' + MODE_SHORT[mode] + '）' if not measure.categories[need.category].uniform else ''}"
+            f"×財政力補正{coefficient:g}、補助金控除後の事業費が対象）"
+        )
+        est = SpecialTaxEstimate(
+            amount_yen=amount,
+            measure=measure.name,
+            measure_id=measure.id,
+            rate=float(rate),
+            correction=coefficient,
+            base_yen=base,
+            rule=text,
+            reason=cap_note if cap_note else (REASON_NO_BASE if amount == 0 else None),
+            capped_by_base=cap_note is not None,
+        )
         candidates.append((est, measure, counted))
     if not candidates:
         category = instance.categories[need.category].name
-        reason = reasons[0] if reasons else f"{REASON_NO_MEASURE}（分野「{category}」はルールのどの措置にも含まれません）"
+        reason = (
+            reasons[0] if reasons else f"{REASON_NO_MEASURE}（分野「{category}」はルールのどの措置にも含まれません）"
+        )
         return _zero(rules, after_grant, reason), notes
     best, measure, counted = max(candidates, key=lambda c: c[0].amount_yen)  # first of equals: rule-data order
     if len(candidates) > 1:
@@ -243,45 +341,64 @@ def _parts(value: Any) -> YenParts:
 def estimate_notes(rules: RuleSet) -> list[str]:
     """What every output says with the figures: estimates, which rule set, the administrator's check, 公募."""
     competitive = "。補助金は公募で採択された場合を仮定" if rules.grant.competitive else ""
-    return [f"補助金・特別交付税の額はいずれも見込額です（算定ルール {rules.label}、{rules.rounding_label}"
-            f"{competitive}。現在の年度の制度は管理者が確認してください）。"]
+    return [
+        f"補助金・特別交付税の額はいずれも見込額です（算定ルール {rules.label}、{rules.rounding_label}"
+        f"{competitive}。現在の年度の制度は管理者が確認してください）。"
+    ]
 
 
-def estimate_group(instance: Instance, mode: str, lead_body: str | None, member_ids: Sequence[str],
-                   shares: Mapping[str, Any], standalone: Mapping[str, Any],
-                   rules: RuleSet | Mapping[str, Any] | None = None, ledger: CapLedger | None = None,
-                   standalone_ledger: CapLedger | None = None) -> dict[str, SubsidyEstimate]:
+def estimate_group(
+    instance: Instance,
+    mode: str,
+    lead_body: str | None,
+    member_ids: Sequence[str],
+    shares: Mapping[str, Any],
+    standalone: Mapping[str, Any],
+    rules: RuleSet | Mapping[str, Any] | None = None,
+    ledger: CapLedger | None = None,
+    standalone_ledger: CapLedger | None = None,
+) -> dict[str, SubsidyEstimate]:
     """Each member's estimates (見込額) for its joint share and its standalone alternative.
 
     ``shares`` and ``standalone`` map need ids to the initial, annual and total yen (YenParts, a MemberShare or a
     mapping with those keys); ``ledger`` and ``standalone_ledger`` carry the special-tax cap use across groups."""
     rules = as_rule_set(rules)
     gross = {nid: _parts(shares[nid]) for nid in member_ids}
-    joint_grants = grant_estimates(instance, mode, lead_body, member_ids,
-                                   {n: gross[n].initial_yen for n in member_ids}, rules)
+    joint_grants = grant_estimates(
+        instance, mode, lead_body, member_ids, {n: gross[n].initial_yen for n in member_ids}, rules
+    )
     sources = rules.cited_source_titles()
     out: dict[str, SubsidyEstimate] = {}
     for nid in member_ids:
         alone = _parts(standalone[nid])
         grant = joint_grants[nid]
-        special, notes = special_tax_estimate(instance, nid, mode, gross[nid].initial_yen, grant.amount_yen, rules,
-                                              ledger)
+        special, notes = special_tax_estimate(
+            instance, nid, mode, gross[nid].initial_yen, grant.amount_yen, rules, ledger
+        )
         alone_grant = grant_estimates(instance, "standalone", None, [nid], {nid: alone.initial_yen}, rules)[nid]
-        alone_special, alone_notes = special_tax_estimate(instance, nid, "standalone", alone.initial_yen,
-                                                          alone_grant.amount_yen, rules, standalone_ledger)
+        alone_special, alone_notes = special_tax_estimate(
+            instance, nid, "standalone", alone.initial_yen, alone_grant.amount_yen, rules, standalone_ledger
+        )
         all_notes = estimate_notes(rules)
         for n in notes + alone_notes:
             if n not in all_notes:
                 all_notes.append(n)
         if grant.amount_yen < alone_grant.amount_yen:
-            all_notes.append(f"補助金の見込額は単独調達より {alone_grant.amount_yen - grant.amount_yen:,}円 少なくなります"
-                             "（共同で初期費用が下がる、または実施主体が変わるため）。")
+            all_notes.append(
+                f"補助金の見込額は単独調達より {alone_grant.amount_yen - grant.amount_yen:,}円 少なくなります"
+                "（共同で初期費用が下がる、または実施主体が変わるため）。"
+            )
         if grant.reason and grant.amount_yen == 0:
             all_notes.append(f"補助金の見込額は0円です: {grant.reason}")
         if special.reason and special.amount_yen == 0:
             all_notes.append(f"特別交付税の見込額は0円です: {special.reason}")
-        out[nid] = SubsidyEstimate(need_id=nid, joint=Burden(gross[nid], grant, special),
-                                   standalone=Burden(alone, alone_grant, alone_special), notes=tuple(all_notes),
-                                   rule_version=rules.label, sources=sources, rounding=rules.rounding_label)
+        out[nid] = SubsidyEstimate(
+            need_id=nid,
+            joint=Burden(gross[nid], grant, special),
+            standalone=Burden(alone, alone_grant, alone_special),
+            notes=tuple(all_notes),
+            rule_version=rules.label,
+            sources=sources,
+            rounding=rules.rounding_label,
+        )
     return out
-

@@ -5,14 +5,16 @@ A rule document is JSON an administrator may edit; :func:`parse_rules` checks al
 :class:`RuleSet` or raises :class:`SubsidyRulesError` listing every problem in Japanese, each naming its field
 (``grant.rate.value: ...``). The estimate (planner.domain.subsidies) reads only the typed records.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .model import BODY_KINDS, MODES
 from .vocabulary import MODE_SHORT
@@ -60,6 +62,7 @@ class ModeRates:
     def text(self, fractions: bool = False) -> str:
         def one(r: Fraction) -> str:
             return f"{r.numerator}/{r.denominator}" if fractions and r.denominator != 1 else f"{float(r):g}"
+
         if self.uniform:
             return one(self.by_mode[MODES[0]])
         return "・".join(f"{MODE_SHORT[m]}{one(self.by_mode[m])}" for m in ("lead", "unified", "standalone"))
@@ -198,8 +201,11 @@ def parse_rules(doc: Any) -> RuleSet:
     p = _Parser()
     schema = doc.get("schema")
     if schema != RULES_SCHEMA:
-        p.fail("schema", f"\"{RULES_SCHEMA}\" にしてください（{schema!r} は扱えません。"
-                         "旧形式のルールは出典と分野ごとの措置を見直して新しい版を作ります）")
+        p.fail(
+            "schema",
+            f'"{RULES_SCHEMA}" にしてください（{schema!r} は扱えません。'
+            "旧形式のルールは出典と分野ごとの措置を見直して新しい版を作ります）",
+        )
     fy = doc.get("fiscal_year")
     if isinstance(fy, bool) or not isinstance(fy, int) or not 1989 <= fy <= 2200:
         p.fail("fiscal_year", "年度（例 2020）を整数で指定してください")
@@ -210,8 +216,12 @@ def parse_rules(doc: Any) -> RuleSet:
     name = p.text(doc, "name", "name")
     notice = p.text(doc, "notice", "notice")
     sources = p.sources(doc.get("sources"))
-    rounding = p.figure(doc, "rounding", "rounding",
-                        lambda v: None if v in ROUNDINGS else f"{' か '.join(map(repr, ROUNDINGS))} にしてください")
+    rounding = p.figure(
+        doc,
+        "rounding",
+        "rounding",
+        lambda v: None if v in ROUNDINGS else f"{' か '.join(map(repr, ROUNDINGS))} にしてください",
+    )
     grant = p.grant(doc.get("grant"))
     special = doc.get("special_tax")
     excluded: frozenset[str] = frozenset()
@@ -223,8 +233,14 @@ def parse_rules(doc: Any) -> RuleSet:
     else:
         special_name = p.text(special, "name", "special_tax.name") or special_name
         excluded = frozenset(p.figure(special, "excluded_kinds", "special_tax.excluded_kinds", _check_kinds) or ())
-        excludes_no_tax = bool(p.figure(special, "excludes_no_allocation_tax_bodies",
-                                        "special_tax.excludes_no_allocation_tax_bodies", _check_bool))
+        excludes_no_tax = bool(
+            p.figure(
+                special,
+                "excludes_no_allocation_tax_bodies",
+                "special_tax.excludes_no_allocation_tax_bodies",
+                _check_bool,
+            )
+        )
         listed = special.get("measures")
         if not isinstance(listed, list):
             p.fail("special_tax.measures", "措置の一覧（配列）を指定してください")
@@ -245,10 +261,22 @@ def parse_rules(doc: Any) -> RuleSet:
     if p.problems:
         raise SubsidyRulesError(p.problems)
     assert grant is not None
-    return RuleSet(fiscal_year=fy, version=version.strip(), title=title, name=name, notice=notice, rounding=rounding,
-                   sources=sources, grant=grant, special_tax_name=special_name, excluded_kinds=excluded,
-                   excludes_no_allocation_tax=excludes_no_tax, measures=tuple(measures), correction_table=table,
-                   correction_sources=correction_sources)
+    return RuleSet(
+        fiscal_year=fy,
+        version=version.strip(),
+        title=title,
+        name=name,
+        notice=notice,
+        rounding=rounding,
+        sources=sources,
+        grant=grant,
+        special_tax_name=special_name,
+        excluded_kinds=excluded,
+        excludes_no_allocation_tax=excludes_no_tax,
+        measures=tuple(measures),
+        correction_table=table,
+        correction_sources=correction_sources,
+    )
 
 
 class _Parser:
@@ -307,7 +335,9 @@ class _Parser:
         """A rate (0 < r <= 1) for every mode, or {"lead": r, "unified": r, "standalone": r}."""
         if isinstance(value, dict):
             if set(value) != set(MODES):
-                self.fail(path, "方式ごとに指定するときは lead, unified, standalone の 3 つすべてに措置率を書いてください")
+                self.fail(
+                    path, "方式ごとに指定するときは lead, unified, standalone の 3 つすべてに措置率を書いてください"
+                )
                 return None
             out = {}
             for mode in MODES:
@@ -319,7 +349,7 @@ class _Parser:
             return ModeRates(out)
         message = _check_rate(value)
         if message:
-            self.fail(path, message + "（方式で変わるときは {\"lead\": ..., \"unified\": ..., \"standalone\": ...}）")
+            self.fail(path, message + '（方式で変わるときは {"lead": ..., "unified": ..., "standalone": ...}）')
             return None
         return ModeRates({m: Fraction(str(value)) for m in MODES})
 
@@ -331,17 +361,28 @@ class _Parser:
         raw_rate = self.figure(g, "rate", "grant.rate", lambda v: None)
         rate = self.rates(raw_rate, "grant.rate.value") if raw_rate is not None else None
         cap = self.figure(g, "cap_per_project_yen", "grant.cap_per_project_yen", _check_yen)
-        self.figure(g, "eligible_part", "grant.eligible_part",
-                    lambda v: None if v == "initial" else '現在は "initial"（初期費用）のみ扱えます')
+        self.figure(
+            g,
+            "eligible_part",
+            "grant.eligible_part",
+            lambda v: None if v == "initial" else '現在は "initial"（初期費用）のみ扱えます',
+        )
         kinds = self.figure(g, "ineligible_kinds", "grant.ineligible_kinds", _check_kinds)
         plan = self.figure(g, "requires_data_plan", "grant.requires_data_plan", _check_bool)
         scope = self.figure(g, "project_scope", "grant.project_scope", _check_scope)
         competitive = self.figure(g, "competitive", "grant.competitive", _check_bool)
         if None in (rate, cap, kinds, plan, scope, competitive) or not name:
             return None
-        return GrantRule(name=name, rate=rate, cap_per_project_yen=int(cap), ineligible_kinds=frozenset(kinds),
-                         requires_data_plan=bool(plan), project_scope=dict(scope), competitive=bool(competitive),
-                         sources=tuple(self.cited(g["rate"].get("sources"), "grant.rate.sources")))
+        return GrantRule(
+            name=name,
+            rate=rate,
+            cap_per_project_yen=int(cap),
+            ineligible_kinds=frozenset(kinds),
+            requires_data_plan=bool(plan),
+            project_scope=dict(scope),
+            competitive=bool(competitive),
+            sources=tuple(self.cited(g["rate"].get("sources"), "grant.rate.sources")),
+        )
 
     def measure(self, m: Any, path: str, ids: set[str]) -> Measure | None:
         if not isinstance(m, dict):
@@ -353,34 +394,56 @@ class _Parser:
             self.fail(f"{path}.id", "重複しない id を指定してください")
         ids.add(mid)
         name = self.text(m, "name", f"{path}.name")
-        raw = self.figure(m, "categories", f"{path}.categories",
-                          lambda v: None if isinstance(v, dict) and v else "分野 id → 措置率 の対応を 1 つ以上指定してください")
+        raw = self.figure(
+            m,
+            "categories",
+            f"{path}.categories",
+            lambda v: None if isinstance(v, dict) and v else "分野 id → 措置率 の対応を 1 つ以上指定してください",
+        )
         categories: dict[str, ModeRates] = {}
         for cid, value in (raw or {}).items():
             rate = self.rates(value, f"{path}.categories.value.{cid}")
             if rate is not None:
                 categories[str(cid)] = rate
         disadvantaged = self.figure(m, "requires_disadvantaged", f"{path}.requires_disadvantaged", _check_bool)
-        requirement = self.figure(m, "need_requirement", f"{path}.need_requirement",
-                                  lambda v: None if v is None or v in NEED_REQUIREMENTS
-                                  else f"null か {', '.join(NEED_REQUIREMENTS)} にしてください")
+        requirement = self.figure(
+            m,
+            "need_requirement",
+            f"{path}.need_requirement",
+            lambda v: (
+                None
+                if v is None or v in NEED_REQUIREMENTS
+                else f"null か {', '.join(NEED_REQUIREMENTS)} にしてください"
+            ),
+        )
         cap = self.figure(m, "base_cap_yen", f"{path}.base_cap_yen", _check_base_cap)
         correction = self.figure(m, "fiscal_correction", f"{path}.fiscal_correction", _check_bool)
         if len(self.problems) != before:
             return None
-        return Measure(id=mid, name=name, categories=categories, requires_disadvantaged=bool(disadvantaged),
-                       need_requirement=requirement,
-                       base_cap=None if cap is None else BaseCap(int(cap["municipality"]), int(cap["prefecture"])),
-                       fiscal_correction=bool(correction),
-                       sources=tuple(self.cited(m["categories"].get("sources"), f"{path}.categories.sources")))
+        return Measure(
+            id=mid,
+            name=name,
+            categories=categories,
+            requires_disadvantaged=bool(disadvantaged),
+            need_requirement=requirement,
+            base_cap=None if cap is None else BaseCap(int(cap["municipality"]), int(cap["prefecture"])),
+            fiscal_correction=bool(correction),
+            sources=tuple(self.cited(m["categories"].get("sources"), f"{path}.categories.sources")),
+        )
 
     def correction_table(self, table: Any) -> tuple[CorrectionRow, ...] | None:
         problems = correction_table_problems(table)
         self.problems.extend(problems)
         if table is None or problems:
             return None
-        return tuple(CorrectionRow(float(r["min_index"]), None if r.get("max_index") is None
-                                   else float(r["max_index"]), float(r["coefficient"])) for r in table)
+        return tuple(
+            CorrectionRow(
+                float(r["min_index"]),
+                None if r.get("max_index") is None else float(r["max_index"]),
+                float(r["coefficient"]),
+            )
+            for r in table
+        )
 
 
 def correction_table_problems(table: Any, path: str = "fiscal_correction.table") -> list[str]:
@@ -402,8 +465,10 @@ def correction_table_problems(table: Any, path: str = "fiscal_correction.table")
             problems.append(f"{where}.min_index: 0 以上 10 未満の財政力指数（小数点以下2桁まで）を指定してください")
             continue
         if hi is not None and (not _is_number(hi) or hi <= lo or hi > 10 or round(hi, 2) != hi):
-            problems.append(f"{where}.max_index: min_index より大きい財政力指数（小数点以下2桁まで）か null（上限なし）"
-                            "にしてください")
+            problems.append(
+                f"{where}.max_index: min_index より大きい財政力指数（小数点以下2桁まで）か null（上限なし）"
+                "にしてください"
+            )
             continue
         if not _is_number(coef) or not 0 < coef <= 2:
             problems.append(f"{where}.coefficient: 0 より大きく 2 以下の補正係数を指定してください")

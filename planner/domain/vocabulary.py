@@ -5,11 +5,12 @@ Pure Python with no Flask and no database, at the bottom of the package: the dom
 charts and the documents all import it, so a procurement mode, an allocation method, an amount or a 和暦 year reads
 the same on a page, in a CSV, in a workbook and in a PDF.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
-from typing import Mapping
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from .costs import round_yen
 
@@ -56,13 +57,23 @@ METHOD_LABELS = {
     "nucleolus": "仁（nucleolus）",
 }
 
-BODY_KIND_LABELS = {"prefecture": "都道府県", "designated_city": "指定都市", "city": "市", "special_ward": "特別区",
-                    "town": "町", "village": "村"}
+BODY_KIND_LABELS = {
+    "prefecture": "都道府県",
+    "designated_city": "指定都市",
+    "city": "市",
+    "special_ward": "特別区",
+    "town": "町",
+    "village": "村",
+}
 
 # The official statistics the bodies register is built from (as imported by planner.importers.official).
-DATASET_LABELS = {"population": "住民基本台帳人口", "fiscal_municipal": "主要財政指標（市町村）",
-                  "fiscal_prefecture": "主要財政指標（都道府県）", "fiscal_designated": "主要財政指標（指定都市）",
-                  "flags": "条件不利地域・推進計画（一括取込）"}
+DATASET_LABELS = {
+    "population": "住民基本台帳人口",
+    "fiscal_municipal": "主要財政指標（市町村）",
+    "fiscal_prefecture": "主要財政指標（都道府県）",
+    "fiscal_designated": "主要財政指標（指定都市）",
+    "flags": "条件不利地域・推進計画（一括取込）",
+}
 
 PLAN_STATUS_LABELS = {"optimal": "最適解", "time_limit": "時間制限で打切り（暫定解）", "feasible": "実行可能解"}
 
@@ -111,11 +122,53 @@ def measure_short(code: str | None) -> str:
 
 
 PREFECTURE_NAMES = (
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県",
-    "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県",
-    "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県",
-    "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県",
-    "宮崎県", "鹿児島県", "沖縄県",
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
 )
 
 
@@ -184,7 +237,7 @@ JST = timezone(timedelta(hours=9), "JST")  # Japan has no daylight saving time
 
 def in_jst(value: datetime) -> datetime:
     """Timestamps are stored as naive UTC; every user reads Japan time."""
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(JST)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(JST)
 
 
 def jst_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -192,7 +245,7 @@ def jst_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 def today_jst(now: datetime | None = None) -> date:
-    return in_jst(now or datetime.now(timezone.utc)).date()
+    return in_jst(now or datetime.now(UTC)).date()
 
 
 ERAS = ((date(2019, 5, 1), "令和"), (date(1989, 1, 8), "平成"), (date(1926, 12, 25), "昭和"))
@@ -287,7 +340,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # live allocation INT/COUNT/SUMPRODUCT/AND. Nothing that can reach outside the workbook (HYPERLINK, WEBSERVICE,
 # DDE's "|") fits this pattern.
 _OWN_FORMULA = re.compile(
-    r"=(?:(?:SUMPRODUCT|SUM|ROUND|INT|COUNT|AND|IF)\(|\$?[A-Z]{1,3}\$?\d+|\d+(?:\.\d+)?|[-+*/=<>(),:])+")
+    r"=(?:(?:SUMPRODUCT|SUM|ROUND|INT|COUNT|AND|IF)\(|\$?[A-Z]{1,3}\$?\d+|\d+(?:\.\d+)?|[-+*/=<>(),:])+"
+)
 
 
 class Formula(str):
@@ -295,7 +349,7 @@ class Formula(str):
     it looks like: user text such as a scenario named ``=1+1`` fits the pattern above and must still stay text.
     The pattern remains as a guard against a mistake in the workbook's own formulas."""
 
-    def __new__(cls, text: str) -> "Formula":
+    def __new__(cls, text: str) -> Formula:
         if not is_own_formula(text):
             raise ValueError(f"not one of the workbook's own formulas: {text!r}")
         return super().__new__(cls, text)

@@ -1,4 +1,5 @@
 """Problems found while reading a file, with where they are (file, row, column)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

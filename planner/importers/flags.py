@@ -5,6 +5,7 @@ Columns (first row is the header; English or Japanese names): code / 団体コ�
 has_data_plan / 官民データ活用推進計画, no_allocation_tax / 不交付団体. Values 1/0, true/false, ○/×, あり/なし; a blank cell leaves the flag as it is.
 Other columns (a name column, notes) are ignored.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,12 +18,20 @@ from .tabular import column_label, decode_csv, nonblank, open_workbook, sheet_ro
 FLAG_FIELDS = ("disadvantaged", "has_data_plan", "no_allocation_tax")
 
 _HEADERS = {
-    "code": "code", "団体コード": "code", "コード": "code",
-    "disadvantaged": "disadvantaged", "条件不利地域": "disadvantaged", "条件不利": "disadvantaged",
-    "has_data_plan": "has_data_plan", "官民データ活用推進計画": "has_data_plan",
-    "市町村官民データ活用推進計画": "has_data_plan", "データ活用推進計画": "has_data_plan",
-    "no_allocation_tax": "no_allocation_tax", "不交付団体": "no_allocation_tax",
-    "普通交付税不交付団体": "no_allocation_tax", "普通交付税の不交付団体": "no_allocation_tax",
+    "code": "code",
+    "団体コード": "code",
+    "コード": "code",
+    "disadvantaged": "disadvantaged",
+    "条件不利地域": "disadvantaged",
+    "条件不利": "disadvantaged",
+    "has_data_plan": "has_data_plan",
+    "官民データ活用推進計画": "has_data_plan",
+    "市町村官民データ活用推進計画": "has_data_plan",
+    "データ活用推進計画": "has_data_plan",
+    "no_allocation_tax": "no_allocation_tax",
+    "不交付団体": "no_allocation_tax",
+    "普通交付税不交付団体": "no_allocation_tax",
+    "普通交付税の不交付団体": "no_allocation_tax",
 }
 _TRUE = {"1", "true", "○", "〇", "◯", "あり", "有", "はい", "yes"}
 _FALSE = {"0", "false", "×", "✕", "なし", "無", "いいえ", "no", "-", "ー"}
@@ -54,13 +63,22 @@ def parse_flags_file(file_name: str, data: bytes, known_codes: set[str] | frozen
         if key and key not in columns:
             columns[key] = c
     if "code" not in columns or not any(f in columns for f in FLAG_FIELDS):
-        raise FileProblems([Problem(file_name, "見出し行に code（団体コード）と disadvantaged（条件不利地域）・has_data_plan"
-                                               "（官民データ活用推進計画）・no_allocation_tax（不交付団体）の少なくとも1つが"
-                                               "必要です", header_index + 1)])
+        raise FileProblems(
+            [
+                Problem(
+                    file_name,
+                    "見出し行に code（団体コード）と disadvantaged（条件不利地域）・has_data_plan"
+                    "（官民データ活用推進計画）・no_allocation_tax（不交付団体）の少なくとも1つが"
+                    "必要です",
+                    header_index + 1,
+                )
+            ]
+        )
     parsed = ParsedFlags(file_name)
     problems: list[Problem] = []
     code_label = column_label(columns["code"], text(header[columns["code"]]))
     for i, row in lines[1:]:
+
         def cell(key: str):
             return row[columns[key]] if columns[key] < len(row) else None
 
@@ -72,8 +90,11 @@ def parse_flags_file(file_name: str, data: bytes, known_codes: set[str] | frozen
             problems.append(Problem(file_name, problem, i + 1, code_label))
             continue
         if code in parsed.rows:
-            problems.append(Problem(file_name, f"団体コード {code} が {parsed.rows[code]}行目にもあります（重複）", i + 1,
-                                    code_label))
+            problems.append(
+                Problem(
+                    file_name, f"団体コード {code} が {parsed.rows[code]}行目にもあります（重複）", i + 1, code_label
+                )
+            )
             continue
         values: dict[str, bool] = {}
         for key in FLAG_FIELDS:
@@ -87,8 +108,14 @@ def parse_flags_file(file_name: str, data: bytes, known_codes: set[str] | frozen
             elif raw.lower() in _FALSE:
                 values[key] = False
             else:
-                problems.append(Problem(file_name, f"値「{raw}」は使えません（1/0、true/false、○/×、あり/なし のいずれか）",
-                                        i + 1, column_label(columns[key], text(header[columns[key]]))))
+                problems.append(
+                    Problem(
+                        file_name,
+                        f"値「{raw}」は使えません（1/0、true/false、○/×、あり/なし のいずれか）",
+                        i + 1,
+                        column_label(columns[key], text(header[columns[key]])),
+                    )
+                )
         parsed.rows[code] = i + 1
         parsed.values[code] = values
     if problems:

@@ -19,14 +19,16 @@ A 状態 column (as the needs export writes it) makes 取下げ rows be skipped,
 Parsing never writes anything: it returns every row it understood and every problem by row and column, and the
 service imports only a file without problems.
 """
+
 from __future__ import annotations
 
 import math
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from planner.domain.vocabulary import parse_fiscal_year, starts_like_formula, wareki_fiscal_year
 from planner.masterdata.codes import code_problem, normalize_code, with_check_digit
@@ -59,25 +61,58 @@ def year_label(year: int) -> str:
 
 
 _HEADERS = {
-    "body_code": "body_code", "code": "body_code", "団体コード": "body_code", "コード": "body_code",
+    "body_code": "body_code",
+    "code": "body_code",
+    "団体コード": "body_code",
+    "コード": "body_code",
     "地方公共団体コード": "body_code",
-    "body_name": "body_name", "団体名": "body_name", "市区町村名": "body_name", "自治体名": "body_name",
-    "category_id": "category_id", "分野id": "category_id", "分野コード": "category_id",
-    "category": "category", "分野": "category", "分野名": "category", "category_name": "category",
-    "volume": "volume", "利用量": "volume", "数量": "volume", "想定利用量": "volume",
-    "start_year": "start_year", "開始年度": "start_year", "導入年度": "start_year", "導入希望年度": "start_year",
-    "accepts_lead": "accepts_lead", "幹事方式可": "accepts_lead", "幹事方式": "accepts_lead",
-    "accepts_unified": "accepts_unified", "仕様統一可": "accepts_unified", "仕様統一方式可": "accepts_unified",
+    "body_name": "body_name",
+    "団体名": "body_name",
+    "市区町村名": "body_name",
+    "自治体名": "body_name",
+    "category_id": "category_id",
+    "分野id": "category_id",
+    "分野コード": "category_id",
+    "category": "category",
+    "分野": "category",
+    "分野名": "category",
+    "category_name": "category",
+    "volume": "volume",
+    "利用量": "volume",
+    "数量": "volume",
+    "想定利用量": "volume",
+    "start_year": "start_year",
+    "開始年度": "start_year",
+    "導入年度": "start_year",
+    "導入希望年度": "start_year",
+    "accepts_lead": "accepts_lead",
+    "幹事方式可": "accepts_lead",
+    "幹事方式": "accepts_lead",
+    "accepts_unified": "accepts_unified",
+    "仕様統一可": "accepts_unified",
+    "仕様統一方式可": "accepts_unified",
     "仕様統一方式": "accepts_unified",
-    "can_lead": "can_lead", "幹事可": "can_lead", "幹事希望": "can_lead", "幹事を引き受ける": "can_lead",
-    "serves_disadvantaged_area": "serves_disadvantaged_area", "条件不利地域の住民サービス": "serves_disadvantaged_area",
-    "住民サービス（条件不利地域）": "serves_disadvantaged_area", "住民サービス(条件不利地域)": "serves_disadvantaged_area",
-    "notes": "notes", "備考": "notes", "note": "notes",
-    "status": "status", "状態": "status",
-    "baseline_minutes_per_unit": "baseline_minutes_per_unit", "現状の作業時間(分/単位)": "baseline_minutes_per_unit",
-    "現状の1単位あたり作業時間(分)": "baseline_minutes_per_unit", "現状作業分": "baseline_minutes_per_unit",
-    "baseline_hours_per_year": "baseline_hours_per_year", "現状の年間作業時間": "baseline_hours_per_year",
-    "現状の年間作業時間(時間)": "baseline_hours_per_year", "現状作業時間": "baseline_hours_per_year",
+    "can_lead": "can_lead",
+    "幹事可": "can_lead",
+    "幹事希望": "can_lead",
+    "幹事を引き受ける": "can_lead",
+    "serves_disadvantaged_area": "serves_disadvantaged_area",
+    "条件不利地域の住民サービス": "serves_disadvantaged_area",
+    "住民サービス（条件不利地域）": "serves_disadvantaged_area",
+    "住民サービス(条件不利地域)": "serves_disadvantaged_area",
+    "notes": "notes",
+    "備考": "notes",
+    "note": "notes",
+    "status": "status",
+    "状態": "status",
+    "baseline_minutes_per_unit": "baseline_minutes_per_unit",
+    "現状の作業時間(分/単位)": "baseline_minutes_per_unit",
+    "現状の1単位あたり作業時間(分)": "baseline_minutes_per_unit",
+    "現状作業分": "baseline_minutes_per_unit",
+    "baseline_hours_per_year": "baseline_hours_per_year",
+    "現状の年間作業時間": "baseline_hours_per_year",
+    "現状の年間作業時間(時間)": "baseline_hours_per_year",
+    "現状作業時間": "baseline_hours_per_year",
 }
 # Usual ways of writing a category that neither its id nor a part of its name covers.
 CATEGORY_ALIASES = {
@@ -90,14 +125,23 @@ CATEGORY_ALIASES = {
     "optimal": ("最適解表示",),
     "forecast": ("数値予測", "予測"),
 }
-FIELD_LABELS = {"body_code": "団体コード", "body_name": "団体名", "category": "分野", "category_id": "分野ID",
-                "volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式可",
-                "accepts_unified": "仕様統一可", "can_lead": "幹事可",
-                "serves_disadvantaged_area": "条件不利地域の住民サービス", "notes": "備考",
-                "baseline_minutes_per_unit": "現状の作業時間（分/単位）", "baseline_hours_per_year": "現状の年間作業時間"}
+FIELD_LABELS = {
+    "body_code": "団体コード",
+    "body_name": "団体名",
+    "category": "分野",
+    "category_id": "分野ID",
+    "volume": "利用量",
+    "start_year": "開始年度",
+    "accepts_lead": "幹事方式可",
+    "accepts_unified": "仕様統一可",
+    "can_lead": "幹事可",
+    "serves_disadvantaged_area": "条件不利地域の住民サービス",
+    "notes": "備考",
+    "baseline_minutes_per_unit": "現状の作業時間（分/単位）",
+    "baseline_hours_per_year": "現状の年間作業時間",
+}
 BASELINE_LIMITS = {"baseline_minutes_per_unit": 1_000_000, "baseline_hours_per_year": 10_000_000}
-BOOL_DEFAULTS = {"accepts_lead": True, "accepts_unified": True, "can_lead": False,
-                 "serves_disadvantaged_area": False}
+BOOL_DEFAULTS = {"accepts_lead": True, "accepts_unified": True, "can_lead": False, "serves_disadvantaged_area": False}
 _TRUE = {"○", "◯", "〇", "o", "1", "true", "yes", "y", "はい", "可", "あり", "有", "する", "✓", "✔"}
 _FALSE = {"", "×", "✕", "x", "0", "false", "no", "n", "いいえ", "不可", "なし", "無", "しない", "-", "ー", "―", "—"}
 
@@ -116,7 +160,9 @@ class NeedRow:
     warnings: tuple[str, ...] = ()  # read, but worth a look before importing (shown in the preview)
     # The optional fields the file has a column for; an update keeps a registered need's other values (a file
     # without 備考 does not erase the notes), a new need takes the defaults.
-    given: frozenset[str] = frozenset(("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes"))
+    given: frozenset[str] = frozenset(
+        ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes")
+    )
     serves_disadvantaged_area: bool = False
     baseline_minutes_per_unit: float | None = None  # optional; read only when its column is there
     baseline_hours_per_year: float | None = None
@@ -227,8 +273,9 @@ def category_index(categories: Mapping[str, str]) -> dict[str, str]:
         for alias in CATEGORY_ALIASES.get(cid, ()):
             add(alias, cid)
     exact = {_category_key(cid): cid for cid in categories} | {_category_key(n): c for c, n in categories.items()}
-    return {key: (exact.get(key) or next(iter(cids))) for key, cids in spellings.items()
-            if len(cids) == 1 or key in exact}
+    return {
+        key: (exact.get(key) or next(iter(cids))) for key, cids in spellings.items() if len(cids) == 1 or key in exact
+    }
 
 
 def read_rows(file_name: str, data: bytes) -> list[tuple[Any, ...]]:
@@ -269,10 +316,19 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
     if "category_id" not in columns and "category" not in columns:
         missing.insert(1, "分野ID（または分野）")
     if missing:
-        raise FileProblems([Problem(file_name, f"見出し行に {'、'.join(missing)} の列がありません（1行目を見出し行にして"
-                                               "ください）", header_index + 1)])
+        raise FileProblems(
+            [
+                Problem(
+                    file_name,
+                    f"見出し行に {'、'.join(missing)} の列がありません（1行目を見出し行にしてください）",
+                    header_index + 1,
+                )
+            ]
+        )
     if len(lines) - 1 > MAX_ROWS:
-        raise FileProblems([Problem(file_name, f"行が多すぎます（{len(lines) - 1}行）。{MAX_ROWS}行以下に分けてください")])
+        raise FileProblems(
+            [Problem(file_name, f"行が多すぎます（{len(lines) - 1}行）。{MAX_ROWS}行以下に分けてください")]
+        )
 
     parsed = ParsedNeeds(file_name, data_rows=len(lines) - 1)
     labels = {k: column_label(c, text(header[c])) for k, c in columns.items()}
@@ -281,8 +337,11 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
     spellings = category_index(lookups.categories)
     years = accepted_start_years(lookups.fiscal_year or current_fiscal_year())
     seen: dict[tuple[str, str], int] = {}
-    optional_given = frozenset(k for k in ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes",
-                                     *BASELINE_LIMITS) if k in columns)
+    optional_given = frozenset(
+        k
+        for k in ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes", *BASELINE_LIMITS)
+        if k in columns
+    )
 
     for i, row in lines[1:]:
         number = i + 1
@@ -296,8 +355,9 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
             problems.append(Problem(file_name, message, number, labels.get(key)))
 
         if "status" in columns and text(cell("status")) in ("取下げ", "取り下げ", "withdrawn"):
-            parsed.skipped.append(Problem(file_name, "状態が「取下げ」の行は取り込みません", number,
-                                          labels.get("status")))
+            parsed.skipped.append(
+                Problem(file_name, "状態が「取下げ」の行は取り込みません", number, labels.get("status"))
+            )
             continue
 
         body_code = _body(cell, columns, lookups, names, fail)
@@ -321,8 +381,11 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         elif year is None:
             fail("start_year", f"開始年度「{raw_year}」を読めません（2026、令和8年度、R8 のように入力してください）")
         elif year not in years:
-            fail("start_year", f"開始年度 {year_label(year)} は受け付けられません。{year_label(years[0])}から"
-                               f"{year_label(years[-1])}までで入力してください")
+            fail(
+                "start_year",
+                f"開始年度 {year_label(year)} は受け付けられません。{year_label(years[0])}から"
+                f"{year_label(years[-1])}までで入力してください",
+            )
 
         flags: dict[str, bool] = {}
         for key, default in BOOL_DEFAULTS.items():
@@ -355,8 +418,10 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         if body_code and category_id:
             first = seen.get((body_code, category_id))
             if first is not None:
-                fail("category_id" if "category_id" in columns else "category",
-                     f"同じ団体・分野の行が {first}行目にもあります（1団体1分野につき1行にしてください）")
+                fail(
+                    "category_id" if "category_id" in columns else "category",
+                    f"同じ団体・分野の行が {first}行目にもあります（1団体1分野につき1行にしてください）",
+                )
             else:
                 seen[(body_code, category_id)] = number
 
@@ -365,14 +430,32 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         else:
             warnings = ()
             if not flags["accepts_lead"] and not flags["accepts_unified"]:
-                warnings = ("幹事方式・仕様統一方式のどちらも「不可」です。単独導入としてだけ登録し、共同調達のグループには"
-                            "入りません（共同調達を検討する場合は、どちらかを「○」にしてください）",)
-            parsed.rows.append(NeedRow(row=number, body_code=body_code, category_id=category_id, volume=volume,
-                                       start_year=year, notes=notes, warnings=warnings, given=optional_given,
-                                       **flags, **baselines))
+                warnings = (
+                    "幹事方式・仕様統一方式のどちらも「不可」です。単独導入としてだけ登録し、共同調達のグループには"
+                    "入りません（共同調達を検討する場合は、どちらかを「○」にしてください）",
+                )
+            parsed.rows.append(
+                NeedRow(
+                    row=number,
+                    body_code=body_code,
+                    category_id=category_id,
+                    volume=volume,
+                    start_year=year,
+                    notes=notes,
+                    warnings=warnings,
+                    given=optional_given,
+                    **flags,
+                    **baselines,
+                )
+            )
     if parsed.data_rows == 0 or (not parsed.rows and not parsed.problems):
-        parsed.problems.append(Problem(file_name, "取り込むデータ行がありません（見出し行の下にニーズを1行ずつ入力してください）",
-                                       header_index + 1))
+        parsed.problems.append(
+            Problem(
+                file_name,
+                "取り込むデータ行がありません（見出し行の下にニーズを1行ずつ入力してください）",
+                header_index + 1,
+            )
+        )
     return parsed
 
 
@@ -407,16 +490,25 @@ def _body(cell, columns, lookups: Lookups, names, fail) -> str | None:
             return None
         candidates = names.get(_key(name), [])
         if len(candidates) != 1:
-            fail("body_name", f"団体名「{name}」" + ("に当たる団体がありません" if not candidates else
-                                                "の団体が複数あります（団体コードを入力してください）"))
+            fail(
+                "body_name",
+                f"団体名「{name}」"
+                + (
+                    "に当たる団体がありません"
+                    if not candidates
+                    else "の団体が複数あります（団体コードを入力してください）"
+                ),
+            )
             return None
         code = candidates[0]
     elif name and _key(name) != _key(lookups.bodies[code][0]):
         fail("body_name", f"団体名「{name}」が団体コード {code}（{lookups.bodies[code][0]}）と一致しません")
         return None
     if not lookups.may_edit(code):
-        fail("body_code" if "body_code" in columns else "body_name",
-             f"{lookups.bodies[code][0]}（{code}）のニーズを登録する権限がありません")
+        fail(
+            "body_code" if "body_code" in columns else "body_name",
+            f"{lookups.bodies[code][0]}（{code}）のニーズを登録する権限がありません",
+        )
         return None
     return code
 
@@ -428,11 +520,18 @@ def _five_digit_code(code5: str, lookups: Lookups, fail) -> str | None:
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        fail("body_code", f"団体コード {code5} に当たる団体がありません（検査数字を付けた {with_check_digit(code5)} も"
-                          "見つかりません）")
+        fail(
+            "body_code",
+            f"団体コード {code5} に当たる団体がありません（検査数字を付けた {with_check_digit(code5)} も"
+            "見つかりません）",
+        )
     else:
-        fail("body_code", f"団体コード {code5} は " + " と ".join(f"{c}（{lookups.bodies[c][0]}）" for c in candidates)
-             + " のどちらとも読めます。6桁で入力してください")
+        fail(
+            "body_code",
+            f"団体コード {code5} は "
+            + " と ".join(f"{c}（{lookups.bodies[c][0]}）" for c in candidates)
+            + " のどちらとも読めます。6桁で入力してください",
+        )
     return None
 
 

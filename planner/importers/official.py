@@ -8,13 +8,15 @@
 A file is recognised by its header row, not by its name, so renamed downloads work. Parsing never writes: the
 result is the values per body code, or :class:`FileProblems` naming file, row and column.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from planner.domain.vocabulary import find_wareki_date, find_wareki_fiscal_year
 from planner.masterdata.codes import code_problem, normalize_code
@@ -46,8 +48,11 @@ class BodyIndex:
 
     def designated_by_name(self) -> dict[tuple[str, str], str]:
         pref_names = {self.prefecture_codes[c]: n for c, n in self.names.items() if self.kinds[c] == "prefecture"}
-        return {(pref_names.get(self.prefecture_codes[c], ""), n): c for c, n in self.names.items()
-                if self.kinds[c] == "designated_city"}
+        return {
+            (pref_names.get(self.prefecture_codes[c], ""), n): c
+            for c, n in self.names.items()
+            if self.kinds[c] == "designated_city"
+        }
 
 
 @dataclass
@@ -94,10 +99,17 @@ def parse_official_file(file_name: str, data: bytes, bodies: BodyIndex) -> Parse
                 return _PARSERS[dataset](file_name, sheet.title, rows, header_index, bodies)
     finally:
         workbook.close()
-    raise FileProblems([Problem(file_name, "ファイルの形式を認識できません。総務省の「住民基本台帳に基づく人口、人口動態及び"
-                                           "世帯数（市区町村別）」「全市町村の主要財政指標」「全都道府県の主要財政指標」"
-                                           "「政令指定都市の主要財政指標」の xlsx を、公表された形のまま指定してください"
-                                           "（見出し行: 団体コード・都道府県名・市区町村名／団体名・財政力指数）")])
+    raise FileProblems(
+        [
+            Problem(
+                file_name,
+                "ファイルの形式を認識できません。総務省の「住民基本台帳に基づく人口、人口動態及び"
+                "世帯数（市区町村別）」「全市町村の主要財政指標」「全都道府県の主要財政指標」"
+                "「政令指定都市の主要財政指標」の xlsx を、公表された形のまま指定してください"
+                "（見出し行: 団体コード・都道府県名・市区町村名／団体名・財政力指数）",
+            )
+        ]
+    )
 
 
 def _recognise(rows: list[tuple]) -> tuple[str, int] | None:
@@ -212,19 +224,29 @@ def _find_column(rows: _Rows, header: tuple, name: str, header_index: int) -> in
     return cells.index(name)
 
 
-def _parse_population(file_name: str, sheet_title: str, rows: list[tuple], header_index: int,
-                      bodies: BodyIndex) -> ParsedOfficialFile:
+def _parse_population(
+    file_name: str, sheet_title: str, rows: list[tuple], header_index: int, bodies: BodyIndex
+) -> ParsedOfficialFile:
     title = _title(rows, header_index)
-    parsed = ParsedOfficialFile(file_name, "population", _LABELS["population"], find_wareki_date(title),
-                                f"総務省「{title or _LABELS['population']}」")
+    parsed = ParsedOfficialFile(
+        file_name,
+        "population",
+        _LABELS["population"],
+        find_wareki_date(title),
+        f"総務省「{title or _LABELS['population']}」",
+    )
     out = _Rows(parsed)
     scope = title + sheet_title
     if ("日本人" in scope or "外国人" in scope) and "総計" not in scope:
-        out.fail(0, None, "日本人住民または外国人住民だけの表です。「総計」の表（市区町村別【総計】）を取り込んでください")
+        out.fail(
+            0, None, "日本人住民または外国人住民だけの表です。「総計」の表（市区町村別【総計】）を取り込んでください"
+        )
         return out.done()
     # The header is several rows deep: ("人口", "計") is the population, ("世帯数") the households.
-    stack = [" ".join(text(rows[r][c]) if c < len(rows[r]) else "" for r in range(header_index))
-             for c in range(len(rows[header_index]))]
+    stack = [
+        " ".join(text(rows[r][c]) if c < len(rows[r]) else "" for r in range(header_index))
+        for c in range(len(rows[header_index]))
+    ]
     pop_col = next((c for c, s in enumerate(stack) if "人口" in s.split() and "計" in s.split()), None)
     hh_col = next((c for c, s in enumerate(stack) if "世帯数" in s.split()), None)
     if pop_col is None or hh_col is None:
@@ -234,7 +256,7 @@ def _parse_population(file_name: str, sheet_title: str, rows: list[tuple], heade
     pop_label = column_label(pop_col, "人口 計")
     hh_label = column_label(hh_col, "世帯数")
     code_label = column_label(0, "団体コード")
-    for i, row in nonblank(rows[header_index + 1:]):
+    for i, row in nonblank(rows[header_index + 1 :]):
         i += header_index + 1
         cells = [text(c) for c in row[:3]] + [""] * 3
         code = normalize_code(row[0])
@@ -262,14 +284,17 @@ def _parse_population(file_name: str, sheet_title: str, rows: list[tuple], heade
         expected = bodies.names[code]
         shown = cells[1] if name in ("", "-") else name
         if not _same_name(shown, expected):
-            parsed.warnings.append(f"{file_name} {i + 1}行目: 団体コード {code} の名称が「{shown}」です"
-                                   f"（登録名「{expected}」）。コードで照合しました")
+            parsed.warnings.append(
+                f"{file_name} {i + 1}行目: 団体コード {code} の名称が「{shown}」です"
+                f"（登録名「{expected}」）。コードで照合しました"
+            )
         out.put(i, code_label, code, {"population": population, "households": households})
     return out.done()
 
 
-def _parse_fiscal_municipal(file_name: str, sheet_title: str, rows: list[tuple], header_index: int,
-                            bodies: BodyIndex) -> ParsedOfficialFile:
+def _parse_fiscal_municipal(
+    file_name: str, sheet_title: str, rows: list[tuple], header_index: int, bodies: BodyIndex
+) -> ParsedOfficialFile:
     title = _title(rows, header_index)
     parsed = _fiscal_file(file_name, "fiscal_municipal", title)
     out = _Rows(parsed)
@@ -278,7 +303,7 @@ def _parse_fiscal_municipal(file_name: str, sheet_title: str, rows: list[tuple],
         return out.done()
     code_label = column_label(0, "団体コード")
     fsi_label = column_label(fsi_col, "財政力指数")
-    for i, row in nonblank(rows[header_index + 1:]):
+    for i, row in nonblank(rows[header_index + 1 :]):
         i += header_index + 1
         cells = [text(c) for c in row[:3]] + [""] * 3
         code = normalize_code(row[0])
@@ -299,14 +324,21 @@ def _parse_fiscal_municipal(file_name: str, sheet_title: str, rows: list[tuple],
         if fsi is None:
             continue
         if cells[2] and not _same_name(cells[2], bodies.names[code]):
-            parsed.warnings.append(f"{file_name} {i + 1}行目: 団体コード {code} の名称が「{cells[2]}」です"
-                                   f"（登録名「{bodies.names[code]}」）。コードで照合しました")
+            parsed.warnings.append(
+                f"{file_name} {i + 1}行目: 団体コード {code} の名称が「{cells[2]}」です"
+                f"（登録名「{bodies.names[code]}」）。コードで照合しました"
+            )
         out.put(i, code_label, code, {"fiscal_strength_index": fsi})
     return out.done()
 
 
-def _parse_fiscal_by_name(file_name: str, rows: list[tuple], header_index: int, dataset: str,
-                          lookup: Callable[[list[str]], tuple[str | None, str, str]]) -> ParsedOfficialFile:
+def _parse_fiscal_by_name(
+    file_name: str,
+    rows: list[tuple],
+    header_index: int,
+    dataset: str,
+    lookup: Callable[[list[str]], tuple[str | None, str, str]],
+) -> ParsedOfficialFile:
     title = _title(rows, header_index)
     parsed = _fiscal_file(file_name, dataset, title)
     out = _Rows(parsed)
@@ -314,7 +346,7 @@ def _parse_fiscal_by_name(file_name: str, rows: list[tuple], header_index: int, 
     if fsi_col is None:
         return out.done()
     fsi_label = column_label(fsi_col, "財政力指数")
-    for i, row in nonblank(rows[header_index + 1:]):
+    for i, row in nonblank(rows[header_index + 1 :]):
         i += header_index + 1
         cells = [text(c) for c in row[:3]] + [""] * 3
         if _is_summary_or_note(cells):
@@ -330,8 +362,9 @@ def _parse_fiscal_by_name(file_name: str, rows: list[tuple], header_index: int, 
     return out.done()
 
 
-def _parse_fiscal_prefecture(file_name: str, sheet_title: str, rows: list[tuple], header_index: int,
-                             bodies: BodyIndex) -> ParsedOfficialFile:
+def _parse_fiscal_prefecture(
+    file_name: str, sheet_title: str, rows: list[tuple], header_index: int, bodies: BodyIndex
+) -> ParsedOfficialFile:
     by_name = bodies.prefecture_by_name()
     label = column_label(0, "都道府県名")
 
@@ -341,8 +374,9 @@ def _parse_fiscal_prefecture(file_name: str, sheet_title: str, rows: list[tuple]
     return _parse_fiscal_by_name(file_name, rows, header_index, "fiscal_prefecture", lookup)
 
 
-def _parse_fiscal_designated(file_name: str, sheet_title: str, rows: list[tuple], header_index: int,
-                             bodies: BodyIndex) -> ParsedOfficialFile:
+def _parse_fiscal_designated(
+    file_name: str, sheet_title: str, rows: list[tuple], header_index: int, bodies: BodyIndex
+) -> ParsedOfficialFile:
     by_name = bodies.designated_by_name()
     label = column_label(1, "団体名")
 

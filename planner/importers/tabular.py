@@ -1,4 +1,5 @@
 """Reading spreadsheets and CSV files into rows of cells, with helpers for messages about them."""
+
 from __future__ import annotations
 
 import csv
@@ -7,8 +8,9 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any, Union
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -34,14 +36,25 @@ ZIP_SIGNATURE = b"PK"
 # Files people pick by mistake, named so the message can say what was chosen. Checked before the text heuristic
 # because some (PDF, RTF, HTML) begin as plain text.
 _SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "PNG 画像"), (b"\xff\xd8\xff", "JPEG 画像"), (b"GIF87a", "GIF 画像"),
-    (b"GIF89a", "GIF 画像"), (b"BM", None), (b"II*\x00", "TIFF 画像"), (b"MM\x00*", "TIFF 画像"),
-    (b"%PDF-", "PDF ファイル"), (b"{\\rtf", "RTF 文書"), (b"\x1f\x8b", "gzip 圧縮ファイル"),
-    (b"7z\xbc\xaf\x27\x1c", "7-Zip 圧縮ファイル"), (b"Rar!", "RAR 圧縮ファイル"), (b"MZ", None),
+    (b"\x89PNG\r\n\x1a\n", "PNG 画像"),
+    (b"\xff\xd8\xff", "JPEG 画像"),
+    (b"GIF87a", "GIF 画像"),
+    (b"GIF89a", "GIF 画像"),
+    (b"BM", None),
+    (b"II*\x00", "TIFF 画像"),
+    (b"MM\x00*", "TIFF 画像"),
+    (b"%PDF-", "PDF ファイル"),
+    (b"{\\rtf", "RTF 文書"),
+    (b"\x1f\x8b", "gzip 圧縮ファイル"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip 圧縮ファイル"),
+    (b"Rar!", "RAR 圧縮ファイル"),
+    (b"MZ", None),
     (b"\x7fELF", "実行ファイル"),
 )
 _ALLOWED_CONTROLS = frozenset(b"\t\n\r\x0c\x1a")  # tab, line ends, form feed, DOS end-of-file
-WRONG_TYPE = "CSV（.csv）でも Excel（.xlsx）でもないファイルです（{kind}）。CSV か Excel で保存したファイルを選んでください"
+WRONG_TYPE = (
+    "CSV（.csv）でも Excel（.xlsx）でもないファイルです（{kind}）。CSV か Excel で保存したファイルを選んでください"
+)
 
 
 def content_kind(data: bytes) -> str | None:
@@ -98,7 +111,14 @@ def _check_sheet_sizes(file_name: str, archive: zipfile.ZipFile, max_rows: int) 
 def open_workbook(file_name: str, data: bytes, *, max_rows: int | None = None):
     kind = content_kind(data)
     if kind == "xls":
-        raise FileProblems([Problem(file_name, "旧形式の Excel ファイル（.xls）です。Excel で .xlsx 形式に保存し直してから取り込んでください")])
+        raise FileProblems(
+            [
+                Problem(
+                    file_name,
+                    "旧形式の Excel ファイル（.xls）です。Excel で .xlsx 形式に保存し直してから取り込んでください",
+                )
+            ]
+        )
     if kind is None:
         raise FileProblems([Problem(file_name, "空のファイルです")])
     if kind == "text":
@@ -109,14 +129,18 @@ def open_workbook(file_name: str, data: bytes, *, max_rows: int | None = None):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError) as e:
-        raise FileProblems([Problem(file_name, "Excel（.xlsx）ファイルとして読めません（ファイルが壊れています）")]) from e
+        raise FileProblems(
+            [Problem(file_name, "Excel（.xlsx）ファイルとして読めません（ファイルが壊れています）")]
+        ) from e
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise FileProblems([Problem(file_name, "ZIP 圧縮ファイルですが Excel（.xlsx）ファイルではありません")])
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             _check_sheet_sizes(file_name, archive, max_rows or MAX_SHEET_ROWS)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
-        raise FileProblems([Problem(file_name, "Excel（.xlsx）ファイルとして読めません（ファイルが壊れています）")]) from e
+        raise FileProblems(
+            [Problem(file_name, "Excel（.xlsx）ファイルとして読めません（ファイルが壊れています）")]
+        ) from e
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as e:
@@ -130,8 +154,9 @@ MAX_SHEET_ROWS = 25000
 MAX_SHEET_COLUMNS = 200
 
 
-def sheet_rows(sheet, file_name: str = "", *, max_rows: int = MAX_SHEET_ROWS,
-               max_columns: int = MAX_SHEET_COLUMNS) -> list[tuple[Any, ...]]:
+def sheet_rows(
+    sheet, file_name: str = "", *, max_rows: int = MAX_SHEET_ROWS, max_columns: int = MAX_SHEET_COLUMNS
+) -> list[tuple[Any, ...]]:
     """The rows of a sheet, refused (FileProblems) as soon as the sheet declares or turns out to hold more than
     ``max_rows`` rows; columns beyond ``max_columns`` are not read (no importer has a column that far right)."""
     name = file_name or sheet.title
@@ -148,7 +173,11 @@ def sheet_rows(sheet, file_name: str = "", *, max_rows: int = MAX_SHEET_ROWS,
 
 
 def too_many_rows(file_name: str, rows: int | None, limit: int, *, declared: bool = False) -> FileProblems:
-    count = f"{rows:,}行{'あると宣言されています' if declared else ''}" if rows is not None else f"{limit:,}行を超えています"
+    count = (
+        f"{rows:,}行{'あると宣言されています' if declared else ''}"
+        if rows is not None
+        else f"{limit:,}行を超えています"
+    )
     return FileProblems([Problem(file_name, f"行が多すぎます（{count}）。{limit:,}行以下のファイルに分けてください")])
 
 
@@ -168,7 +197,9 @@ def decode_csv(file_name: str, data: bytes) -> list[list[str]]:
     if kind not in ("text", None):
         raise wrong_type(file_name, kind)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise FileProblems([Problem(file_name, "文字コードが UTF-16 です（UTF-8 または Shift_JIS で保存してください）")])
+        raise FileProblems(
+            [Problem(file_name, "文字コードが UTF-16 です（UTF-8 または Shift_JIS で保存してください）")]
+        )
     for encoding in ("utf-8-sig", "cp932"):
         try:
             text = data.decode(encoding)
@@ -176,7 +207,9 @@ def decode_csv(file_name: str, data: bytes) -> list[list[str]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise FileProblems([Problem(file_name, "文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）")])
+        raise FileProblems(
+            [Problem(file_name, "文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）")]
+        )
     return list(csv.reader(io.StringIO(text)))
 
 

@@ -4,6 +4,7 @@ By default a job runs in a daemon thread of the web process. With ``REDIS_URL`` 
 (queue :data:`QUEUE_NAME`) and run by ``planner worker``. Either way the job's state lives on the Scenario row
 (status, job_id, progress with a heartbeat, log), so any web process can show it and cancel it.
 """
+
 from __future__ import annotations
 
 import threading
@@ -17,7 +18,7 @@ from sqlmodel import Session
 
 from planner.db.models import Scenario, User, utcnow
 
-from .state import append_log, iso, is_stale, parse_iso, transition
+from .state import append_log, is_stale, iso, parse_iso, transition
 
 QUEUE_NAME = "planner"
 ACTIVE_STATUSES = ("queued", "running", "cancelling")
@@ -49,29 +50,61 @@ def submit_solve(session: Session, engine: Engine, config: dict[str, Any], scena
     runner = runner_kind(config)
     now = utcnow()
     who = user.display_name or user.username
-    progress = {"runner": runner, "queued_at": iso(now), "phase": "queued", "phase_label": "実行待ち",
-                "requested_by": who}
-    log = append_log(scenario.log, f"{who} が実行を依頼しました（{'RQ ワーカー' if runner == 'rq' else 'アプリ内スレッド'}）")
-    claimed = session.exec(update(Scenario)
-                           .where(Scenario.id == scenario.id, Scenario.status.notin_(ACTIVE_STATUSES))
-                           .values(status="queued", job_id=job_id, progress=progress, log=log, updated_at=now)
-                           .execution_options(synchronize_session=False)).rowcount == 1
+    progress = {
+        "runner": runner,
+        "queued_at": iso(now),
+        "phase": "queued",
+        "phase_label": "実行待ち",
+        "requested_by": who,
+    }
+    log = append_log(
+        scenario.log, f"{who} が実行を依頼しました（{'RQ ワーカー' if runner == 'rq' else 'アプリ内スレッド'}）"
+    )
+    claimed = (
+        session.exec(
+            update(Scenario)
+            .where(Scenario.id == scenario.id, Scenario.status.notin_(ACTIVE_STATUSES))
+            .values(status="queued", job_id=job_id, progress=progress, log=log, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     if not claimed:
         session.rollback()
         raise JobSubmitError(ALREADY_RUNNING)
-    audit.record(session, user_id=user.id, action="run", entity="scenario", entity_id=str(scenario.id),
-                 prefecture_code=scenario.prefecture_code, detail=f"シナリオ「{scenario.name}」の最適化を開始")
+    audit.record(
+        session,
+        user_id=user.id,
+        action="run",
+        entity="scenario",
+        entity_id=str(scenario.id),
+        prefecture_code=scenario.prefecture_code,
+        detail=f"シナリオ「{scenario.name}」の最適化を開始",
+    )
     session.commit()
     session.refresh(scenario)
     if runner == "rq":
         try:
             queue = rq_queue(config["REDIS_URL"])
             timeout = int((scenario.time_limit_seconds or 600) * 3 + 600)
-            queue.enqueue("planner.jobs.worker_entry", scenario.id, job_id, job_id=job_id, job_timeout=timeout,
-                          result_ttl=3600, failure_ttl=7 * 86400)
+            queue.enqueue(
+                "planner.jobs.worker_entry",
+                scenario.id,
+                job_id,
+                job_id=job_id,
+                job_timeout=timeout,
+                result_ttl=3600,
+                failure_ttl=7 * 86400,
+            )
         except Exception as e:  # Redis unreachable: say so on the scenario instead of leaving it queued forever
-            transition(session, scenario.id, job_id, ("queued",), status="failed",
-                       log=append_log(scenario.log, f"ジョブをキューに登録できませんでした: {e}"))
+            transition(
+                session,
+                scenario.id,
+                job_id,
+                ("queued",),
+                status="failed",
+                log=append_log(scenario.log, f"ジョブをキューに登録できませんでした: {e}"),
+            )
             session.commit()
             session.refresh(scenario)
             raise JobSubmitError(f"ジョブをキューに登録できませんでした（Redis: {e}）") from e
@@ -83,8 +116,9 @@ def submit_solve(session: Session, engine: Engine, config: dict[str, Any], scena
     else:
         from .runner import run_solve
 
-        threading.Thread(target=run_solve, args=(engine, scenario.id, job_id), name=f"planner-solve-{scenario.id}",
-                         daemon=True).start()
+        threading.Thread(
+            target=run_solve, args=(engine, scenario.id, job_id), name=f"planner-solve-{scenario.id}", daemon=True
+        ).start()
     return job_id
 
 
@@ -96,20 +130,41 @@ def request_cancel(session: Session, config: dict[str, Any], scenario: Scenario,
         raise JobSubmitError("実行中ではないため中止できません。")
     who = user.display_name or user.username
     if scenario.status == "queued":
-        done = transition(session, scenario.id, scenario.job_id, ("queued",), status="cancelled",
-                          log=append_log(scenario.log, f"{who} が開始前に中止しました"), updated_at=utcnow())
+        done = transition(
+            session,
+            scenario.id,
+            scenario.job_id,
+            ("queued",),
+            status="cancelled",
+            log=append_log(scenario.log, f"{who} が開始前に中止しました"),
+            updated_at=utcnow(),
+        )
         if done and (scenario.progress or {}).get("runner") == "rq" and config.get("REDIS_URL"):
             _cancel_rq_job(config["REDIS_URL"], scenario.job_id)
         new_status = "cancelled"
     else:
-        done = transition(session, scenario.id, scenario.job_id, ("running",), status="cancelling",
-                          log=append_log(scenario.log, f"{who} が中止を要求しました"), updated_at=utcnow())
+        done = transition(
+            session,
+            scenario.id,
+            scenario.job_id,
+            ("running",),
+            status="cancelling",
+            log=append_log(scenario.log, f"{who} が中止を要求しました"),
+            updated_at=utcnow(),
+        )
         new_status = "cancelling"
     if not done:
         session.rollback()
         raise JobSubmitError("状態が変わったため中止できませんでした。画面を更新してください。")
-    audit.record(session, user_id=user.id, action="cancel", entity="scenario", entity_id=str(scenario.id),
-                 prefecture_code=scenario.prefecture_code, detail=f"シナリオ「{scenario.name}」の実行を中止")
+    audit.record(
+        session,
+        user_id=user.id,
+        action="cancel",
+        entity="scenario",
+        entity_id=str(scenario.id),
+        prefecture_code=scenario.prefecture_code,
+        detail=f"シナリオ「{scenario.name}」の実行を中止",
+    )
     session.commit()
     session.refresh(scenario)
     return new_status
@@ -124,10 +179,23 @@ def reap_if_stale(session: Session, config: dict[str, Any], scenario: Scenario) 
         reason = _rq_job_problem(config.get("REDIS_URL"), scenario.job_id, scenario.progress or {})
     if reason is None:
         return False
-    progress = {**(scenario.progress or {}), "phase": "failed", "phase_label": "失敗", "error": reason,
-                "finished_at": iso(utcnow())}
-    done = transition(session, scenario.id, scenario.job_id, (scenario.status,), status="failed", progress=progress,
-                      log=append_log(scenario.log, reason), updated_at=utcnow())
+    progress = {
+        **(scenario.progress or {}),
+        "phase": "failed",
+        "phase_label": "失敗",
+        "error": reason,
+        "finished_at": iso(utcnow()),
+    }
+    done = transition(
+        session,
+        scenario.id,
+        scenario.job_id,
+        (scenario.status,),
+        status="failed",
+        progress=progress,
+        log=append_log(scenario.log, reason),
+        updated_at=utcnow(),
+    )
     session.commit()
     if done:
         session.refresh(scenario)

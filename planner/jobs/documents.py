@@ -7,6 +7,7 @@ process and worker: ``<key>.json`` (status, documents done of total, heartbeat, 
 A build claims its key with an exclusive lock file, so two requests for the same documents start one build; a
 build whose heartbeat stops (its process died) is taken over by the next request.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,11 @@ def state(folder: str | Path, key: str) -> dict[str, Any]:
     except (OSError, ValueError):
         return {"status": "none", "done": 0, "total": 0}
     if doc.get("status") in ("queued", "running") and time.time() - float(doc.get("heartbeat", 0)) > STALE_SECONDS:
-        doc = {**doc, "status": "failed", "error": "作成が中断されました（処理が停止した可能性があります）。もう一度お試しください。"}
+        doc = {
+            **doc,
+            "status": "failed",
+            "error": "作成が中断されました（処理が停止した可能性があります）。もう一度お試しください。",
+        }
     return doc
 
 
@@ -80,15 +85,28 @@ def start(config: dict[str, Any], folder: str | Path, key: str, request: BundleR
         os.close(fd)
     except FileExistsError:
         return state(folder, key)
-    queued = {"status": "queued", "done": 0, "total": len(request.documents), "heartbeat": time.time(),
-              "label": request.label, "runner": "rq" if config.get("REDIS_URL") else "thread"}
+    queued = {
+        "status": "queued",
+        "done": 0,
+        "total": len(request.documents),
+        "heartbeat": time.time(),
+        "label": request.label,
+        "runner": "rq" if config.get("REDIS_URL") else "thread",
+    }
     _write_json(state_path, queued)
     if config.get("REDIS_URL"):
         try:
             from . import rq_queue
 
-            rq_queue(config["REDIS_URL"]).enqueue("planner.jobs.documents.build", str(folder), key, request,
-                                                  job_timeout=1800, result_ttl=600, failure_ttl=86400)
+            rq_queue(config["REDIS_URL"]).enqueue(
+                "planner.jobs.documents.build",
+                str(folder),
+                key,
+                request,
+                job_timeout=1800,
+                result_ttl=600,
+                failure_ttl=86400,
+            )
         except Exception as e:  # Redis unreachable: build here rather than not at all
             log.warning("document build %s: RQ unavailable (%s), building in-process", key, e)
             _thread(folder, key, request)
@@ -108,8 +126,9 @@ def _prune(folder: Path) -> None:
 
 
 def _thread(folder: Path, key: str, request: BundleRequest) -> None:
-    threading.Thread(target=build, args=(str(folder), key, request), name=f"planner-documents-{key[:8]}",
-                     daemon=True).start()
+    threading.Thread(
+        target=build, args=(str(folder), key, request), name=f"planner-documents-{key[:8]}", daemon=True
+    ).start()
 
 
 def build(folder: str, key: str, request: BundleRequest) -> str:
@@ -140,13 +159,24 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
             f.write(data)
         os.replace(tmp, zip_file)
         _prune(root)
-        _write_json(state_path, {**base, "status": "done", "done": len(docs), "total": len(docs),
-                                 "seconds": round(time.time() - started, 1), "heartbeat": time.time()})
+        _write_json(
+            state_path,
+            {
+                **base,
+                "status": "done",
+                "done": len(docs),
+                "total": len(docs),
+                "seconds": round(time.time() - started, 1),
+                "heartbeat": time.time(),
+            },
+        )
         return "done"
     except Exception as e:
         log.exception("document build %s failed", key)
-        _write_json(state_path, {**base, "status": "failed", "error": f"帳票を作成できませんでした: {e}",
-                                 "heartbeat": time.time()})
+        _write_json(
+            state_path,
+            {**base, "status": "failed", "error": f"帳票を作成できませんでした: {e}", "heartbeat": time.time()},
+        )
         return "failed"
     finally:
         lock.unlink(missing_ok=True)

@@ -5,19 +5,21 @@ Nothing is written about the plan until the very end, where the plan, its consor
 estimates and the scenario's "done" status go in ONE transaction; a job that fails, is cancelled or is killed
 leaves no plan rows behind (a killed job stops its heartbeat and is later marked failed, see state.is_stale).
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from planner.db.models import PriceBook, Scenario, SubsidyRuleSet, utcnow
+from planner.db.models import Scenario, SubsidyRuleSet, utcnow
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
 
@@ -25,8 +27,15 @@ from .state import HEARTBEAT_SECONDS, append_log, iso, transition
 
 log = logging.getLogger(__name__)
 
-PHASE_LABELS = {"queued": "実行待ち", "building": "入力データの作成", "solving": "最適化", "settling": "按分・補助金の計算",
-                "override_costs": "上書き設定の影響を計算", "saving": "保存", "done": "完了"}
+PHASE_LABELS = {
+    "queued": "実行待ち",
+    "building": "入力データの作成",
+    "solving": "最適化",
+    "settling": "按分・補助金の計算",
+    "override_costs": "上書き設定の影響を計算",
+    "saving": "保存",
+    "done": "完了",
+}
 
 
 class JobCancelled(Exception):
@@ -101,8 +110,9 @@ class _Reporter:
     def flush(self) -> None:
         progress, log_text = self.snapshot()
         try:
-            alive = transition(self.engine, self.scenario_id, self.job_id, ("running",), progress=progress,
-                               log=log_text)
+            alive = transition(
+                self.engine, self.scenario_id, self.job_id, ("running",), progress=progress, log=log_text
+            )
             if alive:
                 self.flushed_log = log_text
             else:
@@ -119,7 +129,7 @@ class _Reporter:
             if row is None or row.job_id != self.job_id:
                 return
             with self.lock:
-                added = self.log_text[len(self.flushed_log):] if self.log_text.startswith(self.flushed_log) else ""
+                added = self.log_text[len(self.flushed_log) :] if self.log_text.startswith(self.flushed_log) else ""
                 self.log_text = (row.log or "") + added
                 self.flushed_log = row.log or ""
 
@@ -145,15 +155,28 @@ def run_solve(engine: Engine, scenario_id: int, job_id: str) -> str:
             return "gone"
         now = utcnow()
         if scenario.status == "cancelling":
-            transition(session, scenario_id, job_id, ("cancelling",), status="cancelled",
-                       log=append_log(scenario.log, "開始前に中止されました"), updated_at=now)
+            transition(
+                session,
+                scenario_id,
+                job_id,
+                ("cancelling",),
+                status="cancelled",
+                log=append_log(scenario.log, "開始前に中止されました"),
+                updated_at=now,
+            )
             session.commit()
             return "cancelled"
-        progress = {**(scenario.progress or {}), "phase": "building", "phase_label": PHASE_LABELS["building"],
-                    "started_at": iso(now), "heartbeat": iso(now)}
+        progress = {
+            **(scenario.progress or {}),
+            "phase": "building",
+            "phase_label": PHASE_LABELS["building"],
+            "started_at": iso(now),
+            "heartbeat": iso(now),
+        }
         log_text = append_log(scenario.log, "実行を開始しました")
-        if not transition(session, scenario_id, job_id, ("queued",), status="running", progress=progress,
-                          log=log_text, updated_at=now):
+        if not transition(
+            session, scenario_id, job_id, ("queued",), status="running", progress=progress, log=log_text, updated_at=now
+        ):
             session.rollback()
             return "gone"
         session.commit()
@@ -173,8 +196,9 @@ def run_solve(engine: Engine, scenario_id: int, job_id: str) -> str:
         message = str(e) if isinstance(e, JobError) else f"{type(e).__name__}: {e}"
         log.exception("solve job for scenario %s failed", scenario_id)
         detail = "".join(traceback.format_exception_only(type(e), e)).strip()
-        return _finish(engine, scenario_id, job_id, reporter, "failed", f"失敗しました: {message}",
-                       error=message, detail=detail)
+        return _finish(
+            engine, scenario_id, job_id, reporter, "failed", f"失敗しました: {message}", error=message, detail=detail
+        )
     finally:
         reporter.stop()
 
@@ -187,15 +211,28 @@ def _is_optimiser_cancel(e: Exception) -> bool:
     return isinstance(e, Cancelled)
 
 
-def _finish(engine: Engine, scenario_id: int, job_id: str, reporter: _Reporter, status: str, message: str,
-            **extra: Any) -> str:
+def _finish(
+    engine: Engine, scenario_id: int, job_id: str, reporter: _Reporter, status: str, message: str, **extra: Any
+) -> str:
     reporter.stop()
     progress, log_text = reporter.snapshot()
-    progress.update(phase=status, phase_label={"failed": "失敗", "cancelled": "中止"}.get(status, status),
-                    finished_at=iso(utcnow()), **extra)
+    progress.update(
+        phase=status,
+        phase_label={"failed": "失敗", "cancelled": "中止"}.get(status, status),
+        finished_at=iso(utcnow()),
+        **extra,
+    )
     with Session(engine) as session:
-        transition(session, scenario_id, job_id, ("queued", "running", "cancelling"), status=status,
-                   progress=progress, log=append_log(log_text, message), updated_at=utcnow())
+        transition(
+            session,
+            scenario_id,
+            job_id,
+            ("queued", "running", "cancelling"),
+            status=status,
+            progress=progress,
+            log=append_log(log_text, message),
+            updated_at=utcnow(),
+        )
         session.commit()
     return status
 
@@ -206,20 +243,42 @@ def _persist(engine: Engine, scenario_id: int, job_id: str, reporter: _Reporter,
     reporter.stop()
     progress, log_text = reporter.snapshot()
     plan = result.plan
-    progress.update(phase="done", phase_label=PHASE_LABELS["done"], finished_at=iso(utcnow()),
-                    incumbent_yen=plan.objective_yen, bound_yen=plan.lower_bound_yen, gap=plan.gap)
-    message = (f"完了: 計画の総費用 {plan.objective_yen:,}円（単独導入の合計 {plan.standalone_total_yen:,}円、"
-               f"下界 {plan.lower_bound_yen:,}円、ギャップ {plan.gap:.4%}、状態 {plan.status}）")
+    progress.update(
+        phase="done",
+        phase_label=PHASE_LABELS["done"],
+        finished_at=iso(utcnow()),
+        incumbent_yen=plan.objective_yen,
+        bound_yen=plan.lower_bound_yen,
+        gap=plan.gap,
+    )
+    message = (
+        f"完了: 計画の総費用 {plan.objective_yen:,}円（単独導入の合計 {plan.standalone_total_yen:,}円、"
+        f"下界 {plan.lower_bound_yen:,}円、ギャップ {plan.gap:.4%}、状態 {plan.status}）"
+    )
     with Session(engine, expire_on_commit=False) as session:
         try:
-            row = persist_plan(session, scenario_id, result.instance, plan,
-                               price_book_version=result.price_book_version, rule_version=result.rule_version,
-                               extras=result.extras)
+            row = persist_plan(
+                session,
+                scenario_id,
+                result.instance,
+                plan,
+                price_book_version=result.price_book_version,
+                rule_version=result.rule_version,
+                extras=result.extras,
+            )
             progress["plan_id"] = row.id
             # The guard makes plan rows and "done" one atomic step: a job cancelled or reaped meanwhile
             # rolls its plan back.
-            if not transition(session, scenario_id, job_id, ("running",), status="done", progress=progress,
-                              log=append_log(log_text, message), updated_at=utcnow()):
+            if not transition(
+                session,
+                scenario_id,
+                job_id,
+                ("running",),
+                status="done",
+                progress=progress,
+                log=append_log(log_text, message),
+                updated_at=utcnow(),
+            ):
                 session.rollback()
                 return _finish(engine, scenario_id, job_id, reporter, "cancelled", "保存の直前に中止されました")
             session.commit()
@@ -260,12 +319,14 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
         method, weights = scenario.allocation_method, dict(scenario.allocation_weights or {}) or None
     if not instance.needs:
         raise JobError("対象団体に有効なニーズがありません。ニーズを登録してから実行してください。")
-    reporter.note(f"入力: 団体 {len(instance.bodies)}、分野 {len(instance.categories)}、ニーズ {len(instance.needs)}、"
-                  f"上書き設定 {len(items)} 件")
+    reporter.note(
+        f"入力: 団体 {len(instance.bodies)}、分野 {len(instance.categories)}、ニーズ {len(instance.needs)}、"
+        f"上書き設定 {len(items)} 件"
+    )
     reporter.check_cancel()
 
-    from planner.domain.optimiser import optimise
     from planner.domain.allocation import AllocationError
+    from planner.domain.optimiser import optimise
     from planner.domain.settlement import settle_plan
     from planner.domain.subsidies import SubsidyRulesError
 
@@ -278,16 +339,25 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
 
     reporter.phase("settling")
     try:
-        plan = settle_plan(instance, plan, rules=rules.data if rules else None, method=method, weights=weights,
-                           progress=reporter.on_settled)
+        plan = settle_plan(
+            instance,
+            plan,
+            rules=rules.data if rules else None,
+            method=method,
+            weights=weights,
+            progress=reporter.on_settled,
+        )
     except AllocationError as e:  # e.g. 人口割 while population has not been imported
         raise JobError(f"負担金の按分ができません: {e}") from e
     except SubsidyRulesError as e:
         raise JobError("補助制度ルールに問題があります: " + "；".join(e.problems)) from e
     reporter.check_cancel()
 
-    extras: dict[str, Any] = {"scenario_id": scenario_id, "notes": list(built.notes),
-                              "price_source": built.price_source}
+    extras: dict[str, Any] = {
+        "scenario_id": scenario_id,
+        "notes": list(built.notes),
+        "price_source": built.price_source,
+    }
     if effect_inputs is not None:
         from planner.domain.effects import attach_effects
 
@@ -295,8 +365,7 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
         plan = attach_effects(instance, plan, model, baselines=baselines, staff_costs=staff_costs)
     if items:
         reporter.phase("override_costs")
-        extras["override_costs"] = override_costs(built.instance, items, time_limit, reporter.cancelled,
-                                                  reporter.note)
+        extras["override_costs"] = override_costs(built.instance, items, time_limit, reporter.cancelled, reporter.note)
     return SolveResult(instance, plan, built.price_book.version, rules.version if rules else "", extras)
 
 
@@ -319,8 +388,13 @@ def _rule_set(session: Session, scenario: Scenario) -> SubsidyRuleSet | None:
     return session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)).first()  # noqa: E712
 
 
-def override_costs(base: Instance, items: list[dict[str, Any]], time_limit: float | None,
-                   cancelled: Callable[[], bool], note: Callable[[str], None]) -> list[dict[str, Any]]:
+def override_costs(
+    base: Instance,
+    items: list[dict[str, Any]],
+    time_limit: float | None,
+    cancelled: Callable[[], bool],
+    note: Callable[[str], None],
+) -> list[dict[str, Any]]:
     """What each override costs: the optimum of its category with every override, minus the optimum without it.
 
     Categories are independent sub-problems, so re-solving only the override's category gives the exact
@@ -328,8 +402,13 @@ def override_costs(base: Instance, items: list[dict[str, Any]], time_limit: floa
     """
     from planner.domain.optimiser import optimise
     from planner.domain.vocabulary import signed_yen
-    from planner.services.scenarios import (ScenarioError, apply_overrides, describe_override, instance_names,
-                                            restrict_to_categories)
+    from planner.services.scenarios import (
+        ScenarioError,
+        apply_overrides,
+        describe_override,
+        instance_names,
+        restrict_to_categories,
+    )
 
     out = []
     names = instance_names(base)
@@ -349,10 +428,16 @@ def override_costs(base: Instance, items: list[dict[str, Any]], time_limit: floa
             out.append(entry)
             continue
         both_optimal = with_all[cat].status == "optimal" and without.status == "optimal"
-        entry.update(cost_yen=with_all[cat].objective_yen - without.objective_yen,
-                     with_yen=with_all[cat].objective_yen, without_yen=without.objective_yen, exact=both_optimal)
+        entry.update(
+            cost_yen=with_all[cat].objective_yen - without.objective_yen,
+            with_yen=with_all[cat].objective_yen,
+            without_yen=without.objective_yen,
+            exact=both_optimal,
+        )
         # Users read the override as they wrote it, not its internal id; a positive figure is extra cost.
-        note(f"上書き設定「{describe_override(names, item)}」による総費用の増減: {signed_yen(entry['cost_yen'])}"
-             + ("" if both_optimal else "（概算）"))
+        note(
+            f"上書き設定「{describe_override(names, item)}」による総費用の増減: {signed_yen(entry['cost_yen'])}"
+            + ("" if both_optimal else "（概算）")
+        )
         out.append(entry)
     return out

@@ -4,10 +4,12 @@ Every write is a conditional UPDATE (``WHERE job_id = :job AND status IN ...``),
 reaped as stale or superseded by a newer run can never overwrite the newer state, and the web process and the
 worker never need a lock between them.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -43,13 +45,15 @@ def append_log(log: str, message: str) -> str:
     return text if len(text) <= LOG_LIMIT else "…（前略）\n" + text[-LOG_LIMIT:]
 
 
-def transition(engine_or_session: Engine | Session, scenario_id: int, job_id: str, from_statuses: Iterable[str],
-               **values: Any) -> bool:
+def transition(
+    engine_or_session: Engine | Session, scenario_id: int, job_id: str, from_statuses: Iterable[str], **values: Any
+) -> bool:
     """Set ``values`` on the scenario if it still belongs to ``job_id`` in one of ``from_statuses``."""
-    statement = (update(Scenario)
-                 .where(Scenario.id == scenario_id, Scenario.job_id == job_id,
-                        Scenario.status.in_(list(from_statuses)))
-                 .values(**values))
+    statement = (
+        update(Scenario)
+        .where(Scenario.id == scenario_id, Scenario.job_id == job_id, Scenario.status.in_(list(from_statuses)))
+        .values(**values)
+    )
     if isinstance(engine_or_session, Session):
         return engine_or_session.exec(statement).rowcount == 1
     with engine_or_session.begin() as conn:

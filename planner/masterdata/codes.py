@@ -1,4 +1,5 @@
 """全国地方公共団体コード: 2-digit prefecture, 3-digit body, 1 check digit."""
+
 from __future__ import annotations
 
 _WEIGHTS = (6, 5, 4, 3, 2)

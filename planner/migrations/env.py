@@ -1,4 +1,5 @@
 """Alembic environment: the schema is planner.db.models; the database comes from the caller or planner.config."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -21,13 +22,22 @@ def _url() -> str:
 
 def _configure(connection) -> None:
     # SQLite cannot ALTER most things in place: batch mode rebuilds the table, so later migrations work on both.
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
-                      render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, compare_type=True,
-                      dialect_opts={"paramstyle": "named"})
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        compare_type=True,
+        dialect_opts={"paramstyle": "named"},
+    )
     with context.begin_transaction():
         context.run_migrations()
 

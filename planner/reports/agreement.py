@@ -5,6 +5,7 @@ A practitioner edits it before the members sign, so it is a plain document with 
 and the figures of the plan: the members, the lead or coordinator, the mode, the 負担金 formula in words and each
 member's amounts by fiscal year (planner.domain.statements, read from settled.member_lines).
 """
+
 from __future__ import annotations
 
 import io
@@ -19,11 +20,11 @@ from docx.shared import Mm, Pt, RGBColor
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
 from planner.domain.statements import need_schedules
+from planner.domain.vocabulary import wareki_fiscal_year
 
 from .bundle import safe_name
 from .context import GroupReport, ReportError, ReportMeta, find_group, group_report
 from .control import file_name
-from planner.domain.vocabulary import wareki_fiscal_year
 
 FONT = "IPAex明朝"
 
@@ -75,8 +76,9 @@ def agreement_docx(instance: Instance, plan: Plan, group_id: str, meta: ReportMe
     section.top_margin = section.bottom_margin = Mm(20)
     _set_font(doc)
     header = section.header.paragraphs[0]
-    header.text = (("【案】" if control.draft else "") + f"{control.number('agreement', r.group_id)}　"
-                   + control.plan_text)
+    header.text = (
+        ("【案】" if control.draft else "") + f"{control.number('agreement', r.group_id)}　" + control.plan_text
+    )
     header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     footer = section.footer.paragraphs[0]
     footer.text = f"{control.issuer_title}　団体データの出典：{control.data_source}"
@@ -96,49 +98,104 @@ def agreement_docx(instance: Instance, plan: Plan, group_id: str, meta: ReportMe
     doc.add_paragraph()
     doc.add_paragraph(
         f"{names}{'' if r.lead_is_member else '及び' + r.lead_name}（以下「構成団体」という。）は、{r.category_name}"
-        f"の共同調達について、次のとおり協定を締結する。")
+        f"の共同調達について、次のとおり協定を締結する。"
+    )
 
-    _article(doc, 1, "目的",
-             f"この協定は、構成団体が{r.category_name}を共同で調達し、及び利用することにより、調達及び運用に要する経費の"
-             "節減と事務の効率化を図ることを目的とする。")
-    _article(doc, 2, "対象業務",
-             f"この協定の対象とする業務（以下「対象業務」という。）は、{r.category_name}の導入及び運用"
-             f"（{r.mode_label}）とする。",
-             "対象業務の仕様は、構成団体が協議して定める。")
-    duties = ("対象業務に係る契約の締結及び履行の管理", "構成団体の負担金の算定及び請求", "構成団体との連絡調整",
-              "補助金の申請その他対象業務の実施に必要な事務") if r.mode == "lead" else (
-              "共通仕様書の作成及び構成団体との調整", "事業者からの見積の取りまとめ", "構成団体の負担額の算定",
-              "構成団体との連絡調整")
-    _article(doc, 3, f"{lead_role}の事務",
-             f"構成団体は、{r.lead_name}を{lead_role}とする。",
-             f"{lead_role}は、次の事務を行う。" + "".join(f"（{i + 1}）{d}　" for i, d in enumerate(duties)).rstrip())
-    _article(doc, 4, "経費の負担と納付時期",
-             ("構成団体は、対象業務に要する経費を次の方法により負担する。" if r.mode == "lead" else
-              "構成団体は、それぞれ事業者と契約し、対象業務に要する経費を次の方法により算定した額を負担する。")
-             + f"按分方法：{r.method_label}。{r.method_formula}",
-             r.rounding_rule or "1円未満の端数は最大剰余法により配分する。",
-             f"各構成団体の負担額は、別表のとおりとする（算定期間：{r.period_label}）。初期負担は導入年度に、年間負担は"
-             "各年度に負担する。",
-             (f"{lead_role}は、毎年度、当該年度の負担金を構成団体に請求し、構成団体は請求を受けた日から30日以内に納付する。"
-              if r.mode == "lead" else "構成団体は、それぞれの契約に定めるところにより事業者に支払う。"),
-             "補助金及び特別交付税の額は見込額であり、交付額・措置額の確定により負担額は変更されない。")
-    _article(doc, 5, "契約",
-             (f"対象業務に係る契約は、{r.lead_name}が構成団体を代表して締結する。" if r.mode == "lead" else
-              "対象業務に係る契約は、共通仕様に基づき各構成団体が締結する。"),
-             "契約の方法は、地方自治法その他の法令の定めるところによる。")
-    _article(doc, 6, "個人情報・情報セキュリティ",
-             "構成団体は、対象業務において取り扱う個人情報を、個人情報の保護に関する法律及び各構成団体の定めるところにより"
-             "適正に取り扱う。",
-             "構成団体は、各構成団体の情報セキュリティポリシーを遵守し、事業者にも遵守させる。")
-    _article(doc, 7, "脱退・加入",
-             "構成団体は、脱退しようとする年度の前年度の9月30日までに書面により他の構成団体に申し出て、脱退することが"
-             "できる。この場合において、既に納付した負担金は返還しない。",
-             "新たに加入を希望する団体があるときは、構成団体が協議して加入を認めることができる。この場合、負担額は再算定する。")
+    _article(
+        doc,
+        1,
+        "目的",
+        f"この協定は、構成団体が{r.category_name}を共同で調達し、及び利用することにより、調達及び運用に要する経費の"
+        "節減と事務の効率化を図ることを目的とする。",
+    )
+    _article(
+        doc,
+        2,
+        "対象業務",
+        f"この協定の対象とする業務（以下「対象業務」という。）は、{r.category_name}の導入及び運用"
+        f"（{r.mode_label}）とする。",
+        "対象業務の仕様は、構成団体が協議して定める。",
+    )
+    duties = (
+        (
+            "対象業務に係る契約の締結及び履行の管理",
+            "構成団体の負担金の算定及び請求",
+            "構成団体との連絡調整",
+            "補助金の申請その他対象業務の実施に必要な事務",
+        )
+        if r.mode == "lead"
+        else (
+            "共通仕様書の作成及び構成団体との調整",
+            "事業者からの見積の取りまとめ",
+            "構成団体の負担額の算定",
+            "構成団体との連絡調整",
+        )
+    )
+    _article(
+        doc,
+        3,
+        f"{lead_role}の事務",
+        f"構成団体は、{r.lead_name}を{lead_role}とする。",
+        f"{lead_role}は、次の事務を行う。" + "".join(f"（{i + 1}）{d}　" for i, d in enumerate(duties)).rstrip(),
+    )
+    _article(
+        doc,
+        4,
+        "経費の負担と納付時期",
+        (
+            "構成団体は、対象業務に要する経費を次の方法により負担する。"
+            if r.mode == "lead"
+            else "構成団体は、それぞれ事業者と契約し、対象業務に要する経費を次の方法により算定した額を負担する。"
+        )
+        + f"按分方法：{r.method_label}。{r.method_formula}",
+        r.rounding_rule or "1円未満の端数は最大剰余法により配分する。",
+        f"各構成団体の負担額は、別表のとおりとする（算定期間：{r.period_label}）。初期負担は導入年度に、年間負担は"
+        "各年度に負担する。",
+        (
+            f"{lead_role}は、毎年度、当該年度の負担金を構成団体に請求し、構成団体は請求を受けた日から30日以内に納付する。"
+            if r.mode == "lead"
+            else "構成団体は、それぞれの契約に定めるところにより事業者に支払う。"
+        ),
+        "補助金及び特別交付税の額は見込額であり、交付額・措置額の確定により負担額は変更されない。",
+    )
+    _article(
+        doc,
+        5,
+        "契約",
+        (
+            f"対象業務に係る契約は、{r.lead_name}が構成団体を代表して締結する。"
+            if r.mode == "lead"
+            else "対象業務に係る契約は、共通仕様に基づき各構成団体が締結する。"
+        ),
+        "契約の方法は、地方自治法その他の法令の定めるところによる。",
+    )
+    _article(
+        doc,
+        6,
+        "個人情報・情報セキュリティ",
+        "構成団体は、対象業務において取り扱う個人情報を、個人情報の保護に関する法律及び各構成団体の定めるところにより"
+        "適正に取り扱う。",
+        "構成団体は、各構成団体の情報セキュリティポリシーを遵守し、事業者にも遵守させる。",
+    )
+    _article(
+        doc,
+        7,
+        "脱退・加入",
+        "構成団体は、脱退しようとする年度の前年度の9月30日までに書面により他の構成団体に申し出て、脱退することが"
+        "できる。この場合において、既に納付した負担金は返還しない。",
+        "新たに加入を希望する団体があるときは、構成団体が協議して加入を認めることができる。この場合、負担額は再算定する。",
+    )
     _article(doc, 8, "協議", "この協定に定める事項を変更するときは、構成団体が協議して定める。")
-    _article(doc, 9, "有効期間",
-             f"この協定の有効期間は、締結の日から{wareki_fiscal_year(years[-1])}の末日（{years[-1] + 1}年3月31日）"
-             "までとする。")
-    _article(doc, 10, "疑義", "この協定に定めのない事項及びこの協定に関し疑義が生じた事項は、構成団体が協議して定める。")
+    _article(
+        doc,
+        9,
+        "有効期間",
+        f"この協定の有効期間は、締結の日から{wareki_fiscal_year(years[-1])}の末日（{years[-1] + 1}年3月31日）"
+        "までとする。",
+    )
+    _article(
+        doc, 10, "疑義", "この協定に定めのない事項及びこの協定に関し疑義が生じた事項は、構成団体が協議して定める。"
+    )
 
     doc.add_page_break()
     doc.add_paragraph().add_run("別表　構成団体及び年度別負担額（見込額を含む）").bold = True
@@ -175,12 +232,17 @@ def agreement_docx(instance: Instance, plan: Plan, group_id: str, meta: ReportMe
             for p in cell.paragraphs:
                 for run in p.runs:
                     run.font.size = Pt(8)
-    doc.add_paragraph(f"グループの費用：初期 {r.initial_yen:,}円、年額 {r.annual_yen:,}円、期間総額 {r.total_yen:,}円"
-                      f"（{r.meta.price_book_version or '単価表'}による見込み）。補助金・特別交付税は補助制度ルール "
-                      f"{r.rule_version or '（版の記録なし）'} による見込額。")
+    doc.add_paragraph(
+        f"グループの費用：初期 {r.initial_yen:,}円、年額 {r.annual_yen:,}円、期間総額 {r.total_yen:,}円"
+        f"（{r.meta.price_book_version or '単価表'}による見込み）。補助金・特別交付税は補助制度ルール "
+        f"{r.rule_version or '（版の記録なし）'} による見込額。"
+    )
 
     doc.add_paragraph()
-    doc.add_paragraph("この協定の締結を証するため、本書を" + f"{len(all_parties)}通作成し、構成団体が記名押印の上、各自1通を保有する。")
+    doc.add_paragraph(
+        "この協定の締結を証するため、本書を"
+        + f"{len(all_parties)}通作成し、構成団体が記名押印の上、各自1通を保有する。"
+    )
     doc.add_paragraph("令和　　年　　月　　日")
     for name in all_parties:
         p = doc.add_paragraph(f"{_head(instance, r, name)}　　　　　　　　　　　　印")

@@ -1,4 +1,5 @@
 """All of a plan's documents in one ZIP, and the file names every output uses for them."""
+
 from __future__ import annotations
 
 import io
@@ -6,9 +7,9 @@ import multiprocessing
 import os
 import re
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
@@ -68,7 +69,9 @@ def document_body(instance: Instance, plan: Plan, doc: Document) -> set[str]:
 
 
 def _category(instance: Instance, category_id: str) -> str:
-    return instance.categories[category_id].name.split("（", 1)[0] if category_id in instance.categories else category_id
+    return (
+        instance.categories[category_id].name.split("（", 1)[0] if category_id in instance.categories else category_id
+    )
 
 
 def document_files(instance: Instance, plan: Plan, doc: Document) -> list[str]:
@@ -81,16 +84,19 @@ def document_files(instance: Instance, plan: Plan, doc: Document) -> list[str]:
         return [f"{KIND_LABELS['budget']}.pdf", f"{KIND_LABELS['budget']}.xlsx"]
     if doc.kind in ("group", "agreement"):
         g = next(x for x in plan.groups if x.id == doc.key)
-        stem = "_".join(safe_name(p) for p in (_category(instance, g.category), instance.bodies[g.lead_body].name,
-                                                str(g.start_year), g.id))
+        stem = "_".join(
+            safe_name(p)
+            for p in (_category(instance, g.category), instance.bodies[g.lead_body].name, str(g.start_year), g.id)
+        )
         if doc.kind == "agreement":
             return [f"{KIND_LABELS['agreement']}/{stem}.docx"]
         return [f"{KIND_LABELS['group']}/{stem}.pdf", f"{KIND_LABELS['group']}/{stem}.xlsx"]
     if doc.kind == "member":
         need = instance.need(doc.key)
         body = instance.bodies[need.body]
-        stem = "_".join(safe_name(p) for p in (body.code, body.name, _category(instance, need.category),
-                                                str(need.start_year)))
+        stem = "_".join(
+            safe_name(p) for p in (body.code, body.name, _category(instance, need.category), str(need.start_year))
+        )
         return [f"{KIND_LABELS['member']}/{stem}.pdf"]
     body = instance.bodies[doc.key]
     return [f"{KIND_LABELS['statement']}/{body.code}_{safe_name(body.name)}.pdf"]
@@ -120,9 +126,15 @@ def render_document(instance: Instance, plan: Plan, meta: ReportMeta | None, doc
 _COST = {"summary": 0, "budget": 1, "group": 2, "statement": 3, "member": 4, "agreement": 5}
 
 
-def plan_zip(instance: Instance, plan: Plan, meta: ReportMeta | None = None,
-             allowed: Callable[[Document], bool] = lambda d: True, workers: int | None = None,
-             docs: list[Document] | None = None, progress: Callable[[int, int], None] | None = None) -> bytes:
+def plan_zip(
+    instance: Instance,
+    plan: Plan,
+    meta: ReportMeta | None = None,
+    allowed: Callable[[Document], bool] = lambda d: True,
+    workers: int | None = None,
+    docs: list[Document] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> bytes:
     """PDFs, workbooks and Word drafts of the documents ``allowed`` lets through (or ``docs``), in folders by kind.
 
     A Nagano-sized plan has some 300 documents, so large bundles are rendered by worker processes (``workers``,
@@ -164,13 +176,15 @@ def _render_in_worker(doc: Document) -> list[tuple[str, bytes]]:
     return render_document(instance, plan, meta, doc)
 
 
-def _render_parallel(instance, plan, meta, docs: list[Document], workers: int,
-                     report: Callable[[int, int], None]) -> list[tuple[str, bytes]]:
+def _render_parallel(
+    instance, plan, meta, docs: list[Document], workers: int, report: Callable[[int, int], None]
+) -> list[tuple[str, bytes]]:
     # "spawn", not fork: the web server may run threads, and a forked child can inherit a lock held by one of them.
     context = multiprocessing.get_context("spawn")
     files: list[tuple[str, bytes]] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(instance, plan, meta)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(instance, plan, meta)
+    ) as pool:
         for i, done in enumerate(pool.map(_render_in_worker, docs, chunksize=2), start=1):
             files += done
             report(i, len(docs))

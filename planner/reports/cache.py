@@ -5,6 +5,7 @@ The key covers everything a document depends on (the plan and instance documents
 issue date, which documents are included) and a fingerprint of the templates, CSS and report code, so that a new
 version of any of them never serves an old file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,9 +13,10 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .render import PROJECT_ROOT, TEMPLATES
 

@@ -4,17 +4,20 @@
 issuing body's title with its 担当 and 連絡先 (a prefecture's setting), and where the population and fiscal-index
 figures come from (総務省, used under the 政府標準利用規約). Drafts carry a 案 watermark.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from planner.domain.vocabulary import wareki_date
 
 JST = timezone(timedelta(hours=9))
 DATA_TERMS = "政府標準利用規約（第2.0版）"
-DEFAULT_DATA_SOURCE = ("人口：総務省「住民基本台帳に基づく人口、人口動態及び世帯数」、財政力指数：総務省「地方公共団体の主要財政指標一覧」"
-                       f"（{DATA_TERMS}に基づき利用・加工）")
+DEFAULT_DATA_SOURCE = (
+    "人口：総務省「住民基本台帳に基づく人口、人口動態及び世帯数」、財政力指数：総務省「地方公共団体の主要財政指標一覧」"
+    f"（{DATA_TERMS}に基づき利用・加工）"
+)
 
 # The documents' categories, as file names and 文書番号 suffixes carry them.
 KIND_LABELS = {
@@ -29,7 +32,7 @@ KIND_CODES = {"summary": "総", "group": "算", "member": "通", "statement": "�
 
 
 def today_jst(now: datetime | None = None) -> date:
-    return (now or datetime.now(timezone.utc)).astimezone(JST).date()
+    return (now or datetime.now(UTC)).astimezone(JST).date()
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,12 @@ class DocumentControl:
 
     def lines(self, kind: str, key: str = "") -> list[tuple[str, str]]:
         """(label, text) in the order the documents print them."""
-        out = [("文書番号", self.number(kind, key)), ("計画", self.plan_text),
-               ("発行日", self.issued_wareki), ("発行", self.issuer_title)]
+        out = [
+            ("文書番号", self.number(kind, key)),
+            ("計画", self.plan_text),
+            ("発行日", self.issued_wareki),
+            ("発行", self.issuer_title),
+        ]
         if self.issuer.person:
             out.append(("担当", self.issuer.person))
         if self.issuer.contact:
@@ -90,14 +97,25 @@ class DocumentControl:
         return replace(self, issued_on=day)
 
 
-def draft_control(plan_ref: str = "", issuer: Issuer | None = None, data_source: str = DEFAULT_DATA_SOURCE,
-                  issued_on: date | None = None) -> DocumentControl:
+def draft_control(
+    plan_ref: str = "",
+    issuer: Issuer | None = None,
+    data_source: str = DEFAULT_DATA_SOURCE,
+    issued_on: date | None = None,
+) -> DocumentControl:
     """A draft's control block: no version, a 案 watermark, the number made of the plan reference."""
     label = f"試算（計画 {plan_ref}）" if plan_ref else "試算"
     issuer = issuer or Issuer()
     base = f"{issuer.number_prefix or '試'}試算{plan_ref}" if plan_ref else ""
-    return DocumentControl(plan_label=label, state_label="試算", base_number=base, draft=True, issuer=issuer,
-                           issued_on=issued_on or today_jst(), data_source=data_source)
+    return DocumentControl(
+        plan_label=label,
+        state_label="試算",
+        base_number=base,
+        draft=True,
+        issuer=issuer,
+        issued_on=issued_on or today_jst(),
+        data_source=data_source,
+    )
 
 
 def release_number(prefix: str, series_number: int, version: int) -> str:

@@ -1,6 +1,7 @@
 """A settled plan's effect estimates (導入効果の見込み) as the pages and documents show them: per need, summed per
 category, body or group, and as a chart. Read from the plan's ``effects`` field only (no recomputation), so a page
 and a document cannot differ."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -72,8 +73,9 @@ class PlanEffects:
 
     def missing_reason(self, total: HoursTotal) -> str:
         """Why some needs of a category have no hours: the survey has no figure, or the body's own is needed."""
-        statuses = {e.status for n, e in self.by_need.items()
-                    if self.need_category.get(n) == total.key and e.hours is None}
+        statuses = {
+            e.status for n, e in self.by_need.items() if self.need_category.get(n) == total.key and e.hours is None
+        }
         if "needs_own_figure" in statuses:
             return "団体の現状値（作業時間）を入力したニーズだけ見込みを示します（事例に1単位あたりの時間がないため）"
         return "事例に職員の作業時間の数値がないため、見込みを示しません"
@@ -97,8 +99,10 @@ def effect_charts(effects: PlanEffects, *, width: int = 720, body_limit: int = 2
         return None, None
     categories = effects.chart_rows(effects.by_category())
     bodies = effects.chart_rows([(name, t) for _c, name, t in effects.by_body()][:body_limit])
-    return (hours_range_svg(categories, width=width, title="分野別の削減時間の見込み（年間）") if categories else None,
-            hours_range_svg(bodies, width=width, title="団体別の削減時間の見込み（年間）") if bodies else None)
+    return (
+        hours_range_svg(categories, width=width, title="分野別の削減時間の見込み（年間）") if categories else None,
+        hours_range_svg(bodies, width=width, title="団体別の削減時間の見込み（年間）") if bodies else None,
+    )
 
 
 def plan_effects(instance: Any, plan_doc: Mapping[str, Any]) -> PlanEffects:
@@ -109,9 +113,12 @@ def plan_effects(instance: Any, plan_doc: Mapping[str, Any]) -> PlanEffects:
     by_need = effects_from_plan(plan_doc)
     needs = {n.id: n for n in instance.needs}
     return PlanEffects(
-        model_version=str(effects.get("model_version", "")), caveat=str(effects.get("caveat", "")),
-        sources=tuple(str(s) for s in effects.get("sources") or ()), by_need=by_need,
+        model_version=str(effects.get("model_version", "")),
+        caveat=str(effects.get("caveat", "")),
+        sources=tuple(str(s) for s in effects.get("sources") or ()),
+        by_need=by_need,
         categories={cid: c.name for cid, c in instance.categories.items()},
         need_category={nid: needs[nid].category for nid in by_need if nid in needs},
         need_body={nid: needs[nid].body for nid in by_need if nid in needs},
-        body_names={code: b.name for code, b in instance.bodies.items()})
+        body_names={code: b.name for code, b in instance.bodies.items()},
+    )

@@ -1,4 +1,5 @@
 """Reading a plan and its instance from files, and writing a batch of documents to a folder (``planner report``)."""
+
 from __future__ import annotations
 
 import importlib
@@ -14,7 +15,6 @@ from planner.domain.plan import Plan, plan_from_dict
 from . import pdf, statements, xlsx
 from .bundle import group_file, member_file
 from .context import ReportError, ReportMeta
-
 
 BUDGET_NAME = "年度別予算総括表"
 
@@ -38,8 +38,10 @@ def load_plan(path: str | Path, instance: Instance) -> Plan:
         raise ReportError(f"{path}: 計画ファイルの項目 {e} がないか、形式が違います") from e
     unknown = [nid for g in plan.groups for nid in g.members if nid not in instance.needs_by_id]
     if unknown:
-        raise ReportError(f"{path}: ニーズ {', '.join(unknown[:5])} がインスタンスにありません"
-                          "（--instance に計画の元のインスタンスを指定してください）")
+        raise ReportError(
+            f"{path}: ニーズ {', '.join(unknown[:5])} がインスタンスにありません"
+            "（--instance に計画の元のインスタンスを指定してください）"
+        )
     if any(g.allocation is None for g in plan.groups if g.mode != "standalone"):
         plan = _settle(plan, instance, path)
     return plan
@@ -51,13 +53,21 @@ def _settle(plan: Plan, instance: Instance, path) -> Plan:
     except ModuleNotFoundError as e:
         if e.name != "planner.domain.settlement":
             raise
-        raise ReportError(f"{path}: 按分結果（allocation）のない計画です。planner solve が書き出した計画を指定して"
-                          "ください") from None
+        raise ReportError(
+            f"{path}: 按分結果（allocation）のない計画です。planner solve が書き出した計画を指定してください"
+        ) from None
     return settlement.settle_plan(instance, plan)
 
 
-def write_batch(plan_path: str | Path, instance_path: str | Path, out_dir: str | Path, *, members: bool = False,
-                workbooks: bool = False, meta: ReportMeta | None = None) -> list[Path]:
+def write_batch(
+    plan_path: str | Path,
+    instance_path: str | Path,
+    out_dir: str | Path,
+    *,
+    members: bool = False,
+    workbooks: bool = False,
+    meta: ReportMeta | None = None,
+) -> list[Path]:
     """The consortium PDFs (named by group id) and summary.pdf, optionally with notices and workbooks.
 
     Every document is rendered before any file is written, and each file appears whole (written beside and then

@@ -4,6 +4,7 @@ IPAex (TrueType) was chosen by measurement: a one-page Japanese table renders in
 with Noto Sans CJK (CFF outlines, slow to subset). The fonts come from Debian's fonts-ipaexfont packages and are
 found by family name through fontconfig, so nothing is downloaded.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -46,16 +47,24 @@ def group_html(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta |
 
 def member_html(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> str:
     n = member_notice(instance, plan, need_id, meta)
-    return render_html("member.html", n=n, effects=_effects(instance, plan),
-                       **_control(n.group.meta, "member", n.member.body_code))
+    return render_html(
+        "member.html", n=n, effects=_effects(instance, plan), **_control(n.group.meta, "member", n.member.body_code)
+    )
 
 
 def summary_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> str:
     s = summary_report(instance, plan, meta)
     effects = _effects(instance, plan)
     by_category, by_body = effect_charts(effects, width=720)
-    return render_html("summary.html", s=s, figures=charts.summary_figures(s), effects=effects,
-                       effect_category_svg=by_category, effect_body_svg=by_body, **_control(s.meta, "summary", ""))
+    return render_html(
+        "summary.html",
+        s=s,
+        figures=charts.summary_figures(s),
+        effects=effects,
+        effect_category_svg=by_category,
+        effect_body_svg=by_body,
+        **_control(s.meta, "summary", ""),
+    )
 
 
 def group_pdf(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> bytes:

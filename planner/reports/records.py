@@ -1,5 +1,6 @@
 """The records the documents print (the PDF templates and the Excel workbooks read the same ones, so the two
 outputs cannot disagree). planner.reports.context builds them from an Instance and a settled Plan."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,7 +20,6 @@ from planner.domain.vocabulary import (
     wareki_date,
     wareki_fiscal_year,
 )
-
 
 from .control import DocumentControl, draft_control, today_jst
 

@@ -3,6 +3,7 @@
 A Jinja environment of its own rather than Flask's, so that ``planner report`` prints from files alone without
 an application or a database.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -29,10 +30,22 @@ def volume(value: float) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(yen=yen, num=yen_digits, pct=pct, volume=volume, wareki=wareki_fiscal_year,
-                       fiscal_year=fiscal_year_label, svg=lambda s: Markup(s) if s else "")
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        yen=yen,
+        num=yen_digits,
+        pct=pct,
+        volume=volume,
+        wareki=wareki_fiscal_year,
+        fiscal_year=fiscal_year_label,
+        svg=lambda s: Markup(s) if s else "",
+    )
     from .effect_text import TEMPLATE_HELPERS
 
     env.globals.update(TEMPLATE_HELPERS)

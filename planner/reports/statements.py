@@ -4,6 +4,7 @@
 The figures are planner.domain.statements' (every one read through settled.member_lines); this module only lays
 them out. In the workbooks every total is an Excel formula over the year rows, with a 検算 against the plan.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,10 +21,12 @@ from .bundle import safe_name
 from .context import ReportError, ReportMeta, _meta, head_title
 from .pdf import html_to_pdf
 from .render import render_html
-from .xlsx import INT, YEN, _col, _save, _Writer, control_rows, sheet_title
+from .xlsx import YEN, _col, _save, _Writer, control_rows, sheet_title
 
-DEBT_NOTE = ("債務負担行為の参考額は、導入年度の翌年度以降に支出する負担額（実質負担ではなく負担額）の合計です。"
-             "契約の期間・方法に合わせて設定してください。")
+DEBT_NOTE = (
+    "債務負担行為の参考額は、導入年度の翌年度以降に支出する負担額（実質負担ではなく負担額）の合計です。"
+    "契約の期間・方法に合わせて設定してください。"
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,10 @@ def _views(instance: Instance, plan: Plan, meta: ReportMeta | None, body_codes=N
         raise ReportError(str(e)) from e
     categories = {cid: c.name for cid, c in instance.categories.items()}
     bodies = {code: b.name for code, b in instance.bodies.items()}
-    return [StatementView(s, meta, plan.instance or instance.name, categories, bodies,
-                          head_title(s.body_name, s.body_kind)) for s in statements]
+    return [
+        StatementView(s, meta, plan.instance or instance.name, categories, bodies, head_title(s.body_name, s.body_kind))
+        for s in statements
+    ]
 
 
 def statement_view(instance: Instance, plan: Plan, body_code: str, meta: ReportMeta | None = None) -> StatementView:
@@ -84,8 +89,15 @@ def statement_file(view: StatementView | BodyStatement, ext: str = "pdf") -> str
 
 
 def statement_html(view: StatementView) -> str:
-    return render_html("statement.html", v=view, assumptions=ASSUMPTIONS, debt_note=DEBT_NOTE,
-                       control=view.meta.document_control, doc_kind="statement", doc_key=view.statement.body_code)
+    return render_html(
+        "statement.html",
+        v=view,
+        assumptions=ASSUMPTIONS,
+        debt_note=DEBT_NOTE,
+        control=view.meta.document_control,
+        doc_kind="statement",
+        doc_key=view.statement.body_code,
+    )
 
 
 def statement_pdf(instance: Instance, plan: Plan, body_code: str, meta: ReportMeta | None = None) -> bytes:
@@ -101,8 +113,16 @@ def budget_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None) 
     views = _views(instance, plan, meta)
     meta = _meta(plan, meta)
     table = budget_table([v.statement for v in views])
-    return render_html("budget.html", t=table, meta=meta, plan_name=plan.instance or instance.name,
-                       assumptions=ASSUMPTIONS, control=meta.document_control, doc_kind="budget", doc_key="")
+    return render_html(
+        "budget.html",
+        t=table,
+        meta=meta,
+        plan_name=plan.instance or instance.name,
+        assumptions=ASSUMPTIONS,
+        control=meta.document_control,
+        doc_kind="budget",
+        doc_key="",
+    )
 
 
 def budget_pdf(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> bytes:
@@ -111,7 +131,16 @@ def budget_pdf(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -
 
 # --- workbooks --------------------------------------------------------------------------------------------------
 
-_YEAR_HEAD = ["年度", "和暦", "初期負担", "年間負担", "負担額 計", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"]
+_YEAR_HEAD = [
+    "年度",
+    "和暦",
+    "初期負担",
+    "年間負担",
+    "負担額 計",
+    "補助金 見込額",
+    "特別交付税 見込額",
+    "実質負担 見込額",
+]
 
 
 def _statement_sheet(ws, v: StatementView, used: set[str]) -> None:
@@ -129,32 +158,78 @@ def _statement_sheet(ws, v: StatementView, used: set[str]) -> None:
     first = w.row
     for y in s.years:
         row = w.row
-        w.cells([y.fiscal_year, fiscal_year_label(y.fiscal_year), y.initial_yen, y.annual_yen, F(f"=C{row}+D{row}"),
-                 y.grant_yen, y.special_tax_yen, F(f"=E{row}-F{row}-G{row}")], ["0", None] + [YEN] * 6)
+        w.cells(
+            [
+                y.fiscal_year,
+                fiscal_year_label(y.fiscal_year),
+                y.initial_yen,
+                y.annual_yen,
+                F(f"=C{row}+D{row}"),
+                y.grant_yen,
+                y.special_tax_yen,
+                F(f"=E{row}-F{row}-G{row}"),
+            ],
+            ["0", None] + [YEN] * 6,
+        )
     last = w.row - 1
-    total = w.cells(["合計", None] + [F(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 9)],
-                    [None, None] + [YEN] * 6, total=True)
+    total = w.cells(
+        ["合計", None] + [F(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 9)],
+        [None, None] + [YEN] * 6,
+        total=True,
+    )
     w.line("債務負担行為の参考額（翌年度以降の負担額）", F(f"=SUM(E{first + 1}:E{last})") if last > first else 0)
     ws.cell(w.row - 1, 2).number_format = YEN
     w.line(DEBT_NOTE)
     w.skip()
     w.line("内訳（ニーズ・グループ別）", bold=True)
-    w.header(["分野", "グループ", "方式", "幹事・取りまとめ", "導入年度", "初期負担", "年間負担", "期間総額", "補助金 見込額",
-              "特別交付税 見込額", "実質負担 見込額"])
+    w.header(
+        [
+            "分野",
+            "グループ",
+            "方式",
+            "幹事・取りまとめ",
+            "導入年度",
+            "初期負担",
+            "年間負担",
+            "期間総額",
+            "補助金 見込額",
+            "特別交付税 見込額",
+            "実質負担 見込額",
+        ]
+    )
     nfirst = w.row
     for n in s.needs:
         ln = n.line
-        w.cells([v.categories.get(n.category_id, n.category_id), n.group_id, v.mode_short(n.mode),
-                 v.bodies.get(n.lead_body, n.lead_body), wareki_fiscal_year(n.start_year), ln.initial_yen,
-                 ln.annual_yen, ln.total_yen, ln.grant_yen, ln.special_tax_yen, ln.net_yen],
-                [None, None, None, None, None] + [YEN] * 6)
+        w.cells(
+            [
+                v.categories.get(n.category_id, n.category_id),
+                n.group_id,
+                v.mode_short(n.mode),
+                v.bodies.get(n.lead_body, n.lead_body),
+                wareki_fiscal_year(n.start_year),
+                ln.initial_yen,
+                ln.annual_yen,
+                ln.total_yen,
+                ln.grant_yen,
+                ln.special_tax_yen,
+                ln.net_yen,
+            ],
+            [None, None, None, None, None] + [YEN] * 6,
+        )
     nlast = w.row - 1
-    need_total = w.cells(["計", None, None, None, None] + [F(f"=SUM({_col(c)}{nfirst}:{_col(c)}{nlast})") for c in range(6, 12)],
-            [None] * 5 + [YEN] * 6, total=True)
+    need_total = w.cells(
+        ["計", None, None, None, None] + [F(f"=SUM({_col(c)}{nfirst}:{_col(c)}{nlast})") for c in range(6, 12)],
+        [None] * 5 + [YEN] * 6,
+        total=True,
+    )
     w.skip()
     w.line("検算（年度別の合計 ＝ 内訳の合計）", bold=True)
-    for label, col_year, col_need in (("負担額", "E", "H"), ("補助金", "F", "I"), ("特別交付税", "G", "J"),
-                                      ("実質負担", "H", "K")):
+    for label, col_year, col_need in (
+        ("負担額", "E", "H"),
+        ("補助金", "F", "I"),
+        ("特別交付税", "G", "J"),
+        ("実質負担", "H", "K"),
+    ):
         w.line(label, F(f"={col_year}{total}={col_need}{need_total}"))
     w.widths([16, 24, 14, 14, 14, 14, 15, 15, 14, 15, 15])
 
@@ -179,12 +254,19 @@ def _budget_sheet(ws, table: BudgetTable, meta: ReportMeta, attr: str, title: st
     for s in table.statements:
         row = w.row
         n = len(years)
-        w.cells([s.body_code, s.body_name] + [getattr(s.amounts_in(fy), attr) for fy in years]
-                + [F(f"=SUM(C{row}:{_col(2 + n)}{row})")], [None, None] + [YEN] * (n + 1))
+        w.cells(
+            [s.body_code, s.body_name]
+            + [getattr(s.amounts_in(fy), attr) for fy in years]
+            + [F(f"=SUM(C{row}:{_col(2 + n)}{row})")],
+            [None, None] + [YEN] * (n + 1),
+        )
     last = w.row - 1
-    w.cells(["合計", f"{len(table.statements)}団体"]
-            + [F(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 4 + len(years))],
-            [None, None] + [YEN] * (len(years) + 1), total=True)
+    w.cells(
+        ["合計", f"{len(table.statements)}団体"]
+        + [F(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 4 + len(years))],
+        [None, None] + [YEN] * (len(years) + 1),
+        total=True,
+    )
     w.line("計画の合計（検算用）", getattr(table.total, attr), F(f"={_col(3 + len(years))}{w.row - 1}=B{w.row}"))
     ws.cell(w.row - 1, 2).number_format = YEN
     w.widths([12, 16] + [17] * (len(years) + 1))
@@ -196,9 +278,12 @@ def budget_workbook(instance: Instance, plan: Plan, meta: ReportMeta | None = No
     meta = _meta(plan, meta)
     table = budget_table([v.statement for v in views])
     wb = Workbook()
-    sheets = (("実質負担", "net_yen", "年度別 実質負担 見込額（団体別）"), ("負担額", "gross_yen", "年度別 負担額（団体別）"),
-              ("補助金", "grant_yen", "年度別 補助金 見込額（団体別）"),
-              ("特別交付税", "special_tax_yen", "年度別 特別交付税 見込額（団体別）"))
+    sheets = (
+        ("実質負担", "net_yen", "年度別 実質負担 見込額（団体別）"),
+        ("負担額", "gross_yen", "年度別 負担額（団体別）"),
+        ("補助金", "grant_yen", "年度別 補助金 見込額（団体別）"),
+        ("特別交付税", "special_tax_yen", "年度別 特別交付税 見込額（団体別）"),
+    )
     used: set[str] = set()
     for i, (name, attr, title) in enumerate(sheets):
         ws = wb.active if i == 0 else wb.create_sheet()

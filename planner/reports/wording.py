@@ -1,8 +1,9 @@
 """The documents' words for how a figure was made: the cost build-up line by line, the allocation method and its
 formula, the fairness statement, and the subsidy rules applied."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from planner.domain.allocation import method_label as domain_method_label
 from planner.domain.costs import body_distance_km, round_yen
@@ -25,20 +26,34 @@ def cost_build_up(instance: Instance, group: PlanGroup, needs) -> tuple[list[Cos
     distance = 0.0
     if group.mode != "standalone":
         distance = sum(body_distance_km(instance.bodies[x.body], lead) for x in needs)
-    initial_lines = [CostLine("固定初期費用", "", price.fixed_initial),
-                     CostLine("参加団体ごとの初期費用", f"{price.member_initial:,}円 × {n}団体", price.member_initial * n)]
+    initial_lines = [
+        CostLine("固定初期費用", "", price.fixed_initial),
+        CostLine("参加団体ごとの初期費用", f"{price.member_initial:,}円 × {n}団体", price.member_initial * n),
+    ]
     initial = price.fixed_initial + price.member_initial * n
     alpha, beta = min(price.lines, key=lambda line: line[0] + line[1] * volume)
     volume_charge = alpha + beta * volume
-    annual_exact = (price.fixed_annual + price.member_annual * n + price.per_km_annual * distance + volume_charge)
-    annual_lines = [CostLine("固定年額", "", price.fixed_annual),
-                    CostLine("参加団体ごとの年額", f"{price.member_annual:,}円 × {n}団体", price.member_annual * n)]
+    annual_exact = price.fixed_annual + price.member_annual * n + price.per_km_annual * distance + volume_charge
+    annual_lines = [
+        CostLine("固定年額", "", price.fixed_annual),
+        CostLine("参加団体ごとの年額", f"{price.member_annual:,}円 × {n}団体", price.member_annual * n),
+    ]
     if group.mode != "standalone":
-        annual_lines.append(CostLine("距離に応じた年額", f"{price.per_km_annual:,}円/km × 幹事団体からの距離計 "
-                                     f"{distance:,.1f}km", price.per_km_annual * distance))
-    annual_lines.append(CostLine("利用量に応じた年額", f"{_num(alpha)}円 + {_num(beta)}円 × 利用量計 {_num(volume)}"
-                                 f"{category.unit}（単価表の料金区分のうち最も安いもの）",
-                                 volume_charge))
+        annual_lines.append(
+            CostLine(
+                "距離に応じた年額",
+                f"{price.per_km_annual:,}円/km × 幹事団体からの距離計 {distance:,.1f}km",
+                price.per_km_annual * distance,
+            )
+        )
+    annual_lines.append(
+        CostLine(
+            "利用量に応じた年額",
+            f"{_num(alpha)}円 + {_num(beta)}円 × 利用量計 {_num(volume)}"
+            f"{category.unit}（単価表の料金区分のうち最も安いもの）",
+            volume_charge,
+        )
+    )
     return initial_lines, annual_lines, initial, round_yen(annual_exact)
 
 
@@ -71,20 +86,26 @@ def method_formula(method: str, allocation: Allocation | None, instance: Instanc
         total = sum(weights.get(k, 0.0) for k in ("equal", "population", "volume")) or 1.0
         pct = {k: weights.get(k, 0.0) / total * 100 for k in ("equal", "population", "volume")}
         # The weights' names (均等割10%・人口割90%) are the method's label, printed beside: not repeated here.
-        return ("各団体の負担額 ＝ グループの費用 × （"
-                f"{_pct(pct['equal'])}% ÷ 参加団体数 ＋ {_pct(pct['population'])}% × 人口 ÷ 人口計 ＋ "
-                f"{_pct(pct['volume'])}% × 利用量 ÷ 利用量計）")
+        return (
+            "各団体の負担額 ＝ グループの費用 × （"
+            f"{_pct(pct['equal'])}% ÷ 参加団体数 ＋ {_pct(pct['population'])}% × 人口 ÷ 人口計 ＋ "
+            f"{_pct(pct['volume'])}% × 利用量 ÷ 利用量計）"
+        )
     if method == "standalone_ratio":
         return "各団体の負担額 ＝ グループの費用 × 当該団体の単独導入費用 ÷ 参加団体の単独導入費用の合計（削減率が全団体で同じ）"
     if method == "shapley":
-        text = ("シャープレイ値： 各団体が加わる全ての順番について、その団体が加わったことによる費用の増分を平均した額"
-                "（部分集合の費用 c(S) は、その団体だけで同じ条件の下で最も安く導入した場合の費用）")
+        text = (
+            "シャープレイ値： 各団体が加わる全ての順番について、その団体が加わったことによる費用の増分を平均した額"
+            "（部分集合の費用 c(S) は、その団体だけで同じ条件の下で最も安く導入した場合の費用）"
+        )
         if allocation and (allocation.sampled or allocation.standard_error_yen):
             text += f"。参加団体が多いため標本推定（標準誤差 {allocation.standard_error_yen or 0:,}円）"
         return text
     if method == "nucleolus":
-        return ("仁（nucleolus）： 全ての部分集合について単独で導入する場合との差（節減額）のうち最も小さいものを"
-                "できるだけ大きくする配分")
+        return (
+            "仁（nucleolus）： 全ての部分集合について単独で導入する場合との差（節減額）のうち最も小さいものを"
+            "できるだけ大きくする配分"
+        )
     return method
 
 
@@ -98,16 +119,26 @@ def proof_lines(allocation: Allocation | None) -> list[str]:
     if allocation is None or allocation.proof.min_excess_yen is None:
         return []
     p = allocation.proof
-    lines = [f"最も不利な組合せの余裕（その組だけで導入する費用 − 按分での負担の合計）：{p.min_excess_yen:,}円"
-             + ("（負の値は、その組が抜けると安くなる額）" if p.min_excess_yen < 0 else "")]
+    lines = [
+        f"最も不利な組合せの余裕（その組だけで導入する費用 − 按分での負担の合計）：{p.min_excess_yen:,}円"
+        + ("（負の値は、その組が抜けると安くなる額）" if p.min_excess_yen < 0 else "")
+    ]
     if p.least_core_yen is not None:
-        lines.append(f"すべての組合せが同時に確保できる節減額（最小コア）：{p.least_core_yen:,}円"
-                     + ("（負の値：コアが空で、どの配分でも抜けた方が安い組が残ります）" if p.least_core_yen < 0 else ""))
+        lines.append(
+            f"すべての組合せが同時に確保できる節減額（最小コア）：{p.least_core_yen:,}円"
+            + ("（負の値：コアが空で、どの配分でも抜けた方が安い組が残ります）" if p.least_core_yen < 0 else "")
+        )
     u = allocation.unadjusted_proof
     if u is not None:
-        lines.append("按分方法どおりの負担額では" + ("コアを満たしていました" if u.in_core else
-                     f"コアを満たしていませんでした（最も不利な組合せの余裕 {u.min_excess_yen:,}円）") +
-                     "。最も近い公平な配分へ調整し（コア調整）、各団体の調整額を 4. に示しています。")
+        lines.append(
+            "按分方法どおりの負担額では"
+            + (
+                "コアを満たしていました"
+                if u.in_core
+                else f"コアを満たしていませんでした（最も不利な組合せの余裕 {u.min_excess_yen:,}円）"
+            )
+            + "。最も近い公平な配分へ調整し（コア調整）、各団体の調整額を 4. に示しています。"
+        )
     return lines
 
 
@@ -117,10 +148,18 @@ def rationality(allocation: Allocation | None) -> list[str]:
     else:
         ir, core, exhaustive = allocation.individually_rational, allocation.in_core, allocation.exhaustive_check
     how = "全ての部分集合について厳密に証明" if exhaustive else "証明の記録がない計画です（再計画すると証明されます）"
-    return ["個人合理性： " + ("満たしています（どの参加団体の負担も単独で導入する場合の費用以下です）。" if ir
-                           else "満たしていません（単独で導入する方が安い参加団体があります）。"),
-            "コア： " + ("満たしています" if core else "満たしていません") + f"（{how}）。"
-            + ("どの一部の団体も、抜けて別に導入した方が安くなることはありません。" if core else "")]
+    return [
+        "個人合理性： "
+        + (
+            "満たしています（どの参加団体の負担も単独で導入する場合の費用以下です）。"
+            if ir
+            else "満たしていません（単独で導入する方が安い参加団体があります）。"
+        ),
+        "コア： "
+        + ("満たしています" if core else "満たしていません")
+        + f"（{how}）。"
+        + ("どの一部の団体も、抜けて別に導入した方が安くなることはありません。" if core else ""),
+    ]
 
 
 def subsidy_rules(subsidies: Mapping[str, SubsidyEstimate]) -> list[str]:
@@ -128,8 +167,10 @@ def subsidy_rules(subsidies: Mapping[str, SubsidyEstimate]) -> list[str]:
     rules: list[str] = []
     for sub in subsidies.values():
         joint = sub.joint
-        for rule, applies, prefix in ((joint.grant.rule, True, "補助金："),
-                                      (joint.special_tax.rule, bool(joint.special_tax.amount_yen), "特別交付税：")):
+        for rule, applies, prefix in (
+            (joint.grant.rule, True, "補助金："),
+            (joint.special_tax.rule, bool(joint.special_tax.amount_yen), "特別交付税："),
+        ):
             if rule and applies and prefix + rule not in rules:
                 rules.append(prefix + rule)
     return rules

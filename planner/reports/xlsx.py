@@ -4,6 +4,7 @@ Amounts are real integers in yen formats, and every sum, difference and check is
 cells above it, so that a finance section can see how each total is made and check it against the plan.
 Each workbook also has 検算 cells that read TRUE (or 0) when the figures agree.
 """
+
 from __future__ import annotations
 
 import io
@@ -16,11 +17,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
+from planner.domain.vocabulary import Formula, starts_like_formula
 
-from planner.domain.vocabulary import Formula, is_own_formula, starts_like_formula
-
-from .control import DocumentControl
 from .context import GroupReport, MemberNotice, ReportMeta, SummaryReport, group_report, member_notice, summary_report
+from .control import DocumentControl
 
 F = Formula
 YEN = '#,##0"円";[Red]-#,##0"円"'
@@ -97,7 +97,7 @@ def page_setup(ws: Worksheet, control: DocumentControl | None = None) -> None:
     ws.oddFooter.right.text = "&P / &N"
 
 
-def control_rows(w: "_Writer", control: DocumentControl, kind: str, key: str = "") -> None:
+def control_rows(w: _Writer, control: DocumentControl, kind: str, key: str = "") -> None:
     """The document-control lines under a sheet's title (文書番号, plan and version, date, issuer, 担当, 連絡先)."""
     if control.draft:
         w.line("【案】この文書は試算（案）です。確定したものではありません。", bold=True)
@@ -113,7 +113,7 @@ def sheet_title(text: str, used: set[str] | None = None) -> str:
     title, i = base, 2
     while used is not None and title in used:
         suffix = f"~{i}"
-        title, i = base[:31 - len(suffix)] + suffix, i + 1
+        title, i = base[: 31 - len(suffix)] + suffix, i + 1
     if used is not None:
         used.add(title)
     return title
@@ -217,10 +217,16 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     first = w.row
     for line in r.annual_lines:
         w.cells([line.label, line.yen, line.detail], [None, '#,##0.00"円"', None])
-    annual_row = w.cells(["年間費用 計（1円未満四捨五入）", Formula(f"=ROUND(SUM(B{first}:B{w.row - 1}),0)"), None],
-                         [None, YEN, None], total=True)
-    total_row = w.cells(["算定期間の総額", Formula(f"=B{initial_row}+B{annual_row}*{years}"), "初期費用 ＋ 年間費用 × 算定年数"],
-                        [None, YEN, None], total=True)
+    annual_row = w.cells(
+        ["年間費用 計（1円未満四捨五入）", Formula(f"=ROUND(SUM(B{first}:B{w.row - 1}),0)"), None],
+        [None, YEN, None],
+        total=True,
+    )
+    total_row = w.cells(
+        ["算定期間の総額", Formula(f"=B{initial_row}+B{annual_row}*{years}"), "初期費用 ＋ 年間費用 × 算定年数"],
+        [None, YEN, None],
+        total=True,
+    )
     w.cells(["計画の総額（検算用）", r.total_yen, "上の総額と一致すること"], [None, YEN, None])
     w.cells(["検算", Formula(f"=B{total_row}=B{total_row + 1}"), None], [None, None, None])
     w.skip()
@@ -230,9 +236,23 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     w.line("参加団体別の負担額（見込額）", bold=True)
     if live:
         w.line("初期負担・年間負担・期間総額は上の「按分の計算」の数式によります（入力を変えると再計算されます）。")
-    labels = ["団体コード", "団体名", "人口", "利用量", "初期負担", "年間負担", "期間総額", "単独導入の場合", "削減額",
-              "補助金 見込額", "特別交付税 見込額", "実質負担 見込額", "単独の場合の実質負担", "実質削減額",
-              "検算（総額−初期−年額×年数）"]
+    labels = [
+        "団体コード",
+        "団体名",
+        "人口",
+        "利用量",
+        "初期負担",
+        "年間負担",
+        "期間総額",
+        "単独導入の場合",
+        "削減額",
+        "補助金 見込額",
+        "特別交付税 見込額",
+        "実質負担 見込額",
+        "単独の場合の実質負担",
+        "実質削減額",
+        "検算（総額−初期−年額×年数）",
+    ]
     w.header(labels)
     first = w.row
     for k, m in enumerate(r.members):
@@ -241,17 +261,32 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
         if live:
             calc = live[k]
             initial, annual, total = F(f"=$K${calc}"), F(f"=$P${calc}"), F(f"=E{row}+F{row}*{years}")
-        w.cells([m.body_code, m.body_name + (f"（{r.lead_mark}）" if m.is_lead else ""), m.population, m.volume,
-                 initial, annual, total, m.standalone_total_yen, F(f"=H{row}-G{row}"), m.grant_yen,
-                 m.special_tax_yen, F(f"=G{row}-J{row}-K{row}"), m.standalone_net_yen,
-                 F(f"=M{row}-L{row}") if m.standalone_net_yen is not None else None,
-                 F(f"=G{row}-(E{row}+F{row}*{years})")],
-                [None, None, INT, "#,##0.##", YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN])
+        w.cells(
+            [
+                m.body_code,
+                m.body_name + (f"（{r.lead_mark}）" if m.is_lead else ""),
+                m.population,
+                m.volume,
+                initial,
+                annual,
+                total,
+                m.standalone_total_yen,
+                F(f"=H{row}-G{row}"),
+                m.grant_yen,
+                m.special_tax_yen,
+                F(f"=G{row}-J{row}-K{row}"),
+                m.standalone_net_yen,
+                F(f"=M{row}-L{row}") if m.standalone_net_yen is not None else None,
+                F(f"=G{row}-(E{row}+F{row}*{years})"),
+            ],
+            [None, None, INT, "#,##0.##", YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN],
+        )
     last = w.row - 1
     sums = [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 15)]
     sums[1] = None  # volumes of different needs are summed in the cost build-up already
-    members_total = w.cells(["合計", f"{len(r.members)}団体"] + sums + [None],
-                            [None, None, INT, None] + [YEN] * 11, total=True)
+    members_total = w.cells(
+        ["合計", f"{len(r.members)}団体"] + sums + [None], [None, None, INT, None] + [YEN] * 11, total=True
+    )
     w.skip()
     w.line("検算", bold=True)
     w.line("初期負担の合計 ＝ 初期費用 計", Formula(f"=E{members_total}=B{initial_row}"))
@@ -272,20 +307,47 @@ def _allocation_block(w: _Writer, r: GroupReport, initial: str, annual: str, yea
     ws = w.ws
     weights = r.formula_weights or {}
     w.line("按分の計算（数式：重み・人口・利用量・グループの費用から再計算）", bold=True)
-    w.line(f"按分方法：{r.method_label}。比率 ＝ 均等割の重み ÷ 団体数 ＋ 人口割の重み × 人口 ÷ 人口計 ＋ "
-           "利用量割の重み × 利用量 ÷ 利用量計")
-    w.line("端数の処理：" + (r.rounding_rule or "初期費用と年間費用をそれぞれ比率で配分し、1円未満を切り捨て、残りの円を端数の大きい"
-                              "順に1円ずつ配分（端数が同じときは優先順位の小さい団体）。")
-           + "（配分額は小数第6位で丸めてから切り捨てます。）")
+    w.line(
+        f"按分方法：{r.method_label}。比率 ＝ 均等割の重み ÷ 団体数 ＋ 人口割の重み × 人口 ÷ 人口計 ＋ "
+        "利用量割の重み × 利用量 ÷ 利用量計"
+    )
+    w.line(
+        "端数の処理："
+        + (
+            r.rounding_rule
+            or "初期費用と年間費用をそれぞれ比率で配分し、1円未満を切り捨て、残りの円を端数の大きい"
+            "順に1円ずつ配分（端数が同じときは優先順位の小さい団体）。"
+        )
+        + "（配分額は小数第6位で丸めてから切り捨てます。）"
+    )
     rows = {}
     for key, label in (("equal", "均等割の重み"), ("population", "人口割の重み"), ("volume", "利用量割の重み")):
         rows[key] = w.line(label, weights.get(key, 0.0))
         ws.cell(rows[key], 2).number_format = "0.0####%"
     we, wp, wv = (f"$B${rows[k]}" for k in ("equal", "population", "volume"))
-    w.header(["団体コード", "団体名", "人口", "利用量", "優先順位", "按分比率",
-              "初期 配分額", "初期 切捨て", "初期 端数", "初期 端数順位", "初期負担",
-              "年額 配分額", "年額 切捨て", "年額 端数", "年額 端数順位", "年間負担",
-              "計画の初期負担", "計画の年間負担", "検算"])
+    w.header(
+        [
+            "団体コード",
+            "団体名",
+            "人口",
+            "利用量",
+            "優先順位",
+            "按分比率",
+            "初期 配分額",
+            "初期 切捨て",
+            "初期 端数",
+            "初期 端数順位",
+            "初期負担",
+            "年額 配分額",
+            "年額 切捨て",
+            "年額 端数",
+            "年額 端数順位",
+            "年間負担",
+            "計画の初期負担",
+            "計画の年間負担",
+            "検算",
+        ]
+    )
     first = w.row
     last = first + len(r.members) - 1
     lead = next((k for k, m in enumerate(r.members) if m.is_lead), None)
@@ -298,27 +360,95 @@ def _allocation_block(w: _Writer, r: GroupReport, initial: str, annual: str, yea
     out = []
     for k, m in enumerate(r.members):
         row = w.row
-        ratio = F(f"=IF({we}=0,0,{we}/COUNT({rng('E')}))+IF({wp}=0,0,{wp}*C{row}/SUM({rng('C')}))"
-                  f"+IF({wv}=0,0,{wv}*D{row}/SUM({rng('D')}))")
+        ratio = F(
+            f"=IF({we}=0,0,{we}/COUNT({rng('E')}))+IF({wp}=0,0,{wp}*C{row}/SUM({rng('C')}))"
+            f"+IF({wv}=0,0,{wv}*D{row}/SUM({rng('D')}))"
+        )
         cells = [m.body_code, m.body_name, m.population or 0, m.volume, priority[k], ratio]
         for amount, q, f, rem, rank in ((initial, "G", "H", "I", "J"), (annual, "L", "M", "N", "O")):
-            cells += [F(f"=ROUND({amount}*F{row}/SUM({rng('F')}),6)"), F(f"=INT({q}{row})"), F(f"={q}{row}-{f}{row}"),
-                      F(f"=SUMPRODUCT(({rng(rem)}>{rem}{row})*1)+SUMPRODUCT(({rng(rem)}={rem}{row})*({rng('E')}<E{row}))"),
-                      F(f"={f}{row}+IF({rank}{row}<{amount}-SUM({rng(f)}),1,0)")]
+            cells += [
+                F(f"=ROUND({amount}*F{row}/SUM({rng('F')}),6)"),
+                F(f"=INT({q}{row})"),
+                F(f"={q}{row}-{f}{row}"),
+                F(f"=SUMPRODUCT(({rng(rem)}>{rem}{row})*1)+SUMPRODUCT(({rng(rem)}={rem}{row})*({rng('E')}<E{row}))"),
+                F(f"={f}{row}+IF({rank}{row}<{amount}-SUM({rng(f)}),1,0)"),
+            ]
         cells += [m.initial_yen, m.annual_yen, F(f"=AND(K{row}=Q{row},P{row}=R{row})")]
-        w.cells(cells, [None, None, INT, "#,##0.##", "0", "0.000000%", "#,##0.000000", INT, "0.000000", "0", YEN,
-                        "#,##0.000000", INT, "0.000000", "0", YEN, YEN, YEN, None])
+        w.cells(
+            cells,
+            [
+                None,
+                None,
+                INT,
+                "#,##0.##",
+                "0",
+                "0.000000%",
+                "#,##0.000000",
+                INT,
+                "0.000000",
+                "0",
+                YEN,
+                "#,##0.000000",
+                INT,
+                "0.000000",
+                "0",
+                YEN,
+                YEN,
+                YEN,
+                None,
+            ],
+        )
         out.append(row)
-    w.cells(["計（按分の計算）", None, F(f"=SUM({rng('C')})"), F(f"=SUM({rng('D')})"), None, F(f"=SUM({rng('F')})"), None, None, None,
-             None, F(f"=SUM({rng('K')})"), None, None, None, None, F(f"=SUM({rng('P')})"), F(f"=SUM({rng('Q')})"),
-             F(f"=SUM({rng('R')})"), F(f"=AND(K{w.row}={initial},P{w.row}={annual})")],
-            [None, None, INT, "#,##0.##", None, "0.000000%", None, None, None, None, YEN, None, None, None, None, YEN,
-             YEN, YEN, None], total=True)
+    w.cells(
+        [
+            "計（按分の計算）",
+            None,
+            F(f"=SUM({rng('C')})"),
+            F(f"=SUM({rng('D')})"),
+            None,
+            F(f"=SUM({rng('F')})"),
+            None,
+            None,
+            None,
+            None,
+            F(f"=SUM({rng('K')})"),
+            None,
+            None,
+            None,
+            None,
+            F(f"=SUM({rng('P')})"),
+            F(f"=SUM({rng('Q')})"),
+            F(f"=SUM({rng('R')})"),
+            F(f"=AND(K{w.row}={initial},P{w.row}={annual})"),
+        ],
+        [
+            None,
+            None,
+            INT,
+            "#,##0.##",
+            None,
+            "0.000000%",
+            None,
+            None,
+            None,
+            None,
+            YEN,
+            None,
+            None,
+            None,
+            None,
+            YEN,
+            YEN,
+            YEN,
+            None,
+        ],
+        total=True,
+    )
     w.skip()
     return out
 
 
-def _fairness_rows(w: "_Writer", r: GroupReport) -> None:
+def _fairness_rows(w: _Writer, r: GroupReport) -> None:
     """The proof of fairness: the headline, the core adjustment beside each unadjusted share, and the tightest
     sub-groups (their cost alone against what they pay), after the tables so that no formula moves."""
     w.skip()
@@ -331,14 +461,30 @@ def _fairness_rows(w: "_Writer", r: GroupReport) -> None:
         w.header(["団体名", "按分方法どおりの期間総額", "コア調整", "調整後の期間総額", "検算"])
         for m in r.members:
             row = w.row
-            w.cells([m.body_name, m.share.unadjusted_total_yen, m.adjustment_yen, m.total_yen,
-                     Formula(f"=B{row}+C{row}=D{row}")], [None, YEN, YEN, YEN, None])
+            w.cells(
+                [
+                    m.body_name,
+                    m.share.unadjusted_total_yen,
+                    m.adjustment_yen,
+                    m.total_yen,
+                    Formula(f"=B{row}+C{row}=D{row}"),
+                ],
+                [None, YEN, YEN, YEN, None],
+            )
     if r.evidence:
         w.header(["団体の組（余裕の小さい順）", "方式", "その組だけの費用", "按分での負担の合計", "余裕"])
         for e in r.evidence:
             row = w.row
-            w.cells([e["who"], e["mode"] + (f"（{e['lead']}）" if e["lead"] else ""), e["cost_yen"], e["paid_yen"],
-                     Formula(f"=C{row}-D{row}")], [None, None, YEN, YEN, YEN])
+            w.cells(
+                [
+                    e["who"],
+                    e["mode"] + (f"（{e['lead']}）" if e["lead"] else ""),
+                    e["cost_yen"],
+                    e["paid_yen"],
+                    Formula(f"=C{row}-D{row}"),
+                ],
+                [None, None, YEN, YEN, YEN],
+            )
     if r.weight_suggestion:
         w.line("コア調整が要らない最も近い割合", r.weight_suggestion)
 
@@ -358,19 +504,39 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     if n.schedule_note:
         w.line(n.schedule_note)
     w.skip()
-    w.header(["年度", "和暦", "初期負担", "年間負担", "負担額 計", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"])
+    w.header(
+        ["年度", "和暦", "初期負担", "年間負担", "負担額 計", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"]
+    )
     first = w.row
     for y in n.years:
         row = w.row
-        w.cells([y.fiscal_year, y.label, y.initial_yen, y.annual_yen, Formula(f"=C{row}+D{row}"), y.grant_yen,
-                 y.special_tax_yen, Formula(f"=E{row}-F{row}-G{row}")], ["0", None] + [YEN] * 6)
+        w.cells(
+            [
+                y.fiscal_year,
+                y.label,
+                y.initial_yen,
+                y.annual_yen,
+                Formula(f"=C{row}+D{row}"),
+                y.grant_yen,
+                y.special_tax_yen,
+                Formula(f"=E{row}-F{row}-G{row}"),
+            ],
+            ["0", None] + [YEN] * 6,
+        )
     last = w.row - 1
-    total = w.cells(["合計", None] + [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 9)],
-                    [None, None] + [YEN] * 6, total=True)
+    total = w.cells(
+        ["合計", None] + [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 9)],
+        [None, None] + [YEN] * 6,
+        total=True,
+    )
     w.skip()
     w.line("検算（負担金算定書の数値）", bold=True)
-    for label, col, value in (("期間総額", "E", m.total_yen), ("補助金 見込額", "F", m.grant_yen),
-                              ("特別交付税 見込額", "G", m.special_tax_yen), ("実質負担 見込額", "H", m.net_yen)):
+    for label, col, value in (
+        ("期間総額", "E", m.total_yen),
+        ("補助金 見込額", "F", m.grant_yen),
+        ("特別交付税 見込額", "G", m.special_tax_yen),
+        ("実質負担 見込額", "H", m.net_yen),
+    ):
         row = w.line(label, value, Formula(f"={col}{total}=B{w.row}"))
         ws.cell(row, 2).number_format = YEN
     row = w.line("単独で導入する場合", m.standalone_total_yen)
@@ -401,8 +567,10 @@ def _member_effect_rows(ws: Worksheet, n: MemberNotice, caveat: str) -> None:
     net = w.line("実質負担 見込額（期間合計）", m.net_yen)
     ws.cell(net, 2).number_format = YEN
     years = w.line("算定期間（年）", n.group.horizon_years)
-    w.cells(["削減1時間あたりの実質負担（円）"] + [f"=ROUND(B{net}/B{years}/{c}{hours},0)" for c in "BCD"],
-            [None] + [YEN] * 3)
+    w.cells(
+        ["削減1時間あたりの実質負担（円）"] + [f"=ROUND(B{net}/B{years}/{c}{hours},0)" for c in "BCD"],
+        [None] + [YEN] * 3,
+    )
     if e.staff_cost_per_hour_yen:
         cost = w.line("人件費単価（円/時間）", e.staff_cost_per_hour_yen)
         ws.cell(cost, 2).number_format = YEN
@@ -425,43 +593,109 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
     w.line(_ESTIMATE)
     w.skip()
     w.line("分野別", bold=True)
-    w.header(["分野", "ニーズ数", "共同グループ数", "単独導入の場合", "計画の費用", "削減額", "削減率", "実質負担 見込額"])
+    w.header(
+        ["分野", "ニーズ数", "共同グループ数", "単独導入の場合", "計画の費用", "削減額", "削減率", "実質負担 見込額"]
+    )
     first = w.row
     for c in s.categories:
         row = w.row
-        w.cells([c.name, c.needs, c.groups, c.standalone_yen, c.plan_yen, Formula(f"=D{row}-E{row}"),
-                 Formula(f"=IF(D{row}=0,0,F{row}/D{row})"), c.net_yen], [None, INT, INT, YEN, YEN, YEN, PCT, YEN])
+        w.cells(
+            [
+                c.name,
+                c.needs,
+                c.groups,
+                c.standalone_yen,
+                c.plan_yen,
+                Formula(f"=D{row}-E{row}"),
+                Formula(f"=IF(D{row}=0,0,F{row}/D{row})"),
+                c.net_yen,
+            ],
+            [None, INT, INT, YEN, YEN, YEN, PCT, YEN],
+        )
     last = w.row - 1
     row = w.row
-    cat_total = w.cells(["合計"] + [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(2, 7)]
-                        + [Formula(f"=IF(D{row}=0,0,F{row}/D{row})"), Formula(f"=SUM(H{first}:H{last})")],
-                        [None, INT, INT, YEN, YEN, YEN, PCT, YEN], total=True)
+    cat_total = w.cells(
+        ["合計"]
+        + [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(2, 7)]
+        + [Formula(f"=IF(D{row}=0,0,F{row}/D{row})"), Formula(f"=SUM(H{first}:H{last})")],
+        [None, INT, INT, YEN, YEN, YEN, PCT, YEN],
+        total=True,
+    )
     w.line("計画全体の費用（検算用）", s.plan_total_yen, Formula(f"=E{cat_total}=B{w.row}"))
     ws.cell(w.row - 1, 2).number_format = YEN
     w.line("補助金 見込額 計", s.grant_yen)
     ws.cell(w.row - 1, 2).number_format = YEN
     w.line("特別交付税 見込額 計", s.special_tax_yen)
     ws.cell(w.row - 1, 2).number_format = YEN
-    w.line("実質負担 見込額 計（検算）", Formula(f"=E{cat_total}-B{w.row - 2}-B{w.row - 1}"), Formula(f"=B{w.row}=H{cat_total}"))
+    w.line(
+        "実質負担 見込額 計（検算）",
+        Formula(f"=E{cat_total}-B{w.row - 2}-B{w.row - 1}"),
+        Formula(f"=B{w.row}=H{cat_total}"),
+    )
     ws.cell(w.row - 1, 2).number_format = YEN
     w.skip()
     w.line("共同調達グループ", bold=True)
-    w.header(["グループ", "分野", "方式", "幹事団体", "団体数", "導入年度", "期間総額", "単独導入の場合", "削減額",
-              "削減率", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"])
+    w.header(
+        [
+            "グループ",
+            "分野",
+            "方式",
+            "幹事団体",
+            "団体数",
+            "導入年度",
+            "期間総額",
+            "単独導入の場合",
+            "削減額",
+            "削減率",
+            "補助金 見込額",
+            "特別交付税 見込額",
+            "実質負担 見込額",
+        ]
+    )
     first = w.row
     for gr in s.groups:
         g = gr.group
         row = w.row
-        w.cells([g.group_id, g.category_name, g.mode_short, g.lead_name, len(g.members), g.start_year, g.total_yen,
-                 g.standalone_total_yen, Formula(f"=H{row}-G{row}"), Formula(f"=IF(H{row}=0,0,I{row}/H{row})"), gr.grant_yen,
-                 gr.special_tax_yen, Formula(f"=G{row}-K{row}-L{row}")],
-                [None, None, None, None, INT, "0", YEN, YEN, YEN, PCT, YEN, YEN, YEN])
+        w.cells(
+            [
+                g.group_id,
+                g.category_name,
+                g.mode_short,
+                g.lead_name,
+                len(g.members),
+                g.start_year,
+                g.total_yen,
+                g.standalone_total_yen,
+                Formula(f"=H{row}-G{row}"),
+                Formula(f"=IF(H{row}=0,0,I{row}/H{row})"),
+                gr.grant_yen,
+                gr.special_tax_yen,
+                Formula(f"=G{row}-K{row}-L{row}"),
+            ],
+            [None, None, None, None, INT, "0", YEN, YEN, YEN, PCT, YEN, YEN, YEN],
+        )
     last = max(first, w.row) - 1
     if s.groups:
         row = w.row
         sums = {c: Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in (5, 7, 8, 9, 11, 12, 13)}
-        w.cells(["共同調達 計", None, None, None, sums[5], None, sums[7], sums[8], sums[9],
-                 Formula(f"=IF(H{row}=0,0,I{row}/H{row})"), sums[11], sums[12], sums[13]],
-                [None, None, None, None, INT, None, YEN, YEN, YEN, PCT, YEN, YEN, YEN], total=True)
+        w.cells(
+            [
+                "共同調達 計",
+                None,
+                None,
+                None,
+                sums[5],
+                None,
+                sums[7],
+                sums[8],
+                sums[9],
+                Formula(f"=IF(H{row}=0,0,I{row}/H{row})"),
+                sums[11],
+                sums[12],
+                sums[13],
+            ],
+            [None, None, None, None, INT, None, YEN, YEN, YEN, PCT, YEN, YEN, YEN],
+            total=True,
+        )
     w.line(f"単独調達のニーズ：{len(s.standalone_groups)}件（各団体が単独で調達）")
     w.widths([26, 22, 10, 16, 10, 10, 16, 16, 15, 9, 15, 16, 16])

@@ -14,14 +14,17 @@ The rules:
 - whether members see a plan at all depends on its status: :func:`members_may_see` is the one place where a plan's
   status joins the rule.
 """
+
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Collection, Literal
+from typing import Any, Literal
 
 from sqlmodel import select
 
-from planner.db.models import Body, Consortium, MemberShare, Need, Plan as PlanRow, PlanRelease, Scenario
+from planner.db.models import Body, Consortium, MemberShare, Need, PlanRelease, Scenario
+from planner.db.models import Plan as PlanRow
 
 ROLES = ("admin", "prefecture", "municipality")
 PlanAccess = Literal["full", "body"]
@@ -35,6 +38,7 @@ def role_of(user: Any) -> str | None:
 
 
 # --- prefectures and bodies -------------------------------------------------------------------------------------
+
 
 def sees_prefecture(user: Any, prefecture_code: str | None) -> bool:
     """Whole-prefecture data (its scenarios, whole plans, the audit entries of its bodies)."""
@@ -77,6 +81,7 @@ def lists_bodies(user: Any) -> bool:
 
 # --- scenarios --------------------------------------------------------------------------------------------------
 
+
 def sees_scenario(user: Any, scenario: Scenario) -> bool:
     return sees_prefecture(user, scenario.prefecture_code) if scenario.prefecture_code else role_of(user) == "admin"
 
@@ -86,6 +91,7 @@ def edits_scenario(user: Any, scenario: Scenario) -> bool:
 
 
 # --- plans ------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PlanFacts:
@@ -107,7 +113,7 @@ def members_may_see(status: str | None) -> bool:
 
 
 def plan_access(user: Any, plan: PlanFacts) -> PlanAccess | None:
-    """"full" (the prefecture's coordinators and administrators: the whole plan), "body" (staff of a member body:
+    """ "full" (the prefecture's coordinators and administrators: the whole plan), "body" (staff of a member body:
     their own body's view), or None."""
     role = role_of(user)
     if role == "admin" or (role == "prefecture" and sees_prefecture(user, plan.prefecture_code)):
@@ -130,6 +136,7 @@ def sees_member(user: Any, access: PlanAccess | None, body_code: str) -> bool:
 
 # --- the same rules as queries -----------------------------------------------------------------------------------
 
+
 def visible_scenarios(user: Any):
     """A select() of the scenarios the user may see."""
     query = select(Scenario)
@@ -150,8 +157,11 @@ def visible_plans(user: Any):
     if role == "prefecture" and user.prefecture_code:
         return query.where(Scenario.prefecture_code == user.prefecture_code)
     if role == "municipality" and user.body_code:
-        members = (select(Consortium.plan_id).join(MemberShare, MemberShare.consortium_id == Consortium.id)
-                   .where(MemberShare.body_code == user.body_code))
+        members = (
+            select(Consortium.plan_id)
+            .join(MemberShare, MemberShare.consortium_id == Consortium.id)
+            .where(MemberShare.body_code == user.body_code)
+        )
         published = select(PlanRelease.plan_id).where(PlanRelease.state.in_(MEMBER_VISIBLE_STATUSES))
         return query.where(PlanRow.id.in_(members), PlanRow.id.in_(published))
     return query.where(PlanRow.id == -1)

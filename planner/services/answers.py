@@ -5,12 +5,14 @@ decliners fixed standalone as the next version.
 There is no e-mail in this system: a reminder is an audit entry (action ``remind``) that the member's home page
 shows until it answers.
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -61,9 +63,23 @@ def need_lines(view, body_code: str | None = None, answers: dict[str, MemberAnsw
             if body_code is not None and m.body_code != body_code:
                 continue
             need = view.instance.need(m.need_id)
-            out.append(NeedLine(m.need_id, m.body_code, view.body_name(m.body_code), g.category_name,
-                                need.start_year, g.id, g.group.mode, g.lead_name, len(set(g.body_codes)), m.total_yen,
-                                m.net_yen, m.standalone_total_yen, answers.get(m.need_id)))
+            out.append(
+                NeedLine(
+                    m.need_id,
+                    m.body_code,
+                    view.body_name(m.body_code),
+                    g.category_name,
+                    need.start_year,
+                    g.id,
+                    g.group.mode,
+                    g.lead_name,
+                    len(set(g.body_codes)),
+                    m.total_yen,
+                    m.net_yen,
+                    m.standalone_total_yen,
+                    answers.get(m.need_id),
+                )
+            )
     return out
 
 
@@ -83,16 +99,25 @@ def check_open(session: Session, release: PlanRelease, now: datetime | None = No
     """The release takes answers: it is the published version in force and its deadline has not passed."""
     series = session.get(PlanSeries, release.series_id)
     if release.state != "published" or series.current_version != release.version:
-        raise AnswersClosed(f"{version_label(series, release)}は公表中の版ではないため回答できません。"
-                            "最新の版で回答してください。")
+        raise AnswersClosed(
+            f"{version_label(series, release)}は公表中の版ではないため回答できません。最新の版で回答してください。"
+        )
     if release.reply_deadline is not None and today_jst(now) > release.reply_deadline:
-        raise AnswersClosed(f"回答期限（{deadline_text(release)}）を過ぎたため回答を受け付けられません。"
-                            "回答する必要がある場合は、都道府県の担当者に期限の延長を依頼してください。")
+        raise AnswersClosed(
+            f"回答期限（{deadline_text(release)}）を過ぎたため回答を受け付けられません。"
+            "回答する必要がある場合は、都道府県の担当者に期限の延長を依頼してください。"
+        )
     return series
 
 
-def submit_answers(session: Session, user: User, release: PlanRelease, view, given: dict[str, tuple[str, str]],
-                   now: datetime | None = None) -> int:
+def submit_answers(
+    session: Session,
+    user: User,
+    release: PlanRelease,
+    view,
+    given: dict[str, tuple[str, str]],
+    now: datetime | None = None,
+) -> int:
     """Record the user's body's answers {need key: (answer, comment)}; returns how many changed.
 
     All or nothing: every answer is checked before anything is written; a changed answer is a conditional update,
@@ -108,9 +133,13 @@ def submit_answers(session: Session, user: User, release: PlanRelease, view, giv
         if line is None:
             problems.append(f"ニーズ {key}: 貴団体のこの計画のニーズではありません")
         elif answer not in ANSWER_LABELS:
-            problems.append(f"{line.category_name}（{line.start_year}年度）: 参加・不参加・条件付きのどれかを選んでください")
+            problems.append(
+                f"{line.category_name}（{line.start_year}年度）: 参加・不参加・条件付きのどれかを選んでください"
+            )
         elif answer == "conditional" and not comment.strip():
-            problems.append(f"{line.category_name}（{line.start_year}年度）: 条件付きの場合は条件をコメントに書いてください")
+            problems.append(
+                f"{line.category_name}（{line.start_year}年度）: 条件付きの場合は条件をコメントに書いてください"
+            )
         elif len(comment) > 2000:
             problems.append(f"{line.category_name}（{line.start_year}年度）: コメントは 2,000 文字以内にしてください")
     if problems:
@@ -127,25 +156,50 @@ def submit_answers(session: Session, user: User, release: PlanRelease, view, giv
         if old is None:
             try:
                 with session.begin_nested():
-                    session.add(MemberAnswer(release_id=release.id, need_key=key, body_code=body, answer=answer,
-                                             comment=comment, answered_at=stamp, answered_by=user.id))
+                    session.add(
+                        MemberAnswer(
+                            release_id=release.id,
+                            need_key=key,
+                            body_code=body,
+                            answer=answer,
+                            comment=comment,
+                            answered_at=stamp,
+                            answered_by=user.id,
+                        )
+                    )
                     session.flush()
             except IntegrityError as e:
-                raise LifecycleConflict("同じ団体の別の担当者が同時に回答しました。画面を読み込み直してください。") from e
+                raise LifecycleConflict(
+                    "同じ団体の別の担当者が同時に回答しました。画面を読み込み直してください。"
+                ) from e
         else:
-            moved = session.exec(update(MemberAnswer)
-                                 .where(MemberAnswer.id == old.id, MemberAnswer.lock_version == old.lock_version)
-                                 .values(answer=answer, comment=comment, answered_at=stamp, answered_by=user.id,
-                                         lock_version=MemberAnswer.lock_version + 1)).rowcount
+            moved = session.exec(
+                update(MemberAnswer)
+                .where(MemberAnswer.id == old.id, MemberAnswer.lock_version == old.lock_version)
+                .values(
+                    answer=answer,
+                    comment=comment,
+                    answered_at=stamp,
+                    answered_by=user.id,
+                    lock_version=MemberAnswer.lock_version + 1,
+                )
+            ).rowcount
             if moved != 1:
                 raise LifecycleConflict("同じ団体の別の担当者が同時に回答しました。画面を読み込み直してください。")
         changed += 1
-        record(session, user_id=user.id, action="answer", entity="member_answer", entity_id=f"{release.id}:{key}",
-               before={"answer": old.answer, "comment": old.comment} if old else None,
-               after={"answer": answer, "comment": comment}, prefecture_code=series.prefecture_code,
-               body_code=body,
-               detail=f"{version_label(series, release)}：{line.body_name}の{line.category_name}"
-                      f"（{line.start_year}年度）に「{ANSWER_LABELS[answer]}」と回答")
+        record(
+            session,
+            user_id=user.id,
+            action="answer",
+            entity="member_answer",
+            entity_id=f"{release.id}:{key}",
+            before={"answer": old.answer, "comment": old.comment} if old else None,
+            after={"answer": answer, "comment": comment},
+            prefecture_code=series.prefecture_code,
+            body_code=body,
+            detail=f"{version_label(series, release)}：{line.body_name}の{line.category_name}"
+            f"（{line.start_year}年度）に「{ANSWER_LABELS[answer]}」と回答",
+        )
     return changed
 
 
@@ -180,15 +234,23 @@ def board(session: Session, release: PlanRelease, view) -> Board:
 
 def reminders_by_body(session: Session, release_id: int) -> dict[str, list[AuditLog]]:
     out: dict[str, list[AuditLog]] = {}
-    for entry in session.exec(select(AuditLog).where(AuditLog.action == "remind", AuditLog.entity == "plan_release",
-                                                     AuditLog.entity_id == str(release_id))
-                              .order_by(AuditLog.at.desc(), AuditLog.id.desc())):
+    for entry in session.exec(
+        select(AuditLog)
+        .where(AuditLog.action == "remind", AuditLog.entity == "plan_release", AuditLog.entity_id == str(release_id))
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    ):
         out.setdefault(entry.body_code or "", []).append(entry)
     return out
 
 
-def remind(session: Session, user: User, release: PlanRelease, view, body_codes: Iterable[str] | None = None,
-           now: datetime | None = None) -> list[str]:
+def remind(
+    session: Session,
+    user: User,
+    release: PlanRelease,
+    view,
+    body_codes: Iterable[str] | None = None,
+    now: datetime | None = None,
+) -> list[str]:
     """Record a reminder for each named body that has not answered everything (all such bodies when None);
     returns the bodies reminded. Shown on their home pages; no e-mail is sent (there is no mail service)."""
     series = check_open(session, release, now)
@@ -196,9 +258,16 @@ def remind(session: Session, user: User, release: PlanRelease, view, body_codes:
     pending = {code: name for code, name, _ in b.unanswered}
     targets = list(pending) if body_codes is None else [c for c in body_codes if c in pending]
     for code in targets:
-        record(session, user_id=user.id, action="remind", entity="plan_release", entity_id=str(release.id),
-               prefecture_code=series.prefecture_code, body_code=code,
-               detail=f"{version_label(series, release)}：{pending[code]}に回答を催促（回答期限 {deadline_text(release)}）")
+        record(
+            session,
+            user_id=user.id,
+            action="remind",
+            entity="plan_release",
+            entity_id=str(release.id),
+            prefecture_code=series.prefecture_code,
+            body_code=code,
+            detail=f"{version_label(series, release)}：{pending[code]}に回答を催促（回答期限 {deadline_text(release)}）",
+        )
     return targets
 
 
@@ -207,14 +276,22 @@ def reminders_for_body(session: Session, body_code: str, release_ids: Iterable[i
     out: dict[int, list[AuditLog]] = {}
     if not ids:
         return out
-    for entry in session.exec(select(AuditLog).where(AuditLog.action == "remind", AuditLog.entity == "plan_release",
-                                                     AuditLog.entity_id.in_(ids), AuditLog.body_code == body_code)
-                              .order_by(AuditLog.at.desc(), AuditLog.id.desc())):
+    for entry in session.exec(
+        select(AuditLog)
+        .where(
+            AuditLog.action == "remind",
+            AuditLog.entity == "plan_release",
+            AuditLog.entity_id.in_(ids),
+            AuditLog.body_code == body_code,
+        )
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    ):
         out.setdefault(int(entry.entity_id), []).append(entry)
     return out
 
 
 # --- re-planning -------------------------------------------------------------------------------------------------
+
 
 def replan_scenario(session: Session, user: User, release: PlanRelease, view) -> tuple[Scenario, list[NeedLine]]:
     """A copy of the plan's scenario with every declined need fixed standalone (the instance's ``fixed`` rule with
@@ -231,8 +308,7 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
     if not decliners:
         raise AnswerError("不参加の回答がないため、再計画の必要はありません。")
     declined = {(line.body_code, view.instance.need(line.need_key).category) for line in decliners}
-    clone = copy_scenario(session, user, source,
-                          name=f"{source.name}（{version_label(series, release)}の回答を反映）")
+    clone = copy_scenario(session, user, source, name=f"{source.name}（{version_label(series, release)}の回答を反映）")
     overrides = copy.deepcopy(clone.overrides or {})
     # An override that joins a decliner to a group would contradict its standalone rule: it is dropped, and named.
     kept, dropped = [], []
@@ -243,24 +319,40 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
         else:
             kept.append(item)
     overrides["items"] = kept
-    fixed = [f for f in overrides.get("fixed") or [] if
-             need_id_from_key(f.get("need") if isinstance(f, dict) else None) not in
-             {need_id_from_key(line.need_key) for line in decliners}]
+    fixed = [
+        f
+        for f in overrides.get("fixed") or []
+        if need_id_from_key(f.get("need") if isinstance(f, dict) else None)
+        not in {need_id_from_key(line.need_key) for line in decliners}
+    ]
     fixed += [{"need": line.need_key, "mode": "standalone"} for line in decliners]
     overrides["fixed"] = fixed
     overrides["replan_of_release"] = release.id
-    overrides["declined"] = [{"need": line.need_key, "body": line.body_code, "body_name": line.body_name,
-                              "category_name": line.category_name} for line in decliners]
+    overrides["declined"] = [
+        {
+            "need": line.need_key,
+            "body": line.body_code,
+            "body_name": line.body_name,
+            "category_name": line.category_name,
+        }
+        for line in decliners
+    ]
     overrides["dropped_for_decliners"] = dropped
     clone.overrides = overrides
     session.add(clone)  # copy_scenario has copied the vendors' quotes too
     session.flush()
-    record(session, user_id=user.id, action="replan", entity="plan_release", entity_id=str(release.id),
-           after={"scenario_id": clone.id, "fixed_standalone": [line.need_key for line in decliners]},
-           prefecture_code=series.prefecture_code,
-           detail=f"{version_label(series, release)}の不参加 {len(decliners)} 件（"
-                  + "、".join(f"{line.body_name} {line.category_name}" for line in decliners[:10])
-                  + f"）を単独調達に固定して再計画（シナリオ {clone.id}）")
+    record(
+        session,
+        user_id=user.id,
+        action="replan",
+        entity="plan_release",
+        entity_id=str(release.id),
+        after={"scenario_id": clone.id, "fixed_standalone": [line.need_key for line in decliners]},
+        prefecture_code=series.prefecture_code,
+        detail=f"{version_label(series, release)}の不参加 {len(decliners)} 件（"
+        + "、".join(f"{line.body_name} {line.category_name}" for line in decliners[:10])
+        + f"）を単独調達に固定して再計画（シナリオ {clone.id}）",
+    )
     return clone, decliners
 
 
@@ -292,14 +384,26 @@ def member_requests(session: Session, body_code: str | None, now: datetime | Non
     found = current_releases_for_body(session, body_code)
     reminders = reminders_for_body(session, body_code, [r.id for r, _, _ in found])
     for release, series, plan in found:
-        needs = session.exec(select(func.count(func.distinct(MemberShare.need_key)))
-                             .join(Consortium, Consortium.id == MemberShare.consortium_id)
-                             .where(Consortium.plan_id == plan.id, MemberShare.body_code == body_code)).one()
+        needs = session.exec(
+            select(func.count(func.distinct(MemberShare.need_key)))
+            .join(Consortium, Consortium.id == MemberShare.consortium_id)
+            .where(Consortium.plan_id == plan.id, MemberShare.body_code == body_code)
+        ).one()
         answered = len(answers_of(session, release.id, body_code))
         scenario = session.get(Scenario, plan.scenario_id)
         closed = release.reply_deadline is not None and today_jst(now) > release.reply_deadline
         changes, _ = changes_since_publication(session, release)
-        out.append(MemberRequest(release, version_label(series, release), scenario.name if scenario else "",
-                                 int(needs), answered, closed, deadline_text(release), reminders.get(release.id, []),
-                                 changes))
+        out.append(
+            MemberRequest(
+                release,
+                version_label(series, release),
+                scenario.name if scenario else "",
+                int(needs),
+                answered,
+                closed,
+                deadline_text(release),
+                reminders.get(release.id, []),
+                changes,
+            )
+        )
     return out

@@ -1,9 +1,11 @@
 """Reading the audit log: filtered, scoped, paginated lists and a readable before/after comparison."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -43,13 +45,22 @@ def _apply(query, prefecture_code: str | None, f: AuditFilter):
     return query
 
 
-def list_entries(session: Session, *, prefecture_code: str | None, filters: AuditFilter = AuditFilter(),
-                 page: int = 1, per_page: int = 50) -> tuple[list[AuditLog], int]:
+def list_entries(
+    session: Session,
+    *,
+    prefecture_code: str | None,
+    filters: AuditFilter = AuditFilter(),
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[AuditLog], int]:
     """Newest first. ``prefecture_code`` limits a coordinator to its prefecture (None: every entry)."""
     total = session.exec(_apply(select(func.count()).select_from(AuditLog), prefecture_code, filters)).one()
-    rows = session.exec(_apply(select(AuditLog), prefecture_code, filters)
-                        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-                        .offset((max(1, page) - 1) * per_page).limit(per_page)).all()
+    rows = session.exec(
+        _apply(select(AuditLog), prefecture_code, filters)
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .offset((max(1, page) - 1) * per_page)
+        .limit(per_page)
+    ).all()
     return list(rows), int(total)
 
 
@@ -77,21 +88,41 @@ def target_names(session: Session, entries) -> dict[tuple[str, str], str]:
             out[("body", code)] = name
     scenarios = {i for i in wanted.get("scenario", ()) if i.isdigit()}
     if scenarios:
-        for sid, name in session.exec(select(Scenario.id, Scenario.name)
-                                      .where(Scenario.id.in_([int(i) for i in scenarios]))).all():
+        for sid, name in session.exec(
+            select(Scenario.id, Scenario.name).where(Scenario.id.in_([int(i) for i in scenarios]))
+        ).all():
             out[("scenario", str(sid))] = name
     return out
 
 
 # Field names as users know them; unknown keys (price-book paths such as ai_ocr.lead.fixed_initial) show as stored.
 FIELD_LABELS = {
-    "disadvantaged": "条件不利地域", "has_data_plan": "官民データ活用推進計画", "no_allocation_tax": "不交付団体",
-    "serves_disadvantaged_area": "条件不利地域の住民サービス", "username": "ログイン名",
-    "display_name": "表示名", "role": "役割", "prefecture_code": "都道府県コード", "body_code": "団体コード",
-    "is_active": "有効", "current": "現行の版", "file": "ファイル", "as_of": "時点", "bodies": "団体数",
-    "vintage_id": "取込番号", "volume": "利用量", "start_year": "開始年度", "status": "状態", "category_id": "分野",
-    "accepts_lead": "幹事方式を受け入れる", "accepts_unified": "仕様統一方式を受け入れる", "can_lead": "幹事を引き受けられる",
-    "notes": "備考", "name": "名前", "version": "版", "fiscal_year": "年度",
+    "disadvantaged": "条件不利地域",
+    "has_data_plan": "官民データ活用推進計画",
+    "no_allocation_tax": "不交付団体",
+    "serves_disadvantaged_area": "条件不利地域の住民サービス",
+    "username": "ログイン名",
+    "display_name": "表示名",
+    "role": "役割",
+    "prefecture_code": "都道府県コード",
+    "body_code": "団体コード",
+    "is_active": "有効",
+    "current": "現行の版",
+    "file": "ファイル",
+    "as_of": "時点",
+    "bodies": "団体数",
+    "vintage_id": "取込番号",
+    "volume": "利用量",
+    "start_year": "開始年度",
+    "status": "状態",
+    "category_id": "分野",
+    "accepts_lead": "幹事方式を受け入れる",
+    "accepts_unified": "仕様統一方式を受け入れる",
+    "can_lead": "幹事を引き受けられる",
+    "notes": "備考",
+    "name": "名前",
+    "version": "版",
+    "fiscal_year": "年度",
 }
 
 
@@ -116,6 +147,7 @@ def _show(value: Any) -> str:
         return "いいえ"
     if isinstance(value, (dict, list)):
         import json
+
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 
@@ -129,6 +161,12 @@ def diff_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None)
     for key in keys:
         b = before.get(key) if key in before else None
         a = after.get(key) if key in after else None
-        rows.append(DiffRow(key, _show(b) if key in before else "", _show(a) if key in after else "",
-                            key not in before or key not in after or b != a))
+        rows.append(
+            DiffRow(
+                key,
+                _show(b) if key in before else "",
+                _show(a) if key in after else "",
+                key not in before or key not in after or b != a,
+            )
+        )
     return rows

@@ -6,6 +6,7 @@ refused before anything is touched. After a restore every account's session gene
 issued before (the restored values are older), so no session cookie survives a restore: sessions that ended after
 the backup are not revived. Backup files are readable by their owner only (0600): they hold password hashes.
 """
+
 from __future__ import annotations
 
 import os
@@ -69,8 +70,12 @@ def backup(url: str, target: Path) -> Path:
     if backend == "postgresql":
         args, env = _pg_args(url)
         _create_private(target)
-        run = subprocess.run([_require("pg_dump"), "-Fc", "--no-owner", "-f", str(target), *args], env=env,
-                             capture_output=True, text=True)
+        run = subprocess.run(
+            [_require("pg_dump"), "-Fc", "--no-owner", "-f", str(target), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         target.chmod(0o600)
         if run.returncode != 0:
             raise BackupError(f"pg_dump が失敗しました: {run.stderr.strip()}")
@@ -98,8 +103,20 @@ def restore(url: str, source: Path) -> None:
         if listing.returncode != 0 or "alembic_version" not in listing.stdout:
             raise BackupError(f"{source} はこのアプリケーションの pg_dump バックアップではありません")
         live = _session_generations(url)
-        run = subprocess.run([_require("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                              *args, str(source)], env=env, capture_output=True, text=True)
+        run = subprocess.run(
+            [
+                _require("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                *args,
+                str(source),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if run.returncode != 0:
             raise BackupError(f"pg_restore が失敗しました: {run.stderr.strip()}")
         _end_all_sessions(url, live)
@@ -132,13 +149,19 @@ def _end_all_sessions(url: str, live: dict[int, int]) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            restored = {int(i): int(g or 0) for i, g in conn.execute(text("SELECT id, session_generation FROM app_user"))}
+            restored = {
+                int(i): int(g or 0) for i, g in conn.execute(text("SELECT id, session_generation FROM app_user"))
+            }
             for user_id, generation in restored.items():
-                conn.execute(text("UPDATE app_user SET session_generation = :g WHERE id = :id"),
-                             {"g": max(generation, live.get(user_id, 0)) + 1, "id": user_id})
+                conn.execute(
+                    text("UPDATE app_user SET session_generation = :g WHERE id = :id"),
+                    {"g": max(generation, live.get(user_id, 0)) + 1, "id": user_id},
+                )
     except SQLAlchemyError as e:
-        raise BackupError(f"復元しましたが、ログイン中のセッションを終了できませんでした（{e}）。"
-                          "全利用者のパスワードを再設定してください") from e
+        raise BackupError(
+            f"復元しましたが、ログイン中のセッションを終了できませんでした（{e}）。"
+            "全利用者のパスワードを再設定してください"
+        ) from e
     finally:
         engine.dispose()
 
@@ -148,9 +171,15 @@ def _check_sqlite_backup(path: Path) -> None:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "alembic_version" not in tables:
-                raise BackupError(f"{path} はこのアプリケーションのバックアップではありません (alembic_version がありません)")
+                raise BackupError(
+                    f"{path} はこのアプリケーションのバックアップではありません (alembic_version がありません)"
+                )
             problems = [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
     except sqlite3.DatabaseError as e:
-        raise BackupError(f"{path} は壊れているか、SQLite のデータベースではありません ({e})。復元しませんでした") from e
+        raise BackupError(
+            f"{path} は壊れているか、SQLite のデータベースではありません ({e})。復元しませんでした"
+        ) from e
     if problems != ["ok"]:
-        raise BackupError(f"{path} は壊れています（SQLite の整合性検査: {'; '.join(problems[:3])}）。復元しませんでした")
+        raise BackupError(
+            f"{path} は壊れています（SQLite の整合性検査: {'; '.join(problems[:3])}）。復元しませんでした"
+        )

@@ -4,35 +4,49 @@ Every write function works inside the caller's session and flushes without commi
 through ``session_scope``, or a web request) commits once, so an import is one transaction. Validation happens
 before the first write, so a bad file leaves the database untouched even if the caller were to commit.
 """
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterable, Sequence, TextIO
+from typing import TextIO
 
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from planner.db.models import Body, DataVintage, utcnow
+from planner.domain.vocabulary import csv_text
 from planner.importers.errors import FileProblems, Problem
 from planner.importers.flags import FLAG_FIELDS, parse_flags_file
 from planner.importers.official import BodyIndex, ParsedOfficialFile, parse_official_file
 from planner.importers.tabular import Source, read_bytes
 from planner.masterdata.national import master_bodies, ward_codes
-from planner.domain.vocabulary import csv_text
 
 from .audit import record as audit
 
-EXPORT_COLUMNS = ("code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng",
-                  "disadvantaged", "has_data_plan", "no_allocation_tax")  # the flags read back by the flags import
+EXPORT_COLUMNS = (
+    "code",
+    "name",
+    "prefecture_code",
+    "kind",
+    "population",
+    "fiscal_strength_index",
+    "lat",
+    "lng",
+    "disadvantaged",
+    "has_data_plan",
+    "no_allocation_tax",
+)  # the flags read back by the flags import
 _MASTER_FIELDS = ("name", "prefecture_code", "kind", "lat", "lng")
 _FISCAL_DATASETS = ("fiscal_municipal", "fiscal_prefecture", "fiscal_designated")
 
 
 # --- the national master list -------------------------------------------------------------------------------
+
 
 @dataclass
 class MasterSyncReport:
@@ -57,8 +71,9 @@ def sync_master_bodies(session: Session) -> MasterSyncReport:
         master_codes.add(m.code)
         body = existing.get(m.code)
         if body is None:
-            session.add(Body(code=m.code, name=m.name, prefecture_code=m.prefecture_code, kind=m.kind,
-                             lat=m.lat, lng=m.lng))
+            session.add(
+                Body(code=m.code, name=m.name, prefecture_code=m.prefecture_code, kind=m.kind, lat=m.lat, lng=m.lng)
+            )
             report.added += 1
             continue
         if any(getattr(body, f) != getattr(m, f) for f in _MASTER_FIELDS):
@@ -74,11 +89,16 @@ def sync_master_bodies(session: Session) -> MasterSyncReport:
 
 def body_index(session: Session) -> BodyIndex:
     rows = session.exec(select(Body.code, Body.name, Body.kind, Body.prefecture_code)).all()
-    return BodyIndex(names={r[0]: r[1] for r in rows}, kinds={r[0]: r[2] for r in rows},
-                     prefecture_codes={r[0]: r[3] for r in rows}, ward_codes=ward_codes())
+    return BodyIndex(
+        names={r[0]: r[1] for r in rows},
+        kinds={r[0]: r[2] for r in rows},
+        prefecture_codes={r[0]: r[3] for r in rows},
+        ward_codes=ward_codes(),
+    )
 
 
 # --- MIC's official files -----------------------------------------------------------------------------------
+
 
 @dataclass
 class FileReport:
@@ -102,8 +122,10 @@ class ImportReport:
         out = []
         for f in self.files:
             as_of = f.as_of.isoformat() if f.as_of else "不明"
-            out.append(f"{f.file_name}: {f.label}（時点 {as_of}）を {f.bodies_updated} 団体に反映しました"
-                       f"（対象外の行 {f.skipped_rows}: 行政区・郡計・注記など）")
+            out.append(
+                f"{f.file_name}: {f.label}（時点 {as_of}）を {f.bodies_updated} 団体に反映しました"
+                f"（対象外の行 {f.skipped_rows}: 行政区・郡計・注記など）"
+            )
         for dataset, codes in self.missing.items():
             shown = "、".join(codes[:10]) + ("…" if len(codes) > 10 else "")
             out.append(f"注意: {dataset} の値がファイルにない団体が {len(codes)} あります: {shown}")
@@ -111,8 +133,9 @@ class ImportReport:
         return out
 
 
-def import_official_files(session: Session, files: Sequence[tuple[str, Source]],
-                          user_id: int | None = None) -> ImportReport:
+def import_official_files(
+    session: Session, files: Sequence[tuple[str, Source]], user_id: int | None = None
+) -> ImportReport:
     """Recognise, validate and apply MIC's official files (population, 財政力指数) in one transaction.
 
     ``files`` are (file name, bytes or path). Raises :class:`FileProblems` listing every problem (file, row,
@@ -122,7 +145,9 @@ def import_official_files(session: Session, files: Sequence[tuple[str, Source]],
         raise FileProblems([Problem("（なし）", "取り込むファイルが指定されていません")])
     index = body_index(session)
     if not index.names:
-        raise FileProblems([Problem("（データベース）", "団体が登録されていません。先に planner init-db を実行してください")])
+        raise FileProblems(
+            [Problem("（データベース）", "団体が登録されていません。先に planner init-db を実行してください")]
+        )
     parsed: list[ParsedOfficialFile] = []
     problems: list[Problem] = []
     for file_name, source in files:
@@ -133,7 +158,9 @@ def import_official_files(session: Session, files: Sequence[tuple[str, Source]],
     seen: dict[str, str] = {}
     for p in parsed:
         if p.dataset in seen:
-            problems.append(Problem(p.file_name, f"「{p.label}」のファイルが2つ指定されています（{seen[p.dataset]} と重複）"))
+            problems.append(
+                Problem(p.file_name, f"「{p.label}」のファイルが2つ指定されています（{seen[p.dataset]} と重複）")
+            )
         seen[p.dataset] = p.file_name
     if problems:
         raise FileProblems(problems)
@@ -142,9 +169,15 @@ def import_official_files(session: Session, files: Sequence[tuple[str, Source]],
     bodies = {b.code: b for b in session.exec(select(Body))}
     now = utcnow()
     for p in parsed:
-        vintage = DataVintage(dataset=p.dataset, as_of=p.as_of, source=p.source[:200],
-                              file_name=Path(p.file_name).name[:200],
-                              rows=len(p.values), imported_by=user_id, imported_at=now)
+        vintage = DataVintage(
+            dataset=p.dataset,
+            as_of=p.as_of,
+            source=p.source[:200],
+            file_name=Path(p.file_name).name[:200],
+            rows=len(p.values),
+            imported_by=user_id,
+            imported_at=now,
+        )
         session.add(vintage)
         session.flush()
         for code, values in p.values.items():
@@ -163,17 +196,29 @@ def import_official_files(session: Session, files: Sequence[tuple[str, Source]],
         if missing and p.dataset != "fiscal_designated":
             report.missing[p.label] = missing
         report.warnings.extend(p.warnings)
-        report.files.append(FileReport(p.file_name, p.dataset, p.label, p.as_of, p.source, len(p.values),
-                                       p.skipped_rows, vintage.id))
-        audit(session, user_id=user_id, action="import", entity="body", entity_id=p.dataset,
-              after={"file": p.file_name, "as_of": p.as_of.isoformat() if p.as_of else None,
-                     "bodies": len(p.values), "vintage_id": vintage.id},
-              detail=f"{p.label}: {p.source}")
+        report.files.append(
+            FileReport(p.file_name, p.dataset, p.label, p.as_of, p.source, len(p.values), p.skipped_rows, vintage.id)
+        )
+        audit(
+            session,
+            user_id=user_id,
+            action="import",
+            entity="body",
+            entity_id=p.dataset,
+            after={
+                "file": p.file_name,
+                "as_of": p.as_of.isoformat() if p.as_of else None,
+                "bodies": len(p.values),
+                "vintage_id": vintage.id,
+            },
+            detail=f"{p.label}: {p.source}",
+        )
     session.flush()
     return report
 
 
 # --- flags ---------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class FlagsReport:
@@ -183,8 +228,9 @@ class FlagsReport:
     vintage_id: int | None = None
 
 
-def import_flags(session: Session, file_name: str, source: Source, user_id: int | None = None,
-                 prefecture_code: str | None = None) -> FlagsReport:
+def import_flags(
+    session: Session, file_name: str, source: Source, user_id: int | None = None, prefecture_code: str | None = None
+) -> FlagsReport:
     """Bulk-update 条件不利地域 and 官民データ活用推進計画 from a CSV/XLSX list.
 
     With ``prefecture_code`` (a prefecture coordinator), every row must be a body of that prefecture.
@@ -192,12 +238,20 @@ def import_flags(session: Session, file_name: str, source: Source, user_id: int 
     bodies = {b.code: b for b in session.exec(select(Body))}
     parsed = parse_flags_file(file_name, read_bytes(file_name, source), frozenset(bodies))
     if prefecture_code is not None:
-        outside = [Problem(file_name, f"団体コード {code}（{bodies[code].name}）は管轄外の団体です", row, "code")
-                   for code, row in parsed.rows.items() if bodies[code].prefecture_code != prefecture_code]
+        outside = [
+            Problem(file_name, f"団体コード {code}（{bodies[code].name}）は管轄外の団体です", row, "code")
+            for code, row in parsed.rows.items()
+            if bodies[code].prefecture_code != prefecture_code
+        ]
         if outside:
             raise FileProblems(outside)
-    vintage = DataVintage(dataset="flags", source="利用者による一括取込", file_name=file_name[:200],
-                          rows=len(parsed.values), imported_by=user_id)
+    vintage = DataVintage(
+        dataset="flags",
+        source="利用者による一括取込",
+        file_name=file_name[:200],
+        rows=len(parsed.values),
+        imported_by=user_id,
+    )
     session.add(vintage)
     session.flush()
     changed = []
@@ -208,9 +262,18 @@ def import_flags(session: Session, file_name: str, source: Source, user_id: int 
             continue
         _apply_flags(body, values)
         changed.append(code)
-        audit(session, user_id=user_id, action="import", entity="body", entity_id=code,
-              prefecture_code=body.prefecture_code, body_code=code, before=before, after=dict(values),
-              detail=f"フラグ一括取込: {file_name}")
+        audit(
+            session,
+            user_id=user_id,
+            action="import",
+            entity="body",
+            entity_id=code,
+            prefecture_code=body.prefecture_code,
+            body_code=code,
+            before=before,
+            after=dict(values),
+            detail=f"フラグ一括取込: {file_name}",
+        )
     session.flush()
     return FlagsReport(file_name=file_name, rows=len(parsed.values), changed=changed, vintage_id=vintage.id)
 
@@ -219,22 +282,45 @@ class StaleBodyError(RuntimeError):
     """The body was changed by someone else since it was shown (optimistic locking)."""
 
 
-def set_body_flags(session: Session, code: str, *, user_id: int | None, disadvantaged: bool | None = None,
-                   has_data_plan: bool | None = None, no_allocation_tax: bool | None = None,
-                   expected_version: int | None = None) -> Body:
+def set_body_flags(
+    session: Session,
+    code: str,
+    *,
+    user_id: int | None,
+    disadvantaged: bool | None = None,
+    has_data_plan: bool | None = None,
+    no_allocation_tax: bool | None = None,
+    expected_version: int | None = None,
+) -> Body:
     """Edit one body's flags (the web page's form). ``expected_version`` guards against lost updates."""
     body = session.get(Body, code)
     if body is None:
         raise LookupError(f"団体コード {code} に当たる団体がありません")
     if expected_version is not None and body.version != expected_version:
         raise StaleBodyError(f"{body.name} は他の利用者が更新しました。画面を開き直してから編集してください")
-    values = {k: v for k, v in (("disadvantaged", disadvantaged), ("has_data_plan", has_data_plan),
-                                ("no_allocation_tax", no_allocation_tax)) if v is not None}
+    values = {
+        k: v
+        for k, v in (
+            ("disadvantaged", disadvantaged),
+            ("has_data_plan", has_data_plan),
+            ("no_allocation_tax", no_allocation_tax),
+        )
+        if v is not None
+    }
     before = {k: getattr(body, k) for k in values}
     if before != values:
         _apply_flags(body, values)
-        audit(session, user_id=user_id, action="update", entity="body", entity_id=code,
-              prefecture_code=body.prefecture_code, body_code=code, before=before, after=values)
+        audit(
+            session,
+            user_id=user_id,
+            action="update",
+            entity="body",
+            entity_id=code,
+            prefecture_code=body.prefecture_code,
+            body_code=code,
+            before=before,
+            after=values,
+        )
         try:
             session.flush()  # UPDATE ... WHERE version = <read> (Body's version_id_col): the database decides
         except StaleDataError as e:
@@ -252,6 +338,7 @@ def _apply_flags(body: Body, values: dict[str, bool]) -> None:
 
 # --- reading ------------------------------------------------------------------------------------------------
 
+
 def export_bodies_csv(session: Session, out: TextIO, prefecture_code: str | None = None) -> int:
     """Write the bodies table as CSV (columns :data:`EXPORT_COLUMNS`); returns the number of bodies."""
     query = select(Body).order_by(Body.code)
@@ -261,10 +348,21 @@ def export_bodies_csv(session: Session, out: TextIO, prefecture_code: str | None
     writer.writerow(EXPORT_COLUMNS)
     n = 0
     for b in session.exec(query):
-        writer.writerow([b.code, csv_text(b.name), b.prefecture_code, b.kind, "" if b.population is None else b.population,
-                         "" if b.fiscal_strength_index is None else repr(b.fiscal_strength_index),
-                         repr(b.lat), repr(b.lng), int(b.disadvantaged), int(b.has_data_plan),
-                         int(b.no_allocation_tax)])  # repr: the shortest text that reads back exactly
+        writer.writerow(
+            [
+                b.code,
+                csv_text(b.name),
+                b.prefecture_code,
+                b.kind,
+                "" if b.population is None else b.population,
+                "" if b.fiscal_strength_index is None else repr(b.fiscal_strength_index),
+                repr(b.lat),
+                repr(b.lng),
+                int(b.disadvantaged),
+                int(b.has_data_plan),
+                int(b.no_allocation_tax),
+            ]
+        )  # repr: the shortest text that reads back exactly
         n += 1
     return n
 
@@ -292,13 +390,16 @@ class PopulationStatus:
         if self.imported:
             return ""
         if len(self.missing_codes) == self.bodies:
-            return ("人口がまだ取り込まれていません。管理者が総務省の住民基本台帳人口ファイルを取り込むと、"
-                    "人口割の按分と人口からの利用量の目安が使えます")
+            return (
+                "人口がまだ取り込まれていません。管理者が総務省の住民基本台帳人口ファイルを取り込むと、"
+                "人口割の按分と人口からの利用量の目安が使えます"
+            )
         return f"人口が未取込の団体が {len(self.missing_codes)} あります（人口割の按分では 0 人として扱われます）"
 
 
-def population_status(session: Session, codes: Iterable[str] | None = None,
-                      prefecture_code: str | None = None) -> PopulationStatus:
+def population_status(
+    session: Session, codes: Iterable[str] | None = None, prefecture_code: str | None = None
+) -> PopulationStatus:
     query = select(Body.code, Body.population, Body.population_vintage_id)
     if prefecture_code:
         query = query.where(Body.prefecture_code == prefecture_code)

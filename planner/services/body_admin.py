@@ -1,7 +1,8 @@
 """The bodies pages' reading side: the filtered list, the data vintages behind its figures, a body's history."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -20,11 +21,22 @@ def _filtered(query, prefecture_code: str | None, kind: str | None, name: str | 
     return query
 
 
-def list_bodies(session: Session, *, prefecture_code: str | None = None, kind: str | None = None,
-                name: str | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Body], int]:
+def list_bodies(
+    session: Session,
+    *,
+    prefecture_code: str | None = None,
+    kind: str | None = None,
+    name: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[Body], int]:
     total = session.exec(_filtered(select(func.count()).select_from(Body), prefecture_code, kind, name)).one()
-    rows = session.exec(_filtered(select(Body), prefecture_code, kind, name).order_by(Body.code)
-                        .offset((max(1, page) - 1) * per_page).limit(per_page)).all()
+    rows = session.exec(
+        _filtered(select(Body), prefecture_code, kind, name)
+        .order_by(Body.code)
+        .offset((max(1, page) - 1) * per_page)
+        .limit(per_page)
+    ).all()
     return list(rows), int(total)
 
 
@@ -41,15 +53,25 @@ def prefectures(session: Session) -> list[Body]:
 
 def body_needs(session: Session, code: str) -> list[tuple[Need, str]]:
     """The body's needs, newest first, with their category names."""
-    rows = session.exec(select(Need, Category.name).join(Category, Category.id == Need.category_id)
-                        .where(Need.body_code == code).order_by(Need.status, Need.start_year, Need.id)).all()
+    rows = session.exec(
+        select(Need, Category.name)
+        .join(Category, Category.id == Need.category_id)
+        .where(Need.body_code == code)
+        .order_by(Need.status, Need.start_year, Need.id)
+    ).all()
     return [(n, name) for n, name in rows]
 
 
 def flags_history(session: Session, code: str, limit: int = 50) -> list[AuditLog]:
     """Changes to the body's own record (flags and their imports), newest first."""
-    return list(session.exec(select(AuditLog).where(AuditLog.entity == "body", AuditLog.entity_id == code)
-                             .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)))
+    return list(
+        session.exec(
+            select(AuditLog)
+            .where(AuditLog.entity == "body", AuditLog.entity_id == code)
+            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def flag_snapshot(session: Session, prefecture_code: str | None = None) -> dict[str, tuple[str, bool, bool, bool]]:

@@ -1,4 +1,5 @@
 """What each role's home page summarises: read-only queries, scoped by the caller's role."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,8 +30,9 @@ RECENT = 5
 
 
 def need_counts_by_status(session: Session, body_code: str) -> dict[str, int]:
-    rows = session.exec(select(Need.status, func.count()).where(Need.body_code == body_code)
-                        .group_by(Need.status)).all()
+    rows = session.exec(
+        select(Need.status, func.count()).where(Need.body_code == body_code).group_by(Need.status)
+    ).all()
     counts = {"active": 0, "withdrawn": 0}
     counts.update({status: int(n) for status, n in rows})
     return counts
@@ -48,46 +50,78 @@ class Placement:
 def latest_placement(session: Session, user) -> Placement | None:
     if not user.body_code:
         return None
-    row = session.exec(access.visible_plans(user)
-                       .order_by(PlanRow.created_at.desc(), PlanRow.id.desc())).first()
+    row = session.exec(access.visible_plans(user).order_by(PlanRow.created_at.desc(), PlanRow.id.desc())).first()
     if row is None:
         return None
     plan, scenario = row
     names = {c.id: c.name for c in session.exec(select(Category))}
-    consortia = session.exec(select(Consortium).join(MemberShare, MemberShare.consortium_id == Consortium.id)
-                             .where(Consortium.plan_id == plan.id, MemberShare.body_code == user.body_code)
-                             .distinct()).all()
+    consortia = session.exec(
+        select(Consortium)
+        .join(MemberShare, MemberShare.consortium_id == Consortium.id)
+        .where(Consortium.plan_id == plan.id, MemberShare.body_code == user.body_code)
+        .distinct()
+    ).all()
     items = []
     for c in sorted(consortia, key=lambda c: (c.category_id, c.start_year)):
-        members = session.exec(select(func.count(func.distinct(MemberShare.body_code)))
-                               .where(MemberShare.consortium_id == c.id)).one()
+        members = session.exec(
+            select(func.count(func.distinct(MemberShare.body_code))).where(MemberShare.consortium_id == c.id)
+        ).one()
         lead = session.get(Body, c.lead_body_code)
-        items.append({"category": names.get(c.category_id, c.category_id), "mode": c.mode,
-                      "start_year": c.start_year, "lead": lead.name if lead else c.lead_body_code,
-                      "members": int(members), "joint": int(members) > 1 or c.mode != "standalone"})
+        items.append(
+            {
+                "category": names.get(c.category_id, c.category_id),
+                "mode": c.mode,
+                "start_year": c.start_year,
+                "lead": lead.name if lead else c.lead_body_code,
+                "members": int(members),
+                "joint": int(members) > 1 or c.mode != "standalone",
+            }
+        )
     return Placement(plan=plan, scenario=scenario, consortia=items)
 
 
 def prefecture_need_matrix(session: Session, prefecture_code: str | None) -> list[dict[str, Any]]:
     """Active needs per category: how many bodies registered one and their total volume."""
-    query = (select(Need.category_id, func.count(func.distinct(Need.body_code)), func.count(), func.sum(Need.volume),
-                    func.sum(case((Need.is_demo, 1), else_=0)))
-             .join(Body, Body.code == Need.body_code).where(Need.status == "active"))
+    query = (
+        select(
+            Need.category_id,
+            func.count(func.distinct(Need.body_code)),
+            func.count(),
+            func.sum(Need.volume),
+            func.sum(case((Need.is_demo, 1), else_=0)),
+        )
+        .join(Body, Body.code == Need.body_code)
+        .where(Need.status == "active")
+    )
     if prefecture_code:
         query = query.where(Body.prefecture_code == prefecture_code)
-    counts = {cid: (int(b), int(n), float(v or 0), int(d or 0))
-              for cid, b, n, v, d in session.exec(query.group_by(Need.category_id))}
+    counts = {
+        cid: (int(b), int(n), float(v or 0), int(d or 0))
+        for cid, b, n, v, d in session.exec(query.group_by(Need.category_id))
+    }
     out = []
     for cat in session.exec(select(Category).order_by(Category.sort_order, Category.id)):
         bodies, needs, volume, demo = counts.get(cat.id, (0, 0, 0.0, 0))
-        out.append({"id": cat.id, "name": cat.name, "unit": cat.unit, "bodies": bodies, "needs": needs,
-                    "volume": volume, "demo": demo})  # demo: of ``needs``, the demo's (marked on the page)
+        out.append(
+            {
+                "id": cat.id,
+                "name": cat.name,
+                "unit": cat.unit,
+                "bodies": bodies,
+                "needs": needs,
+                "volume": volume,
+                "demo": demo,
+            }
+        )  # demo: of ``needs``, the demo's (marked on the page)
     return out
 
 
 def recent_scenarios(session: Session, user, limit: int = RECENT) -> list[Scenario]:
-    return list(session.exec(access.visible_scenarios(user).order_by(Scenario.updated_at.desc(), Scenario.id.desc())
-                             .limit(limit)))
+    return list(
+        session.exec(
+            access.visible_scenarios(user).order_by(Scenario.updated_at.desc(), Scenario.id.desc()).limit(limit)
+        )
+    )
 
 
 def recent_plans(session: Session, user, limit: int = RECENT) -> list[tuple[PlanRow, Scenario]]:
@@ -110,8 +144,11 @@ def body_count(session: Session, prefecture_code: str | None) -> int:
 
 
 def user_counts(session: Session) -> dict[str, int]:
-    rows = session.exec(select(User.role, func.count()).where(User.is_active == True)  # noqa: E712
-                        .group_by(User.role)).all()
+    rows = session.exec(
+        select(User.role, func.count())
+        .where(User.is_active == True)  # noqa: E712
+        .group_by(User.role)
+    ).all()
     return {role: int(n) for role, n in rows}
 
 
@@ -123,13 +160,18 @@ def recent_audit(session: Session, prefecture_code: str | None = None, limit: in
 
 
 def reference_status(session: Session) -> dict[str, Any]:
-    return {"price_book": current_price_book(session), "rule_set": current_subsidy_rule_set(session),
-            "price_books": int(session.exec(select(func.count()).select_from(PriceBook)).one()),
-            "rule_sets": int(session.exec(select(func.count()).select_from(SubsidyRuleSet)).one()),
-            "vintages": latest_vintages(session)}
+    return {
+        "price_book": current_price_book(session),
+        "rule_set": current_subsidy_rule_set(session),
+        "price_books": int(session.exec(select(func.count()).select_from(PriceBook)).one()),
+        "rule_sets": int(session.exec(select(func.count()).select_from(SubsidyRuleSet)).one()),
+        "vintages": latest_vintages(session),
+    }
 
 
 def data_status(session: Session, prefecture_code: str | None) -> dict[str, Any]:
-    return {"bodies": body_count(session, prefecture_code),
-            "population": population_status(session, prefecture_code=prefecture_code),
-            "fiscal_missing": fiscal_missing(session, prefecture_code)}
+    return {
+        "bodies": body_count(session, prefecture_code),
+        "population": population_status(session, prefecture_code=prefecture_code),
+        "fiscal_missing": fiscal_missing(session, prefecture_code),
+    }

@@ -9,6 +9,7 @@ any for the prefecture yet: a 条件不利地域 for towns, villages and smaller
 larger cities and about half of the rest, 軽井沢町 as a 不交付団体, and resident-facing needs (chatbots, health
 guidance) of bodies with a 条件不利地域 as services there. The pages of a demo scenario say these are assumptions.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,18 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, delete, select
 
-from planner.db.models import (Body, Category, Consortium, MemberShare, Need, Plan, Scenario, SubsidyEstimate, User,
-                               utcnow)
+from planner.db.models import (
+    Body,
+    Category,
+    Consortium,
+    MemberShare,
+    Need,
+    Plan,
+    Scenario,
+    SubsidyEstimate,
+    User,
+    utcnow,
+)
 
 from .audit import record as audit
 from .bodies import population_status
@@ -33,8 +44,17 @@ FISCAL_YEAR = 2026
 
 # Share of municipalities that register each category (national survey-like levels, rounded): generative AI and
 # speech recognition are the most common wishes, demand forecasting the rarest.
-ADOPTION_RATE = {"genai": 0.55, "speech": 0.45, "ocr": 0.45, "rpa": 0.40, "chatbot": 0.35, "matching": 0.15,
-                 "optimal": 0.15, "image": 0.12, "forecast": 0.08}
+ADOPTION_RATE = {
+    "genai": 0.55,
+    "speech": 0.45,
+    "ocr": 0.45,
+    "rpa": 0.40,
+    "chatbot": 0.35,
+    "matching": 0.15,
+    "optimal": 0.15,
+    "image": 0.12,
+    "forecast": 0.08,
+}
 # Larger bodies register more, small villages less.
 SIZE_FACTOR = ((100_000, 1.2), (10_000, 1.0), (0, 0.8))
 # Start years: half want the first year, most of the rest the next.
@@ -45,9 +65,11 @@ DEMO_PLAN_CITY_FROM = 50_000  # cities from this population are assumed to have 
 DEMO_PLAN_SHARE = 0.5  # share of the other municipalities assumed to have submitted it
 DEMO_NO_ALLOCATION_TAX = ("203211",)  # 軽井沢町
 RESIDENT_SERVICE_CATEGORIES = ("chatbot", "optimal")  # resident-facing: inquiries, health guidance
-DEMO_ASSUMPTIONS = ("デモの仮定：長野県の団体の条件不利地域・官民データ活用推進計画・不交付団体の印と、住民向けサービス"
-                    "（チャットボット・受診勧奨）の印は、補助金・特別交付税の見込みを示すためにデモが仮に設定したもので、"
-                    "実際の指定・提出状況ではありません（投入時に県内の団体に印が1つもなかった場合に設定します）。")
+DEMO_ASSUMPTIONS = (
+    "デモの仮定：長野県の団体の条件不利地域・官民データ活用推進計画・不交付団体の印と、住民向けサービス"
+    "（チャットボット・受診勧奨）の印は、補助金・特別交付税の見込みを示すためにデモが仮に設定したもので、"
+    "実際の指定・提出状況ではありません（投入時に県内の団体に印が1つもなかった場合に設定します）。"
+)
 
 DEMO_USERS = (
     # username, role, body code, prefecture code, display name
@@ -81,24 +103,32 @@ class DemoReport:
     flags_assumed: int = 0  # bodies given the demo's subsidy flags (0: the prefecture's own flags were kept)
 
     def lines(self) -> list[str]:
-        out = [f"デモデータを投入しました: {self.scenario_name}（シナリオ ID {self.scenario_id}、下書き）",
-               f"  ニーズ {self.needs} 件（{self.bodies_with_needs} 団体）。前回のデモ（ニーズ {self.removed_needs} 件、"
-               f"シナリオ {self.removed_scenarios} 件）は置き換えました。"]
+        out = [
+            f"デモデータを投入しました: {self.scenario_name}（シナリオ ID {self.scenario_id}、下書き）",
+            f"  ニーズ {self.needs} 件（{self.bodies_with_needs} 団体）。前回のデモ（ニーズ {self.removed_needs} 件、"
+            f"シナリオ {self.removed_scenarios} 件）は置き換えました。",
+        ]
         if self.user_needs_kept:
-            out.append(f"  利用者が登録したニーズ {self.user_needs_kept} 件はそのまま残し、同じ団体・分野のデモのニーズは"
-                       "作っていません。デモのシナリオはデモのニーズだけを計画します。")
+            out.append(
+                f"  利用者が登録したニーズ {self.user_needs_kept} 件はそのまま残し、同じ団体・分野のデモのニーズは"
+                "作っていません。デモのシナリオはデモのニーズだけを計画します。"
+            )
         if self.population_message:
-            out.append(f"  注意: {self.population_message}"
-                       f"（需要量は人口 {ASSUMED_POPULATION:,} 人の団体として仮定し、デモのシナリオは"
-                       "均等割10%・利用量割90%で按分します）")
+            out.append(
+                f"  注意: {self.population_message}"
+                f"（需要量は人口 {ASSUMED_POPULATION:,} 人の団体として仮定し、デモのシナリオは"
+                "均等割10%・利用量割90%で按分します）"
+            )
         if self.flags_assumed:
             out.append(f"  {DEMO_ASSUMPTIONS}（{self.flags_assumed} 団体）")
         else:
             out.append("  補助制度の印（条件不利地域・推進計画・不交付団体）は県内に登録済みのものを使いました。")
         out.append("デモ用ログイン（パスワードは投入のたびに作り直されます）:")
         for login in self.logins:
-            out.append(f"  {ROLE_LABELS[login.role]:<10} {login.scope:<8} ログイン名 {login.username:<18} "
-                       f"パスワード {login.password}")
+            out.append(
+                f"  {ROLE_LABELS[login.role]:<10} {login.scope:<8} ログイン名 {login.username:<18} "
+                f"パスワード {login.password}"
+            )
         return out
 
 
@@ -118,8 +148,9 @@ def remove_demo_data(session: Session) -> tuple[int, int]:
         if plan_ids:
             consortium_ids = list(session.exec(select(Consortium.id).where(Consortium.plan_id.in_(plan_ids))))
             if consortium_ids:
-                share_ids = list(session.exec(select(MemberShare.id)
-                                              .where(MemberShare.consortium_id.in_(consortium_ids))))
+                share_ids = list(
+                    session.exec(select(MemberShare.id).where(MemberShare.consortium_id.in_(consortium_ids)))
+                )
                 if share_ids:
                     session.exec(delete(SubsidyEstimate).where(SubsidyEstimate.member_share_id.in_(share_ids)))
                     session.exec(delete(MemberShare).where(MemberShare.id.in_(share_ids)))
@@ -140,8 +171,16 @@ def _demo_users(session: Session) -> tuple[list[DemoLogin], dict[str, int]]:
         if user is not None and not user.is_demo:
             raise DemoError(f"ログイン名「{username}」はデモ以外の利用者が使っています。デモを投入できません")
         if user is None:
-            user = create_user(session, username, password, role, body_code=body_code, prefecture_code=pref,
-                               display_name=display, is_demo=True)
+            user = create_user(
+                session,
+                username,
+                password,
+                role,
+                body_code=body_code,
+                prefecture_code=pref,
+                display_name=display,
+                is_demo=True,
+            )
         else:
             user.password_hash = hash_password(password)
             user.is_active = True
@@ -194,17 +233,29 @@ def _assume_flags(session: Session, bodies: list[Body], seed: int) -> int:
         body.disadvantaged, body.has_data_plan, body.no_allocation_tax = disadvantaged, has_plan, no_tax
         body.version += 1
         body.updated_at = utcnow()
-        audit(session, user_id=None, action="update", entity="body", entity_id=body.code,
-              prefecture_code=body.prefecture_code, body_code=body.code,
-              after={"disadvantaged": disadvantaged, "has_data_plan": has_plan, "no_allocation_tax": no_tax},
-              detail="デモの仮定として設定（実際の指定・提出状況ではありません）")
+        audit(
+            session,
+            user_id=None,
+            action="update",
+            entity="body",
+            entity_id=body.code,
+            prefecture_code=body.prefecture_code,
+            body_code=body.code,
+            after={"disadvantaged": disadvantaged, "has_data_plan": has_plan, "no_allocation_tax": no_tax},
+            detail="デモの仮定として設定（実際の指定・提出状況ではありません）",
+        )
         changed += 1
     session.flush()
     return changed
 
 
-def _draw_needs(bodies: list[Body], categories: list[Category], rnd: random.Random,
-                user_by_body: dict[str, int], taken: set[tuple[str, str]] = frozenset()) -> list[Need]:
+def _draw_needs(
+    bodies: list[Body],
+    categories: list[Category],
+    rnd: random.Random,
+    user_by_body: dict[str, int],
+    taken: set[tuple[str, str]] = frozenset(),
+) -> list[Need]:
     """Needs drawn for every municipality; where a user has registered the category (``taken``), the user's need
     stands and the demo draws none (the draw itself is unchanged, so the other needs stay the same)."""
     needs = []
@@ -226,11 +277,23 @@ def _draw_needs(bodies: list[Body], categories: list[Category], rnd: random.Rand
             year = _start_year(rnd)
             if (body.code, cat.id) in taken:
                 continue
-            needs.append(Need(body_code=body.code, category_id=cat.id, volume=volume, start_year=year,
-                              accepts_lead=lead, accepts_unified=unified, can_lead=can_lead,
-                              serves_disadvantaged_area=body.disadvantaged and cat.id in RESIDENT_SERVICE_CATEGORIES,
-                              notes="デモデータ（自動生成）", is_demo=True, created_at=now, updated_at=now,
-                              created_by=user_by_body.get(body.code, user_by_body.get("prefecture"))))
+            needs.append(
+                Need(
+                    body_code=body.code,
+                    category_id=cat.id,
+                    volume=volume,
+                    start_year=year,
+                    accepts_lead=lead,
+                    accepts_unified=unified,
+                    can_lead=can_lead,
+                    serves_disadvantaged_area=body.disadvantaged and cat.id in RESIDENT_SERVICE_CATEGORIES,
+                    notes="デモデータ（自動生成）",
+                    is_demo=True,
+                    created_at=now,
+                    updated_at=now,
+                    created_by=user_by_body.get(body.code, user_by_body.get("prefecture")),
+                )
+            )
     return needs
 
 
@@ -247,9 +310,15 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
     logins, user_by_body = _demo_users(session)
     flags_assumed = _assume_flags(session, bodies, seed)
     rnd = random.Random(seed)
-    taken = set(session.exec(select(Need.body_code, Need.category_id).where(
-        Need.status == "active", Need.is_demo == False,  # noqa: E712
-        Need.body_code.in_([b.code for b in bodies]))))
+    taken = set(
+        session.exec(
+            select(Need.body_code, Need.category_id).where(
+                Need.status == "active",
+                Need.is_demo == False,  # noqa: E712
+                Need.body_code.in_([b.code for b in bodies]),
+            )
+        )
+    )
     needs = _draw_needs(bodies, categories, rnd, user_by_body, taken)
     session.add_all(needs)
     prefecture = next(b for b in bodies if b.kind == "prefecture")
@@ -257,21 +326,46 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
     status = population_status(session, prefecture_code=DEMO_PREFECTURE)
     # 均等割10%・人口割90% is the usual agreement; without imported population it cannot be computed, so the demo
     # splits by volume instead (the volumes were drawn for an assumed population) and says so.
-    weights = ({"equal": 0.1, "population": 0.9, "volume": 0.0} if status.imported
-               else {"equal": 0.1, "population": 0.0, "volume": 0.9})
+    weights = (
+        {"equal": 0.1, "population": 0.9, "volume": 0.0}
+        if status.imported
+        else {"equal": 0.1, "population": 0.0, "volume": 0.9}
+    )
     scenario = Scenario(
         name=f"{DEMO_PREFIX}{prefecture.name} AI・RPA 共同調達（{FISCAL_YEAR}年度〜）",
-        prefecture_code=DEMO_PREFECTURE, fiscal_year=FISCAL_YEAR, horizon_years=book.horizon_years,
-        geography_type="same_prefecture", allocation_method="formula",
+        prefecture_code=DEMO_PREFECTURE,
+        fiscal_year=FISCAL_YEAR,
+        horizon_years=book.horizon_years,
+        geography_type="same_prefecture",
+        allocation_method="formula",
         allocation_weights=weights,
         hosts=[{"body": prefecture.code, "categories": [c.id for c in categories]}],
-        price_book_id=book.id, subsidy_rule_set_id=rules.id if rules else None, is_demo=True, status="draft",
-        created_by=user_by_body.get("prefecture"))
+        price_book_id=book.id,
+        subsidy_rule_set_id=rules.id if rules else None,
+        is_demo=True,
+        status="draft",
+        created_by=user_by_body.get("prefecture"),
+    )
     session.add(scenario)
     session.flush()
-    audit(session, user_id=None, action="create", entity="scenario", entity_id=str(scenario.id),
-          prefecture_code=DEMO_PREFECTURE, detail=f"デモデータ投入: ニーズ {len(needs)} 件")
-    return DemoReport(scenario_id=scenario.id, scenario_name=scenario.name, needs=len(needs),
-                      bodies_with_needs=len({n.body_code for n in needs}), logins=logins,
-                      removed_needs=removed_needs, removed_scenarios=removed_scenarios, user_needs_kept=len(taken),
-                      population_message=status.message, flags_assumed=flags_assumed)
+    audit(
+        session,
+        user_id=None,
+        action="create",
+        entity="scenario",
+        entity_id=str(scenario.id),
+        prefecture_code=DEMO_PREFECTURE,
+        detail=f"デモデータ投入: ニーズ {len(needs)} 件",
+    )
+    return DemoReport(
+        scenario_id=scenario.id,
+        scenario_name=scenario.name,
+        needs=len(needs),
+        bodies_with_needs=len({n.body_code for n in needs}),
+        logins=logins,
+        removed_needs=removed_needs,
+        removed_scenarios=removed_scenarios,
+        user_needs_kept=len(taken),
+        population_message=status.message,
+        flags_assumed=flags_assumed,
+    )

@@ -1,5 +1,6 @@
 """A prefecture's document control settings (issuer, 担当, 連絡先, 文書番号の記号) and the data sources the documents
 cite, turned into the reports' :class:`~planner.reports.control.DocumentControl`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,13 +8,24 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from planner.db.models import DataVintage, DocumentSetting, User, utcnow
-from planner.reports.control import (DATA_TERMS, DEFAULT_DATA_SOURCE, DocumentControl, Issuer, draft_control,
-                                     release_number)
+from planner.reports.control import (
+    DATA_TERMS,
+    DEFAULT_DATA_SOURCE,
+    DocumentControl,
+    Issuer,
+    draft_control,
+    release_number,
+)
 
 from .audit import record
 
 LIMITS = {"issuer_title": 120, "contact_person": 120, "contact": 200, "number_prefix": 20}
-LABELS = {"issuer_title": "発行者（所属）", "contact_person": "担当", "contact": "連絡先", "number_prefix": "文書番号の記号"}
+LABELS = {
+    "issuer_title": "発行者（所属）",
+    "contact_person": "担当",
+    "contact": "連絡先",
+    "number_prefix": "文書番号の記号",
+}
 
 
 class SettingError(ValueError):
@@ -46,8 +58,17 @@ def save(session: Session, prefecture_code: str, values: dict[str, str], user: U
     row.updated_at = utcnow()
     row.updated_by = user.id
     session.add(row)
-    record(session, user_id=user.id, action="update", entity="document_setting", entity_id=prefecture_code,
-           prefecture_code=prefecture_code, before=before, after=clean, detail="文書設定（発行者・担当・連絡先）を更新")
+    record(
+        session,
+        user_id=user.id,
+        action="update",
+        entity="document_setting",
+        entity_id=prefecture_code,
+        prefecture_code=prefecture_code,
+        before=before,
+        after=clean,
+        detail="文書設定（発行者・担当・連絡先）を更新",
+    )
     session.commit()
     return row
 
@@ -60,7 +81,9 @@ def data_source(session: Session) -> str:
     parts = []
     population = newest.get("population")
     if population and population.source:
-        parts.append(f"人口：{population.source}" + (f"（{population.as_of:%Y年%m月%d日}現在）" if population.as_of else ""))
+        parts.append(
+            f"人口：{population.source}" + (f"（{population.as_of:%Y年%m月%d日}現在）" if population.as_of else "")
+        )
     fiscal = [newest[k] for k in ("fiscal_municipal", "fiscal_prefecture", "fiscal_designated") if k in newest]
     sources = []
     for v in fiscal:
@@ -97,20 +120,32 @@ def plan_version(session: Session, plan_id: int, prefecture_code: str | None) ->
     number = info.release.document_number or release_number(prefix, info.series.number, info.release.version)
     notices: tuple[str, ...] = ()
     if info.changes:
-        notices = ("この計画の公表後に入力が変わっています（" + "、".join(c.text for c in info.changes[:8])
-                   + (f" ほか{len(info.changes) - 8}件" if len(info.changes) > 8 else "") + "）。",)
+        notices = (
+            "この計画の公表後に入力が変わっています（"
+            + "、".join(c.text for c in info.changes[:8])
+            + (f" ほか{len(info.changes) - 8}件" if len(info.changes) > 8 else "")
+            + "）。",
+        )
     if info.state == "superseded":
         notices += ("この版は新しい版に置き換えられた旧版です。",)
     return PlanVersion(info.label, info.state_label, number, draft=info.state == "adopted", notices=notices)
 
 
-def document_control(session: Session, prefecture_code: str | None, plan_id: int,
-                     version: PlanVersion | None = None) -> DocumentControl:
+def document_control(
+    session: Session, prefecture_code: str | None, plan_id: int, version: PlanVersion | None = None
+) -> DocumentControl:
     who = issuer(session, prefecture_code)
     source = data_source(session)
     if version is None:
         version = plan_version(session, plan_id, prefecture_code)
     if version is None:
         return draft_control(str(plan_id), who, source)
-    return DocumentControl(plan_label=version.label, state_label=version.state_label, base_number=version.number,
-                           draft=version.draft, issuer=who, data_source=source, notices=version.notices)
+    return DocumentControl(
+        plan_label=version.label,
+        state_label=version.state_label,
+        base_number=version.number,
+        draft=version.draft,
+        issuer=who,
+        data_source=source,
+        notices=version.notices,
+    )

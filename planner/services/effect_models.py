@@ -5,6 +5,7 @@ scenario's needs and bodies carry (a need's own baseline figures, a body's or pr
 makes new versions from edited copies (checked by the domain's parser); old versions are kept because plans record
 the version they were estimated with.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,7 @@ from . import audit
 from .reference_data import ReferenceDataError
 
 
-def load_effect_models(session: Session, directory: Path = EFFECT_MODEL_DIR,
-                       user_id: int | None = None) -> list[str]:
+def load_effect_models(session: Session, directory: Path = EFFECT_MODEL_DIR, user_id: int | None = None) -> list[str]:
     """Store every model file of ``directory`` whose version is absent (the newest becomes current when something
     was added or nothing is current). Raises ReferenceDataError (nothing written) for a broken file."""
     docs, problems = [], []
@@ -51,12 +51,19 @@ def load_effect_models(session: Session, directory: Path = EFFECT_MODEL_DIR,
             continue
         session.add(EffectModelVersion(version=doc["version"], data=doc, created_by=user_id))
         loaded.append(doc["version"])
-        audit.record(session, user_id=user_id, action="create", entity="effect_model", entity_id=doc["version"],
-                     detail=f"{path.name} から登録")
+        audit.record(
+            session,
+            user_id=user_id,
+            action="create",
+            entity="effect_model",
+            entity_id=doc["version"],
+            detail=f"{path.name} から登録",
+        )
     session.flush()
     if loaded or current_effect_model_row(session) is None:
-        newest = max(session.exec(select(EffectModelVersion)), key=lambda r: (r.version in loaded, r.version),
-                     default=None)
+        newest = max(
+            session.exec(select(EffectModelVersion)), key=lambda r: (r.version in loaded, r.version), default=None
+        )
         if newest is not None:
             _set_current(session, newest)
     return loaded
@@ -89,19 +96,35 @@ def make_effect_model_current(session: Session, row: EffectModelVersion, user_id
     if previous is not None and previous.id == row.id:
         return False
     _set_current(session, row)
-    audit.record(session, user_id=user_id, action="update", entity="effect_model", entity_id=row.version,
-                 before={"current": previous.version if previous else None}, after={"current": row.version},
-                 detail=f"現行の導入効果モデルを {row.version} に変更")
+    audit.record(
+        session,
+        user_id=user_id,
+        action="update",
+        entity="effect_model",
+        entity_id=row.version,
+        before={"current": previous.version if previous else None},
+        after={"current": row.version},
+        detail=f"現行の導入効果モデルを {row.version} に変更",
+    )
     session.flush()
     return True
 
 
-def create_effect_model_version(session: Session, base: EffectModelVersion, doc: Mapping[str, Any],
-                                user_id: int | None, *, make_current: bool = False) -> EffectModelVersion:
+def create_effect_model_version(
+    session: Session,
+    base: EffectModelVersion,
+    doc: Mapping[str, Any],
+    user_id: int | None,
+    *,
+    make_current: bool = False,
+) -> EffectModelVersion:
     """Store an edited copy of ``base`` as a new version (the base is kept). Raises ReferenceDataError."""
     problems = validate_effect_model(doc)
-    if not problems and session.exec(select(EffectModelVersion).where(
-            EffectModelVersion.version == doc["version"])).first() is not None:
+    if (
+        not problems
+        and session.exec(select(EffectModelVersion).where(EffectModelVersion.version == doc["version"])).first()
+        is not None
+    ):
         problems.append(f"version: 版「{doc['version']}」は既にあります。別の版名にしてください")
     if problems:
         raise ReferenceDataError(problems)
@@ -110,8 +133,16 @@ def create_effect_model_version(session: Session, base: EffectModelVersion, doc:
     session.flush()
     before = base.data or {}
     changed = {k: doc.get(k) for k in set(doc) | set(before) if before.get(k) != doc.get(k) and k != "version"}
-    audit.record(session, user_id=user_id, action="create", entity="effect_model", entity_id=row.version,
-                 before={k: before.get(k) for k in changed}, after=changed, detail=f"{base.version} をもとに作成")
+    audit.record(
+        session,
+        user_id=user_id,
+        action="create",
+        entity="effect_model",
+        entity_id=row.version,
+        before={k: before.get(k) for k in changed},
+        after=changed,
+        detail=f"{base.version} をもとに作成",
+    )
     if make_current:
         make_effect_model_current(session, row, user_id)
     session.flush()
@@ -129,8 +160,9 @@ def staff_costs_for(session: Session, codes: Iterable[str]) -> dict[str, int]:
     """Staff cost per hour of each body: its own figure, else its prefecture's."""
     bodies = list(session.exec(select(Body).where(Body.code.in_(list(codes)))))
     prefectures = {b.prefecture_code for b in bodies}
-    prefecture_bodies = list(session.exec(select(Body).where(Body.kind == "prefecture",
-                                                             Body.prefecture_code.in_(list(prefectures)))))
+    prefecture_bodies = list(
+        session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code.in_(list(prefectures))))
+    )
     everyone = {b.code: b for b in bodies + prefecture_bodies}
     own = {b.code: b.staff_cost_per_hour_yen for b in everyone.values() if b.staff_cost_per_hour_yen}
     resolved = resolve_staff_costs(((b.code, b.kind, b.prefecture_code) for b in everyone.values()), own)
@@ -141,8 +173,9 @@ def staff_cost_for(session: Session, code: str) -> int | None:
     return staff_costs_for(session, [code]).get(code)
 
 
-def scenario_effect_inputs(session: Session, need_ids: Iterable[int],
-                           body_codes: Iterable[str]) -> tuple[dict[str, Baseline], dict[str, int]]:
+def scenario_effect_inputs(
+    session: Session, need_ids: Iterable[int], body_codes: Iterable[str]
+) -> tuple[dict[str, Baseline], dict[str, int]]:
     """(baselines by plan need key "n{id}", staff costs by body code) for a scenario's needs and bodies."""
     from .instances import need_key
 
@@ -155,8 +188,9 @@ def scenario_effect_inputs(session: Session, need_ids: Iterable[int],
 # --- the need form's estimate -----------------------------------------------------------------------------------
 
 
-def need_form_effect(session: Session, body: Body, category_id: str, unit: str, volume: float, start_year: int,
-                     baseline: Baseline) -> dict[str, Any] | None:
+def need_form_effect(
+    session: Session, body: Body, category_id: str, unit: str, volume: float, start_year: int, baseline: Baseline
+) -> dict[str, Any] | None:
     """The effect estimate for the values on the need form, going alone (the only way known before a plan):
     {"effect": NeedEffect, "net_known": bool, "caveat", "model_version"}; None without a stored model."""
     from planner.domain.effects import Burdens, estimate_need
@@ -177,13 +211,22 @@ def need_form_effect(session: Session, body: Body, category_id: str, unit: str, 
         net = _standalone_subsidy(session, body, category_id, volume, start_year, estimate)
         if net is not None:
             burdens, net_known = net, True
-    effect = estimate_need(model, "form", category_id, volume or 0.0, baseline=baseline, unit=unit,
-                           standalone=burdens, staff_cost_per_hour_yen=staff_cost_for(session, body.code))
+    effect = estimate_need(
+        model,
+        "form",
+        category_id,
+        volume or 0.0,
+        baseline=baseline,
+        unit=unit,
+        standalone=burdens,
+        staff_cost_per_hour_yen=staff_cost_for(session, body.code),
+    )
     return {"effect": effect, "net_known": net_known, "caveat": model.caveat, "model_version": model.version}
 
 
-def _standalone_subsidy(session: Session, body: Body, category_id: str, volume: float, start_year: int,
-                        estimate) -> Any:
+def _standalone_subsidy(
+    session: Session, body: Body, category_id: str, volume: float, start_year: int, estimate
+) -> Any:
     """Going alone after the current rule set's grant and special-tax estimates, as Burdens (None when the rules
     or the body's data do not allow an estimate; the form then says the figures are before subsidies)."""
     from planner.domain.effects import burdens_from_subsidy
@@ -200,17 +243,41 @@ def _standalone_subsidy(session: Session, body: Body, category_id: str, volume: 
         return None
     try:
         cats = domain_categories(session, book, [category_id])
-        dbody = DomainBody(code=body.code, name=body.name, prefecture_code=body.prefecture_code, kind=body.kind,
-                           lat=body.lat, lng=body.lng, population=body.population,
-                           fiscal_strength_index=body.fiscal_strength_index, disadvantaged=body.disadvantaged,
-                           has_data_plan=body.has_data_plan, no_allocation_tax=body.no_allocation_tax)
-        need = DomainNeed(id="form", body=body.code, category=category_id, volume=float(volume),
-                          start_year=start_year, modes=frozenset(), can_lead=False)
-        instance = Instance(name="form", fiscal_year=start_year, horizon_years=estimate.horizon_years,
-                            bodies={body.code: dbody}, categories=cats, hosts=(), needs=(need,))
+        dbody = DomainBody(
+            code=body.code,
+            name=body.name,
+            prefecture_code=body.prefecture_code,
+            kind=body.kind,
+            lat=body.lat,
+            lng=body.lng,
+            population=body.population,
+            fiscal_strength_index=body.fiscal_strength_index,
+            disadvantaged=body.disadvantaged,
+            has_data_plan=body.has_data_plan,
+            no_allocation_tax=body.no_allocation_tax,
+        )
+        need = DomainNeed(
+            id="form",
+            body=body.code,
+            category=category_id,
+            volume=float(volume),
+            start_year=start_year,
+            modes=frozenset(),
+            can_lead=False,
+        )
+        instance = Instance(
+            name="form",
+            fiscal_year=start_year,
+            horizon_years=estimate.horizon_years,
+            bodies={body.code: dbody},
+            categories=cats,
+            hosts=(),
+            needs=(need,),
+        )
         cost = estimate.cost.as_dict()
-        record = estimate_group(instance, "standalone", None, ["form"], {"form": cost}, {"form": cost},
-                                rules.data)["form"]
+        record = estimate_group(instance, "standalone", None, ["form"], {"form": cost}, {"form": cost}, rules.data)[
+            "form"
+        ]
     except (ReferenceDataError, SubsidyRulesError, KeyError, ValueError):
         return None
     return burdens_from_subsidy(record, estimate.horizon_years)[1]
@@ -230,9 +297,17 @@ def set_staff_cost(session: Session, body: Body, yen_per_hour: int | None, user_
     body.staff_cost_per_hour_yen = yen_per_hour
     body.version = (body.version or 0) + 1
     session.add(body)
-    audit.record(session, user_id=user_id, action="update", entity="body", entity_id=body.code,
-                 prefecture_code=body.prefecture_code, body_code=body.code,
-                 before={"staff_cost_per_hour_yen": before}, after={"staff_cost_per_hour_yen": yen_per_hour},
-                 detail=f"{body.name} の人件費単価（導入効果の円換算）を変更")
+    audit.record(
+        session,
+        user_id=user_id,
+        action="update",
+        entity="body",
+        entity_id=body.code,
+        prefecture_code=body.prefecture_code,
+        body_code=body.code,
+        before={"staff_cost_per_hour_yen": before},
+        after={"staff_cost_per_hour_yen": yen_per_hour},
+        detail=f"{body.name} の人件費単価（導入効果の円換算）を変更",
+    )
     session.flush()
     return True

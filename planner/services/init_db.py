@@ -1,4 +1,5 @@
 """``planner init-db``: schema to the newest migration, then master bodies and reference data; idempotent."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,13 +27,21 @@ class InitReport:
 
     @property
     def changed(self) -> bool:
-        return (self.revision_before != self.revision_after or self.bodies.changed
-                or self.price_book_loaded is not None or bool(self.rules.loaded) or bool(self.effect_models_loaded)
-                or bool(self.reference and (self.reference.population or self.reference.fiscal)))
+        return (
+            self.revision_before != self.revision_after
+            or self.bodies.changed
+            or self.price_book_loaded is not None
+            or bool(self.rules.loaded)
+            or bool(self.effect_models_loaded)
+            or bool(self.reference and (self.reference.population or self.reference.fiscal))
+        )
 
     def lines(self) -> list[str]:
-        schema = (f"スキーマを {self.revision_before or '空'} から {self.revision_after} に更新しました"
-                  if self.revision_before != self.revision_after else f"スキーマは最新です（{self.revision_after}）")
+        schema = (
+            f"スキーマを {self.revision_before or '空'} から {self.revision_after} に更新しました"
+            if self.revision_before != self.revision_after
+            else f"スキーマは最新です（{self.revision_after}）"
+        )
         out = [schema]
         b = self.bodies
         if b.changed:
@@ -40,18 +49,25 @@ class InitReport:
         else:
             out.append("団体: 変更なし（全国 1,788 団体）" if not b.not_in_master else "団体: 変更なし")
         if b.not_in_master:
-            out.append(f"注意: 全国団体リストにない団体が {len(b.not_in_master)} 件あります（残しています）: "
-                       + "、".join(b.not_in_master[:10]))
+            out.append(
+                f"注意: 全国団体リストにない団体が {len(b.not_in_master)} 件あります（残しています）: "
+                + "、".join(b.not_in_master[:10])
+            )
         if self.reference is not None:
             out.append(self.reference.line())
-        out.append(f"単価表: {self.price_book_loaded} を登録しました" if self.price_book_loaded
-                   else "単価表: 変更なし")
-        out.append(f"補助制度ルール: {'、'.join(self.rules.loaded)} を登録しました" if self.rules.loaded
-                   else "補助制度ルール: 変更なし")
+        out.append(f"単価表: {self.price_book_loaded} を登録しました" if self.price_book_loaded else "単価表: 変更なし")
+        out.append(
+            f"補助制度ルール: {'、'.join(self.rules.loaded)} を登録しました"
+            if self.rules.loaded
+            else "補助制度ルール: 変更なし"
+        )
         if self.rules.current:
             out.append(f"現行の補助制度ルール: {self.rules.current}")
-        out.append(f"導入効果モデル: {'、'.join(self.effect_models_loaded)} を登録しました" if self.effect_models_loaded
-                   else "導入効果モデル: 変更なし")
+        out.append(
+            f"導入効果モデル: {'、'.join(self.effect_models_loaded)} を登録しました"
+            if self.effect_models_loaded
+            else "導入効果モデル: 変更なし"
+        )
         return out
 
 

@@ -4,6 +4,7 @@ The instance is assembled as a `kyodo-planner-instance/1` document and read back
 so a scenario from the database is checked exactly like an instance file. Need ids are "n{need.id}": stable
 across runs, so plans, overrides and reports can refer to them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -63,9 +64,12 @@ def scenario_bodies(session: Session, scenario: Scenario) -> list[Body]:
 def scenario_need_query(scenario: Scenario, body_codes, category_ids, *, demo: bool | None = None):
     """The active needs a scenario plans: those of its bodies and categories, and of its own kind. A demo scenario
     plans the demo's needs and every other scenario the users' (``demo`` asks for the other kind, to count it)."""
-    return select(Need).where(Need.status == "active",
-                              Need.is_demo == (scenario.is_demo if demo is None else demo),
-                              Need.body_code.in_(list(body_codes)), Need.category_id.in_(list(category_ids)))
+    return select(Need).where(
+        Need.status == "active",
+        Need.is_demo == (scenario.is_demo if demo is None else demo),
+        Need.body_code.in_(list(body_codes)),
+        Need.category_id.in_(list(category_ids)),
+    )
 
 
 @dataclass(frozen=True)
@@ -127,19 +131,32 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
     need_keys = {need_key(n.id) for n in needs}
 
     doc = {
-        "format": INSTANCE_FORMAT, "name": scenario.name, "fiscal_year": scenario.fiscal_year,
+        "format": INSTANCE_FORMAT,
+        "name": scenario.name,
+        "fiscal_year": scenario.fiscal_year,
         "horizon_years": scenario.horizon_years,
         "bodies": [_body_dict(b) for b in bodies.values()],
         "categories": [{k: v for k, v in c.items() if k != "volume_per_10k_pop"} for c in categories],
         "hosts": hosts,
-        "needs": [{"id": need_key(n.id), "body": n.body_code, "category": n.category_id, "volume": n.volume,
-                   "start_year": n.start_year,
-                   "modes": [m for m, ok in (("lead", n.accepts_lead), ("unified", n.accepts_unified)) if ok],
-                   "can_lead": n.can_lead,
-                   "serves_disadvantaged_area": n.serves_disadvantaged_area} for n in needs],
+        "needs": [
+            {
+                "id": need_key(n.id),
+                "body": n.body_code,
+                "category": n.category_id,
+                "volume": n.volume,
+                "start_year": n.start_year,
+                "modes": [m for m, ok in (("lead", n.accepts_lead), ("unified", n.accepts_unified)) if ok],
+                "can_lead": n.can_lead,
+                "serves_disadvantaged_area": n.serves_disadvantaged_area,
+            }
+            for n in needs
+        ],
         "rules": _rules(scenario, need_keys, notes),
-        "allocation": {"method": scenario.allocation_method, "core": scenario.allocation_core or "report",
-                       **({"weights": dict(scenario.allocation_weights)} if scenario.allocation_weights else {})},
+        "allocation": {
+            "method": scenario.allocation_method,
+            "core": scenario.allocation_core or "report",
+            **({"weights": dict(scenario.allocation_weights)} if scenario.allocation_weights else {}),
+        },
     }
     used = [q for q in quotes if q.category_id in category_ids]
     names = {c["id"]: c.get("name", c["id"]) for c in categories}
@@ -147,10 +164,19 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
 
 
 def _body_dict(b: Body) -> dict[str, Any]:
-    return {"code": b.code, "name": b.name, "prefecture_code": b.prefecture_code, "kind": b.kind,
-            "population": b.population, "fiscal_strength_index": b.fiscal_strength_index, "lat": b.lat,
-            "lng": b.lng, "disadvantaged": b.disadvantaged, "has_data_plan": b.has_data_plan,
-            "no_allocation_tax": b.no_allocation_tax}
+    return {
+        "code": b.code,
+        "name": b.name,
+        "prefecture_code": b.prefecture_code,
+        "kind": b.kind,
+        "population": b.population,
+        "fiscal_strength_index": b.fiscal_strength_index,
+        "lat": b.lat,
+        "lng": b.lng,
+        "disadvantaged": b.disadvantaged,
+        "has_data_plan": b.has_data_plan,
+        "no_allocation_tax": b.no_allocation_tax,
+    }
 
 
 def _rules(scenario: Scenario, need_keys: set[str], notes: list[str]) -> dict[str, Any]:
@@ -167,7 +193,9 @@ def _rules(scenario: Scenario, need_keys: set[str], notes: list[str]) -> dict[st
             if len(converted) == 2 and all(k in need_keys for k in converted):
                 pairs.append(converted)
             else:
-                notes.append(f"{'共同' if key == 'together' else '別グループ'}の指定 {pair} は対象外のニーズを含むため除きました")
+                notes.append(
+                    f"{'共同' if key == 'together' else '別グループ'}の指定 {pair} は対象外のニーズを含むため除きました"
+                )
         rules[key] = pairs
     fixed = []
     for f in overrides.get("fixed") or []:

@@ -13,11 +13,12 @@ Counting is atomic (:func:`begin_attempt`): an attempt is recorded as pending, a
 before its password is checked, in one serialised step, so a burst of concurrent wrong passwords gets no more
 checks than the limit allows. A pending attempt counts as a failure until its outcome replaces it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Mapping
 
 from sqlalchemy import func, text
 from sqlmodel import Session, select
@@ -45,17 +46,20 @@ class Limits:
     window: timedelta = WINDOW
 
     @classmethod
-    def from_config(cls, config: Mapping) -> "Limits":
+    def from_config(cls, config: Mapping) -> Limits:
         """LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LOGIN_MAX_FAILURES_PER_ACCOUNT (0 turns a limit
         off) and LOGIN_THROTTLE_MINUTES from the application's configuration, the defaults above otherwise."""
+
         def number(key: str, default: int) -> int:
             value = config.get(key)
             return default if value is None else int(value)
 
-        return cls(per_name_and_address=number("LOGIN_MAX_FAILURES", MAX_FAILURES),
-                   per_address=number("LOGIN_MAX_FAILURES_PER_ADDRESS", MAX_FAILURES_PER_ADDRESS),
-                   per_account=number("LOGIN_MAX_FAILURES_PER_ACCOUNT", MAX_FAILURES_PER_ACCOUNT),
-                   window=timedelta(minutes=number("LOGIN_THROTTLE_MINUTES", int(WINDOW.total_seconds() // 60))))
+        return cls(
+            per_name_and_address=number("LOGIN_MAX_FAILURES", MAX_FAILURES),
+            per_address=number("LOGIN_MAX_FAILURES_PER_ADDRESS", MAX_FAILURES_PER_ADDRESS),
+            per_account=number("LOGIN_MAX_FAILURES_PER_ACCOUNT", MAX_FAILURES_PER_ACCOUNT),
+            window=timedelta(minutes=number("LOGIN_THROTTLE_MINUTES", int(WINDOW.total_seconds() // 60))),
+        )
 
 
 def _detail(ip: str) -> str:
@@ -71,10 +75,14 @@ COUNTED_ACTIONS = ("login_failed", "login_pending")
 _PG_LOCK_KEY = 0x706C616E_6C6F67  # "planlog"
 
 
-def _failures(session: Session, since, *, username: str | None = None, ip: str | None = None,
-              exclude_id: int | None = None) -> int:
-    query = select(func.count()).select_from(AuditLog).where(
-        AuditLog.action.in_(COUNTED_ACTIONS), AuditLog.entity == "user", AuditLog.at >= since)
+def _failures(
+    session: Session, since, *, username: str | None = None, ip: str | None = None, exclude_id: int | None = None
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(AuditLog)
+        .where(AuditLog.action.in_(COUNTED_ACTIONS), AuditLog.entity == "user", AuditLog.at >= since)
+    )
     if exclude_id is not None:
         query = query.where(AuditLog.id != exclude_id)
     if username is not None:
@@ -88,13 +96,16 @@ def recent_failures(session: Session, username: str, ip: str, window: timedelta 
     return _failures(session, utcnow() - window, username=username, ip=ip)
 
 
-def block_reason(session: Session, username: str, ip: str, limits: Limits = Limits(), *,
-                 exclude_id: int | None = None) -> str | None:
+def block_reason(
+    session: Session, username: str, ip: str, limits: Limits = Limits(), *, exclude_id: int | None = None
+) -> str | None:
     """Which limit this attempt is over (a key of REASON_LABELS), or None when it may go ahead."""
     since = utcnow() - limits.window
-    checks = (("name_and_address", limits.per_name_and_address, {"username": username, "ip": ip}),
-              ("address", limits.per_address, {"ip": ip}),
-              ("account", limits.per_account, {"username": username}))
+    checks = (
+        ("name_and_address", limits.per_name_and_address, {"username": username, "ip": ip}),
+        ("address", limits.per_address, {"ip": ip}),
+        ("account", limits.per_account, {"username": username}),
+    )
     for reason, limit, where in checks:
         if limit and _failures(session, since, exclude_id=exclude_id, **where) >= limit:
             return reason

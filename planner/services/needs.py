@@ -4,11 +4,13 @@ Every change goes to the audit log in the same transaction, with the values befo
 version the user saw; the update is conditional on it in SQL, so two people editing the same need never silently
 overwrite each other (the second gets StaleNeed and nothing is written).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +19,8 @@ from sqlmodel import Session, func, select
 from planner.db.models import Body, Category, Need, utcnow
 from planner.domain.costs import GroupCost, standalone_cost
 from planner.domain.model import Body as DomainBody
-from planner.domain.model import Instance, Need as DomainNeed
+from planner.domain.model import Instance
+from planner.domain.model import Need as DomainNeed
 from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import Problem
 from planner.importers.needs import Lookups, NeedRow, ParsedNeeds
@@ -28,8 +31,18 @@ STATUS_LABELS = {"active": "登録中", "withdrawn": "取下げ"}
 # Where a need came from. Demo needs (``planner demo``) are planned only by demo scenarios and users' needs only by
 # the other scenarios, so the two never mix in one plan; the list marks and filters them so that nobody is surprised.
 ORIGIN_LABELS = {"user": "利用者の登録", "demo": "デモ"}
-EDITABLE = ("category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead",
-            "serves_disadvantaged_area", "notes", "baseline_minutes_per_unit", "baseline_hours_per_year")
+EDITABLE = (
+    "category_id",
+    "volume",
+    "start_year",
+    "accepts_lead",
+    "accepts_unified",
+    "can_lead",
+    "serves_disadvantaged_area",
+    "notes",
+    "baseline_minutes_per_unit",
+    "baseline_hours_per_year",
+)
 BASELINE_FIELDS = ("baseline_minutes_per_unit", "baseline_hours_per_year")  # optional: absent keeps what is stored
 
 
@@ -43,11 +56,14 @@ class NeedError(ValueError):
 
 class StaleNeed(NeedError):
     def __init__(self) -> None:
-        super().__init__("このニーズは、画面を開いた後に他の方が更新しています。変更は保存していません。"
-                         "最新の内容を確認してから、もう一度入力してください")
+        super().__init__(
+            "このニーズは、画面を開いた後に他の方が更新しています。変更は保存していません。"
+            "最新の内容を確認してから、もう一度入力してください"
+        )
 
 
 # --- scope ----------------------------------------------------------------------------------------------------
+
 
 def editable_bodies(session: Session, user, prefecture_code: str | None = None) -> list[Body]:
     query = access.editable_bodies_query(user)
@@ -67,8 +83,14 @@ class NeedFilters:
 
     def args(self) -> dict[str, Any]:
         """The query-string arguments that reproduce these filters (for pager and export links)."""
-        out = {"prefecture": self.prefecture_code, "body": self.body_code, "category": self.category_id,
-               "status": self.status or "all", "year": self.start_year, "data": self.origin}
+        out = {
+            "prefecture": self.prefecture_code,
+            "body": self.body_code,
+            "category": self.category_id,
+            "status": self.status or "all",
+            "year": self.start_year,
+            "data": self.origin,
+        }
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
@@ -91,20 +113,25 @@ def filtered_needs(user, filters: NeedFilters):
 
 def origin_counts(session: Session, user, filters: NeedFilters) -> dict[str, int]:
     """How many of the listed needs (origin filter aside) are the users' and how many the demo's."""
-    query = filtered_needs(user, replace(filters, origin=None)).with_only_columns(Need.is_demo, func.count()) \
+    query = (
+        filtered_needs(user, replace(filters, origin=None))
+        .with_only_columns(Need.is_demo, func.count())
         .group_by(Need.is_demo)
+    )
     counts = {"user": 0, "demo": 0}
     for is_demo, count in session.exec(query):
         counts["demo" if is_demo else "user"] += int(count)
     return counts
 
 
-def list_needs(session: Session, user, filters: NeedFilters, *, page: int = 1,
-               per_page: int = 50) -> tuple[list[tuple[Need, Body]], int]:
+def list_needs(
+    session: Session, user, filters: NeedFilters, *, page: int = 1, per_page: int = 50
+) -> tuple[list[tuple[Need, Body]], int]:
     query = filtered_needs(user, filters)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Body.code, Need.category_id, Need.id)
-                        .offset((page - 1) * per_page).limit(per_page)).all()
+    rows = session.exec(
+        query.order_by(Body.code, Need.category_id, Need.id).offset((page - 1) * per_page).limit(per_page)
+    ).all()
     return [tuple(r) for r in rows], int(total)
 
 
@@ -114,14 +141,24 @@ def categories(session: Session) -> list[Category]:
 
 # --- changes ----------------------------------------------------------------------------------------------------
 
+
 def need_snapshot(need: Need) -> dict[str, Any]:
-    return {"body_code": need.body_code, "category_id": need.category_id, "volume": need.volume,
-            "start_year": need.start_year, "accepts_lead": need.accepts_lead,
-            "accepts_unified": need.accepts_unified, "can_lead": need.can_lead,
-            "serves_disadvantaged_area": need.serves_disadvantaged_area, "notes": need.notes,
-            "baseline_minutes_per_unit": need.baseline_minutes_per_unit,
-            "baseline_hours_per_year": need.baseline_hours_per_year,
-            "status": need.status, "is_demo": need.is_demo, "version": need.version}
+    return {
+        "body_code": need.body_code,
+        "category_id": need.category_id,
+        "volume": need.volume,
+        "start_year": need.start_year,
+        "accepts_lead": need.accepts_lead,
+        "accepts_unified": need.accepts_unified,
+        "can_lead": need.can_lead,
+        "serves_disadvantaged_area": need.serves_disadvantaged_area,
+        "notes": need.notes,
+        "baseline_minutes_per_unit": need.baseline_minutes_per_unit,
+        "baseline_hours_per_year": need.baseline_hours_per_year,
+        "status": need.status,
+        "is_demo": need.is_demo,
+        "version": need.version,
+    }
 
 
 def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: int | None) -> None:
@@ -129,12 +166,15 @@ def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: i
         raise NeedError(f"分野 {data['category_id']} はありません")
     if not data["volume"] or data["volume"] <= 0:
         raise NeedError("利用量は0より大きい数値にしてください")
-    duplicate = session.exec(select(Need).where(Need.body_code == body.code,
-                                                Need.category_id == data["category_id"],
-                                                Need.status == "active")).first()
+    duplicate = session.exec(
+        select(Need).where(
+            Need.body_code == body.code, Need.category_id == data["category_id"], Need.status == "active"
+        )
+    ).first()
     if duplicate is not None and duplicate.id != need_id:
-        raise NeedError(f"{body.name}はこの分野のニーズを登録済みです（ニーズ {duplicate.id}）。"
-                        "そのニーズを編集してください")
+        raise NeedError(
+            f"{body.name}はこの分野のニーズを登録済みです（ニーズ {duplicate.id}）。そのニーズを編集してください"
+        )
 
 
 def create_need(session: Session, user, body: Body, data: dict[str, Any]) -> Need:
@@ -142,15 +182,25 @@ def create_need(session: Session, user, body: Body, data: dict[str, Any]) -> Nee
     need = Need(body_code=body.code, created_by=user.id, **editable_values(data))
     session.add(need)
     _flush_unique(session, body, data["category_id"])
-    audit.record(session, user_id=user.id, action="create", entity="need", entity_id=need.id,
-                 prefecture_code=body.prefecture_code, body_code=body.code, after=need_snapshot(need),
-                 detail=f"{body.name} のニーズを登録")
+    audit.record(
+        session,
+        user_id=user.id,
+        action="create",
+        entity="need",
+        entity_id=need.id,
+        prefecture_code=body.prefecture_code,
+        body_code=body.code,
+        after=need_snapshot(need),
+        detail=f"{body.name} のニーズを登録",
+    )
     return need
 
 
 def duplicate_message(body_name: str, category_id: str) -> str:
-    return (f"{body_name}の分野 {category_id} のニーズは、同時に行われた別の登録・取込で既に登録されています"
-            "（同じ団体・分野の登録中ニーズは1件まで）。一覧を開き直し、登録済みのニーズを編集してください")
+    return (
+        f"{body_name}の分野 {category_id} のニーズは、同時に行われた別の登録・取込で既に登録されています"
+        "（同じ団体・分野の登録中ニーズは1件まで）。一覧を開き直し、登録済みのニーズを編集してください"
+    )
 
 
 def _flush_unique(session: Session, body: Body, category_id: str) -> None:
@@ -166,8 +216,11 @@ def _flush_unique(session: Session, body: Body, category_id: str) -> None:
 def _conditional_update(session: Session, need: Need, expected_version: int, values: dict[str, Any]) -> None:
     """UPDATE ... WHERE version = expected: the database, not a read before the write, decides who was first."""
     try:
-        result = session.execute(update(Need).where(Need.id == need.id, Need.version == expected_version)
-                                 .values(version=expected_version + 1, updated_at=utcnow(), **values))
+        result = session.execute(
+            update(Need)
+            .where(Need.id == need.id, Need.version == expected_version)
+            .values(version=expected_version + 1, updated_at=utcnow(), **values)
+        )
     except IntegrityError as e:  # restoring (or re-categorising) onto a category that became active meanwhile
         session.rollback()
         raise NeedError(duplicate_message(need.body_code, values.get("category_id", need.category_id))) from e
@@ -177,8 +230,7 @@ def _conditional_update(session: Session, need: Need, expected_version: int, val
     session.refresh(need)
 
 
-def update_need(session: Session, user, need: Need, body: Body, data: dict[str, Any],
-                expected_version: int) -> Need:
+def update_need(session: Session, user, need: Need, body: Body, data: dict[str, Any], expected_version: int) -> Need:
     if need.version != expected_version:
         raise StaleNeed()
     if need.status != "active":
@@ -189,9 +241,18 @@ def update_need(session: Session, user, need: Need, body: Body, data: dict[str, 
     if any(getattr(need, k) != v for k, v in values.items()):
         values["is_demo"] = False  # see takes_over_demo
     _conditional_update(session, need, expected_version, values)
-    audit.record(session, user_id=user.id, action="update", entity="need", entity_id=need.id,
-                 prefecture_code=body.prefecture_code, body_code=body.code, before=before,
-                 after=need_snapshot(need), detail=f"{body.name} のニーズを更新")
+    audit.record(
+        session,
+        user_id=user.id,
+        action="update",
+        entity="need",
+        entity_id=need.id,
+        prefecture_code=body.prefecture_code,
+        body_code=body.code,
+        before=before,
+        after=need_snapshot(need),
+        detail=f"{body.name} のニーズを更新",
+    )
     return need
 
 
@@ -212,14 +273,23 @@ def set_status(session: Session, user, need: Need, body: Body, status: str, expe
         _check_values(session, body, {k: getattr(need, k) for k in EDITABLE}, need.id)
     before = need_snapshot(need)
     _conditional_update(session, need, expected_version, {"status": status})
-    audit.record(session, user_id=user.id, action="withdraw" if status == "withdrawn" else "restore", entity="need",
-                 entity_id=need.id, prefecture_code=body.prefecture_code, body_code=body.code, before=before,
-                 after=need_snapshot(need),
-                 detail=f"{body.name} のニーズを" + ("取下げ" if status == "withdrawn" else "再登録"))
+    audit.record(
+        session,
+        user_id=user.id,
+        action="withdraw" if status == "withdrawn" else "restore",
+        entity="need",
+        entity_id=need.id,
+        prefecture_code=body.prefecture_code,
+        body_code=body.code,
+        before=before,
+        after=need_snapshot(need),
+        detail=f"{body.name} のニーズを" + ("取下げ" if status == "withdrawn" else "再登録"),
+    )
     return need
 
 
 # --- estimate and suggestion ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -228,13 +298,18 @@ class Estimate:
     cost: GroupCost
 
     def as_dict(self) -> dict[str, Any]:
-        return {"price_book_version": self.price_book_version, "horizon_years": self.horizon_years,
-                "initial_yen": self.cost.initial_yen, "annual_yen": self.cost.annual_yen,
-                "total_yen": self.cost.total_yen}
+        return {
+            "price_book_version": self.price_book_version,
+            "horizon_years": self.horizon_years,
+            "initial_yen": self.cost.initial_yen,
+            "annual_yen": self.cost.annual_yen,
+            "total_yen": self.cost.total_yen,
+        }
 
 
-def standalone_estimate(session: Session, body: Body, category_id: str, volume: float,
-                        start_year: int = 2026) -> Estimate | None:
+def standalone_estimate(
+    session: Session, body: Body, category_id: str, volume: float, start_year: int = 2026
+) -> Estimate | None:
     """The body's cost of adopting the category alone, from the current price book (None without one)."""
     book = current_price_book(session)
     if book is None or volume is None or volume <= 0:
@@ -245,12 +320,33 @@ def standalone_estimate(session: Session, body: Body, category_id: str, volume: 
         return None
     if category_id not in cats:
         return None
-    dbody = DomainBody(code=body.code, name=body.name, prefecture_code=body.prefecture_code, kind=body.kind,
-                       lat=body.lat, lng=body.lng, population=body.population)
-    need = DomainNeed(id="estimate", body=body.code, category=category_id, volume=float(volume),
-                      start_year=start_year, modes=frozenset(), can_lead=False)
-    instance = Instance(name="estimate", fiscal_year=start_year, horizon_years=book.horizon_years,
-                        bodies={body.code: dbody}, categories=cats, hosts=(), needs=(need,))
+    dbody = DomainBody(
+        code=body.code,
+        name=body.name,
+        prefecture_code=body.prefecture_code,
+        kind=body.kind,
+        lat=body.lat,
+        lng=body.lng,
+        population=body.population,
+    )
+    need = DomainNeed(
+        id="estimate",
+        body=body.code,
+        category=category_id,
+        volume=float(volume),
+        start_year=start_year,
+        modes=frozenset(),
+        can_lead=False,
+    )
+    instance = Instance(
+        name="estimate",
+        fiscal_year=start_year,
+        horizon_years=book.horizon_years,
+        bodies={body.code: dbody},
+        categories=cats,
+        hosts=(),
+        needs=(need,),
+    )
     return Estimate(book.version, book.horizon_years, standalone_cost(instance, need))
 
 
@@ -264,6 +360,7 @@ def volume_suggestion(category: Category | None, body: Body | None) -> float | N
 
 # --- import -----------------------------------------------------------------------------------------------------
 
+
 def import_lookups(session: Session, user, fiscal_year: int | None = None) -> Lookups:
     bodies = {b.code: (b.name, b.prefecture_code) for b in session.exec(select(Body))}
     cats = {c.id: c.name for c in categories(session)}
@@ -275,9 +372,17 @@ def import_lookups(session: Session, user, fiscal_year: int | None = None) -> Lo
     return Lookups(bodies=bodies, categories=cats, may_edit=may_edit, fiscal_year=fiscal_year)
 
 
-IMPORT_FIELDS = {"volume": "利用量", "start_year": "開始年度", "accepts_lead": "幹事方式", "accepts_unified": "仕様統一",
-                 "can_lead": "幹事", "serves_disadvantaged_area": "住民サービス", "notes": "備考",
-                 "baseline_minutes_per_unit": "現状の作業時間（分/単位）", "baseline_hours_per_year": "現状の年間作業時間"}
+IMPORT_FIELDS = {
+    "volume": "利用量",
+    "start_year": "開始年度",
+    "accepts_lead": "幹事方式",
+    "accepts_unified": "仕様統一",
+    "can_lead": "幹事",
+    "serves_disadvantaged_area": "住民サービス",
+    "notes": "備考",
+    "baseline_minutes_per_unit": "現状の作業時間（分/単位）",
+    "baseline_hours_per_year": "現状の年間作業時間",
+}
 
 
 @dataclass(frozen=True)
@@ -303,13 +408,24 @@ class ImportLine:
 
 def row_values(r: NeedRow, need: Need | None = None) -> dict[str, Any]:
     """The values a row writes: for an update, the fields the file has no column for keep the need's values."""
-    values = {"category_id": r.category_id, "volume": r.volume, "start_year": r.start_year,
-              "accepts_lead": r.accepts_lead, "accepts_unified": r.accepts_unified, "can_lead": r.can_lead,
-              "serves_disadvantaged_area": r.serves_disadvantaged_area, "notes": r.notes}
+    values = {
+        "category_id": r.category_id,
+        "volume": r.volume,
+        "start_year": r.start_year,
+        "accepts_lead": r.accepts_lead,
+        "accepts_unified": r.accepts_unified,
+        "can_lead": r.can_lead,
+        "serves_disadvantaged_area": r.serves_disadvantaged_area,
+        "notes": r.notes,
+    }
     if need is not None:
-        values.update({k: getattr(need, k) for k in ("accepts_lead", "accepts_unified", "can_lead",
-                                                     "serves_disadvantaged_area", "notes")
-                       if k not in r.given})
+        values.update(
+            {
+                k: getattr(need, k)
+                for k in ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes")
+                if k not in r.given
+            }
+        )
     # The baselines are written only from a column for them: a file without one keeps what is stored.
     values.update({k: getattr(r, k) for k in BASELINE_FIELDS if k in r.given})
     return values
@@ -323,8 +439,11 @@ def _same(a: Any, b: Any) -> bool:
 
 def _changes(need: Need, r: NeedRow) -> tuple[Change, ...]:
     values = row_values(r, need)
-    out = [Change(label, getattr(need, key), values.get(key, getattr(need, key)))
-           for key, label in IMPORT_FIELDS.items() if not _same(getattr(need, key), values.get(key, getattr(need, key)))]
+    out = [
+        Change(label, getattr(need, key), values.get(key, getattr(need, key)))
+        for key, label in IMPORT_FIELDS.items()
+        if not _same(getattr(need, key), values.get(key, getattr(need, key)))
+    ]
     if out and need.is_demo:
         out.append(Change("データ", "デモ", "利用者の登録"))  # see takes_over_demo
     return tuple(out)
@@ -338,7 +457,7 @@ def plan_import(session: Session, parsed: ParsedNeeds) -> list[ImportLine]:
     codes = sorted({k[0] for k in keys})
     population: dict[str, int | None] = {}
     for start in range(0, len(codes), 500):
-        chunk = codes[start:start + 500]
+        chunk = codes[start : start + 500]
         for need in session.exec(select(Need).where(Need.body_code.in_(chunk), Need.status == "active")):
             existing.setdefault((need.body_code, need.category_id), need)
         population.update(session.exec(select(Body.code, Body.population).where(Body.code.in_(chunk))).all())
@@ -348,10 +467,13 @@ def plan_import(session: Session, parsed: ParsedNeeds) -> list[ImportLine]:
         need = existing.get((r.body_code, r.category_id))
         cat = cats.get(r.category_id)
         warnings = list(r.warnings)
-        warnings += volume_warnings(r.volume, cat.unit if cat else "",
-                                    previous=need.volume if need is not None else None,
-                                    population=population.get(r.body_code),
-                                    per_10k_pop=cat.volume_per_10k_pop if cat else None)
+        warnings += volume_warnings(
+            r.volume,
+            cat.unit if cat else "",
+            previous=need.volume if need is not None else None,
+            population=population.get(r.body_code),
+            per_10k_pop=cat.volume_per_10k_pop if cat else None,
+        )
         changes = _changes(need, r) if need is not None else ()
         if need is not None and not changes:
             warnings = []  # nothing changes: nothing to confirm
@@ -366,8 +488,9 @@ class ImportResult:
     unchanged: int = 0
 
 
-def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[ImportLine] | None = None,
-                 source: str = "") -> ImportResult:
+def import_needs(
+    session: Session, user, parsed: ParsedNeeds, lines: Iterable[ImportLine] | None = None, source: str = ""
+) -> ImportResult:
     """Write every row or none: the caller commits once, and any problem raises before anything is committed."""
     if parsed.problems or not parsed.rows:
         raise NeedError("問題のある行があるため取り込めません")
@@ -388,9 +511,17 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
                 _flush_unique(session, body, r.category_id)
             except NeedError as e:
                 raise NeedError(f"{r.row}行目: {e}") from e
-            audit.record(session, user_id=user.id, action="import", entity="need", entity_id=need.id,
-                         prefecture_code=body.prefecture_code, body_code=body.code, after=need_snapshot(need),
-                         detail=f"{source} {r.row}行目から登録")
+            audit.record(
+                session,
+                user_id=user.id,
+                action="import",
+                entity="need",
+                entity_id=need.id,
+                prefecture_code=body.prefecture_code,
+                body_code=body.code,
+                after=need_snapshot(need),
+                detail=f"{source} {r.row}行目から登録",
+            )
             result.created += 1
             continue
         if not _changes(need, r):
@@ -398,13 +529,29 @@ def import_needs(session: Session, user, parsed: ParsedNeeds, lines: Iterable[Im
             continue
         before = need_snapshot(need)
         _conditional_update(session, need, need.version, {**values, "is_demo": False})
-        audit.record(session, user_id=user.id, action="import", entity="need", entity_id=need.id,
-                     prefecture_code=body.prefecture_code, body_code=body.code, before=before,
-                     after=need_snapshot(need), detail=f"{source} {r.row}行目で更新")
+        audit.record(
+            session,
+            user_id=user.id,
+            action="import",
+            entity="need",
+            entity_id=need.id,
+            prefecture_code=body.prefecture_code,
+            body_code=body.code,
+            before=before,
+            after=need_snapshot(need),
+            detail=f"{source} {r.row}行目で更新",
+        )
         result.updated += 1
-    audit.record(session, user_id=user.id, action="import", entity="need", entity_id="",
-                 prefecture_code=getattr(user, "prefecture_code", None), body_code=getattr(user, "body_code", None),
-                 detail=f"{source}: 新規 {result.created} 件、更新 {result.updated} 件、変更なし {result.unchanged} 件")
+    audit.record(
+        session,
+        user_id=user.id,
+        action="import",
+        entity="need",
+        entity_id="",
+        prefecture_code=getattr(user, "prefecture_code", None),
+        body_code=getattr(user, "body_code", None),
+        detail=f"{source}: 新規 {result.created} 件、更新 {result.updated} 件、変更なし {result.unchanged} 件",
+    )
     return result
 
 

@@ -4,11 +4,13 @@ The columns read back through the needs import. Text cells that a spreadsheet wo
 (starting with = + - @, or a tab or carriage return) are written with a leading apostrophe, so that a need's notes
 can never run as a formula on a colleague's machine.
 """
+
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -18,9 +20,25 @@ from openpyxl.utils import get_column_letter
 from planner.db.models import Body, Category, Need
 from planner.domain.vocabulary import csv_row, jst_datetime, wareki_fiscal_year
 
-HEADERS = ("団体コード", "団体名", "分野ID", "分野名", "利用量", "単位", "開始年度", "開始年度（和暦）",
-           "幹事方式可", "仕様統一可", "幹事可", "条件不利地域の住民サービス", "状態", "備考", "更新日時",
-           "現状の作業時間（分/単位）", "現状の年間作業時間")
+HEADERS = (
+    "団体コード",
+    "団体名",
+    "分野ID",
+    "分野名",
+    "利用量",
+    "単位",
+    "開始年度",
+    "開始年度（和暦）",
+    "幹事方式可",
+    "仕様統一可",
+    "幹事可",
+    "条件不利地域の住民サービス",
+    "状態",
+    "備考",
+    "更新日時",
+    "現状の作業時間（分/単位）",
+    "現状の年間作業時間",
+)
 
 
 def _mark(flag: bool) -> str:
@@ -31,12 +49,25 @@ def rows(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> Itera
     for need, body in needs:
         cat = cats.get(need.category_id)
         volume = int(need.volume) if float(need.volume).is_integer() else need.volume
-        yield [body.code, body.name, need.category_id, cat.name if cat else "", volume, cat.unit if cat else "",
-               need.start_year, wareki_fiscal_year(need.start_year), _mark(need.accepts_lead), _mark(need.accepts_unified),
-               _mark(need.can_lead), _mark(need.serves_disadvantaged_area),
-               "登録中" if need.status == "active" else "取下げ", need.notes or "",
-               jst_datetime(need.updated_at),
-               _number(need.baseline_minutes_per_unit), _number(need.baseline_hours_per_year)]
+        yield [
+            body.code,
+            body.name,
+            need.category_id,
+            cat.name if cat else "",
+            volume,
+            cat.unit if cat else "",
+            need.start_year,
+            wareki_fiscal_year(need.start_year),
+            _mark(need.accepts_lead),
+            _mark(need.accepts_unified),
+            _mark(need.can_lead),
+            _mark(need.serves_disadvantaged_area),
+            "登録中" if need.status == "active" else "取下げ",
+            need.notes or "",
+            jst_datetime(need.updated_at),
+            _number(need.baseline_minutes_per_unit),
+            _number(need.baseline_hours_per_year),
+        ]
 
 
 def _number(value: float | None) -> Any:

@@ -6,6 +6,7 @@ Every transition is a conditional UPDATE guarded by the rows' ``lock_version`` a
 two coordinators adopting or publishing at once never leave two current versions — the loser gets
 :class:`LifecycleConflict` and nothing of its attempt is written. Every transition is audited.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ def version_label(series: PlanSeries, release: PlanRelease) -> str:
 
 # --- reading ----------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class ReleaseInfo:
     """A plan's place in the lifecycle, for the pages: its version, state, history and input changes."""
@@ -73,8 +75,9 @@ class ReleaseInfo:
 
     @property
     def is_current(self) -> bool:
-        return bool(self.release and self.release.state == "published"
-                    and self.series.current_version == self.release.version)
+        return bool(
+            self.release and self.release.state == "published" and self.series.current_version == self.release.version
+        )
 
     @property
     def current_release(self) -> PlanRelease | None:
@@ -90,13 +93,19 @@ class ReleaseInfo:
 def release_summary(info: ReleaseInfo) -> dict[str, Any]:
     """The lifecycle facts of a plan as plain values (the JSON API; documents can print the same)."""
     r, s = info.release, info.series
-    return {"state": info.state, "state_label": info.state_label, "label": info.label,
-            "number": s.number if s else None, "version": r.version if r else None, "current": info.is_current,
-            "current_version": s.current_version if s else None,
-            "published_at": r.published_at.isoformat() if r and r.published_at else None,
-            "reply_deadline": r.reply_deadline.isoformat() if r and r.reply_deadline else None,
-            "price_source": r.price_source if r else None,
-            "inputs_changed": None if info.changes is None else [c.text for c in info.changes]}
+    return {
+        "state": info.state,
+        "state_label": info.state_label,
+        "label": info.label,
+        "number": s.number if s else None,
+        "version": r.version if r else None,
+        "current": info.is_current,
+        "current_version": s.current_version if s else None,
+        "published_at": r.published_at.isoformat() if r and r.published_at else None,
+        "reply_deadline": r.reply_deadline.isoformat() if r and r.reply_deadline else None,
+        "price_source": r.price_source if r else None,
+        "inputs_changed": None if info.changes is None else [c.text for c in info.changes],
+    }
 
 
 def release_of_plan(session: Session, plan_id: int) -> PlanRelease | None:
@@ -108,8 +117,9 @@ def release_info(session: Session, plan_id: int, *, with_changes: bool = True) -
     if release is None:
         return ReleaseInfo(plan_id, None, None)
     series = session.get(PlanSeries, release.series_id)
-    history = list(session.exec(select(PlanRelease).where(PlanRelease.series_id == series.id)
-                                .order_by(PlanRelease.version.desc())))
+    history = list(
+        session.exec(select(PlanRelease).where(PlanRelease.series_id == series.id).order_by(PlanRelease.version.desc()))
+    )
     info = ReleaseInfo(plan_id, release, series, history)
     if with_changes and release.state in MEMBER_VISIBLE_STATES:
         info.changes, info.changes_error = changes_since_publication(session, release)
@@ -124,8 +134,11 @@ def plan_status(session: Session, plan_id: int) -> str:
 
 
 def series_choices(session: Session, prefecture_code: str) -> list[PlanSeries]:
-    return list(session.exec(select(PlanSeries).where(PlanSeries.prefecture_code == prefecture_code)
-                             .order_by(PlanSeries.number.desc())))
+    return list(
+        session.exec(
+            select(PlanSeries).where(PlanSeries.prefecture_code == prefecture_code).order_by(PlanSeries.number.desc())
+        )
+    )
 
 
 def suggested_series(session: Session, scenario: Scenario) -> int | None:
@@ -142,18 +155,27 @@ def current_releases_for_body(session: Session, body_code: str) -> list[tuple[Pl
     """The published versions in force that include the body (its home page lists them)."""
     from planner.db.models import Consortium, MemberShare
 
-    members = (select(Consortium.plan_id).join(MemberShare, MemberShare.consortium_id == Consortium.id)
-               .where(MemberShare.body_code == body_code))
-    rows = session.exec(select(PlanRelease, PlanSeries, PlanRow)
-                        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
-                        .join(PlanRow, PlanRow.id == PlanRelease.plan_id)
-                        .where(PlanRelease.state == "published", PlanSeries.current_version == PlanRelease.version,
-                               PlanRelease.plan_id.in_(members))
-                        .order_by(PlanRelease.published_at.desc())).all()
+    members = (
+        select(Consortium.plan_id)
+        .join(MemberShare, MemberShare.consortium_id == Consortium.id)
+        .where(MemberShare.body_code == body_code)
+    )
+    rows = session.exec(
+        select(PlanRelease, PlanSeries, PlanRow)
+        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
+        .join(PlanRow, PlanRow.id == PlanRelease.plan_id)
+        .where(
+            PlanRelease.state == "published",
+            PlanSeries.current_version == PlanRelease.version,
+            PlanRelease.plan_id.in_(members),
+        )
+        .order_by(PlanRelease.published_at.desc())
+    ).all()
     return [tuple(r) for r in rows]
 
 
 # --- input snapshots --------------------------------------------------------------------------------------------
+
 
 def _canonical(instance_doc: dict[str, Any]) -> dict[str, Any]:
     return instance_to_dict(parse_instance(instance_doc))
@@ -161,13 +183,16 @@ def _canonical(instance_doc: dict[str, Any]) -> dict[str, Any]:
 
 def plan_snapshot(plan: PlanRow) -> dict[str, Any]:
     """The inputs the plan's figures were computed from."""
-    return input_changes.snapshot(_canonical(plan.instance_doc), rule_version=plan.rule_version or "",
-                                  price_source=plan_price_source(plan))
+    return input_changes.snapshot(
+        _canonical(plan.instance_doc), rule_version=plan.rule_version or "", price_source=plan_price_source(plan)
+    )
 
 
 def plan_price_source(plan: PlanRow) -> str:
-    return str((plan.plan_doc or {}).get("price_source") or
-               (f"単価表 {plan.price_book_version}（参考値）" if plan.price_book_version else ""))
+    return str(
+        (plan.plan_doc or {}).get("price_source")
+        or (f"単価表 {plan.price_book_version}（参考値）" if plan.price_book_version else "")
+    )
 
 
 def current_snapshot(session: Session, scenario: Scenario) -> dict[str, Any]:
@@ -179,8 +204,9 @@ def current_snapshot(session: Session, scenario: Scenario) -> dict[str, Any]:
     built = build_instance_with_notes(session, scenario)
     instance = apply_overrides(built.instance, override_items(scenario))
     rules = _rule_set(session, scenario)
-    return input_changes.snapshot(instance_to_dict(instance), rule_version=rules.version if rules else "",
-                                  price_source=built.price_source)
+    return input_changes.snapshot(
+        instance_to_dict(instance), rule_version=rules.version if rules else "", price_source=built.price_source
+    )
 
 
 def changes_since_publication(session: Session, release: PlanRelease) -> tuple[list[InputChange], str | None]:
@@ -200,15 +226,26 @@ def changes_since_publication(session: Session, release: PlanRelease) -> tuple[l
 
 # --- transitions ------------------------------------------------------------------------------------------------
 
+
 def _check_coordinator(user: User, scenario: Scenario) -> None:
     if user.role == "admin":
         return
-    if not (user.role == "prefecture" and scenario.prefecture_code and user.prefecture_code == scenario.prefecture_code):
+    if not (
+        user.role == "prefecture" and scenario.prefecture_code and user.prefecture_code == scenario.prefecture_code
+    ):
         raise LifecycleError("この計画を確定・公表する権限がありません。")
 
 
-def adopt(session: Session, user: User, plan: PlanRow, scenario: Scenario, *, series_id: int | None = None,
-          title: str = "", replan_of: int | None = None) -> PlanRelease:
+def adopt(
+    session: Session,
+    user: User,
+    plan: PlanRow,
+    scenario: Scenario,
+    *,
+    series_id: int | None = None,
+    title: str = "",
+    replan_of: int | None = None,
+) -> PlanRelease:
     """Adopt a draft as the next version of a series (a new 計画 No. when ``series_id`` is None).
 
     Flushes inside a savepoint so that a lost race (the same plan, number or version taken meanwhile) raises
@@ -225,35 +262,66 @@ def adopt(session: Session, user: User, plan: PlanRow, scenario: Scenario, *, se
     try:
         with session.begin_nested():
             if series_id is None:
-                number = (session.exec(select(func.max(PlanSeries.number))
-                                       .where(PlanSeries.prefecture_code == scenario.prefecture_code)).one() or 0) + 1
-                series = PlanSeries(prefecture_code=scenario.prefecture_code, number=number,
-                                    title=(title or scenario.name)[:120], created_by=user.id)
+                number = (
+                    session.exec(
+                        select(func.max(PlanSeries.number)).where(
+                            PlanSeries.prefecture_code == scenario.prefecture_code
+                        )
+                    ).one()
+                    or 0
+                ) + 1
+                series = PlanSeries(
+                    prefecture_code=scenario.prefecture_code,
+                    number=number,
+                    title=(title or scenario.name)[:120],
+                    created_by=user.id,
+                )
                 session.add(series)
                 session.flush()
             else:
                 series = session.get(PlanSeries, series_id)
                 if series is None or series.prefecture_code != scenario.prefecture_code:
                     raise LifecycleError("指定した計画番号はこの都道府県の計画ではありません。")
-            version = (session.exec(select(func.max(PlanRelease.version))
-                                    .where(PlanRelease.series_id == series.id)).one() or 0) + 1
-            release = PlanRelease(series_id=series.id, version=version, plan_id=plan.id, state="adopted",
-                                  price_source=plan_price_source(plan), inputs=snap,
-                                  inputs_fingerprint=input_changes.fingerprint(snap), adopted_by=user.id,
-                                  replan_of=replan_of)
+            version = (
+                session.exec(select(func.max(PlanRelease.version)).where(PlanRelease.series_id == series.id)).one() or 0
+            ) + 1
+            release = PlanRelease(
+                series_id=series.id,
+                version=version,
+                plan_id=plan.id,
+                state="adopted",
+                price_source=plan_price_source(plan),
+                inputs=snap,
+                inputs_fingerprint=input_changes.fingerprint(snap),
+                adopted_by=user.id,
+                replan_of=replan_of,
+            )
             session.add(release)
             session.flush()
     except IntegrityError as e:
         raise LifecycleConflict("他の利用者が同時に確定しました。画面を読み込み直してください。") from e
-    record(session, user_id=user.id, action="adopt", entity="plan_release", entity_id=str(release.id),
-           after={"plan_id": plan.id, "series": series.number, "version": version},
-           prefecture_code=scenario.prefecture_code,
-           detail=f"試算（計画 {plan.id}）を{version_label(series, release)}として確定")
+    record(
+        session,
+        user_id=user.id,
+        action="adopt",
+        entity="plan_release",
+        entity_id=str(release.id),
+        after={"plan_id": plan.id, "series": series.number, "version": version},
+        prefecture_code=scenario.prefecture_code,
+        detail=f"試算（計画 {plan.id}）を{version_label(series, release)}として確定",
+    )
     return release
 
 
-def publish(session: Session, user: User, release: PlanRelease, *, deadline: date, message: str = "",
-            now: datetime | None = None) -> PlanRelease:
+def publish(
+    session: Session,
+    user: User,
+    release: PlanRelease,
+    *,
+    deadline: date,
+    message: str = "",
+    now: datetime | None = None,
+) -> PlanRelease:
     """Publish an adopted version to its members with a reply deadline; the version in force before becomes 旧版."""
     series = session.get(PlanSeries, release.series_id)
     plan = session.get(PlanRow, release.plan_id)
@@ -264,37 +332,57 @@ def publish(session: Session, user: User, release: PlanRelease, *, deadline: dat
     if deadline < today_jst(now):
         raise LifecycleError("回答期限は今日以降の日付にしてください。")
     stamp = now or utcnow()
-    moved = session.exec(update(PlanRelease)
-                         .where(PlanRelease.id == release.id, PlanRelease.state == "adopted",
-                                PlanRelease.lock_version == release.lock_version)
-                         .values(state="published", published_at=stamp, published_by=user.id,
-                                 reply_deadline=deadline, message=message[:4000],
-                                 lock_version=PlanRelease.lock_version + 1)).rowcount
+    moved = session.exec(
+        update(PlanRelease)
+        .where(
+            PlanRelease.id == release.id,
+            PlanRelease.state == "adopted",
+            PlanRelease.lock_version == release.lock_version,
+        )
+        .values(
+            state="published",
+            published_at=stamp,
+            published_by=user.id,
+            reply_deadline=deadline,
+            message=message[:4000],
+            lock_version=PlanRelease.lock_version + 1,
+        )
+    ).rowcount
     if moved != 1:
         raise LifecycleConflict("他の利用者が同時にこの版を公表しました。画面を読み込み直してください。")
     previous = series.current_version
-    moved = session.exec(update(PlanSeries)
-                         .where(PlanSeries.id == series.id, PlanSeries.lock_version == series.lock_version)
-                         .values(current_version=release.version, lock_version=PlanSeries.lock_version + 1)).rowcount
+    moved = session.exec(
+        update(PlanSeries)
+        .where(PlanSeries.id == series.id, PlanSeries.lock_version == series.lock_version)
+        .values(current_version=release.version, lock_version=PlanSeries.lock_version + 1)
+    ).rowcount
     if moved != 1:
         raise LifecycleConflict("他の利用者が同時に別の版を公表しました。画面を読み込み直してください。")
-    session.exec(update(PlanRelease)
-                 .where(PlanRelease.series_id == series.id, PlanRelease.state == "published",
-                        PlanRelease.id != release.id)
-                 .values(state="superseded", superseded_at=stamp, lock_version=PlanRelease.lock_version + 1))
+    session.exec(
+        update(PlanRelease)
+        .where(PlanRelease.series_id == series.id, PlanRelease.state == "published", PlanRelease.id != release.id)
+        .values(state="superseded", superseded_at=stamp, lock_version=PlanRelease.lock_version + 1)
+    )
     session.refresh(release)
     session.refresh(series)
-    record(session, user_id=user.id, action="publish", entity="plan_release", entity_id=str(release.id),
-           before={"current_version": previous}, after={"current_version": release.version,
-                                                        "reply_deadline": deadline},
-           prefecture_code=series.prefecture_code,
-           detail=f"{version_label(series, release)}を公表（回答期限 {deadline:%Y-%m-%d}）"
-                  + (f"。第{previous}版は旧版になりました" if previous else ""))
+    record(
+        session,
+        user_id=user.id,
+        action="publish",
+        entity="plan_release",
+        entity_id=str(release.id),
+        before={"current_version": previous},
+        after={"current_version": release.version, "reply_deadline": deadline},
+        prefecture_code=series.prefecture_code,
+        detail=f"{version_label(series, release)}を公表（回答期限 {deadline:%Y-%m-%d}）"
+        + (f"。第{previous}版は旧版になりました" if previous else ""),
+    )
     return release
 
 
-def extend_deadline(session: Session, user: User, release: PlanRelease, deadline: date,
-                    now: datetime | None = None) -> None:
+def extend_deadline(
+    session: Session, user: User, release: PlanRelease, deadline: date, now: datetime | None = None
+) -> None:
     series = session.get(PlanSeries, release.series_id)
     scenario = session.get(Scenario, session.get(PlanRow, release.plan_id).scenario_id)
     _check_coordinator(user, scenario)
@@ -303,29 +391,47 @@ def extend_deadline(session: Session, user: User, release: PlanRelease, deadline
     if deadline < today_jst(now):
         raise LifecycleError("回答期限は今日以降の日付にしてください。")
     before = release.reply_deadline
-    moved = session.exec(update(PlanRelease)
-                         .where(PlanRelease.id == release.id, PlanRelease.state == "published",
-                                PlanRelease.lock_version == release.lock_version)
-                         .values(reply_deadline=deadline, lock_version=PlanRelease.lock_version + 1)).rowcount
+    moved = session.exec(
+        update(PlanRelease)
+        .where(
+            PlanRelease.id == release.id,
+            PlanRelease.state == "published",
+            PlanRelease.lock_version == release.lock_version,
+        )
+        .values(reply_deadline=deadline, lock_version=PlanRelease.lock_version + 1)
+    ).rowcount
     if moved != 1:
         raise LifecycleConflict("他の利用者が同時にこの版を変更しました。画面を読み込み直してください。")
     session.refresh(release)
-    record(session, user_id=user.id, action="extend", entity="plan_release", entity_id=str(release.id),
-           before={"reply_deadline": before}, after={"reply_deadline": deadline},
-           prefecture_code=series.prefecture_code,
-           detail=f"{version_label(series, release)}の回答期限を {before:%Y-%m-%d} から {deadline:%Y-%m-%d} に変更"
-           if before else f"{version_label(series, release)}の回答期限を {deadline:%Y-%m-%d} に設定")
+    record(
+        session,
+        user_id=user.id,
+        action="extend",
+        entity="plan_release",
+        entity_id=str(release.id),
+        before={"reply_deadline": before},
+        after={"reply_deadline": deadline},
+        prefecture_code=series.prefecture_code,
+        detail=f"{version_label(series, release)}の回答期限を {before:%Y-%m-%d} から {deadline:%Y-%m-%d} に変更"
+        if before
+        else f"{version_label(series, release)}の回答期限を {deadline:%Y-%m-%d} に設定",
+    )
 
 
 def check_deletable(session: Session, plan_ids: list[int]) -> None:
     """An adopted or published plan is a record of what was decided: its scenario cannot be deleted."""
     if not plan_ids:
         return
-    found = session.exec(select(PlanRelease, PlanSeries).join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
-                         .where(PlanRelease.plan_id.in_(plan_ids))).first()
+    found = session.exec(
+        select(PlanRelease, PlanSeries)
+        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
+        .where(PlanRelease.plan_id.in_(plan_ids))
+    ).first()
     if found is not None:
         release, series = found
-        raise LifecycleError(f"このシナリオの計画は{version_label(series, release)}として確定されているため削除できません。")
+        raise LifecycleError(
+            f"このシナリオの計画は{version_label(series, release)}として確定されているため削除できません。"
+        )
 
 
 def delete_for_plans(session: Session, plan_ids: list[int]) -> None:

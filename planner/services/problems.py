@@ -5,6 +5,7 @@ input named by ``field`` (or above the form when it names none), and never has t
 out where it belongs. A Problem is also the text itself (a ``str`` "place: message"), so command-line output,
 logs and joins are unchanged.
 """
+
 from __future__ import annotations
 
 import re

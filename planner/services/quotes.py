@@ -4,12 +4,14 @@ mode with a vendor's quote (fixed and per-member prices, the volume tiers as ``l
 The instance built for the scenario uses the quotes instead of the price book's entries (``apply_quotes``), and the
 plan records in words which prices it used (``price_source_text``), so pages and documents can name them.
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
@@ -41,8 +43,13 @@ class QuoteValues:
 
 
 def scenario_quotes(session: Session, scenario_id: int) -> list[ScenarioQuote]:
-    return list(session.exec(select(ScenarioQuote).where(ScenarioQuote.scenario_id == scenario_id)
-                             .order_by(ScenarioQuote.category_id, ScenarioQuote.mode)))
+    return list(
+        session.exec(
+            select(ScenarioQuote)
+            .where(ScenarioQuote.scenario_id == scenario_id)
+            .order_by(ScenarioQuote.category_id, ScenarioQuote.mode)
+        )
+    )
 
 
 def quote_prices(quote: ScenarioQuote) -> dict[str, Any]:
@@ -74,8 +81,10 @@ def price_source_text(book: PriceBook, quotes: list[ScenarioQuote], names: dict[
     for q in quotes:
         when = f" {q.quoted_on:%Y-%m-%d}" if q.quoted_on else ""
         ref = f" {q.reference}" if q.reference else ""
-        items.append(f"{_short(names.get(q.category_id, q.category_id))}・{MODE_LABELS.get(q.mode, q.mode)}："
-                     f"{q.vendor}{ref}{when}")
+        items.append(
+            f"{_short(names.get(q.category_id, q.category_id))}・{MODE_LABELS.get(q.mode, q.mode)}："
+            f"{q.vendor}{ref}{when}"
+        )
     return f"見積 {len(quotes)} 件（{'、'.join(items)}）、その他は{head}"
 
 
@@ -90,8 +99,7 @@ def reference_entry(session: Session, book: PriceBook, category_id: str, mode: s
     return dict(cat[mode]) if cat and isinstance(cat.get(mode), dict) else None
 
 
-def validate_quote(session: Session, book: PriceBook, category_id: str, mode: str,
-                   values: QuoteValues) -> list[str]:
+def validate_quote(session: Session, book: PriceBook, category_id: str, mode: str, values: QuoteValues) -> list[str]:
     """The domain's own price rules (non-negative yen, concave tiers, max_members) on the book with the quote."""
     problems = []
     if not values.vendor.strip():
@@ -114,8 +122,16 @@ def validate_quote(session: Session, book: PriceBook, category_id: str, mode: st
     return problems
 
 
-def save_quote(session: Session, user: User, scenario: Scenario, book: PriceBook, category_id: str, mode: str,
-               values: QuoteValues, expected_lock: int | None = None) -> ScenarioQuote:
+def save_quote(
+    session: Session,
+    user: User,
+    scenario: Scenario,
+    book: PriceBook,
+    category_id: str,
+    mode: str,
+    values: QuoteValues,
+    expected_lock: int | None = None,
+) -> ScenarioQuote:
     """Insert or replace the scenario's quote for the category and mode (audited; the caller commits).
 
     A replacement is a conditional update on ``lock_version``: two coordinators saving the same quote at once
@@ -123,45 +139,68 @@ def save_quote(session: Session, user: User, scenario: Scenario, book: PriceBook
     problems = validate_quote(session, book, category_id, mode, values)
     if problems:
         raise QuoteError(problems)
-    existing = session.exec(select(ScenarioQuote).where(ScenarioQuote.scenario_id == scenario.id,
-                                                        ScenarioQuote.category_id == category_id,
-                                                        ScenarioQuote.mode == mode)).first()
-    fields = {"vendor": values.vendor.strip(), "quoted_on": values.quoted_on, "reference": values.reference.strip(),
-              "based_on": book.version, **{f: int(values.prices[f]) for f in PRICE_FIELDS},
-              "lines": [list(line) for line in values.prices["lines"]],
-              "max_members": values.prices.get("max_members") if mode in JOINT_MODES else None}
+    existing = session.exec(
+        select(ScenarioQuote).where(
+            ScenarioQuote.scenario_id == scenario.id,
+            ScenarioQuote.category_id == category_id,
+            ScenarioQuote.mode == mode,
+        )
+    ).first()
+    fields = {
+        "vendor": values.vendor.strip(),
+        "quoted_on": values.quoted_on,
+        "reference": values.reference.strip(),
+        "based_on": book.version,
+        **{f: int(values.prices[f]) for f in PRICE_FIELDS},
+        "lines": [list(line) for line in values.prices["lines"]],
+        "max_members": values.prices.get("max_members") if mode in JOINT_MODES else None,
+    }
     if existing is None:
-        quote = ScenarioQuote(scenario_id=scenario.id, category_id=category_id, mode=mode, updated_by=user.id,
-                              **fields)
+        quote = ScenarioQuote(scenario_id=scenario.id, category_id=category_id, mode=mode, updated_by=user.id, **fields)
         session.add(quote)
         session.flush()
         before = None
     else:
         before = {"vendor": existing.vendor, **quote_prices(existing)}
         lock = existing.lock_version if expected_lock is None else int(expected_lock)
-        done = session.exec(update(ScenarioQuote)
-                            .where(ScenarioQuote.id == existing.id, ScenarioQuote.lock_version == lock)
-                            .values(**fields, updated_by=user.id, updated_at=utcnow(),
-                                    lock_version=ScenarioQuote.lock_version + 1)).rowcount
+        done = session.exec(
+            update(ScenarioQuote)
+            .where(ScenarioQuote.id == existing.id, ScenarioQuote.lock_version == lock)
+            .values(**fields, updated_by=user.id, updated_at=utcnow(), lock_version=ScenarioQuote.lock_version + 1)
+        ).rowcount
         if done != 1:
             raise QuoteError(["この見積は他の利用者によって更新されています。もう一度読み込んでください。"])
         session.refresh(existing)
         quote = existing
     name = _category_name(session, category_id)
-    record(session, user_id=user.id, action="update" if before else "create", entity="scenario_quote",
-           entity_id=str(quote.id), before=before, after={"vendor": quote.vendor, **quote_prices(quote)},
-           prefecture_code=scenario.prefecture_code,
-           detail=f"シナリオ「{scenario.name}」の見積（{name}・{MODE_LABELS.get(mode, mode)}：{quote.vendor}）を"
-                  f"{'更新' if before else '登録'}")
+    record(
+        session,
+        user_id=user.id,
+        action="update" if before else "create",
+        entity="scenario_quote",
+        entity_id=str(quote.id),
+        before=before,
+        after={"vendor": quote.vendor, **quote_prices(quote)},
+        prefecture_code=scenario.prefecture_code,
+        detail=f"シナリオ「{scenario.name}」の見積（{name}・{MODE_LABELS.get(mode, mode)}：{quote.vendor}）を"
+        f"{'更新' if before else '登録'}",
+    )
     return quote
 
 
 def delete_quote(session: Session, user: User, scenario: Scenario, quote: ScenarioQuote) -> None:
     """Back to the price book's entry for this category and mode (audited; the caller commits)."""
-    record(session, user_id=user.id, action="delete", entity="scenario_quote", entity_id=str(quote.id),
-           before={"vendor": quote.vendor, **quote_prices(quote)}, prefecture_code=scenario.prefecture_code,
-           detail=f"シナリオ「{scenario.name}」の見積（{_category_name(session, quote.category_id)}・"
-                  f"{MODE_LABELS.get(quote.mode, quote.mode)}：{quote.vendor}）を削除し単価表の値に戻した")
+    record(
+        session,
+        user_id=user.id,
+        action="delete",
+        entity="scenario_quote",
+        entity_id=str(quote.id),
+        before={"vendor": quote.vendor, **quote_prices(quote)},
+        prefecture_code=scenario.prefecture_code,
+        detail=f"シナリオ「{scenario.name}」の見積（{_category_name(session, quote.category_id)}・"
+        f"{MODE_LABELS.get(quote.mode, quote.mode)}：{quote.vendor}）を削除し単価表の値に戻した",
+    )
     session.delete(quote)
 
 
@@ -169,10 +208,21 @@ def copy_quotes(session: Session, source_id: int, target_id: int) -> int:
     """A copied scenario keeps its prices: the quotes come along."""
     n = 0
     for q in scenario_quotes(session, source_id):
-        session.add(ScenarioQuote(scenario_id=target_id, category_id=q.category_id, mode=q.mode, vendor=q.vendor,
-                                  quoted_on=q.quoted_on, reference=q.reference, based_on=q.based_on,
-                                  **{f: getattr(q, f) for f in PRICE_FIELDS}, lines=list(q.lines or []),
-                                  max_members=q.max_members, updated_by=q.updated_by))
+        session.add(
+            ScenarioQuote(
+                scenario_id=target_id,
+                category_id=q.category_id,
+                mode=q.mode,
+                vendor=q.vendor,
+                quoted_on=q.quoted_on,
+                reference=q.reference,
+                based_on=q.based_on,
+                **{f: getattr(q, f) for f in PRICE_FIELDS},
+                lines=list(q.lines or []),
+                max_members=q.max_members,
+                updated_by=q.updated_by,
+            )
+        )
         n += 1
     return n
 

@@ -5,12 +5,14 @@ adds what the administration pages need around it: switching the current version
 form's values into that function's ``changes``, and rule-set versions made from an edited copy, checked by the
 domain's ``validate_rules`` when it is installed.
 """
+
 from __future__ import annotations
 
 import copy
 import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -20,17 +22,24 @@ from . import audit
 from .problems import Problem
 from .reference_data import ReferenceDataError, set_current_price_book
 
-
 # --- price book ---------------------------------------------------------------------------------------------
+
 
 def make_price_book_current(session: Session, book: PriceBook, user_id: int | None) -> bool:
     previous = session.exec(select(PriceBook).where(PriceBook.is_current == True)).first()  # noqa: E712
     if previous is not None and previous.id == book.id:
         return False
     set_current_price_book(session, book)
-    audit.record(session, user_id=user_id, action="update", entity="price_book", entity_id=book.version,
-                 before={"current": previous.version if previous else None}, after={"current": book.version},
-                 detail=f"現行の単価表を {book.version} に変更")
+    audit.record(
+        session,
+        user_id=user_id,
+        action="update",
+        entity="price_book",
+        entity_id=book.version,
+        before={"current": previous.version if previous else None},
+        after={"current": book.version},
+        detail=f"現行の単価表を {book.version} に変更",
+    )
     session.flush()
     return True
 
@@ -50,6 +59,7 @@ def price_changes(base_doc: Mapping[str, Any], edited: Mapping[str, Mapping[str,
 
 # --- subsidy rule sets ----------------------------------------------------------------------------------------
 
+
 def _domain_validator() -> Callable[[Any], list[str]] | None:
     """The domain's rule checker, when that module is installed (it is written separately)."""
     try:
@@ -65,10 +75,27 @@ def rules_validator_available() -> bool:
 
 # The 財政力補正 table: where it sits in a rule document and how its rows are spelt. The documents are the
 # domain's format; the names below cover the spellings it may use, and new rows reuse the spelling found.
-_CORRECTION_KEYS = ("fiscal_strength_correction", "fiscal_correction", "fiscal_strength_adjustment",
-                    "financial_strength_correction", "correction_table")
+_CORRECTION_KEYS = (
+    "fiscal_strength_correction",
+    "fiscal_correction",
+    "fiscal_strength_adjustment",
+    "financial_strength_correction",
+    "correction_table",
+)
 _LOWER_KEYS = ("min_index", "min", "from", "lower", "fsi_min", "index_min", "index_from", "min_index", "ge", "at_least")
-_UPPER_KEYS = ("max_index", "max", "to", "upper", "fsi_max", "index_max", "index_to", "max_index", "lt", "below", "less_than")
+_UPPER_KEYS = (
+    "max_index",
+    "max",
+    "to",
+    "upper",
+    "fsi_max",
+    "index_max",
+    "index_to",
+    "max_index",
+    "lt",
+    "below",
+    "less_than",
+)
 _COEF_KEYS = ("coefficient", "factor", "coef", "multiplier", "correction", "value", "rate")
 
 
@@ -110,14 +137,16 @@ def find_correction_table(doc: Mapping[str, Any]) -> CorrectionTable:
     path, value = places[0]
     container = None
     if isinstance(value, Mapping):
-        container = "table" if "table" in value else next((k for k, v in value.items() if isinstance(v, list)),
-                                                          "table")
+        container = "table" if "table" in value else next((k for k, v in value.items() if isinstance(v, list)), "table")
         value = value.get(container)
     if not value:
         return CorrectionTable(path, None, _DEFAULT_ROW_KEYS, container)
     sample = next((r for r in value if isinstance(r, Mapping)), {})
-    keys = (_first(sample, _LOWER_KEYS) or _DEFAULT_ROW_KEYS[0], _first(sample, _UPPER_KEYS) or _DEFAULT_ROW_KEYS[1],
-            _first(sample, _COEF_KEYS) or _DEFAULT_ROW_KEYS[2])
+    keys = (
+        _first(sample, _LOWER_KEYS) or _DEFAULT_ROW_KEYS[0],
+        _first(sample, _UPPER_KEYS) or _DEFAULT_ROW_KEYS[1],
+        _first(sample, _COEF_KEYS) or _DEFAULT_ROW_KEYS[2],
+    )
     rows = []
     for r in value:
         if isinstance(r, Mapping):
@@ -125,8 +154,9 @@ def find_correction_table(doc: Mapping[str, Any]) -> CorrectionTable:
     return CorrectionTable(path, rows, keys, container)
 
 
-def with_correction_table(doc: Mapping[str, Any], table: CorrectionTable,
-                          rows: list[CorrectionRow] | None) -> dict[str, Any]:
+def with_correction_table(
+    doc: Mapping[str, Any], table: CorrectionTable, rows: list[CorrectionRow] | None
+) -> dict[str, Any]:
     """A copy of ``doc`` whose 財政力補正 table is ``rows`` (None or empty: not set)."""
     out = copy.deepcopy(dict(doc))
     lower, upper, coef = table.row_keys
@@ -180,23 +210,34 @@ def rule_set_problems(doc: Any) -> list[Problem]:
     return problems
 
 
-def create_rule_set_version(session: Session, base: SubsidyRuleSet, doc: Mapping[str, Any], user_id: int | None,
-                            *, make_current: bool = False) -> SubsidyRuleSet:
+def create_rule_set_version(
+    session: Session, base: SubsidyRuleSet, doc: Mapping[str, Any], user_id: int | None, *, make_current: bool = False
+) -> SubsidyRuleSet:
     """Store an edited copy of ``base`` as a new version; the base is kept. Raises ReferenceDataError."""
     problems = rule_set_problems(doc)
-    if not problems and session.exec(select(SubsidyRuleSet).where(
-            SubsidyRuleSet.version == doc["version"])).first() is not None:
+    if (
+        not problems
+        and session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == doc["version"])).first() is not None
+    ):
         problems.append(Problem.at("version", f"版「{doc['version']}」は既にあります。別の版名にしてください"))
     if problems:
         raise ReferenceDataError(problems)
-    rule_set = SubsidyRuleSet(fiscal_year=doc["fiscal_year"], version=doc["version"], data=dict(doc),
-                              created_by=user_id)
+    rule_set = SubsidyRuleSet(
+        fiscal_year=doc["fiscal_year"], version=doc["version"], data=dict(doc), created_by=user_id
+    )
     session.add(rule_set)
     session.flush()
     changed = {k: doc.get(k) for k in set(doc) | set(base.data or {}) if (base.data or {}).get(k) != doc.get(k)}
-    audit.record(session, user_id=user_id, action="create", entity="subsidy_rule_set", entity_id=rule_set.version,
-                 before={k: (base.data or {}).get(k) for k in changed}, after=changed,
-                 detail=f"{base.version} をもとに作成")
+    audit.record(
+        session,
+        user_id=user_id,
+        action="create",
+        entity="subsidy_rule_set",
+        entity_id=rule_set.version,
+        before={k: (base.data or {}).get(k) for k in changed},
+        after=changed,
+        detail=f"{base.version} をもとに作成",
+    )
     if make_current:
         make_rule_set_current(session, rule_set, user_id)
     session.flush()
@@ -210,9 +251,16 @@ def make_rule_set_current(session: Session, rule_set: SubsidyRuleSet, user_id: i
     for p in previous:
         p.is_current = False
     rule_set.is_current = True
-    audit.record(session, user_id=user_id, action="update", entity="subsidy_rule_set", entity_id=rule_set.version,
-                 before={"current": ", ".join(p.version for p in previous) or None},
-                 after={"current": rule_set.version}, detail=f"現行の補助制度ルールを {rule_set.version} に変更")
+    audit.record(
+        session,
+        user_id=user_id,
+        action="update",
+        entity="subsidy_rule_set",
+        entity_id=rule_set.version,
+        before={"current": ", ".join(p.version for p in previous) or None},
+        after={"current": rule_set.version},
+        detail=f"現行の補助制度ルールを {rule_set.version} に変更",
+    )
     session.flush()
     return True
 

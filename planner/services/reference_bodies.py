@@ -10,13 +10,15 @@ newer official file (``planner import-official`` or the admin data page) still r
 Licence: the figures are 総務省's, used and processed under the 政府標準利用規約（第2.0版）, which requires the
 credit 「出典：総務省」 and a note that the data was processed; every place that shows them says so (CREDIT).
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -40,8 +42,12 @@ _FISCAL_ORDER = ("fiscal_municipal", "fiscal_designated", "fiscal_prefecture")
 def master_index() -> BodyIndex:
     """The body index of the national master list (no database needed to build the dataset)."""
     bodies = master_bodies()
-    return BodyIndex(names={b.code: b.name for b in bodies}, kinds={b.code: b.kind for b in bodies},
-                     prefecture_codes={b.code: b.prefecture_code for b in bodies}, ward_codes=ward_codes())
+    return BodyIndex(
+        names={b.code: b.name for b in bodies},
+        kinds={b.code: b.kind for b in bodies},
+        prefecture_codes={b.code: b.prefecture_code for b in bodies},
+        ward_codes=ward_codes(),
+    )
 
 
 def build_reference_dataset(paths: Iterable[Path], built_on: date | None = None) -> dict[str, Any]:
@@ -57,10 +63,14 @@ def build_reference_dataset(paths: Iterable[Path], built_on: date | None = None)
     seen = {}
     for p in parsed:
         if p.dataset in seen:
-            problems.append(Problem(p.file_name, f"「{p.label}」のファイルが2つ指定されています（{seen[p.dataset]} と重複）"))
+            problems.append(
+                Problem(p.file_name, f"「{p.label}」のファイルが2つ指定されています（{seen[p.dataset]} と重複）")
+            )
         seen[p.dataset] = p.file_name
     if "population" not in seen:
-        problems.append(Problem("（指定ファイル）", "住民基本台帳に基づく人口・世帯数（市区町村別）のファイルがありません"))
+        problems.append(
+            Problem("（指定ファイル）", "住民基本台帳に基づく人口・世帯数（市区町村別）のファイルがありません")
+        )
     if problems:
         raise FileProblems(problems)
     by_dataset = {p.dataset: p for p in parsed}
@@ -79,16 +89,31 @@ def build_reference_dataset(paths: Iterable[Path], built_on: date | None = None)
         v = values[code]
         if not v:
             continue
-        rows.append([code, v.get("population"), v.get("households"), v.get("fiscal_strength_index"),
-                     fiscal_of.get(code)])
-    datasets = [{"dataset": p.dataset, "label": p.label, "source": p.source,
-                 "as_of": p.as_of.isoformat() if p.as_of else None, "file_name": Path(p.file_name).name,
-                 "url": SOURCE_URLS["population" if p.dataset == "population" else "fiscal"], "bodies": len(p.values)}
-                for p in sorted(parsed, key=lambda p: (("population",) + _FISCAL_ORDER).index(p.dataset))]
-    return {"format": FORMAT, "built_on": (built_on or date.today()).isoformat(),
-            "built_by": "planner build-reference-data（planner/importers/official.py で読み取り）",
-            "licence": LICENCE, "credit": CREDIT, "datasets": datasets,
-            "columns": list(COLUMNS) + ["fiscal_dataset"], "rows": rows}
+        rows.append(
+            [code, v.get("population"), v.get("households"), v.get("fiscal_strength_index"), fiscal_of.get(code)]
+        )
+    datasets = [
+        {
+            "dataset": p.dataset,
+            "label": p.label,
+            "source": p.source,
+            "as_of": p.as_of.isoformat() if p.as_of else None,
+            "file_name": Path(p.file_name).name,
+            "url": SOURCE_URLS["population" if p.dataset == "population" else "fiscal"],
+            "bodies": len(p.values),
+        }
+        for p in sorted(parsed, key=lambda p: (("population",) + _FISCAL_ORDER).index(p.dataset))
+    ]
+    return {
+        "format": FORMAT,
+        "built_on": (built_on or date.today()).isoformat(),
+        "built_by": "planner build-reference-data（planner/importers/official.py で読み取り）",
+        "licence": LICENCE,
+        "credit": CREDIT,
+        "datasets": datasets,
+        "columns": list(COLUMNS) + ["fiscal_dataset"],
+        "rows": rows,
+    }
 
 
 def write_reference_dataset(doc: dict[str, Any], path: Path = REFERENCE_FILE) -> None:
@@ -119,8 +144,10 @@ class ReferenceLoadReport:
             return "参考データ（人口・財政力指数）: 同梱ファイルがありません"
         if not (self.population or self.fiscal):
             return "参考データ（人口・財政力指数）: 変更なし"
-        return (f"参考データ（総務省の公表データを加工）: 人口 {self.population} 団体、財政力指数 {self.fiscal} 団体に設定しました"
-                f"（時点 {', '.join(sorted(set(self.as_of.values())))}）")
+        return (
+            f"参考データ（総務省の公表データを加工）: 人口 {self.population} 団体、財政力指数 {self.fiscal} 団体に設定しました"
+            f"（時点 {', '.join(sorted(set(self.as_of.values())))}）"
+        )
 
 
 def load_reference_bodies(session: Session, path: Path = REFERENCE_FILE) -> ReferenceLoadReport:
@@ -137,13 +164,19 @@ def load_reference_bodies(session: Session, path: Path = REFERENCE_FILE) -> Refe
     vintages: dict[str, DataVintage] = {}
     for name, d in datasets.items():
         as_of = date.fromisoformat(d["as_of"]) if d.get("as_of") else None
-        existing = session.exec(select(DataVintage).where(DataVintage.dataset == name,
-                                                          DataVintage.file_name == SHIPPED_FILE_NAME,
-                                                          DataVintage.as_of == as_of)).first()
+        existing = session.exec(
+            select(DataVintage).where(
+                DataVintage.dataset == name, DataVintage.file_name == SHIPPED_FILE_NAME, DataVintage.as_of == as_of
+            )
+        ).first()
         if existing is None:
-            existing = DataVintage(dataset=name, as_of=as_of, file_name=SHIPPED_FILE_NAME,
-                                   source=f"{d['source']}（同梱の加工データ、{doc['built_on']} 作成）"[:200],
-                                   rows=int(d.get("bodies", 0)))
+            existing = DataVintage(
+                dataset=name,
+                as_of=as_of,
+                file_name=SHIPPED_FILE_NAME,
+                source=f"{d['source']}（同梱の加工データ、{doc['built_on']} 作成）"[:200],
+                rows=int(d.get("bodies", 0)),
+            )
             session.add(existing)
             session.flush()
         vintages[name] = existing
@@ -167,8 +200,11 @@ def load_reference_bodies(session: Session, path: Path = REFERENCE_FILE) -> Refe
             continue
         changed = False
         population = vintages.get("population")
-        if population is not None and row[position["population"]] is not None \
-                and older(body.population_vintage_id, population):
+        if (
+            population is not None
+            and row[position["population"]] is not None
+            and older(body.population_vintage_id, population)
+        ):
             body.population = int(row[position["population"]])
             hh = row[position["households"]]
             body.households = None if hh is None else int(hh)
@@ -176,8 +212,11 @@ def load_reference_bodies(session: Session, path: Path = REFERENCE_FILE) -> Refe
             report.population += 1
             changed = True
         fiscal = vintages.get(row[position["fiscal_dataset"]] or "")
-        if fiscal is not None and row[position["fiscal_strength_index"]] is not None \
-                and older(body.fiscal_vintage_id, fiscal):
+        if (
+            fiscal is not None
+            and row[position["fiscal_strength_index"]] is not None
+            and older(body.fiscal_vintage_id, fiscal)
+        ):
             body.fiscal_strength_index = float(row[position["fiscal_strength_index"]])
             body.fiscal_vintage_id = fiscal.id
             report.fiscal += 1

@@ -4,22 +4,24 @@ The shipped files (planner/data/price_book_reference.json, planner/data/subsidy_
 ``planner init-db`` when their version is absent; administrators then create new versions from edits. Old
 versions are kept, because plans record the version they were solved with.
 """
+
 from __future__ import annotations
 
 import copy
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from sqlmodel import Session, select
 
 from planner.db.models import Category as CategoryRow
 from planner.db.models import PriceBook, PriceEntry, SubsidyRuleSet
-from planner.domain.subsidy_rules import validate_rules
 from planner.domain.instance_io import INSTANCE_FORMAT, InstanceError, parse_instance
 from planner.domain.model import JOINT_MODES, MODES, Category
+from planner.domain.subsidy_rules import validate_rules
 
 from .audit import record as audit
 from .problems import Problem, problems_of
@@ -43,6 +45,7 @@ class ReferenceDataError(ValueError):
 
 # --- price book ---------------------------------------------------------------------------------------------
 
+
 def validate_price_book_document(doc: Any, where: str = "単価表") -> list[str]:
     """Problems of a price-book document (the layout of price_book_reference.json); empty when it is usable."""
     if not isinstance(doc, dict):
@@ -59,9 +62,17 @@ def validate_price_book_document(doc: Any, where: str = "単価表") -> list[str
     # concave volume-discount lines, max_members of joint modes); a price book is checked as an instance
     # without bodies or needs, so both always agree.
     try:
-        parse_instance({"format": INSTANCE_FORMAT, "name": "price-book", "fiscal_year": 2026,
-                        "horizon_years": doc.get("horizon_years", 5), "bodies": [], "needs": [],
-                        "categories": doc["categories"]})
+        parse_instance(
+            {
+                "format": INSTANCE_FORMAT,
+                "name": "price-book",
+                "fiscal_year": 2026,
+                "horizon_years": doc.get("horizon_years", 5),
+                "bodies": [],
+                "needs": [],
+                "categories": doc["categories"],
+            }
+        )
     except InstanceError as e:
         problems.extend(f"{where}: {p}" for p in e.problems)
     return problems
@@ -89,28 +100,54 @@ def price_book_document(session: Session, book: PriceBook) -> dict[str, Any]:
             if mode in entries[cid]:
                 rec[mode] = _entry_dict(entries[cid][mode])
         out.append(rec)
-    return {"version": book.version, "label": book.label, "source": book.source, "note": book.note,
-            "horizon_years": book.horizon_years, "categories": out}
+    return {
+        "version": book.version,
+        "label": book.label,
+        "source": book.source,
+        "note": book.note,
+        "horizon_years": book.horizon_years,
+        "categories": out,
+    }
 
 
 def _store_price_book(session: Session, doc: Mapping[str, Any], *, user_id: int | None) -> PriceBook:
     existing_categories = {c.id for c in session.exec(select(CategoryRow))}
     for order, cat in enumerate(doc["categories"]):
         if cat["id"] not in existing_categories:
-            session.add(CategoryRow(id=cat["id"], name=cat.get("name", cat["id"]), group=cat.get("group", ""),
-                                    unit=cat.get("unit", ""), sat_program=cat.get("sat_program", ""),
-                                    volume_per_10k_pop=cat.get("volume_per_10k_pop"), sort_order=order))
-    book = PriceBook(version=doc["version"], label=doc.get("label", "参考値"), source=doc.get("source", ""),
-                     note=doc.get("note", ""), horizon_years=doc.get("horizon_years", 5), created_by=user_id)
+            session.add(
+                CategoryRow(
+                    id=cat["id"],
+                    name=cat.get("name", cat["id"]),
+                    group=cat.get("group", ""),
+                    unit=cat.get("unit", ""),
+                    sat_program=cat.get("sat_program", ""),
+                    volume_per_10k_pop=cat.get("volume_per_10k_pop"),
+                    sort_order=order,
+                )
+            )
+    book = PriceBook(
+        version=doc["version"],
+        label=doc.get("label", "参考値"),
+        source=doc.get("source", ""),
+        note=doc.get("note", ""),
+        horizon_years=doc.get("horizon_years", 5),
+        created_by=user_id,
+    )
     session.add(book)
     session.flush()
     for cat in doc["categories"]:
         for mode in MODES:
             p = cat[mode]
-            session.add(PriceEntry(price_book_id=book.id, category_id=cat["id"], mode=mode,
-                                   lines=[list(line) for line in p["lines"]],
-                                   max_members=p.get("max_members") if mode in JOINT_MODES else None,
-                                   **{f: int(p.get(f, 0)) for f in PRICE_FIELDS}))
+            session.add(
+                PriceEntry(
+                    price_book_id=book.id,
+                    category_id=cat["id"],
+                    mode=mode,
+                    lines=[list(line) for line in p["lines"]],
+                    max_members=p.get("max_members") if mode in JOINT_MODES else None,
+                    **{f: int(p.get(f, 0)) for f in PRICE_FIELDS},
+                )
+            )
     session.flush()
     return book
 
@@ -122,8 +159,9 @@ def set_current_price_book(session: Session, book: PriceBook) -> None:
     session.flush()
 
 
-def load_price_book_file(session: Session, path: Path = REFERENCE_PRICE_BOOK,
-                         user_id: int | None = None) -> PriceBook | None:
+def load_price_book_file(
+    session: Session, path: Path = REFERENCE_PRICE_BOOK, user_id: int | None = None
+) -> PriceBook | None:
     """Store a price-book JSON file unless its version is already there; it becomes current when none is.
 
     Returns the new PriceBook, or None when the version existed (nothing written).
@@ -140,8 +178,14 @@ def load_price_book_file(session: Session, path: Path = REFERENCE_PRICE_BOOK,
     book = _store_price_book(session, doc, user_id=user_id)
     if session.exec(select(PriceBook).where(PriceBook.is_current == True)).first() is None:  # noqa: E712
         set_current_price_book(session, book)
-    audit(session, user_id=user_id, action="create", entity="price_book", entity_id=book.version,
-          detail=f"単価表 {book.version}（{book.label}）を {Path(path).name} から登録")
+    audit(
+        session,
+        user_id=user_id,
+        action="create",
+        entity="price_book",
+        entity_id=book.version,
+        detail=f"単価表 {book.version}（{book.label}）を {Path(path).name} から登録",
+    )
     return book
 
 
@@ -160,10 +204,18 @@ def _next_version(session: Session, base: str) -> str:
             return candidate
 
 
-def create_price_book_version(session: Session, base_version: str,
-                              changes: Mapping[str, Mapping[str, Mapping[str, Any]]], user_id: int | None, *,
-                              version: str | None = None, label: str | None = None, note: str | None = None,
-                              source: str | None = None, make_current: bool = True) -> PriceBook:
+def create_price_book_version(
+    session: Session,
+    base_version: str,
+    changes: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    user_id: int | None,
+    *,
+    version: str | None = None,
+    label: str | None = None,
+    note: str | None = None,
+    source: str | None = None,
+    make_current: bool = True,
+) -> PriceBook:
     """A new price-book version: the base version with ``changes`` applied; the base and older ones are kept.
 
     ``changes`` is {category id: {mode: {field: value}}} with fields fixed_initial, fixed_annual, member_initial,
@@ -204,30 +256,48 @@ def create_price_book_version(session: Session, base_version: str,
     new_version = version or _next_version(session, base_version)
     if session.exec(select(PriceBook).where(PriceBook.version == new_version)).first() is not None:
         raise ReferenceDataError([Problem(f"単価表の版「{new_version}」は既にあります", "version")])
-    doc.update(version=new_version, source=source if source is not None else base.source,
-               label=label if label is not None else base.label,
-               note=note if note is not None else f"{base_version} から変更: " + "、".join(after))
+    doc.update(
+        version=new_version,
+        source=source if source is not None else base.source,
+        label=label if label is not None else base.label,
+        note=note if note is not None else f"{base_version} から変更: " + "、".join(after),
+    )
     problems = validate_price_book_document(doc, f"単価表 {new_version}")
     if problems:
         raise ReferenceDataError(problems)
     book = _store_price_book(session, doc, user_id=user_id)
     if make_current:
         set_current_price_book(session, book)
-    audit(session, user_id=user_id, action="create", entity="price_book", entity_id=new_version,
-          before=before, after=after, detail=f"{base_version} をもとに作成")
+    audit(
+        session,
+        user_id=user_id,
+        action="create",
+        entity="price_book",
+        entity_id=new_version,
+        before=before,
+        after=after,
+        detail=f"{base_version} をもとに作成",
+    )
     session.flush()
     return book
 
 
-def domain_categories(session: Session, book: PriceBook,
-                      category_ids: list[str] | None = None) -> dict[str, Category]:
+def domain_categories(session: Session, book: PriceBook, category_ids: list[str] | None = None) -> dict[str, Category]:
     """The price book's categories as domain objects (validated like an instance file)."""
     doc = price_book_document(session, book)
     cats = [c for c in doc["categories"] if not category_ids or c["id"] in category_ids]
     try:
-        instance = parse_instance({"format": INSTANCE_FORMAT, "name": book.version, "fiscal_year": 2026,
-                                   "horizon_years": book.horizon_years, "bodies": [], "needs": [],
-                                   "categories": cats})
+        instance = parse_instance(
+            {
+                "format": INSTANCE_FORMAT,
+                "name": book.version,
+                "fiscal_year": 2026,
+                "horizon_years": book.horizon_years,
+                "bodies": [],
+                "needs": [],
+                "categories": cats,
+            }
+        )
     except InstanceError as e:
         raise ReferenceDataError([f"単価表 {book.version}: {p}" for p in e.problems]) from e
     return dict(instance.categories)
@@ -235,14 +305,16 @@ def domain_categories(session: Session, book: PriceBook,
 
 # --- subsidy rules ------------------------------------------------------------------------------------------
 
+
 @dataclass
 class RulesLoadReport:
     loaded: list[str] = field(default_factory=list)  # versions added
     current: str | None = None
 
 
-def load_subsidy_rules(session: Session, directory: Path = SUBSIDY_RULES_DIR,
-                       user_id: int | None = None) -> RulesLoadReport:
+def load_subsidy_rules(
+    session: Session, directory: Path = SUBSIDY_RULES_DIR, user_id: int | None = None
+) -> RulesLoadReport:
     """Store every rule file of ``directory`` whose version is absent; the newest fiscal year becomes current
     when something was added or nothing is current. Inner structure is the domain's business, not checked here."""
     report = RulesLoadReport()
@@ -273,19 +345,27 @@ def load_subsidy_rules(session: Session, directory: Path = SUBSIDY_RULES_DIR,
     for path, doc in docs:
         if doc["version"] in existing:
             continue
-        session.add(SubsidyRuleSet(fiscal_year=doc["fiscal_year"], version=doc["version"], data=doc,
-                                   created_by=user_id))
+        session.add(
+            SubsidyRuleSet(fiscal_year=doc["fiscal_year"], version=doc["version"], data=doc, created_by=user_id)
+        )
         report.loaded.append(doc["version"])
-        audit(session, user_id=user_id, action="create", entity="subsidy_rule_set", entity_id=doc["version"],
-              detail=f"{path.name} から登録")
+        audit(
+            session,
+            user_id=user_id,
+            action="create",
+            entity="subsidy_rule_set",
+            entity_id=doc["version"],
+            detail=f"{path.name} から登録",
+        )
     session.flush()
     current = current_subsidy_rule_set(session)
     # A current set the domain can no longer read (an older schema, such as the R8-1 set that cited the
     # 令和7年6月30日版 for terms it does not state) gives way to the newest usable one.
     unusable = current is not None and bool(validate_rules(current.data))
     if report.loaded or current is None or unusable:
-        candidates = session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(),
-                                                                  SubsidyRuleSet.id.desc())).all()
+        candidates = session.exec(
+            select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(), SubsidyRuleSet.id.desc())
+        ).all()
         newest = next((rs for rs in candidates if not validate_rules(rs.data)), candidates[0] if candidates else None)
         if newest is not None and newest is not current:
             for rs in session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)):  # noqa: E712

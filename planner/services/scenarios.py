@@ -4,19 +4,32 @@ Overrides are kept on the scenario at the level users think in — bodies and a 
 ``Scenario.overrides["items"]``; :func:`apply_overrides` turns them into the instance's need-level
 together / apart / fixed rules after the instance is built, so validation names the override that is impossible.
 """
+
 from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, func
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
-from planner.db.models import (Body, Category, Consortium, MemberShare, Plan, PriceBook, Scenario, SubsidyEstimate,
-                               SubsidyRuleSet, User, utcnow)
+from planner.db.models import (
+    Body,
+    Category,
+    Consortium,
+    MemberShare,
+    Plan,
+    PriceBook,
+    Scenario,
+    SubsidyEstimate,
+    SubsidyRuleSet,
+    User,
+    utcnow,
+)
 from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance
 from planner.domain.model import Instance
 from planner.domain.vocabulary import lead_role, mode_label, wareki_fiscal_year
@@ -30,13 +43,34 @@ OVERRIDE_KINDS = {
     "fix_group": "指定したグループに固定する",
     "fix_standalone": "単独調達に固定する",
 }
-STATUS_LABELS = {"draft": "未実行", "queued": "実行待ち", "running": "実行中", "cancelling": "中止処理中",
-                 "done": "完了", "failed": "失敗", "cancelled": "中止"}
+STATUS_LABELS = {
+    "draft": "未実行",
+    "queued": "実行待ち",
+    "running": "実行中",
+    "cancelling": "中止処理中",
+    "done": "完了",
+    "failed": "失敗",
+    "cancelled": "中止",
+}
 ACTIVE_STATUSES = ("queued", "running", "cancelling")
 GEOGRAPHY_LABELS = {"same_prefecture": "同一都道府県内", "radius_km": "幹事団体からの距離（km）以内", "any": "制限なし"}
-EDITABLE_FIELDS = ("name", "prefecture_code", "fiscal_year", "horizon_years", "geography_type", "radius_km",
-                   "allocation_method", "allocation_weights", "allocation_core", "body_codes", "category_ids", "hosts",
-                   "price_book_id", "subsidy_rule_set_id", "time_limit_seconds")
+EDITABLE_FIELDS = (
+    "name",
+    "prefecture_code",
+    "fiscal_year",
+    "horizon_years",
+    "geography_type",
+    "radius_km",
+    "allocation_method",
+    "allocation_weights",
+    "allocation_core",
+    "body_codes",
+    "category_ids",
+    "hosts",
+    "price_book_id",
+    "subsidy_rule_set_id",
+    "time_limit_seconds",
+)
 
 
 def _record(session: Session, **kwargs: Any) -> None:
@@ -78,8 +112,16 @@ def flush_versioned(session: Session) -> None:
         raise StaleScenario(STALE_MESSAGE) from e
 
 
-def list_scenarios(session: Session, user: User, *, prefecture_code: str | None = None, status: str | None = None,
-                   text: str | None = None, page: int = 1, per_page: int = 25) -> tuple[list[Scenario], int]:
+def list_scenarios(
+    session: Session,
+    user: User,
+    *,
+    prefecture_code: str | None = None,
+    status: str | None = None,
+    text: str | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> tuple[list[Scenario], int]:
     query = access.visible_scenarios(user)
     if prefecture_code:
         query = query.where(Scenario.prefecture_code == prefecture_code)
@@ -88,12 +130,14 @@ def list_scenarios(session: Session, user: User, *, prefecture_code: str | None 
     if text:
         query = query.where(Scenario.name.contains(text))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Scenario.updated_at.desc(), Scenario.id.desc())
-                        .offset((page - 1) * per_page).limit(per_page)).all()
+    rows = session.exec(
+        query.order_by(Scenario.updated_at.desc(), Scenario.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
     return list(rows), int(total)
 
 
 # --- create / edit / copy / delete ------------------------------------------------------------------------------
+
 
 def scenario_snapshot(s: Scenario) -> dict[str, Any]:
     """The audited view of a scenario's parameters."""
@@ -106,8 +150,11 @@ def scenario_snapshot(s: Scenario) -> dict[str, Any]:
 def defaults(session: Session) -> dict[str, Any]:
     book = session.exec(select(PriceBook).where(PriceBook.is_current == True)).first()  # noqa: E712
     rules = session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)).first()  # noqa: E712
-    return {"price_book_id": book.id if book else None, "subsidy_rule_set_id": rules.id if rules else None,
-            "horizon_years": book.horizon_years if book else 5}
+    return {
+        "price_book_id": book.id if book else None,
+        "subsidy_rule_set_id": rules.id if rules else None,
+        "horizon_years": book.horizon_years if book else 5,
+    }
 
 
 def validate_parameters(session: Session, user: User, data: dict[str, Any]) -> None:
@@ -157,9 +204,16 @@ def create_scenario(session: Session, user: User, data: dict[str, Any]) -> Scena
     scenario = Scenario(**values, created_by=user.id, status="draft")
     session.add(scenario)
     session.flush()
-    _record(session, user_id=user.id, action="create", entity="scenario", entity_id=str(scenario.id),
-                 after=scenario_snapshot(scenario), prefecture_code=scenario.prefecture_code,
-                 detail=f"シナリオ「{scenario.name}」を作成")
+    _record(
+        session,
+        user_id=user.id,
+        action="create",
+        entity="scenario",
+        entity_id=str(scenario.id),
+        after=scenario_snapshot(scenario),
+        prefecture_code=scenario.prefecture_code,
+        detail=f"シナリオ「{scenario.name}」を作成",
+    )
     return scenario
 
 
@@ -171,8 +225,9 @@ def _check_editable(scenario: Scenario, expected_version: Any) -> None:
         raise StaleScenario(STALE_MESSAGE)
 
 
-def update_scenario(session: Session, user: User, scenario: Scenario, data: dict[str, Any],
-                    expected_version: Any) -> Scenario:
+def update_scenario(
+    session: Session, user: User, scenario: Scenario, data: dict[str, Any], expected_version: Any
+) -> Scenario:
     _check_editable(scenario, expected_version)
     validate_parameters(session, user, {**scenario_snapshot(scenario), **data})
     before = scenario_snapshot(scenario)
@@ -181,9 +236,17 @@ def update_scenario(session: Session, user: User, scenario: Scenario, data: dict
             setattr(scenario, key, data[key])
     _bump(scenario)
     session.add(scenario)
-    _record(session, user_id=user.id, action="update", entity="scenario", entity_id=str(scenario.id),
-                 before=before, after=scenario_snapshot(scenario), prefecture_code=scenario.prefecture_code,
-                 detail=f"シナリオ「{scenario.name}」を変更")
+    _record(
+        session,
+        user_id=user.id,
+        action="update",
+        entity="scenario",
+        entity_id=str(scenario.id),
+        before=before,
+        after=scenario_snapshot(scenario),
+        prefecture_code=scenario.prefecture_code,
+        detail=f"シナリオ「{scenario.name}」を変更",
+    )
     flush_versioned(session)
     return scenario
 
@@ -193,8 +256,14 @@ def _bump(scenario: Scenario) -> None:
     scenario.updated_at = utcnow()
 
 
-def copy_scenario(session: Session, user: User, scenario: Scenario, *, name: str | None = None,
-                  extra_override: dict[str, Any] | None = None) -> Scenario:
+def copy_scenario(
+    session: Session,
+    user: User,
+    scenario: Scenario,
+    *,
+    name: str | None = None,
+    extra_override: dict[str, Any] | None = None,
+) -> Scenario:
     """A new draft with the same parameters (and overrides), optionally with one more override."""
     values = {k: copy.deepcopy(getattr(scenario, k)) for k in EDITABLE_FIELDS}
     values["name"] = (name or f"{scenario.name}（複製）")[:120]
@@ -208,9 +277,16 @@ def copy_scenario(session: Session, user: User, scenario: Scenario, *, name: str
     from planner.services.quotes import copy_quotes
 
     copy_quotes(session, scenario.id, clone.id)  # a copy keeps the vendors' prices
-    _record(session, user_id=user.id, action="create", entity="scenario", entity_id=str(clone.id),
-                 after=scenario_snapshot(clone), prefecture_code=clone.prefecture_code,
-                 detail=f"シナリオ {scenario.id}「{scenario.name}」を複製して「{clone.name}」を作成")
+    _record(
+        session,
+        user_id=user.id,
+        action="create",
+        entity="scenario",
+        entity_id=str(clone.id),
+        after=scenario_snapshot(clone),
+        prefecture_code=clone.prefecture_code,
+        detail=f"シナリオ {scenario.id}「{scenario.name}」を複製して「{clone.name}」を作成",
+    )
     return clone
 
 
@@ -227,9 +303,16 @@ def delete_scenario(session: Session, user: User, scenario: Scenario) -> None:
     quotes.delete_for_scenarios(session, [scenario.id])
     delete_plans(session, plan_ids)
     before = scenario_snapshot(scenario)
-    _record(session, user_id=user.id, action="delete", entity="scenario", entity_id=str(scenario.id),
-                 before=before, prefecture_code=scenario.prefecture_code,
-                 detail=f"シナリオ「{scenario.name}」と計画 {len(plan_ids)} 件を削除")
+    _record(
+        session,
+        user_id=user.id,
+        action="delete",
+        entity="scenario",
+        entity_id=str(scenario.id),
+        before=before,
+        prefecture_code=scenario.prefecture_code,
+        detail=f"シナリオ「{scenario.name}」と計画 {len(plan_ids)} 件を削除",
+    )
     session.delete(scenario)
     flush_versioned(session)  # DELETE ... WHERE version = <read>: never deletes over an edit it has not seen
 
@@ -248,6 +331,7 @@ def delete_plans(session: Session, plan_ids: Iterable[int]) -> None:
 
 # --- overrides ----------------------------------------------------------------------------------------------------
 
+
 def normalise_override(item: dict[str, Any]) -> dict[str, Any]:
     kind = item.get("kind")
     if kind not in OVERRIDE_KINDS:
@@ -259,11 +343,12 @@ def normalise_override(item: dict[str, Any]) -> dict[str, Any]:
     elif len(bodies) != 1:
         raise ScenarioError("固定する団体を1つ指定してください。")
     if kind == "fix_group" and not (item.get("mode") in ("lead", "unified") and item.get("lead_body")):
-        raise ScenarioError("グループに固定するには、方式と幹事団体（仕様統一方式では取りまとめ団体）を指定してください。")
+        raise ScenarioError(
+            "グループに固定するには、方式と幹事団体（仕様統一方式では取りまとめ団体）を指定してください。"
+        )
     if not item.get("category"):
         raise ScenarioError("上書き設定の分野を指定してください。")
-    clean = {"id": item.get("id") or uuid.uuid4().hex[:8], "kind": kind, "category": item["category"],
-             "bodies": bodies}
+    clean = {"id": item.get("id") or uuid.uuid4().hex[:8], "kind": kind, "category": item["category"], "bodies": bodies}
     if kind == "fix_group":
         clean.update(mode=item["mode"], lead_body=item["lead_body"], group_label=item.get("group_label", ""))
     return clean
@@ -273,8 +358,9 @@ def override_items(scenario: Scenario) -> list[dict[str, Any]]:
     return list((scenario.overrides or {}).get("items", []))
 
 
-def add_override(session: Session, user: User, scenario: Scenario, item: dict[str, Any],
-                 expected_version: Any) -> dict[str, Any]:
+def add_override(
+    session: Session, user: User, scenario: Scenario, item: dict[str, Any], expected_version: Any
+) -> dict[str, Any]:
     _check_editable(scenario, expected_version)
     clean = normalise_override(item)
     check_override_bodies(session, scenario, clean)
@@ -284,15 +370,22 @@ def add_override(session: Session, user: User, scenario: Scenario, item: dict[st
     scenario.overrides = overrides
     _bump(scenario)
     session.add(scenario)
-    _record(session, user_id=user.id, action="update", entity="scenario", entity_id=str(scenario.id),
-                 before=before, after=scenario_snapshot(scenario), prefecture_code=scenario.prefecture_code,
-                 detail=f"上書き設定を追加: {describe_override(session, clean)}")
+    _record(
+        session,
+        user_id=user.id,
+        action="update",
+        entity="scenario",
+        entity_id=str(scenario.id),
+        before=before,
+        after=scenario_snapshot(scenario),
+        prefecture_code=scenario.prefecture_code,
+        detail=f"上書き設定を追加: {describe_override(session, clean)}",
+    )
     flush_versioned(session)
     return clean
 
 
-def remove_override(session: Session, user: User, scenario: Scenario, item_id: str,
-                    expected_version: Any) -> None:
+def remove_override(session: Session, user: User, scenario: Scenario, item_id: str, expected_version: Any) -> None:
     _check_editable(scenario, expected_version)
     items = override_items(scenario)
     remaining = [i for i in items if i.get("id") != item_id]
@@ -305,9 +398,17 @@ def remove_override(session: Session, user: User, scenario: Scenario, item_id: s
     scenario.overrides = overrides
     _bump(scenario)
     session.add(scenario)
-    _record(session, user_id=user.id, action="update", entity="scenario", entity_id=str(scenario.id),
-                 before=before, after=scenario_snapshot(scenario), prefecture_code=scenario.prefecture_code,
-                 detail=f"上書き設定を削除: {describe_override(session, removed)}")
+    _record(
+        session,
+        user_id=user.id,
+        action="update",
+        entity="scenario",
+        entity_id=str(scenario.id),
+        before=before,
+        after=scenario_snapshot(scenario),
+        prefecture_code=scenario.prefecture_code,
+        detail=f"上書き設定を削除: {describe_override(session, removed)}",
+    )
     flush_versioned(session)
 
 
@@ -317,8 +418,11 @@ def check_override_bodies(session: Session, scenario: Scenario, item: dict[str, 
         body = session.get(Body, code)
         if body is None:
             raise ScenarioError(f"団体コード {code} が見つかりません。")
-        if scenario.body_codes and code not in scenario.body_codes and code not in {
-                h.get("body") for h in scenario.hosts or []}:
+        if (
+            scenario.body_codes
+            and code not in scenario.body_codes
+            and code not in {h.get("body") for h in scenario.hosts or []}
+        ):
             raise ScenarioError(f"{body.name} はこのシナリオの対象団体ではありません。")
         if not scenario.body_codes and scenario.prefecture_code and body.prefecture_code != scenario.prefecture_code:
             raise ScenarioError(f"{body.name} はこのシナリオの都道府県の団体ではありません。")
@@ -337,19 +441,25 @@ def check_override_needs(session: Session, scenario: Scenario, item: dict[str, A
     names = {code: (session.get(Body, code).name if session.get(Body, code) else code) for code in item["bodies"]}
     for code in item["bodies"]:
         if code not in years:
-            raise ScenarioError(f"{names[code]}には、このシナリオで計画する分野「{category.name}」の登録中のニーズが"
-                                "ありません。")
+            raise ScenarioError(
+                f"{names[code]}には、このシナリオで計画する分野「{category.name}」の登録中のニーズがありません。"
+            )
     if item["kind"] == "together":
         a, b = item["bodies"]
         if not years[a] & years[b]:
+
             def label(code: str) -> str:
                 return "・".join(wareki_fiscal_year(y) for y in sorted(years[code]))
-            raise ScenarioError(f"{names[a]}（{label(a)}開始）と{names[b]}（{label(b)}開始）は導入希望年度が異なるため、"
-                                "同じグループにできません。グループは開始年度が同じニーズでつくります。")
+
+            raise ScenarioError(
+                f"{names[a]}（{label(a)}開始）と{names[b]}（{label(b)}開始）は導入希望年度が異なるため、"
+                "同じグループにできません。グループは開始年度が同じニーズでつくります。"
+            )
 
 
 def describe_override(session_or_names, item: dict[str, Any]) -> str:
     """A Japanese sentence for an override, e.g. 「AI-OCR：長野市と松本市を同じグループにする」."""
+
     def name(code: str) -> str:
         if isinstance(session_or_names, dict):
             return session_or_names.get(code, code)
@@ -371,8 +481,9 @@ def describe_override(session_or_names, item: dict[str, Any]) -> str:
         return head + f"{bodies[0]}と{bodies[1]}を別のグループにする"
     if kind == "fix_group":
         mode = item.get("mode") if item.get("mode") in ("lead", "unified") else "unified"
-        return head + (f"{bodies[0]}を{name(item.get('lead_body', ''))}が{lead_role(mode)}の"
-                       f"{mode_label(mode)}グループに固定する")
+        return head + (
+            f"{bodies[0]}を{name(item.get('lead_body', ''))}が{lead_role(mode)}の{mode_label(mode)}グループに固定する"
+        )
     if kind == "fix_standalone":
         return head + f"{bodies[0]}を単独調達に固定する"
     return head + str(kind)
@@ -403,9 +514,11 @@ def override_rules(instance: Instance, items: Iterable[dict[str, Any]]) -> Overr
         if kind == "together":
             pairs = [(a.id, b.id) for a in needs[0] for b in needs[1] if a.start_year == b.start_year]
             if not pairs:
-                raise ScenarioError(f"{label}: {_body_name(instance, item['bodies'][0])}と"
-                                    f"{_body_name(instance, item['bodies'][1])}の導入希望年度が異なるため、"
-                                    "同じグループにできません。")
+                raise ScenarioError(
+                    f"{label}: {_body_name(instance, item['bodies'][0])}と"
+                    f"{_body_name(instance, item['bodies'][1])}の導入希望年度が異なるため、"
+                    "同じグループにできません。"
+                )
             rules.together.extend(pairs)
         elif kind == "apart":
             rules.apart.extend((a.id, b.id) for a in needs[0] for b in needs[1] if a.start_year == b.start_year)
@@ -414,8 +527,10 @@ def override_rules(instance: Instance, items: Iterable[dict[str, Any]]) -> Overr
         elif kind == "fix_group":
             for n in needs[0]:
                 if item["mode"] not in n.modes:
-                    raise ScenarioError(f"{label}: {_body_name(instance, n.body)}のニーズは"
-                                        f"{mode_label(item['mode'])}を受け入れていません。")
+                    raise ScenarioError(
+                        f"{label}: {_body_name(instance, n.body)}のニーズは"
+                        f"{mode_label(item['mode'])}を受け入れていません。"
+                    )
                 rules.fixed.append({"need": n.id, "mode": item["mode"], "lead_body": item["lead_body"]})
     return rules
 
@@ -470,4 +585,3 @@ def restrict_to_categories(instance: Instance, categories: set[str]) -> Instance
         doc["rules"][key] = [p for p in doc["rules"][key] if p[0] in keep and p[1] in keep]
     doc["rules"]["fixed"] = [f for f in doc["rules"]["fixed"] if f["need"] in keep]
     return parse_instance(doc)
-

@@ -5,6 +5,7 @@ as it is then: a need changed by someone else in between, or a user whose scope 
 stale preview. Users need not choose the file twice, and the token is bound to the user who uploaded it. Files
 older than MAX_AGE are removed whenever a new one is stored.
 """
+
 from __future__ import annotations
 
 import json

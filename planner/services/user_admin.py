@@ -4,6 +4,7 @@ Creation and hashing live in :mod:`planner.services.users`; this module adds the
 checked (scope, last administrator) and audited with the values before and after. Password hashes never reach
 the audit log.
 """
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
@@ -22,8 +23,13 @@ class FieldError(UserError):
 
 
 def _snapshot(user: User) -> dict:
-    return {"display_name": user.display_name, "role": user.role, "prefecture_code": user.prefecture_code,
-            "body_code": user.body_code, "is_active": user.is_active}
+    return {
+        "display_name": user.display_name,
+        "role": user.role,
+        "prefecture_code": user.prefecture_code,
+        "body_code": user.body_code,
+        "is_active": user.is_active,
+    }
 
 
 LAST_ADMIN = "有効な管理者が1人だけのため"
@@ -37,8 +43,11 @@ def _lock_active_admins(session: Session) -> None:
     """Row-lock every active administrator (PostgreSQL) before an administrator is deactivated or demoted, so that
     two such changes run one after the other; SQLite serialises writers anyway. Two admins deactivating each other
     at once then cannot both succeed."""
-    session.exec(select(User.id).where(User.role == "admin", User.is_active == True)  # noqa: E712
-                 .with_for_update())
+    session.exec(
+        select(User.id)
+        .where(User.role == "admin", User.is_active == True)  # noqa: E712
+        .with_for_update()
+    )
 
 
 def _an_admin_remains(session: Session, message: str) -> None:
@@ -53,8 +62,9 @@ def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.role, User.username)))
 
 
-def resolve_scope(session: Session, role: str, prefecture_code: str | None,
-                  body_code: str | None) -> tuple[str | None, str | None]:
+def resolve_scope(
+    session: Session, role: str, prefecture_code: str | None, body_code: str | None
+) -> tuple[str | None, str | None]:
     """The (prefecture, body) a role keeps; raises :class:`UserError` when the scope does not fit the role."""
     if role not in ROLES:
         raise FieldError("role", f"役割「{role}」は admin・prefecture・municipality のいずれかです")
@@ -63,8 +73,10 @@ def resolve_scope(session: Session, role: str, prefecture_code: str | None,
     if role == "prefecture":
         if not prefecture_code:
             raise FieldError("prefecture_code", "都道府県担当者には都道府県を指定してください")
-        if session.exec(select(Body).where(Body.kind == "prefecture",
-                                           Body.prefecture_code == prefecture_code)).first() is None:
+        if (
+            session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code == prefecture_code)).first()
+            is None
+        ):
             raise FieldError("prefecture_code", f"都道府県コード {prefecture_code} の都道府県が登録されていません")
         return prefecture_code, None
     if not body_code:
@@ -77,8 +89,16 @@ def resolve_scope(session: Session, role: str, prefecture_code: str | None,
     return body.prefecture_code, body.code
 
 
-def update_user(session: Session, user: User, *, display_name: str, role: str, prefecture_code: str | None,
-                body_code: str | None, changed_by: int | None) -> bool:
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    display_name: str,
+    role: str,
+    prefecture_code: str | None,
+    body_code: str | None,
+    changed_by: int | None,
+) -> bool:
     """Change name, role and scope; returns whether anything changed."""
     pref, body = resolve_scope(session, role, prefecture_code, body_code)
     demoting = user.role == "admin" and role != "admin" and user.is_active
@@ -93,9 +113,18 @@ def update_user(session: Session, user: User, *, display_name: str, role: str, p
     after = _snapshot(user)
     if before == after:
         return False
-    audit.record(session, user_id=changed_by, action="update", entity="user", entity_id=user.id,
-                 prefecture_code=pref or before["prefecture_code"], body_code=body, before=before, after=after,
-                 detail=f"利用者 {user.username}")
+    audit.record(
+        session,
+        user_id=changed_by,
+        action="update",
+        entity="user",
+        entity_id=user.id,
+        prefecture_code=pref or before["prefecture_code"],
+        body_code=body,
+        before=before,
+        after=after,
+        detail=f"利用者 {user.username}",
+    )
     session.flush()
     if demoting:
         try:
@@ -118,9 +147,18 @@ def set_active(session: Session, user: User, active: bool, changed_by: int | Non
     user.is_active = active
     if not active:
         end_sessions(user)  # so that reactivating the account later does not revive its old sessions
-    audit.record(session, user_id=changed_by, action="activate" if active else "deactivate", entity="user",
-                 entity_id=user.id, prefecture_code=user.prefecture_code, body_code=user.body_code,
-                 before={"is_active": not active}, after={"is_active": active}, detail=f"利用者 {user.username}")
+    audit.record(
+        session,
+        user_id=changed_by,
+        action="activate" if active else "deactivate",
+        entity="user",
+        entity_id=user.id,
+        prefecture_code=user.prefecture_code,
+        body_code=user.body_code,
+        before={"is_active": not active},
+        after={"is_active": active},
+        detail=f"利用者 {user.username}",
+    )
     session.flush()
     if not active and user.role == "admin":
         _an_admin_remains(session, f"{LAST_ADMIN}無効にできません（他の管理者が同時に無効化されました）")
@@ -134,8 +172,15 @@ def reset_password(session: Session, user: User, changed_by: int | None, passwor
         raise UserError(problem, "password")
     user.password_hash = hash_password(password)
     end_sessions(user)  # a reset usually means the account may be in someone else's hands
-    audit.record(session, user_id=changed_by, action="reset_password", entity="user", entity_id=user.id,
-                 prefecture_code=user.prefecture_code, body_code=user.body_code,
-                 detail=f"利用者 {user.username} のパスワードを再設定")
+    audit.record(
+        session,
+        user_id=changed_by,
+        action="reset_password",
+        entity="user",
+        entity_id=user.id,
+        prefecture_code=user.prefecture_code,
+        body_code=user.body_code,
+        detail=f"利用者 {user.username} のパスワードを再設定",
+    )
     session.flush()
     return password

@@ -1,4 +1,5 @@
 """Users and passwords (argon2). The web login and ``planner create-user`` both use these functions."""
+
 from __future__ import annotations
 
 import re
@@ -60,9 +61,18 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def create_user(session: Session, username: str, password: str, role: str, *, body_code: str | None = None,
-                prefecture_code: str | None = None, display_name: str = "", created_by: int | None = None,
-                is_demo: bool = False) -> User:
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    body_code: str | None = None,
+    prefecture_code: str | None = None,
+    display_name: str = "",
+    created_by: int | None = None,
+    is_demo: bool = False,
+) -> User:
     """Create a user after checking the role's scope: a prefecture coordinator needs a prefecture, municipality
     staff a body; an administrator neither. Raises :class:`UserError` with a Japanese message."""
     if role not in ROLES:
@@ -81,10 +91,14 @@ def create_user(session: Session, username: str, password: str, role: str, *, bo
         if body_code:
             raise UserError("都道府県担当者には --body ではなく --prefecture を指定してください", "body_code")
         prefecture_code = _prefecture_code(prefecture_code)
-        if session.exec(select(Body).where(Body.kind == "prefecture",
-                                           Body.prefecture_code == prefecture_code)).first() is None:
-            raise UserError(f"都道府県コード {prefecture_code} の都道府県が登録されていません（planner init-db を先に実行してください）",
-                            "prefecture_code")
+        if (
+            session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code == prefecture_code)).first()
+            is None
+        ):
+            raise UserError(
+                f"都道府県コード {prefecture_code} の都道府県が登録されていません（planner init-db を先に実行してください）",
+                "prefecture_code",
+            )
     else:
         if not body_code:
             raise UserError("市区町村担当者には --body で団体コード（6桁）を指定してください", "body_code")
@@ -92,19 +106,33 @@ def create_user(session: Session, username: str, password: str, role: str, *, bo
         if body is None:
             raise UserError(f"団体コード {body_code} に当たる団体がありません", "body_code")
         if body.kind == "prefecture":
-            raise UserError(f"{body.name} は都道府県です。都道府県担当者は --role prefecture で作成してください", "body_code")
+            raise UserError(
+                f"{body.name} は都道府県です。都道府県担当者は --role prefecture で作成してください", "body_code"
+            )
         prefecture_code = body.prefecture_code
     if not display_name:
         display_name = username
-    user = User(username=username, display_name=display_name, password_hash=hash_password(password), role=role,
-                prefecture_code=prefecture_code, body_code=body_code if role == "municipality" else None,
-                is_demo=is_demo)
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role=role,
+        prefecture_code=prefecture_code,
+        body_code=body_code if role == "municipality" else None,
+        is_demo=is_demo,
+    )
     session.add(user)
     session.flush()
-    audit(session, user_id=created_by, action="create", entity="user", entity_id=str(user.id),
-          prefecture_code=prefecture_code, body_code=user.body_code,
-          after={"username": username, "role": role, "prefecture_code": prefecture_code,
-                 "body_code": user.body_code})
+    audit(
+        session,
+        user_id=created_by,
+        action="create",
+        entity="user",
+        entity_id=str(user.id),
+        prefecture_code=prefecture_code,
+        body_code=user.body_code,
+        after={"username": username, "role": role, "prefecture_code": prefecture_code, "body_code": user.body_code},
+    )
     return user
 
 
@@ -119,8 +147,7 @@ def set_password(session: Session, user: User, password: str, changed_by: int | 
         raise UserError(problem, "password")
     user.password_hash = hash_password(password)
     end_sessions(user)  # whoever knew the old password may hold a session opened with it
-    audit(session, user_id=changed_by, action="update", entity="user", entity_id=str(user.id),
-          detail="パスワード変更")
+    audit(session, user_id=changed_by, action="update", entity="user", entity_id=str(user.id), detail="パスワード変更")
     session.flush()
 
 

@@ -2,14 +2,27 @@
 
 Each module in :data:`BLUEPRINT_MODULES` exports ``bp`` (a Blueprint) and, optionally, ``init_app(app)``.
 """
+
 from __future__ import annotations
 
 import importlib
 
 from flask import Flask
 
-BLUEPRINT_MODULES = ("security", "auth", "home", "needs", "bodies", "scenarios", "plans", "reports", "admin", "api",
-                     "lifecycle", "quotes")
+BLUEPRINT_MODULES = (
+    "security",
+    "auth",
+    "home",
+    "needs",
+    "bodies",
+    "scenarios",
+    "plans",
+    "reports",
+    "admin",
+    "api",
+    "lifecycle",
+    "quotes",
+)
 
 
 def register(app: Flask) -> None:

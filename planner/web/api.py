@@ -2,6 +2,7 @@
 
 Session-authenticated with the same role rules as the pages; errors are JSON too ({"error": ..., "status": ...}).
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -13,8 +14,8 @@ from werkzeug.exceptions import HTTPException
 from planner import jobs
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
-from planner.services import plans as svc
 from planner.services import access
+from planner.services import plans as svc
 from planner.services.plan_lifecycle import plan_status, release_info, release_summary
 from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
@@ -43,8 +44,9 @@ def _forbidden(detail: str) -> None:
     from planner.services import audit
 
     session = db_session()
-    audit.record(session, user_id=current_user.id, action="forbidden", entity="api", entity_id=request.path[:60],
-                 detail=detail)
+    audit.record(
+        session, user_id=current_user.id, action="forbidden", entity="api", entity_id=request.path[:60], detail=detail
+    )
     session.commit()
     raise ApiError(403, "この情報を見る権限がありません。")
 
@@ -80,8 +82,10 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     return default if value is None else value
 
 
-ESTIMATE_LABEL = ("補助金・特別交付税は見込額（算定ルールは rule_version、端数処理と注記は各参加団体の notes）。"
-                  "現在の年度の制度は管理者が確認します。補助金は公募・評価で採択された場合を仮定しています")
+ESTIMATE_LABEL = (
+    "補助金・特別交付税は見込額（算定ルールは rule_version、端数処理と注記は各参加団体の notes）。"
+    "現在の年度の制度は管理者が確認します。補助金は公募・評価で採択された場合を仮定しています"
+)
 
 
 def _group_dict(view: svc.PlanView, g: svc.GroupView, *, members_of: str | None = None) -> dict:
@@ -106,20 +110,45 @@ def plans():
     scenario_id = parse_id(raw_scenario)
     if raw_scenario and scenario_id is None:
         raise ApiError(400, "パラメータ scenario_id は 1 以上の整数で指定してください。")
-    rows, total = svc.list_plans(session, current_user, scenario_id=scenario_id,
-                                 prefecture_code=request.args.get("prefecture") or None, page=page, per_page=per_page)
-    items = [{"id": p.id, "scenario_id": s.id, "scenario_name": s.name, "prefecture_code": s.prefecture_code,
-              "status": p.status, "objective_yen": p.objective_yen, "standalone_total_yen": p.standalone_total_yen,
-              "saving_yen": p.standalone_total_yen - p.objective_yen, "gap": p.gap,
-              "price_book_version": p.price_book_version, "rule_version": p.rule_version,
-              "created_at": p.created_at.isoformat() if p.created_at else None,
-              "url": url_for("api.plan", plan_id=p.id)} for p, s in rows]
+    rows, total = svc.list_plans(
+        session,
+        current_user,
+        scenario_id=scenario_id,
+        prefecture_code=request.args.get("prefecture") or None,
+        page=page,
+        per_page=per_page,
+    )
+    items = [
+        {
+            "id": p.id,
+            "scenario_id": s.id,
+            "scenario_name": s.name,
+            "prefecture_code": s.prefecture_code,
+            "status": p.status,
+            "objective_yen": p.objective_yen,
+            "standalone_total_yen": p.standalone_total_yen,
+            "saving_yen": p.standalone_total_yen - p.objective_yen,
+            "gap": p.gap,
+            "price_book_version": p.price_book_version,
+            "rule_version": p.rule_version,
+            "created_at": p.created_at.isoformat() if p.created_at else None,
+            "url": url_for("api.plan", plan_id=p.id),
+        }
+        for p, s in rows
+    ]
     return jsonify(items=items, page=page, per_page=per_page, total=total)
 
 
 # Figures of the whole plan (every body of the prefecture), for coordinators and administrators only.
-PLAN_WIDE_FIGURES = ("objective_yen", "lower_bound_yen", "gap", "standalone_total_yen", "groups", "joint_groups",
-                     "totals")
+PLAN_WIDE_FIGURES = (
+    "objective_yen",
+    "lower_bound_yen",
+    "gap",
+    "standalone_total_yen",
+    "groups",
+    "joint_groups",
+    "totals",
+)
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -145,14 +174,15 @@ def plan(plan_id: int):
         return jsonify(d)
     category = request.args.get("category") or None
     mode = request.args.get("mode") or None
-    groups = view.filter_groups(category=category, mode=mode, body=request.args.get("body") or None,
-                                joint_only=request.args.get("joint") == "1")
+    groups = view.filter_groups(
+        category=category, mode=mode, body=request.args.get("body") or None, joint_only=request.args.get("joint") == "1"
+    )
     page = _int_arg("page", 1, 1, 100000)
     per_page = _int_arg("per_page", 100, 1, 500)
     d["view"] = "full"
     d["categories"] = [{"id": cid, "name": name, "totals": t.as_dict()} for cid, name, t in view.category_totals()]
     d["override_costs"] = view.override_costs
-    d["groups"] = [_group_dict(view, g) for g in groups[(page - 1) * per_page: page * per_page]]
+    d["groups"] = [_group_dict(view, g) for g in groups[(page - 1) * per_page : page * per_page]]
     d["groups_total"] = len(groups)
     d["page"], d["per_page"] = page, per_page
     return jsonify(d)
@@ -178,15 +208,23 @@ def status_dict(scenario: Scenario) -> dict:
     progress = dict(scenario.progress or {})
     plan_id = progress.get("plan_id")
     return {
-        "scenario_id": scenario.id, "status": scenario.status,
+        "scenario_id": scenario.id,
+        "status": scenario.status,
         "status_label": STATUS_LABELS.get(scenario.status, scenario.status),
         "active": scenario.status in ("queued", "running", "cancelling"),
-        "phase": progress.get("phase"), "phase_label": progress.get("phase_label"),
-        "done": progress.get("done"), "total": progress.get("total"),
-        "incumbent_yen": progress.get("incumbent_yen"), "bound_yen": progress.get("bound_yen"),
-        "gap": progress.get("gap"), "elapsed": progress.get("elapsed"), "heartbeat": progress.get("heartbeat"),
-        "runner": progress.get("runner"), "error": progress.get("error"),
-        "plan_id": plan_id, "plan_url": url_for("plans.show", plan_id=plan_id) if plan_id else None,
+        "phase": progress.get("phase"),
+        "phase_label": progress.get("phase_label"),
+        "done": progress.get("done"),
+        "total": progress.get("total"),
+        "incumbent_yen": progress.get("incumbent_yen"),
+        "bound_yen": progress.get("bound_yen"),
+        "gap": progress.get("gap"),
+        "elapsed": progress.get("elapsed"),
+        "heartbeat": progress.get("heartbeat"),
+        "runner": progress.get("runner"),
+        "error": progress.get("error"),
+        "plan_id": plan_id,
+        "plan_url": url_for("plans.show", plan_id=plan_id) if plan_id else None,
         "log_tail": (scenario.log or "").splitlines()[-8:],
         **phase_step(progress),
     }
@@ -196,8 +234,11 @@ def phase_step(progress: dict) -> dict:
     """The current phase's own count for the progress bar: groups settled while 按分・補助金の計算 runs (the solver's
     sub-problems would sit at their total), the solver's sub-problems otherwise."""
     if progress.get("phase") == "settling" and progress.get("settle_total") is not None:
-        return {"step_done": progress.get("settle_done"), "step_total": progress.get("settle_total"),
-                "step_unit": "グループ"}
+        return {
+            "step_done": progress.get("settle_done"),
+            "step_total": progress.get("settle_total"),
+            "step_unit": "グループ",
+        }
     return {"step_done": progress.get("done"), "step_total": progress.get("total"), "step_unit": "部分問題"}
 
 

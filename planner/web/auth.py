@@ -1,4 +1,5 @@
 """Login and logout. Messages never say whether the name or the password was wrong."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -7,9 +8,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask import session as flask_session
 from flask_login import current_user, logout_user
 
+from planner.db.models import User
 from planner.services import audit
 from planner.services.login_throttle import Limits, begin_attempt, settle
-from planner.db.models import User
 from planner.services.users import authenticate, end_sessions
 from planner.web.db import db_session
 from planner.web.forms.auth import LoginForm
@@ -69,8 +70,7 @@ def logout():
         row = session.get(User, current_user.id)
         if row is not None:
             end_sessions(row)  # a copy of this cookie (or the user's other sessions) must not outlive the logout
-        audit.record(session, user_id=current_user.id, action="logout", entity="user",
-                     entity_id=str(current_user.id))
+        audit.record(session, user_id=current_user.id, action="logout", entity="user", entity_id=str(current_user.id))
         session.commit()
     logout_user()
     flask_session.clear()

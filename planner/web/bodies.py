@@ -3,6 +3,7 @@
 Administrators see every body; prefecture coordinators see and edit the bodies of their prefecture only.
 Municipality staff have no access (their own body's figures appear on their home page).
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,15 +19,14 @@ from sqlmodel import select
 from planner.db.models import Body
 from planner.domain.vocabulary import BODY_KIND_LABELS
 from planner.importers.errors import FileProblems
-from planner.services import audit
-from planner.services import body_admin
+from planner.services import audit, body_admin
+from planner.services.access import edits_body_row, scope_prefecture, sees_body
 from planner.services.audit import ACTION_LABELS
 from planner.services.audit_log import diff_rows, user_names
 from planner.services.bodies import StaleBodyError, bodies_csv_text, import_flags, set_body_flags
 from planner.web.db import db_session
-from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms.bodies import FlagsConfirmForm, FlagsForm, FlagsUploadForm
-from planner.services.access import edits_body_row, scope_prefecture, sees_body
+from planner.web.params import MAX_PAGE, parse_int
 from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("bodies", __name__, url_prefix="/bodies")
@@ -54,7 +54,10 @@ def _list_prefecture() -> str | None:
         return scope
     chosen = (request.args.get("prefecture") or "").strip() or None
     if chosen is not None and not (chosen.isascii() and chosen.isdigit() and len(chosen) == 2):
-        abort(400, description=f"都道府県の指定「{chosen[:10]}」が不正です。都道府県コードを半角数字2桁（例: 20）で指定してください")
+        abort(
+            400,
+            description=f"都道府県の指定「{chosen[:10]}」が不正です。都道府県コードを半角数字2桁（例: 20）で指定してください",
+        )
     return chosen
 
 
@@ -68,20 +71,34 @@ def index():
         kind = None
     q = (request.args.get("q") or "").strip()[:40] or None
     page = _int_arg("page")
-    rows, total = body_admin.list_bodies(session, prefecture_code=pref, kind=kind, name=q, page=page,
-                                         per_page=PER_PAGE)
-    vintages = body_admin.vintages(session, [b.population_vintage_id for b in rows] +
-                                   [b.fiscal_vintage_id for b in rows])
+    rows, total = body_admin.list_bodies(session, prefecture_code=pref, kind=kind, name=q, page=page, per_page=PER_PAGE)
+    vintages = body_admin.vintages(
+        session, [b.population_vintage_id for b in rows] + [b.fiscal_vintage_id for b in rows]
+    )
     prefs = body_admin.prefectures(session)
     # Most rows share one import; its date goes in the column head and only the exceptions are marked per row.
-    common = {key: Counter(getattr(b, key) for b in rows if getattr(b, key)).most_common(1)
-              for key in ("population_vintage_id", "fiscal_vintage_id")}
+    common = {
+        key: Counter(getattr(b, key) for b in rows if getattr(b, key)).most_common(1)
+        for key in ("population_vintage_id", "fiscal_vintage_id")
+    }
     common = {key: (c[0][0] if c else None) for key, c in common.items()}
     forms = {b.code: _flags_form(b) for b in rows if edits_body_row(current_user, b)}
-    return render_template("bodies/index.html", bodies=rows, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), prefecture=pref, kind=kind, q=q or "",
-                           pref_names={p.prefecture_code: p.name for p in prefs}, kind_labels=BODY_KIND_LABELS,
-                           vintages=vintages, common=common, forms=forms, fixed_prefecture=scope_prefecture(current_user))
+    return render_template(
+        "bodies/index.html",
+        bodies=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        prefecture=pref,
+        kind=kind,
+        q=q or "",
+        pref_names={p.prefecture_code: p.name for p in prefs},
+        kind_labels=BODY_KIND_LABELS,
+        vintages=vintages,
+        common=common,
+        forms=forms,
+        fixed_prefecture=scope_prefecture(current_user),
+    )
 
 
 def _flags_form(body: Body, formdata=None) -> FlagsForm:
@@ -101,20 +118,28 @@ def show(code: str):
     body = _load_body(code)
     vintages = body_admin.vintages(session, [body.population_vintage_id, body.fiscal_vintage_id])
     history = body_admin.flags_history(session, code)
-    return render_template("bodies/show.html", body=body, kind_labels=BODY_KIND_LABELS, vintages=vintages,
-                           needs=body_admin.body_needs(session, code), history=history,
-                           names=user_names(session, [h.user_id for h in history]), diff_rows=diff_rows,
-                           action_labels=ACTION_LABELS,
-                           form=_flags_form(body) if edits_body_row(current_user, body) else None,
-                           staff_cost_form=FlaskForm(formdata=None) if edits_body_row(current_user, body) else None,
-                           prefecture_staff_cost=_prefecture_staff_cost(session, body))
+    return render_template(
+        "bodies/show.html",
+        body=body,
+        kind_labels=BODY_KIND_LABELS,
+        vintages=vintages,
+        needs=body_admin.body_needs(session, code),
+        history=history,
+        names=user_names(session, [h.user_id for h in history]),
+        diff_rows=diff_rows,
+        action_labels=ACTION_LABELS,
+        form=_flags_form(body) if edits_body_row(current_user, body) else None,
+        staff_cost_form=FlaskForm(formdata=None) if edits_body_row(current_user, body) else None,
+        prefecture_staff_cost=_prefecture_staff_cost(session, body),
+    )
 
 
 def _prefecture_staff_cost(session, body: Body) -> int | None:
     if body.kind == "prefecture":
         return None
-    pref = session.exec(select(Body).where(Body.kind == "prefecture",
-                                           Body.prefecture_code == body.prefecture_code)).first()
+    pref = session.exec(
+        select(Body).where(Body.kind == "prefecture", Body.prefecture_code == body.prefecture_code)
+    ).first()
     return pref.staff_cost_per_hour_yen if pref is not None else None
 
 
@@ -134,9 +159,15 @@ def update_flags(code: str):
                 flash(f"{body.name}: {e}", "error")
         return _show_with_status(code, 400)
     try:
-        set_body_flags(session, code, user_id=current_user.id, disadvantaged=form.disadvantaged.data,
-                       has_data_plan=form.has_data_plan.data, no_allocation_tax=form.no_allocation_tax.data,
-                       expected_version=form.version.data)
+        set_body_flags(
+            session,
+            code,
+            user_id=current_user.id,
+            disadvantaged=form.disadvantaged.data,
+            has_data_plan=form.has_data_plan.data,
+            no_allocation_tax=form.no_allocation_tax.data,
+            expected_version=form.version.data,
+        )
     except StaleBodyError as e:
         # Lost to a concurrent edit: the body's page shows the values that won (and their version).
         session.rollback()
@@ -175,14 +206,20 @@ def update_staff_cost(code: str):
     except StaleDataError:  # another edit of the body won (Body's version_id_col)
         session.rollback()
         session.expire_all()
-        flash(f"{body.name}: ほかの利用者が先に団体の情報を更新しました。最新の内容を確認して、もう一度入力してください",
-              "error")
+        flash(
+            f"{body.name}: ほかの利用者が先に団体の情報を更新しました。最新の内容を確認して、もう一度入力してください",
+            "error",
+        )
         return _show_with_status(code, 409)
     session.commit()
     if changed:
-        flash(f"{body.name} の人件費単価を" + (f"{int(value):,}円/時間にしました" if value else "未設定にしました"),
-              "success")
+        flash(
+            f"{body.name} の人件費単価を" + (f"{int(value):,}円/時間にしました" if value else "未設定にしました"),
+            "success",
+        )
     return redirect(url_for("bodies.show", code=code))
+
+
 def _show_with_status(code: str, status: int):
     response = make_response(show(code))
     response.status_code = status
@@ -195,16 +232,25 @@ def export_csv():
     session = db_session()
     pref = _list_prefecture()
     text = bodies_csv_text(session, pref)
-    audit.record(session, user_id=current_user.id, action="export", entity="body", entity_id=pref or "all",
-                 prefecture_code=pref, detail="団体一覧 CSV を出力")
+    audit.record(
+        session,
+        user_id=current_user.id,
+        action="export",
+        entity="body",
+        entity_id=pref or "all",
+        prefecture_code=pref,
+        detail="団体一覧 CSV を出力",
+    )
     session.commit()
     name = f"bodies_{pref or 'all'}.csv"
     # A BOM so that Excel opens the UTF-8 file with its Japanese names intact.
-    return Response("\ufeff" + text, mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return Response(
+        "\ufeff" + text, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}
+    )
 
 
 # --- bulk flags import: upload -> preview -> confirm ------------------------------------------------------------
+
 
 def _preview(file_name: str, data: bytes):
     """Run the real import in the request's transaction, note what it would change, and roll it back."""
@@ -217,8 +263,14 @@ def _preview(file_name: str, data: bytes):
         for code in report.changed:
             body = session.get(Body, code)
             name, dis, plan, no_tax = before[code] if code in before else (body.name, None, None, None)
-            changes.append({"code": code, "name": name, "before": (dis, plan, no_tax),
-                            "after": (body.disadvantaged, body.has_data_plan, body.no_allocation_tax)})
+            changes.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "before": (dis, plan, no_tax),
+                    "after": (body.disadvantaged, body.has_data_plan, body.no_allocation_tax),
+                }
+            )
         return report, changes, None
     except FileProblems as e:
         return None, [], e.problems
@@ -240,11 +292,19 @@ def import_flags_page():
             confirm = FlagsConfirmForm(formdata=None)
             confirm.file_name.data = file_name
             confirm.content.data = base64.b64encode(data).decode("ascii")
-        return render_template("bodies/import.html", form=form, file_name=file_name, report=report,
-                               changes=changes, problems=problems, confirm=confirm), (422 if problems else 200)
+        return render_template(
+            "bodies/import.html",
+            form=form,
+            file_name=file_name,
+            report=report,
+            changes=changes,
+            problems=problems,
+            confirm=confirm,
+        ), (422 if problems else 200)
     # A POST that fails the form (no file, a name that is not .csv/.xlsx) is an upload with problems too.
-    return render_template("bodies/import.html", form=form, file_name=None, report=None, changes=[],
-                           problems=None, confirm=None), (422 if request.method == "POST" else 200)
+    return render_template(
+        "bodies/import.html", form=form, file_name=None, report=None, changes=[], problems=None, confirm=None
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.post("/import/confirm")
@@ -260,13 +320,20 @@ def import_flags_confirm():
     except (binascii.Error, ValueError):
         abort(400, description="取込内容を確認できません。もう一度ファイルを選んでください")
     try:
-        report = import_flags(session, file_name, data, user_id=current_user.id,
-                              prefecture_code=scope_prefecture(current_user))
+        report = import_flags(
+            session, file_name, data, user_id=current_user.id, prefecture_code=scope_prefecture(current_user)
+        )
     except FileProblems as e:
         session.rollback()
-        return render_template("bodies/import.html", form=FlagsUploadForm(), file_name=file_name, report=None,
-                               changes=[], problems=e.problems, confirm=None), 400
+        return render_template(
+            "bodies/import.html",
+            form=FlagsUploadForm(),
+            file_name=file_name,
+            report=None,
+            changes=[],
+            problems=e.problems,
+            confirm=None,
+        ), 400
     session.commit()
     flash(f"{file_name} を取り込みました（{report.rows} 行、フラグが変わった団体 {len(report.changed)}）", "success")
     return redirect(url_for("bodies.index"))
-

@@ -1,4 +1,5 @@
 """One database session per request, closed at the end of the request."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app, g

@@ -1,11 +1,21 @@
 """WTForms for scenarios, overrides and the plan comparison (engineer D2's pages)."""
+
 from __future__ import annotations
 
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DecimalField, FloatField, HiddenField, IntegerField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -37,31 +47,48 @@ class ActionForm(FlaskForm):
 class ScenarioForm(FlaskForm):
     name = StringField("シナリオ名", validators=[DataRequired("シナリオ名を入力してください。"), Length(max=120)])
     prefecture_code = SelectField("都道府県", choices=[], validate_choice=True)
-    body_codes = TextAreaField("対象団体（団体コード）", validators=[Optional()],
-                               description="空欄なら都道府県内の全団体。コードをカンマ・空白・改行で区切って入力します。")
-    category_ids = MultiCheckboxField("対象分野", choices=[], validators=[Optional()],
-                                      description="何も選ばなければ全分野")
-    fiscal_year = IntegerField("基準年度（西暦）", default=2026,
-                               validators=[InputRequired("年度を入力してください。"), NumberRange(2020, 2040)])
-    horizon_years = IntegerField("計画期間（年）", default=5,
-                                 validators=[InputRequired("計画期間を入力してください。"), NumberRange(1, 15)])
+    body_codes = TextAreaField(
+        "対象団体（団体コード）",
+        validators=[Optional()],
+        description="空欄なら都道府県内の全団体。コードをカンマ・空白・改行で区切って入力します。",
+    )
+    category_ids = MultiCheckboxField(
+        "対象分野", choices=[], validators=[Optional()], description="何も選ばなければ全分野"
+    )
+    fiscal_year = IntegerField(
+        "基準年度（西暦）",
+        default=2026,
+        validators=[InputRequired("年度を入力してください。"), NumberRange(2020, 2040)],
+    )
+    horizon_years = IntegerField(
+        "計画期間（年）", default=5, validators=[InputRequired("計画期間を入力してください。"), NumberRange(1, 15)]
+    )
     geography_type = SelectField("地理的条件", choices=list(GEOGRAPHY_LABELS.items()), default="same_prefecture")
-    radius_km = FloatField("半径（km）", validators=[Optional(), NumberRange(min=1, max=3000)],
-                           description="「距離以内」を選んだときに使います。距離は庁舎間（都道府県は県庁）の大円距離です")
+    radius_km = FloatField(
+        "半径（km）",
+        validators=[Optional(), NumberRange(min=1, max=3000)],
+        description="「距離以内」を選んだときに使います。距離は庁舎間（都道府県は県庁）の大円距離です",
+    )
     prefecture_as_host = BooleanField("都道府県を幹事団体（受託団体）にできるようにする", default=True)
-    extra_hosts = StringField("その他の幹事候補団体（団体コード）", validators=[Optional()],
-                              description="ニーズがなくても幹事になれる団体")
+    extra_hosts = StringField(
+        "その他の幹事候補団体（団体コード）", validators=[Optional()], description="ニーズがなくても幹事になれる団体"
+    )
     allocation_method = SelectField("按分方法", choices=list(METHOD_LABELS.items()), default="formula")
     weight_equal = DecimalField("均等割（%）", default=10, places=1, validators=[Optional(), NumberRange(0, 100)])
     weight_population = DecimalField("人口割（%）", default=90, places=1, validators=[Optional(), NumberRange(0, 100)])
     weight_volume = DecimalField("利用量割（%）", default=0, places=1, validators=[Optional(), NumberRange(0, 100)])
-    allocation_core = BooleanField("コア調整: 単独や一部の団体だけのグループより不利になる団体・組がないよう負担額を調整する",
-                                   default=True,
-                                   description="按分方法どおりの負担額から最も近い公平な配分へ移し、調整額を各団体の負担額の横に示します。")
+    allocation_core = BooleanField(
+        "コア調整: 単独や一部の団体だけのグループより不利になる団体・組がないよう負担額を調整する",
+        default=True,
+        description="按分方法どおりの負担額から最も近い公平な配分へ移し、調整額を各団体の負担額の横に示します。",
+    )
     price_book_id = SelectField("単価表の版", coerce=int, choices=[])
     subsidy_rule_set_id = SelectField("補助制度ルールの版", coerce=int, choices=[])
-    time_limit_seconds = FloatField("計算時間の上限（秒）", default=60,
-                                    validators=[InputRequired("計算時間の上限を入力してください。"), NumberRange(1, 3600)])
+    time_limit_seconds = FloatField(
+        "計算時間の上限（秒）",
+        default=60,
+        validators=[InputRequired("計算時間の上限を入力してください。"), NumberRange(1, 3600)],
+    )
     version = HiddenField()
 
     def validate_body_codes(self, field):

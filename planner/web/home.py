@@ -1,4 +1,5 @@
 """The home page: a dashboard per role (what is registered, where plans stand, what to do next)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
@@ -16,6 +17,7 @@ from planner.web.security import ROLE_LABELS, roles_required
 
 bp = Blueprint("home", __name__)
 
+
 def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
@@ -28,22 +30,35 @@ def index():
     role = current_user.role
     if role == "municipality":
         body = session.get(Body, current_user.body_code) if current_user.body_code else None
-        context.update(body=body, counts=dashboard.need_counts_by_status(session, current_user.body_code or ""),
-                       placement=dashboard.latest_placement(session, current_user))
+        context.update(
+            body=body,
+            counts=dashboard.need_counts_by_status(session, current_user.body_code or ""),
+            placement=dashboard.latest_placement(session, current_user),
+        )
         return render_template("home/index.html", partial="home/_municipality.html", **context)
     pref = current_user.prefecture_code if role == "prefecture" else None
-    context.update(matrix=dashboard.prefecture_need_matrix(session, pref),
-                   scenarios=dashboard.recent_scenarios(session, current_user),
-                   plans=dashboard.recent_plans(session, current_user),
-                   data=dashboard.data_status(session, pref),
-                   audit=dashboard.recent_audit(session, pref, limit=10 if role == "admin" else 5),
-                   action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS)
+    context.update(
+        matrix=dashboard.prefecture_need_matrix(session, pref),
+        scenarios=dashboard.recent_scenarios(session, current_user),
+        plans=dashboard.recent_plans(session, current_user),
+        data=dashboard.data_status(session, pref),
+        audit=dashboard.recent_audit(session, pref, limit=10 if role == "admin" else 5),
+        action_labels=ACTION_LABELS,
+        entity_labels=ENTITY_LABELS,
+    )
     context.update(targets=target_names(session, context["audit"]))
     if role == "prefecture":
-        prefecture = session.exec(select(Body).where(Body.kind == "prefecture",
-                                                     Body.prefecture_code == pref)).first() if pref else None
+        prefecture = (
+            session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code == pref)).first()
+            if pref
+            else None
+        )
         context.update(prefecture_name=prefecture.name if prefecture else (pref or ""))
         return render_template("home/index.html", partial="home/_prefecture.html", **context)
-    context.update(reference=dashboard.reference_status(session), users=dashboard.user_counts(session),
-                   role_labels=ROLE_LABELS, dataset_labels=DATASET_LABELS)
+    context.update(
+        reference=dashboard.reference_status(session),
+        users=dashboard.user_counts(session),
+        role_labels=ROLE_LABELS,
+        dataset_labels=DATASET_LABELS,
+    )
     return render_template("home/index.html", partial="home/_admin.html", **context)

@@ -1,5 +1,6 @@
 """What every page's layout needs: Jinja filters (the vocabulary's yen, 和暦 and labels) and the navigation for the
 signed-in role."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,16 +57,24 @@ def navigation() -> list[dict]:
         # Pages of modules not installed yet are left out instead of breaking every page.
         if current_user.role in item.roles and item.endpoint in current_app.view_functions:
             active = request.path.startswith(item.prefix) and not (
-                item.prefix == "/admin/" and request.path.startswith("/admin/audit"))
+                item.prefix == "/admin/" and request.path.startswith("/admin/audit")
+            )
             items.append({"label": item.label, "url": url_for(item.endpoint), "active": active})
     return items
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        yen=vocabulary.yen, yen_thousand=vocabulary.yen_thousand, wareki=vocabulary.wareki_fiscal_year,
-        fiscal_year=vocabulary.fiscal_year_label, mode_label=vocabulary.mode_label, mode_short=vocabulary.mode_short,
-        lead_role=vocabulary.lead_role, lead_mark=vocabulary.lead_mark, kind_label=vocabulary.body_kind_label)
+        yen=vocabulary.yen,
+        yen_thousand=vocabulary.yen_thousand,
+        wareki=vocabulary.wareki_fiscal_year,
+        fiscal_year=vocabulary.fiscal_year_label,
+        mode_label=vocabulary.mode_label,
+        mode_short=vocabulary.mode_short,
+        lead_role=vocabulary.lead_role,
+        lead_mark=vocabulary.lead_mark,
+        kind_label=vocabulary.body_kind_label,
+    )
     app.jinja_env.filters["datetime_ja"] = datetime_ja
     app.jinja_env.filters["datetime_ja_seconds"] = lambda value: datetime_ja(value, "%Y-%m-%d %H:%M:%S")
     from planner.reports.effect_text import TEMPLATE_HELPERS
@@ -74,5 +83,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _layout_context():
-        return {"product_name": PRODUCT_NAME, "navigation": navigation, "data_credit": DATA_CREDIT,
-                "demo_assumptions": DEMO_ASSUMPTIONS}
+        return {
+            "product_name": PRODUCT_NAME,
+            "navigation": navigation,
+            "data_credit": DATA_CREDIT,
+            "demo_assumptions": DEMO_ASSUMPTIONS,
+        }

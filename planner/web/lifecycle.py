@@ -5,6 +5,7 @@ Access is checked on the server for each request: the plan is loaded through ``p
 refuses other prefectures' plans and unpublished plans to municipality staff, logging the refusal), then each
 action requires the prefecture's view (coordinators and admins) or the member's own body.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -47,10 +48,16 @@ def _helpers():
     def series_for(scenario):
         return lifecycle.series_choices(db_session(), scenario.prefecture_code) if scenario.prefecture_code else []
 
-    return {"plan_release": plan_release, "answer_labels": answer_svc.ANSWER_LABELS,
-            "member_requests": member_requests, "suggested_series": suggested_series, "series_for": series_for,
-            "lifecycle_state_labels": lifecycle.STATE_LABELS, "version_label": lifecycle.version_label,
-            "today_jst": lifecycle.today_jst}
+    return {
+        "plan_release": plan_release,
+        "answer_labels": answer_svc.ANSWER_LABELS,
+        "member_requests": member_requests,
+        "suggested_series": suggested_series,
+        "series_for": series_for,
+        "lifecycle_state_labels": lifecycle.STATE_LABELS,
+        "version_label": lifecycle.version_label,
+        "today_jst": lifecycle.today_jst,
+    }
 
 
 def _checked_form() -> None:
@@ -81,6 +88,7 @@ def _fail(session, e: Exception, plan_id: int):
 
 # --- coordinator: adopt, publish, extend -------------------------------------------------------------------------
 
+
 @bp.post("/<int:plan_id>/adopt")
 @roles_required(*PLANNERS)
 def adopt(plan_id: int):
@@ -97,9 +105,15 @@ def adopt(plan_id: int):
             abort(400, description="計画番号の指定が不正です")
     replan_of = (loaded.scenario.overrides or {}).get("replan_of_release")
     try:
-        release = lifecycle.adopt(session, current_user, loaded.row, loaded.scenario, series_id=series_id,
-                                  title=(request.form.get("title") or "").strip(),
-                                  replan_of=int(replan_of) if replan_of and series_id else None)
+        release = lifecycle.adopt(
+            session,
+            current_user,
+            loaded.row,
+            loaded.scenario,
+            series_id=series_id,
+            title=(request.form.get("title") or "").strip(),
+            replan_of=int(replan_of) if replan_of and series_id else None,
+        )
         session.commit()
     except lifecycle.LifecycleError as e:
         return _fail(session, e, plan_id)
@@ -121,14 +135,18 @@ def publish(plan_id: int):
         flash("回答期限を日付（例 2026-12-20）で入力してください。", "error")
         return redirect(url_for("plans.show", plan_id=plan_id))
     try:
-        lifecycle.publish(session, current_user, release, deadline=deadline,
-                          message=(request.form.get("message") or "").strip())
+        lifecycle.publish(
+            session, current_user, release, deadline=deadline, message=(request.form.get("message") or "").strip()
+        )
         session.commit()
     except lifecycle.LifecycleError as e:
         return _fail(session, e, plan_id)
     series = session.get(PlanSeries, release.series_id)
-    flash(f"{lifecycle.version_label(series, release)}を公表しました。参加団体は自団体の部分を見て回答できます"
-          f"（回答期限 {deadline:%Y-%m-%d}）。", "success")
+    flash(
+        f"{lifecycle.version_label(series, release)}を公表しました。参加団体は自団体の部分を見て回答できます"
+        f"（回答期限 {deadline:%Y-%m-%d}）。",
+        "success",
+    )
     return redirect(url_for("lifecycle.board", plan_id=plan_id))
 
 
@@ -157,6 +175,7 @@ def deadline(plan_id: int):
 
 # --- coordinator: the board of answers --------------------------------------------------------------------------
 
+
 @bp.get("/<int:plan_id>/answers")
 @roles_required(*PLANNERS)
 def board(plan_id: int):
@@ -167,9 +186,17 @@ def board(plan_id: int):
     info = lifecycle.release_info(session, plan_id)
     answers_board = answer_svc.board(session, release, loaded.view)
     replans = list(session.exec(select(PlanRelease).where(PlanRelease.replan_of == release.id)))
-    return render_template("lifecycle/board.html", loaded=loaded, view=loaded.view, scenario=loaded.scenario,
-                           info=info, release=release, board=answers_board, replans=replans,
-                           deadline_text=answer_svc.deadline_text(release))
+    return render_template(
+        "lifecycle/board.html",
+        loaded=loaded,
+        view=loaded.view,
+        scenario=loaded.scenario,
+        info=info,
+        release=release,
+        board=answers_board,
+        replans=replans,
+        deadline_text=answer_svc.deadline_text(release),
+    )
 
 
 @bp.post("/<int:plan_id>/remind")
@@ -189,8 +216,11 @@ def remind(plan_id: int):
         flash(str(e), "error")
     else:
         if reminded:
-            flash(f"{len(reminded)} 団体に回答の催促を記録しました。各団体のホーム画面に表示されます"
-                  "（このシステムにはメール送信の仕組みがないため、メールは送られません）。", "success")
+            flash(
+                f"{len(reminded)} 団体に回答の催促を記録しました。各団体のホーム画面に表示されます"
+                "（このシステムにはメール送信の仕組みがないため、メールは送られません）。",
+                "success",
+            )
         else:
             flash("未回答の団体はありません。", "info")
     return redirect(url_for("lifecycle.board", plan_id=plan_id))
@@ -216,12 +246,16 @@ def replan(plan_id: int):
     except jobs.JobSubmitError as e:
         flash(str(e), "error")
     else:
-        flash(f"不参加 {len(decliners)} 件を単独調達に固定して再計画を始めました。結果の試算を確定すると"
-              "同じ計画番号の次の版になります。", "success")
+        flash(
+            f"不参加 {len(decliners)} 件を単独調達に固定して再計画を始めました。結果の試算を確定すると"
+            "同じ計画番号の次の版になります。",
+            "success",
+        )
     return redirect(url_for("scenarios.show", scenario_id=scenario.id))
 
 
 # --- member: the answer form -------------------------------------------------------------------------------------
+
 
 @bp.route("/<int:plan_id>/answer", methods=["GET", "POST"])
 @roles_required("municipality")
@@ -256,8 +290,12 @@ def answer(plan_id: int):
                 session.rollback()
                 error, status = str(e), 422 if not isinstance(e, lifecycle.LifecycleConflict) else 409
             else:
-                flash(f"回答を記録しました（{changed} 件を更新）。期限までは何度でも変更できます。" if changed
-                      else "回答に変更はありません。", "success")
+                flash(
+                    f"回答を記録しました（{changed} 件を更新）。期限までは何度でも変更できます。"
+                    if changed
+                    else "回答に変更はありません。",
+                    "success",
+                )
                 return redirect(url_for("lifecycle.answer", plan_id=plan_id))
     answers = answer_svc.answers_of(session, release.id, code)
     lines = answer_svc.need_lines(loaded.view, code, answers)
@@ -268,7 +306,18 @@ def answer(plan_id: int):
     except answer_svc.AnswersClosed as e:
         closed = str(e)
     reminders = answer_svc.reminders_for_body(session, code, [release.id]).get(release.id, [])
-    return render_template("lifecycle/answer.html", loaded=loaded, view=loaded.view, scenario=loaded.scenario,
-                           info=info, release=release, lines=lines, error=error, posted=posted, closed=closed,
-                           reminders=reminders, deadline_text=answer_svc.deadline_text(release),
-                           body_name=loaded.view.body_name(code)), status
+    return render_template(
+        "lifecycle/answer.html",
+        loaded=loaded,
+        view=loaded.view,
+        scenario=loaded.scenario,
+        info=info,
+        release=release,
+        lines=lines,
+        error=error,
+        posted=posted,
+        closed=closed,
+        reminders=reminders,
+        deadline_text=answer_svc.deadline_text(release),
+        body_name=loaded.view.body_name(code),
+    ), status

@@ -3,12 +3,12 @@
 Municipality staff work on their own body's needs, prefecture coordinators on their prefecture's bodies',
 administrators on all. Every request checks this on the server; refusals are logged by ``forbidden``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -17,14 +17,20 @@ from planner.domain.effects import Baseline
 from planner.domain.vocabulary import csv_text, today_jst, wareki_fiscal_year
 from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import FileProblems
-from planner.importers.needs import (FIELD_LABELS, accepted_start_years, current_fiscal_year, parse_needs_file,
-                                     volume_value, year_label)
-from planner.services import needs as svc
+from planner.importers.needs import (
+    FIELD_LABELS,
+    accepted_start_years,
+    current_fiscal_year,
+    parse_needs_file,
+    volume_value,
+    year_label,
+)
 from planner.reports.effect_text import effect_lines
 from planner.services import access, audit, effect_models, needs_export, upload_store
+from planner.services import needs as svc
 from planner.web.db import db_session
-from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
+from planner.web.params import MAX_PAGE, parse_int
 from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
@@ -64,10 +70,14 @@ def read_filters(session) -> svc.NeedFilters:
     if current_user.role == "municipality":
         body = None
     origin = request.args.get("data")
-    return svc.NeedFilters(prefecture_code=pref, body_code=body,
-                           category_id=(request.args.get("category") or "").strip() or None,
-                           status=status, start_year=int_arg("year"),
-                           origin=origin if origin in svc.ORIGIN_LABELS else None)
+    return svc.NeedFilters(
+        prefecture_code=pref,
+        body_code=body,
+        category_id=(request.args.get("category") or "").strip() or None,
+        status=status,
+        start_year=int_arg("year"),
+        origin=origin if origin in svc.ORIGIN_LABELS else None,
+    )
 
 
 def load_need(need_id: int) -> tuple[Need, Body]:
@@ -86,33 +96,49 @@ BODY_SEARCH_THRESHOLD = 30
 
 
 def prefecture_names(session) -> dict[str, str]:
-    return dict(session.exec(select(Body.prefecture_code, Body.name).where(Body.kind == "prefecture")
-                             .order_by(Body.prefecture_code)).all())
+    return dict(
+        session.exec(
+            select(Body.prefecture_code, Body.name).where(Body.kind == "prefecture").order_by(Body.prefecture_code)
+        ).all()
+    )
 
 
 def body_choices(session) -> list[tuple[str, str]]:
     bodies = svc.editable_bodies(session, current_user)
     if current_user.role == "admin":  # names repeat across prefectures (府中市, 伊達市): say which
         prefs = prefecture_names(session)
-        return [(b.code, f"{b.name}（{prefs.get(b.prefecture_code, '')}・{b.code}）" if b.kind != "prefecture"
-                 else f"{b.name}（{b.code}）") for b in bodies]
+        return [
+            (
+                b.code,
+                f"{b.name}（{prefs.get(b.prefecture_code, '')}・{b.code}）"
+                if b.kind != "prefecture"
+                else f"{b.name}（{b.code}）",
+            )
+            for b in bodies
+        ]
     return [(b.code, f"{b.name}（{b.code}）") for b in bodies]
 
 
 def body_search() -> dict:
     """The register form's body search as the query string gives it (the no-JavaScript path)."""
     pref = (request.args.get("prefecture") or "").strip()
-    return {"prefecture": pref if current_user.role == "admin" and pref.isdigit() else "",
-            "q": (request.args.get("q") or "").strip()[:40]}
+    return {
+        "prefecture": pref if current_user.role == "admin" and pref.isdigit() else "",
+        "q": (request.args.get("q") or "").strip()[:40],
+    }
 
 
 def search_bodies(choices: list[tuple[str, str]], search: dict) -> list[tuple[str, str]]:
     """The choices matching the search: by prefecture (the code's first two digits) and by name or code."""
     import unicodedata
+
     q = unicodedata.normalize("NFKC", search["q"]).lower()
-    return [(code, label) for code, label in choices
-            if (not search["prefecture"] or code[:2] == search["prefecture"])
-            and (not q or q in unicodedata.normalize("NFKC", label).lower())]
+    return [
+        (code, label)
+        for code, label in choices
+        if (not search["prefecture"] or code[:2] == search["prefecture"])
+        and (not q or q in unicodedata.normalize("NFKC", label).lower())
+    ]
 
 
 def fill_choices(form: NeedForm, session, need: Need | None = None) -> list[Category]:
@@ -135,20 +161,44 @@ def form_context(form: NeedForm, session, cats: list[Category], need: Need | Non
     estimate = effect = None
     if body is not None and category is not None and volume and volume > 0:
         estimate = svc.standalone_estimate(session, body, category.id, volume, form.start_year.data or 2026)
-        effect = _effect_for_form(session, body, category, volume, form.start_year.data or 2026,
-                                  Baseline(form.baseline_values()["baseline_minutes_per_unit"],
-                                           form.baseline_values()["baseline_hours_per_year"]))
-    warnings = volume_warnings(volume, category.unit, previous=need.volume if need is not None else None,
-                               population=body.population if body is not None else None,
-                               per_10k_pop=category.volume_per_10k_pop) if category is not None and volume else []
-    return {"form": form, "need": need, "body": body, "category": category, "estimate": estimate, "effect": effect,
-            "volume_warnings": warnings,
-            "suggestion": svc.volume_suggestion(category, body), "categories": cats,
-            "units": {c.id: c.unit for c in cats}}
+        effect = _effect_for_form(
+            session,
+            body,
+            category,
+            volume,
+            form.start_year.data or 2026,
+            Baseline(
+                form.baseline_values()["baseline_minutes_per_unit"], form.baseline_values()["baseline_hours_per_year"]
+            ),
+        )
+    warnings = (
+        volume_warnings(
+            volume,
+            category.unit,
+            previous=need.volume if need is not None else None,
+            population=body.population if body is not None else None,
+            per_10k_pop=category.volume_per_10k_pop,
+        )
+        if category is not None and volume
+        else []
+    )
+    return {
+        "form": form,
+        "need": need,
+        "body": body,
+        "category": category,
+        "estimate": estimate,
+        "effect": effect,
+        "volume_warnings": warnings,
+        "suggestion": svc.volume_suggestion(category, body),
+        "categories": cats,
+        "units": {c.id: c.unit for c in cats},
+    }
 
 
-def _effect_for_form(session, body: Body, category: Category, volume: float, year: int,
-                     baseline: Baseline) -> dict | None:
+def _effect_for_form(
+    session, body: Body, category: Category, volume: float, year: int, baseline: Baseline
+) -> dict | None:
     """The effect estimate beside the cost estimate: the wording (shared with the plan pages), the caveat."""
     found = effect_models.need_form_effect(session, body, category.id, category.unit, volume, year, baseline)
     if found is None:
@@ -159,6 +209,7 @@ def _effect_for_form(session, body: Body, category: Category, volume: float, yea
 
 # --- list, export -----------------------------------------------------------------------------------------------
 
+
 @bp.get("/")
 @roles_required()
 def index():
@@ -168,14 +219,28 @@ def index():
     rows, total = svc.list_needs(session, current_user, filters, page=page, per_page=PER_PAGE)
     origins = svc.origin_counts(session, current_user, filters)
     cats = {c.id: c for c in svc.categories(session)}
-    prefectures = list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code))) \
-        if current_user.role == "admin" else []
+    prefectures = (
+        list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code)))
+        if current_user.role == "admin"
+        else []
+    )
     bodies = body_choices(session) if current_user.role == "prefecture" else []
-    return render_template("needs/index.html", rows=rows, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), filters=filters, categories=cats,
-                           prefectures=prefectures, bodies=bodies, status_labels=svc.STATUS_LABELS,
-                           years=year_choices(current_fiscal_year(), wide=True), status_form=StatusForm(),
-                           origins=origins, origin_labels=svc.ORIGIN_LABELS)
+    return render_template(
+        "needs/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        filters=filters,
+        categories=cats,
+        prefectures=prefectures,
+        bodies=bodies,
+        status_labels=svc.STATUS_LABELS,
+        years=year_choices(current_fiscal_year(), wide=True),
+        status_form=StatusForm(),
+        origins=origins,
+        origin_labels=svc.ORIGIN_LABELS,
+    )
 
 
 @bp.get("/export.<fmt>")
@@ -190,9 +255,16 @@ def export(fmt: str):
     cats = {c.id: c for c in svc.categories(session)}
     stamp = today_jst().strftime("%Y%m%d")  # the day in Japan, not the server's
     # Who took which body's data out of the system is worth knowing later, like any change.
-    audit.record(session, user_id=current_user.id, action="export", entity="need", entity_id="",
-                 prefecture_code=current_user.prefecture_code, body_code=current_user.body_code,
-                 detail=f"{fmt.upper()} {len(rows)} 件 条件={filters.args()}")
+    audit.record(
+        session,
+        user_id=current_user.id,
+        action="export",
+        entity="need",
+        entity_id="",
+        prefecture_code=current_user.prefecture_code,
+        body_code=current_user.body_code,
+        detail=f"{fmt.upper()} {len(rows)} 件 条件={filters.args()}",
+    )
     session.commit()
     if fmt == "csv":
         body, mimetype = needs_export.to_csv(rows, cats), "text/csv; charset=utf-8"
@@ -205,6 +277,7 @@ def export(fmt: str):
 
 
 # --- register, edit, status -------------------------------------------------------------------------------------
+
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required()
@@ -243,10 +316,19 @@ def new():
             flash(f"{body.name}の{category.name if category else need.category_id}のニーズを登録しました", "success")
             return redirect(url_for("needs.index", body=body.code if current_user.role != "municipality" else None))
     status = 422 if request.method == "POST" and form.errors else 200
-    finder = {"search": search, "found": found, "total": len(body_choices(session)) if found is not None else None,
-              "prefectures": prefecture_names(session) if current_user.role == "admin" else {}} if searchable else None
-    return render_template("needs/form.html", title="ニーズの登録", finder=finder,
-                           **form_context(form, session, cats)), status
+    finder = (
+        {
+            "search": search,
+            "found": found,
+            "total": len(body_choices(session)) if found is not None else None,
+            "prefectures": prefecture_names(session) if current_user.role == "admin" else {},
+        }
+        if searchable
+        else None
+    )
+    return render_template(
+        "needs/form.html", title="ニーズの登録", finder=finder, **form_context(form, session, cats)
+    ), status
 
 
 def _form_version(raw) -> int:
@@ -306,10 +388,15 @@ def _change_status(need_id: int, status: str):
         session.rollback()
         flash(str(e), "error")
     else:
-        flash(f"{body.name}のニーズ {need.id} を" + ("取り下げました" if status == "withdrawn" else "登録中に戻しました"),
-              "success")
-    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/needs")
-                    and not request.form.get("next", "").startswith("//") else url_for("needs.index"))
+        flash(
+            f"{body.name}のニーズ {need.id} を" + ("取り下げました" if status == "withdrawn" else "登録中に戻しました"),
+            "success",
+        )
+    return redirect(
+        request.form.get("next")
+        if (request.form.get("next") or "").startswith("/needs") and not request.form.get("next", "").startswith("//")
+        else url_for("needs.index")
+    )
 
 
 @bp.post("/<int:need_id>/withdraw")
@@ -343,8 +430,9 @@ def estimate():
         return jsonify({"ok": False, "message": "利用量を入力すると概算を表示します", **out})
     need = session.get(Need, int_arg("need")) if int_arg("need") else None
     previous = need.volume if need is not None and need.body_code == body.code else None  # body checked above
-    out["warnings"] = volume_warnings(volume, category.unit, previous=previous, population=body.population,
-                                      per_10k_pop=category.volume_per_10k_pop)
+    out["warnings"] = volume_warnings(
+        volume, category.unit, previous=previous, population=body.population, per_10k_pop=category.volume_per_10k_pop
+    )
     year = int_arg("year", 2026) or 2026
     result = svc.standalone_estimate(session, body, category.id, volume, year)
     if result is None:
@@ -360,6 +448,7 @@ def _optional_positive(raw: str) -> float | None:
 
 
 # --- import -------------------------------------------------------------------------------------------------------
+
 
 def _parse(file_name: str, data: bytes):
     session = db_session()
@@ -377,17 +466,20 @@ def import_upload():
         try:
             parsed = _parse(file_name, data)
         except FileProblems as e:
-            return render_template("needs/import.html", form=form, file_problems=e.messages,
-                                   field_labels=FIELD_LABELS, **year_window()), 422
+            return render_template(
+                "needs/import.html", form=form, file_problems=e.messages, field_labels=FIELD_LABELS, **year_window()
+            ), 422
         session = db_session()
         lines = svc.plan_import(session, parsed)
         changing = any(line.action != "unchanged" for line in lines)
         token = upload_store.save(upload_dir(), current_user.id, file_name, data) if parsed.ok and changing else None
-        return render_template("needs/import_preview.html", **preview_context(session, parsed, lines, token)), \
-            (200 if parsed.ok else 422)
+        return render_template("needs/import_preview.html", **preview_context(session, parsed, lines, token)), (
+            200 if parsed.ok else 422
+        )
     status = 422 if request.method == "POST" else 200
-    return render_template("needs/import.html", form=form, file_problems=[], field_labels=FIELD_LABELS,
-                           **year_window()), status
+    return render_template(
+        "needs/import.html", form=form, file_problems=[], field_labels=FIELD_LABELS, **year_window()
+    ), status
 
 
 def year_window() -> dict:
@@ -397,11 +489,17 @@ def year_window() -> dict:
 
 def preview_context(session, parsed, lines, token) -> dict:
     counts = {action: sum(1 for line in lines if line.action == action) for action in ("create", "update", "unchanged")}
-    return {"parsed": parsed, "lines": lines, "token": token, "counts": counts,
-            "warned": sum(1 for line in lines if line.warnings),
-            "confirm_form": ConfirmImportForm(token=token) if token else None,
-            "bodies": _body_names(session, parsed), "categories": {c.id: c for c in svc.categories(session)},
-            "by_row": parsed.problems_by_row()}
+    return {
+        "parsed": parsed,
+        "lines": lines,
+        "token": token,
+        "counts": counts,
+        "warned": sum(1 for line in lines if line.warnings),
+        "confirm_form": ConfirmImportForm(token=token) if token else None,
+        "bodies": _body_names(session, parsed),
+        "categories": {c.id: c for c in svc.categories(session)},
+        "by_row": parsed.problems_by_row(),
+    }
 
 
 def _body_names(session, parsed) -> dict[str, str]:
@@ -420,8 +518,11 @@ def import_confirm():
     # Single use: a double click or a replayed form cannot import the same file twice.
     stored = upload_store.claim(upload_dir(), form.token.data, current_user.id)
     if stored is None:
-        flash("この取込は既に確定されたか、確認期限が切れたか、ファイルが見つかりません。"
-              "一覧で結果を確認し、必要ならもう一度ファイルを選んでください", "error")
+        flash(
+            "この取込は既に確定されたか、確認期限が切れたか、ファイルが見つかりません。"
+            "一覧で結果を確認し、必要ならもう一度ファイルを選んでください",
+            "error",
+        )
         return redirect(url_for("needs.import_upload"))
     session = db_session()
     try:
@@ -431,8 +532,9 @@ def import_confirm():
         return redirect(url_for("needs.import_upload"))
     if not parsed.ok:
         # The database changed since the preview (or the user's scope did): show the problems again.
-        return render_template("needs/import_preview.html",
-                               **preview_context(session, parsed, svc.plan_import(session, parsed), None)), 422
+        return render_template(
+            "needs/import_preview.html", **preview_context(session, parsed, svc.plan_import(session, parsed), None)
+        ), 422
     try:
         result = svc.import_needs(session, current_user, parsed, source=stored.file_name)
         session.commit()
@@ -444,8 +546,11 @@ def import_confirm():
         session.rollback()
         raise
     upload_store.discard(upload_dir(), stored.token)
-    flash(f"{stored.file_name} を取り込みました：新規 {result.created} 件、更新 {result.updated} 件、"
-          f"変更なし {result.unchanged} 件", "success")
+    flash(
+        f"{stored.file_name} を取り込みました：新規 {result.created} 件、更新 {result.updated} 件、"
+        f"変更なし {result.unchanged} 件",
+        "success",
+    )
     return redirect(url_for("needs.index"))
 
 
@@ -457,10 +562,14 @@ def import_template():
     cats = svc.categories(session)
     bodies = svc.editable_bodies(session, current_user)
     body = next((b for b in bodies if b.code == current_user.body_code), bodies[0] if bodies else None)
-    lines = ["団体コード,団体名,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考,現状の作業時間（分/単位）,現状の年間作業時間"]
+    lines = [
+        "団体コード,団体名,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考,現状の作業時間（分/単位）,現状の年間作業時間"
+    ]
     if body is not None and cats:
-        lines.append(f"{body.code},{csv_text(body.name)},{cats[0].id},100,"
-                     f"{wareki_fiscal_year(current_fiscal_year() + 1)},○,○,×,,,")
+        lines.append(
+            f"{body.code},{csv_text(body.name)},{cats[0].id},100,"
+            f"{wareki_fiscal_year(current_fiscal_year() + 1)},○,○,×,,,"
+        )
     response = Response(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"), mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = "attachment; filename=needs-template.csv"
     return response

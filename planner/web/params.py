@@ -4,6 +4,7 @@ Python's int() takes any length, and ids, page numbers or years beyond the datab
 PostgreSQL integer column, 2^63 for SQLite) used to reach the query and fail there with a 500. Out of range is
 handled here, where the value enters: an id that cannot exist is a 404, a page number is clamped.
 """
+
 from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter

@@ -3,17 +3,17 @@
 Coordinators of the scenario's prefecture and administrators see whole plans; municipality staff see only their
 own body's view of plans that include it (and the consortium pages of the groups their body is in).
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
-from sqlmodel import select
 
 from planner.charts import consortium_map_svg, hours_range_svg, savings_bar_svg, waterfall_svg
-from planner.domain.fairness import evidence_rows, fairness_alert
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
+from planner.domain.fairness import evidence_rows, fairness_alert
 from planner.domain.settled import MemberLine, Totals
 from planner.domain.share_basis import share_basis
 from planner.domain.vocabulary import MODE_LABELS, MODE_SHORT, PLAN_STATUS_LABELS, jst_datetime
@@ -23,8 +23,8 @@ from planner.services import plans as svc
 from planner.services.plan_lifecycle import plan_status
 from planner.services.scenarios import describe_override
 from planner.web.db import db_session
+from planner.web.forms_planning import CompareForm
 from planner.web.params import MAX_PAGE, parse_id, parse_int
-from planner.web.forms_planning import CompareForm, OverrideForm
 from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -39,12 +39,16 @@ def effects_context(view: svc.PlanView, *, charts: bool = False) -> dict:
     effects = plan_effects(view.instance, view.doc)
     out: dict = {"effects": effects}
     if charts and effects.present:
-        out["effects_category_chart"] = Markup(hours_range_svg(effects.chart_rows(effects.by_category()), width=760,
-                                                               title="分野別の削減時間の見込み（年間）"))
+        out["effects_category_chart"] = Markup(
+            hours_range_svg(
+                effects.chart_rows(effects.by_category()), width=760, title="分野別の削減時間の見込み（年間）"
+            )
+        )
         bodies = [(name, t) for _code, name, t in effects.by_body()][:EFFECT_BODY_CHART_LIMIT]
         rows = effects.chart_rows(bodies)
-        out["effects_body_chart"] = Markup(hours_range_svg(rows, width=760, title="団体別の削減時間の見込み（年間）")) \
-            if rows else None
+        out["effects_body_chart"] = (
+            Markup(hours_range_svg(rows, width=760, title="団体別の削減時間の見込み（年間）")) if rows else None
+        )
         out["effects_body_limit"] = EFFECT_BODY_CHART_LIMIT
     return out
 
@@ -99,17 +103,25 @@ def map_category(view: svc.PlanView, requested: str | None) -> str | None:
 
 # --- list --------------------------------------------------------------------------------------------------------
 
+
 @bp.get("/")
 @roles_required(*ALL_ROLES)
 def index():
     session = db_session()
     page = page_arg()
     rows, total = svc.list_plans(session, current_user, page=page, per_page=25)
-    return render_template("plans/index.html", rows=rows, total=total, page=page, pages=max(1, -(-total // 25)),
-                           status_labels=PLAN_STATUS_LABELS)
+    return render_template(
+        "plans/index.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // 25)),
+        status_labels=PLAN_STATUS_LABELS,
+    )
 
 
 # --- the summary -------------------------------------------------------------------------------------------------
+
 
 @bp.get("/<int:plan_id>")
 @roles_required(*ALL_ROLES)
@@ -122,30 +134,53 @@ def show(plan_id: int):
     mode = request.args.get("mode") or None
     body = (request.args.get("body") or "").strip() or None
     joint_only = request.args.get("joint", "1") == "1"
-    groups = view.filter_groups(category=category if category in view.instance.categories else None,
-                                mode=mode if mode in MODE_LABELS else None, body=body, joint_only=joint_only)
+    groups = view.filter_groups(
+        category=category if category in view.instance.categories else None,
+        mode=mode if mode in MODE_LABELS else None,
+        body=body,
+        joint_only=joint_only,
+    )
     page = page_arg()
     pages = max(1, -(-len(groups) // PER_PAGE))
-    shown = groups[(page - 1) * PER_PAGE: page * PER_PAGE]
+    shown = groups[(page - 1) * PER_PAGE : page * PER_PAGE]
     map_cat = map_category(view, request.args.get("map"))
     map_groups = view.groups if map_cat == "all" else [g for g in view.groups if g.group.category == map_cat]
     figure_map = _map_markup(view.map_bodies(), view.map_groups(map_groups), width=760, height=600)
-    bars = Markup(savings_bar_svg([(name, t.standalone_yen, t.joint_yen, t.net_yen)
-                                   for _, name, t in view.category_totals()], width=760))
+    bars = Markup(
+        savings_bar_svg(
+            [(name, t.standalone_yen, t.joint_yen, t.net_yen) for _, name, t in view.category_totals()], width=760
+        )
+    )
     waterfall = Markup(waterfall_svg(totals_steps(view.totals), width=560))
     names = {code: b.name for code, b in view.instance.bodies.items()}
     names.update({("category", cid): c.name for cid, c in view.instance.categories.items()})
-    overrides = [(item, describe_override(names, item)) for item in
-                 (loaded.scenario.overrides or {}).get("items", [])]
+    overrides = [(item, describe_override(names, item)) for item in (loaded.scenario.overrides or {}).get("items", [])]
     costs = {c.get("id"): c for c in view.override_costs}
     alert = fairness_alert([g.group for g in view.groups])
-    return render_template("plans/show.html", loaded=loaded, view=view, scenario=loaded.scenario, groups=shown,
-                           fairness=alert,
-                           group_count=len(groups), page=page, pages=pages, category=category, mode=mode,
-                           body=body or "", joint_only=joint_only, map_category=map_cat, figure_map=figure_map,
-                           bars=bars, waterfall=waterfall, mode_labels=MODE_LABELS, overrides=overrides,
-                           override_costs=costs, category_totals=view.category_totals(),
-                           **effects_context(view, charts=True))
+    return render_template(
+        "plans/show.html",
+        loaded=loaded,
+        view=view,
+        scenario=loaded.scenario,
+        groups=shown,
+        fairness=alert,
+        group_count=len(groups),
+        page=page,
+        pages=pages,
+        category=category,
+        mode=mode,
+        body=body or "",
+        joint_only=joint_only,
+        map_category=map_cat,
+        figure_map=figure_map,
+        bars=bars,
+        waterfall=waterfall,
+        mode_labels=MODE_LABELS,
+        overrides=overrides,
+        override_costs=costs,
+        category_totals=view.category_totals(),
+        **effects_context(view, charts=True),
+    )
 
 
 def _map_markup(bodies: list[dict], groups: list[dict], *, width: int, height: int) -> Markup:
@@ -157,6 +192,7 @@ def _map_markup(bodies: list[dict], groups: list[dict], *, width: int, height: i
 
 
 # --- one consortium ------------------------------------------------------------------------------------------------
+
 
 @bp.get("/<int:plan_id>/groups/<group_id>")
 @roles_required(*ALL_ROLES)
@@ -170,26 +206,47 @@ def group(plan_id: int, group_id: str):
         forbidden(f"plan {plan_id}: group {group_id} does not include body {current_user.body_code}")
     figure_map = _map_markup(
         [b for b in view.map_bodies() if b["code"] in set(g.body_codes) | {g.group.lead_body}] or view.map_bodies(),
-        view.map_groups([g]), width=560, height=420)
+        view.map_groups([g]),
+        width=560,
+        height=420,
+    )
     member_waterfalls = [(m, Markup(waterfall_svg(_member_steps(m), width=520))) for m in g.members]
-    return render_template("plans/group.html", loaded=loaded, view=view, scenario=loaded.scenario, g=g,
-                           fairness=fairness_alert([g.group]), evidence=evidence_rows(view.instance, g.group),
-                           figure_map=figure_map, member_waterfalls=member_waterfalls, mode_labels=MODE_LABELS,
-                           **effects_context(view))
+    return render_template(
+        "plans/group.html",
+        loaded=loaded,
+        view=view,
+        scenario=loaded.scenario,
+        g=g,
+        fairness=fairness_alert([g.group]),
+        evidence=evidence_rows(view.instance, g.group),
+        figure_map=figure_map,
+        member_waterfalls=member_waterfalls,
+        mode_labels=MODE_LABELS,
+        **effects_context(view),
+    )
 
 
 def _member_steps(m: MemberLine) -> list[tuple[str, int]]:
-    return [("単独導入", m.standalone_total_yen), ("共同調達の負担", m.total_yen),
-            ("補助金（見込額）控除後", m.after_grant_yen), ("特別交付税（見込額）控除後", m.net_yen)]
+    return [
+        ("単独導入", m.standalone_total_yen),
+        ("共同調達の負担", m.total_yen),
+        ("補助金（見込額）控除後", m.after_grant_yen),
+        ("特別交付税（見込額）控除後", m.net_yen),
+    ]
 
 
 def totals_steps(t: Totals) -> list[tuple[str, int]]:
     """The plan's waterfall: standalone → joint → after the grant → after the special tax."""
-    return [("単独導入の合計", t.standalone_yen), ("共同調達後", t.joint_yen),
-            ("補助金（見込額）控除後", t.after_grant_yen), ("特別交付税（見込額）控除後", t.net_yen)]
+    return [
+        ("単独導入の合計", t.standalone_yen),
+        ("共同調達後", t.joint_yen),
+        ("補助金（見込額）控除後", t.after_grant_yen),
+        ("特別交付税（見込額）控除後", t.net_yen),
+    ]
 
 
 # --- one body -------------------------------------------------------------------------------------------------------
+
 
 @bp.get("/<int:plan_id>/body/<code>")
 @roles_required(*ALL_ROLES)
@@ -209,27 +266,50 @@ def body(plan_id: int, code: str):
             if m.body_code == code:
                 rows.append((g, m))
                 if g.joint and g.allocation:
-                    basis[m.need_id] = share_basis(view.instance, [x.need_id for x in g.members], m.need_id,
-                                                   g.allocation.method, g.allocation.weights, m.standalone_total_yen)
+                    basis[m.need_id] = share_basis(
+                        view.instance,
+                        [x.need_id for x in g.members],
+                        m.need_id,
+                        g.allocation.method,
+                        g.allocation.weights,
+                        m.standalone_total_yen,
+                    )
     figure_map = None
     joint = [g for g in groups if g.joint]
     if joint:
         codes = {c for g in joint for c in g.body_codes} | {g.group.lead_body for g in joint}
-        figure_map = _map_markup([b for b in view.map_bodies() if b["code"] in codes], view.map_groups(joint),
-                                 width=560, height=420)
-    return render_template("plans/body.html", loaded=loaded, view=view, scenario=loaded.scenario,
-                           body=view.instance.bodies[code], rows=rows, basis=basis, led=led, totals=totals,
-                           waterfall=Markup(waterfall_svg(_body_steps(totals), width=520)), figure_map=figure_map,
-                           mode_labels=MODE_LABELS, **effects_context(view),
-                           members=[(g.category_name, m.need_id) for g, m in rows])
+        figure_map = _map_markup(
+            [b for b in view.map_bodies() if b["code"] in codes], view.map_groups(joint), width=560, height=420
+        )
+    return render_template(
+        "plans/body.html",
+        loaded=loaded,
+        view=view,
+        scenario=loaded.scenario,
+        body=view.instance.bodies[code],
+        rows=rows,
+        basis=basis,
+        led=led,
+        totals=totals,
+        waterfall=Markup(waterfall_svg(_body_steps(totals), width=520)),
+        figure_map=figure_map,
+        mode_labels=MODE_LABELS,
+        **effects_context(view),
+        members=[(g.category_name, m.need_id) for g, m in rows],
+    )
 
 
 def _body_steps(t: Totals) -> list[tuple[str, int]]:
-    return [("単独導入", t.standalone_yen), ("共同調達の負担", t.joint_yen),
-            ("補助金（見込額）控除後", t.after_grant_yen), ("特別交付税（見込額）控除後", t.net_yen)]
+    return [
+        ("単独導入", t.standalone_yen),
+        ("共同調達の負担", t.joint_yen),
+        ("補助金（見込額）控除後", t.after_grant_yen),
+        ("特別交付税（見込額）控除後", t.net_yen),
+    ]
 
 
 # --- comparison -----------------------------------------------------------------------------------------------------
+
 
 @bp.get("/compare")
 @roles_required("admin", "prefecture")
@@ -238,7 +318,8 @@ def compare():
     rows, _ = svc.list_plans(session, current_user, page=1, per_page=200)
     form = CompareForm(request.args)
     form.a.choices = form.b.choices = [
-        (p.id, f"計画 {p.id}：{s.name}（{jst_datetime(p.created_at)}）") for p, s in rows]
+        (p.id, f"計画 {p.id}：{s.name}（{jst_datetime(p.created_at)}）") for p, s in rows
+    ]
     comparison = None
     if request.args.get("a") and request.args.get("b"):
         a_id, b_id = parse_id(request.args["a"]), parse_id(request.args["b"])
@@ -250,14 +331,23 @@ def compare():
         comparison = svc.compare_views(a.view, b.view)
         comparison_scenarios = (a.scenario, b.scenario)
         page = page_arg()
-        changes = comparison.changes[(page - 1) * PER_PAGE: page * PER_PAGE]
+        changes = comparison.changes[(page - 1) * PER_PAGE : page * PER_PAGE]
         pages = max(1, -(-len(comparison.changes) // PER_PAGE))
-        return render_template("plans/compare.html", form=form, comparison=comparison, changes=changes, page=page,
-                               pages=pages, scenarios=comparison_scenarios, mode_labels=MODE_SHORT)
+        return render_template(
+            "plans/compare.html",
+            form=form,
+            comparison=comparison,
+            changes=changes,
+            page=page,
+            pages=pages,
+            scenarios=comparison_scenarios,
+            mode_labels=MODE_SHORT,
+        )
     return render_template("plans/compare.html", form=form, comparison=None)
 
 
 # --- overrides from the plan ----------------------------------------------------------------------------------------
+
 
 @bp.route("/<int:plan_id>/override", methods=["GET", "POST"])
 @roles_required("admin", "prefecture")
@@ -269,8 +359,9 @@ def override(plan_id: int):
     require_full(loaded, "overrides")
     session = db_session()
     scenario = scenario_pages.load_scenario(loaded.scenario.id)
-    form = scenario_pages.build_override_form(session, scenario, loaded.view,
-                                              formdata=request.form if request.method == "POST" else None)
+    form = scenario_pages.build_override_form(
+        session, scenario, loaded.view, formdata=request.form if request.method == "POST" else None
+    )
     if request.method == "GET":
         form.body_a.data = request.args.get("body") or None
         form.category.data = request.args.get("category") or None

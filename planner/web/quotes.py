@@ -1,8 +1,7 @@
 """Vendor quotes of a scenario (見積): the list per category and mode, and a form prefilled from the reference price
 book. Coordinators of the scenario's prefecture and administrators only (checked by ``load_scenario``)."""
-from __future__ import annotations
 
-from datetime import date
+from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -40,8 +39,13 @@ def _helpers():
 
 def quote_form_class(mode: str):
     class QuoteForm(FlaskForm):
-        vendor = StringField("事業者名", validators=[DataRequired("見積を出した事業者の名前を入力してください"),
-                                                  Length(max=120, message="120 文字以内にしてください")])
+        vendor = StringField(
+            "事業者名",
+            validators=[
+                DataRequired("見積を出した事業者の名前を入力してください"),
+                Length(max=120, message="120 文字以内にしてください"),
+            ],
+        )
         reference = StringField("見積書番号など", validators=[Optional(), Length(max=120)])
         quoted_on = DateField("見積日", validators=[Optional()])
         lock = HiddenField()
@@ -65,8 +69,12 @@ def index(scenario_id: int):
     book = scenario_price_book(session, scenario)
     doc = price_book_document(session, book)
     quotes = {(q.category_id, q.mode): q for q in svc.scenario_quotes(session, scenario.id)}
-    rows = [(c, mode, quotes.get((c["id"], mode))) for c in doc["categories"]
-            if not scenario.category_ids or c["id"] in scenario.category_ids for mode in MODES]
+    rows = [
+        (c, mode, quotes.get((c["id"], mode)))
+        for c in doc["categories"]
+        if not scenario.category_ids or c["id"] in scenario.category_ids
+        for mode in MODES
+    ]
     return render_template("quotes/index.html", scenario=scenario, book=book, rows=rows, mode_labels=MODE_LABELS)
 
 
@@ -77,9 +85,13 @@ def edit(scenario_id: int, category_id: str, mode: str):
     session = db_session()
     category = _category_or_404(session, category_id)
     book = scenario_price_book(session, scenario)
-    existing = session.exec(select(ScenarioQuote).where(ScenarioQuote.scenario_id == scenario.id,
-                                                        ScenarioQuote.category_id == category_id,
-                                                        ScenarioQuote.mode == mode)).first()
+    existing = session.exec(
+        select(ScenarioQuote).where(
+            ScenarioQuote.scenario_id == scenario.id,
+            ScenarioQuote.category_id == category_id,
+            ScenarioQuote.mode == mode,
+        )
+    ).first()
     reference = svc.reference_entry(session, book, category_id, mode)
     if reference is None:
         abort(404, description=f"単価表 {book.version} に {category.name}（{MODE_LABELS[mode]}）の単価がありません")
@@ -102,19 +114,41 @@ def edit(scenario_id: int, category_id: str, mode: str):
             prices["max_members"] = form.prices.max_members.data
         values = svc.QuoteValues(form.vendor.data or "", form.quoted_on.data, form.reference.data or "", prices)
         try:
-            svc.save_quote(session, current_user, scenario, book, category_id, mode, values,
-                           expected_lock=int(form.lock.data) if (form.lock.data or "").isdigit() else None)
+            svc.save_quote(
+                session,
+                current_user,
+                scenario,
+                book,
+                category_id,
+                mode,
+                values,
+                expected_lock=int(form.lock.data) if (form.lock.data or "").isdigit() else None,
+            )
             session.commit()
         except svc.QuoteError as e:
             session.rollback()
             problems = e.problems
         else:
-            flash(f"{category.name}（{MODE_LABELS[mode]}）の見積を保存しました。次の実行からこの金額で計算します。", "success")
+            flash(
+                f"{category.name}（{MODE_LABELS[mode]}）の見積を保存しました。次の実行からこの金額で計算します。",
+                "success",
+            )
             return redirect(url_for("quotes.index", scenario_id=scenario.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("quotes/edit.html", scenario=scenario, book=book, category=category, mode=mode,
-                           mode_label=MODE_LABELS[mode], form=form, existing=existing, reference=reference,
-                           problems=problems, price_fields=PRICE_FIELDS, format_lines=format_lines), status
+    return render_template(
+        "quotes/edit.html",
+        scenario=scenario,
+        book=book,
+        category=category,
+        mode=mode,
+        mode_label=MODE_LABELS[mode],
+        form=form,
+        existing=existing,
+        reference=reference,
+        problems=problems,
+        price_fields=PRICE_FIELDS,
+        format_lines=format_lines,
+    ), status
 
 
 @bp.post("/<int:scenario_id>/quotes/<category_id>/<any(standalone, lead, unified):mode>/delete")
@@ -124,9 +158,13 @@ def delete(scenario_id: int, category_id: str, mode: str):
     session = db_session()
     if not FlaskForm().validate_on_submit():
         abort(400)
-    quote = session.exec(select(ScenarioQuote).where(ScenarioQuote.scenario_id == scenario.id,
-                                                     ScenarioQuote.category_id == category_id,
-                                                     ScenarioQuote.mode == mode)).first()
+    quote = session.exec(
+        select(ScenarioQuote).where(
+            ScenarioQuote.scenario_id == scenario.id,
+            ScenarioQuote.category_id == category_id,
+            ScenarioQuote.mode == mode,
+        )
+    ).first()
     if quote is None:
         abort(404, description="この分野・方式の見積はありません")
     svc.delete_quote(session, current_user, scenario, quote)

@@ -3,6 +3,7 @@
 Coordinators of the scenario's prefecture and administrators get everything; municipality staff get the notice of
 their own body's needs and the 負担金算定書 of the groups their body is in (and a ZIP of just those).
 """
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,7 @@ from planner.jobs import documents as document_jobs
 from planner.reports import agreement, bundle, pdf, statements, xlsx
 from planner.reports.cache import cache_key
 from planner.reports.context import ReportError, ReportMeta, find_group, group_of_need
-from planner.services import document_settings
-from planner.services import access
+from planner.services import access, document_settings
 from planner.services.plan_lifecycle import plan_status
 from planner.web.db import db_session
 from planner.web.security import forbidden, roles_required
@@ -32,10 +32,12 @@ from planner.web.security import forbidden, roles_required
 bp = Blueprint("reports", __name__)
 
 ROLES = ("admin", "prefecture", "municipality")
-MIMETYPES = {"pdf": "application/pdf",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             "zip": "application/zip"}
+MIMETYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "zip": "application/zip",
+}
 
 
 @dataclass
@@ -85,17 +87,27 @@ def _load(plan_id: int) -> _Loaded:
     except (InstanceError, ValueError, KeyError, TypeError) as e:
         abort(500, description=f"計画 {plan_id} の保存データを読めません: {e}")
     members = {instance.need(nid).body for g in plan.groups for nid in g.members if nid in instance.needs_by_id}
-    plan_access = access.plan_access(current_user, access.PlanFacts(scenario.prefecture_code, members,
-                                                                    plan_status(session, plan_id)))
+    plan_access = access.plan_access(
+        current_user, access.PlanFacts(scenario.prefecture_code, members, plan_status(session, plan_id))
+    )
     if plan_access is None:
         _refuse(plan_id, f"plan {plan_id}: prefecture {scenario.prefecture_code}")
-    rules = session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first() \
-        if row.rule_version else None
+    rules = (
+        session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first()
+        if row.rule_version
+        else None
+    )
     sources = _rule_sources(rules.data or {}) if rules else ()
     control = document_settings.document_control(session, scenario.prefecture_code, plan_id)
-    meta = ReportMeta(price_book_version=row.price_book_version, rule_version=row.rule_version,
-                      title=scenario.name, sources=sources, issued_on=control.issued_on, control=control,
-                      price_source=str((row.plan_doc or {}).get("price_source") or ""))
+    meta = ReportMeta(
+        price_book_version=row.price_book_version,
+        rule_version=row.rule_version,
+        title=scenario.name,
+        sources=sources,
+        issued_on=control.issued_on,
+        control=control,
+        price_source=str((row.plan_doc or {}).get("price_source") or ""),
+    )
     return _Loaded(row, scenario, instance, plan, meta, plan_access)
 
 
@@ -115,8 +127,9 @@ def _source_text(source) -> str:
 
 
 def _send(data: bytes, name: str, ext: str):
-    return send_file(io.BytesIO(data), mimetype=MIMETYPES[ext], as_attachment=True, download_name=f"{name}.{ext}",
-                     max_age=0)
+    return send_file(
+        io.BytesIO(data), mimetype=MIMETYPES[ext], as_attachment=True, download_name=f"{name}.{ext}", max_age=0
+    )
 
 
 def _unprintable(e: ReportError):
@@ -191,8 +204,15 @@ def statement_document(plan_id: int, code: str, ext: str):
         _not_found(plan_id)
     if not access.sees_member(current_user, loaded.plan_access, body_code):
         _refuse(plan_id, f"plan {plan_id}: statement {body_code}")
-    data = _render(ext, statements.statement_pdf, statements.statement_workbook, loaded.instance, loaded.plan,
-                   body_code, loaded.meta)
+    data = _render(
+        ext,
+        statements.statement_pdf,
+        statements.statement_workbook,
+        loaded.instance,
+        loaded.plan,
+        body_code,
+        loaded.meta,
+    )
     return _send(data, _stem(loaded, bundle.Document("statement", body_code)), ext)
 
 
@@ -233,22 +253,28 @@ def _bundle(plan_id: int):
         if doc.kind in ("group", "agreement"):
             return access.sees_group(current_user, loaded.plan_access, loaded.group_bodies(doc.key))
         if doc.kind in ("member", "statement"):
-            body, = bundle.document_body(loaded.instance, loaded.plan, doc)
+            (body,) = bundle.document_body(loaded.instance, loaded.plan, doc)
             return access.sees_member(current_user, loaded.plan_access, body)
         return loaded.sees_all
 
     included = [d for d in bundle.plan_documents(loaded.plan, loaded.instance) if allowed(d)]
     if not included:
         _refuse(plan_id, f"plan {plan_id}: no document of this plan is the user's")
-    key = cache_key(loaded.row.instance_doc, loaded.row.plan_doc, asdict(loaded.meta),
-                    [(d.kind, d.key) for d in included])
+    key = cache_key(
+        loaded.row.instance_doc, loaded.row.plan_doc, asdict(loaded.meta), [(d.kind, d.key) for d in included]
+    )
     folder = current_app.config.get("REPORT_CACHE_DIR") or Path(current_app.instance_path) / "report_cache"
     return loaded, included, key, folder
 
 
 def _zip_name(loaded: _Loaded) -> str:
-    who = "" if loaded.sees_all else f"_{loaded.instance.bodies[current_user.body_code].name}" \
-        if current_user.body_code in loaded.instance.bodies else ""
+    who = (
+        ""
+        if loaded.sees_all
+        else f"_{loaded.instance.bodies[current_user.body_code].name}"
+        if current_user.body_code in loaded.instance.bodies
+        else ""
+    )
     return f"帳票一式_{bundle.safe_name(loaded.scenario.name)}{bundle.safe_name(who) if who else ''}"
 
 
@@ -259,10 +285,16 @@ def plan_zip(plan_id: int):
     loaded, included, key, folder = _bundle(plan_id)
     path = document_jobs.zip_path(folder, key)
     if path.exists():
-        return send_file(path, mimetype=MIMETYPES["zip"], as_attachment=True,
-                         download_name=f"{_zip_name(loaded)}.zip", max_age=0)
-    request_ = document_jobs.BundleRequest(loaded.row.instance_doc, loaded.row.plan_doc, loaded.meta,
-                                           tuple((d.kind, d.key) for d in included), label=loaded.scenario.name)
+        return send_file(
+            path, mimetype=MIMETYPES["zip"], as_attachment=True, download_name=f"{_zip_name(loaded)}.zip", max_age=0
+        )
+    request_ = document_jobs.BundleRequest(
+        loaded.row.instance_doc,
+        loaded.row.plan_doc,
+        loaded.meta,
+        tuple((d.kind, d.key) for d in included),
+        label=loaded.scenario.name,
+    )
     document_jobs.start(current_app.config, folder, key, request_)
     return redirect(url_for("reports.bundle_progress", plan_id=plan_id))
 
@@ -273,10 +305,20 @@ def bundle_progress(plan_id: int):
     loaded, included, key, folder = _bundle(plan_id)
     st = document_jobs.state(folder, key)
     if request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json":
-        return jsonify({**{k: st.get(k) for k in ("status", "done", "total", "error", "seconds")},
-                        "download": url_for("reports.plan_zip", plan_id=plan_id)})
-    return render_template("reports/bundle_progress.html", plan_id=plan_id, state=st, documents=len(included),
-                           name=_zip_name(loaded), scenario=loaded.scenario)
+        return jsonify(
+            {
+                **{k: st.get(k) for k in ("status", "done", "total", "error", "seconds")},
+                "download": url_for("reports.plan_zip", plan_id=plan_id),
+            }
+        )
+    return render_template(
+        "reports/bundle_progress.html",
+        plan_id=plan_id,
+        state=st,
+        documents=len(included),
+        name=_zip_name(loaded),
+        scenario=loaded.scenario,
+    )
 
 
 @bp.post("/plans/<int:plan_id>/reports/bundle")
@@ -284,8 +326,13 @@ def bundle_progress(plan_id: int):
 def bundle_restart(plan_id: int):
     """Start again after a failed build."""
     loaded, included, key, folder = _bundle(plan_id)
-    request_ = document_jobs.BundleRequest(loaded.row.instance_doc, loaded.row.plan_doc, loaded.meta,
-                                           tuple((d.kind, d.key) for d in included), label=loaded.scenario.name)
+    request_ = document_jobs.BundleRequest(
+        loaded.row.instance_doc,
+        loaded.row.plan_doc,
+        loaded.meta,
+        tuple((d.kind, d.key) for d in included),
+        label=loaded.scenario.name,
+    )
     document_jobs.start(current_app.config, folder, key, request_)
     return redirect(url_for("reports.bundle_progress", plan_id=plan_id))
 
@@ -307,8 +354,9 @@ def document_settings_page(prefecture_code: str):
     error = None
     if form.validate_on_submit():
         try:
-            document_settings.save(session, prefecture_code, {k: form[k].data for k in document_settings.LIMITS},
-                                   current_user)
+            document_settings.save(
+                session, prefecture_code, {k: form[k].data for k in document_settings.LIMITS}, current_user
+            )
             return redirect(url_for("reports.document_settings_page", prefecture_code=prefecture_code, saved=1))
         except document_settings.SettingError as e:
             session.rollback()
@@ -316,6 +364,11 @@ def document_settings_page(prefecture_code: str):
     elif request.method == "GET":
         form.issuer_title.data, form.contact_person.data = row.issuer_title, row.contact_person
         form.contact.data, form.number_prefix.data = row.contact, row.number_prefix
-    return render_template("reports/document_settings.html", form=form, prefecture=prefecture_name(prefecture_code),
-                           saved=request.args.get("saved"), error=error,
-                           data_source=document_settings.data_source(session))
+    return render_template(
+        "reports/document_settings.html",
+        form=form,
+        prefecture=prefecture_name(prefecture_code),
+        saved=request.args.get("saved"),
+        error=error,
+        data_source=document_settings.data_source(session),
+    )

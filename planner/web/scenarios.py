@@ -2,6 +2,7 @@
 
 Coordinators work on their own prefecture's scenarios, administrators on all; municipality staff have none.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,7 +12,8 @@ from flask_login import current_user
 from sqlmodel import select
 
 from planner import jobs
-from planner.db.models import Body, Category, Plan as PlanRow, PriceBook, Scenario, SubsidyRuleSet
+from planner.db.models import Body, Category, PriceBook, Scenario, SubsidyRuleSet
+from planner.db.models import Plan as PlanRow
 from planner.domain.allocation import method_label
 from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS, wareki_fiscal_year
 from planner.services import access
@@ -20,8 +22,8 @@ from planner.services import scenarios as svc
 from planner.services.instances import need_scope
 from planner.web.api import phase_step
 from planner.web.db import db_session
-from planner.web.params import MAX_PAGE, parse_int
 from planner.web.forms_planning import ActionForm, OverrideForm, ScenarioForm, split_codes
+from planner.web.params import MAX_PAGE, parse_int
 from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
@@ -31,6 +33,7 @@ PER_PAGE = 25
 
 
 # --- helpers --------------------------------------------------------------------------------------------------------
+
 
 def load_scenario(scenario_id: int) -> Scenario:
     session = db_session()
@@ -50,8 +53,7 @@ def prefectures(session) -> list[Body]:
 def prefecture_body_code(session, prefecture_code: str | None) -> str | None:
     if not prefecture_code:
         return None
-    body = session.exec(select(Body).where(Body.kind == "prefecture",
-                                           Body.prefecture_code == prefecture_code)).first()
+    body = session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code == prefecture_code)).first()
     return body.code if body else None
 
 
@@ -60,15 +62,20 @@ def fill_choices(form: ScenarioForm, session) -> None:
     if current_user.role == "admin":
         form.prefecture_code.choices = [("", "（都道府県を限定しない）")] + [(p.prefecture_code, p.name) for p in prefs]
     else:
-        form.prefecture_code.choices = [(p.prefecture_code, p.name) for p in prefs
-                                        if p.prefecture_code == current_user.prefecture_code]
-    form.category_ids.choices = [(c.id, c.name) for c in
-                                 session.exec(select(Category).order_by(Category.sort_order, Category.id))]
-    form.price_book_id.choices = [(b.id, f"{b.version}（{b.label}）" + ("・現行" if b.is_current else ""))
-                                  for b in session.exec(select(PriceBook).order_by(PriceBook.created_at.desc()))]
+        form.prefecture_code.choices = [
+            (p.prefecture_code, p.name) for p in prefs if p.prefecture_code == current_user.prefecture_code
+        ]
+    form.category_ids.choices = [
+        (c.id, c.name) for c in session.exec(select(Category).order_by(Category.sort_order, Category.id))
+    ]
+    form.price_book_id.choices = [
+        (b.id, f"{b.version}（{b.label}）" + ("・現行" if b.is_current else ""))
+        for b in session.exec(select(PriceBook).order_by(PriceBook.created_at.desc()))
+    ]
     form.subsidy_rule_set_id.choices = [(0, "（実行時の現行版）")] + [
         (r.id, f"{r.version}（{r.fiscal_year}年度）" + ("・現行" if r.is_current else ""))
-        for r in session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc()))]
+        for r in session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc()))
+    ]
 
 
 def form_data(form: ScenarioForm, session) -> dict:
@@ -79,17 +86,24 @@ def form_data(form: ScenarioForm, session) -> dict:
         hosts_codes.insert(0, pref_body)
     weights = {}
     if form.allocation_method.data == "formula":
-        weights = {k: float(Decimal(getattr(form, f"weight_{k}").data or 0) / 100)
-                   for k in ("equal", "population", "volume")}
+        weights = {
+            k: float(Decimal(getattr(form, f"weight_{k}").data or 0) / 100) for k in ("equal", "population", "volume")
+        }
     return {
-        "name": form.name.data.strip(), "prefecture_code": pref, "fiscal_year": form.fiscal_year.data,
-        "horizon_years": form.horizon_years.data, "geography_type": form.geography_type.data,
+        "name": form.name.data.strip(),
+        "prefecture_code": pref,
+        "fiscal_year": form.fiscal_year.data,
+        "horizon_years": form.horizon_years.data,
+        "geography_type": form.geography_type.data,
         "radius_km": form.radius_km.data if form.geography_type.data == "radius_km" else None,
-        "allocation_method": form.allocation_method.data, "allocation_weights": weights,
+        "allocation_method": form.allocation_method.data,
+        "allocation_weights": weights,
         "allocation_core": "adjust" if form.allocation_core.data else "report",
-        "body_codes": split_codes(form.body_codes.data), "category_ids": list(form.category_ids.data or []),
+        "body_codes": split_codes(form.body_codes.data),
+        "category_ids": list(form.category_ids.data or []),
         "hosts": [{"body": code, "categories": []} for code in hosts_codes],
-        "price_book_id": form.price_book_id.data or None, "subsidy_rule_set_id": form.subsidy_rule_set_id.data or None,
+        "price_book_id": form.price_book_id.data or None,
+        "subsidy_rule_set_id": form.subsidy_rule_set_id.data or None,
         "time_limit_seconds": form.time_limit_seconds.data,
     }
 
@@ -125,6 +139,7 @@ def int_arg(name: str, default: int = 1) -> int:
 
 # --- pages ------------------------------------------------------------------------------------------------------
 
+
 @bp.get("/")
 @roles_required(*PLANNERS)
 def index():
@@ -135,14 +150,25 @@ def index():
         status = None
     q = (request.args.get("q") or "").strip() or None
     page = int_arg("page")
-    rows, total = svc.list_scenarios(session, current_user, prefecture_code=pref, status=status, text=q, page=page,
-                                     per_page=PER_PAGE)
+    rows, total = svc.list_scenarios(
+        session, current_user, prefecture_code=pref, status=status, text=q, page=page, per_page=PER_PAGE
+    )
     for row in rows:
         jobs.reap_if_stale(session, current_app.config, row)
     pref_names = {p.prefecture_code: p.name for p in prefectures(session)}
-    return render_template("scenarios/index.html", scenarios=rows, total=total, page=page, per_page=PER_PAGE,
-                           pages=max(1, -(-total // PER_PAGE)), pref_names=pref_names, status=status, q=q or "",
-                           prefecture=pref, status_labels=svc.STATUS_LABELS)
+    return render_template(
+        "scenarios/index.html",
+        scenarios=rows,
+        total=total,
+        page=page,
+        per_page=PER_PAGE,
+        pages=max(1, -(-total // PER_PAGE)),
+        pref_names=pref_names,
+        status=status,
+        q=q or "",
+        prefecture=pref,
+        status_labels=svc.STATUS_LABELS,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -175,8 +201,13 @@ def new():
 def show(scenario_id: int):
     session = db_session()
     scenario = load_scenario(scenario_id)
-    plan_rows = list(session.exec(select(PlanRow).where(PlanRow.scenario_id == scenario.id)
-                                  .order_by(PlanRow.created_at.desc(), PlanRow.id.desc())))
+    plan_rows = list(
+        session.exec(
+            select(PlanRow)
+            .where(PlanRow.scenario_id == scenario.id)
+            .order_by(PlanRow.created_at.desc(), PlanRow.id.desc())
+        )
+    )
     latest = plan_service.plan_view(plan_rows[0]) if plan_rows else None
     names = body_names(session, scenario, latest)
     overrides = [(item, svc.describe_override(names, item)) for item in svc.override_items(scenario)]
@@ -186,18 +217,31 @@ def show(scenario_id: int):
     categories = {c.id: c.name for c in session.exec(select(Category))}
     price_book = session.get(PriceBook, scenario.price_book_id) if scenario.price_book_id else None
     rule_set = session.get(SubsidyRuleSet, scenario.subsidy_rule_set_id) if scenario.subsidy_rule_set_id else None
-    return render_template("scenarios/show.html", scenario=scenario, plans=plan_rows, latest=latest,
-                           need_scope=need_scope(session, scenario), needs_link=needs_link(scenario),
-                           source=source, groups_from_source=latest is None and source is not None,
-                           phase_step=phase_step,
-                           overrides=overrides, override_form=override_form, action_form=ActionForm(),
-                           hosts=hosts, categories=categories, price_book=price_book, rule_set=rule_set,
-                           pref_name=names.get(("pref", scenario.prefecture_code), scenario.prefecture_code or "複数"),
-                           status_labels=svc.STATUS_LABELS, geography_labels=svc.GEOGRAPHY_LABELS,
-                           plan_status_labels=PLAN_STATUS_LABELS,
-                           allocation_labels=METHOD_LABELS,
-                           allocation_label=method_label(scenario.allocation_method, scenario.allocation_weights),
-                           body_list=[names.get(c, c) for c in scenario.body_codes or []])
+    return render_template(
+        "scenarios/show.html",
+        scenario=scenario,
+        plans=plan_rows,
+        latest=latest,
+        need_scope=need_scope(session, scenario),
+        needs_link=needs_link(scenario),
+        source=source,
+        groups_from_source=latest is None and source is not None,
+        phase_step=phase_step,
+        overrides=overrides,
+        override_form=override_form,
+        action_form=ActionForm(),
+        hosts=hosts,
+        categories=categories,
+        price_book=price_book,
+        rule_set=rule_set,
+        pref_name=names.get(("pref", scenario.prefecture_code), scenario.prefecture_code or "複数"),
+        status_labels=svc.STATUS_LABELS,
+        geography_labels=svc.GEOGRAPHY_LABELS,
+        plan_status_labels=PLAN_STATUS_LABELS,
+        allocation_labels=METHOD_LABELS,
+        allocation_label=method_label(scenario.allocation_method, scenario.allocation_weights),
+        body_list=[names.get(c, c) for c in scenario.body_codes or []],
+    )
 
 
 def needs_link(scenario: Scenario, *, demo: bool | None = None) -> str:
@@ -228,8 +272,9 @@ def body_names(session, scenario: Scenario, latest=None) -> dict:
     names.update({code: name for code, name in session.exec(query)})
     names.update({("category", c.id): c.name for c in session.exec(select(Category))})
     if scenario.prefecture_code:
-        pref = session.exec(select(Body).where(Body.kind == "prefecture",
-                                               Body.prefecture_code == scenario.prefecture_code)).first()
+        pref = session.exec(
+            select(Body).where(Body.kind == "prefecture", Body.prefecture_code == scenario.prefecture_code)
+        ).first()
         if pref:
             names[("pref", scenario.prefecture_code)] = pref.name
     return names
@@ -270,9 +315,14 @@ def fill_override_choices(form: OverrideForm, session, scenario: Scenario, lates
     if groups is not None:
         origin = "" if groups is latest else f"（複製元の計画 {groups.id} のグループ）"
         form.group_key.choices = [("", "（選択）" + origin)] + [
-            (g.id, f"{g.category_name}／{g.lead_name}（{wareki_fiscal_year(g.group.start_year)}開始、"
-                   f"{g.mode_label}、{len(g.members)}団体）")
-            for g in groups.groups if g.joint]
+            (
+                g.id,
+                f"{g.category_name}／{g.lead_name}（{wareki_fiscal_year(g.group.start_year)}開始、"
+                f"{g.mode_label}、{len(g.members)}団体）",
+            )
+            for g in groups.groups
+            if g.joint
+        ]
     if latest is None:
         query = select(Body.code, Body.name).order_by(Body.code)
         if scenario.body_codes:
@@ -280,8 +330,11 @@ def fill_override_choices(form: OverrideForm, session, scenario: Scenario, lates
         elif scenario.prefecture_code:
             query = query.where(Body.prefecture_code == scenario.prefecture_code)
         bodies = list(session.exec(query.limit(2000)))
-        cats = [(c.id, c.name) for c in session.exec(select(Category).order_by(Category.sort_order, Category.id))
-                if not scenario.category_ids or c.id in scenario.category_ids]
+        cats = [
+            (c.id, c.name)
+            for c in session.exec(select(Category).order_by(Category.sort_order, Category.id))
+            if not scenario.category_ids or c.id in scenario.category_ids
+        ]
         if groups is None:
             form.group_key.choices = [("", "（計画がまだありません）")]
     form.category.choices = cats
@@ -299,8 +352,11 @@ def override_item_from_form(form: OverrideForm, latest) -> dict:
             raise svc.ScenarioError("固定先のグループが見つかりません。")
         if group.group.category != form.category.data:
             raise svc.ScenarioError("固定先のグループは選んだ分野のグループにしてください。")
-        item.update(mode=group.group.mode, lead_body=group.group.lead_body,
-                    group_label=f"{group.category_name}／{group.lead_name}")
+        item.update(
+            mode=group.group.mode,
+            lead_body=group.group.lead_body,
+            group_label=f"{group.category_name}／{group.lead_name}",
+        )
     return item
 
 
@@ -430,8 +486,9 @@ def apply_override_form(session, scenario: Scenario, form: OverrideForm, latest)
             clean = svc.normalise_override(item)
             svc.check_override_bodies(session, scenario, clean)
             title = svc.describe_override(names, clean)
-            target = svc.copy_scenario(session, current_user, scenario, name=f"{scenario.name}／{title}",
-                                       extra_override=clean)
+            target = svc.copy_scenario(
+                session, current_user, scenario, name=f"{scenario.name}／{title}", extra_override=clean
+            )
             session.commit()
             jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, target, current_user)
             flash("上書き設定を加えた複製を作成し、再計画を開始しました。完了後に元の計画と比較できます。", "success")

@@ -4,15 +4,16 @@ The permission rules themselves live in planner.services.access, which every blu
 here a refusal becomes a logged 403, and a page is closed to roles that cannot use it. Checks run on the server
 for each request; the navigation only hides what a role cannot use.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
-from typing import Callable
 
-from flask import Flask, Blueprint, abort, current_app, has_request_context, render_template, request
+from flask import Blueprint, Flask, abort, current_app, has_request_context, render_template, request
 from flask import session as session_cookie
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -24,13 +25,14 @@ from planner.services import audit
 from planner.services.access import ROLES
 from planner.services.users import ROLE_LABELS
 
-
 bp = Blueprint("security", __name__)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,17 @@ class LoginUser:
         return ROLE_LABELS.get(self.role, self.role)
 
     @classmethod
-    def from_row(cls, row: User) -> "LoginUser":
-        return cls(id=row.id, username=row.username, display_name=row.display_name or row.username, role=row.role,
-                   prefecture_code=row.prefecture_code, body_code=row.body_code, active=row.is_active,
-                   generation=row.session_generation or 0)
+    def from_row(cls, row: User) -> LoginUser:
+        return cls(
+            id=row.id,
+            username=row.username,
+            display_name=row.display_name or row.username,
+            role=row.role,
+            prefecture_code=row.prefecture_code,
+            body_code=row.body_code,
+            active=row.is_active,
+            generation=row.session_generation or 0,
+        )
 
 
 class Anonymous(AnonymousUserMixin):
@@ -134,10 +143,16 @@ def forbidden(detail: str, *, status: int = 403, public_description: str | None 
     path = request.path if has_request_context() else ""
     try:
         with Session(_engine()) as session:
-            audit.record(session, user_id=user_id, action="forbidden", entity="page", entity_id=path[:60],
-                         prefecture_code=getattr(current_user, "prefecture_code", None),
-                         body_code=getattr(current_user, "body_code", None),
-                         detail=f"{request.method} {path}: {detail}" if has_request_context() else detail)
+            audit.record(
+                session,
+                user_id=user_id,
+                action="forbidden",
+                entity="page",
+                entity_id=path[:60],
+                prefecture_code=getattr(current_user, "prefecture_code", None),
+                body_code=getattr(current_user, "body_code", None),
+                detail=f"{request.method} {path}: {detail}" if has_request_context() else detail,
+            )
             session.commit()
     except Exception:  # the refusal matters more than its log entry
         current_app.logger.exception("could not write the audit entry of a refused request")
@@ -158,7 +173,9 @@ def roles_required(*roles: str) -> Callable:
             if roles and current_user.role not in roles:
                 forbidden(f"役割 {current_user.role} はこの画面を使えません")
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator
 
 
@@ -169,6 +186,7 @@ def client_ip() -> str:
 
 
 # --- application setup ---------------------------------------------------------------------------------------
+
 
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -188,26 +206,45 @@ def _security_headers(response):
     return response
 
 
-DATA_MIMETYPES = frozenset({"application/json", "text/csv", "application/pdf", "application/zip",
-                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+DATA_MIMETYPES = frozenset(
+    {
+        "application/json",
+        "text/csv",
+        "application/pdf",
+        "application/zip",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+)
 
 
 def _is_data_download(response) -> bool:
-    return (response.mimetype in DATA_MIMETYPES or request.path.startswith("/api/")
-            or "attachment" in response.headers.get("Content-Disposition", ""))
+    return (
+        response.mimetype in DATA_MIMETYPES
+        or request.path.startswith("/api/")
+        or "attachment" in response.headers.get("Content-Disposition", "")
+    )
 
 
-_ERROR_TITLES = {400: "入力を受け付けられません", 403: "この操作を行う権限がありません", 404: "ページが見つかりません",
-                 405: "この方法では利用できません", 409: "他の操作と競合しました", 413: "ファイルが大きすぎます",
-                 422: "入力内容を確認してください", 429: "しばらくお待ちください",
-                 500: "システムエラーが発生しました"}
+_ERROR_TITLES = {
+    400: "入力を受け付けられません",
+    403: "この操作を行う権限がありません",
+    404: "ページが見つかりません",
+    405: "この方法では利用できません",
+    409: "他の操作と競合しました",
+    413: "ファイルが大きすぎます",
+    422: "入力内容を確認してください",
+    429: "しばらくお待ちください",
+    500: "システムエラーが発生しました",
+}
 
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-NUL_REFUSED = "入力に使えない文字（NUL, U+0000）が含まれています（{where}）。その文字を除いてからもう一度送信してください"
+NUL_REFUSED = (
+    "入力に使えない文字（NUL, U+0000）が含まれています（{where}）。その文字を除いてからもう一度送信してください"
+)
 
 
 def _refuse_nul_characters():
@@ -230,15 +267,22 @@ def _error_page(error: HTTPException):
     detail = error.description if error.code in (400, 403, 413, 422) and error.description else ""
     if detail and detail.startswith(("The ", "You ", "Forbidden", "Bad Request")):
         detail = ""  # werkzeug's English default texts are not for our users
-    return render_template("error.html", code=error.code, title=_ERROR_TITLES.get(error.code, "エラー"),
-                           detail=detail), error.code
+    return render_template(
+        "error.html", code=error.code, title=_ERROR_TITLES.get(error.code, "エラー"), detail=detail
+    ), error.code
 
 
 def init_app(app: Flask) -> None:
     # The switches (PLANNER_SECURE_COOKIES, PLANNER_TRUSTED_PROXY, the session hours) are read by planner.config.
     secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=secure,
-                      REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax", REMEMBER_COOKIE_SECURE=secure)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=secure,
+    )
     # A session ends after SESSION_IDLE_HOURS without a request (each request renews the cookie) and in any case
     # SESSION_MAX_HOURS after signing in; 0 turns the cap off.
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=float(app.config["SESSION_IDLE_HOURS"]))
@@ -254,8 +298,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
-        return render_template("error.html", code=400, title="フォームの有効期限が切れました",
-                               detail="画面をもう一度読み込んでから操作してください"), 400
+        return render_template(
+            "error.html",
+            code=400,
+            title="フォームの有効期限が切れました",
+            detail="画面をもう一度読み込んでから操作してください",
+        ), 400
 
     for code in _ERROR_TITLES:
         if code != 500:
@@ -265,10 +313,10 @@ def init_app(app: Flask) -> None:
     def _server_error(error):
         if _wants_json():
             return {"error": _ERROR_TITLES[500], "detail": "管理者に連絡してください"}, 500
-        return render_template("error.html", code=500, title=_ERROR_TITLES[500],
-                               detail="管理者に連絡してください"), 500
+        return render_template("error.html", code=500, title=_ERROR_TITLES[500], detail="管理者に連絡してください"), 500
 
     app.before_request(_refuse_nul_characters)
 
     from . import layout
+
     layout.init_app(app)

@@ -1,4 +1,5 @@
 """The SVG charts: well-formed, CSP-safe markup whose geometry follows the data."""
+
 from __future__ import annotations
 
 import re
@@ -19,11 +20,27 @@ BODIES = [
     {"code": "999999", "name": "位置なし", "lat": None, "lng": None, "prefecture_code": "20"},
 ]
 GROUPS = [
-    {"id": "ocr-2026-001", "mode": "lead", "lead_body": "200000", "body_codes": ["202011", "204820"],
-     "label": "AI-OCR 長野県"},
-    {"id": "rpa-2026-001", "mode": "unified", "lead_body": "202029", "body_codes": ["202029", "205214"],
-     "label": "RPA 松本市"},
-    {"id": "rpa-2026-002", "mode": "standalone", "lead_body": "202011", "body_codes": ["202011"], "label": "RPA 長野市"},
+    {
+        "id": "ocr-2026-001",
+        "mode": "lead",
+        "lead_body": "200000",
+        "body_codes": ["202011", "204820"],
+        "label": "AI-OCR 長野県",
+    },
+    {
+        "id": "rpa-2026-001",
+        "mode": "unified",
+        "lead_body": "202029",
+        "body_codes": ["202029", "205214"],
+        "label": "RPA 松本市",
+    },
+    {
+        "id": "rpa-2026-002",
+        "mode": "standalone",
+        "lead_body": "202011",
+        "body_codes": ["202011"],
+        "label": "RPA 長野市",
+    },
 ]
 
 
@@ -44,8 +61,10 @@ def body_positions(root: ET.Element) -> dict[str, tuple[float, float]]:
             out[g.get("data-code")] = (float(shape.get("cx")), float(shape.get("cy")))
         else:
             rect = g.find("s:rect", NS)
-            out[g.get("data-code")] = (float(rect.get("x")) + float(rect.get("width")) / 2,
-                                       float(rect.get("y")) + float(rect.get("height")) / 2)
+            out[g.get("data-code")] = (
+                float(rect.get("x")) + float(rect.get("width")) / 2,
+                float(rect.get("y")) + float(rect.get("height")) / 2,
+            )
     return out
 
 
@@ -119,8 +138,16 @@ def test_map_escapes_names_and_handles_no_bodies():
 
 
 def test_map_legend_lists_every_group():
-    groups = [{"id": f"g{i}", "mode": "lead", "lead_body": "202011", "body_codes": ["202011", "202029"],
-               "label": f"グループ{i}"} for i in range(60)]
+    groups = [
+        {
+            "id": f"g{i}",
+            "mode": "lead",
+            "lead_body": "202011",
+            "body_codes": ["202011", "202029"],
+            "label": f"グループ{i}",
+        }
+        for i in range(60)
+    ]
     svg = consortium_map_svg(BODIES, groups, height=560)
     root = parse(svg)
     entries = root.findall(".//s:g[@class='legend-group']", NS)
@@ -159,8 +186,12 @@ def test_savings_bars_empty():
 
 
 def test_waterfall_steps_down_with_the_reductions_labelled():
-    steps = [("単独導入の合計", 120_000_000), ("共同調達後", 80_000_000), ("補助金（見込額）控除後", 70_000_000),
-             ("特別交付税（見込額）控除後", 66_000_000)]
+    steps = [
+        ("単独導入の合計", 120_000_000),
+        ("共同調達後", 80_000_000),
+        ("補助金（見込額）控除後", 70_000_000),
+        ("特別交付税（見込額）控除後", 66_000_000),
+    ]
     svg = waterfall_svg(steps, width=560)
     assert_csp_safe(svg)
     root = parse(svg)

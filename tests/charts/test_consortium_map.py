@@ -1,5 +1,6 @@
 """The consortium map on real data: outlines under it, distinct colours, names that never overlap, every group in
 the legend, and names legible in WeasyPrint (no white text outline)."""
+
 from __future__ import annotations
 
 import itertools
@@ -19,8 +20,11 @@ NS = {"s": "http://www.w3.org/2000/svg"}
 
 
 def _bodies(prefecture: str) -> list[dict]:
-    return [{"code": b.code, "name": b.name, "lat": b.lat, "lng": b.lng, "prefecture_code": b.prefecture_code}
-            for b in master_bodies() if b.prefecture_code == prefecture]
+    return [
+        {"code": b.code, "name": b.name, "lat": b.lat, "lng": b.lng, "prefecture_code": b.prefecture_code}
+        for b in master_bodies()
+        if b.prefecture_code == prefecture
+    ]
 
 
 def _groups(bodies: list[dict], count: int, seed: int = 7) -> list[dict]:
@@ -31,14 +35,21 @@ def _groups(bodies: list[dict], count: int, seed: int = 7) -> list[dict]:
     for i in range(count):
         lead = rnd.choice(codes)
         members = sorted(set(rnd.sample(codes, rnd.randint(2, 9))) | {lead})
-        out.append({"id": f"g{i}", "mode": rnd.choice(["lead", "unified"]), "lead_body": lead, "body_codes": members,
-                    "label": f"AI-OCR {names[lead]} 2027"})
+        out.append(
+            {
+                "id": f"g{i}",
+                "mode": rnd.choice(["lead", "unified"]),
+                "lead_body": lead,
+                "body_codes": members,
+                "label": f"AI-OCR {names[lead]} 2027",
+            }
+        )
     return out
 
 
 def _lab(hex_colour: str) -> tuple[float, float, float]:
     """sRGB hex to CIELAB (D65)."""
-    rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    rgb = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
     x = (0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2]) / 0.95047
     y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
@@ -80,8 +91,9 @@ def _label_boxes(root: ET.Element) -> list[Box]:
     return out
 
 
-@pytest.mark.parametrize("prefecture,groups,width", [("20", 36, 760), ("20", 12, 560), ("13", 30, 760),
-                                                     ("01", 40, 720)])
+@pytest.mark.parametrize(
+    "prefecture,groups,width", [("20", 36, 760), ("20", 12, 560), ("13", 30, 760), ("01", 40, 720)]
+)
 def test_names_never_overlap_and_stay_on_the_map(prefecture, groups, width):
     bodies = _bodies(prefecture)
     root = ET.fromstring(consortium_map_svg(bodies, _groups(bodies, groups), width=width, height=520))
@@ -114,7 +126,7 @@ def test_names_sit_on_a_box_without_a_text_outline():
     root = ET.fromstring(svg)
     assert "paint-order" not in svg
     for el in root.iter():
-        if el.tag.endswith("}text") or el.tag.endswith("}g") and el.get("class") == "names":
+        if el.tag.endswith("}text") or (el.tag.endswith("}g") and el.get("class") == "names"):
             assert el.get("stroke") is None
     for g in root.iterfind(".//s:g[@class='label']", NS):
         assert g.find("s:rect", NS).get("fill") == "#FFFFFF" and g.find("s:text", NS) is not None
@@ -145,8 +157,10 @@ def test_every_prefecture_has_an_outline_in_the_shipped_file():
 def test_place_labels_keeps_boxes_apart_and_inside_the_frame():
     rnd = random.Random(3)
     frame = Box(0, 0, 400, 300)
-    requests = [LabelRequest(str(i), rnd.uniform(0, 400), rnd.uniform(0, 300), text_width("長野市", 11) + 8, 17)
-                for i in range(80)]
+    requests = [
+        LabelRequest(str(i), rnd.uniform(0, 400), rnd.uniform(0, 300), text_width("長野市", 11) + 8, 17)
+        for i in range(80)
+    ]
     placed, left_out = place_labels(requests, frame)
     assert len(placed) + len(left_out) == 80 and len(placed) > 20
     for a, b in itertools.combinations([p.box for p in placed], 2):

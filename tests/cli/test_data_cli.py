@@ -1,4 +1,5 @@
 """The data commands end to end: init-db, import-official, export-bodies, import-flags, create-user, demo."""
+
 from __future__ import annotations
 
 import csv
@@ -53,9 +54,19 @@ def test_import_official_and_export(run, tmp_path):
     assert len(rows) == 1788
     nagano = next(r for r in rows if r["code"] == "202011")
     # population from the imported file; 財政力指数 from the shipped reference data (init-db)
-    assert nagano == {"code": "202011", "name": "長野市", "prefecture_code": "20", "kind": "city",
-                      "population": "370000", "fiscal_strength_index": "0.72", "lat": "36.64861111",
-                      "lng": "138.1944444", "disadvantaged": "0", "has_data_plan": "0", "no_allocation_tax": "0"}
+    assert nagano == {
+        "code": "202011",
+        "name": "長野市",
+        "prefecture_code": "20",
+        "kind": "city",
+        "population": "370000",
+        "fiscal_strength_index": "0.72",
+        "lat": "36.64861111",
+        "lng": "138.1944444",
+        "disadvantaged": "0",
+        "has_data_plan": "0",
+        "no_allocation_tax": "0",
+    }
     result = run("export-bodies", "-o", str(out), "--prefecture", "20")
     assert result.exit_code == 0 and "78 団体" in result.stdout
 
@@ -73,11 +84,29 @@ def test_import_flags(run, tmp_path):
 
 def test_create_user(run):
     assert run("init-db").exit_code == 0
-    result = run("create-user", "--role", "municipality", "--username", "obuse", "--body", "205419",
-                 "--password-stdin", input="a-long-password\n")
+    result = run(
+        "create-user",
+        "--role",
+        "municipality",
+        "--username",
+        "obuse",
+        "--body",
+        "205419",
+        "--password-stdin",
+        input="a-long-password\n",
+    )
     assert result.exit_code == 0 and "利用者 obuse（municipality）を作成しました" in result.stdout
-    result = run("create-user", "--role", "municipality", "--username", "ghost", "--body", "999990",
-                 "--password-stdin", input="a-long-password\n")
+    result = run(
+        "create-user",
+        "--role",
+        "municipality",
+        "--username",
+        "ghost",
+        "--body",
+        "999990",
+        "--password-stdin",
+        input="a-long-password\n",
+    )
     assert result.exit_code == 2 and "エラー: 団体コード 999990 に当たる団体がありません" in result.stderr
     result = run("create-user", "--role", "admin", "--username", "root1", input="a-long-password\na-long-password\n")
     assert result.exit_code == 0

@@ -1,4 +1,5 @@
 """``planner solve`` and ``planner bench`` end to end (no database)."""
+
 from __future__ import annotations
 
 import json
@@ -9,16 +10,24 @@ from planner.cli import main
 from tests.conftest import shared_path
 from tests.domain.factories import body, instance_doc, need
 
-BODIES = [body("202011", "長野市", 36.6486, 138.1948, kind="city"),
-          body("202029", "松本市", 36.2380, 137.9720, kind="city"),
-          body("202037", "上田市", 36.4019, 138.2491, kind="city"),
-          body("200000", "長野県", 36.6513, 138.1810, kind="prefecture")]
+BODIES = [
+    body("202011", "長野市", 36.6486, 138.1948, kind="city"),
+    body("202029", "松本市", 36.2380, 137.9720, kind="city"),
+    body("202037", "上田市", 36.4019, 138.2491, kind="city"),
+    body("200000", "長野県", 36.6513, 138.1810, kind="prefecture"),
+]
 
 
 def good_doc() -> dict:
-    return instance_doc(BODIES, [need("a", "202011", volume=120.0, can_lead=True), need("b", "202029", volume=80.0),
-                                 need("c", "202037", volume=60.0, modes=["unified"])],
-                        hosts=[{"body": "200000", "categories": ["ocr"]}])
+    return instance_doc(
+        BODIES,
+        [
+            need("a", "202011", volume=120.0, can_lead=True),
+            need("b", "202029", volume=80.0),
+            need("c", "202037", volume=60.0, modes=["unified"]),
+        ],
+        hosts=[{"body": "200000", "categories": ["ocr"]}],
+    )
 
 
 def run(*args):

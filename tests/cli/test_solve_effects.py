@@ -1,4 +1,5 @@
 """``planner solve`` writes each need's effect estimate (導入効果) into the plan."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,11 @@ from click.testing import CliRunner
 from planner.cli import main
 from tests.domain.factories import body, instance_doc, need
 
-BODIES = [body("202011", "長野市", 36.6486, 138.1948, kind="city"),
-          body("202029", "松本市", 36.2380, 137.9720, kind="city"),
-          body("200000", "長野県", 36.6513, 138.1810, kind="prefecture")]
+BODIES = [
+    body("202011", "長野市", 36.6486, 138.1948, kind="city"),
+    body("202029", "松本市", 36.2380, 137.9720, kind="city"),
+    body("200000", "長野県", 36.6513, 138.1810, kind="prefecture"),
+]
 
 
 def run(*args):

@@ -8,6 +8,7 @@ the data afterwards; at the end the server's and the worker's logs must hold no 
 Part of the normal suite (marker ``concurrency``, about 30-60 s); skipped, with the reason, when PostgreSQL or
 Redis is unreachable. Loopback only.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -30,13 +31,16 @@ PASSWORD = "password-123"
 WORKERS = 3
 REDIS_DB_URL = "redis://127.0.0.1:6379/13"  # a database of its own, emptied before and after
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-TRACEBACK = re.compile(r"Traceback \(most recent call last\)|ResourceClosedError|INTRANS|InternalError|"
-                       r"OperationalError|\[ERROR\]")
+TRACEBACK = re.compile(
+    r"Traceback \(most recent call last\)|ResourceClosedError|INTRANS|InternalError|"
+    r"OperationalError|\[ERROR\]"
+)
 
 pytestmark = [pytest.mark.concurrency]
 
 
 # --- the environment ------------------------------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -47,7 +51,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def pg_url():
     sa = pytest.importorskip("sqlalchemy")
-    base = sa.engine.make_url(os.environ.get("PLANNER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    base = sa.engine.make_url(
+        os.environ.get("PLANNER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    )
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     name = f"planner_live_{uuid.uuid4().hex[:10]}"
     try:
@@ -99,17 +105,30 @@ def server(pg_url, redis_url, seeded, tmp_path_factory):
     for tracebacks when the module is done."""
     folder = tmp_path_factory.mktemp("live")
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": pg_url, "REDIS_URL": redis_url,
-           "PLANNER_INSTANCE_PATH": str(folder / "instance"), "SECRET_KEY": uuid.uuid4().hex}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": pg_url,
+        "REDIS_URL": redis_url,
+        "PLANNER_INSTANCE_PATH": str(folder / "instance"),
+        "SECRET_KEY": uuid.uuid4().hex,
+    }
     cli = [sys.executable, "-c", "from planner.cli import main; main()"]
     logs = {"server": folder / "server.log", "worker": folder / "worker.log"}
     processes = []
     with open(logs["server"], "wb") as server_log, open(logs["worker"], "wb") as worker_log:
-        processes.append(subprocess.Popen([*cli, "run", "--host", "127.0.0.1", "--port", str(port), "--workers",
-                                           str(WORKERS), "--threads", "4"], cwd=ROOT, env=env,
-                                          stdout=server_log, stderr=subprocess.STDOUT))
-        processes.append(subprocess.Popen([*cli, "worker"], cwd=ROOT, env=env, stdout=worker_log,
-                                          stderr=subprocess.STDOUT))
+        processes.append(
+            subprocess.Popen(
+                [*cli, "run", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS), "--threads", "4"],
+                cwd=ROOT,
+                env=env,
+                stdout=server_log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        processes.append(
+            subprocess.Popen([*cli, "worker"], cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+        )
     try:
         _wait_until_up(port, processes[0], logs["server"])
         yield {"port": port, "logs": logs, "scenarios": seeded, "url": pg_url}
@@ -234,16 +253,24 @@ def test_duplicate_registrations_create_one_need(server):
     browsers = _signed_in("muni202011")
     for b in browsers:
         b.request("GET", "/needs/new")
-    form = {"body_code": "202011", "category_id": "genai", "volume": "50", "start_year": "2027",
-            "accepts_lead": "y", "accepts_unified": "y", "notes": "同時登録"}
+    form = {
+        "body_code": "202011",
+        "category_id": "genai",
+        "volume": "50",
+        "start_year": "2027",
+        "accepts_lead": "y",
+        "accepts_unified": "y",
+        "notes": "同時登録",
+    }
     answers = together(len(browsers), lambda i: browsers[i].post("/needs/new", form))
     codes = sorted(code for code, _ in answers)
     assert codes == [302] + [422] * (len(browsers) - 1), codes
     assert all("登録済み" in text or "既に登録されています" in text for code, text in answers if code == 422)
     engine = _engine(server["url"])
     with Session(engine) as session:
-        active = session.exec(select(Need).where(Need.body_code == "202011", Need.category_id == "genai",
-                                                 Need.status == "active")).all()
+        active = session.exec(
+            select(Need).where(Need.body_code == "202011", Need.category_id == "genai", Need.status == "active")
+        ).all()
     engine.dispose()
     assert len(active) == 1
 
@@ -256,23 +283,42 @@ def test_edits_of_one_scenario_version_let_exactly_one_win(server):
     scenario_id = server["scenarios"]["edit"]
     browsers = _signed_in("pref20")
     _, page = browsers[0].request("GET", f"/scenarios/{scenario_id}/edit")
-    books = {name: re.search(rf'<select[^>]*name="{name}"[^>]*>.*?<option[^>]*value="([^"]+)"', page, re.S).group(1)
-             for name in ("price_book_id", "subsidy_rule_set_id")}
+    books = {
+        name: re.search(rf'<select[^>]*name="{name}"[^>]*>.*?<option[^>]*value="([^"]+)"', page, re.S).group(1)
+        for name in ("price_book_id", "subsidy_rule_set_id")
+    }
     for b in browsers[1:]:
         b.request("GET", f"/scenarios/{scenario_id}/edit")
-    base = {"prefecture_code": "20", "body_codes": "", "fiscal_year": "2026", "horizon_years": "5",
-            "geography_type": "same_prefecture", "radius_km": "", "prefecture_as_host": "y", "extra_hosts": "",
-            "allocation_method": "equal", "weight_equal": "", "weight_population": "", "weight_volume": "",
-            "time_limit_seconds": "20", "version": "1", **books}
-    answers = together(len(browsers), lambda i: browsers[i].post(f"/scenarios/{scenario_id}/edit",
-                                                                 {**base, "name": f"同時編集 {i}"}))
+    base = {
+        "prefecture_code": "20",
+        "body_codes": "",
+        "fiscal_year": "2026",
+        "horizon_years": "5",
+        "geography_type": "same_prefecture",
+        "radius_km": "",
+        "prefecture_as_host": "y",
+        "extra_hosts": "",
+        "allocation_method": "equal",
+        "weight_equal": "",
+        "weight_population": "",
+        "weight_volume": "",
+        "time_limit_seconds": "20",
+        "version": "1",
+        **books,
+    }
+    answers = together(
+        len(browsers), lambda i: browsers[i].post(f"/scenarios/{scenario_id}/edit", {**base, "name": f"同時編集 {i}"})
+    )
     codes = sorted(code for code, _ in answers)
     assert codes == [302] + [409] * (len(browsers) - 1), codes
     engine = _engine(server["url"])
     with Session(engine) as session:
         scenario = session.get(Scenario, scenario_id)
-        updates = session.exec(select(func.count()).select_from(AuditLog).where(
-            AuditLog.entity == "scenario", AuditLog.entity_id == str(scenario_id), AuditLog.action == "update")).one()
+        updates = session.exec(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.entity == "scenario", AuditLog.entity_id == str(scenario_id), AuditLog.action == "update")
+        ).one()
     engine.dispose()
     assert scenario.version == 2 and updates == 1
     winner = next(i for i, (code, _) in enumerate(answers) if code == 302)
@@ -305,8 +351,11 @@ def test_concurrent_run_requests_start_one_run_that_finishes_under_status_pollin
     engine = _engine(server["url"])
     with Session(engine) as session:
         scenario = session.get(Scenario, scenario_id)
-        runs = session.exec(select(func.count()).select_from(AuditLog).where(
-            AuditLog.action == "run", AuditLog.entity_id == str(scenario_id))).one()
+        runs = session.exec(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.action == "run", AuditLog.entity_id == str(scenario_id))
+        ).one()
         plans = session.exec(select(func.count()).select_from(Plan).where(Plan.scenario_id == scenario_id)).one()
     engine.dispose()
     assert status == "done" and scenario.status == "done", (seen, scenario.log)

@@ -1,4 +1,5 @@
 """`planner backup` / `planner restore`: a round trip gives back exactly what was saved; a wrong file is refused."""
+
 from __future__ import annotations
 
 import shutil
@@ -23,7 +24,9 @@ def _names(engine) -> list[str]:
 
 
 def _needs_tools(url: str) -> None:
-    if make_url(url).get_backend_name() == "postgresql" and not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+    if make_url(url).get_backend_name() == "postgresql" and not (
+        shutil.which("pg_dump") and shutil.which("pg_restore")
+    ):
         pytest.skip("pg_dump / pg_restore are not installed")
 
 
@@ -82,6 +85,7 @@ def test_missing_backup_file_is_named(db_url, tmp_path):
 
 # --- issue #13, point 8 -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.sqlite_only
 def test_a_corrupted_sqlite_backup_is_refused_and_nothing_changes(migrated_engine, db_url, tmp_path):
     import sqlite3
@@ -92,7 +96,7 @@ def test_a_corrupted_sqlite_backup_is_refused_and_nothing_changes(migrated_engin
         page_size = conn.execute("PRAGMA page_size").fetchone()[0]
         root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'body'").fetchone()[0]
     data = bytearray(saved.read_bytes())
-    data[(root - 1) * page_size + 8:(root - 1) * page_size + 200] = b"\xff" * 192  # the body table's page, damaged
+    data[(root - 1) * page_size + 8 : (root - 1) * page_size + 200] = b"\xff" * 192  # the body table's page, damaged
     saved.write_bytes(bytes(data))
     _add_body(migrated_engine, "202011", "長野市")
     migrated_engine.dispose()

@@ -1,4 +1,5 @@
 """planner demo: works on a fresh database, is labelled, and replaces itself when loaded again."""
+
 from __future__ import annotations
 
 from sqlalchemy import func
@@ -47,16 +48,40 @@ def test_demo_again_replaces_the_previous_demo(nagano_engine):
         first = load_demo(s)
         s.commit()
         user_ids = sorted(s.exec(select(User.id)).all())
-        plan = Plan(scenario_id=first.scenario_id, status="optimal", objective_yen=1, lower_bound_yen=1, gap=0,
-                    standalone_total_yen=2, solve_seconds=0.1)
+        plan = Plan(
+            scenario_id=first.scenario_id,
+            status="optimal",
+            objective_yen=1,
+            lower_bound_yen=1,
+            gap=0,
+            standalone_total_yen=2,
+            solve_seconds=0.1,
+        )
         s.add(plan)
         s.flush()
-        group = Consortium(plan_id=plan.id, group_key="g1", category_id="ocr", start_year=2026, mode="lead",
-                           lead_body_code="202011", initial_yen=1, annual_yen=1, total_yen=1, standalone_total_yen=2)
+        group = Consortium(
+            plan_id=plan.id,
+            group_key="g1",
+            category_id="ocr",
+            start_year=2026,
+            mode="lead",
+            lead_body_code="202011",
+            initial_yen=1,
+            annual_yen=1,
+            total_yen=1,
+            standalone_total_yen=2,
+        )
         s.add(group)
         s.flush()
-        share = MemberShare(consortium_id=group.id, need_key="n1", body_code="202011", initial_yen=1, annual_yen=1,
-                            total_yen=1, standalone_total_yen=2)
+        share = MemberShare(
+            consortium_id=group.id,
+            need_key="n1",
+            body_code="202011",
+            initial_yen=1,
+            annual_yen=1,
+            total_yen=1,
+            standalone_total_yen=2,
+        )
         s.add(share)
         s.flush()
         s.add(SubsidyEstimate(member_share_id=share.id))
@@ -86,8 +111,10 @@ def test_same_seed_same_needs(nagano_engine):
         with Session(nagano_engine) as s:
             load_demo(s, seed=7)
             s.commit()
-            return [(n.body_code, n.category_id, n.volume, n.start_year, n.accepts_lead, n.accepts_unified)
-                    for n in s.exec(select(Need).order_by(Need.body_code, Need.category_id))]
+            return [
+                (n.body_code, n.category_id, n.volume, n.start_year, n.accepts_lead, n.accepts_unified)
+                for n in s.exec(select(Need).order_by(Need.body_code, Need.category_id))
+            ]
 
     assert draw() == draw()
 
@@ -105,8 +132,9 @@ def test_demo_leaves_out_the_pairs_a_body_registered_for_real(nagano_engine):
         s.commit()
         report = load_demo(s, seed=7)
         s.commit()
-        active = s.exec(select(Need).where(Need.body_code == pair[0], Need.category_id == pair[1],
-                                           Need.status == "active")).all()
+        active = s.exec(
+            select(Need).where(Need.body_code == pair[0], Need.category_id == pair[1], Need.status == "active")
+        ).all()
         assert [n.is_demo for n in active] == [False] and report.needs > 0
 
 

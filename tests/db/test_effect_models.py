@@ -1,4 +1,5 @@
 """The effect model kept as versioned rows; a need's baseline and a body's or prefecture's staff cost per hour."""
+
 from __future__ import annotations
 
 import copy
@@ -37,8 +38,12 @@ def test_new_version_from_an_edit_keeps_the_old_one(migrated_engine):
         row = create_effect_model_version(session, base, doc, None, make_current=True)
         assert current_effect_model(session).categories["chatbot"].minutes_per_unit.high.value == 4
         assert len(session.exec(select(EffectModelVersion)).all()) == 2
-        assert session.exec(select(AuditLog).where(AuditLog.entity == "effect_model",
-                                                   AuditLog.entity_id == row.version)).first() is not None
+        assert (
+            session.exec(
+                select(AuditLog).where(AuditLog.entity == "effect_model", AuditLog.entity_id == row.version)
+            ).first()
+            is not None
+        )
         bad = copy.deepcopy(doc)
         bad["version"] = "effect-R7.06-3"
         bad["categories"]["ocr"]["reduction_rate"]["low"]["value"] = 0
@@ -55,8 +60,9 @@ def test_staff_cost_own_else_prefecture_and_baselines(nagano_engine):
     with Session(nagano_engine) as session:
         session.get(Body, "200000").staff_cost_per_hour_yen = 3000
         session.get(Body, "202029").staff_cost_per_hour_yen = 3500
-        session.add(Need(id=7, body_code="202011", category_id="ocr", volume=20, start_year=2026,
-                         baseline_minutes_per_unit=3.0))
+        session.add(
+            Need(id=7, body_code="202011", category_id="ocr", volume=20, start_year=2026, baseline_minutes_per_unit=3.0)
+        )
         session.add(Need(id=8, body_code="202029", category_id="ocr", volume=20, start_year=2026))
         session.flush()
         assert staff_costs_for(session, ["202011", "202029"]) == {"202011": 3000, "202029": 3500}

@@ -1,5 +1,6 @@
 """No database connection crosses a fork (issue #13, point 1): gunicorn workers, RQ's work horse and fork-server
 children each open their own, even when the parent had one open in its pool when it forked."""
+
 from __future__ import annotations
 
 import multiprocessing

@@ -1,4 +1,5 @@
 """init-db: schema, master bodies, reference price book and subsidy rules; a second run changes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,10 @@ from planner.services.reference_data import ReferenceDataError, load_subsidy_rul
 
 def _counts(engine) -> dict[str, int]:
     with Session(engine) as s:
-        return {m.__name__: s.exec(select(func.count()).select_from(m)).one()
-                for m in (Body, Category, PriceBook, PriceEntry, SubsidyRuleSet, AuditLog)}
+        return {
+            m.__name__: s.exec(select(func.count()).select_from(m)).one()
+            for m in (Body, Category, PriceBook, PriceEntry, SubsidyRuleSet, AuditLog)
+        }
 
 
 def test_init_db_loads_master_bodies_and_reference_price_book(initialized_engine):

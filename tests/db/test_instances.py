@@ -1,4 +1,5 @@
 """From a stored scenario to the domain instance the optimiser solves."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,17 @@ from planner.services.reference_data import create_price_book_version
 
 
 def _need(s, body, category, *, demo=False, status="active", lead=True, unified=True, volume=12.5, year=2026):
-    need = Need(body_code=body, category_id=category, volume=volume, start_year=year, accepts_lead=lead,
-                accepts_unified=unified, can_lead=body == "202011", is_demo=demo, status=status)
+    need = Need(
+        body_code=body,
+        category_id=category,
+        volume=volume,
+        start_year=year,
+        accepts_lead=lead,
+        accepts_unified=unified,
+        can_lead=body == "202011",
+        is_demo=demo,
+        status=status,
+    )
     s.add(need)
     s.flush()
     return need
@@ -27,11 +37,21 @@ def test_scenario_of_a_prefecture(nagano_engine):
         _need(s, "202029", "ocr", status="withdrawn")
         _need(s, "204854", "ocr", demo=True)
         _need(s, "011002", "ocr")  # another prefecture
-        scenario = Scenario(name="長野県 2026", prefecture_code="20", fiscal_year=2026, geography_type="radius_km",
-                            radius_km=40.0, hosts=[{"body": "200000", "categories": ["ocr"]}],
-                            overrides={"together": [[a.id, f"n{b.id}"]], "apart": [],
-                                       "fixed": [{"need": f"n{a.id}", "mode": "lead", "lead_body": "202011"}]},
-                            allocation_method="population", allocation_weights={})
+        scenario = Scenario(
+            name="長野県 2026",
+            prefecture_code="20",
+            fiscal_year=2026,
+            geography_type="radius_km",
+            radius_km=40.0,
+            hosts=[{"body": "200000", "categories": ["ocr"]}],
+            overrides={
+                "together": [[a.id, f"n{b.id}"]],
+                "apart": [],
+                "fixed": [{"need": f"n{a.id}", "mode": "lead", "lead_body": "202011"}],
+            },
+            allocation_method="population",
+            allocation_weights={},
+        )
         s.add(scenario)
         s.commit()
         built = build_instance_with_notes(s, scenario)
@@ -41,8 +61,17 @@ def test_scenario_of_a_prefecture(nagano_engine):
     assert [n.id for n in inst.needs] == [f"n{a.id}", f"n{b.id}", f"n{c.id}"]
     assert inst.need(f"n{a.id}").modes == frozenset({"lead"}) and inst.need(f"n{a.id}").can_lead
     assert inst.need(f"n{c.id}").start_year == 2027 and inst.need(f"n{b.id}").volume == 3.0
-    assert set(inst.categories) == {"chatbot", "speech", "ocr", "matching", "image", "optimal", "forecast",
-                                    "genai", "rpa"}
+    assert set(inst.categories) == {
+        "chatbot",
+        "speech",
+        "ocr",
+        "matching",
+        "image",
+        "optimal",
+        "forecast",
+        "genai",
+        "rpa",
+    }
     assert inst.hosts_of("ocr") == ["200000"] and inst.hosts_of("rpa") == []
     assert inst.rules.geography.type == "radius_km" and inst.rules.geography.km == 40.0
     assert inst.rules.together == ((f"n{a.id}", f"n{b.id}"),)
@@ -59,10 +88,15 @@ def test_demo_scenarios_see_demo_needs_only_and_lists_narrow_the_scope(nagano_en
         demo_rpa = _need(s, "205419", "rpa", demo=True)
         gone = _need(s, "202029", "ocr", demo=True)
         create_price_book_version(s, "R8-ref-1", {"ocr": {"lead": {"fixed_initial": 1}}}, None)
-        scenario = Scenario(name="【デモ】", prefecture_code="20", is_demo=True,
-                            body_codes=["202011", "205419", "202029"], category_ids=["ocr", "nope"],
-                            hosts=[{"body": "011002", "categories": []}],
-                            overrides={"apart": [[demo.id, real.id]], "fixed": [{"need": gone.id + 1000}]})
+        scenario = Scenario(
+            name="【デモ】",
+            prefecture_code="20",
+            is_demo=True,
+            body_codes=["202011", "205419", "202029"],
+            category_ids=["ocr", "nope"],
+            hosts=[{"body": "011002", "categories": []}],
+            overrides={"apart": [[demo.id, real.id]], "fixed": [{"need": gone.id + 1000}]},
+        )
         s.add(scenario)
         s.commit()
         built = build_instance_with_notes(s, scenario)

@@ -1,6 +1,7 @@
 """Two administrators deactivating (or demoting) each other at the same moment leave one active administrator
 (issue #13, point 9). Real threads and connections; a pause between the check and the write makes the race
 certain instead of lucky."""
+
 from __future__ import annotations
 
 import threading
@@ -53,8 +54,9 @@ def deactivate(session, user, actor):
 
 
 def demote(session, user, actor):
-    user_admin.update_user(session, user, display_name="", role="prefecture", prefecture_code="20", body_code=None,
-                           changed_by=actor)
+    user_admin.update_user(
+        session, user, display_name="", role="prefecture", prefecture_code="20", body_code=None, changed_by=actor
+    )
 
 
 @pytest.mark.parametrize("change", [deactivate, demote])

@@ -1,4 +1,5 @@
 """Codes and the national master list (japancode's data, read offline)."""
+
 from __future__ import annotations
 
 import csv
@@ -6,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from planner.masterdata.codes import check_digit, code_problem, normalize_code, prefecture_body_code
 from planner.charts.basemap import point_in_ring, prefecture_outlines
 from planner.domain.costs import haversine_km
+from planner.masterdata.codes import check_digit, code_problem, normalize_code, prefecture_body_code
 from planner.masterdata.national import PREFECTURAL_OFFICE_MUNICIPALITY, master_bodies, prefecture_names, ward_codes
 from tests.conftest import shared_path
 
@@ -21,8 +22,10 @@ def test_check_digit_of_known_codes(code):
 
 def test_check_digit_wraps_10_and_11_to_their_last_digit():
     # weighted sums 1 (mod 11) and 0 (mod 11): 11 - 1 = 10 -> 0, 11 - 0 = 11 -> 1
-    sums = {code[:5]: sum(int(d) * w for d, w in zip(code[:5], (6, 5, 4, 3, 2))) % 11 for code in
-            (b.code for b in master_bodies())}
+    sums = {
+        code[:5]: sum(int(d) * w for d, w in zip(code[:5], (6, 5, 4, 3, 2))) % 11
+        for code in (b.code for b in master_bodies())
+    }
     one = next(c for c, s in sums.items() if s == 1)
     zero = next(c for c, s in sums.items() if s == 0)
     assert check_digit(one) == "0" and check_digit(zero) == "1"
@@ -39,8 +42,14 @@ def test_code_problems_are_named():
 def test_master_list_has_every_body_and_no_ward():
     bodies = master_bodies()
     assert len(bodies) == 1788
-    assert Counter(b.kind for b in bodies) == {"prefecture": 47, "designated_city": 20, "city": 772,
-                                                "special_ward": 23, "town": 743, "village": 183}
+    assert Counter(b.kind for b in bodies) == {
+        "prefecture": 47,
+        "designated_city": 20,
+        "city": 772,
+        "special_ward": 23,
+        "town": 743,
+        "village": 183,
+    }
     assert len(ward_codes()) == 175 and not ward_codes() & {b.code for b in bodies}
     assert all(code_problem(b.code) is None for b in bodies)
     assert prefecture_names()["20"] == "長野県"
@@ -56,8 +65,12 @@ def test_prefecture_position_is_its_office_the_capitals_position():
         assert capital.kind != "prefecture"
         assert (pref.lat, pref.lng) == (capital.lat, capital.lng), pref.name
     # Against the offices' published positions (国土地理院「都道府県庁の位置」), within a few kilometres.
-    offices = {"010006": (43.0642, 141.3469), "130001": (35.6895, 139.6917), "200000": (36.6513, 138.1810),
-               "470007": (26.2125, 127.6811)}
+    offices = {
+        "010006": (43.0642, 141.3469),
+        "130001": (35.6895, 139.6917),
+        "200000": (36.6513, 138.1810),
+        "470007": (26.2125, 127.6811),
+    }
     got = {b.code: b for b in prefectures}
     for code, (lat, lng) in offices.items():
         assert haversine_km(got[code].lat, got[code].lng, lat, lng) < 3.0, got[code].name
@@ -84,8 +97,12 @@ def test_master_list_matches_the_national_reference_csv():
     assert set(got) == set(expected)
     for code, row in expected.items():
         b = got[code]
-        assert (b.name, b.kind, b.prefecture_code, b.prefecture_name) == \
-            (row["name"], row["kind"], row["prefecture_code"], row["prefecture"]), code
+        assert (b.name, b.kind, b.prefecture_code, b.prefecture_name) == (
+            row["name"],
+            row["kind"],
+            row["prefecture_code"],
+            row["prefecture"],
+        ), code
         if b.kind == "prefecture":  # the reference file has the centroid; the office is used since issue #15
             continue
         assert (b.lat, b.lng) == (float(row["lat"]), float(row["lng"])), code

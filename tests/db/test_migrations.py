@@ -1,4 +1,5 @@
 """The Alembic migrations build exactly the models' schema, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest

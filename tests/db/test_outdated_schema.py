@@ -1,4 +1,5 @@
 """An upgrade deployed without `planner init-db` answers one clear 503, not errors on every page."""
+
 from __future__ import annotations
 
 from alembic import command

@@ -1,5 +1,6 @@
 """The shipped reference figures (population, households, 財政力指数 from MIC's official files): built by the
 project's importer, loaded by init-db under any newer official import, credited to 総務省 with the licence."""
+
 from __future__ import annotations
 
 import json
@@ -10,12 +11,22 @@ from sqlmodel import Session, select
 from planner.db.models import Body, DataVintage, SubsidyRuleSet
 from planner.services.bodies import import_official_files
 from planner.services.init_db import init_database
-from planner.services.reference_bodies import (FORMAT, REFERENCE_FILE, SHIPPED_FILE_NAME, build_reference_dataset,
-                                               load_reference_bodies, read_reference_dataset)
+from planner.services.reference_bodies import (
+    FORMAT,
+    REFERENCE_FILE,
+    SHIPPED_FILE_NAME,
+    build_reference_dataset,
+    load_reference_bodies,
+    read_reference_dataset,
+)
 from tests.conftest import shared_path
 
-OFFICIAL = ("R4_jumin_kihon_daicho_jinko_shikuchoson.xlsx", "R3_shuyo_zaisei_shihyo_shichoson.xlsx",
-            "R3_shuyo_zaisei_shihyo_todofuken.xlsx", "R3_shuyo_zaisei_shihyo_seirei_shitei_toshi.xlsx")
+OFFICIAL = (
+    "R4_jumin_kihon_daicho_jinko_shikuchoson.xlsx",
+    "R3_shuyo_zaisei_shihyo_shichoson.xlsx",
+    "R3_shuyo_zaisei_shihyo_todofuken.xlsx",
+    "R3_shuyo_zaisei_shihyo_seirei_shitei_toshi.xlsx",
+)
 
 
 def test_shipped_file_names_its_source_date_and_licence_and_holds_no_official_file():
@@ -46,8 +57,9 @@ def test_init_db_loads_it_and_a_newer_official_import_wins(initialized_engine):
         assert vintage.file_name == SHIPPED_FILE_NAME and vintage.source.startswith("総務省")
         # an administrator imports a newer population file (here: the same layout, its figures edited)
         body.population, body.population_vintage_id = 1, None
-        newer = DataVintage(dataset="population", as_of=date(2025, 1, 1), source="総務省「令和7年…」",
-                            file_name="R7.xlsx", rows=1)
+        newer = DataVintage(
+            dataset="population", as_of=date(2025, 1, 1), source="総務省「令和7年…」", file_name="R7.xlsx", rows=1
+        )
         s.add(newer)
         s.flush()
         body.population_vintage_id = newer.id
@@ -83,9 +95,12 @@ def test_an_unusable_current_rule_set_gives_way_to_the_shipped_one(initialized_e
     with Session(initialized_engine) as s:
         for rs in s.exec(select(SubsidyRuleSet)):
             rs.is_current = False
-        old = SubsidyRuleSet(fiscal_year=2026, version="R8-1", data={"schema": "kyodo-planner-subsidy-rules/1",
-                                                                     "fiscal_year": 2026, "version": "R8-1"},
-                             is_current=True)
+        old = SubsidyRuleSet(
+            fiscal_year=2026,
+            version="R8-1",
+            data={"schema": "kyodo-planner-subsidy-rules/1", "fiscal_year": 2026, "version": "R8-1"},
+            is_current=True,
+        )
         s.add(old)
         s.commit()
         assert load_subsidy_rules(s).current == "R2-budget-1"

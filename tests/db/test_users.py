@@ -1,11 +1,11 @@
 """Users: argon2 hashes, role scopes, authentication."""
+
 from __future__ import annotations
 
 import pytest
 from sqlmodel import Session
 
-from planner.services.users import (UserError, authenticate, create_user, hash_password, needs_rehash,
-                                    verify_password)
+from planner.services.users import UserError, authenticate, create_user, hash_password, needs_rehash, verify_password
 
 
 def test_hash_and_verify():
@@ -31,16 +31,19 @@ def test_roles_and_scopes(nagano_engine):
         assert authenticate(s, "nobody", "a-long-password") is None
 
 
-@pytest.mark.parametrize("args, message", [
-    (("x1", "a-long-password", "root"), "役割「root」"),
-    (("x 1", "a-long-password", "admin"), "ログイン名は英数字"),
-    (("x1", "short", "admin"), "10 文字以上"),
-    (("x1", "a-long-password", "prefecture"), "都道府県コードは 01〜47"),
-    (("x1", "a-long-password", "municipality"), "--body"),
-    (("x1", "a-long-password", "municipality", "999999"), "当たる団体がありません"),
-    (("x1", "a-long-password", "municipality", "200000"), "都道府県です"),
-    (("x1", "a-long-password", "admin", "202011"), "管理者には"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("x1", "a-long-password", "root"), "役割「root」"),
+        (("x 1", "a-long-password", "admin"), "ログイン名は英数字"),
+        (("x1", "short", "admin"), "10 文字以上"),
+        (("x1", "a-long-password", "prefecture"), "都道府県コードは 01〜47"),
+        (("x1", "a-long-password", "municipality"), "--body"),
+        (("x1", "a-long-password", "municipality", "999999"), "当たる団体がありません"),
+        (("x1", "a-long-password", "municipality", "200000"), "都道府県です"),
+        (("x1", "a-long-password", "admin", "202011"), "管理者には"),
+    ],
+)
 def test_bad_users_are_refused(nagano_engine, args, message):
     with Session(nagano_engine) as s:
         with pytest.raises(UserError, match=message):

@@ -1,4 +1,5 @@
 """Allocation methods, the largest-remainder rounding, and the IR / core checks, by hand."""
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -6,21 +7,26 @@ from hypothesis import strategies as st
 from planner.domain import cost_game
 from planner.domain.allocation import AllocationError, allocate, coalition_name, method_label, split_cost, split_yen
 from planner.domain.cost_game import TableGame
+from planner.domain.costs import GroupCost, group_cost, standalone_cost
 from planner.domain.fairness import prove
 from planner.domain.separation import TableOracle
-from planner.domain.costs import GroupCost, group_cost, standalone_cost
 
 from .factories import body, make_instance, need
 
-THREE = [body("203211", "佐久市", 36.2489, 138.4769, kind="city", population=10000),
-         body("202029", "松本市", 36.2380, 137.9720, kind="city", population=20000),
-         body("202011", "長野市", 36.6486, 138.1948, kind="city", population=30001)]
+THREE = [
+    body("203211", "佐久市", 36.2489, 138.4769, kind="city", population=10000),
+    body("202029", "松本市", 36.2380, 137.9720, kind="city", population=20000),
+    body("202011", "長野市", 36.6486, 138.1948, kind="city", population=30001),
+]
 AWKWARD = GroupCost(1_000_000, 1_000_001, 1_000_000 + 5 * 1_000_001, 6_000_005.0)
 
 
 def three_instance(**kwargs):
-    needs = [need("x", "203211", volume=10), need("y", "202029", volume=20, can_lead=True),
-             need("z", "202011", volume=30)]
+    needs = [
+        need("x", "203211", volume=10),
+        need("y", "202029", volume=20, can_lead=True),
+        need("z", "202011", volume=30),
+    ]
     return make_instance(THREE, needs, **kwargs)
 
 
@@ -50,8 +56,14 @@ def test_population_split_by_largest_remainder():
 
 
 def test_formula_ten_ninety_split_and_label():
-    rec = allocate(three_instance(), ["x", "y", "z"], AWKWARD, lead_body="202029", method="formula",
-                   weights={"equal": 1, "population": 9})
+    rec = allocate(
+        three_instance(),
+        ["x", "y", "z"],
+        AWKWARD,
+        lead_body="202029",
+        method="formula",
+        weights={"equal": 1, "population": 9},
+    )
     assert rec.method_label == "均等割10%・人口割90%"
     assert rec.weights == {"equal": pytest.approx(0.1), "population": pytest.approx(0.9), "volume": 0.0}
     # quotas 183,330.833 / 333,328.333 / 483,340.833: two yen left -> x (.83337) then z (.83321)
@@ -61,8 +73,11 @@ def test_formula_ten_ninety_split_and_label():
 
 
 def test_volume_split_and_ties_with_equal_volumes_go_to_the_lead():
-    needs = [need("x", "203211", volume=10), need("y", "202029", volume=10), need("z", "202011", volume=10,
-                                                                                  can_lead=True)]
+    needs = [
+        need("x", "203211", volume=10),
+        need("y", "202029", volume=10),
+        need("z", "202011", volume=10, can_lead=True),
+    ]
     inst = make_instance(THREE, needs)
     cost = GroupCost(100, 0, 100, 100.0)
     rec = allocate(inst, ["x", "y", "z"], cost, lead_body="202011", method="volume")
@@ -97,8 +112,15 @@ def test_bad_formula_weights_are_refused():
 
 def test_core_check_catches_a_deliberately_unfair_split():
     m = 1_000_000
-    costs = {frozenset("a"): 10 * m, frozenset("b"): 10 * m, frozenset("c"): 10 * m, frozenset("ab"): 12 * m,
-             frozenset("ac"): 18 * m, frozenset("bc"): 18 * m, frozenset("abc"): 20 * m}
+    costs = {
+        frozenset("a"): 10 * m,
+        frozenset("b"): 10 * m,
+        frozenset("c"): 10 * m,
+        frozenset("ab"): 12 * m,
+        frozenset("ac"): 18 * m,
+        frozenset("bc"): 18 * m,
+        frozenset("abc"): 20 * m,
+    }
     game = TableGame.from_dict(["a", "b", "c"], costs)
     oracle = TableOracle(game.players, game.table)
     names = ["A町", "B町", "C町"]
@@ -124,11 +146,15 @@ def test_large_coalitions_are_named_by_who_is_left_out():
 
 
 def test_breaking_individual_rationality_is_said_and_a_method_suggested():
-    bodies = [body("202011", "長野市", 36.6486, 138.1948, kind="city", population=370000),
-              body("205834", "小川村", 36.6170, 137.9740, kind="village", population=2400),
-              body("205885", "飯綱町", 36.7550, 138.2560, population=10000)]
-    inst = make_instance(bodies, [need("a", "202011", volume=20, can_lead=True), need("b", "205834", volume=20),
-                                  need("c", "205885", volume=20)])
+    bodies = [
+        body("202011", "長野市", 36.6486, 138.1948, kind="city", population=370000),
+        body("205834", "小川村", 36.6170, 137.9740, kind="village", population=2400),
+        body("205885", "飯綱町", 36.7550, 138.2560, population=10000),
+    ]
+    inst = make_instance(
+        bodies,
+        [need("a", "202011", volume=20, can_lead=True), need("b", "205834", volume=20), need("c", "205885", volume=20)],
+    )
     members = [inst.need(i) for i in "abc"]
     cost = group_cost(inst, members, "lead", "202011")
     assert cost.total_yen < sum(rec_s.total_yen for rec_s in (standalone_cost(inst, m) for m in members))
@@ -185,9 +211,11 @@ def test_single_member_group_pays_its_own_cost():
 
 
 @settings(max_examples=200, deadline=None)
-@given(amount=st.integers(min_value=0, max_value=10 ** 10),
-       ratios=st.lists(st.integers(min_value=0, max_value=10 ** 6), min_size=1, max_size=14).filter(any),
-       lead=st.integers(min_value=0, max_value=13))
+@given(
+    amount=st.integers(min_value=0, max_value=10**10),
+    ratios=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=14).filter(any),
+    lead=st.integers(min_value=0, max_value=13),
+)
 def test_split_yen_adds_up_and_stays_within_a_yen_of_the_quota(amount, ratios, lead):
     lead = lead % len(ratios)
     order = [lead] + [i for i in range(len(ratios)) if i != lead]
@@ -199,9 +227,13 @@ def test_split_yen_adds_up_and_stays_within_a_yen_of_the_quota(amount, ratios, l
 
 
 @settings(max_examples=200, deadline=None)
-@given(initial=st.integers(min_value=0, max_value=10 ** 9), annual=st.integers(min_value=0, max_value=10 ** 8),
-       horizon=st.integers(min_value=1, max_value=10), skew=st.integers(min_value=-50, max_value=50),
-       ratios=st.lists(st.floats(min_value=0.001, max_value=1e7), min_size=1, max_size=14))
+@given(
+    initial=st.integers(min_value=0, max_value=10**9),
+    annual=st.integers(min_value=0, max_value=10**8),
+    horizon=st.integers(min_value=1, max_value=10),
+    skew=st.integers(min_value=-50, max_value=50),
+    ratios=st.lists(st.floats(min_value=0.001, max_value=1e7), min_size=1, max_size=14),
+)
 def test_shares_add_up_exactly_to_every_part(initial, annual, horizon, skew, ratios):
     total = initial + horizon * annual + skew
     shares, adjustment = split_cost(ratios, GroupCost(initial, annual, total, float(total)), horizon, 0)

@@ -1,4 +1,5 @@
 """The three baselines: feasible plans, and never cheaper than the optimiser's optimum."""
+
 from __future__ import annotations
 
 import random
@@ -38,13 +39,20 @@ def test_standalone_baseline_is_everyone_alone():
 
 
 def test_prefecture_practice_by_hand():
-    bodies = [body("202011", "長野市", 36.6486, 138.1948, kind="city"),
-              body("202029", "松本市", 36.2380, 137.9720, kind="city"),
-              body("202037", "上田市", 36.4019, 138.2491, kind="city"),
-              body("152021", "上越市", 37.1478, 138.2360, kind="city"),
-              body("200000", "長野県", 36.6513, 138.1810, kind="prefecture")]
-    needs = [need("a", "202011", volume=100.0), need("b", "202029", volume=80.0),
-             need("c", "202037", modes=["unified"]), need("d", "152021"), need("e", "202037", start_year=2027)]
+    bodies = [
+        body("202011", "長野市", 36.6486, 138.1948, kind="city"),
+        body("202029", "松本市", 36.2380, 137.9720, kind="city"),
+        body("202037", "上田市", 36.4019, 138.2491, kind="city"),
+        body("152021", "上越市", 37.1478, 138.2360, kind="city"),
+        body("200000", "長野県", 36.6513, 138.1810, kind="prefecture"),
+    ]
+    needs = [
+        need("a", "202011", volume=100.0),
+        need("b", "202029", volume=80.0),
+        need("c", "202037", modes=["unified"]),
+        need("d", "152021"),
+        need("e", "202037", start_year=2027),
+    ]
     inst = make_instance(bodies, needs, hosts=[{"body": "200000", "categories": ["ocr"]}])
     plan = prefecture_practice(inst)
     check_plan(inst, plan)
@@ -66,8 +74,9 @@ def test_prefecture_practice_splits_by_member_limit_and_apart():
         code = f"20{k:03d}1"
         bodies.append(body(code, f"町{k}", 36.5 + k * 0.02, 138.1))
         needs.append(need(f"n{k}", code))
-    inst = make_instance(bodies, needs, categories=cats, hosts=[{"body": "200000", "categories": ["ocr"]}],
-                         apart=[("n0", "n1")])
+    inst = make_instance(
+        bodies, needs, categories=cats, hosts=[{"body": "200000", "categories": ["ocr"]}], apart=[("n0", "n1")]
+    )
     plan = prefecture_practice(inst)
     check_plan(inst, plan)
     lead_groups = [g.members for g in plan.groups if g.mode == "lead"]
@@ -86,11 +95,14 @@ def test_greedy_merging_saves_and_the_optimum_saves_at_least_as_much():
 
 def test_prefecture_practice_finds_the_prefecture_body_by_kind():
     # 北海道's own code carries a check digit (010006), so it cannot be derived from the prefecture code.
-    bodies = [body("010006", "北海道", 43.0642, 141.3469, kind="prefecture"),
-              body("011002", "札幌市", 43.0621, 141.3544, kind="designated_city"),
-              body("012025", "函館市", 41.7687, 140.7288, kind="city")]
-    inst = make_instance(bodies, [need("a", "011002"), need("b", "012025")],
-                         hosts=[{"body": "010006", "categories": ["ocr"]}])
+    bodies = [
+        body("010006", "北海道", 43.0642, 141.3469, kind="prefecture"),
+        body("011002", "札幌市", 43.0621, 141.3544, kind="designated_city"),
+        body("012025", "函館市", 41.7687, 140.7288, kind="city"),
+    ]
+    inst = make_instance(
+        bodies, [need("a", "011002"), need("b", "012025")], hosts=[{"body": "010006", "categories": ["ocr"]}]
+    )
     plan = prefecture_practice(inst)
     check_plan(inst, plan)
     assert [(g.mode, g.lead_body) for g in plan.groups] == [("lead", "010006")]

@@ -1,24 +1,35 @@
 """The cost game c(S) and the game solvers (Shapley, nucleolus) on games from the literature."""
+
 import itertools
 import math
 
 import pytest
 
-from planner.domain.cost_game import (GroupPricer, OracleGame, TableGame, best_single_groups, exact_values, group_game,
-                                      heuristic_value, sub_instance)
+from planner.domain.cost_game import (
+    GroupPricer,
+    OracleGame,
+    TableGame,
+    best_single_groups,
+    exact_values,
+    group_game,
+    heuristic_value,
+    sub_instance,
+)
 from planner.domain.costs import group_cost, group_violations, standalone_cost
 from planner.domain.game_solutions import nucleolus, shapley_exact, shapley_sampled
 
 from .factories import body, make_instance, need, reference_categories
 
-BODIES = [body("202011", "長野市", 36.6486, 138.1948, kind="city", population=370000),
-          body("202029", "松本市", 36.2380, 137.9720, kind="city", population=237000),
-          body("204820", "小谷村", 36.7767, 137.9086, kind="village", population=2800),
-          body("203211", "佐久市", 36.2489, 138.4769, kind="city", population=98000),
-          body("204412", "木曽町", 35.8425, 137.6917, population=10000),
-          body("200000", "長野県", 36.6513, 138.1810, kind="prefecture"),
-          body("150002", "新潟県", 37.9022, 139.0236, kind="prefecture"),
-          body("152021", "長岡市", 37.4461, 138.8511, kind="city", population=260000)]
+BODIES = [
+    body("202011", "長野市", 36.6486, 138.1948, kind="city", population=370000),
+    body("202029", "松本市", 36.2380, 137.9720, kind="city", population=237000),
+    body("204820", "小谷村", 36.7767, 137.9086, kind="village", population=2800),
+    body("203211", "佐久市", 36.2489, 138.4769, kind="city", population=98000),
+    body("204412", "木曽町", 35.8425, 137.6917, population=10000),
+    body("200000", "長野県", 36.6513, 138.1810, kind="prefecture"),
+    body("150002", "新潟県", 37.9022, 139.0236, kind="prefecture"),
+    body("152021", "長岡市", 37.4461, 138.8511, kind="city", population=260000),
+]
 
 
 def _partitions(items):
@@ -29,7 +40,7 @@ def _partitions(items):
     for part in _partitions(rest):
         yield [[first]] + part
         for k in range(len(part)):
-            yield part[:k] + [[first] + part[k]] + part[k + 1:]
+            yield part[:k] + [[first] + part[k]] + part[k + 1 :]
 
 
 def brute_force_cost(inst, ids):
@@ -43,9 +54,12 @@ def brute_force_cost(inst, ids):
             if len(block) == 1:
                 total += standalone_cost(inst, needs[0]).exact_total
                 continue
-            options = [group_cost(inst, needs, mode, lead).exact_total
-                       for mode in ("lead", "unified") for lead in list(inst.bodies)
-                       if not group_violations(inst, needs, mode, lead, all_need_ids=ids)]
+            options = [
+                group_cost(inst, needs, mode, lead).exact_total
+                for mode in ("lead", "unified")
+                for lead in list(inst.bodies)
+                if not group_violations(inst, needs, mode, lead, all_need_ids=ids)
+            ]
             if not options:
                 total = math.inf
                 break
@@ -61,9 +75,13 @@ def brute_force_cost(inst, ids):
 
 
 def five_needs(**kwargs):
-    needs = [need("a", "202011", volume=120, can_lead=True), need("b", "202029", volume=60),
-             need("c", "204820", volume=5), need("d", "203211", volume=30, modes=("unified",)),
-             need("e", "204412", volume=8, can_lead=True)]
+    needs = [
+        need("a", "202011", volume=120, can_lead=True),
+        need("b", "202029", volume=60),
+        need("c", "204820", volume=5),
+        need("d", "203211", volume=30, modes=("unified",)),
+        need("e", "204412", volume=8, can_lead=True),
+    ]
     return make_instance(BODIES, needs, **kwargs)
 
 
@@ -86,8 +104,7 @@ def test_singletons_are_standalone_and_joint_groups_save():
 
 
 def test_overrides_inside_the_coalition_are_respected():
-    inst = five_needs(apart=[("a", "b")], together=[("c", "e")],
-                      fixed=[{"need": "d", "mode": "standalone"}])
+    inst = five_needs(apart=[("a", "b")], together=[("c", "e")], fixed=[{"need": "d", "mode": "standalone"}])
     ids = [n.id for n in inst.needs]
     values, _ = exact_values(inst, list(inst.needs))
     for mask in range(1, 1 << len(ids)):
@@ -110,8 +127,9 @@ def test_geography_and_max_members_limit_the_single_groups():
     cats = reference_categories("ocr")
     cats[0]["lead"]["max_members"] = 2
     cats[0]["unified"]["max_members"] = 2
-    three = make_instance(BODIES, [need("a", "202011", can_lead=True), need("b", "202029"), need("c", "203211")],
-                          categories=cats)
+    three = make_instance(
+        BODIES, [need("a", "202011", can_lead=True), need("b", "202029"), need("c", "203211")], categories=cats
+    )
     g3 = best_single_groups(three, list(three.needs))
     assert g3[0b111] == math.inf and g3[0b011] < math.inf
 
@@ -150,11 +168,15 @@ def test_table_game_from_dict_needs_every_coalition():
 
 # --- solvers on games from the literature ---------------------------------------------------------------------
 
+
 def airport_game(costs):
     """Littlechild & Owen's airport game: c(S) = the longest runway any member of S needs."""
     players = [f"p{i}" for i in range(len(costs))]
-    table = {frozenset(s): max(costs[players.index(p)] for p in s)
-             for r in range(1, len(players) + 1) for s in itertools.combinations(players, r)}
+    table = {
+        frozenset(s): max(costs[players.index(p)] for p in s)
+        for r in range(1, len(players) + 1)
+        for s in itertools.combinations(players, r)
+    }
     return TableGame.from_dict(players, table)
 
 
@@ -176,8 +198,11 @@ def test_glove_game_as_a_cost_game():
     # Left glove with player 1, right gloves with 2 and 3; v(S) = 1 when a pair forms. As a cost game c = -v.
     # Published values: Shapley (2/3, 1/6, 1/6); the core and so the nucleolus is the single point (1, 0, 0).
     players = ["l", "r1", "r2"]
-    v = {frozenset(s): (1.0 if "l" in s and ("r1" in s or "r2" in s) else 0.0)
-         for r in (1, 2, 3) for s in itertools.combinations(players, r)}
+    v = {
+        frozenset(s): (1.0 if "l" in s and ("r1" in s or "r2" in s) else 0.0)
+        for r in (1, 2, 3)
+        for s in itertools.combinations(players, r)
+    }
     game = TableGame.from_dict(players, {s: -val for s, val in v.items()})
     assert shapley_exact(3, game.table) == pytest.approx([-2 / 3, -1 / 6, -1 / 6])
     x = nucleolus(3, range(1, 7), game.value, game.value(7))
@@ -186,8 +211,9 @@ def test_glove_game_as_a_cost_game():
 
 def test_symmetric_game_splits_equally_and_nucleolus_of_a_convex_game_is_in_the_core():
     players = list("abcd")
-    game = TableGame.from_dict(players, {frozenset(s): 10 * len(s) ** 0.5 for r in range(1, 5)
-                                         for s in itertools.combinations(players, r)})
+    game = TableGame.from_dict(
+        players, {frozenset(s): 10 * len(s) ** 0.5 for r in range(1, 5) for s in itertools.combinations(players, r)}
+    )
     assert shapley_exact(4, game.table) == pytest.approx([5.0] * 4)
     x = nucleolus(4, range(1, 15), game.value, game.value(15))
     assert x == pytest.approx([5.0] * 4, abs=1e-7)

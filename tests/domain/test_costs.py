@@ -1,4 +1,5 @@
 """The cost formula of cost-model.md, checked by hand."""
+
 import math
 
 import pytest
@@ -7,11 +8,13 @@ from planner.domain.costs import group_cost, group_violations, haversine_km, rou
 
 from .factories import body, make_instance, need
 
-BODIES = [body("202011", "長野市", 36.6486, 138.1948, kind="city", population=370000),
-          body("202029", "松本市", 36.2380, 137.9720, kind="city", population=237000),
-          body("204820", "小谷村", 36.7767, 137.9086, kind="village", population=2800),
-          body("200000", "長野県", 36.6513, 138.1810, kind="prefecture"),
-          body("150002", "新潟県", 37.9022, 139.0236, kind="prefecture")]
+BODIES = [
+    body("202011", "長野市", 36.6486, 138.1948, kind="city", population=370000),
+    body("202029", "松本市", 36.2380, 137.9720, kind="city", population=237000),
+    body("204820", "小谷村", 36.7767, 137.9086, kind="village", population=2800),
+    body("200000", "長野県", 36.6513, 138.1810, kind="prefecture"),
+    body("150002", "新潟県", 37.9022, 139.0236, kind="prefecture"),
+]
 
 
 def test_haversine_matches_known_distance():
@@ -43,9 +46,16 @@ def test_lead_group_cost_by_hand():
 
 
 def test_feasibility_rules():
-    inst = make_instance(BODIES, [need("a", "202011", can_lead=True), need("b", "202029", modes=["unified"]),
-                                  need("c", "204820"), need("d", "202029", start_year=2027)],
-                         hosts=[{"body": "200000", "categories": ["ocr"]}, {"body": "150002", "categories": ["ocr"]}])
+    inst = make_instance(
+        BODIES,
+        [
+            need("a", "202011", can_lead=True),
+            need("b", "202029", modes=["unified"]),
+            need("c", "204820"),
+            need("d", "202029", start_year=2027),
+        ],
+        hosts=[{"body": "200000", "categories": ["ocr"]}, {"body": "150002", "categories": ["ocr"]}],
+    )
     a, b, c, d = (inst.need(x) for x in "abcd")
     assert group_violations(inst, [a, c], "lead", "202011") == []
     assert group_violations(inst, [a, c], "lead", "200000") == []  # the prefecture hosts
@@ -58,18 +68,25 @@ def test_feasibility_rules():
 
 
 def test_radius_rule():
-    inst = make_instance(BODIES, [need("a", "202011", can_lead=True), need("b", "202029")],
-                         geography={"type": "radius_km", "km": 30})
+    inst = make_instance(
+        BODIES, [need("a", "202011", can_lead=True), need("b", "202029")], geography={"type": "radius_km", "km": 30}
+    )
     a, b = inst.need("a"), inst.need("b")
     assert any("outside" in p for p in group_violations(inst, [a, b], "lead", "202011"))  # about 49 km apart
-    wide = make_instance(BODIES, [need("a", "202011", can_lead=True), need("b", "202029")],
-                         geography={"type": "radius_km", "km": 60})
+    wide = make_instance(
+        BODIES, [need("a", "202011", can_lead=True), need("b", "202029")], geography={"type": "radius_km", "km": 60}
+    )
     assert group_violations(wide, [wide.need("a"), wide.need("b")], "lead", "202011") == []
 
 
 def test_overrides_in_group_check():
-    inst = make_instance(BODIES, [need("a", "202011", can_lead=True), need("b", "202029"), need("c", "204820")],
-                         together=[("a", "b")], apart=[("a", "c")], fixed=[{"need": "b", "mode": "unified"}])
+    inst = make_instance(
+        BODIES,
+        [need("a", "202011", can_lead=True), need("b", "202029"), need("c", "204820")],
+        together=[("a", "b")],
+        apart=[("a", "c")],
+        fixed=[{"need": "b", "mode": "unified"}],
+    )
     a, b, c = (inst.need(x) for x in "abc")
     problems = group_violations(inst, [a, c], "lead", "202011")
     assert any("together" in p for p in problems) and any("apart" in p for p in problems)

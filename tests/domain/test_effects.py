@@ -1,5 +1,6 @@
 """The effect estimate (導入効果): hand-computed hours, yen per hour and payback for a chatbot, an AI-OCR and an RPA
 need, on the shipped effect model."""
+
 from __future__ import annotations
 
 import copy
@@ -42,9 +43,26 @@ def test_shipped_model_is_valid_and_cites_the_survey_truthfully(doc, model):
     assert "好事例" in model.caveat and "現状値" in model.caveat
     assert all("令和7年6月30日版" in title for title in model.sources.values())
     wordings = " ".join(c.wording for c in model.cases.values())
-    for figure in ("13,364件", "約5分", "66,820分", "月60件", "1件1分", "700時間", "70%", "1,170時間", "100%",
-                   "105＋75＋300＋95時間", "22〜95%", "5,950時間", "57%", "2,800時間", "1,887時間", "4,024時間",
-                   "14.6時間〜2,000時間", "2週間〜2か月"):
+    for figure in (
+        "13,364件",
+        "約5分",
+        "66,820分",
+        "月60件",
+        "1件1分",
+        "700時間",
+        "70%",
+        "1,170時間",
+        "100%",
+        "105＋75＋300＋95時間",
+        "22〜95%",
+        "5,950時間",
+        "57%",
+        "2,800時間",
+        "1,887時間",
+        "4,024時間",
+        "14.6時間〜2,000時間",
+        "2週間〜2か月",
+    ):
         assert figure in wordings, figure
     # every figure names the case it rests on
     for cat in model.categories.values():
@@ -57,8 +75,9 @@ def test_chatbot_from_the_model_with_money(model):
     # 13,364 inquiries (13.364 千件) x 1 / 3 / 5 minutes x 100 % / 60
     joint = Burdens(net_initial_yen=1_000_000, annual_yen=600_000, horizon_years=5)  # 4,000,000 net, 800,000 a year
     alone = Burdens(net_initial_yen=2_500_000, annual_yen=1_000_000, horizon_years=5)  # 7,500,000, 1,500,000 a year
-    e = estimate_need(model, "n1", "chatbot", 13.364, unit="千件/年", joint=joint, standalone=alone,
-                      staff_cost_per_hour_yen=3000)
+    e = estimate_need(
+        model, "n1", "chatbot", 13.364, unit="千件/年", joint=joint, standalone=alone, staff_cost_per_hour_yen=3000
+    )
     assert e.status == ESTIMATE and e.basis == "model"
     assert e.driver_units == 13_364
     assert e.hours == Range(222.7, 668.2, 1113.7)  # 13,364/60 = 222.73; x3 = 668.2; x5 = 1,113.67
@@ -105,8 +124,15 @@ def test_rpa_from_the_model_and_from_own_hours(model):
     e = estimate_need(model, "n3", "rpa", 2, unit="ロボット数")
     # 2 scenarios x 876 / 10,253 / 120,000 min / 60
     assert e.hours == Range(29.2, 341.8, 4000.0)
-    own = estimate_need(model, "n3", "rpa", 2, baseline=Baseline(hours_per_year=500),
-                        joint=Burdens(200_000, 100_000, 4), staff_cost_per_hour_yen=2500)
+    own = estimate_need(
+        model,
+        "n3",
+        "rpa",
+        2,
+        baseline=Baseline(hours_per_year=500),
+        joint=Burdens(200_000, 100_000, 4),
+        staff_cost_per_hour_yen=2500,
+    )
     assert own.hours == Range(500.0, 500.0, 500.0)
     assert own.value_yen_per_year == Range(1_250_000, 1_250_000, 1_250_000)
     assert own.joint.yen_per_hour == Range(300, 300, 300)  # (200,000 + 4 x 100,000) / 4 / 500
@@ -137,8 +163,15 @@ def test_model_problems_are_named(doc):
 
 
 def test_json_round_trip(model):
-    e = estimate_need(model, "n1", "chatbot", 13.364, joint=Burdens(1_000_000, 600_000, 5),
-                      standalone=Burdens(2_500_000, 1_000_000, 5), staff_cost_per_hour_yen=3000)
+    e = estimate_need(
+        model,
+        "n1",
+        "chatbot",
+        13.364,
+        joint=Burdens(1_000_000, 600_000, 5),
+        standalone=Burdens(2_500_000, 1_000_000, 5),
+        staff_cost_per_hour_yen=3000,
+    )
     assert NeedEffect.from_json("n1", json.loads(json.dumps(e.to_json()))) == e
     assert effects_from_plan({"format": "kyodo-planner-plan/1"}) == {}
     assert total_hours([e, e]) == Range(445.4, 1336.4, 2227.4)
@@ -153,16 +186,21 @@ def test_plan_effects_use_each_members_net_burden(model):
 
     inst, plan = plan_and_instance()
     settled = settle_plan(inst, plan)
-    field = plan_effects(inst, settled.groups, model, baselines={"a": Baseline(minutes_per_unit=2)},
-                         staff_costs={"202011": 3000})
+    field = plan_effects(
+        inst, settled.groups, model, baselines={"a": Baseline(minutes_per_unit=2)}, staff_costs={"202011": 3000}
+    )
     assert field["model_version"] == model.version and "好事例" in field["caveat"]
     effects = effects_from_plan({"effects": json.loads(json.dumps(field))})
     assert set(effects) == {"a", "b", "c", "d"}
     a = effects["a"]
     assert a.hours == Range(146.7, 380.0, 633.3)  # 20,000 sheets x 2 min = 666.7 h x 22 / 57 / 95 %
     sub = settled.groups[0].subsidies["a"]
-    net_total = (sub.joint.gross.initial_yen - sub.joint.grant.amount_yen - sub.joint.special_tax.amount_yen
-                 + inst.horizon_years * sub.joint.gross.annual_yen)
+    net_total = (
+        sub.joint.gross.initial_yen
+        - sub.joint.grant.amount_yen
+        - sub.joint.special_tax.amount_yen
+        + inst.horizon_years * sub.joint.gross.annual_yen
+    )
     assert net_total == sub.net_yen  # the same net burden the plan shows
     assert a.joint.yearly_net_yen == round(net_total / inst.horizon_years)
     assert a.joint.yen_per_hour.central == round(net_total / inst.horizon_years / 380.0)
@@ -174,8 +212,12 @@ def test_hours_totals_and_chart(model):
     from planner.charts import hours_range_svg
     from planner.domain.effects import hours_totals
 
-    effects = {"a": estimate_need(model, "a", "chatbot", 13.364), "b": estimate_need(model, "b", "rpa", 2),
-               "c": estimate_need(model, "c", "ocr", 20), "d": estimate_need(model, "d", "chatbot", 13.364)}
+    effects = {
+        "a": estimate_need(model, "a", "chatbot", 13.364),
+        "b": estimate_need(model, "b", "rpa", 2),
+        "c": estimate_need(model, "c", "ocr", 20),
+        "d": estimate_need(model, "d", "chatbot", 13.364),
+    }
     totals = {t.key: t for t in hours_totals(effects, lambda nid: effects[nid].category)}
     assert totals["chatbot"].hours == Range(445.4, 1336.4, 2227.4) and totals["chatbot"].with_hours == 2
     assert totals["ocr"].hours is None and totals["ocr"].without_hours == 1

@@ -1,6 +1,7 @@
 """The exact proof of fairness at every size, the nucleolus and least core by constraint generation, the core
 adjustment and the nearest core weights: hand-checked games, brute force, property tests, and an independent
 implementation (coopgame-py, tests only) on the bench groups."""
+
 from __future__ import annotations
 
 import copy
@@ -17,8 +18,13 @@ from planner.domain.allocation import allocate, sampled_shapley
 from planner.domain.cost_game import TableGame, best_single_groups, exact_values
 from planner.domain.costs import GroupCost, group_cost, group_violations
 from planner.domain.fairness import round_signed, split_adjustment
-from planner.domain.game_solutions import (least_core, least_core_compact, nucleolus_by_generation,
-                                           project_onto_core, shapley_exact)
+from planner.domain.game_solutions import (
+    least_core,
+    least_core_compact,
+    nucleolus_by_generation,
+    project_onto_core,
+    shapley_exact,
+)
 from planner.domain.instance_io import InstanceError, parse_instance
 from planner.domain.separation import GroupOracle, TableOracle
 
@@ -34,20 +40,36 @@ M = 1_000_000
 def random_group_doc(rng: random.Random, n: int, *, overrides: bool = True) -> dict:
     """n needs of one category in one prefecture, random positions, volumes, modes, leaders, hosts, geography,
     max_members and (optionally) fixed and apart overrides."""
-    bodies = [body(f"20{k + 1:03d}0", f"町{k}", 36.0 + rng.uniform(0, 0.8), 137.8 + rng.uniform(0, 0.8),
-                   population=rng.randint(1_000, 400_000)) for k in range(n)]
+    bodies = [
+        body(
+            f"20{k + 1:03d}0",
+            f"町{k}",
+            36.0 + rng.uniform(0, 0.8),
+            137.8 + rng.uniform(0, 0.8),
+            population=rng.randint(1_000, 400_000),
+        )
+        for k in range(n)
+    ]
     bodies.append(body("200000", "長野県", 36.65, 138.18, kind="prefecture"))
     needs = []
     for k in range(n):
         modes = rng.choice([("lead", "unified"), ("lead", "unified"), ("lead",), ("unified",)])
-        needs.append(need(f"n{k}", bodies[k]["code"], volume=round(rng.uniform(1, 300), 1), modes=modes,
-                          can_lead=rng.random() < 0.4))
+        needs.append(
+            need(
+                f"n{k}",
+                bodies[k]["code"],
+                volume=round(rng.uniform(1, 300), 1),
+                modes=modes,
+                can_lead=rng.random() < 0.4,
+            )
+        )
     categories = copy.deepcopy(reference_categories("ocr"))
     if rng.random() < 0.4:
         categories[0]["lead"]["max_members"] = rng.randint(2, max(2, n - 1))
         categories[0]["unified"]["max_members"] = rng.randint(2, max(2, n))
-    geography = rng.choice([{"type": "same_prefecture"}, {"type": "radius_km", "km": rng.uniform(15, 60)},
-                            {"type": "any"}])
+    geography = rng.choice(
+        [{"type": "same_prefecture"}, {"type": "radius_km", "km": rng.uniform(15, 60)}, {"type": "any"}]
+    )
     hosts = [{"body": "200000", "categories": ["ocr"]}] if rng.random() < 0.5 else []
     fixed, apart = [], []
     if overrides and n >= 3:
@@ -59,8 +81,16 @@ def random_group_doc(rng: random.Random, n: int, *, overrides: bool = True) -> d
         if rng.random() < 0.3:
             a, b = rng.sample(range(n), 2)
             apart.append((f"n{a}", f"n{b}"))
-    return instance_doc(bodies, needs, categories=categories, hosts=hosts, geography=geography, fixed=fixed,
-                        apart=apart, allocation={"method": "formula", "weights": {"equal": 0.1, "population": 0.9}})
+    return instance_doc(
+        bodies,
+        needs,
+        categories=categories,
+        hosts=hosts,
+        geography=geography,
+        fixed=fixed,
+        apart=apart,
+        allocation={"method": "formula", "weights": {"equal": 0.1, "population": 0.9}},
+    )
 
 
 @pytest.mark.parametrize("seed", range(24))
@@ -84,7 +114,7 @@ def test_oracle_equals_brute_force_enumeration(seed, priced_at_once, monkeypatch
         # singletons: the oracle uses the printed standalone total (yearly cost rounded), the table the exact one
         assert fast.excess == pytest.approx(slow.excess, abs=n * 3.0)
         ordered = [e.excess for e in oracle.tightest(x, 12)]
-        expected = [e.excess for e in brute.tightest(x, 40) if math.isfinite(e.excess)][:len(ordered)]
+        expected = [e.excess for e in brute.tightest(x, 40) if math.isfinite(e.excess)][: len(ordered)]
         assert ordered == pytest.approx(expected, abs=n * 3.0)
         assert ordered == sorted(ordered)
     # the oracle's cost of a group is the table's single-group cost
@@ -110,8 +140,15 @@ def test_a_coalition_of_the_oracle_is_priced_like_the_plan_prices_it():
 
 
 def triangle_game():
-    costs = {frozenset("a"): 10 * M, frozenset("b"): 10 * M, frozenset("c"): 10 * M, frozenset("ab"): 12 * M,
-             frozenset("ac"): 18 * M, frozenset("bc"): 18 * M, frozenset("abc"): 20 * M}
+    costs = {
+        frozenset("a"): 10 * M,
+        frozenset("b"): 10 * M,
+        frozenset("c"): 10 * M,
+        frozenset("ab"): 12 * M,
+        frozenset("ac"): 18 * M,
+        frozenset("bc"): 18 * M,
+        frozenset("abc"): 20 * M,
+    }
     return TableGame.from_dict(["a", "b", "c"], costs)
 
 
@@ -150,8 +187,9 @@ def test_empty_core_is_said_and_the_least_core_taken():
 
 
 def population_instance(populations, horizon=5):
-    bodies = [body(f"20{k + 1:03d}0", f"町{k}", 36.2 + 0.01 * k, 138.0, population=p)
-              for k, p in enumerate(populations)]
+    bodies = [
+        body(f"20{k + 1:03d}0", f"町{k}", 36.2 + 0.01 * k, 138.0, population=p) for k, p in enumerate(populations)
+    ]
     needs = [need(c, b["code"], can_lead=(k == 0)) for k, (c, b) in enumerate(zip("abc", bodies))]
     return make_instance(bodies, needs, horizon=horizon)
 
@@ -161,8 +199,9 @@ def test_core_adjustment_of_a_population_split_by_hand():
     game = triangle_game()
     game = TableGame(["a", "b", "c"], game.table)
     cost = GroupCost(5 * M, 3 * M, 20 * M, 20.0 * M)  # 5 + 5 x 3 = 20 million
-    rec = allocate(inst, list("abc"), cost, lead_body=inst.need("a").body, method="population", core="adjust",
-                   game=game)
+    rec = allocate(
+        inst, list("abc"), cost, lead_body=inst.need("a").body, method="population", core="adjust", game=game
+    )
     assert rec.unadjusted_proof is not None and not rec.unadjusted_proof.in_core
     assert rec.unadjusted_proof.min_excess_yen == -2 * M
     assert rec.unadjusted_proof.worst_coalition == ("a", "b")
@@ -181,8 +220,9 @@ def test_core_adjustment_of_a_population_split_by_hand():
     assert sum(rec.share(i).initial_yen for i in "abc") == 5 * M
     assert sum(rec.share(i).annual_yen for i in "abc") == 3 * M
     assert "コア" in " ".join(rec.notes)
-    report = allocate(inst, list("abc"), cost, lead_body=inst.need("a").body, method="population", core="report",
-                      game=game)
+    report = allocate(
+        inst, list("abc"), cost, lead_body=inst.need("a").body, method="population", core="report", game=game
+    )
     assert not report.in_core and all(s.adjustment_yen == 0 for s in report.shares)
 
 
@@ -211,8 +251,11 @@ def planned_group(inst):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(min_value=0, max_value=10 ** 6), n=st.integers(min_value=2, max_value=9),
-       method=st.sampled_from(["formula", "population", "volume", "equal", "standalone_ratio", "nucleolus"]))
+@given(
+    seed=st.integers(min_value=0, max_value=10**6),
+    n=st.integers(min_value=2, max_value=9),
+    method=st.sampled_from(["formula", "population", "volume", "equal", "standalone_ratio", "nucleolus"]),
+)
 def test_shares_balance_and_core_adjusted_shares_are_in_the_core(seed, n, method):
     rng = random.Random(seed)
     doc = random_group_doc(rng, n, overrides=False)
@@ -345,8 +388,11 @@ def test_shapley_and_nucleolus_agree_with_coopgame_on_every_bench_group_up_to_tw
 
 
 def test_instance_core_option_is_read_and_checked():
-    doc = instance_doc([body("202011", "長野市", 36.6, 138.2)], [need("a", "202011")],
-                       allocation={"method": "formula", "weights": {"equal": 1}, "core": "adjust"})
+    doc = instance_doc(
+        [body("202011", "長野市", 36.6, 138.2)],
+        [need("a", "202011")],
+        allocation={"method": "formula", "weights": {"equal": 1}, "core": "adjust"},
+    )
     assert parse_instance(doc).allocation.core == "adjust"
     doc["allocation"].pop("core")
     assert parse_instance(doc).allocation.core == "report"
@@ -367,8 +413,9 @@ def test_nearest_weights_need_no_adjustment():
         inst = parse_instance(doc)
         cost, lead = planned_group(inst)
         ids = [nd.id for nd in inst.needs]
-        rec = allocate(inst, ids, cost, lead_body=lead, method="formula",
-                       weights={"equal": 0.1, "population": 0.9}, core="adjust")
+        rec = allocate(
+            inst, ids, cost, lead_body=lead, method="formula", weights={"equal": 0.1, "population": 0.9}, core="adjust"
+        )
         if rec.suggested_weights is None:
             continue
         w = rec.suggested_weights.weights

@@ -1,4 +1,5 @@
 """The inputs' snapshot and its diff (planner.domain.input_changes): what a published plan's notice lists."""
+
 from __future__ import annotations
 
 import copy
@@ -7,21 +8,65 @@ from planner.domain.input_changes import diff, fingerprint, snapshot
 
 
 def _doc():
-    price = {"fixed_initial": 100, "fixed_annual": 10, "member_initial": 5, "member_annual": 1, "per_km_annual": 0,
-             "lines": [[0, 2]]}
+    price = {
+        "fixed_initial": 100,
+        "fixed_annual": 10,
+        "member_initial": 5,
+        "member_annual": 1,
+        "per_km_annual": 0,
+        "lines": [[0, 2]],
+    }
     return {
-        "fiscal_year": 2026, "horizon_years": 5,
-        "bodies": [{"code": "202011", "name": "長野市", "population": 370000, "fiscal_strength_index": 0.67,
-                    "disadvantaged": False, "has_data_plan": True},
-                   {"code": "202029", "name": "松本市", "population": 237000, "fiscal_strength_index": 0.66,
-                    "disadvantaged": False, "has_data_plan": False}],
-        "categories": [{"id": "ocr", "name": "AI-OCR（文字認識）", "standalone": price,
-                        "lead": {**price, "max_members": 10}, "unified": {**price, "max_members": 10}}],
+        "fiscal_year": 2026,
+        "horizon_years": 5,
+        "bodies": [
+            {
+                "code": "202011",
+                "name": "長野市",
+                "population": 370000,
+                "fiscal_strength_index": 0.67,
+                "disadvantaged": False,
+                "has_data_plan": True,
+            },
+            {
+                "code": "202029",
+                "name": "松本市",
+                "population": 237000,
+                "fiscal_strength_index": 0.66,
+                "disadvantaged": False,
+                "has_data_plan": False,
+            },
+        ],
+        "categories": [
+            {
+                "id": "ocr",
+                "name": "AI-OCR（文字認識）",
+                "standalone": price,
+                "lead": {**price, "max_members": 10},
+                "unified": {**price, "max_members": 10},
+            }
+        ],
         "hosts": [],
-        "needs": [{"id": "n1", "body": "202011", "category": "ocr", "volume": 120.0, "start_year": 2026,
-                   "modes": ["unified", "lead"], "can_lead": True},
-                  {"id": "n2", "body": "202029", "category": "ocr", "volume": 80.0, "start_year": 2026,
-                   "modes": ["lead"], "can_lead": False}],
+        "needs": [
+            {
+                "id": "n1",
+                "body": "202011",
+                "category": "ocr",
+                "volume": 120.0,
+                "start_year": 2026,
+                "modes": ["unified", "lead"],
+                "can_lead": True,
+            },
+            {
+                "id": "n2",
+                "body": "202029",
+                "category": "ocr",
+                "volume": 80.0,
+                "start_year": 2026,
+                "modes": ["lead"],
+                "can_lead": False,
+            },
+        ],
         "rules": {"geography": {"type": "same_prefecture"}, "together": [], "apart": [], "fixed": []},
         "allocation": {"method": "equal", "weights": {}},
     }
@@ -43,12 +88,23 @@ def test_each_kind_of_change_is_named():
     doc["needs"][0]["volume"] = 150.0
     doc["needs"][0]["can_lead"] = False
     del doc["needs"][1]
-    doc["needs"].append({"id": "n7", "body": "202029", "category": "ocr", "volume": 10.0, "start_year": 2027,
-                         "modes": ["lead"], "can_lead": False})
+    doc["needs"].append(
+        {
+            "id": "n7",
+            "body": "202029",
+            "category": "ocr",
+            "volume": 10.0,
+            "start_year": 2027,
+            "modes": ["lead"],
+            "can_lead": False,
+        }
+    )
     doc["categories"][0]["lead"] = {**doc["categories"][0]["lead"], "fixed_initial": 90}
     doc["bodies"][1]["population"] = 236000
     doc["rules"]["fixed"] = [{"need": "n1", "mode": "standalone"}]
-    after = snapshot(doc, rule_version="R9", price_source="見積 1 件（AI-OCR・幹事一括：A社）、その他は単価表 R8-ref-1（参考値）")
+    after = snapshot(
+        doc, rule_version="R9", price_source="見積 1 件（AI-OCR・幹事一括：A社）、その他は単価表 R8-ref-1（参考値）"
+    )
     changes = diff(before, after)
     texts = [c.text for c in changes]
     kinds = [c.kind for c in changes]

@@ -1,4 +1,5 @@
 """Property-based: no document makes validation fail with anything but InstanceError naming where."""
+
 import copy
 
 from hypothesis import HealthCheck, given, settings
@@ -8,14 +9,21 @@ from planner.domain.instance_io import InstanceError, parse_instance
 
 from .factories import body, instance_doc, need
 
-BASE = instance_doc([body("202011", "長野市", 36.6486, 138.1948, kind="city"),
-                     body("202029", "松本市", 36.2380, 137.9720)],
-                    [need("a", "202011", can_lead=True), need("b", "202029")],
-                    together=[("a", "b")], fixed=[{"need": "a", "mode": "lead"}])
+BASE = instance_doc(
+    [body("202011", "長野市", 36.6486, 138.1948, kind="city"), body("202029", "松本市", 36.2380, 137.9720)],
+    [need("a", "202011", can_lead=True), need("b", "202029")],
+    together=[("a", "b")],
+    fixed=[{"need": "a", "mode": "lead"}],
+)
 
-json_scalars = st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True) | st.text(max_size=8)
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+json_scalars = (
+    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats(allow_nan=True) | st.text(max_size=8)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 def paths(doc, prefix=()):

@@ -1,12 +1,13 @@
 """Instance validation: every problem named by record and field, before anything is solved."""
+
 import json
 
 import pytest
 
 from planner.domain.instance_io import InstanceError, instance_to_dict, load_instance, parse_instance
 
-from .factories import body, instance_doc, need
 from ..conftest import shared_path
+from .factories import body, instance_doc, need
 
 BODIES = [body("202011", "長野市", 36.6486, 138.1948, kind="city"), body("202029", "松本市", 36.2380, 137.9720)]
 
@@ -55,16 +56,17 @@ def test_negative_volume_and_bad_types():
 
 
 def test_together_across_categories_is_rejected():
-    doc = instance_doc(BODIES, [need("a", "202011"), need("b", "202029", category="rpa")],
-                       together=[("a", "b")])
-    doc["categories"] += [c for c in json.load(open(shared_or_local_book(), encoding="utf-8"))["categories"]
-                          if c["id"] == "rpa"]
+    doc = instance_doc(BODIES, [need("a", "202011"), need("b", "202029", category="rpa")], together=[("a", "b")])
+    doc["categories"] += [
+        c for c in json.load(open(shared_or_local_book(), encoding="utf-8"))["categories"] if c["id"] == "rpa"
+    ]
     problems = problems_of(doc)
     assert any(p.startswith("rules.together[0]: needs of different categories") for p in problems)
 
 
 def shared_or_local_book():
     from .factories import PRICE_BOOK
+
     return PRICE_BOOK
 
 

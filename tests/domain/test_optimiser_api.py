@@ -1,4 +1,5 @@
 """The optimiser's public behaviour: plan fields, ids, progress, cancellation, time limits, overrides, backends."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,10 @@ from .test_optimiser_oracle import BODY_POOL, check_plan
 def region_instance(n_needs: int, seed: int = 3, **kwargs):
     """Many needs around Nagano and Niigata: big enough that sub-problems go to the MILP."""
     rng = random.Random(seed)
-    bodies = [body("200000", "長野県", 36.6513, 138.1810, kind="prefecture"),
-              body("150002", "新潟県", 37.9022, 139.0236, kind="prefecture")]
+    bodies = [
+        body("200000", "長野県", 36.6513, 138.1810, kind="prefecture"),
+        body("150002", "新潟県", 37.9022, 139.0236, kind="prefecture"),
+    ]
     needs = []
     for k in range(n_needs):
         pref = rng.choice(["20", "15"])
@@ -26,9 +29,16 @@ def region_instance(n_needs: int, seed: int = 3, **kwargs):
         lat = (36.6 if pref == "20" else 37.6) + rng.uniform(-0.5, 0.5)
         lng = (138.2 if pref == "20" else 138.8) + rng.uniform(-0.5, 0.5)
         bodies.append(body(code, f"町{k}", lat, lng))
-        needs.append(need(f"{code}-ocr", code, volume=round(rng.uniform(5, 300), 1),
-                          start_year=rng.choice([2026, 2027]), modes=rng.choice([["lead", "unified"], ["lead"]]),
-                          can_lead=rng.random() < 0.5))
+        needs.append(
+            need(
+                f"{code}-ocr",
+                code,
+                volume=round(rng.uniform(5, 300), 1),
+                start_year=rng.choice([2026, 2027]),
+                modes=rng.choice([["lead", "unified"], ["lead"]]),
+                can_lead=rng.random() < 0.5,
+            )
+        )
     hosts = [{"body": "200000", "categories": ["ocr"]}, {"body": "150002", "categories": ["ocr"]}]
     return make_instance(bodies, needs, hosts=hosts, **kwargs)
 
@@ -50,8 +60,9 @@ def test_plan_fields_ids_and_explanations():
     assert set(plan.stats["phase_seconds"]) >= {"decompose", "solve", "assemble"}
     # Same input, same plan and ids (stable numbering).
     again = optimise(inst)
-    assert [(g.id, g.members, g.lead_body) for g in again.groups] == [(g.id, g.members, g.lead_body)
-                                                                      for g in plan.groups]
+    assert [(g.id, g.members, g.lead_body) for g in again.groups] == [
+        (g.id, g.members, g.lead_body) for g in plan.groups
+    ]
     # The document round-trips through JSON.
     back = plan_from_dict(json.loads(json.dumps(plan.to_dict(), ensure_ascii=False)))
     assert back.objective_yen == plan.objective_yen and len(back.groups) == len(plan.groups)
@@ -123,8 +134,9 @@ def test_overrides_in_a_big_instance():
     ids = [n.id for n in inst.needs]
     same = [n for n in inst.needs if n.start_year == 2026 and n.body.startswith("20")]
     a, b, c = same[0].id, same[1].id, same[2].id
-    inst2 = region_instance(40, seed=9, together=[(a, b)], apart=[(a, c)],
-                            fixed=[{"need": ids[-1], "mode": "standalone"}])
+    inst2 = region_instance(
+        40, seed=9, together=[(a, b)], apart=[(a, c)], fixed=[{"need": ids[-1], "mode": "standalone"}]
+    )
     plan = optimise(inst2)
     check_plan(inst2, plan)
     group_of = {m: g for g in plan.groups for m in g.members}
@@ -136,14 +148,16 @@ def test_overrides_in_a_big_instance():
 def test_unsatisfiable_overrides_raise_infeasible():
     bodies = BODY_POOL
     # Fixed to a lead body that cannot lead (not a member, not a host).
-    inst = make_instance(bodies, [need("a", "202011"), need("b", "202029")],
-                         fixed=[{"need": "a", "lead_body": "202037"}])
+    inst = make_instance(
+        bodies, [need("a", "202011"), need("b", "202029")], fixed=[{"need": "a", "lead_body": "202037"}]
+    )
     with pytest.raises(Infeasible) as e:
         optimise(inst)
     assert "a" in str(e.value)
     # A together pair across prefectures under same_prefecture.
-    inst = make_instance(bodies, [need("a", "202011", can_lead=True), need("b", "152021", can_lead=True)],
-                         together=[("a", "b")])
+    inst = make_instance(
+        bodies, [need("a", "202011", can_lead=True), need("b", "152021", can_lead=True)], together=[("a", "b")]
+    )
     with pytest.raises(Infeasible):
         optimise(inst)
 
@@ -151,10 +165,13 @@ def test_unsatisfiable_overrides_raise_infeasible():
 def test_host_may_lead_several_groups_when_members_are_capped():
     cats = reference_categories("ocr")
     cats[0]["lead"]["max_members"] = 2
-    needs = [need(f"n{k}", code, volume=300.0, modes=["lead"])
-             for k, code in enumerate(["202011", "202029", "202037", "203211"])]
-    inst = make_instance(BODY_POOL, needs, categories=cats, hosts=[{"body": "200000", "categories": ["ocr"]}],
-                         geography={"type": "any"})
+    needs = [
+        need(f"n{k}", code, volume=300.0, modes=["lead"])
+        for k, code in enumerate(["202011", "202029", "202037", "203211"])
+    ]
+    inst = make_instance(
+        BODY_POOL, needs, categories=cats, hosts=[{"body": "200000", "categories": ["ocr"]}], geography={"type": "any"}
+    )
     plan = optimise(inst)
     check_plan(inst, plan)
     hosted = [g for g in plan.groups if g.lead_body == "200000"]

@@ -1,4 +1,5 @@
 """The bounds used when time runs out are real lower bounds, and the heuristic plans are feasible."""
+
 from __future__ import annotations
 
 import random

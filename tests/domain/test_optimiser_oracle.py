@@ -5,6 +5,7 @@ every mode and lead body, keeping the cheapest block pricing that costs.group_vi
 the oracle itself rather than trusted to group_violations, only a member with can_lead (or, in lead mode, a host)
 runs a joint group: a body that declined to lead is never made the unified mode's 取りまとめ団体 (cost-model.md).
 """
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,7 @@ def set_partitions(items):
     for part in set_partitions(rest):
         yield [[first]] + part
         for k in range(len(part)):
-            yield part[:k] + [[first] + part[k]] + part[k + 1:]
+            yield part[:k] + [[first] + part[k]] + part[k + 1 :]
 
 
 def best_block(instance, needs):
@@ -96,8 +97,9 @@ def random_instance(rng: random.Random):
         for mode in ("lead", "unified"):
             if rng.random() < 0.5:
                 c[mode]["max_members"] = rng.choice([2, 3])
-    geo = rng.choice([{"type": "same_prefecture"}, {"type": "radius_km", "km": rng.choice([30, 60, 120])},
-                      {"type": "any"}])
+    geo = rng.choice(
+        [{"type": "same_prefecture"}, {"type": "radius_km", "km": rng.choice([30, 60, 120])}, {"type": "any"}]
+    )
     bodies = list(BODY_POOL)
     needs = []
     used = set()
@@ -109,8 +111,17 @@ def random_instance(rng: random.Random):
             code = rng.choice(MUNICIPALITIES)
         used.add((code, cat, year))
         modes = rng.choice([["lead", "unified"], ["lead", "unified"], ["lead"], ["unified"]])
-        needs.append(need(f"n{k}", code, category=cat, volume=round(rng.uniform(1, 400), 1), start_year=year,
-                          modes=modes, can_lead=rng.random() < 0.6))
+        needs.append(
+            need(
+                f"n{k}",
+                code,
+                category=cat,
+                volume=round(rng.uniform(1, 400), 1),
+                start_year=year,
+                modes=modes,
+                can_lead=rng.random() < 0.6,
+            )
+        )
     hosts = []
     if rng.random() < 0.6:
         hosts.append({"body": "200000", "categories": rng.choice([["ocr"], ["ocr", "rpa"]])})
@@ -144,8 +155,9 @@ def random_instance(rng: random.Random):
         if rng.random() < 0.5:
             rule["lead_body"] = rng.choice([x["body"], "200000", rng.choice(MUNICIPALITIES)])
         fixed.append(rule)
-    return make_instance(bodies, needs, categories=cats, hosts=hosts, geography=geo, together=together,
-                         apart=apart, fixed=fixed)
+    return make_instance(
+        bodies, needs, categories=cats, hosts=hosts, geography=geo, together=together, apart=apart, fixed=fixed
+    )
 
 
 def check_plan(instance, plan):
@@ -204,14 +216,18 @@ def test_milp_path_matches_brute_force(seed, backend, monkeypatch):
 def test_unified_coordinator_must_be_willing_to_lead():
     """Two towns accept only unified mode and neither can lead: no 取りまとめ団体, so both go alone; once one
     can lead, it coordinates and the pair is cheaper together."""
-    from .factories import make_instance, need as make_need
+    from .factories import make_instance
+    from .factories import need as make_need
 
     bodies = [BODY_POOL[0], BODY_POOL[2]]  # 長野市, 上田市 (same prefecture)
-    declined = [make_need("a", "202011", volume=200, modes=["unified"]),
-                make_need("b", "202037", volume=200, modes=["unified"])]
+    declined = [
+        make_need("a", "202011", volume=200, modes=["unified"]),
+        make_need("b", "202037", volume=200, modes=["unified"]),
+    ]
     inst = make_instance(bodies, declined, categories=reference_categories("ocr"))
     assert group_violations(inst, list(inst.needs), "unified", "202011") == [
-        "coordinator 202011 is not a member with can_lead"]
+        "coordinator 202011 is not a member with can_lead"
+    ]
     plan = optimise(inst)
     assert [g.mode for g in plan.groups] == ["standalone", "standalone"]
     assert oracle(inst) == pytest.approx(sum(g.cost.exact_total for g in plan.groups))

@@ -1,5 +1,6 @@
 """Model reductions of the optimiser (issue 3, radius targets): each keeps the optimum, checked against the
 brute-force oracle on tiny instances and against the unreduced model on MILP-sized ones."""
+
 from __future__ import annotations
 
 import math
@@ -142,8 +143,9 @@ def test_first_wave_plan_and_bound_are_valid_and_merge_into_the_exact_pass():
     sp = subs[k]
     greedy = greedy_groups(sp)
     fallback = {k: (greedy, plan_value(sp, greedy), driver.quick_bound(sp))}
-    driver._WORKER_STATE.update(subs=subs, fallback=fallback, wall_deadline=time.time() + 60, gap=0.0,
-                                backend="highs", first_wave={k})
+    driver._WORKER_STATE.update(
+        subs=subs, fallback=fallback, wall_deadline=time.time() + 60, gap=0.0, backend="highs", first_wave={k}
+    )
     groups, value, bound = driver._worker_bound(k, 10.0)
     _check_groups(inst, sp, groups)
     assert value == pytest.approx(plan_value(sp, groups), rel=1e-12) and value <= fallback[k][1]

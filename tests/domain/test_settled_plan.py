@@ -1,4 +1,5 @@
 """The settled plan as typed records: one JSON conversion, old plans still read, one member-lines reader."""
+
 import copy
 import json
 
@@ -81,12 +82,15 @@ def test_a_lone_member_without_an_allocation_pays_its_whole_cost_and_others_are_
         member_lines(inst, joint)
 
 
-@pytest.mark.parametrize("breakage, message", [
-    (lambda g: g["subsidies"]["a"].__setitem__("net_yen", 5), "実質負担 5円"),
-    (lambda g: g["allocation"]["shares"]["a"].__setitem__("total_yen", "1,000"), "整数の円"),
-    (lambda g: g["allocation"]["shares"].pop("b"), "参加団体 b"),
-    (lambda g: g["subsidies"]["c"].pop("gross"), "負担額（gross）"),
-])
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        (lambda g: g["subsidies"]["a"].__setitem__("net_yen", 5), "実質負担 5円"),
+        (lambda g: g["allocation"]["shares"]["a"].__setitem__("total_yen", "1,000"), "整数の円"),
+        (lambda g: g["allocation"]["shares"].pop("b"), "参加団体 b"),
+        (lambda g: g["subsidies"]["c"].pop("gross"), "負担額（gross）"),
+    ],
+)
 def test_contradicting_records_are_refused_when_read(settled, breakage, message):
     _, plan = settled
     doc = copy.deepcopy(plan.to_dict())

@@ -1,4 +1,5 @@
 """settle_plan fills every group's allocation and subsidies, as planner solve and the web job use it."""
+
 import copy
 import json
 
@@ -11,26 +12,53 @@ from planner.domain.subsidies import SubsidyRulesError, default_rules
 
 from .factories import body, make_instance, need
 
-BODIES = [body("202011", "長野市", 36.6486, 138.1948, kind="city", population=370000),
-          body("205834", "小川村", 36.6170, 137.9740, kind="village", population=2400, disadvantaged=True),
-          body("205885", "飯綱町", 36.7550, 138.2560, population=10000, has_data_plan=False),
-          body("203211", "佐久市", 36.2489, 138.4769, kind="city", population=98000)]
+BODIES = [
+    body("202011", "長野市", 36.6486, 138.1948, kind="city", population=370000),
+    body("205834", "小川村", 36.6170, 137.9740, kind="village", population=2400, disadvantaged=True),
+    body("205885", "飯綱町", 36.7550, 138.2560, population=10000, has_data_plan=False),
+    body("203211", "佐久市", 36.2489, 138.4769, kind="city", population=98000),
+]
 
 
 def plan_and_instance(allocation=None):
-    inst = make_instance(BODIES, [need("a", "202011", volume=20, can_lead=True), need("b", "205834", volume=20, serves_disadvantaged_area=True),
-                                  need("c", "205885", volume=20), need("d", "203211", volume=20)],
-                         allocation=allocation)
+    inst = make_instance(
+        BODIES,
+        [
+            need("a", "202011", volume=20, can_lead=True),
+            need("b", "205834", volume=20, serves_disadvantaged_area=True),
+            need("c", "205885", volume=20),
+            need("d", "203211", volume=20),
+        ],
+        allocation=allocation,
+    )
     members = [inst.need(i) for i in "abc"]
     joint = group_cost(inst, members, "lead", "202011")
     alone_d = standalone_cost(inst, inst.need("d"))
-    groups = [PlanGroup("g1", "ocr", 2026, "lead", "202011", list("abc"), joint,
-                        sum(standalone_cost(inst, m).total_yen for m in members)),
-              PlanGroup("g2", "ocr", 2026, "standalone", "203211", ["d"], alone_d, alone_d.total_yen)]
+    groups = [
+        PlanGroup(
+            "g1",
+            "ocr",
+            2026,
+            "lead",
+            "202011",
+            list("abc"),
+            joint,
+            sum(standalone_cost(inst, m).total_yen for m in members),
+        ),
+        PlanGroup("g2", "ocr", 2026, "standalone", "203211", ["d"], alone_d, alone_d.total_yen),
+    ]
     objective = joint.total_yen + alone_d.total_yen
-    plan = Plan("test", "optimal", objective, objective, 0.0,
-                sum(g.standalone_total_yen for g in groups), 0.1, groups,
-                {n.id: standalone_cost(inst, n).total_yen for n in inst.needs})
+    plan = Plan(
+        "test",
+        "optimal",
+        objective,
+        objective,
+        0.0,
+        sum(g.standalone_total_yen for g in groups),
+        0.1,
+        groups,
+        {n.id: standalone_cost(inst, n).total_yen for n in inst.needs},
+    )
     return inst, plan
 
 

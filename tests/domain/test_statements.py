@@ -1,4 +1,5 @@
 """Year-by-year statements: the statements' figures are the plan's per-member figures summed by fiscal year."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,10 +31,13 @@ NEEDS = [
 @pytest.fixture
 def planned():
     instance = make_instance(BODIES, NEEDS, categories=reference_categories("ocr", "rpa"), horizon=5)
-    plan = settled_plan(instance, [
-        ("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr"]),
-        ("rpa-2027-1", "lead", "202011", ["n-nagano-rpa", "n-otari-rpa"]),
-    ])
+    plan = settled_plan(
+        instance,
+        [
+            ("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr"]),
+            ("rpa-2027-1", "lead", "202011", ["n-nagano-rpa", "n-otari-rpa"]),
+        ],
+    )
     return instance, plan
 
 
@@ -101,9 +105,11 @@ def test_statements_of_a_settled_optimiser_plan():
     expected = expected_by_body_and_year(instance, plan)
     for s in statements:
         for y in s.years:
-            assert [y.initial_yen, y.annual_yen, y.grant_yen, y.special_tax_yen] == \
-                expected.get((s.body_code, y.fiscal_year), [0, 0, 0, 0])
-    assert sum(s.total.net_yen for s in statements) == sum(ln.net_yen for g in plan.groups
-                                                           for ln in member_lines(instance, g))
+            assert [y.initial_yen, y.annual_yen, y.grant_yen, y.special_tax_yen] == expected.get(
+                (s.body_code, y.fiscal_year), [0, 0, 0, 0]
+            )
+    assert sum(s.total.net_yen for s in statements) == sum(
+        ln.net_yen for g in plan.groups for ln in member_lines(instance, g)
+    )
     only = body_statements(instance, plan, ["204820"])
     assert [s.body_code for s in only] == ["204820"] and only[0].total == statements[-1].total

@@ -1,36 +1,53 @@
 """Subsidy estimates by hand (subsidy-rules.md): who the grant's project is, its cap, the special allocation tax
 with its measure requirements and its cap on the project cost, bodies outside 特別交付税, rates by mode, rounding,
 and the typed rule set's validation."""
+
 import copy
 import json
 
 import pytest
 
 from planner.domain.settled import SubsidyEstimate, subsidy_from_json
-from planner.domain.subsidies import (CapLedger, default_rules, estimate_group, grant_estimates, parse_rules,
-                                      special_tax_estimate, validate_rules)
+from planner.domain.subsidies import (
+    CapLedger,
+    default_rules,
+    estimate_group,
+    grant_estimates,
+    parse_rules,
+    special_tax_estimate,
+    validate_rules,
+)
 from planner.domain.subsidy_rules import RULES_DIR, SubsidyRulesError
 
 from .factories import body, make_instance, need, reference_categories
 
-BODIES = [body("204820", "小谷村", 36.7767, 137.9086, kind="village", disadvantaged=True),
-          body("204412", "木曽町", 35.8425, 137.6917, disadvantaged=True),
-          body("202177", "佐久市", 36.2489, 138.4769, kind="city"),
-          body("202011", "長野市", 36.6486, 138.1948, kind="city"),
-          body("131008", "横浜市", 35.4437, 139.6380, pref="14", kind="designated_city"),
-          body("205885", "飯綱町", 36.7550, 138.2560, has_data_plan=False),
-          body("200000", "長野県", 36.6513, 138.1810, kind="prefecture", disadvantaged=True),
-          body("131016", "千代田区", 35.6940, 139.7536, kind="special_ward"),
-          body("203211", "軽井沢町", 36.3484, 138.5969, disadvantaged=True, no_allocation_tax=True)]
+BODIES = [
+    body("204820", "小谷村", 36.7767, 137.9086, kind="village", disadvantaged=True),
+    body("204412", "木曽町", 35.8425, 137.6917, disadvantaged=True),
+    body("202177", "佐久市", 36.2489, 138.4769, kind="city"),
+    body("202011", "長野市", 36.6486, 138.1948, kind="city"),
+    body("131008", "横浜市", 35.4437, 139.6380, pref="14", kind="designated_city"),
+    body("205885", "飯綱町", 36.7550, 138.2560, has_data_plan=False),
+    body("200000", "長野県", 36.6513, 138.1810, kind="prefecture", disadvantaged=True),
+    body("131016", "千代田区", 35.6940, 139.7536, kind="special_ward"),
+    body("203211", "軽井沢町", 36.3484, 138.5969, disadvantaged=True, no_allocation_tax=True),
+]
 
 
 def instance():
-    needs = [need("v", "204820"), need("k", "204412"), need("s", "202177"), need("y", "131008"),
-             need("i", "205885"), need("p", "200000", serves_disadvantaged_area=True),
-             need("r", "204412", category="rpa"), need("k2", "204412", volume=3, serves_disadvantaged_area=True),
-             need("chat", "204412", category="chatbot", serves_disadvantaged_area=True),
-             need("ward", "131016", category="rpa"), need("karu", "203211", category="chatbot",
-                                                        serves_disadvantaged_area=True)]
+    needs = [
+        need("v", "204820"),
+        need("k", "204412"),
+        need("s", "202177"),
+        need("y", "131008"),
+        need("i", "205885"),
+        need("p", "200000", serves_disadvantaged_area=True),
+        need("r", "204412", category="rpa"),
+        need("k2", "204412", volume=3, serves_disadvantaged_area=True),
+        need("chat", "204412", category="chatbot", serves_disadvantaged_area=True),
+        need("ward", "131016", category="rpa"),
+        need("karu", "203211", category="chatbot", serves_disadvantaged_area=True),
+    ]
     return make_instance(BODIES, needs, categories=reference_categories("ocr", "rpa", "chatbot"))
 
 
@@ -57,8 +74,7 @@ def test_shipped_rule_set_is_the_r2_budget_terms_and_cites_only_that_edition_for
     assert RULE_SET.rounding == "yen" and RULE_SET.correction_table is None
     # the category -> measure mapping is rule data: every AI category under (a), RPA under (b)
     advanced, smart = RULE_SET.measures
-    assert set(advanced.categories) == {"chatbot", "speech", "ocr", "matching", "image", "optimal", "forecast",
-                                        "genai"}
+    assert set(advanced.categories) == {"chatbot", "speech", "ocr", "matching", "image", "optimal", "forecast", "genai"}
     assert advanced.need_requirement == "serves_disadvantaged_area" and advanced.requires_disadvantaged
     assert set(smart.categories) == {"rpa"} and smart.need_requirement is None
 
@@ -68,8 +84,9 @@ def test_shipped_rule_set_is_the_r2_budget_terms_and_cites_only_that_edition_for
 
 def test_prefecture_hosted_lead_group_gets_no_grant_and_every_line_says_why():
     inst = instance()
-    grants = grant_estimates(inst, "lead", "200000", ["v", "k", "s"],
-                             {"v": 4_000_000, "k": 3_000_000, "s": 2_000_000}, RULE_SET)
+    grants = grant_estimates(
+        inst, "lead", "200000", ["v", "k", "s"], {"v": 4_000_000, "k": 3_000_000, "s": 2_000_000}, RULE_SET
+    )
     for nid in "vks":  # each member is eligible on its own, but the project is the prefecture's
         assert grants[nid].amount_yen == 0 and not grants[nid].eligible
         assert grants[nid].reason.startswith("対象外の団体種別") and "幹事団体の長野県" in grants[nid].reason
@@ -89,8 +106,9 @@ def test_eligible_lead_over_the_cap_one_cap_divided_by_initial_shares():
     inst = instance()
     # group initial 20M + 16M + 8M = 44M; 1/2 = 22M > 20M cap -> the group's grant is 20,000,000, divided 20:16:8:
     # 9,090,909.09 / 7,272,727.27 / 3,636,363.63 -> floors 19,999,999, the yen left to the largest fraction (s)
-    grants = grant_estimates(inst, "lead", "204820", ["v", "k", "s"],
-                             {"v": 20_000_000, "k": 16_000_000, "s": 8_000_000}, RULE_SET)
+    grants = grant_estimates(
+        inst, "lead", "204820", ["v", "k", "s"], {"v": 20_000_000, "k": 16_000_000, "s": 8_000_000}, RULE_SET
+    )
     assert [grants[n].amount_yen for n in "vks"] == [9_090_909, 7_272_727, 3_636_364]
     assert all(g.capped and g.reason.startswith("上限到達") for g in grants.values())
     # a designated city inside an eligible lead's group gets its share: eligibility is judged on the lead only
@@ -99,8 +117,9 @@ def test_eligible_lead_over_the_cap_one_cap_divided_by_initial_shares():
     # = 1,499,999.625 / 500,000.375 -> floors 1,999,999, one yen to v
     assert mixed["v"].amount_yen == 1_500_000 and mixed["y"].amount_yen == 500_000
     # unified: each member is its own project with its own cap, so nothing is cut
-    unified = grant_estimates(inst, "unified", "204820", ["v", "k", "s"],
-                              {"v": 20_000_000, "k": 16_000_000, "s": 8_000_000}, RULE_SET)
+    unified = grant_estimates(
+        inst, "unified", "204820", ["v", "k", "s"], {"v": 20_000_000, "k": 16_000_000, "s": 8_000_000}, RULE_SET
+    )
     assert [unified[n].amount_yen for n in "vks"] == [10_000_000, 8_000_000, 4_000_000]
     alone = grant_estimates(inst, "standalone", None, ["v"], {"v": 50_000_001}, RULE_SET)
     assert alone["v"].amount_yen == 20_000_000 and alone["v"].reason.startswith("上限到達")
@@ -108,8 +127,14 @@ def test_eligible_lead_over_the_cap_one_cap_divided_by_initial_shares():
 
 def test_in_unified_mode_each_member_is_judged_on_itself():
     inst = instance()
-    grants = grant_estimates(inst, "unified", "202177", ["s", "y", "i", "p"],
-                             {"s": 3_000_001, "y": 3_000_000, "i": 3_000_000, "p": 3_000_000}, RULE_SET)
+    grants = grant_estimates(
+        inst,
+        "unified",
+        "202177",
+        ["s", "y", "i", "p"],
+        {"s": 3_000_001, "y": 3_000_000, "i": 3_000_000, "p": 3_000_000},
+        RULE_SET,
+    )
     assert grants["s"].amount_yen == 1_500_000 and grants["s"].reason is None  # 1,500,000.5 rounded down
     assert grants["y"].amount_yen == 0 and "指定都市" in grants["y"].reason
     assert grants["i"].amount_yen == 0 and grants["i"].reason.startswith("推進計画未提出")
@@ -153,8 +178,9 @@ def test_rpa_at_three_tenths_and_a_city_without_a_disadvantaged_area():
     rpa, _ = special_tax_estimate(inst, "r", "standalone", 1_500_000, 0, RULE_SET)
     assert rpa.amount_yen == 450_000 and rpa.rate == 0.3 and rpa.measure == "自治体行政のスマート化"
     rules = copy.deepcopy(RULES)  # 佐久市 has no 条件不利地域: even a resident service gets no measure (a)
-    inst2 = make_instance(BODIES, [need("s", "202177", serves_disadvantaged_area=True)],
-                          categories=reference_categories("ocr"))
+    inst2 = make_instance(
+        BODIES, [need("s", "202177", serves_disadvantaged_area=True)], categories=reference_categories("ocr")
+    )
     city, _ = special_tax_estimate(inst2, "s", "standalone", 1_500_000, 0, rules)
     assert city.amount_yen == 0 and city.reason.startswith("条件不利地域なし")
 
@@ -218,9 +244,11 @@ def test_correction_not_set_is_said_and_a_set_table_is_applied():
     _, notes = special_tax_estimate(inst, "chat", "standalone", 1_000_000, 0, RULE_SET)
     assert any("財政力補正の表が未設定" in n for n in notes)
     rules = copy.deepcopy(RULES)
-    rules["fiscal_correction"]["table"] = [{"min_index": 0.0, "max_index": 0.3, "coefficient": 1.0},
-                                           {"min_index": 0.3, "max_index": 0.5, "coefficient": 0.8},
-                                           {"min_index": 0.5, "max_index": None, "coefficient": 0.6}]
+    rules["fiscal_correction"]["table"] = [
+        {"min_index": 0.0, "max_index": 0.3, "coefficient": 1.0},
+        {"min_index": 0.3, "max_index": 0.5, "coefficient": 0.8},
+        {"min_index": 0.5, "max_index": None, "coefficient": 0.6},
+    ]
     assert validate_rules(rules) == []
     tax, notes = special_tax_estimate(inst, "chat", "standalone", 1_000_000, 0, rules)  # fsi 0.4 -> 0.8
     assert tax.amount_yen == 400_000 and tax.correction == 0.8 and notes == []
@@ -264,21 +292,31 @@ def test_member_record_says_estimate_rule_set_administrator_check_and_public_cal
     assert subsidy_from_json("k", k.to_json()) == k  # one JSON conversion, both ways
 
 
-@pytest.mark.parametrize("path, value, expected", [
-    (("grant", "rate", "value"), 2, "grant.rate.value"),
-    (("grant", "rate", "value"), {"lead": 0.5}, "grant.rate.value"),
-    (("grant", "cap_per_project_yen", "value"), -1, "grant.cap_per_project_yen.value"),
-    (("grant", "ineligible_kinds", "value"), ["county"], "grant.ineligible_kinds.value"),
-    (("grant", "rate", "sources"), ["unknown"], "grant.rate.sources"),
-    (("grant", "competitive"), None, "grant.competitive"),
-    (("special_tax", "measures", 0, "need_requirement", "value"), "volume", "special_tax.measures[0].need_requirement"),
-    (("special_tax", "measures", 1, "categories", "value", "rpa"), {"lead": 0.5, "unified": 1.5, "standalone": 0.3},
-     "special_tax.measures[1].categories.value.rpa.unified"),
-    (("rounding", "value"), "ten_yen", "rounding.value"),
-    (("schema",), "kyodo-planner-subsidy-rules/1", "schema"),
-    (("version",), "", "version"),
-    (("fiscal_year",), "2026", "fiscal_year"),
-])
+@pytest.mark.parametrize(
+    "path, value, expected",
+    [
+        (("grant", "rate", "value"), 2, "grant.rate.value"),
+        (("grant", "rate", "value"), {"lead": 0.5}, "grant.rate.value"),
+        (("grant", "cap_per_project_yen", "value"), -1, "grant.cap_per_project_yen.value"),
+        (("grant", "ineligible_kinds", "value"), ["county"], "grant.ineligible_kinds.value"),
+        (("grant", "rate", "sources"), ["unknown"], "grant.rate.sources"),
+        (("grant", "competitive"), None, "grant.competitive"),
+        (
+            ("special_tax", "measures", 0, "need_requirement", "value"),
+            "volume",
+            "special_tax.measures[0].need_requirement",
+        ),
+        (
+            ("special_tax", "measures", 1, "categories", "value", "rpa"),
+            {"lead": 0.5, "unified": 1.5, "standalone": 0.3},
+            "special_tax.measures[1].categories.value.rpa.unified",
+        ),
+        (("rounding", "value"), "ten_yen", "rounding.value"),
+        (("schema",), "kyodo-planner-subsidy-rules/1", "schema"),
+        (("version",), "", "version"),
+        (("fiscal_year",), "2026", "fiscal_year"),
+    ],
+)
 def test_validate_rules_names_the_field(path, value, expected):
     doc = copy.deepcopy(RULES)
     node = doc
@@ -291,15 +329,28 @@ def test_validate_rules_names_the_field(path, value, expected):
         parse_rules(doc)
 
 
-@pytest.mark.parametrize("table, expected", [
-    ([{"min_index": 0.0, "max_index": 0.5, "coefficient": 1.0}, {"min_index": 0.4, "max_index": None,
-                                                                  "coefficient": 0.5}], "範囲が重なっています"),
-    ([{"min_index": 0.5, "max_index": None, "coefficient": 1.0}, {"min_index": 0.0, "max_index": 0.5,
-                                                                   "coefficient": 0.5}], "小さい順"),
-    ([{"min_index": 0.0, "max_index": 0.5, "coefficient": 0}], "0 より大きく 2 以下"),
-    ([{"min_index": 0.0, "max_index": 0.5, "coefficient": 2.5}], "0 より大きく 2 以下"),
-    ([{"min_index": 0.123, "max_index": 0.5, "coefficient": 1}], "小数点以下2桁"),
-])
+@pytest.mark.parametrize(
+    "table, expected",
+    [
+        (
+            [
+                {"min_index": 0.0, "max_index": 0.5, "coefficient": 1.0},
+                {"min_index": 0.4, "max_index": None, "coefficient": 0.5},
+            ],
+            "範囲が重なっています",
+        ),
+        (
+            [
+                {"min_index": 0.5, "max_index": None, "coefficient": 1.0},
+                {"min_index": 0.0, "max_index": 0.5, "coefficient": 0.5},
+            ],
+            "小さい順",
+        ),
+        ([{"min_index": 0.0, "max_index": 0.5, "coefficient": 0}], "0 より大きく 2 以下"),
+        ([{"min_index": 0.0, "max_index": 0.5, "coefficient": 2.5}], "0 より大きく 2 以下"),
+        ([{"min_index": 0.123, "max_index": 0.5, "coefficient": 1}], "小数点以下2桁"),
+    ],
+)
 def test_validate_rules_checks_the_correction_table(table, expected):
     doc = copy.deepcopy(RULES)
     doc["fiscal_correction"]["table"] = table

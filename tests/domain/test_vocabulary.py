@@ -1,16 +1,35 @@
 """The one vocabulary: labels, yen, 千円, 和暦 both ways, and the spreadsheet-cell guard."""
+
 from datetime import date
 
 import pytest
 
 from planner.domain import vocabulary
-from planner.domain.vocabulary import (csv_text, find_wareki_date, find_wareki_fiscal_year, fiscal_year_label,
-                                       parse_fiscal_year, wareki_date, wareki_fiscal_year, yen, yen_digits,
-                                       yen_thousand)
+from planner.domain.vocabulary import (
+    csv_text,
+    find_wareki_date,
+    find_wareki_fiscal_year,
+    fiscal_year_label,
+    parse_fiscal_year,
+    wareki_date,
+    wareki_fiscal_year,
+    yen,
+    yen_digits,
+    yen_thousand,
+)
 
 
-@pytest.mark.parametrize("year, expected", [(2026, "令和8年度"), (2020, "令和2年度"), (2019, "令和元年度"),
-                                            (2018, "平成30年度"), (1989, "平成元年度"), (2030, "令和12年度")])
+@pytest.mark.parametrize(
+    "year, expected",
+    [
+        (2026, "令和8年度"),
+        (2020, "令和2年度"),
+        (2019, "令和元年度"),
+        (2018, "平成30年度"),
+        (1989, "平成元年度"),
+        (2030, "令和12年度"),
+    ],
+)
 def test_fiscal_years(year, expected):
     assert wareki_fiscal_year(year) == expected
 
@@ -35,9 +54,22 @@ def test_yen_has_one_minus_sign_everywhere():
     assert "-" not in yen(-1) and vocabulary.signed_yen(-5) == "−5円" and vocabulary.signed_yen(0) == "±0円"
 
 
-@pytest.mark.parametrize("raw, year", [("2026", 2026), ("2026年度", 2026), ("令和8年度", 2026), ("令和元年度", 2019),
-                                       ("R8", 2026), ("r.8", 2026), ("H30", 2018), ("平成 30 年度", 2018),
-                                       ("令和0年度", None), ("大正5年", None), ("来年", None)])
+@pytest.mark.parametrize(
+    "raw, year",
+    [
+        ("2026", 2026),
+        ("2026年度", 2026),
+        ("令和8年度", 2026),
+        ("令和元年度", 2019),
+        ("R8", 2026),
+        ("r.8", 2026),
+        ("H30", 2018),
+        ("平成 30 年度", 2018),
+        ("令和0年度", None),
+        ("大正5年", None),
+        ("来年", None),
+    ],
+)
 def test_fiscal_years_are_read_as_written(raw, year):
     assert parse_fiscal_year(raw) == year
 
@@ -48,7 +80,7 @@ def test_dates_and_years_in_titles():
 
 
 def test_formula_like_text_stays_text():
-    for hostile in ("=HYPERLINK(\"x\")", "+cmd|x", "-1+1", "@SUM(A1)", "＝1", "\tx"):
+    for hostile in ('=HYPERLINK("x")', "+cmd|x", "-1+1", "@SUM(A1)", "＝1", "\tx"):
         assert csv_text(hostile) == "'" + hostile
     assert csv_text("長野市") == "長野市" and csv_text(12) == 12 and csv_text("") == ""
 

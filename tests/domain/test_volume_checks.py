@@ -1,4 +1,5 @@
 """Plausibility warnings for registered volumes (issue #15 point 6)."""
+
 from planner.domain.volume_checks import volume_warnings
 
 

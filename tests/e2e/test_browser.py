@@ -5,6 +5,7 @@ the Alembic migrations and seeded with the web tests' world. A municipality regi
 prefecture coordinator creates and runs a scenario (the in-process job), applies an override, compares the two
 plans and downloads the PDFs and the Excel workbook. Screenshots go to test-artifacts/e2e/ (gitignored).
 """
+
 from __future__ import annotations
 
 import threading
@@ -14,13 +15,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from planner.db.models import Need, Plan as PlanRow, Scenario
+from planner.db.models import Need, Scenario
+from planner.db.models import Plan as PlanRow
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 
-pytestmark = [pytest.mark.sqlite_only, pytest.mark.slow,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")]
+pytestmark = [
+    pytest.mark.sqlite_only,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+]
 
 
 def real_solver_available() -> bool:
@@ -52,8 +57,15 @@ def server(tmp_path, monkeypatch):
 
         use_standin_solver(monkeypatch)
     monkeypatch.setenv("PLANNER_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e-secret", "WTF_CSRF_ENABLED": True,
-                      "NEEDS_UPLOAD_DIR": str(tmp_path / "uploads"), "REPORT_CACHE_DIR": str(tmp_path / "cache")})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "e2e-secret",
+            "WTF_CSRF_ENABLED": True,
+            "NEEDS_UPLOAD_DIR": str(tmp_path / "uploads"),
+            "REPORT_CACHE_DIR": str(tmp_path / "cache"),
+        }
+    )
     engine = app.extensions["db_engine"]
     seed_database(engine)
     add_needs(engine, [row for row in NEEDS if row[0] != "202011"])  # 長野市 registers its own below
@@ -72,18 +84,29 @@ def browser_page():
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="ja-JP", accept_downloads=True)
         page = context.new_page()
         errors: list[str] = []
         # Script errors and CSP violations; failed loads are kept with their URL (the console message has none).
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error"
-                and not m.text.startswith("Failed to load resource") else None)
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
         page.on("pageerror", lambda e: errors.append(str(e)))
         # The browser asks for /favicon.ico on its own now and then; the pages do not link one.
-        page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400
-                and not r.url.endswith("/favicon.ico") else None)
+        page.on(
+            "response",
+            lambda r: (
+                errors.append(f"{r.status} {r.url}") if r.status >= 400 and not r.url.endswith("/favicon.ico") else None
+            ),
+        )
         yield page, errors
         context.close()
         browser.close()
@@ -147,8 +170,11 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
     shot(page, "03-need-registered")
 
     csv_file = tmp_path / "長野市ニーズ.csv"
-    csv_file.write_text("団体コード,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考\r\n"
-                        "202011,rpa,30,令和8年度,○,○,○,定型業務\r\n", encoding="cp932")
+    csv_file.write_text(
+        "団体コード,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考\r\n"
+        "202011,rpa,30,令和8年度,○,○,○,定型業務\r\n",
+        encoding="cp932",
+    )
     page.goto(f"{base}/needs/import")
     page.set_input_files("input[type=file]", str(csv_file))
     page.click("button[type=submit].primary")
@@ -229,7 +255,9 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
     page.wait_for_url(f"{base}/plans/{plan_id}/body/202011")
     shot(page, "12-municipality-plan")
     assert download(page, "通知書", "notice.pdf")[:5] == b"%PDF-"
-    assert page.request.get(f"{base}/plans/{plan_id}/reports/summary.pdf").status == 404  # refused answers like missing (#13)
+    assert (
+        page.request.get(f"{base}/plans/{plan_id}/reports/summary.pdf").status == 404
+    )  # refused answers like missing (#13)
 
     assert not console_errors, console_errors  # CSP violations and script errors show up here
 
@@ -244,9 +272,13 @@ def check_map(page) -> None:
     assert boxes, "the map names no lead"
     for i, a in enumerate(boxes):
         assert a["text"] <= a["w"]
-        for b in boxes[i + 1:]:
-            assert (a["x"] + a["w"] <= b["x"] or b["x"] + b["w"] <= a["x"] or a["y"] + a["h"] <= b["y"]
-                    or b["y"] + b["h"] <= a["y"]), (a, b)
+        for b in boxes[i + 1 :]:
+            assert (
+                a["x"] + a["w"] <= b["x"]
+                or b["x"] + b["w"] <= a["x"]
+                or a["y"] + a["h"] <= b["y"]
+                or b["y"] + b["h"] <= a["y"]
+            ), (a, b)
     assert page.locator(".map-wide polygon[data-prefecture='20']").count() == 1
     size = page.viewport_size
     page.set_viewport_size({"width": 390, "height": 844})

@@ -2,6 +2,7 @@
 downloads the 年度別予算総括表, a body's 年度別負担額, a group's 協定書案 (Word) and the full ZIP (built in the
 background: the progress page, then the download link); 長野市 downloads its own statement. Screenshots and the
 downloaded files go to test-artifacts/e2e/ (gitignored); the PDFs' first pages are rendered with pdftoppm there."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,17 @@ import zipfile
 
 from docx import Document
 
-from tests.e2e.test_browser import (ARTIFACTS, pytestmark, server, browser_page, download, shot,  # noqa: F401
-                                    sign_in, sign_out, wait_until_solved)
+from tests.e2e.test_browser import (
+    ARTIFACTS,
+    browser_page,
+    download,
+    pytestmark,
+    server,
+    shot,  # noqa: F401
+    sign_in,
+    sign_out,
+    wait_until_solved,
+)
 from tests.reports.helpers import pdf_text
 
 
@@ -21,8 +31,9 @@ def pages_png(data: bytes, name: str) -> None:
         return
     path = ARTIFACTS / f"{name}.pdf"
     path.write_bytes(data)
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(path), str(ARTIFACTS / name)],
-                   check=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(path), str(ARTIFACTS / name)], check=True, timeout=60
+    )
 
 
 def test_statements_agreement_and_zip(server, browser_page):

@@ -2,6 +2,7 @@
 two towns answer (松本市 declines its AI-OCR need); the coordinator reminds the last one, re-plans with the decliner
 fixed standalone and publishes 第2版, which the towns then see. Screenshots of the coordinator's board and a town's
 answer form at 1366 px and 390 px go to test-artifacts/e2e/ (gitignored)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,8 +11,15 @@ from sqlmodel import Session, select
 
 from planner.db.models import PlanRelease, PlanSeries
 from planner.services.plan_lifecycle import today_jst
-from tests.e2e.test_browser import (ARTIFACTS, pytestmark, server, browser_page, sign_in, sign_out,  # noqa: F401
-                                    wait_until_solved)
+from tests.e2e.test_browser import (
+    ARTIFACTS,
+    browser_page,
+    pytestmark,
+    server,
+    sign_in,
+    sign_out,  # noqa: F401
+    wait_until_solved,
+)
 
 WIDTHS = {"wide": 1366, "narrow": 390}
 
@@ -91,8 +99,12 @@ def test_draft_adopt_publish_answers_replan_publish_v2(server, browser_page):
     shots(page, "answer-form-answered")
     sign_out(page, base)
     sign_in(page, base, "muni202029")
-    answer(page, base, plan_id, {"AI-OCR": ("不参加", "既存契約が令和10年度まで残るため"), "RPA": ("参加", ""),
-                                 "生成AI": ("参加", "")})
+    answer(
+        page,
+        base,
+        plan_id,
+        {"AI-OCR": ("不参加", "既存契約が令和10年度まで残るため"), "RPA": ("参加", ""), "生成AI": ("参加", "")},
+    )
     page.get_by_role("button", name="回答を送信").click()
     page.wait_for_url(f"{base}/plans/{plan_id}/answer")
     sign_out(page, base)

@@ -1,5 +1,6 @@
 """In a real browser: the need form shows the effect estimate as the user types (before registering), and the
 body's own figure changes it; no script errors or CSP violations."""
+
 from __future__ import annotations
 
 from tests.e2e.test_browser import browser_page, pytestmark, server, shot, sign_in  # noqa: F401

@@ -1,6 +1,7 @@
 """In a real browser (issue #15 points 8 and 11): the register form's body search narrows the select as one types,
 and the progress panel follows 按分・補助金の計算 with its own count. Screenshots at 1366 px and 390 px go to
 test-artifacts/e2e/."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,11 @@ def test_body_search_narrows_the_select_as_you_type(server, browser_page):
     page, errors = browser_page
     with Session(engine) as s:
         known = set(s.exec(select(Body.code)))
-        s.add_all(Body(code=m.code, name=m.name, prefecture_code=m.prefecture_code, kind=m.kind, lat=m.lat,
-                       lng=m.lng) for m in master_bodies() if m.code not in known)
+        s.add_all(
+            Body(code=m.code, name=m.name, prefecture_code=m.prefecture_code, kind=m.kind, lat=m.lat, lng=m.lng)
+            for m in master_bodies()
+            if m.code not in known
+        )
         s.commit()
     sign_in(page, base, "admin")
     page.goto(f"{base}/needs/new")
@@ -51,9 +55,22 @@ def test_progress_panel_counts_groups_while_settling(server, browser_page):
     base, engine = server
     page, errors = browser_page
     with Session(engine) as s:
-        scenario = Scenario(name="按分中の例", prefecture_code="20", status="running", allocation_method="equal", progress={
-            "phase": "settling", "phase_label": "按分・補助金の計算", "done": 25, "total": 25, "settle_done": 14,
-            "settle_total": 40, "heartbeat": "2999-01-01T00:00:00", "elapsed": 30.0})
+        scenario = Scenario(
+            name="按分中の例",
+            prefecture_code="20",
+            status="running",
+            allocation_method="equal",
+            progress={
+                "phase": "settling",
+                "phase_label": "按分・補助金の計算",
+                "done": 25,
+                "total": 25,
+                "settle_done": 14,
+                "settle_total": 40,
+                "heartbeat": "2999-01-01T00:00:00",
+                "elapsed": 30.0,
+            },
+        )
         s.add(scenario)
         s.commit()
         scenario_id = scenario.id

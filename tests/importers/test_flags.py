@@ -1,4 +1,5 @@
 """Body flags (条件不利地域, 官民データ活用推進計画) from CSV and XLSX."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -28,9 +29,11 @@ def _flag_pairs(engine, *codes):
 
 
 def test_csv_with_every_accepted_spelling(nagano_engine):
-    data = ("code,name,disadvantaged,has_data_plan\n"
-            "202011,長野市,0,1\n205419,小布施町,true,false\n204854,白馬村,○,×\n"
-            "202029,松本市,あり,なし\n20203,上田市,TRUE,\n").encode("utf-8")
+    data = (
+        "code,name,disadvantaged,has_data_plan\n"
+        "202011,長野市,0,1\n205419,小布施町,true,false\n204854,白馬村,○,×\n"
+        "202029,松本市,あり,なし\n20203,上田市,TRUE,\n"
+    ).encode()
     with pytest.raises(FileProblems) as e:
         _flags(nagano_engine, "flags.csv", data)
     assert e.value.messages == ["flags.csv 6行目 A（code）列: 団体コードは6桁の数字です（'20203'）"]
@@ -38,11 +41,17 @@ def test_csv_with_every_accepted_spelling(nagano_engine):
     report = _flags(nagano_engine, "flags.csv", data)
     assert report.rows == 5 and sorted(report.changed) == ["202011", "202029", "202037", "204854", "205419"]
     assert _flag_pairs(nagano_engine, "202011", "205419", "204854", "202029", "202037") == [
-        (False, True), (True, False), (True, False), (True, False), (True, False)]
+        (False, True),
+        (True, False),
+        (True, False),
+        (True, False),
+        (True, False),
+    ]
     with Session(nagano_engine) as s:
         entries = s.exec(select(AuditLog).where(AuditLog.entity == "body", AuditLog.entity_id == "202011")).all()
-        assert [(a.before, a.after) for a in entries] == [({"disadvantaged": False, "has_data_plan": False},
-                                                            {"disadvantaged": False, "has_data_plan": True})]
+        assert [(a.before, a.after) for a in entries] == [
+            ({"disadvantaged": False, "has_data_plan": False}, {"disadvantaged": False, "has_data_plan": True})
+        ]
         assert s.exec(select(DataVintage).where(DataVintage.dataset == "flags")).one().rows == 5
 
 
@@ -93,7 +102,7 @@ def test_single_body_edit_with_optimistic_locking(nagano_engine):
 
 
 def test_no_allocation_tax_column(nagano_engine):
-    data = "団体コード,不交付団体\n203211,○\n202011,0\n".encode("utf-8")
+    data = "団体コード,不交付団体\n203211,○\n202011,0\n".encode()
     report = _flags(nagano_engine, "flags.csv", data)
     assert report.changed == ["203211"]
     with Session(nagano_engine) as s:

@@ -1,4 +1,5 @@
 """The needs import: files as municipalities really send them, every problem by row and column, all or nothing."""
+
 from __future__ import annotations
 
 import io
@@ -13,9 +14,18 @@ from planner.db.models import AuditLog, Need
 from planner.importers.errors import FileProblems
 from planner.importers.needs import Lookups, fiscal_year, parse_needs_file, volume_value, yes_no
 
-BODIES = {"202011": ("長野市", "20"), "202029": ("松本市", "20"), "151009": ("新潟市", "15"),
-          "204820": ("小谷村", "20")}
-CATEGORIES = {"ocr": "AI-OCR（文字認識）", "rpa": "RPA", "genai": "生成AI（職員利用）", "speech": "音声認識（会議録作成）"}
+BODIES = {
+    "202011": ("長野市", "20"),
+    "202029": ("松本市", "20"),
+    "151009": ("新潟市", "15"),
+    "204820": ("小谷村", "20"),
+}
+CATEGORIES = {
+    "ocr": "AI-OCR（文字認識）",
+    "rpa": "RPA",
+    "genai": "生成AI（職員利用）",
+    "speech": "音声認識（会議録作成）",
+}
 
 
 def lookups(allowed=("202011", "202029", "204820", "151009")) -> Lookups:
@@ -41,35 +51,85 @@ HEADER = "団体コード,団体名,分野ID,利用量,開始年度,幹事方式
 
 # --- cells ------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw,year", [
-    (2026, 2026), (2026.0, 2026), ("2026", 2026), ("2026年度", 2026), ("２０２６年度", 2026), ("令和8年度", 2026),
-    ("令和８年度", 2026), ("令和元年度", 2019), ("R8", 2026), ("r8", 2026), ("Ｒ８", 2026), ("R08年度", 2026),
-    ("R.8", 2026), ("令和 8 年度", 2026), ("H30", 2018), ("平成30年度", 2018),
-    ("来年", None), ("", None), ("2026.5", None), (True, None), ("令和0年度", None),
-])
+
+@pytest.mark.parametrize(
+    "raw,year",
+    [
+        (2026, 2026),
+        (2026.0, 2026),
+        ("2026", 2026),
+        ("2026年度", 2026),
+        ("２０２６年度", 2026),
+        ("令和8年度", 2026),
+        ("令和８年度", 2026),
+        ("令和元年度", 2019),
+        ("R8", 2026),
+        ("r8", 2026),
+        ("Ｒ８", 2026),
+        ("R08年度", 2026),
+        ("R.8", 2026),
+        ("令和 8 年度", 2026),
+        ("H30", 2018),
+        ("平成30年度", 2018),
+        ("来年", None),
+        ("", None),
+        ("2026.5", None),
+        (True, None),
+        ("令和0年度", None),
+    ],
+)
 def test_fiscal_years(raw, year):
     assert fiscal_year(raw) == year
 
 
-@pytest.mark.parametrize("raw,value", [
-    ("1,200", 1200.0), ("１，２００", 1200.0), ("1200", 1200.0), (1200, 1200.0), ("12.5", 12.5),
-    ("１２．５", 12.5), ("1 200", 1200.0), ("1200件", None), ("abc", None), ("-5", -5.0), ("−5", -5.0), ("nan", None),
-    (float("inf"), None), (True, None),
-])
+@pytest.mark.parametrize(
+    "raw,value",
+    [
+        ("1,200", 1200.0),
+        ("１，２００", 1200.0),
+        ("1200", 1200.0),
+        (1200, 1200.0),
+        ("12.5", 12.5),
+        ("１２．５", 12.5),
+        ("1 200", 1200.0),
+        ("1200件", None),
+        ("abc", None),
+        ("-5", -5.0),
+        ("−5", -5.0),
+        ("nan", None),
+        (float("inf"), None),
+        (True, None),
+    ],
+)
 def test_volumes(raw, value):
     assert volume_value(raw) == value
 
 
-@pytest.mark.parametrize("raw,value", [("○", True), ("〇", True), ("◯", True), ("1", True), ("可", True),
-                                       ("はい", True), ("TRUE", True), ("×", False), ("", False), ("不可", False),
-                                       ("0", False), ("いいえ", False), ("たぶん", None)])
+@pytest.mark.parametrize(
+    "raw,value",
+    [
+        ("○", True),
+        ("〇", True),
+        ("◯", True),
+        ("1", True),
+        ("可", True),
+        ("はい", True),
+        ("TRUE", True),
+        ("×", False),
+        ("", False),
+        ("不可", False),
+        ("0", False),
+        ("いいえ", False),
+        ("たぶん", None),
+    ],
+)
 def test_yes_no(raw, value):
     assert yes_no(raw) is value
 
 
 # --- encodings and formats ------------------------------------------------------------------------------------------
 
-ROWS = HEADER + "202011,長野市,ocr,\"1,200\",令和8年度,○,○,×,窓口で使用\r\n202029,松本市,rpa,３０,R9,1,0,はい,\r\n"
+ROWS = HEADER + '202011,長野市,ocr,"1,200",令和8年度,○,○,×,窓口で使用\r\n202029,松本市,rpa,３０,R9,1,0,はい,\r\n'
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932", "shift_jis"])
@@ -77,20 +137,32 @@ def test_csv_in_every_encoding_municipalities_use(encoding):
     parsed = parse(ROWS, encoding=encoding)
     assert parsed.problems == []
     first, second = parsed.rows
-    assert (first.row, first.body_code, first.category_id, first.volume, first.start_year) == \
-        (2, "202011", "ocr", 1200.0, 2026)
+    assert (first.row, first.body_code, first.category_id, first.volume, first.start_year) == (
+        2,
+        "202011",
+        "ocr",
+        1200.0,
+        2026,
+    )
     assert (first.accepts_lead, first.accepts_unified, first.can_lead, first.notes) == (True, True, False, "窓口で使用")
     assert (second.volume, second.start_year, second.accepts_unified, second.can_lead) == (30.0, 2027, False, True)
 
 
 def test_xlsx_with_numbers_and_codes_that_lost_their_leading_zero():
     bodies = dict(BODIES, **{"011002": ("札幌市", "01")})
-    data = xlsx([("団体コード", "分野", "利用量", "開始年度"), (11002, "RPA", 1200, 2026),
-                 ("202011", "AI-OCR（文字認識）", 3.5, "令和9年度")])
+    data = xlsx(
+        [
+            ("団体コード", "分野", "利用量", "開始年度"),
+            (11002, "RPA", 1200, 2026),
+            ("202011", "AI-OCR（文字認識）", 3.5, "令和9年度"),
+        ]
+    )
     parsed = parse_needs_file("needs.xlsx", data, Lookups(bodies, CATEGORIES, lambda c: True, 2026))
     assert parsed.problems == []
-    assert [(r.body_code, r.category_id, r.volume, r.start_year) for r in parsed.rows] == \
-        [("011002", "rpa", 1200.0, 2026), ("202011", "ocr", 3.5, 2027)]
+    assert [(r.body_code, r.category_id, r.volume, r.start_year) for r in parsed.rows] == [
+        ("011002", "rpa", 1200.0, 2026),
+        ("202011", "ocr", 3.5, 2027),
+    ]
     # missing yes/no columns keep the defaults
     assert parsed.rows[0].accepts_lead and parsed.rows[0].accepts_unified and not parsed.rows[0].can_lead
 
@@ -102,8 +174,9 @@ def test_english_headers_and_names_instead_of_codes():
 
 
 def test_resident_service_column_reads_back_and_defaults_to_no():
-    with_column = parse("団体コード,分野,利用量,開始年度,条件不利地域の住民サービス\n202011,ocr,10,2026,○\n"
-                        "202029,ocr,10,2026,\n")
+    with_column = parse(
+        "団体コード,分野,利用量,開始年度,条件不利地域の住民サービス\n202011,ocr,10,2026,○\n202029,ocr,10,2026,\n"
+    )
     assert [r.serves_disadvantaged_area for r in with_column.rows] == [True, False]
     english = parse("body_code,category_id,volume,start_year,serves_disadvantaged_area\n204820,rpa,5,R8,1\n")
     assert english.rows[0].serves_disadvantaged_area is True
@@ -114,22 +187,26 @@ def test_resident_service_column_reads_back_and_defaults_to_no():
 
 
 def test_blank_lines_and_extra_columns_are_ignored():
-    parsed = parse("\r\n" + HEADER.rstrip("\r\n") + ",担当者\r\n\r\n202011,長野市,ocr,5,2026,○,○,×,,山田\r\n,,,,,,,,\r\n")
+    parsed = parse(
+        "\r\n" + HEADER.rstrip("\r\n") + ",担当者\r\n\r\n202011,長野市,ocr,5,2026,○,○,×,,山田\r\n,,,,,,,,\r\n"
+    )
     assert parsed.problems == [] and len(parsed.rows) == 1 and parsed.rows[0].row == 4
 
 
 # --- problems by row and column ------------------------------------------------------------------------------------
 
+
 def test_every_problem_names_row_and_column():
-    content = (HEADER +
-               "202011,長野市,ocr,abc,令和8年度,○,○,×,\r\n"          # 2: volume
-               "202012,長野市,ocr,10,2026,○,○,×,\r\n"                # 3: check digit
-               "202029,長野市,ocr,10,2026,○,○,×,\r\n"                # 4: name does not match
-               "202011,長野市,ドローン,10,来年,○,たぶん,×,\r\n"      # 5: category, year, yes/no
-               "202011,長野市,genai,-3,2099,○,○,×,\r\n"              # 6: volume, year range
-               "151009,新潟市,ocr,10,2026,○,○,×,\r\n"                # 7: out of scope
-               "202011,長野市,rpa,1,2026,○,○,×,\r\n"                 # 8: fine
-               "202011,長野市,RPA,2,2026,○,○,×,\r\n")                # 9: duplicate of row 8
+    content = (
+        HEADER + "202011,長野市,ocr,abc,令和8年度,○,○,×,\r\n"  # 2: volume
+        "202012,長野市,ocr,10,2026,○,○,×,\r\n"  # 3: check digit
+        "202029,長野市,ocr,10,2026,○,○,×,\r\n"  # 4: name does not match
+        "202011,長野市,ドローン,10,来年,○,たぶん,×,\r\n"  # 5: category, year, yes/no
+        "202011,長野市,genai,-3,2099,○,○,×,\r\n"  # 6: volume, year range
+        "151009,新潟市,ocr,10,2026,○,○,×,\r\n"  # 7: out of scope
+        "202011,長野市,rpa,1,2026,○,○,×,\r\n"  # 8: fine
+        "202011,長野市,RPA,2,2026,○,○,×,\r\n"
+    )  # 9: duplicate of row 8
     parsed = parse(content, allowed=("202011", "202029"))
     where = {(p.row, p.column) for p in parsed.problems}
     assert (2, "D（利用量）") in where
@@ -170,9 +247,11 @@ def test_undecodable_bytes_are_reported():
 
 # --- the service: all or nothing ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def seeded(engine):
     from tests.web.conftest import seed_database
+
     world = seed_database(engine)
     return engine, world
 
@@ -185,6 +264,7 @@ class User:
 
 def run_import(engine, user, content: bytes, name="needs.csv"):
     from planner.services import needs as svc
+
     with Session(engine) as session:
         parsed = parse_needs_file(name, content, svc.import_lookups(session, user))
         if not parsed.ok:
@@ -210,13 +290,14 @@ def test_import_writes_every_row_with_audit(seeded):
     assert (result.created, result.updated) == (2, 0)
     assert count(engine, Need) == 2
     # again with one change: an update and an unchanged row
-    parsed, result = run_import(engine, user, ROWS.replace("\"1,200\"", "1300").encode("utf-8"))
+    parsed, result = run_import(engine, user, ROWS.replace('"1,200"', "1300").encode("utf-8"))
     assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
     with Session(engine) as session:
         ocr = session.exec(select(Need).where(Need.category_id == "ocr")).one()
         assert (ocr.volume, ocr.version) == (1300.0, 2)
-        update = session.exec(select(AuditLog).where(AuditLog.entity == "need", AuditLog.entity_id == str(ocr.id))
-                              .order_by(AuditLog.id)).all()[-1]
+        update = session.exec(
+            select(AuditLog).where(AuditLog.entity == "need", AuditLog.entity_id == str(ocr.id)).order_by(AuditLog.id)
+        ).all()[-1]
         assert update.before["volume"] == 1200.0 and update.after["volume"] == 1300.0
 
 
@@ -231,6 +312,7 @@ def test_one_bad_row_means_nothing_is_written(seeded):
 
 def test_a_failure_while_writing_rolls_everything_back(seeded, monkeypatch):
     from planner.services import needs as svc
+
     engine, world = seeded
     user = User(world["users"]["admin"], "admin")
     calls = {"n": 0}
@@ -251,19 +333,71 @@ def test_a_failure_while_writing_rolls_everything_back(seeded, monkeypatch):
 # --- hypothesis: whatever arrives, no crash and no half-written database -------------------------------------------
 
 CELLS = st.one_of(
-    st.sampled_from(["202011", "202029", "151009", "202012", "11002", "長野市", "松本市", "ocr", "RPA", "rpa",
-                     "ドローン", "1,200", "１２００", "-1", "0", "1e9", "令和8年度", "R9", "H30", "2026", "来年",
-                     "○", "×", "はい", "たぶん", "", " ", "=1+1", "\"", "\n", "２０２６"]),
+    st.sampled_from(
+        [
+            "202011",
+            "202029",
+            "151009",
+            "202012",
+            "11002",
+            "長野市",
+            "松本市",
+            "ocr",
+            "RPA",
+            "rpa",
+            "ドローン",
+            "1,200",
+            "１２００",
+            "-1",
+            "0",
+            "1e9",
+            "令和8年度",
+            "R9",
+            "H30",
+            "2026",
+            "来年",
+            "○",
+            "×",
+            "はい",
+            "たぶん",
+            "",
+            " ",
+            "=1+1",
+            '"',
+            "\n",
+            "２０２６",
+        ]
+    ),
     st.text(max_size=12),
 )
-HEADERS = st.lists(st.sampled_from(["団体コード", "団体名", "分野ID", "分野", "利用量", "開始年度", "幹事方式可",
-                                    "仕様統一可", "幹事可", "備考", "body_code", "volume", "start_year", "x"]),
-                   min_size=0, max_size=9)
+HEADERS = st.lists(
+    st.sampled_from(
+        [
+            "団体コード",
+            "団体名",
+            "分野ID",
+            "分野",
+            "利用量",
+            "開始年度",
+            "幹事方式可",
+            "仕様統一可",
+            "幹事可",
+            "備考",
+            "body_code",
+            "volume",
+            "start_year",
+            "x",
+        ]
+    ),
+    min_size=0,
+    max_size=9,
+)
 
 
 @st.composite
 def csv_files(draw):
     import csv as csvmod
+
     header = draw(HEADERS)
     rows = draw(st.lists(st.lists(CELLS, min_size=0, max_size=len(header) + 1), max_size=6))
     buf = io.StringIO()
@@ -288,8 +422,9 @@ def test_parser_never_crashes(data):
     assert all(r.volume > 0 and 2019 <= r.start_year <= 2060 for r in parsed.rows)
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(data=csv_files())
 def test_import_is_all_or_nothing_for_any_file(seeded, data):
     engine, world = seeded
@@ -312,16 +447,23 @@ def test_import_is_all_or_nothing_for_any_file(seeded, data):
 
 # --- leniency and plausibility (issue #15 point 6) -------------------------------------------------------------------
 
+
 def test_usual_spellings_headers_with_notes_and_codes_without_check_digit():
-    content = ("団体コード,分野,利用量（年間）,開始年度\r\n"
-               "20201,AI-OCR,10,2026\r\n"        # 5 digits: 202011 (長野市) once the check digit is computed
-               "20482,音声認識,5,2026\r\n"
-               "202029,生成AI,40,2027\r\n"
-               "202029,ai ocr,1,2027\r\n")
+    content = (
+        "団体コード,分野,利用量（年間）,開始年度\r\n"
+        "20201,AI-OCR,10,2026\r\n"  # 5 digits: 202011 (長野市) once the check digit is computed
+        "20482,音声認識,5,2026\r\n"
+        "202029,生成AI,40,2027\r\n"
+        "202029,ai ocr,1,2027\r\n"
+    )
     parsed = parse(content)
     assert parsed.problems == []
-    assert [(r.body_code, r.category_id) for r in parsed.rows] == \
-        [("202011", "ocr"), ("204820", "speech"), ("202029", "genai"), ("202029", "ocr")]
+    assert [(r.body_code, r.category_id) for r in parsed.rows] == [
+        ("202011", "ocr"),
+        ("204820", "speech"),
+        ("202029", "genai"),
+        ("202029", "ocr"),
+    ]
 
 
 def test_a_five_digit_code_that_is_no_body_names_the_code_it_tried():
@@ -337,12 +479,16 @@ def test_negative_volume_is_asked_to_be_positive_not_called_not_a_number():
 
 
 def test_start_years_outside_the_window_are_refused_naming_the_window():
-    parsed = parse(HEADER + "202011,長野市,ocr,5,令和30年度,○,○,×,\r\n202011,長野市,rpa,5,2024,○,○,×,\r\n"
-                            "202029,松本市,ocr,5,2025,○,○,×,\r\n202029,松本市,rpa,5,R13,○,○,×,\r\n")
+    parsed = parse(
+        HEADER + "202011,長野市,ocr,5,令和30年度,○,○,×,\r\n202011,長野市,rpa,5,2024,○,○,×,\r\n"
+        "202029,松本市,ocr,5,2025,○,○,×,\r\n202029,松本市,rpa,5,R13,○,○,×,\r\n"
+    )
     messages = {p.row: p.message for p in parsed.problems}
     assert set(messages) == {2, 3}
-    assert messages[2] == ("開始年度 2048年度（令和30年度） は受け付けられません。2025年度（令和7年度）から"
-                           "2031年度（令和13年度）までで入力してください")
+    assert messages[2] == (
+        "開始年度 2048年度（令和30年度） は受け付けられません。2025年度（令和7年度）から"
+        "2031年度（令和13年度）までで入力してください"
+    )
     assert [r.start_year for r in parsed.rows] == [2025, 2031]
 
 
@@ -355,8 +501,10 @@ def test_neither_mode_is_read_with_a_standalone_warning():
 
 
 def test_withdrawn_rows_of_an_export_are_skipped_and_valid_rows_kept_beside_errors():
-    parsed = parse("団体コード,分野ID,利用量,開始年度,状態\r\n202011,ocr,5,2026,取下げ\r\n202011,rpa,5,2026,登録中\r\n"
-                   "202011,genai,abc,2026,登録中\r\n")
+    parsed = parse(
+        "団体コード,分野ID,利用量,開始年度,状態\r\n202011,ocr,5,2026,取下げ\r\n202011,rpa,5,2026,登録中\r\n"
+        "202011,genai,abc,2026,登録中\r\n"
+    )
     assert [p.row for p in parsed.skipped] == [2]
     assert [r.row for r in parsed.rows] == [3] and [p.row for p in parsed.problems] == [4]
 

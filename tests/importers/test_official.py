@@ -1,4 +1,5 @@
 """MIC's official xlsx files: the real files import completely; broken copies are refused with nothing written."""
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,12 @@ from planner.services.bodies import bodies_csv_text, import_official_files
 from planner.services.reference_bodies import SHIPPED_FILE_NAME
 from tests.conftest import shared_path
 
-OFFICIAL = ("R4_jumin_kihon_daicho_jinko_shikuchoson.xlsx", "R3_shuyo_zaisei_shihyo_shichoson.xlsx",
-            "R3_shuyo_zaisei_shihyo_todofuken.xlsx", "R3_shuyo_zaisei_shihyo_seirei_shitei_toshi.xlsx")
+OFFICIAL = (
+    "R4_jumin_kihon_daicho_jinko_shikuchoson.xlsx",
+    "R3_shuyo_zaisei_shihyo_shichoson.xlsx",
+    "R3_shuyo_zaisei_shihyo_todofuken.xlsx",
+    "R3_shuyo_zaisei_shihyo_seirei_shitei_toshi.xlsx",
+)
 MUNICIPAL = "R3_shuyo_zaisei_shihyo_shichoson.xlsx"
 
 
@@ -40,16 +45,23 @@ def _edited_copy(name: str, tmp_path: Path, edits: dict[str, object]) -> Path:
 
 def _imported_vintages(session) -> list[DataVintage]:
     """The vintages of official imports (init-db's shipped reference data has its own, left out here)."""
-    return list(session.exec(select(DataVintage).where(DataVintage.file_name != SHIPPED_FILE_NAME)
-                             .order_by(DataVintage.id)))
+    return list(
+        session.exec(select(DataVintage).where(DataVintage.file_name != SHIPPED_FILE_NAME).order_by(DataVintage.id))
+    )
 
 
 def _nothing_written(engine) -> None:
     with Session(engine) as s:
         assert _imported_vintages(s) == []
         shipped = [v.id for v in s.exec(select(DataVintage))]
-        assert s.exec(select(func.count()).select_from(Body).where(
-            Body.population_vintage_id.not_in(shipped) | Body.fiscal_vintage_id.not_in(shipped))).one() == 0
+        assert (
+            s.exec(
+                select(func.count())
+                .select_from(Body)
+                .where(Body.population_vintage_id.not_in(shipped) | Body.fiscal_vintage_id.not_in(shipped))
+            ).one()
+            == 0
+        )
         assert s.exec(select(func.count()).select_from(AuditLog).where(AuditLog.action == "import")).one() == 0
 
 
@@ -68,7 +80,11 @@ def test_the_four_official_files_give_every_body_its_published_figures(initializ
     """The full national import (a few seconds; the only test that reads all four real files)."""
     report = _import(initialized_engine, [(n, _official(n)) for n in OFFICIAL])
     assert {f.dataset: f.bodies_updated for f in report.files} == {
-        "population": 1788, "fiscal_municipal": 1741, "fiscal_prefecture": 47, "fiscal_designated": 20}
+        "population": 1788,
+        "fiscal_municipal": 1741,
+        "fiscal_prefecture": 47,
+        "fiscal_designated": 20,
+    }
     assert report.missing == {} and report.warnings == []
     with Session(initialized_engine) as s:
         vintages = {v.dataset: v for v in _imported_vintages(s)}
@@ -76,8 +92,10 @@ def test_the_four_official_files_give_every_body_its_published_figures(initializ
     assert vintages["population"].as_of == date(2022, 1, 1)
     assert vintages["fiscal_municipal"].as_of == date(2022, 3, 31)
     assert "住民基本台帳" in vintages["population"].source and vintages["population"].rows == 1788
-    assert exported.splitlines()[0] == ("code,name,prefecture_code,kind,population,fiscal_strength_index,lat,lng,"
-                                        "disadvantaged,has_data_plan,no_allocation_tax")
+    assert exported.splitlines()[0] == (
+        "code,name,prefecture_code,kind,population,fiscal_strength_index,lat,lng,"
+        "disadvantaged,has_data_plan,no_allocation_tax"
+    )
     got = {r["code"]: r for r in csv.DictReader(io.StringIO(exported))}
     with open(shared_path("data", "bodies_national.csv"), encoding="utf-8") as f:
         expected = {r["code"]: r for r in csv.DictReader(f)}
@@ -90,8 +108,12 @@ def test_the_four_official_files_give_every_body_its_published_figures(initializ
         if row["kind"] == "prefecture":
             # ../shared places a prefecture at its municipalities' centroid; the product places it at its office (県庁),
             # the position of the municipality that hosts it (planner.masterdata.national)
-            host = next(r for r in got.values() if r["prefecture_code"] == row["prefecture_code"]
-                        and r["name"] == PREFECTURAL_OFFICE_MUNICIPALITY[row["prefecture_code"]])
+            host = next(
+                r
+                for r in got.values()
+                if r["prefecture_code"] == row["prefecture_code"]
+                and r["name"] == PREFECTURAL_OFFICE_MUNICIPALITY[row["prefecture_code"]]
+            )
             assert (g["lat"], g["lng"]) == (host["lat"], host["lng"]), code
         else:
             assert (float(g["lat"]), float(g["lng"])) == (float(row["lat"]), float(row["lng"])), code
@@ -126,8 +148,16 @@ def test_the_same_kind_twice_and_non_excel_files_are_refused(initialized_engine,
     old_excel.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
     prefectures = _official("R3_shuyo_zaisei_shihyo_todofuken.xlsx")
     with pytest.raises(FileProblems) as e:
-        _import(initialized_engine, [("a.xlsx", prefectures), ("b.xlsx", prefectures), ("notes.xlsx", text_file),
-                                     ("old.xls", old_excel), ("missing.xlsx", tmp_path / "missing.xlsx")])
+        _import(
+            initialized_engine,
+            [
+                ("a.xlsx", prefectures),
+                ("b.xlsx", prefectures),
+                ("notes.xlsx", text_file),
+                ("old.xls", old_excel),
+                ("missing.xlsx", tmp_path / "missing.xlsx"),
+            ],
+        )
     text = str(e.value)
     assert "b.xlsx: 「全都道府県の主要財政指標」のファイルが2つ指定されています" in text
     assert "notes.xlsx: Excel（.xlsx）ファイルとして読めません" in text
@@ -157,15 +187,19 @@ POP_TITLE = "令和5年1月1日住民基本台帳人口・世帯数、令和4年
 
 
 def test_population_layout_skips_wards_and_county_totals(initialized_engine, tmp_path):
-    path = _population_workbook(tmp_path / "jinko.xlsx", POP_TITLE, [
-        ("-", "合計", "-", 10, 10, 20, 5),
-        ("200000", "長野県", "-", 990000, 1010000, 2000000, 850000),
-        ("202011", "長野県", "長野市", 180000, 190000, 370000, 165000),
-        ("011011", "北海道", "札幌市中央区", 1, 1, 2, 1),
-        ("205401", "長野県", "上高井郡", 5000, 5000, 10000, 4000),
-        ("205419", "長野県", "上高井郡小布施町", "5,100", 5200, "10,300", 3900),
-        ("注：この表は試験用です",),
-    ])
+    path = _population_workbook(
+        tmp_path / "jinko.xlsx",
+        POP_TITLE,
+        [
+            ("-", "合計", "-", 10, 10, 20, 5),
+            ("200000", "長野県", "-", 990000, 1010000, 2000000, 850000),
+            ("202011", "長野県", "長野市", 180000, 190000, 370000, 165000),
+            ("011011", "北海道", "札幌市中央区", 1, 1, 2, 1),
+            ("205401", "長野県", "上高井郡", 5000, 5000, 10000, 4000),
+            ("205419", "長野県", "上高井郡小布施町", "5,100", 5200, "10,300", 3900),
+            ("注：この表は試験用です",),
+        ],
+    )
     report = _import(initialized_engine, [("jinko.xlsx", path)])
     assert report.files[0].bodies_updated == 3 and report.files[0].skipped_rows == 4
     assert len(report.missing["住民基本台帳に基づく人口・世帯数（市区町村別）"]) == 1785
@@ -177,12 +211,16 @@ def test_population_layout_skips_wards_and_county_totals(initialized_engine, tmp
 
 
 def test_population_problems_are_all_reported(initialized_engine, tmp_path):
-    path = _population_workbook(tmp_path / "jinko.xlsx", POP_TITLE, [
-        ("202011", "長野県", "長野市", 1, 1, "約37万", 165000),
-        ("202012", "長野県", "長野市", 1, 1, 2, 3),
-        (None, "長野県", "松本市", 1, 1, 2, 3),
-        ("202029", "長野県", "松本市", 1, 1, 2, None),
-    ])
+    path = _population_workbook(
+        tmp_path / "jinko.xlsx",
+        POP_TITLE,
+        [
+            ("202011", "長野県", "長野市", 1, 1, "約37万", 165000),
+            ("202012", "長野県", "長野市", 1, 1, 2, 3),
+            (None, "長野県", "松本市", 1, 1, 2, 3),
+            ("202029", "長野県", "松本市", 1, 1, 2, None),
+        ],
+    )
     with pytest.raises(FileProblems) as e:
         _import(initialized_engine, [("jinko.xlsx", path)])
     assert e.value.messages == [
@@ -195,8 +233,12 @@ def test_population_problems_are_all_reported(initialized_engine, tmp_path):
 
 
 def test_japanese_only_population_table_is_refused(initialized_engine, tmp_path):
-    path = _population_workbook(tmp_path / "nihonjin.xlsx", POP_TITLE.replace("（総計）", "（日本人住民）"),
-                                [("202011", "長野県", "長野市", 1, 1, 2, 1)], table="日本人住民")
+    path = _population_workbook(
+        tmp_path / "nihonjin.xlsx",
+        POP_TITLE.replace("（総計）", "（日本人住民）"),
+        [("202011", "長野県", "長野市", 1, 1, 2, 1)],
+        table="日本人住民",
+    )
     with pytest.raises(FileProblems, match="総計"):
         _import(initialized_engine, [("nihonjin.xlsx", path)])
     _nothing_written(initialized_engine)

@@ -1,6 +1,7 @@
 """A small xlsx declaring or holding hundreds of thousands of rows is refused within a second (issue #13, point 5):
 the declared dimension is checked before any row is read, and reading stops at the limit when the declaration
 is missing or lies."""
+
 from __future__ import annotations
 
 import io
@@ -40,9 +41,14 @@ def big_xlsx(dimension: str | None) -> bytes:
 
 
 @pytest.mark.parametrize("dimension", [f"A1:D{ROWS + 1}", None, "A1:D2"], ids=["declared", "undeclared", "lying"])
-@pytest.mark.parametrize("parse", [lambda data: parse_needs_file("big.xlsx", data, lookups()),
-                                   lambda data: parse_flags_file("big.xlsx", data, frozenset({"202011"}))],
-                         ids=["needs", "flags"])
+@pytest.mark.parametrize(
+    "parse",
+    [
+        lambda data: parse_needs_file("big.xlsx", data, lookups()),
+        lambda data: parse_flags_file("big.xlsx", data, frozenset({"202011"})),
+    ],
+    ids=["needs", "flags"],
+)
 def test_a_sheet_with_too_many_rows_is_refused_within_a_second(dimension, parse):
     data = big_xlsx(dimension)
     assert len(data) < 1_000_000

@@ -5,6 +5,7 @@ tests/web/test_jobs.py covers failures the job sees itself (exceptions, cancel);
 clean up. The child process runs ``planner.jobs.runner.run_solve`` exactly as a worker does, with the tests'
 stand-in optimiser slowed down so that it can be killed at a chosen moment.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
-from planner.db.models import Body, Consortium, MemberShare, Plan as PlanRow, Scenario, SubsidyEstimate
+from planner.db.models import Body, Consortium, MemberShare, Scenario, SubsidyEstimate
+from planner.db.models import Plan as PlanRow
 from planner.services.reference_data import load_price_book_file
 from tests.web.test_plans_support import add_needs, make_scenario
 
@@ -70,8 +72,18 @@ def db(engine):
 
     with Session(engine) as session:
         for code, name, pref, kind, lat, lng, pop in BODIES:
-            session.add(Body(code=code, name=name, prefecture_code=pref, kind=kind, lat=lat, lng=lng,
-                             population=pop, has_data_plan=True))
+            session.add(
+                Body(
+                    code=code,
+                    name=name,
+                    prefecture_code=pref,
+                    kind=kind,
+                    lat=lat,
+                    lng=lng,
+                    population=pop,
+                    has_data_plan=True,
+                )
+            )
         session.commit()
         load_price_book_file(session)
         session.commit()
@@ -81,17 +93,23 @@ def db(engine):
 
 def plan_rows(engine) -> dict[str, int]:
     with Session(engine) as session:
-        return {m.__name__: session.exec(select(func.count()).select_from(m)).one()
-                for m in (PlanRow, Consortium, MemberShare, SubsidyEstimate)}
+        return {
+            m.__name__: session.exec(select(func.count()).select_from(m)).one()
+            for m in (PlanRow, Consortium, MemberShare, SubsidyEstimate)
+        }
 
 
 def start_child(engine, db_url: str, scenario_id: int, where: str, marker: Path) -> subprocess.Popen:
     from tests.web.test_jobs import queue
 
     job_id = queue(engine, scenario_id)
-    return subprocess.Popen([sys.executable, "-c", CHILD, db_url, str(scenario_id), job_id, where, str(marker)],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, db_url, str(scenario_id), job_id, where, str(marker)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait_for_marker(child: subprocess.Popen, marker: Path, text: str, timeout: float = 60) -> None:

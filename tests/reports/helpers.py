@@ -1,4 +1,5 @@
 """Reading generated documents back: PDF text and fonts (pypdf), and Excel formulas evaluated cell by cell."""
+
 from __future__ import annotations
 
 import io
@@ -48,7 +49,8 @@ def pdf_font_programs(data: bytes) -> dict[str, set[str]]:
             descriptor = target.get("/FontDescriptor")
             descriptor = descriptor.get_object() if descriptor else {}
             fonts.setdefault(str(font.get("/BaseFont")), set()).update(
-                k for k in descriptor if str(k).startswith("/FontFile"))
+                k for k in descriptor if str(k).startswith("/FontFile")
+            )
     return fonts
 
 
@@ -86,5 +88,9 @@ class Workbook:
         return rows[-1]
 
     def formulas(self, sheet: str) -> list[str]:
-        return [c.value for row in self.wb[sheet].iter_rows() for c in row
-                if isinstance(c.value, str) and c.value.startswith("=")]
+        return [
+            c.value
+            for row in self.wb[sheet].iter_rows()
+            for c in row
+            if isinstance(c.value, str) and c.value.startswith("=")
+        ]

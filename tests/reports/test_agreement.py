@@ -1,4 +1,5 @@
 """The agreement draft (協定書案) read back with python-docx: parties, lead, mode, formula, clauses, amounts by year."""
+
 import io
 import shutil
 import subprocess
@@ -12,8 +13,18 @@ from planner.reports.context import ReportError, group_report
 
 from .fixtures import nagano_instance, nagano_plan
 
-CLAUSES = ("目的", "対象業務", "幹事団体の事務", "経費の負担と納付時期", "契約", "個人情報・情報セキュリティ", "脱退・加入", "協議",
-           "有効期間", "疑義")
+CLAUSES = (
+    "目的",
+    "対象業務",
+    "幹事団体の事務",
+    "経費の負担と納付時期",
+    "契約",
+    "個人情報・情報セキュリティ",
+    "脱退・加入",
+    "協議",
+    "有効期間",
+    "疑義",
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +85,19 @@ def test_libreoffice_opens_the_draft(setting, tmp_path):
     instance, plan = setting
     src = tmp_path / "a.docx"
     src.write_bytes(agreement_docx(instance, plan, "rpa-2026-1"))
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(src)], check=True, timeout=180, capture_output=True)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(src),
+        ],
+        check=True,
+        timeout=180,
+        capture_output=True,
+    )
     assert (tmp_path / "a.pdf").stat().st_size > 10000

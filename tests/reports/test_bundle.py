@@ -29,8 +29,11 @@ def test_parallel_rendering_gives_the_same_files(monkeypatch):
     data = bundle.plan_zip(instance, plan, allowed=lambda d: d.key in wanted, workers=2)
     zf = zipfile.ZipFile(io.BytesIO(data))
     # file names by body, category and year, not internal ids
-    assert sorted(zf.namelist()) == ["負担額通知/202011_長野市_RPA_2026.pdf", "負担額通知/202037_上田市_RPA_2026.pdf",
-                                     "負担額通知/204820_小谷村_RPA_2026.pdf"]
+    assert sorted(zf.namelist()) == [
+        "負担額通知/202011_長野市_RPA_2026.pdf",
+        "負担額通知/202037_上田市_RPA_2026.pdf",
+        "負担額通知/204820_小谷村_RPA_2026.pdf",
+    ]
     assert "上田市長様" in pdf_text(zf.read("負担額通知/202037_上田市_RPA_2026.pdf"))
 
 
@@ -42,9 +45,17 @@ def test_every_document_of_a_plan_with_the_instance():
     assert kinds.count("agreement") == 2 and kinds.count("budget") == 1
     assert [d.key for d in docs if d.kind == "statement"] == ["202011", "202029", "202037", "204820", "204854"]
     progress = []
-    data = bundle.plan_zip(instance, plan, docs=[d for d in docs if d.kind in ("agreement", "budget")], workers=1,
-                           progress=lambda done, total: progress.append((done, total)))
+    data = bundle.plan_zip(
+        instance,
+        plan,
+        docs=[d for d in docs if d.kind in ("agreement", "budget")],
+        workers=1,
+        progress=lambda done, total: progress.append((done, total)),
+    )
     assert progress == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert sorted(zipfile.ZipFile(io.BytesIO(data)).namelist()) == [
-        "協定書案/AI-OCR_長野市_2026_ocr-2026-1.docx", "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
-        "年度別予算総括表.pdf", "年度別予算総括表.xlsx"]
+        "協定書案/AI-OCR_長野市_2026_ocr-2026-1.docx",
+        "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
+        "年度別予算総括表.pdf",
+        "年度別予算総括表.xlsx",
+    ]

@@ -29,8 +29,15 @@ def test_report_writes_one_pdf_per_joint_group_and_the_summary(tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["report", str(plan), "--instance", str(inst), "-o", str(out), "--xlsx"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["ocr_2026_1.pdf", "ocr_2026_1.xlsx", "statements", "summary.pdf",
-                                                     "summary.xlsx", "年度別予算総括表.pdf", "年度別予算総括表.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "ocr_2026_1.pdf",
+        "ocr_2026_1.xlsx",
+        "statements",
+        "summary.pdf",
+        "summary.xlsx",
+        "年度別予算総括表.pdf",
+        "年度別予算総括表.xlsx",
+    ]
     text = pdf_text((out / "ocr_2026_1.pdf").read_bytes())
     share = doc["groups"][0]["allocation"]["shares"]["n-ueda-ocr"]
     assert "上田市" in text and f"{share['total_yen']:,}" in text
@@ -79,10 +86,13 @@ def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
     from planner.domain.plan import plan_from_dict
 
     instance = nagano_instance()
-    hand_made = settled_plan_doc(instance, [("ocr-2026-1", "unified", "202011",
-                                             ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
-                                            ("rpa-2026-1", "lead", "200000",
-                                             ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"])])
+    hand_made = settled_plan_doc(
+        instance,
+        [
+            ("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
+            ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"]),
+        ],
+    )
     for g in hand_made["groups"]:
         g.pop("allocation")
         g.pop("subsidies")
@@ -94,8 +104,14 @@ def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["report", str(plan_file), "--instance", str(inst), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["ocr-2026-1.pdf", "rpa-2026-1.pdf", "statements", "summary.pdf",
-                                                     "年度別予算総括表.pdf", "年度別予算総括表.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "ocr-2026-1.pdf",
+        "rpa-2026-1.pdf",
+        "statements",
+        "summary.pdf",
+        "年度別予算総括表.pdf",
+        "年度別予算総括表.xlsx",
+    ]
     statements = {p.name: pdf_text(p.read_bytes()) for p in (out / "statements").iterdir()}
     otari = statements["204820_小谷村.pdf"]
     lines = [ln for g in plan.groups for ln in member_lines(instance, g) if ln.body_code == "204820"]

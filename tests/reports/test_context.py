@@ -8,8 +8,10 @@ from planner.reports.context import ReportError, group_report, member_notice, su
 from .fixtures import nagano_instance
 from .plans import settled_plan_doc
 
-GROUPS = [("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
-          ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"])]
+GROUPS = [
+    ("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
+    ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"]),
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +27,18 @@ def doc(instance):
 def test_group_report_carries_the_plan_figures(instance, doc):
     r = group_report(instance, plan_from_dict(doc), "ocr-2026-1")
     g = doc["groups"][0]
-    assert (r.initial_yen, r.annual_yen, r.total_yen) == tuple(g["cost"][k] for k in ("initial_yen", "annual_yen",
-                                                                                       "total_yen"))
+    assert (r.initial_yen, r.annual_yen, r.total_yen) == tuple(
+        g["cost"][k] for k in ("initial_yen", "annual_yen", "total_yen")
+    )
     assert [m.need_id for m in r.members] == g["members"]
     for m in r.members:
         share, sub = g["allocation"]["shares"][m.need_id], g["subsidies"][m.need_id]
-        assert (m.initial_yen, m.annual_yen, m.total_yen) == (share["initial_yen"], share["annual_yen"],
-                                                              share["total_yen"])
-        assert (m.grant_yen, m.special_tax_yen, m.net_yen) == (sub["grant_yen"], sub["special_tax_yen"],
-                                                               sub["net_yen"])
+        assert (m.initial_yen, m.annual_yen, m.total_yen) == (
+            share["initial_yen"],
+            share["annual_yen"],
+            share["total_yen"],
+        )
+        assert (m.grant_yen, m.special_tax_yen, m.net_yen) == (sub["grant_yen"], sub["special_tax_yen"], sub["net_yen"])
     assert r.lead_is_member and r.members[0].is_lead
     assert r.saving_yen == g["standalone_total_yen"] - g["cost"]["total_yen"]
     assert r.meta.price_book_version == "R8-ref-1" and r.rule_version == "R7-test"
@@ -91,15 +96,18 @@ def _gross_differs_from_share(record):
     record["net_yen"] += 1_000
 
 
-@pytest.mark.parametrize("breakage, message", [
-    (lambda g: g["cost"].__setitem__("annual_yen", g["cost"]["annual_yen"] + 1), "単価表からの計算"),
-    (lambda g: g.pop("allocation"), "allocation.shares"),
-    (lambda g: g["allocation"]["shares"]["n-otari-ocr"].__setitem__("initial_yen", 1), "初期費用負担の合計"),
-    (lambda g: g["subsidies"]["n-otari-ocr"].__setitem__("net_yen", 5), "実質負担"),
-    (lambda g: g["allocation"]["shares"]["n-otari-ocr"].__setitem__("total_yen", "1,000"), "整数の円"),
-    (lambda g: g["allocation"]["shares"].pop("n-hakuba-ocr"), "n-hakuba-ocr"),
-    (lambda g: _gross_differs_from_share(g["subsidies"]["n-otari-ocr"]), "見込額の負担額"),
-])
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        (lambda g: g["cost"].__setitem__("annual_yen", g["cost"]["annual_yen"] + 1), "単価表からの計算"),
+        (lambda g: g.pop("allocation"), "allocation.shares"),
+        (lambda g: g["allocation"]["shares"]["n-otari-ocr"].__setitem__("initial_yen", 1), "初期費用負担の合計"),
+        (lambda g: g["subsidies"]["n-otari-ocr"].__setitem__("net_yen", 5), "実質負担"),
+        (lambda g: g["allocation"]["shares"]["n-otari-ocr"].__setitem__("total_yen", "1,000"), "整数の円"),
+        (lambda g: g["allocation"]["shares"].pop("n-hakuba-ocr"), "n-hakuba-ocr"),
+        (lambda g: _gross_differs_from_share(g["subsidies"]["n-otari-ocr"]), "見込額の負担額"),
+    ],
+)
 def test_inconsistent_plans_are_refused_with_the_group_named(instance, doc, breakage, message):
     """Refused when the plan is read (figures that contradict each other within a record) or when it is printed
     (figures that contradict the instance or each other across records); ReportError is a ValueError."""
@@ -131,13 +139,17 @@ def test_shared_notes_are_printed_once_with_the_members_named(instance, doc):
     g = doc["groups"][0]
     names = {"n-nagano-ocr": "長野市", "n-matsumoto-ocr": "松本市", "n-otari-ocr": "小谷村", "n-hakuba-ocr": "白馬村"}
     for nid in g["members"]:
-        g["subsidies"][nid]["notes"] = ["補助金・特別交付税の額はいずれも見込額です（算定ルール R7-test）。",
-                                        "補正係数を1.0として計算しています。"]
+        g["subsidies"][nid]["notes"] = [
+            "補助金・特別交付税の額はいずれも見込額です（算定ルール R7-test）。",
+            "補正係数を1.0として計算しています。",
+        ]
     g["subsidies"]["n-otari-ocr"]["notes"].append("特別交付税の見込額は0円です: 条件不利地域なし")
     g["subsidies"]["n-hakuba-ocr"]["notes"].append("特別交付税の見込額は0円です: 条件不利地域なし")
     r = group_report(instance, plan_from_dict(doc), "ocr-2026-1")
-    assert r.grouped_notes == [("全団体", "補正係数を1.0として計算しています。"),
-                               (f"{names['n-otari-ocr']}・{names['n-hakuba-ocr']}", "特別交付税の見込額は0円です: 条件不利地域なし")]
+    assert r.grouped_notes == [
+        ("全団体", "補正係数を1.0として計算しています。"),
+        (f"{names['n-otari-ocr']}・{names['n-hakuba-ocr']}", "特別交付税の見込額は0円です: 条件不利地域なし"),
+    ]
 
 
 def test_formula_method_is_labelled_with_its_weights(instance, doc):

@@ -1,5 +1,6 @@
 """The member's notice (負担額通知) and the prefecture summary carry the effect estimates: the range, yen per hour
 saved, the cases and the caveat; plans without effects print as before."""
+
 import json
 
 import pytest
@@ -16,8 +17,13 @@ from .helpers import pdf_text
 def setting():
     instance = nagano_instance()
     model = parse_effect_model(default_effect_model_doc())
-    plan = attach_effects(instance, nagano_plan(instance), model,
-                          baselines={"n-nagano-ocr": Baseline(minutes_per_unit=3)}, staff_costs={"202011": 3000})
+    plan = attach_effects(
+        instance,
+        nagano_plan(instance),
+        model,
+        baselines={"n-nagano-ocr": Baseline(minutes_per_unit=3)},
+        staff_costs={"202011": 3000},
+    )
     return instance, plan
 
 

@@ -1,5 +1,6 @@
 """User text in the workbooks is always text (issue #13, point 6): a scenario named ``=1+1`` or ``=SUM(B1:B9)``
 fits the pattern of the workbook's own formulas, and must still never become a live formula."""
+
 import io
 import zipfile
 
@@ -7,8 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from planner.reports import xlsx
-from planner.reports.xlsx import Formula
 from planner.reports.context import ReportMeta
+from planner.reports.xlsx import Formula
 
 from .fixtures import nagano_instance, nagano_plan
 

@@ -1,4 +1,5 @@
 """The documents of a plan made by the real optimiser and settlement (engineers A and B), read back."""
+
 import json
 
 import pytest
@@ -64,8 +65,10 @@ def test_cli_settles_an_unsettled_plan(setting, tmp_path):
         g.pop("subsidies", None)
     (tmp_path / "plan.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "inst.json").write_text(json.dumps(instance_to_dict(instance), ensure_ascii=False), encoding="utf-8")
-    result = CliRunner().invoke(main, ["report", str(tmp_path / "plan.json"), "--instance", str(tmp_path / "inst.json"),
-                                       "-o", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main,
+        ["report", str(tmp_path / "plan.json"), "--instance", str(tmp_path / "inst.json"), "-o", str(tmp_path / "out")],
+    )
     assert result.exit_code == 0, result.output
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert "summary.pdf" in names

@@ -1,6 +1,7 @@
 """Workbooks that recompute: where the method is a formula (均等割・人口割・利用量割 and their combination) the shares
 are live Excel formulas from the inputs on the sheet. The formulas are read with openpyxl and evaluated with pycel
 against the plan's own figures (largest remainder, ties to the lead), and again after an input changes."""
+
 import io
 
 import openpyxl
@@ -17,16 +18,30 @@ from .plans import settled_plan_doc
 
 pycel = pytest.importorskip("pycel")
 
-GROUPS = [("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-ueda-ocr", "n-otari-ocr",
-                                                "n-hakuba-ocr"])]
-METHODS = [("equal", {}), ("population", {}), ("volume", {}),
-           ("formula", {"equal": 0.1, "population": 0.5, "volume": 0.4})]
+GROUPS = [
+    (
+        "ocr-2026-1",
+        "unified",
+        "202011",
+        ["n-nagano-ocr", "n-matsumoto-ocr", "n-ueda-ocr", "n-otari-ocr", "n-hakuba-ocr"],
+    )
+]
+METHODS = [
+    ("equal", {}),
+    ("population", {}),
+    ("volume", {}),
+    ("formula", {"equal": 0.1, "population": 0.5, "volume": 0.4}),
+]
 
 
 def settled(method, weights):
-    instance = make_instance(BODIES, NEEDS, categories=reference_categories("ocr", "rpa"),
-                             hosts=[{"body": "200000", "categories": ["rpa"]}],
-                             allocation={"method": method, "weights": weights})
+    instance = make_instance(
+        BODIES,
+        NEEDS,
+        categories=reference_categories("ocr", "rpa"),
+        hosts=[{"body": "200000", "categories": ["rpa"]}],
+        allocation={"method": method, "weights": weights},
+    )
     doc = settled_plan_doc(instance, GROUPS)
     for g in doc["groups"]:
         g.pop("allocation")

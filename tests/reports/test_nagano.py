@@ -1,5 +1,6 @@
 """The documents of the Nagano bench instance (77 bodies, nine categories), planned by the optimiser and settled by
 planner.domain.settlement, read back: the largest consortium, a member's notice, the summary and the workbook."""
+
 import pytest
 
 from planner.domain.instance_io import load_instance
@@ -34,11 +35,15 @@ def test_largest_consortium_prints_every_member_exactly(nagano):
         body = instance.bodies[instance.need(nid).body]
         share, sub = g.allocation.share(nid), g.subsidies[nid]
         assert body.code + body.name in text, body.name
-        assert (yen(share.initial_yen) + yen(share.annual_yen) + yen(share.total_yen)
-                + yen(share.standalone_total_yen) + yen(share.standalone_total_yen - share.total_yen)) in text
+        assert (
+            yen(share.initial_yen)
+            + yen(share.annual_yen)
+            + yen(share.total_yen)
+            + yen(share.standalone_total_yen)
+            + yen(share.standalone_total_yen - share.total_yen)
+        ) in text
         assert (body.name + yen(share.total_yen) + yen(sub.grant_yen) + yen(sub.special_tax_yen)) in text
-        assert yen(sub.net_yen) + yen(sub.standalone_net_yen) + yen(sub.standalone_net_yen - sub.net_yen) \
-            in text
+        assert yen(sub.net_yen) + yen(sub.standalone_net_yen) + yen(sub.standalone_net_yen - sub.net_yen) in text
     assert "合計（" + str(len(g.members)) + "団体）" in text
     for k in ("initial_yen", "annual_yen", "total_yen"):
         assert yen(getattr(g.cost, k)) in text
@@ -60,11 +65,24 @@ def test_member_notice_adds_up_over_the_years(nagano):
     body = instance.bodies[instance.need(nid).body]
     assert f"{body.name}長様" in text
     first = share.initial_yen + share.annual_yen
-    assert (yen(share.initial_yen) + yen(share.annual_yen) + yen(first) + yen(sub.grant_yen)
-            + yen(sub.special_tax_yen) + yen(first - sub.grant_yen - sub.special_tax_yen)) in text
+    assert (
+        yen(share.initial_yen)
+        + yen(share.annual_yen)
+        + yen(first)
+        + yen(sub.grant_yen)
+        + yen(sub.special_tax_yen)
+        + yen(first - sub.grant_yen - sub.special_tax_yen)
+    ) in text
     annual_sum = share.total_yen - share.initial_yen  # H × annual, or with a rounding drift in the last year
-    assert ("合計" + yen(share.initial_yen) + yen(annual_sum) + yen(share.total_yen) + yen(sub.grant_yen)
-            + yen(sub.special_tax_yen) + yen(sub.net_yen)) in text
+    assert (
+        "合計"
+        + yen(share.initial_yen)
+        + yen(annual_sum)
+        + yen(share.total_yen)
+        + yen(sub.grant_yen)
+        + yen(sub.special_tax_yen)
+        + yen(sub.net_yen)
+    ) in text
     assert pdf_pages(data) == 1
 
 
@@ -90,5 +108,10 @@ def test_workbook_sums_match_the_plan(nagano):
     assert wb.value(sheet, f"F{total}") == g.cost.annual_yen
     assert wb.value(sheet, f"G{total}") == g.cost.total_yen
     assert wb.value(sheet, f"L{total}") == sum(g.subsidies[n].net_yen for n in g.members)
-    for label in ("検算", "初期負担の合計 ＝ 初期費用 計", "年間負担の合計 ＝ 年間費用 計", "期間総額の合計 ＝ 算定期間の総額"):
+    for label in (
+        "検算",
+        "初期負担の合計 ＝ 初期費用 計",
+        "年間負担の合計 ＝ 年間費用 計",
+        "期間総額の合計 ＝ 算定期間の総額",
+    ):
         assert wb.value(sheet, f"B{wb.find(sheet, label)}") is True, label

@@ -1,12 +1,13 @@
 """The PDFs read back: every member's name and amounts exactly as the plan has them, fonts embedded."""
+
+import re
+
 import pytest
 
 from planner.reports import pdf
 from planner.reports.context import ReportMeta
 
 from .fixtures import nagano_instance, nagano_plan
-import re
-
 from .helpers import pdf_font_programs, pdf_fonts, pdf_pages, pdf_text
 
 
@@ -32,7 +33,9 @@ def test_group_document_has_every_member_and_amount(setting, group_pdf):
     for nid in g.members:
         body = instance.bodies[instance.need(nid).body]
         share, sub = g.allocation.share(nid), g.subsidies[nid]
-        row = "".join(yen(getattr(share, k)) for k in ("initial_yen", "annual_yen", "total_yen", "standalone_total_yen"))
+        row = "".join(
+            yen(getattr(share, k)) for k in ("initial_yen", "annual_yen", "total_yen", "standalone_total_yen")
+        )
         assert body.code + body.name + ("取りまとめ" if body.code == g.lead_body else "") in text
         assert row + yen(share.standalone_total_yen - share.total_yen) in text
         sub_row = body.name + yen(share.total_yen) + yen(sub.grant_yen) + yen(sub.special_tax_yen)
@@ -73,22 +76,44 @@ def test_group_document_prints_the_settlement_records(setting):
 
     instance, plan = setting
     g = next(g for g in plan.groups if g.id == "ocr-2026-1")
-    proof = dataclasses.replace(g.allocation.proof, in_core=False,
-                                violations=("小谷村・白馬村 の組は単独の方が安くなります",))
-    allocation = dataclasses.replace(g.allocation, method_label="均等割（テスト用の表記）",
-                                     rounding_rule="端数はテスト用の規則で配分しています。", proof=proof,
-                                     suggested_method="standalone_ratio", suggested_method_label="単独導入費用比",
-                                     notes=("抽出した連合のみで確認しました。",))
-    subsidies = {nid: dataclasses.replace(sub, joint=dataclasses.replace(
-        sub.joint, grant=dataclasses.replace(sub.joint.grant, rule="テスト補助金（補助率1/2）"),
-        special_tax=dataclasses.replace(sub.joint.special_tax, measure_id="advanced_ict", rule="テスト措置（措置率0.5）")))
-        for nid, sub in g.subsidies.items()}
+    proof = dataclasses.replace(
+        g.allocation.proof, in_core=False, violations=("小谷村・白馬村 の組は単独の方が安くなります",)
+    )
+    allocation = dataclasses.replace(
+        g.allocation,
+        method_label="均等割（テスト用の表記）",
+        rounding_rule="端数はテスト用の規則で配分しています。",
+        proof=proof,
+        suggested_method="standalone_ratio",
+        suggested_method_label="単独導入費用比",
+        notes=("抽出した連合のみで確認しました。",),
+    )
+    subsidies = {
+        nid: dataclasses.replace(
+            sub,
+            joint=dataclasses.replace(
+                sub.joint,
+                grant=dataclasses.replace(sub.joint.grant, rule="テスト補助金（補助率1/2）"),
+                special_tax=dataclasses.replace(
+                    sub.joint.special_tax, measure_id="advanced_ict", rule="テスト措置（措置率0.5）"
+                ),
+            ),
+        )
+        for nid, sub in g.subsidies.items()
+    }
     changed = dataclasses.replace(g, allocation=allocation, subsidies=subsidies)
     other = dataclasses.replace(plan, groups=[changed if x.id == g.id else x for x in plan.groups])
     text = pdf_text(pdf.group_pdf(instance, other, g.id))
-    for expected in ("均等割（テスト用の表記）", "端数はテスト用の規則で配分しています。", "小谷村・白馬村の組は単独の方が安くなります",
-                     "「単独導入費用比」を提案します", "抽出した連合のみで確認しました。", "補助金：テスト補助金（補助率1/2）",
-                     "特別交付税：テスト措置（措置率0.5）", "コア：満たしていません"):
+    for expected in (
+        "均等割（テスト用の表記）",
+        "端数はテスト用の規則で配分しています。",
+        "小谷村・白馬村の組は単独の方が安くなります",
+        "「単独導入費用比」を提案します",
+        "抽出した連合のみで確認しました。",
+        "補助金：テスト補助金（補助率1/2）",
+        "特別交付税：テスト措置（措置率0.5）",
+        "コア：満たしていません",
+    ):
         assert expected in text, expected
 
 
@@ -100,9 +125,15 @@ def test_member_notice_by_year(setting):
     share, sub = g.allocation.share("n-otari-ocr"), g.subsidies["n-otari-ocr"]
     first = share.initial_yen + share.annual_yen
     assert "小谷村長様" in text and "負担額通知" in text and "長野県AI共同化2026" in text
-    assert ("令和8年度（2026年度）" + yen(share.initial_yen) + yen(share.annual_yen) + yen(first)
-            + yen(sub.grant_yen) + yen(sub.special_tax_yen)
-            + yen(first - sub.grant_yen - sub.special_tax_yen)) in text
+    assert (
+        "令和8年度（2026年度）"
+        + yen(share.initial_yen)
+        + yen(share.annual_yen)
+        + yen(first)
+        + yen(sub.grant_yen)
+        + yen(sub.special_tax_yen)
+        + yen(first - sub.grant_yen - sub.special_tax_yen)
+    ) in text
     assert "令和12年度（2030年度）0" + yen(share.annual_yen) + yen(share.annual_yen) + "00" in text
     assert "合計" + yen(share.initial_yen) + yen(5 * share.annual_yen) + yen(share.total_yen) in text
     assert yen(sub.net_yen) in text

@@ -1,5 +1,6 @@
 """The statement documents: each body's 年度別負担額 (PDF and workbook) and the 年度別予算総括表 print the figures of
 planner.domain.statements, which are the plan's member lines summed by year; the workbooks' formulas recompute them."""
+
 import pytest
 
 from planner.domain.settled import member_lines
@@ -29,8 +30,15 @@ def test_statement_pdf_prints_every_year_and_the_assumptions(setting):
     assert "小谷村長様" in text and "年度別負担額" in text
     for y in s.years:
         label = f"令和{y.fiscal_year - 2018}年度（{y.fiscal_year}年度）"
-        assert (label + yen(y.initial_yen) + yen(y.annual_yen) + yen(y.gross_yen) + yen(y.grant_yen)
-                + yen(y.special_tax_yen) + yen(y.net_yen)) in text, label
+        assert (
+            label
+            + yen(y.initial_yen)
+            + yen(y.annual_yen)
+            + yen(y.gross_yen)
+            + yen(y.grant_yen)
+            + yen(y.special_tax_yen)
+            + yen(y.net_yen)
+        ) in text, label
     t = s.total
     assert "合計" + yen(t.initial_yen) + yen(t.annual_yen) + yen(t.gross_yen) in text
     assert yen(sum(y.gross_yen for y in s.years[1:])) + "円" in text  # 債務負担行為の参考額

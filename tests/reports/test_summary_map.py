@@ -1,4 +1,5 @@
 """The summary's map: its legend names each consortium as readers know it (分野, 幹事団体, 和暦), not by its id."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -11,8 +12,10 @@ from .fixtures import nagano_instance
 from .plans import settled_plan_doc
 
 NS = {"s": "http://www.w3.org/2000/svg"}
-GROUPS = [("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
-          ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"])]
+GROUPS = [
+    ("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
+    ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"]),
+]
 
 
 def test_summary_map_legend_names_category_lead_and_fiscal_year():
@@ -25,8 +28,9 @@ def test_summary_map_legend_names_category_lead_and_fiscal_year():
     assert labels["ocr-2026-1"].startswith("AI-OCR ")
     figures = summary_figures(s)
     # The groups are listed below the map in HTML (a long list runs over pages; one SVG cannot).
-    assert [(e.number, e.group_id, e.label) for e in figures.map_legend] == \
-        [(i + 1, g["id"], labels[g["id"]]) for i, g in enumerate(s.map_groups)]
+    assert [(e.number, e.group_id, e.label) for e in figures.map_legend] == [
+        (i + 1, g["id"], labels[g["id"]]) for i, g in enumerate(s.map_groups)
+    ]
     root = ET.fromstring(figures.map_svg)
     assert root.find(".//s:g[@class='legend-group']", NS) is None
     colours = [e.colour for e in figures.map_legend]
@@ -37,8 +41,9 @@ def test_summary_map_legend_names_category_lead_and_fiscal_year():
 
 
 def test_summary_pdf_lists_the_map_legend_in_text():
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     from planner.reports import pdf
 

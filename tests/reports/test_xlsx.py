@@ -1,4 +1,5 @@
 """The workbooks: real numbers in yen formats, and formulas whose results match the plan."""
+
 import pytest
 
 from planner.reports import xlsx
@@ -49,7 +50,12 @@ def test_group_workbook_sums(setting):
     assert wb.value(g.id, f"B{wb.find(g.id, '初期費用 計')}") == g.cost.initial_yen
     assert wb.value(g.id, f"B{wb.find(g.id, '年間費用 計（1円未満四捨五入）')}") == g.cost.annual_yen
     assert wb.value(g.id, f"B{wb.find(g.id, '算定期間の総額')}") == g.cost.total_yen
-    for label in ("検算", "初期負担の合計 ＝ 初期費用 計", "年間負担の合計 ＝ 年間費用 計", "期間総額の合計 ＝ 算定期間の総額"):
+    for label in (
+        "検算",
+        "初期負担の合計 ＝ 初期費用 計",
+        "年間負担の合計 ＝ 年間費用 計",
+        "期間総額の合計 ＝ 算定期間の総額",
+    ):
         assert wb.value(g.id, f"B{wb.find(g.id, label)}") is True, label
 
 
@@ -65,8 +71,7 @@ def test_member_workbook_by_year(setting):
     assert wb.value(sheet, f"H{total}") == sub.net_yen
     assert wb.value(sheet, f"F{total}") == sub.grant_yen
     first = wb.find(sheet, 2026)
-    assert wb.value(sheet, f"H{first}") == (share.initial_yen + share.annual_yen - sub.grant_yen
-                                            - sub.special_tax_yen)
+    assert wb.value(sheet, f"H{first}") == (share.initial_yen + share.annual_yen - sub.grant_yen - sub.special_tax_yen)
     for label in ("期間総額", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"):
         assert wb.value(sheet, f"C{wb.find(sheet, label)}") is True, label
 

@@ -5,6 +5,7 @@ Building it means hashing five passwords and solving two scenarios, so it is bui
 of its own (SQLite file, or a PostgreSQL database created for the module when PLANNER_TEST_DATABASE=postgresql).
 Tests that change state use scratch objects (see ``World.scratch_scenario``), never the shared ones.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,7 +49,9 @@ def _module_database(request, tmp_path_factory) -> str:
         return f"sqlite:///{tmp_path_factory.mktemp('security') / 'world.sqlite'}"
     import sqlalchemy as sa
 
-    base = sa.engine.make_url(os.environ.get("PLANNER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    base = sa.engine.make_url(
+        os.environ.get("PLANNER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    )
     name = f"planner_sec_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -113,8 +116,15 @@ def build_world(app, *, names: dict[str, str] | None = None, prepare=None) -> Wo
         drafts = {"20": solve_now(engine, scenarios["20"])}
     for pref, plan_id in plans.items():
         publish_now(engine, plan_id, username=f"pref{pref}")
-    world = World(app=app, users=seeded["users"], scenarios=scenarios, plans=plans, names=names, drafts=drafts,
-                  needs={body: need for (body, _cat), need in ids.items()})
+    world = World(
+        app=app,
+        users=seeded["users"],
+        scenarios=scenarios,
+        plans=plans,
+        names=names,
+        drafts=drafts,
+        needs={body: need for (body, _cat), need in ids.items()},
+    )
     with Session(engine) as session:
         for pref, plan_id in plans.items():
             row = session.get(PlanRow, plan_id)
@@ -140,8 +150,9 @@ def build_world(app, *, names: dict[str, str] | None = None, prepare=None) -> Wo
 
 @pytest.fixture(scope="module")
 def world(request, tmp_path_factory) -> World:
-    app = make_app(_module_database(request, tmp_path_factory),
-                   REPORT_CACHE_DIR=str(tmp_path_factory.mktemp("report-cache")))
+    app = make_app(
+        _module_database(request, tmp_path_factory), REPORT_CACHE_DIR=str(tmp_path_factory.mktemp("report-cache"))
+    )
     yield build_world(app)
     app.extensions["db_engine"].dispose()
 
@@ -176,8 +187,7 @@ def last_forbidden(engine):
     from planner.db.models import AuditLog
 
     with Session(engine) as session:
-        return session.exec(select(AuditLog).where(AuditLog.action == "forbidden")
-                            .order_by(AuditLog.id.desc())).first()
+        return session.exec(select(AuditLog).where(AuditLog.action == "forbidden").order_by(AuditLog.id.desc())).first()
 
 
 @pytest.fixture(autouse=True)

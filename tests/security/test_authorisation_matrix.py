@@ -15,10 +15,11 @@ Expected answers:
 - otherwise the page (2xx or a redirect that is not to the login page); a form sent empty may answer 400/409/422.
 No request may answer 500, and no page for a user may show the name of another prefecture's scenario.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 from flask import url_for
@@ -32,8 +33,14 @@ PLANNERS = ("admin", "prefecture")
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 # username -> role (None: not logged in)
-USERS = {"anonymous": None, "admin": "admin", "pref20": "prefecture", "pref15": "prefecture",
-         "muni202011": "municipality", "muni202029": "municipality"}
+USERS = {
+    "anonymous": None,
+    "admin": "admin",
+    "pref20": "prefecture",
+    "pref15": "prefecture",
+    "muni202011": "municipality",
+    "muni202029": "municipality",
+}
 PREFECTURE_OF = {"pref20": "20", "pref15": "15", "muni202011": "20", "muni202029": "20"}
 BODY_OF = {"muni202011": "202011", "muni202029": "202029"}
 
@@ -182,8 +189,9 @@ def _scratch_need(world: World, body: str) -> Callable[[], dict]:
         with Session(world.engine) as session:
             # One active need per body and category (the database's unique index): the previous scratch need of
             # this body is withdrawn first.
-            for old in session.exec(select(Need).where(Need.body_code == body, Need.category_id == "chatbot",
-                                                       Need.status == "active")):
+            for old in session.exec(
+                select(Need).where(Need.body_code == body, Need.category_id == "chatbot", Need.status == "active")
+            ):
                 old.status, old.version = "withdrawn", old.version + 1
                 session.add(old)
             session.flush()
@@ -191,6 +199,7 @@ def _scratch_need(world: World, body: str) -> Callable[[], dict]:
             session.add(need)
             session.commit()
             return {"need_id": need.id}
+
     return make
 
 
@@ -200,8 +209,9 @@ def _scratch_user(world: World) -> int:
     from planner.services.users import create_user
 
     with Session(world.engine) as session:
-        user = create_user(session, f"scratch-{uuid.uuid4().hex[:8]}", "password-123", "municipality",
-                           body_code="204820")
+        user = create_user(
+            session, f"scratch-{uuid.uuid4().hex[:8]}", "password-123", "municipality", body_code="204820"
+        )
         session.commit()
         return user.id
 
@@ -215,10 +225,24 @@ def _scratch_plan(world: World, prefecture: str, *, adopt: bool = False) -> dict
 
     with Session(world.engine) as session:
         source = session.get(PlanRow, world.plans[prefecture])
-        copy = PlanRow(**{k: getattr(source, k) for k in ("scenario_id", "status", "objective_yen", "lower_bound_yen",
-                                                          "gap", "standalone_total_yen", "solve_seconds",
-                                                          "price_book_version", "rule_version", "instance_doc",
-                                                          "plan_doc")})
+        copy = PlanRow(
+            **{
+                k: getattr(source, k)
+                for k in (
+                    "scenario_id",
+                    "status",
+                    "objective_yen",
+                    "lower_bound_yen",
+                    "gap",
+                    "standalone_total_yen",
+                    "solve_seconds",
+                    "price_book_version",
+                    "rule_version",
+                    "instance_doc",
+                    "plan_doc",
+                )
+            }
+        )
         session.add(copy)
         session.flush()
         if adopt:
@@ -234,8 +258,16 @@ def _scratch_quote(world: World, prefecture: str) -> dict:
 
     scenario_id = world.scratch_scenario(prefecture)
     with Session(world.engine) as session:
-        session.add(ScenarioQuote(scenario_id=scenario_id, category_id="ocr", mode="lead", vendor="試験用事業者",
-                                  lines=[[0, 1]], max_members=10))
+        session.add(
+            ScenarioQuote(
+                scenario_id=scenario_id,
+                category_id="ocr",
+                mode="lead",
+                vendor="試験用事業者",
+                lines=[[0, 1]],
+                max_members=10,
+            )
+        )
         session.commit()
     return {"scenario_id": scenario_id, "category_id": "ocr", "mode": "lead"}
 
@@ -244,41 +276,71 @@ def targets(world: World, kind: str) -> list[Target]:
     p20, p15 = world.plans["20"], world.plans["15"]
     plan20_bodies = {"202011", "202029", "204820"}
     if kind == "scenario":
-        return [Target(f"{pref} scenario", {"scenario_id": sid}, _viewers(pref),
-                       scratch=lambda pref=pref: {"scenario_id": world.scratch_scenario(pref)})
-                for pref, sid in world.scenarios.items()]
+        return [
+            Target(
+                f"{pref} scenario",
+                {"scenario_id": sid},
+                _viewers(pref),
+                scratch=lambda pref=pref: {"scenario_id": world.scratch_scenario(pref)},
+            )
+            for pref, sid in world.scenarios.items()
+        ]
     d20 = world.drafts["20"]
     if kind == "plan":
-        return [Target("長野県 plan", {"plan_id": p20}, _viewers("20", plan20_bodies)),
-                Target("新潟県 plan", {"plan_id": p15}, _viewers("15", {"151009"})),
-                Target("長野県 draft", {"plan_id": d20}, _viewers("20"))]  # members see published plans only
+        return [
+            Target("長野県 plan", {"plan_id": p20}, _viewers("20", plan20_bodies)),
+            Target("新潟県 plan", {"plan_id": p15}, _viewers("15", {"151009"})),
+            Target("長野県 draft", {"plan_id": d20}, _viewers("20")),
+        ]  # members see published plans only
     if kind == "whole_plan":
-        return [Target("長野県 plan", {"plan_id": p20}, _viewers("20")),
-                Target("新潟県 plan", {"plan_id": p15}, _viewers("15")),
-                Target("長野県 draft", {"plan_id": d20}, _viewers("20"))]
+        return [
+            Target("長野県 plan", {"plan_id": p20}, _viewers("20")),
+            Target("新潟県 plan", {"plan_id": p15}, _viewers("15")),
+            Target("長野県 draft", {"plan_id": d20}, _viewers("20")),
+        ]
     if kind == "plan_body":
-        return [Target("長野市 in 長野県 plan", {"plan_id": p20, "code": "202011"}, _viewers("20", {"202011"})),
-                Target("松本市 in 長野県 plan", {"plan_id": p20, "code": "202029"}, _viewers("20", {"202029"})),
-                Target("新潟市 in 新潟県 plan", {"plan_id": p15, "code": "151009"}, _viewers("15", {"151009"})),
-                Target("長野市 in 長野県 draft", {"plan_id": d20, "code": "202011"}, _viewers("20"))]
+        return [
+            Target("長野市 in 長野県 plan", {"plan_id": p20, "code": "202011"}, _viewers("20", {"202011"})),
+            Target("松本市 in 長野県 plan", {"plan_id": p20, "code": "202029"}, _viewers("20", {"202029"})),
+            Target("新潟市 in 新潟県 plan", {"plan_id": p15, "code": "151009"}, _viewers("15", {"151009"})),
+            Target("長野市 in 長野県 draft", {"plan_id": d20, "code": "202011"}, _viewers("20")),
+        ]
     if kind == "draft_plan":
-        return [Target("長野県 draft", {"plan_id": d20}, _viewers("20"), scratch=lambda: _scratch_plan(world, "20")),
-                Target("新潟県 plan", {"plan_id": p15}, _viewers("15"), scratch=lambda: _scratch_plan(world, "15"))]
+        return [
+            Target("長野県 draft", {"plan_id": d20}, _viewers("20"), scratch=lambda: _scratch_plan(world, "20")),
+            Target("新潟県 plan", {"plan_id": p15}, _viewers("15"), scratch=lambda: _scratch_plan(world, "15")),
+        ]
     if kind == "adopted_plan":
-        return [Target(f"{pref} adopted plan", {"plan_id": plan_id}, _viewers(pref),
-                       scratch=lambda pref=pref: _scratch_plan(world, pref, adopt=True))
-                for pref, plan_id in (("20", p20), ("15", p15))]
+        return [
+            Target(
+                f"{pref} adopted plan",
+                {"plan_id": plan_id},
+                _viewers(pref),
+                scratch=lambda pref=pref: _scratch_plan(world, pref, adopt=True),
+            )
+            for pref, plan_id in (("20", p20), ("15", p15))
+        ]
     if kind == "published_plan":
-        return [Target("長野県 published plan", {"plan_id": p20}, _viewers("20")),
-                Target("新潟県 published plan", {"plan_id": p15}, _viewers("15"))]
+        return [
+            Target("長野県 published plan", {"plan_id": p20}, _viewers("20")),
+            Target("新潟県 published plan", {"plan_id": p15}, _viewers("15")),
+        ]
     if kind == "answer_plan":
-        return [Target("長野県 published plan", {"plan_id": p20}, {"muni202011", "muni202029"}),
-                Target("新潟県 published plan", {"plan_id": p15}, set()),
-                Target("長野県 draft", {"plan_id": d20}, set())]
+        return [
+            Target("長野県 published plan", {"plan_id": p20}, {"muni202011", "muni202029"}),
+            Target("新潟県 published plan", {"plan_id": p15}, set()),
+            Target("長野県 draft", {"plan_id": d20}, set()),
+        ]
     if kind == "quote":
-        return [Target(f"{pref} scenario's AI-OCR lead quote", {"scenario_id": sid, "category_id": "ocr", "mode": "lead"},
-                       _viewers(pref), scratch=lambda pref=pref: _scratch_quote(world, pref))
-                for pref, sid in world.scenarios.items()]
+        return [
+            Target(
+                f"{pref} scenario's AI-OCR lead quote",
+                {"scenario_id": sid, "category_id": "ocr", "mode": "lead"},
+                _viewers(pref),
+                scratch=lambda pref=pref: _scratch_quote(world, pref),
+            )
+            for pref, sid in world.scenarios.items()
+        ]
     if kind == "plan_group":
         out = []
         for label, (plan_id, group_id, bodies) in sorted(world.groups.items()):
@@ -296,22 +358,40 @@ def targets(world: World, kind: str) -> list[Target]:
             out.append(Target(f"draft notice of {body}", {"plan_id": plan_id, "need_id": need_id}, _viewers("20")))
         return out
     if kind == "prefecture":
-        return [Target("長野県", {"prefecture_code": "20"}, _viewers("20")),
-                Target("新潟県", {"prefecture_code": "15"}, _viewers("15"))]
+        return [
+            Target("長野県", {"prefecture_code": "20"}, _viewers("20")),
+            Target("新潟県", {"prefecture_code": "15"}, _viewers("15")),
+        ]
     if kind == "compare":
-        return [Target("two 長野県 plans", {"a": p20, "b": p20}, _viewers("20")),
-                Target("長野県 and 新潟県 plans", {"a": p20, "b": p15}, {"admin"})]
+        return [
+            Target("two 長野県 plans", {"a": p20, "b": p20}, _viewers("20")),
+            Target("長野県 and 新潟県 plans", {"a": p20, "b": p15}, {"admin"}),
+        ]
     if kind == "need":
-        return [Target("長野市's need", {"need_id": world.needs["202011"]}, _viewers("20", {"202011"}),
-                       scratch=_scratch_need(world, "202011")),
-                Target("新潟市's need", {"need_id": world.needs["151009"]}, _viewers("15", {"151009"}),
-                       scratch=_scratch_need(world, "151009"))]
+        return [
+            Target(
+                "長野市's need",
+                {"need_id": world.needs["202011"]},
+                _viewers("20", {"202011"}),
+                scratch=_scratch_need(world, "202011"),
+            ),
+            Target(
+                "新潟市's need",
+                {"need_id": world.needs["151009"]},
+                _viewers("15", {"151009"}),
+                scratch=_scratch_need(world, "151009"),
+            ),
+        ]
     if kind == "estimate":
-        return [Target(f"estimate for {body}", {"body": body, "category": "ocr", "volume": "10"}, _viewers(pref, {body}))
-                for body, pref in (("202011", "20"), ("202029", "20"), ("151009", "15"))]
+        return [
+            Target(f"estimate for {body}", {"body": body, "category": "ocr", "volume": "10"}, _viewers(pref, {body}))
+            for body, pref in (("202011", "20"), ("202029", "20"), ("151009", "15"))
+        ]
     if kind == "body":
-        return [Target(f"body {body}", {"code": body}, _viewers(pref, {body}))
-                for body, pref in (("202011", "20"), ("151009", "15"))]
+        return [
+            Target(f"body {body}", {"code": body}, _viewers(pref, {body}))
+            for body, pref in (("202011", "20"), ("151009", "15"))
+        ]
     if kind in ("price_book", "rule_set"):
         from planner.db.models import PriceBook, SubsidyRuleSet
 
@@ -320,18 +400,27 @@ def targets(world: World, kind: str) -> list[Target]:
             row = session.exec(select(model).where(model.is_current == True)).first()  # noqa: E712
         return [Target(f"current {kind}", {key: row.id}, {"admin"})]
     if kind == "user":
-        return [Target("松本市's user", {"user_id": world.users["muni202029"]}, {"admin"},
-                       scratch=lambda: {"user_id": _scratch_user(world)})]
+        return [
+            Target(
+                "松本市's user",
+                {"user_id": world.users["muni202029"]},
+                {"admin"},
+                scratch=lambda: {"user_id": _scratch_user(world)},
+            )
+        ]
     raise AssertionError(f"no targets for object kind {kind!r}: add them to targets()")
 
 
 # --- the tests ---------------------------------------------------------------------------------------------------
 
+
 def test_every_route_is_classified(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     missing = sorted(endpoints - set(ENDPOINTS))
-    assert not missing, ("routes without an authorisation rule (add them to ENDPOINTS in "
-                         f"tests/security/test_authorisation_matrix.py): {missing}")
+    assert not missing, (
+        "routes without an authorisation rule (add them to ENDPOINTS in "
+        f"tests/security/test_authorisation_matrix.py): {missing}"
+    )
 
 
 def _methods(app, endpoint: str) -> list[tuple[str, object]]:
@@ -403,7 +492,7 @@ def test_route_answers_each_role_as_classified(matrix_app, endpoint, user):
     for method, rule, ext, target in _cases(app, endpoint):
         values = dict(target.values) if target else {}
         allowed_object = target is None or user in target.allowed
-        allowed = (spec.access == "public" or (role is not None and role in spec.roles and allowed_object))
+        allowed = spec.access == "public" or (role is not None and role in spec.roles and allowed_object)
         if method in STATE_CHANGING and allowed and target is not None and target.scratch is not None:
             values = target.scratch()  # the request will succeed: let it change a scratch object
         url = _url(app, endpoint, rule, values, ext)
@@ -431,8 +520,9 @@ def test_route_answers_each_role_as_classified(matrix_app, endpoint, user):
                 problems.append(f"{what}: refused with {status} but not logged as 'forbidden' in the audit log")
             else:
                 entry = last_forbidden(world.engine)
-                if entry.user_id != world.users[user] or (url.split("?")[0][:60] not in
-                                                          f"{entry.entity_id} {entry.detail}"):
+                if entry.user_id != world.users[user] or (
+                    url.split("?")[0][:60] not in f"{entry.entity_id} {entry.detail}"
+                ):
                     problems.append(f"{what}: the audit entry does not name the user and path: {entry}")
             if snapshot is not None and _state(world) != snapshot:
                 problems.append(f"{what}: a refused request changed the database")
@@ -456,20 +546,27 @@ def _leaks(world: World, user: str, what: str, text: str) -> list[str]:
     own = PREFECTURE_OF.get(user)
     if own is None:  # admin sees everything
         return []
-    return [f"{what}: shows another prefecture's scenario name {name!r}"
-            for pref, name in world.names.items() if pref != own and name in text]
+    return [
+        f"{what}: shows another prefecture's scenario name {name!r}"
+        for pref, name in world.names.items()
+        if pref != own and name in text
+    ]
 
 
 def _state(world: World) -> tuple:
     """The rows a refused request must leave alone."""
     with Session(world.engine) as session:
-        scenarios = tuple((s.id, s.version, s.status, s.name) for s in session.exec(select(Scenario)
-                                                                                     .order_by(Scenario.id)))
+        scenarios = tuple(
+            (s.id, s.version, s.status, s.name) for s in session.exec(select(Scenario).order_by(Scenario.id))
+        )
         needs = tuple((n.id, n.version, n.status) for n in session.exec(select(Need).order_by(Need.id)))
-        releases = tuple((r.id, r.state, r.lock_version, r.reply_deadline)
-                         for r in session.exec(select(PlanRelease).order_by(PlanRelease.id)))
-        answers = tuple((a.id, a.answer, a.lock_version) for a in session.exec(select(MemberAnswer)
-                                                                               .order_by(MemberAnswer.id)))
+        releases = tuple(
+            (r.id, r.state, r.lock_version, r.reply_deadline)
+            for r in session.exec(select(PlanRelease).order_by(PlanRelease.id))
+        )
+        answers = tuple(
+            (a.id, a.answer, a.lock_version) for a in session.exec(select(MemberAnswer).order_by(MemberAnswer.id))
+        )
         quotes = tuple((q.id, q.lock_version) for q in session.exec(select(ScenarioQuote).order_by(ScenarioQuote.id)))
         reminders = session.exec(select(AuditLog.id).where(AuditLog.action == "remind")).all()
     return scenarios, needs, releases, answers, quotes, tuple(reminders)

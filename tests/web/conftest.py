@@ -3,6 +3,7 @@
 The seed has two prefectures (長野県 and 新潟県) with a few municipalities, the categories and the current price book
 from the shipped reference file, and one user of each kind. Every password is ``password-123``.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,8 +63,7 @@ def csrf_app(db_url, tmp_path):
     from planner.app import create_app
     from planner.db import models  # noqa: F401
 
-    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "WTF_CSRF_ENABLED": True,
-                      "SECRET_KEY": "test-secret"})
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "WTF_CSRF_ENABLED": True, "SECRET_KEY": "test-secret"})
     SQLModel.metadata.create_all(app.extensions["db_engine"])
     yield app
     app.extensions["db_engine"].dispose()
@@ -77,8 +77,18 @@ def seed_database(engine) -> dict:
     out: dict = {"bodies": {}, "users": {}, "password": PASSWORD}
     with Session(engine, expire_on_commit=False) as session:
         for code, name, pref, kind, lat, lng, pop, fsi in SEED_BODIES:
-            session.add(Body(code=code, name=name, prefecture_code=pref, kind=kind, lat=lat, lng=lng,
-                             population=pop, fiscal_strength_index=fsi))
+            session.add(
+                Body(
+                    code=code,
+                    name=name,
+                    prefecture_code=pref,
+                    kind=kind,
+                    lat=lat,
+                    lng=lng,
+                    population=pop,
+                    fiscal_strength_index=fsi,
+                )
+            )
             out["bodies"][code] = name
         session.flush()
         book = load_price_book_file(session)
@@ -88,8 +98,9 @@ def seed_database(engine) -> dict:
 
         load_effect_models(session)
         for username, role, pref, body, display in SEED_USERS:
-            user = create_user(session, username, PASSWORD, role, prefecture_code=pref, body_code=body,
-                               display_name=display)
+            user = create_user(
+                session, username, PASSWORD, role, prefecture_code=pref, body_code=body, display_name=display
+            )
             out["users"][username] = user.id
         session.commit()
     return out
@@ -102,8 +113,7 @@ def seed(app):
 
 def login(client, username: str, password: str = PASSWORD, *, follow: bool = False):
     """Sign in through the login form; asserts success unless the password is deliberately wrong."""
-    response = client.post("/login", data={"username": username, "password": password},
-                           follow_redirects=follow)
+    response = client.post("/login", data={"username": username, "password": password}, follow_redirects=follow)
     if password == PASSWORD:
         assert response.status_code in (200, 302), response.status_code
         if not follow:
@@ -116,7 +126,8 @@ def logout(client):
 
 
 def csrf_token_from(html: str) -> str:
-    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
-        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert m, "no CSRF token in the page"
     return m.group(1)

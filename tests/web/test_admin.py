@@ -1,4 +1,5 @@
 """Administration pages: users, official data upload, price-book and rule-set versions, the audit log."""
+
 from __future__ import annotations
 
 import io
@@ -38,6 +39,7 @@ def get_user(app, username) -> User:
 
 # --- access --------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("username", ["pref20", "muni202011"])
 def test_only_administrators_reach_the_administration_pages(app, client, seed, username):
     login(client, username)
@@ -64,10 +66,19 @@ def test_municipality_cannot_read_the_audit_log(app, client, seed):
 
 # --- users ---------------------------------------------------------------------------------------------------
 
+
 def test_admin_creates_a_municipality_user_with_a_generated_password_shown_once(app, client, seed):
     login(client, "admin")
-    r = client.post("/admin/users/new", data={"username": "otari", "display_name": "小谷村 担当",
-                                              "role": "municipality", "prefecture_code": "", "body_code": "204820"})
+    r = client.post(
+        "/admin/users/new",
+        data={
+            "username": "otari",
+            "display_name": "小谷村 担当",
+            "role": "municipality",
+            "prefecture_code": "",
+            "body_code": "204820",
+        },
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "この画面でしか表示されません" in html
     password = re.search(r"<code>([^<]+)</code>", html).group(1)
@@ -81,15 +92,18 @@ def test_admin_creates_a_municipality_user_with_a_generated_password_shown_once(
     assert login(client, "otari", password).status_code == 302
 
 
-@pytest.mark.parametrize("data, field, message", [
-    ({"role": "municipality", "body_code": ""}, "body_code", "団体コード"),
-    ({"role": "municipality", "body_code": "999999"}, "body_code", "999999"),
-    ({"role": "municipality", "body_code": "200000"}, "body_code", "都道府県です"),
-    ({"role": "prefecture", "prefecture_code": ""}, "prefecture_code", "都道府県を指定"),
-    ({"role": "admin", "username": "admin"}, "username", "既に使われています"),
-    ({"role": "admin", "username": "空白 あり"}, "username", "英数字"),
-    ({"role": "admin", "password": "short"}, "password", "10 文字以上"),
-])
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"role": "municipality", "body_code": ""}, "body_code", "団体コード"),
+        ({"role": "municipality", "body_code": "999999"}, "body_code", "999999"),
+        ({"role": "municipality", "body_code": "200000"}, "body_code", "都道府県です"),
+        ({"role": "prefecture", "prefecture_code": ""}, "prefecture_code", "都道府県を指定"),
+        ({"role": "admin", "username": "admin"}, "username", "既に使われています"),
+        ({"role": "admin", "username": "空白 あり"}, "username", "英数字"),
+        ({"role": "admin", "password": "short"}, "password", "10 文字以上"),
+    ],
+)
 def test_user_form_errors_are_tied_to_their_field(app, client, seed, data, field, message):
     login(client, "admin")
     form = {"username": "newuser", "display_name": "", "prefecture_code": "", "body_code": "", "password": ""}
@@ -106,8 +120,10 @@ def test_user_form_errors_are_tied_to_their_field(app, client, seed, data, field
 def test_admin_changes_role_and_scope_with_before_and_after_in_the_audit(app, client, seed):
     login(client, "admin")
     uid = seed["users"]["muni202029"]
-    r = client.post(f"/admin/users/{uid}", data={"display_name": "新潟県 担当2", "role": "prefecture",
-                                                 "prefecture_code": "15", "body_code": ""})
+    r = client.post(
+        f"/admin/users/{uid}",
+        data={"display_name": "新潟県 担当2", "role": "prefecture", "prefecture_code": "15", "body_code": ""},
+    )
     assert r.status_code == 302
     user = get_user(app, "muni202029")
     assert (user.role, user.prefecture_code, user.body_code) == ("prefecture", "15", None)
@@ -138,8 +154,9 @@ def test_admin_cannot_deactivate_itself_or_demote_the_last_admin(app, client, se
     uid = seed["users"]["admin"]
     r = client.post(f"/admin/users/{uid}/active", data={"active": "0"}, follow_redirects=True)
     assert "自分自身" in r.get_data(as_text=True)
-    html = client.post(f"/admin/users/{uid}", data={"display_name": "", "role": "prefecture",
-                                                    "prefecture_code": "20", "body_code": ""}).get_data(as_text=True)
+    html = client.post(
+        f"/admin/users/{uid}", data={"display_name": "", "role": "prefecture", "prefecture_code": "20", "body_code": ""}
+    ).get_data(as_text=True)
     assert "有効な管理者が1人だけ" in html
     user = get_user(app, "admin")
     assert user.is_active and user.role == "admin"
@@ -160,8 +177,10 @@ def test_password_reset_sets_a_new_hash_and_is_audited(app, client, seed):
 
 # --- official data -------------------------------------------------------------------------------------------
 
+
 def _national(app):
     from planner.services.bodies import sync_master_bodies
+
     with Session(engine_of(app)) as session:
         sync_master_bodies(session)
         session.commit()
@@ -172,12 +191,14 @@ def _official(name):
 
 
 def _post_files(client, files):
-    return client.post("/admin/data", data={"files": [(io.BytesIO(data), name) for name, data in files]},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/data",
+        data={"files": [(io.BytesIO(data), name) for name, data in files]},
+        content_type="multipart/form-data",
+    )
 
 
-def test_official_upload_with_a_broken_file_names_file_row_and_column_and_writes_nothing(app, client, seed,
-                                                                                         tmp_path):
+def test_official_upload_with_a_broken_file_names_file_row_and_column_and_writes_nothing(app, client, seed, tmp_path):
     todofuken = _official("R3_shuyo_zaisei_shihyo_todofuken.xlsx").read_bytes()
     municipal = _official("R3_shuyo_zaisei_shihyo_shichoson.xlsx")
     _national(app)
@@ -188,8 +209,13 @@ def test_official_upload_with_a_broken_file_names_file_row_and_column_and_writes
     login(client, "admin")
     with Session(engine_of(app)) as session:
         before = session.get(Body, "200000").fiscal_strength_index
-    r = _post_files(client, [("R3_shuyo_zaisei_shihyo_todofuken.xlsx", todofuken),
-                             ("R3_shuyo_zaisei_shihyo_shichoson.xlsx", broken.getvalue())])
+    r = _post_files(
+        client,
+        [
+            ("R3_shuyo_zaisei_shihyo_todofuken.xlsx", todofuken),
+            ("R3_shuyo_zaisei_shihyo_shichoson.xlsx", broken.getvalue()),
+        ],
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "何も取り込んでいません" in html
     assert re.search(r"<td>R3_shuyo_zaisei_shihyo_shichoson.xlsx</td><td class=\"num\">5</td><td>D", html)
@@ -213,8 +239,10 @@ def test_official_upload_of_an_unknown_layout_is_refused(app, client, seed):
 
 
 def test_official_upload_of_real_files_updates_bodies_and_lists_the_vintage(app, client, seed):
-    files = [(name, _official(name).read_bytes()) for name in
-             ("R3_shuyo_zaisei_shihyo_todofuken.xlsx", "R4_jumin_kihon_daicho_jinko_shikuchoson.xlsx")]
+    files = [
+        (name, _official(name).read_bytes())
+        for name in ("R3_shuyo_zaisei_shihyo_todofuken.xlsx", "R4_jumin_kihon_daicho_jinko_shikuchoson.xlsx")
+    ]
     _national(app)
     login(client, "admin")
     r = _post_files(client, files)
@@ -226,17 +254,17 @@ def test_official_upload_of_real_files_updates_bodies_and_lists_the_vintage(app,
         assert set(vintages) == {"population", "fiscal_prefecture"}
         assert vintages["population"].imported_by == seed["users"]["admin"]
         assert session.exec(select(func.count()).select_from(Body).where(Body.population != None)).one() == 1788  # noqa: E711
-    assert {a.entity_id for a in audit_rows(app, action="import", entity="body")} == {"population",
-                                                                                      "fiscal_prefecture"}
+    assert {a.entity_id for a in audit_rows(app, action="import", entity="body")} == {"population", "fiscal_prefecture"}
 
 
 # --- price book ----------------------------------------------------------------------------------------------
+
 
 def _edit_form(client, book_id):
     """The edit form's fields as the browser would send them."""
     html = client.get(f"/admin/price-books/{book_id}/edit").get_data(as_text=True)
     data = {}
-    for m in re.finditer(r'<input([^>]*)>', html):
+    for m in re.finditer(r"<input([^>]*)>", html):
         attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', m.group(1)))
         if "name" not in attrs or attrs.get("type") == "checkbox":
             continue
@@ -265,10 +293,12 @@ def test_price_book_edit_creates_a_new_current_version_and_keeps_the_old(app, cl
     new = _current_book(app)
     assert new.version == "test-2" and new.id != base.id
     with Session(engine_of(app)) as session:
-        old_entries = session.exec(select(PriceEntry).where(PriceEntry.price_book_id == base.id,
-                                                            PriceEntry.mode == "lead")).all()
-        new_entries = session.exec(select(PriceEntry).where(PriceEntry.price_book_id == new.id,
-                                                            PriceEntry.mode == "lead")).all()
+        old_entries = session.exec(
+            select(PriceEntry).where(PriceEntry.price_book_id == base.id, PriceEntry.mode == "lead")
+        ).all()
+        new_entries = session.exec(
+            select(PriceEntry).where(PriceEntry.price_book_id == new.id, PriceEntry.mode == "lead")
+        ).all()
     assert sorted(e.fixed_initial for e in new_entries) != sorted(e.fixed_initial for e in old_entries)
     assert old_value in [e.fixed_initial for e in old_entries]
     entry = [a for a in audit_rows(app, entity="price_book", action="create") if a.entity_id == "test-2"][0]
@@ -321,15 +351,21 @@ def test_price_book_change_breaking_the_model_rules_is_refused(app, client, seed
 
 # --- subsidy rule sets ---------------------------------------------------------------------------------------
 
+
 def _rule_doc() -> dict:
     """The shipped rules when the domain module exists, else a minimal document of the same outer shape."""
     try:
         from planner.domain.subsidies import default_rules
+
         return default_rules()
     except ImportError:
-        return {"fiscal_year": 2026, "version": "R8-test", "sources": ["自治体におけるAI・RPA活用促進（令和7年6月30日版）"],
-                "grant": {"rate": 0.5, "cap_yen": 20000000, "source": "地域IoT実装・共同利用推進事業"},
-                "fiscal_strength_correction": None}
+        return {
+            "fiscal_year": 2026,
+            "version": "R8-test",
+            "sources": ["自治体におけるAI・RPA活用促進（令和7年6月30日版）"],
+            "grant": {"rate": 0.5, "cap_yen": 20000000, "source": "地域IoT実装・共同利用推進事業"},
+            "fiscal_strength_correction": None,
+        }
 
 
 @pytest.fixture
@@ -349,6 +385,7 @@ def _rule_form(client, rs_id):
     html = client.get(f"/admin/rules/{rs_id}/edit").get_data(as_text=True)
     body = re.search(r'<textarea[^>]*name="body"[^>]*>(.*?)</textarea>', html, re.S).group(1)
     import html as html_lib
+
     return {"version": "R8-web-2", "fiscal_year": "2026", "body": html_lib.unescape(body).strip()}
 
 
@@ -362,9 +399,18 @@ def test_rule_set_view_lists_sources_and_the_correction_state(app, client, rule_
 def test_rule_set_new_version_with_a_correction_table(app, client, seed, rule_set):
     login(client, "admin")
     data = _rule_form(client, rule_set)
-    data.update({"correction_set": "y", "correction-0-lower": "", "correction-0-upper": "0.5",
-                 "correction-0-coefficient": "1.0", "correction-1-lower": "0.5", "correction-1-upper": "",
-                 "correction-1-coefficient": "0.75", "make_current": "y"})
+    data.update(
+        {
+            "correction_set": "y",
+            "correction-0-lower": "",
+            "correction-0-upper": "0.5",
+            "correction-0-coefficient": "1.0",
+            "correction-1-lower": "0.5",
+            "correction-1-upper": "",
+            "correction-1-coefficient": "0.75",
+            "make_current": "y",
+        }
+    )
     r = client.post(f"/admin/rules/{rule_set}/edit", data=data)
     assert r.status_code == 302, re.findall(r"<li>(.*?)</li>", r.get_data(as_text=True))[8:]
     with Session(engine_of(app)) as session:
@@ -372,6 +418,7 @@ def test_rule_set_new_version_with_a_correction_table(app, client, seed, rule_se
         base = session.get(SubsidyRuleSet, rule_set)
         assert new.is_current and not base.is_current
     from planner.services.reference_admin import find_correction_table
+
     table = find_correction_table(new.data)
     assert [(r.lower, r.upper, r.coefficient) for r in table.rows] == [(0.0, 0.5, 1.0), (0.5, None, 0.75)]
     assert find_correction_table(base.data).rows != table.rows  # the base version is untouched
@@ -383,18 +430,31 @@ def test_rule_set_new_version_with_a_correction_table(app, client, seed, rule_se
 def test_rule_set_errors_bad_json_overlapping_rows_duplicate_version(app, client, seed, rule_set):
     login(client, "admin")
     data = _rule_form(client, rule_set)
-    bad = dict(data, body="{ \"grant\": ")
+    bad = dict(data, body='{ "grant": ')
     r = client.post(f"/admin/rules/{rule_set}/edit", data=bad)
     assert r.status_code == 400 and "JSON の書き方に誤りがあります（1行" in r.get_data(as_text=True)
-    overlap = dict(data, correction_set="y", **{"correction-0-lower": "0", "correction-0-upper": "0.6",
-                                                "correction-0-coefficient": "1", "correction-1-lower": "0.5",
-                                                "correction-1-upper": "1", "correction-1-coefficient": "0.5"})
+    overlap = dict(
+        data,
+        correction_set="y",
+        **{
+            "correction-0-lower": "0",
+            "correction-0-upper": "0.6",
+            "correction-0-coefficient": "1",
+            "correction-1-lower": "0.5",
+            "correction-1-upper": "1",
+            "correction-1-coefficient": "0.5",
+        },
+    )
     r = client.post(f"/admin/rules/{rule_set}/edit", data=overlap)
     assert r.status_code == 400 and "重なっている" in r.get_data(as_text=True)
     from planner.services.reference_admin import rules_validator_available
+
     if rules_validator_available():  # the domain's checker speaks about table rows; they land at their input
-        negative = dict(data, correction_set="y", **{"correction-0-lower": "-0.1", "correction-0-upper": "0.3",
-                                                     "correction-0-coefficient": "1"})
+        negative = dict(
+            data,
+            correction_set="y",
+            **{"correction-0-lower": "-0.1", "correction-0-upper": "0.3", "correction-0-coefficient": "1"},
+        )
         html = client.post(f"/admin/rules/{rule_set}/edit", data=negative).get_data(as_text=True)
         cell = re.search(r'name="correction-0-lower"[^>]*>\s*<ul class="errors">(.*?)</ul>', html, re.S)
         assert cell and "0 以上" in cell.group(1), re.findall(r"<li>([^<]*)</li>", html)[-5:]
@@ -409,16 +469,42 @@ def test_rule_set_errors_bad_json_overlapping_rows_duplicate_version(app, client
 
 # --- audit log -----------------------------------------------------------------------------------------------
 
+
 def _add_entries(app, seed):
     with Session(engine_of(app)) as session:
-        session.add(AuditLog(user_id=seed["users"]["pref20"], action="update", entity="body", entity_id="204820",
-                             prefecture_code="20", body_code="204820", before={"disadvantaged": False},
-                             after={"disadvantaged": True}))
-        session.add(AuditLog(user_id=seed["users"]["pref15"], action="update", entity="body", entity_id="151009",
-                             prefecture_code="15", body_code="151009", before={"has_data_plan": False},
-                             after={"has_data_plan": True}))
-        session.add(AuditLog(user_id=seed["users"]["admin"], action="create", entity="price_book",
-                             entity_id="old-1", at=datetime(2020, 4, 1, 9, 0)))
+        session.add(
+            AuditLog(
+                user_id=seed["users"]["pref20"],
+                action="update",
+                entity="body",
+                entity_id="204820",
+                prefecture_code="20",
+                body_code="204820",
+                before={"disadvantaged": False},
+                after={"disadvantaged": True},
+            )
+        )
+        session.add(
+            AuditLog(
+                user_id=seed["users"]["pref15"],
+                action="update",
+                entity="body",
+                entity_id="151009",
+                prefecture_code="15",
+                body_code="151009",
+                before={"has_data_plan": False},
+                after={"has_data_plan": True},
+            )
+        )
+        session.add(
+            AuditLog(
+                user_id=seed["users"]["admin"],
+                action="create",
+                entity="price_book",
+                entity_id="old-1",
+                at=datetime(2020, 4, 1, 9, 0),
+            )
+        )
         session.commit()
 
 
@@ -453,7 +539,9 @@ def test_audit_log_paginates(app, client, seed):
     with Session(engine_of(app)) as session:
         start = datetime(2024, 1, 1)
         for i in range(120):
-            session.add(AuditLog(action="update", entity="need", entity_id=f"n{i:03d}", at=start + timedelta(minutes=i)))
+            session.add(
+                AuditLog(action="update", entity="need", entity_id=f"n{i:03d}", at=start + timedelta(minutes=i))
+            )
         session.commit()
     login(client, "admin")
     html = client.get("/admin/audit?entity=need").get_data(as_text=True)

@@ -1,4 +1,5 @@
 """The administrator's effect-model pages and a body's staff cost per hour."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
@@ -21,8 +22,12 @@ def test_admin_views_and_edits_the_model(app, client, seed):
     assert "好事例" in page and "13,364件" in page and "時間の見込みなし" in page
     form = client.get(f"/admin/effects/{row.id}/edit")
     assert form.status_code == 200
-    data = {"version": "effect-R7.06-2", "caveat": row.data["caveat"], "make_current": "1",
-            "cases": __import__("json").dumps(row.data["cases"], ensure_ascii=False)}
+    data = {
+        "version": "effect-R7.06-2",
+        "caveat": row.data["caveat"],
+        "make_current": "1",
+        "cases": __import__("json").dumps(row.data["cases"], ensure_ascii=False),
+    }
     for cid, rec in row.data["categories"].items():
         for key, scale in (("minutes_per_unit", 1), ("reduction_rate", 100)):
             for lvl, f in (rec.get(key) or {}).items():
@@ -41,8 +46,9 @@ def test_admin_views_and_edits_the_model(app, client, seed):
         assert rows["effect-R7.06-2"].is_current and not rows["effect-R7.06-1"].is_current
         assert rows["effect-R7.06-2"].data["categories"]["chatbot"]["minutes_per_unit"]["high"]["value"] == 4
         assert rows["effect-R7.06-2"].data["categories"]["ocr"]["reduction_rate"]["high"]["value"] == 0.95
-        assert session.exec(select(AuditLog).where(AuditLog.entity == "effect_model",
-                                                   AuditLog.entity_id == "effect-R7.06-2")).first()
+        assert session.exec(
+            select(AuditLog).where(AuditLog.entity == "effect_model", AuditLog.entity_id == "effect-R7.06-2")
+        ).first()
     assert client.get("/admin/effects", headers={}).status_code == 200
     logout(client)
     login(client, "muni202011")

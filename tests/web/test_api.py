@@ -1,4 +1,5 @@
 """The JSON API: the same role rules as the pages, JSON errors, municipality staff see only their own figures."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
@@ -45,8 +46,11 @@ def test_coordinator_reads_plans_groups_and_status(client, planned):
 def test_other_prefecture_is_refused_and_logged(app, client, planned):
     login(client, "pref15")
     assert client.get("/api/plans").get_json()["total"] == 0
-    for url in (f"/api/plans/{planned['plan_id']}", f"/api/plans/{planned['plan_id']}/groups/x",
-                f"/api/scenarios/{planned['scenario_id']}/status"):
+    for url in (
+        f"/api/plans/{planned['plan_id']}",
+        f"/api/plans/{planned['plan_id']}/groups/x",
+        f"/api/scenarios/{planned['scenario_id']}/status",
+    ):
         r = client.get(url)
         assert r.status_code == 403 and r.get_json()["status"] == 403
     with Session(app.extensions["db_engine"]) as session:

@@ -1,4 +1,5 @@
 """Bodies pages: who may see and edit which body, optimistic locking, the bulk flags import, the CSV export."""
+
 from __future__ import annotations
 
 import base64
@@ -42,6 +43,7 @@ def flags_post(client, code, version, disadvantaged=False, has_data_plan=False, 
 
 # --- access --------------------------------------------------------------------------------------------------
 
+
 def test_municipality_staff_cannot_reach_the_bodies_pages(app, client, seed):
     login(client, "muni202011")
     for url in ("/bodies", "/bodies/202011", "/bodies/import", "/bodies/export.csv"):
@@ -79,14 +81,18 @@ def test_admin_lists_filters_by_prefecture_kind_and_name(app, client, seed):
 
 def test_list_paginates_and_shows_figures_with_their_vintage(app, client, seed):
     from datetime import date
+
     with Session(engine_of(app)) as session:
         v = DataVintage(dataset="population", as_of=date(2022, 1, 1), source="総務省 住民基本台帳", rows=1)
         session.add(v)
         session.flush()
         session.get(Body, "202011").population_vintage_id = v.id
         for i in range(60):  # enough bodies for a second page
-            session.add(Body(code=f"2099{i:02d}", name=f"テスト町{i:02d}", prefecture_code="20", kind="town",
-                             lat=36.0, lng=138.0))
+            session.add(
+                Body(
+                    code=f"2099{i:02d}", name=f"テスト町{i:02d}", prefecture_code="20", kind="town", lat=36.0, lng=138.0
+                )
+            )
         session.commit()
     login(client, "admin")
     html = client.get("/bodies").get_data(as_text=True)
@@ -107,6 +113,7 @@ def test_missing_figures_are_marked_not_imported(app, client, seed):
 
 
 # --- editing flags -------------------------------------------------------------------------------------------
+
 
 def test_coordinator_edits_flags_of_its_body_and_the_change_is_audited(app, client, seed):
     login(client, "pref20")
@@ -164,6 +171,7 @@ def test_unknown_body_is_404(app, client, seed):
 def test_body_page_lists_its_needs(app, client, seed):
     with Session(engine_of(app)) as session:
         from planner.db.models import Category
+
         cat = session.exec(select(Category)).first()
         session.add(Need(body_code="202011", category_id=cat.id, volume=1200, start_year=2026))
         session.add(Need(body_code="202011", category_id=cat.id, volume=50, start_year=2027, status="withdrawn"))
@@ -177,9 +185,9 @@ def test_body_page_lists_its_needs(app, client, seed):
 
 # --- bulk import ---------------------------------------------------------------------------------------------
 
+
 def upload(client, name, data: bytes):
-    return client.post("/bodies/import", data={"file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post("/bodies/import", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
 
 def confirm_fields(html: str) -> dict:
@@ -191,7 +199,9 @@ def confirm_fields(html: str) -> dict:
 
 def test_flags_import_previews_then_applies_on_confirmation(app, client, seed):
     login(client, "pref20")
-    data = "団体コード,団体名,条件不利地域,官民データ活用推進計画\n204820,小谷村,○,あり\n202029,松本市,,1\n".encode("cp932")
+    data = "団体コード,団体名,条件不利地域,官民データ活用推進計画\n204820,小谷村,○,あり\n202029,松本市,,1\n".encode(
+        "cp932"
+    )
     r = upload(client, "flags.csv", data)
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "フラグが変わる団体は 2 です" in html
@@ -216,7 +226,7 @@ def _vintages(app):
 
 def test_flags_import_errors_name_row_and_column_and_write_nothing(app, client, seed):
     login(client, "admin")
-    data = "code,disadvantaged\n204820,1\n999999,1\n202029,たぶん\n".encode("utf-8")
+    data = "code,disadvantaged\n204820,1\n999999,1\n202029,たぶん\n".encode()
     r = upload(client, "bad.csv", data)
     html = r.get_data(as_text=True)
     assert "何も書き込んでいません" in html
@@ -234,8 +244,9 @@ def test_coordinator_cannot_import_flags_of_another_prefecture(app, client, seed
     assert "管轄外" in html and "長野市" in html
     assert body(app, "151009").disadvantaged is False
     # Forging the confirmation with the same file is refused the same way.
-    r = client.post("/bodies/import/confirm",
-                    data={"file_name": "mixed.csv", "content": base64.b64encode(data).decode()})
+    r = client.post(
+        "/bodies/import/confirm", data={"file_name": "mixed.csv", "content": base64.b64encode(data).decode()}
+    )
     assert r.status_code == 400 and "管轄外" in r.get_data(as_text=True)
     assert body(app, "151009").disadvantaged is False and body(app, "202011").disadvantaged is False
 
@@ -270,13 +281,25 @@ def test_tampered_confirmation_is_a_bad_request(app, client, seed):
 
 # --- export --------------------------------------------------------------------------------------------------
 
+
 def test_export_csv_has_the_documented_columns_and_the_coordinators_bodies(app, client, seed):
     login(client, "pref20")
     r = client.get("/bodies/export.csv?prefecture=15")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["code", "name", "prefecture_code", "kind", "population", "fiscal_strength_index", "lat", "lng",
-                       "disadvantaged", "has_data_plan", "no_allocation_tax"]  # the flags read back by the import
+    assert rows[0] == [
+        "code",
+        "name",
+        "prefecture_code",
+        "kind",
+        "population",
+        "fiscal_strength_index",
+        "lat",
+        "lng",
+        "disadvantaged",
+        "has_data_plan",
+        "no_allocation_tax",
+    ]  # the flags read back by the import
     assert {row[0] for row in rows[1:]} == {"200000", "202011", "202029", "204820"}
     assert audit_rows(app, action="export", entity="body")
 

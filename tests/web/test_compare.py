@@ -1,39 +1,59 @@
 """Overrides (body level → need-level rules), what they cost, and the comparison of two plans."""
+
 from __future__ import annotations
 
 import pytest
 
 from planner.domain.costs import group_cost, standalone_cost
-from planner.services.plans import build_view, compare_views
-from planner.web.plans import totals_steps
-from planner.services.scenarios import ScenarioError, apply_overrides, restrict_to_categories
 from planner.domain.instance_io import instance_to_dict
+from planner.services.plans import build_view, compare_views
+from planner.services.scenarios import ScenarioError, apply_overrides, restrict_to_categories
+from planner.web.plans import totals_steps
 from tests.domain.factories import body, make_instance, need, reference_categories
 from tests.reports.plans import settled_plan_doc
 
-BODIES = [body("200000", "長野県", 36.2, 138.0, kind="prefecture", population=2_000_000),
-          body("202011", "長野市", 36.65, 138.18, kind="city", population=370_000),
-          body("202029", "松本市", 36.24, 137.97, kind="city", population=237_000),
-          body("204820", "小谷村", 36.78, 137.91, kind="village", population=2_700, disadvantaged=True),
-          body("204854", "白馬村", 36.70, 137.86, kind="village", population=8_900)]
-NEEDS = [need("n1", "202011", "ocr", 120, can_lead=True), need("n2", "202029", "ocr", 80),
-         need("n3", "204820", "ocr", 5), need("n4", "204854", "ocr", 10, modes=("unified",)),
-         need("n5", "202011", "rpa", 30, can_lead=True), need("n6", "204820", "rpa", 2),
-         need("n7", "202029", "ocr", 40, start_year=2027)]
+BODIES = [
+    body("200000", "長野県", 36.2, 138.0, kind="prefecture", population=2_000_000),
+    body("202011", "長野市", 36.65, 138.18, kind="city", population=370_000),
+    body("202029", "松本市", 36.24, 137.97, kind="city", population=237_000),
+    body("204820", "小谷村", 36.78, 137.91, kind="village", population=2_700, disadvantaged=True),
+    body("204854", "白馬村", 36.70, 137.86, kind="village", population=8_900),
+]
+NEEDS = [
+    need("n1", "202011", "ocr", 120, can_lead=True),
+    need("n2", "202029", "ocr", 80),
+    need("n3", "204820", "ocr", 5),
+    need("n4", "204854", "ocr", 10, modes=("unified",)),
+    need("n5", "202011", "rpa", 30, can_lead=True),
+    need("n6", "204820", "rpa", 2),
+    need("n7", "202029", "ocr", 40, start_year=2027),
+]
 
 
 @pytest.fixture
 def instance():
-    return make_instance(BODIES, NEEDS, categories=reference_categories("ocr", "rpa"),
-                         hosts=[{"body": "200000", "categories": ["ocr", "rpa"]}])
+    return make_instance(
+        BODIES,
+        NEEDS,
+        categories=reference_categories("ocr", "rpa"),
+        hosts=[{"body": "200000", "categories": ["ocr", "rpa"]}],
+    )
 
 
 def test_overrides_become_need_level_rules(instance):
-    items = [{"id": "a", "kind": "together", "category": "ocr", "bodies": ["202011", "204820"]},
-             {"id": "b", "kind": "apart", "category": "ocr", "bodies": ["202029", "204854"]},
-             {"id": "c", "kind": "fix_standalone", "category": "rpa", "bodies": ["204820"]},
-             {"id": "d", "kind": "fix_group", "category": "ocr", "bodies": ["202029"], "mode": "lead",
-              "lead_body": "200000"}]
+    items = [
+        {"id": "a", "kind": "together", "category": "ocr", "bodies": ["202011", "204820"]},
+        {"id": "b", "kind": "apart", "category": "ocr", "bodies": ["202029", "204854"]},
+        {"id": "c", "kind": "fix_standalone", "category": "rpa", "bodies": ["204820"]},
+        {
+            "id": "d",
+            "kind": "fix_group",
+            "category": "ocr",
+            "bodies": ["202029"],
+            "mode": "lead",
+            "lead_body": "200000",
+        },
+    ]
     out = apply_overrides(instance, items)
     assert out.rules.together == (("n1", "n3"),)
     assert out.rules.apart == (("n2", "n4"),)  # the 2027 need of 松本市 (n7) cannot share a group anyway
@@ -46,20 +66,31 @@ def test_impossible_overrides_name_the_body(instance):
     with pytest.raises(ScenarioError, match="白馬村にRPAのニーズがありません"):
         apply_overrides(instance, [{"kind": "together", "category": "rpa", "bodies": ["202011", "204854"]}])
     with pytest.raises(ScenarioError, match="白馬村のニーズは幹事団体方式（一括調達）を受け入れていません"):
-        apply_overrides(instance, [{"kind": "fix_group", "category": "ocr", "bodies": ["204854"], "mode": "lead",
-                                    "lead_body": "200000"}])
+        apply_overrides(
+            instance,
+            [{"kind": "fix_group", "category": "ocr", "bodies": ["204854"], "mode": "lead", "lead_body": "200000"}],
+        )
     with pytest.raises(ScenarioError, match="導入希望年度が異なる"):
-        apply_overrides(make_instance(BODIES, [NEEDS[2], NEEDS[6]], categories=reference_categories("ocr")),
-                        [{"kind": "together", "category": "ocr", "bodies": ["204820", "202029"]}])
-    clash = [{"kind": "together", "category": "ocr", "bodies": ["202011", "204820"]},
-             {"kind": "apart", "category": "ocr", "bodies": ["204820", "202011"]}]
+        apply_overrides(
+            make_instance(BODIES, [NEEDS[2], NEEDS[6]], categories=reference_categories("ocr")),
+            [{"kind": "together", "category": "ocr", "bodies": ["204820", "202029"]}],
+        )
+    clash = [
+        {"kind": "together", "category": "ocr", "bodies": ["202011", "204820"]},
+        {"kind": "apart", "category": "ocr", "bodies": ["204820", "202011"]},
+    ]
     with pytest.raises(ScenarioError, match="上書き設定を適用できません"):
         apply_overrides(instance, clash)
 
 
 def test_restrict_to_categories_keeps_only_their_needs_and_rules(instance):
-    ruled = apply_overrides(instance, [{"kind": "together", "category": "ocr", "bodies": ["202011", "204820"]},
-                                       {"kind": "fix_standalone", "category": "rpa", "bodies": ["204820"]}])
+    ruled = apply_overrides(
+        instance,
+        [
+            {"kind": "together", "category": "ocr", "bodies": ["202011", "204820"]},
+            {"kind": "fix_standalone", "category": "rpa", "bodies": ["204820"]},
+        ],
+    )
     part = restrict_to_categories(ruled, {"rpa"})
     assert {n.id for n in part.needs} == {"n5", "n6"}
     assert part.rules.together == () and [f.need for f in part.rules.fixed] == ["n6"]
@@ -79,13 +110,16 @@ def test_plan_view_totals_add_up(instance):
     assert t.saving_yen == t.standalone_yen - t.joint_yen
     assert [s for s, _ in totals_steps(t)][0] == "単独導入の合計"
     g = view.by_id["ocr-1"]
-    assert g.totals.joint_yen == group_cost(instance, [instance.need(n) for n in ("n1", "n2", "n3")], "lead",
-                                            "200000").total_yen
+    assert (
+        g.totals.joint_yen
+        == group_cost(instance, [instance.need(n) for n in ("n1", "n2", "n3")], "lead", "200000").total_yen
+    )
     assert not g.lead_is_member and g.lead_name == "長野県"
     # A body's view: its lines across categories.
     nagano = view.body_totals("202011")
-    assert nagano.joint_yen == sum(m.total_yen for gv in view.by_body["202011"] for m in gv.members
-                                   if m.body_code == "202011")
+    assert nagano.joint_yen == sum(
+        m.total_yen for gv in view.by_body["202011"] for m in gv.members if m.body_code == "202011"
+    )
     assert view.includes_body("202011") and not view.includes_body("200000")
     assert [cid for cid, _, _ in view.category_totals()] == ["ocr", "rpa"]
     assert len(view.filter_groups(category="ocr", joint_only=True)) == 1

@@ -3,6 +3,7 @@ and database connection, released together by a barrier. Runs on SQLite and, in 
 
 Each test asserts the data afterwards: one winner, the others refused with a Japanese message, nothing doubled.
 """
+
 from __future__ import annotations
 
 import threading
@@ -13,7 +14,8 @@ from sqlmodel import Session, func, select
 
 from planner.db.models import AuditLog, Need, Scenario
 from tests.web.conftest import login
-from tests.web.test_needs import CSV_OK, form_data as need_form, token_of, upload
+from tests.web.test_needs import CSV_OK, token_of, upload
+from tests.web.test_needs import form_data as need_form
 from tests.web.test_plans_support import make_scenario
 from tests.web.test_scenarios import scenario_form, with_books
 
@@ -50,16 +52,21 @@ def test_concurrent_edits_of_one_scenario_version_let_exactly_one_win(app, seed)
     login(probe, "pref20")
     base = with_books(probe, scenario_form(version="1"))
 
-    responses = together(app, "pref20", 8, lambda c: c.post(
-        f"/scenarios/{scenario_id}/edit", data={**base, "name": f"同時編集 {threading.get_ident()}"}))
+    responses = together(
+        app,
+        "pref20",
+        8,
+        lambda c: c.post(f"/scenarios/{scenario_id}/edit", data={**base, "name": f"同時編集 {threading.get_ident()}"}),
+    )
 
     codes = sorted(r.status_code for r in responses)
     assert codes == [302] + [409] * 7, codes
     losers = [r.get_data(as_text=True) for r in responses if r.status_code == 409]
     with Session(engine_of(app)) as session:
         scenario = session.get(Scenario, scenario_id)
-        updates = session.exec(select(func.count()).select_from(AuditLog).where(
-            AuditLog.entity == "scenario", AuditLog.action == "update")).one()
+        updates = session.exec(
+            select(func.count()).select_from(AuditLog).where(AuditLog.entity == "scenario", AuditLog.action == "update")
+        ).one()
     assert scenario.version == 2 and updates == 1
     # every loser is shown the winner's values, with their version for a deliberate retry
     assert all("他の利用者によって更新" in html and scenario.name in html and 'value="2"' in html for html in losers)
@@ -93,13 +100,17 @@ def test_concurrent_registrations_of_one_need_create_exactly_one(app, seed):
     responses = together(app, "muni202011", 10, lambda c: c.post("/needs/new", data=need_form()))
 
     with Session(engine_of(app)) as session:
-        active = session.exec(select(Need).where(Need.body_code == "202011", Need.category_id == "ocr",
-                                                 Need.status == "active")).all()
+        active = session.exec(
+            select(Need).where(Need.body_code == "202011", Need.category_id == "ocr", Need.status == "active")
+        ).all()
     assert len(active) == 1
     codes = sorted(r.status_code for r in responses)
     assert codes == [302] + [422] * 9, codes
-    assert all("登録済み" in r.get_data(as_text=True) or "既に登録されています" in r.get_data(as_text=True)
-               for r in responses if r.status_code == 422)
+    assert all(
+        "登録済み" in r.get_data(as_text=True) or "既に登録されています" in r.get_data(as_text=True)
+        for r in responses
+        if r.status_code == 422
+    )
 
 
 def test_the_database_refuses_a_second_active_need_whatever_the_code_checked(engine):
@@ -127,8 +138,11 @@ def test_concurrent_confirmations_of_one_import_import_it_once(app, seed):
     assert all(r.status_code == 302 for r in responses)
     with Session(engine_of(app)) as session:
         needs = session.exec(select(Need).where(Need.body_code == "202011")).all()
-        summaries = session.exec(select(func.count()).select_from(AuditLog).where(
-            AuditLog.entity == "need", AuditLog.action == "import", AuditLog.entity_id == "")).one()
+        summaries = session.exec(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.entity == "need", AuditLog.action == "import", AuditLog.entity_id == "")
+        ).one()
     assert sorted(n.category_id for n in needs) == ["ocr", "rpa"] and summaries == 1
 
 

@@ -1,5 +1,6 @@
 """Demo needs and users' needs: marked and filterable in the list, and each scenario says which it plans and how
 many of the other kind it leaves out (issue #15 point 1, issue #12: the demo never mixes with a user's needs)."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,9 +17,11 @@ WEIGHTS = {"equal": 0.1, "population": 0.9, "volume": 0.0}
 def world(app, seed):
     engine = app.extensions["db_engine"]
     with Session(engine) as s:
-        needs = [Need(body_code="202011", category_id="ocr", volume=10, start_year=2026, is_demo=True),
-                 Need(body_code="202029", category_id="ocr", volume=20, start_year=2026, is_demo=True),
-                 Need(body_code="204820", category_id="speech", volume=5, start_year=2026)]
+        needs = [
+            Need(body_code="202011", category_id="ocr", volume=10, start_year=2026, is_demo=True),
+            Need(body_code="202029", category_id="ocr", volume=20, start_year=2026, is_demo=True),
+            Need(body_code="204820", category_id="speech", volume=5, start_year=2026),
+        ]
         demo = Scenario(name="【デモ】長野県", prefecture_code="20", is_demo=True, allocation_weights=WEIGHTS)
         mine = Scenario(name="長野県 本番", prefecture_code="20", allocation_weights=WEIGHTS)
         s.add_all(needs + [demo, mine])
@@ -67,9 +70,19 @@ def test_changing_a_demo_need_makes_it_the_users(app, client, world):
     need_id = world["needs"][0]
     page = client.get(f"/needs/{need_id}/edit").get_data(as_text=True)
     assert "このニーズはデモデータです" in page
-    response = client.post(f"/needs/{need_id}/edit", data={
-        "body_code": "202011", "category_id": "ocr", "volume": "12", "start_year": "2026", "accepts_lead": "y",
-        "accepts_unified": "y", "notes": "", "version": "1"})
+    response = client.post(
+        f"/needs/{need_id}/edit",
+        data={
+            "body_code": "202011",
+            "category_id": "ocr",
+            "volume": "12",
+            "start_year": "2026",
+            "accepts_lead": "y",
+            "accepts_unified": "y",
+            "notes": "",
+            "version": "1",
+        },
+    )
     assert response.status_code == 302
     with Session(app.extensions["db_engine"]) as s:
         need = s.get(Need, need_id)

@@ -1,12 +1,17 @@
 """A prefecture's document settings: its coordinator (and administrators) set the issuer, 担当, 連絡先 and the sign of
 the 文書番号; the change is audited and over-long values are refused without writing anything."""
+
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, DocumentSetting
 from tests.web.conftest import login
 
-VALUES = {"issuer_title": "長野県 企画振興部 DX推進課", "contact_person": "共同調達担当 信州 太郎",
-          "contact": "026-000-0000", "number_prefix": "長DX"}
+VALUES = {
+    "issuer_title": "長野県 企画振興部 DX推進課",
+    "contact_person": "共同調達担当 信州 太郎",
+    "contact": "026-000-0000",
+    "number_prefix": "長DX",
+}
 
 
 def test_coordinator_sets_the_document_control(client, app, seed):

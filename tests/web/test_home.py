@@ -1,10 +1,10 @@
 """The home page: each role's dashboard shows its own data and nothing of other prefectures or bodies."""
+
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from planner.db.models import Need
-
 from tests.web.conftest import login
 from tests.web.test_plans_support import solver  # noqa: F401
 
@@ -17,7 +17,9 @@ def add_need(app, body_code, category_id="ai_ocr", status="active", volume=100.0
 
 def first_category(app) -> str:
     from sqlmodel import select
+
     from planner.db.models import Category
+
     with Session(app.extensions["db_engine"]) as session:
         return session.exec(select(Category).order_by(Category.sort_order, Category.id)).first().id
 
@@ -42,8 +44,8 @@ def test_municipality_sees_its_body_and_need_counts(app, client, seed):
     login(client, "muni202011")
     html = client.get("/home").get_data(as_text=True)
     assert "長野市" in html and "202011" in html
-    assert "登録中のニーズ</dt><dd class=\"num-inline\">1件" in html
-    assert "取下げ済み</dt><dd class=\"num-inline\">1件" in html
+    assert '登録中のニーズ</dt><dd class="num-inline">1件' in html
+    assert '取下げ済み</dt><dd class="num-inline">1件' in html
     assert "まだ長野市を含む計画はありません" in html
     assert "松本市" not in html
 
@@ -75,6 +77,7 @@ def test_admin_sees_reference_data_users_and_audit(app, client, seed):
 
 def test_municipality_sees_its_consortium_in_the_latest_plan(app, client, seed, solver):
     from tests.web.test_plans_support import add_needs, make_scenario, publish_now, solve_now
+
     engine = app.extensions["db_engine"]
     add_needs(engine)
     plan_id = solve_now(engine, make_scenario(engine))
@@ -92,6 +95,7 @@ def test_municipality_sees_its_consortium_in_the_latest_plan(app, client, seed, 
 
 def test_prefecture_home_lists_its_scenarios_not_others(app, client, seed):
     from tests.web.test_plans_support import make_scenario
+
     engine = app.extensions["db_engine"]
     make_scenario(engine, prefecture="20", name="長野の案")
     make_scenario(engine, prefecture="15", name="新潟の案")

@@ -1,5 +1,6 @@
 """The web solve job writes each need's effect estimate into the plan, with the needs' own figures and the staff
 cost of the body or its prefecture."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select

@@ -1,4 +1,5 @@
 """The solve job: runs, persists in one transaction, reports progress, cancels, fails cleanly, detects dead jobs."""
+
 from __future__ import annotations
 
 import threading
@@ -9,19 +10,30 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from planner.db.models import Body, Consortium, MemberShare, Plan as PlanRow, Scenario, SubsidyEstimate, utcnow
+from planner.db.models import Body, Consortium, MemberShare, Scenario, SubsidyEstimate, utcnow
+from planner.db.models import Plan as PlanRow
 from planner.jobs.runner import run_solve
-from planner.jobs.state import iso, is_stale
+from planner.jobs.state import is_stale, iso
 from planner.services.reference_data import load_price_book_file
-from tests.web.test_plans_support import (add_needs, install_standins, make_scenario, real_modules_available,
-                                          solve_now, solver, standin_optimise, wait_for)  # noqa: F401
+from tests.web.test_plans_support import (
+    add_needs,
+    install_standins,
+    make_scenario,
+    real_modules_available,
+    solve_now,
+    solver,
+    standin_optimise,
+    wait_for,
+)  # noqa: F401
 
-BODIES = [("200000", "長野県", "20", "prefecture", 36.2, 138.0, 2_000_000),
-          ("202011", "長野市", "20", "city", 36.65, 138.18, 370_000),
-          ("202029", "松本市", "20", "city", 36.24, 137.97, 237_000),
-          ("204820", "小谷村", "20", "village", 36.78, 137.91, 2_700),
-          ("150002", "新潟県", "15", "prefecture", 37.6, 138.9, 2_150_000),
-          ("151009", "新潟市", "15", "designated_city", 37.92, 139.04, 780_000)]
+BODIES = [
+    ("200000", "長野県", "20", "prefecture", 36.2, 138.0, 2_000_000),
+    ("202011", "長野市", "20", "city", 36.65, 138.18, 370_000),
+    ("202029", "松本市", "20", "city", 36.24, 137.97, 237_000),
+    ("204820", "小谷村", "20", "village", 36.78, 137.91, 2_700),
+    ("150002", "新潟県", "15", "prefecture", 37.6, 138.9, 2_150_000),
+    ("151009", "新潟市", "15", "designated_city", 37.92, 139.04, 780_000),
+]
 
 
 @pytest.fixture
@@ -29,8 +41,19 @@ def db(engine):
     """Bodies and the reference price book, without the web layer."""
     with Session(engine) as session:
         for code, name, pref, kind, lat, lng, pop in BODIES:
-            session.add(Body(code=code, name=name, prefecture_code=pref, kind=kind, lat=lat, lng=lng,
-                             population=pop, has_data_plan=True, disadvantaged=code == "204820"))
+            session.add(
+                Body(
+                    code=code,
+                    name=name,
+                    prefecture_code=pref,
+                    kind=kind,
+                    lat=lat,
+                    lng=lng,
+                    population=pop,
+                    has_data_plan=True,
+                    disadvantaged=code == "204820",
+                )
+            )
         session.commit()
         load_price_book_file(session)
         session.commit()
@@ -40,8 +63,10 @@ def db(engine):
 
 def counts(engine) -> dict[str, int]:
     with Session(engine) as session:
-        return {m.__name__: session.exec(select(func.count()).select_from(m)).one()
-                for m in (PlanRow, Consortium, MemberShare, SubsidyEstimate)}
+        return {
+            m.__name__: session.exec(select(func.count()).select_from(m)).one()
+            for m in (PlanRow, Consortium, MemberShare, SubsidyEstimate)
+        }
 
 
 def queue(engine, scenario_id: int) -> str:
@@ -141,8 +166,16 @@ def slow_optimise(instance, *, time_limit=None, gap=0.0, progress=None, solver="
 
     for i in range(600):
         if progress:
-            progress({"done": i, "total": 1000, "incumbent_yen": 1_000_000 - i, "bound_yen": 900_000,
-                      "gap": 0.1, "elapsed": i * 0.05})
+            progress(
+                {
+                    "done": i,
+                    "total": 1000,
+                    "incumbent_yen": 1_000_000 - i,
+                    "bound_yen": 900_000,
+                    "gap": 0.1,
+                    "elapsed": i * 0.05,
+                }
+            )
         if cancel and cancel():
             raise Cancelled()
         time.sleep(0.05)
@@ -188,7 +221,9 @@ def test_stale_detection():
     now = utcnow()
     alive = Scenario(name="x", status="running", progress={"heartbeat": iso(now - timedelta(seconds=5))})
     dead = Scenario(name="x", status="running", progress={"heartbeat": iso(now - timedelta(minutes=5))})
-    lost = Scenario(name="x", status="queued", progress={"runner": "thread", "queued_at": iso(now - timedelta(minutes=5))})
+    lost = Scenario(
+        name="x", status="queued", progress={"runner": "thread", "queued_at": iso(now - timedelta(minutes=5))}
+    )
     waiting = Scenario(name="x", status="queued", progress={"runner": "rq", "queued_at": iso(now - timedelta(hours=1))})
     assert is_stale(alive, now) is None
     assert "応答が途絶えました" in is_stale(dead, now)
@@ -211,8 +246,9 @@ def test_a_job_superseded_or_reaped_never_writes(db, solver):
 
 @pytest.mark.skipif(not real_modules_available(), reason="the optimiser and the settlement are not installed yet")
 def test_real_optimiser_and_settlement_through_the_job(db):
-    scenario_id = make_scenario(db, allocation_method="formula",
-                                allocation_weights={"equal": 0.1, "population": 0.9, "volume": 0.0})
+    scenario_id = make_scenario(
+        db, allocation_method="formula", allocation_weights={"equal": 0.1, "population": 0.9, "volume": 0.0}
+    )
     plan_id = solve_now(db, scenario_id)
     with Session(db) as session:
         row = session.get(PlanRow, plan_id)
@@ -308,6 +344,7 @@ def test_settling_reports_its_own_progress_to_the_status_and_the_page(db, monkey
 
     def slow_settle(instance, plan, rules=None, *, method=None, weights=None, progress=None):
         from tests.web.test_plans_support import standin_settle
+
         progress(0, 3)
         progress(1, 3)
         halfway.set()
@@ -338,4 +375,3 @@ def test_settling_reports_its_own_progress_to_the_status_and_the_page(db, monkey
         release.set()
         worker.join(timeout=20)
     assert result["status"] == "done"
-

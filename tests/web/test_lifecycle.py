@@ -1,5 +1,6 @@
 """The plan lifecycle (#14): 試算 → 確定案 → 公表 → answers → re-plan → 第2版, the input-change notice, reminders and
 the deadline, and the guards that keep two concurrent transitions from making two current versions."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from planner.db.models import AuditLog, MemberAnswer, Need, Plan as PlanRow, PlanRelease, PlanSeries, Scenario, User
+from planner.db.models import AuditLog, MemberAnswer, Need, PlanRelease, PlanSeries, Scenario, User
+from planner.db.models import Plan as PlanRow
 from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
 from planner.services.plans import plan_view
@@ -68,14 +70,24 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
     assert "回答をお願いしている計画" in home and "計画 No.1 第1版" in home
     form = client.get(f"/plans/{plan_id}/answer").get_data(as_text=True)
     assert "ご確認ください" in form and "参加の意向" in form
-    r = client.post(f"/plans/{plan_id}/answer", data=_form_of_answers(view, "202011", {"ocr": ("join", ""),
-                                                                                       "rpa": ("join", "")}))
+    r = client.post(
+        f"/plans/{plan_id}/answer", data=_form_of_answers(view, "202011", {"ocr": ("join", ""), "rpa": ("join", "")})
+    )
     assert r.status_code == 302
     logout(client)
     login(client, "muni202029")
-    r = client.post(f"/plans/{plan_id}/answer", data=_form_of_answers(
-        view, "202029", {"ocr": ("decline", "既存の OCR 契約が 2028 年まで残るため"),
-                         "rpa": ("conditional", "議会の承認が前提"), "genai": ("join", "")}))
+    r = client.post(
+        f"/plans/{plan_id}/answer",
+        data=_form_of_answers(
+            view,
+            "202029",
+            {
+                "ocr": ("decline", "既存の OCR 契約が 2028 年まで残るため"),
+                "rpa": ("conditional", "議会の承認が前提"),
+                "genai": ("join", ""),
+            },
+        ),
+    )
     assert r.status_code == 302
     logout(client)
 
@@ -89,8 +101,9 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
     new_scenario = int(r.headers["Location"].rstrip("/").split("/")[-1])
     done = wait_for(engine, new_scenario, ("done", "failed"))
     assert done.status == "done", done.log
-    assert "単独調達に固定したニーズ：松本市（AI-OCR（文字認識））" in client.get(f"/scenarios/{new_scenario}").get_data(
-        as_text=True)
+    assert "単独調達に固定したニーズ：松本市（AI-OCR（文字認識））" in client.get(
+        f"/scenarios/{new_scenario}"
+    ).get_data(as_text=True)
     v2_plan = done.progress["plan_id"]
     with Session(engine) as session:
         v2 = plan_view(session.get(PlanRow, v2_plan))
@@ -124,8 +137,9 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
 
     with Session(engine) as session:
         series = session.get(PlanSeries, series_id)
-        releases = session.exec(select(PlanRelease).where(PlanRelease.series_id == series_id)
-                                .order_by(PlanRelease.version)).all()
+        releases = session.exec(
+            select(PlanRelease).where(PlanRelease.series_id == series_id).order_by(PlanRelease.version)
+        ).all()
         assert series.current_version == 2 and [r.state for r in releases] == ["superseded", "published"]
         assert releases[1].replan_of == releases[0].id
     actions = [e.action for e in _audit(engine, "adopt")] + [e.action for e in _audit(engine, "publish")]
@@ -183,8 +197,9 @@ def test_reminders_are_audited_and_shown_on_the_members_home(app, client, planne
     engine, view = planned["engine"], planned["view"]
     publish_now(engine, view.id)
     login(client, "muni202011")
-    client.post(f"/plans/{view.id}/answer", data=_form_of_answers(view, "202011", {"ocr": ("join", ""),
-                                                                                   "rpa": ("join", "")}))
+    client.post(
+        f"/plans/{view.id}/answer", data=_form_of_answers(view, "202011", {"ocr": ("join", ""), "rpa": ("join", "")})
+    )
     logout(client)
     login(client, "pref20")
     r = client.post(f"/plans/{view.id}/remind", follow_redirects=True)
@@ -216,8 +231,12 @@ def test_a_published_plan_says_what_changed_in_its_inputs_on_every_page(app, cli
         session.add(Need(body_code="202011", category_id="genai", volume=50.0, start_year=2026))
         session.commit()
     group = next(g for g in view.groups if g.joint and "202011" in g.body_codes)
-    pages = [f"/plans/{view.id}", f"/plans/{view.id}/body/202011", f"/plans/{view.id}/groups/{group.id}",
-             f"/plans/{view.id}/answers"]
+    pages = [
+        f"/plans/{view.id}",
+        f"/plans/{view.id}/body/202011",
+        f"/plans/{view.id}/groups/{group.id}",
+        f"/plans/{view.id}/answers",
+    ]
     for url in pages:
         text = client.get(url).get_data(as_text=True)
         assert "公表後に入力が変わっています" in text, url
@@ -240,9 +259,24 @@ def test_two_concurrent_publications_leave_one_current_version(app, planned):
         scenario = session.get(Scenario, row.scenario_id)
         first = lifecycle.adopt(session, user, row, scenario)
         session.commit()
-        second_row = PlanRow(**{k: getattr(row, k) for k in (
-            "scenario_id", "status", "objective_yen", "lower_bound_yen", "gap", "standalone_total_yen",
-            "solve_seconds", "price_book_version", "rule_version", "instance_doc", "plan_doc")})
+        second_row = PlanRow(
+            **{
+                k: getattr(row, k)
+                for k in (
+                    "scenario_id",
+                    "status",
+                    "objective_yen",
+                    "lower_bound_yen",
+                    "gap",
+                    "standalone_total_yen",
+                    "solve_seconds",
+                    "price_book_version",
+                    "rule_version",
+                    "instance_doc",
+                    "plan_doc",
+                )
+            }
+        )
         session.add(second_row)
         session.commit()
         second = lifecycle.adopt(session, user, second_row, scenario, series_id=first.series_id)
@@ -305,8 +339,7 @@ def test_other_prefectures_and_members_cannot_drive_the_lifecycle(app, client, p
     with Session(engine) as session:
         user = _user(session, "muni202011")
         with pytest.raises(lifecycle.LifecycleError, match="権限がありません"):
-            lifecycle.extend_deadline(session, user, lifecycle.release_of_plan(session, view.id),
-                                      lifecycle.today_jst())
+            lifecycle.extend_deadline(session, user, lifecycle.release_of_plan(session, view.id), lifecycle.today_jst())
         assert session.get(PlanRelease, lifecycle.release_of_plan(session, view.id).id).lock_version == 2
 
 

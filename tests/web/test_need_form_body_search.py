@@ -1,5 +1,6 @@
 """The register form's body search for administrators and large prefectures (issue #15 point 11): without
 JavaScript the search runs on the server; with it, static/js/body-finder.js narrows the select as you type."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,9 @@ def many_bodies(app, seed):
         known = set(s.exec(select(Body.code)))
         for m in master_bodies():
             if m.code not in known:
-                s.add(Body(code=m.code, name=m.name, prefecture_code=m.prefecture_code, kind=m.kind, lat=m.lat,
-                           lng=m.lng))
+                s.add(
+                    Body(code=m.code, name=m.name, prefecture_code=m.prefecture_code, kind=m.kind, lat=m.lat, lng=m.lng)
+                )
         s.commit()
 
 
@@ -33,7 +35,7 @@ def options(html: str) -> list[tuple[str, str]]:
 def test_admin_searches_by_prefecture_and_name_without_javascript(client, many_bodies):
     login(client, "admin")
     page = client.get("/needs/new").get_data(as_text=True)
-    assert 'id="body-finder"' in page and 'js/body-finder.js' in page and len(options(page)) > 1700
+    assert 'id="body-finder"' in page and "js/body-finder.js" in page and len(options(page)) > 1700
     assert "府中市（東京都・132063）" in page and "府中市（広島県・342084）" in page  # same names, told apart
     page = client.get("/needs/new?prefecture=20&q=阿智").get_data(as_text=True)
     [(code, label)] = options(page)
@@ -49,8 +51,17 @@ def test_admin_searches_by_prefecture_and_name_without_javascript(client, many_b
 
 def test_registering_after_a_search_works_and_small_scopes_have_no_search(client, app, many_bodies):
     login(client, "admin")
-    response = client.post("/needs/new", data={"body_code": "204820", "category_id": "ocr", "volume": "3",
-                                               "start_year": "2027", "accepts_lead": "y", "accepts_unified": "y"})
+    response = client.post(
+        "/needs/new",
+        data={
+            "body_code": "204820",
+            "category_id": "ocr",
+            "volume": "3",
+            "start_year": "2027",
+            "accepts_lead": "y",
+            "accepts_unified": "y",
+        },
+    )
     assert response.status_code == 302
     client.post("/logout")
     login(client, "muni202011")

@@ -1,4 +1,5 @@
 """Needs pages through the test client: each role's workflow, locking, audit, import, export and refusals."""
+
 from __future__ import annotations
 
 import csv
@@ -45,13 +46,21 @@ def audit_entries(app, **where) -> list[AuditLog]:
 
 
 def form_data(**values) -> dict:
-    data = {"body_code": "202011", "category_id": "ocr", "volume": "1,200", "start_year": "2026",
-            "accepts_lead": "y", "accepts_unified": "y", "notes": ""}
+    data = {
+        "body_code": "202011",
+        "category_id": "ocr",
+        "volume": "1,200",
+        "start_year": "2026",
+        "accepts_lead": "y",
+        "accepts_unified": "y",
+        "notes": "",
+    }
     data.update(values)
     return {k: v for k, v in data.items() if v is not None}
 
 
 # --- register, edit, withdraw ------------------------------------------------------------------------------------
+
 
 def test_municipality_registers_a_need_with_full_width_and_separators(app, client, seed):
     login(client, "muni202011")
@@ -103,8 +112,9 @@ def test_preview_shows_the_standalone_estimate_without_saving(app, client, seed)
 
 
 def test_estimate_endpoint_uses_the_domain_cost(app, client, seed):
-    from planner.services.needs import standalone_estimate
     from planner.db.models import Body
+    from planner.services.needs import standalone_estimate
+
     login(client, "muni202011")
     data = client.get("/needs/estimate?body=202011&category=ocr&volume=1,000&year=2026").get_json()
     assert data["ok"] is True
@@ -173,6 +183,7 @@ def test_withdrawn_need_cannot_be_edited(app, client, seed):
 
 # --- scope ---------------------------------------------------------------------------------------------------------
 
+
 def test_list_is_scoped_by_role(app, client, seed):
     add_need(app, "202011", "ocr", notes="長野市のメモ")
     add_need(app, "202029", "ocr", notes="松本市のメモ")
@@ -230,8 +241,9 @@ def test_anonymous_is_sent_to_login(client, seed):
 
 # --- export ---------------------------------------------------------------------------------------------------------
 
+
 def test_export_csv_has_bom_and_neutralises_formulas(app, client, seed):
-    add_need(app, "202011", "ocr", volume=1200.0, notes="=HYPERLINK(\"http://x\")")
+    add_need(app, "202011", "ocr", volume=1200.0, notes='=HYPERLINK("http://x")')
     add_need(app, "202029", "ocr", notes="@SUM(A1)")
     login(client, "muni202011")
     response = client.get("/needs/export.csv")
@@ -266,8 +278,9 @@ def test_export_round_trips_through_import_unchanged(app, client, seed, fmt):
     add_need(app, "202011", "rpa", volume=3.0, notes="-2 は要確認", accepts_lead=False, accepts_unified=False)
     login(client, "muni202011")
     exported = client.get(f"/needs/export.{fmt}").data
-    response = client.post("/needs/import", data={"file": (io.BytesIO(exported), f"needs.{fmt}")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/needs/import", data={"file": (io.BytesIO(exported), f"needs.{fmt}")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     html = response.get_data(as_text=True)
     assert "新規 0 件、更新 0 件、変更なし 2 件" in html and "変更はありません" in html
@@ -276,23 +289,28 @@ def test_export_round_trips_through_import_unchanged(app, client, seed, fmt):
 
 # --- import through the pages ------------------------------------------------------------------------------------
 
+
 def upload(client, content: bytes, name="needs.csv"):
-    return client.post("/needs/import", data={"file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
+    return client.post("/needs/import", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
 
 
 def token_of(html: str) -> str:
     import re
-    m = re.search(r'name="token" type="hidden" value="([^"]+)"', html) or \
-        re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', html) or \
-        re.search(r'name="token"[^>]*value="([^"]+)"', html)
+
+    m = (
+        re.search(r'name="token" type="hidden" value="([^"]+)"', html)
+        or re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', html)
+        or re.search(r'name="token"[^>]*value="([^"]+)"', html)
+    )
     assert m, "no token on the preview page"
     return m.group(1)
 
 
-CSV_OK = ("団体コード,団体名,分野,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考\r\n"
-          "202011,長野市,AI-OCR（文字認識）,\"１，２００\",令和8年度,○,○,×,窓口\r\n"
-          "202011,長野市,rpa,30,R9,1,0,はい,\r\n")
+CSV_OK = (
+    "団体コード,団体名,分野,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考\r\n"
+    '202011,長野市,AI-OCR（文字認識）,"１，２００",令和8年度,○,○,×,窓口\r\n'
+    "202011,長野市,rpa,30,R9,1,0,はい,\r\n"
+)
 
 
 def test_import_preview_then_confirm(app, client, seed):
@@ -379,8 +397,11 @@ def test_no_upload_gives_a_server_error_or_writes_anything(app, client, seed):
 
     login(client, "pref20")
 
-    @settings(max_examples=40, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
     @given(data=st.one_of(csv_files(), st.binary(max_size=200)), name=st.sampled_from(["a.csv", "b.xlsx", "c.txt"]))
     def check(data, name):
         response = upload(client, data, name=name)
@@ -396,14 +417,34 @@ def test_no_form_input_gives_a_server_error(app, client, seed):
     from hypothesis import strategies as st
 
     login(client, "muni202011")
-    values = st.one_of(st.text(max_size=20), st.sampled_from(["202011", "202029", "ocr", "rpa", "2026", "１，２００",
-                                                              "1e400", "nan", "-1", "y", ""]))
-    fields = st.fixed_dictionaries({}, optional={k: values for k in (
-        "body_code", "category_id", "volume", "start_year", "accepts_lead", "accepts_unified", "can_lead", "notes",
-        "version", "preview")})
+    values = st.one_of(
+        st.text(max_size=20),
+        st.sampled_from(["202011", "202029", "ocr", "rpa", "2026", "１，２００", "1e400", "nan", "-1", "y", ""]),
+    )
+    fields = st.fixed_dictionaries(
+        {},
+        optional={
+            k: values
+            for k in (
+                "body_code",
+                "category_id",
+                "volume",
+                "start_year",
+                "accepts_lead",
+                "accepts_unified",
+                "can_lead",
+                "notes",
+                "version",
+                "preview",
+            )
+        },
+    )
 
-    @settings(max_examples=60, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
     @given(data=fields)
     def check(data):
         response = client.post("/needs/new", data=data)
@@ -419,9 +460,14 @@ def test_preview_warns_on_implausible_volumes_and_shows_before_and_after(app, cl
     """17.1 -> 1,500 千枚 for 小谷村 (2,654 inhabitants) is warned twice but not refused; the change is shown."""
     need_id = add_need(app, "204820", "ocr", volume=17.1)
     login(client, "pref20")
-    html = upload(client, ("団体コード,分野,利用量（年間）,開始年度,幹事方式可,仕様統一可\r\n"
-                           "204820,AI-OCR,1500,2026,○,○\r\n"
-                           "202029,音声認識,900,2026,×,×\r\n").encode()).get_data(as_text=True)
+    html = upload(
+        client,
+        (
+            "団体コード,分野,利用量（年間）,開始年度,幹事方式可,仕様統一可\r\n"
+            "204820,AI-OCR,1500,2026,○,○\r\n"
+            "202029,音声認識,900,2026,×,×\r\n"
+        ).encode(),
+    ).get_data(as_text=True)
     assert "新規 1 件、更新 1 件、変更なし 0 件" in html and "確認が必要な行 2 件" in html
     assert "17.1 → <strong>1,500</strong>" in html
     assert "登録済みの 17.1 から 1,500 に変わります（約88倍）" in html
@@ -434,8 +480,13 @@ def test_preview_warns_on_implausible_volumes_and_shows_before_and_after(app, cl
 
 def test_preview_lists_the_valid_rows_when_others_have_errors(app, client, seed):
     login(client, "muni202011")
-    response = upload(client, ("団体コード,分野,利用量,開始年度\r\n202011,ocr,-5,2026\r\n202011,rpa,3,2026\r\n"
-                               "202011,genai,10,令和30年度\r\n").encode())
+    response = upload(
+        client,
+        (
+            "団体コード,分野,利用量,開始年度\r\n202011,ocr,-5,2026\r\n202011,rpa,3,2026\r\n"
+            "202011,genai,10,令和30年度\r\n"
+        ).encode(),
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "利用量は0より大きい数値にしてください（「-5」と入力されています）" in html
@@ -449,8 +500,16 @@ def test_preview_lists_the_valid_rows_when_others_have_errors(app, client, seed)
 def test_the_form_warns_on_an_implausible_volume_without_refusing_it(app, client, seed):
     need_id = add_need(app, "204820", "ocr", volume=17.1)
     login(client, "pref20")
-    data = {"body_code": "204820", "category_id": "ocr", "volume": "1500", "start_year": "2026", "accepts_lead": "y",
-            "accepts_unified": "y", "notes": "", "version": "1"}
+    data = {
+        "body_code": "204820",
+        "category_id": "ocr",
+        "volume": "1500",
+        "start_year": "2026",
+        "accepts_lead": "y",
+        "accepts_unified": "y",
+        "notes": "",
+        "version": "1",
+    }
     page = client.post(f"/needs/{need_id}/edit", data={**data, "preview": "1"}).get_data(as_text=True)
     assert "登録済みの 17.1 から 1,500 に変わります" in page and "人口（2,654人）からの目安" in page
     assert client.post(f"/needs/{need_id}/edit", data=data).status_code == 302

@@ -1,5 +1,6 @@
 """The need form shows the effect estimate (導入効果の見込み) beside the cost estimate, before registering; the
 baseline figures are stored, audited, exported and imported."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,15 @@ def engine_of(app):
 
 
 def form_data(**values) -> dict:
-    data = {"body_code": "202011", "category_id": "chatbot", "volume": "13.364", "start_year": "2026",
-            "accepts_lead": "y", "accepts_unified": "y", "notes": ""}
+    data = {
+        "body_code": "202011",
+        "category_id": "chatbot",
+        "volume": "13.364",
+        "start_year": "2026",
+        "accepts_lead": "y",
+        "accepts_unified": "y",
+        "notes": "",
+    }
     data.update(values)
     return data
 
@@ -75,21 +83,26 @@ def test_import_reads_the_baseline_columns(app, client, seed):
     from planner.importers.needs import parse_needs_file
     from planner.services import needs as svc
 
-    csv_text = ("団体コード,分野ID,利用量,開始年度,現状の作業時間（分/単位）,現状の年間作業時間\r\n"
-                "202011,ocr,20,2026,３,\r\n202029,rpa,2,2026,,５００\r\n")
+    csv_text = (
+        "団体コード,分野ID,利用量,開始年度,現状の作業時間（分/単位）,現状の年間作業時間\r\n"
+        "202011,ocr,20,2026,３,\r\n202029,rpa,2,2026,,５００\r\n"
+    )
     with Session(engine_of(app)) as session:
-        user = SimpleNamespace(id=seed["users"]["pref20"], role="prefecture", prefecture_code="20", body_code=None,
-                               is_authenticated=True)
+        user = SimpleNamespace(
+            id=seed["users"]["pref20"], role="prefecture", prefecture_code="20", body_code=None, is_authenticated=True
+        )
         parsed = parse_needs_file("n.csv", csv_text.encode("utf-8"), svc.import_lookups(session, user))
         assert parsed.problems == []
         svc.import_needs(session, user, parsed)
         session.commit()
-        got = {n.body_code: (n.baseline_minutes_per_unit, n.baseline_hours_per_year)
-               for n in session.exec(select(Need))}
+        got = {
+            n.body_code: (n.baseline_minutes_per_unit, n.baseline_hours_per_year) for n in session.exec(select(Need))
+        }
     assert got == {"202011": (3.0, None), "202029": (None, 500.0)}
     bad = "団体コード,分野ID,利用量,開始年度,現状の年間作業時間\r\n202011,ocr,20,2026,たくさん\r\n"
     with Session(engine_of(app)) as session:
-        user = SimpleNamespace(id=seed["users"]["pref20"], role="prefecture", prefecture_code="20", body_code=None,
-                               is_authenticated=True)
+        user = SimpleNamespace(
+            id=seed["users"]["pref20"], role="prefecture", prefecture_code="20", body_code=None, is_authenticated=True
+        )
         parsed = parse_needs_file("b.csv", bad.encode("utf-8"), svc.import_lookups(session, user))
     assert len(parsed.problems) == 1 and "たくさん" in parsed.problems[0].message

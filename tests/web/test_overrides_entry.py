@@ -1,11 +1,13 @@
 """Overrides as a coordinator enters them (issue #15 point 7): refused at entry when the run would refuse them, a
 copy not yet run offers its source plan's groups, re-planning a copy is opt-in, groups show their start year, and
 the copy links to the comparison with the plan it came from."""
+
 from __future__ import annotations
 
 from sqlmodel import Session
 
-from planner.db.models import Plan as PlanRow, Scenario
+from planner.db.models import Plan as PlanRow
+from planner.db.models import Scenario
 from planner.services.plans import plan_view
 from tests.web.conftest import login
 from tests.web.test_plans_support import NEEDS, add_needs, make_scenario, solve_now, solver  # noqa: F401
@@ -16,8 +18,15 @@ def engine_of(app):
 
 
 def override(client, scenario_id, **values):
-    data = {"kind": "together", "category": "ocr", "body_a": "202011", "body_b": "204820", "group_key": "",
-            "version": "1", **values}
+    data = {
+        "kind": "together",
+        "category": "ocr",
+        "body_a": "202011",
+        "body_b": "204820",
+        "group_key": "",
+        "version": "1",
+        **values,
+    }
     response = client.post(f"/scenarios/{scenario_id}/overrides", data=data)
     assert response.status_code == 302
     return client.get(response.headers["Location"]).get_data(as_text=True)
@@ -29,11 +38,15 @@ def test_together_with_different_start_years_is_refused_at_entry(app, client, se
     scenario_id = make_scenario(engine_of(app))
     login(client, "pref20")
     page = override(client, scenario_id)
-    assert "長野市（令和8年度開始）と小谷村（令和9年度開始）は導入希望年度が異なるため、同じグループにできません" in page
+    assert (
+        "長野市（令和8年度開始）と小谷村（令和9年度開始）は導入希望年度が異なるため、同じグループにできません" in page
+    )
     page = override(client, scenario_id, category="genai", body_b="202029")  # 長野市 has no 生成AI need
     assert "長野市には、このシナリオで計画する分野「生成AI（職員利用）」の登録中のニーズがありません" in page
     with Session(engine_of(app)) as s:
-        assert s.get(Scenario, scenario_id).overrides.get("items", []) == [] and s.get(Scenario, scenario_id).version == 1
+        assert (
+            s.get(Scenario, scenario_id).overrides.get("items", []) == [] and s.get(Scenario, scenario_id).version == 1
+        )
 
 
 def test_replan_is_not_ticked_by_default(app, client, seed):
@@ -65,8 +78,7 @@ def test_a_copy_not_yet_run_fixes_to_a_group_of_its_source_plan_and_links_the_co
     assert "上書き設定を追加しました" in page
     with Session(engine) as s:
         (item,) = s.get(Scenario, copy_id).overrides["items"]
-        assert (item["kind"], item["mode"], item["lead_body"]) == ("fix_group", group.group.mode,
-                                                                  group.group.lead_body)
+        assert (item["kind"], item["mode"], item["lead_body"]) == ("fix_group", group.group.mode, group.group.lead_body)
     new_plan = solve_now(engine, copy_id)
     page = client.get(f"/scenarios/{copy_id}").get_data(as_text=True)
     link = f"/plans/compare?a={plan_id}&amp;b={new_plan}"

@@ -1,4 +1,5 @@
 """The effect estimates on the plan, group and body pages: the range, the caveat, the cases, per member."""
+
 from __future__ import annotations
 
 from sqlmodel import Session

@@ -1,4 +1,5 @@
 """The plan pages' map: two drawings (wide and phone), and the note that distances are between offices (県庁)."""
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,11 @@ def test_plan_group_and_body_pages_draw_the_map_twice_and_say_distances_are_betw
     plan_id, view = planned
     login(client, "pref20")
     group = next(g for g in view.groups if g.joint)
-    for url in (f"/plans/{plan_id}?map=all", f"/plans/{plan_id}/groups/{group.id}",
-                f"/plans/{plan_id}/body/{group.body_codes[0]}"):
+    for url in (
+        f"/plans/{plan_id}?map=all",
+        f"/plans/{plan_id}/groups/{group.id}",
+        f"/plans/{plan_id}/body/{group.body_codes[0]}",
+    ):
         page = client.get(url).get_data(as_text=True)
         assert page.count('class="chart consortium-map"') == 2, url
         wide = re.search(r'<div class="map-wide"><svg[^>]* width="(\d+)"', page)

@@ -1,4 +1,5 @@
 """Plan pages: summary with map and charts, consortium, a body's view, comparison, overrides — and who sees what."""
+
 from __future__ import annotations
 
 import re
@@ -6,11 +7,18 @@ import re
 import pytest
 from sqlmodel import Session, select
 
-from planner.db.models import AuditLog, Plan as PlanRow, Scenario
+from planner.db.models import AuditLog, Scenario
+from planner.db.models import Plan as PlanRow
 from planner.services.plans import plan_view
 from tests.web.conftest import login, logout
-from tests.web.test_plans_support import (add_needs, make_scenario, publish_now, solve_now, solver,  # noqa: F401
-                                         wait_for)
+from tests.web.test_plans_support import (
+    add_needs,
+    make_scenario,
+    publish_now,
+    solve_now,
+    solver,  # noqa: F401
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -41,7 +49,7 @@ def test_coordinator_sees_the_summary_with_map_charts_and_labels(client, planned
     for amount in (t.standalone_yen, t.joint_yen, t.after_grant_yen, t.net_yen):
         assert f"{amount:,}円" in page
     g = joint_group_with(view, "202011")
-    assert f'/plans/{view.id}/groups/{g.id}' in page
+    assert f"/plans/{view.id}/groups/{g.id}" in page
 
 
 def test_group_filters_and_pagination(client, planned):
@@ -50,11 +58,11 @@ def test_group_filters_and_pagination(client, planned):
     page = client.get(f"/plans/{view.id}?category=rpa&joint=0").get_data(as_text=True)
     rpa = [g.id for g in view.groups if g.group.category == "rpa"]
     ocr = [g.id for g in view.groups if g.group.category == "ocr"]
-    assert all(f"groups/{gid}\"" in page for gid in rpa) and not any(f"groups/{gid}\"" in page for gid in ocr)
+    assert all(f'groups/{gid}"' in page for gid in rpa) and not any(f'groups/{gid}"' in page for gid in ocr)
     page = client.get(f"/plans/{view.id}?mode=standalone&joint=0").get_data(as_text=True)
-    assert not any(f"groups/{g.id}\"" in page for g in view.groups if g.joint)
+    assert not any(f'groups/{g.id}"' in page for g in view.groups if g.joint)
     page = client.get(f"/plans/{view.id}?body=204820&joint=0").get_data(as_text=True)
-    assert all(f"groups/{g.id}\"" in page for g in view.by_body["204820"])
+    assert all(f'groups/{g.id}"' in page for g in view.by_body["204820"])
     assert client.get(f"/plans/{view.id}?page=99&map=all").status_code == 200
 
 
@@ -122,9 +130,17 @@ def test_override_replans_a_copy_and_the_comparison_shows_what_changed(app, clie
     view = planned["view"]
     login(client, "pref20")
     assert client.get(f"/plans/{view.id}/override?body=204820&category=ocr").status_code == 200
-    r = client.post(f"/plans/{view.id}/override", data={"kind": "fix_standalone", "category": "ocr",
-                                                         "body_a": "204820", "body_b": "", "group_key": "",
-                                                         "replan": "y"})
+    r = client.post(
+        f"/plans/{view.id}/override",
+        data={
+            "kind": "fix_standalone",
+            "category": "ocr",
+            "body_a": "204820",
+            "body_b": "",
+            "group_key": "",
+            "replan": "y",
+        },
+    )
     assert r.status_code == 302
     copy_id = int(r.headers["Location"].rstrip("/").split("/")[-1])
     done = wait_for(engine, copy_id, ("done", "failed"))

@@ -4,6 +4,7 @@ The stand-ins are used only where the real modules (planner.domain.optimiser, pl
 installed yet, and for behaviour the real ones must not be relied on for (a solver that runs until cancelled, one
 that fails). The real job path is exercised in test_jobs.py whenever both modules exist.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -15,7 +16,8 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
-from planner.db.models import Body, Need, Plan as PlanRow, Scenario, utcnow
+from planner.db.models import Body, Need, Scenario, utcnow
+from planner.db.models import Plan as PlanRow
 from planner.domain.costs import group_cost, group_violations, standalone_cost
 from planner.domain.plan import Plan, PlanGroup
 
@@ -37,8 +39,15 @@ def add_needs(engine, rows=NEEDS) -> dict[tuple[str, str], int]:
     ids = {}
     with Session(engine) as session:
         for body, cat, volume, year, lead, unified, can_lead in rows:
-            need = Need(body_code=body, category_id=cat, volume=volume, start_year=year, accepts_lead=lead,
-                        accepts_unified=unified, can_lead=can_lead)
+            need = Need(
+                body_code=body,
+                category_id=cat,
+                volume=volume,
+                start_year=year,
+                accepts_lead=lead,
+                accepts_unified=unified,
+                can_lead=can_lead,
+            )
             session.add(need)
             session.flush()
             ids[(body, cat)] = need.id
@@ -48,8 +57,9 @@ def add_needs(engine, rows=NEEDS) -> dict[tuple[str, str], int]:
 
 def make_scenario(engine, *, prefecture="20", name="長野県 共同調達 令和8年度", **values) -> int:
     with Session(engine) as session:
-        pref_body = session.exec(select(Body).where(Body.kind == "prefecture",
-                                                    Body.prefecture_code == prefecture)).first()
+        pref_body = session.exec(
+            select(Body).where(Body.kind == "prefecture", Body.prefecture_code == prefecture)
+        ).first()
         values.setdefault("hosts", [{"body": pref_body.code, "categories": []}] if pref_body else [])
         values.setdefault("allocation_method", "equal")
         scenario = Scenario(name=name, prefecture_code=prefecture, time_limit_seconds=20, **values)
@@ -85,12 +95,14 @@ def solve_now(engine, scenario_id: int) -> int:
     with Session(engine) as session:
         scenario = session.get(Scenario, scenario_id)
         assert status == "done", scenario.log
-        row = session.exec(select(PlanRow).where(PlanRow.scenario_id == scenario_id)
-                           .order_by(PlanRow.id.desc())).first()
+        row = session.exec(
+            select(PlanRow).where(PlanRow.scenario_id == scenario_id).order_by(PlanRow.id.desc())
+        ).first()
         return row.id
 
 
 # --- stand-ins (tests only) -----------------------------------------------------------------------------------------
+
 
 def standin_optimise(instance, *, time_limit=None, gap=0.0, progress=None, solver="auto", cancel=None):
     """One lead-mode group per category and start year where that is feasible and saves money, else standalone."""
@@ -113,22 +125,53 @@ def standin_optimise(instance, *, time_limit=None, gap=0.0, progress=None, solve
         placed = set()
         if chosen:
             members, lead, cost, alone = chosen
-            groups.append(PlanGroup(f"{cat}-{year}-{len(groups) + 1:03d}", cat, year, "lead", lead,
-                                    [n.id for n in members], cost, alone))
+            groups.append(
+                PlanGroup(
+                    f"{cat}-{year}-{len(groups) + 1:03d}", cat, year, "lead", lead, [n.id for n in members], cost, alone
+                )
+            )
             placed = {n.id for n in members}
         for n in needs:
             if n.id not in placed:
                 cost = standalone_cost(instance, n)
-                groups.append(PlanGroup(f"{cat}-{year}-{len(groups) + 1:03d}", cat, year, "standalone", n.body,
-                                        [n.id], cost, cost.total_yen))
+                groups.append(
+                    PlanGroup(
+                        f"{cat}-{year}-{len(groups) + 1:03d}",
+                        cat,
+                        year,
+                        "standalone",
+                        n.body,
+                        [n.id],
+                        cost,
+                        cost.total_yen,
+                    )
+                )
         if progress:
             objective = sum(g.cost.total_yen for g in groups)
-            progress({"done": i + 1, "total": len(keys), "incumbent_yen": objective, "bound_yen": objective,
-                      "gap": 0.0, "elapsed": time.monotonic() - started})
+            progress(
+                {
+                    "done": i + 1,
+                    "total": len(keys),
+                    "incumbent_yen": objective,
+                    "bound_yen": objective,
+                    "gap": 0.0,
+                    "elapsed": time.monotonic() - started,
+                }
+            )
     objective = sum(g.cost.total_yen for g in groups)
     standalone = {n.id: standalone_cost(instance, n).total_yen for n in instance.needs}
-    return Plan(instance.name, "optimal", objective, objective, 0.0, sum(standalone.values()),
-                time.monotonic() - started, groups, standalone, {"solver": "test stand-in"})
+    return Plan(
+        instance.name,
+        "optimal",
+        objective,
+        objective,
+        0.0,
+        sum(standalone.values()),
+        time.monotonic() - started,
+        groups,
+        standalone,
+        {"solver": "test stand-in"},
+    )
 
 
 def standin_settle(instance, plan, rules=None, *, method=None, weights=None, progress=None):
@@ -198,7 +241,8 @@ def publish_now(engine, plan_id: int, *, username: str = "pref20", deadline=None
         row = session.get(PlanRow, plan_id)
         scenario = session.get(Scenario, row.scenario_id)
         release = plan_lifecycle.adopt(session, user, row, scenario, series_id=series_id)
-        plan_lifecycle.publish(session, user, release,
-                               deadline=deadline or plan_lifecycle.today_jst() + timedelta(days=14))
+        plan_lifecycle.publish(
+            session, user, release, deadline=deadline or plan_lifecycle.today_jst() + timedelta(days=14)
+        )
         session.commit()
         return release.id

@@ -1,10 +1,12 @@
 """Vendor quotes per scenario: entered from the reference price book, used by the scenario's instance, and named
 on the plan, its documents and as an input change of a published plan."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from planner.db.models import AuditLog, Plan as PlanRow, PlanRelease, Scenario, ScenarioQuote, User
+from planner.db.models import AuditLog, PlanRelease, Scenario, ScenarioQuote, User
+from planner.db.models import Plan as PlanRow
 from planner.services import answers as answer_svc
 from planner.services.instances import build_instance_with_notes
 from planner.services.reference_data import current_price_book, price_book_document
@@ -13,10 +15,18 @@ from tests.web.conftest import login
 from tests.web.test_plans import planned  # noqa: F401
 from tests.web.test_plans_support import publish_now, solve_now, solver  # noqa: F401
 
-QUOTE = {"vendor": "信州システム株式会社", "reference": "見積第 2026-118 号", "quoted_on": "2026-11-20",
-         "prices-fixed_initial": "3000000", "prices-fixed_annual": "600000", "prices-member_initial": "100000",
-         "prices-member_annual": "120000", "prices-per_km_annual": "0",
-         "prices-lines": "0, 900\n20000, 700\n60000, 500", "prices-max_members": "12"}
+QUOTE = {
+    "vendor": "信州システム株式会社",
+    "reference": "見積第 2026-118 号",
+    "quoted_on": "2026-11-20",
+    "prices-fixed_initial": "3000000",
+    "prices-fixed_annual": "600000",
+    "prices-member_initial": "100000",
+    "prices-member_annual": "120000",
+    "prices-per_km_annual": "0",
+    "prices-lines": "0, 900\n20000, 700\n60000, 500",
+    "prices-max_members": "12",
+}
 
 
 def test_the_form_starts_from_the_reference_price_book(app, client, planned):
@@ -54,7 +64,9 @@ def test_a_quote_is_checked_saved_audited_and_used_by_the_instance(app, client, 
         price = built.instance.categories["ocr"].price("lead")
         assert price.fixed_initial == 3_000_000 and price.lines == ((0, 900), (20000, 700), (60000, 500))
         assert built.instance.categories["ocr"].price("unified").fixed_initial != 3_000_000  # only the quoted mode
-        assert built.price_source.startswith("見積 1 件（AI-OCR・幹事一括：信州システム株式会社 見積第 2026-118 号 2026-11-20）")
+        assert built.price_source.startswith(
+            "見積 1 件（AI-OCR・幹事一括：信州システム株式会社 見積第 2026-118 号 2026-11-20）"
+        )
     page = client.get(f"/scenarios/{sid}").get_data(as_text=True)
     assert "信州システム株式会社" in page
     # an edit with a stale lock is refused, not silently applied
@@ -105,8 +117,11 @@ def test_a_copied_or_replanned_scenario_keeps_its_quotes(app, client, planned):
     with Session(engine) as session:
         user = session.exec(select(User).where(User.username == "muni202029")).one()
         release = session.get(PlanRelease, release_id)
-        ocr = next(line for line in answer_svc.need_lines(view, "202029")
-                   if view.instance.need(line.need_key).category == "ocr")
+        ocr = next(
+            line
+            for line in answer_svc.need_lines(view, "202029")
+            if view.instance.need(line.need_key).category == "ocr"
+        )
         answer_svc.submit_answers(session, user, release, view, {ocr.need_key: ("decline", "")})
         coordinator = session.exec(select(User).where(User.username == "pref20")).one()
         clone, _ = answer_svc.replan_scenario(session, coordinator, release, view)

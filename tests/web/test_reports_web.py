@@ -1,4 +1,5 @@
 """Downloads of a plan's documents, and who may download which."""
+
 import io
 import time
 import zipfile
@@ -6,17 +7,20 @@ import zipfile
 import pytest
 from sqlmodel import Session, select
 
-from planner.db.models import AuditLog, Plan as PlanRow, Scenario
+from planner.db.models import AuditLog, Scenario
+from planner.db.models import Plan as PlanRow
 from planner.domain.instance_io import instance_to_dict
 from tests.reports.fixtures import nagano_instance
 from tests.reports.helpers import pdf_text
 from tests.reports.plans import settled_plan_doc
+from tests.support.documents import fetch_zip
 from tests.web.conftest import login
 from tests.web.test_plans_support import publish_now
-from tests.support.documents import fetch_zip
 
-GROUPS = [("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
-          ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"])]
+GROUPS = [
+    ("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
+    ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"]),
+]
 
 
 @pytest.fixture
@@ -28,11 +32,19 @@ def plan_id(app, seed, tmp_path):
         scenario = Scenario(name="長野県 AI共同化 令和8年度", prefecture_code="20", status="done")
         session.add(scenario)
         session.flush()
-        row = PlanRow(scenario_id=scenario.id, status=doc["status"], objective_yen=doc["objective_yen"],
-                      lower_bound_yen=doc["lower_bound_yen"], gap=doc["gap"],
-                      standalone_total_yen=doc["standalone_total_yen"], solve_seconds=doc["solve_seconds"],
-                      price_book_version="R8-ref-1", rule_version="R7-web", instance_doc=instance_to_dict(instance),
-                      plan_doc=doc)
+        row = PlanRow(
+            scenario_id=scenario.id,
+            status=doc["status"],
+            objective_yen=doc["objective_yen"],
+            lower_bound_yen=doc["lower_bound_yen"],
+            gap=doc["gap"],
+            standalone_total_yen=doc["standalone_total_yen"],
+            solve_seconds=doc["solve_seconds"],
+            price_book_version="R8-ref-1",
+            rule_version="R7-web",
+            instance_doc=instance_to_dict(instance),
+            plan_doc=doc,
+        )
         session.add(row)
         session.commit()
         return row.id
@@ -67,10 +79,18 @@ def test_zip_has_all_documents(client, plan_id, app):
     assert r.status_code == 200 and r.mimetype == "application/zip"
     assert "%E5%B8%B3%E7%A5%A8%E4%B8%80%E5%BC%8F" in r.headers["Content-Disposition"]  # 帳票一式_<scenario>.zip
     names = set(zipfile.ZipFile(io.BytesIO(r.data)).namelist())
-    assert {"共同調達計画まとめ.pdf", "共同調達計画まとめ.xlsx", "年度別予算総括表.pdf", "年度別予算総括表.xlsx",
-            "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.pdf", "負担金算定書/RPA_長野県_2026_rpa-2026-1.xlsx",
-            "負担額通知/204854_白馬村_AI-OCR_2026.pdf", "負担額通知/202037_上田市_RPA_2026.pdf",
-            "協定書案/RPA_長野県_2026_rpa-2026-1.docx", "年度別負担額/204820_小谷村.pdf"} <= names
+    assert {
+        "共同調達計画まとめ.pdf",
+        "共同調達計画まとめ.xlsx",
+        "年度別予算総括表.pdf",
+        "年度別予算総括表.xlsx",
+        "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.pdf",
+        "負担金算定書/RPA_長野県_2026_rpa-2026-1.xlsx",
+        "負担額通知/204854_白馬村_AI-OCR_2026.pdf",
+        "負担額通知/202037_上田市_RPA_2026.pdf",
+        "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
+        "年度別負担額/204820_小谷村.pdf",
+    } <= names
     assert len([n for n in names if n.startswith("負担額通知/")]) == 7
     assert len([n for n in names if n.startswith("年度別負担額/")]) == 5  # every body with a need
     again = client.get(f"/plans/{plan_id}/reports.zip")  # the second download is served from the built file
@@ -96,12 +116,19 @@ def test_municipality_gets_only_its_own_documents(client, plan_id, app):
     assert client.get(f"/plans/{plan_id}/reports/agreement/rpa-2026-1.docx").status_code == 200
     r = fetch_zip(client, plan_id)
     assert r.status_code == 200
-    assert sorted(zipfile.ZipFile(io.BytesIO(r.data)).namelist()) == sorted([
-        "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.pdf", "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.xlsx",
-        "負担金算定書/RPA_長野県_2026_rpa-2026-1.pdf", "負担金算定書/RPA_長野県_2026_rpa-2026-1.xlsx",
-        "協定書案/AI-OCR_長野市_2026_ocr-2026-1.docx", "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
-        "負担額通知/202011_長野市_AI-OCR_2026.pdf", "負担額通知/202011_長野市_RPA_2026.pdf",
-        "年度別負担額/202011_長野市.pdf"])
+    assert sorted(zipfile.ZipFile(io.BytesIO(r.data)).namelist()) == sorted(
+        [
+            "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.pdf",
+            "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.xlsx",
+            "負担金算定書/RPA_長野県_2026_rpa-2026-1.pdf",
+            "負担金算定書/RPA_長野県_2026_rpa-2026-1.xlsx",
+            "協定書案/AI-OCR_長野市_2026_ocr-2026-1.docx",
+            "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
+            "負担額通知/202011_長野市_AI-OCR_2026.pdf",
+            "負担額通知/202011_長野市_RPA_2026.pdf",
+            "年度別負担額/202011_長野市.pdf",
+        ]
+    )
     with Session(app.extensions["db_engine"]) as session:
         assert session.exec(select(AuditLog).where(AuditLog.action == "forbidden")).first() is not None
 
@@ -129,8 +156,9 @@ def test_refused_and_missing_documents_get_the_same_answer(client, plan_id):
     refused = client.get(f"/plans/{plan_id}/reports/summary.pdf")
     missing = client.get(f"/plans/{plan_id + 99}/reports/summary.pdf")
     assert refused.status_code == missing.status_code == 404
-    assert refused.get_data(as_text=True).replace(f"計画 {plan_id} ", "計画 # ") == \
-        missing.get_data(as_text=True).replace(f"計画 {plan_id + 99} ", "計画 # ")
+    assert refused.get_data(as_text=True).replace(f"計画 {plan_id} ", "計画 # ") == missing.get_data(
+        as_text=True
+    ).replace(f"計画 {plan_id + 99} ", "計画 # ")
 
 
 def test_unknown_plan_group_and_need(client, plan_id):
@@ -165,11 +193,24 @@ def test_documents_carry_the_prefecture_document_settings(client, plan_id, app):
     from planner.db.models import DocumentSetting
 
     with Session(app.extensions["db_engine"]) as session:
-        session.add(DocumentSetting(prefecture_code="20", issuer_title="長野県 企画振興部 DX推進課",
-                                    contact_person="共同調達担当 信州太郎", contact="026-000-0000", number_prefix="長DX"))
+        session.add(
+            DocumentSetting(
+                prefecture_code="20",
+                issuer_title="長野県 企画振興部 DX推進課",
+                contact_person="共同調達担当 信州太郎",
+                contact="026-000-0000",
+                number_prefix="長DX",
+            )
+        )
         session.commit()
     login(client, "pref20")
     text = pdf_text(client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.pdf").data)
-    for part in ("長野県企画振興部DX推進課", "共同調達担当信州太郎", "026-000-0000", f"長DX試算{plan_id}-算-ocr-2026-1",
-                 "政府標準利用規約", "総務省"):
+    for part in (
+        "長野県企画振興部DX推進課",
+        "共同調達担当信州太郎",
+        "026-000-0000",
+        f"長DX試算{plan_id}-算-ocr-2026-1",
+        "政府標準利用規約",
+        "総務省",
+    ):
         assert part in text, part

@@ -1,5 +1,6 @@
 """One settled plan, four outputs: the consortium page, the JSON API, the 負担金算定書 PDF and its workbook show the
 same figures for every member, because all four read the one member-lines reader (planner.domain.settled)."""
+
 from __future__ import annotations
 
 import re
@@ -11,8 +12,18 @@ from tests.web.conftest import login
 from tests.web.test_plans import planned  # noqa: F401
 from tests.web.test_plans_support import solver  # noqa: F401
 
-FIGURES = ("initial_yen", "annual_yen", "total_yen", "standalone_total_yen", "saving_yen", "grant_yen",
-           "special_tax_yen", "net_yen", "standalone_net_yen", "net_saving_yen")
+FIGURES = (
+    "initial_yen",
+    "annual_yen",
+    "total_yen",
+    "standalone_total_yen",
+    "saving_yen",
+    "grant_yen",
+    "special_tax_yen",
+    "net_yen",
+    "standalone_net_yen",
+    "net_saving_yen",
+)
 
 
 class _AllocationTable(HTMLParser):
@@ -87,9 +98,18 @@ def test_page_api_pdf_and_workbook_show_the_same_figures_for_every_member(client
                 cells = cells[:4] + cells[6:]
             shown = [page_amount(c) for c in cells[1:]]
             # the page shows savings as savings (+: the member pays less than alone; issue #15 point 4)
-            assert shown == [line.initial_yen, line.annual_yen, line.total_yen, line.standalone_total_yen,
-                             line.saving_yen, line.grant_yen, line.special_tax_yen, line.net_yen,
-                             line.standalone_net_yen, line.net_saving_yen], (g.id, line.need_id)
+            assert shown == [
+                line.initial_yen,
+                line.annual_yen,
+                line.total_yen,
+                line.standalone_total_yen,
+                line.saving_yen,
+                line.grant_yen,
+                line.special_tax_yen,
+                line.net_yen,
+                line.standalone_net_yen,
+                line.net_saving_yen,
+            ], (g.id, line.need_id)
             assert {k: api_line[k] for k in FIGURES} == {k: getattr(line, k) for k in FIGURES}
             checked += 1
         if not g.joint:
@@ -98,8 +118,13 @@ def test_page_api_pdf_and_workbook_show_the_same_figures_for_every_member(client
         # the 負担金算定書 (PDF): the allocation table's row and the estimates' row of each member
         text = pdf_text(client.get(f"/plans/{view.id}/reports/group/{g.id}.pdf").data)
         for line in expected:
-            assert (yen(line.initial_yen) + yen(line.annual_yen) + yen(line.total_yen)
-                    + yen(line.standalone_total_yen) + yen(line.saving_yen)) in text, (g.id, line.need_id)
+            assert (
+                yen(line.initial_yen)
+                + yen(line.annual_yen)
+                + yen(line.total_yen)
+                + yen(line.standalone_total_yen)
+                + yen(line.saving_yen)
+            ) in text, (g.id, line.need_id)
             assert line.body_name + yen(line.total_yen) + yen(line.grant_yen) + yen(line.special_tax_yen) in text
             assert (yen(line.net_yen) + yen(line.standalone_net_yen) + yen(line.net_saving_yen)) in text
 
@@ -110,7 +135,16 @@ def test_page_api_pdf_and_workbook_show_the_same_figures_for_every_member(client
             row = first + offset
             assert wb.value(g.id, f"A{row}") == line.body_code
             got = [wb.value(g.id, f"{col}{row}") for col in "EFGHIJKLMN"]
-            assert got == [line.initial_yen, line.annual_yen, line.total_yen, line.standalone_total_yen,
-                           line.saving_yen, line.grant_yen, line.special_tax_yen, line.net_yen,
-                           line.standalone_net_yen, line.net_saving_yen], (g.id, line.need_id)
+            assert got == [
+                line.initial_yen,
+                line.annual_yen,
+                line.total_yen,
+                line.standalone_total_yen,
+                line.saving_yen,
+                line.grant_yen,
+                line.special_tax_yen,
+                line.net_yen,
+                line.standalone_net_yen,
+                line.net_saving_yen,
+            ], (g.id, line.need_id)
     assert checked == sum(len(g.members) for g in view.groups)

@@ -1,4 +1,5 @@
 """Scenario pages through the test client: each role's workflow, forbidden attempts, audit, the job from the web."""
+
 from __future__ import annotations
 
 import re
@@ -7,10 +8,17 @@ import time
 import pytest
 from sqlmodel import Session, select
 
-from planner.db.models import AuditLog, Plan as PlanRow, Scenario
+from planner.db.models import AuditLog, Scenario
+from planner.db.models import Plan as PlanRow
 from tests.web.conftest import login, logout
-from tests.web.test_plans_support import (add_needs, install_standins, make_scenario, solve_now, solver,  # noqa: F401
-                                          wait_for)
+from tests.web.test_plans_support import (
+    add_needs,
+    install_standins,
+    make_scenario,
+    solve_now,
+    solver,  # noqa: F401
+    wait_for,
+)
 
 
 def engine_of(app):
@@ -19,15 +27,29 @@ def engine_of(app):
 
 def audit_actions(app, entity="scenario"):
     with Session(engine_of(app)) as session:
-        return [(a.action, a.entity_id, a.detail) for a in
-                session.exec(select(AuditLog).where(AuditLog.entity == entity).order_by(AuditLog.id))]
+        return [
+            (a.action, a.entity_id, a.detail)
+            for a in session.exec(select(AuditLog).where(AuditLog.entity == entity).order_by(AuditLog.id))
+        ]
 
 
 def scenario_form(**overrides):
-    data = {"name": "長野県 AI-OCR 共同化", "prefecture_code": "20", "body_codes": "", "fiscal_year": "2026",
-            "horizon_years": "5", "geography_type": "same_prefecture", "radius_km": "", "prefecture_as_host": "y",
-            "extra_hosts": "", "allocation_method": "formula", "weight_equal": "10", "weight_population": "90",
-            "weight_volume": "0", "time_limit_seconds": "20"}
+    data = {
+        "name": "長野県 AI-OCR 共同化",
+        "prefecture_code": "20",
+        "body_codes": "",
+        "fiscal_year": "2026",
+        "horizon_years": "5",
+        "geography_type": "same_prefecture",
+        "radius_km": "",
+        "prefecture_as_host": "y",
+        "extra_hosts": "",
+        "allocation_method": "formula",
+        "weight_equal": "10",
+        "weight_population": "90",
+        "weight_volume": "0",
+        "time_limit_seconds": "20",
+    }
     data.update(overrides)
     return data
 
@@ -38,8 +60,9 @@ def with_books(client, data):
     for name in ("price_book_id", "subsidy_rule_set_id"):
         if name not in data:
             m = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
-            options = re.findall(r'<option[^>]*value="([^"]*)"[^>]*selected', m.group(1)) or \
-                re.findall(r'<option[^>]*value="([^"]*)"', m.group(1))
+            options = re.findall(r'<option[^>]*value="([^"]*)"[^>]*selected', m.group(1)) or re.findall(
+                r'<option[^>]*value="([^"]*)"', m.group(1)
+            )
             data[name] = options[0]
     return data
 
@@ -102,7 +125,7 @@ def test_edit_with_a_stale_version_is_refused(app, client, seed):
     with Session(engine_of(app)) as session:
         s = session.get(Scenario, scenario_id)
         assert s.name == "新しい名前" and s.version == 2
-    (action, _, _), = audit_actions(app)
+    ((action, _, _),) = audit_actions(app)
     assert action == "update"
     with Session(engine_of(app)) as session:
         log = session.exec(select(AuditLog).where(AuditLog.action == "update")).one()
@@ -135,8 +158,14 @@ def test_overrides_copy_and_delete(app, client, seed, solver):
     add_needs(engine)
     scenario_id = make_scenario(engine)
     login(client, "pref20")
-    form = {"kind": "together", "category": "ocr", "body_a": "202011", "body_b": "204820", "group_key": "",
-            "version": "1"}
+    form = {
+        "kind": "together",
+        "category": "ocr",
+        "body_a": "202011",
+        "body_b": "204820",
+        "group_key": "",
+        "version": "1",
+    }
     r = client.post(f"/scenarios/{scenario_id}/overrides", data=form)
     assert r.status_code == 302
     page = client.get(f"/scenarios/{scenario_id}").get_data(as_text=True)

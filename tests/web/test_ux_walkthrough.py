@@ -1,9 +1,10 @@
 """Issue #15 points 2–5 and 10: Japan time, no internal ids or English, one sign convention, tables that fit, and
 the inputs of a town's share beside its amount."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from sqlmodel import Session, select
@@ -19,10 +20,15 @@ from tests.web.conftest import login
 from tests.web.test_plans import joint_group_with, planned  # noqa: F401
 from tests.web.test_plans_support import solver  # noqa: F401
 
-BODIES = [body("202011", "長野市", 36.65, 138.18, kind="city", population=370_000),
-          body("204820", "小谷村", 36.78, 137.91, kind="village", population=2_700)]
-NEEDS = [need("n180", "204820", "ocr", 5), need("n1", "202011", "ocr", 120, can_lead=True),
-         need("n2", "202011", "ocr", 40, start_year=2027)]
+BODIES = [
+    body("202011", "長野市", 36.65, 138.18, kind="city", population=370_000),
+    body("204820", "小谷村", 36.78, 137.91, kind="village", population=2_700),
+]
+NEEDS = [
+    need("n180", "204820", "ocr", 5),
+    need("n1", "202011", "ocr", 120, can_lead=True),
+    need("n2", "202011", "ocr", 40, start_year=2027),
+]
 
 
 @pytest.fixture
@@ -32,10 +38,11 @@ def instance():
 
 # --- point 2: Japan time ------------------------------------------------------------------------------------------
 
+
 def test_times_are_japan_time():
     late_evening_utc = datetime(2026, 11, 30, 15, 27)  # stored naive UTC: already 1 December in Japan
     assert jst_datetime(late_evening_utc) == "2026-12-01 00:27"
-    assert today_jst(datetime(2026, 11, 30, 15, 1, tzinfo=timezone.utc)).isoformat() == "2026-12-01"
+    assert today_jst(datetime(2026, 11, 30, 15, 1, tzinfo=UTC)).isoformat() == "2026-12-01"
     assert jst_datetime(None) == ""
 
 
@@ -51,11 +58,13 @@ def test_needs_export_has_no_utc_column_and_writes_japan_time():
 
     class Place:
         code, name = "204820", "小谷村"
+
     row = next(needs_export.rows([(Row(), Place())], {}))
     assert row[at] == "2026-12-01 00:27"
 
 
 # --- point 3: names, not ids; Japanese, not English ----------------------------------------------------------------
+
 
 def test_member_names_never_show_need_ids(instance):
     names = member_names(instance, ["n180", "n1"])
@@ -80,18 +89,27 @@ def test_refusal_page_is_japanese_and_the_log_keeps_the_detail(client, planned):
     assert "権限がありません" in page
     assert "is not" not in page and "prefecture" not in page and "body 202011" not in page
     with Session(planned["engine"]) as session:
-        entry = session.exec(select(AuditLog).where(AuditLog.action == "forbidden")
-                             .order_by(AuditLog.id.desc())).first()
+        entry = session.exec(
+            select(AuditLog).where(AuditLog.action == "forbidden").order_by(AuditLog.id.desc())
+        ).first()
     assert "prefecture" in entry.detail or "body" in entry.detail  # the English detail stays in the audit log
 
 
 def test_home_audit_list_names_the_user_not_its_number(client, seed):
     from planner.services import audit
+
     engine = client.application.extensions["db_engine"]
     uid = seed["users"]["pref20"]
     with Session(engine) as session:
-        audit.record(session, user_id=seed["users"]["admin"], action="update", entity="user", entity_id=str(uid),
-                     prefecture_code="20", detail="")
+        audit.record(
+            session,
+            user_id=seed["users"]["admin"],
+            action="update",
+            entity="user",
+            entity_id=str(uid),
+            prefecture_code="20",
+            detail="",
+        )
         session.commit()
     login(client, "admin")
     page = client.get("/home").get_data(as_text=True)
@@ -100,6 +118,7 @@ def test_home_audit_list_names_the_user_not_its_number(client, seed):
 
 
 # --- point 4: one sign convention, good news green ----------------------------------------------------------------
+
 
 def test_saving_is_positive_and_green_on_the_group_and_body_pages(client, planned):  # noqa: F811
     view = planned["view"]
@@ -134,10 +153,14 @@ def test_compare_picker_shows_japan_time(client, planned):  # noqa: F811
 
 # --- points 5 and 10: the town's table fits, and says why it pays its share -------------------------------------
 
+
 def test_share_basis_lists_the_inputs(instance):
-    lines = {line.label: line.value for line in
-             share_basis(instance, ["n180", "n1"], "n180", "formula", {"equal": 0.1, "population": 0.9, "volume": 0},
-                         1_234_000)}
+    lines = {
+        line.label: line.value
+        for line in share_basis(
+            instance, ["n180", "n1"], "n180", "formula", {"equal": 0.1, "population": 0.9, "volume": 0}, 1_234_000
+        )
+    }
     assert lines["参加団体数"].startswith("2団体")
     assert lines["利用量"].startswith("5 ") and "グループ計 125" in lines["利用量"] and "4.0%" in lines["利用量"]
     assert lines["人口"].startswith("2,700人") and "372,700人" in lines["人口"]

@@ -7,7 +7,8 @@ greedy + local-search plan, in worker processes when several are big, and return
 :class:`~planner.domain.plan.Plan` with a proven lower bound. Pure domain code: no Flask, no database.
 Measured figures and the design notes: ``bench/README.md``.
 """
+
 from .driver import SOLVERS, Cancelled, optimise
 from .subproblems import Infeasible
 
-__all__ = ["optimise", "Cancelled", "Infeasible", "SOLVERS"]
+__all__ = ["SOLVERS", "Cancelled", "Infeasible", "optimise"]

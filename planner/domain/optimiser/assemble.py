@@ -1,5 +1,6 @@
 """Turn the sub-problems' answers into a :class:`Plan`: groups priced by costs.group_cost, checked by
 costs.group_violations, with stable readable ids (``ocr-2026-001``)."""
+
 from __future__ import annotations
 
 import math
@@ -32,22 +33,36 @@ def priced_groups(instance: Instance, raw: list[tuple[str, str, list[str]]]) -> 
             if n.id not in alone:
                 alone[n.id] = standalone_cost(instance, n).total_yen
         items.append((needs, mode, lead))
-    items.sort(key=lambda it: (cat_order.get(it[0][0].category, 0), it[0][0].start_year, _MODE_ORDER[it[1]],
-                               it[2], it[0][0].id))
+    items.sort(
+        key=lambda it: (
+            cat_order.get(it[0][0].category, 0),
+            it[0][0].start_year,
+            _MODE_ORDER[it[1]],
+            it[2],
+            it[0][0].id,
+        )
+    )
     counters: dict[tuple[str, int], int] = {}
     out = []
     for needs, mode, lead in items:
         key = (needs[0].category, needs[0].start_year)
         counters[key] = counters.get(key, 0) + 1
-        out.append(PlanGroup(id=f"{key[0]}-{key[1]}-{counters[key]:03d}", category=key[0], start_year=key[1],
-                             mode=mode, lead_body=lead, members=[n.id for n in needs],
-                             cost=group_cost(instance, needs, mode, lead),
-                             standalone_total_yen=sum(alone[n.id] for n in needs)))
+        out.append(
+            PlanGroup(
+                id=f"{key[0]}-{key[1]}-{counters[key]:03d}",
+                category=key[0],
+                start_year=key[1],
+                mode=mode,
+                lead_body=lead,
+                members=[n.id for n in needs],
+                cost=group_cost(instance, needs, mode, lead),
+                standalone_total_yen=sum(alone[n.id] for n in needs),
+            )
+        )
     return out
 
 
-def build_plan(instance: Instance, subs: list["SubProblem"], results: dict[int, "SubResult"],
-               started: float) -> Plan:
+def build_plan(instance: Instance, subs: list[SubProblem], results: dict[int, SubResult], started: float) -> Plan:
     raw = []
     bound = 0.0
     statuses = set()
@@ -77,6 +92,15 @@ def build_plan(instance: Instance, subs: list["SubProblem"], results: dict[int, 
     else:
         status = "optimal"
     need_alone = {n.id: standalone_cost(instance, n).total_yen for n in instance.needs}
-    return Plan(instance=instance.name, status=status, objective_yen=objective, lower_bound_yen=lower, gap=gap,
-                standalone_total_yen=sum(need_alone.values()), solve_seconds=time.perf_counter() - started,
-                groups=groups, need_standalone_yen=need_alone, stats={})
+    return Plan(
+        instance=instance.name,
+        status=status,
+        objective_yen=objective,
+        lower_bound_yen=lower,
+        gap=gap,
+        standalone_total_yen=sum(need_alone.values()),
+        solve_seconds=time.perf_counter() - started,
+        groups=groups,
+        need_standalone_yen=need_alone,
+        stats={},
+    )

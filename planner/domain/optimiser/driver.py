@@ -1,11 +1,13 @@
 """Solve every sub-problem (small ones by enumeration, the rest by MILP, in parallel) and assemble the plan."""
+
 from __future__ import annotations
 
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..model import Instance
 from ..plan import Plan
@@ -66,15 +68,23 @@ def resolve_backend(solver: str) -> str:
         # Measured on the benchmarks (bench/README.md): HiGHS is faster, and in-process.
         try:
             import highspy  # noqa: F401
+
             return "highs"
         except ImportError:
             return "cbc"
     return solver
 
 
-def optimise(instance: Instance, *, time_limit: float | None = None, gap: float = 0.0,
-             progress: Callable[[dict], None] | None = None, solver: str = "auto",
-             cancel: Callable[[], bool] | None = None, workers: int | None = None) -> Plan:
+def optimise(
+    instance: Instance,
+    *,
+    time_limit: float | None = None,
+    gap: float = 0.0,
+    progress: Callable[[dict], None] | None = None,
+    solver: str = "auto",
+    cancel: Callable[[], bool] | None = None,
+    workers: int | None = None,
+) -> Plan:
     """The least-cost plan of the instance, with a proven lower bound (see the package docstring).
 
     Big sub-problems run in worker processes started from a multiprocessing fork server, so a script that calls
@@ -100,8 +110,10 @@ def optimise(instance: Instance, *, time_limit: float | None = None, gap: float 
     small = [k for k, sp in enumerate(subs) if sp.size <= ENUMERATION_MAX_NEEDS or not sp.options]
     # Without a time limit the biggest go first (the workers finish together); with one, the smallest go first,
     # so that as many sub-problems as possible are proven and the biggest get all the time that is left.
-    big = sorted((k for k, sp in enumerate(subs) if k not in set(small)),
-                 key=lambda k: subs[k].size if time_limit is not None else -subs[k].size)
+    big = sorted(
+        (k for k, sp in enumerate(subs) if k not in set(small)),
+        key=lambda k: subs[k].size if time_limit is not None else -subs[k].size,
+    )
 
     t = time.perf_counter()
     for k in big:
@@ -124,10 +136,16 @@ def optimise(instance: Instance, *, time_limit: float | None = None, gap: float 
                 inc, bnd = inc + run.fallback[k][1], bnd + run.fallback[k][2]
             else:
                 inc, bnd = inc + sum(sp.standalone), bnd + quick_bound(sp)
-        progress({"done": len(run.results), "total": len(subs), "incumbent_yen": _yen(inc),
-                  "bound_yen": int(math.floor(bnd)) if math.isfinite(bnd) else None,
-                  "gap": (inc - bnd) / inc if inc > 0 and math.isfinite(inc) else 0.0,
-                  "elapsed": time.perf_counter() - started})
+        progress(
+            {
+                "done": len(run.results),
+                "total": len(subs),
+                "incumbent_yen": _yen(inc),
+                "bound_yen": int(math.floor(bnd)) if math.isfinite(bnd) else None,
+                "gap": (inc - bnd) / inc if inc > 0 and math.isfinite(inc) else 0.0,
+                "elapsed": time.perf_counter() - started,
+            }
+        )
 
     report()
     t = time.perf_counter()
@@ -167,18 +185,23 @@ def optimise(instance: Instance, *, time_limit: float | None = None, gap: float 
     methods: dict[str, int] = {}
     for r in run.results.values():
         methods[r.method] = methods.get(r.method, 0) + 1
-    plan.stats.update({
-        "subproblems": len(subs), "subproblems_by_method": methods,
-        "largest_subproblem_needs": max((sp.size for sp in subs), default=0),
-        "candidate_options": sum(len(sp.options) for sp in subs),
-        "milp_variables": sum(r.n_vars for r in run.results.values()),
-        "time_limited_subproblems": sum(1 for r in run.results.values() if r.status == "time_limit"),
-        "solver": backend, "workers": n_workers if pool is not None else 1,
-        "phase_seconds": {k: round(v, 3) for k, v in phases.items()},
-        "time_limit": time_limit, "gap_requested": gap,
-        "worker_peak_rss_mb": round(max((u[1] for u in run.worker_usage.values()), default=0.0), 1),
-        "worker_cpu_seconds": round(sum(u[2] for u in run.worker_usage.values()), 2),
-    })
+    plan.stats.update(
+        {
+            "subproblems": len(subs),
+            "subproblems_by_method": methods,
+            "largest_subproblem_needs": max((sp.size for sp in subs), default=0),
+            "candidate_options": sum(len(sp.options) for sp in subs),
+            "milp_variables": sum(r.n_vars for r in run.results.values()),
+            "time_limited_subproblems": sum(1 for r in run.results.values() if r.status == "time_limit"),
+            "solver": backend,
+            "workers": n_workers if pool is not None else 1,
+            "phase_seconds": {k: round(v, 3) for k, v in phases.items()},
+            "time_limit": time_limit,
+            "gap_requested": gap,
+            "worker_peak_rss_mb": round(max((u[1] for u in run.worker_usage.values()), default=0.0), 1),
+            "worker_cpu_seconds": round(sum(u[2] for u in run.worker_usage.values()), 2),
+        }
+    )
     report()
     return plan
 
@@ -192,8 +215,9 @@ def heuristic_plan(sp: SubProblem, polish: bool = True) -> tuple[list[Group] | N
     return groups, plan_value(sp, groups)
 
 
-def _solve_big(sp: SubProblem, fallback, deadline: float | None, gap: float, backend: str,
-               bounded: bool = False) -> SubResult:
+def _solve_big(
+    sp: SubProblem, fallback, deadline: float | None, gap: float, backend: str, bounded: bool = False
+) -> SubResult:
     """One MILP; on a time limit or a solver failure the better of its incumbent and the heuristic, with the
     best bound known (the MILP's dual bound, else the LP relaxation, else the combinatorial bound)."""
     started = time.perf_counter()
@@ -209,8 +233,13 @@ def _solve_big(sp: SubProblem, fallback, deadline: float | None, gap: float, bac
         warm, warm_value = heuristic_plan(sp, polish=not late)
     if late:  # reached after the limit: the greedy plan and the closed-form bound, nothing more
         return _fallback_result(sp, warm, warm_value, qbound, started)
-    if (not bounded and remaining is not None and sp.size >= LAGRANGIAN_MIN_NEEDS and warm is not None
-            and (model_columns(sp) > LAGRANGIAN_MIN_COLUMNS or remaining < LAGRANGIAN_TIGHT_SECONDS)):
+    if (
+        not bounded
+        and remaining is not None
+        and sp.size >= LAGRANGIAN_MIN_NEEDS
+        and warm is not None
+        and (model_columns(sp) > LAGRANGIAN_MIN_COLUMNS or remaining < LAGRANGIAN_TIGHT_SECONDS)
+    ):
         # Under a time limit a huge component's LP may not finish: secure a bound that does not need it.
         budget = min(LAGRANGIAN_MAX_SECONDS, LAGRANGIAN_SHARE * remaining)
         qbound = max(qbound, lagrangian_bound(sp, warm_value, budget))
@@ -224,11 +253,11 @@ def _solve_big(sp: SubProblem, fallback, deadline: float | None, gap: float, bac
     else:
         groups, value = warm, warm_value
     if groups is None:
-        raise Infeasible("上書き設定（together / fixed）をすべて満たすグループ分けが見つかりません: "
-                         + ", ".join(sp.need_ids[:10]))
+        raise Infeasible(
+            "上書き設定（together / fixed）をすべて満たすグループ分けが見つかりません: " + ", ".join(sp.need_ids[:10])
+        )
     status = "optimal" if res.status == "optimal" else ("time_limit" if deadline is not None else "feasible")
-    return SubResult(groups, value, min(bound, value), status, "milp", time.perf_counter() - started,
-                     res.n_vars)
+    return SubResult(groups, value, min(bound, value), status, "milp", time.perf_counter() - started, res.n_vars)
 
 
 def _fallback_result(sp, warm, warm_value, qbound, started) -> SubResult:
@@ -238,8 +267,9 @@ def _fallback_result(sp, warm, warm_value, qbound, started) -> SubResult:
         if groups is None:
             raise Infeasible("時間内に上書き設定を満たすグループ分けが見つかりません: " + ", ".join(sp.need_ids[:10]))
         return SubResult(groups, value, value, "optimal", "enumeration", time.perf_counter() - started)
-    return SubResult(warm, warm_value, min(qbound, warm_value), "time_limit", "heuristic",
-                     time.perf_counter() - started)
+    return SubResult(
+        warm, warm_value, min(qbound, warm_value), "time_limit", "heuristic", time.perf_counter() - started
+    )
 
 
 def model_columns(sp: SubProblem) -> int:
@@ -282,9 +312,14 @@ def _start_pool(run: _Run, parallel: list[int], n_workers: int, deadline, gap, b
     first: list[int] = []
     budgets: dict[int, float] = {}
     if deadline is not None:
-        first = sorted((k for k in parallel if run.subs[k].size >= LAGRANGIAN_MIN_NEEDS
-                        and model_columns(run.subs[k]) >= FIRST_WAVE_MIN_COLUMNS),
-                       key=lambda k: -run.subs[k].size)
+        first = sorted(
+            (
+                k
+                for k in parallel
+                if run.subs[k].size >= LAGRANGIAN_MIN_NEEDS and model_columns(run.subs[k]) >= FIRST_WAVE_MIN_COLUMNS
+            ),
+            key=lambda k: -run.subs[k].size,
+        )
         if first:
             left = max(0.0, deadline - time.perf_counter())
             # By size squared: the LP (and so the plan's improvement) of a big component costs superlinearly more.
@@ -294,8 +329,14 @@ def _start_pool(run: _Run, parallel: list[int], n_workers: int, deadline, gap, b
     # its global thread scheduler, and a child forked from it can wait forever on threads that no longer exist
     # (seen once: two workers spinning at 100 % CPU for minutes). The sub-problems are pickled once per worker.
     # Deadlines are wall-clock based, so they mean the same in every process.
-    state = dict(subs=run.subs, fallback=run.fallback, wall_deadline=None if deadline is None else
-                 time.time() + (deadline - time.perf_counter()), gap=gap, backend=backend, first_wave=set(first))
+    state = dict(
+        subs=run.subs,
+        fallback=run.fallback,
+        wall_deadline=None if deadline is None else time.time() + (deadline - time.perf_counter()),
+        gap=gap,
+        backend=backend,
+        first_wave=set(first),
+    )
     try:
         pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)  # a worker that cannot start is respawned forever
         ctx = mp.get_context("forkserver")
@@ -362,8 +403,9 @@ def _worker_solve_measured(k: int):
 
 def _worker_solve(k: int) -> SubResult:
     st = _WORKER_STATE
-    return _solve_big(st["subs"][k], st["fallback"][k], _worker_deadline(), st["gap"], st["backend"],
-                      bounded=k in st["first_wave"])
+    return _solve_big(
+        st["subs"][k], st["fallback"][k], _worker_deadline(), st["gap"], st["backend"], bounded=k in st["first_wave"]
+    )
 
 
 def _merge_first_wave(run: _Run, k: int) -> None:

@@ -2,6 +2,7 @@
 
 Cheaper than building a MILP for the many sub-problems of a handful of needs, and exact by construction.
 """
+
 from __future__ import annotations
 
 from .subproblems import Infeasible, SubProblem
@@ -81,8 +82,9 @@ def solve_by_enumeration(sp: SubProblem) -> tuple[float, list[Group]]:
         value[s] = bv
         pick[s] = bp
     if value[full] == INF:
-        raise Infeasible("上書き設定（together / fixed）をすべて満たすグループ分けがありません: "
-                         + ", ".join(sp.need_ids))
+        raise Infeasible(
+            "上書き設定（together / fixed）をすべて満たすグループ分けがありません: " + ", ".join(sp.need_ids)
+        )
     groups: list[Group] = []
     s = full
     while s:

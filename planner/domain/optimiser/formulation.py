@@ -6,6 +6,7 @@ x_if <= y_f, 2 y_f <= sum_i x_if <= max_members y_f, and a member lead is in its
 line each) so that the search does not revisit one plan under permuted copy numbers. Apart pairs:
 x_af + x_bf <= y_f; together pairs: x_af = x_bf and neither may stay alone (alone_ok is False for them).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -49,12 +50,15 @@ class Formulation:
 INF = float("inf")
 
 
-def build(sp: SubProblem, banned: set[int] | None = None, parent: "Formulation | None" = None) -> Formulation:
+def build(sp: SubProblem, banned: set[int] | None = None, parent: Formulation | None = None) -> Formulation:
     """The model; with ``banned`` columns of ``parent`` (same sub-problem) left out (reduced-cost fixing)."""
     keep_x = None
     if banned and parent is not None:
-        keep_x = {(f.option, f.copy, f.line): {i for i, col in f.x.items() if col not in banned}
-                  for f in parent.facilities if f.y not in banned}
+        keep_x = {
+            (f.option, f.copy, f.line): {i for i, col in f.x.items() if col not in banned}
+            for f in parent.facilities
+            if f.y not in banned
+        }
     m = Formulation()
     n = sp.size
     for i in range(n):
@@ -124,7 +128,9 @@ def build(sp: SubProblem, banned: set[int] | None = None, parent: "Formulation |
         if i in m.z:
             cols.append(m.z[i])
         if not cols:
-            raise Infeasible(f"ニーズ {sp.need_ids[i]} は単独にも、どのグループにも入れません（上書き設定を確認してください）")
+            raise Infeasible(
+                f"ニーズ {sp.need_ids[i]} は単独にも、どのグループにも入れません（上書き設定を確認してください）"
+            )
         m.add_row(1.0, 1.0, cols, [1.0] * len(cols))
     return m
 

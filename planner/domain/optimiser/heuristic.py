@@ -4,6 +4,7 @@ Greedy over candidates: repeatedly open the group (lead, mode, line) that saves 
 alone, filled with the members that gain most, until no group saves anything; the rest stay alone. Needs that may
 not stay alone (overrides) weigh heavily so that they are placed first.
 """
+
 from __future__ import annotations
 
 from .enumeration import Group
@@ -130,8 +131,7 @@ def improve(sp: SubProblem, groups: list[Group], max_passes: int = 20) -> list[G
             alone.add(members[0])
             continue
         oi = by_key[(mode, lead)]
-        state.append([oi, set(members), sum(base_of[oi][i] for i in members),
-                      sum(sp.volumes[i] for i in members)])
+        state.append([oi, set(members), sum(base_of[oi][i] for i in members), sum(sp.volumes[i] for i in members)])
 
     def valid_without(g, i) -> bool:
         oi, members = g[0], g[1]

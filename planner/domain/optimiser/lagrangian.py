@@ -8,13 +8,13 @@ Every plan is feasible for the pieces, and the relaxed rows contribute zero for 
 lam: L is a valid bound at every iteration (together/apart pairs are simply dropped, which only relaxes more).
 Subgradient steps push it towards the LP bound. Used when the LP of a huge component cannot finish in time.
 """
+
 from __future__ import annotations
 
 import time
 
 from .pruning import kept_members
 from .subproblems import SubProblem
-
 
 STALL_ROUNDS = 10  # evaluations without a better bound before the step is halved
 DEFLECTION = 0.5
@@ -132,8 +132,8 @@ class _Pieces:
 
         for p in range(len(self.f)):
             sel = self.e_seg == p
-            need = np.concatenate((self.e_need[sel], self.req_need[p:p + 1][self.has_req[p:p + 1]]))
-            cost = np.concatenate((self.e_cost[sel], self.req_cost[p:p + 1][self.has_req[p:p + 1]]))
+            need = np.concatenate((self.e_need[sel], self.req_need[p : p + 1][self.has_req[p : p + 1]]))
+            cost = np.concatenate((self.e_cost[sel], self.req_cost[p : p + 1][self.has_req[p : p + 1]]))
             yield need, cost, self.f[p], max(1, min(self.cap[p] + self.has_req[p], len(need)))
         for _, f, need, cost, _, most in self.slow:
             yield need, cost, f, max(1, min(most, len(need)))
@@ -200,4 +200,4 @@ def _most_negative(v, most: int, least: int):
     k = min(most, len(v))
     order = np.argpartition(v, k - 1)[:k] if k < len(v) else np.arange(len(v))
     order = order[np.argsort(v[order])]
-    return order[:max(least, int((v[order] < 0).sum()))]
+    return order[: max(least, int((v[order] < 0).sum()))]

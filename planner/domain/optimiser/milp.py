@@ -10,6 +10,7 @@
 
 Backends: HiGHS through highspy (arrays passed straight in, fast to build), or CBC through PuLP.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,7 +23,6 @@ from .enumeration import Group
 from .formulation import Formulation, build, groups_from_values, start_values
 from .rounding import round_lp
 from .subproblems import SubProblem
-
 
 # Tests switch these off to drive every sub-problem through reduced-cost fixing and branch and bound.
 LP_SHORTCUTS = True
@@ -40,8 +40,9 @@ class MilpResult:
     lp_bound: float = -math.inf
 
 
-def solve_exact(sp: SubProblem, *, warm: list[Group] | None, warm_value: float, time_limit: float | None,
-                gap: float, backend: str) -> MilpResult:
+def solve_exact(
+    sp: SubProblem, *, warm: list[Group] | None, warm_value: float, time_limit: float | None, gap: float, backend: str
+) -> MilpResult:
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
     model = build(sp)
@@ -52,26 +53,33 @@ def solve_exact(sp: SubProblem, *, warm: list[Group] | None, warm_value: float, 
     lb, values, reduced = lp
     tol = _tolerance(warm_value, gap)
     if not LP_SHORTCUTS:
-        return _branch_and_bound(sp, model, lb, values, reduced, warm, warm_value, deadline, gap, backend,
-                                 started)
+        return _branch_and_bound(sp, model, lb, values, reduced, warm, warm_value, deadline, gap, backend, started)
     if warm is not None and lb >= warm_value - tol:
-        return MilpResult(warm, warm_value, min(lb, warm_value), "optimal", n_vars, 0,
-                          time.perf_counter() - started, lb)
+        return MilpResult(
+            warm, warm_value, min(lb, warm_value), "optimal", n_vars, 0, time.perf_counter() - started, lb
+        )
     lp_groups = groups_from_values(sp, model, values) if all(v < 1e-7 or v > 1 - 1e-7 for v in values) else None
     if lp_groups is not None:
         value = plan_value(sp, lp_groups)
         return MilpResult(lp_groups, value, min(lb, value), "optimal", n_vars, 0, time.perf_counter() - started, lb)
     if deadline is not None and time.perf_counter() > deadline - 0.05:
-        return MilpResult(warm, warm_value, min(lb, warm_value), "time_limit", n_vars, 0,
-                          time.perf_counter() - started, lb)
+        return MilpResult(
+            warm, warm_value, min(lb, warm_value), "time_limit", n_vars, 0, time.perf_counter() - started, lb
+        )
     # A better incumbent first: the integer model on the LP's support and the nearly-priced columns (a
     # restriction of the model, so whatever it finds is a feasible plan). It closes most of the greedy's gap.
     slack = 2e-5 * abs(lb)
     support = {j for j, d in enumerate(reduced) if values[j] > 1e-9 or d <= slack}
     restricted = build(sp, set(range(model.n_cols)) - support, model)
     remaining = None if deadline is None else max(0.05, (deadline - time.perf_counter()) / 3)
-    found = _solve(restricted, backend, relax=False, time_limit=remaining, gap=max(gap, 1e-6),
-                   cutoff=warm_value if warm is not None else None)
+    found = _solve(
+        restricted,
+        backend,
+        relax=False,
+        time_limit=remaining,
+        gap=max(gap, 1e-6),
+        cutoff=warm_value if warm is not None else None,
+    )
     if found is not None and found[1] is not None:
         candidate = groups_from_values(sp, restricted, found[1])
         if candidate is not None:
@@ -79,11 +87,27 @@ def solve_exact(sp: SubProblem, *, warm: list[Group] | None, warm_value: float, 
             if warm is None or cand_value < warm_value:
                 warm, warm_value = candidate, cand_value
     if warm is not None and lb >= warm_value - tol:
-        return MilpResult(warm, warm_value, min(lb, warm_value), "optimal", n_vars, restricted.n_cols,
-                          time.perf_counter() - started, lb)
+        return MilpResult(
+            warm,
+            warm_value,
+            min(lb, warm_value),
+            "optimal",
+            n_vars,
+            restricted.n_cols,
+            time.perf_counter() - started,
+            lb,
+        )
     if deadline is not None and time.perf_counter() > deadline - 0.05:
-        return MilpResult(warm, warm_value, min(lb, warm_value), "time_limit", n_vars, restricted.n_cols,
-                          time.perf_counter() - started, lb)
+        return MilpResult(
+            warm,
+            warm_value,
+            min(lb, warm_value),
+            "time_limit",
+            n_vars,
+            restricted.n_cols,
+            time.perf_counter() - started,
+            lb,
+        )
     return _branch_and_bound(sp, model, lb, values, reduced, warm, warm_value, deadline, gap, backend, started)
 
 
@@ -98,8 +122,15 @@ def _branch_and_bound(sp, model, lb, values, reduced, warm, warm_value, deadline
         reduced_model = model
     remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
     start = start_values(sp, reduced_model, warm) if warm is not None and backend == "cbc" else None
-    mip = _solve(reduced_model, backend, relax=False, time_limit=remaining, gap=gap, start=start,
-                 cutoff=warm_value if warm is not None else None)
+    mip = _solve(
+        reduced_model,
+        backend,
+        relax=False,
+        time_limit=remaining,
+        gap=gap,
+        start=start,
+        cutoff=warm_value if warm is not None else None,
+    )
     seconds = time.perf_counter() - started
     if mip is None:
         return MilpResult(None, math.inf, lb, "time_limit", n_vars, reduced_model.n_cols, seconds, lb)
@@ -111,10 +142,19 @@ def _branch_and_bound(sp, model, lb, values, reduced, warm, warm_value, deadline
     # Plans outside the reduced model cost at least UB = warm_value, so min(UB, its bound) bounds them all.
     bound = max(lb, bound if warm is None else min(warm_value, bound))
     if groups is None:
-        return MilpResult(None, math.inf, bound, "time_limit" if not proven else "failed", n_vars,
-                          reduced_model.n_cols, seconds, lb)
-    return MilpResult(groups, value, min(bound, value), "optimal" if proven else "time_limit", n_vars,
-                      reduced_model.n_cols, seconds, lb)
+        return MilpResult(
+            None, math.inf, bound, "time_limit" if not proven else "failed", n_vars, reduced_model.n_cols, seconds, lb
+        )
+    return MilpResult(
+        groups,
+        value,
+        min(bound, value),
+        "optimal" if proven else "time_limit",
+        n_vars,
+        reduced_model.n_cols,
+        seconds,
+        lb,
+    )
 
 
 def _tolerance(value: float, gap: float) -> float:
@@ -137,15 +177,22 @@ def plan_value(sp: SubProblem, groups: list[Group]) -> float:
     return total
 
 
-def _solve(model: Formulation, backend: str, *, relax: bool, time_limit: float | None, gap: float = 0.0,
-           start: list[float] | None = None, cutoff: float | None = None):
+def _solve(
+    model: Formulation,
+    backend: str,
+    *,
+    relax: bool,
+    time_limit: float | None,
+    gap: float = 0.0,
+    start: list[float] | None = None,
+    cutoff: float | None = None,
+):
     if backend == "highs":
         return _solve_highs(model, relax, time_limit, gap, start, cutoff)
     return _solve_cbc(model, relax, time_limit, gap, start)
 
 
 # --- HiGHS ------------------------------------------------------------------------------------------------------
-
 
 
 def _solve_highs(model: Formulation, relax: bool, time_limit, gap, start, cutoff):
@@ -195,8 +242,11 @@ def _solve_highs(model: Formulation, relax: bool, time_limit, gap, start, cutoff
             return None
         sol = h.getSolution()
         return float(info.objective_function_value), list(sol.col_value), list(sol.col_dual)
-    proven = status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible,
-                        highspy.HighsModelStatus.kObjectiveBound)
+    proven = status in (
+        highspy.HighsModelStatus.kOptimal,
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kObjectiveBound,
+    )
     bound = float(info.mip_dual_bound)
     if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kObjectiveBound):
         bound = math.inf  # nothing better than the cutoff: the caller keeps the warm start
@@ -213,6 +263,7 @@ def _solve_highs(model: Formulation, relax: bool, time_limit, gap, start, cutoff
 
 
 # --- CBC through PuLP -------------------------------------------------------------------------------------------
+
 
 def _solve_cbc(model: Formulation, relax: bool, time_limit, gap, start):
     import pulp
@@ -239,8 +290,14 @@ def _solve_cbc(model: Formulation, relax: bool, time_limit, gap, start):
     limit = None if time_limit is None else max(1, math.ceil(time_limit))
     with warnings.catch_warnings():  # PuLP 3.3 marks its bundled CBC as deprecated for 4.0
         warnings.simplefilter("ignore", DeprecationWarning)
-        solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=limit, gapRel=gap if not relax else None,
-                                   warmStart=start is not None and not relax, threads=1, mip=not relax)
+        solver = pulp.PULP_CBC_CMD(
+            msg=False,
+            timeLimit=limit,
+            gapRel=gap if not relax else None,
+            warmStart=start is not None and not relax,
+            threads=1,
+            mip=not relax,
+        )
     prob.solve(solver)
     if relax:
         if prob.status != pulp.LpStatusOptimal:
@@ -248,8 +305,11 @@ def _solve_cbc(model: Formulation, relax: bool, time_limit, gap, start):
         return (float(pulp.value(prob.objective)), [v.varValue or 0.0 for v in cols], [v.dj or 0.0 for v in cols])
     if prob.status == pulp.LpStatusInfeasible:
         return math.inf, None, True  # nothing in this model at all (below the caller's incumbent)
-    values = [v.varValue or 0.0 for v in cols] if prob.sol_status in (pulp.LpSolutionOptimal,
-                                                                      pulp.LpSolutionIntegerFeasible) else None
+    values = (
+        [v.varValue or 0.0 for v in cols]
+        if prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+        else None
+    )
     proven = prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal
     if proven and values is not None:
         # CBC reports no dual bound through PuLP; an optimal answer within gapRel proves obj * (1 - gap).
@@ -263,8 +323,9 @@ def _solve_cbc(model: Formulation, relax: bool, time_limit, gap, start):
 LAGRANGIAN_KEEP_SHARE = 0.02  # keep x_if when c_if - lam_i <= this share of s_i
 
 
-def improve_with_multipliers(sp: SubProblem, lam, warm: list[Group], warm_value: float, time_limit: float,
-                             backend: str) -> tuple[list[Group], float]:
+def improve_with_multipliers(
+    sp: SubProblem, lam, warm: list[Group], warm_value: float, time_limit: float, backend: str
+) -> tuple[list[Group], float]:
     """A better plan for a component whose full LP is too slow: the model restricted to the columns the
     Lagrangian multipliers price as nearly attractive (c_if - lam_i small) plus the warm plan's, its LP, and
     the integer model on that LP's support, cut off at the warm plan's cost. Every model here is a restriction
@@ -275,8 +336,12 @@ def improve_with_multipliers(sp: SubProblem, lam, warm: list[Group], warm_value:
     start = start_values(sp, model, warm)
     if start is None:
         return warm, warm_value
-    banned = {col for f in model.facilities for i, col in f.x.items()
-              if model.cost[col] - lam[i] > LAGRANGIAN_KEEP_SHARE * abs(sp.standalone[i]) and start[col] < 0.5}
+    banned = {
+        col
+        for f in model.facilities
+        for i, col in f.x.items()
+        if model.cost[col] - lam[i] > LAGRANGIAN_KEEP_SHARE * abs(sp.standalone[i]) and start[col] < 0.5
+    }
     restricted = build(sp, banned, model)
     left = time_limit - (time.perf_counter() - started)
     if left <= 0.1:

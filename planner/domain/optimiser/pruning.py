@@ -23,6 +23,7 @@ suppose one uses it, in a group G of facility f.
 The test is the same for every copy and uses only the instance's data, so it is valid for the LP relaxation's
 bound too: the reduced model has the same integer optimum, and its LP bounds that optimum from below.
 """
+
 from __future__ import annotations
 
 from .subproblems import Option, SubProblem

@@ -6,6 +6,7 @@ needs when the lead is a member, copies of the option left) and saves money agai
 Needs left over go alone. The result is then polished by the local search. Only used where no together / apart
 pair constrains the groups (the local search has the same limit); it proves nothing, it only feeds incumbents.
 """
+
 from __future__ import annotations
 
 from .enumeration import Group
@@ -28,14 +29,16 @@ def round_lp(sp: SubProblem, model: Formulation, values) -> list[Group] | None:
         opt = sp.options[f.option]
         if used[f.option] >= opt.copies:
             continue
-        cand = sorted((i for i, col in f.x.items() if not placed[i] and values[col] >= 0.5 * y - 1e-9),
-                      key=lambda i: -values[f.x[i]])
+        cand = sorted(
+            (i for i, col in f.x.items() if not placed[i] and values[col] >= 0.5 * y - 1e-9),
+            key=lambda i: -values[f.x[i]],
+        )
         if opt.required:
             req = [i for i in cand if i in opt.required]
             if not req:
                 continue
             cand = [req[0]] + [i for i in cand if i != req[0]]
-        members = cand[:opt.max_members]
+        members = cand[: opt.max_members]
         if len(members) < 2:
             continue
         base = {i: opt.base[j] for j, i in enumerate(opt.members)}

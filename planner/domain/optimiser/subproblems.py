@@ -9,6 +9,7 @@ model with fixed cost ``F_k = fixed_initial + H * (fixed_annual + alpha_k)``.
 Needs i and j are in one sub-problem when some option could take both (or a ``together`` pair links them):
 the connected components of that graph never share a group, so they are solved independently.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ def decompose(instance: Instance) -> list[SubProblem]:
         together_of.setdefault(b, []).append(a)
     apart = {frozenset(p) for p in instance.rules.apart}
     out: list[SubProblem] = []
-    for (cat, year) in sorted(chunks, key=lambda k: (cat_order.get(k[0], 0), k[1])):
+    for cat, year in sorted(chunks, key=lambda k: (cat_order.get(k[0], 0), k[1])):
         needs = chunks[(cat, year)]
         if instance.rules.geography.type == "same_prefecture":
             # Every member sits in its lead's prefecture, so prefectures never share a group.
@@ -145,8 +146,9 @@ def _reachable(instance: Instance, needs: list[Need], leads: list[str]) -> list[
     return out
 
 
-def _components(instance: Instance, cat: str, year: int, needs: list[Need], together_of: dict[str, list[str]],
-                apart: set[frozenset]) -> list[SubProblem]:
+def _components(
+    instance: Instance, cat: str, year: int, needs: list[Need], together_of: dict[str, list[str]], apart: set[frozenset]
+) -> list[SubProblem]:
     category = instance.categories[cat]
     horizon = instance.horizon_years
     hosts = [h for h in instance.hosts_of(cat) if h in instance.bodies]
@@ -218,48 +220,80 @@ def _components(instance: Instance, cat: str, year: int, needs: list[Need], toge
         for j, i in enumerate(members):
             local_of[i] = (ci, j)
         ids = [needs[i].id for i in members]
-        sp = SubProblem(category=cat, start_year=year, need_ids=tuple(ids),
-                        bodies=tuple(needs[i].body for i in members),
-                        volumes=tuple(float(needs[i].volume) for i in members),
-                        standalone=tuple(standalone[i] for i in members),
-                        alone_ok=tuple(alone[i] for i in members))
+        sp = SubProblem(
+            category=cat,
+            start_year=year,
+            need_ids=tuple(ids),
+            bodies=tuple(needs[i].body for i in members),
+            volumes=tuple(float(needs[i].volume) for i in members),
+            standalone=tuple(standalone[i] for i in members),
+            alone_ok=tuple(alone[i] for i in members),
+        )
         local = {nid: j for j, nid in enumerate(ids)}
-        sp.together = tuple(sorted({tuple(sorted((local[a], local[b])))
-                                    for a in ids for b in together_of.get(a, ()) if b in local}))
-        sp.apart = tuple(sorted({tuple(sorted((local[a], local[b]))) for p in apart
-                                 for a, b in [tuple(p)] if a in local and b in local}))
+        sp.together = tuple(
+            sorted({tuple(sorted((local[a], local[b]))) for a in ids for b in together_of.get(a, ()) if b in local})
+        )
+        sp.apart = tuple(
+            sorted(
+                {tuple(sorted((local[a], local[b]))) for p in apart for a, b in [tuple(p)] if a in local and b in local}
+            )
+        )
         subs.append(sp)
     for lead, mode, members, base, required in raw:
         ci = local_of[members[0]][0]
         sp = subs[ci]
         loc = [local_of[i][1] for i in members]
         order = sorted(range(len(loc)), key=lambda t: loc[t])
-        opt = _make_option(category.price(mode), horizon, sp, lead, mode, [loc[t] for t in order],
-                           [base[t] for t in order], sorted(local_of[i][1] for i in required))
+        opt = _make_option(
+            category.price(mode),
+            horizon,
+            sp,
+            lead,
+            mode,
+            [loc[t] for t in order],
+            [base[t] for t in order],
+            sorted(local_of[i][1] for i in required),
+        )
         if opt is not None:
             sp.options.append(opt)
     return subs
 
 
-def _make_option(price, horizon: int, sp: SubProblem, lead: str, mode: str, members: list[int],
-                 base: list[float], required: list[int]) -> Option | None:
+def _make_option(
+    price,
+    horizon: int,
+    sp: SubProblem,
+    lead: str,
+    mode: str,
+    members: list[int],
+    base: list[float],
+    required: list[int],
+) -> Option | None:
     max_members = int(price.max_members) if price.max_members is not None else len(members)
     if max_members < 2:
         return None
-    vols = sorted((sp.volumes[i] for i in members))
+    vols = sorted(sp.volumes[i] for i in members)
     v_lo = vols[0] + vols[1]
     v_hi = sum(vols[-max_members:])
     lines = _useful_lines(price.lines, v_lo, v_hi)
-    priced = tuple((k, price.fixed_initial + horizon * (price.fixed_annual + alpha), horizon * beta)
-                   for k, (alpha, beta) in lines)
+    priced = tuple(
+        (k, price.fixed_initial + horizon * (price.fixed_annual + alpha), horizon * beta) for k, (alpha, beta) in lines
+    )
     member_set = set(members)
     if required:
         copies = len(required)  # each group this body leads needs one of its own needs as a member
     else:
-        copies = _host_copies(len(members), max_members, any(a in member_set and b in member_set
-                                                             for a, b in sp.apart))
-    return Option(lead=lead, mode=mode, members=tuple(members), base=tuple(base), required=tuple(required),
-                  max_members=max_members, copies=copies, lines=priced)
+        copies = _host_copies(len(members), max_members, any(a in member_set and b in member_set for a, b in sp.apart))
+    return Option(
+        lead=lead,
+        mode=mode,
+        members=tuple(members),
+        base=tuple(base),
+        required=tuple(required),
+        max_members=max_members,
+        copies=copies,
+        lines=priced,
+    )
 
 
 def _useful_lines(lines, v_lo: float, v_hi: float) -> list[tuple[int, tuple[float, float]]]:

@@ -9,35 +9,54 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30 17:00:00.000000
 """
-from typing import Sequence, Union
 
-from alembic import op
+from collections.abc import Sequence
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision: str = '0003'
-down_revision: Union[str, None] = '0002'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 ACTIVE = sa.text("status = 'active'")
 WITHDRAWN_NOTE = "（重複のため取下げ: 同じ団体・分野の登録中ニーズが他にありました）"
 
 
 def upgrade() -> None:
-    need = sa.table('need', sa.column('id', sa.Integer), sa.column('body_code', sa.String),
-                    sa.column('category_id', sa.String), sa.column('status', sa.String),
-                    sa.column('version', sa.Integer), sa.column('notes', sa.Text))
-    older = sa.alias(need, 'older')
-    has_older_twin = sa.exists().where(older.c.body_code == need.c.body_code,
-                                       older.c.category_id == need.c.category_id,
-                                       older.c.status == 'active', older.c.id < need.c.id)
-    op.execute(need.update().where(need.c.status == 'active', has_older_twin)
-               .values(status='withdrawn', version=need.c.version + 1,
-                       notes=sa.func.coalesce(need.c.notes, '') + WITHDRAWN_NOTE))
-    op.create_index('uq_need_active_body_category', 'need', ['body_code', 'category_id'], unique=True,
-                    sqlite_where=ACTIVE, postgresql_where=ACTIVE)
+    need = sa.table(
+        "need",
+        sa.column("id", sa.Integer),
+        sa.column("body_code", sa.String),
+        sa.column("category_id", sa.String),
+        sa.column("status", sa.String),
+        sa.column("version", sa.Integer),
+        sa.column("notes", sa.Text),
+    )
+    older = sa.alias(need, "older")
+    has_older_twin = sa.exists().where(
+        older.c.body_code == need.c.body_code,
+        older.c.category_id == need.c.category_id,
+        older.c.status == "active",
+        older.c.id < need.c.id,
+    )
+    op.execute(
+        need.update()
+        .where(need.c.status == "active", has_older_twin)
+        .values(
+            status="withdrawn", version=need.c.version + 1, notes=sa.func.coalesce(need.c.notes, "") + WITHDRAWN_NOTE
+        )
+    )
+    op.create_index(
+        "uq_need_active_body_category",
+        "need",
+        ["body_code", "category_id"],
+        unique=True,
+        sqlite_where=ACTIVE,
+        postgresql_where=ACTIVE,
+    )
 
 
 def downgrade() -> None:
-    op.drop_index('uq_need_active_body_category', table_name='need', sqlite_where=ACTIVE, postgresql_where=ACTIVE)
+    op.drop_index("uq_need_active_body_category", table_name="need", sqlite_where=ACTIVE, postgresql_where=ACTIVE)

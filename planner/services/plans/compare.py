@@ -1,4 +1,5 @@
 """Two plans side by side: their totals, and every body whose group (mode, lead, partners) or burden changed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,10 +52,15 @@ class Comparison:
     @property
     def totals_rows(self) -> list[tuple[str, int | None, int | None]]:
         ta, tb = self.a.totals, self.b.totals
-        return [("単独導入の合計", ta.standalone_yen, tb.standalone_yen), ("共同調達後の総費用", ta.joint_yen, tb.joint_yen),
-                ("削減額", ta.saving_yen, tb.saving_yen), ("補助金（見込額）", ta.grant_yen, tb.grant_yen),
-                ("特別交付税（見込額）", ta.special_tax_yen, tb.special_tax_yen), ("実負担（見込額）", ta.net_yen, tb.net_yen),
-                ("共同調達グループ数", sum(g.joint for g in self.a.groups), sum(g.joint for g in self.b.groups))]
+        return [
+            ("単独導入の合計", ta.standalone_yen, tb.standalone_yen),
+            ("共同調達後の総費用", ta.joint_yen, tb.joint_yen),
+            ("削減額", ta.saving_yen, tb.saving_yen),
+            ("補助金（見込額）", ta.grant_yen, tb.grant_yen),
+            ("特別交付税（見込額）", ta.special_tax_yen, tb.special_tax_yen),
+            ("実負担（見込額）", ta.net_yen, tb.net_yen),
+            ("共同調達グループ数", sum(g.joint for g in self.a.groups), sum(g.joint for g in self.b.groups)),
+        ]
 
 
 def _placements(view: PlanView) -> dict[tuple[str, str], Placement]:
@@ -65,13 +71,18 @@ def _placements(view: PlanView) -> dict[tuple[str, str], Placement]:
             key = (m.body_code, g.group.category)
             p = out.get(key)
             if p is None:
-                out[key] = Placement(g.id, g.group.mode, g.group.lead_body, frozenset(codes - {m.body_code}),
-                                     m.total_yen, m.net_yen)
+                out[key] = Placement(
+                    g.id, g.group.mode, g.group.lead_body, frozenset(codes - {m.body_code}), m.total_yen, m.net_yen
+                )
             else:  # several needs of one body in one category (different start years): add them up
-                out[key] = Placement(p.group_id + "," + g.id, p.mode + "," + g.group.mode,
-                                     p.lead_body + "," + g.group.lead_body,
-                                     p.partners | frozenset(codes - {m.body_code}), p.total_yen + m.total_yen,
-                                     p.net_yen + m.net_yen)
+                out[key] = Placement(
+                    p.group_id + "," + g.id,
+                    p.mode + "," + g.group.mode,
+                    p.lead_body + "," + g.group.lead_body,
+                    p.partners | frozenset(codes - {m.body_code}),
+                    p.total_yen + m.total_yen,
+                    p.net_yen + m.net_yen,
+                )
     return out
 
 
@@ -82,8 +93,14 @@ def compare_views(a: PlanView, b: PlanView) -> Comparison:
     for key in sorted(set(pa) | set(pb)):
         x, y = pa.get(key), pb.get(key)
         code, cat = key
-        change = BodyChange(code, b.body_name(code) if code in b.instance.bodies else a.body_name(code), cat,
-                            b.category_name(cat) if cat in b.instance.categories else a.category_name(cat), x, y)
+        change = BodyChange(
+            code,
+            b.body_name(code) if code in b.instance.bodies else a.body_name(code),
+            cat,
+            b.category_name(cat) if cat in b.instance.categories else a.category_name(cat),
+            x,
+            y,
+        )
         if change.group_changed or change.net_diff_yen or change.total_diff_yen:
             changes.append(change)
     changes.sort(key=lambda c: (-abs(c.net_diff_yen), c.body_code, c.category))

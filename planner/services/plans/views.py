@@ -1,12 +1,14 @@
 """A stored plan as the view the pages, the API and the dashboards share, rebuilt from the pure domain objects
 (``parse_instance`` / ``plan_from_dict``) and cached: a stored plan never changes."""
+
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from planner.db.models import Plan as PlanRow
 from planner.domain.instance_io import parse_instance
@@ -50,10 +52,21 @@ class GroupView:
 
     def summary_dict(self) -> dict[str, Any]:
         g = self.group
-        return {"id": g.id, "category": g.category, "category_name": self.category_name, "start_year": g.start_year,
-                "mode": g.mode, "mode_label": self.mode_label, "lead_body": g.lead_body, "lead_name": self.lead_name,
-                "members": len(self.members), "body_codes": self.body_codes, "cost": g.cost.as_dict(),
-                "standalone_total_yen": g.standalone_total_yen, "saving_yen": g.saving_yen}
+        return {
+            "id": g.id,
+            "category": g.category,
+            "category_name": self.category_name,
+            "start_year": g.start_year,
+            "mode": g.mode,
+            "mode_label": self.mode_label,
+            "lead_body": g.lead_body,
+            "lead_name": self.lead_name,
+            "members": len(self.members),
+            "body_codes": self.body_codes,
+            "cost": g.cost.as_dict(),
+            "standalone_total_yen": g.standalone_total_yen,
+            "saving_yen": g.saving_yen,
+        }
 
 
 @dataclass
@@ -92,8 +105,10 @@ class PlanView:
                 if line.subsidy is None:
                     continue
                 joint = line.subsidy.joint
-                for kind, amount, reason in (("補助金", joint.grant.amount_yen, joint.grant.reason),
-                                             ("特別交付税", joint.special_tax.amount_yen, joint.special_tax.reason)):
+                for kind, amount, reason in (
+                    ("補助金", joint.grant.amount_yen, joint.grant.reason),
+                    ("特別交付税", joint.special_tax.amount_yen, joint.special_tax.reason),
+                ):
                     if reason and not amount:
                         counts[(kind, reason)] = counts.get((kind, reason), 0) + 1
         return sorted(((k, r, n) for (k, r), n in counts.items()), key=lambda x: (-x[2], x[0], x[1]))
@@ -109,8 +124,9 @@ class PlanView:
     def includes_body(self, code: str | None) -> bool:
         return bool(code) and code in self.by_body
 
-    def filter_groups(self, *, category: str | None = None, mode: str | None = None, body: str | None = None,
-                      joint_only: bool = False) -> list[GroupView]:
+    def filter_groups(
+        self, *, category: str | None = None, mode: str | None = None, body: str | None = None, joint_only: bool = False
+    ) -> list[GroupView]:
         out = self.groups
         if category:
             out = [g for g in out if g.group.category == category]
@@ -133,30 +149,50 @@ class PlanView:
         return Totals.of([m for g in self.by_body.get(code, []) for m in g.members if m.body_code == code])
 
     def map_bodies(self) -> list[dict[str, Any]]:
-        return [{"code": b.code, "name": b.name, "lat": b.lat, "lng": b.lng, "prefecture_code": b.prefecture_code}
-                for b in self.instance.bodies.values()]
+        return [
+            {"code": b.code, "name": b.name, "lat": b.lat, "lng": b.lng, "prefecture_code": b.prefecture_code}
+            for b in self.instance.bodies.values()
+        ]
 
     def map_groups(self, groups: Iterable[GroupView] | None = None) -> list[dict[str, Any]]:
         """Groups for the map; legend labels name the lead and start year (and the category when several)."""
         groups = list(self.groups if groups is None else groups)
         several = len({g.group.category for g in groups}) > 1
-        return [{"id": g.id, "mode": g.group.mode, "lead_body": g.group.lead_body, "body_codes": g.body_codes,
-                 "label": (f"{category_short(g.category_name)} " if several else "") + f"{g.lead_name} {g.group.start_year}"}
-                for g in groups]
+        return [
+            {
+                "id": g.id,
+                "mode": g.group.mode,
+                "lead_body": g.group.lead_body,
+                "body_codes": g.body_codes,
+                "label": (f"{category_short(g.category_name)} " if several else "")
+                + f"{g.lead_name} {g.group.start_year}",
+            }
+            for g in groups
+        ]
 
     def summary_dict(self) -> dict[str, Any]:
         p = self.plan
-        return {"id": self.id, "scenario_id": self.scenario_id, "instance": p.instance, "status": p.status,
-                "status_label": self.status_label,
-                "created_at": self.created_at.isoformat() if self.created_at else None,
-                "objective_yen": p.objective_yen, "lower_bound_yen": p.lower_bound_yen, "gap": p.gap,
-                "standalone_total_yen": p.standalone_total_yen, "solve_seconds": p.solve_seconds,
-                "price_book_version": self.price_book_version, "rule_version": self.rule_version,
-                "groups": len(self.groups), "joint_groups": sum(1 for g in self.groups if g.joint),
-                "totals": self.totals.as_dict()}
+        return {
+            "id": self.id,
+            "scenario_id": self.scenario_id,
+            "instance": p.instance,
+            "status": p.status,
+            "status_label": self.status_label,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "objective_yen": p.objective_yen,
+            "lower_bound_yen": p.lower_bound_yen,
+            "gap": p.gap,
+            "standalone_total_yen": p.standalone_total_yen,
+            "solve_seconds": p.solve_seconds,
+            "price_book_version": self.price_book_version,
+            "rule_version": self.rule_version,
+            "groups": len(self.groups),
+            "joint_groups": sum(1 for g in self.groups if g.joint),
+            "totals": self.totals.as_dict(),
+        }
 
 
-_CACHE: "OrderedDict[tuple, PlanView]" = OrderedDict()
+_CACHE: OrderedDict[tuple, PlanView] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 8
 
@@ -168,8 +204,15 @@ def plan_view(row: PlanRow) -> PlanView:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    view = build_view(row.id, row.scenario_id, row.created_at, row.price_book_version, row.rule_version,
-                      row.instance_doc, row.plan_doc)
+    view = build_view(
+        row.id,
+        row.scenario_id,
+        row.created_at,
+        row.price_book_version,
+        row.rule_version,
+        row.instance_doc,
+        row.plan_doc,
+    )
     with _CACHE_LOCK:
         _CACHE[key] = view
         while len(_CACHE) > _CACHE_SIZE:
@@ -177,8 +220,15 @@ def plan_view(row: PlanRow) -> PlanView:
     return view
 
 
-def build_view(plan_id: int, scenario_id: int, created_at: datetime | None, price_book_version: str,
-               rule_version: str, instance_doc: dict[str, Any], plan_doc: dict[str, Any]) -> PlanView:
+def build_view(
+    plan_id: int,
+    scenario_id: int,
+    created_at: datetime | None,
+    price_book_version: str,
+    rule_version: str,
+    instance_doc: dict[str, Any],
+    plan_doc: dict[str, Any],
+) -> PlanView:
     instance = parse_instance(instance_doc)
     plan = plan_from_dict(plan_doc)
     groups, by_id, by_body = [], {}, {}
@@ -186,12 +236,25 @@ def build_view(plan_id: int, scenario_id: int, created_at: datetime | None, pric
         lines = member_lines(instance, g)
         cat = instance.categories.get(g.category)
         lead = instance.bodies.get(g.lead_body)
-        view = GroupView(g, cat.name if cat else g.category, lead.name if lead else g.lead_body, lines,
-                         Totals.of(lines))
+        view = GroupView(
+            g, cat.name if cat else g.category, lead.name if lead else g.lead_body, lines, Totals.of(lines)
+        )
         groups.append(view)
         by_id[g.id] = view
         for code in dict.fromkeys(line.body_code for line in lines):
             by_body.setdefault(code, []).append(view)
     totals = Totals.of([m for view in groups for m in view.members])
-    return PlanView(plan_id, scenario_id, created_at, price_book_version, rule_version, instance, plan, plan_doc,
-                    groups, totals, by_id, by_body)
+    return PlanView(
+        plan_id,
+        scenario_id,
+        created_at,
+        price_book_version,
+        rule_version,
+        instance,
+        plan,
+        plan_doc,
+        groups,
+        totals,
+        by_id,
+        by_body,
+    )

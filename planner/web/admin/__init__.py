@@ -4,6 +4,7 @@ Everything here is for administrators, except the audit log, which prefecture co
 prefecture's bodies. Reference data is never edited in place: each change is a new version, audited, and plans
 keep the version they were solved with. One blueprint (``bp``); each module adds the pages of one job.
 """
+
 from . import audit_log, effect_models, official_data, overview, price_books, rule_sets, users  # noqa: F401  (routes)
 from .common import bp
 

@@ -1,4 +1,5 @@
 """The audit log: every entry for administrators, their own prefecture's bodies' entries for coordinators."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -33,20 +34,34 @@ def audit_log():
     entity = request.args.get("entity") or None
     action = request.args.get("action") or None
     user_id = parse_id(request.args.get("user"))
-    filters = AuditFilter(entity=entity if entity in ENTITY_LABELS else None,
-                          action=action if action in ACTION_LABELS else None, user_id=user_id,
-                          date_from=_date_arg("from"), date_to=_date_arg("to"),
-                          body_code=(request.args.get("body") or "").strip() or None,
-                          entity_id=(request.args.get("id") or "").strip()[:60] or None)
+    filters = AuditFilter(
+        entity=entity if entity in ENTITY_LABELS else None,
+        action=action if action in ACTION_LABELS else None,
+        user_id=user_id,
+        date_from=_date_arg("from"),
+        date_to=_date_arg("to"),
+        body_code=(request.args.get("body") or "").strip() or None,
+        entity_id=(request.args.get("id") or "").strip()[:60] or None,
+    )
     page = int_arg("page")
     rows, total = list_entries(session, prefecture_code=pref, filters=filters, page=page, per_page=AUDIT_PER_PAGE)
     # The user filter lists only the people a coordinator may already see in the log.
     user_query = select(User).order_by(User.username)
     if pref:
         user_query = user_query.where(User.prefecture_code == pref)
-    return render_template("admin/audit.html", entries=rows, total=total, page=page,
-                           pages=max(1, -(-total // AUDIT_PER_PAGE)), filters=filters,
-                           names=user_names(session, [r.user_id for r in rows]), targets=target_names(session, rows),
-                           users=session.exec(user_query).all(),
-                           action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS, diff_rows=diff_rows,
-                           date_from=request.args.get("from", ""), date_to=request.args.get("to", ""))
+    return render_template(
+        "admin/audit.html",
+        entries=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // AUDIT_PER_PAGE)),
+        filters=filters,
+        names=user_names(session, [r.user_id for r in rows]),
+        targets=target_names(session, rows),
+        users=session.exec(user_query).all(),
+        action_labels=ACTION_LABELS,
+        entity_labels=ENTITY_LABELS,
+        diff_rows=diff_rows,
+        date_from=request.args.get("from", ""),
+        date_to=request.args.get("to", ""),
+    )

@@ -1,4 +1,5 @@
 """The administration blueprint and what its pages share."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, request

@@ -3,6 +3,7 @@ they rest on, a new version from an edited copy, and which version is current.
 
 Like the price book and the subsidy rules, a version is never edited in place; plans keep the version their
 estimates were made with."""
+
 from __future__ import annotations
 
 import copy
@@ -37,8 +38,12 @@ def _row_or_404(model_id: int) -> EffectModelVersion:
 def effect_models_page():
     session = db_session()
     rows = list(session.exec(select(EffectModelVersion).order_by(EffectModelVersion.id.desc())))
-    return render_template("admin/effect_models.html", rows=rows, action_form=FlaskForm(formdata=None),
-                           names=user_names(session, [r.created_by for r in rows]))
+    return render_template(
+        "admin/effect_models.html",
+        rows=rows,
+        action_form=FlaskForm(formdata=None),
+        names=user_names(session, [r.created_by for r in rows]),
+    )
 
 
 @bp.get("/effects/<int:model_id>")
@@ -50,8 +55,15 @@ def effect_model(model_id: int):
         problems: list[str] = []
     except EffectModelError as e:
         model, problems = None, e.problems
-    return render_template("admin/effect_model.html", row=row, model=model, problems=problems, levels=LEVELS,
-                           level_labels=LEVEL_LABELS, action_form=FlaskForm(formdata=None))
+    return render_template(
+        "admin/effect_model.html",
+        row=row,
+        model=model,
+        problems=problems,
+        levels=LEVELS,
+        level_labels=LEVEL_LABELS,
+        action_form=FlaskForm(formdata=None),
+    )
 
 
 def _edited_document(base: dict, form) -> tuple[dict, list[str]]:
@@ -98,22 +110,35 @@ def effect_model_edit(model_id: int):
         doc, problems = _edited_document(base.data or {}, request.form)
         if not problems:
             try:
-                new = effect_models.create_effect_model_version(session, base, doc, current_user.id,
-                                                                make_current=bool(request.form.get("make_current")))
+                new = effect_models.create_effect_model_version(
+                    session, base, doc, current_user.id, make_current=bool(request.form.get("make_current"))
+                )
             except ReferenceDataError as e:
                 session.rollback()
                 problems = e.problems
             else:
                 session.commit()
-                flash(f"導入効果モデルの新しい版 {new.version} を作成しました" +
-                      ("（現行にしました）" if new.is_current else ""), "success")
+                flash(
+                    f"導入効果モデルの新しい版 {new.version} を作成しました"
+                    + ("（現行にしました）" if new.is_current else ""),
+                    "success",
+                )
                 return redirect(url_for("admin.effect_model", model_id=new.id))
     else:
         doc["version"] = f"{base.version}-改"[:40]
-    return render_template("admin/effect_model_edit.html", base=base, doc=doc, form=form, problems=problems,
-                           levels=LEVELS, level_labels=LEVEL_LABELS, figures=FIGURES,
-                           cases_text=json.dumps(doc.get("cases") or [], ensure_ascii=False, indent=1)
-                           if not isinstance(doc.get("cases"), str) else doc["cases"]), (400 if problems else 200)
+    return render_template(
+        "admin/effect_model_edit.html",
+        base=base,
+        doc=doc,
+        form=form,
+        problems=problems,
+        levels=LEVELS,
+        level_labels=LEVEL_LABELS,
+        figures=FIGURES,
+        cases_text=json.dumps(doc.get("cases") or [], ensure_ascii=False, indent=1)
+        if not isinstance(doc.get("cases"), str)
+        else doc["cases"],
+    ), (400 if problems else 200)
 
 
 @bp.post("/effects/<int:model_id>/current")

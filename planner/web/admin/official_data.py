@@ -1,4 +1,5 @@
 """Administration: MIC's official data (population and fiscal indicators) imports."""
+
 from __future__ import annotations
 
 from flask import flash, render_template, request
@@ -38,9 +39,16 @@ def data():
             flash("公的データを取り込みました", "success")
     elif request.method == "POST":
         status = 422  # no file, or a name that is not .xlsx: the upload has problems, as above
-    history = list(session.exec(select(DataVintage).order_by(DataVintage.imported_at.desc(),
-                                                              DataVintage.id.desc()).limit(30)))
-    return render_template("admin/data.html", form=form, problems=problems, report=report,
-                           latest=latest_vintages(session), history=history,
-                           names=user_names(session, [v.imported_by for v in history]),
-                           dataset_labels=DATASET_LABELS), status
+    history = list(
+        session.exec(select(DataVintage).order_by(DataVintage.imported_at.desc(), DataVintage.id.desc()).limit(30))
+    )
+    return render_template(
+        "admin/data.html",
+        form=form,
+        problems=problems,
+        report=report,
+        latest=latest_vintages(session),
+        history=history,
+        names=user_names(session, [v.imported_by for v in history]),
+        dataset_labels=DATASET_LABELS,
+    ), status

@@ -1,4 +1,5 @@
 """Administration's first page: users, the latest official data and the current reference data at a glance."""
+
 from __future__ import annotations
 
 from flask import render_template
@@ -18,6 +19,11 @@ from .common import bp
 def index():
     session = db_session()
     users = user_admin.list_users(session)
-    return render_template("admin/index.html", users=users, vintages=latest_vintages(session),
-                           price_book=current_price_book(session), rule_set=current_subsidy_rule_set(session),
-                           dataset_labels=DATASET_LABELS)
+    return render_template(
+        "admin/index.html",
+        users=users,
+        vintages=latest_vintages(session),
+        price_book=current_price_book(session),
+        rule_set=current_subsidy_rule_set(session),
+        dataset_labels=DATASET_LABELS,
+    )

@@ -1,4 +1,5 @@
 """Administration: price-book versions (never edited in place: each change is a new, audited version)."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -31,8 +32,12 @@ from .common import bp, get_or_404
 def price_books():
     session = db_session()
     books = list(session.exec(select(PriceBook).order_by(PriceBook.created_at.desc(), PriceBook.id.desc())))
-    return render_template("admin/price_books.html", books=books, names=user_names(session, [b.created_by for b in books]),
-                           action_form=FlaskForm(formdata=None))
+    return render_template(
+        "admin/price_books.html",
+        books=books,
+        names=user_names(session, [b.created_by for b in books]),
+        action_form=FlaskForm(formdata=None),
+    )
 
 
 @bp.get("/price-books/<int:book_id>")
@@ -41,8 +46,15 @@ def price_book(book_id: int):
     session = db_session()
     book = get_or_404(PriceBook, book_id, "単価表")
     doc = price_book_document(session, book)
-    return render_template("admin/price_book.html", book=book, doc=doc, modes=MODES, mode_labels=MODE_LABELS,
-                           price_fields=PRICE_FIELDS, action_form=FlaskForm(formdata=None))
+    return render_template(
+        "admin/price_book.html",
+        book=book,
+        doc=doc,
+        modes=MODES,
+        mode_labels=MODE_LABELS,
+        price_fields=PRICE_FIELDS,
+        action_form=FlaskForm(formdata=None),
+    )
 
 
 def _price_form(doc: dict, formdata=None):
@@ -52,8 +64,9 @@ def _price_form(doc: dict, formdata=None):
     for i, cat in enumerate(doc["categories"]):
         for mode in MODES:
             name = f"c{i}_{mode}"
-            attrs[name] = FormField(price_entry_form_class(mode in JOINT_MODES),
-                                    label=f"{cat.get('name', cat['id'])}・{MODE_LABELS[mode]}")
+            attrs[name] = FormField(
+                price_entry_form_class(mode in JOINT_MODES), label=f"{cat.get('name', cat['id'])}・{MODE_LABELS[mode]}"
+            )
             keys[name] = (cat["id"], mode)
     form_class = type("PriceBookForm", (PriceBookMetaForm,), attrs)
     form = form_class(formdata=formdata)
@@ -91,20 +104,38 @@ def price_book_edit(book_id: int):
         changes = refadmin.price_changes(doc, edited)
         try:
             new = create_price_book_version(
-                session, book.version, changes, current_user.id, version=(form.version.data or "").strip() or None,
-                label=form.label.data, source=form.source.data or "", note=form.note.data or None,
-                make_current=form.make_current.data)
+                session,
+                book.version,
+                changes,
+                current_user.id,
+                version=(form.version.data or "").strip() or None,
+                label=form.label.data,
+                source=form.source.data or "",
+                note=form.note.data or None,
+                make_current=form.make_current.data,
+            )
         except ReferenceDataError as e:
             session.rollback()
             general = _place_price_problems(form, keys, e.problems)
         else:
             session.commit()
-            flash(f"単価表の新しい版 {new.version} を作成しました" + ("（現行にしました）" if new.is_current else ""),
-                  "success")
+            flash(
+                f"単価表の新しい版 {new.version} を作成しました" + ("（現行にしました）" if new.is_current else ""),
+                "success",
+            )
             return redirect(url_for("admin.price_book", book_id=new.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/price_book_edit.html", book=book, doc=doc, form=form, keys=keys, modes=MODES,
-                           mode_labels=MODE_LABELS, price_fields=PRICE_FIELDS, general=general), status
+    return render_template(
+        "admin/price_book_edit.html",
+        book=book,
+        doc=doc,
+        form=form,
+        keys=keys,
+        modes=MODES,
+        mode_labels=MODE_LABELS,
+        price_fields=PRICE_FIELDS,
+        general=general,
+    ), status
 
 
 def _place_price_problems(form, keys: dict, problems: list[Problem]) -> list[Problem]:

@@ -1,4 +1,5 @@
 """Administration: subsidy-rule versions (each change a new, audited version; plans keep theirs)."""
+
 from __future__ import annotations
 
 import copy
@@ -26,12 +27,16 @@ from .common import bp, get_or_404
 @roles_required("admin")
 def rule_sets():
     session = db_session()
-    rows = list(session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(),
-                                                             SubsidyRuleSet.id.desc())))
-    return render_template("admin/rule_sets.html", rule_sets=rows, names=user_names(session, [r.created_by for r in rows]),
-                           action_form=FlaskForm(formdata=None),
-                           corrections={r.id: refadmin.find_correction_table(r.data or {}).rows is not None
-                                        for r in rows})
+    rows = list(
+        session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(), SubsidyRuleSet.id.desc()))
+    )
+    return render_template(
+        "admin/rule_sets.html",
+        rule_sets=rows,
+        names=user_names(session, [r.created_by for r in rows]),
+        action_form=FlaskForm(formdata=None),
+        corrections={r.id: refadmin.find_correction_table(r.data or {}).rows is not None for r in rows},
+    )
 
 
 @bp.get("/rules/<int:rule_set_id>")
@@ -39,11 +44,18 @@ def rule_sets():
 def rule_set(rule_set_id: int):
     rs = get_or_404(SubsidyRuleSet, rule_set_id, "補助制度ルール")
     doc = rs.data or {}
-    return render_template("admin/rule_set.html", rs=rs, correction=refadmin.find_correction_table(doc),
-                           sources=refadmin.source_titles(doc), figures=refadmin.cited_figures(doc),
-                           source_numbers={k: i for i, k in enumerate(refadmin.source_titles(doc), start=1)},
-                           text=json.dumps(doc, ensure_ascii=False, indent=2), action_form=FlaskForm(formdata=None),
-                           validator=refadmin.rules_validator_available(), show_value=_show_value)
+    return render_template(
+        "admin/rule_set.html",
+        rs=rs,
+        correction=refadmin.find_correction_table(doc),
+        sources=refadmin.source_titles(doc),
+        figures=refadmin.cited_figures(doc),
+        source_numbers={k: i for i, k in enumerate(refadmin.source_titles(doc), start=1)},
+        text=json.dumps(doc, ensure_ascii=False, indent=2),
+        action_form=FlaskForm(formdata=None),
+        validator=refadmin.rules_validator_available(),
+        show_value=_show_value,
+    )
 
 
 def _show_value(value) -> str:
@@ -89,8 +101,11 @@ def rule_set_edit(rule_set_id: int):
         form.fiscal_year.data = base.fiscal_year
         form.correction_set.data = table.rows is not None
         for entry, row in zip(form.correction.entries, table.rows or []):
-            entry.form.lower.data, entry.form.upper.data, entry.form.coefficient.data = \
-                row.lower, row.upper, row.coefficient
+            entry.form.lower.data, entry.form.upper.data, entry.form.coefficient.data = (
+                row.lower,
+                row.upper,
+                row.coefficient,
+            )
         form.body.data = json.dumps(_rest_of_rules(doc, table), ensure_ascii=False, indent=2)
     if form.validate_on_submit():
         rows = None
@@ -105,24 +120,30 @@ def rule_set_edit(rule_set_id: int):
                     f.coefficient.errors = list(f.coefficient.errors) + ["係数を入力してください"]
                     continue
                 # 財政力指数 is never negative: an open lower end is 0.
-                rows.append(refadmin.CorrectionRow(f.lower.data if f.lower.data is not None else 0.0, f.upper.data,
-                                                   f.coefficient.data))
+                rows.append(
+                    refadmin.CorrectionRow(
+                        f.lower.data if f.lower.data is not None else 0.0, f.upper.data, f.coefficient.data
+                    )
+                )
                 row_entries.append(f)
             if not rows and not any(e.form.coefficient.errors for e in form.correction.entries):
                 form.correction_set.errors = list(form.correction_set.errors) + [
-                    "表を設定するときは少なくとも1行入力してください（未設定にするならチェックを外します）"]
+                    "表を設定するときは少なくとも1行入力してください（未設定にするならチェックを外します）"
+                ]
             else:
                 general.extend(refadmin.correction_problems(rows))
         has_field_errors = bool(form.correction_set.errors) or any(
-            e.form.coefficient.errors for e in form.correction.entries)
+            e.form.coefficient.errors for e in form.correction.entries
+        )
         if not has_field_errors and not general:
             new_doc = dict(form.body.parsed)
             new_doc["version"] = form.version.data.strip()
             new_doc["fiscal_year"] = form.fiscal_year.data
             new_doc = refadmin.with_correction_table(new_doc, table, rows)
             try:
-                new = refadmin.create_rule_set_version(session, base, new_doc, current_user.id,
-                                                       make_current=form.make_current.data)
+                new = refadmin.create_rule_set_version(
+                    session, base, new_doc, current_user.id, make_current=form.make_current.data
+                )
             except ReferenceDataError as e:
                 session.rollback()
                 for p in e.problems:
@@ -133,12 +154,20 @@ def rule_set_edit(rule_set_id: int):
                         general.append(p)
             else:
                 session.commit()
-                flash(f"補助制度ルールの新しい版 {new.version} を作成しました" +
-                      ("（現行にしました）" if new.is_current else ""), "success")
+                flash(
+                    f"補助制度ルールの新しい版 {new.version} を作成しました"
+                    + ("（現行にしました）" if new.is_current else ""),
+                    "success",
+                )
                 return redirect(url_for("admin.rule_set", rule_set_id=new.id))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/rule_set_edit.html", base=base, form=form, general=general,
-                           validator=refadmin.rules_validator_available()), status
+    return render_template(
+        "admin/rule_set_edit.html",
+        base=base,
+        form=form,
+        general=general,
+        validator=refadmin.rules_validator_available(),
+    ), status
 
 
 _TABLE_ROW_FIELD = re.compile(r"^(?P<table>[\w.]+)\[(?P<index>\d+)\]\.(?P<key>\w+)$")

@@ -1,4 +1,5 @@
 """Administration: users (create, edit, activate, reset passwords)."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -17,7 +18,8 @@ from .common import bp, get_or_404
 
 def _prefecture_choices(form) -> None:
     form.prefecture_code.choices = [("", "（選ばない）")] + [
-        (p.prefecture_code, f"{p.prefecture_code} {p.name}") for p in body_admin.prefectures(db_session())]
+        (p.prefecture_code, f"{p.prefecture_code} {p.name}") for p in body_admin.prefectures(db_session())
+    ]
 
 
 def _scope_error(form, error: UserError) -> None:
@@ -31,8 +33,9 @@ def _scope_error(form, error: UserError) -> None:
 def users():
     session = db_session()
     pref_names = {p.prefecture_code: p.name for p in body_admin.prefectures(session)}
-    return render_template("admin/users.html", users=user_admin.list_users(session), role_labels=ROLE_LABELS,
-                           pref_names=pref_names)
+    return render_template(
+        "admin/users.html", users=user_admin.list_users(session), role_labels=ROLE_LABELS, pref_names=pref_names
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -44,19 +47,28 @@ def user_new():
     if form.validate_on_submit():
         password = form.password.data or generate_password()
         try:
-            pref, body = user_admin.resolve_scope(session, form.role.data, form.prefecture_code.data or None,
-                                                  form.body_code.data or None)
-            user = create_user(session, form.username.data, password, form.role.data, body_code=body,
-                               prefecture_code=pref if form.role.data == "prefecture" else None,
-                               display_name=(form.display_name.data or "").strip(), created_by=current_user.id)
+            pref, body = user_admin.resolve_scope(
+                session, form.role.data, form.prefecture_code.data or None, form.body_code.data or None
+            )
+            user = create_user(
+                session,
+                form.username.data,
+                password,
+                form.role.data,
+                body_code=body,
+                prefecture_code=pref if form.role.data == "prefecture" else None,
+                display_name=(form.display_name.data or "").strip(),
+                created_by=current_user.id,
+            )
         except UserError as e:
             session.rollback()
             _scope_error(form, e)
         else:
             session.commit()
             flash(f"利用者 {user.username} を作成しました", "success")
-            return render_template("admin/password_shown.html", user=user, password=password,
-                                   generated=not form.password.data)
+            return render_template(
+                "admin/password_shown.html", user=user, password=password, generated=not form.password.data
+            )
     return render_template("admin/user_form.html", form=form, user=None)
 
 
@@ -72,19 +84,32 @@ def user_edit(user_id: int):
         form.body_code.data = user.body_code or ""
     if form.validate_on_submit():
         try:
-            changed = user_admin.update_user(session, user, display_name=form.display_name.data or "",
-                                             role=form.role.data, prefecture_code=form.prefecture_code.data or None,
-                                             body_code=form.body_code.data or None, changed_by=current_user.id)
+            changed = user_admin.update_user(
+                session,
+                user,
+                display_name=form.display_name.data or "",
+                role=form.role.data,
+                prefecture_code=form.prefecture_code.data or None,
+                body_code=form.body_code.data or None,
+                changed_by=current_user.id,
+            )
         except UserError as e:
             session.rollback()
             _scope_error(form, e)
         else:
             session.commit()
-            flash(f"利用者 {user.username} を更新しました" if changed else "変更はありませんでした",
-                  "success" if changed else "info")
+            flash(
+                f"利用者 {user.username} を更新しました" if changed else "変更はありませんでした",
+                "success" if changed else "info",
+            )
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm(formdata=None),
-                           action_form=FlaskForm(formdata=None))
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        reset_form=PasswordResetForm(formdata=None),
+        action_form=FlaskForm(formdata=None),
+    )
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -123,10 +148,12 @@ def user_password(user_id: int):
             session.commit()
             if user.id == current_user.id:  # the reset ended this very session too: keep the administrator in
                 start_session(LoginUser.from_row(user))
-            return render_template("admin/password_shown.html", user=user, password=password,
-                                   generated=not form.password.data)
+            return render_template(
+                "admin/password_shown.html", user=user, password=password, generated=not form.password.data
+            )
     edit = UserEditForm(obj=user)
     _prefecture_choices(edit)
     edit.prefecture_code.data = user.prefecture_code or ""
-    return render_template("admin/user_form.html", form=edit, user=user, reset_form=form,
-                           action_form=FlaskForm(formdata=None)), 400
+    return render_template(
+        "admin/user_form.html", form=edit, user=user, reset_form=form, action_form=FlaskForm(formdata=None)
+    ), 400

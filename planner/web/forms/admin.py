@@ -1,51 +1,86 @@
 """Forms of the administration pages: users, official data, price book, subsidy rules."""
+
 from __future__ import annotations
 
 import json
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, MultipleFileField
-from wtforms import (BooleanField, FieldList, FloatField, FormField, IntegerField, PasswordField, SelectField,
-                     StringField, TextAreaField)
-from wtforms import Form
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from planner.services.users import MIN_PASSWORD_LENGTH, ROLE_LABELS
 
 
 class UserForm(FlaskForm):
-    username = StringField("ログイン名", validators=[
-        DataRequired("ログイン名を入力してください"),
-        Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$", message="ログイン名は英数字と . _ @ - の 2〜80 文字にしてください")])
-    display_name = StringField("表示名", validators=[Optional(), Length(max=80, message="表示名は 80 文字以内にしてください")])
+    username = StringField(
+        "ログイン名",
+        validators=[
+            DataRequired("ログイン名を入力してください"),
+            Regexp(
+                r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$",
+                message="ログイン名は英数字と . _ @ - の 2〜80 文字にしてください",
+            ),
+        ],
+    )
+    display_name = StringField(
+        "表示名", validators=[Optional(), Length(max=80, message="表示名は 80 文字以内にしてください")]
+    )
     role = SelectField("役割", choices=list(ROLE_LABELS.items()))
     prefecture_code = SelectField("都道府県（都道府県担当者）", choices=[], validate_choice=False)
-    body_code = StringField("団体コード（市区町村担当者）", validators=[
-        Optional(), Regexp(r"^\d{6}$", message="団体コードは 6 桁の数字で入力してください")])
-    password = PasswordField("初期パスワード", validators=[Optional()],
-                             description=f"{MIN_PASSWORD_LENGTH} 文字以上。空欄なら自動で作り、作成後に一度だけ表示します。",
-                             render_kw={"autocomplete": "new-password"})
+    body_code = StringField(
+        "団体コード（市区町村担当者）",
+        validators=[Optional(), Regexp(r"^\d{6}$", message="団体コードは 6 桁の数字で入力してください")],
+    )
+    password = PasswordField(
+        "初期パスワード",
+        validators=[Optional()],
+        description=f"{MIN_PASSWORD_LENGTH} 文字以上。空欄なら自動で作り、作成後に一度だけ表示します。",
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class UserEditForm(FlaskForm):
-    display_name = StringField("表示名", validators=[Optional(), Length(max=80, message="表示名は 80 文字以内にしてください")])
+    display_name = StringField(
+        "表示名", validators=[Optional(), Length(max=80, message="表示名は 80 文字以内にしてください")]
+    )
     role = SelectField("役割", choices=list(ROLE_LABELS.items()))
     prefecture_code = SelectField("都道府県（都道府県担当者）", choices=[], validate_choice=False)
-    body_code = StringField("団体コード（市区町村担当者）", validators=[
-        Optional(), Regexp(r"^\d{6}$", message="団体コードは 6 桁の数字で入力してください")])
+    body_code = StringField(
+        "団体コード（市区町村担当者）",
+        validators=[Optional(), Regexp(r"^\d{6}$", message="団体コードは 6 桁の数字で入力してください")],
+    )
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField("新しいパスワード", validators=[Optional()],
-                             description=f"{MIN_PASSWORD_LENGTH} 文字以上。空欄なら自動で作り、一度だけ表示します。",
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        "新しいパスワード",
+        validators=[Optional()],
+        description=f"{MIN_PASSWORD_LENGTH} 文字以上。空欄なら自動で作り、一度だけ表示します。",
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class OfficialUploadForm(FlaskForm):
-    files = MultipleFileField("総務省のファイル（xlsx、複数可）", validators=[
-        FileAllowed(["xlsx", "xls", "xlsm"], "総務省が公表している Excel ファイル（.xlsx）を選んでください")],
+    files = MultipleFileField(
+        "総務省のファイル（xlsx、複数可）",
+        validators=[
+            FileAllowed(["xlsx", "xls", "xlsm"], "総務省が公表している Excel ファイル（.xlsx）を選んでください")
+        ],
         description="住民基本台帳に基づく人口（市区町村別）、全市町村の主要財政指標、全都道府県の主要財政指標。"
-                    "ファイルの形式から種類を判定します。")
+        "ファイルの形式から種類を判定します。",
+    )
 
 
 def parse_lines(text: str) -> list[list[float]]:
@@ -87,9 +122,14 @@ class LinesField(TextAreaField):
 
 
 class PriceBookMetaForm(FlaskForm):
-    version = StringField("新しい版名", validators=[Optional(), Length(max=40, message="版名は 40 文字以内にしてください")],
-                          description="空欄なら元の版名に番号を足して作ります（例 ref-2025-2）")
-    label = StringField("表示ラベル", validators=[DataRequired("表示ラベルを入力してください（例 参考値）"), Length(max=40)])
+    version = StringField(
+        "新しい版名",
+        validators=[Optional(), Length(max=40, message="版名は 40 文字以内にしてください")],
+        description="空欄なら元の版名に番号を足して作ります（例 ref-2025-2）",
+    )
+    label = StringField(
+        "表示ラベル", validators=[DataRequired("表示ラベルを入力してください（例 参考値）"), Length(max=40)]
+    )
     source = StringField("出典", validators=[Optional(), Length(max=300)])
     note = TextAreaField("変更の説明", validators=[Optional(), Length(max=2000)])
     make_current = BooleanField("作成した版を現行にする", default=True)
@@ -107,8 +147,10 @@ def price_entry_form_class(joint: bool):
         per_km_annual = IntegerField("距離（km）あたり年額", validators=yen)
         lines = LinesField("利用量単価の直線（切片, 傾き／1行に1本）")
         if joint:
-            max_members = IntegerField("参加団体数の上限", validators=[
-                Optional(), NumberRange(min=2, message="2 以上の整数にしてください（空欄は上限なし）")])
+            max_members = IntegerField(
+                "参加団体数の上限",
+                validators=[Optional(), NumberRange(min=2, message="2 以上の整数にしてください（空欄は上限なし）")],
+            )
 
     return EntryForm
 
@@ -116,19 +158,32 @@ def price_entry_form_class(joint: bool):
 class CorrectionRowForm(Form):
     lower = FloatField("財政力指数の下限（以上）", validators=[Optional()])
     upper = FloatField("上限（未満）", validators=[Optional()])
-    coefficient = FloatField("係数", validators=[Optional(), NumberRange(min=0, max=2, message="係数は 0 より大きく 2 以下です")])
+    coefficient = FloatField(
+        "係数", validators=[Optional(), NumberRange(min=0, max=2, message="係数は 0 より大きく 2 以下です")]
+    )
 
 
 class RuleSetForm(FlaskForm):
-    version = StringField("新しい版名", validators=[DataRequired("版名を入力してください"),
-                                                    Length(max=40, message="版名は 40 文字以内にしてください")])
-    fiscal_year = IntegerField("年度（西暦）", validators=[InputRequired("年度を入力してください"),
-                                                       NumberRange(2000, 2100, message="年度は 2000〜2100 の西暦です")])
-    correction_set = BooleanField("財政力補正の表を設定する",
-                                  description="外すと未設定（係数 1.0）として扱い、見込額にその旨を表示します")
+    version = StringField(
+        "新しい版名",
+        validators=[DataRequired("版名を入力してください"), Length(max=40, message="版名は 40 文字以内にしてください")],
+    )
+    fiscal_year = IntegerField(
+        "年度（西暦）",
+        validators=[
+            InputRequired("年度を入力してください"),
+            NumberRange(2000, 2100, message="年度は 2000〜2100 の西暦です"),
+        ],
+    )
+    correction_set = BooleanField(
+        "財政力補正の表を設定する", description="外すと未設定（係数 1.0）として扱い、見込額にその旨を表示します"
+    )
     correction = FieldList(FormField(CorrectionRowForm), min_entries=8, max_entries=20)
-    body = TextAreaField("その他のルール（JSON）", validators=[DataRequired("ルールの JSON を入力してください")],
-                         render_kw={"rows": 24, "spellcheck": "false"})
+    body = TextAreaField(
+        "その他のルール（JSON）",
+        validators=[DataRequired("ルールの JSON を入力してください")],
+        render_kw={"rows": 24, "spellcheck": "false"},
+    )
     make_current = BooleanField("作成した版を現行にする")
 
     def validate_body(self, field):

@@ -1,4 +1,5 @@
 """Forms of the bodies pages: one body's flags, the bulk flags import."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -12,16 +13,19 @@ class FlagsForm(FlaskForm):
     disadvantaged = BooleanField("条件不利地域")
     has_data_plan = BooleanField("官民データ活用推進計画あり")
     no_allocation_tax = BooleanField("普通交付税の不交付団体")
-    version = IntegerField(widget=HiddenInput(),
-                           validators=[InputRequired("画面を開き直してから保存してください")])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired("画面を開き直してから保存してください")])
 
 
 class FlagsUploadForm(FlaskForm):
-    file = FileField("ファイル（CSV または Excel）", validators=[
-        FileRequired("ファイルを選んでください"),
-        FileAllowed(["csv", "txt", "xlsx", "xlsm"], "CSV（.csv）または Excel（.xlsx）のファイルを選んでください")],
+    file = FileField(
+        "ファイル（CSV または Excel）",
+        validators=[
+            FileRequired("ファイルを選んでください"),
+            FileAllowed(["csv", "txt", "xlsx", "xlsm"], "CSV（.csv）または Excel（.xlsx）のファイルを選んでください"),
+        ],
         description="見出し行に 団体コード と 条件不利地域・官民データ活用推進計画・不交付団体 の列（1/0、○/×、あり/なし）。"
-                    "空欄のセルは変更しません。")
+        "空欄のセルは変更しません。",
+    )
 
 
 class FlagsConfirmForm(FlaskForm):

@@ -1,4 +1,5 @@
 """The form of a prefecture's document settings (発行者・担当・連絡先・文書番号の記号)."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -16,8 +17,14 @@ _HINTS = {
 
 
 def _field(key: str) -> StringField:
-    return StringField(LABELS[key], description=_HINTS[key], validators=[
-        Optional(), Length(max=LIMITS[key], message=f"{LABELS[key]}は{LIMITS[key]}文字以内で入力してください")])
+    return StringField(
+        LABELS[key],
+        description=_HINTS[key],
+        validators=[
+            Optional(),
+            Length(max=LIMITS[key], message=f"{LABELS[key]}は{LIMITS[key]}文字以内で入力してください"),
+        ],
+    )
 
 
 class DocumentSettingForm(FlaskForm):
