@@ -31,7 +31,7 @@ SIZE = 12
 
 def made_up_group():
     sys.path.insert(0, str(ROOT / "tests" / "domain"))
-    from factories import body, instance_doc, need  # noqa: E402 -- the test helper builds the price book entry
+    from factories import body, instance_doc, need  # the test helper builds the price book entry
 
     rng = random.Random(12)
     bodies = [
@@ -100,8 +100,8 @@ def main() -> None:
     t_game, game = timed(lambda: group_game(inst, ids, cost.exact_total), args.repeat)
     print(f"cost game (4,095 coalitions, partition DP):       {t_game:6.3f} s")
     for method, target in (("shapley", 2.0), ("nucleolus", 10.0)):
-        t, rec = timed(lambda: allocate(inst, ids, cost, lead, method), args.repeat)
-        t_solve, _ = timed(lambda: allocate(inst, ids, cost, lead, method, game=game), args.repeat)
+        t, rec = timed(lambda m=method: allocate(inst, ids, cost, lead, m), args.repeat)
+        t_solve, _ = timed(lambda m=method: allocate(inst, ids, cost, lead, m, game=game), args.repeat)
         verdict = "ok" if t <= target else "OVER TARGET"
         print(
             f"{method:9s} incl. game: {t:6.3f} s  (solve+checks on a built game {t_solve:6.3f} s)  "

@@ -256,7 +256,7 @@ class User(threading.Thread):
         started = time.perf_counter()
         try:
             status, text = self.browser.request(method, path, form)
-        except Exception as e:  # noqa: BLE001 (every failure is counted, none stops the run)
+        except Exception as e:  # every failure is counted, none stops the run
             self.log.errors.append(f"{kind} {path}: {type(e).__name__}: {e}")
             return 0, ""
         self.log.timings[kind].append(time.perf_counter() - started)
@@ -368,9 +368,9 @@ def warm_up(port: int, requests: int) -> None:
         try:
             Browser(port).request("GET", "/login")
             break
-        except OSError:
+        except OSError as e:
             if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start")
+                raise SystemExit("gunicorn did not start") from e
             time.sleep(0.2)
     threads = [threading.Thread(target=Browser(port).request, args=("GET", "/login")) for _ in range(requests)]
     for t in threads:

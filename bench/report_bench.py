@@ -114,7 +114,7 @@ def main() -> int:
         print(
             f"full ZIP: {len(docs)} documents {kinds}; machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
         )
-        data, t_zip = timed(
+        data, _ = timed(
             "first full ZIP (PDF + XLSX + DOCX, the background job's work)",
             lambda: bundle.plan_zip(nagano, nplan, docs=docs),
             20.0,

@@ -58,7 +58,7 @@ def savings_bar_svg(rows: Iterable[Sequence], *, width: int = 720) -> str:
         y0 = top + i * group_h
         out.append(f"<g><title>{esc(label)}：単独 {yen(standalone)}、共同 {yen(joint)}、控除後 {yen(net)}</title>")
         out.append(text(plot_x - 8, y0 + 1.5 * bar_h + 4, truncate(label, label_w // 12), anchor="end", size=11))
-        for j, (value, (_, fill)) in enumerate(zip((standalone, joint, net), SERIES)):
+        for j, (value, (_, fill)) in enumerate(zip((standalone, joint, net), SERIES, strict=True)):
             w = max(value, 0) * scale
             out.append(
                 f'<rect x="{num(plot_x)}" y="{num(y0 + j * bar_h)}" width="{num(w)}" '

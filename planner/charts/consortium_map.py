@@ -57,7 +57,7 @@ def map_legend(groups: Iterable[Mapping]) -> list[LegendEntry]:
     joint = _joint(groups)
     return [
         LegendEntry(i + 1, g["id"], c, str(g.get("label") or g["id"]), len(set(g.get("body_codes") or ())))
-        for i, (g, c) in enumerate(zip(joint, group_colours(len(joint))))
+        for i, (g, c) in enumerate(zip(joint, group_colours(len(joint)), strict=True))
     ]
 
 
@@ -470,7 +470,7 @@ def _wrap(content: str, size: float, room: float) -> list[str]:
             lines.append(line)
             line = ""
         line += ch
-    return lines + [line] if line else lines
+    return [*lines, line] if line else lines
 
 
 def _fit_text(label: str, suffix: str, prefix: str, room: float) -> str:

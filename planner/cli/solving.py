@@ -49,7 +49,7 @@ def _load_instance_or_exit(path: Path):
             click.echo(f"  - {p}", err=True)
         if len(e.problems) > 50:
             click.echo(f"  ... ほか {len(e.problems) - 50} 件", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from e
     except OSError as e:
         fail(f"インスタンスファイル {path} を読めません: {e.strerror or e}")
 
@@ -85,7 +85,7 @@ def _load_effect_inputs_or_exit(path: Path | None, instance_file: Path):
         click.echo(f"エラー: 導入効果モデル {path or '（同梱）'} が不正です:", err=True)
         for p in e.problems:
             click.echo(f"  - {p}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from e
     with open(instance_file, encoding="utf-8") as f:
         baselines, staff_costs, problems = inputs_from_instance_doc(json.load(f))
     if problems:
@@ -182,10 +182,10 @@ def solve_command(
         click.echo(f"エラー: 補助制度ルール {rules_file} が不正です:", err=True)
         for p in e.problems:
             click.echo(f"  - {p}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from e
     except AllocationError as e:  # e.g. 人口割 with a body whose population is missing
         click.echo(f"エラー: 負担金の按分ができません: {e}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from e
     from planner.domain.effects import attach_effects
 
     plan = attach_effects(instance, plan, effect_model, baselines=baselines, staff_costs=staff_costs)

@@ -157,12 +157,14 @@ def split_cost(ratios: Sequence, cost: GroupCost, horizon: int, lead_index: int 
     order = priority_order(ratios, lead_index)
     initial = split_yen(cost.initial_yen, ratios, order)
     annual = split_yen(cost.annual_yen, ratios, order)
-    totals = [i + horizon * a for i, a in zip(initial, annual)]
+    totals = [i + horizon * a for i, a in zip(initial, annual, strict=True)]
     adjustment = cost.total_yen - sum(totals)
     if adjustment:
         for k, extra in enumerate(split_yen(adjustment, ratios, order)):
             totals[k] += extra
-    shares = [{"initial_yen": i, "annual_yen": a, "total_yen": t} for i, a, t in zip(initial, annual, totals)]
+    shares = [
+        {"initial_yen": i, "annual_yen": a, "total_yen": t} for i, a, t in zip(initial, annual, totals, strict=True)
+    ]
     return shares, adjustment
 
 
@@ -199,7 +201,7 @@ def formula_ratios(instance: Instance, member_ids: Sequence[str], weights: Mappi
         base = basic_ratios(instance, member_ids, part)
         total = sum(base)
         wf = _as_fraction(w)
-        ratios = [r + wf * b / total for r, b in zip(ratios, base)]
+        ratios = [r + wf * b / total for r, b in zip(ratios, base, strict=True)]
     return ratios
 
 
@@ -255,7 +257,7 @@ def member_names(instance: Instance, member_ids: Sequence[str]) -> list[str]:
     (and, should even that repeat, by its place in the group)."""
     names = [instance.bodies[instance.need(i).body].name for i in member_ids]
     out = []
-    for i, name in zip(member_ids, names):
+    for i, name in zip(member_ids, names, strict=True):
         if names.count(name) > 1:
             name = f"{name}（{wareki_fiscal_year(instance.need(i).start_year)}開始）"
         out.append(name)
@@ -296,7 +298,7 @@ def allocate(
     lead_index = next((k for k, nd in enumerate(needs) if nd.body == lead_body), None)
     order = priority_order(member_ids, lead_index)
     oracle = _oracle(instance, member_ids, game)
-    standalone = [int(round(v)) for v in oracle.standalone]
+    standalone = [round(v) for v in oracle.standalone]
     grand = float(cost.total_yen)
     notes: list[str] = list(getattr(game, "notes", []) or [])
     coalitions = _CoalitionGame(instance, member_ids, game)
@@ -332,18 +334,18 @@ def allocate(
             proof = prove(oracle, adjusted, lc.value, names, instance)
             if proof.in_core or lc.value < 0:
                 break
-        adjustments = [a - t for a, t in zip(adjusted, totals)]
+        adjustments = [a - t for a, t in zip(adjusted, totals, strict=True)]
         parts = split_adjustment(adjustments, cost.initial_yen, cost.annual_yen, horizon, order)
-        for s, a, (di, da) in zip(shares, adjustments, parts):
+        for s, a, (di, da) in zip(shares, adjustments, parts, strict=True):
             s["initial_yen"] += di
             s["annual_yen"] += da
             s["total_yen"] += a
         if lc.value < 0:
-            notes.append(EMPTY_CORE_NOTE.format(yen=-int(math.floor(lc.value + 1e-6))))
+            notes.append(EMPTY_CORE_NOTE.format(yen=-math.floor(lc.value + 1e-6)))
         else:
             notes.append(ADJUSTED_NOTE.format(count=sum(1 for a in adjustments if a)))
     elif n >= 2 and lc.value < 0:
-        notes.append(EMPTY_CORE_NOTE.format(yen=-int(math.floor(lc.value + 1e-6))))
+        notes.append(EMPTY_CORE_NOTE.format(yen=-math.floor(lc.value + 1e-6)))
 
     rule = ROUNDING_RULE.format(h=horizon)
     if rounding:
@@ -364,8 +366,8 @@ def allocate(
         se = interval = None
         if sampled is not None and sampled["half_widths"][k] is not None:
             value, half = sampled["values"][k], sampled["half_widths"][k]
-            se = int(round(sampled["standard_errors"][k]))
-            interval = (int(math.floor(value - half)), int(math.ceil(value + half)))
+            se = round(sampled["standard_errors"][k])
+            interval = (math.floor(value - half), math.ceil(value + half))
         member_shares.append(
             MemberShare(
                 nid,
@@ -496,9 +498,9 @@ def _suggest_method(instance, member_ids, cost, lead_index, chosen, totals, orac
             ratios = basic_ratios(instance, member_ids, candidate)
         shares, _ = split_cost(ratios, cost, instance.horizon_years, lead_index)
         other = [s["total_yen"] for s in shares]
-        if any(o > s + fairness.FLOAT_NOISE_YEN for o, s in zip(other, standalone)):
+        if any(o > s + fairness.FLOAT_NOISE_YEN for o, s in zip(other, standalone, strict=True)):
             continue
-        change = sum(abs(o - t) for o, t in zip(other, totals))
+        change = sum(abs(o - t) for o, t in zip(other, totals, strict=True))
         if best is None or change < best[0]:
             best = (change, candidate)
     return best[1] if best else None
@@ -535,7 +537,7 @@ def suggest_weights(
     )
     if found is None:
         return None
-    suggestion = {p: round(w, 3) for p, w in zip(usable, found)}
+    suggestion = {p: round(w, 3) for p, w in zip(usable, found, strict=True)}
     if sum(suggestion.values()) <= 0:
         return None
     shares, _ = split_cost(formula_ratios(instance, member_ids, suggestion), cost, instance.horizon_years, lead_index)

@@ -169,7 +169,7 @@ def exact_values(instance: Instance, needs: Sequence[Need]) -> tuple[list[float]
         # Some coalition cannot keep its together pairs in one feasible group: price it without them rather
         # than leave c(S) infinite (every member can always go alone).
         relaxed = _partition_dp(len(needs), best_group, [])
-        values = [r if v == INF else v for v, r in zip(values, relaxed)]
+        values = [r if v == INF else v for v, r in zip(values, relaxed, strict=True)]
         notes.append(RELAXED_NOTE)
     return values, notes
 

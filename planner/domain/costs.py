@@ -37,7 +37,7 @@ def _cached_distance(lat1: float, lng1: float, lat2: float, lng2: float) -> floa
 
 def round_yen(amount: float) -> int:
     """Money in every output is integer yen, rounded half up (a tiny epsilon absorbs float noise)."""
-    return int(math.floor(amount + 0.5 + 1e-9))
+    return math.floor(amount + 0.5 + 1e-9)
 
 
 @dataclass(frozen=True)
@@ -115,9 +115,9 @@ def group_violations(
         problems.append("needs with different start years")
     category = instance.categories.get(needs[0].category)
     if category is None:
-        return problems + [f"unknown category {needs[0].category}"]
+        return [*problems, f"unknown category {needs[0].category}"]
     if lead_body not in instance.bodies:
-        return problems + [f"unknown lead body {lead_body}"]
+        return [*problems, f"unknown lead body {lead_body}"]
     if mode == "standalone":
         if len(needs) != 1:
             problems.append("standalone groups have exactly one member")

@@ -453,7 +453,7 @@ def hours_saved(
         how = f"{units:,.0f}{per} × 団体の現状値 1{per}あたり {baseline.minutes_per_unit:g}分 × 削減率 {rate_text}（事例）"
     elif cat.minutes_per_unit is not None and units is not None:
         minutes = cat.minutes_per_unit.values()
-        hours = tuple(units * m * r / 60 for m, r in zip(minutes, rate))
+        hours = tuple(units * m * r / 60 for m, r in zip(minutes, rate, strict=True))
         basis = "model"
         cases = tuple(dict.fromkeys(cat.minutes_per_unit.cases() + cat.reduction_rate.cases()))
         how = (

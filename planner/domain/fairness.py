@@ -55,7 +55,7 @@ def prove(
     if oracle.n < 2:
         excess = float(standalone[0] - x[0]) if oracle.n else 0.0
         worst = tuple(ids)
-        evidence = (Coalition(tuple(ids), int(round(standalone[0])), int(x[0]), "standalone", None),) if ids else ()
+        evidence = (Coalition(tuple(ids), round(standalone[0]), int(x[0]), "standalone", None),) if ids else ()
         fair = bool(excess >= -FLOAT_NOISE_YEN)
         return FairnessProof(
             True,
@@ -63,7 +63,7 @@ def prove(
             fair,
             math.floor(excess + 1e-6),
             worst,
-            None if least_core is None else int(math.floor(least_core + 1e-6)),
+            None if least_core is None else math.floor(least_core + 1e-6),
             evidence,
             (),
         )
@@ -76,10 +76,10 @@ def prove(
     violations = []
     for i in over:
         violations.append(
-            f"{names[i]} の負担 {int(x[i]):,}円 が単独調達の費用 {int(round(standalone[i])):,}円 を "
+            f"{names[i]} の負担 {int(x[i]):,}円 が単独調達の費用 {round(standalone[i]):,}円 を "
             f"{int(x[i] - round(standalone[i])):,}円 上回ります（個人合理性を満たしません）"
         )
-    for e, c in zip(tight, evidence):
+    for e, c in zip(tight, evidence, strict=True):
         if e.excess >= -FLOAT_NOISE_YEN or len(c.members) == 1:
             continue
         if any("の組は合計" in v for v in violations):
@@ -92,9 +92,9 @@ def prove(
         exhaustive_check=True,
         individually_rational=ir,
         in_core=in_core,
-        min_excess_yen=int(math.floor(worst.excess + 1e-6)),
+        min_excess_yen=math.floor(worst.excess + 1e-6),
         worst_coalition=tuple(ids[i] for i in range(oracle.n) if worst.mask >> i & 1),
-        least_core_yen=None if least_core is None else int(math.floor(least_core + 1e-6)),
+        least_core_yen=None if least_core is None else math.floor(least_core + 1e-6),
         tightest=evidence,
         violations=tuple(violations),
     )
@@ -103,14 +103,14 @@ def prove(
 def _evidence(oracle, e, x: np.ndarray, instance: Instance | None) -> Coalition:
     members = [i for i in range(oracle.n) if e.mask >> i & 1]
     ids = tuple(oracle.member_ids[i] for i in members)
-    paid = int(round(float(x[members].sum())))
+    paid = round(float(x[members].sum()))
     cost = e.cost
     if instance is not None and e.mode in ("lead", "unified"):
         # the figure a finance officer gets by pricing that group by the price book (rounded yearly cost)
         cost = group_cost(instance, [instance.need(i) for i in ids], e.mode, e.lead_body).total_yen
     elif instance is not None and e.mode == "standalone":
-        cost = int(round(float(oracle.standalone[members[0]])))
-    return Coalition(ids, int(math.floor(cost + 1e-6)), paid, e.mode or None, e.lead_body or None)
+        cost = round(float(oracle.standalone[members[0]]))
+    return Coalition(ids, math.floor(cost + 1e-6), paid, e.mode or None, e.lead_body or None)
 
 
 def coalition_name(names: Sequence[str], mask: int) -> str:
@@ -184,7 +184,7 @@ def split_adjustment(
         if horizon
         else [0] * len(adjustments)
     )
-    return [(a - horizon * y, y) for a, y in zip(adjustments, yearly)]
+    return [(a - horizon * y, y) for a, y in zip(adjustments, yearly, strict=True)]
 
 
 # --- what the pages and documents say -------------------------------------------------------------------------

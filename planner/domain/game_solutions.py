@@ -114,7 +114,7 @@ def nucleolus(n: int, coalitions: Sequence[int], value: Callable[[int], float], 
             break
         keep = _outside_span(free_matrix, basis)
         free_matrix, free_rhs = free_matrix[keep], free_rhs[keep]
-        free = [m for m, k in zip(free, keep) if k]
+        free = [m for m, k in zip(free, keep, strict=True) if k]
         if not free:
             break
         x, t, duals, slacks = _max_min_saving(free_matrix, free_rhs, np.array(fixed_rows), np.array(fixed_rhs))
@@ -127,7 +127,7 @@ def nucleolus(n: int, coalitions: Sequence[int], value: Callable[[int], float], 
             fixed_rows.append(row)
         fixed_rhs.extend((free_rhs[tight] - t).tolist())
         free_matrix, free_rhs = free_matrix[~tight], free_rhs[~tight]
-        free = [m for m, k in zip(free, ~tight) if k]
+        free = [m for m, k in zip(free, ~tight, strict=True) if k]
     a, b = np.array(fixed_rows), np.array(fixed_rhs)
     if np.linalg.matrix_rank(a) >= n:
         x = np.linalg.lstsq(a, b, rcond=None)[0]
@@ -140,7 +140,7 @@ def _incidence(masks: Sequence[int], n: int) -> np.ndarray:
 
 
 def _orthonormal_basis(rows: np.ndarray) -> np.ndarray:
-    u, s, vt = np.linalg.svd(rows, full_matrices=False)
+    _, s, vt = np.linalg.svd(rows, full_matrices=False)
     rank = int((s > 1e-9 * max(1.0, s[0] if s.size else 1.0)).sum())
     return vt[:rank]
 
@@ -338,7 +338,7 @@ def _all_rows(oracle) -> list:
     if table is None:
         return []
     masks, _, cost = table
-    return [_Row(int(m), float(c)) for m, c in zip(masks, cost)]
+    return [_Row(int(m), float(c)) for m, c in zip(masks, cost, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -380,7 +380,7 @@ def least_core(oracle, grand_value: float) -> LeastCore:
         if found.mask not in seen:
             seen.add(found.mask)
             cols = _members(found.mask, n)
-            bulk.append((cols + [n], [1.0] * (len(cols) + 1), -inf, found.cost / scale))
+            bulk.append(([*cols, n], [1.0] * (len(cols) + 1), -inf, found.cost / scale))
     lp.add_rows(bulk)
     for _ in range(CG_MAX_ITERATIONS):
         values, _ = lp.solve()
@@ -391,7 +391,7 @@ def least_core(oracle, grand_value: float) -> LeastCore:
         for found in batch:
             seen.add(found.mask)
             cols = _members(found.mask, n)
-            lp.add_row(cols + [n], [1.0] * (len(cols) + 1), -inf, found.cost / scale)
+            lp.add_row([*cols, n], [1.0] * (len(cols) + 1), -inf, found.cost / scale)
     raise GameSolveError("least core: constraint generation did not converge")
 
 
@@ -434,7 +434,7 @@ def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool 
 
     def add_free(mask: int, cost: float) -> None:
         cols = _members(mask, n)
-        row = lp.add_row(cols + [n], [1.0] * (len(cols) + 1), -inf, cost / scale)
+        row = lp.add_row([*cols, n], [1.0] * (len(cols) + 1), -inf, cost / scale)
         free[mask] = (row, cost / scale)
 
     for i in range(n):
@@ -442,7 +442,7 @@ def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool 
     levels: list[float] = []
     rounds = generated = 0
     x = np.full(n, grand_value / n)
-    for rounds in range(1, n + 2):
+    for rounds in range(1, n + 2):  # noqa: B007 -- the count is reported after the loop
         basis = _orthonormal_basis(np.array(fixed_rows))
         if basis.shape[0] >= n:
             break

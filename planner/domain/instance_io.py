@@ -446,7 +446,7 @@ def instance_to_dict(instance: Instance) -> dict:
             "member_initial": p.member_initial,
             "member_annual": p.member_annual,
             "per_km_annual": p.per_km_annual,
-            "lines": [list(l) for l in p.lines],
+            "lines": [list(line) for line in p.lines],
         }
         if joint:
             d["max_members"] = p.max_members

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 BODY_KINDS = ("prefecture", "designated_city", "city", "special_ward", "town", "village")
 JOINT_MODES = ("lead", "unified")
-MODES = ("standalone",) + JOINT_MODES
+MODES = ("standalone", *JOINT_MODES)
 GEOGRAPHY_TYPES = ("same_prefecture", "radius_km", "any")
 ALLOCATION_METHODS = ("equal", "population", "volume", "formula", "standalone_ratio", "shapley", "nucleolus")
 CORE_OPTIONS = ("report", "adjust")  # the method's own shares with their proof, or moved into the core

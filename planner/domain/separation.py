@@ -93,7 +93,7 @@ class GroupOracle:
                 accepts = np.array(
                     [
                         mode in nd.modes and (f is None or f.mode is None or f.mode == mode)
-                        for nd, f in zip(needs, fixed)
+                        for nd, f in zip(needs, fixed, strict=True)
                     ]
                 )
                 for lead in leads:

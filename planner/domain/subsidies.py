@@ -192,7 +192,7 @@ def _group_project(
             implementer_body=lead_body,
             capped=capped,
         )
-        for nid, a in zip(member_ids, amounts)
+        for nid, a in zip(member_ids, amounts, strict=True)
     }
 
 

@@ -8,6 +8,7 @@ A rule document is JSON an administrator may edit; :func:`parse_rules` checks al
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -474,12 +475,12 @@ def correction_table_problems(table: Any, path: str = "fiscal_correction.table")
             problems.append(f"{where}.coefficient: 0 より大きく 2 以下の補正係数を指定してください")
             continue
         rows.append((lo, math.inf if hi is None else hi, k))
-    for (lo1, hi1, k1), (lo2, hi2, k2) in zip(rows, rows[1:]):
+    for (lo1, hi1, k1), (lo2, _hi2, k2) in itertools.pairwise(rows):
         if lo2 < lo1:
             problems.append(f"{path}[{k2}].min_index: 行は財政力指数の小さい順に並べてください（[{k1}] の後）")
         elif lo2 < hi1:
             problems.append(f"{path}[{k1}] と [{k2}]: 財政力指数の範囲が重なっています")
-    for (_, hi1, k1), _next in zip(rows, rows[1:]):
+    for (_, hi1, k1), _next in itertools.pairwise(rows):
         if hi1 == math.inf:
             problems.append(f"{path}[{k1}].max_index: 上限なしの行は最後の行だけにしてください")
     return problems

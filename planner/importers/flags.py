@@ -9,6 +9,7 @@ Other columns (a name column, notes) are ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from planner.masterdata.codes import code_problem, normalize_code
 
@@ -78,8 +79,8 @@ def parse_flags_file(file_name: str, data: bytes, known_codes: set[str] | frozen
     problems: list[Problem] = []
     code_label = column_label(columns["code"], text(header[columns["code"]]))
     for i, row in lines[1:]:
-
-        def cell(key: str):
+        # the row is bound now: the helper belongs to this line of the file only
+        def cell(key: str, row: tuple[Any, ...] = row) -> Any:
             return row[columns[key]] if columns[key] < len(row) else None
 
         code = normalize_code(cell("code"))

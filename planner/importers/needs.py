@@ -347,11 +347,12 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         number = i + 1
         problems: list[Problem] = []
 
-        def cell(key: str) -> Any:
+        # row, number and problems are bound now: these helpers belong to this line of the file only
+        def cell(key: str, row: tuple[Any, ...] = row) -> Any:
             c = columns.get(key)
             return row[c] if c is not None and c < len(row) else None
 
-        def fail(key: str, message: str) -> None:
+        def fail(key: str, message: str, problems: list[Problem] = problems, number: int = number) -> None:
             problems.append(Problem(file_name, message, number, labels.get(key)))
 
         if "status" in columns and text(cell("status")) in ("取下げ", "取り下げ", "withdrawn"):

@@ -10,7 +10,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -18,7 +18,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import FileProblems, Problem
 
-Source = Union[bytes, str, Path]
+Source = bytes | str | Path
 
 
 def read_bytes(file_name: str, source: Source) -> bytes:

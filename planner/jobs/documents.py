@@ -50,7 +50,7 @@ def _write_json(path: Path, doc: dict) -> None:
 def state(folder: str | Path, key: str) -> dict[str, Any]:
     """The build's state: {"status": none|queued|running|done|failed, "done", "total", "error", ...}."""
     folder = Path(folder)
-    zip_path, state_path, lock = _paths(folder, key)
+    zip_path, state_path, _ = _paths(folder, key)
     if zip_path.exists():
         return {"status": "done", "done": 1, "total": 1, "size": zip_path.stat().st_size}
     try:

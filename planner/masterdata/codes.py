@@ -12,7 +12,7 @@ def check_digit(code5: str) -> str:
     """
     if len(code5) != 5 or not code5.isdigit():
         raise ValueError(f"not a 5-digit code: {code5!r}")
-    total = sum(int(d) * w for d, w in zip(code5, _WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(code5, _WEIGHTS, strict=True))
     return str((11 - total % 11) % 10)
 
 

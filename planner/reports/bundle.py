@@ -119,7 +119,7 @@ def render_document(instance: Instance, plan: Plan, meta: ReportMeta | None, doc
         data = [pdf.member_pdf(instance, plan, doc.key, meta)]
     else:
         data = [statements.statement_pdf(instance, plan, doc.key, meta)]
-    return list(zip(names, data))
+    return list(zip(names, data, strict=True))
 
 
 # The documents that take longest go first, so that a worker is not left with the summary at the end.

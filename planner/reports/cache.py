@@ -26,11 +26,11 @@ MAX_AGE_SECONDS = 7 * 86400
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     digest = hashlib.sha256()
-    files = sorted((TEMPLATES / "reports").glob("*.html")) + [PROJECT_ROOT / "static" / "css" / "report.css"]
+    files = [*sorted((TEMPLATES / "reports").glob("*.html")), PROJECT_ROOT / "static" / "css" / "report.css"]
     files += sorted(Path(__file__).parent.glob("*.py"))
     # The summary's map and charts are drawn by planner.charts, over the outlines in planner/data.
     charts = Path(__file__).parent.parent / "charts"
-    files += sorted(charts.glob("*.py")) + [charts.parent / "data" / "prefecture_outlines.json"]
+    files += [*sorted(charts.glob("*.py")), charts.parent / "data" / "prefecture_outlines.json"]
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

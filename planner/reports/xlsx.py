@@ -167,7 +167,7 @@ class _Writer:
         return self.row - 1
 
     def cells(self, values: list, formats: list[str | None], total: bool = False) -> int:
-        for col, (value, fmt) in enumerate(zip(values, formats), start=1):
+        for col, (value, fmt) in enumerate(zip(values, formats, strict=True), start=1):
             c = _put(self.ws, self.row, col, value)
             c.border = _BORDER
             if fmt:
@@ -285,7 +285,7 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     sums = [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 15)]
     sums[1] = None  # volumes of different needs are summed in the cost build-up already
     members_total = w.cells(
-        ["合計", f"{len(r.members)}団体"] + sums + [None], [None, None, INT, None] + [YEN] * 11, total=True
+        ["合計", f"{len(r.members)}団体", *sums, None], [None, None, INT, None] + [YEN] * 11, total=True
     )
     w.skip()
     w.line("検算", bold=True)

@@ -70,7 +70,7 @@ def load_effect_models(session: Session, directory: Path = EFFECT_MODEL_DIR, use
 
 
 def current_effect_model_row(session: Session) -> EffectModelVersion | None:
-    return session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current == True)).first()
+    return session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current == True)).first()  # noqa: E712
 
 
 def current_effect_model(session: Session) -> EffectModel | None:
@@ -85,7 +85,7 @@ def current_effect_model(session: Session) -> EffectModel | None:
 
 
 def _set_current(session: Session, row: EffectModelVersion) -> None:
-    for other in session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current == True)):
+    for other in session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current == True)):  # noqa: E712
         other.is_current = False
     row.is_current = True
     session.flush()

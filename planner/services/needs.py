@@ -496,7 +496,9 @@ def import_needs(
         raise NeedError("問題のある行があるため取り込めません")
     lines = list(lines) if lines is not None else plan_import(session, parsed)
     result = ImportResult()
-    bodies = {b.code: b for b in session.exec(select(Body).where(Body.code.in_({l.row.body_code for l in lines})))}
+    bodies = {
+        b.code: b for b in session.exec(select(Body).where(Body.code.in_({line.row.body_code for line in lines})))
+    }
     for line in lines:
         r = line.row
         body = bodies[r.body_code]

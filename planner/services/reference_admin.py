@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -186,7 +187,7 @@ def correction_problems(rows: list[CorrectionRow]) -> list[str]:
         if r.lower is not None and r.upper is not None and r.lower >= r.upper:
             problems.append(f"財政力補正 {i}行目: 下限は上限より小さくしてください")
     ordered = sorted(rows, key=lambda r: float("-inf") if r.lower is None else r.lower)
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in itertools.pairwise(ordered):
         a_upper = float("inf") if a.upper is None else a.upper
         b_lower = float("-inf") if b.lower is None else b.lower
         if b_lower < a_upper:

@@ -76,7 +76,7 @@ def build_reference_dataset(paths: Iterable[Path], built_on: date | None = None)
     by_dataset = {p.dataset: p for p in parsed}
     values: dict[str, dict[str, Any]] = {code: {} for code in index.names}
     fiscal_of: dict[str, str] = {}
-    for dataset in ("population",) + _FISCAL_ORDER:
+    for dataset in ("population", *_FISCAL_ORDER):
         p = by_dataset.get(dataset)
         if p is None:
             continue
@@ -102,7 +102,7 @@ def build_reference_dataset(paths: Iterable[Path], built_on: date | None = None)
             "url": SOURCE_URLS["population" if p.dataset == "population" else "fiscal"],
             "bodies": len(p.values),
         }
-        for p in sorted(parsed, key=lambda p: (("population",) + _FISCAL_ORDER).index(p.dataset))
+        for p in sorted(parsed, key=lambda p: ("population", *_FISCAL_ORDER).index(p.dataset))
     ]
     return {
         "format": FORMAT,
@@ -111,7 +111,7 @@ def build_reference_dataset(paths: Iterable[Path], built_on: date | None = None)
         "licence": LICENCE,
         "credit": CREDIT,
         "datasets": datasets,
-        "columns": list(COLUMNS) + ["fiscal_dataset"],
+        "columns": [*COLUMNS, "fiscal_dataset"],
         "rows": rows,
     }
 

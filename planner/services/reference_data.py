@@ -31,7 +31,7 @@ REFERENCE_PRICE_BOOK = DATA_DIR / "price_book_reference.json"
 SUBSIDY_RULES_DIR = DATA_DIR / "subsidy_rules"
 
 PRICE_FIELDS = ("fixed_initial", "fixed_annual", "member_initial", "member_annual", "per_km_annual")
-EDITABLE_FIELDS = PRICE_FIELDS + ("lines", "max_members")
+EDITABLE_FIELDS = (*PRICE_FIELDS, "lines", "max_members")
 _CATEGORY_FIELDS = ("name", "group", "unit", "sat_program", "volume_per_10k_pop")
 
 

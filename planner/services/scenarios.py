@@ -507,7 +507,7 @@ def override_rules(instance: Instance, items: Iterable[dict[str, Any]]) -> Overr
         cat_name = instance.categories[cat].name if cat in instance.categories else cat
         label = f"上書き設定（{OVERRIDE_KINDS.get(item.get('kind'), item.get('kind'))}、{cat_name}）"
         needs = [by_body_cat.get((code, cat), []) for code in item["bodies"]]
-        for code, found in zip(item["bodies"], needs):
+        for code, found in zip(item["bodies"], needs, strict=True):
             if not found:
                 raise ScenarioError(f"{label}: {_body_name(instance, code)}に{cat_name}のニーズがありません。")
         kind = item["kind"]

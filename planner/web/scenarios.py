@@ -339,7 +339,7 @@ def fill_override_choices(form: OverrideForm, session, scenario: Scenario, lates
             form.group_key.choices = [("", "（計画がまだありません）")]
     form.category.choices = cats
     form.body_a.choices = [(code, f"{name}（{code}）") for code, name in bodies]
-    form.body_b.choices = [("", "（選択）")] + form.body_a.choices
+    form.body_b.choices = [("", "（選択）"), *form.body_a.choices]
 
 
 def override_item_from_form(form: OverrideForm, latest) -> dict:

@@ -148,10 +148,10 @@ def _place_price_problems(form, keys: dict, problems: list[Problem]) -> list[Pro
         if len(parts) == 3 and (parts[0], parts[1]) in by_key:
             sub = getattr(form, by_key[(parts[0], parts[1])])
             if parts[2] in sub._fields:
-                sub[parts[2]].errors = list(sub[parts[2]].errors) + [p.message]
+                sub[parts[2]].errors = [*sub[parts[2]].errors, p.message]
                 continue
         if p.field == "version":
-            form.version.errors = list(form.version.errors) + [p.message]
+            form.version.errors = [*form.version.errors, p.message]
             continue
         general.append(p)
     return general

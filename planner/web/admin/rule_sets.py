@@ -100,7 +100,8 @@ def rule_set_edit(rule_set_id: int):
         form.version.data = f"{base.version}-改"[:40]
         form.fiscal_year.data = base.fiscal_year
         form.correction_set.data = table.rows is not None
-        for entry, row in zip(form.correction.entries, table.rows or []):
+        # the form always offers at least eight rows, blank ones below the table's own
+        for entry, row in zip(form.correction.entries, table.rows or [], strict=False):
             entry.form.lower.data, entry.form.upper.data, entry.form.coefficient.data = (
                 row.lower,
                 row.upper,
@@ -117,7 +118,7 @@ def rule_set_edit(rule_set_id: int):
                 if f.lower.data is None and f.upper.data is None and f.coefficient.data is None:
                     continue
                 if f.coefficient.data is None:
-                    f.coefficient.errors = list(f.coefficient.errors) + ["係数を入力してください"]
+                    f.coefficient.errors = [*f.coefficient.errors, "係数を入力してください"]
                     continue
                 # 財政力指数 is never negative: an open lower end is 0.
                 rows.append(
@@ -127,8 +128,9 @@ def rule_set_edit(rule_set_id: int):
                 )
                 row_entries.append(f)
             if not rows and not any(e.form.coefficient.errors for e in form.correction.entries):
-                form.correction_set.errors = list(form.correction_set.errors) + [
-                    "表を設定するときは少なくとも1行入力してください（未設定にするならチェックを外します）"
+                form.correction_set.errors = [
+                    *form.correction_set.errors,
+                    "表を設定するときは少なくとも1行入力してください（未設定にするならチェックを外します）",
                 ]
             else:
                 general.extend(refadmin.correction_problems(rows))
@@ -149,7 +151,7 @@ def rule_set_edit(rule_set_id: int):
                 for p in e.problems:
                     if p.field in ("version", "fiscal_year"):
                         target = getattr(form, p.field)
-                        target.errors = list(target.errors) + [p.message]
+                        target.errors = [*target.errors, p.message]
                     elif not _place_correction_problem(p, table, row_entries):
                         general.append(p)
             else:
@@ -183,7 +185,7 @@ def _place_correction_problem(problem: Problem, table: refadmin.CorrectionTable,
     if index >= len(row_entries) or key not in table.row_keys:
         return False
     field = getattr(row_entries[index], ("lower", "upper", "coefficient")[table.row_keys.index(key)])
-    field.errors = list(field.errors) + [problem.message]
+    field.errors = [*field.errors, problem.message]
     return True
 
 

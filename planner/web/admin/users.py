@@ -25,7 +25,7 @@ def _prefecture_choices(form) -> None:
 def _scope_error(form, error: UserError) -> None:
     """Show a service error under the input it is about."""
     target = getattr(form, error.field or "role", None) or form.role
-    target.errors = list(target.errors) + [str(error)]
+    target.errors = [*target.errors, str(error)]
 
 
 @bp.get("/users")
