@@ -26,10 +26,10 @@ the sampled Shapley value is not offered: it is slow and carries a standard erro
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from fractions import Fraction
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -47,9 +47,12 @@ from .fairness import (
 )
 from .game_solutions import LeastCore, nucleolus_by_generation, shapley_exact, shapley_sampled
 from .model import ALLOCATION_METHODS, CORE_OPTIONS, Instance
-from .separation import GroupOracle, TableOracle
+from .separation import GroupOracle, Oracle, TableOracle
 from .settled import Allocation, MemberShare, WeightSuggestion
 from .vocabulary import wareki_fiscal_year
+
+if TYPE_CHECKING:
+    from .plan import PlanGroup
 
 METHOD_LABELS = {
     "equal": "均等割",
@@ -134,21 +137,34 @@ def split_yen(amount: int, ratios: Sequence[float | int | Fraction], priority: S
     return floors
 
 
-def _as_fraction(value) -> Fraction:
+def _as_fraction(value: float | Fraction) -> Fraction:
     if isinstance(value, (int, Fraction)):
         return Fraction(value)
     return Fraction(round(float(value), 6)).limit_denominator(10**6) if abs(value) < 1e12 else Fraction(value)
 
 
-def priority_order(member_ids: Sequence[str], lead_index: int | None) -> list[int]:
-    order = list(range(len(member_ids)))
+def priority_order(members: Sized, lead_index: int | None) -> list[int]:
+    """The members' indexes with the lead first (it takes the rounding's odd yen first)."""
+    order = list(range(len(members)))
     if lead_index is not None:
         order.remove(lead_index)
         order.insert(0, lead_index)
     return order
 
 
-def split_cost(ratios: Sequence, cost: GroupCost, horizon: int, lead_index: int | None) -> tuple[list[dict], int]:
+class ShareParts(TypedDict):
+    """One member's integer share of a group's cost."""
+
+    initial_yen: int
+    annual_yen: int
+    total_yen: int
+
+
+# a method's ratios: exact fractions (population, volume, formula ...) or floats (Shapley value, nucleolus)
+Ratios = Sequence[float | int | Fraction]
+
+
+def split_cost(ratios: Ratios, cost: GroupCost, horizon: int, lead_index: int | None) -> tuple[list[ShareParts], int]:
     """Integer initial/annual/total shares; returns the shares and the rounding adjustment (see below).
 
     total_yen per member is initial + H * annual, so the members' totals add up to cost.initial + H * cost.annual.
@@ -163,7 +179,7 @@ def split_cost(ratios: Sequence, cost: GroupCost, horizon: int, lead_index: int 
         for k, extra in enumerate(split_yen(adjustment, ratios, order)):
             totals[k] += extra
     shares = [
-        {"initial_yen": i, "annual_yen": a, "total_yen": t} for i, a, t in zip(initial, annual, totals, strict=True)
+        ShareParts(initial_yen=i, annual_yen=a, total_yen=t) for i, a, t in zip(initial, annual, totals, strict=True)
     ]
     return shares, adjustment
 
@@ -192,7 +208,9 @@ def basic_ratios(instance: Instance, member_ids: Sequence[str], method: str) -> 
     raise AllocationError(f"按分方法 {method} は比率で表せません")
 
 
-def formula_ratios(instance: Instance, member_ids: Sequence[str], weights: Mapping[str, float] | None) -> list:
+def formula_ratios(
+    instance: Instance, member_ids: Sequence[str], weights: Mapping[str, float] | None
+) -> list[Fraction]:
     parts = normalised_weights(weights)
     ratios = [Fraction(0)] * len(member_ids)
     for part, w in parts.items():
@@ -229,7 +247,14 @@ def t_quantile(probability: float, df: int) -> float:
     )
 
 
-def sampled_shapley(game: CostGame, permutations: int | None = None, seed: int | None = None) -> dict[str, Any]:
+class SampledEstimate(TypedDict):
+    values: list[float]
+    standard_errors: list[float]
+    half_widths: list[float | None]  # of the 95 % interval; None where the standard error is undefined
+    permutations: int
+
+
+def sampled_shapley(game: CostGame, permutations: int | None = None, seed: int | None = None) -> SampledEstimate:
     """The Shapley value of a game too large to enumerate, estimated from antithetic pairs of random orders, with
     each member's standard error (the spread of the pair means over sqrt(pairs)) and a 95 % interval from
     Student's t with pairs - 1 degrees of freedom; tests check that the intervals cover the exact values at that
@@ -241,12 +266,9 @@ def sampled_shapley(game: CostGame, permutations: int | None = None, seed: int |
     half = [
         t_quantile(1 - (1 - SHAPLEY_CONFIDENCE) / 2, pairs - 1) * e if e == e else None for e in est.standard_errors
     ]
-    return {
-        "values": est.values,
-        "standard_errors": est.standard_errors,
-        "half_widths": half,
-        "permutations": est.permutations,
-    }
+    return SampledEstimate(
+        values=est.values, standard_errors=est.standard_errors, half_widths=half, permutations=est.permutations
+    )
 
 
 # --- one group ----------------------------------------------------------------------------------------------
@@ -311,7 +333,8 @@ def allocate(
         else:
             notes.append(EMPTY_CORE_LARGE_NOTE)
 
-    sampled = None
+    sampled: SampledEstimate | None = None
+    ratios: Ratios
     if method == "formula":
         ratios = formula_ratios(instance, member_ids, weights)
     elif method == "shapley":
@@ -363,9 +386,11 @@ def allocate(
         )
     member_shares = []
     for k, nid in enumerate(member_ids):
-        se = interval = None
-        if sampled is not None and sampled["half_widths"][k] is not None:
-            value, half = sampled["values"][k], sampled["half_widths"][k]
+        se: int | None = None
+        interval: tuple[int, int] | None = None
+        half = sampled["half_widths"][k] if sampled is not None else None
+        if sampled is not None and half is not None:
+            value = sampled["values"][k]
             se = round(sampled["standard_errors"][k])
             interval = (math.floor(value - half), math.ceil(value + half))
         member_shares.append(
@@ -441,24 +466,28 @@ class _CoalitionGame:
             self._game = group_game(self.instance, self.member_ids)
         return self._game
 
-    def oracle(self):
+    def oracle(self) -> TableOracle | None:
         if self.given is None and len(self.member_ids) > cost_game.EXACT_LIMIT:
             return None
         g = self.game()
-        return TableOracle(g.players, g.table) if g.exhaustive else None
+        return TableOracle(g.players, g.table) if g.table is not None else None
 
 
-def _oracle(instance: Instance, member_ids: Sequence[str], game: CostGame | None):
+def _oracle(instance: Instance, member_ids: Sequence[str], game: CostGame | None) -> Oracle:
     if game is not None:
-        if not game.exhaustive:
+        if game.table is None:
             raise AllocationError("与えられたゲームは全ての提携の費用を持っていません")
         return TableOracle(game.players, game.table)
     return GroupOracle(instance, member_ids)
 
 
-def _shapley_ratios(instance, member_ids, cost, coalitions: _CoalitionGame):
+def _shapley_ratios(
+    instance: Instance, member_ids: Sequence[str], cost: GroupCost, coalitions: _CoalitionGame
+) -> tuple[list[float], SampledEstimate | None]:
     if len(member_ids) <= cost_game.EXACT_LIMIT or coalitions.given is not None:
         game = coalitions.game()
+        if game.table is None:
+            raise AllocationError("与えられたゲームは全ての提携の費用を持っていません")
         table = list(game.table)
         table[-1] = float(cost.total_yen)
         return shapley_exact(game.n, table), None
@@ -467,7 +496,9 @@ def _shapley_ratios(instance, member_ids, cost, coalitions: _CoalitionGame):
     return sampled["values"], sampled
 
 
-def _nucleolus_ratios(oracle, coalitions: _CoalitionGame, grand: float, lc: LeastCore, notes: list[str]):
+def _nucleolus_ratios(
+    oracle: Oracle, coalitions: _CoalitionGame, grand: float, lc: LeastCore, notes: list[str]
+) -> list[float]:
     if oracle.n < 2:
         return [grand] * oracle.n
     if lc.value < 0:
@@ -480,16 +511,27 @@ def _nucleolus_ratios(oracle, coalitions: _CoalitionGame, grand: float, lc: Leas
     return result.allocation
 
 
-def _suggest_method(instance, member_ids, cost, lead_index, chosen, totals, oracle, coalitions, lc) -> str | None:
+def _suggest_method(
+    instance: Instance,
+    member_ids: Sequence[str],
+    cost: GroupCost,
+    lead_index: int | None,
+    chosen: str,
+    totals: Sequence[int],
+    oracle: Oracle,
+    coalitions: _CoalitionGame,
+    lc: LeastCore,
+) -> str | None:
     """Among SUGGESTION_ORDER (the chosen method skipped, the sampled Shapley value too), the individually rational
     one whose totals move least from the chosen method's."""
-    best = None
+    best: tuple[int, str] | None = None
     standalone = [float(v) for v in oracle.standalone]
     for candidate in SUGGESTION_ORDER:
         if candidate == chosen:
             continue
         if candidate == "shapley" and len(member_ids) > cost_game.EXACT_LIMIT and coalitions.given is None:
             continue
+        ratios: Ratios
         if candidate == "shapley":
             ratios, _ = _shapley_ratios(instance, member_ids, cost, coalitions)
         elif candidate == "nucleolus":
@@ -513,13 +555,14 @@ def suggest_weights(
     lead_index: int | None,
     method: str,
     weights: Mapping[str, float] | None,
-    oracle,
+    oracle: Oracle,
 ) -> WeightSuggestion | None:
     """The formula weights (均等割・人口割・利用量割) nearest to the chosen ones (L1 over the normalised weights) whose
     own shares, rounded as written, are in the core: an LP over the weight simplex with the core constraints in
     the compact form; the rounded weights are then checked by the exact proof. None where no weights do."""
     start = normalised_weights(weights) if method == "formula" else {k: float(k == method) for k in FORMULA_PARTS}
-    parts, usable = [], []
+    parts: list[list[float]] = []
+    usable: list[str] = []
     for part in FORMULA_PARTS:
         try:
             base = basic_ratios(instance, member_ids, part)
@@ -551,7 +594,7 @@ def suggest_weights(
 
 def allocate_group(
     instance: Instance,
-    group,
+    group: PlanGroup,
     method: str | None = None,
     weights: Mapping[str, float] | None = None,
     core: str | None = None,

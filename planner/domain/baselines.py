@@ -19,7 +19,7 @@ from .cost_game import sub_instance
 from .costs import geography_allows, standalone_cost
 from .model import Instance, Need
 from .optimiser.assemble import priced_groups
-from .optimiser.subproblems import decompose
+from .optimiser.subproblems import SubProblem, decompose
 from .plan import Plan
 
 Raw = tuple[str, str, list[str]]  # (mode, lead body, need ids)
@@ -60,7 +60,7 @@ def prefecture_practice(instance: Instance) -> Plan:
                     break
             else:
                 chunks.append([n])
-        grouped = set()
+        grouped: set[str] = set()
         for chunk in chunks:
             if len(chunk) >= 2:
                 raw.append(("lead", host, [n.id for n in chunk]))
@@ -115,7 +115,7 @@ def _plan(instance: Instance, raw: list[Raw], name: str) -> Plan:
     )
 
 
-def _greedy(sp) -> list[tuple[str, str, tuple[int, ...]]]:
+def _greedy(sp: SubProblem) -> list[tuple[str, str, tuple[int, ...]]]:
     """Pairwise greedy merging on one sub-problem, pricing a group by its best (lead, mode, line)."""
     n = sp.size
     apart = {frozenset(p) for p in sp.apart}
@@ -128,11 +128,11 @@ def _greedy(sp) -> list[tuple[str, str, tuple[int, ...]]]:
         for j, i in enumerate(opt.members):
             sums[i][oi] = (opt.base[j], sp.volumes[i])
 
-    def merged(a: int, b: int):
+    def merged(a: int, b: int) -> tuple[float, int] | None:
         if any(frozenset((x, y)) in apart for x in members[a] for y in members[b]):
             return None
         size = len(members[a]) + len(members[b])
-        best = None
+        best: tuple[float, int] | None = None
         for oi, (ba, va) in sums[a].items():
             other = sums[b].get(oi)
             if other is None:

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .costs import body_distance_km, geography_allows, group_cost, group_violations, standalone_cost
 from .model import Instance, Need, Rules
+
+if TYPE_CHECKING:
+    from .plan import Plan
 
 EXACT_LIMIT = 14  # 3^14 DP steps: about 1 s in the worst case; every coalition is priced exactly up to here
 SMALL_COALITION = 9  # inside a larger group, coalitions up to this size are still priced by the DP (fast)
@@ -45,7 +49,7 @@ class CostGame:
     def value(self, mask: int) -> float:
         raise NotImplementedError
 
-    def mask_of(self, names) -> int:
+    def mask_of(self, names: Iterable[str]) -> int:
         index = {p: i for i, p in enumerate(self.players)}
         mask = 0
         for name in names:
@@ -63,7 +67,7 @@ class TableGame(CostGame):
         if len(table) != 1 << len(players):
             raise ValueError(f"a game on {len(players)} players needs {1 << len(players)} values, got {len(table)}")
         self.players = tuple(players)
-        self.table = list(table)
+        self.table: list[float] = list(table)
         self.table[0] = 0.0
         self.exhaustive = True
         self.notes = list(notes)
@@ -72,7 +76,7 @@ class TableGame(CostGame):
         return self.table[mask]
 
     @classmethod
-    def from_dict(cls, players: Sequence[str], costs: Mapping[frozenset, float]) -> TableGame:
+    def from_dict(cls, players: Sequence[str], costs: Mapping[frozenset[str], float]) -> TableGame:
         """A game fed directly: ``costs`` maps every non-empty coalition (frozenset of player names) to c(S)."""
         players = tuple(players)
         table = [0.0] * (1 << len(players))
@@ -327,12 +331,14 @@ def _coalition_oracle(instance: Instance, needs: Sequence[Need]) -> tuple[Callab
     """Coalitions up to SMALL_COALITION members by the DP (sharing one cache of single groups); larger ones by
     the optimiser on the coalition's sub-instance, or by a single-group heuristic (an upper bound, said in the
     notes) where the optimiser module is missing."""
+    optimise: Callable[..., Plan] | None
     try:
-        from .optimiser import optimise  # written alongside; imported late so this module works without it
+        from .optimiser import optimise as found  # written alongside; imported late so this module works without it
     except ImportError:
         optimise = None
         notes = ["最適化モジュールが見つからないため、大きなグループの部分連合の費用は近似値（上界）です。"]
     else:
+        optimise = found
         notes = ["大きなグループのため、部分連合の費用は最適化計算で求めました。"]
     pricer = GroupPricer(instance, needs)
     index = {n.id: i for i, n in enumerate(needs)}

@@ -144,12 +144,12 @@ def _spread(doc: Any, where: str, problems: list[str], cases: Mapping[str, Any],
     if not isinstance(doc, Mapping):
         problems.append(f"{where}: low・central・high のオブジェクトにしてください")
         return None
-    figs = {lvl: _figure(doc.get(lvl), f"{where}.{lvl}", problems, cases, rate=rate) for lvl in LEVELS}
-    if any(f is None for f in figs.values()):
+    low, central, high = (_figure(doc.get(lvl), f"{where}.{lvl}", problems, cases, rate=rate) for lvl in LEVELS)
+    if low is None or central is None or high is None:
         return None
-    if not figs["low"].value <= figs["central"].value <= figs["high"].value:
+    if not low.value <= central.value <= high.value:
         problems.append(f"{where}: low ≦ central ≦ high にしてください")
-    return Spread(figs["low"], figs["central"], figs["high"])
+    return Spread(low, central, high)
 
 
 def default_effect_model_doc() -> dict[str, Any]:
@@ -218,14 +218,15 @@ def parse_effect_model(doc: Any) -> EffectModel:
         for x in context:
             if x not in cases:
                 problems.append(f"{where}.context_cases: 事例「{x}」が cases にありません")
-        base = {
-            "category": str(cid),
-            "volume_unit": str(rec.get("volume_unit", "")),
-            "note": str(rec.get("note", "")),
-            "context_cases": context,
-        }
+        volume_unit, note = str(rec.get("volume_unit", "")), str(rec.get("note", ""))
         if rec.get("no_estimate"):
-            categories[cid] = CategoryEffect(no_estimate=str(rec["no_estimate"]), **base)
+            categories[cid] = CategoryEffect(
+                str(cid),
+                volume_unit,
+                no_estimate=str(rec["no_estimate"]),
+                note=note,
+                context_cases=context,
+            )
             continue
         units = rec.get("units_per_volume")
         units_value = units.get("value") if isinstance(units, Mapping) else None
@@ -246,6 +247,8 @@ def parse_effect_model(doc: Any) -> EffectModel:
             if not str(rec.get(key, "")).strip():
                 problems.append(f"{where}.{key}: 入力してください")
         categories[cid] = CategoryEffect(
+            str(cid),
+            volume_unit,
             driver=str(rec.get("driver", "")),
             driver_unit=str(rec.get("driver_unit", "")),
             units_per_volume=None if units_value is None else float(units_value),
@@ -253,7 +256,8 @@ def parse_effect_model(doc: Any) -> EffectModel:
             minutes_per_unit=minutes_spread,
             reduction_rate=rate,
             needs_own_figure=str(rec.get("needs_own_figure", "")),
-            **base,
+            note=note,
+            context_cases=context,
         )
     if problems:
         raise EffectModelError(problems)
@@ -431,7 +435,7 @@ def hours_saved(
             None,
         )
     context = model.case_wordings(cat.context_cases)
-    if not cat.estimable:
+    if not cat.estimable or cat.reduction_rate is None:  # (estimable says the rate is there; mypy cannot see it)
         return NO_ESTIMATE, "", None, cat.no_estimate, context, None
     if unit is not None and cat.volume_unit and unit != cat.volume_unit:
         why = (
@@ -511,7 +515,7 @@ def estimate_need(
     joint_money = standalone_money = None
     if hours is not None:
         if staff_cost_per_hour_yen:
-            value = Range(*(round(h * staff_cost_per_hour_yen) for h in hours.to_json()))
+            value = Range(*(None if h is None else round(h * staff_cost_per_hour_yen) for h in hours.to_json()))
         joint_money = None if joint is None else money_effect(joint, hours, staff_cost_per_hour_yen)
         standalone_money = None if standalone is None else money_effect(standalone, hours, staff_cost_per_hour_yen)
     return NeedEffect(

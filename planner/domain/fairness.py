@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -23,14 +24,18 @@ from . import game_solutions
 from .costs import group_cost
 from .game_solutions import LeastCore
 from .model import Instance
-from .settled import Coalition, FairnessProof
+from .separation import Excess, Oracle
+from .settled import Coalition, FairnessProof, MemberShare
+
+if TYPE_CHECKING:
+    from .plan import PlanGroup
 
 EVIDENCE_COUNT = 5  # tightest coalitions kept as evidence
 COMPACT_FROM = 11  # members from which one compact LP beats generating the coalitions (measured on the bench)
 FLOAT_NOISE_YEN = 1e-6  # c(B) are sums of floats; integer shares are compared with this much leeway only
 
 
-def least_core_value(oracle, grand_value: float, coalition_oracle=None) -> LeastCore:
+def least_core_value(oracle: Oracle, grand_value: float, coalition_oracle: Oracle | None = None) -> LeastCore:
     """The least core of the group's game (exact). The separation oracle ranges over single feasible groups; when
     the result is non-negative that is also the least core over all coalitions (a coalition's cost is a sum of
     groups' costs, each already guaranteeing the saving). When it is negative (empty core) a coalition made of
@@ -46,7 +51,11 @@ def least_core_value(oracle, grand_value: float, coalition_oracle=None) -> Least
 
 
 def prove(
-    oracle, totals: Sequence[int], least_core: float | None, names: Sequence[str], instance: Instance | None = None
+    oracle: Oracle,
+    totals: Sequence[int],
+    least_core: float | None,
+    names: Sequence[str],
+    instance: Instance | None = None,
 ) -> FairnessProof:
     """The exact proof for integer totals ``totals`` (in the oracle's member order)."""
     x = np.asarray(totals, dtype=float)
@@ -54,17 +63,18 @@ def prove(
     standalone = np.asarray(oracle.standalone, dtype=float)
     if oracle.n < 2:
         excess = float(standalone[0] - x[0]) if oracle.n else 0.0
-        worst = tuple(ids)
-        evidence = (Coalition(tuple(ids), round(standalone[0]), int(x[0]), "standalone", None),) if ids else ()
+        alone: tuple[Coalition, ...] = (
+            (Coalition(tuple(ids), round(standalone[0]), int(x[0]), "standalone", None),) if ids else ()
+        )
         fair = bool(excess >= -FLOAT_NOISE_YEN)
         return FairnessProof(
             True,
             fair,
             fair,
             math.floor(excess + 1e-6),
-            worst,
+            tuple(ids),
             None if least_core is None else math.floor(least_core + 1e-6),
-            evidence,
+            alone,
             (),
         )
     tight = oracle.tightest(x, EVIDENCE_COUNT)
@@ -100,11 +110,11 @@ def prove(
     )
 
 
-def _evidence(oracle, e, x: np.ndarray, instance: Instance | None) -> Coalition:
+def _evidence(oracle: Oracle, e: Excess, x: np.ndarray, instance: Instance | None) -> Coalition:
     members = [i for i in range(oracle.n) if e.mask >> i & 1]
     ids = tuple(oracle.member_ids[i] for i in members)
     paid = round(float(x[members].sum()))
-    cost = e.cost
+    cost: float = e.cost
     if instance is not None and e.mode in ("lead", "unified"):
         # the figure a finance officer gets by pricing that group by the price book (rounded yearly cost)
         cost = group_cost(instance, [instance.need(i) for i in ids], e.mode, e.lead_body).total_yen
@@ -126,7 +136,7 @@ def coalition_name(names: Sequence[str], mask: int) -> str:
 
 
 def core_target(
-    oracle, grand_yen: int, unadjusted: Sequence[int], least_core: float, margin: float = 1.0
+    oracle: Oracle, grand_yen: int, unadjusted: Sequence[int], least_core: float, margin: float = 1.0
 ) -> np.ndarray:
     """The nearest point (least squares over totals) of the core -- of the least core when the core is empty --
     to the unadjusted totals. The set is shrunk by ``margin`` yen per member (x(B) <= c(B) - margin |B|) so that
@@ -151,7 +161,7 @@ def core_target(
 CORE_MARGINS = (1.0, 4.0, 16.0, 64.0)  # tried in turn until the rounded shares are proved in the core
 
 
-def _project(oracle, grand: float, target: np.ndarray, relax: float) -> list[float]:
+def _project(oracle: Oracle, grand: float, target: np.ndarray, relax: float) -> list[float]:
     return game_solutions.project_onto_core(oracle, grand, target, relax)
 
 
@@ -231,9 +241,11 @@ class FairnessAlert:
         return "".join(parts) + "負担額の見直し（コア調整）を検討してください。"
 
 
-def fairness_alert(groups) -> FairnessAlert:
+def fairness_alert(groups: Iterable[PlanGroup]) -> FairnessAlert:
     """The alert over settled PlanGroups (a plan's, or one group's as ``[group]``)."""
-    overpaying, breakaway, unproved = [], [], 0
+    overpaying: list[tuple[str, str, int]] = []
+    breakaway: list[tuple[str, tuple[str, ...], int]] = []
+    unproved = 0
     for g in groups:
         a = g.allocation
         if a is None or len(g.members) < 2:
@@ -249,7 +261,7 @@ def fairness_alert(groups) -> FairnessAlert:
     return FairnessAlert(tuple(overpaying), tuple(breakaway), unproved)
 
 
-def member_paragraph(instance: Instance, group, need_id: str) -> str | None:
+def member_paragraph(instance: Instance, group: PlanGroup, need_id: str) -> str | None:
     """A plain paragraph for the member's 負担額通知 when it pays more than alone, belongs to a sub-group that would
     pay less on its own, or had its share adjusted into the core; None otherwise."""
     a = group.allocation
@@ -280,7 +292,7 @@ def member_paragraph(instance: Instance, group, need_id: str) -> str | None:
     return "".join(sentences) or None
 
 
-def adjustment_sentence(share) -> str | None:
+def adjustment_sentence(share: MemberShare) -> str | None:
     """「按分方法どおり X円、コア調整 +Y円（…）」 for a member whose share was adjusted."""
     if not share.adjustment_yen:
         return None
@@ -290,13 +302,24 @@ def adjustment_sentence(share) -> str | None:
     )
 
 
-def evidence_rows(instance: Instance, group) -> list[dict]:
+class EvidenceRow(TypedDict):
+    who: str
+    size: int
+    mode: str
+    lead: str
+    cost_yen: int
+    paid_yen: int
+    excess_yen: int
+    breaks_away: bool
+
+
+def evidence_rows(instance: Instance, group: PlanGroup) -> list[EvidenceRow]:
     """The few tightest sub-groups of a group as rows a finance officer can check by hand: who, what they would
     cost on their own (priced by the price book), what they pay under the allocation, and the difference."""
     a = group.allocation
     if a is None:
         return []
-    rows = []
+    rows: list[EvidenceRow] = []
     for c in a.proof.tightest:
         names = [instance.bodies[instance.need(i).body].name for i in c.members]
         outside = [instance.bodies[instance.need(i).body].name for i in group.members if i not in c.members]
@@ -306,7 +329,11 @@ def evidence_rows(instance: Instance, group) -> list[dict]:
             else f"{'・'.join(outside)} を除く {len(names)} 団体"
         )
         mode = {"standalone": "単独", "lead": "幹事方式", "unified": "仕様統一方式"}.get(c.mode or "", "")
-        lead = instance.bodies[c.lead_body].name if c.lead_body in instance.bodies and len(names) > 1 else ""
+        lead = (
+            instance.bodies[c.lead_body].name
+            if c.lead_body is not None and c.lead_body in instance.bodies and len(names) > 1
+            else ""
+        )
         rows.append(
             {
                 "who": who,

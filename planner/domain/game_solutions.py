@@ -10,11 +10,14 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import highspy
 import numpy as np
 
+from .arrays import BoolArray, FloatArray, IntArray, Vector
 from .highs import new_silent_highs
+from .separation import Excess, GroupOracle, Oracle
 
 SHAPLEY_SEED = 20260401  # fixed so that a sampled Shapley value is reproducible run to run
 SHAPLEY_PERMUTATIONS = 64  # orders (32 antithetic pairs); each costs up to n optimiser calls in a large group
@@ -149,10 +152,12 @@ def _outside_span(matrix: np.ndarray, basis: np.ndarray) -> np.ndarray:
     if matrix.shape[0] == 0:
         return np.zeros(0, dtype=bool)
     residual = matrix - (matrix @ basis.T) @ basis
-    return np.linalg.norm(residual, axis=1) > 1e-7
+    return np.asarray(np.linalg.norm(residual, axis=1) > 1e-7)
 
 
-def _max_min_saving(a_free: np.ndarray, b_free: np.ndarray, a_fixed: np.ndarray, b_fixed: np.ndarray):
+def _max_min_saving(
+    a_free: np.ndarray, b_free: np.ndarray, a_fixed: np.ndarray, b_fixed: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     """Solve max t s.t. a_free x + t <= b_free, a_fixed x = b_fixed with HiGHS; returns x, t, duals, slacks."""
     n = a_free.shape[1]
     m_free, m_fixed = a_free.shape[0], a_fixed.shape[0]
@@ -234,7 +239,7 @@ class _IncrementalLP:
             h.passHessian(
                 size,
                 len(idx),
-                highspy.HessianFormat.kTriangular,
+                int(highspy.HessianFormat.kTriangular),  # highspy's stubs type the format as int
                 start,
                 idx.astype(np.int32),
                 np.asarray(hessian_diagonal, dtype=float)[idx],
@@ -256,7 +261,9 @@ class _IncrementalLP:
         """Many rows in one call (columns, coefficients, lower, upper each)."""
         if not rows:
             return
-        starts, index, value = [], [], []
+        starts: list[int] = []
+        index: list[int] = []
+        value: list[float] = []
         for cols, coeffs, _, _ in rows:
             starts.append(len(index))
             index.extend(cols)
@@ -288,19 +295,19 @@ class _IncrementalLP:
 CG_BATCH = 12
 
 
-def _violations(oracle, x: np.ndarray, below: float) -> list:
+def _violations(oracle: Oracle, x: np.ndarray, below: float) -> list[Excess]:
     """Coalitions with excess under ``below`` (the exact most violated one first), or none when the oracle proves
     that there is none."""
-    if hasattr(oracle, "violated"):
+    if isinstance(oracle, GroupOracle):
         return oracle.violated(x, below, CG_BATCH)
     found = oracle.min_excess(x)
     return [found] if found.excess < below else []
 
 
-def _seed(oracle, grand_value: float) -> list:
+def _seed(oracle: Oracle, grand_value: float) -> list[_Row] | list[Excess]:
     """A first batch of rows: the best group of every candidate at the standalone-ratio allocation (a good guess
     of which coalitions bind; only a warm start, the answer does not depend on it)."""
-    if not hasattr(oracle, "violated"):
+    if not isinstance(oracle, GroupOracle):
         return []
     everything = _all_rows(oracle)
     if everything:
@@ -313,7 +320,7 @@ def _seed(oracle, grand_value: float) -> list:
 ATOM_UNION_LIMIT = 8  # up to 2^8 unions of atoms are priced one by one
 
 
-def _free_unions(atoms: list[list[int]], in_span, oracle) -> list[tuple[int, float]]:
+def _free_unions(atoms: list[list[int]], in_span: Callable[[int], bool], oracle: Oracle) -> list[tuple[int, float]]:
     """The unions of atoms (proper, non-empty) outside the span of the fixed coalitions, with their cost (the
     cheapest single feasible group on them; infeasible ones left out)."""
     out = []
@@ -332,9 +339,9 @@ def _free_unions(atoms: list[list[int]], in_span, oracle) -> list[tuple[int, flo
     return out
 
 
-def _all_rows(oracle) -> list:
+def _all_rows(oracle: Oracle) -> list[_Row]:
     """Every proper group of a small group (the oracle prices them all at once): one LP/QP instead of rounds."""
-    table = oracle.all_groups() if hasattr(oracle, "all_groups") else None
+    table = oracle.all_groups() if isinstance(oracle, GroupOracle) else None
     if table is None:
         return []
     masks, _, cost = table
@@ -362,7 +369,7 @@ class LeastCore:
     coalitions: int  # how many coalitions the LP needed
 
 
-def least_core(oracle, grand_value: float) -> LeastCore:
+def least_core(oracle: Oracle, grand_value: float) -> LeastCore:
     """max t s.t. x(S) + t <= c(S) for every proper coalition S, x(N) = c(N) (singletons included)."""
     n = oracle.n
     if n < 2:
@@ -404,7 +411,7 @@ class NucleolusResult:
     levels: list[float]  # the successive maximal minimal savings t_1 < t_2 < ...
 
 
-def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool = True) -> NucleolusResult:
+def nucleolus_by_generation(oracle: Oracle, grand_value: float, individual_bounds: bool = True) -> NucleolusResult:
     """The nucleolus of the cost game behind ``oracle``: among imputations (x(N) = c(N), x_i <= c({i})), the one that
     lexicographically maximises the sorted savings c(S) - x(S) of the proper coalitions.
 
@@ -457,7 +464,7 @@ def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool 
         # Atoms: members that lie in exactly the same fixed coalitions. Every fixed row is constant on each atom,
         # so a coalition that splits an atom is outside their span; the unions of atoms (few) are checked one by
         # one. The ordered search therefore never lists the many determined coalitions.
-        signature: dict[tuple, list[int]] = {}
+        signature: dict[tuple[bool, ...], list[int]] = {}
         for i in range(n):
             signature.setdefault(tuple(bool(m >> i & 1) for m in fixed_masks), []).append(i)
         atoms = list(signature.values())
@@ -466,14 +473,14 @@ def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool 
         # none or all of the rest differs from a determined one by determined members only)
         undetermined = [i for i in range(n) if not in_span(1 << i)]
 
-        def determined(m: int, in_span=in_span) -> bool:
+        def determined(m: int, in_span: Callable[[int], bool] = in_span) -> bool:
             return m in fixed_masks or in_span(m)
 
         while True:
             values, duals = lp.solve()
             x, t = values[:n], values[n]
             below = (t - CG_TOLERANCE) * scale
-            batch = [e for e in _violations(oracle, x * scale, below) if not determined(e.mask)]
+            batch: list[Excess | _Row] = [e for e in _violations(oracle, x * scale, below) if not determined(e.mask)]
             if not batch and oracle.min_excess(x * scale).excess < below:
                 # the most violated coalitions are determined ones: the exact search over the rest -- coalitions
                 # that split an atom, in order of excess (stopping where nothing is violated any more), and the
@@ -518,7 +525,7 @@ def nucleolus_by_generation(oracle, grand_value: float, individual_bounds: bool 
     return NucleolusResult([float(v) * scale for v in x], bounded, rounds, len(free) + len(fixed_masks), levels)
 
 
-def project_onto_core(oracle, grand_value: float, target: Sequence[float], relax: float = 0.0) -> list[float]:
+def project_onto_core(oracle: Oracle, grand_value: float, target: Vector, relax: float = 0.0) -> list[float]:
     """The allocation nearest to ``target`` (least squares) with x(N) = c(N) and x(S) <= c(S) - relax for every
     proper coalition S; ``relax`` = the least-core value when the core is empty (negative), else 0 (the core).
 
@@ -566,7 +573,7 @@ def project_onto_core(oracle, grand_value: float, target: Sequence[float], relax
 
 
 def nearest_weights(
-    oracle, grand_value: float, parts: np.ndarray, start: Sequence[float], member_margin: float = 0.0
+    oracle: Oracle, grand_value: float, parts: np.ndarray, start: Sequence[float], member_margin: float = 0.0
 ) -> list[float] | None:
     """Weights w on the simplex, nearest to ``start`` in L1, whose allocation x = parts @ w leaves every proper
     group B a saving of at least ``member_margin`` * |B|; None when no such weights exist. An LP over
@@ -582,7 +589,7 @@ def nearest_weights(
         lp.add_row([k, p + k, 2 * p + k], [1.0, -1.0, 1.0], float(start[k]), float(start[k]))
     seen: set[int] = set()
 
-    def row_of(mask: int, cost: float):
+    def row_of(mask: int, cost: float) -> tuple[list[int], list[float], float, float]:
         members = _members(mask, n)
         coeff = parts[members].sum(axis=0) / scale
         seen.add(mask)
@@ -621,11 +628,17 @@ def nearest_weights(
 # exactness as the oracle; the oracle then re-checks the answer.
 
 
-def _compact_blocks(oracle, first_free_column: int):
+def _compact_blocks(
+    oracle: GroupOracle, first_free_column: int
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray, int, BoolArray]:
     """Triplets (row, column, value), row upper bounds and the number of extra columns for the candidates' dual
     rows; columns 0..n-1 are x, column n is t, the extra ones start at ``first_free_column``."""
     n = oracle.n
-    rows, cols, vals, upper, member_row = [], [], [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    upper: list[float] = []
+    member_row: list[bool] = []
     col = first_free_column
     row = 0
     for r in range(len(oracle.candidates)):
@@ -667,12 +680,12 @@ def _compact_blocks(oracle, first_free_column: int):
     )
 
 
-def supports_compact(oracle) -> bool:
-    return hasattr(oracle, "candidates") and not getattr(oracle, "apart", None)
+def supports_compact(oracle: Oracle) -> TypeGuard[GroupOracle]:
+    return isinstance(oracle, GroupOracle) and not oracle.apart
 
 
 def _solve_compact(
-    oracle,
+    oracle: GroupOracle,
     grand_value: float,
     *,
     t_bounds: tuple[float, float],
@@ -681,7 +694,7 @@ def _solve_compact(
     weight_parts: np.ndarray | None = None,
     weight_start: np.ndarray | None = None,
     member_margin: float = 0.0,
-):
+) -> tuple[np.ndarray, float, np.ndarray | None] | None:
     """Build and solve the compact model. ``t_bounds``/``t_cost`` make it the least core (t free, maximised) or
     the core with a fixed saving; ``x_target`` adds 1/2 |x - target|^2 (projection QP); ``weight_parts``
     (n x p) ties x = weight_parts @ w with w on the simplex and minimises the L1 distance to ``weight_start``.
@@ -716,6 +729,8 @@ def _solve_compact(
     col_upper = np.r_[np.full(n, inf), t_bounds[1] / scale, np.full(n_extra, inf)]
     cost = np.r_[np.zeros(n), t_cost, np.zeros(n_extra)]
     if weight_parts is not None:
+        if weight_start is None:
+            raise ValueError("weight_parts needs weight_start")
         p = weight_parts.shape[1]
         w0 = num_col
         d_plus, d_minus = w0 + p, w0 + 2 * p
@@ -771,7 +786,7 @@ def _solve_compact(
     if x_target is not None:
         idx = np.arange(n, dtype=np.int32)
         start = np.r_[np.arange(n + 1), np.full(num_col - n, n)].astype(np.int32)
-        h.passHessian(num_col, n, highspy.HessianFormat.kTriangular, start, idx, np.ones(n))
+        h.passHessian(num_col, n, int(highspy.HessianFormat.kTriangular), start, idx, np.ones(n))
     h.run()
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
@@ -787,7 +802,7 @@ def _solve_compact(
     return values[:n] * scale, float(values[n] * scale), extra
 
 
-def least_core_compact(oracle, grand_value: float) -> LeastCore:
+def least_core_compact(oracle: GroupOracle, grand_value: float) -> LeastCore:
     inf = highspy.kHighsInf
     result = _solve_compact(oracle, grand_value, t_bounds=(-inf, inf), t_cost=-1.0)
     if result is None:
@@ -796,7 +811,7 @@ def least_core_compact(oracle, grand_value: float) -> LeastCore:
     return LeastCore(t, [float(v) for v in x], len(oracle.candidates))
 
 
-def project_compact(oracle, grand_value: float, target: Sequence[float], relax: float = 0.0) -> list[float]:
+def project_compact(oracle: GroupOracle, grand_value: float, target: Vector, relax: float = 0.0) -> list[float]:
     shift = min(relax, 0.0)
     result = _solve_compact(
         oracle, grand_value, t_bounds=(shift, shift), t_cost=0.0, x_target=np.asarray(target, dtype=float)
@@ -807,8 +822,8 @@ def project_compact(oracle, grand_value: float, target: Sequence[float], relax: 
 
 
 def nearest_core_weights(
-    oracle, grand_value: float, parts: np.ndarray, start: Sequence[float], member_margin: float = 0.0
-):
+    oracle: GroupOracle, grand_value: float, parts: np.ndarray, start: Sequence[float], member_margin: float = 0.0
+) -> list[float] | None:
     """Weights w on the simplex, nearest to ``start`` in L1, whose allocation x = parts @ w keeps every proper
     group B's saving at least ``member_margin`` * |B| (yen); None when no such weights exist."""
     result = _solve_compact(
@@ -822,4 +837,6 @@ def nearest_core_weights(
     )
     if result is None:
         return None
-    return [max(0.0, float(v)) for v in result[2]]
+    weights = result[2]
+    assert weights is not None  # _solve_compact returns them whenever weight_parts is given
+    return [max(0.0, float(v)) for v in weights]

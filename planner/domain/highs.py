@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import highspy
 
 _BANNER_LOCK = threading.Lock()
 _BANNER_DONE = False
 
 
-def new_silent_highs():
+def new_silent_highs() -> highspy.Highs:
     """A silent highspy.Highs (the first one in a process prints a copyright banner on stdout; keep it off the
     command line's output)."""
     global _BANNER_DONE
@@ -17,13 +21,13 @@ def new_silent_highs():
 
     with _BANNER_LOCK:
         if _BANNER_DONE:
-            h = highspy.Highs()
+            h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's constructor has no annotations
         else:
             saved = os.dup(1)
             try:
                 with open(os.devnull, "w") as null:
                     os.dup2(null.fileno(), 1)
-                    h = highspy.Highs()
+                    h = highspy.Highs()  # type: ignore[no-untyped-call]  # (as above)
             finally:
                 os.dup2(saved, 1)
                 os.close(saved)

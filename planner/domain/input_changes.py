@@ -76,7 +76,7 @@ def fingerprint(snap: Mapping[str, Any]) -> str:
 
 def _need_label(snap: Mapping[str, Any], categories: Mapping[str, Any], need: Mapping[str, Any]) -> str:
     body = snap.get("names", {}).get(need.get("body"), need.get("body"))
-    cat = categories.get(need.get("category"), {}).get("name", need.get("category"))
+    cat = categories.get(need.get("category") or "", {}).get("name", need.get("category"))
     return f"{body}の{_short(str(cat))}（{need.get('start_year')}年度）"
 
 

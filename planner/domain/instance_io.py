@@ -61,7 +61,10 @@ class _Checker:
     def fail(self, where: str, what: str) -> None:
         self.problems.append(f"{where}: {what}")
 
-    def field(self, rec: Any, key: str, where: str, kinds: tuple, *, required: bool = True, default: Any = None):
+    def field(
+        self, rec: Any, key: str, where: str, kinds: tuple[type, ...], *, required: bool = True, default: Any = None
+    ) -> Any:
+        """rec[key] when it is of one of ``kinds`` (JSON values: the caller knows which), else ``default``."""
         if not isinstance(rec, dict):
             self.fail(where, "must be an object")
             return default
@@ -81,7 +84,17 @@ class _Checker:
             return default
         return value
 
-    def number(self, rec, key, where, *, minimum=None, required=True, default=None, integer=False):
+    def number(
+        self,
+        rec: Any,
+        key: str,
+        where: str,
+        *,
+        minimum: float | None = None,
+        required: bool = True,
+        default: Any = None,
+        integer: bool = False,
+    ) -> Any:
         kinds = (int,) if integer else (int, float)
         value = self.field(rec, key, where, kinds, required=required, default=default)
         if value is not None and minimum is not None and value < minimum:
@@ -139,7 +152,7 @@ def parse_instance(doc: Any) -> Instance:
     )
 
 
-def _records(c: _Checker, value: Any, where: str) -> list:
+def _records(c: _Checker, value: Any, where: str) -> list[Any]:
     if not isinstance(value, list):
         c.fail(where, "must be a list")
         return []
@@ -280,7 +293,7 @@ def _parse_categories(c: _Checker, value: Any) -> dict[str, Category]:
     return categories
 
 
-def _parse_hosts(c: _Checker, value: Any, bodies: dict, categories: dict) -> list[Host]:
+def _parse_hosts(c: _Checker, value: Any, bodies: dict[str, Body], categories: dict[str, Category]) -> list[Host]:
     hosts = []
     for i, rec in enumerate(_records(c, value, "hosts")):
         where = _label(f"hosts[{i}]", rec, "body")
@@ -296,7 +309,7 @@ def _parse_hosts(c: _Checker, value: Any, bodies: dict, categories: dict) -> lis
     return hosts
 
 
-def _parse_needs(c: _Checker, value: Any, bodies: dict, categories: dict) -> dict[str, Need]:
+def _parse_needs(c: _Checker, value: Any, bodies: dict[str, Body], categories: dict[str, Category]) -> dict[str, Need]:
     needs: dict[str, Need] = {}
     for i, rec in enumerate(_records(c, value, "needs")):
         where = _label(f"needs[{i}]", rec, "id")
@@ -333,7 +346,7 @@ def _parse_needs(c: _Checker, value: Any, bodies: dict, categories: dict) -> dic
     return needs
 
 
-def _parse_rules(c: _Checker, rec: Any, needs: dict[str, Need], bodies: dict) -> Rules:
+def _parse_rules(c: _Checker, rec: Any, needs: dict[str, Need], bodies: dict[str, Body]) -> Rules:
     if not isinstance(rec, dict):
         c.fail("rules", "must be an object")
         return Rules()
@@ -436,10 +449,10 @@ def _parse_allocation(c: _Checker, rec: Any) -> AllocationSpec:
     return AllocationSpec(method=method, weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0}, core=core)
 
 
-def instance_to_dict(instance: Instance) -> dict:
+def instance_to_dict(instance: Instance) -> dict[str, Any]:
     """The instance as a `kyodo-planner-instance/1` document (the inverse of :func:`parse_instance`)."""
 
-    def price(p: ModePrice, joint: bool) -> dict:
+    def price(p: ModePrice, joint: bool) -> dict[str, Any]:
         d = {
             "fixed_initial": p.fixed_initial,
             "fixed_annual": p.fixed_annual,
@@ -452,7 +465,7 @@ def instance_to_dict(instance: Instance) -> dict:
             d["max_members"] = p.max_members
         return d
 
-    geo = {"type": instance.rules.geography.type}
+    geo: dict[str, Any] = {"type": instance.rules.geography.type}
     if instance.rules.geography.type == "radius_km":
         geo["km"] = instance.rules.geography.km
     return {

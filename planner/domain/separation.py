@@ -28,13 +28,15 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeAlias
 
 import numpy as np
 
+from .arrays import AnyArray, BoolArray, FloatArray, IntArray, Vector
 from .cost_game import coordinating_needs, host_bodies
 from .costs import EARTH_RADIUS_KM, geography_allows, standalone_cost
-from .model import Instance
+from .model import Instance, Need
 
 INF = float("inf")
 
@@ -57,6 +59,11 @@ class Excess:
     lead_body: str
 
 
+# A node of the ordered search: (value, mask, how many free members are chosen, the free members in order,
+# the members forced in, those forced out)
+_Node = tuple[float, int, int, list[int], frozenset[int], frozenset[int]]
+
+
 class GroupOracle:
     """The candidates of one group's members, as arrays: ``const[c] + sum_{i in B} weight[c, i]``."""
 
@@ -75,7 +82,11 @@ class GroupOracle:
         self.apart = [
             (1 << index[a]) | (1 << index[b]) for a, b in instance.rules.apart if a in index and b in index and a != b
         ]
-        consts, weights, forced, caps, labels = [], [], [], [], []
+        consts: list[float] = []
+        weights: list[FloatArray] = []
+        forced: list[int] = []
+        caps: list[int] = []
+        labels: list[Candidate] = []
         if n >= 2:
             category = instance.categories[needs[0].category]
             hosts = [h for h in host_bodies(instance, category.id) if h in bodies]
@@ -133,12 +144,12 @@ class GroupOracle:
 
     TABLE_LIMIT = 10  # up to 2^10 - 2 proper groups: pricing them all in one numpy product beats any search
 
-    def all_groups(self):
+    def all_groups(self) -> tuple[IntArray, FloatArray, FloatArray] | None:
         """(masks, incidence, cost) of every feasible proper group (single members included) for a group of at
         most TABLE_LIMIT members, else None. cost is the cheapest candidate's (the same figures as ``cost``)."""
         if self.n > self.TABLE_LIMIT or self.n < 2:
             return None
-        cached = self.__dict__.get("_all")
+        cached: tuple[IntArray, FloatArray, FloatArray] | None = self.__dict__.get("_all")
         if cached is not None:
             return cached
         n = self.n
@@ -162,8 +173,10 @@ class GroupOracle:
         self.__dict__["_all"] = result
         return result
 
-    def _table_excess(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        masks, inc, cost = self.all_groups()
+    def _table_excess(self, x: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
+        table = self.all_groups()
+        assert table is not None  # callers ask only for groups small enough to table
+        masks, inc, cost = table
         return masks, cost, cost - inc @ x
 
     def _table_item(self, mask: int, cost: float, excess: float) -> Excess:
@@ -175,7 +188,7 @@ class GroupOracle:
 
     # --- the exact minimum ---------------------------------------------------------------------------------
 
-    def best_per_candidate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def best_per_candidate(self, x: FloatArray) -> tuple[FloatArray, IntArray, IntArray]:
         """For each candidate row: the smallest cost(B) - x(B) over the groups it can form, the size of that B and
         the members' order (forced member first, then by reduced cost)."""
         rows = len(self.candidates)
@@ -195,7 +208,7 @@ class GroupOracle:
         best = prefix[np.arange(rows), best_size] + self.const
         return best, best_size + 1, order
 
-    def min_excess(self, x: Sequence[float]) -> Excess:
+    def min_excess(self, x: Vector) -> Excess:
         """The exact min over feasible proper groups B (single members included) of cost(B) - x(B)."""
         x = np.asarray(x, dtype=float)
         if self.all_groups() is not None:
@@ -218,7 +231,7 @@ class GroupOracle:
                 )
         return result
 
-    def violated(self, x: Sequence[float], below: float, limit: int) -> list[Excess]:
+    def violated(self, x: Vector, below: float, limit: int) -> list[Excess]:
         """Up to ``limit`` distinct groups with excess under ``below``, each the best of its candidate (the most
         violated first); the first is the exact minimum when any group is under ``below``. Adding several per
         round of constraint generation saves LP solves."""
@@ -249,8 +262,8 @@ class GroupOracle:
         out = []
         for e in sorted(found.values(), key=lambda e: e.excess)[:limit]:
             if e.mode != "standalone":  # another candidate may price the same members lower: its true cost
-                cost, mode, lead = self.cost(e.mask)
-                e = Excess(e.mask, cost, cost - (e.cost - e.excess), mode, lead)
+                true_cost, mode, lead = self.cost(e.mask)
+                e = Excess(e.mask, true_cost, true_cost - (e.cost - e.excess), mode, lead)
             out.append(e)
         return sorted(out, key=lambda e: e.excess)
 
@@ -258,7 +271,7 @@ class GroupOracle:
 
     def iter_by_excess(
         self,
-        x: Sequence[float],
+        x: Vector,
         skip: Callable[[int], bool] | None = None,
         split: Sequence[Sequence[int]] | None = None,
     ) -> Iterator[Excess]:
@@ -285,9 +298,9 @@ class GroupOracle:
                     yield self._table_item(mask, float(cost[k]), float(excess[k]))
             return
         reduced = self.weight - x[None, :]
-        heap: list = []
+        heap: list[tuple[float, int, int, int, _Node | None]] = []
         tie = itertools.count()
-        starts = [(frozenset(), frozenset())]
+        starts: list[tuple[frozenset[int], frozenset[int]]] = [(frozenset(), frozenset())]
         if split is not None:
             starts = []
             for atom in split:
@@ -323,7 +336,7 @@ class GroupOracle:
                 paid = float(sum(x[i] for i in range(self.n) if mask >> i & 1))
                 yield Excess(mask, value + paid, value, cand.mode, cand.lead_body)
 
-    def _solve(self, r: int, reduced: np.ndarray, inside: frozenset, outside: frozenset):
+    def _solve(self, r: int, reduced: FloatArray, inside: frozenset[int], outside: frozenset[int]) -> _Node | None:
         """Best group of candidate r with ``inside`` members forced in and ``outside`` out: (value, mask, chosen
         free members in order, the free members in order, inside, outside) or None."""
         forced = int(self.forced[r])
@@ -356,7 +369,7 @@ class GroupOracle:
         mask = _mask(list(must) + free[:best_k])
         return best, mask, best_k, free, frozenset(must), frozenset(outside)
 
-    def _children(self, r: int, reduced: np.ndarray, node) -> Iterator:
+    def _children(self, r: int, reduced: FloatArray, node: _Node) -> Iterator[_Node]:
         _, _, k, free, must, outside = node
         inside_now, outside_now = set(must), set(outside)
         for j, item in enumerate(free):
@@ -389,7 +402,7 @@ class GroupOracle:
         cand = self.candidates[r]
         return float(sums[r]), cand.mode, cand.lead_body
 
-    def tightest(self, x: Sequence[float], count: int) -> list[Excess]:
+    def tightest(self, x: Vector, count: int) -> list[Excess]:
         """The ``count`` groups with the smallest excess (distinct members)."""
         return list(itertools.islice(self.iter_by_excess(x), count))
 
@@ -408,11 +421,14 @@ class TableOracle:
         self.standalone = self.table[[1 << i for i in range(self.n)]] if self.n else np.zeros(0)
         self.apart: list[int] = []
 
-    def min_excess(self, x: Sequence[float]) -> Excess:
+    def min_excess(self, x: Vector) -> Excess:
         return next(self.iter_by_excess(x))
 
     def iter_by_excess(
-        self, x: Sequence[float], skip: Callable[[int], bool] | None = None, split: Sequence[int] | None = None
+        self,
+        x: Vector,
+        skip: Callable[[int], bool] | None = None,
+        split: Sequence[Sequence[int]] | None = None,
     ) -> Iterator[Excess]:
         x = np.asarray(x, dtype=float)
         if split is not None:
@@ -433,7 +449,7 @@ class TableOracle:
     def cost(self, mask: int) -> tuple[float, str, str]:
         return float(self.table[mask]), "", ""
 
-    def tightest(self, x: Sequence[float], count: int) -> list[Excess]:
+    def tightest(self, x: Vector, count: int) -> list[Excess]:
         return list(itertools.islice(self.iter_by_excess(x), count))
 
 
@@ -443,7 +459,7 @@ class _Geometry:
 
     RECHECK_KM = 1e-3
 
-    def __init__(self, instance: Instance, needs):
+    def __init__(self, instance: Instance, needs: Sequence[Need]):
         self.instance = instance
         self.needs = needs
         bodies = instance.bodies
@@ -452,9 +468,9 @@ class _Geometry:
         self.pref = np.array([bodies[nd.body].prefecture_code for nd in needs])
         self.codes = [nd.body for nd in needs]
         self.code_array = np.array(self.codes)
-        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._cache: dict[str, tuple[FloatArray, BoolArray]] = {}
 
-    def __call__(self, lead: str) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, lead: str) -> tuple[FloatArray, BoolArray]:
         cached = self._cache.get(lead)
         if cached is not None:
             return cached
@@ -478,26 +494,35 @@ class _Geometry:
         return dist, reach
 
 
-def _useful_lines(lines, volumes: np.ndarray, cap: int) -> list[tuple[int, tuple[float, float]]]:
+def _useful_lines(
+    lines: Sequence[tuple[float, float]], volumes: FloatArray, cap: int
+) -> list[tuple[int, tuple[float, float]]]:
     """The pricing lines that can be the cheapest for some group of this candidate: a line is left out when another
     is no dearer at both ends of the volumes such a group can have (two smallest .. the ``cap`` largest), hence on
     the whole range, so every group it prices is priced no higher by the other (exact)."""
     ordered = np.sort(volumes)
     low, high = float(ordered[:2].sum()), float(ordered[-cap:].sum())
     ends = [(a + b * low, a + b * high) for a, b in lines]
-    kept = []
+    kept: list[tuple[int, tuple[float, float]]] = []
     for k in range(len(lines)):
         dominated = any(
             j != k and ends[j][0] <= ends[k][0] and ends[j][1] <= ends[k][1] and (ends[j] != ends[k] or j < k)
             for j in range(len(lines))
         )
         if not dominated:
-            kept.append((k, tuple(lines[k])))
+            a, b = lines[k]
+            kept.append((k, (a, b)))
     return kept
 
 
-def _mask(indexes) -> int:
+def _mask(indexes: Iterable[int] | AnyArray) -> int:
     mask = 0
     for i in indexes:
         mask |= 1 << int(i)
     return mask
+
+
+# What the least core, the nucleolus and the core projection (planner.domain.game_solutions) accept: a group's
+# oracle, or an explicit game's. Only GroupOracle batches violated groups, tables small groups and has the
+# candidates' arrays the compact LPs are built from.
+Oracle: TypeAlias = GroupOracle | TableOracle

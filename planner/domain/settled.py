@@ -30,7 +30,7 @@ CORE_MODES = ("report", "adjust")
 
 def _yen(doc: Mapping[str, Any], key: str, where: str, default: int | None = None) -> int:
     """An amount in whole yen; text such as "1,000", fractions and booleans are refused with the field named."""
-    value = doc.get(key, default)
+    value: object = doc.get(key, default)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -739,7 +739,7 @@ def member_lines(instance: Instance, group: PlanGroup) -> list[MemberLine]:
                 volume=need.volume,
                 share=share,
                 subsidy=subsidy,
-                effect=group.effects.get(nid) if getattr(group, "effects", None) else None,
+                effect=group.effects.get(nid) if group.effects else None,
             )
         )
     return lines

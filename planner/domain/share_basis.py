@@ -64,7 +64,8 @@ def share_basis(
             f"{_percent(need.volume, volume_total)}）",
         ),
     ]
-    if own_population is None or any(p is None for p in populations):
+    known_populations = [p for p in populations if p is not None]
+    if own_population is None or len(known_populations) < len(populations):
         lines.append(
             BasisLine(
                 "人口",
@@ -74,7 +75,7 @@ def share_basis(
             )
         )
     else:
-        total_population = sum(populations)
+        total_population = sum(known_populations)
         lines.append(
             BasisLine(
                 "人口",

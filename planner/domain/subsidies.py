@@ -131,7 +131,7 @@ def grant_estimates(
         if reason is None:
             uncapped = rate * initial[nid]
             capped = uncapped > g.cap_per_project_yen
-            amount = rules.round_down(min(uncapped, g.cap_per_project_yen))
+            amount = rules.round_down(min(uncapped, Fraction(g.cap_per_project_yen)))
             if capped:
                 reason = f"{REASON_CAP}（1事業あたりの上限 {g.cap_per_project_yen:,}円）"
         out[nid] = GrantEstimate(
@@ -172,7 +172,7 @@ def _group_project(
         }
     uncapped = rate * group_initial
     capped = uncapped > g.cap_per_project_yen
-    total = rules.round_down(min(uncapped, g.cap_per_project_yen))
+    total = rules.round_down(min(uncapped, Fraction(g.cap_per_project_yen)))
     lead_index = next((k for k, nid in enumerate(member_ids) if instance.need(nid).body == lead_body), None)
     amounts = split_yen(total, [initial[n] for n in member_ids], priority_order(list(member_ids), lead_index))
     reason = None

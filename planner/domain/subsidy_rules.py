@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .model import BODY_KINDS, MODES
 from .vocabulary import MODE_SHORT
@@ -261,7 +261,8 @@ def parse_rules(doc: Any) -> RuleSet:
         correction_sources = p.cited(correction.get("sources"), "fiscal_correction.sources")
     if p.problems:
         raise SubsidyRulesError(p.problems)
-    assert grant is not None
+    # no problems means every part checked out (the asserts tell mypy what the checks above established)
+    assert grant is not None and isinstance(fy, int) and isinstance(version, str)
     return RuleSet(
         fiscal_year=fy,
         version=version.strip(),
@@ -372,7 +373,9 @@ class _Parser:
         plan = self.figure(g, "requires_data_plan", "grant.requires_data_plan", _check_bool)
         scope = self.figure(g, "project_scope", "grant.project_scope", _check_scope)
         competitive = self.figure(g, "competitive", "grant.competitive", _check_bool)
-        if None in (rate, cap, kinds, plan, scope, competitive) or not name:
+        if rate is None or cap is None or kinds is None or plan is None or scope is None or competitive is None:
+            return None
+        if not name:
             return None
         return GrantRule(
             name=name,
@@ -393,7 +396,8 @@ class _Parser:
         mid = m.get("id")
         if not isinstance(mid, str) or not mid or mid in ids:
             self.fail(f"{path}.id", "重複しない id を指定してください")
-        ids.add(mid)
+        else:
+            ids.add(mid)
         name = self.text(m, "name", f"{path}.name")
         raw = self.figure(
             m,
@@ -419,7 +423,7 @@ class _Parser:
         )
         cap = self.figure(m, "base_cap_yen", f"{path}.base_cap_yen", _check_base_cap)
         correction = self.figure(m, "fiscal_correction", f"{path}.fiscal_correction", _check_bool)
-        if len(self.problems) != before:
+        if len(self.problems) != before or not isinstance(mid, str):
             return None
         return Measure(
             id=mid,
@@ -486,7 +490,7 @@ def correction_table_problems(table: Any, path: str = "fiscal_correction.table")
     return problems
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[float]:
     return not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
 
 
