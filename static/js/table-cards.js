@@ -43,18 +43,24 @@
   }
 
   // The first cell names the row (the body, the category, the date) and becomes the card's title, unlabelled.
+  // A cell spanning rows (a category over its three modes) keeps the columns below it in place.
   function labelRows(labels, section) {
+    var below = []; // rows still covered by a rowspan, per column
     Array.prototype.forEach.call(section.rows, function (row) {
       var c = 0;
-      Array.prototype.forEach.call(row.cells, function (cell, i) {
-        var text = labels[c];
-        if (i === 0) {
+      var covered = below.slice();
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        while (covered[c] > 0) { c += 1; }
+        var span = cell.colSpan || 1;
+        if (c === 0) {
           cell.classList.add("card-title");
-        } else if (text && !cell.hasAttribute("data-label") && (cell.colSpan || 1) === 1) {
-          cell.setAttribute("data-label", text);
+        } else if (labels[c] && !cell.hasAttribute("data-label") && span === 1) {
+          cell.setAttribute("data-label", labels[c]);
         }
-        c += cell.colSpan || 1;
+        for (var dc = 0; dc < span; dc += 1) { below[c + dc] = Math.max(below[c + dc] || 0, cell.rowSpan || 1); }
+        c += span;
       });
+      below = below.map(function (n) { return n > 0 ? n - 1 : 0; });
     });
   }
 
