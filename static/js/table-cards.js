@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  var MIN_COLUMNS = 4; // narrower tables fit a phone as they are
+  var MIN_COLUMNS = 3; // two-column tables (label, value) fit a phone as they are
 
   // The heading text of every column, walking the head rows with their colspan/rowspan (grouped headings such as
   // 補助金 › 見込額 are joined).
