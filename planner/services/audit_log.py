@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Body, Scenario, User
+from planner.services.answers import ANSWER_LABELS
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,14 @@ def user_names(session: Session, ids) -> dict[int, str]:
 
 def target_names(session: Session, entries) -> dict[tuple[str, str], str]:
     """What an entry acted on, by the name users know (利用者 山田（yamada）, not 利用者 2): users, bodies and
-    scenarios; other targets keep their number (計画 3 is how plans are known)."""
+    scenarios; an answer by the body that gave it (its key 3:n174 means nothing to a reader, and the entry's detail
+    names the plan and the need); other targets keep their number (計画 3 is how plans are known)."""
     wanted: dict[str, set[str]] = {}
     for e in entries:
         if e.entity in ("user", "body", "scenario") and e.entity_id:
             wanted.setdefault(e.entity, set()).add(e.entity_id)
+        if getattr(e, "body_code", None):
+            wanted.setdefault("body", set()).add(e.body_code)
     out: dict[tuple[str, str], str] = {}
     users = {i for i in wanted.get("user", ()) if i.isdigit()}
     for uid, name in user_names(session, [int(i) for i in users]).items():
@@ -92,6 +96,9 @@ def target_names(session: Session, entries) -> dict[tuple[str, str], str]:
             select(Scenario.id, Scenario.name).where(Scenario.id.in_([int(i) for i in scenarios]))
         ).all():
             out[("scenario", str(sid))] = name
+    for e in entries:
+        if e.entity == "member_answer" and e.entity_id:
+            out[("member_answer", e.entity_id)] = out.get(("body", getattr(e, "body_code", None) or ""), "")
     return out
 
 
@@ -123,7 +130,11 @@ FIELD_LABELS = {
     "name": "名前",
     "version": "版",
     "fiscal_year": "年度",
+    "answer": "回答",
+    "comment": "コメント",
 }
+# Stored values shown as words (a member's answer is stored as join/decline/conditional).
+VALUE_LABELS = {"answer": ANSWER_LABELS}
 
 
 @dataclass(frozen=True)
@@ -164,8 +175,8 @@ def diff_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None)
         rows.append(
             DiffRow(
                 key,
-                _show(b) if key in before else "",
-                _show(a) if key in after else "",
+                _show(VALUE_LABELS.get(key, {}).get(b, b)) if key in before else "",
+                _show(VALUE_LABELS.get(key, {}).get(a, a)) if key in after else "",
                 key not in before or key not in after or b != a,
             )
         )

@@ -62,6 +62,14 @@ def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.role, User.username)))
 
 
+def body_names(session: Session, users: list[User]) -> dict[str, str]:
+    """The names of the bodies municipality staff work for (the list shows 松本市, not 202029)."""
+    codes = {u.body_code for u in users if u.body_code}
+    if not codes:
+        return {}
+    return {code: name for code, name in session.exec(select(Body.code, Body.name).where(Body.code.in_(codes))).all()}
+
+
 def resolve_scope(
     session: Session, role: str, prefecture_code: str | None, body_code: str | None
 ) -> tuple[str | None, str | None]:

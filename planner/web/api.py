@@ -1,6 +1,7 @@
 """The read-only JSON API (docs/api.md): plans, groups and scenario job status.
 
-Session-authenticated with the same role rules as the pages; errors are JSON too ({"error": ..., "status": ...}).
+Session-authenticated with the same role rules as the pages; errors are JSON too: {"error": Japanese message,
+"status": HTTP status, "code": machine-readable code such as "forbidden"}.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from planner.services.plan_lifecycle import plan_status, release_info, release_s
 from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
 from planner.web.params import parse_id, parse_int
+from planner.web.security import japanese_description, json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -32,12 +34,15 @@ class ApiError(Exception):
 
 @bp.errorhandler(ApiError)
 def _api_error(e: ApiError):
-    return jsonify(error=e.message, status=e.status), e.status
+    body, status = json_error(e.status, e.message)
+    return jsonify(body), status
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(e: HTTPException):
-    return jsonify(error=e.description or e.name, status=e.code), e.code
+    # werkzeug's English default texts (abort(400) without a description) give way to the Japanese title.
+    body, status = json_error(e.code or 500, japanese_description(e) or None)
+    return jsonify(body), status
 
 
 def _forbidden(detail: str) -> None:

@@ -227,6 +227,7 @@ def _is_data_download(response) -> bool:
 
 _ERROR_TITLES = {
     400: "入力を受け付けられません",
+    401: "ログインしてください",
     403: "この操作を行う権限がありません",
     404: "ページが見つかりません",
     405: "この方法では利用できません",
@@ -236,6 +237,36 @@ _ERROR_TITLES = {
     429: "しばらくお待ちください",
     500: "システムエラーが発生しました",
 }
+
+
+# Machine-readable companions of the Japanese messages in JSON errors ({"error": 日本語, "code": ...}).
+ERROR_CODES = {
+    400: "bad_request",
+    401: "login_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+def japanese_description(error: HTTPException) -> str:
+    """The description given with abort(), or "" when it is werkzeug's English default text (not for our users)."""
+    text = error.description or ""
+    return text if any(ord(ch) > 0x7F for ch in text) else ""
+
+
+def json_error(status: int, message: str | None = None, detail: str = "") -> tuple[dict, int]:
+    """Every JSON refusal: a Japanese message for people, the status and a code for programs."""
+    body = {"error": message or _ERROR_TITLES.get(status, "エラーが発生しました"), "status": status}
+    body["code"] = ERROR_CODES.get(status, "error")
+    if detail:
+        body["detail"] = detail
+    return body, status
 
 
 def _wants_json() -> bool:
@@ -263,10 +294,8 @@ def _refuse_nul_characters():
 
 def _error_page(error: HTTPException):
     if _wants_json():
-        return {"error": _ERROR_TITLES.get(error.code, error.name), "detail": error.description}, error.code
-    detail = error.description if error.code in (400, 403, 413, 422) and error.description else ""
-    if detail and detail.startswith(("The ", "You ", "Forbidden", "Bad Request")):
-        detail = ""  # werkzeug's English default texts are not for our users
+        return json_error(error.code or 500, detail=japanese_description(error))
+    detail = japanese_description(error) if error.code in (400, 403, 413, 422) else ""
     return render_template(
         "error.html", code=error.code, title=_ERROR_TITLES.get(error.code, "エラー"), detail=detail
     ), error.code
@@ -312,7 +341,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(500)
     def _server_error(error):
         if _wants_json():
-            return {"error": _ERROR_TITLES[500], "detail": "管理者に連絡してください"}, 500
+            return json_error(500, detail="管理者に連絡してください")
         return render_template("error.html", code=500, title=_ERROR_TITLES[500], detail="管理者に連絡してください"), 500
 
     app.before_request(_refuse_nul_characters)

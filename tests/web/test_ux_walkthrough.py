@@ -16,7 +16,7 @@ from planner.domain.vocabulary import jst_datetime, today_jst
 from planner.services import needs_export
 from planner.services.scenarios import ScenarioError, apply_overrides
 from tests.domain.factories import body, make_instance, need, reference_categories
-from tests.web.conftest import login
+from tests.web.conftest import login, logout
 from tests.web.test_plans import joint_group_with, planned  # noqa: F401
 from tests.web.test_plans_support import solver  # noqa: F401
 
@@ -177,3 +177,54 @@ def test_body_page_shows_why_the_town_pays_and_labels_cells_for_phones(client, p
     assert f"{g.category_name}の負担額 {m.total_yen:,}円 の根拠" in page
     assert "参加団体数" in page and "利用量" in page and "人口" in page and "単独で導入した場合の費用" in page
     assert 'class="data body-groups cards-on-phone"' in page and 'data-label="実負担（見込額）"' in page
+
+
+# --- point 2 in documents: the issue date is Japan's date, in 和暦 ----------------------------------------------------
+
+
+def test_documents_are_dated_in_japan_time_and_wareki():
+    from planner.reports.control import DocumentControl
+    from planner.reports.control import today_jst as documents_today
+
+    day = documents_today(datetime(2026, 11, 30, 15, 27, tzinfo=UTC))  # 00:27 on 1 December in Japan
+    assert day.isoformat() == "2026-12-01"
+    lines = dict(DocumentControl(issued_on=day).lines("member", "n1"))
+    assert lines["発行日"] == "令和8年12月1日"
+
+
+# --- point 3 in the audit lists: an answer is named by its body, its values in words -------------------------------
+
+
+def test_audit_lists_name_the_answering_body_not_the_answer_key(client, seed):
+    from planner.services import audit
+
+    engine = client.application.extensions["db_engine"]
+    with Session(engine) as session:
+        audit.record(
+            session,
+            user_id=seed["users"]["muni202011"],
+            action="answer",
+            entity="member_answer",
+            entity_id="3:n174",
+            before={"answer": "decline", "comment": ""},
+            after={"answer": "join", "comment": "議会の承認後"},
+            prefecture_code="20",
+            body_code="202011",
+            detail="計画 No.1 第1版：長野市のRPA（2026年度）に「参加」と回答",
+        )
+        session.commit()
+    login(client, "pref20")
+    home = client.get("/home").get_data(as_text=True)
+    assert "3:n174" not in home and "参加の回答 長野市" in home
+    logout(client)
+    login(client, "admin")
+    log = client.get("/admin/audit").get_data(as_text=True)
+    assert "3:n174" not in log and "団体 202011" not in log and "長野市" in log
+    assert "<del>不参加</del>" in log and "<ins>参加</ins>" in log and ">回答<" in log and ">コメント<" in log
+    assert "decline" not in log and ">join<" not in log
+
+
+def test_user_list_names_the_body_not_its_code(client, seed):
+    login(client, "admin")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert '<a href="/bodies/202011">長野市</a>' in page and ">202011</a>" not in page

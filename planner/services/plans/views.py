@@ -165,7 +165,7 @@ class PlanView:
                 "lead_body": g.group.lead_body,
                 "body_codes": g.body_codes,
                 "label": (f"{category_short(g.category_name)} " if several else "")
-                + f"{g.lead_name} {g.group.start_year}",
+                + f"{g.lead_name} {g.group.start_year}年度",
             }
             for g in groups
         ]

@@ -33,8 +33,13 @@ def _scope_error(form, error: UserError) -> None:
 def users():
     session = db_session()
     pref_names = {p.prefecture_code: p.name for p in body_admin.prefectures(session)}
+    users = user_admin.list_users(session)
     return render_template(
-        "admin/users.html", users=user_admin.list_users(session), role_labels=ROLE_LABELS, pref_names=pref_names
+        "admin/users.html",
+        users=users,
+        role_labels=ROLE_LABELS,
+        pref_names=pref_names,
+        body_names=user_admin.body_names(session, users),
     )
 
 
