@@ -28,6 +28,7 @@ import re
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 
 from .render import PROJECT_ROOT
 
@@ -105,9 +106,8 @@ def _starts_on(page_box) -> list[int]:
 
 def page_numbers(starts: Sequence[int], total: int) -> list[tuple[int, int]]:
     """(page within its document, that document's page count) of each page, from the documents' first pages."""
-    bounds = list(starts) + [total]
     out: list[tuple[int, int]] = []
-    for first, end in zip(bounds, bounds[1:]):
+    for first, end in pairwise([*starts, total]):
         out += [(p - first + 1, end - first) for p in range(first, end)]
     return out
 

@@ -172,7 +172,7 @@ def render_job(
         log.warning("batch of %d %s documents rendered one by one: %s", len(job), job[0].kind, e)
         return [f for d in job for f in render_document(instance, plan, meta, d)]
     files = []
-    for d, data in zip(job, pdfs):
+    for d, data in zip(job, pdfs, strict=True):
         names = document_files(instance, plan, d)
         files.append((names[0], data))
         if d.kind == "group":

@@ -42,7 +42,7 @@ def big():
 def test_each_document_gets_exactly_its_own_pages(big):
     _, _, _, alone, together = big
     assert [pdf_pages(d) for d in together] == [pdf_pages(d) for d in alone] == [1, 4, 1]
-    for own, batched in zip(alone, together):
+    for own, batched in zip(alone, together, strict=True):
         assert page_texts(batched) == page_texts(own)  # same words on the same pages, watermark and footers included
 
 
@@ -71,8 +71,8 @@ def test_each_document_carries_its_own_number_and_title(big):
 
 def test_one_watermark_per_page_on_drafts(big):
     _, _, _, alone, together = big
-    for own, batched in zip(alone, together):
-        for a, b in zip(page_texts(own), page_texts(batched)):
+    for own, batched in zip(alone, together, strict=True):
+        for a, b in zip(page_texts(own), page_texts(batched), strict=True):
             assert a.count("案") == b.count("案")
 
 
