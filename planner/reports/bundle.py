@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import logging
 import multiprocessing
 import os
 import re
+import threading
 import zipfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from planner.domain.model import Instance
@@ -16,6 +18,8 @@ from planner.domain.plan import Plan
 
 from . import pdf, xlsx
 from .context import ReportMeta
+
+HEARTBEAT_SECONDS = 15.0
 
 # Below this many documents, starting worker processes costs more than it saves.
 PARALLEL_FROM = 12
@@ -122,8 +126,61 @@ def render_document(instance: Instance, plan: Plan, meta: ReportMeta | None, doc
     return list(zip(names, data, strict=True))
 
 
-# The documents that take longest go first, so that a worker is not left with the summary at the end.
-_COST = {"summary": 0, "budget": 1, "group": 2, "statement": 3, "member": 4, "agreement": 5}
+# Notices, statements and 算定書 are laid out many to one WeasyPrint layout (planner.reports.batch): a batch pays the
+# layout's fixed costs once. Batches small enough that the work still spreads over the workers.
+BATCH_SIZES = {"member": 20, "statement": 20, "group": 8}
+# Rough CPU seconds per document, to start the longest work first (a worker is not left with a big job at the end).
+_COST = {"summary": 5.0, "budget": 5.0, "group": 1.2, "member": 0.4, "statement": 0.35, "agreement": 0.15}
+
+log = logging.getLogger(__name__)
+
+
+def render_jobs(docs: list[Document]) -> list[tuple[Document, ...]]:
+    """The documents in units of work: batches of one kind (``BATCH_SIZES``), the others one by one; longest first."""
+    jobs: list[tuple[Document, ...]] = []
+    by_kind: dict[str, list[Document]] = {}
+    for d in docs:
+        if d.kind in BATCH_SIZES:
+            by_kind.setdefault(d.kind, []).append(d)
+        else:
+            jobs.append((d,))
+    for kind, same in by_kind.items():
+        size = BATCH_SIZES[kind]
+        jobs += [tuple(same[i : i + size]) for i in range(0, len(same), size)]
+    return sorted(jobs, key=lambda job: -sum(_COST.get(d.kind, 1.0) for d in job))
+
+
+def _batch_html(instance: Instance, plan: Plan, meta: ReportMeta | None, doc: Document) -> str:
+    from . import statements
+
+    if doc.kind == "member":
+        return pdf.member_html(instance, plan, doc.key, meta)
+    if doc.kind == "group":
+        return pdf.group_html(instance, plan, doc.key, meta)
+    return statements.statement_html(statements.statement_view(instance, plan, doc.key, meta))
+
+
+def render_job(
+    instance: Instance, plan: Plan, meta: ReportMeta | None, job: tuple[Document, ...]
+) -> list[tuple[str, bytes]]:
+    """The files of a unit of work: one document, or a batch of one kind laid out together."""
+    from .batch import BatchError, render_pdfs
+
+    if len(job) == 1:
+        return render_document(instance, plan, meta, job[0])
+    htmls = [_batch_html(instance, plan, meta, d) for d in job]
+    try:
+        pdfs = render_pdfs(htmls, [pdf._stylesheet()])
+    except BatchError as e:  # never a wrong split: each document alone instead
+        log.warning("batch of %d %s documents rendered one by one: %s", len(job), job[0].kind, e)
+        return [f for d in job for f in render_document(instance, plan, meta, d)]
+    files = []
+    for d, data in zip(job, pdfs, strict=True):
+        names = document_files(instance, plan, d)
+        files.append((names[0], data))
+        if d.kind == "group":
+            files.append((names[1], xlsx.group_workbook(instance, plan, d.key, meta)))
+    return files
 
 
 def plan_zip(
@@ -137,30 +194,65 @@ def plan_zip(
 ) -> bytes:
     """PDFs, workbooks and Word drafts of the documents ``allowed`` lets through (or ``docs``), in folders by kind.
 
-    A Nagano-sized plan has some 300 documents, so large bundles are rendered by worker processes (``workers``,
-    default: the machine's cores, at most 4), the slowest first. ``progress(done, total)`` is called as documents
-    finish. Everything is rendered before the archive is written, so an error leaves no half-made file behind.
+    A Nagano-sized plan has some 300 documents: notices, statements and 算定書 are laid out in batches
+    (``render_jobs``), and large bundles are rendered by worker processes (``workers``, default: the machine's
+    cores, at most 4), the longest work first. ``progress(done, total)`` counts documents as their batch finishes.
+    Everything is rendered before the archive is written, so an error leaves no half-made file behind.
     """
     if docs is None:
         docs = [d for d in plan_documents(plan, instance) if allowed(d)]
-    docs = sorted(docs, key=lambda d: _COST.get(d.kind, 9))
+    jobs = render_jobs(list(docs))
+    total = sum(len(job) for job in jobs)
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
-    report = progress or (lambda done, total: None)
-    report(0, len(docs))
-    if workers > 1 and len(docs) >= PARALLEL_FROM:
-        files = _render_parallel(instance, plan, meta, docs, workers, report)
-    else:
-        files = []
-        for i, d in enumerate(docs, start=1):
-            files += render_document(instance, plan, meta, d)
-            report(i, len(docs))
+    with _Heartbeat(progress, total) as report:
+        if workers > 1 and total >= PARALLEL_FROM and len(jobs) > 1:
+            files = _render_parallel(instance, plan, meta, jobs, workers, report)
+        else:
+            files, done = [], 0
+            for job in jobs:
+                files += render_job(instance, plan, meta, job)
+                done += len(job)
+                report(done, total)
     files.sort(key=lambda f: f[0])
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in files:
             zf.writestr(name, data)
     return buf.getvalue()
+
+
+class _Heartbeat:
+    """``progress(done, total)`` as documents finish, and again every ``HEARTBEAT_SECONDS`` while a batch is laid
+    out: a background build whose state file stops changing for a while is taken for dead (planner.jobs.documents),
+    and a batch of 20 documents on a loaded machine can take longer than that."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
+        self.progress, self.last = progress, (0, total)
+        self.lock, self.stop = threading.Lock(), threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="planner-zip-heartbeat", daemon=True)
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        self(*self.last)
+        if self.progress is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    def __call__(self, done: int, total: int) -> None:
+        with self.lock:
+            self.last = (done, total)
+            if self.progress is not None:
+                self.progress(done, total)
+
+    def _beat(self) -> None:
+        while not self.stop.wait(HEARTBEAT_SECONDS):
+            with self.lock:
+                self.progress(*self.last)
 
 
 _worker_state: tuple | None = None
@@ -171,21 +263,25 @@ def _init_worker(instance: Instance, plan: Plan, meta: ReportMeta | None) -> Non
     _worker_state = (instance, plan, meta)
 
 
-def _render_in_worker(doc: Document) -> list[tuple[str, bytes]]:
+def _render_in_worker(job: tuple[Document, ...]) -> list[tuple[str, bytes]]:
     instance, plan, meta = _worker_state
-    return render_document(instance, plan, meta, doc)
+    return render_job(instance, plan, meta, job)
 
 
 def _render_parallel(
-    instance, plan, meta, docs: list[Document], workers: int, report: Callable[[int, int], None]
+    instance, plan, meta, jobs: list[tuple[Document, ...]], workers: int, report: Callable[[int, int], None]
 ) -> list[tuple[str, bytes]]:
     # "spawn", not fork: the web server may run threads, and a forked child can inherit a lock held by one of them.
     context = multiprocessing.get_context("spawn")
     files: list[tuple[str, bytes]] = []
+    total, done = sum(len(job) for job in jobs), 0
+    workers = min(workers, len(jobs))
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(instance, plan, meta)
     ) as pool:
-        for i, done in enumerate(pool.map(_render_in_worker, docs, chunksize=2), start=1):
-            files += done
-            report(i, len(docs))
+        futures = {pool.submit(_render_in_worker, job): len(job) for job in jobs}
+        for future in as_completed(futures):
+            files += future.result()
+            done += futures[future]
+            report(done, total)
     return files
