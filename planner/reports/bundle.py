@@ -164,15 +164,18 @@ def render_job(
     instance: Instance, plan: Plan, meta: ReportMeta | None, job: tuple[Document, ...]
 ) -> list[tuple[str, bytes]]:
     """The files of a unit of work: one document, or a batch of one kind laid out together."""
-    from .batch import BatchError, render_pdfs
+    from .batch import render_pdfs
 
     if len(job) == 1:
         return render_document(instance, plan, meta, job[0])
     htmls = [_batch_html(instance, plan, meta, d) for d in job]
     try:
         pdfs = render_pdfs(htmls, [pdf._stylesheet()])
-    except BatchError as e:  # never a wrong split: each document alone instead
-        log.warning("batch of %d %s documents rendered one by one: %s", len(job), job[0].kind, e)
+    except Exception as e:
+        # Batching is only a speed-up and leans on two WeasyPrint internals (see batch.py); whatever goes wrong
+        # there (a split it cannot prove, or internals changed by an upgrade), each document alone is always right,
+        # and a real fault in a document surfaces again from that path.
+        log.warning("batch of %d %s documents rendered one by one: %r", len(job), job[0].kind, e)
         return [f for d in job for f in render_document(instance, plan, meta, d)]
     files = []
     for d, data in zip(job, pdfs, strict=True):
