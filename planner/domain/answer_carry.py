@@ -98,10 +98,10 @@ def carry_decisions(
             continue
         moved = changes(old[need_id], new[need_id], body_names)
         if answer == "decline":
-            alone = "（単独調達として計画）" if new[need_id].mode == "standalone" else ""
-            out[need_id] = CarryDecision(need_id, True, f"不参加の回答を引き継ぎました{alone}")
+            alone = "単独調達として計画しています" if new[need_id].mode == "standalone" else "不参加の回答です"
+            out[need_id] = CarryDecision(need_id, True, alone)
         elif not moved:
-            out[need_id] = CarryDecision(need_id, True, "グループと負担に変更がないため回答を引き継ぎました")
+            out[need_id] = CarryDecision(need_id, True, "グループと負担に変更がありません")
         else:
             out[need_id] = CarryDecision(need_id, False, "、".join(moved))
     return out
