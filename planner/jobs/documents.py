@@ -157,7 +157,10 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
 
     def beat() -> None:
         while not finished.wait(STALE_SECONDS / 4):
-            progress(last["done"], last["total"])
+            try:
+                progress(last["done"], last["total"])
+            except OSError:  # the cache folder went away: the build itself fails and says so
+                return
 
     def progress_and_remember(done: int, total: int) -> None:
         last.update(done=done, total=total)
