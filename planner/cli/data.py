@@ -177,13 +177,16 @@ def export_bodies_command(engine, output: Path, prefecture_code: str | None) -> 
 
 @main.command(
     "demo",
-    help="デモデータ（長野県のニーズ、デモ用ログイン、下書きシナリオ）を投入します。前回のデモデータは置き換えます。",
+    help="デモデータ（長野県のニーズ、デモ用ログイン、参加団体に公表した計画と比較用の試算）を投入します。"
+    "前回のデモデータは置き換えます。",
 )
 @click.option("--seed", type=int, default=None, help="乱数の種（既定: 固定値。同じ種なら同じニーズ）")
+@click.option("--no-plan", is_flag=True, help="最適化・確定・公表をせず、ニーズと下書きシナリオだけを投入する")
 @with_engine
-def demo_command(engine, seed: int | None) -> None:
+def demo_command(engine, seed: int | None, no_plan: bool) -> None:
     from planner.db.session import session_scope
-    from planner.services.demo import DEMO_SEED, DemoError, load_demo
+    from planner.services.demo import DEMO_SEED, DemoError, load_demo, plan_demo
+    from planner.services.plan_lifecycle import LifecycleError
     from planner.services.reference_data import ReferenceDataError
 
     try:
@@ -192,6 +195,15 @@ def demo_command(engine, seed: int | None) -> None:
     except (DemoError, ReferenceDataError) as e:
         fail(str(e))
     for line in report.lines():
+        click.echo(line)
+    if no_plan:
+        return
+    click.echo("計画を作成しています（最適化・確定・公表）...")
+    try:
+        plans = plan_demo(engine, report)
+    except (DemoError, LifecycleError) as e:
+        fail(f"{e}（ニーズとシナリオは投入済みです。画面から「最適化を実行」できます）")
+    for line in plans.lines():
         click.echo(line)
 
 

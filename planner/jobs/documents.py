@@ -149,11 +149,32 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
         except OSError:
             pass
 
+    # A beat of its own while the build runs: on a busy machine starting the worker processes or one large document
+    # (the summary of a whole prefecture) can take longer than STALE_SECONDS, and the page then called a live build
+    # dead. The beat keeps the last progress and only refreshes the heartbeat.
+    last = {"done": 0, "total": len(request.documents)}
+    finished = threading.Event()
+
+    def beat() -> None:
+        while not finished.wait(STALE_SECONDS / 4):
+            try:
+                progress(last["done"], last["total"])
+            except OSError:  # the cache folder went away: the build itself fails and says so
+                return
+
+    def progress_and_remember(done: int, total: int) -> None:
+        last.update(done=done, total=total)
+        progress(done, total)
+
+    beater = threading.Thread(target=beat, name=f"planner-documents-beat-{key[:8]}", daemon=True)
+    beater.start()
     try:
         instance = parse_instance(request.instance_doc)
         plan = plan_from_dict(request.plan_doc)
         docs = [bundle.Document(kind, k) for kind, k in request.documents]
-        data = bundle.plan_zip(instance, plan, request.meta, docs=docs, progress=progress)
+        data = bundle.plan_zip(instance, plan, request.meta, docs=docs, progress=progress_and_remember)
+        finished.set()
+        beater.join()
         fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -172,6 +193,8 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
         )
         return "done"
     except Exception as e:
+        finished.set()
+        beater.join()
         log.exception("document build %s failed", key)
         _write_json(
             state_path,
@@ -179,4 +202,5 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
         )
         return "failed"
     finally:
+        finished.set()
         lock.unlink(missing_ok=True)

@@ -98,13 +98,16 @@ def page_setup(ws: Worksheet, control: DocumentControl | None = None) -> None:
 
 
 def control_rows(w: _Writer, control: DocumentControl, kind: str, key: str = "") -> None:
-    """The document-control lines under a sheet's title (文書番号, plan and version, date, issuer, 担当, 連絡先)."""
+    """The document-control lines under a sheet's title (文書番号, plan and version, date, issuer, 担当, 連絡先, and
+    where the population and fiscal-index figures come from)."""
     if control.draft:
         w.line("【案】この文書は試算（案）です。確定したものではありません。", bold=True)
     for label, text in control.lines(kind, key):
         w.line(label, text)
     for notice in control.notices:
         w.line("ご注意", notice, bold=True)
+    # The PDFs print it in their footer; a workbook has no footer room for it, so it goes with the control lines.
+    w.line("団体データの出典", control.data_source)
 
 
 def sheet_title(text: str, used: set[str] | None = None) -> str:

@@ -52,6 +52,11 @@ class NeedLine:
     net_yen: int
     standalone_total_yen: int
     answer: MemberAnswer | None = None
+    previous: PreviousAnswer | None = None  # the answer to the version this one replaced, if any
+
+    @property
+    def carried(self) -> bool:
+        return self.previous is not None and self.previous.shown_as_carried(self.answer)
 
 
 def need_lines(view, body_code: str | None = None, answers: dict[str, MemberAnswer] | None = None) -> list[NeedLine]:
@@ -219,10 +224,28 @@ class Board:
     def decliners(self) -> list[NeedLine]:
         return [line for line in self.lines if line.answer and line.answer.answer == "decline"]
 
+    @property
+    def decliners_to_replan(self) -> list[NeedLine]:
+        """Declined needs still in a joint group: a declined standalone need (one a re-plan already fixed, or one
+        that was alone anyway) leaves nothing to re-plan."""
+        return [line for line in self.decliners if line.mode != "standalone"]
+
+    @property
+    def asked_again(self) -> list[NeedLine]:
+        """Needs answered in the previous version whose part changed here and that have no answer yet."""
+        return [line for line in self.lines if line.answer is None and line.previous is not None]
+
+    @property
+    def carried(self) -> list[NeedLine]:
+        return [line for line in self.lines if line.carried]
+
 
 def board(session: Session, release: PlanRelease, view) -> Board:
     answers = answers_of(session, release.id)
     lines = need_lines(view, None, answers)
+    previous = previous_answers(session, release)
+    for line in lines:
+        line.previous = previous.get(line.need_key)
     bodies = list(dict.fromkeys((line.body_code, line.body_name) for line in lines))
     missing: dict[str, int] = {}
     for line in lines:
@@ -304,9 +327,14 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
     plan = session.get(PlanRow, release.plan_id)
     source = session.get(Scenario, plan.scenario_id)
     b = board(session, release, view)
-    decliners = b.decliners
+    decliners = b.decliners_to_replan
     if not decliners:
-        raise AnswerError("不参加の回答がないため、再計画の必要はありません。")
+        raise AnswerError(
+            "共同調達のグループに入っているニーズへの不参加の回答がないため、再計画の必要はありません"
+            "（不参加のニーズは既に単独調達です）。"
+            if b.decliners
+            else "不参加の回答がないため、再計画の必要はありません。"
+        )
     declined = {(line.body_code, view.instance.need(line.need_key).category) for line in decliners}
     clone = copy_scenario(session, user, source, name=f"{source.name}（{version_label(series, release)}の回答を反映）")
     overrides = copy.deepcopy(clone.overrides or {})
@@ -407,3 +435,110 @@ def member_requests(session: Session, body_code: str | None, now: datetime | Non
             )
         )
     return out
+
+
+# --- carrying answers to the next version ------------------------------------------------------------------------
+
+
+@dataclass
+class PreviousAnswer:
+    """A member's answer to the version this one replaced, and whether it stands here (planner.domain.answer_carry)."""
+
+    version: int
+    answer: MemberAnswer  # the row of the previous version
+    carried: bool
+    reason: str
+
+    def shown_as_carried(self, current: MemberAnswer | None) -> bool:
+        """The current answer is the carried one (the member has not answered this version itself since)."""
+        return bool(
+            self.carried
+            and current is not None
+            and current.answer == self.answer.answer
+            and current.answered_at == self.answer.answered_at
+        )
+
+
+def previous_release(session: Session, release: PlanRelease) -> PlanRelease | None:
+    """The version the members answered before this one: the series' latest earlier version that was published."""
+    return session.exec(
+        select(PlanRelease)
+        .where(
+            PlanRelease.series_id == release.series_id,
+            PlanRelease.version < release.version,
+            PlanRelease.published_at.is_not(None),
+        )
+        .order_by(PlanRelease.version.desc())
+    ).first()
+
+
+def _parts_of(session: Session, release: PlanRelease):
+    from planner.domain.answer_carry import member_parts
+    from planner.domain.instance_io import parse_instance
+    from planner.domain.plan import plan_from_dict
+
+    row = session.get(PlanRow, release.plan_id)
+    instance = parse_instance(row.instance_doc)
+    return instance, member_parts(instance, plan_from_dict(row.plan_doc))
+
+
+def previous_answers(session: Session, release: PlanRelease, body_code: str | None = None) -> dict[str, PreviousAnswer]:
+    """need key -> the previous version's answer to it, for the needs of this version that were answered there."""
+    from planner.domain.answer_carry import carry_decisions
+
+    previous = previous_release(session, release)
+    if previous is None:
+        return {}
+    old_answers = answers_of(session, previous.id, body_code)
+    if not old_answers:
+        return {}
+    _, old_parts = _parts_of(session, previous)
+    instance, new_parts = _parts_of(session, release)
+    names = {code: b.name for code, b in instance.bodies.items()}
+    decisions = carry_decisions({k: a.answer for k, a in old_answers.items()}, old_parts, new_parts, names)
+    return {k: PreviousAnswer(previous.version, old_answers[k], d.carried, d.reason) for k, d in decisions.items()}
+
+
+def carry_answers(session: Session, user: User, release: PlanRelease) -> int:
+    """At publication: the previous version's answers that stand in this one are recorded for it, as answered then
+    (by whom and when), each audited; the others are left for the member to answer again. Returns how many."""
+    series = session.get(PlanSeries, release.series_id)
+    previous = previous_answers(session, release)
+    if not previous:
+        return 0
+    instance, parts = _parts_of(session, release)
+    existing = answers_of(session, release.id)
+    carried = 0
+    for key, prev in previous.items():
+        if not prev.carried or key in existing:
+            continue
+        old = prev.answer
+        session.add(
+            MemberAnswer(
+                release_id=release.id,
+                need_key=key,
+                body_code=old.body_code,
+                answer=old.answer,
+                comment=old.comment or "",
+                answered_at=old.answered_at,
+                answered_by=old.answered_by,
+            )
+        )
+        part = parts[key]
+        category = instance.categories[part.category].name if part.category in instance.categories else part.category
+        record(
+            session,
+            user_id=user.id,
+            action="carry",
+            entity="member_answer",
+            entity_id=f"{release.id}:{key}",
+            before={"release_id": old.release_id, "answer": old.answer},
+            after={"answer": old.answer, "comment": old.comment},
+            prefecture_code=series.prefecture_code,
+            body_code=old.body_code,
+            detail=f"{version_label(series, release)}：{instance.bodies[old.body_code].name}の{category}"
+            f"（{part.start_year}年度）に第{prev.version}版の回答「{ANSWER_LABELS[old.answer]}」を引継ぎ（{prev.reason}）",
+        )
+        carried += 1
+    session.flush()
+    return carried

@@ -1,4 +1,5 @@
-"""The demo: one prefecture (長野県) with needs drawn at survey-like rates, demo users and a draft scenario.
+"""The demo: one prefecture (長野県) with needs drawn at survey-like rates, demo users, and (``plan_demo``) a plan
+published to the members with a reply deadline beside a draft 試算 to compare with it.
 
 Everything it creates is marked (``is_demo``, scenario names starting with 【デモ】) and loading the demo again
 replaces it. It needs only ``planner init-db`` (which loads the shipped population figures); without population
@@ -8,6 +9,11 @@ So that the grant and the special-tax paths show, the demo assumes plausible sub
 any for the prefecture yet: a 条件不利地域 for towns, villages and smaller cities, a submitted 推進計画 for the
 larger cities and about half of the rest, 軽井沢町 as a 不交付団体, and resident-facing needs (chatbots, health
 guidance) of bodies with a 条件不利地域 as services there. The pages of a demo scenario say these are assumptions.
+
+A town logging in to the demo should find a plan to answer, as it would in May of a real year: ``plan_demo`` runs the
+demo scenario (the web's solve job, synchronously), adopts the result as 計画 No.1 第1版 and publishes it with a
+reply deadline two weeks ahead, as the demo coordinator; and it solves a copy allocated by 単独費用比 and leaves it a
+試算, so the coordinator can also walk a draft through adoption (or compare the two allocations).
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, delete, select
 
 from planner.db.models import (
@@ -25,6 +33,7 @@ from planner.db.models import (
     MemberShare,
     Need,
     Plan,
+    PlanSeries,
     Scenario,
     SubsidyEstimate,
     User,
@@ -41,6 +50,9 @@ DEMO_SEED = 20260401
 DEMO_PREFIX = "【デモ】"
 ASSUMED_POPULATION = 20_000  # volumes of bodies whose population has not been imported
 FISCAL_YEAR = 2026
+REPLY_DAYS = 14  # the published demo plan asks for answers within two weeks of loading
+PUBLISH_MESSAGE = "令和9年度予算要求に向けて、各ニーズへの参加の意向を回答期限までに回答してください（デモ）。"
+DRAFT_SUFFIX = "（比較試算：単独費用比で按分）"
 
 # Share of municipalities that register each category (national survey-like levels, rounded): generative AI and
 # speech recognition are the most common wishes, demand forecasting the rarest.
@@ -104,7 +116,7 @@ class DemoReport:
 
     def lines(self) -> list[str]:
         out = [
-            f"デモデータを投入しました: {self.scenario_name}（シナリオ ID {self.scenario_id}、下書き）",
+            f"デモデータを投入しました: {self.scenario_name}（シナリオ ID {self.scenario_id}）",
             f"  ニーズ {self.needs} 件（{self.bodies_with_needs} 団体）。前回のデモ（ニーズ {self.removed_needs} 件、"
             f"シナリオ {self.removed_scenarios} 件）は置き換えました。",
         ]
@@ -369,3 +381,84 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
         population_message=status.message,
         flags_assumed=flags_assumed,
     )
+
+
+@dataclass
+class DemoPlans:
+    """What ``plan_demo`` left: the published plan and the draft 試算."""
+
+    published_plan_id: int
+    label: str  # 計画 No.1 第1版
+    deadline: date
+    draft_scenario_id: int
+    draft_plan_id: int
+    seconds: float
+
+    def lines(self) -> list[str]:
+        return [
+            f"計画を作成しました（最適化 {self.seconds:.1f} 秒）:",
+            f"  {self.label}（計画 {self.published_plan_id}）を参加団体に公表しました。回答期限 "
+            f"{self.deadline.year}年{self.deadline.month}月{self.deadline.day}日。"
+            "市区町村のデモ用ログインでホーム画面から回答できます。",
+            f"  比較用の試算（計画 {self.draft_plan_id}、シナリオ {self.draft_scenario_id}）は確定していません。"
+            "都道府県のデモ用ログインで確定・公表を試せます。",
+        ]
+
+
+def _solve_now(engine: Engine, scenario_id: int) -> int:
+    """Run the web's solve job for the scenario in this process and return the plan it made."""
+    import uuid
+
+    from planner.jobs.runner import run_solve
+    from planner.jobs.state import iso
+
+    job_id = uuid.uuid4().hex
+    with Session(engine) as session:
+        scenario = session.get(Scenario, scenario_id)
+        scenario.status, scenario.job_id = "queued", job_id
+        scenario.progress = {"runner": "demo", "queued_at": iso(utcnow())}
+        session.add(scenario)
+        session.commit()
+    status = run_solve(engine, scenario_id, job_id)
+    with Session(engine) as session:
+        scenario = session.get(Scenario, scenario_id)
+        plan_id = (scenario.progress or {}).get("plan_id")
+        if status != "done" or not plan_id:
+            raise DemoError(
+                f"デモのシナリオ「{scenario.name}」の最適化が終わりませんでした（{status}）: {scenario.log or ''}"
+            )
+        return int(plan_id)
+
+
+def plan_demo(engine: Engine, report: DemoReport, now: datetime | None = None) -> DemoPlans:
+    """Solve the demo scenario, adopt its plan as the prefecture's next plan number and publish it to the members
+    with a reply deadline ``REPLY_DAYS`` ahead; solve a copy allocated by 単独費用比 and leave it a draft.
+
+    Runs after ``load_demo`` has been committed (the solve job reads the database in its own sessions)."""
+    import time
+
+    from planner.services import plan_lifecycle
+    from planner.services.scenarios import copy_scenario
+
+    started = time.perf_counter()
+    with Session(engine) as session:
+        coordinator = session.exec(select(User).where(User.username == "demo-nagano-pref")).one()
+        source = session.get(Scenario, report.scenario_id)
+        draft = copy_scenario(session, coordinator, source, name=f"{source.name}{DRAFT_SUFFIX}")
+        draft.allocation_method = "standalone_ratio"
+        session.add(draft)
+        session.commit()
+        draft_id = draft.id
+    published_plan = _solve_now(engine, report.scenario_id)
+    draft_plan = _solve_now(engine, draft_id)
+    deadline = plan_lifecycle.today_jst(now) + timedelta(days=REPLY_DAYS)
+    with Session(engine) as session:
+        coordinator = session.exec(select(User).where(User.username == "demo-nagano-pref")).one()
+        plan = session.get(Plan, published_plan)
+        scenario = session.get(Scenario, plan.scenario_id)
+        release = plan_lifecycle.adopt(session, coordinator, plan, scenario, title=scenario.name)
+        plan_lifecycle.publish(session, coordinator, release, deadline=deadline, message=PUBLISH_MESSAGE, now=now)
+        series = session.get(PlanSeries, release.series_id)
+        label = plan_lifecycle.version_label(series, release)
+        session.commit()
+    return DemoPlans(published_plan, label, deadline, draft_id, draft_plan, time.perf_counter() - started)

@@ -322,7 +322,8 @@ def publish(
     message: str = "",
     now: datetime | None = None,
 ) -> PlanRelease:
-    """Publish an adopted version to its members with a reply deadline; the version in force before becomes 旧版."""
+    """Publish an adopted version to its members with a reply deadline; the version in force before becomes 旧版,
+    and the answers to it that stand in this version are carried over (planner.services.answers.carry_answers)."""
     series = session.get(PlanSeries, release.series_id)
     plan = session.get(PlanRow, release.plan_id)
     scenario = session.get(Scenario, plan.scenario_id)
@@ -365,6 +366,9 @@ def publish(
     )
     session.refresh(release)
     session.refresh(series)
+    from .answers import carry_answers  # answers builds on this module
+
+    carried = carry_answers(session, user, release)
     record(
         session,
         user_id=user.id,
@@ -375,7 +379,8 @@ def publish(
         after={"current_version": release.version, "reply_deadline": deadline},
         prefecture_code=series.prefecture_code,
         detail=f"{version_label(series, release)}を公表（回答期限 {deadline:%Y-%m-%d}）"
-        + (f"。第{previous}版は旧版になりました" if previous else ""),
+        + (f"。第{previous}版は旧版になりました" if previous else "")
+        + (f"。グループと負担が変わらない回答・不参加の回答 {carried} 件を引き継ぎました" if carried else ""),
     )
     return release
 

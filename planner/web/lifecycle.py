@@ -299,6 +299,9 @@ def answer(plan_id: int):
                 return redirect(url_for("lifecycle.answer", plan_id=plan_id))
     answers = answer_svc.answers_of(session, release.id, code)
     lines = answer_svc.need_lines(loaded.view, code, answers)
+    previous = answer_svc.previous_answers(session, release, code)
+    for line in lines:
+        line.previous = previous.get(line.need_key)
     posted = request.form if request.method == "POST" else None
     closed = None
     try:

@@ -117,5 +117,8 @@ def test_demo_twice(run):
     first = run("demo")
     assert first.exit_code == 0, first.output
     assert "【デモ】長野県" in first.stdout and "demo-admin" in first.stdout and "パスワード" in first.stdout
+    assert "計画 No.1 第1版（計画 1）を参加団体に公表しました。回答期限" in first.stdout  # a plan for towns to answer
     second = run("demo")
-    assert second.exit_code == 0 and "シナリオ 1 件）は置き換えました" in second.stdout
+    # the demo scenario and its draft 試算 (the published plan's releases go with them)
+    assert second.exit_code == 0 and "シナリオ 2 件）は置き換えました" in second.stdout
+    assert "計画 No.1 第1版" in second.stdout

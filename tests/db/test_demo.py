@@ -155,3 +155,32 @@ def test_demo_leaves_a_users_need_standing_and_draws_none_beside_it(nagano_engin
         assert [(n.is_demo, n.volume) for n in active] == [(False, 3)]
         assert second.needs == first.needs - 1 and second.user_needs_kept == 1
         assert any("利用者が登録したニーズ 1 件はそのまま残し" in line for line in second.lines())
+
+
+def test_demo_plans_leave_a_published_plan_to_answer_and_a_draft(nagano_engine):
+    """planner demo: 計画 No.1 第1版 published with a reply deadline (a town logging in has a plan to answer), and a
+    solved 試算 allocated otherwise that stays a draft; loading the demo again replaces both."""
+    from datetime import timedelta
+
+    from planner.db.models import AuditLog, PlanRelease
+    from planner.services import answers, plan_lifecycle
+    from planner.services.demo import REPLY_DAYS, plan_demo
+
+    for _ in range(2):
+        with Session(nagano_engine) as s:
+            report = load_demo(s)
+            s.commit()
+        plans = plan_demo(nagano_engine, report)
+    with Session(nagano_engine) as s:
+        (release,) = s.exec(select(PlanRelease)).all()
+        assert release.plan_id == plans.published_plan_id and release.state == "published"
+        assert release.reply_deadline == plan_lifecycle.today_jst() + timedelta(days=REPLY_DAYS) == plans.deadline
+        assert plans.label == "計画 No.1 第1版" and "回答期限" in "\n".join(plans.lines())
+        assert plan_lifecycle.plan_status(s, plans.draft_plan_id) == "draft"
+        draft = s.get(Scenario, plans.draft_scenario_id)
+        assert draft.is_demo and draft.allocation_method == "standalone_ratio" and draft.name.startswith("【デモ】")
+        requests = answers.member_requests(s, "202029")  # 松本市 (demo-matsumoto) is asked to answer
+        assert [r.label for r in requests] == ["計画 No.1 第1版"] and requests[0].needs > 0 and not requests[0].closed
+        assert requests[0].changes == []  # published from the inputs of today
+        actions = [a.action for a in s.exec(select(AuditLog).where(AuditLog.entity == "plan_release"))]
+        assert actions.count("adopt") == 2 and actions.count("publish") == 2  # once per load

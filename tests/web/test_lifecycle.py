@@ -125,7 +125,38 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
     assert api["label"] == "計画 No.1 第1版" and api["state"] == "superseded" and api["current_version"] == 2
     logout(client)
 
-    # members now see v2 to answer; v1 stays readable (history) but takes no more answers
+    # the answers carried to 第2版: the decline stays; a part whose group, partners and figures did not move keeps
+    # its answer (as answered then); a changed part is asked again, its 第1版 answer shown with what changed
+    with Session(engine) as session:
+        v1_release, v2_release = (lifecycle.release_of_plan(session, p) for p in (plan_id, v2_plan))
+        v1_answers = answer_svc.answers_of(session, v1_release.id)
+        v2_answers = answer_svc.answers_of(session, v2_release.id)
+        v2_view = v2
+
+    def part(plan_view_, key):
+        group = next(g for g in plan_view_.groups if key in g.group.members)
+        share = next(m for m in group.members if m.need_id == key)
+        return group.group.mode, group.group.lead_body, frozenset(group.group.members), share.total_yen, share.net_yen
+
+    assert v2_answers[ocr_matsumoto.id].answer == "decline"
+    carried, asked_again = [], []
+    for key, old in v1_answers.items():
+        if old.answer == "decline":
+            continue
+        if part(view, key) == part(v2_view, key):
+            assert (v2_answers[key].answer, v2_answers[key].answered_at) == (old.answer, old.answered_at)
+            carried.append(key)
+        else:
+            assert key not in v2_answers
+            asked_again.append(key)
+    assert asked_again, "長野市's AI-OCR group lost 松本市: its share moved"
+    assert len(_audit(engine, "carry")) == len(carried) + 1  # and the decline
+    login(client, "pref20")
+    board = client.get(f"/plans/{v2_plan}/answers").get_data(as_text=True)
+    assert "第1版から引継ぎ" in board and "第1版は参加（" in board
+    assert "再計画は不要です" in board  # the decliner is standalone already
+    logout(client)
+
     login(client, "muni202029")
     api = client.get(f"/api/plans/{v2_plan}").get_json()
     assert api["lifecycle"]["state"] == "published" and api["lifecycle"]["inputs_changed"] == []
@@ -134,6 +165,12 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
     assert client.get(f"/plans/{plan_id}/body/202029").status_code == 200
     r = client.post(f"/plans/{plan_id}/answer", data=_form_of_answers(view, "202029", {"ocr": ("join", "")}))
     assert r.status_code == 409 and "公表中の版ではないため" in r.get_data(as_text=True)
+    form = client.get(f"/plans/{v2_plan}/answer").get_data(as_text=True)
+    assert "第1版での回答「不参加」" in form and "を引き継いでいます" in form
+    logout(client)
+    login(client, "muni202011")
+    form = client.get(f"/plans/{v2_plan}/answer").get_data(as_text=True)
+    assert "第1版では「参加」と回答されましたが、内容が変わったため改めて回答してください" in form
 
     with Session(engine) as session:
         series = session.get(PlanSeries, series_id)

@@ -214,3 +214,84 @@ def test_documents_carry_the_prefecture_document_settings(client, plan_id, app):
         "総務省",
     ):
         assert part in text, part
+
+
+def _download_name(response) -> str:
+    from urllib.parse import unquote
+
+    disposition = response.headers["Content-Disposition"]
+    return unquote(disposition.split("filename*=UTF-8''", 1)[1]) if "filename*=" in disposition else disposition
+
+
+def test_published_plan_documents_carry_their_version_and_no_draft_mark(client, plan_id, app):
+    """Document control on a published plan's PDFs (read with pypdf) and workbooks (openpyxl): 文書番号 of the plan
+    number and version, the plan's label and state, the issue date in JST 和暦, the prefecture's issuer, 担当 and
+    連絡先, the population and fiscal-index source; the draft's 案 is gone; file names carry category and body."""
+    import openpyxl
+
+    from planner.db.models import DocumentSetting
+    from planner.domain.vocabulary import wareki_date
+    from planner.services.plan_lifecycle import today_jst
+
+    engine = app.extensions["db_engine"]
+    with Session(engine) as session:
+        session.add(
+            DocumentSetting(
+                prefecture_code="20",
+                issuer_title="長野県 企画振興部 DX推進課",
+                contact_person="共同調達担当 信州太郎",
+                contact="026-000-0000",
+                number_prefix="長DX",
+            )
+        )
+        session.commit()
+    login(client, "pref20")
+    urls = {
+        "group": (f"/plans/{plan_id}/reports/group/ocr-2026-1", "算-ocr-2026-1", "負担金算定書_AI-OCR_長野市_2026_"),
+        "member": (f"/plans/{plan_id}/reports/member/n-otari-ocr", "通-204820", "負担額通知_204820_小谷村_AI-OCR_2026"),
+        "statement": (f"/plans/{plan_id}/reports/statement/204820", "年-204820", "年度別負担額_204820_小谷村"),
+        "budget": (f"/plans/{plan_id}/reports/budget", "予", "年度別予算総括表_長野県"),
+        "summary": (f"/plans/{plan_id}/reports/summary", "総", "共同調達計画まとめ_長野県"),
+    }
+    # the draft first: 案 in the PDF and the workbook, so that its absence below means something
+    draft_text = pdf_text(client.get(urls["statement"][0] + ".pdf").data)
+    assert "この文書は試算（案）です" in draft_text and f"長DX試算{plan_id}-年-204820" in draft_text
+    draft_wb = openpyxl.load_workbook(io.BytesIO(client.get(urls["statement"][0] + ".xlsx").data))
+    assert draft_wb.worksheets[0].oddHeader.center.text == "案（試算）"
+
+    publish_now(engine, plan_id)
+    issued = wareki_date(today_jst())
+    number = "長DX第1-1号"
+    for kind, (url, code, name) in urls.items():
+        r = client.get(url + ".pdf")
+        assert r.status_code == 200, kind
+        assert _download_name(r).startswith(name) and _download_name(r).endswith(".pdf"), (kind, _download_name(r))
+        text = pdf_text(r.data)
+        for part in (
+            f"{number}-{code}",
+            "計画No.1第1版（公表中）",
+            issued.replace(" ", ""),
+            "長野県企画振興部DX推進課",
+            "共同調達担当信州太郎",
+            "026-000-0000",
+            "総務省",
+            "政府標準利用規約",
+        ):
+            assert part in text, (kind, part)
+        assert "この文書は試算（案）です" not in text and "試算（計画" not in text, kind
+
+        r = client.get(url + ".xlsx")
+        assert r.status_code == 200 and _download_name(r).startswith(name) and _download_name(r).endswith(".xlsx")
+        wb = openpyxl.load_workbook(io.BytesIO(r.data))
+        ws = wb.worksheets[0]
+        rows = {}  # the control lines come first; a later row with the same label (the summary's 計画) is another
+        for row in ws.iter_rows(max_col=2):
+            if isinstance(row[0].value, str):
+                rows.setdefault(row[0].value, row[1].value)
+        assert rows["文書番号"] == f"{number}-{code}", kind
+        assert rows["計画"] == "計画 No.1 第1版（公表中）" and rows["発行日"] == issued, kind
+        assert rows["発行"] == "長野県 企画振興部 DX推進課" and rows["担当"] == "共同調達担当 信州太郎", kind
+        assert rows["連絡先"] == "026-000-0000" and "総務省" in rows["団体データの出典"], kind
+        everything = [c.value for s in wb.worksheets for row in s.iter_rows() for c in row if isinstance(c.value, str)]
+        assert not any("【案】" in v for v in everything), kind
+        assert not ws.oddHeader.center.text and ws.oddHeader.right.text == "計画 No.1 第1版", kind
