@@ -7,7 +7,6 @@ import logging
 import multiprocessing
 import os
 import re
-import threading
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -18,8 +17,6 @@ from planner.domain.plan import Plan
 
 from . import pdf, xlsx
 from .context import ReportMeta
-
-HEARTBEAT_SECONDS = 15.0
 
 # Below this many documents, starting worker processes costs more than it saves.
 PARALLEL_FROM = 12
@@ -208,54 +205,24 @@ def plan_zip(
     total = sum(len(job) for job in jobs)
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
-    with _Heartbeat(progress, total) as report:
-        if workers > 1 and total >= PARALLEL_FROM and len(jobs) > 1:
-            files = _render_parallel(instance, plan, meta, jobs, workers, report)
-        else:
-            files, done = [], 0
-            for job in jobs:
-                files += render_job(instance, plan, meta, job)
-                done += len(job)
-                report(done, total)
+    # A long batch reports nothing until it ends; the background build's own heartbeat (planner.jobs.documents)
+    # keeps it from being taken for dead meanwhile.
+    report = progress or (lambda done, total: None)
+    report(0, total)
+    if workers > 1 and total >= PARALLEL_FROM and len(jobs) > 1:
+        files = _render_parallel(instance, plan, meta, jobs, workers, report)
+    else:
+        files, done = [], 0
+        for job in jobs:
+            files += render_job(instance, plan, meta, job)
+            done += len(job)
+            report(done, total)
     files.sort(key=lambda f: f[0])
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, data in files:
             zf.writestr(name, data)
     return buf.getvalue()
-
-
-class _Heartbeat:
-    """``progress(done, total)`` as documents finish, and again every ``HEARTBEAT_SECONDS`` while a batch is laid
-    out: a background build whose state file stops changing for a while is taken for dead (planner.jobs.documents),
-    and a batch of 20 documents on a loaded machine can take longer than that."""
-
-    def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
-        self.progress, self.last = progress, (0, total)
-        self.lock, self.stop = threading.Lock(), threading.Event()
-        self.thread = threading.Thread(target=self._beat, name="planner-zip-heartbeat", daemon=True)
-
-    def __enter__(self) -> Callable[[int, int], None]:
-        self(*self.last)
-        if self.progress is not None:
-            self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        if self.thread.is_alive():
-            self.thread.join()
-
-    def __call__(self, done: int, total: int) -> None:
-        with self.lock:
-            self.last = (done, total)
-            if self.progress is not None:
-                self.progress(done, total)
-
-    def _beat(self) -> None:
-        while not self.stop.wait(HEARTBEAT_SECONDS):
-            with self.lock:
-                self.progress(*self.last)
 
 
 _worker_state: tuple | None = None
