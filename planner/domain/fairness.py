@@ -24,10 +24,11 @@ from .costs import group_cost
 from .game_solutions import LeastCore
 from .model import Instance
 from .settled import Coalition, FairnessProof
+from .tolerances import YEN_NOISE
 
 EVIDENCE_COUNT = 5  # tightest coalitions kept as evidence
 COMPACT_FROM = 11  # members from which one compact LP beats generating the coalitions (measured on the bench)
-FLOAT_NOISE_YEN = 1e-6  # c(B) are sums of floats; integer shares are compared with this much leeway only
+FLOAT_NOISE_YEN = YEN_NOISE  # c(B) are sums of floats; integer shares are compared with this much leeway only
 
 
 def least_core_value(oracle, grand_value: float, coalition_oracle=None) -> LeastCore:
@@ -61,9 +62,9 @@ def prove(
             True,
             fair,
             fair,
-            math.floor(excess + 1e-6),
+            math.floor(excess + FLOAT_NOISE_YEN),
             worst,
-            None if least_core is None else int(math.floor(least_core + 1e-6)),
+            None if least_core is None else int(math.floor(least_core + FLOAT_NOISE_YEN)),
             evidence,
             (),
         )
@@ -92,9 +93,9 @@ def prove(
         exhaustive_check=True,
         individually_rational=ir,
         in_core=in_core,
-        min_excess_yen=int(math.floor(worst.excess + 1e-6)),
+        min_excess_yen=int(math.floor(worst.excess + FLOAT_NOISE_YEN)),
         worst_coalition=tuple(ids[i] for i in range(oracle.n) if worst.mask >> i & 1),
-        least_core_yen=None if least_core is None else int(math.floor(least_core + 1e-6)),
+        least_core_yen=None if least_core is None else int(math.floor(least_core + FLOAT_NOISE_YEN)),
         tightest=evidence,
         violations=tuple(violations),
     )
@@ -110,7 +111,7 @@ def _evidence(oracle, e, x: np.ndarray, instance: Instance | None) -> Coalition:
         cost = group_cost(instance, [instance.need(i) for i in ids], e.mode, e.lead_body).total_yen
     elif instance is not None and e.mode == "standalone":
         cost = int(round(float(oracle.standalone[members[0]])))
-    return Coalition(ids, int(math.floor(cost + 1e-6)), paid, e.mode or None, e.lead_body or None)
+    return Coalition(ids, int(math.floor(cost + FLOAT_NOISE_YEN)), paid, e.mode or None, e.lead_body or None)
 
 
 def coalition_name(names: Sequence[str], mask: int) -> str:
