@@ -431,17 +431,16 @@ def plain_milp(path: str, time_limit: float, per_component: bool = False) -> dic
     from planner.domain.optimiser.subproblems import decompose
 
     instance = load_instance(path)
-    formulation.PRUNING = False
     started = time.perf_counter()
     deadline = started + time_limit
     components = decompose(instance)
     models: dict = {}
     for sp in components:
         key = id(sp) if per_component else (sp.category, sp.start_year)
-        models.setdefault(key, []).append(formulation.build(sp))
+        models.setdefault(key, []).append(formulation.build(sp, pruning=False))
     unfinished = 0
     for parts in models.values():
-        model = _block_diagonal(parts)
+        model = formulation.Formulation.block_diagonal(parts)
         left = deadline - time.perf_counter()
         if left <= 0:
             unfinished += 1
@@ -458,20 +457,6 @@ def plain_milp(path: str, time_limit: float, per_component: bool = False) -> dic
         "time_limit": time_limit,
         "per_component": per_component,
     }
-
-
-def _block_diagonal(parts):
-    """One Formulation holding several independent ones (columns renumbered)."""
-    from planner.domain.optimiser.formulation import Formulation
-
-    if len(parts) == 1:
-        return parts[0]
-    merged = Formulation()
-    for part in parts:
-        offset = merged.n_cols
-        merged.cost.extend(part.cost)
-        merged.rows.extend((lo, hi, [j + offset for j in idx], val) for lo, hi, idx, val in part.rows)
-    return merged
 
 
 def demo_click_to_plan() -> dict:

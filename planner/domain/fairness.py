@@ -26,13 +26,14 @@ from .game_solutions import LeastCore
 from .model import Instance
 from .separation import Excess, Oracle
 from .settled import Coalition, FairnessProof, MemberShare
+from .tolerances import YEN_NOISE
 
 if TYPE_CHECKING:
     from .plan import PlanGroup
 
 EVIDENCE_COUNT = 5  # tightest coalitions kept as evidence
 COMPACT_FROM = 11  # members from which one compact LP beats generating the coalitions (measured on the bench)
-FLOAT_NOISE_YEN = 1e-6  # c(B) are sums of floats; integer shares are compared with this much leeway only
+FLOAT_NOISE_YEN = YEN_NOISE  # c(B) are sums of floats; integer shares are compared with this much leeway only
 
 
 def least_core_value(oracle: Oracle, grand_value: float, coalition_oracle: Oracle | None = None) -> LeastCore:
@@ -71,9 +72,9 @@ def prove(
             True,
             fair,
             fair,
-            math.floor(excess + 1e-6),
+            math.floor(excess + FLOAT_NOISE_YEN),
             tuple(ids),
-            None if least_core is None else math.floor(least_core + 1e-6),
+            None if least_core is None else math.floor(least_core + FLOAT_NOISE_YEN),
             alone,
             (),
         )
@@ -102,9 +103,9 @@ def prove(
         exhaustive_check=True,
         individually_rational=ir,
         in_core=in_core,
-        min_excess_yen=math.floor(worst.excess + 1e-6),
+        min_excess_yen=math.floor(worst.excess + FLOAT_NOISE_YEN),
         worst_coalition=tuple(ids[i] for i in range(oracle.n) if worst.mask >> i & 1),
-        least_core_yen=None if least_core is None else math.floor(least_core + 1e-6),
+        least_core_yen=None if least_core is None else math.floor(least_core + FLOAT_NOISE_YEN),
         tightest=evidence,
         violations=tuple(violations),
     )
@@ -120,7 +121,7 @@ def _evidence(oracle: Oracle, e: Excess, x: np.ndarray, instance: Instance | Non
         cost = group_cost(instance, [instance.need(i) for i in ids], e.mode, e.lead_body).total_yen
     elif instance is not None and e.mode == "standalone":
         cost = round(float(oracle.standalone[members[0]]))
-    return Coalition(ids, math.floor(cost + 1e-6), paid, e.mode or None, e.lead_body or None)
+    return Coalition(ids, math.floor(cost + FLOAT_NOISE_YEN), paid, e.mode or None, e.lead_body or None)
 
 
 def coalition_name(names: Sequence[str], mask: int) -> str:

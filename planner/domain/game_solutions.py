@@ -16,8 +16,9 @@ import highspy
 import numpy as np
 
 from .arrays import BoolArray, FloatArray, IntArray, Vector
-from .highs import new_silent_highs
+from .highs import LinearModel, SparseMatrix, load_model, pass_diagonal_hessian
 from .separation import Excess, GroupOracle, Oracle
+from .tolerances import GAME_LP_ACTIVE, GAME_LP_FEASIBILITY, GAME_SPAN_RESIDUAL
 
 SHAPLEY_SEED = 20260401  # fixed so that a sampled Shapley value is reproducible run to run
 SHAPLEY_PERMUTATIONS = 64  # orders (32 antithetic pairs); each costs up to n optimiser calls in a large group
@@ -121,9 +122,9 @@ def nucleolus(n: int, coalitions: Sequence[int], value: Callable[[int], float], 
         if not free:
             break
         x, t, duals, slacks = _max_min_saving(free_matrix, free_rhs, np.array(fixed_rows), np.array(fixed_rhs))
-        tight = np.abs(duals) > 1e-9
+        tight = np.abs(duals) > GAME_LP_ACTIVE
         if not tight.any():  # numerically flat duals: fall back to the rows binding at this optimum
-            tight = slacks < 1e-9
+            tight = slacks < GAME_LP_ACTIVE
         if not tight.any():
             break
         for row in free_matrix[tight]:
@@ -152,7 +153,7 @@ def _outside_span(matrix: np.ndarray, basis: np.ndarray) -> np.ndarray:
     if matrix.shape[0] == 0:
         return np.zeros(0, dtype=bool)
     residual = matrix - (matrix @ basis.T) @ basis
-    return np.asarray(np.linalg.norm(residual, axis=1) > 1e-7)
+    return np.asarray(np.linalg.norm(residual, axis=1) > GAME_SPAN_RESIDUAL)
 
 
 def _max_min_saving(
@@ -163,24 +164,15 @@ def _max_min_saving(
     m_free, m_fixed = a_free.shape[0], a_fixed.shape[0]
     rows = np.vstack([np.hstack([a_free, np.ones((m_free, 1))]), np.hstack([a_fixed, np.zeros((m_fixed, 1))])])
     inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_ = n + 1
-    lp.num_row_ = m_free + m_fixed
-    lp.col_cost_ = np.array([0.0] * n + [-1.0])
-    lp.col_lower_ = np.full(n + 1, -inf)
-    lp.col_upper_ = np.full(n + 1, inf)
-    lp.row_lower_ = np.concatenate([np.full(m_free, -inf), b_fixed])
-    lp.row_upper_ = np.concatenate([b_free, b_fixed])
-    nz_rows, nz_cols = np.nonzero(rows)
-    starts = np.searchsorted(nz_rows, np.arange(rows.shape[0] + 1))
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = n + 1
-    lp.a_matrix_.num_row_ = rows.shape[0]
-    lp.a_matrix_.start_ = starts.astype(np.int32)
-    lp.a_matrix_.index_ = nz_cols.astype(np.int32)
-    lp.a_matrix_.value_ = rows[nz_rows, nz_cols]
-    h = new_silent_highs()
-    h.passModel(lp)
+    model = LinearModel.of(
+        np.array([0.0] * n + [-1.0]),
+        np.full(n + 1, -inf),
+        np.full(n + 1, inf),
+        np.concatenate([np.full(m_free, -inf), b_fixed]),
+        np.concatenate([b_free, b_fixed]),
+        SparseMatrix.from_dense(rows),
+    )
+    h = load_model(model)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         raise RuntimeError(f"nucleolus LP not solved: {h.modelStatusToString(h.getModelStatus())}")
@@ -215,35 +207,15 @@ class _IncrementalLP:
         hessian_diagonal: np.ndarray | None = None,
     ):
         self.n = n
-        self.h = new_silent_highs()
-        h = self.h
+        options: dict[str, float | str] = {}
         if hessian_diagonal is None:  # (the QP solver reports a solve error when asked for this much)
-            h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-            h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        h.setOptionValue("presolve", "off")  # tiny models re-solved after each added row: warm start, no presolve
-        lp = highspy.HighsLp()
-        lp.num_col_ = len(objective)
-        lp.num_row_ = 0
-        lp.col_cost_ = np.asarray(objective, dtype=float)
-        lp.col_lower_ = np.asarray(lower, dtype=float)
-        lp.col_upper_ = np.asarray(upper, dtype=float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.zeros(len(objective) + 1, dtype=np.int32)
-        lp.a_matrix_.index_ = np.zeros(0, dtype=np.int32)
-        lp.a_matrix_.value_ = np.zeros(0)
-        h.passModel(lp)
+            options["primal_feasibility_tolerance"] = GAME_LP_FEASIBILITY
+            options["dual_feasibility_tolerance"] = GAME_LP_FEASIBILITY
+        options["presolve"] = "off"  # tiny models re-solved after each added row: warm start, no presolve
+        model = LinearModel.of(objective, lower, upper, [], [], SparseMatrix.empty(len(objective)))
+        self.h = load_model(model, options)
         if hessian_diagonal is not None:
-            size = len(objective)
-            idx = np.nonzero(hessian_diagonal)[0]
-            start = np.searchsorted(idx, np.arange(size + 1)).astype(np.int32)
-            h.passHessian(
-                size,
-                len(idx),
-                int(highspy.HessianFormat.kTriangular),  # highspy's stubs type the format as int
-                start,
-                idx.astype(np.int32),
-                np.asarray(hessian_diagonal, dtype=float)[idx],
-            )
+            pass_diagonal_hessian(self.h, hessian_diagonal)
         self.rows = 0
 
     def add_row(self, columns: Sequence[int], coefficients: Sequence[float], lower: float, upper: float) -> int:
@@ -456,7 +428,7 @@ def nucleolus_by_generation(oracle: Oracle, grand_value: float, individual_bound
 
         def in_span(mask: int, basis: np.ndarray = basis) -> bool:
             v = np.array([(mask >> i) & 1 for i in range(n)], dtype=float)
-            return float(np.linalg.norm(v - (v @ basis.T) @ basis)) <= 1e-7
+            return float(np.linalg.norm(v - (v @ basis.T) @ basis)) <= GAME_SPAN_RESIDUAL
 
         for mask in [m for m in free if in_span(m)]:
             row, _ = free.pop(mask)
@@ -505,7 +477,7 @@ def nucleolus_by_generation(oracle: Oracle, grand_value: float, individual_bound
             if generated > CG_MAX_ITERATIONS:
                 raise GameSolveError("nucleolus: constraint generation did not converge")
         levels.append(float(t * scale))
-        tight = [m for m, (row, _) in free.items() if abs(duals[row]) > 1e-9]
+        tight = [m for m, (row, _) in free.items() if abs(duals[row]) > GAME_LP_ACTIVE]
         if not tight:  # flat duals (degenerate): the rows binding at this optimum
             tight = [m for m, (row, c) in free.items() if c - (x[_members(m, n)].sum() + t) < CG_TOLERANCE]
         if not tight:
@@ -760,33 +732,16 @@ def _solve_compact(
             row0 += 1
     if x_target is not None:
         cost[:n] = -np.asarray(x_target, dtype=float) / scale
-    rr = np.concatenate(triplets_r)
-    cc = np.concatenate(triplets_c)
-    vv = np.concatenate(triplets_v)
-    order = np.lexsort((rr, cc))
-    rr, cc, vv = rr[order], cc[order], vv[order]
-    lp = highspy.HighsLp()
-    lp.num_col_ = num_col
-    lp.num_row_ = row0
-    lp.col_cost_ = cost
-    lp.col_lower_ = col_lower
-    lp.col_upper_ = col_upper
-    lp.row_lower_ = np.array(lower, dtype=float)
-    lp.row_upper_ = np.array(upper, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = num_col
-    lp.a_matrix_.num_row_ = row0
-    lp.a_matrix_.start_ = np.searchsorted(cc, np.arange(num_col + 1)).astype(np.int32)
-    lp.a_matrix_.index_ = rr.astype(np.int32)
-    lp.a_matrix_.value_ = vv
-    h = new_silent_highs()
-    h.setOptionValue("primal_feasibility_tolerance", 1e-10)
-    h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-    h.passModel(lp)
+    matrix = SparseMatrix.from_triplets(
+        np.concatenate(triplets_r), np.concatenate(triplets_c), np.concatenate(triplets_v), num_col
+    )
+    model = LinearModel.of(cost, col_lower, col_upper, lower, upper, matrix)
+    h = load_model(
+        model,
+        {"primal_feasibility_tolerance": GAME_LP_FEASIBILITY, "dual_feasibility_tolerance": GAME_LP_FEASIBILITY},
+    )
     if x_target is not None:
-        idx = np.arange(n, dtype=np.int32)
-        start = np.r_[np.arange(n + 1), np.full(num_col - n, n)].astype(np.int32)
-        h.passHessian(num_col, n, int(highspy.HessianFormat.kTriangular), start, idx, np.ones(n))
+        pass_diagonal_hessian(h, np.r_[np.ones(n), np.zeros(num_col - n)])  # 1/2 |x|^2 on the allocation only
     h.run()
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:

@@ -37,6 +37,7 @@ from .arrays import AnyArray, BoolArray, FloatArray, IntArray, Vector
 from .cost_game import coordinating_needs, host_bodies
 from .costs import EARTH_RADIUS_KM, geography_allows, standalone_cost
 from .model import Instance, Need
+from .tolerances import RADIUS_RECHECK_KM
 
 INF = float("inf")
 
@@ -457,7 +458,7 @@ class _Geometry:
     """Each lead's distances to the members and who is within its geography, once per lead (numpy haversine; pairs
     within a metre of a radius are re-checked with costs.geography_allows so that the two never disagree)."""
 
-    RECHECK_KM = 1e-3
+    RECHECK_KM = RADIUS_RECHECK_KM
 
     def __init__(self, instance: Instance, needs: Sequence[Need]):
         self.instance = instance

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import pytest
 
 from planner.domain.costs import group_cost, group_violations
-from planner.domain.optimiser import Infeasible, optimise
+from planner.domain.optimiser import Infeasible, OptimiserOptions, optimise
 
 from .factories import body, make_instance, need, reference_categories
 
@@ -193,21 +194,18 @@ def test_optimiser_matches_brute_force(seed):
 
 @pytest.mark.parametrize("seed", range(60))
 @pytest.mark.parametrize("backend", ["highs", "cbc"])
-def test_milp_path_matches_brute_force(seed, backend, monkeypatch):
+def test_milp_path_matches_brute_force(seed, backend):
     """The same oracle with enumeration switched off, so every sub-problem goes through the MILP."""
-    from planner.domain.optimiser import driver, milp
-
-    monkeypatch.setattr(driver, "ENUMERATION_MAX_NEEDS", 0)
-    if seed % 2:  # and half of them without the LP shortcuts: reduced-cost fixing, then branch and bound
-        monkeypatch.setattr(milp, "LP_SHORTCUTS", False)
+    # ... and half of them without the LP shortcuts: reduced-cost fixing, then branch and bound
+    options = OptimiserOptions(enumeration_max_needs=0, lp_shortcuts=seed % 2 == 0)
     rng = random.Random(1000 + seed)
     instance = random_instance(rng)
     expected = oracle(instance)
     if math.isinf(expected):
         with pytest.raises(Infeasible):
-            optimise(instance)
+            optimise(instance, options=options)
         return
-    plan = optimise(instance, solver=backend)
+    plan = optimise(instance, options=replace(options, solver=backend))
     check_plan(instance, plan)
     assert sum(g.cost.exact_total for g in plan.groups) == pytest.approx(expected, rel=1e-9, abs=1e-3)
     assert plan.status == "optimal" and plan.stats["solver"] == backend

@@ -8,7 +8,6 @@ import random
 
 import pytest
 
-from planner.domain.optimiser import formulation
 from planner.domain.optimiser.enumeration import solve_by_enumeration
 from planner.domain.optimiser.formulation import build
 from planner.domain.optimiser.milp import _solve, plan_value, solve_exact
@@ -31,7 +30,7 @@ def _subproblems(seed):
 
 
 @pytest.mark.parametrize("seed", range(80))
-def test_pruned_model_keeps_the_enumerated_optimum(seed, monkeypatch):
+def test_pruned_model_keeps_the_enumerated_optimum(seed):
     """The pruned model's integer optimum is the enumerated optimum; its LP still bounds it from below."""
     for sp in _subproblems(2000 + seed):
         if not sp.options:
@@ -47,18 +46,15 @@ def test_pruned_model_keeps_the_enumerated_optimum(seed, monkeypatch):
         assert lp is not None and lp[0] <= optimum + 1e-6
         mip = _solve(pruned, "highs", relax=False, time_limit=None)
         assert mip[2] and mip[0] == pytest.approx(optimum, rel=1e-9, abs=1e-3)
-        monkeypatch.setattr(formulation, "PRUNING", False)
-        full = build(sp)
-        monkeypatch.setattr(formulation, "PRUNING", True)
+        full = build(sp, pruning=False)
         assert _x_columns(pruned) <= _x_columns(full)
 
 
-def test_pruning_removes_members_worse_off_than_alone_on_a_real_sized_component(monkeypatch):
+def test_pruning_removes_members_worse_off_than_alone_on_a_real_sized_component():
     inst = region_instance(120, seed=5, geography={"type": "radius_km", "km": 90})
     sp = max(decompose(inst), key=lambda s: s.size)
     pruned = build(sp)
-    monkeypatch.setattr(formulation, "PRUNING", False)
-    full = build(sp)
+    full = build(sp, pruning=False)
     assert _x_columns(pruned) < _x_columns(full)
     # Every removed column is one the proof covers: its member pays more there than alone, is not the lead's.
     for fp, ff in zip(pruned.facilities, full.facilities):
@@ -69,8 +65,7 @@ def test_pruning_removes_members_worse_off_than_alone_on_a_real_sized_component(
             j = opt.members.index(i)
             assert i not in opt.required and sp.alone_ok[i]
             assert opt.base[j] + hb * sp.volumes[i] > sp.standalone[i]
-    a = solve_exact(sp, warm=None, warm_value=math.inf, time_limit=None, gap=0.0, backend="highs")
-    monkeypatch.setattr(formulation, "PRUNING", True)
+    a = solve_exact(sp, warm=None, warm_value=math.inf, time_limit=None, gap=0.0, backend="highs", pruning=False)
     b = solve_exact(sp, warm=None, warm_value=math.inf, time_limit=None, gap=0.0, backend="highs")
     assert a.status == b.status == "optimal"
     assert b.objective == pytest.approx(a.objective, rel=1e-9)
@@ -136,17 +131,23 @@ def test_first_wave_plan_and_bound_are_valid_and_merge_into_the_exact_pass():
 
     from planner.domain.optimiser import driver
     from planner.domain.optimiser.heuristic import greedy_groups
+    from planner.domain.optimiser.types import Fallback, OptimiserOptions, SubResult
 
     inst = region_instance(120, seed=5, geography={"type": "radius_km", "km": 90})
     subs = decompose(inst)
     k = max(range(len(subs)), key=lambda t: subs[t].size)
     sp = subs[k]
     greedy = greedy_groups(sp)
-    fallback = {k: (greedy, plan_value(sp, greedy), driver.quick_bound(sp))}
-    driver._WORKER_STATE.update(
-        subs=subs, fallback=fallback, wall_deadline=time.time() + 60, gap=0.0, backend="highs", first_wave={k}
+    fallback = {k: Fallback(greedy, plan_value(sp, greedy), driver.quick_bound(sp))}
+    state = driver._WorkerState(
+        subs=subs,
+        fallback=fallback,
+        wall_deadline=time.time() + 60,
+        backend="highs",
+        options=OptimiserOptions(),
+        first_wave=frozenset({k}),
     )
-    groups, value, bound = driver._worker_bound(k, 10.0)
+    groups, value, bound = driver._worker_bound(k, 10.0, state)
     _check_groups(inst, sp, groups)
     assert value == pytest.approx(plan_value(sp, groups), rel=1e-12) and value <= fallback[k][1]
     exact = solve_exact(sp, warm=None, warm_value=math.inf, time_limit=None, gap=0.0, backend="highs")
@@ -154,11 +155,11 @@ def test_first_wave_plan_and_bound_are_valid_and_merge_into_the_exact_pass():
     assert fallback[k][2] <= bound <= exact.objective + 1e-6 <= value + 2e-6
 
     run = driver._Run(subs)
-    run.fallback[k] = (groups, value, bound)
-    run.results[k] = driver.SubResult(greedy, fallback[k][1], fallback[k][2], "time_limit", "heuristic")
+    run.fallback[k] = Fallback(groups, value, bound)
+    run.results[k] = SubResult(greedy, fallback[k].value, fallback[k].bound, "time_limit", "heuristic")
     driver._merge_first_wave(run, k)
     r = run.results[k]
     assert (r.objective, r.bound) == (value, min(bound, value)) and r.groups == groups
-    run.results[k] = driver.SubResult(exact.groups, exact.objective, exact.objective, "optimal", "milp")
+    run.results[k] = SubResult(exact.groups, exact.objective, exact.objective, "optimal", "milp")
     driver._merge_first_wave(run, k)
     assert run.results[k].objective == exact.objective

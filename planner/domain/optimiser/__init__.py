@@ -4,11 +4,13 @@
 under ``same_prefecture``, connected components of "some lead could take both"), solves the small ones exactly
 by enumeration and the rest as a facility-location MILP (HiGHS through highspy, or CBC through PuLP) after a
 greedy + local-search plan, in worker processes when several are big, and returns a
-:class:`~planner.domain.plan.Plan` with a proven lower bound. Pure domain code: no Flask, no database.
-Measured figures and the design notes: ``bench/README.md``.
+:class:`~planner.domain.plan.Plan` with a proven lower bound. :class:`OptimiserOptions` holds every setting of a
+run (types.py). Pure domain code: no Flask, no database. Measured figures and the design notes:
+``bench/README.md``.
 """
 
-from .driver import SOLVERS, Cancelled, optimise
+from .driver import Cancelled, optimise
 from .subproblems import Infeasible
+from .types import SOLVERS, OptimiserOptions
 
-__all__ = ["SOLVERS", "Cancelled", "Infeasible", "optimise"]
+__all__ = ["SOLVERS", "Cancelled", "Infeasible", "OptimiserOptions", "optimise"]

@@ -8,11 +8,12 @@ import time
 from typing import TYPE_CHECKING
 
 from ..costs import group_cost, group_violations, standalone_cost
-from ..model import Instance
+from ..model import Instance, Need
 from ..plan import Plan, PlanGroup
+from ..tolerances import GAP_NOISE, YEN_NOISE
+from .types import SubResult
 
 if TYPE_CHECKING:
-    from .driver import SubResult
     from .subproblems import SubProblem
 
 _MODE_ORDER = {"lead": 0, "unified": 1, "standalone": 2}
@@ -21,8 +22,8 @@ _MODE_ORDER = {"lead": 0, "unified": 1, "standalone": 2}
 def priced_groups(instance: Instance, raw: list[tuple[str, str, list[str]]]) -> list[PlanGroup]:
     """PlanGroups for (mode, lead body, need ids) triples, numbered per category and start year."""
     cat_order = {c: i for i, c in enumerate(instance.categories)}
-    alone = {}
-    items = []
+    alone: dict[str, int] = {}
+    items: list[tuple[list[Need], str, str]] = []
     for mode, lead, ids in raw:
         # Members read lead first, then by body code: the order every table and document shows.
         needs = sorted((instance.need(i) for i in ids), key=lambda n: (n.body != lead, n.body, n.id))
@@ -43,7 +44,7 @@ def priced_groups(instance: Instance, raw: list[tuple[str, str, list[str]]]) -> 
         )
     )
     counters: dict[tuple[str, int], int] = {}
-    out = []
+    out: list[PlanGroup] = []
     for needs, mode, lead in items:
         key = (needs[0].category, needs[0].start_year)
         counters[key] = counters.get(key, 0) + 1
@@ -63,9 +64,9 @@ def priced_groups(instance: Instance, raw: list[tuple[str, str, list[str]]]) -> 
 
 
 def build_plan(instance: Instance, subs: list[SubProblem], results: dict[int, SubResult], started: float) -> Plan:
-    raw = []
+    raw: list[tuple[str, str, list[str]]] = []
     bound = 0.0
-    statuses = set()
+    statuses: set[str] = set()
     for k, sp in enumerate(subs):
         r = results[k]
         statuses.add(r.status)
@@ -81,9 +82,9 @@ def build_plan(instance: Instance, subs: list[SubProblem], results: dict[int, Su
     # The bound is proven on the exact (unrounded) costs; the reported objective rounds each group's yearly cost
     # to the yen, so the bound in yen is floored and never shown above the objective.
     bound = min(bound, exact)
-    lower = min(int(math.floor(bound + 1e-6)), objective) if math.isfinite(bound) else 0
+    lower = min(math.floor(bound + YEN_NOISE), objective) if math.isfinite(bound) else 0
     gap = max(0.0, (exact - bound) / exact) if exact > 0 and math.isfinite(bound) else 0.0
-    if gap < 1e-12:  # float noise between two sums of the same costs
+    if gap < GAP_NOISE:
         gap = 0.0
     if "time_limit" in statuses:
         status = "time_limit"

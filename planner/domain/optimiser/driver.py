@@ -6,36 +6,30 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from multiprocessing.pool import ApplyResult
+from multiprocessing.pool import Pool as ProcessPool
 from typing import Any
 
 from ..model import Instance
 from ..plan import Plan
+from ..tolerances import TIME_SLIVER
 from .assemble import build_plan
-from .enumeration import Group, solve_by_enumeration
+from .enumeration import solve_by_enumeration
 from .heuristic import greedy_groups, improve
 from .lagrangian import lagrangian, lagrangian_bound
 from .milp import improve_with_multipliers, plan_value, solve_exact
 from .subproblems import Infeasible, SubProblem, decompose
+from .types import SOLVERS, Fallback, Group, OptimiserOptions, Status, SubResult, WorkerUsage
 
-ENUMERATION_MAX_NEEDS = 8  # 3^8 subset pairs: a few milliseconds, cheaper than building a MILP
-PARALLEL_MIN_NEEDS = 25  # MILPs at least this big go to worker processes (small ones cost less than a fork)
-SOLVERS = ("auto", "highs", "cbc")
-LAGRANGIAN_MIN_NEEDS = 100  # below this the LP is quick enough to be the bound
-LAGRANGIAN_MAX_SECONDS = 3.0
-LAGRANGIAN_SHARE = 0.1  # of the time left
-# Measured: HiGHS solves the LP of ~26,000 columns in 1-2 s, of ~60,000 in 10-30 s (bench/README.md).
-LAGRANGIAN_MIN_COLUMNS = 40_000
-LAGRANGIAN_TIGHT_SECONDS = 15.0
-# Under a time limit the workers first give every big component a bound and a polished plan (a share of the
-# limit, biggest first), so that none is left with the greedy plan and the closed-form bound when the exact
-# pass, smallest first, does not reach it.
-# Only components whose full LP is slow (measured: 25,000 columns take 1-5 s, 60,000 take 10-30 s) are in it:
-# below that the exact pass is quicker than the first wave, which would only delay it (national_radius60's
-# largest model has 25,032 columns and is solved exactly well within its limit).
-FIRST_WAVE_MIN_COLUMNS = 27_000
-FIRST_WAVE_SHARE = 0.5  # of the workers' time, shared out by component size squared
-FIRST_WAVE_LAGRANGIAN_SHARE = 0.3  # of a component's share; the rest improves its plan (milp.improve_with_multipliers)
+__all__ = ["SOLVERS", "Cancelled", "OptimiserOptions", "optimise"]
+
+# The first wave improves a component's plan from its Lagrangian multipliers only with at least this many
+# seconds of its budget left (a restricted LP and MILP in less are not worth starting).
+_MIN_IMPROVE_SECONDS = 0.5
+_POLL_SECONDS = 0.05  # how long the parent waits on a worker before checking cancel() again
+
+Progress = Callable[[dict[str, Any]], None]
 
 
 class Cancelled(Exception):
@@ -43,22 +37,11 @@ class Cancelled(Exception):
 
 
 @dataclass
-class SubResult:
-    groups: list[Group]
-    objective: float
-    bound: float
-    status: str  # optimal | time_limit | feasible
-    method: str  # enumeration | milp | heuristic
-    seconds: float = 0.0
-    n_vars: int = 0
-
-
-@dataclass
 class _Run:
     subs: list[SubProblem]
     results: dict[int, SubResult] = field(default_factory=dict)
-    fallback: dict[int, tuple[list[Group] | None, float, float]] = field(default_factory=dict)
-    worker_usage: dict[int, tuple[int, float, float]] = field(default_factory=dict)  # pid -> (pid, MB, CPU s)
+    fallback: dict[int, Fallback] = field(default_factory=dict)
+    worker_usage: dict[int, WorkerUsage] = field(default_factory=dict)  # by pid
 
 
 def resolve_backend(solver: str) -> str:
@@ -80,22 +63,34 @@ def optimise(
     *,
     time_limit: float | None = None,
     gap: float = 0.0,
-    progress: Callable[[dict], None] | None = None,
+    progress: Progress | None = None,
     solver: str = "auto",
     cancel: Callable[[], bool] | None = None,
     workers: int | None = None,
+    options: OptimiserOptions | None = None,
 ) -> Plan:
     """The least-cost plan of the instance, with a proven lower bound (see the package docstring).
 
-    Big sub-problems run in worker processes started from a multiprocessing fork server, so a script that calls
-    this must keep its top-level code under ``if __name__ == "__main__":`` (the usual multiprocessing rule); every
-    entry point of the project does. ``workers=1`` solves everything in this process.
+    ``time_limit``, ``gap``, ``solver`` and ``workers`` are shorthands for the fields of ``options`` (give
+    either, not both). Big sub-problems run in worker processes started from a multiprocessing fork server, so a
+    script that calls this must keep its top-level code under ``if __name__ == "__main__":`` (the usual
+    multiprocessing rule); every entry point of the project does. ``workers=1`` solves everything in this process.
     """
+    if options is None:
+        resolve_backend(solver)  # the same error, in the same order, as before options existed
+        options = OptimiserOptions(solver=solver, time_limit=time_limit, gap=gap, workers=workers)
+    elif (time_limit, gap, solver, workers) != (None, 0.0, "auto", None):
+        raise TypeError("optimise: give time_limit/gap/solver/workers either as keywords or in options, not both")
+    return _optimise(instance, options, progress, cancel)
+
+
+def _optimise(
+    instance: Instance, opts: OptimiserOptions, progress: Progress | None, cancel: Callable[[], bool] | None
+) -> Plan:
     started = time.perf_counter()
+    time_limit = opts.time_limit
     deadline = None if time_limit is None else started + float(time_limit)
-    backend = resolve_backend(solver)
-    if gap < 0 or gap >= 1:
-        raise ValueError(f"gap must be in [0, 1), got {gap}")
+    backend = resolve_backend(opts.solver)
     phases: dict[str, float] = {}
 
     def check_cancel() -> None:
@@ -107,21 +102,24 @@ def optimise(
     subs = decompose(instance)
     phases["decompose"] = time.perf_counter() - t
     run = _Run(subs)
-    small = [k for k, sp in enumerate(subs) if sp.size <= ENUMERATION_MAX_NEEDS or not sp.options]
+    small = [k for k, sp in enumerate(subs) if sp.size <= opts.enumeration_max_needs or not sp.options]
     # Without a time limit the biggest go first (the workers finish together); with one, the smallest go first,
     # so that as many sub-problems as possible are proven and the biggest get all the time that is left.
+    small_set = set(small)
     big = sorted(
-        (k for k, sp in enumerate(subs) if k not in set(small)),
+        (k for k in range(len(subs)) if k not in small_set),
         key=lambda k: subs[k].size if time_limit is not None else -subs[k].size,
     )
 
     t = time.perf_counter()
     for k in big:
         if time_limit is None:  # the heuristic plans are made where each MILP runs (in the workers, in parallel)
-            run.fallback[k] = (None, sum(subs[k].standalone), quick_bound(subs[k]))
+            run.fallback[k] = Fallback(None, sum(subs[k].standalone), quick_bound(subs[k]))
         else:  # made now, so that a component reached after the limit has its plan without further work
             groups = greedy_groups(subs[k])
-            run.fallback[k] = (groups, plan_value(subs[k], groups) if groups else math.inf, quick_bound(subs[k]))
+            run.fallback[k] = Fallback(
+                groups, plan_value(subs[k], groups) if groups else math.inf, quick_bound(subs[k])
+            )
     phases["heuristic"] = time.perf_counter() - t
 
     def report() -> None:
@@ -133,7 +131,7 @@ def optimise(
             if r is not None:
                 inc, bnd = inc + r.objective, bnd + r.bound
             elif k in run.fallback:
-                inc, bnd = inc + run.fallback[k][1], bnd + run.fallback[k][2]
+                inc, bnd = inc + run.fallback[k].value, bnd + run.fallback[k].bound
             else:
                 inc, bnd = inc + sum(sp.standalone), bnd + quick_bound(sp)
         progress(
@@ -141,7 +139,7 @@ def optimise(
                 "done": len(run.results),
                 "total": len(subs),
                 "incumbent_yen": _yen(inc),
-                "bound_yen": int(math.floor(bnd)) if math.isfinite(bnd) else None,
+                "bound_yen": math.floor(bnd) if math.isfinite(bnd) else None,
                 "gap": (inc - bnd) / inc if inc > 0 and math.isfinite(inc) else 0.0,
                 "elapsed": time.perf_counter() - started,
             }
@@ -149,11 +147,11 @@ def optimise(
 
     report()
     t = time.perf_counter()
-    n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    parallel = [k for k in big if subs[k].size >= PARALLEL_MIN_NEEDS] if n_workers > 1 else []
+    n_workers = opts.workers if opts.workers is not None else min(2, os.cpu_count() or 1)
+    parallel = [k for k in big if subs[k].size >= opts.parallel_min_needs] if n_workers > 1 else []
     if len(parallel) < 2 and not (parallel and cancel is not None):
         parallel = []  # one MILP gains nothing from a worker unless it must stay cancellable
-    pool = _start_pool(run, parallel, n_workers, deadline, gap, backend) if parallel else None
+    pool = _start_pool(run, parallel, n_workers, deadline, backend, opts) if parallel else None
     if pool is None:
         parallel = []
     try:
@@ -169,14 +167,14 @@ def optimise(
             if k in parallel:
                 continue
             check_cancel()
-            run.results[k] = _solve_big(subs[k], run.fallback[k], deadline, gap, backend)
+            run.results[k] = _solve_big(subs[k], run.fallback[k], deadline, backend, opts)
             report()
         if pool is not None:
             _collect(pool, run, check_cancel, report)
     finally:
         if pool is not None:
-            pool[0].terminate()
-            pool[0].join()
+            pool.pool.terminate()
+            pool.pool.join()
     phases["solve"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -197,9 +195,9 @@ def optimise(
             "workers": n_workers if pool is not None else 1,
             "phase_seconds": {k: round(v, 3) for k, v in phases.items()},
             "time_limit": time_limit,
-            "gap_requested": gap,
-            "worker_peak_rss_mb": round(max((u[1] for u in run.worker_usage.values()), default=0.0), 1),
-            "worker_cpu_seconds": round(sum(u[2] for u in run.worker_usage.values()), 2),
+            "gap_requested": opts.gap,
+            "worker_peak_rss_mb": round(max((u.peak_rss_mb for u in run.worker_usage.values()), default=0.0), 1),
+            "worker_cpu_seconds": round(sum(u.cpu_seconds for u in run.worker_usage.values()), 2),
         }
     )
     report()
@@ -216,38 +214,55 @@ def heuristic_plan(sp: SubProblem, polish: bool = True) -> tuple[list[Group] | N
 
 
 def _solve_big(
-    sp: SubProblem, fallback, deadline: float | None, gap: float, backend: str, bounded: bool = False
+    sp: SubProblem,
+    fallback: Fallback,
+    deadline: float | None,
+    backend: str,
+    opts: OptimiserOptions,
+    bounded: bool = False,
 ) -> SubResult:
     """One MILP; on a time limit or a solver failure the better of its incumbent and the heuristic, with the
     best bound known (the MILP's dual bound, else the LP relaxation, else the combinatorial bound)."""
     started = time.perf_counter()
-    qbound = fallback[2]
+    qbound = fallback.bound
     remaining = None if deadline is None else deadline - started
-    late = remaining is not None and remaining <= 0.05
-    if fallback[0] is not None:
-        warm, warm_value = fallback[0], fallback[1]
+    late = remaining is not None and remaining <= TIME_SLIVER
+    warm: list[Group] | None
+    if fallback.groups is not None:
+        warm, warm_value = fallback.groups, fallback.value
         if not late:
             warm = improve(sp, warm)
             warm_value = plan_value(sp, warm)
     else:
         warm, warm_value = heuristic_plan(sp, polish=not late)
     if late:  # reached after the limit: the greedy plan and the closed-form bound, nothing more
-        return _fallback_result(sp, warm, warm_value, qbound, started)
+        return _fallback_result(sp, warm, warm_value, qbound, started, opts)
     if (
         not bounded
+        and deadline is not None
         and remaining is not None
-        and sp.size >= LAGRANGIAN_MIN_NEEDS
+        and sp.size >= opts.lagrangian_min_needs
         and warm is not None
-        and (model_columns(sp) > LAGRANGIAN_MIN_COLUMNS or remaining < LAGRANGIAN_TIGHT_SECONDS)
+        and (model_columns(sp) > opts.lagrangian_min_columns or remaining < opts.lagrangian_tight_seconds)
     ):
         # Under a time limit a huge component's LP may not finish: secure a bound that does not need it.
-        budget = min(LAGRANGIAN_MAX_SECONDS, LAGRANGIAN_SHARE * remaining)
+        budget = min(opts.lagrangian_max_seconds, opts.lagrangian_share * remaining)
         qbound = max(qbound, lagrangian_bound(sp, warm_value, budget))
         remaining = deadline - time.perf_counter()
-        if remaining <= 0.05:
-            return _fallback_result(sp, warm, warm_value, qbound, started)
-    res = solve_exact(sp, warm=warm, warm_value=warm_value, time_limit=remaining, gap=gap, backend=backend)
+        if remaining <= TIME_SLIVER:
+            return _fallback_result(sp, warm, warm_value, qbound, started, opts)
+    res = solve_exact(
+        sp,
+        warm=warm,
+        warm_value=warm_value,
+        time_limit=remaining,
+        gap=opts.gap,
+        backend=backend,
+        pruning=opts.pruning,
+        lp_shortcuts=opts.lp_shortcuts,
+    )
     bound = max(res.bound, qbound)
+    groups: list[Group] | None
     if res.groups is not None and res.objective <= warm_value:
         groups, value = res.groups, res.objective
     else:
@@ -256,16 +271,23 @@ def _solve_big(
         raise Infeasible(
             "上書き設定（together / fixed）をすべて満たすグループ分けが見つかりません: " + ", ".join(sp.need_ids[:10])
         )
-    status = "optimal" if res.status == "optimal" else ("time_limit" if deadline is not None else "feasible")
+    status: Status = "optimal" if res.status == "optimal" else ("time_limit" if deadline is not None else "feasible")
     return SubResult(groups, value, min(bound, value), status, "milp", time.perf_counter() - started, res.n_vars)
 
 
-def _fallback_result(sp, warm, warm_value, qbound, started) -> SubResult:
+def _fallback_result(
+    sp: SubProblem,
+    warm: list[Group] | None,
+    warm_value: float,
+    qbound: float,
+    started: float,
+    opts: OptimiserOptions,
+) -> SubResult:
     if warm is None:
         # No time left and no heuristic answer: the needs that cannot stay alone need the exact search.
-        value, groups = solve_by_enumeration(sp) if sp.size <= ENUMERATION_MAX_NEEDS else (None, None)
-        if groups is None:
+        if sp.size > opts.enumeration_max_needs:
             raise Infeasible("時間内に上書き設定を満たすグループ分けが見つかりません: " + ", ".join(sp.need_ids[:10]))
+        value, groups = solve_by_enumeration(sp)
         return SubResult(groups, value, value, "optimal", "enumeration", time.perf_counter() - started)
     return SubResult(
         warm, warm_value, min(qbound, warm_value), "time_limit", "heuristic", time.perf_counter() - started
@@ -292,20 +314,41 @@ def quick_bound(sp: SubProblem) -> float:
 
 
 def _yen(value: float) -> int | None:
-    return int(round(value)) if math.isfinite(value) else None
+    return round(value) if math.isfinite(value) else None
 
 
 # --- worker processes -------------------------------------------------------------------------------------------
 
-_WORKER_STATE: dict[str, Any] = {}
+
+@dataclass(frozen=True)
+class _WorkerState:
+    """What every worker process gets once, at start (pickled through the fork server)."""
+
+    subs: list[SubProblem]
+    fallback: dict[int, Fallback]
+    wall_deadline: float | None  # time.time() based: the same instant in every process
+    backend: str
+    options: OptimiserOptions
+    first_wave: frozenset[int]
 
 
-def _init_worker(state: dict[str, Any]) -> None:
-    _WORKER_STATE.clear()
-    _WORKER_STATE.update(state)
+_WORKER: list[_WorkerState] = []  # the state of this worker process (empty in the parent)
 
 
-def _start_pool(run: _Run, parallel: list[int], n_workers: int, deadline, gap, backend):
+def _init_worker(state: _WorkerState) -> None:
+    _WORKER[:] = [state]
+
+
+@dataclass
+class _Pool:
+    pool: ProcessPool
+    handles: dict[int, ApplyResult[tuple[SubResult, WorkerUsage]]]
+    bounds: dict[int, ApplyResult[tuple[Fallback, WorkerUsage]]]
+
+
+def _start_pool(
+    run: _Run, parallel: list[int], n_workers: int, deadline: float | None, backend: str, opts: OptimiserOptions
+) -> _Pool | None:
     import multiprocessing as mp
     import pickle
 
@@ -316,7 +359,8 @@ def _start_pool(run: _Run, parallel: list[int], n_workers: int, deadline, gap, b
             (
                 k
                 for k in parallel
-                if run.subs[k].size >= LAGRANGIAN_MIN_NEEDS and model_columns(run.subs[k]) >= FIRST_WAVE_MIN_COLUMNS
+                if run.subs[k].size >= opts.lagrangian_min_needs
+                and model_columns(run.subs[k]) >= opts.first_wave_min_columns
             ),
             key=lambda k: -run.subs[k].size,
         )
@@ -324,18 +368,18 @@ def _start_pool(run: _Run, parallel: list[int], n_workers: int, deadline, gap, b
             left = max(0.0, deadline - time.perf_counter())
             # By size squared: the LP (and so the plan's improvement) of a big component costs superlinearly more.
             total = sum(run.subs[k].size ** 2 for k in first)
-            budgets = {k: FIRST_WAVE_SHARE * left * n_workers * run.subs[k].size ** 2 / total for k in first}
+            budgets = {k: opts.first_wave_share * left * n_workers * run.subs[k].size ** 2 / total for k in first}
     # Workers start from a fork server, never by forking this process: a process that has already run HiGHS holds
     # its global thread scheduler, and a child forked from it can wait forever on threads that no longer exist
     # (seen once: two workers spinning at 100 % CPU for minutes). The sub-problems are pickled once per worker.
     # Deadlines are wall-clock based, so they mean the same in every process.
-    state = dict(
+    state = _WorkerState(
         subs=run.subs,
-        fallback=run.fallback,
+        fallback=dict(run.fallback),
         wall_deadline=None if deadline is None else time.time() + (deadline - time.perf_counter()),
-        gap=gap,
         backend=backend,
-        first_wave=set(first),
+        options=opts,
+        first_wave=frozenset(first),
     )
     try:
         pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)  # a worker that cannot start is respawned forever
@@ -348,63 +392,63 @@ def _start_pool(run: _Run, parallel: list[int], n_workers: int, deadline, gap, b
         return None
     bounds = {k: pool.apply_async(_worker_bound_measured, (k, budgets[k])) for k in first}  # queued first, run first
     handles = {k: pool.apply_async(_worker_solve_measured, (k,)) for k in parallel}  # in the order chosen above
-    return pool, handles, bounds
+    return _Pool(pool, handles, bounds)
 
 
-def _worker_deadline() -> float | None:
-    wall = _WORKER_STATE["wall_deadline"]
+def _worker_deadline(state: _WorkerState) -> float | None:
+    wall = state.wall_deadline
     return None if wall is None else time.perf_counter() + (wall - time.time())
 
 
-def _worker_bound(k: int, budget: float):
+def _worker_bound(k: int, budget: float, state: _WorkerState | None = None) -> Fallback:
     """(plan, its cost, lower bound) of a big component within ``budget`` seconds: the greedy plan polished by
     local search, the Lagrangian bound (near the LP bound, without the LP), then the plan improved from the
     Lagrangian multipliers (milp.improve_with_multipliers)."""
-    st = _WORKER_STATE
-    sp = st["subs"][k]
-    groups, value, bound = st["fallback"][k]
-    deadline = _worker_deadline()
-    if groups is None or (deadline is not None and deadline - time.perf_counter() <= 0.05):
-        return groups, value, bound
+    st = state if state is not None else _WORKER[0]
+    opts = st.options
+    sp = st.subs[k]
+    groups, value, bound = st.fallback[k]
+    deadline = _worker_deadline(st)
+    if groups is None or (deadline is not None and deadline - time.perf_counter() <= TIME_SLIVER):
+        return Fallback(groups, value, bound)
     started = time.perf_counter()
     groups = improve(sp, groups)
     value = plan_value(sp, groups)
-    seconds = min(LAGRANGIAN_MAX_SECONDS, FIRST_WAVE_LAGRANGIAN_SHARE * budget)
+    seconds = min(opts.lagrangian_max_seconds, opts.first_wave_lagrangian_share * budget)
     if deadline is not None:
         seconds = min(seconds, deadline - time.perf_counter())
-    if seconds > 0.05:
+    if seconds > TIME_SLIVER:
         lag, lam = lagrangian(sp, value, seconds)
         bound = max(bound, lag)
         left = budget - (time.perf_counter() - started)
         if deadline is not None:
             left = min(left, deadline - time.perf_counter())
-        if left > 0.5:
-            groups, value = improve_with_multipliers(sp, lam, groups, value, left, _WORKER_STATE["backend"])
-    return groups, value, bound
+        if left > _MIN_IMPROVE_SECONDS:
+            groups, value = improve_with_multipliers(sp, lam, groups, value, left, st.backend, opts.pruning)
+    return Fallback(groups, value, bound)
 
 
-def _usage() -> tuple[int, float, float]:
+def _usage() -> WorkerUsage:
     """(pid, peak RSS in MB, CPU seconds) of this worker: fork-server workers are not this process's children, so
     getrusage(RUSAGE_CHILDREN) in the parent cannot see them; they report their own."""
-    import os
     import resource
 
     ru = resource.getrusage(resource.RUSAGE_SELF)
-    return os.getpid(), ru.ru_maxrss / 1024, ru.ru_utime + ru.ru_stime
+    return WorkerUsage(os.getpid(), ru.ru_maxrss / 1024, ru.ru_utime + ru.ru_stime)
 
 
-def _worker_bound_measured(k: int, budget: float):
+def _worker_bound_measured(k: int, budget: float) -> tuple[Fallback, WorkerUsage]:
     return _worker_bound(k, budget), _usage()
 
 
-def _worker_solve_measured(k: int):
+def _worker_solve_measured(k: int) -> tuple[SubResult, WorkerUsage]:
     return _worker_solve(k), _usage()
 
 
 def _worker_solve(k: int) -> SubResult:
-    st = _WORKER_STATE
+    st = _WORKER[0]
     return _solve_big(
-        st["subs"][k], st["fallback"][k], _worker_deadline(), st["gap"], st["backend"], bounded=k in st["first_wave"]
+        st.subs[k], st.fallback[k], _worker_deadline(st), st.backend, st.options, bounded=k in st.first_wave
     )
 
 
@@ -415,33 +459,32 @@ def _merge_first_wave(run: _Run, k: int) -> None:
         return
     groups, value, bound = run.fallback[k]
     if groups is not None and value < r.objective:
-        r.groups, r.objective = groups, value
-    r.bound = min(max(r.bound, bound), r.objective)
+        r = replace(r, groups=groups, objective=value)
+    run.results[k] = replace(r, bound=min(max(r.bound, bound), r.objective))
 
 
-def _collect(pool, run: _Run, check_cancel, report) -> None:
-    _, handles, bounds = pool
-    pending = dict(handles)
-    waiting = dict(bounds)
+def _collect(pool: _Pool, run: _Run, check_cancel: Callable[[], None], report: Callable[[], None]) -> None:
+    pending = dict(pool.handles)
+    waiting = dict(pool.bounds)
     while pending:
         check_cancel()
         for k, h in list(waiting.items()):
             if h.ready():
                 try:
                     run.fallback[k], usage = h.get()
-                    run.worker_usage[usage[0]] = usage
-                except Exception:  # noqa: BLE001 - an optional improvement; the exact pass still answers for k
+                    run.worker_usage[usage.pid] = usage
+                except Exception:  # an optional improvement; the exact pass still answers for k
                     pass
                 del waiting[k]
                 _merge_first_wave(run, k)
                 report()
-        for k, h in list(pending.items()):
-            if h.ready():
-                run.results[k], usage = h.get()  # re-raises Infeasible from the worker
-                run.worker_usage[usage[0]] = usage
+        for k, r in list(pending.items()):
+            if r.ready():
+                run.results[k], usage = r.get()  # re-raises Infeasible from the worker
+                run.worker_usage[usage.pid] = usage
                 del pending[k]
-                if k in bounds and k not in waiting:
+                if k in pool.bounds and k not in waiting:
                     _merge_first_wave(run, k)
                 report()
         if pending:
-            next(iter(pending.values())).wait(0.05)
+            next(iter(pending.values())).wait(_POLL_SECONDS)

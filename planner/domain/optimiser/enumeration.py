@@ -6,8 +6,7 @@ Cheaper than building a MILP for the many sub-problems of a handful of needs, an
 from __future__ import annotations
 
 from .subproblems import Infeasible, SubProblem
-
-Group = tuple[str, str, tuple[int, ...]]  # (mode, lead body, local member indices)
+from .types import Group
 
 INF = float("inf")
 
@@ -20,7 +19,7 @@ def best_groups_by_subset(sp: SubProblem) -> tuple[list[float], list[Group | Non
     for i in range(n):
         if sp.alone_ok[i]:
             best[1 << i] = sp.standalone[i]
-            how[1 << i] = ("standalone", sp.bodies[i], (i,))
+            how[1 << i] = Group("standalone", sp.bodies[i], (i,))
     apart_masks = [(1 << a) | (1 << b) for a, b in sp.apart]
     together_masks = [(1 << a) | (1 << b) for a, b in sp.together]
     for opt in sp.options:
@@ -52,7 +51,7 @@ def best_groups_by_subset(sp: SubProblem) -> tuple[list[float], list[Group | Non
             cost = base[sub] + min(f + hb * v for _, f, hb in opt.lines)
             if cost < best[g]:
                 best[g] = cost
-                how[g] = (opt.mode, opt.lead, tuple(i for i in range(sp.size) if g >> i & 1))
+                how[g] = Group(opt.mode, opt.lead, tuple(i for i in range(sp.size) if g >> i & 1))
     return best, how
 
 
@@ -89,6 +88,8 @@ def solve_by_enumeration(sp: SubProblem) -> tuple[float, list[Group]]:
     s = full
     while s:
         block = pick[s]
-        groups.append(how[block])  # type: ignore[arg-type]
+        group = how[block]
+        assert group is not None  # value[full] is finite, so every block on the path has a group
+        groups.append(group)
         s ^= block
     return value[full], groups

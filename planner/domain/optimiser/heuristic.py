@@ -7,10 +7,16 @@ not stay alone (overrides) weigh heavily so that they are placed first.
 
 from __future__ import annotations
 
-from .enumeration import Group
-from .subproblems import SubProblem
+from dataclasses import dataclass
+
+from ..tolerances import YEN_NOISE
+from .subproblems import Option, SubProblem
+from .types import Group
 
 _MUST_PLACE = 1e15  # bonus for placing a need that may not stay alone; dwarfs every real saving
+# A local-search move must gain more than this (yen): smaller gains are float noise, and taking them could
+# cycle between two plans of the same cost.
+_MIN_GAIN = YEN_NOISE
 
 
 def greedy_groups(sp: SubProblem) -> list[Group] | None:
@@ -41,7 +47,7 @@ def greedy_groups(sp: SubProblem) -> list[Group] | None:
     groups: list[Group] = []
     member_sets = [set(o.members) for o in sp.options]
     while True:
-        best = None
+        best: tuple[float, int, list[int]] | None = None
         for oi, opt in enumerate(sp.options):
             if used_copies[oi] >= opt.copies:
                 continue
@@ -59,22 +65,35 @@ def greedy_groups(sp: SubProblem) -> list[Group] | None:
         used_copies[oi] += 1
         for i in members:
             placed[i] = True
-        groups.append((opt.mode, opt.lead, tuple(sorted(members))))
+        groups.append(Group(opt.mode, opt.lead, tuple(sorted(members))))
     for i in range(n):
         if not placed[i]:
             if not sp.alone_ok[i]:
                 return None
-            groups.append(("standalone", sp.bodies[i], (i,)))
+            groups.append(Group("standalone", sp.bodies[i], (i,)))
     return groups
 
 
-def _fill(sp, opt, member_set, free, f, hb, weight, atoms, atom, apart_of, placed):
-    gain_of = {}
+def _fill(
+    sp: SubProblem,
+    opt: Option,
+    member_set: set[int],
+    free: list[int],
+    f: float,
+    hb: float,
+    weight: list[float],
+    atoms: dict[int, list[int]],
+    atom: list[int],
+    apart_of: dict[int, set[int]],
+    placed: list[bool],
+) -> tuple[float, list[int]] | None:
+    """The best group of this option on line (f, hb) among the free needs: (saving, members), or None."""
+    gain_of: dict[int, float] = {}
     for j in free:
         i = opt.members[j]
         gain_of[i] = weight[i] - (opt.base[j] + hb * sp.volumes[i])
     # Atoms whose every need is free and may join this option.
-    atom_gain = {}
+    atom_gain: dict[int, float] = {}
     for i in gain_of:
         a = atom[i]
         if a in atom_gain:
@@ -82,11 +101,13 @@ def _fill(sp, opt, member_set, free, f, hb, weight, atoms, atom, apart_of, place
         group = atoms[a]
         if all(k in gain_of for k in group):
             atom_gain[a] = sum(gain_of[k] for k in group)
-    seeds = [None] if not opt.required else [atom[i] for i in opt.required if i in gain_of and atom[i] in atom_gain]
+    seeds: list[int | None] = (
+        [None] if not opt.required else [atom[i] for i in opt.required if i in gain_of and atom[i] in atom_gain]
+    )
     if not seeds:
         return None
     ranked = sorted(atom_gain, key=lambda a: -atom_gain[a])
-    best = None
+    best: tuple[float, list[int]] | None = None
     for seed in seeds[:3]:
         chosen: list[int] = []
         blocked: set[int] = set()
@@ -112,45 +133,53 @@ def _fill(sp, opt, member_set, free, f, hb, weight, atoms, atom, apart_of, place
     return best
 
 
+@dataclass
+class _Open:
+    """A joint group while the local search moves needs: its option, members, sum of their base costs, volume."""
+
+    option: int
+    members: set[int]
+    sumbase: float
+    volume: float
+
+
 def improve(sp: SubProblem, groups: list[Group], max_passes: int = 20) -> list[Group]:
     """Local search on a plan: move single needs between groups (or out alone) and re-choose each group's lead
     and mode, while the total falls. Only where no together/apart pair constrains the moves."""
     if sp.together or sp.apart:
         return groups
     by_key = {(o.mode, o.lead): oi for oi, o in enumerate(sp.options)}
-    base_of = [dict(zip(o.members, o.base)) for o in sp.options]
+    base_of = [dict(zip(o.members, o.base, strict=True)) for o in sp.options]
     required = [set(o.required) for o in sp.options]
 
     def price(oi: int, sumbase: float, vol: float) -> float:
         return sumbase + min(f + hb * vol for _, f, hb in sp.options[oi].lines)
 
-    state = []  # [option, members set, sum base, volume]
+    state: list[_Open] = []
     alone: set[int] = set()
     for mode, lead, members in groups:
         if mode == "standalone":
             alone.add(members[0])
             continue
         oi = by_key[(mode, lead)]
-        state.append([oi, set(members), sum(base_of[oi][i] for i in members), sum(sp.volumes[i] for i in members)])
+        state.append(_Open(oi, set(members), sum(base_of[oi][i] for i in members), sum(sp.volumes[i] for i in members)))
 
-    def valid_without(g, i) -> bool:
-        oi, members = g[0], g[1]
-        rest = members - {i}
-        if required[oi] and not (rest & required[oi]):
+    def valid_without(g: _Open, i: int) -> bool:
+        rest = g.members - {i}
+        if required[g.option] and not (rest & required[g.option]):
             return False
         return len(rest) >= 2 or all(sp.alone_ok[j] for j in rest)
 
-    def cost_without(g, i) -> float:
-        oi, members, sb, vol = g
-        if len(members) - 1 < 2:
-            return sum(sp.standalone[j] for j in members if j != i)
-        return price(oi, sb - base_of[oi][i], vol - sp.volumes[i])
+    def cost_without(g: _Open, i: int) -> float:
+        if len(g.members) - 1 < 2:
+            return sum(sp.standalone[j] for j in g.members if j != i)
+        return price(g.option, g.sumbase - base_of[g.option][i], g.volume - sp.volumes[i])
 
     for _ in range(max_passes):
         improved = False
-        where = {}
+        where: dict[int, int] = {}
         for gi, g in enumerate(state):
-            for i in g[1]:
+            for i in g.members:
                 where[i] = gi
         for i in range(sp.size):
             src = where.get(i)
@@ -160,57 +189,60 @@ def improve(sp: SubProblem, groups: list[Group], max_passes: int = 20) -> list[G
                 g = state[src]
                 if not valid_without(g, i):
                     continue
-                leave_gain = price(g[0], g[2], g[3]) - cost_without(g, i)
+                leave_gain = price(g.option, g.sumbase, g.volume) - cost_without(g, i)
             else:
                 leave_gain = sp.standalone[i]
-            best, target = 0.0, None
-            if src is not None and sp.alone_ok[i] and leave_gain - sp.standalone[i] > 1e-6:
+            best: float = 0.0
+            target: int | None = None
+            if src is not None and sp.alone_ok[i] and leave_gain - sp.standalone[i] > _MIN_GAIN:
                 best, target = leave_gain - sp.standalone[i], -1
             for gi, h in enumerate(state):
-                if gi == src or len(h[1]) >= sp.options[h[0]].max_members or i not in base_of[h[0]]:
+                if gi == src or len(h.members) >= sp.options[h.option].max_members or i not in base_of[h.option]:
                     continue
-                add = price(h[0], h[2] + base_of[h[0]][i], h[3] + sp.volumes[i]) - price(h[0], h[2], h[3])
-                if leave_gain - add > best + 1e-6:
+                add = price(h.option, h.sumbase + base_of[h.option][i], h.volume + sp.volumes[i]) - price(
+                    h.option, h.sumbase, h.volume
+                )
+                if leave_gain - add > best + _MIN_GAIN:
                     best, target = leave_gain - add, gi
             if target is None:
                 continue
             improved = True
             if src is not None:
                 g = state[src]
-                g[1].discard(i)
-                g[2] -= base_of[g[0]][i]
-                g[3] -= sp.volumes[i]
-                if len(g[1]) < 2:
-                    alone.update(g[1])
-                    g[1].clear()
+                g.members.discard(i)
+                g.sumbase -= base_of[g.option][i]
+                g.volume -= sp.volumes[i]
+                if len(g.members) < 2:
+                    alone.update(g.members)
+                    g.members.clear()
             else:
                 alone.discard(i)
             if target == -1:
                 alone.add(i)
             else:
                 h = state[target]
-                h[1].add(i)
-                h[2] += base_of[h[0]][i]
-                h[3] += sp.volumes[i]
-            state = [g for g in state if g[1]]
-            where = {j: gi for gi, g in enumerate(state) for j in g[1]}
+                h.members.add(i)
+                h.sumbase += base_of[h.option][i]
+                h.volume += sp.volumes[i]
+            state = [g for g in state if g.members]
+            where = {j: gi for gi, g in enumerate(state) for j in g.members}
         for g in state:  # re-choose lead and mode
-            members = g[1]
-            best_oi, best_cost = g[0], price(g[0], g[2], g[3])
+            in_group = g.members
+            best_oi, best_cost = g.option, price(g.option, g.sumbase, g.volume)
             for oi, o in enumerate(sp.options):
-                if len(members) > o.max_members or not members <= base_of[oi].keys():
+                if len(in_group) > o.max_members or not in_group <= base_of[oi].keys():
                     continue
-                if required[oi] and not (members & required[oi]):
+                if required[oi] and not (in_group & required[oi]):
                     continue
-                c = price(oi, sum(base_of[oi][i] for i in members), g[3])
-                if c < best_cost - 1e-6:
+                c = price(oi, sum(base_of[oi][i] for i in in_group), g.volume)
+                if c < best_cost - _MIN_GAIN:
                     best_oi, best_cost = oi, c
-            if best_oi != g[0]:
+            if best_oi != g.option:
                 improved = True
-                g[0] = best_oi
-                g[2] = sum(base_of[best_oi][i] for i in members)
+                g.option = best_oi
+                g.sumbase = sum(base_of[best_oi][i] for i in in_group)
         if not improved:
             break
-    out: list[Group] = [(sp.options[g[0]].mode, sp.options[g[0]].lead, tuple(sorted(g[1]))) for g in state]
-    out += [("standalone", sp.bodies[i], (i,)) for i in sorted(alone)]
+    out = [Group(sp.options[g.option].mode, sp.options[g.option].lead, tuple(sorted(g.members))) for g in state]
+    out += [Group("standalone", sp.bodies[i], (i,)) for i in sorted(alone)]
     return out

@@ -12,24 +12,39 @@ Subgradient steps push it towards the LP bound. Used when the LP of a huge compo
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
+from ..tolerances import COST_RELATIVE_NOISE
 from .pruning import kept_members
 from .subproblems import SubProblem
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
+    BoolArray = npt.NDArray[np.bool_]
+
 STALL_ROUNDS = 10  # evaluations without a better bound before the step is halved
 DEFLECTION = 0.5
+MIN_STEP = 1e-6  # step scale theta below which the subgradient has stalled for good
+# Stop when the bound is this close to the plan's cost (relative): what is left is below a yen per 10 million.
+CLOSE_ENOUGH = 1e-7
 
 
-def lagrangian_bound(sp: SubProblem, upper: float, seconds: float, start=None) -> float:
+def lagrangian_bound(sp: SubProblem, upper: float, seconds: float, start: FloatArray | None = None) -> float:
     return lagrangian(sp, upper, seconds, start)[0]
 
 
-def lagrangian(sp: SubProblem, upper: float, seconds: float, start=None):
+def lagrangian(
+    sp: SubProblem, upper: float, seconds: float, start: FloatArray | None = None
+) -> tuple[float, FloatArray]:
     """(best bound, the multipliers that gave it)."""
     import numpy as np
 
     deadline = time.perf_counter() + seconds
-    n = sp.size
     alone = np.asarray(sp.standalone, dtype=float)
     ok = np.asarray(sp.alone_ok, dtype=bool)
     pieces = _Pieces(sp)
@@ -42,12 +57,12 @@ def lagrangian(sp: SubProblem, upper: float, seconds: float, start=None):
     best = -np.inf
     best_lam = lam.copy()
     theta, stall = 1.0, 0
-    direction = None
+    direction: FloatArray | None = None
     while True:
         value, use = pieces.evaluate(lam)
         value += lam.sum() + np.minimum(0.0, alone - lam)[ok].sum()
         use[ok & (alone < lam)] += 1.0
-        if value > best + 1e-9 * abs(best if np.isfinite(best) else 1.0):
+        if value > best + COST_RELATIVE_NOISE * abs(best if np.isfinite(best) else 1.0):
             best, stall, best_lam = value, 0, lam.copy()
         else:
             stall += 1
@@ -59,7 +74,7 @@ def lagrangian(sp: SubProblem, upper: float, seconds: float, start=None):
         # A deflected subgradient (part of the previous direction kept) zig-zags less than the plain one.
         direction = g if direction is None else g + DEFLECTION * direction
         norm = float(direction @ direction)
-        if theta < 1e-6 or time.perf_counter() > deadline or upper - best <= 1e-7 * abs(upper):
+        if theta < MIN_STEP or time.perf_counter() > deadline or upper - best <= CLOSE_ENOUGH * abs(upper):
             break
         lam = lam + theta * (upper - value) / norm * direction
     return float(best), best_lam
@@ -71,15 +86,23 @@ class _Pieces:
     optimum, so its Lagrangian bounds that optimum too, and tighter). A piece whose lead has several own needs
     (rare) is evaluated one by one."""
 
-    def __init__(self, sp: SubProblem):
+    def __init__(self, sp: SubProblem) -> None:
         import numpy as np
 
         volumes = np.asarray(sp.volumes, dtype=float)
         self.n = sp.size
         self.copies = np.asarray([max(1, min(o.copies, len(o.members) // 2)) for o in sp.options], dtype=float)
-        f_of, opt_of, req_need, req_cost, cap, least = [], [], [], [], [], []
-        e_need, e_cost, e_seg = [], [], []
-        self.slow = []  # (option, f, needs, costs, required positions, max_members)
+        f_of: list[float] = []
+        opt_of: list[int] = []
+        req_need: list[int] = []
+        req_cost: list[float] = []
+        cap: list[int] = []
+        least: list[int] = []
+        e_need: list[IntArray] = []
+        e_cost: list[FloatArray] = []
+        e_seg: list[IntArray] = []
+        # (option, f, needs, costs, required positions, max_members)
+        self.slow: list[tuple[int, float, IntArray, FloatArray, IntArray, int]] = []
         for oi, opt in enumerate(sp.options):
             required = set(opt.required)
             positions = list(range(len(opt.members)))
@@ -126,7 +149,7 @@ class _Pieces:
         self.seg_start = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
         self.rank = np.arange(len(self.e_seg)) - self.seg_start[self.e_seg]  # e_seg is sorted already
 
-    def shares(self):
+    def shares(self) -> Iterator[tuple[IntArray, FloatArray, float, int]]:
         """(needs, their costs, F, group cap) per piece, for the starting multipliers."""
         import numpy as np
 
@@ -138,7 +161,7 @@ class _Pieces:
         for _, f, need, cost, _, most in self.slow:
             yield need, cost, f, max(1, min(most, len(need)))
 
-    def evaluate(self, lam):
+    def evaluate(self, lam: FloatArray) -> tuple[float, FloatArray]:
         """(sum over options of copies * min(0, best piece), how often each need is used by those pieces)."""
         import numpy as np
 
@@ -149,8 +172,9 @@ class _Pieces:
         take = (self.rank < self.cap[self.e_seg]) & ((vs < 0) | (self.rank < self.least[self.e_seg]))
         sums = np.bincount(self.e_seg, weights=np.where(take, vs, 0.0), minlength=n_pieces)
         rc = self.f + sums + np.where(self.has_req, self.req_cost - lam[self.req_need], 0.0)
-        slow_rc, slow_sets = [], []
-        for oi, f, need, cost, req, most in self.slow:
+        slow_rc: list[float] = []
+        slow_sets: list[IntArray] = []
+        for _, f, need, cost, req, most in self.slow:
             total, chosen = _least_group(cost - lam[need], req, most)
             slow_rc.append(f + total)
             slow_sets.append(need[chosen])
@@ -175,24 +199,25 @@ class _Pieces:
         return value, use
 
 
-def _least_group(v, required, most: int):
+def _least_group(v: FloatArray, required: IntArray, most: int) -> tuple[float, IntArray]:
     """(least F-free sum over an allowed member set, its positions): size 2..most, one required if any."""
     import numpy as np
 
     if len(required):
-        best = None
+        best: tuple[float, IntArray] | None = None
         for q in required:
             others = np.delete(np.arange(len(v)), q)
             chosen = _most_negative(v[others], most - 1, 1)
             total = v[q] + v[others][chosen].sum()
             if best is None or total < best[0]:
                 best = (total, np.concatenate(([q], others[chosen])))
+        assert best is not None  # required is not empty
         return best
     chosen = _most_negative(v, most, 2)
     return v[chosen].sum(), chosen
 
 
-def _most_negative(v, most: int, least: int):
+def _most_negative(v: FloatArray, most: int, least: int) -> IntArray:
     import numpy as np
 
     if len(v) <= least:

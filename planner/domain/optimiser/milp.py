@@ -16,72 +16,81 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from ..highs import new_silent_highs
-from .enumeration import Group
+from ..tolerances import (
+    AUXILIARY_MIP_GAP,
+    CHOSEN,
+    COST_RELATIVE_NOISE,
+    INTEGRAL,
+    LP_VALUE_NOISE,
+    NEAR_PRICED_SHARE,
+    SOLVER_OBJECTIVE_AGREEMENT,
+    TIME_SLIVER,
+    YEN_NOISE,
+)
 from .formulation import Formulation, build, groups_from_values, start_values
 from .rounding import round_lp
 from .subproblems import SubProblem
+from .types import Group, LpSolution, MilpResult, MipSolution
 
-# Tests switch these off to drive every sub-problem through reduced-cost fixing and branch and bound.
-LP_SHORTCUTS = True
-
-
-@dataclass
-class MilpResult:
-    groups: list[Group] | None
-    objective: float  # exact cost of groups (inf when none)
-    bound: float  # proven lower bound
-    status: str  # optimal | time_limit | failed
-    n_vars: int = 0
-    n_vars_integer: int = 0
-    seconds: float = 0.0
-    lp_bound: float = -math.inf
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
 def solve_exact(
-    sp: SubProblem, *, warm: list[Group] | None, warm_value: float, time_limit: float | None, gap: float, backend: str
+    sp: SubProblem,
+    *,
+    warm: list[Group] | None,
+    warm_value: float,
+    time_limit: float | None,
+    gap: float,
+    backend: str,
+    pruning: bool = True,
+    lp_shortcuts: bool = True,
 ) -> MilpResult:
+    """The sub-problem's best plan and a proven bound. ``lp_shortcuts`` off drives it through reduced-cost
+    fixing and branch and bound even when the LP already answers (tests); ``pruning`` as in formulation.build."""
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
-    model = build(sp)
-    lp = _solve(model, backend, relax=True, time_limit=time_limit)
+    model = build(sp, pruning=pruning)
+    lp = _solve_relaxation(model, backend, time_limit)
     n_vars = model.n_cols
     if lp is None:  # the LP itself ran out of time
         return MilpResult(None, math.inf, -math.inf, "time_limit", n_vars, 0, time.perf_counter() - started)
     lb, values, reduced = lp
     tol = _tolerance(warm_value, gap)
-    if not LP_SHORTCUTS:
-        return _branch_and_bound(sp, model, lb, values, reduced, warm, warm_value, deadline, gap, backend, started)
+    search = _Search(sp, model, lb, values, reduced, deadline, gap, backend, started)
+    if not lp_shortcuts:
+        return _branch_and_bound(search, warm, warm_value)
     if warm is not None and lb >= warm_value - tol:
         return MilpResult(
             warm, warm_value, min(lb, warm_value), "optimal", n_vars, 0, time.perf_counter() - started, lb
         )
-    lp_groups = groups_from_values(sp, model, values) if all(v < 1e-7 or v > 1 - 1e-7 for v in values) else None
+    integral = all(v < INTEGRAL or v > 1 - INTEGRAL for v in values)
+    lp_groups = groups_from_values(sp, model, values) if integral else None
     if lp_groups is not None:
         value = plan_value(sp, lp_groups)
         return MilpResult(lp_groups, value, min(lb, value), "optimal", n_vars, 0, time.perf_counter() - started, lb)
-    if deadline is not None and time.perf_counter() > deadline - 0.05:
+    if deadline is not None and time.perf_counter() > deadline - TIME_SLIVER:
         return MilpResult(
             warm, warm_value, min(lb, warm_value), "time_limit", n_vars, 0, time.perf_counter() - started, lb
         )
     # A better incumbent first: the integer model on the LP's support and the nearly-priced columns (a
     # restriction of the model, so whatever it finds is a feasible plan). It closes most of the greedy's gap.
-    slack = 2e-5 * abs(lb)
-    support = {j for j, d in enumerate(reduced) if values[j] > 1e-9 or d <= slack}
-    restricted = build(sp, set(range(model.n_cols)) - support, model)
-    remaining = None if deadline is None else max(0.05, (deadline - time.perf_counter()) / 3)
-    found = _solve(
+    restricted = build(sp, set(range(model.n_cols)) - _support(lb, values, reduced), model)
+    remaining = None if deadline is None else max(TIME_SLIVER, (deadline - time.perf_counter()) / 3)
+    found = _solve_integer(
         restricted,
         backend,
-        relax=False,
         time_limit=remaining,
-        gap=max(gap, 1e-6),
+        gap=max(gap, AUXILIARY_MIP_GAP),
         cutoff=warm_value if warm is not None else None,
     )
-    if found is not None and found[1] is not None:
-        candidate = groups_from_values(sp, restricted, found[1])
+    if found.values is not None:
+        candidate = groups_from_values(sp, restricted, found.values)
         if candidate is not None:
             cand_value = plan_value(sp, candidate)
             if warm is None or cand_value < warm_value:
@@ -97,7 +106,7 @@ def solve_exact(
             time.perf_counter() - started,
             lb,
         )
-    if deadline is not None and time.perf_counter() > deadline - 0.05:
+    if deadline is not None and time.perf_counter() > deadline - TIME_SLIVER:
         return MilpResult(
             warm,
             warm_value,
@@ -108,32 +117,55 @@ def solve_exact(
             time.perf_counter() - started,
             lb,
         )
-    return _branch_and_bound(sp, model, lb, values, reduced, warm, warm_value, deadline, gap, backend, started)
+    return _branch_and_bound(search, warm, warm_value)
 
 
-def _branch_and_bound(sp, model, lb, values, reduced, warm, warm_value, deadline, gap, backend, started):
+class _Search:
+    """What the branch and bound starts from: the full model and its LP answer, the limits and the solver."""
+
+    def __init__(
+        self,
+        sp: SubProblem,
+        model: Formulation,
+        lb: float,
+        values: list[float],
+        reduced: list[float],
+        deadline: float | None,
+        gap: float,
+        backend: str,
+        started: float,
+    ) -> None:
+        self.sp, self.model, self.lb, self.values, self.reduced = sp, model, lb, values, reduced
+        self.deadline, self.gap, self.backend, self.started = deadline, gap, backend, started
+
+
+def _support(lb: float, values: Sequence[float], reduced: Sequence[float]) -> set[int]:
+    """The LP's support and the columns its reduced costs price within a small share of the bound."""
+    slack = NEAR_PRICED_SHARE * abs(lb)
+    return {j for j, d in enumerate(reduced) if values[j] > LP_VALUE_NOISE or d <= slack}
+
+
+def _branch_and_bound(s: _Search, warm: list[Group] | None, warm_value: float) -> MilpResult:
+    sp, model, lb = s.sp, s.model, s.lb
     n_vars = model.n_cols
     if warm is not None:
         # The margin errs on the side of keeping a column (reduced costs carry the solver's tolerances).
         margin = _tolerance(warm_value, 0.0)
-        banned = {j for j, d in enumerate(reduced) if values[j] < 1e-7 and lb + d > warm_value + margin}
+        banned = {j for j, d in enumerate(s.reduced) if s.values[j] < INTEGRAL and lb + d > warm_value + margin}
         reduced_model = build(sp, banned, model) if banned else model
     else:
         reduced_model = model
-    remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
-    start = start_values(sp, reduced_model, warm) if warm is not None and backend == "cbc" else None
-    mip = _solve(
+    remaining = None if s.deadline is None else max(TIME_SLIVER, s.deadline - time.perf_counter())
+    start = start_values(sp, reduced_model, warm) if warm is not None and s.backend == "cbc" else None
+    mip = _solve_integer(
         reduced_model,
-        backend,
-        relax=False,
+        s.backend,
         time_limit=remaining,
-        gap=gap,
+        gap=s.gap,
         start=start,
         cutoff=warm_value if warm is not None else None,
     )
-    seconds = time.perf_counter() - started
-    if mip is None:
-        return MilpResult(None, math.inf, lb, "time_limit", n_vars, reduced_model.n_cols, seconds, lb)
+    seconds = time.perf_counter() - s.started
     bound, values, proven = mip
     groups = groups_from_values(sp, reduced_model, values) if values is not None else None
     value = plan_value(sp, groups) if groups is not None else math.inf
@@ -158,11 +190,11 @@ def _branch_and_bound(sp, model, lb, values, reduced, warm, warm_value, deadline
 
 
 def _tolerance(value: float, gap: float) -> float:
-    # Costs are sums of yen amounts of order 1e6..1e10: a relative 1e-9 is far below one yen.
-    return max(gap * value, 1e-9 * abs(value), 1e-6)
+    """How far below a plan's cost a bound may stay and still prove it optimal (within ``gap``)."""
+    return max(gap * value, COST_RELATIVE_NOISE * abs(value), YEN_NOISE)
 
 
-def plan_value(sp: SubProblem, groups: list[Group]) -> float:
+def plan_value(sp: SubProblem, groups: Sequence[Group]) -> float:
     """The exact cost of a sub-problem plan (the same formula as costs.group_cost, on the option data)."""
     total = 0.0
     by_key = {(o.mode, o.lead): o for o in sp.options}
@@ -177,6 +209,27 @@ def plan_value(sp: SubProblem, groups: list[Group]) -> float:
     return total
 
 
+def _solve_relaxation(model: Formulation, backend: str, time_limit: float | None) -> LpSolution | None:
+    """The LP relaxation's optimum, or None when it did not finish."""
+    if backend == "highs":
+        return _relaxation_highs(model, time_limit)
+    return _relaxation_cbc(model, time_limit)
+
+
+def _solve_integer(
+    model: Formulation,
+    backend: str,
+    *,
+    time_limit: float | None,
+    gap: float = 0.0,
+    start: list[float] | None = None,
+    cutoff: float | None = None,
+) -> MipSolution:
+    if backend == "highs":
+        return _integer_highs(model, time_limit, gap, cutoff)
+    return _integer_cbc(model, time_limit, gap, start)
+
+
 def _solve(
     model: Formulation,
     backend: str,
@@ -186,62 +239,57 @@ def _solve(
     gap: float = 0.0,
     start: list[float] | None = None,
     cutoff: float | None = None,
-):
-    if backend == "highs":
-        return _solve_highs(model, relax, time_limit, gap, start, cutoff)
-    return _solve_cbc(model, relax, time_limit, gap, start)
+) -> LpSolution | MipSolution | None:
+    """Either solve by one switch (the tests and the plain-MILP yardstick of ``planner bench-settle`` use it)."""
+    if relax:
+        return _solve_relaxation(model, backend, time_limit)
+    return _solve_integer(model, backend, time_limit=time_limit, gap=gap, start=start, cutoff=cutoff)
 
 
 # --- HiGHS ------------------------------------------------------------------------------------------------------
 
 
-def _solve_highs(model: Formulation, relax: bool, time_limit, gap, start, cutoff):
+def _run_highs(model: Formulation, integer: bool, options: dict[str, bool | int | float | str]) -> Any:
+    """The loaded, run Highs instance (typed Any: highspy is imported only when this backend is used)."""
     import highspy
-    import numpy as np
 
-    h = new_silent_highs()
+    from ..highs import load_model
+
+    h = load_model(model.linear_model(integer), options)
+    if h.run() == highspy.HighsStatus.kError:
+        raise RuntimeError(f"HiGHS failed on a model of {model.n_cols} columns and {model.n_rows} rows")
+    return h
+
+
+def _time_options(time_limit: float | None) -> dict[str, bool | int | float | str]:
     # No "threads" option: HiGHS keeps one global scheduler per process, and a run asking for another thread
     # count than the first one in the process fails outright (other parts of the application use HiGHS too).
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(max(0.05, time_limit)))
-    lp = highspy.HighsLp()
-    n = model.n_cols
-    lp.num_col_ = n
-    lp.num_row_ = len(model.rows)
-    lp.col_cost_ = np.asarray(model.cost, dtype=float)
-    lp.col_lower_ = np.zeros(n)
-    lp.col_upper_ = np.ones(n)
-    lp.row_lower_ = np.asarray([r[0] for r in model.rows], dtype=float)
-    lp.row_upper_ = np.asarray([r[1] for r in model.rows], dtype=float)
-    starts = [0]
-    index: list[int] = []
-    value: list[float] = []
-    for _, _, idx, val in model.rows:
-        index.extend(idx)
-        value.extend(val)
-        starts.append(len(index))
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = np.asarray(starts, dtype=np.int32)
-    lp.a_matrix_.index_ = np.asarray(index, dtype=np.int32)
-    lp.a_matrix_.value_ = np.asarray(value, dtype=float)
-    if not relax:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
-        h.setOptionValue("mip_rel_gap", float(gap))
-        h.setOptionValue("mip_abs_gap", 1e-6)
-    h.passModel(lp)
+    return {} if time_limit is None else {"time_limit": float(max(TIME_SLIVER, time_limit))}
+
+
+def _relaxation_highs(model: Formulation, time_limit: float | None) -> LpSolution | None:
+    import highspy
+
+    h = _run_highs(model, False, _time_options(time_limit))
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    sol = h.getSolution()
+    return LpSolution(float(h.getInfo().objective_function_value), list(sol.col_value), list(sol.col_dual))
+
+
+def _integer_highs(model: Formulation, time_limit: float | None, gap: float, cutoff: float | None) -> MipSolution:
+    import highspy
+
+    options = _time_options(time_limit)
+    options["mip_rel_gap"] = float(gap)
+    options["mip_abs_gap"] = YEN_NOISE
     # No MIP start: HiGHS 1.16 with presolve can report a start's plan under a wrong, lower objective and stop
     # as "optimal". The incumbent's cost as a cutoff prunes the same nodes without that risk.
-    if not relax and cutoff is not None:
-        h.setOptionValue("objective_bound", float(cutoff) + 1e-6)
-    if h.run() == highspy.HighsStatus.kError:
-        raise RuntimeError(f"HiGHS failed on a model of {n} columns and {len(model.rows)} rows")
+    if cutoff is not None:
+        options["objective_bound"] = float(cutoff) + YEN_NOISE
+    h = _run_highs(model, True, options)
     status = h.getModelStatus()
     info = h.getInfo()
-    if relax:
-        if status != highspy.HighsModelStatus.kOptimal:
-            return None
-        sol = h.getSolution()
-        return float(info.objective_function_value), list(sol.col_value), list(sol.col_dual)
     proven = status in (
         highspy.HighsModelStatus.kOptimal,
         highspy.HighsModelStatus.kInfeasible,
@@ -255,17 +303,18 @@ def _solve_highs(model: Formulation, relax: bool, time_limit, gap, start, cutoff
     values = None
     if info.primal_solution_status == 2:  # kSolutionStatusFeasible
         values = list(h.getSolution().col_value)
-        cost = sum(c * v for c, v in zip(model.cost, values))
-        if abs(cost - info.objective_function_value) > 1e-6 * max(1.0, abs(cost)):
+        cost = sum(c * v for c, v in zip(model.cost, values, strict=True))
+        if abs(cost - info.objective_function_value) > SOLVER_OBJECTIVE_AGREEMENT * max(1.0, abs(cost)):
             # The solver's own figures disagree with its answer: keep the answer, trust no proof from it.
-            return -math.inf, values, False
-    return bound, values, proven
+            return MipSolution(-math.inf, values, False)
+    return MipSolution(bound, values, proven)
 
 
 # --- CBC through PuLP -------------------------------------------------------------------------------------------
 
 
-def _solve_cbc(model: Formulation, relax: bool, time_limit, gap, start):
+def _cbc_problem(model: Formulation, relax: bool) -> tuple[Any, list[Any]]:
+    """The PuLP problem and its columns (PuLP is untyped: Any)."""
     import pulp
 
     prob = pulp.LpProblem("subproblem", pulp.LpMinimize)
@@ -274,9 +323,9 @@ def _solve_cbc(model: Formulation, relax: bool, time_limit, gap, start):
         cols = [prob.add_variable(f"c{j}", 0, 1, cat=cat) for j in range(model.n_cols)]
     else:
         cols = [pulp.LpVariable(f"c{j}", 0, 1, cat) for j in range(model.n_cols)]
-    prob += pulp.LpAffineExpression(list(zip(cols, model.cost)))
+    prob += pulp.LpAffineExpression(list(zip(cols, model.cost, strict=True)))
     for r, (lo, hi, idx, val) in enumerate(model.rows):
-        expr = pulp.LpAffineExpression([(cols[j], v) for j, v in zip(idx, val)])
+        expr = pulp.LpAffineExpression([(cols[j], v) for j, v in zip(idx, val, strict=True)])
         if lo == hi:
             prob += pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"r{r}", lo)
         else:
@@ -284,27 +333,41 @@ def _solve_cbc(model: Formulation, relax: bool, time_limit, gap, start):
                 prob += pulp.LpConstraint(expr, pulp.LpConstraintGE, f"r{r}l", lo)
             if hi < math.inf:
                 prob += pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{r}u", hi)
-    if start is not None and not relax:
-        for var, v in zip(cols, start):
-            var.setInitialValue(v)
+    return prob, cols
+
+
+def _cbc_solve(prob: Any, relax: bool, time_limit: float | None, gap: float | None, warm_start: bool) -> None:
+    import pulp
+
     limit = None if time_limit is None else max(1, math.ceil(time_limit))
     with warnings.catch_warnings():  # PuLP 3.3 marks its bundled CBC as deprecated for 4.0
         warnings.simplefilter("ignore", DeprecationWarning)
         solver = pulp.PULP_CBC_CMD(
-            msg=False,
-            timeLimit=limit,
-            gapRel=gap if not relax else None,
-            warmStart=start is not None and not relax,
-            threads=1,
-            mip=not relax,
+            msg=False, timeLimit=limit, gapRel=gap, warmStart=warm_start, threads=1, mip=not relax
         )
     prob.solve(solver)
-    if relax:
-        if prob.status != pulp.LpStatusOptimal:
-            return None
-        return (float(pulp.value(prob.objective)), [v.varValue or 0.0 for v in cols], [v.dj or 0.0 for v in cols])
+
+
+def _relaxation_cbc(model: Formulation, time_limit: float | None) -> LpSolution | None:
+    import pulp
+
+    prob, cols = _cbc_problem(model, relax=True)
+    _cbc_solve(prob, True, time_limit, None, False)
+    if prob.status != pulp.LpStatusOptimal:
+        return None
+    return LpSolution(float(pulp.value(prob.objective)), [v.varValue or 0.0 for v in cols], [v.dj or 0.0 for v in cols])
+
+
+def _integer_cbc(model: Formulation, time_limit: float | None, gap: float, start: list[float] | None) -> MipSolution:
+    import pulp
+
+    prob, cols = _cbc_problem(model, relax=False)
+    if start is not None:
+        for var, v in zip(cols, start, strict=True):
+            var.setInitialValue(v)
+    _cbc_solve(prob, False, time_limit, gap, start is not None)
     if prob.status == pulp.LpStatusInfeasible:
-        return math.inf, None, True  # nothing in this model at all (below the caller's incumbent)
+        return MipSolution(math.inf, None, True)  # nothing in this model at all (below the caller's incumbent)
     values = (
         [v.varValue or 0.0 for v in cols]
         if prob.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
@@ -313,18 +376,27 @@ def _solve_cbc(model: Formulation, relax: bool, time_limit, gap, start):
     proven = prob.status == pulp.LpStatusOptimal and prob.sol_status == pulp.LpSolutionOptimal
     if proven and values is not None:
         # CBC reports no dual bound through PuLP; an optimal answer within gapRel proves obj * (1 - gap).
-        obj = sum(c * v for c, v in zip(model.cost, values))
-        return obj * (1 - gap), values, True
-    return -math.inf, values, False
+        obj = sum(c * v for c, v in zip(model.cost, values, strict=True))
+        return MipSolution(obj * (1 - gap), values, True)
+    return MipSolution(-math.inf, values, False)
 
 
 # --- incumbent from Lagrangian multipliers (no full LP) -------------------------------------------------------
 
 LAGRANGIAN_KEEP_SHARE = 0.02  # keep x_if when c_if - lam_i <= this share of s_i
+# Less than this left (seconds) is not worth building and solving another restricted model.
+_MIN_SECONDS_PER_STEP = 0.1
+_LP_SHARE = 0.7  # of the time left, for the restricted model's LP; the rest for its integer model
 
 
 def improve_with_multipliers(
-    sp: SubProblem, lam, warm: list[Group], warm_value: float, time_limit: float, backend: str
+    sp: SubProblem,
+    lam: npt.NDArray[np.float64],
+    warm: list[Group],
+    warm_value: float,
+    time_limit: float,
+    backend: str,
+    pruning: bool = True,
 ) -> tuple[list[Group], float]:
     """A better plan for a component whose full LP is too slow: the model restricted to the columns the
     Lagrangian multipliers price as nearly attractive (c_if - lam_i small) plus the warm plan's, its LP, and
@@ -332,7 +404,7 @@ def improve_with_multipliers(
     of the full one, so whatever it returns is a feasible plan; it proves nothing (the bound comes from
     elsewhere)."""
     started = time.perf_counter()
-    model = build(sp)
+    model = build(sp, pruning=pruning)
     start = start_values(sp, model, warm)
     if start is None:
         return warm, warm_value
@@ -340,13 +412,13 @@ def improve_with_multipliers(
         col
         for f in model.facilities
         for i, col in f.x.items()
-        if model.cost[col] - lam[i] > LAGRANGIAN_KEEP_SHARE * abs(sp.standalone[i]) and start[col] < 0.5
+        if model.cost[col] - lam[i] > LAGRANGIAN_KEEP_SHARE * abs(sp.standalone[i]) and start[col] < CHOSEN
     }
     restricted = build(sp, banned, model)
     left = time_limit - (time.perf_counter() - started)
-    if left <= 0.1:
+    if left <= _MIN_SECONDS_PER_STEP:
         return warm, warm_value
-    lp = _solve(restricted, backend, relax=True, time_limit=0.7 * left)
+    lp = _solve_relaxation(restricted, backend, _LP_SHARE * left)
     if lp is None:
         return warm, warm_value
     lb, values, reduced = lp
@@ -355,16 +427,15 @@ def improve_with_multipliers(
         value = plan_value(sp, rounded)
         if value < warm_value:
             warm, warm_value = rounded, value
-    slack = 2e-5 * abs(lb)
-    support = {j for j, d in enumerate(reduced) if values[j] > 1e-9 or d <= slack}
-    support.update(j for j, v in enumerate(start_values(sp, restricted, warm) or []) if v > 0.5)
+    support = _support(lb, values, reduced)
+    support.update(j for j, v in enumerate(start_values(sp, restricted, warm) or []) if v > CHOSEN)
     inner = build(sp, set(range(restricted.n_cols)) - support, restricted)
     left = time_limit - (time.perf_counter() - started)
-    if left <= 0.1:
+    if left <= _MIN_SECONDS_PER_STEP:
         return warm, warm_value
-    found = _solve(inner, backend, relax=False, time_limit=left, gap=1e-6, cutoff=warm_value)
-    if found is not None and found[1] is not None:
-        candidate = groups_from_values(sp, inner, found[1])
+    found = _solve_integer(inner, backend, time_limit=left, gap=AUXILIARY_MIP_GAP, cutoff=warm_value)
+    if found.values is not None:
+        candidate = groups_from_values(sp, inner, found.values)
         if candidate is not None:
             value = plan_value(sp, candidate)
             if value < warm_value:

@@ -26,16 +26,17 @@ bound too: the reduced model has the same integer optimum, and its LP bounds tha
 
 from __future__ import annotations
 
+from ..tolerances import COST_RELATIVE_NOISE
 from .subproblems import Option, SubProblem
 
-# Yen amounts are of order 1e5..1e10; a strict inequality is demanded with this relative margin so that
-# rounding in the float costs can never turn an equality into a removal.
-_MARGIN = 1e-9
+# A strict inequality is demanded with this relative margin so that rounding in the float costs can never turn
+# an equality into a removal.
+_MARGIN = COST_RELATIVE_NOISE
 
 
 def kept_members(sp: SubProblem, opt: Option, usable: list[int], f: float, hb: float) -> list[int]:
     """The positions j (into ``opt.members``) of ``usable`` whose x column may be used on line (f, hb)."""
-    d = {}
+    d: dict[int, float] = {}
     for j in usable:
         i = opt.members[j]
         d[j] = opt.base[j] + hb * sp.volumes[i] - sp.standalone[i]

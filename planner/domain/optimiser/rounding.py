@@ -9,13 +9,16 @@ pair constrains the groups (the local search has the same limit); it proves noth
 
 from __future__ import annotations
 
-from .enumeration import Group
+from collections.abc import Sequence
+
+from ..tolerances import LP_VALUE_NOISE, OPEN
 from .formulation import Formulation
 from .heuristic import improve
 from .subproblems import SubProblem
+from .types import Group
 
 
-def round_lp(sp: SubProblem, model: Formulation, values) -> list[Group] | None:
+def round_lp(sp: SubProblem, model: Formulation, values: Sequence[float]) -> list[Group] | None:
     if sp.together or sp.apart:
         return None
     placed = [False] * sp.size
@@ -24,13 +27,13 @@ def round_lp(sp: SubProblem, model: Formulation, values) -> list[Group] | None:
     order = sorted(model.facilities, key=lambda f: -values[f.y])
     for f in order:
         y = values[f.y]
-        if y < 1e-6:
+        if y < OPEN:
             break
         opt = sp.options[f.option]
         if used[f.option] >= opt.copies:
             continue
         cand = sorted(
-            (i for i, col in f.x.items() if not placed[i] and values[col] >= 0.5 * y - 1e-9),
+            (i for i, col in f.x.items() if not placed[i] and values[col] >= 0.5 * y - LP_VALUE_NOISE),
             key=lambda i: -values[f.x[i]],
         )
         if opt.required:
@@ -49,10 +52,10 @@ def round_lp(sp: SubProblem, model: Formulation, values) -> list[Group] | None:
         used[f.option] += 1
         for i in members:
             placed[i] = True
-        groups.append((opt.mode, opt.lead, tuple(sorted(members))))
+        groups.append(Group(opt.mode, opt.lead, tuple(sorted(members))))
     for i in range(sp.size):
         if not placed[i]:
             if not sp.alone_ok[i]:
                 return None
-            groups.append(("standalone", sp.bodies[i], (i,)))
+            groups.append(Group("standalone", sp.bodies[i], (i,)))
     return improve(sp, groups)

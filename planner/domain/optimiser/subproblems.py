@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..costs import body_distance_km, geography_allows, standalone_cost
-from ..model import Instance, Need
+from ..model import Instance, ModePrice, Need
+from ..tolerances import RADIUS_RECHECK_KM
 
 # Distances are pre-filtered with numpy; pairs this close to the radius are re-checked with the domain's own
 # geography_allows so that the optimiser and group_violations can never disagree on the boundary.
-_RADIUS_RECHECK_KM = 1e-3
+_RADIUS_RECHECK_KM = RADIUS_RECHECK_KM
 
 
 @dataclass
@@ -121,17 +122,17 @@ def _reachable(instance: Instance, needs: list[Need], leads: list[str]) -> list[
         km = float(geo.km or 0.0)
         lat = np.radians([bodies[n.body].lat for n in needs])
         lng = np.radians([bodies[n.body].lng for n in needs])
-        out = []
+        out: list[list[tuple[int, float]]] = []
         for lead in leads:
             b = bodies[lead]
-            p, l = np.radians(b.lat), np.radians(b.lng)
-            a = np.sin((lat - p) / 2) ** 2 + np.cos(p) * np.cos(lat) * np.sin((lng - l) / 2) ** 2
+            lat0, lng0 = np.radians(b.lat), np.radians(b.lng)
+            a = np.sin((lat - lat0) / 2) ** 2 + np.cos(lat0) * np.cos(lat) * np.sin((lng - lng0) / 2) ** 2
             d = 2 * 6371.0 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-            row = []
-            for i in np.nonzero(d <= km + _RADIUS_RECHECK_KM)[0]:
-                nb = bodies[needs[i].body]
+            row: list[tuple[int, float]] = []
+            for hit in np.nonzero(d <= km + _RADIUS_RECHECK_KM)[0]:
+                nb = bodies[needs[hit].body]
                 if geography_allows(instance, nb, b):
-                    row.append((int(i), body_distance_km(nb, b)))
+                    row.append((int(hit), body_distance_km(nb, b)))
             out.append(row)
         return out
     out = []
@@ -147,7 +148,12 @@ def _reachable(instance: Instance, needs: list[Need], leads: list[str]) -> list[
 
 
 def _components(
-    instance: Instance, cat: str, year: int, needs: list[Need], together_of: dict[str, list[str]], apart: set[frozenset]
+    instance: Instance,
+    cat: str,
+    year: int,
+    needs: list[Need],
+    together_of: dict[str, list[str]],
+    apart: set[frozenset[str]],
 ) -> list[SubProblem]:
     category = instance.categories[cat]
     horizon = instance.horizon_years
@@ -170,7 +176,7 @@ def _components(
         leads = list(dict.fromkeys([n.body for n in member_leads] + (hosts if mode == "lead" else [])))
         reach = _reachable(instance, needs, leads)
         host_set = set(hosts) if mode == "lead" else set()
-        for lead, row in zip(leads, reach):
+        for lead, row in zip(leads, reach, strict=True):
             members, base = [], []
             for i, dist in row:
                 n = needs[i]
@@ -231,12 +237,10 @@ def _components(
         )
         local = {nid: j for j, nid in enumerate(ids)}
         sp.together = tuple(
-            sorted({tuple(sorted((local[a], local[b]))) for a in ids for b in together_of.get(a, ()) if b in local})
+            sorted({_pair(local[a], local[b]) for a in ids for b in together_of.get(a, ()) if b in local})
         )
         sp.apart = tuple(
-            sorted(
-                {tuple(sorted((local[a], local[b]))) for p in apart for a, b in [tuple(p)] if a in local and b in local}
-            )
+            sorted({_pair(local[a], local[b]) for p in apart for a, b in [tuple(p)] if a in local and b in local})
         )
         subs.append(sp)
     for lead, mode, members, base, required in raw:
@@ -259,8 +263,12 @@ def _components(
     return subs
 
 
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a <= b else (b, a)
+
+
 def _make_option(
-    price,
+    price: ModePrice,
     horizon: int,
     sp: SubProblem,
     lead: str,
@@ -296,7 +304,9 @@ def _make_option(
     )
 
 
-def _useful_lines(lines, v_lo: float, v_hi: float) -> list[tuple[int, tuple[float, float]]]:
+def _useful_lines(
+    lines: tuple[tuple[float, float], ...], v_lo: float, v_hi: float
+) -> list[tuple[int, tuple[float, float]]]:
     """Drop a line when another kept line is no dearer at both ends of the volumes a group here can have.
 
     Both are linear in the volume, so the other line is no dearer on the whole interval [v_lo, v_hi]: any group
@@ -312,7 +322,7 @@ def _useful_lines(lines, v_lo: float, v_hi: float) -> list[tuple[int, tuple[floa
             if no_dearer and (ends[j] != ends[k] or j < k):
                 dropped.add(k)
                 break
-    return [(k, tuple(lines[k])) for k in range(len(lines)) if k not in dropped]
+    return [(k, (lines[k][0], lines[k][1])) for k in range(len(lines)) if k not in dropped]
 
 
 def _host_copies(n_members: int, max_members: int, has_apart: bool) -> int:
