@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import redis
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "password-123"
@@ -50,7 +52,6 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def pg_url():
-    sa = pytest.importorskip("sqlalchemy")
     base = sa.engine.make_url(
         os.environ.get("PLANNER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     )
@@ -70,7 +71,6 @@ def pg_url():
 
 @pytest.fixture(scope="module")
 def redis_url():
-    redis = pytest.importorskip("redis")
     connection = redis.Redis.from_url(REDIS_DB_URL)
     try:
         connection.ping()

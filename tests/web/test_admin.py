@@ -447,17 +447,15 @@ def test_rule_set_errors_bad_json_overlapping_rows_duplicate_version(app, client
     )
     r = client.post(f"/admin/rules/{rule_set}/edit", data=overlap)
     assert r.status_code == 400 and "重なっている" in r.get_data(as_text=True)
-    from planner.services.reference_admin import rules_validator_available
-
-    if rules_validator_available():  # the domain's checker speaks about table rows; they land at their input
-        negative = dict(
-            data,
-            correction_set="y",
-            **{"correction-0-lower": "-0.1", "correction-0-upper": "0.3", "correction-0-coefficient": "1"},
-        )
-        html = client.post(f"/admin/rules/{rule_set}/edit", data=negative).get_data(as_text=True)
-        cell = re.search(r'name="correction-0-lower"[^>]*>\s*<ul class="errors">(.*?)</ul>', html, re.S)
-        assert cell and "0 以上" in cell.group(1), re.findall(r"<li>([^<]*)</li>", html)[-5:]
+    # the domain's checker speaks about table rows; they land at their input
+    negative = dict(
+        data,
+        correction_set="y",
+        **{"correction-0-lower": "-0.1", "correction-0-upper": "0.3", "correction-0-coefficient": "1"},
+    )
+    html = client.post(f"/admin/rules/{rule_set}/edit", data=negative).get_data(as_text=True)
+    cell = re.search(r'name="correction-0-lower"[^>]*>\s*<ul class="errors">(.*?)</ul>', html, re.S)
+    assert cell and "0 以上" in cell.group(1), re.findall(r"<li>([^<]*)</li>", html)[-5:]
     with Session(engine_of(app)) as session:
         base_version = session.get(SubsidyRuleSet, rule_set).version
     r = client.post(f"/admin/rules/{rule_set}/edit", data=dict(data, version=base_version))

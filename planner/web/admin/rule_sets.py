@@ -53,7 +53,6 @@ def rule_set(rule_set_id: int):
         source_numbers={k: i for i, k in enumerate(refadmin.source_titles(doc), start=1)},
         text=json.dumps(doc, ensure_ascii=False, indent=2),
         action_form=FlaskForm(formdata=None),
-        validator=refadmin.rules_validator_available(),
         show_value=_show_value,
     )
 
@@ -166,7 +165,6 @@ def rule_set_edit(rule_set_id: int):
         base=base,
         form=form,
         general=general,
-        validator=refadmin.rules_validator_available(),
     ), status
 
 
