@@ -28,15 +28,6 @@ pytestmark = [
 ]
 
 
-def real_solver_available() -> bool:
-    try:
-        from planner.domain.optimiser import optimise  # noqa: F401
-        from planner.domain.settlement import settle_plan  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.fixture
 def server(tmp_path, monkeypatch):
     """(base URL, engine) of the application serving a migrated, seeded SQLite database on a free port."""
@@ -52,10 +43,6 @@ def server(tmp_path, monkeypatch):
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    if not real_solver_available():
-        from tests.security.conftest import use_standin_solver
-
-        use_standin_solver(monkeypatch)
     monkeypatch.setenv("PLANNER_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(
         {
