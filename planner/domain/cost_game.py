@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 from .costs import body_distance_km, geography_allows, group_cost, group_violations, standalone_cost
 from .model import Instance, Need, Rules
-from .optimiser import optimise
 
 EXACT_LIMIT = 14  # 3^14 DP steps: about 1 s in the worst case; every coalition is priced exactly up to here
 SMALL_COALITION = 9  # inside a larger group, coalitions up to this size are still priced by the DP (fast)
@@ -327,6 +326,9 @@ def sub_instance(instance: Instance, need_ids: Sequence[str]) -> Instance:
 def _coalition_oracle(instance: Instance, needs: Sequence[Need]) -> tuple[Callable[[list[str]], float], list[str]]:
     """Coalitions up to SMALL_COALITION members by the DP (sharing one cache of single groups), larger ones by the
     optimiser on the coalition's sub-instance."""
+    # Late: the web application loads this module with the allocation, and needs the optimiser only here.
+    from .optimiser import optimise
+
     notes = ["大きなグループのため、部分連合の費用は最適化計算で求めました。"]
     pricer = GroupPricer(instance, needs)
     index = {n.id: i for i, n in enumerate(needs)}

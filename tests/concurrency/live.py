@@ -66,8 +66,9 @@ def start_server(env: dict[str, str], port: int, log: Path, *, workers: int, thr
         )
 
 
-def wait_until_up(port: int, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    """Until the login page answers; RuntimeError (with the log's end) when the server exits or stays silent."""
+def wait_until_up(port: int, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    """Until the login page answers; RuntimeError (with the log's end) when the server exits or stays silent.
+    Loading the application takes most of a minute on a busy shared machine, hence the generous wait."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
