@@ -24,19 +24,16 @@ registration exists and no (body, category) is registered twice. Exit status 1 w
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -44,6 +41,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.concurrency.live import TOKEN, Browser, free_port, planner_env, start_server  # noqa: E402
+
 BIN = Path(sys.executable).parent
 PASSWORD = "load-password-1"
 CONFLICT_MESSAGE = "保存していません"  # both the flash and the form's warning box say it
@@ -51,12 +51,6 @@ READ_KINDS = ("GET plan", "GET needs list", "GET edit form", "GET new form")
 
 
 # --- setup ------------------------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def create_database() -> tuple[str, callable]:
@@ -180,38 +174,6 @@ def seed(url: str, clients: int, extra_per_body: int, rnd: random.Random) -> Fix
 # --- one simulated user ------------------------------------------------------------------------------------------
 
 
-class Browser:
-    """A keep-alive connection with a cookie jar; no redirects followed (the status is what is checked)."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
-        body = urllib.parse.urlencode(form, doseq=True) if form is not None else None
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        for attempt in (1, 2):
-            try:
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
-                data = response.read()
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # A sync worker closed the kept-alive connection between requests: open a new one (once).
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                if attempt == 2:
-                    raise
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, data.decode("utf-8", errors="replace")
-
-
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 VERSION = re.compile(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"')
 
 
@@ -481,14 +443,7 @@ def main() -> int:
     if not url:
         url, drop = create_database()
     instance = Path(tempfile.mkdtemp(prefix="planner-load-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PLANNER_INSTANCE_PATH": str(instance),
-        "SECRET_KEY": uuid.uuid4().hex,
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
+    env = planner_env(url, instance)
     servers: list[subprocess.Popen] = []
     try:
         return run(args, url, env, servers)
@@ -514,27 +469,7 @@ def run(args, url: str, env: dict, servers: list) -> int:
     )
     port = free_port()
     server_log = Path(env["PLANNER_INSTANCE_PATH"]) / "server.log"
-    with open(server_log, "wb") as log_file:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from planner.cli import main; main()",
-                "run",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_server(env, port, server_log, workers=args.workers, threads=args.threads)
     servers.append(server)
     warm_up(port, args.workers * args.threads * 2)
     print(

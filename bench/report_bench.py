@@ -11,7 +11,6 @@ settled by the test helper's 均等割, which is enough to time the printing.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import resource
 import statistics
@@ -23,38 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from planner.domain.instance_io import load_instance  # noqa: E402
+from planner.domain.optimiser import optimise  # noqa: E402
+from planner.domain.settlement import settle_plan  # noqa: E402
 from planner.reports import bundle, pdf, xlsx  # noqa: E402
 
 
-def _optional(name: str):
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name != name:
-            raise
-        return None
-
-
 def nagano_plan(instance):
-    optimiser, settlement = _optional("planner.domain.optimiser"), _optional("planner.domain.settlement")
-    if optimiser and settlement:
-        started = time.perf_counter()
-        plan = settlement.settle_plan(instance, optimiser.optimise(instance, time_limit=60))
-        return plan, f"optimiser + settlement ({time.perf_counter() - started:.1f} s)"
-    from tests.reports.plans import settled_plan
-
-    groups = []
-    by_key: dict[tuple[str, int], list] = {}
-    for n in instance.needs:
-        if "unified" in n.modes:
-            by_key.setdefault((n.category, n.start_year), []).append(n)
-    for (cat, year), needs in sorted(by_key.items()):
-        size = instance.categories[cat].price("unified").max_members or len(needs)
-        for i in range(0, len(needs), size):
-            chunk = needs[i : i + size]
-            if len(chunk) >= 2:
-                groups.append((f"{cat}-{year}-{i // size + 1}", "unified", chunk[0].body, [n.id for n in chunk]))
-    return settled_plan(instance, groups), "simple grouping (optimiser/settlement not available)"
+    started = time.perf_counter()
+    plan = settle_plan(instance, optimise(instance, time_limit=60))
+    return plan, f"optimiser + settlement ({time.perf_counter() - started:.1f} s)"
 
 
 def timed(label: str, fn, target: float | None = None, runs: int = 1):
@@ -84,10 +60,7 @@ def main() -> int:
     from tests.reports.bigplan import thirty_member_setting
 
     instance, plan = thirty_member_setting()
-    settlement = _optional("planner.domain.settlement")
-    if settlement:  # the allocation and estimates a real plan carries (notes, rules, violations), not the helper's
-        plan = settlement.settle_plan(instance, plan)
-    print(f"30-member plan settled by {'planner.domain.settlement' if settlement else 'the test helper'}")
+    plan = settle_plan(instance, plan)  # the allocation and estimates a real plan carries, not the helper's
     pdf.group_pdf(instance, plan, "ocr-big")  # warm-up: font discovery and template compilation happen once
     big, t_big = timed(
         "30-member consortium 負担金算定書 PDF", lambda: pdf.group_pdf(instance, plan, "ocr-big"), 3.0, runs=3

@@ -49,20 +49,11 @@ from .game_solutions import LeastCore, nucleolus_by_generation, shapley_exact, s
 from .model import ALLOCATION_METHODS, CORE_OPTIONS, Instance
 from .separation import GroupOracle, Oracle, TableOracle
 from .settled import Allocation, MemberShare, WeightSuggestion
-from .vocabulary import wareki_fiscal_year
+from .vocabulary import METHOD_LABELS, wareki_fiscal_year
 
 if TYPE_CHECKING:
     from .plan import PlanGroup
 
-METHOD_LABELS = {
-    "equal": "均等割",
-    "population": "人口割",
-    "volume": "利用量割",
-    "formula": "割合按分",
-    "standalone_ratio": "単独費用比",
-    "shapley": "シャープレイ値",
-    "nucleolus": "仁（nucleolus）",
-}
 FORMULA_PARTS = ("equal", "population", "volume")
 SUGGESTION_ORDER = ("standalone_ratio", "shapley", "nucleolus")
 SHAPLEY_OPTIMISER_BUDGET = 500  # optimiser calls (~20 ms each) one sampled Shapley value may make

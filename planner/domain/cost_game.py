@@ -22,7 +22,7 @@ from .costs import body_distance_km, geography_allows, group_cost, group_violati
 from .model import Instance, Need, Rules
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    pass
 
 EXACT_LIMIT = 14  # 3^14 DP steps: about 1 s in the worst case; every coalition is priced exactly up to here
 SMALL_COALITION = 9  # inside a larger group, coalitions up to this size are still priced by the DP (fast)
@@ -328,18 +328,12 @@ def sub_instance(instance: Instance, need_ids: Sequence[str]) -> Instance:
 
 
 def _coalition_oracle(instance: Instance, needs: Sequence[Need]) -> tuple[Callable[[list[str]], float], list[str]]:
-    """Coalitions up to SMALL_COALITION members by the DP (sharing one cache of single groups); larger ones by
-    the optimiser on the coalition's sub-instance, or by a single-group heuristic (an upper bound, said in the
-    notes) where the optimiser module is missing."""
-    optimise: Callable[..., Plan] | None
-    try:
-        from .optimiser import optimise as found  # written alongside; imported late so this module works without it
-    except ImportError:
-        optimise = None
-        notes = ["最適化モジュールが見つからないため、大きなグループの部分連合の費用は近似値（上界）です。"]
-    else:
-        optimise = found
-        notes = ["大きなグループのため、部分連合の費用は最適化計算で求めました。"]
+    """Coalitions up to SMALL_COALITION members by the DP (sharing one cache of single groups), larger ones by the
+    optimiser on the coalition's sub-instance."""
+    # Late: the web application loads this module with the allocation, and needs the optimiser only here.
+    from .optimiser import optimise
+
+    notes = ["大きなグループのため、部分連合の費用は最適化計算で求めました。"]
     pricer = GroupPricer(instance, needs)
     index = {n.id: i for i, n in enumerate(needs)}
 
@@ -349,42 +343,8 @@ def _coalition_oracle(instance: Instance, needs: Sequence[Need]) -> tuple[Callab
             if relaxed and RELAXED_NOTE not in notes:
                 notes.append(RELAXED_NOTE)
             return v
-        if optimise is None:
-            return heuristic_value(instance, ids)
         # one process: a coalition is small, and a pool per call would cost more than it saves
         plan = optimise(sub_instance(instance, ids), time_limit=COALITION_TIME_LIMIT, workers=1)
         return float(sum(g.cost.exact_total for g in plan.groups))
 
     return value, notes
-
-
-def heuristic_value(instance: Instance, ids: Sequence[str]) -> float:
-    """An upper bound on c(S): the cheapest of all-alone and, for each mode and candidate lead, the largest
-    feasible group around that lead with the rest alone."""
-    needs = [instance.need(i) for i in ids]
-    alone = {n.id: standalone_cost(instance, n).exact_total for n in needs}
-    best = sum(alone.values())
-    if len(needs) < 2:
-        return best
-    category = instance.categories[needs[0].category]
-    leads = list(dict.fromkeys([n.body for n in needs] + instance.hosts_of(category.id)))
-    for mode in ("lead", "unified"):
-        if mode not in category.prices:
-            continue
-        for lead in leads:
-            if lead not in instance.bodies:
-                continue
-            group = [
-                n
-                for n in needs
-                if mode in n.modes and geography_allows(instance, instance.bodies[n.body], instance.bodies[lead])
-            ]
-            max_members = category.price(mode).max_members
-            if max_members is not None:
-                group = group[:max_members]
-            if len(group) < 2 or group_violations(instance, group, mode, lead, all_need_ids=ids):
-                continue
-            cost = group_cost(instance, group, mode, lead).exact_total
-            cost += sum(alone[n.id] for n in needs if n not in group)
-            best = min(best, cost)
-    return best

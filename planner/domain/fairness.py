@@ -93,12 +93,12 @@ def prove(
     for e, c in zip(tight, evidence, strict=True):
         if e.excess >= -FLOAT_NOISE_YEN or len(c.members) == 1:
             continue
-        if any("の組は合計" in v for v in violations):
-            break  # the worst sub-group in words; the others are in the evidence table
+        # The worst sub-group in words, once; the others are in the evidence table.
         violations.append(
             f"{coalition_name(names, e.mask)} の組は合計 {c.paid_yen:,}円 を負担しますが、この組だけなら "
             f"{c.cost_yen:,}円 で済みます（{c.paid_yen - c.cost_yen:,}円 の超過。コアに含まれません）"
         )
+        break
     return FairnessProof(
         exhaustive_check=True,
         individually_rational=ir,

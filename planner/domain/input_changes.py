@@ -14,6 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .vocabulary import MODE_SHORT
+
+MODES = ("standalone", "lead", "unified")  # the order changes are listed in
+
 NEED_FIELDS = ("body", "category", "volume", "start_year", "modes", "can_lead")
 BODY_FIELDS = {
     "population": "人口",
@@ -29,7 +33,6 @@ NEED_FIELD_LABELS = {
     "body": "団体",
     "category": "分野",
 }
-MODE_LABELS = {"standalone": "単独", "lead": "幹事一括", "unified": "仕様統一"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def snapshot(instance_doc: Mapping[str, Any], *, rule_version: str = "", price_s
     for c in instance_doc.get("categories") or []:
         categories[c["id"]] = {
             "name": c.get("name", c["id"]),
-            "prices": {m: c[m] for m in MODE_LABELS if isinstance(c.get(m), Mapping)},
+            "prices": {m: c[m] for m in MODES if isinstance(c.get(m), Mapping)},
         }
     return {
         "needs": needs,
@@ -86,7 +89,7 @@ def _short(name: str) -> str:
 
 def _value(field: str, value: Any) -> str:
     if field == "modes":
-        return "・".join(MODE_LABELS.get(m, m) for m in value or []) or "なし"
+        return "・".join(MODE_SHORT.get(m, m) for m in value or []) or "なし"
     if isinstance(value, bool):
         return "可" if value else "不可"
     if isinstance(value, float) and value.is_integer():
@@ -117,10 +120,10 @@ def diff(published: Mapping[str, Any], current: Mapping[str, Any]) -> list[Input
     for cid in sorted(set(old_cats) | set(new_cats)):
         a = (old_cats.get(cid) or {}).get("prices", {})
         b = (new_cats.get(cid) or {}).get("prices", {})
-        modes = [m for m in MODE_LABELS if a.get(m) != b.get(m)]
+        modes = [m for m in MODES if a.get(m) != b.get(m)]
         if modes:
             name = _short(str(cats.get(cid, {}).get("name", cid)))
-            out.append(InputChange("prices", f"単価の変更: {name}（{'・'.join(MODE_LABELS[m] for m in modes)}）"))
+            out.append(InputChange("prices", f"単価の変更: {name}（{'・'.join(MODE_SHORT[m] for m in modes)}）"))
     if published.get("price_source") != current.get("price_source"):
         out.append(
             InputChange(

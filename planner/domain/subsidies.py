@@ -69,8 +69,6 @@ REASON_NO_BASE = "補助金控除後の初期負担なし"
 REASON_SPECIAL_WARD = "特別区"
 REASON_NO_ALLOCATION_TAX = "不交付団体"
 
-KIND_LABELS = BODY_KIND_LABELS
-
 
 @dataclass
 class CapLedger:
@@ -95,7 +93,7 @@ def _ineligibility(body: Body, rules: RuleSet, role: str) -> str | None:
     g = rules.grant
     if body.kind in g.ineligible_kinds:
         return (
-            f"{REASON_KIND}（{role}は{KIND_LABELS.get(body.kind, body.kind)}のため補助対象外。"
+            f"{REASON_KIND}（{role}は{BODY_KIND_LABELS.get(body.kind, body.kind)}のため補助対象外。"
             "都道府県・指定都市は対象外）"
         )
     if g.requires_data_plan and body.kind != "prefecture" and not body.has_data_plan:
@@ -232,7 +230,7 @@ def _exclusion(body: Body, rules: RuleSet) -> str | None:
             f"{REASON_SPECIAL_WARD}（{body.name}は都区財政調整制度により財源が措置され、特別交付税の算定対象外の"
             f"ため見込額は0円）"
             if body.kind == "special_ward"
-            else f"{REASON_KIND}（{KIND_LABELS.get(body.kind, body.kind)}は特別交付税措置の対象外）"
+            else f"{REASON_KIND}（{BODY_KIND_LABELS.get(body.kind, body.kind)}は特別交付税措置の対象外）"
         )
     if rules.excludes_no_allocation_tax and body.no_allocation_tax:
         return f"{REASON_NO_ALLOCATION_TAX}（{body.name}は普通交付税の不交付団体のため、特別交付税措置の見込額は0円）"
@@ -338,13 +336,21 @@ def _parts(value: Any) -> YenParts:
     return YenParts(int(value.initial_yen), int(value.annual_yen), int(value.total_yen))
 
 
+ESTIMATE_NOTE_HEAD = "補助金・特別交付税の額はいずれも見込額です"
+
+
 def estimate_notes(rules: RuleSet) -> list[str]:
     """What every output says with the figures: estimates, which rule set, the administrator's check, 公募."""
     competitive = "。補助金は公募で採択された場合を仮定" if rules.grant.competitive else ""
     return [
-        f"補助金・特別交付税の額はいずれも見込額です（算定ルール {rules.label}、{rules.rounding_label}"
+        f"{ESTIMATE_NOTE_HEAD}（算定ルール {rules.label}、{rules.rounding_label}"
         f"{competitive}。現在の年度の制度は管理者が確認してください）。"
     ]
+
+
+def is_estimate_note(note: str) -> bool:
+    """Whether a member's note is the one :func:`estimate_notes` writes (documents print it once, in a banner)."""
+    return note.startswith(ESTIMATE_NOTE_HEAD)
 
 
 def estimate_group(

@@ -204,10 +204,8 @@ def run_solve(engine: Engine, scenario_id: int, job_id: str) -> str:
 
 
 def _is_optimiser_cancel(e: Exception) -> bool:
-    try:
-        from planner.domain.optimiser import Cancelled
-    except ImportError:
-        return False
+    from planner.domain.optimiser import Cancelled  # late, like the solve itself (run_solve)
+
     return isinstance(e, Cancelled)
 
 

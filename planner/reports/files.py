@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import tempfile
@@ -11,6 +10,7 @@ from pathlib import Path
 from planner.domain.instance_io import InstanceError, load_instance
 from planner.domain.model import Instance
 from planner.domain.plan import Plan, plan_from_dict
+from planner.domain.settlement import settle_plan
 
 from . import pdf, statements, xlsx
 from .bundle import group_file, member_file
@@ -43,20 +43,8 @@ def load_plan(path: str | Path, instance: Instance) -> Plan:
             "（--instance に計画の元のインスタンスを指定してください）"
         )
     if any(g.allocation is None for g in plan.groups if g.mode != "standalone"):
-        plan = _settle(plan, instance, path)
+        plan = settle_plan(instance, plan)
     return plan
-
-
-def _settle(plan: Plan, instance: Instance, path) -> Plan:
-    try:
-        settlement = importlib.import_module("planner.domain.settlement")
-    except ModuleNotFoundError as e:
-        if e.name != "planner.domain.settlement":
-            raise
-        raise ReportError(
-            f"{path}: 按分結果（allocation）のない計画です。planner solve が書き出した計画を指定してください"
-        ) from None
-    return settlement.settle_plan(instance, plan)
 
 
 def write_batch(

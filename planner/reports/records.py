@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from planner.domain.settled import MemberLine
+from planner.domain.subsidies import is_estimate_note
 from planner.domain.vocabulary import (
     METHOD_LABELS,
     MODE_DESCRIPTIONS,
@@ -82,7 +83,8 @@ class MemberRow:
 
     @property
     def notes(self) -> list[str]:
-        return [n for n in self.line.notes if not _is_banner_note(n)]
+        # Every settled member carries "the amounts are estimates (rule X)"; the document says so once, in its banner.
+        return [n for n in self.line.notes if not is_estimate_note(n)]
 
     @property
     def special_tax_measure_id(self) -> str | None:
@@ -339,8 +341,3 @@ class SummaryReport:
 
     def joint_total(self, attr: str) -> int:
         return sum(getattr(r.group, attr) for r in self.groups)
-
-
-def _is_banner_note(note: str) -> bool:
-    # Every settled member carries "the amounts are estimates (rule X)"; the document says so once, in its banner.
-    return note.startswith("補助金・特別交付税の額はいずれも見込額です")

@@ -137,55 +137,63 @@ def sees_member(user: Any, access: PlanAccess | None, body_code: str) -> bool:
 # --- the same rules as queries -----------------------------------------------------------------------------------
 
 
-def visible_scenarios(user: Any):
-    """A select() of the scenarios the user may see."""
-    query = select(Scenario)
+def _scoped(query, user: Any, *, prefecture, body=None, nothing):
+    """``query`` limited to what the user's role covers: everything (administrators), the condition ``prefecture``
+    on the coordinator's prefecture code, the conditions ``body(code)`` on a municipality user's body code (none
+    when ``body`` is None), otherwise ``nothing``."""
     role = role_of(user)
     if role == "admin":
         return query
     if role == "prefecture" and user.prefecture_code:
-        return query.where(Scenario.prefecture_code == user.prefecture_code)
-    return query.where(Scenario.id == -1)
+        return query.where(prefecture == user.prefecture_code)
+    if role == "municipality" and user.body_code and body is not None:
+        return query.where(*body(user.body_code))
+    return query.where(nothing)
+
+
+def plans_including(body_code: str):
+    """A select() of the ids of the plans with a consortium (joint or standalone) the body is a member of."""
+    return (
+        select(Consortium.plan_id)
+        .join(MemberShare, MemberShare.consortium_id == Consortium.id)
+        .where(MemberShare.body_code == body_code)
+    )
+
+
+def visible_scenarios(user: Any):
+    """A select() of the scenarios the user may see."""
+    return _scoped(select(Scenario), user, prefecture=Scenario.prefecture_code, nothing=Scenario.id == -1)
 
 
 def visible_plans(user: Any):
     """A select() of (Plan, Scenario) rows the user may open (see :func:`plan_access`)."""
-    query = select(PlanRow, Scenario).join(Scenario, Scenario.id == PlanRow.scenario_id)
-    role = role_of(user)
-    if role == "admin":
-        return query
-    if role == "prefecture" and user.prefecture_code:
-        return query.where(Scenario.prefecture_code == user.prefecture_code)
-    if role == "municipality" and user.body_code:
-        members = (
-            select(Consortium.plan_id)
-            .join(MemberShare, MemberShare.consortium_id == Consortium.id)
-            .where(MemberShare.body_code == user.body_code)
-        )
-        published = select(PlanRelease.plan_id).where(PlanRelease.state.in_(MEMBER_VISIBLE_STATUSES))
-        return query.where(PlanRow.id.in_(members), PlanRow.id.in_(published))
-    return query.where(PlanRow.id == -1)
+    published = select(PlanRelease.plan_id).where(PlanRelease.state.in_(MEMBER_VISIBLE_STATUSES))
+    return _scoped(
+        select(PlanRow, Scenario).join(Scenario, Scenario.id == PlanRow.scenario_id),
+        user,
+        prefecture=Scenario.prefecture_code,
+        body=lambda code: (PlanRow.id.in_(plans_including(code)), PlanRow.id.in_(published)),
+        nothing=PlanRow.id == -1,
+    )
 
 
 def visible_needs(user: Any):
     """A select() of (Need, Body) rows the user may see."""
-    query = select(Need, Body).join(Body, Body.code == Need.body_code)
-    role = role_of(user)
-    if role == "admin":
-        return query
-    if role == "prefecture" and user.prefecture_code:
-        return query.where(Body.prefecture_code == user.prefecture_code)
-    if role == "municipality" and user.body_code:
-        return query.where(Need.body_code == user.body_code)
-    return query.where(Need.id == -1)
+    return _scoped(
+        select(Need, Body).join(Body, Body.code == Need.body_code),
+        user,
+        prefecture=Body.prefecture_code,
+        body=lambda code: (Need.body_code == code,),
+        nothing=Need.id == -1,
+    )
 
 
 def editable_bodies_query(user: Any):
     """A select() of the bodies whose needs the user may change (ordered by code)."""
-    query = select(Body).order_by(Body.code)
-    role = role_of(user)
-    if role == "prefecture":
-        return query.where(Body.prefecture_code == user.prefecture_code)
-    if role == "municipality":
-        return query.where(Body.code == user.body_code)
-    return query if role == "admin" else query.where(Body.code == "")
+    return _scoped(
+        select(Body).order_by(Body.code),
+        user,
+        prefecture=Body.prefecture_code,
+        body=lambda code: (Body.code == code,),
+        nothing=Body.code == "",
+    )

@@ -17,6 +17,7 @@ from planner.reports.control import (
     release_number,
 )
 
+from . import plan_lifecycle
 from .audit import record
 
 LIMITS = {"issuer_title": 120, "contact_person": 120, "contact": 200, "number_prefix": 20}
@@ -109,11 +110,7 @@ class PlanVersion:
 
 def plan_version(session: Session, plan_id: int, prefecture_code: str | None) -> PlanVersion | None:
     """The adopted version of ``plan_id`` (planner.services.plan_lifecycle), or None for a draft (試算)."""
-    try:
-        from planner.services.plan_lifecycle import release_info
-    except ImportError:  # the plan lifecycle is not installed in this build: every plan is a draft
-        return None
-    info = release_info(session, plan_id)
+    info = plan_lifecycle.release_info(session, plan_id)
     if info.release is None:
         return None
     prefix = issuer(session, prefecture_code).number_prefix

@@ -153,13 +153,6 @@ def suggested_series(session: Session, scenario: Scenario) -> int | None:
 
 def current_releases_for_body(session: Session, body_code: str) -> list[tuple[PlanRelease, PlanSeries, PlanRow]]:
     """The published versions in force that include the body (its home page lists them)."""
-    from planner.db.models import Consortium, MemberShare
-
-    members = (
-        select(Consortium.plan_id)
-        .join(MemberShare, MemberShare.consortium_id == Consortium.id)
-        .where(MemberShare.body_code == body_code)
-    )
     rows = session.exec(
         select(PlanRelease, PlanSeries, PlanRow)
         .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
@@ -167,7 +160,7 @@ def current_releases_for_body(session: Session, body_code: str) -> list[tuple[Pl
         .where(
             PlanRelease.state == "published",
             PlanSeries.current_version == PlanRelease.version,
-            PlanRelease.plan_id.in_(members),
+            PlanRelease.plan_id.in_(access.plans_including(body_code)),
         )
         .order_by(PlanRelease.published_at.desc())
     ).all()
@@ -228,11 +221,7 @@ def changes_since_publication(session: Session, release: PlanRelease) -> tuple[l
 
 
 def _check_coordinator(user: User, scenario: Scenario) -> None:
-    if user.role == "admin":
-        return
-    if not (
-        user.role == "prefecture" and scenario.prefecture_code and user.prefecture_code == scenario.prefecture_code
-    ):
+    if not access.edits_scenario(user, scenario):
         raise LifecycleError("この計画を確定・公表する権限がありません。")
 
 

@@ -9,15 +9,15 @@ domain's ``validate_rules`` when it is installed.
 from __future__ import annotations
 
 import copy
-import importlib
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
 
 from planner.db.models import PriceBook, SubsidyRuleSet
+from planner.domain.subsidies import validate_rules
 
 from . import audit
 from .problems import Problem
@@ -59,19 +59,6 @@ def price_changes(base_doc: Mapping[str, Any], edited: Mapping[str, Mapping[str,
 
 
 # --- subsidy rule sets ----------------------------------------------------------------------------------------
-
-
-def _domain_validator() -> Callable[[Any], list[str]] | None:
-    """The domain's rule checker, when that module is installed (it is written separately)."""
-    try:
-        module = importlib.import_module("planner.domain.subsidies")
-    except ImportError:
-        return None
-    return getattr(module, "validate_rules", None)
-
-
-def rules_validator_available() -> bool:
-    return _domain_validator() is not None
 
 
 # The 財政力補正 table: where it sits in a rule document and how its rows are spelt. The documents are the
@@ -205,9 +192,7 @@ def rule_set_problems(doc: Any) -> list[Problem]:
         problems.append(Problem.at("fiscal_year", "年度（西暦の整数、例 2026）にしてください"))
     if not isinstance(version, str) or not version.strip() or len(version) > 40:
         problems.append(Problem.at("version", "40 文字以内の版名を入力してください"))
-    validate = _domain_validator()
-    if validate is not None:
-        problems.extend(Problem.of(p) for p in validate(doc))  # the validator writes "path: message"
+    problems.extend(Problem.of(p) for p in validate_rules(doc))  # the validator writes "path: message"
     return problems
 
 

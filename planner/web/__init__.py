@@ -1,42 +1,21 @@
 """The web layer: blueprints translate HTTP to and from the services and the domain core.
 
-Each module in :data:`BLUEPRINT_MODULES` exports ``bp`` (a Blueprint) and, optionally, ``init_app(app)``.
+:func:`register` names every blueprint and every module that adds filters or hooks to the application, so that a
+module that fails to import stops the application at start-up instead of leaving its pages out.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from flask import Flask
-
-BLUEPRINT_MODULES = (
-    "security",
-    "auth",
-    "home",
-    "needs",
-    "bodies",
-    "scenarios",
-    "plans",
-    "reports",
-    "admin",
-    "api",
-    "lifecycle",
-    "quotes",
-)
 
 
 def register(app: Flask) -> None:
+    from . import admin, api, auth, bodies, home, layout, lifecycle, needs, plans, quotes, reports, scenarios, security
     from .params import DatabaseIntConverter
 
     app.url_map.converters["int"] = DatabaseIntConverter  # before any route is added: ids stay within the database
-    for name in BLUEPRINT_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"{__name__}.{name}":
-                continue  # not written yet
-            raise
-        if hasattr(module, "init_app"):
-            module.init_app(app)
-        if hasattr(module, "bp"):
-            app.register_blueprint(module.bp)
+    security.init_app(app)  # sign-in, CSRF, headers and error pages
+    layout.init_app(app)  # the navigation and the shared template filters
+    needs.init_app(app)  # the volume filter
+    for module in (security, auth, home, needs, bodies, scenarios, plans, reports, admin, api, lifecycle, quotes):
+        app.register_blueprint(module.bp)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request, url_for
 from flask_login import current_user
 
 from planner.domain import vocabulary
@@ -54,8 +54,7 @@ def navigation() -> list[dict]:
         return []
     items = []
     for item in NAV:
-        # Pages of modules not installed yet are left out instead of breaking every page.
-        if current_user.role in item.roles and item.endpoint in current_app.view_functions:
+        if current_user.role in item.roles:
             active = request.path.startswith(item.prefix) and not (
                 item.prefix == "/admin/" and request.path.startswith("/admin/audit")
             )

@@ -73,6 +73,13 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
+def _deadline_arg() -> date | None:
+    deadline = _date_arg("deadline")
+    if deadline is None:
+        flash("回答期限を日付（例 2026-12-20）で入力してください。", "error")
+    return deadline
+
+
 def _release_or_404(session, plan_id: int) -> PlanRelease:
     release = lifecycle.release_of_plan(session, plan_id)
     if release is None:
@@ -80,10 +87,35 @@ def _release_or_404(session, plan_id: int) -> PlanRelease:
     return release
 
 
-def _fail(session, e: Exception, plan_id: int):
-    session.rollback()
+def _coordinator_action(plan_id: int, action: str):
+    """The checks every coordinator's action on an adopted plan makes: the whole plan's view, a fresh form, and
+    the plan's release. Returns (loaded plan, session, release)."""
+    loaded = load(plan_id)
+    require_full(loaded, action)
+    _checked_form()
+    session = db_session()
+    return loaded, session, _release_or_404(session, plan_id)
+
+
+# Where a coordinator's action the lifecycle refuses returns to, with the reason.
+_BACK = {
+    "lifecycle.adopt": "plans.show",
+    "lifecycle.publish": "plans.show",
+    "lifecycle.deadline": "lifecycle.board",
+    "lifecycle.remind": "lifecycle.board",
+    "lifecycle.replan": "lifecycle.board",
+}
+
+
+@bp.errorhandler(lifecycle.LifecycleError)
+def _refused(e: lifecycle.LifecycleError):
+    """A refused action keeps nothing of what it wrote and shows why on the page it came from."""
+    back = _BACK.get(request.endpoint or "")
+    if back is None:  # not an action (a page): an error, not a refusal
+        raise e
+    db_session().rollback()
     flash(str(e), "error")
-    return redirect(url_for("plans.show", plan_id=plan_id))
+    return redirect(url_for(back, plan_id=request.view_args["plan_id"]))
 
 
 # --- coordinator: adopt, publish, extend -------------------------------------------------------------------------
@@ -104,19 +136,16 @@ def adopt(plan_id: int):
         except ValueError:
             abort(400, description="計画番号の指定が不正です")
     replan_of = (loaded.scenario.overrides or {}).get("replan_of_release")
-    try:
-        release = lifecycle.adopt(
-            session,
-            current_user,
-            loaded.row,
-            loaded.scenario,
-            series_id=series_id,
-            title=(request.form.get("title") or "").strip(),
-            replan_of=int(replan_of) if replan_of and series_id else None,
-        )
-        session.commit()
-    except lifecycle.LifecycleError as e:
-        return _fail(session, e, plan_id)
+    release = lifecycle.adopt(
+        session,
+        current_user,
+        loaded.row,
+        loaded.scenario,
+        series_id=series_id,
+        title=(request.form.get("title") or "").strip(),
+        replan_of=int(replan_of) if replan_of and series_id else None,
+    )
+    session.commit()
     series = session.get(PlanSeries, release.series_id)
     flash(f"{lifecycle.version_label(series, release)}として確定しました。内容を確認して公表してください。", "success")
     return redirect(url_for("plans.show", plan_id=plan_id))
@@ -125,22 +154,14 @@ def adopt(plan_id: int):
 @bp.post("/<int:plan_id>/publish")
 @roles_required(*PLANNERS)
 def publish(plan_id: int):
-    loaded = load(plan_id)
-    require_full(loaded, "publish")
-    _checked_form()
-    session = db_session()
-    release = _release_or_404(session, plan_id)
-    deadline = _date_arg("deadline")
+    _, session, release = _coordinator_action(plan_id, "publish")
+    deadline = _deadline_arg()
     if deadline is None:
-        flash("回答期限を日付（例 2026-12-20）で入力してください。", "error")
         return redirect(url_for("plans.show", plan_id=plan_id))
-    try:
-        lifecycle.publish(
-            session, current_user, release, deadline=deadline, message=(request.form.get("message") or "").strip()
-        )
-        session.commit()
-    except lifecycle.LifecycleError as e:
-        return _fail(session, e, plan_id)
+    lifecycle.publish(
+        session, current_user, release, deadline=deadline, message=(request.form.get("message") or "").strip()
+    )
+    session.commit()
     series = session.get(PlanSeries, release.series_id)
     flash(
         f"{lifecycle.version_label(series, release)}を公表しました。参加団体は自団体の部分を見て回答できます"
@@ -153,23 +174,13 @@ def publish(plan_id: int):
 @bp.post("/<int:plan_id>/deadline")
 @roles_required(*PLANNERS)
 def deadline(plan_id: int):
-    loaded = load(plan_id)
-    require_full(loaded, "deadline")
-    _checked_form()
-    session = db_session()
-    release = _release_or_404(session, plan_id)
-    new = _date_arg("deadline")
+    _, session, release = _coordinator_action(plan_id, "deadline")
+    new = _deadline_arg()
     if new is None:
-        flash("回答期限を日付（例 2026-12-20）で入力してください。", "error")
         return redirect(url_for("lifecycle.board", plan_id=plan_id))
-    try:
-        lifecycle.extend_deadline(session, current_user, release, new)
-        session.commit()
-    except lifecycle.LifecycleError as e:
-        session.rollback()
-        flash(str(e), "error")
-    else:
-        flash(f"回答期限を {new:%Y-%m-%d} にしました。", "success")
+    lifecycle.extend_deadline(session, current_user, release, new)
+    session.commit()
+    flash(f"回答期限を {new:%Y-%m-%d} にしました。", "success")
     return redirect(url_for("lifecycle.board", plan_id=plan_id))
 
 
@@ -202,45 +213,27 @@ def board(plan_id: int):
 @bp.post("/<int:plan_id>/remind")
 @roles_required(*PLANNERS)
 def remind(plan_id: int):
-    loaded = load(plan_id)
-    require_full(loaded, "remind")
-    _checked_form()
-    session = db_session()
-    release = _release_or_404(session, plan_id)
+    loaded, session, release = _coordinator_action(plan_id, "remind")
     body = request.form.get("body") or None
-    try:
-        reminded = answer_svc.remind(session, current_user, release, loaded.view, [body] if body else None)
-        session.commit()
-    except lifecycle.LifecycleError as e:
-        session.rollback()
-        flash(str(e), "error")
+    reminded = answer_svc.remind(session, current_user, release, loaded.view, [body] if body else None)
+    session.commit()
+    if reminded:
+        flash(
+            f"{len(reminded)} 団体に回答の催促を記録しました。各団体のホーム画面に表示されます"
+            "（このシステムにはメール送信の仕組みがないため、メールは送られません）。",
+            "success",
+        )
     else:
-        if reminded:
-            flash(
-                f"{len(reminded)} 団体に回答の催促を記録しました。各団体のホーム画面に表示されます"
-                "（このシステムにはメール送信の仕組みがないため、メールは送られません）。",
-                "success",
-            )
-        else:
-            flash("未回答の団体はありません。", "info")
+        flash("未回答の団体はありません。", "info")
     return redirect(url_for("lifecycle.board", plan_id=plan_id))
 
 
 @bp.post("/<int:plan_id>/replan")
 @roles_required(*PLANNERS)
 def replan(plan_id: int):
-    loaded = load(plan_id)
-    require_full(loaded, "replan")
-    _checked_form()
-    session = db_session()
-    release = _release_or_404(session, plan_id)
-    try:
-        scenario, decliners = answer_svc.replan_scenario(session, current_user, release, loaded.view)
-        session.commit()
-    except lifecycle.LifecycleError as e:
-        session.rollback()
-        flash(str(e), "error")
-        return redirect(url_for("lifecycle.board", plan_id=plan_id))
+    loaded, session, release = _coordinator_action(plan_id, "replan")
+    scenario, decliners = answer_svc.replan_scenario(session, current_user, release, loaded.view)
+    session.commit()
     try:
         jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, scenario, current_user)
     except jobs.JobSubmitError as e:

@@ -23,7 +23,7 @@ from planner.services import plans as svc
 from planner.services.plan_lifecycle import plan_status
 from planner.services.scenarios import describe_override
 from planner.web.db import db_session
-from planner.web.forms_planning import CompareForm
+from planner.web.forms.planning import CompareForm
 from planner.web.params import MAX_PAGE, parse_id, parse_int
 from planner.web.security import forbidden, roles_required
 

@@ -59,6 +59,16 @@ class _Loaded:
     def group_bodies(self, group_id: str) -> set[str]:
         return {self.body_of_need(n) for n in find_group(self.plan, group_id).members}
 
+    def may_have(self, doc: bundle.Document) -> bool:
+        """The access policy's answer for one document of this plan (which must exist): a group's documents go to
+        the group's members, a member's to its body, the whole plan's to the prefecture."""
+        if doc.kind in ("group", "agreement"):
+            return access.sees_group(current_user, self.plan_access, self.group_bodies(doc.key))
+        if doc.kind in ("member", "statement"):
+            (body,) = bundle.document_body(self.instance, self.plan, doc)
+            return access.sees_member(current_user, self.plan_access, body)
+        return self.sees_all
+
 
 NOT_FOUND = "計画 {plan_id} のこの書類は、ないか閲覧できません"
 
@@ -71,6 +81,11 @@ def _not_found(plan_id: int):
 
 def _refuse(plan_id: int, detail: str):
     forbidden(detail, status=404, public_description=NOT_FOUND.format(plan_id=plan_id))
+
+
+def _require(loaded: _Loaded, doc: bundle.Document) -> None:
+    if not loaded.may_have(doc):
+        _refuse(loaded.row.id, f"plan {loaded.row.id}: {doc.kind} {doc.key}".rstrip())
 
 
 def _load(plan_id: int) -> _Loaded:
@@ -150,11 +165,10 @@ def _render(ext: str, as_pdf, as_xlsx, *args) -> bytes:
 def group_document(plan_id: int, group_id: str, ext: str):
     loaded = _load(plan_id)
     try:
-        bodies = loaded.group_bodies(group_id)
+        find_group(loaded.plan, group_id)
     except ReportError:
         _not_found(plan_id)
-    if not access.sees_group(current_user, loaded.plan_access, bodies):
-        _refuse(plan_id, f"plan {plan_id}: group {group_id}")
+    _require(loaded, bundle.Document("group", group_id))
     data = _render(ext, pdf.group_pdf, xlsx.group_workbook, loaded.instance, loaded.plan, group_id, loaded.meta)
     return _send(data, _stem(loaded, bundle.Document("group", group_id)), ext)
 
@@ -165,9 +179,7 @@ def member_document(plan_id: int, need_id: str, ext: str):
     loaded = _load(plan_id)
     if need_id not in loaded.instance.needs_by_id:
         _not_found(plan_id)
-    body = loaded.body_of_need(need_id)
-    if not access.sees_member(current_user, loaded.plan_access, body):
-        _refuse(plan_id, f"plan {plan_id}: member {need_id}")
+    _require(loaded, bundle.Document("member", need_id))
     try:
         group_of_need(loaded.plan, need_id)
     except ReportError:
@@ -180,8 +192,7 @@ def member_document(plan_id: int, need_id: str, ext: str):
 @roles_required(*ROLES)
 def summary_document(plan_id: int, ext: str):
     loaded = _load(plan_id)
-    if not loaded.sees_all:
-        _refuse(plan_id, f"plan {plan_id}: summary")
+    _require(loaded, bundle.Document("summary", ""))
     data = _render(ext, pdf.summary_pdf, xlsx.summary_workbook, loaded.instance, loaded.plan, loaded.meta)
     return _send(data, f"共同調達計画まとめ_{bundle.safe_name(loaded.scenario.name)}", ext)
 
@@ -202,8 +213,7 @@ def statement_document(plan_id: int, code: str, ext: str):
     loaded = _load(plan_id)
     if not any(loaded.body_of_need(n) == body_code for g in loaded.plan.groups for n in g.members):
         _not_found(plan_id)
-    if not access.sees_member(current_user, loaded.plan_access, body_code):
-        _refuse(plan_id, f"plan {plan_id}: statement {body_code}")
+    _require(loaded, bundle.Document("statement", body_code))
     data = _render(
         ext,
         statements.statement_pdf,
@@ -221,8 +231,7 @@ def statement_document(plan_id: int, code: str, ext: str):
 def budget_document(plan_id: int, ext: str):
     """年度別予算総括表 (every body by year): the prefecture's."""
     loaded = _load(plan_id)
-    if not loaded.sees_all:
-        _refuse(plan_id, f"plan {plan_id}: budget")
+    _require(loaded, bundle.Document("budget", ""))
     data = _render(ext, statements.budget_pdf, statements.budget_workbook, loaded.instance, loaded.plan, loaded.meta)
     return _send(data, f"年度別予算総括表_{bundle.safe_name(loaded.scenario.name)}", ext)
 
@@ -233,11 +242,10 @@ def agreement_document(plan_id: int, group_id: str):
     """協定書案 of one joint group (Word): the prefecture and the group's members."""
     loaded = _load(plan_id)
     try:
-        bodies = loaded.group_bodies(group_id)
+        find_group(loaded.plan, group_id)
     except ReportError:
         _not_found(plan_id)
-    if not access.sees_group(current_user, loaded.plan_access, bodies):
-        _refuse(plan_id, f"plan {plan_id}: agreement {group_id}")
+    _require(loaded, bundle.Document("agreement", group_id))
     try:
         data = agreement.agreement_docx(loaded.instance, loaded.plan, group_id, loaded.meta)
     except ReportError as e:
@@ -249,15 +257,7 @@ def _bundle(plan_id: int):
     """The documents of the plan this user may have, and the build's key and folder."""
     loaded = _load(plan_id)
 
-    def allowed(doc: bundle.Document) -> bool:
-        if doc.kind in ("group", "agreement"):
-            return access.sees_group(current_user, loaded.plan_access, loaded.group_bodies(doc.key))
-        if doc.kind in ("member", "statement"):
-            (body,) = bundle.document_body(loaded.instance, loaded.plan, doc)
-            return access.sees_member(current_user, loaded.plan_access, body)
-        return loaded.sees_all
-
-    included = [d for d in bundle.plan_documents(loaded.plan, loaded.instance) if allowed(d)]
+    included = [d for d in bundle.plan_documents(loaded.plan, loaded.instance) if loaded.may_have(d)]
     if not included:
         _refuse(plan_id, f"plan {plan_id}: no document of this plan is the user's")
     key = cache_key(

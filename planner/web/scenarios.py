@@ -22,7 +22,7 @@ from planner.services import scenarios as svc
 from planner.services.instances import need_scope
 from planner.web.api import phase_step
 from planner.web.db import db_session
-from planner.web.forms_planning import ActionForm, OverrideForm, ScenarioForm, split_codes
+from planner.web.forms.planning import ActionForm, OverrideForm, ScenarioForm, split_codes
 from planner.web.params import MAX_PAGE, parse_int
 from planner.web.security import forbidden, roles_required
 

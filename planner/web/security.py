@@ -345,7 +345,3 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", code=500, title=_ERROR_TITLES[500], detail="管理者に連絡してください"), 500
 
     app.before_request(_refuse_nul_characters)
-
-    from . import layout
-
-    layout.init_app(app)

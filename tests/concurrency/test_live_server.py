@@ -11,26 +11,23 @@ Redis is unreachable. Loopback only.
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
-import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
+import redis
+import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.concurrency.live import CLI, ROOT, Browser, free_port, planner_env, start_server, wait_until_up
+
 PASSWORD = "password-123"
 WORKERS = 3
 REDIS_DB_URL = "redis://127.0.0.1:6379/13"  # a database of its own, emptied before and after
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 TRACEBACK = re.compile(
     r"Traceback \(most recent call last\)|ResourceClosedError|INTRANS|InternalError|"
     r"OperationalError|\[ERROR\]"
@@ -42,15 +39,8 @@ pytestmark = [pytest.mark.concurrency]
 # --- the environment ------------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def pg_url():
-    sa = pytest.importorskip("sqlalchemy")
     base = sa.engine.make_url(
         os.environ.get("PLANNER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     )
@@ -70,7 +60,6 @@ def pg_url():
 
 @pytest.fixture(scope="module")
 def redis_url():
-    redis = pytest.importorskip("redis")
     connection = redis.Redis.from_url(REDIS_DB_URL)
     try:
         connection.ping()
@@ -104,33 +93,16 @@ def server(pg_url, redis_url, seeded, tmp_path_factory):
     """``planner run`` (gunicorn, WORKERS workers) and ``planner worker`` as processes; their logs are checked
     for tracebacks when the module is done."""
     folder = tmp_path_factory.mktemp("live")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": pg_url,
-        "REDIS_URL": redis_url,
-        "PLANNER_INSTANCE_PATH": str(folder / "instance"),
-        "SECRET_KEY": uuid.uuid4().hex,
-    }
-    cli = [sys.executable, "-c", "from planner.cli import main; main()"]
+    port = free_port()
+    env = planner_env(pg_url, folder / "instance", REDIS_URL=redis_url)
     logs = {"server": folder / "server.log", "worker": folder / "worker.log"}
-    processes = []
-    with open(logs["server"], "wb") as server_log, open(logs["worker"], "wb") as worker_log:
+    processes = [start_server(env, port, logs["server"], workers=WORKERS, threads=4)]
+    with open(logs["worker"], "wb") as worker_log:
         processes.append(
-            subprocess.Popen(
-                [*cli, "run", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS), "--threads", "4"],
-                cwd=ROOT,
-                env=env,
-                stdout=server_log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        processes.append(
-            subprocess.Popen([*cli, "worker"], cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+            subprocess.Popen([*CLI, "worker"], cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
         )
     try:
-        _wait_until_up(port, processes[0], logs["server"])
+        wait_until_up(port, processes[0], logs["server"])
         yield {"port": port, "logs": logs, "scenarios": seeded, "url": pg_url}
     finally:
         for browser in (b for browsers in SIGNED_IN.values() for b in browsers):
@@ -143,65 +115,6 @@ def server(pg_url, redis_url, seeded, tmp_path_factory):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def _wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"planner run exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        probe = Browser(port)
-        try:
-            if probe.request("GET", "/login")[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            probe.conn.close()
-    pytest.fail("planner run did not answer within 60 s")
-
-
-class Browser:
-    """One user's keep-alive connection and cookies; redirects are not followed (the status is the answer)."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookies: dict[str, str] = {}
-        self.token = ""
-
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
-        body = urllib.parse.urlencode(form, doseq=True) if form is not None else None
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        for attempt in (1, 2):
-            try:
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
-                data = response.read()
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                if attempt == 2:
-                    raise
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        text = data.decode("utf-8", errors="replace")
-        m = TOKEN.search(text)
-        if m:
-            self.token = m.group(1) or m.group(2)
-        return response.status, text
-
-    def post(self, path: str, form: dict) -> tuple[int, str]:
-        return self.request("POST", path, {"csrf_token": self.token, **form})
-
-    def login(self, username: str) -> int:
-        self.request("GET", "/login")
-        status, _ = self.post("/login", {"username": username, "password": PASSWORD})
-        return status
 
 
 def together(count: int, action) -> list:
@@ -236,7 +149,7 @@ def _signed_in(user: str) -> list[Browser]:
 def test_a_burst_of_logins_across_the_workers(server):
     users = ["pref20"] * 6 + ["muni202011"] * 8 + ["admin"] * 2
     browsers = [Browser(server["port"]) for _ in users]
-    statuses = together(len(users), lambda i: browsers[i].login(users[i]))
+    statuses = together(len(users), lambda i: browsers[i].login(users[i], PASSWORD))
     assert statuses == [302] * len(users), statuses
     for user, browser in zip(users, browsers):
         SIGNED_IN.setdefault(user, []).append(browser)

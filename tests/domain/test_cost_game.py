@@ -12,7 +12,6 @@ from planner.domain.cost_game import (
     best_single_groups,
     exact_values,
     group_game,
-    heuristic_value,
     sub_instance,
 )
 from planner.domain.costs import group_cost, group_violations, standalone_cost
@@ -140,13 +139,6 @@ def test_sub_instance_keeps_only_inner_overrides():
     assert [n.id for n in sub.needs] == ["a", "b", "d"]
     assert sub.rules.apart == (("a", "b"),) and sub.rules.together == ()
     assert [f.need for f in sub.rules.fixed] == ["b"]
-
-
-def test_heuristic_is_an_upper_bound_of_the_exact_value():
-    inst = five_needs()
-    ids = [n.id for n in inst.needs]
-    values, _ = exact_values(inst, list(inst.needs))
-    assert heuristic_value(inst, ids) >= values[-1] - 1e-6
 
 
 def test_oracle_game_caches_and_counts_evaluations():

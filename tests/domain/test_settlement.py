@@ -110,7 +110,7 @@ def test_nagano_bench_settles_with_the_real_optimiser():
     from tests.conftest import shared_path
 
     path = shared_path("bench", "nagano.json")
-    optimiser = pytest.importorskip("planner.domain.optimiser")
+    from planner.domain import optimiser
     from planner.domain.instance_io import load_instance
 
     inst = load_instance(path)

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from planner.domain import settlement
+from planner.domain import optimiser, settlement
 from planner.domain.settled import member_lines
 from planner.domain.statements import body_statements, budget_table, schedule_line
 from tests.domain.factories import body, make_instance, need, reference_categories
@@ -98,7 +98,6 @@ def test_a_share_rounded_on_its_total_keeps_the_plan_total_in_the_last_year(plan
 
 def test_statements_of_a_settled_optimiser_plan():
     """Real settlement (按分 and 見込額 by the domain), not hand-made figures."""
-    optimiser = pytest.importorskip("planner.domain.optimiser")
     instance = make_instance(BODIES, NEEDS, categories=reference_categories("ocr", "rpa"), horizon=3)
     plan = settlement.settle_plan(instance, optimiser.optimise(instance, time_limit=20))
     statements = body_statements(instance, plan)

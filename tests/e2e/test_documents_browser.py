@@ -14,11 +14,8 @@ from docx import Document
 
 from tests.e2e.test_browser import (
     ARTIFACTS,
-    browser_page,
     download,
-    pytestmark,
-    server,
-    shot,  # noqa: F401
+    shot,
     sign_in,
     sign_out,
     wait_until_solved,

@@ -13,11 +13,8 @@ from planner.db.models import PlanRelease, PlanSeries
 from planner.services.plan_lifecycle import today_jst
 from tests.e2e.test_browser import (
     ARTIFACTS,
-    browser_page,
-    pytestmark,
-    server,
     sign_in,
-    sign_out,  # noqa: F401
+    sign_out,
     wait_until_solved,
 )
 

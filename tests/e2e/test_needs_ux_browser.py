@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from planner.db.models import Body, Scenario
 from tests.e2e.test_browser import ARTIFACTS, browser_page, pytestmark, server, sign_in  # noqa: F401
 
-expect = pytest.importorskip("playwright.sync_api").expect
+expect = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) drives the browser").expect
 
 
 def shots(page, name: str) -> None:

@@ -28,8 +28,9 @@ from tests.web.test_plans_support import add_needs, make_scenario
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent("""
-    import sys, time, types
+    import sys, time
     from pathlib import Path
+    from planner.domain import optimiser, settlement
     import planner.jobs.runner as runner
     import planner.services.plans as plans
     from planner.db.session import make_engine
@@ -59,9 +60,8 @@ CHILD = textwrap.dedent("""
 
     if where == "persisting":
         plans.persist_plan = persist_and_hang
-    sys.modules["planner.domain.optimiser"] = types.SimpleNamespace(optimise=optimise,
-                                                                    Cancelled=type("Cancelled", (Exception,), {}))
-    sys.modules["planner.domain.settlement"] = types.SimpleNamespace(settle_plan=standin_settle)
+    optimiser.optimise = optimise
+    settlement.settle_plan = standin_settle
     runner.run_solve(make_engine(url), scenario_id, job_id)
 """)
 

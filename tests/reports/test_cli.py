@@ -80,9 +80,7 @@ def test_not_json(tmp_path):
 def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
     """The file `planner solve` writes (allocation and subsidies from settle_plan) prints as it is: one PDF per
     joint group named by its id, summary.pdf, and every member's figures exactly as the file has them."""
-    import pytest
-
-    settlement = pytest.importorskip("planner.domain.settlement")
+    from planner.domain import settlement
     from planner.domain.plan import plan_from_dict
 
     instance = nagano_instance()

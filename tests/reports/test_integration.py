@@ -1,4 +1,4 @@
-"""The documents of a plan made by the real optimiser and settlement (engineers A and B), read back."""
+"""The documents of a plan made by the real optimiser and settlement , read back."""
 
 import json
 
@@ -6,14 +6,12 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
+from planner.domain import optimiser, settlement
 from planner.domain.instance_io import instance_to_dict
 from planner.reports import pdf, xlsx
 
 from .fixtures import nagano_instance
 from .helpers import Workbook, pdf_fonts, pdf_text
-
-optimiser = pytest.importorskip("planner.domain.optimiser", reason="engineer A's optimiser is not in the tree yet")
-settlement = pytest.importorskip("planner.domain.settlement", reason="engineer B's settlement is not in the tree yet")
 
 
 def yen(v: int) -> str:

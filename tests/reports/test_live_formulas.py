@@ -16,7 +16,7 @@ from tests.domain.factories import make_instance, reference_categories
 from .fixtures import BODIES, NEEDS
 from .plans import settled_plan_doc
 
-pycel = pytest.importorskip("pycel")
+pycel = pytest.importorskip("pycel", reason="pycel (dev extra) evaluates the workbooks' formulas")
 
 GROUPS = [
     (

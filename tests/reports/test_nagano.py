@@ -3,14 +3,12 @@ planner.domain.settlement, read back: the largest consortium, a member's notice,
 
 import pytest
 
+from planner.domain import optimiser, settlement
 from planner.domain.instance_io import load_instance
 from planner.reports import pdf, xlsx
 from tests.conftest import shared_path
 
 from .helpers import Workbook, pdf_font_programs, pdf_pages, pdf_text
-
-optimiser = pytest.importorskip("planner.domain.optimiser")
-settlement = pytest.importorskip("planner.domain.settlement")
 
 
 def yen(v: int) -> str:

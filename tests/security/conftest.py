@@ -78,20 +78,11 @@ def make_app(url: str, **config):
 
 
 def use_standin_solver(mp: pytest.MonkeyPatch) -> None:
-    """The tests' stand-in optimiser and settlement (tests/web/test_plans_support.py), whatever state the real
-    ones are in: these tests are about who sees a plan, and want the same small plan every time."""
-    import sys
-    import types
+    """The tests' stand-in optimiser and settlement (tests/web/test_plans_support.py): these tests are about who sees
+    a plan, and want the same small plan every time."""
+    from tests.web.test_plans_support import install_standins
 
-    from tests.web.test_plans_support import standin_optimise, standin_settle
-
-    optimiser = types.ModuleType("planner.domain.optimiser")
-    optimiser.optimise = standin_optimise
-    optimiser.Cancelled = type("Cancelled", (Exception,), {})
-    settlement = types.ModuleType("planner.domain.settlement")
-    settlement.settle_plan = standin_settle
-    mp.setitem(sys.modules, "planner.domain.optimiser", optimiser)
-    mp.setitem(sys.modules, "planner.domain.settlement", settlement)
+    install_standins(mp)
 
 
 def build_world(app, *, names: dict[str, str] | None = None, prepare=None) -> World:

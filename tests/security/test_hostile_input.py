@@ -13,7 +13,6 @@ import csv
 import io
 import re
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -165,8 +164,6 @@ need_forms = st.fixed_dictionaries(
 @FUZZ
 @given(form=need_forms)
 def test_need_form_rejects_cleanly_and_registers_only_the_users_body(world, form):
-    if "needs.new" not in world.app.view_functions:
-        pytest.skip("the needs pages are not installed in this build")
     client = signed_in(world, "muni202011")
     before = counts(world)
     response = client.post("/needs/new", data=form)
@@ -243,8 +240,6 @@ def _problem_rows(html: str) -> list[tuple[str, str]]:
 @FUZZ
 @given(upload=table_files())
 def test_needs_upload_never_fails_or_writes_before_confirmation(world, upload):
-    if "needs.import_upload" not in world.app.view_functions:
-        pytest.skip("the needs import is not installed in this build")
     name, data = upload
     client = signed_in(world, "muni202011")
     before = counts(world)
@@ -272,8 +267,6 @@ def test_needs_upload_never_fails_or_writes_before_confirmation(world, upload):
 @FUZZ
 @given(upload=table_files())
 def test_flags_upload_never_fails_and_changes_nothing_before_confirmation(world, upload):
-    if "bodies.import_flags_page" not in world.app.view_functions:
-        pytest.skip("the flags import page is not installed in this build")
     name, data = upload
     client = signed_in(world, "pref20")
     with Session(world.engine) as session:

@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Body, DataVintage, PriceBook, PriceEntry, SubsidyRuleSet, User
+from planner.domain.subsidies import default_rules
 from planner.services.users import verify_password
 from tests.conftest import shared_path
 from tests.web.conftest import PASSWORD, login, logout
@@ -352,29 +353,13 @@ def test_price_book_change_breaking_the_model_rules_is_refused(app, client, seed
 # --- subsidy rule sets ---------------------------------------------------------------------------------------
 
 
-def _rule_doc() -> dict:
-    """The shipped rules when the domain module exists, else a minimal document of the same outer shape."""
-    try:
-        from planner.domain.subsidies import default_rules
-
-        return default_rules()
-    except ImportError:
-        return {
-            "fiscal_year": 2026,
-            "version": "R8-test",
-            "sources": ["自治体におけるAI・RPA活用促進（令和7年6月30日版）"],
-            "grant": {"rate": 0.5, "cap_yen": 20000000, "source": "地域IoT実装・共同利用推進事業"},
-            "fiscal_strength_correction": None,
-        }
-
-
 @pytest.fixture
 def rule_set(app, seed):
     with Session(engine_of(app)) as session:
         existing = session.exec(select(SubsidyRuleSet)).first()
         if existing is not None:
             return existing.id
-        doc = _rule_doc()
+        doc = default_rules()
         rs = SubsidyRuleSet(fiscal_year=doc["fiscal_year"], version=doc["version"], data=doc, is_current=True)
         session.add(rs)
         session.commit()
@@ -447,17 +432,15 @@ def test_rule_set_errors_bad_json_overlapping_rows_duplicate_version(app, client
     )
     r = client.post(f"/admin/rules/{rule_set}/edit", data=overlap)
     assert r.status_code == 400 and "重なっている" in r.get_data(as_text=True)
-    from planner.services.reference_admin import rules_validator_available
-
-    if rules_validator_available():  # the domain's checker speaks about table rows; they land at their input
-        negative = dict(
-            data,
-            correction_set="y",
-            **{"correction-0-lower": "-0.1", "correction-0-upper": "0.3", "correction-0-coefficient": "1"},
-        )
-        html = client.post(f"/admin/rules/{rule_set}/edit", data=negative).get_data(as_text=True)
-        cell = re.search(r'name="correction-0-lower"[^>]*>\s*<ul class="errors">(.*?)</ul>', html, re.S)
-        assert cell and "0 以上" in cell.group(1), re.findall(r"<li>([^<]*)</li>", html)[-5:]
+    # the domain's checker speaks about table rows; they land at their input
+    negative = dict(
+        data,
+        correction_set="y",
+        **{"correction-0-lower": "-0.1", "correction-0-upper": "0.3", "correction-0-coefficient": "1"},
+    )
+    html = client.post(f"/admin/rules/{rule_set}/edit", data=negative).get_data(as_text=True)
+    cell = re.search(r'name="correction-0-lower"[^>]*>\s*<ul class="errors">(.*?)</ul>', html, re.S)
+    assert cell and "0 以上" in cell.group(1), re.findall(r"<li>([^<]*)</li>", html)[-5:]
     with Session(engine_of(app)) as session:
         base_version = session.get(SubsidyRuleSet, rule_set).version
     r = client.post(f"/admin/rules/{rule_set}/edit", data=dict(data, version=base_version))

@@ -10,6 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 from sqlmodel import Session, func, select
 
 from planner.db.models import AuditLog, Need, Scenario
@@ -190,7 +191,6 @@ def test_a_status_view_before_the_job_reaches_redis_does_not_call_it_lost(app, s
     def look(scenario_id, job_id):
         seen.append(viewer.get(f"/api/scenarios/{scenario_id}/status").get_json()["status"])
 
-    redis = pytest.importorskip("redis")
     url = "redis://127.0.0.1:6379/14"
     try:
         redis.Redis.from_url(url).ping()

@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import redis
 from sqlmodel import Session, func, select
 
 from planner.db.models import Body, Consortium, MemberShare, Scenario, SubsidyEstimate, utcnow
@@ -19,12 +20,9 @@ from tests.web.test_plans_support import (
     add_needs,
     install_standins,
     make_scenario,
-    real_modules_available,
     solve_now,
-    solver,
-    standin_optimise,
     wait_for,
-)  # noqa: F401
+)
 
 BODIES = [
     ("200000", "長野県", "20", "prefecture", 36.2, 138.0, 2_000_000),
@@ -244,7 +242,6 @@ def test_a_job_superseded_or_reaped_never_writes(db, solver):
     assert counts(db)["Plan"] == 0
 
 
-@pytest.mark.skipif(not real_modules_available(), reason="the optimiser and the settlement are not installed yet")
 def test_real_optimiser_and_settlement_through_the_job(db):
     scenario_id = make_scenario(
         db, allocation_method="formula", allocation_weights={"equal": 0.1, "population": 0.9, "volume": 0.0}
@@ -264,7 +261,6 @@ def test_real_optimiser_and_settlement_through_the_job(db):
 
 @pytest.fixture
 def redis_url():
-    redis = pytest.importorskip("redis")
     url = "redis://127.0.0.1:6379/15"  # a database of its own, emptied before and after
     connection = redis.Redis.from_url(url)
     try:

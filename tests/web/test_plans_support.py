@@ -1,16 +1,13 @@
 """Support for the planning tests (no tests here): seed needs, run the solve job, stand-ins for the optimiser.
 
-The stand-ins are used only where the real modules (planner.domain.optimiser, planner.domain.settlement) are not
-installed yet, and for behaviour the real ones must not be relied on for (a solver that runs until cancelled, one
-that fails). The real job path is exercised in test_jobs.py whenever both modules exist.
+The stand-ins replace the real optimiser and settlement where a test wants the same small plan every time, or
+behaviour the real ones must not be relied on for (a solver that runs until cancelled, one that fails). The real
+job path is exercised in test_jobs.py.
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
 import time
-import types
 import uuid
 
 import pytest
@@ -191,41 +188,18 @@ def standin_settle(instance, plan, rules=None, *, method=None, weights=None, pro
     return plan
 
 
-def real_modules_available() -> bool:
-    try:
-        importlib.import_module("planner.domain.optimiser")
-        importlib.import_module("planner.domain.settlement")
-    except ModuleNotFoundError:
-        return False
-    return True
-
-
 def install_standins(monkeypatch, optimise=standin_optimise, settle=standin_settle) -> None:
-    """Put stand-in modules (or functions) in place of the optimiser and the settlement."""
-    try:
-        opt = importlib.import_module("planner.domain.optimiser")
-        monkeypatch.setattr(opt, "optimise", optimise)
-    except ModuleNotFoundError:
-        fake = types.ModuleType("planner.domain.optimiser")
-        fake.optimise = optimise
-        fake.Cancelled = type("Cancelled", (Exception,), {})
-        monkeypatch.setitem(sys.modules, "planner.domain.optimiser", fake)
-    try:
-        st = importlib.import_module("planner.domain.settlement")
-        monkeypatch.setattr(st, "settle_plan", settle)
-    except ModuleNotFoundError:
-        fake = types.ModuleType("planner.domain.settlement")
-        fake.settle_plan = settle
-        monkeypatch.setitem(sys.modules, "planner.domain.settlement", fake)
+    """Put stand-in functions in place of the optimiser's and the settlement's (the jobs import them late)."""
+    from planner.domain import optimiser, settlement
+
+    monkeypatch.setattr(optimiser, "optimise", optimise)
+    monkeypatch.setattr(settlement, "settle_plan", settle)
 
 
 @pytest.fixture
-def solver(monkeypatch):
-    """The real optimiser and settlement where installed, else the stand-ins."""
-    real = real_modules_available()
-    if not real:
-        install_standins(monkeypatch)
-    return "real" if real else "stand-in"
+def solver():
+    """The real optimiser and settlement (tests that want the stand-ins call install_standins)."""
+    return "real"
 
 
 def publish_now(engine, plan_id: int, *, username: str = "pref20", deadline=None, series_id=None) -> int:

@@ -1,7 +1,6 @@
 """Downloads of a plan's documents, and who may download which."""
 
 import io
-import time
 import zipfile
 
 import pytest

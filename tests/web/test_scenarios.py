@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Scenario

@@ -4,7 +4,7 @@ the inputs of a town's share beside its amount."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session, select
@@ -135,7 +135,7 @@ def test_saving_is_positive_and_green_on_the_group_and_body_pages(client, planne
 
 def test_signed_amount_classes_follow_what_is_good_news(app):
     with app.test_request_context():
-        macros = app.jinja_env.get_template("plans/_pager.html").module
+        macros = app.jinja_env.get_template("plans/_figures.html").module
         assert str(macros.signed_yen(-500)) == '<span class="better">−500円</span>'  # less cost
         assert str(macros.signed_yen(500)) == '<span class="worse">+500円</span>'  # more cost
         assert str(macros.signed_yen(-500, True)) == '<span class="worse">−500円</span>'  # less saving/support

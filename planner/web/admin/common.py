@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from planner.web.db import db_session
 from planner.web.params import MAX_PAGE, parse_int
@@ -21,3 +23,15 @@ def get_or_404(model, key, what: str):
     if row is None:
         abort(404, description=f"{what} {key} はありません")
     return row
+
+
+def make_current(row, change, message: str, back: str):
+    """The "現行にする" button of a versioned reference table (price books, subsidy rules, effect models):
+    ``change(session, row, user_id)`` makes ``row`` the current version and says whether anything changed."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    session = db_session()
+    if change(session, row, current_user.id):
+        session.commit()
+        flash(message, "success")
+    return redirect(url_for(back))

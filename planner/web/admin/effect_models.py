@@ -23,7 +23,7 @@ from planner.services.reference_data import ReferenceDataError
 from planner.web.db import db_session
 from planner.web.security import roles_required
 
-from .common import bp, get_or_404
+from .common import bp, get_or_404, make_current
 
 LEVEL_LABELS = {"low": "低位", "central": "中位", "high": "高位"}
 FIGURES = (("minutes_per_unit", "1単位あたりの作業時間（分）", 1), ("reduction_rate", "削減率（%）", 100))
@@ -144,11 +144,6 @@ def effect_model_edit(model_id: int):
 @bp.post("/effects/<int:model_id>/current")
 @roles_required("admin")
 def effect_model_current(model_id: int):
-    session = db_session()
     row = _row_or_404(model_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    if effect_models.make_effect_model_current(session, row, current_user.id):
-        session.commit()
-        flash(f"導入効果モデル {row.version} を現行にしました", "success")
-    return redirect(url_for("admin.effect_models_page"))
+    message = f"導入効果モデル {row.version} を現行にしました"
+    return make_current(row, effect_models.make_effect_model_current, message, "admin.effect_models_page")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import select
@@ -24,7 +24,7 @@ from planner.web.db import db_session
 from planner.web.forms.admin import PriceBookMetaForm, format_lines, price_entry_form_class
 from planner.web.security import roles_required
 
-from .common import bp, get_or_404
+from .common import bp, get_or_404, make_current
 
 
 @bp.get("/price-books")
@@ -160,11 +160,6 @@ def _place_price_problems(form, keys: dict, problems: list[Problem]) -> list[Pro
 @bp.post("/price-books/<int:book_id>/current")
 @roles_required("admin")
 def price_book_current(book_id: int):
-    session = db_session()
     book = get_or_404(PriceBook, book_id, "単価表")
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    if refadmin.make_price_book_current(session, book, current_user.id):
-        session.commit()
-        flash(f"単価表 {book.version} を現行にしました。これから作る計画はこの版を使います", "success")
-    return redirect(url_for("admin.price_books"))
+    message = f"単価表 {book.version} を現行にしました。これから作る計画はこの版を使います"
+    return make_current(book, refadmin.make_price_book_current, message, "admin.price_books")

@@ -6,7 +6,7 @@ import copy
 import json
 import re
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import select
@@ -20,7 +20,7 @@ from planner.web.db import db_session
 from planner.web.forms.admin import RuleSetForm
 from planner.web.security import roles_required
 
-from .common import bp, get_or_404
+from .common import bp, get_or_404, make_current
 
 
 @bp.get("/rules")
@@ -53,7 +53,6 @@ def rule_set(rule_set_id: int):
         source_numbers={k: i for i, k in enumerate(refadmin.source_titles(doc), start=1)},
         text=json.dumps(doc, ensure_ascii=False, indent=2),
         action_form=FlaskForm(formdata=None),
-        validator=refadmin.rules_validator_available(),
         show_value=_show_value,
     )
 
@@ -168,7 +167,6 @@ def rule_set_edit(rule_set_id: int):
         base=base,
         form=form,
         general=general,
-        validator=refadmin.rules_validator_available(),
     ), status
 
 
@@ -192,11 +190,7 @@ def _place_correction_problem(problem: Problem, table: refadmin.CorrectionTable,
 @bp.post("/rules/<int:rule_set_id>/current")
 @roles_required("admin")
 def rule_set_current(rule_set_id: int):
-    session = db_session()
     rs = get_or_404(SubsidyRuleSet, rule_set_id, "補助制度ルール")
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    if refadmin.make_rule_set_current(session, rs, current_user.id):
-        session.commit()
-        flash(f"補助制度ルール {rs.version} を現行にしました", "success")
-    return redirect(url_for("admin.rule_sets"))
+    return make_current(
+        rs, refadmin.make_rule_set_current, f"補助制度ルール {rs.version} を現行にしました", "admin.rule_sets"
+    )

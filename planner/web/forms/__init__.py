@@ -1,1 +1,1 @@
-"""WTForms classes of the pages owned by the web base (login, needs, bodies, administration)."""
+"""WTForms classes, one module a group of pages (login, needs, bodies, administration, documents, planning)."""

@@ -1,4 +1,4 @@
-"""WTForms for scenarios, overrides and the plan comparison (engineer D2's pages)."""
+"""WTForms for scenarios, overrides and the plan comparison."""
 
 from __future__ import annotations
 
