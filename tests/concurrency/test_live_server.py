@@ -87,8 +87,8 @@ def seeded(pg_url):
     needs, and two scenarios of 長野県 (one to edit, one to run)."""
     from planner.db.migrate import upgrade
     from planner.db.session import make_engine
-    from tests.web.conftest import seed_database
-    from tests.web.test_plans_support import NEEDS, add_needs, make_scenario
+    from tests.support.plans import NEEDS, add_needs, make_scenario
+    from tests.support.web import seed_database
 
     engine = make_engine(pg_url)
     upgrade(engine)

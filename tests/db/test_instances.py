@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from planner.db.models import Body, Need, Scenario
 from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance

@@ -3,7 +3,6 @@ project's importer, loaded by init-db under any newer official import, credited 
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from sqlmodel import Session, select

@@ -8,7 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import Body, Scenario
-from tests.e2e.test_browser import ARTIFACTS, browser_page, pytestmark, server, sign_in  # noqa: F401
+from tests.e2e import test_browser
+from tests.e2e.test_browser import ARTIFACTS, sign_in
+
+pytestmark = test_browser.pytestmark  # Chromium present, SQLite only, slow
 
 expect = pytest.importorskip("playwright.sync_api").expect
 

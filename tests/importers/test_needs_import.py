@@ -250,7 +250,7 @@ def test_undecodable_bytes_are_reported():
 
 @pytest.fixture
 def seeded(engine):
-    from tests.web.conftest import seed_database
+    from tests.support.web import seed_database
 
     world = seed_database(engine)
     return engine, world

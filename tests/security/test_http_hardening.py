@@ -294,7 +294,7 @@ def csrf_app(world):
 
 
 def _token(client, path: str = "/login") -> str:
-    from tests.web.conftest import csrf_token_from
+    from tests.support.web import csrf_token_from
 
     return csrf_token_from(client.get(path).get_data(as_text=True))
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from planner.db.models import AuditLog, Body, DataVintage, PriceBook, PriceEntry, SubsidyRuleSet, User
 from planner.services.users import verify_password
 from tests.conftest import shared_path
-from tests.web.conftest import PASSWORD, login, logout
+from tests.support.web import PASSWORD, login, logout
 
 ADMIN_PAGES = ("/admin/", "/admin/users", "/admin/users/new", "/admin/data", "/admin/price-books", "/admin/rules")
 

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from planner.db.models import Need, Scenario
 from planner.services.instances import build_instance, need_scope
-from tests.web.conftest import login
+from tests.support.web import login
 
 WEIGHTS = {"equal": 0.1, "population": 0.9, "volume": 0.0}
 

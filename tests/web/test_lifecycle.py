@@ -13,9 +13,8 @@ from planner.db.models import Plan as PlanRow
 from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
 from planner.services.plans import plan_view
-from tests.web.conftest import login, logout
-from tests.web.test_plans import planned  # noqa: F401
-from tests.web.test_plans_support import publish_now, solver, wait_for  # noqa: F401
+from tests.support.plans import publish_now, wait_for
+from tests.support.web import login, logout
 
 
 def _user(session, username):

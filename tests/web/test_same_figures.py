@@ -8,9 +8,7 @@ from html.parser import HTMLParser
 
 from planner.domain.settled import member_lines
 from tests.reports.helpers import Workbook, pdf_text
-from tests.web.conftest import login
-from tests.web.test_plans import planned  # noqa: F401
-from tests.web.test_plans_support import solver  # noqa: F401
+from tests.support.web import login
 
 FIGURES = (
     "initial_yen",

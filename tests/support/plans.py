@@ -13,7 +13,6 @@ import time
 import types
 import uuid
 
-import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import Body, Need, Scenario, utcnow
@@ -219,15 +218,6 @@ def install_standins(monkeypatch, optimise=standin_optimise, settle=standin_sett
         monkeypatch.setitem(sys.modules, "planner.domain.settlement", fake)
 
 
-@pytest.fixture
-def solver(monkeypatch):
-    """The real optimiser and settlement where installed, else the stand-ins."""
-    real = real_modules_available()
-    if not real:
-        install_standins(monkeypatch)
-    return "real" if real else "stand-in"
-
-
 def publish_now(engine, plan_id: int, *, username: str = "pref20", deadline=None, series_id=None) -> int:
     """Adopt the plan (as the next version of ``series_id``, or a new number) and publish it to its members, as the
     coordinator ``username`` would; returns the release id. Municipality staff see only published plans."""
@@ -246,3 +236,8 @@ def publish_now(engine, plan_id: int, *, username: str = "pref20", deadline=None
         )
         session.commit()
         return release.id
+
+
+def joint_group_with(view, code):
+    """The plan view's consortium that ``code`` is a member of."""
+    return next(g for g in view.groups if g.joint and code in g.body_codes)
