@@ -238,7 +238,7 @@ def test_a_burst_of_logins_across_the_workers(server):
     browsers = [Browser(server["port"]) for _ in users]
     statuses = together(len(users), lambda i: browsers[i].login(users[i]))
     assert statuses == [302] * len(users), statuses
-    for user, browser in zip(users, browsers):
+    for user, browser in zip(users, browsers, strict=False):
         SIGNED_IN.setdefault(user, []).append(browser)
     # every signed-in session works on whichever worker takes its next request
     pages = together(len(users), lambda i: browsers[i].request("GET", "/home")[0])

@@ -56,7 +56,7 @@ def test_body_search_narrows_the_select_as_you_type(server, browser_page):
 
 def test_progress_panel_counts_groups_while_settling(server, browser_page):
     base, engine = server
-    page, errors = browser_page
+    page, _errors = browser_page
     with Session(engine) as s:
         scenario = Scenario(
             name="按分中の例",

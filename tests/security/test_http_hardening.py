@@ -38,7 +38,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 def _hostile(session: Session) -> None:
     """User-entered text that a spreadsheet would run: need notes, a body's name (official data can be edited)."""
     needs = session.exec(select(Need).order_by(Need.id)).all()
-    for need, payload in zip(needs, PAYLOADS * 3):
+    for need, payload in zip(needs, PAYLOADS * 3, strict=False):
         need.notes = payload
         session.add(need)
     body = session.get(Body, "204820")

@@ -170,7 +170,7 @@ def test_answers_after_the_deadline_are_refused_until_the_coordinator_extends_it
     logout(client)
     login(client, "muni202011")
     assert client.post(f"/plans/{view.id}/answer", data=data).status_code == 302
-    assert [e.detail for e in _audit(engine, "extend")][0].endswith(f"{new:%Y-%m-%d} に変更")
+    assert next(e.detail for e in _audit(engine, "extend")).endswith(f"{new:%Y-%m-%d} に変更")
 
 
 def test_a_conditional_answer_needs_a_comment_and_nothing_is_half_written(app, client, planned):
