@@ -23,7 +23,7 @@ from sqlmodel import Session, func, select
 from planner.db.models import Body, Consortium, MemberShare, Scenario, SubsidyEstimate
 from planner.db.models import Plan as PlanRow
 from planner.services.reference_data import load_price_book_file
-from tests.support.plans import add_needs, make_scenario
+from tests.support.plans import JOB_BODIES, add_needs, make_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,10 +68,8 @@ CHILD = textwrap.dedent("""
 
 @pytest.fixture
 def db(engine):
-    from tests.web.test_jobs import BODIES
-
     with Session(engine) as session:
-        for code, name, pref, kind, lat, lng, pop in BODIES:
+        for code, name, pref, kind, lat, lng, pop in JOB_BODIES:
             session.add(
                 Body(
                     code=code,

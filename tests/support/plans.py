@@ -34,6 +34,17 @@ NEEDS = [
 ]
 
 
+# The job tests' bodies (tests/web/conftest.py's ``db`` gives them data plans and 小谷村 条件不利 status).
+JOB_BODIES = [
+    ("200000", "長野県", "20", "prefecture", 36.2, 138.0, 2_000_000),
+    ("202011", "長野市", "20", "city", 36.65, 138.18, 370_000),
+    ("202029", "松本市", "20", "city", 36.24, 137.97, 237_000),
+    ("204820", "小谷村", "20", "village", 36.78, 137.91, 2_700),
+    ("150002", "新潟県", "15", "prefecture", 37.6, 138.9, 2_150_000),
+    ("151009", "新潟市", "15", "designated_city", 37.92, 139.04, 780_000),
+]
+
+
 def add_needs(engine, rows=NEEDS) -> dict[tuple[str, str], int]:
     ids = {}
     with Session(engine) as session:

@@ -14,7 +14,7 @@ from planner.db.models import Body
 from planner.services.reference_data import load_price_book_file
 from tests.support.backend import BACKEND
 from tests.support.databases import create_tables
-from tests.support.plans import add_needs, make_scenario, real_modules_available, solve_now
+from tests.support.plans import JOB_BODIES, add_needs, make_scenario, real_modules_available, solve_now
 from tests.support.plans import install_standins as _install_standins
 from tests.support.web import seed_database
 
@@ -102,17 +102,6 @@ def planned(app, seed, solver, db_templates):
     with Session(engine) as session:
         view = plan_view(session.get(PlanRow, plan_id))
     return {"engine": engine, "scenario_id": scenario_id, "plan_id": plan_id, "view": view}
-
-
-# The job tests' bodies (with data-plan and 条件不利 flags) and the reference price book, without the web layer.
-JOB_BODIES = [
-    ("200000", "長野県", "20", "prefecture", 36.2, 138.0, 2_000_000),
-    ("202011", "長野市", "20", "city", 36.65, 138.18, 370_000),
-    ("202029", "松本市", "20", "city", 36.24, 137.97, 237_000),
-    ("204820", "小谷村", "20", "village", 36.78, 137.91, 2_700),
-    ("150002", "新潟県", "15", "prefecture", 37.6, 138.9, 2_150_000),
-    ("151009", "新潟市", "15", "designated_city", 37.92, 139.04, 780_000),
-]
 
 
 @pytest.fixture
