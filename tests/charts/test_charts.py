@@ -108,7 +108,7 @@ def test_map_colours_members_marks_leads_and_draws_a_legend():
     # The unified group's spokes are dashed, the lead group's solid.
     lines = root.findall(".//s:g[@class='spokes']/s:line", NS)
     assert len(lines) == 3  # two members of the lead group (host is not a member) + one of the unified group
-    assert sum(1 for l in lines if l.get("stroke-dasharray")) == 1
+    assert sum(1 for line in lines if line.get("stroke-dasharray")) == 1
     legend = "".join(root.find(".//s:g[@class='legend']", NS).itertext())
     assert "1. AI-OCR 長野県（2）" in legend and "2. RPA 松本市（2）" in legend and "幹事団体" in legend
     assert "RPA 長野市" not in legend  # standalone groups are not consortia

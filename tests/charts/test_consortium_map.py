@@ -59,7 +59,7 @@ def _lab(hex_colour: str) -> tuple[float, float, float]:
 
 
 def _delta_e(a: str, b: str) -> float:
-    return sum((p - q) ** 2 for p, q in zip(_lab(a), _lab(b))) ** 0.5
+    return sum((p - q) ** 2 for p, q in zip(_lab(a), _lab(b), strict=False)) ** 0.5
 
 
 def test_forty_group_colours_are_distinct_from_each_other_and_from_the_grey_of_standalone_bodies():

@@ -76,8 +76,8 @@ def seeded(pg_url):
     needs, and two scenarios of 長野県 (one to edit, one to run)."""
     from planner.db.migrate import upgrade
     from planner.db.session import make_engine
-    from tests.web.conftest import seed_database
-    from tests.web.test_plans_support import NEEDS, add_needs, make_scenario
+    from tests.support.plans import NEEDS, add_needs, make_scenario
+    from tests.support.web import seed_database
 
     engine = make_engine(pg_url)
     upgrade(engine)
@@ -151,7 +151,7 @@ def test_a_burst_of_logins_across_the_workers(server):
     browsers = [Browser(server["port"]) for _ in users]
     statuses = together(len(users), lambda i: browsers[i].login(users[i], PASSWORD))
     assert statuses == [302] * len(users), statuses
-    for user, browser in zip(users, browsers):
+    for user, browser in zip(users, browsers, strict=False):
         SIGNED_IN.setdefault(user, []).append(browser)
     # every signed-in session works on whichever worker takes its next request
     pages = together(len(users), lambda i: browsers[i].request("GET", "/home")[0])

@@ -79,7 +79,7 @@ def test_a_file_that_is_not_a_backup_is_refused_and_nothing_changes(migrated_eng
 
 
 def test_missing_backup_file_is_named(db_url, tmp_path):
-    with pytest.raises(BackupError, match="missing.data"):
+    with pytest.raises(BackupError, match=r"missing.data"):
         restore(db_url, tmp_path / "missing.data")
 
 
@@ -101,7 +101,7 @@ def test_a_corrupted_sqlite_backup_is_refused_and_nothing_changes(migrated_engin
     _add_body(migrated_engine, "202011", "長野市")
     migrated_engine.dispose()
 
-    with pytest.raises(BackupError, match="壊れています|壊れているか"):
+    with pytest.raises(BackupError, match=r"壊れています|壊れているか"):
         restore(db_url, saved)
 
     assert _names(migrated_engine) == ["小谷村", "長野市"]

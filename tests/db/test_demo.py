@@ -34,7 +34,7 @@ def test_demo_on_a_fresh_database(nagano_engine):
         assert scenario.allocation_weights == {"equal": 0.1, "population": 0.0, "volume": 0.9}
         assert "利用量割90%" in "\n".join(report.lines())
         logins = {login.username: login for login in report.logins}
-        assert {l.role for l in report.logins} == {"admin", "prefecture", "municipality"}
+        assert {login.role for login in report.logins} == {"admin", "prefecture", "municipality"}
         for login in report.logins:
             user = authenticate(s, login.username, login.password)
             assert user is not None and user.is_demo

@@ -114,5 +114,5 @@ def test_invalid_stored_scenario_raises_the_domain_error(nagano_engine):
         scenario = Scenario(name="bad", prefecture_code="20", geography_type="radius_km", radius_km=None)
         s.add(scenario)
         s.commit()
-        with pytest.raises(InstanceError, match="rules.geography.km"):
+        with pytest.raises(InstanceError, match=r"rules.geography.km"):
             build_instance(s, scenario)

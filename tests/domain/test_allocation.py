@@ -171,7 +171,7 @@ def test_breaking_individual_rationality_is_said_and_a_method_suggested():
     for m in ("standalone_ratio", "shapley", "nucleolus"):
         other = allocate(inst, list("abc"), cost, lead_body="202011", method=m)
         if other.individually_rational:
-            moves[m] = sum(abs(other.share(i).total_yen - b) for i, b in zip("abc", base))
+            moves[m] = sum(abs(other.share(i).total_yen - b) for i, b in zip("abc", base, strict=False))
     assert moves[rec.suggested_method] == min(moves.values())
 
 
@@ -222,7 +222,7 @@ def test_split_yen_adds_up_and_stays_within_a_yen_of_the_quota(amount, ratios, l
     shares = split_yen(amount, ratios, order)
     assert sum(shares) == amount
     total = sum(ratios)
-    for s, r in zip(shares, ratios):
+    for s, r in zip(shares, ratios, strict=False):
         assert 0 <= s - amount * r // total <= 1
 
 

@@ -37,9 +37,9 @@ def _partitions(items):
         return
     first, rest = items[0], items[1:]
     for part in _partitions(rest):
-        yield [[first]] + part
+        yield [[first], *part]
         for k in range(len(part)):
-            yield part[:k] + [[first] + part[k]] + part[k + 1 :]
+            yield [*part[:k], [first] + part[k], *part[k + 1 :]]
 
 
 def brute_force_cost(inst, ids):
@@ -225,7 +225,7 @@ def test_sampled_shapley_is_close_to_exact_and_reports_its_error():
     exact = shapley_exact(game.n, game.table)
     est = shapley_sampled(game.n, game.value, permutations=400, seed=7)
     assert sum(est.values) == pytest.approx(game.value(game.full))
-    for e, s, err in zip(exact, est.values, est.standard_errors):
+    for e, s, err in zip(exact, est.values, est.standard_errors, strict=False):
         assert err >= 0 and abs(e - s) <= 5 * err + 1e-9
     again = shapley_sampled(game.n, game.value, permutations=400, seed=7)
     assert again.values == est.values  # fixed seed: reproducible

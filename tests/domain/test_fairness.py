@@ -108,7 +108,7 @@ def test_oracle_equals_brute_force_enumeration(seed, priced_at_once, monkeypatch
     oracle = GroupOracle(inst, ids)
     table = best_single_groups(inst, list(inst.needs))
     brute = TableOracle(ids, table)
-    for trial in range(4):
+    for _trial in range(4):
         x = oracle.standalone * np.array([rng.uniform(0.2, 1.1) for _ in ids])
         fast, slow = oracle.min_excess(x), brute.min_excess(x)
         # singletons: the oracle uses the printed standalone total (yearly cost rounded), the table the exact one
@@ -190,7 +190,7 @@ def population_instance(populations, horizon=5):
     bodies = [
         body(f"20{k + 1:03d}0", f"町{k}", 36.2 + 0.01 * k, 138.0, population=p) for k, p in enumerate(populations)
     ]
-    needs = [need(c, b["code"], can_lead=(k == 0)) for k, (c, b) in enumerate(zip("abc", bodies))]
+    needs = [need(c, b["code"], can_lead=(k == 0)) for k, (c, b) in enumerate(zip("abc", bodies, strict=False))]
     return make_instance(bodies, needs, horizon=horizon)
 
 
@@ -230,7 +230,7 @@ def test_round_signed_and_split_adjustment_add_up():
     assert sum(round_signed([1.5, -0.75, -0.75], 0, [0, 1, 2])) == 0
     parts = split_adjustment([1001, -500, -501], 1000, 100, 5, [0, 1, 2])
     assert sum(y for _, y in parts) == 0 and sum(i for i, _ in parts) == 0
-    assert all(i + 5 * y == a for (i, y), a in zip(parts, [1001, -500, -501]))
+    assert all(i + 5 * y == a for (i, y), a in zip(parts, [1001, -500, -501], strict=False))
 
 
 # --- property tests on random groups ----------------------------------------------------------------------------
@@ -319,7 +319,7 @@ def test_sampled_shapley_intervals_cover_the_exact_value_at_their_rate(n):
     for seed in range(30):
         est = sampled_shapley(game, permutations=32, seed=seed)
         assert sum(est["values"]) == pytest.approx(table[-1])
-        for v, half, truth in zip(est["values"], est["half_widths"], exact):
+        for v, half, truth in zip(est["values"], est["half_widths"], exact, strict=False):
             total += 1
             covered += abs(v - truth) <= half
     rate = covered / total
@@ -404,7 +404,7 @@ def test_instance_core_option_is_read_and_checked():
 
 def test_nearest_weights_need_no_adjustment():
     rng = random.Random(11)
-    for attempt in range(20):
+    for _attempt in range(20):
         doc = random_group_doc(rng, 6, overrides=False)
         doc["rules"]["geography"] = {"type": "any"}
         for k in range(6):

@@ -81,7 +81,7 @@ def test_lines_that_are_not_a_discount_are_rejected():
 
 
 def test_bad_format_and_duplicates():
-    doc = instance_doc(BODIES + [BODIES[0]], [need("a", "202011"), need("a", "202029")])
+    doc = instance_doc([*BODIES, BODIES[0]], [need("a", "202011"), need("a", "202029")])
     doc["format"] = "other"
     problems = problems_of(doc)
     assert any(p.startswith("format: must be") for p in problems)

@@ -32,7 +32,7 @@ def test_bounds_below_the_enumerated_optimum(seed):
         answers = [solve_by_enumeration(sp) for sp in subs]
     except Infeasible:
         return
-    for sp, (optimum, _) in zip(subs, answers):
+    for sp, (optimum, _) in zip(subs, answers, strict=False):
         assert quick_bound(sp) <= optimum + 1e-6
         greedy = greedy_groups(sp)
         if greedy is not None:

@@ -41,9 +41,9 @@ def set_partitions(items):
         return
     first, rest = items[0], items[1:]
     for part in set_partitions(rest):
-        yield [[first]] + part
+        yield [[first], *part]
         for k in range(len(part)):
-            yield part[:k] + [[first] + part[k]] + part[k + 1 :]
+            yield [*part[:k], [first] + part[k], *part[k + 1 :]]
 
 
 def best_block(instance, needs):

@@ -57,7 +57,7 @@ def test_pruning_removes_members_worse_off_than_alone_on_a_real_sized_component(
     full = build(sp, pruning=False)
     assert _x_columns(pruned) < _x_columns(full)
     # Every removed column is one the proof covers: its member pays more there than alone, is not the lead's.
-    for fp, ff in zip(pruned.facilities, full.facilities):
+    for fp, ff in zip(pruned.facilities, full.facilities, strict=False):
         assert (fp.option, fp.copy, fp.line) == (ff.option, ff.copy, ff.line)
         opt = sp.options[ff.option]
         hb = next(h for k, _, h in opt.lines if k == ff.line)

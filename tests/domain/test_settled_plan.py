@@ -19,7 +19,7 @@ def settled():
 
 
 def test_groups_carry_typed_records_that_survive_the_plan_file(settled):
-    inst, plan = settled
+    _inst, plan = settled
     for g in plan.groups:
         assert isinstance(g.allocation, Allocation)
         assert all(isinstance(s, SubsidyEstimate) for s in g.subsidies.values())

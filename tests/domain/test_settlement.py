@@ -101,7 +101,7 @@ def test_invalid_rules_are_refused_before_anything_is_written():
     inst, plan = plan_and_instance()
     rules = copy.deepcopy(default_rules())
     rules["grant"]["rate"]["value"] = 5
-    with pytest.raises(SubsidyRulesError, match="grant.rate.value"):
+    with pytest.raises(SubsidyRulesError, match=r"grant.rate.value"):
         settle_plan(inst, plan, rules=rules)
     assert all(g.allocation is None for g in plan.groups)
 

@@ -40,8 +40,11 @@ from planner.domain.statements import body_statements
 from planner.domain.vocabulary import wareki_date
 from planner.services.plan_lifecycle import today_jst
 from tests.domain.test_statements import expected_by_body_and_year
-from tests.e2e.test_browser import ARTIFACTS, browser_page, pytestmark, wait_until_solved  # noqa: F401
+from tests.e2e import test_browser
+from tests.e2e.test_browser import ARTIFACTS, wait_until_solved
 from tests.reports.helpers import Workbook, pdf_text
+
+pytestmark = test_browser.pytestmark
 
 WALK = Path(os.environ.get("PLANNER_WALK_DIR") or ARTIFACTS / "lifecycle-walk")
 ISSUER = ("長野県 企画振興部 DX推進課", "共同調達担当 信州 太郎", "026-000-0000 / dx@pref.example.lg.jp", "長DX")

@@ -12,6 +12,7 @@ import zipfile
 
 from docx import Document
 
+from tests.e2e import test_browser
 from tests.e2e.test_browser import (
     ARTIFACTS,
     download,
@@ -21,6 +22,8 @@ from tests.e2e.test_browser import (
     wait_until_solved,
 )
 from tests.reports.helpers import pdf_text
+
+pytestmark = test_browser.pytestmark  # Chromium present, SQLite only, slow
 
 
 def pages_png(data: bytes, name: str) -> None:
@@ -34,7 +37,7 @@ def pages_png(data: bytes, name: str) -> None:
 
 
 def test_statements_agreement_and_zip(server, browser_page):
-    from tests.web.test_plans_support import NEEDS, add_needs
+    from tests.support.plans import NEEDS, add_needs
 
     base, engine = server
     page, console_errors = browser_page

@@ -11,12 +11,15 @@ from sqlmodel import Session, select
 
 from planner.db.models import PlanRelease, PlanSeries
 from planner.services.plan_lifecycle import today_jst
+from tests.e2e import test_browser
 from tests.e2e.test_browser import (
     ARTIFACTS,
     sign_in,
     sign_out,
     wait_until_solved,
 )
+
+pytestmark = test_browser.pytestmark  # Chromium present, SQLite only, slow
 
 WIDTHS = {"wide": 1366, "narrow": 390}
 
@@ -42,7 +45,7 @@ def answer(page, base: str, plan_id: int, choices: dict[str, tuple[str, str]]) -
 
 
 def test_draft_adopt_publish_answers_replan_publish_v2(server, browser_page):
-    from tests.web.test_plans_support import NEEDS, add_needs
+    from tests.support.plans import NEEDS, add_needs
 
     base, engine = server
     page, console_errors = browser_page

@@ -3,10 +3,13 @@ body's own figure changes it; no script errors or CSP violations."""
 
 from __future__ import annotations
 
-from tests.e2e.test_browser import browser_page, pytestmark, server, shot, sign_in  # noqa: F401
+from tests.e2e import test_browser
+from tests.e2e.test_browser import shot, sign_in
+
+pytestmark = test_browser.pytestmark  # Chromium present, SQLite only, slow
 
 
-def test_live_effect_estimate(server, browser_page):  # noqa: F811
+def test_live_effect_estimate(server, browser_page):
     base, _engine = server
     page, errors = browser_page
     sign_in(page, base, "muni202011")

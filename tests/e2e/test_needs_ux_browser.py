@@ -8,7 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import Body, Scenario
-from tests.e2e.test_browser import ARTIFACTS, browser_page, pytestmark, server, sign_in  # noqa: F401
+from tests.e2e import test_browser
+from tests.e2e.test_browser import ARTIFACTS, sign_in
+
+pytestmark = test_browser.pytestmark  # Chromium present, SQLite only, slow
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright (dev extra) drives the browser").expect
 
@@ -53,7 +56,7 @@ def test_body_search_narrows_the_select_as_you_type(server, browser_page):
 
 def test_progress_panel_counts_groups_while_settling(server, browser_page):
     base, engine = server
-    page, errors = browser_page
+    page, _errors = browser_page
     with Session(engine) as s:
         scenario = Scenario(
             name="按分中の例",

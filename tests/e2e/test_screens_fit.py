@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_browser import ARTIFACTS, browser_page, pytestmark, server, sign_in, sign_out  # noqa: F401
+from tests.e2e import test_browser
+from tests.e2e.test_browser import ARTIFACTS, sign_in, sign_out
+
+pytestmark = test_browser.pytestmark
 
 # Elements wider than the window, tables cut off by it, and table boxes that scroll their content sideways.
 MEASURE = """() => ({
@@ -69,7 +72,7 @@ def test_no_screen_scrolls_sideways(server, browser_page, width, height):
 
     from planner.db.models import Plan as PlanRow
     from planner.services.plans import plan_view
-    from tests.web.test_plans_support import NEEDS, add_needs, make_scenario, publish_now, solve_now
+    from tests.support.plans import NEEDS, add_needs, make_scenario, publish_now, solve_now
 
     base, engine = server
     page, _ = browser_page

@@ -250,7 +250,7 @@ def test_undecodable_bytes_are_reported():
 
 @pytest.fixture
 def seeded(engine):
-    from tests.web.conftest import seed_database
+    from tests.support.web import seed_database
 
     world = seed_database(engine)
     return engine, world
@@ -286,11 +286,11 @@ def count(engine, model) -> int:
 def test_import_writes_every_row_with_audit(seeded):
     engine, world = seeded
     user = User(world["users"]["pref20"], "prefecture", prefecture_code="20")
-    parsed, result = run_import(engine, user, ROWS.encode("cp932"))
+    _parsed, result = run_import(engine, user, ROWS.encode("cp932"))
     assert (result.created, result.updated) == (2, 0)
     assert count(engine, Need) == 2
     # again with one change: an update and an unchanged row
-    parsed, result = run_import(engine, user, ROWS.replace('"1,200"', "1300").encode("utf-8"))
+    _parsed, result = run_import(engine, user, ROWS.replace('"1,200"', "1300").encode("utf-8"))
     assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
     with Session(engine) as session:
         ocr = session.exec(select(Need).where(Need.category_id == "ocr")).one()
@@ -514,13 +514,13 @@ def test_an_update_keeps_the_values_of_columns_the_file_does_not_have(seeded):
     engine, world = seeded
     user = User(world["users"]["pref20"], "prefecture", prefecture_code="20")
     run_import(engine, user, ROWS.encode("utf-8"))
-    parsed, result = run_import(engine, user, "団体コード,分野ID,利用量,開始年度\r\n202029,rpa,31,R9\r\n".encode())
+    _parsed, result = run_import(engine, user, "団体コード,分野ID,利用量,開始年度\r\n202029,rpa,31,R9\r\n".encode())
     assert (result.created, result.updated) == (0, 1)
     with Session(engine) as session:
         rpa = session.exec(select(Need).where(Need.category_id == "rpa")).one()
         assert (rpa.volume, rpa.accepts_unified, rpa.can_lead, rpa.notes) == (31.0, False, True, "")
         ocr = session.exec(select(Need).where(Need.category_id == "ocr")).one()
-    parsed, result = run_import(engine, user, "団体コード,分野ID,利用量,開始年度\r\n202011,ocr,1200,2026\r\n".encode())
+    _parsed, result = run_import(engine, user, "団体コード,分野ID,利用量,開始年度\r\n202011,ocr,1200,2026\r\n".encode())
     assert (result.updated, result.unchanged) == (0, 1)
     with Session(engine) as session:
         assert session.get(Need, ocr.id).notes == "窓口で使用"

@@ -23,7 +23,7 @@ from sqlmodel import Session, func, select
 from planner.db.models import Body, Consortium, MemberShare, Scenario, SubsidyEstimate
 from planner.db.models import Plan as PlanRow
 from planner.services.reference_data import load_price_book_file
-from tests.web.test_plans_support import add_needs, make_scenario
+from tests.support.plans import JOB_BODIES, add_needs, make_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,7 @@ CHILD = textwrap.dedent("""
     import planner.jobs.runner as runner
     import planner.services.plans as plans
     from planner.db.session import make_engine
-    from tests.web.test_plans_support import standin_optimise, standin_settle
+    from tests.support.plans import standin_optimise, standin_settle
 
     url, scenario_id, job_id, where, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], Path(sys.argv[5])
     runner.HEARTBEAT_SECONDS = 0.2
@@ -68,10 +68,8 @@ CHILD = textwrap.dedent("""
 
 @pytest.fixture
 def db(engine):
-    from tests.web.test_jobs import BODIES
-
     with Session(engine) as session:
-        for code, name, pref, kind, lat, lng, pop in BODIES:
+        for code, name, pref, kind, lat, lng, pop in JOB_BODIES:
             session.add(
                 Body(
                     code=code,
@@ -173,7 +171,7 @@ def test_a_job_killed_mid_run_leaves_no_plan_and_ends_failed_with_its_log(db, db
 
     # The scenario can be run again afterwards, and that run is complete.
     from tests.security.conftest import use_standin_solver
-    from tests.web.test_plans_support import solve_now
+    from tests.support.plans import solve_now
 
     use_standin_solver(monkeypatch)
     plan_id = solve_now(db, scenario_id)

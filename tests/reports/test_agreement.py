@@ -62,7 +62,7 @@ def test_agreement_names_parties_lead_mode_formula_clauses_and_amounts(setting):
         assert gross[1:4] == ["負担額", f"{first:,}", f"{ln.annual_yen:,}"]
         assert gross[-1] == f"{ln.total_yen:,}" and net[-1] == f"{ln.net_yen:,}"
     assert rows[-1][0] == "合計" and rows[-1][-1] == f"{group.cost.total_yen:,}"
-    assert [r for r in rows if r[0] == "文書番号"][0][1].endswith("協-rpa-2026-1")
+    assert next(r for r in rows if r[0] == "文書番号")[1].endswith("協-rpa-2026-1")
 
 
 def test_unified_group_has_a_coordinator_and_members_contract_themselves(setting):

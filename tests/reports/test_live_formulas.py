@@ -73,7 +73,7 @@ def test_shares_are_live_formulas_that_give_the_plan_figures(method, weights, tm
     ws = wb[group.id]
     codes = [instance.need(n).body for n in group.members]
     rows = rows_of(ws, codes)
-    for nid, code in zip(group.members, codes):
+    for nid, code in zip(group.members, codes, strict=False):
         calc, member = rows[code]
         assert str(ws[f"E{member}"].value).startswith("=") and str(ws[f"H{calc}"].value).startswith("=INT(")
         share = group.allocation.share(nid)

@@ -27,7 +27,7 @@ def test_group_workbook_sums(setting):
     # is the second 団体コード row); the estimates stay values.
     header = wb.find(g.id, "団体コード", nth=2)
     rows = range(header + 1, header + 1 + len(g.members))
-    for row, nid in zip(rows, g.members):
+    for row, nid in zip(rows, g.members, strict=False):
         share, sub = g.allocation.share(nid), g.subsidies[nid]
         assert ws[f"A{row}"].value == instance.need(nid).body
         for col, value in (("E", share.initial_yen), ("F", share.annual_yen), ("G", share.total_yen)):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 from sqlmodel import Session, SQLModel, select
 
-from tests.conftest import BACKEND
+from tests.support.backend import BACKEND
 
 PASSWORD = "password-123"
 
@@ -39,7 +39,7 @@ class World:
         return self.app.extensions["db_engine"]
 
     def scratch_scenario(self, prefecture: str) -> int:
-        from tests.web.test_plans_support import make_scenario
+        from tests.support.plans import make_scenario
 
         return make_scenario(self.engine, prefecture=prefecture, name=f"作業用 {uuid.uuid4().hex[:6]}")
 
@@ -78,9 +78,9 @@ def make_app(url: str, **config):
 
 
 def use_standin_solver(mp: pytest.MonkeyPatch) -> None:
-    """The tests' stand-in optimiser and settlement (tests/web/test_plans_support.py): these tests are about who sees
+    """The tests' stand-in optimiser and settlement (tests/support/plans.py): these tests are about who sees
     a plan, and want the same small plan every time."""
-    from tests.web.test_plans_support import install_standins
+    from tests.support.plans import install_standins
 
     install_standins(mp)
 
@@ -89,8 +89,8 @@ def build_world(app, *, names: dict[str, str] | None = None, prepare=None) -> Wo
     """The world; ``names`` overrides the scenarios' names, ``prepare(session)`` runs before the solves (for
     example to give bodies hostile names that must reach the plans and their documents)."""
     from planner.db.models import Plan as PlanRow
-    from tests.web.conftest import seed_database
-    from tests.web.test_plans_support import add_needs, make_scenario, publish_now, solve_now
+    from tests.support.plans import add_needs, make_scenario, publish_now, solve_now
+    from tests.support.web import seed_database
 
     engine = app.extensions["db_engine"]
     seeded = seed_database(engine)

@@ -223,13 +223,13 @@ def table_files(draw) -> tuple[str, bytes]:
         return "needs.csv", draw(st.binary(max_size=200))
     if kind == "xlsx":
         wb = Workbook()
-        for row in [header] + rows:
+        for row in [header, *rows]:
             wb.active.append([_clean(c) for c in row])
         buf = io.BytesIO()
         wb.save(buf)
         return "needs.xlsx", buf.getvalue()
     buf = io.StringIO()
-    csv.writer(buf).writerows([header] + rows)
+    csv.writer(buf).writerows([header, *rows])
     return "needs.csv", buf.getvalue().encode("utf-8-sig" if kind == "csv-utf8" else "cp932", errors="replace")
 
 

@@ -38,7 +38,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 def _hostile(session: Session) -> None:
     """User-entered text that a spreadsheet would run: need notes, a body's name (official data can be edited)."""
     needs = session.exec(select(Need).order_by(Need.id)).all()
-    for need, payload in zip(needs, PAYLOADS * 3):
+    for need, payload in zip(needs, PAYLOADS * 3, strict=False):
         need.notes = payload
         session.add(need)
     body = session.get(Body, "204820")
@@ -294,7 +294,7 @@ def csrf_app(world):
 
 
 def _token(client, path: str = "/login") -> str:
-    from tests.web.conftest import csrf_token_from
+    from tests.support.web import csrf_token_from
 
     return csrf_token_from(client.get(path).get_data(as_text=True))
 

@@ -1,36 +1,21 @@
-"""Fixtures for the web tests: an application on the test database, a client, and a small seeded world.
+"""Fixtures for the web tests: an application on the test database, a client, the small seeded world of
+tests/support/web.py and a solved plan on it.
 
-The seed has two prefectures (長野県 and 新潟県) with a few municipalities, the categories and the current price book
-from the shipped reference file, and one user of each kind. Every password is ``password-123``.
+On SQLite the seeded world and the solved plan are built once per session and restored into each test's database
+(see tests/support/databases.py); on PostgreSQL each test builds them.
 """
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlmodel import Session, SQLModel
 
-PASSWORD = "password-123"
-
-# code, name, prefecture, kind, lat, lng, population, 財政力指数
-SEED_BODIES = [
-    ("200000", "長野県", "20", "prefecture", 36.6513, 138.1810, 2033182, 0.51),
-    ("202011", "長野市", "20", "city", 36.6486, 138.1948, 369977, 0.67),
-    ("202029", "松本市", "20", "city", 36.2380, 137.9720, 237447, 0.66),
-    ("204820", "小谷村", "20", "village", 36.7789, 137.9063, 2654, 0.16),
-    ("150002", "新潟県", "15", "prefecture", 37.9026, 139.0232, 2163908, 0.46),
-    ("151009", "新潟市", "15", "designated_city", 37.9161, 139.0364, 775375, 0.72),
-]
-
-SEED_USERS = [
-    # username, role, prefecture_code, body_code, display name
-    ("admin", "admin", None, None, "システム管理者"),
-    ("pref20", "prefecture", "20", None, "長野県 担当"),
-    ("pref15", "prefecture", "15", None, "新潟県 担当"),
-    ("muni202011", "municipality", None, "202011", "長野市 担当"),
-    ("muni202029", "municipality", None, "202029", "松本市 担当"),
-]
+from planner.db.models import Body
+from planner.services.reference_data import load_price_book_file
+from tests.support.backend import BACKEND
+from tests.support.databases import create_tables
+from tests.support.plans import JOB_BODIES, add_needs, make_scenario, solve_now
+from tests.support.web import seed_database
 
 
 @pytest.fixture
@@ -69,14 +54,57 @@ def csrf_app(db_url, tmp_path):
     app.extensions["db_engine"].dispose()
 
 
-def seed_database(engine) -> dict:
-    from planner.db.models import Body
-    from planner.services.reference_data import load_price_book_file, load_subsidy_rules
-    from planner.services.users import create_user
+def _seeded(engine) -> dict:
+    create_tables(engine)
+    return seed_database(engine)
 
-    out: dict = {"bodies": {}, "users": {}, "password": PASSWORD}
-    with Session(engine, expire_on_commit=False) as session:
-        for code, name, pref, kind, lat, lng, pop, fsi in SEED_BODIES:
+
+@pytest.fixture
+def seed(app, db_templates):
+    """The seeded world in the application's database: its bodies, user ids and price-book version."""
+    engine = app.extensions["db_engine"]
+    if BACKEND == "postgresql":
+        return seed_database(engine)
+    return db_templates.restore_into(engine, "seeded", _seeded)
+
+
+@pytest.fixture
+def solver():
+    """The real optimiser and settlement (tests that want the stand-ins call install_standins)."""
+    return "real"
+
+
+def _solved(engine) -> tuple[int, int]:
+    """The seeded world, its needs (tests/support/plans.py's NEEDS) and 長野県's scenario solved: (scenario, plan)."""
+    _seeded(engine)
+    add_needs(engine)
+    scenario_id = make_scenario(engine)
+    return scenario_id, solve_now(engine, scenario_id)
+
+
+@pytest.fixture
+def planned(app, seed, solver, db_templates):
+    """長野県's scenario on the seeded world's needs, solved: its engine, scenario and plan ids and the plan's view."""
+    from planner.db.models import Plan as PlanRow
+    from planner.services.plans import plan_view
+
+    engine = app.extensions["db_engine"]
+    if BACKEND == "postgresql":
+        add_needs(engine)
+        scenario_id = make_scenario(engine)
+        plan_id = solve_now(engine, scenario_id)
+    else:
+        scenario_id, plan_id = db_templates.restore_into(engine, ("planned", solver), _solved)
+    with Session(engine) as session:
+        view = plan_view(session.get(PlanRow, plan_id))
+    return {"engine": engine, "scenario_id": scenario_id, "plan_id": plan_id, "view": view}
+
+
+@pytest.fixture
+def db(engine):
+    """Bodies and the reference price book, without the web layer."""
+    with Session(engine) as session:
+        for code, name, pref, kind, lat, lng, pop in JOB_BODIES:
             session.add(
                 Body(
                     code=code,
@@ -86,48 +114,12 @@ def seed_database(engine) -> dict:
                     lat=lat,
                     lng=lng,
                     population=pop,
-                    fiscal_strength_index=fsi,
+                    has_data_plan=True,
+                    disadvantaged=code == "204820",
                 )
             )
-            out["bodies"][code] = name
-        session.flush()
-        book = load_price_book_file(session)
-        out["price_book_version"] = book.version if book else None
-        load_subsidy_rules(session)
-        from planner.services.effect_models import load_effect_models
-
-        load_effect_models(session)
-        for username, role, pref, body, display in SEED_USERS:
-            user = create_user(
-                session, username, PASSWORD, role, prefecture_code=pref, body_code=body, display_name=display
-            )
-            out["users"][username] = user.id
         session.commit()
-    return out
-
-
-@pytest.fixture
-def seed(app):
-    return seed_database(app.extensions["db_engine"])
-
-
-def login(client, username: str, password: str = PASSWORD, *, follow: bool = False):
-    """Sign in through the login form; asserts success unless the password is deliberately wrong."""
-    response = client.post("/login", data={"username": username, "password": password}, follow_redirects=follow)
-    if password == PASSWORD:
-        assert response.status_code in (200, 302), response.status_code
-        if not follow:
-            assert response.status_code == 302, "login failed for " + username
-    return response
-
-
-def logout(client):
-    return client.post("/logout")
-
-
-def csrf_token_from(html: str) -> str:
-    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html
-    )
-    assert m, "no CSRF token in the page"
-    return m.group(1)
+        load_price_book_file(session)
+        session.commit()
+    add_needs(engine)
+    return engine

@@ -16,7 +16,7 @@ from planner.db.models import AuditLog, Body, DataVintage, PriceBook, PriceEntry
 from planner.domain.subsidies import default_rules
 from planner.services.users import verify_password
 from tests.conftest import shared_path
-from tests.web.conftest import PASSWORD, login, logout
+from tests.support.web import PASSWORD, login, logout
 
 ADMIN_PAGES = ("/admin/", "/admin/users", "/admin/users/new", "/admin/data", "/admin/price-books", "/admin/rules")
 
@@ -54,7 +54,7 @@ def test_only_administrators_reach_the_administration_pages(app, client, seed, u
 
 def test_admin_pages_render(app, client, seed):
     login(client, "admin")
-    for url in ADMIN_PAGES + ("/admin/audit",):
+    for url in (*ADMIN_PAGES, "/admin/audit"):
         r = client.get(url)
         assert r.status_code == 200, url
         assert "None" not in r.get_data(as_text=True), url
@@ -302,7 +302,7 @@ def test_price_book_edit_creates_a_new_current_version_and_keeps_the_old(app, cl
         ).all()
     assert sorted(e.fixed_initial for e in new_entries) != sorted(e.fixed_initial for e in old_entries)
     assert old_value in [e.fixed_initial for e in old_entries]
-    entry = [a for a in audit_rows(app, entity="price_book", action="create") if a.entity_id == "test-2"][0]
+    entry = next(a for a in audit_rows(app, entity="price_book", action="create") if a.entity_id == "test-2")
     assert list(entry.after.values()) == [old_value + 100000] and list(entry.before.values()) == [old_value]
     # switching back is audited too
     assert client.post(f"/admin/price-books/{base.id}/current").status_code == 302

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Body, EffectModelVersion
-from tests.web.conftest import login, logout
+from tests.support.web import login, logout
 
 
 def engine_of(app):

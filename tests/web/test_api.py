@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog
-from tests.web.conftest import login, logout
-from tests.web.test_plans import planned  # noqa: F401
-from tests.web.test_plans_support import publish_now, solver  # noqa: F401
+from tests.support.plans import publish_now
+from tests.support.web import login, logout
 
 
 def test_unauthenticated_requests_get_json_401(client, planned):

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Body, DataVintage, Need
-from tests.web.conftest import login
+from tests.support.web import login
 
 
 def engine_of(app):

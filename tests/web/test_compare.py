@@ -108,7 +108,7 @@ def test_plan_view_totals_add_up(instance):
     assert t.standalone_yen == sum(standalone_cost(instance, n).total_yen for n in instance.needs)
     assert t.net_yen == t.joint_yen - t.grant_yen - t.special_tax_yen
     assert t.saving_yen == t.standalone_yen - t.joint_yen
-    assert [s for s, _ in totals_steps(t)][0] == "単独導入の合計"
+    assert next(s for s, _ in totals_steps(t)) == "単独導入の合計"
     g = view.by_id["ocr-1"]
     assert (
         g.totals.joint_yen

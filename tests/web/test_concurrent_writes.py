@@ -14,10 +14,10 @@ import redis
 from sqlmodel import Session, func, select
 
 from planner.db.models import AuditLog, Need, Scenario
-from tests.web.conftest import login
+from tests.support.plans import make_scenario
+from tests.support.web import login
 from tests.web.test_needs import CSV_OK, token_of, upload
 from tests.web.test_needs import form_data as need_form
-from tests.web.test_plans_support import make_scenario
 from tests.web.test_scenarios import scenario_form, with_books
 
 
@@ -117,7 +117,7 @@ def test_concurrent_registrations_of_one_need_create_exactly_one(app, seed):
 def test_the_database_refuses_a_second_active_need_whatever_the_code_checked(engine):
     from sqlalchemy.exc import IntegrityError
 
-    from tests.web.conftest import seed_database
+    from tests.support.web import seed_database
 
     seed_database(engine)
     with Session(engine) as session:

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from planner.db.models import Need, Scenario
 from planner.services.instances import build_instance, need_scope
-from tests.web.conftest import login
+from tests.support.web import login
 
 WEIGHTS = {"equal": 0.1, "population": 0.9, "volume": 0.0}
 
@@ -24,7 +24,7 @@ def world(app, seed):
         ]
         demo = Scenario(name="【デモ】長野県", prefecture_code="20", is_demo=True, allocation_weights=WEIGHTS)
         mine = Scenario(name="長野県 本番", prefecture_code="20", allocation_weights=WEIGHTS)
-        s.add_all(needs + [demo, mine])
+        s.add_all([*needs, demo, mine])
         s.commit()
         return {"demo": demo.id, "mine": mine.id, "needs": [n.id for n in needs]}
 

@@ -4,7 +4,7 @@ the 文書番号; the change is audited and over-long values are refused without
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, DocumentSetting
-from tests.web.conftest import login
+from tests.support.web import login
 
 VALUES = {
     "issuer_title": "長野県 企画振興部 DX推進課",

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from planner.db.models import Need
-from tests.web.conftest import login
-from tests.web.test_plans_support import solver  # noqa: F401
+from tests.support.web import login
 
 
 def add_need(app, body_code, category_id="ai_ocr", status="active", volume=100.0):
@@ -76,7 +75,7 @@ def test_admin_sees_reference_data_users_and_audit(app, client, seed):
 
 
 def test_municipality_sees_its_consortium_in_the_latest_plan(app, client, seed, solver):
-    from tests.web.test_plans_support import add_needs, make_scenario, publish_now, solve_now
+    from tests.support.plans import add_needs, make_scenario, publish_now, solve_now
 
     engine = app.extensions["db_engine"]
     add_needs(engine)
@@ -94,7 +93,7 @@ def test_municipality_sees_its_consortium_in_the_latest_plan(app, client, seed, 
 
 
 def test_prefecture_home_lists_its_scenarios_not_others(app, client, seed):
-    from tests.web.test_plans_support import make_scenario
+    from tests.support.plans import make_scenario
 
     engine = app.extensions["db_engine"]
     make_scenario(engine, prefecture="20", name="長野の案")

@@ -7,9 +7,7 @@ import re
 
 import pytest
 
-from tests.web.conftest import login, logout
-from tests.web.test_plans import planned  # noqa: F401
-from tests.web.test_plans_support import solver  # noqa: F401
+from tests.support.web import login, logout
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 WERKZEUG_ENGLISH = ("The requested URL", "The method is not allowed", "You don't have", "Bad Request", "Not Found")
@@ -24,7 +22,7 @@ def assert_japanese_json(r, status: int, code: str) -> dict:
     return body
 
 
-def test_every_api_refusal_is_japanese_with_a_code(client, planned):  # noqa: F811
+def test_every_api_refusal_is_japanese_with_a_code(client, planned):
     plan_id, scenario_id = planned["plan_id"], planned["scenario_id"]
     assert_japanese_json(client.get("/api/plans"), 401, "login_required")
     login(client, "pref15")
@@ -41,7 +39,7 @@ def test_every_api_refusal_is_japanese_with_a_code(client, planned):  # noqa: F8
     assert_japanese_json(client.post("/api/plans"), 405, "method_not_allowed")
 
 
-def test_an_unexpected_failure_is_a_japanese_500(app, client, planned, monkeypatch):  # noqa: F811
+def test_an_unexpected_failure_is_a_japanese_500(app, client, planned, monkeypatch):
     from planner.services import plans as svc
 
     def broken(*args, **kwargs):

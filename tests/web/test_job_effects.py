@@ -8,11 +8,10 @@ from sqlmodel import Session, select
 from planner.db.models import Body, Need
 from planner.db.models import Plan as PlanRow
 from planner.services.effect_models import load_effect_models
-from tests.web.test_jobs import db  # noqa: F401  (fixture)
-from tests.web.test_plans_support import make_scenario, solve_now
+from tests.support.plans import make_scenario, solve_now
 
 
-def test_job_writes_effects(db):  # noqa: F811
+def test_job_writes_effects(db):
     with Session(db) as session:
         load_effect_models(session)
         session.get(Body, "200000").staff_cost_per_hour_yen = 3000

@@ -11,52 +11,17 @@ import pytest
 import redis
 from sqlmodel import Session, func, select
 
-from planner.db.models import Body, Consortium, MemberShare, Scenario, SubsidyEstimate, utcnow
+from planner.db.models import Consortium, MemberShare, Scenario, SubsidyEstimate, utcnow
 from planner.db.models import Plan as PlanRow
 from planner.jobs.runner import run_solve
 from planner.jobs.state import is_stale, iso
-from planner.services.reference_data import load_price_book_file
-from tests.web.test_plans_support import (
+from tests.support.plans import (
     add_needs,
     install_standins,
     make_scenario,
     solve_now,
     wait_for,
 )
-
-BODIES = [
-    ("200000", "長野県", "20", "prefecture", 36.2, 138.0, 2_000_000),
-    ("202011", "長野市", "20", "city", 36.65, 138.18, 370_000),
-    ("202029", "松本市", "20", "city", 36.24, 137.97, 237_000),
-    ("204820", "小谷村", "20", "village", 36.78, 137.91, 2_700),
-    ("150002", "新潟県", "15", "prefecture", 37.6, 138.9, 2_150_000),
-    ("151009", "新潟市", "15", "designated_city", 37.92, 139.04, 780_000),
-]
-
-
-@pytest.fixture
-def db(engine):
-    """Bodies and the reference price book, without the web layer."""
-    with Session(engine) as session:
-        for code, name, pref, kind, lat, lng, pop in BODIES:
-            session.add(
-                Body(
-                    code=code,
-                    name=name,
-                    prefecture_code=pref,
-                    kind=kind,
-                    lat=lat,
-                    lng=lng,
-                    population=pop,
-                    has_data_plan=True,
-                    disadvantaged=code == "204820",
-                )
-            )
-        session.commit()
-        load_price_book_file(session)
-        session.commit()
-    add_needs(engine)
-    return engine
 
 
 def counts(engine) -> dict[str, int]:
@@ -277,7 +242,7 @@ def test_rq_path_queues_the_job_for_a_worker(app, client, seed, solver, redis_ur
     from rq import Queue, SimpleWorker
 
     from planner import jobs
-    from tests.web.conftest import login
+    from tests.support.web import login
 
     engine = app.extensions["db_engine"]
     app.config["REDIS_URL"] = redis_url
@@ -305,7 +270,7 @@ def test_rq_job_lost_from_the_queue_is_marked_failed(app, client, seed, redis_ur
     engine = app.extensions["db_engine"]
     app.config["REDIS_URL"] = redis_url
     scenario_id = make_scenario(engine)
-    from tests.web.conftest import login
+    from tests.support.web import login
 
     login(client, "pref20")
     client.post(f"/scenarios/{scenario_id}/run")
@@ -339,7 +304,7 @@ def test_settling_reports_its_own_progress_to_the_status_and_the_page(db, monkey
     halfway, release = threading.Event(), threading.Event()
 
     def slow_settle(instance, plan, rules=None, *, method=None, weights=None, progress=None):
-        from tests.web.test_plans_support import standin_settle
+        from tests.support.plans import standin_settle
 
         progress(0, 3)
         progress(1, 3)

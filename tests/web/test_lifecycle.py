@@ -13,9 +13,8 @@ from planner.db.models import Plan as PlanRow
 from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
 from planner.services.plans import plan_view
-from tests.web.conftest import login, logout
-from tests.web.test_plans import planned  # noqa: F401
-from tests.web.test_plans_support import publish_now, solver, wait_for  # noqa: F401
+from tests.support.plans import publish_now, wait_for
+from tests.support.web import login, logout
 
 
 def _user(session, username):
@@ -208,7 +207,7 @@ def test_answers_after_the_deadline_are_refused_until_the_coordinator_extends_it
     logout(client)
     login(client, "muni202011")
     assert client.post(f"/plans/{view.id}/answer", data=data).status_code == 302
-    assert [e.detail for e in _audit(engine, "extend")][0].endswith(f"{new:%Y-%m-%d} に変更")
+    assert next(e.detail for e in _audit(engine, "extend")).endswith(f"{new:%Y-%m-%d} に変更")
 
 
 def test_a_conditional_answer_needs_a_comment_and_nothing_is_half_written(app, client, planned):

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import Body
-from tests.web.conftest import login
+from tests.support.web import login
 
 
 @pytest.fixture

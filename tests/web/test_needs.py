@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Need
-from tests.web.conftest import login
+from tests.support.web import login
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import Body, Need
-from tests.web.conftest import login
+from tests.support.web import login
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from sqlmodel import Session
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.services.plans import plan_view
-from tests.web.conftest import login
-from tests.web.test_plans_support import NEEDS, add_needs, make_scenario, solve_now, solver  # noqa: F401
+from tests.support.plans import NEEDS, add_needs, make_scenario, solve_now
+from tests.support.web import login
 
 
 def engine_of(app):

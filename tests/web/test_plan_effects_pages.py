@@ -7,11 +7,11 @@ from sqlmodel import Session
 from planner.db.models import Plan as PlanRow
 from planner.domain.effects import effects_from_plan
 from planner.services.plans import plan_view
-from tests.web.conftest import login, logout
-from tests.web.test_plans_support import add_needs, make_scenario, publish_now, solve_now, solver  # noqa: F401
+from tests.support.plans import add_needs, make_scenario, publish_now, solve_now
+from tests.support.web import login, logout
 
 
-def test_pages_show_the_ranges(app, client, seed, solver):  # noqa: F811
+def test_pages_show_the_ranges(app, client, seed, solver):
     engine = app.extensions["db_engine"]
     add_needs(engine)
     plan_id = solve_now(engine, make_scenario(engine))

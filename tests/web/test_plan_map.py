@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from planner.db.models import Plan as PlanRow
 from planner.services.plans import plan_view
-from tests.web.conftest import login
-from tests.web.test_plans_support import add_needs, make_scenario, solve_now, solver  # noqa: F401
+from tests.support.plans import add_needs, make_scenario, solve_now
+from tests.support.web import login
 
 NOTE = "位置は各団体の庁舎（都道府県は県庁）です。距離の条件と距離に応じた費用は、庁舎間の大円距離で測ります。"
 

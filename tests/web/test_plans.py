@@ -4,36 +4,16 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Scenario
 from planner.db.models import Plan as PlanRow
-from planner.services.plans import plan_view
-from tests.web.conftest import login, logout
-from tests.web.test_plans_support import (
-    add_needs,
-    make_scenario,
+from tests.support.plans import (
+    joint_group_with,
     publish_now,
-    solve_now,
-    solver,  # noqa: F401
     wait_for,
 )
-
-
-@pytest.fixture
-def planned(app, seed, solver):
-    engine = app.extensions["db_engine"]
-    add_needs(engine)
-    scenario_id = make_scenario(engine)
-    plan_id = solve_now(engine, scenario_id)
-    with Session(engine) as session:
-        view = plan_view(session.get(PlanRow, plan_id))
-    return {"engine": engine, "scenario_id": scenario_id, "plan_id": plan_id, "view": view}
-
-
-def joint_group_with(view, code):
-    return next(g for g in view.groups if g.joint and code in g.body_codes)
+from tests.support.web import login, logout
 
 
 def test_coordinator_sees_the_summary_with_map_charts_and_labels(client, planned):

@@ -11,9 +11,8 @@ from planner.services import answers as answer_svc
 from planner.services.instances import build_instance_with_notes
 from planner.services.reference_data import current_price_book, price_book_document
 from tests.reports.helpers import pdf_text
-from tests.web.conftest import login
-from tests.web.test_plans import planned  # noqa: F401
-from tests.web.test_plans_support import publish_now, solve_now, solver  # noqa: F401
+from tests.support.plans import publish_now, solve_now
+from tests.support.web import login
 
 QUOTE = {
     "vendor": "信州システム株式会社",

@@ -13,8 +13,8 @@ from tests.reports.fixtures import nagano_instance
 from tests.reports.helpers import pdf_text
 from tests.reports.plans import settled_plan_doc
 from tests.support.documents import fetch_zip
-from tests.web.conftest import login
-from tests.web.test_plans_support import publish_now
+from tests.support.plans import publish_now
+from tests.support.web import login
 
 GROUPS = [
     ("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),

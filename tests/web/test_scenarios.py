@@ -9,15 +9,14 @@ from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, Scenario
 from planner.db.models import Plan as PlanRow
-from tests.web.conftest import login, logout
-from tests.web.test_plans_support import (
+from tests.support.plans import (
     add_needs,
     install_standins,
     make_scenario,
     solve_now,
-    solver,  # noqa: F401
     wait_for,
 )
+from tests.support.web import login, logout
 
 
 def engine_of(app):

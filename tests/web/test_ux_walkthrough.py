@@ -16,9 +16,8 @@ from planner.domain.vocabulary import jst_datetime, today_jst
 from planner.services import needs_export
 from planner.services.scenarios import ScenarioError, apply_overrides
 from tests.domain.factories import body, make_instance, need, reference_categories
-from tests.web.conftest import login, logout
-from tests.web.test_plans import joint_group_with, planned  # noqa: F401
-from tests.web.test_plans_support import solver  # noqa: F401
+from tests.support.plans import joint_group_with
+from tests.support.web import login, logout
 
 BODIES = [
     body("202011", "長野市", 36.65, 138.18, kind="city", population=370_000),
@@ -80,7 +79,7 @@ def test_override_errors_name_the_category_in_japanese(instance):
     assert "RPA" in str(e.value) and "、rpa" not in str(e.value) and "分野 rpa" not in str(e.value)
 
 
-def test_refusal_page_is_japanese_and_the_log_keeps_the_detail(client, planned):  # noqa: F811
+def test_refusal_page_is_japanese_and_the_log_keeps_the_detail(client, planned):
     view = planned["view"]
     login(client, "pref15")
     r = client.get(f"/plans/{view.id}/body/202011")
@@ -120,7 +119,7 @@ def test_home_audit_list_names_the_user_not_its_number(client, seed):
 # --- point 4: one sign convention, good news green ----------------------------------------------------------------
 
 
-def test_saving_is_positive_and_green_on_the_group_and_body_pages(client, planned):  # noqa: F811
+def test_saving_is_positive_and_green_on_the_group_and_body_pages(client, planned):
     view = planned["view"]
     login(client, "pref20")
     g = joint_group_with(view, "202011")
@@ -143,7 +142,7 @@ def test_signed_amount_classes_follow_what_is_good_news(app):
         assert str(macros.signed_yen(0)) == "±0円"
 
 
-def test_compare_picker_shows_japan_time(client, planned):  # noqa: F811
+def test_compare_picker_shows_japan_time(client, planned):
     view = planned["view"]
     login(client, "pref20")
     page = client.get(f"/plans/compare?a={view.id}&b={view.id}").get_data(as_text=True)
@@ -168,7 +167,7 @@ def test_share_basis_lists_the_inputs(instance):
     assert lines["単独で導入した場合の費用"] == "1,234,000円"
 
 
-def test_body_page_shows_why_the_town_pays_and_labels_cells_for_phones(client, planned):  # noqa: F811
+def test_body_page_shows_why_the_town_pays_and_labels_cells_for_phones(client, planned):
     view = planned["view"]
     login(client, "pref20")
     page = client.get(f"/plans/{view.id}/body/202011").get_data(as_text=True)

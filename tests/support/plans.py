@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 import uuid
 
-import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import Body, Need, Scenario, utcnow
@@ -29,6 +28,17 @@ NEEDS = [
     ("202029", "genai", 400.0, 2026, True, True, True),
     ("204820", "genai", 20.0, 2026, True, True, False),
     ("151009", "ocr", 150.0, 2026, True, True, True),
+]
+
+
+# The job tests' bodies (tests/web/conftest.py's ``db`` gives them data plans and 小谷村 条件不利 status).
+JOB_BODIES = [
+    ("200000", "長野県", "20", "prefecture", 36.2, 138.0, 2_000_000),
+    ("202011", "長野市", "20", "city", 36.65, 138.18, 370_000),
+    ("202029", "松本市", "20", "city", 36.24, 137.97, 237_000),
+    ("204820", "小谷村", "20", "village", 36.78, 137.91, 2_700),
+    ("150002", "新潟県", "15", "prefecture", 37.6, 138.9, 2_150_000),
+    ("151009", "新潟市", "15", "designated_city", 37.92, 139.04, 780_000),
 ]
 
 
@@ -196,12 +206,6 @@ def install_standins(monkeypatch, optimise=standin_optimise, settle=standin_sett
     monkeypatch.setattr(settlement, "settle_plan", settle)
 
 
-@pytest.fixture
-def solver():
-    """The real optimiser and settlement (tests that want the stand-ins call install_standins)."""
-    return "real"
-
-
 def publish_now(engine, plan_id: int, *, username: str = "pref20", deadline=None, series_id=None) -> int:
     """Adopt the plan (as the next version of ``series_id``, or a new number) and publish it to its members, as the
     coordinator ``username`` would; returns the release id. Municipality staff see only published plans."""
@@ -220,3 +224,8 @@ def publish_now(engine, plan_id: int, *, username: str = "pref20", deadline=None
         )
         session.commit()
         return release.id
+
+
+def joint_group_with(view, code):
+    """The plan view's consortium that ``code`` is a member of."""
+    return next(g for g in view.groups if g.joint and code in g.body_codes)
