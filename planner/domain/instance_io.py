@@ -449,6 +449,27 @@ def _parse_allocation(c: _Checker, rec: Any) -> AllocationSpec:
     return AllocationSpec(method=method, weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0}, core=core)
 
 
+BODY_FIELDS = (
+    "code",
+    "name",
+    "prefecture_code",
+    "kind",
+    "population",
+    "fiscal_strength_index",
+    "lat",
+    "lng",
+    "disadvantaged",
+    "has_data_plan",
+    "no_allocation_tax",
+)
+
+
+def body_record(body: Any) -> dict[str, Any]:
+    """A body as the instance file writes it, from a domain Body or any record with the same attributes (the
+    database's bodies)."""
+    return {name: getattr(body, name) for name in BODY_FIELDS}
+
+
 def instance_to_dict(instance: Instance) -> dict[str, Any]:
     """The instance as a `kyodo-planner-instance/1` document (the inverse of :func:`parse_instance`)."""
 
@@ -473,22 +494,7 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
         "name": instance.name,
         "fiscal_year": instance.fiscal_year,
         "horizon_years": instance.horizon_years,
-        "bodies": [
-            {
-                "code": b.code,
-                "name": b.name,
-                "prefecture_code": b.prefecture_code,
-                "kind": b.kind,
-                "population": b.population,
-                "fiscal_strength_index": b.fiscal_strength_index,
-                "lat": b.lat,
-                "lng": b.lng,
-                "disadvantaged": b.disadvantaged,
-                "has_data_plan": b.has_data_plan,
-                "no_allocation_tax": b.no_allocation_tax,
-            }
-            for b in instance.bodies.values()
-        ],
+        "bodies": [body_record(b) for b in instance.bodies.values()],
         "categories": [
             {
                 "id": cat.id,

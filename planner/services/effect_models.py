@@ -230,11 +230,9 @@ def _standalone_subsidy(
     """Going alone after the current rule set's grant and special-tax estimates, as Burdens (None when the rules
     or the body's data do not allow an estimate; the form then says the figures are before subsidies)."""
     from planner.domain.effects import burdens_from_subsidy
-    from planner.domain.model import Body as DomainBody
-    from planner.domain.model import Instance
-    from planner.domain.model import Need as DomainNeed
     from planner.domain.subsidies import SubsidyRulesError, estimate_group, validate_rules
 
+    from .instances import one_need_instance
     from .reference_data import current_price_book, current_subsidy_rule_set, domain_categories
 
     rules = current_subsidy_rule_set(session)
@@ -243,36 +241,8 @@ def _standalone_subsidy(
         return None
     try:
         cats = domain_categories(session, book, [category_id])
-        dbody = DomainBody(
-            code=body.code,
-            name=body.name,
-            prefecture_code=body.prefecture_code,
-            kind=body.kind,
-            lat=body.lat,
-            lng=body.lng,
-            population=body.population,
-            fiscal_strength_index=body.fiscal_strength_index,
-            disadvantaged=body.disadvantaged,
-            has_data_plan=body.has_data_plan,
-            no_allocation_tax=body.no_allocation_tax,
-        )
-        need = DomainNeed(
-            id="form",
-            body=body.code,
-            category=category_id,
-            volume=float(volume),
-            start_year=start_year,
-            modes=frozenset(),
-            can_lead=False,
-        )
-        instance = Instance(
-            name="form",
-            fiscal_year=start_year,
-            horizon_years=estimate.horizon_years,
-            bodies={body.code: dbody},
-            categories=cats,
-            hosts=(),
-            needs=(need,),
+        instance, _ = one_need_instance(
+            body, category_id, volume, start_year, estimate.horizon_years, cats, name="form"
         )
         cost = estimate.cost.as_dict()
         record = estimate_group(instance, "standalone", None, ["form"], {"form": cost}, {"form": cost}, rules.data)[

@@ -13,8 +13,11 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from planner.db.models import Body, Category, Need, PriceBook, Scenario
-from planner.domain.instance_io import INSTANCE_FORMAT, parse_instance
+from planner.domain.instance_io import INSTANCE_FORMAT, body_record, parse_instance
+from planner.domain.model import Body as DomainBody
+from planner.domain.model import Category as DomainCategory
 from planner.domain.model import Instance
+from planner.domain.model import Need as DomainNeed
 
 from .reference_data import ReferenceDataError, current_price_book, price_book_document
 
@@ -135,7 +138,7 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
         "name": scenario.name,
         "fiscal_year": scenario.fiscal_year,
         "horizon_years": scenario.horizon_years,
-        "bodies": [_body_dict(b) for b in bodies.values()],
+        "bodies": [body_record(b) for b in bodies.values()],
         "categories": [{k: v for k, v in c.items() if k != "volume_per_10k_pop"} for c in categories],
         "hosts": hosts,
         "needs": [
@@ -163,20 +166,36 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
     return BuiltInstance(parse_instance(doc), book, notes, price_source_text(book, used, names))
 
 
-def _body_dict(b: Body) -> dict[str, Any]:
-    return {
-        "code": b.code,
-        "name": b.name,
-        "prefecture_code": b.prefecture_code,
-        "kind": b.kind,
-        "population": b.population,
-        "fiscal_strength_index": b.fiscal_strength_index,
-        "lat": b.lat,
-        "lng": b.lng,
-        "disadvantaged": b.disadvantaged,
-        "has_data_plan": b.has_data_plan,
-        "no_allocation_tax": b.no_allocation_tax,
-    }
+def one_need_instance(
+    body: Body,
+    category_id: str,
+    volume: float,
+    start_year: int,
+    horizon_years: int,
+    categories: dict[str, DomainCategory],
+    name: str,
+) -> tuple[Instance, DomainNeed]:
+    """An instance of one body's one need, going alone (no mode, no lead): what the need form's estimates of
+    cost, grant and effect are computed on. The need's id is ``name``."""
+    need = DomainNeed(
+        id=name,
+        body=body.code,
+        category=category_id,
+        volume=float(volume),
+        start_year=start_year,
+        modes=frozenset(),
+        can_lead=False,
+    )
+    instance = Instance(
+        name=name,
+        fiscal_year=start_year,
+        horizon_years=horizon_years,
+        bodies={body.code: DomainBody(**body_record(body))},
+        categories=categories,
+        hosts=(),
+        needs=(need,),
+    )
+    return instance, need
 
 
 def _rules(scenario: Scenario, need_keys: set[str], notes: list[str]) -> dict[str, Any]:

@@ -18,13 +18,11 @@ from sqlmodel import Session, func, select
 
 from planner.db.models import Body, Category, Need, utcnow
 from planner.domain.costs import GroupCost, standalone_cost
-from planner.domain.model import Body as DomainBody
-from planner.domain.model import Instance
-from planner.domain.model import Need as DomainNeed
 from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import Problem
 from planner.importers.needs import Lookups, NeedRow, ParsedNeeds
 from planner.services import access, audit
+from planner.services.instances import one_need_instance
 from planner.services.reference_data import ReferenceDataError, current_price_book, domain_categories
 
 STATUS_LABELS = {"active": "登録中", "withdrawn": "取下げ"}
@@ -161,6 +159,24 @@ def need_snapshot(need: Need) -> dict[str, Any]:
     }
 
 
+def _record_need(
+    session: Session, user: Any, action: str, need: Need, body: Body, before: dict[str, Any] | None, detail: str
+) -> None:
+    """The audit entry of one need's change: who, which body, the need before (None when new) and after."""
+    audit.record(
+        session,
+        user_id=user.id,
+        action=action,
+        entity="need",
+        entity_id=need.id,
+        prefecture_code=body.prefecture_code,
+        body_code=body.code,
+        before=before,
+        after=need_snapshot(need),
+        detail=detail,
+    )
+
+
 def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: int | None) -> None:
     if session.get(Category, data["category_id"]) is None:
         raise NeedError(f"分野 {data['category_id']} はありません")
@@ -182,17 +198,7 @@ def create_need(session: Session, user, body: Body, data: dict[str, Any]) -> Nee
     need = Need(body_code=body.code, created_by=user.id, **editable_values(data))
     session.add(need)
     _flush_unique(session, body, data["category_id"])
-    audit.record(
-        session,
-        user_id=user.id,
-        action="create",
-        entity="need",
-        entity_id=need.id,
-        prefecture_code=body.prefecture_code,
-        body_code=body.code,
-        after=need_snapshot(need),
-        detail=f"{body.name} のニーズを登録",
-    )
+    _record_need(session, user, "create", need, body, None, f"{body.name} のニーズを登録")
     return need
 
 
@@ -241,18 +247,7 @@ def update_need(session: Session, user, need: Need, body: Body, data: dict[str, 
     if any(getattr(need, k) != v for k, v in values.items()):
         values["is_demo"] = False  # see takes_over_demo
     _conditional_update(session, need, expected_version, values)
-    audit.record(
-        session,
-        user_id=user.id,
-        action="update",
-        entity="need",
-        entity_id=need.id,
-        prefecture_code=body.prefecture_code,
-        body_code=body.code,
-        before=before,
-        after=need_snapshot(need),
-        detail=f"{body.name} のニーズを更新",
-    )
+    _record_need(session, user, "update", need, body, before, f"{body.name} のニーズを更新")
     return need
 
 
@@ -273,17 +268,14 @@ def set_status(session: Session, user, need: Need, body: Body, status: str, expe
         _check_values(session, body, {k: getattr(need, k) for k in EDITABLE}, need.id)
     before = need_snapshot(need)
     _conditional_update(session, need, expected_version, {"status": status})
-    audit.record(
+    _record_need(
         session,
-        user_id=user.id,
-        action="withdraw" if status == "withdrawn" else "restore",
-        entity="need",
-        entity_id=need.id,
-        prefecture_code=body.prefecture_code,
-        body_code=body.code,
-        before=before,
-        after=need_snapshot(need),
-        detail=f"{body.name} のニーズを" + ("取下げ" if status == "withdrawn" else "再登録"),
+        user,
+        "withdraw" if status == "withdrawn" else "restore",
+        need,
+        body,
+        before,
+        f"{body.name} のニーズを" + ("取下げ" if status == "withdrawn" else "再登録"),
     )
     return need
 
@@ -320,33 +312,7 @@ def standalone_estimate(
         return None
     if category_id not in cats:
         return None
-    dbody = DomainBody(
-        code=body.code,
-        name=body.name,
-        prefecture_code=body.prefecture_code,
-        kind=body.kind,
-        lat=body.lat,
-        lng=body.lng,
-        population=body.population,
-    )
-    need = DomainNeed(
-        id="estimate",
-        body=body.code,
-        category=category_id,
-        volume=float(volume),
-        start_year=start_year,
-        modes=frozenset(),
-        can_lead=False,
-    )
-    instance = Instance(
-        name="estimate",
-        fiscal_year=start_year,
-        horizon_years=book.horizon_years,
-        bodies={body.code: dbody},
-        categories=cats,
-        hosts=(),
-        needs=(need,),
-    )
+    instance, need = one_need_instance(body, category_id, volume, start_year, book.horizon_years, cats, name="estimate")
     return Estimate(book.version, book.horizon_years, standalone_cost(instance, need))
 
 
@@ -513,17 +479,7 @@ def import_needs(
                 _flush_unique(session, body, r.category_id)
             except NeedError as e:
                 raise NeedError(f"{r.row}行目: {e}") from e
-            audit.record(
-                session,
-                user_id=user.id,
-                action="import",
-                entity="need",
-                entity_id=need.id,
-                prefecture_code=body.prefecture_code,
-                body_code=body.code,
-                after=need_snapshot(need),
-                detail=f"{source} {r.row}行目から登録",
-            )
+            _record_need(session, user, "import", need, body, None, f"{source} {r.row}行目から登録")
             result.created += 1
             continue
         if not _changes(need, r):
@@ -531,18 +487,7 @@ def import_needs(
             continue
         before = need_snapshot(need)
         _conditional_update(session, need, need.version, {**values, "is_demo": False})
-        audit.record(
-            session,
-            user_id=user.id,
-            action="import",
-            entity="need",
-            entity_id=need.id,
-            prefecture_code=body.prefecture_code,
-            body_code=body.code,
-            before=before,
-            after=need_snapshot(need),
-            detail=f"{source} {r.row}行目で更新",
-        )
+        _record_need(session, user, "import", need, body, before, f"{source} {r.row}行目で更新")
         result.updated += 1
     audit.record(
         session,

@@ -234,6 +234,18 @@ def update_scenario(
     for key in EDITABLE_FIELDS:
         if key in data:
             setattr(scenario, key, data[key])
+    _save_update(session, user, scenario, before, f"シナリオ「{scenario.name}」を変更")
+    return scenario
+
+
+def _bump(scenario: Scenario) -> None:
+    scenario.version += 1
+    scenario.updated_at = utcnow()
+
+
+def _save_update(session: Session, user: User, scenario: Scenario, before: dict[str, Any], detail: str) -> None:
+    """Write an edit of the scenario: a new version (the conditional UPDATE refuses an edit made meanwhile) and its
+    audit entry with the scenario before and after."""
     _bump(scenario)
     session.add(scenario)
     _record(
@@ -245,15 +257,9 @@ def update_scenario(
         before=before,
         after=scenario_snapshot(scenario),
         prefecture_code=scenario.prefecture_code,
-        detail=f"シナリオ「{scenario.name}」を変更",
+        detail=detail,
     )
     flush_versioned(session)
-    return scenario
-
-
-def _bump(scenario: Scenario) -> None:
-    scenario.version += 1
-    scenario.updated_at = utcnow()
 
 
 def copy_scenario(
@@ -368,20 +374,7 @@ def add_override(
     overrides = copy.deepcopy(scenario.overrides or {})
     overrides.setdefault("items", []).append(clean)
     scenario.overrides = overrides
-    _bump(scenario)
-    session.add(scenario)
-    _record(
-        session,
-        user_id=user.id,
-        action="update",
-        entity="scenario",
-        entity_id=str(scenario.id),
-        before=before,
-        after=scenario_snapshot(scenario),
-        prefecture_code=scenario.prefecture_code,
-        detail=f"上書き設定を追加: {describe_override(session, clean)}",
-    )
-    flush_versioned(session)
+    _save_update(session, user, scenario, before, f"上書き設定を追加: {describe_override(session, clean)}")
     return clean
 
 
@@ -396,20 +389,7 @@ def remove_override(session: Session, user: User, scenario: Scenario, item_id: s
     overrides = copy.deepcopy(scenario.overrides or {})
     overrides["items"] = remaining
     scenario.overrides = overrides
-    _bump(scenario)
-    session.add(scenario)
-    _record(
-        session,
-        user_id=user.id,
-        action="update",
-        entity="scenario",
-        entity_id=str(scenario.id),
-        before=before,
-        after=scenario_snapshot(scenario),
-        prefecture_code=scenario.prefecture_code,
-        detail=f"上書き設定を削除: {describe_override(session, removed)}",
-    )
-    flush_versioned(session)
+    _save_update(session, user, scenario, before, f"上書き設定を削除: {describe_override(session, removed)}")
 
 
 def check_override_bodies(session: Session, scenario: Scenario, item: dict[str, Any]) -> None:

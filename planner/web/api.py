@@ -75,7 +75,7 @@ def _load(plan_id: int) -> tuple[PlanRow, Scenario, svc.PlanView, str]:
     view = svc.plan_view(row)
     plan_access = svc.plan_access(current_user, scenario, view, status=plan_status(session, plan_id))
     if plan_access is None:
-        _forbidden(f"api plan {plan_id}: prefecture {scenario.prefecture_code}")
+        _forbidden(f"API 計画 {plan_id}（都道府県コード {scenario.prefecture_code} のもの）")
     return row, scenario, view, plan_access
 
 
@@ -201,7 +201,7 @@ def plan_group(plan_id: int, group_id: str):
     if g is None:
         raise ApiError(404, f"グループ {group_id} はこの計画にありません。")
     if not access.sees_group(current_user, plan_access, g.body_codes):
-        _forbidden(f"api plan {plan_id}: group {group_id} does not include body {current_user.body_code}")
+        _forbidden(f"API 計画 {plan_id}：グループ {group_id} に団体コード {current_user.body_code} は含まれません")
     d = _group_dict(view, g)
     d["plan_id"] = plan_id
     d["subsidy_rule_version"] = view.rule_version
@@ -255,7 +255,7 @@ def scenario_status(scenario_id: int):
     if scenario is None:
         raise ApiError(404, f"シナリオ {scenario_id} はありません。")
     if not access.sees_scenario(current_user, scenario):
-        _forbidden(f"api scenario {scenario_id}: prefecture {scenario.prefecture_code}")
+        _forbidden(f"API シナリオ {scenario_id}（都道府県コード {scenario.prefecture_code} のもの）")
     jobs.reap_if_stale(session, current_app.config, scenario)
     response = jsonify(status_dict(scenario))
     response.headers["Cache-Control"] = "no-store"

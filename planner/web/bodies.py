@@ -43,7 +43,7 @@ def _load_body(code: str) -> Body:
     if body is None:
         abort(404, description=f"団体コード {code} の団体はありません")
     if not sees_body(current_user, code, body.prefecture_code):
-        forbidden(f"body {code}: prefecture {body.prefecture_code}")
+        forbidden(f"団体 {code}（都道府県コード {body.prefecture_code}）")
     return body
 
 
@@ -149,7 +149,7 @@ def update_flags(code: str):
     session = db_session()
     body = _load_body(code)
     if not edits_body_row(current_user, body):
-        forbidden(f"body {code}: flags")
+        forbidden(f"団体 {code} の区分の変更")
     form = FlagsForm(prefix=f"b{code}")
     back = request.form.get("next") or ""
     target = back if back.startswith("/bodies") and not back.startswith("//") else url_for("bodies.show", code=code)
@@ -189,7 +189,7 @@ def update_staff_cost(code: str):
     session = db_session()
     body = _load_body(code)
     if not edits_body_row(current_user, body):
-        forbidden(f"body {code}: staff cost")
+        forbidden(f"団体 {code} の人件費単価の変更")
     if not FlaskForm().validate_on_submit():
         abort(400, description="フォームの内容を確認できません")
     raw = (request.form.get("staff_cost_per_hour_yen") or "").strip()

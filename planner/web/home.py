@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlmodel import select
 
@@ -18,15 +18,11 @@ from planner.web.security import ROLE_LABELS, roles_required
 bp = Blueprint("home", __name__)
 
 
-def has_endpoint(name: str) -> bool:
-    return name in current_app.view_functions
-
-
 @bp.get("/home")
 @roles_required()
 def index():
     session = db_session()
-    context = {"has_endpoint": has_endpoint, "mode_labels": MODE_LABELS, "status_labels": STATUS_LABELS}
+    context = {"mode_labels": MODE_LABELS, "status_labels": STATUS_LABELS}
     role = current_user.role
     if role == "municipality":
         body = session.get(Body, current_user.body_code) if current_user.body_code else None

@@ -125,7 +125,7 @@ def _refused(e: lifecycle.LifecycleError):
 @roles_required(*PLANNERS)
 def adopt(plan_id: int):
     loaded = load(plan_id)
-    require_full(loaded, "adopt")
+    require_full(loaded, "確定案への採用")
     _checked_form()
     session = db_session()
     choice = request.form.get("series") or "new"
@@ -154,7 +154,7 @@ def adopt(plan_id: int):
 @bp.post("/<int:plan_id>/publish")
 @roles_required(*PLANNERS)
 def publish(plan_id: int):
-    _, session, release = _coordinator_action(plan_id, "publish")
+    _, session, release = _coordinator_action(plan_id, "公表")
     deadline = _deadline_arg()
     if deadline is None:
         return redirect(url_for("plans.show", plan_id=plan_id))
@@ -174,7 +174,7 @@ def publish(plan_id: int):
 @bp.post("/<int:plan_id>/deadline")
 @roles_required(*PLANNERS)
 def deadline(plan_id: int):
-    _, session, release = _coordinator_action(plan_id, "deadline")
+    _, session, release = _coordinator_action(plan_id, "回答期限の変更")
     new = _deadline_arg()
     if new is None:
         return redirect(url_for("lifecycle.board", plan_id=plan_id))
@@ -191,7 +191,7 @@ def deadline(plan_id: int):
 @roles_required(*PLANNERS)
 def board(plan_id: int):
     loaded = load(plan_id)
-    require_full(loaded, "answers board")
+    require_full(loaded, "回答一覧")
     session = db_session()
     release = _release_or_404(session, plan_id)
     info = lifecycle.release_info(session, plan_id)
@@ -213,7 +213,7 @@ def board(plan_id: int):
 @bp.post("/<int:plan_id>/remind")
 @roles_required(*PLANNERS)
 def remind(plan_id: int):
-    loaded, session, release = _coordinator_action(plan_id, "remind")
+    loaded, session, release = _coordinator_action(plan_id, "回答の督促")
     body = request.form.get("body") or None
     reminded = answer_svc.remind(session, current_user, release, loaded.view, [body] if body else None)
     session.commit()
@@ -231,7 +231,7 @@ def remind(plan_id: int):
 @bp.post("/<int:plan_id>/replan")
 @roles_required(*PLANNERS)
 def replan(plan_id: int):
-    loaded, session, release = _coordinator_action(plan_id, "replan")
+    loaded, session, release = _coordinator_action(plan_id, "再計画")
     scenario, decliners = answer_svc.replan_scenario(session, current_user, release, loaded.view)
     session.commit()
     try:
@@ -257,7 +257,7 @@ def answer(plan_id: int):
     session = db_session()
     code = current_user.body_code
     if not code or not loaded.view.includes_body(code):
-        forbidden(f"plan {plan_id}: body {code} has no need in this plan")
+        forbidden(f"計画 {plan_id}：団体コード {code} のニーズはこの計画にありません")
     release = _release_or_404(session, plan_id)
     info = lifecycle.release_info(session, plan_id)
     error = None

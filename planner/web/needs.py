@@ -87,7 +87,7 @@ def load_need(need_id: int) -> tuple[Need, Body]:
         abort(404, description=f"ニーズ {need_id} はありません")
     body = session.get(Body, need.body_code)
     if not access.edits_body_row(current_user, body):
-        forbidden(f"need {need_id}: body {need.body_code}")
+        forbidden(f"ニーズ {need_id}（団体コード {need.body_code} のもの）")
     return need, body
 
 
@@ -286,7 +286,7 @@ def new():
     form = NeedForm()
     cats = fill_choices(form, session)
     if not form.body_code.choices:
-        forbidden("no body to register needs for")
+        forbidden("ニーズを登録する団体が利用者に設定されていません")
     search, searchable = body_search(), len(form.body_code.choices) > BODY_SEARCH_THRESHOLD
     found = None
     if request.method == "GET":
@@ -302,7 +302,7 @@ def new():
             form.category_id.data = request.args["category"]
         form.start_year.data = current_fiscal_year() + 1
     elif form.body_code.data and form.body_code.data not in dict(form.body_code.choices):
-        forbidden(f"register a need for body {form.body_code.data}")
+        forbidden(f"団体コード {form.body_code.data} のニーズの登録")
     if form.validate_on_submit() and "preview" not in request.form:
         body = session.get(Body, form.body_code.data)
         try:
@@ -420,7 +420,7 @@ def estimate():
     if body is None:
         return jsonify({"ok": False, "message": "団体を選んでください"}), 400
     if not access.edits_body_row(current_user, body):
-        forbidden(f"estimate for body {body.code}")
+        forbidden(f"団体コード {body.code} の試算")
     category = session.get(Category, request.args.get("category", ""))
     if category is None:
         return jsonify({"ok": False, "message": "分野を選んでください"}), 400

@@ -6,7 +6,7 @@ own body's view of plans that include it (and the consortium pages of the groups
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -53,12 +53,6 @@ def effects_context(view: svc.PlanView, *, charts: bool = False) -> dict:
     return out
 
 
-@bp.app_context_processor
-def _endpoint_helper():
-    # Links to other engineers' pages (reports) appear only where their blueprint is installed.
-    return {"has_endpoint": lambda name: name in current_app.view_functions}
-
-
 class Loaded:
     def __init__(self, row: PlanRow, scenario: Scenario, view: svc.PlanView, access: str):
         self.row, self.scenario, self.view, self.access = row, scenario, view, access
@@ -77,13 +71,13 @@ def load(plan_id: int) -> Loaded:
     view = svc.plan_view(row)
     access = svc.plan_access(current_user, scenario, view, status=plan_status(session, plan_id))
     if access is None:
-        forbidden(f"plan {plan_id}: prefecture {scenario.prefecture_code}")
+        forbidden(f"計画 {plan_id}（都道府県コード {scenario.prefecture_code} のもの）")
     return Loaded(row, scenario, view, access)
 
 
 def require_full(loaded: Loaded, what: str) -> None:
     if not loaded.full:
-        forbidden(f"plan {loaded.row.id}: {what} needs the prefecture's view")
+        forbidden(f"計画 {loaded.row.id}：{what}は都道府県の担当者と管理者だけが行えます")
 
 
 def page_arg() -> int:
@@ -203,7 +197,7 @@ def group(plan_id: int, group_id: str):
     if g is None:
         abort(404, description=f"グループ {group_id} はこの計画にありません")
     if not access.sees_group(current_user, loaded.access, g.body_codes):
-        forbidden(f"plan {plan_id}: group {group_id} does not include body {current_user.body_code}")
+        forbidden(f"計画 {plan_id}：グループ {group_id} に団体コード {current_user.body_code} は含まれません")
     figure_map = _map_markup(
         [b for b in view.map_bodies() if b["code"] in set(g.body_codes) | {g.group.lead_body}] or view.map_bodies(),
         view.map_groups([g]),
@@ -253,7 +247,7 @@ def totals_steps(t: Totals) -> list[tuple[str, int]]:
 def body(plan_id: int, code: str):
     loaded = load(plan_id)
     if not access.sees_member(current_user, loaded.access, code):
-        forbidden(f"plan {plan_id}: body {code} is not the user's body")
+        forbidden(f"計画 {plan_id}：団体コード {code} は利用者の団体ではありません")
     view = loaded.view
     if code not in view.instance.bodies:
         abort(404, description=f"団体 {code} はこの計画の対象ではありません")
@@ -326,8 +320,8 @@ def compare():
         if a_id is None or b_id is None:
             abort(400, description="比較する計画の番号が不正です")
         a, b = load(a_id), load(b_id)
-        require_full(a, "comparison")
-        require_full(b, "comparison")
+        require_full(a, "計画の比較")
+        require_full(b, "計画の比較")
         comparison = svc.compare_views(a.view, b.view)
         comparison_scenarios = (a.scenario, b.scenario)
         page = page_arg()
@@ -356,7 +350,7 @@ def override(plan_id: int):
     from planner.web import scenarios as scenario_pages
 
     loaded = load(plan_id)
-    require_full(loaded, "overrides")
+    require_full(loaded, "上書きして再計画")
     session = db_session()
     scenario = scenario_pages.load_scenario(loaded.scenario.id)
     form = scenario_pages.build_override_form(

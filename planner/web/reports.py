@@ -85,7 +85,7 @@ def _refuse(plan_id: int, detail: str):
 
 def _require(loaded: _Loaded, doc: bundle.Document) -> None:
     if not loaded.may_have(doc):
-        _refuse(loaded.row.id, f"plan {loaded.row.id}: {doc.kind} {doc.key}".rstrip())
+        _refuse(loaded.row.id, f"計画 {loaded.row.id}：帳票 {doc.kind} {doc.key}".rstrip())
 
 
 def _load(plan_id: int) -> _Loaded:
@@ -106,7 +106,7 @@ def _load(plan_id: int) -> _Loaded:
         current_user, access.PlanFacts(scenario.prefecture_code, members, plan_status(session, plan_id))
     )
     if plan_access is None:
-        _refuse(plan_id, f"plan {plan_id}: prefecture {scenario.prefecture_code}")
+        _refuse(plan_id, f"計画 {plan_id}（都道府県コード {scenario.prefecture_code} のもの）")
     rules = (
         session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first()
         if row.rule_version
@@ -259,7 +259,7 @@ def _bundle(plan_id: int):
 
     included = [d for d in bundle.plan_documents(loaded.plan, loaded.instance) if loaded.may_have(d)]
     if not included:
-        _refuse(plan_id, f"plan {plan_id}: no document of this plan is the user's")
+        _refuse(plan_id, f"計画 {plan_id}：利用者の団体の帳票はこの計画にありません")
     key = cache_key(
         loaded.row.instance_doc, loaded.row.plan_doc, asdict(loaded.meta), [(d.kind, d.key) for d in included]
     )
@@ -347,7 +347,7 @@ def document_settings_page(prefecture_code: str):
     if not (prefecture_code.isdigit() and len(prefecture_code) == 2 and 1 <= int(prefecture_code) <= 47):
         abort(404, description=f"都道府県コード {prefecture_code} はありません")
     if not access.sees_prefecture(current_user, prefecture_code):
-        forbidden(f"document settings of prefecture {prefecture_code}")
+        forbidden(f"都道府県コード {prefecture_code} の文書設定")
     session = db_session()
     row = document_settings.setting_row(session, prefecture_code)
     form = DocumentSettingForm(obj=row if request.method == "GET" else None)

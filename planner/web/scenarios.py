@@ -6,6 +6,7 @@ Coordinators work on their own prefecture's scenarios, administrators on all; mu
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -41,9 +42,19 @@ def load_scenario(scenario_id: int) -> Scenario:
     if scenario is None:
         abort(404, description=f"シナリオ {scenario_id} はありません")
     if not access.sees_scenario(current_user, scenario):
-        forbidden(f"scenario {scenario_id}: prefecture {scenario.prefecture_code}")
+        forbidden(f"シナリオ {scenario_id}（都道府県コード {scenario.prefecture_code} のもの）")
     jobs.reap_if_stale(session, current_app.config, scenario)
     return scenario
+
+
+def _posted_action(scenario_id: int) -> tuple[Any, Scenario, ActionForm]:
+    """The checks every button on the scenario page makes before acting: the scenario is there and the user's,
+    and the form is fresh (CSRF). Returns the request's session, the scenario and the form (its version field)."""
+    scenario = load_scenario(scenario_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400, description="フォームの有効期限が切れました。画面を読み込み直してもう一度送信してください。")
+    return db_session(), scenario, form
 
 
 def prefectures(session) -> list[Body]:
@@ -400,11 +411,7 @@ def edit(scenario_id: int):
 @bp.post("/<int:scenario_id>/run")
 @roles_required(*PLANNERS)
 def run(scenario_id: int):
-    session = db_session()
-    scenario = load_scenario(scenario_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    session, scenario, _ = _posted_action(scenario_id)
     try:
         jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, scenario, current_user)
     except jobs.JobSubmitError as e:
@@ -417,10 +424,7 @@ def run(scenario_id: int):
 @bp.post("/<int:scenario_id>/cancel")
 @roles_required(*PLANNERS)
 def cancel(scenario_id: int):
-    session = db_session()
-    scenario = load_scenario(scenario_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    session, scenario, _ = _posted_action(scenario_id)
     try:
         status = jobs.request_cancel(session, current_app.config, scenario, current_user)
     except jobs.JobSubmitError as e:
@@ -433,10 +437,7 @@ def cancel(scenario_id: int):
 @bp.post("/<int:scenario_id>/copy")
 @roles_required(*PLANNERS)
 def copy(scenario_id: int):
-    session = db_session()
-    scenario = load_scenario(scenario_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    session, scenario, _ = _posted_action(scenario_id)
     clone = svc.copy_scenario(session, current_user, scenario)
     session.commit()
     flash(f"シナリオを複製しました（「{clone.name}」）。", "success")
@@ -446,10 +447,7 @@ def copy(scenario_id: int):
 @bp.post("/<int:scenario_id>/delete")
 @roles_required(*PLANNERS)
 def delete(scenario_id: int):
-    session = db_session()
-    scenario = load_scenario(scenario_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    session, scenario, _ = _posted_action(scenario_id)
     try:
         svc.delete_scenario(session, current_user, scenario)
         session.commit()
@@ -508,11 +506,7 @@ def apply_override_form(session, scenario: Scenario, form: OverrideForm, latest)
 @bp.post("/<int:scenario_id>/overrides/<item_id>/delete")
 @roles_required(*PLANNERS)
 def remove_override(scenario_id: int, item_id: str):
-    session = db_session()
-    scenario = load_scenario(scenario_id)
-    form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    session, scenario, form = _posted_action(scenario_id)
     try:
         svc.remove_override(session, current_user, scenario, item_id, form.version.data)
         session.commit()

@@ -156,7 +156,7 @@ def forbidden(detail: str, *, status: int = 403, public_description: str | None 
             session.commit()
     except Exception:  # the refusal matters more than its log entry
         current_app.logger.exception("could not write the audit entry of a refused request")
-    # The English detail is for the audit log; the user reads a Japanese sentence.
+    # The detail (which object, whose) is for the audit log; the user reads the general sentence only.
     abort(status, description=public_description if public_description is not None else FORBIDDEN_MESSAGE)
 
 

@@ -379,6 +379,9 @@ def test_rule_set_view_lists_sources_and_the_correction_state(app, client, rule_
     html = client.get(f"/admin/rules/{rule_set}").get_data(as_text=True)
     assert "出典" in html and "自治体におけるAI・RPA活用促進" in html
     assert "財政力補正" in html
+    # figures read as text (a measure's rates by category, a list of kinds), the raw file only on request
+    assert "chatbot: 0.5、" in html and "prefecture、designated_city" in html and '{"' not in html.split("<details>")[0]
+    assert "<summary>ルールの全体（JSON" in html
 
 
 def test_rule_set_new_version_with_a_correction_table(app, client, seed, rule_set):

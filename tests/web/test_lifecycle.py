@@ -61,6 +61,9 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/plans/{plan_id}/answers")
     board = client.get(f"/plans/{plan_id}/answers").get_data(as_text=True)
     assert "未回答の団体（3）" in board and "長野市" in board and "松本市" in board and "小谷村" in board
+    # the coordinator's recent plans call it by its number and version, as the pages and documents do
+    recent = client.get("/home").get_data(as_text=True)
+    assert f'<a href="/plans/{plan_id}">計画 No.1 第1版：' in recent and f">計画 {plan_id}：" not in recent
     logout(client)
 
     # two towns answer: 長野市 joins everything, 松本市 declines its AI-OCR need

@@ -64,8 +64,10 @@ def _show_value(value) -> str:
         return "はい" if value else "いいえ"
     if isinstance(value, int):
         return f"{value:,}"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "、".join(f"{k}: {_show_value(v)}" for k, v in value.items()) or "—（なし）"
+    if isinstance(value, list):
+        return "、".join(_show_value(v) for v in value) or "—（なし）"
     return str(value)
 
 
