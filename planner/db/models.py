@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so that later migrations can alter them (SQLite's batch mode needs the names).
@@ -37,6 +37,11 @@ def _version_column() -> Column:
 
 
 _BODY_VERSION, _NEED_VERSION, _SCENARIO_VERSION = _version_column(), _version_column(), _version_column()
+
+
+# Amounts in yen: a prefecture's plan totals pass 2**31 yen. 64 bits on PostgreSQL; on SQLite every INTEGER column
+# already holds 64-bit values, and the variant keeps the declared type the migrations created there.
+YEN = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Body(SQLModel, table=True):
@@ -121,11 +126,11 @@ class PriceEntry(SQLModel, table=True):
     price_book_id: int = Field(foreign_key="price_book.id", index=True)
     category_id: str = Field(foreign_key="category.id")
     mode: str = Field(max_length=12)  # standalone | lead | unified
-    fixed_initial: int = 0
-    fixed_annual: int = 0
-    member_initial: int = 0
-    member_annual: int = 0
-    per_km_annual: int = 0
+    fixed_initial: int = Field(default=0, sa_type=YEN)
+    fixed_annual: int = Field(default=0, sa_type=YEN)
+    member_initial: int = Field(default=0, sa_type=YEN)
+    member_annual: int = Field(default=0, sa_type=YEN)
+    per_km_annual: int = Field(default=0, sa_type=YEN)
     lines: list[Any] = Field(default_factory=list, sa_column=Column(JSON))  # [[alpha, beta], ...]
     max_members: int | None = None
 
@@ -253,10 +258,10 @@ class Plan(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     scenario_id: int = Field(foreign_key="scenario.id", index=True)
     status: str = Field(max_length=12)  # optimal | time_limit | feasible
-    objective_yen: int
-    lower_bound_yen: int
+    objective_yen: int = Field(sa_type=YEN)
+    lower_bound_yen: int = Field(sa_type=YEN)
     gap: float
-    standalone_total_yen: int
+    standalone_total_yen: int = Field(sa_type=YEN)
     solve_seconds: float
     price_book_version: str = Field(default="", max_length=40)
     rule_version: str = Field(default="", max_length=40)
@@ -276,10 +281,10 @@ class Consortium(SQLModel, table=True):
     start_year: int
     mode: str = Field(max_length=12)
     lead_body_code: str = Field(max_length=6)
-    initial_yen: int
-    annual_yen: int
-    total_yen: int
-    standalone_total_yen: int
+    initial_yen: int = Field(sa_type=YEN)
+    annual_yen: int = Field(sa_type=YEN)
+    total_yen: int = Field(sa_type=YEN)
+    standalone_total_yen: int = Field(sa_type=YEN)
     allocation_method: str = Field(default="", max_length=20)
     individually_rational: bool | None = None
     in_core: bool | None = None
@@ -294,10 +299,10 @@ class MemberShare(SQLModel, table=True):
     consortium_id: int = Field(foreign_key="consortium.id", index=True)
     need_key: str = Field(max_length=60)  # the need id in the plan document
     body_code: str = Field(max_length=6, index=True)
-    initial_yen: int
-    annual_yen: int
-    total_yen: int
-    standalone_total_yen: int
+    initial_yen: int = Field(sa_type=YEN)
+    annual_yen: int = Field(sa_type=YEN)
+    total_yen: int = Field(sa_type=YEN)
+    standalone_total_yen: int = Field(sa_type=YEN)
 
 
 class SubsidyEstimate(SQLModel, table=True):
@@ -306,11 +311,11 @@ class SubsidyEstimate(SQLModel, table=True):
     __tablename__ = "subsidy_estimate"
     id: int | None = Field(default=None, primary_key=True)
     member_share_id: int = Field(foreign_key="member_share.id", index=True)
-    grant_yen: int = 0
-    special_tax_yen: int = 0
+    grant_yen: int = Field(default=0, sa_type=YEN)
+    special_tax_yen: int = Field(default=0, sa_type=YEN)
     special_tax_measure: str | None = Field(default=None, max_length=40)
-    net_yen: int = 0
-    standalone_net_yen: int | None = None
+    net_yen: int = Field(default=0, sa_type=YEN)
+    standalone_net_yen: int | None = Field(default=None, sa_type=YEN)
     notes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
 
 
@@ -405,11 +410,11 @@ class ScenarioQuote(SQLModel, table=True):
     vendor: str = Field(max_length=120)
     quoted_on: date | None = None
     reference: str = Field(default="", max_length=120)  # 見積書番号 etc.
-    fixed_initial: int = 0
-    fixed_annual: int = 0
-    member_initial: int = 0
-    member_annual: int = 0
-    per_km_annual: int = 0
+    fixed_initial: int = Field(default=0, sa_type=YEN)
+    fixed_annual: int = Field(default=0, sa_type=YEN)
+    member_initial: int = Field(default=0, sa_type=YEN)
+    member_annual: int = Field(default=0, sa_type=YEN)
+    per_km_annual: int = Field(default=0, sa_type=YEN)
     lines: list[Any] = Field(default_factory=list, sa_column=Column(JSON))  # [[alpha, beta], ...]
     max_members: int | None = None
     based_on: str = Field(default="", max_length=40)  # the price book version the form was prefilled from
