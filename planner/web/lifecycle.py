@@ -21,7 +21,7 @@ from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
 from planner.web.db import db_session
 from planner.web.plans import load, require_full
-from planner.web.security import forbidden, roles_required
+from planner.web.security import forbidden, require_submitted, roles_required
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/plans")
 
@@ -61,8 +61,7 @@ def _helpers():
 
 
 def _checked_form() -> None:
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="フォームの有効期限が切れました。画面を読み込み直してもう一度送信してください。")
+    require_submitted(FlaskForm())
 
 
 def _date_arg(name: str) -> date | None:

@@ -25,7 +25,7 @@ from planner.web.api import phase_step
 from planner.web.db import db_session
 from planner.web.forms.planning import ActionForm, OverrideForm, ScenarioForm, split_codes
 from planner.web.params import MAX_PAGE, parse_int
-from planner.web.security import forbidden, roles_required
+from planner.web.security import forbidden, require_submitted, roles_required
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 
@@ -52,8 +52,7 @@ def _posted_action(scenario_id: int) -> tuple[Any, Scenario, ActionForm]:
     and the form is fresh (CSRF). Returns the request's session, the scenario and the form (its version field)."""
     scenario = load_scenario(scenario_id)
     form = ActionForm()
-    if not form.validate_on_submit():
-        abort(400, description="フォームの有効期限が切れました。画面を読み込み直してもう一度送信してください。")
+    require_submitted(form)
     return db_session(), scenario, form
 
 

@@ -132,6 +132,13 @@ def start_session(user: LoginUser) -> None:
 # Who may see what is decided by planner.services.access; this module only turns a "no" into a logged 403.
 
 FORBIDDEN_MESSAGE = "この画面を見る権限がありません。必要な場合は県の担当者または管理者にお問い合わせください。"
+STALE_FORM_MESSAGE = "フォームの有効期限が切れました。画面を読み込み直してもう一度送信してください。"
+
+
+def require_submitted(form) -> None:
+    """400 with the Japanese reason unless ``form`` (a Flask-WTF form of this request) was posted and is valid."""
+    if not form.validate_on_submit():
+        abort(400, description=STALE_FORM_MESSAGE)
 
 
 def forbidden(detail: str, *, status: int = 403, public_description: str | None = None):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, delete, select
 
-from planner.db.models import Body, Category, Consortium, MemberShare, Need, Plan, Scenario, SubsidyEstimate, User
+from planner.db.models import Body, Category, Need, Plan, Scenario, SubsidyEstimate, User
 from planner.services.demo import ASSUMED_POPULATION, load_demo, remove_demo_data
 from planner.services.instances import build_instance
 from planner.services.users import authenticate
+from tests.support.plans import add_plan_rows
 
 
 def _count(s, model, *where):
@@ -48,43 +49,7 @@ def test_demo_again_replaces_the_previous_demo(nagano_engine):
         first = load_demo(s)
         s.commit()
         user_ids = sorted(s.exec(select(User.id)).all())
-        plan = Plan(
-            scenario_id=first.scenario_id,
-            status="optimal",
-            objective_yen=1,
-            lower_bound_yen=1,
-            gap=0,
-            standalone_total_yen=2,
-            solve_seconds=0.1,
-        )
-        s.add(plan)
-        s.flush()
-        group = Consortium(
-            plan_id=plan.id,
-            group_key="g1",
-            category_id="ocr",
-            start_year=2026,
-            mode="lead",
-            lead_body_code="202011",
-            initial_yen=1,
-            annual_yen=1,
-            total_yen=1,
-            standalone_total_yen=2,
-        )
-        s.add(group)
-        s.flush()
-        share = MemberShare(
-            consortium_id=group.id,
-            need_key="n1",
-            body_code="202011",
-            initial_yen=1,
-            annual_yen=1,
-            total_yen=1,
-            standalone_total_yen=2,
-        )
-        s.add(share)
-        s.flush()
-        s.add(SubsidyEstimate(member_share_id=share.id))
+        add_plan_rows(s, first.scenario_id, yen=1, standalone_yen=2)
         drawn = set(s.exec(select(Need.category_id).where(Need.body_code == "204820")).all())
         free = sorted(set(s.exec(select(Category.id)).all()) - drawn)[0]
         s.add(Need(body_code="204820", category_id=free, volume=1, start_year=2026))  # a real need stays

@@ -78,59 +78,23 @@ def test_upgrade_from_every_earlier_revision_reaches_the_models_schema(db_url, s
         engine.dispose()
 
 
+PRICE_COLUMNS = ("fixed_initial", "fixed_annual", "member_initial", "member_annual", "per_km_annual")
+
+
 def test_amounts_past_32_bits_are_stored(migrated_engine):
     """A prefecture's plan totals pass 2,147,483,647 yen (PostgreSQL's INTEGER refused the demo's plan): every
     amount column in yen holds 64-bit values, the price columns too."""
     from sqlmodel import Session
 
-    from planner.db.models import Consortium, MemberShare, Plan, Scenario, SubsidyEstimate
+    from planner.db.models import MemberShare, Plan, Scenario, SubsidyEstimate
+    from tests.support.plans import add_plan_rows
 
     big = 9_876_543_210
     with Session(migrated_engine) as session:
         scenario = Scenario(name="大きな金額")
         session.add(scenario)
         session.flush()
-        plan = Plan(
-            scenario_id=scenario.id,
-            status="optimal",
-            objective_yen=big,
-            lower_bound_yen=big - 1,
-            gap=0.0,
-            standalone_total_yen=big + 1,
-            solve_seconds=0.1,
-        )
-        session.add(plan)
-        session.flush()
-        group = Consortium(
-            plan_id=plan.id,
-            group_key="g1",
-            category_id="ocr",
-            start_year=2026,
-            mode="lead",
-            lead_body_code="202011",
-            initial_yen=big,
-            annual_yen=big,
-            total_yen=big,
-            standalone_total_yen=big,
-        )
-        session.add(group)
-        session.flush()
-        share = MemberShare(
-            consortium_id=group.id,
-            need_key="n1",
-            body_code="202011",
-            initial_yen=big,
-            annual_yen=big,
-            total_yen=big,
-            standalone_total_yen=big,
-        )
-        session.add(share)
-        session.flush()
-        session.add(
-            SubsidyEstimate(
-                member_share_id=share.id, grant_yen=big, special_tax_yen=big, net_yen=big, standalone_net_yen=big
-            )
-        )
+        add_plan_rows(session, scenario.id, yen=big, standalone_yen=big + 1, lower_bound_yen=big - 1, subsidy_yen=big)
         session.commit()
     with Session(migrated_engine) as session:
         assert session.exec(sa.select(Plan.standalone_total_yen)).scalar_one() == big + 1
@@ -140,5 +104,5 @@ def test_amounts_past_32_bits_are_stored(migrated_engine):
         inspector = sa.inspect(migrated_engine)
         for table in ("plan", "consortium", "member_share", "subsidy_estimate", "price_entry", "scenario_quote"):
             for column in inspector.get_columns(table):
-                if column["name"].endswith("_yen") or column["name"] in ("fixed_initial", "per_km_annual"):
+                if column["name"].endswith("_yen") or column["name"] in PRICE_COLUMNS:
                     assert isinstance(column["type"], sa.BigInteger), (table, column["name"], column["type"])

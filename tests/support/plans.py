@@ -12,7 +12,7 @@ import uuid
 
 from sqlmodel import Session, select
 
-from planner.db.models import Body, Need, Scenario, utcnow
+from planner.db.models import Body, Consortium, MemberShare, Need, Scenario, SubsidyEstimate, utcnow
 from planner.db.models import Plan as PlanRow
 from planner.domain.costs import group_cost, group_violations, standalone_cost
 from planner.domain.plan import Plan, PlanGroup
@@ -40,6 +40,53 @@ JOB_BODIES = [
     ("150002", "新潟県", "15", "prefecture", 37.6, 138.9, 2_150_000),
     ("151009", "新潟市", "15", "designated_city", 37.92, 139.04, 780_000),
 ]
+
+
+def add_plan_rows(
+    session: Session,
+    scenario_id: int,
+    *,
+    yen: int,
+    standalone_yen: int,
+    lower_bound_yen: int | None = None,
+    subsidy_yen: int | None = None,
+) -> PlanRow:
+    """A stored plan of one group (長野市 leading AI-OCR) with one member share and its subsidy estimate, every amount
+    ``yen`` (``standalone_yen`` going alone); the subsidy amounts are ``subsidy_yen``, or the model's defaults."""
+    plan = PlanRow(
+        scenario_id=scenario_id,
+        status="optimal",
+        objective_yen=yen,
+        lower_bound_yen=yen if lower_bound_yen is None else lower_bound_yen,
+        gap=0,
+        standalone_total_yen=standalone_yen,
+        solve_seconds=0.1,
+    )
+    session.add(plan)
+    session.flush()
+    amounts = {"initial_yen": yen, "annual_yen": yen, "total_yen": yen, "standalone_total_yen": standalone_yen}
+    group = Consortium(
+        plan_id=plan.id,
+        group_key="g1",
+        category_id="ocr",
+        start_year=2026,
+        mode="lead",
+        lead_body_code="202011",
+        **amounts,
+    )
+    session.add(group)
+    session.flush()
+    share = MemberShare(consortium_id=group.id, need_key="n1", body_code="202011", **amounts)
+    session.add(share)
+    session.flush()
+    subsidy = (
+        {}
+        if subsidy_yen is None
+        else dict.fromkeys(("grant_yen", "special_tax_yen", "net_yen", "standalone_net_yen"), subsidy_yen)
+    )
+    session.add(SubsidyEstimate(member_share_id=share.id, **subsidy))
+    session.flush()
+    return plan
 
 
 def add_needs(engine, rows=NEEDS) -> dict[tuple[str, str], int]:
