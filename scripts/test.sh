@@ -5,9 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PLANNER_EXTRA_DEBIAN_PACKAGES="chromium postgresql-client ${PLANNER_EXTRA_DEBIAN_PACKAGES:-}" bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
+# One pytest-xdist worker per core (PLANNER_TEST_WORKERS=0 runs in one process, for a debugger); loadgroup keeps
+# the live-server module (one server, sessions shared between its tests) on one worker, in order.
+PARALLEL=(-n "${PLANNER_TEST_WORKERS:-auto}" --dist loadgroup)
 
 echo "==> tests on SQLite"
-PLANNER_TEST_DATABASE=sqlite python -m pytest "$@"
+PLANNER_TEST_DATABASE=sqlite python -m pytest "${PARALLEL[@]}" "$@"
 
 PG_URL=${PLANNER_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 if python - "$PG_URL" <<'PY'
@@ -22,7 +25,7 @@ PY
 then
   echo "==> tests on PostgreSQL ($PG_URL, each run in its own database)"
   rc=0
-  PLANNER_TEST_DATABASE=postgresql PLANNER_TEST_PG_URL="$PG_URL" python -m pytest "$@" || rc=$?
+  PLANNER_TEST_DATABASE=postgresql PLANNER_TEST_PG_URL="$PG_URL" python -m pytest "${PARALLEL[@]}" "$@" || rc=$?
   # pytest's 5 means "no test selected": only tests that touch a database run here
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 5 ]; then exit "$rc"; fi
 fi

@@ -20,20 +20,20 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import redis
 import sqlalchemy as sa
 
 from tests.concurrency.live import CLI, ROOT, Browser, free_port, planner_env, start_server, wait_until_up
+from tests.support.redis_db import empty_redis_database
 
 PASSWORD = "password-123"
 WORKERS = 3
-REDIS_DB_URL = "redis://127.0.0.1:6379/13"  # a database of its own, emptied before and after
 TRACEBACK = re.compile(
     r"Traceback \(most recent call last\)|ResourceClosedError|INTRANS|InternalError|"
     r"OperationalError|\[ERROR\]"
 )
 
-pytestmark = [pytest.mark.concurrency]
+# its tests share one server and the first test's sessions: they stay on one xdist worker, in order
+pytestmark = [pytest.mark.concurrency, pytest.mark.xdist_group("live_server")]
 
 
 # --- the environment ------------------------------------------------------------------------------------------------
@@ -60,14 +60,8 @@ def pg_url():
 
 @pytest.fixture(scope="module")
 def redis_url():
-    connection = redis.Redis.from_url(REDIS_DB_URL)
-    try:
-        connection.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
-    connection.flushdb()
-    yield REDIS_DB_URL
-    connection.flushdb()
+    with empty_redis_database(2) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -141,19 +135,25 @@ def _engine(url: str):
     return make_engine(url)
 
 
-# --- the bursts (in file order: the later ones use the sessions signed in by the first) ------------------------------
+# --- the bursts: the later ones reuse the sessions the first signed in ---------------------------------------------
 
+# how many sessions of each user the login burst opens
+BURST = {"pref20": 6, "muni202011": 8, "admin": 2}
 SIGNED_IN: dict[str, list[Browser]] = {}
 
 
-def _signed_in(user: str) -> list[Browser]:
+def _signed_in(server, user: str) -> list[Browser]:
+    """The user's sessions from the login burst; signed in here, one after the other, when this test runs without it
+    (alone, or after pytest-xdist tore the module's server down between tests)."""
     if not SIGNED_IN.get(user):
-        pytest.skip("needs the sessions of test_a_burst_of_logins_across_the_workers (run the module as a whole)")
+        browsers = [Browser(server["port"]) for _ in range(BURST[user])]
+        assert [b.login(user, PASSWORD) for b in browsers] == [302] * len(browsers)
+        SIGNED_IN[user] = browsers
     return SIGNED_IN[user]
 
 
 def test_a_burst_of_logins_across_the_workers(server):
-    users = ["pref20"] * 6 + ["muni202011"] * 8 + ["admin"] * 2
+    users = [user for user, count in BURST.items() for _ in range(count)]
     browsers = [Browser(server["port"]) for _ in users]
     statuses = together(len(users), lambda i: browsers[i].login(users[i], PASSWORD))
     assert statuses == [302] * len(users), statuses
@@ -169,7 +169,7 @@ def test_duplicate_registrations_create_one_need(server):
 
     from planner.db.models import Need
 
-    browsers = _signed_in("muni202011")
+    browsers = _signed_in(server, "muni202011")
     for b in browsers:
         b.request("GET", "/needs/new")
     form = {
@@ -200,7 +200,7 @@ def test_edits_of_one_scenario_version_let_exactly_one_win(server):
     from planner.db.models import AuditLog, Scenario
 
     scenario_id = server["scenarios"]["edit"]
-    browsers = _signed_in("pref20")
+    browsers = _signed_in(server, "pref20")
     _, page = browsers[0].request("GET", f"/scenarios/{scenario_id}/edit")
     books = {
         name: re.search(rf'<select[^>]*name="{name}"[^>]*>.*?<option[^>]*value="([^"]+)"', page, re.S).group(1)
@@ -251,7 +251,7 @@ def test_concurrent_run_requests_start_one_run_that_finishes_under_status_pollin
     from planner.db.models import AuditLog, Plan, Scenario
 
     scenario_id = server["scenarios"]["run"]
-    browsers = _signed_in("pref20")
+    browsers = _signed_in(server, "pref20")
     for b in browsers:
         b.request("GET", f"/scenarios/{scenario_id}")
     together(len(browsers), lambda i: browsers[i].post(f"/scenarios/{scenario_id}/run", {}))

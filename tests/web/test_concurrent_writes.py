@@ -10,11 +10,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import redis
 from sqlmodel import Session, func, select
 
 from planner.db.models import AuditLog, Need, Scenario
 from tests.support.plans import make_scenario
+from tests.support.redis_db import empty_redis_database
 from tests.support.web import login
 from tests.web.test_needs import CSV_OK, token_of, upload
 from tests.web.test_needs import form_data as need_form
@@ -191,23 +191,17 @@ def test_a_status_view_before_the_job_reaches_redis_does_not_call_it_lost(app, s
     def look(scenario_id, job_id):
         seen.append(viewer.get(f"/api/scenarios/{scenario_id}/status").get_json()["status"])
 
-    url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis server at 127.0.0.1:6379")
-    redis.Redis.from_url(url).flushdb()
-    app.config["REDIS_URL"] = url
-    monkeypatch.setattr(jobs, "rq_queue", lambda _url: _FakeQueue(before=look))
-    scenario_id = make_scenario(engine)
-    runner = app.test_client()
-    login(runner, "pref20")
-    assert runner.post(f"/scenarios/{scenario_id}/run").status_code == 302
+    with empty_redis_database(1) as url:
+        app.config["REDIS_URL"] = url
+        monkeypatch.setattr(jobs, "rq_queue", lambda _url: _FakeQueue(before=look))
+        scenario_id = make_scenario(engine)
+        runner = app.test_client()
+        login(runner, "pref20")
+        assert runner.post(f"/scenarios/{scenario_id}/run").status_code == 302
     assert seen == ["queued"]
     with Session(engine) as session:
         scenario = session.get(Scenario, scenario_id)
     assert scenario.status == "queued" and "enqueued_at" in scenario.progress
-    redis.Redis.from_url(url).flushdb()
 
 
 def test_a_burst_of_wrong_passwords_gets_no_more_checks_than_the_limit(app, seed):

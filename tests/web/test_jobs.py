@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-import redis
 from sqlmodel import Session, func, select
 
 from planner.db.models import Consortium, MemberShare, Scenario, SubsidyEstimate, utcnow
@@ -22,6 +21,7 @@ from tests.support.plans import (
     solve_now,
     wait_for,
 )
+from tests.support.redis_db import empty_redis_database
 
 
 def counts(engine) -> dict[str, int]:
@@ -226,15 +226,8 @@ def test_real_optimiser_and_settlement_through_the_job(db):
 
 @pytest.fixture
 def redis_url():
-    url = "redis://127.0.0.1:6379/15"  # a database of its own, emptied before and after
-    connection = redis.Redis.from_url(url)
-    try:
-        connection.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis server at 127.0.0.1:6379")
-    connection.flushdb()
-    yield url
-    connection.flushdb()
+    with empty_redis_database(0) as url:
+        yield url
 
 
 def test_rq_path_queues_the_job_for_a_worker(app, client, seed, solver, redis_url):
