@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PLANNER_EXTRA_DEBIAN_PACKAGES="chromium postgresql-client ${PLANNER_EXTRA_DEBIAN_PACKAGES:-}" bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 # One pytest-xdist worker per core (PLANNER_TEST_WORKERS=0 runs in one process, for a debugger); loadgroup keeps
-# the live-server module (one server, sessions shared between its tests) on one worker, in order.
+# the live-server module on one worker, so that only one live server runs at a time.
 PARALLEL=(-n "${PLANNER_TEST_WORKERS:-auto}" --dist loadgroup)
 
 echo "==> tests on SQLite"

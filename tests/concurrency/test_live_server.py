@@ -32,7 +32,7 @@ TRACEBACK = re.compile(
     r"OperationalError|\[ERROR\]"
 )
 
-# its tests share one server and the first test's sessions: they stay on one xdist worker, in order
+# one xdist worker runs all of them, so that only one live server (gunicorn and an RQ worker) runs at a time
 pytestmark = [pytest.mark.concurrency, pytest.mark.xdist_group("live_server")]
 
 
