@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.concurrency.live import CLI, ROOT, Browser, free_port, planner_env, start_server, wait_until_up
-from tests.support.redis_db import empty_redis_database
+from tests.support.redis_db import LIVE_SERVER_SLOT, empty_redis_database
 
 PASSWORD = "password-123"
 WORKERS = 3
@@ -60,7 +60,7 @@ def pg_url():
 
 @pytest.fixture(scope="module")
 def redis_url():
-    with empty_redis_database(2) as url:
+    with empty_redis_database(LIVE_SERVER_SLOT) as url:
         yield url
 
 

@@ -13,7 +13,9 @@ from contextlib import contextmanager
 import pytest
 import redis
 
-SLOTS = 3  # test_jobs, test_concurrent_writes, the live-server suite
+# one slot per test module that queues on RQ
+JOBS_SLOT, CONCURRENT_WRITES_SLOT, LIVE_SERVER_SLOT = range(3)
+SLOTS = LIVE_SERVER_SLOT + 1
 DATABASES = 16  # Redis's default number of databases
 
 

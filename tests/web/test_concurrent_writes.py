@@ -14,7 +14,7 @@ from sqlmodel import Session, func, select
 
 from planner.db.models import AuditLog, Need, Scenario
 from tests.support.plans import make_scenario
-from tests.support.redis_db import empty_redis_database
+from tests.support.redis_db import CONCURRENT_WRITES_SLOT, empty_redis_database
 from tests.support.web import login
 from tests.web.test_needs import CSV_OK, token_of, upload
 from tests.web.test_needs import form_data as need_form
@@ -191,7 +191,7 @@ def test_a_status_view_before_the_job_reaches_redis_does_not_call_it_lost(app, s
     def look(scenario_id, job_id):
         seen.append(viewer.get(f"/api/scenarios/{scenario_id}/status").get_json()["status"])
 
-    with empty_redis_database(1) as url:
+    with empty_redis_database(CONCURRENT_WRITES_SLOT) as url:
         app.config["REDIS_URL"] = url
         monkeypatch.setattr(jobs, "rq_queue", lambda _url: _FakeQueue(before=look))
         scenario_id = make_scenario(engine)

@@ -21,7 +21,7 @@ from tests.support.plans import (
     solve_now,
     wait_for,
 )
-from tests.support.redis_db import empty_redis_database
+from tests.support.redis_db import JOBS_SLOT, empty_redis_database
 
 
 def counts(engine) -> dict[str, int]:
@@ -226,7 +226,7 @@ def test_real_optimiser_and_settlement_through_the_job(db):
 
 @pytest.fixture
 def redis_url():
-    with empty_redis_database(0) as url:
+    with empty_redis_database(JOBS_SLOT) as url:
         yield url
 
 
