@@ -128,6 +128,12 @@ def zip_only(args) -> int:
         f"  {len(data) / 1e6:.1f} MB; CPU {_cpu_seconds() - cpu_before:.1f} s (user + sys, this process and its "
         f"workers); load average after {os.getloadavg()[0]:.1f}"
     )
+    # ru_maxrss is in KiB on Linux; for children, that of the largest finished worker.
+    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"  peak memory: this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
+        f"largest worker {worker_peak:.0f} MB"
+    )
     return 0 if seconds <= 20.0 else 1
 
 

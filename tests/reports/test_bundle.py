@@ -1,6 +1,8 @@
 import io
 import zipfile
 
+import pytest
+
 from planner.reports import bundle
 
 from .fixtures import nagano_instance, nagano_plan
@@ -60,3 +62,20 @@ def test_every_document_of_a_plan_with_the_instance():
         "年度別予算総括表.pdf",
         "年度別予算総括表.xlsx",
     ]
+
+
+def test_a_worker_job_pauses_the_collector_and_restores_it_even_when_it_fails(monkeypatch):
+    import gc
+
+    seen = []
+
+    def failing_job(instance, plan, meta, job):
+        seen.append(gc.isenabled())
+        raise RuntimeError("broken document")
+
+    monkeypatch.setattr(bundle, "render_job", failing_job)
+    monkeypatch.setattr(bundle, "_worker_state", (None, None, None))
+    with pytest.raises(RuntimeError, match="broken document"):
+        bundle._render_in_worker((bundle.Document("member", "x"),))
+    assert seen == [False]
+    assert gc.isenabled()
