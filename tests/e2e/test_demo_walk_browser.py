@@ -6,9 +6,9 @@ documents, adopts it as 計画 No.2 and publishes it; 松本市 answers (declini
 条件付き); the coordinator reminds the town that has not answered, re-plans with the decliner fixed standalone, adopts
 and publishes 第2版 (answers that still stand are carried over); 長野市 answers what it is asked again; then the
 year-by-year statement (PDF), the budget workbook (and PDF) and the agreement draft (Word) are downloaded and read back:
-document control, no 案 on the published version, file names, and figures equal to the plan's. The coordinator's ZIP
-of all 323 documents is started (its progress page); 松本市 downloads the ZIP of its own documents, built in the
-background like the coordinator's, and it is read back too.
+document control, no 案 on the published version, file names, and figures equal to the plan's. The coordinator starts
+the ZIP of all 323 documents (its progress page); 松本市 downloads the ZIP of its own documents, built in the
+background like the coordinator's; then the coordinator downloads the whole plan's, and both are read back.
 
 Screenshots of every step and the PDFs' pages (pdftoppm) go to ``$PLANNER_WALK_DIR`` (default
 test-artifacts/e2e/lifecycle-walk/, gitignored) to be looked at.
@@ -38,6 +38,7 @@ from planner.domain.plan import plan_from_dict
 from planner.domain.settled import member_lines
 from planner.domain.statements import body_statements
 from planner.domain.vocabulary import wareki_date
+from planner.reports.control import KIND_LABELS
 from planner.services.plan_lifecycle import today_jst
 from tests.domain.test_statements import expected_by_body_and_year
 from tests.e2e import test_browser
@@ -398,7 +399,7 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     assert issued in flat(cells) and flat(ISSUER[0]) in flat(cells)
 
     # the coordinator's ZIP of every document (323 for the demo) starts in the background with its progress page;
-    # it takes many minutes on a busy machine (another change makes it faster), so the walk downloads 松本市's ZIP
+    # it is built while 松本市 takes its turn, and downloaded at the end (step 10)
     page.goto(f"{base}/plans/{v2}")
     page.get_by_role("link", name="全帳票（ZIP）").click()
     page.wait_for_url(f"{base}/plans/{v2}/reports/bundle")
@@ -430,6 +431,36 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     assert "年度別負担額/202029_松本市.pdf" in names and any(n.startswith("協定書案/") for n in names)
     assert "年度別予算総括表.xlsx" not in names  # the prefecture's, not a town's
     inside = pdf_text(archive.read("年度別負担額/202029_松本市.pdf"))
+    assert "計画No.2第2版（公表中）" in inside and "この文書は試算（案）です" not in inside and number in inside
+    log_out(page, demo)
+
+    # 10. the coordinator's ZIP, built in the background meanwhile: every document of 第2版, downloaded and read back
+    log_in(page, demo, "demo-nagano-pref")
+    page.goto(f"{base}/plans/{v2}/reports/bundle")
+    page.locator("#bundle-download").wait_for(timeout=1_200_000)
+    step(page, "22-zip-ready-coordinator")
+    with page.expect_download(timeout=300_000) as info:
+        page.locator("#bundle-download").click()
+    zip_path = WALK / "coordinator.zip"
+    info.value.save_as(str(zip_path))
+    zip_name = unquote(info.value.suggested_filename)
+    assert zip_name.startswith("帳票一式_") and "松本市" not in zip_name  # the whole plan's, not a body's
+    names = zipfile.ZipFile(zip_path).namelist()
+    folders = {
+        KIND_LABELS[kind]: sum(1 for n in names if n.startswith(f"{KIND_LABELS[kind]}/"))
+        for kind in ("group", "member", "agreement", "statement")
+    }
+    joint = [g for g in plan2.groups if g.mode != "standalone"]
+    member_bodies = {instance2.need(n).body for g in plan2.groups for n in g.members}
+    assert folders == {
+        KIND_LABELS["group"]: 2 * len(joint),  # PDF and workbook
+        KIND_LABELS["member"]: sum(len(g.members) for g in joint),
+        KIND_LABELS["agreement"]: len(joint),
+        KIND_LABELS["statement"]: len(member_bodies),
+    }, folders
+    tables = {f"{KIND_LABELS[kind]}.{ext}" for kind in ("summary", "budget") for ext in ("pdf", "xlsx")}
+    assert tables <= set(names) and len(names) == len(tables) + sum(folders.values())
+    inside = pdf_text(zipfile.ZipFile(zip_path).read(f"年度別負担額/{MATSUMOTO}_松本市.pdf"))
     assert "計画No.2第2版（公表中）" in inside and "この文書は試算（案）です" not in inside and number in inside
 
     assert not console_errors, console_errors
