@@ -132,6 +132,17 @@ def fetch(page, link_text: str, save_as: str) -> tuple[bytes, str]:
     return path.read_bytes(), unquote(info.value.suggested_filename)
 
 
+def built_zip(page, shot: str, save_as: str) -> tuple[zipfile.ZipFile, str]:
+    """On the ZIP's progress page: wait until it is built, download it; (the archive, the name the server gave it)."""
+    page.locator("#bundle-download").wait_for(timeout=1_200_000)
+    step(page, shot)
+    with page.expect_download(timeout=300_000) as info:
+        page.locator("#bundle-download").click()
+    path = WALK / save_as
+    info.value.save_as(str(path))
+    return zipfile.ZipFile(path), unquote(info.value.suggested_filename)
+
+
 def pdf_pages_png(data: bytes, name: str, last: int = 3) -> None:
     if shutil.which("pdftoppm") is None:
         return
@@ -418,15 +429,8 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     page.goto(f"{base}/plans/{v2}/reports.zip")
     page.wait_for_url(f"{base}/plans/{v2}/reports/bundle")
     step(page, "20-matsumoto-zip-progress")
-    page.locator("#bundle-download").wait_for(timeout=1_200_000)
-    step(page, "21-matsumoto-zip-ready")
-    with page.expect_download(timeout=300_000) as info:
-        page.locator("#bundle-download").click()
-    zip_path = WALK / "matsumoto.zip"
-    info.value.save_as(str(zip_path))
-    zip_name = unquote(info.value.suggested_filename)
+    archive, zip_name = built_zip(page, "21-matsumoto-zip-ready", "matsumoto.zip")
     assert zip_name.startswith("帳票一式_") and "松本市" in zip_name
-    archive = zipfile.ZipFile(zip_path)
     names = archive.namelist()
     assert "年度別負担額/202029_松本市.pdf" in names and any(n.startswith("協定書案/") for n in names)
     assert "年度別予算総括表.xlsx" not in names  # the prefecture's, not a town's
@@ -437,15 +441,9 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     # 10. the coordinator's ZIP, built in the background meanwhile: every document of 第2版, downloaded and read back
     log_in(page, demo, "demo-nagano-pref")
     page.goto(f"{base}/plans/{v2}/reports/bundle")
-    page.locator("#bundle-download").wait_for(timeout=1_200_000)
-    step(page, "22-zip-ready-coordinator")
-    with page.expect_download(timeout=300_000) as info:
-        page.locator("#bundle-download").click()
-    zip_path = WALK / "coordinator.zip"
-    info.value.save_as(str(zip_path))
-    zip_name = unquote(info.value.suggested_filename)
+    archive, zip_name = built_zip(page, "22-zip-ready-coordinator", "coordinator.zip")
     assert zip_name.startswith("帳票一式_") and "松本市" not in zip_name  # the whole plan's, not a body's
-    names = zipfile.ZipFile(zip_path).namelist()
+    names = archive.namelist()
     folders = {
         KIND_LABELS[kind]: sum(1 for n in names if n.startswith(f"{KIND_LABELS[kind]}/"))
         for kind in ("group", "member", "agreement", "statement")
@@ -460,7 +458,7 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     }, folders
     tables = {f"{KIND_LABELS[kind]}.{ext}" for kind in ("summary", "budget") for ext in ("pdf", "xlsx")}
     assert tables <= set(names) and len(names) == len(tables) + sum(folders.values())
-    inside = pdf_text(zipfile.ZipFile(zip_path).read(f"年度別負担額/{MATSUMOTO}_松本市.pdf"))
+    inside = pdf_text(archive.read(f"年度別負担額/{MATSUMOTO}_松本市.pdf"))
     assert "計画No.2第2版（公表中）" in inside and "この文書は試算（案）です" not in inside and number in inside
 
     assert not console_errors, console_errors
