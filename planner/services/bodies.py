@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from planner.db.models import Body, DataVintage, utcnow
+from planner.domain.instance_io import BODY_FIELDS
 from planner.domain.vocabulary import csv_text
 from planner.importers.errors import FileProblems, Problem
 from planner.importers.flags import FLAG_FIELDS, parse_flags_file
@@ -28,19 +29,8 @@ from planner.masterdata.national import master_bodies, ward_codes
 
 from .audit import record as audit
 
-EXPORT_COLUMNS = (
-    "code",
-    "name",
-    "prefecture_code",
-    "kind",
-    "population",
-    "fiscal_strength_index",
-    "lat",
-    "lng",
-    "disadvantaged",
-    "has_data_plan",
-    "no_allocation_tax",
-)  # the flags read back by the flags import
+# A body's fields as the instance file has them; the flags import reads the flags back.
+EXPORT_COLUMNS = BODY_FIELDS
 _MASTER_FIELDS = ("name", "prefecture_code", "kind", "lat", "lng")
 _FISCAL_DATASETS = ("fiscal_municipal", "fiscal_prefecture", "fiscal_designated")
 

@@ -56,6 +56,16 @@ def wait_until_solved(engine, scenario_id: int, timeout: float = 120) -> int:
     raise AssertionError(f"scenario {scenario_id} did not finish")
 
 
+def adopt_and_publish(page, base: str, plan_id: int) -> None:
+    """The coordinator adopts a draft as 確定案 and publishes it to its members (deadline far ahead)."""
+    page.goto(f"{base}/plans/{plan_id}")
+    page.get_by_role("button", name="確定案にする").click()
+    page.wait_for_url(f"{base}/plans/{plan_id}")
+    page.fill("#publish-deadline", "2099-12-31")
+    page.get_by_role("button", name="参加団体に公表する").click()
+    page.wait_for_url(f"{base}/plans/{plan_id}/answers")
+
+
 def download(page, link_text: str, name: str) -> bytes:
     with page.expect_download() as info:
         page.get_by_role("link", name=link_text).first.click()
@@ -156,12 +166,7 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
     assert download(page, "負担金算定書（PDF）", "group.pdf")[:5] == b"%PDF-"
     assert download(page, "負担金算定書（Excel）", "group.xlsx")[:2] == b"PK"
     # members see a plan once it is adopted and published (the lifecycle journey is test_lifecycle_browser.py)
-    page.goto(f"{base}/plans/{plan_id}")
-    page.get_by_role("button", name="確定案にする").click()
-    page.wait_for_url(f"{base}/plans/{plan_id}")
-    page.fill("#publish-deadline", "2099-12-31")
-    page.get_by_role("button", name="参加団体に公表する").click()
-    page.wait_for_url(f"{base}/plans/{plan_id}/answers")
+    adopt_and_publish(page, base, plan_id)
     sign_out(page, base)
 
     # --- 長野市 sees its own notice, not the prefecture's summary ---------------------------------------------

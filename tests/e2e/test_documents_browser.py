@@ -15,6 +15,7 @@ from docx import Document
 from tests.e2e import test_browser
 from tests.e2e.test_browser import (
     ARTIFACTS,
+    adopt_and_publish,
     download,
     shot,
     sign_in,
@@ -107,12 +108,7 @@ def test_statements_agreement_and_zip(server, browser_page):
     assert any(n.startswith("協定書案/") and n.endswith(".docx") for n in names)
     assert "年度別負担額/202029_松本市.pdf" in names
     # members see a plan once it is adopted and published (plan lifecycle)
-    page.goto(f"{base}/plans/{plan_id}")
-    page.get_by_role("button", name="確定案にする").click()
-    page.wait_for_url(f"{base}/plans/{plan_id}")
-    page.fill("#publish-deadline", "2099-12-31")
-    page.get_by_role("button", name="参加団体に公表する").click()
-    page.wait_for_url(f"{base}/plans/{plan_id}/answers")
+    adopt_and_publish(page, base, plan_id)
     sign_out(page, base)
 
     sign_in(page, base, "muni202011")

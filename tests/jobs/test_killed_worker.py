@@ -20,10 +20,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
-from planner.db.models import Body, Consortium, MemberShare, Scenario, SubsidyEstimate
+from planner.db.models import Consortium, MemberShare, Scenario, SubsidyEstimate
 from planner.db.models import Plan as PlanRow
-from planner.services.reference_data import load_price_book_file
-from tests.support.plans import JOB_BODIES, add_needs, make_scenario
+from tests.support.plans import jobs_database, make_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,25 +67,7 @@ CHILD = textwrap.dedent("""
 
 @pytest.fixture
 def db(engine):
-    with Session(engine) as session:
-        for code, name, pref, kind, lat, lng, pop in JOB_BODIES:
-            session.add(
-                Body(
-                    code=code,
-                    name=name,
-                    prefecture_code=pref,
-                    kind=kind,
-                    lat=lat,
-                    lng=lng,
-                    population=pop,
-                    has_data_plan=True,
-                )
-            )
-        session.commit()
-        load_price_book_file(session)
-        session.commit()
-    add_needs(engine)
-    return engine
+    return jobs_database(engine)
 
 
 def plan_rows(engine) -> dict[str, int]:

@@ -109,6 +109,33 @@ def add_needs(engine, rows=NEEDS) -> dict[tuple[str, str], int]:
     return ids
 
 
+def jobs_database(engine):
+    """The bodies of ``JOB_BODIES`` (小谷村 in a 条件不利地域), the reference price book and the needs: a database to
+    solve in, without the web layer."""
+    from planner.services.reference_data import load_price_book_file
+
+    with Session(engine) as session:
+        for code, name, pref, kind, lat, lng, pop in JOB_BODIES:
+            session.add(
+                Body(
+                    code=code,
+                    name=name,
+                    prefecture_code=pref,
+                    kind=kind,
+                    lat=lat,
+                    lng=lng,
+                    population=pop,
+                    has_data_plan=True,
+                    disadvantaged=code == "204820",
+                )
+            )
+        session.commit()
+        load_price_book_file(session)
+        session.commit()
+    add_needs(engine)
+    return engine
+
+
 def make_scenario(engine, *, prefecture="20", name="長野県 共同調達 令和8年度", **values) -> int:
     with Session(engine) as session:
         pref_body = session.exec(

@@ -10,11 +10,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, SQLModel
 
-from planner.db.models import Body
-from planner.services.reference_data import load_price_book_file
 from tests.support.backend import BACKEND
 from tests.support.databases import create_tables
-from tests.support.plans import JOB_BODIES, add_needs, make_scenario, solve_now
+from tests.support.plans import add_needs, jobs_database, make_scenario, solve_now
 from tests.support.web import seed_database
 
 
@@ -103,23 +101,4 @@ def planned(app, seed, solver, db_templates):
 @pytest.fixture
 def db(engine):
     """Bodies and the reference price book, without the web layer."""
-    with Session(engine) as session:
-        for code, name, pref, kind, lat, lng, pop in JOB_BODIES:
-            session.add(
-                Body(
-                    code=code,
-                    name=name,
-                    prefecture_code=pref,
-                    kind=kind,
-                    lat=lat,
-                    lng=lng,
-                    population=pop,
-                    has_data_plan=True,
-                    disadvantaged=code == "204820",
-                )
-            )
-        session.commit()
-        load_price_book_file(session)
-        session.commit()
-    add_needs(engine)
-    return engine
+    return jobs_database(engine)
