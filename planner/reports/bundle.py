@@ -220,7 +220,9 @@ def plan_zip(
             report(done, total)
     files.sort(key=lambda f: f[0])
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    # Stored, not deflated again: PDF streams are compressed already, and workbooks and Word files are ZIP files
+    # themselves. Deflating the demo's 25.6 MB took 0.4 s, after all the workers had finished, to save 1.3 %.
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
         for name, data in files:
             zf.writestr(name, data)
     return buf.getvalue()
