@@ -66,6 +66,17 @@ def adopt_and_publish(page, base: str, plan_id: int) -> None:
     page.wait_for_url(f"{base}/plans/{plan_id}/answers")
 
 
+def solved_on_page(page, engine, scenario_id: int, timeout: float = 120) -> int:
+    """Wait for the run started on the scenario page in view: its plan in the database, then the page's own reload.
+
+    The progress script reloads the page once the job has finished; a navigation started before that reload is cut
+    by it ("interrupted by another navigation"), so the next step waits for the reloaded page's plan link."""
+    plan_id = wait_until_solved(engine, scenario_id, timeout)
+    page.locator(f"a[href='/plans/{plan_id}']").first.wait_for(timeout=timeout * 1000)
+    page.wait_for_load_state()
+    return plan_id
+
+
 def download(page, link_text: str, name: str) -> bytes:
     with page.expect_download() as info:
         page.get_by_role("link", name=link_text).first.click()
@@ -125,8 +136,7 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
     page.wait_for_url(f"{base}/scenarios/*")
     scenario_id = int(page.url.rstrip("/").rsplit("/", 1)[-1])
     page.get_by_role("button", name="最適化を実行").click()
-    plan_id = wait_until_solved(engine, scenario_id)
-    page.goto(f"{base}/scenarios/{scenario_id}")
+    plan_id = solved_on_page(page, engine, scenario_id)
     page.get_by_text("完了", exact=False).first.wait_for()
     shot(page, "07-scenario-done")
 
@@ -143,10 +153,7 @@ def test_municipality_and_coordinator_journey(server, browser_page, tmp_path):
     page.wait_for_url(f"{base}/scenarios/*")
     copy_id = int(page.url.rstrip("/").rsplit("/", 1)[-1])
     assert copy_id != scenario_id
-    other_plan = wait_until_solved(engine, copy_id)
-    # The progress script reloads the page once the job has finished; let it, or it would cut the next navigation.
-    page.locator(f"a[href='/plans/{other_plan}']").first.wait_for()
-    page.wait_for_load_state()
+    other_plan = solved_on_page(page, engine, copy_id)
     with Session(engine) as session:
         items = session.get(Scenario, copy_id).overrides["items"]
         assert [(i["kind"], sorted(i["bodies"])) for i in items] == [("apart", ["202011", "202029"])]

@@ -42,7 +42,7 @@ from planner.reports.control import KIND_LABELS
 from planner.services.plan_lifecycle import today_jst
 from tests.domain.test_statements import expected_by_body_and_year
 from tests.e2e import test_browser
-from tests.e2e.test_browser import ARTIFACTS, wait_until_solved
+from tests.e2e.test_browser import ARTIFACTS, solved_on_page
 from tests.reports.helpers import Workbook, pdf_text
 
 pytestmark = test_browser.pytestmark
@@ -297,8 +297,7 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     page.get_by_role("button", name="不参加の団体を単独調達に固定して再計画する").click()
     page.wait_for_url(f"{base}/scenarios/*")
     replan = int(page.url.rstrip("/").rsplit("/", 1)[-1])
-    v2 = wait_until_solved(engine, replan, timeout=900)
-    page.goto(f"{base}/scenarios/{replan}")
+    v2 = solved_on_page(page, engine, replan, timeout=900)
     assert "単独調達に固定したニーズ：松本市" in page.content()
     step(page, "11-replan-scenario")
 

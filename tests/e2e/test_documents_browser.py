@@ -20,7 +20,7 @@ from tests.e2e.test_browser import (
     shot,
     sign_in,
     sign_out,
-    wait_until_solved,
+    solved_on_page,
 )
 from tests.reports.helpers import pdf_text
 
@@ -63,10 +63,7 @@ def test_statements_agreement_and_zip(server, browser_page):
     page.wait_for_url(f"{base}/scenarios/*")
     scenario_id = int(page.url.rstrip("/").rsplit("/", 1)[-1])
     page.get_by_role("button", name="最適化を実行").click()
-    plan_id = wait_until_solved(engine, scenario_id)
-    page.goto(f"{base}/scenarios/{scenario_id}")
-    page.locator(f"a[href='/plans/{plan_id}']").first.wait_for()
-    page.wait_for_load_state()
+    plan_id = solved_on_page(page, engine, scenario_id)
 
     page.goto(f"{base}/plans/{plan_id}")
     shot(page, "documents-02-plan")

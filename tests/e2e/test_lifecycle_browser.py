@@ -16,7 +16,7 @@ from tests.e2e.test_browser import (
     ARTIFACTS,
     sign_in,
     sign_out,
-    wait_until_solved,
+    solved_on_page,
 )
 
 pytestmark = test_browser.pytestmark  # Chromium present, SQLite only, slow
@@ -74,7 +74,7 @@ def test_draft_adopt_publish_answers_replan_publish_v2(server, browser_page):
 
     page.goto(f"{base}/scenarios/{scenario_id}")
     page.get_by_role("button", name="最適化を実行").click()
-    plan_id = wait_until_solved(engine, scenario_id)
+    plan_id = solved_on_page(page, engine, scenario_id)
     page.goto(f"{base}/plans/{plan_id}")
     assert "試算" in page.content() and "見積 1 件" in page.content()
     page.get_by_role("button", name="確定案にする").click()
@@ -120,9 +120,7 @@ def test_draft_adopt_publish_answers_replan_publish_v2(server, browser_page):
     page.get_by_role("button", name="不参加の団体を単独調達に固定して再計画する").click()
     page.wait_for_url(f"{base}/scenarios/*")
     replan_scenario = int(page.url.rstrip("/").rsplit("/", 1)[-1])
-    v2_plan = wait_until_solved(engine, replan_scenario)
-    page.locator(f"a[href='/plans/{v2_plan}']").first.wait_for()
-    page.wait_for_load_state()
+    v2_plan = solved_on_page(page, engine, replan_scenario)
     page.goto(f"{base}/plans/{v2_plan}")
     assert page.locator("#adopt-series").input_value() != "new"  # the same plan number by default
     page.get_by_role("button", name="確定案にする").click()
