@@ -141,9 +141,28 @@ def _export_problems(where: str, response) -> tuple[str | None, list[str]]:
     return None, []
 
 
-def test_no_export_lets_user_text_run_as_a_formula(world):
+@pytest.fixture(scope="module")
+def crawled(world):
+    """Each user's crawl, made once and kept (responses read) for the tests that look at it: the headers and inline
+    script check and the exports' formula check both walk every page and document the administrator may get."""
+    done: dict[str, list] = {}
+
+    def responses(user: str) -> list:
+        if user not in done:
+            done[user] = [(url, response) for url, response in crawl(world.app, user) if response.get_data() or True]
+        return done[user]
+
+    return responses
+
+
+# The administrator's crawl renders every document of the world: the two tests that read it share one worker.
+ADMIN_CRAWL = pytest.mark.xdist_group("admin_crawl")
+
+
+@ADMIN_CRAWL
+def test_no_export_lets_user_text_run_as_a_formula(world, crawled):
     scanned, problems = [], []
-    for url, response in crawl(world.app, "admin"):
+    for url, response in crawled("admin"):
         kind, found = _export_problems(url, response)
         if kind:
             scanned.append(url)
@@ -236,10 +255,10 @@ def _inline_problems(where: str, response) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("user", ["anonymous", "admin", "pref20", "muni202011"])
-def test_every_response_has_the_security_headers_and_no_inline_script(world, user):
+@pytest.mark.parametrize("user", ["anonymous", pytest.param("admin", marks=ADMIN_CRAWL), "pref20", "muni202011"])
+def test_every_response_has_the_security_headers_and_no_inline_script(crawled, user):
     problems, seen = [], 0
-    for url, response in crawl(world.app, user):
+    for url, response in crawled(user):
         seen += 1
         where = f"{user} GET {url} ({response.status_code})"
         assert response.status_code < 500, where
