@@ -4,6 +4,8 @@ test-artifacts/e2e/."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import Session, select
 
@@ -50,7 +52,7 @@ def test_body_search_narrows_the_select_as_you_type(server, browser_page):
     shots(page, "needs-form-body-search")
     page.fill("#volume", "3")
     page.click("button[name=save]")
-    page.wait_for_url(f"{base}/needs/**")
+    page.wait_for_url(re.compile(r"/needs/(\?.*)?$"))  # the list (the form's own URL matches /needs/** at once)
     assert "広島県" not in errors and not errors, errors
 
 
