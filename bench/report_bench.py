@@ -157,22 +157,12 @@ def demo_zip() -> int:
     background build, in a thread of this process with its worker processes)."""
     import tempfile
 
-    from sqlmodel import Session
-
     from planner.app import create_app
-    from planner.db.session import make_engine
-    from planner.services.demo import load_demo, plan_demo
-    from planner.services.init_db import init_database
+    from tests.support.demo import demo_database
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/demo.sqlite"
-        engine = make_engine(url)
-        init_database(engine)
-        with Session(engine) as session:
-            report = load_demo(session)
-            session.commit()
-        plans = plan_demo(engine, report)
-        engine.dispose()
+        report, plans = demo_database(url)
         os.environ["PLANNER_INSTANCE_PATH"] = f"{tmp}/instance"
         app = create_app(
             {"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False, "REPORT_CACHE_DIR": f"{tmp}/cache"}

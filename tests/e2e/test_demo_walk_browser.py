@@ -44,6 +44,7 @@ from tests.domain.test_statements import expected_by_body_and_year
 from tests.e2e import test_browser
 from tests.e2e.test_browser import ARTIFACTS, solved_on_page
 from tests.reports.helpers import Workbook, pdf_text
+from tests.support.demo import demo_database
 
 pytestmark = test_browser.pytestmark
 
@@ -67,18 +68,9 @@ def demo_server(tmp_path, monkeypatch):
     from werkzeug.serving import make_server
 
     from planner.app import create_app
-    from planner.db.session import make_engine
-    from planner.services.demo import load_demo, plan_demo
-    from planner.services.init_db import init_database
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    engine = make_engine(url)
-    init_database(engine)
-    with Session(engine) as session:
-        report = load_demo(session)
-        session.commit()
-    plans = plan_demo(engine, report)
-    engine.dispose()
+    report, plans = demo_database(url)
     monkeypatch.setenv("PLANNER_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(
         {

@@ -149,7 +149,10 @@ def crawled(world):
 
     def responses(user: str) -> list:
         if user not in done:
-            done[user] = [(url, response) for url, response in crawl(world.app, user) if response.get_data() or True]
+            done[user] = []
+            for url, response in crawl(world.app, user):
+                response.get_data()  # read now: the response is looked at again after the crawl has moved on
+                done[user].append((url, response))
         return done[user]
 
     return responses
