@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
 
+from . import line_cache
 from .render import PROJECT_ROOT
 
 MARKER_PREFIX = "batch-doc-"
@@ -159,8 +160,10 @@ def render_pdfs(htmls: Sequence[str], stylesheets: Sequence) -> list[bytes]:
     if len(htmls) == 1:
         return [HTML(string=htmls[0], base_url=str(PROJECT_ROOT)).write_pdf(stylesheets=list(stylesheets))]
     _install()
+    line_cache.install()
     source, titles = batch_html(htmls)
     font_config = FontConfiguration()
+    line_cache.enable(font_config)
     _local.state = {"count": len(htmls)}
     try:
         document = HTML(string=source, base_url=str(PROJECT_ROOT)).render(
