@@ -35,6 +35,8 @@ ENVIRONMENT_SWITCHES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PLANNER_TRUSTED_PROXY": ("TRUSTED_PROXY", _flag),  # one reverse proxy in front sets X-Forwarded-*
     "PLANNER_SESSION_IDLE_HOURS": ("SESSION_IDLE_HOURS", float),
     "PLANNER_SESSION_MAX_HOURS": ("SESSION_MAX_HOURS", float),
+    # publishing a plan starts building its full document set (the coordinator's ZIP) in the background
+    "PLANNER_BUILD_DOCUMENTS_ON_PUBLISH": ("BUILD_DOCUMENTS_ON_PUBLISH", _flag),
 }
 
 
@@ -54,6 +56,7 @@ def defaults(instance: Path) -> dict[str, Any]:
         "TRUSTED_PROXY": False,
         "SESSION_IDLE_HOURS": 8.0,  # a session ends after this long without a request
         "SESSION_MAX_HOURS": 12.0,  # and in any case this long after signing in (0: no cap)
+        "BUILD_DOCUMENTS_ON_PUBLISH": True,
     }
 
 

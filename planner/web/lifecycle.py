@@ -19,6 +19,7 @@ from planner import jobs
 from planner.db.models import PlanRelease, PlanSeries
 from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
+from planner.web import reports
 from planner.web.db import db_session
 from planner.web.plans import load, require_full
 from planner.web.security import forbidden, require_submitted, roles_required
@@ -162,9 +163,12 @@ def publish(plan_id: int):
     )
     session.commit()
     series = session.get(PlanSeries, release.series_id)
+    building = ""
+    if current_app.config.get("BUILD_DOCUMENTS_ON_PUBLISH", True) and reports.start_full_set(plan_id):
+        building = "帳票一式（ZIP）の作成を始めました。"
     flash(
         f"{lifecycle.version_label(series, release)}を公表しました。参加団体は自団体の部分を見て回答できます"
-        f"（回答期限 {deadline:%Y-%m-%d}）。",
+        f"（回答期限 {deadline:%Y-%m-%d}）。{building}",
         "success",
     )
     return redirect(url_for("lifecycle.board", plan_id=plan_id))

@@ -267,6 +267,29 @@ def _bundle(plan_id: int):
     return loaded, included, key, folder
 
 
+def _bundle_request(loaded: _Loaded, included: list[bundle.Document]) -> document_jobs.BundleRequest:
+    return document_jobs.BundleRequest(
+        loaded.row.instance_doc,
+        loaded.row.plan_doc,
+        loaded.meta,
+        tuple((d.kind, d.key) for d in included),
+        label=loaded.scenario.name,
+    )
+
+
+def start_full_set(plan_id: int) -> dict | None:
+    """Start building every document of the plan, as its coordinator's ZIP asks for them (the same key, so the
+    download finds this build running or done); None for a user who does not see the whole plan.
+
+    Publication calls it: the coordinator and the finance sections fetch the full set next, and building it takes
+    tens of seconds (bench/README.md), which they then need not wait for.
+    """
+    loaded, included, key, folder = _bundle(plan_id)
+    if not loaded.sees_all:
+        return None
+    return document_jobs.start(current_app.config, folder, key, _bundle_request(loaded, included))
+
+
 def _zip_name(loaded: _Loaded) -> str:
     who = (
         ""
@@ -288,14 +311,7 @@ def plan_zip(plan_id: int):
         return send_file(
             path, mimetype=MIMETYPES["zip"], as_attachment=True, download_name=f"{_zip_name(loaded)}.zip", max_age=0
         )
-    request_ = document_jobs.BundleRequest(
-        loaded.row.instance_doc,
-        loaded.row.plan_doc,
-        loaded.meta,
-        tuple((d.kind, d.key) for d in included),
-        label=loaded.scenario.name,
-    )
-    document_jobs.start(current_app.config, folder, key, request_)
+    document_jobs.start(current_app.config, folder, key, _bundle_request(loaded, included))
     return redirect(url_for("reports.bundle_progress", plan_id=plan_id))
 
 
@@ -326,14 +342,7 @@ def bundle_progress(plan_id: int):
 def bundle_restart(plan_id: int):
     """Start again after a failed build."""
     loaded, included, key, folder = _bundle(plan_id)
-    request_ = document_jobs.BundleRequest(
-        loaded.row.instance_doc,
-        loaded.row.plan_doc,
-        loaded.meta,
-        tuple((d.kind, d.key) for d in included),
-        label=loaded.scenario.name,
-    )
-    document_jobs.start(current_app.config, folder, key, request_)
+    document_jobs.start(current_app.config, folder, key, _bundle_request(loaded, included))
     return redirect(url_for("reports.bundle_progress", plan_id=plan_id))
 
 

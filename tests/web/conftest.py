@@ -27,7 +27,13 @@ def app(db_url, app_config, tmp_path):
     from planner.app import create_app
     from planner.db import models  # noqa: F401  (registers the tables)
 
-    config = {"TESTING": True, "DATABASE_URL": db_url, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test-secret"}
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": db_url,
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test-secret",
+        "REPORT_CACHE_DIR": str(tmp_path / "report_cache"),  # not the project's instance folder
+    }
     config.update(app_config)
     app = create_app(config)
     SQLModel.metadata.create_all(app.extensions["db_engine"])

@@ -3,6 +3,9 @@ the deadline, and the guards that keep two concurrent transitions from making tw
 
 from __future__ import annotations
 
+import io
+import time
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -389,3 +392,40 @@ def test_a_scenario_with_an_adopted_plan_cannot_be_deleted(app, client, planned)
     assert "計画 No.1 第1版として確定されているため削除できません" in r.get_data(as_text=True)
     with Session(planned["engine"]) as session:
         assert session.get(PlanRow, planned["view"].id) is not None
+
+
+def _adopt_and_publish(client, plan_id):
+    login(client, "pref20")
+    assert client.post(f"/plans/{plan_id}/adopt", data={"series": "new"}).status_code == 302
+    deadline = lifecycle.today_jst() + timedelta(days=10)
+    return client.post(f"/plans/{plan_id}/publish", data={"deadline": deadline.isoformat()}, follow_redirects=True)
+
+
+def test_publishing_starts_building_the_coordinators_full_zip(app, client, planned):
+    plan_id = planned["view"].id
+    page = _adopt_and_publish(client, plan_id).get_data(as_text=True)
+    assert "帳票一式（ZIP）の作成を始めました" in page
+    # nobody has asked for the ZIP yet, and its build (the same documents the coordinator's download asks for) runs
+    state = client.get(f"/plans/{plan_id}/reports/bundle?format=json").get_json()
+    assert state["status"] in ("queued", "running", "done"), state
+    deadline = time.monotonic() + 120
+    while state["status"] != "done":
+        assert state["status"] in ("queued", "running") and time.monotonic() < deadline, state
+        time.sleep(0.2)
+        state = client.get(f"/plans/{plan_id}/reports/bundle?format=json").get_json()
+    first = client.get(f"/plans/{plan_id}/reports.zip")
+    assert first.status_code == 200 and first.mimetype == "application/zip"  # served at once, no progress page
+    names = zipfile.ZipFile(io.BytesIO(first.data)).namelist()
+    assert "共同調達計画まとめ.pdf" in names and any(n.startswith("負担額通知/") for n in names)
+    logout(client)
+    # a member's own ZIP is a set of its own, built when it asks
+    login(client, "muni202011")
+    assert client.get(f"/plans/{plan_id}/reports.zip").status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [{"BUILD_DOCUMENTS_ON_PUBLISH": False}])
+def test_the_build_on_publication_can_be_switched_off(app, client, planned):
+    plan_id = planned["view"].id
+    page = _adopt_and_publish(client, plan_id).get_data(as_text=True)
+    assert "を公表しました" in page and "帳票一式（ZIP）の作成を始めました" not in page
+    assert client.get(f"/plans/{plan_id}/reports/bundle?format=json").get_json()["status"] == "none"
