@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
 
-from . import line_cache
+from . import line_cache, pdf_output
 from .render import PROJECT_ROOT
 
 MARKER_PREFIX = "batch-doc-"
@@ -157,6 +157,7 @@ def render_pdfs(htmls: Sequence[str], stylesheets: Sequence) -> list[bytes]:
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    pdf_output.install()
     if len(htmls) == 1:
         return [HTML(string=htmls[0], base_url=str(PROJECT_ROOT)).write_pdf(stylesheets=list(stylesheets))]
     _install()
@@ -177,13 +178,14 @@ def render_pdfs(htmls: Sequence[str], stylesheets: Sequence) -> list[bytes]:
         raise BatchError(f"documents not found in order on the batch's pages (missing: {missing})")
     starts = [state["starts"][i] for i in range(len(htmls))] + [len(document.pages)]
     out = []
-    for i, title in enumerate(titles):
-        pages = document.pages[starts[i] : starts[i + 1]]
-        for page in pages:
-            for name in [a for a in page.anchors if a.startswith(MARKER_PREFIX)]:
-                del page.anchors[name]
-        part = document.copy(pages)
-        part.metadata = copy.copy(document.metadata)
-        part.metadata.title = title
-        out.append(part.write_pdf())
+    with pdf_output.font_files_once():
+        for i, title in enumerate(titles):
+            pages = document.pages[starts[i] : starts[i + 1]]
+            for page in pages:
+                for name in [a for a in page.anchors if a.startswith(MARKER_PREFIX)]:
+                    del page.anchors[name]
+            part = document.copy(pages)
+            part.metadata = copy.copy(document.metadata)
+            part.metadata.title = title
+            out.append(part.write_pdf())
     return out

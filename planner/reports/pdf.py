@@ -32,6 +32,9 @@ def _stylesheet():
 def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
+    from . import pdf_output
+
+    pdf_output.install()  # every PDF written the same way, alone or in a batch (see pdf_output)
     return HTML(string=html, base_url=str(PROJECT_ROOT)).write_pdf(stylesheets=[_stylesheet()])
 
 
