@@ -25,7 +25,6 @@ from planner.services.scenarios import describe_override
 from planner.web.db import db_session
 from planner.web.forms.planning import CompareForm
 from planner.web.params import MAX_PAGE, parse_id, parse_int
-from planner.web.reports import full_set_state
 from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -157,7 +156,6 @@ def show(plan_id: int):
         loaded=loaded,
         view=view,
         scenario=loaded.scenario,
-        zip_state=full_set_state(plan_id),
         groups=shown,
         fairness=alert,
         group_count=len(groups),

@@ -290,12 +290,6 @@ def start_full_set(plan_id: int) -> dict | None:
     return document_jobs.start(current_app.config, folder, key, _bundle_request(loaded, included))
 
 
-def full_set_state(plan_id: int) -> dict:
-    """The build of this user's ZIP of the plan (planner.jobs.documents.state): the plan page shows it by its button."""
-    _, _, key, folder = _bundle(plan_id)
-    return document_jobs.state(folder, key)
-
-
 def _zip_name(loaded: _Loaded) -> str:
     who = (
         ""
