@@ -164,8 +164,13 @@ def publish(plan_id: int):
     session.commit()
     series = session.get(PlanSeries, release.series_id)
     building = ""
-    if current_app.config.get("BUILD_DOCUMENTS_ON_PUBLISH", True) and reports.start_full_set(plan_id):
-        building = "帳票一式（ZIP）の作成を始めました。"
+    if current_app.config.get("BUILD_DOCUMENTS_ON_PUBLISH", True):
+        try:
+            if reports.start_full_set(plan_id):
+                building = "帳票一式（ZIP）の作成を始めました。"
+        except OSError:
+            # The plan is published either way; the ZIP is then built when first asked for.
+            current_app.logger.exception("plan %s: the document build on publication could not start", plan_id)
     flash(
         f"{lifecycle.version_label(series, release)}を公表しました。参加団体は自団体の部分を見て回答できます"
         f"（回答期限 {deadline:%Y-%m-%d}）。{building}",

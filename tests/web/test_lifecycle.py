@@ -429,3 +429,17 @@ def test_the_build_on_publication_can_be_switched_off(app, client, planned):
     page = _adopt_and_publish(client, plan_id).get_data(as_text=True)
     assert "を公表しました" in page and "帳票一式（ZIP）の作成を始めました" not in page
     assert client.get(f"/plans/{plan_id}/reports/bundle?format=json").get_json()["status"] == "none"
+
+
+def test_a_build_that_cannot_start_does_not_stop_the_publication(app, client, planned, monkeypatch):
+    import planner.jobs.documents
+
+    def unwritable(*args, **kwargs):
+        raise PermissionError("report cache folder is read-only")
+
+    monkeypatch.setattr(planner.jobs.documents, "start", unwritable)
+    plan_id = planned["view"].id
+    page = _adopt_and_publish(client, plan_id).get_data(as_text=True)
+    assert "を公表しました" in page and "帳票一式（ZIP）の作成を始めました" not in page
+    with Session(app.extensions["db_engine"]) as session:
+        assert session.exec(select(PlanRelease).where(PlanRelease.plan_id == plan_id)).one().state == "published"
