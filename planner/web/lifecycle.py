@@ -164,7 +164,7 @@ def publish(plan_id: int):
     session.commit()
     series = session.get(PlanSeries, release.series_id)
     building = ""
-    if current_app.config.get("BUILD_DOCUMENTS_ON_PUBLISH", True):
+    if current_app.config["BUILD_DOCUMENTS_ON_PUBLISH"]:
         try:
             if reports.start_full_set(plan_id):
                 building = "帳票一式（ZIP）の作成を始めました。"
