@@ -159,6 +159,7 @@ def demo_zip() -> int:
 
     from planner.app import create_app
     from tests.support.demo import demo_database
+    from tests.support.documents import status_url
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/demo.sqlite"
@@ -185,8 +186,9 @@ def demo_zip() -> int:
             print(f"the ZIP was not started: HTTP {first.status_code}")
             return 1
         documents = 0
+        poll = status_url(client, plan_id)  # the browser follows the redirect to the progress page
         while True:  # as the progress page does (static/js/bundle-progress.js): the link shows at the next poll
-            st = client.get(f"/plans/{plan_id}/reports/bundle?format=json").get_json()
+            st = client.get(poll).get_json()
             if st["status"] == "running":
                 documents = st["total"]
             if st["status"] in ("done", "failed"):

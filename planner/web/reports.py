@@ -7,11 +7,13 @@ their own body's needs and the 負担金算定書 of the groups their body is in
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import select
 
 from planner.db.models import Plan as PlanRow
@@ -263,8 +265,39 @@ def _bundle(plan_id: int):
     key = cache_key(
         loaded.row.instance_doc, loaded.row.plan_doc, asdict(loaded.meta), [(d.kind, d.key) for d in included]
     )
-    folder = current_app.config.get("REPORT_CACHE_DIR") or Path(current_app.instance_path) / "report_cache"
-    return loaded, included, key, folder
+    return loaded, included, key, _cache_folder()
+
+
+def _cache_folder() -> Path:
+    return Path(current_app.config.get("REPORT_CACHE_DIR") or Path(current_app.instance_path) / "report_cache")
+
+
+# The progress page polls its build's state every second. Working out the build's key means loading and keying the
+# whole plan (about 0.1 s of CPU for the demo), which would compete with the build's own workers for the same
+# cores; so the page, which has done that once, hands its poll the key, signed for this user and plan.
+_KEY = re.compile(r"[0-9a-f]{16,128}")
+
+
+def _progress_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="planner-bundle-progress")
+
+
+def _progress_token(plan_id: int, key: str) -> str:
+    return _progress_signer().dumps([plan_id, current_user.get_id(), key])
+
+
+def _signed_key(plan_id: int) -> str | None:
+    """The build key of a poll's token, if the token was signed here for this user and plan; None otherwise."""
+    token = request.args.get("build")
+    if not token:
+        return None
+    try:
+        signed_plan, user, key = _progress_signer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if signed_plan != plan_id or user != current_user.get_id() or not isinstance(key, str) or not _KEY.fullmatch(key):
+        return None
+    return key
 
 
 def _bundle_request(loaded: _Loaded, included: list[bundle.Document]) -> document_jobs.BundleRequest:
@@ -318,15 +351,16 @@ def plan_zip(plan_id: int):
 @bp.get("/plans/<int:plan_id>/reports/bundle")
 @roles_required(*ROLES)
 def bundle_progress(plan_id: int):
+    """The build's progress page, or its state as JSON: with the page's signed ``build`` token, without loading the
+    plan again (see ``_progress_signer``)."""
+    as_json = request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json"
+    signed = _signed_key(plan_id) if as_json else None
+    if signed is not None:
+        return _progress_json(plan_id, document_jobs.state(_cache_folder(), signed))
     loaded, included, key, folder = _bundle(plan_id)
     st = document_jobs.state(folder, key)
-    if request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json":
-        return jsonify(
-            {
-                **{k: st.get(k) for k in ("status", "done", "total", "error", "seconds")},
-                "download": url_for("reports.plan_zip", plan_id=plan_id),
-            }
-        )
+    if as_json:
+        return _progress_json(plan_id, st)
     return render_template(
         "reports/bundle_progress.html",
         plan_id=plan_id,
@@ -334,6 +368,16 @@ def bundle_progress(plan_id: int):
         documents=len(included),
         name=_zip_name(loaded),
         scenario=loaded.scenario,
+        build=_progress_token(plan_id, key),
+    )
+
+
+def _progress_json(plan_id: int, st: dict):
+    return jsonify(
+        {
+            **{k: st.get(k) for k in ("status", "done", "total", "error", "seconds")},
+            "download": url_for("reports.plan_zip", plan_id=plan_id),
+        }
     )
 
 

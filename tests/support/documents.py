@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
+
+_STATUS_URL = re.compile(r'data-status-url="([^"]+)"')
+
+
+def status_url(client, plan_id: int) -> str:
+    """The URL the progress page polls (static/js/bundle-progress.js): its JSON state, with the page's signed token."""
+    page = client.get(f"/plans/{plan_id}/reports/bundle").get_data(as_text=True)
+    found = _STATUS_URL.search(page)
+    return html.unescape(found.group(1)) if found else f"/plans/{plan_id}/reports/bundle?format=json"
 
 
 def fetch_zip(client, plan_id: int, timeout: float = 180.0):
-    """GET /plans/<id>/reports.zip, waiting for the background build the first request starts."""
+    """GET /plans/<id>/reports.zip, waiting for the background build the first request starts, polling as the
+    progress page does."""
     r = client.get(f"/plans/{plan_id}/reports.zip")
     if r.status_code == 302:
         assert r.headers["Location"].endswith(f"/plans/{plan_id}/reports/bundle")
+        poll = status_url(client, plan_id)
         deadline = time.monotonic() + timeout
         while True:
-            state = client.get(f"/plans/{plan_id}/reports/bundle?format=json").get_json()
+            state = client.get(poll).get_json()
             assert state["status"] in ("queued", "running", "done"), state
             if state["status"] == "done":
                 break

@@ -14,7 +14,7 @@ from tests.reports.helpers import pdf_text
 from tests.reports.plans import settled_plan_doc
 from tests.support.documents import fetch_zip
 from tests.support.plans import publish_now
-from tests.support.web import login
+from tests.support.web import login, logout
 
 GROUPS = [
     ("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr", "n-hakuba-ocr"]),
@@ -294,3 +294,41 @@ def test_published_plan_documents_carry_their_version_and_no_draft_mark(client, 
         everything = [c.value for s in wb.worksheets for row in s.iter_rows() for c in row if isinstance(c.value, str)]
         assert not any("【案】" in v for v in everything), kind
         assert not ws.oddHeader.center.text and ws.oddHeader.right.text == "計画 No.1 第1版", kind
+
+
+def test_the_progress_page_polls_with_a_token_that_spares_loading_the_plan(client, plan_id, app, monkeypatch):
+    from planner.web import reports
+    from tests.support.documents import status_url
+
+    login(client, "admin")
+    assert client.get(f"/plans/{plan_id}/reports.zip").status_code == 302
+    poll = status_url(client, plan_id)
+    assert "build=" in poll and "format=json" in poll
+    fetch_zip(client, plan_id)
+
+    def no_loading(plan_id):
+        raise AssertionError("the poll loaded the plan")
+
+    monkeypatch.setattr(reports, "_load", no_loading)
+    state = client.get(poll).get_json()
+    assert state["status"] == "done" and state["download"].endswith(f"/plans/{plan_id}/reports.zip")
+
+
+def test_a_poll_token_of_another_user_plan_or_signature_counts_for_nothing(client, plan_id, app):
+    from tests.support.documents import status_url
+
+    login(client, "admin")
+    client.get(f"/plans/{plan_id}/reports.zip")
+    poll = status_url(client, plan_id)
+    token = poll.split("build=", 1)[1].split("&", 1)[0]
+    forged = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    # Without a valid token the poll takes the full way, with its access check: these all load the plan.
+    for url in (
+        f"/plans/{plan_id + 99}/reports/bundle?format=json&build={token}",  # another plan: not found
+        f"/plans/{plan_id}/reports/bundle?format=json&build={forged}",
+    ):
+        r = client.get(url)
+        assert r.status_code == (404 if str(plan_id + 99) in url else 200)
+    logout(client)
+    login(client, "pref15")  # another prefecture's coordinator, with the admin's token
+    assert client.get(poll).status_code == 404
