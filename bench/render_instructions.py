@@ -1,15 +1,16 @@
-"""Instructions the CPU executes to render one batch of the demo's documents, as the ZIP's render workers do.
+"""Instructions the CPU executes to render batches of the demo's documents, as the ZIP's render workers do.
 
 Seconds on a shared machine moved by up to a factor of two within minutes (bench/README.md); callgrind's count of
 executed instructions does not depend on the load, so it compares two versions of the rendering exactly:
 
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/dev/null \\
-        .venv/bin/python bench/render_instructions.py [--kind member|statement|group] [--count 10] \\
-        [--without line-cache,pdf-output]
+        .venv/bin/python bench/render_instructions.py [--kind member|statement|group] [--count 10] [--batches 1] \\
+        [--without line-cache,pdf-output,prepared-faces,worker-fonts]
 
 The figure is callgrind's "Collected" line: the count runs only while the batch renders (``callgrind_control -i
-on``/``off`` around it), after a warm-up batch of 2 (imports, fonts). ``--without`` switches off the rendering's
-speed-ups (planner/reports/line_cache.py, pdf_output.py) for the "before" figure. Run without valgrind, it prints
+on``/``off`` around it), after a warm-up batch of 2 (imports, fonts), with one font configuration for the warm-up
+and the batches counted, as a render worker keeps one (``--without worker-fonts``: one per batch). ``--without`` switches off the rendering's
+speed-ups (planner/reports/line_cache.py, pdf_output.py, or only the latter's prepared faces) for the "before" figure. Run without valgrind, it prints
 the batch's CPU seconds instead.
 """
 
@@ -61,7 +62,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", default="member", choices=("member", "statement", "group"))
     parser.add_argument("--count", type=int, default=10)
-    parser.add_argument("--without", default="", help="comma-separated: line-cache, pdf-output")
+    parser.add_argument("--batches", type=int, default=1, help="batches of --count documents, one after the other")
+    parser.add_argument(
+        "--without", default="", help="comma-separated: line-cache, pdf-output, prepared-faces, worker-fonts"
+    )
     args = parser.parse_args()
 
     from planner.reports import bundle, line_cache, pdf_output
@@ -72,17 +76,25 @@ def main() -> int:
     if "pdf-output" in without:
         pdf_output.install = lambda: None
         pdf_output.font_files_once = contextlib.nullcontext
+    if "prepared-faces" in without or "pdf-output" in without:
+        pdf_output.prepared_face = lambda face: None
 
     instance, plan = demo_documents()
     docs = [d for d in bundle.plan_documents(plan, instance) if d.kind == args.kind]
-    bundle.render_job(instance, plan, None, tuple(docs[:2]))
-    job = tuple(docs[2 : 2 + args.count])
+    # As a render worker does: one font configuration for all its batches (without worker-fonts: one per batch).
+    font_config = None if "worker-fonts" in without else bundle._font_configuration()
+    bundle.render_job(instance, plan, None, tuple(docs[:2]), font_config)
+    jobs = [tuple(docs[2 + i * args.count : 2 + (i + 1) * args.count]) for i in range(args.batches)]
     _callgrind("on")
     started = time.process_time()
-    bundle.render_job(instance, plan, None, job)
+    for job in jobs:
+        bundle.render_job(instance, plan, None, job, font_config)
     seconds = time.process_time() - started
     _callgrind("off")
-    print(f"{len(job)} {args.kind} documents in one batch, without [{','.join(sorted(without))}]: {seconds:.2f} s CPU")
+    print(
+        f"{sum(map(len, jobs))} {args.kind} documents in {len(jobs)} batches, without [{','.join(sorted(without))}]: "
+        f"{seconds:.2f} s CPU"
+    )
     return 0
 
 

@@ -152,18 +152,28 @@ def _install() -> None:
     layout._planner_batch_hooks = True
 
 
-def render_pdfs(htmls: Sequence[str], stylesheets: Sequence) -> list[bytes]:
-    """One PDF per HTML document, laid out together (documents of one template and one draft state)."""
+def render_pdfs(htmls: Sequence[str], stylesheets: Sequence, font_config=None) -> list[bytes]:
+    """One PDF per HTML document, laid out together (documents of one template and one draft state).
+
+    ``font_config``: a WeasyPrint ``FontConfiguration`` kept for many batches, by a render worker (one thread);
+    with it, the batches share the loaded fonts, the remembered line splits and the prepared font faces. By default
+    the batch has one of its own.
+    """
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
     pdf_output.install()
     if len(htmls) == 1:
-        return [HTML(string=htmls[0], base_url=str(PROJECT_ROOT)).write_pdf(stylesheets=list(stylesheets))]
+        return [
+            HTML(string=htmls[0], base_url=str(PROJECT_ROOT)).write_pdf(
+                stylesheets=list(stylesheets), font_config=font_config
+            )
+        ]
     _install()
     line_cache.install()
     source, titles = batch_html(htmls)
-    font_config = FontConfiguration()
+    if font_config is None:
+        font_config = FontConfiguration()
     line_cache.enable(font_config)
     _local.state = {"count": len(htmls)}
     try:
@@ -178,7 +188,7 @@ def render_pdfs(htmls: Sequence[str], stylesheets: Sequence) -> list[bytes]:
         raise BatchError(f"documents not found in order on the batch's pages (missing: {missing})")
     starts = [state["starts"][i] for i in range(len(htmls))] + [len(document.pages)]
     out = []
-    with pdf_output.font_files_once():
+    with pdf_output.font_files_once(font_config):
         for i, title in enumerate(titles):
             pages = document.pages[starts[i] : starts[i + 1]]
             for page in pages:

@@ -8,7 +8,7 @@ so that, in a layout whose font configuration carries a cache (``enable``), each
 Why the answer can be reused exactly:
 
 - it is a function of the text, the available width, the justification spacing, the two flags, the font
-  configuration (the cache lives on it, so it dies with the batch) and the style properties the function and its
+  configuration (the cache lives on it, so it dies with the batch, or with the render worker that keeps it) and the style properties the function and its
   helpers read (``LAYOUT_PROPERTIES``, read off WeasyPrint 70's text/line_break.py and text/fonts.py; pyproject.toml
   bounds the version, and tests/reports/test_line_cache.py compares whole PDFs, byte for byte, with and without
   the cache);
@@ -58,8 +58,10 @@ LAYOUT_PROPERTIES = (
 
 
 def enable(font_config: Any) -> None:
-    """Remember line splits in layouts made with ``font_config`` (one batch's)."""
-    setattr(font_config, CACHE_ATTRIBUTE, {})
+    """Remember line splits in layouts made with ``font_config`` (a batch's, or a render worker's for all its
+    batches); what it remembers already is kept."""
+    if getattr(font_config, CACHE_ATTRIBUTE, None) is None:
+        setattr(font_config, CACHE_ATTRIBUTE, {})
 
 
 def _style_key(style: Any) -> tuple:

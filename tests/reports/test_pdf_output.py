@@ -51,16 +51,16 @@ def test_sharing_font_files_within_a_batch_changes_no_byte(notices, monkeypatch)
     once = pdf_output.font_files_once
 
     @contextlib.contextmanager
-    def watched():
-        with once():
+    def watched(font_config=None):
+        with once(font_config):
             yield
-            faces.update(pdf_output._local.faces)
+            faces.update(pdf_output._local.store["data"])
 
     monkeypatch.setattr(pdf_output, "font_files_once", watched)
     shared = batch.render_pdfs(notices, [pdf._stylesheet()])
     fonts_per_pdf = len({f for _, fonts in decoded(shared[0]) for f in fonts})
     assert 1 <= len(faces) <= fonts_per_pdf  # one copy per face for the batch's four PDFs, not one per PDF
-    monkeypatch.setattr(pdf_output, "font_files_once", contextlib.nullcontext)
+    monkeypatch.setattr(pdf_output, "font_files_once", lambda font_config=None: contextlib.nullcontext())
     copied = batch.render_pdfs(notices, [pdf._stylesheet()])
     assert shared == copied
 
@@ -77,6 +77,31 @@ def test_level_6_shows_what_level_9_showed(notices, monkeypatch):
 
 def test_outside_a_batch_each_font_copies_its_own_file(notices):
     pdf_output.install()
-    assert getattr(pdf_output._local, "faces", None) is None
+    assert getattr(pdf_output._local, "store", None) is None
     one = pdf.html_to_pdf(notices[0])
     assert decoded(one)[0][1]  # the font is there, subset, as always
+
+
+def test_subsetting_from_a_prepared_face_changes_no_byte(notices, monkeypatch):
+    from weasyprint.text.fonts import FontConfiguration
+
+    pdf_output.install()
+    preprocess = pdf_output._preprocess()
+    if preprocess is None:
+        pytest.skip("this HarfBuzz-Subset has no hb_subset_preprocess (older than 6.0)")
+    made = []
+    monkeypatch.setattr(pdf_output, "_preprocess", lambda: lambda face: made.append(face) or preprocess(face))
+    worker = FontConfiguration()  # kept for two batches, as a render worker keeps its own
+    prepared = batch.render_pdfs(notices, [pdf._stylesheet()], worker)
+    faces = len({f for _, fonts in decoded(prepared[0]) for f in fonts})
+    assert 1 <= len(made) <= faces
+    again = batch.render_pdfs(notices, [pdf._stylesheet()], worker)
+    assert len(made) <= faces  # each face prepared once for the worker's batches
+    own = batch.render_pdfs(notices, [pdf._stylesheet()])  # a batch with a configuration of its own prepares its own
+    assert faces < len(made) <= 2 * faces
+    before = len(made)
+    alone = pdf.html_to_pdf(notices[0])  # a single PDF is subset from the face itself
+    assert len(made) == before
+    monkeypatch.setattr(pdf_output, "prepared_face", lambda face: None)
+    assert batch.render_pdfs(notices, [pdf._stylesheet()]) == prepared == again == own
+    assert pdf.html_to_pdf(notices[0]) == alone
