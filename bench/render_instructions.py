@@ -7,11 +7,13 @@ executed instructions does not depend on the load, so it compares two versions o
         .venv/bin/python bench/render_instructions.py [--kind member|statement|group] [--count 10] [--batches 1] \\
         [--without line-cache,pdf-output,prepared-faces,worker-fonts]
 
-The figure is callgrind's "Collected" line: the count runs only while the batch renders (``callgrind_control -i
-on``/``off`` around it), after a warm-up batch of 2 (imports, fonts), with one font configuration for the warm-up
-and the batches counted, as a render worker keeps one (``--without worker-fonts``: one per batch). ``--without`` switches off the rendering's
-speed-ups (planner/reports/line_cache.py, pdf_output.py, or only the latter's prepared faces) for the "before" figure. Run without valgrind, it prints
-the batch's CPU seconds instead.
+The figure is callgrind's "Collected" line: the count runs only while the batches render (``callgrind_control -i
+on``/``off`` around them), after a warm-up batch of 2 (imports, fonts). The process starts and runs each batch as a
+render worker does (``bundle._init_worker``, ``bundle._render_in_worker``): one font configuration for all its
+batches, the cyclic collector paused during a batch and run after it. ``--without`` switches off the rendering's
+speed-ups for the "before" figure: planner/reports/line_cache.py, pdf_output.py (or only its prepared faces), the
+worker's one font configuration (then each batch makes its own). Run without valgrind, it prints the batches' CPU
+seconds instead.
 """
 
 from __future__ import annotations
@@ -79,16 +81,20 @@ def main() -> int:
     if "prepared-faces" in without or "pdf-output" in without:
         pdf_output.prepared_face = lambda face: None
 
+    if "worker-fonts" in without:
+        bundle._font_configuration = lambda: None  # each batch makes its own
+
     instance, plan = demo_documents()
     docs = [d for d in bundle.plan_documents(plan, instance) if d.kind == args.kind]
-    # As a render worker does: one font configuration for all its batches (without worker-fonts: one per batch).
-    font_config = None if "worker-fonts" in without else bundle._font_configuration()
-    bundle.render_job(instance, plan, None, tuple(docs[:2]), font_config)
+    # As a render worker: started by _init_worker (the render stack, its font configuration, the collector's freeze),
+    # each batch run by _render_in_worker (the collector paused during it and run once after it).
+    bundle._init_worker(instance, plan, None)
+    bundle._render_in_worker(tuple(docs[:2]))
     jobs = [tuple(docs[2 + i * args.count : 2 + (i + 1) * args.count]) for i in range(args.batches)]
     _callgrind("on")
     started = time.process_time()
     for job in jobs:
-        bundle.render_job(instance, plan, None, job, font_config)
+        bundle._render_in_worker(job)
     seconds = time.process_time() - started
     _callgrind("off")
     print(

@@ -8,9 +8,9 @@ Measured on 20 of the demo's notices written from one batch (bench/README.md), o
   handed to every ``Font`` of that face (``Font`` never changes it: subsetting replaces ``file_content``).
 - **Subsetting.** Each PDF embeds only the glyphs it uses: WeasyPrint asks HarfBuzz to subset the whole face (IPAex:
   some 12,000 glyphs) for every font of every PDF, 5.6 % of a batch of notices. HarfBuzz can prepare a face once for
-  many subsets (``hb_subset_preprocess``, HarfBuzz 6.0 and newer, 0.035 s a face); while ``font_files_once`` runs,
-  WeasyPrint subsets from a prepared copy of the face, made once. Thirty subsets of ten notices took 0.248 s from
-  the face and 0.043 s from its prepared copy, with the same bytes out.
+  many subsets (``hb_subset_preprocess``, HarfBuzz 6.0 and newer); while ``font_files_once`` runs, WeasyPrint
+  subsets from a prepared copy of the face, made once, with the same bytes out. Preparing costs about what one
+  batch's subsets save: it pays when the faces outlive the batch, in a render worker's one font configuration.
 - **Compression.** pydyf deflates every stream at zlib level 9: 0.29 s, 7 %. Level 6, zlib's default, took 0.12 s
   for PDFs 0.8 % larger (1.621 MB against 1.608 MB); ``install`` makes pydyf ask for level 6 instead.
 
