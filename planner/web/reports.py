@@ -384,7 +384,7 @@ def _progress_json(plan_id: int, st: dict):
 @bp.post("/plans/<int:plan_id>/reports/bundle")
 @roles_required(*ROLES)
 def bundle_restart(plan_id: int):
-    """Start again after a failed build."""
+    """Start the build: again after a failed one, or one that was never started or whose file was pruned."""
     loaded, included, key, folder = _bundle(plan_id)
     document_jobs.start(current_app.config, folder, key, _bundle_request(loaded, included))
     return redirect(url_for("reports.bundle_progress", plan_id=plan_id))

@@ -89,6 +89,10 @@ def test_statements_agreement_and_zip(server, browser_page):
     body = "\n".join(p.text for p in doc.paragraphs)
     assert "共同調達に関する協定書（案）" in body and "（経費の負担と納付時期）" in body and "（有効期間）" in body
 
+    # the progress page of a set never built offers to build it (it used to poll and reload for ever)
+    page.goto(f"{base}/plans/{plan_id}/reports/bundle")
+    page.get_by_role("heading", name="まだ作成していません").wait_for()
+    shot(page, "documents-05a-zip-not-built")
     # the full ZIP: the first click starts the background build and shows its progress, then the download
     page.goto(f"{base}/plans/{plan_id}")
     page.get_by_role("link", name="全帳票（ZIP）").click()

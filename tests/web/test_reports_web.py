@@ -296,39 +296,48 @@ def test_published_plan_documents_carry_their_version_and_no_draft_mark(client, 
         assert not ws.oddHeader.center.text and ws.oddHeader.right.text == "計画 No.1 第1版", kind
 
 
-def test_the_progress_page_polls_with_a_token_that_spares_loading_the_plan(client, plan_id, app, monkeypatch):
-    from planner.web import reports
+def _queued_build_poll(client, plan_id, monkeypatch) -> str:
+    """Start the ZIP's build without running it (it stays queued) and return the URL its progress page polls."""
+    from planner.jobs import documents
     from tests.support.documents import status_url
 
-    login(client, "admin")
+    monkeypatch.setattr(documents, "_thread", lambda folder, key, request: None)
     assert client.get(f"/plans/{plan_id}/reports.zip").status_code == 302
-    poll = status_url(client, plan_id)
+    return status_url(client, plan_id)
+
+
+def test_the_progress_page_polls_with_a_token_that_spares_loading_the_plan(client, plan_id, monkeypatch):
+    from planner.web import reports
+
+    login(client, "admin")
+    poll = _queued_build_poll(client, plan_id, monkeypatch)
     assert "build=" in poll and "format=json" in poll
-    fetch_zip(client, plan_id)
 
     def no_loading(plan_id):
         raise AssertionError("the poll loaded the plan")
 
     monkeypatch.setattr(reports, "_load", no_loading)
     state = client.get(poll).get_json()
-    assert state["status"] == "done" and state["download"].endswith(f"/plans/{plan_id}/reports.zip")
+    assert state["status"] == "queued" and state["download"].endswith(f"/plans/{plan_id}/reports.zip")
 
 
-def test_a_poll_token_of_another_user_plan_or_signature_counts_for_nothing(client, plan_id, app):
-    from tests.support.documents import status_url
-
+def test_a_poll_token_of_another_user_plan_or_signature_counts_for_nothing(client, plan_id, monkeypatch):
     login(client, "admin")
-    client.get(f"/plans/{plan_id}/reports.zip")
-    poll = status_url(client, plan_id)
+    poll = _queued_build_poll(client, plan_id, monkeypatch)
     token = poll.split("build=", 1)[1].split("&", 1)[0]
     forged = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
     # Without a valid token the poll takes the full way, with its access check: these all load the plan.
-    for url in (
-        f"/plans/{plan_id + 99}/reports/bundle?format=json&build={token}",  # another plan: not found
-        f"/plans/{plan_id}/reports/bundle?format=json&build={forged}",
-    ):
-        r = client.get(url)
-        assert r.status_code == (404 if str(plan_id + 99) in url else 200)
+    assert client.get(f"/plans/{plan_id + 99}/reports/bundle?format=json&build={token}").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/bundle?format=json&build={forged}").get_json()["status"] == "queued"
     logout(client)
     login(client, "pref15")  # another prefecture's coordinator, with the admin's token
     assert client.get(poll).status_code == 404
+
+
+def test_a_set_never_built_offers_to_build_it_instead_of_polling(client, plan_id):
+    login(client, "admin")
+    page = client.get(f"/plans/{plan_id}/reports/bundle").get_data(as_text=True)
+    assert "まだ作成していません" in page and "data-status-url" not in page and "bundle-progress.js" not in page
+    started = client.post(f"/plans/{plan_id}/reports/bundle")
+    assert started.status_code == 302 and started.headers["Location"].endswith(f"/plans/{plan_id}/reports/bundle")
+    assert fetch_zip(client, plan_id).mimetype == "application/zip"
