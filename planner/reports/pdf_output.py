@@ -59,11 +59,17 @@ def font_files_once(font_config: Any = None) -> Iterator[None]:
         _local.store = previous
 
 
-def _reference(hb_face: Any) -> Any:
-    """A reference to the face: while the store holds it, no other face can take the address it is found by."""
+def _once_per_face(store: dict[str, dict], table: str, hb_face: Any, make: Any) -> Any:
+    """``make(hb_face)``, made once per face for ``store``'s life and found by the face's address. The entry holds a
+    reference to the face: while it is kept, no other face can take that address."""
     from weasyprint.text.ffi import ffi, harfbuzz
 
-    return ffi.gc(harfbuzz.hb_face_reference(hb_face), harfbuzz.hb_face_destroy)
+    pointer = int(ffi.cast("uintptr_t", hb_face))
+    found = store[table].get(pointer)
+    if found is None:
+        held = ffi.gc(harfbuzz.hb_face_reference(hb_face), harfbuzz.hb_face_destroy)
+        found = store[table][pointer] = (held, make(hb_face))
+    return found[1]
 
 
 def _compressobj(level: int = COMPRESSION_LEVEL, *args: Any, **kwargs: Any) -> Any:
@@ -95,21 +101,18 @@ def prepared_face(hb_face: Any) -> Any:
     preprocess = _preprocess()
     if store is None or preprocess is None:
         return None
-    pointer = int(ffi.cast("uintptr_t", hb_face))
-    found = store["prepared"].get(pointer)
-    if found is None:
-        made = preprocess(hb_face)
-        if made == ffi.NULL:
-            return None
-        found = store["prepared"][pointer] = (_reference(hb_face), ffi.gc(made, harfbuzz.hb_face_destroy))
-    return found[1]
+
+    def prepare(face: Any) -> Any:
+        made = preprocess(face)
+        return None if made == ffi.NULL else ffi.gc(made, harfbuzz.hb_face_destroy)
+
+    return _once_per_face(store, "prepared", hb_face, prepare)
 
 
 def install() -> None:
     """Patch pydyf's compression level and WeasyPrint's font objects (idempotent)."""
     import pydyf
     from weasyprint.pdf import fonts
-    from weasyprint.text.ffi import ffi
 
     if getattr(fonts, "_planner_pdf_output", False):
         return
@@ -123,11 +126,7 @@ def install() -> None:
         store = getattr(_local, "store", None)
         if store is None or ot_color is not None or not getattr(_local, "in_font_init", False):
             return face_data(hb_object, ot_color, glyph)
-        key = int(ffi.cast("uintptr_t", hb_object))
-        found = store["data"].get(key)
-        if found is None:
-            found = store["data"][key] = (_reference(hb_object), face_data(hb_object))
-        return found[1]
+        return _once_per_face(store, "data", hb_object, face_data)
 
     def font_with_remembered_face(self, *args, **kwargs):
         # Only the copy of the whole face in the constructor is shared; the subset's data (read later, in
