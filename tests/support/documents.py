@@ -22,14 +22,18 @@ def fetch_zip(client, plan_id: int, timeout: float = 180.0):
     r = client.get(f"/plans/{plan_id}/reports.zip")
     if r.status_code == 302:
         assert r.headers["Location"].endswith(f"/plans/{plan_id}/reports/bundle")
-        poll = status_url(client, plan_id)
-        deadline = time.monotonic() + timeout
-        while True:
-            state = client.get(poll).get_json()
-            assert state["status"] in ("queued", "running", "done"), state
-            if state["status"] == "done":
-                break
-            assert time.monotonic() < deadline, state
-            time.sleep(0.3)
+        wait_until_built(client, status_url(client, plan_id), timeout)
         r = client.get(f"/plans/{plan_id}/reports.zip")
     return r
+
+
+def wait_until_built(client, poll: str, timeout: float = 180.0, every: float = 0.3) -> dict:
+    """Poll a build's JSON state until it is done (asserting it stays queued or running until then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = client.get(poll).get_json()
+        assert state["status"] in ("queued", "running", "done"), state
+        if state["status"] == "done":
+            return state
+        assert time.monotonic() < deadline, state
+        time.sleep(every)

@@ -4,7 +4,6 @@ the deadline, and the guards that keep two concurrent transitions from making tw
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from datetime import timedelta
 
@@ -16,6 +15,7 @@ from planner.db.models import Plan as PlanRow
 from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
 from planner.services.plans import plan_view
+from tests.support.documents import wait_until_built
 from tests.support.plans import publish_now, wait_for
 from tests.support.web import login, logout
 
@@ -406,13 +406,7 @@ def test_publishing_starts_building_the_coordinators_full_zip(app, client, plann
     page = _adopt_and_publish(client, plan_id).get_data(as_text=True)
     assert "帳票一式（ZIP）の作成を始めました" in page
     # nobody has asked for the ZIP yet, and its build (the same documents the coordinator's download asks for) runs
-    state = client.get(f"/plans/{plan_id}/reports/bundle?format=json").get_json()
-    assert state["status"] in ("queued", "running", "done"), state
-    deadline = time.monotonic() + 120
-    while state["status"] != "done":
-        assert state["status"] in ("queued", "running") and time.monotonic() < deadline, state
-        time.sleep(0.2)
-        state = client.get(f"/plans/{plan_id}/reports/bundle?format=json").get_json()
+    wait_until_built(client, f"/plans/{plan_id}/reports/bundle?format=json", timeout=120, every=0.2)
     first = client.get(f"/plans/{plan_id}/reports.zip")
     assert first.status_code == 200 and first.mimetype == "application/zip"  # served at once, no progress page
     names = zipfile.ZipFile(io.BytesIO(first.data)).namelist()
