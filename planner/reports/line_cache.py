@@ -8,10 +8,10 @@ so that, in a layout whose font configuration carries a cache (``enable``), each
 Why the answer can be reused exactly:
 
 - it is a function of the text, the available width, the justification spacing, the two flags, the font
-  configuration (the cache lives on it, so it dies with the batch, or with the render worker that keeps it) and the style properties the function and its
-  helpers read (``LAYOUT_PROPERTIES``, read off WeasyPrint 70's text/line_break.py and text/fonts.py; pyproject.toml
-  bounds the version, and tests/reports/test_line_cache.py compares whole PDFs, byte for byte, with and without
-  the cache);
+  configuration (the cache lives on it, so it dies with the batch, or with the render worker that keeps it) and the
+  style properties the function and its helpers read (``LAYOUT_PROPERTIES``, read off WeasyPrint 70's
+  text/line_break.py and text/fonts.py; pyproject.toml bounds the version, and tests/reports/test_line_cache.py
+  compares whole PDFs, byte for byte, with and without the cache);
 - the layout object it returns is already deactivated: it keeps its text and widths but no Pango objects, which
   drawing makes again from the box's own style (``Layout.reactivate``). A repeat gets a copy of it, so that a
   document changing one box's layout (an ellipsis when drawing) does not change another's.
