@@ -217,8 +217,12 @@ class Board:
     unanswered: list[tuple[str, str, int]]  # (code, name, needs without an answer)
     reminders: dict[str, list[AuditLog]] = field(default_factory=dict)  # body -> reminders, newest first
 
+    def with_answer(self, answer: str | None) -> list[NeedLine]:
+        """The lines answered ``answer`` (a key of ANSWER_LABELS), or not answered yet (None)."""
+        return [line for line in self.lines if (line.answer.answer if line.answer else None) == answer]
+
     def count(self, answer: str | None) -> int:
-        return sum(1 for line in self.lines if (line.answer.answer if line.answer else None) == answer)
+        return len(self.with_answer(answer))
 
     @property
     def decliners(self) -> list[NeedLine]:

@@ -205,8 +205,17 @@ def board(plan_id: int):
     info = lifecycle.release_info(session, plan_id)
     answers_board = answer_svc.board(session, release, loaded.view)
     replans = list(session.exec(select(PlanRelease).where(PlanRelease.replan_of == release.id)))
+    # ?answer=join|conditional|decline|none narrows the table (a link from the summary); anything else shows all.
+    shown = request.args.get("answer")
+    if shown not in (*answer_svc.ANSWER_LABELS, "none"):
+        shown = None
+    shown_lines = (
+        answers_board.lines if shown is None else answers_board.with_answer(None if shown == "none" else shown)
+    )
     return render_template(
         "lifecycle/board.html",
+        shown=shown,
+        shown_lines=shown_lines,
         loaded=loaded,
         view=loaded.view,
         scenario=loaded.scenario,

@@ -258,6 +258,35 @@ def test_reminders_are_audited_and_shown_on_the_members_home(app, client, planne
     assert "回答の催促がありました" not in client.get("/home").get_data(as_text=True)
 
 
+def test_the_board_narrows_its_table_to_one_answer(app, client, planned):
+    engine, view = planned["engine"], planned["view"]
+    publish_now(engine, view.id)
+    login(client, "muni202029")
+    client.post(
+        f"/plans/{view.id}/answer",
+        data=_form_of_answers(view, "202029", {"ocr": ("decline", "既存契約が残るため"), "rpa": ("join", "")}),
+    )
+    logout(client)
+    login(client, "pref20")
+    lines = answer_svc.need_lines(view)
+    unanswered = len(lines) - 2
+
+    def rows(page):
+        return page.split("<tbody>")[1].split("</tbody>")[0].count("<tr>")
+
+    everything = client.get(f"/plans/{view.id}/answers").get_data(as_text=True)
+    assert rows(everything) == len(lines) and f"すべて（{len(lines)}）" in everything
+    declined = client.get(f"/plans/{view.id}/answers?answer=decline").get_data(as_text=True)
+    assert rows(declined) == 1 and "既存契約が残るため" in declined and "ニーズごとの回答：不参加（1 件）" in declined
+    pending = client.get(f"/plans/{view.id}/answers?answer=none").get_data(as_text=True)
+    assert rows(pending) == unanswered and "既存契約が残るため" not in pending
+    assert f"ニーズごとの回答：未回答（{unanswered} 件）" in pending
+    conditional = client.get(f"/plans/{view.id}/answers?answer=conditional").get_data(as_text=True)
+    assert "<tbody>" not in conditional and "この回答のニーズはありません。" in conditional
+    # an unknown filter (a hand-edited address) shows everything rather than an empty table
+    assert rows(client.get(f"/plans/{view.id}/answers?answer=maybe").get_data(as_text=True)) == len(lines)
+
+
 def test_a_published_plan_says_what_changed_in_its_inputs_on_every_page(app, client, planned):
     engine, view = planned["engine"], planned["view"]
     publish_now(engine, view.id)
