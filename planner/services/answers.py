@@ -25,6 +25,10 @@ from .audit import record
 from .plan_lifecycle import LifecycleConflict, LifecycleError, today_jst, version_label
 
 ANSWER_LABELS = {"join": "参加", "decline": "不参加", "conditional": "条件付き"}
+# The answer board's filters, in the order of its summary: (key in the address, label, the answer; None: none yet).
+BOARD_FILTERS = [(key, ANSWER_LABELS[key], key) for key in ("join", "conditional", "decline")] + [
+    ("none", "未回答", None)
+]
 
 
 class AnswerError(LifecycleError):

@@ -206,16 +206,12 @@ def board(plan_id: int):
     answers_board = answer_svc.board(session, release, loaded.view)
     replans = list(session.exec(select(PlanRelease).where(PlanRelease.replan_of == release.id)))
     # ?answer=join|conditional|decline|none narrows the table (a link from the summary); anything else shows all.
-    shown = request.args.get("answer")
-    if shown not in (*answer_svc.ANSWER_LABELS, "none"):
-        shown = None
-    shown_lines = (
-        answers_board.lines if shown is None else answers_board.with_answer(None if shown == "none" else shown)
-    )
+    shown = next((f for f in answer_svc.BOARD_FILTERS if f[0] == request.args.get("answer")), None)
     return render_template(
         "lifecycle/board.html",
+        filters=answer_svc.BOARD_FILTERS,
         shown=shown,
-        shown_lines=shown_lines,
+        shown_lines=answers_board.with_answer(shown[2]) if shown else answers_board.lines,
         loaded=loaded,
         view=loaded.view,
         scenario=loaded.scenario,
