@@ -37,6 +37,12 @@ from .app_context import fail
 @click.option("--price-book-version", default="", help="文書に記載する単価表の版（計画ファイルに記録がない場合）")
 @click.option("--rule-version", default="", help="文書に記載する補助制度ルールの版（計画ファイルに記録がない場合）")
 @click.option("--title", default="", help="文書に記載する計画名（既定: インスタンス名）")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="帳票を作るプロセスの数（既定: CPU のコア数、最大 4。1 ならこのプロセスだけで作ります）",
+)
 def report_command(
     plan_file: Path,
     instance_file: Path,
@@ -46,6 +52,7 @@ def report_command(
     price_book_version: str,
     rule_version: str,
     title: str,
+    workers: int | None,
 ) -> None:
     from planner.reports.context import ReportError, ReportMeta
     from planner.reports.files import write_batch
@@ -53,7 +60,9 @@ def report_command(
     meta = ReportMeta(price_book_version=price_book_version, rule_version=rule_version, title=title)
     started = time.perf_counter()
     try:
-        written = write_batch(plan_file, instance_file, out_dir, members=members, workbooks=workbooks, meta=meta)
+        written = write_batch(
+            plan_file, instance_file, out_dir, members=members, workbooks=workbooks, meta=meta, workers=workers
+        )
     except ReportError as e:
         fail(str(e))
     for path in written:

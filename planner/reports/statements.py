@@ -17,7 +17,6 @@ from planner.domain.statements import ASSUMPTIONS, BodyStatement, BudgetTable, b
 from planner.domain.vocabulary import MODE_SHORT, fiscal_year_label, wareki_fiscal_year
 from planner.domain.vocabulary import Formula as F
 
-from .bundle import safe_name
 from .context import ReportError, ReportMeta, _meta, head_title
 from .pdf import html_to_pdf
 from .render import render_html
@@ -79,12 +78,6 @@ def statement_view(instance: Instance, plan: Plan, body_code: str, meta: ReportM
     return views[0]
 
 
-def statement_file(view: StatementView | BodyStatement, ext: str = "pdf") -> str:
-    """``<body code>_<body name>.pdf`` (the folder says it is a statement)."""
-    s = view.statement if isinstance(view, StatementView) else view
-    return f"{s.body_code}_{safe_name(s.body_name)}.{ext}"
-
-
 # --- PDF --------------------------------------------------------------------------------------------------------
 
 
@@ -102,11 +95,6 @@ def statement_html(view: StatementView) -> str:
 
 def statement_pdf(instance: Instance, plan: Plan, body_code: str, meta: ReportMeta | None = None) -> bytes:
     return html_to_pdf(statement_html(statement_view(instance, plan, body_code, meta)))
-
-
-def statement_pdfs(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> list[tuple[str, bytes]]:
-    """(file name, PDF) of every member body: ``<body code>_<body name>.pdf``."""
-    return [(statement_file(v), html_to_pdf(statement_html(v))) for v in _views(instance, plan, meta)]
 
 
 def budget_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> str:

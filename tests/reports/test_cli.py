@@ -127,3 +127,43 @@ def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
             assert f"{sub['grant_yen']:,}{sub['special_tax_yen']:,}" in text and f"{sub['net_yen']:,}" in text
     summary = pdf_text((out / "summary.pdf").read_bytes())
     assert f"{doc['objective_yen']:,}円" in summary
+
+
+def test_report_renders_on_worker_processes_the_same_files_as_in_one_process(tmp_path, monkeypatch):
+    """`planner report` renders as the plan's ZIP does (batches, worker processes): with --workers 2 (the small plan
+    taken over the parallel threshold) the same files, notices included, as with --workers 1, byte for byte."""
+    from planner.reports import bundle
+
+    monkeypatch.setattr(bundle, "PARALLEL_FROM", 2)
+    pools = []
+    render_parallel = bundle._render_parallel
+    monkeypatch.setattr(bundle, "_render_parallel", lambda *args: pools.append(args[4]) or render_parallel(*args))
+    inst, plan, doc = write_inputs(
+        tmp_path,
+        [
+            ("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-otari-ocr"]),
+            ("rpa-2026-1", "lead", "200000", ["n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"]),
+        ],
+    )
+    outputs = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        args = ["report", str(plan), "--instance", str(inst), "-o", str(out), "--members", "--workers", workers]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        outputs[workers] = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*.pdf")}
+    assert pools == [2]  # --workers 1 rendered in this process, --workers 2 on two worker processes
+    assert set(outputs["1"]) == set(outputs["2"])
+    assert {"member-n-otari-ocr.pdf", "member-n-ueda-rpa.pdf", "ocr-2026-1.pdf", "summary.pdf"} <= set(outputs["1"])
+    assert "statements/204820_小谷村.pdf" in outputs["1"]
+    assert all(outputs["1"][name] == outputs["2"][name] for name in outputs["1"])
+    notice = pdf_text(outputs["2"]["member-n-ueda-rpa.pdf"])
+    share = next(g for g in doc["groups"] if g["id"] == "rpa-2026-1")["allocation"]["shares"]["n-ueda-rpa"]
+    assert "上田市" in notice and f"{share['total_yen']:,}" in notice
+
+
+def test_report_workers_must_be_a_positive_count(tmp_path):
+    inst, plan, _ = write_inputs(tmp_path, [("ocr/2026:1", "unified", "202029", ["n-matsumoto-ocr", "n-ueda-ocr"])])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["report", str(plan), "--instance", str(inst), "-o", str(out), "--workers", "0"])
+    assert result.exit_code != 0 and "--workers" in result.output and not out.exists()
