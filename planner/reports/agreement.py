@@ -9,13 +9,16 @@ member's amounts by fiscal year (planner.domain.statements, read from settled.me
 from __future__ import annotations
 
 import io
+import itertools
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Length, Mm, Pt, RGBColor
+from docx.table import Table
 
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
@@ -27,6 +30,7 @@ from .context import GroupReport, ReportError, ReportMeta, find_group, group_rep
 from .control import file_name
 
 FONT = "IPAex明朝"
+SIDE_MARGIN = Mm(25)
 
 
 def agreement_file(r: GroupReport) -> str:
@@ -72,7 +76,7 @@ def agreement_docx(instance: Instance, plan: Plan, group_id: str, meta: ReportMe
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height, section.orientation = Mm(210), Mm(297), WD_ORIENT.PORTRAIT
-    section.left_margin = section.right_margin = Mm(25)
+    section.left_margin = section.right_margin = SIDE_MARGIN
     section.top_margin = section.bottom_margin = Mm(20)
     _set_font(doc)
     header = section.header.paragraphs[0]
@@ -93,6 +97,7 @@ def agreement_docx(instance: Instance, plan: Plan, group_id: str, meta: ReportMe
     for label, text in control.lines("agreement", r.group_id):
         cells = info.add_row().cells
         cells[0].text, cells[1].text = label, text
+    _set_widths(info, [Mm(30), Length(Mm(210) - 2 * SIDE_MARGIN - Mm(30))])
     for notice in control.notices:
         doc.add_paragraph().add_run("ご注意：" + notice).bold = True
     doc.add_paragraph()
@@ -197,46 +202,55 @@ def agreement_docx(instance: Instance, plan: Plan, group_id: str, meta: ReportMe
         doc, 10, "疑義", "この協定に定めのない事項及びこの協定に関し疑義が生じた事項は、構成団体が協議して定める。"
     )
 
-    doc.add_page_break()
+    figures = (("負担額", "gross_yen"), ("実質負担 見込額", "net_yen"))
+    annex_rows: list[tuple[str, str, list[int]]] = []  # (body, figure, amounts by year and their total)
+    for sch in schedules:
+        name = sch.line.body_name + (f"（{lead_role}）" if sch.line.is_lead else "")
+        for label, attr in figures:
+            amounts = [getattr(y, attr) for y in sch.years]
+            annex_rows.append((name, label, [*amounts, sum(amounts)]))
+    for label, attr in figures:
+        amounts = [sum(getattr(sch.amounts_in(fy), attr) for sch in schedules) for fy in years]
+        annex_rows.append(("合計", label, [*amounts, sum(amounts)]))
+    head = ["構成団体", "区分", *map(wareki_fiscal_year, years), "合計（円）"]
+    amount_texts = [[f"{row[2][j]:,}" for row in annex_rows] for j in range(len(years) + 1)]
+    landscape, size, amount_widths = _annex_layout(head[2:], amount_texts)
+    if landscape:
+        annex = doc.add_section(WD_SECTION.NEW_PAGE)
+        annex.orientation, annex.page_width, annex.page_height = WD_ORIENT.LANDSCAPE, Mm(297), Mm(210)
+    else:
+        doc.add_page_break()
     doc.add_paragraph().add_run("別表　構成団体及び年度別負担額（見込額を含む）").bold = True
     doc.add_paragraph(f"調達方式：{r.mode_label}　{lead_role}：{r.lead_name}　按分方法：{r.method_label}")
     table = doc.add_table(rows=1, cols=len(years) + 3)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    head = table.rows[0].cells
-    head[0].text, head[1].text = "構成団体", "区分"
-    for i, fy in enumerate(years):
-        head[2 + i].text = wareki_fiscal_year(fy)
-    head[-1].text = "合計（円）"
-    for s in schedules:
-        ln = s.line
-        for label, attr in (("負担額", "gross_yen"), ("実質負担 見込額", "net_yen")):
-            cells = table.add_row().cells
-            cells[0].text = ln.body_name + (f"（{lead_role}）" if ln.is_lead else "") if attr == "gross_yen" else ""
-            cells[1].text = label
-            for i, y in enumerate(s.years):
-                cells[2 + i].text = f"{getattr(y, attr):,}"
-            cells[-1].text = f"{sum(getattr(y, attr) for y in s.years):,}"
-    total = table.add_row().cells
-    total[0].text, total[1].text = "合計", "負担額"
-    for i, fy in enumerate(years):
-        total[2 + i].text = f"{sum(s.amounts_in(fy).gross_yen for s in schedules):,}"
-    total[-1].text = f"{r.total_yen:,}"
-    for row in table.rows:
-        for cell in row.cells[2:]:
-            for p in cell.paragraphs:
-                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                for run in p.runs:
-                    run.font.size = Pt(8)
-        for cell in row.cells[:2]:
-            for p in cell.paragraphs:
-                for run in p.runs:
-                    run.font.size = Pt(8)
-    doc.add_paragraph(
+    for cell, text in zip(table.rows[0].cells, head, strict=True):
+        cell.text = text
+    for name, label, amounts in annex_rows:
+        cells = table.add_row().cells
+        cells[1].text = label
+        for cell, amount in zip(cells[2:], amounts, strict=True):
+            cell.text = f"{amount:,}"
+        if label == figures[0][0]:
+            top = cells[0]
+        else:
+            # One body, one name cell over its two rows, as a practitioner lays out a 別表.
+            top.merge(cells[0]).text = name
+    _set_widths(table, [ANNEX_NAME_WIDTH, ANNEX_LABEL_WIDTH, *amount_widths])
+    for r_index, row in enumerate(table.rows):
+        for i, cell in enumerate(row.cells):
+            for paragraph in cell.paragraphs:
+                if i >= 2:
+                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                for run in paragraph.runs:
+                    run.font.size = Pt(size - 1 if r_index == 0 else size)
+    costs = doc.add_paragraph(
         f"グループの費用：初期 {r.initial_yen:,}円、年額 {r.annual_yen:,}円、期間総額 {r.total_yen:,}円"
         f"（{r.meta.price_book_version or '単価表'}による見込み）。補助金・特別交付税は補助制度ルール "
         f"{r.rule_version or '（版の記録なし）'} による見込額。"
     )
+    costs.paragraph_format.space_before = Pt(6)
 
     doc.add_paragraph()
     doc.add_paragraph(
@@ -250,6 +264,62 @@ def agreement_docx(instance: Instance, plan: Plan, group_id: str, meta: ReportMe
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+# The 別表's columns: the body's name and the figure's label at fixed widths, the amounts sharing the rest of the
+# text width (A4 less the side margins: 160 mm portrait, 247 mm landscape).
+ANNEX_NAME_WIDTH, ANNEX_LABEL_WIDTH = Mm(28), Mm(24)
+ANNEX_AMOUNTS_WIDTH = {
+    landscape: Length(page - 2 * SIDE_MARGIN - ANNEX_NAME_WIDTH - ANNEX_LABEL_WIDTH)
+    for landscape, page in ((False, Mm(210)), (True, Mm(297)))
+}
+# Advance widths in IPAex明朝 (em): digits 0.618, the comma 0.238 (read from ipaexm.ttf's hmtx table).
+_EM = {**dict.fromkeys("0123456789", 0.618), ",": 0.238}
+CELL_PADDING = Mm(1)  # left and right, instead of Word's 1.9 mm
+
+
+def _text_width(text: str, points: float) -> Length:
+    """The width of ``text`` in IPAex明朝, with the quarter em that Word and LibreOffice add by default where Japanese
+    meets Latin text (令和 10 年度)."""
+    ems = sum(_EM.get(ch, 1.0) for ch in text)
+    ems += 0.25 * sum((a in _EM) != (b in _EM) for a, b in itertools.pairwise(text))
+    return Length(round(ems * points * Pt(1)))
+
+
+def _annex_layout(heads: list[str], amount_texts: list[list[str]]) -> tuple[bool, float, list[Length]]:
+    """Landscape or not, the font size (the heads a point smaller) and each amount column's width: the first of
+    portrait at 8 points, portrait at 7, landscape at 8 and landscape at 7 where every amount and head fits on one
+    line; each column gets what its longest text needs, and the columns share what is left. Should even that not
+    fit, the columns are as wide as the page allows and the longest amounts wrap."""
+    for landscape, points in ((False, 8.0), (False, 7.0), (True, 8.0), (True, 7.0)):
+        needs = [
+            max(_text_width(head, points - 1), *(_text_width(t, points) for t in texts)) + 2 * CELL_PADDING + Mm(0.5)
+            for head, texts in zip(heads, amount_texts, strict=True)
+        ]
+        spare = ANNEX_AMOUNTS_WIDTH[landscape] - sum(needs)
+        if spare >= 0:
+            return landscape, points, [Length(n + spare // len(needs)) for n in needs]
+    share = ANNEX_AMOUNTS_WIDTH[True] // len(amount_texts)
+    return True, 7.0, [Length(share)] * len(amount_texts)
+
+
+def _set_widths(table: Table, widths: list[Length]) -> None:
+    """Column widths set as Word reads them (each cell) and as LibreOffice does (the table's grid); left to autofit,
+    the name and label columns were squeezed to a few characters a line."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(round(CELL_PADDING.twips)))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    # In the schema's order (Word refuses a document whose order is wrong): after the layout, before the look.
+    table._tbl.tblPr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
 
 
 def _head(instance: Instance, r: GroupReport, name: str) -> str:

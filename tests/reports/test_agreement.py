@@ -3,6 +3,7 @@
 import io
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -61,8 +62,79 @@ def test_agreement_names_parties_lead_mode_formula_clauses_and_amounts(setting):
         first = ln.initial_yen + ln.annual_yen
         assert gross[1:4] == ["負担額", f"{first:,}", f"{ln.annual_yen:,}"]
         assert gross[-1] == f"{ln.total_yen:,}" and net[-1] == f"{ln.net_yen:,}"
-    assert rows[-1][0] == "合計" and rows[-1][-1] == f"{group.cost.total_yen:,}"
+    # the totals: 負担額 adds up to the group's cost, 実質負担 to the members' net burdens
+    assert rows[-2][:2] == ["合計", "負担額"] and rows[-2][-1] == f"{group.cost.total_yen:,}"
+    net_total = sum(ln.net_yen for ln in member_lines(instance, group))
+    assert rows[-1][:2] == ["合計", "実質負担 見込額"] and rows[-1][-1] == f"{net_total:,}"
     assert next(r for r in rows if r[0] == "文書番号")[1].endswith("協-rpa-2026-1")
+
+
+def _ipaex_mincho():
+    from fontTools.ttLib import TTFont
+
+    path = next((p for p in ("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",) if Path(p).exists()), None)
+    if path is None:
+        pytest.skip("IPAex明朝 (fonts-ipaexfont-mincho) is not installed")
+    return TTFont(path)
+
+
+def _needed_mm(text: str, points: float, font) -> float:
+    """What ``text`` needs in a cell, from the font file's own advance widths (1 mm padding each side)."""
+    cmap, metrics, upem = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+    em = sum(metrics[cmap[ord(ch)]][0] / upem for ch in text)
+    return em * points * 25.4 / 72 + 2
+
+
+def test_annex_columns_fit_their_amounts_portrait_or_landscape(setting):
+    """The 別表's name and label columns keep their width (28 mm, 24 mm); the amounts share the rest, each column as
+    wide as its longest amount needs on one line at the table's size (measured with the font file itself): five
+    years on a portrait page, a seven-year term on a landscape page rather than squeezed."""
+    import dataclasses
+
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Mm
+
+    font = _ipaex_mincho()
+    instance, _ = setting
+    for horizon, orientations, text_width in (
+        (5, [WD_ORIENT.PORTRAIT], 160),
+        (7, [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE], 247),
+    ):
+        longer = dataclasses.replace(instance, horizon_years=horizon)
+        doc = Document(io.BytesIO(agreement_docx(longer, nagano_plan(longer), "rpa-2026-1")))
+        annex = doc.tables[-1]
+        assert [s.orientation for s in doc.sections] == orientations
+        widths = [c.width / Mm(1) for c in annex.columns]
+        assert len(widths) == horizon + 3 and [round(w) for w in widths[:2]] == [28, 24]
+        assert abs(sum(widths) - text_width) < 0.1
+        points = annex.rows[1].cells[2].paragraphs[0].runs[0].font.size.pt
+        assert annex.rows[0].cells[2].paragraphs[0].runs[0].font.size.pt == points - 1  # the heads a point smaller
+        for j, width in enumerate(widths[2:], start=2):
+            longest = max((row.cells[j].text for row in annex.rows[1:]), key=lambda t: _needed_mm(t, points, font))
+            assert _needed_mm(longest, points, font) <= width, (horizon, j, longest, width)
+        assert [row.cells[1].text for row in annex.rows[-2:]] == ["負担額", "実質負担 見込額"]
+
+
+def test_annex_layout_prefers_portrait_at_a_smaller_size_to_landscape():
+    from planner.reports.agreement import _annex_layout
+
+    # a 15-member group's amounts: at 8 points five years and a total of 203 million need 109 mm of the 108
+    heads = ["令和8年度", "令和9年度", "令和10年度", "令和11年度", "令和12年度", "合計（円）"]
+    amounts = [["11,238,577", "4,462,728"]] + [["10,036,868"]] * 4 + [["203,113,585"]]
+    landscape, points, widths = _annex_layout(heads, amounts)
+    assert (landscape, points) == (False, 7.0) and widths[-1] > widths[0]
+    # eleven years and their total do not fit a portrait page at 7 points either
+    assert _annex_layout(["令和8年度"] * 12, [["17,586,399"]] * 11 + [["193,450,389"]])[:2] == (True, 7.0)
+
+
+def test_the_amount_widths_are_those_of_the_font():
+    from planner.reports.agreement import _EM
+
+    font = _ipaex_mincho()
+    cmap, metrics, upem = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+    assert {ch: round(metrics[cmap[ord(ch)]][0] / upem, 3) for ch in _EM} == {
+        ch: round(em, 3) for ch, em in _EM.items()
+    }
 
 
 def test_unified_group_has_a_coordinator_and_members_contract_themselves(setting):
