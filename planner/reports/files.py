@@ -15,8 +15,6 @@ from planner.domain.settlement import settle_plan
 from .bundle import Document, document_files, group_file, member_file, plan_documents, render_files
 from .context import ReportError, ReportMeta
 
-BUDGET_NAME = "年度別予算総括表"
-
 
 def load_plan(path: str | Path, instance: Instance) -> Plan:
     """A plan file, checked against its instance; settled first if it has no allocation yet."""
@@ -55,7 +53,7 @@ def _file_name(doc: Document, zip_name: str, workbooks: bool) -> str | None:
     if doc.kind == "summary":
         return f"summary.{ext}"
     if doc.kind == "budget":
-        return f"{BUDGET_NAME}.{ext}"
+        return zip_name  # 年度別予算総括表.pdf and .xlsx, at the top as in the ZIP
     if doc.kind == "group":
         return group_file(doc.key, ext)
     if doc.kind == "member":
