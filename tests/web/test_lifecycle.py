@@ -67,6 +67,9 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
     # the coordinator's recent plans call it by its number and version, as the pages and documents do
     recent = client.get("/home").get_data(as_text=True)
     assert f'<a href="/plans/{plan_id}">計画 No.1 第1版：' in recent and f">計画 {plan_id}：" not in recent
+    # and so does the plan list: one name, not the database's number beside the plan's
+    listing = client.get("/plans/").get_data(as_text=True)
+    assert f'<a href="/plans/{plan_id}">計画 No.1 第1版</a>' in listing and f">計画 {plan_id}</a>" not in listing
     logout(client)
 
     # two towns answer: 長野市 joins everything, 松本市 declines its AI-OCR need
