@@ -69,20 +69,26 @@ def test_agreement_names_parties_lead_mode_formula_clauses_and_amounts(setting):
     assert next(r for r in rows if r[0] == "文書番号")[1].endswith("協-rpa-2026-1")
 
 
+IPAEX_MINCHO = Path("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf")
+
+
 def _ipaex_mincho():
     from fontTools.ttLib import TTFont
 
-    path = next((p for p in ("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",) if Path(p).exists()), None)
-    if path is None:
+    if not IPAEX_MINCHO.exists():
         pytest.skip("IPAex明朝 (fonts-ipaexfont-mincho) is not installed")
-    return TTFont(path)
+    return TTFont(IPAEX_MINCHO)
+
+
+def _ems(font, text: str) -> float:
+    """The advance width of ``text`` in ems, from the font file's own metrics."""
+    cmap, metrics, upem = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+    return sum(metrics[cmap[ord(ch)]][0] / upem for ch in text)
 
 
 def _needed_mm(text: str, points: float, font) -> float:
-    """What ``text`` needs in a cell, from the font file's own advance widths (1 mm padding each side)."""
-    cmap, metrics, upem = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
-    em = sum(metrics[cmap[ord(ch)]][0] / upem for ch in text)
-    return em * points * 25.4 / 72 + 2
+    """What ``text`` needs in a cell (1 mm padding each side)."""
+    return _ems(font, text) * points * 25.4 / 72 + 2
 
 
 def test_annex_columns_fit_their_amounts_portrait_or_landscape(setting):
@@ -118,7 +124,7 @@ def test_annex_columns_fit_their_amounts_portrait_or_landscape(setting):
 def test_annex_layout_prefers_portrait_at_a_smaller_size_to_landscape():
     from planner.reports.agreement import _annex_layout
 
-    # a 15-member group's amounts: at 8 points five years and a total of 203 million need 109 mm of the 108
+    # a 15-member group's amounts: at 8 points, five years and a total of 203 million need more than 108 mm
     heads = ["令和8年度", "令和9年度", "令和10年度", "令和11年度", "令和12年度", "合計（円）"]
     amounts = [["11,238,577", "4,462,728"]] + [["10,036,868"]] * 4 + [["203,113,585"]]
     landscape, points, widths = _annex_layout(heads, amounts)
@@ -131,10 +137,7 @@ def test_the_amount_widths_are_those_of_the_font():
     from planner.reports.agreement import _EM
 
     font = _ipaex_mincho()
-    cmap, metrics, upem = font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
-    assert {ch: round(metrics[cmap[ord(ch)]][0] / upem, 3) for ch in _EM} == {
-        ch: round(em, 3) for ch, em in _EM.items()
-    }
+    assert {ch: round(_ems(font, ch), 3) for ch in _EM} == {ch: round(em, 3) for ch, em in _EM.items()}
 
 
 def test_unified_group_has_a_coordinator_and_members_contract_themselves(setting):
