@@ -24,7 +24,7 @@ from planner.domain.plan import Plan, plan_from_dict
 from planner.domain.subsidy_rules import SubsidyRulesError, parse_rules
 from planner.jobs import documents as document_jobs
 from planner.reports import agreement, bundle, pdf, statements, xlsx
-from planner.reports.cache import cache_key
+from planner.reports.cache import MAX_AGE_SECONDS, cache_key
 from planner.reports.context import ReportError, ReportMeta, find_group, group_of_need
 from planner.services import access, document_settings
 from planner.services.plan_lifecycle import plan_status
@@ -369,6 +369,7 @@ def bundle_progress(plan_id: int):
         name=_zip_name(loaded),
         scenario=loaded.scenario,
         build=_progress_token(plan_id, key),
+        keep_days=MAX_AGE_SECONDS // 86400,
     )
 
 

@@ -338,6 +338,7 @@ def test_a_set_never_built_offers_to_build_it_instead_of_polling(client, plan_id
     login(client, "admin")
     page = client.get(f"/plans/{plan_id}/reports/bundle").get_data(as_text=True)
     assert "まだ作成していません" in page and "data-status-url" not in page and "bundle-progress.js" not in page
+    assert "保存期間（7日）" in page  # the report cache's MAX_AGE_SECONDS, in days
     started = client.post(f"/plans/{plan_id}/reports/bundle")
     assert started.status_code == 302 and started.headers["Location"].endswith(f"/plans/{plan_id}/reports/bundle")
     assert fetch_zip(client, plan_id).mimetype == "application/zip"
