@@ -10,6 +10,14 @@ the model's caveat, and a category without a usable case gives no hours at all r
     hours saved = driver units x minutes per unit x reduction rate / 60
     driver units = volume x units per volume
 
+A category may derive its minutes per unit from the cases instead of stating them (``"from_cases"``): the low,
+central and high are the first quartile, median and third quartile of the cases' hours per task, interpolated on a
+log scale (task hours span orders of magnitude; with only a range's two ends this is the range read as spread
+evenly on a log scale). A category may also bound a body's hours (``"body_bound"``) by body-wide cases scaled to the
+body's population: each level is at most that level of the cases' hours per resident times the body's population
+(low = the lowest rate, central = the median, high = the highest), so many robots in a small town cannot claim
+more than the best whole-body case of its size.
+
 The body's own figures replace the model's where given: its minutes per driver unit, or its yearly hours spent on the
 work today (then hours saved = those hours x reduction rate). Money: yearly net burden = the member's net burden over
 the horizon (after grant and special-tax estimates) / horizon years; yen per hour saved = yearly net burden / hours,
@@ -75,6 +83,20 @@ class Case:
     source: str
     wording: str
     population: int | None = None
+    hours_per_task: tuple[float, ...] = ()  # the case's figures per task (or a range's two ends), hours a year
+    hours_per_year: float | None = None  # a body-wide case's total hours saved a year
+
+
+@dataclass(frozen=True)
+class BodyBound:
+    """Body-wide cases (hours a year, population) that bound one body's hours, scaled by population."""
+
+    cases: tuple[str, ...]
+    rates: tuple[float, float, float]  # hours per resident a year: lowest, median, highest of the cases
+
+    def hours(self, population: int) -> tuple[float, float, float]:
+        low, central, high = (r * population for r in self.rates)
+        return (low, central, high)
 
 
 @dataclass(frozen=True)
@@ -91,6 +113,8 @@ class CategoryEffect:
     no_estimate: str = ""  # why there are no hours at all
     note: str = ""
     context_cases: tuple[str, ...] = ()
+    body_bound: BodyBound | None = None
+    minutes_derived: str = ""  # how minutes_per_unit was derived from the cases ("" when stated)
 
     @property
     def estimable(self) -> bool:
@@ -152,6 +176,86 @@ def _spread(doc: Any, where: str, problems: list[str], cases: Mapping[str, Any],
     return Spread(low, central, high)
 
 
+def log_quartiles(values: Iterable[float]) -> tuple[float, float, float]:
+    """First quartile, median and third quartile of positive values, interpolated linearly between order
+    statistics on a log scale (numpy's "linear" percentile of the logarithms)."""
+    logs = sorted(math.log(v) for v in values)
+    if not logs:
+        raise ValueError("no values")
+
+    def at(p: float) -> float:
+        pos = p * (len(logs) - 1)
+        lo = math.floor(pos)
+        hi = min(lo + 1, len(logs) - 1)
+        return math.exp(logs[lo] + (logs[hi] - logs[lo]) * (pos - lo))
+
+    return (at(0.25), at(0.5), at(0.75))
+
+
+def _fmt_hours(h: float) -> str:
+    return f"{h:,.1f}" if h < 1000 else f"{h:,.0f}"
+
+
+def _derived_minutes(
+    doc: Mapping[str, Any], where: str, problems: list[str], cases: Mapping[str, Case]
+) -> tuple[Spread | None, str]:
+    """minutes_per_unit from the listed cases' hours per task: their log-scale quartiles (see the module doc)."""
+    ids = doc.get("from_cases")
+    if not isinstance(ids, list) or not ids:
+        problems.append(f"{where}.from_cases: 1 業務あたりの時間（hours_per_task）を持つ事例 id を挙げてください")
+        return None, ""
+    values: list[float] = []
+    for i in ids:
+        case = cases.get(str(i))
+        if case is None:
+            problems.append(f"{where}.from_cases: 事例「{i}」が cases にありません")
+        elif not case.hours_per_task:
+            problems.append(f"{where}.from_cases: 事例「{i}」に hours_per_task（1 業務あたりの年間時間）がありません")
+        else:
+            values.extend(case.hours_per_task)
+    if len(values) < 2:
+        if not problems:
+            problems.append(f"{where}.from_cases: 四分位を求めるには 1 業務あたりの時間が 2 つ以上必要です")
+        return None, ""
+    q1, median, q3 = log_quartiles(values)
+    listed = "・".join(_fmt_hours(v) for v in sorted(values))
+    how = f"事例の1業務あたりの年間削減時間 {len(values)}値（{listed}時間）の四分位を対数目盛で補間" + (
+        "（2値は範囲の両端のため、その間に対数目盛で一様に分布すると仮定）" if len(values) == 2 else ""
+    )
+    case_ids = tuple(str(i) for i in ids)
+    spread = Spread(
+        Figure(q1 * 60, case_ids, f"第1四分位 {_fmt_hours(q1)}時間。{how}"),
+        Figure(median * 60, case_ids, f"中央値 {_fmt_hours(median)}時間。{how}"),
+        Figure(q3 * 60, case_ids, f"第3四分位 {_fmt_hours(q3)}時間。{how}"),
+    )
+    return spread, how
+
+
+def _body_bound(doc: Any, where: str, problems: list[str], cases: Mapping[str, Case]) -> BodyBound | None:
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("cases"), list) or not doc["cases"]:
+        problems.append(f"{where}.cases: 団体全体の事例 id（hours_per_year と population がある事例）を挙げてください")
+        return None
+    if doc.get("scaling", "population") != "population":
+        problems.append(f'{where}.scaling: "population"（人口に比例）だけが使えます（{doc.get("scaling")!r}）')
+    rates: list[float] = []
+    ids: list[str] = []
+    for i in doc["cases"]:
+        case = cases.get(str(i))
+        if case is None:
+            problems.append(f"{where}.cases: 事例「{i}」が cases にありません")
+        elif case.hours_per_year is None or case.population is None:
+            problems.append(f"{where}.cases: 事例「{i}」に hours_per_year と population の両方が必要です")
+        else:
+            rates.append(case.hours_per_year / case.population)
+            ids.append(case.id)
+    if not rates:
+        return None
+    ordered = sorted(rates)
+    n = len(ordered)
+    median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    return BodyBound(tuple(ids), (ordered[0], median, ordered[-1]))
+
+
 def default_effect_model_doc() -> dict[str, Any]:
     """The shipped effect model (the file with the highest version name)."""
     docs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(EFFECT_MODEL_DIR.glob("*.json"))]
@@ -201,8 +305,25 @@ def parse_effect_model(doc: Any) -> EffectModel:
         if pop is not None and (isinstance(pop, bool) or not isinstance(pop, int) or pop <= 0):
             problems.append(f"{where}.population: 正の整数か null にしてください")
             pop = None
+        per_task: list[float] = []
+        raw_tasks = c.get("hours_per_task")
+        if raw_tasks is not None:
+            if not isinstance(raw_tasks, list) or not raw_tasks or not all(_positive(v) for v in raw_tasks):
+                problems.append(f"{where}.hours_per_task: 1 業務あたりの年間時間（正の数）の配列にしてください")
+            else:
+                per_task = [float(v) for v in raw_tasks]
+        total = c.get("hours_per_year")
+        if total is not None and not _positive(total):
+            problems.append(f"{where}.hours_per_year: 団体全体の年間時間（正の数）にしてください（{total!r}）")
+            total = None
         cases[str(c["id"])] = Case(
-            str(c["id"]), str(c.get("category", "")), str(c.get("source", "")), str(c["wording"]), pop
+            str(c["id"]),
+            str(c.get("category", "")),
+            str(c.get("source", "")),
+            str(c["wording"]),
+            pop,
+            tuple(per_task),
+            None if total is None else float(total),
         )
     categories: dict[str, CategoryEffect] = {}
     cats = doc.get("categories")
@@ -234,8 +355,10 @@ def parse_effect_model(doc: Any) -> EffectModel:
             problems.append(f"{where}.units_per_volume.value: 利用量 1 単位あたりの件数など（正の数）にしてください")
             units_value = None
         minutes = rec.get("minutes_per_unit")
-        minutes_spread = None
-        if minutes is None:
+        minutes_spread, derived = None, ""
+        if isinstance(minutes, Mapping) and "from_cases" in minutes:
+            minutes_spread, derived = _derived_minutes(minutes, f"{where}.minutes_per_unit", problems, cases)
+        elif minutes is None:
             if not str(rec.get("needs_own_figure", "")).strip():
                 problems.append(
                     f"{where}: minutes_per_unit がない分野は needs_own_figure（団体の現状値が必要な理由）を書いてください"
@@ -258,6 +381,10 @@ def parse_effect_model(doc: Any) -> EffectModel:
             needs_own_figure=str(rec.get("needs_own_figure", "")),
             note=note,
             context_cases=context,
+            body_bound=None
+            if rec.get("body_bound") is None
+            else _body_bound(rec["body_bound"], f"{where}.body_bound", problems, cases),
+            minutes_derived=derived,
         )
     if problems:
         raise EffectModelError(problems)
@@ -418,12 +545,18 @@ def _spread_text(values: list[float], unit: str) -> str:
 
 
 def hours_saved(
-    model: EffectModel, category_id: str, volume: float, baseline: Baseline = Baseline(), unit: str | None = None
+    model: EffectModel,
+    category_id: str,
+    volume: float,
+    baseline: Baseline = Baseline(),
+    unit: str | None = None,
+    population: int | None = None,
 ) -> tuple[str, str, Range | None, str, tuple[str, ...], float | None]:
     """(status, basis, hours range, message, case wordings, driver units) for one need's category and volume.
 
     ``unit`` is the price book's volume unit: when it differs from the one the model was written for, the driver
-    units would be wrong, so there are no hours."""
+    units would be wrong, so there are no hours. ``population`` is the body's, for a category whose model hours are
+    bounded by body-wide cases (the body's own figures are never bounded)."""
     cat = model.category(category_id)
     if cat is None:
         return (
@@ -460,9 +593,15 @@ def hours_saved(
         hours = tuple(units * m * r / 60 for m, r in zip(minutes, rate, strict=True))
         basis = "model"
         cases = tuple(dict.fromkeys(cat.minutes_per_unit.cases() + cat.reduction_rate.cases()))
-        how = (
-            f"{units:,.0f}{per} × 1{per}あたり {_spread_text(list(minutes), '分')}（事例） × 削減率 {rate_text}（事例）"
-        )
+        if cat.minutes_derived:
+            per_unit = f"{_spread_text([m / 60 for m in minutes], '時間')}（事例の四分位）"
+        else:
+            per_unit = f"{_spread_text(list(minutes), '分')}（事例）"
+        how = f"{units:,.0f}{per} × 1{per}あたり {per_unit} × 削減率 {rate_text}（事例）"
+        if cat.body_bound is not None:
+            hours, bound_text = _bounded(hours, cat.body_bound, population)
+            how += bound_text
+            cases = tuple(dict.fromkeys(cases + cat.body_bound.cases))
     else:
         return NEEDS_OWN_FIGURE, "", None, cat.needs_own_figure, model.case_wordings(cat.reduction_rate.cases()), units
     low, central, high = (_round_hours(h) for h in hours)
@@ -473,6 +612,24 @@ def hours_saved(
     if cat.note:
         message += cat.note
     return ESTIMATE, basis, Range(low, central, high), message, model.case_wordings(cases) + context, units
+
+
+def _bounded(hours: tuple[float, ...], bound: BodyBound, population: int | None) -> tuple[tuple[float, ...], str]:
+    """Each level capped by the same level of the body-wide cases scaled to the body's population, and the words
+    saying how (and whether the cap bit)."""
+    rates = "〜".join(f"{r:.3f}" for r in (bound.rates[0], bound.rates[2]))
+    cases = f"団体全体の{len(bound.cases)}事例"
+    if not population:
+        return hours, f"。{cases}による上限は、団体の人口が分からないため使っていません"
+    caps = bound.hours(population)
+    capped = tuple(min(h, c) for h, c in zip(hours, caps, strict=True))
+    which = [label for label, h, c in zip(("低位", "中位", "高位"), hours, caps, strict=True) if h > c]
+    text = (
+        f"。{cases}の人口1人あたり年 {rates}時間（低位は最小、中位は中央値、高位は最大）に"
+        f"人口 {population:,}人を掛けた {_spread_text(list(caps), '時間')} を上限とし"
+    )
+    text += f"、{'・'.join(which)}を上限に抑えています" if which else "、上限には達していません"
+    return capped, text
 
 
 def money_effect(burdens: Burdens, hours: Range, staff_cost_per_hour_yen: int | None) -> MoneyEffect:
@@ -508,9 +665,10 @@ def estimate_need(
     joint: Burdens | None = None,
     standalone: Burdens | None = None,
     staff_cost_per_hour_yen: int | None = None,
+    population: int | None = None,
 ) -> NeedEffect:
     """One need's effect: hours saved a year as a range, and per way of procuring what an hour costs."""
-    status, basis, hours, message, cases, units = hours_saved(model, category_id, volume, baseline, unit)
+    status, basis, hours, message, cases, units = hours_saved(model, category_id, volume, baseline, unit, population)
     value = None
     joint_money = standalone_money = None
     if hours is not None:
@@ -581,6 +739,7 @@ def plan_effects(
                 joint=joint,
                 standalone=standalone,
                 staff_cost_per_hour_yen=staff_costs.get(need.body),
+                population=_population(instance, need.body),
             )
             needs[nid] = effect.to_json()
     return {
@@ -590,6 +749,11 @@ def plan_effects(
         "sources": sorted(set(model.sources.values())),
         "needs": needs,
     }
+
+
+def _population(instance: Any, code: str) -> int | None:
+    body = (getattr(instance, "bodies", None) or {}).get(code)
+    return getattr(body, "population", None)
 
 
 def attach_effects(

@@ -220,6 +220,7 @@ def need_form_effect(
         unit=unit,
         standalone=burdens,
         staff_cost_per_hour_yen=staff_cost_for(session, body.code),
+        population=body.population,
     )
     return {"effect": effect, "net_known": net_known, "caveat": model.caveat, "model_version": model.version}
 

@@ -253,3 +253,115 @@ def test_yen_per_hour_divides_the_plans_own_net_total():
     m = money_effect(burdens, Range(10.0, 20.0, 30.0), None)
     assert m.yearly_net_yen == 30_001  # 150,003 / 5 = 30,000.6
     assert m.yen_per_hour == Range(1000, 1500, 3000)
+
+
+# --- the second version: RPA from the cases' quartiles, bounded by the body-wide cases ---------------------------
+
+MODEL_FILE_2 = MODEL_FILE.with_name("R7-06-2.json")
+
+
+@pytest.fixture(scope="module")
+def doc2():
+    return json.loads(MODEL_FILE_2.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def model2(doc2):
+    return parse_effect_model(doc2)
+
+
+def test_log_quartiles_by_hand():
+    from planner.domain.effects import log_quartiles
+
+    # two values: the range read as spread evenly on a log scale, exp(ln a + p (ln b - ln a))
+    q1, median, q3 = log_quartiles([14.6, 2000])
+    assert median == pytest.approx((14.6 * 2000) ** 0.5)  # 170.88
+    assert q1 == pytest.approx(14.6**0.75 * 2000**0.25)  # 49.95
+    assert q3 == pytest.approx(14.6**0.25 * 2000**0.75)  # 584.60
+    # five values: the order statistics themselves at 25 / 50 / 75 %
+    assert log_quartiles([1, 10, 100, 1000, 10000]) == pytest.approx((10, 100, 1000))
+
+
+def test_rpa_per_scenario_figures_are_the_cases_quartiles_not_the_outlier(doc2, model2):
+    assert model2.version == "effect-R7.06-2"
+    rpa = model2.categories["rpa"]
+    # the file states no RPA minutes: they come from the case's per-task hours
+    assert doc2["categories"]["rpa"]["minutes_per_unit"] == {"from_cases": ["rpa_scenarios"]}
+    hours = [v / 60 for v in rpa.minutes_per_unit.values()]
+    assert hours == pytest.approx([49.95, 170.88, 584.60], abs=0.01)
+    assert hours[2] < 2000 / 3  # the 2,000-hour task is no longer a per-scenario figure
+    assert "四分位" in rpa.minutes_per_unit.central.basis
+    # editing the case's figures changes the derived figures (nothing is hard-coded)
+    edited = copy.deepcopy(doc2)
+    case = next(c for c in edited["cases"] if c["id"] == "rpa_scenarios")
+    case["hours_per_task"] = [10, 100, 1000]
+    derived = parse_effect_model(edited).categories["rpa"].minutes_per_unit.values()
+    assert [v / 60 for v in derived] == pytest.approx([10**1.5, 100, 10**2.5])
+
+
+def test_rpa_range_on_a_city_is_usable_and_says_how_it_was_made(model2):
+    # 松本市 in the walkthrough: 29 robots, population 237,000 -> 29 x 49.95 / 170.88 / 584.60 h
+    e = estimate_need(model2, "n", "rpa", 29, unit="ロボット数", population=237_000)
+    assert e.hours == Range(1448.5, 4955.5, 16953.5)
+    assert e.hours.high / e.hours.low < 12  # was 422〜57,800 (137 times)
+    assert "事例の四分位" in e.message and "上限には達していません" in e.message
+    assert "人口 237,000人" in e.message
+
+
+def test_rpa_in_a_small_town_is_bounded_by_the_body_wide_cases(model2):
+    # hours per resident: 1,887/38,000 = 0.04966, 4,024/28,000 = 0.14371, 2,800/15,000 = 0.18667 (low/median/high)
+    # 5,000 residents: caps 248.3 / 718.6 / 933.3 h; 29 robots would claim 1,448.5 / 4,955.5 / 16,953.5
+    e = estimate_need(model2, "n", "rpa", 29, unit="ロボット数", population=5_000)
+    assert e.hours == Range(248.3, 718.6, 933.3)
+    assert "低位・中位・高位を上限に抑えています" in e.message and "人口に比例" not in e.message
+    assert "人口1人あたり年 0.050〜0.187時間" in e.message
+    assert any("2,800時間" in c for c in e.cases) and any("4,024時間" in c for c in e.cases)
+    # one robot in the same town stays under every cap (584.6 < 933.3)
+    one = estimate_need(model2, "n", "rpa", 1, unit="ロボット数", population=5_000)
+    assert one.hours == Range(49.9, 170.9, 584.6)
+    # the body's own hours are never bounded
+    own = estimate_need(model2, "n", "rpa", 29, baseline=Baseline(hours_per_year=5000), population=5_000)
+    assert own.hours == Range(5000.0, 5000.0, 5000.0)
+    # without a population the bound is not applied, and the text says so
+    unknown = estimate_need(model2, "n", "rpa", 29, unit="ロボット数")
+    assert unknown.hours == Range(1448.5, 4955.5, 16953.5) and "人口が分からない" in unknown.message
+
+
+def test_derived_and_bound_problems_are_named(doc2):
+    bad = copy.deepcopy(doc2)
+    bad["categories"]["rpa"]["minutes_per_unit"] = {"from_cases": ["rpa_pop15k"]}
+    bad["categories"]["rpa"]["body_bound"] = {"cases": ["rpa_scenarios"], "scaling": "area"}
+    next(c for c in bad["cases"] if c["id"] == "rpa_pop38k")["hours_per_year"] = -1
+    problems = validate_effect_model(bad)
+    assert any("categories.rpa.minutes_per_unit.from_cases" in p and "rpa_pop15k" in p for p in problems)
+    assert any("categories.rpa.body_bound.scaling" in p for p in problems)
+    assert any("categories.rpa.body_bound.cases" in p and "rpa_scenarios" in p for p in problems)
+    assert any("hours_per_year" in p and "cases[" in p for p in problems)
+
+
+def test_plan_effects_bound_by_each_bodys_population(model2):
+    # plan_effects reads only need(), categories, horizon_years and bodies[code].population
+
+    class Need:
+        def __init__(self, body):
+            self.body, self.category, self.volume = body, "rpa", 29
+
+    class Body:
+        def __init__(self, population):
+            self.population = population
+
+    class Instance:
+        def __init__(self):
+            self.horizon_years, self.categories = 5, {}
+            self.bodies = {"a": Body(5_000), "b": Body(237_000)}
+
+        def need(self, nid):
+            return Need(nid)
+
+    class Group:
+        members = ("a", "b")
+        subsidies = None
+
+    field = plan_effects(Instance(), [Group()], model2)
+    assert field["needs"]["a"]["hours_per_year"] == [248.3, 718.6, 933.3]
+    assert field["needs"]["b"]["hours_per_year"] == [1448.5, 4955.5, 16953.5]

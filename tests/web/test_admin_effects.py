@@ -15,22 +15,29 @@ def engine_of(app):
 def test_admin_views_and_edits_the_model(app, client, seed):
     login(client, "admin")
     listing = client.get("/admin/effects").get_data(as_text=True)
-    assert "effect-R7.06-1" in listing and "現行" in listing
+    assert "effect-R7.06-1" in listing and "effect-R7.06-2" in listing and "現行" in listing
     with Session(engine_of(app)) as session:
-        row = session.exec(select(EffectModelVersion)).one()
+        row = session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current)).one()
+    assert row.version == "effect-R7.06-2"
     page = client.get(f"/admin/effects/{row.id}").get_data(as_text=True)
     assert "好事例" in page and "13,364件" in page and "時間の見込みなし" in page
+    # the RPA figures are derived from the cases, and the page says how
+    assert "事例の四分位" in page and "四分位を対数目盛で補間" in page and "人口に比例" in page
     form = client.get(f"/admin/effects/{row.id}/edit")
     assert form.status_code == 200
     data = {
-        "version": "effect-R7.06-2",
+        "version": "effect-R7.06-9",
         "caveat": row.data["caveat"],
         "make_current": "1",
         "cases": __import__("json").dumps(row.data["cases"], ensure_ascii=False),
     }
     for cid, rec in row.data["categories"].items():
         for key, scale in (("minutes_per_unit", 1), ("reduction_rate", 100)):
-            for lvl, f in (rec.get(key) or {}).items():
+            spread = rec.get(key) or {}
+            if "from_cases" in spread:  # derived from the cases: no figures on the form
+                assert f'name="{cid}.{key}.low.value"' not in form.get_data(as_text=True)
+                continue
+            for lvl, f in spread.items():
                 data[f"{cid}.{key}.{lvl}.value"] = str(f["value"] * scale)
                 data[f"{cid}.{key}.{lvl}.basis"] = f["basis"]
                 data[f"{cid}.{key}.{lvl}.cases"] = ", ".join(f["cases"])
@@ -43,11 +50,12 @@ def test_admin_views_and_edits_the_model(app, client, seed):
     assert response.status_code == 302
     with Session(engine_of(app)) as session:
         rows = {r.version: r for r in session.exec(select(EffectModelVersion))}
-        assert rows["effect-R7.06-2"].is_current and not rows["effect-R7.06-1"].is_current
-        assert rows["effect-R7.06-2"].data["categories"]["chatbot"]["minutes_per_unit"]["high"]["value"] == 4
-        assert rows["effect-R7.06-2"].data["categories"]["ocr"]["reduction_rate"]["high"]["value"] == 0.95
+        assert rows["effect-R7.06-9"].is_current and not rows["effect-R7.06-2"].is_current
+        assert rows["effect-R7.06-9"].data["categories"]["chatbot"]["minutes_per_unit"]["high"]["value"] == 4
+        assert rows["effect-R7.06-9"].data["categories"]["ocr"]["reduction_rate"]["high"]["value"] == 0.95
+        assert rows["effect-R7.06-9"].data["categories"]["rpa"]["minutes_per_unit"] == {"from_cases": ["rpa_scenarios"]}
         assert session.exec(
-            select(AuditLog).where(AuditLog.entity == "effect_model", AuditLog.entity_id == "effect-R7.06-2")
+            select(AuditLog).where(AuditLog.entity == "effect_model", AuditLog.entity_id == "effect-R7.06-9")
         ).first()
     assert client.get("/admin/effects", headers={}).status_code == 200
     logout(client)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import Session
 
 from planner.db.models import Plan as PlanRow
@@ -24,6 +26,14 @@ def test_pages_show_the_ranges(app, client, seed, solver):
     page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     assert "導入効果の見込み（職員の作業時間の削減）" in page and "好事例" in page
     assert "分野別の削減時間の見込み" in page and "<svg" in page
+    # each chart's caption is its title: inside its own figure and before the chart, never after it
+    section = page[page.index('class="effects-summary"') :]
+    figures = re.findall(r"<figure[^>]*>(.*?)</figure>", section[: section.index("</section>")], re.S)
+    assert len(figures) == 2
+    for figure, title in zip(figures, ("分野別の削減時間の見込み", "団体別の削減時間の見込み"), strict=True):
+        assert figure.index("<figcaption>") < figure.index("<svg") and figure.count("<figcaption>") == 1
+        assert re.search(r"<figcaption>([^<]*)</figcaption>", figure).group(1).startswith(title)
+        assert f"<title>{title}" in figure  # the chart inside is the one the caption names
     rpa_hours = [e.hours for e in effects.values() if e.category == "rpa" and e.hours]
     assert rpa_hours
     group = next(g for g in view.groups if g.joint and g.group.category == "rpa")

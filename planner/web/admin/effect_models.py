@@ -80,7 +80,7 @@ def _edited_document(base: dict, form) -> tuple[dict, list[str]]:
     for cid, rec in (doc.get("categories") or {}).items():
         for key, _label, scale in FIGURES:
             spread = rec.get(key) if isinstance(rec, dict) else None
-            if not isinstance(spread, dict):
+            if not isinstance(spread, dict) or "from_cases" in spread:  # derived from the cases, edited there
                 continue
             for lvl in LEVELS:
                 name = f"{cid}.{key}.{lvl}"
