@@ -21,6 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy import true
 from sqlmodel import select
 
 from planner.db.models import Body, Consortium, MemberShare, Need, PlanRelease, Scenario
@@ -88,6 +89,25 @@ def sees_scenario(user: Any, scenario: Scenario) -> bool:
 
 def edits_scenario(user: Any, scenario: Scenario) -> bool:
     return sees_scenario(user, scenario)  # coordinators edit what they see; municipality staff neither
+
+
+def planned_bodies(scenario: Scenario):
+    """The condition on ``Body`` rows whose needs ``scenario`` may plan: its own prefecture's bodies and no others,
+    whatever its body list, hosts or geography say (a host of another prefecture may lead groups, but its needs are
+    not the coordinator's to plan, nor are its staff asked to answer). A scenario of no prefecture (an
+    administrator's trial over several) has no such limit and cannot be adopted.
+
+    The one place of the rule: the needs a run reads (planner.services.instances.scenario_need_query), adoption and
+    publication (planner.services.plan_lifecycle) and the members asked to answer (planner.services.answers) ask it;
+    a consortium run by a lead body would add the bodies that accepted its invitation here."""
+    if not scenario.prefecture_code:
+        return true()
+    return Body.prefecture_code == scenario.prefecture_code
+
+
+def planned_body_codes(scenario: Scenario):
+    """A select() of the codes of the bodies whose needs ``scenario`` may plan (:func:`planned_bodies`)."""
+    return select(Body.code).where(planned_bodies(scenario))
 
 
 # --- plans ------------------------------------------------------------------------------------------------------

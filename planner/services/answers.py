@@ -92,6 +92,20 @@ def need_lines(view, body_code: str | None = None, answers: dict[str, MemberAnsw
     return out
 
 
+def asked_lines(session: Session, release: PlanRelease, lines: list[NeedLine]) -> list[NeedLine]:
+    """The lines whose bodies the release's plan may ask to answer: those its scenario may plan
+    (planner.services.access.planned_bodies). A plan that reached another prefecture's needs before that rule held
+    never asks that prefecture's bodies, shows them on the board, or lets the coordinator remind them."""
+    from .plan_lifecycle import planned_members
+
+    plan = session.get(PlanRow, release.plan_id)
+    scenario = session.get(Scenario, plan.scenario_id) if plan else None
+    if scenario is None:
+        return []
+    allowed = planned_members(session, scenario, {line.body_code for line in lines})
+    return [line for line in lines if line.body_code in allowed]
+
+
 def answers_of(session: Session, release_id: int, body_code: str | None = None) -> dict[str, MemberAnswer]:
     query = select(MemberAnswer).where(MemberAnswer.release_id == release_id)
     if body_code is not None:
@@ -133,7 +147,7 @@ def submit_answers(
     so two staff of one body answering at once cannot overwrite each other unseen. The caller commits."""
     series = check_open(session, release, now)
     body = user.body_code
-    mine = {line.need_key: line for line in need_lines(view, body)}
+    mine = {line.need_key: line for line in asked_lines(session, release, need_lines(view, body))}
     if not mine:
         raise AnswerError("この計画に貴団体のニーズはありません。")
     problems = []
@@ -250,7 +264,7 @@ class Board:
 
 def board(session: Session, release: PlanRelease, view) -> Board:
     answers = answers_of(session, release.id)
-    lines = need_lines(view, None, answers)
+    lines = asked_lines(session, release, need_lines(view, None, answers))
     previous = previous_answers(session, release)
     for line in lines:
         line.previous = previous.get(line.need_key)

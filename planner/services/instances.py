@@ -19,6 +19,7 @@ from planner.domain.model import Category as DomainCategory
 from planner.domain.model import Instance
 from planner.domain.model import Need as DomainNeed
 
+from . import access
 from .reference_data import ReferenceDataError, current_price_book, price_book_document
 
 
@@ -65,12 +66,15 @@ def scenario_bodies(session: Session, scenario: Scenario) -> list[Body]:
 
 
 def scenario_need_query(scenario: Scenario, body_codes, category_ids, *, demo: bool | None = None):
-    """The active needs a scenario plans: those of its bodies and categories, and of its own kind. A demo scenario
-    plans the demo's needs and every other scenario the users' (``demo`` asks for the other kind, to count it)."""
+    """The active needs a scenario plans: those of its bodies and categories, and of its own kind, never outside
+    what :func:`planner.services.access.planned_bodies` lets it plan (hosts of another prefecture lead groups but
+    bring no needs). A demo scenario plans the demo's needs and every other scenario the users' (``demo`` asks for
+    the other kind, to count it)."""
     return select(Need).where(
         Need.status == "active",
         Need.is_demo == (scenario.is_demo if demo is None else demo),
         Need.body_code.in_(list(body_codes)),
+        Need.body_code.in_(access.planned_body_codes(scenario)),
         Need.category_id.in_(list(category_ids)),
     )
 

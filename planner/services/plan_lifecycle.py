@@ -9,6 +9,7 @@ two coordinators adopting or publishing at once never leave two current versions
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from planner.db.models import Plan as PlanRow
-from planner.db.models import PlanRelease, PlanSeries, Scenario, User, utcnow
+from planner.db.models import Body, PlanRelease, PlanSeries, Scenario, User, utcnow
 from planner.domain import input_changes
 from planner.domain.input_changes import InputChange
 from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance
@@ -164,7 +165,12 @@ def current_releases_for_body(session: Session, body_code: str) -> list[tuple[Pl
         )
         .order_by(PlanRelease.published_at.desc())
     ).all()
-    return [tuple(r) for r in rows]
+    out = []
+    for release, series, plan in rows:
+        scenario = session.get(Scenario, plan.scenario_id)
+        if scenario is not None and planned_members(session, scenario, [body_code]):
+            out.append((release, series, plan))
+    return out
 
 
 # --- input snapshots --------------------------------------------------------------------------------------------
@@ -225,6 +231,29 @@ def _check_coordinator(user: User, scenario: Scenario) -> None:
         raise LifecycleError("この計画を確定・公表する権限がありません。")
 
 
+def planned_members(session: Session, scenario: Scenario, body_codes: Iterable[str]) -> set[str]:
+    """Those of ``body_codes`` whose needs the scenario may plan (planner.services.access.planned_bodies)."""
+    codes = sorted(set(body_codes))
+    if not codes:
+        return set()
+    return set(session.exec(access.planned_body_codes(scenario).where(Body.code.in_(codes))))
+
+
+def _check_members_in_scope(session: Session, scenario: Scenario, plan: PlanRow) -> None:
+    """A plan computed with needs the scenario may not plan (one solved before the rule held) is not adopted or
+    published: its members outside would be asked to answer another prefecture's plan."""
+    members = {str(n.get("body")) for n in (plan.instance_doc or {}).get("needs") or [] if isinstance(n, dict)}
+    outside = sorted(members - planned_members(session, scenario, members))
+    if outside:
+        names = dict(session.exec(select(Body.code, Body.name).where(Body.code.in_(outside))).all())
+        raise LifecycleError(
+            "この計画には対象都道府県以外の団体のニーズが含まれているため、確定・公表できません（"
+            + "、".join(names.get(c, c) for c in outside[:10])
+            + (" ほか" if len(outside) > 10 else "")
+            + "）。シナリオの計画を作り直してください。"
+        )
+
+
 def adopt(
     session: Session,
     user: User,
@@ -244,6 +273,7 @@ def adopt(
         raise LifecycleError("都道府県が決まっていないシナリオ（複数の都道府県にまたがる試算）の計画は確定できません。")
     if release_of_plan(session, plan.id) is not None:
         raise LifecycleConflict("この試算は既に確定されています。")
+    _check_members_in_scope(session, scenario, plan)
     try:
         snap = plan_snapshot(plan)
     except InstanceError as e:
@@ -321,6 +351,7 @@ def publish(
         raise LifecycleConflict(f"{version_label(series, release)}は既に{STATE_LABELS[release.state]}です。")
     if deadline < today_jst(now):
         raise LifecycleError("回答期限は今日以降の日付にしてください。")
+    _check_members_in_scope(session, scenario, plan)
     stamp = now or utcnow()
     moved = session.exec(
         update(PlanRelease)

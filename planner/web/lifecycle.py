@@ -272,6 +272,8 @@ def answer(plan_id: int):
     if not code or not loaded.view.includes_body(code):
         forbidden(f"計画 {plan_id}：団体コード {code} のニーズはこの計画にありません")
     release = _release_or_404(session, plan_id)
+    if not answer_svc.asked_lines(session, release, answer_svc.need_lines(loaded.view, code)):
+        forbidden(f"計画 {plan_id}：団体コード {code} はこの計画の都道府県の団体ではありません")
     info = lifecycle.release_info(session, plan_id)
     error = None
     status = 200
