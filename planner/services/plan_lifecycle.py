@@ -18,8 +18,8 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from planner.db.models import Plan as PlanRow
 from planner.db.models import Body, PlanRelease, PlanSeries, Scenario, User, utcnow
+from planner.db.models import Plan as PlanRow
 from planner.domain import input_changes
 from planner.domain.input_changes import InputChange
 from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance
