@@ -14,7 +14,7 @@ from typing import Any
 from planner.masterdata.codes import code_problem, normalize_code
 
 from .errors import FileProblems, Problem
-from .tabular import column_label, decode_csv, nonblank, open_workbook, sheet_rows, text
+from .tabular import column_label, decode_csv, nonblank, read_workbook, text
 
 FLAG_FIELDS = ("disadvantaged", "has_data_plan", "no_allocation_tax")
 
@@ -47,11 +47,7 @@ class ParsedFlags:
 
 def parse_flags_file(file_name: str, data: bytes, known_codes: set[str] | frozenset[str]) -> ParsedFlags:
     if data[:2] == b"PK" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        workbook = open_workbook(file_name, data)
-        try:
-            rows = sheet_rows(workbook.worksheets[0], file_name)
-        finally:
-            workbook.close()
+        rows = read_workbook(file_name, data, first_sheet_only=True)[0].rows
     else:
         rows = [tuple(r) for r in decode_csv(file_name, data)]
     lines = list(nonblank(rows))

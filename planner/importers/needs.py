@@ -34,7 +34,7 @@ from planner.domain.vocabulary import parse_fiscal_year, starts_like_formula, wa
 from planner.masterdata.codes import code_problem, normalize_code, with_check_digit
 
 from .errors import FileProblems, Problem
-from .tabular import column_label, decode_csv, nonblank, open_workbook, sheet_rows, text
+from .tabular import column_label, decode_csv, nonblank, read_workbook, text
 
 MAX_ROWS = 20000
 MAX_NOTES = 1000
@@ -283,16 +283,10 @@ def read_rows(file_name: str, data: bytes) -> list[tuple[Any, ...]]:
     if not data:
         raise FileProblems([Problem(file_name, "空のファイルです")])
     if data[:2] == b"PK" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        workbook = open_workbook(file_name, data, max_rows=MAX_ROWS + 100)
-        try:
-            if not workbook.worksheets:
-                raise FileProblems([Problem(file_name, "シートがありません")])
-            # a header and a few blank or note lines beyond the data rows; more than that is refused while reading
-            return sheet_rows(workbook.worksheets[0], file_name, max_rows=MAX_ROWS + 100)
-        finally:
-            workbook.close()
+        # a header and a few blank or note lines beyond the data rows; more than that is refused while reading
+        return read_workbook(file_name, data, max_rows=MAX_ROWS + 100, first_sheet_only=True)[0].rows
     try:
-        return [tuple(r) for r in decode_csv(file_name, data)]
+        return [tuple(r) for r in decode_csv(file_name, data, max_rows=MAX_ROWS + 100)]
     except Exception as e:  # csv.Error on malformed quoting, for example
         if isinstance(e, FileProblems):
             raise

@@ -22,7 +22,7 @@ from planner.domain.vocabulary import find_wareki_date, find_wareki_fiscal_year
 from planner.masterdata.codes import code_problem, normalize_code
 
 from .errors import FileProblems, Problem
-from .tabular import column_label, nonblank, open_workbook, sheet_rows, text
+from .tabular import column_label, nonblank, read_workbook, text
 
 # The six villages of the Northern Territories have official codes and rows in the population file (without
 # residents) but are not among the 1,741 municipalities.
@@ -89,16 +89,11 @@ _HEADER_SCAN_ROWS = 15
 
 
 def parse_official_file(file_name: str, data: bytes, bodies: BodyIndex) -> ParsedOfficialFile:
-    workbook = open_workbook(file_name, data)
-    try:
-        for sheet in workbook.worksheets:
-            rows = sheet_rows(sheet, file_name)
-            found = _recognise(rows)
-            if found is not None:
-                dataset, header_index = found
-                return _PARSERS[dataset](file_name, sheet.title, rows, header_index, bodies)
-    finally:
-        workbook.close()
+    for sheet in read_workbook(file_name, data):
+        found = _recognise(sheet.rows)
+        if found is not None:
+            dataset, header_index = found
+            return _PARSERS[dataset](file_name, sheet.title, sheet.rows, header_index, bodies)
     raise FileProblems(
         [
             Problem(

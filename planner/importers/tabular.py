@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import FileProblems, Problem
+from .sandbox import run_bounded
+from .xlsx_scan import MAX_CELLS, MB, broken, scan_xlsx
 
 Source = bytes | str | Path
 
@@ -87,28 +89,16 @@ def wrong_type(file_name: str, kind: str) -> FileProblems:
     return FileProblems([Problem(file_name, WRONG_TYPE.format(kind=kind))])
 
 
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+# What any of the importers' files needs at most: the national list has 1,788 bodies, a needs file at most
+# needs.MAX_ROWS rows. Reading stops at these limits, so a small file declaring (or holding) millions of cells is
+# refused in well under a second instead of holding a worker while openpyxl expands it.
+MAX_SHEET_ROWS = 25000
+MAX_SHEET_COLUMNS = 200
+MAX_CSV_BYTES = 8 * MB  # a 20,000-row needs file with notes is 2-3 MB
 
 
-def _check_sheet_sizes(file_name: str, archive: zipfile.ZipFile, max_rows: int) -> None:
-    """Count the rows of every worksheet in its compressed XML before openpyxl reads it (openpyxl parses a whole
-    sheet just to find out its size when the <dimension> element is missing): a small file holding hundreds of
-    thousands of rows is refused in a fraction of a second, whatever its <dimension> says."""
-    for info in archive.infolist():
-        if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
-            continue
-        rows, tail = 0, b""
-        with archive.open(info) as part:
-            while chunk := part.read(1 << 20):
-                block = tail + chunk
-                # a tag wholly inside the carried-over tail was counted with the previous chunk
-                rows += sum(1 for m in _ROW_TAG.finditer(block) if m.end() > len(tail))
-                tail = block[-64:]
-                if rows > max_rows:
-                    raise too_many_rows(file_name, None, max_rows)
-
-
-def open_workbook(file_name: str, data: bytes, *, max_rows: int | None = None):
+def _check_xlsx(file_name: str, data: bytes) -> None:
+    """What can be said of a file that is not a workbook at all, in the worker (cheap, exact messages)."""
     kind = content_kind(data)
     if kind == "xls":
         raise FileProblems(
@@ -125,33 +115,68 @@ def open_workbook(file_name: str, data: bytes, *, max_rows: int | None = None):
         raise FileProblems([Problem(file_name, "Excel（.xlsx）ファイルとして読めません（テキスト／CSV の内容です）")])
     if kind != "xlsx":
         raise wrong_type(file_name, kind)
+
+
+@dataclass(frozen=True)
+class SheetRows:
+    title: str
+    rows: list[tuple[Any, ...]]
+
+
+def read_workbook(
+    file_name: str, data: bytes, *, max_rows: int = MAX_SHEET_ROWS, first_sheet_only: bool = False
+) -> list[SheetRows]:
+    """The cell values of every sheet (or the first), read with bounded work: the parts are checked against the
+    limits of :mod:`.xlsx_scan`, then openpyxl reads them in a child process with a time and memory limit. Any
+    problem is FileProblems naming the file, never another exception."""
+    _check_xlsx(file_name, data)
+    return run_bounded(
+        file_name,
+        _read_workbook,
+        file_name,
+        data,
+        max_rows,
+        first_sheet_only,
+        broken_message="Excel（.xlsx）ファイルとして読めません",
+    )
+
+
+def _read_workbook(file_name: str, data: bytes, max_rows: int, first_sheet_only: bool) -> list[SheetRows]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError) as e:
-        raise FileProblems(
-            [Problem(file_name, "Excel（.xlsx）ファイルとして読めません（ファイルが壊れています）")]
-        ) from e
-    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        raise FileProblems([Problem(file_name, "ZIP 圧縮ファイルですが Excel（.xlsx）ファイルではありません")])
+            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+                raise FileProblems([Problem(file_name, "ZIP 圧縮ファイルですが Excel（.xlsx）ファイルではありません")])
+            scan_xlsx(file_name, archive, max_rows=max_rows)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as e:
+        raise broken(file_name) from e
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            _check_sheet_sizes(file_name, archive, max_rows or MAX_SHEET_ROWS)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
-        raise FileProblems(
-            [Problem(file_name, "Excel（.xlsx）ファイルとして読めません（ファイルが壊れています）")]
-        ) from e
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except FileProblems:
+        raise
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, SyntaxError) as e:
+        raise broken(file_name, type(e).__name__) from e
     try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as e:
-        raise FileProblems([Problem(file_name, "Excel（.xlsx）ファイルとして読めません")]) from e
+        sheets = workbook.worksheets[:1] if first_sheet_only else workbook.worksheets
+        if not sheets:
+            raise FileProblems([Problem(file_name, "シートがありません")])
+        out = []
+        for sheet in sheets:
+            rows = sheet_rows(sheet, file_name, max_rows=max_rows)
+            while rows and not any(c is not None for c in rows[-1]):
+                rows.pop()
+            out.append(SheetRows(sheet.title, [_trim(r) for r in rows]))
+        return out
+    finally:
+        workbook.close()
 
 
-# What any of the importers' files needs at most: the national list has 1,788 bodies, a needs file at most
-# needs.MAX_ROWS rows. Reading stops at these limits, so a small file declaring (or holding) millions of cells is
-# refused in well under a second instead of holding a worker while openpyxl expands it.
-MAX_SHEET_ROWS = 25000
-MAX_SHEET_COLUMNS = 200
+def _trim(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row without its empty cells on the right (read-only sheets pad every row to the sheet's width)."""
+    end = len(row)
+    while end and row[end - 1] is None:
+        end -= 1
+    return row[:end]
 
 
 def sheet_rows(
@@ -189,8 +214,18 @@ def _declared_rows(sheet) -> int | None:
         return None
 
 
-def decode_csv(file_name: str, data: bytes) -> list[list[str]]:
+def decode_csv(file_name: str, data: bytes, *, max_rows: int = MAX_SHEET_ROWS) -> list[list[str]]:
     """CSV text as Excel in Japan writes it (UTF-8 with or without BOM, or Shift_JIS/CP932)."""
+    if len(data) > MAX_CSV_BYTES:
+        raise FileProblems(
+            [
+                Problem(
+                    file_name,
+                    f"CSV ファイルが大きすぎます（{len(data) / MB:,.1f} MB、上限 {MAX_CSV_BYTES // MB} MB）。"
+                    "ファイルを分けてください",
+                )
+            ]
+        )
     kind = content_kind(data)
     if kind in ("xlsx", "xls"):
         raise FileProblems([Problem(file_name, "Excel ファイルの内容です。CSV としては読めません")])
@@ -210,7 +245,38 @@ def decode_csv(file_name: str, data: bytes) -> list[list[str]]:
         raise FileProblems(
             [Problem(file_name, "文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）")]
         )
-    return list(csv.reader(io.StringIO(text)))
+    return _csv_rows(file_name, text, max_rows)
+
+
+def _csv_rows(file_name: str, text: str, max_rows: int) -> list[list[str]]:
+    """The rows, stopping at the limits: the csv module's field limit (131,072 characters, which an unclosed quote
+    reaches quickly), ``max_rows`` rows and MAX_CELLS cells, so the rows held never outgrow the file much."""
+    rows: list[list[str]] = []
+    cells = 0
+    reader = csv.reader(io.StringIO(text))
+    start = 1  # the line the row being read begins on: where an unclosed quote is
+    try:
+        for row in reader:
+            start = reader.line_num + 1
+            rows.append(row)
+            cells += len(row)
+            if len(rows) > max_rows:
+                raise too_many_rows(file_name, None, max_rows)
+            if cells > MAX_CELLS:
+                raise FileProblems(
+                    [Problem(file_name, f"欄が多すぎます（{MAX_CELLS:,}個を超えています）。ファイルを分けてください")]
+                )
+    except csv.Error as e:
+        line = start
+        if "field larger than field limit" in str(e):
+            message = (
+                f"欄の内容が長すぎます（{csv.field_size_limit():,}文字を超えています）。"
+                '引用符（"）の閉じ忘れがないか確かめてください'
+            )
+        else:
+            message = f"CSV として読めません（{e}）"
+        raise FileProblems([Problem(file_name, message, line or None)]) from e
+    return rows
 
 
 def text(value: Any) -> str:

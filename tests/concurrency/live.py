@@ -122,6 +122,33 @@ class Browser:
             self.token = m.group(1) or m.group(2)
         return response.status, text
 
+    def upload(self, path: str, files: dict[str, tuple[str, bytes]], form: dict | None = None) -> tuple[int, str]:
+        """A multipart POST of ``files`` (field -> (file name, content)) with the last page's CSRF token."""
+        boundary = uuid.uuid4().hex
+        parts = []
+        for name, value in {"csrf_token": self.token, **(form or {})}.items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+        for name, (file_name, content) in files.items():
+            head = (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{file_name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
+            )
+            parts.append(head.encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self.conn.request("POST", path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode("utf-8", errors="replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            key, _, rest = header.partition("=")
+            self.cookies[key.strip()] = rest.split(";", 1)[0]
+        m = TOKEN.search(text)
+        if m:
+            self.token = m.group(1) or m.group(2)
+        return response.status, text
+
     def post(self, path: str, form: dict) -> tuple[int, str]:
         return self.request("POST", path, {"csrf_token": self.token, **form})
 
