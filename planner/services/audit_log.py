@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -149,6 +150,15 @@ class DiffRow:
         return FIELD_LABELS.get(self.key, self.key)
 
 
+def _shown(key: str, value: Any) -> str:
+    """A stored value as the page shows it: a word for the coded values of ``VALUE_LABELS``, the rest as stored
+    (lists and dicts, such as a scenario's hosts or a plan's documents, are never codes and cannot be looked up)."""
+    labels = VALUE_LABELS.get(key)
+    if labels and isinstance(value, str):
+        value = labels.get(value, value)
+    return _show(value)
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "—"
@@ -157,8 +167,6 @@ def _show(value: Any) -> str:
     if value is False:
         return "いいえ"
     if isinstance(value, (dict, list)):
-        import json
-
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 
@@ -175,8 +183,8 @@ def diff_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None)
         rows.append(
             DiffRow(
                 key,
-                _show(VALUE_LABELS.get(key, {}).get(b, b)) if key in before else "",
-                _show(VALUE_LABELS.get(key, {}).get(a, a)) if key in after else "",
+                _shown(key, b) if key in before else "",
+                _shown(key, a) if key in after else "",
                 key not in before or key not in after or b != a,
             )
         )

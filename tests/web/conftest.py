@@ -108,3 +108,16 @@ def planned(app, seed, solver, db_templates):
 def db(engine):
     """Bodies and the reference price book, without the web layer."""
     return jobs_database(engine)
+
+
+@pytest.fixture
+def demo(app, db_templates):
+    """The demo exactly as ``planner init-db`` and ``planner demo`` leave it (計画 No.1 第1版 published, a draft 試算)
+    in the application's database: the demo's report (its logins with their passwords) and its plans."""
+    from tests.support.demo import build_demo
+
+    engine = app.extensions["db_engine"]
+    if BACKEND == "postgresql":
+        SQLModel.metadata.drop_all(engine)  # the demo is built as init-db builds it: by the migrations
+        return build_demo(engine)
+    return db_templates.restore_into(engine, "demo", build_demo)
