@@ -436,3 +436,15 @@ class DocumentSetting(SQLModel, table=True):
     number_prefix: str = Field(default="", max_length=20)  # 文書番号の記号 (長DX)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     updated_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class KeptInput(SQLModel, table=True):
+    """What a person typed into a form that could not be saved because the login or the form had expired, kept
+    until they sign in again and the form is shown to them pre-filled (planner.web.kept_input)."""
+
+    __tablename__ = "kept_input"
+    token: str = Field(primary_key=True, max_length=64)  # the random key the browser's session carries
+    path: str = Field(max_length=300)  # the form's URL: restored only there
+    user_id: int | None = None  # who was signed in when it was posted; None: the login had already ended
+    fields: list[Any] = Field(default_factory=list, sa_column=Column(JSON))  # [[name, value], ...] as posted
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)

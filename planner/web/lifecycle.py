@@ -21,6 +21,7 @@ from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
 from planner.web import reports
 from planner.web.db import db_session
+from planner.web.kept_input import restored_form
 from planner.web.plans import load, require_full
 from planner.web.security import forbidden, require_submitted, roles_required
 
@@ -310,7 +311,7 @@ def answer(plan_id: int):
     previous = answer_svc.previous_answers(session, release, code)
     for line in lines:
         line.previous = previous.get(line.need_key)
-    posted = request.form if request.method == "POST" else None
+    posted = request.form if request.method == "POST" else restored_form()
     closed = None
     try:
         answer_svc.check_open(session, release)

@@ -30,6 +30,7 @@ from planner.services import access, audit, effect_models, needs_export, upload_
 from planner.services import needs as svc
 from planner.web.db import db_session
 from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
+from planner.web.kept_input import restored_form
 from planner.web.params import MAX_PAGE, parse_int
 from planner.web.security import forbidden, roles_required
 
@@ -283,13 +284,14 @@ def export(fmt: str):
 @roles_required()
 def new():
     session = db_session()
-    form = NeedForm()
+    restored = restored_form()
+    form = NeedForm(formdata=restored) if restored is not None else NeedForm()
     cats = fill_choices(form, session)
     if not form.body_code.choices:
         forbidden("ニーズを登録する団体が利用者に設定されていません")
     search, searchable = body_search(), len(form.body_code.choices) > BODY_SEARCH_THRESHOLD
     found = None
-    if request.method == "GET":
+    if request.method == "GET" and restored is None:
         wanted = request.args.get("body") or (current_user.body_code if current_user.role == "municipality" else None)
         if searchable and (search["prefecture"] or search["q"]):
             found = search_bodies(form.body_code.choices, search)
@@ -344,10 +346,14 @@ def _form_version(raw) -> int:
 def edit(need_id: int):
     session = db_session()
     need, body = load_need(need_id)
-    form = NeedForm(obj=None if request.method == "POST" else need)
+    restored = restored_form()
+    if restored is not None:
+        form = NeedForm(formdata=restored)
+    else:
+        form = NeedForm(obj=None if request.method == "POST" else need)
     cats = fill_choices(form, session, need)
     form.body_code.data = body.code  # a need stays with its body
-    if request.method == "GET":
+    if request.method == "GET" and restored is None:
         form.volume.data = format_volume(need.volume)
         for name in ("baseline_minutes_per_unit", "baseline_hours_per_year"):
             value = getattr(need, name)

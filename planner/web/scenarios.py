@@ -24,6 +24,7 @@ from planner.services.instances import need_scope
 from planner.web.api import phase_step
 from planner.web.db import db_session
 from planner.web.forms.planning import ActionForm, OverrideForm, ScenarioForm, split_codes
+from planner.web.kept_input import restored_form
 from planner.web.params import MAX_PAGE, parse_int
 from planner.web.security import forbidden, require_submitted, roles_required
 
@@ -185,9 +186,10 @@ def index():
 @roles_required(*PLANNERS)
 def new():
     session = db_session()
-    form = ScenarioForm()
+    restored = restored_form()
+    form = ScenarioForm(formdata=restored) if restored is not None else ScenarioForm()
     fill_choices(form, session)
-    if request.method == "GET":
+    if request.method == "GET" and restored is None:
         if current_user.role == "prefecture":
             form.prefecture_code.data = current_user.prefecture_code
         defaults = svc.defaults(session)
@@ -375,10 +377,12 @@ def override_item_from_form(form: OverrideForm, latest) -> dict:
 def edit(scenario_id: int):
     session = db_session()
     scenario = load_scenario(scenario_id)
-    form = ScenarioForm()
+    restored = restored_form()
+    form = ScenarioForm(formdata=restored) if restored is not None else ScenarioForm()
     fill_choices(form, session)
     if request.method == "GET":
-        fill_form(form, scenario, session)
+        if restored is None:
+            fill_form(form, scenario, session)
     elif form.validate_on_submit():
         try:
             svc.update_scenario(session, current_user, scenario, form_data(form, session), form.version.data)

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, Flask, abort, current_app, has_request_context, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as session_cookie
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -24,6 +35,7 @@ from planner.db.models import User
 from planner.services import audit
 from planner.services.access import ROLES
 from planner.services.users import ROLE_LABELS
+from planner.web import kept_input
 
 bp = Blueprint("security", __name__)
 login_manager = LoginManager()
@@ -122,7 +134,12 @@ def _load_user(identity: str):
 
 def start_session(user: LoginUser) -> None:
     """Sign ``user`` in on a permanent (idle-limited) session that remembers when it began."""
-    session_cookie.clear()  # nothing from before the login (a fixated or stale session) carries over
+    # Nothing from before the login (a fixated or stale session) carries over but the token of input kept from a
+    # form posted after the last login expired, so that the form comes back filled.
+    kept = session_cookie.get(kept_input.SESSION_KEY)
+    session_cookie.clear()
+    if isinstance(kept, str):
+        session_cookie[kept_input.SESSION_KEY] = kept
     session_cookie.permanent = True
     session_cookie[LOGIN_AT] = int(time.time())
     login_user(user)
@@ -176,6 +193,8 @@ def roles_required(*roles: str) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
+                if kept_input.keep_posted_form(_signed_out_user_id()):
+                    flash(kept_input.NOT_SAVED_LOGIN, "warning")
                 return login_manager.unauthorized()
             if roles and current_user.role not in roles:
                 forbidden(f"役割 {current_user.role} はこの画面を使えません")
@@ -184,6 +203,12 @@ def roles_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def _signed_out_user_id() -> int | None:
+    """Who this cookie belonged to when its login ended (a logout elsewhere, the day's cap), if it still says."""
+    user_id = str(session_cookie.get("_user_id") or "").partition(":")[0]
+    return int(user_id) if user_id.isdigit() else None
 
 
 def client_ip() -> str:
@@ -334,6 +359,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
+        # The token goes with the session, so this is mostly a login that expired while the form was open.
+        signed_in = current_user.is_authenticated
+        if kept_input.keep_posted_form(current_user.id if signed_in else _signed_out_user_id()):
+            if signed_in:
+                flash(kept_input.NOT_SAVED_FORM, "warning")
+                return redirect(request.path)
+            flash(kept_input.NOT_SAVED_LOGIN, "warning")
+            return redirect(url_for(login_manager.login_view, next=request.path))
         return render_template(
             "error.html",
             code=400,
