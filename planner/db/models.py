@@ -352,6 +352,9 @@ class PlanSeries(SQLModel, table=True):
     number: int
     title: str = Field(default="", max_length=120)
     current_version: int | None = None  # the published version in force; None until the first publication
+    # The last version number given: adoption takes the next one by an UPDATE of this counter, which concurrent
+    # adoptions into one series wait for in turn (no duplicate, no gap, nobody refused).
+    last_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     lock_version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
@@ -374,6 +377,8 @@ class PlanRelease(SQLModel, table=True):
     reply_deadline: date | None = None  # answers accepted until the end of this day (JST)
     message: str = Field(default="", sa_column=Column(Text))  # the coordinator's note to the members
     replan_of: int | None = Field(default=None, foreign_key="plan_release.id")  # re-planned after answers
+    # The scenario made by re-planning this version (one per version; a plain id: deleting that scenario frees it)
+    replan_scenario_id: int | None = None
     adopted_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
     adopted_by: int | None = Field(default=None, foreign_key="app_user.id")
     published_at: datetime | None = Field(default=None, sa_type=DateTime)

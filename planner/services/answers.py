@@ -133,6 +133,23 @@ def check_open(session: Session, release: PlanRelease, now: datetime | None = No
     return series
 
 
+def _hold_current(session: Session, release: PlanRelease, series: PlanSeries) -> None:
+    """Make the answers that follow land only while the release is the version in force: a write to its row
+    conditional on that, which a concurrent publication (superseding it by a write to the same row) waits for or
+    makes fail, so an answer never commits onto a version that has just become 旧版."""
+    held = session.exec(
+        update(PlanRelease)
+        .where(PlanRelease.id == release.id, PlanRelease.state == "published")
+        .values(lock_version=PlanRelease.lock_version)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if held != 1:
+        raise AnswersClosed(
+            f"{version_label(series, release)}は他の版の公表により旧版になったため回答できません。"
+            "最新の版で回答してください。"
+        )
+
+
 def submit_answers(
     session: Session,
     user: User,
@@ -170,12 +187,15 @@ def submit_answers(
     existing = answers_of(session, release.id, body)
     changed = 0
     stamp = now or utcnow()
+    _hold_current(session, release, series)
     for key, (answer, comment) in given.items():
         comment = comment.strip()
         line = mine[key]
         old = existing.get(key)
         if old is not None and old.answer == answer and (old.comment or "") == comment:
             continue
+        # Read before the UPDATE below: it synchronises the loaded row to the new values.
+        before = {"answer": old.answer, "comment": old.comment} if old is not None else None
         if old is None:
             try:
                 with session.begin_nested():
@@ -216,7 +236,7 @@ def submit_answers(
             action="answer",
             entity="member_answer",
             entity_id=f"{release.id}:{key}",
-            before={"answer": old.answer, "comment": old.comment} if old else None,
+            before=before,
             after={"answer": answer, "comment": comment},
             prefecture_code=series.prefecture_code,
             body_code=body,
@@ -338,6 +358,33 @@ def reminders_for_body(session: Session, body_code: str, release_ids: Iterable[i
 # --- re-planning -------------------------------------------------------------------------------------------------
 
 
+class AlreadyReplanned(LifecycleConflict):
+    """The version was re-planned already (perhaps a moment ago, by another coordinator): ``scenario`` is that
+    re-plan, where the caller sends the user instead of making a second one."""
+
+    def __init__(self, scenario: Scenario | None):
+        self.scenario = scenario
+        super().__init__(
+            f"この版は既に再計画されています（シナリオ「{scenario.name}」）。"
+            if scenario
+            else "この版は既に再計画されています。"
+        )
+
+
+_CLAIMED = -1  # the mark while the claiming transaction makes the scenario (never committed)
+
+
+def _same_or_null(column, value):
+    return column.is_(None) if value is None else column == value
+
+
+def replanned_scenario(session: Session, release: PlanRelease) -> Scenario | None:
+    """The scenario re-planned from the release, while it exists (deleting it lets the version be re-planned)."""
+    if not release.replan_scenario_id or release.replan_scenario_id == _CLAIMED:
+        return None
+    return session.get(Scenario, release.replan_scenario_id)
+
+
 def replan_scenario(session: Session, user: User, release: PlanRelease, view) -> tuple[Scenario, list[NeedLine]]:
     """A copy of the plan's scenario with every declined need fixed standalone (the instance's ``fixed`` rule with
     mode standalone), its quotes copied, and marked as the re-plan of this release so that adopting its plan
@@ -348,6 +395,9 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
     series = session.get(PlanSeries, release.series_id)
     plan = session.get(PlanRow, release.plan_id)
     source = session.get(Scenario, plan.scenario_id)
+    earlier = replanned_scenario(session, release)
+    if earlier is not None:
+        raise AlreadyReplanned(earlier)
     b = board(session, release, view)
     decliners = b.decliners_to_replan
     if not decliners:
@@ -357,6 +407,18 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
             if b.decliners
             else "不参加の回答がないため、再計画の必要はありません。"
         )
+    # One re-plan per version: the version is claimed by a write conditional on the mark being what was read,
+    # before anything is made, so of two coordinators pressing 再計画 together one makes the scenario and the
+    # other (whose write waited for the first's commit and then found the mark changed) is sent to it.
+    claimed = session.exec(
+        update(PlanRelease)
+        .where(PlanRelease.id == release.id, _same_or_null(PlanRelease.replan_scenario_id, release.replan_scenario_id))
+        .values(replan_scenario_id=_CLAIMED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        session.refresh(release)
+        raise AlreadyReplanned(replanned_scenario(session, release))
     declined = {(line.body_code, view.instance.need(line.need_key).category) for line in decliners}
     clone = copy_scenario(session, user, source, name=f"{source.name}（{version_label(series, release)}の回答を反映）")
     overrides = copy.deepcopy(clone.overrides or {})
@@ -391,6 +453,13 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
     clone.overrides = overrides
     session.add(clone)  # copy_scenario has copied the vendors' quotes too
     session.flush()
+    session.exec(
+        update(PlanRelease)
+        .where(PlanRelease.id == release.id)
+        .values(replan_scenario_id=clone.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(release)
     record(
         session,
         user_id=user.id,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -254,6 +254,32 @@ def _check_members_in_scope(session: Session, scenario: Scenario, plan: PlanRow)
         )
 
 
+def _new_series(session: Session, user: User, scenario: Scenario, title: str) -> PlanSeries:
+    """A new 計画 No. of the scenario's prefecture: the next free number, taken again when a concurrent adoption
+    took it first (the unique key (prefecture, number) tells), so that numbers have no gaps and nobody is refused."""
+    for _ in range(20):
+        number = (
+            session.exec(
+                select(func.max(PlanSeries.number)).where(PlanSeries.prefecture_code == scenario.prefecture_code)
+            ).one()
+            or 0
+        ) + 1
+        series = PlanSeries(
+            prefecture_code=scenario.prefecture_code,
+            number=number,
+            title=(title or scenario.name)[:120],
+            created_by=user.id,
+        )
+        try:
+            with session.begin_nested():
+                session.add(series)
+                session.flush()
+        except IntegrityError:
+            continue
+        return series
+    raise LifecycleConflict("他の利用者が同時に多数の計画を確定しています。もう一度お試しください。")
+
+
 def adopt(
     session: Session,
     user: User,
@@ -278,32 +304,20 @@ def adopt(
         snap = plan_snapshot(plan)
     except InstanceError as e:
         raise LifecycleError(f"計画の保存データを読めません: {e}") from e
+    if series_id is None:
+        series = _new_series(session, user, scenario, title)
+    else:
+        series = session.get(PlanSeries, series_id)
+        if series is None or series.prefecture_code != scenario.prefecture_code:
+            raise LifecycleError("指定した計画番号はこの都道府県の計画ではありません。")
     try:
         with session.begin_nested():
-            if series_id is None:
-                number = (
-                    session.exec(
-                        select(func.max(PlanSeries.number)).where(
-                            PlanSeries.prefecture_code == scenario.prefecture_code
-                        )
-                    ).one()
-                    or 0
-                ) + 1
-                series = PlanSeries(
-                    prefecture_code=scenario.prefecture_code,
-                    number=number,
-                    title=(title or scenario.name)[:120],
-                    created_by=user.id,
-                )
-                session.add(series)
-                session.flush()
-            else:
-                series = session.get(PlanSeries, series_id)
-                if series is None or series.prefecture_code != scenario.prefecture_code:
-                    raise LifecycleError("指定した計画番号はこの都道府県の計画ではありません。")
-            version = (
-                session.exec(select(func.max(PlanRelease.version)).where(PlanRelease.series_id == series.id)).one() or 0
-            ) + 1
+            # The series' counter, incremented in the database: concurrent adoptions into one series wait for each
+            # other's increment here and take the next numbers in turn.
+            session.exec(
+                update(PlanSeries).where(PlanSeries.id == series.id).values(last_version=PlanSeries.last_version + 1)
+            )
+            version = session.exec(select(PlanSeries.last_version).where(PlanSeries.id == series.id)).one()
             release = PlanRelease(
                 series_id=series.id,
                 version=version,
@@ -318,7 +332,9 @@ def adopt(
             session.add(release)
             session.flush()
     except IntegrityError as e:
-        raise LifecycleConflict("他の利用者が同時に確定しました。画面を読み込み直してください。") from e
+        # Only the plan's own key can be taken meanwhile (another coordinator adopted this very draft).
+        raise LifecycleConflict("他の利用者が同時にこの試算を確定しました。画面を読み込み直してください。") from e
+    session.refresh(series)
     record(
         session,
         user_id=user.id,
@@ -371,14 +387,30 @@ def publish(
     ).rowcount
     if moved != 1:
         raise LifecycleConflict("他の利用者が同時にこの版を公表しました。画面を読み込み直してください。")
-    previous = series.current_version
+    if series.current_version is not None and series.current_version >= release.version:
+        raise LifecycleConflict(
+            f"{version_label(series, release)}より新しい第{series.current_version}版が公表されているため、公表できません。"
+        )
+    # Only a version newer than the one in force is published, the condition held in the UPDATE itself: of two
+    # versions published at once the older one finds the newer in force (having waited for its commit) and loses.
     moved = session.exec(
         update(PlanSeries)
-        .where(PlanSeries.id == series.id, PlanSeries.lock_version == series.lock_version)
+        .where(
+            PlanSeries.id == series.id,
+            or_(PlanSeries.current_version.is_(None), PlanSeries.current_version < release.version),
+        )
         .values(current_version=release.version, lock_version=PlanSeries.lock_version + 1)
     ).rowcount
     if moved != 1:
-        raise LifecycleConflict("他の利用者が同時に別の版を公表しました。画面を読み込み直してください。")
+        raise LifecycleConflict(
+            f"他の利用者が同時に{version_label(series, release)}より新しい版を公表しました。画面を読み込み直してください。"
+        )
+    # The version it replaces, read while this transaction holds the series (not the one read before it waited)
+    previous = session.exec(
+        select(func.max(PlanRelease.version)).where(
+            PlanRelease.series_id == series.id, PlanRelease.state == "published", PlanRelease.id != release.id
+        )
+    ).one()
     session.exec(
         update(PlanRelease)
         .where(PlanRelease.series_id == series.id, PlanRelease.state == "published", PlanRelease.id != release.id)

@@ -246,7 +246,14 @@ def remind(plan_id: int):
 @roles_required(*PLANNERS)
 def replan(plan_id: int):
     loaded, session, release = _coordinator_action(plan_id, "再計画")
-    scenario, decliners = answer_svc.replan_scenario(session, current_user, release, loaded.view)
+    try:
+        scenario, decliners = answer_svc.replan_scenario(session, current_user, release, loaded.view)
+    except answer_svc.AlreadyReplanned as e:
+        session.rollback()
+        flash(str(e), "info")
+        if e.scenario is None:
+            return redirect(url_for("lifecycle.board", plan_id=plan_id))
+        return redirect(url_for("scenarios.show", scenario_id=e.scenario.id))
     session.commit()
     try:
         jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, scenario, current_user)

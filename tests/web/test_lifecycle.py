@@ -324,8 +324,9 @@ def test_a_published_plan_says_what_changed_in_its_inputs_on_every_page(app, cli
     assert "公表後に入力が変わっています（3 件）" in client.get("/home").get_data(as_text=True)
 
 
-def test_two_concurrent_publications_leave_one_current_version(app, planned):
-    """Both coordinators read the series before either writes: the conditional updates let one win."""
+def test_two_concurrent_publications_leave_the_newest_version_current(app, planned):
+    """Both coordinators read the series before either writes: the conditional update on the version in force
+    lets the newer version win whichever commits first, and never brings an older one back."""
     engine, view = planned["engine"], planned["view"]
     with Session(engine) as session:
         user = _user(session, "pref20")
@@ -363,20 +364,20 @@ def test_two_concurrent_publications_leave_one_current_version(app, planned):
         # both have read the series (lock_version 1) and keep it, as two requests running side by side do
         seen = a.get(PlanSeries, ra.series_id), b.get(PlanSeries, rb.series_id)
         assert [s.lock_version for s in seen] == [1, 1]
-        lifecycle.publish(a, _user(a, "pref20"), ra, deadline=deadline)
-        a.commit()
-        with pytest.raises(lifecycle.LifecycleConflict):
-            lifecycle.publish(b, _user(b, "pref20"), rb, deadline=deadline)
-        b.rollback()
+        lifecycle.publish(b, _user(b, "pref20"), rb, deadline=deadline)
+        b.commit()
+        with pytest.raises(lifecycle.LifecycleConflict, match="新しい版"):
+            lifecycle.publish(a, _user(a, "pref20"), ra, deadline=deadline)
+        a.rollback()
     finally:
         a.close()
         b.close()
     with Session(engine) as session:
         states = {r.id: r.state for r in session.exec(select(PlanRelease))}
-        assert states == {ids[0]: "published", ids[1]: "adopted"}
-        assert session.exec(select(PlanSeries)).one().current_version == 1
+        assert states == {ids[0]: "adopted", ids[1]: "published"}
+        assert session.exec(select(PlanSeries)).one().current_version == 2
         # publishing the same version twice is refused too
-        release = session.get(PlanRelease, ids[0])
+        release = session.get(PlanRelease, ids[1])
         with pytest.raises(lifecycle.LifecycleConflict, match="既に公表中"):
             lifecycle.publish(session, _user(session, "pref20"), release, deadline=deadline)
 
