@@ -197,9 +197,16 @@ def rule_set_problems(doc: Any) -> list[Problem]:
 
 
 def create_rule_set_version(
-    session: Session, base: SubsidyRuleSet, doc: Mapping[str, Any], user_id: int | None, *, make_current: bool = False
+    session: Session,
+    base: SubsidyRuleSet | None,
+    doc: Mapping[str, Any],
+    user_id: int | None,
+    *,
+    make_current: bool = False,
+    detail: str | None = None,
 ) -> SubsidyRuleSet:
-    """Store an edited copy of ``base`` as a new version; the base is kept. Raises ReferenceDataError."""
+    """Store an edited copy of ``base`` (or an imported document, base None) as a new version; the base is kept.
+    Raises ReferenceDataError."""
     problems = rule_set_problems(doc)
     if (
         not problems
@@ -213,16 +220,17 @@ def create_rule_set_version(
     )
     session.add(rule_set)
     session.flush()
-    changed = {k: doc.get(k) for k in set(doc) | set(base.data or {}) if (base.data or {}).get(k) != doc.get(k)}
+    before = (base.data or {}) if base is not None else {}
+    changed = {k: doc.get(k) for k in set(doc) | set(before) if before.get(k) != doc.get(k)}
     audit.record(
         session,
         user_id=user_id,
         action="create",
         entity="subsidy_rule_set",
         entity_id=rule_set.version,
-        before={k: (base.data or {}).get(k) for k in changed},
+        before={k: before.get(k) for k in changed},
         after=changed,
-        detail=f"{base.version} をもとに作成",
+        detail=detail or (f"{base.version} をもとに作成" if base is not None else "JSON から取り込み"),
     )
     if make_current:
         make_rule_set_current(session, rule_set, user_id)

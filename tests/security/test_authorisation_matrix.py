@@ -142,6 +142,8 @@ ENDPOINTS: dict[str, Rule] = {
     "admin.rule_set": scoped("rule_set", ("admin",)),
     "admin.rule_set_edit": scoped("rule_set", ("admin",)),
     "admin.rule_set_current": scoped("rule_set", ("admin",)),
+    "admin.rule_set_export": scoped("rule_set", ("admin",)),
+    "admin.rule_set_import": signed_in(("admin",)),
     "admin.users": signed_in(("admin",)),
     "admin.user_new": signed_in(("admin",)),
     "admin.user_edit": scoped("user", ("admin",)),

@@ -11,11 +11,13 @@ import openpyxl
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
+from werkzeug.datastructures import MultiDict
 
 from planner.db.models import AuditLog, Body, DataVintage, PriceBook, PriceEntry, SubsidyRuleSet, User
 from planner.domain.subsidies import default_rules
 from planner.services.users import verify_password
 from tests.conftest import shared_path
+from tests.support.forms import form_values
 from tests.support.web import PASSWORD, login, logout
 
 ADMIN_PAGES = ("/admin/", "/admin/users", "/admin/users/new", "/admin/data", "/admin/price-books", "/admin/rules")
@@ -367,11 +369,18 @@ def rule_set(app, seed):
 
 
 def _rule_form(client, rs_id):
+    """What the browser posts for the edit page unchanged, with a new version name."""
     html = client.get(f"/admin/rules/{rs_id}/edit").get_data(as_text=True)
-    body = re.search(r'<textarea[^>]*name="body"[^>]*>(.*?)</textarea>', html, re.S).group(1)
-    import html as html_lib
+    data = MultiDict(form_values(html, "rule-terms"))
+    data["version"], data["fiscal_year"] = "R8-web-2", "2026"
+    return data
 
-    return {"version": "R8-web-2", "fiscal_year": "2026", "body": html_lib.unescape(body).strip()}
+
+def _with(data: MultiDict, **changes) -> MultiDict:
+    out = data.copy()
+    for key, value in changes.items():
+        out[key] = value
+    return out
 
 
 def test_rule_set_view_lists_sources_and_the_correction_state(app, client, rule_set):
@@ -386,9 +395,9 @@ def test_rule_set_view_lists_sources_and_the_correction_state(app, client, rule_
 
 def test_rule_set_new_version_with_a_correction_table(app, client, seed, rule_set):
     login(client, "admin")
-    data = _rule_form(client, rule_set)
-    data.update(
-        {
+    data = _with(
+        _rule_form(client, rule_set),
+        **{
             "correction_set": "y",
             "correction-0-lower": "",
             "correction-0-upper": "0.5",
@@ -397,7 +406,7 @@ def test_rule_set_new_version_with_a_correction_table(app, client, seed, rule_se
             "correction-1-upper": "",
             "correction-1-coefficient": "0.75",
             "make_current": "y",
-        }
+        },
     )
     r = client.post(f"/admin/rules/{rule_set}/edit", data=data)
     assert r.status_code == 302, re.findall(r"<li>(.*?)</li>", r.get_data(as_text=True))[8:]
@@ -418,10 +427,7 @@ def test_rule_set_new_version_with_a_correction_table(app, client, seed, rule_se
 def test_rule_set_errors_bad_json_overlapping_rows_duplicate_version(app, client, seed, rule_set):
     login(client, "admin")
     data = _rule_form(client, rule_set)
-    bad = dict(data, body='{ "grant": ')
-    r = client.post(f"/admin/rules/{rule_set}/edit", data=bad)
-    assert r.status_code == 400 and "JSON の書き方に誤りがあります（1行" in r.get_data(as_text=True)
-    overlap = dict(
+    overlap = _with(
         data,
         correction_set="y",
         **{
@@ -436,7 +442,7 @@ def test_rule_set_errors_bad_json_overlapping_rows_duplicate_version(app, client
     r = client.post(f"/admin/rules/{rule_set}/edit", data=overlap)
     assert r.status_code == 400 and "重なっている" in r.get_data(as_text=True)
     # the domain's checker speaks about table rows; they land at their input
-    negative = dict(
+    negative = _with(
         data,
         correction_set="y",
         **{"correction-0-lower": "-0.1", "correction-0-upper": "0.3", "correction-0-coefficient": "1"},
@@ -446,7 +452,7 @@ def test_rule_set_errors_bad_json_overlapping_rows_duplicate_version(app, client
     assert cell and "0 以上" in cell.group(1), re.findall(r"<li>([^<]*)</li>", html)[-5:]
     with Session(engine_of(app)) as session:
         base_version = session.get(SubsidyRuleSet, rule_set).version
-    r = client.post(f"/admin/rules/{rule_set}/edit", data=dict(data, version=base_version))
+    r = client.post(f"/admin/rules/{rule_set}/edit", data=_with(data, version=base_version))
     html = r.get_data(as_text=True)
     assert r.status_code == 400 and re.search(r'id="version-errors">.*既にあります', html, re.S)
     with Session(engine_of(app)) as session:
@@ -534,3 +540,134 @@ def test_audit_log_paginates(app, client, seed):
     assert "120 件" in html and "1 / 3 ページ" in html and "n119" in html and "n000" not in html
     html = client.get("/admin/audit?entity=need&page=3").get_data(as_text=True)
     assert "n000" in html and "n119" not in html
+
+
+# --- subsidy rules: a form per term, JSON as export and import ------------------------------------------------
+
+
+def _rules(app, version):
+    with Session(engine_of(app)) as session:
+        return session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == version)).one().data
+
+
+def _count_rule_sets(app):
+    with Session(engine_of(app)) as session:
+        return session.exec(select(func.count()).select_from(SubsidyRuleSet)).one()
+
+
+def test_rule_terms_are_a_form_with_value_quote_and_sources(app, client, seed, rule_set):
+    login(client, "admin")
+    html = client.get(f"/admin/rules/{rule_set}/edit").get_data(as_text=True)
+    assert 'name="body"' not in html  # no raw JSON to edit
+    data = _rule_form(client, rule_set)
+    # every term is its own inputs: rates per mode, the cap, a measure's rate per category, conditions, quote, sources
+    assert [data[f"t_grant_rate-{m}"] for m in ("lead", "unified", "standalone")] == ["0.5", "0.5", "0.5"]
+    assert data["t_grant_cap_per_project_yen-value"] == "20,000,000"
+    assert data["t_special_tax_measures_1_categories-rpa__lead"] == "0.3"
+    assert data["t_special_tax_measures_1_categories-genai__lead"] == ""  # not covered by that measure
+    assert data["t_grant_requires_data_plan-value"] == "true"
+    assert data.getlist("t_grant_ineligible_kinds-value") == ["prefecture", "designated_city"]
+    assert data["t_special_tax_measures_0_base_cap_yen-prefecture"] == "120,000,000"
+    assert data["t_grant_rate-wording"] == "補助率1/2" and data.getlist("t_grant_rate-sources") == ["mic_ai_rpa_r2"]
+    assert "補助率（幹事団体方式（一括調達））" in html and "資料の記載（引用）" in html
+    changed = _with(
+        data,
+        **{
+            "t_grant_rate-lead": "0.6",  # a higher rate for joint introduction only
+            "t_grant_cap_per_project_yen-value": "３０,０００,０００",  # full-width, as typed
+            "t_grant_cap_per_project_yen-wording": "補助額上限3,000万円（令和8年度）",
+            "t_special_tax_measures_1_categories-genai__lead": "0.5",
+            "t_special_tax_measures_1_categories-genai__unified": "0.5",
+            "t_special_tax_measures_1_categories-genai__standalone": "0.5",
+            "t_special_tax_measures_0_base_cap_yen-municipality": "",
+            "t_special_tax_measures_0_base_cap_yen-prefecture": "",
+            "t_grant_competitive-value": "false",
+        },
+    )
+    changed.setlist("t_grant_ineligible_kinds-value", ["prefecture"])
+    r = client.post(f"/admin/rules/{rule_set}/edit", data=changed)
+    assert r.status_code == 302, re.findall(r"<li>(.*?)</li>", r.get_data(as_text=True))
+    doc = _rules(app, "R8-web-2")
+    assert doc["grant"]["rate"]["value"] == {"lead": 0.6, "unified": 0.5, "standalone": 0.5}
+    assert doc["grant"]["cap_per_project_yen"] == {
+        "value": 30_000_000,
+        "wording": "補助額上限3,000万円（令和8年度）",
+        "sources": ["mic_ai_rpa_r2"],
+    }
+    assert doc["special_tax"]["measures"][1]["categories"]["value"] == {"rpa": 0.3, "genai": 0.5}
+    assert doc["special_tax"]["measures"][0]["base_cap_yen"]["value"] is None
+    assert doc["grant"]["ineligible_kinds"]["value"] == ["prefecture"] and doc["grant"]["competitive"]["value"] is False
+    # what the form did not change is as it was
+    base = _rules(app, default_rules()["version"])
+    assert doc["special_tax"]["measures"][0]["categories"] == base["special_tax"]["measures"][0]["categories"]
+    assert doc["sources"] == base["sources"] and doc["notice"] == base["notice"]
+
+
+def test_rule_terms_problems_name_the_input_and_nothing_is_written(app, client, seed, rule_set):
+    login(client, "admin")
+    data = _rule_form(client, rule_set)
+    before = _count_rule_sets(app)
+    bad = _with(
+        data,
+        **{
+            "t_grant_rate-lead": "abc",
+            "t_grant_rate-unified": "1.5",
+            "t_special_tax_measures_1_categories-ocr__lead": "0.5",  # one mode of three
+            "t_grant_cap_per_project_yen-value": "12.5",
+            "t_grant_competitive-wording": "",
+        },
+    )
+    bad.setlist("t_special_tax_measures_0_requires_disadvantaged-sources", [])
+    r = client.post(f"/admin/rules/{rule_set}/edit", data=bad)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and _count_rule_sets(app) == before
+
+    def under(field_id):
+        m = re.search(rf'id="{field_id}-errors">(.*?)</ul>', html, re.S)
+        return m.group(1) if m else ""
+
+    assert "数値を入力してください（「abc」）" in under("t_grant_rate-lead")
+    assert "3 つの方式すべて" in under("t_special_tax_measures_1_categories-ocr__unified")
+    assert "整数（円）" in under("t_grant_cap_per_project_yen-value")
+    assert "資料の記載（引用）を入力してください" in under("t_grant_competitive-wording")
+    # the summary names each input, in words, and links to it
+    summary = html[html.index('id="error-summary"') : html.index("</div>", html.index('id="error-summary"'))]
+    assert '<a href="#t_grant_rate-lead">補助率（幹事団体方式（一括調達））</a>：数値を入力してください' in summary
+    # the domain's own checks land under their inputs too: a rate above 1, a term citing no source
+    domain_bad = _with(data, **{"t_grant_rate-unified": "1.5"})
+    domain_bad.setlist("t_special_tax_measures_0_requires_disadvantaged-sources", [])
+    r = client.post(f"/admin/rules/{rule_set}/edit", data=domain_bad)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and _count_rule_sets(app) == before
+    assert "0 より大きく 1 以下" in under("t_grant_rate-unified")
+    assert "出典" in under("t_special_tax_measures_0_requires_disadvantaged-sources")
+
+
+def test_rule_set_json_export_and_import(app, client, seed, rule_set):
+    login(client, "admin")
+    r = client.get(f"/admin/rules/{rule_set}/export")
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    assert r.headers["Content-Disposition"].startswith("attachment;")
+    doc = json.loads(r.get_data(as_text=True))
+    assert doc == _rules(app, default_rules()["version"])
+    before = _count_rule_sets(app)
+
+    def upload(document: bytes, **extra):
+        data = {"file": (io.BytesIO(document), "rules.json"), **extra}
+        return client.post("/admin/rules/import", data=data, content_type="multipart/form-data")
+
+    bad = dict(doc, version="R8-import-1")
+    bad["grant"] = dict(bad["grant"], rate=dict(bad["grant"]["rate"], value=2))
+    r = upload(json.dumps(bad, ensure_ascii=False).encode())
+    assert r.status_code == 400 and "grant.rate.value" in r.get_data(as_text=True)
+    r = upload(b'{"version": ')
+    assert r.status_code == 400 and "JSON の書き方に誤りがあります（1行" in r.get_data(as_text=True)
+    r = upload(json.dumps(doc).encode())  # the same version again
+    assert r.status_code == 400 and "既にあります" in r.get_data(as_text=True)
+    assert _count_rule_sets(app) == before
+    good = dict(doc, version="R8-import-1", fiscal_year=2026)
+    r = upload(json.dumps(good, ensure_ascii=False).encode("utf-8-sig"), make_current="y")
+    assert r.status_code == 302
+    assert _rules(app, "R8-import-1")["fiscal_year"] == 2026 and _count_rule_sets(app) == before + 1
+    created = [a for a in audit_rows(app, entity="subsidy_rule_set", action="create") if a.entity_id == "R8-import-1"]
+    assert created and "rules.json" in created[0].detail

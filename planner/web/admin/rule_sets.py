@@ -5,19 +5,22 @@ from __future__ import annotations
 import copy
 import json
 import re
+from urllib.parse import quote
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import select
 
 from planner.db.models import SubsidyRuleSet
+from planner.domain.vocabulary import MODE_LABELS
 from planner.services import reference_admin as refadmin
 from planner.services.audit_log import user_names
 from planner.services.problems import Problem
-from planner.services.reference_data import ReferenceDataError
+from planner.services.reference_data import ReferenceDataError, current_subsidy_rule_set
 from planner.web.db import db_session
-from planner.web.forms.admin import RuleSetForm
+from planner.web.forms import rule_terms
+from planner.web.forms.admin import RuleImportForm
 from planner.web.security import roles_required
 
 from .common import bp, get_or_404, make_current
@@ -26,7 +29,10 @@ from .common import bp, get_or_404, make_current
 @bp.get("/rules")
 @roles_required("admin")
 def rule_sets():
-    session = db_session()
+    return _rule_sets_page(db_session(), import_form=RuleImportForm(formdata=None))
+
+
+def _rule_sets_page(session, *, import_form, import_problems: list[str] | None = None) -> str:
     rows = list(
         session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(), SubsidyRuleSet.id.desc()))
     )
@@ -36,7 +42,12 @@ def rule_sets():
         names=user_names(session, [r.created_by for r in rows]),
         action_form=FlaskForm(formdata=None),
         corrections={r.id: refadmin.find_correction_table(r.data or {}).rows is not None for r in rows},
+        import_form=import_form,
+        import_problems=import_problems or [],
     )
+
+
+MAX_RULES_BYTES = 1_000_000  # a rule set is a few KB; anything near this is not one
 
 
 @bp.get("/rules/<int:rule_set_id>")
@@ -71,77 +82,72 @@ def _show_value(value) -> str:
     return str(value)
 
 
-def _rest_of_rules(doc: dict, table: refadmin.CorrectionTable) -> dict:
-    """The document without version, fiscal year and the correction rows (those have their own fields)."""
-    rest = copy.deepcopy(doc)
-    rest.pop("version", None)
-    rest.pop("fiscal_year", None)
-    target = rest
-    for key in table.path[:-1]:
-        target = target.get(key, {}) if isinstance(target, dict) else {}
-    if not isinstance(target, dict):
-        return rest
-    if table.container_key and isinstance(target.get(table.path[-1]), dict):
-        target[table.path[-1]].pop(table.container_key, None)
-    else:
-        target.pop(table.path[-1], None)
-    return rest
+def _categories(session) -> list[tuple[str, str]]:
+    """(id, name) of the current price book's categories: the rows of a measure's rates on the form."""
+    from planner.services.reference_data import current_price_book, price_book_document
+
+    book = current_price_book(session)
+    if book is None:
+        return []
+    return [(str(c["id"]), str(c.get("name") or c["id"])) for c in price_book_document(session, book)["categories"]]
+
+
+def _correction_rows(form) -> tuple[list | None, list, list[str]]:
+    """(table rows or None when unset, the form rows behind them, problems for above the form) from the table's
+    inputs; input problems are added to the inputs."""
+    if not form.correction_set.data:
+        return None, [], []
+    rows: list = []
+    row_entries: list = []  # the form rows behind the table's rows (blank form rows are skipped)
+    for entry in form.correction.entries:
+        f = entry.form
+        if f.lower.data is None and f.upper.data is None and f.coefficient.data is None:
+            continue
+        if f.coefficient.data is None:
+            f.coefficient.errors = [*f.coefficient.errors, "係数を入力してください"]
+            continue
+        # 財政力指数 is never negative: an open lower end is 0.
+        rows.append(
+            refadmin.CorrectionRow(f.lower.data if f.lower.data is not None else 0.0, f.upper.data, f.coefficient.data)
+        )
+        row_entries.append(f)
+    if not rows and not any(e.form.coefficient.errors for e in form.correction.entries):
+        form.correction_set.errors = [
+            *form.correction_set.errors,
+            "表を設定するときは少なくとも1行入力してください（未設定にするならチェックを外します）",
+        ]
+        return rows, row_entries, []
+    return rows, row_entries, refadmin.correction_problems(rows)
 
 
 @bp.route("/rules/<int:rule_set_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
 def rule_set_edit(rule_set_id: int):
+    """A new version from a form with one block per term (value, the source's wording, its sources)."""
     session = db_session()
     base = get_or_404(SubsidyRuleSet, rule_set_id, "補助制度ルール")
-    doc = base.data or {}
+    doc = copy.deepcopy(base.data or {})
     table = refadmin.find_correction_table(doc)
-    form = RuleSetForm()
+    categories = _categories(session)
     general: list[str] = []
     if request.method == "GET":
-        form.version.data = f"{base.version}-改"[:40]
-        form.fiscal_year.data = base.fiscal_year
-        form.correction_set.data = table.rows is not None
-        # the form always offers at least eight rows, blank ones below the table's own
-        for entry, row in zip(form.correction.entries, table.rows or [], strict=False):
-            entry.form.lower.data, entry.form.upper.data, entry.form.coefficient.data = (
-                row.lower,
-                row.upper,
-                row.coefficient,
-            )
-        form.body.data = json.dumps(_rest_of_rules(doc, table), ensure_ascii=False, indent=2)
-    if form.validate_on_submit():
-        rows = None
-        row_entries: list = []  # the form rows behind the table's rows (blank form rows are skipped)
-        if form.correction_set.data:
-            rows = []
-            for entry in form.correction.entries:
-                f = entry.form
-                if f.lower.data is None and f.upper.data is None and f.coefficient.data is None:
-                    continue
-                if f.coefficient.data is None:
-                    f.coefficient.errors = [*f.coefficient.errors, "係数を入力してください"]
-                    continue
-                # 財政力指数 is never negative: an open lower end is 0.
-                rows.append(
-                    refadmin.CorrectionRow(
-                        f.lower.data if f.lower.data is not None else 0.0, f.upper.data, f.coefficient.data
-                    )
-                )
-                row_entries.append(f)
-            if not rows and not any(e.form.coefficient.errors for e in form.correction.entries):
-                form.correction_set.errors = [
-                    *form.correction_set.errors,
-                    "表を設定するときは少なくとも1行入力してください（未設定にするならチェックを外します）",
-                ]
-            else:
-                general.extend(refadmin.correction_problems(rows))
-        has_field_errors = bool(form.correction_set.errors) or any(
-            e.form.coefficient.errors for e in form.correction.entries
+        data = rule_terms.form_data(doc, categories)
+        data.update(
+            version=f"{base.version}-改"[:40], fiscal_year=base.fiscal_year, correction_set=table.rows is not None
         )
-        if not has_field_errors and not general:
-            new_doc = dict(form.body.parsed)
-            new_doc["version"] = form.version.data.strip()
-            new_doc["fiscal_year"] = form.fiscal_year.data
+        data["correction"] = [
+            {"lower": r.lower, "upper": r.upper, "coefficient": r.coefficient} for r in table.rows or []
+        ]
+        form = rule_terms.rule_terms_form(doc, categories, data=data)
+    else:
+        form = rule_terms.rule_terms_form(doc, categories)
+    if form.is_submitted():
+        # every input is read even when some fail their own checks, so one post shows every problem
+        form.validate()
+        rows, row_entries, table_problems = _correction_rows(form)
+        general.extend(table_problems)
+        new_doc = rule_terms.document_from_form(form, doc)
+        if not rule_terms.has_errors(form) and not general:
             new_doc = refadmin.with_correction_table(new_doc, table, rows)
             try:
                 new = refadmin.create_rule_set_version(
@@ -150,10 +156,9 @@ def rule_set_edit(rule_set_id: int):
             except ReferenceDataError as e:
                 session.rollback()
                 for p in e.problems:
-                    if p.field in ("version", "fiscal_year"):
-                        target = getattr(form, p.field)
-                        target.errors = [*target.errors, p.message]
-                    elif not _place_correction_problem(p, table, row_entries):
+                    if _place_correction_problem(p, table, row_entries):
+                        continue
+                    if not rule_terms.place_problem(form, getattr(p, "field", None), getattr(p, "message", str(p))):
                         general.append(p)
             else:
                 session.commit()
@@ -169,6 +174,10 @@ def rule_set_edit(rule_set_id: int):
         base=base,
         form=form,
         general=general,
+        errors=rule_terms.error_list(form),
+        measures=rule_terms.measures_of(doc),
+        mode_labels=MODE_LABELS,
+        cap_kinds=rule_terms.CAP_KINDS,
     ), status
 
 
@@ -196,3 +205,62 @@ def rule_set_current(rule_set_id: int):
     return make_current(
         rs, refadmin.make_rule_set_current, f"補助制度ルール {rs.version} を現行にしました", "admin.rule_sets"
     )
+
+
+@bp.get("/rules/<int:rule_set_id>/export")
+@roles_required("admin")
+def rule_set_export(rule_set_id: int):
+    """The version's whole document as a JSON file (to keep, compare, or edit and import as a new version)."""
+    rs = get_or_404(SubsidyRuleSet, rule_set_id, "補助制度ルール")
+    body = json.dumps(rs.data or {}, ensure_ascii=False, indent=2) + "\n"
+    response = Response(body, mimetype="application/json")
+    # RFC 5987: a version name may be Japanese (R2-budget-1-改); the plain name is the ASCII fallback
+    name = quote(f"subsidy-rules_{rs.version}.json")
+    response.headers["Content-Disposition"] = f"attachment; filename=subsidy-rules.json; filename*=UTF-8''{name}"
+    return response
+
+
+@bp.post("/rules/import")
+@roles_required("admin")
+def rule_set_import():
+    """A new version from a JSON file: checked like the form (every problem with its path), all or nothing."""
+    session = db_session()
+    form = RuleImportForm()
+    problems: list[str] = []
+    if not form.validate_on_submit():
+        problems = [f"{form[name].label.text}：{e}" for name, errs in form.errors.items() for e in errs]
+    else:
+        raw = form.file.data.read(MAX_RULES_BYTES + 1)
+        doc = None
+        if len(raw) > MAX_RULES_BYTES:
+            problems.append(f"ファイルが大きすぎます（{MAX_RULES_BYTES // 1000:,} KB まで）")
+        else:
+            try:
+                doc = json.loads(raw.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                problems.append("ファイルを UTF-8 の文字として読めません（書き出した JSON をそのまま使ってください）")
+            except json.JSONDecodeError as e:
+                problems.append(f"JSON の書き方に誤りがあります（{e.lineno}行 {e.colno}文字目: {e.msg}）")
+        if doc is not None:
+            base = current_subsidy_rule_set(session)
+            try:
+                new = refadmin.create_rule_set_version(
+                    session,
+                    base,
+                    doc,
+                    current_user.id,
+                    make_current=form.make_current.data,
+                    detail=f"JSON ファイル {form.file.data.filename} から取り込み",
+                )
+            except ReferenceDataError as e:
+                session.rollback()
+                problems = list(e.problems)
+            else:
+                session.commit()
+                flash(
+                    f"補助制度ルールの版 {new.version} を取り込みました"
+                    + ("（現行にしました）" if new.is_current else ""),
+                    "success",
+                )
+                return redirect(url_for("admin.rule_set", rule_set_id=new.id))
+    return _rule_sets_page(session, import_form=form, import_problems=problems), 400

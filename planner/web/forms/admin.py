@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, MultipleFileField
+from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
 from wtforms import (
     BooleanField,
-    FieldList,
     FloatField,
     Form,
-    FormField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -163,34 +159,13 @@ class CorrectionRowForm(Form):
     )
 
 
-class RuleSetForm(FlaskForm):
-    version = StringField(
-        "新しい版名",
-        validators=[DataRequired("版名を入力してください"), Length(max=40, message="版名は 40 文字以内にしてください")],
-    )
-    fiscal_year = IntegerField(
-        "年度（西暦）",
+class RuleImportForm(FlaskForm):
+    file = FileField(
+        "補助制度ルールの JSON ファイル",
         validators=[
-            InputRequired("年度を入力してください"),
-            NumberRange(2000, 2100, message="年度は 2000〜2100 の西暦です"),
+            FileRequired("取り込む JSON ファイルを選んでください"),
+            FileAllowed(["json"], "JSON ファイル（.json）を選んでください"),
         ],
+        description="「JSON で書き出す」で保存したファイルを編集したもの。版名（version）は新しい名前にします。",
     )
-    correction_set = BooleanField(
-        "財政力補正の表を設定する", description="外すと未設定（係数 1.0）として扱い、見込額にその旨を表示します"
-    )
-    correction = FieldList(FormField(CorrectionRowForm), min_entries=8, max_entries=20)
-    body = TextAreaField(
-        "その他のルール（JSON）",
-        validators=[DataRequired("ルールの JSON を入力してください")],
-        render_kw={"rows": 24, "spellcheck": "false"},
-    )
-    make_current = BooleanField("作成した版を現行にする")
-
-    def validate_body(self, field):
-        try:
-            value = json.loads(field.data)
-        except json.JSONDecodeError as e:
-            raise ValidationError(f"JSON の書き方に誤りがあります（{e.lineno}行 {e.colno}文字目: {e.msg}）") from None
-        if not isinstance(value, dict):
-            raise ValidationError("JSON は { } で囲んだオブジェクトにしてください")
-        field.parsed = value
+    make_current = BooleanField("取り込んだ版を現行にする")
