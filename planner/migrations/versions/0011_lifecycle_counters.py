@@ -6,8 +6,8 @@ highest version. ``plan_release.replan_scenario_id`` is the scenario re-planned 
 conditional UPDATE so that two coordinators pressing 再計画 together make one scenario; existing re-plans are not
 known by the database (their scenarios carry the release in their overrides) and stay unmarked.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07 15:00:00.000000
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
