@@ -226,6 +226,8 @@ class Scenario(SQLModel, table=True):
     horizon_years: int = 5
     geography_type: str = Field(default="same_prefecture", max_length=20)
     radius_km: float | None = None
+    # 1グループの上限団体数 for the joint modes (a vendor quote's own cap, if smaller, still applies); None: no cap
+    max_members: int | None = None
     allocation_method: str = Field(default="formula", max_length=20)
     allocation_weights: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
     # "adjust": shares moved into the core (no member or sub-group pays more than on its own); new scenarios adjust

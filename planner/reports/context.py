@@ -267,6 +267,8 @@ def summary_report(instance: Instance, plan: Plan, meta: ReportMeta | None = Non
         region=region,
         fiscal_year=instance.fiscal_year,
         horizon_years=instance.horizon_years,
+        first_year=min((r.start_year for r in reports), default=instance.fiscal_year),
+        last_year=max((r.end_year for r in reports), default=instance.fiscal_year + instance.horizon_years - 1),
         status=plan.status,
         gap=plan.gap,
         groups=[SummaryGroupRow(r) for r in joint],

@@ -306,6 +306,8 @@ class SummaryReport:
     region: str
     fiscal_year: int
     horizon_years: int
+    first_year: int  # the earliest group's 導入年度: the instance's fiscal_year changes no figure
+    last_year: int  # the last year of the latest group's horizon
     status: str
     gap: float
     groups: list[SummaryGroupRow]  # joint groups only
@@ -338,6 +340,12 @@ class SummaryReport:
     @property
     def fiscal_year_label(self) -> str:
         return fiscal_year_label(self.fiscal_year)
+
+    @property
+    def period_label(self) -> str:
+        """The years the figures cover: each group's horizon runs from its own 導入年度."""
+        span = f"{wareki_fiscal_year(self.first_year)}〜{wareki_fiscal_year(self.last_year)}"
+        return f"{span}（各グループの導入年度から{self.horizon_years}年間）"
 
     def joint_total(self, attr: str) -> int:
         return sum(getattr(r.group, attr) for r in self.groups)

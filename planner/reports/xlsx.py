@@ -590,7 +590,7 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
     w.title(f"{s.region} AI・RPA 共同調達計画 まとめ（見込額）")
     control_rows(w, s.meta.document_control, "summary")
     w.line("計画", s.meta.title or s.plan_name)
-    w.line("期間", f"{s.fiscal_year_label}から{s.horizon_years}年間")
+    w.line("期間", s.period_label)
     w.line("単価表", s.meta.price_source or s.meta.price_book_version or "（版の記録なし）")
     w.line("補助制度ルール", s.rule_version or "（版の記録なし）")
     w.line(_ESTIMATE)

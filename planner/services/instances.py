@@ -14,9 +14,9 @@ from sqlmodel import Session, func, select
 
 from planner.db.models import Body, Category, Need, PriceBook, Scenario
 from planner.domain.instance_io import INSTANCE_FORMAT, body_record, parse_instance
+from planner.domain.model import JOINT_MODES, Instance
 from planner.domain.model import Body as DomainBody
 from planner.domain.model import Category as DomainCategory
-from planner.domain.model import Instance
 from planner.domain.model import Need as DomainNeed
 
 from . import access
@@ -112,7 +112,7 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
 
     book = scenario_price_book(session, scenario)
     quotes = scenario_quotes(session, scenario.id) if scenario.id is not None else []
-    book_doc = apply_quotes(price_book_document(session, book), quotes)
+    book_doc = cap_members(apply_quotes(price_book_document(session, book), quotes), scenario.max_members)
     categories = [c for c in book_doc["categories"] if not scenario.category_ids or c["id"] in scenario.category_ids]
     category_ids = {c["id"] for c in categories}
     notes: list[str] = []
@@ -168,6 +168,19 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
     used = [q for q in quotes if q.category_id in category_ids]
     names = {c["id"]: c.get("name", c["id"]) for c in categories}
     return BuiltInstance(parse_instance(doc), book, notes, price_source_text(book, used, names))
+
+
+def cap_members(book_doc: dict[str, Any], cap: int | None) -> dict[str, Any]:
+    """The scenario's 1グループの上限団体数 on every joint mode of ``book_doc`` (in place): the optimiser reads a
+    mode's max_members, and a quote's or the book's own smaller cap stays."""
+    if cap:
+        for category in book_doc["categories"]:
+            for mode in JOINT_MODES:
+                price = category.get(mode)
+                if isinstance(price, dict):
+                    own = price.get("max_members")
+                    price["max_members"] = cap if own is None else min(int(own), cap)
+    return book_doc
 
 
 def one_need_instance(

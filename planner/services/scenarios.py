@@ -61,6 +61,7 @@ EDITABLE_FIELDS = (
     "horizon_years",
     "geography_type",
     "radius_km",
+    "max_members",
     "allocation_method",
     "allocation_weights",
     "allocation_core",
@@ -188,6 +189,9 @@ def validate_parameters(session: Session, user: User, data: dict[str, Any]) -> N
             raise ScenarioError(f"存在しない分野があります: {', '.join(unknown)}")
     if data.get("geography_type") == "radius_km" and not (data.get("radius_km") or 0) > 0:
         raise ScenarioError("距離の条件を選んだ場合は、半径（km）を正の数で指定してください。")
+    cap = data.get("max_members")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or not 2 <= cap <= 500):
+        raise ScenarioError("1グループの上限団体数は2〜500の整数で指定してください（空欄なら上限なし）。")
     if data.get("price_book_id") is not None and session.get(PriceBook, data["price_book_id"]) is None:
         raise ScenarioError("指定した価格表の版が見つかりません。")
     if data.get("subsidy_rule_set_id") is not None and session.get(SubsidyRuleSet, data["subsidy_rule_set_id"]) is None:

@@ -107,6 +107,7 @@ def form_data(form: ScenarioForm, session) -> dict:
         "horizon_years": form.horizon_years.data,
         "geography_type": form.geography_type.data,
         "radius_km": form.radius_km.data if form.geography_type.data == "radius_km" else None,
+        "max_members": form.max_members.data,
         "allocation_method": form.allocation_method.data,
         "allocation_weights": weights,
         "allocation_core": "adjust" if form.allocation_core.data else "report",
@@ -128,6 +129,7 @@ def fill_form(form: ScenarioForm, scenario: Scenario, session) -> None:
     form.horizon_years.data = scenario.horizon_years
     form.geography_type.data = scenario.geography_type
     form.radius_km.data = scenario.radius_km
+    form.max_members.data = scenario.max_members
     pref_body = prefecture_body_code(session, scenario.prefecture_code)
     host_codes = [h.get("body") for h in scenario.hosts or []]
     form.prefecture_as_host.data = pref_body in host_codes

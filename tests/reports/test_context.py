@@ -91,6 +91,20 @@ def test_summary_totals(instance, doc):
     assert {g["id"] for g in s.map_groups} == {"ocr-2026-1", "rpa-2026-1"}
 
 
+def test_the_summary_period_is_the_groups_years_not_the_base_year(instance, doc):
+    """The instance's fiscal_year (基準年度) changes no figure; the groups' horizons run from their 導入年度."""
+    import dataclasses
+
+    moved = dataclasses.replace(instance, fiscal_year=2031)
+    s = summary_report(moved, plan_from_dict(doc))
+    years = [r.group.start_year for r in s.groups] + [g.start_year for g in s.standalone_groups]
+    last = max(years) + instance.horizon_years - 1
+    assert s.period_label == (
+        f"令和{min(years) - 2018}年度〜令和{last - 2018}年度（各グループの導入年度から{instance.horizon_years}年間）"
+    )
+    assert "令和13年度" not in s.period_label
+
+
 def _gross_differs_from_share(record):
     record["gross"]["total_yen"] += 1_000
     record["net_yen"] += 1_000

@@ -253,3 +253,49 @@ def test_new_scenarios_adjust_into_the_core_by_default_and_can_switch_it_off(app
 
     with Session(engine_of(app)) as session:
         assert build_instance_with_notes(session, session.get(Scenario, ids[0])).instance.allocation.core == "adjust"
+
+
+def test_a_group_size_cap_on_the_form_bounds_every_joint_group_and_shows_in_the_summary(app, client, seed, solver):
+    from planner.db.models import Plan as PlanRow
+    from planner.services.instances import build_instance
+
+    add_needs(engine_of(app))
+    login(client, "pref20")
+    refused = client.post("/scenarios/new", data=with_books(client, scenario_form(max_members="1")))
+    assert refused.status_code == 400
+    assert "1グループの上限団体数は2〜500の整数で入力してください" in refused.get_data(as_text=True)
+
+    r = client.post("/scenarios/new", data=with_books(client, scenario_form(max_members="2", fiscal_year="2027")))
+    assert r.status_code == 302
+    scenario_id = int(r.headers["Location"].rstrip("/").split("/")[-1])
+    page = client.get(f"/scenarios/{scenario_id}").get_data(as_text=True)
+    assert "<th>1グループの上限団体数</th><td>2 団体" in page
+    # the base year changes no figure, so the summary does not present it as the start of the period
+    assert "各グループの導入年度から 5 年間" in page and "令和9年度（2027年度・記録用。計算結果は変わりません）" in page
+    assert "令和9年度から" not in page
+    edit = client.get(f"/scenarios/{scenario_id}/edit").get_data(as_text=True)
+    assert re.search(r'<input[^>]*name="max_members"[^>]*value="2"', edit)
+
+    engine = engine_of(app)
+    with Session(engine) as session:
+        instance = build_instance(session, session.get(Scenario, scenario_id))
+    for category in instance.categories.values():
+        for mode in ("lead", "unified"):
+            assert category.price(mode).max_members == 2
+    plan_id = solve_now(engine, scenario_id)
+    with Session(engine) as session:
+        doc = session.get(PlanRow, plan_id).plan_doc
+    joint = [g for g in doc["groups"] if g["mode"] != "standalone"]
+    assert joint and max(len(g["members"]) for g in joint) == 2
+
+
+def test_no_cap_leaves_the_price_books_own_max_members(app, client, seed):
+    from planner.services.instances import build_instance
+
+    engine = engine_of(app)
+    scenario_id = make_scenario(engine)
+    with Session(engine) as session:
+        scenario = session.get(Scenario, scenario_id)
+        assert scenario.max_members is None
+        uncapped = build_instance(session, scenario)
+    assert all(c.price(m).max_members != 2 for c in uncapped.categories.values() for m in ("lead", "unified"))

@@ -56,12 +56,24 @@ class ScenarioForm(FlaskForm):
         "対象分野", choices=[], validators=[Optional()], description="何も選ばなければ全分野"
     )
     fiscal_year = IntegerField(
-        "基準年度（西暦）",
+        "基準年度（西暦・記録用）",
         default=2026,
         validators=[InputRequired("年度を入力してください。"), NumberRange(2020, 2040)],
+        description="計算結果は変わりません。費用・負担額は各グループの導入年度（ニーズの開始年度）から計画期間の年数分です。",
     )
     horizon_years = IntegerField(
-        "計画期間（年）", default=5, validators=[InputRequired("計画期間を入力してください。"), NumberRange(1, 15)]
+        "計画期間（年）",
+        default=5,
+        validators=[InputRequired("計画期間を入力してください。"), NumberRange(1, 15)],
+        description="各グループの導入年度から数えた年数です。",
+    )
+    max_members = IntegerField(
+        "1グループの上限団体数",
+        validators=[
+            Optional(),
+            NumberRange(2, 500, "1グループの上限団体数は2〜500の整数で入力してください（空欄なら上限なし）。"),
+        ],
+        description="幹事団体方式・仕様統一方式の1グループに入る団体数の上限。空欄なら上限なし（見積に上限があればその小さい方）。",
     )
     geography_type = SelectField("地理的条件", choices=list(GEOGRAPHY_LABELS.items()), default="same_prefecture")
     radius_km = FloatField(
