@@ -7,7 +7,6 @@ import io
 import logging
 import multiprocessing
 import os
-import re
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -18,23 +17,19 @@ from planner.domain.plan import Plan
 
 from . import pdf, xlsx
 from .context import ReportMeta
+from .names import fitted, fitted_name
+from .names import safe_name as safe_name  # the name the web and the agreement import
 
 # Below this many documents, starting worker processes costs more than it saves.
 PARALLEL_FROM = 12
 
 
-def safe_name(text: str) -> str:
-    """A file-name part from a group or need id: no path separators or characters some file systems refuse."""
-    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", text).strip(" .")
-    return cleaned or "_"
-
-
 def group_file(group_id: str, ext: str = "pdf") -> str:
-    return f"{safe_name(group_id)}.{ext}"
+    return fitted_name(group_id, f".{ext}")
 
 
 def member_file(need_id: str, ext: str = "pdf") -> str:
-    return f"member-{safe_name(need_id)}.{ext}"
+    return fitted([(need_id, True)], prefix="member-", suffix=f".{ext}")
 
 
 @dataclass(frozen=True)
@@ -86,22 +81,27 @@ def document_files(instance: Instance, plan: Plan, doc: Document) -> list[str]:
         return [f"{KIND_LABELS['budget']}.pdf", f"{KIND_LABELS['budget']}.xlsx"]
     if doc.kind in ("group", "agreement"):
         g = next(x for x in plan.groups if x.id == doc.key)
-        stem = "_".join(
-            safe_name(p)
-            for p in (_category(instance, g.category), instance.bodies[g.lead_body].name, str(g.start_year), g.id)
-        )
+        parts = [
+            (_category(instance, g.category), True),
+            (instance.bodies[g.lead_body].name, True),
+            (str(g.start_year), False),
+            (g.id, False),
+        ]
         if doc.kind == "agreement":
-            return [f"{KIND_LABELS['agreement']}/{stem}.docx"]
-        return [f"{KIND_LABELS['group']}/{stem}.pdf", f"{KIND_LABELS['group']}/{stem}.xlsx"]
+            return [fitted(parts, prefix=f"{KIND_LABELS['agreement']}/", suffix=".docx")]
+        return [fitted(parts, prefix=f"{KIND_LABELS['group']}/", suffix=f".{ext}") for ext in ("pdf", "xlsx")]
     if doc.kind == "member":
         need = instance.need(doc.key)
         body = instance.bodies[need.body]
-        stem = "_".join(
-            safe_name(p) for p in (body.code, body.name, _category(instance, need.category), str(need.start_year))
-        )
-        return [f"{KIND_LABELS['member']}/{stem}.pdf"]
+        parts = [
+            (body.code, False),
+            (body.name, True),
+            (_category(instance, need.category), True),
+            (str(need.start_year), False),
+        ]
+        return [fitted(parts, prefix=f"{KIND_LABELS['member']}/", suffix=".pdf")]
     body = instance.bodies[doc.key]
-    return [f"{KIND_LABELS['statement']}/{body.code}_{safe_name(body.name)}.pdf"]
+    return [fitted([(body.code, False), (body.name, True)], prefix=f"{KIND_LABELS['statement']}/", suffix=".pdf")]
 
 
 def render_document(instance: Instance, plan: Plan, meta: ReportMeta | None, doc: Document) -> list[tuple[str, bytes]]:

@@ -126,6 +126,7 @@ def release_number(prefix: str, series_number: int, version: int) -> str:
 def file_name(kind: str, *parts: str) -> str:
     """A file name from the document's category and the names it is about (body, category), never internal ids
     alone: 年度別負担額_202011_長野市."""
-    from .bundle import safe_name
+    from .names import MAX_NAME_BYTES, fitted
 
-    return "_".join([KIND_LABELS.get(kind, kind)] + [safe_name(p) for p in parts if p])
+    # room for the extension the caller adds (".docx")
+    return fitted([(KIND_LABELS.get(kind, kind), False)] + [(p, True) for p in parts if p], limit=MAX_NAME_BYTES - 8)

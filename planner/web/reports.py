@@ -26,6 +26,7 @@ from planner.jobs import documents as document_jobs
 from planner.reports import agreement, bundle, pdf, statements, xlsx
 from planner.reports.cache import MAX_AGE_SECONDS, cache_key
 from planner.reports.context import ReportError, ReportMeta, find_group, group_of_need
+from planner.reports.names import fitted_name
 from planner.services import access, document_settings
 from planner.services.plan_lifecycle import plan_status
 from planner.web.db import db_session
@@ -145,7 +146,11 @@ def _source_text(source) -> str:
 
 def _send(data: bytes, name: str, ext: str):
     return send_file(
-        io.BytesIO(data), mimetype=MIMETYPES[ext], as_attachment=True, download_name=f"{name}.{ext}", max_age=0
+        io.BytesIO(data),
+        mimetype=MIMETYPES[ext],
+        as_attachment=True,
+        download_name=fitted_name(name, f".{ext}"),
+        max_age=0,
     )
 
 
@@ -342,7 +347,11 @@ def plan_zip(plan_id: int):
     path = document_jobs.zip_path(folder, key)
     if path.exists():
         return send_file(
-            path, mimetype=MIMETYPES["zip"], as_attachment=True, download_name=f"{_zip_name(loaded)}.zip", max_age=0
+            path,
+            mimetype=MIMETYPES["zip"],
+            as_attachment=True,
+            download_name=fitted_name(_zip_name(loaded), ".zip"),
+            max_age=0,
         )
     document_jobs.start(current_app.config, folder, key, _bundle_request(loaded, included))
     return redirect(url_for("reports.bundle_progress", plan_id=plan_id))
