@@ -52,10 +52,9 @@ def run_command(host: str, port: int, workers: int, threads: int, debug: bool) -
 @click.option("--burst", is_flag=True, help="キューが空になったら終了する")
 def worker_command(burst: bool) -> None:
     from planner import jobs
-    from planner.app import create_app
+    from planner.config import load_settings
 
-    app = create_app()
-    url = app.config.get("REDIS_URL")
+    url = load_settings().get("REDIS_URL")
     if not url:
         fail("REDIS_URL が設定されていません（環境変数または instance/config.py で指定してください）。")
     from redis import Redis
@@ -67,7 +66,7 @@ def worker_command(burst: bool) -> None:
         connection.ping()
     except RedisConnectionError as e:
         fail(f"Redis に接続できません（{url}）: {e}")
-    jobs.configure_worker_engine(app.extensions["db_engine"])
+    # The settings and an engine are all a job needs: no web application is built in the worker.
+    jobs.configure_worker_engine(jobs.worker_engine())
     click.echo(f"キュー「{jobs.QUEUE_NAME}」のジョブを待っています（{url}）")
-    with app.app_context():
-        Worker([jobs.QUEUE_NAME], connection=connection).work(burst=burst)
+    Worker([jobs.QUEUE_NAME], connection=connection).work(burst=burst)

@@ -161,23 +161,35 @@ def solve_command(
     effects_file: Path | None,
     core: str | None,
 ) -> None:
-    from planner.domain.optimiser import Infeasible, optimise
+    from planner.domain.allocation import AllocationError
+    from planner.domain.optimiser import Infeasible
+    from planner.domain.subsidies import SubsidyRulesError
+    from planner.services.solving import EffectInputs, SolveProgress, solve_and_settle
 
     instance = _load_instance_or_exit(instance_file)
     rules = _load_rules_or_exit(rules_file)
     effect_model, baselines, staff_costs = _load_effect_inputs_or_exit(effects_file, instance_file)
     started = time.perf_counter()
-    try:
-        plan = optimise(instance, time_limit=time_limit, gap=gap, solver=solver)
-    except Infeasible as e:
-        fail(f"条件を満たす計画がありません（infeasible）: {e}")
-    optimised = time.perf_counter()
-    from planner.domain.allocation import AllocationError
-    from planner.domain.settlement import settle_plan
-    from planner.domain.subsidies import SubsidyRulesError
+    optimised = started
+
+    def on_progress(event: SolveProgress) -> None:
+        nonlocal optimised
+        if event.stage == "solved":
+            optimised = time.perf_counter()
 
     try:
-        plan = settle_plan(instance, plan, rules=rules, core=core)
+        plan = solve_and_settle(
+            instance,
+            rules=rules,
+            core=core,
+            effects=EffectInputs(effect_model, baselines, staff_costs),
+            time_limit=time_limit,
+            gap=gap,
+            solver=solver,
+            progress=on_progress,
+        )
+    except Infeasible as e:
+        fail(f"条件を満たす計画がありません（infeasible）: {e}")
     except SubsidyRulesError as e:
         click.echo(f"エラー: 補助制度ルール {rules_file} が不正です:", err=True)
         for p in e.problems:
@@ -186,9 +198,6 @@ def solve_command(
     except AllocationError as e:  # e.g. 人口割 with a body whose population is missing
         click.echo(f"エラー: 負担金の按分ができません: {e}", err=True)
         raise SystemExit(2) from e
-    from planner.domain.effects import attach_effects
-
-    plan = attach_effects(instance, plan, effect_model, baselines=baselines, staff_costs=staff_costs)
     write_json_atomically(out, plan.to_dict())
     saving = plan.standalone_total_yen - plan.objective_yen
     joint = sum(1 for g in plan.groups if g.mode != "standalone")
@@ -212,7 +221,7 @@ def solve_command(
 def fairness_summary(plan) -> str:
     """One line: how many joint groups were proved, how many were outside the core as the method splits them,
     how many were adjusted, how many stay outside (an empty core), and how many members pay more than alone."""
-    joint = [g for g in plan.groups if len(g.members) > 1 and g.allocation is not None]
+    joint = [g for g in plan.groups if len(g.members) > 1]
     proved = sum(1 for g in joint if g.allocation.exhaustive_check)
     before = sum(1 for g in joint if not (g.allocation.unadjusted_proof or g.allocation.proof).in_core)
     adjusted = sum(1 for g in joint if g.allocation.adjusted)
@@ -389,14 +398,18 @@ def end_to_end(path: str, method: str | None = None, core: str | None = None) ->
     """``planner solve`` in this (fresh) process without writing the file: optimise, then settle (allocation, the
     exact proof of fairness, core adjustment, subsidy estimates), each timed."""
     from planner.domain.instance_io import load_instance
-    from planner.domain.optimiser import optimise
-    from planner.domain.settlement import settle_plan
+    from planner.services.solving import SolveProgress, solve_and_settle
 
     instance = load_instance(path)
     started = time.perf_counter()
-    plan = optimise(instance)
-    optimised = time.perf_counter()
-    plan = settle_plan(instance, plan, method=method, core=core)
+    optimised = started
+
+    def on_progress(event: SolveProgress) -> None:
+        nonlocal optimised
+        if event.stage == "solved":
+            optimised = time.perf_counter()
+
+    plan = solve_and_settle(instance, method=method, core=core, progress=on_progress)
     settled = time.perf_counter()
     joint = [g for g in plan.groups if len(g.members) > 1]
     return {

@@ -19,7 +19,7 @@ from .vocabulary import mode_short
 
 if TYPE_CHECKING:
     from .model import Instance
-    from .plan import Plan
+    from .settled_plan import SettledPlan
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class CarryDecision:
     reason: str  # Japanese: why the answer stands, or what changed
 
 
-def member_parts(instance: Instance, plan: Plan) -> dict[str, MemberPart]:
+def member_parts(instance: Instance, plan: SettledPlan) -> dict[str, MemberPart]:
     """Every member need of the plan, by need id."""
     out: dict[str, MemberPart] = {}
     for group in plan.groups:

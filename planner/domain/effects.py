@@ -706,30 +706,61 @@ def burdens_from_subsidy(estimate: Any, horizon_years: int) -> tuple[Burdens, Bu
     return one(estimate.joint), one(estimate.standalone)
 
 
-def plan_effects(
+@dataclass(frozen=True)
+class EffectEstimates:
+    """The plan's ``effects`` field (README, plan format): the model's version, title, caveat and sources, and each
+    need's estimate. One JSON conversion: :meth:`to_json` writes the field, :meth:`from_json` reads it back."""
+
+    model_version: str
+    title: str
+    caveat: str
+    sources: tuple[str, ...]
+    needs: Mapping[str, NeedEffect]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "title": self.title,
+            "caveat": self.caveat,
+            "sources": list(self.sources),
+            "needs": {nid: effect.to_json() for nid, effect in self.needs.items()},
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> EffectEstimates:
+        return cls(
+            model_version=str(doc.get("model_version", "")),
+            title=str(doc.get("title", "")),
+            caveat=str(doc.get("caveat", "")),
+            sources=tuple(str(s) for s in doc.get("sources") or ()),
+            needs={str(nid): NeedEffect.from_json(str(nid), rec) for nid, rec in (doc.get("needs") or {}).items()},
+        )
+
+
+def estimate_effects(
     instance: Any,
     groups: Any,
     model: EffectModel,
     *,
     baselines: Mapping[str, Baseline] | None = None,
     staff_costs: Mapping[str, int] | None = None,
-) -> dict[str, Any]:
-    """The plan's `effects` field: the model's name and caveat, and each need's estimate (see README, plan format).
+) -> EffectEstimates:
+    """Each need's effect estimate under ``model`` (see README, plan format).
 
     ``groups`` are the settled plan's groups (``members`` and ``subsidies``); ``staff_costs`` maps body codes to
     yen per staff hour (already resolved from the body's own or its prefecture's figure)."""
     baselines = baselines or {}
     staff_costs = staff_costs or {}
-    needs: dict[str, Any] = {}
+    needs: dict[str, NeedEffect] = {}
     for group in groups:
-        subsidies = group.subsidies or {}
+        subsidies = group.subsidies
         for nid in group.members:
             need = instance.need(nid)
             cat = instance.categories.get(need.category)
             joint = standalone = None
             if nid in subsidies:
                 joint, standalone = burdens_from_subsidy(subsidies[nid], instance.horizon_years)
-            effect = estimate_need(
+            needs[nid] = estimate_need(
                 model,
                 nid,
                 need.category,
@@ -741,14 +772,13 @@ def plan_effects(
                 staff_cost_per_hour_yen=staff_costs.get(need.body),
                 population=_population(instance, need.body),
             )
-            needs[nid] = effect.to_json()
-    return {
-        "model_version": model.version,
-        "title": model.title,
-        "caveat": model.caveat,
-        "sources": sorted(set(model.sources.values())),
-        "needs": needs,
-    }
+    return EffectEstimates(
+        model_version=model.version,
+        title=model.title,
+        caveat=model.caveat,
+        sources=tuple(sorted(set(model.sources.values()))),
+        needs=needs,
+    )
 
 
 def _population(instance: Any, code: str) -> int | None:
@@ -756,29 +786,12 @@ def _population(instance: Any, code: str) -> int | None:
     return getattr(body, "population", None)
 
 
-def attach_effects(
-    instance: Any,
-    plan: Any,
-    model: EffectModel,
-    *,
-    baselines: Mapping[str, Baseline] | None = None,
-    staff_costs: Mapping[str, int] | None = None,
-) -> Any:
-    """A copy of the settled ``plan`` carrying the effects field and each group's typed estimates."""
-    import dataclasses
-
-    field_doc = plan_effects(instance, plan.groups, model, baselines=baselines, staff_costs=staff_costs)
-    by_need = effects_from_plan({"effects": field_doc})
-    groups = [dataclasses.replace(g, effects={m: by_need[m] for m in g.members if m in by_need}) for g in plan.groups]
-    return dataclasses.replace(plan, groups=groups, effects=field_doc)
-
-
-def effects_from_plan(doc: Mapping[str, Any]) -> dict[str, NeedEffect]:
-    """Each need's estimate from a plan document ({} for a plan written before effects existed)."""
+def effects_from_plan(doc: Mapping[str, Any]) -> EffectEstimates | None:
+    """A plan document's effect estimates, or None for a plan written before effects existed."""
     effects = doc.get("effects") if isinstance(doc, Mapping) else None
     if not isinstance(effects, Mapping):
-        return {}
-    return {nid: NeedEffect.from_json(nid, rec) for nid, rec in (effects.get("needs") or {}).items()}
+        return None
+    return EffectEstimates.from_json(effects)
 
 
 def total_hours(effects: list[NeedEffect]) -> Range | None:

@@ -29,7 +29,7 @@ from .settled import Coalition, FairnessProof, MemberShare
 from .tolerances import YEN_NOISE
 
 if TYPE_CHECKING:
-    from .plan import PlanGroup
+    from .settled_plan import SettledGroup
 
 EVIDENCE_COUNT = 5  # tightest coalitions kept as evidence
 COMPACT_FROM = 11  # members from which one compact LP beats generating the coalitions (measured on the bench)
@@ -242,14 +242,14 @@ class FairnessAlert:
         return "".join(parts) + "負担額の見直し（コア調整）を検討してください。"
 
 
-def fairness_alert(groups: Iterable[PlanGroup]) -> FairnessAlert:
-    """The alert over settled PlanGroups (a plan's, or one group's as ``[group]``)."""
+def fairness_alert(groups: Iterable[SettledGroup]) -> FairnessAlert:
+    """The alert over SettledGroups (a plan's, or one group's as ``[group]``)."""
     overpaying: list[tuple[str, str, int]] = []
     breakaway: list[tuple[str, tuple[str, ...], int]] = []
     unproved = 0
     for g in groups:
         a = g.allocation
-        if a is None or len(g.members) < 2:
+        if len(g.members) < 2:
             continue
         if not a.exhaustive_check:
             unproved += 1
@@ -262,11 +262,11 @@ def fairness_alert(groups: Iterable[PlanGroup]) -> FairnessAlert:
     return FairnessAlert(tuple(overpaying), tuple(breakaway), unproved)
 
 
-def member_paragraph(instance: Instance, group: PlanGroup, need_id: str) -> str | None:
+def member_paragraph(instance: Instance, group: SettledGroup, need_id: str) -> str | None:
     """A plain paragraph for the member's 負担額通知 when it pays more than alone, belongs to a sub-group that would
     pay less on its own, or had its share adjusted into the core; None otherwise."""
     a = group.allocation
-    if a is None or len(group.members) < 2:
+    if len(group.members) < 2:
         return None
     share = a.share(need_id)
     sentences = []
@@ -314,12 +314,10 @@ class EvidenceRow(TypedDict):
     breaks_away: bool
 
 
-def evidence_rows(instance: Instance, group: PlanGroup) -> list[EvidenceRow]:
+def evidence_rows(instance: Instance, group: SettledGroup) -> list[EvidenceRow]:
     """The few tightest sub-groups of a group as rows a finance officer can check by hand: who, what they would
     cost on their own (priced by the price book), what they pay under the allocation, and the difference."""
     a = group.allocation
-    if a is None:
-        return []
     rows: list[EvidenceRow] = []
     for c in a.proof.tightest:
         names = [instance.bodies[instance.need(i).body].name for i in c.members]

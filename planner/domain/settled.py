@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .model import Instance
-    from .plan import PlanGroup
+    from .settled_plan import SettledGroup
 
 CORE_MODES = ("report", "adjust")
 
@@ -711,19 +711,16 @@ class Totals:
         }
 
 
-def member_lines(instance: Instance, group: PlanGroup) -> list[MemberLine]:
-    """The lines of ``group``'s members in member order, lead first kept as the plan wrote them.
-
-    A lone member needs no allocation: it pays the group's whole cost, which is its standalone cost. Any other
-    group without an allocation raises ValueError: every reader shows the same figures or none."""
-    if group.allocation is None and len(group.members) != 1:
-        raise ValueError(f"グループ {group.id} は按分が未計算です")
+def member_lines(instance: Instance, group: SettledGroup) -> list[MemberLine]:
+    """The lines of ``group``'s members in member order, lead first kept as the plan wrote them. Raises
+    ValueError when a member's estimate was made on another share than the allocation's: every reader shows the
+    same figures or none."""
     lines = []
     for nid in group.members:
         need = instance.need(nid)
         body = instance.bodies[need.body]
-        subsidy = group.subsidies.get(nid) if group.subsidies is not None else None
-        share = group.allocation.share(nid) if group.allocation is not None else _whole_cost(group, nid)
+        subsidy = group.subsidies.get(nid)
+        share = group.allocation.share(nid)
         if subsidy is not None and subsidy.joint.gross.total_yen != share.total_yen:
             raise ValueError(
                 f"グループ {group.id} の参加団体 {nid}: 見込額の負担額 {subsidy.joint.gross.total_yen:,}円 が"
@@ -739,12 +736,7 @@ def member_lines(instance: Instance, group: PlanGroup) -> list[MemberLine]:
                 volume=need.volume,
                 share=share,
                 subsidy=subsidy,
-                effect=group.effects.get(nid) if group.effects else None,
+                effect=group.effects.get(nid),
             )
         )
     return lines
-
-
-def _whole_cost(group: PlanGroup, need_id: str) -> MemberShare:
-    c = group.cost
-    return MemberShare(need_id, c.initial_yen, c.annual_yen, c.total_yen, group.standalone_total_yen)

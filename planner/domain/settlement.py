@@ -1,17 +1,19 @@
-"""Settle a plan: fill every group's cost allocation and subsidy estimates (what ``planner solve`` and the web job
-call after the optimiser)."""
+"""Settle a plan: the optimiser's :class:`~planner.domain.plan.Plan` becomes a
+:class:`~planner.domain.settled_plan.SettledPlan` (every group's cost allocation and subsidy estimates), and
+:func:`attach_effects` adds the effect estimates. ``planner.services.solving.solve_and_settle`` calls both after
+the optimiser, for ``planner solve`` and the web job alike."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .allocation import allocate_group
 from .costs import standalone_cost
+from .effects import Baseline, EffectModel, estimate_effects
 from .model import Instance
-from .plan import Plan, PlanGroup
-from .settled import Allocation, allocation_from_json
+from .plan import Plan
+from .settled_plan import SettledGroup, SettledPlan
 from .subsidies import CapLedger, as_rule_set, estimate_group
 from .subsidy_rules import RuleSet
 
@@ -24,8 +26,8 @@ def settle_plan(
     weights: Mapping[str, float] | None = None,
     progress: Callable[[int, int], None] | None = None,
     core: str | None = None,
-) -> Plan:
-    """A new Plan whose groups carry ``allocation`` and ``subsidies``; the input plan is left as it was.
+) -> SettledPlan:
+    """The settled plan: every group with its ``allocation`` and ``subsidies`` (no effect estimates yet).
 
     ``method``/``weights`` default to the instance's allocation spec, ``rules`` to the newest shipped rule set.
     Groups are settled in start-year, then plan order, which is also the order in which the special-tax base cap
@@ -36,37 +38,62 @@ def settle_plan(
     if weights is None and method == "formula":
         weights = instance.allocation.weights
     ledger, standalone_ledger = CapLedger(), CapLedger()
-    groups = [dataclasses.replace(g) for g in plan.groups]
+    settled: dict[int, SettledGroup] = {}  # by the group's index in the plan, whose order the result keeps
+    total = len(plan.groups)
     if progress is not None:
-        progress(0, len(groups))
-    for done, group in enumerate(sorted(groups, key=lambda g: g.start_year), start=1):
+        progress(0, total)
+    in_order = sorted(enumerate(plan.groups), key=lambda ig: ig[1].start_year)
+    for done, (index, group) in enumerate(in_order, start=1):
         standalone = {nid: standalone_cost(instance, instance.need(nid)).as_dict() for nid in group.members}
-        group.allocation = _typed_allocation(allocate_group(instance, group, method, weights, core), group)
-        group.subsidies = estimate_group(
+        allocation = allocate_group(instance, group, method, weights, core)
+        subsidies = estimate_group(
             instance,
             group.mode,
             group.lead_body,
             group.members,
-            {s.need_id: s.parts for s in group.allocation.shares},
+            {s.need_id: s.parts for s in allocation.shares},
             standalone,
             rule_set,
             ledger,
             standalone_ledger,
         )
+        settled[index] = SettledGroup.of(group, allocation, subsidies)
         if progress is not None:
-            progress(done, len(groups))
+            progress(done, total)
     stats = {
         **plan.stats,
         "rule_version": rule_set.version,
         "allocation_method": method,
         "allocation_core": core or instance.allocation.core,
     }
-    return dataclasses.replace(plan, groups=groups, stats=stats)
+    return SettledPlan(
+        instance=plan.instance,
+        status=plan.status,
+        objective_yen=plan.objective_yen,
+        lower_bound_yen=plan.lower_bound_yen,
+        gap=plan.gap,
+        standalone_total_yen=plan.standalone_total_yen,
+        solve_seconds=plan.solve_seconds,
+        groups=tuple(settled[i] for i in range(total)),
+        need_standalone_yen=dict(plan.need_standalone_yen),
+        stats=stats,
+    )
 
 
-# The one boundary between the allocation module's output and the typed settled plan: when it returns the typed
-# record itself, this becomes the identity. (The subsidy estimates are typed already.)
+def attach_effects(
+    instance: Instance,
+    plan: SettledPlan,
+    model: EffectModel,
+    *,
+    baselines: Mapping[str, Baseline] | None = None,
+    staff_costs: Mapping[str, int] | None = None,
+) -> SettledPlan:
+    """A copy of ``plan`` carrying the effect estimates, on the plan and on each group's members."""
+    import dataclasses
 
-
-def _typed_allocation(record: Allocation | Mapping[str, Any], group: PlanGroup) -> Allocation:
-    return record if isinstance(record, Allocation) else allocation_from_json(record, group.members)
+    estimates = estimate_effects(instance, plan.groups, model, baselines=baselines, staff_costs=staff_costs)
+    groups = tuple(
+        dataclasses.replace(g, effects={m: estimates.needs[m] for m in g.members if m in estimates.needs})
+        for g in plan.groups
+    )
+    return dataclasses.replace(plan, groups=groups, effects=estimates)

@@ -24,7 +24,7 @@ from .settled import MemberLine, member_lines
 
 if TYPE_CHECKING:
     from .model import Instance
-    from .plan import Plan, PlanGroup
+    from .settled_plan import SettledGroup, SettledPlan
 
 ASSUMPTIONS = (
     "初期負担は導入年度（グループの開始年度）に計上しています。",
@@ -126,7 +126,7 @@ def schedule_line(line: MemberLine, start_year: int, horizon_years: int) -> tupl
     return tuple(years), drift
 
 
-def need_schedules(instance: Instance, group: PlanGroup) -> list[NeedSchedule]:
+def need_schedules(instance: Instance, group: SettledGroup) -> list[NeedSchedule]:
     out = []
     for line in member_lines(instance, group):
         years, drift = schedule_line(line, group.start_year, instance.horizon_years)
@@ -162,7 +162,9 @@ class BodyStatement:
         return sum_years((n.amounts_in(fiscal_year) for n in self.needs), fiscal_year)
 
 
-def body_statements(instance: Instance, plan: Plan, body_codes: Sequence[str] | None = None) -> list[BodyStatement]:
+def body_statements(
+    instance: Instance, plan: SettledPlan, body_codes: Sequence[str] | None = None
+) -> list[BodyStatement]:
     """The statement of every body with a need in ``plan`` (or of ``body_codes`` only), in body-code order."""
     by_body: dict[str, list[NeedSchedule]] = {}
     wanted = None if body_codes is None else set(body_codes)

@@ -244,19 +244,25 @@ def _cancel_rq_job(redis_url: str, job_id: str) -> None:
         pass
 
 
-def configure_worker_engine(engine: Engine) -> None:
-    """The engine RQ jobs use in this process (``planner worker`` sets it from the application's config)."""
+def configure_worker_engine(engine: Engine | None) -> None:
+    """The engine RQ jobs use in this process (``planner worker`` sets it from the settings)."""
     global _worker_engine
     _worker_engine = engine
+
+
+def worker_engine() -> Engine:
+    """The database engine from the settings alone (planner.config): a worker needs no web application."""
+    from planner.config import load_settings
+    from planner.db.session import make_engine
+
+    return make_engine(str(load_settings()["DATABASE_URL"]))
 
 
 def worker_entry(scenario_id: int, job_id: str) -> str:
     """The RQ job function."""
     global _worker_engine
     if _worker_engine is None:
-        from planner.app import create_app
-
-        _worker_engine = create_app().extensions["db_engine"]
+        _worker_engine = worker_engine()
     else:
         # RQ forks a work horse per job: connections inherited from the parent must not be shared with it.
         _worker_engine.dispose(close=False)

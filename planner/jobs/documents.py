@@ -134,7 +134,7 @@ def _thread(folder: Path, key: str, request: BundleRequest) -> None:
 def build(folder: str, key: str, request: BundleRequest) -> str:
     """Render the documents into ``<key>.zip`` (the job function, in a thread or an RQ worker)."""
     from planner.domain.instance_io import parse_instance
-    from planner.domain.plan import plan_from_dict
+    from planner.domain.settled_plan import settled_plan_from_dict
     from planner.reports import bundle
 
     root = Path(folder)
@@ -170,7 +170,7 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
     beater.start()
     try:
         instance = parse_instance(request.instance_doc)
-        plan = plan_from_dict(request.plan_doc)
+        plan = settled_plan_from_dict(request.plan_doc)
         docs = [bundle.Document(kind, k) for kind, k in request.documents]
         data = bundle.plan_zip(instance, plan, request.meta, docs=docs, progress=progress_and_remember)
         finished.set()

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from planner.db.models import Scenario, SubsidyRuleSet, utcnow
+from planner.db.models import Scenario, utcnow
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
+from planner.domain.settled_plan import SettledPlan
+from planner.services.solving import EffectInputs, SolveProgress
 
 from .state import HEARTBEAT_SECONDS, append_log, iso, transition
 
@@ -90,15 +92,25 @@ class _Reporter:
         with self.lock:
             self.log_text = append_log(self.log_text, message)
 
-    def on_progress(self, info: dict[str, Any]) -> None:
-        """The optimiser's progress callback: keep the numbers, never block the solver on the database."""
-        keys = ("done", "total", "incumbent_yen", "bound_yen", "gap")
-        self.update(**{k: info[k] for k in keys if k in info}, solver_elapsed=info.get("elapsed"))
-
-    def on_settled(self, done: int, total: int) -> None:
-        """settle_plan's progress callback: groups settled so far, for the page; also where a cancel stops it."""
-        self.update(settle_done=done, settle_total=total)
-        self.check_cancel()
+    def on_pipeline(self, event: SolveProgress) -> None:
+        """solve_and_settle's progress callback: phases and numbers for the page (never blocking the solver on the
+        database); between the optimiser and the settlement, and after each settled group, a cancel stops it."""
+        if event.stage == "solving":
+            if not event.solver:
+                self.phase("solving")
+                return
+            keys = ("done", "total", "incumbent_yen", "bound_yen", "gap")
+            info = event.solver
+            self.update(**{k: info[k] for k in keys if k in info}, solver_elapsed=info.get("elapsed"))
+        elif event.stage == "solved" and event.plan is not None:
+            plan = event.plan
+            self.update(incumbent_yen=plan.objective_yen, bound_yen=plan.lower_bound_yen, gap=plan.gap)
+            self.note(f"最適化が終了: 状態 {plan.status}、総費用 {plan.objective_yen:,}円、{plan.solve_seconds:.1f} 秒")
+            self.check_cancel()
+            self.phase("settling")
+        elif event.stage == "settling":
+            self.update(settle_done=event.done, settle_total=event.total)
+            self.check_cancel()
 
     def snapshot(self) -> tuple[dict[str, Any], str]:
         with self.lock:
@@ -141,7 +153,7 @@ class _Reporter:
 @dataclass
 class SolveResult:
     instance: Instance
-    plan: Plan
+    plan: SettledPlan
     price_book_version: str
     rule_version: str
     extras: dict[str, Any] = field(default_factory=dict)
@@ -290,7 +302,7 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
     """Build, optimise, settle and price the overrides (no writes to the database)."""
     from planner.domain.instance_io import InstanceError
     from planner.services.instances import build_instance_with_notes
-    from planner.services.scenarios import ScenarioError, apply_overrides, override_items
+    from planner.services.scenarios import ScenarioError, apply_overrides, override_items, scenario_rule_set
 
     with Session(engine, expire_on_commit=False) as session:
         scenario = session.get(Scenario, scenario_id)
@@ -307,7 +319,7 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
             instance = apply_overrides(built.instance, items)
         except ScenarioError as e:
             raise JobError(str(e)) from e
-        rules = _rule_set(session, scenario)
+        rules = scenario_rule_set(session, scenario)
         try:
             effect_inputs = _effect_inputs(session, instance)
         except ValueError as e:  # a stored model the domain cannot read: the plan is still worth having
@@ -324,26 +336,20 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
     reporter.check_cancel()
 
     from planner.domain.allocation import AllocationError
-    from planner.domain.optimiser import optimise
-    from planner.domain.settlement import settle_plan
     from planner.domain.subsidies import SubsidyRulesError
+    from planner.services.solving import solve_and_settle
 
-    reporter.phase("solving")
     reporter.update(needs=len(instance.needs))
-    plan = optimise(instance, time_limit=time_limit, progress=reporter.on_progress, cancel=reporter.cancelled)
-    reporter.update(incumbent_yen=plan.objective_yen, bound_yen=plan.lower_bound_yen, gap=plan.gap)
-    reporter.note(f"最適化が終了: 状態 {plan.status}、総費用 {plan.objective_yen:,}円、{plan.solve_seconds:.1f} 秒")
-    reporter.check_cancel()
-
-    reporter.phase("settling")
     try:
-        plan = settle_plan(
+        plan = solve_and_settle(
             instance,
-            plan,
             rules=rules.data if rules else None,
             method=method,
             weights=weights,
-            progress=reporter.on_settled,
+            effects=effect_inputs,
+            time_limit=time_limit,
+            progress=reporter.on_pipeline,
+            cancel=reporter.cancelled,
         )
     except AllocationError as e:  # e.g. 人口割 while population has not been imported
         raise JobError(f"負担金の按分ができません: {e}") from e
@@ -356,19 +362,15 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
         "notes": list(built.notes),
         "price_source": built.price_source,
     }
-    if effect_inputs is not None:
-        from planner.domain.effects import attach_effects
-
-        model, baselines, staff_costs = effect_inputs
-        plan = attach_effects(instance, plan, model, baselines=baselines, staff_costs=staff_costs)
     if items:
         reporter.phase("override_costs")
         extras["override_costs"] = override_costs(built.instance, items, time_limit, reporter.cancelled, reporter.note)
     return SolveResult(instance, plan, built.price_book.version, rules.version if rules else "", extras)
 
 
-def _effect_inputs(session: Session, instance: Instance):
-    """(current effect model, needs' own baselines, bodies' staff costs), or None before an effect model is stored."""
+def _effect_inputs(session: Session, instance: Instance) -> EffectInputs | None:
+    """The current effect model with needs' own baselines and bodies' staff costs, or None before an effect model
+    is stored."""
     from planner.services.effect_models import current_effect_model, scenario_effect_inputs
     from planner.services.instances import need_id_from_key
 
@@ -377,13 +379,7 @@ def _effect_inputs(session: Session, instance: Instance):
         return None
     ids = [i for i in (need_id_from_key(n.id) for n in instance.needs) if i is not None]
     baselines, staff_costs = scenario_effect_inputs(session, ids, list(instance.bodies))
-    return model, baselines, staff_costs
-
-
-def _rule_set(session: Session, scenario: Scenario) -> SubsidyRuleSet | None:
-    if scenario.subsidy_rule_set_id:
-        return session.get(SubsidyRuleSet, scenario.subsidy_rule_set_id)
-    return session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)).first()  # noqa: E712
+    return EffectInputs(model, baselines, staff_costs)
 
 
 def override_costs(

@@ -21,7 +21,7 @@ from docx.shared import Length, Mm, Pt, RGBColor
 from docx.table import Table
 
 from planner.domain.model import Instance
-from planner.domain.plan import Plan
+from planner.domain.settled_plan import SettledPlan
 from planner.domain.statements import need_schedules
 from planner.domain.vocabulary import wareki_fiscal_year
 
@@ -61,7 +61,7 @@ def _article(doc, number: int, title: str, *paragraphs: str) -> None:
         p.paragraph_format.left_indent = Mm(5) if i == 0 else None
 
 
-def agreement_docx(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> bytes:
+def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: ReportMeta | None = None) -> bytes:
     group = find_group(plan, group_id)
     if group.mode == "standalone":
         raise ReportError(f"グループ {group_id} は単独調達のため協定書はありません")

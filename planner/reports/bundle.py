@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from planner.domain.model import Instance
-from planner.domain.plan import Plan
+from planner.domain.settled_plan import SettledPlan
 
 from . import pdf, xlsx
 from .context import ReportMeta
@@ -38,7 +38,7 @@ class Document:
     key: str  # group id (group, agreement), need id (member), body code (statement), or "" (summary, budget)
 
 
-def plan_documents(plan: Plan, instance: Instance | None = None) -> list[Document]:
+def plan_documents(plan: SettledPlan, instance: Instance | None = None) -> list[Document]:
     """Every document of a plan: the summary and the budget table, a 負担金算定書 and a 協定書案 per joint group, a
     負担額通知 per member of a joint group, and (given the instance) a 年度別負担額 per body with a need."""
     docs = [Document("summary", "")]
@@ -53,7 +53,7 @@ def plan_documents(plan: Plan, instance: Instance | None = None) -> list[Documen
     return docs
 
 
-def document_body(instance: Instance, plan: Plan, doc: Document) -> set[str]:
+def document_body(instance: Instance, plan: SettledPlan, doc: Document) -> set[str]:
     """The bodies a document is about (who may see it besides the prefecture): a group's members, a need's body."""
     if doc.kind in ("group", "agreement"):
         group = next(g for g in plan.groups if g.id == doc.key)
@@ -71,7 +71,7 @@ def _category(instance: Instance, category_id: str) -> str:
     )
 
 
-def document_files(instance: Instance, plan: Plan, doc: Document) -> list[str]:
+def document_files(instance: Instance, plan: SettledPlan, doc: Document) -> list[str]:
     """The names of a document's files in the ZIP: folders by category, file names by body, category and year."""
     from .control import KIND_LABELS
 
@@ -104,7 +104,9 @@ def document_files(instance: Instance, plan: Plan, doc: Document) -> list[str]:
     return [fitted([(body.code, False), (body.name, True)], prefix=f"{KIND_LABELS['statement']}/", suffix=".pdf")]
 
 
-def render_document(instance: Instance, plan: Plan, meta: ReportMeta | None, doc: Document) -> list[tuple[str, bytes]]:
+def render_document(
+    instance: Instance, plan: SettledPlan, meta: ReportMeta | None, doc: Document
+) -> list[tuple[str, bytes]]:
     """The files of one document inside the ZIP (PDF, and the workbook or Word draft where there is one)."""
     from . import agreement, statements
 
@@ -148,7 +150,7 @@ def render_jobs(docs: list[Document]) -> list[tuple[Document, ...]]:
     return sorted(jobs, key=lambda job: -sum(_COST.get(d.kind, 1.0) for d in job))
 
 
-def _batch_html(instance: Instance, plan: Plan, meta: ReportMeta | None, doc: Document) -> str:
+def _batch_html(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, doc: Document) -> str:
     from . import statements
 
     if doc.kind == "member":
@@ -159,7 +161,7 @@ def _batch_html(instance: Instance, plan: Plan, meta: ReportMeta | None, doc: Do
 
 
 def render_job(
-    instance: Instance, plan: Plan, meta: ReportMeta | None, job: tuple[Document, ...], font_config=None
+    instance: Instance, plan: SettledPlan, meta: ReportMeta | None, job: tuple[Document, ...], font_config=None
 ) -> list[tuple[str, bytes]]:
     """The files of a unit of work: one document, or a batch of one kind laid out together (with ``font_config``
     when the caller keeps one for all its batches: see ``batch.render_pdfs``)."""
@@ -187,7 +189,7 @@ def render_job(
 
 def render_files(
     instance: Instance,
-    plan: Plan,
+    plan: SettledPlan,
     meta: ReportMeta | None,
     docs: list[Document],
     workers: int | None = None,
@@ -222,7 +224,7 @@ def render_files(
 
 def plan_zip(
     instance: Instance,
-    plan: Plan,
+    plan: SettledPlan,
     meta: ReportMeta | None = None,
     allowed: Callable[[Document], bool] = lambda d: True,
     workers: int | None = None,
@@ -262,7 +264,7 @@ def _font_configuration():
 _worker_state: tuple | None = None
 
 
-def _init_worker(instance: Instance, plan: Plan, meta: ReportMeta | None) -> None:
+def _init_worker(instance: Instance, plan: SettledPlan, meta: ReportMeta | None) -> None:
     global _worker_state
     # The render stack now rather than in the first job, so that what lives as long as the worker (modules, the
     # plan, its font configuration) can be frozen out of the cyclic collector's view: see _render_in_worker.

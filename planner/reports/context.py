@@ -1,4 +1,4 @@
-"""What the documents print, computed once from the pure domain objects (an Instance and a settled Plan).
+"""What the documents print, computed once from the pure domain objects (an Instance and a SettledPlan).
 
 Every check that a finance section would do by hand (shares add up to the group's cost, net = gross − grant −
 special tax, the cost build-up gives the plan's figures) is done here, and a plan that fails one is refused with a
@@ -12,8 +12,8 @@ from dataclasses import replace
 
 from planner.domain.fairness import adjustment_sentence, evidence_rows, fairness_alert, member_paragraph
 from planner.domain.model import Instance
-from planner.domain.plan import Plan, PlanGroup
-from planner.domain.settled import member_lines
+from planner.domain.settled import Allocation, member_lines
+from planner.domain.settled_plan import SettledGroup, SettledPlan
 from planner.domain.statements import schedule_line
 from planner.domain.vocabulary import METHOD_LABELS, category_short, prefecture_name, wareki_fiscal_year
 
@@ -57,21 +57,23 @@ __all__ = [
 ]
 
 
-def find_group(plan: Plan, group_id: str) -> PlanGroup:
+def find_group(plan: SettledPlan, group_id: str) -> SettledGroup:
     for g in plan.groups:
         if g.id == group_id:
             return g
     raise ReportError(f"計画にグループ {group_id} がありません")
 
 
-def group_of_need(plan: Plan, need_id: str) -> PlanGroup:
+def group_of_need(plan: SettledPlan, need_id: str) -> SettledGroup:
     for g in plan.groups:
         if need_id in g.members:
             return g
     raise ReportError(f"計画にニーズ {need_id} を含むグループがありません")
 
 
-def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: ReportMeta | None = None) -> GroupReport:
+def group_report(
+    instance: Instance, plan: SettledPlan, group: SettledGroup | str, meta: ReportMeta | None = None
+) -> GroupReport:
     """Everything the 負担金算定書 of one group prints."""
     if isinstance(group, str):
         group = find_group(plan, group)
@@ -97,17 +99,12 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
             "と一致しません。計画とインスタンスの組合せを確認してください"
         )
 
-    if group.allocation is None and len(needs) != 1:
-        raise ReportError(
-            f"{where}: 按分結果（allocation.shares）がありません。按分と見込額を付けた計画"
-            "（planner solve の出力）を使ってください"
-        )
     try:
         lines = member_lines(instance, group)
     except ValueError as e:
         raise ReportError(f"{where}: {e}") from e
     allocation = group.allocation
-    subsidies = group.subsidies or {}
+    subsidies = group.subsidies
     notes: list[str] = []
     members = [MemberRow(line, head_title(line.body_name, instance.bodies[line.body_code].kind)) for line in lines]
     for attr, expected, label in (
@@ -123,7 +120,7 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
     if not subsidies:
         notes.append("補助金・特別交付税の見込額は算定されていません（0円として表示）。")
 
-    method = allocation.method if allocation else "standalone"
+    method = allocation.method
     rule_version, sources = rule_version_and_sources(meta, group)
     return GroupReport(
         plan_name=plan.instance or instance.name,
@@ -153,26 +150,24 @@ def group_report(instance: Instance, plan: Plan, group: PlanGroup | str, meta: R
         sources=sources,
         subsidy_notes=notes,
         method_text=method_text(allocation, instance),
-        rounding_rule=allocation.rounding_rule if allocation else "",
-        violations=list(allocation.proof.violations) if allocation else [],
-        suggested_method=(allocation.suggested_method_label or METHOD_LABELS.get(allocation.suggested_method or "", ""))
-        if allocation
-        else "",
-        allocation_notes=list(allocation.notes) if allocation else [],
+        rounding_rule=allocation.rounding_rule,
+        violations=list(allocation.proof.violations),
+        suggested_method=allocation.suggested_method_label or METHOD_LABELS.get(allocation.suggested_method or "", ""),
+        allocation_notes=list(allocation.notes),
         subsidy_rules=subsidy_rules(subsidies),
         formula_weights=_formula_weights(allocation, instance),
         fairness_headline=fairness_alert([group]).headline() or "",
         evidence=evidence_rows(instance, group),
         proof_lines=proof_lines(allocation),
-        weight_suggestion=allocation.suggested_weights.label if allocation and allocation.suggested_weights else "",
+        weight_suggestion=allocation.suggested_weights.label if allocation.suggested_weights else "",
         member_paragraphs={nid: text for nid in group.members if (text := member_paragraph(instance, group, nid))},
         adjustment_sentences={m.need_id: text for m in members if (text := adjustment_sentence(m.share))},
     )
 
 
-def _formula_weights(allocation, instance: Instance) -> dict[str, float] | None:
+def _formula_weights(allocation: Allocation, instance: Instance) -> dict[str, float] | None:
     """The weights a workbook recomputes the shares from, when the shares are the formula's own split."""
-    if allocation is None or allocation.adjusted or allocation.rounding_adjustment_yen:
+    if allocation.adjusted or allocation.rounding_adjustment_yen:
         return None
     if allocation.method in ("equal", "population", "volume"):
         return {k: 1.0 if k == allocation.method else 0.0 for k in ("equal", "population", "volume")}
@@ -183,7 +178,7 @@ def _formula_weights(allocation, instance: Instance) -> dict[str, float] | None:
     return None
 
 
-def member_notice(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> MemberNotice:
+def member_notice(instance: Instance, plan: SettledPlan, need_id: str, meta: ReportMeta | None = None) -> MemberNotice:
     """The 負担額通知 of one member: its share, grant, special tax and net burden by fiscal year."""
     group = group_report(instance, plan, group_of_need(plan, need_id), meta)
     member = next(m for m in group.members if m.need_id == need_id)
@@ -208,7 +203,7 @@ def member_notice(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta
     return MemberNotice(group=group, member=member, years=years, schedule_note=note)
 
 
-def summary_report(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> SummaryReport:
+def summary_report(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> SummaryReport:
     """The prefecture summary: every consortium, totals and savings, and the data for the map and charts."""
     meta = _meta(plan, meta)
     reports = [group_report(instance, plan, g, meta) for g in plan.groups]
@@ -292,7 +287,7 @@ def summary_report(instance: Instance, plan: Plan, meta: ReportMeta | None = Non
     )
 
 
-def _meta(plan: Plan, meta: ReportMeta | None) -> ReportMeta:
+def _meta(plan: SettledPlan, meta: ReportMeta | None) -> ReportMeta:
     if meta is not None and meta.price_book_version and meta.rule_version:
         return meta
     stats = plan.stats or {}

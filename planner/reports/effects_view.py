@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from planner.domain.effects import HoursTotal, NeedEffect, effects_from_plan, hours_totals, total_hours
+from planner.domain.effects import EffectEstimates, HoursTotal, NeedEffect, hours_totals, total_hours
 
 from .effect_text import OWN_BASELINE_HINT, effect_lines, hours_text, range_text
 
@@ -105,17 +105,17 @@ def effect_charts(effects: PlanEffects, *, width: int = 720, body_limit: int = 2
     )
 
 
-def plan_effects(instance: Any, plan_doc: Mapping[str, Any]) -> PlanEffects:
-    """The plan's estimates with the instance's names; empty (``present`` false) for a plan without effects."""
-    effects = plan_doc.get("effects") if isinstance(plan_doc, Mapping) else None
-    if not isinstance(effects, Mapping):
+def plan_effects(instance: Any, estimates: EffectEstimates | None) -> PlanEffects:
+    """The plan's estimates (``SettledPlan.effects``) with the instance's names; empty (``present`` false) for a
+    plan without effects."""
+    if estimates is None:
         return PlanEffects("", "", ())
-    by_need = effects_from_plan(plan_doc)
+    by_need = dict(estimates.needs)
     needs = {n.id: n for n in instance.needs}
     return PlanEffects(
-        model_version=str(effects.get("model_version", "")),
-        caveat=str(effects.get("caveat", "")),
-        sources=tuple(str(s) for s in effects.get("sources") or ()),
+        model_version=estimates.model_version,
+        caveat=estimates.caveat,
+        sources=estimates.sources,
         by_need=by_need,
         categories={cid: c.name for cid, c in instance.categories.items()},
         need_category={nid: needs[nid].category for nid in by_need if nid in needs},

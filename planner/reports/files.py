@@ -9,15 +9,17 @@ from pathlib import Path, PurePosixPath
 
 from planner.domain.instance_io import InstanceError, load_instance
 from planner.domain.model import Instance
-from planner.domain.plan import Plan, plan_from_dict
+from planner.domain.plan import is_settled_doc, plan_from_dict
+from planner.domain.settled_plan import SettledPlan, settled_plan_from_dict
 from planner.domain.settlement import settle_plan
 
 from .bundle import Document, document_files, group_file, member_file, plan_documents, render_files
 from .context import ReportError, ReportMeta
 
 
-def load_plan(path: str | Path, instance: Instance) -> Plan:
-    """A plan file, checked against its instance; settled first if it has no allocation yet."""
+def load_plan(path: str | Path, instance: Instance) -> SettledPlan:
+    """A plan file, checked against its instance. A file whose groups carry no allocation or estimates (the
+    optimiser's groups written by hand) is settled here with the instance's allocation spec."""
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
@@ -28,7 +30,8 @@ def load_plan(path: str | Path, instance: Instance) -> Plan:
     if not isinstance(doc, dict):
         raise ReportError(f"{path}: 計画ファイル（kyodo-planner-plan/1）ではありません")
     try:
-        plan = plan_from_dict(doc)
+        settled = is_settled_doc(doc)
+        plan = settled_plan_from_dict(doc) if settled else plan_from_dict(doc)
     except ValueError as e:
         raise ReportError(f"{path}: {e}") from e
     except (KeyError, TypeError) as e:
@@ -39,9 +42,9 @@ def load_plan(path: str | Path, instance: Instance) -> Plan:
             f"{path}: ニーズ {', '.join(unknown[:5])} がインスタンスにありません"
             "（--instance に計画の元のインスタンスを指定してください）"
         )
-    if any(g.allocation is None for g in plan.groups if g.mode != "standalone"):
-        plan = settle_plan(instance, plan)
-    return plan
+    if isinstance(plan, SettledPlan):
+        return plan
+    return settle_plan(instance, plan)
 
 
 def _file_name(doc: Document, zip_name: str, workbooks: bool) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from planner.domain.model import Instance
-from planner.domain.plan import Plan
+from planner.domain.settled_plan import SettledPlan
 
 from . import charts
 from .context import ReportMeta, group_report, member_notice, summary_report
@@ -18,8 +18,8 @@ from .effects_view import effect_charts, plan_effects
 from .render import PROJECT_ROOT, REPORT_CSS, render_html
 
 
-def _effects(instance: Instance, plan: Plan):
-    return plan_effects(instance, {"effects": plan.effects} if plan.effects else {})
+def _effects(instance: Instance, plan: SettledPlan):
+    return plan_effects(instance, plan.effects)
 
 
 @lru_cache(maxsize=1)
@@ -43,19 +43,19 @@ def _control(meta: ReportMeta, kind: str, key: str) -> dict:
     return {"control": meta.document_control, "doc_kind": kind, "doc_key": key}
 
 
-def group_html(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> str:
+def group_html(instance: Instance, plan: SettledPlan, group_id: str, meta: ReportMeta | None = None) -> str:
     r = group_report(instance, plan, group_id, meta)
     return render_html("group.html", r=r, **_control(r.meta, "group", group_id))
 
 
-def member_html(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> str:
+def member_html(instance: Instance, plan: SettledPlan, need_id: str, meta: ReportMeta | None = None) -> str:
     n = member_notice(instance, plan, need_id, meta)
     return render_html(
         "member.html", n=n, effects=_effects(instance, plan), **_control(n.group.meta, "member", n.member.body_code)
     )
 
 
-def summary_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> str:
+def summary_html(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> str:
     s = summary_report(instance, plan, meta)
     effects = _effects(instance, plan)
     by_category, by_body = effect_charts(effects, width=720)
@@ -70,16 +70,16 @@ def summary_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None)
     )
 
 
-def group_pdf(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> bytes:
+def group_pdf(instance: Instance, plan: SettledPlan, group_id: str, meta: ReportMeta | None = None) -> bytes:
     """負担金算定書 of one group."""
     return html_to_pdf(group_html(instance, plan, group_id, meta))
 
 
-def member_pdf(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> bytes:
+def member_pdf(instance: Instance, plan: SettledPlan, need_id: str, meta: ReportMeta | None = None) -> bytes:
     """参加団体別 負担額通知 of one member (need)."""
     return html_to_pdf(member_html(instance, plan, need_id, meta))
 
 
-def summary_pdf(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> bytes:
+def summary_pdf(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> bytes:
     """The prefecture summary of the whole plan."""
     return html_to_pdf(summary_html(instance, plan, meta))

@@ -1,5 +1,5 @@
 """The records the documents print (the PDF templates and the Excel workbooks read the same ones, so the two
-outputs cannot disagree). planner.reports.context builds them from an Instance and a settled Plan."""
+outputs cannot disagree). planner.reports.context builds them from an Instance and a SettledPlan."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from openpyxl import Workbook
 
 from planner.domain.model import Instance
-from planner.domain.plan import Plan
+from planner.domain.settled_plan import SettledPlan
 from planner.domain.statements import ASSUMPTIONS, BodyStatement, BudgetTable, body_statements, budget_table
 from planner.domain.vocabulary import MODE_SHORT, fiscal_year_label, wareki_fiscal_year
 from planner.domain.vocabulary import Formula as F
@@ -57,7 +57,7 @@ class StatementView:
         return MODE_SHORT.get(mode, mode)
 
 
-def _views(instance: Instance, plan: Plan, meta: ReportMeta | None, body_codes=None) -> list[StatementView]:
+def _views(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, body_codes=None) -> list[StatementView]:
     meta = _meta(plan, meta)
     try:
         statements = body_statements(instance, plan, body_codes)
@@ -71,7 +71,9 @@ def _views(instance: Instance, plan: Plan, meta: ReportMeta | None, body_codes=N
     ]
 
 
-def statement_view(instance: Instance, plan: Plan, body_code: str, meta: ReportMeta | None = None) -> StatementView:
+def statement_view(
+    instance: Instance, plan: SettledPlan, body_code: str, meta: ReportMeta | None = None
+) -> StatementView:
     views = _views(instance, plan, meta, [body_code])
     if not views:
         raise ReportError(f"団体 {body_code} はこの計画にニーズがありません")
@@ -93,11 +95,11 @@ def statement_html(view: StatementView) -> str:
     )
 
 
-def statement_pdf(instance: Instance, plan: Plan, body_code: str, meta: ReportMeta | None = None) -> bytes:
+def statement_pdf(instance: Instance, plan: SettledPlan, body_code: str, meta: ReportMeta | None = None) -> bytes:
     return html_to_pdf(statement_html(statement_view(instance, plan, body_code, meta)))
 
 
-def budget_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> str:
+def budget_html(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> str:
     views = _views(instance, plan, meta)
     meta = _meta(plan, meta)
     table = budget_table([v.statement for v in views])
@@ -113,7 +115,7 @@ def budget_html(instance: Instance, plan: Plan, meta: ReportMeta | None = None) 
     )
 
 
-def budget_pdf(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> bytes:
+def budget_pdf(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> bytes:
     return html_to_pdf(budget_html(instance, plan, meta))
 
 
@@ -222,7 +224,7 @@ def _statement_sheet(ws, v: StatementView, used: set[str]) -> None:
     w.widths([16, 24, 14, 14, 14, 14, 15, 15, 14, 15, 15])
 
 
-def statement_workbook(instance: Instance, plan: Plan, body_code: str, meta: ReportMeta | None = None) -> bytes:
+def statement_workbook(instance: Instance, plan: SettledPlan, body_code: str, meta: ReportMeta | None = None) -> bytes:
     v = statement_view(instance, plan, body_code, meta)
     wb = Workbook()
     _statement_sheet(wb.active, v, set())
@@ -260,7 +262,7 @@ def _budget_sheet(ws, table: BudgetTable, meta: ReportMeta, attr: str, title: st
     w.widths([12, 16] + [17] * (len(years) + 1))
 
 
-def budget_workbook(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> bytes:
+def budget_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> bytes:
     """年度別予算総括表: net burden, gross, grant and special tax by body and year, and each body's statement."""
     views = _views(instance, plan, meta)
     meta = _meta(plan, meta)

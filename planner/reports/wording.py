@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from planner.domain.allocation import method_label as domain_method_label
 from planner.domain.costs import body_distance_km, round_yen
 from planner.domain.model import Instance
-from planner.domain.plan import PlanGroup
 from planner.domain.settled import Allocation, SubsidyEstimate
+from planner.domain.settled_plan import SettledGroup
 
 from .records import CostLine, ReportError, ReportMeta
 
 
-def cost_build_up(instance: Instance, group: PlanGroup, needs) -> tuple[list[CostLine], list[CostLine], int, int]:
+def cost_build_up(instance: Instance, group: SettledGroup, needs) -> tuple[list[CostLine], list[CostLine], int, int]:
     """The spec's cost formula, line by line, with the figures the price book gives (cost-model.md)."""
     category = instance.categories[group.category]
     if group.mode not in category.prices:
@@ -61,10 +61,8 @@ def _num(x: float) -> str:
     return f"{int(x):,}" if float(x).is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
-def method_text(allocation: Allocation | None, instance: Instance) -> str:
+def method_text(allocation: Allocation, instance: Instance) -> str:
     """The allocation's own words for its method; plans written without them get the formula's weights named."""
-    if allocation is None:
-        return ""
     if allocation.method_label and allocation.method_label != allocation.method:
         return allocation.method_label
     if allocation.method == "formula":
@@ -72,7 +70,7 @@ def method_text(allocation: Allocation | None, instance: Instance) -> str:
     return ""
 
 
-def method_formula(method: str, allocation: Allocation | None, instance: Instance) -> str:
+def method_formula(method: str, allocation: Allocation, instance: Instance) -> str:
     if method == "standalone":
         return "単独調達のため按分はありません（費用の全額を負担）。"
     if method == "equal":
@@ -82,7 +80,7 @@ def method_formula(method: str, allocation: Allocation | None, instance: Instanc
     if method == "volume":
         return "各団体の負担額 ＝ グループの費用 × 当該団体の利用量 ÷ 参加団体の利用量の合計"
     if method == "formula":
-        weights = (allocation.weights if allocation else None) or instance.allocation.weights
+        weights = allocation.weights or instance.allocation.weights
         total = sum(weights.get(k, 0.0) for k in ("equal", "population", "volume")) or 1.0
         pct = {k: weights.get(k, 0.0) / total * 100 for k in ("equal", "population", "volume")}
         # The weights' names (均等割10%・人口割90%) are the method's label, printed beside: not repeated here.
@@ -98,7 +96,7 @@ def method_formula(method: str, allocation: Allocation | None, instance: Instanc
             "シャープレイ値： 各団体が加わる全ての順番について、その団体が加わったことによる費用の増分を平均した額"
             "（部分集合の費用 c(S) は、その団体だけで同じ条件の下で最も安く導入した場合の費用）"
         )
-        if allocation and (allocation.sampled or allocation.standard_error_yen):
+        if allocation.sampled or allocation.standard_error_yen:
             text += f"。参加団体が多いため標本推定（標準誤差 {allocation.standard_error_yen or 0:,}円）"
         return text
     if method == "nucleolus":
@@ -113,10 +111,10 @@ def _pct(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def proof_lines(allocation: Allocation | None) -> list[str]:
+def proof_lines(allocation: Allocation) -> list[str]:
     """The proof's figures in words: the smallest margin over every sub-group, the least core, and, when the core
     adjustment moved the shares, what the method's own shares were."""
-    if allocation is None or allocation.proof.min_excess_yen is None:
+    if allocation.proof.min_excess_yen is None:
         return []
     p = allocation.proof
     lines = [
@@ -142,11 +140,8 @@ def proof_lines(allocation: Allocation | None) -> list[str]:
     return lines
 
 
-def rationality(allocation: Allocation | None) -> list[str]:
-    if allocation is None:  # a lone member going alone: it pays its own standalone cost, nobody else is involved
-        ir, core, exhaustive = True, True, True
-    else:
-        ir, core, exhaustive = allocation.individually_rational, allocation.in_core, allocation.exhaustive_check
+def rationality(allocation: Allocation) -> list[str]:
+    ir, core, exhaustive = allocation.individually_rational, allocation.in_core, allocation.exhaustive_check
     how = "全ての部分集合について厳密に証明" if exhaustive else "証明の記録がない計画です（再計画すると証明されます）"
     return [
         "個人合理性： "
@@ -176,10 +171,10 @@ def subsidy_rules(subsidies: Mapping[str, SubsidyEstimate]) -> list[str]:
     return rules
 
 
-def rule_version_and_sources(meta: ReportMeta, group: PlanGroup) -> tuple[str, list[str]]:
+def rule_version_and_sources(meta: ReportMeta, group: SettledGroup) -> tuple[str, list[str]]:
     version = meta.rule_version
     sources: list[str] = list(meta.sources)
-    for sub in (group.subsidies or {}).values():
+    for sub in group.subsidies.values():
         version = version or (sub.rule_version or "")
         for s in sub.sources:
             # The web passes the rule set's sources as "title　url"; the settlement's records carry the title only.

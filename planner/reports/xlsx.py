@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.domain.model import Instance
-from planner.domain.plan import Plan
+from planner.domain.settled_plan import SettledPlan
 from planner.domain.vocabulary import Formula, starts_like_formula
 
 from .context import GroupReport, MemberNotice, ReportMeta, SummaryReport, group_report, member_notice, summary_report
@@ -36,24 +36,24 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _ESTIMATE = "補助金・特別交付税・実質負担は見込額です（交付額・措置額を確定するものではありません）。"
 
 
-def group_workbook(instance: Instance, plan: Plan, group_id: str, meta: ReportMeta | None = None) -> bytes:
+def group_workbook(instance: Instance, plan: SettledPlan, group_id: str, meta: ReportMeta | None = None) -> bytes:
     wb = Workbook()
     r = group_report(instance, plan, group_id, meta)
     _group_sheet(wb.active, r)
     return _save(wb, r.meta.document_control)
 
 
-def member_workbook(instance: Instance, plan: Plan, need_id: str, meta: ReportMeta | None = None) -> bytes:
+def member_workbook(instance: Instance, plan: SettledPlan, need_id: str, meta: ReportMeta | None = None) -> bytes:
     wb = Workbook()
     notice = member_notice(instance, plan, need_id, meta)
     _member_sheet(wb.active, notice)
-    if notice.member.effect is not None and plan.effects:
-        _member_effect_rows(wb.active, notice, str(plan.effects.get("caveat", "")))
+    if notice.member.effect is not None and plan.effects is not None:
+        _member_effect_rows(wb.active, notice, plan.effects.caveat)
     _group_sheet(wb.create_sheet(), notice.group)
     return _save(wb, notice.group.meta.document_control)
 
 
-def summary_workbook(instance: Instance, plan: Plan, meta: ReportMeta | None = None) -> bytes:
+def summary_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> bytes:
     """総括 (categories and consortia) and one sheet per joint group with its members' shares."""
     wb = Workbook()
     s = summary_report(instance, plan, meta)

@@ -566,11 +566,11 @@ def previous_release(session: Session, release: PlanRelease) -> PlanRelease | No
 def _parts_of(session: Session, release: PlanRelease):
     from planner.domain.answer_carry import member_parts
     from planner.domain.instance_io import parse_instance
-    from planner.domain.plan import plan_from_dict
+    from planner.domain.settled_plan import settled_plan_from_dict
 
     row = session.get(PlanRow, release.plan_id)
     instance = parse_instance(row.instance_doc)
-    return instance, member_parts(instance, plan_from_dict(row.plan_doc))
+    return instance, member_parts(instance, settled_plan_from_dict(row.plan_doc))
 
 
 def previous_answers(session: Session, release: PlanRelease, body_code: str | None = None) -> dict[str, PreviousAnswer]:

@@ -196,13 +196,12 @@ def plan_price_source(plan: PlanRow) -> str:
 
 def current_snapshot(session: Session, scenario: Scenario) -> dict[str, Any]:
     """The inputs a run of the scenario would use today (needs, prices and quotes, rules, overrides)."""
-    from planner.jobs.runner import _rule_set
     from planner.services.instances import build_instance_with_notes
-    from planner.services.scenarios import apply_overrides, override_items
+    from planner.services.scenarios import apply_overrides, override_items, scenario_rule_set
 
     built = build_instance_with_notes(session, scenario)
     instance = apply_overrides(built.instance, override_items(scenario))
-    rules = _rule_set(session, scenario)
+    rules = scenario_rule_set(session, scenario)
     return input_changes.snapshot(
         instance_to_dict(instance), rule_version=rules.version if rules else "", price_source=built.price_source
     )

@@ -113,6 +113,14 @@ def flush_versioned(session: Session) -> None:
         raise StaleScenario(STALE_MESSAGE) from e
 
 
+def scenario_rule_set(session: Session, scenario: Scenario) -> SubsidyRuleSet | None:
+    """The subsidy rule set a run of ``scenario`` uses: its own choice, else the current one (None before any rule
+    set is stored: the settlement then takes the newest shipped one)."""
+    if scenario.subsidy_rule_set_id:
+        return session.get(SubsidyRuleSet, scenario.subsidy_rule_set_id)
+    return session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)).first()  # noqa: E712
+
+
 def list_scenarios(
     session: Session,
     user: User,

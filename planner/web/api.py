@@ -97,7 +97,7 @@ def _group_dict(view: svc.PlanView, g: svc.GroupView, *, members_of: str | None 
     d = g.summary_dict()
     members = g.members if members_of is None else [m for m in g.members if m.body_code == members_of]
     d["member_shares"] = [m.as_dict() for m in members]
-    allocation = g.allocation.to_json() if g.allocation is not None else {}
+    allocation = g.allocation.to_json()
     allocation.pop("shares", None)  # each member's share is in member_shares, and a body sees only its own
     d["allocation"] = allocation
     d["totals"] = g.totals.as_dict() if members_of is None else None

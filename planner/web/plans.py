@@ -36,7 +36,7 @@ EFFECT_BODY_CHART_LIMIT = 20
 
 def effects_context(view: svc.PlanView, *, charts: bool = False) -> dict:
     """The plan's effect estimates for the page (and, on the summary, the charts by category and by body)."""
-    effects = plan_effects(view.instance, view.doc)
+    effects = plan_effects(view.instance, view.plan.effects)
     out: dict = {"effects": effects}
     if charts and effects.present:
         out["effects_category_chart"] = Markup(
@@ -259,7 +259,7 @@ def body(plan_id: int, code: str):
         for m in g.members:
             if m.body_code == code:
                 rows.append((g, m))
-                if g.joint and g.allocation:
+                if g.joint:
                     basis[m.need_id] = share_basis(
                         view.instance,
                         [x.need_id for x in g.members],

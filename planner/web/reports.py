@@ -20,7 +20,7 @@ from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario, SubsidyRuleSet
 from planner.domain.instance_io import InstanceError, parse_instance
 from planner.domain.model import Instance
-from planner.domain.plan import Plan, plan_from_dict
+from planner.domain.settled_plan import SettledPlan, settled_plan_from_dict
 from planner.domain.subsidy_rules import SubsidyRulesError, parse_rules
 from planner.jobs import documents as document_jobs
 from planner.reports import agreement, bundle, pdf, statements, xlsx
@@ -48,7 +48,7 @@ class _Loaded:
     row: PlanRow
     scenario: Scenario
     instance: Instance
-    plan: Plan
+    plan: SettledPlan
     meta: ReportMeta
     plan_access: access.PlanAccess
 
@@ -101,7 +101,7 @@ def _load(plan_id: int) -> _Loaded:
         _not_found(plan_id)
     try:
         instance = parse_instance(row.instance_doc)
-        plan = plan_from_dict(row.plan_doc)
+        plan = settled_plan_from_dict(row.plan_doc)
     except (InstanceError, ValueError, KeyError, TypeError) as e:
         abort(500, description=f"計画 {plan_id} の保存データを読めません: {e}")
     members = {instance.need(nid).body for g in plan.groups for nid in g.members if nid in instance.needs_by_id}

@@ -18,9 +18,9 @@ from planner.domain.effects import (
     NeedEffect,
     Range,
     effects_from_plan,
+    estimate_effects,
     estimate_need,
     parse_effect_model,
-    plan_effects,
     total_hours,
     validate_effect_model,
 )
@@ -173,7 +173,7 @@ def test_json_round_trip(model):
         staff_cost_per_hour_yen=3000,
     )
     assert NeedEffect.from_json("n1", json.loads(json.dumps(e.to_json()))) == e
-    assert effects_from_plan({"format": "kyodo-planner-plan/1"}) == {}
+    assert effects_from_plan({"format": "kyodo-planner-plan/1"}) is None
     assert total_hours([e, e]) == Range(445.4, 1336.4, 2227.4)
     assert total_hours([estimate_need(model, "n4", "matching", 3)]) is None
 
@@ -186,11 +186,13 @@ def test_plan_effects_use_each_members_net_burden(model):
 
     inst, plan = plan_and_instance()
     settled = settle_plan(inst, plan)
-    field = plan_effects(
+    estimates = estimate_effects(
         inst, settled.groups, model, baselines={"a": Baseline(minutes_per_unit=2)}, staff_costs={"202011": 3000}
     )
-    assert field["model_version"] == model.version and "好事例" in field["caveat"]
-    effects = effects_from_plan({"effects": json.loads(json.dumps(field))})
+    assert estimates.model_version == model.version and "好事例" in estimates.caveat
+    back = effects_from_plan({"effects": json.loads(json.dumps(estimates.to_json()))})
+    assert back == estimates  # the one JSON conversion loses nothing
+    effects = back.needs
     assert set(effects) == {"a", "b", "c", "d"}
     a = effects["a"]
     assert a.hours == Range(146.7, 380.0, 633.3)  # 20,000 sheets x 2 min = 666.7 h x 22 / 57 / 95 %
@@ -228,16 +230,15 @@ def test_hours_totals_and_chart(model):
 
 def test_member_lines_carry_the_effect_after_a_round_trip(model):
     """attach_effects puts the field on the plan; written and read back, member_lines gives each line its effect."""
-    from planner.domain.effects import attach_effects
-    from planner.domain.plan import plan_from_dict
     from planner.domain.settled import member_lines
-    from planner.domain.settlement import settle_plan
+    from planner.domain.settled_plan import settled_plan_from_dict
+    from planner.domain.settlement import attach_effects, settle_plan
 
     from .test_settlement import plan_and_instance
 
     inst, plan = plan_and_instance()
     settled = attach_effects(inst, settle_plan(inst, plan), model, baselines={"a": Baseline(minutes_per_unit=2)})
-    back = plan_from_dict(json.loads(json.dumps(settled.to_dict())))
+    back = settled_plan_from_dict(json.loads(json.dumps(settled.to_dict())))
     lines = {ln.need_id: ln for g in back.groups for ln in member_lines(inst, g)}
     assert lines["a"].effect.hours == Range(146.7, 380.0, 633.3)
     assert lines["a"].effect.joint.yearly_net_yen == round(lines["a"].net_yen / inst.horizon_years)
@@ -340,7 +341,7 @@ def test_derived_and_bound_problems_are_named(doc2):
 
 
 def test_plan_effects_bound_by_each_bodys_population(model2):
-    # plan_effects reads only need(), categories, horizon_years and bodies[code].population
+    # estimate_effects reads only need(), categories, horizon_years and bodies[code].population
 
     class Need:
         def __init__(self, body):
@@ -360,8 +361,8 @@ def test_plan_effects_bound_by_each_bodys_population(model2):
 
     class Group:
         members = ("a", "b")
-        subsidies = None
+        subsidies: dict = {}
 
-    field = plan_effects(Instance(), [Group()], model2)
+    field = estimate_effects(Instance(), [Group()], model2).to_json()
     assert field["needs"]["a"]["hours_per_year"] == [248.3, 718.6, 933.3]
     assert field["needs"]["b"]["hours_per_year"] == [1448.5, 4955.5, 16953.5]

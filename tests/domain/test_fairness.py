@@ -429,6 +429,7 @@ def test_nearest_weights_need_no_adjustment():
 def test_the_alert_and_the_member_paragraph_say_who_loses_and_by_how_much():
     from planner.domain.fairness import evidence_rows, fairness_alert, member_paragraph
     from planner.domain.plan import PlanGroup
+    from planner.domain.settled_plan import SettledGroup
 
     inst = population_instance([7, 7, 6])
     game = TableGame(["a", "b", "c"], triangle_game().table)
@@ -436,7 +437,7 @@ def test_the_alert_and_the_member_paragraph_say_who_loses_and_by_how_much():
     lead = inst.need("a").body
     for core in ("report", "adjust"):
         rec = allocate(inst, list("abc"), cost, lead_body=lead, method="population", core=core, game=game)
-        group = PlanGroup("g1", "ocr", 2026, "lead", lead, list("abc"), cost, 30 * M, allocation=rec)
+        group = SettledGroup.of(PlanGroup("g1", "ocr", 2026, "lead", lead, list("abc"), cost, 30 * M), rec, {})
         alert = fairness_alert([group])
         paragraph = member_paragraph(inst, group, "a")
         if core == "report":

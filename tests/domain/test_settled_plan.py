@@ -1,12 +1,14 @@
 """The settled plan as typed records: one JSON conversion, old plans still read, one member-lines reader."""
 
 import copy
+import dataclasses
 import json
 
 import pytest
 
-from planner.domain.plan import plan_from_dict
+from planner.domain.plan import is_settled_doc, plan_from_dict
 from planner.domain.settled import Allocation, SubsidyEstimate, Totals, member_lines
+from planner.domain.settled_plan import settled_plan_from_dict
 from planner.domain.settlement import settle_plan
 
 from .test_settlement import plan_and_instance
@@ -24,7 +26,7 @@ def test_groups_carry_typed_records_that_survive_the_plan_file(settled):
         assert isinstance(g.allocation, Allocation)
         assert all(isinstance(s, SubsidyEstimate) for s in g.subsidies.values())
     doc = json.loads(json.dumps(plan.to_dict(), ensure_ascii=False))
-    back = plan_from_dict(doc)
+    back = settled_plan_from_dict(doc)
     assert [(g.allocation, g.subsidies) for g in back.groups] == [(g.allocation, g.subsidies) for g in plan.groups]
     assert back.to_dict() == doc
 
@@ -36,7 +38,7 @@ def test_a_plan_written_before_the_proof_fields_reads_as_not_proved(settled):
         for key in ("min_excess_yen", "worst_coalition", "least_core_yen", "tightest_coalitions", "core"):
             g["allocation"].pop(key, None)
         g["allocation"]["exhaustive_check"] = True  # what such plans wrote
-    back = plan_from_dict(doc)
+    back = settled_plan_from_dict(doc)
     proof = back.groups[0].allocation.proof
     assert not proof.exhaustive_check and proof.min_excess_yen is None and proof.tightest == ()
 
@@ -49,7 +51,7 @@ def test_shares_written_without_their_standalone_cost_take_the_plans_own(settled
     for g in doc["groups"]:
         for share in g["allocation"]["shares"].values():
             del share["standalone_total_yen"]
-    back = plan_from_dict(doc)
+    back = settled_plan_from_dict(doc)
     for g in back.groups:
         for line in member_lines(inst, g):
             assert line.standalone_total_yen == plan.need_standalone_yen[line.need_id]
@@ -59,7 +61,7 @@ def test_member_lines_and_totals(settled):
     inst, plan = settled
     g = plan.groups[0]
     lines = member_lines(inst, g)
-    assert [ln.need_id for ln in lines] == g.members and [ln.is_lead for ln in lines] == [True, False, False]
+    assert [ln.need_id for ln in lines] == list(g.members) and [ln.is_lead for ln in lines] == [True, False, False]
     for ln in lines:
         sub = g.subsidies[ln.need_id]
         assert ln.net_yen == ln.total_yen - sub.grant_yen - sub.special_tax_yen
@@ -69,17 +71,30 @@ def test_member_lines_and_totals(settled):
     assert t.net_saving_yen == sum(ln.net_saving_yen for ln in lines)
 
 
-def test_a_lone_member_without_an_allocation_pays_its_whole_cost_and_others_are_refused(settled):
+def test_a_group_without_its_allocation_or_estimates_is_refused_when_read_as_settled(settled):
+    """Settled is a type: a document whose groups lack the settlement fields is not read as a SettledPlan (the
+    group named); ``plan_from_dict`` reads its optimiser part, which the settlement can settle again."""
     inst, plan = settled
+    for field in ("allocation", "subsidies"):
+        doc = copy.deepcopy(plan.to_dict())
+        doc["groups"][1].pop(field)
+        with pytest.raises(ValueError, match=f"グループ {plan.groups[1].id} .*{field}"):
+            settled_plan_from_dict(doc)
     doc = plan.to_dict()
     for g in doc["groups"]:
         g.pop("allocation")
         g.pop("subsidies")
-    joint, alone = plan_from_dict(doc).groups
-    (line,) = member_lines(inst, alone)
-    assert line.total_yen == alone.cost.total_yen and line.saving_yen == 0 and line.subsidy is None
-    with pytest.raises(ValueError, match="按分が未計算"):
-        member_lines(inst, joint)
+    assert not is_settled_doc(doc)
+    again = settle_plan(inst, plan_from_dict(doc))
+    assert again.to_dict() == plan.to_dict()
+
+
+def test_a_settled_plan_is_frozen(settled):
+    _, plan = settled
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.groups[0].allocation = None  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.status = "optimal"  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
@@ -96,5 +111,5 @@ def test_contradicting_records_are_refused_when_read(settled, breakage, message)
     doc = copy.deepcopy(plan.to_dict())
     breakage(doc["groups"][0])
     with pytest.raises(ValueError, match="グループ g1") as e:
-        plan_from_dict(doc)
+        settled_plan_from_dict(doc)
     assert message in str(e.value)

@@ -34,8 +34,8 @@ from sqlmodel import Session, select
 from planner.db.models import AuditLog, MemberAnswer, PlanRelease
 from planner.db.models import Plan as PlanRow
 from planner.domain.instance_io import parse_instance
-from planner.domain.plan import plan_from_dict
 from planner.domain.settled import member_lines
+from planner.domain.settled_plan import settled_plan_from_dict
 from planner.domain.statements import body_statements
 from planner.domain.vocabulary import wareki_date
 from planner.reports.control import KIND_LABELS
@@ -150,7 +150,7 @@ def pdf_pages_png(data: bytes, name: str, last: int = 3) -> None:
 def loaded_plan(engine, plan_id: int):
     with Session(engine) as session:
         row = session.get(PlanRow, plan_id)
-        return parse_instance(row.instance_doc), plan_from_dict(row.plan_doc)
+        return parse_instance(row.instance_doc), settled_plan_from_dict(row.plan_doc)
 
 
 def body_needs(engine, plan_id: int, body: str) -> list[tuple[str, str, int]]:

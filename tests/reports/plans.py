@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from planner.domain.costs import group_cost, standalone_cost
 from planner.domain.model import Instance
-from planner.domain.plan import plan_from_dict
 from planner.domain.settled import Burden, GrantEstimate, SpecialTaxEstimate, SubsidyEstimate, YenParts
+from planner.domain.settled_plan import settled_plan_from_dict
 
 MEASURE = "条件不利地域における先端的な情報通信技術の導入"
 
@@ -120,4 +120,4 @@ def settled_plan_doc(
 
 
 def settled_plan(instance: Instance, groups, **kwargs):
-    return plan_from_dict(settled_plan_doc(instance, groups, **kwargs))
+    return settled_plan_from_dict(settled_plan_doc(instance, groups, **kwargs))

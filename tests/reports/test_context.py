@@ -1,8 +1,9 @@
 import copy
+import json
 
 import pytest
 
-from planner.domain.plan import plan_from_dict
+from planner.domain.settled_plan import settled_plan_from_dict
 from planner.reports.context import ReportError, group_report, member_notice, summary_report
 
 from .fixtures import nagano_instance
@@ -25,7 +26,7 @@ def doc(instance):
 
 
 def test_group_report_carries_the_plan_figures(instance, doc):
-    r = group_report(instance, plan_from_dict(doc), "ocr-2026-1")
+    r = group_report(instance, settled_plan_from_dict(doc), "ocr-2026-1")
     g = doc["groups"][0]
     assert (r.initial_yen, r.annual_yen, r.total_yen) == tuple(
         g["cost"][k] for k in ("initial_yen", "annual_yen", "total_yen")
@@ -48,14 +49,14 @@ def test_group_report_carries_the_plan_figures(instance, doc):
 
 
 def test_host_lead_is_not_a_member(instance, doc):
-    r = group_report(instance, plan_from_dict(doc), "rpa-2026-1")
+    r = group_report(instance, settled_plan_from_dict(doc), "rpa-2026-1")
     assert r.lead_name == "長野県" and not r.lead_is_member
     assert r.lead_head == "長野県知事" and r.members[0].body_head == "長野市長"
     assert all(not m.is_lead for m in r.members)
 
 
 def test_member_notice_by_fiscal_year(instance, doc):
-    n = member_notice(instance, plan_from_dict(doc), "n-otari-ocr")
+    n = member_notice(instance, settled_plan_from_dict(doc), "n-otari-ocr")
     m = n.member
     assert [y.fiscal_year for y in n.years] == [2026, 2027, 2028, 2029, 2030]
     assert n.years[0].initial_yen == m.initial_yen and all(y.initial_yen == 0 for y in n.years[1:])
@@ -74,13 +75,13 @@ def test_share_rounded_on_the_total_lands_in_the_last_year(instance, doc):
     for nid, d in (("n-nagano-ocr", 3), ("n-matsumoto-ocr", -3)):
         doc["groups"][0]["subsidies"][nid]["net_yen"] += d
         doc["groups"][0]["subsidies"][nid]["gross"]["total_yen"] += d
-    n = member_notice(instance, plan_from_dict(doc), "n-nagano-ocr")
+    n = member_notice(instance, settled_plan_from_dict(doc), "n-nagano-ocr")
     assert sum(y.gross_yen for y in n.years) == n.member.total_yen
     assert n.years[-1].annual_yen == n.member.annual_yen + 3 and "+3円" in n.schedule_note
 
 
 def test_summary_totals(instance, doc):
-    s = summary_report(instance, plan_from_dict(doc))
+    s = summary_report(instance, settled_plan_from_dict(doc))
     assert [r.group.group_id for r in s.groups] == ["ocr-2026-1", "rpa-2026-1"]
     assert len(s.standalone_groups) == 1
     assert s.plan_total_yen == doc["objective_yen"]
@@ -128,25 +129,33 @@ def test_inconsistent_plans_are_refused_with_the_group_named(instance, doc, brea
     broken = copy.deepcopy(doc)
     breakage(broken["groups"][0])
     with pytest.raises(ValueError) as e:
-        group_report(instance, plan_from_dict(broken), "ocr-2026-1")
+        group_report(instance, settled_plan_from_dict(broken), "ocr-2026-1")
     assert "ocr-2026-1" in str(e.value) and message in str(e.value)
 
 
 def test_unknown_ids(instance, doc):
-    plan = plan_from_dict(doc)
+    plan = settled_plan_from_dict(doc)
     with pytest.raises(ReportError, match="no-such"):
         group_report(instance, plan, "no-such")
     with pytest.raises(ReportError, match="nobody"):
         member_notice(instance, plan, "nobody")
 
 
-def test_standalone_group_without_allocation_pays_its_own_cost(instance, doc):
+def test_a_plan_file_without_settlement_is_settled_by_planner_report(instance, doc, tmp_path):
+    """A hand-made plan file (the optimiser's groups, no allocation or estimates) is settled when read for
+    printing; a lone member then pays its whole cost, its own standalone cost."""
+    from planner.reports.files import load_plan
+
     alone = next(g for g in doc["groups"] if g["mode"] == "standalone")
-    alone.pop("allocation")
-    alone.pop("subsidies")
-    r = group_report(instance, plan_from_dict(doc), alone["id"])
+    for g in doc["groups"]:
+        g.pop("allocation")
+        g.pop("subsidies")
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    plan = load_plan(path, instance)
+    r = group_report(instance, plan, alone["id"])
     assert r.members[0].total_yen == alone["cost"]["total_yen"] and r.saving_yen == 0
-    assert any("算定されていません" in n for n in r.subsidy_notes)
+    assert all(g.subsidies.keys() == set(g.members) for g in plan.groups)
 
 
 def test_shared_notes_are_printed_once_with_the_members_named(instance, doc):
@@ -159,7 +168,7 @@ def test_shared_notes_are_printed_once_with_the_members_named(instance, doc):
         ]
     g["subsidies"]["n-otari-ocr"]["notes"].append("特別交付税の見込額は0円です: 条件不利地域なし")
     g["subsidies"]["n-hakuba-ocr"]["notes"].append("特別交付税の見込額は0円です: 条件不利地域なし")
-    r = group_report(instance, plan_from_dict(doc), "ocr-2026-1")
+    r = group_report(instance, settled_plan_from_dict(doc), "ocr-2026-1")
     assert r.grouped_notes == [
         ("全団体", "補正係数を1.0として計算しています。"),
         (f"{names['n-otari-ocr']}・{names['n-hakuba-ocr']}", "特別交付税の見込額は0円です: 条件不利地域なし"),
@@ -170,6 +179,6 @@ def test_formula_method_is_labelled_with_its_weights(instance, doc):
     g = doc["groups"][0]
     g["allocation"]["method"] = "formula"
     g["allocation"]["weights"] = {"equal": 0.1, "population": 0.9, "volume": 0.0}
-    r = group_report(instance, plan_from_dict(doc), "ocr-2026-1")
+    r = group_report(instance, settled_plan_from_dict(doc), "ocr-2026-1")
     assert r.method_label == "均等割10%・人口割90%"
     assert r.method_formula.startswith("各団体の負担額 ＝ グループの費用 × （10% ÷ 参加団体数 ＋ 90% × 人口")

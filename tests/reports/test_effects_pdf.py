@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from planner.domain.effects import Baseline, attach_effects, default_effect_model_doc, parse_effect_model
+from planner.domain.effects import Baseline, default_effect_model_doc, parse_effect_model
 from planner.domain.settled import member_lines
+from planner.domain.settlement import attach_effects
 from planner.reports import pdf
 
 from .fixtures import nagano_instance, nagano_plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from planner.domain.plan import plan_from_dict
+from planner.domain.settled_plan import settled_plan_from_dict
 from planner.reports.charts import summary_figures
 from planner.reports.context import summary_report
 
@@ -20,7 +20,7 @@ GROUPS = [
 
 def test_summary_map_legend_names_category_lead_and_fiscal_year():
     instance = nagano_instance()
-    s = summary_report(instance, plan_from_dict(settled_plan_doc(instance, GROUPS)))
+    s = summary_report(instance, settled_plan_from_dict(settled_plan_doc(instance, GROUPS)))
     labels = {g["id"]: g["label"] for g in s.map_groups}
     assert set(labels) == {"ocr-2026-1", "rpa-2026-1"}
     for gid, label in labels.items():
@@ -48,7 +48,7 @@ def test_summary_pdf_lists_the_map_legend_in_text():
     from planner.reports import pdf
 
     instance = nagano_instance()
-    plan = plan_from_dict(settled_plan_doc(instance, GROUPS))
+    plan = settled_plan_from_dict(settled_plan_doc(instance, GROUPS))
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.summary_pdf(instance, plan))).pages)
     text = text.replace(" ", "").replace("\n", "")
     assert "図3の凡例" in text

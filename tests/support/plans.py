@@ -255,7 +255,9 @@ def standin_optimise(instance, *, time_limit=None, gap=0.0, progress=None, solve
     )
 
 
-def standin_settle(instance, plan, rules=None, *, method=None, weights=None, progress=None):
+def standin_settle(instance, plan, rules=None, *, method=None, weights=None, progress=None, core=None):
+    """A SettledPlan with every member's share and estimates from tests.reports.plans (均等割, simplified rules)."""
+    from planner.domain.settled_plan import SettledGroup, SettledPlan
     from tests.reports.plans import settled_plan
 
     if progress is not None:
@@ -264,16 +266,29 @@ def standin_settle(instance, plan, rules=None, *, method=None, weights=None, pro
     specs = [(g.id, g.mode, g.lead_body, list(g.members)) for g in plan.groups if g.mode != "standalone"]
     settled = settled_plan(instance, specs)
     by_members = {tuple(g.members): g for g in settled.groups}
+    groups = []
     for g in plan.groups:
         s = by_members[tuple(g.members)]
-        g.allocation, g.subsidies = s.allocation, s.subsidies
+        groups.append(SettledGroup.of(g, s.allocation, s.subsidies))
     if progress is not None:
         progress(len(plan.groups), len(plan.groups))
-    return plan
+    return SettledPlan(
+        plan.instance,
+        plan.status,
+        plan.objective_yen,
+        plan.lower_bound_yen,
+        plan.gap,
+        plan.standalone_total_yen,
+        plan.solve_seconds,
+        tuple(groups),
+        dict(plan.need_standalone_yen),
+        dict(plan.stats),
+    )
 
 
 def install_standins(monkeypatch, optimise=standin_optimise, settle=standin_settle) -> None:
-    """Put stand-in functions in place of the optimiser's and the settlement's (the jobs import them late)."""
+    """Put stand-in functions in place of the optimiser's and the settlement's (planner.services.solving calls them
+    through their modules)."""
     from planner.domain import optimiser, settlement
 
     monkeypatch.setattr(optimiser, "optimise", optimise)

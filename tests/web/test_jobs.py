@@ -296,7 +296,7 @@ def test_settling_reports_its_own_progress_to_the_status_and_the_page(db, monkey
     monkeypatch.setattr("planner.jobs.runner.HEARTBEAT_SECONDS", 0.2)
     halfway, release = threading.Event(), threading.Event()
 
-    def slow_settle(instance, plan, rules=None, *, method=None, weights=None, progress=None):
+    def slow_settle(instance, plan, rules=None, *, method=None, weights=None, progress=None, core=None):
         from tests.support.plans import standin_settle
 
         progress(0, 3)

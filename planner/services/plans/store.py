@@ -13,8 +13,8 @@ from planner.db.models import Consortium, MemberShare, Scenario, SubsidyEstimate
 from planner.db.models import Plan as PlanRow
 from planner.domain.instance_io import instance_to_dict
 from planner.domain.model import Instance
-from planner.domain.plan import Plan
 from planner.domain.settled import member_lines
+from planner.domain.settled_plan import SettledPlan
 from planner.services import access
 
 from .views import PlanView
@@ -26,7 +26,7 @@ def persist_plan(
     session: Session,
     scenario_id: int,
     instance: Instance,
-    plan: Plan,
+    plan: SettledPlan,
     *,
     price_book_version: str,
     rule_version: str,

@@ -1,5 +1,5 @@
 """A stored plan as the view the pages, the API and the dashboards share, rebuilt from the pure domain objects
-(``parse_instance`` / ``plan_from_dict``) and cached: a stored plan never changes."""
+(``parse_instance`` / ``settled_plan_from_dict``) and cached: a stored plan never changes."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from typing import Any
 from planner.db.models import Plan as PlanRow
 from planner.domain.instance_io import parse_instance
 from planner.domain.model import Instance
-from planner.domain.plan import Plan, PlanGroup, plan_from_dict
 from planner.domain.settled import Allocation, MemberLine, Totals, member_lines
+from planner.domain.settled_plan import SettledGroup, SettledPlan, settled_plan_from_dict
 from planner.domain.vocabulary import PLAN_STATUS_LABELS, category_short, mode_label
 
 
 @dataclass
 class GroupView:
-    group: PlanGroup
+    group: SettledGroup
     category_name: str
     lead_name: str
     members: list[MemberLine]
@@ -39,7 +39,7 @@ class GroupView:
         return mode_label(self.group.mode)
 
     @property
-    def allocation(self) -> Allocation | None:
+    def allocation(self) -> Allocation:
         return self.group.allocation
 
     @property
@@ -77,7 +77,7 @@ class PlanView:
     price_book_version: str
     rule_version: str
     instance: Instance
-    plan: Plan
+    plan: SettledPlan
     doc: dict[str, Any]
     groups: list[GroupView]
     totals: Totals
@@ -230,7 +230,7 @@ def build_view(
     plan_doc: dict[str, Any],
 ) -> PlanView:
     instance = parse_instance(instance_doc)
-    plan = plan_from_dict(plan_doc)
+    plan = settled_plan_from_dict(plan_doc)
     groups, by_id, by_body = [], {}, {}
     for g in plan.groups:
         lines = member_lines(instance, g)
