@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -361,7 +362,7 @@ def test_plan_effects_bound_by_each_bodys_population(model2):
 
     class Group:
         members = ("a", "b")
-        subsidies: dict = {}
+        subsidies: ClassVar[dict] = {}
 
     field = estimate_effects(Instance(), [Group()], model2).to_json()
     assert field["needs"]["a"]["hours_per_year"] == [248.3, 718.6, 933.3]
