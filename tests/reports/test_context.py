@@ -97,7 +97,7 @@ def test_the_summary_period_is_the_groups_years_not_the_base_year(instance, doc)
     import dataclasses
 
     moved = dataclasses.replace(instance, fiscal_year=2031)
-    s = summary_report(moved, plan_from_dict(doc))
+    s = summary_report(moved, settled_plan_from_dict(doc))
     years = [r.group.start_year for r in s.groups] + [g.start_year for g in s.standalone_groups]
     last = max(years) + instance.horizon_years - 1
     assert s.period_label == (

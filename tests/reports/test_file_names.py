@@ -59,9 +59,9 @@ def test_a_name_is_cut_on_a_character_boundary_and_codes_are_kept():
 def test_every_zip_entry_is_clean_short_and_distinct():
     instance = parse_instance(hostile_instance())
     plan_doc = settled_plan_doc(instance, GROUPS)
-    from planner.domain.plan import plan_from_dict
+    from planner.domain.settled_plan import settled_plan_from_dict
 
-    plan = plan_from_dict(plan_doc)
+    plan = settled_plan_from_dict(plan_doc)
     names = [n for doc in bundle.plan_documents(plan, instance) for n in bundle.document_files(instance, plan, doc)]
     assert len(names) == len(set(names))
     for name in names:
