@@ -361,6 +361,7 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
         "scenario_id": scenario_id,
         "notes": list(built.notes),
         "price_source": built.price_source,
+        "quotes_used": built.quotes_used,
     }
     if items:
         reporter.phase("override_costs")

@@ -46,6 +46,7 @@ class BuiltInstance:
     price_book: PriceBook
     notes: list[str] = field(default_factory=list)  # rules dropped because their needs left the scenario
     price_source: str = ""  # which prices the instance carries, in words (price book and vendor quotes)
+    quotes_used: list[dict[str, Any]] = field(default_factory=list)  # quoted_prices(): which entries a quote set
 
 
 def scenario_price_book(session: Session, scenario: Scenario) -> PriceBook:
@@ -108,7 +109,7 @@ def build_instance(session: Session, scenario: Scenario) -> Instance:
 def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInstance:
     """The scenario as a domain instance; raises InstanceError (problems in English, 'where: what') if the
     stored data cannot make a valid instance, ReferenceDataError if there is no price book."""
-    from .quotes import apply_quotes, price_source_text, scenario_quotes
+    from .quotes import apply_quotes, price_source_text, quoted_prices, scenario_quotes
 
     book = scenario_price_book(session, scenario)
     quotes = scenario_quotes(session, scenario.id) if scenario.id is not None else []
@@ -167,7 +168,7 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
     }
     used = [q for q in quotes if q.category_id in category_ids]
     names = {c["id"]: c.get("name", c["id"]) for c in categories}
-    return BuiltInstance(parse_instance(doc), book, notes, price_source_text(book, used, names))
+    return BuiltInstance(parse_instance(doc), book, notes, price_source_text(book, used, names), quoted_prices(used))
 
 
 def cap_members(book_doc: dict[str, Any], cap: int | None) -> dict[str, Any]:

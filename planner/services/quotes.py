@@ -88,6 +88,36 @@ def price_source_text(book: PriceBook, quotes: list[ScenarioQuote], names: dict[
     return f"見積 {len(quotes)} 件（{'、'.join(items)}）、その他は{head}"
 
 
+def quoted_prices(quotes: list[ScenarioQuote]) -> list[dict[str, Any]]:
+    """Which category × mode each quote priced, kept in the plan document (``quotes_used``), so that a group's
+    page names its own price source even after the quote is edited or removed."""
+    return [
+        {
+            "category": q.category_id,
+            "mode": q.mode,
+            "vendor": q.vendor,
+            "reference": q.reference or "",
+            "quoted_on": q.quoted_on.isoformat() if q.quoted_on else "",
+        }
+        for q in quotes
+    ]
+
+
+def group_price_source(plan_doc: dict[str, Any], category: str, mode: str, book_version: str) -> str:
+    """Where a group's prices came from, in words: its category × mode's vendor quote, or the price book.
+
+    A plan solved before quotes_used was recorded names the whole plan's source when that included quotes (it
+    cannot tell which group a quote priced), and the price book otherwise."""
+    for q in plan_doc.get("quotes_used") or []:
+        if q.get("category") == category and q.get("mode") == mode:
+            details = "、".join(x for x in (q.get("reference"), q.get("quoted_on")) if x)
+            return f"{q.get('vendor')} の見積" + (f"（{details}）" if details else "")
+    source = str(plan_doc.get("price_source") or "")
+    if "quotes_used" not in plan_doc and source.startswith("見積"):
+        return source
+    return f"単価表 {book_version}（参考値）"
+
+
 def _short(name: str) -> str:
     return name.split("（", 1)[0]
 

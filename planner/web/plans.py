@@ -21,6 +21,7 @@ from planner.reports.effects_view import plan_effects
 from planner.services import access
 from planner.services import plans as svc
 from planner.services.plan_lifecycle import plan_status
+from planner.services.quotes import group_price_source
 from planner.services.scenarios import describe_override
 from planner.web.db import db_session
 from planner.web.forms.planning import CompareForm
@@ -216,6 +217,7 @@ def group(plan_id: int, group_id: str):
         figure_map=figure_map,
         member_waterfalls=member_waterfalls,
         mode_labels=MODE_LABELS,
+        price_source=group_price_source(view.doc, g.group.category, g.group.mode, view.price_book_version),
         **effects_context(view),
     )
 

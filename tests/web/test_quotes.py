@@ -128,3 +128,23 @@ def test_a_copied_or_replanned_scenario_keeps_its_quotes(app, client, planned):
         (copied,) = session.exec(select(ScenarioQuote).where(ScenarioQuote.scenario_id == clone.id)).all()
         assert copied.vendor == "信州システム株式会社"
         assert {"need": ocr.need_key, "mode": "standalone"} in clone.overrides["fixed"]
+
+
+def test_each_group_page_names_its_own_price_source(app, client, planned):
+    """A group priced by a vendor quote says whose quote; a group on the price book says so (not 単価表 for all)."""
+    engine, sid = planned["engine"], planned["scenario_id"]
+    login(client, "pref20")
+    for mode in ("lead", "unified"):  # whichever mode the optimiser picks for AI-OCR
+        assert client.post(f"/scenarios/{sid}/quotes/ocr/{mode}", data=QUOTE).status_code == 302
+    plan_id = solve_now(engine, sid)
+    with Session(engine) as session:
+        row = session.get(PlanRow, plan_id)
+        groups = row.plan_doc["groups"]
+        version = row.price_book_version
+    quoted = next(g for g in groups if g["category"] == "ocr" and g["mode"] != "standalone")
+    page = client.get(f"/plans/{plan_id}/groups/{quoted['id']}").get_data(as_text=True)
+    assert "単価は信州システム株式会社 の見積（見積第 2026-118 号、2026-11-20）によります" in page
+    assert "単価表" not in page.split("単価は", 1)[1].split("</p>", 1)[0]
+    other = next(g for g in groups if g["category"] != "ocr")
+    page = client.get(f"/plans/{plan_id}/groups/{other['id']}").get_data(as_text=True)
+    assert f"単価は単価表 {version}（参考値）によります" in page
