@@ -139,7 +139,8 @@ def seed(url: str, clients: int, extra_per_body: int, rnd: random.Random) -> Fix
         with Session(engine) as session:
             raise SystemExit(session.get(Scenario, scenario_id).log)
     with Session(engine) as session:
-        plan = session.exec(select(Plan).where(Plan.scenario_id == scenario_id)).one()
+        # the demo already made 計画 No.1 and a 試算 from this scenario: the plan just solved is the newest
+        plan = session.exec(select(Plan).where(Plan.scenario_id == scenario_id).order_by(Plan.id.desc())).first()
         plan_id = plan.id
         plan_bodies = {n["body"] for n in plan.instance_doc["needs"]}
         counts = defaultdict(int)

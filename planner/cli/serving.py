@@ -41,6 +41,15 @@ def run_command(host: str, port: int, workers: int, threads: int, debug: bool) -
                 "accesslog": "-",
             }.items():
                 self.cfg.set(key, value)
+            # gunicorn (25.1+) opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl): a second
+            # instance on the host would take over the first one's. Each instance keeps its own in its instance
+            # folder, or none where that path is too long for a Unix socket.
+            if "control_socket" in self.cfg.settings:
+                socket_path = control_socket_path(app.instance_path)
+                if socket_path is None:
+                    self.cfg.set("control_socket_disable", True)
+                else:
+                    self.cfg.set("control_socket", socket_path)
 
         def load(self):
             return app
@@ -70,3 +79,14 @@ def worker_command(burst: bool) -> None:
     jobs.configure_worker_engine(jobs.worker_engine())
     click.echo(f"キュー「{jobs.QUEUE_NAME}」のジョブを待っています（{url}）")
     Worker([jobs.QUEUE_NAME], connection=connection).work(burst=burst)
+
+
+_MAX_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux, 104 on the BSDs
+
+
+def control_socket_path(instance_path: str) -> str | None:
+    """gunicorn's control socket inside this instance's folder; None when that path is too long for a socket."""
+    import os
+
+    path = os.path.join(os.path.abspath(instance_path), "gunicorn.ctl")
+    return path if len(path.encode()) <= _MAX_SOCKET_PATH else None

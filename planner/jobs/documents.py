@@ -47,8 +47,16 @@ def _write_json(path: Path, doc: dict) -> None:
     os.replace(tmp, path)
 
 
-def state(folder: str | Path, key: str) -> dict[str, Any]:
-    """The build's state: {"status": none|queued|running|done|failed, "done", "total", "error", ...}."""
+def rq_job_id(key: str) -> str:
+    return f"planner-documents-{key}"
+
+
+def state(folder: str | Path, key: str, redis_url: str | None = None) -> dict[str, Any]:
+    """The build's state: {"status": none|queued|running|done|failed, "done", "total", "error", ...}.
+
+    A build waiting in the RQ queue has no heartbeat until a worker takes it (behind other builds and solves, that
+    can be minutes): it stays "queued" while its job is in Redis, and is called lost only when Redis (given
+    ``redis_url``) no longer holds it or holds it failed."""
     folder = Path(folder)
     zip_path, state_path, _ = _paths(folder, key)
     if zip_path.exists():
@@ -57,7 +65,13 @@ def state(folder: str | Path, key: str) -> dict[str, Any]:
         doc = json.loads(state_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"status": "none", "done": 0, "total": 0}
-    if doc.get("status") in ("queued", "running") and time.time() - float(doc.get("heartbeat", 0)) > STALE_SECONDS:
+    silent = time.time() - float(doc.get("heartbeat", 0)) > STALE_SECONDS
+    if silent and doc.get("status") == "queued" and doc.get("runner") == "rq":
+        from . import _rq_job_problem
+
+        problem = _rq_job_problem(redis_url, rq_job_id(key), {"enqueued_at": True})
+        return {**doc, "status": "failed", "error": f"作成が中断されました（{problem}）"} if problem else doc
+    if silent and doc.get("status") in ("queued", "running"):
         doc = {
             **doc,
             "status": "failed",
@@ -74,7 +88,7 @@ def start(config: dict[str, Any], folder: str | Path, key: str, request: BundleR
     """Start building ``key`` unless it is built or being built; returns the state."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    current = state(folder, key)
+    current = state(folder, key, config.get("REDIS_URL"))
     if current["status"] in ("done", "queued", "running"):
         return current
     _, state_path, lock = _paths(folder, key)
@@ -103,12 +117,15 @@ def start(config: dict[str, Any], folder: str | Path, key: str, request: BundleR
                 str(folder),
                 key,
                 request,
+                job_id=rq_job_id(key),
                 job_timeout=1800,
                 result_ttl=600,
                 failure_ttl=86400,
             )
         except Exception as e:  # Redis unreachable: build here rather than not at all
             log.warning("document build %s: RQ unavailable (%s), building in-process", key, e)
+            queued = {**queued, "runner": "thread"}
+            _write_json(state_path, queued)
             _thread(folder, key, request)
     else:
         _thread(folder, key, request)

@@ -365,9 +365,11 @@ def bundle_progress(plan_id: int):
     as_json = request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json"
     signed = _signed_key(plan_id) if as_json else None
     if signed is not None:
-        return _progress_json(plan_id, document_jobs.state(_cache_folder(), signed))
+        return _progress_json(
+            plan_id, document_jobs.state(_cache_folder(), signed, current_app.config.get("REDIS_URL"))
+        )
     loaded, included, key, folder = _bundle(plan_id)
-    st = document_jobs.state(folder, key)
+    st = document_jobs.state(folder, key, current_app.config.get("REDIS_URL"))
     if as_json:
         return _progress_json(plan_id, st)
     return render_template(

@@ -160,12 +160,16 @@ def live(tmp_path_factory):
     engine.dispose()
     port = free_port()
     log = folder / "server.log"
-    server = start_server(planner_env(url, folder / "instance"), port, log, workers=1, threads=2)
+    home = folder / "home"
+    home.mkdir()
+    env = planner_env(url, folder / "instance", HOME=str(home))
+    env.pop("XDG_RUNTIME_DIR", None)  # gunicorn's default would be $HOME/.gunicorn/gunicorn.ctl
+    server = start_server(env, port, log, workers=1, threads=2)
     try:
         wait_until_up(port, server, log)
         workers = _children(server.pid)
         assert len(workers) == 1, workers
-        yield {"port": port, "worker": workers[0], "log": log}
+        yield {"port": port, "worker": workers[0], "log": log, "home": home, "instance": folder / "instance"}
     finally:
         server.terminate()
         try:
@@ -235,3 +239,9 @@ def test_the_live_server_answers_422_quickly_and_its_worker_stays_small(live):
     assert grown < 200, f"the worker grew by {grown} MB (from {baseline >> 20} MB)"
     assert os.path.exists(f"/proc/{live['worker']}"), "the worker was replaced"
     assert "Traceback" not in live["log"].read_text(errors="replace")
+
+
+def test_planner_run_keeps_gunicorns_control_socket_in_its_instance_folder(live):
+    # gunicorn's default, one path per user, would let a second instance on the host take over the first's
+    assert not (live["home"] / ".gunicorn").exists()
+    assert (live["instance"] / "gunicorn.ctl").is_socket()
