@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
@@ -298,8 +299,25 @@ def set_body_flags(
         if v is not None
     }
     before = {k: getattr(body, k) for k in values}
+    if before == values and expected_version is not None:
+        # Nothing to change, as long as nobody changed it meanwhile: "saved" must be true when this commits.
+        held = session.exec(
+            update(Body)
+            .where(Body.code == code, Body.version == expected_version)
+            .values(version=Body.version)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if held != 1:
+            raise StaleBodyError(f"{body.name} は他の利用者が更新しました。画面を開き直してから編集してください")
     if before != values:
+        name = body.name  # a failed flush expires the row: its name is read first, for the message
         _apply_flags(body, values)
+        try:
+            # UPDATE ... WHERE version = <read> (Body's version_id_col): the database decides. Flushed before the
+            # audit entry is written, whose own queries would otherwise autoflush it outside this guard.
+            session.flush()
+        except StaleDataError as e:
+            raise StaleBodyError(f"{name} は他の利用者が更新しました。画面を開き直してから編集してください") from e
         audit(
             session,
             user_id=user_id,
@@ -311,10 +329,6 @@ def set_body_flags(
             before=before,
             after=values,
         )
-        try:
-            session.flush()  # UPDATE ... WHERE version = <read> (Body's version_id_col): the database decides
-        except StaleDataError as e:
-            raise StaleBodyError(f"{body.name} は他の利用者が更新しました。画面を開き直してから編集してください") from e
     return body
 
 

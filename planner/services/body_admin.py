@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from sqlalchemy import func
@@ -81,3 +82,16 @@ def flag_snapshot(session: Session, prefecture_code: str | None = None) -> dict[
     if prefecture_code:
         query = query.where(Body.prefecture_code == prefecture_code)
     return {r[0]: (r[1], bool(r[2]), bool(r[3]), bool(r[4])) for r in session.exec(query)}
+
+
+def flags_fingerprint(session: Session, prefecture_code: str | None = None) -> str:
+    """A digest of the versions of the bodies an import may change (the coordinator's prefecture, or all): the
+    import's preview carries it and its confirmation is refused when it differs, so a confirmation replayed after
+    another change of those bodies never reverts that change unseen."""
+    query = select(Body.code, Body.version).order_by(Body.code)
+    if prefecture_code:
+        query = query.where(Body.prefecture_code == prefecture_code)
+    digest = hashlib.sha256()
+    for code, version in session.exec(query):
+        digest.update(f"{code}:{version};".encode())
+    return digest.hexdigest()

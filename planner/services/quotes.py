@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from planner.db.models import Category, PriceBook, Scenario, ScenarioQuote, User, utcnow
@@ -32,6 +33,34 @@ class QuoteError(ValueError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("；".join(problems))
+
+
+class QuoteConflict(QuoteError):
+    """Another coordinator saved (or removed) the quote since the form was opened: nothing was written, and the
+    page shows ``current`` (the quote as it is now, None when there is none) for the user to decide again."""
+
+    def __init__(self, current: ScenarioQuote | None):
+        self.current = current
+        super().__init__(
+            [
+                "この見積は、画面を開いた後に他の利用者が保存しました。今の見積を下に示します（入力した内容は保存していません）。"
+                if current is not None
+                else "この見積は、画面を開いた後に他の利用者が削除しました。入力した内容は保存していません。"
+            ]
+        )
+
+
+NEW_QUOTE = 0  # the lock a form for a category and mode without a quote carries: it expects to create one
+
+
+def find_quote(session: Session, scenario_id: int, category_id: str, mode: str) -> ScenarioQuote | None:
+    return session.exec(
+        select(ScenarioQuote).where(
+            ScenarioQuote.scenario_id == scenario_id,
+            ScenarioQuote.category_id == category_id,
+            ScenarioQuote.mode == mode,
+        )
+    ).first()
 
 
 @dataclass(frozen=True)
@@ -160,22 +189,18 @@ def save_quote(
     category_id: str,
     mode: str,
     values: QuoteValues,
-    expected_lock: int | None = None,
+    expected_lock: int,
 ) -> ScenarioQuote:
     """Insert or replace the scenario's quote for the category and mode (audited; the caller commits).
 
-    A replacement is a conditional update on ``lock_version``: two coordinators saving the same quote at once
-    cannot both win silently."""
+    ``expected_lock`` is the quote's ``lock_version`` the form was opened on, :data:`NEW_QUOTE` for a form opened
+    when there was none. The insert relies on the unique key (scenario, category, mode) and a replacement is a
+    conditional update on ``lock_version``: of two coordinators saving at once, or one saving over a quote saved
+    after the form was opened, the loser gets :class:`QuoteConflict` and nothing is overwritten."""
     problems = validate_quote(session, book, category_id, mode, values)
     if problems:
         raise QuoteError(problems)
-    existing = session.exec(
-        select(ScenarioQuote).where(
-            ScenarioQuote.scenario_id == scenario.id,
-            ScenarioQuote.category_id == category_id,
-            ScenarioQuote.mode == mode,
-        )
-    ).first()
+    existing = find_quote(session, scenario.id, category_id, mode)
     fields = {
         "vendor": values.vendor.strip(),
         "quoted_on": values.quoted_on,
@@ -185,22 +210,30 @@ def save_quote(
         "lines": [list(line) for line in values.prices["lines"]],
         "max_members": values.prices.get("max_members") if mode in JOINT_MODES else None,
     }
-    if existing is None:
+    if expected_lock == NEW_QUOTE:
+        if existing is not None:
+            raise QuoteConflict(existing)
         quote = ScenarioQuote(scenario_id=scenario.id, category_id=category_id, mode=mode, updated_by=user.id, **fields)
-        session.add(quote)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(quote)
+                session.flush()
+        except IntegrityError as e:  # a concurrent first save of the same category and mode won
+            raise QuoteConflict(find_quote(session, scenario.id, category_id, mode)) from e
         before = None
     else:
+        if existing is None:
+            raise QuoteConflict(None)
         before = {"vendor": existing.vendor, **quote_prices(existing)}
-        lock = existing.lock_version if expected_lock is None else int(expected_lock)
         done = session.exec(
             update(ScenarioQuote)
-            .where(ScenarioQuote.id == existing.id, ScenarioQuote.lock_version == lock)
+            .where(ScenarioQuote.id == existing.id, ScenarioQuote.lock_version == expected_lock)
             .values(**fields, updated_by=user.id, updated_at=utcnow(), lock_version=ScenarioQuote.lock_version + 1)
+            .execution_options(synchronize_session=False)
         ).rowcount
-        if done != 1:
-            raise QuoteError(["この見積は他の利用者によって更新されています。もう一度読み込んでください。"])
         session.refresh(existing)
+        if done != 1:
+            raise QuoteConflict(existing)
         quote = existing
     name = _category_name(session, category_id)
     record(

@@ -43,9 +43,12 @@ def _lock_active_admins(session: Session) -> None:
     """Row-lock every active administrator (PostgreSQL) before an administrator is deactivated or demoted, so that
     two such changes run one after the other; SQLite serialises writers anyway. Two admins deactivating each other
     at once then cannot both succeed."""
+    # In id order: two transactions locking the same rows in different orders (a scan's order follows where the
+    # rows' latest versions lie) deadlock on PostgreSQL.
     session.exec(
         select(User.id)
         .where(User.role == "admin", User.is_active == True)  # noqa: E712
+        .order_by(User.id)
         .with_for_update()
     )
 

@@ -10,7 +10,7 @@ import base64
 import binascii
 from collections import Counter
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
@@ -257,6 +257,7 @@ def _preview(file_name: str, data: bytes):
     session = db_session()
     pref = scope_prefecture(current_user)
     before = body_admin.flag_snapshot(session, pref)
+    g.flags_basis = body_admin.flags_fingerprint(session, pref)
     try:
         report = import_flags(session, file_name, data, user_id=current_user.id, prefecture_code=pref)
         changes = []
@@ -292,6 +293,7 @@ def import_flags_page():
             confirm = FlagsConfirmForm(formdata=None)
             confirm.file_name.data = file_name
             confirm.content.data = base64.b64encode(data).decode("ascii")
+            confirm.basis.data = g.flags_basis
         return render_template(
             "bodies/import.html",
             form=form,
@@ -319,6 +321,25 @@ def import_flags_confirm():
         data = base64.b64decode(form.content.data or "", validate=True)
     except (binascii.Error, ValueError):
         abort(400, description="取込内容を確認できません。もう一度ファイルを選んでください")
+    if form.basis.data != body_admin.flags_fingerprint(session, scope_prefecture(current_user)):
+        # Replayed or late: the bodies changed since this preview, which would revert those changes unseen.
+        report, changes, problems = _preview(file_name, data)
+        confirm = None
+        if report is not None and changes:
+            confirm = FlagsConfirmForm(formdata=None)
+            confirm.file_name.data = file_name
+            confirm.content.data = form.content.data
+            confirm.basis.data = g.flags_basis
+        return render_template(
+            "bodies/import.html",
+            form=FlagsUploadForm(),
+            file_name=file_name,
+            report=report,
+            changes=changes,
+            problems=problems,
+            confirm=confirm,
+            stale=not problems,
+        ), (400 if problems else 409)
     try:
         report = import_flags(
             session, file_name, data, user_id=current_user.id, prefecture_code=scope_prefecture(current_user)

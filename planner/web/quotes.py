@@ -3,6 +3,8 @@ book. Coordinators of the scenario's prefecture and administrators only (checked
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -25,6 +27,7 @@ bp = Blueprint("quotes", __name__, url_prefix="/scenarios")
 
 PLANNERS = ("admin", "prefecture")
 MODE_LABELS = {mode: vocabulary.mode_label(mode) for mode in MODES}
+LOCK = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also takes "²", which int() refuses
 
 
 @bp.app_context_processor
@@ -85,19 +88,16 @@ def edit(scenario_id: int, category_id: str, mode: str):
     session = db_session()
     category = _category_or_404(session, category_id)
     book = scenario_price_book(session, scenario)
-    existing = session.exec(
-        select(ScenarioQuote).where(
-            ScenarioQuote.scenario_id == scenario.id,
-            ScenarioQuote.category_id == category_id,
-            ScenarioQuote.mode == mode,
-        )
-    ).first()
+    existing = svc.find_quote(session, scenario.id, category_id, mode)
     reference = svc.reference_entry(session, book, category_id, mode)
     if reference is None:
         abort(404, description=f"単価表 {book.version} に {category.name}（{MODE_LABELS[mode]}）の単価がありません")
     form = quote_form_class(mode)(formdata=request.form if request.method == "POST" else None)
     problems: list[str] = []
+    conflict = False
+    status = 200
     if request.method == "GET":
+        form.lock.data = str(existing.lock_version if existing else svc.NEW_QUOTE)
         start = svc.quote_prices(existing) if existing else reference
         for f in PRICE_FIELDS:
             form.prices[f].data = start.get(f, 0)
@@ -106,7 +106,9 @@ def edit(scenario_id: int, category_id: str, mode: str):
             form.prices.max_members.data = start.get("max_members")
         if existing:
             form.vendor.data, form.reference.data = existing.vendor, existing.reference
-            form.quoted_on.data, form.lock.data = existing.quoted_on, str(existing.lock_version)
+            form.quoted_on.data = existing.quoted_on
+    elif not LOCK.fullmatch(form.lock.data or ""):
+        abort(400, description="lock（画面を開いたときの見積の版）が不正です。画面を読み込み直してください。")
     elif form.validate_on_submit():
         prices = {f: form.prices[f].data for f in PRICE_FIELDS}
         prices["lines"] = form.prices.lines.parsed
@@ -122,9 +124,15 @@ def edit(scenario_id: int, category_id: str, mode: str):
                 category_id,
                 mode,
                 values,
-                expected_lock=int(form.lock.data) if (form.lock.data or "").isdigit() else None,
+                expected_lock=int(form.lock.data),
             )
             session.commit()
+        except svc.QuoteConflict as e:
+            # The quote as it is now is shown beside what was typed; saving again replaces it knowingly.
+            session.rollback()
+            existing = svc.find_quote(session, scenario.id, category_id, mode)
+            form.lock.data = str(existing.lock_version if existing else svc.NEW_QUOTE)
+            problems, conflict, status = e.problems, True, 409
         except svc.QuoteError as e:
             session.rollback()
             problems = e.problems
@@ -134,7 +142,8 @@ def edit(scenario_id: int, category_id: str, mode: str):
                 "success",
             )
             return redirect(url_for("quotes.index", scenario_id=scenario.id))
-    status = 422 if request.method == "POST" else 200
+    if request.method == "POST" and status == 200:
+        status = 422
     return render_template(
         "quotes/edit.html",
         scenario=scenario,
@@ -146,6 +155,8 @@ def edit(scenario_id: int, category_id: str, mode: str):
         existing=existing,
         reference=reference,
         problems=problems,
+        conflict=conflict,
+        current_prices=svc.quote_prices(existing) if conflict and existing else None,
         price_fields=PRICE_FIELDS,
         format_lines=format_lines,
     ), status

@@ -191,9 +191,11 @@ def upload(client, name, data: bytes):
 
 
 def confirm_fields(html: str) -> dict:
-    fields = dict(re.findall(r'<input[^>]*name="(file_name|content)"[^>]*value="([^"]*)"', html))
-    if len(fields) < 2:
-        fields.update({k: v for v, k in re.findall(r'<input[^>]*value="([^"]*)"[^>]*name="(file_name|content)"', html)})
+    fields = dict(re.findall(r'<input[^>]*name="(file_name|content|basis)"[^>]*value="([^"]*)"', html))
+    if len(fields) < 3:
+        fields.update(
+            {k: v for v, k in re.findall(r'<input[^>]*value="([^"]*)"[^>]*name="(file_name|content|basis)"', html)}
+        )
     return fields
 
 

@@ -25,6 +25,7 @@ QUOTE = {
     "prices-per_km_annual": "0",
     "prices-lines": "0, 900\n20000, 700\n60000, 500",
     "prices-max_members": "12",
+    "lock": "0",  # a form opened when the category and mode had no quote
 }
 
 
@@ -68,9 +69,10 @@ def test_a_quote_is_checked_saved_audited_and_used_by_the_instance(app, client, 
         )
     page = client.get(f"/scenarios/{sid}").get_data(as_text=True)
     assert "信州システム株式会社" in page
-    # an edit with a stale lock is refused, not silently applied
+    # an edit with a stale lock is refused with the quote as it is now, not silently applied
     stale = {**QUOTE, "lock": "0", "vendor": "別の事業者"}
-    assert client.post(f"/scenarios/{sid}/quotes/ocr/lead", data=stale).status_code == 422
+    r = client.post(f"/scenarios/{sid}/quotes/ocr/lead", data=stale)
+    assert r.status_code == 409 and "信州システム株式会社" in r.get_data(as_text=True)
 
 
 def test_the_plan_and_its_documents_name_the_prices_they_used(app, client, planned):

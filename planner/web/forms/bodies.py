@@ -33,3 +33,4 @@ class FlagsConfirmForm(FlaskForm):
 
     file_name = HiddenField()
     content = HiddenField()
+    basis = HiddenField()  # planner.services.body_admin.flags_fingerprint when the preview was made
