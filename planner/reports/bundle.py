@@ -264,8 +264,11 @@ def _font_configuration():
 _worker_state: tuple | None = None
 
 
-def _init_worker(instance: Instance, plan: SettledPlan, meta: ReportMeta | None) -> None:
+def _init_worker(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, parent_pid: int) -> None:
     global _worker_state
+    from .orphans import die_with_parent
+
+    die_with_parent(parent_pid)
     # The render stack now rather than in the first job, so that what lives as long as the worker (modules, the
     # plan, its font configuration) can be frozen out of the cyclic collector's view: see _render_in_worker.
     import weasyprint  # noqa: F401
@@ -303,7 +306,7 @@ def _render_parallel(
     total, done = sum(len(job) for job in jobs), 0
     workers = min(workers, len(jobs))
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(instance, plan, meta)
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(instance, plan, meta, os.getpid())
     ) as pool:
         futures = {pool.submit(_render_in_worker, job): len(job) for job in jobs}
         for future in as_completed(futures):
