@@ -146,9 +146,10 @@ def _load_effect_inputs_or_exit(path: Path | None, instance_file: Path):
 )
 @click.option(
     "--core",
-    type=click.Choice(["report", "adjust"]),
+    type=click.Choice(["report", "adjust", "rule"]),
     default=None,
-    help="コア調整: report は按分方法どおり（公平性の証明を記載）、adjust は最も近いコア内の配分へ調整。"
+    help="コア調整: report は按分方法どおり（公平性の証明を記載）、adjust は最も近いコア内の配分へ調整、"
+    "rule はコアと実質負担の条件を満たす最も近い割合（5%刻み、次に1%刻み）、なければ調整。"
     "省略時はインスタンスの allocation.core",
 )
 def solve_command(

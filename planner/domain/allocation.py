@@ -31,9 +31,7 @@ from fractions import Fraction
 from statistics import NormalDist
 from typing import TYPE_CHECKING, TypedDict
 
-import numpy as np
-
-from . import cost_game, fairness, game_solutions
+from . import cost_game, fairness, formula_rule, game_solutions
 from .cost_game import CostGame, group_game
 from .costs import GroupCost, standalone_cost
 from .fairness import (
@@ -52,6 +50,7 @@ from .settled import Allocation, MemberShare, WeightSuggestion
 from .vocabulary import METHOD_LABELS, wareki_fiscal_year
 
 if TYPE_CHECKING:
+    from .net_fairness import NetLimits
     from .plan import PlanGroup
 
 FORMULA_PARTS = ("equal", "population", "volume")
@@ -287,10 +286,13 @@ def allocate(
     core: str | None = None,
     game: CostGame | None = None,
     suggest: bool = True,
+    limits: NetLimits | None = None,
 ) -> Allocation:
-    """A group's allocation with its exact proof of fairness (and, with ``core="adjust"``, moved into the core).
+    """A group's allocation with its exact proof of fairness (and, with ``core="adjust"``, moved into the core;
+    with ``core="rule"``, the nearest formula that is fair first).
 
-    ``game`` replaces the group's cost game (a TableGame fed directly, e.g. a game from the literature): its
+    ``limits`` are the members' net-fairness bounds (net_fairness.py): kept in every method and core option, and
+    tightened here if the written shares' rounding breaks them. ``game`` replaces the group's cost game (a TableGame fed directly, e.g. a game from the literature): its
     coalitions are then checked by enumeration instead of the separation oracle."""
     spec = instance.allocation
     method = method or spec.method
@@ -298,7 +300,7 @@ def allocate(
     if method not in ALLOCATION_METHODS:
         raise AllocationError(f"按分方法 {method!r} は使えません（{', '.join(ALLOCATION_METHODS)}）")
     if core not in CORE_OPTIONS:
-        raise AllocationError(f"コア調整（core）は report か adjust です（{core!r}）")
+        raise AllocationError(f"コア調整（core）は report・adjust・rule のいずれかです（{core!r}）")
     if method == "formula" and weights is None:
         weights = spec.weights
     member_ids = list(member_ids)
@@ -337,26 +339,102 @@ def allocate(
     shares, rounding = split_cost(ratios, cost, horizon, lead_index)
     totals = [s["total_yen"] for s in shares]
     proof = prove(oracle, totals, lc.value if n >= 2 else None, names, instance)
+    if n < 2:
+        limits = None
+    net_fair = limits is None or not any(limits.over(shares))
+
+    # core "rule": the chosen formula if it passes, else the nearest proved grid weights (formula_rule.py)
+    share_rule: Mapping[str, float] | str | None = None
+    if method in FORMULA_FAMILY:
+        chosen = normalised_weights(weights) if method == "formula" else {k: float(k == method) for k in FORMULA_PARTS}
+        share_rule = chosen
+        if core == "rule" and n >= 2 and not (proof.in_core and net_fair):
+            found = None
+            if lc.value >= 0:
+                found = formula_rule.find_rule(instance, member_ids, cost, lead_index, chosen, oracle, limits, [chosen])
+            if found is not None:
+                notes.append(
+                    f"選択した按分（{method_label(method, weights)}）では"
+                    f"{'コア' if not proof.in_core else '実質負担の条件'}を満たさないため、条件を満たす最も近い割合"
+                    f"（{method_label('formula', found.weights)}）で按分しています（協定書に記載する算定方法）。"
+                )
+                method, weights, share_rule = "formula", found.weights, found.weights
+                shares = found.shares
+                rounding = 0
+                totals = [s["total_yen"] for s in shares]
+                proof = prove(oracle, totals, lc.value, names, instance)
+                net_fair = True
+            else:
+                share_rule = "adjusted"
+                notes.append(
+                    "均等割・人口割・利用量割のどの割合（1%刻み）でもコアと実質負担の条件を同時に満たせないため、"
+                    "選択した割合の額を団体ごとに調整しています。"
+                )
 
     adjustments = [0] * n
     unadjusted_proof = None
-    if core == "adjust" and n >= 2 and not proof.in_core:
+    adjustment_summary: str | None = None
+    wants_core = core in ("adjust", "rule") and n >= 2 and not proof.in_core
+    if wants_core or not net_fair:
         unadjusted_proof = proof
-        for margin in CORE_MARGINS:
-            target = core_target(oracle, sum(totals), totals, lc.value, margin)
-            adjusted = round_signed(list(target), sum(totals), order)
-            proof = prove(oracle, adjusted, lc.value, names, instance)
-            if proof.in_core or lc.value < 0:
+        if share_rule is not None:
+            share_rule = "adjusted"
+        # the least core over unions of groups where the core is empty and the exact game is at hand
+        core_oracle: Oracle = oracle
+        if lc.value < 0:
+            exact = coalitions.oracle()
+            if exact is not None:
+                core_oracle = exact
+        bounds_won = False
+        adjusted = list(totals)
+        for _ in range(4):  # the bounds are tightened by the written shares' rounding at most a few times
+            upper = None if limits is None else list(limits.bounds)
+            bounds_won = False
+            if wants_core or core != "report":
+                try:
+                    for margin in CORE_MARGINS:
+                        target = core_target(core_oracle, sum(totals), totals, lc.value, margin, upper)
+                        adjusted = round_signed(list(target), sum(totals), order)
+                        proof = prove(oracle, adjusted, lc.value, names, instance)
+                        if proof.in_core or lc.value < 0:
+                            break
+                except game_solutions.GameSolveError:
+                    bounds_won = True
+            else:
+                bounds_won = True  # core "report": only the net bounds are enforced
+            if bounds_won and upper is not None:
+                caps = [min(u, s) for u, s in zip(upper, standalone, strict=True)] if core != "report" else upper
+                if sum(caps) < sum(totals):
+                    caps = upper
+                target = fairness.bounded_target(sum(totals), totals, caps)
+                adjusted = round_signed(list(target), sum(totals), order)
+                proof = prove(oracle, adjusted, lc.value, names, instance)
+            adjustments = [a - t for a, t in zip(adjusted, totals, strict=True)]
+            parts = split_adjustment(adjustments, cost.initial_yen, cost.annual_yen, horizon, order)
+            trial = [
+                ShareParts(
+                    initial_yen=s["initial_yen"] + di, annual_yen=s["annual_yen"] + da, total_yen=s["total_yen"] + a
+                )
+                for s, a, (di, da) in zip(shares, adjustments, parts, strict=True)
+            ]
+            over = [0] * n if limits is None else limits.over(trial)
+            if not any(over) or limits is None:
                 break
-        adjustments = [a - t for a, t in zip(adjusted, totals, strict=True)]
-        parts = split_adjustment(adjustments, cost.initial_yen, cost.annual_yen, horizon, order)
-        for s, a, (di, da) in zip(shares, adjustments, parts, strict=True):
-            s["initial_yen"] += di
-            s["annual_yen"] += da
-            s["total_yen"] += a
+            limits.tighten(over)
+        shares = trial
+        if bounds_won and limits is not None:
+            notes.append(
+                "補助金が採択されない場合でも各団体の実質負担が単独導入を上回らないこと（実質負担の保証）を優先した"
+                "ため、次の組の条件は満たしていません（下の検証を参照）。"
+                if not proof.in_core
+                else "補助金が採択されない場合でも各団体の実質負担が単独導入を上回らないよう、負担額を調整しました。"
+            )
+        adjustment_summary = fairness.uniform_change_sentence(totals, adjusted, proof, names, member_ids, limits)
+        if adjustment_summary:
+            notes.append(adjustment_summary)
         if lc.value < 0:
             notes.append(EMPTY_CORE_NOTE.format(yen=-math.floor(lc.value + 1e-6)))
-        else:
+        elif wants_core:
             notes.append(ADJUSTED_NOTE.format(count=sum(1 for a in adjustments if a)))
     elif n >= 2 and lc.value < 0:
         notes.append(EMPTY_CORE_NOTE.format(yen=-math.floor(lc.value + 1e-6)))
@@ -400,8 +478,15 @@ def allocate(
     if suggest and not (unadjusted_proof or proof).individually_rational and core == "report":
         suggested = _suggest_method(instance, member_ids, cost, lead_index, method, totals, oracle, coalitions, lc)
     weight_suggestion = None
-    if suggest and n >= 2 and method in FORMULA_FAMILY and not (unadjusted_proof or proof).in_core and lc.value >= 0:
-        weight_suggestion = suggest_weights(instance, member_ids, cost, lead_index, method, weights, oracle)
+    if (
+        suggest
+        and core != "rule"
+        and n >= 2
+        and method in FORMULA_FAMILY
+        and not (unadjusted_proof or proof).in_core
+        and lc.value >= 0
+    ):
+        weight_suggestion = suggest_weights(instance, member_ids, cost, lead_index, method, weights, oracle, limits)
     return Allocation(
         method=method,
         method_label=method_label(method, weights),
@@ -420,6 +505,8 @@ def allocate(
         suggested_weights=weight_suggestion,
         rounding_adjustment_yen=rounding,
         unadjusted_proof=unadjusted_proof,
+        rule=share_rule,
+        adjustment_summary=adjustment_summary,
     )
 
 
@@ -437,7 +524,8 @@ ADJUSTED_NOTE = (
 )
 ADJUSTMENT_RULE = (
     "コア調整: 按分方法どおりの合計額から、すべての組がそれぞれ単独のグループで負担する費用を超えない"
-    "配分のうち最も近いもの（合計額の差の二乗和が最小）へ移し、調整額を各団体の初期費用と年間費用に"
+    "配分のうち最も近いもの（各団体の変化の割合の二乗を按分方法どおりの額で重み付けした和が最小。"
+    "調整の対象でない団体はすべて同じ割合で変わります）へ移し、調整額を各団体の初期費用と年間費用に"
     "グループ全体の比率で振り分けています（1円未満は端数の大きい順）。"
 )
 FORMULA_FAMILY = ("equal", "population", "volume", "formula")
@@ -547,38 +635,16 @@ def suggest_weights(
     method: str,
     weights: Mapping[str, float] | None,
     oracle: Oracle,
+    limits: NetLimits | None = None,
 ) -> WeightSuggestion | None:
     """The formula weights (均等割・人口割・利用量割) nearest to the chosen ones (L1 over the normalised weights) whose
-    own shares, rounded as written, are in the core: an LP over the weight simplex with the core constraints in
-    the compact form; the rounded weights are then checked by the exact proof. None where no weights do."""
+    own shares, rounded as written, are in the core and net-fair: the 5-point grid, then the 1-point grid, each
+    candidate proved by the separation oracle (formula_rule.py). None where no grid weights do."""
     start = normalised_weights(weights) if method == "formula" else {k: float(k == method) for k in FORMULA_PARTS}
-    parts: list[list[float]] = []
-    usable: list[str] = []
-    for part in FORMULA_PARTS:
-        try:
-            base = basic_ratios(instance, member_ids, part)
-        except AllocationError:
-            continue
-        total = sum(base)
-        usable.append(part)
-        parts.append([float(b / total) * cost.total_yen for b in base])
-    if not usable:
-        return None
-    matrix = np.array(parts).T
-    margin = instance.horizon_years + 1.0  # rounding moves a member's total by less than this
-    found = game_solutions.nearest_weights(
-        oracle, float(cost.total_yen), matrix, [start.get(p, 0.0) for p in usable], member_margin=margin
-    )
+    found = formula_rule.find_rule(instance, member_ids, cost, lead_index, start, oracle, limits, [start])
     if found is None:
         return None
-    suggestion = {p: round(w, 3) for p, w in zip(usable, found, strict=True)}
-    if sum(suggestion.values()) <= 0:
-        return None
-    shares, _ = split_cost(formula_ratios(instance, member_ids, suggestion), cost, instance.horizon_years, lead_index)
-    check = oracle.min_excess([s["total_yen"] for s in shares])
-    if check.excess < -fairness.FLOAT_NOISE_YEN:
-        return None
-    normal = normalised_weights(suggestion)
+    normal = found.weights
     distance = sum(abs(normal.get(p, 0.0) - start.get(p, 0.0)) for p in FORMULA_PARTS)
     return WeightSuggestion(weights=normal, distance=round(distance, 4), label=method_label("formula", normal))
 
@@ -589,6 +655,7 @@ def allocate_group(
     method: str | None = None,
     weights: Mapping[str, float] | None = None,
     core: str | None = None,
+    limits: NetLimits | None = None,
 ) -> Allocation:
     """The allocation of a PlanGroup."""
-    return allocate(instance, group.members, group.cost, group.lead_body, method, weights, core)
+    return allocate(instance, group.members, group.cost, group.lead_body, method, weights, core, limits=limits)

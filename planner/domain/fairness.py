@@ -29,6 +29,7 @@ from .settled import Coalition, FairnessProof, MemberShare
 from .tolerances import YEN_NOISE
 
 if TYPE_CHECKING:
+    from .net_fairness import NetLimits
     from .settled_plan import SettledGroup
 
 EVIDENCE_COUNT = 5  # tightest coalitions kept as evidence
@@ -137,33 +138,136 @@ def coalition_name(names: Sequence[str], mask: int) -> str:
 
 
 def core_target(
-    oracle: Oracle, grand_yen: int, unadjusted: Sequence[int], least_core: float, margin: float = 1.0
+    oracle: Oracle,
+    grand_yen: int,
+    unadjusted: Sequence[int],
+    least_core: float,
+    margin: float = 1.0,
+    upper: Sequence[int] | None = None,
 ) -> np.ndarray:
-    """The nearest point (least squares over totals) of the core -- of the least core when the core is empty --
-    to the unadjusted totals. The set is shrunk by ``margin`` yen per member (x(B) <= c(B) - margin |B|) so that
-    rounding to whole yen and the QP's tolerance cannot push a coalition over its cost; where that leaves nothing
-    (a core thinner than that) the exact set is used."""
+    """The nearest point of the core -- of the least core when the core is empty -- to the unadjusted totals, in
+    relative least squares (sum (x_i - x0_i)^2 / x0_i, x0_i at least 1 yen), with x_i <= ``upper`` (the members'
+    net-fairness bounds) kept exactly. The set is shrunk by ``margin`` yen per member (x(B) <= c(B) - margin |B|)
+    so that rounding to whole yen and the QP's tolerance cannot push a coalition over its cost; where that leaves
+    nothing (a core thinner than that) the exact set is used. Raises GameSolveError when the bounds and the
+    (least) core cannot both hold."""
     n = oracle.n
     target = np.asarray(unadjusted, dtype=float)
+    weights = np.maximum(target, 1.0)
+    caps = None if upper is None else np.asarray(upper, dtype=float)
     relax = min(least_core, 0.0)
     if least_core >= margin:  # project y = x + margin onto the core of the same costs
         try:
-            return np.asarray(_project(oracle, grand_yen + margin * n, target + margin, relax)) - margin
+            shifted = None if caps is None else caps + margin
+            return (
+                np.asarray(_project(oracle, grand_yen + margin * n, target + margin, relax, weights, shifted)) - margin
+            )
         except game_solutions.GameSolveError:
             pass  # the shrunk core is empty: use the core itself
     try:
-        return np.asarray(_project(oracle, float(grand_yen), target, relax))
+        return np.asarray(_project(oracle, float(grand_yen), target, relax, weights, caps))
     except game_solutions.GameSolveError:
         # a core thinner than the solver's tolerance (least core ~ 0): the nearest point that no coalition exceeds
         # by more than a yen; the proof of the rounded shares then says exactly where they stand
-        return np.asarray(_project(oracle, float(grand_yen), target, min(relax, 0.0) - 1.0))
+        return np.asarray(_project(oracle, float(grand_yen), target, min(relax, 0.0) - 1.0, weights, caps))
+
+
+def bounded_target(grand_yen: int, unadjusted: Sequence[int], upper: Sequence[int]) -> np.ndarray:
+    """The nearest point (relative least squares) to the unadjusted totals under the members' bounds alone: what
+    settlement keeps when the bounds and the core cannot both hold (the coalition claims that then fail are named
+    by the proof). In closed form: x_i = min(upper_i, x0_i + mu w_i) with w_i = max(x0_i, 1) and mu found by
+    bisection so that the shares add up (every member below its bound changes by the same percentage). When the
+    bounds add up to less than the group's cost no share can keep them all; the shortfall is then spread in
+    proportion to w (and the plan's check names who is over)."""
+    target = np.asarray(unadjusted, dtype=float)
+    w = np.maximum(target, 1.0)
+    caps = np.asarray(upper, dtype=float)
+    grand = float(grand_yen)
+    if caps.sum() <= grand:
+        return np.asarray(caps + (grand - caps.sum()) * w / w.sum())
+
+    def total(mu: float) -> float:
+        return float(np.minimum(caps, target + mu * w).sum())
+
+    low, high = -1.0, 1.0
+    while total(low) > grand:
+        low *= 2
+    while total(high) < grand:
+        high *= 2
+    for _ in range(200):
+        mid = (low + high) / 2
+        if total(mid) < grand:
+            low = mid
+        else:
+            high = mid
+    return np.asarray(np.minimum(caps, target + high * w))
+
+
+BINDING_YEN_PER_MEMBER = 2  # a coalition this close to its own cost after adjustment is one that bound it
+
+
+def uniform_change_sentence(
+    before: Sequence[int],
+    after: Sequence[int],
+    proof: FairnessProof,
+    names: Sequence[str],
+    member_ids: Sequence[str],
+    limits: NetLimits | None = None,
+) -> str | None:
+    """「調整の対象でない団体は、按分方法どおりの額から一律 p% 増（減）。…が…より不利にならないよう調整」.
+
+    In relative least squares every member that no binding coalition or bound touches changes by the same
+    percentage (the multiplier of the group's total); the members of the coalitions that are tight after the
+    adjustment, and those at their net-fairness bound, are the ones adjusted otherwise, and are named."""
+    n = len(before)
+    if all(a == b for a, b in zip(before, after, strict=True)):
+        return None
+    touched: set[int] = set()
+    binding: list[str] = []
+    for c in proof.tightest:
+        if c.excess_yen <= BINDING_YEN_PER_MEMBER * len(c.members):
+            idx = [k for k in range(n) if member_ids[k] in c.members]
+            touched.update(idx)
+            mask = sum(1 << k for k in idx)
+            binding.append(f"{names[idx[0]]}（単独導入）" if len(idx) == 1 else f"{coalition_name(names, mask)} の組")
+    bound_hit = []
+    if limits is not None:
+        for k in range(n):
+            if after[k] >= limits.bounds[k] - BINDING_YEN_PER_MEMBER and after[k] != before[k]:
+                touched.add(k)
+                bound_hit.append(names[k])
+    free = [k for k in range(n) if k not in touched and before[k] > 0]
+    forced = binding[0] + (f"など {len(binding)} 組" if len(binding) > 1 else "") if binding else ""
+    parts = []
+    if forced:
+        parts.append(f"{forced}が単独のグループで導入するより不利にならないよう")
+    if bound_hit:
+        who = "・".join(bound_hit[:3]) + (f" など {len(bound_hit)} 団体" if len(bound_hit) > 3 else "")
+        parts.append(f"{who}の実質負担（補助金なし）が単独導入を上回らないよう")
+    why = ("、".join(parts) + "調整しています。") if parts else ""
+    if not free:
+        return "すべての団体が調整の対象です。" + why
+    changes = sorted((after[k] - before[k]) / before[k] for k in free)
+    p = changes[len(changes) // 2]
+    if abs(p) < 0.0005:
+        head = "調整の対象でない団体は、按分方法どおりの額のままです。"
+    else:
+        head = f"調整の対象でない団体は、按分方法どおりの額から一律 {abs(p) * 100:.1f}% {'増' if p > 0 else '減'}。"
+    return head + why
 
 
 CORE_MARGINS = (1.0, 4.0, 16.0, 64.0)  # tried in turn until the rounded shares are proved in the core
 
 
-def _project(oracle: Oracle, grand: float, target: np.ndarray, relax: float) -> list[float]:
-    return game_solutions.project_onto_core(oracle, grand, target, relax)
+def _project(
+    oracle: Oracle,
+    grand: float,
+    target: np.ndarray,
+    relax: float,
+    weights: np.ndarray | None = None,
+    upper: np.ndarray | None = None,
+) -> list[float]:
+    return game_solutions.project_onto_core(oracle, grand, target, relax, weights, upper)
 
 
 def round_signed(values: Sequence[float], total: int, priority: Sequence[int]) -> list[int]:

@@ -444,7 +444,7 @@ def _parse_allocation(c: _Checker, rec: Any) -> AllocationSpec:
             c.fail("allocation.weights", "must not all be 0 for the formula method")
     core = rec.get("core", "report")
     if core not in CORE_OPTIONS:
-        c.fail("allocation.core", f'must be "report" or "adjust", got {core!r}')
+        c.fail("allocation.core", f'must be "report", "adjust" or "rule", got {core!r}')
         core = "report"
     return AllocationSpec(method=method, weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0}, core=core)
 

@@ -14,7 +14,7 @@ JOINT_MODES = ("lead", "unified")
 MODES = ("standalone", *JOINT_MODES)
 GEOGRAPHY_TYPES = ("same_prefecture", "radius_km", "any")
 ALLOCATION_METHODS = ("equal", "population", "volume", "formula", "standalone_ratio", "shapley", "nucleolus")
-CORE_OPTIONS = ("report", "adjust")  # the method's own shares with their proof, or moved into the core
+CORE_OPTIONS = ("report", "adjust", "rule")  # own shares with their proof; moved into the core; nearest fair formula
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .model import Instance
     from .settled_plan import SettledGroup
 
-CORE_MODES = ("report", "adjust")
+CORE_MODES = ("report", "adjust", "rule")
 
 
 # --- money ------------------------------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ class Allocation:
     method: str
     method_label: str
     weights: Mapping[str, float] | None  # normalised, for method "formula"
-    core: str  # "report" | "adjust"
+    core: str  # "report" | "adjust" | "rule"
     rounding_rule: str
     shares: tuple[MemberShare, ...]
     proof: FairnessProof
@@ -215,6 +215,9 @@ class Allocation:
     suggested_weights: WeightSuggestion | None = None
     rounding_adjustment_yen: int = 0
     unadjusted_proof: FairnessProof | None = None  # the method's own shares' proof, when core adjustment moved them
+    # the rule the shares follow exactly: the formula's weights, "adjusted" (member by member), None (not a formula)
+    rule: Mapping[str, float] | str | None = None
+    adjustment_summary: str | None = None  # 「調整の対象でない団体は…一律 p% 増」 when shares were adjusted
 
     def share(self, need_id: str) -> MemberShare:
         for s in self.shares:
@@ -273,6 +276,8 @@ class Allocation:
             doc["rounding_adjustment_yen"] = self.rounding_adjustment_yen
         if self.unadjusted_proof is not None:
             doc["unadjusted"] = _proof_json(self.unadjusted_proof)
+        doc["rule"] = {"weights": dict(self.rule)} if isinstance(self.rule, Mapping) else self.rule
+        doc["adjustment_summary"] = self.adjustment_summary
         return doc
 
 
@@ -337,7 +342,15 @@ def allocation_from_json(
         ),
         rounding_adjustment_yen=int(doc.get("rounding_adjustment_yen", 0) or 0),
         unadjusted_proof=None if unadjusted is None else _proof_from_json(unadjusted),
+        rule=_rule_from_json(doc.get("rule")),
+        adjustment_summary=doc.get("adjustment_summary"),
     )
+
+
+def _rule_from_json(value: Any) -> Mapping[str, float] | str | None:
+    if isinstance(value, Mapping) and isinstance(value.get("weights"), Mapping):
+        return {str(k): float(v) for k, v in value["weights"].items()}
+    return "adjusted" if value == "adjusted" else None
 
 
 # --- subsidy estimates ------------------------------------------------------------------------------------------
@@ -465,10 +478,30 @@ class SubsidyEstimate:
     rule_version: str | None = None  # the rule set's name and version
     sources: tuple[str, ...] = ()  # titles of the source editions the rule set cites
     rounding: str = "1円未満切捨て"
+    # The special tax if the grant is not awarded (it is then counted on the whole initial share); None in plans
+    # written before the net guarantee, read as the tax with the grant (exact where the grant is 0).
+    special_tax_without_grant_yen: int | None = None
+    standalone_special_tax_without_grant_yen: int | None = None
 
     @property
     def grant_yen(self) -> int:
         return self.joint.grant.amount_yen
+
+    @property
+    def net_without_grant_yen(self) -> int:
+        """The headline net burden: the grant not awarded, the special tax counted (guaranteed <= alone's)."""
+        tax = self.special_tax_without_grant_yen
+        return self.joint.gross.total_yen - (self.joint.special_tax.amount_yen if tax is None else tax)
+
+    @property
+    def standalone_net_without_grant_yen(self) -> int:
+        tax = self.standalone_special_tax_without_grant_yen
+        return self.standalone.gross.total_yen - (self.standalone.special_tax.amount_yen if tax is None else tax)
+
+    @property
+    def worse_off_if_grant_awarded_yen(self) -> int:
+        """How much more the member pays net than alone when every grant is awarded (0 when not worse off)."""
+        return max(0, self.joint.net_yen - self.standalone.net_yen)
 
     @property
     def special_tax_yen(self) -> int:
@@ -512,6 +545,11 @@ class SubsidyEstimate:
             "rule_version": self.rule_version,
             "sources": list(self.sources),
             "rounding": self.rounding,
+            "special_tax_without_grant_yen": self.special_tax_without_grant_yen,
+            "standalone_special_tax_without_grant_yen": self.standalone_special_tax_without_grant_yen,
+            "net_without_grant_yen": self.net_without_grant_yen,
+            "standalone_net_without_grant_yen": self.standalone_net_without_grant_yen,
+            "worse_off_if_grant_awarded_yen": self.worse_off_if_grant_awarded_yen,
         }
 
 
@@ -547,7 +585,13 @@ def subsidy_from_json(need_id: str, doc: Mapping[str, Any]) -> SubsidyEstimate:
         rule_version=doc.get("rule_version"),
         sources=tuple(str(s) for s in doc.get("sources") or ()),
         rounding=str(doc.get("rounding", "1円未満切捨て")),
+        special_tax_without_grant_yen=_optional_yen(doc, "special_tax_without_grant_yen", where),
+        standalone_special_tax_without_grant_yen=_optional_yen(doc, "standalone_special_tax_without_grant_yen", where),
     )
+
+
+def _optional_yen(doc: Mapping[str, Any], key: str, where: str) -> int | None:
+    return None if doc.get(key) is None else _yen(doc, key, where)
 
 
 # --- the one reader of a member's figures -----------------------------------------------------------------------

@@ -37,6 +37,9 @@ class SettledGroup:
     allocation: Allocation
     subsidies: Mapping[str, SubsidyEstimate]
     effects: Mapping[str, NeedEffect]
+    # {lead_body, extra_cost_yen}: the cheapest grant-eligible lead, for a lead-mode group where a member is worse
+    # off if grants are awarded (net_fairness.eligible_lead_alternative); None otherwise
+    eligible_lead_alternative: Mapping[str, Any] | None = None
 
     @property
     def saving_yen(self) -> int:
@@ -49,6 +52,7 @@ class SettledGroup:
         allocation: Allocation,
         subsidies: Mapping[str, SubsidyEstimate],
         effects: Mapping[str, NeedEffect] | None = None,
+        eligible_lead_alternative: Mapping[str, Any] | None = None,
     ) -> SettledGroup:
         return cls(
             id=group.id,
@@ -62,6 +66,7 @@ class SettledGroup:
             allocation=allocation,
             subsidies=subsidies,
             effects=effects or {},
+            eligible_lead_alternative=eligible_lead_alternative,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +82,9 @@ class SettledGroup:
             "saving_yen": self.saving_yen,
             "allocation": self.allocation.to_json(),
             "subsidies": {nid: estimate.to_json() for nid, estimate in self.subsidies.items()},
+            "eligible_lead_alternative": None
+            if self.eligible_lead_alternative is None
+            else dict(self.eligible_lead_alternative),
         }
 
 
@@ -131,7 +139,11 @@ def settled_plan_from_dict(doc: dict[str, Any]) -> SettledPlan:
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"グループ {g['id']} の按分・見込額が読めません: {e}") from e
         group_effects = {m: by_need[m] for m in group.members if m in by_need}
-        groups.append(SettledGroup.of(group, allocation, subsidies, group_effects))
+        groups.append(
+            SettledGroup.of(
+                group, allocation, subsidies, group_effects, _alternative(g.get("eligible_lead_alternative"))
+            )
+        )
     return SettledPlan(
         instance=doc.get("instance", ""),
         status=doc["status"],
@@ -164,3 +176,10 @@ def _settlement_from_json(
     allocation = allocation_from_json(g["allocation"], group.members, fallback)
     subsidies = {str(nid): subsidy_from_json(str(nid), record) for nid, record in g["subsidies"].items()}
     return allocation, subsidies
+
+
+def _alternative(value: Any) -> dict[str, Any] | None:
+    """The group's eligible-lead alternative as written (None in plans written before it existed)."""
+    if not isinstance(value, Mapping) or value.get("lead_body") is None:
+        return None
+    return {"lead_body": str(value["lead_body"]), "extra_cost_yen": int(value.get("extra_cost_yen", 0))}

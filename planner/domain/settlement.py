@@ -12,6 +12,7 @@ from .allocation import allocate_group
 from .costs import standalone_cost
 from .effects import Baseline, EffectModel, estimate_effects
 from .model import Instance
+from .net_fairness import eligible_lead_alternative, net_limits
 from .plan import Plan
 from .settled_plan import SettledGroup, SettledPlan
 from .subsidies import CapLedger, as_rule_set, estimate_group
@@ -45,7 +46,13 @@ def settle_plan(
     in_order = sorted(enumerate(plan.groups), key=lambda ig: ig[1].start_year)
     for done, (index, group) in enumerate(in_order, start=1):
         standalone = {nid: standalone_cost(instance, instance.need(nid)).as_dict() for nid in group.members}
-        allocation = allocate_group(instance, group, method, weights, core)
+        # the net guarantee's bounds, from the special-tax cap room earlier groups left (cost-model.md)
+        limits = (
+            net_limits(instance, group.members, group.mode, group.cost, rule_set, ledger, standalone_ledger)
+            if len(group.members) >= 2
+            else None
+        )
+        allocation = allocate_group(instance, group, method, weights, core, limits)
         subsidies = estimate_group(
             instance,
             group.mode,
@@ -57,7 +64,12 @@ def settle_plan(
             ledger,
             standalone_ledger,
         )
-        settled[index] = SettledGroup.of(group, allocation, subsidies)
+        alternative = None
+        if any(e.worse_off_if_grant_awarded_yen for e in subsidies.values()):
+            alternative = eligible_lead_alternative(
+                instance, group.mode, group.lead_body, group.members, group.cost, rule_set
+            )
+        settled[index] = SettledGroup.of(group, allocation, subsidies, eligible_lead_alternative=alternative)
         if progress is not None:
             progress(done, total)
     stats = {

@@ -104,6 +104,11 @@ def _ineligibility(body: Body, rules: RuleSet, role: str) -> str | None:
     return None
 
 
+def grant_ineligibility(body: Body, rules: RuleSet) -> str | None:
+    """Why ``body`` cannot be the grant's 実施主体 (None: it can)."""
+    return _ineligibility(body, rules, body.name)
+
+
 def grant_estimates(
     instance: Instance,
     mode: str,
@@ -254,9 +259,11 @@ def special_tax_estimate(
     rules: RuleSet | Mapping[str, Any],
     ledger: CapLedger | None = None,
     year: int | None = None,
+    commit: bool = True,
 ) -> tuple[SpecialTaxEstimate, list[str]]:
     """The special allocation tax on one need's project: ``initial_yen`` is the project cost (its initial share),
-    ``grant_yen`` its grant. Returns the estimate and notes for the member's line."""
+    ``grant_yen`` its grant. Returns the estimate and notes for the member's line. ``commit`` False reads the
+    ledger's cap room without using it up (a what-if: the same member without its grant, or at another share)."""
     rules = as_rule_set(rules)
     need = instance.need(need_id)
     body = instance.bodies[need.body]
@@ -319,7 +326,7 @@ def special_tax_estimate(
     best, measure, counted = max(candidates, key=lambda c: c[0].amount_yen)  # first of equals: rule-data order
     if len(candidates) > 1:
         notes.append(f"複数の措置が該当するため、見込額の大きい「{best.measure}」で計算しています（重複計上なし）。")
-    if ledger is not None and measure.base_cap is not None:
+    if commit and ledger is not None and measure.base_cap is not None:
         key = (body.code, year, measure.id)
         ledger.used[key] = ledger.used.get(key, 0) + counted
     return best, notes
@@ -378,6 +385,14 @@ def estimate_group(
     for nid in member_ids:
         alone = _parts(standalone[nid])
         grant = joint_grants[nid]
+        # what the member pays if the grant is not awarded (the headline): the tax on the whole initial share,
+        # read from the ledgers before this member's own use is recorded
+        tax_no_grant, _ = special_tax_estimate(
+            instance, nid, mode, gross[nid].initial_yen, 0, rules, ledger, commit=False
+        )
+        alone_tax_no_grant, _ = special_tax_estimate(
+            instance, nid, "standalone", alone.initial_yen, 0, rules, standalone_ledger, commit=False
+        )
         special, notes = special_tax_estimate(
             instance, nid, mode, gross[nid].initial_yen, grant.amount_yen, rules, ledger
         )
@@ -406,5 +421,7 @@ def estimate_group(
             rule_version=rules.label,
             sources=sources,
             rounding=rules.rounding_label,
+            special_tax_without_grant_yen=tax_no_grant.amount_yen,
+            standalone_special_tax_without_grant_yen=alone_tax_no_grant.amount_yen,
         )
     return out
