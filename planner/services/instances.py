@@ -90,6 +90,16 @@ class NeedScope:
     left_out: int
 
 
+def needs_by_kind(session: Session, prefecture_code: str | None) -> dict[bool, int]:
+    """Active needs of a prefecture (all prefectures for None) by kind: {False: users', True: the demo's}. The
+    scenario form says when only the demo has any, since a new scenario would otherwise plan none."""
+    query = select(Need.is_demo, func.count()).where(Need.status == "active").group_by(Need.is_demo)
+    if prefecture_code:
+        query = query.join(Body, Body.code == Need.body_code).where(Body.prefecture_code == prefecture_code)
+    counts = {bool(demo): int(n) for demo, n in session.exec(query)}
+    return {False: counts.get(False, 0), True: counts.get(True, 0)}
+
+
 def need_scope(session: Session, scenario: Scenario) -> NeedScope:
     codes = [b.code for b in scenario_bodies(session, scenario)]
     codes += [h.get("body") for h in scenario.hosts or [] if isinstance(h, dict) and h.get("body")]

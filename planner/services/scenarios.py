@@ -71,6 +71,7 @@ EDITABLE_FIELDS = (
     "price_book_id",
     "subsidy_rule_set_id",
     "time_limit_seconds",
+    "is_demo",  # plans the demo's needs instead of the users' (never both)
 )
 
 
@@ -289,7 +290,7 @@ def copy_scenario(
     if extra_override is not None:
         overrides.setdefault("items", []).append(normalise_override(extra_override))
     overrides["copied_from"] = scenario.id
-    clone = Scenario(**values, overrides=overrides, created_by=user.id, status="draft", is_demo=scenario.is_demo)
+    clone = Scenario(**values, overrides=overrides, created_by=user.id, status="draft")
     session.add(clone)
     session.flush()
     from planner.services.quotes import copy_quotes

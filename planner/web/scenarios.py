@@ -16,11 +16,11 @@ from planner import jobs
 from planner.db.models import Body, Category, PriceBook, Scenario, SubsidyRuleSet
 from planner.db.models import Plan as PlanRow
 from planner.domain.allocation import method_label
-from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS, wareki_fiscal_year
+from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS, prefecture_name, wareki_fiscal_year
 from planner.services import access
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
-from planner.services.instances import need_scope
+from planner.services.instances import need_scope, needs_by_kind
 from planner.web.api import phase_step
 from planner.web.db import db_session
 from planner.web.forms.planning import ActionForm, OverrideForm, ScenarioForm, split_codes
@@ -117,6 +117,7 @@ def form_data(form: ScenarioForm, session) -> dict:
         "price_book_id": form.price_book_id.data or None,
         "subsidy_rule_set_id": form.subsidy_rule_set_id.data or None,
         "time_limit_seconds": form.time_limit_seconds.data,
+        "is_demo": bool(form.is_demo.data),
     }
 
 
@@ -143,7 +144,21 @@ def fill_form(form: ScenarioForm, scenario: Scenario, session) -> None:
     form.price_book_id.data = scenario.price_book_id or 0
     form.subsidy_rule_set_id.data = scenario.subsidy_rule_set_id or 0
     form.time_limit_seconds.data = scenario.time_limit_seconds
+    form.is_demo.data = scenario.is_demo
     form.version.data = str(scenario.version)
+
+
+def _form_page(form: ScenarioForm, scenario: Scenario | None) -> str:
+    """The scenario form, with how many users' and demo needs its prefecture has: a new scenario plans the users'
+    needs only, so on the demo (where every need is a demo need) it would plan none without saying so."""
+    pref = form.prefecture_code.data or (scenario.prefecture_code if scenario else None)
+    counts = needs_by_kind(db_session(), pref or None)
+    need_counts = {
+        "where": prefecture_name(pref) if pref else "全都道府県",
+        "users": counts[False],
+        "demo": counts[True],
+    }
+    return render_template("scenarios/form.html", form=form, scenario=scenario, need_counts=need_counts)
 
 
 def int_arg(name: str, default: int = 1) -> int:
@@ -207,7 +222,7 @@ def new():
         else:
             flash(f"シナリオ「{scenario.name}」を作成しました。", "success")
             return redirect(url_for("scenarios.show", scenario_id=scenario.id))
-    return render_template("scenarios/form.html", form=form, scenario=None), 400 if request.method == "POST" else 200
+    return _form_page(form, scenario=None), 400 if request.method == "POST" else 200
 
 
 @bp.get("/<int:scenario_id>")
@@ -392,7 +407,7 @@ def edit(scenario_id: int):
         except svc.BadVersion as e:
             session.rollback()
             flash(str(e), "error")
-            return render_template("scenarios/form.html", form=form, scenario=scenario), 400
+            return _form_page(form, scenario=scenario), 400
         except svc.StaleScenario as e:
             # Lost to a concurrent edit: show the values that won, carrying their version for a deliberate retry.
             session.rollback()
@@ -401,16 +416,16 @@ def edit(scenario_id: int):
             form = ScenarioForm(formdata=None)
             fill_choices(form, session)
             fill_form(form, scenario, session)
-            return render_template("scenarios/form.html", form=form, scenario=scenario), 409
+            return _form_page(form, scenario=scenario), 409
         except svc.ScenarioError as e:
             session.rollback()
             flash(str(e), "error")
-            return render_template("scenarios/form.html", form=form, scenario=scenario), 409
+            return _form_page(form, scenario=scenario), 409
         flash("シナリオを更新しました。再計画するには「実行」を押してください。", "success")
         return redirect(url_for("scenarios.show", scenario_id=scenario.id))
     else:
-        return render_template("scenarios/form.html", form=form, scenario=scenario), 400
-    return render_template("scenarios/form.html", form=form, scenario=scenario)
+        return _form_page(form, scenario=scenario), 400
+    return _form_page(form, scenario=scenario)
 
 
 @bp.post("/<int:scenario_id>/run")

@@ -3,6 +3,8 @@ many of the other kind it leaves out (issue #15 point 1, issue #12: the demo nev
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import Session
 
@@ -94,3 +96,35 @@ def test_home_matrix_says_how_many_of_the_needs_are_the_demos(client, world):
     login(client, "pref20")
     page = client.get("/home").get_data(as_text=True)
     assert "うちデモ 2" in page and "デモのニーズ 2 件を含みます" in page
+
+
+def test_a_new_scenario_on_demo_needs_only_says_it_would_plan_none_and_can_include_them(app, client, seed):
+    """On the demo every need is a demo need: the form says a new scenario would plan 0 needs and offers the
+    checkbox; checked, the scenario plans the demo's needs."""
+    from tests.web.test_scenarios import scenario_form, with_books
+
+    engine = app.extensions["db_engine"]
+    with Session(engine) as s:
+        s.add_all(
+            [
+                Need(body_code="202011", category_id="ocr", volume=10, start_year=2026, is_demo=True),
+                Need(body_code="202029", category_id="ocr", volume=20, start_year=2026, is_demo=True),
+            ]
+        )
+        s.commit()
+    login(client, "pref20")
+    form = client.get("/scenarios/new").get_data(as_text=True)
+    assert "登録中のニーズ（長野県）：利用者が登録したもの 0 件、デモのもの 2 件" in form
+    assert "このままでは計画するニーズが 0 件です" in form
+    assert 'name="is_demo"' in form and "デモのニーズで計画する" in form
+
+    plain = client.post("/scenarios/new", data=with_books(client, scenario_form(name="利用者のニーズ")))
+    included = client.post("/scenarios/new", data=with_books(client, scenario_form(name="デモ込み", is_demo="y")))
+    assert plain.status_code == included.status_code == 302
+    ids = [int(r.headers["Location"].rstrip("/").split("/")[-1]) for r in (plain, included)]
+    with Session(engine) as s:
+        scopes = [need_scope(s, s.get(Scenario, i)) for i in ids]
+        planned = [len(build_instance(s, s.get(Scenario, i)).needs) for i in ids]
+    assert [scope.planned for scope in scopes] == planned == [0, 2]
+    edit = client.get(f"/scenarios/{ids[1]}/edit").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*name="is_demo"|<input[^>]*name="is_demo"[^>]*checked', edit)

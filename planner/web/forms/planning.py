@@ -55,6 +55,12 @@ class ScenarioForm(FlaskForm):
     category_ids = MultiCheckboxField(
         "対象分野", choices=[], validators=[Optional()], description="何も選ばなければ全分野"
     )
+    is_demo = BooleanField(
+        "デモのニーズで計画する",
+        default=False,
+        description="利用者が登録したニーズの代わりに、「デモ」の印が付いたデモのニーズを計画します（両方を混ぜることは"
+        "しません）。デモのシナリオは、デモのデータを読み込み直すとデモのデータと一緒に削除されます。",
+    )
     fiscal_year = IntegerField(
         "基準年度（西暦・記録用）",
         default=2026,
