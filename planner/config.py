@@ -57,6 +57,7 @@ def defaults(instance: Path) -> dict[str, Any]:
         "SESSION_IDLE_HOURS": 8.0,  # a session ends after this long without a request
         "SESSION_MAX_HOURS": 12.0,  # and in any case this long after signing in (0: no cap)
         "BUILD_DOCUMENTS_ON_PUBLISH": True,
+        "SIGNUP_CODE_DAYS": 14,  # a sign-up code from the accounts CSV import works this many days
     }
 
 

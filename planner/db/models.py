@@ -175,6 +175,10 @@ class User(SQLModel, table=True):
     # deactivation) invalidates every cookie issued before, including copies of it.
     session_generation: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    # A one-time sign-up code (accounts from the CSV import): only its argon2 hash and its expiry (UTC) are kept;
+    # both are cleared when the person sets a password with it.
+    signup_code_hash: str | None = Field(default=None, max_length=255)
+    signup_expires_at: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class Need(SQLModel, table=True):

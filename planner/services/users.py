@@ -17,6 +17,7 @@ ROLES = ("admin", "prefecture", "municipality")
 ROLE_LABELS = {"admin": "管理者", "prefecture": "都道府県担当者", "municipality": "市区町村担当者"}
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{1,79}")
+USERNAME_PATTERN = _USERNAME  # login names (the CSV import checks e-mail addresses against it)
 
 _hasher = PasswordHasher()
 

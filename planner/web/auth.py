@@ -1,4 +1,5 @@
-"""Login and logout. Messages never say whether the name or the password was wrong."""
+"""Login, logout and sign-up with a one-time code. Messages never say whether the name or the password (or code) was
+wrong."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from flask_login import current_user, logout_user
 
 from planner.db.models import User
 from planner.services import audit
+from planner.services.account_import import SignupError, redeem_code
 from planner.services.login_throttle import Limits, begin_attempt, settle
-from planner.services.users import authenticate, end_sessions
+from planner.services.users import authenticate, end_sessions, password_problem
 from planner.web.db import db_session
-from planner.web.forms.auth import LoginForm
+from planner.web.forms.auth import LoginForm, SignupForm
 from planner.web.security import LoginUser, client_ip, start_session
 
 bp = Blueprint("auth", __name__)
@@ -76,3 +78,37 @@ def logout():
     flask_session.clear()
     flash("ログアウトしました", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Set one's own password with the one-time code the administrator handed over (accounts from the CSV import).
+    Attempts count against the same limits as logins, so codes cannot be guessed at speed."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        problem = password_problem(form.password.data)
+        if problem:  # said before the code is tried: a weak password is no guess at a code
+            form.password.errors = [*form.password.errors, problem]
+            return render_template("auth/signup.html", form=form), 422
+        session = db_session()
+        username = form.username.data.strip().lower()
+        limits = Limits.from_config(current_app.config)
+        attempt, reason = begin_attempt(session, username, client_ip(), limits)
+        if reason is not None:
+            flash(BLOCKED.format(minutes=int(limits.window.total_seconds() // 60)), "error")
+            return render_template("auth/signup.html", form=form), 429
+        try:
+            user = redeem_code(session, username, form.code.data, form.password.data)
+        except SignupError as e:
+            settle(session, attempt, None)
+            session.commit()
+            flash(str(e), "error")
+            return render_template("auth/signup.html", form=form), 200
+        settle(session, attempt, user)
+        session.commit()
+        start_session(LoginUser.from_row(user))
+        flash("パスワードを設定しました。次からはこのパスワードでログインします", "success")
+        return redirect(url_for("home.index"))
+    return render_template("auth/signup.html", form=form), (422 if form.errors else 200)

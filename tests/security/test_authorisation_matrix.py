@@ -77,6 +77,7 @@ ENDPOINTS: dict[str, Rule] = {
     "auth.root": public(),
     "auth.login": public(),
     "auth.logout": public(),
+    "auth.signup": public(),  # sets a password with a one-time code: for people not signed in yet
     "home.index": signed_in(),
     # needs (D1): municipality staff their body's, coordinators their prefecture's, admins all
     "needs.index": signed_in(),
@@ -149,6 +150,9 @@ ENDPOINTS: dict[str, Rule] = {
     "admin.user_edit": scoped("user", ("admin",)),
     "admin.user_active": scoped("user", ("admin",)),
     "admin.user_password": scoped("user", ("admin",)),
+    "admin.users_import": signed_in(("admin",)),
+    "admin.users_import_template": signed_in(("admin",)),
+    "admin.users_import_confirm": signed_in(("admin",)),
     # JSON API
     "api.plans": signed_in(api=True),
     "api.plan": scoped("plan", api=True),

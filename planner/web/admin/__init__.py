@@ -5,7 +5,16 @@ prefecture's bodies. Reference data is never edited in place: each change is a n
 keep the version they were solved with. One blueprint (``bp``); each module adds the pages of one job.
 """
 
-from . import audit_log, effect_models, official_data, overview, price_books, rule_sets, users  # noqa: F401  (routes)
+from . import (  # noqa: F401  (routes)
+    account_import,
+    audit_log,
+    effect_models,
+    official_data,
+    overview,
+    price_books,
+    rule_sets,
+    users,
+)
 from .common import bp
 
 __all__ = ["bp"]

@@ -33,12 +33,20 @@ class UserForm(FlaskForm):
     display_name = StringField(
         "表示名", validators=[Optional(), Length(max=80, message="表示名は 80 文字以内にしてください")]
     )
-    role = SelectField("役割", choices=list(ROLE_LABELS.items()))
+    # Administrators are made on the command line only (planner create-user --role admin), never on a page.
+    role = SelectField("役割", choices=[(k, v) for k, v in ROLE_LABELS.items() if k != "admin"], validate_choice=False)
     prefecture_code = SelectField("都道府県（都道府県担当者）", choices=[], validate_choice=False)
     body_code = StringField(
         "団体コード（市区町村担当者）",
         validators=[Optional(), Regexp(r"^\d{6}$", message="団体コードは 6 桁の数字で入力してください")],
     )
+
+    def validate_role(self, field):
+        if field.data == "admin":
+            raise ValidationError("管理者は画面では作成できません（planner create-user --role admin で作成します）")
+        if field.data not in dict(field.choices):
+            raise ValidationError("役割を選んでください")
+
     password = PasswordField(
         "初期パスワード",
         validators=[Optional()],
@@ -169,3 +177,13 @@ class RuleImportForm(FlaskForm):
         description="「JSON で書き出す」で保存したファイルを編集したもの。版名（version）は新しい名前にします。",
     )
     make_current = BooleanField("取り込んだ版を現行にする")
+
+
+class AccountImportForm(FlaskForm):
+    file = FileField(
+        "利用者の CSV ファイル（UTF-8 または Shift_JIS）",
+        validators=[
+            FileRequired("CSV ファイルを選んでください"),
+            FileAllowed(["csv", "txt"], "CSV ファイル（.csv）を選んでください（Excel なら「CSV」で保存します）"),
+        ],
+    )
