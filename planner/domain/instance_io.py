@@ -91,6 +91,7 @@ class _Checker:
         where: str,
         *,
         minimum: float | None = None,
+        maximum: float | None = None,
         required: bool = True,
         default: Any = None,
         integer: bool = False,
@@ -99,6 +100,9 @@ class _Checker:
         value = self.field(rec, key, where, kinds, required=required, default=default)
         if value is not None and minimum is not None and value < minimum:
             self.fail(f"{where}.{key}", f"must be at least {minimum}, got {value}")
+            return default
+        if value is not None and maximum is not None and value > maximum:
+            self.fail(f"{where}.{key}", f"must be at most {maximum:,}, got {value:,}")
             return default
         return value
 
@@ -205,13 +209,22 @@ def _parse_bodies(c: _Checker, value: Any) -> dict[str, Body]:
     return bodies
 
 
+# Bounds of a price: a plan's totals (a price times members and years, summed over groups) must still fit the
+# database's 64-bit yen columns, and no system a municipality buys costs more than 10兆円. max_members is stored
+# in a 32-bit column; there are fewer than 2,000 bodies.
+MAX_PRICE_YEN = 10**13
+MAX_MEMBERS = 100_000
+
+
 def _parse_mode_price(c: _Checker, rec: Any, where: str, joint: bool) -> ModePrice | None:
     if not isinstance(rec, dict):
         c.fail(where, "must be an object")
         return None
     before = len(c.problems)
     yen = {
-        k: c.number(rec, k, where, minimum=0, integer=True, required=k != "per_km_annual", default=0)
+        k: c.number(
+            rec, k, where, minimum=0, maximum=MAX_PRICE_YEN, integer=True, required=k != "per_km_annual", default=0
+        )
         for k in ("fixed_initial", "fixed_annual", "member_initial", "member_annual", "per_km_annual")
     }
     lines = []
@@ -229,13 +242,15 @@ def _parse_mode_price(c: _Checker, rec: Any, where: str, joint: bool) -> ModePri
                 c.fail(f"{where}.lines[{j}]", "must be a pair of numbers [alpha, beta]")
             elif line[0] < 0 or line[1] < 0:
                 c.fail(f"{where}.lines[{j}]", "alpha and beta must not be negative")
+            elif line[0] > MAX_PRICE_YEN or line[1] > MAX_PRICE_YEN:
+                c.fail(f"{where}.lines[{j}]", f"alpha and beta must be at most {MAX_PRICE_YEN:,}")
             else:
                 lines.append((float(line[0]), float(line[1])))
         if len(lines) == len(raw_lines):
             _check_concave(c, lines, f"{where}.lines")
     max_members = None
     if joint:
-        max_members = c.number(rec, "max_members", where, minimum=2, integer=True)
+        max_members = c.number(rec, "max_members", where, minimum=2, maximum=MAX_MEMBERS, integer=True)
     if len(c.problems) != before:
         return None
     return ModePrice(lines=tuple(lines), max_members=max_members, **yen)

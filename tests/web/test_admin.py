@@ -326,7 +326,7 @@ def test_price_book_edit_errors_stay_at_their_field_and_nothing_is_written(app, 
     r = client.post(f"/admin/price-books/{base.id}/edit", data=data)
     html = r.get_data(as_text=True)
     assert r.status_code == 400
-    assert "0 以上の整数（円）にしてください" in html and "数ではない値があります" in html
+    assert "0 以上 10,000,000,000,000 以下の整数（円）にしてください" in html and "数ではない値があります" in html
     with Session(engine_of(app)) as session:
         assert session.exec(select(func.count()).select_from(PriceBook)).one() == 1
 

@@ -19,6 +19,7 @@ from planner.domain.effects import LEVELS, EffectModelError, parse_effect_model
 from planner.importers.needs import volume_value
 from planner.services import effect_models
 from planner.services.audit_log import user_names
+from planner.services.json_input import JsonInputError, load_json
 from planner.services.reference_data import ReferenceDataError
 from planner.web.db import db_session
 from planner.web.security import roles_required
@@ -74,9 +75,9 @@ def _edited_document(base: dict, form) -> tuple[dict, list[str]]:
     doc["caveat"] = (form.get("caveat") or "").strip()
     raw_cases = form.get("cases") or ""
     try:
-        doc["cases"] = json.loads(raw_cases)
-    except json.JSONDecodeError as e:
-        problems.append(f"cases: JSON の書き方に誤りがあります（{e.lineno}行 {e.colno}文字目: {e.msg}）")
+        doc["cases"] = load_json(raw_cases, "cases")
+    except JsonInputError as e:
+        problems.append(str(e))
     for cid, rec in (doc.get("categories") or {}).items():
         for key, _label, scale in FIGURES:
             spread = rec.get(key) if isinstance(rec, dict) else None

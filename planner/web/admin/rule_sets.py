@@ -16,6 +16,7 @@ from planner.db.models import SubsidyRuleSet
 from planner.domain.vocabulary import MODE_LABELS
 from planner.services import reference_admin as refadmin
 from planner.services.audit_log import user_names
+from planner.services.json_input import JsonInputError, load_json
 from planner.services.problems import Problem
 from planner.services.reference_data import ReferenceDataError, current_subsidy_rule_set
 from planner.web.db import db_session
@@ -236,11 +237,11 @@ def rule_set_import():
             problems.append(f"ファイルが大きすぎます（{MAX_RULES_BYTES // 1000:,} KB まで）")
         else:
             try:
-                doc = json.loads(raw.decode("utf-8-sig"))
+                doc = load_json(raw.decode("utf-8-sig"), form.file.data.filename or "JSON ファイル")
             except UnicodeDecodeError:
                 problems.append("ファイルを UTF-8 の文字として読めません（書き出した JSON をそのまま使ってください）")
-            except json.JSONDecodeError as e:
-                problems.append(f"JSON の書き方に誤りがあります（{e.lineno}行 {e.colno}文字目: {e.msg}）")
+            except JsonInputError as e:
+                problems.append(str(e))
         if doc is not None:
             base = current_subsidy_rule_set(session)
             try:

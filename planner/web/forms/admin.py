@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
 from wtforms import (
@@ -16,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from planner.domain.instance_io import MAX_MEMBERS, MAX_PRICE_YEN
 from planner.services.users import MIN_PASSWORD_LENGTH, ROLE_LABELS
 
 
@@ -101,6 +104,8 @@ def parse_lines(text: str) -> list[list[float]]:
             alpha, beta = float(parts[0]), float(parts[1])
         except ValueError:
             raise ValueError(f"{n}行目: 数ではない値があります（{raw}）") from None
+        if not (math.isfinite(alpha) and math.isfinite(beta)) or max(abs(alpha), abs(beta)) > MAX_PRICE_YEN:
+            raise ValueError(f"{n}行目: 切片と傾きは {MAX_PRICE_YEN:,} 以下の数にしてください（{raw[:40]}）")
         lines.append([int(alpha) if alpha.is_integer() else alpha, int(beta) if beta.is_integer() else beta])
     return lines
 
@@ -141,7 +146,10 @@ class PriceBookMetaForm(FlaskForm):
 
 def price_entry_form_class(joint: bool):
     """Fields of one category × mode; max_members only for the joint modes."""
-    yen = [InputRequired("金額を入力してください"), NumberRange(min=0, message="0 以上の整数（円）にしてください")]
+    yen = [
+        InputRequired("金額を入力してください"),
+        NumberRange(min=0, max=MAX_PRICE_YEN, message=f"0 以上 {MAX_PRICE_YEN:,} 以下の整数（円）にしてください"),
+    ]
 
     class EntryForm(Form):
         fixed_initial = IntegerField("固定初期費", validators=yen)
@@ -153,7 +161,14 @@ def price_entry_form_class(joint: bool):
         if joint:
             max_members = IntegerField(
                 "参加団体数の上限",
-                validators=[Optional(), NumberRange(min=2, message="2 以上の整数にしてください（空欄は上限なし）")],
+                validators=[
+                    Optional(),
+                    NumberRange(
+                        min=2,
+                        max=MAX_MEMBERS,
+                        message=f"2 以上 {MAX_MEMBERS:,} 以下の整数にしてください（空欄は上限なし）",
+                    ),
+                ],
             )
 
     return EntryForm
