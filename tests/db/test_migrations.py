@@ -106,3 +106,23 @@ def test_amounts_past_32_bits_are_stored(migrated_engine):
             for column in inspector.get_columns(table):
                 if column["name"].endswith("_yen") or column["name"] in PRICE_COLUMNS:
                     assert isinstance(column["type"], sa.BigInteger), (table, column["name"], column["type"])
+
+
+def test_every_migration_file_has_its_own_revision_and_one_head():
+    """Two helpers landing the same number would give two files one revision id: Alembic keeps one of them silently
+    and the other never runs (the schema test above would not notice when the kept one is enough for the models)."""
+    import ast
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+
+    versions = Path(__file__).resolve().parents[2] / "planner" / "migrations" / "versions"
+    revisions = []
+    for path in sorted(versions.glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "revision":
+                revisions.append((ast.literal_eval(node.value), path.name))
+    ids = [r for r, _name in revisions]
+    assert len(ids) == len(set(ids)), sorted(revisions)
+    assert all(name.startswith(f"{rev}_") for rev, name in revisions), revisions
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
