@@ -80,7 +80,7 @@ def parse_flags_file(file_name: str, data: bytes, known_codes: set[str] | frozen
             return row[columns[key]] if columns[key] < len(row) else None
 
         code = normalize_code(cell("code"))
-        problem = code_problem(code or "") if code else "団体コードがありません"
+        problem = code_problem(code or "", known_codes) if code else "団体コードがありません"
         if problem is None and code not in known_codes:
             problem = f"団体コード {code} に当たる団体がありません"
         if problem:

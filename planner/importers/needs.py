@@ -4,8 +4,8 @@ The first non-blank row is the header, in Japanese or English: 団体コード/b
 分野ID/category_id or 分野/分野名/category (an id or a name), 利用量/volume, 開始年度/start_year,
 幹事方式可/accepts_lead, 仕様統一可/accepts_unified, 幹事可/can_lead,
 条件不利地域の住民サービス/serves_disadvantaged_area, 備考/notes. Other columns are ignored, so a file
-exported from the needs list reads back. Text is normalised (NFKC) first, so full-width digits and letters work;
-volumes may have thousands separators; fiscal years may be 2026, 2026年度, 令和8年度, 令和8, R8 or H30.
+exported from the needs list reads back. Cells are normalised (NFKC) first, so full-width digits and letters work
+(備考 is kept as typed); volumes may have thousands separators; fiscal years may be 2026, 2026年度, 令和8年度, 令和8, R8 or H30.
 Yes/no cells take ○/×, 1/0, 可/不可, はい/いいえ, true/false; a blank cell is "no", and a missing column keeps the
 default (joint modes accepted, not willing to lead).
 
@@ -34,7 +34,7 @@ from planner.domain.vocabulary import parse_fiscal_year, starts_like_formula, wa
 from planner.masterdata.codes import code_problem, normalize_code, with_check_digit
 
 from .errors import FileProblems, Problem
-from .tabular import column_label, decode_csv, nonblank, read_workbook, text
+from .tabular import column_label, decode_csv, nonblank, own_text, read_workbook, text
 
 MAX_ROWS = 20000
 MAX_NOTES = 1000
@@ -393,7 +393,7 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
             else:
                 flags[key] = value
 
-        notes = text(cell("notes")) if "notes" in columns else ""
+        notes = own_text(cell("notes")) if "notes" in columns else ""
         if notes[:1] == "'" and starts_like_formula(notes[1:]):
             notes = notes[1:]  # the apostrophe the export puts before a note a spreadsheet would run as a formula
         if len(notes) > MAX_NOTES:
@@ -471,7 +471,7 @@ def _body(cell, columns, lookups: Lookups, names, fail) -> str | None:
             if code is None:
                 return None
         if code:
-            problem = code_problem(code)
+            problem = code_problem(code, lookups.bodies)
             if problem:
                 fail("body_code", problem)
                 return None

@@ -261,7 +261,7 @@ def _parse_population(
         if not code or code == "-":
             out.fail(i, code_label, "団体コードがありません")
             continue
-        problem = code_problem(code)
+        problem = code_problem(code, bodies.names)
         if problem:
             out.fail(i, code_label, problem)
             continue
@@ -308,7 +308,7 @@ def _parse_fiscal_municipal(
         if not code:
             out.fail(i, code_label, "団体コードがありません")
             continue
-        problem = code_problem(code)
+        problem = code_problem(code, bodies.names)
         if problem:
             out.fail(i, code_label, problem)
             continue

@@ -288,6 +288,16 @@ def text(value: Any) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+def own_text(value: Any) -> str:
+    """A cell of free text (備考) as the user wrote it: only trimmed. NFKC would turn 「（」 into 「(」 and 「①」 into
+    「1」, which is right for codes and numbers but changes a person's words."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 def column_label(index: int, header: str = "") -> str:
     """'D（財政力指数）' for the 0-based column index 3."""
     letter = get_column_letter(index + 1)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from planner.db.models import Scenario, utcnow
+from planner.domain.vocabulary import jst_datetime
 
 # A running job writes its heartbeat every HEARTBEAT_SECONDS; after STALE_AFTER without one it is presumed dead.
 HEARTBEAT_SECONDS = 2.0
@@ -37,7 +38,8 @@ def parse_iso(text: Any) -> datetime | None:
 
 
 def log_line(message: str, at: datetime | None = None) -> str:
-    return f"[{(at or utcnow()).strftime('%Y-%m-%d %H:%M:%S')} UTC] {message}\n"
+    """A job log line stamped in Japan time, as every other time the users read (older lines say UTC)."""
+    return f"[{jst_datetime(at or utcnow(), '%Y-%m-%d %H:%M:%S')} JST] {message}\n"
 
 
 def append_log(log: str, message: str) -> str:

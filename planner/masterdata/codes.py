@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 _WEIGHTS = (6, 5, 4, 3, 2)
 
 
@@ -20,14 +22,23 @@ def with_check_digit(code5: str) -> str:
     return code5 + check_digit(code5)
 
 
-def code_problem(code: str) -> str | None:
-    """None for a well-formed 6-digit code; otherwise what is wrong with it (Japanese, for users)."""
+def code_problem(code: str, known: Container[str] | None = None) -> str | None:
+    """None for a well-formed 6-digit code; otherwise what is wrong with it (Japanese, for users).
+
+    A wrong check digit is answered with the corrected code only when ``known`` (the registered bodies' codes)
+    holds it: a well-formed code of no body is no answer to a typing mistake."""
     if not isinstance(code, str) or len(code) != 6 or not code.isdigit():
         return f"団体コードは6桁の数字です（{code!r}）"
     if not 1 <= int(code[:2]) <= 47:
         return f"団体コード {code} の都道府県部分（先頭2桁）が 01〜47 ではありません"
     if check_digit(code[:5]) != code[5]:
-        return f"団体コード {code} の検査数字が正しくありません（正しくは {with_check_digit(code[:5])}）"
+        wrong = f"団体コード {code} の検査数字（6桁目）が正しくありません"
+        fixed = with_check_digit(code[:5])
+        if known is None:
+            return wrong
+        if fixed in known:
+            return f"{wrong}（{fixed} の誤りではありませんか）"
+        return f"{wrong}。先頭5桁 {code[:5]} に当たる団体もありません"
     return None
 
 

@@ -268,7 +268,7 @@ def export(fmt: str):
     )
     session.commit()
     if fmt == "csv":
-        body, mimetype = needs_export.to_csv(rows, cats), "text/csv; charset=utf-8"
+        body, mimetype = needs_export.to_csv(rows, cats), "text/csv"  # Flask adds the charset of a text type
     else:
         body = needs_export.to_xlsx(rows, cats)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -576,6 +576,6 @@ def import_template():
             f"{body.code},{csv_text(body.name)},{cats[0].id},100,"
             f"{wareki_fiscal_year(current_fiscal_year() + 1)},○,○,×,,,"
         )
-    response = Response(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"), mimetype="text/csv; charset=utf-8")
+    response = Response(("\r\n".join(lines) + "\r\n").encode("utf-8-sig"), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=needs-template.csv"
     return response

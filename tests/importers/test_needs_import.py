@@ -13,6 +13,7 @@ from sqlmodel import Session, func, select
 from planner.db.models import AuditLog, Need
 from planner.importers.errors import FileProblems
 from planner.importers.needs import Lookups, fiscal_year, parse_needs_file, volume_value, yes_no
+from planner.masterdata.codes import with_check_digit
 
 BODIES = {
     "202011": ("長野市", "20"),
@@ -524,3 +525,19 @@ def test_an_update_keeps_the_values_of_columns_the_file_does_not_have(seeded):
     assert (result.updated, result.unchanged) == (0, 1)
     with Session(engine) as session:
         assert session.get(Need, ocr.id).notes == "窓口で使用"
+
+
+def test_a_wrong_check_digit_is_answered_with_a_correct_code_only_when_that_body_exists():
+    parsed = parse("団体コード,分野,利用量,開始年度\r\n202012,ocr,1,2026\r\n209991,ocr,1,2026\r\n")
+    first, second = (p.message for p in parsed.problems)
+    assert "202012 の検査数字（6桁目）が正しくありません（202011 の誤りではありませんか）" in first
+    # 20999 with its check digit is well formed, but no body has it: no "correct" code is offered
+    assert "209991 の検査数字（6桁目）が正しくありません。先頭5桁 20999 に当たる団体もありません" in second
+    assert "正しくは" not in second and with_check_digit("20999") not in second
+
+
+def test_notes_keep_the_characters_the_user_typed():
+    """NFKC folds full-width digits for codes and numbers, but 備考 is the user's own text: 「（」 stays 「（」."""
+    parsed = parse(HEADER + "202011,長野市,ocr,10,2026,○,○,×,申請書（様式１）をＯＣＲ化\r\n")
+    assert parsed.problems == []
+    assert parsed.rows[0].notes == "申請書（様式１）をＯＣＲ化"

@@ -135,7 +135,7 @@ def test_bad_code_unknown_code_and_text_in_a_number_cell_are_all_named(initializ
         _import(initialized_engine, [(prefectures, _official(prefectures)), (broken.name, broken)])
     assert e.value.messages == [
         f"{MUNICIPAL} 5行目 D（財政力指数）列: 数値ではありません: '不明'",
-        f"{MUNICIPAL} 10行目 A（団体コード）列: 団体コード 012085 の検査数字が正しくありません（正しくは 012084）",
+        f"{MUNICIPAL} 10行目 A（団体コード）列: 団体コード 012085 の検査数字（6桁目）が正しくありません（012084 の誤りではありませんか）",
         f"{MUNICIPAL} 12行目 A（団体コード）列: 団体コード {ghost}（岩見沢市）に当たる市区町村がありません",
     ]
     _nothing_written(initialized_engine)
@@ -225,7 +225,7 @@ def test_population_problems_are_all_reported(initialized_engine, tmp_path):
         _import(initialized_engine, [("jinko.xlsx", path)])
     assert e.value.messages == [
         "jinko.xlsx 7行目 F（人口 計）列: 整数ではありません: '約37万'",
-        "jinko.xlsx 8行目 A（団体コード）列: 団体コード 202012 の検査数字が正しくありません（正しくは 202011）",
+        "jinko.xlsx 8行目 A（団体コード）列: 団体コード 202012 の検査数字（6桁目）が正しくありません（202011 の誤りではありませんか）",
         "jinko.xlsx 9行目 A（団体コード）列: 団体コードがありません",
         "jinko.xlsx 10行目 G（世帯数）列: 値がありません",
     ]

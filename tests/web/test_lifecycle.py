@@ -470,3 +470,14 @@ def test_a_build_that_cannot_start_does_not_stop_the_publication(app, client, pl
     assert "を公表しました" in page and "帳票一式（ZIP）の作成を始めました" not in page
     with Session(app.extensions["db_engine"]) as session:
         assert session.exec(select(PlanRelease).where(PlanRelease.plan_id == plan_id)).one().state == "published"
+
+
+@pytest.mark.parametrize("app_config", [{"BUILD_DOCUMENTS_ON_PUBLISH": False}])
+def test_the_answer_form_says_its_amounts_are_totals_over_the_horizon(app, client, planned):
+    plan_id, horizon = planned["view"].id, planned["view"].instance.horizon_years
+    _adopt_and_publish(client, plan_id)
+    logout(client)
+    login(client, "muni202011")
+    page = client.get(f"/plans/{plan_id}/answer").get_data(as_text=True)
+    assert f"負担（{horizon}年間の合計）" in page and f"実負担（見込額・{horizon}年間の合計）" in page
+    assert f"の合計です（初期費用と{horizon}年分の運用費）" in page

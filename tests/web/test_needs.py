@@ -522,3 +522,11 @@ def test_the_estimate_endpoint_returns_the_same_warnings_for_the_live_form(app, 
     data = client.get(f"/needs/estimate?body=204820&category=ocr&volume=1500&year=2026&need={need_id}").get_json()
     assert len(data["warnings"]) == 2 and "17.1 から 1,500" in data["warnings"][0]
     assert client.get("/needs/estimate?body=204820&category=ocr&volume=1.2&year=2026").get_json()["warnings"] == []
+
+
+def test_csv_downloads_name_their_charset_once(app, client, seed):
+    login(client, "muni202011")
+    for url in ("/needs/export.csv", "/needs/import/template.csv"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8", url
