@@ -142,3 +142,25 @@ def test_comparison_lists_every_body_whose_group_or_burden_changed(instance):
     assert rows["共同調達後の総費用"] == (a.totals.joint_yen, b.totals.joint_yen)
     assert rows["共同調達グループ数"] == (1, 2)
     assert compare_views(a, a).changes == []
+
+
+def test_the_comparison_names_the_conditions_that_differ(instance):
+    import dataclasses
+
+    from planner.domain.model import AllocationSpec, Geography, Rules
+
+    a = view_of(instance, [("ocr-1", "lead", "200000", ["n1", "n2", "n3"])], 1)
+    changed = dataclasses.replace(
+        instance,
+        horizon_years=7,
+        rules=Rules(geography=Geography("radius_km", 40.0)),
+        allocation=AllocationSpec(method="shapley", weights={}, core="adjust"),
+    )
+    b = view_of(changed, [("ocr-1", "lead", "200000", ["n1", "n2", "n3"])], 2)
+    cmp = compare_views(a, b)
+    assert cmp.differing_conditions == ["計画期間", "地理的条件", "按分方法", "コア調整"]
+    rows = {r.label: (r.a, r.b) for r in cmp.condition_rows}
+    assert rows["計画期間"] == ("各グループの導入年度から 5 年間", "各グループの導入年度から 7 年間")
+    assert rows["地理的条件"] == ("同一都道府県内", "幹事団体から 40 km 以内")
+    assert rows["単価"][0] == rows["単価"][1]
+    assert compare_views(a, a).differing_conditions == []

@@ -140,6 +140,8 @@ def test_override_replans_a_copy_and_the_comparison_shows_what_changed(app, clie
     assert r.status_code == 200
     page = r.get_data(as_text=True)
     assert "合計の比較" in page and "小谷村" in page
+    # the override is the one condition that differs, and the page says so
+    assert "違う条件：<strong>共同・別グループ・固定の指定</strong>（1 項目）" in page
     row = re.search(r"<tr>\s*<td>小谷村</td>\s*<td>([^<]+)</td>", page)
     assert row and "AI-OCR" in row.group(1)
     assert client.get("/plans/compare").status_code == 200

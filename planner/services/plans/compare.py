@@ -4,7 +4,73 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from planner.domain.allocation import method_label
+from planner.domain.model import JOINT_MODES
+from planner.domain.vocabulary import wareki_fiscal_year
+
 from .views import PlanView
+
+GEOGRAPHY_WORDS = {"same_prefecture": "同一都道府県内", "radius_km": "幹事団体から {km:g} km 以内", "any": "制限なし"}
+
+
+@dataclass(frozen=True)
+class ConditionRow:
+    label: str
+    a: str
+    b: str
+
+    @property
+    def differs(self) -> bool:
+        return self.a != self.b
+
+
+def _geography(view: PlanView) -> str:
+    g = view.instance.rules.geography
+    return GEOGRAPHY_WORDS.get(g.type, g.type).format(km=g.km or 0)
+
+
+def _group_cap(view: PlanView) -> str:
+    caps = {c.price(m).max_members for c in view.instance.categories.values() for m in JOINT_MODES if m in c.prices}
+    if caps == {None}:
+        return "上限なし"
+    numbers = sorted(x for x in caps if x is not None)
+    text = f"{numbers[0]} 団体" if len(numbers) == 1 else f"{numbers[0]}〜{numbers[-1]} 団体（分野・方式により異なる）"
+    return text + ("（一部は上限なし）" if None in caps else "")
+
+
+def _overrides(view: PlanView) -> str:
+    r = view.instance.rules
+    parts = [
+        f"{label} {len(items)} 件"
+        for label, items in (("共同", r.together), ("別グループ", r.apart), ("固定", r.fixed))
+        if items
+    ]
+    return "、".join(parts) or "なし"
+
+
+def conditions(view: PlanView) -> list[tuple[str, str]]:
+    """The conditions a plan was solved under, in words, read from its own instance (not today's scenario)."""
+    inst = view.instance
+    alloc = inst.allocation
+    return [
+        ("対象団体", f"{len(inst.bodies)} 団体"),
+        ("対象分野", "、".join(view.category_name(c) for c in sorted(inst.categories))),
+        ("ニーズ", f"{len(inst.needs)} 件"),
+        ("計画期間", f"各グループの導入年度から {inst.horizon_years} 年間"),
+        ("基準年度（記録用）", wareki_fiscal_year(inst.fiscal_year)),
+        ("地理的条件", _geography(view)),
+        ("1グループの上限団体数", _group_cap(view)),
+        ("幹事候補（ホスト）", "、".join(sorted(view.body_name(h.body) for h in inst.hosts)) or "なし"),
+        ("按分方法", method_label(alloc.method, alloc.weights)),
+        ("コア調整", "する" if alloc.core == "adjust" else "しない（報告のみ）"),
+        ("共同・別グループ・固定の指定", _overrides(view)),
+        ("単価", str(view.doc.get("price_source") or f"単価表 {view.price_book_version}（参考値）")),
+        ("補助制度ルール", view.rule_version or "—"),
+    ]
+
+
+def compare_conditions(a: PlanView, b: PlanView) -> list[ConditionRow]:
+    return [ConditionRow(label, x, y) for (label, x), (_, y) in zip(conditions(a), conditions(b), strict=True)]
 
 
 @dataclass
@@ -48,6 +114,14 @@ class Comparison:
     b: PlanView
     changes: list[BodyChange]
     bodies_compared: int
+
+    @property
+    def condition_rows(self) -> list[ConditionRow]:
+        return compare_conditions(self.a, self.b)
+
+    @property
+    def differing_conditions(self) -> list[str]:
+        return [row.label for row in self.condition_rows if row.differs]
 
     @property
     def totals_rows(self) -> list[tuple[str, int | None, int | None]]:
