@@ -246,37 +246,67 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def bench_one(path: str, time_limit: float | None, solver: str, gap: float = 0.0) -> dict:
-    """Measure one instance in this (fresh) process: optimiser, then the three baselines."""
+METHODS = ("colgen", "previous")  # the optimiser as it is, and with column generation off (the method before it)
+TRACE_POINTS = 16  # at most this many (time, incumbent, bound) points of a run are printed
+
+
+def calibration_seconds() -> float:
+    """Seconds a fixed pure-Python loop takes now: printed beside every benchmark, since the machine is shared and
+    its speed moves with the other jobs (the same loop took 1.0-2.1 s on this machine)."""
+    started = time.perf_counter()
+    total = 0.0
+    for i in range(10**7):
+        total += i * 1.000001
+    return round(time.perf_counter() - started, 2)
+
+
+def bench_one(
+    path: str, time_limit: float | None, solver: str, gap: float = 0.0, method: str = "colgen", baselines: bool = True
+) -> dict:
+    """Measure one instance in this (fresh) process: optimiser (with its bound and incumbent over time), then the
+    three baselines."""
     import resource
 
     from planner.domain.baselines import greedy_merging, prefecture_practice, standalone_plan
     from planner.domain.instance_io import load_instance
-    from planner.domain.optimiser import optimise
+    from planner.domain.optimiser import OptimiserOptions, optimise
 
     instance = load_instance(path)
+    trace: list[tuple[float, int | None, int | None]] = []
+
+    def progress(p: dict) -> None:
+        point = (round(p["elapsed"], 2), p["incumbent_yen"], p["bound_yen"])
+        if not trace or trace[-1][1:] != point[1:]:
+            trace.append(point)
+
+    options = OptimiserOptions(solver=solver, time_limit=time_limit, gap=gap, column_generation=method == "colgen")
     started = time.perf_counter()
     cpu_before = _cpu_seconds()
-    plan = optimise(instance, time_limit=time_limit, gap=gap, solver=solver)
+    plan = optimise(instance, options=options, progress=progress)
     wall = time.perf_counter() - started
+    trace.append((round(wall, 2), plan.objective_yen, plan.lower_bound_yen))  # as the plan states them
     # Worker processes start from a fork server, not from this process: they report their own usage in the stats.
     cpu = _cpu_seconds() - cpu_before + plan.stats.get("worker_cpu_seconds", 0.0)
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kb = plan.stats.get("worker_peak_rss_mb", 0.0) * 1024
-    baselines = {}
+    compared = {}
     for name, func in (
         ("standalone", standalone_plan),
         ("prefecture", prefecture_practice),
         ("greedy", greedy_merging),
     ):
+        if not baselines:
+            break
         t = time.perf_counter()
         total = func(instance).objective_yen
-        baselines[name] = {"objective_yen": total, "seconds": round(time.perf_counter() - t, 2)}
+        compared[name] = {"objective_yen": total, "seconds": round(time.perf_counter() - t, 2)}
     return {
         "instance": Path(path).name,
+        "method": method,
         "needs": len(instance.needs),
         "subproblems": plan.stats["subproblems"],
         "largest_subproblem": plan.stats["largest_subproblem_needs"],
+        "by_method": plan.stats["subproblems_by_method"],
         "status": plan.status,
         "objective_yen": plan.objective_yen,
         "lower_bound_yen": plan.lower_bound_yen,
@@ -287,7 +317,8 @@ def bench_one(path: str, time_limit: float | None, solver: str, gap: float = 0.0
         "peak_rss_worker_mb": round(child_kb / 1024, 1),
         "solver": plan.stats["solver"],
         "phase_seconds": plan.stats["phase_seconds"],
-        "baselines": baselines,
+        "trace": trace,
+        "baselines": compared,
     }
 
 
@@ -337,8 +368,18 @@ def _default_instances(tmp: Path) -> list[Path]:
 @click.option(
     "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="結果を JSON でも書き出す"
 )
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="同じ実行で、列生成を切った従来の方法と、同じモデルの素の HiGHS MILP（カテゴリ×開始年度ごと）とも比較します",
+)
 def bench_command(
-    instances: tuple[Path, ...], time_limit: float | None, gap: float, solver: str, json_out: Path | None
+    instances: tuple[Path, ...],
+    time_limit: float | None,
+    gap: float,
+    solver: str,
+    json_out: Path | None,
+    compare: bool,
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmpdir:
         files: list[Path] = []
@@ -350,38 +391,75 @@ def bench_command(
             return
         click.echo(
             "peak memory: ru_maxrss (getrusage) of the measuring process / of its largest worker process; "
-            f"time limit {time_limit or 'none'} s, gap {gap}, solver {solver}; load average "
-            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+            f"time limit {time_limit or 'none'} s, gap {gap}, solver {solver}"
         )
         rows = []
         for f in files:
-            code = (
-                "import json, sys; from planner.cli.solving import bench_one; "
-                "print(json.dumps(bench_one(sys.argv[1], None if sys.argv[2] == 'none' else float(sys.argv[2]), "
-                "sys.argv[3], float(sys.argv[4]))))"
-            )
-            proc = subprocess.run(
-                [sys.executable, "-c", code, str(f), str(time_limit or "none"), solver, str(gap)],
-                capture_output=True,
-                text=True,
-            )
-            if proc.returncode != 0:
-                click.echo(f"{f.name}: 失敗 (exit {proc.returncode}) {proc.stderr.strip().splitlines()[-1:]}")
-                continue
-            row = json.loads(proc.stdout.strip().splitlines()[-1])
-            rows.append(row)
-            click.echo(_format_row(row))
+            click.echo(_machine_line())
+            for method in METHODS if compare else METHODS[:1]:
+                code = (
+                    "import json, sys; from planner.cli.solving import bench_one; "
+                    "print(json.dumps(bench_one(sys.argv[1], None if sys.argv[2] == 'none' else float(sys.argv[2]), "
+                    "sys.argv[3], float(sys.argv[4]), sys.argv[5], sys.argv[6] == '1')))"
+                )
+                args = [str(f), str(time_limit or "none"), solver, str(gap), method, "0" if method != "colgen" else "1"]
+                proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+                if proc.returncode != 0:
+                    click.echo(f"{f.name}: 失敗 (exit {proc.returncode}) {proc.stderr.strip().splitlines()[-1:]}")
+                    continue
+                row = json.loads(proc.stdout.strip().splitlines()[-1])
+                rows.append(row)
+                click.echo(_format_row(row))
+            if compare:
+                limit = time_limit or PLAIN_DEFAULT_LIMIT
+                row = _in_fresh_process("plain_milp(sys.argv[1], float(sys.argv[2]))", str(f), str(limit))
+                rows.append(row | {"method": "plain_milp"})
+                click.echo(_format_plain(row))
+            click.echo(_machine_line())
     if json_out is not None:
         write_json_atomically(json_out, {"rows": rows})
+
+
+PLAIN_DEFAULT_LIMIT = 300.0
+
+
+def _machine_line() -> str:
+    load = os.getloadavg()
+    return (
+        f"[machine] {time.strftime('%H:%M:%S', time.gmtime())} UTC, load average {load[0]:.1f} {load[1]:.1f} "
+        f"{load[2]:.1f} on {os.cpu_count()} cores, calibration loop {calibration_seconds():.2f} s"
+    )
+
+
+def _format_plain(r: dict) -> str:
+    if r.get("skipped"):
+        return f"{r['instance']} [plain_milp]: not built ({r['skipped']})"
+    return (
+        f"{r['instance']} [plain_milp]: {r['models']} models (category x start year), {r['unfinished']} not proven "
+        f"within the limit, objective {r['objective_yen']:,}, bound {r['bound_yen']:,}, gap {r['gap']:.4%}, "
+        f"{r['seconds']:.2f} s wall, peak RSS {r['peak_rss_mb']:.0f} MB"
+    )
 
 
 def _format_row(r: dict) -> str:
     obj = r["objective_yen"]
     parts = [
-        f"{r['instance']}: needs {r['needs']}, sub-problems {r['subproblems']} (largest {r['largest_subproblem']}), "
+        f"{r['instance']} [{r.get('method', 'colgen')}]: needs {r['needs']}, sub-problems {r['subproblems']} "
+        f"(largest {r['largest_subproblem']}; {r.get('by_method', {})}), "
         f"{r['status']}, objective {obj:,}, bound {r['lower_bound_yen']:,}, gap {r['gap']:.4%}, "
         f"{r['wall_seconds']:.2f} s wall ({r['cpu_seconds']:.1f} s CPU), peak RSS {r['peak_rss_mb']:.0f} MB / worker {r['peak_rss_worker_mb']:.0f} MB"
     ]
+    trace = r.get("trace") or []
+    if trace:
+        step = max(1, -(-len(trace) // TRACE_POINTS))
+        shown = trace[::step] + ([trace[-1]] if (len(trace) - 1) % step else [])
+        parts.append(
+            "  trace (s: incumbent / bound / gap): "
+            + "; ".join(
+                f"{t:.1f}: {inc:,} / {bnd:,} / {(inc - bnd) / inc:.3%}" if inc and bnd is not None else f"{t:.1f}: -"
+                for t, inc, bnd in shown
+            )
+        )
     for name, b in r["baselines"].items():
         base = b["objective_yen"]
         parts.append(f"  vs {name}: {base:,} -> saving {base - obj:,} ({(base - obj) / base:.2%})")
@@ -434,42 +512,64 @@ def end_to_end(path: str, method: str | None = None, core: str | None = None) ->
     }
 
 
+PLAIN_MAX_COLUMNS = 1_500_000  # a block model this big would take the plain MILP's process past 1 GB
+
+
 def plain_milp(path: str, time_limit: float, per_component: bool = False) -> dict:
     """The yardstick: the textbook facility-location MILP of the instance, solved by HiGHS branch and bound in this
     process -- one model per category x start year (the independent sub-problems of cost-model.md), made of the
     optimiser's own formulation of every candidate (lead, mode, line) without pruning, heuristic, LP shortcut or
     enumeration. ``per_component`` solves the optimiser's connected components one by one instead (a stronger
-    yardstick: the component split is itself part of the optimiser's work)."""
+    yardstick: the component split is itself part of the optimiser's work). Each model is built, solved and
+    dropped in turn; a block whose model would pass PLAIN_MAX_COLUMNS is not built at all (reported)."""
+    import math
+    import resource
+
     from planner.domain.instance_io import load_instance
     from planner.domain.optimiser import formulation, milp
+    from planner.domain.optimiser.driver import model_columns
     from planner.domain.optimiser.subproblems import decompose
 
     instance = load_instance(path)
     started = time.perf_counter()
     deadline = started + time_limit
     components = decompose(instance)
-    models: dict = {}
+    blocks: dict = {}
     for sp in components:
         key = id(sp) if per_component else (sp.category, sp.start_year)
-        models.setdefault(key, []).append(formulation.build(sp, pruning=False))
+        blocks.setdefault(key, []).append(sp)
+    widest = max((sum(model_columns(sp) + sp.size for sp in parts) for parts in blocks.values()), default=0)
+    base = {"instance": Path(path).name, "models": len(blocks), "components": len(components)}
+    if widest > PLAIN_MAX_COLUMNS:
+        return base | {
+            "skipped": f"the largest model would have about {widest:,} columns",
+            "per_component": per_component,
+        }
     unfinished = 0
-    for parts in models.values():
-        model = formulation.Formulation.block_diagonal(parts)
+    objective = bound = 0.0
+    for parts in blocks.values():
+        model = formulation.Formulation.block_diagonal([formulation.build(sp, pruning=False) for sp in parts])
+        alone = sum(sum(sp.standalone) for sp in parts)
         left = deadline - time.perf_counter()
-        if left <= 0:
-            unfinished += 1
-            continue
-        result = milp._solve(model, "highs", relax=False, time_limit=left)
+        result = milp._solve(model, "highs", relax=False, time_limit=left) if left > 0 else None
         if not (result and result[2]):
             unfinished += 1
-    return {
-        "instance": Path(path).name,
-        "models": len(models),
-        "components": len(components),
+        if result is None or result[1] is None:
+            objective += alone  # no answer in time: everyone alone is the plan this method has
+            bound += max(0.0, result[0]) if result is not None and math.isfinite(result[0]) else 0.0
+            continue
+        value = sum(c * v for c, v in zip(model.cost, result[1], strict=True))
+        objective += value
+        bound += min(value, result[0]) if math.isfinite(result[0]) else 0.0
+    return base | {
         "unfinished": unfinished,
+        "objective_yen": round(objective),
+        "bound_yen": math.floor(bound),
+        "gap": (objective - bound) / objective if objective else 0.0,
         "seconds": round(time.perf_counter() - started, 2),
         "time_limit": time_limit,
         "per_component": per_component,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
@@ -120,10 +121,29 @@ def test_bench_on_given_files(tmp_path):
     out = tmp_path / "bench.json"
     result = run("bench", "--instances", src, "--json", out)
     assert result.exit_code == 0, result.output
-    assert "inst.json: needs 3" in result.output and "vs greedy" in result.output
+    assert "inst.json [colgen]: needs 3" in result.output and "vs greedy" in result.output
+    assert "load average" in result.output and "calibration loop" in result.output
+    assert "trace (s: incumbent / bound / gap)" in result.output
     row = json.loads(out.read_text(encoding="utf-8"))["rows"][0]
     assert row["needs"] == 3 and row["peak_rss_mb"] > 0
     assert row["objective_yen"] <= min(b["objective_yen"] for b in row["baselines"].values())
+    assert row["trace"][-1][1:] == [row["objective_yen"], row["lower_bound_yen"]]
+
+
+def test_bench_compares_methods_in_the_same_run(tmp_path):
+    """--compare: the method before column generation and the plain MILP of the same model, each after the
+    optimiser in the same run, all reaching the same optimum on a small instance."""
+    src = tmp_path / "inst.json"
+    src.write_text(json.dumps(good_doc(), ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "bench.json"
+    result = run("bench", "--instances", src, "--compare", "--json", out)
+    assert result.exit_code == 0, result.output
+    assert "inst.json [previous]" in result.output and "inst.json [plain_milp]" in result.output
+    rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+    assert [r["method"] for r in rows] == ["colgen", "previous", "plain_milp"]
+    # the plain MILP sums its columns' exact costs, the plans round each group's cost to the yen
+    assert rows[0]["objective_yen"] == rows[1]["objective_yen"] == pytest.approx(rows[2]["objective_yen"], abs=5)
+    assert rows[2]["unfinished"] == 0 and rows[2]["peak_rss_mb"] > 0
 
 
 def test_allocation_that_cannot_be_computed_is_a_clear_error_and_no_file(tmp_path):

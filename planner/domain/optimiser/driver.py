@@ -14,6 +14,7 @@ from typing import Any
 from ..model import Instance
 from ..plan import Plan
 from ..tolerances import TIME_SLIVER
+from . import colgen
 from .assemble import build_plan
 from .enumeration import solve_by_enumeration
 from .heuristic import greedy_groups, improve
@@ -237,6 +238,19 @@ def _solve_big(
         warm, warm_value = heuristic_plan(sp, polish=not late)
     if late:  # reached after the limit: the greedy plan and the closed-form bound, nothing more
         return _fallback_result(sp, warm, warm_value, qbound, started, opts)
+    if warm is not None and _use_colgen(sp, backend, opts):
+        cg = colgen.solve(sp, warm, warm_value, deadline=deadline, gap=opts.gap, pruning=opts.pruning)
+        bound = max(cg.bound, qbound)
+        cg_status: Status = "optimal" if cg.proven else ("time_limit" if deadline is not None else "feasible")
+        return SubResult(
+            cg.groups,
+            cg.value,
+            min(bound, cg.value),
+            cg_status,
+            "colgen",
+            time.perf_counter() - started,
+            cg.final_columns,
+        )
     if (
         not bounded
         and deadline is not None
@@ -273,6 +287,15 @@ def _solve_big(
         )
     status: Status = "optimal" if res.status == "optimal" else ("time_limit" if deadline is not None else "feasible")
     return SubResult(groups, value, min(bound, value), status, "milp", time.perf_counter() - started, res.n_vars)
+
+
+def _use_colgen(sp: SubProblem, backend: str, opts: OptimiserOptions) -> bool:
+    return (
+        opts.column_generation
+        and backend == "highs"
+        and model_columns(sp) >= opts.colgen_min_columns
+        and colgen.eligible(sp)
+    )
 
 
 def _fallback_result(
@@ -361,6 +384,7 @@ def _start_pool(
                 for k in parallel
                 if run.subs[k].size >= opts.lagrangian_min_needs
                 and model_columns(run.subs[k]) >= opts.first_wave_min_columns
+                and not _use_colgen(run.subs[k], backend, opts)
             ),
             key=lambda k: -run.subs[k].size,
         )

@@ -167,15 +167,33 @@ def _terms(idx: Iterable[int], val: Iterable[float], names: list[str]) -> str:
     return text[2:] if text.startswith("+ ") else text
 
 
+Allowed = tuple[dict[tuple[int, int], set[int]], set[int]]  # ((option, line) -> needs that may join, alone needs)
+
+
 def build(
-    sp: SubProblem, banned: set[int] | None = None, parent: Formulation | None = None, *, pruning: bool = True
+    sp: SubProblem,
+    banned: set[int] | None = None,
+    parent: Formulation | None = None,
+    *,
+    pruning: bool = True,
+    allowed: Allowed | None = None,
 ) -> Formulation:
     """The model; with ``parent`` (a model of the same sub-problem) its columns less ``banned`` (reduced-cost
     fixing, restricted models). ``pruning`` leaves out the assignment columns no optimal plan uses (pruning.py);
-    off only to compare, and irrelevant with a parent (its columns are already chosen)."""
-    keep_x = None
+    off only to compare, and irrelevant with a parent (its columns are already chosen). ``allowed`` restricts the
+    model without a parent: the needs that may join each (option, line) in every copy (a facility not listed is
+    left out) and the needs that may stay alone (colgen.py's Lagrangian fixing)."""
+    keep_x: dict[tuple[int, int, int], set[int]] | None = None
     banned_z: set[int] = set()
-    if parent is not None:
+    if allowed is not None:
+        by_line, alone_allowed = allowed
+        keep_x = {
+            (oi, c, k): needs
+            for (oi, k), needs in by_line.items()
+            for c in range(max(1, min(sp.options[oi].copies, len(sp.options[oi].members) // 2)))
+        }
+        banned_z = {i for i in range(sp.size) if i not in alone_allowed}
+    elif parent is not None:
         banned = banned or set()
         keep_x = {
             (f.option, f.copy, f.line): {i for i, col in f.x.items() if col not in banned}

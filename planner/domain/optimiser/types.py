@@ -10,7 +10,7 @@ from typing import Literal, NamedTuple
 SOLVERS = ("auto", "highs", "cbc")
 
 Status = Literal["optimal", "time_limit", "feasible"]
-Method = Literal["enumeration", "milp", "heuristic"]
+Method = Literal["enumeration", "milp", "colgen", "heuristic"]
 MilpStatus = Literal["optimal", "time_limit", "failed"]
 
 
@@ -106,6 +106,13 @@ class OptimiserOptions:
     # Accept the heuristic plan when the LP bound reaches it, or the LP's own answer when it is integral; off to
     # drive every MILP through reduced-cost fixing and branch and bound.
     lp_shortcuts: bool = True
+    # Big sub-problems without pair overrides by column generation with exact pricing and Lagrangian fixing
+    # (colgen.py) instead of the full facility LP; off to compare with the method before it (HiGHS only).
+    column_generation: bool = True
+    # ... for the components whose facility model has at least this many columns: below it the full LP takes a
+    # second or two and usually proves the heuristic plan optimal at once, which column generation does not beat
+    # (national_radius60 in the same run: 16.0 s CPU with column generation everywhere, 9.9 s without).
+    colgen_min_columns: int = 27_000
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:

@@ -1,0 +1,117 @@
+"""Column generation with exact pricing and Lagrangian fixing (colgen.py, issue 32): the pricing, the bound and
+the fixing rule each against brute force over every member set on tiny random sub-problems, and the whole method
+against the brute-force oracle of test_optimiser_oracle.py."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from planner.domain.optimiser import Infeasible, OptimiserOptions, colgen, optimise
+from planner.domain.optimiser.enumeration import solve_by_enumeration
+from planner.domain.optimiser.milp import plan_value
+from planner.domain.optimiser.subproblems import decompose
+from planner.domain.optimiser.types import Group
+
+from .test_optimiser_api import region_instance
+from .test_optimiser_oracle import check_plan, oracle, random_instance
+
+
+def _subproblems(seed):
+    try:
+        return [sp for sp in decompose(random_instance(random.Random(seed))) if sp.options and colgen.eligible(sp)]
+    except Infeasible:
+        return []
+
+
+def _piece_sets(pieces, p):
+    """Every member set a group of piece p may have, with its entries' positions (unsorted arrays)."""
+    entries = np.nonzero(pieces.e_seg == p)[0]
+    cap = int(pieces.cap[p])
+    req = [e for e in entries if pieces.e_req[e]]
+    for size in range(2, min(cap, len(entries)) + 1):
+        for subset in itertools.combinations(entries.tolist(), size):
+            if req and req[0] not in subset:
+                continue
+            yield subset
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_pricing_and_forced_costs_match_brute_force(seed):
+    """Each piece's least reduced cost, and each entry's least reduced cost with its need forced in, equal the
+    minimum over every allowed member set; L(pi) bounds the enumerated optimum for random multipliers."""
+    rng = np.random.default_rng(seed)
+    for sp in _subproblems(3000 + seed):
+        pieces = colgen.Pieces.of(sp)
+        try:
+            optimum, _ = solve_by_enumeration(sp)
+        except Infeasible:
+            continue
+        for _ in range(4):
+            pi = np.asarray(sp.standalone) * rng.uniform(0.3, 1.6, sp.size)
+            priced = pieces.price(pi)
+            forced = pieces.forced(priced)
+            position = np.empty(len(priced.order), dtype=np.int64)
+            position[priced.order] = np.arange(len(priced.order))
+            for p in range(pieces.n_pieces):
+                best = math.inf
+                best_with: dict[int, float] = {}
+                for subset in _piece_sets(pieces, p):
+                    value = pieces.f[p] + sum(pieces.e_cost[e] - pi[pieces.e_need[e]] for e in subset)
+                    best = min(best, value)
+                    for e in subset:
+                        best_with[e] = min(best_with.get(e, math.inf), value)
+                assert priced.rc[p] == pytest.approx(best, rel=1e-9, abs=1e-6)
+                for e, value in best_with.items():
+                    assert forced[position[e]] == pytest.approx(value, rel=1e-9, abs=1e-6)
+            if math.isfinite(optimum):
+                assert priced.value <= optimum + 1e-6 * max(1.0, abs(optimum))
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_column_generation_matches_brute_force(seed):
+    """Every sub-problem the pricing is exact for goes through column generation (enumeration off): the plan is
+    the oracle's optimum, proven."""
+    options = OptimiserOptions(enumeration_max_needs=0, workers=1, colgen_min_columns=0)
+    instance = random_instance(random.Random(4000 + seed))
+    expected = oracle(instance)
+    if math.isinf(expected):
+        with pytest.raises(Infeasible):
+            optimise(instance, options=options)
+        return
+    plan = optimise(instance, options=options)
+    check_plan(instance, plan)
+    assert sum(g.cost.exact_total for g in plan.groups) == pytest.approx(expected, rel=1e-9, abs=1e-3)
+    assert plan.status == "optimal"
+
+
+def test_column_generation_proves_a_real_sized_component_as_the_lp_method_does():
+    """A 61-need component (test_optimiser_reductions.py): the same optimum, proven, by both methods."""
+    inst = region_instance(120, seed=7, geography={"type": "radius_km", "km": 90})
+    base = OptimiserOptions(workers=1, colgen_min_columns=0)
+    new = optimise(inst, options=base)
+    old = optimise(inst, options=replace(base, column_generation=False))
+    assert new.status == old.status == "optimal"
+    assert new.objective_yen == old.objective_yen
+    assert new.stats["subproblems_by_method"].get("colgen", 0) >= 1
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_lagrangian_fixing_proves_the_enumerated_optimum(seed):
+    """Without the rounding and the restricted model, from the all-alone plan: the proof rests on the fixing
+    rule and the facility model without the fixed columns, and still finds and proves the optimum."""
+    for sp in _subproblems(5000 + seed):
+        if not all(sp.alone_ok):
+            continue
+        optimum, _ = solve_by_enumeration(sp)
+        warm = [Group("standalone", sp.bodies[i], (i,)) for i in range(sp.size)]
+        result = colgen.solve(sp, warm, sum(sp.standalone), deadline=None, gap=0.0, polish=False)
+        assert result.proven
+        assert result.value == pytest.approx(optimum, rel=1e-9, abs=1e-3)
+        assert result.bound <= result.value and result.bound == pytest.approx(optimum, rel=1e-9, abs=1e-3)
+        assert plan_value(sp, result.groups) == pytest.approx(result.value, rel=1e-12)
