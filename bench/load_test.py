@@ -92,7 +92,7 @@ class Fixture:
 def seed(url: str, clients: int, extra_per_body: int, rnd: random.Random) -> Fixture:
     from sqlmodel import Session, func, select
 
-    from planner.db.models import Body, Category, Need, Plan, Scenario, utcnow
+    from planner.db.models import Body, Category, Need, Plan, PlanRelease, Scenario, utcnow
     from planner.db.session import make_engine
     from planner.jobs.runner import run_solve
     from planner.services.users import create_user
@@ -139,8 +139,14 @@ def seed(url: str, clients: int, extra_per_body: int, rnd: random.Random) -> Fix
         with Session(engine) as session:
             raise SystemExit(session.get(Scenario, scenario_id).log)
     with Session(engine) as session:
-        # the demo already made 計画 No.1 and a 試算 from this scenario: the plan just solved is the newest
-        plan = session.exec(select(Plan).where(Plan.scenario_id == scenario_id).order_by(Plan.id.desc())).first()
+        # The demo published 計画 No.1 from this scenario (and left a 試算 beside it): the municipalities read the
+        # published plan, as their users do; a draft is the prefecture's only.
+        release = session.exec(select(PlanRelease).where(PlanRelease.state == "published")).first()
+        plan = (
+            session.get(Plan, release.plan_id)
+            if release is not None
+            else session.exec(select(Plan).where(Plan.scenario_id == scenario_id).order_by(Plan.id.desc())).first()
+        )
         plan_id = plan.id
         plan_bodies = {n["body"] for n in plan.instance_doc["needs"]}
         counts = defaultdict(int)
