@@ -30,7 +30,12 @@ def body_distance_km(a: Body, b: Body) -> float:
     return _cached_distance(a.lat, a.lng, b.lat, b.lng)
 
 
-@lru_cache(maxsize=1 << 20)
+# Bounded to what one solve reuses (a prefecture's bodies against its candidate leads): at 1 << 20 entries the
+# cache held ~340 MB in every web worker that had solved a national plan, and kept it (issue #30).
+DISTANCE_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=DISTANCE_CACHE_SIZE)
 def _cached_distance(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return haversine_km(lat1, lng1, lat2, lng2)
 

@@ -92,3 +92,21 @@ def test_overrides_in_group_check():
     assert any("together" in p for p in problems) and any("apart" in p for p in problems)
     assert any("fixed to mode unified" in p for p in group_violations(inst, [a, b], "lead", "202011"))
     assert group_violations(inst, [a, b], "unified", "202011") == []
+
+
+def test_the_distance_cache_stays_small_after_many_distinct_pairs():
+    # Issue #30: a web worker that had solved national plans kept ~340 MB of cached distances.
+    import resource
+    from types import SimpleNamespace as Place
+
+    from planner.domain.costs import DISTANCE_CACHE_SIZE, _cached_distance, body_distance_km
+
+    assert DISTANCE_CACHE_SIZE <= 1 << 16
+    _cached_distance.cache_clear()
+    a = Place(code="000001", lat=35.0, lng=135.0)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for i in range(600_000):
+        body_distance_km(a, Place(code="000002", lat=35.0 + i * 1e-6, lng=136.0))
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert _cached_distance.cache_info().currsize <= DISTANCE_CACHE_SIZE
+    assert grown_mb < 60, f"{grown_mb:.0f} MB"
