@@ -474,20 +474,27 @@ def extend_deadline(
     )
 
 
-def check_deletable(session: Session, plan_ids: list[int]) -> None:
-    """An adopted or published plan is a record of what was decided: its scenario cannot be deleted."""
+def undeletable_reason(session: Session, plan_ids: list[int]) -> str | None:
+    """Why the scenario of ``plan_ids`` cannot be deleted (one is adopted or published), or None. The scenario
+    page asks this to leave out its delete button, and the deletion itself to refuse."""
     if not plan_ids:
-        return
+        return None
     found = session.exec(
         select(PlanRelease, PlanSeries)
         .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
         .where(PlanRelease.plan_id.in_(plan_ids))
     ).first()
-    if found is not None:
-        release, series = found
-        raise LifecycleError(
-            f"このシナリオの計画は{version_label(series, release)}として確定されているため削除できません。"
-        )
+    if found is None:
+        return None
+    release, series = found
+    return f"このシナリオの計画は{version_label(series, release)}として確定されているため削除できません。"
+
+
+def check_deletable(session: Session, plan_ids: list[int]) -> None:
+    """An adopted or published plan is a record of what was decided: its scenario cannot be deleted."""
+    reason = undeletable_reason(session, plan_ids)
+    if reason is not None:
+        raise LifecycleError(reason)
 
 
 def delete_for_plans(session: Session, plan_ids: list[int]) -> None:

@@ -18,6 +18,7 @@ from planner.db.models import Plan as PlanRow
 from planner.domain.allocation import method_label
 from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS, prefecture_name, wareki_fiscal_year
 from planner.services import access
+from planner.services import plan_lifecycle as lifecycle
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
 from planner.services.instances import need_scope, needs_by_kind
@@ -259,6 +260,7 @@ def show(scenario_id: int):
         overrides=overrides,
         override_form=override_form,
         action_form=ActionForm(),
+        undeletable=lifecycle.undeletable_reason(session, [p.id for p in plan_rows]),
         hosts=hosts,
         categories=categories,
         price_book=price_book,

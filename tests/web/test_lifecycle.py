@@ -419,8 +419,14 @@ def test_other_prefectures_and_members_cannot_drive_the_lifecycle(app, client, p
 
 
 def test_a_scenario_with_an_adopted_plan_cannot_be_deleted(app, client, planned):
-    publish_now(planned["engine"], planned["view"].id)
     login(client, "pref20")
+    page = client.get(f"/scenarios/{planned['scenario_id']}").get_data(as_text=True)
+    assert f'action="/scenarios/{planned["scenario_id"]}/delete"' in page  # a draft may still go
+    publish_now(planned["engine"], planned["view"].id)
+    # the page no longer offers a deletion it would refuse, and says why
+    page = client.get(f"/scenarios/{planned['scenario_id']}").get_data(as_text=True)
+    assert "/delete" not in page.split("</h1>", 1)[1].split("job-panel", 1)[0]
+    assert "計画 No.1 第1版として確定されているため削除できません" in page
     r = client.post(f"/scenarios/{planned['scenario_id']}/delete", follow_redirects=True)
     assert "計画 No.1 第1版として確定されているため削除できません" in r.get_data(as_text=True)
     with Session(planned["engine"]) as session:
