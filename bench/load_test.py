@@ -330,6 +330,23 @@ class User(threading.Thread):
             self.log.errors.append(f"POST register {category}: HTTP {status}")
 
 
+def workers_rss(master: int) -> list[int]:
+    """The resident memory (MB) of each gunicorn worker: the server's child processes."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) != master:
+                continue
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        out.append(rss // 1024)
+    return sorted(out)
+
+
 def warm_up(port: int, requests: int) -> None:
     """Wait for gunicorn, and let every worker load the application before anything is measured."""
     deadline = time.monotonic() + 120
@@ -479,6 +496,7 @@ def run(args, url: str, env: dict, servers: list) -> int:
     server = start_server(env, port, server_log, workers=args.workers, threads=args.threads)
     servers.append(server)
     warm_up(port, args.workers * args.threads * 2)
+    rss_warm = workers_rss(server.pid)
     print(
         f"planner run: {args.workers} gunicorn workers × {args.threads} threads on 127.0.0.1:{port}; "
         f"{args.clients} users for {args.duration:.0f} s, think time ~{args.think:.1f} s"
@@ -501,6 +519,8 @@ def run(args, url: str, env: dict, servers: list) -> int:
     elapsed = time.monotonic() - clock["started"]
     for u in users:
         u.browser.conn.close()
+    time.sleep(2)  # the last requests' memory back, as after a quiet moment
+    rss_end = workers_rss(server.pid)
     server.terminate()
     server.wait(timeout=60)
     tracebacks = [
@@ -521,6 +541,12 @@ def run(args, url: str, env: dict, servers: list) -> int:
         f"edits saved: {edits}; conflicts answered 409 with the message: {conflicts - len(unclear)} "
         f"(without it: {len(unclear)}); registrations: {sum(len(log.registered) for log in logs)} "
         f"(duplicates refused: {sum(log.duplicates_refused for log in logs)})"
+    )
+    print(
+        "gunicorn workers' RSS (MB): after warm-up "
+        + ", ".join(f"{v}" for v in rss_warm)
+        + "; after the run "
+        + ", ".join(f"{v}" for v in rss_end)
     )
     print(f"errors: {len(errors)}" + "".join(f"\n  {e}" for e in errors[:20]))
     print(f"lost or doubled updates: {len(problems)}" + "".join(f"\n  {p}" for p in problems[:20]))

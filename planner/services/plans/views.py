@@ -192,9 +192,12 @@ class PlanView:
         }
 
 
-_CACHE: OrderedDict[tuple, PlanView] = OrderedDict()
+_CACHE: OrderedDict[tuple, tuple[PlanView, int]] = OrderedDict()  # key -> (view, its needs)
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 8
+# A view keeps ~3.5 KB per need: eight national plans would hold a few hundred MB in every worker for good
+# (issue #30). The cache also stops at this many needs in all (~70 MB); the newest view is always kept.
+_CACHE_NEEDS = 20_000
 
 
 def plan_view(row: PlanRow) -> PlanView:
@@ -203,7 +206,7 @@ def plan_view(row: PlanRow) -> PlanView:
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
-            return _CACHE[key]
+            return _CACHE[key][0]
     view = build_view(
         row.id,
         row.scenario_id,
@@ -214,8 +217,10 @@ def plan_view(row: PlanRow) -> PlanView:
         row.plan_doc,
     )
     with _CACHE_LOCK:
-        _CACHE[key] = view
-        while len(_CACHE) > _CACHE_SIZE:
+        _CACHE[key] = (view, len((row.instance_doc or {}).get("needs", ())))
+        while len(_CACHE) > 1 and (
+            len(_CACHE) > _CACHE_SIZE or sum(needs for _, needs in _CACHE.values()) > _CACHE_NEEDS
+        ):
             _CACHE.popitem(last=False)
     return view
 
