@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -220,17 +221,29 @@ def solve_command(
 
 
 def fairness_summary(plan) -> str:
-    """One line: how many joint groups were proved, how many were outside the core as the method splits them,
-    how many were adjusted, how many stay outside (an empty core), and how many members pay more than alone."""
+    """Two lines: how many joint groups were proved, how many were outside the core as the method splits them, how
+    many follow a stated formula and how many were adjusted member by member, how many stay outside the core --
+    split into those whose core is empty and those kept outside by the net guarantee -- and how many members pay
+    more than alone; then the net figures (without and with the grant)."""
     joint = [g for g in plan.groups if len(g.members) > 1]
     proved = sum(1 for g in joint if g.allocation.exhaustive_check)
     before = sum(1 for g in joint if not (g.allocation.unadjusted_proof or g.allocation.proof).in_core)
     adjusted = sum(1 for g in joint if g.allocation.adjusted)
-    outside = sum(1 for g in joint if not g.allocation.in_core)
+    formula = sum(1 for g in joint if isinstance(g.allocation.rule, Mapping))
+    outside = [g for g in joint if not g.allocation.in_core]
+    empty = sum(1 for g in outside if g.allocation.proof.core_empty)
     over = sum(1 for g in joint for s in g.allocation.shares if s.total_yen > s.standalone_total_yen)
+    net_over = sum(
+        1 for g in joint for e in g.subsidies.values() if e.net_without_grant_yen > e.standalone_net_without_grant_yen
+    )
+    worse = [(g, e) for g in joint for e in g.subsidies.values() if e.worse_off_if_grant_awarded_yen]
     return (
         f"公平性: 共同グループ {len(joint)}、厳密に証明 {proved}、按分方法どおりではコア外 {before}、"
-        f"コア調整 {adjusted}、調整後もコア外 {outside}（コアが空）、単独より高い団体 {over}"
+        f"割合どおり（協定書に記載の算定方法） {formula}、団体ごとに調整 {adjusted}、"
+        f"調整後もコア外 {len(outside)}（うちコアが空 {empty}、実質負担の保証を優先 {len(outside) - empty}）、"
+        f"単独より高い団体 {over}\n"
+        f"実質負担: 補助金なしで単独より高い団体 {net_over}、補助金が採択された場合に単独より不利な団体 {len(worse)}"
+        f"（合計 {sum(e.worse_off_if_grant_awarded_yen for _, e in worse):,}円）"
     )
 
 

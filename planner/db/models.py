@@ -234,8 +234,9 @@ class Scenario(SQLModel, table=True):
     max_members: int | None = None
     allocation_method: str = Field(default="formula", max_length=20)
     allocation_weights: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
-    # "adjust": shares moved into the core (no member or sub-group pays more than on its own); new scenarios adjust
-    allocation_core: str = Field(default="adjust", max_length=10)
+    # "rule" (new scenarios): the nearest fair formula, adjusted member by member only when none is; "adjust": moved
+    # into the core; "report": the method's own shares (cost-model.md). Every option keeps the net guarantee.
+    allocation_core: str = Field(default="rule", max_length=10)
     body_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # empty: all of the prefecture
     category_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # empty: all
     hosts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))  # [{"body", "categories"}]

@@ -611,6 +611,9 @@ class MemberLine:
     share: MemberShare
     subsidy: SubsidyEstimate | None = None
     effect: Any = None  # the need's effect estimate (導入効果), when the plan carries one
+    # 「補助金が採択された場合、…単独導入より実質負担が N円 多くなります」 with the group's eligible-lead alternative;
+    # None when the member is not worse off (every page and document prints it in red beside the share)
+    grant_warning: str | None = None
 
     @property
     def initial_yen(self) -> int:
@@ -671,6 +674,19 @@ class MemberLine:
         return self.total_yen > self.standalone_total_yen
 
     @property
+    def net_without_grant_yen(self) -> int:
+        """The headline net burden: no grant, the special tax counted (guaranteed at most alone's)."""
+        return self.subsidy.net_without_grant_yen if self.subsidy else self.share.total_yen
+
+    @property
+    def standalone_net_without_grant_yen(self) -> int:
+        return self.subsidy.standalone_net_without_grant_yen if self.subsidy else self.share.standalone_total_yen
+
+    @property
+    def worse_off_if_grant_awarded_yen(self) -> int:
+        return self.subsidy.worse_off_if_grant_awarded_yen if self.subsidy else 0
+
+    @property
     def notes(self) -> tuple[str, ...]:
         return self.subsidy.notes if self.subsidy else ()
 
@@ -693,6 +709,10 @@ class MemberLine:
             "standalone_net_yen": self.standalone_net_yen,
             "net_saving_yen": self.net_saving_yen,
             "notes": list(self.notes),
+            "net_without_grant_yen": self.net_without_grant_yen,
+            "standalone_net_without_grant_yen": self.standalone_net_without_grant_yen,
+            "worse_off_if_grant_awarded_yen": self.worse_off_if_grant_awarded_yen,
+            "grant_warning": self.grant_warning,
             **({"effect": self.effect.to_json()} if self.effect is not None else {}),
         }
 
@@ -781,6 +801,37 @@ def member_lines(instance: Instance, group: SettledGroup) -> list[MemberLine]:
                 share=share,
                 subsidy=subsidy,
                 effect=group.effects.get(nid),
+                grant_warning=grant_warning(instance, group, body.name, subsidy),
             )
         )
     return lines
+
+
+def grant_warning(instance: Instance, group: SettledGroup, name: str, subsidy: SubsidyEstimate | None) -> str | None:
+    """The red line of a member that is worse off than alone if grants are awarded: who, how much, why, and the
+    group's cheapest grant-eligible lead with its extra cost (cost-model.md, "Fairness in what members actually
+    pay")."""
+    if subsidy is None or subsidy.worse_off_if_grant_awarded_yen <= 0:
+        return None
+    amount = subsidy.worse_off_if_grant_awarded_yen
+    joint, alone = subsidy.grant_yen, subsidy.standalone.grant.amount_yen
+    why = (
+        f"補助金の見込額が単独導入の {alone:,}円 に対し {joint:,}円 のため"
+        if alone > joint
+        else "共同調達で補助対象の初期費用が下がるため"
+    )
+    text = (
+        f"補助金が採択された場合、{name}の実質負担は単独で導入するより {amount:,}円 多くなります（{why}）。"
+        "補助金が採択されない場合は単独導入より不利になりません。"
+    )
+    alt = group.eligible_lead_alternative
+    if alt:
+        lead = instance.bodies.get(str(alt["lead_body"]))
+        lead_name = lead.name if lead is not None else str(alt["lead_body"])
+        text += (
+            f"補助対象となる幹事団体（{lead_name}）にすると、グループの費用は {int(alt['extra_cost_yen']):,}円 "
+            "増えますが、補助金の対象になります。"
+        )
+    elif group.mode == "lead":
+        text += "このグループには補助対象となる幹事団体の候補がありません。"
+    return text

@@ -96,12 +96,22 @@ def _ineligibility(body: Body, rules: RuleSet, role: str) -> str | None:
             f"{REASON_KIND}（{role}は{BODY_KIND_LABELS.get(body.kind, body.kind)}のため補助対象外。"
             "都道府県・指定都市は対象外）"
         )
-    if g.requires_data_plan and body.kind != "prefecture" and not body.has_data_plan:
+    return None
+
+
+def _data_plan_condition(body: Body, rules: RuleSet, role: str) -> str | None:
+    """The condition a municipal 実施主体 without its 推進計画 must still meet (subsidy-rules.md section 1: a
+    condition of the decision, met by the application, not an exclusion), or None."""
+    if rules.grant.requires_data_plan and body.kind != "prefecture" and not body.has_data_plan:
         return (
-            f"{REASON_DATA_PLAN}（{role}が市町村官民データ活用推進計画を未提出。実施主体の市町村は提出が"
-            "交付決定の条件）"
+            f"{REASON_DATA_PLAN}（{role}は市町村官民データ活用推進計画が未提出です。交付申請時までに推進計画を"
+            "提出すれば対象。提出が交付決定の条件）"
         )
     return None
+
+
+def _with_condition(reason: str | None, condition: str | None) -> str | None:
+    return "。".join(r for r in (condition, reason) if r) or None
 
 
 def grant_ineligibility(body: Body, rules: RuleSet) -> str | None:
@@ -137,6 +147,7 @@ def grant_estimates(
             amount = rules.round_down(min(uncapped, Fraction(g.cap_per_project_yen)))
             if capped:
                 reason = f"{REASON_CAP}（1事業あたりの上限 {g.cap_per_project_yen:,}円）"
+            reason = _with_condition(reason, _data_plan_condition(body, rules, body.name))
         out[nid] = GrantEstimate(
             amount_yen=amount,
             eligible=ineligible is None,
@@ -184,6 +195,7 @@ def _group_project(
             f"{REASON_CAP}（グループの補助見込額 {rules.round_down(uncapped):,}円 が1事業の上限 "
             f"{g.cap_per_project_yen:,}円 を超えるため、上限額を初期負担の割合で按分）"
         )
+    reason = _with_condition(reason, _data_plan_condition(lead, rules, f"実施主体である幹事団体の{lead.name}"))
     project += f"。グループの補助見込額 {total:,}円 を初期負担の割合で按分"
     return {
         nid: GrantEstimate(
@@ -409,6 +421,8 @@ def estimate_group(
                 f"補助金の見込額は単独調達より {alone_grant.amount_yen - grant.amount_yen:,}円 少なくなります"
                 "（共同で初期費用が下がる、または実施主体が変わるため）。"
             )
+        if grant.amount_yen > 0 and grant.reason and grant.reason.startswith(REASON_DATA_PLAN):
+            all_notes.append(f"補助金の見込額 {grant.amount_yen:,}円 には条件があります: {grant.reason}")
         if grant.reason and grant.amount_yen == 0:
             all_notes.append(f"補助金の見込額は0円です: {grant.reason}")
         if special.reason and special.amount_yen == 0:

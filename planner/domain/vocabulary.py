@@ -57,6 +57,14 @@ METHOD_LABELS = {
     "nucleolus": "仁（nucleolus）",
 }
 
+# cost-model.md: "A rule the agreement can state" (rule, the default), "Core adjustment" (adjust), the method's own
+# shares with their proof (report)
+CORE_OPTION_LABELS = {
+    "rule": "協定書に書ける割合で按分（既定）: 公平な最も近い割合（5%刻み、次に1%刻み）を使い、ない場合だけ団体ごとに調整",
+    "adjust": "団体ごとに調整: 按分方法どおりの額から最も近い公平な配分（コア）へ移す",
+    "report": "按分方法どおり: 公平性の確認結果を示すだけで調整しない",
+}
+
 BODY_KIND_LABELS = {
     "prefecture": "都道府県",
     "designated_city": "指定都市",

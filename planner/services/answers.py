@@ -56,6 +56,8 @@ class NeedLine:
     net_yen: int
     standalone_total_yen: int
     answer: MemberAnswer | None = None
+    grant_warning: str | None = None  # worse off than alone if grants are awarded (shown in red)
+    net_without_grant_yen: int | None = None
     previous: PreviousAnswer | None = None  # the answer to the version this one replaced, if any
 
     @property
@@ -87,6 +89,8 @@ def need_lines(view, body_code: str | None = None, answers: dict[str, MemberAnsw
                     m.net_yen,
                     m.standalone_total_yen,
                     answers.get(m.need_id),
+                    grant_warning=m.grant_warning,
+                    net_without_grant_yen=m.net_without_grant_yen,
                 )
             )
     return out

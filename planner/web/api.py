@@ -101,6 +101,8 @@ def _group_dict(view: svc.PlanView, g: svc.GroupView, *, members_of: str | None 
     allocation.pop("shares", None)  # each member's share is in member_shares, and a body sees only its own
     d["allocation"] = allocation
     d["totals"] = g.totals.as_dict() if members_of is None else None
+    alternative = g.group.eligible_lead_alternative
+    d["eligible_lead_alternative"] = None if alternative is None else dict(alternative)
     d["url"] = url_for("api.plan_group", plan_id=view.id, group_id=g.id)
     return d
 

@@ -16,6 +16,7 @@ from planner import jobs
 from planner.db.models import Body, Category, PriceBook, Scenario, SubsidyRuleSet
 from planner.db.models import Plan as PlanRow
 from planner.domain.allocation import method_label
+from planner.domain.model import CORE_OPTIONS
 from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS, prefecture_name, wareki_fiscal_year
 from planner.services import access
 from planner.services import plan_lifecycle as lifecycle
@@ -111,7 +112,7 @@ def form_data(form: ScenarioForm, session) -> dict:
         "max_members": form.max_members.data,
         "allocation_method": form.allocation_method.data,
         "allocation_weights": weights,
-        "allocation_core": "adjust" if form.allocation_core.data else "report",
+        "allocation_core": form.allocation_core.data if form.allocation_core.data in CORE_OPTIONS else "rule",
         "body_codes": split_codes(form.body_codes.data),
         "category_ids": list(form.category_ids.data or []),
         "hosts": [{"body": code, "categories": []} for code in hosts_codes],
@@ -137,7 +138,7 @@ def fill_form(form: ScenarioForm, scenario: Scenario, session) -> None:
     form.prefecture_as_host.data = pref_body in host_codes
     form.extra_hosts.data = ", ".join(c for c in host_codes if c != pref_body)
     form.allocation_method.data = scenario.allocation_method
-    form.allocation_core.data = (scenario.allocation_core or "report") == "adjust"
+    form.allocation_core.data = scenario.allocation_core if scenario.allocation_core in CORE_OPTIONS else "report"
     weights = scenario.allocation_weights or {}
     for key in ("equal", "population", "volume"):
         if key in weights:

@@ -93,11 +93,17 @@ def test_prefecture_hosted_lead_group_gets_no_grant_and_every_line_says_why():
         assert grants[nid].implementer_body == "200000"
 
 
-def test_lead_without_data_plan_or_a_designated_city_lead_passes_no_grant_on():
+def test_lead_without_data_plan_gets_its_estimate_with_the_condition_and_a_designated_city_lead_none():
     inst = instance()
     no_plan = grant_estimates(inst, "lead", "205885", ["i", "v"], {"i": 4_000_000, "v": 4_000_000}, RULE_SET)
-    assert [no_plan[n].amount_yen for n in ("i", "v")] == [0, 0]
-    assert all(g.reason.startswith("推進計画未提出") and "飯綱町" in g.reason for g in no_plan.values())
+    # the 推進計画 is a condition of the decision, met by the application: the estimate stands, the condition said
+    assert [no_plan[n].amount_yen for n in ("i", "v")] == [2_000_000, 2_000_000]
+    assert all(
+        g.reason.startswith("推進計画未提出")
+        and "飯綱町" in g.reason
+        and "交付申請時までに推進計画を提出すれば対象" in g.reason
+        for g in no_plan.values()
+    )
     city = grant_estimates(inst, "lead", "131008", ["y", "v"], {"y": 4_000_000, "v": 4_000_000}, RULE_SET)
     assert all(g.amount_yen == 0 and "指定都市" in g.reason for g in city.values())
 
@@ -137,7 +143,7 @@ def test_in_unified_mode_each_member_is_judged_on_itself():
     )
     assert grants["s"].amount_yen == 1_500_000 and grants["s"].reason is None  # 1,500,000.5 rounded down
     assert grants["y"].amount_yen == 0 and "指定都市" in grants["y"].reason
-    assert grants["i"].amount_yen == 0 and grants["i"].reason.startswith("推進計画未提出")
+    assert grants["i"].amount_yen == 1_500_000 and grants["i"].reason.startswith("推進計画未提出")  # a condition
     assert grants["p"].amount_yen == 0 and "都道府県" in grants["p"].reason
     assert grants["s"].rule.startswith("地域IoT実装・共同利用推進事業（補助率1/2、上限20,000,000円/事業")
 

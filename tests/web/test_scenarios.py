@@ -237,22 +237,24 @@ def test_stale_running_scenario_is_marked_failed_when_viewed(app, client, seed):
         assert session.exec(select(PlanRow)).all() == []
 
 
-def test_new_scenarios_adjust_into_the_core_by_default_and_can_switch_it_off(app, client, seed):
+def test_new_scenarios_follow_a_stated_rule_by_default_and_can_choose_adjust_or_report(app, client, seed):
     login(client, "pref20")
     page = client.get("/scenarios/new").get_data(as_text=True)
-    box = re.search(r'<input[^>]*name="allocation_core"[^>]*>', page).group(0)
-    assert "checked" in box
+    select = re.search(r'<select[^>]*name="allocation_core".*?</select>', page, re.S).group(0)
+    assert re.search(r'<option selected value="rule">協定書に書ける割合で按分（既定）', select) or re.search(
+        r'<option value="rule" selected>', select
+    )
     ids = []
-    for extra in ({"allocation_core": "y"}, {}):
+    for extra in ({}, {"allocation_core": "adjust"}, {"allocation_core": "report"}):
         r = client.post("/scenarios/new", data=with_books(client, scenario_form(**extra)))
         assert r.status_code == 302
         ids.append(int(r.headers["Location"].rstrip("/").split("/")[-1]))
     with Session(engine_of(app)) as session:
-        assert [session.get(Scenario, i).allocation_core for i in ids] == ["adjust", "report"]
+        assert [session.get(Scenario, i).allocation_core for i in ids] == ["rule", "adjust", "report"]
     from planner.services.instances import build_instance_with_notes
 
     with Session(engine_of(app)) as session:
-        assert build_instance_with_notes(session, session.get(Scenario, ids[0])).instance.allocation.core == "adjust"
+        assert build_instance_with_notes(session, session.get(Scenario, ids[0])).instance.allocation.core == "rule"
 
 
 def test_a_group_size_cap_on_the_form_bounds_every_joint_group_and_shows_in_the_summary(app, client, seed, solver):

@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from planner.domain.vocabulary import METHOD_LABELS
+from planner.domain.vocabulary import CORE_OPTION_LABELS, METHOD_LABELS
 from planner.services.scenarios import GEOGRAPHY_LABELS, OVERRIDE_KINDS
 
 CODE_RE = re.compile(r"^\d{6}$")
@@ -95,10 +95,12 @@ class ScenarioForm(FlaskForm):
     weight_equal = DecimalField("均等割（%）", default=10, places=1, validators=[Optional(), NumberRange(0, 100)])
     weight_population = DecimalField("人口割（%）", default=90, places=1, validators=[Optional(), NumberRange(0, 100)])
     weight_volume = DecimalField("利用量割（%）", default=0, places=1, validators=[Optional(), NumberRange(0, 100)])
-    allocation_core = BooleanField(
-        "コア調整: 単独や一部の団体だけのグループより不利になる団体・組がないよう負担額を調整する",
-        default=True,
-        description="按分方法どおりの負担額から最も近い公平な配分へ移し、調整額を各団体の負担額の横に示します。",
+    allocation_core = SelectField(
+        "公平性の確保",
+        choices=list(CORE_OPTION_LABELS.items()),
+        default="rule",
+        description="どの方法でも、補助金が採択されない場合の実質負担が単独導入を上回る団体は出しません"
+        "（実質負担の保証）。",
     )
     price_book_id = SelectField("単価表の版", coerce=int, choices=[])
     subsidy_rule_set_id = SelectField("補助制度ルールの版", coerce=int, choices=[])
