@@ -820,10 +820,9 @@ def grant_warning(instance: Instance, group: SettledGroup, name: str, subsidy: S
         if alone > joint
         else "共同調達で補助対象の初期費用が下がるため"
     )
-    text = (
-        f"補助金が採択された場合、{name}の実質負担は単独で導入するより {amount:,}円 多くなります（{why}）。"
-        "補助金が採択されない場合は単独導入より不利になりません。"
-    )
+    text = f"補助金が採択された場合、{name}の実質負担は単独で導入するより {amount:,}円 多くなります（{why}）。"
+    if subsidy.net_without_grant_yen <= subsidy.standalone_net_without_grant_yen:
+        text += "採択されない場合は単独より不利になりません。"
     alt = group.eligible_lead_alternative
     if alt:
         lead = instance.bodies.get(str(alt["lead_body"]))
