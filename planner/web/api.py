@@ -17,7 +17,7 @@ from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
 from planner.services import access
 from planner.services import plans as svc
-from planner.services.plan_lifecycle import plan_status, release_info, release_summary
+from planner.services.plan_lifecycle import release_info, release_summary
 from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
 from planner.web.params import parse_id, parse_int
@@ -45,7 +45,9 @@ def _http_error(e: HTTPException):
     return jsonify(body), status
 
 
-def _forbidden(detail: str) -> None:
+def _forbidden(detail: str, *, status: int = 403, message: str = "この情報を見る権限がありません。") -> None:
+    """Log the refused request and answer ``status`` with ``message`` (404 and the missing object's words where ids
+    must not be probed)."""
     from planner.services import audit
 
     session = db_session()
@@ -53,7 +55,7 @@ def _forbidden(detail: str) -> None:
         session, user_id=current_user.id, action="forbidden", entity="api", entity_id=request.path[:60], detail=detail
     )
     session.commit()
-    raise ApiError(403, "この情報を見る権限がありません。")
+    raise ApiError(status, message)
 
 
 def api_login_required(view):
@@ -67,16 +69,15 @@ def api_login_required(view):
 
 
 def _load(plan_id: int) -> tuple[PlanRow, Scenario, svc.PlanView, str]:
-    session = db_session()
-    row = session.get(PlanRow, plan_id)
-    if row is None:
-        raise ApiError(404, f"計画 {plan_id} はありません。")
-    scenario = session.get(Scenario, row.scenario_id)
-    view = svc.plan_view(row)
-    plan_access = svc.plan_access(current_user, scenario, view, status=plan_status(session, plan_id))
-    if plan_access is None:
-        _forbidden(f"API 計画 {plan_id}（都道府県コード {scenario.prefecture_code} のもの）")
-    return row, scenario, view, plan_access
+    """The plan through planner.services.plans.load_plan; missing and refused both answer 404 alike (a refusal is
+    still logged)."""
+    try:
+        loaded = svc.load_plan(db_session(), current_user, plan_id)
+    except svc.PlanNotFound as e:
+        if e.refused:
+            _forbidden(f"API {e.detail}", status=404, message=f"{e.public_message}。")
+        raise ApiError(404, f"{e.public_message}。") from None
+    return loaded.row, loaded.scenario, loaded.view, loaded.access
 
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:

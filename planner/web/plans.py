@@ -11,8 +11,6 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from planner.charts import consortium_map_svg, hours_range_svg, savings_bar_svg, waterfall_svg
-from planner.db.models import Plan as PlanRow
-from planner.db.models import Scenario
 from planner.domain.fairness import evidence_rows, fairness_alert
 from planner.domain.settled import MemberLine, Totals
 from planner.domain.share_basis import share_basis
@@ -20,7 +18,6 @@ from planner.domain.vocabulary import MODE_LABELS, MODE_SHORT, PLAN_STATUS_LABEL
 from planner.reports.effects_view import plan_effects
 from planner.services import access
 from planner.services import plans as svc
-from planner.services.plan_lifecycle import plan_status
 from planner.services.quotes import group_price_source
 from planner.services.scenarios import describe_override
 from planner.web.db import db_session
@@ -54,26 +51,18 @@ def effects_context(view: svc.PlanView, *, charts: bool = False) -> dict:
     return out
 
 
-class Loaded:
-    def __init__(self, row: PlanRow, scenario: Scenario, view: svc.PlanView, access: str):
-        self.row, self.scenario, self.view, self.access = row, scenario, view, access
-
-    @property
-    def full(self) -> bool:
-        return self.access == "full"
+Loaded = svc.LoadedPlan  # the pages' name for it (planner.web.lifecycle uses it too)
 
 
-def load(plan_id: int) -> Loaded:
-    session = db_session()
-    row = session.get(PlanRow, plan_id)
-    if row is None:
-        abort(404, description=f"計画 {plan_id} はありません")
-    scenario = session.get(Scenario, row.scenario_id)
-    view = svc.plan_view(row)
-    access = svc.plan_access(current_user, scenario, view, status=plan_status(session, plan_id))
-    if access is None:
-        forbidden(f"計画 {plan_id}（都道府県コード {scenario.prefecture_code} のもの）")
-    return Loaded(row, scenario, view, access)
+def load(plan_id: int) -> svc.LoadedPlan:
+    """The plan as the current user may open it (planner.services.plans.load_plan), else 404: a plan that does
+    not exist and one the user may not open are answered alike (the refusal is still logged)."""
+    try:
+        return svc.load_plan(db_session(), current_user, plan_id)
+    except svc.PlanNotFound as e:
+        if e.refused:
+            forbidden(e.detail, status=404, public_description=e.public_message)
+        abort(404, description=e.public_message)
 
 
 def require_full(loaded: Loaded, what: str) -> None:

@@ -18,17 +18,15 @@ from sqlmodel import select
 
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario, SubsidyRuleSet
-from planner.domain.instance_io import InstanceError, parse_instance
 from planner.domain.model import Instance
-from planner.domain.settled_plan import SettledPlan, settled_plan_from_dict
+from planner.domain.settled_plan import SettledPlan
 from planner.domain.subsidy_rules import SubsidyRulesError, parse_rules
 from planner.jobs import documents as document_jobs
 from planner.reports import agreement, bundle, pdf, statements, xlsx
 from planner.reports.cache import MAX_AGE_SECONDS, cache_key
 from planner.reports.context import ReportError, ReportMeta, find_group, group_of_need
 from planner.reports.names import fitted_name
-from planner.services import access, document_settings
-from planner.services.plan_lifecycle import plan_status
+from planner.services import access, document_settings, plans
 from planner.web.db import db_session
 from planner.web.security import forbidden, roles_required
 
@@ -45,16 +43,34 @@ MIMETYPES = {
 
 @dataclass
 class _Loaded:
-    row: PlanRow
-    scenario: Scenario
-    instance: Instance
-    plan: SettledPlan
+    """A plan the user may open (planner.services.plans.load_plan) with what its documents print besides the plan."""
+
+    loaded: plans.LoadedPlan
     meta: ReportMeta
-    plan_access: access.PlanAccess
+
+    @property
+    def row(self) -> PlanRow:
+        return self.loaded.row
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.loaded.scenario
+
+    @property
+    def instance(self) -> Instance:
+        return self.loaded.instance
+
+    @property
+    def plan(self) -> SettledPlan:
+        return self.loaded.plan
+
+    @property
+    def plan_access(self) -> access.PlanAccess:
+        return self.loaded.access
 
     @property
     def sees_all(self) -> bool:
-        return self.plan_access == "full"
+        return self.loaded.full
 
     def body_of_need(self, need_id: str) -> str:
         return self.instance.need(need_id).body
@@ -92,24 +108,14 @@ def _require(loaded: _Loaded, doc: bundle.Document) -> None:
 
 
 def _load(plan_id: int) -> _Loaded:
-    session = db_session()
-    row = session.get(PlanRow, plan_id)
-    if row is None:
-        _not_found(plan_id)
-    scenario = session.get(Scenario, row.scenario_id)
-    if scenario is None:
-        _not_found(plan_id)
     try:
-        instance = parse_instance(row.instance_doc)
-        plan = settled_plan_from_dict(row.plan_doc)
-    except (InstanceError, ValueError, KeyError, TypeError) as e:
-        abort(500, description=f"計画 {plan_id} の保存データを読めません: {e}")
-    members = {instance.need(nid).body for g in plan.groups for nid in g.members if nid in instance.needs_by_id}
-    plan_access = access.plan_access(
-        current_user, access.PlanFacts(scenario.prefecture_code, members, plan_status(session, plan_id))
-    )
-    if plan_access is None:
-        _refuse(plan_id, f"計画 {plan_id}（都道府県コード {scenario.prefecture_code} のもの）")
+        loaded = plans.load_plan(db_session(), current_user, plan_id)
+    except plans.PlanNotFound as e:
+        if e.refused:
+            _refuse(plan_id, e.detail)
+        _not_found(plan_id)
+    session = db_session()
+    row, scenario = loaded.row, loaded.scenario
     rules = (
         session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first()
         if row.rule_version
@@ -126,7 +132,7 @@ def _load(plan_id: int) -> _Loaded:
         control=control,
         price_source=str((row.plan_doc or {}).get("price_source") or ""),
     )
-    return _Loaded(row, scenario, instance, plan, meta, plan_access)
+    return _Loaded(loaded, meta)
 
 
 def _rule_sources(doc) -> tuple[str, ...]:

@@ -45,13 +45,13 @@ def test_coordinator_reads_plans_groups_and_status(client, planned):
 def test_other_prefecture_is_refused_and_logged(app, client, planned):
     login(client, "pref15")
     assert client.get("/api/plans").get_json()["total"] == 0
-    for url in (
-        f"/api/plans/{planned['plan_id']}",
-        f"/api/plans/{planned['plan_id']}/groups/x",
-        f"/api/scenarios/{planned['scenario_id']}/status",
-    ):
-        r = client.get(url)
-        assert r.status_code == 403 and r.get_json()["status"] == 403
+    for url in (f"/api/plans/{planned['plan_id']}", f"/api/plans/{planned['plan_id']}/groups/x"):
+        r = client.get(url)  # a plan refused answers as a missing one: ids cannot be probed
+        assert r.status_code == 404 and r.get_json()["status"] == 404
+        missing = client.get(url.replace(f"/plans/{planned['plan_id']}", "/plans/999999")).get_json()
+        assert r.get_json()["error"].replace(str(planned["plan_id"]), "N") == missing["error"].replace("999999", "N")
+    r = client.get(f"/api/scenarios/{planned['scenario_id']}/status")
+    assert r.status_code == 403 and r.get_json()["status"] == 403
     with Session(app.extensions["db_engine"]) as session:
         assert len(session.exec(select(AuditLog).where(AuditLog.action == "forbidden")).all()) == 3
 
@@ -60,7 +60,7 @@ def test_municipality_gets_its_own_lines_only(client, planned):
     view = planned["view"]
     login(client, "muni202011")
     assert client.get("/api/plans").get_json()["total"] == 0  # a draft (試算) is the prefecture's
-    assert client.get(f"/api/plans/{view.id}").status_code == 403
+    assert client.get(f"/api/plans/{view.id}").status_code == 404
     publish_now(planned["engine"], view.id)
     assert client.get("/api/plans").get_json()["total"] == 1
     d = client.get(f"/api/plans/{view.id}").get_json()

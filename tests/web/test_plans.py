@@ -74,8 +74,8 @@ def test_body_page_shows_its_consortia_shares_and_saving(client, planned):
 def test_municipality_sees_only_its_own_view(app, client, planned):
     view = planned["view"]
     login(client, "muni202011")
-    # A draft (試算) is the prefecture's: refused until the coordinator publishes it.
-    assert client.get(f"/plans/{view.id}/body/202011").status_code == 403
+    # A draft (試算) is the prefecture's: refused until the coordinator publishes it, answered as a missing plan.
+    assert client.get(f"/plans/{view.id}/body/202011").status_code == 404
     assert f"/plans/{view.id}/body/202011" not in client.get("/plans/").get_data(as_text=True)
     publish_now(planned["engine"], view.id)
     r = client.get(f"/plans/{view.id}")
@@ -97,8 +97,11 @@ def test_municipality_sees_only_its_own_view(app, client, planned):
 def test_municipality_outside_the_plan_and_other_prefectures_are_refused(client, planned):
     view = planned["view"]
     login(client, "pref15")
-    assert client.get(f"/plans/{view.id}").status_code == 403
-    assert client.get(f"/plans/{view.id}/body/202011").status_code == 403
+    refused = client.get(f"/plans/{view.id}")
+    missing = client.get("/plans/999999")
+    assert refused.status_code == missing.status_code == 404  # refused answers like missing: ids cannot be probed
+    assert refused.get_data(as_text=True) == missing.get_data(as_text=True)
+    assert client.get(f"/plans/{view.id}/body/202011").status_code == 404
     assert f"計画 {view.id}" not in client.get("/plans/").get_data(as_text=True)
     logout(client)
     login(client, "admin")

@@ -17,8 +17,6 @@ from planner.domain.settled import member_lines
 from planner.domain.settled_plan import SettledPlan
 from planner.services import access
 
-from .views import PlanView
-
 # --- writing ------------------------------------------------------------------------------------------------------
 
 
@@ -128,14 +126,6 @@ def list_plans(
         query.order_by(PlanRow.created_at.desc(), PlanRow.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return [tuple(r) for r in rows], int(total)
-
-
-def plan_access(
-    user: User, scenario: Scenario, view: PlanView, *, status: str | None = None
-) -> access.PlanAccess | None:
-    """The policy's answer for this plan (planner.services.access.plan_access); ``status`` is the plan's lifecycle
-    status (planner.services.plan_lifecycle.plan_status): without it, member staff are refused."""
-    return access.plan_access(user, access.PlanFacts(scenario.prefecture_code, view.by_body.keys(), status))
 
 
 def latest_plan(session: Session, scenario_id: int) -> PlanRow | None:

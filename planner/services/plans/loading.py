@@ -1,0 +1,76 @@
+"""The one plan loader: a stored plan, read back and checked against the access policy, for the plan pages
+(planner.web.plans), the JSON API (planner.web.api), the document routes and the ZIP (planner.web.reports).
+
+A plan that does not exist and a plan the user may not open give the same :class:`PlanNotFound` (the web answers
+404 with the same words for both, so ids cannot be probed); ``refused`` tells the caller which it was, for the
+audit log only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from planner.db.models import Plan as PlanRow
+from planner.db.models import Scenario
+from planner.domain.model import Instance
+from planner.domain.settled_plan import SettledPlan
+
+from .. import access
+from ..plan_lifecycle import plan_status
+from .views import PlanView, plan_view
+
+
+class PlanNotFound(LookupError):
+    """No plan ``plan_id`` for this user: missing, or refused (``refused``; ``detail`` says whose it is, for the
+    audit log). ``public_message`` is the one sentence users read in both cases."""
+
+    def __init__(self, plan_id: int, *, refused: bool = False, detail: str = ""):
+        self.plan_id, self.refused, self.detail = plan_id, refused, detail
+        super().__init__(self.public_message)
+
+    @property
+    def public_message(self) -> str:
+        return f"計画 {self.plan_id} はありません"
+
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    """A plan the user may open: its rows, the view (instance, settled plan, member lines) and how much of it the
+    user sees (``access``: "full" for the prefecture and administrators, "body" for a member body's staff)."""
+
+    row: PlanRow
+    scenario: Scenario
+    view: PlanView
+    access: access.PlanAccess
+
+    @property
+    def full(self) -> bool:
+        return self.access == "full"
+
+    @property
+    def instance(self) -> Instance:
+        return self.view.instance
+
+    @property
+    def plan(self) -> SettledPlan:
+        return self.view.plan
+
+
+def load_plan(session: Session, user: Any, plan_id: int) -> LoadedPlan:
+    """Plan ``plan_id`` as ``user`` may open it, or :class:`PlanNotFound`. A stored plan that cannot be read back
+    raises ValueError (the stored documents are broken: a server error, not the user's)."""
+    row = session.get(PlanRow, plan_id)
+    scenario = session.get(Scenario, row.scenario_id) if row is not None else None
+    if row is None or scenario is None:
+        raise PlanNotFound(plan_id)
+    view = plan_view(row)
+    facts = access.PlanFacts(scenario.prefecture_code, view.by_body.keys(), plan_status(session, plan_id))
+    plan_access = access.plan_access(user, facts)
+    if plan_access is None:
+        raise PlanNotFound(
+            plan_id, refused=True, detail=f"計画 {plan_id}（都道府県コード {scenario.prefecture_code} のもの）"
+        )
+    return LoadedPlan(row, scenario, view, plan_access)
