@@ -115,3 +115,15 @@ def test_lagrangian_fixing_proves_the_enumerated_optimum(seed):
         assert result.value == pytest.approx(optimum, rel=1e-9, abs=1e-3)
         assert result.bound <= result.value and result.bound == pytest.approx(optimum, rel=1e-9, abs=1e-3)
         assert plan_value(sp, result.groups) == pytest.approx(result.value, rel=1e-12)
+
+
+def test_time_limited_workers_give_column_generation_its_share_first():
+    """Under a time limit the column-generation components go to the workers first with a budget each; with
+    time enough they are proven, and the plan is the unlimited run's."""
+    inst = region_instance(120, seed=7, geography={"type": "radius_km", "km": 90})
+    options = OptimiserOptions(workers=2, colgen_min_columns=0, parallel_min_needs=9, time_limit=120)
+    limited = optimise(inst, options=options)
+    unlimited = optimise(inst, options=replace(options, time_limit=None, workers=1))
+    assert limited.status == unlimited.status == "optimal"
+    assert limited.objective_yen == unlimited.objective_yen
+    assert limited.stats["workers"] == 2 and limited.stats["subproblems_by_method"].get("colgen", 0) >= 1

@@ -274,11 +274,13 @@ def solve(
     log: list[tuple[float, float, float]] | None = None,
     start: FloatArray | None = None,
     polish: bool = True,
+    prove: bool = True,
 ) -> ColgenResult:
     """The best plan found and a proven bound: column generation (bound), a plan from the master's LP (rounding,
     a dive), then the facility model without the
-    Lagrangian-fixed columns under cutoff (proof). ``start``: multipliers to begin from; ``polish`` off leaves
-    the incumbent to the proof step alone (tests)."""
+    Lagrangian-fixed columns under cutoff (proof). ``start``: multipliers to begin from (the bound starts from
+    theirs); ``polish`` off leaves the incumbent to the proof step alone (tests); ``prove`` off stops before the
+    proof step (bench/coordinator_rule.py compares LP bounds)."""
     import highspy
     import numpy as np
 
@@ -383,8 +385,8 @@ def solve(
 
     if lb >= ub - tol(ub):
         return ColgenResult(best_groups, ub, min(lb, ub), True, rounds, len(master.columns), secs)
-    if left() <= TIME_SLIVER:
-        return ColgenResult(best_groups, ub, lb, False, rounds, len(master.columns), secs)
+    if left() <= TIME_SLIVER or not prove:
+        return ColgenResult(best_groups, ub, lb, False, rounds, len(master.columns), secs, 0, lp_value)
 
     # The proof: the facility model without the columns the bound shows cannot take part in a plan below UB.
     t = time.perf_counter()

@@ -239,7 +239,14 @@ def _solve_big(
     if late:  # reached after the limit: the greedy plan and the closed-form bound, nothing more
         return _fallback_result(sp, warm, warm_value, qbound, started, opts)
     if warm is not None and _use_colgen(sp, backend, opts):
-        cg = colgen.solve(sp, warm, warm_value, deadline=deadline, gap=opts.gap, pruning=opts.pruning)
+        start = None
+        if remaining is not None:
+            # Under a time limit column generation may stop before its master settles, and its first rounds' bounds
+            # are poor: a few seconds of subgradient first give a bound at once and a centre to smooth towards.
+            budget = min(opts.lagrangian_max_seconds, opts.lagrangian_share * remaining)
+            lag, start = lagrangian(sp, warm_value, budget)
+            qbound = max(qbound, lag)
+        cg = colgen.solve(sp, warm, warm_value, deadline=deadline, gap=opts.gap, pruning=opts.pruning, start=start)
         bound = max(cg.bound, qbound)
         cg_status: Status = "optimal" if cg.proven else ("time_limit" if deadline is not None else "feasible")
         return SubResult(
@@ -353,6 +360,7 @@ class _WorkerState:
     backend: str
     options: OptimiserOptions
     first_wave: frozenset[int]
+    colgen_budgets: dict[int, float] = field(default_factory=dict)  # seconds per component, under a time limit
 
 
 _WORKER: list[_WorkerState] = []  # the state of this worker process (empty in the parent)
@@ -393,6 +401,17 @@ def _start_pool(
             # By size squared: the LP (and so the plan's improvement) of a big component costs superlinearly more.
             total = sum(run.subs[k].size ** 2 for k in first)
             budgets = {k: opts.first_wave_share * left * n_workers * run.subs[k].size ** 2 / total for k in first}
+    # Column generation's components go first, biggest first, each with a share of the workers' time by size
+    # squared (as the first wave): it returns its best plan and bound when its share is spent, and the smaller
+    # components, smallest first, get the rest. Without a time limit, the order above (biggest first) stands.
+    cg = [k for k in parallel if _use_colgen(run.subs[k], backend, opts)]
+    cg_budgets: dict[int, float] = {}
+    if deadline is not None and cg:
+        cg.sort(key=lambda k: -run.subs[k].size)
+        parallel = cg + [k for k in parallel if k not in set(cg)]
+        left = max(0.0, deadline - time.perf_counter())
+        total = sum(run.subs[k].size ** 2 for k in cg)
+        cg_budgets = {k: opts.first_wave_share * left * n_workers * run.subs[k].size ** 2 / total for k in cg}
     # Workers start from a fork server, never by forking this process: a process that has already run HiGHS holds
     # its global thread scheduler, and a child forked from it can wait forever on threads that no longer exist
     # (seen once: two workers spinning at 100 % CPU for minutes). The sub-problems are pickled once per worker.
@@ -404,6 +423,7 @@ def _start_pool(
         backend=backend,
         options=opts,
         first_wave=frozenset(first),
+        colgen_budgets=cg_budgets,
     )
     try:
         pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)  # a worker that cannot start is respawned forever
@@ -471,9 +491,10 @@ def _worker_solve_measured(k: int) -> tuple[SubResult, WorkerUsage]:
 
 def _worker_solve(k: int) -> SubResult:
     st = _WORKER[0]
-    return _solve_big(
-        st.subs[k], st.fallback[k], _worker_deadline(st), st.backend, st.options, bounded=k in st.first_wave
-    )
+    deadline = _worker_deadline(st)
+    if k in st.colgen_budgets and deadline is not None:
+        deadline = min(deadline, time.perf_counter() + st.colgen_budgets[k])
+    return _solve_big(st.subs[k], st.fallback[k], deadline, st.backend, st.options, bounded=k in st.first_wave)
 
 
 def _merge_first_wave(run: _Run, k: int) -> None:
