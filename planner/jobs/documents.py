@@ -77,6 +77,10 @@ def state(folder: str | Path, key: str, redis_url: str | None = None) -> dict[st
             "status": "failed",
             "error": "作成が中断されました（処理が停止した可能性があります）。もう一度お試しください。",
         }
+    if doc.get("status") in ("queued", "running"):
+        from .build_queue import queue_view
+
+        doc = {**doc, **queue_view(folder, key, doc, STALE_SECONDS)}
     return doc
 
 
@@ -104,6 +108,7 @@ def start(config: dict[str, Any], folder: str | Path, key: str, request: BundleR
         "done": 0,
         "total": len(request.documents),
         "heartbeat": time.time(),
+        "queued_at": time.time(),  # its place in the queue of builds (planner.jobs.build_queue)
         "label": request.label,
         "runner": "rq" if config.get("REDIS_URL") else "thread",
     }
@@ -154,13 +159,22 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
     from planner.domain.settled_plan import settled_plan_from_dict
     from planner.reports import bundle
 
+    from .build_queue import build_slot, record_rate
+
     root = Path(folder)
     zip_file, state_path, lock = _paths(root, key)
     started = time.time()
-    base = {"label": request.label, "started_at": started}
+    try:
+        queued_at = json.loads(state_path.read_text(encoding="utf-8")).get("queued_at") or started
+    except (OSError, ValueError):
+        queued_at = started
+    base: dict[str, Any] = {"label": request.label, "started_at": started, "queued_at": queued_at}
+    status = {"value": "queued"}  # queued until this build holds the build slot
 
     def progress(done: int, total: int) -> None:
-        _write_json(state_path, {**base, "status": "running", "done": done, "total": total, "heartbeat": time.time()})
+        _write_json(
+            state_path, {**base, "status": status["value"], "done": done, "total": total, "heartbeat": time.time()}
+        )
         try:
             os.utime(lock)
         except OSError:
@@ -189,7 +203,12 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
         instance = parse_instance(request.instance_doc)
         plan = settled_plan_from_dict(request.plan_doc)
         docs = [bundle.Document(kind, k) for kind, k in request.documents]
-        data = bundle.plan_zip(instance, plan, request.meta, docs=docs, progress=progress_and_remember)
+        with build_slot(root):  # one build renders at a time; the others wait their turn, "queued"
+            status["value"] = "running"
+            base["rendering_since"] = rendering_since = time.time()
+            data = bundle.plan_zip(instance, plan, request.meta, docs=docs, progress=progress_and_remember)
+            rendering_seconds = time.time() - rendering_since
+        record_rate(root, len(docs), rendering_seconds)
         finished.set()
         beater.join()
         fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-")

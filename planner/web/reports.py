@@ -387,13 +387,49 @@ def bundle_progress(plan_id: int):
         scenario=loaded.scenario,
         build=_progress_token(plan_id, key),
         keep_days=MAX_AGE_SECONDS // 86400,
+        queue_text=queue_text(st),
+        estimate_text=estimate_text(st),
     )
+
+
+def queue_text(st: dict) -> str:
+    """Where a build is: rendering now, or its place in the queue and what is before it."""
+    if st.get("status") == "running":
+        return "作成中です。"
+    if st.get("status") != "queued":
+        return ""
+    ahead = int(st.get("ahead_builds") or 0)
+    if not ahead:
+        return "順番待ちの先頭です。まもなく作成を始めます。"
+    return (
+        f"待ち順 {int(st.get('position') or ahead + 1)} 番目です（先に {ahead} 件の帳票一式、"
+        f"{int(st.get('ahead_documents') or 0):,} 文書の作成があります）。"
+    )
+
+
+def estimate_text(st: dict) -> str:
+    """The estimated time until the ZIP is ready, from the measured seconds per document (or that none is known)."""
+    if st.get("status") not in ("queued", "running"):
+        return ""
+    seconds = st.get("estimate_seconds")
+    if seconds is None:
+        return "完了までの見込み時間は、この環境で最初の作成が終わると表示します。"
+    rate = st.get("seconds_per_document")
+    basis = f"（これまでの作成の実測 1 文書あたり {rate:.2f} 秒から）" if rate else "（この作成の実測から）"
+    if seconds < 60:
+        return f"完了まであと約 {max(int(seconds), 1)} 秒の見込みです{basis}。"
+    return f"完了まであと約 {round(seconds / 60):,} 分の見込みです{basis}。"
 
 
 def _progress_json(plan_id: int, st: dict):
     return jsonify(
         {
-            **{k: st.get(k) for k in ("status", "done", "total", "error", "seconds")},
+            **{
+                k: st.get(k)
+                for k in ("status", "done", "total", "error", "seconds", "position", "ahead_builds", "estimate_seconds")
+            },
+            "queue_text": queue_text(st),
+            "estimate_text": estimate_text(st),
             "download": url_for("reports.plan_zip", plan_id=plan_id),
         }
     )

@@ -13,6 +13,12 @@
         bar.value = s.done || 0;
         panel.querySelector('[data-field="done"]').textContent = s.done || 0;
         panel.querySelector('[data-field="total"]').textContent = s.total || "—";
+        ["queue_text", "estimate_text"].forEach(function (name) {
+          var field = panel.querySelector('[data-field="' + name + '"]');
+          if (field) field.textContent = s[name] || "";
+        });
+        var heading = panel.querySelector("h2");
+        if (heading) heading.textContent = s.status === "queued" ? "順番を待っています" : "作成中です";
         if (s.status === "queued" || s.status === "running") {
           window.setTimeout(function () { poll(panel); }, POLL_MS);
         } else {
