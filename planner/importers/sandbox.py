@@ -10,6 +10,7 @@ os._exit so that nothing of the parent's (atexit handlers, buffered files) runs 
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import pickle
 import resource
@@ -41,6 +42,9 @@ def _vm_size() -> int:
 
 def _child(write_fd: int, fn: Callable[..., Any], args: tuple[Any, ...], time_limit: float, memory: int) -> None:
     status = 0
+    # Everything inherited from the worker (its database connections among it) is never collected here, so that no
+    # finalizer closes what the worker still uses.
+    gc.freeze()
     try:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
             signal.signal(sig, signal.SIG_DFL)

@@ -146,14 +146,18 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
+def live(request, tmp_path_factory):
     from planner.db.migrate import upgrade
     from planner.db.session import make_engine
     from tests.concurrency.live import free_port, planner_env, start_server, wait_until_up
     from tests.support.web import seed_database
 
     folder = tmp_path_factory.mktemp("uploads")
-    url = f"sqlite:///{folder / 'planner.sqlite'}"
+    # SQLite, or a PostgreSQL database of its own with PLANNER_TEST_DATABASE=postgresql: the parse is forked from a
+    # worker that holds a connection, which must come out of it unharmed
+    from tests.security.conftest import _module_database
+
+    url = _module_database(request, tmp_path_factory)
     engine = make_engine(url)
     upgrade(engine)
     seed_database(engine)
@@ -234,6 +238,8 @@ def test_the_live_server_answers_422_quickly_and_its_worker_stays_small(live):
         done.set()
         sampler.join()
     assert not failures, "\n".join(failures)
+    for user, page, _ in ROUTES.values():
+        assert browsers[user].request("GET", page)[0] == 200  # the worker's database connection survived the forks
     grown = (peak[0] - baseline) >> 20
     print(f"slowest refusal {slowest:.2f} s; worker RSS {baseline >> 20} MB, peak +{grown} MB")
     assert grown < 200, f"the worker grew by {grown} MB (from {baseline >> 20} MB)"
