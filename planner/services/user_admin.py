@@ -110,7 +110,10 @@ def update_user(
     body_code: str | None,
     changed_by: int | None,
 ) -> bool:
-    """Change name, role and scope; returns whether anything changed."""
+    """Change name, role and scope; returns whether anything changed. Nobody becomes an administrator here: like
+    creating one, that is done on the command line only (``planner create-user --role admin``, see README)."""
+    if role == "admin" and user.role != "admin":
+        raise FieldError("role", "管理者への変更は画面ではできません（planner create-user --role admin で作成します）")
     pref, body = resolve_scope(session, role, prefecture_code, body_code)
     demoting = user.role == "admin" and role != "admin" and user.is_active
     message = f"{LAST_ADMIN}、この利用者の役割は変えられません"

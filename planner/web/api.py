@@ -144,7 +144,17 @@ def plans():
         }
         for p, s in rows
     ]
+    if access.role_of(current_user) == "municipality":
+        # A member's staff see their own body's part of a plan (/api/plans/<id>), never its totals over every body
+        # of the prefecture: the list withholds them too.
+        for item in items:
+            for key in PLAN_WIDE_LIST_FIGURES:
+                item.pop(key, None)
     return jsonify(items=items, page=page, per_page=per_page, total=total)
+
+
+# The list's figures of the whole plan, withheld from municipality staff like PLAN_WIDE_FIGURES below.
+PLAN_WIDE_LIST_FIGURES = ("objective_yen", "standalone_total_yen", "saving_yen", "gap")
 
 
 # Figures of the whole plan (every body of the prefecture), for coordinators and administrators only.
@@ -255,10 +265,15 @@ def phase_step(progress: dict) -> dict:
 def scenario_status(scenario_id: int):
     session = db_session()
     scenario = session.get(Scenario, scenario_id)
+    missing = f"シナリオ {scenario_id} はありません。"
     if scenario is None:
-        raise ApiError(404, f"シナリオ {scenario_id} はありません。")
+        raise ApiError(404, missing)
     if not access.sees_scenario(current_user, scenario):
-        _forbidden(f"API シナリオ {scenario_id}（都道府県コード {scenario.prefecture_code} のもの）")
+        _forbidden(
+            f"API シナリオ {scenario_id}（都道府県コード {scenario.prefecture_code} のもの）",
+            status=404,
+            message=missing,
+        )
     jobs.reap_if_stale(session, current_app.config, scenario)
     response = jsonify(status_dict(scenario))
     response.headers["Cache-Control"] = "no-store"

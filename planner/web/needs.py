@@ -84,11 +84,13 @@ def read_filters(session) -> svc.NeedFilters:
 def load_need(need_id: int) -> tuple[Need, Body]:
     session = db_session()
     need = session.get(Need, need_id)
+    missing = f"ニーズ {need_id} はありません"
     if need is None:
-        abort(404, description=f"ニーズ {need_id} はありません")
+        abort(404, description=missing)
     body = session.get(Body, need.body_code)
     if not access.edits_body_row(current_user, body):
-        forbidden(f"ニーズ {need_id}（団体コード {need.body_code} のもの）")
+        # Answered exactly like a missing id, so that ids cannot be probed for other bodies' needs.
+        forbidden(f"ニーズ {need_id}（団体コード {need.body_code} のもの）", status=404, public_description=missing)
     return need, body
 
 

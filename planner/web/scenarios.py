@@ -42,10 +42,16 @@ PER_PAGE = 25
 def load_scenario(scenario_id: int) -> Scenario:
     session = db_session()
     scenario = session.get(Scenario, scenario_id)
+    missing = f"シナリオ {scenario_id} はありません"
     if scenario is None:
-        abort(404, description=f"シナリオ {scenario_id} はありません")
+        abort(404, description=missing)
     if not access.sees_scenario(current_user, scenario):
-        forbidden(f"シナリオ {scenario_id}（都道府県コード {scenario.prefecture_code} のもの）")
+        # Answered exactly like a missing id, so that ids cannot be probed for other prefectures' scenarios.
+        forbidden(
+            f"シナリオ {scenario_id}（都道府県コード {scenario.prefecture_code} のもの）",
+            status=404,
+            public_description=missing,
+        )
     jobs.reap_if_stale(session, current_app.config, scenario)
     return scenario
 

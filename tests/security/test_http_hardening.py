@@ -275,11 +275,11 @@ def test_error_responses_have_the_security_headers_too(world):
     checks = [("404", client.get("/no/such/page")), ("405", client.put("/login"))]
     login(client, "muni202011")
     checks.append(("403", client.get("/scenarios/")))
-    checks.append(("api 403", client.get(f"/api/scenarios/{world.scenarios['15']}/status")))
+    checks.append(("api 404", client.get(f"/api/scenarios/{world.scenarios['15']}/status")))
     problems = []
     for label, response in checks:
         problems += _header_problems(label, response) + _inline_problems(label, response)
-    assert [r.status_code for _, r in checks] == [404, 405, 403, 403]
+    assert [r.status_code for _, r in checks] == [404, 405, 403, 404]
     assert not problems, "\n".join(problems)
 
 

@@ -50,8 +50,9 @@ def test_other_prefecture_is_refused_and_logged(app, client, planned):
         assert r.status_code == 404 and r.get_json()["status"] == 404
         missing = client.get(url.replace(f"/plans/{planned['plan_id']}", "/plans/999999")).get_json()
         assert r.get_json()["error"].replace(str(planned["plan_id"]), "N") == missing["error"].replace("999999", "N")
+    # another prefecture's scenario is answered as a missing one too, and logged
     r = client.get(f"/api/scenarios/{planned['scenario_id']}/status")
-    assert r.status_code == 403 and r.get_json()["status"] == 403
+    assert r.status_code == 404 and r.get_json()["status"] == 404
     with Session(app.extensions["db_engine"]) as session:
         assert len(session.exec(select(AuditLog).where(AuditLog.action == "forbidden")).all()) == 3
 
@@ -71,7 +72,7 @@ def test_municipality_gets_its_own_lines_only(client, planned):
     assert client.get(f"/api/plans/{view.id}/groups/{own.id}").status_code == 200
     other = next(g for g in view.groups if "202011" not in g.body_codes)
     assert client.get(f"/api/plans/{view.id}/groups/{other.id}").status_code == 403
-    assert client.get(f"/api/scenarios/{planned['scenario_id']}/status").status_code == 403
+    assert client.get(f"/api/scenarios/{planned['scenario_id']}/status").status_code == 404  # as if missing
     logout(client)
     login(client, "muni202029")
     # 松本市 is in the plan too, but never sees 長野市's lines.

@@ -211,9 +211,10 @@ def test_forbidden_attempts_on_other_bodies_are_refused_and_logged(app, client, 
     need_id = add_need(app, body, "ocr")
     login(client, username)
     before = len(audit_entries(app, action="forbidden"))
-    assert client.get(f"/needs/{need_id}/edit").status_code == 403
-    assert client.post(f"/needs/{need_id}/edit", data=form_data(body_code=body, version="1")).status_code == 403
-    assert client.post(f"/needs/{need_id}/withdraw", data={"version": "1"}).status_code == 403
+    # another body's need is answered as a missing one (ids cannot be probed), and logged
+    assert client.get(f"/needs/{need_id}/edit").status_code == 404
+    assert client.post(f"/needs/{need_id}/edit", data=form_data(body_code=body, version="1")).status_code == 404
+    assert client.post(f"/needs/{need_id}/withdraw", data={"version": "1"}).status_code == 404
     assert client.post("/needs/new", data=form_data(body_code=body)).status_code == 403
     assert len(audit_entries(app, action="forbidden")) == before + 4
     need = get_need(app, need_id)

@@ -83,6 +83,8 @@ def user_edit(user_id: int):
     session = db_session()
     user = get_or_404(User, user_id, "利用者")
     form = UserEditForm(obj=user if request.method == "GET" else None)
+    if user.role != "admin":  # an administrator is made on the command line only, never by promotion here
+        form.role.choices = [(k, v) for k, v in form.role.choices if k != "admin"]
     _prefecture_choices(form)
     if request.method == "GET":
         form.prefecture_code.data = user.prefecture_code if user.role == "prefecture" else ""
