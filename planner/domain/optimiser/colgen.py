@@ -54,7 +54,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..tolerances import COST_RELATIVE_NOISE, TIME_SLIVER, YEN_NOISE
+from ..tolerances import AUXILIARY_MIP_GAP, COST_RELATIVE_NOISE, NEAR_PRICED_SHARE, TIME_SLIVER, YEN_NOISE
 from .formulation import Allowed, build, groups_from_values
 from .heuristic import improve
 from .milp import _solve_integer, plan_value
@@ -383,6 +383,27 @@ def solve(
     secs["rounding"] = time.perf_counter() - t
     note(lb)
 
+    # A better plan from the columns the bound prices at almost nothing (the master's support among them): the
+    # facility model restricted to them, cut off at the incumbent -- what milp.py does on its LP's support. The
+    # better the incumbent, the more the proof step below can leave out.
+    if polish and prove and lb < ub - tol(ub) and left() > TIME_SLIVER:
+        t = time.perf_counter()
+        near = build(
+            sp, allowed=_allowed(pieces, pieces.price(pi_best_final), pi_best_final, lb + NEAR_PRICED_SHARE * abs(lb))
+        )
+        found = _solve_integer(
+            near,
+            "highs",
+            time_limit=None if deadline is None else max(TIME_SLIVER, left() / 3),
+            gap=AUXILIARY_MIP_GAP,
+            cutoff=ub,
+        )
+        if found.values is not None:
+            cand = groups_from_values(sp, near, found.values)
+            if cand is not None and plan_value(sp, cand) < ub:
+                best_groups, ub = cand, plan_value(sp, cand)
+        secs["near_mip"] = time.perf_counter() - t
+        note(lb)
     if lb >= ub - tol(ub):
         return ColgenResult(best_groups, ub, min(lb, ub), True, rounds, len(master.columns), secs)
     if left() <= TIME_SLIVER or not prove:
