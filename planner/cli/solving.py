@@ -522,6 +522,17 @@ def end_to_end(path: str, method: str | None = None, core: str | None = None) ->
         "members_over_standalone": sum(
             1 for g in joint for s in g.allocation.shares if s.total_yen > s.standalone_total_yen
         ),
+        "formula_groups": sum(1 for g in joint if isinstance(g.allocation.rule, Mapping)),
+        "adjusted_groups": sum(1 for g in joint if g.allocation.rule == "adjusted"),
+        "members_net_over_standalone_without_grant": sum(
+            1
+            for g in joint
+            for e in g.subsidies.values()
+            if e.net_without_grant_yen > e.standalone_net_without_grant_yen
+        ),
+        "members_worse_off_if_grant_awarded": sum(
+            1 for g in joint for e in g.subsidies.values() if e.worse_off_if_grant_awarded_yen
+        ),
     }
 
 
@@ -653,7 +664,7 @@ def bench_settle_command(bench_dir: Path | None, plain_limit: float, json_out: P
     click.echo(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the machine may be shared)")
     rows: dict = {}
     national = str(bench / "national_radius60.json")
-    e2e = _in_fresh_process("end_to_end(sys.argv[1])", national)
+    e2e = _in_fresh_process("end_to_end(sys.argv[1], None, 'rule')", national)  # the default for new scenarios
     plain = _in_fresh_process("plain_milp(sys.argv[1], float(sys.argv[2]))", national, str(plain_limit))
     by_component = _in_fresh_process("plain_milp(sys.argv[1], float(sys.argv[2]), True)", national, str(plain_limit))
     rows["national_radius60"] = {"end_to_end": e2e, "plain_milp": plain, "plain_milp_per_component": by_component}
@@ -662,7 +673,10 @@ def bench_settle_command(bench_dir: Path | None, plain_limit: float, json_out: P
         f"national_radius60 ({e2e['method']}, core {e2e['core']}): solve {e2e['solve_seconds']:.2f} s + "
         f"settle {e2e['settle_seconds']:.2f} s = {e2e['total_seconds']:.2f} s end to end; "
         f"{e2e['joint_groups']} joint groups (largest {e2e['largest_group']}), proved {e2e['proved']}, "
-        f"outside the core before/after adjustment {e2e['outside_core_unadjusted']}/{e2e['outside_core']}"
+        f"outside the core before/after adjustment {e2e['outside_core_unadjusted']}/{e2e['outside_core']}; "
+        f"shares by a stated formula {e2e['formula_groups']}, adjusted member by member {e2e['adjusted_groups']}; "
+        f"members paying more net than alone without the grant {e2e['members_net_over_standalone_without_grant']}, "
+        f"worse off if the grant is awarded {e2e['members_worse_off_if_grant_awarded']}"
     )
     more = f" ({plain['unfinished']} components unfinished at the limit)" if plain["unfinished"] else ""
     click.echo(

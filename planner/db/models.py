@@ -237,6 +237,9 @@ class Scenario(SQLModel, table=True):
     # "rule" (new scenarios): the nearest fair formula, adjusted member by member only when none is; "adjust": moved
     # into the core; "report": the method's own shares (cost-model.md). Every option keeps the net guarantee.
     allocation_core: str = Field(default="rule", max_length=10)
+    lead_must_be_grant_eligible: bool = False  # 幹事は補助対象団体に限る (a feasibility rule of the optimiser)
+    lead_work_lead_yen: int = Field(default=0, sa_type=YEN)  # 幹事事務費 per lead-mode group and year
+    lead_work_unified_yen: int = Field(default=0, sa_type=YEN)  # 取りまとめ事務費 per unified-mode group and year
     body_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # empty: all of the prefecture
     category_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # empty: all
     hosts: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))  # [{"body", "categories"}]

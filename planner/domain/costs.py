@@ -86,6 +86,17 @@ def standalone_cost(instance: Instance, need: Need) -> GroupCost:
     return group_cost(instance, [need], "standalone", need.body)
 
 
+def lead_allowed(instance: Instance, lead_body: str, mode: str) -> bool:
+    """Whether ``lead_body`` may run a ``mode`` group by the scenario's own rules beyond can_lead and hosts: with
+    ``lead_must_be_grant_eligible`` a lead-mode group's lead must be an eligible 実施主体 of the grant. The one
+    place the optimiser, the cost game (through group_violations) and the separation oracle ask."""
+    spec = instance.allocation
+    if mode != "lead" or not spec.lead_must_be_grant_eligible:
+        return True
+    body = instance.bodies.get(lead_body)
+    return body is not None and body.kind not in spec.lead_ineligible_kinds
+
+
 def geography_allows(instance: Instance, member: Body, lead: Body) -> bool:
     geo = instance.rules.geography
     if geo.type == "same_prefecture":
@@ -142,6 +153,8 @@ def group_violations(
                 problems.append(f"lead {lead_body} is neither a member with can_lead nor a host of {category.id}")
         elif not lead_is_member:
             problems.append(f"coordinator {lead_body} is not a member with can_lead")
+        if not lead_allowed(instance, lead_body, mode):
+            problems.append(f"lead {lead_body} is not eligible for the grant (lead_must_be_grant_eligible)")
         max_members = category.price(mode).max_members
         if max_members is not None and len(needs) > max_members:
             problems.append(f"{len(needs)} members exceed max_members {max_members}")

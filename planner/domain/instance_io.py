@@ -6,8 +6,10 @@ in, so that one run tells the user everything that is wrong.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +145,7 @@ def parse_instance(doc: Any) -> Instance:
     allocation = _parse_allocation(c, doc.get("allocation", {}))
     if c.problems:
         raise InstanceError(c.problems)
+    categories = with_lead_work(categories, allocation.lead_work_annual_yen)
     return Instance(
         name=name,
         fiscal_year=fiscal_year,
@@ -461,7 +464,46 @@ def _parse_allocation(c: _Checker, rec: Any) -> AllocationSpec:
     if core not in CORE_OPTIONS:
         c.fail("allocation.core", f'must be "report", "adjust" or "rule", got {core!r}')
         core = "report"
-    return AllocationSpec(method=method, weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0}, core=core)
+    eligible_lead = rec.get("lead_must_be_grant_eligible", False)
+    if not isinstance(eligible_lead, bool):
+        c.fail("allocation.lead_must_be_grant_eligible", f"must be true or false, got {eligible_lead!r}")
+        eligible_lead = False
+    work_rec = rec.get("lead_work_annual_yen", {})
+    work: dict[str, int] = {}
+    if not isinstance(work_rec, dict):
+        c.fail("allocation.lead_work_annual_yen", "must be an object {lead: yen, unified: yen}")
+    else:
+        for mode, value in work_rec.items():
+            if mode not in JOINT_MODES:
+                c.fail(f"allocation.lead_work_annual_yen.{mode}", "must be lead or unified")
+            elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                c.fail(f"allocation.lead_work_annual_yen.{mode}", f"must be whole yen of at least 0, got {value!r}")
+            elif value:
+                work[mode] = value
+    return AllocationSpec(
+        method=method,
+        weights=weights or {"equal": 0.1, "population": 0.9, "volume": 0.0},
+        core=core,
+        lead_must_be_grant_eligible=eligible_lead,
+        lead_work_annual_yen=work,
+    )
+
+
+def with_lead_work(categories: dict[str, Category], work: Mapping[str, int]) -> dict[str, Category]:
+    """The categories with each joint mode's 幹事事務費 added to its fixed yearly cost: every pricer (the optimiser,
+    the cost game, the separation oracle, group_cost) then sees it as one more fixed cost of every joint group."""
+    if not work:
+        return categories
+    return {
+        cid: dataclasses.replace(
+            cat,
+            prices={
+                m: dataclasses.replace(p, fixed_annual=p.fixed_annual + work.get(m, 0)) if m in work else p
+                for m, p in cat.prices.items()
+            },
+        )
+        for cid, cat in categories.items()
+    }
 
 
 BODY_FIELDS = (
@@ -501,6 +543,10 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
             d["max_members"] = p.max_members
         return d
 
+    def without_work(p: ModePrice, mode: str) -> ModePrice:  # the file states the 幹事事務費 once, in allocation
+        work = instance.allocation.lead_work_annual_yen.get(mode, 0)
+        return dataclasses.replace(p, fixed_annual=p.fixed_annual - work) if work else p
+
     geo: dict[str, Any] = {"type": instance.rules.geography.type}
     if instance.rules.geography.type == "radius_km":
         geo["km"] = instance.rules.geography.km
@@ -517,7 +563,7 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
                 "group": cat.group,
                 "unit": cat.unit,
                 "sat_program": cat.sat_program,
-                **{m: price(cat.prices[m], m in JOINT_MODES) for m in MODES},
+                **{m: price(without_work(cat.prices[m], m), m in JOINT_MODES) for m in MODES},
             }
             for cat in instance.categories.values()
         ],
@@ -548,5 +594,7 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
             "method": instance.allocation.method,
             "weights": dict(instance.allocation.weights),
             "core": instance.allocation.core,
+            "lead_must_be_grant_eligible": instance.allocation.lead_must_be_grant_eligible,
+            "lead_work_annual_yen": dict(instance.allocation.lead_work_annual_yen),
         },
     }

@@ -118,6 +118,12 @@ class AllocationSpec:
     method: str = "formula"
     weights: Mapping[str, float] = field(default_factory=lambda: {"equal": 0.1, "population": 0.9, "volume": 0.0})
     core: str = "report"  # CORE_OPTIONS; "adjust" moves the shares to the nearest core point (cost-model.md)
+    # 幹事は補助対象団体に限る: in lead mode only an eligible 実施主体 of the grant may lead (costs.lead_allowed)
+    lead_must_be_grant_eligible: bool = False
+    # the kinds the grant excludes (the rule set's grant.ineligible_kinds; the shipped R2 terms by default)
+    lead_ineligible_kinds: frozenset[str] = frozenset({"prefecture", "designated_city"})
+    # 幹事事務費: a fixed yearly cost of every joint group of the mode (yen), folded into the mode's fixed_annual
+    lead_work_annual_yen: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ import numpy as np
 
 from .arrays import AnyArray, BoolArray, FloatArray, IntArray, Vector
 from .cost_game import coordinating_needs, host_bodies
-from .costs import EARTH_RADIUS_KM, geography_allows, standalone_cost
+from .costs import EARTH_RADIUS_KM, geography_allows, lead_allowed, standalone_cost
 from .model import Instance, Need
 from .tolerances import RADIUS_RECHECK_KM
 
@@ -102,6 +102,7 @@ class GroupOracle:
                 cap_mode = n if price.max_members is None else int(price.max_members)
                 coordinators = coordinating_needs(instance, needs, mode)
                 leads = list(dict.fromkeys([needs[k].body for k in coordinators] + (hosts if mode == "lead" else [])))
+                leads = [b for b in leads if lead_allowed(instance, b, mode)]
                 accepts = np.array(
                     [
                         mode in nd.modes and (f is None or f.mode is None or f.mode == mode)

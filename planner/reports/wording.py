@@ -34,10 +34,18 @@ def cost_build_up(instance: Instance, group: SettledGroup, needs) -> tuple[list[
     alpha, beta = min(price.lines, key=lambda line: line[0] + line[1] * volume)
     volume_charge = alpha + beta * volume
     annual_exact = price.fixed_annual + price.member_annual * n + price.per_km_annual * distance + volume_charge
+    # the scenario's 幹事事務費 is folded into the joint mode's fixed yearly cost (instance_io.with_lead_work); the
+    # document prints it as its own line, kept by the lead or coordinator
+    work = instance.allocation.lead_work_annual_yen.get(group.mode, 0) if group.mode != "standalone" else 0
     annual_lines = [
-        CostLine("固定年額", "", price.fixed_annual),
+        CostLine("固定年額", "", price.fixed_annual - work),
         CostLine("参加団体ごとの年額", f"{price.member_annual:,}円 × {n}団体", price.member_annual * n),
     ]
+    if work:
+        role = "幹事団体" if group.mode == "lead" else "取りまとめ団体"
+        annual_lines.insert(
+            1, CostLine("幹事事務費" if group.mode == "lead" else "取りまとめ事務費", f"{role}が受け取ります", work)
+        )
     if group.mode != "standalone":
         annual_lines.append(
             CostLine(

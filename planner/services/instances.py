@@ -173,6 +173,11 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
         "allocation": {
             "method": scenario.allocation_method,
             "core": scenario.allocation_core or "report",
+            "lead_must_be_grant_eligible": bool(scenario.lead_must_be_grant_eligible),
+            "lead_work_annual_yen": {
+                "lead": int(scenario.lead_work_lead_yen or 0),
+                "unified": int(scenario.lead_work_unified_yen or 0),
+            },
             **({"weights": dict(scenario.allocation_weights)} if scenario.allocation_weights else {}),
         },
     }

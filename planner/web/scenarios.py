@@ -119,6 +119,9 @@ def form_data(form: ScenarioForm, session) -> dict:
         "allocation_method": form.allocation_method.data,
         "allocation_weights": weights,
         "allocation_core": form.allocation_core.data if form.allocation_core.data in CORE_OPTIONS else "rule",
+        "lead_must_be_grant_eligible": bool(form.lead_must_be_grant_eligible.data),
+        "lead_work_lead_yen": int(form.lead_work_lead_yen.data or 0),
+        "lead_work_unified_yen": int(form.lead_work_unified_yen.data or 0),
         "body_codes": split_codes(form.body_codes.data),
         "category_ids": list(form.category_ids.data or []),
         "hosts": [{"body": code, "categories": []} for code in hosts_codes],
@@ -145,6 +148,9 @@ def fill_form(form: ScenarioForm, scenario: Scenario, session) -> None:
     form.extra_hosts.data = ", ".join(c for c in host_codes if c != pref_body)
     form.allocation_method.data = scenario.allocation_method
     form.allocation_core.data = scenario.allocation_core if scenario.allocation_core in CORE_OPTIONS else "report"
+    form.lead_must_be_grant_eligible.data = bool(scenario.lead_must_be_grant_eligible)
+    form.lead_work_lead_yen.data = scenario.lead_work_lead_yen or 0
+    form.lead_work_unified_yen.data = scenario.lead_work_unified_yen or 0
     weights = scenario.allocation_weights or {}
     for key in ("equal", "population", "volume"):
         if key in weights:

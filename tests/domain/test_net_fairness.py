@@ -186,3 +186,78 @@ def test_relative_least_squares_moves_untouched_members_by_one_percentage():
     assert rec.adjustment_summary.startswith("調整の対象でない団体は、按分方法どおりの額から一律 28.6% 増。")
     assert "町0・町1 の組" in rec.adjustment_summary
     assert rec.rule == "adjusted"
+
+
+# --- 幹事は補助対象団体に限る and 幹事事務費 ------------------------------------------------------------------------
+
+
+def _prefecture_hosted(**allocation):
+    from planner.domain.instance_io import parse_instance
+
+    from .factories import instance_doc
+
+    bodies = [
+        body("200000", "長野県", 36.6513, 138.1810, kind="prefecture", population=2_000_000),
+        body("204820", "小谷村", 36.7767, 137.9086, kind="village", population=2800),
+        body("204412", "木曽町", 35.8425, 137.6917, population=10000),
+        body("202177", "佐久市", 36.2489, 138.4769, kind="city", population=98000),
+    ]
+    needs = [
+        need("v", "204820", modes=("lead",)),
+        need("k", "204412", modes=("lead",)),
+        need("s", "202177", can_lead=True),
+    ]
+    doc = instance_doc(
+        bodies,
+        needs,
+        hosts=[{"body": "200000", "categories": ["ocr"]}],
+        geography={"type": "any"},
+        allocation={"method": "equal", "weights": {}, **allocation},
+    )
+    return parse_instance(doc)
+
+
+def test_lead_must_be_grant_eligible_is_one_feasibility_rule_the_optimiser_game_and_oracle_share():
+    from planner.domain import optimiser
+    from planner.domain.cost_game import exact_values
+    from planner.domain.costs import group_violations
+
+    free, ruled = _prefecture_hosted(), _prefecture_hosted(lead_must_be_grant_eligible=True)
+    needs = list(ruled.needs)
+    assert not group_violations(free, needs, "lead", "200000")
+    assert any("eligible" in p for p in group_violations(ruled, needs, "lead", "200000"))
+    assert not group_violations(ruled, needs, "lead", "202177")  # a city may lead
+    for plan in (optimiser.optimise(ruled),):
+        assert all(not (g.mode == "lead" and ruled.bodies[g.lead_body].kind == "prefecture") for g in plan.groups)
+    # the cost game and the separation oracle price every coalition without the prefecture as lead
+    values, _ = exact_values(ruled, needs)
+    oracle = GroupOracle(ruled, [n.id for n in needs])
+    for mask in range(1, 8):
+        members = [needs[i] for i in range(3) if mask >> i & 1]
+        if len(members) < 2:
+            continue
+        cost, _, lead = oracle.cost(mask)
+        if math.isfinite(cost):
+            assert lead != "200000" and cost >= values[mask] - 1e-6
+
+
+def test_lead_work_is_a_fixed_yearly_cost_of_every_joint_group_and_written_once():
+    from planner.domain.instance_io import instance_to_dict, parse_instance
+
+    plain = _prefecture_hosted()
+    paid = _prefecture_hosted(lead_work_annual_yen={"lead": 300_000, "unified": 100_000})
+    needs = list(paid.needs)
+    for mode, lead, work in (("lead", "202177", 300_000), ("unified", "202177", 0)):
+        group = [n for n in needs if mode in n.modes] if mode == "unified" else needs
+        if len(group) < 2:
+            continue
+        before = group_cost(plain, group, mode, lead)
+        after = group_cost(paid, group, mode, lead)
+        assert after.annual_yen - before.annual_yen == work
+        assert after.total_yen - before.total_yen == plain.horizon_years * work
+    assert standalone_cost(paid, needs[0]) == standalone_cost(plain, needs[0])  # alone there is no 幹事
+    again = parse_instance(instance_to_dict(paid))
+    assert again.categories == paid.categories and dict(again.allocation.lead_work_annual_yen) == {
+        "lead": 300_000,
+        "unified": 100_000,
+    }

@@ -257,6 +257,28 @@ def test_new_scenarios_follow_a_stated_rule_by_default_and_can_choose_adjust_or_
         assert build_instance_with_notes(session, session.get(Scenario, ids[0])).instance.allocation.core == "rule"
 
 
+def test_the_lead_rules_are_saved_and_reach_the_instance(app, client, seed):
+    login(client, "pref20")
+    page = client.get("/scenarios/new").get_data(as_text=True)
+    assert "幹事は補助対象団体に限る" in page and "幹事事務費" in page and "取りまとめ事務費" in page
+    form = scenario_form(lead_must_be_grant_eligible="y", lead_work_lead_yen="300000", lead_work_unified_yen="100000")
+    r = client.post("/scenarios/new", data=with_books(client, form))
+    assert r.status_code == 302
+    sid = int(r.headers["Location"].rstrip("/").split("/")[-1])
+    from planner.services.instances import build_instance_with_notes
+
+    with Session(engine_of(app)) as session:
+        s = session.get(Scenario, sid)
+        assert (s.lead_must_be_grant_eligible, s.lead_work_lead_yen, s.lead_work_unified_yen) == (True, 300000, 100000)
+        spec = build_instance_with_notes(session, s).instance.allocation
+        assert spec.lead_must_be_grant_eligible and dict(spec.lead_work_annual_yen) == {
+            "lead": 300000,
+            "unified": 100000,
+        }
+    bad = client.post("/scenarios/new", data=with_books(client, scenario_form(lead_work_lead_yen="-5")))
+    assert bad.status_code == 400 and "0 以上 10億 以下の円で入力してください。" in bad.get_data(as_text=True)
+
+
 def test_a_group_size_cap_on_the_form_bounds_every_joint_group_and_shows_in_the_summary(app, client, seed, solver):
     from planner.db.models import Plan as PlanRow
     from planner.services.instances import build_instance

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..costs import body_distance_km, geography_allows, standalone_cost
+from ..costs import body_distance_km, geography_allows, lead_allowed, standalone_cost
 from ..model import Instance, ModePrice, Need
 from ..tolerances import RADIUS_RECHECK_KM
 
@@ -174,6 +174,7 @@ def _components(
         price = category.price(mode)
         member_leads = [n for n in needs if mode in n.modes and n.can_lead]  # a coordinator too needs can_lead
         leads = list(dict.fromkeys([n.body for n in member_leads] + (hosts if mode == "lead" else [])))
+        leads = [b for b in leads if lead_allowed(instance, b, mode)]
         reach = _reachable(instance, needs, leads)
         host_set = set(hosts) if mode == "lead" else set()
         for lead, row in zip(leads, reach, strict=True):

@@ -102,6 +102,22 @@ class ScenarioForm(FlaskForm):
         description="どの方法でも、補助金が採択されない場合の実質負担が単独導入を上回る団体は出しません"
         "（実質負担の保証）。",
     )
+    lead_must_be_grant_eligible = BooleanField(
+        "幹事は補助対象団体に限る（都道府県・指定都市は幹事団体方式の幹事にしない）",
+        default=False,
+        description="幹事団体が補助金の実施主体になれないと、単独なら補助を受けられる団体が不利になることがあります。",
+    )
+    lead_work_lead_yen = IntegerField(
+        "幹事事務費（幹事団体方式、1グループ・年あたり・円）",
+        default=0,
+        validators=[Optional(), NumberRange(0, 1_000_000_000, "0 以上 10億 以下の円で入力してください。")],
+        description="契約・請求・補助申請などの幹事の事務の費用。グループの費用に含めて按分し、幹事団体が受け取ります。",
+    )
+    lead_work_unified_yen = IntegerField(
+        "取りまとめ事務費（仕様統一方式、1グループ・年あたり・円）",
+        default=0,
+        validators=[Optional(), NumberRange(0, 1_000_000_000, "0 以上 10億 以下の円で入力してください。")],
+    )
     price_book_id = SelectField("単価表の版", coerce=int, choices=[])
     subsidy_rule_set_id = SelectField("補助制度ルールの版", coerce=int, choices=[])
     time_limit_seconds = FloatField(
