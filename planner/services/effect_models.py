@@ -189,10 +189,19 @@ def scenario_effect_inputs(
 
 
 def need_form_effect(
-    session: Session, body: Body, category_id: str, unit: str, volume: float, start_year: int, baseline: Baseline
+    session: Session,
+    body: Body,
+    category_id: str,
+    unit: str,
+    volume: float,
+    start_year: int,
+    baseline: Baseline,
+    estimate: Any = None,
 ) -> dict[str, Any] | None:
     """The effect estimate for the values on the need form, going alone (the only way known before a plan):
-    {"effect": NeedEffect, "net_known": bool, "caveat", "model_version"}; None without a stored model."""
+    {"effect": NeedEffect, "net_known": bool, "caveat", "model_version"}; None without a stored model.
+    ``estimate``: the standalone estimate of the same values when the caller has it (the form shows it too),
+    so that it is not computed twice a request."""
     from planner.domain.effects import Burdens, estimate_need
 
     from .needs import standalone_estimate
@@ -203,7 +212,8 @@ def need_form_effect(
         return None
     if model is None:
         return None
-    estimate = standalone_estimate(session, body, category_id, volume, start_year) if volume and volume > 0 else None
+    if estimate is None and volume and volume > 0:
+        estimate = standalone_estimate(session, body, category_id, volume, start_year)
     burdens, net_known = None, False
     if estimate is not None:
         cost = estimate.cost

@@ -173,6 +173,7 @@ def form_context(form: NeedForm, session, cats: list[Category], need: Need | Non
             Baseline(
                 form.baseline_values()["baseline_minutes_per_unit"], form.baseline_values()["baseline_hours_per_year"]
             ),
+            estimate,
         )
     warnings = (
         volume_warnings(
@@ -200,10 +201,13 @@ def form_context(form: NeedForm, session, cats: list[Category], need: Need | Non
 
 
 def _effect_for_form(
-    session, body: Body, category: Category, volume: float, year: int, baseline: Baseline
+    session, body: Body, category: Category, volume: float, year: int, baseline: Baseline, estimate=None
 ) -> dict | None:
-    """The effect estimate beside the cost estimate: the wording (shared with the plan pages), the caveat."""
-    found = effect_models.need_form_effect(session, body, category.id, category.unit, volume, year, baseline)
+    """The effect estimate beside the cost estimate (``estimate``, computed once): the wording (shared with the
+    plan pages), the caveat."""
+    found = effect_models.need_form_effect(
+        session, body, category.id, category.unit, volume, year, baseline, estimate=estimate
+    )
     if found is None:
         return None
     text = effect_lines(found["effect"], standalone_label="単独で導入した場合", net_known=found["net_known"])
@@ -446,7 +450,7 @@ def estimate():
     if result is None:
         return jsonify({"ok": False, "message": "現行の単価表がないため概算できません", **out})
     baseline = Baseline(*(_optional_positive(request.args.get(k, "")) for k in ("minutes", "hours")))
-    effect = _effect_for_form(session, body, category, volume, year, baseline)
+    effect = _effect_for_form(session, body, category, volume, year, baseline, result)
     return jsonify({"ok": True, **out, **result.as_dict(), "effect": effect})
 
 

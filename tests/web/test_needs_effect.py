@@ -106,3 +106,19 @@ def test_import_reads_the_baseline_columns(app, client, seed):
         )
         parsed = parse_needs_file("b.csv", bad.encode("utf-8"), svc.import_lookups(session, user))
     assert len(parsed.problems) == 1 and "たくさん" in parsed.problems[0].message
+
+
+def test_the_form_and_the_endpoint_estimate_the_standalone_cost_once(app, client, seed, monkeypatch):
+    # The effect estimate reuses the cost estimate the form shows (it was computed twice a request: issue #30).
+    from planner.services import needs as svc
+
+    calls = []
+    real = svc.standalone_estimate
+    monkeypatch.setattr(svc, "standalone_estimate", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
+    login(client, "muni202011")
+    data = client.get("/needs/estimate?body=202011&category=chatbot&volume=13.364&year=2026").get_json()
+    assert data["ok"] and data["effect"]["headline"].startswith("年 223〜1,114時間")
+    assert len(calls) == 1
+    page = client.post("/needs/new", data=form_data(preview="1", baseline_minutes_per_unit="4"))
+    assert "年 891時間の削減見込み" in page.get_data(as_text=True)
+    assert len(calls) == 2
