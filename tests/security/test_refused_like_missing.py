@@ -3,7 +3,7 @@ administrators are made on the command line only (issue 30).
 
 An id the user may not see (another prefecture's scenario, another body's need) gets the same status and the same
 words as an id that does not exist, on the pages and the API, so that ids cannot be probed; the refusal is still
-logged. Plans: planner.web.plans.load answers them (see test_authorisation_matrix.py).
+logged.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ MISSING = 987_654
 
 def _same_but_id(a: str, b: str, id_a: int, id_b: int) -> bool:
     def masked(text: str, id_: int) -> str:
-        return re.sub(rf"(シナリオ |ニーズ |/){id_}\b", r"\1ID", text)
+        return re.sub(rf"(シナリオ |ニーズ |計画 |/){id_}\b", r"\1ID", text)
 
     return masked(a, id_a) == masked(b, id_b)
 
@@ -46,6 +46,22 @@ def test_another_prefectures_scenario_answers_like_a_missing_one(world, client, 
         assert _same_but_id(refused.get_data(as_text=True), missing.get_data(as_text=True), theirs, MISSING)
     assert world.names["20"] not in refused.get_data(as_text=True)
     assert forbidden_count(world.engine) == before + 1  # the refusal is still logged
+
+
+@pytest.mark.parametrize("path", ["/plans/{id}", "/api/plans/{id}", "/plans/{id}/answers"])
+def test_another_prefectures_plan_answers_like_a_missing_one(world, client, path):
+    login(client, "pref15")
+    theirs = world.plans["20"]
+    before = forbidden_count(world.engine)
+    refused = client.get(path.format(id=theirs))
+    missing = client.get(path.format(id=MISSING))
+    assert refused.status_code == missing.status_code == 404
+    if refused.is_json:
+        a, b = refused.get_json(), missing.get_json()
+        assert _same_but_id(a.pop("error"), b.pop("error"), theirs, MISSING) and a == b
+    else:
+        assert _same_but_id(refused.get_data(as_text=True), missing.get_data(as_text=True), theirs, MISSING)
+    assert forbidden_count(world.engine) == before + 1
 
 
 @pytest.mark.parametrize("user", ["pref15", "muni202029"])
