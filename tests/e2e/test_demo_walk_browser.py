@@ -320,7 +320,7 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
         assert len(audited) == len(carried)
     instance2, plan2 = loaded_plan(engine, v2)
     group_of = {n: g for g in plan2.groups for n in g.members}
-    assert group_of[declined].mode == "standalone" and group_of[declined].members == [declined]
+    assert group_of[declined].mode == "standalone" and list(group_of[declined].members) == [declined]
     page.goto(f"{base}/plans/{v2}")
     assert "版の履歴（2 版）" in page.content()
     step(page, "13-plan-v2")

