@@ -200,6 +200,7 @@ def demo_zip() -> int:
             print(f"the build failed: {st.get('error')}")
             return 1
         data = client.get(f"/plans/{plan_id}/reports.zip").get_data()
+        rebuilt = _rebuild(client, plan_id, Path(tmp) / "cache")
         verdict = "OK" if seconds <= 20.0 else "OVER TARGET (20 s)"
         print(f"{'first full ZIP of the demo, click to link':<50} {seconds:7.2f} s  {verdict}")
         print(
@@ -208,8 +209,31 @@ def demo_zip() -> int:
             f"{own.ru_utime + own.ru_stime - own_before:.1f} s, the render workers "
             f"{children.ru_utime + children.ru_stime - children_before:.1f} s); load after {os.getloadavg()[0]:.1f}"
         )
+        print(rebuilt)
         app.extensions["db_engine"].dispose()
     return 0 if seconds <= 20.0 else 1
+
+
+def _rebuild(client, plan_id: int, cache: Path) -> str:
+    """The same ZIP built again once its file is gone (pruned, or the plan published again with the same pages):
+    the pages laid out before come from the document cache (planner.reports.doc_cache)."""
+    from tests.support.documents import status_url
+
+    for path in cache.glob("*.zip"):
+        path.unlink()
+    for path in cache.glob("*.json"):
+        if path.name != "build-rates.json":
+            path.unlink()
+    started = time.perf_counter()
+    client.get(f"/plans/{plan_id}/reports.zip")
+    poll = status_url(client, plan_id)
+    while (st := client.get(poll).get_json())["status"] not in ("done", "failed"):
+        time.sleep(POLL_SECONDS)
+    seconds = time.perf_counter() - started
+    return (
+        f"{'the same ZIP again (document cache), click to link':<50} {seconds:7.2f} s  "
+        f"({st.get('rendered')} documents laid out, {st.get('reused')} reused)"
+    )
 
 
 if __name__ == "__main__":

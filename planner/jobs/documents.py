@@ -22,6 +22,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+DOCUMENT_CACHE = "documents"  # the laid-out PDFs by content, beside the ZIPs (planner.reports.doc_cache)
 STALE_SECONDS = 120  # a running build writes its heartbeat with every document; none for this long: presumed dead
 
 
@@ -60,7 +61,13 @@ def state(folder: str | Path, key: str, redis_url: str | None = None) -> dict[st
     folder = Path(folder)
     zip_path, state_path, _ = _paths(folder, key)
     if zip_path.exists():
-        return {"status": "done", "done": 1, "total": 1, "size": zip_path.stat().st_size}
+        done = {"status": "done", "done": 1, "total": 1, "size": zip_path.stat().st_size}
+        try:  # how the build went: laid out or reused documents, seconds
+            doc = json.loads(state_path.read_text(encoding="utf-8"))
+            done.update({k: doc[k] for k in ("rendered", "reused", "seconds") if k in doc})
+        except (OSError, ValueError):
+            pass
+        return done
     try:
         doc = json.loads(state_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -138,11 +145,13 @@ def start(config: dict[str, Any], folder: str | Path, key: str, request: BundleR
 
 
 def _prune(folder: Path) -> None:
-    """Old built files go, as the report cache's do (a week)."""
+    """Old built files go, as the report cache's do (a week), and documents no build has used for as long."""
     from planner.reports.cache import _prune as prune_cache
+    from planner.reports.doc_cache import DocumentCache
 
     try:
         prune_cache(folder)
+        DocumentCache(folder / DOCUMENT_CACHE).prune()
     except OSError:
         pass
 
@@ -203,12 +212,24 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
         instance = parse_instance(request.instance_doc)
         plan = settled_plan_from_dict(request.plan_doc)
         docs = [bundle.Document(kind, k) for kind, k in request.documents]
+        stats: dict[str, int] = {}
         with build_slot(root):  # one build renders at a time; the others wait their turn, "queued"
             status["value"] = "running"
             base["rendering_since"] = rendering_since = time.time()
-            data = bundle.plan_zip(instance, plan, request.meta, docs=docs, progress=progress_and_remember)
+            # documents whose pages were laid out before (an earlier build, another ZIP of the same plan) are
+            # taken from the document cache: only changed pages are laid out again (planner.reports.doc_cache)
+            data = bundle.plan_zip(
+                instance,
+                plan,
+                request.meta,
+                docs=docs,
+                progress=progress_and_remember,
+                cache_dir=str(root / DOCUMENT_CACHE),
+                stats=stats,
+            )
             rendering_seconds = time.time() - rendering_since
-        record_rate(root, len(docs), rendering_seconds)
+        if not stats.get("reused"):  # the measured rate is for laying documents out, not for copying them
+            record_rate(root, len(docs), rendering_seconds)
         finished.set()
         beater.join()
         fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-")
@@ -224,6 +245,8 @@ def build(folder: str, key: str, request: BundleRequest) -> str:
                 "done": len(docs),
                 "total": len(docs),
                 "seconds": round(time.time() - started, 1),
+                "rendered": stats.get("rendered", len(docs)),
+                "reused": stats.get("reused", 0),
                 "heartbeat": time.time(),
             },
         )

@@ -17,6 +17,7 @@ from planner.domain.settled_plan import SettledPlan
 
 from . import pdf, xlsx
 from .context import ReportMeta
+from .doc_cache import DocumentCache, document_key
 from .names import fitted, fitted_name
 from .names import safe_name as safe_name  # the name the web and the agreement import
 
@@ -187,6 +188,76 @@ def render_job(
     return files
 
 
+def _pdf_html(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, doc: Document) -> str | None:
+    """The HTML a document's PDF is laid out from (None for a document without one: the Word draft)."""
+    from . import statements
+
+    if doc.kind in BATCH_SIZES:
+        return _batch_html(instance, plan, meta, doc)
+    if doc.kind == "summary":
+        return pdf.summary_html(instance, plan, meta)
+    if doc.kind == "budget":
+        return statements.budget_html(instance, plan, meta)
+    return None
+
+
+def _workbooks(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, doc: Document) -> list[bytes]:
+    """The files beside a document's PDF (its workbook), made fresh: they cost little next to a layout."""
+    from . import statements
+
+    if doc.kind == "group":
+        return [xlsx.group_workbook(instance, plan, doc.key, meta)]
+    if doc.kind == "summary":
+        return [xlsx.summary_workbook(instance, plan, meta)]
+    if doc.kind == "budget":
+        return [statements.budget_workbook(instance, plan, meta)]
+    return []
+
+
+def render_job_cached(
+    instance: Instance,
+    plan: SettledPlan,
+    meta: ReportMeta | None,
+    job: tuple[Document, ...],
+    font_config=None,
+    store: DocumentCache | None = None,
+) -> tuple[list[tuple[str, bytes]], int]:
+    """(the files of a unit of work, how many of its documents were taken from ``store`` instead of laid out).
+
+    Each PDF is looked up by its HTML's key (planner.reports.doc_cache); only the missing ones are laid out (still
+    together, as a batch) and stored."""
+    if store is None:
+        return render_job(instance, plan, meta, job, font_config), 0
+    from .batch import render_pdfs
+
+    htmls = [_pdf_html(instance, plan, meta, d) for d in job]
+    if any(h is None for h in htmls):
+        return render_job(instance, plan, meta, job, font_config), 0
+    keys = [document_key(d.kind, h) for d, h in zip(job, htmls, strict=True)]  # type: ignore[arg-type]
+    found: list[bytes | None] = [store.get(k) for k in keys]
+    missing = [i for i, data in enumerate(found) if data is None]
+    if missing:
+        sources = [htmls[i] for i in missing]
+        if job[0].kind in BATCH_SIZES:
+            try:
+                made = render_pdfs(sources, [pdf._stylesheet()], font_config)  # type: ignore[arg-type]
+            except Exception as e:  # as in render_job: each document alone is always right
+                log.warning("batch of %d %s documents rendered one by one: %r", len(sources), job[0].kind, e)
+                made = [pdf.html_to_pdf(h) for h in sources]  # type: ignore[arg-type]
+        else:
+            made = [pdf.html_to_pdf(h) for h in sources]  # type: ignore[arg-type]
+        for i, data in zip(missing, made, strict=True):
+            found[i] = data
+            store.put(keys[i], data)
+    files: list[tuple[str, bytes]] = []
+    for d, data in zip(job, found, strict=True):
+        names = document_files(instance, plan, d)
+        assert data is not None
+        files.append((names[0], data))
+        files += list(zip(names[1:], _workbooks(instance, plan, meta, d), strict=True))
+    return files, len(job) - len(missing)
+
+
 def render_files(
     instance: Instance,
     plan: SettledPlan,
@@ -194,12 +265,16 @@ def render_files(
     docs: list[Document],
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache_dir: str | None = None,
+    stats: dict | None = None,
 ) -> list[tuple[str, bytes]]:
     """The files of ``docs``, named as in the ZIP (``document_files``) and sorted by name.
 
     Notices, statements and 算定書 are laid out in batches (``render_jobs``), and large sets are rendered by worker
     processes (``workers``, default: the machine's cores, at most 4), the longest work first. ``progress(done,
-    total)`` counts documents as their batch finishes.
+    total)`` counts documents as their batch finishes. With ``cache_dir``, a document whose page is already laid
+    out there is taken from it (``render_job_cached``); ``stats`` then gets how many were laid out and how many
+    reused.
     """
     jobs = render_jobs(list(docs))
     total = sum(len(job) for job in jobs)
@@ -210,14 +285,19 @@ def render_files(
     report = progress or (lambda done, total: None)
     report(0, total)
     if workers > 1 and total >= PARALLEL_FROM and len(jobs) > 1:
-        files = _render_parallel(instance, plan, meta, jobs, workers, report)
+        files, reused = _render_parallel(instance, plan, meta, jobs, workers, report, cache_dir)
     else:
-        files, done = [], 0
+        files, done, reused = [], 0, 0
         font_config = _font_configuration()
+        store = DocumentCache(cache_dir) if cache_dir else None
         for job in jobs:
-            files += render_job(instance, plan, meta, job, font_config)
+            made, from_cache = render_job_cached(instance, plan, meta, job, font_config, store)
+            files += made
+            reused += from_cache
             done += len(job)
             report(done, total)
+    if stats is not None:
+        stats.update(documents=total, reused=reused, rendered=total - reused)
     files.sort(key=lambda f: f[0])
     return files
 
@@ -230,6 +310,8 @@ def plan_zip(
     workers: int | None = None,
     docs: list[Document] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache_dir: str | None = None,
+    stats: dict | None = None,
 ) -> bytes:
     """PDFs, workbooks and Word drafts of the documents ``allowed`` lets through (or ``docs``), in folders by kind.
 
@@ -238,7 +320,7 @@ def plan_zip(
     """
     if docs is None:
         docs = [d for d in plan_documents(plan, instance) if allowed(d)]
-    files = render_files(instance, plan, meta, docs, workers, progress)
+    files = render_files(instance, plan, meta, docs, workers, progress, cache_dir, stats)
     buf = io.BytesIO()
     # Stored, not deflated again: PDF streams are compressed already, and workbooks and Word files are ZIP files
     # themselves. Deflating the demo's 25.6 MB took 0.4 s, after all the workers had finished, to save 1.3 %.
@@ -264,7 +346,9 @@ def _font_configuration():
 _worker_state: tuple | None = None
 
 
-def _init_worker(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, parent_pid: int) -> None:
+def _init_worker(
+    instance: Instance, plan: SettledPlan, meta: ReportMeta | None, parent_pid: int, cache_dir: str | None = None
+) -> None:
     global _worker_state
     from .orphans import die_with_parent
 
@@ -275,11 +359,11 @@ def _init_worker(instance: Instance, plan: SettledPlan, meta: ReportMeta | None,
 
     from . import agreement, batch, statements  # noqa: F401
 
-    _worker_state = (instance, plan, meta, _font_configuration())
+    _worker_state = (instance, plan, meta, _font_configuration(), DocumentCache(cache_dir) if cache_dir else None)
     gc.freeze()
 
 
-def _render_in_worker(job: tuple[Document, ...]) -> list[tuple[str, bytes]]:
+def _render_in_worker(job: tuple[Document, ...]) -> tuple[list[tuple[str, bytes]], int]:
     """One unit of work with the cyclic collector paused, and one collection after it.
 
     WeasyPrint makes millions of short-lived objects in cycles (boxes and their styles): left on, the collector
@@ -288,29 +372,40 @@ def _render_in_worker(job: tuple[Document, ...]) -> list[tuple[str, bytes]]:
     worker is one thread doing one job, whereas pausing the collector in the web server would pause it for every
     thread.
     """
-    instance, plan, meta, font_config = _worker_state
+    instance, plan, meta, font_config, store = _worker_state
     gc.disable()
     try:
-        return render_job(instance, plan, meta, job, font_config)
+        return render_job_cached(instance, plan, meta, job, font_config, store)
     finally:
         gc.enable()
         gc.collect()
 
 
 def _render_parallel(
-    instance, plan, meta, jobs: list[tuple[Document, ...]], workers: int, report: Callable[[int, int], None]
-) -> list[tuple[str, bytes]]:
+    instance,
+    plan,
+    meta,
+    jobs: list[tuple[Document, ...]],
+    workers: int,
+    report: Callable[[int, int], None],
+    cache_dir: str | None = None,
+) -> tuple[list[tuple[str, bytes]], int]:
     # "spawn", not fork: the web server may run threads, and a forked child can inherit a lock held by one of them.
     context = multiprocessing.get_context("spawn")
     files: list[tuple[str, bytes]] = []
-    total, done = sum(len(job) for job in jobs), 0
+    total, done, reused = sum(len(job) for job in jobs), 0, 0
     workers = min(workers, len(jobs))
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(instance, plan, meta, os.getpid())
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(instance, plan, meta, os.getpid(), cache_dir),
     ) as pool:
         futures = {pool.submit(_render_in_worker, job): len(job) for job in jobs}
         for future in as_completed(futures):
-            files += future.result()
+            made, from_cache = future.result()
+            files += made
+            reused += from_cache
             done += futures[future]
             report(done, total)
-    return files
+    return files, reused

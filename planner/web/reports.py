@@ -426,7 +426,18 @@ def _progress_json(plan_id: int, st: dict):
         {
             **{
                 k: st.get(k)
-                for k in ("status", "done", "total", "error", "seconds", "position", "ahead_builds", "estimate_seconds")
+                for k in (
+                    "status",
+                    "done",
+                    "total",
+                    "error",
+                    "seconds",
+                    "position",
+                    "ahead_builds",
+                    "estimate_seconds",
+                    "rendered",
+                    "reused",
+                )
             },
             "queue_text": queue_text(st),
             "estimate_text": estimate_text(st),

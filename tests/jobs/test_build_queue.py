@@ -62,7 +62,7 @@ def test_builds_render_one_at_a_time_and_the_second_waits_queued(tmp_path, monke
     release = {"first": threading.Event(), "second": threading.Event()}
     rendering: list[str] = []
 
-    def fake_zip(instance, plan, meta, docs, progress):
+    def fake_zip(instance, plan, meta, docs, progress, **kw):
         rendering.append(plan["name"])
         progress(0, len(docs))
         release[plan["name"]].wait(20)

@@ -1,0 +1,76 @@
+"""Rendered documents kept by content: a document's PDF is stored under a hash of its HTML (everything the page
+shows, after the plan, the instance and the report metadata went through the templates) and the renderer's version
+(the report code, templates and CSS: ``cache.code_fingerprint``, and WeasyPrint's version). A build looks each
+document up before laying it out, so building the same documents again (a re-publish, the ZIP rebuilt after the
+cache was pruned, a body's ZIP after the prefecture's) lays out only the documents whose pages changed.
+
+Keyed by the HTML, not by a list of the inputs a document reads: the HTML is exactly what the layout sees, so no
+input can be missed, and a change that alters no page (a group elsewhere in the plan) costs no layout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from functools import lru_cache
+from pathlib import Path
+
+MAX_AGE_SECONDS = 7 * 86400
+
+
+@lru_cache(maxsize=1)
+def renderer_version() -> str:
+    import weasyprint
+
+    from .cache import code_fingerprint
+
+    return f"{code_fingerprint()}-weasyprint-{weasyprint.__version__}"
+
+
+def document_key(kind: str, html: str) -> str:
+    digest = hashlib.sha256()
+    for part in (renderer_version(), kind, html):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class DocumentCache:
+    """PDFs by key in ``folder`` (two-letter subfolders); reads and writes never fail a build."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.pdf"
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+            os.utime(path)  # in use: kept another MAX_AGE_SECONDS
+            return data
+        except OSError:
+            return None
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def prune(self, now: float | None = None) -> None:
+        cutoff = (now or time.time()) - MAX_AGE_SECONDS
+        for path in self.folder.glob("*/*.pdf"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                continue
