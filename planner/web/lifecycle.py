@@ -220,6 +220,7 @@ def board(plan_id: int):
         release=release,
         board=answers_board,
         replans=replans,
+        replanned=answer_svc.replanned_scenario(session, release),
         deadline_text=answer_svc.deadline_text(release),
     )
 

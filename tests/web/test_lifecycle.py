@@ -113,6 +113,11 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
         f"/scenarios/{new_scenario}"
     ).get_data(as_text=True)
     v2_plan = done.progress["plan_id"]
+    # one re-plan per version: the board links it instead of the button, and pressing again leads to it
+    board = client.get(f"/plans/{plan_id}/answers").get_data(as_text=True)
+    assert "この版は再計画済みです" in board and "不参加の団体を単独調達に固定して再計画する" not in board
+    again = client.post(f"/plans/{plan_id}/replan")
+    assert again.status_code == 302 and again.headers["Location"].rstrip("/").endswith(f"/scenarios/{new_scenario}")
     with Session(engine) as session:
         v2 = plan_view(session.get(PlanRow, v2_plan))
         ocr_matsumoto = next(n for n in v2.instance.needs if n.body == "202029" and n.category == "ocr")
