@@ -394,6 +394,9 @@ class PlanRelease(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_type=DateTime)
     published_by: int | None = Field(default=None, foreign_key="app_user.id")
     superseded_at: datetime | None = Field(default=None, sa_type=DateTime)
+    # What the documents print besides the plan's own figures, as it stood at publication (planner.services.
+    # publication): the title, the issue date, the issuer and the data source; {} before publication
+    frozen: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     lock_version: int = 1
 
 

@@ -368,6 +368,14 @@ def publish(
         raise LifecycleError("回答期限は今日以降の日付にしてください。")
     _check_members_in_scope(session, scenario, plan)
     stamp = now or utcnow()
+    from planner.services import document_settings, publication
+
+    frozen = publication.capture(
+        scenario.name,
+        today_jst(stamp),
+        document_settings.issuer(session, scenario.prefecture_code),
+        document_settings.data_source(session),
+    )
     moved = session.exec(
         update(PlanRelease)
         .where(
@@ -381,6 +389,7 @@ def publish(
             published_by=user.id,
             reply_deadline=deadline,
             message=message[:4000],
+            frozen=frozen,
             lock_version=PlanRelease.lock_version + 1,
         )
     ).rowcount

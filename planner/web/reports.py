@@ -123,10 +123,12 @@ def _load(plan_id: int) -> _Loaded:
     )
     sources = _rule_sources(rules.data or {}) if rules else ()
     control = document_settings.document_control(session, scenario.prefecture_code, plan_id)
+    if loaded.frozen is not None:  # a published version prints what it printed at publication
+        control = loaded.frozen.control(control)
     meta = ReportMeta(
         price_book_version=row.price_book_version,
         rule_version=row.rule_version,
-        title=scenario.name,
+        title=loaded.title,
         sources=sources,
         issued_on=control.issued_on,
         control=control,
@@ -207,7 +209,7 @@ def summary_document(plan_id: int, ext: str):
     loaded = _load(plan_id)
     _require(loaded, bundle.Document("summary", ""))
     data = _render(ext, pdf.summary_pdf, xlsx.summary_workbook, loaded.instance, loaded.plan, loaded.meta)
-    return _send(data, f"共同調達計画まとめ_{bundle.safe_name(loaded.scenario.name)}", ext)
+    return _send(data, f"共同調達計画まとめ_{bundle.safe_name(loaded.meta.title)}", ext)
 
 
 def _stem(loaded: _Loaded, doc: bundle.Document) -> str:
@@ -246,7 +248,7 @@ def budget_document(plan_id: int, ext: str):
     loaded = _load(plan_id)
     _require(loaded, bundle.Document("budget", ""))
     data = _render(ext, statements.budget_pdf, statements.budget_workbook, loaded.instance, loaded.plan, loaded.meta)
-    return _send(data, f"年度別予算総括表_{bundle.safe_name(loaded.scenario.name)}", ext)
+    return _send(data, f"年度別予算総括表_{bundle.safe_name(loaded.meta.title)}", ext)
 
 
 @bp.get("/plans/<int:plan_id>/reports/agreement/<group_id>.docx")
@@ -317,7 +319,7 @@ def _bundle_request(loaded: _Loaded, included: list[bundle.Document]) -> documen
         loaded.row.plan_doc,
         loaded.meta,
         tuple((d.kind, d.key) for d in included),
-        label=loaded.scenario.name,
+        label=loaded.meta.title,
     )
 
 
@@ -342,7 +344,7 @@ def _zip_name(loaded: _Loaded) -> str:
         if current_user.body_code in loaded.instance.bodies
         else ""
     )
-    return f"帳票一式_{bundle.safe_name(loaded.scenario.name)}{bundle.safe_name(who) if who else ''}"
+    return f"帳票一式_{bundle.safe_name(loaded.meta.title)}{bundle.safe_name(who) if who else ''}"
 
 
 @bp.get("/plans/<int:plan_id>/reports.zip")

@@ -20,6 +20,7 @@ from planner.domain.settled_plan import SettledPlan
 
 from .. import access
 from ..plan_lifecycle import plan_status
+from ..publication import Frozen, frozen_of
 from .views import PlanView, plan_view
 
 
@@ -45,6 +46,13 @@ class LoadedPlan:
     scenario: Scenario
     view: PlanView
     access: access.PlanAccess
+    # what a published version printed at publication (title, issue date, issuer, data source); None otherwise
+    frozen: Frozen | None = None
+
+    @property
+    def title(self) -> str:
+        """The plan's title: the published one for a published version, else the scenario's current name."""
+        return self.frozen.title if self.frozen is not None else self.scenario.name
 
     @property
     def full(self) -> bool:
@@ -73,4 +81,4 @@ def load_plan(session: Session, user: Any, plan_id: int) -> LoadedPlan:
         raise PlanNotFound(
             plan_id, refused=True, detail=f"計画 {plan_id}（都道府県コード {scenario.prefecture_code} のもの）"
         )
-    return LoadedPlan(row, scenario, view, plan_access)
+    return LoadedPlan(row, scenario, view, plan_access, frozen_of(session, plan_id))

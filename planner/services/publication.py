@@ -1,0 +1,67 @@
+"""What was published stays as it was published: the words a version's documents print besides its figures.
+
+The figures are the plan row's own (never recomputed); the title, the issue date, the issuer and the data source
+come from the scenario and the prefecture's document settings, which can change after publication. They are
+captured here when a version is published and read back by its pages and documents, so that a rename or a new
+contact leaves the published PDFs and ZIP byte-identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from planner.db.models import PlanRelease
+from planner.reports.control import DocumentControl, Issuer
+
+
+@dataclass(frozen=True)
+class Frozen:
+    title: str
+    issued_on: date
+    issuer: Issuer
+    data_source: str
+
+    def control(self, live: DocumentControl) -> DocumentControl:
+        """The document control with the published words; the lifecycle state (公表中 / 旧版) and its notices
+        stay live, since they tell the reader what became of the version."""
+        return replace(live, issuer=self.issuer, issued_on=self.issued_on, data_source=self.data_source)
+
+
+def capture(title: str, issued_on: date, issuer: Issuer, data_source: str) -> dict[str, Any]:
+    """The record kept on the release at publication (PlanRelease.frozen)."""
+    return {
+        "title": title,
+        "issued_on": issued_on.isoformat(),
+        "issuer": {
+            "title": issuer.title,
+            "person": issuer.person,
+            "contact": issuer.contact,
+            "number_prefix": issuer.number_prefix,
+        },
+        "data_source": data_source,
+    }
+
+
+def frozen_of(session: Session, plan_id: int) -> Frozen | None:
+    """The published words of ``plan_id``'s version, or None for a draft, an unpublished 確定案 or a version
+    published before they were kept."""
+    release = session.exec(select(PlanRelease).where(PlanRelease.plan_id == plan_id)).first()
+    record = release.frozen if release is not None else None
+    if not record:
+        return None
+    who = record.get("issuer") or {}
+    return Frozen(
+        title=str(record.get("title") or ""),
+        issued_on=date.fromisoformat(record["issued_on"]),
+        issuer=Issuer(
+            str(who.get("title") or ""),
+            str(who.get("person") or ""),
+            str(who.get("contact") or ""),
+            str(who.get("number_prefix") or ""),
+        ),
+        data_source=str(record.get("data_source") or ""),
+    )
