@@ -831,6 +831,6 @@ def grant_warning(instance: Instance, group: SettledGroup, name: str, subsidy: S
             f"補助対象となる幹事団体（{lead_name}）にすると、グループの費用は {int(alt['extra_cost_yen']):,}円 "
             "増えますが、補助金の対象になります。"
         )
-    elif group.mode == "lead":
+    elif group.mode == "lead" and not subsidy.joint.grant.eligible:
         text += "このグループには補助対象となる幹事団体の候補がありません。"
     return text

@@ -261,3 +261,22 @@ def test_lead_work_is_a_fixed_yearly_cost_of_every_joint_group_and_written_once(
         "lead": 300_000,
         "unified": 100_000,
     }
+
+
+def test_every_member_worse_off_if_the_grant_is_awarded_is_named_with_the_amount():
+    from planner.domain.settled import member_lines
+
+    inst, plan = _nagano_settled("rule")
+    named = 0
+    for g in plan.groups:
+        for line in member_lines(inst, g):
+            worse = line.worse_off_if_grant_awarded_yen
+            assert (line.grant_warning is not None) == (worse > 0)
+            if worse:
+                named += 1
+                assert line.body_name in line.grant_warning and f"{worse:,}円" in line.grant_warning
+                alt = g.eligible_lead_alternative
+                if alt is not None:
+                    lead = inst.bodies[alt["lead_body"]].name
+                    assert lead in line.grant_warning and f"{alt['extra_cost_yen']:,}円" in line.grant_warning
+    assert named > 0
