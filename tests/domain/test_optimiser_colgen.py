@@ -127,3 +127,24 @@ def test_time_limited_workers_give_column_generation_its_share_first():
     assert limited.status == unlimited.status == "optimal"
     assert limited.objective_yen == unlimited.objective_yen
     assert limited.stats["workers"] == 2 and limited.stats["subproblems_by_method"].get("colgen", 0) >= 1
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_restricted_model_without_columns_for_some_need_is_skipped(seed, monkeypatch):
+    """The incumbent search on the nearly-priced columns may leave a need with no column at all (seen on radius
+    100's speech-2026 component): it is skipped, and the proof still finds the optimum."""
+    monkeypatch.setattr(colgen, "NEAR_PRICED_SHARE", -1.0)  # nothing is priced near enough
+    monkeypatch.setattr(colgen, "_round", lambda master, values: None)  # so that the incumbent search runs
+    monkeypatch.setattr(colgen, "_dive", lambda master, until: None)
+    searched = []
+    real = colgen._restricted
+    monkeypatch.setattr(colgen, "_restricted", lambda sp, allowed: searched.append(allowed) or real(sp, allowed))
+    for sp in _subproblems(6000 + seed):
+        optimum, _ = solve_by_enumeration(sp)
+        if not math.isfinite(optimum) or not all(sp.alone_ok):
+            continue
+        warm = [Group("standalone", sp.bodies[i], (i,)) for i in range(sp.size)]
+        result = colgen.solve(sp, warm, sum(sp.standalone), deadline=None, gap=0.0)
+        assert result.proven and result.value == pytest.approx(optimum, rel=1e-9, abs=1e-3)
+    if searched:
+        assert searched[0] == ({}, set())  # the incumbent search's model had no column at all

@@ -55,11 +55,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..tolerances import AUXILIARY_MIP_GAP, COST_RELATIVE_NOISE, NEAR_PRICED_SHARE, TIME_SLIVER, YEN_NOISE
-from .formulation import Allowed, build, groups_from_values
+from .formulation import Allowed, Formulation, build, groups_from_values
 from .heuristic import improve
 from .milp import _solve_integer, plan_value
 from .pruning import kept_members
-from .subproblems import SubProblem
+from .subproblems import Infeasible, SubProblem
 from .types import Group
 
 if TYPE_CHECKING:
@@ -388,17 +388,21 @@ def solve(
     # better the incumbent, the more the proof step below can leave out.
     if polish and prove and lb < ub - tol(ub) and left() > TIME_SLIVER:
         t = time.perf_counter()
-        near = build(
-            sp, allowed=_allowed(pieces, pieces.price(pi_best_final), pi_best_final, lb + NEAR_PRICED_SHARE * abs(lb))
+        near = _restricted(
+            sp, _allowed(pieces, pieces.price(pi_best_final), pi_best_final, lb + NEAR_PRICED_SHARE * abs(lb))
         )
-        found = _solve_integer(
-            near,
-            "highs",
-            time_limit=None if deadline is None else max(TIME_SLIVER, left() / 3),
-            gap=AUXILIARY_MIP_GAP,
-            cutoff=ub,
+        found = (
+            None
+            if near is None
+            else _solve_integer(
+                near,
+                "highs",
+                time_limit=None if deadline is None else max(TIME_SLIVER, left() / 3),
+                gap=AUXILIARY_MIP_GAP,
+                cutoff=ub,
+            )
         )
-        if found.values is not None:
+        if near is not None and found is not None and found.values is not None:
             cand = groups_from_values(sp, near, found.values)
             if cand is not None and plan_value(sp, cand) < ub:
                 best_groups, ub = cand, plan_value(sp, cand)
@@ -412,8 +416,11 @@ def solve(
     # The proof: the facility model without the columns the bound shows cannot take part in a plan below UB.
     t = time.perf_counter()
     fixed_at = ub
-    model = build(sp, allowed=_allowed(pieces, pieces.price(pi_best_final), pi_best_final, fixed_at))
+    model = _restricted(sp, _allowed(pieces, pieces.price(pi_best_final), pi_best_final, fixed_at))
     secs["fixing"] += time.perf_counter() - t
+    if model is None:  # some need has no column a plan below the incumbent could use: none is below it
+        note(ub)
+        return ColgenResult(best_groups, ub, ub, True, rounds, len(master.columns), secs, 0, lp_value)
     t = time.perf_counter()
     mip = _solve_integer(
         model, "highs", time_limit=None if deadline is None else max(TIME_SLIVER, left()), gap=gap, cutoff=ub
@@ -543,6 +550,15 @@ def _round(master: _Master, values: list[float]) -> list[Group] | None:
                 return None
             groups.append(Group("standalone", sp.bodies[i], (i,)))
     return improve(sp, groups)
+
+
+def _restricted(sp: SubProblem, allowed: Allowed) -> Formulation | None:
+    """The facility model on ``allowed`` only, or None when some need has no column left in it (then no plan
+    uses only allowed columns)."""
+    try:
+        return build(sp, allowed=allowed)
+    except Infeasible:
+        return None
 
 
 def _allowed(pieces: Pieces, priced: Priced, pi: FloatArray, ub: float) -> Allowed:
