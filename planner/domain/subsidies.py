@@ -39,7 +39,7 @@ from .subsidy_rules import (
     parse_rules,
     validate_rules,
 )
-from .vocabulary import BODY_KIND_LABELS, MODE_SHORT
+from .vocabulary import BODY_KIND_LABELS, MODE_SHORT, wareki_fiscal_year
 
 __all__ = [
     "RULES_DIR",
@@ -413,6 +413,13 @@ def estimate_group(
             instance, nid, "standalone", alone.initial_yen, alone_grant.amount_yen, rules, standalone_ledger
         )
         all_notes = estimate_notes(rules)
+        start = instance.need(nid).start_year
+        if rules.fiscal_year and start != rules.fiscal_year:
+            # subsidy-rules.md section 4: the rule set's year beside the plan's, said with the figures
+            all_notes.append(
+                f"{wareki_fiscal_year(rules.fiscal_year)}の制度条件による見込みです。"
+                f"{wareki_fiscal_year(start)}の制度は未確認です。"
+            )
         for n in notes + alone_notes:
             if n not in all_notes:
                 all_notes.append(n)

@@ -280,3 +280,10 @@ def test_every_member_worse_off_if_the_grant_is_awarded_is_named_with_the_amount
                     lead = inst.bodies[alt["lead_body"]].name
                     assert lead in line.grant_warning and f"{alt['extra_cost_yen']:,}円" in line.grant_warning
     assert named > 0
+
+
+def test_the_rule_sets_year_is_said_beside_a_plan_year_it_does_not_describe():
+    _, plan = _nagano_settled("rule")
+    g = plan.groups[0]
+    est = g.subsidies[g.members[0]]
+    assert f"令和2年度の制度条件による見込みです。令和{g.start_year - 2018}年度の制度は未確認です。" in est.notes
