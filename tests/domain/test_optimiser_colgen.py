@@ -148,3 +148,29 @@ def test_a_restricted_model_without_columns_for_some_need_is_skipped(seed, monke
         assert result.proven and result.value == pytest.approx(optimum, rel=1e-9, abs=1e-3)
     if searched:
         assert searched[0] == ({}, set())  # the incumbent search's model had no column at all
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_column_generation_keeps_the_scenario_lead_rules(seed):
+    """lead_must_be_grant_eligible (a feasibility rule, applied where the candidates are made) and the lead's
+    yearly work per joint group (a fixed yearly cost, inside F_k) reach column generation through the options it
+    prices: the plan is still the oracle's optimum under both."""
+    from planner.domain.instance_io import with_lead_work
+
+    base = random_instance(random.Random(7000 + seed))
+    work = {"lead": 150_000 * (seed % 3), "unified": 90_000 * (seed % 2)}
+    instance = replace(
+        base,
+        allocation=replace(base.allocation, lead_must_be_grant_eligible=seed % 2 == 0, lead_work_annual_yen=work),
+        categories=with_lead_work(base.categories, work),
+    )
+    options = OptimiserOptions(enumeration_max_needs=0, workers=1, colgen_min_columns=0)
+    expected = oracle(instance)
+    if math.isinf(expected):
+        with pytest.raises(Infeasible):
+            optimise(instance, options=options)
+        return
+    plan = optimise(instance, options=options)
+    check_plan(instance, plan)
+    assert sum(g.cost.exact_total for g in plan.groups) == pytest.approx(expected, rel=1e-9, abs=1e-3)
+    assert plan.status == "optimal"
