@@ -79,6 +79,19 @@ def method_text(allocation: Allocation, instance: Instance) -> str:
 
 
 def method_formula(method: str, allocation: Allocation, instance: Instance) -> str:
+    """The 算定方法 in words; where the shares were adjusted member by member it says so, so that an agreement's
+    第4条 and its 別表 reproduce each other (cost-model.md, "A rule the agreement can state")."""
+    text = _method_formula(method, allocation, instance)
+    if method != "standalone" and allocation.adjusted:
+        text += (
+            "。ただし、この方法による額ではいずれかの団体・組が単独で導入するより不利になるため、別表の額は"
+            "この方法による額を団体ごとに調整した額とする"
+            + (f"（{allocation.adjustment_summary}）" if allocation.adjustment_summary else "")
+        )
+    return text
+
+
+def _method_formula(method: str, allocation: Allocation, instance: Instance) -> str:
     if method == "standalone":
         return "単独調達のため按分はありません（費用の全額を負担）。"
     if method == "equal":

@@ -186,6 +186,11 @@ def test_relative_least_squares_moves_untouched_members_by_one_percentage():
     assert rec.adjustment_summary.startswith("調整の対象でない団体は、按分方法どおりの額から一律 28.6% 増。")
     assert "町0・町1 の組" in rec.adjustment_summary
     assert rec.rule == "adjusted"
+    # the agreement's 算定方法 says the 別表 amounts are adjusted, with the same sentence
+    from planner.reports.wording import method_formula
+
+    text = method_formula("population", rec, inst)
+    assert "別表の額はこの方法による額を団体ごとに調整した額とする" in text and rec.adjustment_summary in text
 
 
 # --- 幹事は補助対象団体に限る and 幹事事務費 ------------------------------------------------------------------------
