@@ -379,7 +379,7 @@ class PlanRelease(SQLModel, table=True):
     series_id: int = Field(foreign_key="plan_series.id", index=True)
     version: int
     plan_id: int = Field(foreign_key="plan.id")
-    state: str = Field(default="adopted", max_length=12)  # adopted | published | superseded
+    state: str = Field(default="adopted", max_length=12)  # adopted | published | superseded | withdrawn
     document_number: str = Field(default="", max_length=60)  # 文書番号 for the documents (second wave)
     price_source: str = Field(default="", sa_column=Column(Text))  # which prices the plan used, in words
     inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # the inputs' snapshot
@@ -397,6 +397,10 @@ class PlanRelease(SQLModel, table=True):
     # What the documents print besides the plan's own figures, as it stood at publication (planner.services.
     # publication): the title, the issue date, the issuer and the data source; {} before publication
     frozen: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # 取り下げ: a published version taken back by its coordinator, with the reason its members are told
+    withdrawn_at: datetime | None = Field(default=None, sa_type=DateTime)
+    withdrawn_by: int | None = None  # a plain id, like replan_scenario_id: the record outlives the account
+    withdrawal_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     lock_version: int = 1
 
 

@@ -122,7 +122,9 @@ class PlanFacts:
     status: str | None = None  # the plan's lifecycle status; None for plans that have none
 
 
-MEMBER_VISIBLE_STATUSES = ("published", "superseded")  # planner.services.plan_lifecycle's release states
+# planner.services.plan_lifecycle's release states a member sees: a withdrawn version stays readable, so that its
+# members can see what was taken back and why
+MEMBER_VISIBLE_STATUSES = ("published", "superseded", "withdrawn")
 
 
 def members_may_see(status: str | None) -> bool:

@@ -125,6 +125,10 @@ def deadline_text(release: PlanRelease) -> str:
 def check_open(session: Session, release: PlanRelease, now: datetime | None = None) -> PlanSeries:
     """The release takes answers: it is the published version in force and its deadline has not passed."""
     series = session.get(PlanSeries, release.series_id)
+    if release.state == "withdrawn":
+        raise AnswersClosed(
+            f"{version_label(series, release)}は取り下げられたため回答できません（理由：{release.withdrawal_reason}）。"
+        )
     if release.state != "published" or series.current_version != release.version:
         raise AnswersClosed(
             f"{version_label(series, release)}は公表中の版ではないため回答できません。最新の版で回答してください。"

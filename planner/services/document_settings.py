@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from planner.db.models import DataVintage, DocumentSetting, User, utcnow
+from planner.db.models import Plan as PlanRow
 from planner.reports.control import (
     DATA_TERMS,
     DEFAULT_DATA_SOURCE,
@@ -125,6 +126,13 @@ def plan_version(session: Session, plan_id: int, prefecture_code: str | None) ->
         )
     if info.state == "superseded":
         notices += ("この版は新しい版に置き換えられた旧版です。",)
+    if info.state == "withdrawn":
+        notices += (f"この版は取り下げられました（理由：{info.release.withdrawal_reason}）。",)
+    plan_doc = session.exec(select(PlanRow.plan_doc).where(PlanRow.id == plan_id)).first()
+    issued_on = plan_lifecycle.jst_date(info.release.published_at) if info.release.published_at else None
+    warning = plan_lifecycle.supplementary_budget_warning(plan_doc or {}, issued_on or plan_lifecycle.today_jst())
+    if warning:
+        notices += (warning,)
     return PlanVersion(info.label, info.state_label, number, draft=info.state == "adopted", notices=notices)
 
 

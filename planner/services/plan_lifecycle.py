@@ -1,5 +1,6 @@
 """The plan lifecycle: 試算 (a solved plan, prefecture only) → 確定案 (adopted as 計画 No.N 第M版) → 公表 (published to
-the members with a reply deadline) → 旧版 (superseded by a later published version).
+the members with a reply deadline) → 旧版 (superseded by a later published version), or 取り下げ (withdrawn by its
+coordinator, with a reason the members are told). One set of needs is asked in one published plan at a time.
 
 Every transition is a conditional UPDATE guarded by the rows' ``lock_version`` and state, and the unique keys
 (prefecture, number), (series, version) and (plan) stop two concurrent adoptions from numbering the same version:
@@ -18,16 +19,25 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from planner.db.models import Body, PlanRelease, PlanSeries, Scenario, User, utcnow
+from planner.db.models import Body, Consortium, MemberShare, PlanRelease, PlanSeries, Scenario, User, utcnow
 from planner.db.models import Plan as PlanRow
 from planner.domain import input_changes
 from planner.domain.input_changes import InputChange
 from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance
+from planner.domain.vocabulary import wareki_fiscal_year
 
 from . import access
 from .audit import record
 
-STATE_LABELS = {"draft": "試算", "adopted": "確定案（未公表）", "published": "公表中", "superseded": "旧版"}
+STATE_LABELS = {
+    "draft": "試算",
+    "adopted": "確定案（未公表）",
+    "published": "公表中",
+    "superseded": "旧版",
+    "withdrawn": "取り下げ",
+}
+WITHDRAWAL_REASON_MAX = 2000
+WITHDRAWN_SHOWN_DAYS = 90  # how long a member's home page tells it of a withdrawn plan
 MEMBER_VISIBLE_STATES = access.MEMBER_VISIBLE_STATUSES
 JST = timedelta(hours=9)
 
@@ -41,7 +51,12 @@ class LifecycleConflict(LifecycleError):
 
 
 def today_jst(now: datetime | None = None) -> date:
-    return ((now or utcnow()) + JST).date()
+    return jst_date(now or utcnow())
+
+
+def jst_date(moment: datetime) -> date:
+    """The day in Japan of a stored (naive UTC) moment."""
+    return (moment + JST).date()
 
 
 def version_label(series: PlanSeries, release: PlanRelease) -> str:
@@ -367,6 +382,7 @@ def publish(
     if deadline < today_jst(now):
         raise LifecycleError("回答期限は今日以降の日付にしてください。")
     _check_members_in_scope(session, scenario, plan)
+    _check_needs_not_open_elsewhere(session, release)
     stamp = now or utcnow()
     from planner.services import document_settings, publication
 
@@ -443,6 +459,162 @@ def publish(
         + (f"。グループと負担が変わらない回答・不参加の回答 {carried} 件を引き継ぎました" if carried else ""),
     )
     return release
+
+
+def open_releases_sharing_needs(session: Session, release: PlanRelease) -> list[tuple[PlanRelease, PlanSeries, int]]:
+    """The versions in force of OTHER series that ask for answers on some of this release's needs, each with how
+    many needs they share: one set of needs is asked in one published plan at a time (a town must not be asked to
+    answer two plans for the same need)."""
+    mine = select(MemberShare.need_key).join(Consortium, Consortium.id == MemberShare.consortium_id)
+    mine = mine.where(Consortium.plan_id == release.plan_id)
+    rows = session.exec(
+        select(PlanRelease, PlanSeries, func.count(func.distinct(MemberShare.need_key)))
+        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
+        .join(Consortium, Consortium.plan_id == PlanRelease.plan_id)
+        .join(MemberShare, MemberShare.consortium_id == Consortium.id)
+        .where(
+            PlanRelease.state == "published",
+            PlanSeries.current_version == PlanRelease.version,
+            PlanRelease.series_id != release.series_id,
+            MemberShare.need_key.in_(mine),
+        )
+        .group_by(PlanRelease.id, PlanSeries.id)
+        .order_by(PlanSeries.number)
+    ).all()
+    return [(r, s, int(n)) for r, s, n in rows]
+
+
+def _check_needs_not_open_elsewhere(session: Session, release: PlanRelease) -> None:
+    others = open_releases_sharing_needs(session, release)
+    if others:
+        named = "、".join(f"{version_label(s, r)}（{n} 件）" for r, s, n in others[:5])
+        raise LifecycleConflict(
+            f"この計画のニーズは公表中の{named}でも回答を求めています。同じニーズに回答を求める計画は一つだけです。"
+            "先にその計画を取り下げるか、その計画の次の版として確定してください。"
+        )
+
+
+def withdraw(
+    session: Session, user: User, release: PlanRelease, *, reason: str, now: datetime | None = None
+) -> list[str]:
+    """Withdraw (取り下げ) the published version in force: it takes no more answers, the series has no version in
+    force until a later one is published, and its members are told why on their home page. Returns the member
+    bodies told (their codes)."""
+    series = session.get(PlanSeries, release.series_id)
+    plan = session.get(PlanRow, release.plan_id)
+    scenario = session.get(Scenario, plan.scenario_id)
+    _check_coordinator(user, scenario)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LifecycleError("取り下げの理由を入力してください（参加団体に表示されます）。")
+    if len(reason) > WITHDRAWAL_REASON_MAX:
+        raise LifecycleError(f"取り下げの理由は{WITHDRAWAL_REASON_MAX}文字以内にしてください。")
+    if release.state != "published" or series.current_version != release.version:
+        raise LifecycleConflict(
+            f"{version_label(series, release)}は公表中の版ではないため取り下げられません（{STATE_LABELS[release.state]}）。"
+        )
+    stamp = now or utcnow()
+    moved = session.exec(
+        update(PlanRelease)
+        .where(
+            PlanRelease.id == release.id,
+            PlanRelease.state == "published",
+            PlanRelease.lock_version == release.lock_version,
+        )
+        .values(
+            state="withdrawn",
+            withdrawn_at=stamp,
+            withdrawn_by=user.id,
+            withdrawal_reason=reason,
+            lock_version=PlanRelease.lock_version + 1,
+        )
+    ).rowcount
+    if moved != 1:
+        raise LifecycleConflict("他の利用者が同時にこの版を変更しました。画面を読み込み直してください。")
+    moved = session.exec(
+        update(PlanSeries)
+        .where(PlanSeries.id == series.id, PlanSeries.current_version == release.version)
+        .values(current_version=None, lock_version=PlanSeries.lock_version + 1)
+    ).rowcount
+    if moved != 1:
+        raise LifecycleConflict("他の利用者が同時にこの計画の新しい版を公表しました。画面を読み込み直してください。")
+    session.refresh(release)
+    session.refresh(series)
+    told = member_bodies(session, release.plan_id)
+    record(
+        session,
+        user_id=user.id,
+        action="withdraw",
+        entity="plan_release",
+        entity_id=str(release.id),
+        before={"state": "published", "current_version": release.version},
+        after={"state": "withdrawn", "current_version": None, "reason": reason, "members_told": told},
+        prefecture_code=series.prefecture_code,
+        detail=f"{version_label(series, release)}を取り下げ（理由：{reason[:200]}）。参加団体 {len(told)} 団体に表示",
+    )
+    return told
+
+
+def member_bodies(session: Session, plan_id: int) -> list[str]:
+    """The member bodies of a plan's groups (from its stored shares), by code."""
+    return list(
+        session.exec(
+            select(MemberShare.body_code)
+            .join(Consortium, Consortium.id == MemberShare.consortium_id)
+            .where(Consortium.plan_id == plan_id)
+            .distinct()
+            .order_by(MemberShare.body_code)
+        )
+    )
+
+
+def withdrawn_for_body(
+    session: Session, body_code: str, now: datetime | None = None
+) -> list[tuple[PlanRelease, PlanSeries]]:
+    """The versions withdrawn in the last WITHDRAWN_SHOWN_DAYS days that had asked the body to answer, newest first:
+    its home page tells it that the request was taken back, and why."""
+    since = (now or utcnow()) - timedelta(days=WITHDRAWN_SHOWN_DAYS)
+    rows = session.exec(
+        select(PlanRelease, PlanSeries)
+        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
+        .where(
+            PlanRelease.state == "withdrawn",
+            PlanRelease.withdrawn_at >= since,
+            PlanRelease.plan_id.in_(access.plans_including(body_code)),
+        )
+        .order_by(PlanRelease.withdrawn_at.desc())
+    ).all()
+    return [(r, s) for r, s in rows]
+
+
+def fiscal_year_of(day: date) -> int:
+    """The Japanese fiscal year (April to March) a day falls in."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def start_years_needing_supplementary_budget(plan_doc: dict[str, Any], issued_on: date) -> list[int]:
+    """The joint groups' start years at or before the fiscal year the plan is issued in: a budget for them is
+    not in that year's 当初予算 (already passed), so a member joining needs a 補正予算 (or the start moves)."""
+    fiscal = fiscal_year_of(issued_on)
+    years = {
+        int(g["start_year"])
+        for g in plan_doc.get("groups") or []
+        if isinstance(g, dict) and g.get("mode") != "standalone" and isinstance(g.get("start_year"), int)
+    }
+    return sorted(y for y in years if y <= fiscal)
+
+
+def supplementary_budget_warning(plan_doc: dict[str, Any], issued_on: date) -> str | None:
+    """The warning the plan's pages and documents carry for start_years_needing_supplementary_budget, or None."""
+    years = start_years_needing_supplementary_budget(plan_doc, issued_on)
+    if not years:
+        return None
+    fiscal = fiscal_year_of(issued_on)
+    return (
+        f"導入年度が{'・'.join(wareki_fiscal_year(y) for y in years)}のグループがあります。"
+        f"この計画の発行日（{issued_on.year}年{issued_on.month}月{issued_on.day}日）は{wareki_fiscal_year(fiscal)}中のため、"
+        "当初予算に計上されていない団体は補正予算が必要です（または導入年度を翌年度以降に見直してください）。"
+    )
 
 
 def extend_deadline(

@@ -47,6 +47,15 @@ def _helpers():
     def suggested_series(scenario):
         return lifecycle.suggested_series(db_session(), scenario)
 
+    def supplementary_budget_warning(view, info):
+        # Issued on: the publication's day for a published version, today for a draft or an unpublished one
+        published = info.release.published_at if info.release is not None else None
+        issued_on = lifecycle.jst_date(published) if published else lifecycle.today_jst()
+        return lifecycle.supplementary_budget_warning(view.doc, issued_on)
+
+    def withdrawn_for_body(body_code: str | None):
+        return lifecycle.withdrawn_for_body(db_session(), body_code) if body_code else []
+
     def series_for(scenario):
         return lifecycle.series_choices(db_session(), scenario.prefecture_code) if scenario.prefecture_code else []
 
@@ -56,6 +65,8 @@ def _helpers():
         "member_requests": member_requests,
         "suggested_series": suggested_series,
         "series_for": series_for,
+        "supplementary_budget_warning": supplementary_budget_warning,
+        "withdrawn_for_body": withdrawn_for_body,
         "lifecycle_state_labels": lifecycle.STATE_LABELS,
         "version_label": lifecycle.version_label,
         "today_jst": lifecycle.today_jst,
@@ -105,6 +116,7 @@ _BACK = {
     "lifecycle.deadline": "lifecycle.board",
     "lifecycle.remind": "lifecycle.board",
     "lifecycle.replan": "lifecycle.board",
+    "lifecycle.withdraw": "lifecycle.board",
 }
 
 
@@ -191,6 +203,21 @@ def deadline(plan_id: int):
     session.commit()
     flash(f"回答期限を {new:%Y-%m-%d} にしました。", "success")
     return redirect(url_for("lifecycle.board", plan_id=plan_id))
+
+
+@bp.post("/<int:plan_id>/withdraw")
+@roles_required(*PLANNERS)
+def withdraw(plan_id: int):
+    _, session, release = _coordinator_action(plan_id, "取り下げ")
+    told = lifecycle.withdraw(session, current_user, release, reason=request.form.get("reason") or "")
+    session.commit()
+    series = session.get(PlanSeries, release.series_id)
+    flash(
+        f"{lifecycle.version_label(series, release)}を取り下げました。回答の受付を終了し、参加団体 {len(told)} 団体の"
+        "ホーム画面に取り下げと理由を表示しています。",
+        "success",
+    )
+    return redirect(url_for("plans.show", plan_id=plan_id))
 
 
 # --- coordinator: the board of answers --------------------------------------------------------------------------

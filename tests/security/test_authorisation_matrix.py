@@ -166,6 +166,7 @@ ENDPOINTS: dict[str, Rule] = {
     "lifecycle.board": scoped("published_plan", PLANNERS),
     "lifecycle.remind": scoped("published_plan", PLANNERS),
     "lifecycle.replan": scoped("published_plan", PLANNERS),
+    "lifecycle.withdraw": scoped("published_plan", PLANNERS),
     "lifecycle.answer": scoped("answer_plan", ("municipality",)),
     # vendor quotes of a scenario: its prefecture's coordinators and admins
     "quotes.index": scoped("scenario", PLANNERS),

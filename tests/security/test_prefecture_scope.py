@@ -112,6 +112,9 @@ def test_a_published_plan_with_another_prefectures_needs_never_asks_it(world, le
         assert session.get(PlanRelease, release.id).state == "adopted"
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(access, "planned_bodies", lambda scenario: true())
+            # and before one set of needs was asked in one published plan at a time (its needs are in the 長野県 and
+            # 新潟県 plans too): what follows must hold even for such a plan
+            mp.setattr(plan_lifecycle, "_check_needs_not_open_elsewhere", lambda session, release: None)
             plan_lifecycle.publish(session, coordinator, session.get(PlanRelease, release.id), deadline=deadline)
             session.commit()
         release = session.get(PlanRelease, release.id)
