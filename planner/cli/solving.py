@@ -292,7 +292,13 @@ def bench_one(
         if not trace or trace[-1][1:] != point[1:]:
             trace.append(point)
 
-    options = OptimiserOptions(solver=solver, time_limit=time_limit, gap=gap, column_generation=method == "colgen")
+    options = OptimiserOptions(
+        solver=solver,
+        time_limit=time_limit,
+        gap=gap,
+        column_generation=method == "colgen",
+        colgen_under_time_limit=method == "colgen",
+    )
     started = time.perf_counter()
     cpu_before = _cpu_seconds()
     plan = optimise(instance, options=options, progress=progress)

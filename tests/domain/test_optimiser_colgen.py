@@ -121,7 +121,9 @@ def test_time_limited_workers_give_column_generation_its_share_first():
     """Under a time limit the column-generation components go to the workers first with a budget each; with
     time enough they are proven, and the plan is the unlimited run's."""
     inst = region_instance(120, seed=7, geography={"type": "radius_km", "km": 90})
-    options = OptimiserOptions(workers=2, colgen_min_columns=0, parallel_min_needs=9, time_limit=120)
+    options = OptimiserOptions(
+        workers=2, colgen_min_columns=0, colgen_under_time_limit=True, parallel_min_needs=9, time_limit=120
+    )
     limited = optimise(inst, options=options)
     unlimited = optimise(inst, options=replace(options, time_limit=None, workers=1))
     assert limited.status == unlimited.status == "optimal"
@@ -174,3 +176,14 @@ def test_column_generation_keeps_the_scenario_lead_rules(seed):
     check_plan(instance, plan)
     assert sum(g.cost.exact_total for g in plan.groups) == pytest.approx(expected, rel=1e-9, abs=1e-3)
     assert plan.status == "optimal"
+
+
+def test_a_time_limited_run_keeps_the_previous_method_unless_asked():
+    """Column generation was measured to end further from optimal under a time limit (types.py): by default a
+    time-limited run does not use it, and a run to the proof does."""
+    inst = region_instance(60, seed=3, geography={"type": "radius_km", "km": 90})
+    limited = optimise(inst, options=OptimiserOptions(colgen_min_columns=0, time_limit=120))
+    unlimited = optimise(inst, options=OptimiserOptions(colgen_min_columns=0))
+    assert limited.stats["subproblems_by_method"].get("colgen", 0) == 0
+    assert unlimited.stats["subproblems_by_method"].get("colgen", 0) >= 1
+    assert limited.objective_yen == unlimited.objective_yen

@@ -299,6 +299,7 @@ def _solve_big(
 def _use_colgen(sp: SubProblem, backend: str, opts: OptimiserOptions) -> bool:
     return (
         opts.column_generation
+        and (opts.time_limit is None or opts.colgen_under_time_limit)
         and backend == "highs"
         and model_columns(sp) >= opts.colgen_min_columns
         and colgen.eligible(sp)

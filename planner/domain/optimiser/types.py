@@ -113,6 +113,11 @@ class OptimiserOptions:
     # second or two and usually proves the heuristic plan optimal at once, which column generation does not beat
     # (national_radius60 in the same run: 16.0 s CPU with column generation everywhere, 9.9 s without).
     colgen_min_columns: int = 27_000
+    # ... and under a time limit too. Off by default: measured in one run each (bench/README.md, issue 32), a
+    # time-limited run ended further from optimal with it (radius 150, 300 s: 3.16 % against 2.19 % without) while a
+    # run to the proof was faster (radius 100's 262-need component: 20.7 s CPU against 27.7 s). `planner bench
+    # --method colgen` turns it on to measure it again.
+    colgen_under_time_limit: bool = False
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
