@@ -25,6 +25,7 @@ from planner.domain.settled_plan import SettledPlan
 from planner.domain.statements import need_schedules
 from planner.domain.vocabulary import wareki_fiscal_year
 
+from .agreement_rule import adjustments, rule_articles, share_rule
 from .bundle import safe_name
 from .context import GroupReport, ReportError, ReportMeta, find_group, group_report
 from .control import file_name
@@ -143,25 +144,21 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
         f"構成団体は、{r.lead_name}を{lead_role}とする。",
         f"{lead_role}は、次の事務を行う。" + "".join(f"（{i + 1}）{d}　" for i, d in enumerate(duties)).rstrip(),
     )
+    rule = share_rule(group)
     _article(
         doc,
         4,
         "経費の負担と納付時期",
-        (
-            "構成団体は、対象業務に要する経費を次の方法により負担する。"
-            if r.mode == "lead"
-            else "構成団体は、それぞれ事業者と契約し、対象業務に要する経費を次の方法により算定した額を負担する。"
-        )
-        + f"按分方法：{r.method_label}。{r.method_formula}",
-        r.rounding_rule or "1円未満の端数は最大剰余法により配分する。",
-        f"各構成団体の負担額は、別表のとおりとする（算定期間：{r.period_label}）。初期負担は導入年度に、年間負担は"
-        "各年度に負担する。",
+        *rule_articles(rule, lead_role, r.mode != "lead", r.method_formula),
+        f"各構成団体の負担額の見込額は、別表のとおりとする（算定期間：{r.period_label}）。初期費用の負担は導入年度に、"
+        "年間費用の負担は各年度に属する。",
         (
             f"{lead_role}は、毎年度、当該年度の負担金を構成団体に請求し、構成団体は請求を受けた日から30日以内に納付する。"
             if r.mode == "lead"
             else "構成団体は、それぞれの契約に定めるところにより事業者に支払う。"
         ),
-        "補助金及び特別交付税の額は見込額であり、交付額・措置額の確定により負担額は変更されない。",
+        "別表の負担額は、国庫補助金その他の補助金の交付を受ける前の額とする。補助金の交付を受けたときの構成団体間の"
+        "取扱いは、交付の決定の後に構成団体が協議して定める。",
     )
     _article(
         doc,
@@ -202,16 +199,19 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
         doc, 10, "疑義", "この協定に定めのない事項及びこの協定に関し疑義が生じた事項は、構成団体が協議して定める。"
     )
 
-    figures = (("負担額", "gross_yen"), ("実質負担 見込額", "net_yen"))
+    # The 別表 lists 負担額 before grants (第4条5); where the shares are the formula's plus a 調整額, the 調整額 too,
+    # so that 第4条 recomputed by hand gives each amount.
+    gross = [[y.gross_yen for y in sch.years] for sch in schedules]
+    extra = adjustments(instance, group, rule, years, gross) if rule is not None and rule.adjusted else None
+    figures = ["負担額", *(["うち調整額"] if extra is not None else [])]
     annex_rows: list[tuple[str, str, list[int]]] = []  # (body, figure, amounts by year and their total)
-    for sch in schedules:
+    for k, sch in enumerate(schedules):
         name = sch.line.body_name + (f"（{lead_role}）" if sch.line.is_lead else "")
-        for label, attr in figures:
-            amounts = [getattr(y, attr) for y in sch.years]
-            annex_rows.append((name, label, [*amounts, sum(amounts)]))
-    for label, attr in figures:
-        amounts = [sum(getattr(sch.amounts_in(fy), attr) for sch in schedules) for fy in years]
-        annex_rows.append(("合計", label, [*amounts, sum(amounts)]))
+        annex_rows.append((name, "負担額", [*gross[k], sch.line.total_yen]))
+        if extra is not None:
+            annex_rows.append((name, "うち調整額", [*extra[k], sum(extra[k])]))
+    amounts = [sum(g[j] for g in gross) for j in range(len(years))]
+    annex_rows.append(("合計", "負担額", [*amounts, sum(sch.line.total_yen for sch in schedules)]))
     head = ["構成団体", "区分", *map(wareki_fiscal_year, years), "合計（円）"]
     amount_texts = [[f"{row[2][j]:,}" for row in annex_rows] for j in range(len(years) + 1)]
     landscape, size, amount_widths = _annex_layout(head[2:], amount_texts)
@@ -220,7 +220,7 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
         annex.orientation, annex.page_width, annex.page_height = WD_ORIENT.LANDSCAPE, Mm(297), Mm(210)
     else:
         doc.add_page_break()
-    doc.add_paragraph().add_run("別表　構成団体及び年度別負担額（見込額を含む）").bold = True
+    doc.add_paragraph().add_run("別表　構成団体及び年度別負担額（見込額・補助金の交付前）").bold = True
     doc.add_paragraph(f"調達方式：{r.mode_label}　{lead_role}：{r.lead_name}　按分方法：{r.method_label}")
     table = doc.add_table(rows=1, cols=len(years) + 3)
     table.style = "Table Grid"
@@ -232,10 +232,11 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
         cells[1].text = label
         for cell, amount in zip(cells[2:], amounts, strict=True):
             cell.text = f"{amount:,}"
-        if label == figures[0][0]:
+        if label == figures[0]:
             top = cells[0]
+            top.text = name
         else:
-            # One body, one name cell over its two rows, as a practitioner lays out a 別表.
+            # One body, one name cell over its rows, as a practitioner lays out a 別表.
             top.merge(cells[0]).text = name
     _set_widths(table, [ANNEX_NAME_WIDTH, ANNEX_LABEL_WIDTH, *amount_widths])
     for r_index, row in enumerate(table.rows):
@@ -247,8 +248,7 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
                     run.font.size = Pt(size - 1 if r_index == 0 else size)
     costs = doc.add_paragraph(
         f"グループの費用：初期 {r.initial_yen:,}円、年額 {r.annual_yen:,}円、期間総額 {r.total_yen:,}円"
-        f"（{r.meta.price_book_version or '単価表'}による見込み）。補助金・特別交付税は補助制度ルール "
-        f"{r.rule_version or '（版の記録なし）'} による見込額。"
+        f"（{r.meta.price_book_version or '単価表'}による見込み）。"
     )
     costs.paragraph_format.space_before = Pt(6)
 

@@ -1,8 +1,11 @@
 """The agreement draft (協定書案) read back with python-docx: parties, lead, mode, formula, clauses, amounts by year."""
 
 import io
+import math
+import re
 import shutil
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -58,14 +61,13 @@ def test_agreement_names_parties_lead_mode_formula_clauses_and_amounts(setting):
             current = r[0]
         by_name.setdefault(current, []).append(r)
     for ln in member_lines(instance, group):
-        gross, net = by_name[ln.body_name][0], by_name[ln.body_name][1]
+        (gross,) = by_name[ln.body_name]  # 負担額 only: the 別表 deducts no grant (第4条5)
         first = ln.initial_yen + ln.annual_yen
         assert gross[1:4] == ["負担額", f"{first:,}", f"{ln.annual_yen:,}"]
-        assert gross[-1] == f"{ln.total_yen:,}" and net[-1] == f"{ln.net_yen:,}"
-    # the totals: 負担額 adds up to the group's cost, 実質負担 to the members' net burdens
-    assert rows[-2][:2] == ["合計", "負担額"] and rows[-2][-1] == f"{group.cost.total_yen:,}"
-    net_total = sum(ln.net_yen for ln in member_lines(instance, group))
-    assert rows[-1][:2] == ["合計", "実質負担 見込額"] and rows[-1][-1] == f"{net_total:,}"
+        assert gross[-1] == f"{ln.total_yen:,}"
+    assert rows[-1][:2] == ["合計", "負担額"] and rows[-1][-1] == f"{group.cost.total_yen:,}"
+    assert "特別交付税" not in text and "実質負担" not in text
+    assert "補助金の交付を受ける前の額とする" in text
     assert next(r for r in rows if r[0] == "文書番号")[1].endswith("協-rpa-2026-1")
 
 
@@ -118,7 +120,7 @@ def test_annex_columns_fit_their_amounts_portrait_or_landscape(setting):
         for j, width in enumerate(widths[2:], start=2):
             longest = max((row.cells[j].text for row in annex.rows[1:]), key=lambda t: _needed_mm(t, points, font))
             assert _needed_mm(longest, points, font) <= width, (horizon, j, longest, width)
-        assert [row.cells[1].text for row in annex.rows[-2:]] == ["負担額", "実質負担 見込額"]
+        assert [c.text for c in annex.rows[-1].cells[:2]] == ["合計", "負担額"]
 
 
 def test_annex_layout_prefers_portrait_at_a_smaller_size_to_landscape():
@@ -176,3 +178,76 @@ def test_libreoffice_opens_the_draft(setting, tmp_path):
         capture_output=True,
     )
     assert (tmp_path / "a.pdf").stat().st_size > 10000
+
+
+PARTS = {"均等割": "equal", "人口割": "population", "利用量割": "volume"}
+
+
+def _article_4(text: str) -> str:
+    return text[text.index("第4条") : text.index("（契約）")]
+
+
+def _largest_remainder(amount: int, ratios: list[Fraction], order: list[int]) -> list[int]:
+    quotas = [amount * r / sum(ratios) for r in ratios]
+    floors = [math.floor(q) for q in quotas]
+    for i in sorted(range(len(ratios)), key=lambda i: (-(quotas[i] - floors[i]), order.index(i)))[
+        : amount - sum(floors)
+    ]:
+        floors[i] += 1
+    return floors
+
+
+@pytest.fixture(scope="module")
+def formula_plans():
+    from planner.domain import optimiser, settlement
+
+    instance = nagano_instance()
+    optimised = optimiser.optimise(instance, time_limit=20)
+    weights = {"equal": 0.3, "population": 0.5, "volume": 0.2}
+    return instance, {
+        core: settlement.settle_plan(instance, optimised, method="formula", weights=weights, core=core)
+        for core in ("rule", "adjust")
+    }
+
+
+@pytest.mark.parametrize("core", ["rule", "adjust"])
+def test_article_4_recomputed_by_hand_gives_the_annex(formula_plans, core):
+    """第4条's weights, applied by hand to the plan's cost and the members' counts, populations and volumes with the
+    largest remainder (ties to the lead, then the 別表's order), give each member's 負担額 in the 別表 (plus its
+    調整額 where 第4条 says the shares were adjusted); the article is である調 and has no 特別交付税 clause."""
+    instance, plans = formula_plans
+    plan = plans[core]
+    for group in (g for g in plan.groups if g.mode != "standalone"):
+        text, rows = text_of(agreement_docx(instance, plan, group.id))
+        article = _article_4(text)
+        stated = article[: article.index("の割合により按分")].rsplit("それぞれ", 1)[1]
+        found = dict(re.findall(r"(均等割|人口割|利用量割)([\d.]+)%", stated))
+        assert found, article
+        weights = {key: Fraction(found.get(name, "0")) / 100 for name, key in PARTS.items()}
+        assert sum(weights.values()) == 1
+        adjusted = "調整額を加えた額" in article
+        assert adjusted == (group.allocation.rule == "adjusted")
+        for polite in ("です", "ます", "二乗", "特別交付税"):
+            assert polite not in article, polite
+        needs = [instance.need(nid) for nid in group.members]
+        bases = {
+            "equal": [Fraction(1)] * len(needs),
+            "population": [Fraction(instance.bodies[n.body].population) for n in needs],
+            "volume": [Fraction(n.volume) for n in needs],
+        }
+        ratios = [sum(weights[k] * bases[k][i] / sum(bases[k]) for k in bases) for i in range(len(needs))]
+        lead = [i for i, n in enumerate(needs) if n.body == group.lead_body]
+        order = lead + [i for i in range(len(needs)) if i not in lead]
+        initial = _largest_remainder(group.cost.initial_yen, ratios, order)
+        annual = _largest_remainder(group.cost.annual_yen, ratios, order)
+        by_body: dict[str, dict[str, list[int]]] = {}
+        for row in rows[1:]:
+            if row[1] in ("負担額", "うち調整額") and row[0] != "合計":
+                by_body.setdefault(row[0].split("（")[0], {})[row[1]] = [int(c.replace(",", "")) for c in row[2:-1]]
+        assert len(by_body) == len(needs)
+        for i, n in enumerate(needs):
+            annex = by_body[instance.bodies[n.body].name]
+            by_hand = [initial[i] + annual[i]] + [annual[i]] * (instance.horizon_years - 1)
+            extra = annex.get("うち調整額", [0] * len(by_hand))
+            assert ("うち調整額" in annex) == adjusted
+            assert annex["負担額"] == [h + e for h, e in zip(by_hand, extra, strict=True)], (group.id, n.body)
