@@ -27,7 +27,11 @@ from sqlmodel import select
 from planner.db.models import Body, Consortium, MemberShare, Need, PlanRelease, Scenario
 from planner.db.models import Plan as PlanRow
 
-ROLES = ("admin", "prefecture", "municipality")
+# The roles and their sets: the only place they are spelt (pages, forms and services import them from here).
+ADMIN, PREFECTURE, MUNICIPALITY = "admin", "prefecture", "municipality"
+ROLES = (ADMIN, PREFECTURE, MUNICIPALITY)
+PLANNERS = (ADMIN, PREFECTURE)  # those who plan: the bodies register, scenarios, whole plans, the audit log
+ROLE_LABELS = {ADMIN: "管理者", PREFECTURE: "都道府県担当者", MUNICIPALITY: "市区町村担当者"}
 PlanAccess = Literal["full", "body"]
 
 
@@ -38,30 +42,48 @@ def role_of(user: Any) -> str | None:
     return role if role in ROLES else None
 
 
+def is_admin(user: Any) -> bool:
+    return role_of(user) == ADMIN
+
+
+def is_coordinator(user: Any) -> bool:
+    """A prefecture's coordinator (役割 都道府県担当者)."""
+    return role_of(user) == PREFECTURE
+
+
+def is_municipality(user: Any) -> bool:
+    return role_of(user) == MUNICIPALITY
+
+
+def plans(user: Any) -> bool:
+    """Administrators and coordinators: :data:`PLANNERS`."""
+    return role_of(user) in PLANNERS
+
+
 # --- prefectures and bodies -------------------------------------------------------------------------------------
 
 
 def sees_prefecture(user: Any, prefecture_code: str | None) -> bool:
     """Whole-prefecture data (its scenarios, whole plans, the audit entries of its bodies)."""
     role = role_of(user)
-    if role == "admin":
+    if role == ADMIN:
         return True
-    return role == "prefecture" and bool(prefecture_code) and user.prefecture_code == prefecture_code
+    return role == PREFECTURE and bool(prefecture_code) and user.prefecture_code == prefecture_code
 
 
 def scope_prefecture(user: Any) -> str | None:
     """The prefecture a coordinator is limited to (None for administrators, who see every prefecture)."""
-    return user.prefecture_code if role_of(user) == "prefecture" else None
+    return user.prefecture_code if role_of(user) == PREFECTURE else None
 
 
 def sees_body(user: Any, body_code: str | None, body_prefecture_code: str | None) -> bool:
     """A body's data (its needs, flags and figures); ``body_prefecture_code`` is the body's prefecture."""
     role = role_of(user)
-    if role == "admin":
+    if role == ADMIN:
         return True
-    if role == "prefecture":
+    if role == PREFECTURE:
         return bool(user.prefecture_code) and body_prefecture_code == user.prefecture_code
-    if role == "municipality":
+    if role == MUNICIPALITY:
         return bool(body_code) and user.body_code == body_code
     return False
 
@@ -77,14 +99,14 @@ def edits_body_row(user: Any, body: Body | None) -> bool:
 
 def lists_bodies(user: Any) -> bool:
     """The bodies register (and its exports) is for planners: municipality staff see their own body only."""
-    return role_of(user) in ("admin", "prefecture")
+    return role_of(user) in PLANNERS
 
 
 # --- scenarios --------------------------------------------------------------------------------------------------
 
 
 def sees_scenario(user: Any, scenario: Scenario) -> bool:
-    return sees_prefecture(user, scenario.prefecture_code) if scenario.prefecture_code else role_of(user) == "admin"
+    return sees_prefecture(user, scenario.prefecture_code) if scenario.prefecture_code else role_of(user) == ADMIN
 
 
 def edits_scenario(user: Any, scenario: Scenario) -> bool:
@@ -138,9 +160,9 @@ def plan_access(user: Any, plan: PlanFacts) -> PlanAccess | None:
     """ "full" (the prefecture's coordinators and administrators: the whole plan), "body" (staff of a member body:
     their own body's view), or None."""
     role = role_of(user)
-    if role == "admin" or (role == "prefecture" and sees_prefecture(user, plan.prefecture_code)):
+    if role == ADMIN or (role == PREFECTURE and sees_prefecture(user, plan.prefecture_code)):
         return "full"
-    if role == "municipality" and user.body_code in plan.member_bodies and members_may_see(plan.status):
+    if role == MUNICIPALITY and user.body_code in plan.member_bodies and members_may_see(plan.status):
         return "body"
     return None
 
@@ -164,11 +186,11 @@ def _scoped(query, user: Any, *, prefecture, body=None, nothing):
     on the coordinator's prefecture code, the conditions ``body(code)`` on a municipality user's body code (none
     when ``body`` is None), otherwise ``nothing``."""
     role = role_of(user)
-    if role == "admin":
+    if role == ADMIN:
         return query
-    if role == "prefecture" and user.prefecture_code:
+    if role == PREFECTURE and user.prefecture_code:
         return query.where(prefecture == user.prefecture_code)
-    if role == "municipality" and user.body_code and body is not None:
+    if role == MUNICIPALITY and user.body_code and body is not None:
         return query.where(*body(user.body_code))
     return query.where(nothing)
 

@@ -21,7 +21,8 @@ from planner.importers.tabular import decode_csv
 from planner.masterdata.codes import code_problem
 
 from . import audit
-from .users import ROLE_LABELS, USERNAME_PATTERN, end_sessions, hash_password, password_problem, verify_password
+from .access import ADMIN, MUNICIPALITY, PREFECTURE, ROLE_LABELS
+from .users import USERNAME_PATTERN, end_sessions, hash_password, password_problem, verify_password
 
 SIGNUP_CODE_DAYS = 14
 # 32 letters and digits without 0/O, 1/I/L: read off paper and typed without confusion; 12 of them is 60 bits.
@@ -37,14 +38,14 @@ COLUMNS = {
 }
 COLUMN_LABELS = {key: names[0] for key, names in COLUMNS.items()}
 ROLE_WORDS = {
-    "prefecture": "prefecture",
-    "都道府県担当者": "prefecture",
-    "都道府県": "prefecture",
-    "municipality": "municipality",
-    "市区町村担当者": "municipality",
-    "市区町村": "municipality",
-    "admin": "admin",
-    "管理者": "admin",
+    PREFECTURE: PREFECTURE,
+    "都道府県担当者": PREFECTURE,
+    "都道府県": PREFECTURE,
+    MUNICIPALITY: MUNICIPALITY,
+    "市区町村担当者": MUNICIPALITY,
+    "市区町村": MUNICIPALITY,
+    ADMIN: ADMIN,
+    "管理者": ADMIN,
 }
 
 
@@ -140,7 +141,7 @@ def _check_rows(session: Session, rows: list[AccountRow]) -> None:
             row.problems.append(
                 (COLUMN_LABELS["role"], f"「{row.role}」は役割ではありません（都道府県担当者・市区町村担当者）")
             )
-        elif role == "admin":
+        elif role == ADMIN:
             row.problems.append(
                 (COLUMN_LABELS["role"], "管理者は取込では作れません（planner create-user --role admin で作成します）")
             )
@@ -182,13 +183,13 @@ def _check_body(session: Session, row: AccountRow, role: str | None) -> None:
         row.problems.append((label, f"団体コード {code} の団体は登録されていません"))
         return
     row.body_name = body.name
-    if role == "prefecture":
+    if role == PREFECTURE:
         if body.kind != "prefecture":
             row.problems.append(
                 (label, f"{body.name} は都道府県ではありません。都道府県担当者には都道府県の団体コードを書きます")
             )
         row.prefecture_code = body.prefecture_code
-    elif role == "municipality":
+    elif role == MUNICIPALITY:
         if body.kind == "prefecture":
             row.problems.append((label, f"{body.name} は都道府県です。役割を都道府県担当者にしてください"))
         row.prefecture_code = body.prefecture_code
@@ -232,8 +233,8 @@ def create_accounts(
             # nobody knows this password: the account signs in only after its person sets one with the code
             password_hash=hash_password(secrets.token_urlsafe(32)),
             role=row.role,
-            prefecture_code=row.prefecture_code if row.role == "prefecture" else None,
-            body_code=row.body_code if row.role == "municipality" else None,
+            prefecture_code=row.prefecture_code if row.role == PREFECTURE else None,
+            body_code=row.body_code if row.role == MUNICIPALITY else None,
             created_at=now,
         )
         code = issue_code(user, now=now, days=days)

@@ -49,7 +49,20 @@ def vintages(session: Session, ids: Iterable[int | None]) -> dict[int, DataVinta
 
 
 def prefectures(session: Session) -> list[Body]:
+    """The 47 prefectures' own bodies (長野県 200000 ...), by code."""
     return list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code)))
+
+
+def prefecture_body(session: Session, prefecture_code: str | None) -> Body | None:
+    """The prefecture's own body (長野県 itself, 200000, for 20), None for no or an unknown prefecture."""
+    if not prefecture_code:
+        return None
+    return session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code == prefecture_code)).first()
+
+
+def prefecture_names(session: Session) -> dict[str, str]:
+    """Prefecture code → its name (20 → 長野県)."""
+    return {b.prefecture_code: b.name for b in prefectures(session)}
 
 
 def body_needs(session: Session, code: str) -> list[tuple[Need, str]]:

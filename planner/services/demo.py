@@ -40,10 +40,11 @@ from planner.db.models import (
     utcnow,
 )
 
+from .access import ADMIN, MUNICIPALITY, PREFECTURE, ROLE_LABELS
 from .audit import record as audit
 from .bodies import population_status
 from .reference_data import ReferenceDataError, current_price_book, current_subsidy_rule_set
-from .users import ROLE_LABELS, create_user, generate_password, hash_password
+from .users import create_user, generate_password, hash_password
 
 DEMO_PREFECTURE = "20"  # 長野県
 DEMO_SEED = 20260401
@@ -85,11 +86,11 @@ DEMO_ASSUMPTIONS = (
 
 DEMO_USERS = (
     # username, role, body code, prefecture code, display name
-    ("demo-admin", "admin", None, None, "デモ管理者"),
-    ("demo-nagano-pref", "prefecture", None, DEMO_PREFECTURE, "長野県 デジタル推進課（デモ）"),
-    ("demo-nagano-city", "municipality", "202011", None, "長野市 DX推進課（デモ）"),
-    ("demo-matsumoto", "municipality", "202029", None, "松本市 DX推進課（デモ）"),
-    ("demo-obuse", "municipality", "205419", None, "小布施町 総務課（デモ）"),
+    ("demo-admin", ADMIN, None, None, "デモ管理者"),
+    ("demo-nagano-pref", PREFECTURE, None, DEMO_PREFECTURE, "長野県 デジタル推進課（デモ）"),
+    ("demo-nagano-city", MUNICIPALITY, "202011", None, "長野市 DX推進課（デモ）"),
+    ("demo-matsumoto", MUNICIPALITY, "202029", None, "松本市 DX推進課（デモ）"),
+    ("demo-obuse", MUNICIPALITY, "205419", None, "小布施町 総務課（デモ）"),
 )
 
 
@@ -203,7 +204,7 @@ def _demo_users(session: Session) -> tuple[list[DemoLogin], dict[str, int]]:
         logins.append(DemoLogin(username, password, role, scope))
         if body_code:
             user_by_body[body_code] = user.id
-        elif role == "prefecture":
+        elif role == PREFECTURE:
             user_by_body["prefecture"] = user.id
     known = {u[0] for u in DEMO_USERS}
     for stale in session.exec(select(User).where(User.is_demo == True)):  # noqa: E712

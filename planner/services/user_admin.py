@@ -12,7 +12,9 @@ from sqlmodel import Session, select
 from planner.db.models import Body, User
 
 from . import audit
-from .users import ROLES, UserError, end_sessions, generate_password, hash_password, password_problem
+from .access import ADMIN, PREFECTURE, ROLES
+from .body_admin import prefecture_body
+from .users import UserError, end_sessions, generate_password, hash_password, password_problem
 
 
 class FieldError(UserError):
@@ -36,7 +38,7 @@ LAST_ADMIN = "有効な管理者が1人だけのため"
 
 
 def _active_admins(session: Session) -> int:
-    return len(session.exec(select(User.id).where(User.role == "admin", User.is_active == True)).all())  # noqa: E712
+    return len(session.exec(select(User.id).where(User.role == ADMIN, User.is_active == True)).all())  # noqa: E712
 
 
 def _lock_active_admins(session: Session) -> None:
@@ -47,7 +49,7 @@ def _lock_active_admins(session: Session) -> None:
     # rows' latest versions lie) deadlock on PostgreSQL.
     session.exec(
         select(User.id)
-        .where(User.role == "admin", User.is_active == True)  # noqa: E712
+        .where(User.role == ADMIN, User.is_active == True)  # noqa: E712
         .order_by(User.id)
         .with_for_update()
     )
@@ -79,15 +81,12 @@ def resolve_scope(
     """The (prefecture, body) a role keeps; raises :class:`UserError` when the scope does not fit the role."""
     if role not in ROLES:
         raise FieldError("role", f"役割「{role}」は admin・prefecture・municipality のいずれかです")
-    if role == "admin":
+    if role == ADMIN:
         return None, None
-    if role == "prefecture":
+    if role == PREFECTURE:
         if not prefecture_code:
             raise FieldError("prefecture_code", "都道府県担当者には都道府県を指定してください")
-        if (
-            session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code == prefecture_code)).first()
-            is None
-        ):
+        if prefecture_body(session, prefecture_code) is None:
             raise FieldError("prefecture_code", f"都道府県コード {prefecture_code} の都道府県が登録されていません")
         return prefecture_code, None
     if not body_code:
@@ -112,10 +111,10 @@ def update_user(
 ) -> bool:
     """Change name, role and scope; returns whether anything changed. Nobody becomes an administrator here: like
     creating one, that is done on the command line only (``planner create-user --role admin``, see README)."""
-    if role == "admin" and user.role != "admin":
+    if role == ADMIN and user.role != ADMIN:
         raise FieldError("role", "管理者への変更は画面ではできません（planner create-user --role admin で作成します）")
     pref, body = resolve_scope(session, role, prefecture_code, body_code)
-    demoting = user.role == "admin" and role != "admin" and user.is_active
+    demoting = user.role == ADMIN and role != ADMIN and user.is_active
     message = f"{LAST_ADMIN}、この利用者の役割は変えられません"
     if demoting:
         _lock_active_admins(session)
@@ -154,7 +153,7 @@ def set_active(session: Session, user: User, active: bool, changed_by: int | Non
     if not active:
         if user.id == changed_by:
             raise UserError("自分自身のアカウントは無効にできません")
-        if user.role == "admin":
+        if user.role == ADMIN:
             _lock_active_admins(session)
             if _active_admins(session) <= 1:
                 raise UserError(f"{LAST_ADMIN}無効にできません")
@@ -174,7 +173,7 @@ def set_active(session: Session, user: User, active: bool, changed_by: int | Non
         detail=f"利用者 {user.username}",
     )
     session.flush()
-    if not active and user.role == "admin":
+    if not active and user.role == ADMIN:
         _an_admin_remains(session, f"{LAST_ADMIN}無効にできません（他の管理者が同時に無効化されました）")
 
 

@@ -11,10 +11,10 @@ from sqlmodel import Session, select
 
 from planner.db.models import Body, User
 
+from .access import ADMIN, MUNICIPALITY, PREFECTURE, ROLES
 from .audit import record as audit
+from .body_admin import prefecture_body
 
-ROLES = ("admin", "prefecture", "municipality")
-ROLE_LABELS = {"admin": "管理者", "prefecture": "都道府県担当者", "municipality": "市区町村担当者"}
 MIN_PASSWORD_LENGTH = 10
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{1,79}")
 USERNAME_PATTERN = _USERNAME  # login names (the CSV import checks e-mail addresses against it)
@@ -85,17 +85,14 @@ def create_user(
         raise UserError(problem, "password")
     if session.exec(select(User).where(User.username == username)).first() is not None:
         raise UserError(f"ログイン名「{username}」は既に使われています", "username")
-    if role == "admin":
+    if role == ADMIN:
         if body_code or prefecture_code:
             raise UserError("管理者には団体や都道府県を指定しません", "role")
-    elif role == "prefecture":
+    elif role == PREFECTURE:
         if body_code:
             raise UserError("都道府県担当者には --body ではなく --prefecture を指定してください", "body_code")
         prefecture_code = _prefecture_code(prefecture_code)
-        if (
-            session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code == prefecture_code)).first()
-            is None
-        ):
+        if prefecture_body(session, prefecture_code) is None:
             raise UserError(
                 f"都道府県コード {prefecture_code} の都道府県が登録されていません（planner init-db を先に実行してください）",
                 "prefecture_code",
@@ -119,7 +116,7 @@ def create_user(
         password_hash=hash_password(password),
         role=role,
         prefecture_code=prefecture_code,
-        body_code=body_code if role == "municipality" else None,
+        body_code=body_code if role == MUNICIPALITY else None,
         is_demo=is_demo,
     )
     session.add(user)

@@ -14,12 +14,11 @@ from flask import Blueprint, Response, abort, flash, g, make_response, redirect,
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import select
 
 from planner.db.models import Body
 from planner.domain.vocabulary import BODY_KIND_LABELS
 from planner.importers.errors import FileProblems
-from planner.services import audit, body_admin
+from planner.services import access, audit, body_admin
 from planner.services.access import edits_body_row, scope_prefecture, sees_body
 from planner.services.audit import ACTION_LABELS
 from planner.services.audit_log import diff_rows, user_names
@@ -62,7 +61,7 @@ def _list_prefecture() -> str | None:
 
 
 @bp.get("")
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def index():
     session = db_session()
     pref = _list_prefecture()
@@ -112,7 +111,7 @@ def _flags_form(body: Body, formdata=None) -> FlagsForm:
 
 
 @bp.get("/<code>")
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def show(code: str):
     session = db_session()
     body = _load_body(code)
@@ -137,14 +136,12 @@ def show(code: str):
 def _prefecture_staff_cost(session, body: Body) -> int | None:
     if body.kind == "prefecture":
         return None
-    pref = session.exec(
-        select(Body).where(Body.kind == "prefecture", Body.prefecture_code == body.prefecture_code)
-    ).first()
+    pref = body_admin.prefecture_body(session, body.prefecture_code)
     return pref.staff_cost_per_hour_yen if pref is not None else None
 
 
 @bp.post("/<code>/flags")
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def update_flags(code: str):
     session = db_session()
     body = _load_body(code)
@@ -180,7 +177,7 @@ def update_flags(code: str):
 
 
 @bp.post("/<code>/staff-cost")
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def update_staff_cost(code: str):
     """A body's (or, on a prefecture, its towns' default) staff cost per hour, for the effect estimate in yen."""
     from planner.importers.needs import volume_value
@@ -227,7 +224,7 @@ def _show_with_status(code: str, status: int):
 
 
 @bp.get("/export.csv")
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def export_csv():
     session = db_session()
     pref = _list_prefecture()
@@ -280,7 +277,7 @@ def _preview(file_name: str, data: bytes):
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def import_flags_page():
     form = FlagsUploadForm()
     if form.validate_on_submit():
@@ -310,7 +307,7 @@ def import_flags_page():
 
 
 @bp.post("/import/confirm")
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def import_flags_confirm():
     session = db_session()
     form = FlagsConfirmForm()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_login import current_user
-from sqlmodel import select
 
 from planner.db.models import Body
 from planner.domain.vocabulary import DATASET_LABELS, MODE_LABELS
-from planner.services import dashboard
+from planner.services import access, body_admin, dashboard
+from planner.services.access import ROLE_LABELS
 from planner.services.audit import ACTION_LABELS, ENTITY_LABELS
 from planner.services.audit_log import target_names
 from planner.services.scenarios import STATUS_LABELS
 from planner.web.db import db_session
-from planner.web.security import ROLE_LABELS, roles_required
+from planner.web.security import roles_required
 
 bp = Blueprint("home", __name__)
 
@@ -23,8 +23,8 @@ bp = Blueprint("home", __name__)
 def index():
     session = db_session()
     context = {"mode_labels": MODE_LABELS, "status_labels": STATUS_LABELS}
-    role = current_user.role
-    if role == "municipality":
+    role = access.role_of(current_user)
+    if role == access.MUNICIPALITY:
         body = session.get(Body, current_user.body_code) if current_user.body_code else None
         context.update(
             body=body,
@@ -32,23 +32,19 @@ def index():
             placement=dashboard.latest_placement(session, current_user),
         )
         return render_template("home/index.html", partial="home/_municipality.html", **context)
-    pref = current_user.prefecture_code if role == "prefecture" else None
+    pref = current_user.prefecture_code if role == access.PREFECTURE else None
     context.update(
         matrix=dashboard.prefecture_need_matrix(session, pref),
         scenarios=dashboard.recent_scenarios(session, current_user),
         plans=dashboard.recent_plans(session, current_user),
         data=dashboard.data_status(session, pref),
-        audit=dashboard.recent_audit(session, pref, limit=10 if role == "admin" else 5),
+        audit=dashboard.recent_audit(session, pref, limit=10 if role == access.ADMIN else 5),
         action_labels=ACTION_LABELS,
         entity_labels=ENTITY_LABELS,
     )
     context.update(targets=target_names(session, context["audit"]))
-    if role == "prefecture":
-        prefecture = (
-            session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code == pref)).first()
-            if pref
-            else None
-        )
+    if role == access.PREFECTURE:
+        prefecture = body_admin.prefecture_body(session, pref)
         context.update(prefecture_name=prefecture.name if prefecture else (pref or ""))
         return render_template("home/index.html", partial="home/_prefecture.html", **context)
     context.update(

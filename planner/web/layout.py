@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from planner.domain import vocabulary
 from planner.masterdata.credit import DATA_CREDIT
+from planner.services import access
 from planner.services.demo import DEMO_ASSUMPTIONS
 
 PRODUCT_NAME = "共同調達プランナー"
@@ -39,13 +40,13 @@ class NavItem:
 
 
 NAV = (
-    NavItem("ホーム", "home.index", ("admin", "prefecture", "municipality"), "/home"),
-    NavItem("ニーズ", "needs.index", ("admin", "prefecture", "municipality"), "/needs"),
-    NavItem("団体", "bodies.index", ("admin", "prefecture"), "/bodies"),
-    NavItem("シナリオ", "scenarios.index", ("admin", "prefecture"), "/scenarios"),
-    NavItem("計画", "plans.index", ("admin", "prefecture", "municipality"), "/plans"),
-    NavItem("監査ログ", "admin.audit_log", ("admin", "prefecture"), "/admin/audit"),
-    NavItem("管理", "admin.index", ("admin",), "/admin/"),
+    NavItem("ホーム", "home.index", access.ROLES, "/home"),
+    NavItem("ニーズ", "needs.index", access.ROLES, "/needs"),
+    NavItem("団体", "bodies.index", access.PLANNERS, "/bodies"),
+    NavItem("シナリオ", "scenarios.index", access.PLANNERS, "/scenarios"),
+    NavItem("計画", "plans.index", access.ROLES, "/plans"),
+    NavItem("監査ログ", "admin.audit_log", access.PLANNERS, "/admin/audit"),
+    NavItem("管理", "admin.index", (access.ADMIN,), "/admin/"),
 )
 
 

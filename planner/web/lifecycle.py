@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from planner import jobs
 from planner.db.models import PlanRelease, PlanSeries
+from planner.services import access
 from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
 from planner.web import reports
@@ -27,8 +28,8 @@ from planner.web.security import forbidden, require_submitted, roles_required
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/plans")
 
-ALL_ROLES = ("admin", "prefecture", "municipality")
-PLANNERS = ("admin", "prefecture")
+ALL_ROLES = access.ROLES
+PLANNERS = access.PLANNERS
 
 
 @bp.app_context_processor
@@ -300,7 +301,7 @@ def replan(plan_id: int):
 
 
 @bp.route("/<int:plan_id>/answer", methods=["GET", "POST"])
-@roles_required("municipality")
+@roles_required(access.MUNICIPALITY)
 def answer(plan_id: int):
     loaded = load(plan_id)
     session = db_session()

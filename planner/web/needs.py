@@ -26,7 +26,7 @@ from planner.importers.needs import (
     year_label,
 )
 from planner.reports.effect_text import effect_lines
-from planner.services import access, audit, effect_models, needs_export, upload_store
+from planner.services import access, audit, body_admin, effect_models, needs_export, upload_store
 from planner.services import needs as svc
 from planner.web.db import db_session
 from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
@@ -65,10 +65,10 @@ def read_filters(session) -> svc.NeedFilters:
     if status not in svc.STATUS_LABELS:
         status = None  # "all"
     pref = (request.args.get("prefecture") or "").strip() or None
-    if current_user.role != "admin":
+    if not access.is_admin(current_user):
         pref = None  # the scope already limits coordinators and municipality staff
     body = (request.args.get("body") or "").strip() or None
-    if current_user.role == "municipality":
+    if access.is_municipality(current_user):
         body = None
     origin = request.args.get("data")
     return svc.NeedFilters(
@@ -99,16 +99,12 @@ BODY_SEARCH_THRESHOLD = 30
 
 
 def prefecture_names(session) -> dict[str, str]:
-    return dict(
-        session.exec(
-            select(Body.prefecture_code, Body.name).where(Body.kind == "prefecture").order_by(Body.prefecture_code)
-        ).all()
-    )
+    return body_admin.prefecture_names(session)
 
 
 def body_choices(session) -> list[tuple[str, str]]:
     bodies = svc.editable_bodies(session, current_user)
-    if current_user.role == "admin":  # names repeat across prefectures (府中市, 伊達市): say which
+    if access.is_admin(current_user):  # names repeat across prefectures (府中市, 伊達市): say which
         prefs = prefecture_names(session)
         return [
             (
@@ -126,7 +122,7 @@ def body_search() -> dict:
     """The register form's body search as the query string gives it (the no-JavaScript path)."""
     pref = (request.args.get("prefecture") or "").strip()
     return {
-        "prefecture": pref if current_user.role == "admin" and pref.isdigit() else "",
+        "prefecture": pref if access.is_admin(current_user) and pref.isdigit() else "",
         "q": (request.args.get("q") or "").strip()[:40],
     }
 
@@ -226,12 +222,8 @@ def index():
     rows, total = svc.list_needs(session, current_user, filters, page=page, per_page=PER_PAGE)
     origins = svc.origin_counts(session, current_user, filters)
     cats = {c.id: c for c in svc.categories(session)}
-    prefectures = (
-        list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code)))
-        if current_user.role == "admin"
-        else []
-    )
-    bodies = body_choices(session) if current_user.role == "prefecture" else []
+    prefectures = body_admin.prefectures(session) if access.is_admin(current_user) else []
+    bodies = body_choices(session) if access.is_coordinator(current_user) else []
     return render_template(
         "needs/index.html",
         rows=rows,
@@ -298,7 +290,7 @@ def new():
     search, searchable = body_search(), len(form.body_code.choices) > BODY_SEARCH_THRESHOLD
     found = None
     if request.method == "GET" and restored is None:
-        wanted = request.args.get("body") or (current_user.body_code if current_user.role == "municipality" else None)
+        wanted = request.args.get("body") or (current_user.body_code if access.is_municipality(current_user) else None)
         if searchable and (search["prefecture"] or search["q"]):
             found = search_bodies(form.body_code.choices, search)
             if len(found) == 1:
@@ -322,14 +314,16 @@ def new():
         else:
             category = session.get(Category, need.category_id)
             flash(f"{body.name}の{category.name if category else need.category_id}のニーズを登録しました", "success")
-            return redirect(url_for("needs.index", body=body.code if current_user.role != "municipality" else None))
+            return redirect(
+                url_for("needs.index", body=body.code if not access.is_municipality(current_user) else None)
+            )
     status = 422 if request.method == "POST" and form.errors else 200
     finder = (
         {
             "search": search,
             "found": found,
             "total": len(body_choices(session)) if found is not None else None,
-            "prefectures": prefecture_names(session) if current_user.role == "admin" else {},
+            "prefectures": prefecture_names(session) if access.is_admin(current_user) else {},
         }
         if searchable
         else None
@@ -381,7 +375,9 @@ def edit(need_id: int):
             form.category_id.errors.append(str(e))
         else:
             flash(f"{body.name}のニーズ {need.id} を更新しました", "success")
-            return redirect(url_for("needs.index", body=body.code if current_user.role != "municipality" else None))
+            return redirect(
+                url_for("needs.index", body=body.code if not access.is_municipality(current_user) else None)
+            )
     context = form_context(form, session, cats, need)
     status = 409 if stale else (422 if request.method == "POST" and form.errors else 200)
     return render_template("needs/form.html", title="ニーズの編集", stale=stale, current=need, **context), status

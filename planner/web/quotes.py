@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from planner.db.models import Category, ScenarioQuote
 from planner.domain import vocabulary
 from planner.domain.model import JOINT_MODES, MODES
+from planner.services import access
 from planner.services import quotes as svc
 from planner.services.instances import scenario_price_book
 from planner.services.reference_data import PRICE_FIELDS, price_book_document
@@ -25,7 +26,7 @@ from planner.web.security import roles_required
 
 bp = Blueprint("quotes", __name__, url_prefix="/scenarios")
 
-PLANNERS = ("admin", "prefecture")
+PLANNERS = access.PLANNERS
 MODE_LABELS = {mode: vocabulary.mode_label(mode) for mode in MODES}
 LOCK = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also takes "²", which int() refuses
 

@@ -18,7 +18,7 @@ from planner.db.models import Plan as PlanRow
 from planner.domain.allocation import method_label
 from planner.domain.model import CORE_OPTIONS
 from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS, prefecture_name, wareki_fiscal_year
-from planner.services import access
+from planner.services import access, body_admin
 from planner.services import plan_lifecycle as lifecycle
 from planner.services import plans as plan_service
 from planner.services import scenarios as svc
@@ -32,7 +32,7 @@ from planner.web.security import forbidden, require_submitted, roles_required
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 
-PLANNERS = ("admin", "prefecture")
+PLANNERS = access.PLANNERS
 PER_PAGE = 25
 
 
@@ -66,19 +66,17 @@ def _posted_action(scenario_id: int) -> tuple[Any, Scenario, ActionForm]:
 
 
 def prefectures(session) -> list[Body]:
-    return list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code)))
+    return body_admin.prefectures(session)
 
 
 def prefecture_body_code(session, prefecture_code: str | None) -> str | None:
-    if not prefecture_code:
-        return None
-    body = session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code == prefecture_code)).first()
+    body = body_admin.prefecture_body(session, prefecture_code)
     return body.code if body else None
 
 
 def fill_choices(form: ScenarioForm, session) -> None:
     prefs = prefectures(session)
-    if current_user.role == "admin":
+    if access.is_admin(current_user):
         form.prefecture_code.choices = [("", "（都道府県を限定しない）")] + [(p.prefecture_code, p.name) for p in prefs]
     else:
         form.prefecture_code.choices = [
@@ -221,7 +219,7 @@ def new():
     form = ScenarioForm(formdata=restored) if restored is not None else ScenarioForm()
     fill_choices(form, session)
     if request.method == "GET" and restored is None:
-        if current_user.role == "prefecture":
+        if access.is_coordinator(current_user):
             form.prefecture_code.data = current_user.prefecture_code
         defaults = svc.defaults(session)
         form.price_book_id.data = defaults["price_book_id"] or 0
@@ -291,7 +289,7 @@ def show(scenario_id: int):
 def needs_link(scenario: Scenario, *, demo: bool | None = None) -> str:
     """The needs list showing the needs this scenario plans (or, with ``demo``, the other kind it leaves out)."""
     args = {"data": "demo" if (scenario.is_demo if demo is None else demo) else "user", "status": "active"}
-    if scenario.prefecture_code and current_user.role == "admin":
+    if scenario.prefecture_code and access.is_admin(current_user):
         args["prefecture"] = scenario.prefecture_code
     if len(scenario.body_codes or []) == 1:
         args["body"] = scenario.body_codes[0]
@@ -316,9 +314,7 @@ def body_names(session, scenario: Scenario, latest=None) -> dict:
     names.update({code: name for code, name in session.exec(query)})
     names.update({("category", c.id): c.name for c in session.exec(select(Category))})
     if scenario.prefecture_code:
-        pref = session.exec(
-            select(Body).where(Body.kind == "prefecture", Body.prefecture_code == scenario.prefecture_code)
-        ).first()
+        pref = body_admin.prefecture_body(session, scenario.prefecture_code)
         if pref:
             names[("pref", scenario.prefecture_code)] = pref.name
     return names

@@ -33,8 +33,7 @@ from werkzeug.exceptions import HTTPException
 
 from planner.db.models import User
 from planner.services import audit
-from planner.services.access import ROLES
-from planner.services.users import ROLE_LABELS
+from planner.services.access import ROLE_LABELS, ROLES
 from planner.web import kept_input
 
 bp = Blueprint("security", __name__)

@@ -11,8 +11,8 @@ from pathlib import Path
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from planner.services import access, upload_store
 from planner.services import account_import as accounts
-from planner.services import upload_store
 from planner.web.db import db_session
 from planner.web.forms.admin import AccountImportForm
 from planner.web.forms.needs import ConfirmImportForm
@@ -32,7 +32,7 @@ def _days() -> int:
 
 
 @bp.route("/users/import", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def users_import():
     form = AccountImportForm()
     if form.validate_on_submit():
@@ -60,7 +60,7 @@ def users_import():
 
 
 @bp.get("/users/import/template.csv")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def users_import_template():
     return Response(
         "\ufeff" + TEMPLATE_CSV,
@@ -70,7 +70,7 @@ def users_import_template():
 
 
 @bp.post("/users/import/confirm")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def users_import_confirm():
     form = ConfirmImportForm()
     if not form.validate_on_submit():

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from planner.db.models import User
+from planner.services import access
 from planner.services.access import scope_prefecture
 from planner.services.audit import ACTION_LABELS, ENTITY_LABELS
 from planner.services.audit_log import AuditFilter, diff_rows, list_entries, target_names, user_names
@@ -27,7 +28,7 @@ def _date_arg(name: str) -> date | None:
 
 
 @bp.get("/audit")
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def audit_log():
     session = db_session()
     pref = scope_prefecture(current_user)

@@ -17,7 +17,7 @@ from sqlmodel import select
 from planner.db.models import EffectModelVersion
 from planner.domain.effects import LEVELS, EffectModelError, parse_effect_model
 from planner.importers.needs import volume_value
-from planner.services import effect_models
+from planner.services import access, effect_models
 from planner.services.audit_log import user_names
 from planner.services.json_input import JsonInputError, load_json
 from planner.services.reference_data import ReferenceDataError
@@ -35,7 +35,7 @@ def _row_or_404(model_id: int) -> EffectModelVersion:
 
 
 @bp.get("/effects")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def effect_models_page():
     session = db_session()
     rows = list(session.exec(select(EffectModelVersion).order_by(EffectModelVersion.id.desc())))
@@ -48,7 +48,7 @@ def effect_models_page():
 
 
 @bp.get("/effects/<int:model_id>")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def effect_model(model_id: int):
     row = _row_or_404(model_id)
     try:
@@ -98,7 +98,7 @@ def _edited_document(base: dict, form) -> tuple[dict, list[str]]:
 
 
 @bp.route("/effects/<int:model_id>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def effect_model_edit(model_id: int):
     session = db_session()
     base = _row_or_404(model_id)
@@ -143,7 +143,7 @@ def effect_model_edit(model_id: int):
 
 
 @bp.post("/effects/<int:model_id>/current")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def effect_model_current(model_id: int):
     row = _row_or_404(model_id)
     message = f"導入効果モデル {row.version} を現行にしました"

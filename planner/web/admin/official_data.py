@@ -9,6 +9,7 @@ from sqlmodel import select
 from planner.db.models import DataVintage
 from planner.domain.vocabulary import DATASET_LABELS
 from planner.importers.errors import FileProblems
+from planner.services import access
 from planner.services.audit_log import user_names
 from planner.services.bodies import import_official_files, latest_vintages
 from planner.web.db import db_session
@@ -19,7 +20,7 @@ from .common import bp
 
 
 @bp.route("/data", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def data():
     session = db_session()
     form = OfficialUploadForm()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from planner.domain.vocabulary import DATASET_LABELS
-from planner.services import user_admin
+from planner.services import access, user_admin
 from planner.services.bodies import latest_vintages
 from planner.services.reference_data import current_price_book, current_subsidy_rule_set
 from planner.web.db import db_session
@@ -15,7 +15,7 @@ from .common import bp
 
 
 @bp.get("/")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def index():
     session = db_session()
     users = user_admin.list_users(session)

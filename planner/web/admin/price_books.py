@@ -11,6 +11,7 @@ from wtforms import FormField
 from planner.db.models import PriceBook
 from planner.domain.model import JOINT_MODES, MODES
 from planner.domain.vocabulary import MODE_LABELS
+from planner.services import access
 from planner.services import reference_admin as refadmin
 from planner.services.audit_log import user_names
 from planner.services.problems import Problem
@@ -28,7 +29,7 @@ from .common import bp, get_or_404, make_current
 
 
 @bp.get("/price-books")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def price_books():
     session = db_session()
     books = list(session.exec(select(PriceBook).order_by(PriceBook.created_at.desc(), PriceBook.id.desc())))
@@ -41,7 +42,7 @@ def price_books():
 
 
 @bp.get("/price-books/<int:book_id>")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def price_book(book_id: int):
     session = db_session()
     book = get_or_404(PriceBook, book_id, "単価表")
@@ -83,7 +84,7 @@ def _price_form(doc: dict, formdata=None):
 
 
 @bp.route("/price-books/<int:book_id>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def price_book_edit(book_id: int):
     session = db_session()
     book = get_or_404(PriceBook, book_id, "単価表")
@@ -158,7 +159,7 @@ def _place_price_problems(form, keys: dict, problems: list[Problem]) -> list[Pro
 
 
 @bp.post("/price-books/<int:book_id>/current")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def price_book_current(book_id: int):
     book = get_or_404(PriceBook, book_id, "単価表")
     message = f"単価表 {book.version} を現行にしました。これから作る計画はこの版を使います"

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from planner.db.models import SubsidyRuleSet
 from planner.domain.vocabulary import MODE_LABELS
+from planner.services import access
 from planner.services import reference_admin as refadmin
 from planner.services.audit_log import user_names
 from planner.services.json_input import JsonInputError, load_json
@@ -28,7 +29,7 @@ from .common import bp, get_or_404, make_current
 
 
 @bp.get("/rules")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def rule_sets():
     return _rule_sets_page(db_session(), import_form=RuleImportForm(formdata=None))
 
@@ -52,7 +53,7 @@ MAX_RULES_BYTES = 1_000_000  # a rule set is a few KB; anything near this is not
 
 
 @bp.get("/rules/<int:rule_set_id>")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def rule_set(rule_set_id: int):
     rs = get_or_404(SubsidyRuleSet, rule_set_id, "補助制度ルール")
     doc = rs.data or {}
@@ -122,7 +123,7 @@ def _correction_rows(form) -> tuple[list | None, list, list[str]]:
 
 
 @bp.route("/rules/<int:rule_set_id>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def rule_set_edit(rule_set_id: int):
     """A new version from a form with one block per term (value, the source's wording, its sources)."""
     session = db_session()
@@ -200,7 +201,7 @@ def _place_correction_problem(problem: Problem, table: refadmin.CorrectionTable,
 
 
 @bp.post("/rules/<int:rule_set_id>/current")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def rule_set_current(rule_set_id: int):
     rs = get_or_404(SubsidyRuleSet, rule_set_id, "補助制度ルール")
     return make_current(
@@ -209,7 +210,7 @@ def rule_set_current(rule_set_id: int):
 
 
 @bp.get("/rules/<int:rule_set_id>/export")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def rule_set_export(rule_set_id: int):
     """The version's whole document as a JSON file (to keep, compare, or edit and import as a new version)."""
     rs = get_or_404(SubsidyRuleSet, rule_set_id, "補助制度ルール")
@@ -222,7 +223,7 @@ def rule_set_export(rule_set_id: int):
 
 
 @bp.post("/rules/import")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def rule_set_import():
     """A new version from a JSON file: checked like the form (every problem with its path), all or nothing."""
     session = db_session()

@@ -7,8 +7,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from planner.db.models import User
-from planner.services import body_admin, user_admin
-from planner.services.users import ROLE_LABELS, UserError, create_user, generate_password
+from planner.services import access, body_admin, user_admin
+from planner.services.access import ADMIN, PREFECTURE, ROLE_LABELS
+from planner.services.users import UserError, create_user, generate_password
 from planner.web.db import db_session
 from planner.web.forms.admin import PasswordResetForm, UserEditForm, UserForm
 from planner.web.security import LoginUser, roles_required, start_session
@@ -29,7 +30,7 @@ def _scope_error(form, error: UserError) -> None:
 
 
 @bp.get("/users")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def users():
     session = db_session()
     pref_names = {p.prefecture_code: p.name for p in body_admin.prefectures(session)}
@@ -44,7 +45,7 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def user_new():
     session = db_session()
     form = UserForm()
@@ -61,7 +62,7 @@ def user_new():
                 password,
                 form.role.data,
                 body_code=body,
-                prefecture_code=pref if form.role.data == "prefecture" else None,
+                prefecture_code=pref if form.role.data == PREFECTURE else None,
                 display_name=(form.display_name.data or "").strip(),
                 created_by=current_user.id,
             )
@@ -78,16 +79,16 @@ def user_new():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def user_edit(user_id: int):
     session = db_session()
     user = get_or_404(User, user_id, "利用者")
     form = UserEditForm(obj=user if request.method == "GET" else None)
-    if user.role != "admin":  # an administrator is made on the command line only, never by promotion here
-        form.role.choices = [(k, v) for k, v in form.role.choices if k != "admin"]
+    if user.role != ADMIN:  # an administrator is made on the command line only, never by promotion here
+        form.role.choices = [(k, v) for k, v in form.role.choices if k != ADMIN]
     _prefecture_choices(form)
     if request.method == "GET":
-        form.prefecture_code.data = user.prefecture_code if user.role == "prefecture" else ""
+        form.prefecture_code.data = user.prefecture_code if user.role == PREFECTURE else ""
         form.body_code.data = user.body_code or ""
     if form.validate_on_submit():
         try:
@@ -120,7 +121,7 @@ def user_edit(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/active")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def user_active(user_id: int):
     session = db_session()
     user = get_or_404(User, user_id, "利用者")
@@ -140,7 +141,7 @@ def user_active(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/password")
-@roles_required("admin")
+@roles_required(access.ADMIN)
 def user_password(user_id: int):
     session = db_session()
     user = get_or_404(User, user_id, "利用者")

@@ -19,7 +19,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from planner.domain.instance_io import MAX_MEMBERS, MAX_PRICE_YEN
-from planner.services.users import MIN_PASSWORD_LENGTH, ROLE_LABELS
+from planner.services.access import ADMIN, ROLE_LABELS
+from planner.services.users import MIN_PASSWORD_LENGTH
 
 
 class UserForm(FlaskForm):
@@ -37,7 +38,7 @@ class UserForm(FlaskForm):
         "表示名", validators=[Optional(), Length(max=80, message="表示名は 80 文字以内にしてください")]
     )
     # Administrators are made on the command line only (planner create-user --role admin), never on a page.
-    role = SelectField("役割", choices=[(k, v) for k, v in ROLE_LABELS.items() if k != "admin"], validate_choice=False)
+    role = SelectField("役割", choices=[(k, v) for k, v in ROLE_LABELS.items() if k != ADMIN], validate_choice=False)
     prefecture_code = SelectField("都道府県（都道府県担当者）", choices=[], validate_choice=False)
     body_code = StringField(
         "団体コード（市区町村担当者）",
@@ -45,7 +46,7 @@ class UserForm(FlaskForm):
     )
 
     def validate_role(self, field):
-        if field.data == "admin":
+        if field.data == ADMIN:
             raise ValidationError("管理者は画面では作成できません（planner create-user --role admin で作成します）")
         if field.data not in dict(field.choices):
             raise ValidationError("役割を選んでください")
