@@ -168,13 +168,24 @@ def _check_rows(session: Session, rows: list[AccountRow]) -> None:
         _check_body(session, row, role)
 
 
+class _RegisteredCodes:
+    """The registered bodies' codes, looked up one at a time: code_problem offers a corrected check digit only
+    when that body exists."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and self.session.get(Body, code) is not None
+
+
 def _check_body(session: Session, row: AccountRow, role: str | None) -> None:
     label = COLUMN_LABELS["body_code"]
     code = row.body_code
     if not code:
         row.problems.append((label, "団体コード（6桁）を入力してください"))
         return
-    problem = code_problem(code)
+    problem = code_problem(code, _RegisteredCodes(session))
     if problem:
         row.problems.append((label, problem))
         return

@@ -115,7 +115,7 @@ def test_every_problem_is_shown_by_row_and_column_and_nobody_is_created(app, cli
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "誰も作成していません" in html and 'name="token"' not in html
     for expected in (
-        "3行目 団体コード：団体コード 202012 の検査数字が正しくありません（正しくは 202011）",
+        "3行目 団体コード：団体コード 202012 の検査数字（6桁目）が正しくありません（202011 の誤りではありませんか）",
         "4行目 氏名：氏名を入力してください",
         "4行目 役割：管理者は取込では作れません（planner create-user --role admin で作成します）",
         "4行目 メール：「admin」はログイン名に使えません",
