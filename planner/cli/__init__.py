@@ -10,14 +10,8 @@
 
 from __future__ import annotations
 
-import click
-
-
-@click.group(help="共同調達プランナー (kyodo planner): joint procurement of AI/RPA for local governments.")
-@click.version_option(package_name="kyodo-planner")
-def main() -> None:
-    pass
-
-
 # Every command module, named: one that fails to import stops the command line instead of losing its commands.
-from . import data, maintenance, maps, reporting, serving, solving  # noqa: E402, F401
+from . import data, maintenance, maps, reporting, serving, solving  # noqa: F401
+from .group import main
+
+__all__ = ["main"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from . import main
 from .app_context import fail
+from .group import main
 
 
 def database_url() -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from . import main
 from .app_context import fail, with_app
+from .group import main
 
 
 @main.command(

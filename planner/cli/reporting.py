@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from . import main
 from .app_context import fail
+from .group import main
 
 
 @main.command(

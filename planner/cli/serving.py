@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from . import main
 from .app_context import fail
+from .group import main
 
 
 @main.command("run", help="Webアプリケーションを起動します（既定: gunicorn、--debug で開発用サーバー）。")

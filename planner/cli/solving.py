@@ -17,8 +17,8 @@ from pathlib import Path
 
 import click
 
-from . import main
 from .app_context import fail
+from .group import main
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARED = PROJECT_ROOT.parent / "shared"

@@ -26,9 +26,9 @@ from planner.domain.statements import need_schedules
 from planner.domain.vocabulary import wareki_fiscal_year
 
 from .agreement_rule import adjustments, rule_articles, share_rule
-from .bundle import safe_name
 from .context import GroupReport, ReportError, ReportMeta, find_group, group_report
 from .control import file_name
+from .names import safe_name
 
 FONT = "IPAex明朝"
 SIDE_MARGIN = Mm(25)

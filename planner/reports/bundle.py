@@ -15,150 +15,77 @@ from dataclasses import dataclass
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
 
-from . import pdf, xlsx
+from . import pdf
+from .batch import render_pdfs
 from .context import ReportMeta
 from .doc_cache import DocumentCache, document_key
-from .names import fitted, fitted_name
-from .names import safe_name as safe_name  # the name the web and the agreement import
+from .kind_renderers import RENDERERS
+from .kind_renderers import group_file as group_file  # planner report's names, kept importable from here
+from .kind_renderers import member_file as member_file
+from .kinds import KINDS
+from .names import safe_name as safe_name  # the name the web imports
 
 # Below this many documents, starting worker processes costs more than it saves.
 PARALLEL_FROM = 12
 
 
-def group_file(group_id: str, ext: str = "pdf") -> str:
-    return fitted_name(group_id, f".{ext}")
-
-
-def member_file(need_id: str, ext: str = "pdf") -> str:
-    return fitted([(need_id, True)], prefix="member-", suffix=f".{ext}")
-
-
 @dataclass(frozen=True)
 class Document:
-    kind: str  # summary | budget | group | agreement | member | statement
+    kind: str  # a name of planner.reports.kinds.KINDS: summary | budget | group | agreement | member | statement
     key: str  # group id (group, agreement), need id (member), body code (statement), or "" (summary, budget)
+
+
+# The order documents are listed in (the ZIP sorts its files by name; this is the order of the work).
+LISTING = ("summary", "group", "member", "budget", "agreement", "statement")
 
 
 def plan_documents(plan: SettledPlan, instance: Instance | None = None) -> list[Document]:
     """Every document of a plan: the summary and the budget table, a 負担金算定書 and a 協定書案 per joint group, a
     負担額通知 per member of a joint group, and (given the instance) a 年度別負担額 per body with a need."""
-    docs = [Document("summary", "")]
-    joint = [g for g in plan.groups if g.mode != "standalone"]
-    docs += [Document("group", g.id) for g in joint]
-    docs += [Document("member", nid) for g in joint for nid in g.members]
-    if instance is not None:
-        docs.append(Document("budget", ""))
-        docs += [Document("agreement", g.id) for g in joint]
-        bodies = sorted({instance.need(n).body for g in plan.groups for n in g.members})
-        docs += [Document("statement", code) for code in bodies]
-    return docs
+    return [Document(name, key) for name in LISTING for key in RENDERERS[name].keys(plan, instance)]
 
 
 def document_body(instance: Instance, plan: SettledPlan, doc: Document) -> set[str]:
     """The bodies a document is about (who may see it besides the prefecture): a group's members, a need's body."""
-    if doc.kind in ("group", "agreement"):
-        group = next(g for g in plan.groups if g.id == doc.key)
-        return {instance.need(n).body for n in group.members}
-    if doc.kind == "member":
-        return {instance.need(doc.key).body}
-    if doc.kind == "statement":
-        return {doc.key}
-    return set()
-
-
-def _category(instance: Instance, category_id: str) -> str:
-    return (
-        instance.categories[category_id].name.split("（", 1)[0] if category_id in instance.categories else category_id
-    )
+    return RENDERERS[doc.kind].bodies(instance, plan, doc.key)
 
 
 def document_files(instance: Instance, plan: SettledPlan, doc: Document) -> list[str]:
     """The names of a document's files in the ZIP: folders by category, file names by body, category and year."""
-    from .control import KIND_LABELS
-
-    if doc.kind == "summary":
-        return [f"{KIND_LABELS['summary']}.pdf", f"{KIND_LABELS['summary']}.xlsx"]
-    if doc.kind == "budget":
-        return [f"{KIND_LABELS['budget']}.pdf", f"{KIND_LABELS['budget']}.xlsx"]
-    if doc.kind in ("group", "agreement"):
-        g = next(x for x in plan.groups if x.id == doc.key)
-        parts = [
-            (_category(instance, g.category), True),
-            (instance.bodies[g.lead_body].name, True),
-            (str(g.start_year), False),
-            (g.id, False),
-        ]
-        if doc.kind == "agreement":
-            return [fitted(parts, prefix=f"{KIND_LABELS['agreement']}/", suffix=".docx")]
-        return [fitted(parts, prefix=f"{KIND_LABELS['group']}/", suffix=f".{ext}") for ext in ("pdf", "xlsx")]
-    if doc.kind == "member":
-        need = instance.need(doc.key)
-        body = instance.bodies[need.body]
-        parts = [
-            (body.code, False),
-            (body.name, True),
-            (_category(instance, need.category), True),
-            (str(need.start_year), False),
-        ]
-        return [fitted(parts, prefix=f"{KIND_LABELS['member']}/", suffix=".pdf")]
-    body = instance.bodies[doc.key]
-    return [fitted([(body.code, False), (body.name, True)], prefix=f"{KIND_LABELS['statement']}/", suffix=".pdf")]
+    return RENDERERS[doc.kind].files(instance, plan, doc.key)
 
 
 def render_document(
     instance: Instance, plan: SettledPlan, meta: ReportMeta | None, doc: Document
 ) -> list[tuple[str, bytes]]:
     """The files of one document inside the ZIP (PDF, and the workbook or Word draft where there is one)."""
-    from . import agreement, statements
+    r = RENDERERS[doc.kind]
+    return list(zip(r.files(instance, plan, doc.key), r.render(instance, plan, doc.key, meta), strict=True))
 
-    names = document_files(instance, plan, doc)
-    if doc.kind == "summary":
-        data = [pdf.summary_pdf(instance, plan, meta), xlsx.summary_workbook(instance, plan, meta)]
-    elif doc.kind == "budget":
-        data = [statements.budget_pdf(instance, plan, meta), statements.budget_workbook(instance, plan, meta)]
-    elif doc.kind == "group":
-        data = [pdf.group_pdf(instance, plan, doc.key, meta), xlsx.group_workbook(instance, plan, doc.key, meta)]
-    elif doc.kind == "agreement":
-        data = [agreement.agreement_docx(instance, plan, doc.key, meta)]
-    elif doc.kind == "member":
-        data = [pdf.member_pdf(instance, plan, doc.key, meta)]
-    else:
-        data = [statements.statement_pdf(instance, plan, doc.key, meta)]
-    return list(zip(names, data, strict=True))
-
-
-# Notices, statements and 算定書 are laid out many to one WeasyPrint layout (planner.reports.batch): a batch pays the
-# layout's fixed costs once. Batches small enough that the work still spreads over the workers.
-BATCH_SIZES = {"member": 20, "statement": 20, "group": 8}
-# Rough CPU seconds per document, to start the longest work first (a worker is not left with a big job at the end).
-_COST = {"summary": 5.0, "budget": 5.0, "group": 1.2, "member": 0.4, "statement": 0.35, "agreement": 0.15}
 
 log = logging.getLogger(__name__)
 
 
 def render_jobs(docs: list[Document]) -> list[tuple[Document, ...]]:
-    """The documents in units of work: batches of one kind (``BATCH_SIZES``), the others one by one; longest first."""
+    """The documents in units of work: batches of one kind (its ``batch_size``), the others one by one; longest
+    first (by the kinds' ``cost``)."""
     jobs: list[tuple[Document, ...]] = []
     by_kind: dict[str, list[Document]] = {}
     for d in docs:
-        if d.kind in BATCH_SIZES:
+        if KINDS[d.kind].batch_size:
             by_kind.setdefault(d.kind, []).append(d)
         else:
             jobs.append((d,))
     for kind, same in by_kind.items():
-        size = BATCH_SIZES[kind]
+        size = KINDS[kind].batch_size or 1
         jobs += [tuple(same[i : i + size]) for i in range(0, len(same), size)]
-    return sorted(jobs, key=lambda job: -sum(_COST.get(d.kind, 1.0) for d in job))
+    return sorted(jobs, key=lambda job: -sum(KINDS[d.kind].cost for d in job))
 
 
 def _batch_html(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, doc: Document) -> str:
-    from . import statements
-
-    if doc.kind == "member":
-        return pdf.member_html(instance, plan, doc.key, meta)
-    if doc.kind == "group":
-        return pdf.group_html(instance, plan, doc.key, meta)
-    return statements.statement_html(statements.statement_view(instance, plan, doc.key, meta))
+    batch_html = RENDERERS[doc.kind].batch_html
+    assert batch_html is not None, f"{doc.kind} is not laid out in batches"
+    return batch_html(instance, plan, doc.key, meta)
 
 
 def render_job(
@@ -166,8 +93,6 @@ def render_job(
 ) -> list[tuple[str, bytes]]:
     """The files of a unit of work: one document, or a batch of one kind laid out together (with ``font_config``
     when the caller keeps one for all its batches: see ``batch.render_pdfs``)."""
-    from .batch import render_pdfs
-
     if len(job) == 1:
         return render_document(instance, plan, meta, job[0])
     htmls = [_batch_html(instance, plan, meta, d) for d in job]
@@ -181,37 +106,25 @@ def render_job(
         return [f for d in job for f in render_document(instance, plan, meta, d)]
     files = []
     for d, data in zip(job, pdfs, strict=True):
-        names = document_files(instance, plan, d)
+        r = RENDERERS[d.kind]
+        names = r.files(instance, plan, d.key)
         files.append((names[0], data))
-        if d.kind == "group":
-            files.append((names[1], xlsx.group_workbook(instance, plan, d.key, meta)))
+        # The batch made the PDF; the kind's other formats (the 算定書's workbook) are rendered on their own.
+        for name, ext in zip(names[1:], r.kind.zip_formats[1:], strict=True):
+            files.append((name, r.downloads[ext](instance, plan, d.key, meta)))
     return files
 
 
 def _pdf_html(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, doc: Document) -> str | None:
     """The HTML a document's PDF is laid out from (None for a document without one: the Word draft)."""
-    from . import statements
-
-    if doc.kind in BATCH_SIZES:
-        return _batch_html(instance, plan, meta, doc)
-    if doc.kind == "summary":
-        return pdf.summary_html(instance, plan, meta)
-    if doc.kind == "budget":
-        return statements.budget_html(instance, plan, meta)
-    return None
+    pdf_html = RENDERERS[doc.kind].pdf_html
+    return None if pdf_html is None else pdf_html(instance, plan, doc.key, meta)
 
 
 def _workbooks(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, doc: Document) -> list[bytes]:
     """The files beside a document's PDF (its workbook), made fresh: they cost little next to a layout."""
-    from . import statements
-
-    if doc.kind == "group":
-        return [xlsx.group_workbook(instance, plan, doc.key, meta)]
-    if doc.kind == "summary":
-        return [xlsx.summary_workbook(instance, plan, meta)]
-    if doc.kind == "budget":
-        return [statements.budget_workbook(instance, plan, meta)]
-    return []
+    r = RENDERERS[doc.kind]
+    return [r.downloads[ext](instance, plan, doc.key, meta) for ext in r.kind.zip_formats[1:]]
 
 
 def render_job_cached(
@@ -228,8 +141,6 @@ def render_job_cached(
     together, as a batch) and stored."""
     if store is None:
         return render_job(instance, plan, meta, job, font_config), 0
-    from .batch import render_pdfs
-
     htmls = [_pdf_html(instance, plan, meta, d) for d in job]
     if any(h is None for h in htmls):
         return render_job(instance, plan, meta, job, font_config), 0
@@ -238,7 +149,7 @@ def render_job_cached(
     missing = [i for i, data in enumerate(found) if data is None]
     if missing:
         sources = [htmls[i] for i in missing]
-        if job[0].kind in BATCH_SIZES:
+        if KINDS[job[0].kind].batch_size:
             try:
                 made = render_pdfs(sources, [pdf._stylesheet()], font_config)  # type: ignore[arg-type]
             except Exception as e:  # as in render_job: each document alone is always right
@@ -350,14 +261,14 @@ def _init_worker(
     instance: Instance, plan: SettledPlan, meta: ReportMeta | None, parent_pid: int, cache_dir: str | None = None
 ) -> None:
     global _worker_state
-    from .orphans import die_with_parent
+    from .orphans import die_with_parent  # only in a render worker: it installs a parent-death signal
 
     die_with_parent(parent_pid)
     # The render stack now rather than in the first job, so that what lives as long as the worker (modules, the
     # plan, its font configuration) can be frozen out of the cyclic collector's view: see _render_in_worker.
     import weasyprint  # noqa: F401
 
-    from . import agreement, batch, statements  # noqa: F401
+    from . import batch, kind_renderers  # noqa: F401  (loaded with the rest of the render stack, then frozen)
 
     _worker_state = (instance, plan, meta, _font_configuration(), DocumentCache(cache_dir) if cache_dir else None)
     gc.freeze()

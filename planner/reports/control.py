@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from planner.domain.vocabulary import wareki_date
 
+from .kinds import KINDS
+from .names import MAX_NAME_BYTES, fitted
+
 JST = timezone(timedelta(hours=9))
 DATA_TERMS = "政府標準利用規約（第2.0版）"
 DEFAULT_DATA_SOURCE = (
@@ -19,16 +22,9 @@ DEFAULT_DATA_SOURCE = (
     f"（{DATA_TERMS}に基づき利用・加工）"
 )
 
-# The documents' categories, as file names and 文書番号 suffixes carry them.
-KIND_LABELS = {
-    "summary": "共同調達計画まとめ",
-    "group": "負担金算定書",
-    "member": "負担額通知",
-    "statement": "年度別負担額",
-    "budget": "年度別予算総括表",
-    "agreement": "協定書案",
-}
-KIND_CODES = {"summary": "総", "group": "算", "member": "通", "statement": "年", "budget": "予", "agreement": "協"}
+# The documents' categories, as file names and 文書番号 suffixes carry them (declared in planner.reports.kinds).
+KIND_LABELS = {k.name: k.label for k in KINDS.values()}
+KIND_CODES = {k.name: k.code for k in KINDS.values()}
 
 
 def today_jst(now: datetime | None = None) -> date:
@@ -126,7 +122,5 @@ def release_number(prefix: str, series_number: int, version: int) -> str:
 def file_name(kind: str, *parts: str) -> str:
     """A file name from the document's category and the names it is about (body, category), never internal ids
     alone: 年度別負担額_202011_長野市."""
-    from .names import MAX_NAME_BYTES, fitted
-
     # room for the extension the caller adds (".docx")
     return fitted([(KIND_LABELS.get(kind, kind), False)] + [(p, True) for p in parts if p], limit=MAX_NAME_BYTES - 8)

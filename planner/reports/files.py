@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from planner.domain.instance_io import InstanceError, load_instance
 from planner.domain.model import Instance
@@ -13,8 +13,9 @@ from planner.domain.plan import is_settled_doc, plan_from_dict
 from planner.domain.settled_plan import SettledPlan, settled_plan_from_dict
 from planner.domain.settlement import settle_plan
 
-from .bundle import Document, document_files, group_file, member_file, plan_documents, render_files
+from .bundle import document_files, plan_documents, render_files
 from .context import ReportError, ReportMeta
+from .kind_renderers import RENDERERS
 
 
 def load_plan(path: str | Path, instance: Instance) -> SettledPlan:
@@ -47,23 +48,6 @@ def load_plan(path: str | Path, instance: Instance) -> SettledPlan:
     return settle_plan(instance, plan)
 
 
-def _file_name(doc: Document, zip_name: str, workbooks: bool) -> str | None:
-    """The name ``planner report`` gives one of a document's files (its name in the ZIP is ``zip_name``), or None
-    when it is not written: 算定書 and notices by group and need id, statements under statements/ by body."""
-    ext = zip_name.rsplit(".", 1)[1]
-    if ext == "xlsx" and not workbooks and doc.kind != "budget":
-        return None
-    if doc.kind == "summary":
-        return f"summary.{ext}"
-    if doc.kind == "budget":
-        return zip_name  # 年度別予算総括表.pdf and .xlsx, at the top as in the ZIP
-    if doc.kind == "group":
-        return group_file(doc.key, ext)
-    if doc.kind == "member":
-        return member_file(doc.key, ext)
-    return f"statements/{PurePosixPath(zip_name).name}"
-
-
 def write_batch(
     plan_path: str | Path,
     instance_path: str | Path,
@@ -91,15 +75,15 @@ def write_batch(
         plan = load_plan(plan_path, instance)
     except OSError as e:
         raise ReportError(f"{plan_path}: 読めません（{e.strerror}）") from e
-    kinds = {"summary", "budget", "group", "statement"} | ({"member"} if members else set())
-    docs = [d for d in plan_documents(plan, instance) if d.kind in kinds]
+    wanted = ("always", "members") if members else ("always",)
+    docs = [d for d in plan_documents(plan, instance) if RENDERERS[d.kind].in_report in wanted]
     # The same rendering as the plan's ZIP (batched, on worker processes): the Nagano bench plan's 105 files took
     # 22 s one by one in this process. Workbooks not asked for (--xlsx) are rendered with their PDFs and dropped.
     rendered = dict(render_files(instance, plan, meta, docs, workers))
     outputs: list[tuple[str, bytes]] = []
     for doc in docs:
         for zip_name in document_files(instance, plan, doc):
-            name = _file_name(doc, zip_name, workbooks)
+            name = RENDERERS[doc.kind].report_file(doc.key, zip_name, workbooks)
             if name:
                 outputs.append((name, rendered[zip_name]))
     out = Path(out_dir)

@@ -22,7 +22,7 @@ from planner.db.models import AuditLog, MemberAnswer, PlanRelease, PlanSeries, S
 from planner.db.models import Plan as PlanRow
 
 from .audit import record
-from .plan_lifecycle import LifecycleConflict, LifecycleError, today_jst, version_label
+from .releases import LifecycleConflict, LifecycleError, today_jst, version_label
 
 ANSWER_LABELS = {"join": "参加", "decline": "不参加", "conditional": "条件付き"}
 # The answer board's filters, in the order of its summary: (key in the address, label, the answer; None: none yet).
@@ -100,7 +100,7 @@ def asked_lines(session: Session, release: PlanRelease, lines: list[NeedLine]) -
     """The lines whose bodies the release's plan may ask to answer: those its scenario may plan
     (planner.services.access.planned_bodies). A plan that reached another prefecture's needs before that rule held
     never asks that prefecture's bodies, shows them on the board, or lets the coordinator remind them."""
-    from .plan_lifecycle import planned_members
+    from .releases import planned_members
 
     plan = session.get(PlanRow, release.plan_id)
     scenario = session.get(Scenario, plan.scenario_id) if plan else None
@@ -503,7 +503,8 @@ def member_requests(session: Session, body_code: str | None, now: datetime | Non
 
     from planner.db.models import Consortium, MemberShare
 
-    from .plan_lifecycle import changes_since_publication, current_releases_for_body
+    from .release_inputs import changes_since_publication
+    from .releases import current_releases_for_body
 
     if not body_code:
         return []

@@ -7,19 +7,23 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from planner.db.models import DataVintage, DocumentSetting, User, utcnow
+from planner.db.models import DocumentSetting, User, utcnow
 from planner.db.models import Plan as PlanRow
 from planner.reports.control import (
-    DATA_TERMS,
-    DEFAULT_DATA_SOURCE,
     DocumentControl,
-    Issuer,
     draft_control,
     release_number,
 )
 
 from . import plan_lifecycle
 from .audit import record
+
+# Where the documents' issuer and data sources are read lives in publication (which the lifecycle uses at
+# publication without importing this module, which builds on the lifecycle); their names here stay for callers.
+from .publication import current_data_source as data_source
+from .publication import prefecture_issuer as issuer
+
+__all__ = ["data_source", "issuer"]
 
 LIMITS = {"issuer_title": 120, "contact_person": 120, "contact": 200, "number_prefix": 20}
 LABELS = {
@@ -32,13 +36,6 @@ LABELS = {
 
 class SettingError(ValueError):
     pass
-
-
-def issuer(session: Session, prefecture_code: str | None) -> Issuer:
-    row = session.get(DocumentSetting, prefecture_code) if prefecture_code else None
-    if row is None:
-        return Issuer()
-    return Issuer(row.issuer_title, row.contact_person, row.contact, row.number_prefix)
 
 
 def setting_row(session: Session, prefecture_code: str) -> DocumentSetting:
@@ -73,29 +70,6 @@ def save(session: Session, prefecture_code: str, values: dict[str, str], user: U
     )
     session.commit()
     return row
-
-
-def data_source(session: Session) -> str:
-    """Where the documents' population and fiscal-index figures come from: the newest imports, or the default."""
-    newest: dict[str, DataVintage] = {}
-    for v in session.exec(select(DataVintage).order_by(DataVintage.id)):
-        newest[v.dataset] = v
-    parts = []
-    population = newest.get("population")
-    if population and population.source:
-        parts.append(
-            f"人口：{population.source}" + (f"（{population.as_of:%Y年%m月%d日}現在）" if population.as_of else "")
-        )
-    fiscal = [newest[k] for k in ("fiscal_municipal", "fiscal_prefecture", "fiscal_designated") if k in newest]
-    sources = []
-    for v in fiscal:
-        if v.source and v.source not in sources:
-            sources.append(v.source)
-    if sources:
-        parts.append("財政力指数：" + "、".join(sources))
-    if not parts:
-        return DEFAULT_DATA_SOURCE
-    return "、".join(parts) + f"（{DATA_TERMS}に基づき利用・加工）"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ two coordinators adopting or publishing at once never leave two current versions
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,11 +22,39 @@ from planner.db.models import Body, Consortium, MemberShare, PlanRelease, PlanSe
 from planner.db.models import Plan as PlanRow
 from planner.domain import input_changes
 from planner.domain.input_changes import InputChange
-from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance
+from planner.domain.instance_io import InstanceError
 from planner.domain.vocabulary import wareki_fiscal_year
 
-from . import access
+from . import access, publication
+from .answers import carry_answers
 from .audit import record
+from .release_inputs import changes_since_publication, current_snapshot, plan_price_source, plan_snapshot
+from .releases import (
+    LifecycleConflict,
+    LifecycleError,
+    current_releases_for_body,
+    jst_date,
+    planned_members,
+    today_jst,
+    undeletable_reason,
+    version_label,
+)
+
+# Re-exported: callers name them through this module, as before they moved to releases / release_inputs.
+__all__ = [
+    "LifecycleConflict",
+    "LifecycleError",
+    "changes_since_publication",
+    "current_releases_for_body",
+    "current_snapshot",
+    "jst_date",
+    "plan_price_source",
+    "plan_snapshot",
+    "planned_members",
+    "today_jst",
+    "undeletable_reason",
+    "version_label",
+]
 
 STATE_LABELS = {
     "draft": "試算",
@@ -39,28 +66,6 @@ STATE_LABELS = {
 WITHDRAWAL_REASON_MAX = 2000
 WITHDRAWN_SHOWN_DAYS = 90  # how long a member's home page tells it of a withdrawn plan
 MEMBER_VISIBLE_STATES = access.MEMBER_VISIBLE_STATUSES
-JST = timedelta(hours=9)
-
-
-class LifecycleError(ValueError):
-    """A transition that cannot be made; the message is shown to the user."""
-
-
-class LifecycleConflict(LifecycleError):
-    """Someone else changed the plan's state first."""
-
-
-def today_jst(now: datetime | None = None) -> date:
-    return jst_date(now or utcnow())
-
-
-def jst_date(moment: datetime) -> date:
-    """The day in Japan of a stored (naive UTC) moment."""
-    return (moment + JST).date()
-
-
-def version_label(series: PlanSeries, release: PlanRelease) -> str:
-    return f"計画 No.{series.number} 第{release.version}版"
 
 
 # --- reading ----------------------------------------------------------------------------------------------------
@@ -167,74 +172,7 @@ def suggested_series(session: Session, scenario: Scenario) -> int | None:
     return None
 
 
-def current_releases_for_body(session: Session, body_code: str) -> list[tuple[PlanRelease, PlanSeries, PlanRow]]:
-    """The published versions in force that include the body (its home page lists them)."""
-    rows = session.exec(
-        select(PlanRelease, PlanSeries, PlanRow)
-        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
-        .join(PlanRow, PlanRow.id == PlanRelease.plan_id)
-        .where(
-            PlanRelease.state == "published",
-            PlanSeries.current_version == PlanRelease.version,
-            PlanRelease.plan_id.in_(access.plans_including(body_code)),
-        )
-        .order_by(PlanRelease.published_at.desc())
-    ).all()
-    out = []
-    for release, series, plan in rows:
-        scenario = session.get(Scenario, plan.scenario_id)
-        if scenario is not None and planned_members(session, scenario, [body_code]):
-            out.append((release, series, plan))
-    return out
-
-
 # --- input snapshots --------------------------------------------------------------------------------------------
-
-
-def _canonical(instance_doc: dict[str, Any]) -> dict[str, Any]:
-    return instance_to_dict(parse_instance(instance_doc))
-
-
-def plan_snapshot(plan: PlanRow) -> dict[str, Any]:
-    """The inputs the plan's figures were computed from."""
-    return input_changes.snapshot(
-        _canonical(plan.instance_doc), rule_version=plan.rule_version or "", price_source=plan_price_source(plan)
-    )
-
-
-def plan_price_source(plan: PlanRow) -> str:
-    return str(
-        (plan.plan_doc or {}).get("price_source")
-        or (f"単価表 {plan.price_book_version}（参考値）" if plan.price_book_version else "")
-    )
-
-
-def current_snapshot(session: Session, scenario: Scenario) -> dict[str, Any]:
-    """The inputs a run of the scenario would use today (needs, prices and quotes, rules, overrides)."""
-    from planner.services.instances import build_instance_with_notes
-    from planner.services.scenarios import apply_overrides, override_items, scenario_rule_set
-
-    built = build_instance_with_notes(session, scenario)
-    instance = apply_overrides(built.instance, override_items(scenario))
-    rules = scenario_rule_set(session, scenario)
-    return input_changes.snapshot(
-        instance_to_dict(instance), rule_version=rules.version if rules else "", price_source=built.price_source
-    )
-
-
-def changes_since_publication(session: Session, release: PlanRelease) -> tuple[list[InputChange], str | None]:
-    """What differs between the release's stored inputs and today's; (changes, reason the check failed)."""
-    plan = session.get(PlanRow, release.plan_id)
-    scenario = session.get(Scenario, plan.scenario_id) if plan else None
-    if scenario is None:
-        return [], "計画のシナリオが削除されたため、入力の変更を確認できません。"
-    try:
-        now = current_snapshot(session, scenario)
-    except (InstanceError, ValueError) as e:
-        return [InputChange("settings", f"今の入力からは計画を作り直せません: {str(e)[:300]}")], None
-    if input_changes.fingerprint(now) == release.inputs_fingerprint:
-        return [], None
-    return input_changes.diff(release.inputs or {}, now), None
 
 
 # --- transitions ------------------------------------------------------------------------------------------------
@@ -243,14 +181,6 @@ def changes_since_publication(session: Session, release: PlanRelease) -> tuple[l
 def _check_coordinator(user: User, scenario: Scenario) -> None:
     if not access.edits_scenario(user, scenario):
         raise LifecycleError("この計画を確定・公表する権限がありません。")
-
-
-def planned_members(session: Session, scenario: Scenario, body_codes: Iterable[str]) -> set[str]:
-    """Those of ``body_codes`` whose needs the scenario may plan (planner.services.access.planned_bodies)."""
-    codes = sorted(set(body_codes))
-    if not codes:
-        return set()
-    return set(session.exec(access.planned_body_codes(scenario).where(Body.code.in_(codes))))
 
 
 def _check_members_in_scope(session: Session, scenario: Scenario, plan: PlanRow) -> None:
@@ -384,13 +314,11 @@ def publish(
     _check_members_in_scope(session, scenario, plan)
     _check_needs_not_open_elsewhere(session, release)
     stamp = now or utcnow()
-    from planner.services import document_settings, publication
-
     frozen = publication.capture(
         scenario.name,
         today_jst(stamp),
-        document_settings.issuer(session, scenario.prefecture_code),
-        document_settings.data_source(session),
+        publication.prefecture_issuer(session, scenario.prefecture_code),
+        publication.current_data_source(session),
     )
     moved = session.exec(
         update(PlanRelease)
@@ -442,8 +370,6 @@ def publish(
     )
     session.refresh(release)
     session.refresh(series)
-    from .answers import carry_answers  # answers builds on this module
-
     carried = carry_answers(session, user, release)
     record(
         session,
@@ -653,22 +579,6 @@ def extend_deadline(
         if before
         else f"{version_label(series, release)}の回答期限を {deadline:%Y-%m-%d} に設定",
     )
-
-
-def undeletable_reason(session: Session, plan_ids: list[int]) -> str | None:
-    """Why the scenario of ``plan_ids`` cannot be deleted (one is adopted or published), or None. The scenario
-    page asks this to leave out its delete button, and the deletion itself to refuse."""
-    if not plan_ids:
-        return None
-    found = session.exec(
-        select(PlanRelease, PlanSeries)
-        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
-        .where(PlanRelease.plan_id.in_(plan_ids))
-    ).first()
-    if found is None:
-        return None
-    release, series = found
-    return f"このシナリオの計画は{version_label(series, release)}として確定されているため削除できません。"
 
 
 def check_deletable(session: Session, plan_ids: list[int]) -> None:

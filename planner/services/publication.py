@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from planner.db.models import PlanRelease
-from planner.reports.control import DocumentControl, Issuer
+from planner.db.models import DataVintage, DocumentSetting, PlanRelease
+from planner.reports.control import DATA_TERMS, DEFAULT_DATA_SOURCE, DocumentControl, Issuer
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,34 @@ def frozen_of(session: Session, plan_id: int) -> Frozen | None:
         ),
         data_source=str(record.get("data_source") or ""),
     )
+
+
+def prefecture_issuer(session: Session, prefecture_code: str | None) -> Issuer:
+    """Who issues the prefecture's documents (its 文書設定), or nobody named."""
+    row = session.get(DocumentSetting, prefecture_code) if prefecture_code else None
+    if row is None:
+        return Issuer()
+    return Issuer(row.issuer_title, row.contact_person, row.contact, row.number_prefix)
+
+
+def current_data_source(session: Session) -> str:
+    """Where the documents' population and fiscal-index figures come from: the newest imports, or the default."""
+    newest: dict[str, DataVintage] = {}
+    for v in session.exec(select(DataVintage).order_by(DataVintage.id)):
+        newest[v.dataset] = v
+    parts = []
+    population = newest.get("population")
+    if population and population.source:
+        parts.append(
+            f"人口：{population.source}" + (f"（{population.as_of:%Y年%m月%d日}現在）" if population.as_of else "")
+        )
+    fiscal = [newest[k] for k in ("fiscal_municipal", "fiscal_prefecture", "fiscal_designated") if k in newest]
+    sources = []
+    for v in fiscal:
+        if v.source and v.source not in sources:
+            sources.append(v.source)
+    if sources:
+        parts.append("財政力指数：" + "、".join(sources))
+    if not parts:
+        return DEFAULT_DATA_SOURCE
+    return "、".join(parts) + f"（{DATA_TERMS}に基づき利用・加工）"

@@ -35,7 +35,9 @@ from planner.domain.model import Instance
 from planner.domain.vocabulary import lead_role, mode_label, wareki_fiscal_year
 from planner.services import access
 
+from . import quotes
 from .instances import scenario_need_query
+from .releases import undeletable_reason
 
 OVERRIDE_KINDS = {
     "together": "同じグループにする",
@@ -316,12 +318,9 @@ def delete_scenario(session: Session, user: User, scenario: Scenario) -> None:
     if scenario.status in ACTIVE_STATUSES:
         raise ScenarioError("実行中のシナリオは削除できません。先に中止してください。")
     plan_ids = list(session.exec(select(Plan.id).where(Plan.scenario_id == scenario.id)).all())
-    from planner.services import plan_lifecycle, quotes
-
-    try:
-        plan_lifecycle.check_deletable(session, plan_ids)
-    except plan_lifecycle.LifecycleError as e:
-        raise ScenarioError(str(e)) from e
+    reason = undeletable_reason(session, plan_ids)
+    if reason is not None:
+        raise ScenarioError(reason)
     quotes.delete_for_scenarios(session, [scenario.id])
     delete_plans(session, plan_ids)
     before = scenario_snapshot(scenario)

@@ -22,9 +22,11 @@ from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
 from planner.domain.subsidy_rules import SubsidyRulesError, parse_rules
 from planner.jobs import documents as document_jobs
-from planner.reports import agreement, bundle, pdf, statements, xlsx
+from planner.reports import bundle
 from planner.reports.cache import MAX_AGE_SECONDS, cache_key
-from planner.reports.context import ReportError, ReportMeta, find_group, group_of_need
+from planner.reports.context import ReportError, ReportMeta
+from planner.reports.kind_renderers import RENDERERS
+from planner.reports.kinds import KINDS
 from planner.reports.names import fitted_name
 from planner.services import access, document_settings, plans
 from planner.web.db import db_session
@@ -75,16 +77,16 @@ class _Loaded:
     def body_of_need(self, need_id: str) -> str:
         return self.instance.need(need_id).body
 
-    def group_bodies(self, group_id: str) -> set[str]:
-        return {self.body_of_need(n) for n in find_group(self.plan, group_id).members}
-
     def may_have(self, doc: bundle.Document) -> bool:
-        """The access policy's answer for one document of this plan (which must exist): a group's documents go to
-        the group's members, a member's to its body, the whole plan's to the prefecture."""
-        if doc.kind in ("group", "agreement"):
-            return access.sees_group(current_user, self.plan_access, self.group_bodies(doc.key))
-        if doc.kind in ("member", "statement"):
-            (body,) = bundle.document_body(self.instance, self.plan, doc)
+        """The access policy's answer for one document of this plan (which must exist), by its kind's audience
+        (planner.reports.kinds): a group's documents go to the group's members, a member's or a body's to that
+        body, the whole plan's to the prefecture."""
+        audience = KINDS[doc.kind].audience
+        bodies = bundle.document_body(self.instance, self.plan, doc)
+        if audience == "group":
+            return access.sees_group(current_user, self.plan_access, bodies)
+        if audience == "body":
+            (body,) = bodies
             return access.sees_member(current_user, self.plan_access, body)
         return self.sees_all
 
@@ -166,106 +168,59 @@ def _unprintable(e: ReportError):
     abort(422, description=f"この計画の帳票を作成できません: {e}")
 
 
-def _render(ext: str, as_pdf, as_xlsx, *args) -> bytes:
-    """One document in the format asked for; a plan that cannot be printed answers 422 with the reason."""
-    try:
-        return (as_pdf if ext == "pdf" else as_xlsx)(*args)
-    except ReportError as e:
-        _unprintable(e)
-        raise  # not reached: abort raises
+# The URL part naming a document's key, by what the key is (planner.reports.kinds.DocumentKind.key_of).
+KEY_ARGUMENTS = {"group": "group_id", "need": "need_id", "body": "code"}
 
 
-@bp.get("/plans/<int:plan_id>/reports/group/<group_id>.<any(pdf, xlsx):ext>")
-@roles_required(*ROLES)
-def group_document(plan_id: int, group_id: str, ext: str):
-    loaded = _load(plan_id)
-    try:
-        find_group(loaded.plan, group_id)
-    except ReportError:
-        _not_found(plan_id)
-    _require(loaded, bundle.Document("group", group_id))
-    data = _render(ext, pdf.group_pdf, xlsx.group_workbook, loaded.instance, loaded.plan, group_id, loaded.meta)
-    return _send(data, _stem(loaded, bundle.Document("group", group_id)), ext)
-
-
-@bp.get("/plans/<int:plan_id>/reports/member/<need_id>.<any(pdf, xlsx):ext>")
-@roles_required(*ROLES)
-def member_document(plan_id: int, need_id: str, ext: str):
-    loaded = _load(plan_id)
-    if need_id not in loaded.instance.needs_by_id:
-        _not_found(plan_id)
-    _require(loaded, bundle.Document("member", need_id))
-    try:
-        group_of_need(loaded.plan, need_id)
-    except ReportError:
-        _not_found(plan_id)
-    data = _render(ext, pdf.member_pdf, xlsx.member_workbook, loaded.instance, loaded.plan, need_id, loaded.meta)
-    return _send(data, _stem(loaded, bundle.Document("member", need_id)), ext)
-
-
-@bp.get("/plans/<int:plan_id>/reports/summary.<any(pdf, xlsx):ext>")
-@roles_required(*ROLES)
-def summary_document(plan_id: int, ext: str):
-    loaded = _load(plan_id)
-    _require(loaded, bundle.Document("summary", ""))
-    data = _render(ext, pdf.summary_pdf, xlsx.summary_workbook, loaded.instance, loaded.plan, loaded.meta)
-    return _send(data, f"共同調達計画まとめ_{bundle.safe_name(loaded.meta.title)}", ext)
-
-
-def _stem(loaded: _Loaded, doc: bundle.Document) -> str:
-    """A download's name: the document's category and the names it is about (the ZIP's name without folder)."""
+def _document_name(loaded: _Loaded, doc: bundle.Document) -> str:
+    """A download's name: a whole-plan document's category and the plan's title; the others, the name the ZIP
+    gives the document (without its folder), its category in front."""
+    kind = KINDS[doc.kind]
+    if kind.whole_plan:
+        return f"{kind.label}_{bundle.safe_name(loaded.meta.title)}"
     name = bundle.document_files(loaded.instance, loaded.plan, doc)[0]
     category, _, rest = name.rpartition("/")
     stem = rest.rsplit(".", 1)[0]
     return f"{category}_{stem}" if category else stem
 
 
-@bp.get("/plans/<int:plan_id>/reports/statement/<code>.<any(pdf, xlsx):ext>")
-@roles_required(*ROLES)
-def statement_document(plan_id: int, code: str, ext: str):
-    """年度別負担額 of one body: its coordinator's prefecture sees every body, a municipality its own."""
-    body_code = code
+def document(plan_id: int, kind: str, ext: str, **key_argument: str):
+    """One document of a plan in one format, for any kind of planner.reports.kinds: a document that does not exist
+    and one the user may not have are answered alike (404); a plan that cannot be printed answers 422."""
+    (key,) = key_argument.values() or ("",)
+    r = RENDERERS[kind]
     loaded = _load(plan_id)
-    if not any(loaded.body_of_need(n) == body_code for g in loaded.plan.groups for n in g.members):
+    if not r.exists(loaded.instance, loaded.plan, key):
         _not_found(plan_id)
-    _require(loaded, bundle.Document("statement", body_code))
-    data = _render(
-        ext,
-        statements.statement_pdf,
-        statements.statement_workbook,
-        loaded.instance,
-        loaded.plan,
-        body_code,
-        loaded.meta,
-    )
-    return _send(data, _stem(loaded, bundle.Document("statement", body_code)), ext)
-
-
-@bp.get("/plans/<int:plan_id>/reports/budget.<any(pdf, xlsx):ext>")
-@roles_required(*ROLES)
-def budget_document(plan_id: int, ext: str):
-    """年度別予算総括表 (every body by year): the prefecture's."""
-    loaded = _load(plan_id)
-    _require(loaded, bundle.Document("budget", ""))
-    data = _render(ext, statements.budget_pdf, statements.budget_workbook, loaded.instance, loaded.plan, loaded.meta)
-    return _send(data, f"年度別予算総括表_{bundle.safe_name(loaded.meta.title)}", ext)
-
-
-@bp.get("/plans/<int:plan_id>/reports/agreement/<group_id>.docx")
-@roles_required(*ROLES)
-def agreement_document(plan_id: int, group_id: str):
-    """協定書案 of one joint group (Word): the prefecture and the group's members."""
-    loaded = _load(plan_id)
+    doc = bundle.Document(kind, key)
+    _require(loaded, doc)
     try:
-        find_group(loaded.plan, group_id)
-    except ReportError:
-        _not_found(plan_id)
-    _require(loaded, bundle.Document("agreement", group_id))
-    try:
-        data = agreement.agreement_docx(loaded.instance, loaded.plan, group_id, loaded.meta)
+        data = r.downloads[ext](loaded.instance, loaded.plan, key, loaded.meta)
     except ReportError as e:
         _unprintable(e)
-    return _send(data, _stem(loaded, bundle.Document("agreement", group_id)), "docx")
+    return _send(data, _document_name(loaded, doc), ext)
+
+
+def _register_documents() -> None:
+    """One URL per kind, all served by :func:`document`: /plans/1/reports/summary.pdf,
+    /plans/1/reports/group/ocr-2026-1.xlsx, /plans/1/reports/agreement/ocr-2026-1.docx (endpoint ``<kind>_document``)."""
+    for kind in KINDS.values():
+        path = f"/plans/<int:plan_id>/reports/{kind.name}"
+        if not kind.whole_plan:
+            path += f"/<{KEY_ARGUMENTS[kind.key_of]}>"
+        if len(kind.downloads) == 1:
+            path += f".{kind.downloads[0]}"
+        else:
+            path += f".<any({', '.join(kind.downloads)}):ext>"
+
+        def view(plan_id: int, ext: str = kind.downloads[0], *, _kind: str = kind.name, **key: str):
+            return document(plan_id, _kind, ext, **key)
+
+        view.__name__ = f"{kind.name}_document"
+        bp.add_url_rule(path, endpoint=view.__name__, view_func=roles_required(*ROLES)(view))
+
+
+_register_documents()
 
 
 def _bundle(plan_id: int):
