@@ -54,13 +54,11 @@ class ReportMeta:
 class CostLine:
     label: str
     detail: str
-    yen: float  # intermediate lines may carry fractions of a yen: the annual subtotal is rounded once
+    yen: int  # integer yen, as every figure a document prints (wording.cost_build_up rounds the lines)
 
     @property
     def display(self) -> str:
-        if float(self.yen).is_integer():
-            return f"{int(self.yen):,}"
-        return f"{self.yen:,.2f}"
+        return f"{self.yen:,}"
 
 
 def head_title(name: str, kind: str) -> str:

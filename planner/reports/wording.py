@@ -41,28 +41,43 @@ def cost_build_up(instance: Instance, group: SettledGroup, needs) -> tuple[list[
         CostLine("固定年額", "", price.fixed_annual - work),
         CostLine("参加団体ごとの年額", f"{price.member_annual:,}円 × {n}団体", price.member_annual * n),
     ]
+    role = "幹事団体" if group.mode == "lead" else "取りまとめ団体"
     if work:
-        role = "幹事団体" if group.mode == "lead" else "取りまとめ団体"
         annual_lines.insert(
             1, CostLine("幹事事務費" if group.mode == "lead" else "取りまとめ事務費", f"{role}が受け取ります", work)
         )
+    fractional: list[tuple[str, str, float]] = []  # the lines whose exact figure may hold a fraction of a yen
     if group.mode != "standalone":
-        annual_lines.append(
-            CostLine(
-                "距離に応じた年額",
-                f"{price.per_km_annual:,}円/km × 幹事団体からの距離計 {distance:,.1f}km",
+        # cost-model.md's per_km_annual term: a yearly cost in proportion to each member's distance from the lead
+        fractional.append(
+            (
+                DISTANCE_CHARGE_LABEL,
+                f"{price.per_km_annual:,}円/km × 各参加団体と{role}の距離の合計 {distance:,.1f}km",
                 price.per_km_annual * distance,
             )
         )
-    annual_lines.append(
-        CostLine(
+    fractional.append(
+        (
             "利用量に応じた年額",
             f"{_num(alpha)}円 + {_num(beta)}円 × 利用量計 {_num(volume)}"
             f"{category.unit}（単価表の料金区分のうち最も安いもの）",
             volume_charge,
         )
     )
-    return initial_lines, annual_lines, initial, round_yen(annual_exact)
+    # Every printed figure is integer yen: each line is rounded half up, and should the rounded lines miss the
+    # rounded annual total by a yen, the first of them takes that yen and says so, so that the column adds up.
+    annual = round_yen(annual_exact)
+    rounded = [round_yen(exact) for _, _, exact in fractional]
+    drift = annual - sum(line.yen for line in annual_lines) - sum(rounded)
+    for k, (label, detail, _) in enumerate(fractional):
+        if k == 0 and drift:
+            detail += f"（年間費用 計との1円未満の差 {drift:+,}円 を含む）"
+        annual_lines.append(CostLine(label, detail, rounded[k] + (drift if k == 0 else 0)))
+    return initial_lines, annual_lines, initial, annual
+
+
+# The name of cost-model.md's per_km_annual term in every document: what the price book charges by distance.
+DISTANCE_CHARGE_LABEL = "距離に応じた年間運用費"
 
 
 def _num(x: float) -> str:

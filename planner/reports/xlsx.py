@@ -219,9 +219,9 @@ def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) ->
     initial_row = w.cells(["初期費用 計", Formula(f"=SUM(B{first}:B{w.row - 1})"), None], [None, YEN, None], total=True)
     first = w.row
     for line in r.annual_lines:
-        w.cells([line.label, line.yen, line.detail], [None, '#,##0.00"円"', None])
+        w.cells([line.label, line.yen, line.detail], [None, YEN, None])
     annual_row = w.cells(
-        ["年間費用 計（1円未満四捨五入）", Formula(f"=ROUND(SUM(B{first}:B{w.row - 1}),0)"), None],
+        ["年間費用 計", Formula(f"=SUM(B{first}:B{w.row - 1})"), None],
         [None, YEN, None],
         total=True,
     )

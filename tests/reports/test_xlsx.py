@@ -48,7 +48,7 @@ def test_group_workbook_sums(setting):
     assert wb.value(g.id, f"L{total}") == sum(s.net_yen for s in g.subsidies.values())
     # the cost build-up recomputes the group's figures from the price book lines
     assert wb.value(g.id, f"B{wb.find(g.id, '初期費用 計')}") == g.cost.initial_yen
-    assert wb.value(g.id, f"B{wb.find(g.id, '年間費用 計（1円未満四捨五入）')}") == g.cost.annual_yen
+    assert wb.value(g.id, f"B{wb.find(g.id, '年間費用 計')}") == g.cost.annual_yen
     assert wb.value(g.id, f"B{wb.find(g.id, '算定期間の総額')}") == g.cost.total_yen
     for label in (
         "検算",
