@@ -91,10 +91,17 @@ def test_page_api_pdf_and_workbook_show_the_same_figures_for_every_member(client
 
         for line, cells, api_line in zip(expected, table.rows, api, strict=False):
             assert line.body_name in cells[0]
-            if len(cells) == 13:  # core-adjusted: the method's own share and the adjustment beside the total
+            if len(cells) == 14:  # core-adjusted: the method's own share and the adjustment beside the total
                 assert page_amount(cells[4]) == line.share.unadjusted_total_yen, (g.id, line.need_id)
                 assert (cells[5] == "—" and not line.adjustment_yen) or page_amount(cells[5]) == line.adjustment_yen
                 cells = cells[:4] + cells[6:]
+            # the headline: the net burden without the grant, with alone's under it (「単独の場合 …円」)
+            headline, alone = cells[6].split("単独の場合")
+            assert (page_amount(headline), page_amount(alone)) == (
+                line.net_without_grant_yen,
+                line.standalone_net_without_grant_yen,
+            ), (g.id, line.need_id)
+            cells = cells[:6] + cells[7:]
             shown = [page_amount(c) for c in cells[1:]]
             # the page shows savings as savings (+: the member pays less than alone; issue #15 point 4)
             assert shown == [
