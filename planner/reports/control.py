@@ -89,6 +89,11 @@ class DocumentControl:
             out.append(("連絡先", self.issuer.contact))
         return out
 
+    def issued_by(self, title: str) -> DocumentControl:
+        """The same document control with another issuer: a group's 算定書 and notices are issued by its lead, so
+        the prefecture's 担当 and 連絡先 do not stand beside it (one issuer a document); the 文書番号's prefix stays."""
+        return replace(self, issuer=Issuer(title=title, number_prefix=self.issuer.number_prefix))
+
     def with_date(self, day: date) -> DocumentControl:
         return replace(self, issued_on=day)
 

@@ -14,6 +14,7 @@ from planner.domain.settled_plan import SettledPlan
 
 from . import charts
 from .context import ReportMeta, group_report, member_notice, summary_report
+from .control import DocumentControl
 from .effects_view import effect_charts, plan_effects
 from .render import PROJECT_ROOT, REPORT_CSS, render_html
 
@@ -38,20 +39,23 @@ def html_to_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=str(PROJECT_ROOT)).write_pdf(stylesheets=[_stylesheet()])
 
 
-def _control(meta: ReportMeta, kind: str, key: str) -> dict:
+def _control(meta: ReportMeta, kind: str, key: str, control: DocumentControl | None = None) -> dict:
     """The document-control block every template's base prints (and the 案 watermark on drafts)."""
-    return {"control": meta.document_control, "doc_kind": kind, "doc_key": key}
+    return {"control": control or meta.document_control, "doc_kind": kind, "doc_key": key}
 
 
 def group_html(instance: Instance, plan: SettledPlan, group_id: str, meta: ReportMeta | None = None) -> str:
     r = group_report(instance, plan, group_id, meta)
-    return render_html("group.html", r=r, **_control(r.meta, "group", group_id))
+    return render_html("group.html", r=r, **_control(r.meta, "group", group_id, r.control))
 
 
 def member_html(instance: Instance, plan: SettledPlan, need_id: str, meta: ReportMeta | None = None) -> str:
     n = member_notice(instance, plan, need_id, meta)
     return render_html(
-        "member.html", n=n, effects=_effects(instance, plan), **_control(n.group.meta, "member", n.member.body_code)
+        "member.html",
+        n=n,
+        effects=_effects(instance, plan),
+        **_control(n.group.meta, "member", n.member.body_code, n.group.control),
     )
 
 

@@ -153,6 +153,14 @@ class GroupReport:
         return self.mode != "standalone"
 
     @property
+    def control(self) -> DocumentControl:
+        """The document control of the group's own documents (算定書, notices): a joint group's are issued and sealed
+        by its lead or coordinator, the one body that computes and claims the shares (協定書 第3条); a standalone
+        need's by the plan's issuer."""
+        control = self.meta.document_control
+        return control.issued_by(f"{self.lead_role}　{self.lead_head}") if self.is_joint else control
+
+    @property
     def mode_label(self) -> str:
         """The mode with what it means, for a finance section reading the document cold."""
         label = mode_label(self.mode)

@@ -40,7 +40,7 @@ def group_workbook(instance: Instance, plan: SettledPlan, group_id: str, meta: R
     wb = Workbook()
     r = group_report(instance, plan, group_id, meta)
     _group_sheet(wb.active, r)
-    return _save(wb, r.meta.document_control)
+    return _save(wb, r.control)
 
 
 def member_workbook(instance: Instance, plan: SettledPlan, need_id: str, meta: ReportMeta | None = None) -> bytes:
@@ -50,7 +50,7 @@ def member_workbook(instance: Instance, plan: SettledPlan, need_id: str, meta: R
     if notice.member.effect is not None and plan.effects is not None:
         _member_effect_rows(wb.active, notice, plan.effects.caveat)
     _group_sheet(wb.create_sheet(), notice.group)
-    return _save(wb, notice.group.meta.document_control)
+    return _save(wb, notice.group.control)
 
 
 def summary_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> bytes:
@@ -61,7 +61,7 @@ def summary_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | N
     used = {wb.active.title}
     for row in s.groups:
         ws = wb.create_sheet()
-        _group_sheet(ws, row.group, used)
+        _group_sheet(ws, row.group, used, s.meta.document_control)
     return _save(wb, s.meta.document_control)
 
 
@@ -190,11 +190,14 @@ def _col(n: int) -> str:
     return get_column_letter(n)
 
 
-def _group_sheet(ws: Worksheet, r: GroupReport, used: set[str] | None = None) -> None:
+def _group_sheet(
+    ws: Worksheet, r: GroupReport, used: set[str] | None = None, control: DocumentControl | None = None
+) -> None:
+    """A group's sheet; ``control``: the document's own where the sheet is part of a plan-wide workbook."""
     ws.title = sheet_title(r.group_id, used)
     w = _Writer(ws)
     w.title(f"{r.category_name} 共同調達 負担金算定書（見込額）")
-    control_rows(w, r.meta.document_control, "group", r.group_id)
+    control_rows(w, control or r.control, "group", r.group_id)
     w.line("グループ", r.group_id)
     w.line("調達方式", r.mode_label)
     w.line(r.lead_role, f"{r.lead_name}（{r.lead_code}）")
@@ -497,7 +500,7 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     ws.title = sheet_title(f"負担額通知 {m.body_name}")
     w = _Writer(ws)
     w.title(f"{r.category_name} 共同調達 負担額通知（見込額）")
-    control_rows(w, r.meta.document_control, "member", m.body_code)
+    control_rows(w, r.control, "member", m.body_code)
     w.line("団体", f"{m.body_name}（{m.body_code}）")
     w.line("グループ", f"{r.group_id}（{r.mode_short}、{r.lead_role} {r.lead_name}）")
     w.line("按分方法", r.method_label)

@@ -217,16 +217,20 @@ def test_documents_carry_the_prefecture_document_settings(client, plan_id, app):
         )
         session.commit()
     login(client, "pref20")
-    text = pdf_text(client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.pdf").data)
+    text = pdf_text(client.get(f"/plans/{plan_id}/reports/statement/204820.pdf").data)
     for part in (
         "長野県企画振興部DX推進課",
         "共同調達担当信州太郎",
         "026-000-0000",
-        f"長DX試算{plan_id}-算-ocr-2026-1",
+        f"長DX試算{plan_id}-年-204820",
         "政府標準利用規約",
         "総務省",
     ):
         assert part in text, part
+    # a group's 算定書 is issued by its coordinator alone, under the prefecture's numbering
+    text = pdf_text(client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.pdf").data)
+    assert "発行取りまとめ団体長野市長" in text and f"長DX試算{plan_id}-算-ocr-2026-1" in text
+    assert "長野県企画振興部DX推進課" not in text and "共同調達担当信州太郎" not in text
 
 
 def _download_name(response) -> str:
@@ -280,17 +284,23 @@ def test_published_plan_documents_carry_their_version_and_no_draft_mark(client, 
         assert r.status_code == 200, kind
         assert _download_name(r).startswith(name) and _download_name(r).endswith(".pdf"), (kind, _download_name(r))
         text = pdf_text(r.data)
+        # a group's 算定書 and notices are issued by its coordinator alone; the plan-wide documents by the prefecture
+        by_lead = kind in ("group", "member")
+        issuer = (
+            ("取りまとめ団体長野市長",)
+            if by_lead
+            else ("長野県企画振興部DX推進課", "共同調達担当信州太郎", "026-000-0000")
+        )
         for part in (
             f"{number}-{code}",
             "計画No.1第1版（公表中）",
             issued.replace(" ", ""),
-            "長野県企画振興部DX推進課",
-            "共同調達担当信州太郎",
-            "026-000-0000",
+            *issuer,
             "総務省",
             "政府標準利用規約",
         ):
             assert part in text, (kind, part)
+        assert by_lead == ("長野県企画振興部DX推進課" not in text), kind
         assert "この文書は試算（案）です" not in text and "試算（計画" not in text, kind
 
         r = client.get(url + ".xlsx")
@@ -303,8 +313,12 @@ def test_published_plan_documents_carry_their_version_and_no_draft_mark(client, 
                 rows.setdefault(row[0].value, row[1].value)
         assert rows["文書番号"] == f"{number}-{code}", kind
         assert rows["計画"] == "計画 No.1 第1版（公表中）" and rows["発行日"] == issued, kind
-        assert rows["発行"] == "長野県 企画振興部 DX推進課" and rows["担当"] == "共同調達担当 信州太郎", kind
-        assert rows["連絡先"] == "026-000-0000" and "総務省" in rows["団体データの出典"], kind
+        if by_lead:
+            assert rows["発行"] == "取りまとめ団体　長野市長" and "担当" not in rows, kind
+        else:
+            assert rows["発行"] == "長野県 企画振興部 DX推進課" and rows["担当"] == "共同調達担当 信州太郎", kind
+            assert rows["連絡先"] == "026-000-0000", kind
+        assert "総務省" in rows["団体データの出典"], kind
         everything = [c.value for s in wb.worksheets for row in s.iter_rows() for c in row if isinstance(c.value, str)]
         assert not any("【案】" in v for v in everything), kind
         assert not ws.oddHeader.center.text and ws.oddHeader.right.text == "計画 No.1 第1版", kind
