@@ -26,8 +26,9 @@ def test_every_api_refusal_is_japanese_with_a_code(client, planned):
     plan_id, scenario_id = planned["plan_id"], planned["scenario_id"]
     assert_japanese_json(client.get("/api/plans"), 401, "login_required")
     login(client, "pref15")
-    assert_japanese_json(client.get(f"/api/plans/{plan_id}"), 403, "forbidden")
-    assert_japanese_json(client.get(f"/api/scenarios/{scenario_id}/status"), 403, "forbidden")
+    # refused ids are answered as missing ones (ids cannot be probed)
+    assert_japanese_json(client.get(f"/api/plans/{plan_id}"), 404, "not_found")
+    assert_japanese_json(client.get(f"/api/scenarios/{scenario_id}/status"), 404, "not_found")
     logout(client)
     login(client, "pref20")
     assert "9999" in assert_japanese_json(client.get("/api/plans/9999"), 404, "not_found")["error"]
