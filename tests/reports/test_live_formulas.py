@@ -18,16 +18,12 @@ from .plans import settled_plan_doc
 
 pycel = pytest.importorskip("pycel", reason="pycel (dev extra) evaluates the workbooks' formulas")
 
-GROUPS = [
-    (
-        "ocr-2026-1",
-        "unified",
-        "202011",
-        ["n-nagano-ocr", "n-matsumoto-ocr", "n-ueda-ocr", "n-otari-ocr", "n-hakuba-ocr"],
-    )
-]
+# The three cities: the methods below split their group's cost without an adjustment. With the two villages in it,
+# every method leaves some member paying more net than alone and settlement moves the shares (cost-model.md, the net
+# guarantee); an adjusted group's workbook states the amounts, not live formulas. A plain 均等割 is adjusted in every
+# group of this fixture, so it is covered here only as the 均等割 weight of the formula.
+GROUPS = [("ocr-2026-1", "unified", "202011", ["n-nagano-ocr", "n-matsumoto-ocr", "n-ueda-ocr"])]
 METHODS = [
-    ("equal", {}),
     ("population", {}),
     ("volume", {}),
     ("formula", {"equal": 0.1, "population": 0.5, "volume": 0.4}),
