@@ -21,7 +21,7 @@ from docx.shared import Length, Mm, Pt, RGBColor
 from docx.table import Table
 
 from planner.domain.model import Instance
-from planner.domain.settled_plan import SettledPlan
+from planner.domain.settled_plan import SettledGroup, SettledPlan
 from planner.domain.statements import need_schedules
 from planner.domain.vocabulary import wareki_fiscal_year
 
@@ -122,12 +122,15 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
         f"（{r.mode_label}）とする。",
         "対象業務の仕様は、構成団体が協議して定める。",
     )
+    # A lead the grant excludes (a prefecture or designated city) is not told to apply for it; 第4条5 says why the
+    # group gets none.
+    no_grant = _grant_exclusion(group) if r.mode == "lead" else None
     duties = (
         (
             "対象業務に係る契約の締結及び履行の管理",
             "構成団体の負担金の算定及び請求",
             "構成団体との連絡調整",
-            "補助金の申請その他対象業務の実施に必要な事務",
+            "対象業務の実施に必要な事務" if no_grant else "補助金の申請その他対象業務の実施に必要な事務",
         )
         if r.mode == "lead"
         else (
@@ -157,8 +160,13 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
             if r.mode == "lead"
             else "構成団体は、それぞれの契約に定めるところにより事業者に支払う。"
         ),
-        "別表の負担額は、国庫補助金その他の補助金の交付を受ける前の額とする。補助金の交付を受けたときの構成団体間の"
-        "取扱いは、交付の決定の後に構成団体が協議して定める。",
+        (
+            f"この対象業務は、{lead_role}が補助対象とならないため、補助金の交付を受けない（{no_grant}）。別表の負担額は、"
+            "補助金を含まない額とする。"
+            if no_grant
+            else "別表の負担額は、国庫補助金その他の補助金の交付を受ける前の額とする。補助金の交付を受けたときの"
+            "構成団体間の取扱いは、交付の決定の後に構成団体が協議して定める。"
+        ),
     )
     _article(
         doc,
@@ -320,6 +328,14 @@ def _set_widths(table: Table, widths: list[Length]) -> None:
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
+
+
+def _grant_exclusion(group: SettledGroup) -> str | None:
+    """Why the lead-mode group can receive no grant (its lead's kind, as the estimates recorded it), or None."""
+    grants = [s.joint.grant for s in group.subsidies.values()]
+    if not grants or any(g.eligible for g in grants):
+        return None
+    return next((g.reason for g in grants if g.reason), "幹事団体が補助対象外")
 
 
 def _head(instance: Instance, r: GroupReport, name: str) -> str:

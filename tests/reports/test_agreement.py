@@ -251,3 +251,27 @@ def test_article_4_recomputed_by_hand_gives_the_annex(formula_plans, core):
             extra = annex.get("うち調整額", [0] * len(by_hand))
             assert ("うち調整額" in annex) == adjusted
             assert annex["負担額"] == [h + e for h, e in zip(by_hand, extra, strict=True)], (group.id, n.body)
+
+
+def test_a_prefecture_lead_is_not_tasked_with_the_grant_and_the_group_is_told_why():
+    """A prefecture cannot receive the grant as 実施主体: its agreement does not list applying for it among the
+    lead's duties, and 第4条5 says the group gets none and why (the reason the estimates recorded)."""
+    import dataclasses
+
+    from planner.domain import optimiser, settlement
+    from planner.domain.costs import group_cost
+
+    instance = nagano_instance()
+    optimised = optimiser.optimise(instance, time_limit=20)
+    rpa = next(g for g in optimised.groups if g.category == "rpa" and g.mode == "lead")
+    hosted = dataclasses.replace(rpa, lead_body="200000")
+    needs = [instance.need(n) for n in hosted.members]
+    hosted = dataclasses.replace(hosted, cost=group_cost(instance, needs, "lead", "200000"))
+    plan = settlement.settle_plan(
+        instance, dataclasses.replace(optimised, groups=[g if g is not rpa else hosted for g in optimised.groups])
+    )
+    text, _ = text_of(agreement_docx(instance, plan, rpa.id))
+    assert "長野県を幹事団体とする" in text and "補助金の申請" not in text
+    assert "補助金の交付を受けない（" in text and "都道府県" in text[text.index("補助金の交付を受けない") :]
+    lead_city = next(g for g in plan.groups if g.mode == "lead" and g.lead_body != "200000")
+    assert "補助金の申請" in text_of(agreement_docx(instance, plan, lead_city.id))[0]
