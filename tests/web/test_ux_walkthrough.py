@@ -84,9 +84,10 @@ def test_refusal_page_is_japanese_and_the_log_keeps_the_detail(client, planned):
     login(client, "pref15")
     r = client.get(f"/plans/{view.id}/body/202011")
     page = r.get_data(as_text=True)
-    assert r.status_code == 403
-    assert "権限がありません" in page
-    assert "都道府県コード" not in page and "202011" not in page  # the user does not learn whose object it is
+    # refused like a missing plan (issue #30): the user does not learn that the plan exists, nor whose it is
+    assert r.status_code == 404
+    assert "ありません" in page and "権限がありません" not in page
+    assert "都道府県コード" not in page and "202011" not in page
     with Session(planned["engine"]) as session:
         entry = session.exec(
             select(AuditLog).where(AuditLog.action == "forbidden").order_by(AuditLog.id.desc())
