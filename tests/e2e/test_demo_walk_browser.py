@@ -226,7 +226,19 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     assert name == "年度別負担額_202029_松本市.pdf"
     pdf_pages_png(data, "draft-statement-matsumoto", last=1)
 
-    # 2. adopt the draft as a new plan number and publish it with a reply deadline
+    # 2. the demo's published 計画 No.1 asks the same needs, and one set of needs is asked in one published plan at a
+    # time (issue #29): the coordinator withdraws it, with a reason its members are told
+    with Session(demo.engine) as session:
+        open_plan = session.exec(select(PlanRelease.plan_id).where(PlanRelease.state == "published")).one()
+    page.goto(f"{base}/plans/{open_plan}")
+    page.get_by_text("この版を取り下げる").click()
+    page.fill("#withdraw-reason", "計画 No.2 で条件を見直して改めて公表するため")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="取り下げる", exact=True).click()
+    page.wait_for_url(f"{base}/plans/{open_plan}")
+    assert "取り下げられました" in page.content()
+
+    # adopt the draft as a new plan number and publish it with a reply deadline
     page.goto(f"{base}/plans/{draft}")
     assert page.locator("#adopt-series").input_value() == "new"
     page.get_by_role("button", name="確定案にする").click()

@@ -241,7 +241,14 @@ def test_the_live_server_answers_422_and_its_worker_stays_small(live):
     assert "Traceback" not in live["log"].read_text(errors="replace")
 
 
+@pytest.mark.xdist_group("live_server")
 def test_planner_run_keeps_gunicorns_control_socket_in_its_instance_folder(live):
-    # gunicorn's default, one path per user, would let a second instance on the host take over the first's
+    # gunicorn's default, one path per user, would let a second instance on the host take over the first's. The
+    # arbiter opens the socket after its workers answer, so it is waited for (the server is up already).
+    socket = live["instance"] / "gunicorn.ctl"
+    for _ in range(300):
+        if socket.is_socket():
+            break
+        time.sleep(0.1)
+    assert socket.is_socket()
     assert not (live["home"] / ".gunicorn").exists()
-    assert (live["instance"] / "gunicorn.ctl").is_socket()
