@@ -27,7 +27,8 @@ def plan_id(app, seed, tmp_path):
     instance = parse_instance(hostile_instance())
     doc = settled_plan_doc(instance, GROUPS)
     with Session(app.extensions["db_engine"]) as session:
-        scenario = Scenario(name="長野県\u202egpj.exe" + "計画" * 100, prefecture_code="20", status="done")
+        # 120 characters, the column's length (PostgreSQL enforces it): 346 bytes of UTF-8, past the 200-byte names
+        scenario = Scenario(name=("長野県\u202egpj.exe" + "計画" * 100)[:120], prefecture_code="20", status="done")
         session.add(scenario)
         session.flush()
         row = PlanRow(
