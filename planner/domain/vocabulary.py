@@ -273,6 +273,11 @@ def wareki_date(day: date) -> str:
     raise ValueError(f"昭和より前の日付です: {day.isoformat()}")
 
 
+def fiscal_year_of(day: date) -> int:
+    """The Japanese fiscal year (April to March) a day falls in."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
 def wareki_fiscal_year(year: object) -> str:
     """2026 → 「令和8年度」, 2019 → 「令和元年度」; None → 「—」."""
     try:

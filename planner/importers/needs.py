@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from planner.domain.vocabulary import parse_fiscal_year, starts_like_formula, wareki_fiscal_year
+from planner.domain.vocabulary import fiscal_year_of, parse_fiscal_year, starts_like_formula, wareki_fiscal_year
 from planner.masterdata.codes import code_problem, normalize_code, with_check_digit
 
 from .errors import FileProblems, Problem
@@ -45,8 +45,7 @@ YEARS_BEFORE, YEARS_AFTER = 1, 5  # start years accepted around the current fisc
 
 def current_fiscal_year(today: date | None = None) -> int:
     """The fiscal year (April to March) of ``today``."""
-    today = today or date.today()
-    return today.year if today.month >= 4 else today.year - 1
+    return fiscal_year_of(today or date.today())
 
 
 def accepted_start_years(fiscal: int) -> range:

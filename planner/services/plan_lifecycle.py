@@ -23,7 +23,7 @@ from planner.db.models import Plan as PlanRow
 from planner.domain import input_changes
 from planner.domain.input_changes import InputChange
 from planner.domain.instance_io import InstanceError
-from planner.domain.vocabulary import wareki_fiscal_year
+from planner.domain.vocabulary import fiscal_year_of, wareki_fiscal_year
 
 from . import access, publication
 from .answers import carry_answers
@@ -511,11 +511,6 @@ def withdrawn_for_body(
         .order_by(PlanRelease.withdrawn_at.desc())
     ).all()
     return [(r, s) for r, s in rows]
-
-
-def fiscal_year_of(day: date) -> int:
-    """The Japanese fiscal year (April to March) a day falls in."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def start_years_needing_supplementary_budget(plan_doc: dict[str, Any], issued_on: date) -> list[int]:
