@@ -7,39 +7,14 @@ The rule is the allocation's ``rule`` recorded by settlement (the weights, or "a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from planner.domain.allocation import FORMULA_FAMILY, formula_ratios, priority_order, split_yen
+from planner.domain.allocation import formula_ratios, priority_order, split_yen
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledGroup
+from planner.domain.share_rule import PARTS, ShareRule, percent, share_rule
 
-PARTS = (("equal", "均等割"), ("population", "人口割"), ("volume", "利用量割"))
-
-
-@dataclass(frozen=True)
-class ShareRule:
-    weights: Mapping[str, float]  # normalised, over equal / population / volume
-    adjusted: bool  # the 別表 adds a 調整額 to the formula's amounts
-
-    def label(self) -> str:
-        return "・".join(f"{name}{_pct(w * 100)}%" for key, name in PARTS if (w := self.weights.get(key, 0.0)) > 0)
-
-
-def share_rule(group: SettledGroup) -> ShareRule | None:
-    """The formula the group's shares follow, or None where they follow no formula (シャープレイ値 and the like)."""
-    a = group.allocation
-    if a.method not in FORMULA_FAMILY:
-        return None
-    if isinstance(a.rule, Mapping):
-        weights: Mapping[str, float] = a.rule
-    elif a.method == "formula" and a.weights:
-        weights = a.weights
-    else:
-        weights = {key: float(key == a.method) for key, _ in PARTS}
-    total = sum(weights.get(key, 0.0) for key, _ in PARTS) or 1.0
-    normal = {key: weights.get(key, 0.0) / total for key, _ in PARTS}
-    return ShareRule(normal, a.rule == "adjusted" or a.adjusted)
+__all__ = ["PARTS", "ShareRule", "adjustments", "formula_amounts", "rule_articles", "share_rule"]
 
 
 def formula_amounts(instance: Instance, group: SettledGroup, rule: ShareRule) -> list[tuple[int, int]]:
@@ -72,7 +47,7 @@ def rule_articles(rule: ShareRule | None, lead_role: str, unified: bool, fallbac
             "population": "各構成団体の人口の比により",
             "volume": "各構成団体の年間利用量の比により",
         }[key]
-        terms.append(f"{name}（{_pct(w * 100)}%）は{basis}")
+        terms.append(f"{name}（{percent(w * 100)}%）は{basis}")
     first = (
         f"各構成団体の負担額は、{subject}を初期費用と年間費用に分け、それぞれ{rule.label()}の割合により按分した額"
         f"（{'、'.join(terms)}按分する。）"
@@ -84,10 +59,6 @@ def rule_articles(rule: ShareRule | None, lead_role: str, unified: bool, fallbac
         "次に別表に掲げる順による。"
     )
     return [first, second]
-
-
-def _pct(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def adjustments(
