@@ -248,6 +248,12 @@ class Scenario(SQLModel, table=True):
     subsidy_rule_set_id: int | None = Field(default=None, foreign_key="subsidy_rule_set.id")
     time_limit_seconds: float | None = 60.0
     is_demo: bool = False
+    # A lead-run consortium's scenario (planner.services.partnerships): it plans the needs of the lead and of the
+    # bodies that accepted the invitation, and only the lead runs it. ``partnership_lead_code`` copies the
+    # partnership's lead (which never changes) so that the access rules and their SQL need no join. Plain values,
+    # like plan_release.replan_scenario_id: the partnership row is never deleted while scenarios point at it.
+    partnership_id: int | None = Field(default=None, index=True)
+    partnership_lead_code: str | None = Field(default=None, max_length=6, index=True)
     # background job state
     status: str = Field(default="draft", max_length=12)  # draft | queued | running | done | failed | cancelled
     job_id: str | None = Field(default=None, max_length=64)
@@ -361,6 +367,9 @@ class PlanSeries(SQLModel, table=True):
     prefecture_code: str = Field(max_length=2, index=True)
     number: int
     title: str = Field(default="", max_length=120)
+    # The lead-run consortium whose plan this is (None: the prefecture's own); its number is still taken from the
+    # prefecture's (the lead's) numbering, so the unique key (prefecture, number) keeps guarding concurrent adoptions
+    partnership_id: int | None = Field(default=None, index=True)
     current_version: int | None = None  # the published version in force; None until the first publication
     # The last version number given: adoption takes the next one by an UPDATE of this counter, which concurrent
     # adoptions into one series wait for in turn (no duplicate, no gap, nobody refused).
@@ -470,3 +479,42 @@ class KeptInput(SQLModel, table=True):
     user_id: int | None = None  # who was signed in when it was posted; None: the login had already ended
     fields: list[Any] = Field(default_factory=list, sa_column=Column(JSON))  # [[name, value], ...] as posted
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+
+# --- lead-run consortia (#29): a municipality leads a joint procurement across prefecture borders -------------------
+
+
+class Partnership(SQLModel, table=True):
+    """A consortium a municipality leads as 幹事/取りまとめ団体 (a named 協議会, a 連携中枢都市圏 ...) for one category.
+    Its scenarios (Scenario.partnership_id) plan the lead's needs and those of the bodies that accepted its
+    invitation (PartnershipMember); its plans are adopted, published and answered like a prefecture's, run by the
+    lead's staff alone. The lead's prefecture sees it read-only (``prefecture_code`` is the lead's, kept for that)."""
+
+    __tablename__ = "partnership"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)  # 松本地域RPA共同調達協議会
+    kind: str = Field(default="council", max_length=20)  # planner.services.partnerships.KIND_LABELS
+    category_id: str = Field(foreign_key="category.id", max_length=30)
+    lead_body_code: str = Field(foreign_key="body.code", max_length=6, index=True)
+    prefecture_code: str = Field(max_length=2, index=True)  # the lead's
+    note: str = Field(default="", sa_column=Column(Text))
+    is_demo: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class PartnershipMember(SQLModel, table=True):
+    """One body's place in a partnership: the lead itself ("lead"), or an invitee ("invited" until its staff
+    accept or decline). Every change is a conditional update on ``state`` and audited."""
+
+    __tablename__ = "partnership_member"
+    __table_args__ = (UniqueConstraint("partnership_id", "body_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    body_code: str = Field(foreign_key="body.code", max_length=6, index=True)
+    state: str = Field(default="invited", max_length=12)  # lead | invited | accepted | declined
+    message: str = Field(default="", sa_column=Column(Text))  # the lead's note with the invitation
+    invited_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    invited_by: int | None = Field(default=None, foreign_key="app_user.id")
+    answered_at: datetime | None = Field(default=None, sa_type=DateTime)
+    answered_by: int | None = Field(default=None, foreign_key="app_user.id")

@@ -12,7 +12,11 @@ The rules:
 - municipality staff see and change their own body's needs, and see their own body's view of a plan that includes
   their body (their lines and the groups they are in), never another member's notice;
 - whether members see a plan at all depends on its status: :func:`members_may_see` is the one place where a plan's
-  status joins the rule.
+  status joins the rule;
+- a lead-run consortium (planner.services.partnerships) is run by its lead body's staff alone: they see and run its
+  scenarios and whole plans (and no other scenario or plan of their prefecture); the lead's prefecture sees them
+  read-only (:func:`edits_scenario` refuses its coordinators); an invited body's staff see the consortium and, like
+  any member, their own part of its published plans.
 """
 
 from __future__ import annotations
@@ -21,10 +25,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import true
+from sqlalchemy import and_, or_, true
 from sqlmodel import select
 
-from planner.db.models import Body, Consortium, MemberShare, Need, PlanRelease, Scenario
+from planner.db.models import (
+    Body,
+    Consortium,
+    MemberShare,
+    Need,
+    Partnership,
+    PartnershipMember,
+    PlanRelease,
+    Scenario,
+)
 from planner.db.models import Plan as PlanRow
 
 # The roles and their sets: the only place they are spelt (pages, forms and services import them from here).
@@ -105,12 +118,56 @@ def lists_bodies(user: Any) -> bool:
 # --- scenarios --------------------------------------------------------------------------------------------------
 
 
+def leads(user: Any, lead_body_code: str | None) -> bool:
+    """Staff of the lead body of a lead-run consortium (``lead_body_code`` None: a prefecture's own, led by nobody)."""
+    return role_of(user) == MUNICIPALITY and bool(lead_body_code) and user.body_code == lead_body_code
+
+
 def sees_scenario(user: Any, scenario: Scenario) -> bool:
+    if leads(user, scenario.partnership_lead_code):
+        return True
     return sees_prefecture(user, scenario.prefecture_code) if scenario.prefecture_code else role_of(user) == ADMIN
 
 
 def edits_scenario(user: Any, scenario: Scenario) -> bool:
-    return sees_scenario(user, scenario)  # coordinators edit what they see; municipality staff neither
+    """Who runs a scenario and its plans' lifecycle (solve, adopt, publish, remind, withdraw): the prefecture's
+    coordinators their own prefecture's, the lead's staff their consortium's — the lead's prefecture only reads a
+    consortium's — and administrators everything."""
+    if scenario.partnership_lead_code:
+        return role_of(user) == ADMIN or leads(user, scenario.partnership_lead_code)
+    return sees_scenario(user, scenario)
+
+
+# --- lead-run consortia ----------------------------------------------------------------------------------------
+
+
+# A partnership body's states that put its needs into the consortium's scenarios
+PLANNED_MEMBER_STATES = ("lead", "accepted")
+
+
+def sees_partnership(user: Any, partnership: Partnership, member_state: str | None) -> bool:
+    """A consortium's page: its lead's staff, the staff of a body it invited (``member_state`` is that body's
+    state in it, None when the user's body is not in it), the lead's prefecture (read-only) and administrators."""
+    role = role_of(user)
+    if role == ADMIN or leads(user, partnership.lead_body_code):
+        return True
+    if role == PREFECTURE:
+        return sees_prefecture(user, partnership.prefecture_code)
+    return role == MUNICIPALITY and member_state is not None
+
+
+def visible_partnerships(user: Any):
+    """A select() of the partnerships the user may see (:func:`sees_partnership`)."""
+    role = role_of(user)
+    query = select(Partnership)
+    if role == ADMIN:
+        return query
+    if role == PREFECTURE and user.prefecture_code:
+        return query.where(Partnership.prefecture_code == user.prefecture_code)
+    if role == MUNICIPALITY and user.body_code:
+        mine = select(PartnershipMember.partnership_id).where(PartnershipMember.body_code == user.body_code)
+        return query.where(Partnership.id.in_(mine))  # the lead is a member too (state "lead")
+    return query.where(Partnership.id == -1)
 
 
 def planned_bodies(scenario: Scenario):
@@ -119,9 +176,18 @@ def planned_bodies(scenario: Scenario):
     not the coordinator's to plan, nor are its staff asked to answer). A scenario of no prefecture (an
     administrator's trial over several) has no such limit and cannot be adopted.
 
+    A lead-run consortium's scenario plans the lead's needs and those of the bodies that accepted its invitation,
+    whichever prefecture they are in, and no other body's (an invitation still open or declined brings nothing).
+
     The one place of the rule: the needs a run reads (planner.services.instances.scenario_need_query), adoption and
-    publication (planner.services.plan_lifecycle) and the members asked to answer (planner.services.answers) ask it;
-    a consortium run by a lead body would add the bodies that accepted its invitation here."""
+    publication (planner.services.plan_lifecycle) and the members asked to answer (planner.services.answers) ask it."""
+    if scenario.partnership_id is not None:
+        return Body.code.in_(
+            select(PartnershipMember.body_code).where(
+                PartnershipMember.partnership_id == scenario.partnership_id,
+                PartnershipMember.state.in_(PLANNED_MEMBER_STATES),
+            )
+        )
     if not scenario.prefecture_code:
         return true()
     return Body.prefecture_code == scenario.prefecture_code
@@ -142,6 +208,7 @@ class PlanFacts:
     prefecture_code: str | None  # the scenario's
     member_bodies: Collection[str]
     status: str | None = None  # the plan's lifecycle status; None for plans that have none
+    lead_body: str | None = None  # the lead of the consortium that runs the plan (Scenario.partnership_lead_code)
 
 
 # planner.services.plan_lifecycle's release states a member sees: a withdrawn version stays readable, so that its
@@ -157,9 +224,12 @@ def members_may_see(status: str | None) -> bool:
 
 
 def plan_access(user: Any, plan: PlanFacts) -> PlanAccess | None:
-    """ "full" (the prefecture's coordinators and administrators: the whole plan), "body" (staff of a member body:
-    their own body's view), or None."""
+    """ "full" (the prefecture's coordinators and administrators, and a lead-run consortium's lead: the whole plan,
+    whatever its status), "body" (staff of a member body: their own body's view), or None. "full" is reading: who
+    acts on the plan is :func:`edits_scenario`'s answer."""
     role = role_of(user)
+    if leads(user, plan.lead_body):
+        return "full"
     if role == ADMIN or (role == PREFECTURE and sees_prefecture(user, plan.prefecture_code)):
         return "full"
     if role == MUNICIPALITY and user.body_code in plan.member_bodies and members_may_see(plan.status):
@@ -205,8 +275,14 @@ def plans_including(body_code: str):
 
 
 def visible_scenarios(user: Any):
-    """A select() of the scenarios the user may see."""
-    return _scoped(select(Scenario), user, prefecture=Scenario.prefecture_code, nothing=Scenario.id == -1)
+    """A select() of the scenarios the user may see: a lead's staff see their consortia's."""
+    return _scoped(
+        select(Scenario),
+        user,
+        prefecture=Scenario.prefecture_code,
+        body=lambda code: (Scenario.partnership_lead_code == code,),
+        nothing=Scenario.id == -1,
+    )
 
 
 def visible_plans(user: Any):
@@ -216,7 +292,12 @@ def visible_plans(user: Any):
         select(PlanRow, Scenario).join(Scenario, Scenario.id == PlanRow.scenario_id),
         user,
         prefecture=Scenario.prefecture_code,
-        body=lambda code: (PlanRow.id.in_(plans_including(code)), PlanRow.id.in_(published)),
+        body=lambda code: (
+            or_(
+                Scenario.partnership_lead_code == code,
+                and_(PlanRow.id.in_(plans_including(code)), PlanRow.id.in_(published)),
+            ),
+        ),
         nothing=PlanRow.id == -1,
     )
 

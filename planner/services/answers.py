@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from planner.db.models import AuditLog, MemberAnswer, PlanRelease, PlanSeries, Scenario, User, utcnow
 from planner.db.models import Plan as PlanRow
 
+from . import access
 from .audit import record
 from .releases import LifecycleConflict, LifecycleError, today_jst, version_label
 
@@ -316,6 +317,15 @@ def reminders_by_body(session: Session, release_id: int) -> dict[str, list[Audit
     return out
 
 
+def _check_runs(session: Session, user: User, release: PlanRelease) -> None:
+    """Reminders and re-plans are the plan's runner's: the prefecture's coordinator, or a consortium's lead (the
+    lead's prefecture reads a consortium's board but does not act on it)."""
+    plan = session.get(PlanRow, release.plan_id)
+    scenario = session.get(Scenario, plan.scenario_id) if plan else None
+    if scenario is None or not access.edits_scenario(user, scenario):
+        raise AnswerError("この計画の催促・再計画を行う権限がありません。")
+
+
 def remind(
     session: Session,
     user: User,
@@ -326,6 +336,7 @@ def remind(
 ) -> list[str]:
     """Record a reminder for each named body that has not answered everything (all such bodies when None);
     returns the bodies reminded. Shown on their home pages; no e-mail is sent (there is no mail service)."""
+    _check_runs(session, user, release)
     series = check_open(session, release, now)
     b = board(session, release, view)
     pending = {code: name for code, name, _ in b.unanswered}
@@ -400,6 +411,7 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
     from planner.services.instances import need_id_from_key
     from planner.services.scenarios import copy_scenario
 
+    _check_runs(session, user, release)
     series = session.get(PlanSeries, release.series_id)
     plan = session.get(PlanRow, release.plan_id)
     source = session.get(Scenario, plan.scenario_id)

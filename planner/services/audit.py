@@ -39,6 +39,9 @@ ACTION_LABELS = {
     "answer": "回答",
     "remind": "回答の催促",
     "replan": "再計画",
+    "invite": "協議会への招待",
+    "accept": "協議会への参加",
+    "decline": "協議会の辞退",
 }
 ENTITY_LABELS = {
     "need": "ニーズ",
@@ -55,6 +58,7 @@ ENTITY_LABELS = {
     "plan_release": "計画の版",
     "member_answer": "参加の回答",
     "scenario_quote": "見積",
+    "partnership": "協議会",
 }
 
 

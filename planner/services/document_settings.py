@@ -21,6 +21,7 @@ from .audit import record
 # Where the documents' issuer and data sources are read lives in publication (which the lifecycle uses at
 # publication without importing this module, which builds on the lifecycle); their names here stay for callers.
 from .publication import current_data_source as data_source
+from .publication import plan_issuer
 from .publication import prefecture_issuer as issuer
 
 __all__ = ["data_source", "issuer"]
@@ -88,7 +89,7 @@ def plan_version(session: Session, plan_id: int, prefecture_code: str | None) ->
     info = plan_lifecycle.release_info(session, plan_id)
     if info.release is None:
         return None
-    prefix = issuer(session, prefecture_code).number_prefix
+    prefix = plan_issuer(session, prefecture_code, plan_id).number_prefix
     number = info.release.document_number or release_number(prefix, info.series.number, info.release.version)
     notices: tuple[str, ...] = ()
     if info.changes:
@@ -113,7 +114,7 @@ def plan_version(session: Session, plan_id: int, prefecture_code: str | None) ->
 def document_control(
     session: Session, prefecture_code: str | None, plan_id: int, version: PlanVersion | None = None
 ) -> DocumentControl:
-    who = issuer(session, prefecture_code)
+    who = plan_issuer(session, prefecture_code, plan_id)
     source = data_source(session)
     if version is None:
         version = plan_version(session, plan_id, prefecture_code)

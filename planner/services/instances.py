@@ -57,12 +57,13 @@ def scenario_price_book(session: Session, scenario: Scenario) -> PriceBook:
 
 
 def scenario_bodies(session: Session, scenario: Scenario) -> list[Body]:
-    """The scenario's bodies: its list, or every body of its prefecture (the prefecture included) when empty."""
+    """The scenario's bodies: its list, or, when empty, every body it may plan (its prefecture's, the prefecture
+    included; a consortium's lead and accepted members: planner.services.access.planned_bodies)."""
     query = select(Body).order_by(Body.code)
     if scenario.body_codes:
         query = query.where(Body.code.in_(scenario.body_codes))
-    elif scenario.prefecture_code:
-        query = query.where(Body.prefecture_code == scenario.prefecture_code)
+    else:
+        query = query.where(access.planned_bodies(scenario))
     return list(session.exec(query))
 
 

@@ -154,11 +154,26 @@ def plan_status(session: Session, plan_id: int) -> str:
     return release.state if release is not None else "draft"
 
 
-def series_choices(session: Session, prefecture_code: str) -> list[PlanSeries]:
+def series_choices(session: Session, scenario: Scenario) -> list[PlanSeries]:
+    """The 計画 No. a scenario's draft may be adopted into: its prefecture's own, or its consortium's (a lead never
+    sees, nor adopts into, its prefecture's series)."""
+    if not scenario.prefecture_code:
+        return []
     return list(
         session.exec(
-            select(PlanSeries).where(PlanSeries.prefecture_code == prefecture_code).order_by(PlanSeries.number.desc())
+            select(PlanSeries)
+            .where(
+                PlanSeries.prefecture_code == scenario.prefecture_code,
+                _same_partnership(scenario.partnership_id),
+            )
+            .order_by(PlanSeries.number.desc())
         )
+    )
+
+
+def _same_partnership(partnership_id: int | None):
+    return (
+        PlanSeries.partnership_id.is_(None) if partnership_id is None else PlanSeries.partnership_id == partnership_id
     )
 
 
@@ -179,6 +194,8 @@ def suggested_series(session: Session, scenario: Scenario) -> int | None:
 
 
 def _check_coordinator(user: User, scenario: Scenario) -> None:
+    """The one who runs the scenario's plans: its prefecture's coordinator, or a consortium's lead (whose
+    prefecture reads the consortium's plans but does not act on them)."""
     if not access.edits_scenario(user, scenario):
         raise LifecycleError("この計画を確定・公表する権限がありません。")
 
@@ -210,6 +227,7 @@ def _new_series(session: Session, user: User, scenario: Scenario, title: str) ->
         ) + 1
         series = PlanSeries(
             prefecture_code=scenario.prefecture_code,
+            partnership_id=scenario.partnership_id,
             number=number,
             title=(title or scenario.name)[:120],
             created_by=user.id,
@@ -252,8 +270,12 @@ def adopt(
         series = _new_series(session, user, scenario, title)
     else:
         series = session.get(PlanSeries, series_id)
-        if series is None or series.prefecture_code != scenario.prefecture_code:
-            raise LifecycleError("指定した計画番号はこの都道府県の計画ではありません。")
+        if (
+            series is None
+            or series.prefecture_code != scenario.prefecture_code
+            or series.partnership_id != scenario.partnership_id
+        ):
+            raise LifecycleError("指定した計画番号はこのシナリオの計画ではありません。")
     try:
         with session.begin_nested():
             # The series' counter, incremented in the database: concurrent adoptions into one series wait for each
@@ -317,7 +339,7 @@ def publish(
     frozen = publication.capture(
         scenario.name,
         today_jst(stamp),
-        publication.prefecture_issuer(session, scenario.prefecture_code),
+        publication.scenario_issuer(session, scenario),
         publication.current_data_source(session),
     )
     moved = session.exec(

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from planner.db.models import DataVintage, DocumentSetting, PlanRelease
+from planner.db.models import Body, DataVintage, DocumentSetting, Partnership, PlanRelease, Scenario
+from planner.db.models import Plan as PlanRow
 from planner.reports.control import DATA_TERMS, DEFAULT_DATA_SOURCE, DocumentControl, Issuer
 
 
@@ -73,6 +74,25 @@ def prefecture_issuer(session: Session, prefecture_code: str | None) -> Issuer:
     if row is None:
         return Issuer()
     return Issuer(row.issuer_title, row.contact_person, row.contact, row.number_prefix)
+
+
+def scenario_issuer(session: Session, scenario: Scenario) -> Issuer:
+    """Who issues a scenario's plan documents: a lead-run consortium (its name and lead; the lead body issues them,
+    not the lead's prefecture, which only reads them), else the prefecture's 文書設定."""
+    partnership = session.get(Partnership, scenario.partnership_id) if scenario.partnership_id else None
+    if partnership is None:
+        return prefecture_issuer(session, scenario.prefecture_code)
+    lead = session.get(Body, partnership.lead_body_code)
+    return Issuer(f"{partnership.name}（幹事団体 {lead.name if lead else partnership.lead_body_code}）")
+
+
+def plan_issuer(session: Session, prefecture_code: str | None, plan_id: int) -> Issuer:
+    """:func:`scenario_issuer` of ``plan_id``'s scenario (the prefecture's issuer when the plan is not found)."""
+    row = session.get(PlanRow, plan_id)
+    scenario = session.get(Scenario, row.scenario_id) if row is not None else None
+    if scenario is None:
+        return prefecture_issuer(session, prefecture_code)
+    return scenario_issuer(session, scenario)
 
 
 def current_data_source(session: Session) -> str:

@@ -295,7 +295,15 @@ def copy_scenario(
     if extra_override is not None:
         overrides.setdefault("items", []).append(normalise_override(extra_override))
     overrides["copied_from"] = scenario.id
-    clone = Scenario(**values, overrides=overrides, created_by=user.id, status="draft")
+    clone = Scenario(
+        **values,
+        overrides=overrides,
+        created_by=user.id,
+        status="draft",
+        # a consortium's copy stays the consortium's (the form never edits these)
+        partnership_id=scenario.partnership_id,
+        partnership_lead_code=scenario.partnership_lead_code,
+    )
     session.add(clone)
     session.flush()
     from planner.services.quotes import copy_quotes
@@ -419,8 +427,15 @@ def check_override_bodies(session: Session, scenario: Scenario, item: dict[str, 
             and code not in {h.get("body") for h in scenario.hosts or []}
         ):
             raise ScenarioError(f"{body.name} はこのシナリオの対象団体ではありません。")
-        if not scenario.body_codes and scenario.prefecture_code and body.prefecture_code != scenario.prefecture_code:
-            raise ScenarioError(f"{body.name} はこのシナリオの都道府県の団体ではありません。")
+        if (
+            not scenario.body_codes
+            and not session.exec(select(Body.code).where(Body.code == code, access.planned_bodies(scenario))).first()
+        ):
+            raise ScenarioError(
+                f"{body.name} はこの協議会の参加団体ではありません。"
+                if scenario.partnership_id
+                else f"{body.name} はこのシナリオの都道府県の団体ではありません。"
+            )
     if session.get(Category, item["category"]) is None:
         raise ScenarioError(f"分野 {item['category']} が見つかりません。")
     check_override_needs(session, scenario, item)

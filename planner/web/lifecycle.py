@@ -58,7 +58,7 @@ def _helpers():
         return lifecycle.withdrawn_for_body(db_session(), body_code) if body_code else []
 
     def series_for(scenario):
-        return lifecycle.series_choices(db_session(), scenario.prefecture_code) if scenario.prefecture_code else []
+        return lifecycle.series_choices(db_session(), scenario)
 
     return {
         "plan_release": plan_release,

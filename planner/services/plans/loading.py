@@ -58,6 +58,15 @@ class LoadedPlan:
     def full(self) -> bool:
         return self.access == "full"
 
+    def runs(self, user: Any) -> bool:
+        """Whether ``user`` acts on this plan (adopt, publish, remind, withdraw), not only reads it: a lead-run
+        consortium's plan is run by its lead, and its prefecture reads it (planner.services.access.edits_scenario)."""
+        return self.full and access.edits_scenario(user, self.scenario)
+
+    @property
+    def partnership_id(self) -> int | None:
+        return self.scenario.partnership_id
+
     @property
     def instance(self) -> Instance:
         return self.view.instance
@@ -75,7 +84,12 @@ def load_plan(session: Session, user: Any, plan_id: int) -> LoadedPlan:
     if row is None or scenario is None:
         raise PlanNotFound(plan_id)
     view = plan_view(row)
-    facts = access.PlanFacts(scenario.prefecture_code, view.by_body.keys(), plan_status(session, plan_id))
+    facts = access.PlanFacts(
+        scenario.prefecture_code,
+        view.by_body.keys(),
+        plan_status(session, plan_id),
+        lead_body=scenario.partnership_lead_code,
+    )
     plan_access = access.plan_access(user, facts)
     if plan_access is None:
         raise PlanNotFound(
