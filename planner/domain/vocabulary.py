@@ -349,11 +349,12 @@ def find_wareki_fiscal_year(text: str) -> int | None:
 # opens the export. Cells starting like a formula are written as text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
-# The formulas the workbooks build themselves: cell references, numbers, arithmetic and SUM/ROUND/IF, and for the
+# The formulas the workbooks build themselves: cell references, numbers, arithmetic and SUM/ROUND/IF (ROUNDUP and
+# ROUNDDOWN for the 千円 views of budget papers), and for the
 # live allocation INT/COUNT/SUMPRODUCT/AND. Nothing that can reach outside the workbook (HYPERLINK, WEBSERVICE,
 # DDE's "|") fits this pattern.
 _OWN_FORMULA = re.compile(
-    r"=(?:(?:SUMPRODUCT|SUM|ROUND|INT|COUNT|AND|IF)\(|\$?[A-Z]{1,3}\$?\d+|\d+(?:\.\d+)?|[-+*/=<>(),:])+"
+    r"=(?:(?:SUMPRODUCT|SUM|ROUNDUP|ROUNDDOWN|ROUND|INT|COUNT|AND|IF)\(|\$?[A-Z]{1,3}\$?\d+|\d+(?:\.\d+)?|[-+*/=<>(),:])+"
 )
 
 

@@ -18,7 +18,7 @@ from typing import Literal
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledGroup, SettledPlan
 
-from . import agreement, pdf, statements, xlsx
+from . import agreement, budget_statements, pdf, statements, xlsx
 from .context import ReportMeta
 from .kinds import KINDS, DocumentKind
 from .names import fitted, fitted_name
@@ -118,6 +118,15 @@ def _statement_files(instance: Instance, plan: SettledPlan, key: str) -> list[st
     ]
 
 
+def _finance_files(instance: Instance, plan: SettledPlan, key: str) -> list[str]:
+    body = instance.bodies[key]
+    kind = KINDS["finance"]
+    return [
+        fitted([(body.code, False), (body.name, True)], prefix=f"{kind.label}/", suffix=f".{ext}")
+        for ext in kind.zip_formats
+    ]
+
+
 def _plan_bodies(instance: Instance, plan: SettledPlan) -> list[str]:
     return sorted({instance.need(n).body for g in plan.groups for n in g.members})
 
@@ -209,6 +218,17 @@ RENDERERS: dict[str, KindRenderer] = {
             downloads={"pdf": statements.statement_pdf, "xlsx": statements.statement_workbook},
             report_file=lambda key, zip_name, workbooks: f"statements/{PurePosixPath(zip_name).name}",
             batch_html=lambda i, p, k, m: statements.statement_html(statements.statement_view(i, p, k, m)),
+        ),
+        KindRenderer(
+            KINDS["finance"],
+            keys=lambda plan, instance: [] if instance is None else budget_statements.budget_bodies(instance, plan),
+            bodies=lambda instance, plan, key: {key},
+            exists=lambda instance, plan, key: key in budget_statements.budget_bodies(instance, plan),
+            files=_finance_files,
+            downloads={"pdf": budget_statements.finance_pdf, "xlsx": budget_statements.finance_workbook},
+            # planner report: finance/団体コード_団体名.pdf and .xlsx (the workbook always: the finance sections')
+            report_file=lambda key, zip_name, workbooks: f"finance/{PurePosixPath(zip_name).name}",
+            batch_html=lambda i, p, k, m: budget_statements.finance_html(budget_statements.budget_view(i, p, k, m)),
         ),
     )
 }

@@ -23,7 +23,7 @@ KeyOf = Literal["plan", "group", "need", "body"]
 
 @dataclass(frozen=True)
 class DocumentKind:
-    name: str  # summary | budget | group | agreement | member | statement
+    name: str  # summary | budget | group | agreement | member | statement | finance
     label: str  # the documents' category: folder and file names, download names
     code: str  # the 文書番号's suffix (総, 算, ...)
     key_of: KeyOf  # what a document's key names: nothing (the whole plan), a group id, a need id, a body code
@@ -47,6 +47,9 @@ KINDS: dict[str, DocumentKind] = {
         DocumentKind("agreement", "協定書案", "協", "group", "group", ("docx",), ("docx",), cost=0.15),
         DocumentKind("member", "負担額通知", "通", "need", "body", ("pdf", "xlsx"), ("pdf",), 20, 0.4),
         DocumentKind("statement", "年度別負担額", "年", "body", "body", ("pdf", "xlsx"), ("pdf",), 20, 0.35),
+        # a body's budget by its role (幹事団体, 参加団体, 仕様統一方式): the finance section's working paper, so the
+        # workbook goes into the ZIP too
+        DocumentKind("finance", "予算見積資料", "見", "body", "body", ("pdf", "xlsx"), ("pdf", "xlsx"), 20, 0.4),
     )
 }
 

@@ -122,6 +122,7 @@ ENDPOINTS: dict[str, Rule] = {
     "reports.member_document": scoped("member"),
     "reports.summary_document": scoped("whole_plan"),
     "reports.statement_document": scoped("plan_body"),
+    "reports.finance_document": scoped("plan_body"),
     "reports.budget_document": scoped("whole_plan"),
     "reports.agreement_document": scoped("plan_group"),
     "reports.bundle_progress": scoped("plan"),
