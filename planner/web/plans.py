@@ -141,8 +141,20 @@ def show(plan_id: int):
     overrides = [(item, describe_override(names, item)) for item in (loaded.scenario.overrides or {}).get("items", [])]
     costs = {c.get("id"): c for c in view.override_costs}
     alert = fairness_alert([g.group for g in view.groups])
+    # the leads of lead-mode groups, whose 予算見積資料 carry the whole contracts (the prefecture's finance users start here)
+    led: dict[str, int] = {}
+    for g in view.groups:
+        if g.group.mode == "lead":
+            led[g.group.lead_body] = led.get(g.group.lead_body, 0) + 1
+    # shown as the finance kind's audience ("body") allows: every lead to the prefecture, a body its own
+    finance_leads = [
+        (code, view.instance.bodies[code].name, n)
+        for code, n in sorted(led.items())
+        if access.sees_member(current_user, loaded.access, code)
+    ]
     return render_template(
         "plans/show.html",
+        finance_leads=finance_leads,
         loaded=loaded,
         view=view,
         scenario=loaded.scenario,
@@ -275,6 +287,8 @@ def body(plan_id: int, code: str):
         rows=rows,
         basis=basis,
         led=led,
+        # a 予算見積資料 for a body with a need in the plan or leading a lead-mode group (the finance kind's keys)
+        has_finance=bool(rows) or any(g.group.mode == "lead" and g.group.lead_body == code for g in view.groups),
         totals=totals,
         waterfall=Markup(waterfall_svg(_body_steps(totals), width=520)),
         figure_map=figure_map,
