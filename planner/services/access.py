@@ -68,6 +68,11 @@ def is_municipality(user: Any) -> bool:
     return role_of(user) == MUNICIPALITY
 
 
+def has_role(user: Any, roles: Collection[str]) -> bool:
+    """The user is signed in with one of ``roles`` (a page's :data:`ROLES`, :data:`PLANNERS` or ``(ADMIN,)``)."""
+    return role_of(user) in roles
+
+
 def plans(user: Any) -> bool:
     """Administrators and coordinators: :data:`PLANNERS`."""
     return role_of(user) in PLANNERS

@@ -189,3 +189,12 @@ def diff_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None)
             )
         )
     return rows
+
+
+def filter_users(session: Session, prefecture_code: str | None) -> list[User]:
+    """The people the log's user filter lists: everyone for administrators, a coordinator's own prefecture's users
+    (those the coordinator may already see in the log) otherwise."""
+    query = select(User).order_by(User.username)
+    if prefecture_code:
+        query = query.where(User.prefecture_code == prefecture_code)
+    return list(session.exec(query).all())

@@ -430,3 +430,10 @@ def latest_vintages(session: Session) -> dict[str, DataVintage]:
 
 def read_path_sources(paths: Iterable[Path]) -> list[tuple[str, Source]]:
     return [(Path(p).name, Path(p)) for p in paths]
+
+
+def import_history(session: Session, limit: int = 30) -> list[DataVintage]:
+    """The latest official-data imports, newest first (the administration page's history)."""
+    return list(
+        session.exec(select(DataVintage).order_by(DataVintage.imported_at.desc(), DataVintage.id.desc()).limit(limit))
+    )

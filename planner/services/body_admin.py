@@ -48,6 +48,11 @@ def vintages(session: Session, ids: Iterable[int | None]) -> dict[int, DataVinta
     return {v.id: v for v in session.exec(select(DataVintage).where(DataVintage.id.in_(wanted)))}
 
 
+def body(session: Session, code: str | None) -> Body | None:
+    """The body of ``code`` (None for no code or an unknown one)."""
+    return session.get(Body, code) if code else None
+
+
 def prefectures(session: Session) -> list[Body]:
     """The 47 prefectures' own bodies (長野県 200000 ...), by code."""
     return list(session.exec(select(Body).where(Body.kind == "prefecture").order_by(Body.code)))

@@ -292,3 +292,8 @@ def set_staff_cost(session: Session, body: Body, yen_per_hour: int | None, user_
     )
     session.flush()
     return True
+
+
+def effect_model_versions(session: Session) -> list[EffectModelVersion]:
+    """Every version, newest first."""
+    return list(session.exec(select(EffectModelVersion).order_by(EffectModelVersion.id.desc())))

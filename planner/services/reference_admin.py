@@ -297,3 +297,15 @@ def cited_figures(doc: Any) -> list[CitedFigure]:
 
     walk(doc, "")
     return found
+
+
+def price_books(session: Session) -> list[PriceBook]:
+    """Every price-book version, newest first."""
+    return list(session.exec(select(PriceBook).order_by(PriceBook.created_at.desc(), PriceBook.id.desc())))
+
+
+def rule_sets(session: Session) -> list[SubsidyRuleSet]:
+    """Every subsidy rule set, the latest fiscal year first."""
+    return list(
+        session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(), SubsidyRuleSet.id.desc()))
+    )

@@ -377,5 +377,12 @@ def load_subsidy_rules(
     return report
 
 
+def subsidy_rule_set(session: Session, version: str | None) -> SubsidyRuleSet | None:
+    """The rule set of ``version`` (a plan's ``rule_version``); None for no version or an unknown one."""
+    if not version:
+        return None
+    return session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == version)).first()
+
+
 def current_subsidy_rule_set(session: Session) -> SubsidyRuleSet | None:
     return session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)).first()  # noqa: E712

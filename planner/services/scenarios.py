@@ -119,6 +119,11 @@ def flush_versioned(session: Session) -> None:
         raise StaleScenario(STALE_MESSAGE) from e
 
 
+def find_scenario(session: Session, scenario_id: int) -> Scenario | None:
+    """The scenario of ``scenario_id``, whoever may see it (the caller asks planner.services.access)."""
+    return session.get(Scenario, scenario_id)
+
+
 def scenario_rule_set(session: Session, scenario: Scenario) -> SubsidyRuleSet | None:
     """The subsidy rule set a run of ``scenario`` uses: its own choice, else the current one (None before any rule
     set is stored: the settlement then takes the newest shipped one)."""

@@ -14,7 +14,7 @@ from planner.db.models import Body, User
 from . import audit
 from .access import ADMIN, PREFECTURE, ROLES
 from .body_admin import prefecture_body
-from .users import UserError, end_sessions, generate_password, hash_password, password_problem
+from .users import UserError, create_user, end_sessions, generate_password, hash_password, password_problem
 
 
 class FieldError(UserError):
@@ -97,6 +97,33 @@ def resolve_scope(
     if body.kind == "prefecture":
         raise FieldError("body_code", f"{body.name} は都道府県です。都道府県担当者の役割を選んでください")
     return body.prefecture_code, body.code
+
+
+def create_account(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    prefecture_code: str | None,
+    body_code: str | None,
+    display_name: str,
+    created_by: int | None,
+) -> User:
+    """A user made on the administration page, its scope checked against its role (:func:`resolve_scope`). One
+    transaction: nothing is kept when it raises :class:`UserError`."""
+    pref, body = resolve_scope(session, role, prefecture_code, body_code)
+    user = create_user(
+        session,
+        username,
+        password,
+        role,
+        body_code=body,
+        prefecture_code=pref if role == PREFECTURE else None,
+        display_name=display_name,
+        created_by=created_by,
+    )
+    return user
 
 
 def update_user(

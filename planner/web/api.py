@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from planner import jobs
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
-from planner.services import access
+from planner.services import access, scenarios, transactions
 from planner.services import plans as svc
 from planner.services.plan_lifecycle import release_info, release_summary
 from planner.services.scenarios import STATUS_LABELS
@@ -50,11 +50,15 @@ def _forbidden(detail: str, *, status: int = 403, message: str = "この情報�
     must not be probed)."""
     from planner.services import audit
 
-    session = db_session()
-    audit.record(
-        session, user_id=current_user.id, action="forbidden", entity="api", entity_id=request.path[:60], detail=detail
+    transactions.run(
+        db_session(),
+        audit.record,
+        user_id=current_user.id,
+        action="forbidden",
+        entity="api",
+        entity_id=request.path[:60],
+        detail=detail,
     )
-    session.commit()
     raise ApiError(status, message)
 
 
@@ -144,7 +148,7 @@ def plans():
         }
         for p, s in rows
     ]
-    if access.role_of(current_user) == "municipality":
+    if access.is_municipality(current_user):
         # A member's staff see their own body's part of a plan (/api/plans/<id>), never its totals over every body
         # of the prefecture: the list withholds them too.
         for item in items:
@@ -264,7 +268,7 @@ def phase_step(progress: dict) -> dict:
 @api_login_required
 def scenario_status(scenario_id: int):
     session = db_session()
-    scenario = session.get(Scenario, scenario_id)
+    scenario = scenarios.find_scenario(session, scenario_id)
     missing = f"シナリオ {scenario_id} はありません。"
     if scenario is None:
         raise ApiError(404, missing)

@@ -9,11 +9,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask import session as flask_session
 from flask_login import current_user, logout_user
 
-from planner.db.models import User
-from planner.services import audit
-from planner.services.account_import import SignupError, redeem_code
-from planner.services.login_throttle import Limits, begin_attempt, settle
-from planner.services.users import authenticate, end_sessions, password_problem
+from planner.services import sign_in
+from planner.services.login_throttle import Limits
+from planner.services.users import password_problem
 from planner.web.db import db_session
 from planner.web.forms.auth import LoginForm, SignupForm
 from planner.web.security import LoginUser, client_ip, start_session
@@ -45,18 +43,13 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        session = db_session()
-        username = form.username.data.strip()
-        ip = client_ip()
         limits = Limits.from_config(current_app.config)
-        attempt, reason = begin_attempt(session, username, ip, limits)
-        if reason is not None:
+        outcome = sign_in.log_in(db_session(), form.username.data.strip(), form.password.data, client_ip(), limits)
+        if outcome.blocked is not None:
             # The same words whichever limit it was, so the answer tells a guesser nothing about the account.
             flash(BLOCKED.format(minutes=int(limits.window.total_seconds() // 60)), "error")
             return render_template("auth/login.html", form=form), 429
-        user = authenticate(session, username, form.password.data)
-        settle(session, attempt, user)
-        session.commit()  # also keeps a password hash upgraded by authenticate()
+        user = outcome.user
         if user is None:
             flash(GENERIC_FAILURE, "error")
             return render_template("auth/login.html", form=form), 200
@@ -68,12 +61,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        session = db_session()
-        row = session.get(User, current_user.id)
-        if row is not None:
-            end_sessions(row)  # a copy of this cookie (or the user's other sessions) must not outlive the logout
-        audit.record(session, user_id=current_user.id, action="logout", entity="user", entity_id=str(current_user.id))
-        session.commit()
+        sign_in.log_out(db_session(), current_user.id)
     logout_user()
     flask_session.clear()
     flash("ログアウトしました", "info")
@@ -92,23 +80,16 @@ def signup():
         if problem:  # said before the code is tried: a weak password is no guess at a code
             form.password.errors = [*form.password.errors, problem]
             return render_template("auth/signup.html", form=form), 422
-        session = db_session()
         username = form.username.data.strip().lower()
         limits = Limits.from_config(current_app.config)
-        attempt, reason = begin_attempt(session, username, client_ip(), limits)
-        if reason is not None:
+        outcome = sign_in.sign_up(db_session(), username, form.code.data, form.password.data, client_ip(), limits)
+        if outcome.blocked is not None:
             flash(BLOCKED.format(minutes=int(limits.window.total_seconds() // 60)), "error")
             return render_template("auth/signup.html", form=form), 429
-        try:
-            user = redeem_code(session, username, form.code.data, form.password.data)
-        except SignupError as e:
-            settle(session, attempt, None)
-            session.commit()
-            flash(str(e), "error")
+        if outcome.user is None:
+            flash(outcome.problem or "", "error")
             return render_template("auth/signup.html", form=form), 200
-        settle(session, attempt, user)
-        session.commit()
-        start_session(LoginUser.from_row(user))
+        start_session(LoginUser.from_row(outcome.user))
         flash("パスワードを設定しました。次からはこのパスワードでログインします", "success")
         return redirect(url_for("home.index"))
     return render_template("auth/signup.html", form=form), (422 if form.errors else 200)

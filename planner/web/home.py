@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from planner.db.models import Body
 from planner.domain.vocabulary import DATASET_LABELS, MODE_LABELS
 from planner.services import access, body_admin, dashboard
 from planner.services.access import ROLE_LABELS
@@ -23,27 +22,26 @@ bp = Blueprint("home", __name__)
 def index():
     session = db_session()
     context = {"mode_labels": MODE_LABELS, "status_labels": STATUS_LABELS}
-    role = access.role_of(current_user)
-    if role == access.MUNICIPALITY:
-        body = session.get(Body, current_user.body_code) if current_user.body_code else None
+    if access.is_municipality(current_user):
+        body = body_admin.body(session, current_user.body_code)
         context.update(
             body=body,
             counts=dashboard.need_counts_by_status(session, current_user.body_code or ""),
             placement=dashboard.latest_placement(session, current_user),
         )
         return render_template("home/index.html", partial="home/_municipality.html", **context)
-    pref = current_user.prefecture_code if role == access.PREFECTURE else None
+    pref = access.scope_prefecture(current_user)
     context.update(
         matrix=dashboard.prefecture_need_matrix(session, pref),
         scenarios=dashboard.recent_scenarios(session, current_user),
         plans=dashboard.recent_plans(session, current_user),
         data=dashboard.data_status(session, pref),
-        audit=dashboard.recent_audit(session, pref, limit=10 if role == access.ADMIN else 5),
+        audit=dashboard.recent_audit(session, pref, limit=10 if access.is_admin(current_user) else 5),
         action_labels=ACTION_LABELS,
         entity_labels=ENTITY_LABELS,
     )
     context.update(targets=target_names(session, context["audit"]))
-    if role == access.PREFECTURE:
+    if access.is_coordinator(current_user):
         prefecture = body_admin.prefecture_body(session, pref)
         context.update(prefecture_name=prefecture.name if prefecture else (pref or ""))
         return render_template("home/index.html", partial="home/_prefecture.html", **context)

@@ -13,10 +13,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, request
 from flask import session as session_cookie
-from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
-from planner.services import kept_input
+from planner.services import kept_input, transactions
 
 KEPT_ENDPOINTS = frozenset({"scenarios.new", "scenarios.edit", "needs.new", "needs.edit", "lifecycle.answer"})
 SESSION_KEY = "kept_input"
@@ -50,9 +49,7 @@ def keep_posted_form(user_id: int | None) -> bool:
     fields = [(name, value) for name, value in request.form.items(multi=True)]
     if not fields:
         return False
-    with Session(_engine()) as session:
-        token = kept_input.keep(session, request.path, fields, user_id)
-        session.commit()
+    token = transactions.run_apart(_engine(), kept_input.keep, request.path, fields, user_id)
     session_cookie[SESSION_KEY] = token
     return True
 
@@ -64,9 +61,7 @@ def restored_form() -> MultiDict | None:
         return None
     from flask_login import current_user
 
-    with Session(_engine()) as session:
-        fields = kept_input.take(session, token, request.path, getattr(current_user, "id", None))
-        session.commit()
+    fields = transactions.run_apart(_engine(), kept_input.take, token, request.path, getattr(current_user, "id", None))
     if fields is None:
         return None
     session_cookie.pop(SESSION_KEY, None)

@@ -55,7 +55,7 @@ def navigation() -> list[dict]:
         return []
     items = []
     for item in NAV:
-        if current_user.role in item.roles:
+        if access.has_role(current_user, item.roles):
             active = request.path.startswith(item.prefix) and not (
                 item.prefix == "/admin/" and request.path.startswith("/admin/audit")
             )

@@ -27,7 +27,7 @@ from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
-ALL_ROLES = ("admin", "prefecture", "municipality")
+ALL_ROLES = access.ROLES
 PER_PAGE = 50
 EFFECT_BODY_CHART_LIMIT = 20
 
@@ -311,7 +311,7 @@ def _body_steps(t: Totals) -> list[tuple[str, int]]:
 
 
 @bp.get("/compare")
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def compare():
     session = db_session()
     rows, _ = svc.list_plans(session, current_user, page=1, per_page=200)
@@ -349,7 +349,7 @@ def compare():
 
 
 @bp.route("/<int:plan_id>/override", methods=["GET", "POST"])
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def override(plan_id: int):
     """Choose an override for this plan's scenario (pre-filled from a body's row), then re-plan a copy."""
     from planner.web import scenarios as scenario_pages

@@ -14,10 +14,9 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlmodel import select
 
 from planner.db.models import Plan as PlanRow
-from planner.db.models import Scenario, SubsidyRuleSet
+from planner.db.models import Scenario
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
 from planner.domain.subsidy_rules import SubsidyRulesError, parse_rules
@@ -28,13 +27,14 @@ from planner.reports.context import ReportError, ReportMeta
 from planner.reports.kind_renderers import RENDERERS
 from planner.reports.kinds import KINDS
 from planner.reports.names import fitted_name
-from planner.services import access, document_settings, plans
+from planner.services import access, document_settings, plans, transactions
+from planner.services.reference_data import subsidy_rule_set
 from planner.web.db import db_session
 from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("reports", __name__)
 
-ROLES = ("admin", "prefecture", "municipality")
+ROLES = access.ROLES
 MIMETYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -118,11 +118,7 @@ def _load(plan_id: int) -> _Loaded:
         _not_found(plan_id)
     session = db_session()
     row, scenario = loaded.row, loaded.scenario
-    rules = (
-        session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == row.rule_version)).first()
-        if row.rule_version
-        else None
-    )
+    rules = subsidy_rule_set(session, row.rule_version)
     sources = _rule_sources(rules.data or {}) if rules else ()
     control = document_settings.document_control(session, scenario.prefecture_code, plan_id)
     if loaded.frozen is not None:  # a published version prints what it printed at publication
@@ -413,7 +409,7 @@ def bundle_restart(plan_id: int):
 
 
 @bp.route("/prefectures/<prefecture_code>/document-settings", methods=["GET", "POST"])
-@roles_required("admin", "prefecture")
+@roles_required(*access.PLANNERS)
 def document_settings_page(prefecture_code: str):
     """発行者・担当・連絡先・文書番号の記号 of a prefecture's documents: its coordinator's and administrators' setting."""
     from planner.domain.vocabulary import prefecture_name
@@ -429,12 +425,15 @@ def document_settings_page(prefecture_code: str):
     error = None
     if form.validate_on_submit():
         try:
-            document_settings.save(
-                session, prefecture_code, {k: form[k].data for k in document_settings.LIMITS}, current_user
+            transactions.run(
+                session,
+                document_settings.save,
+                prefecture_code,
+                {k: form[k].data for k in document_settings.LIMITS},
+                current_user,
             )
             return redirect(url_for("reports.document_settings_page", prefecture_code=prefecture_code, saved=1))
         except document_settings.SettingError as e:
-            session.rollback()
             error = str(e)
     elif request.method == "GET":
         form.issuer_title.data, form.contact_person.data = row.issuer_title, row.contact_person

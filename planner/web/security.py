@@ -28,11 +28,10 @@ from flask import (
 from flask import session as session_cookie
 from flask_login import AnonymousUserMixin, LoginManager, current_user, login_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 
 from planner.db.models import User
-from planner.services import audit
+from planner.services import access, audit, sign_in, transactions
 from planner.services.access import ROLE_LABELS, ROLES
 from planner.web import kept_input
 
@@ -122,13 +121,8 @@ def _load_user(identity: str):
         return None  # also a cookie from before session generations existed: sign in again
     if _session_too_old():
         return None
-    with Session(_engine()) as session:
-        row = session.get(User, key)
-        if row is None or not row.is_active:
-            return None  # a deactivated account loses its open sessions at the next request
-        if (row.session_generation or 0) != generation_number:
-            return None  # signed out, password reset or deactivated since this cookie was issued
-        return LoginUser.from_row(row)
+    row = sign_in.session_user(_engine(), key, generation_number)
+    return LoginUser.from_row(row) if row is not None else None
 
 
 def start_session(user: LoginUser) -> None:
@@ -165,18 +159,17 @@ def forbidden(detail: str, *, status: int = 403, public_description: str | None 
     user_id = getattr(current_user, "id", None) if has_request_context() else None
     path = request.path if has_request_context() else ""
     try:
-        with Session(_engine()) as session:
-            audit.record(
-                session,
-                user_id=user_id,
-                action="forbidden",
-                entity="page",
-                entity_id=path[:60],
-                prefecture_code=getattr(current_user, "prefecture_code", None),
-                body_code=getattr(current_user, "body_code", None),
-                detail=f"{request.method} {path}: {detail}" if has_request_context() else detail,
-            )
-            session.commit()
+        transactions.run_apart(
+            _engine(),
+            audit.record,
+            user_id=user_id,
+            action="forbidden",
+            entity="page",
+            entity_id=path[:60],
+            prefecture_code=getattr(current_user, "prefecture_code", None),
+            body_code=getattr(current_user, "body_code", None),
+            detail=f"{request.method} {path}: {detail}" if has_request_context() else detail,
+        )
     except Exception:  # the refusal matters more than its log entry
         current_app.logger.exception("could not write the audit entry of a refused request")
     # The detail (which object, whose) is for the audit log; the user reads the general sentence only.
@@ -195,7 +188,7 @@ def roles_required(*roles: str) -> Callable:
                 if kept_input.keep_posted_form(_signed_out_user_id()):
                     flash(kept_input.NOT_SAVED_LOGIN, "warning")
                 return login_manager.unauthorized()
-            if roles and current_user.role not in roles:
+            if roles and not access.has_role(current_user, roles):
                 forbidden(f"役割 {current_user.role} はこの画面を使えません")
             return view(*args, **kwargs)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from planner.services import access, upload_store
+from planner.services import access, transactions, upload_store
 from planner.services import account_import as accounts
 from planner.web.db import db_session
 from planner.web.forms.admin import AccountImportForm
@@ -95,12 +95,7 @@ def users_import_confirm():
             labels=accounts.COLUMN_LABELS,
             days=_days(),
         ), 422
-    try:
-        issued = accounts.create_accounts(session, preview, current_user.id, days=_days())
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    issued = transactions.run(session, accounts.create_accounts, preview, current_user.id, days=_days())
     response = Response(
         render_template("admin/signup_codes.html", issued=issued, file_name=stored.file_name, days=_days())
     )

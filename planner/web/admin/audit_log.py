@@ -6,13 +6,11 @@ from datetime import date
 
 from flask import render_template, request
 from flask_login import current_user
-from sqlmodel import select
 
-from planner.db.models import User
 from planner.services import access
 from planner.services.access import scope_prefecture
 from planner.services.audit import ACTION_LABELS, ENTITY_LABELS
-from planner.services.audit_log import AuditFilter, diff_rows, list_entries, target_names, user_names
+from planner.services.audit_log import AuditFilter, diff_rows, filter_users, list_entries, target_names, user_names
 from planner.web.db import db_session
 from planner.web.params import parse_id
 from planner.web.security import roles_required
@@ -46,10 +44,6 @@ def audit_log():
     )
     page = int_arg("page")
     rows, total = list_entries(session, prefecture_code=pref, filters=filters, page=page, per_page=AUDIT_PER_PAGE)
-    # The user filter lists only the people a coordinator may already see in the log.
-    user_query = select(User).order_by(User.username)
-    if pref:
-        user_query = user_query.where(User.prefecture_code == pref)
     return render_template(
         "admin/audit.html",
         entries=rows,
@@ -59,7 +53,7 @@ def audit_log():
         filters=filters,
         names=user_names(session, [r.user_id for r in rows]),
         targets=target_names(session, rows),
-        users=session.exec(user_query).all(),
+        users=filter_users(session, pref),
         action_labels=ACTION_LABELS,
         entity_labels=ENTITY_LABELS,
         diff_rows=diff_rows,

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from planner.services import records, transactions
 from planner.web.db import db_session
 from planner.web.params import MAX_PAGE, parse_int
 
@@ -19,7 +20,7 @@ def int_arg(name: str, default: int = 1) -> int:
 
 
 def get_or_404(model, key, what: str):
-    row = db_session().get(model, key)
+    row = records.find(db_session(), model, key)
     if row is None:
         abort(404, description=f"{what} {key} はありません")
     return row
@@ -30,8 +31,6 @@ def make_current(row, change, message: str, back: str):
     ``change(session, row, user_id)`` makes ``row`` the current version and says whether anything changed."""
     if not FlaskForm().validate_on_submit():
         abort(400)
-    session = db_session()
-    if change(session, row, current_user.id):
-        session.commit()
+    if transactions.run(db_session(), change, row, current_user.id):
         flash(message, "success")
     return redirect(url_for(back))

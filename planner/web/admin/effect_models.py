@@ -12,12 +12,11 @@ import json
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlmodel import select
 
 from planner.db.models import EffectModelVersion
 from planner.domain.effects import LEVELS, EffectModelError, parse_effect_model
 from planner.importers.needs import volume_value
-from planner.services import access, effect_models
+from planner.services import access, effect_models, transactions
 from planner.services.audit_log import user_names
 from planner.services.json_input import JsonInputError, load_json
 from planner.services.reference_data import ReferenceDataError
@@ -38,7 +37,7 @@ def _row_or_404(model_id: int) -> EffectModelVersion:
 @roles_required(access.ADMIN)
 def effect_models_page():
     session = db_session()
-    rows = list(session.exec(select(EffectModelVersion).order_by(EffectModelVersion.id.desc())))
+    rows = effect_models.effect_model_versions(session)
     return render_template(
         "admin/effect_models.html",
         rows=rows,
@@ -111,14 +110,17 @@ def effect_model_edit(model_id: int):
         doc, problems = _edited_document(base.data or {}, request.form)
         if not problems:
             try:
-                new = effect_models.create_effect_model_version(
-                    session, base, doc, current_user.id, make_current=bool(request.form.get("make_current"))
+                new = transactions.run(
+                    session,
+                    effect_models.create_effect_model_version,
+                    base,
+                    doc,
+                    current_user.id,
+                    make_current=bool(request.form.get("make_current")),
                 )
             except ReferenceDataError as e:
-                session.rollback()
                 problems = e.problems
             else:
-                session.commit()
                 flash(
                     f"導入効果モデルの新しい版 {new.version} を作成しました"
                     + ("（現行にしました）" if new.is_current else ""),

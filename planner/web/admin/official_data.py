@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from flask import flash, render_template, request
 from flask_login import current_user
-from sqlmodel import select
 
-from planner.db.models import DataVintage
 from planner.domain.vocabulary import DATASET_LABELS
 from planner.importers.errors import FileProblems
-from planner.services import access
+from planner.services import access, transactions
 from planner.services.audit_log import user_names
-from planner.services.bodies import import_official_files, latest_vintages
+from planner.services.bodies import import_history, import_official_files, latest_vintages
 from planner.web.db import db_session
 from planner.web.forms.admin import OfficialUploadForm
 from planner.web.security import roles_required
@@ -30,19 +28,15 @@ def data():
     if form.validate_on_submit():
         files = [(f.filename.rsplit("/", 1)[-1], f.read()) for f in form.files.data or [] if f and f.filename]
         try:
-            report = import_official_files(session, files, user_id=current_user.id)
+            report = transactions.run(session, import_official_files, files, user_id=current_user.id)
         except FileProblems as e:
-            session.rollback()
             problems = e.problems
             status = 422
         else:
-            session.commit()
             flash("公的データを取り込みました", "success")
     elif request.method == "POST":
         status = 422  # no file, or a name that is not .xlsx: the upload has problems, as above
-    history = list(
-        session.exec(select(DataVintage).order_by(DataVintage.imported_at.desc(), DataVintage.id.desc()).limit(30))
-    )
+    history = import_history(session)
     return render_template(
         "admin/data.html",
         form=form,

@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlmodel import select
 from wtforms import FormField
 
 from planner.db.models import PriceBook
 from planner.domain.model import JOINT_MODES, MODES
 from planner.domain.vocabulary import MODE_LABELS
-from planner.services import access
+from planner.services import access, transactions
 from planner.services import reference_admin as refadmin
 from planner.services.audit_log import user_names
 from planner.services.problems import Problem
@@ -32,7 +31,7 @@ from .common import bp, get_or_404, make_current
 @roles_required(access.ADMIN)
 def price_books():
     session = db_session()
-    books = list(session.exec(select(PriceBook).order_by(PriceBook.created_at.desc(), PriceBook.id.desc())))
+    books = refadmin.price_books(session)
     return render_template(
         "admin/price_books.html",
         books=books,
@@ -104,8 +103,9 @@ def price_book_edit(book_id: int):
             edited.setdefault(cid, {})[mode] = values
         changes = refadmin.price_changes(doc, edited)
         try:
-            new = create_price_book_version(
+            new = transactions.run(
                 session,
+                create_price_book_version,
                 book.version,
                 changes,
                 current_user.id,
@@ -116,10 +116,8 @@ def price_book_edit(book_id: int):
                 make_current=form.make_current.data,
             )
         except ReferenceDataError as e:
-            session.rollback()
             general = _place_price_problems(form, keys, e.problems)
         else:
-            session.commit()
             flash(
                 f"単価表の新しい版 {new.version} を作成しました" + ("（現行にしました）" if new.is_current else ""),
                 "success",

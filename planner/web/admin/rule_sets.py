@@ -10,11 +10,10 @@ from urllib.parse import quote
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlmodel import select
 
 from planner.db.models import SubsidyRuleSet
 from planner.domain.vocabulary import MODE_LABELS
-from planner.services import access
+from planner.services import access, transactions
 from planner.services import reference_admin as refadmin
 from planner.services.audit_log import user_names
 from planner.services.json_input import JsonInputError, load_json
@@ -35,9 +34,7 @@ def rule_sets():
 
 
 def _rule_sets_page(session, *, import_form, import_problems: list[str] | None = None) -> str:
-    rows = list(
-        session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(), SubsidyRuleSet.id.desc()))
-    )
+    rows = refadmin.rule_sets(session)
     return render_template(
         "admin/rule_sets.html",
         rule_sets=rows,
@@ -152,18 +149,21 @@ def rule_set_edit(rule_set_id: int):
         if not rule_terms.has_errors(form) and not general:
             new_doc = refadmin.with_correction_table(new_doc, table, rows)
             try:
-                new = refadmin.create_rule_set_version(
-                    session, base, new_doc, current_user.id, make_current=form.make_current.data
+                new = transactions.run(
+                    session,
+                    refadmin.create_rule_set_version,
+                    base,
+                    new_doc,
+                    current_user.id,
+                    make_current=form.make_current.data,
                 )
             except ReferenceDataError as e:
-                session.rollback()
                 for p in e.problems:
                     if _place_correction_problem(p, table, row_entries):
                         continue
                     if not rule_terms.place_problem(form, getattr(p, "field", None), getattr(p, "message", str(p))):
                         general.append(p)
             else:
-                session.commit()
                 flash(
                     f"補助制度ルールの新しい版 {new.version} を作成しました"
                     + ("（現行にしました）" if new.is_current else ""),
@@ -246,8 +246,9 @@ def rule_set_import():
         if doc is not None:
             base = current_subsidy_rule_set(session)
             try:
-                new = refadmin.create_rule_set_version(
+                new = transactions.run(
                     session,
+                    refadmin.create_rule_set_version,
                     base,
                     doc,
                     current_user.id,
@@ -255,10 +256,8 @@ def rule_set_import():
                     detail=f"JSON ファイル {form.file.data.filename} から取り込み",
                 )
             except ReferenceDataError as e:
-                session.rollback()
                 problems = list(e.problems)
             else:
-                session.commit()
                 flash(
                     f"補助制度ルールの版 {new.version} を取り込みました"
                     + ("（現行にしました）" if new.is_current else ""),

@@ -7,9 +7,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from planner.db.models import User
-from planner.services import access, body_admin, user_admin
-from planner.services.access import ADMIN, PREFECTURE, ROLE_LABELS
-from planner.services.users import UserError, create_user, generate_password
+from planner.services import access, body_admin, transactions, user_admin
+from planner.services.access import ADMIN, ROLE_LABELS
+from planner.services.users import UserError, generate_password
 from planner.web.db import db_session
 from planner.web.forms.admin import PasswordResetForm, UserEditForm, UserForm
 from planner.web.security import LoginUser, roles_required, start_session
@@ -47,30 +47,25 @@ def users():
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(access.ADMIN)
 def user_new():
-    session = db_session()
     form = UserForm()
     _prefecture_choices(form)
     if form.validate_on_submit():
         password = form.password.data or generate_password()
         try:
-            pref, body = user_admin.resolve_scope(
-                session, form.role.data, form.prefecture_code.data or None, form.body_code.data or None
-            )
-            user = create_user(
-                session,
+            user = transactions.run(
+                db_session(),
+                user_admin.create_account,
                 form.username.data,
                 password,
                 form.role.data,
-                body_code=body,
-                prefecture_code=pref if form.role.data == PREFECTURE else None,
+                prefecture_code=form.prefecture_code.data or None,
+                body_code=form.body_code.data or None,
                 display_name=(form.display_name.data or "").strip(),
                 created_by=current_user.id,
             )
         except UserError as e:
-            session.rollback()
             _scope_error(form, e)
         else:
-            session.commit()
             flash(f"利用者 {user.username} を作成しました", "success")
             return render_template(
                 "admin/password_shown.html", user=user, password=password, generated=not form.password.data
@@ -84,16 +79,17 @@ def user_edit(user_id: int):
     session = db_session()
     user = get_or_404(User, user_id, "利用者")
     form = UserEditForm(obj=user if request.method == "GET" else None)
-    if user.role != ADMIN:  # an administrator is made on the command line only, never by promotion here
+    if not access.is_admin(user):  # an administrator is made on the command line only, never by promotion here
         form.role.choices = [(k, v) for k, v in form.role.choices if k != ADMIN]
     _prefecture_choices(form)
     if request.method == "GET":
-        form.prefecture_code.data = user.prefecture_code if user.role == PREFECTURE else ""
+        form.prefecture_code.data = user.prefecture_code if access.is_coordinator(user) else ""
         form.body_code.data = user.body_code or ""
     if form.validate_on_submit():
         try:
-            changed = user_admin.update_user(
+            changed = transactions.run(
                 session,
+                user_admin.update_user,
                 user,
                 display_name=form.display_name.data or "",
                 role=form.role.data,
@@ -102,10 +98,8 @@ def user_edit(user_id: int):
                 changed_by=current_user.id,
             )
         except UserError as e:
-            session.rollback()
             _scope_error(form, e)
         else:
-            session.commit()
             flash(
                 f"利用者 {user.username} を更新しました" if changed else "変更はありませんでした",
                 "success" if changed else "info",
@@ -123,19 +117,16 @@ def user_edit(user_id: int):
 @bp.post("/users/<int:user_id>/active")
 @roles_required(access.ADMIN)
 def user_active(user_id: int):
-    session = db_session()
     user = get_or_404(User, user_id, "利用者")
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400)
     active = request.form.get("active") == "1"
     try:
-        user_admin.set_active(session, user, active, current_user.id)
+        transactions.run(db_session(), user_admin.set_active, user, active, current_user.id)
     except UserError as e:
-        session.rollback()
         flash(str(e), "error")
     else:
-        session.commit()
         flash(f"利用者 {user.username} を{'有効' if active else '無効'}にしました", "success")
     return redirect(url_for("admin.user_edit", user_id=user_id))
 
@@ -143,17 +134,16 @@ def user_active(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @roles_required(access.ADMIN)
 def user_password(user_id: int):
-    session = db_session()
     user = get_or_404(User, user_id, "利用者")
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            password = user_admin.reset_password(session, user, current_user.id, form.password.data or None)
+            password = transactions.run(
+                db_session(), user_admin.reset_password, user, current_user.id, form.password.data or None
+            )
         except UserError as e:
-            session.rollback()
             form.password.errors.append(str(e))
         else:
-            session.commit()
             if user.id == current_user.id:  # the reset ended this very session too: keep the administrator in
                 start_session(LoginUser.from_row(user))
             return render_template(
