@@ -518,3 +518,63 @@ class PartnershipMember(SQLModel, table=True):
     invited_by: int | None = Field(default=None, foreign_key="app_user.id")
     answered_at: datetime | None = Field(default=None, sa_type=DateTime)
     answered_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class GroupStage(SQLModel, table=True):
+    """One dated step in a published plan's group after the answers (a stage record), as its recorder entered it.
+
+    ``kind`` is one of planner.services.plan_stages.STAGE_KINDS (予算措置 per member, 債務負担行為の議決, 協定締結,
+    契約結果, the grant's 交付申請・交付決定・確定, a year's 実績額, a member's 脱退); ``data`` holds the kind's
+    fields. Records are never changed: a correction is a later record of the same kind, and the latest one is in
+    force, so the history stays readable beside the audit log."""
+
+    __tablename__ = "group_stage"
+    __table_args__ = (Index("ix_group_stage_release_group", "release_id", "group_key", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="plan_release.id")
+    group_key: str = Field(max_length=60)  # the group id in the plan document
+    kind: str = Field(max_length=30)
+    body_code: str | None = Field(default=None, max_length=6)  # a member's own record (予算措置, 議決)
+    need_key: str | None = Field(default=None, max_length=60)  # a member's need (脱退)
+    fiscal_year: int | None = None
+    occurred_on: date
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    recorded_by: int | None = None  # a plain id: the record outlives the account
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+
+class Invoice(SQLModel, table=True):
+    """A 請求書 (or a 精算's 追加請求 / 還付通知) the lead issues to one member for one fiscal year, numbered per
+    issuer and fiscal year without gaps (``serial``)."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (UniqueConstraint("issuer_body", "fiscal_year", "serial"),)
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="plan_release.id", index=True)
+    group_key: str = Field(max_length=60)
+    issuer_body: str = Field(max_length=6)
+    payer_body: str = Field(max_length=6, index=True)
+    need_key: str = Field(max_length=60)
+    fiscal_year: int
+    serial: int
+    kind: str = Field(max_length=12)  # bill | charge (精算の追加請求) | refund (精算の還付)
+    amount_yen: int = Field(sa_type=YEN)
+    issued_on: date
+    due_on: date | None = None
+    basis: str = Field(default="", sa_column=Column(Text))  # what the amount is, in words (printed)
+    cancelled_at: datetime | None = Field(default=None, sa_type=DateTime)
+    issued_by: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+
+class Payment(SQLModel, table=True):
+    """A payment (or refund paid out) the lead recorded against an invoice."""
+
+    __tablename__ = "payment"
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    paid_on: date
+    amount_yen: int = Field(sa_type=YEN)
+    note: str = Field(default="", max_length=200)
+    recorded_by: int | None = None
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
