@@ -332,17 +332,21 @@ def editable_bodies_query(user: Any):
 # --- stages after the answers (planner.services.plan_stages) -------------------------------------------------------
 
 
-def runs_group_stages(user: Any, access: PlanAccess | None, lead_body: str) -> bool:
-    """Who records a group's 協定・契約結果・請求・精算 and the grant's calendar: the lead body's own staff (the
-    幹事団体 runs the contract) and the coordinators of the plan's prefecture (for a prefecture-led group, and to
-    help a lead); administrators read only."""
-    if access == "full":
-        return is_coordinator(user)
-    return access == "body" and is_municipality(user) and user.body_code == lead_body
-
-
-def records_member_budget(user: Any, access: PlanAccess | None, body_code: str, lead_body: str) -> bool:
-    """A member's 予算措置 and 債務負担行為の議決: the member's own staff, and whoever runs the group's stages."""
-    if access == "body" and is_municipality(user) and user.body_code == body_code:
+def runs_group_stages(user: Any, scenario: Scenario, access: PlanAccess | None, lead_body: str) -> bool:
+    """Who records a group's 協定・契約結果・請求・精算 and the grant's calendar: the group's lead body's own staff
+    (the 幹事団体 signs the contract), and who runs the plan (:func:`edits_scenario`: the prefecture's coordinators,
+    a lead-run consortium's lead) except administrators, who read only."""
+    if access is None:
+        return False
+    if is_municipality(user) and user.body_code == lead_body:
         return True
-    return runs_group_stages(user, access, lead_body)
+    return role_of(user) != ADMIN and edits_scenario(user, scenario)
+
+
+def records_member_budget(
+    user: Any, scenario: Scenario, access: PlanAccess | None, body_code: str, lead_body: str
+) -> bool:
+    """A member's 予算措置 and 債務負担行為の議決: the member's own staff, and whoever runs the group's stages."""
+    if access is not None and is_municipality(user) and user.body_code == body_code:
+        return True
+    return runs_group_stages(user, scenario, access, lead_body)

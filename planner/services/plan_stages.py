@@ -75,7 +75,9 @@ class GroupContext:
         return [self.body_of(nid) for nid in self.group.members]
 
     def records_budget_of(self, user: Any, body_code: str) -> bool:
-        return access.records_member_budget(user, self.loaded.access, body_code, self.group.lead_body)
+        return access.records_member_budget(
+            user, self.loaded.scenario, self.loaded.access, body_code, self.group.lead_body
+        )
 
 
 def group_context(session: Session, user: Any, plan_id: int, group_id: str) -> GroupContext:
@@ -90,7 +92,8 @@ def group_context(session: Session, user: Any, plan_id: int, group_id: str) -> G
     release = release_of_plan(session, plan_id)
     if release is None or release.state not in ("published", "superseded", "withdrawn"):
         raise StageError("契約から精算までの記録は、参加団体に公表した計画の版で行います")
-    return GroupContext(loaded, release, group, access.runs_group_stages(user, loaded.access, group.lead_body))
+    runs = access.runs_group_stages(user, loaded.scenario, loaded.access, group.lead_body)
+    return GroupContext(loaded, release, group, runs)
 
 
 # --- reading ------------------------------------------------------------------------------------------------------
