@@ -246,6 +246,50 @@ def _require_lead(user: Any, partnership: Partnership, what: str) -> None:
         raise PartnershipError(f"{what}は幹事団体の担当者だけが行えます。")
 
 
+def resolve_bodies(session: Session, text: str) -> list[str]:
+    """The body codes a lead typed: 団体コード (6 digits, or the 5 without the check digit) or names, one per line or
+    separated by 、/,; a name shared by bodies of several prefectures (府中市) must carry its prefecture (東京都府中市)
+    or be given by code. Anything not found refuses the whole list, naming it."""
+    import re
+
+    tokens = [t.strip() for t in re.split(r"[\n\r,、，\s]+", text or "") if t.strip()]
+    if len(tokens) > INVITE_MAX:
+        raise PartnershipError(f"一度に招待できるのは{INVITE_MAX}団体までです。")
+    codes: list[str] = []
+    problems: list[str] = []
+    prefectures = {b.prefecture_code: b.name for b in session.exec(select(Body).where(Body.kind == "prefecture"))}
+    for token in tokens:
+        digits = token.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+        if digits.isdigit() and len(digits) in (5, 6):
+            found = session.exec(select(Body.code).where(Body.code.startswith(digits[:5]))).first()
+            if found is None:
+                problems.append(f"{token}（団体コードが見つかりません）")
+            else:
+                codes.append(found)
+            continue
+        matches = [b for b in session.exec(select(Body).where(Body.name == token))]
+        if not matches:
+            # 岐阜県高山市: the prefecture's name, then the body's
+            for pref_code, pref_name in prefectures.items():
+                if token.startswith(pref_name) and len(token) > len(pref_name):
+                    matches = list(
+                        session.exec(
+                            select(Body).where(Body.name == token[len(pref_name) :], Body.prefecture_code == pref_code)
+                        )
+                    )
+                    break
+        if len(matches) == 1:
+            codes.append(matches[0].code)
+        elif not matches:
+            problems.append(f"{token}（団体が見つかりません）")
+        else:
+            where = "、".join(f"{prefectures.get(b.prefecture_code, '')}{b.name} {b.code}" for b in matches[:5])
+            problems.append(f"{token}（同じ名前の団体が複数あります: {where}。都道府県名を付けるか団体コードで）")
+    if problems:
+        raise PartnershipError("招待する団体を確認してください: " + "、".join(problems[:10]))
+    return codes
+
+
 def invite(
     session: Session, user: User, partnership: Partnership, body_codes: list[str], message: str = ""
 ) -> tuple[list[Body], list[str]]:
@@ -442,3 +486,13 @@ def scenarios_of(session: Session, partnership_id: int) -> list[tuple[Scenario, 
         select(Scenario).where(Scenario.partnership_id == partnership_id).order_by(Scenario.id.desc())
     ).all()
     return [(s, int(counts.get(s.id, 0))) for s in rows]
+
+
+def category_choices(session: Session) -> list[tuple[str, str]]:
+    return [(c.id, c.name) for c in session.exec(select(Category).order_by(Category.sort_order, Category.id))]
+
+
+def row_and_lead(session: Session, partnership_id: int | None) -> tuple[Partnership, Body | None] | None:
+    """The consortium row and its lead body, for a page that already holds a scenario or plan the user may see."""
+    row = session.get(Partnership, partnership_id) if partnership_id is not None else None
+    return None if row is None else (row, session.get(Body, row.lead_body_code))

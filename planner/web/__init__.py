@@ -10,12 +10,41 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from . import admin, api, auth, bodies, home, layout, lifecycle, needs, plans, quotes, reports, scenarios, security
+    from . import (
+        admin,
+        api,
+        auth,
+        bodies,
+        home,
+        layout,
+        lifecycle,
+        needs,
+        partnerships,
+        plans,
+        quotes,
+        reports,
+        scenarios,
+        security,
+    )
     from .params import DatabaseIntConverter
 
     app.url_map.converters["int"] = DatabaseIntConverter  # before any route is added: ids stay within the database
     security.init_app(app)  # sign-in, CSRF, headers and error pages
     layout.init_app(app)  # the navigation and the shared template filters
     needs.init_app(app)  # the volume filter
-    for module in (security, auth, home, needs, bodies, scenarios, plans, reports, admin, api, lifecycle, quotes):
+    for module in (
+        security,
+        auth,
+        home,
+        needs,
+        bodies,
+        scenarios,
+        plans,
+        reports,
+        admin,
+        api,
+        lifecycle,
+        quotes,
+        partnerships,
+    ):
         app.register_blueprint(module.bp)

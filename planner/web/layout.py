@@ -45,6 +45,7 @@ NAV = (
     NavItem("団体", "bodies.index", access.PLANNERS, "/bodies"),
     NavItem("シナリオ", "scenarios.index", access.PLANNERS, "/scenarios"),
     NavItem("計画", "plans.index", access.ROLES, "/plans"),
+    NavItem("協議会", "partnerships.index", access.ROLES, "/consortia"),
     NavItem("監査ログ", "admin.audit_log", access.PLANNERS, "/admin/audit"),
     NavItem("管理", "admin.index", (access.ADMIN,), "/admin/"),
 )

@@ -29,7 +29,6 @@ from planner.web.security import forbidden, require_submitted, roles_required
 bp = Blueprint("lifecycle", __name__, url_prefix="/plans")
 
 ALL_ROLES = access.ROLES
-PLANNERS = access.PLANNERS
 
 
 @bp.app_context_processor
@@ -100,11 +99,19 @@ def _release_or_404(session, plan_id: int) -> PlanRelease:
     return release
 
 
-def _coordinator_action(plan_id: int, action: str):
-    """The checks every coordinator's action on an adopted plan makes: the whole plan's view, a fresh form, and
-    the plan's release. Returns (loaded plan, session, release)."""
-    loaded = load(plan_id)
+def _require_runs(loaded, action: str) -> None:
+    """The whole plan's view and the right to act on it: a lead-run consortium's plan is acted on by its lead
+    alone; its prefecture reads it (planner.services.access.edits_scenario)."""
     require_full(loaded, action)
+    if not loaded.runs(current_user):
+        forbidden(f"計画 {loaded.row.id}：{action}は協議会の幹事団体が行います（都道府県は閲覧のみ）")
+
+
+def _coordinator_action(plan_id: int, action: str):
+    """The checks every coordinator's action on an adopted plan makes: the whole plan's view and the right to act
+    on it, a fresh form, and the plan's release. Returns (loaded plan, session, release)."""
+    loaded = load(plan_id)
+    _require_runs(loaded, action)
     _checked_form()
     session = db_session()
     return loaded, session, _release_or_404(session, plan_id)
@@ -136,10 +143,10 @@ def _refused(e: lifecycle.LifecycleError):
 
 
 @bp.post("/<int:plan_id>/adopt")
-@roles_required(*PLANNERS)
+@roles_required(*ALL_ROLES)
 def adopt(plan_id: int):
     loaded = load(plan_id)
-    require_full(loaded, "確定案への採用")
+    _require_runs(loaded, "確定案への採用")
     _checked_form()
     session = db_session()
     choice = request.form.get("series") or "new"
@@ -166,7 +173,7 @@ def adopt(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/publish")
-@roles_required(*PLANNERS)
+@roles_required(*ALL_ROLES)
 def publish(plan_id: int):
     _, session, release = _coordinator_action(plan_id, "公表")
     deadline = _deadline_arg()
@@ -194,7 +201,7 @@ def publish(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/deadline")
-@roles_required(*PLANNERS)
+@roles_required(*ALL_ROLES)
 def deadline(plan_id: int):
     _, session, release = _coordinator_action(plan_id, "回答期限の変更")
     new = _deadline_arg()
@@ -207,7 +214,7 @@ def deadline(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/withdraw")
-@roles_required(*PLANNERS)
+@roles_required(*ALL_ROLES)
 def withdraw(plan_id: int):
     _, session, release = _coordinator_action(plan_id, "取り下げ")
     told = lifecycle.withdraw(session, current_user, release, reason=request.form.get("reason") or "")
@@ -225,7 +232,7 @@ def withdraw(plan_id: int):
 
 
 @bp.get("/<int:plan_id>/answers")
-@roles_required(*PLANNERS)
+@roles_required(*ALL_ROLES)
 def board(plan_id: int):
     loaded = load(plan_id)
     require_full(loaded, "回答一覧")
@@ -254,7 +261,7 @@ def board(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/remind")
-@roles_required(*PLANNERS)
+@roles_required(*ALL_ROLES)
 def remind(plan_id: int):
     loaded, session, release = _coordinator_action(plan_id, "回答の督促")
     body = request.form.get("body") or None
@@ -272,7 +279,7 @@ def remind(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/replan")
-@roles_required(*PLANNERS)
+@roles_required(*ALL_ROLES)
 def replan(plan_id: int):
     loaded, session, release = _coordinator_action(plan_id, "再計画")
     try:

@@ -28,6 +28,7 @@ from planner.web.db import db_session
 from planner.web.forms.planning import ActionForm, OverrideForm, ScenarioForm, split_codes
 from planner.web.kept_input import restored_form
 from planner.web.params import MAX_PAGE, parse_int
+from planner.web.partnerships import partnership_row
 from planner.web.security import forbidden, require_submitted, roles_required
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
@@ -60,9 +61,19 @@ def _posted_action(scenario_id: int) -> tuple[Any, Scenario, ActionForm]:
     """The checks every button on the scenario page makes before acting: the scenario is there and the user's,
     and the form is fresh (CSRF). Returns the request's session, the scenario and the form (its version field)."""
     scenario = load_scenario(scenario_id)
+    require_edits(scenario)
     form = ActionForm()
     require_submitted(form)
     return db_session(), scenario, form
+
+
+def require_edits(scenario: Scenario) -> None:
+    """A scenario the user sees but does not run (a lead-run consortium's, read by the lead's prefecture) is refused
+    any change, run or copy: only its lead acts on it (planner.services.access.edits_scenario)."""
+    if not access.edits_scenario(current_user, scenario):
+        forbidden(
+            f"シナリオ {scenario.id}：協議会 {scenario.partnership_id} のシナリオは幹事団体が操作します（閲覧のみ）"
+        )
 
 
 def prefectures(session) -> list[Body]:
@@ -238,7 +249,7 @@ def new():
 
 
 @bp.get("/<int:scenario_id>")
-@roles_required(*PLANNERS)
+@roles_required(*access.ROLES)
 def show(scenario_id: int):
     session = db_session()
     scenario = load_scenario(scenario_id)
@@ -283,6 +294,8 @@ def show(scenario_id: int):
         allocation_labels=METHOD_LABELS,
         allocation_label=method_label(scenario.allocation_method, scenario.allocation_weights),
         body_list=[names.get(c, c) for c in scenario.body_codes or []],
+        can_edit=access.edits_scenario(current_user, scenario),
+        partnership=partnership_row(scenario),
     )
 
 
@@ -405,6 +418,10 @@ def override_item_from_form(form: OverrideForm, latest) -> dict:
 def edit(scenario_id: int):
     session = db_session()
     scenario = load_scenario(scenario_id)
+    if scenario.partnership_id is not None:
+        # The form's prefecture and body fields cannot say what a consortium plans: its lead makes a new scenario
+        # from the consortium's page instead.
+        forbidden(f"シナリオ {scenario.id}：協議会のシナリオは条件の編集画面では変更できません")
     restored = restored_form()
     form = ScenarioForm(formdata=restored) if restored is not None else ScenarioForm()
     fill_choices(form, session)
@@ -440,7 +457,7 @@ def edit(scenario_id: int):
 
 
 @bp.post("/<int:scenario_id>/run")
-@roles_required(*PLANNERS)
+@roles_required(*access.ROLES)
 def run(scenario_id: int):
     session, scenario, _ = _posted_action(scenario_id)
     try:
@@ -453,7 +470,7 @@ def run(scenario_id: int):
 
 
 @bp.post("/<int:scenario_id>/cancel")
-@roles_required(*PLANNERS)
+@roles_required(*access.ROLES)
 def cancel(scenario_id: int):
     session, scenario, _ = _posted_action(scenario_id)
     try:
@@ -466,7 +483,7 @@ def cancel(scenario_id: int):
 
 
 @bp.post("/<int:scenario_id>/copy")
-@roles_required(*PLANNERS)
+@roles_required(*access.ROLES)
 def copy(scenario_id: int):
     session, scenario, _ = _posted_action(scenario_id)
     clone = svc.copy_scenario(session, current_user, scenario)
@@ -476,7 +493,7 @@ def copy(scenario_id: int):
 
 
 @bp.post("/<int:scenario_id>/delete")
-@roles_required(*PLANNERS)
+@roles_required(*access.ROLES)
 def delete(scenario_id: int):
     session, scenario, _ = _posted_action(scenario_id)
     try:
@@ -491,11 +508,12 @@ def delete(scenario_id: int):
 
 
 @bp.post("/<int:scenario_id>/overrides")
-@roles_required(*PLANNERS)
+@roles_required(*access.ROLES)
 def add_override(scenario_id: int):
     """Add an override to this scenario, or (the default) to a copy that is solved at once."""
     session = db_session()
     scenario = load_scenario(scenario_id)
+    require_edits(scenario)
     latest_row = plan_service.latest_plan(session, scenario.id)
     latest = plan_service.plan_view(latest_row) if latest_row else None
     form = build_override_form(session, scenario, latest, formdata=request.form)
@@ -535,7 +553,7 @@ def apply_override_form(session, scenario: Scenario, form: OverrideForm, latest)
 
 
 @bp.post("/<int:scenario_id>/overrides/<item_id>/delete")
-@roles_required(*PLANNERS)
+@roles_required(*access.ROLES)
 def remove_override(scenario_id: int, item_id: str):
     session, scenario, form = _posted_action(scenario_id)
     try:

@@ -101,14 +101,14 @@ ENDPOINTS: dict[str, Rule] = {
     # scenarios: coordinators their prefecture's, admins all; municipality staff none
     "scenarios.index": signed_in(PLANNERS),
     "scenarios.new": signed_in(PLANNERS),
-    "scenarios.show": scoped("scenario", PLANNERS),
+    "scenarios.show": scoped("scenario"),  # and a consortium's lead its own (test_partnerships_web)
     "scenarios.edit": scoped("scenario", PLANNERS),
-    "scenarios.run": scoped("scenario", PLANNERS),
-    "scenarios.cancel": scoped("scenario", PLANNERS),
-    "scenarios.copy": scoped("scenario", PLANNERS),
-    "scenarios.delete": scoped("scenario", PLANNERS),
-    "scenarios.add_override": scoped("scenario", PLANNERS),
-    "scenarios.remove_override": scoped("scenario", PLANNERS, params={"item_id": "no-such-item"}),
+    "scenarios.run": scoped("scenario"),  # and a consortium's lead its own (test_partnerships_web)
+    "scenarios.cancel": scoped("scenario"),  # and a consortium's lead its own (test_partnerships_web)
+    "scenarios.copy": scoped("scenario"),  # and a consortium's lead its own (test_partnerships_web)
+    "scenarios.delete": scoped("scenario"),  # and a consortium's lead its own (test_partnerships_web)
+    "scenarios.add_override": scoped("scenario"),  # and a consortium's lead its own (test_partnerships_web)
+    "scenarios.remove_override": scoped("scenario", params={"item_id": "no-such-item"}),
     # plans: whole plans for the prefecture's coordinators and admins, a body's own view for its staff
     "plans.index": signed_in(),
     "plans.show": scoped("plan"),
@@ -161,14 +161,21 @@ ENDPOINTS: dict[str, Rule] = {
     "api.scenario_status": scoped("scenario", api=True),
     # plan lifecycle (#14): coordinators adopt, publish, see the answers, remind and re-plan; the member bodies of
     # a published plan answer for their own needs; drafts (試算) are never a municipality's
-    "lifecycle.adopt": scoped("draft_plan", PLANNERS),
-    "lifecycle.publish": scoped("adopted_plan", PLANNERS),
-    "lifecycle.deadline": scoped("published_plan", PLANNERS),
-    "lifecycle.board": scoped("published_plan", PLANNERS),
-    "lifecycle.remind": scoped("published_plan", PLANNERS),
-    "lifecycle.replan": scoped("published_plan", PLANNERS),
-    "lifecycle.withdraw": scoped("published_plan", PLANNERS),
+    "lifecycle.adopt": scoped("draft_plan"),
+    "lifecycle.publish": scoped("adopted_plan"),
+    "lifecycle.deadline": scoped("published_plan"),
+    "lifecycle.board": scoped("published_plan"),
+    "lifecycle.remind": scoped("published_plan"),
+    "lifecycle.replan": scoped("published_plan"),
+    "lifecycle.withdraw": scoped("published_plan"),
     "lifecycle.answer": scoped("answer_plan", ("municipality",)),
+    # lead-run consortia: the lead's staff run one, invitees answer, the lead's prefecture reads (#29)
+    "partnerships.index": signed_in(),
+    "partnerships.new": signed_in(("municipality",)),
+    "partnerships.show": scoped("partnership"),
+    "partnerships.invite": scoped("partnership_lead"),
+    "partnerships.new_scenario": scoped("partnership_lead"),
+    "partnerships.answer": scoped("partnership_invitee"),
     # vendor quotes of a scenario: its prefecture's coordinators and admins
     "quotes.index": scoped("scenario", PLANNERS),
     "quotes.edit": scoped("quote", PLANNERS),
@@ -280,7 +287,30 @@ def _scratch_quote(world: World, prefecture: str) -> dict:
     return {"scenario_id": scenario_id, "category_id": "ocr", "mode": "lead"}
 
 
+def _partnership(world: World) -> int:
+    """The world's consortium (made on first use): 松本市 leads it, 長野市 is invited and has not answered."""
+    from planner.db.models import Partnership, User
+    from planner.services import partnerships
+
+    with Session(world.engine) as session:
+        found = session.exec(select(Partnership.id).where(Partnership.name == "権限表の協議会")).first()
+        if found is not None:
+            return found
+        lead = session.get(User, world.users["muni202029"])
+        row = partnerships.create(session, lead, name="権限表の協議会", kind="council", category_id="rpa")
+        partnerships.invite(session, lead, row, ["202011"])
+        session.commit()
+        return row.id
+
+
 def targets(world: World, kind: str) -> list[Target]:
+    if kind.startswith("partnership"):
+        allowed = {
+            "partnership": {"admin", "pref20", "muni202029", "muni202011"},
+            "partnership_lead": {"admin", "muni202029"},
+            "partnership_invitee": {"muni202011"},
+        }[kind]
+        return [Target("松本市's consortium", {"partnership_id": _partnership(world)}, allowed)]
     p20, p15 = world.plans["20"], world.plans["15"]
     plan20_bodies = {"202011", "202029", "204820"}
     if kind == "scenario":
