@@ -333,18 +333,44 @@ class User(threading.Thread):
 def workers_rss(master: int) -> list[int]:
     """The resident memory (MB) of each gunicorn worker: the server's child processes."""
     out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in worker_pids(master):
         try:
-            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) != master:
-                continue
-            status = (entry / "status").read_text()
+            status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
         rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
         out.append(rss // 1024)
     return sorted(out)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds used so far by these processes (from /proc; 0 for one that is gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def worker_pids(master: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == master:
+                    out.append(int(entry.name))
+            except OSError:
+                continue
+    return out
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def warm_up(port: int, requests: int) -> None:
@@ -503,9 +529,17 @@ def run(args, url: str, env: dict, servers: list) -> int:
     )
     clock: dict[str, float] = {}
 
+    workers = worker_pids(server.pid)
+    measured: dict = {}
+
     def start_clock() -> None:
         clock["started"] = time.monotonic()
         clock["deadline"] = clock["started"] + args.duration
+        # The load generator runs on the same machine as the server: its own CPU is printed beside the server's,
+        # so that a reader can tell whether the clients took the cores the server needed.
+        measured["client"] = time.process_time()
+        measured["server"] = cpu_seconds(workers)
+        measured["load"] = load_average()
 
     start = threading.Barrier(len(fx.users), action=start_clock)
     users = [
@@ -517,6 +551,9 @@ def run(args, url: str, env: dict, servers: list) -> int:
     for u in users:
         u.join()
     elapsed = time.monotonic() - clock["started"]
+    client_cpu = time.process_time() - measured["client"]
+    server_cpu = cpu_seconds(workers) - measured["server"]
+    load_after = load_average()
     for u in users:
         u.browser.conn.close()
     time.sleep(2)  # the last requests' memory back, as after a quiet moment
@@ -548,6 +585,11 @@ def run(args, url: str, env: dict, servers: list) -> int:
         + "; after the run "
         + ", ".join(f"{v}" for v in rss_end)
     )
+    print(
+        f"CPU during the run: gunicorn workers {server_cpu:.1f} s ({server_cpu / elapsed:.2f} cores), this load "
+        f"generator {client_cpu:.1f} s ({client_cpu / elapsed:.2f} cores)"
+    )
+    print(f"load average (1, 5, 15 min): at the start {measured['load']}; at the end {load_after}")
     print(f"errors: {len(errors)}" + "".join(f"\n  {e}" for e in errors[:20]))
     print(f"lost or doubled updates: {len(problems)}" + "".join(f"\n  {p}" for p in problems[:20]))
     print(f"tracebacks or errors in the server log: {len(tracebacks)}" + "".join(f"\n  {t}" for t in tracebacks[:10]))

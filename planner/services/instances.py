@@ -7,9 +7,11 @@ across runs, so plans, overrides and reports can refer to them.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session, func, select
 
 from planner.db.models import Body, Category, Need, PriceBook, Scenario
@@ -20,7 +22,7 @@ from planner.domain.model import Category as DomainCategory
 from planner.domain.model import Need as DomainNeed
 
 from . import access
-from .reference_data import ReferenceDataError, current_price_book, price_book_document
+from .reference_data import ReferenceDataError, current_price_book, stored_price_book
 
 
 def need_key(need_id: int) -> str:
@@ -120,11 +122,75 @@ def build_instance(session: Session, scenario: Scenario) -> Instance:
 def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInstance:
     """The scenario as a domain instance; raises InstanceError (problems in English, 'where: what') if the
     stored data cannot make a valid instance, ReferenceDataError if there is no price book."""
-    from .quotes import apply_quotes, price_source_text, quoted_prices, scenario_quotes
+    return assemble_instance(scenario, read_scenario_rows(session, scenario))
+
+
+@dataclass
+class ScenarioRows:
+    """Every stored row a run of the scenario reads besides the scenario itself: the instance is a function of the
+    scenario's columns and these (:func:`assemble_instance`), so :meth:`digest` names the instance's inputs — the
+    inputs check of a published plan (planner.services.release_inputs) rebuilds nothing while it stays the same."""
+
+    book: PriceBook
+    book_doc: dict[str, Any]  # the stored book's document, shared: not to be changed
+    book_digest: str
+    quotes: list[Any]  # ScenarioQuote rows
+    bodies: list[Body]  # the scenario's bodies
+    hosts: dict[str, Body | None]  # hosts outside them (None: not registered)
+    needs: list[Need]
+
+    def digest(self, scenario: Scenario) -> str:
+        """A hash of every column of the scenario and of every row read (the book by its document's hash)."""
+        values = [
+            (type(row).__name__, [_column_values(row)])
+            for row in (scenario, *self.quotes, *self.bodies, *(b for b in self.hosts.values() if b), *self.needs)
+        ]
+        hosts = sorted((code, body is None) for code, body in self.hosts.items())
+        text = repr((values, hosts, self.book.id, self.book.version, self.book_digest))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_COLUMNS: dict[type, tuple[str, ...]] = {}
+
+
+def _column_values(row: Any) -> list[Any]:
+    """Every mapped column's value of ``row``: read from the loaded state (an attribute read through SQLAlchemy's
+    descriptors costs several times more, and a digest reads thousands), an expired one through the descriptor."""
+    keys = _COLUMNS.get(type(row))
+    if keys is None:
+        keys = _COLUMNS[type(row)] = tuple(a.key for a in sa_inspect(type(row)).column_attrs)
+    loaded = row.__dict__
+    return [loaded[k] if k in loaded else getattr(row, k) for k in keys]
+
+
+def read_scenario_rows(session: Session, scenario: Scenario) -> ScenarioRows:
+    """The rows a run of ``scenario`` reads (ReferenceDataError without a price book)."""
+    from .quotes import scenario_quotes
 
     book = scenario_price_book(session, scenario)
+    stored = stored_price_book(session, book)
     quotes = scenario_quotes(session, scenario.id) if scenario.id is not None else []
-    book_doc = cap_members(apply_quotes(price_book_document(session, book), quotes), scenario.max_members)
+    category_ids = {
+        c["id"] for c in stored.doc["categories"] if not scenario.category_ids or c["id"] in scenario.category_ids
+    }
+    bodies = scenario_bodies(session, scenario)
+    known = {b.code for b in bodies}
+    hosts: dict[str, Body | None] = {}
+    for h in scenario.hosts or []:
+        code = h.get("body") if isinstance(h, dict) else None
+        if code and code not in known and code not in hosts:
+            hosts[code] = session.get(Body, code)
+    codes = known | {c for c, b in hosts.items() if b is not None}
+    needs = list(session.exec(scenario_need_query(scenario, codes, category_ids).order_by(Need.id)))
+    return ScenarioRows(book, stored.doc, stored.digest, quotes, bodies, hosts, needs)
+
+
+def assemble_instance(scenario: Scenario, rows: ScenarioRows) -> BuiltInstance:
+    """The instance of ``scenario`` from the rows read for it (no database)."""
+    from .quotes import apply_quotes, price_source_text, quoted_prices
+
+    book, quotes = rows.book, rows.quotes
+    book_doc = cap_members(apply_quotes(rows.book_doc, quotes), scenario.max_members)
     categories = [c for c in book_doc["categories"] if not scenario.category_ids or c["id"] in scenario.category_ids]
     category_ids = {c["id"] for c in categories}
     notes: list[str] = []
@@ -132,13 +198,13 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
     if missing_categories:
         notes.append(f"単価表 {book.version} にない分野を除きました: {', '.join(missing_categories)}")
 
-    bodies = {b.code: b for b in scenario_bodies(session, scenario)}
+    bodies = {b.code: b for b in rows.bodies}
     hosts = []
     for h in scenario.hosts or []:
         code = h.get("body") if isinstance(h, dict) else None
         cats = [c for c in (h.get("categories") or sorted(category_ids)) if c in category_ids] if code else []
         if code and code not in bodies:
-            host_body = session.get(Body, code)
+            host_body = rows.hosts.get(code)
             if host_body is None:
                 notes.append(f"受託団体 {code} は登録されていないため除きました")
                 continue
@@ -146,7 +212,7 @@ def build_instance_with_notes(session: Session, scenario: Scenario) -> BuiltInst
         if code and cats:
             hosts.append({"body": code, "categories": cats})
 
-    needs = list(session.exec(scenario_need_query(scenario, bodies, category_ids).order_by(Need.id)))
+    needs = rows.needs
     need_keys = {need_key(n.id) for n in needs}
 
     doc = {

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from planner.db.models import Body, Consortium, MemberShare, PlanRelease, PlanSeries, Scenario, User, utcnow
@@ -130,7 +131,10 @@ def release_summary(info: ReleaseInfo) -> dict[str, Any]:
 
 
 def release_of_plan(session: Session, plan_id: int) -> PlanRelease | None:
-    return session.exec(select(PlanRelease).where(PlanRelease.plan_id == plan_id)).first()
+    # The stored inputs snapshot (a large document) is read only when it is compared (release_inputs).
+    return session.exec(
+        select(PlanRelease).where(PlanRelease.plan_id == plan_id).options(defer(PlanRelease.inputs))
+    ).first()
 
 
 def release_info(session: Session, plan_id: int, *, with_changes: bool = True) -> ReleaseInfo:
@@ -139,7 +143,12 @@ def release_info(session: Session, plan_id: int, *, with_changes: bool = True) -
         return ReleaseInfo(plan_id, None, None)
     series = session.get(PlanSeries, release.series_id)
     history = list(
-        session.exec(select(PlanRelease).where(PlanRelease.series_id == series.id).order_by(PlanRelease.version.desc()))
+        session.exec(
+            select(PlanRelease)
+            .where(PlanRelease.series_id == series.id)
+            .order_by(PlanRelease.version.desc())
+            .options(defer(PlanRelease.inputs))
+        )
     )
     info = ReleaseInfo(plan_id, release, series, history)
     if with_changes and release.state in MEMBER_VISIBLE_STATES:

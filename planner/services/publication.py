@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from planner.db.models import Body, DataVintage, DocumentSetting, Partnership, PlanRelease, Scenario
@@ -50,7 +51,14 @@ def capture(title: str, issued_on: date, issuer: Issuer, data_source: str) -> di
 def frozen_of(session: Session, plan_id: int) -> Frozen | None:
     """The published words of ``plan_id``'s version, or None for a draft, an unpublished 確定案 or a version
     published before they were kept."""
-    release = session.exec(select(PlanRelease).where(PlanRelease.plan_id == plan_id)).first()
+    release = session.exec(
+        select(PlanRelease).where(PlanRelease.plan_id == plan_id).options(defer(PlanRelease.inputs))
+    ).first()
+    return frozen_of_release(release)
+
+
+def frozen_of_release(release: PlanRelease | None) -> Frozen | None:
+    """:func:`frozen_of` for a release already read."""
     record = release.frozen if release is not None else None
     if not record:
         return None

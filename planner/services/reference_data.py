@@ -8,8 +8,10 @@ versions are kept, because plans record the version they were solved with.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +89,46 @@ def _entry_dict(entry: PriceEntry) -> dict[str, Any]:
 
 
 def price_book_document(session: Session, book: PriceBook) -> dict[str, Any]:
-    """A stored price book in the layout of price_book_reference.json (for export, editing and checking)."""
+    """A stored price book in the layout of price_book_reference.json (for export, editing and checking): the
+    caller's own copy, free to change."""
+    return copy.deepcopy(stored_price_book(session, book).doc)
+
+
+@dataclass(frozen=True)
+class StoredPriceBook:
+    """A price book's document, read once per process: a stored book never changes (its entries are written with
+    it, and edits make a new version), so the pages that read it on every request (the need form's estimates, the
+    inputs check of a published plan) do not query and rebuild it each time. ``digest`` names its content."""
+
+    doc: dict[str, Any]  # shared: read it, never change it (price_book_document gives a copy)
+    digest: str
+
+
+_BOOKS: dict[tuple, StoredPriceBook] = {}
+_BOOKS_LOCK = threading.Lock()
+_BOOKS_KEPT = 16  # versions; a deployment has a handful
+
+
+def stored_price_book(session: Session, book: PriceBook) -> StoredPriceBook:
+    """The book's document, shared and not to be changed (see :class:`StoredPriceBook`). Keyed by the row's id,
+    version and creation time: a book rolled back and another stored under the same id are told apart."""
+    key = (book.id, book.version, book.created_at, book.horizon_years, book.label, book.source, book.note)
+    with _BOOKS_LOCK:
+        found = _BOOKS.get(key)
+    if found is not None:
+        return found
+    doc = _read_price_book(session, book)
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, default=str)
+    found = StoredPriceBook(doc, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    if book.id is not None and not session.new and not session.dirty:  # only what is stored is kept
+        with _BOOKS_LOCK:
+            if len(_BOOKS) >= _BOOKS_KEPT:
+                _BOOKS.clear()
+            _BOOKS[key] = found
+    return found
+
+
+def _read_price_book(session: Session, book: PriceBook) -> dict[str, Any]:
     categories = {c.id: c for c in session.exec(select(CategoryRow))}
     entries: dict[str, dict[str, PriceEntry]] = {}
     for e in session.exec(select(PriceEntry).where(PriceEntry.price_book_id == book.id)):
@@ -283,8 +324,26 @@ def create_price_book_version(
 
 
 def domain_categories(session: Session, book: PriceBook, category_ids: list[str] | None = None) -> dict[str, Category]:
-    """The price book's categories as domain objects (validated like an instance file)."""
-    doc = price_book_document(session, book)
+    """The price book's categories as domain objects (validated like an instance file); the domain objects are
+    frozen, so they are kept with the stored book (a bounded number of category choices)."""
+    stored = stored_price_book(session, book)
+    key = (stored.digest, book.version, book.horizon_years, tuple(category_ids or ()))
+    with _BOOKS_LOCK:
+        found = _CATEGORIES.get(key)
+    if found is None:
+        found = _domain_categories(book, stored.doc, category_ids)
+        with _BOOKS_LOCK:
+            if len(_CATEGORIES) >= _CATEGORIES_KEPT:
+                _CATEGORIES.clear()
+            _CATEGORIES[key] = found
+    return dict(found)
+
+
+_CATEGORIES: dict[tuple, dict[str, Category]] = {}
+_CATEGORIES_KEPT = 64  # a book's categories one by one and all together, for a few books
+
+
+def _domain_categories(book: PriceBook, doc: dict[str, Any], category_ids: list[str] | None) -> dict[str, Category]:
     cats = [c for c in doc["categories"] if not category_ids or c["id"] in category_ids]
     try:
         instance = parse_instance(

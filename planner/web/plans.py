@@ -6,6 +6,10 @@ own body's view of plans that include it (and the consortium pages of the groups
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -33,7 +37,12 @@ EFFECT_BODY_CHART_LIMIT = 20
 
 
 def effects_context(view: svc.PlanView, *, charts: bool = False) -> dict:
-    """The plan's effect estimates for the page (and, on the summary, the charts by category and by body)."""
+    """The plan's effect estimates for the page (and, on the summary, the charts by category and by body); made
+    once per cached view."""
+    return dict(view.derived(("effects", charts), lambda: _effects_context(view, charts=charts)))
+
+
+def _effects_context(view: svc.PlanView, *, charts: bool) -> dict:
     effects = plan_effects(view.instance, view.plan.effects)
     out: dict = {"effects": effects}
     if charts and effects.present:
@@ -130,12 +139,15 @@ def show(plan_id: int):
     map_cat = map_category(view, request.args.get("map"))
     map_groups = view.groups if map_cat == "all" else [g for g in view.groups if g.group.category == map_cat]
     figure_map = _map_markup(view.map_bodies(), view.map_groups(map_groups), width=760, height=600)
-    bars = Markup(
-        savings_bar_svg(
-            [(name, t.standalone_yen, t.joint_yen, t.net_yen) for _, name, t in view.category_totals()], width=760
-        )
+    bars = view.derived(
+        "savings_bars",
+        lambda: Markup(
+            savings_bar_svg(
+                [(name, t.standalone_yen, t.joint_yen, t.net_yen) for _, name, t in view.category_totals()], width=760
+            )
+        ),
     )
-    waterfall = Markup(waterfall_svg(totals_steps(view.totals), width=560))
+    waterfall = view.derived("waterfall", lambda: Markup(waterfall_svg(totals_steps(view.totals), width=560)))
     names = {code: b.name for code, b in view.instance.bodies.items()}
     names.update({("category", cid): c.name for cid, c in view.instance.categories.items()})
     overrides = [(item, describe_override(names, item)) for item in (loaded.scenario.overrides or {}).get("items", [])]
@@ -181,10 +193,30 @@ def show(plan_id: int):
 
 def _map_markup(bodies: list[dict], groups: list[dict], *, width: int, height: int) -> Markup:
     """The map drawn twice: for wide screens, and 360 px wide for phones (where the wide one, scaled down to fit,
-    would print its names and legend at 5 px); the stylesheet shows one of them."""
+    would print its names and legend at 5 px); the stylesheet shows one of them.
+
+    Drawing (outlines projected, names placed) is a large part of a plan page; the drawing is a function of what it
+    is given, so it is kept under a hash of exactly that (a stored plan never changes, and its pages are read many
+    times), in a cache bounded by its size."""
+    key = hashlib.sha256(repr((bodies, groups, width, height)).encode("utf-8")).hexdigest()
+    with _MAPS_LOCK:
+        found = _MAPS.get(key)
+        if found is not None:
+            _MAPS.move_to_end(key)
+            return found
     wide = consortium_map_svg(bodies, groups, width=width, height=height)
     narrow = consortium_map_svg(bodies, groups, width=360, height=400)
-    return Markup(f'<div class="map-wide">{wide}</div><div class="map-narrow">{narrow}</div>')
+    markup = Markup(f'<div class="map-wide">{wide}</div><div class="map-narrow">{narrow}</div>')
+    with _MAPS_LOCK:
+        _MAPS[key] = markup
+        while len(_MAPS) > 1 and sum(len(m) for m in _MAPS.values()) > _MAPS_CHARS:
+            _MAPS.popitem(last=False)
+    return markup
+
+
+_MAPS: OrderedDict[str, Markup] = OrderedDict()
+_MAPS_LOCK = threading.Lock()
+_MAPS_CHARS = 1_500_000  # some 20 of a prefecture's maps (2 bytes a character): 3 MB in each worker
 
 
 # --- one consortium ------------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ def _row(plan_id: int, needs: int):
         scenario_id=1,
         created_at=datetime(2026, 12, 7),
         objective_yen=1,
+        lower_bound_yen=1,
+        solve_seconds=0.5,
         plan_doc={"groups": []},
         instance_doc={"needs": [{}] * needs},
         price_book_version="",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from planner.db.models import Plan as PlanRow
@@ -19,8 +20,8 @@ from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
 
 from .. import access
-from ..plan_lifecycle import plan_status
-from ..publication import Frozen, frozen_of
+from ..plan_lifecycle import release_of_plan
+from ..publication import Frozen, frozen_of_release
 from .views import PlanView, plan_view
 
 
@@ -79,15 +80,18 @@ class LoadedPlan:
 def load_plan(session: Session, user: Any, plan_id: int) -> LoadedPlan:
     """Plan ``plan_id`` as ``user`` may open it, or :class:`PlanNotFound`. A stored plan that cannot be read back
     raises ValueError (the stored documents are broken: a server error, not the user's)."""
-    row = session.get(PlanRow, plan_id)
+    # The plan's two documents (a national plan's run to megabytes) are read only when its view is not cached yet.
+    row = session.get(PlanRow, plan_id, options=[defer(PlanRow.instance_doc), defer(PlanRow.plan_doc)])
     scenario = session.get(Scenario, row.scenario_id) if row is not None else None
     if row is None or scenario is None:
         raise PlanNotFound(plan_id)
     view = plan_view(row)
+    release = release_of_plan(session, plan_id)
+    status = release.state if release is not None else "draft"  # as plan_status says
     facts = access.PlanFacts(
         scenario.prefecture_code,
         view.by_body.keys(),
-        plan_status(session, plan_id),
+        status,
         lead_body=scenario.partnership_lead_code,
     )
     plan_access = access.plan_access(user, facts)
@@ -95,4 +99,4 @@ def load_plan(session: Session, user: Any, plan_id: int) -> LoadedPlan:
         raise PlanNotFound(
             plan_id, refused=True, detail=f"計画 {plan_id}（都道府県コード {scenario.prefecture_code} のもの）"
         )
-    return LoadedPlan(row, scenario, view, plan_access, frozen_of(session, plan_id))
+    return LoadedPlan(row, scenario, view, plan_access, frozen_of_release(release))

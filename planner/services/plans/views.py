@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,6 +83,15 @@ class PlanView:
     totals: Totals
     by_id: dict[str, GroupView] = field(default_factory=dict)
     by_body: dict[str, list[GroupView]] = field(default_factory=dict)
+    # What the pages derive from the view alone (totals per category, effects, charts), kept with it: a stored plan
+    # never changes, and the view is cached with its plan (plan_view)
+    _derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, once for this view (two requests at once may both make it; either result is the same)."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
 
     @property
     def status_label(self) -> str:
@@ -140,6 +149,9 @@ class PlanView:
 
     def category_totals(self) -> list[tuple[str, str, Totals]]:
         """(category id, name, totals) in the price book's order, for categories with needs."""
+        return list(self.derived("category_totals", self._category_totals))
+
+    def _category_totals(self) -> list[tuple[str, str, Totals]]:
         per: dict[str, list[MemberLine]] = {}
         for g in self.groups:
             per.setdefault(g.group.category, []).extend(g.members)
@@ -201,8 +213,11 @@ _CACHE_NEEDS = 20_000
 
 
 def plan_view(row: PlanRow) -> PlanView:
-    """The plan row as a view (cached: a stored plan never changes, and national plans take a while to parse)."""
-    key = (row.id, row.scenario_id, row.created_at, row.objective_yen, len(row.plan_doc.get("groups", ())))
+    """The plan row as a view (cached: a stored plan never changes, and national plans take a while to parse).
+
+    The key is made of the row's small columns only, so that a row loaded without its two documents (deferred, as
+    planner.services.plans.load_plan does) reads them from the database only when the view is not cached yet."""
+    key = (row.id, row.scenario_id, row.created_at, row.objective_yen, row.lower_bound_yen, row.solve_seconds)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
