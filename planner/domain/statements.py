@@ -182,30 +182,3 @@ def body_statements(
         body = instance.bodies[code]
         out.append(BodyStatement(code, body.name, body.kind, tuple(needs), tuple(range(first, last + 1))))
     return out
-
-
-@dataclass(frozen=True)
-class BudgetTable:
-    """The prefecture-wide table: each body's net burden (and its parts) by fiscal year."""
-
-    fiscal_years: tuple[int, ...]
-    statements: tuple[BodyStatement, ...]
-
-    def cell(self, body_code: str, fiscal_year: int) -> YearAmounts:
-        for s in self.statements:
-            if s.body_code == body_code:
-                return s.amounts_in(fiscal_year)
-        raise KeyError(body_code)
-
-    def year_total(self, fiscal_year: int) -> YearAmounts:
-        return sum_years((s.amounts_in(fiscal_year) for s in self.statements), fiscal_year)
-
-    @property
-    def total(self) -> YearAmounts:
-        return sum_years(s.total for s in self.statements)
-
-
-def budget_table(statements: Sequence[BodyStatement]) -> BudgetTable:
-    years = sorted({fy for s in statements for fy in s.fiscal_years})
-    span = tuple(range(years[0], years[-1] + 1)) if years else ()
-    return BudgetTable(span, tuple(statements))

@@ -23,7 +23,9 @@ from planner.domain.budget_lines import (
     BodyBudget,
     BudgetLine,
     DebtLine,
+    PrefectureBudget,
     body_budgets,
+    prefecture_budget,
     thousand_down,
     thousand_up,
 )
@@ -168,6 +170,12 @@ class BudgetView:
 
     def debt_period(self, d: DebtLine) -> str:
         return f"{wareki_fiscal_year(d.from_year)}から{wareki_fiscal_year(d.to_year)}まで"
+
+    def long_term_text(self, d: DebtLine) -> str:
+        """Whether a 長期継続契約 may take the 債務負担行為's place (the basis is in DEBT_NOTES)."""
+        if d.long_term:
+            return "対象とできる場合あり（債務負担行為に代えて）"
+        return "対象外（負担金）" if d.item == CONTRIBUTION else "対象外（構築を含む委託）"
 
     @property
     def role_text(self) -> str:
@@ -338,7 +346,7 @@ def _finance_sheet(ws, v: BudgetView, used: set[str]) -> None:
                 d.limit_yen,
                 F(f"=ROUNDUP(E{row}/1000,0)"),
                 d.whole_yen,
-                "対象とできる場合あり（債務負担行為に代えて）" if d.long_term else "対象外",
+                v.long_term_text(d),
             ],
             [None, None, None, None, YEN, THOUSAND, YEN, None],
         )
@@ -365,3 +373,174 @@ def finance_workbook(instance: Instance, plan: SettledPlan, body_code: str, meta
     wb = Workbook()
     _finance_sheet(wb.active, v, set())
     return _save(wb, v.meta.document_control)
+
+
+# --- the prefecture-wide 予算総括表 -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetTableView:
+    """The 年度別予算総括表: every body's budget (every lead included, the prefecture as host too), 歳出 first."""
+
+    table: PrefectureBudget
+    views: tuple[BudgetView, ...]
+    meta: ReportMeta
+    plan_name: str
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return self.table.fiscal_years
+
+    def _rows(self, budgets, attr: str, up: bool) -> list[tuple[BodyBudget, Row]]:
+        return [
+            (b, _row(b.body_code, b.body_name, [getattr(b, f"{attr}_in")(fy) for fy in self.years], up))
+            for b in budgets
+        ]
+
+    @property
+    def expenditure(self) -> list[tuple[BodyBudget, Row]]:
+        return self._rows(self.table.budgets, "expenditure", True)
+
+    @property
+    def revenue(self) -> list[tuple[BodyBudget, Row]]:
+        """The leads' 分担金及び負担金 (every lead of a lead-mode group, the host prefecture included)."""
+        return self._rows(self.table.leads, "revenue", False)
+
+    def total(self, rows: list[tuple[BodyBudget, Row]], label: str) -> Row:
+        return _sum_row(label, [r for _, r in rows], len(self.years))
+
+    @property
+    def transfers(self) -> Row:
+        """うち団体間の負担金: the lead-mode members' 負担金, counted in their 歳出 and again in the lead's contract."""
+        return _row(
+            "",
+            "うち参加団体から幹事団体への負担金",
+            [sum(b.revenue_in(fy) for b in self.table.budgets) for fy in self.years],
+            True,
+        )
+
+    @property
+    def net(self) -> Row:
+        """歳出の純計: what the bodies pay out of the prefecture's public sector, each contract counted once."""
+        return _row(
+            "",
+            "純計（団体間の負担金を除く）",
+            [sum(b.expenditure_in(fy) - b.revenue_in(fy) for b in self.table.budgets) for fy in self.years],
+            True,
+        )
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return {v.budget.body_code: v.role_text for v in self.views}
+
+
+def budget_table_view(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> BudgetTableView:
+    views = _views(instance, plan, meta)
+    meta = _meta(plan, meta)
+    return BudgetTableView(
+        prefecture_budget([v.budget for v in views]), tuple(views), meta, plan.instance or instance.name
+    )
+
+
+def budget_html(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> str:
+    t = budget_table_view(instance, plan, meta)
+    return render_html(
+        "budget.html",
+        t=t,
+        meta=t.meta,
+        plan_name=t.plan_name,
+        assumptions=ASSUMPTIONS,
+        thousand_rule=THOUSAND_RULE,
+        grant_note=GRANT_NOTE,
+        special_tax_note=SPECIAL_TAX_NOTE,
+        control=t.meta.document_control,
+        doc_kind="budget",
+        doc_key="",
+    )
+
+
+def budget_pdf(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> bytes:
+    return html_to_pdf(budget_html(instance, plan, meta))
+
+
+def _table_sheet(ws, t: BudgetTableView, rows: list[tuple[BodyBudget, Row]], title: str, up: bool, total: str):
+    w = _Writer(ws)
+    w.title(f"{title}（{t.meta.title or t.plan_name}）")
+    control_rows(w, t.meta.document_control, "budget")
+    w.line("千円表示", THOUSAND_RULE)
+    w.skip()
+    w.header(_year_header(t.years, "団体コード"))
+    return w, _amount_block(w, t.years, [(r.item, r.label, [c.yen for c in r.cells]) for _, r in rows], up, total)
+
+
+def budget_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> bytes:
+    """年度別予算総括表: 歳出 by body and year, the leads' 歳入 (分担金及び負担金), the 財源内訳 by body, then each body's
+    予算見積資料 on its own sheet."""
+    t = budget_table_view(instance, plan, meta)
+    n = len(t.years)
+    wb = Workbook()
+    used: set[str] = set()
+    ws = wb.active
+    ws.title = sheet_title("歳出", used)
+    w, (_first, spend_total) = _table_sheet(ws, t, t.expenditure, "年度別 歳出（団体別）", True, "歳出 計")
+    transfers = t.transfers
+    w.cells(
+        ["", transfers.label, *[c.yen for c in transfers.cells], F(f"=SUM(C{w.row}:{_col(2 + n)}{w.row})")],
+        [None, None] + [YEN] * (n + 1),
+    )
+    w.cells(
+        ["", t.net.label, *[F(f"={_col(3 + i)}{spend_total}-{_col(3 + i)}{w.row - 1}") for i in range(n + 1)]],
+        [None, None] + [YEN] * (n + 1),
+        total=True,
+    )
+    w.widths([12, 30] + [15] * (n + 1) + [12] * (n + 1))
+    ws = wb.create_sheet()
+    ws.title = sheet_title("歳入（分担金及び負担金）", used)
+    w, _ = _table_sheet(ws, t, t.revenue, "年度別 歳入 分担金及び負担金（幹事団体別）", False, "歳入 計")
+    w.widths([12, 30] + [15] * (n + 1) + [12] * (n + 1))
+    ws = wb.create_sheet()
+    ws.title = sheet_title("財源内訳", used)
+    w = _Writer(ws)
+    w.title(f"財源内訳（団体別、期間計）（{t.meta.title or t.plan_name}）")
+    control_rows(w, t.meta.document_control, "budget")
+    w.line(GRANT_NOTE)
+    w.line(SPECIAL_TAX_NOTE)
+    w.skip()
+    w.header(
+        [
+            "団体コード",
+            "団体名",
+            "役割",
+            "歳出 計（円）",
+            "特定財源（分担金及び負担金）（円）",
+            "一般財源（円）",
+            "国庫支出金（採択された場合）（円）",
+            "特別交付税（参考）（円）",
+        ]
+    )
+    top = w.row
+    for b in t.table.budgets:
+        row = w.row
+        w.cells(
+            [
+                b.body_code,
+                b.body_name,
+                t.roles[b.body_code],
+                b.expenditure_total_yen,
+                b.revenue_total_yen,
+                F(f"=D{row}-E{row}"),
+                b.national_if_awarded_yen,
+                b.special_tax_total_yen,
+            ],
+            [None, None, None] + [YEN] * 5,
+        )
+    bottom = w.row - 1
+    w.cells(
+        ["合計", f"{len(t.table.budgets)}団体", None, *[F(f"=SUM({c}{top}:{c}{bottom})") for c in "DEFGH"]],
+        [None, None, None] + [YEN] * 5,
+        total=True,
+    )
+    w.widths([12, 16, 40, 16, 18, 16, 18, 16])
+    for v in t.views:
+        _finance_sheet(wb.create_sheet(), v, used)
+    return _save(wb, t.meta.document_control)

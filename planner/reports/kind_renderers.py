@@ -192,12 +192,12 @@ RENDERERS: dict[str, KindRenderer] = {
             exists=lambda instance, plan, key: key == "",
             files=_whole_plan_files(KINDS["budget"]),
             downloads={
-                "pdf": lambda i, p, k, m: statements.budget_pdf(i, p, m),
-                "xlsx": lambda i, p, k, m: statements.budget_workbook(i, p, m),
+                "pdf": lambda i, p, k, m: budget_statements.budget_pdf(i, p, m),
+                "xlsx": lambda i, p, k, m: budget_statements.budget_workbook(i, p, m),
             },
             # 年度別予算総括表.pdf and .xlsx, at the top as in the ZIP, the workbook always (the finance sections')
             report_file=lambda key, zip_name, workbooks: zip_name,
-            whole_html=lambda i, p, k, m: statements.budget_html(i, p, m),
+            whole_html=lambda i, p, k, m: budget_statements.budget_html(i, p, m),
         ),
         KindRenderer(
             KINDS["agreement"],

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from openpyxl import Workbook
 
+from planner.domain.budget_lines import DebtLine, body_budgets
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
-from planner.domain.statements import ASSUMPTIONS, BodyStatement, BudgetTable, body_statements, budget_table
+from planner.domain.statements import ASSUMPTIONS, BodyStatement, body_statements
 from planner.domain.vocabulary import MODE_SHORT, fiscal_year_label, wareki_fiscal_year
 from planner.domain.vocabulary import Formula as F
 
@@ -23,8 +24,8 @@ from .render import render_html
 from .xlsx import YEN, _col, _save, _Writer, control_rows, sheet_title
 
 DEBT_NOTE = (
-    "債務負担行為の参考額は、導入年度の翌年度以降に支出する負担額（実質負担ではなく負担額）の合計です。"
-    "契約の期間・方法に合わせて設定してください。"
+    "債務負担行為は事項（グループ）ごとに、期間と限度額を設定します。限度額は導入年度の翌年度以降に支出する額"
+    "（実質負担ではなく負担額。幹事団体は契約の全体）で、節・長期継続契約の扱いは予算見積資料のとおりです。"
 )
 
 
@@ -38,15 +39,14 @@ class StatementView:
     categories: dict[str, str]
     bodies: dict[str, str]
     head: str
+    debts: tuple[DebtLine, ...] = ()  # one 債務負担行為 事項 a group (planner.domain.budget_lines), never pooled
 
     @property
     def years(self):
         return self.statement.years
 
-    @property
-    def later_years_gross_yen(self) -> int:
-        """債務負担行為の参考: what falls due after the first year (gross, before any estimate)."""
-        return sum(y.gross_yen for y in self.statement.years[1:])
+    def debt_period(self, d: DebtLine) -> str:
+        return f"{wareki_fiscal_year(d.from_year)}〜{wareki_fiscal_year(d.to_year)}"
 
     @property
     def period(self) -> str:
@@ -65,8 +65,17 @@ def _views(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, body_
         raise ReportError(str(e)) from e
     categories = {cid: c.name for cid, c in instance.categories.items()}
     bodies = {code: b.name for code, b in instance.bodies.items()}
+    debts = {b.body_code: b.debts for b in body_budgets(instance, plan, [s.body_code for s in statements])}
     return [
-        StatementView(s, meta, plan.instance or instance.name, categories, bodies, head_title(s.body_name, s.body_kind))
+        StatementView(
+            s,
+            meta,
+            plan.instance or instance.name,
+            categories,
+            bodies,
+            head_title(s.body_name, s.body_kind),
+            debts.get(s.body_code, ()),
+        )
         for s in statements
     ]
 
@@ -97,26 +106,6 @@ def statement_html(view: StatementView) -> str:
 
 def statement_pdf(instance: Instance, plan: SettledPlan, body_code: str, meta: ReportMeta | None = None) -> bytes:
     return html_to_pdf(statement_html(statement_view(instance, plan, body_code, meta)))
-
-
-def budget_html(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> str:
-    views = _views(instance, plan, meta)
-    meta = _meta(plan, meta)
-    table = budget_table([v.statement for v in views])
-    return render_html(
-        "budget.html",
-        t=table,
-        meta=meta,
-        plan_name=plan.instance or instance.name,
-        assumptions=ASSUMPTIONS,
-        control=meta.document_control,
-        doc_kind="budget",
-        doc_key="",
-    )
-
-
-def budget_pdf(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> bytes:
-    return html_to_pdf(budget_html(instance, plan, meta))
 
 
 # --- workbooks --------------------------------------------------------------------------------------------------
@@ -167,8 +156,12 @@ def _statement_sheet(ws, v: StatementView, used: set[str]) -> None:
         [None, None] + [YEN] * 6,
         total=True,
     )
-    w.line("債務負担行為の参考額（翌年度以降の負担額）", F(f"=SUM(E{first + 1}:E{last})") if last > first else 0)
-    ws.cell(w.row - 1, 2).number_format = YEN
+    w.line("債務負担行為（事項ごと）", bold=True)
+    for d in v.debts:
+        w.line(d.title, d.limit_yen, f"{fiscal_year_label(d.set_year)}に設定、期間 {v.debt_period(d)}")
+        ws.cell(w.row - 1, 2).number_format = YEN
+    if not v.debts:
+        w.line("翌年度以降に支出するものはありません。")
     w.line(DEBT_NOTE)
     w.skip()
     w.line("内訳（ニーズ・グループ別）", bold=True)
@@ -229,56 +222,3 @@ def statement_workbook(instance: Instance, plan: SettledPlan, body_code: str, me
     wb = Workbook()
     _statement_sheet(wb.active, v, set())
     return _save(wb, v.meta.document_control)
-
-
-def _budget_sheet(ws, table: BudgetTable, meta: ReportMeta, attr: str, title: str) -> None:
-    w = _Writer(ws)
-    w.title(title)
-    control_rows(w, meta.document_control, "budget")
-    for a in ASSUMPTIONS:
-        w.line("前提", a)
-    w.skip()
-    years = table.fiscal_years
-    w.header(["団体コード", "団体名"] + [fiscal_year_label(fy) for fy in years] + ["合計"])
-    first = w.row
-    for s in table.statements:
-        row = w.row
-        n = len(years)
-        w.cells(
-            [s.body_code, s.body_name]
-            + [getattr(s.amounts_in(fy), attr) for fy in years]
-            + [F(f"=SUM(C{row}:{_col(2 + n)}{row})")],
-            [None, None] + [YEN] * (n + 1),
-        )
-    last = w.row - 1
-    w.cells(
-        ["合計", f"{len(table.statements)}団体"]
-        + [F(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 4 + len(years))],
-        [None, None] + [YEN] * (len(years) + 1),
-        total=True,
-    )
-    w.line("計画の合計（検算用）", getattr(table.total, attr), F(f"={_col(3 + len(years))}{w.row - 1}=B{w.row}"))
-    ws.cell(w.row - 1, 2).number_format = YEN
-    w.widths([12, 16] + [17] * (len(years) + 1))
-
-
-def budget_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | None = None) -> bytes:
-    """年度別予算総括表: net burden, gross, grant and special tax by body and year, and each body's statement."""
-    views = _views(instance, plan, meta)
-    meta = _meta(plan, meta)
-    table = budget_table([v.statement for v in views])
-    wb = Workbook()
-    sheets = (
-        ("実質負担", "net_yen", "年度別 実質負担 見込額（団体別）"),
-        ("負担額", "gross_yen", "年度別 負担額（団体別）"),
-        ("補助金", "grant_yen", "年度別 補助金 見込額（団体別）"),
-        ("特別交付税", "special_tax_yen", "年度別 特別交付税 見込額（団体別）"),
-    )
-    used: set[str] = set()
-    for i, (name, attr, title) in enumerate(sheets):
-        ws = wb.active if i == 0 else wb.create_sheet()
-        ws.title = sheet_title(name, used)
-        _budget_sheet(ws, table, meta, attr, f"{title}（{meta.title or plan.instance or instance.name}）")
-    for v in views:
-        _statement_sheet(wb.create_sheet(), v, used)
-    return _save(wb, meta.document_control)

@@ -497,15 +497,23 @@ def _fairness_rows(w: _Writer, r: GroupReport) -> None:
 
 def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     r, m = n.group, n.member
-    ws.title = sheet_title(f"負担額通知 {m.body_name}")
+    # 仕様統一方式: each body contracts on its own; the coordinator tells it the expected contract, notifies no 負担額
+    unified = r.mode == "unified"
+    ws.title = sheet_title(f"{'契約予定額' if unified else '負担額通知'} {m.body_name}")
     w = _Writer(ws)
-    w.title(f"{r.category_name} 共同調達 負担額通知（見込額）")
+    w.title(
+        f"{r.category_name} 仕様統一方式 契約予定額（見込）のお知らせ"
+        if unified
+        else f"{r.category_name} 共同調達 負担額通知（見込額）"
+    )
     control_rows(w, r.control, "member", m.body_code)
     w.line("団体", f"{m.body_name}（{m.body_code}）")
     w.line("グループ", f"{r.group_id}（{r.mode_short}、{r.lead_role} {r.lead_name}）")
     w.line("按分方法", r.method_label)
     w.line("補助制度ルール", r.rule_version or "（版の記録なし）")
     w.line(_ESTIMATE)
+    if unified:
+        w.line("仕様統一方式では各団体が自ら契約し、団体間の負担金はありません（金額は貴団体の契約予定額の見込み）。")
     w.line("前提：初期負担は導入年度、年間負担は各年度に計上。補助金・特別交付税は初期費用が対象のため導入年度に計上。")
     if n.schedule_note:
         w.line(n.schedule_note)

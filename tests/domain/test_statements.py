@@ -7,8 +7,9 @@ import dataclasses
 import pytest
 
 from planner.domain import optimiser, settlement
+from planner.domain.budget_lines import body_budgets, prefecture_budget
 from planner.domain.settled import member_lines
-from planner.domain.statements import body_statements, budget_table, schedule_line
+from planner.domain.statements import body_statements, schedule_line
 from tests.domain.factories import body, make_instance, need, reference_categories
 from tests.reports.plans import settled_plan
 
@@ -75,15 +76,23 @@ def test_statements_equal_the_plan_member_figures_summed_by_year(planned):
     assert matsumoto.amounts_in(2032).annual_yen > 0 and matsumoto.amounts_in(2026).initial_yen > 0
 
 
-def test_budget_table_adds_up_by_year_and_by_body(planned):
+def test_prefecture_budget_counts_each_contract_once(planned):
+    """歳出 of every body less the 負担金 passed between them is each group's cost once; the 一般財源 of all bodies
+    is what all members pay (a host lead keeps none of it)."""
     instance, plan = planned
-    table = budget_table(body_statements(instance, plan))
+    table = prefecture_budget(body_budgets(instance, plan))
     assert table.fiscal_years == tuple(range(2026, 2033))
-    grand = sum(ln.net_yen for g in plan.groups for ln in member_lines(instance, g))
-    assert table.total.net_yen == grand
-    assert sum(table.year_total(fy).net_yen for fy in table.fiscal_years) == grand
+    costs = sum(g.cost.total_yen for g in plan.groups)
+    assert table.total("expenditure") - table.total("revenue") == costs
+    assert table.total("general_fund") == sum(ln.total_yen for g in plan.groups for ln in member_lines(instance, g))
     for fy in table.fiscal_years:
-        assert table.year_total(fy).net_yen == sum(table.cell(s.body_code, fy).net_yen for s in table.statements)
+        due = sum(
+            (g.cost.initial_yen if fy == g.start_year else 0) + g.cost.annual_yen
+            for g in plan.groups
+            if g.start_year <= fy < g.start_year + instance.horizon_years
+        )
+        assert table.total("expenditure", fy) - table.total("revenue", fy) == due, fy
+    assert {g.lead_body for g in plan.groups if g.mode == "lead"} <= {b.body_code for b in table.leads}
 
 
 def test_a_share_rounded_on_its_total_keeps_the_plan_total_in_the_last_year(planned):

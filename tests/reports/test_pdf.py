@@ -124,7 +124,9 @@ def test_member_notice_by_year(setting):
     g = next(g for g in plan.groups if g.id == "ocr-2026-1")
     share, sub = g.allocation.share("n-otari-ocr"), g.subsidies["n-otari-ocr"]
     first = share.initial_yen + share.annual_yen
-    assert "小谷村長様" in text and "負担額通知" in text and "長野県AI共同化2026" in text
+    assert "小谷村長様" in text and "長野県AI共同化2026" in text
+    # 仕様統一方式: 小谷村 contracts on its own; the coordinator notifies no 負担額 and no 負担金 passes between bodies
+    assert "契約予定額（見込）のお知らせ" in text and "負担額通知" not in text and "団体間の負担金はなく" in text
     assert (
         "令和8年度（2026年度）"
         + yen(share.initial_yen)

@@ -5,7 +5,7 @@ import pytest
 
 from planner.domain.settled import member_lines
 from planner.domain.statements import body_statements
-from planner.reports import statements
+from planner.reports import budget_statements, statements
 from planner.reports.context import ReportError, ReportMeta
 from planner.reports.control import Issuer, draft_control
 
@@ -41,7 +41,11 @@ def test_statement_pdf_prints_every_year_and_the_assumptions(setting):
         ) in text, label
     t = s.total
     assert "合計" + yen(t.initial_yen) + yen(t.annual_yen) + yen(t.gross_yen) in text
-    assert yen(sum(y.gross_yen for y in s.years[1:])) + "円" in text  # 債務負担行為の参考額
+    # 債務負担行為: one 事項 a group (小谷村's OCR contract and RPA 負担金), each its own later years, never pooled
+    assert yen(sum(y.gross_yen for y in s.years[1:])) not in text
+    for n in s.needs:
+        limit = sum(y.gross_yen for y in n.years if y.fiscal_year > n.start_year)
+        assert n.group_id + "）令和8年度令和9年度〜令和12年度" + yen(limit) in text, n.group_id
     assert "導入年度に見込んでいます" in text and "算定期間の各年度に計上" in text
     assert "案" in text and "政府標準利用規約" in text  # a draft's watermark and the data source
 
@@ -63,18 +67,25 @@ def test_statement_workbook_recomputes_the_plan_figures(setting):
 
 def test_budget_workbook_totals_agree_with_the_plan(setting):
     instance, plan = setting
-    wb = Workbook(statements.budget_workbook(instance, plan))
-    assert wb.wb.sheetnames[:4] == ["実質負担", "負担額", "補助金", "特別交付税"]
-    net = sum(ln.net_yen for g in plan.groups for ln in member_lines(instance, g))
-    check = wb.find("実質負担", "計画の合計（検算用）")
-    assert wb.value("実質負担", f"B{check}") == net and wb.value("実質負担", f"C{check}") is True
-    assert len(wb.wb.sheetnames) == 4 + len(body_statements(instance, plan))
+    wb = Workbook(budget_statements.budget_workbook(instance, plan))
+    assert wb.wb.sheetnames[:3] == ["歳出", "歳入（分担金及び負担金）", "財源内訳"]
+    n = instance.horizon_years
+    total_col = chr(ord("C") + n)
+    rows = [r for r in wb.wb["歳出"].iter_rows(min_col=2, max_col=2) if r[0].value == "純計（団体間の負担金を除く）"]
+    net = rows[0][0].row
+    assert wb.value("歳出", f"{total_col}{net}") == sum(g.cost.total_yen for g in plan.groups)
+    leads = [r[0].value for r in wb.wb["歳入（分担金及び負担金）"].iter_rows(min_col=2, max_col=2)]
+    assert "長野県" in leads  # the host prefecture leads the RPA group and has its row
+    check = wb.find("財源内訳", "合計")
+    members = sum(ln.total_yen for g in plan.groups for ln in member_lines(instance, g))
+    assert wb.value("財源内訳", f"F{check}") == members  # 一般財源 of all bodies: what the members pay
+    assert len(wb.wb.sheetnames) == 3 + len(budget_statements.budget_bodies(instance, plan))
 
 
 def test_budget_pdf_and_document_control(setting):
     instance, plan = setting
     control = draft_control("7", Issuer("長野県 企画振興部 DX推進課", "担当 信州太郎", "026-000-0000", "長DX"))
-    text = pdf_text(statements.budget_pdf(instance, plan, ReportMeta(control=control)))
+    text = pdf_text(budget_statements.budget_pdf(instance, plan, ReportMeta(control=control)))
     assert "年度別予算総括表" in text and "長DX試算7-予" in text and "長野県企画振興部DX推進課" in text
     assert "026-000-0000" in text and "試算（計画7）" in text
 

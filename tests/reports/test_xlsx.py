@@ -65,7 +65,7 @@ def test_member_workbook_by_year(setting):
     share, sub = g.allocation.share("n-otari-ocr"), g.subsidies["n-otari-ocr"]
     wb = Workbook(xlsx.member_workbook(instance, plan, "n-otari-ocr"))
     sheet = wb.wb.sheetnames[0]
-    assert sheet == "負担額通知 小谷村" and g.id in wb.wb.sheetnames
+    assert sheet == "契約予定額 小谷村" and g.id in wb.wb.sheetnames  # 仕様統一方式: no 負担額 is notified
     total = wb.find(sheet, "合計")
     assert wb.value(sheet, f"E{total}") == share.total_yen
     assert wb.value(sheet, f"H{total}") == sub.net_yen
