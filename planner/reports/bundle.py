@@ -31,17 +31,20 @@ PARALLEL_FROM = 12
 
 @dataclass(frozen=True)
 class Document:
-    kind: str  # a name of planner.reports.kinds.KINDS: summary | budget | group | agreement | member | statement
-    key: str  # group id (group, agreement), need id (member), body code (statement), or "" (summary, budget)
+    kind: str  # a name of planner.reports.kinds.KINDS: summary | budget | group | agreement | memorandum | ...
+    key: (
+        str  # group id (group, agreement, memorandum), need id (member), body code (statement), or "" (summary, budget)
+    )
 
 
 # The order documents are listed in (the ZIP sorts its files by name; this is the order of the work).
-LISTING = ("summary", "group", "member", "budget", "agreement", "statement")
+LISTING = ("summary", "group", "member", "budget", "agreement", "memorandum", "statement")
 
 
 def plan_documents(plan: SettledPlan, instance: Instance | None = None) -> list[Document]:
-    """Every document of a plan: the summary and the budget table, a 負担金算定書 and a 協定書案 per joint group, a
-    負担額通知 per member of a joint group, and (given the instance) a 年度別負担額 per body with a need."""
+    """Every document of a plan: the summary and the budget table, a 負担金算定書 per joint group and its 協定書案
+    (幹事団体方式) or 覚書案 (仕様統一方式), a 負担額通知 per member of a joint group, and (given the instance) a
+    年度別負担額 per body with a need."""
     return [Document(name, key) for name in LISTING for key in RENDERERS[name].keys(plan, instance)]
 
 

@@ -18,7 +18,7 @@ from typing import Literal
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledGroup, SettledPlan
 
-from . import agreement, budget_statements, pdf, statements, xlsx
+from . import agreement, budget_statements, memorandum, pdf, statements, xlsx
 from .context import ReportMeta
 from .kinds import KINDS, DocumentKind
 from .names import fitted, fitted_name
@@ -74,6 +74,12 @@ def _group(plan: SettledPlan, group_id: str) -> SettledGroup:
 
 def _joint(plan: SettledPlan) -> list[SettledGroup]:
     return [g for g in plan.groups if g.mode != "standalone"]
+
+
+def _in_mode(mode: str) -> Callable[[Instance, SettledPlan, str], bool]:
+    """A group's document that only groups of one mode have: the 協定書 (lead: one contract, 負担金 between the
+    bodies) or the 覚書 (unified: each body contracts on its own, nothing owed between them)."""
+    return lambda instance, plan, key: any(g.id == key and g.mode == mode for g in plan.groups)
 
 
 def _whole_plan_files(kind: DocumentKind) -> Callable[[Instance, SettledPlan, str], list[str]]:
@@ -201,13 +207,22 @@ RENDERERS: dict[str, KindRenderer] = {
         ),
         KindRenderer(
             KINDS["agreement"],
-            keys=lambda plan, instance: [] if instance is None else [g.id for g in _joint(plan)],
+            keys=lambda plan, instance: [] if instance is None else [g.id for g in plan.groups if g.mode == "lead"],
             bodies=_group_bodies,
-            exists=_has_group,
+            exists=_in_mode("lead"),
             files=_group_files(KINDS["agreement"]),
             downloads={"docx": agreement.agreement_docx},
-            report_file=lambda key, zip_name, workbooks: None,
-            in_report="never",
+            # planner report writes the drafts as the ZIP holds them: 協定書案/RPA_松本市_2026_rpa-2026-1.docx
+            report_file=lambda key, zip_name, workbooks: zip_name,
+        ),
+        KindRenderer(
+            KINDS["memorandum"],
+            keys=lambda plan, instance: [] if instance is None else [g.id for g in plan.groups if g.mode == "unified"],
+            bodies=_group_bodies,
+            exists=_in_mode("unified"),
+            files=_group_files(KINDS["memorandum"]),
+            downloads={"docx": memorandum.memorandum_docx},
+            report_file=lambda key, zip_name, workbooks: zip_name,
         ),
         KindRenderer(
             KINDS["statement"],

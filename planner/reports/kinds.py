@@ -23,7 +23,7 @@ KeyOf = Literal["plan", "group", "need", "body"]
 
 @dataclass(frozen=True)
 class DocumentKind:
-    name: str  # summary | budget | group | agreement | member | statement | finance
+    name: str  # summary | budget | group | agreement | memorandum | member | statement | finance
     label: str  # the documents' category: folder and file names, download names
     code: str  # the 文書番号's suffix (総, 算, ...)
     key_of: KeyOf  # what a document's key names: nothing (the whole plan), a group id, a need id, a body code
@@ -45,6 +45,7 @@ KINDS: dict[str, DocumentKind] = {
         DocumentKind("budget", "年度別予算総括表", "予", "plan", "plan", ("pdf", "xlsx"), ("pdf", "xlsx"), cost=5.0),
         DocumentKind("group", "負担金算定書", "算", "group", "group", ("pdf", "xlsx"), ("pdf", "xlsx"), 8, 1.2),
         DocumentKind("agreement", "協定書案", "協", "group", "group", ("docx",), ("docx",), cost=0.15),
+        DocumentKind("memorandum", "覚書案", "覚", "group", "group", ("docx",), ("docx",), cost=0.1),
         DocumentKind("member", "負担額通知", "通", "need", "body", ("pdf", "xlsx"), ("pdf",), 20, 0.4),
         DocumentKind("statement", "年度別負担額", "年", "body", "body", ("pdf", "xlsx"), ("pdf",), 20, 0.35),
         # a body's budget by its role (幹事団体, 参加団体, 仕様統一方式): the finance section's working paper, so the

@@ -199,7 +199,7 @@ def document(plan_id: int, kind: str, ext: str, **key_argument: str):
 
 def _register_documents() -> None:
     """One URL per kind, all served by :func:`document`: /plans/1/reports/summary.pdf,
-    /plans/1/reports/group/ocr-2026-1.xlsx, /plans/1/reports/agreement/ocr-2026-1.docx (endpoint ``<kind>_document``)."""
+    /plans/1/reports/group/ocr-2026-1.xlsx, /plans/1/reports/agreement/rpa-2026-1.docx (endpoint ``<kind>_document``)."""
     for kind in KINDS.values():
         path = f"/plans/<int:plan_id>/reports/{kind.name}"
         if not kind.whole_plan:

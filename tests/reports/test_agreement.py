@@ -1,5 +1,8 @@
-"""The agreement draft (協定書案) read back with python-docx: parties, lead, mode, formula, clauses, amounts by year."""
+"""The agreement drafts read back with python-docx: the 協定書（案） of a lead-mode group (parties, lead, mode, the
+rule of 第4条 recomputed by hand against its 別表, 精算, the grant article against its 別表, budgets, personal data,
+withdrawal) and the 覚書（案） of a 仕様統一 group (no amounts owed between the bodies)."""
 
+import dataclasses
 import io
 import math
 import re
@@ -13,22 +16,30 @@ from docx import Document
 
 from planner.domain.settled import member_lines
 from planner.reports.agreement import agreement_docx, agreement_file
+from planner.reports.bundle import plan_documents
 from planner.reports.context import ReportError, group_report
+from planner.reports.memorandum import memorandum_docx
 
 from .fixtures import nagano_instance, nagano_plan
 
 CLAUSES = (
     "目的",
     "対象業務",
-    "幹事団体の事務",
-    "経費の負担と納付時期",
+    "幹事団体",
+    "負担額の算定",
+    "精算",
+    "負担金の請求及び納付",
+    "補助金の取扱い",
+    "予算の措置",
     "契約",
-    "個人情報・情報セキュリティ",
-    "脱退・加入",
-    "協議",
+    "個人情報の保護及び成果物",
+    "脱退",
+    "加入",
     "有効期間",
-    "疑義",
+    "協議",
 )
+# the 個人情報取扱特記事項 the lead attaches to its contract
+SPECIAL_TERMS = ("返還及び削除", "事故発生時の報告", "監督及び調査", "契約の解除及び損害賠償", "成果物の帰属")
 
 
 @pytest.fixture(scope="module")
@@ -40,35 +51,97 @@ def setting():
 def text_of(data: bytes) -> tuple[str, list[list[str]]]:
     doc = Document(io.BytesIO(data))
     body = "\n".join(p.text for p in doc.paragraphs)
-    header = doc.sections[0].header.paragraphs[0].text
+    header = "\n".join(p.text for p in doc.sections[0].header.paragraphs)
     tables = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
     return header + "\n" + body, tables
 
 
-def test_agreement_names_parties_lead_mode_formula_clauses_and_amounts(setting):
+def annex(data: bytes, first_head: str, second_head: str) -> list[list[str]]:
+    """The rows of the 別表 whose first two heads are these (別表第1: 構成団体・人口（人）, 別表第2: 構成団体・区分,
+    別表第3: 構成団体・初期費用の負担額（円））."""
+    for t in Document(io.BytesIO(data)).tables:
+        rows = [[c.text for c in row.cells] for row in t.rows]
+        if rows[0][:2] == [first_head, second_head]:
+            return rows
+    raise AssertionError(f"no table headed {first_head}, {second_head}")
+
+
+def yen(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def test_agreement_names_parties_lead_mode_rule_clauses_and_amounts_before_grant(setting):
     instance, plan = setting
     data = agreement_docx(instance, plan, "rpa-2026-1")
-    text, rows = text_of(data)
+    text, _ = text_of(data)
     assert "共同調達に関する協定書（案）" in text and "【案】" in text
-    for clause in CLAUSES:
+    for clause in CLAUSES + SPECIAL_TERMS:
         assert f"（{clause}）" in text, clause
     assert "長野県を幹事団体とする" in text and "幹事団体方式（一括調達）" in text
     assert "按分方法：均等割" in text and "令和12年度の末日（2031年3月31日）" in text
+    # the recital names what the agreement is, and no form of cooperation it is not
+    recital = text[text.index("（以下「構成団体」という。）") : text.index("（目的）")]
+    assert "地方自治法（昭和22年法律第67号）第2条第14項" in recital and "契約であり" in recital
+    assert "協議会の設置" in recital and "によるものではない" in recital
+    # budgets year by year, with the lead's multi-year contract and a budget that fails or shrinks
+    assert "各年度の各構成団体の予算の定めるところによる" in text
+    assert "予算が成立しなかったとき、又は減額されたとき" in text and "第214条" in text
+    # 精算 against the contract price; the 別表 are 見込額
+    assert "契約の金額" in text and "差額を精算する" in text and "見込額" in text
+    # withdrawal recomputes the others' shares and charges the leaver its costs
+    withdrawal = text[text.index("（脱退）") : text.index("（加入）")]
+    assert "算定し直し" in withdrawal and "違約金" in withdrawal and "脱退した構成団体が負担する" in withdrawal
+    # the 成果物 (here RPA scenarios) belong to the lead and every member may use them
+    assert "RPAのシナリオ" in text and "無償で利用させる" in text
     group = next(g for g in plan.groups if g.id == "rpa-2026-1")
-    by_name = {}
-    for r in rows:
-        if r[0]:
-            current = r[0]
-        by_name.setdefault(current, []).append(r)
+    rows = annex(data, "構成団体", "区分")
+    by_name = {r[0].split("（")[0]: r for r in rows[1:]}
     for ln in member_lines(instance, group):
-        (gross,) = by_name[ln.body_name]  # 負担額 only: the 別表 deducts no grant (第4条5)
+        gross = by_name[ln.body_name]  # 負担額 only: the 別表 deducts no grant (第7条)
         first = ln.initial_yen + ln.annual_yen
         assert gross[1:4] == ["負担額", f"{first:,}", f"{ln.annual_yen:,}"]
         assert gross[-1] == f"{ln.total_yen:,}"
     assert rows[-1][:2] == ["合計", "負担額"] and rows[-1][-1] == f"{group.cost.total_yen:,}"
     assert "特別交付税" not in text and "実質負担" not in text
-    assert "補助金の交付を受ける前の額とする" in text
-    assert next(r for r in rows if r[0] == "文書番号")[1].endswith("協-rpa-2026-1")
+    assert "補助金の交付を受ける前の額とし、補助金は負担額から差し引かない" in text
+
+
+def test_one_issuer_the_lead_in_the_header(setting):
+    from planner.reports.control import Issuer, draft_control
+    from planner.reports.records import ReportMeta
+
+    instance, plan = setting
+    prefecture = Issuer("長野県企画振興部DX推進課", "担当太郎", "026-000-0000", "長DX")
+    meta = ReportMeta(control=draft_control("7", prefecture))
+    for group_id, make, lead in (
+        ("rpa-2026-1", agreement_docx, "幹事団体　長野県知事"),
+        ("ocr-2026-1", memorandum_docx, "取りまとめ団体　長野市長"),
+    ):
+        doc = Document(io.BytesIO(make(instance, plan, group_id, meta)))
+        header = "\n".join(p.text for p in doc.sections[0].header.paragraphs)
+        code = "協" if make is agreement_docx else "覚"
+        assert f"長DX試算7-{code}-{group_id}" in header and f"発行 {lead}" in header
+        everything = header + "\n".join(p.text for s in doc.sections for p in (*s.footer.paragraphs,))
+        everything += "\n".join(p.text for p in doc.paragraphs)
+        assert prefecture.title not in everything and prefecture.person not in everything
+
+
+def test_article_4_states_the_population_base_date(formula_plans):
+    """The population 第4条 divides by is the one of a stated day: the population import's own date, as the
+    documents' data source records it (and a blank to fill where no import says)."""
+    from planner.reports.control import draft_control
+    from planner.reports.records import ReportMeta
+
+    instance, plans = formula_plans
+    plan = plans["rule"]
+    group = next(g for g in plan.groups if g.mode == "lead")
+    source = "人口：総務省「令和4年1月1日住民基本台帳人口・世帯数」（2022年01月01日現在）、財政力指数：総務省「主要財政指標」"
+    meta = ReportMeta(control=dataclasses.replace(draft_control("7"), data_source=source))
+    article = _article_4(text_of(agreement_docx(instance, plan, group.id, meta))[0])
+    assert "人口は令和4年1月1日現在の住民基本台帳に基づく人口（別表第1に掲げる人口）" in article
+    assert "令和　　年　　月　　日現在の住民基本台帳" in _article_4(
+        text_of(agreement_docx(instance, plan, group.id))[0]
+    )
 
 
 IPAEX_MINCHO = Path("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf")
@@ -94,7 +167,7 @@ def _needed_mm(text: str, points: float, font) -> float:
 
 
 def test_annex_columns_fit_their_amounts_portrait_or_landscape(setting):
-    """The 別表's name and label columns keep their width (28 mm, 24 mm); the amounts share the rest, each column as
+    """The 別表第2's name and label columns keep their width (28 mm, 24 mm); the amounts share the rest, each column as
     wide as its longest amount needs on one line at the table's size (measured with the font file itself): five
     years on a portrait page, a seven-year term on a landscape page rather than squeezed."""
     import dataclasses
@@ -106,11 +179,12 @@ def test_annex_columns_fit_their_amounts_portrait_or_landscape(setting):
     instance, _ = setting
     for horizon, orientations, text_width in (
         (5, [WD_ORIENT.PORTRAIT], 160),
-        (7, [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE], 247),
+        # after a landscape 別表第2 the 別記 is portrait again
+        (7, [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT], 247),
     ):
         longer = dataclasses.replace(instance, horizon_years=horizon)
         doc = Document(io.BytesIO(agreement_docx(longer, nagano_plan(longer), "rpa-2026-1")))
-        annex = doc.tables[-1]
+        annex = next(t for t in doc.tables if t.rows[0].cells[1].text == "区分")
         assert [s.orientation for s in doc.sections] == orientations
         widths = [c.width / Mm(1) for c in annex.columns]
         assert len(widths) == horizon + 3 and [round(w) for w in widths[:2]] == [28, 24]
@@ -142,11 +216,35 @@ def test_the_amount_widths_are_those_of_the_font():
     assert {ch: round(_ems(font, ch), 3) for ch in _EM} == {ch: round(em, 3) for ch, em in _EM.items()}
 
 
-def test_unified_group_has_a_coordinator_and_members_contract_themselves(setting):
+def test_a_unified_group_gets_the_memorandum_and_no_agreement(setting):
+    """仕様統一方式: each member contracts on its own, so the group has a 覚書 (common specification, coordination,
+    reference prices) and no 協定書; the 覚書 owes nothing between the bodies and its 別表 is each body's own
+    expected contract amount at the reference prices."""
     instance, plan = setting
-    text, _ = text_of(agreement_docx(instance, plan, "ocr-2026-1"))
-    assert "長野市を取りまとめ団体とする" in text and "（取りまとめ団体の事務）" in text
-    assert "各構成団体が締結する" in text
+    kinds = {(d.kind, d.key) for d in plan_documents(plan, instance)}
+    assert ("memorandum", "ocr-2026-1") in kinds and ("agreement", "ocr-2026-1") not in kinds
+    assert ("agreement", "rpa-2026-1") in kinds and ("memorandum", "rpa-2026-1") not in kinds
+    with pytest.raises(ReportError, match="覚書"):
+        agreement_docx(instance, plan, "ocr-2026-1")
+    with pytest.raises(ReportError, match="仕様統一方式ではない"):
+        memorandum_docx(instance, plan, "rpa-2026-1")
+    data = memorandum_docx(instance, plan, "ocr-2026-1")
+    text, _ = text_of(data)
+    assert "仕様統一による調達に関する覚書（案）" in text and "協定書" not in text
+    for clause in ("取りまとめ団体", "共通仕様書", "参考価格", "調達及び契約", "経費", "離脱"):
+        assert f"（{clause}）" in text, clause
+    assert "長野市を取りまとめ団体とする" in text and "それぞれ調達し、契約を締結する" in text
+    assert "負担金その他の金銭の授受は行わない" in text and "金銭の支払の義務を生じさせるものではない" in text
+    for owed in ("納付", "請求", "精算", "負担額", "特別交付税"):
+        assert owed not in text, owed
+    rows = annex(data, "参加団体", "区分")
+    group = next(g for g in plan.groups if g.id == "ocr-2026-1")
+    by_name = {r[0].split("（")[0]: r for r in rows[1:-1]}
+    for ln in member_lines(instance, group):
+        assert by_name[ln.body_name][1] == "見込額" and yen(by_name[ln.body_name][-1]) == ln.total_yen
+    assert yen(rows[-1][-1]) == group.cost.total_yen
+    prices = annex(data, "項目", "算定")
+    assert sum(yen(r[-1]) for r in prices[1:]) == group.cost.initial_yen + group.cost.annual_yen
 
 
 def test_file_name_carries_category_lead_and_year_and_standalone_has_none(setting):
@@ -158,10 +256,12 @@ def test_file_name_carries_category_lead_and_year_and_standalone_has_none(settin
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_libreoffice_opens_the_draft(setting, tmp_path):
+@pytest.mark.parametrize("group_id", ["rpa-2026-1", "ocr-2026-1"])
+def test_libreoffice_opens_the_draft(setting, tmp_path, group_id):
     instance, plan = setting
     src = tmp_path / "a.docx"
-    src.write_bytes(agreement_docx(instance, plan, "rpa-2026-1"))
+    make = agreement_docx if group_id.startswith("rpa") else memorandum_docx
+    src.write_bytes(make(instance, plan, group_id))
     subprocess.run(
         [
             "soffice",
@@ -184,7 +284,7 @@ PARTS = {"均等割": "equal", "人口割": "population", "利用量割": "volum
 
 
 def _article_4(text: str) -> str:
-    return text[text.index("第4条") : text.index("（契約）")]
+    return text[text.index("第4条") : text.index("（精算）")]
 
 
 def _largest_remainder(amount: int, ratios: list[Fraction], order: list[int]) -> list[int]:
@@ -217,8 +317,11 @@ def test_article_4_recomputed_by_hand_gives_the_annex(formula_plans, core):
     調整額 where 第4条 says the shares were adjusted); the article is である調 and has no 特別交付税 clause."""
     instance, plans = formula_plans
     plan = plans[core]
-    for group in (g for g in plan.groups if g.mode != "standalone"):
-        text, rows = text_of(agreement_docx(instance, plan, group.id))
+    groups = [g for g in plan.groups if g.mode == "lead"]
+    assert groups
+    for group in groups:
+        data = agreement_docx(instance, plan, group.id)
+        text, rows = text_of(data)
         article = _article_4(text)
         stated = article[: article.index("の割合により按分")].rsplit("それぞれ", 1)[1]
         found = dict(re.findall(r"(均等割|人口割|利用量割)([\d.]+)%", stated))
@@ -230,27 +333,70 @@ def test_article_4_recomputed_by_hand_gives_the_annex(formula_plans, core):
         for polite in ("です", "ます", "二乗", "特別交付税"):
             assert polite not in article, polite
         needs = [instance.need(nid) for nid in group.members]
+        # the bases as 別表第1 prints them (and as the instance has them)
+        table_1 = annex(data, "構成団体", "人口（人）")[1:-1]
         bases = {
             "equal": [Fraction(1)] * len(needs),
-            "population": [Fraction(instance.bodies[n.body].population) for n in needs],
-            "volume": [Fraction(n.volume) for n in needs],
+            "population": [Fraction(yen(r[1])) for r in table_1],
+            "volume": [Fraction(r[2].replace(",", "")) for r in table_1],
         }
+        assert bases["population"] == [instance.bodies[n.body].population for n in needs]
+        assert bases["volume"] == [Fraction(str(n.volume)) for n in needs]
         ratios = [sum(weights[k] * bases[k][i] / sum(bases[k]) for k in bases) for i in range(len(needs))]
         lead = [i for i, n in enumerate(needs) if n.body == group.lead_body]
         order = lead + [i for i in range(len(needs)) if i not in lead]
         initial = _largest_remainder(group.cost.initial_yen, ratios, order)
         annual = _largest_remainder(group.cost.annual_yen, ratios, order)
         by_body: dict[str, dict[str, list[int]]] = {}
-        for row in rows[1:]:
-            if row[1] in ("負担額", "うち調整額") and row[0] != "合計":
-                by_body.setdefault(row[0].split("（")[0], {})[row[1]] = [int(c.replace(",", "")) for c in row[2:-1]]
-        assert len(by_body) == len(needs)
+        for row in annex(data, "構成団体", "区分")[1:-1]:
+            by_body.setdefault(row[0].split("（")[0], {})[row[1]] = [yen(c) for c in row[2:-1]]
+        basis = {r[0].split("（")[0]: r for r in annex(data, "構成団体", "人口（人）")[1:-1]}
+        assert len(by_body) == len(needs) == len(basis)
         for i, n in enumerate(needs):
-            annex = by_body[instance.bodies[n.body].name]
+            name = instance.bodies[n.body].name
+            annex_row = by_body[name]
             by_hand = [initial[i] + annual[i]] + [annual[i]] * (instance.horizon_years - 1)
-            extra = annex.get("うち調整額", [0] * len(by_hand))
-            assert ("うち調整額" in annex) == adjusted
-            assert annex["負担額"] == [h + e for h, e in zip(by_hand, extra, strict=True)], (group.id, n.body)
+            extra = annex_row.get("うち調整額", [0] * len(by_hand))
+            assert ("うち調整額" in annex_row) == adjusted
+            assert annex_row["負担額"] == [h + e for h, e in zip(by_hand, extra, strict=True)], (group.id, n.body)
+            # 別表第1 gives the bases 第4条 divides by and the initial and yearly amounts
+            assert yen(basis[name][1]) == instance.bodies[n.body].population
+            if not adjusted:
+                assert [yen(basis[name][3]), yen(basis[name][4])] == [initial[i], annual[i]]
+        for text_part in (text, *(c for r in rows for c in r)):
+            assert not re.search(r"\d,\d{3}\.\d", text_part), text_part  # no fractional yen
+
+
+def test_the_grant_article_and_its_annex_agree(formula_plans, setting):
+    """第7条 passes the grant through by initial shares (largest remainder, ties to the lead, then the 別表's order):
+    applied by hand to 別表第1's initial amounts and the grant's total, it gives 別表第3; and the 別表第2's 負担額 are
+    the shares before any grant (their total is the group's cost), as 第7条 says."""
+    instance, plans = formula_plans
+    cases = [(instance, plans["rule"], g) for g in plans["rule"].groups if g.mode == "lead"]
+    cases.append((*setting, next(g for g in setting[1].groups if g.id == "rpa-2026-1")))
+    checked = 0
+    for inst, plan, group in cases:
+        data = agreement_docx(inst, plan, group.id)
+        text, _ = text_of(data)
+        years = annex(data, "構成団体", "区分")
+        assert yen(years[-1][-1]) == group.cost.total_yen  # before grant: the whole cost
+        lines = member_lines(inst, group)
+        if not any(ln.grant_yen for ln in lines):
+            assert "別表第3" not in text
+            continue
+        assert "補助金は負担額から差し引かない" in text and "初期費用の負担額" in text
+        assert "交付額の確定" in text and "返還" in text
+        basis = annex(data, "構成団体", "人口（人）")[1:-1]
+        grants = annex(data, "構成団体", "初期費用の負担額（円）")
+        initial = [Fraction(yen(r[3])) for r in basis]
+        assert [yen(r[1]) for r in grants[1:-1]] == [int(i) for i in initial]
+        lead = [i for i, r in enumerate(basis) if "（幹事団体）" in r[0]]
+        order = lead + [i for i in range(len(basis)) if i not in lead]
+        total = yen(grants[-1][2])
+        assert [yen(r[2]) for r in grants[1:-1]] == _largest_remainder(total, initial, order)
+        assert [yen(r[2]) for r in grants[1:-1]] == [ln.grant_yen for ln in lines]
+        checked += 1
+    assert checked
 
 
 def test_a_prefecture_lead_is_not_tasked_with_the_grant_and_the_group_is_told_why():
@@ -271,7 +417,54 @@ def test_a_prefecture_lead_is_not_tasked_with_the_grant_and_the_group_is_told_wh
         instance, dataclasses.replace(optimised, groups=[g if g is not rpa else hosted for g in optimised.groups])
     )
     text, _ = text_of(agreement_docx(instance, plan, rpa.id))
-    assert "長野県を幹事団体とする" in text and "補助金の申請" not in text
+    assert "長野県を幹事団体とする" in text and "補助金の交付の申請" not in text and "別表第3" not in text
     assert "補助金の交付を受けない（" in text and "都道府県" in text[text.index("補助金の交付を受けない") :]
     lead_city = next(g for g in plan.groups if g.mode == "lead" and g.lead_body != "200000")
-    assert "補助金の申請" in text_of(agreement_docx(instance, plan, lead_city.id))[0]
+    assert "補助金の交付の申請" in text_of(agreement_docx(instance, plan, lead_city.id))[0]
+    # the prefecture hosts without using the system: it bears nothing and the formula counts the others only
+    assert "負担額を負わない" in text and "各負担団体の負担額" in text
+
+
+def test_article_5_states_the_settlement_the_lead_computes(formula_plans):
+    """第5条 read as written (each year's contract amount split by 第4条's割合, or by 別表第2's amounts of that year
+    where the shares carry a 調整額; the largest remainder, the lead first) gives the 確定負担額 that
+    planner.domain.contract_settlement computes from the same contract."""
+    from datetime import date
+
+    from planner.domain.contract_settlement import ContractResult, confirm_shares, lead_work_by_year
+
+    instance, plans = formula_plans
+    for core, plan in plans.items():
+        for group in (g for g in plan.groups if g.mode == "lead"):
+            data = agreement_docx(instance, plan, group.id)
+            text, _ = text_of(data)
+            settlement = text[text.index("第5条") : text.index("（負担金の請求及び納付）")]
+            by_formula = re.search(r"第4条第\d項に定める割合", settlement) is not None
+            assert by_formula != ("別表第2に掲げる当該年度の各構成団体の負担額の比" in settlement)
+            years = annex(data, "構成団体", "区分")
+            fiscal = list(range(group.start_year, group.start_year + instance.horizon_years))
+            contract = ContractResult(
+                "事業者", date(group.start_year, 6, 1), {fy: 1_000_003 * (k + 7) for k, fy in enumerate(fiscal)}
+            )
+            confirmed = confirm_shares(instance, group, contract)
+            work = lead_work_by_year(instance, group)
+            needs = [instance.need(n) for n in group.members]
+            lead = [i for i, n in enumerate(needs) if n.body == group.lead_body]
+            order = lead + [i for i in range(len(needs)) if i not in lead]
+            if by_formula:
+                article = _article_4(text)
+                stated = article[: article.index("の割合により按分")].rsplit("それぞれ", 1)[1]
+                found = dict(re.findall(r"(均等割|人口割|利用量割)([\d.]+)%", stated))
+                weights = {key: Fraction(found.get(name, "0")) / 100 for name, key in PARTS.items()}
+                table_1 = annex(data, "構成団体", "人口（人）")[1:-1]
+                bases = {
+                    "equal": [Fraction(1)] * len(needs),
+                    "population": [Fraction(yen(r[1])) for r in table_1],
+                    "volume": [Fraction(r[2].replace(",", "")) for r in table_1],
+                }
+                ratios = [sum(weights[k] * bases[k][i] / sum(bases[k]) for k in bases) for i in range(len(needs))]
+            for k, fy in enumerate(fiscal):
+                if not by_formula:
+                    ratios = [Fraction(yen(r[2 + k])) for r in years[1:-1] if r[1] == "負担額"]
+                by_hand = _largest_remainder(contract.amounts_by_year[fy] + work[fy], ratios, order)
+                assert by_hand == [s.years[k].confirmed_yen for s in confirmed.shares], (core, group.id, fy)

@@ -44,23 +44,24 @@ def test_every_document_of_a_plan_with_the_instance():
     plan = nagano_plan(instance)
     docs = bundle.plan_documents(plan, instance)
     kinds = [d.kind for d in docs]
-    assert kinds.count("agreement") == 2 and kinds.count("budget") == 1
+    # the lead-mode group has its 協定書, the 仕様統一 group its 覚書 (and no 協定書)
+    assert kinds.count("agreement") == 1 and kinds.count("memorandum") == 1 and kinds.count("budget") == 1
     assert [d.key for d in docs if d.kind == "statement"] == ["202011", "202029", "202037", "204820", "204854"]
     progress = []
     data = bundle.plan_zip(
         instance,
         plan,
-        docs=[d for d in docs if d.kind in ("agreement", "budget")],
+        docs=[d for d in docs if d.kind in ("agreement", "memorandum", "budget")],
         workers=1,
         progress=lambda done, total: progress.append((done, total)),
     )
     # in order, one step per document
     assert progress == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert sorted(zipfile.ZipFile(io.BytesIO(data)).namelist()) == [
-        "協定書案/AI-OCR_長野市_2026_ocr-2026-1.docx",
         "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
         "年度別予算総括表.pdf",
         "年度別予算総括表.xlsx",
+        "覚書案/AI-OCR_長野市_2026_ocr-2026-1.docx",
     ]
 
 

@@ -37,14 +37,17 @@ def test_report_writes_one_pdf_per_joint_group_and_the_summary(tmp_path):
         "summary.xlsx",
         "年度別予算総括表.pdf",
         "年度別予算総括表.xlsx",
+        "覚書案",
     ]
+    # the 仕様統一 group's 覚書 (no 協定書: its members contract on their own), as the ZIP names it
+    assert [p.name for p in (out / "覚書案").iterdir()] == ["AI-OCR_松本市_2026_ocr_2026_1.docx"]
     text = pdf_text((out / "ocr_2026_1.pdf").read_bytes())
     share = doc["groups"][0]["allocation"]["shares"]["n-ueda-ocr"]
     assert "上田市" in text and f"{share['total_yen']:,}" in text
     # every body with a need in the plan (the two members and the standalone needs) gets its statement
     bodies = sorted({(n.body, instance_bodies(inst)[n.body]) for n in load_instance(inst).needs})
     assert sorted(p.name for p in (out / "statements").iterdir()) == [f"{c}_{name}.pdf" for c, name in bodies]
-    assert f"{4 + 2 + len(bodies)}件のファイル" in result.output
+    assert f"{4 + 2 + 1 + len(bodies)}件のファイル" in result.output
 
 
 def test_bad_plan_is_refused_and_nothing_is_written(tmp_path):
@@ -107,9 +110,14 @@ def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
         "rpa-2026-1.pdf",
         "statements",
         "summary.pdf",
+        "協定書案",
         "年度別予算総括表.pdf",
         "年度別予算総括表.xlsx",
+        "覚書案",
     ]
+    # the lead-mode group's 協定書 and the 仕様統一 group's 覚書, as in the ZIP
+    assert [p.name for p in (out / "協定書案").iterdir()] == ["RPA_長野県_2026_rpa-2026-1.docx"]
+    assert [p.name for p in (out / "覚書案").iterdir()] == ["AI-OCR_長野市_2026_ocr-2026-1.docx"]
     statements = {p.name: pdf_text(p.read_bytes()) for p in (out / "statements").iterdir()}
     otari = statements["204820_小谷村.pdf"]
     lines = [ln for g in plan.groups for ln in member_lines(instance, g) if ln.body_code == "204820"]

@@ -24,7 +24,7 @@ def test_a_rebuild_lays_out_only_the_documents_whose_pages_changed(tmp_path):
     instance = nagano_instance()
     plan = nagano_plan(instance)
     docs = bundle.plan_documents(plan, instance)
-    words = sum(1 for d in docs if d.kind == "agreement")  # Word drafts have no layout to keep: always made
+    words = sum(1 for d in docs if d.kind in ("agreement", "memorandum"))  # Word drafts: no layout, always made
     first: dict = {}
     files = _zip(instance, plan, docs, tmp_path, first)
     assert first == {"documents": len(docs), "reused": 0, "rendered": len(docs)}
@@ -44,7 +44,7 @@ def test_a_rebuild_lays_out_only_the_documents_whose_pages_changed(tmp_path):
     changed = [
         d
         for d in docs
-        if d.kind != "agreement"
+        if d.kind not in ("agreement", "memorandum")
         and bundle._pdf_html(instance, plan, None, d) != bundle._pdf_html(renamed, plan, None, d)
     ]
     assert 0 < len(changed) < len(docs) - words

@@ -33,6 +33,8 @@ class World:
     member_needs: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # label -> (plan, need, body)
     needs: dict[str, int] = field(default_factory=dict)  # body code -> a need id of that body
     names: dict[str, str] = field(default_factory=dict)  # prefecture -> scenario name (for leak checks)
+    # (plan, group) -> mode: a 協定書 is a lead-mode group's document, a 覚書 a unified one's
+    group_modes: dict[tuple[int, str], str] = field(default_factory=dict)
 
     @property
     def engine(self):
@@ -122,6 +124,7 @@ def build_world(app, *, names: dict[str, str] | None = None, prepare=None) -> Wo
             body_of = {n["id"]: n["body"] for n in row.instance_doc["needs"]}
             for g in row.plan_doc["groups"]:
                 bodies = {body_of[m] for m in g["members"]}
+                world.group_modes[plan_id, g["id"]] = g["mode"]
                 if g["mode"] == "standalone":
                     continue
                 label = "with-202011" if "202011" in bodies else f"without-202011-{pref}"
@@ -132,6 +135,7 @@ def build_world(app, *, names: dict[str, str] | None = None, prepare=None) -> Wo
         body_of = {n["id"]: n["body"] for n in draft.instance_doc["needs"]}
         for g in draft.plan_doc["groups"]:
             bodies = {body_of[m] for m in g["members"]}
+            world.group_modes[draft.id, g["id"]] = g["mode"]
             if g["mode"] != "standalone" and "202011" in bodies:
                 world.draft_groups.setdefault("draft-with-202011", (draft.id, g["id"], bodies))
         world.draft_needs["202011"] = next((draft.id, n, b) for n, b in body_of.items() if b == "202011")

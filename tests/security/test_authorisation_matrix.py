@@ -124,7 +124,8 @@ ENDPOINTS: dict[str, Rule] = {
     "reports.statement_document": scoped("plan_body"),
     "reports.finance_document": scoped("plan_body"),
     "reports.budget_document": scoped("whole_plan"),
-    "reports.agreement_document": scoped("plan_group"),
+    "reports.agreement_document": scoped("plan_lead_group"),
+    "reports.memorandum_document": scoped("plan_unified_group"),
     "reports.bundle_progress": scoped("plan"),
     "reports.bundle_restart": scoped("plan"),
     "reports.document_settings_page": scoped("prefecture", PLANNERS),
@@ -387,6 +388,14 @@ def targets(world: World, kind: str) -> list[Target]:
         for label, (plan_id, group_id, _bodies) in sorted(world.draft_groups.items()):
             out.append(Target(f"group {label}", {"plan_id": plan_id, "group_id": group_id}, _viewers("20")))
         return out
+    if kind in ("plan_lead_group", "plan_unified_group"):
+        # the group's agreement draft exists for groups of its mode only (a 協定書 or a 覚書), the others are 404
+        mode = kind.split("_")[1]
+        return [
+            t
+            for t in targets(world, "plan_group")
+            if world.group_modes[t.values["plan_id"], t.values["group_id"]] == mode
+        ]
     if kind == "member":
         out = []
         for body, (plan_id, need_id, _) in sorted(world.member_needs.items()):

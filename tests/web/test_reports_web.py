@@ -135,7 +135,7 @@ def test_municipality_gets_only_its_own_documents(client, plan_id, app):
             "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.xlsx",
             "負担金算定書/RPA_長野県_2026_rpa-2026-1.pdf",
             "負担金算定書/RPA_長野県_2026_rpa-2026-1.xlsx",
-            "協定書案/AI-OCR_長野市_2026_ocr-2026-1.docx",
+            "覚書案/AI-OCR_長野市_2026_ocr-2026-1.docx",
             "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
             "負担額通知/202011_長野市_AI-OCR_2026.pdf",
             "負担額通知/202011_長野市_RPA_2026.pdf",
@@ -152,6 +152,7 @@ def test_municipality_outside_a_group_is_refused(client, plan_id, app):
     assert client.get(f"/plans/{plan_id}/reports/group/rpa-2026-1.pdf").status_code == 404
     assert client.get(f"/plans/{plan_id}/reports/agreement/rpa-2026-1.docx").status_code == 404
     assert client.get(f"/plans/{plan_id}/reports/group/ocr-2026-1.xlsx").status_code == 200
+    assert client.get(f"/plans/{plan_id}/reports/memorandum/ocr-2026-1.docx").status_code == 200
 
 
 def test_other_prefecture_is_refused(client, plan_id):
@@ -197,9 +198,14 @@ def test_statements_budget_and_agreement_downloads(client, plan_id):
     text = pdf_text(client.get(f"/plans/{plan_id}/reports/budget.pdf").data)
     assert "年度別予算総括表" in text and "小谷村" in text
     assert client.get(f"/plans/{plan_id}/reports/budget.xlsx").status_code == 200
-    r = client.get(f"/plans/{plan_id}/reports/agreement/ocr-2026-1.docx")
+    r = client.get(f"/plans/{plan_id}/reports/agreement/rpa-2026-1.docx")
     assert r.status_code == 200 and r.mimetype.endswith("wordprocessingml.document")
     assert client.get(f"/plans/{plan_id}/reports/agreement/nope.docx").status_code == 404
+    # the 仕様統一 group has its 覚書 and no 協定書; the lead-mode group no 覚書
+    r = client.get(f"/plans/{plan_id}/reports/memorandum/ocr-2026-1.docx")
+    assert r.status_code == 200 and r.mimetype.endswith("wordprocessingml.document")
+    assert client.get(f"/plans/{plan_id}/reports/agreement/ocr-2026-1.docx").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/memorandum/rpa-2026-1.docx").status_code == 404
 
 
 def test_documents_carry_the_prefecture_document_settings(client, plan_id, app):
