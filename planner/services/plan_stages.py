@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from planner.db.models import Body, GroupStage, Invoice, Payment, PlanRelease
+from planner.db.models import Body, GroupStage, Invoice, Payment, PlanRelease, PlanSeries
 from planner.domain import contract_settlement as cs
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledGroup
@@ -29,6 +29,7 @@ from . import access
 from .audit import record
 from .plan_lifecycle import release_of_plan
 from .plans.loading import LoadedPlan, PlanNotFound, load_plan
+from .releases import version_label
 
 STAGE_KINDS = {
     "budget": "予算措置",
@@ -94,6 +95,12 @@ def group_context(session: Session, user: Any, plan_id: int, group_id: str) -> G
         raise StageError("契約から精算までの記録は、参加団体に公表した計画の版で行います")
     runs = access.runs_group_stages(user, loaded.scenario, loaded.access, group.lead_body)
     return GroupContext(loaded, release, group, runs)
+
+
+def plan_label(session: Session, ctx: GroupContext) -> str:
+    """計画 No.1 第2版: how the stage documents name the published version they follow."""
+    series = session.get(PlanSeries, ctx.release.series_id)
+    return version_label(series, ctx.release) if series is not None else f"計画 {ctx.loaded.row.id}"
 
 
 # --- reading ------------------------------------------------------------------------------------------------------

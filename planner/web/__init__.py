@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
         reports,
         scenarios,
         security,
+        stages,
     )
     from .params import DatabaseIntConverter
 
@@ -46,5 +47,6 @@ def register(app: Flask) -> None:
         lifecycle,
         quotes,
         partnerships,
+        stages,
     ):
         app.register_blueprint(module.bp)

@@ -193,3 +193,59 @@ def test_stages_need_a_published_plan_and_a_visible_group(planned):
             stages.group_context(session, _user(session, "pref20"), view.id, group.id)
         with pytest.raises(PlanNotFound):
             stages.group_context(session, _user(session, "pref15"), view.id, group.id)
+
+
+def test_the_stages_page_walks_contract_bill_payment_and_settlement(app, client, published):
+    from tests.support.web import login, logout
+
+    engine, plan_id, group_id = published["engine"], published["plan_id"], published["group_id"]
+    base = f"/plans/{plan_id}/groups/{group_id}/stages"
+    login(client, "pref20")
+    page = client.get(base).get_data(as_text=True)
+    assert "契約結果" in page and "未記録" in page
+    with Session(engine) as session:
+        ctx = _ctx(session, "pref20", published)
+        years = cs.group_fiscal_years(ctx.instance, ctx.group)
+    # a bad amount names the year, and nothing is written
+    form = {"contract-occurred_on": "2026-04-01", "contract-vendor": "株式会社テスト"}
+    form.update({f"amount_{fy}": "3,000,000" for fy in years})
+    form[f"amount_{years[-1]}"] = "abc"
+    r = client.post(f"{base}/contract", data=form, follow_redirects=True)
+    assert f"{years[-1]}年度の契約金額「abc」は整数（円）ではありません" in r.get_data(as_text=True)
+    with Session(engine) as session:
+        assert session.exec(select(GroupStage)).all() == []
+    form[f"amount_{years[-1]}"] = "3000000"
+    r = client.post(f"{base}/contract", data=form, follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert "契約結果を記録しました" in text and "確定負担額通知（PDF）" in text
+    r = client.post(
+        f"{base}/bill",
+        data={"bill-fiscal_year": str(years[0]), "bill-issued_on": "2026-05-01", "bill-due_on": "2026-05-31"},
+        follow_redirects=True,
+    )
+    assert "請求書を" in r.get_data(as_text=True)
+    with Session(engine) as session:
+        invoice = session.exec(select(Invoice)).first()
+    pdf = client.get(f"/plans/{plan_id}/groups/{group_id}/invoices/{invoice.id}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    r = client.post(
+        f"{base}/payment",
+        data={
+            "payment-invoice_id": str(invoice.id),
+            "payment-paid_on": "2026-05-20",
+            "payment-amount_yen": str(invoice.amount_yen),
+        },
+        follow_redirects=True,
+    )
+    assert "入金を記録しました" in r.get_data(as_text=True)
+    need = invoice.need_key
+    notice = client.get(f"/plans/{plan_id}/groups/{group_id}/confirmed/{need}.pdf")
+    assert notice.status_code == 200 and notice.data.startswith(b"%PDF")
+    # the payer's own staff see their invoice; another member's staff do not
+    logout(client)
+    payer = invoice.payer_body
+    if payer in ("202011", "202029"):
+        login(client, f"muni{payer}")
+        assert client.get(f"/plans/{plan_id}/groups/{group_id}/invoices/{invoice.id}.pdf").status_code == 200
+        page = client.get(base).get_data(as_text=True)
+        assert "年度の請求書を発行する" not in page
