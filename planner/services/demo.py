@@ -32,6 +32,8 @@ from planner.db.models import (
     Consortium,
     MemberShare,
     Need,
+    Partnership,
+    PartnershipMember,
     Plan,
     PlanSeries,
     Scenario,
@@ -91,7 +93,15 @@ DEMO_USERS = (
     ("demo-nagano-city", MUNICIPALITY, "202011", None, "長野市 DX推進課（デモ）"),
     ("demo-matsumoto", MUNICIPALITY, "202029", None, "松本市 DX推進課（デモ）"),
     ("demo-obuse", MUNICIPALITY, "205419", None, "小布施町 総務課（デモ）"),
+    # the towns 松本市 invites into its RPA 協議会 in the demo walk (docs/lifecycle.md), one across the border in 岐阜県;
+    # made only where the body is registered
+    ("demo-shimosuwa", MUNICIPALITY, "203611", None, "下諏訪町 総務課（デモ）"),
+    ("demo-sakaki", MUNICIPALITY, "205214", None, "坂城町 企画政策課（デモ）"),
+    ("demo-takayama", MUNICIPALITY, "212032", None, "高山市 デジタル推進課（デモ）"),
 )
+# Demo needs outside 長野県 (the prefecture's plans never read them): 高山市's RPA, so that 松本市's consortium has a
+# member across the border to invite. (body, category, volume, start year)
+CROSS_BORDER_NEEDS = (("212032", "rpa", 8.0, 2026),)
 
 
 @dataclass
@@ -170,6 +180,11 @@ def remove_demo_data(session: Session) -> tuple[int, int]:
                 session.exec(delete(Consortium).where(Consortium.id.in_(consortium_ids)))
             session.exec(delete(Plan).where(Plan.id.in_(plan_ids)))
         session.exec(delete(Scenario).where(Scenario.id.in_(scenario_ids)))
+    # the demo accounts' consortia (their scenarios went above, being demo scenarios)
+    demo_partnerships = list(session.exec(select(Partnership.id).where(Partnership.is_demo == True)))  # noqa: E712
+    if demo_partnerships:
+        session.exec(delete(PartnershipMember).where(PartnershipMember.partnership_id.in_(demo_partnerships)))
+        session.exec(delete(Partnership).where(Partnership.id.in_(demo_partnerships)))
     needs = session.exec(delete(Need).where(Need.is_demo == True))  # noqa: E712
     session.flush()
     return needs.rowcount or 0, len(scenario_ids)
@@ -179,6 +194,8 @@ def _demo_users(session: Session) -> tuple[list[DemoLogin], dict[str, int]]:
     """Create the demo users, or give the existing ones new passwords (their ids stay, so audit entries stay valid)."""
     logins, user_by_body = [], {}
     for username, role, body_code, pref, display in DEMO_USERS:
+        if body_code and session.get(Body, body_code) is None:
+            continue  # a database with some prefectures' bodies only (tests): that account is not made
         password = generate_password()
         user = session.exec(select(User).where(User.username == username)).first()
         if user is not None and not user.is_demo:
@@ -310,6 +327,33 @@ def _draw_needs(
     return needs
 
 
+def _cross_border_needs(session: Session, user_by_body: dict[str, int]) -> list[Need]:
+    """:data:`CROSS_BORDER_NEEDS` where the body is registered and has no user's need of the category."""
+    out = []
+    now = utcnow()
+    for code, category, volume, year in CROSS_BORDER_NEEDS:
+        if session.get(Body, code) is None or session.get(Category, category) is None:
+            continue
+        taken = session.exec(
+            select(Need.id).where(Need.body_code == code, Need.category_id == category, Need.status == "active")
+        ).first()
+        if taken is None:
+            out.append(
+                Need(
+                    body_code=code,
+                    category_id=category,
+                    volume=volume,
+                    start_year=year,
+                    notes="デモデータ（協議会の招待先）",
+                    is_demo=True,
+                    created_at=now,
+                    updated_at=now,
+                    created_by=user_by_body.get(code),
+                )
+            )
+    return out
+
+
 def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
     """Replace the demo data with a fresh draw (the same for the same seed and the same population data)."""
     bodies = list(session.exec(select(Body).where(Body.prefecture_code == DEMO_PREFECTURE).order_by(Body.code)))
@@ -334,6 +378,7 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
     )
     needs = _draw_needs(bodies, categories, rnd, user_by_body, taken)
     session.add_all(needs)
+    session.add_all(_cross_border_needs(session, user_by_body))
     prefecture = next(b for b in bodies if b.kind == "prefecture")
     rules = current_subsidy_rule_set(session)
     status = population_status(session, prefecture_code=DEMO_PREFECTURE)

@@ -88,6 +88,7 @@ class LoadedPartnership:
     members: list[MemberRow]
     user_state: str | None  # the user's body's state in it (None: not a member)
     leads: bool  # the user acts for the lead
+    prefecture_names: dict[str, str]  # the members' prefectures, by code
 
     @property
     def kind_label(self) -> str:
@@ -136,6 +137,13 @@ def load(session: Session, user: Any, partnership_id: int) -> LoadedPartnership:
         members,
         state,
         access.leads(user, row.lead_body_code),
+        dict(
+            session.exec(
+                select(Body.prefecture_code, Body.name).where(
+                    Body.kind == "prefecture", Body.prefecture_code.in_({m.body.prefecture_code for m in members})
+                )
+            ).all()
+        ),
     )
 
 
@@ -215,6 +223,10 @@ def create(
         raise PartnershipError("分野を選んでください。")
     if len(note or "") > MESSAGE_MAX:
         raise PartnershipError(f"備考は{MESSAGE_MAX}文字以内で入力してください。")
+    # A demo account's consortium plans the demo's needs (planner demo), like the demo's own scenarios, and never
+    # mixes them with users' needs.
+    account = session.get(User, user.id) if getattr(user, "id", None) is not None else None
+    is_demo = is_demo or bool(account is not None and account.is_demo)
     row = Partnership(
         name=name,
         kind=kind,
