@@ -128,6 +128,7 @@ def annex_table(
         for cell, text in zip(table.add_row().cells, row, strict=True):
             cell.text = text
     _set_widths(table, list(widths))
+    _repeat_head(table)
     for r_index, row in enumerate(table.rows):
         for i, cell in enumerate(row.cells):
             for paragraph in cell.paragraphs:
@@ -136,6 +137,13 @@ def annex_table(
                 for run in paragraph.runs:
                     run.font.size = Pt(size - 1 if r_index == 0 else size)
     return table
+
+
+def _repeat_head(table) -> None:
+    """The head row again at the top of each page a long 別表 runs onto (Word's and LibreOffice's 見出し行の繰り返し)."""
+    head = OxmlElement("w:tblHeader")
+    head.set(qn("w:val"), "true")
+    table.rows[0]._tr.get_or_add_trPr().append(head)
 
 
 def annex_note(doc, text: str) -> None:
@@ -317,7 +325,7 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
             if rule is not None and not rule.adjusted
             else "別表第2に掲げる当該年度の各構成団体の負担額の比"
         )
-        + f"により按分し（1円未満の端数は、同条第{formula_no + 1}項の例による。）、各構成団体の当該年度の負担額"
+        + f"により按分し（1円未満の端数は、第4条第{formula_no + 1}項の例による。）、各構成団体の当該年度の負担額"
         "（以下「確定負担額」という。）として構成団体に通知する。",
         f"{lead_role}は、毎年度終了後、当該年度に実際に支払った経費の額により前項の規定の例により当該年度の確定負担額を"
         "算定し、当該年度に請求した負担金の額との差額を精算する。請求した額が確定負担額を超えるときはその差額を還付し、"
@@ -537,6 +545,7 @@ def year_annex(
             # One body, one name cell over its rows, as a practitioner lays out a 別表.
             top.merge(cells[0]).text = name
     _set_widths(table, [ANNEX_NAME_WIDTH, ANNEX_LABEL_WIDTH, *amount_widths])
+    _repeat_head(table)
     for r_index, row in enumerate(table.rows):
         for i, cell in enumerate(row.cells):
             for paragraph in cell.paragraphs:

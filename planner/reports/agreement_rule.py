@@ -47,13 +47,13 @@ def rule_articles(
     population_basis: str,
     volume_unit: str,
     payer: str = "構成団体",
-    first: int = 1,
+    number: int = 1,
 ) -> list[str]:
     """第4条1 to 3: the formula, the rounding and what 人口 and 利用量 are (the population's base date), as articles
     (である調); where the shares follow no formula (シャープレイ値 and the like), the ratio of the 別表第1's amounts,
     which is a rule the 精算 can apply to the contract price and which reproduces the 別表 exactly. ``payer`` names
-    the bodies that share the cost (「負担団体」 where a host leads without using the system); ``first`` is the number
-    of the 項 the formula is (the later ones refer to it)."""
+    the bodies that share the cost (「負担団体」 where a host leads without using the system); ``number`` is the
+    number of the 項 the formula is (the later ones refer to it)."""
     subject = "対象業務に要する経費"
     rounding = (
         f"前項の按分において1円未満の端数が生じたときは、初期費用及び年間費用ごとに、各{payer}の額の1円未満を"
@@ -89,7 +89,7 @@ def rule_articles(
     if rule.weights.get("volume", 0.0) > 0:
         bases.append(f"年間利用量は別表第1に掲げる各{payer}の年間の利用見込量（単位：{volume_unit}）")
     if bases:
-        out.append(f"第{first}項の" + "、".join(bases) + "とする。")
+        out.append(f"第{number}項の" + "、".join(bases) + "とする。")
     return out
 
 

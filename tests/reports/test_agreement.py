@@ -138,7 +138,10 @@ def test_article_4_states_the_population_base_date(formula_plans):
     source = "人口：総務省「令和4年1月1日住民基本台帳人口・世帯数」（2022年01月01日現在）、財政力指数：総務省「主要財政指標」"
     meta = ReportMeta(control=dataclasses.replace(draft_control("7"), data_source=source))
     article = _article_4(text_of(agreement_docx(instance, plan, group.id, meta))[0])
-    assert "人口は令和4年1月1日現在の住民基本台帳に基づく人口（別表第1に掲げる人口）" in article
+    formula = re.search(r"([２-９])　各(?:構成|負担)団体の負担額は", article)
+    assert formula, article
+    number = "２３４５６７８９".index(formula.group(1)) + 2
+    assert f"第{number}項の人口は令和4年1月1日現在の住民基本台帳に基づく人口（別表第1に掲げる人口）" in article
     assert "令和　　年　　月　　日現在の住民基本台帳" in _article_4(
         text_of(agreement_docx(instance, plan, group.id))[0]
     )
@@ -468,3 +471,15 @@ def test_article_5_states_the_settlement_the_lead_computes(formula_plans):
                     ratios = [Fraction(yen(r[2 + k])) for r in years[1:-1] if r[1] == "負担額"]
                 by_hand = _largest_remainder(contract.amounts_by_year[fy] + work[fy], ratios, order)
                 assert by_hand == [s.years[k].confirmed_yen for s in confirmed.shares], (core, group.id, fy)
+
+
+def test_every_annex_repeats_its_head_row_on_the_next_page(setting):
+    """A 19-member 別表 runs onto a second page: its head row is marked to repeat there."""
+    from docx.oxml.ns import qn
+
+    instance, plan = setting
+    for make, group_id in ((agreement_docx, "rpa-2026-1"), (memorandum_docx, "ocr-2026-1")):
+        doc = Document(io.BytesIO(make(instance, plan, group_id)))
+        for table in doc.tables:
+            tr_pr = table.rows[0]._tr.trPr
+            assert tr_pr is not None and tr_pr.find(qn("w:tblHeader")) is not None
