@@ -28,7 +28,9 @@ from planner.importers.official import BodyIndex, ParsedOfficialFile, parse_offi
 from planner.importers.tabular import Source, read_bytes
 from planner.masterdata.national import master_bodies, ward_codes
 
+from . import body_admin, transactions
 from .audit import record as audit
+from .effect_models import set_staff_cost
 
 # A body's fields as the instance file has them; the flags import reads the flags back.
 EXPORT_COLUMNS = BODY_FIELDS
@@ -437,3 +439,69 @@ def import_history(session: Session, limit: int = 30) -> list[DataVintage]:
     return list(
         session.exec(select(DataVintage).order_by(DataVintage.imported_at.desc(), DataVintage.id.desc()).limit(limit))
     )
+
+
+STAFF_COST_CONFLICT = "ほかの利用者が先に団体の情報を更新しました。最新の内容を確認して、もう一度入力してください"
+
+
+def save_staff_cost(session: Session, body: Body, yen_per_hour: int | None, user_id: int | None) -> bool:
+    """A body's staff cost per hour (planner.services.effect_models.set_staff_cost) as one transaction: whether it
+    changed; ValueError for a figure out of range, :class:`StaleBodyError` when another edit of the body won."""
+    try:
+        return transactions.run(session, set_staff_cost, body, yen_per_hour, user_id)
+    except StaleDataError:  # Body's version_id_col: the row changed since it was read
+        raise StaleBodyError(STAFF_COST_CONFLICT) from None
+
+
+def bodies_csv_download(session: Session, prefecture_code: str | None, user_id: int | None) -> str:
+    """The bodies list as CSV text, its export recorded in the audit log (the caller commits)."""
+    text = bodies_csv_text(session, prefecture_code)
+    audit(
+        session,
+        user_id=user_id,
+        action="export",
+        entity="body",
+        entity_id=prefecture_code or "all",
+        prefecture_code=prefecture_code,
+        detail="団体一覧 CSV を出力",
+    )
+    return text
+
+
+@dataclass(frozen=True)
+class FlagsPreview:
+    """What a flags file would change, found by running the real import and rolling it back: the report (None when
+    the file has problems), each changed body's flags before and after, the problems, and the fingerprint of the
+    flags the preview was made against (a confirmation made against other flags is refused)."""
+
+    report: FlagsReport | None
+    changes: list[dict]
+    problems: list[Problem] | None
+    basis: str
+
+
+def preview_flags_import(
+    session: Session, file_name: str, data: bytes, *, user_id: int | None, prefecture_code: str | None
+) -> FlagsPreview:
+    before = body_admin.flag_snapshot(session, prefecture_code)
+    basis = body_admin.flags_fingerprint(session, prefecture_code)
+    try:
+        report = import_flags(session, file_name, data, user_id=user_id, prefecture_code=prefecture_code)
+        changes = []
+        for code in report.changed:
+            body = session.get(Body, code)
+            assert body is not None  # the import just changed it
+            name, dis, plan, no_tax = before[code] if code in before else (body.name, None, None, None)
+            changes.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "before": (dis, plan, no_tax),
+                    "after": (body.disadvantaged, body.has_data_plan, body.no_allocation_tax),
+                }
+            )
+        return FlagsPreview(report, changes, None, basis)
+    except FileProblems as e:
+        return FlagsPreview(None, [], e.problems, basis)
+    finally:
+        session.rollback()

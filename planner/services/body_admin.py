@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import AuditLog, Body, Category, DataVintage, Need
 
@@ -113,3 +113,11 @@ def flags_fingerprint(session: Session, prefecture_code: str | None = None) -> s
     for code, version in session.exec(query):
         digest.update(f"{code}:{version};".encode())
     return digest.hexdigest()
+
+
+def body_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """The names of the bodies of ``codes`` by code (unknown codes left out)."""
+    wanted = set(codes)
+    if not wanted:
+        return {}
+    return {b.code: b.name for b in session.exec(select(Body).where(col(Body.code).in_(wanted)))}

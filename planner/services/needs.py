@@ -504,3 +504,30 @@ def import_needs(
 
 def problems_text(problems: Iterable[Problem]) -> list[str]:
     return [str(p) for p in problems]
+
+
+def find_need(session: Session, need_id: int) -> Need | None:
+    return session.get(Need, need_id)
+
+
+def category(session: Session, category_id: str | None) -> Category | None:
+    """The category of ``category_id`` (None for none or an unknown one)."""
+    return session.get(Category, category_id) if category_id else None
+
+
+def export_rows(session: Session, user, filters: NeedFilters, fmt: str, limit: int) -> list[tuple[Need, Body]]:
+    """The (need, body) rows of an export the user asked for, at most ``limit``, the export recorded in the audit
+    log: who took which body's data out of the system is worth knowing later, like any change."""
+    query = filtered_needs(user, filters).order_by(Body.code, Need.category_id, Need.id)
+    rows = [(need, body) for need, body in session.exec(query.limit(limit))]
+    audit.record(
+        session,
+        user_id=user.id,
+        action="export",
+        entity="need",
+        entity_id="",
+        prefecture_code=user.prefecture_code,
+        body_code=user.body_code,
+        detail=f"{fmt.upper()} {len(rows)} 件 条件={filters.args()}",
+    )
+    return rows

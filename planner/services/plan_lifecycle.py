@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, Consortium, MemberShare, PlanRelease, PlanSeries, Scenario, User, utcnow
 from planner.db.models import Plan as PlanRow
@@ -632,3 +632,15 @@ def delete_for_plans(session: Session, plan_ids: list[int]) -> None:
     for sid in series_ids:
         if session.exec(select(func.count()).select_from(PlanRelease).where(PlanRelease.series_id == sid)).one() == 0:
             session.exec(delete(PlanSeries).where(PlanSeries.id == sid))
+
+
+def release_label(session: Session, release: PlanRelease) -> str:
+    """「計画 No.n 第m版」 of a release (its series read for the number)."""
+    series = session.get(PlanSeries, release.series_id)
+    assert series is not None  # a release belongs to a series (foreign key)
+    return version_label(series, release)
+
+
+def replans_of(session: Session, release: PlanRelease) -> list[PlanRelease]:
+    """The releases adopted as re-plans of ``release`` (its board links them)."""
+    return list(session.exec(select(PlanRelease).where(col(PlanRelease.replan_of) == release.id)))

@@ -53,6 +53,15 @@ class QuoteConflict(QuoteError):
 NEW_QUOTE = 0  # the lock a form for a category and mode without a quote carries: it expects to create one
 
 
+def category(session: Session, category_id: str) -> Category | None:
+    return session.get(Category, category_id)
+
+
+def category_names(session: Session) -> dict[str, str]:
+    """Every category's name by id (a quote list names its rows)."""
+    return {c.id: c.name for c in session.exec(select(Category))}
+
+
 def find_quote(session: Session, scenario_id: int, category_id: str, mode: str) -> ScenarioQuote | None:
     return session.exec(
         select(ScenarioQuote).where(

@@ -13,16 +13,22 @@ from collections import Counter
 from flask import Blueprint, Response, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm.exc import StaleDataError
 
 from planner.db.models import Body
 from planner.domain.vocabulary import BODY_KIND_LABELS
 from planner.importers.errors import FileProblems
-from planner.services import access, audit, body_admin
+from planner.services import access, body_admin, transactions
 from planner.services.access import edits_body_row, scope_prefecture, sees_body
 from planner.services.audit import ACTION_LABELS
 from planner.services.audit_log import diff_rows, user_names
-from planner.services.bodies import StaleBodyError, bodies_csv_text, import_flags, set_body_flags
+from planner.services.bodies import (
+    StaleBodyError,
+    bodies_csv_download,
+    import_flags,
+    preview_flags_import,
+    save_staff_cost,
+    set_body_flags,
+)
 from planner.web.db import db_session
 from planner.web.forms.bodies import FlagsConfirmForm, FlagsForm, FlagsUploadForm
 from planner.web.params import MAX_PAGE, parse_int
@@ -38,7 +44,7 @@ def _int_arg(name: str, default: int = 1) -> int:
 
 
 def _load_body(code: str) -> Body:
-    body = db_session().get(Body, code)
+    body = body_admin.body(db_session(), code)
     if body is None:
         abort(404, description=f"団体コード {code} の団体はありません")
     if not sees_body(current_user, code, body.prefecture_code):
@@ -156,8 +162,9 @@ def update_flags(code: str):
                 flash(f"{body.name}: {e}", "error")
         return _show_with_status(code, 400)
     try:
-        set_body_flags(
+        transactions.run(
             session,
+            set_body_flags,
             code,
             user_id=current_user.id,
             disadvantaged=form.disadvantaged.data,
@@ -166,12 +173,10 @@ def update_flags(code: str):
             expected_version=form.version.data,
         )
     except StaleBodyError as e:
-        # Lost to a concurrent edit: the body's page shows the values that won (and their version).
-        session.rollback()
-        session.expire_all()
+        # Lost to a concurrent edit: the body's page shows the values that won (and their version), which the
+        # rollback left to be read afresh.
         flash(str(e), "error")
         return _show_with_status(code, 409)
-    session.commit()
     flash(f"{body.name} の条件不利地域・推進計画・不交付団体を保存しました", "success")
     return redirect(target)
 
@@ -181,7 +186,6 @@ def update_flags(code: str):
 def update_staff_cost(code: str):
     """A body's (or, on a prefecture, its towns' default) staff cost per hour, for the effect estimate in yen."""
     from planner.importers.needs import volume_value
-    from planner.services.effect_models import set_staff_cost
 
     session = db_session()
     body = _load_body(code)
@@ -195,20 +199,13 @@ def update_staff_cost(code: str):
         flash(f"{body.name}: 人件費単価は円単位の整数で入力してください（「{raw}」）", "error")
         return redirect(url_for("bodies.show", code=code))
     try:
-        changed = set_staff_cost(session, body, None if value is None else int(value), current_user.id)
+        changed = save_staff_cost(session, body, None if value is None else int(value), current_user.id)
+    except StaleBodyError as e:  # another edit of the body won
+        flash(f"{body.name}: {e}", "error")
+        return _show_with_status(code, 409)
     except ValueError as e:
-        session.rollback()
         flash(f"{body.name}: {e}", "error")
         return redirect(url_for("bodies.show", code=code))
-    except StaleDataError:  # another edit of the body won (Body's version_id_col)
-        session.rollback()
-        session.expire_all()
-        flash(
-            f"{body.name}: ほかの利用者が先に団体の情報を更新しました。最新の内容を確認して、もう一度入力してください",
-            "error",
-        )
-        return _show_with_status(code, 409)
-    session.commit()
     if changed:
         flash(
             f"{body.name} の人件費単価を" + (f"{int(value):,}円/時間にしました" if value else "未設定にしました"),
@@ -228,17 +225,7 @@ def _show_with_status(code: str, status: int):
 def export_csv():
     session = db_session()
     pref = _list_prefecture()
-    text = bodies_csv_text(session, pref)
-    audit.record(
-        session,
-        user_id=current_user.id,
-        action="export",
-        entity="body",
-        entity_id=pref or "all",
-        prefecture_code=pref,
-        detail="団体一覧 CSV を出力",
-    )
-    session.commit()
+    text = transactions.run(session, bodies_csv_download, pref, current_user.id)
     name = f"bodies_{pref or 'all'}.csv"
     # A BOM so that Excel opens the UTF-8 file with its Japanese names intact.
     return Response(
@@ -250,30 +237,12 @@ def export_csv():
 
 
 def _preview(file_name: str, data: bytes):
-    """Run the real import in the request's transaction, note what it would change, and roll it back."""
-    session = db_session()
-    pref = scope_prefecture(current_user)
-    before = body_admin.flag_snapshot(session, pref)
-    g.flags_basis = body_admin.flags_fingerprint(session, pref)
-    try:
-        report = import_flags(session, file_name, data, user_id=current_user.id, prefecture_code=pref)
-        changes = []
-        for code in report.changed:
-            body = session.get(Body, code)
-            name, dis, plan, no_tax = before[code] if code in before else (body.name, None, None, None)
-            changes.append(
-                {
-                    "code": code,
-                    "name": name,
-                    "before": (dis, plan, no_tax),
-                    "after": (body.disadvantaged, body.has_data_plan, body.no_allocation_tax),
-                }
-            )
-        return report, changes, None
-    except FileProblems as e:
-        return None, [], e.problems
-    finally:
-        session.rollback()
+    """What the file would change (planner.services.bodies.preview_flags_import: the real import, rolled back)."""
+    preview = preview_flags_import(
+        db_session(), file_name, data, user_id=current_user.id, prefecture_code=scope_prefecture(current_user)
+    )
+    g.flags_basis = preview.basis
+    return preview.report, preview.changes, preview.problems
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -338,11 +307,15 @@ def import_flags_confirm():
             stale=not problems,
         ), (400 if problems else 409)
     try:
-        report = import_flags(
-            session, file_name, data, user_id=current_user.id, prefecture_code=scope_prefecture(current_user)
+        report = transactions.run(
+            session,
+            import_flags,
+            file_name,
+            data,
+            user_id=current_user.id,
+            prefecture_code=scope_prefecture(current_user),
         )
     except FileProblems as e:
-        session.rollback()
         return render_template(
             "bodies/import.html",
             form=FlagsUploadForm(),
@@ -352,6 +325,5 @@ def import_flags_confirm():
             problems=e.problems,
             confirm=None,
         ), 400
-    session.commit()
     flash(f"{file_name} を取り込みました（{report.rows} 行、フラグが変わった団体 {len(report.changed)}）", "success")
     return redirect(url_for("bodies.index"))

@@ -13,11 +13,10 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlmodel import select
 
 from planner import jobs
-from planner.db.models import PlanRelease, PlanSeries
-from planner.services import access
+from planner.db.models import PlanRelease
+from planner.services import access, transactions
 from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
 from planner.web import reports
@@ -130,11 +129,11 @@ _BACK = {
 
 @bp.errorhandler(lifecycle.LifecycleError)
 def _refused(e: lifecycle.LifecycleError):
-    """A refused action keeps nothing of what it wrote and shows why on the page it came from."""
+    """A refused action keeps nothing of what it wrote (services.transactions.run rolled it back) and shows why on
+    the page it came from."""
     back = _BACK.get(request.endpoint or "")
     if back is None:  # not an action (a page): an error, not a refusal
         raise e
-    db_session().rollback()
     flash(str(e), "error")
     return redirect(url_for(back, plan_id=request.view_args["plan_id"]))
 
@@ -157,8 +156,9 @@ def adopt(plan_id: int):
         except ValueError:
             abort(400, description="計画番号の指定が不正です")
     replan_of = (loaded.scenario.overrides or {}).get("replan_of_release")
-    release = lifecycle.adopt(
+    release = transactions.run(
         session,
+        lifecycle.adopt,
         current_user,
         loaded.row,
         loaded.scenario,
@@ -166,9 +166,7 @@ def adopt(plan_id: int):
         title=(request.form.get("title") or "").strip(),
         replan_of=int(replan_of) if replan_of and series_id else None,
     )
-    session.commit()
-    series = session.get(PlanSeries, release.series_id)
-    flash(f"{lifecycle.version_label(series, release)}として確定しました。内容を確認して公表してください。", "success")
+    flash(f"{lifecycle.release_label(session, release)}として確定しました。内容を確認して公表してください。", "success")
     return redirect(url_for("plans.show", plan_id=plan_id))
 
 
@@ -179,11 +177,14 @@ def publish(plan_id: int):
     deadline = _deadline_arg()
     if deadline is None:
         return redirect(url_for("plans.show", plan_id=plan_id))
-    lifecycle.publish(
-        session, current_user, release, deadline=deadline, message=(request.form.get("message") or "").strip()
+    transactions.run(
+        session,
+        lifecycle.publish,
+        current_user,
+        release,
+        deadline=deadline,
+        message=(request.form.get("message") or "").strip(),
     )
-    session.commit()
-    series = session.get(PlanSeries, release.series_id)
     building = ""
     if current_app.config["BUILD_DOCUMENTS_ON_PUBLISH"]:
         try:
@@ -193,7 +194,7 @@ def publish(plan_id: int):
             # The plan is published either way; the ZIP is then built when first asked for.
             current_app.logger.exception("plan %s: the document build on publication could not start", plan_id)
     flash(
-        f"{lifecycle.version_label(series, release)}を公表しました。参加団体は自団体の部分を見て回答できます"
+        f"{lifecycle.release_label(session, release)}を公表しました。参加団体は自団体の部分を見て回答できます"
         f"（回答期限 {deadline:%Y-%m-%d}）。{building}",
         "success",
     )
@@ -207,8 +208,7 @@ def deadline(plan_id: int):
     new = _deadline_arg()
     if new is None:
         return redirect(url_for("lifecycle.board", plan_id=plan_id))
-    lifecycle.extend_deadline(session, current_user, release, new)
-    session.commit()
+    transactions.run(session, lifecycle.extend_deadline, current_user, release, new)
     flash(f"回答期限を {new:%Y-%m-%d} にしました。", "success")
     return redirect(url_for("lifecycle.board", plan_id=plan_id))
 
@@ -217,11 +217,9 @@ def deadline(plan_id: int):
 @roles_required(*ALL_ROLES)
 def withdraw(plan_id: int):
     _, session, release = _coordinator_action(plan_id, "取り下げ")
-    told = lifecycle.withdraw(session, current_user, release, reason=request.form.get("reason") or "")
-    session.commit()
-    series = session.get(PlanSeries, release.series_id)
+    told = transactions.run(session, lifecycle.withdraw, current_user, release, reason=request.form.get("reason") or "")
     flash(
-        f"{lifecycle.version_label(series, release)}を取り下げました。回答の受付を終了し、参加団体 {len(told)} 団体の"
+        f"{lifecycle.release_label(session, release)}を取り下げました。回答の受付を終了し、参加団体 {len(told)} 団体の"
         "ホーム画面に取り下げと理由を表示しています。",
         "success",
     )
@@ -240,7 +238,7 @@ def board(plan_id: int):
     release = _release_or_404(session, plan_id)
     info = lifecycle.release_info(session, plan_id)
     answers_board = answer_svc.board(session, release, loaded.view)
-    replans = list(session.exec(select(PlanRelease).where(PlanRelease.replan_of == release.id)))
+    replans = lifecycle.replans_of(session, release)
     # ?answer=join|conditional|decline|none narrows the table (a link from the summary); anything else shows all.
     shown = next((f for f in answer_svc.BOARD_FILTERS if f[0] == request.args.get("answer")), None)
     return render_template(
@@ -265,8 +263,9 @@ def board(plan_id: int):
 def remind(plan_id: int):
     loaded, session, release = _coordinator_action(plan_id, "回答の督促")
     body = request.form.get("body") or None
-    reminded = answer_svc.remind(session, current_user, release, loaded.view, [body] if body else None)
-    session.commit()
+    reminded = transactions.run(
+        session, answer_svc.remind, current_user, release, loaded.view, [body] if body else None
+    )
     if reminded:
         flash(
             f"{len(reminded)} 団体に回答の催促を記録しました。各団体のホーム画面に表示されます"
@@ -283,14 +282,12 @@ def remind(plan_id: int):
 def replan(plan_id: int):
     loaded, session, release = _coordinator_action(plan_id, "再計画")
     try:
-        scenario, decliners = answer_svc.replan_scenario(session, current_user, release, loaded.view)
+        scenario, decliners = transactions.run(session, answer_svc.replan_scenario, current_user, release, loaded.view)
     except answer_svc.AlreadyReplanned as e:
-        session.rollback()
         flash(str(e), "info")
         if e.scenario is None:
             return redirect(url_for("lifecycle.board", plan_id=plan_id))
         return redirect(url_for("scenarios.show", scenario_id=e.scenario.id))
-    session.commit()
     try:
         jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, scenario, current_user)
     except jobs.JobSubmitError as e:
@@ -333,13 +330,12 @@ def answer(plan_id: int):
             status = 422
         else:
             try:
-                changed = answer_svc.submit_answers(session, current_user, release, loaded.view, given)
-                session.commit()
+                changed = transactions.run(
+                    session, answer_svc.submit_answers, current_user, release, loaded.view, given
+                )
             except answer_svc.AnswersClosed as e:
-                session.rollback()
                 error, status = str(e), 409
             except lifecycle.LifecycleError as e:
-                session.rollback()
                 error, status = str(e), 422 if not isinstance(e, lifecycle.LifecycleConflict) else 409
             else:
                 flash(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlmodel import select
 
 from planner.db.models import Body, Category, Need
 from planner.domain.effects import Baseline
@@ -26,7 +25,7 @@ from planner.importers.needs import (
     year_label,
 )
 from planner.reports.effect_text import effect_lines
-from planner.services import access, audit, body_admin, effect_models, needs_export, upload_store
+from planner.services import access, body_admin, effect_models, needs_export, transactions, upload_store
 from planner.services import needs as svc
 from planner.web.db import db_session
 from planner.web.forms.needs import ConfirmImportForm, ImportForm, NeedForm, StatusForm, year_choices
@@ -83,11 +82,11 @@ def read_filters(session) -> svc.NeedFilters:
 
 def load_need(need_id: int) -> tuple[Need, Body]:
     session = db_session()
-    need = session.get(Need, need_id)
+    need = svc.find_need(session, need_id)
     missing = f"ニーズ {need_id} はありません"
     if need is None:
         abort(404, description=missing)
-    body = session.get(Body, need.body_code)
+    body = body_admin.body(session, need.body_code)
     if not access.edits_body_row(current_user, body):
         # Answered exactly like a missing id, so that ids cannot be probed for other bodies' needs.
         forbidden(f"ニーズ {need_id}（団体コード {need.body_code} のもの）", status=404, public_description=missing)
@@ -145,7 +144,7 @@ def fill_choices(form: NeedForm, session, need: Need | None = None) -> list[Cate
     form.category_id.choices = [(c.id, f"{c.name}（{c.unit}）" if c.unit else c.name) for c in cats]
     form.start_year.choices = year_choices(current_fiscal_year(), need.start_year if need else None)
     if need is not None:
-        body = session.get(Body, need.body_code)
+        body = body_admin.body(session, need.body_code)
         form.body_code.choices = [(body.code, f"{body.name}（{body.code}）")]
     else:
         form.body_code.choices = body_choices(session)
@@ -154,8 +153,8 @@ def fill_choices(form: NeedForm, session, need: Need | None = None) -> list[Cate
 
 def form_context(form: NeedForm, session, cats: list[Category], need: Need | None = None) -> dict:
     """The estimate and the population suggestion for the values on the form (the no-JS path)."""
-    body = session.get(Body, form.body_code.data) if form.body_code.data else None
-    category = session.get(Category, form.category_id.data) if form.category_id.data else None
+    body = body_admin.body(session, form.body_code.data)
+    category = svc.category(session, form.category_id.data)
     volume = volume_value(form.volume.data) if form.volume.data else None
     estimate = effect = None
     if body is not None and category is not None and volume and volume > 0:
@@ -249,22 +248,9 @@ def export(fmt: str):
         abort(404)
     session = db_session()
     filters = read_filters(session)
-    query = svc.filtered_needs(current_user, filters).order_by(Body.code, Need.category_id, Need.id)
-    rows = [tuple(r) for r in session.exec(query.limit(EXPORT_LIMIT))]
+    rows = transactions.run(session, svc.export_rows, current_user, filters, fmt, EXPORT_LIMIT)
     cats = {c.id: c for c in svc.categories(session)}
     stamp = today_jst().strftime("%Y%m%d")  # the day in Japan, not the server's
-    # Who took which body's data out of the system is worth knowing later, like any change.
-    audit.record(
-        session,
-        user_id=current_user.id,
-        action="export",
-        entity="need",
-        entity_id="",
-        prefecture_code=current_user.prefecture_code,
-        body_code=current_user.body_code,
-        detail=f"{fmt.upper()} {len(rows)} 件 条件={filters.args()}",
-    )
-    session.commit()
     if fmt == "csv":
         body, mimetype = needs_export.to_csv(rows, cats), "text/csv"  # Flask adds the charset of a text type
     else:
@@ -304,15 +290,13 @@ def new():
     elif form.body_code.data and form.body_code.data not in dict(form.body_code.choices):
         forbidden(f"団体コード {form.body_code.data} のニーズの登録")
     if form.validate_on_submit() and "preview" not in request.form:
-        body = session.get(Body, form.body_code.data)
+        body = body_admin.body(session, form.body_code.data)
         try:
-            need = svc.create_need(session, current_user, body, form.values())
-            session.commit()
+            need = transactions.run(session, svc.create_need, current_user, body, form.values())
         except svc.NeedError as e:
-            session.rollback()
             form.category_id.errors.append(str(e))
         else:
-            category = session.get(Category, need.category_id)
+            category = svc.category(session, need.category_id)
             flash(f"{body.name}の{category.name if category else need.category_id}のニーズを登録しました", "success")
             return redirect(
                 url_for("needs.index", body=body.code if not access.is_municipality(current_user) else None)
@@ -362,16 +346,15 @@ def edit(need_id: int):
     stale = False
     if form.validate_on_submit() and "preview" not in request.form:
         try:
-            svc.update_need(session, current_user, need, body, form.values(), _form_version(form.version.data))
-            session.commit()
+            transactions.run(
+                session, svc.update_need, current_user, need, body, form.values(), _form_version(form.version.data)
+            )
         except svc.StaleNeed:
-            session.rollback()
-            session.refresh(need)
+            # The rollback expired the need: it is read afresh, with the values and version that won.
             stale = True
             # The next save is a deliberate decision over the current values, so it carries their version.
             form.version.data = str(need.version)
         except svc.NeedError as e:
-            session.rollback()
             form.category_id.errors.append(str(e))
         else:
             flash(f"{body.name}のニーズ {need.id} を更新しました", "success")
@@ -390,10 +373,8 @@ def _change_status(need_id: int, status: str):
     if not form.validate_on_submit():
         abort(400, description="フォームの内容を確認できません")
     try:
-        svc.set_status(session, current_user, need, body, status, _form_version(form.version.data))
-        session.commit()
+        transactions.run(session, svc.set_status, current_user, need, body, status, _form_version(form.version.data))
     except svc.NeedError as e:
-        session.rollback()
         flash(str(e), "error")
     else:
         flash(
@@ -424,19 +405,19 @@ def restore(need_id: int):
 def estimate():
     """The standalone cost for the values being typed (JSON for static/js/needs-form.js)."""
     session = db_session()
-    body = session.get(Body, request.args.get("body", ""))
+    body = body_admin.body(session, request.args.get("body", ""))
     if body is None:
         return jsonify({"ok": False, "message": "団体を選んでください"}), 400
     if not access.edits_body_row(current_user, body):
         forbidden(f"団体コード {body.code} の試算")
-    category = session.get(Category, request.args.get("category", ""))
+    category = svc.category(session, request.args.get("category", ""))
     if category is None:
         return jsonify({"ok": False, "message": "分野を選んでください"}), 400
     out = {"unit": category.unit, "suggestion": svc.volume_suggestion(category, body)}
     volume = volume_value(request.args.get("volume", ""))
     if volume is None or volume <= 0:
         return jsonify({"ok": False, "message": "利用量を入力すると概算を表示します", **out})
-    need = session.get(Need, int_arg("need")) if int_arg("need") else None
+    need = svc.find_need(session, int_arg("need")) if int_arg("need") else None
     previous = need.volume if need is not None and need.body_code == body.code else None  # body checked above
     out["warnings"] = volume_warnings(
         volume, category.unit, previous=previous, population=body.population, per_10k_pop=category.volume_per_10k_pop
@@ -511,10 +492,7 @@ def preview_context(session, parsed, lines, token) -> dict:
 
 
 def _body_names(session, parsed) -> dict[str, str]:
-    codes = {r.body_code for r in parsed.rows}
-    if not codes:
-        return {}
-    return {b.code: b.name for b in session.exec(select(Body).where(Body.code.in_(codes)))}
+    return body_admin.body_names(session, {r.body_code for r in parsed.rows})
 
 
 @bp.post("/import/confirm")
@@ -544,15 +522,10 @@ def import_confirm():
             "needs/import_preview.html", **preview_context(session, parsed, svc.plan_import(session, parsed), None)
         ), 422
     try:
-        result = svc.import_needs(session, current_user, parsed, source=stored.file_name)
-        session.commit()
+        result = transactions.run(session, svc.import_needs, current_user, parsed, source=stored.file_name)
     except svc.NeedError as e:
-        session.rollback()
         flash(f"取り込めませんでした（何も登録していません）: {e}", "error")
         return redirect(url_for("needs.import_upload"))
-    except Exception:
-        session.rollback()
-        raise
     upload_store.discard(upload_dir(), stored.token)
     flash(
         f"{stored.file_name} を取り込みました：新規 {result.created} 件、更新 {result.updated} 件、"

@@ -8,14 +8,13 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlmodel import select
 from wtforms import DateField, FormField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from planner.db.models import Category, ScenarioQuote
+from planner.db.models import Category
 from planner.domain import vocabulary
 from planner.domain.model import JOINT_MODES, MODES
-from planner.services import access
+from planner.services import access, transactions
 from planner.services import quotes as svc
 from planner.services.instances import scenario_price_book
 from planner.services.reference_data import PRICE_FIELDS, price_book_document
@@ -35,7 +34,7 @@ LOCK = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also takes 
 def _helpers():
     def scenario_quote_list(scenario_id: int):
         session = db_session()
-        names = {c.id: c.name for c in session.exec(select(Category))}
+        names = svc.category_names(session)
         return [(q, names.get(q.category_id, q.category_id)) for q in svc.scenario_quotes(session, scenario_id)]
 
     return {"scenario_quote_list": scenario_quote_list, "quote_mode_labels": MODE_LABELS}
@@ -59,7 +58,7 @@ def quote_form_class(mode: str):
 
 
 def _category_or_404(session, category_id: str) -> Category:
-    cat = session.get(Category, category_id)
+    cat = svc.category(session, category_id)
     if cat is None:
         abort(404, description=f"分野 {category_id} はありません")
     return cat
@@ -117,8 +116,9 @@ def edit(scenario_id: int, category_id: str, mode: str):
             prices["max_members"] = form.prices.max_members.data
         values = svc.QuoteValues(form.vendor.data or "", form.quoted_on.data, form.reference.data or "", prices)
         try:
-            svc.save_quote(
+            transactions.run(
                 session,
+                svc.save_quote,
                 current_user,
                 scenario,
                 book,
@@ -127,15 +127,12 @@ def edit(scenario_id: int, category_id: str, mode: str):
                 values,
                 expected_lock=int(form.lock.data),
             )
-            session.commit()
         except svc.QuoteConflict as e:
             # The quote as it is now is shown beside what was typed; saving again replaces it knowingly.
-            session.rollback()
             existing = svc.find_quote(session, scenario.id, category_id, mode)
             form.lock.data = str(existing.lock_version if existing else svc.NEW_QUOTE)
             problems, conflict, status = e.problems, True, 409
         except svc.QuoteError as e:
-            session.rollback()
             problems = e.problems
         else:
             flash(
@@ -170,16 +167,9 @@ def delete(scenario_id: int, category_id: str, mode: str):
     session = db_session()
     if not FlaskForm().validate_on_submit():
         abort(400)
-    quote = session.exec(
-        select(ScenarioQuote).where(
-            ScenarioQuote.scenario_id == scenario.id,
-            ScenarioQuote.category_id == category_id,
-            ScenarioQuote.mode == mode,
-        )
-    ).first()
+    quote = svc.find_quote(session, scenario.id, category_id, mode)
     if quote is None:
         abort(404, description="この分野・方式の見積はありません")
-    svc.delete_quote(session, current_user, scenario, quote)
-    session.commit()
+    transactions.run(session, svc.delete_quote, current_user, scenario, quote)
     flash("見積を削除しました。この分野・方式は単価表の金額に戻ります。", "success")
     return redirect(url_for("quotes.index", scenario_id=scenario.id))

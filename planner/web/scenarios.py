@@ -10,17 +10,17 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlmodel import select
 
 from planner import jobs
-from planner.db.models import Body, Category, PriceBook, Scenario, SubsidyRuleSet
+from planner.db.models import Body, Scenario
 from planner.db.models import Plan as PlanRow
 from planner.domain.allocation import method_label
 from planner.domain.model import CORE_OPTIONS
 from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS, prefecture_name, wareki_fiscal_year
-from planner.services import access, body_admin
+from planner.services import access, body_admin, transactions
 from planner.services import plan_lifecycle as lifecycle
 from planner.services import plans as plan_service
+from planner.services import scenario_views as views
 from planner.services import scenarios as svc
 from planner.services.instances import need_scope, needs_by_kind
 from planner.web.api import phase_step
@@ -42,7 +42,7 @@ PER_PAGE = 25
 
 def load_scenario(scenario_id: int) -> Scenario:
     session = db_session()
-    scenario = session.get(Scenario, scenario_id)
+    scenario = svc.find_scenario(session, scenario_id)
     missing = f"シナリオ {scenario_id} はありません"
     if scenario is None:
         abort(404, description=missing)
@@ -93,16 +93,14 @@ def fill_choices(form: ScenarioForm, session) -> None:
         form.prefecture_code.choices = [
             (p.prefecture_code, p.name) for p in prefs if p.prefecture_code == current_user.prefecture_code
         ]
-    form.category_ids.choices = [
-        (c.id, c.name) for c in session.exec(select(Category).order_by(Category.sort_order, Category.id))
-    ]
+    form.category_ids.choices = [(c.id, c.name) for c in views.categories(session)]
     form.price_book_id.choices = [
         (b.id, f"{b.version}（{b.label}）" + ("・現行" if b.is_current else ""))
-        for b in session.exec(select(PriceBook).order_by(PriceBook.created_at.desc()))
+        for b in views.price_book_choices(session)
     ]
     form.subsidy_rule_set_id.choices = [(0, "（実行時の現行版）")] + [
         (r.id, f"{r.version}（{r.fiscal_year}年度）" + ("・現行" if r.is_current else ""))
-        for r in session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc()))
+        for r in views.rule_set_choices(session)
     ]
 
 
@@ -237,10 +235,8 @@ def new():
         form.subsidy_rule_set_id.data = defaults["subsidy_rule_set_id"] or 0
     if form.validate_on_submit():
         try:
-            scenario = svc.create_scenario(session, current_user, form_data(form, session))
-            session.commit()
+            scenario = transactions.run(session, svc.create_scenario, current_user, form_data(form, session))
         except svc.ScenarioError as e:
-            session.rollback()
             flash(str(e), "error")
         else:
             flash(f"シナリオ「{scenario.name}」を作成しました。", "success")
@@ -253,22 +249,15 @@ def new():
 def show(scenario_id: int):
     session = db_session()
     scenario = load_scenario(scenario_id)
-    plan_rows = list(
-        session.exec(
-            select(PlanRow)
-            .where(PlanRow.scenario_id == scenario.id)
-            .order_by(PlanRow.created_at.desc(), PlanRow.id.desc())
-        )
-    )
+    plan_rows = views.scenario_plans(session, scenario)
     latest = plan_service.plan_view(plan_rows[0]) if plan_rows else None
     names = body_names(session, scenario, latest)
     overrides = [(item, svc.describe_override(names, item)) for item in svc.override_items(scenario)]
     override_form = build_override_form(session, scenario, latest)
     source = source_plan(session, scenario)
     hosts = [names.get(h.get("body"), h.get("body")) for h in scenario.hosts or []]
-    categories = {c.id: c.name for c in session.exec(select(Category))}
-    price_book = session.get(PriceBook, scenario.price_book_id) if scenario.price_book_id else None
-    rule_set = session.get(SubsidyRuleSet, scenario.subsidy_rule_set_id) if scenario.subsidy_rule_set_id else None
+    categories = views.category_names(session)
+    price_book, rule_set = views.chosen_references(session, scenario)
     return render_template(
         "scenarios/show.html",
         scenario=scenario,
@@ -313,35 +302,12 @@ def needs_link(scenario: Scenario, *, demo: bool | None = None) -> str:
 
 def body_names(session, scenario: Scenario, latest=None) -> dict:
     """Names for override descriptions: bodies of the scenario (or its latest plan), categories, prefecture."""
-    names: dict = {}
-    if latest is not None:
-        names.update({code: b.name for code, b in latest.instance.bodies.items()})
-        names.update({("category", cid): c.name for cid, c in latest.instance.categories.items()})
-    query = select(Body.code, Body.name)
-    if scenario.body_codes:
-        query = query.where(Body.code.in_(list(scenario.body_codes) + [h.get("body") for h in scenario.hosts or []]))
-    elif scenario.prefecture_code:
-        query = query.where(Body.prefecture_code == scenario.prefecture_code)
-    else:
-        query = query.where(Body.code.in_([h.get("body") for h in scenario.hosts or []]))
-    names.update({code: name for code, name in session.exec(query)})
-    names.update({("category", c.id): c.name for c in session.exec(select(Category))})
-    if scenario.prefecture_code:
-        pref = body_admin.prefecture_body(session, scenario.prefecture_code)
-        if pref:
-            names[("pref", scenario.prefecture_code)] = pref.name
-    return names
+    return views.override_names(session, scenario, latest)
 
 
 def source_plan(session, scenario: Scenario) -> PlanRow | None:
     """The latest plan of the scenario this one was copied from (for its groups and the comparison), if any."""
-    source_id = (scenario.overrides or {}).get("copied_from")
-    if not isinstance(source_id, int):
-        return None
-    source = session.get(Scenario, source_id)
-    if source is None or not access.sees_scenario(current_user, source):
-        return None
-    return plan_service.latest_plan(session, source.id)
+    return views.source_plan(session, current_user, scenario)
 
 
 def group_plan(session, scenario: Scenario, latest):
@@ -377,17 +343,8 @@ def fill_override_choices(form: OverrideForm, session, scenario: Scenario, lates
             if g.joint
         ]
     if latest is None:
-        query = select(Body.code, Body.name).order_by(Body.code)
-        if scenario.body_codes:
-            query = query.where(Body.code.in_(scenario.body_codes))
-        elif scenario.prefecture_code:
-            query = query.where(Body.prefecture_code == scenario.prefecture_code)
-        bodies = list(session.exec(query.limit(2000)))
-        cats = [
-            (c.id, c.name)
-            for c in session.exec(select(Category).order_by(Category.sort_order, Category.id))
-            if not scenario.category_ids or c.id in scenario.category_ids
-        ]
+        bodies = views.override_bodies(session, scenario)
+        cats = views.override_categories(session, scenario)
         if groups is None:
             form.group_key.choices = [("", "（計画がまだありません）")]
     form.category.choices = cats
@@ -430,23 +387,21 @@ def edit(scenario_id: int):
             fill_form(form, scenario, session)
     elif form.validate_on_submit():
         try:
-            svc.update_scenario(session, current_user, scenario, form_data(form, session), form.version.data)
-            session.commit()
+            transactions.run(
+                session, svc.update_scenario, current_user, scenario, form_data(form, session), form.version.data
+            )
         except svc.BadVersion as e:
-            session.rollback()
             flash(str(e), "error")
             return _form_page(form, scenario=scenario), 400
         except svc.StaleScenario as e:
-            # Lost to a concurrent edit: show the values that won, carrying their version for a deliberate retry.
-            session.rollback()
-            session.refresh(scenario)
+            # Lost to a concurrent edit: show the values that won (the rollback left the scenario to be read
+            # afresh), carrying their version for a deliberate retry.
             flash(str(e), "error")
             form = ScenarioForm(formdata=None)
             fill_choices(form, session)
             fill_form(form, scenario, session)
             return _form_page(form, scenario=scenario), 409
         except svc.ScenarioError as e:
-            session.rollback()
             flash(str(e), "error")
             return _form_page(form, scenario=scenario), 409
         flash("シナリオを更新しました。再計画するには「実行」を押してください。", "success")
@@ -486,8 +441,7 @@ def cancel(scenario_id: int):
 @roles_required(*access.ROLES)
 def copy(scenario_id: int):
     session, scenario, _ = _posted_action(scenario_id)
-    clone = svc.copy_scenario(session, current_user, scenario)
-    session.commit()
+    clone = transactions.run(session, svc.copy_scenario, current_user, scenario)
     flash(f"シナリオを複製しました（「{clone.name}」）。", "success")
     return redirect(url_for("scenarios.show", scenario_id=clone.id))
 
@@ -497,10 +451,8 @@ def copy(scenario_id: int):
 def delete(scenario_id: int):
     session, scenario, _ = _posted_action(scenario_id)
     try:
-        svc.delete_scenario(session, current_user, scenario)
-        session.commit()
+        transactions.run(session, svc.delete_scenario, current_user, scenario)
     except svc.ScenarioError as e:
-        session.rollback()
         flash(str(e), "error")
         return redirect(url_for("scenarios.show", scenario_id=scenario_id))
     flash("シナリオを削除しました。", "success")
@@ -529,23 +481,15 @@ def apply_override_form(session, scenario: Scenario, form: OverrideForm, latest)
     try:
         item = override_item_from_form(form, group_plan(session, scenario, latest))
         if form.replan.data:
-            names = body_names(session, scenario, latest)
-            clean = svc.normalise_override(item)
-            svc.check_override_bodies(session, scenario, clean)
-            title = svc.describe_override(names, clean)
-            target = svc.copy_scenario(
-                session, current_user, scenario, name=f"{scenario.name}／{title}", extra_override=clean
-            )
-            session.commit()
+            target = transactions.run(session, views.copy_with_override, current_user, scenario, item, latest)
             jobs.submit_solve(session, current_app.extensions["db_engine"], current_app.config, target, current_user)
             flash("上書き設定を加えた複製を作成し、再計画を開始しました。完了後に元の計画と比較できます。", "success")
             return redirect(url_for("scenarios.show", scenario_id=target.id))
-        svc.add_override(session, current_user, scenario, item, form.version.data)
-        session.commit()
+        transactions.run(session, svc.add_override, current_user, scenario, item, form.version.data)
     except (svc.BadVersion, svc.StaleScenario) as e:
-        return _lost_versioned_write(session, scenario, e)
+        return _lost_versioned_write(scenario, e)
     except (svc.ScenarioError, jobs.JobSubmitError) as e:
-        session.rollback()
+        # what the service wrote is rolled back already; a refused job submission wrote nothing
         flash(str(e), "error")
         return redirect(url_for("scenarios.show", scenario_id=scenario.id))
     flash("上書き設定を追加しました。反映するには「実行」を押してください。", "success")
@@ -557,23 +501,19 @@ def apply_override_form(session, scenario: Scenario, form: OverrideForm, latest)
 def remove_override(scenario_id: int, item_id: str):
     session, scenario, form = _posted_action(scenario_id)
     try:
-        svc.remove_override(session, current_user, scenario, item_id, form.version.data)
-        session.commit()
+        transactions.run(session, svc.remove_override, current_user, scenario, item_id, form.version.data)
     except (svc.BadVersion, svc.StaleScenario) as e:
-        return _lost_versioned_write(session, scenario, e)
+        return _lost_versioned_write(scenario, e)
     except svc.ScenarioError as e:
-        session.rollback()
         flash(str(e), "error")
     else:
         flash("上書き設定を削除しました。", "success")
     return redirect(url_for("scenarios.show", scenario_id=scenario.id))
 
 
-def _lost_versioned_write(session, scenario: Scenario, error: Exception):
-    """The scenario page with the current values (after the concurrent change that won) and the reason: 409 for a
-    lost race, 400 for a form without a usable version."""
-    session.rollback()
-    session.refresh(scenario)
+def _lost_versioned_write(scenario: Scenario, error: Exception):
+    """The scenario page with the current values (after the concurrent change that won: the rollback left the
+    scenario to be read afresh) and the reason: 409 for a lost race, 400 for a form without a usable version."""
     flash(str(error), "error")
     response = make_response(show(scenario.id))
     response.status_code = 400 if isinstance(error, svc.BadVersion) else 409
