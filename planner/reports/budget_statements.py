@@ -8,9 +8,12 @@ In the workbooks the totals and the 千円 columns are formulas over the lines.
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from dataclasses import dataclass
 
 from openpyxl import Workbook
+from openpyxl.styles import Alignment
 
 from planner.domain.budget_lines import (
     COMMISSION,
@@ -257,8 +260,28 @@ def _amount_block(w: _Writer, years: tuple[int, ...], lines: list[tuple[str, str
 
 
 def _year_header(years: tuple[int, ...], first: str) -> list[str]:
-    labels = [fiscal_year_label(fy) for fy in years]
+    labels = [wareki_fiscal_year(fy) for fy in years]
     return [first, "内容", *[f"{x}（円）" for x in labels], "計（円）", *[f"{x}（千円）" for x in labels], "計（千円）"]
+
+
+def _text_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: a full-width character two, any other one."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit_table_rows(ws) -> None:
+    """Wrap the text of the table cells (those with a border) and give their rows the height of the longest cell:
+    LibreOffice and Excel keep a row's default height on opening, so a wrapped 内容 or header would overflow."""
+    for row in ws.iter_rows():
+        lines = 1
+        for cell in row:
+            if not cell.border.left.style or not isinstance(cell.value, str) or cell.value.startswith("="):
+                continue
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal=cell.alignment.horizontal)
+            width = ws.column_dimensions[cell.column_letter].width or 10
+            lines = max(lines, math.ceil(_text_width(cell.value) / max(width - 1, 1)))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = 13 * lines + 2
 
 
 def _finance_sheet(ws, v: BudgetView, used: set[str]) -> None:
@@ -323,7 +346,7 @@ def _finance_sheet(ws, v: BudgetView, used: set[str]) -> None:
     w.skip()
     w.line("4. 特別交付税（参考）", bold=True)
     w.line(SPECIAL_TAX_NOTE)
-    w.header(["措置", "内容", *[f"{fiscal_year_label(fy)}（円）" for fy in years], "計（円）"])
+    w.header(["措置", "内容", *[f"{wareki_fiscal_year(fy)}（円）" for fy in years], "計（円）"])
     for line in b.special_tax:
         row = w.row
         w.cells(
@@ -365,7 +388,8 @@ def _finance_sheet(ws, v: BudgetView, used: set[str]) -> None:
     w.line("前提", bold=True)
     for text in [*item_basis(b.roles), *ASSUMPTIONS]:
         w.line(text)
-    w.widths([22, 40] + [15] * (n + 1) + [12] * (n + 1))
+    w.widths([20, 46] + [14] * (n + 1) + [11] * (n + 1))
+    _fit_table_rows(ws)
 
 
 def finance_workbook(instance: Instance, plan: SettledPlan, body_code: str, meta: ReportMeta | None = None) -> bytes:
@@ -493,11 +517,13 @@ def budget_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | No
         [None, None] + [YEN] * (n + 1),
         total=True,
     )
-    w.widths([12, 30] + [15] * (n + 1) + [12] * (n + 1))
+    w.widths([12, 30] + [14] * (n + 1) + [11] * (n + 1))
+    _fit_table_rows(ws)
     ws = wb.create_sheet()
     ws.title = sheet_title("歳入（分担金及び負担金）", used)
     w, _ = _table_sheet(ws, t, t.revenue, "年度別 歳入 分担金及び負担金（幹事団体別）", False, "歳入 計")
-    w.widths([12, 30] + [15] * (n + 1) + [12] * (n + 1))
+    w.widths([12, 30] + [14] * (n + 1) + [11] * (n + 1))
+    _fit_table_rows(ws)
     ws = wb.create_sheet()
     ws.title = sheet_title("財源内訳", used)
     w = _Writer(ws)
@@ -541,6 +567,7 @@ def budget_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | No
         total=True,
     )
     w.widths([12, 16, 40, 16, 18, 16, 18, 16])
+    _fit_table_rows(ws)
     for v in t.views:
         _finance_sheet(wb.create_sheet(), v, used)
     return _save(wb, t.meta.document_control)

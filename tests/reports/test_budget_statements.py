@@ -14,6 +14,7 @@ from planner.domain import optimiser, settlement
 from planner.domain.instance_io import load_instance
 from planner.domain.settled import member_lines
 from planner.domain.statements import schedule_line
+from planner.domain.vocabulary import find_wareki_fiscal_year
 from planner.reports import budget_statements as bs
 from planner.reports.context import ReportError
 from planner.reports.kind_renderers import RENDERERS
@@ -53,7 +54,7 @@ class Sheet:
         """The rows under ``title``'s header up to the row whose first cell is ``end``: {内容: (節/款, years)}."""
         start = next(i for i, r in enumerate(self.rows) if r[0] == title)
         header = self.rows[start + 1]
-        years = [int(m.group(1)) for h in header if h and (m := re.search(r"（(\d{4})年度）（円）", str(h)))]
+        years = [find_wareki_fiscal_year(str(h)) for h in header if h and str(h).endswith("年度（円）")]
         out = {}
         for r in self.rows[start + 2 :]:
             if r[0] == end or r[1] == end or r[0] is None:
