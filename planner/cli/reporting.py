@@ -14,7 +14,8 @@ from .group import main
 @main.command(
     "report",
     help="計画ファイルから負担金算定書（共同調達グループごと、ファイル名はグループID）と "
-    "summary.pdf、団体ごとの年度別負担額（statements/団体コード_団体名.pdf）と年度別予算総括表（PDF・Excel）を出力します。",
+    "summary.pdf、団体ごとの年度別負担額（statements/団体コード_団体名.pdf）と予算見積資料（finance/団体コード_団体名.pdf・"
+    ".xlsx）、年度別予算総括表（PDF・Excel）を出力します。",
 )
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

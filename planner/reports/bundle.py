@@ -38,13 +38,15 @@ class Document:
 
 
 # The order documents are listed in (the ZIP sorts its files by name; this is the order of the work).
-LISTING = ("summary", "group", "member", "budget", "agreement", "memorandum", "statement")
+LISTING = ("summary", "group", "member", "budget", "agreement", "memorandum", "statement", "finance")
+assert set(LISTING) == set(RENDERERS), "every document kind is listed in the ZIP and planner report"
 
 
 def plan_documents(plan: SettledPlan, instance: Instance | None = None) -> list[Document]:
     """Every document of a plan: the summary and the budget table, a 負担金算定書 per joint group and its 協定書案
     (幹事団体方式) or 覚書案 (仕様統一方式), a 負担額通知 per member of a joint group, and (given the instance) a
-    年度別負担額 per body with a need."""
+    年度別負担額 per body with a need and a 予算見積資料 per body with a role (a need, or the lead of a lead-mode
+    group)."""
     return [Document(name, key) for name in LISTING for key in RENDERERS[name].keys(plan, instance)]
 
 

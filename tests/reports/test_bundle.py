@@ -47,6 +47,8 @@ def test_every_document_of_a_plan_with_the_instance():
     # the lead-mode group has its 協定書, the 仕様統一 group its 覚書 (and no 協定書)
     assert kinds.count("agreement") == 1 and kinds.count("memorandum") == 1 and kinds.count("budget") == 1
     assert [d.key for d in docs if d.kind == "statement"] == ["202011", "202029", "202037", "204820", "204854"]
+    # 予算見積資料: every body with a need, and the prefecture, which leads the RPA group as host
+    assert [d.key for d in docs if d.kind == "finance"] == ["200000", "202011", "202029", "202037", "204820", "204854"]
     progress = []
     data = bundle.plan_zip(
         instance,

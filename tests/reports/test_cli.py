@@ -30,6 +30,7 @@ def test_report_writes_one_pdf_per_joint_group_and_the_summary(tmp_path):
     result = CliRunner().invoke(main, ["report", str(plan), "--instance", str(inst), "-o", str(out), "--xlsx"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
+        "finance",
         "ocr_2026_1.pdf",
         "ocr_2026_1.xlsx",
         "statements",
@@ -47,7 +48,11 @@ def test_report_writes_one_pdf_per_joint_group_and_the_summary(tmp_path):
     # every body with a need in the plan (the two members and the standalone needs) gets its statement
     bodies = sorted({(n.body, instance_bodies(inst)[n.body]) for n in load_instance(inst).needs})
     assert sorted(p.name for p in (out / "statements").iterdir()) == [f"{c}_{name}.pdf" for c, name in bodies]
-    assert f"{4 + 2 + 1 + len(bodies)}件のファイル" in result.output
+    # 予算見積資料 (PDF and workbook) for the same bodies: no lead-mode group, so no host lead
+    assert sorted(p.name for p in (out / "finance").iterdir()) == sorted(
+        f"{c}_{name}.{ext}" for c, name in bodies for ext in ("pdf", "xlsx")
+    )
+    assert f"{4 + 2 + 1 + 3 * len(bodies)}件のファイル" in result.output
 
 
 def test_bad_plan_is_refused_and_nothing_is_written(tmp_path):
@@ -106,6 +111,7 @@ def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
     result = CliRunner().invoke(main, ["report", str(plan_file), "--instance", str(inst), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
+        "finance",
         "ocr-2026-1.pdf",
         "rpa-2026-1.pdf",
         "statements",

@@ -103,6 +103,8 @@ def test_zip_has_all_documents(client, plan_id, app):
         "負担額通知/202037_上田市_RPA_2026.pdf",
         "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
         "年度別負担額/204820_小谷村.pdf",
+        "予算見積資料/200000_長野県.pdf",  # the prefecture leads the RPA group: the whole contract is its 歳出
+        "予算見積資料/200000_長野県.xlsx",
     } <= names
     assert len([n for n in names if n.startswith("負担額通知/")]) == 7
     assert len([n for n in names if n.startswith("年度別負担額/")]) == 5  # every body with a need
@@ -140,6 +142,8 @@ def test_municipality_gets_only_its_own_documents(client, plan_id, app):
             "負担額通知/202011_長野市_AI-OCR_2026.pdf",
             "負担額通知/202011_長野市_RPA_2026.pdf",
             "年度別負担額/202011_長野市.pdf",
+            "予算見積資料/202011_長野市.pdf",
+            "予算見積資料/202011_長野市.xlsx",
         ]
     )
     with Session(app.extensions["db_engine"]) as session:
@@ -376,3 +380,27 @@ def test_a_set_never_built_offers_to_build_it_instead_of_polling(client, plan_id
     started = client.post(f"/plans/{plan_id}/reports/bundle")
     assert started.status_code == 302 and started.headers["Location"].endswith(f"/plans/{plan_id}/reports/bundle")
     assert fetch_zip(client, plan_id).mimetype == "application/zip"
+
+
+def test_budget_papers_are_linked_where_finance_users_look(client, plan_id, app):
+    """The 予算見積資料 of a body is on its page; the plan page lists the leads' (the prefecture leads the RPA group
+    as host and has one); a municipality gets its own only, as the finance kind's audience says."""
+    login(client, "pref20")
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "幹事団体の予算見積資料（1団体）" in page and f"/plans/{plan_id}/reports/finance/200000.pdf" in page
+    body = client.get(f"/plans/{plan_id}/body/200000").get_data(as_text=True)
+    assert f"/plans/{plan_id}/reports/finance/200000.xlsx" in body
+    r = client.get(f"/plans/{plan_id}/reports/finance/200000.pdf")
+    text = pdf_text(r.data)
+    assert r.status_code == 200 and "予算見積資料" in text and "分担金及び負担金" in text
+    assert client.get(f"/plans/{plan_id}/reports/finance/202029.xlsx").data[:2] == b"PK"
+    publish_now(app.extensions["db_engine"], plan_id)
+    logout(client)
+    login(client, "muni202011")  # 長野市: a member of the RPA group, coordinator of the OCR group
+    body = client.get(f"/plans/{plan_id}/body/202011").get_data(as_text=True)
+    assert f"/plans/{plan_id}/reports/finance/202011.pdf" in body
+    assert "幹事団体の予算見積資料" not in client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    text = pdf_text(client.get(f"/plans/{plan_id}/reports/finance/202011.pdf").data)
+    assert "18節負担金、補助及び交付金" in text and "契約予定額（見込）" in text
+    assert client.get(f"/plans/{plan_id}/reports/finance/200000.pdf").status_code == 404
+    assert client.get(f"/plans/{plan_id}/reports/finance/202029.pdf").status_code == 404
