@@ -13,12 +13,13 @@ NET_GREEN = "#009E73"
 SAVING_GREEN = "#009E73"
 INCREASE_RED = "#D55E00"
 
-SERIES = (("単独導入", STANDALONE_GREY), ("共同調達", JOINT_BLUE), ("補助・特交後（見込額）", NET_GREEN))
+SERIES = (("単独導入", STANDALONE_GREY), ("共同調達", JOINT_BLUE), ("特交後（見込額、補助金なし）", NET_GREEN))
 
 
 def savings_bar_svg(rows: Iterable[Sequence], *, width: int = 720) -> str:
     """Horizontal bars per row (label, standalone_yen, joint_yen, net_yen): what each costs alone, jointly, and
-    jointly after the grant and special allocation tax estimates, with the saving written beside them."""
+    jointly after the special allocation tax estimate (the grant not awarded: never part of the headline), with the
+    saving written beside them."""
     rows = [(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
     label_w = min(200, max(90, 13 * max((len(r[0]) for r in rows), default=6)))
     bar_h, gap, top = 11, 14, 38
@@ -31,7 +32,7 @@ def savings_bar_svg(rows: Iterable[Sequence], *, width: int = 720) -> str:
         width,
         height,
         "単独導入と共同調達の費用比較",
-        "項目ごとに、単独導入の費用、共同調達の費用、補助金・特別交付税（見込額）控除後の費用を比べた棒グラフ",
+        "項目ごとに、単独導入の費用、共同調達の費用、特別交付税（見込額）控除後の費用（補助金なし）を比べた棒グラフ",
         css_class="chart savings-bars",
     )
     # Legend across the top.
@@ -75,8 +76,9 @@ def savings_bar_svg(rows: Iterable[Sequence], *, width: int = 720) -> str:
 
 
 def waterfall_svg(steps: Iterable[Sequence], *, width: int = 560) -> str:
-    """Vertical bars for successive totals (label, yen) — standalone → joint → after grant → after special
-    allocation tax —, each reduction drawn as the step down from the bar before, with its amount."""
+    """Vertical bars for successive totals (label, yen) — standalone → joint → after the special allocation tax
+    (the grant is not awarded: it is never part of the headline) —, each reduction drawn as the step down from the
+    bar before, with its amount."""
     steps = [(str(s[0]), int(s[1])) for s in steps]
     height = 300
     top, bottom_pad, left = 30, 58, 70
@@ -86,7 +88,7 @@ def waterfall_svg(steps: Iterable[Sequence], *, width: int = 560) -> str:
         width,
         height,
         "費用の内訳（単独導入から実負担まで）",
-        "単独導入の費用から、共同調達による削減、補助金（見込額）、特別交付税（見込額）を順に差し引いた滝グラフ",
+        "単独導入の費用から、共同調達による削減、特別交付税（見込額）を順に差し引いた滝グラフ（補助金は採択された場合の別の見込み）",
         css_class="chart waterfall",
     )
     max_value = max([v for _, v in steps] + [0])

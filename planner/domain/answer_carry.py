@@ -34,7 +34,8 @@ class MemberPart:
     lead_body: str
     partners: frozenset[str]  # the need ids of the whole group
     total_yen: int
-    net_yen: int
+    net_yen: int  # the headline net burden: the grant not awarded, the special tax counted
+    grant_yen: int = 0  # the grant if awarded (its own line, never in net_yen)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def member_parts(instance: Instance, plan: SettledPlan) -> dict[str, MemberPart]
                 group.lead_body,
                 partners,
                 line.total_yen,
-                line.net_yen,
+                line.net_without_grant_yen,
+                line.grant_yen,
             )
     return out
 
@@ -80,7 +82,9 @@ def changes(old: MemberPart, new: MemberPart, body_names: Mapping[str, str]) -> 
     if old.total_yen != new.total_yen:
         out.append(f"負担 {old.total_yen:,}円 → {new.total_yen:,}円")
     if old.net_yen != new.net_yen:
-        out.append(f"実負担（見込額） {old.net_yen:,}円 → {new.net_yen:,}円")
+        out.append(f"実質負担（見込額・補助金なし） {old.net_yen:,}円 → {new.net_yen:,}円")
+    if old.grant_yen != new.grant_yen:
+        out.append(f"補助金（見込額・採択された場合） {old.grant_yen:,}円 → {new.grant_yen:,}円")
     return out
 
 

@@ -697,13 +697,23 @@ def estimate_need(
 
 
 def burdens_from_subsidy(estimate: Any, horizon_years: int) -> tuple[Burdens, Burdens]:
-    """(joint, standalone) burdens from a member's subsidy estimate (planner.domain.settled.SubsidyEstimate)."""
+    """(joint, standalone) burdens from a member's subsidy estimate (planner.domain.settled.SubsidyEstimate): the
+    headline net burden, the grant not awarded and the special tax counted (subsidy-rules.md section 4: the grant is
+    a public call, never part of the headline), so yen per hour divides the figure the documents print first."""
 
-    def one(burden: Any) -> Burdens:
-        initial = burden.gross.initial_yen - burden.grant.amount_yen - burden.special_tax.amount_yen
-        return Burdens(initial, burden.gross.annual_yen, horizon_years, stated_net_total_yen=burden.net_yen)
+    def one(burden: Any, tax_without_grant: int | None) -> Burdens:
+        tax = burden.special_tax.amount_yen if tax_without_grant is None else tax_without_grant
+        return Burdens(
+            burden.gross.initial_yen - tax,
+            burden.gross.annual_yen,
+            horizon_years,
+            stated_net_total_yen=burden.gross.total_yen - tax,
+        )
 
-    return one(estimate.joint), one(estimate.standalone)
+    return (
+        one(estimate.joint, estimate.special_tax_without_grant_yen),
+        one(estimate.standalone, estimate.standalone_special_tax_without_grant_yen),
+    )
 
 
 @dataclass(frozen=True)

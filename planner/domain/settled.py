@@ -679,6 +679,17 @@ class MemberLine:
         return self.subsidy.net_without_grant_yen if self.subsidy else self.share.total_yen
 
     @property
+    def special_tax_without_grant_yen(self) -> int:
+        """The special tax the headline counts: on the whole initial share, the grant not awarded (the tax with the
+        grant, ``special_tax_yen``, belongs to the 「採択された場合」 line only)."""
+        return self.total_yen - self.net_without_grant_yen
+
+    @property
+    def net_without_grant_saving_yen(self) -> int:
+        """The headline saving: alone's net burden without the grant minus this one (never negative: guaranteed)."""
+        return self.standalone_net_without_grant_yen - self.net_without_grant_yen
+
+    @property
     def standalone_net_without_grant_yen(self) -> int:
         return self.subsidy.standalone_net_without_grant_yen if self.subsidy else self.share.standalone_total_yen
 
@@ -711,6 +722,8 @@ class MemberLine:
             "notes": list(self.notes),
             "net_without_grant_yen": self.net_without_grant_yen,
             "standalone_net_without_grant_yen": self.standalone_net_without_grant_yen,
+            "special_tax_without_grant_yen": self.special_tax_without_grant_yen,
+            "net_without_grant_saving_yen": self.net_without_grant_saving_yen,
             "worse_off_if_grant_awarded_yen": self.worse_off_if_grant_awarded_yen,
             "grant_warning": self.grant_warning,
             **({"effect": self.effect.to_json()} if self.effect is not None else {}),
@@ -730,6 +743,11 @@ class Totals:
     members: int = 0
     overpaying: int = 0  # members whose share exceeds their standalone cost
     overpaid_yen: int = 0  # the sum of those excesses
+    # the headline (subsidy-rules.md section 4): the grant not awarded, the special tax on the whole initial share;
+    # grant_yen, special_tax_yen and net_yen above are the 「採択された場合」 figures
+    special_tax_without_grant_yen: int = 0
+    net_without_grant_yen: int = 0
+    standalone_net_without_grant_yen: int = 0
 
     @classmethod
     def of(cls, lines: Sequence[MemberLine]) -> Totals:
@@ -744,7 +762,14 @@ class Totals:
             members=len(lines),
             overpaying=len(over),
             overpaid_yen=sum(over),
+            special_tax_without_grant_yen=sum(ln.special_tax_without_grant_yen for ln in lines),
+            net_without_grant_yen=sum(ln.net_without_grant_yen for ln in lines),
+            standalone_net_without_grant_yen=sum(ln.standalone_net_without_grant_yen for ln in lines),
         )
+
+    @property
+    def net_without_grant_saving_yen(self) -> int:
+        return self.standalone_net_without_grant_yen - self.net_without_grant_yen
 
     @property
     def saving_yen(self) -> int:
@@ -772,6 +797,10 @@ class Totals:
             "net_yen": self.net_yen,
             "standalone_net_yen": self.standalone_net_yen,
             "net_saving_yen": self.net_saving_yen,
+            "special_tax_without_grant_yen": self.special_tax_without_grant_yen,
+            "net_without_grant_yen": self.net_without_grant_yen,
+            "standalone_net_without_grant_yen": self.standalone_net_without_grant_yen,
+            "net_without_grant_saving_yen": self.net_without_grant_saving_yen,
         }
 
 

@@ -6,7 +6,10 @@ allocation tax are on the initial cost only) are:
 
 - the initial share falls in the group's start year;
 - the yearly share falls in each of the horizon's years, from the start year (start year .. start year + H - 1);
-- the grant and special-tax estimates fall in the start year, the year of the initial cost they are on.
+- the grant and special-tax estimates fall in the start year, the year of the initial cost they are on;
+- the headline net burden (``net_without_grant_yen``) assumes the grant is not awarded and counts the special tax on
+  the whole initial share (subsidy-rules.md section 4); the grant and the net burden with it (``net_yen``) are the
+  「採択された場合」 figures, never the headline.
 
 A share whose horizon total is not initial + H x annual (an allocation rounded on the total) keeps the statement's
 total equal to the plan's: the difference lands in the last year and is reported (``drift_yen``).
@@ -17,7 +20,7 @@ Every figure is read from :func:`planner.domain.settled.member_lines`; nothing h
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .settled import MemberLine, member_lines
@@ -32,6 +35,8 @@ ASSUMPTIONS = (
     "補助金（地域IoT実装・共同利用推進事業）と特別交付税措置は初期費用のみが対象のため、導入年度に見込んでいます"
     "（ランニング費用は対象外）。",
     "特別交付税の事業費上限額は団体・年度ごとです。見込額は計画の按分と補助制度ルールによる算定値です。",
+    "実質負担は補助金が採択されない場合の額です（特別交付税は初期負担の全額に対して算定）。補助金は公募のため、"
+    "「採択された場合」の額として別に示しています（採択されると特別交付税は補助金を除いた額に対して算定されます）。",
 )
 
 
@@ -43,7 +48,8 @@ class YearAmounts:
     initial_yen: int = 0
     annual_yen: int = 0
     grant_yen: int = 0
-    special_tax_yen: int = 0
+    special_tax_yen: int = 0  # if the grant is awarded (on the initial share minus the grant)
+    special_tax_without_grant_yen: int = 0  # the headline's: the grant not awarded
 
     @property
     def gross_yen(self) -> int:
@@ -51,7 +57,13 @@ class YearAmounts:
 
     @property
     def net_yen(self) -> int:
+        """The net burden if the grant is awarded (the 「採択された場合」 line)."""
         return self.gross_yen - self.grant_yen - self.special_tax_yen
+
+    @property
+    def net_without_grant_yen(self) -> int:
+        """The headline net burden: no grant, the special tax counted."""
+        return self.gross_yen - self.special_tax_without_grant_yen
 
     def __add__(self, other: YearAmounts) -> YearAmounts:
         if other.fiscal_year != self.fiscal_year:
@@ -62,6 +74,7 @@ class YearAmounts:
             self.annual_yen + other.annual_yen,
             self.grant_yen + other.grant_yen,
             self.special_tax_yen + other.special_tax_yen,
+            self.special_tax_without_grant_yen + other.special_tax_without_grant_yen,
         )
 
 
@@ -75,6 +88,7 @@ def sum_years(rows: Iterable[YearAmounts], fiscal_year: int = 0) -> YearAmounts:
             total.annual_yen + r.annual_yen,
             total.grant_yen + r.grant_yen,
             total.special_tax_yen + r.special_tax_yen,
+            total.special_tax_without_grant_yen + r.special_tax_without_grant_yen,
         )
     return total
 
@@ -114,15 +128,14 @@ def schedule_line(line: MemberLine, start_year: int, horizon_years: int) -> tupl
             line.annual_yen,
             line.grant_yen if i == 0 else 0,
             line.special_tax_yen if i == 0 else 0,
+            line.special_tax_without_grant_yen if i == 0 else 0,
         )
         for i in range(horizon_years)
     ]
     drift = line.total_yen - sum(y.gross_yen for y in years)
     if drift:
         last = years[-1]
-        years[-1] = YearAmounts(
-            last.fiscal_year, last.initial_yen, last.annual_yen + drift, last.grant_yen, last.special_tax_yen
-        )
+        years[-1] = replace(last, annual_yen=last.annual_yen + drift)
     return tuple(years), drift
 
 

@@ -19,13 +19,13 @@ class SummaryFigures:
 
 
 def summary_figures(s: SummaryReport) -> SummaryFigures:
+    # ends at the headline net burden (the grant not awarded); the grant is the summary's 「採択された場合」 line
     waterfall = [
         ("単独導入の合計", s.standalone_total_yen),
         ("共同調達後", s.plan_total_yen),
-        ("補助金（見込額）控除後", s.plan_total_yen - s.grant_yen),
-        ("特別交付税（見込額）控除後", s.net_yen),
+        ("特別交付税（見込額）控除後", s.net_without_grant_yen),
     ]
-    bars = [(c.name, c.standalone_yen, c.plan_yen, c.net_yen) for c in s.categories]
+    bars = [(c.name, c.standalone_yen, c.plan_yen, c.net_without_grant_yen) for c in s.categories]
     figures = SummaryFigures(
         map_svg=charts.consortium_map_svg(s.map_bodies, s.map_groups, width=720, height=560, legend=False)
         if s.map_bodies

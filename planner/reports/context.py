@@ -191,6 +191,7 @@ def member_notice(instance: Instance, plan: SettledPlan, need_id: str, meta: Rep
             annual_yen=y.annual_yen,
             grant_yen=y.grant_yen,
             special_tax_yen=y.special_tax_yen,
+            special_tax_without_grant_yen=y.special_tax_without_grant_yen,
         )
         for y in scheduled
     ]
@@ -225,6 +226,7 @@ def summary_report(instance: Instance, plan: SettledPlan, meta: ReportMeta | Non
                 standalone_yen=sum(r.standalone_total_yen for r in rs),
                 plan_yen=sum(r.total_yen for r in rs),
                 net_yen=sum(r.total("net_yen") for r in rs),
+                net_without_grant_yen=sum(r.total("net_without_grant_yen") for r in rs),
             )
         )
     member_bodies = {m.body_code for r in reports for m in r.members}
@@ -278,6 +280,8 @@ def summary_report(instance: Instance, plan: SettledPlan, meta: ReportMeta | Non
         grant_yen=sum(r.total("grant_yen") for r in reports),
         special_tax_yen=sum(r.total("special_tax_yen") for r in reports),
         net_yen=sum(r.total("net_yen") for r in reports),
+        special_tax_without_grant_yen=sum(r.total("special_tax_without_grant_yen") for r in reports),
+        net_without_grant_yen=sum(r.total("net_without_grant_yen") for r in reports),
         rule_version="、".join(rule_versions),
         sources=sources,
         map_bodies=map_bodies,

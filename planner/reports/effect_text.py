@@ -92,7 +92,7 @@ def effect_lines(
     how = e.message.split("。", 1)[1] if "。" in e.message else e.message
     lines = [BASIS_LABELS.get(e.basis, "") + ("：" + how if how else "")]
     burden = (
-        "年あたりの実質負担（補助金・特別交付税の見込額を差し引いた額）"
+        "年あたりの実質負担（特別交付税の見込額を差し引いた額。補助金は採択されない場合）"
         if net_known
         else "年あたりの負担（補助金・特別交付税の見込額は含みません）"
     )

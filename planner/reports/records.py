@@ -249,7 +249,8 @@ class YearRow:
     initial_yen: int
     annual_yen: int
     grant_yen: int
-    special_tax_yen: int
+    special_tax_yen: int  # if the grant is awarded
+    special_tax_without_grant_yen: int = 0  # the headline's
 
     @property
     def label(self) -> str:
@@ -261,7 +262,13 @@ class YearRow:
 
     @property
     def net_yen(self) -> int:
+        """If the grant is awarded (the 「採択された場合」 columns)."""
         return self.gross_yen - self.grant_yen - self.special_tax_yen
+
+    @property
+    def net_without_grant_yen(self) -> int:
+        """The headline: no grant, the special tax counted."""
+        return self.gross_yen - self.special_tax_without_grant_yen
 
 
 @dataclass
@@ -288,6 +295,14 @@ class SummaryGroupRow:
     def net_yen(self) -> int:
         return self.group.total("net_yen")
 
+    @property
+    def net_without_grant_yen(self) -> int:
+        return self.group.total("net_without_grant_yen")
+
+    @property
+    def special_tax_without_grant_yen(self) -> int:
+        return self.group.total("special_tax_without_grant_yen")
+
 
 @dataclass
 class CategoryRow:
@@ -298,7 +313,8 @@ class CategoryRow:
     groups: int
     standalone_yen: int  # every need of the category going alone
     plan_yen: int  # the plan's cost (joint groups and standalone needs)
-    net_yen: int  # after grants and special tax
+    net_yen: int  # after grants and special tax (if the grants are awarded)
+    net_without_grant_yen: int = 0  # the headline: no grant, the special tax counted
 
     @property
     def saving_yen(self) -> int:
@@ -326,8 +342,10 @@ class SummaryReport:
     standalone_total_yen: int
     plan_total_yen: int
     grant_yen: int
-    special_tax_yen: int
-    net_yen: int
+    special_tax_yen: int  # if the grants are awarded
+    net_yen: int  # if the grants are awarded
+    special_tax_without_grant_yen: int  # the headline's
+    net_without_grant_yen: int  # the headline
     rule_version: str
     sources: list[str]
     map_bodies: list[dict]

@@ -110,15 +110,19 @@ def statement_pdf(instance: Instance, plan: SettledPlan, body_code: str, meta: R
 
 # --- workbooks --------------------------------------------------------------------------------------------------
 
+# The headline columns first (the grant not awarded, the special tax on the whole initial share), then the grant's
+# own 「採択された場合」 columns (subsidy-rules.md section 4: the grant is never in the headline net burden).
 _YEAR_HEAD = [
     "年度",
     "和暦",
     "初期負担",
     "年間負担",
     "負担額 計",
-    "補助金 見込額",
     "特別交付税 見込額",
     "実質負担 見込額",
+    "補助金（採択された場合）",
+    "特別交付税（採択された場合）",
+    "実質負担（採択された場合）",
 ]
 
 
@@ -144,16 +148,18 @@ def _statement_sheet(ws, v: StatementView, used: set[str]) -> None:
                 y.initial_yen,
                 y.annual_yen,
                 F(f"=C{row}+D{row}"),
+                y.special_tax_without_grant_yen,
+                F(f"=E{row}-F{row}"),
                 y.grant_yen,
                 y.special_tax_yen,
-                F(f"=E{row}-F{row}-G{row}"),
+                F(f"=E{row}-H{row}-I{row}"),
             ],
-            ["0", None] + [YEN] * 6,
+            ["0", None] + [YEN] * 8,
         )
     last = w.row - 1
     total = w.cells(
-        ["合計", None] + [F(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 9)],
-        [None, None] + [YEN] * 6,
+        ["合計", None] + [F(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 11)],
+        [None, None] + [YEN] * 8,
         total=True,
     )
     w.line("債務負担行為（事項ごと）", bold=True)
@@ -175,9 +181,10 @@ def _statement_sheet(ws, v: StatementView, used: set[str]) -> None:
             "初期負担",
             "年間負担",
             "期間総額",
-            "補助金 見込額",
             "特別交付税 見込額",
             "実質負担 見込額",
+            "補助金（採択された場合）",
+            "実質負担（採択された場合）",
         ]
     )
     nfirst = w.row
@@ -193,28 +200,30 @@ def _statement_sheet(ws, v: StatementView, used: set[str]) -> None:
                 ln.initial_yen,
                 ln.annual_yen,
                 ln.total_yen,
+                ln.special_tax_without_grant_yen,
+                ln.net_without_grant_yen,
                 ln.grant_yen,
-                ln.special_tax_yen,
                 ln.net_yen,
             ],
-            [None, None, None, None, None] + [YEN] * 6,
+            [None, None, None, None, None] + [YEN] * 7,
         )
     nlast = w.row - 1
     need_total = w.cells(
-        ["計", None, None, None, None] + [F(f"=SUM({_col(c)}{nfirst}:{_col(c)}{nlast})") for c in range(6, 12)],
-        [None] * 5 + [YEN] * 6,
+        ["計", None, None, None, None] + [F(f"=SUM({_col(c)}{nfirst}:{_col(c)}{nlast})") for c in range(6, 13)],
+        [None] * 5 + [YEN] * 7,
         total=True,
     )
     w.skip()
     w.line("検算（年度別の合計 ＝ 内訳の合計）", bold=True)
     for label, col_year, col_need in (
         ("負担額", "E", "H"),
-        ("補助金", "F", "I"),
-        ("特別交付税", "G", "J"),
-        ("実質負担", "H", "K"),
+        ("特別交付税", "F", "I"),
+        ("実質負担", "G", "J"),
+        ("補助金（採択された場合）", "H", "K"),
+        ("実質負担（採択された場合）", "J", "L"),
     ):
         w.line(label, F(f"={col_year}{total}={col_need}{need_total}"))
-    w.widths([16, 24, 14, 14, 14, 14, 15, 15, 14, 15, 15])
+    w.widths([16, 24, 14, 14, 14, 15, 15, 15, 15, 15, 15, 15])
 
 
 def statement_workbook(instance: Instance, plan: SettledPlan, body_code: str, meta: ReportMeta | None = None) -> bytes:

@@ -252,11 +252,13 @@ def _group_sheet(
         "期間総額",
         "単独導入の場合",
         "削減額",
-        "補助金 見込額",
         "特別交付税 見込額",
         "実質負担 見込額",
         "単独の場合の実質負担",
         "実質削減額",
+        "補助金（採択された場合）",
+        "特別交付税（採択された場合）",
+        "実質負担（採択された場合）",
         "検算（総額−初期−年額×年数）",
     ]
     w.header(labels)
@@ -278,20 +280,24 @@ def _group_sheet(
                 total,
                 m.standalone_total_yen,
                 F(f"=H{row}-G{row}"),
+                # the headline: the grant not awarded, the special tax on the whole initial share
+                m.special_tax_without_grant_yen,
+                F(f"=G{row}-J{row}"),
+                m.standalone_net_without_grant_yen,
+                F(f"=L{row}-K{row}"),
+                # the grant's own 「採択された場合」 columns (subsidy-rules.md section 4)
                 m.grant_yen,
                 m.special_tax_yen,
-                F(f"=G{row}-J{row}-K{row}"),
-                m.standalone_net_yen,
-                F(f"=M{row}-L{row}") if m.standalone_net_yen is not None else None,
+                F(f"=G{row}-N{row}-O{row}"),
                 F(f"=G{row}-(E{row}+F{row}*{years})"),
             ],
-            [None, None, INT, "#,##0.##", YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN, YEN],
+            [None, None, INT, "#,##0.##"] + [YEN] * 13,
         )
     last = w.row - 1
-    sums = [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 15)]
+    sums = [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 17)]
     sums[1] = None  # volumes of different needs are summed in the cost build-up already
     members_total = w.cells(
-        ["合計", f"{len(r.members)}団体", *sums, None], [None, None, INT, None] + [YEN] * 11, total=True
+        ["合計", f"{len(r.members)}団体", *sums, None], [None, None, INT, None] + [YEN] * 13, total=True
     )
     w.skip()
     w.line("検算", bold=True)
@@ -299,7 +305,7 @@ def _group_sheet(
     w.line("年間負担の合計 ＝ 年間費用 計", Formula(f"=F{members_total}=B{annual_row}"))
     w.line("期間総額の合計 ＝ 算定期間の総額", Formula(f"=G{members_total}=B{total_row}"))
     _fairness_rows(w, r)
-    w.widths([24, 22, 11, 10, 14, 14, 15, 15, 14, 14, 14, 15, 15, 14, 14])
+    w.widths([24, 22, 11, 10, 14, 14, 15, 15, 14, 14, 15, 15, 14, 14, 14, 15, 14])
     ws.freeze_panes = None
 
 
@@ -515,11 +521,26 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     if unified:
         w.line("仕様統一方式では各団体が自ら契約し、団体間の負担金はありません（金額は貴団体の契約予定額の見込み）。")
     w.line("前提：初期負担は導入年度、年間負担は各年度に計上。補助金・特別交付税は初期費用が対象のため導入年度に計上。")
+    w.line(
+        "実質負担は補助金が採択されない場合の額（特別交付税は初期負担の全額に対して算定）。"
+        "補助金は公募のため「採択された場合」の列に分けています。"
+    )
     if n.schedule_note:
         w.line(n.schedule_note)
     w.skip()
     w.header(
-        ["年度", "和暦", "初期負担", "年間負担", "負担額 計", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"]
+        [
+            "年度",
+            "和暦",
+            "初期負担",
+            "年間負担",
+            "負担額 計",
+            "特別交付税 見込額",
+            "実質負担 見込額",
+            "補助金（採択された場合）",
+            "特別交付税（採択された場合）",
+            "実質負担（採択された場合）",
+        ]
     )
     first = w.row
     for y in n.years:
@@ -531,25 +552,29 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
                 y.initial_yen,
                 y.annual_yen,
                 Formula(f"=C{row}+D{row}"),
+                y.special_tax_without_grant_yen,
+                Formula(f"=E{row}-F{row}"),
                 y.grant_yen,
                 y.special_tax_yen,
-                Formula(f"=E{row}-F{row}-G{row}"),
+                Formula(f"=E{row}-H{row}-I{row}"),
             ],
-            ["0", None] + [YEN] * 6,
+            ["0", None] + [YEN] * 8,
         )
     last = w.row - 1
     total = w.cells(
-        ["合計", None] + [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 9)],
-        [None, None] + [YEN] * 6,
+        ["合計", None] + [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 11)],
+        [None, None] + [YEN] * 8,
         total=True,
     )
     w.skip()
     w.line("検算（負担金算定書の数値）", bold=True)
     for label, col, value in (
         ("期間総額", "E", m.total_yen),
-        ("補助金 見込額", "F", m.grant_yen),
-        ("特別交付税 見込額", "G", m.special_tax_yen),
-        ("実質負担 見込額", "H", m.net_yen),
+        ("特別交付税 見込額", "F", m.special_tax_without_grant_yen),
+        ("実質負担 見込額", "G", m.net_without_grant_yen),
+        ("補助金（採択された場合）", "H", m.grant_yen),
+        ("特別交付税（採択された場合）", "I", m.special_tax_yen),
+        ("実質負担（採択された場合）", "J", m.net_yen),
     ):
         row = w.line(label, value, Formula(f"={col}{total}=B{w.row}"))
         ws.cell(row, 2).number_format = YEN
@@ -563,7 +588,7 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
     paragraph = r.member_paragraphs.get(m.need_id)
     if paragraph:
         w.line(paragraph)
-    w.widths([22, 24, 15, 15, 15, 15, 16, 16])
+    w.widths([22, 24, 15, 15, 15, 16, 16, 16, 16, 16])
 
 
 def _member_effect_rows(ws: Worksheet, n: MemberNotice, caveat: str) -> None:
@@ -578,7 +603,7 @@ def _member_effect_rows(ws: Worksheet, n: MemberNotice, caveat: str) -> None:
         return
     w.header(["", "低位", "中位", "高位"])
     hours = w.cells(["削減時間（時間/年）", e.hours.low, e.hours.central, e.hours.high], [None] + ["#,##0.0"] * 3)
-    net = w.line("実質負担 見込額（期間合計）", m.net_yen)
+    net = w.line("実質負担 見込額（期間合計、補助金なし）", m.net_without_grant_yen)
     ws.cell(net, 2).number_format = YEN
     years = w.line("算定期間（年）", n.group.horizon_years)
     w.cells(
@@ -610,6 +635,8 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
     w.header(
         ["分野", "ニーズ数", "共同グループ数", "単独導入の場合", "計画の費用", "削減額", "削減率", "実質負担 見込額"]
     )
+    # 実質負担 is the headline throughout: the grant not awarded (subsidy-rules.md section 4); the grant follows on
+    # its own 「採択された場合」 lines
     first = w.row
     for c in s.categories:
         row = w.row
@@ -622,7 +649,7 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
                 c.plan_yen,
                 Formula(f"=D{row}-E{row}"),
                 Formula(f"=IF(D{row}=0,0,F{row}/D{row})"),
-                c.net_yen,
+                c.net_without_grant_yen,
             ],
             [None, INT, INT, YEN, YEN, YEN, PCT, YEN],
         )
@@ -637,14 +664,22 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
     )
     w.line("計画全体の費用（検算用）", s.plan_total_yen, Formula(f"=E{cat_total}=B{w.row}"))
     ws.cell(w.row - 1, 2).number_format = YEN
-    w.line("補助金 見込額 計", s.grant_yen)
-    ws.cell(w.row - 1, 2).number_format = YEN
-    w.line("特別交付税 見込額 計", s.special_tax_yen)
+    w.line("特別交付税 見込額 計", s.special_tax_without_grant_yen)
     ws.cell(w.row - 1, 2).number_format = YEN
     w.line(
         "実質負担 見込額 計（検算）",
-        Formula(f"=E{cat_total}-B{w.row - 2}-B{w.row - 1}"),
+        Formula(f"=E{cat_total}-B{w.row - 1}"),
         Formula(f"=B{w.row}=H{cat_total}"),
+    )
+    ws.cell(w.row - 1, 2).number_format = YEN
+    w.line("補助金が採択された場合：補助金 見込額 計", s.grant_yen)
+    ws.cell(w.row - 1, 2).number_format = YEN
+    w.line("補助金が採択された場合：特別交付税 見込額 計", s.special_tax_yen)
+    ws.cell(w.row - 1, 2).number_format = YEN
+    w.line(
+        "補助金が採択された場合：実質負担 見込額 計",
+        Formula(f"=E{cat_total}-B{w.row - 2}-B{w.row - 1}"),
+        Formula(f"=B{w.row}={s.net_yen}"),
     )
     ws.cell(w.row - 1, 2).number_format = YEN
     w.skip()
@@ -661,9 +696,10 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
             "単独導入の場合",
             "削減額",
             "削減率",
-            "補助金 見込額",
             "特別交付税 見込額",
             "実質負担 見込額",
+            "補助金（採択された場合）",
+            "実質負担（採択された場合）",
         ]
     )
     first = w.row
@@ -682,16 +718,17 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
                 g.standalone_total_yen,
                 Formula(f"=H{row}-G{row}"),
                 Formula(f"=IF(H{row}=0,0,I{row}/H{row})"),
+                gr.special_tax_without_grant_yen,
+                Formula(f"=G{row}-K{row}"),
                 gr.grant_yen,
-                gr.special_tax_yen,
-                Formula(f"=G{row}-K{row}-L{row}"),
+                gr.net_yen,
             ],
-            [None, None, None, None, INT, "0", YEN, YEN, YEN, PCT, YEN, YEN, YEN],
+            [None, None, None, None, INT, "0", YEN, YEN, YEN, PCT, YEN, YEN, YEN, YEN],
         )
     last = max(first, w.row) - 1
     if s.groups:
         row = w.row
-        sums = {c: Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in (5, 7, 8, 9, 11, 12, 13)}
+        sums = {c: Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in (5, 7, 8, 9, 11, 12, 13, 14)}
         w.cells(
             [
                 "共同調達 計",
@@ -707,9 +744,10 @@ def _summary_sheet(ws: Worksheet, s: SummaryReport) -> None:
                 sums[11],
                 sums[12],
                 sums[13],
+                sums[14],
             ],
-            [None, None, None, None, INT, None, YEN, YEN, YEN, PCT, YEN, YEN, YEN],
+            [None, None, None, None, INT, None, YEN, YEN, YEN, PCT, YEN, YEN, YEN, YEN],
             total=True,
         )
     w.line(f"単独調達のニーズ：{len(s.standalone_groups)}件（各団体が単独で調達）")
-    w.widths([26, 22, 10, 16, 10, 10, 16, 16, 15, 9, 15, 16, 16])
+    w.widths([26, 22, 10, 16, 10, 10, 16, 16, 15, 9, 15, 16, 16, 16])

@@ -54,7 +54,7 @@ class NeedLine:
     lead_name: str
     members: int
     total_yen: int
-    net_yen: int
+    net_yen: int  # if the grant is awarded (the 「採択された場合」 line)
     standalone_total_yen: int
     answer: MemberAnswer | None = None
     grant_warning: str | None = None  # worse off than alone if grants are awarded (shown in red)

@@ -143,7 +143,11 @@ def show(plan_id: int):
         "savings_bars",
         lambda: Markup(
             savings_bar_svg(
-                [(name, t.standalone_yen, t.joint_yen, t.net_yen) for _, name, t in view.category_totals()], width=760
+                [
+                    (name, t.standalone_yen, t.joint_yen, t.net_without_grant_yen)
+                    for _, name, t in view.category_totals()
+                ],
+                width=760,
             )
         ),
     )
@@ -255,22 +259,24 @@ def group(plan_id: int, group_id: str):
     )
 
 
+# The waterfalls end at the headline net burden: the grant is awarded by public call and is never part of it
+# (subsidy-rules.md section 4); pages print it beside the chart as its own 「採択された場合」 line.
+
+
 def _member_steps(m: MemberLine) -> list[tuple[str, int]]:
     return [
         ("単独導入", m.standalone_total_yen),
         ("共同調達の負担", m.total_yen),
-        ("補助金（見込額）控除後", m.after_grant_yen),
-        ("特別交付税（見込額）控除後", m.net_yen),
+        ("特別交付税（見込額）控除後", m.net_without_grant_yen),
     ]
 
 
 def totals_steps(t: Totals) -> list[tuple[str, int]]:
-    """The plan's waterfall: standalone → joint → after the grant → after the special tax."""
+    """The plan's waterfall: standalone → joint → after the special tax (the grant not awarded)."""
     return [
         ("単独導入の合計", t.standalone_yen),
         ("共同調達後", t.joint_yen),
-        ("補助金（見込額）控除後", t.after_grant_yen),
-        ("特別交付税（見込額）控除後", t.net_yen),
+        ("特別交付税（見込額）控除後", t.net_without_grant_yen),
     ]
 
 
@@ -334,8 +340,7 @@ def _body_steps(t: Totals) -> list[tuple[str, int]]:
     return [
         ("単独導入", t.standalone_yen),
         ("共同調達の負担", t.joint_yen),
-        ("補助金（見込額）控除後", t.after_grant_yen),
-        ("特別交付税（見込額）控除後", t.net_yen),
+        ("特別交付税（見込額）控除後", t.net_without_grant_yen),
     ]
 
 

@@ -36,7 +36,8 @@ def test_solve_writes_effects(tmp_path):
     assert a["status"] == "estimate" and a["basis"] == "own_minutes"
     assert a["hours_per_year"] == [220.0, 570.0, 950.0]  # 20,000 sheets x 3 min / 60 x 22 / 57 / 95 %
     assert a["staff_cost_per_hour_yen"] == 3000 and a["value_yen_per_year"] == [660000, 1710000, 2850000]
-    net = next(g["subsidies"]["a"]["net_yen"] for g in plan["groups"] if "a" in g["members"])
+    # yen per hour divides the headline net burden: the grant not awarded, the special tax counted
+    net = next(g["subsidies"]["a"]["net_without_grant_yen"] for g in plan["groups"] if "a" in g["members"])
     assert a["joint"]["yearly_net_yen"] == round(net / 5)
     assert b["status"] == "needs_own_figure" and b["hours_per_year"] is None
 

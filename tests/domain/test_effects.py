@@ -198,13 +198,14 @@ def test_plan_effects_use_each_members_net_burden(model):
     a = effects["a"]
     assert a.hours == Range(146.7, 380.0, 633.3)  # 20,000 sheets x 2 min = 666.7 h x 22 / 57 / 95 %
     sub = settled.groups[0].subsidies["a"]
+    # the headline net burden: the grant not awarded, the special tax on the whole initial share
+    assert sub.special_tax_without_grant_yen is not None and sub.grant_yen > 0
     net_total = (
         sub.joint.gross.initial_yen
-        - sub.joint.grant.amount_yen
-        - sub.joint.special_tax.amount_yen
+        - sub.special_tax_without_grant_yen
         + inst.horizon_years * sub.joint.gross.annual_yen
     )
-    assert net_total == sub.net_yen  # the same net burden the plan shows
+    assert net_total == sub.net_without_grant_yen != sub.net_yen  # the same net burden the plan shows first
     assert a.joint.yearly_net_yen == round(net_total / inst.horizon_years)
     assert a.joint.yen_per_hour.central == round(net_total / inst.horizon_years / 380.0)
     assert a.joint.payback_years is not None and a.standalone is not None
@@ -242,7 +243,7 @@ def test_member_lines_carry_the_effect_after_a_round_trip(model):
     back = settled_plan_from_dict(json.loads(json.dumps(settled.to_dict())))
     lines = {ln.need_id: ln for g in back.groups for ln in member_lines(inst, g)}
     assert lines["a"].effect.hours == Range(146.7, 380.0, 633.3)
-    assert lines["a"].effect.joint.yearly_net_yen == round(lines["a"].net_yen / inst.horizon_years)
+    assert lines["a"].effect.joint.yearly_net_yen == round(lines["a"].net_without_grant_yen / inst.horizon_years)
     assert lines["b"].effect.status == NEEDS_OWN_FIGURE
     assert back.to_dict()["effects"] == settled.to_dict()["effects"]
 

@@ -376,11 +376,20 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
         cells = [y.initial_yen, y.annual_yen, y.grant_yen, y.special_tax_yen]
         assert cells == expected.get((MATSUMOTO, y.fiscal_year), [0, 0, 0, 0])
         row = f"令和{y.fiscal_year - 2018}年度（{y.fiscal_year}年度）" + "".join(
-            yen(v) for v in (y.initial_yen, y.annual_yen, y.gross_yen, y.grant_yen, y.special_tax_yen, y.net_yen)
+            yen(v)
+            for v in (
+                y.initial_yen,
+                y.annual_yen,
+                y.gross_yen,
+                y.special_tax_without_grant_yen,
+                y.net_without_grant_yen,
+                y.grant_yen,
+                y.net_yen,
+            )
         )
         assert row in text, row
     lines = [ln for g in plan2.groups for ln in member_lines(instance2, g) if ln.body_code == MATSUMOTO]
-    assert statement.total.net_yen == sum(ln.net_yen for ln in lines)
+    assert statement.total.net_without_grant_yen == sum(ln.net_without_grant_yen for ln in lines)
     pdf_pages_png(data, "statement-matsumoto")
 
     page.goto(f"{base}/plans/{v2}")
@@ -393,7 +402,7 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     assert f"{number}-予" in wb_text and "人口：" in wb_text and "【案】" not in wb_text
     first = wb.wb.worksheets[0]
     assert not (first.oddHeader.center.text or "") and first.oddHeader.right.text == "計画 No.2 第2版"
-    net = sum(ln.net_yen for g in plan2.groups for ln in member_lines(instance2, g))
+    net = sum(ln.net_without_grant_yen for g in plan2.groups for ln in member_lines(instance2, g))
     check = wb.find("実質負担", "計画の合計（検算用）")
     assert wb.value("実質負担", f"B{check}") == net and wb.value("実質負担", f"C{check}") is True
     budget_pdf, _ = fetch(page, "年度別予算総括表（PDF）", "budget.pdf")

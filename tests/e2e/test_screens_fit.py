@@ -106,6 +106,6 @@ def test_no_screen_scrolls_sideways(server, browser_page, width, height):
             if name == "group" and width < 600:
                 # The 13 money columns: each member is a card, each amount under its heading.
                 assert page.locator("table.allocation.stacked").count() == 1
-                assert page.locator("table.allocation td[data-label='実負担の削減']").count() >= 2
+                assert page.locator("table.allocation td[data-label='採択された場合の削減']").count() >= 2
         sign_out(page, base)
     assert not problems, "\n".join(problems)

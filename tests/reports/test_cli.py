@@ -127,7 +127,7 @@ def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
     statements = {p.name: pdf_text(p.read_bytes()) for p in (out / "statements").iterdir()}
     otari = statements["204820_小谷村.pdf"]
     lines = [ln for g in plan.groups for ln in member_lines(instance, g) if ln.body_code == "204820"]
-    assert "年度別負担額" in otari and f"{sum(ln.net_yen for ln in lines):,}" in otari
+    assert "年度別負担額" in otari and f"{sum(ln.net_without_grant_yen for ln in lines):,}" in otari
     assert f"{sum(ln.total_yen for ln in lines):,}" in otari
     for g in doc["groups"]:
         if g["mode"] == "standalone":
@@ -138,7 +138,11 @@ def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
             share, sub = g["allocation"]["shares"][nid], g["subsidies"][nid]
             assert instance.bodies[instance.need(nid).body].name in text
             assert f"{share['initial_yen']:,}{share['annual_yen']:,}{share['total_yen']:,}" in text
-            assert f"{sub['grant_yen']:,}{sub['special_tax_yen']:,}" in text and f"{sub['net_yen']:,}" in text
+            # the headline is the net burden without the grant; the grant is its own 「採択された場合」 column
+            headline = share["total_yen"] - sub["special_tax_without_grant_yen"]
+            assert headline == sub["net_without_grant_yen"]
+            assert f"{sub['special_tax_without_grant_yen']:,}" in text and f"{headline:,}" in text
+            assert f"{sub['grant_yen']:,}{sub['net_yen']:,}" in text
     summary = pdf_text((out / "summary.pdf").read_bytes())
     assert f"{doc['objective_yen']:,}円" in summary
 

@@ -77,6 +77,6 @@ def test_member_workbook_has_the_effect_with_formulas(setting):
     line = next(ln for g in plan.groups for ln in member_lines(instance, g) if ln.need_id == "n-nagano-ocr")
     hours = rows["削減時間（時間/年）"]
     assert [c.value for c in hours[1:4]] == [line.effect.hours.low, line.effect.hours.central, line.effect.hours.high]
-    assert rows["実質負担 見込額（期間合計）"][1].value == line.net_yen
+    assert rows["実質負担 見込額（期間合計、補助金なし）"][1].value == line.net_without_grant_yen
     assert rows["削減1時間あたりの実質負担（円）"][1].value.startswith("=ROUND(")
     assert any("好事例" in str(k) for k in rows)

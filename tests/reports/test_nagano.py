@@ -40,8 +40,16 @@ def test_largest_consortium_prints_every_member_exactly(nagano):
             + yen(share.standalone_total_yen)
             + yen(share.standalone_total_yen - share.total_yen)
         ) in text
-        assert (body.name + yen(share.total_yen) + yen(sub.grant_yen) + yen(sub.special_tax_yen)) in text
-        assert yen(sub.net_yen) + yen(sub.standalone_net_yen) + yen(sub.standalone_net_yen - sub.net_yen) in text
+        # the headline (the grant not awarded), then the grant's own 「採択された場合」 columns
+        tax = share.total_yen - sub.net_without_grant_yen
+        assert (body.name + yen(share.total_yen) + yen(tax)) in text
+        assert (
+            yen(sub.net_without_grant_yen)
+            + yen(sub.standalone_net_without_grant_yen)
+            + yen(sub.standalone_net_without_grant_yen - sub.net_without_grant_yen)
+            + yen(sub.grant_yen)
+            + yen(sub.net_yen)
+        ) in text
     assert "合計（" + str(len(g.members)) + "団体）" in text
     for k in ("initial_yen", "annual_yen", "total_yen"):
         assert yen(getattr(g.cost, k)) in text
@@ -63,12 +71,14 @@ def test_member_notice_adds_up_over_the_years(nagano):
     body = instance.bodies[instance.need(nid).body]
     assert f"{body.name}長様" in text
     first = share.initial_yen + share.annual_yen
+    tax = share.total_yen - sub.net_without_grant_yen  # the headline's special tax (the grant not awarded)
     assert (
         yen(share.initial_yen)
         + yen(share.annual_yen)
         + yen(first)
+        + yen(tax)
+        + yen(first - tax)
         + yen(sub.grant_yen)
-        + yen(sub.special_tax_yen)
         + yen(first - sub.grant_yen - sub.special_tax_yen)
     ) in text
     annual_sum = share.total_yen - share.initial_yen  # H × annual, or with a rounding drift in the last year
@@ -77,8 +87,9 @@ def test_member_notice_adds_up_over_the_years(nagano):
         + yen(share.initial_yen)
         + yen(annual_sum)
         + yen(share.total_yen)
+        + yen(tax)
+        + yen(sub.net_without_grant_yen)
         + yen(sub.grant_yen)
-        + yen(sub.special_tax_yen)
         + yen(sub.net_yen)
     ) in text
     assert pdf_pages(data) == 1
@@ -92,7 +103,8 @@ def test_summary_has_every_consortium_and_the_totals(nagano):
         assert g.id in text
         assert yen(g.cost.total_yen) + yen(g.standalone_total_yen) + yen(g.saving_yen) in text, g.id
     assert yen(plan.objective_yen) + "円" in text
-    assert yen(sum(s.net_yen for g in plan.groups for s in g.subsidies.values())) + "円" in text
+    headline = sum(s.net_without_grant_yen for g in plan.groups for s in g.subsidies.values())
+    assert f"実質負担見込額{yen(headline)}円" in text
     assert f"{len(joint)}の共同調達グループ" in text
 
 
@@ -105,7 +117,8 @@ def test_workbook_sums_match_the_plan(nagano):
     assert wb.value(sheet, f"E{total}") == g.cost.initial_yen
     assert wb.value(sheet, f"F{total}") == g.cost.annual_yen
     assert wb.value(sheet, f"G{total}") == g.cost.total_yen
-    assert wb.value(sheet, f"L{total}") == sum(g.subsidies[n].net_yen for n in g.members)
+    assert wb.value(sheet, f"K{total}") == sum(g.subsidies[n].net_without_grant_yen for n in g.members)
+    assert wb.value(sheet, f"P{total}") == sum(g.subsidies[n].net_yen for n in g.members)
     for label in (
         "検算",
         "初期負担の合計 ＝ 初期費用 計",

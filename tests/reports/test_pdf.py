@@ -38,9 +38,15 @@ def test_group_document_has_every_member_and_amount(setting, group_pdf):
         )
         assert body.code + body.name + ("取りまとめ" if body.code == g.lead_body else "") in text
         assert row + yen(share.standalone_total_yen - share.total_yen) in text
-        sub_row = body.name + yen(share.total_yen) + yen(sub.grant_yen) + yen(sub.special_tax_yen)
-        assert sub_row in text
-        assert yen(sub.net_yen) + yen(sub.standalone_net_yen) in text
+        tax = share.total_yen - sub.net_without_grant_yen  # the special tax with the grant not awarded
+        assert body.name + yen(share.total_yen) + yen(tax) in text
+        assert (
+            yen(sub.net_without_grant_yen)
+            + yen(sub.standalone_net_without_grant_yen)
+            + yen(sub.standalone_net_without_grant_yen - sub.net_without_grant_yen)
+            + yen(sub.grant_yen)
+            + yen(sub.net_yen)
+        ) in text
     for k in ("initial_yen", "annual_yen", "total_yen"):
         assert yen(getattr(g.cost, k)) in text
     assert "負担金算定書" in text and "見込額" in text and "令和8年度" in text and "令和12年度" in text
@@ -132,13 +138,16 @@ def test_member_notice_by_year(setting):
         + yen(share.initial_yen)
         + yen(share.annual_yen)
         + yen(first)
+        + yen(share.total_yen - sub.net_without_grant_yen)
+        + yen(first - (share.total_yen - sub.net_without_grant_yen))
         + yen(sub.grant_yen)
-        + yen(sub.special_tax_yen)
         + yen(first - sub.grant_yen - sub.special_tax_yen)
     ) in text
-    assert "令和12年度（2030年度）0" + yen(share.annual_yen) + yen(share.annual_yen) + "00" in text
+    assert (
+        "令和12年度（2030年度）0" + yen(share.annual_yen) + yen(share.annual_yen) + "0" + yen(share.annual_yen) in text
+    )
     assert "合計" + yen(share.initial_yen) + yen(5 * share.annual_yen) + yen(share.total_yen) in text
-    assert yen(sub.net_yen) in text
+    assert yen(sub.net_without_grant_yen) in text and yen(sub.net_yen) in text
     assert "導入年度に全額を見込んでいます" in text  # the stated assumption
     assert pdf_pages(data) == 1
 

@@ -35,8 +35,9 @@ def test_statement_pdf_prints_every_year_and_the_assumptions(setting):
             + yen(y.initial_yen)
             + yen(y.annual_yen)
             + yen(y.gross_yen)
+            + yen(y.special_tax_without_grant_yen)
+            + yen(y.net_without_grant_yen)
             + yen(y.grant_yen)
-            + yen(y.special_tax_yen)
             + yen(y.net_yen)
         ) in text, label
     t = s.total
@@ -57,9 +58,11 @@ def test_statement_workbook_recomputes_the_plan_figures(setting):
     sheet = wb.wb.sheetnames[0]
     total = wb.find(sheet, "合計")
     assert wb.value(sheet, f"E{total}") == sum(ln.total_yen for ln in lines)
-    assert wb.value(sheet, f"F{total}") == sum(ln.grant_yen for ln in lines)
-    assert wb.value(sheet, f"H{total}") == sum(ln.net_yen for ln in lines)
-    for label in ("負担額", "補助金", "特別交付税", "実質負担"):
+    assert wb.value(sheet, f"F{total}") == sum(ln.special_tax_without_grant_yen for ln in lines)
+    assert wb.value(sheet, f"G{total}") == sum(ln.net_without_grant_yen for ln in lines)  # the headline
+    assert wb.value(sheet, f"H{total}") == sum(ln.grant_yen for ln in lines)
+    assert wb.value(sheet, f"J{total}") == sum(ln.net_yen for ln in lines)  # 採択された場合
+    for label in ("負担額", "特別交付税", "実質負担", "補助金（採択された場合）", "実質負担（採択された場合）"):
         assert wb.value(sheet, f"B{wb.find(sheet, label)}") is True, label
     ws = wb.wb[sheet]
     assert int(ws.page_setup.paperSize) == 9 and ws.print_area

@@ -33,19 +33,22 @@ def test_group_workbook_sums(setting):
         for col, value in (("E", share.initial_yen), ("F", share.annual_yen), ("G", share.total_yen)):
             assert ws[f"{col}{row}"].value.startswith("=") and wb.value(g.id, f"{col}{row}") == value, (col, row)
             assert "円" in ws[f"{col}{row}"].number_format
-        for col, value in (("J", sub.grant_yen), ("K", sub.special_tax_yen)):
+        tax = share.total_yen - sub.net_without_grant_yen  # the headline's special tax (no grant)
+        for col, value in (("J", tax), ("N", sub.grant_yen), ("O", sub.special_tax_yen)):
             cell = ws[f"{col}{row}"]
             assert cell.value == value and isinstance(cell.value, int), (col, row)
             assert "円" in cell.number_format
-        assert wb.value(g.id, f"L{row}") == sub.net_yen  # net is a formula: gross − grant − special tax
+        assert wb.value(g.id, f"K{row}") == sub.net_without_grant_yen  # a formula: gross − special tax
+        assert wb.value(g.id, f"P{row}") == sub.net_yen  # 採択された場合: gross − grant − special tax
         assert wb.value(g.id, f"I{row}") == share.standalone_total_yen - share.total_yen
-        assert wb.value(g.id, f"O{row}") == 0
+        assert wb.value(g.id, f"Q{row}") == 0
     total = wb.find(g.id, "合計")
     assert wb.value(g.id, f"E{total}") == g.cost.initial_yen
     assert wb.value(g.id, f"F{total}") == g.cost.annual_yen
     assert wb.value(g.id, f"G{total}") == g.cost.total_yen
     assert ws[f"G{total}"].value.startswith("=SUM(G")
-    assert wb.value(g.id, f"L{total}") == sum(s.net_yen for s in g.subsidies.values())
+    assert wb.value(g.id, f"K{total}") == sum(s.net_without_grant_yen for s in g.subsidies.values())
+    assert wb.value(g.id, f"P{total}") == sum(s.net_yen for s in g.subsidies.values())
     # the cost build-up recomputes the group's figures from the price book lines
     assert wb.value(g.id, f"B{wb.find(g.id, '初期費用 計')}") == g.cost.initial_yen
     assert wb.value(g.id, f"B{wb.find(g.id, '年間費用 計')}") == g.cost.annual_yen
@@ -68,11 +71,19 @@ def test_member_workbook_by_year(setting):
     assert sheet == "契約予定額 小谷村" and g.id in wb.wb.sheetnames  # 仕様統一方式: no 負担額 is notified
     total = wb.find(sheet, "合計")
     assert wb.value(sheet, f"E{total}") == share.total_yen
-    assert wb.value(sheet, f"H{total}") == sub.net_yen
-    assert wb.value(sheet, f"F{total}") == sub.grant_yen
+    assert wb.value(sheet, f"G{total}") == sub.net_without_grant_yen  # the headline: no grant
+    assert wb.value(sheet, f"H{total}") == sub.grant_yen
+    assert wb.value(sheet, f"J{total}") == sub.net_yen  # 採択された場合
     first = wb.find(sheet, 2026)
-    assert wb.value(sheet, f"H{first}") == (share.initial_yen + share.annual_yen - sub.grant_yen - sub.special_tax_yen)
-    for label in ("期間総額", "補助金 見込額", "特別交付税 見込額", "実質負担 見込額"):
+    assert wb.value(sheet, f"J{first}") == (share.initial_yen + share.annual_yen - sub.grant_yen - sub.special_tax_yen)
+    for label in (
+        "期間総額",
+        "特別交付税 見込額",
+        "実質負担 見込額",
+        "補助金（採択された場合）",
+        "特別交付税（採択された場合）",
+        "実質負担（採択された場合）",
+    ):
         assert wb.value(sheet, f"C{wb.find(sheet, label)}") is True, label
 
 

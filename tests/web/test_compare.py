@@ -137,9 +137,22 @@ def test_comparison_lists_every_body_whose_group_or_burden_changed(instance):
     assert ("204854", "ocr") not in changed and ("202029", "ocr") in changed
     otari = next(c for c in cmp.changes if (c.body_code, c.category) == ("204820", "ocr"))
     assert otari.group_changed and otari.a.mode == "lead" and otari.b.mode == "standalone"
-    assert otari.net_diff_yen == otari.b.net_yen - otari.a.net_yen
+    assert otari.net_diff_yen == otari.b.net_without_grant_yen - otari.a.net_without_grant_yen
+    # the headline is the net burden without the grant: alone, 小谷村 would get a grant its group (led by the
+    # prefecture) does not, and the comparison's 実質負担 leaves that grant out
+    line_a = next(m for g in a.groups for m in g.members if m.need_id == "n3")
+    line_b = next(m for g in b.groups for m in g.members if m.need_id == "n3")
+    assert line_b.grant_yen > 0 and line_b.net_yen != line_b.net_without_grant_yen
+    assert (otari.a.net_without_grant_yen, otari.b.net_without_grant_yen) == (
+        line_a.net_without_grant_yen,
+        line_b.net_without_grant_yen,
+    )
     rows = dict((label, (x, y)) for label, x, y in cmp.totals_rows)
     assert rows["共同調達後の総費用"] == (a.totals.joint_yen, b.totals.joint_yen)
+    assert rows["実質負担（見込額・補助金なし）"] == (a.totals.net_without_grant_yen, b.totals.net_without_grant_yen)
+    assert rows["補助金（採択された場合）"] == (a.totals.grant_yen, b.totals.grant_yen)
+    assert rows["実質負担（採択された場合）"] == (a.totals.net_yen, b.totals.net_yen)
+    assert b.totals.net_without_grant_yen == b.totals.joint_yen - b.totals.special_tax_without_grant_yen
     assert rows["共同調達グループ数"] == (1, 2)
     assert compare_views(a, a).changes == []
 

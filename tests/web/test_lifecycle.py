@@ -492,5 +492,5 @@ def test_the_answer_form_says_its_amounts_are_totals_over_the_horizon(app, clien
     logout(client)
     login(client, "muni202011")
     page = client.get(f"/plans/{plan_id}/answer").get_data(as_text=True)
-    assert f"負担（{horizon}年間の合計）" in page and f"実負担（見込額・{horizon}年間の合計）" in page
+    assert f"負担（{horizon}年間の合計）" in page and f"実質負担（見込額・補助金なし、{horizon}年間の合計）" in page
     assert f"の合計です（初期費用と{horizon}年分の運用費）" in page

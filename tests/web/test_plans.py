@@ -26,8 +26,10 @@ def test_coordinator_sees_the_summary_with_map_charts_and_labels(client, planned
     assert 'class="chart savings-bars"' in page
     assert "見込額" in page and "参考値" in page and "R8-ref-1" in page
     t = view.totals
-    for amount in (t.standalone_yen, t.joint_yen, t.after_grant_yen, t.net_yen):
+    # the headline net burden leaves the grant out; the grant's own card shows the net burden if it is awarded
+    for amount in (t.standalone_yen, t.joint_yen, t.net_without_grant_yen, t.grant_yen, t.net_yen):
         assert f"{amount:,}円" in page
+    assert t.after_grant_yen != t.net_without_grant_yen and f"{t.after_grant_yen:,}円" not in page
     g = joint_group_with(view, "202011")
     assert f"/plans/{view.id}/groups/{g.id}" in page
 

@@ -129,8 +129,15 @@ def test_page_api_pdf_and_workbook_show_the_same_figures_for_every_member(client
                 + yen(line.standalone_total_yen)
                 + yen(line.saving_yen)
             ) in text, (g.id, line.need_id)
-            assert line.body_name + yen(line.total_yen) + yen(line.grant_yen) + yen(line.special_tax_yen) in text
-            assert (yen(line.net_yen) + yen(line.standalone_net_yen) + yen(line.net_saving_yen)) in text
+            # the headline (the grant not awarded), then the grant's own 「採択された場合」 columns
+            assert line.body_name + yen(line.total_yen) + yen(line.special_tax_without_grant_yen) in text
+            assert (
+                yen(line.net_without_grant_yen)
+                + yen(line.standalone_net_without_grant_yen)
+                + yen(line.net_without_grant_saving_yen)
+                + yen(line.grant_yen)
+                + yen(line.net_yen)
+            ) in text, (g.id, line.need_id)
 
         # the workbook: its formulas evaluated cell by cell
         wb = Workbook(client.get(f"/plans/{view.id}/reports/group/{g.id}.xlsx").data)
@@ -138,18 +145,21 @@ def test_page_api_pdf_and_workbook_show_the_same_figures_for_every_member(client
         for offset, line in enumerate(expected):
             row = first + offset
             assert wb.value(g.id, f"A{row}") == line.body_code
-            got = [wb.value(g.id, f"{col}{row}") for col in "EFGHIJKLMN"]
+            got = [wb.value(g.id, f"{col}{row}") for col in "EFGHIJKLMNOPQ"]
             assert got == [
                 line.initial_yen,
                 line.annual_yen,
                 line.total_yen,
                 line.standalone_total_yen,
                 line.saving_yen,
+                line.special_tax_without_grant_yen,
+                line.net_without_grant_yen,
+                line.standalone_net_without_grant_yen,
+                line.net_without_grant_saving_yen,
                 line.grant_yen,
                 line.special_tax_yen,
                 line.net_yen,
-                line.standalone_net_yen,
-                line.net_saving_yen,
+                0,  # 検算: total - (initial + H x annual)
             ], (g.id, line.need_id)
             in_documents += 1
     members = sum(len(g.members) for g in view.groups)

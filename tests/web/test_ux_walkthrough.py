@@ -177,7 +177,7 @@ def test_body_page_shows_why_the_town_pays_and_labels_cells_for_phones(client, p
     m = next(m for m in g.members if m.body_code == "202011")
     assert f"{g.category_name}の負担額 {m.total_yen:,}円 の根拠" in page
     assert "参加団体数" in page and "利用量" in page and "人口" in page and "単独で導入した場合の費用" in page
-    assert 'class="data body-groups cards-on-phone"' in page and 'data-label="実負担（見込額）"' in page
+    assert 'class="data body-groups cards-on-phone"' in page and 'data-label="実質負担（見込額・補助金なし）"' in page
 
 
 # --- point 2 in documents: the issue date is Japan's date, in 和暦 ----------------------------------------------------

@@ -80,7 +80,7 @@ class Placement:
     lead_body: str
     partners: frozenset[str]  # the other member bodies
     total_yen: int
-    net_yen: int
+    net_without_grant_yen: int  # the headline net burden (the grant not awarded)
 
     def signature(self) -> tuple:
         return (self.mode, self.lead_body, self.partners)
@@ -101,7 +101,7 @@ class BodyChange:
 
     @property
     def net_diff_yen(self) -> int:
-        return (self.b.net_yen if self.b else 0) - (self.a.net_yen if self.a else 0)
+        return (self.b.net_without_grant_yen if self.b else 0) - (self.a.net_without_grant_yen if self.a else 0)
 
     @property
     def total_diff_yen(self) -> int:
@@ -130,9 +130,11 @@ class Comparison:
             ("単独導入の合計", ta.standalone_yen, tb.standalone_yen),
             ("共同調達後の総費用", ta.joint_yen, tb.joint_yen),
             ("削減額", ta.saving_yen, tb.saving_yen),
-            ("補助金（見込額）", ta.grant_yen, tb.grant_yen),
-            ("特別交付税（見込額）", ta.special_tax_yen, tb.special_tax_yen),
-            ("実負担（見込額）", ta.net_yen, tb.net_yen),
+            ("特別交付税（見込額）", ta.special_tax_without_grant_yen, tb.special_tax_without_grant_yen),
+            ("実質負担（見込額・補助金なし）", ta.net_without_grant_yen, tb.net_without_grant_yen),
+            # the grant is a public call: its own 「採択された場合」 lines, never in the headline above
+            ("補助金（採択された場合）", ta.grant_yen, tb.grant_yen),
+            ("実質負担（採択された場合）", ta.net_yen, tb.net_yen),
             ("共同調達グループ数", sum(g.joint for g in self.a.groups), sum(g.joint for g in self.b.groups)),
         ]
 
@@ -146,7 +148,12 @@ def _placements(view: PlanView) -> dict[tuple[str, str], Placement]:
             p = out.get(key)
             if p is None:
                 out[key] = Placement(
-                    g.id, g.group.mode, g.group.lead_body, frozenset(codes - {m.body_code}), m.total_yen, m.net_yen
+                    g.id,
+                    g.group.mode,
+                    g.group.lead_body,
+                    frozenset(codes - {m.body_code}),
+                    m.total_yen,
+                    m.net_without_grant_yen,
                 )
             else:  # several needs of one body in one category (different start years): add them up
                 out[key] = Placement(
@@ -155,7 +162,7 @@ def _placements(view: PlanView) -> dict[tuple[str, str], Placement]:
                     p.lead_body + "," + g.group.lead_body,
                     p.partners | frozenset(codes - {m.body_code}),
                     p.total_yen + m.total_yen,
-                    p.net_yen + m.net_yen,
+                    p.net_without_grant_yen + m.net_without_grant_yen,
                 )
     return out
 
