@@ -20,7 +20,7 @@ from planner.importers.errors import FileProblems
 from planner.importers.tabular import decode_csv
 from planner.masterdata.codes import code_problem
 
-from . import audit
+from . import access, audit
 from .access import ADMIN, MUNICIPALITY, PREFECTURE, ROLE_LABELS
 from .users import USERNAME_PATTERN, end_sessions, hash_password, password_problem, verify_password
 
@@ -244,8 +244,8 @@ def create_accounts(
             # nobody knows this password: the account signs in only after its person sets one with the code
             password_hash=hash_password(secrets.token_urlsafe(32)),
             role=row.role,
-            prefecture_code=row.prefecture_code if row.role == PREFECTURE else None,
-            body_code=row.body_code if row.role == MUNICIPALITY else None,
+            prefecture_code=row.prefecture_code if access.is_coordinator(row) else None,
+            body_code=row.body_code if access.is_municipality(row) else None,
             created_at=now,
         )
         code = issue_code(user, now=now, days=days)

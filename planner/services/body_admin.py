@@ -65,6 +65,20 @@ def prefecture_body(session: Session, prefecture_code: str | None) -> Body | Non
     return session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code == prefecture_code)).first()
 
 
+def prefecture_bodies(session: Session, prefecture_codes: Iterable[str | None]) -> list[Body]:
+    """The own bodies of several prefectures at once (:func:`prefecture_body` for each), by code."""
+    wanted = {c for c in prefecture_codes if c}
+    if not wanted:
+        return []
+    return list(
+        session.exec(
+            select(Body)
+            .where(Body.kind == "prefecture", col(Body.prefecture_code).in_(wanted))
+            .order_by(col(Body.code))
+        )
+    )
+
+
 def prefecture_names(session: Session) -> dict[str, str]:
     """Prefecture code → its name (20 → 長野県)."""
     return {b.prefecture_code: b.name for b in prefectures(session)}

@@ -26,7 +26,7 @@ from planner.domain.effects import (
     validate_effect_model,
 )
 
-from . import audit
+from . import audit, body_admin
 from .reference_data import ReferenceDataError
 
 
@@ -160,9 +160,7 @@ def staff_costs_for(session: Session, codes: Iterable[str]) -> dict[str, int]:
     """Staff cost per hour of each body: its own figure, else its prefecture's."""
     bodies = list(session.exec(select(Body).where(Body.code.in_(list(codes)))))
     prefectures = {b.prefecture_code for b in bodies}
-    prefecture_bodies = list(
-        session.exec(select(Body).where(Body.kind == "prefecture", Body.prefecture_code.in_(list(prefectures))))
-    )
+    prefecture_bodies = body_admin.prefecture_bodies(session, prefectures)
     everyone = {b.code: b for b in bodies + prefecture_bodies}
     own = {b.code: b.staff_cost_per_hour_yen for b in everyone.values() if b.staff_cost_per_hour_yen}
     resolved = resolve_staff_costs(((b.code, b.kind, b.prefecture_code) for b in everyone.values()), own)

@@ -29,7 +29,7 @@ from planner.db.models import Body, Category, Partnership, PartnershipMember, Sc
 from planner.db.models import Plan as PlanRow
 from planner.domain.vocabulary import fiscal_year_of
 
-from . import access
+from . import access, body_admin
 from .audit import record
 from .releases import today_jst
 from .scenarios import defaults as scenario_defaults
@@ -137,13 +137,10 @@ def load(session: Session, user: Any, partnership_id: int) -> LoadedPartnership:
         members,
         state,
         access.leads(user, row.lead_body_code),
-        dict(
-            session.exec(
-                select(Body.prefecture_code, Body.name).where(
-                    Body.kind == "prefecture", Body.prefecture_code.in_({m.body.prefecture_code for m in members})
-                )
-            ).all()
-        ),
+        {
+            b.prefecture_code: b.name
+            for b in body_admin.prefecture_bodies(session, {m.body.prefecture_code for m in members})
+        },
     )
 
 
@@ -269,7 +266,7 @@ def resolve_bodies(session: Session, text: str) -> list[str]:
         raise PartnershipError(f"一度に招待できるのは{INVITE_MAX}団体までです。")
     codes: list[str] = []
     problems: list[str] = []
-    prefectures = {b.prefecture_code: b.name for b in session.exec(select(Body).where(Body.kind == "prefecture"))}
+    prefectures = body_admin.prefecture_names(session)
     for token in tokens:
         digits = token.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
         if digits.isdigit() and len(digits) in (5, 6):

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from planner.db.models import Body, User
 
-from . import audit
+from . import access, audit
 from .access import ADMIN, PREFECTURE, ROLES
 from .body_admin import prefecture_body
 from .users import UserError, create_user, end_sessions, generate_password, hash_password, password_problem
@@ -138,10 +138,10 @@ def update_user(
 ) -> bool:
     """Change name, role and scope; returns whether anything changed. Nobody becomes an administrator here: like
     creating one, that is done on the command line only (``planner create-user --role admin``, see README)."""
-    if role == ADMIN and user.role != ADMIN:
+    if role == ADMIN and not access.is_admin(user):
         raise FieldError("role", "管理者への変更は画面ではできません（planner create-user --role admin で作成します）")
     pref, body = resolve_scope(session, role, prefecture_code, body_code)
-    demoting = user.role == ADMIN and role != ADMIN and user.is_active
+    demoting = access.is_admin(user) and role != ADMIN and user.is_active
     message = f"{LAST_ADMIN}、この利用者の役割は変えられません"
     if demoting:
         _lock_active_admins(session)
@@ -180,7 +180,7 @@ def set_active(session: Session, user: User, active: bool, changed_by: int | Non
     if not active:
         if user.id == changed_by:
             raise UserError("自分自身のアカウントは無効にできません")
-        if user.role == ADMIN:
+        if access.is_admin(user):
             _lock_active_admins(session)
             if _active_admins(session) <= 1:
                 raise UserError(f"{LAST_ADMIN}無効にできません")
@@ -200,7 +200,7 @@ def set_active(session: Session, user: User, active: bool, changed_by: int | Non
         detail=f"利用者 {user.username}",
     )
     session.flush()
-    if not active and user.role == ADMIN:
+    if not active and access.is_admin(user):
         _an_admin_remains(session, f"{LAST_ADMIN}無効にできません（他の管理者が同時に無効化されました）")
 
 
