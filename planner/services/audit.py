@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "invite": "協議会への招待",
     "accept": "協議会への参加",
     "decline": "協議会の辞退",
+    "reissue_code": "登録コードの再発行",
 }
 ENTITY_LABELS = {
     "need": "ニーズ",

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from planner import jobs
 from planner.db.models import PlanRelease
-from planner.services import access, transactions
+from planner.services import access, outreach, transactions
 from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
 from planner.web import reports
@@ -124,6 +124,7 @@ _BACK = {
     "lifecycle.remind": "lifecycle.board",
     "lifecycle.replan": "lifecycle.board",
     "lifecycle.withdraw": "lifecycle.board",
+    "lifecycle.signup_code": "lifecycle.board",
 }
 
 
@@ -241,8 +242,12 @@ def board(plan_id: int):
     replans = lifecycle.replans_of(session, release)
     # ?answer=join|conditional|decline|none narrows the table (a link from the summary); anything else shows all.
     shown = next((f for f in answer_svc.BOARD_FILTERS if f[0] == request.args.get("answer")), None)
+    asked = [code for code, _name in answers_board.bodies]
     return render_template(
         "lifecycle/board.html",
+        no_account=outreach.accountless(session, asked),
+        waiting_signup=outreach.waiting_for_signup(session, asked),
+        runs=loaded.runs(current_user),
         filters=answer_svc.BOARD_FILTERS,
         shown=shown,
         shown_lines=answers_board.with_answer(shown[2]) if shown else answers_board.lines,
@@ -255,6 +260,45 @@ def board(plan_id: int):
         replans=replans,
         replanned=answer_svc.replanned_scenario(session, release),
         deadline_text=answer_svc.deadline_text(release),
+    )
+
+
+@bp.get("/<int:plan_id>/answers/pending.csv")
+@roles_required(*ALL_ROLES)
+def pending_csv(plan_id: int):
+    """The bodies still to answer, for those who telephone them (whoever reads the board)."""
+    loaded = load(plan_id)
+    require_full(loaded, "未回答の団体の一覧")
+    session = db_session()
+    release = _release_or_404(session, plan_id)
+    answers_board = answer_svc.board(session, release, loaded.view)
+    data = outreach.pending_csv(answers_board, outreach.accountless(session, [c for c, _n in answers_board.bodies]))
+    response = make_response(data)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f"attachment; filename=pending-{plan_id}.csv"
+    return response
+
+
+@bp.post("/<int:plan_id>/answers/signup-code")
+@roles_required(*ALL_ROLES)
+def signup_code(plan_id: int):
+    """A printable sign-up code for the staff of a body asked in the plan (issued again while nobody signed up)."""
+    loaded, session, _release = _coordinator_action(plan_id, "登録コードの発行")
+    code = request.form.get("body") or ""
+    if not loaded.view.includes_body(code):
+        abort(400, description="この計画の団体を選んでください。")
+    days = int(current_app.config.get("SIGNUP_CODE_DAYS", outreach.SIGNUP_CODE_DAYS))
+    try:
+        issued, again = transactions.run(session, outreach.issue_staff_code, current_user, code, days=days)
+    except outreach.OutreachError as e:
+        flash(str(e), "error")
+        return redirect(url_for("lifecycle.board", plan_id=plan_id))
+    return render_template(
+        "lifecycle/signup_code.html",
+        issued=[issued],
+        again=again,
+        days=days,
+        plan_id=plan_id,
     )
 
 

@@ -169,6 +169,8 @@ ENDPOINTS: dict[str, Rule] = {
     "lifecycle.remind": scoped("published_plan"),
     "lifecycle.replan": scoped("published_plan"),
     "lifecycle.withdraw": scoped("published_plan"),
+    "lifecycle.pending_csv": scoped("published_plan"),
+    "lifecycle.signup_code": scoped("published_plan"),
     "lifecycle.answer": scoped("answer_plan", ("municipality",)),
     # lead-run consortia: the lead's staff run one, invitees answer, the lead's prefecture reads (#29)
     "partnerships.index": signed_in(),

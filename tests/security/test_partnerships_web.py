@@ -147,8 +147,60 @@ def test_the_consortium_flow_on_the_pages(world, flow):
         assert session.exec(select(PlanRelease.state).where(PlanRelease.plan_id == plan_id)).one() == "published"
         assert session.get(Scenario, sid) is not None and session.get(Partnership, pid) is not None
 
+    flow.update(plan_id=plan_id, partnership_id=pid)
+
     # 新潟県 and the decliner see nothing of it
     other = _client(app, "pref15")
     assert other.get(f"/consortia/{pid}").status_code == 404
     assert other.get(f"/plans/{plan_id}").status_code == 404
     assert _client(app, "muni202011").get(f"/plans/{plan_id}").status_code == 404
+
+
+def test_the_board_names_bodies_nobody_can_answer_for_and_the_lead_issues_their_code(world, flow):
+    """小谷村's only account is switched off: the board says nobody there can answer, the pending list (CSV) says so
+    for those who telephone, and the lead issues a printable sign-up code, then issues it again (the first stops
+    working); the prefecture, which reads the board, is refused."""
+    from planner.services.account_import import SignupError, redeem_code
+
+    app, engine, plan_id = world.app, world.engine, flow["plan_id"]
+    with Session(engine) as session:
+        staff = session.exec(select(User).where(User.username == "muni204820")).one()
+        staff.is_active = False
+        session.add(staff)
+        session.commit()
+    lead = _client(app, "muni202029")
+    board = lead.get(f"/plans/{plan_id}/answers").get_data(as_text=True)
+    assert "アカウントなし" in board and "ログインできる担当者のアカウントがありません" in board
+    csv_text = lead.get(f"/plans/{plan_id}/answers/pending.csv").get_data().decode("utf-8-sig")
+    assert csv_text.splitlines()[0] == "団体コード,団体名,未回答のニーズ,担当者のアカウント,催促の回数,最後の催促"
+    assert "204820,小谷村,1,なし,0," in csv_text and "202029,松本市,1,あり,0," in csv_text
+    assert "151009" not in csv_text  # 新潟市 has answered
+
+    token = _csrf(lead, f"/plans/{plan_id}/answers")
+    first = lead.post(f"/plans/{plan_id}/answers/signup-code", data={"csrf_token": token, "body": "204820"})
+    page = first.get_data(as_text=True)
+    assert first.status_code == 200 and "登録コードを発行しました" in page and "staff-204820" in page
+    code1 = re.search(r'<td class="signup-code">([A-Z0-9-]+)</td>', page).group(1)
+    assert "登録待ち" in lead.get(f"/plans/{plan_id}/answers").get_data(as_text=True)
+    again = lead.post(f"/plans/{plan_id}/answers/signup-code", data={"csrf_token": token, "body": "204820"})
+    page = again.get_data(as_text=True)
+    assert "登録コードを再発行しました" in page and "前に発行したコードは使えなくなりました" in page
+    code2 = re.search(r'<td class="signup-code">([A-Z0-9-]+)</td>', page).group(1)
+    assert code1 != code2
+    with Session(engine) as session:
+        with pytest.raises(SignupError):
+            redeem_code(session, "staff-204820", code1, "a-new-password-123")
+        session.rollback()
+        redeem_code(session, "staff-204820", code2, "a-new-password-123")
+        session.commit()
+    assert "アカウントなし" not in lead.get(f"/plans/{plan_id}/answers").get_data(as_text=True)
+    # a body whose staff sign in gets no code here; the prefecture reads the board and the list but issues nothing
+    r = lead.post(
+        f"/plans/{plan_id}/answers/signup-code", data={"csrf_token": token, "body": "204820"}, follow_redirects=True
+    )
+    assert "既にログインできる担当者がいます" in r.get_data(as_text=True)
+    pref = _client(app, "pref20")
+    assert pref.get(f"/plans/{plan_id}/answers/pending.csv").status_code == 200
+    token = _csrf(pref, f"/plans/{plan_id}/answers")
+    r = pref.post(f"/plans/{plan_id}/answers/signup-code", data={"csrf_token": token, "body": "202029"})
+    assert r.status_code == 403
