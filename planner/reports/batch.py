@@ -26,9 +26,10 @@ from __future__ import annotations
 import copy
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 from . import line_cache, pdf_output
 from .render import PROJECT_ROOT
@@ -152,23 +153,37 @@ def _install() -> None:
     layout._planner_batch_hooks = True
 
 
-def render_pdfs(htmls: Sequence[str], stylesheets: Sequence, font_config=None) -> list[bytes]:
+def render_pdfs(
+    htmls: Sequence[str],
+    stylesheets: Sequence,
+    font_config=None,
+    inspect: Callable[[Sequence[Any]], Any] | None = None,
+    inspected: list | None = None,
+) -> list[bytes]:
     """One PDF per HTML document, laid out together (documents of one template and one draft state).
 
     ``font_config``: a WeasyPrint ``FontConfiguration`` kept for many batches, by a render worker (one thread);
     with it, the batches share the loaded fonts, the remembered line splits and the prepared font faces. By default
-    the batch has one of its own.
+    the batch has one of its own. With ``inspect``, ``inspected`` gets ``inspect(pages)`` of each document's laid-out
+    pages, in order (planner.reports.stamp reads where its slots landed).
     """
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
     pdf_output.install()
     if len(htmls) == 1:
-        return [
-            HTML(string=htmls[0], base_url=str(PROJECT_ROOT)).write_pdf(
-                stylesheets=list(stylesheets), font_config=font_config
-            )
-        ]
+        if inspect is None:
+            return [
+                HTML(string=htmls[0], base_url=str(PROJECT_ROOT)).write_pdf(
+                    stylesheets=list(stylesheets), font_config=font_config
+                )
+            ]
+        alone = HTML(string=htmls[0], base_url=str(PROJECT_ROOT)).render(
+            stylesheets=list(stylesheets), font_config=font_config
+        )
+        if inspected is not None:
+            inspected.append(inspect(alone.pages))
+        return [alone.write_pdf()]
     _install()
     line_cache.install()
     source, titles = batch_html(htmls)
@@ -191,6 +206,8 @@ def render_pdfs(htmls: Sequence[str], stylesheets: Sequence, font_config=None) -
     with pdf_output.font_files_once(font_config):
         for i, title in enumerate(titles):
             pages = document.pages[starts[i] : starts[i + 1]]
+            if inspect is not None and inspected is not None:
+                inspected.append(inspect(pages))
             for page in pages:
                 for name in [a for a in page.anchors if a.startswith(MARKER_PREFIX)]:
                     del page.anchors[name]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
 
-from . import pdf
+from . import pdf, stamp
 from .batch import render_pdfs
 from .context import ReportMeta
 from .doc_cache import DocumentCache, document_key
@@ -140,38 +140,64 @@ def render_job_cached(
     font_config=None,
     store: DocumentCache | None = None,
 ) -> tuple[list[tuple[str, bytes]], int]:
-    """(the files of a unit of work, how many of its documents were taken from ``store`` instead of laid out).
+    """(the files of a unit of work, how many of its documents' bodies were taken from ``store`` instead of laid
+    out).
 
-    Each PDF is looked up by its HTML's key (planner.reports.doc_cache); only the missing ones are laid out (still
-    together, as a batch) and stored."""
+    Each PDF is a body kept by its HTML's key (planner.reports.doc_cache) with the version's stamp drawn over it
+    (planner.reports.stamp): only the bodies missing from the store are laid out (still together, as a batch), so a
+    new version or a re-publish lays out only the documents whose content changed. Should stamping fail, the job's
+    documents are laid out whole, as without a store."""
     if store is None:
         return render_job(instance, plan, meta, job, font_config), 0
     htmls = [_pdf_html(instance, plan, meta, d) for d in job]
     if any(h is None for h in htmls):
         return render_job(instance, plan, meta, job, font_config), 0
-    keys = [document_key(d.kind, h) for d, h in zip(job, htmls, strict=True)]  # type: ignore[arg-type]
-    found: list[bytes | None] = [store.get(k) for k in keys]
-    missing = [i for i, data in enumerate(found) if data is None]
-    if missing:
-        sources = [htmls[i] for i in missing]
-        if KINDS[job[0].kind].batch_size:
-            try:
-                made = render_pdfs(sources, [pdf._stylesheet()], font_config)  # type: ignore[arg-type]
-            except Exception as e:  # as in render_job: each document alone is always right
-                log.warning("batch of %d %s documents rendered one by one: %r", len(sources), job[0].kind, e)
-                made = [pdf.html_to_pdf(h) for h in sources]  # type: ignore[arg-type]
-        else:
-            made = [pdf.html_to_pdf(h) for h in sources]  # type: ignore[arg-type]
-        for i, data in zip(missing, made, strict=True):
-            found[i] = data
-            store.put(keys[i], data)
+    parts = [stamp.split(h) for h in htmls]  # type: ignore[arg-type]
+    keys = [document_key(d.kind, p.body) for d, p in zip(job, parts, strict=True)]
+    found: list[tuple[bytes, list] | None] = [store.get_body(k) for k in keys]
+    missing = [i for i, body in enumerate(found) if body is None]
+    try:
+        if missing:
+            made = _lay_out_bodies([parts[i].body for i in missing], bool(KINDS[job[0].kind].batch_size), font_config)
+            for i, body in zip(missing, made, strict=True):
+                found[i] = body
+                store.put_body(keys[i], *body)
+        pdfs = _stamped(parts, found, font_config)  # type: ignore[arg-type]
+    except Exception as e:  # a stamp that does not fit its body: the documents whole are always right
+        log.warning("%d %s documents laid out whole, not stamped: %r", len(job), job[0].kind, e)
+        return render_job(instance, plan, meta, job, font_config), 0
     files: list[tuple[str, bytes]] = []
-    for d, data in zip(job, found, strict=True):
+    for d, data in zip(job, pdfs, strict=True):
         names = document_files(instance, plan, d)
-        assert data is not None
         files.append((names[0], data))
         files += list(zip(names[1:], _workbooks(instance, plan, meta, d), strict=True))
     return files, len(job) - len(missing)
+
+
+def _lay_out_bodies(bodies: list[str], batched: bool, font_config=None) -> list[tuple[bytes, list]]:
+    """Each body's PDF and its stamp slots (planner.reports.stamp.slots_of), laid out together when the kind is
+    laid out in batches."""
+    sheets = [pdf._stylesheet(), stamp.body_stylesheet()]
+    if batched and len(bodies) > 1:
+        inspected: list = []
+        try:
+            made = render_pdfs(bodies, sheets, font_config, stamp.slots_of, inspected)
+            return list(zip(made, inspected, strict=True))
+        except Exception as e:  # as in render_job: each document alone is always right
+            log.warning("batch of %d bodies laid out one by one: %r", len(bodies), e)
+    out = []
+    for body in bodies:
+        alone: list = []
+        data = render_pdfs([body], sheets, font_config, stamp.slots_of, alone)[0]
+        out.append((data, alone[0]))
+    return out
+
+
+def _stamped(parts: list[stamp.Split], bodies: list[tuple[bytes, list]], font_config=None) -> list[bytes]:
+    """Each body with its stamp drawn over it; the stamps of a job are laid out together."""
+    stamps = [stamp.stamp_html(p, pages) for p, (_, pages) in zip(parts, bodies, strict=True)]
+    made = render_pdfs(stamps, [pdf._stylesheet(), stamp.stamp_stylesheet()], font_config)
+    return [stamp.merge(data, over) for (data, _), over in zip(bodies, made, strict=True)]
 
 
 def render_files(

@@ -11,6 +11,7 @@ input can be missed, and a change that alters no page (a group elsewhere in the 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import time
@@ -66,11 +67,35 @@ class DocumentCache:
         except OSError:
             pass
 
+    def get_body(self, key: str) -> tuple[bytes, list] | None:
+        """A body laid out before (planner.reports.stamp): its PDF and where its stamp slots are."""
+        data = self.get(key)
+        if data is None:
+            return None
+        try:
+            return data, json.loads(self._path(key).with_suffix(".json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put_body(self, key: str, data: bytes, pages: list) -> None:
+        """The slots first: a PDF is only ever found with them."""
+        try:
+            path = self._path(key).with_suffix(".json")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(pages, f)
+            os.replace(tmp, path)
+        except OSError:
+            return
+        self.put(key, data)
+
     def prune(self, now: float | None = None) -> None:
         cutoff = (now or time.time()) - MAX_AGE_SECONDS
         for path in self.folder.glob("*/*.pdf"):
             try:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
+                    path.with_suffix(".json").unlink(missing_ok=True)
             except OSError:
                 continue

@@ -50,6 +50,9 @@ def environment() -> Environment:
 
     env.globals.update(TEMPLATE_HELPERS)
     env.globals["data_credit"] = DATA_CREDIT  # 総務省's figures (population) appear in the documents
+    from .stamp import STAMPED_LABELS
+
+    env.globals["stamped_labels"] = STAMPED_LABELS  # the version's words, drawn over a body kept by content
     return env
 
 

@@ -7,15 +7,19 @@ from __future__ import annotations
 import dataclasses
 import io
 import zipfile
+from datetime import date
 
-from planner.reports import bundle
+from planner.reports import bundle, stamp
+from planner.reports.control import DocumentControl, Issuer, release_number
 from planner.reports.doc_cache import DocumentCache, document_key
+from planner.reports.records import ReportMeta
 
 from .fixtures import nagano_instance, nagano_plan
+from .helpers import pdf_pages, pdf_text
 
 
-def _zip(instance, plan, docs, cache_dir, stats):
-    data = bundle.plan_zip(instance, plan, docs=docs, workers=1, cache_dir=str(cache_dir), stats=stats)
+def _zip(instance, plan, docs, cache_dir, stats, meta=None):
+    data = bundle.plan_zip(instance, plan, meta, docs=docs, workers=1, cache_dir=str(cache_dir), stats=stats)
     zf = zipfile.ZipFile(io.BytesIO(data))
     return {name: zf.read(name) for name in zf.namelist()}
 
@@ -45,7 +49,8 @@ def test_a_rebuild_lays_out_only_the_documents_whose_pages_changed(tmp_path):
         d
         for d in docs
         if d.kind not in ("agreement", "memorandum")
-        and bundle._pdf_html(instance, plan, None, d) != bundle._pdf_html(renamed, plan, None, d)
+        and stamp.split(bundle._pdf_html(instance, plan, None, d)).body
+        != stamp.split(bundle._pdf_html(renamed, plan, None, d)).body
     ]
     assert 0 < len(changed) < len(docs) - words
     assert {d.kind for d in changed} >= {"member", "statement", "summary", "budget"}
@@ -68,3 +73,76 @@ def test_a_cache_that_cannot_be_written_costs_only_time(tmp_path):
     store = DocumentCache(blocked)
     store.put("ab" * 32, b"%PDF")  # no error
     assert store.get("ab" * 32) is None
+
+
+def _meta(version: int, day: date) -> ReportMeta:
+    control = DocumentControl(
+        plan_label=f"計画 No.1 第{version}版",
+        state_label="公表中",
+        base_number=release_number("長DX", 1, version),
+        draft=False,
+        issuer=Issuer(title="長野県 企画振興部 DX推進課", number_prefix="長DX"),
+        issued_on=day,
+    )
+    return ReportMeta(
+        price_book_version="ref", rule_version="R7-test", issued_on=day, title="共同調達計画", control=control
+    )
+
+
+def test_version_2_lays_out_only_the_documents_whose_content_changed(tmp_path):
+    """Every page prints the version's 文書番号, 計画 No. 第N版 and 発行日: they are stamped over a body kept by its
+    content (planner.reports.stamp), so a re-publish and a version 2 lay out no body again, and a version 2 in
+    which one group's figures changed lays out exactly the documents that show them — the other group's 算定書 and
+    its members' notices come from the store with the new version stamped on."""
+    instance = nagano_instance()
+    plan = nagano_plan(instance)
+    docs = bundle.plan_documents(plan, instance)
+    words = sum(1 for d in docs if d.kind in ("agreement", "memorandum"))  # Word drafts: no layout, always made
+    v1, v2 = _meta(1, date(2026, 12, 1)), _meta(2, date(2027, 1, 15))
+    first: dict = {}
+    _zip(instance, plan, docs, tmp_path, first, v1)
+    assert first["rendered"] == len(docs)
+    again: dict = {}
+    files_again = _zip(instance, plan, docs, tmp_path, again, v1)  # a re-publish of the same version
+    assert again["rendered"] == words
+    second: dict = {}
+    files = _zip(instance, plan, docs, tmp_path, second, v2)  # version 2, nothing else changed
+    assert second["rendered"] == words and second["reused"] == len(docs) - words
+    for name, data in files.items():
+        if name.endswith(".pdf"):
+            text = pdf_text(data)
+            assert "長DX第1-2号" in text and "令和9年1月15日" in text, name
+            assert "長DX第1-1号" not in text and "令和8年12月1日" not in text, name
+            assert "計画No.1第2版（公表中）" in text, name
+            assert pdf_text(files_again[name]).count("長DX第1-1号") == text.count("長DX第1-2号"), name
+
+    # version 2 with one group's figures changed (上田市's RPA volume): only the documents showing them are laid out
+    needs = tuple(dataclasses.replace(n, volume=n.volume * 3) if n.id == "n-ueda-rpa" else n for n in instance.needs)
+    changed_instance = dataclasses.replace(instance, needs=needs)
+    changed_plan = nagano_plan(changed_instance)
+    changed = [
+        d
+        for d in docs
+        if d.kind not in ("agreement", "memorandum")
+        and stamp.split(bundle._pdf_html(instance, plan, v2, d)).body
+        != stamp.split(bundle._pdf_html(changed_instance, changed_plan, v2, d)).body
+    ]
+    rpa = {"n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"}
+    assert {(d.kind, d.key) for d in changed} >= {("group", "rpa-2026-1"), *(("member", n) for n in rpa)}
+    assert not {(d.kind, d.key) for d in changed} & {("group", "ocr-2026-1"), ("member", "n-matsumoto-ocr")}
+    third: dict = {}
+    files_third = _zip(changed_instance, changed_plan, docs, tmp_path, third, v2)
+    assert third["rendered"] == len(changed) + words and third["reused"] == len(docs) - words - len(changed)
+    untouched = bundle.document_files(instance, plan, bundle.Document("group", "ocr-2026-1"))[0]
+    assert files_third[untouched] == files[untouched]
+
+
+def test_a_stamped_document_says_what_the_document_laid_out_whole_says(tmp_path):
+    instance = nagano_instance()
+    plan = nagano_plan(instance)
+    meta = _meta(2, date(2027, 1, 15))
+    job = (bundle.Document("group", "ocr-2026-1"),)
+    stamped, _ = bundle.render_job_cached(instance, plan, meta, job, None, DocumentCache(tmp_path))
+    whole = bundle.render_job(instance, plan, meta, job)
+    assert sorted(pdf_text(stamped[0][1])) == sorted(pdf_text(whole[0][1]))  # the same characters, every one
+    assert pdf_pages(stamped[0][1]) == pdf_pages(whole[0][1])
