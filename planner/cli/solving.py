@@ -222,9 +222,12 @@ def solve_command(
 
 def fairness_summary(plan) -> str:
     """Two lines: how many joint groups were proved, how many were outside the core as the method splits them, how
-    many follow a stated formula and how many were adjusted member by member, how many stay outside the core --
-    split into those whose core is empty and those kept outside by the net guarantee -- and how many members pay
-    more than alone; then the net figures (without and with the grant)."""
+    many follow a stated formula and how many were adjusted member by member, how many stay outside the core and
+    why, and how many members pay more than alone; then the net figures (without and with the grant).
+
+    A group outside the core is named for its reason, never all of them 「コアが空」: its core is empty (the least
+    core value is negative: no split at all keeps every coalition), the net guarantee won over the core (core
+    "adjust" or "rule"), or its method's own shares were kept (core "report": no adjustment was asked for)."""
     joint = [g for g in plan.groups if len(g.members) > 1]
     proved = sum(1 for g in joint if g.allocation.exhaustive_check)
     before = sum(1 for g in joint if not (g.allocation.unadjusted_proof or g.allocation.proof).in_core)
@@ -232,6 +235,11 @@ def fairness_summary(plan) -> str:
     formula = sum(1 for g in joint if isinstance(g.allocation.rule, Mapping))
     outside = [g for g in joint if not g.allocation.in_core]
     empty = sum(1 for g in outside if g.allocation.proof.core_empty)
+    kept = sum(1 for g in outside if not g.allocation.proof.core_empty and g.allocation.core == "report")
+    net_won = len(outside) - empty - kept
+    reasons = [f"コアが空 {empty}", f"実質負担の保証を優先 {net_won}"]
+    if kept:
+        reasons.append(f"コア調整なしの按分（core report） {kept}")
     over = sum(1 for g in joint for s in g.allocation.shares if s.total_yen > s.standalone_total_yen)
     net_over = sum(
         1 for g in joint for e in g.subsidies.values() if e.net_without_grant_yen > e.standalone_net_without_grant_yen
@@ -240,7 +248,7 @@ def fairness_summary(plan) -> str:
     return (
         f"公平性: 共同グループ {len(joint)}、厳密に証明 {proved}、按分方法どおりではコア外 {before}、"
         f"割合どおり（協定書に記載の算定方法） {formula}、団体ごとに調整 {adjusted}、"
-        f"調整後もコア外 {len(outside)}（うちコアが空 {empty}、実質負担の保証を優先 {len(outside) - empty}）、"
+        f"最終的にコア外 {len(outside)}（うち{'、'.join(reasons)}）、"
         f"単独より高い団体 {over}\n"
         f"実質負担: 補助金なしで単独より高い団体 {net_over}、補助金が採択された場合に単独より不利な団体 {len(worse)}"
         f"（合計 {sum(e.worse_off_if_grant_awarded_yen for _, e in worse):,}円）"

@@ -157,3 +157,20 @@ def test_allocation_that_cannot_be_computed_is_a_clear_error_and_no_file(tmp_pat
     assert result.exit_code == 2
     assert "按分ができません" in result.output and "松本市" in result.output
     assert not out.exists()
+
+
+def test_the_summary_names_why_each_group_is_outside_the_core(tmp_path):
+    """With core "report" a group outside the core keeps its method's shares: the summary counts it as such, and
+    「コアが空」 only for the groups whose least core value is negative (no split keeps every coalition)."""
+    src = shared_path("bench", "nagano.json")
+    out = tmp_path / "plan.json"
+    result = run("solve", src, "-o", out, "--core", "report")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    joint = [g for g in doc["groups"] if len(g["members"]) > 1]
+    outside = [g for g in joint if not g["allocation"]["in_core"]]
+    empty = [g for g in outside if (g["allocation"]["least_core_yen"] or 0) < 0]
+    kept = len(outside) - len(empty)
+    assert kept > 0, "the bench's method splits some groups outside a non-empty core"
+    assert f"最終的にコア外 {len(outside)}（うちコアが空 {len(empty)}、実質負担の保証を優先 0、" in result.output
+    assert f"コア調整なしの按分（core report） {kept}）" in result.output
