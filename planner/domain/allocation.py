@@ -43,8 +43,9 @@ from .fairness import (
     round_signed,
     split_adjustment,
 )
-from .game_solutions import LeastCore, nucleolus_by_generation, shapley_exact, shapley_sampled
+from .game_solutions import CoalitionOracle, LeastCore, nucleolus_by_generation, shapley_exact, shapley_sampled
 from .model import ALLOCATION_METHODS, CORE_OPTIONS, Instance
+from .packing import PackingOracle
 from .separation import GroupOracle, Oracle, TableOracle
 from .settled import Allocation, MemberShare, WeightSuggestion
 from .vocabulary import METHOD_LABELS, wareki_fiscal_year
@@ -319,12 +320,15 @@ def allocate(
     coalitions = _CoalitionGame(instance, member_ids, game)
 
     lc = least_core_value(oracle, grand, None) if n >= 2 else LeastCore(0.0, [grand], 0)
+    # Where the core is empty a union of groups can be shorter than any one of them: the least core over every
+    # coalition, from the exact game where it is tabled, else by separation over unions of groups (packing.py)
+    union_oracle: CoalitionOracle | None = None
     if lc.value < 0 and n >= 2:
-        exact = coalitions.oracle()
-        if exact is not None:
-            lc = least_core_value(oracle, grand, exact)
-        else:
-            notes.append(EMPTY_CORE_LARGE_NOTE)
+        union_oracle = coalitions.oracle()
+        if union_oracle is None and isinstance(oracle, GroupOracle):
+            union_oracle = PackingOracle(oracle, instance)
+        if union_oracle is not None:
+            lc = least_core_value(oracle, grand, union_oracle)
 
     sampled: SampledEstimate | None = None
     ratios: Ratios
@@ -379,12 +383,8 @@ def allocate(
         unadjusted_proof = proof
         if share_rule is not None:
             share_rule = "adjusted"
-        # the least core over unions of groups where the core is empty and the exact game is at hand
-        core_oracle: Oracle = oracle
-        if lc.value < 0:
-            exact = coalitions.oracle()
-            if exact is not None:
-                core_oracle = exact
+        # the least core over unions of groups where the core is empty (the exact game, or the packing MILP)
+        core_oracle: CoalitionOracle = union_oracle if union_oracle is not None else oracle
         bounds_won = False
         adjusted = list(totals)
         for _ in range(4):  # the bounds are tightened by the written shares' rounding at most a few times
@@ -513,10 +513,6 @@ def allocate(
 EMPTY_CORE_NOTE = (
     "このグループはコアが空です（どの分け方でも、ある組は単独のグループの方が安くなります）。"
     "すべての組の不利を最小にする最小コア（各組の超過は最大 {yen:,}円）を基準にしています。"
-)
-EMPTY_CORE_LARGE_NOTE = (
-    "このグループはコアが空です。参加団体が多いため、複数のグループに分かれる組の最小コアは"
-    "単一グループの組についての値で示しています。"
 )
 ADJUSTED_NOTE = (
     "按分方法どおりの負担ではコア（単独・部分グループより不利な団体・組がない配分）を外れるため、"

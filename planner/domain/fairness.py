@@ -22,7 +22,7 @@ import numpy as np
 
 from . import game_solutions
 from .costs import group_cost
-from .game_solutions import LeastCore
+from .game_solutions import CoalitionOracle, LeastCore
 from .model import Instance
 from .separation import Excess, Oracle
 from .settled import Coalition, FairnessProof, MemberShare
@@ -37,12 +37,12 @@ COMPACT_FROM = 11  # members from which one compact LP beats generating the coal
 FLOAT_NOISE_YEN = YEN_NOISE  # c(B) are sums of floats; integer shares are compared with this much leeway only
 
 
-def least_core_value(oracle: Oracle, grand_value: float, coalition_oracle: Oracle | None = None) -> LeastCore:
+def least_core_value(oracle: Oracle, grand_value: float, coalition_oracle: CoalitionOracle | None = None) -> LeastCore:
     """The least core of the group's game (exact). The separation oracle ranges over single feasible groups; when
     the result is non-negative that is also the least core over all coalitions (a coalition's cost is a sum of
     groups' costs, each already guaranteeing the saving). When it is negative (empty core) a coalition made of
-    several groups can be worse off than any one of them, and ``coalition_oracle`` (the exact game, when the group
-    is small enough to enumerate) decides it."""
+    several groups can be worse off than any one of them, and ``coalition_oracle`` (the exact game where the group
+    is small enough to enumerate, else the packing MILP over unions of groups, packing.py) decides it."""
     if oracle.n >= COMPACT_FROM and game_solutions.supports_compact(oracle):
         value = game_solutions.least_core_compact(oracle, grand_value)
     else:
@@ -138,7 +138,7 @@ def coalition_name(names: Sequence[str], mask: int) -> str:
 
 
 def core_target(
-    oracle: Oracle,
+    oracle: CoalitionOracle,
     grand_yen: int,
     unadjusted: Sequence[int],
     least_core: float,
@@ -260,7 +260,7 @@ CORE_MARGINS = (1.0, 4.0, 16.0, 64.0)  # tried in turn until the rounded shares 
 
 
 def _project(
-    oracle: Oracle,
+    oracle: CoalitionOracle,
     grand: float,
     target: np.ndarray,
     relax: float,

@@ -10,13 +10,14 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import TypeAlias, TypeGuard
 
 import highspy
 import numpy as np
 
 from .arrays import BoolArray, FloatArray, IntArray, Vector
 from .highs import LinearModel, SparseMatrix, load_model, pass_diagonal_hessian
+from .packing import PackingOracle
 from .separation import Excess, GroupOracle, Oracle
 from .tolerances import GAME_LP_ACTIVE, GAME_LP_FEASIBILITY, GAME_SPAN_RESIDUAL
 
@@ -191,6 +192,9 @@ def _max_min_saving(
 # excess. The LPs hold only the coalitions the oracle has returned; an optimum is accepted when the oracle proves
 # that no coalition outside them is violated, so each answer is exact for the whole game.
 
+# the least core and the core projection also range over unions of groups where the core is empty (packing.py)
+CoalitionOracle: TypeAlias = Oracle | PackingOracle
+
 CG_TOLERANCE = 1e-9  # relative to the game's scale (the largest standalone cost): a fraction of a yen
 CG_MAX_ITERATIONS = 5000
 
@@ -267,18 +271,21 @@ class _IncrementalLP:
 CG_BATCH = 12
 
 
-def _violations(oracle: Oracle, x: np.ndarray, below: float) -> list[Excess]:
+def _violations(oracle: CoalitionOracle, x: np.ndarray, below: float) -> list[Excess]:
     """Coalitions with excess under ``below`` (the exact most violated one first), or none when the oracle proves
     that there is none."""
-    if isinstance(oracle, GroupOracle):
+    if isinstance(oracle, (GroupOracle, PackingOracle)):
         return oracle.violated(x, below, CG_BATCH)
     found = oracle.min_excess(x)
     return [found] if found.excess < below else []
 
 
-def _seed(oracle: Oracle, grand_value: float) -> list[_Row] | list[Excess]:
+def _seed(oracle: CoalitionOracle, grand_value: float) -> list[_Row] | list[Excess]:
     """A first batch of rows: the best group of every candidate at the standalone-ratio allocation (a good guess
-    of which coalitions bind; only a warm start, the answer does not depend on it)."""
+    of which coalitions bind; only a warm start, the answer does not depend on it). Over unions of groups
+    (PackingOracle) the single groups' rows are the seed: each is a coalition's valid row."""
+    if isinstance(oracle, PackingOracle):
+        oracle = oracle.group
     if not isinstance(oracle, GroupOracle):
         return []
     everything = _all_rows(oracle)
@@ -311,8 +318,10 @@ def _free_unions(atoms: list[list[int]], in_span: Callable[[int], bool], oracle:
     return out
 
 
-def _all_rows(oracle: Oracle) -> list[_Row]:
+def _all_rows(oracle: CoalitionOracle) -> list[_Row]:
     """Every proper group of a small group (the oracle prices them all at once): one LP/QP instead of rounds."""
+    if isinstance(oracle, PackingOracle):
+        oracle = oracle.group
     table = oracle.all_groups() if isinstance(oracle, GroupOracle) else None
     if table is None:
         return []
@@ -334,6 +343,18 @@ def _members(mask: int, n: int) -> list[int]:
     return [i for i in range(n) if mask >> i & 1]
 
 
+ROW_COST_NOISE = 1e-3  # yen: a coalition found again at a lower cost gets a new row (over unions of groups a
+# single group's row states cost(B), and the packing MILP may then find the same members cheaper split: c(B))
+
+
+def _new_row(mask: int, cost: float, seen: dict[int, float]) -> bool:
+    """Whether a row for ``mask`` at ``cost`` adds anything (records it when it does)."""
+    if mask in seen and cost >= seen[mask] - ROW_COST_NOISE:
+        return False
+    seen[mask] = cost
+    return True
+
+
 @dataclass(frozen=True)
 class LeastCore:
     value: float  # t*: the largest saving every proper coalition gets at once (negative: the core is empty)
@@ -341,7 +362,7 @@ class LeastCore:
     coalitions: int  # how many coalitions the LP needed
 
 
-def least_core(oracle: Oracle, grand_value: float) -> LeastCore:
+def least_core(oracle: CoalitionOracle, grand_value: float) -> LeastCore:
     """max t s.t. x(S) + t <= c(S) for every proper coalition S, x(N) = c(N) (singletons included)."""
     n = oracle.n
     if n < 2:
@@ -350,25 +371,23 @@ def least_core(oracle: Oracle, grand_value: float) -> LeastCore:
     inf = highspy.kHighsInf
     lp = _IncrementalLP(n, np.full(n + 1, -inf), np.full(n + 1, inf), np.r_[np.zeros(n), -1.0])
     lp.add_row(list(range(n)), [1.0] * n, grand_value / scale, grand_value / scale)
-    seen: set[int] = set()
+    seen: dict[int, float] = {}  # each coalition's row: the lowest cost stated for it so far
     for i in range(n):
         lp.add_row([i, n], [1.0, 1.0], -inf, float(oracle.standalone[i]) / scale)
-        seen.add(1 << i)
+        seen[1 << i] = float(oracle.standalone[i])
     bulk = []
     for found in _seed(oracle, grand_value):
-        if found.mask not in seen:
-            seen.add(found.mask)
+        if _new_row(found.mask, found.cost, seen):
             cols = _members(found.mask, n)
             bulk.append(([*cols, n], [1.0] * (len(cols) + 1), -inf, found.cost / scale))
     lp.add_rows(bulk)
     for _ in range(CG_MAX_ITERATIONS):
         values, _ = lp.solve()
         x, t = values[:n] * scale, values[n]
-        batch = [e for e in _violations(oracle, x, (t - CG_TOLERANCE) * scale) if e.mask not in seen]
+        batch = [e for e in _violations(oracle, x, (t - CG_TOLERANCE) * scale) if _new_row(e.mask, e.cost, seen)]
         if not batch:
             return LeastCore(float(t * scale), [float(v) for v in x], len(seen))
         for found in batch:
-            seen.add(found.mask)
             cols = _members(found.mask, n)
             lp.add_row([*cols, n], [1.0] * (len(cols) + 1), -inf, found.cost / scale)
     raise GameSolveError("least core: constraint generation did not converge")
@@ -498,7 +517,7 @@ def nucleolus_by_generation(oracle: Oracle, grand_value: float, individual_bound
 
 
 def project_onto_core(
-    oracle: Oracle,
+    oracle: CoalitionOracle,
     grand_value: float,
     target: Vector,
     relax: float = 0.0,
@@ -529,11 +548,11 @@ def project_onto_core(
     tau = target / scale
     lp = _IncrementalLP(n, np.full(n, -inf), caps, -tau / w, hessian_diagonal=1.0 / w)
     lp.add_row(list(range(n)), [1.0] * n, grand_value / scale, grand_value / scale)
-    seen: set[int] = set()
+    seen: dict[int, float] = {}
 
     def row_of(mask: int, cost: float) -> tuple[list[int], list[float], float, float]:
         members = _members(mask, n)
-        seen.add(mask)
+        seen[mask] = min(cost, seen.get(mask, cost))
         return members, [1.0] * len(members), -inf, (cost - shift) / scale
 
     bulk = [row_of(1 << i, float(oracle.standalone[i])) for i in range(n)]
@@ -544,7 +563,11 @@ def project_onto_core(
             x, _ = lp.solve()
         except GameSolveError as e:
             raise GameSolveError(f"core projection infeasible: {e}") from e
-        batch = [e for e in _violations(oracle, x * scale, shift - CG_TOLERANCE * scale) if e.mask not in seen]
+        batch = [
+            e
+            for e in _violations(oracle, x * scale, shift - CG_TOLERANCE * scale)
+            if e.mask not in seen or e.cost < seen[e.mask] - ROW_COST_NOISE
+        ]
         if not batch:
             return [float(v) * scale for v in x]
         lp.add_rows([row_of(found.mask, found.cost) for found in batch])
