@@ -86,10 +86,10 @@ def group_context(session: Session, user: Any, plan_id: int, group_id: str) -> G
     not the user's to see, StageError when the plan is not a published version (stages start after publication)."""
     loaded = load_plan(session, user, plan_id)
     group = next((g for g in loaded.plan.groups if g.id == group_id), None)
-    if group is None or not access.sees_group(
-        user, loaded.access, [loaded.instance.need(n).body for n in group.members]
-    ):
+    if group is None:
         raise PlanNotFound(plan_id)
+    if not access.sees_group(user, loaded.access, [loaded.instance.need(n).body for n in group.members]):
+        raise PlanNotFound(plan_id, refused=True, detail=f"計画 {plan_id} のグループ {group_id}（自団体を含まない）")
     release = release_of_plan(session, plan_id)
     if release is None or release.state not in ("published", "superseded", "withdrawn"):
         raise StageError("契約から精算までの記録は、参加団体に公表した計画の版で行います")
@@ -240,10 +240,13 @@ def _invoice_lines(session: Session, ctx: GroupContext) -> list[InvoiceLine]:
 def invoice_for(session: Session, ctx: GroupContext, invoice_id: int, user: Any) -> InvoiceLine:
     """One invoice of the group, for its issuer's side and its payer's own staff; PlanNotFound otherwise."""
     for line in _invoice_lines(session, ctx):
-        if line.invoice.id == invoice_id and (
-            ctx.runs_stages or access.sees_member(user, ctx.loaded.access, line.invoice.payer_body)
-        ):
+        if line.invoice.id != invoice_id:
+            continue
+        if ctx.runs_stages or access.sees_member(user, ctx.loaded.access, line.invoice.payer_body):
             return line
+        raise PlanNotFound(
+            ctx.loaded.row.id or 0, refused=True, detail=f"請求書 {invoice_id}（{line.invoice.payer_body} あて）"
+        )
     raise PlanNotFound(ctx.loaded.row.id or 0)
 
 

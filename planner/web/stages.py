@@ -228,11 +228,14 @@ def _pdf(data: bytes, name: str):
 def confirmed_notice(plan_id: int, group_id: str, need_id: str):
     ctx = _context(plan_id, group_id)
     state = stages.progress(db_session(), ctx)
-    if state.confirmed is None or need_id not in ctx.group.members:
-        abort(404, description="確定負担額はまだありません（契約結果を記録すると通知できます）")
+    missing = "確定負担額はまだありません（契約結果を記録すると通知できます）"
+    if need_id not in ctx.group.members:
+        abort(404, description=missing)
     body = ctx.instance.bodies[ctx.body_of(need_id)]
     if not (ctx.runs_stages or access.sees_member(current_user, ctx.loaded.access, body.code)):
-        abort(404, description="確定負担額はまだありません（契約結果を記録すると通知できます）")
+        forbidden(f"確定負担額通知 {group_id}/{need_id}（{body.code}）", status=404, public_description=missing)
+    if state.confirmed is None:
+        abort(404, description=missing)
     share = state.confirmed.share(need_id)
     data = confirmed_notice_pdf(
         _heading(ctx), Party(body.code, body.name, body.kind), state.confirmed, share, today_jst()
@@ -244,10 +247,13 @@ def confirmed_notice(plan_id: int, group_id: str, need_id: str):
 @roles_required(*access.ROLES)
 def invoice(plan_id: int, group_id: str, invoice_id: int):
     ctx = _context(plan_id, group_id)
+    missing = f"請求書 {invoice_id} はありません"
     try:
         line = stages.invoice_for(db_session(), ctx, invoice_id, current_user)
-    except PlanNotFound:
-        abort(404, description=f"請求書 {invoice_id} はありません")
+    except PlanNotFound as e:
+        if e.refused:
+            forbidden(e.detail, status=404, public_description=missing)
+        abort(404, description=missing)
     payer = ctx.instance.bodies[line.invoice.payer_body]
     doc = InvoiceDocument(
         line.number,

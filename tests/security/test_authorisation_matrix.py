@@ -179,6 +179,13 @@ ENDPOINTS: dict[str, Rule] = {
     "partnerships.invite": scoped("partnership_lead"),
     "partnerships.new_scenario": scoped("partnership_lead"),
     "partnerships.answer": scoped("partnership_invitee"),
+    # stages after the answers of a published plan's group: the group's readers see the page and may post (the
+    # service decides per action who records what: its lead's staff and who runs the plan, a member its own budget)
+    "stages.page": scoped("published_group"),
+    "stages.act": scoped("published_group", params={"name": "budget"}),
+    # the lead's 請求書: who runs the stages and the payer's staff; a 確定負担額通知: who runs them and the member's
+    "stages.invoice": scoped("stage_invoice"),
+    "stages.confirmed_notice": scoped("stage_notice"),
     # vendor quotes of a scenario: its prefecture's coordinators and admins
     "quotes.index": scoped("scenario", PLANNERS),
     "quotes.edit": scoped("quote", PLANNERS),
@@ -290,6 +297,32 @@ def _scratch_quote(world: World, prefecture: str) -> dict:
     return {"scenario_id": scenario_id, "category_id": "ocr", "mode": "lead"}
 
 
+def _stages(world: World) -> tuple[int, str, str, int, str, str]:
+    """A contract and the first year's bills on the 長野県 plan's lead-mode group (made on first use): (plan, group,
+    lead body, an invoice id, its payer body, the payer's need id)."""
+    from datetime import date
+
+    from planner.db.models import Invoice, User
+    from planner.domain.contract_settlement import group_fiscal_years
+    from planner.services import plan_stages
+
+    p20 = world.plans["20"]
+    with Session(world.engine) as session:
+        user = session.get(User, world.users["pref20"])
+        group_id = next(gid for (pid, gid), mode in sorted(world.group_modes.items()) if pid == p20 and mode == "lead")
+        ctx = plan_stages.group_context(session, user, p20, group_id)
+        bill = session.exec(select(Invoice).where(Invoice.group_key == group_id)).first()
+        if bill is None:
+            years = group_fiscal_years(ctx.instance, ctx.group)
+            amounts = dict.fromkeys(years, 1_000_000)
+            plan_stages.record_contract(session, user, ctx, date(2026, 4, 1), "権限表の事業者", amounts)
+            session.commit()
+            ctx = plan_stages.group_context(session, user, p20, group_id)
+            bill = plan_stages.issue_bills(session, user, ctx, years[0], date(2026, 5, 1), None)[0]
+            session.commit()
+        return p20, group_id, ctx.group.lead_body, bill.id, bill.payer_body, bill.need_key
+
+
 def _partnership(world: World) -> int:
     """The world's consortium (made on first use): 松本市 leads it, 長野市 is invited and has not answered."""
     from planner.db.models import Partnership, User
@@ -381,6 +414,31 @@ def targets(world: World, kind: str) -> list[Target]:
                 scratch=lambda pref=pref: _scratch_quote(world, pref),
             )
             for pref, sid in world.scenarios.items()
+        ]
+    if kind == "published_group":
+        out = []
+        for label, (plan_id, group_id, bodies) in sorted(world.groups.items()):
+            pref = "20" if plan_id == p20 else "15"
+            out.append(Target(f"group {label}", {"plan_id": plan_id, "group_id": group_id}, _viewers(pref, bodies)))
+        return out
+    if kind in ("stage_invoice", "stage_notice"):
+        plan_id, group_id, lead, invoice_id, payer, need_id = _stages(world)
+        runners = {"admin", "pref20"} | {u for u, b in BODY_OF.items() if b == lead}
+        if kind == "stage_invoice":
+            payers = {u for u, b in BODY_OF.items() if b == payer}
+            return [
+                Target(
+                    f"invoice to {payer}",
+                    {"plan_id": plan_id, "group_id": group_id, "invoice_id": invoice_id},
+                    runners | payers,
+                )
+            ]
+        return [
+            Target(
+                f"確定負担額通知 of {payer}",
+                {"plan_id": plan_id, "group_id": group_id, "need_id": need_id},
+                runners | {u for u, b in BODY_OF.items() if b == payer},
+            )
         ]
     if kind == "plan_group":
         out = []
