@@ -37,6 +37,14 @@ ENVIRONMENT_SWITCHES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PLANNER_SESSION_MAX_HOURS": ("SESSION_MAX_HOURS", float),
     # publishing a plan starts building its full document set (the coordinator's ZIP) in the background
     "PLANNER_BUILD_DOCUMENTS_ON_PUBLISH": ("BUILD_DOCUMENTS_ON_PUBLISH", _flag),
+    # e-mail of invitations and reminders through SMTP (planner.services.mail); none without MAIL_SERVER
+    "MAIL_SERVER": ("MAIL_SERVER", str),
+    "MAIL_PORT": ("MAIL_PORT", int),
+    "MAIL_USE_TLS": ("MAIL_USE_TLS", _flag),
+    "MAIL_USE_SSL": ("MAIL_USE_SSL", _flag),
+    "MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
 }
 
 
@@ -58,6 +66,13 @@ def defaults(instance: Path) -> dict[str, Any]:
         "SESSION_MAX_HOURS": 12.0,  # and in any case this long after signing in (0: no cap)
         "BUILD_DOCUMENTS_ON_PUBLISH": True,
         "SIGNUP_CODE_DAYS": 14,  # a sign-up code from the accounts CSV import works this many days
+        "MAIL_SERVER": None,  # SMTP host: invitations and reminders are e-mailed only when set
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_DEFAULT_SENDER": "noreply@localhost",
     }
 
 

@@ -16,12 +16,13 @@ from flask_wtf import FlaskForm
 
 from planner import jobs
 from planner.db.models import PlanRelease
-from planner.services import access, outreach, transactions
+from planner.services import access, mail, outreach, transactions
 from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
 from planner.web import reports
 from planner.web.db import db_session
 from planner.web.kept_input import restored_form
+from planner.web.partnerships import mail_note
 from planner.web.plans import load, require_full
 from planner.web.security import forbidden, require_submitted, roles_required
 
@@ -311,9 +312,14 @@ def remind(plan_id: int):
         session, answer_svc.remind, current_user, release, loaded.view, [body] if body else None
     )
     if reminded:
+        label = lifecycle.version_label(lifecycle.release_info(session, plan_id).series, release)
+        text = mail.reminder_text(
+            label, answer_svc.deadline_text(release), url_for("lifecycle.answer", plan_id=plan_id, _external=True)
+        )
+        note = mail_note(lambda: mail.notify(session, current_app.config, reminded, f"{label}への回答のお願い", text))
         flash(
-            f"{len(reminded)} 団体に回答の催促を記録しました。各団体のホーム画面に表示されます"
-            "（このシステムにはメール送信の仕組みがないため、メールは送られません）。",
+            f"{len(reminded)} 団体に回答の催促を記録しました。各団体のホーム画面に表示されます。"
+            + (note or "（メールサーバーが設定されていないため、メールは送られません）"),
             "success",
         )
     else:

@@ -8,12 +8,15 @@ not see answers 404 like a missing one (the refusal is logged).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from collections.abc import Callable
+from smtplib import SMTPException
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from planner.domain.vocabulary import METHOD_LABELS
-from planner.services import access, transactions
+from planner.services import access, mail, transactions
 from planner.services import partnerships as svc
 from planner.web.db import db_session
 from planner.web.security import forbidden, require_submitted, roles_required
@@ -22,6 +25,23 @@ bp = Blueprint("partnerships", __name__, url_prefix="/consortia")
 
 # The allocation methods a lead picks from when it makes a scenario (the scenario's own page says the rest)
 SCENARIO_METHODS = ("formula", "equal", "population", "volume", "standalone_ratio", "shapley")
+
+
+def mail_note(send: Callable[[], int | None]) -> str:
+    """What became of the e-mail an action sends (planner.services.mail), in words for its flash: nothing without a
+    mail server, how many were sent, or that the server could not be reached (the action itself stands)."""
+    try:
+        sent = send()
+    except (OSError, SMTPException) as e:
+        current_app.logger.warning("mail not sent: %s", e)
+        return "メールは送れませんでした（メールサーバーに接続できません）。"
+    if sent is None:
+        return ""
+    return (
+        f"{sent} 団体の担当者にメールを送りました。"
+        if sent
+        else "メールアドレスのある担当者がいないため、メールは送っていません。"
+    )
 
 
 def _row_and_lead(partnership_id: int | None):
@@ -158,9 +178,18 @@ def invite(partnership_id: int):
         flash(str(e), "error")
         return redirect(url_for("partnerships.show", partnership_id=partnership_id)), 303
     if invited:
+        link = url_for("partnerships.show", partnership_id=partnership_id, _external=True)
+        text = mail.invitation_text(
+            loaded.row.name, loaded.lead.name, loaded.category_name, request.form.get("message") or "", link
+        )
+        note = mail_note(
+            lambda: mail.notify(
+                session, current_app.config, [b.code for b in invited], f"「{loaded.row.name}」への参加の招待", text
+            )
+        )
         flash(
             f"{len(invited)} 団体（{'、'.join(b.name for b in invited)}）を招待しました。"
-            "各団体のホーム画面と協議会の画面に招待が表示され、担当者が参加・辞退を回答します。",
+            f"各団体のホーム画面と協議会の画面に招待が表示され、担当者が参加・辞退を回答します。{note}",
             "success",
         )
     if kept:

@@ -204,3 +204,65 @@ def test_the_board_names_bodies_nobody_can_answer_for_and_the_lead_issues_their_
     token = _csrf(pref, f"/plans/{plan_id}/answers")
     r = pref.post(f"/plans/{plan_id}/answers/signup-code", data={"csrf_token": token, "body": "202029"})
     assert r.status_code == 403
+
+
+@pytest.fixture
+def smtp_sink():
+    """A local SMTP server (aiosmtpd) that keeps what it receives: (port, the messages)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Keep(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    import socket
+
+    with socket.socket() as probe:  # a free port (the controller checks its server by connecting to the port given)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
+
+
+def test_invitations_and_reminders_are_mailed_only_with_a_mail_server(world, flow, smtp_sink):
+    from email.header import decode_header, make_header
+
+    port, received = smtp_sink
+    app, engine, plan_id, pid = world.app, world.engine, flow["plan_id"], flow["partnership_id"]
+    with Session(engine) as session:
+        for name, code in (("it@city.nagano.example", "202011"), ("dx@city.matsumoto.example", "202029")):
+            if session.exec(select(User).where(User.username == name)).first() is None:
+                create_user(session, name, PASSWORD, "municipality", body_code=code)
+        session.commit()
+    lead = _client(app, "muni202029")
+    # without MAIL_SERVER: recorded and shown as before, nothing sent
+    token = _csrf(lead, f"/plans/{plan_id}/answers")
+    r = lead.post(f"/plans/{plan_id}/remind", data={"csrf_token": token, "body": "202029"}, follow_redirects=True)
+    assert "メールサーバーが設定されていないため" in r.get_data(as_text=True) and received == []
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_DEFAULT_SENDER="planner@pref.example")
+    try:
+        r = lead.post(f"/plans/{plan_id}/remind", data={"csrf_token": token, "body": "202029"}, follow_redirects=True)
+        assert "1 団体の担当者にメールを送りました" in r.get_data(as_text=True)
+        # 長野市 declined before: invited again, its staff get the invitation by mail
+        r = lead.post(
+            f"/consortia/{pid}/invite",
+            data={"csrf_token": token, "bodies": "長野市", "message": "改めてご検討ください"},
+            follow_redirects=True,
+        )
+        assert "1 団体の担当者にメールを送りました" in r.get_data(as_text=True)
+    finally:
+        app.config.update(MAIL_SERVER=None)
+    assert [m["To"] for m in received] == ["dx@city.matsumoto.example", "it@city.nagano.example"]
+    subjects = [str(make_header(decode_header(m["Subject"]))) for m in received]
+    assert "計画 No." in subjects[0] and "回答のお願い" in subjects[0]
+    assert subjects[1] == "【共同調達プランナー】「松本地域RPA共同調達協議会」への参加の招待"
+    invitation = received[1].get_payload(decode=True).decode(received[1].get_content_charset() or "utf-8")
+    assert "長野市 ご担当者 様" in invitation and "改めてご検討ください" in invitation
+    assert f"/consortia/{pid}" in invitation and "planner@pref.example" in received[1]["From"]

@@ -253,7 +253,7 @@ def test_reminders_are_audited_and_shown_on_the_members_home(app, client, planne
     logout(client)
     login(client, "pref20")
     r = client.post(f"/plans/{view.id}/remind", follow_redirects=True)
-    assert "メール送信の仕組みがないため" in r.get_data(as_text=True)
+    assert "メールサーバーが設定されていないため、メールは送られません" in r.get_data(as_text=True)
     reminded = sorted(e.body_code for e in _audit(engine, "remind"))
     assert reminded == ["202029", "204820"]  # 長野市 had answered everything
     board = client.get(f"/plans/{view.id}/answers").get_data(as_text=True)

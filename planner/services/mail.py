@@ -1,0 +1,137 @@
+"""E-mail to the towns' staff (#29), through SMTP when ``MAIL_SERVER`` is configured; without it nothing is sent and
+the pages say so (the home page and the board remain how a town learns of an invitation or a reminder).
+
+Who receives: the active municipality accounts of a body whose login name is an e-mail address (the accounts CSV
+import makes the address the login name); a body without one gets no mail, which the board already tells
+(planner.services.outreach). Plain ``smtplib`` over one connection per action: no queue, so a refused or
+unreachable server is reported to the person who pressed the button, whose action stands.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr
+from typing import Any
+
+from sqlmodel import Session, select
+
+from planner.db.models import Body, User
+
+from . import access
+
+PRODUCT = "共同調達プランナー"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    server: str
+    port: int = 25
+    use_tls: bool = False  # STARTTLS after connecting
+    use_ssl: bool = False  # SMTPS from the start
+    username: str | None = None
+    password: str | None = None
+    sender: str = "noreply@localhost"
+    timeout: float = 10.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MailSettings | None:
+        """The settings (planner.config's ``MAIL_*``), or None when no ``MAIL_SERVER`` is configured."""
+        server = config.get("MAIL_SERVER")
+        if not server:
+            return None
+        return cls(
+            server=str(server),
+            port=int(config.get("MAIL_PORT") or 25),
+            use_tls=bool(config.get("MAIL_USE_TLS")),
+            use_ssl=bool(config.get("MAIL_USE_SSL")),
+            username=config.get("MAIL_USERNAME") or None,
+            password=config.get("MAIL_PASSWORD") or None,
+            sender=str(config.get("MAIL_DEFAULT_SENDER") or "noreply@localhost"),
+            timeout=float(config.get("MAIL_TIMEOUT") or 10.0),
+        )
+
+
+def addresses(session: Session, body_codes: Iterable[str]) -> dict[str, list[str]]:
+    """{body code: the e-mail addresses of its active staff accounts}, bodies without one left out."""
+    codes = set(body_codes)
+    out: dict[str, list[str]] = {}
+    if not codes:
+        return out
+    for code, username in session.exec(
+        select(User.body_code, User.username)
+        .where(User.body_code.in_(codes), User.role == access.MUNICIPALITY, User.is_active == True)  # noqa: E712
+        .order_by(User.id)
+    ):
+        if "@" in username and code is not None:
+            out.setdefault(code, []).append(username)
+    return out
+
+
+def send(settings: MailSettings, messages: list[EmailMessage]) -> int:
+    """Send ``messages`` over one connection; returns how many were sent. Raises OSError/SMTPException when the
+    server cannot be reached or refuses (the caller tells the user; nothing is retried)."""
+    if not messages:
+        return 0
+    if settings.use_ssl:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.server, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(settings.server, settings.port, timeout=settings.timeout)
+    with smtp:
+        if settings.use_tls and not settings.use_ssl:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.username:
+            smtp.login(settings.username, settings.password or "")
+        for message in messages:
+            if "From" not in message:
+                message["From"] = formataddr((PRODUCT, settings.sender))
+            smtp.send_message(message)
+    return len(messages)
+
+
+def _message(to: list[str], subject: str, text: str) -> EmailMessage:
+    message = EmailMessage()
+    message["To"] = ", ".join(to)
+    message["Subject"] = f"【{PRODUCT}】{subject}"
+    message.set_content(text)
+    return message
+
+
+def _bodies(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    return dict(session.exec(select(Body.code, Body.name).where(Body.code.in_(set(codes)))).all())
+
+
+def notify(
+    session: Session, config: Mapping[str, Any], body_codes: Iterable[str], subject: str, text: str
+) -> int | None:
+    """One message to each body's staff with an address: ``text`` may name the body as ``{body}``. Returns how
+    many were sent, or None when no mail server is configured (nothing is attempted)."""
+    settings = MailSettings.from_config(config)
+    if settings is None:
+        return None
+    codes = list(body_codes)
+    to = addresses(session, codes)
+    names = _bodies(session, codes)
+    return send(settings, [_message(to[c], subject, text.format(body=names.get(c, c))) for c in codes if c in to])
+
+
+def invitation_text(partnership_name: str, lead_name: str, category_name: str, message: str, url: str) -> str:
+    note = f"\n幹事団体から：\n{message}\n" if message else ""
+    return (
+        "{body} ご担当者 様\n\n"
+        f"{lead_name}が幹事団体を務める「{partnership_name}」（{category_name}の共同調達）から、参加の招待が届いています。\n"
+        f"{note}\n次の画面で参加・辞退を回答してください。\n{url}\n"
+    )
+
+
+def reminder_text(label: str, deadline: str, url: str) -> str:
+    return (
+        "{body} ご担当者 様\n\n"
+        f"{label}への参加の意向の回答をお願いします（回答期限 {deadline}）。\n"
+        f"次の画面で回答してください。\n{url}\n"
+    )
