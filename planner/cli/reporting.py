@@ -15,7 +15,8 @@ from .group import main
     "report",
     help="計画ファイルから負担金算定書（共同調達グループごと、ファイル名はグループID）と "
     "summary.pdf、団体ごとの年度別負担額（statements/団体コード_団体名.pdf）と予算見積資料（finance/団体コード_団体名.pdf・"
-    ".xlsx）、年度別予算総括表（PDF・Excel）を出力します。",
+    ".xlsx）、年度別予算総括表（PDF・Excel）、幹事団体方式のグループの協定書案（協定書案/…docx）と仕様統一方式の"
+    "グループの覚書案（覚書案/…docx）を出力します。",
 )
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

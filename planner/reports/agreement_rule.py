@@ -101,18 +101,18 @@ def population_basis(data_source: str) -> str:
     return f"{when}現在の住民基本台帳に基づく人口（別表第1に掲げる人口）"
 
 
-_AS_OF = re.compile(r"人口：[^（]*?(?:「[^」]*」)?[^（]*?（(\d{4})年(\d{1,2})月(\d{1,2})日現在）")
+_AS_OF = re.compile(r"（(\d{4})年(\d{1,2})月(\d{1,2})日現在）")
 
 
 def population_base_date(data_source: str) -> date | None:
-    """The population's base date in a data-source line: 「人口：…（2022年01月01日現在）」 as the import records it, or
-    the 和暦 date in the population source's own title (「令和4年1月1日住民基本台帳人口…」)."""
-    m = _AS_OF.search(data_source)
-    if m:
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    """The population's base date in a data-source line: 「人口：…（2022年01月01日現在）」 as the newest import
+    records it, or the 和暦 date in the population source's own title (「令和4年1月1日住民基本台帳人口…」)."""
     if "人口：" not in data_source:
         return None
     population_part = data_source.split("人口：", 1)[1].split("財政力指数：", 1)[0]
+    m = _AS_OF.search(population_part)
+    if m:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     return find_wareki_date(population_part)
 
 

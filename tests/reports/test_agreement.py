@@ -483,3 +483,20 @@ def test_every_annex_repeats_its_head_row_on_the_next_page(setting):
         for table in doc.tables:
             tr_pr = table.rows[0]._tr.trPr
             assert tr_pr is not None and tr_pr.find(qn("w:tblHeader")) is not None
+
+
+def test_the_population_base_date_is_read_from_the_data_source_as_it_is_written():
+    from datetime import date
+
+    from planner.reports.agreement_rule import population_base_date
+    from planner.reports.control import DEFAULT_DATA_SOURCE
+
+    shipped = (
+        "人口：総務省「令和4年1月1日住民基本台帳人口・世帯数、令和3年(1月1日から同年12月31日まで)人口動態(市区町村別)"
+        "(総計)」（同梱の加工データ、2026-11-30 作成）（2022年01月01日現在）、財政力指数：総務省「主要財政指標"
+        "(令和3年度)」（政府標準利用規約（第2.0版）に基づき利用・加工）"
+    )
+    assert population_base_date(shipped) == date(2022, 1, 1)
+    # a source without the import's date: the date in the statistics' own title
+    assert population_base_date("人口：総務省「令和7年1月1日住民基本台帳人口」、財政力指数：x") == date(2025, 1, 1)
+    assert population_base_date(DEFAULT_DATA_SOURCE) is None
