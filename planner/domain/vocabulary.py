@@ -9,8 +9,9 @@ the same on a page, in a CSV, in a workbook and in a PDF.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import TypeVar
 
 from .costs import round_yen
 
@@ -369,6 +370,9 @@ class Formula(str):
         return super().__new__(cls, text)
 
 
+_Field = TypeVar("_Field")  # a CSV field's value: text is defused, anything else passes as it is
+
+
 def starts_like_formula(value: object) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_START)
 
@@ -377,12 +381,12 @@ def is_own_formula(value: str) -> bool:
     return _OWN_FORMULA.fullmatch(value) is not None
 
 
-def csv_text(value: object) -> object:
+def csv_text(value: _Field) -> _Field | str:
     """A CSV or spreadsheet field: text that a spreadsheet would take for a formula gets a leading apostrophe."""
     return "'" + value if isinstance(value, str) and starts_like_formula(value) else value
 
 
-def csv_row(row: list[object]) -> list[object]:
+def csv_row(row: Sequence[_Field]) -> list[_Field | str]:
     return [csv_text(v) for v in row]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from planner.db.models import Scenario, User, utcnow
 
@@ -63,7 +63,7 @@ def submit_solve(session: Session, engine: Engine, config: dict[str, Any], scena
     claimed = (
         session.exec(
             update(Scenario)
-            .where(Scenario.id == scenario.id, Scenario.status.notin_(ACTIVE_STATUSES))
+            .where(col(Scenario.id) == scenario.id, col(Scenario.status).notin_(ACTIVE_STATUSES))
             .values(status="queued", job_id=job_id, progress=progress, log=log, updated_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from planner.db.models import Scenario, utcnow
 from planner.domain.vocabulary import jst_datetime
@@ -53,7 +53,11 @@ def transition(
     """Set ``values`` on the scenario if it still belongs to ``job_id`` in one of ``from_statuses``."""
     statement = (
         update(Scenario)
-        .where(Scenario.id == scenario_id, Scenario.job_id == job_id, Scenario.status.in_(list(from_statuses)))
+        .where(
+            col(Scenario.id) == scenario_id,
+            col(Scenario.job_id) == job_id,
+            col(Scenario.status).in_(list(from_statuses)),
+        )
         .values(**values)
     )
     if isinstance(engine_or_session, Session):

@@ -21,12 +21,16 @@ The rules:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
-from sqlalchemy import and_, or_, true
-from sqlmodel import select
+from sqlalchemy import ColumnElement, and_, or_, true
+from sqlalchemy.orm import Mapped
+from sqlalchemy.sql.expression import Select
+from sqlmodel import col, select
+from sqlmodel.sql.expression import Select as RowSelect
+from sqlmodel.sql.expression import SelectOfScalar
 
 from planner.db.models import (
     Body,
@@ -46,6 +50,25 @@ ROLES = (ADMIN, PREFECTURE, MUNICIPALITY)
 PLANNERS = (ADMIN, PREFECTURE)  # those who plan: the bodies register, scenarios, whole plans, the audit log
 ROLE_LABELS = {ADMIN: "管理者", PREFECTURE: "都道府県担当者", MUNICIPALITY: "市区町村担当者"}
 PlanAccess = Literal["full", "body"]
+# A query that _scoped narrows: a select() of rows or of (row, row) tuples, returned as the same kind
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
+class Actor(Protocol):
+    """Who acts in a service call: a database ``User`` or the web's signed-in snapshot
+    (planner.web.security.LoginUser); services read no more of it than this."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def prefecture_code(self) -> str | None: ...
+
+    @property
+    def body_code(self) -> str | None: ...
 
 
 def role_of(user: Any) -> str | None:
@@ -161,21 +184,21 @@ def sees_partnership(user: Any, partnership: Partnership, member_state: str | No
     return role == MUNICIPALITY and member_state is not None
 
 
-def visible_partnerships(user: Any):
+def visible_partnerships(user: Any) -> SelectOfScalar[Partnership]:
     """A select() of the partnerships the user may see (:func:`sees_partnership`)."""
     role = role_of(user)
     query = select(Partnership)
     if role == ADMIN:
         return query
     if role == PREFECTURE and user.prefecture_code:
-        return query.where(Partnership.prefecture_code == user.prefecture_code)
+        return query.where(col(Partnership.prefecture_code) == user.prefecture_code)
     if role == MUNICIPALITY and user.body_code:
-        mine = select(PartnershipMember.partnership_id).where(PartnershipMember.body_code == user.body_code)
-        return query.where(Partnership.id.in_(mine))  # the lead is a member too (state "lead")
-    return query.where(Partnership.id == -1)
+        mine = select(col(PartnershipMember.partnership_id)).where(col(PartnershipMember.body_code) == user.body_code)
+        return query.where(col(Partnership.id).in_(mine))  # the lead is a member too (state "lead")
+    return query.where(col(Partnership.id) == -1)
 
 
-def planned_bodies(scenario: Scenario):
+def planned_bodies(scenario: Scenario) -> ColumnElement[bool]:
     """The condition on ``Body`` rows whose needs ``scenario`` may plan: its own prefecture's bodies and no others,
     whatever its body list, hosts or geography say (a host of another prefecture may lead groups, but its needs are
     not the coordinator's to plan, nor are its staff asked to answer). A scenario of no prefecture (an
@@ -187,20 +210,20 @@ def planned_bodies(scenario: Scenario):
     The one place of the rule: the needs a run reads (planner.services.instances.scenario_need_query), adoption and
     publication (planner.services.plan_lifecycle) and the members asked to answer (planner.services.answers) ask it."""
     if scenario.partnership_id is not None:
-        return Body.code.in_(
-            select(PartnershipMember.body_code).where(
-                PartnershipMember.partnership_id == scenario.partnership_id,
-                PartnershipMember.state.in_(PLANNED_MEMBER_STATES),
+        return col(Body.code).in_(
+            select(col(PartnershipMember.body_code)).where(
+                col(PartnershipMember.partnership_id) == scenario.partnership_id,
+                col(PartnershipMember.state).in_(PLANNED_MEMBER_STATES),
             )
         )
     if not scenario.prefecture_code:
         return true()
-    return Body.prefecture_code == scenario.prefecture_code
+    return col(Body.prefecture_code) == scenario.prefecture_code
 
 
-def planned_body_codes(scenario: Scenario):
+def planned_body_codes(scenario: Scenario) -> SelectOfScalar[str]:
     """A select() of the codes of the bodies whose needs ``scenario`` may plan (:func:`planned_bodies`)."""
-    return select(Body.code).where(planned_bodies(scenario))
+    return select(col(Body.code)).where(planned_bodies(scenario))
 
 
 # --- plans ------------------------------------------------------------------------------------------------------
@@ -256,7 +279,14 @@ def sees_member(user: Any, access: PlanAccess | None, body_code: str) -> bool:
 # --- the same rules as queries -----------------------------------------------------------------------------------
 
 
-def _scoped(query, user: Any, *, prefecture, body=None, nothing):
+def _scoped(
+    query: _Query,
+    user: Any,
+    *,
+    prefecture: Mapped[str | None] | Mapped[str],
+    body: Callable[[str], tuple[ColumnElement[bool], ...]] | None = None,
+    nothing: ColumnElement[bool],
+) -> _Query:
     """``query`` limited to what the user's role covers: everything (administrators), the condition ``prefecture``
     on the coordinator's prefecture code, the conditions ``body(code)`` on a municipality user's body code (none
     when ``body`` is None), otherwise ``nothing``."""
@@ -270,62 +300,62 @@ def _scoped(query, user: Any, *, prefecture, body=None, nothing):
     return query.where(nothing)
 
 
-def plans_including(body_code: str):
+def plans_including(body_code: str) -> SelectOfScalar[int]:
     """A select() of the ids of the plans with a consortium (joint or standalone) the body is a member of."""
     return (
-        select(Consortium.plan_id)
-        .join(MemberShare, MemberShare.consortium_id == Consortium.id)
-        .where(MemberShare.body_code == body_code)
+        select(col(Consortium.plan_id))
+        .join(MemberShare, col(MemberShare.consortium_id) == col(Consortium.id))
+        .where(col(MemberShare.body_code) == body_code)
     )
 
 
-def visible_scenarios(user: Any):
+def visible_scenarios(user: Any) -> SelectOfScalar[Scenario]:
     """A select() of the scenarios the user may see: a lead's staff see their consortia's."""
     return _scoped(
         select(Scenario),
         user,
-        prefecture=Scenario.prefecture_code,
-        body=lambda code: (Scenario.partnership_lead_code == code,),
-        nothing=Scenario.id == -1,
+        prefecture=col(Scenario.prefecture_code),
+        body=lambda code: (col(Scenario.partnership_lead_code) == code,),
+        nothing=col(Scenario.id) == -1,
     )
 
 
-def visible_plans(user: Any):
+def visible_plans(user: Any) -> RowSelect[PlanRow, Scenario]:
     """A select() of (Plan, Scenario) rows the user may open (see :func:`plan_access`)."""
-    published = select(PlanRelease.plan_id).where(PlanRelease.state.in_(MEMBER_VISIBLE_STATUSES))
+    published = select(col(PlanRelease.plan_id)).where(col(PlanRelease.state).in_(MEMBER_VISIBLE_STATUSES))
     return _scoped(
-        select(PlanRow, Scenario).join(Scenario, Scenario.id == PlanRow.scenario_id),
+        select(PlanRow, Scenario).join(Scenario, col(Scenario.id) == col(PlanRow.scenario_id)),
         user,
-        prefecture=Scenario.prefecture_code,
+        prefecture=col(Scenario.prefecture_code),
         body=lambda code: (
             or_(
-                Scenario.partnership_lead_code == code,
-                and_(PlanRow.id.in_(plans_including(code)), PlanRow.id.in_(published)),
+                col(Scenario.partnership_lead_code) == code,
+                and_(col(PlanRow.id).in_(plans_including(code)), col(PlanRow.id).in_(published)),
             ),
         ),
-        nothing=PlanRow.id == -1,
+        nothing=col(PlanRow.id) == -1,
     )
 
 
-def visible_needs(user: Any):
+def visible_needs(user: Any) -> RowSelect[Need, Body]:
     """A select() of (Need, Body) rows the user may see."""
     return _scoped(
-        select(Need, Body).join(Body, Body.code == Need.body_code),
+        select(Need, Body).join(Body, col(Body.code) == col(Need.body_code)),
         user,
-        prefecture=Body.prefecture_code,
-        body=lambda code: (Need.body_code == code,),
-        nothing=Need.id == -1,
+        prefecture=col(Body.prefecture_code),
+        body=lambda code: (col(Need.body_code) == code,),
+        nothing=col(Need.id) == -1,
     )
 
 
-def editable_bodies_query(user: Any):
+def editable_bodies_query(user: Any) -> SelectOfScalar[Body]:
     """A select() of the bodies whose needs the user may change (ordered by code)."""
     return _scoped(
-        select(Body).order_by(Body.code),
+        select(Body).order_by(col(Body.code)),
         user,
-        prefecture=Body.prefecture_code,
-        body=lambda code: (Body.code == code,),
-        nothing=Body.code == "",
+        prefecture=col(Body.prefecture_code),
+        body=lambda code: (col(Body.code) == code,),
+        nothing=col(Body.code) == "",
     )
 
 

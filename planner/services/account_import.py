@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, User, utcnow
 from planner.importers.errors import FileProblems
@@ -133,7 +133,7 @@ def preview_accounts(session: Session, file_name: str, data: bytes) -> AccountPr
 
 
 def _check_rows(session: Session, rows: list[AccountRow]) -> None:
-    taken = set(session.exec(select(User.username)))
+    taken = set(session.exec(select(col(User.username))))
     seen: dict[str, int] = {}
     for row in rows:
         role = ROLE_WORDS.get(row.role) or ROLE_WORDS.get(row.role.lower())
@@ -302,7 +302,7 @@ def redeem_code(session: Session, username: str, code: str, password: str, *, no
     problem = password_problem(password)
     if problem:
         raise SignupError(problem, "password")
-    user = session.exec(select(User).where(User.username == (username or "").strip().lower())).first()
+    user = session.exec(select(User).where(col(User.username) == (username or "").strip().lower())).first()
     if user is None or user.signup_code_hash is None or not user.is_active:
         raise SignupError(WRONG_CODE)
     if user.signup_expires_at is None or user.signup_expires_at < (now or utcnow()):

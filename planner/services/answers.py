@@ -12,18 +12,27 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, select
 
-from planner.db.models import AuditLog, MemberAnswer, PlanRelease, PlanSeries, Scenario, User, utcnow
+from planner.db.models import AuditLog, MemberAnswer, PlanRelease, PlanSeries, Scenario, utcnow
 from planner.db.models import Plan as PlanRow
+from planner.db.rows import fetch, id_of
+from planner.services.access import Actor
 
 from . import access
 from .audit import record
 from .releases import LifecycleConflict, LifecycleError, today_jst, version_label
+
+if TYPE_CHECKING:
+    from planner.domain.answer_carry import MemberPart
+    from planner.domain.model import Instance
+
+    from .plans.views import PlanView
 
 ANSWER_LABELS = {"join": "参加", "decline": "不参加", "conditional": "条件付き"}
 # The answer board's filters, in the order of its summary: (key in the address, label, the answer; None: none yet).
@@ -66,7 +75,9 @@ class NeedLine:
         return self.previous is not None and self.previous.shown_as_carried(self.answer)
 
 
-def need_lines(view, body_code: str | None = None, answers: dict[str, MemberAnswer] | None = None) -> list[NeedLine]:
+def need_lines(
+    view: PlanView, body_code: str | None = None, answers: dict[str, MemberAnswer] | None = None
+) -> list[NeedLine]:
     """The plan's member needs (one body's when ``body_code`` is given), in group order."""
     out = []
     answers = answers or {}
@@ -112,9 +123,9 @@ def asked_lines(session: Session, release: PlanRelease, lines: list[NeedLine]) -
 
 
 def answers_of(session: Session, release_id: int, body_code: str | None = None) -> dict[str, MemberAnswer]:
-    query = select(MemberAnswer).where(MemberAnswer.release_id == release_id)
+    query = select(MemberAnswer).where(col(MemberAnswer.release_id) == release_id)
     if body_code is not None:
-        query = query.where(MemberAnswer.body_code == body_code)
+        query = query.where(col(MemberAnswer.body_code) == body_code)
     return {a.need_key: a for a in session.exec(query)}
 
 
@@ -125,7 +136,7 @@ def deadline_text(release: PlanRelease) -> str:
 
 def check_open(session: Session, release: PlanRelease, now: datetime | None = None) -> PlanSeries:
     """The release takes answers: it is the published version in force and its deadline has not passed."""
-    series = session.get(PlanSeries, release.series_id)
+    series = fetch(session, PlanSeries, release.series_id)
     if release.state == "withdrawn":
         raise AnswersClosed(
             f"{version_label(series, release)}は取り下げられたため回答できません（理由：{release.withdrawal_reason}）。"
@@ -148,8 +159,8 @@ def _hold_current(session: Session, release: PlanRelease, series: PlanSeries) ->
     makes fail, so an answer never commits onto a version that has just become 旧版."""
     held = session.exec(
         update(PlanRelease)
-        .where(PlanRelease.id == release.id, PlanRelease.state == "published")
-        .values(lock_version=PlanRelease.lock_version)
+        .where(col(PlanRelease.id) == release.id, col(PlanRelease.state) == "published")
+        .values(lock_version=col(PlanRelease.lock_version))
         .execution_options(synchronize_session=False)
     ).rowcount
     if held != 1:
@@ -161,9 +172,9 @@ def _hold_current(session: Session, release: PlanRelease, series: PlanSeries) ->
 
 def submit_answers(
     session: Session,
-    user: User,
+    user: Actor,
     release: PlanRelease,
-    view,
+    view: PlanView,
     given: dict[str, tuple[str, str]],
     now: datetime | None = None,
 ) -> int:
@@ -173,6 +184,8 @@ def submit_answers(
     so two staff of one body answering at once cannot overwrite each other unseen. The caller commits."""
     series = check_open(session, release, now)
     body = user.body_code
+    if body is None:  # only a member body's staff answer (the pages offer the form to no one else)
+        raise AnswerError("この計画に貴団体のニーズはありません。")
     mine = {line.need_key: line for line in asked_lines(session, release, need_lines(view, body))}
     if not mine:
         raise AnswerError("この計画に貴団体のニーズはありません。")
@@ -193,7 +206,7 @@ def submit_answers(
             problems.append(f"{line.category_name}（{line.start_year}年度）: コメントは 2,000 文字以内にしてください")
     if problems:
         raise AnswerError("；".join(problems))
-    existing = answers_of(session, release.id, body)
+    existing = answers_of(session, id_of(release), body)
     changed = 0
     stamp = now or utcnow()
     _hold_current(session, release, series)
@@ -210,7 +223,7 @@ def submit_answers(
                 with session.begin_nested():
                     session.add(
                         MemberAnswer(
-                            release_id=release.id,
+                            release_id=id_of(release),
                             need_key=key,
                             body_code=body,
                             answer=answer,
@@ -227,13 +240,13 @@ def submit_answers(
         else:
             moved = session.exec(
                 update(MemberAnswer)
-                .where(MemberAnswer.id == old.id, MemberAnswer.lock_version == old.lock_version)
+                .where(col(MemberAnswer.id) == old.id, col(MemberAnswer.lock_version) == old.lock_version)
                 .values(
                     answer=answer,
                     comment=comment,
                     answered_at=stamp,
                     answered_by=user.id,
-                    lock_version=MemberAnswer.lock_version + 1,
+                    lock_version=col(MemberAnswer.lock_version) + 1,
                 )
             ).rowcount
             if moved != 1:
@@ -291,8 +304,8 @@ class Board:
         return [line for line in self.lines if line.carried]
 
 
-def board(session: Session, release: PlanRelease, view) -> Board:
-    answers = answers_of(session, release.id)
+def board(session: Session, release: PlanRelease, view: PlanView) -> Board:
+    answers = answers_of(session, id_of(release))
     lines = asked_lines(session, release, need_lines(view, None, answers))
     previous = previous_answers(session, release)
     for line in lines:
@@ -303,21 +316,25 @@ def board(session: Session, release: PlanRelease, view) -> Board:
         if line.answer is None:
             missing[line.body_code] = missing.get(line.body_code, 0) + 1
     unanswered = [(code, name, missing[code]) for code, name in bodies if code in missing]
-    return Board(lines, bodies, unanswered, reminders_by_body(session, release.id))
+    return Board(lines, bodies, unanswered, reminders_by_body(session, id_of(release)))
 
 
 def reminders_by_body(session: Session, release_id: int) -> dict[str, list[AuditLog]]:
     out: dict[str, list[AuditLog]] = {}
     for entry in session.exec(
         select(AuditLog)
-        .where(AuditLog.action == "remind", AuditLog.entity == "plan_release", AuditLog.entity_id == str(release_id))
-        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .where(
+            col(AuditLog.action) == "remind",
+            col(AuditLog.entity) == "plan_release",
+            col(AuditLog.entity_id) == str(release_id),
+        )
+        .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
     ):
         out.setdefault(entry.body_code or "", []).append(entry)
     return out
 
 
-def _check_runs(session: Session, user: User, release: PlanRelease) -> None:
+def _check_runs(session: Session, user: Actor, release: PlanRelease) -> None:
     """Reminders and re-plans are the plan's runner's: the prefecture's coordinator, or a consortium's lead (the
     lead's prefecture reads a consortium's board but does not act on it)."""
     plan = session.get(PlanRow, release.plan_id)
@@ -328,9 +345,9 @@ def _check_runs(session: Session, user: User, release: PlanRelease) -> None:
 
 def remind(
     session: Session,
-    user: User,
+    user: Actor,
     release: PlanRelease,
-    view,
+    view: PlanView,
     body_codes: Iterable[str] | None = None,
     now: datetime | None = None,
 ) -> list[str]:
@@ -363,12 +380,12 @@ def reminders_for_body(session: Session, body_code: str, release_ids: Iterable[i
     for entry in session.exec(
         select(AuditLog)
         .where(
-            AuditLog.action == "remind",
-            AuditLog.entity == "plan_release",
-            AuditLog.entity_id.in_(ids),
-            AuditLog.body_code == body_code,
+            col(AuditLog.action) == "remind",
+            col(AuditLog.entity) == "plan_release",
+            col(AuditLog.entity_id).in_(ids),
+            col(AuditLog.body_code) == body_code,
         )
-        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
     ):
         out.setdefault(int(entry.entity_id), []).append(entry)
     return out
@@ -393,7 +410,7 @@ class AlreadyReplanned(LifecycleConflict):
 _CLAIMED = -1  # the mark while the claiming transaction makes the scenario (never committed)
 
 
-def _same_or_null(column, value):
+def _same_or_null(column: Mapped[int | None], value: int | None) -> ColumnElement[bool]:
     return column.is_(None) if value is None else column == value
 
 
@@ -404,7 +421,9 @@ def replanned_scenario(session: Session, release: PlanRelease) -> Scenario | Non
     return session.get(Scenario, release.replan_scenario_id)
 
 
-def replan_scenario(session: Session, user: User, release: PlanRelease, view) -> tuple[Scenario, list[NeedLine]]:
+def replan_scenario(
+    session: Session, user: Actor, release: PlanRelease, view: PlanView
+) -> tuple[Scenario, list[NeedLine]]:
     """A copy of the plan's scenario with every declined need fixed standalone (the instance's ``fixed`` rule with
     mode standalone), its quotes copied, and marked as the re-plan of this release so that adopting its plan
     makes the series' next version. The caller commits and starts the run."""
@@ -412,9 +431,9 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
     from planner.services.scenarios import copy_scenario
 
     _check_runs(session, user, release)
-    series = session.get(PlanSeries, release.series_id)
-    plan = session.get(PlanRow, release.plan_id)
-    source = session.get(Scenario, plan.scenario_id)
+    series = fetch(session, PlanSeries, release.series_id)
+    plan = fetch(session, PlanRow, release.plan_id)
+    source = fetch(session, Scenario, plan.scenario_id)
     earlier = replanned_scenario(session, release)
     if earlier is not None:
         raise AlreadyReplanned(earlier)
@@ -432,7 +451,10 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
     # other (whose write waited for the first's commit and then found the mark changed) is sent to it.
     claimed = session.exec(
         update(PlanRelease)
-        .where(PlanRelease.id == release.id, _same_or_null(PlanRelease.replan_scenario_id, release.replan_scenario_id))
+        .where(
+            col(PlanRelease.id) == release.id,
+            _same_or_null(col(PlanRelease.replan_scenario_id), release.replan_scenario_id),
+        )
         .values(replan_scenario_id=_CLAIMED)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -443,7 +465,8 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
     clone = copy_scenario(session, user, source, name=f"{source.name}（{version_label(series, release)}の回答を反映）")
     overrides = copy.deepcopy(clone.overrides or {})
     # An override that joins a decliner to a group would contradict its standalone rule: it is dropped, and named.
-    kept, dropped = [], []
+    kept: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
     for item in overrides.get("items", []):
         involved = {(code, item.get("category")) for code in item.get("bodies", [])}
         if item.get("kind") == "fix_group" or item.get("kind") == "together":
@@ -475,7 +498,7 @@ def replan_scenario(session: Session, user: User, release: PlanRelease, view) ->
     session.flush()
     session.exec(
         update(PlanRelease)
-        .where(PlanRelease.id == release.id)
+        .where(col(PlanRelease.id) == release.id)
         .values(replan_scenario_id=clone.id)
         .execution_options(synchronize_session=False)
     )
@@ -522,14 +545,14 @@ def member_requests(session: Session, body_code: str | None, now: datetime | Non
         return []
     out = []
     found = current_releases_for_body(session, body_code)
-    reminders = reminders_for_body(session, body_code, [r.id for r, _, _ in found])
+    reminders = reminders_for_body(session, body_code, [id_of(r) for r, _, _ in found])
     for release, series, plan in found:
         needs = session.exec(
-            select(func.count(func.distinct(MemberShare.need_key)))
-            .join(Consortium, Consortium.id == MemberShare.consortium_id)
-            .where(Consortium.plan_id == plan.id, MemberShare.body_code == body_code)
+            select(func.count(func.distinct(col(MemberShare.need_key))))
+            .join(Consortium, col(Consortium.id) == col(MemberShare.consortium_id))
+            .where(col(Consortium.plan_id) == plan.id, col(MemberShare.body_code) == body_code)
         ).one()
-        answered = len(answers_of(session, release.id, body_code))
+        answered = len(answers_of(session, id_of(release), body_code))
         scenario = session.get(Scenario, plan.scenario_id)
         closed = release.reply_deadline is not None and today_jst(now) > release.reply_deadline
         changes, _ = changes_since_publication(session, release)
@@ -542,7 +565,7 @@ def member_requests(session: Session, body_code: str | None, now: datetime | Non
                 answered,
                 closed,
                 deadline_text(release),
-                reminders.get(release.id, []),
+                reminders.get(id_of(release), []),
                 changes,
             )
         )
@@ -576,20 +599,20 @@ def previous_release(session: Session, release: PlanRelease) -> PlanRelease | No
     return session.exec(
         select(PlanRelease)
         .where(
-            PlanRelease.series_id == release.series_id,
-            PlanRelease.version < release.version,
-            PlanRelease.published_at.is_not(None),
+            col(PlanRelease.series_id) == release.series_id,
+            col(PlanRelease.version) < release.version,
+            col(PlanRelease.published_at).is_not(None),
         )
-        .order_by(PlanRelease.version.desc())
+        .order_by(col(PlanRelease.version).desc())
     ).first()
 
 
-def _parts_of(session: Session, release: PlanRelease):
+def _parts_of(session: Session, release: PlanRelease) -> tuple[Instance, dict[str, MemberPart]]:
     from planner.domain.answer_carry import member_parts
     from planner.domain.instance_io import parse_instance
     from planner.domain.settled_plan import settled_plan_from_dict
 
-    row = session.get(PlanRow, release.plan_id)
+    row = fetch(session, PlanRow, release.plan_id)
     instance = parse_instance(row.instance_doc)
     return instance, member_parts(instance, settled_plan_from_dict(row.plan_doc))
 
@@ -601,7 +624,7 @@ def previous_answers(session: Session, release: PlanRelease, body_code: str | No
     previous = previous_release(session, release)
     if previous is None:
         return {}
-    old_answers = answers_of(session, previous.id, body_code)
+    old_answers = answers_of(session, id_of(previous), body_code)
     if not old_answers:
         return {}
     _, old_parts = _parts_of(session, previous)
@@ -611,15 +634,15 @@ def previous_answers(session: Session, release: PlanRelease, body_code: str | No
     return {k: PreviousAnswer(previous.version, old_answers[k], d.carried, d.reason) for k, d in decisions.items()}
 
 
-def carry_answers(session: Session, user: User, release: PlanRelease) -> int:
+def carry_answers(session: Session, user: Actor, release: PlanRelease) -> int:
     """At publication: the previous version's answers that stand in this one are recorded for it, as answered then
     (by whom and when), each audited; the others are left for the member to answer again. Returns how many."""
-    series = session.get(PlanSeries, release.series_id)
+    series = fetch(session, PlanSeries, release.series_id)
     previous = previous_answers(session, release)
     if not previous:
         return 0
     instance, parts = _parts_of(session, release)
-    existing = answers_of(session, release.id)
+    existing = answers_of(session, id_of(release))
     carried = 0
     for key, prev in previous.items():
         if not prev.carried or key in existing:
@@ -627,7 +650,7 @@ def carry_answers(session: Session, user: User, release: PlanRelease) -> int:
         old = prev.answer
         session.add(
             MemberAnswer(
-                release_id=release.id,
+                release_id=id_of(release),
                 need_key=key,
                 body_code=old.body_code,
                 answer=old.answer,

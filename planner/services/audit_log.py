@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy.sql.expression import Select
+from sqlmodel import Session, col, select
 
 from planner.db.models import AuditLog, Body, Scenario, User
 from planner.services.answers import ANSWER_LABELS
+
+# A select() over AuditLog (the entries, or a count of them) that the filters narrow
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass(frozen=True)
@@ -26,24 +30,24 @@ class AuditFilter:
     body_code: str | None = None
 
 
-def _apply(query, prefecture_code: str | None, f: AuditFilter):
+def _apply(query: _Query, prefecture_code: str | None, f: AuditFilter) -> _Query:
     # A coordinator's scope is the prefecture stamped on the entry when it was written (the changed body's).
     if prefecture_code is not None:
-        query = query.where(AuditLog.prefecture_code == prefecture_code)
+        query = query.where(col(AuditLog.prefecture_code) == prefecture_code)
     if f.entity:
-        query = query.where(AuditLog.entity == f.entity)
+        query = query.where(col(AuditLog.entity) == f.entity)
     if f.action:
-        query = query.where(AuditLog.action == f.action)
+        query = query.where(col(AuditLog.action) == f.action)
     if f.user_id is not None:
-        query = query.where(AuditLog.user_id == f.user_id)
+        query = query.where(col(AuditLog.user_id) == f.user_id)
     if f.date_from:
-        query = query.where(AuditLog.at >= datetime.combine(f.date_from, time.min))
+        query = query.where(col(AuditLog.at) >= datetime.combine(f.date_from, time.min))
     if f.date_to:
-        query = query.where(AuditLog.at < datetime.combine(f.date_to + timedelta(days=1), time.min))
+        query = query.where(col(AuditLog.at) < datetime.combine(f.date_to + timedelta(days=1), time.min))
     if f.entity_id:
-        query = query.where(AuditLog.entity_id == f.entity_id)
+        query = query.where(col(AuditLog.entity_id) == f.entity_id)
     if f.body_code:
-        query = query.where(AuditLog.body_code == f.body_code)
+        query = query.where(col(AuditLog.body_code) == f.body_code)
     return query
 
 
@@ -59,22 +63,24 @@ def list_entries(
     total = session.exec(_apply(select(func.count()).select_from(AuditLog), prefecture_code, filters)).one()
     rows = session.exec(
         _apply(select(AuditLog), prefecture_code, filters)
-        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc())
         .offset((max(1, page) - 1) * per_page)
         .limit(per_page)
     ).all()
     return list(rows), int(total)
 
 
-def user_names(session: Session, ids) -> dict[int, str]:
+def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = session.exec(select(User.id, User.username, User.display_name).where(User.id.in_(wanted))).all()
-    return {r[0]: f"{r[2] or r[1]}（{r[1]}）" for r in rows}
+    rows = session.exec(
+        select(col(User.id), col(User.username), col(User.display_name)).where(col(User.id).in_(wanted))
+    ).all()
+    return {uid: f"{display or username}（{username}）" for uid, username, display in rows if uid is not None}
 
 
-def target_names(session: Session, entries) -> dict[tuple[str, str], str]:
+def target_names(session: Session, entries: Iterable[AuditLog]) -> dict[tuple[str, str], str]:
     """What an entry acted on, by the name users know (利用者 山田（yamada）, not 利用者 2): users, bodies and
     scenarios; an answer by the body that gave it (its key 3:n174 means nothing to a reader, and the entry's detail
     names the plan and the need); other targets keep their number (計画 3 is how plans are known)."""
@@ -82,24 +88,26 @@ def target_names(session: Session, entries) -> dict[tuple[str, str], str]:
     for e in entries:
         if e.entity in ("user", "body", "scenario") and e.entity_id:
             wanted.setdefault(e.entity, set()).add(e.entity_id)
-        if getattr(e, "body_code", None):
+        if e.body_code:
             wanted.setdefault("body", set()).add(e.body_code)
     out: dict[tuple[str, str], str] = {}
     users = {i for i in wanted.get("user", ()) if i.isdigit()}
     for uid, name in user_names(session, [int(i) for i in users]).items():
         out[("user", str(uid))] = name
     if wanted.get("body"):
-        for code, name in session.exec(select(Body.code, Body.name).where(Body.code.in_(wanted["body"]))).all():
+        for code, name in session.exec(
+            select(col(Body.code), col(Body.name)).where(col(Body.code).in_(wanted["body"]))
+        ).all():
             out[("body", code)] = name
     scenarios = {i for i in wanted.get("scenario", ()) if i.isdigit()}
     if scenarios:
         for sid, name in session.exec(
-            select(Scenario.id, Scenario.name).where(Scenario.id.in_([int(i) for i in scenarios]))
+            select(col(Scenario.id), col(Scenario.name)).where(col(Scenario.id).in_([int(i) for i in scenarios]))
         ).all():
             out[("scenario", str(sid))] = name
     for e in entries:
         if e.entity == "member_answer" and e.entity_id:
-            out[("member_answer", e.entity_id)] = out.get(("body", getattr(e, "body_code", None) or ""), "")
+            out[("member_answer", e.entity_id)] = out.get(("body", e.body_code or ""), "")
     return out
 
 
@@ -194,7 +202,7 @@ def diff_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None)
 def filter_users(session: Session, prefecture_code: str | None) -> list[User]:
     """The people the log's user filter lists: everyone for administrators, a coordinator's own prefecture's users
     (those the coordinator may already see in the log) otherwise."""
-    query = select(User).order_by(User.username)
+    query = select(User).order_by(col(User.username))
     if prefecture_code:
-        query = query.where(User.prefecture_code == prefecture_code)
+        query = query.where(col(User.prefecture_code) == prefecture_code)
     return list(session.exec(query).all())

@@ -136,7 +136,8 @@ def _session_generations(url: str) -> dict[int, int]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return {int(i): int(g or 0) for i, g in conn.execute(text("SELECT id, session_generation FROM app_user"))}
+            rows = conn.execute(text("SELECT id, session_generation FROM app_user")).tuples()
+            return {int(i): int(g or 0) for i, g in rows}
     except SQLAlchemyError:
         return {}
     finally:
@@ -149,9 +150,8 @@ def _end_all_sessions(url: str, live: dict[int, int]) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            restored = {
-                int(i): int(g or 0) for i, g in conn.execute(text("SELECT id, session_generation FROM app_user"))
-            }
+            rows = conn.execute(text("SELECT id, session_generation FROM app_user")).tuples()
+            restored = {int(i): int(g or 0) for i, g in rows}
             for user_id, generation in restored.items():
                 conn.execute(
                     text("UPDATE app_user SET session_generation = :g WHERE id = :id"),

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, DataVintage, utcnow
 from planner.domain.instance_io import BODY_FIELDS
@@ -81,7 +81,7 @@ def sync_master_bodies(session: Session) -> MasterSyncReport:
 
 
 def body_index(session: Session) -> BodyIndex:
-    rows = session.exec(select(Body.code, Body.name, Body.kind, Body.prefecture_code)).all()
+    rows = session.exec(select(col(Body.code), col(Body.name), col(Body.kind), col(Body.prefecture_code))).all()
     return BodyIndex(
         names={r[0]: r[1] for r in rows},
         kinds={r[0]: r[2] for r in rows},
@@ -305,8 +305,8 @@ def set_body_flags(
         # Nothing to change, as long as nobody changed it meanwhile: "saved" must be true when this commits.
         held = session.exec(
             update(Body)
-            .where(Body.code == code, Body.version == expected_version)
-            .values(version=Body.version)
+            .where(col(Body.code) == code, col(Body.version) == expected_version)
+            .values(version=col(Body.version))
             .execution_options(synchronize_session=False)
         ).rowcount
         if held != 1:
@@ -347,9 +347,9 @@ def _apply_flags(body: Body, values: dict[str, bool]) -> None:
 
 def export_bodies_csv(session: Session, out: TextIO, prefecture_code: str | None = None) -> int:
     """Write the bodies table as CSV (columns :data:`EXPORT_COLUMNS`); returns the number of bodies."""
-    query = select(Body).order_by(Body.code)
+    query = select(Body).order_by(col(Body.code))
     if prefecture_code:
-        query = query.where(Body.prefecture_code == prefecture_code)
+        query = query.where(col(Body.prefecture_code) == prefecture_code)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     n = 0
@@ -406,9 +406,9 @@ class PopulationStatus:
 def population_status(
     session: Session, codes: Iterable[str] | None = None, prefecture_code: str | None = None
 ) -> PopulationStatus:
-    query = select(Body.code, Body.population, Body.population_vintage_id)
+    query = select(col(Body.code), col(Body.population), col(Body.population_vintage_id))
     if prefecture_code:
-        query = query.where(Body.prefecture_code == prefecture_code)
+        query = query.where(col(Body.prefecture_code) == prefecture_code)
     rows = session.exec(query).all()
     if codes is not None:
         wanted = set(codes)
@@ -417,7 +417,7 @@ def population_status(
     vintage_ids = {r[2] for r in rows if r[2] is not None}
     as_of = None
     if vintage_ids:
-        vintages = session.exec(select(DataVintage).where(DataVintage.id.in_(vintage_ids))).all()
+        vintages = session.exec(select(DataVintage).where(col(DataVintage.id).in_(vintage_ids))).all()
         as_of = max((v.as_of for v in vintages if v.as_of), default=None)
     return PopulationStatus(bodies=len(rows), missing_codes=missing, as_of=as_of)
 
@@ -425,7 +425,7 @@ def population_status(
 def latest_vintages(session: Session) -> dict[str, DataVintage]:
     """The newest import of each dataset (for the data page: 'population as of 2022-01-01, 総務省 ...')."""
     out: dict[str, DataVintage] = {}
-    for v in session.exec(select(DataVintage).order_by(DataVintage.id)):
+    for v in session.exec(select(DataVintage).order_by(col(DataVintage.id))):
         out[v.dataset] = v
     return out
 
@@ -437,7 +437,9 @@ def read_path_sources(paths: Iterable[Path]) -> list[tuple[str, Source]]:
 def import_history(session: Session, limit: int = 30) -> list[DataVintage]:
     """The latest official-data imports, newest first (the administration page's history)."""
     return list(
-        session.exec(select(DataVintage).order_by(DataVintage.imported_at.desc(), DataVintage.id.desc()).limit(limit))
+        session.exec(
+            select(DataVintage).order_by(col(DataVintage.imported_at).desc(), col(DataVintage.id).desc()).limit(limit)
+        )
     )
 
 

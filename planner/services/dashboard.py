@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case
-from sqlmodel import Session, func, select
+import sqlalchemy
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
 
 from planner.db.models import (
     AuditLog,
@@ -23,6 +24,7 @@ from planner.db.models import (
 from planner.db.models import Plan as PlanRow
 from planner.services import access
 from planner.services import plans as plan_service
+from planner.services.access import Actor
 from planner.services.bodies import latest_vintages, population_status
 from planner.services.reference_data import current_price_book, current_subsidy_rule_set
 
@@ -31,7 +33,7 @@ RECENT = 5
 
 def need_counts_by_status(session: Session, body_code: str) -> dict[str, int]:
     rows = session.exec(
-        select(Need.status, func.count()).where(Need.body_code == body_code).group_by(Need.status)
+        select(col(Need.status), func.count()).where(col(Need.body_code) == body_code).group_by(col(Need.status))
     ).all()
     counts = {"active": 0, "withdrawn": 0}
     counts.update({status: int(n) for status, n in rows})
@@ -47,24 +49,26 @@ class Placement:
     consortia: list[dict[str, Any]] = field(default_factory=list)  # category, mode, lead, members, joint
 
 
-def latest_placement(session: Session, user) -> Placement | None:
+def latest_placement(session: Session, user: Actor) -> Placement | None:
     if not user.body_code:
         return None
-    row = session.exec(access.visible_plans(user).order_by(PlanRow.created_at.desc(), PlanRow.id.desc())).first()
+    row = session.exec(
+        access.visible_plans(user).order_by(col(PlanRow.created_at).desc(), col(PlanRow.id).desc())
+    ).first()
     if row is None:
         return None
     plan, scenario = row
     names = {c.id: c.name for c in session.exec(select(Category))}
     consortia = session.exec(
         select(Consortium)
-        .join(MemberShare, MemberShare.consortium_id == Consortium.id)
-        .where(Consortium.plan_id == plan.id, MemberShare.body_code == user.body_code)
+        .join(MemberShare, col(MemberShare.consortium_id) == col(Consortium.id))
+        .where(col(Consortium.plan_id) == plan.id, col(MemberShare.body_code) == user.body_code)
         .distinct()
     ).all()
     items = []
     for c in sorted(consortia, key=lambda c: (c.category_id, c.start_year)):
         members = session.exec(
-            select(func.count(func.distinct(MemberShare.body_code))).where(MemberShare.consortium_id == c.id)
+            select(func.count(func.distinct(col(MemberShare.body_code)))).where(col(MemberShare.consortium_id) == c.id)
         ).one()
         lead = session.get(Body, c.lead_body_code)
         items.append(
@@ -82,25 +86,26 @@ def latest_placement(session: Session, user) -> Placement | None:
 
 def prefecture_need_matrix(session: Session, prefecture_code: str | None) -> list[dict[str, Any]]:
     """Active needs per category: how many bodies registered one and their total volume."""
+    # SQLAlchemy's select: SQLModel's typed select() takes at most four columns
     query = (
-        select(
-            Need.category_id,
-            func.count(func.distinct(Need.body_code)),
+        sqlalchemy.select(
+            col(Need.category_id),
+            func.count(func.distinct(col(Need.body_code))),
             func.count(),
-            func.sum(Need.volume),
-            func.sum(case((Need.is_demo, 1), else_=0)),
+            func.sum(col(Need.volume)),
+            func.sum(case((col(Need.is_demo), 1), else_=0)),
         )
-        .join(Body, Body.code == Need.body_code)
-        .where(Need.status == "active")
+        .join(Body, col(Body.code) == col(Need.body_code))
+        .where(col(Need.status) == "active")
     )
     if prefecture_code:
-        query = query.where(Body.prefecture_code == prefecture_code)
+        query = query.where(col(Body.prefecture_code) == prefecture_code)
     counts = {
         cid: (int(b), int(n), float(v or 0), int(d or 0))
-        for cid, b, n, v, d in session.exec(query.group_by(Need.category_id))
+        for cid, b, n, v, d in session.execute(query.group_by(col(Need.category_id))).tuples()
     }
     out = []
-    for cat in session.exec(select(Category).order_by(Category.sort_order, Category.id)):
+    for cat in session.exec(select(Category).order_by(col(Category.sort_order), col(Category.id))):
         bodies, needs, volume, demo = counts.get(cat.id, (0, 0, 0.0, 0))
         out.append(
             {
@@ -116,38 +121,40 @@ def prefecture_need_matrix(session: Session, prefecture_code: str | None) -> lis
     return out
 
 
-def recent_scenarios(session: Session, user, limit: int = RECENT) -> list[Scenario]:
+def recent_scenarios(session: Session, user: Actor, limit: int = RECENT) -> list[Scenario]:
     return list(
         session.exec(
-            access.visible_scenarios(user).order_by(Scenario.updated_at.desc(), Scenario.id.desc()).limit(limit)
+            access.visible_scenarios(user)
+            .order_by(col(Scenario.updated_at).desc(), col(Scenario.id).desc())
+            .limit(limit)
         )
     )
 
 
-def recent_plans(session: Session, user, limit: int = RECENT) -> list[tuple[PlanRow, Scenario]]:
+def recent_plans(session: Session, user: Actor, limit: int = RECENT) -> list[tuple[PlanRow, Scenario]]:
     rows, _total = plan_service.list_plans(session, user, per_page=limit)
     return rows
 
 
 def fiscal_missing(session: Session, prefecture_code: str | None) -> int:
-    query = select(func.count()).select_from(Body).where(Body.fiscal_strength_index == None)  # noqa: E711
+    query = select(func.count()).select_from(Body).where(col(Body.fiscal_strength_index) == None)  # noqa: E711
     if prefecture_code:
-        query = query.where(Body.prefecture_code == prefecture_code)
+        query = query.where(col(Body.prefecture_code) == prefecture_code)
     return int(session.exec(query).one())
 
 
 def body_count(session: Session, prefecture_code: str | None) -> int:
     query = select(func.count()).select_from(Body)
     if prefecture_code:
-        query = query.where(Body.prefecture_code == prefecture_code)
+        query = query.where(col(Body.prefecture_code) == prefecture_code)
     return int(session.exec(query).one())
 
 
 def user_counts(session: Session) -> dict[str, int]:
     rows = session.exec(
-        select(User.role, func.count())
-        .where(User.is_active == True)  # noqa: E712
-        .group_by(User.role)
+        select(col(User.role), func.count())
+        .where(col(User.is_active) == True)  # noqa: E712
+        .group_by(col(User.role))
     ).all()
     return {role: int(n) for role, n in rows}
 
@@ -155,8 +162,8 @@ def user_counts(session: Session) -> dict[str, int]:
 def recent_audit(session: Session, prefecture_code: str | None = None, limit: int = 10) -> list[AuditLog]:
     query = select(AuditLog)
     if prefecture_code:
-        query = query.where(AuditLog.prefecture_code == prefecture_code)
-    return list(session.exec(query.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)))
+        query = query.where(col(AuditLog.prefecture_code) == prefecture_code)
+    return list(session.exec(query.order_by(col(AuditLog.at).desc(), col(AuditLog.id).desc()).limit(limit)))
 
 
 def reference_status(session: Session) -> dict[str, Any]:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from planner.db.models import (
     Body,
@@ -41,6 +42,7 @@ from planner.db.models import (
     User,
     utcnow,
 )
+from planner.db.rows import fetch, id_of, keys
 
 from .access import ADMIN, MUNICIPALITY, PREFECTURE, ROLE_LABELS
 from .audit import record as audit
@@ -161,43 +163,44 @@ class DemoError(RuntimeError):
 
 def remove_demo_data(session: Session) -> tuple[int, int]:
     """Delete demo scenarios (with their plans) and demo needs; returns (needs, scenarios) removed."""
-    scenario_ids = list(session.exec(select(Scenario.id).where(Scenario.is_demo == True)))  # noqa: E712
+    scenario_ids = keys(session.exec(select(col(Scenario.id)).where(col(Scenario.is_demo) == True)))  # noqa: E712
     if scenario_ids:
-        plan_ids = list(session.exec(select(Plan.id).where(Plan.scenario_id.in_(scenario_ids))))
+        plan_ids = keys(session.exec(select(col(Plan.id)).where(col(Plan.scenario_id).in_(scenario_ids))))
         from planner.services import plan_lifecycle, quotes
 
         plan_lifecycle.delete_for_plans(session, plan_ids)
         quotes.delete_for_scenarios(session, scenario_ids)
         if plan_ids:
-            consortium_ids = list(session.exec(select(Consortium.id).where(Consortium.plan_id.in_(plan_ids))))
+            consortium_ids = list(session.exec(select(col(Consortium.id)).where(col(Consortium.plan_id).in_(plan_ids))))
             if consortium_ids:
                 share_ids = list(
-                    session.exec(select(MemberShare.id).where(MemberShare.consortium_id.in_(consortium_ids)))
+                    session.exec(select(col(MemberShare.id)).where(col(MemberShare.consortium_id).in_(consortium_ids)))
                 )
                 if share_ids:
-                    session.exec(delete(SubsidyEstimate).where(SubsidyEstimate.member_share_id.in_(share_ids)))
-                    session.exec(delete(MemberShare).where(MemberShare.id.in_(share_ids)))
-                session.exec(delete(Consortium).where(Consortium.id.in_(consortium_ids)))
-            session.exec(delete(Plan).where(Plan.id.in_(plan_ids)))
-        session.exec(delete(Scenario).where(Scenario.id.in_(scenario_ids)))
+                    session.exec(delete(SubsidyEstimate).where(col(SubsidyEstimate.member_share_id).in_(share_ids)))
+                    session.exec(delete(MemberShare).where(col(MemberShare.id).in_(share_ids)))
+                session.exec(delete(Consortium).where(col(Consortium.id).in_(consortium_ids)))
+            session.exec(delete(Plan).where(col(Plan.id).in_(plan_ids)))
+        session.exec(delete(Scenario).where(col(Scenario.id).in_(scenario_ids)))
     # the demo accounts' consortia (their scenarios went above, being demo scenarios)
-    demo_partnerships = list(session.exec(select(Partnership.id).where(Partnership.is_demo == True)))  # noqa: E712
+    demo_partnerships = list(session.exec(select(col(Partnership.id)).where(col(Partnership.is_demo) == True)))  # noqa: E712
     if demo_partnerships:
-        session.exec(delete(PartnershipMember).where(PartnershipMember.partnership_id.in_(demo_partnerships)))
-        session.exec(delete(Partnership).where(Partnership.id.in_(demo_partnerships)))
-    needs = session.exec(delete(Need).where(Need.is_demo == True))  # noqa: E712
+        session.exec(delete(PartnershipMember).where(col(PartnershipMember.partnership_id).in_(demo_partnerships)))
+        session.exec(delete(Partnership).where(col(Partnership.id).in_(demo_partnerships)))
+    needs = session.exec(delete(Need).where(col(Need.is_demo) == True))  # noqa: E712
     session.flush()
     return needs.rowcount or 0, len(scenario_ids)
 
 
 def _demo_users(session: Session) -> tuple[list[DemoLogin], dict[str, int]]:
     """Create the demo users, or give the existing ones new passwords (their ids stay, so audit entries stay valid)."""
-    logins, user_by_body = [], {}
+    logins: list[DemoLogin] = []
+    user_by_body: dict[str, int] = {}
     for username, role, body_code, pref, display in DEMO_USERS:
         if body_code and session.get(Body, body_code) is None:
             continue  # a database with some prefectures' bodies only (tests): that account is not made
         password = generate_password()
-        user = session.exec(select(User).where(User.username == username)).first()
+        user = session.exec(select(User).where(col(User.username) == username)).first()
         if user is not None and not user.is_demo:
             raise DemoError(f"ログイン名「{username}」はデモ以外の利用者が使っています。デモを投入できません")
         if user is None:
@@ -216,15 +219,15 @@ def _demo_users(session: Session) -> tuple[list[DemoLogin], dict[str, int]]:
             user.is_active = True
             user.role, user.display_name = role, display
             user.body_code = body_code
-            user.prefecture_code = pref or (session.get(Body, body_code).prefecture_code if body_code else None)
-        scope = session.get(Body, body_code).name if body_code else ("長野県" if pref else "全体")
+            user.prefecture_code = pref or (fetch(session, Body, body_code).prefecture_code if body_code else None)
+        scope = fetch(session, Body, body_code).name if body_code else ("長野県" if pref else "全体")
         logins.append(DemoLogin(username, password, role, scope))
         if body_code:
-            user_by_body[body_code] = user.id
+            user_by_body[body_code] = id_of(user)
         elif role == PREFECTURE:
-            user_by_body["prefecture"] = user.id
+            user_by_body["prefecture"] = id_of(user)
     known = {u[0] for u in DEMO_USERS}
-    for stale in session.exec(select(User).where(User.is_demo == True)):  # noqa: E712
+    for stale in session.exec(select(User).where(col(User.is_demo) == True)):  # noqa: E712
         if stale.username not in known:
             stale.is_active = False
     session.flush()
@@ -284,7 +287,7 @@ def _draw_needs(
     categories: list[Category],
     rnd: random.Random,
     user_by_body: dict[str, int],
-    taken: set[tuple[str, str]] = frozenset(),
+    taken: Set[tuple[str, str]] = frozenset(),
 ) -> list[Need]:
     """Needs drawn for every municipality; where a user has registered the category (``taken``), the user's need
     stands and the demo draws none (the draw itself is unchanged, so the other needs stay the same)."""
@@ -335,7 +338,9 @@ def _cross_border_needs(session: Session, user_by_body: dict[str, int]) -> list[
         if session.get(Body, code) is None or session.get(Category, category) is None:
             continue
         taken = session.exec(
-            select(Need.id).where(Need.body_code == code, Need.category_id == category, Need.status == "active")
+            select(col(Need.id)).where(
+                col(Need.body_code) == code, col(Need.category_id) == category, col(Need.status) == "active"
+            )
         ).first()
         if taken is None:
             out.append(
@@ -356,23 +361,25 @@ def _cross_border_needs(session: Session, user_by_body: dict[str, int]) -> list[
 
 def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
     """Replace the demo data with a fresh draw (the same for the same seed and the same population data)."""
-    bodies = list(session.exec(select(Body).where(Body.prefecture_code == DEMO_PREFECTURE).order_by(Body.code)))
+    bodies = list(
+        session.exec(select(Body).where(col(Body.prefecture_code) == DEMO_PREFECTURE).order_by(col(Body.code)))
+    )
     if not bodies:
         raise DemoError("長野県の団体が登録されていません。先に planner init-db を実行してください")
     book = current_price_book(session)
     if book is None:
         raise ReferenceDataError(["単価表が登録されていません。先に planner init-db を実行してください"])
-    categories = list(session.exec(select(Category).order_by(Category.sort_order, Category.id)))
+    categories = list(session.exec(select(Category).order_by(col(Category.sort_order), col(Category.id))))
     removed_needs, removed_scenarios = remove_demo_data(session)
     logins, user_by_body = _demo_users(session)
     flags_assumed = _assume_flags(session, bodies, seed)
     rnd = random.Random(seed)
     taken = set(
         session.exec(
-            select(Need.body_code, Need.category_id).where(
-                Need.status == "active",
-                Need.is_demo == False,  # noqa: E712
-                Need.body_code.in_([b.code for b in bodies]),
+            select(col(Need.body_code), col(Need.category_id)).where(
+                col(Need.status) == "active",
+                col(Need.is_demo) == False,  # noqa: E712
+                col(Need.body_code).in_([b.code for b in bodies]),
             )
         )
     )
@@ -416,7 +423,7 @@ def load_demo(session: Session, seed: int = DEMO_SEED) -> DemoReport:
         detail=f"デモデータ投入: ニーズ {len(needs)} 件",
     )
     return DemoReport(
-        scenario_id=scenario.id,
+        scenario_id=id_of(scenario),
         scenario_name=scenario.name,
         needs=len(needs),
         bodies_with_needs=len({n.body_code for n in needs}),
@@ -460,14 +467,14 @@ def _solve_now(engine: Engine, scenario_id: int) -> int:
 
     job_id = uuid.uuid4().hex
     with Session(engine) as session:
-        scenario = session.get(Scenario, scenario_id)
+        scenario = fetch(session, Scenario, scenario_id)
         scenario.status, scenario.job_id = "queued", job_id
         scenario.progress = {"runner": "demo", "queued_at": iso(utcnow())}
         session.add(scenario)
         session.commit()
     status = run_solve(engine, scenario_id, job_id)
     with Session(engine) as session:
-        scenario = session.get(Scenario, scenario_id)
+        scenario = fetch(session, Scenario, scenario_id)
         plan_id = (scenario.progress or {}).get("plan_id")
         if status != "done" or not plan_id:
             raise DemoError(
@@ -488,23 +495,23 @@ def plan_demo(engine: Engine, report: DemoReport, now: datetime | None = None) -
 
     started = time.perf_counter()
     with Session(engine) as session:
-        coordinator = session.exec(select(User).where(User.username == "demo-nagano-pref")).one()
-        source = session.get(Scenario, report.scenario_id)
+        coordinator = session.exec(select(User).where(col(User.username) == "demo-nagano-pref")).one()
+        source = fetch(session, Scenario, report.scenario_id)
         draft = copy_scenario(session, coordinator, source, name=f"{source.name}{DRAFT_SUFFIX}")
         draft.allocation_method = "standalone_ratio"
         session.add(draft)
         session.commit()
-        draft_id = draft.id
+        draft_id = id_of(draft)
     published_plan = _solve_now(engine, report.scenario_id)
     draft_plan = _solve_now(engine, draft_id)
     deadline = plan_lifecycle.today_jst(now) + timedelta(days=REPLY_DAYS)
     with Session(engine) as session:
-        coordinator = session.exec(select(User).where(User.username == "demo-nagano-pref")).one()
-        plan = session.get(Plan, published_plan)
-        scenario = session.get(Scenario, plan.scenario_id)
+        coordinator = session.exec(select(User).where(col(User.username) == "demo-nagano-pref")).one()
+        plan = fetch(session, Plan, published_plan)
+        scenario = fetch(session, Scenario, plan.scenario_id)
         release = plan_lifecycle.adopt(session, coordinator, plan, scenario, title=scenario.name)
         plan_lifecycle.publish(session, coordinator, release, deadline=deadline, message=PUBLISH_MESSAGE, now=now)
-        series = session.get(PlanSeries, release.series_id)
+        series = fetch(session, PlanSeries, release.series_id)
         label = plan_lifecycle.version_label(series, release)
         session.commit()
     return DemoPlans(published_plan, label, deadline, draft_id, draft_plan, time.perf_counter() - started)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from planner.db.models import DocumentSetting, User, utcnow
+from planner.db.models import DocumentSetting, utcnow
 from planner.db.models import Plan as PlanRow
 from planner.reports.control import (
     DocumentControl,
     draft_control,
     release_number,
 )
+from planner.services.access import Actor
 
 from . import plan_lifecycle
 from .audit import record
@@ -43,7 +44,7 @@ def setting_row(session: Session, prefecture_code: str) -> DocumentSetting:
     return session.get(DocumentSetting, prefecture_code) or DocumentSetting(prefecture_code=prefecture_code)
 
 
-def save(session: Session, prefecture_code: str, values: dict[str, str], user: User) -> DocumentSetting:
+def save(session: Session, prefecture_code: str, values: dict[str, str], user: Actor) -> DocumentSetting:
     """Store the settings (one transaction, audited). Values are stripped; over-long ones are refused by name."""
     clean = {}
     for key, limit in LIMITS.items():
@@ -87,7 +88,7 @@ class PlanVersion:
 def plan_version(session: Session, plan_id: int, prefecture_code: str | None) -> PlanVersion | None:
     """The adopted version of ``plan_id`` (planner.services.plan_lifecycle), or None for a draft (試算)."""
     info = plan_lifecycle.release_info(session, plan_id)
-    if info.release is None:
+    if info.release is None or info.series is None:
         return None
     prefix = plan_issuer(session, prefecture_code, plan_id).number_prefix
     number = info.release.document_number or release_number(prefix, info.series.number, info.release.version)
@@ -103,7 +104,7 @@ def plan_version(session: Session, plan_id: int, prefecture_code: str | None) ->
         notices += ("この版は新しい版に置き換えられた旧版です。",)
     if info.state == "withdrawn":
         notices += (f"この版は取り下げられました（理由：{info.release.withdrawal_reason}）。",)
-    plan_doc = session.exec(select(PlanRow.plan_doc).where(PlanRow.id == plan_id)).first()
+    plan_doc = session.exec(select(col(PlanRow.plan_doc)).where(col(PlanRow.id) == plan_id)).first()
     issued_on = plan_lifecycle.jst_date(info.release.published_at) if info.release.published_at else None
     warning = plan_lifecycle.supplementary_budget_warning(plan_doc or {}, issued_on or plan_lifecycle.today_jst())
     if warning:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, EffectModelVersion, Need
+from planner.db.rows import id_of
 from planner.domain.effects import (
     EFFECT_MODEL_DIR,
     Baseline,
@@ -28,6 +29,11 @@ from planner.domain.effects import (
 
 from . import audit, body_admin
 from .reference_data import ReferenceDataError
+
+if TYPE_CHECKING:
+    from planner.domain.effects import Burdens
+
+    from .needs import Estimate
 
 
 def load_effect_models(session: Session, directory: Path = EFFECT_MODEL_DIR, user_id: int | None = None) -> list[str]:
@@ -44,7 +50,7 @@ def load_effect_models(session: Session, directory: Path = EFFECT_MODEL_DIR, use
         docs.append((path, doc))
     if problems:
         raise ReferenceDataError(problems)
-    existing = set(session.exec(select(EffectModelVersion.version)))
+    existing = set(session.exec(select(col(EffectModelVersion.version))))
     loaded = []
     for path, doc in docs:
         if doc["version"] in existing:
@@ -70,7 +76,7 @@ def load_effect_models(session: Session, directory: Path = EFFECT_MODEL_DIR, use
 
 
 def current_effect_model_row(session: Session) -> EffectModelVersion | None:
-    return session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current == True)).first()  # noqa: E712
+    return session.exec(select(EffectModelVersion).where(col(EffectModelVersion.is_current) == True)).first()  # noqa: E712
 
 
 def current_effect_model(session: Session) -> EffectModel | None:
@@ -85,7 +91,7 @@ def current_effect_model(session: Session) -> EffectModel | None:
 
 
 def _set_current(session: Session, row: EffectModelVersion) -> None:
-    for other in session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current == True)):  # noqa: E712
+    for other in session.exec(select(EffectModelVersion).where(col(EffectModelVersion.is_current) == True)):  # noqa: E712
         other.is_current = False
     row.is_current = True
     session.flush()
@@ -122,7 +128,7 @@ def create_effect_model_version(
     problems = validate_effect_model(doc)
     if (
         not problems
-        and session.exec(select(EffectModelVersion).where(EffectModelVersion.version == doc["version"])).first()
+        and session.exec(select(EffectModelVersion).where(col(EffectModelVersion.version) == doc["version"])).first()
         is not None
     ):
         problems.append(f"version: 版「{doc['version']}」は既にあります。別の版名にしてください")
@@ -158,7 +164,7 @@ def need_baseline(need: Need) -> Baseline:
 
 def staff_costs_for(session: Session, codes: Iterable[str]) -> dict[str, int]:
     """Staff cost per hour of each body: its own figure, else its prefecture's."""
-    bodies = list(session.exec(select(Body).where(Body.code.in_(list(codes)))))
+    bodies = list(session.exec(select(Body).where(col(Body.code).in_(list(codes)))))
     prefectures = {b.prefecture_code for b in bodies}
     prefecture_bodies = body_admin.prefecture_bodies(session, prefectures)
     everyone = {b.code: b for b in bodies + prefecture_bodies}
@@ -178,8 +184,8 @@ def scenario_effect_inputs(
     from .instances import need_key
 
     ids = list(need_ids)
-    needs = list(session.exec(select(Need).where(Need.id.in_(ids)))) if ids else []
-    baselines = {need_key(n.id): need_baseline(n) for n in needs if need_baseline(n).given}
+    needs = list(session.exec(select(Need).where(col(Need.id).in_(ids)))) if ids else []
+    baselines = {need_key(id_of(n)): need_baseline(n) for n in needs if need_baseline(n).given}
     return baselines, staff_costs_for(session, body_codes)
 
 
@@ -194,7 +200,7 @@ def need_form_effect(
     volume: float,
     start_year: int,
     baseline: Baseline,
-    estimate: Any = None,
+    estimate: Estimate | None = None,
 ) -> dict[str, Any] | None:
     """The effect estimate for the values on the need form, going alone (the only way known before a plan):
     {"effect": NeedEffect, "net_known": bool, "caveat", "model_version"}; None without a stored model.
@@ -234,8 +240,8 @@ def need_form_effect(
 
 
 def _standalone_subsidy(
-    session: Session, body: Body, category_id: str, volume: float, start_year: int, estimate
-) -> Any:
+    session: Session, body: Body, category_id: str, volume: float, start_year: int, estimate: Estimate
+) -> Burdens | None:
     """Going alone after the current rule set's grant and special-tax estimates, as Burdens (None when the rules
     or the body's data do not allow an estimate; the form then says the figures are before subsidies)."""
     from planner.domain.effects import burdens_from_subsidy
@@ -294,4 +300,4 @@ def set_staff_cost(session: Session, body: Body, yen_per_hour: int | None, user_
 
 def effect_model_versions(session: Session) -> list[EffectModelVersion]:
     """Every version, newest first."""
-    return list(session.exec(select(EffectModelVersion).order_by(EffectModelVersion.id.desc())))
+    return list(session.exec(select(EffectModelVersion).order_by(col(EffectModelVersion.id).desc())))

@@ -8,13 +8,16 @@ across runs, so plans, overrides and reports can refer to them.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from planner.db.models import Body, Category, Need, PriceBook, Scenario
+from planner.db.rows import id_of
 from planner.domain.instance_io import INSTANCE_FORMAT, body_record, parse_instance
 from planner.domain.model import JOINT_MODES, Instance
 from planner.domain.model import Body as DomainBody
@@ -61,25 +64,27 @@ def scenario_price_book(session: Session, scenario: Scenario) -> PriceBook:
 def scenario_bodies(session: Session, scenario: Scenario) -> list[Body]:
     """The scenario's bodies: its list, or, when empty, every body it may plan (its prefecture's, the prefecture
     included; a consortium's lead and accepted members: planner.services.access.planned_bodies)."""
-    query = select(Body).order_by(Body.code)
+    query = select(Body).order_by(col(Body.code))
     if scenario.body_codes:
-        query = query.where(Body.code.in_(scenario.body_codes))
+        query = query.where(col(Body.code).in_(scenario.body_codes))
     else:
         query = query.where(access.planned_bodies(scenario))
     return list(session.exec(query))
 
 
-def scenario_need_query(scenario: Scenario, body_codes, category_ids, *, demo: bool | None = None):
+def scenario_need_query(
+    scenario: Scenario, body_codes: Iterable[str], category_ids: Iterable[str], *, demo: bool | None = None
+) -> SelectOfScalar[Need]:
     """The active needs a scenario plans: those of its bodies and categories, and of its own kind, never outside
     what :func:`planner.services.access.planned_bodies` lets it plan (hosts of another prefecture lead groups but
     bring no needs). A demo scenario plans the demo's needs and every other scenario the users' (``demo`` asks for
     the other kind, to count it)."""
     return select(Need).where(
-        Need.status == "active",
-        Need.is_demo == (scenario.is_demo if demo is None else demo),
-        Need.body_code.in_(list(body_codes)),
-        Need.body_code.in_(access.planned_body_codes(scenario)),
-        Need.category_id.in_(list(category_ids)),
+        col(Need.status) == "active",
+        col(Need.is_demo) == (scenario.is_demo if demo is None else demo),
+        col(Need.body_code).in_(list(body_codes)),
+        col(Need.body_code).in_(access.planned_body_codes(scenario)),
+        col(Need.category_id).in_(list(category_ids)),
     )
 
 
@@ -96,17 +101,19 @@ class NeedScope:
 def needs_by_kind(session: Session, prefecture_code: str | None) -> dict[bool, int]:
     """Active needs of a prefecture (all prefectures for None) by kind: {False: users', True: the demo's}. The
     scenario form says when only the demo has any, since a new scenario would otherwise plan none."""
-    query = select(Need.is_demo, func.count()).where(Need.status == "active").group_by(Need.is_demo)
+    query = select(col(Need.is_demo), func.count()).where(col(Need.status) == "active").group_by(col(Need.is_demo))
     if prefecture_code:
-        query = query.join(Body, Body.code == Need.body_code).where(Body.prefecture_code == prefecture_code)
+        query = query.join(Body, col(Body.code) == col(Need.body_code)).where(
+            col(Body.prefecture_code) == prefecture_code
+        )
     counts = {bool(demo): int(n) for demo, n in session.exec(query)}
     return {False: counts.get(False, 0), True: counts.get(True, 0)}
 
 
 def need_scope(session: Session, scenario: Scenario) -> NeedScope:
     codes = [b.code for b in scenario_bodies(session, scenario)]
-    codes += [h.get("body") for h in scenario.hosts or [] if isinstance(h, dict) and h.get("body")]
-    cats = list(scenario.category_ids or session.exec(select(Category.id)))
+    codes += [str(h["body"]) for h in scenario.hosts or [] if isinstance(h, dict) and h.get("body")]
+    cats = list(scenario.category_ids or session.exec(select(col(Category.id))))
 
     def count(demo: bool) -> int:
         query = scenario_need_query(scenario, set(codes), cats, demo=demo)
@@ -181,7 +188,7 @@ def read_scenario_rows(session: Session, scenario: Scenario) -> ScenarioRows:
         if code and code not in known and code not in hosts:
             hosts[code] = session.get(Body, code)
     codes = known | {c for c, b in hosts.items() if b is not None}
-    needs = list(session.exec(scenario_need_query(scenario, codes, category_ids).order_by(Need.id)))
+    needs = list(session.exec(scenario_need_query(scenario, codes, category_ids).order_by(col(Need.id))))
     return ScenarioRows(book, stored.doc, stored.digest, quotes, bodies, hosts, needs)
 
 
@@ -213,7 +220,7 @@ def assemble_instance(scenario: Scenario, rows: ScenarioRows) -> BuiltInstance:
             hosts.append({"body": code, "categories": cats})
 
     needs = rows.needs
-    need_keys = {need_key(n.id) for n in needs}
+    need_keys = {need_key(id_of(n)) for n in needs}
 
     doc = {
         "format": INSTANCE_FORMAT,
@@ -225,7 +232,7 @@ def assemble_instance(scenario: Scenario, rows: ScenarioRows) -> BuiltInstance:
         "hosts": hosts,
         "needs": [
             {
-                "id": need_key(n.id),
+                "id": need_key(id_of(n)),
                 "body": n.body_code,
                 "category": n.category_id,
                 "volume": n.volume,

@@ -8,6 +8,7 @@ storing). Neither format nests beyond a handful of levels.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 MAX_DEPTH = 32
@@ -22,6 +23,7 @@ def depth(value: Any) -> int:
     deepest, stack = 0, [(value, 0)]
     while stack:
         item, level = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

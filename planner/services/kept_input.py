@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlmodel import Session, delete
+from sqlmodel import Session, col, delete
 
 from planner.db.models import KeptInput, utcnow
 
@@ -21,7 +21,7 @@ NOT_KEPT = frozenset({"csrf_token"})  # a new token comes with the re-shown form
 
 def keep(session: Session, path: str, fields: list[tuple[str, str]], user_id: int | None) -> str:
     """Store the posted ``fields`` of the form at ``path``; returns the token that finds them again."""
-    session.exec(delete(KeptInput).where(KeptInput.created_at < utcnow() - timedelta(hours=KEEP_HOURS)))
+    session.exec(delete(KeptInput).where(col(KeptInput.created_at) < utcnow() - timedelta(hours=KEEP_HOURS)))
     kept = [[name, value[:MAX_VALUE_CHARS]] for name, value in fields if name not in NOT_KEPT][:MAX_FIELDS]
     token = secrets.token_urlsafe(32)
     session.add(KeptInput(token=token, path=path[:300], user_id=user_id, fields=kept))

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from planner.db.models import AuditLog, utcnow
+from planner.db.models import AuditLog, User, utcnow
 
 MAX_FAILURES = 5  # per user name and address
 MAX_FAILURES_PER_ADDRESS = 20
@@ -46,7 +47,7 @@ class Limits:
     window: timedelta = WINDOW
 
     @classmethod
-    def from_config(cls, config: Mapping) -> Limits:
+    def from_config(cls, config: Mapping[str, Any]) -> Limits:
         """LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LOGIN_MAX_FAILURES_PER_ACCOUNT (0 turns a limit
         off) and LOGIN_THROTTLE_MINUTES from the application's configuration, the defaults above otherwise."""
 
@@ -76,19 +77,24 @@ _PG_LOCK_KEY = 0x706C616E_6C6F67  # "planlog"
 
 
 def _failures(
-    session: Session, since, *, username: str | None = None, ip: str | None = None, exclude_id: int | None = None
+    session: Session,
+    since: datetime,
+    *,
+    username: str | None = None,
+    ip: str | None = None,
+    exclude_id: int | None = None,
 ) -> int:
     query = (
         select(func.count())
         .select_from(AuditLog)
-        .where(AuditLog.action.in_(COUNTED_ACTIONS), AuditLog.entity == "user", AuditLog.at >= since)
+        .where(col(AuditLog.action).in_(COUNTED_ACTIONS), col(AuditLog.entity) == "user", col(AuditLog.at) >= since)
     )
     if exclude_id is not None:
-        query = query.where(AuditLog.id != exclude_id)
+        query = query.where(col(AuditLog.id) != exclude_id)
     if username is not None:
-        query = query.where(AuditLog.entity_id == _key(username))
+        query = query.where(col(AuditLog.entity_id) == _key(username))
     if ip is not None:
-        query = query.where(AuditLog.detail == _detail(ip))
+        query = query.where(col(AuditLog.detail) == _detail(ip))
     return int(session.exec(query).one())
 
 
@@ -130,7 +136,7 @@ def begin_attempt(session: Session, username: str, ip: str, limits: Limits = Lim
     return row, reason
 
 
-def settle(session: Session, attempt: AuditLog, user=None) -> None:
+def settle(session: Session, attempt: AuditLog, user: User | None = None) -> None:
     """The attempt's outcome replaces it: a failure keeps counting, a success becomes the login entry. The caller
     commits."""
     if user is None:

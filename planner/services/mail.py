@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import formataddr
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, User
 
@@ -62,9 +62,9 @@ def addresses(session: Session, body_codes: Iterable[str]) -> dict[str, list[str
     if not codes:
         return out
     for code, username in session.exec(
-        select(User.body_code, User.username)
-        .where(User.body_code.in_(codes), User.role == access.MUNICIPALITY, User.is_active == True)  # noqa: E712
-        .order_by(User.id)
+        select(col(User.body_code), col(User.username))
+        .where(col(User.body_code).in_(codes), col(User.role) == access.MUNICIPALITY, col(User.is_active) == True)  # noqa: E712
+        .order_by(col(User.id))
     ):
         if "@" in username and code is not None:
             out.setdefault(code, []).append(username)
@@ -103,7 +103,7 @@ def _message(to: list[str], subject: str, text: str) -> EmailMessage:
 
 
 def _bodies(session: Session, codes: Iterable[str]) -> dict[str, str]:
-    return dict(session.exec(select(Body.code, Body.name).where(Body.code.in_(set(codes)))).all())
+    return dict(session.exec(select(col(Body.code), col(Body.name)).where(col(Body.code).in_(set(codes)))).all())
 
 
 def notify(

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import Select as RowSelect
 
 from planner.db.models import Body, Category, Need, utcnow
 from planner.domain.costs import GroupCost, standalone_cost
@@ -22,6 +23,7 @@ from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import Problem
 from planner.importers.needs import Lookups, NeedRow, ParsedNeeds
 from planner.services import access, audit
+from planner.services.access import Actor
 from planner.services.instances import one_need_instance
 from planner.services.reference_data import ReferenceDataError, current_price_book, domain_categories
 
@@ -63,10 +65,10 @@ class StaleNeed(NeedError):
 # --- scope ----------------------------------------------------------------------------------------------------
 
 
-def editable_bodies(session: Session, user, prefecture_code: str | None = None) -> list[Body]:
+def editable_bodies(session: Session, user: Actor, prefecture_code: str | None = None) -> list[Body]:
     query = access.editable_bodies_query(user)
     if prefecture_code:
-        query = query.where(Body.prefecture_code == prefecture_code)
+        query = query.where(col(Body.prefecture_code) == prefecture_code)
     return list(session.exec(query))
 
 
@@ -92,49 +94,51 @@ class NeedFilters:
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
-def filtered_needs(user, filters: NeedFilters):
+def filtered_needs(user: Actor, filters: NeedFilters) -> RowSelect[Need, Body]:
     query = access.visible_needs(user)
     if filters.prefecture_code:
-        query = query.where(Body.prefecture_code == filters.prefecture_code)
+        query = query.where(col(Body.prefecture_code) == filters.prefecture_code)
     if filters.body_code:
-        query = query.where(Need.body_code == filters.body_code)
+        query = query.where(col(Need.body_code) == filters.body_code)
     if filters.category_id:
-        query = query.where(Need.category_id == filters.category_id)
+        query = query.where(col(Need.category_id) == filters.category_id)
     if filters.status:
-        query = query.where(Need.status == filters.status)
+        query = query.where(col(Need.status) == filters.status)
     if filters.start_year:
-        query = query.where(Need.start_year == filters.start_year)
+        query = query.where(col(Need.start_year) == filters.start_year)
     if filters.origin in ORIGIN_LABELS:
-        query = query.where(Need.is_demo == (filters.origin == "demo"))
+        query = query.where(col(Need.is_demo) == (filters.origin == "demo"))
     return query
 
 
-def origin_counts(session: Session, user, filters: NeedFilters) -> dict[str, int]:
+def origin_counts(session: Session, user: Actor, filters: NeedFilters) -> dict[str, int]:
     """How many of the listed needs (origin filter aside) are the users' and how many the demo's."""
     query = (
         filtered_needs(user, replace(filters, origin=None))
-        .with_only_columns(Need.is_demo, func.count())
-        .group_by(Need.is_demo)
+        .with_only_columns(col(Need.is_demo), func.count())
+        .group_by(col(Need.is_demo))
     )
     counts = {"user": 0, "demo": 0}
-    for is_demo, count in session.exec(query):
+    for is_demo, count in session.execute(query).tuples():
         counts["demo" if is_demo else "user"] += int(count)
     return counts
 
 
 def list_needs(
-    session: Session, user, filters: NeedFilters, *, page: int = 1, per_page: int = 50
+    session: Session, user: Actor, filters: NeedFilters, *, page: int = 1, per_page: int = 50
 ) -> tuple[list[tuple[Need, Body]], int]:
     query = filtered_needs(user, filters)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
-        query.order_by(Body.code, Need.category_id, Need.id).offset((page - 1) * per_page).limit(per_page)
+        query.order_by(col(Body.code), col(Need.category_id), col(Need.id))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
-    return [tuple(r) for r in rows], int(total)
+    return [(need, body) for need, body in rows], int(total)
 
 
 def categories(session: Session) -> list[Category]:
-    return list(session.exec(select(Category).order_by(Category.sort_order, Category.id)))
+    return list(session.exec(select(Category).order_by(col(Category.sort_order), col(Category.id))))
 
 
 # --- changes ----------------------------------------------------------------------------------------------------
@@ -184,7 +188,7 @@ def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: i
         raise NeedError("利用量は0より大きい数値にしてください")
     duplicate = session.exec(
         select(Need).where(
-            Need.body_code == body.code, Need.category_id == data["category_id"], Need.status == "active"
+            col(Need.body_code) == body.code, col(Need.category_id) == data["category_id"], col(Need.status) == "active"
         )
     ).first()
     if duplicate is not None and duplicate.id != need_id:
@@ -193,7 +197,7 @@ def _check_values(session: Session, body: Body, data: dict[str, Any], need_id: i
         )
 
 
-def create_need(session: Session, user, body: Body, data: dict[str, Any]) -> Need:
+def create_need(session: Session, user: Actor, body: Body, data: dict[str, Any]) -> Need:
     _check_values(session, body, data, None)
     need = Need(body_code=body.code, created_by=user.id, **editable_values(data))
     session.add(need)
@@ -222,9 +226,9 @@ def _flush_unique(session: Session, body: Body, category_id: str) -> None:
 def _conditional_update(session: Session, need: Need, expected_version: int, values: dict[str, Any]) -> None:
     """UPDATE ... WHERE version = expected: the database, not a read before the write, decides who was first."""
     try:
-        result = session.execute(
+        result = session.exec(
             update(Need)
-            .where(Need.id == need.id, Need.version == expected_version)
+            .where(col(Need.id) == need.id, col(Need.version) == expected_version)
             .values(version=expected_version + 1, updated_at=utcnow(), **values)
         )
     except IntegrityError as e:  # restoring (or re-categorising) onto a category that became active meanwhile
@@ -236,7 +240,9 @@ def _conditional_update(session: Session, need: Need, expected_version: int, val
     session.refresh(need)
 
 
-def update_need(session: Session, user, need: Need, body: Body, data: dict[str, Any], expected_version: int) -> Need:
+def update_need(
+    session: Session, user: Actor, need: Need, body: Body, data: dict[str, Any], expected_version: int
+) -> Need:
     if need.version != expected_version:
         raise StaleNeed()
     if need.status != "active":
@@ -257,7 +263,7 @@ def takes_over_demo(need: Need | None, values: dict[str, Any]) -> bool:
     return need is not None and need.is_demo and any(getattr(need, k) != v for k, v in values.items())
 
 
-def set_status(session: Session, user, need: Need, body: Body, status: str, expected_version: int) -> Need:
+def set_status(session: Session, user: Actor, need: Need, body: Body, status: str, expected_version: int) -> Need:
     if status not in STATUS_LABELS:
         raise NeedError(f"状態 {status} はありません")
     if need.version != expected_version:
@@ -327,7 +333,7 @@ def volume_suggestion(category: Category | None, body: Body | None) -> float | N
 # --- import -----------------------------------------------------------------------------------------------------
 
 
-def import_lookups(session: Session, user, fiscal_year: int | None = None) -> Lookups:
+def import_lookups(session: Session, user: Actor, fiscal_year: int | None = None) -> Lookups:
     bodies = {b.code: (b.name, b.prefecture_code) for b in session.exec(select(Body))}
     cats = {c.id: c.name for c in categories(session)}
 
@@ -400,7 +406,7 @@ def row_values(r: NeedRow, need: Need | None = None) -> dict[str, Any]:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-    return a == b
+    return bool(a == b)
 
 
 def _changes(need: Need, r: NeedRow) -> tuple[Change, ...]:
@@ -424,26 +430,28 @@ def plan_import(session: Session, parsed: ParsedNeeds) -> list[ImportLine]:
     population: dict[str, int | None] = {}
     for start in range(0, len(codes), 500):
         chunk = codes[start : start + 500]
-        for need in session.exec(select(Need).where(Need.body_code.in_(chunk), Need.status == "active")):
+        for need in session.exec(select(Need).where(col(Need.body_code).in_(chunk), col(Need.status) == "active")):
             existing.setdefault((need.body_code, need.category_id), need)
-        population.update(session.exec(select(Body.code, Body.population).where(Body.code.in_(chunk))).all())
+        population.update(
+            session.exec(select(col(Body.code), col(Body.population)).where(col(Body.code).in_(chunk))).all()
+        )
     cats = {c.id: c for c in categories(session)}
     lines = []
     for r in parsed.rows:
-        need = existing.get((r.body_code, r.category_id))
+        stored = existing.get((r.body_code, r.category_id))
         cat = cats.get(r.category_id)
         warnings = list(r.warnings)
         warnings += volume_warnings(
             r.volume,
             cat.unit if cat else "",
-            previous=need.volume if need is not None else None,
+            previous=stored.volume if stored is not None else None,
             population=population.get(r.body_code),
             per_10k_pop=cat.volume_per_10k_pop if cat else None,
         )
-        changes = _changes(need, r) if need is not None else ()
-        if need is not None and not changes:
+        changes = _changes(stored, r) if stored is not None else ()
+        if stored is not None and not changes:
             warnings = []  # nothing changes: nothing to confirm
-        lines.append(ImportLine(r, need, changes, tuple(warnings)))
+        lines.append(ImportLine(r, stored, changes, tuple(warnings)))
     return lines
 
 
@@ -455,7 +463,7 @@ class ImportResult:
 
 
 def import_needs(
-    session: Session, user, parsed: ParsedNeeds, lines: Iterable[ImportLine] | None = None, source: str = ""
+    session: Session, user: Actor, parsed: ParsedNeeds, lines: Iterable[ImportLine] | None = None, source: str = ""
 ) -> ImportResult:
     """Write every row or none: the caller commits once, and any problem raises before anything is committed."""
     if parsed.problems or not parsed.rows:
@@ -463,7 +471,7 @@ def import_needs(
     lines = list(lines) if lines is not None else plan_import(session, parsed)
     result = ImportResult()
     bodies = {
-        b.code: b for b in session.exec(select(Body).where(Body.code.in_({line.row.body_code for line in lines})))
+        b.code: b for b in session.exec(select(Body).where(col(Body.code).in_({line.row.body_code for line in lines})))
     }
     for line in lines:
         r = line.row
@@ -518,7 +526,7 @@ def category(session: Session, category_id: str | None) -> Category | None:
 def export_rows(session: Session, user, filters: NeedFilters, fmt: str, limit: int) -> list[tuple[Need, Body]]:
     """The (need, body) rows of an export the user asked for, at most ``limit``, the export recorded in the audit
     log: who took which body's data out of the system is worth knowing later, like any change."""
-    query = filtered_needs(user, filters).order_by(Body.code, Need.category_id, Need.id)
+    query = filtered_needs(user, filters).order_by(col(Body.code), col(Need.category_id), col(Need.id))
     rows = [(need, body) for need, body in session.exec(query.limit(limit))]
     audit.record(
         session,

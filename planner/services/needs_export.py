@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -41,11 +40,15 @@ HEADERS = (
 )
 
 
+# One field of an exported row: text, a whole number, or a volume with decimals
+Field = str | int | float
+
+
 def _mark(flag: bool) -> str:
     return "○" if flag else "×"
 
 
-def rows(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> Iterable[list[Any]]:
+def rows(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> Iterable[list[Field]]:
     for need, body in needs:
         cat = cats.get(need.category_id)
         volume = int(need.volume) if float(need.volume).is_integer() else need.volume
@@ -70,7 +73,7 @@ def rows(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> Itera
         ]
 
 
-def _number(value: float | None) -> Any:
+def _number(value: float | None) -> Field:
     if value is None:
         return ""
     return int(value) if float(value).is_integer() else value
@@ -104,8 +107,7 @@ def to_xlsx(needs: Iterable[tuple[Need, Body]], cats: dict[str, Category]) -> by
         values = csv_row(row)
         volume = WriteOnlyCell(ws, value=values[4])
         volume.number_format = "#,##0.##"
-        values[4] = volume
-        ws.append(values)
+        ws.append([*values[:4], volume, *values[5:]])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

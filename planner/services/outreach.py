@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, Partnership, PartnershipMember, User, utcnow
 from planner.domain.vocabulary import csv_row, jst_datetime
@@ -40,10 +40,10 @@ def accountless(session: Session, body_codes: Iterable[str]) -> set[str]:
         return set()
     staffed = set(
         session.exec(
-            select(User.body_code).where(
-                User.body_code.in_(codes),
-                User.role == access.MUNICIPALITY,
-                User.is_active == True,  # noqa: E712
+            select(col(User.body_code)).where(
+                col(User.body_code).in_(codes),
+                col(User.role) == access.MUNICIPALITY,
+                col(User.is_active) == True,  # noqa: E712
             )
         )
     )
@@ -85,9 +85,9 @@ def reaches(session: Session, user: Any, body: Body) -> bool:
     if access.is_municipality(user) and user.body_code:
         return (
             session.exec(
-                select(PartnershipMember.id)
-                .join(Partnership, Partnership.id == PartnershipMember.partnership_id)
-                .where(Partnership.lead_body_code == user.body_code, PartnershipMember.body_code == body.code)
+                select(col(PartnershipMember.id))
+                .join(Partnership, col(Partnership.id) == col(PartnershipMember.partnership_id))
+                .where(col(Partnership.lead_body_code) == user.body_code, col(PartnershipMember.body_code) == body.code)
             ).first()
             is not None
         )
@@ -96,7 +96,7 @@ def reaches(session: Session, user: Any, body: Body) -> bool:
 
 def _free_username(session: Session, body_code: str) -> str:
     base = f"staff-{body_code}"
-    if session.exec(select(User.id).where(User.username == base)).first() is None:
+    if session.exec(select(col(User.id)).where(col(User.username) == base)).first() is None:
         return base
     return f"{base}-{secrets.token_hex(2)}"
 
@@ -114,8 +114,8 @@ def issue_staff_code(
     accounts = list(
         session.exec(
             select(User)
-            .where(User.body_code == body_code, User.role == access.MUNICIPALITY, User.is_active == True)  # noqa: E712
-            .order_by(User.id)
+            .where(col(User.body_code) == body_code, col(User.role) == access.MUNICIPALITY, col(User.is_active) == True)  # noqa: E712
+            .order_by(col(User.id))
         )
     )
     waiting = next((a for a in accounts if a.signup_code_hash), None)
@@ -171,10 +171,10 @@ def waiting_for_signup(session: Session, body_codes: Iterable[str]) -> set[str]:
     if not codes:
         return set()
     rows = session.exec(
-        select(User.body_code, User.signup_code_hash).where(
-            User.body_code.in_(codes),
-            User.role == access.MUNICIPALITY,
-            User.is_active == True,  # noqa: E712
+        select(col(User.body_code), col(User.signup_code_hash)).where(
+            col(User.body_code).in_(codes),
+            col(User.role) == access.MUNICIPALITY,
+            col(User.is_active) == True,  # noqa: E712
         )
     ).all()
     signed = {c for c, h in rows if not h}

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, Category, Partnership, PartnershipMember, Scenario, User, utcnow
 from planner.db.models import Plan as PlanRow
+from planner.db.rows import fetch, id_of
 from planner.domain.vocabulary import fiscal_year_of
 
 from . import access, body_admin
@@ -106,8 +107,8 @@ def _member_rows(session: Session, partnership_id: int) -> list[MemberRow]:
     order = {"lead": 0, "accepted": 1, "invited": 2, "declined": 3}
     rows = session.exec(
         select(PartnershipMember, Body)
-        .join(Body, Body.code == PartnershipMember.body_code)
-        .where(PartnershipMember.partnership_id == partnership_id)
+        .join(Body, col(Body.code) == col(PartnershipMember.body_code))
+        .where(col(PartnershipMember.partnership_id) == partnership_id)
     ).all()
     out = [MemberRow(m, b) for m, b in rows]
     out.sort(key=lambda r: (order.get(r.member.state, 9), r.body.code))
@@ -128,7 +129,7 @@ def load(session: Session, user: Any, partnership_id: int) -> LoadedPartnership:
             refused=True,
             detail=f"協議会 {partnership_id}（幹事団体 {row.lead_body_code}、都道府県コード {row.prefecture_code}）",
         )
-    lead = session.get(Body, row.lead_body_code)
+    lead = fetch(session, Body, row.lead_body_code)  # a foreign key
     category = session.get(Category, row.category_id)
     return LoadedPartnership(
         row,
@@ -146,21 +147,21 @@ def load(session: Session, user: Any, partnership_id: int) -> LoadedPartnership:
 
 def visible(session: Session, user: Any) -> list[tuple[Partnership, Body, str | None]]:
     """The consortia the user may see, newest first, with the lead body and the user's body's state in each."""
-    query = access.visible_partnerships(user).order_by(Partnership.created_at.desc(), Partnership.id.desc())
+    query = access.visible_partnerships(user).order_by(col(Partnership.created_at).desc(), col(Partnership.id).desc())
     rows = list(session.exec(query))
-    leads = {b.code: b for b in session.exec(select(Body).where(Body.code.in_({p.lead_body_code for p in rows})))}
+    leads = {b.code: b for b in session.exec(select(Body).where(col(Body.code).in_({p.lead_body_code for p in rows})))}
     states: dict[int, str] = {}
     code = getattr(user, "body_code", None) if access.is_municipality(user) else None
     if code and rows:
         states = dict(
             session.exec(
-                select(PartnershipMember.partnership_id, PartnershipMember.state).where(
-                    PartnershipMember.body_code == code,
-                    PartnershipMember.partnership_id.in_([p.id for p in rows]),
+                select(col(PartnershipMember.partnership_id), col(PartnershipMember.state)).where(
+                    col(PartnershipMember.body_code) == code,
+                    col(PartnershipMember.partnership_id).in_([p.id for p in rows]),
                 )
             ).all()
         )
-    return [(p, leads[p.lead_body_code], states.get(p.id)) for p in rows]
+    return [(p, leads[p.lead_body_code], states.get(id_of(p))) for p in rows]
 
 
 def open_invitations(session: Session, body_code: str | None) -> list[tuple[Partnership, Body]]:
@@ -169,10 +170,10 @@ def open_invitations(session: Session, body_code: str | None) -> list[tuple[Part
         return []
     rows = session.exec(
         select(Partnership, Body)
-        .join(PartnershipMember, PartnershipMember.partnership_id == Partnership.id)
-        .join(Body, Body.code == Partnership.lead_body_code)
-        .where(PartnershipMember.body_code == body_code, PartnershipMember.state == "invited")
-        .order_by(Partnership.id)
+        .join(PartnershipMember, col(PartnershipMember.partnership_id) == col(Partnership.id))
+        .join(Body, col(Body.code) == col(Partnership.lead_body_code))
+        .where(col(PartnershipMember.body_code) == body_code, col(PartnershipMember.state) == "invited")
+        .order_by(col(Partnership.id))
     ).all()
     return [(p, b) for p, b in rows]
 
@@ -236,7 +237,7 @@ def create(
     )
     session.add(row)
     session.flush()
-    session.add(PartnershipMember(partnership_id=row.id, body_code=lead.code, state="lead", invited_by=user.id))
+    session.add(PartnershipMember(partnership_id=id_of(row), body_code=lead.code, state="lead", invited_by=user.id))
     session.flush()
     _audit(
         session,
@@ -270,20 +271,22 @@ def resolve_bodies(session: Session, text: str) -> list[str]:
     for token in tokens:
         digits = token.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
         if digits.isdigit() and len(digits) in (5, 6):
-            found = session.exec(select(Body.code).where(Body.code.startswith(digits[:5]))).first()
+            found = session.exec(select(col(Body.code)).where(col(Body.code).startswith(digits[:5]))).first()
             if found is None:
                 problems.append(f"{token}（団体コードが見つかりません）")
             else:
                 codes.append(found)
             continue
-        matches = [b for b in session.exec(select(Body).where(Body.name == token))]
+        matches = [b for b in session.exec(select(Body).where(col(Body.name) == token))]
         if not matches:
             # 岐阜県高山市: the prefecture's name, then the body's
             for pref_code, pref_name in prefectures.items():
                 if token.startswith(pref_name) and len(token) > len(pref_name):
                     matches = list(
                         session.exec(
-                            select(Body).where(Body.name == token[len(pref_name) :], Body.prefecture_code == pref_code)
+                            select(Body).where(
+                                col(Body.name) == token[len(pref_name) :], col(Body.prefecture_code) == pref_code
+                            )
                         )
                     )
                     break
@@ -313,7 +316,7 @@ def invite(
         raise PartnershipError(f"一度に招待できるのは{INVITE_MAX}団体までです。")
     if len(message or "") > MESSAGE_MAX:
         raise PartnershipError(f"招待の文面は{MESSAGE_MAX}文字以内で入力してください。")
-    bodies = {b.code: b for b in session.exec(select(Body).where(Body.code.in_(codes)))}
+    bodies = {b.code: b for b in session.exec(select(Body).where(col(Body.code).in_(codes)))}
     missing = [c for c in codes if c not in bodies]
     if missing:
         raise PartnershipError(f"団体コードが見つかりません: {', '.join(missing[:10])}")
@@ -326,7 +329,7 @@ def invite(
         m.body_code: m
         for m in session.exec(
             select(PartnershipMember).where(
-                PartnershipMember.partnership_id == partnership.id, PartnershipMember.body_code.in_(codes)
+                col(PartnershipMember.partnership_id) == partnership.id, col(PartnershipMember.body_code).in_(codes)
             )
         )
     }
@@ -339,7 +342,7 @@ def invite(
         if member is None:
             session.add(
                 PartnershipMember(
-                    partnership_id=partnership.id,
+                    partnership_id=id_of(partnership),
                     body_code=code,
                     state="invited",
                     message=(message or "").strip(),
@@ -350,7 +353,7 @@ def invite(
         elif member.state == "declined":
             moved = session.exec(
                 update(PartnershipMember)
-                .where(PartnershipMember.id == member.id, PartnershipMember.state == "declined")
+                .where(col(PartnershipMember.id) == member.id, col(PartnershipMember.state) == "declined")
                 .values(
                     state="invited",
                     message=(message or "").strip(),
@@ -388,7 +391,7 @@ def respond(session: Session, user: User, partnership: Partnership, *, accept: b
     member = (
         session.exec(
             select(PartnershipMember).where(
-                PartnershipMember.partnership_id == partnership.id, PartnershipMember.body_code == code
+                col(PartnershipMember.partnership_id) == partnership.id, col(PartnershipMember.body_code) == code
             )
         ).first()
         if code
@@ -399,7 +402,7 @@ def respond(session: Session, user: User, partnership: Partnership, *, accept: b
     new_state = "accepted" if accept else "declined"
     moved = session.exec(
         update(PartnershipMember)
-        .where(PartnershipMember.id == member.id, PartnershipMember.state == "invited")
+        .where(col(PartnershipMember.id) == member.id, col(PartnershipMember.state) == "invited")
         .values(state=new_state, answered_at=utcnow(), answered_by=user.id)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -485,20 +488,20 @@ def scenarios_of(session: Session, partnership_id: int) -> list[tuple[Scenario, 
     """The consortium's scenarios, newest first, with how many solved plans each has."""
     counts = dict(
         session.exec(
-            select(PlanRow.scenario_id, func.count())
-            .join(Scenario, Scenario.id == PlanRow.scenario_id)
-            .where(Scenario.partnership_id == partnership_id)
-            .group_by(PlanRow.scenario_id)
+            select(col(PlanRow.scenario_id), func.count())
+            .join(Scenario, col(Scenario.id) == col(PlanRow.scenario_id))
+            .where(col(Scenario.partnership_id) == partnership_id)
+            .group_by(col(PlanRow.scenario_id))
         ).all()
     )
     rows = session.exec(
-        select(Scenario).where(Scenario.partnership_id == partnership_id).order_by(Scenario.id.desc())
+        select(Scenario).where(col(Scenario.partnership_id) == partnership_id).order_by(col(Scenario.id).desc())
     ).all()
-    return [(s, int(counts.get(s.id, 0))) for s in rows]
+    return [(s, int(counts.get(id_of(s), 0))) for s in rows]
 
 
 def category_choices(session: Session) -> list[tuple[str, str]]:
-    return [(c.id, c.name) for c in session.exec(select(Category).order_by(Category.sort_order, Category.id))]
+    return [(c.id, c.name) for c in session.exec(select(Category).order_by(col(Category.sort_order), col(Category.id)))]
 
 
 def row_and_lead(session: Session, partnership_id: int | None) -> tuple[Partnership, Body | None] | None:

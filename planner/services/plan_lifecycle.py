@@ -14,17 +14,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from planner.db.models import Body, Consortium, MemberShare, PlanRelease, PlanSeries, Scenario, User, utcnow
+from planner.db.models import Body, Consortium, MemberShare, PlanRelease, PlanSeries, Scenario, utcnow
 from planner.db.models import Plan as PlanRow
+from planner.db.rows import attribute, fetch, id_of
 from planner.domain import input_changes
 from planner.domain.input_changes import InputChange
 from planner.domain.instance_io import InstanceError
 from planner.domain.vocabulary import fiscal_year_of, wareki_fiscal_year
+from planner.services.access import Actor
 
 from . import access, publication
 from .answers import carry_answers
@@ -93,12 +95,17 @@ class ReleaseInfo:
 
     @property
     def label(self) -> str:
-        return version_label(self.series, self.release) if self.release else f"試算（計画 {self.plan_id}）"
+        if self.release is None or self.series is None:
+            return f"試算（計画 {self.plan_id}）"
+        return version_label(self.series, self.release)
 
     @property
     def is_current(self) -> bool:
         return bool(
-            self.release and self.release.state == "published" and self.series.current_version == self.release.version
+            self.release
+            and self.series
+            and self.release.state == "published"
+            and self.series.current_version == self.release.version
         )
 
     @property
@@ -133,7 +140,9 @@ def release_summary(info: ReleaseInfo) -> dict[str, Any]:
 def release_of_plan(session: Session, plan_id: int) -> PlanRelease | None:
     # The stored inputs snapshot (a large document) is read only when it is compared (release_inputs).
     return session.exec(
-        select(PlanRelease).where(PlanRelease.plan_id == plan_id).options(defer(PlanRelease.inputs))
+        select(PlanRelease)
+        .where(col(PlanRelease.plan_id) == plan_id)
+        .options(defer(attribute(col(PlanRelease.inputs))))
     ).first()
 
 
@@ -141,13 +150,13 @@ def release_info(session: Session, plan_id: int, *, with_changes: bool = True) -
     release = release_of_plan(session, plan_id)
     if release is None:
         return ReleaseInfo(plan_id, None, None)
-    series = session.get(PlanSeries, release.series_id)
+    series = fetch(session, PlanSeries, release.series_id)
     history = list(
         session.exec(
             select(PlanRelease)
-            .where(PlanRelease.series_id == series.id)
-            .order_by(PlanRelease.version.desc())
-            .options(defer(PlanRelease.inputs))
+            .where(col(PlanRelease.series_id) == series.id)
+            .order_by(col(PlanRelease.version).desc())
+            .options(defer(attribute(col(PlanRelease.inputs))))
         )
     )
     info = ReleaseInfo(plan_id, release, series, history)
@@ -172,17 +181,19 @@ def series_choices(session: Session, scenario: Scenario) -> list[PlanSeries]:
         session.exec(
             select(PlanSeries)
             .where(
-                PlanSeries.prefecture_code == scenario.prefecture_code,
+                col(PlanSeries.prefecture_code) == scenario.prefecture_code,
                 _same_partnership(scenario.partnership_id),
             )
-            .order_by(PlanSeries.number.desc())
+            .order_by(col(PlanSeries.number).desc())
         )
     )
 
 
-def _same_partnership(partnership_id: int | None):
+def _same_partnership(partnership_id: int | None) -> ColumnElement[bool]:
     return (
-        PlanSeries.partnership_id.is_(None) if partnership_id is None else PlanSeries.partnership_id == partnership_id
+        col(PlanSeries.partnership_id).is_(None)
+        if partnership_id is None
+        else col(PlanSeries.partnership_id) == partnership_id
     )
 
 
@@ -202,7 +213,7 @@ def suggested_series(session: Session, scenario: Scenario) -> int | None:
 # --- transitions ------------------------------------------------------------------------------------------------
 
 
-def _check_coordinator(user: User, scenario: Scenario) -> None:
+def _check_coordinator(user: Actor, scenario: Scenario) -> None:
     """The one who runs the scenario's plans: its prefecture's coordinator, or a consortium's lead (whose
     prefecture reads the consortium's plans but does not act on them)."""
     if not access.edits_scenario(user, scenario):
@@ -215,7 +226,7 @@ def _check_members_in_scope(session: Session, scenario: Scenario, plan: PlanRow)
     members = {str(n.get("body")) for n in (plan.instance_doc or {}).get("needs") or [] if isinstance(n, dict)}
     outside = sorted(members - planned_members(session, scenario, members))
     if outside:
-        names = dict(session.exec(select(Body.code, Body.name).where(Body.code.in_(outside))).all())
+        names = dict(session.exec(select(col(Body.code), col(Body.name)).where(col(Body.code).in_(outside))).all())
         raise LifecycleError(
             "この計画には対象都道府県以外の団体のニーズが含まれているため、確定・公表できません（"
             + "、".join(names.get(c, c) for c in outside[:10])
@@ -224,18 +235,23 @@ def _check_members_in_scope(session: Session, scenario: Scenario, plan: PlanRow)
         )
 
 
-def _new_series(session: Session, user: User, scenario: Scenario, title: str) -> PlanSeries:
+def _new_series(session: Session, user: Actor, scenario: Scenario, title: str) -> PlanSeries:
     """A new 計画 No. of the scenario's prefecture: the next free number, taken again when a concurrent adoption
     took it first (the unique key (prefecture, number) tells), so that numbers have no gaps and nobody is refused."""
+    prefecture_code = scenario.prefecture_code
+    if prefecture_code is None:  # adopt() refuses such a scenario first
+        raise LifecycleError("都道府県が決まっていないシナリオの計画は確定できません。")
     for _ in range(20):
         number = (
             session.exec(
-                select(func.max(PlanSeries.number)).where(PlanSeries.prefecture_code == scenario.prefecture_code)
+                select(func.max(col(PlanSeries.number))).where(
+                    col(PlanSeries.prefecture_code) == scenario.prefecture_code
+                )
             ).one()
             or 0
         ) + 1
         series = PlanSeries(
-            prefecture_code=scenario.prefecture_code,
+            prefecture_code=prefecture_code,
             partnership_id=scenario.partnership_id,
             number=number,
             title=(title or scenario.name)[:120],
@@ -253,7 +269,7 @@ def _new_series(session: Session, user: User, scenario: Scenario, title: str) ->
 
 def adopt(
     session: Session,
-    user: User,
+    user: Actor,
     plan: PlanRow,
     scenario: Scenario,
     *,
@@ -268,7 +284,7 @@ def adopt(
     _check_coordinator(user, scenario)
     if not scenario.prefecture_code:
         raise LifecycleError("都道府県が決まっていないシナリオ（複数の都道府県にまたがる試算）の計画は確定できません。")
-    if release_of_plan(session, plan.id) is not None:
+    if release_of_plan(session, id_of(plan)) is not None:
         raise LifecycleConflict("この試算は既に確定されています。")
     _check_members_in_scope(session, scenario, plan)
     try:
@@ -278,25 +294,28 @@ def adopt(
     if series_id is None:
         series = _new_series(session, user, scenario, title)
     else:
-        series = session.get(PlanSeries, series_id)
+        chosen = session.get(PlanSeries, series_id)
         if (
-            series is None
-            or series.prefecture_code != scenario.prefecture_code
-            or series.partnership_id != scenario.partnership_id
+            chosen is None
+            or chosen.prefecture_code != scenario.prefecture_code
+            or chosen.partnership_id != scenario.partnership_id
         ):
             raise LifecycleError("指定した計画番号はこのシナリオの計画ではありません。")
+        series = chosen
     try:
         with session.begin_nested():
             # The series' counter, incremented in the database: concurrent adoptions into one series wait for each
             # other's increment here and take the next numbers in turn.
             session.exec(
-                update(PlanSeries).where(PlanSeries.id == series.id).values(last_version=PlanSeries.last_version + 1)
+                update(PlanSeries)
+                .where(col(PlanSeries.id) == series.id)
+                .values(last_version=col(PlanSeries.last_version) + 1)
             )
-            version = session.exec(select(PlanSeries.last_version).where(PlanSeries.id == series.id)).one()
+            version = session.exec(select(col(PlanSeries.last_version)).where(col(PlanSeries.id) == series.id)).one()
             release = PlanRelease(
-                series_id=series.id,
+                series_id=id_of(series),
                 version=version,
-                plan_id=plan.id,
+                plan_id=id_of(plan),
                 state="adopted",
                 price_source=plan_price_source(plan),
                 inputs=snap,
@@ -325,7 +344,7 @@ def adopt(
 
 def publish(
     session: Session,
-    user: User,
+    user: Actor,
     release: PlanRelease,
     *,
     deadline: date,
@@ -334,9 +353,9 @@ def publish(
 ) -> PlanRelease:
     """Publish an adopted version to its members with a reply deadline; the version in force before becomes 旧版,
     and the answers to it that stand in this version are carried over (planner.services.answers.carry_answers)."""
-    series = session.get(PlanSeries, release.series_id)
-    plan = session.get(PlanRow, release.plan_id)
-    scenario = session.get(Scenario, plan.scenario_id)
+    series = fetch(session, PlanSeries, release.series_id)
+    plan = fetch(session, PlanRow, release.plan_id)
+    scenario = fetch(session, Scenario, plan.scenario_id)
     _check_coordinator(user, scenario)
     if release.state != "adopted":
         raise LifecycleConflict(f"{version_label(series, release)}は既に{STATE_LABELS[release.state]}です。")
@@ -354,9 +373,9 @@ def publish(
     moved = session.exec(
         update(PlanRelease)
         .where(
-            PlanRelease.id == release.id,
-            PlanRelease.state == "adopted",
-            PlanRelease.lock_version == release.lock_version,
+            col(PlanRelease.id) == release.id,
+            col(PlanRelease.state) == "adopted",
+            col(PlanRelease.lock_version) == release.lock_version,
         )
         .values(
             state="published",
@@ -365,7 +384,7 @@ def publish(
             reply_deadline=deadline,
             message=message[:4000],
             frozen=frozen,
-            lock_version=PlanRelease.lock_version + 1,
+            lock_version=col(PlanRelease.lock_version) + 1,
         )
     ).rowcount
     if moved != 1:
@@ -379,10 +398,10 @@ def publish(
     moved = session.exec(
         update(PlanSeries)
         .where(
-            PlanSeries.id == series.id,
-            or_(PlanSeries.current_version.is_(None), PlanSeries.current_version < release.version),
+            col(PlanSeries.id) == series.id,
+            or_(col(PlanSeries.current_version).is_(None), col(PlanSeries.current_version) < release.version),
         )
-        .values(current_version=release.version, lock_version=PlanSeries.lock_version + 1)
+        .values(current_version=release.version, lock_version=col(PlanSeries.lock_version) + 1)
     ).rowcount
     if moved != 1:
         raise LifecycleConflict(
@@ -390,14 +409,20 @@ def publish(
         )
     # The version it replaces, read while this transaction holds the series (not the one read before it waited)
     previous = session.exec(
-        select(func.max(PlanRelease.version)).where(
-            PlanRelease.series_id == series.id, PlanRelease.state == "published", PlanRelease.id != release.id
+        select(func.max(col(PlanRelease.version))).where(
+            col(PlanRelease.series_id) == series.id,
+            col(PlanRelease.state) == "published",
+            col(PlanRelease.id) != release.id,
         )
     ).one()
     session.exec(
         update(PlanRelease)
-        .where(PlanRelease.series_id == series.id, PlanRelease.state == "published", PlanRelease.id != release.id)
-        .values(state="superseded", superseded_at=stamp, lock_version=PlanRelease.lock_version + 1)
+        .where(
+            col(PlanRelease.series_id) == series.id,
+            col(PlanRelease.state) == "published",
+            col(PlanRelease.id) != release.id,
+        )
+        .values(state="superseded", superseded_at=stamp, lock_version=col(PlanRelease.lock_version) + 1)
     )
     session.refresh(release)
     session.refresh(series)
@@ -422,21 +447,21 @@ def open_releases_sharing_needs(session: Session, release: PlanRelease) -> list[
     """The versions in force of OTHER series that ask for answers on some of this release's needs, each with how
     many needs they share: one set of needs is asked in one published plan at a time (a town must not be asked to
     answer two plans for the same need)."""
-    mine = select(MemberShare.need_key).join(Consortium, Consortium.id == MemberShare.consortium_id)
-    mine = mine.where(Consortium.plan_id == release.plan_id)
+    mine = select(col(MemberShare.need_key)).join(Consortium, col(Consortium.id) == col(MemberShare.consortium_id))
+    mine = mine.where(col(Consortium.plan_id) == release.plan_id)
     rows = session.exec(
-        select(PlanRelease, PlanSeries, func.count(func.distinct(MemberShare.need_key)))
-        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
-        .join(Consortium, Consortium.plan_id == PlanRelease.plan_id)
-        .join(MemberShare, MemberShare.consortium_id == Consortium.id)
+        select(PlanRelease, PlanSeries, func.count(func.distinct(col(MemberShare.need_key))))
+        .join(PlanSeries, col(PlanSeries.id) == col(PlanRelease.series_id))
+        .join(Consortium, col(Consortium.plan_id) == col(PlanRelease.plan_id))
+        .join(MemberShare, col(MemberShare.consortium_id) == col(Consortium.id))
         .where(
-            PlanRelease.state == "published",
-            PlanSeries.current_version == PlanRelease.version,
-            PlanRelease.series_id != release.series_id,
-            MemberShare.need_key.in_(mine),
+            col(PlanRelease.state) == "published",
+            col(PlanSeries.current_version) == col(PlanRelease.version),
+            col(PlanRelease.series_id) != release.series_id,
+            col(MemberShare.need_key).in_(mine),
         )
-        .group_by(PlanRelease.id, PlanSeries.id)
-        .order_by(PlanSeries.number)
+        .group_by(col(PlanRelease.id), col(PlanSeries.id))
+        .order_by(col(PlanSeries.number))
     ).all()
     return [(r, s, int(n)) for r, s, n in rows]
 
@@ -452,14 +477,14 @@ def _check_needs_not_open_elsewhere(session: Session, release: PlanRelease) -> N
 
 
 def withdraw(
-    session: Session, user: User, release: PlanRelease, *, reason: str, now: datetime | None = None
+    session: Session, user: Actor, release: PlanRelease, *, reason: str, now: datetime | None = None
 ) -> list[str]:
     """Withdraw (取り下げ) the published version in force: it takes no more answers, the series has no version in
     force until a later one is published, and its members are told why on their home page. Returns the member
     bodies told (their codes)."""
-    series = session.get(PlanSeries, release.series_id)
-    plan = session.get(PlanRow, release.plan_id)
-    scenario = session.get(Scenario, plan.scenario_id)
+    series = fetch(session, PlanSeries, release.series_id)
+    plan = fetch(session, PlanRow, release.plan_id)
+    scenario = fetch(session, Scenario, plan.scenario_id)
     _check_coordinator(user, scenario)
     reason = (reason or "").strip()
     if not reason:
@@ -474,24 +499,24 @@ def withdraw(
     moved = session.exec(
         update(PlanRelease)
         .where(
-            PlanRelease.id == release.id,
-            PlanRelease.state == "published",
-            PlanRelease.lock_version == release.lock_version,
+            col(PlanRelease.id) == release.id,
+            col(PlanRelease.state) == "published",
+            col(PlanRelease.lock_version) == release.lock_version,
         )
         .values(
             state="withdrawn",
             withdrawn_at=stamp,
             withdrawn_by=user.id,
             withdrawal_reason=reason,
-            lock_version=PlanRelease.lock_version + 1,
+            lock_version=col(PlanRelease.lock_version) + 1,
         )
     ).rowcount
     if moved != 1:
         raise LifecycleConflict("他の利用者が同時にこの版を変更しました。画面を読み込み直してください。")
     moved = session.exec(
         update(PlanSeries)
-        .where(PlanSeries.id == series.id, PlanSeries.current_version == release.version)
-        .values(current_version=None, lock_version=PlanSeries.lock_version + 1)
+        .where(col(PlanSeries.id) == series.id, col(PlanSeries.current_version) == release.version)
+        .values(current_version=None, lock_version=col(PlanSeries.lock_version) + 1)
     ).rowcount
     if moved != 1:
         raise LifecycleConflict("他の利用者が同時にこの計画の新しい版を公表しました。画面を読み込み直してください。")
@@ -516,11 +541,11 @@ def member_bodies(session: Session, plan_id: int) -> list[str]:
     """The member bodies of a plan's groups (from its stored shares), by code."""
     return list(
         session.exec(
-            select(MemberShare.body_code)
-            .join(Consortium, Consortium.id == MemberShare.consortium_id)
-            .where(Consortium.plan_id == plan_id)
+            select(col(MemberShare.body_code))
+            .join(Consortium, col(Consortium.id) == col(MemberShare.consortium_id))
+            .where(col(Consortium.plan_id) == plan_id)
             .distinct()
-            .order_by(MemberShare.body_code)
+            .order_by(col(MemberShare.body_code))
         )
     )
 
@@ -533,13 +558,13 @@ def withdrawn_for_body(
     since = (now or utcnow()) - timedelta(days=WITHDRAWN_SHOWN_DAYS)
     rows = session.exec(
         select(PlanRelease, PlanSeries)
-        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
+        .join(PlanSeries, col(PlanSeries.id) == col(PlanRelease.series_id))
         .where(
-            PlanRelease.state == "withdrawn",
-            PlanRelease.withdrawn_at >= since,
-            PlanRelease.plan_id.in_(access.plans_including(body_code)),
+            col(PlanRelease.state) == "withdrawn",
+            col(PlanRelease.withdrawn_at) >= since,
+            col(PlanRelease.plan_id).in_(access.plans_including(body_code)),
         )
-        .order_by(PlanRelease.withdrawn_at.desc())
+        .order_by(col(PlanRelease.withdrawn_at).desc())
     ).all()
     return [(r, s) for r, s in rows]
 
@@ -570,10 +595,10 @@ def supplementary_budget_warning(plan_doc: dict[str, Any], issued_on: date) -> s
 
 
 def extend_deadline(
-    session: Session, user: User, release: PlanRelease, deadline: date, now: datetime | None = None
+    session: Session, user: Actor, release: PlanRelease, deadline: date, now: datetime | None = None
 ) -> None:
-    series = session.get(PlanSeries, release.series_id)
-    scenario = session.get(Scenario, session.get(PlanRow, release.plan_id).scenario_id)
+    series = fetch(session, PlanSeries, release.series_id)
+    scenario = fetch(session, Scenario, fetch(session, PlanRow, release.plan_id).scenario_id)
     _check_coordinator(user, scenario)
     if release.state != "published":
         raise LifecycleError("回答期限を変えられるのは公表中の版だけです。")
@@ -583,11 +608,11 @@ def extend_deadline(
     moved = session.exec(
         update(PlanRelease)
         .where(
-            PlanRelease.id == release.id,
-            PlanRelease.state == "published",
-            PlanRelease.lock_version == release.lock_version,
+            col(PlanRelease.id) == release.id,
+            col(PlanRelease.state) == "published",
+            col(PlanRelease.lock_version) == release.lock_version,
         )
-        .values(reply_deadline=deadline, lock_version=PlanRelease.lock_version + 1)
+        .values(reply_deadline=deadline, lock_version=col(PlanRelease.lock_version) + 1)
     ).rowcount
     if moved != 1:
         raise LifecycleConflict("他の利用者が同時にこの版を変更しました。画面を読み込み直してください。")
@@ -622,16 +647,19 @@ def delete_for_plans(session: Session, plan_ids: list[int]) -> None:
 
     if not plan_ids:
         return
-    release_ids = list(session.exec(select(PlanRelease.id).where(PlanRelease.plan_id.in_(plan_ids))))
+    release_ids = list(session.exec(select(col(PlanRelease.id)).where(col(PlanRelease.plan_id).in_(plan_ids))))
     if not release_ids:
         return
-    series_ids = set(session.exec(select(PlanRelease.series_id).where(PlanRelease.id.in_(release_ids))))
-    session.exec(delete(MemberAnswer).where(MemberAnswer.release_id.in_(release_ids)))
-    session.exec(update(PlanRelease).where(PlanRelease.replan_of.in_(release_ids)).values(replan_of=None))
-    session.exec(delete(PlanRelease).where(PlanRelease.id.in_(release_ids)))
+    series_ids = set(session.exec(select(col(PlanRelease.series_id)).where(col(PlanRelease.id).in_(release_ids))))
+    session.exec(delete(MemberAnswer).where(col(MemberAnswer.release_id).in_(release_ids)))
+    session.exec(update(PlanRelease).where(col(PlanRelease.replan_of).in_(release_ids)).values(replan_of=None))
+    session.exec(delete(PlanRelease).where(col(PlanRelease.id).in_(release_ids)))
     for sid in series_ids:
-        if session.exec(select(func.count()).select_from(PlanRelease).where(PlanRelease.series_id == sid)).one() == 0:
-            session.exec(delete(PlanSeries).where(PlanSeries.id == sid))
+        if (
+            session.exec(select(func.count()).select_from(PlanRelease).where(col(PlanRelease.series_id) == sid)).one()
+            == 0
+        ):
+            session.exec(delete(PlanSeries).where(col(PlanSeries.id) == sid))
 
 
 def release_label(session: Session, release: PlanRelease) -> str:

@@ -145,7 +145,7 @@ def _records(session: Session, release_id: int, group_id: str) -> list[GroupStag
     return list(
         session.exec(
             select(GroupStage)
-            .where(GroupStage.release_id == release_id, GroupStage.group_key == group_id)
+            .where(col(GroupStage.release_id) == release_id, col(GroupStage.group_key) == group_id)
             .order_by(col(GroupStage.occurred_on), col(GroupStage.id))
         )
     )
@@ -219,14 +219,14 @@ def invoice_number(invoice: Invoice) -> str:
 def _invoice_lines(session: Session, ctx: GroupContext) -> list[InvoiceLine]:
     invoices = session.exec(
         select(Invoice)
-        .where(Invoice.release_id == ctx.release.id, Invoice.group_key == ctx.group.id)
+        .where(col(Invoice.release_id) == ctx.release.id, col(Invoice.group_key) == ctx.group.id)
         .order_by(col(Invoice.fiscal_year), col(Invoice.serial))
     ).all()
     if not invoices:
         return []
     paid = dict(
         session.exec(
-            select(Payment.invoice_id, func.sum(Payment.amount_yen))
+            select(col(Payment.invoice_id), func.sum(col(Payment.amount_yen)))
             .where(col(Payment.invoice_id).in_([i.id for i in invoices]))
             .group_by(col(Payment.invoice_id))
         ).all()
@@ -434,7 +434,9 @@ def record_withdrawal(
 
 def _next_serial(session: Session, issuer: str, fiscal_year: int) -> int:
     last = session.exec(
-        select(func.max(Invoice.serial)).where(Invoice.issuer_body == issuer, Invoice.fiscal_year == fiscal_year)
+        select(func.max(col(Invoice.serial))).where(
+            col(Invoice.issuer_body) == issuer, col(Invoice.fiscal_year) == fiscal_year
+        )
     ).one()
     return int(last or 0) + 1
 

@@ -9,6 +9,7 @@ logs and joins are unchanged.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _PLACED = re.compile(r"^(?P<path>[A-Za-z_][\w.]*(?:\[\d+\][\w.]*)*):\s*(?P<message>.+)$", re.S)
 
@@ -40,5 +41,5 @@ class Problem(str):
         return cls.at(m.group("path"), m.group("message")) if m else cls(text)
 
 
-def problems_of(items) -> list[Problem]:
+def problems_of(items: Iterable[Problem | str]) -> list[Problem]:
     return [Problem.of(str(p)) if not isinstance(p, Problem) else p for p in items]

@@ -13,10 +13,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import defer
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, DataVintage, DocumentSetting, Partnership, PlanRelease, Scenario
 from planner.db.models import Plan as PlanRow
+from planner.db.rows import attribute
 from planner.reports.control import DATA_TERMS, DEFAULT_DATA_SOURCE, DocumentControl, Issuer
 
 
@@ -52,7 +53,9 @@ def frozen_of(session: Session, plan_id: int) -> Frozen | None:
     """The published words of ``plan_id``'s version, or None for a draft, an unpublished 確定案 or a version
     published before they were kept."""
     release = session.exec(
-        select(PlanRelease).where(PlanRelease.plan_id == plan_id).options(defer(PlanRelease.inputs))
+        select(PlanRelease)
+        .where(col(PlanRelease.plan_id) == plan_id)
+        .options(defer(attribute(col(PlanRelease.inputs))))
     ).first()
     return frozen_of_release(release)
 
@@ -106,7 +109,7 @@ def plan_issuer(session: Session, prefecture_code: str | None, plan_id: int) -> 
 def current_data_source(session: Session) -> str:
     """Where the documents' population and fiscal-index figures come from: the newest imports, or the default."""
     newest: dict[str, DataVintage] = {}
-    for v in session.exec(select(DataVintage).order_by(DataVintage.id)):
+    for v in session.exec(select(DataVintage).order_by(col(DataVintage.id))):
         newest[v.dataset] = v
     parts = []
     population = newest.get("population")

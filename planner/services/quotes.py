@@ -11,15 +11,17 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from planner.db.models import Category, PriceBook, Scenario, ScenarioQuote, User, utcnow
+from planner.db.models import Category, PriceBook, Scenario, ScenarioQuote, utcnow
+from planner.db.rows import id_of
 from planner.domain import vocabulary
 from planner.domain.model import JOINT_MODES, MODES
+from planner.services.access import Actor
 
 from .audit import record
 from .reference_data import PRICE_FIELDS, price_book_document, validate_price_book_document
@@ -65,9 +67,9 @@ def category_names(session: Session) -> dict[str, str]:
 def find_quote(session: Session, scenario_id: int, category_id: str, mode: str) -> ScenarioQuote | None:
     return session.exec(
         select(ScenarioQuote).where(
-            ScenarioQuote.scenario_id == scenario_id,
-            ScenarioQuote.category_id == category_id,
-            ScenarioQuote.mode == mode,
+            col(ScenarioQuote.scenario_id) == scenario_id,
+            col(ScenarioQuote.category_id) == category_id,
+            col(ScenarioQuote.mode) == mode,
         )
     ).first()
 
@@ -80,12 +82,28 @@ class QuoteValues:
     prices: dict[str, Any]  # PRICE_FIELDS, lines, max_members (joint modes)
 
 
+class _QuoteFields(TypedDict):
+    """What a save writes into a ScenarioQuote row, the same for an insert and for a conditional update."""
+
+    vendor: str
+    quoted_on: date | None
+    reference: str
+    based_on: str
+    fixed_initial: int
+    fixed_annual: int
+    member_initial: int
+    member_annual: int
+    per_km_annual: int
+    lines: list[list[Any]]
+    max_members: int | None
+
+
 def scenario_quotes(session: Session, scenario_id: int) -> list[ScenarioQuote]:
     return list(
         session.exec(
             select(ScenarioQuote)
-            .where(ScenarioQuote.scenario_id == scenario_id)
-            .order_by(ScenarioQuote.category_id, ScenarioQuote.mode)
+            .where(col(ScenarioQuote.scenario_id) == scenario_id)
+            .order_by(col(ScenarioQuote.category_id), col(ScenarioQuote.mode))
         )
     )
 
@@ -192,7 +210,7 @@ def validate_quote(session: Session, book: PriceBook, category_id: str, mode: st
 
 def save_quote(
     session: Session,
-    user: User,
+    user: Actor,
     scenario: Scenario,
     book: PriceBook,
     category_id: str,
@@ -209,26 +227,32 @@ def save_quote(
     problems = validate_quote(session, book, category_id, mode, values)
     if problems:
         raise QuoteError(problems)
-    existing = find_quote(session, scenario.id, category_id, mode)
-    fields = {
-        "vendor": values.vendor.strip(),
-        "quoted_on": values.quoted_on,
-        "reference": values.reference.strip(),
-        "based_on": book.version,
-        **{f: int(values.prices[f]) for f in PRICE_FIELDS},
-        "lines": [list(line) for line in values.prices["lines"]],
-        "max_members": values.prices.get("max_members") if mode in JOINT_MODES else None,
-    }
+    scenario_id = id_of(scenario)
+    existing = find_quote(session, scenario_id, category_id, mode)
+    prices = values.prices
+    fields = _QuoteFields(
+        vendor=values.vendor.strip(),
+        quoted_on=values.quoted_on,
+        reference=values.reference.strip(),
+        based_on=book.version,
+        fixed_initial=int(prices["fixed_initial"]),
+        fixed_annual=int(prices["fixed_annual"]),
+        member_initial=int(prices["member_initial"]),
+        member_annual=int(prices["member_annual"]),
+        per_km_annual=int(prices["per_km_annual"]),
+        lines=[list(line) for line in prices["lines"]],
+        max_members=prices.get("max_members") if mode in JOINT_MODES else None,
+    )
     if expected_lock == NEW_QUOTE:
         if existing is not None:
             raise QuoteConflict(existing)
-        quote = ScenarioQuote(scenario_id=scenario.id, category_id=category_id, mode=mode, updated_by=user.id, **fields)
+        quote = ScenarioQuote(scenario_id=scenario_id, category_id=category_id, mode=mode, updated_by=user.id, **fields)
         try:
             with session.begin_nested():
                 session.add(quote)
                 session.flush()
         except IntegrityError as e:  # a concurrent first save of the same category and mode won
-            raise QuoteConflict(find_quote(session, scenario.id, category_id, mode)) from e
+            raise QuoteConflict(find_quote(session, scenario_id, category_id, mode)) from e
         before = None
     else:
         if existing is None:
@@ -236,8 +260,8 @@ def save_quote(
         before = {"vendor": existing.vendor, **quote_prices(existing)}
         done = session.exec(
             update(ScenarioQuote)
-            .where(ScenarioQuote.id == existing.id, ScenarioQuote.lock_version == expected_lock)
-            .values(**fields, updated_by=user.id, updated_at=utcnow(), lock_version=ScenarioQuote.lock_version + 1)
+            .where(col(ScenarioQuote.id) == existing.id, col(ScenarioQuote.lock_version) == expected_lock)
+            .values(**fields, updated_by=user.id, updated_at=utcnow(), lock_version=col(ScenarioQuote.lock_version) + 1)
             .execution_options(synchronize_session=False)
         ).rowcount
         session.refresh(existing)
@@ -260,7 +284,7 @@ def save_quote(
     return quote
 
 
-def delete_quote(session: Session, user: User, scenario: Scenario, quote: ScenarioQuote) -> None:
+def delete_quote(session: Session, user: Actor, scenario: Scenario, quote: ScenarioQuote) -> None:
     """Back to the price book's entry for this category and mode (audited; the caller commits)."""
     record(
         session,
@@ -302,7 +326,7 @@ def copy_quotes(session: Session, source_id: int, target_id: int) -> int:
 def delete_for_scenarios(session: Session, scenario_ids: Iterable[int]) -> None:
     ids = list(scenario_ids)
     if ids:
-        session.exec(delete(ScenarioQuote).where(ScenarioQuote.scenario_id.in_(ids)))
+        session.exec(delete(ScenarioQuote).where(col(ScenarioQuote.scenario_id).in_(ids)))
 
 
 def _category_name(session: Session, category_id: str) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import PriceBook, SubsidyRuleSet
 from planner.domain.subsidies import validate_rules
@@ -27,7 +27,7 @@ from .reference_data import ReferenceDataError, set_current_price_book
 
 
 def make_price_book_current(session: Session, book: PriceBook, user_id: int | None) -> bool:
-    previous = session.exec(select(PriceBook).where(PriceBook.is_current == True)).first()  # noqa: E712
+    previous = session.exec(select(PriceBook).where(col(PriceBook.is_current) == True)).first()  # noqa: E712
     if previous is not None and previous.id == book.id:
         return False
     set_current_price_book(session, book)
@@ -45,7 +45,9 @@ def make_price_book_current(session: Session, book: PriceBook, user_id: int | No
     return True
 
 
-def price_changes(base_doc: Mapping[str, Any], edited: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict:
+def price_changes(
+    base_doc: Mapping[str, Any], edited: Mapping[str, Mapping[str, Mapping[str, Any]]]
+) -> dict[str, dict[str, dict[str, Any]]]:
     """Only the fields whose edited value differs from the base document ({category: {mode: {field: value}}})."""
     by_id = {c["id"]: c for c in base_doc["categories"]}
     changes: dict[str, dict[str, dict[str, Any]]] = {}
@@ -91,7 +93,7 @@ _COEF_KEYS = ("coefficient", "factor", "coef", "multiplier", "correction", "valu
 class CorrectionRow:
     lower: float | None
     upper: float | None
-    coefficient: float
+    coefficient: float | None  # None: missing from the document or the form (correction_problems refuses it)
 
 
 @dataclass
@@ -102,7 +104,7 @@ class CorrectionTable:
     container_key: str | None  # rows inside {"...": [...]} rather than a plain list
 
 
-def _first(d: Mapping, keys) -> str | None:
+def _first(d: Mapping[str, Any], keys: Iterable[str]) -> str | None:
     return next((k for k in keys if k in d), None)
 
 
@@ -184,9 +186,9 @@ def correction_problems(rows: list[CorrectionRow]) -> list[str]:
 
 
 def rule_set_problems(doc: Any) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     if not isinstance(doc, dict):
-        return ["補助制度ルール: JSON オブジェクトではありません"]
+        return [Problem("補助制度ルール: JSON オブジェクトではありません")]
     fy, version = doc.get("fiscal_year"), doc.get("version")
     if isinstance(fy, bool) or not isinstance(fy, int) or not 1989 <= fy <= 2200:
         problems.append(Problem.at("fiscal_year", "年度（西暦の整数、例 2026）にしてください"))
@@ -210,7 +212,8 @@ def create_rule_set_version(
     problems = rule_set_problems(doc)
     if (
         not problems
-        and session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == doc["version"])).first() is not None
+        and session.exec(select(SubsidyRuleSet).where(col(SubsidyRuleSet.version) == doc["version"])).first()
+        is not None
     ):
         problems.append(Problem.at("version", f"版「{doc['version']}」は既にあります。別の版名にしてください"))
     if problems:
@@ -239,7 +242,7 @@ def create_rule_set_version(
 
 
 def make_rule_set_current(session: Session, rule_set: SubsidyRuleSet, user_id: int | None) -> bool:
-    previous = session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)).all()  # noqa: E712
+    previous = session.exec(select(SubsidyRuleSet).where(col(SubsidyRuleSet.is_current) == True)).all()  # noqa: E712
     if [p.id for p in previous] == [rule_set.id]:
         return False
     for p in previous:
@@ -301,11 +304,13 @@ def cited_figures(doc: Any) -> list[CitedFigure]:
 
 def price_books(session: Session) -> list[PriceBook]:
     """Every price-book version, newest first."""
-    return list(session.exec(select(PriceBook).order_by(PriceBook.created_at.desc(), PriceBook.id.desc())))
+    return list(session.exec(select(PriceBook).order_by(col(PriceBook.created_at).desc(), col(PriceBook.id).desc())))
 
 
 def rule_sets(session: Session) -> list[SubsidyRuleSet]:
     """Every subsidy rule set, the latest fiscal year first."""
     return list(
-        session.exec(select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(), SubsidyRuleSet.id.desc()))
+        session.exec(
+            select(SubsidyRuleSet).order_by(col(SubsidyRuleSet.fiscal_year).desc(), col(SubsidyRuleSet.id).desc())
+        )
     )

@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, DataVintage, utcnow
 from planner.importers.errors import FileProblems, Problem
@@ -60,7 +60,7 @@ def build_reference_dataset(paths: Iterable[Path], built_on: date | None = None)
             parsed.append(parse_official_file(Path(path).name, Path(path).read_bytes(), index))
         except FileProblems as e:
             problems.extend(e.problems)
-    seen = {}
+    seen: dict[str, str] = {}
     for p in parsed:
         if p.dataset in seen:
             problems.append(
@@ -77,10 +77,10 @@ def build_reference_dataset(paths: Iterable[Path], built_on: date | None = None)
     values: dict[str, dict[str, Any]] = {code: {} for code in index.names}
     fiscal_of: dict[str, str] = {}
     for dataset in ("population", *_FISCAL_ORDER):
-        p = by_dataset.get(dataset)
-        if p is None:
+        official = by_dataset.get(dataset)
+        if official is None:
             continue
-        for code, figures in p.values.items():
+        for code, figures in official.values.items():
             values[code].update(figures)
             if dataset != "population":
                 fiscal_of[code] = dataset
@@ -127,7 +127,7 @@ def read_reference_dataset(path: Path = REFERENCE_FILE) -> dict[str, Any] | None
     if not Path(path).is_file():
         return None
     doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    if doc.get("format") != FORMAT:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{path}: 形式が {FORMAT} ではありません")
     return doc
 
@@ -166,7 +166,9 @@ def load_reference_bodies(session: Session, path: Path = REFERENCE_FILE) -> Refe
         as_of = date.fromisoformat(d["as_of"]) if d.get("as_of") else None
         existing = session.exec(
             select(DataVintage).where(
-                DataVintage.dataset == name, DataVintage.file_name == SHIPPED_FILE_NAME, DataVintage.as_of == as_of
+                col(DataVintage.dataset) == name,
+                col(DataVintage.file_name) == SHIPPED_FILE_NAME,
+                col(DataVintage.as_of) == as_of,
             )
         ).first()
         if existing is None:

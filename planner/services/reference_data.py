@@ -12,15 +12,17 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Category as CategoryRow
 from planner.db.models import PriceBook, PriceEntry, SubsidyRuleSet
+from planner.db.rows import id_of
 from planner.domain.instance_io import INSTANCE_FORMAT, InstanceError, parse_instance
 from planner.domain.model import JOINT_MODES, MODES, Category
 from planner.domain.subsidy_rules import validate_rules
@@ -40,7 +42,7 @@ _CATEGORY_FIELDS = ("name", "group", "unit", "sat_program", "volume_per_10k_pop"
 class ReferenceDataError(ValueError):
     """Reference data that cannot be used; ``problems`` say where and what (Japanese)."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: Iterable[Problem | str]):
         self.problems = problems_of(problems)  # each one a Problem: the text, and the field or path it is about
         super().__init__("\n".join(self.problems))
 
@@ -104,7 +106,9 @@ class StoredPriceBook:
     digest: str
 
 
-_BOOKS: dict[tuple, StoredPriceBook] = {}
+# a stored book's row as read (id, version, created, horizon, label, source, note): changed when the row is
+_BookKey = tuple[int | None, str, datetime, int, str, str, str]
+_BOOKS: dict[_BookKey, StoredPriceBook] = {}
 _BOOKS_LOCK = threading.Lock()
 _BOOKS_KEPT = 16  # versions; a deployment has a handful
 
@@ -131,7 +135,7 @@ def stored_price_book(session: Session, book: PriceBook) -> StoredPriceBook:
 def _read_price_book(session: Session, book: PriceBook) -> dict[str, Any]:
     categories = {c.id: c for c in session.exec(select(CategoryRow))}
     entries: dict[str, dict[str, PriceEntry]] = {}
-    for e in session.exec(select(PriceEntry).where(PriceEntry.price_book_id == book.id)):
+    for e in session.exec(select(PriceEntry).where(col(PriceEntry.price_book_id) == book.id)):
         entries.setdefault(e.category_id, {})[e.mode] = e
     out = []
     for cid in sorted(entries, key=lambda c: (categories[c].sort_order, c)):
@@ -181,7 +185,7 @@ def _store_price_book(session: Session, doc: Mapping[str, Any], *, user_id: int 
             p = cat[mode]
             session.add(
                 PriceEntry(
-                    price_book_id=book.id,
+                    price_book_id=id_of(book),
                     category_id=cat["id"],
                     mode=mode,
                     lines=[list(line) for line in p["lines"]],
@@ -194,7 +198,7 @@ def _store_price_book(session: Session, doc: Mapping[str, Any], *, user_id: int 
 
 
 def set_current_price_book(session: Session, book: PriceBook) -> None:
-    for other in session.exec(select(PriceBook).where(PriceBook.is_current == True)):  # noqa: E712
+    for other in session.exec(select(PriceBook).where(col(PriceBook.is_current) == True)):  # noqa: E712
         other.is_current = False
     book.is_current = True
     session.flush()
@@ -214,10 +218,10 @@ def load_price_book_file(
     problems = validate_price_book_document(doc, str(path))
     if problems:
         raise ReferenceDataError(problems)
-    if session.exec(select(PriceBook).where(PriceBook.version == doc["version"])).first() is not None:
+    if session.exec(select(PriceBook).where(col(PriceBook.version) == doc["version"])).first() is not None:
         return None
     book = _store_price_book(session, doc, user_id=user_id)
-    if session.exec(select(PriceBook).where(PriceBook.is_current == True)).first() is None:  # noqa: E712
+    if session.exec(select(PriceBook).where(col(PriceBook.is_current) == True)).first() is None:  # noqa: E712
         set_current_price_book(session, book)
     audit(
         session,
@@ -231,11 +235,11 @@ def load_price_book_file(
 
 
 def current_price_book(session: Session) -> PriceBook | None:
-    return session.exec(select(PriceBook).where(PriceBook.is_current == True)).first()  # noqa: E712
+    return session.exec(select(PriceBook).where(col(PriceBook.is_current) == True)).first()  # noqa: E712
 
 
 def _next_version(session: Session, base: str) -> str:
-    taken = set(session.exec(select(PriceBook.version)))
+    taken = set(session.exec(select(col(PriceBook.version))))
     m = re.fullmatch(r"(.*?)(\d+)", base)
     stem, n = (m.group(1), int(m.group(2))) if m else (base + "-", 1)
     while True:
@@ -263,7 +267,7 @@ def create_price_book_version(
     member_annual, per_km_annual (integer yen), lines ([[alpha, beta], ...]) and max_members (joint modes).
     Raises :class:`ReferenceDataError` (nothing written) when a change is unknown or makes the book invalid.
     """
-    base = session.exec(select(PriceBook).where(PriceBook.version == base_version)).first()
+    base = session.exec(select(PriceBook).where(col(PriceBook.version) == base_version)).first()
     if base is None:
         raise ReferenceDataError([f"単価表の版「{base_version}」がありません"])
     doc = copy.deepcopy(price_book_document(session, base))
@@ -295,7 +299,7 @@ def create_price_book_version(
     if problems:
         raise ReferenceDataError(problems)
     new_version = version or _next_version(session, base_version)
-    if session.exec(select(PriceBook).where(PriceBook.version == new_version)).first() is not None:
+    if session.exec(select(PriceBook).where(col(PriceBook.version) == new_version)).first() is not None:
         raise ReferenceDataError([Problem(f"単価表の版「{new_version}」は既にあります", "version")])
     doc.update(
         version=new_version,
@@ -303,9 +307,9 @@ def create_price_book_version(
         label=label if label is not None else base.label,
         note=note if note is not None else f"{base_version} から変更: " + "、".join(after),
     )
-    problems = validate_price_book_document(doc, f"単価表 {new_version}")
-    if problems:
-        raise ReferenceDataError(problems)
+    invalid = validate_price_book_document(doc, f"単価表 {new_version}")
+    if invalid:
+        raise ReferenceDataError(invalid)
     book = _store_price_book(session, doc, user_id=user_id)
     if make_current:
         set_current_price_book(session, book)
@@ -339,7 +343,8 @@ def domain_categories(session: Session, book: PriceBook, category_ids: list[str]
     return dict(found)
 
 
-_CATEGORIES: dict[tuple, dict[str, Category]] = {}
+# (the book's digest, version, horizon, the categories asked for)
+_CATEGORIES: dict[tuple[str, str, int, tuple[str, ...]], dict[str, Category]] = {}
 _CATEGORIES_KEPT = 64  # a book's categories one by one and all together, for a few books
 
 
@@ -400,7 +405,7 @@ def load_subsidy_rules(
         problems.append(f"{directory}: version「{v}」のファイルが複数あります")
     if problems:
         raise ReferenceDataError(problems)
-    existing = set(session.exec(select(SubsidyRuleSet.version)))
+    existing = set(session.exec(select(col(SubsidyRuleSet.version))))
     for path, doc in docs:
         if doc["version"] in existing:
             continue
@@ -423,11 +428,11 @@ def load_subsidy_rules(
     unusable = current is not None and bool(validate_rules(current.data))
     if report.loaded or current is None or unusable:
         candidates = session.exec(
-            select(SubsidyRuleSet).order_by(SubsidyRuleSet.fiscal_year.desc(), SubsidyRuleSet.id.desc())
+            select(SubsidyRuleSet).order_by(col(SubsidyRuleSet.fiscal_year).desc(), col(SubsidyRuleSet.id).desc())
         ).all()
         newest = next((rs for rs in candidates if not validate_rules(rs.data)), candidates[0] if candidates else None)
         if newest is not None and newest is not current:
-            for rs in session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)):  # noqa: E712
+            for rs in session.exec(select(SubsidyRuleSet).where(col(SubsidyRuleSet.is_current) == True)):  # noqa: E712
                 rs.is_current = False
             newest.is_current = True
             current = newest
@@ -440,8 +445,8 @@ def subsidy_rule_set(session: Session, version: str | None) -> SubsidyRuleSet | 
     """The rule set of ``version`` (a plan's ``rule_version``); None for no version or an unknown one."""
     if not version:
         return None
-    return session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.version == version)).first()
+    return session.exec(select(SubsidyRuleSet).where(col(SubsidyRuleSet.version) == version)).first()
 
 
 def current_subsidy_rule_set(session: Session) -> SubsidyRuleSet | None:
-    return session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)).first()  # noqa: E712
+    return session.exec(select(SubsidyRuleSet).where(col(SubsidyRuleSet.is_current) == True)).first()  # noqa: E712

@@ -11,10 +11,11 @@ from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy.orm import load_only
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Plan as PlanRow
 from planner.db.models import PlanRelease, Scenario, SubsidyRuleSet
+from planner.db.rows import attribute
 from planner.domain import input_changes
 from planner.domain.input_changes import InputChange
 from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance
@@ -48,11 +49,11 @@ def current_snapshot(session: Session, scenario: Scenario) -> dict[str, Any]:
 
 def _rule_version(session: Session, scenario: Scenario) -> str:
     """The version of the rule set a run would use (scenario_rule_set's choice), without reading its document."""
-    query = select(SubsidyRuleSet.version)
+    query = select(col(SubsidyRuleSet.version))
     if scenario.subsidy_rule_set_id:
-        query = query.where(SubsidyRuleSet.id == scenario.subsidy_rule_set_id)
+        query = query.where(col(SubsidyRuleSet.id) == scenario.subsidy_rule_set_id)
     else:
-        query = query.where(SubsidyRuleSet.is_current == True)  # noqa: E712
+        query = query.where(col(SubsidyRuleSet.is_current) == True)  # noqa: E712
     return session.exec(query).first() or ""
 
 
@@ -79,7 +80,9 @@ def changes_since_publication(session: Session, release: PlanRelease) -> tuple[l
     Reads today's input rows (needs, bodies, quotes, the scenario) and rebuilds the instance from them only when
     their digest is one not compared yet for this release (planner.services.instances.ScenarioRows.digest)."""
     # Only the scenario's id: the plan's documents are large, and the plan pages have the row already.
-    plan = session.get(PlanRow, release.plan_id, options=[load_only(PlanRow.id, PlanRow.scenario_id)])
+    plan = session.get(
+        PlanRow, release.plan_id, options=[load_only(attribute(col(PlanRow.id)), attribute(col(PlanRow.scenario_id)))]
+    )
     scenario = session.get(Scenario, plan.scenario_id) if plan is not None else None
     if scenario is None:
         return [], "計画のシナリオが削除されたため、入力の変更を確認できません。"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, PlanRelease, PlanSeries, Scenario, utcnow
 from planner.db.models import Plan as PlanRow
@@ -46,14 +46,14 @@ def current_releases_for_body(session: Session, body_code: str) -> list[tuple[Pl
     """The published versions in force that include the body (its home page lists them)."""
     rows = session.exec(
         select(PlanRelease, PlanSeries, PlanRow)
-        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
-        .join(PlanRow, PlanRow.id == PlanRelease.plan_id)
+        .join(PlanSeries, col(PlanSeries.id) == col(PlanRelease.series_id))
+        .join(PlanRow, col(PlanRow.id) == col(PlanRelease.plan_id))
         .where(
-            PlanRelease.state == "published",
-            PlanSeries.current_version == PlanRelease.version,
-            PlanRelease.plan_id.in_(access.plans_including(body_code)),
+            col(PlanRelease.state) == "published",
+            col(PlanSeries.current_version) == col(PlanRelease.version),
+            col(PlanRelease.plan_id).in_(access.plans_including(body_code)),
         )
-        .order_by(PlanRelease.published_at.desc())
+        .order_by(col(PlanRelease.published_at).desc())
     ).all()
     out = []
     for release, series, plan in rows:
@@ -68,7 +68,7 @@ def planned_members(session: Session, scenario: Scenario, body_codes: Iterable[s
     codes = sorted(set(body_codes))
     if not codes:
         return set()
-    return set(session.exec(access.planned_body_codes(scenario).where(Body.code.in_(codes))))
+    return set(session.exec(access.planned_body_codes(scenario).where(col(Body.code).in_(codes))))
 
 
 def undeletable_reason(session: Session, plan_ids: list[int]) -> str | None:
@@ -78,8 +78,8 @@ def undeletable_reason(session: Session, plan_ids: list[int]) -> str | None:
         return None
     found = session.exec(
         select(PlanRelease, PlanSeries)
-        .join(PlanSeries, PlanSeries.id == PlanRelease.series_id)
-        .where(PlanRelease.plan_id.in_(plan_ids))
+        .join(PlanSeries, col(PlanSeries.id) == col(PlanRelease.series_id))
+        .where(col(PlanRelease.plan_id).in_(plan_ids))
     ).first()
     if found is None:
         return None

@@ -41,7 +41,7 @@ def scenario_plans(session: Session, scenario: Scenario) -> list[PlanRow]:
     return list(
         session.exec(
             select(PlanRow)
-            .where(PlanRow.scenario_id == scenario.id)
+            .where(col(PlanRow.scenario_id) == scenario.id)
             .order_by(col(PlanRow.created_at).desc(), col(PlanRow.id).desc())
         )
     )
@@ -60,13 +60,13 @@ def override_names(session: Session, scenario: Scenario, latest: PlanView | None
     if latest is not None:
         names.update({code: b.name for code, b in latest.instance.bodies.items()})
         names.update({("category", cid): c.name for cid, c in latest.instance.categories.items()})
-    query = select(Body.code, Body.name)
+    query = select(col(Body.code), col(Body.name))
     if scenario.body_codes:
         query = query.where(
             col(Body.code).in_(list(scenario.body_codes) + [h.get("body") for h in scenario.hosts or []])
         )
     elif scenario.prefecture_code:
-        query = query.where(Body.prefecture_code == scenario.prefecture_code)
+        query = query.where(col(Body.prefecture_code) == scenario.prefecture_code)
     else:
         query = query.where(col(Body.code).in_([h.get("body") for h in scenario.hosts or []]))
     names.update({code: name for code, name in session.exec(query)})
@@ -92,11 +92,11 @@ def source_plan(session: Session, user: Any, scenario: Scenario) -> PlanRow | No
 
 def override_bodies(session: Session, scenario: Scenario) -> list[tuple[str, str]]:
     """(code, name) of the bodies an override of a scenario not yet run may name."""
-    query = select(Body.code, Body.name).order_by(col(Body.code))
+    query = select(col(Body.code), col(Body.name)).order_by(col(Body.code))
     if scenario.body_codes:
         query = query.where(col(Body.code).in_(scenario.body_codes))
     elif scenario.prefecture_code:
-        query = query.where(Body.prefecture_code == scenario.prefecture_code)
+        query = query.where(col(Body.prefecture_code) == scenario.prefecture_code)
     return [(code, name) for code, name in session.exec(query.limit(OVERRIDE_BODY_LIMIT))]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, func
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import (
     Body,
@@ -27,17 +27,22 @@ from planner.db.models import (
     Scenario,
     SubsidyEstimate,
     SubsidyRuleSet,
-    User,
     utcnow,
 )
+from planner.db.rows import fetch, id_of, keys
+from planner.domain import model
 from planner.domain.instance_io import InstanceError, instance_to_dict, parse_instance
 from planner.domain.model import Instance
 from planner.domain.vocabulary import lead_role, mode_label, wareki_fiscal_year
 from planner.services import access
+from planner.services.access import Actor
 
 from . import quotes
 from .instances import scenario_need_query
 from .releases import undeletable_reason
+
+# The names describe_override prints without a session: body code -> name and ("category", id) -> category name
+OverrideNames = dict[Any, str]
 
 OVERRIDE_KINDS = {
     "together": "同じグループにする",
@@ -129,12 +134,12 @@ def scenario_rule_set(session: Session, scenario: Scenario) -> SubsidyRuleSet | 
     set is stored: the settlement then takes the newest shipped one)."""
     if scenario.subsidy_rule_set_id:
         return session.get(SubsidyRuleSet, scenario.subsidy_rule_set_id)
-    return session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)).first()  # noqa: E712
+    return session.exec(select(SubsidyRuleSet).where(col(SubsidyRuleSet.is_current) == True)).first()  # noqa: E712
 
 
 def list_scenarios(
     session: Session,
-    user: User,
+    user: Actor,
     *,
     prefecture_code: str | None = None,
     status: str | None = None,
@@ -144,14 +149,16 @@ def list_scenarios(
 ) -> tuple[list[Scenario], int]:
     query = access.visible_scenarios(user)
     if prefecture_code:
-        query = query.where(Scenario.prefecture_code == prefecture_code)
+        query = query.where(col(Scenario.prefecture_code) == prefecture_code)
     if status:
-        query = query.where(Scenario.status == status)
+        query = query.where(col(Scenario.status) == status)
     if text:
-        query = query.where(Scenario.name.contains(text))
+        query = query.where(col(Scenario.name).contains(text))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
-        query.order_by(Scenario.updated_at.desc(), Scenario.id.desc()).offset((page - 1) * per_page).limit(per_page)
+        query.order_by(col(Scenario.updated_at).desc(), col(Scenario.id).desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
     return list(rows), int(total)
 
@@ -168,8 +175,8 @@ def scenario_snapshot(s: Scenario) -> dict[str, Any]:
 
 
 def defaults(session: Session) -> dict[str, Any]:
-    book = session.exec(select(PriceBook).where(PriceBook.is_current == True)).first()  # noqa: E712
-    rules = session.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)).first()  # noqa: E712
+    book = session.exec(select(PriceBook).where(col(PriceBook.is_current) == True)).first()  # noqa: E712
+    rules = session.exec(select(SubsidyRuleSet).where(col(SubsidyRuleSet.is_current) == True)).first()  # noqa: E712
     return {
         "price_book_id": book.id if book else None,
         "subsidy_rule_set_id": rules.id if rules else None,
@@ -177,14 +184,14 @@ def defaults(session: Session) -> dict[str, Any]:
     }
 
 
-def validate_parameters(session: Session, user: User, data: dict[str, Any]) -> None:
+def validate_parameters(session: Session, user: Actor, data: dict[str, Any]) -> None:
     """Server-side checks the form cannot make: the prefecture and bodies are ones the user may plan for."""
     pref = data.get("prefecture_code") or None
     if not access.sees_prefecture(user, pref):
         raise ScenarioError("自都道府県のシナリオのみ作成・編集できます。")
     codes = list(data.get("body_codes") or [])
     if codes:
-        found = session.exec(select(Body.code, Body.prefecture_code).where(Body.code.in_(codes))).all()
+        found = session.exec(select(col(Body.code), col(Body.prefecture_code)).where(col(Body.code).in_(codes))).all()
         missing = sorted(set(codes) - {c for c, _ in found})
         if missing:
             raise ScenarioError(f"存在しない団体コードがあります: {', '.join(missing[:10])}")
@@ -202,7 +209,7 @@ def validate_parameters(session: Session, user: User, data: dict[str, Any]) -> N
             raise ScenarioError(f"幹事（ホスト）団体 {body.name} は対象都道府県の団体ではありません。")
     cats = list(data.get("category_ids") or [])
     if cats:
-        known = set(session.exec(select(Category.id).where(Category.id.in_(cats))).all())
+        known = set(session.exec(select(col(Category.id)).where(col(Category.id).in_(cats))).all())
         unknown = sorted(set(cats) - known)
         if unknown:
             raise ScenarioError(f"存在しない分野があります: {', '.join(unknown)}")
@@ -217,7 +224,7 @@ def validate_parameters(session: Session, user: User, data: dict[str, Any]) -> N
         raise ScenarioError("指定した補助制度ルールの版が見つかりません。")
 
 
-def create_scenario(session: Session, user: User, data: dict[str, Any]) -> Scenario:
+def create_scenario(session: Session, user: Actor, data: dict[str, Any]) -> Scenario:
     validate_parameters(session, user, data)
     base = defaults(session)
     values = {k: data[k] for k in EDITABLE_FIELDS if k in data}
@@ -249,7 +256,7 @@ def _check_editable(scenario: Scenario, expected_version: Any) -> None:
 
 
 def update_scenario(
-    session: Session, user: User, scenario: Scenario, data: dict[str, Any], expected_version: Any
+    session: Session, user: Actor, scenario: Scenario, data: dict[str, Any], expected_version: Any
 ) -> Scenario:
     _check_editable(scenario, expected_version)
     validate_parameters(session, user, {**scenario_snapshot(scenario), **data})
@@ -266,7 +273,7 @@ def _bump(scenario: Scenario) -> None:
     scenario.updated_at = utcnow()
 
 
-def _save_update(session: Session, user: User, scenario: Scenario, before: dict[str, Any], detail: str) -> None:
+def _save_update(session: Session, user: Actor, scenario: Scenario, before: dict[str, Any], detail: str) -> None:
     """Write an edit of the scenario: a new version (the conditional UPDATE refuses an edit made meanwhile) and its
     audit entry with the scenario before and after."""
     _bump(scenario)
@@ -287,7 +294,7 @@ def _save_update(session: Session, user: User, scenario: Scenario, before: dict[
 
 def copy_scenario(
     session: Session,
-    user: User,
+    user: Actor,
     scenario: Scenario,
     *,
     name: str | None = None,
@@ -313,7 +320,7 @@ def copy_scenario(
     session.flush()
     from planner.services.quotes import copy_quotes
 
-    copy_quotes(session, scenario.id, clone.id)  # a copy keeps the vendors' prices
+    copy_quotes(session, id_of(scenario), id_of(clone))  # a copy keeps the vendors' prices
     _record(
         session,
         user_id=user.id,
@@ -327,14 +334,14 @@ def copy_scenario(
     return clone
 
 
-def delete_scenario(session: Session, user: User, scenario: Scenario) -> None:
+def delete_scenario(session: Session, user: Actor, scenario: Scenario) -> None:
     if scenario.status in ACTIVE_STATUSES:
         raise ScenarioError("実行中のシナリオは削除できません。先に中止してください。")
-    plan_ids = list(session.exec(select(Plan.id).where(Plan.scenario_id == scenario.id)).all())
+    plan_ids = keys(session.exec(select(col(Plan.id)).where(col(Plan.scenario_id) == scenario.id)))
     reason = undeletable_reason(session, plan_ids)
     if reason is not None:
         raise ScenarioError(reason)
-    quotes.delete_for_scenarios(session, [scenario.id])
+    quotes.delete_for_scenarios(session, [id_of(scenario)])
     delete_plans(session, plan_ids)
     before = scenario_snapshot(scenario)
     _record(
@@ -355,12 +362,12 @@ def delete_plans(session: Session, plan_ids: Iterable[int]) -> None:
     plan_ids = list(plan_ids)
     if not plan_ids:
         return
-    consortium_ids = select(Consortium.id).where(Consortium.plan_id.in_(plan_ids))
-    share_ids = select(MemberShare.id).where(MemberShare.consortium_id.in_(consortium_ids))
-    session.exec(delete(SubsidyEstimate).where(SubsidyEstimate.member_share_id.in_(share_ids)))
-    session.exec(delete(MemberShare).where(MemberShare.consortium_id.in_(consortium_ids)))
-    session.exec(delete(Consortium).where(Consortium.plan_id.in_(plan_ids)))
-    session.exec(delete(Plan).where(Plan.id.in_(plan_ids)))
+    consortium_ids = select(col(Consortium.id)).where(col(Consortium.plan_id).in_(plan_ids))
+    share_ids = select(col(MemberShare.id)).where(col(MemberShare.consortium_id).in_(consortium_ids))
+    session.exec(delete(SubsidyEstimate).where(col(SubsidyEstimate.member_share_id).in_(share_ids)))
+    session.exec(delete(MemberShare).where(col(MemberShare.consortium_id).in_(consortium_ids)))
+    session.exec(delete(Consortium).where(col(Consortium.plan_id).in_(plan_ids)))
+    session.exec(delete(Plan).where(col(Plan.id).in_(plan_ids)))
 
 
 # --- overrides ----------------------------------------------------------------------------------------------------
@@ -393,7 +400,7 @@ def override_items(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def add_override(
-    session: Session, user: User, scenario: Scenario, item: dict[str, Any], expected_version: Any
+    session: Session, user: Actor, scenario: Scenario, item: dict[str, Any], expected_version: Any
 ) -> dict[str, Any]:
     _check_editable(scenario, expected_version)
     clean = normalise_override(item)
@@ -406,7 +413,7 @@ def add_override(
     return clean
 
 
-def remove_override(session: Session, user: User, scenario: Scenario, item_id: str, expected_version: Any) -> None:
+def remove_override(session: Session, user: Actor, scenario: Scenario, item_id: str, expected_version: Any) -> None:
     _check_editable(scenario, expected_version)
     items = override_items(scenario)
     remaining = [i for i in items if i.get("id") != item_id]
@@ -434,7 +441,9 @@ def check_override_bodies(session: Session, scenario: Scenario, item: dict[str, 
             raise ScenarioError(f"{body.name} はこのシナリオの対象団体ではありません。")
         if (
             not scenario.body_codes
-            and not session.exec(select(Body.code).where(Body.code == code, access.planned_bodies(scenario))).first()
+            and not session.exec(
+                select(col(Body.code)).where(col(Body.code) == code, access.planned_bodies(scenario))
+            ).first()
         ):
             raise ScenarioError(
                 f"{body.name} はこの協議会の参加団体ではありません。"
@@ -449,11 +458,12 @@ def check_override_bodies(session: Session, scenario: Scenario, item: dict[str, 
 def check_override_needs(session: Session, scenario: Scenario, item: dict[str, Any]) -> None:
     """Refuse at entry what the run would refuse: a body without a need of the category, or a 'together' pair whose
     needs start in different fiscal years (a group shares one start year)."""
-    category = session.get(Category, item["category"])
+    category = fetch(session, Category, item["category"])  # add_override refused an unknown one
     years: dict[str, set[int]] = {}
     for need in session.exec(scenario_need_query(scenario, item["bodies"], [item["category"]])):
         years.setdefault(need.body_code, set()).add(need.start_year)
-    names = {code: (session.get(Body, code).name if session.get(Body, code) else code) for code in item["bodies"]}
+    bodies = {code: session.get(Body, code) for code in item["bodies"]}
+    names = {code: body.name if body is not None else code for code, body in bodies.items()}
     for code in item["bodies"]:
         if code not in years:
             raise ScenarioError(
@@ -472,18 +482,18 @@ def check_override_needs(session: Session, scenario: Scenario, item: dict[str, A
             )
 
 
-def describe_override(session_or_names, item: dict[str, Any]) -> str:
+def describe_override(session_or_names: Session | OverrideNames, item: dict[str, Any]) -> str:
     """A Japanese sentence for an override, e.g. 「AI-OCR：長野市と松本市を同じグループにする」."""
 
     def name(code: str) -> str:
         if isinstance(session_or_names, dict):
-            return session_or_names.get(code, code)
+            return str(session_or_names.get(code, code))
         body = session_or_names.get(Body, code)
         return body.name if body else code
 
     def category(cid: str) -> str:
         if isinstance(session_or_names, dict):
-            return session_or_names.get(("category", cid), cid)
+            return str(session_or_names.get(("category", cid), cid))
         cat = session_or_names.get(Category, cid)
         return cat.name if cat else cid
 
@@ -495,7 +505,7 @@ def describe_override(session_or_names, item: dict[str, Any]) -> str:
     if kind == "apart":
         return head + f"{bodies[0]}と{bodies[1]}を別のグループにする"
     if kind == "fix_group":
-        mode = item.get("mode") if item.get("mode") in ("lead", "unified") else "unified"
+        mode = str(item["mode"]) if item.get("mode") in ("lead", "unified") else "unified"
         return head + (
             f"{bodies[0]}を{name(item.get('lead_body', ''))}が{lead_role(mode)}の{mode_label(mode)}グループに固定する"
         )
@@ -513,14 +523,15 @@ class OverrideRules:
 
 def override_rules(instance: Instance, items: Iterable[dict[str, Any]]) -> OverrideRules:
     """Need-level rules for body-level override items; a ScenarioError names an item that cannot apply."""
-    by_body_cat: dict[tuple[str, str], list] = {}
+    by_body_cat: dict[tuple[str, str], list[model.Need]] = {}
     for need in instance.needs:
         by_body_cat.setdefault((need.body, need.category), []).append(need)
     rules = OverrideRules([], [], [])
     for item in items:
         cat = item["category"]
         cat_name = instance.categories[cat].name if cat in instance.categories else cat
-        label = f"上書き設定（{OVERRIDE_KINDS.get(item.get('kind'), item.get('kind'))}、{cat_name}）"
+        kind_name = str(item.get("kind"))
+        label = f"上書き設定（{OVERRIDE_KINDS.get(kind_name, kind_name)}、{cat_name}）"
         needs = [by_body_cat.get((code, cat), []) for code in item["bodies"]]
         for code, found in zip(item["bodies"], needs, strict=True):
             if not found:
@@ -550,9 +561,9 @@ def override_rules(instance: Instance, items: Iterable[dict[str, Any]]) -> Overr
     return rules
 
 
-def instance_names(instance: Instance) -> dict:
+def instance_names(instance: Instance) -> OverrideNames:
     """The names describe_override needs, taken from a planning instance (no session at hand)."""
-    names: dict = {code: body.name for code, body in instance.bodies.items()}
+    names: OverrideNames = {code: body.name for code, body in instance.bodies.items()}
     names.update({("category", cid): cat.name for cid, cat in instance.categories.items()})
     return names
 

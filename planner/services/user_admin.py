@@ -7,7 +7,9 @@ the audit log.
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from typing import Any
+
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, User
 
@@ -24,7 +26,7 @@ class FieldError(UserError):
         super().__init__(message, field)
 
 
-def _snapshot(user: User) -> dict:
+def _snapshot(user: User) -> dict[str, Any]:
     return {
         "display_name": user.display_name,
         "role": user.role,
@@ -38,7 +40,7 @@ LAST_ADMIN = "有効な管理者が1人だけのため"
 
 
 def _active_admins(session: Session) -> int:
-    return len(session.exec(select(User.id).where(User.role == ADMIN, User.is_active == True)).all())  # noqa: E712
+    return len(session.exec(select(col(User.id)).where(col(User.role) == ADMIN, col(User.is_active) == True)).all())  # noqa: E712
 
 
 def _lock_active_admins(session: Session) -> None:
@@ -48,9 +50,9 @@ def _lock_active_admins(session: Session) -> None:
     # In id order: two transactions locking the same rows in different orders (a scan's order follows where the
     # rows' latest versions lie) deadlock on PostgreSQL.
     session.exec(
-        select(User.id)
-        .where(User.role == ADMIN, User.is_active == True)  # noqa: E712
-        .order_by(User.id)
+        select(col(User.id))
+        .where(col(User.role) == ADMIN, col(User.is_active) == True)  # noqa: E712
+        .order_by(col(User.id))
         .with_for_update()
     )
 
@@ -64,7 +66,7 @@ def _an_admin_remains(session: Session, message: str) -> None:
 
 
 def list_users(session: Session) -> list[User]:
-    return list(session.exec(select(User).order_by(User.role, User.username)))
+    return list(session.exec(select(User).order_by(col(User.role), col(User.username))))
 
 
 def body_names(session: Session, users: list[User]) -> dict[str, str]:
@@ -72,7 +74,10 @@ def body_names(session: Session, users: list[User]) -> dict[str, str]:
     codes = {u.body_code for u in users if u.body_code}
     if not codes:
         return {}
-    return {code: name for code, name in session.exec(select(Body.code, Body.name).where(Body.code.in_(codes))).all()}
+    return {
+        code: name
+        for code, name in session.exec(select(col(Body.code), col(Body.name)).where(col(Body.code).in_(codes))).all()
+    }
 
 
 def resolve_scope(

@@ -7,7 +7,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planner.db.models import Body, User
 
@@ -83,7 +83,7 @@ def create_user(
     problem = password_problem(password)
     if problem:
         raise UserError(problem, "password")
-    if session.exec(select(User).where(User.username == username)).first() is not None:
+    if session.exec(select(User).where(col(User.username) == username)).first() is not None:
         raise UserError(f"ログイン名「{username}」は既に使われています", "username")
     if role == ADMIN:
         if body_code or prefecture_code:
@@ -151,7 +151,7 @@ def set_password(session: Session, user: User, password: str, changed_by: int | 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, or None. Old-parameter hashes are upgraded on success."""
-    user = session.exec(select(User).where(User.username == username)).first()
+    user = session.exec(select(User).where(col(User.username) == username)).first()
     if user is None or not user.is_active:
         _hasher.hash(password)  # spend the same time as a real check, so names cannot be probed by timing
         return None

@@ -82,7 +82,7 @@ class Placement:
     total_yen: int
     net_without_grant_yen: int  # the headline net burden (the grant not awarded)
 
-    def signature(self) -> tuple:
+    def signature(self) -> tuple[str, str, frozenset[str]]:
         return (self.mode, self.lead_body, self.partners)
 
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import defer
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
+from planner.db.rows import attribute
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
 
@@ -81,7 +82,9 @@ def load_plan(session: Session, user: Any, plan_id: int) -> LoadedPlan:
     """Plan ``plan_id`` as ``user`` may open it, or :class:`PlanNotFound`. A stored plan that cannot be read back
     raises ValueError (the stored documents are broken: a server error, not the user's)."""
     # The plan's two documents (a national plan's run to megabytes) are read only when its view is not cached yet.
-    row = session.get(PlanRow, plan_id, options=[defer(PlanRow.instance_doc), defer(PlanRow.plan_doc)])
+    row = session.get(
+        PlanRow, plan_id, options=[defer(attribute(col(PlanRow.instance_doc))), defer(attribute(col(PlanRow.plan_doc)))]
+    )
     scenario = session.get(Scenario, row.scenario_id) if row is not None else None
     if row is None or scenario is None:
         raise PlanNotFound(plan_id)

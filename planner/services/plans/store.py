@@ -7,15 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from planner.db.models import Consortium, MemberShare, Scenario, SubsidyEstimate, User
+from planner.db.models import Consortium, MemberShare, Scenario, SubsidyEstimate
 from planner.db.models import Plan as PlanRow
+from planner.db.rows import id_of
 from planner.domain.instance_io import instance_to_dict
 from planner.domain.model import Instance
 from planner.domain.settled import member_lines
 from planner.domain.settled_plan import SettledPlan
 from planner.services import access
+from planner.services.access import Actor
 
 # --- writing ------------------------------------------------------------------------------------------------------
 
@@ -54,7 +56,7 @@ def persist_plan(
     for group in plan.groups:
         allocation = group.allocation
         consortium = Consortium(
-            plan_id=row.id,
+            plan_id=id_of(row),
             group_key=group.id,
             category_id=group.category,
             start_year=group.start_year,
@@ -76,7 +78,7 @@ def persist_plan(
     for consortium, group in shares_and_subsidies:
         for line in member_lines(instance, group):
             share = MemberShare(
-                consortium_id=consortium.id,
+                consortium_id=id_of(consortium),
                 need_key=line.need_id,
                 body_code=line.body_code,
                 initial_yen=line.initial_yen,
@@ -91,7 +93,7 @@ def persist_plan(
         if line.subsidy is not None:
             session.add(
                 SubsidyEstimate(
-                    member_share_id=share.id,
+                    member_share_id=id_of(share),
                     grant_yen=line.grant_yen,
                     special_tax_yen=line.special_tax_yen,
                     special_tax_measure=(line.special_tax_measure or None),
@@ -109,7 +111,7 @@ def persist_plan(
 
 def list_plans(
     session: Session,
-    user: User,
+    user: Actor,
     *,
     scenario_id: int | None = None,
     prefecture_code: str | None = None,
@@ -118,17 +120,21 @@ def list_plans(
 ) -> tuple[list[tuple[PlanRow, Scenario]], int]:
     query = access.visible_plans(user)
     if scenario_id:
-        query = query.where(PlanRow.scenario_id == scenario_id)
+        query = query.where(col(PlanRow.scenario_id) == scenario_id)
     if prefecture_code:
-        query = query.where(Scenario.prefecture_code == prefecture_code)
+        query = query.where(col(Scenario.prefecture_code) == prefecture_code)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
-        query.order_by(PlanRow.created_at.desc(), PlanRow.id.desc()).offset((page - 1) * per_page).limit(per_page)
+        query.order_by(col(PlanRow.created_at).desc(), col(PlanRow.id).desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
-    return [tuple(r) for r in rows], int(total)
+    return [(plan, scenario) for plan, scenario in rows], int(total)
 
 
 def latest_plan(session: Session, scenario_id: int) -> PlanRow | None:
     return session.exec(
-        select(PlanRow).where(PlanRow.scenario_id == scenario_id).order_by(PlanRow.created_at.desc(), PlanRow.id.desc())
+        select(PlanRow)
+        .where(col(PlanRow.scenario_id) == scenario_id)
+        .order_by(col(PlanRow.created_at).desc(), col(PlanRow.id).desc())
     ).first()

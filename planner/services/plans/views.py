@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from planner.db.models import Plan as PlanRow
+from planner.db.rows import id_of
 from planner.domain.instance_io import parse_instance
 from planner.domain.model import Instance
 from planner.domain.settled import Allocation, MemberLine, Totals, member_lines
@@ -204,7 +205,9 @@ class PlanView:
         }
 
 
-_CACHE: OrderedDict[tuple, tuple[PlanView, int]] = OrderedDict()  # key -> (view, its needs)
+# (plan id, scenario id, created, objective, bound, seconds): what tells a stored plan from one re-saved under its id
+_CacheKey = tuple[int, int, datetime, int, int, float]
+_CACHE: OrderedDict[_CacheKey, tuple[PlanView, int]] = OrderedDict()  # key -> (view, its needs)
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 8
 # A view keeps ~3.5 KB per need: eight national plans would hold a few hundred MB in every worker for good
@@ -217,13 +220,14 @@ def plan_view(row: PlanRow) -> PlanView:
 
     The key is made of the row's small columns only, so that a row loaded without its two documents (deferred, as
     planner.services.plans.load_plan does) reads them from the database only when the view is not cached yet."""
-    key = (row.id, row.scenario_id, row.created_at, row.objective_yen, row.lower_bound_yen, row.solve_seconds)
+    plan_id = id_of(row)
+    key = (plan_id, row.scenario_id, row.created_at, row.objective_yen, row.lower_bound_yen, row.solve_seconds)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key][0]
     view = build_view(
-        row.id,
+        plan_id,
         row.scenario_id,
         row.created_at,
         row.price_book_version,
@@ -251,7 +255,9 @@ def build_view(
 ) -> PlanView:
     instance = parse_instance(instance_doc)
     plan = settled_plan_from_dict(plan_doc)
-    groups, by_id, by_body = [], {}, {}
+    groups: list[GroupView] = []
+    by_id: dict[str, GroupView] = {}
+    by_body: dict[str, list[GroupView]] = {}
     for g in plan.groups:
         lines = member_lines(instance, g)
         cat = instance.categories.get(g.category)
