@@ -84,7 +84,8 @@ def _serve_behind_proxy(app: Flask) -> None:
     whatever the client sent (and must not reset the login throttle)."""
     app.session_interface = _SessionInterface()
     if app.config.get("TRUSTED_PROXY"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+        # Flask's documented way to add WSGI middleware replaces this method, which mypy refuses for any method
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
 
 def _instance_secret(instance_path: Path) -> str:

@@ -225,13 +225,13 @@ def consortium_map_svg(
     out.append('<g class="bodies">')
     for b in ordered:
         x, y = proj(b["lat"], b["lng"])
-        g = body_group.get(b["code"])
-        fill = colour[g["id"]] if g is not None else STANDALONE_GREY
-        opacity = 0.25 if faded(g) else 1.0
+        group = body_group.get(b["code"])
+        fill = colour[group["id"]] if group is not None else STANDALONE_GREY
+        opacity = 0.25 if faded(group) else 1.0
         tip = b["name"] + ("：" + "、".join(memberships[b["code"]]) if b["code"] in memberships else "")
         is_lead = b["code"] in led
         if _is_prefecture(b["code"]):
-            r = 9 if is_lead else 7
+            r: float = 9 if is_lead else 7
             shape = (
                 f'<rect x="{num(x - r)}" y="{num(y - r)}" width="{num(2 * r)}" height="{num(2 * r)}" '
                 f'fill="{fill}" fill-opacity="{opacity}" stroke="{TEXT}" stroke-width="{2 if is_lead else 1}"/>'
@@ -243,7 +243,7 @@ def consortium_map_svg(
                 f'stroke="{TEXT}" stroke-width="2"/>'
                 f'<circle cx="{num(x)}" cy="{num(y)}" r="5" fill="{fill}" fill-opacity="{opacity}"/>'
             )
-        elif g is not None:
+        elif group is not None:
             r = 4.5
             shape = (
                 f'<circle cx="{num(x)}" cy="{num(y)}" r="4.5" fill="{fill}" fill-opacity="{opacity}" '
@@ -264,8 +264,8 @@ def consortium_map_svg(
     out.append(
         f'<rect x="0.5" y="0.5" width="{num(width - 1)}" height="{num(height - 1)}" fill="none" stroke="{GRID}"/>'
     )
-    legend, legend_bottom = _legend(joint, colour, number, height + 22, width, focus, leads_unnamed, legend)
-    out.extend(legend)
+    legend_svg, legend_bottom = _legend(joint, colour, number, height + 22, width, focus, leads_unnamed, legend)
+    out.extend(legend_svg)
     out.append("</svg>")
     return "".join(open_svg(width, math.ceil(legend_bottom + 10), title, desc, css_class="chart consortium-map") + out)
 
@@ -288,7 +288,7 @@ def _names(bodies, by_code, led, number, colour, faded, proj, frame, markers) ->
     """Leads' names with their groups' numbers first, then (on a small map) every other body's name; and how
     many leads found no free spot for their name."""
     requests = []
-    styles = {}
+    styles: dict[str, tuple[str, int, str | None, str, float]] = {}
     for code in sorted(led, key=lambda c: min(number[g["id"]] for g in led[c])):
         b = by_code.get(code)
         if b is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import NoReturn
 
 import click
 
@@ -19,6 +20,6 @@ def with_app(func):
     return wrapper
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"エラー: {message}", err=True)
     raise SystemExit(code)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -43,7 +45,7 @@ def with_engine(func):
     return wrapper
 
 
-def _fail_problems(problems: list[str], header: str) -> None:
+def _fail_problems(problems: Iterable[str], header: str) -> NoReturn:
     click.echo(f"エラー: {header}（データベースには何も書き込んでいません）", err=True)
     for p in problems:
         click.echo(f"  - {p}", err=True)

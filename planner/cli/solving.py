@@ -619,6 +619,7 @@ def demo_click_to_plan() -> dict:
     from sqlmodel import Session
 
     from planner.db.models import Scenario, utcnow
+    from planner.db.rows import fetch
     from planner.db.session import make_engine
     from planner.jobs.runner import run_solve
     from planner.jobs.state import iso
@@ -631,7 +632,7 @@ def demo_click_to_plan() -> dict:
         with Session(engine) as session:
             report = load_demo(session)
             session.commit()
-            scenario = session.get(Scenario, report.scenario_id)
+            scenario = fetch(session, Scenario, report.scenario_id)
             job_id = uuid.uuid4().hex
             scenario.status, scenario.job_id = "queued", job_id
             scenario.progress = {"runner": "thread", "queued_at": iso(utcnow())}
@@ -641,7 +642,7 @@ def demo_click_to_plan() -> dict:
         status = run_solve(engine, report.scenario_id, job_id)
         seconds = time.perf_counter() - started
         with Session(engine) as session:
-            progress = dict(session.get(Scenario, report.scenario_id).progress or {})
+            progress = dict(fetch(session, Scenario, report.scenario_id).progress or {})
         engine.dispose()
     phases = progress.get("phase_seconds") or {}
     return {"status": status, "needs": report.needs, "seconds": round(seconds, 2), "phases": phases}

@@ -25,7 +25,10 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # the chain ships with the package: no revision means a broken install
+        raise RuntimeError(f"no Alembic revision in {MIGRATIONS_DIR}")
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

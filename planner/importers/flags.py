@@ -83,8 +83,8 @@ def parse_flags_file(file_name: str, data: bytes, known_codes: set[str] | frozen
         problem = code_problem(code or "", known_codes) if code else "団体コードがありません"
         if problem is None and code not in known_codes:
             problem = f"団体コード {code} に当たる団体がありません"
-        if problem:
-            problems.append(Problem(file_name, problem, i + 1, code_label))
+        if problem or code is None:  # a missing code has its problem too
+            problems.append(Problem(file_name, problem or "団体コードがありません", i + 1, code_label))
             continue
         if code in parsed.rows:
             problems.append(

@@ -401,13 +401,13 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         baselines: dict[str, float | None] = {}
         for key, largest in BASELINE_LIMITS.items():
             raw = text(cell(key)) if key in columns else ""
-            value = volume_value(cell(key)) if raw or isinstance(cell(key), (int, float)) else None
-            if raw and (value is None or value <= 0):
+            baseline = volume_value(cell(key)) if raw or isinstance(cell(key), (int, float)) else None
+            if raw and (baseline is None or baseline <= 0):
                 fail(key, f"「{raw}」は0より大きい数値にしてください（わからなければ空欄）")
-            elif value is not None and value > largest:
+            elif baseline is not None and baseline > largest:
                 fail(key, f"{raw} が大きすぎます（{largest:,}以下）")
             else:
-                baselines[key] = value
+                baselines[key] = baseline
 
         if body_code and category_id:
             first = seen.get((body_code, category_id))
@@ -421,8 +421,11 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
 
         if problems:
             parsed.problems.extend(problems)
+        elif body_code is None or category_id is None or volume is None or year is None:
+            # each of them refused above with a problem of its own
+            raise AssertionError(f"row {number} lacks a required value but has no problem")
         else:
-            warnings = ()
+            warnings: tuple[str, ...] = ()
             if not flags["accepts_lead"] and not flags["accepts_unified"]:
                 warnings = (
                     "幹事方式・仕様統一方式のどちらも「不可」です。単独導入としてだけ登録し、共同調達のグループには"
@@ -438,8 +441,12 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
                     notes=notes,
                     warnings=warnings,
                     given=optional_given,
-                    **flags,
-                    **baselines,
+                    accepts_lead=flags["accepts_lead"],
+                    accepts_unified=flags["accepts_unified"],
+                    can_lead=flags["can_lead"],
+                    serves_disadvantaged_area=flags["serves_disadvantaged_area"],
+                    baseline_minutes_per_unit=baselines.get("baseline_minutes_per_unit"),
+                    baseline_hours_per_year=baselines.get("baseline_hours_per_year"),
                 )
             )
     if parsed.data_rows == 0 or (not parsed.rows and not parsed.problems):

@@ -188,7 +188,7 @@ def sheet_rows(
     declared = _declared_rows(sheet)
     if declared is not None and declared > max_rows:
         raise too_many_rows(name, declared, max_rows, declared=True)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     # max_row past the limit: a dimension that understates the rows must not hide them from the count
     for row in sheet.iter_rows(max_row=max_rows + 1, max_col=max_columns, values_only=True):
         if len(rows) == max_rows:
@@ -229,7 +229,7 @@ def decode_csv(file_name: str, data: bytes, *, max_rows: int = MAX_SHEET_ROWS) -
     kind = content_kind(data)
     if kind in ("xlsx", "xls"):
         raise FileProblems([Problem(file_name, "Excel ファイルの内容です。CSV としては読めません")])
-    if kind not in ("text", None):
+    if kind is not None and kind != "text":
         raise wrong_type(file_name, kind)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise FileProblems(

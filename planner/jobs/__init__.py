@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from planner.db.models import Scenario, User, utcnow
+from planner.db.rows import id_of
 
 from .state import append_log, is_stale, iso, parse_iso, transition
 
@@ -99,7 +100,7 @@ def submit_solve(session: Session, engine: Engine, config: dict[str, Any], scena
         except Exception as e:  # Redis unreachable: say so on the scenario instead of leaving it queued forever
             transition(
                 session,
-                scenario.id,
+                id_of(scenario),
                 job_id,
                 ("queued",),
                 status="failed",
@@ -110,7 +111,7 @@ def submit_solve(session: Session, engine: Engine, config: dict[str, Any], scena
             raise JobSubmitError(f"ジョブをキューに登録できませんでした（Redis: {e}）") from e
         # The evidence lost-job detection waits for: from here on, a job missing from Redis was lost there.
         # (A worker may already have taken the job; then the row is running and this changes nothing.)
-        transition(session, scenario.id, job_id, ("queued",), progress={**progress, "enqueued_at": iso(utcnow())})
+        transition(session, id_of(scenario), job_id, ("queued",), progress={**progress, "enqueued_at": iso(utcnow())})
         session.commit()
         session.refresh(scenario)
     else:
@@ -132,20 +133,20 @@ def request_cancel(session: Session, config: dict[str, Any], scenario: Scenario,
     if scenario.status == "queued":
         done = transition(
             session,
-            scenario.id,
+            id_of(scenario),
             scenario.job_id,
             ("queued",),
             status="cancelled",
             log=append_log(scenario.log, f"{who} が開始前に中止しました"),
             updated_at=utcnow(),
         )
-        if done and (scenario.progress or {}).get("runner") == "rq" and config.get("REDIS_URL"):
+        if done and (scenario.progress or {}).get("runner") == "rq" and config.get("REDIS_URL") and scenario.job_id:
             _cancel_rq_job(config["REDIS_URL"], scenario.job_id)
         new_status = "cancelled"
     else:
         done = transition(
             session,
-            scenario.id,
+            id_of(scenario),
             scenario.job_id,
             ("running",),
             status="cancelling",
@@ -188,7 +189,7 @@ def reap_if_stale(session: Session, config: dict[str, Any], scenario: Scenario) 
     }
     done = transition(
         session,
-        scenario.id,
+        id_of(scenario),
         scenario.job_id,
         (scenario.status,),
         status="failed",

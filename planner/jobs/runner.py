@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from planner.db.models import Scenario, utcnow
+from planner.db.rows import fetch
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
 from planner.domain.settled_plan import SettledPlan
@@ -305,7 +306,7 @@ def solve_scenario(engine: Engine, scenario_id: int, reporter: _Reporter) -> Sol
     from planner.services.scenarios import ScenarioError, apply_overrides, override_items, scenario_rule_set
 
     with Session(engine, expire_on_commit=False) as session:
-        scenario = session.get(Scenario, scenario_id)
+        scenario = fetch(session, Scenario, scenario_id)
         try:
             built = build_instance_with_notes(session, scenario)
         except InstanceError as e:

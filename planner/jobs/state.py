@@ -48,7 +48,11 @@ def append_log(log: str, message: str) -> str:
 
 
 def transition(
-    engine_or_session: Engine | Session, scenario_id: int, job_id: str, from_statuses: Iterable[str], **values: Any
+    engine_or_session: Engine | Session,
+    scenario_id: int,
+    job_id: str | None,
+    from_statuses: Iterable[str],
+    **values: Any,
 ) -> bool:
     """Set ``values`` on the scenario if it still belongs to ``job_id`` in one of ``from_statuses``."""
     statement = (

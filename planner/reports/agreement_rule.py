@@ -77,12 +77,12 @@ def rule_articles(
             "volume": f"各{payer}の年間利用量の比により",
         }[key]
         terms.append(f"{name}（{percent(w * 100)}%）は{basis}")
-    first = (
+    formula = (
         f"各{payer}の負担額は、{subject}を初期費用と年間費用に分け、それぞれ{rule.label()}の割合により按分した額"
         f"（{'、'.join(terms)}按分する。）"
         + ("に、別表第2に掲げる調整額を加えた額とする。" if rule.adjusted else "とする。")
     )
-    out = [first, rounding]
+    out = [formula, rounding]
     bases = []
     if rule.weights.get("population", 0.0) > 0:
         bases.append(f"人口は{population_basis}")

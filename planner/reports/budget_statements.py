@@ -41,7 +41,7 @@ from planner.domain.vocabulary import fiscal_year_label, wareki_fiscal_year
 from .context import ReportError, ReportMeta, _meta, head_title
 from .pdf import html_to_pdf
 from .render import render_html
-from .xlsx import YEN, _col, _save, _Writer, control_rows, sheet_title
+from .xlsx import YEN, _col, _save, _Writer, control_rows, first_sheet, sheet_title
 
 THOUSAND = '#,##0"千円";[Red]-#,##0"千円"'
 
@@ -504,7 +504,7 @@ def budget_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | No
     n = len(t.years)
     wb = Workbook()
     used: set[str] = set()
-    ws = wb.active
+    ws = first_sheet(wb)
     ws.title = sheet_title("歳出", used)
     w, (_first, spend_total) = _table_sheet(ws, t, t.expenditure, "年度別 歳出（団体別）", True, "歳出 計")
     transfers = t.transfers

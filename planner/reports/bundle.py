@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Any
 
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
@@ -149,8 +150,8 @@ def render_job_cached(
     documents are laid out whole, as without a store."""
     if store is None:
         return render_job(instance, plan, meta, job, font_config), 0
-    htmls = [_pdf_html(instance, plan, meta, d) for d in job]
-    if any(h is None for h in htmls):
+    htmls = [h for h in (_pdf_html(instance, plan, meta, d) for d in job) if h is not None]
+    if len(htmls) != len(job):
         return render_job(instance, plan, meta, job, font_config), 0
     parts = [stamp.split(h) for h in htmls]  # type: ignore[arg-type]
     keys = [document_key(d.kind, p.body) for d, p in zip(job, parts, strict=True)]
@@ -285,7 +286,10 @@ def _font_configuration():
     return FontConfiguration()
 
 
-_worker_state: tuple | None = None
+# What a render worker keeps between jobs: the plan and its documents' settings, the font configuration (from
+# WeasyPrint, untyped) and the document cache
+_WorkerState = tuple[Instance, SettledPlan, "ReportMeta | None", Any, "DocumentCache | None"]
+_worker_state: _WorkerState | None = None
 
 
 def _init_worker(
@@ -314,6 +318,8 @@ def _render_in_worker(job: tuple[Document, ...]) -> tuple[list[tuple[str, bytes]
     worker is one thread doing one job, whereas pausing the collector in the web server would pause it for every
     thread.
     """
+    if _worker_state is None:
+        raise RuntimeError("not a render worker: _init_worker has not run in this process")
     instance, plan, meta, font_config, store = _worker_state
     gc.disable()
     try:

@@ -87,7 +87,12 @@ class PlanEffects:
         return [(t.key, self.body_names.get(t.key, t.key), t) for t in totals]
 
     def chart_rows(self, totals: Iterable[tuple[str, HoursTotal]]) -> list[tuple[str, float, float, float]]:
-        return [(label, t.hours.low, t.hours.central, t.hours.high) for label, t in totals if t.hours is not None]
+        rows = []
+        for label, t in totals:
+            h = t.hours
+            if h is not None and h.low is not None and h.central is not None and h.high is not None:
+                rows.append((label, h.low, h.central, h.high))
+        return rows
 
 
 def effect_charts(effects: PlanEffects, *, width: int = 720, body_limit: int = 20) -> tuple[str | None, str | None]:

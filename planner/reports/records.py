@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from planner.domain.fairness import EvidenceRow
 from planner.domain.settled import MemberLine
 from planner.domain.subsidies import is_estimate_note
 from planner.domain.vocabulary import (
@@ -138,7 +139,7 @@ class GroupReport:
     # (均等割・人口割・利用量割 or their combination, no core adjustment, no rounding spread on totals), else None.
     formula_weights: dict[str, float] | None = None
     fairness_headline: str = ""  # members paying more than alone / a sub-group that would break away (count, yen)
-    evidence: list[dict] = field(default_factory=list)  # the tightest sub-groups: cost alone vs their shares
+    evidence: list[EvidenceRow] = field(default_factory=list)  # the tightest sub-groups: cost alone vs their shares
     proof_lines: list[str] = field(default_factory=list)  # min excess, least core, the unadjusted shares' proof
     weight_suggestion: str = ""
     member_paragraphs: dict[str, str] = field(default_factory=dict)  # need id -> the 負担額通知's paragraph

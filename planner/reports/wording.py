@@ -150,9 +150,9 @@ def _pct(x: float) -> str:
 def proof_lines(allocation: Allocation) -> list[str]:
     """The proof's figures in words: the smallest margin over every sub-group, the least core, and, when the core
     adjustment moved the shares, what the method's own shares were."""
-    if allocation.proof.min_excess_yen is None:
-        return []
     p = allocation.proof
+    if p.min_excess_yen is None:
+        return []
     lines = [
         f"最も不利な組合せの余裕（その組だけで導入する費用 − 按分での負担の合計）：{p.min_excess_yen:,}円"
         + ("（負の値は、その組が抜けると安くなる額）" if p.min_excess_yen < 0 else "")

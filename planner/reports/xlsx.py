@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.header_footer import HeaderFooterItem
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.domain.model import Instance
@@ -39,16 +42,16 @@ _ESTIMATE = "補助金・特別交付税・実質負担は見込額です（交�
 def group_workbook(instance: Instance, plan: SettledPlan, group_id: str, meta: ReportMeta | None = None) -> bytes:
     wb = Workbook()
     r = group_report(instance, plan, group_id, meta)
-    _group_sheet(wb.active, r)
+    _group_sheet(first_sheet(wb), r)
     return _save(wb, r.control)
 
 
 def member_workbook(instance: Instance, plan: SettledPlan, need_id: str, meta: ReportMeta | None = None) -> bytes:
     wb = Workbook()
     notice = member_notice(instance, plan, need_id, meta)
-    _member_sheet(wb.active, notice)
+    _member_sheet(first_sheet(wb), notice)
     if notice.member.effect is not None and plan.effects is not None:
-        _member_effect_rows(wb.active, notice, plan.effects.caveat)
+        _member_effect_rows(first_sheet(wb), notice, plan.effects.caveat)
     _group_sheet(wb.create_sheet(), notice.group)
     return _save(wb, notice.group.control)
 
@@ -57,8 +60,8 @@ def summary_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | N
     """総括 (categories and consortia) and one sheet per joint group with its members' shares."""
     wb = Workbook()
     s = summary_report(instance, plan, meta)
-    _summary_sheet(wb.active, s)
-    used = {wb.active.title}
+    _summary_sheet(first_sheet(wb), s)
+    used = {first_sheet(wb).title}
     for row in s.groups:
         ws = wb.create_sheet()
         _group_sheet(ws, row.group, used, s.meta.document_control)
@@ -66,6 +69,21 @@ def summary_workbook(instance: Instance, plan: SettledPlan, meta: ReportMeta | N
 
 
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def first_sheet(wb: Workbook) -> Worksheet:
+    """A new workbook's own sheet (openpyxl types ``active`` as any kind of sheet, or none)."""
+    ws = wb.active
+    if not isinstance(ws, Worksheet):
+        raise TypeError("a new workbook starts with one worksheet")
+    return ws
+
+
+def _header(item: HeaderFooterItem | None) -> HeaderFooterItem:
+    """A page header or footer, which every worksheet has (the types allow none)."""
+    if item is None:
+        raise TypeError("a worksheet without its page header or footer")
+    return item
 
 
 def _save(wb: Workbook, control: DocumentControl | None = None) -> bytes:
@@ -83,18 +101,22 @@ def page_setup(ws: Worksheet, control: DocumentControl | None = None) -> None:
     ws.page_setup.orientation = "landscape" if ws.max_column > 9 else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    props = ws.sheet_properties.pageSetUpPr
+    if props is None:  # openpyxl makes them with the sheet; the types allow none
+        props = ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    props.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.print_area = f"A1:{get_column_letter(max(ws.max_column, 1))}{max(ws.max_row, 1)}"
     if control is not None:
         if control.draft:
-            ws.oddHeader.center.text = "案（試算）"
-            ws.oddHeader.center.size = 14
-            ws.oddHeader.center.color = "C00000"
-        ws.oddHeader.right.text = f"{control.plan_label}"
-        ws.oddFooter.left.text = control.issuer.title
-    ws.oddFooter.right.text = "&P / &N"
+            centre = _header(ws.oddHeader).center
+            centre.text = "案（試算）"
+            centre.size = 14
+            centre.color = "C00000"
+        _header(ws.oddHeader).right.text = f"{control.plan_label}"
+        _header(ws.oddFooter).left.text = control.issuer.title
+    _header(ws.oddFooter).right.text = "&P / &N"
 
 
 def control_rows(w: _Writer, control: DocumentControl, kind: str, key: str = "") -> None:
@@ -181,7 +203,7 @@ class _Writer:
         self.row += 1
         return self.row - 1
 
-    def widths(self, widths: list[float]) -> None:
+    def widths(self, widths: Sequence[float]) -> None:
         for col, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(col)].width = width
 
