@@ -187,7 +187,8 @@ def export_bodies_command(engine, output: Path, prefecture_code: str | None) -> 
 @with_engine
 def demo_command(engine, seed: int | None, no_plan: bool) -> None:
     from planner.db.session import session_scope
-    from planner.services.demo import DEMO_SEED, DemoError, load_demo, plan_demo
+    from planner.jobs.demo import plan_demo
+    from planner.services.demo import DEMO_SEED, DemoError, load_demo
     from planner.services.plan_lifecycle import LifecycleError
     from planner.services.reference_data import ReferenceDataError
 

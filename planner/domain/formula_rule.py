@@ -20,10 +20,10 @@ import numpy as np
 from .costs import GroupCost
 from .model import Instance
 from .separation import Oracle
+from .shares import AllocationError, ShareParts, basic_ratios, formula_ratios, split_cost
 from .tolerances import YEN_NOISE
 
 if TYPE_CHECKING:
-    from .allocation import ShareParts
     from .net_fairness import NetLimits
 
 PARTS = ("equal", "population", "volume")
@@ -54,7 +54,6 @@ def find_rule(
     skip: Sequence[Mapping[str, float]] = (),
 ) -> RuleFound | None:
     """The nearest proved grid weights to ``start`` (normalised), or None when no grid point passes."""
-    from .allocation import AllocationError, basic_ratios, formula_ratios, split_cost
 
     n = len(member_ids)
     horizon = instance.horizon_years

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from .allocation import priority_order, split_yen
 from .model import Body, Instance, Need
 from .settled import Burden, GrantEstimate, SpecialTaxEstimate, SubsidyEstimate, YenParts
+from .shares import priority_order, split_yen
 from .subsidy_rules import (
     RULES_DIR,
     RULES_SCHEMA,

@@ -34,3 +34,12 @@ class FileProblems(ValueError):
     @property
     def messages(self) -> list[str]:
         return [str(p) for p in self.problems]
+
+
+def too_many_rows(file_name: str, rows: int | None, limit: int, *, declared: bool = False) -> FileProblems:
+    count = (
+        f"{rows:,}行{'あると宣言されています' if declared else ''}"
+        if rows is not None
+        else f"{limit:,}行を超えています"
+    )
+    return FileProblems([Problem(file_name, f"行が多すぎます（{count}）。{limit:,}行以下のファイルに分けてください")])

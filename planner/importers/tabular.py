@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .errors import FileProblems, Problem
+from .errors import FileProblems, Problem, too_many_rows
 from .sandbox import run_bounded
 from .xlsx_scan import MAX_CELLS, MB, broken, scan_xlsx
 
@@ -195,15 +195,6 @@ def sheet_rows(
             raise too_many_rows(name, None, max_rows)
         rows.append(tuple(row))
     return rows
-
-
-def too_many_rows(file_name: str, rows: int | None, limit: int, *, declared: bool = False) -> FileProblems:
-    count = (
-        f"{rows:,}行{'あると宣言されています' if declared else ''}"
-        if rows is not None
-        else f"{limit:,}行を超えています"
-    )
-    return FileProblems([Problem(file_name, f"行が多すぎます（{count}）。{limit:,}行以下のファイルに分けてください")])
 
 
 def _declared_rows(sheet) -> int | None:

@@ -17,7 +17,7 @@ import zlib
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-from .errors import FileProblems, Problem
+from .errors import FileProblems, Problem, too_many_rows
 
 MB = 1 << 20
 MAX_PARTS = 500
@@ -129,8 +129,6 @@ def _scan_part(file_name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, 
                 counts.cells += tags.count(b"c")
                 columns += tags.count(b"col")
                 if rows > max_rows:
-                    from .tabular import too_many_rows
-
                     raise too_many_rows(file_name, None, max_rows)
                 if counts.cells > MAX_CELLS:
                     raise _problem(

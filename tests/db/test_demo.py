@@ -128,8 +128,9 @@ def test_demo_plans_leave_a_published_plan_to_answer_and_a_draft(nagano_engine):
     from datetime import timedelta
 
     from planner.db.models import AuditLog, PlanRelease
+    from planner.jobs.demo import plan_demo
     from planner.services import answers, plan_lifecycle
-    from planner.services.demo import REPLY_DAYS, plan_demo
+    from planner.services.demo import REPLY_DAYS
 
     for _ in range(2):
         with Session(nagano_engine) as s:

@@ -9,7 +9,8 @@ from sqlmodel import Session
 def build_demo(engine):
     """Initialise the empty database of ``engine``, load the demo and make its plans, as ``planner demo`` does;
     (the demo's report, its plans)."""
-    from planner.services.demo import load_demo, plan_demo
+    from planner.jobs.demo import plan_demo
+    from planner.services.demo import load_demo
     from planner.services.init_db import init_database
 
     init_database(engine)
