@@ -316,7 +316,7 @@ def _group_sheet(
             [None, None, INT, "#,##0.##"] + [YEN] * 13,
         )
     last = w.row - 1
-    sums = [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 17)]
+    sums: list[Formula | None] = [Formula(f"=SUM({_col(c)}{first}:{_col(c)}{last})") for c in range(3, 17)]
     sums[1] = None  # volumes of different needs are summed in the cost build-up already
     members_total = w.cells(
         ["合計", f"{len(r.members)}団体", *sums, None], [None, None, INT, None] + [YEN] * 13, total=True

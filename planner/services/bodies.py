@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
@@ -477,7 +477,7 @@ class FlagsPreview:
     flags the preview was made against (a confirmation made against other flags is refused)."""
 
     report: FlagsReport | None
-    changes: list[dict]
+    changes: list[dict[str, Any]]
     problems: list[Problem] | None
     basis: str
 

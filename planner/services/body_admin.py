@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy
 from sqlalchemy import func
+from sqlalchemy.sql.expression import Select
 from sqlmodel import Session, col, select
 
 from planner.db.models import AuditLog, Body, Category, DataVintage, Need

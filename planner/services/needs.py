@@ -523,7 +523,7 @@ def category(session: Session, category_id: str | None) -> Category | None:
     return session.get(Category, category_id) if category_id else None
 
 
-def export_rows(session: Session, user, filters: NeedFilters, fmt: str, limit: int) -> list[tuple[Need, Body]]:
+def export_rows(session: Session, user: Actor, filters: NeedFilters, fmt: str, limit: int) -> list[tuple[Need, Body]]:
     """The (need, body) rows of an export the user asked for, at most ``limit``, the export recorded in the audit
     log: who took which body's data out of the system is worth knowing later, like any change."""
     query = filtered_needs(user, filters).order_by(col(Body.code), col(Need.category_id), col(Need.id))
