@@ -177,5 +177,5 @@ def waiting_for_signup(session: Session, body_codes: Iterable[str]) -> set[str]:
             col(User.is_active) == True,  # noqa: E712
         )
     ).all()
-    signed = {c for c, h in rows if not h}
-    return {c for c, h in rows if h} - signed
+    signed = {c for c, h in rows if c is not None and not h}
+    return {c for c, h in rows if c is not None and h} - signed
