@@ -119,7 +119,8 @@ def slots_of(pages: Sequence[Any]) -> list[dict[str, Any]]:
 
 def _colour(colour: Any) -> str:
     try:
-        r, g, b, a = (*colour.to("srgb").coordinates, colour.alpha)
+        r, g, b = colour.to("srgb").coordinates
+        a = colour.alpha
         return f"rgba({round(r * 255)}, {round(g * 255)}, {round(b * 255)}, {a})"
     except (AttributeError, TypeError, ValueError):
         return "#111"
