@@ -1,5 +1,6 @@
 """Vendor quotes of a scenario (見積): the list per category and mode, and a form prefilled from the reference price
-book. Coordinators of the scenario's prefecture and administrators only (checked by ``load_scenario``)."""
+book. Whoever sees the scenario reads them (``load_scenario``); whoever runs it changes them (``require_edits``: the
+prefecture's coordinators, a lead-run consortium's lead — the lead's prefecture only reads a consortium's)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,11 @@ from planner.services.instances import scenario_price_book
 from planner.services.reference_data import PRICE_FIELDS, price_book_document
 from planner.web.db import db_session
 from planner.web.forms.admin import format_lines, price_entry_form_class
-from planner.web.scenarios import load_scenario
+from planner.web.scenarios import load_scenario, require_edits
 from planner.web.security import roles_required
 
 bp = Blueprint("quotes", __name__, url_prefix="/scenarios")
 
-PLANNERS = access.PLANNERS
 MODE_LABELS = {mode: vocabulary.mode_label(mode) for mode in MODES}
 LOCK = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also takes "²", which int() refuses
 
@@ -65,7 +65,7 @@ def _category_or_404(session, category_id: str) -> Category:
 
 
 @bp.get("/<int:scenario_id>/quotes")
-@roles_required(*PLANNERS)
+@roles_required(*access.ROLES)
 def index(scenario_id: int):
     scenario = load_scenario(scenario_id)
     session = db_session()
@@ -78,13 +78,21 @@ def index(scenario_id: int):
         if not scenario.category_ids or c["id"] in scenario.category_ids
         for mode in MODES
     ]
-    return render_template("quotes/index.html", scenario=scenario, book=book, rows=rows, mode_labels=MODE_LABELS)
+    return render_template(
+        "quotes/index.html",
+        scenario=scenario,
+        book=book,
+        rows=rows,
+        mode_labels=MODE_LABELS,
+        can_edit=access.edits_scenario(current_user, scenario),
+    )
 
 
 @bp.route("/<int:scenario_id>/quotes/<category_id>/<any(standalone, lead, unified):mode>", methods=["GET", "POST"])
-@roles_required(*PLANNERS)
+@roles_required(*access.ROLES)
 def edit(scenario_id: int, category_id: str, mode: str):
     scenario = load_scenario(scenario_id)
+    require_edits(scenario)
     session = db_session()
     category = _category_or_404(session, category_id)
     book = scenario_price_book(session, scenario)
@@ -161,9 +169,10 @@ def edit(scenario_id: int, category_id: str, mode: str):
 
 
 @bp.post("/<int:scenario_id>/quotes/<category_id>/<any(standalone, lead, unified):mode>/delete")
-@roles_required(*PLANNERS)
+@roles_required(*access.ROLES)
 def delete(scenario_id: int, category_id: str, mode: str):
     scenario = load_scenario(scenario_id)
+    require_edits(scenario)
     session = db_session()
     if not FlaskForm().validate_on_submit():
         abort(400)

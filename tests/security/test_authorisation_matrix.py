@@ -186,10 +186,11 @@ ENDPOINTS: dict[str, Rule] = {
     # the lead's 請求書: who runs the stages and the payer's staff; a 確定負担額通知: who runs them and the member's
     "stages.invoice": scoped("stage_invoice"),
     "stages.confirmed_notice": scoped("stage_notice"),
-    # vendor quotes of a scenario: its prefecture's coordinators and admins
-    "quotes.index": scoped("scenario", PLANNERS),
-    "quotes.edit": scoped("quote", PLANNERS),
-    "quotes.delete": scoped("quote", PLANNERS),
+    # vendor quotes of a scenario: who sees the scenario (its prefecture's coordinators, admins, a consortium's lead);
+    # changed only by who runs it
+    "quotes.index": scoped("scenario"),
+    "quotes.edit": scoped("quote"),
+    "quotes.delete": scoped("quote"),
 }
 
 
