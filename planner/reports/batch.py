@@ -153,6 +153,53 @@ def _install() -> None:
     layout._planner_batch_hooks = True
 
 
+def _lay_out(htmls: Sequence[str], stylesheets: Sequence, font_config) -> tuple[Any, list[int], list[str]]:
+    """The batch laid out: WeasyPrint's document, the first page of each document (and the page count last), and
+    the documents' titles. BatchError when the documents are not found in order on its pages."""
+    from weasyprint import HTML
+
+    _install()
+    line_cache.install()
+    source, titles = batch_html(htmls)
+    line_cache.enable(font_config)
+    _local.state = {"count": len(htmls)}
+    try:
+        document = HTML(string=source, base_url=str(PROJECT_ROOT)).render(
+            stylesheets=[*stylesheets, _batch_stylesheet()], font_config=font_config
+        )
+        state = _local.state
+    finally:
+        _local.state = None
+    if not state.get("numbers"):
+        missing = sorted(set(range(len(htmls))) - set(state.get("starts", {})))
+        raise BatchError(f"documents not found in order on the batch's pages (missing: {missing})")
+    starts = [state["starts"][i] for i in range(len(htmls))] + [len(document.pages)]
+    return document, starts, titles
+
+
+def render_one_pdf(htmls: Sequence[str], stylesheets: Sequence, font_config=None) -> tuple[bytes, list[int]]:
+    """The documents laid out together and written as one PDF (each page's footer counts its own document's pages),
+    with the first page of each document and the page count last: for pages that are only drawn over others
+    (planner.reports.stamp), where one PDF to read costs less than one PDF a document."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    pdf_output.install()
+    if font_config is None:
+        font_config = FontConfiguration()
+    if len(htmls) == 1:
+        alone = HTML(string=htmls[0], base_url=str(PROJECT_ROOT)).render(
+            stylesheets=list(stylesheets), font_config=font_config
+        )
+        return alone.write_pdf(), [0, len(alone.pages)]
+    document, starts, _ = _lay_out(htmls, stylesheets, font_config)
+    for page in document.pages:
+        for name in [a for a in page.anchors if a.startswith(MARKER_PREFIX)]:
+            del page.anchors[name]
+    with pdf_output.font_files_once(font_config):
+        return document.write_pdf(), starts
+
+
 def render_pdfs(
     htmls: Sequence[str],
     stylesheets: Sequence,
@@ -184,24 +231,9 @@ def render_pdfs(
         if inspected is not None:
             inspected.append(inspect(alone.pages))
         return [alone.write_pdf()]
-    _install()
-    line_cache.install()
-    source, titles = batch_html(htmls)
     if font_config is None:
         font_config = FontConfiguration()
-    line_cache.enable(font_config)
-    _local.state = {"count": len(htmls)}
-    try:
-        document = HTML(string=source, base_url=str(PROJECT_ROOT)).render(
-            stylesheets=[*stylesheets, _batch_stylesheet()], font_config=font_config
-        )
-        state = _local.state
-    finally:
-        _local.state = None
-    if not state.get("numbers"):
-        missing = sorted(set(range(len(htmls))) - set(state.get("starts", {})))
-        raise BatchError(f"documents not found in order on the batch's pages (missing: {missing})")
-    starts = [state["starts"][i] for i in range(len(htmls))] + [len(document.pages)]
+    document, starts, titles = _lay_out(htmls, stylesheets, font_config)
     out = []
     with pdf_output.font_files_once(font_config):
         for i, title in enumerate(titles):

@@ -17,7 +17,7 @@ from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
 
 from . import pdf, stamp
-from .batch import render_pdfs
+from .batch import render_one_pdf, render_pdfs
 from .context import ReportMeta
 from .doc_cache import DocumentCache, document_key
 from .kind_renderers import RENDERERS
@@ -196,9 +196,14 @@ def _lay_out_bodies(bodies: list[str], batched: bool, font_config=None) -> list[
 
 def _stamped(parts: list[stamp.Split], bodies: list[tuple[bytes, list]], font_config=None) -> list[bytes]:
     """Each body with its stamp drawn over it; the stamps of a job are laid out together."""
+    from pypdf import PdfReader
+
     stamps = [stamp.stamp_html(p, pages) for p, (_, pages) in zip(parts, bodies, strict=True)]
-    made = render_pdfs(stamps, [pdf._stylesheet(), stamp.stamp_stylesheet()], font_config)
-    return [stamp.merge(data, over) for (data, _), over in zip(bodies, made, strict=True)]
+    data, starts = render_one_pdf(stamps, [pdf._stylesheet(), stamp.stamp_stylesheet()], font_config)
+    pages = PdfReader(io.BytesIO(data)).pages
+    return [
+        stamp.merge(body, [pages[p] for p in range(starts[i], starts[i + 1])]) for i, (body, _) in enumerate(bodies)
+    ]
 
 
 def render_files(

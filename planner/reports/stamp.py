@@ -162,15 +162,14 @@ def stamp_stylesheet():
     return CSS(string=STAMP_CSS)
 
 
-def merge(body_pdf: bytes, stamp_pdf: bytes) -> bytes:
-    """Each stamp page drawn over its body page; ValueError when their pages do not match."""
-    from pypdf import PdfReader, PdfWriter
+def merge(body_pdf: bytes, stamp_pages: Sequence[Any]) -> bytes:
+    """Each stamp page (pypdf's) drawn over its body page; ValueError when their pages do not match."""
+    from pypdf import PdfWriter
 
-    stamp = PdfReader(io.BytesIO(stamp_pdf))
     writer = PdfWriter(clone_from=io.BytesIO(body_pdf))
-    if len(stamp.pages) != len(writer.pages):
-        raise ValueError(f"stamp of {len(stamp.pages)} pages over a body of {len(writer.pages)}")
-    for page, over in zip(writer.pages, stamp.pages, strict=True):
+    if len(stamp_pages) != len(writer.pages):
+        raise ValueError(f"stamp of {len(stamp_pages)} pages over a body of {len(writer.pages)}")
+    for page, over in zip(writer.pages, stamp_pages, strict=True):
         page.merge_page(over)
         page.compress_content_streams()
     out = io.BytesIO()
