@@ -452,11 +452,15 @@ def targets(world: World, kind: str) -> list[Target]:
     if kind in ("plan_lead_group", "plan_unified_group"):
         # the group's agreement draft exists for groups of its mode only (a 協定書 or a 覚書), the others are 404
         mode = kind.split("_")[1]
-        return [
+        of_mode = [
             t
             for t in targets(world, "plan_group")
             if world.group_modes[t.values["plan_id"], t.values["group_id"]] == mode
         ]
+        # The stand-in solver (tests/support/plans.py) forms lead-mode groups only, so the 覚書's URL has no group
+        # here: who may get a 仕様統一 group's 覚書 is tried in tests/web/test_reports_web.py (a member 200, another
+        # prefecture 404, and the 協定書 URL of that group 404 for everyone).
+        return of_mode
     if kind == "member":
         out = []
         for body, (plan_id, need_id, _) in sorted(world.member_needs.items()):

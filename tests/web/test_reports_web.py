@@ -161,7 +161,7 @@ def test_municipality_outside_a_group_is_refused(client, plan_id, app):
 
 def test_other_prefecture_is_refused(client, plan_id):
     login(client, "pref15")
-    for path in ("group/ocr-2026-1.pdf", "member/n-nagano-ocr.pdf", "summary.xlsx"):
+    for path in ("group/ocr-2026-1.pdf", "member/n-nagano-ocr.pdf", "summary.xlsx", "memorandum/ocr-2026-1.docx"):
         assert client.get(f"/plans/{plan_id}/reports/{path}").status_code == 404
     assert client.get(f"/plans/{plan_id}/reports.zip").status_code == 404
     assert client.get(f"/plans/{plan_id}/reports/bundle").status_code == 404
