@@ -18,7 +18,7 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt, RGBColor
@@ -180,21 +180,23 @@ def _volume(value: float) -> str:
 
 
 def signatures(doc, instance: Instance, r: GroupReport, parties: Sequence[str], what: str, verb: str) -> None:
-    """The closing sentence, the date and each party's 長 with a seal, kept on one page (LibreOffice left the last
-    two names alone on a page of their own)."""
+    """The closing sentence, the date and each party's 長 with a seal as one paragraph kept on one page (the names on
+    a right tab): as separate paragraphs chained by keep-with-next, LibreOffice left the closing sentence alone at
+    the foot of a page and the names on the next."""
     doc.add_paragraph()
-    lines = [
-        doc.add_paragraph(
-            f"この{what}の締結を証するため、本書{len(parties)}通を作成し、各当事者{verb}の上、各自1通を保有する。"
-        ),
-        doc.add_paragraph("令和　　年　　月　　日"),
-    ]
+    block = doc.add_paragraph()
+    block.paragraph_format.keep_together = True
+    block.paragraph_format.tab_stops.add_tab_stop(Length(Mm(210) - 2 * SIDE_MARGIN), WD_TAB_ALIGNMENT.RIGHT)
+    run = block.add_run(
+        f"この{what}の締結を証するため、本書{len(parties)}通を作成し、各当事者{verb}の上、各自1通を保有する。"
+    )
+    run.add_break()
+    run.add_break()
+    run.add_text("令和　　年　　月　　日")
     for name in parties:
-        p = doc.add_paragraph(f"{_head(instance, r, name)}　　　　　　　　　　　　印")
-        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        lines.append(p)
-    for p in lines[:-1]:
-        p.paragraph_format.keep_with_next = True
+        run.add_break()
+        run.add_break()
+        run.add_text(f"\t{_head(instance, r, name)}　　　　　　　　　　　　印")
 
 
 def docx_bytes(doc) -> bytes:
