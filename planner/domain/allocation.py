@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from statistics import NormalDist
 from typing import TYPE_CHECKING, TypedDict
 
 from . import cost_game, fairness, formula_rule, game_solutions
@@ -42,7 +41,14 @@ from .fairness import (
     round_signed,
     split_adjustment,
 )
-from .game_solutions import CoalitionOracle, LeastCore, nucleolus_by_generation, shapley_exact, shapley_sampled
+from .game_solutions import (
+    SHAPLEY_MIN_BLOCKS,
+    CoalitionOracle,
+    LeastCore,
+    nucleolus_by_generation,
+    shapley_exact,
+    shapley_stratified,
+)
 from .model import ALLOCATION_METHODS, CORE_OPTIONS, Instance
 from .packing import PackingOracle
 from .separation import GroupOracle, Oracle, TableOracle
@@ -65,7 +71,7 @@ if TYPE_CHECKING:
 
 SUGGESTION_ORDER = ("standalone_ratio", "shapley", "nucleolus")
 SHAPLEY_OPTIMISER_BUDGET = 500  # optimiser calls (~20 ms each) one sampled Shapley value may make
-SHAPLEY_MIN_PERMUTATIONS, SHAPLEY_MAX_PERMUTATIONS = 16, 64
+SHAPLEY_MAX_BLOCKS = 8  # blocks of n orders stratified by position (a small group's budget allows more)
 
 ROUNDING_RULE = (
     "初期費用と年間費用をそれぞれ按分比率で配分し、1円未満を切り捨てたうえで、残りの円を端数の大きい順に"
@@ -90,25 +96,70 @@ def _percent(share: float) -> str:
 # --- the game solutions ----------------------------------------------------------------------------------------
 
 
-def sampled_permutations(n: int) -> int:
-    """Orders sampled for a large group's Shapley value: each order prices about n - SMALL_COALITION coalitions
-    with the optimiser, so the count keeps that near SHAPLEY_OPTIMISER_BUDGET, within the bounds (even: the
-    orders come in antithetic pairs, and at least SHAPLEY_MIN_PERMUTATIONS / 2 pairs estimate the spread)."""
+def sampled_blocks(n: int) -> int:
+    """Blocks of n orders (stratified by position, game_solutions.shapley_stratified) sampled for a large group's
+    Shapley value: each order prices about n - SMALL_COALITION coalitions with the optimiser, so the count keeps
+    the calls near SHAPLEY_OPTIMISER_BUDGET, but never under SHAPLEY_MIN_BLOCKS (an honest interval needs that
+    many independent blocks: above about 20 members this costs more than the budget), nor over SHAPLEY_MAX_BLOCKS."""
     per_order = max(1, n - cost_game.SMALL_COALITION)
-    count = min(SHAPLEY_MAX_PERMUTATIONS, max(SHAPLEY_MIN_PERMUTATIONS, SHAPLEY_OPTIMISER_BUDGET // per_order))
-    return count - count % 2
+    return min(SHAPLEY_MAX_BLOCKS, max(SHAPLEY_MIN_BLOCKS, SHAPLEY_OPTIMISER_BUDGET // (n * per_order)))
 
 
-def t_quantile(probability: float, df: int) -> float:
-    """Student's t quantile (Cornish-Fisher expansion around the normal quantile; within 0.1 % for df >= 5)."""
-    z = NormalDist().inv_cdf(probability)
-    d = max(1, df)
-    return (
-        z
-        + (z**3 + z) / (4 * d)
-        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * d**2)
-        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * d**3)
-    )
+def t_quantile(probability: float, df: float) -> float:
+    """Student's t quantile for any (fractional, >= 1) degrees of freedom: the t distribution's CDF, through the
+    regularised incomplete beta function, inverted by bisection (exact to well under 1e-6; Welch-Satterthwaite
+    degrees of freedom are fractional and can be as small as 1, where expansions around the normal fail)."""
+    d = max(1.0, float(df))
+    if probability == 0.5:
+        return 0.0
+    if probability < 0.5:
+        return -t_quantile(1 - probability, d)
+    low, high = 0.0, 1.0
+    while _t_cdf(high, d) < probability:
+        high *= 2
+    for _ in range(200):
+        mid = (low + high) / 2
+        if _t_cdf(mid, d) < probability:
+            low = mid
+        else:
+            high = mid
+        if high - low < 1e-10 * max(1.0, high):
+            break
+    return (low + high) / 2
+
+
+def _t_cdf(t: float, df: float) -> float:
+    x = df / (df + t * t)
+    tail = 0.5 * _incomplete_beta(df / 2, 0.5, x)
+    return 1 - tail if t >= 0 else tail
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    """The regularised incomplete beta I_x(a, b) (continued fraction, Lentz's method)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log(1 - x))
+    if x > (a + 1) / (a + b + 2):
+        return 1 - _incomplete_beta(b, a, 1 - x)
+    tiny = 1e-300
+    c, d = 1.0, 1 - (a + b) * x / (a + 1)
+    d = 1 / (d if abs(d) > tiny else tiny)
+    result = d
+    for m in range(1, 500):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1 + numerator * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            result *= c * d
+        if abs(c * d - 1) < 1e-15:
+            break
+    return front * result / a
 
 
 class SampledEstimate(TypedDict):
@@ -119,16 +170,18 @@ class SampledEstimate(TypedDict):
 
 
 def sampled_shapley(game: CostGame, permutations: int | None = None, seed: int | None = None) -> SampledEstimate:
-    """The Shapley value of a game too large to enumerate, estimated from antithetic pairs of random orders, with
-    each member's standard error (the spread of the pair means over sqrt(pairs)) and a 95 % interval from
-    Student's t with pairs - 1 degrees of freedom; tests check that the intervals cover the exact values at that
-    rate."""
+    """The Shapley value of a game too large to enumerate, estimated from orders stratified by position
+    (``permutations`` // n blocks of n orders, at least two; game_solutions.shapley_stratified), with each
+    member's standard error from the spread between blocks and a 95 % interval from Student's t with blocks - 1
+    degrees of freedom; tests check the intervals' coverage member by member on games with exact values."""
     n = game.n
     kwargs = {} if seed is None else {"seed": seed}
-    est = shapley_sampled(n, game.value, permutations or sampled_permutations(n), **kwargs)
-    pairs = est.permutations // 2
-    half = [
-        t_quantile(1 - (1 - SHAPLEY_CONFIDENCE) / 2, pairs - 1) * e if e == e else None for e in est.standard_errors
+    blocks = sampled_blocks(n) if permutations is None else max(2, permutations // max(1, n))
+    est = shapley_stratified(n, game.value, blocks, **kwargs)
+    level = 1 - (1 - SHAPLEY_CONFIDENCE) / 2
+    half: list[float | None] = [
+        t_quantile(level, d) * e if e == e else None
+        for e, d in zip(est.standard_errors, est.degrees_of_freedom, strict=True)
     ]
     return SampledEstimate(
         values=est.values, standard_errors=est.standard_errors, half_widths=half, permutations=est.permutations
@@ -322,9 +375,10 @@ def allocate(
         rule += ADJUSTMENT_RULE
     if sampled is not None:
         notes.append(
-            f"参加団体が{cost_game.EXACT_LIMIT}を超えるため、シャープレイ値は無作為な順列 "
-            f"{sampled['permutations']} 通り（逆順との組）からの推定値です。各団体の標準誤差と95%区間を"
-            "記載しています。負担額の公平性（個人合理性・コア）は推定ではなく、厳密に確認しています。"
+            f"参加団体が{cost_game.EXACT_LIMIT}を超えるため、シャープレイ値は順番 {sampled['permutations']} 通り"
+            "（どの団体もどの順位にも同じ回数つくよう順位で層化した無作為な順番）からの推定値です。各団体の標準誤差と"
+            "95%区間（独立な組の間のばらつきから求めたもの）を記載しています。負担額の公平性（個人合理性・コア）は推定では"
+            "なく、厳密に確認しています。"
         )
     member_shares = []
     for k, nid in enumerate(member_ids):

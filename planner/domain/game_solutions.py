@@ -22,7 +22,6 @@ from .separation import Excess, GroupOracle, Oracle
 from .tolerances import GAME_LP_ACTIVE, GAME_LP_FEASIBILITY, GAME_SPAN_RESIDUAL
 
 SHAPLEY_SEED = 20260401  # fixed so that a sampled Shapley value is reproducible run to run
-SHAPLEY_PERMUTATIONS = 64  # orders (32 antithetic pairs); each costs up to n optimiser calls in a large group
 
 
 def popcount(mask: int) -> int:
@@ -48,47 +47,58 @@ def shapley_exact(n: int, value: Sequence[float]) -> list[float]:
 
 
 @dataclass(frozen=True)
-class SampledShapley:
+class StratifiedShapley:
+    """A sampled Shapley value with an honest error: each block of orders is one unbiased estimate, and
+    ``standard_errors`` is the spread of the blocks' estimates, with ``degrees_of_freedom`` = blocks - 1."""
+
     values: list[float]
     standard_errors: list[float]
+    degrees_of_freedom: list[float]
     permutations: int
+    blocks: int
 
 
-def shapley_sampled(
-    n: int, value: Callable[[int], float], permutations: int = SHAPLEY_PERMUTATIONS, seed: int = SHAPLEY_SEED
-) -> SampledShapley:
-    """Monte Carlo over random orders (fixed seed), drawn in antithetic pairs: an order and its reverse, whose
-    marginals are negatively correlated, so the pair's mean varies less than two independent draws.
+SHAPLEY_MIN_BLOCKS = 4  # the fewest blocks whose intervals the tests find covering member by member
 
-    The estimate is the mean over all orders; its standard error is the sample std of the pair means over
-    sqrt(pairs). Every order's marginals add up to c(N), so the estimates do too."""
+
+def shapley_stratified(
+    n: int, value: Callable[[int], float], blocks: int, seed: int = SHAPLEY_SEED
+) -> StratifiedShapley:
+    """Monte Carlo over orders stratified by position: a block is the n cyclic shifts of one random order, in
+    which every member stands once at every position k, preceded by the k members cyclically before it -- a
+    uniformly random k-subset of the others. So each block gives every member one draw of every position's
+    marginal cost, and its mean over the positions is an unbiased estimate of the Shapley value in which no
+    position is left out by chance (a member whose marginal cost is extreme at a few positions only -- it makes a
+    group feasible, or leads it -- is seen at those positions in every block).
+
+    The draws inside a block are correlated (the cyclic shifts share their orders' windows), so the error is taken
+    between blocks, which are independent: the standard error is the spread of the blocks' estimates over
+    sqrt(blocks), with blocks - 1 degrees of freedom for Student's t (at least SHAPLEY_MIN_BLOCKS blocks). Every
+    order's marginals add up to c(N), so the estimates do too."""
     rng = random.Random(seed)
-    pairs = max(1, permutations // 2)
-    sums = [0.0] * n
-    squares = [0.0] * n
-    order = list(range(n))
-    for _ in range(pairs):
-        rng.shuffle(order)
-        pair = [0.0] * n
-        for sequence in (order, order[::-1]):
+    blocks = max(2, blocks)
+    draws = np.zeros((blocks, n, n))  # block, member, position
+    base = list(range(n))
+    for b in range(blocks):
+        rng.shuffle(base)
+        for shift in range(n):
+            order = base[shift:] + base[:shift]
             mask, before = 0, 0.0
-            for i in sequence:
+            for position, i in enumerate(order):
                 mask |= 1 << i
                 after = value(mask)
-                pair[i] += (after - before) / 2
+                draws[b, i, position] = after - before
                 before = after
-        for i in range(n):
-            sums[i] += pair[i]
-            squares[i] += pair[i] * pair[i]
-    means = [s / pairs for s in sums]
-    errors = []
-    for i in range(n):
-        if pairs < 2:
-            errors.append(float("nan"))
-            continue
-        variance = max(0.0, (squares[i] - pairs * means[i] ** 2) / (pairs - 1))
-        errors.append(math.sqrt(variance / pairs))
-    return SampledShapley(means, errors, 2 * pairs)
+    estimates = draws.mean(axis=2)  # block, member
+    values = estimates.mean(axis=0)
+    errors = estimates.std(axis=0, ddof=1) / math.sqrt(blocks)
+    return StratifiedShapley(
+        [float(v) for v in values],
+        [float(e) for e in errors],
+        [float(blocks - 1)] * n,
+        blocks * n,
+        blocks,
+    )
 
 
 def nucleolus(n: int, coalitions: Sequence[int], value: Callable[[int], float], grand_value: float) -> list[float]:

@@ -15,7 +15,7 @@ from planner.domain.cost_game import (
     sub_instance,
 )
 from planner.domain.costs import group_cost, group_violations, standalone_cost
-from planner.domain.game_solutions import nucleolus, shapley_exact, shapley_sampled
+from planner.domain.game_solutions import nucleolus, shapley_exact, shapley_stratified
 
 from .factories import body, make_instance, need, reference_categories
 
@@ -223,11 +223,12 @@ def test_nucleolus_lies_in_the_core_of_a_real_group():
 def test_sampled_shapley_is_close_to_exact_and_reports_its_error():
     game = airport_game([3, 5, 8, 13, 21, 34])
     exact = shapley_exact(game.n, game.table)
-    est = shapley_sampled(game.n, game.value, permutations=400, seed=7)
+    est = shapley_stratified(game.n, game.value, blocks=60, seed=7)
+    assert est.permutations == 60 * game.n
     assert sum(est.values) == pytest.approx(game.value(game.full))
     for e, s, err in zip(exact, est.values, est.standard_errors, strict=False):
         assert err >= 0 and abs(e - s) <= 5 * err + 1e-9
-    again = shapley_sampled(game.n, game.value, permutations=400, seed=7)
+    again = shapley_stratified(game.n, game.value, blocks=60, seed=7)
     assert again.values == est.values  # fixed seed: reproducible
 
 
