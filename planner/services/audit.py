@@ -40,8 +40,8 @@ ACTION_LABELS = {
     "remind": "回答の催促",
     "replan": "再計画",
     "invite": "協議会への招待",
-    "accept": "協議会への参加",
-    "decline": "協議会の辞退",
+    "invitation_accepted": "協議会への参加",
+    "invitation_refused": "協議会の辞退",
     "reissue_code": "登録コードの再発行",
 }
 ENTITY_LABELS = {

@@ -179,3 +179,39 @@ def waiting_for_signup(session: Session, body_codes: Iterable[str]) -> set[str]:
     ).all()
     signed = {c for c, h in rows if c is not None and not h}
     return {c for c, h in rows if c is not None and h} - signed
+
+
+def reissue_for_account(session: Session, user: Any, account: User, *, days: int = SIGNUP_CODE_DAYS) -> IssuedCode:
+    """The administrator's 再発行 of an account still waiting for its person to sign up (a lost or expired code):
+    a new code, the earlier one stops working. Audited; the caller commits."""
+    if not access.is_admin(user):
+        raise OutreachError("登録コードの再発行は管理者が行います。")
+    if not account.is_active or not account.signup_code_hash:
+        raise OutreachError(
+            f"{account.username} は登録コードでの登録を待っていません（パスワードを忘れたときはパスワードを再設定します）。"
+        )
+    code = issue_code(account, now=utcnow(), days=days)
+    session.add(account)
+    session.flush()
+    body = session.get(Body, account.body_code) if account.body_code else None
+    record(
+        session,
+        user_id=user.id,
+        action="reissue_code",
+        entity="user",
+        entity_id=str(account.id),
+        after={"username": account.username},
+        detail=f"{account.username} の登録コードを再発行（期限 {days}日）",
+        prefecture_code=body.prefecture_code if body else account.prefecture_code,
+        body_code=account.body_code,
+    )
+    assert account.id is not None and account.signup_expires_at is not None
+    return IssuedCode(
+        account.id,
+        account.username,
+        account.display_name,
+        access.ROLE_LABELS.get(account.role, account.role),
+        body.name if body else "",
+        format_code(code),
+        account.signup_expires_at,
+    )

@@ -418,7 +418,8 @@ def respond(session: Session, user: User, partnership: Partnership, *, accept: b
         session,
         user,
         partnership,
-        "accept" if accept else "decline",
+        # not "decline": the audit log's filter must not show the answers' own keys (join / decline)
+        "invitation_accepted" if accept else "invitation_refused",
         f"{body.name if body else code}が招待に{'参加' if accept else '辞退'}と回答",
         before={"body": code, "state": "invited"},
         after={"body": code, "state": new_state},

@@ -152,6 +152,7 @@ ENDPOINTS: dict[str, Rule] = {
     "admin.user_edit": scoped("user", ("admin",)),
     "admin.user_active": scoped("user", ("admin",)),
     "admin.user_password": scoped("user", ("admin",)),
+    "admin.user_signup_code": scoped("user", ("admin",)),
     "admin.users_import": signed_in(("admin",)),
     "admin.users_import_template": signed_in(("admin",)),
     "admin.users_import_confirm": signed_in(("admin",)),

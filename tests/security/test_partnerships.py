@@ -166,15 +166,15 @@ def test_answers_are_given_once_by_the_invitees_own_staff_and_audited(world, con
             select(AuditLog).where(AuditLog.entity == "partnership", AuditLog.entity_id == str(p.id))
         ).all()
         assert sorted(e.action for e in entries) == [
-            "accept",
-            "accept",
             "create",
-            "decline",
+            "invitation_accepted",
+            "invitation_accepted",
+            "invitation_refused",
             "invite",
             "invite",
             "invite",
         ]
-        decline = next(e for e in entries if e.action == "decline")
+        decline = next(e for e in entries if e.action == "invitation_refused")
         assert decline.before == {"body": NAGANO_CITY, "state": "invited"}
         assert decline.after == {"body": NAGANO_CITY, "state": "declined"}
         # the lead invites the decliner again: it is asked anew

@@ -266,3 +266,36 @@ def test_invitations_and_reminders_are_mailed_only_with_a_mail_server(world, flo
     invitation = received[1].get_payload(decode=True).decode(received[1].get_content_charset() or "utf-8")
     assert "長野市 ご担当者 様" in invitation and "改めてご検討ください" in invitation
     assert f"/consortia/{pid}" in invitation and "planner@pref.example" in received[1]["From"]
+
+
+def test_the_administrator_reissues_a_code_for_an_account_waiting_to_sign_up(world):
+    from planner.services.account_import import SignupError, issue_code, redeem_code
+    from planner.services.users import hash_password
+
+    app, engine = world.app, world.engine
+    with Session(engine) as session:
+        waiting = User(
+            username="waiting@vill.otari.example", password_hash=hash_password("x" * 20), role="municipality"
+        )
+        waiting.body_code = "204820"
+        first = issue_code(waiting)
+        session.add(waiting)
+        session.commit()
+        uid = waiting.id
+    admin = _client(app, "admin")
+    users_page = admin.get("/admin/users").get_data(as_text=True)
+    assert f'action="/admin/users/{uid}/signup-code"' in users_page
+    token = _csrf(admin, "/admin/users")
+    r = admin.post(f"/admin/users/{uid}/signup-code", data={"csrf_token": token})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "登録コードを再発行しました" in page
+    second = re.search(r'<td class="signup-code">([A-Z0-9-]+)</td>', page).group(1)
+    with Session(engine) as session:
+        with pytest.raises(SignupError):
+            redeem_code(session, "waiting@vill.otari.example", first, "a-new-password-123")
+        session.rollback()
+        redeem_code(session, "waiting@vill.otari.example", second, "a-new-password-123")
+        session.commit()
+    # signed up: nothing to re-issue any more
+    r = admin.post(f"/admin/users/{uid}/signup-code", data={"csrf_token": token}, follow_redirects=True)
+    assert "登録コードでの登録を待っていません" in r.get_data(as_text=True)

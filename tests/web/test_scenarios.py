@@ -142,7 +142,8 @@ def test_other_prefectures_and_municipalities_are_forbidden(app, client, seed):
     logout(client)
     login(client, "muni202011")
     assert client.get("/scenarios/").status_code == 403
-    assert client.get(f"/scenarios/{scenario_id}").status_code == 403
+    # a municipality's staff see their consortia's scenarios only: any other is answered as a missing one
+    assert client.get(f"/scenarios/{scenario_id}").status_code == 404
     with Session(engine_of(app)) as session:
         assert session.get(Scenario, scenario_id).status == "draft"
         forbidden = session.exec(select(AuditLog).where(AuditLog.action == "forbidden")).all()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from planner.db.models import User
-from planner.services import access, body_admin, transactions, user_admin
+from planner.services import access, body_admin, outreach, transactions, user_admin
 from planner.services.access import ADMIN, ROLE_LABELS
 from planner.services.users import UserError, generate_password
 from planner.web.db import db_session
@@ -155,3 +155,19 @@ def user_password(user_id: int):
     return render_template(
         "admin/user_form.html", form=edit, user=user, reset_form=form, action_form=FlaskForm(formdata=None)
     ), 400
+
+
+@bp.post("/users/<int:user_id>/signup-code")
+@roles_required(access.ADMIN)
+def user_signup_code(user_id: int):
+    """再発行: a new printable sign-up code for an account still waiting for its person (the earlier code stops)."""
+    user = get_or_404(User, user_id, "利用者")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    days = int(current_app.config.get("SIGNUP_CODE_DAYS", outreach.SIGNUP_CODE_DAYS))
+    try:
+        issued = transactions.run(db_session(), outreach.reissue_for_account, current_user, user, days=days)
+    except outreach.OutreachError as e:
+        flash(str(e), "error")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/signup_codes.html", issued=[issued], days=days, reissued=True)
