@@ -72,7 +72,7 @@ def api_login_required(view):
     return wrapper
 
 
-def _load(plan_id: int) -> tuple[PlanRow, Scenario, svc.PlanView, str]:
+def _load(plan_id: int) -> tuple[PlanRow, Scenario, svc.PlanView, access.PlanAccess]:
     """The plan through planner.services.plans.load_plan; missing and refused both answer 404 alike (a refusal is
     still logged)."""
     try:

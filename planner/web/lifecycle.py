@@ -16,9 +16,11 @@ from flask_wtf import FlaskForm
 
 from planner import jobs
 from planner.db.models import PlanRelease
+from planner.db.rows import id_of
 from planner.services import access, mail, outreach, transactions
 from planner.services import answers as answer_svc
 from planner.services import plan_lifecycle as lifecycle
+from planner.services.account_import import SIGNUP_CODE_DAYS
 from planner.web import reports
 from planner.web.db import db_session
 from planner.web.kept_input import restored_form
@@ -137,7 +139,7 @@ def _refused(e: lifecycle.LifecycleError):
     if back is None:  # not an action (a page): an error, not a refusal
         raise e
     flash(str(e), "error")
-    return redirect(url_for(back, plan_id=request.view_args["plan_id"]))
+    return redirect(url_for(back, plan_id=(request.view_args or {})["plan_id"]))
 
 
 # --- coordinator: adopt, publish, extend -------------------------------------------------------------------------
@@ -288,7 +290,7 @@ def signup_code(plan_id: int):
     code = request.form.get("body") or ""
     if not loaded.view.includes_body(code):
         abort(400, description="この計画の団体を選んでください。")
-    days = int(current_app.config.get("SIGNUP_CODE_DAYS", outreach.SIGNUP_CODE_DAYS))
+    days = int(current_app.config.get("SIGNUP_CODE_DAYS", SIGNUP_CODE_DAYS))
     try:
         issued, again = transactions.run(session, outreach.issue_staff_code, current_user, code, days=days)
     except outreach.OutreachError as e:
@@ -312,7 +314,7 @@ def remind(plan_id: int):
         session, answer_svc.remind, current_user, release, loaded.view, [body] if body else None
     )
     if reminded:
-        label = lifecycle.version_label(lifecycle.release_info(session, plan_id).series, release)
+        label = lifecycle.release_info(session, plan_id).label
         text = mail.reminder_text(
             label, answer_svc.deadline_text(release), url_for("lifecycle.answer", plan_id=plan_id, _external=True)
         )
@@ -395,7 +397,7 @@ def answer(plan_id: int):
                     "success",
                 )
                 return redirect(url_for("lifecycle.answer", plan_id=plan_id))
-    answers = answer_svc.answers_of(session, release.id, code)
+    answers = answer_svc.answers_of(session, id_of(release), code)
     lines = answer_svc.need_lines(loaded.view, code, answers)
     previous = answer_svc.previous_answers(session, release, code)
     for line in lines:
@@ -406,7 +408,7 @@ def answer(plan_id: int):
         answer_svc.check_open(session, release)
     except answer_svc.AnswersClosed as e:
         closed = str(e)
-    reminders = answer_svc.reminders_for_body(session, code, [release.id]).get(release.id, [])
+    reminders = answer_svc.reminders_for_body(session, code, [id_of(release)]).get(id_of(release), [])
     return render_template(
         "lifecycle/answer.html",
         loaded=loaded,

@@ -60,7 +60,7 @@ def int_arg(name: str, default: int | None = None) -> int | None:
 
 
 def read_filters(session) -> svc.NeedFilters:
-    status = request.args.get("status", "active")
+    status: str | None = request.args.get("status", "active")
     if status not in svc.STATUS_LABELS:
         status = None  # "all"
     pref = (request.args.get("prefecture") or "").strip() or None
@@ -87,7 +87,7 @@ def load_need(need_id: int) -> tuple[Need, Body]:
     if need is None:
         abort(404, description=missing)
     body = body_admin.body(session, need.body_code)
-    if not access.edits_body_row(current_user, body):
+    if body is None or not access.edits_body_row(current_user, body):
         # Answered exactly like a missing id, so that ids cannot be probed for other bodies' needs.
         forbidden(f"ニーズ {need_id}（団体コード {need.body_code} のもの）", status=404, public_description=missing)
     return need, body
@@ -143,8 +143,8 @@ def fill_choices(form: NeedForm, session, need: Need | None = None) -> list[Cate
     cats = svc.categories(session)
     form.category_id.choices = [(c.id, f"{c.name}（{c.unit}）" if c.unit else c.name) for c in cats]
     form.start_year.choices = year_choices(current_fiscal_year(), need.start_year if need else None)
-    if need is not None:
-        body = body_admin.body(session, need.body_code)
+    body = body_admin.body(session, need.body_code) if need is not None else None
+    if body is not None:  # an existing need stays with its body
         form.body_code.choices = [(body.code, f"{body.name}（{body.code}）")]
     else:
         form.body_code.choices = body_choices(session)
@@ -381,10 +381,9 @@ def _change_status(need_id: int, status: str):
             f"{body.name}のニーズ {need.id} を" + ("取り下げました" if status == "withdrawn" else "登録中に戻しました"),
             "success",
         )
+    next_page = request.form.get("next") or ""
     return redirect(
-        request.form.get("next")
-        if (request.form.get("next") or "").startswith("/needs") and not request.form.get("next", "").startswith("//")
-        else url_for("needs.index")
+        next_page if next_page.startswith("/needs") and not next_page.startswith("//") else url_for("needs.index")
     )
 
 

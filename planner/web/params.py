@@ -7,6 +7,8 @@ handled here, where the value enters: an id that cannot exist is a 404, a page n
 
 from __future__ import annotations
 
+from typing import overload
+
 from werkzeug.routing import IntegerConverter
 
 DB_INT_MAX = 2**31 - 1  # PostgreSQL's integer, the type of every id column
@@ -21,15 +23,19 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def parse_int(text, default: int | None, *, lo: int = -DB_INT_MAX, hi: int = DB_INT_MAX) -> int | None:
+@overload
+def parse_int(text: object, default: int, *, lo: int = ..., hi: int = ...) -> int: ...
+@overload
+def parse_int(text: object, default: None, *, lo: int = ..., hi: int = ...) -> int | None: ...
+def parse_int(text: object, default: int | None, *, lo: int = -DB_INT_MAX, hi: int = DB_INT_MAX) -> int | None:
     """``text`` as an integer clamped to [lo, hi]; ``default`` when it is missing or not a number."""
     if text is None:
         return default
-    text = str(text).strip()
-    if not text or len(text) > 40:
+    digits = str(text).strip()
+    if not digits or len(digits) > 40:
         return default
     try:
-        value = int(text)
+        value = int(digits)
     except ValueError:
         return default
     return min(hi, max(lo, value))

@@ -15,6 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from planner.charts import consortium_map_svg, hours_range_svg, savings_bar_svg, waterfall_svg
+from planner.db.rows import id_of
 from planner.domain.fairness import evidence_rows, fairness_alert
 from planner.domain.settled import MemberLine, Totals
 from planner.domain.share_basis import share_basis
@@ -394,7 +395,7 @@ def override(plan_id: int):
     loaded = load(plan_id)
     require_full(loaded, "上書きして再計画")
     session = db_session()
-    scenario = scenario_pages.load_scenario(loaded.scenario.id)
+    scenario = scenario_pages.load_scenario(id_of(loaded.scenario))
     form = scenario_pages.build_override_form(
         session, scenario, loaded.view, formdata=request.form if request.method == "POST" else None
     )

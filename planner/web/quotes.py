@@ -13,6 +13,7 @@ from wtforms import DateField, FormField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from planner.db.models import Category
+from planner.db.rows import id_of
 from planner.domain import vocabulary
 from planner.domain.model import JOINT_MODES, MODES
 from planner.services import access, transactions
@@ -71,7 +72,7 @@ def index(scenario_id: int):
     session = db_session()
     book = scenario_price_book(session, scenario)
     doc = price_book_document(session, book)
-    quotes = {(q.category_id, q.mode): q for q in svc.scenario_quotes(session, scenario.id)}
+    quotes = {(q.category_id, q.mode): q for q in svc.scenario_quotes(session, id_of(scenario))}
     rows = [
         (c, mode, quotes.get((c["id"], mode)))
         for c in doc["categories"]
@@ -96,7 +97,7 @@ def edit(scenario_id: int, category_id: str, mode: str):
     session = db_session()
     category = _category_or_404(session, category_id)
     book = scenario_price_book(session, scenario)
-    existing = svc.find_quote(session, scenario.id, category_id, mode)
+    existing = svc.find_quote(session, id_of(scenario), category_id, mode)
     reference = svc.reference_entry(session, book, category_id, mode)
     if reference is None:
         abort(404, description=f"単価表 {book.version} に {category.name}（{MODE_LABELS[mode]}）の単価がありません")
@@ -137,7 +138,7 @@ def edit(scenario_id: int, category_id: str, mode: str):
             )
         except svc.QuoteConflict as e:
             # The quote as it is now is shown beside what was typed; saving again replaces it knowingly.
-            existing = svc.find_quote(session, scenario.id, category_id, mode)
+            existing = svc.find_quote(session, id_of(scenario), category_id, mode)
             form.lock.data = str(existing.lock_version if existing else svc.NEW_QUOTE)
             problems, conflict, status = e.problems, True, 409
         except svc.QuoteError as e:
@@ -176,7 +177,7 @@ def delete(scenario_id: int, category_id: str, mode: str):
     session = db_session()
     if not FlaskForm().validate_on_submit():
         abort(400)
-    quote = svc.find_quote(session, scenario.id, category_id, mode)
+    quote = svc.find_quote(session, id_of(scenario), category_id, mode)
     if quote is None:
         abort(404, description="この分野・方式の見積はありません")
     transactions.run(session, svc.delete_quote, current_user, scenario, quote)

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from planner.db.models import Plan as PlanRow
 from planner.db.models import Scenario
+from planner.db.rows import id_of
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
 from planner.domain.subsidy_rules import SubsidyRulesError, parse_rules
@@ -106,7 +107,7 @@ def _refuse(plan_id: int, detail: str):
 
 def _require(loaded: _Loaded, doc: bundle.Document) -> None:
     if not loaded.may_have(doc):
-        _refuse(loaded.row.id, f"計画 {loaded.row.id}：帳票 {doc.kind} {doc.key}".rstrip())
+        _refuse(id_of(loaded.row), f"計画 {loaded.row.id}：帳票 {doc.kind} {doc.key}".rstrip())
 
 
 def _load(plan_id: int) -> _Loaded:

@@ -14,6 +14,7 @@ from flask_login import current_user
 from planner import jobs
 from planner.db.models import Body, Scenario
 from planner.db.models import Plan as PlanRow
+from planner.db.rows import id_of
 from planner.domain.allocation import method_label
 from planner.domain.model import CORE_OPTIONS
 from planner.domain.vocabulary import METHOD_LABELS, PLAN_STATUS_LABELS, prefecture_name, wareki_fiscal_year
@@ -152,7 +153,7 @@ def fill_form(form: ScenarioForm, scenario: Scenario, session) -> None:
     pref_body = prefecture_body_code(session, scenario.prefecture_code)
     host_codes = [h.get("body") for h in scenario.hosts or []]
     form.prefecture_as_host.data = pref_body in host_codes
-    form.extra_hosts.data = ", ".join(c for c in host_codes if c != pref_body)
+    form.extra_hosts.data = ", ".join(str(c) for c in host_codes if c != pref_body)
     form.allocation_method.data = scenario.allocation_method
     form.allocation_core.data = scenario.allocation_core if scenario.allocation_core in CORE_OPTIONS else "report"
     form.lead_must_be_grant_eligible.data = bool(scenario.lead_must_be_grant_eligible)
@@ -271,7 +272,7 @@ def show(scenario_id: int):
         overrides=overrides,
         override_form=override_form,
         action_form=ActionForm(),
-        undeletable=lifecycle.undeletable_reason(session, [p.id for p in plan_rows]),
+        undeletable=lifecycle.undeletable_reason(session, [id_of(p) for p in plan_rows]),
         hosts=hosts,
         categories=categories,
         price_book=price_book,
@@ -290,7 +291,10 @@ def show(scenario_id: int):
 
 def needs_link(scenario: Scenario, *, demo: bool | None = None) -> str:
     """The needs list showing the needs this scenario plans (or, with ``demo``, the other kind it leaves out)."""
-    args = {"data": "demo" if (scenario.is_demo if demo is None else demo) else "user", "status": "active"}
+    args: dict[str, Any] = {
+        "data": "demo" if (scenario.is_demo if demo is None else demo) else "user",
+        "status": "active",
+    }
     if scenario.prefecture_code and access.is_admin(current_user):
         args["prefecture"] = scenario.prefecture_code
     if len(scenario.body_codes or []) == 1:
@@ -466,7 +470,7 @@ def add_override(scenario_id: int):
     session = db_session()
     scenario = load_scenario(scenario_id)
     require_edits(scenario)
-    latest_row = plan_service.latest_plan(session, scenario.id)
+    latest_row = plan_service.latest_plan(session, id_of(scenario))
     latest = plan_service.plan_view(latest_row) if latest_row else None
     form = build_override_form(session, scenario, latest, formdata=request.form)
     if not form.validate_on_submit():

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
+from typing import NoReturn
 
 from flask import (
     Blueprint,
@@ -31,6 +32,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from planner.db.models import User
+from planner.db.rows import id_of
 from planner.services import access, audit, sign_in, transactions
 from planner.services.access import ROLE_LABELS, ROLES
 from planner.web import kept_input
@@ -76,7 +78,7 @@ class LoginUser:
     @classmethod
     def from_row(cls, row: User) -> LoginUser:
         return cls(
-            id=row.id,
+            id=id_of(row),
             username=row.username,
             display_name=row.display_name or row.username,
             role=row.role,
@@ -151,7 +153,7 @@ def require_submitted(form) -> None:
         abort(400, description=STALE_FORM_MESSAGE)
 
 
-def forbidden(detail: str, *, status: int = 403, public_description: str | None = None):
+def forbidden(detail: str, *, status: int = 403, public_description: str | None = None) -> NoReturn:
     """Log the refused attempt (in a transaction of its own, so it survives the request's rollback) and 403.
 
     ``status=404`` with the ``public_description`` a missing object gets: for URLs whose ids must not be probed,
@@ -321,7 +323,7 @@ def _error_page(error: HTTPException):
         return json_error(error.code or 500, detail=japanese_description(error))
     detail = japanese_description(error) if error.code in (400, 403, 413, 422) else ""
     return render_template(
-        "error.html", code=error.code, title=_ERROR_TITLES.get(error.code, "エラー"), detail=detail
+        "error.html", code=error.code, title=_ERROR_TITLES.get(error.code or 0, "エラー"), detail=detail
     ), error.code
 
 

@@ -119,7 +119,7 @@ def effect_model_edit(model_id: int):
                     make_current=bool(request.form.get("make_current")),
                 )
             except ReferenceDataError as e:
-                problems = e.problems
+                problems = list(e.problems)
             else:
                 flash(
                     f"導入効果モデルの新しい版 {new.version} を作成しました"
