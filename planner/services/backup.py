@@ -136,8 +136,8 @@ def _session_generations(url: str) -> dict[int, int]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT id, session_generation FROM app_user")).tuples()
-            return {int(i): int(g or 0) for i, g in rows}
+            rows = conn.execute(text("SELECT id, session_generation FROM app_user"))
+            return {int(r[0]): int(r[1] or 0) for r in rows}  # by index: a text query's columns are untyped
     except SQLAlchemyError:
         return {}
     finally:
@@ -150,8 +150,8 @@ def _end_all_sessions(url: str, live: dict[int, int]) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            rows = conn.execute(text("SELECT id, session_generation FROM app_user")).tuples()
-            restored = {int(i): int(g or 0) for i, g in rows}
+            rows = conn.execute(text("SELECT id, session_generation FROM app_user"))
+            restored = {int(r[0]): int(r[1] or 0) for r in rows}
             for user_id, generation in restored.items():
                 conn.execute(
                     text("UPDATE app_user SET session_generation = :g WHERE id = :id"),

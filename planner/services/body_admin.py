@@ -125,7 +125,7 @@ def flag_snapshot(session: Session, prefecture_code: str | None = None) -> dict[
     )
     if prefecture_code:
         query = query.where(col(Body.prefecture_code) == prefecture_code)
-    return {r[0]: (r[1], bool(r[2]), bool(r[3]), bool(r[4])) for r in session.execute(query).tuples()}
+    return {r[0]: (r[1], bool(r[2]), bool(r[3]), bool(r[4])) for r in session.execute(query)}
 
 
 def flags_fingerprint(session: Session, prefecture_code: str | None = None) -> str:

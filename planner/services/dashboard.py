@@ -100,9 +100,10 @@ def prefecture_need_matrix(session: Session, prefecture_code: str | None) -> lis
     )
     if prefecture_code:
         query = query.where(col(Body.prefecture_code) == prefecture_code)
+    # by index: SQLModel's Session.execute types a row's items as objects when unpacked
     counts = {
-        cid: (int(b), int(n), float(v or 0), int(d or 0))
-        for cid, b, n, v, d in session.execute(query.group_by(col(Need.category_id))).tuples()
+        r[0]: (int(r[1]), int(r[2]), float(r[3] or 0), int(r[4] or 0))
+        for r in session.execute(query.group_by(col(Need.category_id)))
     }
     out = []
     for cat in session.exec(select(Category).order_by(col(Category.sort_order), col(Category.id))):

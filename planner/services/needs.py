@@ -119,8 +119,8 @@ def origin_counts(session: Session, user: Actor, filters: NeedFilters) -> dict[s
         .group_by(col(Need.is_demo))
     )
     counts = {"user": 0, "demo": 0}
-    for is_demo, count in session.execute(query).tuples():
-        counts["demo" if is_demo else "user"] += int(count)
+    for row in session.execute(query):  # by index: Session.execute types a row's items as objects when unpacked
+        counts["demo" if row[0] else "user"] += int(row[1])
     return counts
 
 
