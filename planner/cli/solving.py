@@ -398,7 +398,7 @@ def _default_instances(tmp: Path) -> list[Path]:
 @click.option(
     "--compare",
     is_flag=True,
-    help="同じ実行で、列生成を切った従来の方法と、同じモデルの素の HiGHS MILP（カテゴリ×開始年度ごと）とも比較します",
+    help="同じ実行で、列生成を切った従来の方法と、同じモデルの素の HiGHS MILP（分野×導入年度ごと）とも比較します",
 )
 def bench_command(
     instances: tuple[Path, ...],

@@ -88,6 +88,56 @@ def method_label(method: str, weights: Mapping[str, float] | None = None) -> str
     return text or METHOD_LABELS["formula"]
 
 
+# Each method's formula in the words the documents print (算定方法, the agreement's 第4条): beside the methods'
+# computation, so that a new method brings its words with it. "formula" and "shapley" take their figures in
+# formula_text.
+FORMULAS = {
+    "standalone": "単独調達のため按分はありません（費用の全額を負担）。",
+    "equal": "各団体の負担額 ＝ グループの費用 ÷ 参加団体数",
+    "population": "各団体の負担額 ＝ グループの費用 × 当該団体の人口 ÷ 参加団体の人口の合計",
+    "volume": "各団体の負担額 ＝ グループの費用 × 当該団体の利用量 ÷ 参加団体の利用量の合計",
+    "formula": (
+        "各団体の負担額 ＝ グループの費用 × （{equal}% ÷ 参加団体数 ＋ {population}% × 人口 ÷ 人口計 ＋ "
+        "{volume}% × 利用量 ÷ 利用量計）"
+    ),
+    "standalone_ratio": (
+        "各団体の負担額 ＝ グループの費用 × 当該団体の単独導入費用 ÷ 参加団体の単独導入費用の合計（削減率が全団体で同じ）"
+    ),
+    "shapley": (
+        "シャープレイ値： 各団体が加わる全ての順番について、その団体が加わったことによる費用の増分を平均した額"
+        "（部分集合の費用 c(S) は、その団体だけで同じ条件の下で最も安く導入した場合の費用）"
+    ),
+    "nucleolus": (
+        "仁（nucleolus）： 全ての部分集合について単独で導入する場合との差（節減額）のうち最も小さいものを"
+        "できるだけ大きくする配分"
+    ),
+}
+
+
+def formula_text(
+    method: str,
+    weights: Mapping[str, float] | None = None,
+    *,
+    sampled: bool = False,
+    standard_error_yen: int | None = None,
+) -> str:
+    """The method's formula in words (:data:`FORMULAS`), with a weighted formula's percentages and a sampled
+    Shapley value's standard error filled in."""
+    text = FORMULAS.get(method, method)
+    if method == "formula":
+        w = weights or {}
+        total = sum(w.get(k, 0.0) for k in ("equal", "population", "volume")) or 1.0
+        # The weights' names (均等割10%・人口割90%) are the method's label, printed beside: not repeated here.
+        text = text.format(**{k: _formula_pct(w.get(k, 0.0) / total * 100) for k in ("equal", "population", "volume")})
+    if method == "shapley" and (sampled or standard_error_yen):
+        text += f"。参加団体が多いため標本推定（標準誤差 {standard_error_yen or 0:,}円）"
+    return text
+
+
+def _formula_pct(x: float) -> str:
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
 def _percent(share: float) -> str:
     value = round(share * 100, 1)
     return str(int(value)) if value == int(value) else f"{value:.1f}"

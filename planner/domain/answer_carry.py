@@ -70,7 +70,7 @@ def changes(old: MemberPart, new: MemberPart, body_names: Mapping[str, str]) -> 
     """What differs for the member between two versions, in words (empty: nothing it answered for moved)."""
     out: list[str] = []
     if old.start_year != new.start_year:
-        out.append(f"開始年度 {old.start_year}年度 → {new.start_year}年度")
+        out.append(f"導入年度 {old.start_year}年度 → {new.start_year}年度")
     if old.mode != new.mode:
         out.append(f"方式 {mode_short(old.mode)} → {mode_short(new.mode)}")
     elif old.lead_body != new.lead_body and new.mode != "standalone":

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .model import Body, Instance, Need
+from .model import Body, Instance, ModePrice, Need
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -61,22 +61,69 @@ class GroupCost:
         return {"initial_yen": self.initial_yen, "annual_yen": self.annual_yen, "total_yen": self.total_yen}
 
 
-def group_cost(instance: Instance, needs: Sequence[Need], mode: str, lead_body: str) -> GroupCost:
-    """Price a group by the spec's formula; feasibility is checked separately by :func:`group_violations`."""
+# The formula's terms by the names every document prints them under (cost-model.md's price-book fields in the
+# comments): the domain's own words, so that a document states the sum group_cost makes and no other.
+TERM_LABELS = {
+    "fixed_initial": "固定初期費用",  # fixed_initial
+    "member_initial": "参加団体ごとの初期費用",  # member_initial × |G|
+    "fixed_annual": "固定年額",  # fixed_annual (less the scenario's lead work, its own line)
+    "lead_work": "幹事事務費",  # the scenario's lead_work_annual_yen for a lead-mode group
+    "coordinator_work": "取りまとめ事務費",  # ... for a unified-mode group
+    "member_annual": "参加団体ごとの年額",  # member_annual × |G|
+    "distance": "距離に応じた年間運用費",  # per_km_annual × Σ distance(i, lead)
+    "volume": "利用量に応じた年額",  # min over the price lines of alpha + beta × V_G
+}
+
+
+@dataclass(frozen=True)
+class CostTerms:
+    """One group's cost, term by term, as the spec's formula adds it up: what :func:`group_cost` totals and what a
+    document's cost build-up prints line by line."""
+
+    price: ModePrice
+    members: int
+    volume: float
+    distance_km: float  # Σ distance(member, lead); 0 for a standalone need
+    line: tuple[float, float]  # (alpha, beta): the price line cheapest at ``volume``
+
+    @property
+    def initial(self) -> int:
+        return self.price.fixed_initial + self.members * self.price.member_initial
+
+    @property
+    def distance_charge(self) -> float:
+        return self.price.per_km_annual * self.distance_km
+
+    @property
+    def volume_charge(self) -> float:
+        alpha, beta = self.line
+        return alpha + beta * self.volume
+
+    @property
+    def annual(self) -> float:
+        """One year's running cost, unrounded."""
+        p = self.price
+        return p.fixed_annual + self.members * p.member_annual + self.distance_charge + self.volume_charge
+
+
+def cost_terms(instance: Instance, needs: Sequence[Need], mode: str, lead_body: str) -> CostTerms:
+    """The terms of the spec's formula for these needs run in ``mode`` by ``lead_body``."""
     if not needs:
         raise ValueError("a group has at least one need")
-    category = instance.categories[needs[0].category]
-    price = category.price(mode)
+    price = instance.categories[needs[0].category].price(mode)
     lead = instance.bodies[lead_body]
-    size = len(needs)
     volume = sum(n.volume for n in needs)
     distance = 0.0
     if mode != "standalone":
         distance = sum(body_distance_km(instance.bodies[n.body], lead) for n in needs)
-    initial = price.fixed_initial + size * price.member_initial
-    annual = (
-        price.fixed_annual + size * price.member_annual + price.per_km_annual * distance + price.volume_charge(volume)
-    )
+    line = min(price.lines, key=lambda ab: ab[0] + ab[1] * volume)
+    return CostTerms(price, len(needs), volume, distance, line)
+
+
+def group_cost(instance: Instance, needs: Sequence[Need], mode: str, lead_body: str) -> GroupCost:
+    """Price a group by the spec's formula; feasibility is checked separately by :func:`group_violations`."""
+    terms = cost_terms(instance, needs, mode, lead_body)
+    initial, annual = terms.initial, terms.annual
     annual_yen = round_yen(annual)
     horizon = instance.horizon_years
     return GroupCost(initial, annual_yen, initial + horizon * annual_yen, initial + horizon * annual)

@@ -17,31 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .vocabulary import MODE_SHORT
+from .vocabulary import BODY_FIELD_LABELS, MODE_SHORT, NEED_FIELD_LABELS
 
 MODES = ("standalone", "lead", "unified")  # the order changes are listed in
 
 NEED_FIELDS = ("body", "category", "volume", "start_year", "modes", "can_lead", "serves_disadvantaged_area")
-BODY_FIELDS = {
-    "population": "人口",
-    "fiscal_strength_index": "財政力指数",
-    "disadvantaged": "条件不利地域",
-    "has_data_plan": "データ活用推進計画",
-    "no_allocation_tax": "不交付団体",
-    "prefecture_code": "都道府県コード",
-    "kind": "団体の種類",
-    "lat": "緯度",
-    "lng": "経度",
-}
-NEED_FIELD_LABELS = {
-    "volume": "利用量",
-    "start_year": "導入年度",
-    "modes": "受け入れる方式",
-    "can_lead": "幹事可否",
-    "serves_disadvantaged_area": "条件不利地域の住民サービス",
-    "body": "団体",
-    "category": "分野",
-}
+BODY_FIELDS = BODY_FIELD_LABELS  # the body inputs that change a figure, by their labels
 
 
 @dataclass(frozen=True)

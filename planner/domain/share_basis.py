@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .model import Instance
 from .vocabulary import method_name, yen
+from .vocabulary import volume as volume_text
 
 SHARE_KEYS = ("equal", "population", "volume")
 WEIGHT_LABELS = {"equal": "均等割", "population": "人口割", "volume": "利用量割"}
@@ -19,10 +20,6 @@ WEIGHT_LABELS = {"equal": "均等割", "population": "人口割", "volume": "利
 class BasisLine:
     label: str
     value: str
-
-
-def _number(x: float) -> str:
-    return f"{int(x):,}" if float(x).is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
 def _percent(part: float, whole: float) -> str:
@@ -60,7 +57,7 @@ def share_basis(
         BasisLine("参加団体数", f"{len(needs)}団体（均等割では 1/{len(needs)} ＝ {_percent(1, len(needs))}）"),
         BasisLine(
             "利用量",
-            f"{_number(need.volume)} {unit}（グループ計 {_number(volume_total)} {unit}、"
+            f"{volume_text(need.volume)} {unit}（グループ計 {volume_text(volume_total)} {unit}、"
             f"{_percent(need.volume, volume_total)}）",
         ),
     ]

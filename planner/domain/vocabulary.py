@@ -84,6 +84,36 @@ DATASET_LABELS = {
     "flags": "条件不利地域・推進計画（一括取込）",
 }
 
+# --- the fields of a need and of a body, as every screen, message, import preview, audit log and publication
+# notice names them (one table each). A need's start_year is its 導入希望年度 (docs/glossary.md); a group's, which
+# its needs share, is its 導入年度 (the plan pages and documents).
+NEED_FIELD_LABELS = {
+    "body": "団体",
+    "category": "分野",
+    "volume": "利用量",
+    "start_year": "導入希望年度",
+    "modes": "受け入れる方式",
+    "accepts_lead": "幹事方式を受け入れる",
+    "accepts_unified": "仕様統一方式を受け入れる",
+    "can_lead": "幹事を引き受けられる",
+    "serves_disadvantaged_area": "条件不利地域の住民サービス",
+    "notes": "備考",
+    "status": "状態",
+    "baseline_minutes_per_unit": "現状の作業時間（分/単位）",
+    "baseline_hours_per_year": "現状の年間作業時間",
+}
+BODY_FIELD_LABELS = {
+    "population": "人口",
+    "fiscal_strength_index": "財政力指数",
+    "disadvantaged": "条件不利地域",
+    "has_data_plan": "官民データ活用推進計画",
+    "no_allocation_tax": "不交付団体",
+    "prefecture_code": "都道府県コード",
+    "kind": "団体の種類",
+    "lat": "緯度",
+    "lng": "経度",
+}
+
 PLAN_STATUS_LABELS = {"optimal": "最適解", "time_limit": "時間制限で打切り（暫定解）", "feasible": "実行可能解"}
 
 
@@ -219,6 +249,17 @@ def yen_digits(value: object) -> str:
     return _amount(value, "")
 
 
+def volume(value: object) -> str:
+    """A need's yearly volume (stored as a float): 1200.0 → 「1,200」, 12.5 → 「12.5」, 0.125 → 「0.13」; None → 「—」.
+    The one format of pages, forms, messages and documents."""
+    if value is None or value == "":
+        return "—"
+    number = float(value)  # type: ignore[arg-type]
+    if number.is_integer():
+        return f"{int(number):,}"
+    return f"{number:,.2f}".rstrip("0").rstrip(".")
+
+
 def yen_thousand(value: object) -> str:
     """1234567 → 「1,235千円」 (rounded half up), the unit budget documents use."""
     if value is None or value == "":
@@ -253,8 +294,25 @@ def jst_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return in_jst(value).strftime(fmt) if value else ""
 
 
+def jst_date(moment: datetime) -> date:
+    """The day in Japan of a moment (a stored naive UTC one, or an aware one)."""
+    return in_jst(moment).date()
+
+
+def datetime_ja(value: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored moment (naive UTC) in Japan time, a date as it is; None → 「—」."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return jst_datetime(value, fmt)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def today_jst(now: datetime | None = None) -> date:
-    return in_jst(now or datetime.now(UTC)).date()
+    """Today in Japan: deadlines, issue dates and file names follow the users' calendar, not the server's."""
+    return jst_date(now or datetime.now(UTC))
 
 
 ERAS = ((date(2019, 5, 1), "令和"), (date(1989, 1, 8), "平成"), (date(1926, 12, 25), "昭和"))

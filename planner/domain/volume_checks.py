@@ -5,14 +5,17 @@ many times over, and the person importing the file should look at it before it r
 
 from __future__ import annotations
 
+from .vocabulary import volume as volume_text
+
 # A need rarely triples, or falls to a third, between two registrations; a change that large is worth a look.
 PREVIOUS_RATIO = 3.0
 # The per-10,000-inhabitants figures are national averages; bodies differ, but not tenfold in either direction.
 POPULATION_RATIO = 10.0
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 or float(value).is_integer() else f"{value:,.1f}"
+def _guide(value: float) -> str:
+    """The population guide is an estimate: whole units from 100 up, one decimal below."""
+    return volume_text(round(value) if value >= 100 else round(value, 1))
 
 
 def _times(ratio: float) -> str:
@@ -35,7 +38,7 @@ def volume_warnings(
         if ratio >= PREVIOUS_RATIO or ratio <= 1 / PREVIOUS_RATIO:
             change = _times(ratio) if ratio > 1 else f"{_times(1 / ratio)}の減少"
             out.append(
-                f"利用量が登録済みの {_number(previous)} から {_number(volume)} に変わります（{change}）。"
+                f"利用量が登録済みの {volume_text(previous)} から {volume_text(volume)} に変わります（{change}）。"
                 f"{unit_note}と桁を確かめてください"
             )
     if population and per_10k_pop and volume > 0:
@@ -44,7 +47,7 @@ def volume_warnings(
         if ratio >= POPULATION_RATIO or ratio <= 1 / POPULATION_RATIO:
             side = "上回ります" if ratio > 1 else "下回ります"
             out.append(
-                f"利用量 {_number(volume)} は、人口（{population:,}人）からの目安 {_number(guide)} を大きく{side}"
+                f"利用量 {volume_text(volume)} は、人口（{population:,}人）からの目安 {_guide(guide)} を大きく{side}"
                 f"（{_times(ratio) if ratio > 1 else _times(1 / ratio) + 'の差'}）。{unit_note}と桁を確かめてください"
             )
     return out

@@ -30,7 +30,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from planner.domain.vocabulary import fiscal_year_of, parse_fiscal_year, starts_like_formula, wareki_fiscal_year
+from planner.domain.vocabulary import (
+    NEED_FIELD_LABELS,
+    fiscal_year_of,
+    parse_fiscal_year,
+    starts_like_formula,
+    wareki_fiscal_year,
+)
 from planner.masterdata.codes import code_problem, normalize_code, with_check_digit
 
 from .errors import FileProblems, Problem
@@ -124,13 +130,15 @@ CATEGORY_ALIASES = {
     "optimal": ("最適解表示",),
     "forecast": ("数値予測", "予測"),
 }
+START_YEAR = NEED_FIELD_LABELS["start_year"]  # 導入希望年度 (the file may head it 開始年度 or 導入年度 too)
+# The file's column headings (short, as the template and the export write them; _HEADERS accepts more spellings)
 FIELD_LABELS = {
     "body_code": "団体コード",
     "body_name": "団体名",
     "category": "分野",
     "category_id": "分野ID",
     "volume": "利用量",
-    "start_year": "開始年度",
+    "start_year": NEED_FIELD_LABELS["start_year"],
     "accepts_lead": "幹事方式可",
     "accepts_unified": "仕様統一可",
     "can_lead": "幹事可",
@@ -371,13 +379,15 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         year = fiscal_year(cell("start_year"))
         raw_year = text(cell("start_year"))
         if raw_year == "":
-            fail("start_year", "開始年度がありません")
+            fail("start_year", f"{START_YEAR}がありません")
         elif year is None:
-            fail("start_year", f"開始年度「{raw_year}」を読めません（2026、令和8年度、R8 のように入力してください）")
+            fail(
+                "start_year", f"{START_YEAR}「{raw_year}」を読めません（2026、令和8年度、R8 のように入力してください）"
+            )
         elif year not in years:
             fail(
                 "start_year",
-                f"開始年度 {year_label(year)} は受け付けられません。{year_label(years[0])}から"
+                f"{START_YEAR} {year_label(year)} は受け付けられません。{year_label(years[0])}から"
                 f"{year_label(years[-1])}までで入力してください",
             )
 

@@ -8,14 +8,13 @@ figures come from (総務省, used under the 政府標準利用規約). Drafts c
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 
-from planner.domain.vocabulary import wareki_date
+from planner.domain.vocabulary import today_jst, wareki_date
 
 from .kinds import KINDS
 from .names import MAX_NAME_BYTES, fitted
 
-JST = timezone(timedelta(hours=9))
 DATA_TERMS = "政府標準利用規約（第2.0版）"
 DEFAULT_DATA_SOURCE = (
     "人口：総務省「住民基本台帳に基づく人口、人口動態及び世帯数」、財政力指数：総務省「地方公共団体の主要財政指標一覧」"
@@ -25,10 +24,6 @@ DEFAULT_DATA_SOURCE = (
 # The documents' categories, as file names and 文書番号 suffixes carry them (declared in planner.reports.kinds).
 KIND_LABELS = {k.name: k.label for k in KINDS.values()}
 KIND_CODES = {k.name: k.code for k in KINDS.values()}
-
-
-def today_jst(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(JST).date()
 
 
 @dataclass(frozen=True)

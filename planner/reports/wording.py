@@ -5,68 +5,61 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from planner.domain.allocation import formula_text
 from planner.domain.allocation import method_label as domain_method_label
-from planner.domain.costs import body_distance_km, round_yen
+from planner.domain.costs import TERM_LABELS, cost_terms, round_yen
 from planner.domain.model import Instance
 from planner.domain.settled import Allocation, SubsidyEstimate
 from planner.domain.settled_plan import SettledGroup
+from planner.domain.vocabulary import volume as volume_text
 
 from .records import CostLine, ReportError, ReportMeta
 
 
 def cost_build_up(instance: Instance, group: SettledGroup, needs) -> tuple[list[CostLine], list[CostLine], int, int]:
-    """The spec's cost formula, line by line, with the figures the price book gives (cost-model.md)."""
+    """The spec's cost formula, line by line, with the figures the price book gives: the terms and their names are
+    the domain's (planner.domain.costs.cost_terms, TERM_LABELS), the sum group_cost makes."""
     category = instance.categories[group.category]
     if group.mode not in category.prices:
         raise ReportError(f"グループ {group.id}: 方式 {group.mode} は単価表にありません")
-    price = category.price(group.mode)
-    n = len(needs)
-    volume = sum(n_.volume for n_ in needs)
-    lead = instance.bodies[group.lead_body]
-    distance = 0.0
-    if group.mode != "standalone":
-        distance = sum(body_distance_km(instance.bodies[x.body], lead) for x in needs)
+    t = cost_terms(instance, needs, group.mode, group.lead_body)
+    price, n = t.price, t.members
     initial_lines = [
-        CostLine("固定初期費用", "", price.fixed_initial),
-        CostLine("参加団体ごとの初期費用", f"{price.member_initial:,}円 × {n}団体", price.member_initial * n),
+        CostLine(TERM_LABELS["fixed_initial"], "", price.fixed_initial),
+        CostLine(TERM_LABELS["member_initial"], f"{price.member_initial:,}円 × {n}団体", price.member_initial * n),
     ]
-    initial = price.fixed_initial + price.member_initial * n
-    alpha, beta = min(price.lines, key=lambda line: line[0] + line[1] * volume)
-    volume_charge = alpha + beta * volume
-    annual_exact = price.fixed_annual + price.member_annual * n + price.per_km_annual * distance + volume_charge
     # the scenario's 幹事事務費 is folded into the joint mode's fixed yearly cost (instance_io.with_lead_work); the
     # document prints it as its own line, kept by the lead or coordinator
     work = instance.allocation.lead_work_annual_yen.get(group.mode, 0) if group.mode != "standalone" else 0
     annual_lines = [
-        CostLine("固定年額", "", price.fixed_annual - work),
-        CostLine("参加団体ごとの年額", f"{price.member_annual:,}円 × {n}団体", price.member_annual * n),
+        CostLine(TERM_LABELS["fixed_annual"], "", price.fixed_annual - work),
+        CostLine(TERM_LABELS["member_annual"], f"{price.member_annual:,}円 × {n}団体", price.member_annual * n),
     ]
     role = "幹事団体" if group.mode == "lead" else "取りまとめ団体"
     if work:
-        annual_lines.insert(
-            1, CostLine("幹事事務費" if group.mode == "lead" else "取りまとめ事務費", f"{role}が受け取ります", work)
-        )
+        work_term = "lead_work" if group.mode == "lead" else "coordinator_work"
+        annual_lines.insert(1, CostLine(TERM_LABELS[work_term], f"{role}が受け取ります", work))
     fractional: list[tuple[str, str, float]] = []  # the lines whose exact figure may hold a fraction of a yen
     if group.mode != "standalone":
-        # cost-model.md's per_km_annual term: a yearly cost in proportion to each member's distance from the lead
         fractional.append(
             (
-                DISTANCE_CHARGE_LABEL,
-                f"{price.per_km_annual:,}円/km × 各参加団体と{role}の距離の合計 {distance:,.1f}km",
-                price.per_km_annual * distance,
+                TERM_LABELS["distance"],
+                f"{price.per_km_annual:,}円/km × 各参加団体と{role}の距離の合計 {t.distance_km:,.1f}km",
+                t.distance_charge,
             )
         )
+    alpha, beta = t.line
     fractional.append(
         (
-            "利用量に応じた年額",
-            f"{_num(alpha)}円 + {_num(beta)}円 × 利用量計 {_num(volume)}"
+            TERM_LABELS["volume"],
+            f"{_num(alpha)}円 + {_num(beta)}円 × 利用量計 {volume_text(t.volume)}"
             f"{category.unit}（単価表の料金区分のうち最も安いもの）",
-            volume_charge,
+            t.volume_charge,
         )
     )
     # Every printed figure is integer yen: each line is rounded half up, and should the rounded lines miss the
     # rounded annual total by a yen, the first of them takes that yen and says so, so that the column adds up.
-    annual = round_yen(annual_exact)
+    initial, annual = t.initial, round_yen(t.annual)
     rounded = [round_yen(exact) for _, _, exact in fractional]
     drift = annual - sum(line.yen for line in annual_lines) - sum(rounded)
     for k, (label, detail, _) in enumerate(fractional):
@@ -74,10 +67,6 @@ def cost_build_up(instance: Instance, group: SettledGroup, needs) -> tuple[list[
             detail += f"（年間費用 計との1円未満の差 {drift:+,}円 を含む）"
         annual_lines.append(CostLine(label, detail, rounded[k] + (drift if k == 0 else 0)))
     return initial_lines, annual_lines, initial, annual
-
-
-# The name of cost-model.md's per_km_annual term in every document: what the price book charges by distance.
-DISTANCE_CHARGE_LABEL = "距離に応じた年間運用費"
 
 
 def _num(x: float) -> str:
@@ -96,7 +85,12 @@ def method_text(allocation: Allocation, instance: Instance) -> str:
 def method_formula(method: str, allocation: Allocation, instance: Instance) -> str:
     """The 算定方法 in words; where the shares were adjusted member by member it says so, so that an agreement's
     第4条 and its 別表 reproduce each other (cost-model.md, "A rule the agreement can state")."""
-    text = _method_formula(method, allocation, instance)
+    text = formula_text(
+        method,
+        allocation.weights or instance.allocation.weights,
+        sampled=allocation.sampled,
+        standard_error_yen=allocation.standard_error_yen,
+    )
     if method != "standalone" and allocation.adjusted:
         text += (
             "。ただし、この方法による額ではいずれかの団体・組が単独で導入するより不利になるため、別表の額は"
@@ -104,47 +98,6 @@ def method_formula(method: str, allocation: Allocation, instance: Instance) -> s
             + (f"（{allocation.adjustment_summary}）" if allocation.adjustment_summary else "")
         )
     return text
-
-
-def _method_formula(method: str, allocation: Allocation, instance: Instance) -> str:
-    if method == "standalone":
-        return "単独調達のため按分はありません（費用の全額を負担）。"
-    if method == "equal":
-        return "各団体の負担額 ＝ グループの費用 ÷ 参加団体数"
-    if method == "population":
-        return "各団体の負担額 ＝ グループの費用 × 当該団体の人口 ÷ 参加団体の人口の合計"
-    if method == "volume":
-        return "各団体の負担額 ＝ グループの費用 × 当該団体の利用量 ÷ 参加団体の利用量の合計"
-    if method == "formula":
-        weights = allocation.weights or instance.allocation.weights
-        total = sum(weights.get(k, 0.0) for k in ("equal", "population", "volume")) or 1.0
-        pct = {k: weights.get(k, 0.0) / total * 100 for k in ("equal", "population", "volume")}
-        # The weights' names (均等割10%・人口割90%) are the method's label, printed beside: not repeated here.
-        return (
-            "各団体の負担額 ＝ グループの費用 × （"
-            f"{_pct(pct['equal'])}% ÷ 参加団体数 ＋ {_pct(pct['population'])}% × 人口 ÷ 人口計 ＋ "
-            f"{_pct(pct['volume'])}% × 利用量 ÷ 利用量計）"
-        )
-    if method == "standalone_ratio":
-        return "各団体の負担額 ＝ グループの費用 × 当該団体の単独導入費用 ÷ 参加団体の単独導入費用の合計（削減率が全団体で同じ）"
-    if method == "shapley":
-        text = (
-            "シャープレイ値： 各団体が加わる全ての順番について、その団体が加わったことによる費用の増分を平均した額"
-            "（部分集合の費用 c(S) は、その団体だけで同じ条件の下で最も安く導入した場合の費用）"
-        )
-        if allocation.sampled or allocation.standard_error_yen:
-            text += f"。参加団体が多いため標本推定（標準誤差 {allocation.standard_error_yen or 0:,}円）"
-        return text
-    if method == "nucleolus":
-        return (
-            "仁（nucleolus）： 全ての部分集合について単独で導入する場合との差（節減額）のうち最も小さいものを"
-            "できるだけ大きくする配分"
-        )
-    return method
-
-
-def _pct(x: float) -> str:
-    return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
 def proof_lines(allocation: Allocation) -> list[str]:

@@ -22,11 +22,12 @@ from sqlmodel import Session, col, select
 from planner.db.models import AuditLog, MemberAnswer, PlanRelease, PlanSeries, Scenario, utcnow
 from planner.db.models import Plan as PlanRow
 from planner.db.rows import fetch, id_of
+from planner.domain.vocabulary import today_jst
 from planner.services.access import Actor
 
 from . import access
 from .audit import record
-from .releases import LifecycleConflict, LifecycleError, today_jst, version_label
+from .releases import LifecycleConflict, LifecycleError, version_label
 
 if TYPE_CHECKING:
     from planner.domain.answer_carry import MemberPart

@@ -13,6 +13,7 @@ from sqlalchemy.sql.expression import Select
 from sqlmodel import Session, col, select
 
 from planner.db.models import AuditLog, Body, Scenario, User
+from planner.domain.vocabulary import BODY_FIELD_LABELS, NEED_FIELD_LABELS
 from planner.services.answers import ANSWER_LABELS
 
 # A select() over AuditLog (the entries, or a count of them) that the filters narrow
@@ -112,15 +113,13 @@ def target_names(session: Session, entries: Iterable[AuditLog]) -> dict[tuple[st
 
 
 # Field names as users know them; unknown keys (price-book paths such as ai_ocr.lead.fixed_initial) show as stored.
+# A need's and a body's fields are the vocabulary's (planner.domain.vocabulary); the others are the audit log's own.
 FIELD_LABELS = {
-    "disadvantaged": "条件不利地域",
-    "has_data_plan": "官民データ活用推進計画",
-    "no_allocation_tax": "不交付団体",
-    "serves_disadvantaged_area": "条件不利地域の住民サービス",
+    **BODY_FIELD_LABELS,
+    **NEED_FIELD_LABELS,
     "username": "ログイン名",
     "display_name": "表示名",
     "role": "役割",
-    "prefecture_code": "都道府県コード",
     "body_code": "団体コード",
     "is_active": "有効",
     "current": "現行の版",
@@ -128,14 +127,7 @@ FIELD_LABELS = {
     "as_of": "時点",
     "bodies": "団体数",
     "vintage_id": "取込番号",
-    "volume": "利用量",
-    "start_year": "開始年度",
-    "status": "状態",
     "category_id": "分野",
-    "accepts_lead": "幹事方式を受け入れる",
-    "accepts_unified": "仕様統一方式を受け入れる",
-    "can_lead": "幹事を引き受けられる",
-    "notes": "備考",
     "name": "名前",
     "version": "版",
     "fiscal_year": "年度",

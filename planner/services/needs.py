@@ -19,6 +19,7 @@ from sqlmodel.sql.expression import Select as RowSelect
 
 from planner.db.models import Body, Category, Need, utcnow
 from planner.domain.costs import GroupCost, standalone_cost
+from planner.domain.vocabulary import NEED_FIELD_LABELS
 from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import Problem
 from planner.importers.needs import Lookups, NeedRow, ParsedNeeds
@@ -344,16 +345,20 @@ def import_lookups(session: Session, user: Actor, fiscal_year: int | None = None
     return Lookups(bodies=bodies, categories=cats, may_edit=may_edit, fiscal_year=fiscal_year)
 
 
+# The fields an import may change, by the vocabulary's labels (the preview lists each change under its field's name)
 IMPORT_FIELDS = {
-    "volume": "利用量",
-    "start_year": "開始年度",
-    "accepts_lead": "幹事方式",
-    "accepts_unified": "仕様統一",
-    "can_lead": "幹事",
-    "serves_disadvantaged_area": "住民サービス",
-    "notes": "備考",
-    "baseline_minutes_per_unit": "現状の作業時間（分/単位）",
-    "baseline_hours_per_year": "現状の年間作業時間",
+    key: NEED_FIELD_LABELS[key]
+    for key in (
+        "volume",
+        "start_year",
+        "accepts_lead",
+        "accepts_unified",
+        "can_lead",
+        "serves_disadvantaged_area",
+        "notes",
+        "baseline_minutes_per_unit",
+        "baseline_hours_per_year",
+    )
 }
 
 
@@ -362,6 +367,7 @@ class Change:
     label: str
     before: Any
     after: Any
+    key: str = ""  # the need's field ("" for the change of who owns the data)
 
 
 @dataclass(frozen=True)
@@ -412,7 +418,7 @@ def _same(a: Any, b: Any) -> bool:
 def _changes(need: Need, r: NeedRow) -> tuple[Change, ...]:
     values = row_values(r, need)
     out = [
-        Change(label, getattr(need, key), values.get(key, getattr(need, key)))
+        Change(label, getattr(need, key), values.get(key, getattr(need, key)), key)
         for key, label in IMPORT_FIELDS.items()
         if not _same(getattr(need, key), values.get(key, getattr(need, key)))
     ]

@@ -25,7 +25,7 @@ from planner.db.rows import attribute, fetch, id_of
 from planner.domain import input_changes
 from planner.domain.input_changes import InputChange
 from planner.domain.instance_io import InstanceError
-from planner.domain.vocabulary import fiscal_year_of, wareki_fiscal_year
+from planner.domain.vocabulary import fiscal_year_of, jst_date, today_jst, wareki_fiscal_year
 from planner.services.access import Actor
 
 from . import access, publication
@@ -36,9 +36,7 @@ from .releases import (
     LifecycleConflict,
     LifecycleError,
     current_releases_for_body,
-    jst_date,
     planned_members,
-    today_jst,
     undeletable_reason,
     version_label,
 )

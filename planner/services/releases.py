@@ -1,5 +1,5 @@
 """What the plan lifecycle, the members' answers and the scenarios share about a plan's releases (計画 No.N 第M版):
-the lifecycle's errors, version labels, the JST date, which bodies a scenario may plan, the versions in force for a
+the lifecycle's errors, version labels, which bodies a scenario may plan, the versions in force for a
 body, and whether a scenario's plans may be deleted.
 
 It sits below planner.services.plan_lifecycle (the transitions), planner.services.answers and
@@ -9,16 +9,13 @@ planner.services.scenarios, and imports none of them, so that they need not impo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from planner.db.models import Body, PlanRelease, PlanSeries, Scenario, utcnow
+from planner.db.models import Body, PlanRelease, PlanSeries, Scenario
 from planner.db.models import Plan as PlanRow
 
 from . import access
-
-JST = timedelta(hours=9)
 
 
 class LifecycleError(ValueError):
@@ -27,15 +24,6 @@ class LifecycleError(ValueError):
 
 class LifecycleConflict(LifecycleError):
     """Someone else changed the plan's state first."""
-
-
-def today_jst(now: datetime | None = None) -> date:
-    return jst_date(now or utcnow())
-
-
-def jst_date(moment: datetime) -> date:
-    """The day in Japan of a stored (naive UTC) moment."""
-    return (moment + JST).date()
 
 
 def version_label(series: PlanSeries, release: PlanRelease) -> str:

@@ -478,7 +478,7 @@ def check_override_needs(session: Session, scenario: Scenario, item: dict[str, A
 
             raise ScenarioError(
                 f"{names[a]}（{label(a)}開始）と{names[b]}（{label(b)}開始）は導入希望年度が異なるため、"
-                "同じグループにできません。グループは開始年度が同じニーズでつくります。"
+                "同じグループにできません。グループは導入希望年度が同じニーズでつくります。"
             )
 
 

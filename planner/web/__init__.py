@@ -32,7 +32,6 @@ def register(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIntConverter  # before any route is added: ids stay within the database
     security.init_app(app)  # sign-in, CSRF, headers and error pages
     layout.init_app(app)  # the navigation and the shared template filters
-    needs.init_app(app)  # the volume filter
     for module in (
         security,
         auth,

@@ -14,6 +14,7 @@ from flask_login import current_user
 from planner.db.models import Body, Category, Need
 from planner.domain.effects import Baseline
 from planner.domain.vocabulary import csv_text, today_jst, wareki_fiscal_year
+from planner.domain.vocabulary import volume as volume_text
 from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import FileProblems
 from planner.importers.needs import (
@@ -37,18 +38,6 @@ bp = Blueprint("needs", __name__, url_prefix="/needs")
 
 PER_PAGE = 50
 EXPORT_LIMIT = 100_000
-
-
-def format_volume(value) -> str:
-    """1200.0 -> 1,200; 12.5 -> 12.5 (volumes are floats, shown without a needless .0)."""
-    if value is None:
-        return "—"
-    number = float(value)
-    return f"{int(number):,}" if number.is_integer() else f"{number:,.2f}".rstrip("0").rstrip(".")
-
-
-def init_app(app) -> None:
-    app.jinja_env.filters["volume"] = format_volume
 
 
 def upload_dir() -> Path:
@@ -338,10 +327,10 @@ def edit(need_id: int):
     cats = fill_choices(form, session, need)
     form.body_code.data = body.code  # a need stays with its body
     if request.method == "GET" and restored is None:
-        form.volume.data = format_volume(need.volume)
+        form.volume.data = volume_text(need.volume)
         for name in ("baseline_minutes_per_unit", "baseline_hours_per_year"):
             value = getattr(need, name)
-            form[name].data = "" if value is None else format_volume(value)
+            form[name].data = "" if value is None else volume_text(value)
         form.version.data = str(need.version)
     stale = False
     if form.validate_on_submit() and "preview" not in request.form:
@@ -543,7 +532,7 @@ def import_template():
     bodies = svc.editable_bodies(session, current_user)
     body = next((b for b in bodies if b.code == current_user.body_code), bodies[0] if bodies else None)
     lines = [
-        "団体コード,団体名,分野ID,利用量,開始年度,幹事方式可,仕様統一可,幹事可,備考,現状の作業時間（分/単位）,現状の年間作業時間"
+        "団体コード,団体名,分野ID,利用量,導入希望年度,幹事方式可,仕様統一可,幹事可,備考,現状の作業時間（分/単位）,現状の年間作業時間"
     ]
     if body is not None and cats:
         lines.append(

@@ -254,6 +254,9 @@ def group(plan_id: int, group_id: str):
         evidence=evidence_rows(view.instance, g.group),
         figure_map=figure_map,
         member_waterfalls=member_waterfalls,
+        # a member of the group sees every member's figures here, but only its own body page and notice: the
+        # page links to no page its viewer would be refused
+        sees_member=lambda code: access.sees_member(current_user, loaded.access, code),
         mode_labels=MODE_LABELS,
         price_source=group_price_source(view.doc, g.group.category, g.group.mode, view.price_book_version),
         **effects_context(view),

@@ -114,7 +114,7 @@ def test_each_kind_of_change_is_named():
     kinds = [c.kind for c in changes]
     assert "ニーズの追加: 松本市のAI-OCR（2027年度）" in texts
     assert "ニーズの取下げ・対象外: 松本市のAI-OCR（2026年度）" in texts
-    assert "ニーズの変更: 長野市のAI-OCR（2026年度）: 利用量 120 → 150、幹事可否 可 → 不可" in texts
+    assert "ニーズの変更: 長野市のAI-OCR（2026年度）: 利用量 120 → 150、幹事を引き受けられる 可 → 不可" in texts
     assert "単価の変更: AI-OCR（幹事一括）" in texts
     assert "補助制度ルールの版: R8 → R9" in texts
     assert "団体データの変更: 松本市: 人口 237,000 → 236,000" in texts

@@ -229,7 +229,7 @@ def test_every_problem_names_row_and_column():
 def test_missing_columns_and_empty_files_are_file_problems():
     with pytest.raises(FileProblems) as e:
         parse("団体コード,備考\n202011,x\n")
-    assert "利用量" in str(e.value) and "開始年度" in str(e.value) and "分野" in str(e.value)
+    assert "利用量" in str(e.value) and "導入希望年度" in str(e.value) and "分野" in str(e.value)
     with pytest.raises(FileProblems):
         parse(b"")
     with pytest.raises(FileProblems) as e:
@@ -487,7 +487,7 @@ def test_start_years_outside_the_window_are_refused_naming_the_window():
     messages = {p.row: p.message for p in parsed.problems}
     assert set(messages) == {2, 3}
     assert messages[2] == (
-        "開始年度 2048年度（令和30年度） は受け付けられません。2025年度（令和7年度）から"
+        "導入希望年度 2048年度（令和30年度） は受け付けられません。2025年度（令和7年度）から"
         "2031年度（令和13年度）までで入力してください"
     )
     assert [r.start_year for r in parsed.rows] == [2025, 2031]

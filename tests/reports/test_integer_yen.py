@@ -81,8 +81,8 @@ def test_no_document_holds_a_fractional_yen(core):
 def test_cost_lines_are_integer_yen_that_add_up_and_name_the_distance_charge():
     """Each line of the 費用の積算 is integer yen, the lines add up to the annual cost exactly, and the per-km term
     is named for what the price book charges (one wording, for the lead or the coordinator)."""
+    from planner.domain.costs import TERM_LABELS
     from planner.reports.context import group_report
-    from planner.reports.wording import DISTANCE_CHARGE_LABEL
 
     instance = nagano_instance()
     plan = nagano_plan(instance)
@@ -90,6 +90,6 @@ def test_cost_lines_are_integer_yen_that_add_up_and_name_the_distance_charge():
         r = group_report(instance, plan, group)
         assert all(isinstance(line.yen, int) for line in (*r.initial_lines, *r.annual_lines))
         assert sum(line.yen for line in r.annual_lines) == r.annual_yen == group.cost.annual_yen
-        (distance,) = [line for line in r.annual_lines if line.label == DISTANCE_CHARGE_LABEL]
+        (distance,) = [line for line in r.annual_lines if line.label == TERM_LABELS["distance"]]
         role = "幹事団体" if group.mode == "lead" else "取りまとめ団体"
         assert f"各参加団体と{role}の距離の合計" in distance.detail

@@ -491,7 +491,7 @@ def test_preview_lists_the_valid_rows_when_others_have_errors(app, client, seed)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "利用量は0より大きい数値にしてください（「-5」と入力されています）" in html
-    assert "開始年度 2048年度（令和30年度） は受け付けられません" in html
+    assert "導入希望年度 2048年度（令和30年度） は受け付けられません" in html
     assert "取り込む内容（問題のない 1 行）" in html and "RPA" in html.split("取り込む内容（問題のない 1 行）")[1]
     assert 'name="token"' not in html
     with Session(engine_of(app)) as session:

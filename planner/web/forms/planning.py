@@ -65,7 +65,7 @@ class ScenarioForm(FlaskForm):
         "基準年度（西暦・記録用）",
         default=2026,
         validators=[InputRequired("年度を入力してください。"), NumberRange(2020, 2040)],
-        description="計算結果は変わりません。費用・負担額は各グループの導入年度（ニーズの開始年度）から計画期間の年数分です。",
+        description="計算結果は変わりません。費用・負担額は各グループの導入年度（ニーズの導入希望年度）から計画期間の年数分です。",
     )
     horizon_years = IntegerField(
         "計画期間（年）",
