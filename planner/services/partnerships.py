@@ -28,11 +28,10 @@ from sqlmodel import Session, col, select
 from planner.db.models import Body, Category, Partnership, PartnershipMember, Scenario, User, utcnow
 from planner.db.models import Plan as PlanRow
 from planner.db.rows import fetch, id_of
-from planner.domain.vocabulary import fiscal_year_of
+from planner.domain.vocabulary import fiscal_year_of, today_jst
 
 from . import access, body_admin
 from .audit import record
-from .releases import today_jst
 from .scenarios import defaults as scenario_defaults
 
 KIND_LABELS = {

@@ -15,7 +15,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from planner.domain import contract_settlement as cs
-from planner.domain.vocabulary import wareki_fiscal_year
+from planner.domain.vocabulary import today_jst, wareki_fiscal_year
 from planner.reports.names import fitted_name
 from planner.reports.stage_documents import (
     GroupHeading,
@@ -27,7 +27,6 @@ from planner.reports.stage_documents import (
 from planner.services import access, transactions
 from planner.services import plan_stages as stages
 from planner.services.plans import PlanNotFound
-from planner.services.releases import today_jst
 from planner.web.db import db_session
 from planner.web.forms import stages as forms
 from planner.web.security import forbidden, roles_required
