@@ -30,8 +30,6 @@ from planner.web.security import forbidden, require_submitted, roles_required
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/plans")
 
-ALL_ROLES = access.ROLES
-
 
 @bp.app_context_processor
 def _helpers():
@@ -146,7 +144,7 @@ def _refused(e: lifecycle.LifecycleError):
 
 
 @bp.post("/<int:plan_id>/adopt")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def adopt(plan_id: int):
     loaded = load(plan_id)
     _require_runs(loaded, "確定案への採用")
@@ -175,7 +173,7 @@ def adopt(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/publish")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def publish(plan_id: int):
     _, session, release = _coordinator_action(plan_id, "公表")
     deadline = _deadline_arg()
@@ -206,7 +204,7 @@ def publish(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/deadline")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def deadline(plan_id: int):
     _, session, release = _coordinator_action(plan_id, "回答期限の変更")
     new = _deadline_arg()
@@ -218,7 +216,7 @@ def deadline(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/withdraw")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def withdraw(plan_id: int):
     _, session, release = _coordinator_action(plan_id, "取り下げ")
     told = transactions.run(session, lifecycle.withdraw, current_user, release, reason=request.form.get("reason") or "")
@@ -234,7 +232,7 @@ def withdraw(plan_id: int):
 
 
 @bp.get("/<int:plan_id>/answers")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def board(plan_id: int):
     loaded = load(plan_id)
     require_full(loaded, "回答一覧")
@@ -306,7 +304,7 @@ def signup_code(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/remind")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def remind(plan_id: int):
     loaded, session, release = _coordinator_action(plan_id, "回答の督促")
     body = request.form.get("body") or None
@@ -330,7 +328,7 @@ def remind(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/replan")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def replan(plan_id: int):
     loaded, session, release = _coordinator_action(plan_id, "再計画")
     try:

@@ -32,7 +32,6 @@ from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
-ALL_ROLES = access.ROLES
 PER_PAGE = 50
 EFFECT_BODY_CHART_LIMIT = 20
 
@@ -99,7 +98,7 @@ def map_category(view: svc.PlanView, requested: str | None) -> str | None:
 
 
 @bp.get("/")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def index():
     session = db_session()
     page = page_arg()
@@ -118,7 +117,7 @@ def index():
 
 
 @bp.get("/<int:plan_id>")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def show(plan_id: int):
     loaded = load(plan_id)
     if not loaded.full:
@@ -228,7 +227,7 @@ _MAPS_CHARS = 1_500_000  # some 20 of a prefecture's maps (2 bytes a character):
 
 
 @bp.get("/<int:plan_id>/groups/<group_id>")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def group(plan_id: int, group_id: str):
     loaded = load(plan_id)
     view = loaded.view
@@ -288,7 +287,7 @@ def totals_steps(t: Totals) -> list[tuple[str, int]]:
 
 
 @bp.get("/<int:plan_id>/body/<code>")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def body(plan_id: int, code: str):
     loaded = load(plan_id)
     if not access.sees_member(current_user, loaded.access, code):

@@ -35,7 +35,6 @@ from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("reports", __name__)
 
-ROLES = access.ROLES
 MIMETYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -214,7 +213,7 @@ def _register_documents() -> None:
             return document(plan_id, _kind, ext, **key)
 
         view.__name__ = f"{kind.name}_document"
-        bp.add_url_rule(path, endpoint=view.__name__, view_func=roles_required(*ROLES)(view))
+        bp.add_url_rule(path, endpoint=view.__name__, view_func=roles_required(*access.ROLES)(view))
 
 
 _register_documents()
@@ -300,7 +299,7 @@ def _zip_name(loaded: _Loaded) -> str:
 
 
 @bp.get("/plans/<int:plan_id>/reports.zip")
-@roles_required(*ROLES)
+@roles_required(*access.ROLES)
 def plan_zip(plan_id: int):
     """The ZIP when it is built; otherwise its build starts in the background and the progress page is shown."""
     loaded, included, key, folder = _bundle(plan_id)
@@ -318,7 +317,7 @@ def plan_zip(plan_id: int):
 
 
 @bp.get("/plans/<int:plan_id>/reports/bundle")
-@roles_required(*ROLES)
+@roles_required(*access.ROLES)
 def bundle_progress(plan_id: int):
     """The build's progress page, or its state as JSON: with the page's signed ``build`` token, without loading the
     plan again (see ``_progress_signer``)."""
@@ -401,7 +400,7 @@ def _progress_json(plan_id: int, st: dict):
 
 
 @bp.post("/plans/<int:plan_id>/reports/bundle")
-@roles_required(*ROLES)
+@roles_required(*access.ROLES)
 def bundle_restart(plan_id: int):
     """Start the build: again after a failed one, or one that was never started or whose file was pruned."""
     loaded, included, key, folder = _bundle(plan_id)

@@ -34,7 +34,6 @@ from planner.web.security import forbidden, require_submitted, roles_required
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 
-PLANNERS = access.PLANNERS
 PER_PAGE = 25
 
 
@@ -191,7 +190,7 @@ def int_arg(name: str, default: int = 1) -> int:
 
 
 @bp.get("/")
-@roles_required(*PLANNERS)
+@roles_required(*access.PLANNERS)
 def index():
     session = db_session()
     pref = request.args.get("prefecture") or None
@@ -222,7 +221,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*PLANNERS)
+@roles_required(*access.PLANNERS)
 def new():
     session = db_session()
     restored = restored_form()
@@ -375,7 +374,7 @@ def override_item_from_form(form: OverrideForm, latest) -> dict:
 
 
 @bp.route("/<int:scenario_id>/edit", methods=["GET", "POST"])
-@roles_required(*PLANNERS)
+@roles_required(*access.PLANNERS)
 def edit(scenario_id: int):
     session = db_session()
     scenario = load_scenario(scenario_id)
