@@ -265,7 +265,7 @@ def board(plan_id: int):
 
 
 @bp.get("/<int:plan_id>/answers/pending.csv")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def pending_csv(plan_id: int):
     """The bodies still to answer, for those who telephone them (whoever reads the board)."""
     loaded = load(plan_id)
@@ -281,7 +281,7 @@ def pending_csv(plan_id: int):
 
 
 @bp.post("/<int:plan_id>/answers/signup-code")
-@roles_required(*ALL_ROLES)
+@roles_required(*access.ROLES)
 def signup_code(plan_id: int):
     """A printable sign-up code for the staff of a body asked in the plan (issued again while nobody signed up)."""
     loaded, session, _release = _coordinator_action(plan_id, "登録コードの発行")
