@@ -122,6 +122,7 @@ def group_report(
 
     method = allocation.method
     rule_version, sources = rule_version_and_sources(meta, group)
+    say = _unified_words if group.mode == "unified" else _same
     return GroupReport(
         plan_name=plan.instance or instance.name,
         meta=meta,
@@ -144,25 +145,35 @@ def group_report(
         total_yen=total,
         standalone_total_yen=sum(m.standalone_total_yen for m in members),
         method=method,
-        method_formula=method_formula(method, allocation, instance),
-        rationality=rationality(allocation),
+        method_formula=say(method_formula(method, allocation, instance)),
+        rationality=[say(x) for x in rationality(allocation)],
         rule_version=rule_version,
         sources=sources,
         subsidy_notes=notes,
         method_text=method_text(allocation, instance),
-        rounding_rule=allocation.rounding_rule,
+        rounding_rule=say(allocation.rounding_rule),
         violations=list(allocation.proof.violations),
         suggested_method=allocation.suggested_method_label or METHOD_LABELS.get(allocation.suggested_method or "", ""),
-        allocation_notes=list(allocation.notes),
+        allocation_notes=[say(x) for x in allocation.notes],
         subsidy_rules=subsidy_rules(subsidies),
         formula_weights=_formula_weights(allocation, instance),
-        fairness_headline=fairness_alert([group]).headline() or "",
+        fairness_headline=say(fairness_alert([group]).headline() or ""),
         evidence=evidence_rows(instance, group),
-        proof_lines=proof_lines(allocation),
+        proof_lines=[say(x) for x in proof_lines(allocation)],
         weight_suggestion=allocation.suggested_weights.label if allocation.suggested_weights else "",
-        member_paragraphs={nid: text for nid in group.members if (text := member_paragraph(instance, group, nid))},
-        adjustment_sentences={m.need_id: text for m in members if (text := adjustment_sentence(m.share))},
+        member_paragraphs={nid: say(text) for nid in group.members if (text := member_paragraph(instance, group, nid))},
+        adjustment_sentences={m.need_id: say(text) for m in members if (text := adjustment_sentence(m.share))},
     )
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _unified_words(text: str) -> str:
+    """The shared wording (formula, fairness, proof) as a 仕様統一方式 document must say it: each body contracts on its
+    own, so a member's figure is its 契約予定額（見込）, never a 負担額 or 負担金 owed to another body."""
+    return text.replace("負担金", "契約予定額（見込）").replace("負担額", "契約予定額（見込）")
 
 
 def _formula_weights(allocation: Allocation, instance: Instance) -> dict[str, float] | None:

@@ -154,6 +154,34 @@ class GroupReport:
         return self.mode != "standalone"
 
     @property
+    def unified(self) -> bool:
+        return self.mode == "unified"
+
+    @property
+    def share_term(self) -> str:
+        """What a member's figure is called. In 仕様統一方式 each body contracts on its own, so its figure is the expected
+        price of its own contract, not a 負担額 owed to another body (the member notice says the same)."""
+        return "契約予定額（見込）" if self.unified else "負担額"
+
+    @property
+    def document_name(self) -> str:
+        if self.unified:
+            return "契約予定額（見込）算定書"
+        return "負担金算定書" if self.is_joint else "費用算定書"
+
+    @property
+    def own_contracts_note(self) -> str:
+        """仕様統一方式 only: who contracts and that nothing is owed between bodies, said without the word 負担金 so
+        that no reader takes the 算定書 for a claim."""
+        if not self.unified:
+            return ""
+        return (
+            f"仕様統一方式では、共通の仕様により各団体が契約の当事者として自ら契約し、費用を自ら支払います。"
+            f"団体間で支払う金額はなく、{self.lead_name}（{self.lead_role}）が請求するものもありません。"
+            f"この算定書の各団体の額は、共同で定めた参考価格から見込んだ各団体の{self.share_term}（費用の見込額）です。"
+        )
+
+    @property
     def control(self) -> DocumentControl:
         """The document control of the group's own documents (算定書, notices): a joint group's are issued and sealed
         by its lead or coordinator, the one body that computes and claims the shares (協定書 第3条); a standalone

@@ -218,8 +218,14 @@ def _group_sheet(
     """A group's sheet; ``control``: the document's own where the sheet is part of a plan-wide workbook."""
     ws.title = sheet_title(r.group_id, used)
     w = _Writer(ws)
-    w.title(f"{r.category_name} 共同調達 負担金算定書（見込額）")
+    w.title(
+        f"{r.category_name} 仕様統一方式 {r.document_name}"
+        if r.unified
+        else f"{r.category_name} 共同調達 負担金算定書（見込額）"
+    )
     control_rows(w, control or r.control, "group", r.group_id)
+    if r.unified:
+        w.line(r.own_contracts_note)
     w.line("グループ", r.group_id)
     w.line("調達方式", r.mode_label)
     w.line(r.lead_role, f"{r.lead_name}（{r.lead_code}）")
@@ -261,7 +267,7 @@ def _group_sheet(
 
     live = _allocation_block(w, r, f"$B${initial_row}", f"$B${annual_row}", years) if r.formula_weights else None
 
-    w.line("参加団体別の負担額（見込額）", bold=True)
+    w.line("参加団体別の契約予定額（見込）" if r.unified else "参加団体別の負担額（見込額）", bold=True)
     if live:
         w.line("初期負担・年間負担・期間総額は上の「按分の計算」の数式によります（入力を変えると再計算されます）。")
     labels = [
@@ -556,7 +562,7 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
             "和暦",
             "初期負担",
             "年間負担",
-            "負担額 計",
+            "契約予定額 計" if unified else "負担額 計",
             "特別交付税 見込額",
             "実質負担 見込額",
             "補助金（採択された場合）",
@@ -589,7 +595,7 @@ def _member_sheet(ws: Worksheet, n: MemberNotice) -> None:
         total=True,
     )
     w.skip()
-    w.line("検算（負担金算定書の数値）", bold=True)
+    w.line(f"検算（{r.document_name}の数値）", bold=True)
     for label, col, value in (
         ("期間総額", "E", m.total_yen),
         ("特別交付税 見込額", "F", m.special_tax_without_grant_yen),

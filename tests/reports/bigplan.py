@@ -40,7 +40,7 @@ VILLAGES = [
 ]
 
 
-def thirty_member_setting():
+def thirty_member_setting(mode: str = "unified"):
     bodies = [
         body(
             f"2040{i:02d}",
@@ -56,5 +56,5 @@ def thirty_member_setting():
     ]
     needs = [need(f"n{i:02d}", b["code"], "ocr", 5 + i, can_lead=i == 0) for i, b in enumerate(bodies)]
     instance = make_instance(bodies, needs, categories=reference_categories("ocr"))
-    plan = settled_plan(instance, [("ocr-big", "unified", bodies[0]["code"], [n["id"] for n in needs])])
+    plan = settled_plan(instance, [("ocr-big", mode, bodies[0]["code"], [n["id"] for n in needs])])
     return instance, plan

@@ -65,9 +65,9 @@ def test_each_document_carries_its_own_number_and_title(big):
     assert control.number("member", last) in text_last and control.number("member", first) not in text_last
     assert control.number("group", "ocr-big") in pdf_text(together[1])
     titles = [pypdf.PdfReader(io.BytesIO(d)).metadata.title for d in together]
-    assert titles[1].startswith("負担金算定書") and titles[0].startswith(
+    assert titles[1].startswith("契約予定額（見込）算定書") and titles[0].startswith(
         "契約予定額（見込）のお知らせ"
-    )  # unified group
+    )  # unified group: each body contracts on its own, so neither document speaks of 負担金
     assert instance.bodies[first].name in titles[0] and instance.bodies[last].name in titles[2]
     assert not any(b"batch-doc" in d for d in together)  # the markers are not written as destinations
 

@@ -181,4 +181,6 @@ def test_formula_method_is_labelled_with_its_weights(instance, doc):
     g["allocation"]["weights"] = {"equal": 0.1, "population": 0.9, "volume": 0.0}
     r = group_report(instance, settled_plan_from_dict(doc), "ocr-2026-1")
     assert r.method_label == "均等割10%・人口割90%"
-    assert r.method_formula.startswith("各団体の負担額 ＝ グループの費用 × （10% ÷ 参加団体数 ＋ 90% × 人口")
+    assert r.method_formula.startswith(
+        "各団体の契約予定額（見込） ＝ グループの費用 × （10% ÷ 参加団体数 ＋ 90% × 人口"
+    )  # a 仕様統一 group
