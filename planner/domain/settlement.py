@@ -5,6 +5,7 @@ the optimiser, for ``planner solve`` and the web job alike."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +18,18 @@ from .plan import Plan
 from .settled_plan import SettledGroup, SettledPlan
 from .subsidies import CapLedger, as_rule_set, estimate_group
 from .subsidy_rules import RuleSet
+
+
+def with_grant_lead_rules(instance: Instance, rule_set: RuleSet) -> Instance:
+    """The instance with the kinds the rule set's grant excludes (grant.ineligible_kinds) as the kinds that may not
+    lead when the scenario asks for grant-eligible leads (lead_must_be_grant_eligible): rule data, not a constant,
+    so the optimiser, the cost game and the separation oracle (costs.lead_allowed) read the year's own terms."""
+    kinds = frozenset(rule_set.grant.ineligible_kinds)
+    if instance.allocation.lead_ineligible_kinds == kinds:
+        return instance
+    return dataclasses.replace(
+        instance, allocation=dataclasses.replace(instance.allocation, lead_ineligible_kinds=kinds)
+    )
 
 
 def settle_plan(
@@ -35,6 +48,7 @@ def settle_plan(
     (per body and year) is used up. ``progress(done, total)`` is called before the first group and after each one
     (groups settled so far, all groups); an exception it raises (a cancelled job) stops the settlement."""
     rule_set = as_rule_set(rules)  # parsed once; raises SubsidyRulesError naming every bad field
+    instance = with_grant_lead_rules(instance, rule_set)
     method = method or instance.allocation.method
     if weights is None and method == "formula":
         weights = instance.allocation.weights

@@ -18,7 +18,7 @@ from planner.domain.effects import Baseline, EffectModel
 from planner.domain.model import Instance
 from planner.domain.plan import Plan
 from planner.domain.settled_plan import SettledPlan
-from planner.domain.subsidy_rules import RuleSet
+from planner.domain.subsidy_rules import RuleSet, as_rule_set
 
 Stage = Literal["solving", "solved", "settling"]
 
@@ -83,6 +83,10 @@ def solve_and_settle(
         tell(SolveProgress("solving", solver=dict(info)))
 
     tell(SolveProgress("solving"))
+    rule_set = as_rule_set(rules)
+    # who may lead under lead_must_be_grant_eligible is the rule set's grant terms, for the optimiser as for the
+    # settlement (planner.domain.settlement.with_grant_lead_rules)
+    instance = settlement.with_grant_lead_rules(instance, rule_set)
     # Called through their modules, so that a test can stand in for either.
     plan = optimiser.optimise(
         instance,
@@ -96,7 +100,7 @@ def solve_and_settle(
     settled = settlement.settle_plan(
         instance,
         plan,
-        rules=rules,
+        rules=rule_set,
         method=method,
         weights=weights,
         core=core,

@@ -1,6 +1,7 @@
 """settle_plan fills every group's allocation and subsidies, as planner solve and the web job use it."""
 
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -132,3 +133,28 @@ def test_progress_is_reported_before_the_first_group_and_after_each():
     calls = []
     settle_plan(inst, plan, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(0, 2), (1, 2), (2, 2)]
+
+
+def test_who_may_lead_for_the_grant_is_the_rule_sets_own_terms():
+    """lead_must_be_grant_eligible reads the kinds the rule set's grant excludes (rule data), not a constant: under
+    a year's terms that excluded prefectures only, a designated city could lead a grant-eligible group."""
+
+    from planner.domain.costs import lead_allowed
+    from planner.domain.settlement import with_grant_lead_rules
+    from planner.domain.subsidy_rules import as_rule_set, default_rules
+
+    inst, _ = plan_and_instance()
+    inst = dataclasses.replace(inst, allocation=dataclasses.replace(inst.allocation, lead_must_be_grant_eligible=True))
+    city = next(code for code, b in inst.bodies.items() if b.kind == "city")
+    inst = dataclasses.replace(
+        inst, bodies={**inst.bodies, city: dataclasses.replace(inst.bodies[city], kind="designated_city")}
+    )
+    r2 = as_rule_set(default_rules())
+    assert r2.grant.ineligible_kinds == frozenset({"prefecture", "designated_city"})
+    assert not lead_allowed(with_grant_lead_rules(inst, r2), city, "lead")
+    doc = copy.deepcopy(default_rules())
+    doc["grant"]["ineligible_kinds"]["value"] = ["prefecture"]
+    other = as_rule_set(doc)
+    applied = with_grant_lead_rules(inst, other)
+    assert applied.allocation.lead_ineligible_kinds == frozenset({"prefecture"})
+    assert lead_allowed(applied, city, "lead")
