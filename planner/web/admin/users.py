@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from planner.db.models import User
 from planner.services import access, body_admin, outreach, transactions, user_admin
 from planner.services.access import ADMIN, ROLE_LABELS
+from planner.services.account_import import SIGNUP_CODE_DAYS
 from planner.services.users import UserError, generate_password
 from planner.web.db import db_session
 from planner.web.forms.admin import PasswordResetForm, UserEditForm, UserForm
@@ -164,7 +165,7 @@ def user_signup_code(user_id: int):
     user = get_or_404(User, user_id, "利用者")
     if not FlaskForm().validate_on_submit():
         abort(400)
-    days = int(current_app.config.get("SIGNUP_CODE_DAYS", outreach.SIGNUP_CODE_DAYS))
+    days = int(current_app.config.get("SIGNUP_CODE_DAYS", SIGNUP_CODE_DAYS))
     try:
         issued = transactions.run(db_session(), outreach.reissue_for_account, current_user, user, days=days)
     except outreach.OutreachError as e:
