@@ -4,30 +4,12 @@ Runs on SQLite and, with PLANNER_TEST_DATABASE=postgresql, on PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
-
-import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import PlanRelease
 from tests.concurrency.test_lifecycle_races import _adopt, _drafts
-from tests.security import conftest as security
 from tests.security.conftest import PASSWORD
-
-
-@pytest.fixture(scope="module")
-def world(request, tmp_path_factory):
-    app = security.make_app(
-        security._module_database(request, tmp_path_factory),
-        REPORT_CACHE_DIR=str(tmp_path_factory.mktemp("report-cache")),
-    )
-    yield security.build_world(app)
-    app.extensions["db_engine"].dispose()
-
-
-@pytest.fixture(autouse=True)
-def app(world):
-    return world.app
+from tests.support.races import app_fixture, together, world_fixture  # noqa: F401  (the app and world fixtures)
 
 
 def test_three_drafts_adopted_into_one_series_at_once_all_answer(world):
@@ -39,19 +21,11 @@ def test_three_drafts_adopted_into_one_series_at_once_all_answer(world):
         client = world.app.test_client()
         assert client.post("/login", data={"username": "pref20", "password": PASSWORD}).status_code == 302
         clients.append(client)
-    barrier = threading.Barrier(len(others))
-    statuses: list[int] = [0] * len(others)
-
-    def adopt(i: int) -> None:
-        barrier.wait()
-        response = clients[i].post(f"/plans/{others[i]}/adopt", data={"series": str(series_id)})
-        statuses[i] = response.status_code
-
-    threads = [threading.Thread(target=adopt, args=(i,)) for i in range(len(others))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    statuses = together(
+        len(others),
+        lambda i: clients[i].post(f"/plans/{others[i]}/adopt", data={"series": str(series_id)}).status_code,
+        timeout=120,
+    )
     assert statuses == [302] * len(others), statuses
     with Session(world.engine) as session:
         versions = sorted(session.exec(select(PlanRelease.version).where(PlanRelease.series_id == series_id)))

@@ -17,28 +17,11 @@ from planner.db.models import AuditLog, MemberAnswer, PlanRelease, PlanSeries, S
 from planner.db.models import Plan as PlanRow
 from planner.services import answers, plan_lifecycle
 from planner.services.plans import plan_view
-from tests.security import conftest as security
 from tests.security.conftest import use_standin_solver
 from tests.support.plans import joint_group_with, publish_now, solve_now
+from tests.support.races import app_fixture, together, world_fixture  # noqa: F401  (the app and world fixtures)
 
 DEADLINE = timedelta(days=10)
-
-
-@pytest.fixture(scope="module")
-def world(request, tmp_path_factory):
-    """The security suite's planning world (長野県 and 新潟県, each with a published plan), on a database of its own."""
-    app = security.make_app(
-        security._module_database(request, tmp_path_factory),
-        REPORT_CACHE_DIR=str(tmp_path_factory.mktemp("report-cache")),
-    )
-    yield security.build_world(app)
-    app.extensions["db_engine"].dispose()
-
-
-@pytest.fixture(autouse=True)
-def app(world):
-    """Named ``app`` so that the PostgreSQL run keeps these tests."""
-    return world.app
 
 
 @pytest.fixture(autouse=True)
@@ -57,26 +40,6 @@ def _drafts(world, count: int) -> list[int]:
     with pytest.MonkeyPatch.context() as mp:
         use_standin_solver(mp)
         return [solve_now(world.engine, sid) for _ in range(count)]
-
-
-def _together(count: int, work) -> list[object]:
-    """Run ``work(i)`` in ``count`` threads released at once; each result or the exception it raised."""
-    barrier = threading.Barrier(count)
-    results: list[object] = [None] * count
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as e:  # the outcome under test
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def _adopt(engine, plan_id: int, series_id: int | None = None) -> int:
@@ -105,7 +68,7 @@ def test_concurrent_adoptions_into_one_series_number_every_version_once(world):
     series_id = None
     with Session(engine) as session:
         series_id = session.get(PlanRelease, _adopt(engine, first)).series_id
-    results = _together(3, lambda i: _adopt(engine, others[i], series_id))
+    results = together(3, lambda i: _adopt(engine, others[i], series_id))
     assert all(isinstance(r, int) for r in results), results
     with Session(engine) as session:
         versions = sorted(session.exec(select(PlanRelease.version).where(PlanRelease.series_id == series_id)))
@@ -118,7 +81,7 @@ def test_concurrent_new_numbers_are_distinct_and_without_gaps(world):
     drafts = _drafts(world, 3)
     with Session(engine) as session:
         before = set(session.exec(select(PlanSeries.number).where(PlanSeries.prefecture_code == "20")))
-    results = _together(3, lambda i: _adopt(engine, drafts[i]))
+    results = together(3, lambda i: _adopt(engine, drafts[i]))
     assert all(isinstance(r, int) for r in results), results
     with Session(engine) as session:
         after = set(session.exec(select(PlanSeries.number).where(PlanSeries.prefecture_code == "20")))
@@ -152,7 +115,7 @@ def test_racing_publications_leave_the_newest_version_in_force(world):
             series_id = session.get(PlanRelease, first).series_id
         second, third = (_adopt(engine, d, series_id) for d in drafts[1:])
         _publish(engine, first)
-        _together(2, lambda i, ids=(second, third): _publish(engine, ids[i]))
+        together(2, lambda i, ids=(second, third): _publish(engine, ids[i]))
         with Session(engine) as session:
             assert session.get(PlanSeries, series_id).current_version == 3
             states = {
@@ -237,7 +200,7 @@ def test_answers_racing_a_publication_land_only_on_the_version_in_force_at_commi
             return _publish(engine, next_release)
         return _answer(engine, plan_id, release_id, key, "decline" if i % 2 else "join")
 
-    results = _together(6, work)
+    results = together(6, work)
     assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, answers.LifecycleError)], results
     with Session(engine) as session:
         old = answers.answers_of(session, release_id)
@@ -260,7 +223,7 @@ def test_two_coordinators_pressing_replan_together_make_one_scenario(world):
             session.commit()
             return scenario.id
 
-    results = _together(2, replan)
+    results = together(2, replan)
     made = [r for r in results if isinstance(r, int)]
     refused = [r for r in results if isinstance(r, answers.AlreadyReplanned)]
     assert len(made) == 1 and len(refused) == 1, results

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import base64
 import re
-import threading
 
-import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import Body, ScenarioQuote, User
 from planner.services.users import create_user
-from tests.security import conftest as security
 from tests.security.conftest import PASSWORD, login
+from tests.support.races import app_fixture, together, world_fixture  # noqa: F401  (the app and world fixtures)
 
 QUOTE = {
     "vendor": "信州システム株式会社",
@@ -32,22 +30,6 @@ QUOTE = {
 }
 
 
-@pytest.fixture(scope="module")
-def world(request, tmp_path_factory):
-    app = security.make_app(
-        security._module_database(request, tmp_path_factory),
-        REPORT_CACHE_DIR=str(tmp_path_factory.mktemp("report-cache")),
-    )
-    yield security.build_world(app)
-    app.extensions["db_engine"].dispose()
-
-
-@pytest.fixture(autouse=True)
-def app(world):
-    """Named ``app`` so that the PostgreSQL run keeps these tests."""
-    return world.app
-
-
 def _clients(app, count: int, username: str = "pref20"):
     clients = [app.test_client() for _ in range(count)]
     for c in clients:
@@ -57,23 +39,12 @@ def _clients(app, count: int, username: str = "pref20"):
 
 def _together(clients, request):
     """``request(client, i)`` from every client at once; the responses' (status, text)."""
-    barrier = threading.Barrier(len(clients))
-    out: list[object] = [None] * len(clients)
 
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            r = request(clients[i], i)
-            out[i] = (r.status_code, r.get_data(as_text=True))
-        except Exception as e:
-            out[i] = e
+    def work(i: int) -> tuple[int, str]:
+        r = request(clients[i], i)
+        return r.status_code, r.get_data(as_text=True)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return out
+    return together(len(clients), work)
 
 
 def test_concurrent_first_saves_of_one_quote_keep_one_and_answer_409(world, app):
