@@ -18,7 +18,6 @@ PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 STRICT_MODULES = ["planner.domain.*", "planner.services.*"]
 
 
-
 def _config() -> dict:
     return tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["tool"]["mypy"]
 
