@@ -133,6 +133,23 @@ def _workbooks(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, d
     return [r.downloads[ext](instance, plan, doc.key, meta) for ext in r.kind.zip_formats[1:]]
 
 
+def document_pdf(
+    instance: Instance, plan: SettledPlan, meta: ReportMeta | None, doc: Document, store: DocumentCache | None
+) -> bytes:
+    """One document's PDF, the one its ZIP holds: laid out from the same HTML before (by a build of the plan's
+    documents or an earlier download) and kept in ``store``, else laid out now and kept. A town's notice opened
+    after publication (which builds the plan's ZIP) costs its HTML, not a layout."""
+    html = _pdf_html(instance, plan, meta, doc)
+    if html is None or store is None:
+        return RENDERERS[doc.kind].downloads["pdf"](instance, plan, doc.key, meta)
+    key = document_key(doc.kind, html)
+    data = store.get(key)
+    if data is None:
+        data = pdf.html_to_pdf(html)
+        store.put(key, data)
+    return data
+
+
 def render_job_cached(
     instance: Instance,
     plan: SettledPlan,

@@ -25,6 +25,7 @@ from planner.jobs import documents as document_jobs
 from planner.reports import bundle
 from planner.reports.cache import MAX_AGE_SECONDS, cache_key
 from planner.reports.context import ReportError, ReportMeta
+from planner.reports.doc_cache import DocumentCache
 from planner.reports.kind_renderers import RENDERERS
 from planner.reports.kinds import KINDS
 from planner.reports.names import fitted_name
@@ -191,7 +192,11 @@ def document(plan_id: int, kind: str, ext: str, **key_argument: str):
     doc = bundle.Document(kind, key)
     _require(loaded, doc)
     try:
-        data = r.downloads[ext](loaded.instance, loaded.plan, key, loaded.meta)
+        if ext == "pdf":  # the ZIP's own PDF where a build already laid it out (planner.reports.doc_cache)
+            store = DocumentCache(_cache_folder() / document_jobs.DOCUMENT_CACHE)
+            data = bundle.document_pdf(loaded.instance, loaded.plan, loaded.meta, doc, store)
+        else:
+            data = r.downloads[ext](loaded.instance, loaded.plan, key, loaded.meta)
     except ReportError as e:
         _unprintable(e)
     return _send(data, _document_name(loaded, doc), ext)

@@ -2,27 +2,26 @@
 
 It reads the links of every HTML page it gets (``href`` and ``src``, and the action of every GET form without its
 fields), fetches each address once with the Flask test client (no browser: a crawl of the demo is a few thousand
-requests), and records every answer of 500 or more, every exception and every logged traceback. Logging out and
-anything sent by POST are never followed, so the crawl changes nothing but what a GET may do (a ZIP's build starts
-on its first download). A page that waits for a build (``data-status-url``, polled by the page's script) is waited
-for the same way, and the download it leads to is fetched once the build is done.
+requests), and records as a failure every answer of 500 or more, every exception, every log record of level ERROR
+or carrying a traceback, and every link that answers 4xx: a page must not show a link its viewer may not follow.
+Logging out and anything sent by POST are never followed, so the crawl changes nothing but what a GET may do (a
+ZIP's build starts on its first download). A page that waits for a build (``data-status-url``, polled by the page's
+script) is waited for the same way, and the download it leads to is fetched once the build is done.
 
-What is fetched is bounded so that a crawl of the demo stays within CI's time (a minute or two for the four demo
-logins on two idle cores), and chosen so that nothing of a different kind is left out: every address is fetched unless
-``PER_FAMILY`` addresses of its family already were, a family being the route with its ids left out (the plan's id
-kept) and the names of its query's parameters: 計画 1's body pages are one family, 計画 2's another, the need list
-filtered by category a third. The demo has a page per need, body, group and filter value of each (about 900
-pages for the coordinator) and a PDF, Excel or Word document per group, need and body of each plan (each rendered
-on request); fetching all of them as each login would take several minutes. Every ZIP is waited for and fetched,
-and the whole plan's ZIP renders every one of its documents.
+Every page, CSV and ZIP is fetched. Every document (PDF, Excel, Word) is fetched too unless the caller bounds the
+documents per address pattern (``documents_per_pattern``: the kind, plan and format, the key left out, e.g.
+/plans/1/reports/member/#.pdf); the links left out are counted in ``Crawl.documents_left`` and each of their
+patterns was fetched at least once. The figures and why the planners' crawls bound them are in the crawl tests'
+docstrings (tests/web/test_demo_crawl.py).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import traceback
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -31,7 +30,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 # application's static files (not pages: the test client serves them from disk, nothing of ours runs).
 SKIPPED_PREFIXES = ("/logout", "/static/")
 HTML = "text/html"
-PER_FAMILY = 3
+DOCUMENT = re.compile(r"^(/plans/\d+/reports/[^/?]+/)[^/?]+(\.(?:pdf|xlsx|docx))$")
 BUILD_WAIT_SECONDS = 600
 
 
@@ -72,21 +71,6 @@ def links_of(html: str, base: str) -> tuple[list[str], list[str]]:
     return links, polled
 
 
-def family(url: str) -> tuple[str, ...]:
-    """The route of ``url`` with its ids left out (a plan's id kept, and a file's extension) and its query's
-    parameter names: /plans/1/body/202011?x=1 and /plans/1/body/205419?x=2 are one family."""
-    parts = urlsplit(url)
-    segments = parts.path.split("/")
-    out = []
-    for i, segment in enumerate(segments):
-        stem, dot, ext = segment.partition(".")
-        if any(ch.isdigit() for ch in stem) and not (i > 0 and segments[i - 1] == "plans"):
-            segment = "#" + dot + ext
-        out.append(segment)
-    names = sorted({pair.partition("=")[0] for pair in parts.query.split("&") if pair})
-    return ("/".join(out), *names)
-
-
 @dataclass
 class Crawl:
     """What one user's crawl found: every address fetched with its status and type, and the failures."""
@@ -97,29 +81,44 @@ class Crawl:
     referrer: dict[str, str] = field(default_factory=dict)
     downloads: dict[str, tuple[int, str]] = field(default_factory=dict)  # fetched again once their build was done
     built: set[str] = field(default_factory=set)
+    documents_left: dict[str, int] = field(default_factory=dict)  # links not fetched, by their fetched pattern
 
     def of_type(self, mimetype: str) -> list[str]:
         return [url for url, (status, kind) in self.fetched.items() if kind == mimetype and status == 200]
 
 
 class _Tracebacks(logging.Handler):
-    """Every log record that carries an exception, as text (the traceback a 500 writes to the log)."""
+    """Every log record of level ERROR or above or that carries an exception, as text (the traceback a 500 writes
+    to the log, and what the application logs as an error without raising)."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.records: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.exc_info or "Traceback (most recent call last)" in record.getMessage():
+        if (
+            record.levelno >= logging.ERROR
+            or record.exc_info
+            or "Traceback (most recent call last)" in record.getMessage()
+        ):
             self.records.append(self.format(record))
 
 
-def crawl(client, user: str, start: tuple[str, ...] = ("/",), limit: int = 20_000) -> Crawl:
-    """Fetch everything reachable from ``start`` with ``client`` (already signed in as ``user``)."""
+def document_pattern(url: str) -> str | None:
+    """A document link's pattern, its key left out (/plans/1/reports/member/#.pdf); None for other addresses."""
+    m = DOCUMENT.match(url)
+    return f"{m.group(1)}#{m.group(2)}" if m else None
+
+
+def crawl(
+    client, user: str, start: tuple[str, ...] = ("/",), limit: int = 20_000, documents_per_pattern: int | None = None
+) -> Crawl:
+    """Fetch everything reachable from ``start`` with ``client`` (already signed in as ``user``): every document
+    too, or ``documents_per_pattern`` of each pattern."""
     result = Crawl(user)
     queue: deque[str] = deque(start)
     seen = set(start)
-    families: Counter[tuple[str, ...]] = Counter()
+    documents: dict[str, int] = {}
     handler = _Tracebacks()
     root = logging.getLogger()
     root.addHandler(handler)
@@ -134,7 +133,7 @@ def crawl(client, user: str, start: tuple[str, ...] = ("/",), limit: int = 20_00
             )
             return None
         result.fetched[url] = (response.status_code, response.mimetype or "")
-        if response.status_code >= 500 or len(handler.records) > before:
+        if response.status_code >= 400 or len(handler.records) > before:
             logged = "\n".join(handler.records[before:])
             result.failures.append(
                 f"{user} GET {url} → {response.status_code} (linked from {result.referrer.get(url, '-')})\n{logged}"
@@ -185,11 +184,13 @@ def crawl(client, user: str, start: tuple[str, ...] = ("/",), limit: int = 20_00
             for link in found:
                 if not link or link in seen or link.startswith(SKIPPED_PREFIXES):
                     continue
-                kind = family(link)
-                if families[kind] >= PER_FAMILY:
-                    continue
-                families[kind] += 1
                 seen.add(link)
+                pattern = document_pattern(link)
+                if pattern is not None and documents_per_pattern is not None:
+                    documents[pattern] = documents.get(pattern, 0) + 1
+                    if documents[pattern] > documents_per_pattern:
+                        result.documents_left[pattern] = result.documents_left.get(pattern, 0) + 1
+                        continue
                 result.referrer[link] = url
                 queue.append(link)
     finally:

@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,37 @@ def nagano_engine(db_url, db_templates):
     engine = _engine_on(db_url, db_templates, "nagano", migrate_with_nagano)
     yield engine
     engine.dispose()
+
+
+@contextmanager
+def module_database(folder: Path, db_templates: Templates, key: str, build: Callable[[Any], Any]):
+    """A database for a whole test module (its URL and what ``build(engine)`` made), dropped at the end: a copy of
+    the session's template on SQLite; on PostgreSQL a database of its own, so that the tests that empty the run's
+    database between them leave it alone."""
+    if BACKEND != "postgresql":
+        url = f"sqlite:///{folder / 'module.sqlite'}"
+        yield url, db_templates.copy_to(url, key, build)
+        return
+    import sqlalchemy as sa
+
+    from planner.db.session import make_engine
+
+    base_url = sa.engine.make_url(
+        os.environ.get("PLANNER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    )
+    name = f"planner_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = base_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = make_engine(url)
+        try:
+            made = build(engine)
+        finally:
+            engine.dispose()
+        yield url, made
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

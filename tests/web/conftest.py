@@ -7,11 +7,13 @@ On SQLite the seeded world and the solved plan are built once per session and re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from sqlmodel import Session, SQLModel
 
 from tests.support.backend import BACKEND
-from tests.support.databases import create_tables
+from tests.support.databases import create_tables, module_database
 from tests.support.plans import add_needs, jobs_database, make_scenario, solve_now
 from tests.support.web import seed_database
 
@@ -121,3 +123,40 @@ def demo(app, db_templates):
         SQLModel.metadata.drop_all(engine)  # the demo is built as init-db builds it: by the migrations
         return build_demo(engine)
     return db_templates.restore_into(engine, "demo", build_demo)
+
+
+@dataclass
+class DemoWorld:
+    """The demo in an application of its own, shared by the tests of one module."""
+
+    app: object
+    report: object  # planner.services.demo.DemoReport: the logins with their passwords
+    plans: object  # planner.services.demo.DemoPlans
+
+    def password(self, username: str) -> str:
+        return next(login.password for login in self.report.logins if login.username == username)
+
+
+@pytest.fixture(scope="module")
+def demo_world(db_templates, tmp_path_factory):
+    """The demo exactly as ``planner init-db`` and ``planner demo`` leave it, in a database and an application that
+    the tests of one module share (a crawl of the demo as each login reuses one world instead of building four)."""
+    from planner.app import create_app
+    from tests.support.demo import build_demo
+
+    folder = tmp_path_factory.mktemp("demo-world")
+    with module_database(folder, db_templates, "demo", build_demo) as (url, (report, plans)):
+        app = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": url,
+                "WTF_CSRF_ENABLED": False,
+                "SECRET_KEY": "test-secret",
+                # the documents' ZIPs are built once and shared by every login, as in one running application
+                "REPORT_CACHE_DIR": str(folder / "report_cache"),
+            }
+        )
+        try:
+            yield DemoWorld(app, report, plans)
+        finally:
+            app.extensions["db_engine"].dispose()
