@@ -29,6 +29,7 @@ from urllib.parse import unquote
 
 import pytest
 from docx import Document
+from openpyxl.utils import get_column_letter
 from sqlmodel import Session, select
 
 from planner.db.models import AuditLog, MemberAnswer, PlanRelease
@@ -402,9 +403,13 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     assert f"{number}-予" in wb_text and "人口：" in wb_text and "【案】" not in wb_text
     first = wb.wb.worksheets[0]
     assert not (first.oddHeader.center.text or "") and first.oddHeader.right.text == "計画 No.2 第2版"
-    net = sum(ln.net_without_grant_yen for g in plan2.groups for ln in member_lines(instance2, g))
-    check = wb.find("実質負担", "計画の合計（検算用）")
-    assert wb.value("実質負担", f"B{check}") == net and wb.value("実質負担", f"C{check}") is True
+    # 歳出 first: its 純計 (the 負担金 between bodies taken out) is every group's cost counted once
+    starts = [g.start_year for g in plan2.groups]
+    span = max(starts) + instance2.horizon_years - min(starts)
+    net_row = next(
+        r[1].row for r in wb.wb["歳出"].iter_rows(min_col=1, max_col=2) if r[1].value == "純計（団体間の負担金を除く）"
+    )
+    assert wb.value("歳出", f"{get_column_letter(3 + span)}{net_row}") == sum(g.cost.total_yen for g in plan2.groups)
     budget_pdf, _ = fetch(page, "年度別予算総括表（PDF）", "budget.pdf")
     assert f"{number}-予" in pdf_text(budget_pdf) and "この文書は試算（案）です" not in pdf_text(budget_pdf)
     pdf_pages_png(budget_pdf, "budget", last=2)
@@ -432,6 +437,35 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     lead_head = instance2.bodies[joint_group.lead_body].name
     assert issued in flat(header) and f"発行 幹事団体　{lead_head}" in header
     assert flat(ISSUER[0]) not in flat(header + body + cells)
+
+    # the coordinator's ZIP of every document starts in the background with its progress page; it is built while
+    # 松本市 takes its turn, and downloaded at the end (step 10)
+    page.goto(f"{base}/plans/{v2}")
+    page.get_by_role("link", name="全帳票（ZIP）").click()
+    page.wait_for_url(f"{base}/plans/{v2}/reports/bundle")
+    assert "帳票一式（ZIP）" in page.content() and "計画 No.2 第2版" in page.content()
+    step(page, "18-zip-progress-coordinator")
+    log_out(page, demo)
+
+    # 9. 松本市: its own statement of 第2版 and the ZIP of its own documents; the prefecture's table stays closed
+    log_in(page, demo, "demo-matsumoto")
+    page.goto(f"{base}/plans/{v2}")
+    page.wait_for_url(f"{base}/plans/{v2}/body/{MATSUMOTO}")
+    step(page, "19-matsumoto-own-v2")
+    own, _ = fetch(page, "年度別負担額（PDF）", "statement-matsumoto-own.pdf")
+    assert "松本市長様" in pdf_text(own) and number in pdf_text(own)
+    assert page.request.get(f"{base}/plans/{v2}/reports/budget.xlsx").status == 404
+    page.goto(f"{base}/plans/{v2}/reports.zip")
+    page.wait_for_url(f"{base}/plans/{v2}/reports/bundle")
+    step(page, "20-matsumoto-zip-progress")
+    archive, zip_name = built_zip(page, "21-matsumoto-zip-ready", "matsumoto.zip")
+    assert zip_name.startswith("帳票一式_") and "松本市" in zip_name
+    names = archive.namelist()
+    assert "年度別負担額/202029_松本市.pdf" in names and any(n.startswith(("協定書案/", "覚書案/")) for n in names)
+    assert "年度別予算総括表.xlsx" not in names  # the prefecture's, not a town's
+    inside = pdf_text(archive.read("年度別負担額/202029_松本市.pdf"))
+    assert "計画No.2第2版（公表中）" in inside and "この文書は試算（案）です" not in inside and number in inside
+    log_out(page, demo)
 
     # 10. the coordinator's ZIP, built in the background meanwhile: every document of 第2版, downloaded and read back
     log_in(page, demo, "demo-nagano-pref")

@@ -30,5 +30,6 @@ def test_job_writes_effects(db):
     assert e["basis"] == "own_minutes"
     assert e["hours_per_year"] == [round(hours * r, 1) for r in (0.22, 0.57, 0.95)]
     assert e["staff_cost_per_hour_yen"] == 3000  # the prefecture's figure
-    net = next(g["subsidies"][ocr_key]["net_yen"] for g in doc["groups"] if ocr_key in g["members"])
+    # the headline net burden: the grant not awarded (the grant's own figures are 「採択された場合」)
+    net = next(g["subsidies"][ocr_key]["net_without_grant_yen"] for g in doc["groups"] if ocr_key in g["members"])
     assert e["joint"]["yearly_net_yen"] == round(net / 5)
