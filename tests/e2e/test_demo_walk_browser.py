@@ -475,7 +475,7 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     names = archive.namelist()
     folders = {
         KIND_LABELS[kind]: sum(1 for n in names if n.startswith(f"{KIND_LABELS[kind]}/"))
-        for kind in ("group", "member", "agreement", "memorandum", "statement")
+        for kind in ("group", "member", "agreement", "memorandum", "statement", "finance")
     }
     joint = [g for g in plan2.groups if g.mode != "standalone"]
     member_bodies = {instance2.need(n).body for g in plan2.groups for n in g.members}
@@ -485,6 +485,8 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
         KIND_LABELS["agreement"]: sum(1 for g in joint if g.mode == "lead"),
         KIND_LABELS["memorandum"]: sum(1 for g in joint if g.mode == "unified"),
         KIND_LABELS["statement"]: len(member_bodies),
+        # 予算見積資料 (PDF and workbook) of every body that budgets: the members and the leads (a host prefecture too)
+        KIND_LABELS["finance"]: 2 * len(member_bodies | {g.lead_body for g in plan2.groups}),
     }, folders
     tables = {f"{KIND_LABELS[kind]}.{ext}" for kind in ("summary", "budget") for ext in ("pdf", "xlsx")}
     assert tables <= set(names) and len(names) == len(tables) + sum(folders.values())
