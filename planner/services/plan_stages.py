@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from planner.db.models import Body, GroupStage, Invoice, Payment, PlanRelease, PlanSeries
+from planner.db.models import GroupStage, Invoice, Payment, PlanRelease, PlanSeries
 from planner.domain import contract_settlement as cs
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledGroup
@@ -71,6 +71,11 @@ class GroupContext:
 
     def body_of(self, need_id: str) -> str:
         return str(self.instance.need(need_id).body)
+
+    def body_name(self, code: str) -> str:
+        """A body's name as the plan's instance holds it (every member and lead is there: no query)."""
+        body = self.instance.bodies.get(code)
+        return body.name if body is not None else code
 
     def member_bodies(self) -> list[str]:
         return [self.body_of(nid) for nid in self.group.members]
@@ -190,7 +195,7 @@ def progress(session: Session, ctx: GroupContext) -> GroupProgress:
     for body_code, stage in budgets.items():
         if stage.data.get("status") == "rejected":
             warnings.append(
-                f"{_body_name(session, body_code)}の予算が否決されています（{wareki_fiscal_year(stage.fiscal_year or 0)}）。"
+                f"{ctx.body_name(body_code)}の予算が否決されています（{wareki_fiscal_year(stage.fiscal_year or 0)}）。"
                 "協定の予算不成立の定めにより、参加の継続か脱退かを決めてください。"
             )
     return GroupProgress(
@@ -205,11 +210,6 @@ def progress(session: Session, ctx: GroupContext) -> GroupProgress:
         tuple(_invoice_lines(session, ctx)),
         tuple(warnings),
     )
-
-
-def _body_name(session: Session, code: str) -> str:
-    body = session.get(Body, code)
-    return body.name if body is not None else code
 
 
 def invoice_number(invoice: Invoice) -> str:
@@ -232,7 +232,7 @@ def _invoice_lines(session: Session, ctx: GroupContext) -> list[InvoiceLine]:
         ).all()
     )
     return [
-        InvoiceLine(i, invoice_number(i), int(paid.get(i.id or 0, 0) or 0), _body_name(session, i.payer_body))
+        InvoiceLine(i, invoice_number(i), int(paid.get(i.id or 0, 0) or 0), ctx.body_name(i.payer_body))
         for i in invoices
     ]
 
