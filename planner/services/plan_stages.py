@@ -559,10 +559,12 @@ def record_payment(
     return payment
 
 
-def year_settlement(session: Session, ctx: GroupContext, fiscal_year: int) -> cs.YearSettlement:
+def year_settlement(
+    session: Session, ctx: GroupContext, fiscal_year: int, state: GroupProgress | None = None
+) -> cs.YearSettlement:
     """The 精算 of ``fiscal_year`` from the records: the year's 実績額 against what was billed, with the grant passed
     on in the start year (the 確定額 once recorded, else the 交付決定額)."""
-    state = progress(session, ctx)
+    state = state or progress(session, ctx)
     if fiscal_year not in state.actuals:
         raise StageError(f"{wareki_fiscal_year(fiscal_year)}の実績額がまだ記録されていません", "fiscal_year")
     billed: dict[str, int] = {}
@@ -596,7 +598,7 @@ def settle(
         line.invoice.kind in ("charge", "refund") and line.invoice.fiscal_year == fiscal_year for line in state.invoices
     ):
         raise StageError(f"{wareki_fiscal_year(fiscal_year)}の精算は済んでいます")
-    result = year_settlement(session, ctx, fiscal_year)
+    result = year_settlement(session, ctx, fiscal_year, state)
     rows = []
     lead_needs = {s.need_id for s in state.confirmed.shares if s.is_lead} if state.confirmed else set()
     for line in result.lines:
