@@ -17,6 +17,10 @@ from planner.services.users import create_user
 from tests.security.conftest import PASSWORD, login, use_standin_solver
 from tests.support.plans import solve_now
 
+# The tests below walk one consortium in order (the board and the mail tests read the plan the first one publishes),
+# so they share one xdist worker.
+pytestmark = pytest.mark.xdist_group("partnerships_web")
+
 
 def _client(app, username):
     client = app.test_client()
