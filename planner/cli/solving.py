@@ -344,6 +344,8 @@ def bench_one(
         "peak_rss_worker_mb": round(child_kb / 1024, 1),
         "solver": plan.stats["solver"],
         "phase_seconds": plan.stats["phase_seconds"],
+        "solve_phases": plan.stats.get("solve_phases", {}),
+        "components": plan.stats.get("components", []),
         "trace": trace,
         "baselines": compared,
     }
@@ -487,10 +489,33 @@ def _format_row(r: dict) -> str:
                 for t, inc, bnd in shown
             )
         )
+    parts.extend(_where_the_time_goes(r))
     for name, b in r["baselines"].items():
         base = b["objective_yen"]
         parts.append(f"  vs {name}: {base:,} -> saving {base - obj:,} ({(base - obj) / base:.2%})")
     return "\n".join(parts)
+
+
+def _where_the_time_goes(r: dict) -> list[str]:
+    """The run's phases (wall seconds in the parent), each method's steps summed over its sub-problems (wall
+    seconds in whichever process ran them, and their CPU seconds), and the timeline of the biggest ones."""
+    lines = []
+    if r.get("phase_seconds"):
+        lines.append("  phases (s wall, parent): " + ", ".join(f"{k} {v:.2f}" for k, v in r["phase_seconds"].items()))
+    for method, steps in (r.get("solve_phases") or {}).items():
+        rest = {k: v for k, v in steps.items() if k not in ("count", "seconds", "cpu")}
+        lines.append(
+            f"  {method}: {int(steps['count'])} sub-problems, {steps['seconds']:.2f} s wall summed, "
+            f"{steps['cpu']:.2f} s CPU" + ("; " + ", ".join(f"{k} {v:.2f}" for k, v in rest.items()) if rest else "")
+        )
+    for c in r.get("components") or []:
+        when = f"{c['start']:.1f}-{c['end']:.1f} s" if c.get("start") is not None else "-"
+        steps = ", ".join(f"{k} {v:.2f}" for k, v in c["phases"].items())
+        lines.append(
+            f"  component {c['needs']} needs: {c['method']} {c['status']}, {when} ({c['cpu']:.1f} s CPU), "
+            f"gap {c['gap']:.3%}; {steps}"
+        )
+    return lines
 
 
 # --- the settlement targets (issue 11) -------------------------------------------------------------------------

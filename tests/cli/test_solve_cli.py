@@ -124,6 +124,7 @@ def test_bench_on_given_files(tmp_path):
     assert "inst.json [colgen]: needs 3" in result.output and "vs greedy" in result.output
     assert "load average" in result.output and "calibration loop" in result.output
     assert "trace (s: incumbent / bound / gap)" in result.output
+    assert "phases (s wall, parent): decompose" in result.output and "enumeration: " in result.output
     row = json.loads(out.read_text(encoding="utf-8"))["rows"][0]
     assert row["needs"] == 3 and row["peak_rss_mb"] > 0
     assert row["objective_yen"] <= min(b["objective_yen"] for b in row["baselines"].values())

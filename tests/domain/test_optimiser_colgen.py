@@ -187,3 +187,20 @@ def test_a_time_limited_run_keeps_the_previous_method_unless_asked():
     assert limited.stats["subproblems_by_method"].get("colgen", 0) == 0
     assert unlimited.stats["subproblems_by_method"].get("colgen", 0) >= 1
     assert limited.objective_yen == unlimited.objective_yen
+
+
+def test_the_run_says_where_the_time_goes():
+    """Each method's steps summed over its sub-problems, and the biggest sub-problems' timelines with their
+    steps: a column-generation component names its master LP, pricing and proof; the run's own phases include
+    the enumeration of the small ones."""
+    inst = region_instance(120, seed=7, geography={"type": "radius_km", "km": 90})
+    plan = optimise(inst, options=OptimiserOptions(workers=1, colgen_min_columns=0))
+    phases = plan.stats["solve_phases"]
+    assert phases["colgen"]["count"] >= 1 and phases["colgen"]["master_lp"] > 0 and phases["colgen"]["pricing"] > 0
+    assert phases["colgen"]["cpu"] > 0
+    assert sum(int(m["count"]) for m in phases.values()) == plan.stats["subproblems"]
+    components = plan.stats["components"]
+    assert components and components[0]["needs"] == plan.stats["largest_subproblem_needs"]
+    cg = [c for c in components if c["method"] == "colgen"]
+    assert cg and all(0 <= c["start"] <= c["end"] <= plan.solve_seconds + 1 for c in cg)
+    assert all("master_lp" in c["phases"] for c in cg)

@@ -88,7 +88,7 @@ def optimise(
 def _optimise(
     instance: Instance, opts: OptimiserOptions, progress: Progress | None, cancel: Callable[[], bool] | None
 ) -> Plan:
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     time_limit = opts.time_limit
     deadline = None if time_limit is None else started + float(time_limit)
     backend = resolve_backend(opts.solver)
@@ -153,6 +153,7 @@ def _optimise(
     if len(parallel) < 2 and not (parallel and cancel is not None):
         parallel = []  # one MILP gains nothing from a worker unless it must stay cancellable
     pool = _start_pool(run, parallel, n_workers, deadline, backend, opts) if parallel else None
+    phases["pool_start"] = time.perf_counter() - t
     if pool is None:
         parallel = []
     try:
@@ -199,10 +200,51 @@ def _optimise(
             "gap_requested": opts.gap,
             "worker_peak_rss_mb": round(max((u.peak_rss_mb for u in run.worker_usage.values()), default=0.0), 1),
             "worker_cpu_seconds": round(sum(u.cpu_seconds for u in run.worker_usage.values()), 2),
+            "solve_phases": _solve_phases(run),
+            "components": _timeline(run, started_at),
         }
     )
     report()
     return plan
+
+
+def _solve_phases(run: _Run) -> dict[str, dict[str, float]]:
+    """Wall seconds per method and step, summed over the sub-problems (workers' included: two run at once, so
+    the sums may exceed the run's wall time), with each method's count and CPU seconds."""
+    out: dict[str, dict[str, float]] = {}
+    for r in run.results.values():
+        m = out.setdefault(r.method, {"count": 0.0, "seconds": 0.0, "cpu": 0.0})
+        m["count"] += 1
+        m["seconds"] += r.seconds
+        m["cpu"] += r.cpu_seconds
+        for name, sec in r.phases.items():
+            m[name] = m.get(name, 0.0) + sec
+    return {k: {name: round(v, 3) for name, v in m.items()} for k, m in out.items()}
+
+
+TIMELINE_COMPONENTS = 8  # the biggest sub-problems whose own timeline a run's stats keep
+
+
+def _timeline(run: _Run, started_at: float) -> list[dict[str, Any]]:
+    """The biggest sub-problems: when each started and ended (seconds from the run's start), by which method,
+    how it ended, its gap and where its time went."""
+    rows = []
+    for k in sorted(run.results, key=lambda k: -run.subs[k].size)[:TIMELINE_COMPONENTS]:
+        r = run.results[k]
+        begin = r.started_at - started_at if r.started_at else None
+        rows.append(
+            {
+                "needs": run.subs[k].size,
+                "method": r.method,
+                "status": r.status,
+                "start": None if begin is None else round(begin, 2),
+                "end": None if begin is None else round(begin + r.seconds, 2),
+                "cpu": round(r.cpu_seconds, 2),
+                "gap": (r.objective - r.bound) / r.objective if r.objective > 0 and math.isfinite(r.objective) else 0.0,
+                "phases": {name: round(v, 2) for name, v in r.phases.items() if v >= 0.005},
+            }
+        )
+    return rows
 
 
 def heuristic_plan(sp: SubProblem, polish: bool = True) -> tuple[list[Group] | None, float]:
@@ -223,7 +265,23 @@ def _solve_big(
     bounded: bool = False,
 ) -> SubResult:
     """One MILP; on a time limit or a solver failure the better of its incumbent and the heuristic, with the
-    best bound known (the MILP's dual bound, else the LP relaxation, else the combinatorial bound)."""
+    best bound known (the MILP's dual bound, else the LP relaxation, else the combinatorial bound). The result
+    says where its time went (phases), its CPU seconds in this process and when it started (time.time())."""
+    started_at, cpu = time.time(), time.process_time()
+    phases: dict[str, float] = {}
+    res = _solve_big_timed(sp, fallback, deadline, backend, opts, bounded, phases)
+    return replace(res, phases=phases | res.phases, cpu_seconds=time.process_time() - cpu, started_at=started_at)
+
+
+def _solve_big_timed(
+    sp: SubProblem,
+    fallback: Fallback,
+    deadline: float | None,
+    backend: str,
+    opts: OptimiserOptions,
+    bounded: bool,
+    phases: dict[str, float],
+) -> SubResult:
     started = time.perf_counter()
     qbound = fallback.bound
     remaining = None if deadline is None else deadline - started
@@ -236,6 +294,7 @@ def _solve_big(
             warm_value = plan_value(sp, warm)
     else:
         warm, warm_value = heuristic_plan(sp, polish=not late)
+    phases["heuristic"] = time.perf_counter() - started
     if late:  # reached after the limit: the greedy plan and the closed-form bound, nothing more
         return _fallback_result(sp, warm, warm_value, qbound, started, opts)
     if warm is not None and _use_colgen(sp, backend, opts):
@@ -244,9 +303,12 @@ def _solve_big(
             # Under a time limit column generation may stop before its master settles, and its first rounds' bounds
             # are poor: a few seconds of subgradient first give a bound at once and a centre to smooth towards.
             budget = min(opts.lagrangian_max_seconds, opts.lagrangian_share * remaining)
+            t = time.perf_counter()
             lag, start = lagrangian(sp, warm_value, budget)
+            phases["lagrangian"] = time.perf_counter() - t
             qbound = max(qbound, lag)
         cg = colgen.solve(sp, warm, warm_value, deadline=deadline, gap=opts.gap, pruning=opts.pruning, start=start)
+        phases.update(cg.seconds)
         bound = max(cg.bound, qbound)
         cg_status: Status = "optimal" if cg.proven else ("time_limit" if deadline is not None else "feasible")
         return SubResult(
@@ -268,7 +330,9 @@ def _solve_big(
     ):
         # Under a time limit a huge component's LP may not finish: secure a bound that does not need it.
         budget = min(opts.lagrangian_max_seconds, opts.lagrangian_share * remaining)
+        t = time.perf_counter()
         qbound = max(qbound, lagrangian_bound(sp, warm_value, budget))
+        phases["lagrangian"] = time.perf_counter() - t
         remaining = deadline - time.perf_counter()
         if remaining <= TIME_SLIVER:
             return _fallback_result(sp, warm, warm_value, qbound, started, opts)

@@ -17,6 +17,7 @@ import math
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..tolerances import (
@@ -52,17 +53,37 @@ def solve_exact(
     lp_shortcuts: bool = True,
 ) -> MilpResult:
     """The sub-problem's best plan and a proven bound. ``lp_shortcuts`` off drives it through reduced-cost
-    fixing and branch and bound even when the LP already answers (tests); ``pruning`` as in formulation.build."""
+    fixing and branch and bound even when the LP already answers (tests); ``pruning`` as in formulation.build.
+    The result's ``phases`` say where the wall time went (build, lp, support_mip, branch_and_bound)."""
+    phases: dict[str, float] = {}
+    res = _solve_exact(sp, warm, warm_value, time_limit, gap, backend, pruning, lp_shortcuts, phases)
+    return replace(res, phases=phases)
+
+
+def _solve_exact(
+    sp: SubProblem,
+    warm: list[Group] | None,
+    warm_value: float,
+    time_limit: float | None,
+    gap: float,
+    backend: str,
+    pruning: bool,
+    lp_shortcuts: bool,
+    phases: dict[str, float],
+) -> MilpResult:
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
     model = build(sp, pruning=pruning)
+    t = time.perf_counter()
+    phases["build"] = t - started
     lp = _solve_relaxation(model, backend, time_limit)
+    phases["lp"] = time.perf_counter() - t
     n_vars = model.n_cols
     if lp is None:  # the LP itself ran out of time
         return MilpResult(None, math.inf, -math.inf, "time_limit", n_vars, 0, time.perf_counter() - started)
     lb, values, reduced = lp
     tol = _tolerance(warm_value, gap)
-    search = _Search(sp, model, lb, values, reduced, deadline, gap, backend, started)
+    search = _Search(sp, model, lb, values, reduced, deadline, gap, backend, started, phases)
     if not lp_shortcuts:
         return _branch_and_bound(search, warm, warm_value)
     if warm is not None and lb >= warm_value - tol:
@@ -80,6 +101,7 @@ def solve_exact(
         )
     # A better incumbent first: the integer model on the LP's support and the nearly-priced columns (a
     # restriction of the model, so whatever it finds is a feasible plan). It closes most of the greedy's gap.
+    t = time.perf_counter()
     restricted = build(sp, set(range(model.n_cols)) - _support(lb, values, reduced), model)
     remaining = None if deadline is None else max(TIME_SLIVER, (deadline - time.perf_counter()) / 3)
     found = _solve_integer(
@@ -95,6 +117,7 @@ def solve_exact(
             cand_value = plan_value(sp, candidate)
             if warm is None or cand_value < warm_value:
                 warm, warm_value = candidate, cand_value
+    phases["support_mip"] = time.perf_counter() - t
     if warm is not None and lb >= warm_value - tol:
         return MilpResult(
             warm,
@@ -134,9 +157,11 @@ class _Search:
         gap: float,
         backend: str,
         started: float,
+        phases: dict[str, float],
     ) -> None:
         self.sp, self.model, self.lb, self.values, self.reduced = sp, model, lb, values, reduced
         self.deadline, self.gap, self.backend, self.started = deadline, gap, backend, started
+        self.phases = phases
 
 
 def _support(lb: float, values: Sequence[float], reduced: Sequence[float]) -> set[int]:
@@ -148,6 +173,7 @@ def _support(lb: float, values: Sequence[float], reduced: Sequence[float]) -> se
 def _branch_and_bound(s: _Search, warm: list[Group] | None, warm_value: float) -> MilpResult:
     sp, model, lb = s.sp, s.model, s.lb
     n_vars = model.n_cols
+    t = time.perf_counter()
     if warm is not None:
         # The margin errs on the side of keeping a column (reduced costs carry the solver's tolerances).
         margin = _tolerance(warm_value, 0.0)
@@ -166,6 +192,7 @@ def _branch_and_bound(s: _Search, warm: list[Group] | None, warm_value: float) -
         cutoff=warm_value if warm is not None else None,
     )
     seconds = time.perf_counter() - s.started
+    s.phases["branch_and_bound"] = time.perf_counter() - t
     bound, values, proven = mip
     groups = groups_from_values(sp, reduced_model, values) if values is not None else None
     value = plan_value(sp, groups) if groups is not None else math.inf

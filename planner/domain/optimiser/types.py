@@ -4,7 +4,7 @@ assembly share them without importing one another (assemble used to import SubRe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 SOLVERS = ("auto", "highs", "cbc")
@@ -52,6 +52,12 @@ class SubResult:
     method: Method
     seconds: float = 0.0
     n_vars: int = 0
+    # Where the time went, for the bench's "where the time goes" (wall seconds by step: heuristic, lagrangian, lp,
+    # master_lp, pricing, branch_and_bound, ...), this process's CPU seconds for it, and when it started (time.time(),
+    # the same clock in every process, so that the parent can place a worker's component on its timeline).
+    phases: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: float = 0.0
+    started_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class MilpResult:
     n_vars_integer: int = 0
     seconds: float = 0.0
     lp_bound: float = -float("inf")
+    phases: dict[str, float] = field(default_factory=dict)  # wall seconds: build, lp, support_mip, branch_and_bound
 
 
 @dataclass(frozen=True)
