@@ -97,7 +97,8 @@ def _group_files(kind: DocumentKind) -> Callable[[Instance, SettledPlan, str], l
             (str(g.start_year), False),
             (g.id, False),
         ]
-        return [fitted(parts, prefix=f"{kind.label}/", suffix=f".{ext}") for ext in kind.zip_formats]
+        label = kind.label_for(g.mode)
+        return [fitted(parts, prefix=f"{label}/", suffix=f".{ext}") for ext in kind.zip_formats]
 
     return files
 
@@ -112,7 +113,8 @@ def _member_files(instance: Instance, plan: SettledPlan, key: str) -> list[str]:
         (str(need.start_year), False),
     ]
     kind = KINDS["member"]
-    return [fitted(parts, prefix=f"{kind.label}/", suffix=f".{ext}") for ext in kind.zip_formats]
+    label = kind.label_for(next((g.mode for g in plan.groups if key in g.members), "lead"))
+    return [fitted(parts, prefix=f"{label}/", suffix=f".{ext}") for ext in kind.zip_formats]
 
 
 def _statement_files(instance: Instance, plan: SettledPlan, key: str) -> list[str]:

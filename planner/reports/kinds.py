@@ -32,6 +32,13 @@ class DocumentKind:
     zip_formats: tuple[str, ...]  # the formats the ZIP and planner report carry, in this order
     batch_size: int | None = None  # laid out many to one WeasyPrint layout (planner.reports.batch), this many a batch
     cost: float = 1.0  # rough CPU seconds a document, to start the longest work first
+    # A group's or a need's document in 仕様統一方式 is named for what it holds there: each body's own expected
+    # contract, no 負担金 between bodies (the document's own title: records.GroupReport.document_name)
+    unified_label: str | None = None
+
+    def label_for(self, mode: str) -> str:
+        """The folder and file name of a document of a group in ``mode``."""
+        return self.unified_label if mode == "unified" and self.unified_label else self.label
 
     @property
     def whole_plan(self) -> bool:
@@ -43,10 +50,32 @@ KINDS: dict[str, DocumentKind] = {
     for k in (
         DocumentKind("summary", "共同調達計画まとめ", "総", "plan", "plan", ("pdf", "xlsx"), ("pdf", "xlsx"), cost=5.0),
         DocumentKind("budget", "年度別予算総括表", "予", "plan", "plan", ("pdf", "xlsx"), ("pdf", "xlsx"), cost=5.0),
-        DocumentKind("group", "負担金算定書", "算", "group", "group", ("pdf", "xlsx"), ("pdf", "xlsx"), 8, 1.2),
+        DocumentKind(
+            "group",
+            "負担金算定書",
+            "算",
+            "group",
+            "group",
+            ("pdf", "xlsx"),
+            ("pdf", "xlsx"),
+            8,
+            1.2,
+            "契約予定額（見込）算定書",
+        ),
         DocumentKind("agreement", "協定書案", "協", "group", "group", ("docx",), ("docx",), cost=0.15),
         DocumentKind("memorandum", "覚書案", "覚", "group", "group", ("docx",), ("docx",), cost=0.1),
-        DocumentKind("member", "負担額通知", "通", "need", "body", ("pdf", "xlsx"), ("pdf",), 20, 0.4),
+        DocumentKind(
+            "member",
+            "負担額通知",
+            "通",
+            "need",
+            "body",
+            ("pdf", "xlsx"),
+            ("pdf",),
+            20,
+            0.4,
+            "契約予定額（見込）のお知らせ",
+        ),
         DocumentKind("statement", "年度別負担額", "年", "body", "body", ("pdf", "xlsx"), ("pdf",), 20, 0.35),
         # a body's budget by its role (幹事団体, 参加団体, 仕様統一方式): the finance section's working paper, so the
         # workbook goes into the ZIP too

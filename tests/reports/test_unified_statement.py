@@ -57,3 +57,23 @@ def test_unified_pdf_reads_the_same(setting):
     g = group_of_mode(plan, "unified")
     text = pdf_text(pdf.group_pdf(instance, plan, g.id))
     assert "負担金" not in text and "各団体が契約の当事者として自ら契約し" in text
+
+
+def test_files_are_named_for_what_they_hold(setting):
+    """The ZIP's folders (and so the download names, and planner report's names under them) call a 仕様統一 group's
+    算定書 and its members' notices by their titles, with no 負担金 or 負担額; a lead-mode group's keep theirs."""
+    from planner.reports.bundle import Document, document_files
+
+    instance, plan = setting
+    for mode, statement, notice in (
+        ("unified", "契約予定額（見込）算定書/", "契約予定額（見込）のお知らせ/"),
+        ("lead", "負担金算定書/", "負担額通知/"),
+    ):
+        g = group_of_mode(plan, mode)
+        names = document_files(instance, plan, Document("group", g.id))
+        assert [n.rsplit(".", 1)[1] for n in names] == ["pdf", "xlsx"] and all(n.startswith(statement) for n in names)
+        for need_id in g.members:
+            (name,) = document_files(instance, plan, Document("member", need_id))
+            assert name.startswith(notice), name
+        if mode == "unified":
+            assert all("負担" not in n for n in names)

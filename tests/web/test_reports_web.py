@@ -97,16 +97,18 @@ def test_zip_has_all_documents(client, plan_id, app):
         "共同調達計画まとめ.xlsx",
         "年度別予算総括表.pdf",
         "年度別予算総括表.xlsx",
-        "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.pdf",
+        "契約予定額（見込）算定書/AI-OCR_長野市_2026_ocr-2026-1.pdf",
         "負担金算定書/RPA_長野県_2026_rpa-2026-1.xlsx",
-        "負担額通知/204854_白馬村_AI-OCR_2026.pdf",
+        "契約予定額（見込）のお知らせ/204854_白馬村_AI-OCR_2026.pdf",
         "負担額通知/202037_上田市_RPA_2026.pdf",
         "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
         "年度別負担額/204820_小谷村.pdf",
         "予算見積資料/200000_長野県.pdf",  # the prefecture leads the RPA group: the whole contract is its 歳出
         "予算見積資料/200000_長野県.xlsx",
     } <= names
-    assert len([n for n in names if n.startswith("負担額通知/")]) == 7
+    # a member's notice, filed by what it is: a 負担額 in a lead-mode group, an expected contract in 仕様統一方式
+    notices = [n for n in names if n.startswith(("負担額通知/", "契約予定額（見込）のお知らせ/"))]
+    assert len(notices) == 7 and not any(n.startswith("負担金算定書/AI-OCR") for n in names)
     assert len([n for n in names if n.startswith("年度別負担額/")]) == 5  # every body with a need
     again = client.get(f"/plans/{plan_id}/reports.zip")  # the second download is served from the built file
     assert again.status_code == 200 and again.data == r.data
@@ -133,13 +135,13 @@ def test_municipality_gets_only_its_own_documents(client, plan_id, app):
     assert r.status_code == 200
     assert sorted(zipfile.ZipFile(io.BytesIO(r.data)).namelist()) == sorted(
         [
-            "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.pdf",
-            "負担金算定書/AI-OCR_長野市_2026_ocr-2026-1.xlsx",
+            "契約予定額（見込）算定書/AI-OCR_長野市_2026_ocr-2026-1.pdf",
+            "契約予定額（見込）算定書/AI-OCR_長野市_2026_ocr-2026-1.xlsx",
             "負担金算定書/RPA_長野県_2026_rpa-2026-1.pdf",
             "負担金算定書/RPA_長野県_2026_rpa-2026-1.xlsx",
             "覚書案/AI-OCR_長野市_2026_ocr-2026-1.docx",
             "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
-            "負担額通知/202011_長野市_AI-OCR_2026.pdf",
+            "契約予定額（見込）のお知らせ/202011_長野市_AI-OCR_2026.pdf",
             "負担額通知/202011_長野市_RPA_2026.pdf",
             "年度別負担額/202011_長野市.pdf",
             "予算見積資料/202011_長野市.pdf",
@@ -274,8 +276,16 @@ def test_published_plan_documents_carry_their_version_and_no_draft_mark(client, 
         session.commit()
     login(client, "pref20")
     urls = {
-        "group": (f"/plans/{plan_id}/reports/group/ocr-2026-1", "算-ocr-2026-1", "負担金算定書_AI-OCR_長野市_2026_"),
-        "member": (f"/plans/{plan_id}/reports/member/n-otari-ocr", "通-204820", "負担額通知_204820_小谷村_AI-OCR_2026"),
+        "group": (
+            f"/plans/{plan_id}/reports/group/ocr-2026-1",
+            "算-ocr-2026-1",
+            "契約予定額（見込）算定書_AI-OCR_長野市_2026_",
+        ),
+        "member": (
+            f"/plans/{plan_id}/reports/member/n-otari-ocr",
+            "通-204820",
+            "契約予定額（見込）のお知らせ_204820_小谷村_AI-OCR_2026",
+        ),
         "statement": (f"/plans/{plan_id}/reports/statement/204820", "年-204820", "年度別負担額_204820_小谷村"),
         "budget": (f"/plans/{plan_id}/reports/budget", "予", "年度別予算総括表_長野県"),
         "summary": (f"/plans/{plan_id}/reports/summary", "総", "共同調達計画まとめ_長野県"),
@@ -404,3 +414,23 @@ def test_budget_papers_are_linked_where_finance_users_look(client, plan_id, app)
     assert "18節負担金、補助及び交付金" in text and "契約予定額（見込）" in text
     assert client.get(f"/plans/{plan_id}/reports/finance/200000.pdf").status_code == 404
     assert client.get(f"/plans/{plan_id}/reports/finance/202029.pdf").status_code == 404
+
+
+def test_group_pages_name_each_mode_s_statement(client, plan_id):
+    """仕様統一方式 owes nothing between bodies: the group page links its 契約予定額（見込）算定書 and the members'
+    お知らせ, not a 負担金算定書 or 負担額通知; a lead-mode group keeps the 負担 words; the download names follow."""
+    login(client, "admin")
+    unified = client.get(f"/plans/{plan_id}/groups/ocr-2026-1").get_data(as_text=True)
+    assert "契約予定額（見込）算定書（PDF）" in unified and "契約予定額（見込）のお知らせ（PDF）" in unified
+    assert "負担金算定書" not in unified and "負担額通知（PDF）" not in unified
+    lead = client.get(f"/plans/{plan_id}/groups/rpa-2026-1").get_data(as_text=True)
+    assert "負担金算定書（PDF）" in lead and "負担額通知（PDF）" in lead and "契約予定額" not in lead
+    for url, name in (
+        (
+            f"/plans/{plan_id}/reports/group/ocr-2026-1.xlsx",
+            "契約予定額（見込）算定書_AI-OCR_長野市_2026_ocr-2026-1.xlsx",
+        ),
+        (f"/plans/{plan_id}/reports/group/rpa-2026-1.xlsx", "負担金算定書_RPA_長野県_2026_rpa-2026-1.xlsx"),
+    ):
+        r = client.get(url)
+        assert r.status_code == 200 and _download_name(r) == name
