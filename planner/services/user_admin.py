@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from planner.db.models import Body, User
@@ -43,18 +44,31 @@ def _active_admins(session: Session) -> int:
     return len(session.exec(select(col(User.id)).where(col(User.role) == ADMIN, col(User.is_active) == True)).all())  # noqa: E712
 
 
-def _lock_active_admins(session: Session) -> None:
+def _lock_admins(session: Session, user: User, changed_by: int | None) -> None:
     """Row-lock every active administrator (PostgreSQL) before an administrator is deactivated or demoted, so that
     two such changes run one after the other; SQLite serialises writers anyway. Two admins deactivating each other
-    at once then cannot both succeed."""
-    # In id order: two transactions locking the same rows in different orders (a scan's order follows where the
-    # rows' latest versions lie) deadlock on PostgreSQL.
+    at once then cannot both succeed. ``user`` is read again under the lock (a concurrent change may have
+    deactivated or demoted it since the request loaded it)."""
+    # All of the transaction's locks on accounts in one statement, in one order (id), so that no two such changes
+    # wait for each other:
+    # - in id order: a scan's order follows where the rows' latest versions lie, and two transactions locking the
+    #   same rows in different orders deadlock;
+    # - the changed account and the acting one too: the change updates the first, its audit row names the second
+    #   (a foreign key's share lock on it), and either may have stopped being an active administrator meanwhile;
+    # - FOR NO KEY UPDATE, not FOR UPDATE: it still excludes another change, but not a foreign key's share lock. A
+    #   FOR UPDATE scan also locks a row that a concurrent commit took out of the set (PostgreSQL locks the newest
+    #   version before re-checking it), so a change held the lock of an administrator deactivated a moment before
+    #   while that administrator's request, begun earlier, held the others and waited to write its audit row
+    #   naming itself: a deadlock and a 500 (tests/concurrency/test_last_admin.py).
+    others = [i for i in (user.id, changed_by) if i is not None]
+    active_admin = and_(col(User.role) == ADMIN, col(User.is_active) == True)  # noqa: E712
     session.exec(
         select(col(User.id))
-        .where(col(User.role) == ADMIN, col(User.is_active) == True)  # noqa: E712
+        .where(or_(active_admin, col(User.id).in_(others)) if others else active_admin)
         .order_by(col(User.id))
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
+    session.refresh(user)
 
 
 def _an_admin_remains(session: Session, message: str) -> None:
@@ -149,8 +163,9 @@ def update_user(
     demoting = access.is_admin(user) and role != ADMIN and user.is_active
     message = f"{LAST_ADMIN}、この利用者の役割は変えられません"
     if demoting:
-        _lock_active_admins(session)
-        if _active_admins(session) <= 1:
+        _lock_admins(session, user, changed_by)
+        demoting = access.is_admin(user) and user.is_active
+        if demoting and _active_admins(session) <= 1:
             raise FieldError("role", message)
     before = _snapshot(user)
     user.display_name = (display_name or "").strip() or user.username
@@ -186,7 +201,9 @@ def set_active(session: Session, user: User, active: bool, changed_by: int | Non
         if user.id == changed_by:
             raise UserError("自分自身のアカウントは無効にできません")
         if access.is_admin(user):
-            _lock_active_admins(session)
+            _lock_admins(session, user, changed_by)
+            if not user.is_active:
+                return  # deactivated by someone else meanwhile
             if _active_admins(session) <= 1:
                 raise UserError(f"{LAST_ADMIN}無効にできません")
     user.is_active = active
