@@ -19,7 +19,7 @@ again for its standalone alternative: gross share -> grant -> special allocation
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -46,6 +46,7 @@ __all__ = [
     "RULES_SCHEMA",
     "CapLedger",
     "RuleSet",
+    "RuleYearMismatch",
     "SubsidyRulesError",
     "as_rule_set",
     "correction_for",
@@ -54,6 +55,7 @@ __all__ = [
     "estimate_group",
     "grant_estimates",
     "parse_rules",
+    "rule_year_mismatch",
     "special_tax_estimate",
     "validate_rules",
 ]
@@ -342,6 +344,48 @@ def special_tax_estimate(
         key = (body.code, year, measure.id)
         ledger.used[key] = ledger.used.get(key, 0) + counted
     return best, notes
+
+
+# --- which year's program (subsidy-rules.md section 4) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleYearMismatch:
+    """A rule set describing another fiscal year's program than some of the plan's groups start in: said beside the
+    figures, and adopting the plan needs the coordinator's confirmation."""
+
+    rule_year: int
+    plan_years: tuple[int, ...]  # every start year of the plan's groups, ascending
+    other_years: tuple[int, ...]  # those the rule set does not describe
+
+    @property
+    def text(self) -> str:
+        rule = wareki_fiscal_year(self.rule_year)
+        return (
+            f"補助制度ルールは{rule}の制度条件です。この計画のグループは"
+            f"{'・'.join(wareki_fiscal_year(y) for y in self.plan_years)}に始まり、"
+            f"{'・'.join(wareki_fiscal_year(y) for y in self.other_years)}の制度は未確認です"
+            f"（補助金・特別交付税の見込額は{rule}の制度による見込み）。"
+        )
+
+    @property
+    def confirmation(self) -> str:
+        """What the coordinator confirms by adopting (the adopt form's checkbox)."""
+        return (
+            f"補助制度ルールは{wareki_fiscal_year(self.rule_year)}の制度条件で、この計画のグループが始まる"
+            f"{'・'.join(wareki_fiscal_year(y) for y in self.other_years)}の制度とは異なる場合があることを確認しました"
+            "（見込額は確定時に見直していません）"
+        )
+
+
+def rule_year_mismatch(rule_year: int | None, start_years: Iterable[int]) -> RuleYearMismatch | None:
+    """The mismatch of the rule set's fiscal year with the plan's groups' start years, or None when every group
+    starts in the year the rule set describes (or the year is unknown)."""
+    years = tuple(sorted(set(start_years)))
+    if rule_year is None or not years:
+        return None
+    other = tuple(y for y in years if y != rule_year)
+    return RuleYearMismatch(rule_year, years, other) if other else None
 
 
 # --- a member's record ----------------------------------------------------------------------------------------

@@ -86,7 +86,11 @@ def plan_demo(engine: Engine, report: DemoReport, now: datetime | None = None) -
         coordinator = session.exec(select(User).where(col(User.username) == "demo-nagano-pref")).one()
         plan = fetch(session, Plan, published_plan)
         scenario = fetch(session, Scenario, plan.scenario_id)
-        release = plan_lifecycle.adopt(session, coordinator, plan, scenario, title=scenario.name)
+        # The demo's plan starts in 令和8–10年度 while the shipped rule set is 令和2年度's: the loader confirms it on
+        # the coordinator's behalf (the audit log records the confirmation) so that the demo has a published plan.
+        release = plan_lifecycle.adopt(
+            session, coordinator, plan, scenario, title=scenario.name, confirm_rule_year=True
+        )
         plan_lifecycle.publish(session, coordinator, release, deadline=deadline, message=PUBLISH_MESSAGE, now=now)
         series = fetch(session, PlanSeries, release.series_id)
         label = plan_lifecycle.version_label(series, release)

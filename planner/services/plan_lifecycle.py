@@ -25,12 +25,14 @@ from planner.db.rows import attribute, fetch, id_of
 from planner.domain import input_changes
 from planner.domain.input_changes import InputChange
 from planner.domain.instance_io import InstanceError
+from planner.domain.subsidies import RuleYearMismatch, default_rules, rule_year_mismatch
 from planner.domain.vocabulary import fiscal_year_of, jst_date, today_jst, wareki_fiscal_year
 from planner.services.access import Actor
 
 from . import access, publication
 from .answers import carry_answers
 from .audit import record
+from .reference_data import subsidy_rule_set
 from .release_inputs import changes_since_publication, current_snapshot, plan_price_source, plan_snapshot
 from .releases import (
     LifecycleConflict,
@@ -52,6 +54,7 @@ __all__ = [
     "plan_price_source",
     "plan_snapshot",
     "planned_members",
+    "rule_year_mismatch",
     "today_jst",
     "undeletable_reason",
     "version_label",
@@ -208,6 +211,29 @@ def suggested_series(session: Session, scenario: Scenario) -> int | None:
 # --- input snapshots --------------------------------------------------------------------------------------------
 
 
+# --- which year's program the estimates describe ----------------------------------------------------------------
+
+
+def rule_year(session: Session, rule_version: str | None) -> int | None:
+    """The fiscal year whose program the plan's rule set describes: the stored set of ``rule_version``; a plan
+    settled without one used the shipped default (settlement's as_rule_set(None)); None for an unknown version."""
+    if not rule_version:
+        return int(default_rules()["fiscal_year"])
+    stored = subsidy_rule_set(session, rule_version)
+    return stored.fiscal_year if stored is not None else None
+
+
+def plan_start_years(plan: PlanRow) -> list[int]:
+    """The start years of the plan's groups (every need of the plan's instance is in one group)."""
+    needs = (plan.instance_doc or {}).get("needs") or []
+    return [int(n["start_year"]) for n in needs if isinstance(n, dict) and n.get("start_year") is not None]
+
+
+def plan_rule_year_mismatch(session: Session, plan: PlanRow) -> RuleYearMismatch | None:
+    """subsidy-rules.md section 4: the plan's groups start in years its rule set does not describe (None: they do)."""
+    return rule_year_mismatch(rule_year(session, plan.rule_version), plan_start_years(plan))
+
+
 # --- transitions ------------------------------------------------------------------------------------------------
 
 
@@ -274,8 +300,12 @@ def adopt(
     series_id: int | None = None,
     title: str = "",
     replan_of: int | None = None,
+    confirm_rule_year: bool = False,
 ) -> PlanRelease:
     """Adopt a draft as the next version of a series (a new 計画 No. when ``series_id`` is None).
+
+    When the plan's groups start in fiscal years its subsidy rule set does not describe, the coordinator confirms
+    it (``confirm_rule_year``; subsidy-rules.md section 4) or the adoption is refused; the confirmation is audited.
 
     Flushes inside a savepoint so that a lost race (the same plan, number or version taken meanwhile) raises
     :class:`LifecycleConflict` and leaves the caller's transaction usable; the caller commits."""
@@ -285,6 +315,12 @@ def adopt(
     if release_of_plan(session, id_of(plan)) is not None:
         raise LifecycleConflict("この試算は既に確定されています。")
     _check_members_in_scope(session, scenario, plan)
+    mismatch = plan_rule_year_mismatch(session, plan)
+    if mismatch is not None and not confirm_rule_year:
+        raise LifecycleError(
+            f"{mismatch.text}確定するには、見込額がその年度の制度と異なる場合があることを確認する欄に"
+            "印を付けてください。"
+        )
     try:
         snap = plan_snapshot(plan)
     except InstanceError as e:
@@ -333,9 +369,19 @@ def adopt(
         action="adopt",
         entity="plan_release",
         entity_id=str(release.id),
-        after={"plan_id": plan.id, "series": series.number, "version": version},
+        after={"plan_id": plan.id, "series": series.number, "version": version}
+        | (
+            {
+                "rule_year": mismatch.rule_year,
+                "plan_years": list(mismatch.plan_years),
+                "rule_year_confirmed": True,
+            }
+            if mismatch is not None
+            else {}
+        ),
         prefecture_code=scenario.prefecture_code,
-        detail=f"試算（計画 {plan.id}）を{version_label(series, release)}として確定",
+        detail=f"試算（計画 {plan.id}）を{version_label(series, release)}として確定"
+        + (f"。確認済み：{mismatch.confirmation}" if mismatch is not None else ""),
     )
     return release
 

@@ -59,12 +59,24 @@ def _helpers():
     def series_for(scenario):
         return lifecycle.series_choices(db_session(), scenario)
 
+    def rule_year_of(view):
+        # subsidy-rules.md section 4: the rule set's fiscal year beside the plan's years, and (the mismatch) the
+        # adopt form's confirmation; (year or None, mismatch or None)
+        memo = g.setdefault("rule_year_of", {})
+        if view.id not in memo:
+            session = db_session()
+            year = lifecycle.rule_year(session, view.rule_version)
+            years = [group.group.start_year for group in view.groups]
+            memo[view.id] = (year, lifecycle.rule_year_mismatch(year, years))
+        return memo[view.id]
+
     return {
         "plan_release": plan_release,
         "answer_labels": answer_svc.ANSWER_LABELS,
         "member_requests": member_requests,
         "suggested_series": suggested_series,
         "series_for": series_for,
+        "rule_year_of": rule_year_of,
         "supplementary_budget_warning": supplementary_budget_warning,
         "withdrawn_for_body": withdrawn_for_body,
         "lifecycle_state_labels": lifecycle.STATE_LABELS,
@@ -167,6 +179,7 @@ def adopt(plan_id: int):
         series_id=series_id,
         title=(request.form.get("title") or "").strip(),
         replan_of=int(replan_of) if replan_of and series_id else None,
+        confirm_rule_year=request.form.get("confirm_rule_year") == "1",
     )
     flash(f"{lifecycle.release_label(session, release)}として確定しました。内容を確認して公表してください。", "success")
     return redirect(url_for("plans.show", plan_id=plan_id))

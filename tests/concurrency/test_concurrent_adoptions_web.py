@@ -23,7 +23,11 @@ def test_three_drafts_adopted_into_one_series_at_once_all_answer(world):
         clients.append(client)
     statuses = together(
         len(others),
-        lambda i: clients[i].post(f"/plans/{others[i]}/adopt", data={"series": str(series_id)}).status_code,
+        lambda i: (
+            clients[i]
+            .post(f"/plans/{others[i]}/adopt", data={"confirm_rule_year": "1", "series": str(series_id)})
+            .status_code
+        ),
         timeout=120,
     )
     assert statuses == [302] * len(others), statuses

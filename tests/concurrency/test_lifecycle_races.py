@@ -46,7 +46,12 @@ def _adopt(engine, plan_id: int, series_id: int | None = None) -> int:
     with Session(engine, expire_on_commit=False) as session:
         row = session.get(PlanRow, plan_id)
         release = plan_lifecycle.adopt(
-            session, _user(session, "pref20"), row, session.get(Scenario, row.scenario_id), series_id=series_id
+            session,
+            _user(session, "pref20"),
+            row,
+            session.get(Scenario, row.scenario_id),
+            series_id=series_id,
+            confirm_rule_year=True,
         )
         session.commit()
         return release.id

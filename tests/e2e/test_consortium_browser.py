@@ -115,7 +115,7 @@ def test_matsumoto_leads_an_rpa_consortium_across_the_border(demo_server, browse
         assert joint, row.plan_doc["groups"]
     page.goto(f"{base}/plans/{plan_id}")
     step(page, "07-draft-plan")
-    page.get_by_role("button", name="確定案にする").click()
+    test_browser.adopt_draft(page)
     page.wait_for_url(f"{base}/plans/{plan_id}")
     assert "確定案（未公表）" in page.content()
     deadline = today_jst() + timedelta(days=14)

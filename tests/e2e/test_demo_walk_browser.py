@@ -242,7 +242,7 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     # adopt the draft as a new plan number and publish it with a reply deadline
     page.goto(f"{base}/plans/{draft}")
     assert page.locator("#adopt-series").input_value() == "new"
-    page.get_by_role("button", name="確定案にする").click()
+    test_browser.adopt_draft(page)
     page.wait_for_url(f"{base}/plans/{draft}")
     assert "計画 No.2 第1版" in page.content() and "確定案（未公表）" in page.content()
     step(page, "04-adopted")
@@ -315,7 +315,7 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     # 6. 第2版: the same plan number by default; publishing carries the answers that still stand
     page.goto(f"{base}/plans/{v2}")
     assert page.locator("#adopt-series").input_value() != "new"
-    page.get_by_role("button", name="確定案にする").click()
+    test_browser.adopt_draft(page)
     page.wait_for_url(f"{base}/plans/{v2}")
     assert "計画 No.2 第2版" in page.content()
     page.fill("#publish-deadline", deadline.isoformat())

@@ -77,7 +77,7 @@ def test_draft_adopt_publish_answers_replan_publish_v2(server, browser_page):
     plan_id = solved_on_page(page, engine, scenario_id)
     page.goto(f"{base}/plans/{plan_id}")
     assert "試算" in page.content() and "見積 1 件" in page.content()
-    page.get_by_role("button", name="確定案にする").click()
+    test_browser.adopt_draft(page)
     page.wait_for_url(f"{base}/plans/{plan_id}")
     assert "計画 No.1 第1版" in page.content()
     page.fill("#publish-deadline", deadline)
@@ -123,7 +123,7 @@ def test_draft_adopt_publish_answers_replan_publish_v2(server, browser_page):
     v2_plan = solved_on_page(page, engine, replan_scenario)
     page.goto(f"{base}/plans/{v2_plan}")
     assert page.locator("#adopt-series").input_value() != "new"  # the same plan number by default
-    page.get_by_role("button", name="確定案にする").click()
+    test_browser.adopt_draft(page)
     page.wait_for_url(f"{base}/plans/{v2_plan}")
     assert "計画 No.1 第2版" in page.content()
     page.fill("#publish-deadline", deadline)

@@ -275,7 +275,7 @@ def _scratch_plan(world: World, prefecture: str, *, adopt: bool = False) -> dict
         if adopt:
             user = session.get(User, world.users[f"pref{prefecture}"])
             scenario = session.get(Scenario, copy.scenario_id)
-            plan_lifecycle.adopt(session, user, copy, scenario)
+            plan_lifecycle.adopt(session, user, copy, scenario, confirm_rule_year=True)
         session.commit()
         return {"plan_id": copy.id}
 

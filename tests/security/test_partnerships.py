@@ -59,7 +59,7 @@ def consortium(world):
     with Session(engine, expire_on_commit=False) as session:
         lead = _user(session, "muni202029")
         row = session.get(PlanRow, plan_id)
-        release = plan_lifecycle.adopt(session, lead, row, session.get(Scenario, sid))
+        release = plan_lifecycle.adopt(session, lead, row, session.get(Scenario, sid), confirm_rule_year=True)
         plan_lifecycle.publish(session, lead, release, deadline=plan_lifecycle.today_jst() + timedelta(days=14))
         session.commit()
     return {"partnership": pid, "scenario": sid, "plan": plan_id, "release": release.id}

@@ -106,7 +106,12 @@ def test_the_consortium_flow_on_the_pages(world, flow):
         use_standin_solver(mp)
         plan_id = solve_now(engine, sid)
     token = _csrf(lead, f"/plans/{plan_id}")
-    assert lead.post(f"/plans/{plan_id}/adopt", data={"csrf_token": token, "series": "new"}).status_code == 302
+    assert (
+        lead.post(
+            f"/plans/{plan_id}/adopt", data={"csrf_token": token, "confirm_rule_year": "1", "series": "new"}
+        ).status_code
+        == 302
+    )
     deadline = (plan_lifecycle.today_jst() + timedelta(days=10)).isoformat()
     token = _csrf(lead, f"/plans/{plan_id}")
     r = lead.post(f"/plans/{plan_id}/publish", data={"csrf_token": token, "deadline": deadline})

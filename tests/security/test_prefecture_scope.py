@@ -88,7 +88,7 @@ def test_a_plan_with_another_prefectures_needs_is_not_adopted(world, leaked_plan
         row = session.get(PlanRow, leaked_plan)
         scenario = session.get(Scenario, row.scenario_id)
         with pytest.raises(plan_lifecycle.LifecycleError, match="新潟市"):
-            plan_lifecycle.adopt(session, _user(session, "pref20"), row, scenario)
+            plan_lifecycle.adopt(session, _user(session, "pref20"), row, scenario, confirm_rule_year=True)
         session.rollback()
         assert plan_lifecycle.release_of_plan(session, leaked_plan) is None
 
@@ -103,7 +103,7 @@ def test_a_published_plan_with_another_prefectures_needs_never_asks_it(world, le
         coordinator = _user(session, "pref20")
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(access, "planned_bodies", lambda scenario: true())
-            release = plan_lifecycle.adopt(session, coordinator, row, scenario)
+            release = plan_lifecycle.adopt(session, coordinator, row, scenario, confirm_rule_year=True)
             session.commit()
         deadline = plan_lifecycle.today_jst() + timedelta(days=7)
         with pytest.raises(plan_lifecycle.LifecycleError, match="新潟市"):

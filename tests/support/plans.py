@@ -307,7 +307,7 @@ def publish_now(engine, plan_id: int, *, username: str = "pref20", deadline=None
         user = session.exec(select(User).where(User.username == username)).one()
         row = session.get(PlanRow, plan_id)
         scenario = session.get(Scenario, row.scenario_id)
-        release = plan_lifecycle.adopt(session, user, row, scenario, series_id=series_id)
+        release = plan_lifecycle.adopt(session, user, row, scenario, series_id=series_id, confirm_rule_year=True)
         plan_lifecycle.publish(
             session, user, release, deadline=deadline or plan_lifecycle.today_jst() + timedelta(days=14)
         )

@@ -91,16 +91,23 @@ def walk_the_lifecycle(world) -> dict[str, list[str]]:
     _post(coordinator, f"/plans/{first}/deadline", {"deadline": deadline}, then="回答期限を")
 
     second = _replan(coordinator, engine, first)
-    _post(coordinator, f"/plans/{second}/adopt", {"series": str(_series_of(engine, first))}, then="第2版")
+    _post(
+        coordinator,
+        f"/plans/{second}/adopt",
+        {"confirm_rule_year": "1", "series": str(_series_of(engine, first))},
+        then="第2版",
+    )
     _post(coordinator, f"/plans/{second}/publish", {"deadline": deadline, "message": "再計画の結果です"})
     _answer(city, second, ["join"])
     _post(coordinator, f"/plans/{second}/withdraw", {"reason": "単価の見直しのため取り下げます"}, then="取り下げ")
 
-    _post(coordinator, f"/plans/{draft}/adopt", {"series": "new"}, then="No.2")
+    _post(coordinator, f"/plans/{draft}/adopt", {"confirm_rule_year": "1", "series": "new"}, then="No.2")
     _post(coordinator, f"/plans/{draft}/publish", {"deadline": deadline})
     _answer(town, draft, ["decline", "join"])
     unpublished = _replan(coordinator, engine, draft)
-    _post(coordinator, f"/plans/{unpublished}/adopt", {"series": str(_series_of(engine, draft))})
+    _post(
+        coordinator, f"/plans/{unpublished}/adopt", {"confirm_rule_year": "1", "series": str(_series_of(engine, draft))}
+    )
 
     with Session(engine) as session:
         states: dict[str, list[str]] = {}

@@ -118,7 +118,12 @@ def test_an_answer_posted_after_logout_is_kept_for_the_answer_form(app, client, 
     plan_id = planned["view"].id
     _login(client, "pref20")
     token = _token(client, f"/plans/{plan_id}")
-    assert client.post(f"/plans/{plan_id}/adopt", data={"series": "new", "csrf_token": token}).status_code == 302
+    assert (
+        client.post(
+            f"/plans/{plan_id}/adopt", data={"confirm_rule_year": "1", "series": "new", "csrf_token": token}
+        ).status_code
+        == 302
+    )
     deadline = lifecycle.today_jst() + timedelta(days=10)
     published = client.post(f"/plans/{plan_id}/publish", data={"deadline": deadline.isoformat(), "csrf_token": token})
     assert published.status_code == 302

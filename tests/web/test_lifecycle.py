@@ -56,7 +56,7 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
     logout(client)
 
     login(client, "pref20")
-    assert client.post(f"/plans/{plan_id}/adopt", data={"series": "new"}).status_code == 302
+    assert client.post(f"/plans/{plan_id}/adopt", data={"confirm_rule_year": "1", "series": "new"}).status_code == 302
     page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     assert "計画 No.1 第1版" in page and "確定案（未公表）" in page and "参加団体に公表する" in page
     deadline = lifecycle.today_jst() + timedelta(days=10)
@@ -127,7 +127,10 @@ def test_full_path_draft_adopt_publish_answers_replan_publish_v2(app, client, pl
     assert "計画 No.1（" in page and "の次の版として確定" in page  # adopting defaults to the same plan number
     with Session(engine) as session:
         series_id = lifecycle.release_of_plan(session, plan_id).series_id
-    assert client.post(f"/plans/{v2_plan}/adopt", data={"series": str(series_id)}).status_code == 302
+    assert (
+        client.post(f"/plans/{v2_plan}/adopt", data={"confirm_rule_year": "1", "series": str(series_id)}).status_code
+        == 302
+    )
     r = client.post(f"/plans/{v2_plan}/publish", data={"deadline": deadline.isoformat()})
     assert r.status_code == 302
     page = client.get(f"/plans/{v2_plan}").get_data(as_text=True)
@@ -337,7 +340,7 @@ def test_two_concurrent_publications_leave_the_newest_version_current(app, plann
         user = _user(session, "pref20")
         row = session.get(PlanRow, view.id)
         scenario = session.get(Scenario, row.scenario_id)
-        first = lifecycle.adopt(session, user, row, scenario)
+        first = lifecycle.adopt(session, user, row, scenario, confirm_rule_year=True)
         session.commit()
         second_row = PlanRow(
             **{
@@ -359,7 +362,7 @@ def test_two_concurrent_publications_leave_the_newest_version_current(app, plann
         )
         session.add(second_row)
         session.commit()
-        second = lifecycle.adopt(session, user, second_row, scenario, series_id=first.series_id)
+        second = lifecycle.adopt(session, user, second_row, scenario, series_id=first.series_id, confirm_rule_year=True)
         session.commit()
         ids = (first.id, second.id)
     deadline = lifecycle.today_jst() + timedelta(days=5)
@@ -393,10 +396,10 @@ def test_adopting_the_same_draft_twice_at_once_numbers_it_once(app, planned):
     try:
         row_a, row_b = a.get(PlanRow, view.id), b.get(PlanRow, view.id)
         assert lifecycle.release_of_plan(b, view.id) is None  # b has looked: not adopted yet
-        lifecycle.adopt(a, _user(a, "pref20"), row_a, a.get(Scenario, row_a.scenario_id))
+        lifecycle.adopt(a, _user(a, "pref20"), row_a, a.get(Scenario, row_a.scenario_id), confirm_rule_year=True)
         a.commit()
         with pytest.raises(lifecycle.LifecycleConflict):
-            lifecycle.adopt(b, _user(b, "pref20"), row_b, b.get(Scenario, row_b.scenario_id))
+            lifecycle.adopt(b, _user(b, "pref20"), row_b, b.get(Scenario, row_b.scenario_id), confirm_rule_year=True)
         b.rollback()
     finally:
         a.close()
@@ -409,12 +412,14 @@ def test_adopting_the_same_draft_twice_at_once_numbers_it_once(app, planned):
 def test_other_prefectures_and_members_cannot_drive_the_lifecycle(app, client, planned):
     engine, view = planned["engine"], planned["view"]
     login(client, "pref15")
-    assert client.post(f"/plans/{view.id}/adopt", data={"series": "new"}).status_code == 404  # refused as missing
+    assert (
+        client.post(f"/plans/{view.id}/adopt", data={"confirm_rule_year": "1", "series": "new"}).status_code == 404
+    )  # refused as missing
     logout(client)
     login(client, "muni202011")
     # a member's staff may reach the lifecycle routes (a consortium's lead runs its own plans) but not this draft,
     # which is refused as missing
-    assert client.post(f"/plans/{view.id}/adopt", data={"series": "new"}).status_code == 404
+    assert client.post(f"/plans/{view.id}/adopt", data={"confirm_rule_year": "1", "series": "new"}).status_code == 404
     publish_now(engine, view.id)
     for url in (f"/plans/{view.id}/answers", f"/plans/{view.id}/remind", f"/plans/{view.id}/replan"):
         assert client.open(url, method="GET" if url.endswith("answers") else "POST").status_code == 403, url
@@ -423,6 +428,41 @@ def test_other_prefectures_and_members_cannot_drive_the_lifecycle(app, client, p
         with pytest.raises(lifecycle.LifecycleError, match="権限がありません"):
             lifecycle.extend_deadline(session, user, lifecycle.release_of_plan(session, view.id), lifecycle.today_jst())
         assert session.get(PlanRelease, lifecycle.release_of_plan(session, view.id).id).lock_version == 2
+
+
+def test_adopting_a_plan_whose_years_the_rule_set_does_not_describe_needs_the_coordinators_confirmation(
+    app, client, planned
+):
+    """subsidy-rules.md section 4: the rule set's fiscal year beside the plan's, and 確定 only with a confirmation."""
+    engine, view = planned["engine"], planned["view"]
+    years = sorted({g.group.start_year for g in view.groups})
+    assert 2020 not in years  # the shipped rule set describes 令和2年度's program; the plan starts later
+    login(client, "pref20")
+    page = client.get(f"/plans/{view.id}").get_data(as_text=True)
+    assert "補助制度ルール" in page and "（令和2年度の制度）" in page
+    said = f"この計画のグループは{'・'.join(lifecycle.wareki_fiscal_year(y) for y in years)}に始まり"
+    assert "補助制度ルールは令和2年度の制度条件です。" + said in page
+    assert 'name="confirm_rule_year"' in page and "異なる場合があることを確認しました" in page
+    # without the box: refused with the reason, nothing adopted
+    r = client.post(f"/plans/{view.id}/adopt", data={"series": "new"}, follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert "確定するには、見込額がその年度の制度と異なる場合があることを確認する欄に印を付けてください" in text
+    assert "確定案にする" in text  # back on the draft's page
+    with Session(engine) as session:
+        assert lifecycle.release_of_plan(session, view.id) is None
+        user = _user(session, "pref20")
+        row = session.get(PlanRow, view.id)
+        with pytest.raises(lifecycle.LifecycleError, match="令和2年度の制度条件"):
+            lifecycle.adopt(session, user, row, session.get(Scenario, row.scenario_id))
+        session.rollback()
+    assert _audit(engine, "adopt") == []
+    # with it: adopted, and the audit log records what the coordinator confirmed
+    assert client.post(f"/plans/{view.id}/adopt", data={"confirm_rule_year": "1", "series": "new"}).status_code == 302
+    (entry,) = _audit(engine, "adopt")
+    assert entry.after["rule_year"] == 2020 and entry.after["plan_years"] == years
+    assert (
+        entry.after["rule_year_confirmed"] is True and "確認済み：補助制度ルールは令和2年度の制度条件" in entry.detail
+    )
 
 
 def test_a_scenario_with_an_adopted_plan_cannot_be_deleted(app, client, planned):
@@ -442,7 +482,7 @@ def test_a_scenario_with_an_adopted_plan_cannot_be_deleted(app, client, planned)
 
 def _adopt_and_publish(client, plan_id):
     login(client, "pref20")
-    assert client.post(f"/plans/{plan_id}/adopt", data={"series": "new"}).status_code == 302
+    assert client.post(f"/plans/{plan_id}/adopt", data={"confirm_rule_year": "1", "series": "new"}).status_code == 302
     deadline = lifecycle.today_jst() + timedelta(days=10)
     return client.post(f"/plans/{plan_id}/publish", data={"deadline": deadline.isoformat()}, follow_redirects=True)
 

@@ -84,7 +84,9 @@ def test_one_published_plan_per_set_of_needs(app, planned):
     with Session(engine) as session:
         user = session.exec(select(User).where(User.username == "pref20")).one()
         row = session.get(PlanRow, second)
-        release = lifecycle.adopt(session, user, row, session.get(Scenario, row.scenario_id))  # a new 計画 No.2
+        release = lifecycle.adopt(
+            session, user, row, session.get(Scenario, row.scenario_id), confirm_rule_year=True
+        )  # a new 計画 No.2
         session.commit()
         assert [n for _, _, n in lifecycle.open_releases_sharing_needs(session, release)] == [
             len({m.need_id for g in view.groups for m in g.members})
