@@ -135,3 +135,55 @@ def reminder_text(label: str, deadline: str, url: str) -> str:
         f"{label}への参加の意向の回答をお願いします（回答期限 {deadline}）。\n"
         f"次の画面で回答してください。\n{url}\n"
     )
+
+
+def notify_each(session: Session, config: Mapping[str, Any], subject: str, texts: Mapping[str, str]) -> int | None:
+    """One message to each body's staff with an address, each body its own ``text`` (its own amounts), which may
+    name the body as ``{body}``. Returns how many were sent, or None without a mail server (nothing attempted)."""
+    settings = MailSettings.from_config(config)
+    if settings is None:
+        return None
+    to = addresses(session, texts)
+    names = _bodies(session, texts)
+    return send(
+        settings,
+        [_message(to[c], subject, text.replace("{body}", names.get(c, c))) for c, text in texts.items() if c in to],
+    )
+
+
+def _stage_text(heading: str, lines: Iterable[str], url: str) -> str:
+    body = "\n".join(lines)
+    return f"{{body}} ご担当者 様\n\n{heading}\n\n{body}\n\n詳しくは次の画面（契約・請求・精算）でご確認ください。\n{url}\n"
+
+
+def confirmed_text(group: str, lead_name: str, estimated_yen: int, confirmed_yen: int, url: str) -> str:
+    """The 確定負担額 a member must now budget for: the contract result applied by the agreed rule."""
+    return _stage_text(
+        f"{group}の契約結果を{lead_name}が記録し、確定負担額が決まりました。確定負担額通知（PDF）を発行しています。",
+        (
+            f"確定負担額（期間の合計）：{confirmed_yen:,}円",
+            f"見込額（計画）：{estimated_yen:,}円",
+            f"差額：{confirmed_yen - estimated_yen:+,}円",
+        ),
+        url,
+    )
+
+
+def invoice_text(group: str, lead_name: str, title: str, number: str, amount_yen: int, due: str, url: str) -> str:
+    """A 請求書 (or a 精算's 追加請求 / 還付) issued to the member by the lead."""
+    return _stage_text(
+        f"{group}について、{lead_name}が{title}を発行しました。",
+        (f"番号：{number}", f"金額：{amount_yen:,}円", f"期限：{due}"),
+        url,
+    )
+
+
+def withdrawal_text(group: str, leaver: str, last_year: str, totals: tuple[int, int] | None, url: str) -> str:
+    """To the members who stay: a member left, and the later years are split among the rest by the same rule."""
+    lines = [
+        f"{leaver}が{last_year}までの参加で脱退します。以後の年度の費用は、残る団体で協定の規則により按分し直します。"
+    ]
+    if totals is not None:
+        before, after = totals
+        lines += [f"貴団体の確定負担額（期間の合計）：{before:,}円 → {after:,}円（{after - before:+,}円）"]
+    return _stage_text(f"{group}の参加団体が脱退します。", lines, url)

@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from planner.db.models import GroupStage, Invoice, Payment, PlanRelease, PlanSeries
+from planner.db.models import Consortium, GroupStage, Invoice, MemberShare, Payment, PlanRelease, PlanSeries
 from planner.domain import contract_settlement as cs
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledGroup
@@ -614,3 +614,129 @@ def settle(
     if not rows:
         raise StageError(f"{wareki_fiscal_year(fiscal_year)}の精算で請求・還付する額はありません")
     return _issue(session, user, ctx, rows, fiscal_year, issued_on, due_on)
+
+
+# --- a body's own view: where its groups stand (home page, 負担額通知 page) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class BodyInvoice:
+    id: int
+    number: str
+    kind: str
+    fiscal_year: int
+    amount_yen: int
+    paid_yen: int
+    due_on: date | None
+
+    @property
+    def outstanding_yen(self) -> int:
+        return 0 if self.kind == "refund" else self.amount_yen - self.paid_yen
+
+
+@dataclass(frozen=True)
+class BodyGroupStages:
+    """One group of a published plan the body is in (or leads), as far as its stages have gone."""
+
+    plan_id: int
+    label: str  # 計画 No.2 第1版
+    group_key: str
+    category_id: str
+    leads: bool  # the body is the group's lead (it runs these stages)
+    steps: tuple[tuple[str, date], ...]  # the group-level stages recorded, in their order (label, date)
+    confirmed: bool  # a contract is recorded: the 確定負担額 (and its notice) exist
+    last_fiscal_year: int | None  # the body withdrew, taking part up to this year
+    invoices: tuple[BodyInvoice, ...]  # to the body (the lead: every invoice it issued for the group)
+
+    @property
+    def outstanding_yen(self) -> int:
+        return sum(i.outstanding_yen for i in self.invoices)
+
+
+def body_group_stages(session: Session, body_code: str | None, plan_id: int | None = None) -> list[BodyGroupStages]:
+    """The groups with recorded stages the body takes part in or leads (of ``plan_id`` only, when given): where the
+    contract, its 確定負担額, the invoices to the body and their payments stand. Membership is the plan's own
+    record of its groups (consortium, member_share), so a body sees only its groups."""
+    if not body_code:
+        return []
+    keys = set(session.exec(select(col(GroupStage.release_id), col(GroupStage.group_key)).distinct()).all())
+    keys |= set(session.exec(select(col(Invoice.release_id), col(Invoice.group_key)).distinct()).all())
+    if not keys:
+        return []
+    query = select(PlanRelease, PlanSeries).join(PlanSeries, col(PlanSeries.id) == col(PlanRelease.series_id))
+    query = query.where(col(PlanRelease.id).in_({r for r, _ in keys}))
+    if plan_id is not None:
+        query = query.where(col(PlanRelease.plan_id) == plan_id)
+    releases = {r.id: (r, s) for r, s in session.exec(query).all()}
+    wanted = [(rid, g) for rid, g in keys if rid in releases]
+    if not wanted:
+        return []
+    plan_ids = {releases[rid][0].plan_id for rid, _ in wanted}
+    groups = {
+        (c.plan_id, c.group_key): c
+        for c in session.exec(select(Consortium).where(col(Consortium.plan_id).in_(plan_ids))).all()
+    }
+    member_of = {
+        cid
+        for cid in session.exec(
+            select(col(MemberShare.consortium_id)).where(
+                col(MemberShare.body_code) == body_code,
+                col(MemberShare.consortium_id).in_([c.id for c in groups.values()]),
+            )
+        ).all()
+    }
+    out = []
+    for rid, group_key in sorted(wanted, key=lambda k: (-k[0], k[1])):
+        release, series = releases[rid]
+        group = groups.get((release.plan_id, group_key))
+        if group is None:
+            continue
+        leads = group.lead_body_code == body_code
+        if not leads and group.id not in member_of:
+            continue
+        records = _records(session, rid, group_key)
+        latest = _latest(
+            (r for r in records if r.body_code is None and r.need_key is None and r.fiscal_year is None),
+            lambda r: r.kind,
+        )
+        steps = tuple((STAGE_KINDS[k], latest[k].occurred_on) for k in GROUP_STEPS if k in latest)
+        left = [r for r in records if r.kind == "withdrawal" and r.body_code == body_code]
+        invoices = session.exec(
+            select(Invoice)
+            .where(col(Invoice.release_id) == rid, col(Invoice.group_key) == group_key)
+            .where(col(Invoice.issuer_body) == body_code if leads else col(Invoice.payer_body) == body_code)
+            .order_by(col(Invoice.fiscal_year), col(Invoice.serial))
+        ).all()
+        paid = dict(
+            session.exec(
+                select(col(Payment.invoice_id), func.sum(col(Payment.amount_yen)))
+                .where(col(Payment.invoice_id).in_([i.id for i in invoices]))
+                .group_by(col(Payment.invoice_id))
+            ).all()
+        )
+        out.append(
+            BodyGroupStages(
+                plan_id=release.plan_id,
+                label=version_label(series, release),
+                group_key=group_key,
+                category_id=group.category_id,
+                leads=leads,
+                steps=steps,
+                confirmed="contract" in latest,
+                last_fiscal_year=int(left[-1].data["last_fiscal_year"]) if left else None,
+                invoices=tuple(
+                    BodyInvoice(
+                        i.id or 0,
+                        invoice_number(i),
+                        i.kind,
+                        i.fiscal_year,
+                        i.amount_yen,
+                        int(paid.get(i.id or 0, 0) or 0),
+                        i.due_on,
+                    )
+                    for i in invoices
+                    if i.cancelled_at is None
+                ),
+            )
+        )
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -24,11 +24,13 @@ from planner.reports.stage_documents import (
     confirmed_notice_pdf,
     invoice_pdf,
 )
-from planner.services import access, transactions
+from planner.services import access, mail, transactions
 from planner.services import plan_stages as stages
 from planner.services.plans import PlanNotFound
+from planner.services.quotes import category_names
 from planner.web.db import db_session
 from planner.web.forms import stages as forms
+from planner.web.partnerships import mail_note
 from planner.web.security import forbidden, roles_required
 
 bp = Blueprint("stages", __name__, url_prefix="/plans")
@@ -45,6 +47,18 @@ FORMS: dict[str, type[FlaskForm]] = {
     "payment": forms.PaymentForm,
     "withdrawal": forms.WithdrawalForm,
 }
+
+
+@bp.app_context_processor
+def _helpers():
+    def body_group_stages(body_code: str | None, plan_id: int | None = None):
+        """The body's groups with recorded stages, with their category's name (home and 負担額 pages)."""
+        session = db_session()
+        found = stages.body_group_stages(session, body_code, plan_id)
+        names = category_names(session) if found else {}
+        return [(s, names.get(s.category_id, s.category_id)) for s in found]
+
+    return {"body_group_stages": body_group_stages, "invoice_kind_labels": stages.INVOICE_KINDS}
 
 
 def _context(plan_id: int, group_id: str) -> stages.GroupContext:
@@ -114,8 +128,73 @@ def page(plan_id: int, group_id: str):
     )
 
 
-def _apply(name: str, ctx: stages.GroupContext, form: Any) -> str:
-    """Record what ``form`` says (inside the action's transaction); the flash message to show."""
+# What an action e-mails the members who must act on it: (subject, {body code: text}), or None
+Notice = tuple[str, dict[str, str]] | None
+
+
+def _stages_url(ctx: stages.GroupContext) -> str:
+    return url_for("stages.page", plan_id=ctx.loaded.row.id, group_id=ctx.group.id, _external=True)
+
+
+def _group_words(session: Any, ctx: stages.GroupContext) -> str:
+    category = ctx.instance.categories[ctx.group.category].name
+    return f"{stages.plan_label(session, ctx)} グループ {ctx.group.id}（{category}）"
+
+
+def _confirmed_notice(session: Any, ctx: stages.GroupContext) -> Notice:
+    """The members but the lead, each its 確定負担額 against the plan's 見込額 (the lead recorded the contract)."""
+    state = stages.progress(session, ctx)
+    if state.confirmed is None:
+        return None
+    group, lead, url = _group_words(session, ctx), ctx.body_name(ctx.group.lead_body), _stages_url(ctx)
+    texts = {
+        s.body_code: mail.confirmed_text(group, lead, s.estimated_total_yen, s.confirmed_total_yen, url)
+        for s in state.confirmed.shares
+        if not s.is_lead
+    }
+    return f"{group}：確定負担額のお知らせ", texts
+
+
+def _invoice_notice(session: Any, ctx: stages.GroupContext, issued: list[Any], what: str) -> Notice:
+    """Each payer its own 請求書 / 追加請求 / 還付: number, amount and due date."""
+    group, lead, url = _group_words(session, ctx), ctx.body_name(ctx.group.lead_body), _stages_url(ctx)
+    texts = {
+        i.payer_body: mail.invoice_text(
+            group,
+            lead,
+            stages.INVOICE_KINDS[i.kind],
+            stages.invoice_number(i),
+            i.amount_yen,
+            i.due_on.isoformat() if i.due_on else "—",
+            url,
+        )
+        for i in issued
+    }
+    return f"{group}：{what}", texts
+
+
+def _withdrawal_notice(
+    session: Any, ctx: stages.GroupContext, need_id: str, before: stages.GroupProgress, last_year: int
+) -> Notice:
+    """The members who stay (not the leaver, not the lead who recorded it): their 確定負担額 before and after."""
+    after = stages.progress(session, ctx)
+    leaver = ctx.body_of(need_id)
+    group, url = _group_words(session, ctx), _stages_url(ctx)
+    texts = {}
+    for nid in ctx.group.members:
+        code = ctx.body_of(nid)
+        if nid == need_id or code in (leaver, ctx.group.lead_body):
+            continue
+        totals = None
+        if before.confirmed is not None and after.confirmed is not None:
+            totals = (before.confirmed.share(nid).confirmed_total_yen, after.confirmed.share(nid).confirmed_total_yen)
+        texts[code] = mail.withdrawal_text(group, ctx.body_name(leaver), wareki_fiscal_year(last_year), totals, url)
+    return f"{group}：参加団体の脱退と負担額の再計算", texts
+
+
+def _apply(name: str, ctx: stages.GroupContext, form: Any) -> tuple[str, Notice]:
+    """Record what ``form`` says (inside the action's transaction); the flash message to show and what to e-mail
+    the members who must act on it (sent after the commit)."""
     session = db_session()
     user = current_user
     if name == "budget":
@@ -129,34 +208,38 @@ def _apply(name: str, ctx: stages.GroupContext, form: Any) -> str:
             form.occurred_on.data,
             form.note.data or "",
         )
-        return "予算措置を記録しました。"
+        return "予算措置を記録しました。", None
     if name == "debt":
         stages.record_debt(
             session, user, ctx, form.body_code.data, form.occurred_on.data, form.limit_yen.data, form.note.data or ""
         )
-        return "債務負担行為の議決を記録しました。"
+        return "債務負担行為の議決を記録しました。", None
     if name == "agreement":
         stages.record_agreement(session, user, ctx, form.occurred_on.data, form.title.data or "")
-        return "協定の締結を記録しました。"
+        return "協定の締結を記録しました。", None
     if name == "contract":
         amounts = {fy: request.form.get(f"amount_{fy}", "") for fy in cs.group_fiscal_years(ctx.instance, ctx.group)}
         stages.record_contract(session, user, ctx, form.occurred_on.data, form.vendor.data or "", amounts)
-        return "契約結果を記録しました。確定負担額を計算しています（下の表）。"
+        return "契約結果を記録しました。確定負担額を計算しています（下の表）。", _confirmed_notice(session, ctx)
     if name == "grant":
         stages.record_grant(session, user, ctx, form.kind.data, form.occurred_on.data, form.amount_yen.data)
-        return "補助金の記録を追加しました。"
+        return "補助金の記録を追加しました。", None
     if name == "actual":
         stages.record_year_actual(
             session, user, ctx, form.fiscal_year.data, form.occurred_on.data, form.actual_contract_yen.data
         )
-        return f"{wareki_fiscal_year(form.fiscal_year.data)}の実績額を記録しました。"
+        return f"{wareki_fiscal_year(form.fiscal_year.data)}の実績額を記録しました。", None
     if name == "bill":
         issued = stages.issue_bills(session, user, ctx, form.fiscal_year.data, form.issued_on.data, form.due_on.data)
-        return f"{wareki_fiscal_year(form.fiscal_year.data)}の請求書を {len(issued)} 件発行しました。"
+        year = wareki_fiscal_year(form.fiscal_year.data)
+        return f"{year}の請求書を {len(issued)} 件発行しました。", _invoice_notice(
+            session, ctx, issued, f"{year}の請求書の発行"
+        )
     if name == "settle":
         issued = stages.settle(session, user, ctx, form.fiscal_year.data, form.issued_on.data, form.due_on.data)
-        return (
-            f"{wareki_fiscal_year(form.fiscal_year.data)}の精算を行い、追加請求・還付を {len(issued)} 件発行しました。"
+        year = wareki_fiscal_year(form.fiscal_year.data)
+        return f"{year}の精算を行い、追加請求・還付を {len(issued)} 件発行しました。", _invoice_notice(
+            session, ctx, issued, f"{year}の精算"
         )
     if name == "payment":
         try:
@@ -166,8 +249,9 @@ def _apply(name: str, ctx: stages.GroupContext, form: Any) -> str:
         stages.record_payment(
             session, user, ctx, invoice_id, form.paid_on.data, form.amount_yen.data, form.note.data or ""
         )
-        return "入金を記録しました。"
+        return "入金を記録しました。", None
     if name == "withdrawal":
+        before = stages.progress(session, ctx)
         stages.record_withdrawal(
             session,
             user,
@@ -178,7 +262,9 @@ def _apply(name: str, ctx: stages.GroupContext, form: Any) -> str:
             form.termination_cost_yen.data or "0",
             form.reason.data or "",
         )
-        return "脱退を記録しました。以後の年度の確定負担額は残る団体で計算し直しています。"
+        return "脱退を記録しました。以後の年度の確定負担額は残る団体で計算し直しています。", _withdrawal_notice(
+            session, ctx, form.need_id.data, before, form.last_fiscal_year.data
+        )
     abort(404)
 
 
@@ -195,11 +281,15 @@ def act(plan_id: int, group_id: str, name: str):
             for error in field.errors:
                 flash(f"{field.label.text}：{error}" if field.name != "csrf_token" else str(error), "error")
         return back
+    session = db_session()
     try:
-        message = transactions.run(db_session(), lambda _session: _apply(name, ctx, form))
+        message, notice = transactions.run(session, lambda _session: _apply(name, ctx, form))
     except stages.StageError as e:
         flash(str(e), "error")
         return back
+    if notice is not None and notice[1]:
+        subject, texts = notice
+        message += mail_note(lambda: mail.notify_each(session, current_app.config, subject, texts))
     flash(message, "success")
     return back
 

@@ -16,6 +16,7 @@ from planner.services import plan_lifecycle
 from planner.services.users import create_user
 from tests.security.conftest import PASSWORD, login, use_standin_solver
 from tests.support.plans import solve_now
+from tests.support.smtp import smtp_sink  # noqa: F401  (a fixture)
 
 # The tests below walk one consortium in order (the board and the mail tests read the plan the first one publishes),
 # so they share one xdist worker.
@@ -215,32 +216,7 @@ def test_the_board_names_bodies_nobody_can_answer_for_and_the_lead_issues_their_
     assert r.status_code == 403
 
 
-@pytest.fixture
-def smtp_sink():
-    """A local SMTP server (aiosmtpd) that keeps what it receives: (port, the messages)."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    received = []
-
-    class Keep(Message):
-        def handle_message(self, message):
-            received.append(message)
-
-    import socket
-
-    with socket.socket() as probe:  # a free port (the controller checks its server by connecting to the port given)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, received
-    finally:
-        controller.stop()
-
-
-def test_invitations_and_reminders_are_mailed_only_with_a_mail_server(world, flow, smtp_sink):
+def test_invitations_and_reminders_are_mailed_only_with_a_mail_server(world, flow, smtp_sink):  # noqa: F811
     from email.header import decode_header, make_header
 
     port, received = smtp_sink

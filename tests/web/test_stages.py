@@ -14,6 +14,7 @@ from planner.domain import contract_settlement as cs
 from planner.services import plan_stages as stages
 from planner.services.plans.loading import PlanNotFound
 from tests.support.plans import publish_now
+from tests.support.smtp import smtp_sink  # noqa: F401  (a fixture)
 
 
 def _user(session, username):
@@ -249,3 +250,77 @@ def test_the_stages_page_walks_contract_bill_payment_and_settlement(app, client,
         assert client.get(f"/plans/{plan_id}/groups/{group_id}/invoices/{invoice.id}.pdf").status_code == 200
         page = client.get(base).get_data(as_text=True)
         assert "年度の請求書を発行する" not in page
+
+
+def test_stage_notices_are_mailed_to_the_members_who_must_act_and_shown_on_their_home(
+    app,
+    client,
+    published,
+    smtp_sink,  # noqa: F811
+):
+    """With MAIL_SERVER set, the contract result mails each member (not the lead) its 確定負担額, the year's bills
+    mail each payer its own number and amount, and the 精算 and a withdrawal tell the members who stay; without it
+    nothing is sent. The member's home page and its 負担額 page say where the group stands."""
+    from planner.services.users import create_user
+    from tests.support.smtp import subject, text
+    from tests.support.web import PASSWORD, login, logout
+
+    port, received = smtp_sink
+    engine, plan_id, group_id = published["engine"], published["plan_id"], published["group_id"]
+    base = f"/plans/{plan_id}/groups/{group_id}/stages"
+    with Session(engine) as session:
+        ctx = _ctx(session, "pref20", published)
+        years = cs.group_fiscal_years(ctx.instance, ctx.group)
+        members = [b for b in ctx.member_bodies() if b != ctx.group.lead_body]
+        addresses = {code: f"staff@{code}.example" for code in members}
+        for code, address in addresses.items():
+            create_user(session, address, PASSWORD, "municipality", body_code=code)
+        leaver = next(n for n in ctx.group.members if ctx.body_of(n) != ctx.group.lead_body)
+        session.commit()
+    login(client, "pref20")
+    form = {"contract-occurred_on": "2026-04-01", "contract-vendor": "株式会社テスト"}
+    form.update({f"amount_{fy}": "3,000,000" for fy in years})
+    page = client.post(f"{base}/contract", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "契約結果を記録しました" in page and received == []  # no mail server: nothing sent, nothing said
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_DEFAULT_SENDER="planner@pref.example")
+    try:
+        page = client.post(f"{base}/contract", data=form, follow_redirects=True).get_data(as_text=True)
+        assert f"{len(members)} 団体の担当者にメールを送りました" in page
+        assert sorted(m["To"] for m in received) == sorted(addresses.values())
+        assert all("確定負担額のお知らせ" in subject(m) for m in received)
+        assert "確定負担額（期間の合計）" in text(received[0]) and base in text(received[0])
+        received.clear()
+        bill = {"bill-fiscal_year": str(years[0]), "bill-issued_on": "2026-05-01", "bill-due_on": "2026-05-31"}
+        assert "メールを送りました" in client.post(f"{base}/bill", data=bill, follow_redirects=True).get_data(
+            as_text=True
+        )
+        with Session(engine) as session:
+            bills = {i.payer_body: i for i in session.exec(select(Invoice)).all()}
+        assert sorted(m["To"] for m in received) == sorted(addresses[c] for c in bills)
+        for m in received:
+            payer = next(c for c, a in addresses.items() if a == m["To"])
+            assert f"金額：{bills[payer].amount_yen:,}円" in text(m) and "期限：2026-05-31" in text(m)
+            assert "請求書の発行" in subject(m)
+        received.clear()
+        withdraw = {
+            "withdrawal-need_id": leaver,
+            "withdrawal-occurred_on": "2027-01-15",
+            "withdrawal-last_fiscal_year": str(years[0]),
+            "withdrawal-termination_cost_yen": "0",
+            "withdrawal-reason": "独自に導入するため",
+        }
+        client.post(f"{base}/withdrawal", data=withdraw, follow_redirects=True)
+        staying = {a for c, a in addresses.items() if c != ctx.body_of(leaver)}
+        assert {m["To"] for m in received} == staying
+        assert all("脱退" in subject(m) and "→" in text(m) for m in received)
+    finally:
+        app.config.update(MAIL_SERVER=None)
+    # the payer's own home page and 負担額 page: the group's stages, its own bill and what is still owed
+    payer = next(iter(bills))
+    logout(client)
+    login(client, f"staff@{payer}.example")
+    home = client.get("/home").get_data(as_text=True)
+    assert "契約・請求・精算の状況" in home and "契約結果 2026-04-01" in home
+    assert f"未収 {bills[payer].amount_yen:,}円" in home and base in home
+    own = client.get(f"/plans/{plan_id}/body/{payer}").get_data(as_text=True)
+    assert "契約・請求・精算の状況" in own
