@@ -61,6 +61,7 @@ class Demo:
     passwords: dict[str, str]
     published_plan_id: int
     draft_plan_id: int
+    app: object = None  # the application, for a walk that changes its settings (the mail server)
 
 
 @pytest.fixture
@@ -90,6 +91,7 @@ def demo_server(tmp_path, monkeypatch):
         {login.username: login.password for login in report.logins},
         plans.published_plan_id,
         plans.draft_plan_id,
+        app,
     )
     srv.shutdown()
     thread.join(timeout=10)
