@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .need_fields import figure_keys
 from .vocabulary import BODY_FIELD_LABELS, MODE_SHORT, NEED_FIELD_LABELS
 
 MODES = ("standalone", "lead", "unified")  # the order changes are listed in
 
-NEED_FIELDS = ("body", "category", "volume", "start_year", "modes", "can_lead", "serves_disadvantaged_area")
 BODY_FIELDS = BODY_FIELD_LABELS  # the body inputs that change a figure, by their labels
 
 
@@ -37,8 +37,9 @@ class InputChange:
 def snapshot(instance_doc: Mapping[str, Any], *, rule_version: str = "", price_source: str = "") -> dict[str, Any]:
     """The inputs that decide a plan's figures, in a canonical form."""
     needs = {}
+    keys = figure_keys()  # every need field that changes a figure (planner.domain.need_fields)
     for n in instance_doc.get("needs") or []:
-        needs[str(n["id"])] = {k: (sorted(n[k]) if k == "modes" else n.get(k)) for k in NEED_FIELDS if k in n}
+        needs[str(n["id"])] = {k: (sorted(n[k]) if k == "modes" else n.get(k)) for k in keys if k in n}
     names = {b["code"]: b.get("name", b["code"]) for b in instance_doc.get("bodies") or []}
     bodies = {b["code"]: {k: b.get(k) for k in BODY_FIELDS} for b in instance_doc.get("bodies") or []}
     categories = {}
@@ -100,9 +101,10 @@ def diff(published: Mapping[str, Any], current: Mapping[str, Any]) -> list[Input
         out.append(
             InputChange("need_withdrawn", f"ニーズの取下げ・対象外: {_need_label(published, cats, old_needs[key])}")
         )
+    need_keys = figure_keys()
     for key in sorted(set(old_needs) & set(new_needs), key=_need_order):
         a, b = old_needs[key], new_needs[key]
-        fields = [f for f in NEED_FIELDS if f in a and a.get(f) != b.get(f)]
+        fields = [f for f in need_keys if f in a and a.get(f) != b.get(f)]
         if fields:
             what = "、".join(f"{NEED_FIELD_LABELS[f]} {_value(f, a.get(f))} → {_value(f, b.get(f))}" for f in fields)
             out.append(InputChange("need_edited", f"ニーズの変更: {_need_label(current, cats, b)}: {what}"))

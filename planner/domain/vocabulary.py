@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import TypeVar
 
 from .costs import round_yen
+from .need_fields import Labels
 
 # --- procurement modes ------------------------------------------------------------------------------------------
 
@@ -87,21 +88,7 @@ DATASET_LABELS = {
 # --- the fields of a need and of a body, as every screen, message, import preview, audit log and publication
 # notice names them (one table each). A need's start_year is its 導入希望年度 (docs/glossary.md); a group's, which
 # its needs share, is its 導入年度 (the plan pages and documents).
-NEED_FIELD_LABELS = {
-    "body": "団体",
-    "category": "分野",
-    "volume": "利用量",
-    "start_year": "導入希望年度",
-    "modes": "受け入れる方式",
-    "accepts_lead": "幹事方式を受け入れる",
-    "accepts_unified": "仕様統一方式を受け入れる",
-    "can_lead": "幹事を引き受けられる",
-    "serves_disadvantaged_area": "条件不利地域の住民サービス",
-    "notes": "備考",
-    "status": "状態",
-    "baseline_minutes_per_unit": "現状の作業時間（分/単位）",
-    "baseline_hours_per_year": "現状の年間作業時間",
-}
+NEED_FIELD_LABELS = Labels()  # read from the need fields' one table (planner.domain.need_fields)
 BODY_FIELD_LABELS = {
     "population": "人口",
     "fiscal_strength_index": "財政力指数",

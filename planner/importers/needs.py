@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from planner.domain import need_fields
 from planner.domain.vocabulary import (
     NEED_FIELD_LABELS,
     fiscal_year_of,
@@ -44,7 +45,7 @@ from .tabular import column_label, decode_csv, nonblank, own_text, read_workbook
 
 MAX_ROWS = 20000
 MAX_NOTES = 1000
-MAX_VOLUME = 100_000_000
+MAX_VOLUME = int(need_fields.field("volume").largest or 0)
 FIRST_YEAR, LAST_YEAR = 2019, 2060  # what the database may hold at all
 YEARS_BEFORE, YEARS_AFTER = 1, 5  # start years accepted around the current fiscal year (import and form)
 
@@ -65,59 +66,13 @@ def year_label(year: int) -> str:
     return f"{year}年度（{wareki_fiscal_year(year)}）"
 
 
-_HEADERS = {
-    "body_code": "body_code",
-    "code": "body_code",
-    "団体コード": "body_code",
-    "コード": "body_code",
-    "地方公共団体コード": "body_code",
-    "body_name": "body_name",
-    "団体名": "body_name",
-    "市区町村名": "body_name",
-    "自治体名": "body_name",
-    "category_id": "category_id",
-    "分野id": "category_id",
-    "分野コード": "category_id",
-    "category": "category",
-    "分野": "category",
-    "分野名": "category",
-    "category_name": "category",
-    "volume": "volume",
-    "利用量": "volume",
-    "数量": "volume",
-    "想定利用量": "volume",
-    "start_year": "start_year",
-    "開始年度": "start_year",
-    "導入年度": "start_year",
-    "導入希望年度": "start_year",
-    "accepts_lead": "accepts_lead",
-    "幹事方式可": "accepts_lead",
-    "幹事方式": "accepts_lead",
-    "accepts_unified": "accepts_unified",
-    "仕様統一可": "accepts_unified",
-    "仕様統一方式可": "accepts_unified",
-    "仕様統一方式": "accepts_unified",
-    "can_lead": "can_lead",
-    "幹事可": "can_lead",
-    "幹事希望": "can_lead",
-    "幹事を引き受ける": "can_lead",
-    "serves_disadvantaged_area": "serves_disadvantaged_area",
-    "条件不利地域の住民サービス": "serves_disadvantaged_area",
-    "住民サービス（条件不利地域）": "serves_disadvantaged_area",
-    "住民サービス(条件不利地域)": "serves_disadvantaged_area",
-    "notes": "notes",
-    "備考": "notes",
-    "note": "notes",
-    "status": "status",
-    "状態": "status",
-    "baseline_minutes_per_unit": "baseline_minutes_per_unit",
-    "現状の作業時間(分/単位)": "baseline_minutes_per_unit",
-    "現状の1単位あたり作業時間(分)": "baseline_minutes_per_unit",
-    "現状作業分": "baseline_minutes_per_unit",
-    "baseline_hours_per_year": "baseline_hours_per_year",
-    "現状の年間作業時間": "baseline_hours_per_year",
-    "現状の年間作業時間(時間)": "baseline_hours_per_year",
-    "現状作業時間": "baseline_hours_per_year",
+# The columns that say which need a row is (body and category); a need's own fields' columns are declared with the
+# fields (planner.domain.need_fields: heading and spellings), and every spelling is compared as _key leaves it.
+_ROW_HEADERS = {
+    "body_code": ("body_code", "code", "団体コード", "コード", "地方公共団体コード"),
+    "body_name": ("body_name", "団体名", "市区町村名", "自治体名"),
+    "category_id": ("category_id", "分野id", "分野コード"),
+    "category": ("category", "分野", "分野名", "category_name"),
 }
 # Usual ways of writing a category that neither its id nor a part of its name covers.
 CATEGORY_ALIASES = {
@@ -131,24 +86,36 @@ CATEGORY_ALIASES = {
     "forecast": ("数値予測", "予測"),
 }
 START_YEAR = NEED_FIELD_LABELS["start_year"]  # 導入希望年度 (the file may head it 開始年度 or 導入年度 too)
-# The file's column headings (short, as the template and the export write them; _HEADERS accepts more spellings)
-FIELD_LABELS = {
-    "body_code": "団体コード",
-    "body_name": "団体名",
-    "category": "分野",
-    "category_id": "分野ID",
-    "volume": "利用量",
-    "start_year": NEED_FIELD_LABELS["start_year"],
-    "accepts_lead": "幹事方式可",
-    "accepts_unified": "仕様統一可",
-    "can_lead": "幹事可",
-    "serves_disadvantaged_area": "条件不利地域の住民サービス",
-    "notes": "備考",
-    "baseline_minutes_per_unit": "現状の作業時間（分/単位）",
-    "baseline_hours_per_year": "現状の年間作業時間",
-}
-BASELINE_LIMITS = {"baseline_minutes_per_unit": 1_000_000, "baseline_hours_per_year": 10_000_000}
-BOOL_DEFAULTS = {"accepts_lead": True, "accepts_unified": True, "can_lead": False, "serves_disadvantaged_area": False}
+# The file's column headings of the row's body and category (short, as the template and the export write them);
+# _ROW_HEADERS accepts more spellings
+ROW_LABELS = {"body_code": "団体コード", "body_name": "団体名", "category": "分野", "category_id": "分野ID"}
+
+
+def field_labels() -> dict[str, str]:
+    """Every column's heading as the file writes it: the row's body and category, then the need's fields."""
+    return {**ROW_LABELS, **{f.key: f.heading for f in need_fields.FIELDS.values() if f.heading and f.editable}}
+
+
+def _headers() -> dict[str, str]:
+    """Each accepted heading (as _key leaves it) -> the field it names."""
+    out: dict[str, str] = {}
+    spellings = [(key, names) for key, names in _ROW_HEADERS.items()]
+    spellings += [(f.key, (f.key, f.heading, *f.spellings)) for f in need_fields.FIELDS.values() if f.heading]
+    for key, names in spellings:
+        for name in names:
+            out.setdefault(_key(name), key)
+    return out
+
+
+def baseline_limits() -> dict[str, float]:
+    """The optional numbers a file may give beside the volume, with their largest accepted value."""
+    return {
+        f.key: f.largest
+        for f in need_fields.FIELDS.values()
+        if f.kind == "number" and f.key != "volume" and f.largest is not None
+    }
+
+
 _TRUE = {"○", "◯", "〇", "o", "1", "true", "yes", "y", "はい", "可", "あり", "有", "する", "✓", "✔"}
 _FALSE = {"", "×", "✕", "x", "0", "false", "no", "n", "いいえ", "不可", "なし", "無", "しない", "-", "ー", "―", "—"}
 
@@ -249,10 +216,10 @@ def _key(name: str) -> str:
 _BRACKETED = re.compile(r"[(\[【][^)\]】]*[)\]】]")
 
 
-def _header_field(cell: Any) -> str | None:
+def _header_field(cell: Any, headers: Mapping[str, str]) -> str | None:
     """The field a header cell names: exactly, or once a bracketed note is dropped (利用量（年間） -> 利用量)."""
     key = _key(text(cell))
-    return _HEADERS.get(key) or _HEADERS.get(_BRACKETED.sub("", key))
+    return headers.get(key) or headers.get(_BRACKETED.sub("", key))
 
 
 def _category_key(name: str) -> str:
@@ -307,11 +274,12 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
         raise FileProblems([Problem(file_name, "データがありません（空のファイルです）")])
     header_index, header = lines[0]
     columns: dict[str, int] = {}
+    headers = _headers()
     for c, cell in enumerate(header):
-        key = _header_field(cell)
+        key = _header_field(cell, headers)
         if key and key not in columns:
             columns[key] = c
-    missing = [FIELD_LABELS[k] for k in ("volume", "start_year") if k not in columns]
+    missing = [need_fields.heading(k) for k in ("volume", "start_year") if k not in columns]
     if "body_code" not in columns and "body_name" not in columns:
         missing.insert(0, "団体コード（または団体名）")
     if "category_id" not in columns and "category" not in columns:
@@ -338,11 +306,8 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
     spellings = category_index(lookups.categories)
     years = accepted_start_years(lookups.fiscal_year or current_fiscal_year())
     seen: dict[tuple[str, str], int] = {}
-    optional_given = frozenset(
-        k
-        for k in ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes", *BASELINE_LIMITS)
-        if k in columns
-    )
+    flags_given, limits = need_fields.flag_defaults(), baseline_limits()
+    optional_given = frozenset(k for k in (*flags_given, "notes", *limits) if k in columns)
 
     for i, row in lines[1:]:
         number = i + 1
@@ -392,7 +357,7 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
             )
 
         flags: dict[str, bool] = {}
-        for key, default in BOOL_DEFAULTS.items():
+        for key, default in flags_given.items():
             if key not in columns:
                 flags[key] = default
                 continue
@@ -409,7 +374,7 @@ def parse_needs_file(file_name: str, data: bytes, lookups: Lookups) -> ParsedNee
             fail("notes", f"備考が長すぎます（{len(notes)}文字、{MAX_NOTES}文字以内）")
 
         baselines: dict[str, float | None] = {}
-        for key, largest in BASELINE_LIMITS.items():
+        for key, largest in limits.items():
             raw = text(cell(key)) if key in columns else ""
             baseline = volume_value(cell(key)) if raw or isinstance(cell(key), (int, float)) else None
             if raw and (baseline is None or baseline <= 0):

@@ -18,11 +18,12 @@ from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import Select as RowSelect
 
 from planner.db.models import Body, Category, Need, utcnow
+from planner.domain import need_fields
 from planner.domain.costs import GroupCost, standalone_cost
 from planner.domain.vocabulary import NEED_FIELD_LABELS
 from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import Problem
-from planner.importers.needs import Lookups, NeedRow, ParsedNeeds
+from planner.importers.needs import Lookups, NeedRow, ParsedNeeds, baseline_limits
 from planner.services import access, audit
 from planner.services.access import Actor
 from planner.services.instances import one_need_instance
@@ -32,19 +33,10 @@ STATUS_LABELS = {"active": "登録中", "withdrawn": "取下げ"}
 # Where a need came from. Demo needs (``planner demo``) are planned only by demo scenarios and users' needs only by
 # the other scenarios, so the two never mix in one plan; the list marks and filters them so that nobody is surprised.
 ORIGIN_LABELS = {"user": "利用者の登録", "demo": "デモ"}
-EDITABLE = (
-    "category_id",
-    "volume",
-    "start_year",
-    "accepts_lead",
-    "accepts_unified",
-    "can_lead",
-    "serves_disadvantaged_area",
-    "notes",
-    "baseline_minutes_per_unit",
-    "baseline_hours_per_year",
-)
-BASELINE_FIELDS = ("baseline_minutes_per_unit", "baseline_hours_per_year")  # optional: absent keeps what is stored
+# The fields a user may change (planner.domain.need_fields), and the category a new need is registered under
+EDITABLE = ("category_id", *need_fields.editable_keys())
+BASELINE_FIELDS = tuple(baseline_limits())  # optional: absent keeps what is stored
+REQUIRED_COLUMNS = ("volume", "start_year")  # every row of a needs file gives them
 
 
 def editable_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -148,16 +140,7 @@ def categories(session: Session) -> list[Category]:
 def need_snapshot(need: Need) -> dict[str, Any]:
     return {
         "body_code": need.body_code,
-        "category_id": need.category_id,
-        "volume": need.volume,
-        "start_year": need.start_year,
-        "accepts_lead": need.accepts_lead,
-        "accepts_unified": need.accepts_unified,
-        "can_lead": need.can_lead,
-        "serves_disadvantaged_area": need.serves_disadvantaged_area,
-        "notes": need.notes,
-        "baseline_minutes_per_unit": need.baseline_minutes_per_unit,
-        "baseline_hours_per_year": need.baseline_hours_per_year,
+        **{k: getattr(need, k) for k in EDITABLE},
         "status": need.status,
         "is_demo": need.is_demo,
         "version": need.version,
@@ -345,23 +328,6 @@ def import_lookups(session: Session, user: Actor, fiscal_year: int | None = None
     return Lookups(bodies=bodies, categories=cats, may_edit=may_edit, fiscal_year=fiscal_year)
 
 
-# The fields an import may change, by the vocabulary's labels (the preview lists each change under its field's name)
-IMPORT_FIELDS = {
-    key: NEED_FIELD_LABELS[key]
-    for key in (
-        "volume",
-        "start_year",
-        "accepts_lead",
-        "accepts_unified",
-        "can_lead",
-        "serves_disadvantaged_area",
-        "notes",
-        "baseline_minutes_per_unit",
-        "baseline_hours_per_year",
-    )
-}
-
-
 @dataclass(frozen=True)
 class Change:
     label: str
@@ -386,24 +352,10 @@ class ImportLine:
 
 def row_values(r: NeedRow, need: Need | None = None) -> dict[str, Any]:
     """The values a row writes: for an update, the fields the file has no column for keep the need's values."""
-    values = {
-        "category_id": r.category_id,
-        "volume": r.volume,
-        "start_year": r.start_year,
-        "accepts_lead": r.accepts_lead,
-        "accepts_unified": r.accepts_unified,
-        "can_lead": r.can_lead,
-        "serves_disadvantaged_area": r.serves_disadvantaged_area,
-        "notes": r.notes,
-    }
+    values = {k: getattr(r, k) for k in EDITABLE if k not in BASELINE_FIELDS}
     if need is not None:
-        values.update(
-            {
-                k: getattr(need, k)
-                for k in ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "notes")
-                if k not in r.given
-            }
-        )
+        optional = [k for k in values if k not in ("category_id", *REQUIRED_COLUMNS)]
+        values.update({k: getattr(need, k) for k in optional if k not in r.given})
     # The baselines are written only from a column for them: a file without one keeps what is stored.
     values.update({k: getattr(r, k) for k in BASELINE_FIELDS if k in r.given})
     return values
@@ -418,8 +370,8 @@ def _same(a: Any, b: Any) -> bool:
 def _changes(need: Need, r: NeedRow) -> tuple[Change, ...]:
     values = row_values(r, need)
     out = [
-        Change(label, getattr(need, key), values.get(key, getattr(need, key)), key)
-        for key, label in IMPORT_FIELDS.items()
+        Change(NEED_FIELD_LABELS[key], getattr(need, key), values.get(key, getattr(need, key)), key)
+        for key in need_fields.editable_keys()  # each under its name (planner.domain.need_fields)
         if not _same(getattr(need, key), values.get(key, getattr(need, key)))
     ]
     if out and need.is_demo:

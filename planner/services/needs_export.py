@@ -17,6 +17,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from planner.db.models import Body, Category, Need
+from planner.domain.need_fields import heading
 from planner.domain.vocabulary import csv_row, jst_datetime, wareki_fiscal_year
 
 HEADERS = (
@@ -24,20 +25,16 @@ HEADERS = (
     "団体名",
     "分野ID",
     "分野名",
-    "利用量",
+    heading("volume"),
     "単位",
-    "導入希望年度",
-    "導入希望年度（和暦）",
-    "幹事方式可",
-    "仕様統一可",
-    "幹事可",
-    "条件不利地域の住民サービス",
-    "状態",
-    "備考",
+    heading("start_year"),
+    f"{heading('start_year')}（和暦）",
+    *(heading(k) for k in ("accepts_lead", "accepts_unified", "can_lead", "serves_disadvantaged_area", "status")),
+    heading("notes"),
     "更新日時",
-    "現状の作業時間（分/単位）",
-    "現状の年間作業時間",
-)
+    heading("baseline_minutes_per_unit"),
+    heading("baseline_hours_per_year"),
+)  # the need's fields headed as the import reads them (planner.domain.need_fields)
 
 
 # One field of an exported row: text, a whole number, or a volume with decimals

@@ -13,14 +13,16 @@ from flask_login import current_user
 
 from planner.db.models import Body, Category, Need
 from planner.domain.effects import Baseline
+from planner.domain.need_fields import heading
 from planner.domain.vocabulary import csv_text, today_jst, wareki_fiscal_year
 from planner.domain.vocabulary import volume as volume_text
 from planner.domain.volume_checks import volume_warnings
 from planner.importers.errors import FileProblems
 from planner.importers.needs import (
-    FIELD_LABELS,
+    ROW_LABELS,
     accepted_start_years,
     current_fiscal_year,
+    field_labels,
     parse_needs_file,
     volume_value,
     year_label,
@@ -37,6 +39,17 @@ from planner.web.security import forbidden, roles_required
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 
 PER_PAGE = 50
+# The import template's columns after the body and the category (headings from planner.domain.need_fields)
+TEMPLATE_FIELDS = (
+    "volume",
+    "start_year",
+    "accepts_lead",
+    "accepts_unified",
+    "can_lead",
+    "notes",
+    "baseline_minutes_per_unit",
+    "baseline_hours_per_year",
+)
 EXPORT_LIMIT = 100_000
 
 
@@ -444,7 +457,7 @@ def import_upload():
             parsed = _parse(file_name, data)
         except FileProblems as e:
             return render_template(
-                "needs/import.html", form=form, file_problems=e.messages, field_labels=FIELD_LABELS, **year_window()
+                "needs/import.html", form=form, file_problems=e.messages, field_labels=field_labels(), **year_window()
             ), 422
         session = db_session()
         lines = svc.plan_import(session, parsed)
@@ -455,7 +468,7 @@ def import_upload():
         )
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "needs/import.html", form=form, file_problems=[], field_labels=FIELD_LABELS, **year_window()
+        "needs/import.html", form=form, file_problems=[], field_labels=field_labels(), **year_window()
     ), status
 
 
@@ -531,9 +544,8 @@ def import_template():
     cats = svc.categories(session)
     bodies = svc.editable_bodies(session, current_user)
     body = next((b for b in bodies if b.code == current_user.body_code), bodies[0] if bodies else None)
-    lines = [
-        "団体コード,団体名,分野ID,利用量,導入希望年度,幹事方式可,仕様統一可,幹事可,備考,現状の作業時間（分/単位）,現状の年間作業時間"
-    ]
+    row = [ROW_LABELS[k] for k in ("body_code", "body_name", "category_id")]
+    lines = [",".join(row + [heading(k) for k in TEMPLATE_FIELDS])]
     if body is not None and cats:
         lines.append(
             f"{body.code},{csv_text(body.name)},{cats[0].id},100,"

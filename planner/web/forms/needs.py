@@ -7,8 +7,19 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from planner.domain.need_fields import field as need_field
 from planner.domain.vocabulary import fiscal_year_label
-from planner.importers.needs import FIRST_YEAR, LAST_YEAR, MAX_NOTES, MAX_VOLUME, accepted_start_years, volume_value
+from planner.importers.needs import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_NOTES,
+    MAX_VOLUME,
+    accepted_start_years,
+    baseline_limits,
+    volume_value,
+)
+
+BASELINE_LIMITS = baseline_limits()
 
 
 class ChoiceField(SelectField):
@@ -33,36 +44,42 @@ def year_choices(around: int, extra: int | None = None, *, wide: bool = False) -
 
 
 class NeedForm(FlaskForm):
-    body_code = ChoiceField("団体", choices=[], validators=[DataRequired("団体を選んでください")])
-    category_id = ChoiceField("分野", choices=[], validators=[DataRequired("分野を選んでください")])
+    body_code = ChoiceField(need_field("body").label, choices=[], validators=[DataRequired("団体を選んでください")])
+    category_id = ChoiceField(
+        need_field("category").label, choices=[], validators=[DataRequired("分野を選んでください")]
+    )
+    # the labels and limits are the need fields' (planner.domain.need_fields)
     volume = StringField(
-        "利用量（年間）",
+        need_field("volume").form_label,
         validators=[DataRequired("利用量を入力してください")],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
         description="分野ごとの単位で入力します（単位は分野の選択に合わせて表示します）。"
         "全角数字・桁区切りのカンマも使えます",
     )
     start_year = ChoiceField(
-        "導入希望年度", coerce=int, choices=[], validators=[DataRequired("導入希望年度を選んでください")]
+        need_field("start_year").label,
+        coerce=int,
+        choices=[],
+        validators=[DataRequired("導入希望年度を選んでください")],
     )
-    accepts_lead = BooleanField("幹事方式（幹事団体がまとめて契約する方式）での共同調達に参加できる", default=True)
+    accepts_lead = BooleanField(need_field("accepts_lead").form_label, default=need_field("accepts_lead").default)
     accepts_unified = BooleanField(
-        "仕様統一方式（仕様をそろえて各団体が契約する方式）での共同調達に参加できる", default=True
+        need_field("accepts_unified").form_label, default=need_field("accepts_unified").default
     )
-    can_lead = BooleanField("幹事団体を引き受けられる")
-    serves_disadvantaged_area = BooleanField(
-        "条件不利地域で住民生活の維持・向上に必要なサービスを提供する（住民向けサービス）"
-    )
+    can_lead = BooleanField(need_field("can_lead").form_label)
+    serves_disadvantaged_area = BooleanField(need_field("serves_disadvantaged_area").form_label)
     baseline_minutes_per_unit = StringField(
-        "現状の作業時間（1単位あたり・分）",
+        need_field("baseline_minutes_per_unit").form_label,
         validators=[Optional()],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     baseline_hours_per_year = StringField(
-        "現状の年間作業時間（時間）", validators=[Optional()], render_kw={"inputmode": "decimal", "autocomplete": "off"}
+        need_field("baseline_hours_per_year").form_label,
+        validators=[Optional()],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
     notes = TextAreaField(
-        "備考",
+        need_field("notes").label,
         validators=[Optional(), Length(max=MAX_NOTES, message=f"備考は{MAX_NOTES}文字以内で入力してください")],
         render_kw={"rows": 3},
     )
@@ -90,10 +107,10 @@ class NeedForm(FlaskForm):
         field.number = value
 
     def validate_baseline_minutes_per_unit(self, field) -> None:
-        self._baseline(field, 1_000_000)
+        self._baseline(field, BASELINE_LIMITS["baseline_minutes_per_unit"])
 
     def validate_baseline_hours_per_year(self, field) -> None:
-        self._baseline(field, 10_000_000)
+        self._baseline(field, BASELINE_LIMITS["baseline_hours_per_year"])
 
     def baseline_values(self) -> dict:
         """The optional baseline figures as numbers (None when blank or not yet valid)."""
