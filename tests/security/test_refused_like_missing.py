@@ -114,3 +114,47 @@ def test_no_administrator_is_made_on_the_web(world, client):
     with Session(world.engine) as session:
         assert session.get(User, target).role == "prefecture"
         assert session.exec(select(User).where(User.username == "new-admin")).first() is None
+
+
+def _id_routes(app):
+    """Every route, page or API, that names a plan, a scenario or a need by id (a member's need under a plan is
+    the plan's business), with each of its methods."""
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        for key in ("plan_id", "scenario_id", "need_id"):
+            if key in rule.arguments and not (key == "need_id" and "plan_id" in rule.arguments):
+                for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                    yield method, rule, key
+
+
+@pytest.mark.parametrize("user", ["pref15", "muni202029"])
+def test_every_route_answers_a_refused_id_as_a_missing_one(world, client, user):
+    """Not only the pages above: every route naming a plan, scenario or need answers another prefecture's or
+    another body's id with the status a missing id gets, GET and POST alike (a new route joins by itself)."""
+    login(client, user)
+    # 長野県's plan for 新潟県's coordinator; for 松本市's staff, a member of 長野県's plan, 新潟県's
+    plan = world.plans["20" if user == "pref15" else "15"]
+    group = next(g for (p, g) in world.group_modes if p == plan)
+    theirs = {"plan_id": plan, "scenario_id": world.scenarios["20"], "need_id": world.needs["202011"]}
+    others = {
+        "group_id": group,
+        "code": "202011",
+        "ext": "pdf",
+        "mode": "lead",
+        "category_id": "ocr",
+        "name": "budget",
+        "item_id": "x",
+        "invoice_id": 1,
+        "need_id": world.member_needs["202011"][1],
+    }
+    differ = []
+    for method, rule, key in _id_routes(world.app):
+        refused = {k: v for k, v in {**others, key: theirs[key]}.items() if k in rule.arguments}
+        missing = {**refused, key: MISSING}
+        with world.app.test_request_context():
+            a, b = (
+                client.open(rule.build(refused)[1], method=method),
+                client.open(rule.build(missing)[1], method=method),
+            )
+        if a.status_code != b.status_code:
+            differ.append(f"{method} {rule.rule}: refused {a.status_code}, missing {b.status_code}")
+    assert not differ, "\n".join(differ)
