@@ -204,3 +204,39 @@ def test_the_run_says_where_the_time_goes():
     cg = [c for c in components if c["method"] == "colgen"]
     assert cg and all(0 <= c["start"] <= c["end"] <= plan.solve_seconds + 1 for c in cg)
     assert all("master_lp" in c["phases"] for c in cg)
+
+
+def test_a_persistent_master_gets_the_seconds_it_is_given_on_every_run():
+    """HiGHS measures time_limit against an instance's run time summed over its runs: colgen.run_for gives the
+    next run its own seconds, so that a master that has already run longer than the time left still re-solves
+    (before, the rounds of a time-limited component stopped at about half its budget)."""
+    from planner.domain.highs import LinearModel, SparseMatrix, load_model
+
+    rng = np.random.default_rng(0)
+    n, m = 200, 150
+    dense = np.zeros((m, n))
+    for r in range(m):
+        dense[r, rng.choice(n, 20, replace=False)] = rng.uniform(0, 1, 20)
+    h = load_model(
+        LinearModel.of(
+            rng.uniform(-1, 1, n),
+            np.zeros(n),
+            np.full(n, 10.0),
+            np.full(m, -np.inf),
+            np.full(m, 50.0),
+            SparseMatrix.from_dense(dense),
+        ),
+        {"time_limit": 1e9, "presolve": "off"},
+    )
+    import highspy
+
+    while h.getRunTime() < 0.05:
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), rng.uniform(-1, 1, n))
+        h.run()
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), rng.uniform(-1, 1, n))
+    h.setOptionValue("time_limit", 0.01)  # what the rounds did: the seconds left, taken by HiGHS as a total
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+    colgen.run_for(h, 30.0)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
