@@ -255,7 +255,10 @@ def invoice_for(session: Session, ctx: GroupContext, invoice_id: int, user: Any)
 
 def _require_runner(ctx: GroupContext) -> None:
     if not ctx.runs_stages:
-        raise StageError("この操作は幹事団体の担当者と都道府県の担当者だけができます")
+        raise StageError(
+            "この操作はグループの幹事団体の担当者と計画を運営する担当者（都道府県の計画は都道府県の担当者、"
+            "協議会の計画は幹事団体の担当者）だけができます"
+        )
     if ctx.group.mode != "lead" or len(ctx.group.members) < 2:
         raise StageError(
             "仕様統一方式と単独調達のグループでは、協定・契約・請求は各団体が自ら行います（幹事団体方式のグループで記録します）"

@@ -282,7 +282,7 @@ def test_matsumoto_runs_its_rpa_consortium_from_invitation_to_settlement(
 
     # 7. 高山市 sees where its group stands on its home page and opens its own bill
     log_in(page, demo, "demo-takayama")
-    home = page.content()
+    home = page.locator("main").inner_text()
     assert "契約・請求・精算の状況" in home and "契約結果 2027-02-01" in home
     assert f"未収 {bills[TAKAYAMA].amount_yen:,}円" in home
     step(page, "07-takayama-home-stages")
@@ -361,6 +361,7 @@ def test_matsumoto_runs_its_rpa_consortium_from_invitation_to_settlement(
     page.goto(stages_url)
     content = page.content()
     assert VENDOR in content and "坂城町：令和8年度まで参加" in content
+    assert "閲覧のみ：記録は協議会の幹事団体（松本市）の担当者が行います" in content
     assert page.locator("details.stage-form").count() == 0  # no form to record anything
     step(page, "12-prefecture-stages-read-only")
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
