@@ -76,17 +76,16 @@ def _filled(name: str, ctx: stages.GroupContext, formdata: Any = None) -> FlaskF
     """The form ``name`` with the group's choices (years, members, the bodies the user records for)."""
     form = FORMS[name](formdata=formdata, prefix=name)
     years = [(fy, wareki_fiscal_year(fy)) for fy in cs.group_fiscal_years(ctx.instance, ctx.group)]
-    names = {b.code: b.name for b in ctx.instance.bodies.values()}
     for field_name in ("fiscal_year", "last_fiscal_year"):
         if hasattr(form, field_name):
             getattr(form, field_name).choices = years
     if hasattr(form, "body_code"):
         form.body_code.choices = [
-            (code, names.get(code, code)) for code in ctx.member_bodies() if ctx.records_budget_of(current_user, code)
+            (code, ctx.body_name(code)) for code in ctx.member_bodies() if ctx.records_budget_of(current_user, code)
         ]
     if hasattr(form, "need_id"):
         form.need_id.choices = [
-            (nid, names.get(ctx.body_of(nid), nid))
+            (nid, ctx.body_name(ctx.body_of(nid)))
             for nid in ctx.group.members
             if ctx.body_of(nid) != ctx.group.lead_body
         ]
@@ -99,7 +98,6 @@ def page(plan_id: int, group_id: str):
     ctx = _context(plan_id, group_id)
     session = db_session()
     state = stages.progress(session, ctx)
-    names = {b.code: b.name for b in ctx.instance.bodies.values()}
     visible_invoices = [
         line
         for line in state.invoices
@@ -113,7 +111,6 @@ def page(plan_id: int, group_id: str):
         "stages/page.html",
         ctx=ctx,
         state=state,
-        names=names,
         shares=shares,
         invoices=visible_invoices,
         forms={name: _filled(name, ctx) for name in FORMS}
