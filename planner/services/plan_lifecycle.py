@@ -386,6 +386,45 @@ def adopt(
     return release
 
 
+RELEASE_CHANGED = "他の利用者が同時にこの版を変更しました。画面を読み込み直してください。"
+
+
+def _move_release(session: Session, release: PlanRelease, from_state: str, conflict: str, /, **values: Any) -> None:
+    """Change ``release`` by one conditional UPDATE: only while it is still in ``from_state`` at the version this
+    request read (its lock_version, which the UPDATE moves on), so that of two requests changing the same version at
+    once the second changes nothing and gets :class:`LifecycleConflict` (``conflict``) instead of overwriting the
+    first."""
+    _update_or_conflict(
+        session,
+        PlanRelease,
+        [
+            col(PlanRelease.id) == release.id,
+            col(PlanRelease.state) == from_state,
+            col(PlanRelease.lock_version) == release.lock_version,
+        ],
+        conflict,
+        **values,
+    )
+
+
+def _update_or_conflict(
+    session: Session,
+    model: type[PlanRelease] | type[PlanSeries],
+    where: list[ColumnElement[bool]],
+    conflict: str,
+    /,
+    **values: Any,
+) -> None:
+    """One row of ``model`` matching ``where`` gets ``values`` and the next lock_version, or nothing changes and
+    :class:`LifecycleConflict` (``conflict``) says another user changed it first (the condition is the UPDATE's own,
+    so it holds at the moment of writing, not only when the row was read)."""
+    moved = session.exec(
+        update(model).where(*where).values(**values, lock_version=col(model.lock_version) + 1)
+    ).rowcount
+    if moved != 1:
+        raise LifecycleConflict(conflict)
+
+
 def publish(
     session: Session,
     user: Actor,
@@ -414,43 +453,34 @@ def publish(
         publication.scenario_issuer(session, scenario),
         publication.current_data_source(session),
     )
-    moved = session.exec(
-        update(PlanRelease)
-        .where(
-            col(PlanRelease.id) == release.id,
-            col(PlanRelease.state) == "adopted",
-            col(PlanRelease.lock_version) == release.lock_version,
-        )
-        .values(
-            state="published",
-            published_at=stamp,
-            published_by=user.id,
-            reply_deadline=deadline,
-            message=message[:4000],
-            frozen=frozen,
-            lock_version=col(PlanRelease.lock_version) + 1,
-        )
-    ).rowcount
-    if moved != 1:
-        raise LifecycleConflict("他の利用者が同時にこの版を公表しました。画面を読み込み直してください。")
+    _move_release(
+        session,
+        release,
+        "adopted",
+        "他の利用者が同時にこの版を公表しました。画面を読み込み直してください。",
+        state="published",
+        published_at=stamp,
+        published_by=user.id,
+        reply_deadline=deadline,
+        message=message[:4000],
+        frozen=frozen,
+    )
     if series.current_version is not None and series.current_version >= release.version:
         raise LifecycleConflict(
             f"{version_label(series, release)}より新しい第{series.current_version}版が公表されているため、公表できません。"
         )
     # Only a version newer than the one in force is published, the condition held in the UPDATE itself: of two
     # versions published at once the older one finds the newer in force (having waited for its commit) and loses.
-    moved = session.exec(
-        update(PlanSeries)
-        .where(
+    _update_or_conflict(
+        session,
+        PlanSeries,
+        [
             col(PlanSeries.id) == series.id,
             or_(col(PlanSeries.current_version).is_(None), col(PlanSeries.current_version) < release.version),
-        )
-        .values(current_version=release.version, lock_version=col(PlanSeries.lock_version) + 1)
-    ).rowcount
-    if moved != 1:
-        raise LifecycleConflict(
-            f"他の利用者が同時に{version_label(series, release)}より新しい版を公表しました。画面を読み込み直してください。"
-        )
+        ],
+        f"他の利用者が同時に{version_label(series, release)}より新しい版を公表しました。画面を読み込み直してください。",
+        current_version=release.version,
+    )
     # The version it replaces, read while this transaction holds the series (not the one read before it waited)
     previous = session.exec(
         select(func.max(col(PlanRelease.version))).where(
@@ -540,30 +570,23 @@ def withdraw(
             f"{version_label(series, release)}は公表中の版ではないため取り下げられません（{STATE_LABELS[release.state]}）。"
         )
     stamp = now or utcnow()
-    moved = session.exec(
-        update(PlanRelease)
-        .where(
-            col(PlanRelease.id) == release.id,
-            col(PlanRelease.state) == "published",
-            col(PlanRelease.lock_version) == release.lock_version,
-        )
-        .values(
-            state="withdrawn",
-            withdrawn_at=stamp,
-            withdrawn_by=user.id,
-            withdrawal_reason=reason,
-            lock_version=col(PlanRelease.lock_version) + 1,
-        )
-    ).rowcount
-    if moved != 1:
-        raise LifecycleConflict("他の利用者が同時にこの版を変更しました。画面を読み込み直してください。")
-    moved = session.exec(
-        update(PlanSeries)
-        .where(col(PlanSeries.id) == series.id, col(PlanSeries.current_version) == release.version)
-        .values(current_version=None, lock_version=col(PlanSeries.lock_version) + 1)
-    ).rowcount
-    if moved != 1:
-        raise LifecycleConflict("他の利用者が同時にこの計画の新しい版を公表しました。画面を読み込み直してください。")
+    _move_release(
+        session,
+        release,
+        "published",
+        RELEASE_CHANGED,
+        state="withdrawn",
+        withdrawn_at=stamp,
+        withdrawn_by=user.id,
+        withdrawal_reason=reason,
+    )
+    _update_or_conflict(
+        session,
+        PlanSeries,
+        [col(PlanSeries.id) == series.id, col(PlanSeries.current_version) == release.version],
+        "他の利用者が同時にこの計画の新しい版を公表しました。画面を読み込み直してください。",
+        current_version=None,
+    )
     session.refresh(release)
     session.refresh(series)
     told = member_bodies(session, release.plan_id)
@@ -649,17 +672,7 @@ def extend_deadline(
     if deadline < today_jst(now):
         raise LifecycleError("回答期限は今日以降の日付にしてください。")
     before = release.reply_deadline
-    moved = session.exec(
-        update(PlanRelease)
-        .where(
-            col(PlanRelease.id) == release.id,
-            col(PlanRelease.state) == "published",
-            col(PlanRelease.lock_version) == release.lock_version,
-        )
-        .values(reply_deadline=deadline, lock_version=col(PlanRelease.lock_version) + 1)
-    ).rowcount
-    if moved != 1:
-        raise LifecycleConflict("他の利用者が同時にこの版を変更しました。画面を読み込み直してください。")
+    _move_release(session, release, "published", RELEASE_CHANGED, reply_deadline=deadline)
     session.refresh(release)
     record(
         session,
