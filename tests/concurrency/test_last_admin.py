@@ -16,6 +16,7 @@ from planner.services import transactions, user_admin
 from planner.services.users import UserError, create_user
 from tests.security import conftest as security
 from tests.support.backend import BACKEND
+from tests.support.races import together
 
 ADMINS = ["admin-a", "admin-b", "admin-c"]
 PASSWORD = "password-123"
@@ -90,6 +91,67 @@ def test_admins_removing_each_other_at_once_leave_one_and_never_fail(app):
         shut_out = [name for name, s, where in round_outcomes if s == 403 or "/login" in where]
         assert not set(shut_out) & admins_now, round_outcomes
     assert len(outcomes) == ROUNDS * len(ADMINS), outcomes
+
+
+STRESS = [f"admin-stress-{i}" for i in range(6)]
+
+
+def _stress_targets(round_: int, ids: list[int]) -> list[int]:
+    """Whom each of the six removes in a round: the next one, the same one as a partner (two removals of one
+    account), or the lowest id (every request but its own wanting the first row of the lock order)."""
+    n = len(ids)
+    if round_ % 3 == 0:
+        return [ids[(i + 1) % n] for i in range(n)]
+    if round_ % 3 == 1:
+        return [ids[(i // 2 * 2 + 2) % n] for i in range(n)]
+    return [ids[1] if i == 0 else ids[0] for i in range(n)]
+
+
+def test_six_administrators_removing_each_other_never_fail_and_one_remains(app):
+    """Several threads at once, each a request's transaction: deactivations and demotions mixed, cycles, two
+    removals of one account, everyone at the lowest id. Every change is done or refused with the reason (never a
+    database error such as a deadlock), and an administrator remains after every round."""
+    engine = app.extensions["db_engine"]
+    with Session(engine) as session:
+        for name in STRESS:
+            if session.exec(select(User).where(User.username == name)).first() is None:
+                create_user(session, name, PASSWORD, "admin")
+        session.commit()
+        ids = [session.exec(select(User.id).where(User.username == n)).one() for n in STRESS]
+    for round_ in range(18):
+        with Session(engine) as session:  # these six are the administrators, all active
+            for u in session.exec(select(User).where((User.role == "admin") | User.id.in_(ids))):
+                u.is_active, u.role, u.prefecture_code = u.id in ids, "admin", None
+                session.add(u)
+            session.commit()
+        targets = _stress_targets(round_, ids)
+
+        def remove(i: int, round_: int = round_, targets: list[int] = targets) -> str:
+            with Session(engine) as session:
+                user = session.get(User, targets[i])
+                try:
+                    if (i + round_) % 2:
+                        transactions.run(session, user_admin.set_active, user, False, ids[i])
+                    else:
+                        transactions.run(
+                            session,
+                            user_admin.update_user,
+                            user,
+                            display_name="",
+                            role="prefecture",
+                            prefecture_code="20",
+                            body_code=None,
+                            changed_by=ids[i],
+                        )
+                except UserError as e:
+                    return f"refused: {e}"
+                return "done"
+
+        outcomes = together(len(ids), remove)
+        assert all(isinstance(o, str) for o in outcomes), (round_, outcomes)
+        with Session(engine) as session:
+            active = session.exec(select(User).where(User.role == "admin", User.is_active == True)).all()  # noqa: E712
+        assert active, (round_, outcomes)
 
 
 def _waiting_on_locks(engine) -> int:
