@@ -10,19 +10,7 @@ lighter 覚書（案） instead (planner.reports.memorandum): no amounts are owe
 
 from __future__ import annotations
 
-import io
-import itertools
 from collections.abc import Sequence
-
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Length, Mm, Pt, RGBColor
-from docx.table import Table
 
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledGroup, SettledPlan
@@ -32,10 +20,9 @@ from planner.domain.vocabulary import METHOD_LABELS, wareki_fiscal_year
 from .agreement_rule import adjustments, population_basis, rule_articles, share_rule
 from .context import GroupReport, ReportError, ReportMeta, find_group, group_report
 from .control import file_name
+from .drafts import Appendix, Draft, Paragraph, draft_docx, draft_html, year_grid
 from .names import safe_name
-
-FONT = "IPAex明朝"
-SIDE_MARGIN = Mm(25)
+from .pdf import html_to_pdf
 
 
 def agreement_file(r: GroupReport) -> str:
@@ -44,165 +31,12 @@ def agreement_file(r: GroupReport) -> str:
     return file_name("agreement", category, r.lead_name, wareki_fiscal_year(r.start_year), r.group_id) + ".docx"
 
 
-def _set_font(doc) -> None:
-    style = doc.styles["Normal"]
-    style.font.name = FONT
-    style.font.size = Pt(10.5)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    for name in ("Title", "Heading 1", "Heading 2"):
-        s = doc.styles[name]
-        s.font.name = FONT
-        s.font.color.rgb = RGBColor(0, 0, 0)
-        s.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-
-
-def new_document(r: GroupReport, kind: str, title: str) -> DocxDocument:
-    """An A4 document in IPAex明朝 with its control lines in the header: the 文書番号, the plan and one issuer, the
-    group's lead or coordinator who drafts it (the prefecture's 担当 and 連絡先 do not stand beside it)."""
-    control = r.control
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height, section.orientation = Mm(210), Mm(297), WD_ORIENT.PORTRAIT
-    section.left_margin = section.right_margin = SIDE_MARGIN
-    section.top_margin = section.bottom_margin = Mm(20)
-    _set_font(doc)
-    lines = dict(control.lines(kind, r.group_id))
-    header = section.header.paragraphs[0]
-    header.text = ("【案】" if control.draft else "") + f"{lines['文書番号']}　{control.plan_text}"
-    header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    issued = section.header.add_paragraph(f"発行日 {lines['発行日']}　発行 {lines['発行']}")
-    issued.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    for p in section.header.paragraphs:
-        for run in p.runs:
-            run.font.size = Pt(8)
-    footer = section.footer.paragraphs[0]
-    footer.text = f"団体データの出典：{control.data_source}"
-    footer.runs[0].font.size = Pt(7)
-    for notice in control.notices:
-        doc.add_paragraph().add_run("ご注意：" + notice).bold = True
-    head = doc.add_paragraph()
-    head.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = head.add_run(title)
-    run.bold, run.font.size = True, Pt(15)
-    head.paragraph_format.space_after = Pt(12)
-    return doc
-
-
-Paragraph = str | tuple[str, Sequence[str]]  # a 項, or a 項 with its 号
-
-
-def article(doc, number: int | None, title: str, *paragraphs: Paragraph) -> None:
-    """第N条 with its caption above and its 項 (2, 3, …) and 号 (（1）, （2）, …) indented as 例規 are; ``number``
-    None for the 別記's unnumbered clauses."""
-    head = doc.add_paragraph()
-    head.add_run(f"（{title}）")
-    head.paragraph_format.left_indent = Mm(3.5)
-    head.paragraph_format.space_before = Pt(4)
-    head.paragraph_format.keep_with_next = True
-    for i, item in enumerate(paragraphs):
-        text, points = (item, ()) if isinstance(item, str) else item
-        label = (f"第{number}条" if number else "") if i == 0 else _zenkaku(i + 1)
-        p = doc.add_paragraph(f"{label}　{text}" if label else text)
-        p.paragraph_format.first_line_indent = Mm(-3.7)
-        p.paragraph_format.left_indent = Mm(3.7)
-        for k, point in enumerate(points):
-            q = doc.add_paragraph(f"（{k + 1}）{point}")
-            q.paragraph_format.first_line_indent = Mm(-7.4)
-            q.paragraph_format.left_indent = Mm(11.1)
-
-
-def _zenkaku(n: int) -> str:
-    return str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-
-
-def annex_table(
-    doc, head: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[Length], numbers_from: int, size=8.0
-):
-    """A 別表: a grid at fixed widths, amounts right-aligned, the heads a point smaller."""
-    table = doc.add_table(rows=1, cols=len(head))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, head, strict=True):
-        cell.text = text
-    for row in rows:
-        for cell, text in zip(table.add_row().cells, row, strict=True):
-            cell.text = text
-    _set_widths(table, list(widths))
-    _repeat_head(table)
-    for r_index, row in enumerate(table.rows):
-        for i, cell in enumerate(row.cells):
-            for paragraph in cell.paragraphs:
-                if i >= numbers_from and r_index > 0:
-                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                for run in paragraph.runs:
-                    run.font.size = Pt(size - 1 if r_index == 0 else size)
-    return table
-
-
-def _repeat_head(table) -> None:
-    """The head row again at the top of each page a long 別表 runs onto (Word's and LibreOffice's 見出し行の繰り返し)."""
-    head = OxmlElement("w:tblHeader")
-    head.set(qn("w:val"), "true")
-    table.rows[0]._tr.get_or_add_trPr().append(head)
-
-
-def annex_note(doc, text: str) -> None:
-    p = doc.add_paragraph(text)
-    p.paragraph_format.space_before = Pt(3)
-    for run in p.runs:
-        run.font.size = Pt(8.5)
-
-
-def _portrait_page(doc) -> None:
-    """A new page, portrait again after a landscape 別表."""
-    if doc.sections[-1].orientation == WD_ORIENT.LANDSCAPE:
-        section = doc.add_section(WD_SECTION.NEW_PAGE)
-        section.orientation, section.page_width, section.page_height = WD_ORIENT.PORTRAIT, Mm(210), Mm(297)
-    else:
-        doc.add_page_break()
-
-
-def annex_title(doc, text: str, new_page: bool = False) -> None:
-    if new_page:
-        _portrait_page(doc)
-    p = doc.add_paragraph()
-    p.add_run(text).bold = True
-    p.paragraph_format.space_before = Pt(10)
-    p.paragraph_format.keep_with_next = True
-
-
-def _volume(value: float) -> str:
-    """A yearly volume: grouped when whole (12,000), else to two decimals without grouping (12.5), so that no
-    volume reads like a yen amount with a fraction."""
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def signatures(doc, instance: Instance, r: GroupReport, parties: Sequence[str], what: str, verb: str) -> None:
-    """The closing sentence, the date and each party's 長 with a seal as one paragraph kept on one page (the names on
-    a right tab): as separate paragraphs chained by keep-with-next, LibreOffice left the closing sentence alone at
-    the foot of a page and the names on the next."""
-    doc.add_paragraph()
-    block = doc.add_paragraph()
-    block.paragraph_format.keep_together = True
-    block.paragraph_format.tab_stops.add_tab_stop(Length(Mm(210) - 2 * SIDE_MARGIN), WD_TAB_ALIGNMENT.RIGHT)
-    run = block.add_run(
-        f"この{what}の締結を証するため、本書{len(parties)}通を作成し、各当事者{verb}の上、各自1通を保有する。"
+def signatures(doc: Draft, instance: Instance, r: GroupReport, parties: Sequence[str], what: str, verb: str) -> None:
+    """The closing sentence, the date and each party's 長 with a seal."""
+    doc.signatures(
+        f"この{what}の締結を証するため、本書{len(parties)}通を作成し、各当事者{verb}の上、各自1通を保有する。",
+        [_head(instance, r, name) for name in parties],
     )
-    run.add_break()
-    run.add_break()
-    run.add_text("令和　　年　　月　　日")
-    for name in parties:
-        run.add_break()
-        run.add_break()
-        run.add_text(f"\t{_head(instance, r, name)}　　　　　　　　　　　　印")
-
-
-def docx_bytes(doc) -> bytes:
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
 
 
 def parties_of(r: GroupReport) -> list[str]:
@@ -221,6 +55,20 @@ RECITAL_BASIS = (
 
 
 def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: ReportMeta | None = None) -> bytes:
+    """The 協定書（案） as Word, for the bodies' legal sections to edit."""
+    return draft_docx(agreement_draft(instance, plan, group_id, meta))
+
+
+def agreement_html(instance: Instance, plan: SettledPlan, group_id: str, meta: ReportMeta | None = None) -> str:
+    """The HTML the 協定書（案）'s PDF is laid out from: the same draft as the Word file."""
+    return draft_html(agreement_draft(instance, plan, group_id, meta))
+
+
+def agreement_pdf(instance: Instance, plan: SettledPlan, group_id: str, meta: ReportMeta | None = None) -> bytes:
+    return html_to_pdf(agreement_html(instance, plan, group_id, meta))
+
+
+def agreement_draft(instance: Instance, plan: SettledPlan, group_id: str, meta: ReportMeta | None = None) -> Draft:
     """The 協定書（案） of a lead-mode group (幹事団体方式): one contract by the lead, the members' 負担金 by the rule
     of 第4条, 精算 against the real contract price, the grant passed through by initial shares, budgets year by year,
     a 個人情報取扱特記事項 for the lead's contract, and withdrawal with recalculation and its costs."""
@@ -243,21 +91,19 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
     work_yen = instance.allocation.lead_work_annual_yen.get("lead", 0)
     end = years[-1]
 
-    doc = new_document(r, "agreement", f"{r.category_name}の共同調達に関する協定書（案）")
-    doc.add_paragraph(
+    doc = Draft("agreement", r, f"{r.category_name}の共同調達に関する協定書（案）")
+    doc.recital(
         f"{joined(parties)}（以下「構成団体」という。）は、{r.category_name}（以下「対象システム」という。）を共同で"
         "調達し、利用することについて、次のとおり協定を締結する。" + RECITAL_BASIS
-    ).paragraph_format.first_line_indent = Mm(3.7)
+    )
 
-    article(
-        doc,
+    doc.article(
         1,
         "目的",
         "この協定は、構成団体が対象システムを共同で調達し、及び利用するために必要な事項を定め、調達及び運用に要する"
         "経費の節減と事務の効率化を図ることを目的とする。",
     )
-    article(
-        doc,
+    doc.article(
         2,
         "対象業務",
         f"この協定の対象とする業務（以下「対象業務」という。）は、{lead_role}が一の契約により対象システムを調達し、"
@@ -272,8 +118,7 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
         "契約に付する個人情報取扱特記事項に基づく事業者の監督",
         "構成団体との連絡調整その他対象業務の実施に必要な事務",
     ]
-    article(
-        doc,
+    doc.article(
         3,
         f"{lead_role}",
         f"構成団体は、{r.lead_name}を{lead_role}とする。",
@@ -295,8 +140,7 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
             f"次条において、{r.lead_name}以外の構成団体を「負担団体」という。"
         ]
     )
-    article(
-        doc,
+    doc.article(
         4,
         "負担額の算定",
         basis_sentence,
@@ -314,8 +158,7 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
         + f"{r.meta.price_source or r.price_book_label}による参考価格に基づく見込額であり、各構成団体の負担額は、"
         "次条の規定により契約の金額に基づいて精算する。初期費用の負担は導入年度に、年間費用の負担は各年度に属する。",
     )
-    article(
-        doc,
+    doc.article(
         5,
         "精算",
         f"{lead_role}は、対象業務に係る契約を締結したときは、各年度の対象業務に要する経費（契約の金額のうち当該年度"
@@ -338,8 +181,7 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
             else []
         ),
     )
-    article(
-        doc,
+    doc.article(
         6,
         "負担金の請求及び納付",
         f"{lead_role}は、毎年度、当該年度の負担金の額（前条の規定による精算を含む。）を構成団体に通知し、請求する。",
@@ -365,9 +207,8 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
             "原因が特定の構成団体の責めに帰すべき事由によるときは、当該構成団体が負担する。",
             "補助金の按分の見込額は、補助金が採択された場合の見込額として別表第3に掲げる。",
         ]
-    article(doc, 7, "補助金の取扱い", *grant_paragraphs)
-    article(
-        doc,
+    doc.article(7, "補助金の取扱い", *grant_paragraphs)
+    doc.article(
         8,
         "予算の措置",
         "この協定に基づく各構成団体の負担金の支出は、各年度の各構成団体の予算の定めるところによる。",
@@ -378,8 +219,7 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
         "通知する。この場合において、構成団体は、対象業務の内容の変更、負担額の再算定又は当該構成団体の脱退その他"
         "必要な措置について協議する。",
     )
-    article(
-        doc,
+    doc.article(
         9,
         "契約",
         f"対象業務に係る契約は、{lead_role}が自らを当事者として、地方自治法その他の法令及び{r.lead_name}の契約に関する"
@@ -394,8 +234,7 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
             ],
         ),
     )
-    article(
-        doc,
+    doc.article(
         10,
         "個人情報の保護及び成果物",
         "各構成団体は、対象業務において取り扱う自らの保有する個人情報について、個人情報の保護に関する法律（平成15年"
@@ -407,8 +246,7 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
         f"{lead_role}は、構成団体に対し、この協定の有効期間中及び脱退又は終了の後も、当該成果物を無償で利用させる。"
         "各構成団体の入力したデータは、当該構成団体に帰属する。",
     )
-    article(
-        doc,
+    doc.article(
         11,
         "脱退",
         "構成団体は、脱退しようとする年度の前年度の9月30日までに書面により他の構成団体に申し出て、当該年度の前年度"
@@ -418,39 +256,42 @@ def agreement_docx(instance: Instance, plan: SettledPlan, group_id: str, meta: R
         "脱退に伴い契約の変更又は解除に要する費用（違約金、データの移行及び削除に要する費用を含む。）は、脱退した"
         "構成団体が負担する。既に納付した負担金は、第5条の精算による場合を除き、返還しない。",
     )
-    article(
-        doc,
+    doc.article(
         12,
         "加入",
         "新たに加入を希望する団体があるときは、構成団体が協議して加入を認めることができる。この場合において、"
         f"{lead_role}は、加入の日以後の負担額を第4条の規定により算定し直す。",
     )
-    article(
-        doc,
+    doc.article(
         13,
         "有効期間",
         f"この協定の有効期間は、締結の日から{wareki_fiscal_year(end)}の末日（{end + 1}年3月31日）までとする。",
         "前項の規定にかかわらず、第5条、第7条、第10条及び第11条第3項の規定は、有効期間の満了後もなお効力を有する。",
     )
-    article(doc, 14, "協議", "この協定に定めのない事項及びこの協定に関し疑義が生じた事項は、構成団体が協議して定める。")
+    doc.article(14, "協議", "この協定に定めのない事項及びこの協定に関し疑義が生じた事項は、構成団体が協議して定める。")
     signatures(doc, instance, r, parties, "協定", "記名押印")
 
     _basis_annex(doc, instance, r, "別表第1　構成団体及び算定の基礎（見込額）", "負担額")
     year_annex(doc, instance, group, r, schedules, rule, years, "別表第2　年度別負担額（見込額・補助金の交付前）")
     if not no_grant and grant_total:
-        annex_title(doc, "別表第3　補助金の按分（補助金が採択された場合の見込額）")
+        doc.annex_title("別表第3　補助金の按分（補助金が採択された場合の見込額）")
         rows = [[_name(m, lead_role), f"{m.initial_yen:,}", f"{m.grant_yen:,}"] for m in r.members]
         rows.append(["合計", f"{sum(m.initial_yen for m in r.members):,}", f"{grant_total:,}"])
-        annex_table(
-            doc, ["構成団体", "初期費用の負担額（円）", "補助金の按分額（円）"], rows, [Mm(52), Mm(54), Mm(54)], 1
-        )
-        annex_note(
-            doc,
+        doc.grid(["構成団体", "初期費用の負担額（円）", "補助金の按分額（円）"], rows, [52, 54, 54], 1)
+        doc.note(
             f"補助金の見込額 {grant_total:,}円 を初期費用の負担額の比により按分した額（第7条第2項）。別表第2の負担額から"
             "差し引くものではない。",
         )
     _special_terms(doc, lead_role, group.category)
-    return docx_bytes(doc)
+    return doc
+
+
+def _volume(value: float) -> str:
+    """A yearly volume: grouped when whole (12,000), else to two decimals without grouping (12.5), so that no
+    volume reads like a yen amount with a fraction."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _name(m, role: str) -> str:
@@ -465,9 +306,9 @@ def _deliverables(category: str) -> str:
     }.get(category, "設定ファイル、学習用に作成したデータ及び操作手順書")
 
 
-def _basis_annex(doc, instance: Instance, r: GroupReport, title: str, word: str) -> None:
+def _basis_annex(doc: Draft, instance: Instance, r: GroupReport, title: str, word: str) -> None:
     """別表第1: each member's population and yearly volume (the bases of 第4条) and its initial and yearly amounts."""
-    annex_title(doc, title, new_page=True)
+    doc.annex_title(title, new_page=True)
     unit = instance.categories[r.category_id].unit
     rows = [
         [
@@ -489,9 +330,8 @@ def _basis_annex(doc, instance: Instance, r: GroupReport, title: str, word: str)
         ]
     )
     head = ["構成団体", "人口（人）", f"年間利用量（{unit}）", f"初期費用の{word}（円）", f"年間費用の{word}（円）"]
-    annex_table(doc, head, rows, [Mm(34), Mm(24), Mm(30), Mm(36), Mm(36)], 1)
-    annex_note(
-        doc,
+    doc.grid(head, rows, [34, 24, 30, 36, 36], 1)
+    doc.note(
         f"対象業務に要する経費の見込額：初期費用 {r.initial_yen:,}円、年間費用 {r.annual_yen:,}円（年額）、"
         f"{r.horizon_years}年間の総額 {r.total_yen:,}円（{r.meta.price_source or r.price_book_label}による参考価格）。"
         f"按分方法：{r.method_label}。人口：{population_basis(r.control.data_source).split('（', 1)[0]}。",
@@ -499,7 +339,7 @@ def _basis_annex(doc, instance: Instance, r: GroupReport, title: str, word: str)
 
 
 def year_annex(
-    doc,
+    doc: Draft,
     instance,
     group,
     r: GroupReport,
@@ -524,98 +364,11 @@ def year_annex(
     amounts = [sum(g[j] for g in gross) for j in range(len(years))]
     annex_rows.append(("合計", figure, [*amounts, sum(sch.line.total_yen for sch in schedules)]))
     head = [party, "区分", *map(wareki_fiscal_year, years), "合計（円）"]
-    amount_texts = [[f"{row[2][j]:,}" for row in annex_rows] for j in range(len(years) + 1)]
-    landscape, size, amount_widths = _annex_layout(head[2:], amount_texts)
-    if landscape:
-        annex = doc.add_section(WD_SECTION.NEW_PAGE)
-        annex.orientation, annex.page_width, annex.page_height = WD_ORIENT.LANDSCAPE, Mm(297), Mm(210)
-    annex_title(doc, title)
-    table = doc.add_table(rows=1, cols=len(years) + 3)
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, head, strict=True):
-        cell.text = text
-    for name, label, row_amounts in annex_rows:
-        cells = table.add_row().cells
-        cells[1].text = label
-        for cell, amount in zip(cells[2:], row_amounts, strict=True):
-            cell.text = f"{amount:,}"
-        if label == figure:
-            top = cells[0]
-            top.text = name
-        else:
-            # One body, one name cell over its rows, as a practitioner lays out a 別表.
-            top.merge(cells[0]).text = name
-    _set_widths(table, [ANNEX_NAME_WIDTH, ANNEX_LABEL_WIDTH, *amount_widths])
-    _repeat_head(table)
-    for r_index, row in enumerate(table.rows):
-        for i, cell in enumerate(row.cells):
-            for paragraph in cell.paragraphs:
-                if i >= 2:
-                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                for run in paragraph.runs:
-                    run.font.size = Pt(size - 1 if r_index == 0 else size)
-    annex_note(
-        doc,
+    note = (
         f"調達方式：{r.mode_label}　{lead_role}：{r.lead_name}　按分方法：{r.method_label}。"
-        f"初期費用の{figure}は導入年度に、年間費用の{figure}は各年度に計上している。",
+        f"初期費用の{figure}は導入年度に、年間費用の{figure}は各年度に計上している。"
     )
-
-
-# The 別表's columns: the body's name and the figure's label at fixed widths, the amounts sharing the rest of the
-# text width (A4 less the side margins: 160 mm portrait, 247 mm landscape).
-ANNEX_NAME_WIDTH, ANNEX_LABEL_WIDTH = Mm(28), Mm(24)
-ANNEX_AMOUNTS_WIDTH = {
-    landscape: Length(page - 2 * SIDE_MARGIN - ANNEX_NAME_WIDTH - ANNEX_LABEL_WIDTH)
-    for landscape, page in ((False, Mm(210)), (True, Mm(297)))
-}
-# Advance widths in IPAex明朝 (em): digits 0.618, the comma 0.238 (read from ipaexm.ttf's hmtx table).
-_EM = {**dict.fromkeys("0123456789", 0.618), ",": 0.238}
-CELL_PADDING = Mm(1)  # left and right, instead of Word's 1.9 mm
-
-
-def _text_width(text: str, points: float) -> Length:
-    """The width of ``text`` in IPAex明朝, with the quarter em that Word and LibreOffice add by default where Japanese
-    meets Latin text (令和 10 年度)."""
-    ems = sum(_EM.get(ch, 1.0) for ch in text)
-    ems += 0.25 * sum((a in _EM) != (b in _EM) for a, b in itertools.pairwise(text))
-    return Length(round(ems * points * Pt(1)))
-
-
-def _annex_layout(heads: list[str], amount_texts: list[list[str]]) -> tuple[bool, float, list[Length]]:
-    """Landscape or not, the font size (the heads a point smaller) and each amount column's width: the first of
-    portrait at 8 points, portrait at 7, landscape at 8 and landscape at 7 where every amount and head fits on one
-    line; each column gets what its longest text needs, and the columns share what is left. Should even that not
-    fit, the columns are as wide as the page allows and the longest amounts wrap."""
-    for landscape, points in ((False, 8.0), (False, 7.0), (True, 8.0), (True, 7.0)):
-        needs = [
-            max(_text_width(head, points - 1), *(_text_width(t, points) for t in texts)) + 2 * CELL_PADDING + Mm(0.5)
-            for head, texts in zip(heads, amount_texts, strict=True)
-        ]
-        spare = ANNEX_AMOUNTS_WIDTH[landscape] - sum(needs)
-        if spare >= 0:
-            return landscape, points, [Length(n + spare // len(needs)) for n in needs]
-    share = ANNEX_AMOUNTS_WIDTH[True] // len(amount_texts)
-    return True, 7.0, [Length(share)] * len(amount_texts)
-
-
-def _set_widths(table: Table, widths: list[Length]) -> None:
-    """Column widths set as Word reads them (each cell) and as LibreOffice does (the table's grid); left to autofit,
-    the name and label columns were squeezed to a few characters a line."""
-    margins = OxmlElement("w:tblCellMar")
-    for side in ("left", "right"):
-        margin = OxmlElement(f"w:{side}")
-        margin.set(qn("w:w"), str(round(CELL_PADDING.twips)))
-        margin.set(qn("w:type"), "dxa")
-        margins.append(margin)
-    # In the schema's order (Word refuses a document whose order is wrong): after the layout, before the look.
-    table._tbl.tblPr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
-    table.autofit = False
-    for column, width in zip(table.columns, widths, strict=True):
-        column.width = width
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths, strict=True):
-            cell.width = width
+    doc.add(year_grid(title, head, annex_rows, figure, note))
 
 
 def grant_exclusion(group: SettledGroup) -> str | None:
@@ -633,21 +386,16 @@ def _head(instance: Instance, r: GroupReport, name: str) -> str:
     return r.lead_head
 
 
-def _special_terms(doc, lead_role: str, category: str) -> None:
+def _special_terms(doc: Draft, lead_role: str, category: str) -> None:
     """別記: the 個人情報取扱特記事項 the lead attaches to its contract (甲 the lead, 乙 the contractor), covering each
     member's data as well as the lead's: supervision, deletion, incidents, damages and the ownership of 成果物."""
-    _portrait_page(doc)
-    p = doc.add_paragraph()
-    p.add_run("別記").bold = True
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    title.add_run("個人情報取扱特記事項").bold = True
-    doc.add_paragraph(
+    doc.add(Appendix("別記", "個人情報取扱特記事項"))
+    doc.recital(
         f"この特記事項は、{lead_role}（以下「甲」という。）が締結する対象システムに係る契約（以下「本契約」という。）"
         "に付するものであり、受注者（以下「乙」という。）は、本契約の履行に当たり、甲及び構成団体の個人情報"
         "（個人情報の保護に関する法律第2条第1項に規定する個人情報をいう。以下同じ。）を次のとおり取り扱わなければ"
         "ならない。"
-    ).paragraph_format.first_line_indent = Mm(3.7)
+    )
     clauses: list[tuple[str, str]] = [
         (
             "基本的事項",
@@ -713,21 +461,19 @@ def _special_terms(doc, lead_role: str, category: str) -> None:
         ),
     ]
     for k, (caption, text) in enumerate(clauses, start=1):
-        article(doc, k, caption, text)
+        doc.article(k, caption, text)
 
 
 # the drafts, and the parts the 覚書 (planner.reports.memorandum) is made of too
 __all__ = [
+    "Paragraph",
     "agreement_docx",
+    "agreement_draft",
     "agreement_file",
-    "annex_note",
-    "annex_table",
-    "annex_title",
-    "article",
-    "docx_bytes",
+    "agreement_html",
+    "agreement_pdf",
     "grant_exclusion",
     "joined",
-    "new_document",
     "parties_of",
     "safe_name",
     "signatures",

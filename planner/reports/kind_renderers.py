@@ -213,9 +213,10 @@ RENDERERS: dict[str, KindRenderer] = {
             bodies=_group_bodies,
             exists=_in_mode("lead"),
             files=_group_files(KINDS["agreement"]),
-            downloads={"docx": agreement.agreement_docx},
-            # planner report writes the drafts as the ZIP holds them: 協定書案/RPA_松本市_2026_rpa-2026-1.docx
+            downloads={"pdf": agreement.agreement_pdf, "docx": agreement.agreement_docx},
+            # planner report writes the drafts as the ZIP holds them: 協定書案/RPA_松本市_2026_rpa-2026-1.pdf, .docx
             report_file=lambda key, zip_name, workbooks: zip_name,
+            whole_html=agreement.agreement_html,
         ),
         KindRenderer(
             KINDS["memorandum"],
@@ -223,8 +224,9 @@ RENDERERS: dict[str, KindRenderer] = {
             bodies=_group_bodies,
             exists=_in_mode("unified"),
             files=_group_files(KINDS["memorandum"]),
-            downloads={"docx": memorandum.memorandum_docx},
+            downloads={"pdf": memorandum.memorandum_pdf, "docx": memorandum.memorandum_docx},
             report_file=lambda key, zip_name, workbooks: zip_name,
+            whole_html=memorandum.memorandum_html,
         ),
         KindRenderer(
             KINDS["statement"],

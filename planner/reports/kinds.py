@@ -62,8 +62,9 @@ KINDS: dict[str, DocumentKind] = {
             1.2,
             "契約予定額（見込）算定書",
         ),
-        DocumentKind("agreement", "協定書案", "協", "group", "group", ("docx",), ("docx",), cost=0.15),
-        DocumentKind("memorandum", "覚書案", "覚", "group", "group", ("docx",), ("docx",), cost=0.1),
+        # the drafts as PDF to read and file, and as Word to edit: one text (planner.reports.drafts)
+        DocumentKind("agreement", "協定書案", "協", "group", "group", ("pdf", "docx"), ("pdf", "docx"), cost=1.0),
+        DocumentKind("memorandum", "覚書案", "覚", "group", "group", ("pdf", "docx"), ("pdf", "docx"), cost=0.6),
         DocumentKind(
             "member",
             "負担額通知",

@@ -201,7 +201,7 @@ def test_annex_columns_fit_their_amounts_portrait_or_landscape(setting):
 
 
 def test_annex_layout_prefers_portrait_at_a_smaller_size_to_landscape():
-    from planner.reports.agreement import _annex_layout
+    from planner.reports.drafts import annex_layout as _annex_layout
 
     # a 15-member group's amounts: at 8 points, five years and a total of 203 million need more than 108 mm
     heads = ["令和8年度", "令和9年度", "令和10年度", "令和11年度", "令和12年度", "合計（円）"]
@@ -213,7 +213,7 @@ def test_annex_layout_prefers_portrait_at_a_smaller_size_to_landscape():
 
 
 def test_the_amount_widths_are_those_of_the_font():
-    from planner.reports.agreement import _EM
+    from planner.reports.drafts import _EM
 
     font = _ipaex_mincho()
     assert {ch: round(_ems(font, ch), 3) for ch in _EM} == {ch: round(em, 3) for ch, em in _EM.items()}
@@ -500,3 +500,66 @@ def test_the_population_base_date_is_read_from_the_data_source_as_it_is_written(
     # a source without the import's date: the date in the statistics' own title
     assert population_base_date("人口：総務省「令和7年1月1日住民基本台帳人口」、財政力指数：x") == date(2025, 1, 1)
     assert population_base_date(DEFAULT_DATA_SOURCE) is None
+
+
+def _pdf_body(data: bytes, title: str) -> str:
+    """The PDF's text without what each page's margins repeat (the title, 金額は見込額です, the 文書番号 and page
+    number) nor the 案 watermark, whitespace removed: the document's own text, in order."""
+    import pypdf
+
+    pages = []
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        text = re.sub(r"\s+", "", page.extract_text())
+        text = re.sub(r"[^ぁ-んァ-ヶー一-龠]*-\w+-[\w-]+\d+/\d+ページ$", "", text)
+        pages.append(text.replace("金額は見込額です", "").replace(re.sub(r"\s+", "", title), ""))
+    return "".join(pages).replace("案", "")
+
+
+@pytest.mark.parametrize(
+    "make_draft, make_pdf, make_docx, group_id",
+    [
+        ("agreement_draft", "agreement_pdf", "agreement_docx", "rpa-2026-1"),
+        ("memorandum_draft", "memorandum_pdf", "memorandum_docx", "ocr-2026-1"),
+    ],
+)
+def test_the_pdf_and_the_word_file_say_the_same_text(setting, make_draft, make_pdf, make_docx, group_id):
+    """One text, two outputs: every article, 項 and 号 (numbered 第N条, ２, （1）), the signatures, each 別表's cells and
+    notes and the 別記 of the draft appear in the PDF in the draft's order, and the Word file's paragraphs and
+    table cells are the same lines."""
+    from planner.reports import agreement, memorandum
+
+    instance, plan = setting
+    module = agreement if make_draft.startswith("agreement") else memorandum
+    draft = getattr(module, make_draft)(instance, plan, group_id)
+    lines = [re.sub(r"\s+", "", line).replace("案", "") for line in draft.text()[1:]]
+    body = _pdf_body(getattr(module, make_pdf)(instance, plan, group_id), draft.title)
+    at = 0
+    for line in lines:
+        found = body.find(line, at)
+        assert found >= 0, (line, body[at : at + 200])
+        at = found + len(line)
+    doc = Document(io.BytesIO(getattr(module, make_docx)(instance, plan, group_id)))
+    word = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    word_text = "".join(re.sub(r"\s+", "", w) for w in word).replace("案", "")
+    for line in lines:
+        assert line in word_text, line
+    # the articles are numbered as 例規 are: 第N条 first, then the 項 in full-width figures
+    assert re.search(r"第3条.+２.+３.+第4条.+２", body) and "第1条この" in body.replace("　", "")
+
+
+def test_the_drafts_pdf_is_registered_like_the_other_documents(setting):
+    """The ZIP, planner report and the web's document route carry each draft as PDF and Word, from one text."""
+    from planner.reports.bundle import Document as Doc
+    from planner.reports.bundle import document_files, render_document
+    from planner.reports.kind_renderers import RENDERERS
+
+    instance, plan = setting
+    for kind, key in (("agreement", "rpa-2026-1"), ("memorandum", "ocr-2026-1")):
+        assert set(RENDERERS[kind].downloads) == {"pdf", "docx"}
+        names = document_files(instance, plan, Doc(kind, key))
+        assert [n.rsplit(".", 1)[1] for n in names] == ["pdf", "docx"]
+        files = dict(render_document(instance, plan, None, Doc(kind, key)))
+        assert files[names[0]][:5] == b"%PDF-" and files[names[1]][:2] == b"PK"
+        from .helpers import pdf_fonts
+
+        assert all("IPAex" in f for f in pdf_fonts(files[names[0]])), pdf_fonts(files[names[0]])

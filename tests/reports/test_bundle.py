@@ -61,9 +61,11 @@ def test_every_document_of_a_plan_with_the_instance():
     assert progress == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert sorted(zipfile.ZipFile(io.BytesIO(data)).namelist()) == [
         "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
+        "協定書案/RPA_長野県_2026_rpa-2026-1.pdf",  # the same draft to read and file as to edit
         "年度別予算総括表.pdf",
         "年度別予算総括表.xlsx",
         "覚書案/AI-OCR_長野市_2026_ocr-2026-1.docx",
+        "覚書案/AI-OCR_長野市_2026_ocr-2026-1.pdf",
     ]
 
 

@@ -41,7 +41,10 @@ def test_report_writes_one_pdf_per_joint_group_and_the_summary(tmp_path):
         "覚書案",
     ]
     # the 仕様統一 group's 覚書 (no 協定書: its members contract on their own), as the ZIP names it
-    assert [p.name for p in (out / "覚書案").iterdir()] == ["AI-OCR_松本市_2026_ocr_2026_1.docx"]
+    assert sorted(p.name for p in (out / "覚書案").iterdir()) == [
+        "AI-OCR_松本市_2026_ocr_2026_1.docx",
+        "AI-OCR_松本市_2026_ocr_2026_1.pdf",
+    ]
     text = pdf_text((out / "ocr_2026_1.pdf").read_bytes())
     share = doc["groups"][0]["allocation"]["shares"]["n-ueda-ocr"]
     assert "上田市" in text and f"{share['total_yen']:,}" in text
@@ -52,7 +55,7 @@ def test_report_writes_one_pdf_per_joint_group_and_the_summary(tmp_path):
     assert sorted(p.name for p in (out / "finance").iterdir()) == sorted(
         f"{c}_{name}.{ext}" for c, name in bodies for ext in ("pdf", "xlsx")
     )
-    assert f"{4 + 2 + 1 + 3 * len(bodies)}件のファイル" in result.output
+    assert f"{4 + 2 + 2 + 3 * len(bodies)}件のファイル" in result.output  # the 覚書 as PDF and Word
 
 
 def test_bad_plan_is_refused_and_nothing_is_written(tmp_path):
@@ -122,8 +125,9 @@ def test_report_of_a_plan_settled_by_the_settlement(tmp_path):
         "覚書案",
     ]
     # the lead-mode group's 協定書 and the 仕様統一 group's 覚書, as in the ZIP
-    assert [p.name for p in (out / "協定書案").iterdir()] == ["RPA_長野県_2026_rpa-2026-1.docx"]
-    assert [p.name for p in (out / "覚書案").iterdir()] == ["AI-OCR_長野市_2026_ocr-2026-1.docx"]
+    for folder, stem in (("協定書案", "RPA_長野県_2026_rpa-2026-1"), ("覚書案", "AI-OCR_長野市_2026_ocr-2026-1")):
+        assert sorted(p.name for p in (out / folder).iterdir()) == [f"{stem}.docx", f"{stem}.pdf"]
+    assert "第4条" in pdf_text((out / "協定書案" / "RPA_長野県_2026_rpa-2026-1.pdf").read_bytes())
     statements = {p.name: pdf_text(p.read_bytes()) for p in (out / "statements").iterdir()}
     otari = statements["204820_小谷村.pdf"]
     lines = [ln for g in plan.groups for ln in member_lines(instance, g) if ln.body_code == "204820"]

@@ -28,7 +28,7 @@ def test_a_rebuild_lays_out_only_the_documents_whose_pages_changed(tmp_path):
     instance = nagano_instance()
     plan = nagano_plan(instance)
     docs = bundle.plan_documents(plan, instance)
-    words = sum(1 for d in docs if d.kind in ("agreement", "memorandum"))  # Word drafts: no layout, always made
+    words = 0  # every document has a PDF kept by its content: the drafts' too (their Word files cost no layout)
     first: dict = {}
     files = _zip(instance, plan, docs, tmp_path, first)
     assert first == {"documents": len(docs), "reused": 0, "rendered": len(docs)}
@@ -48,8 +48,7 @@ def test_a_rebuild_lays_out_only_the_documents_whose_pages_changed(tmp_path):
     changed = [
         d
         for d in docs
-        if d.kind not in ("agreement", "memorandum")
-        and stamp.split(bundle._pdf_html(instance, plan, None, d)).body
+        if stamp.split(bundle._pdf_html(instance, plan, None, d)).body
         != stamp.split(bundle._pdf_html(renamed, plan, None, d)).body
     ]
     assert 0 < len(changed) < len(docs) - words
@@ -97,7 +96,7 @@ def test_version_2_lays_out_only_the_documents_whose_content_changed(tmp_path):
     instance = nagano_instance()
     plan = nagano_plan(instance)
     docs = bundle.plan_documents(plan, instance)
-    words = sum(1 for d in docs if d.kind in ("agreement", "memorandum"))  # Word drafts: no layout, always made
+    words = 0  # every document has a PDF kept by its content: the drafts' too (their Word files cost no layout)
     v1, v2 = _meta(1, date(2026, 12, 1)), _meta(2, date(2027, 1, 15))
     first: dict = {}
     _zip(instance, plan, docs, tmp_path, first, v1)
@@ -123,8 +122,7 @@ def test_version_2_lays_out_only_the_documents_whose_content_changed(tmp_path):
     changed = [
         d
         for d in docs
-        if d.kind not in ("agreement", "memorandum")
-        and stamp.split(bundle._pdf_html(instance, plan, v2, d)).body
+        if stamp.split(bundle._pdf_html(instance, plan, v2, d)).body
         != stamp.split(bundle._pdf_html(changed_instance, changed_plan, v2, d)).body
     ]
     rpa = {"n-nagano-rpa", "n-ueda-rpa", "n-otari-rpa"}

@@ -18,6 +18,7 @@ No request may answer 500, and no page for a user may show the name of another p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -557,12 +558,18 @@ def _url(app, endpoint: str, rule, values: dict, ext: str | None = None) -> str:
         return url_for(endpoint, **values)
 
 
+def _formats(rule) -> tuple[str, ...]:
+    """The file types a document's URL answers (pdf and xlsx, or pdf and docx for the agreement drafts)."""
+    found = re.search(r"<any\(([^)]*)\):ext>", rule.rule)
+    return tuple(ext.strip() for ext in found.group(1).split(",")) if found else ("pdf",)
+
+
 def _cases(app, endpoint: str):
     """(method, url, target or None) for every method, target and (for documents) file type."""
     world = app.extensions["security_world"]
     spec = ENDPOINTS[endpoint]
     for method, rule in _methods(app, endpoint):
-        exts = ("pdf", "xlsx") if "ext" in rule.arguments else (None,)
+        exts = _formats(rule) if "ext" in rule.arguments else (None,)
         for ext in exts:
             if spec.obj is None:
                 yield method, rule, ext, None

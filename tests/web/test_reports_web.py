@@ -132,6 +132,9 @@ def test_municipality_gets_only_its_own_documents(client, plan_id, app):
     assert client.get(f"/plans/{plan_id}/reports/statement/202029.pdf").status_code == 404
     assert client.get(f"/plans/{plan_id}/reports/budget.xlsx").status_code == 404
     assert client.get(f"/plans/{plan_id}/reports/agreement/rpa-2026-1.docx").status_code == 200
+    drafted = client.get(f"/plans/{plan_id}/reports/agreement/rpa-2026-1.pdf")
+    assert drafted.status_code == 200 and "第4条" in pdf_text(drafted.data)
+    assert _download_name(drafted) == "協定書案_RPA_長野県_2026_rpa-2026-1.pdf"
     r = fetch_zip(client, plan_id)
     assert r.status_code == 200
     assert sorted(zipfile.ZipFile(io.BytesIO(r.data)).namelist()) == sorted(
@@ -141,7 +144,9 @@ def test_municipality_gets_only_its_own_documents(client, plan_id, app):
             "負担金算定書/RPA_長野県_2026_rpa-2026-1.pdf",
             "負担金算定書/RPA_長野県_2026_rpa-2026-1.xlsx",
             "覚書案/AI-OCR_長野市_2026_ocr-2026-1.docx",
+            "覚書案/AI-OCR_長野市_2026_ocr-2026-1.pdf",
             "協定書案/RPA_長野県_2026_rpa-2026-1.docx",
+            "協定書案/RPA_長野県_2026_rpa-2026-1.pdf",
             "契約予定額（見込）のお知らせ/202011_長野市_AI-OCR_2026.pdf",
             "負担額通知/202011_長野市_RPA_2026.pdf",
             "年度別負担額/202011_長野市.pdf",
@@ -432,6 +437,9 @@ def test_group_pages_name_each_mode_s_statement(client, plan_id):
     assert "負担金算定書" not in unified and "負担額通知（PDF）" not in unified
     lead = client.get(f"/plans/{plan_id}/groups/rpa-2026-1").get_data(as_text=True)
     assert "負担金算定書（PDF）" in lead and "負担額通知（PDF）" in lead and "契約予定額" not in lead
+    # each draft to read (PDF) and to edit (Word)
+    assert "協定書案（PDF）" in lead and "協定書案（Word）" in lead
+    assert "覚書案（PDF）" in unified and "覚書案（Word）" in unified
     for url, name in (
         (
             f"/plans/{plan_id}/reports/group/ocr-2026-1.xlsx",
