@@ -38,8 +38,14 @@ class GroupHeading:
 
 
 def confirmed_notice_html(
-    heading: GroupHeading, member: Party, confirmed: ConfirmedGroup, share: ConfirmedShare, issued_on: date
+    heading: GroupHeading,
+    member: Party,
+    confirmed: ConfirmedGroup,
+    share: ConfirmedShare,
+    issued_on: date,
+    withdrawn: tuple[tuple[str, int], ...] = (),
 ) -> str:
+    """``withdrawn``: the members who left (name, last fiscal year), so a notice recomputed after a 脱退 says why."""
     return render_html(
         "confirmed_notice.html",
         heading=heading,
@@ -48,14 +54,20 @@ def confirmed_notice_html(
         share=share,
         issued=wareki_date(issued_on),
         wareki=wareki_fiscal_year,
+        withdrawn=withdrawn,
         control=None,
     )
 
 
 def confirmed_notice_pdf(
-    heading: GroupHeading, member: Party, confirmed: ConfirmedGroup, share: ConfirmedShare, issued_on: date
+    heading: GroupHeading,
+    member: Party,
+    confirmed: ConfirmedGroup,
+    share: ConfirmedShare,
+    issued_on: date,
+    withdrawn: tuple[tuple[str, int], ...] = (),
 ) -> bytes:
-    return html_to_pdf(confirmed_notice_html(heading, member, confirmed, share, issued_on))
+    return html_to_pdf(confirmed_notice_html(heading, member, confirmed, share, issued_on, withdrawn))
 
 
 INVOICE_TITLES = {"bill": "請求書", "charge": "精算額請求書（追加請求）", "refund": "精算額還付通知書"}

@@ -323,8 +323,9 @@ def confirmed_notice(plan_id: int, group_id: str, need_id: str):
     if state.confirmed is None:
         abort(404, description=missing)
     share = state.confirmed.share(need_id)
+    withdrawn = tuple((ctx.body_name(ctx.body_of(w.need_id)), w.last_fiscal_year) for w in state.withdrawals)
     data = confirmed_notice_pdf(
-        _heading(ctx), Party(body.code, body.name, body.kind), state.confirmed, share, today_jst()
+        _heading(ctx), Party(body.code, body.name, body.kind), state.confirmed, share, today_jst(), withdrawn
     )
     return _pdf(data, f"確定負担額通知_{ctx.group.id}_{body.name}")
 

@@ -30,6 +30,7 @@ from planner.services.users import create_user
 from tests.e2e import test_browser
 from tests.e2e.test_browser import ARTIFACTS, solved_on_page
 from tests.e2e.test_demo_walk_browser import demo_server, log_in, log_out  # noqa: F401  (demo_server: a fixture)
+from tests.reports.helpers import pdf_text
 from tests.support.smtp import smtp_sink, subject, text  # noqa: F401  (smtp_sink: a fixture)
 
 pytestmark = test_browser.pytestmark
@@ -346,7 +347,8 @@ def test_matsumoto_runs_its_rpa_consortium_from_invitation_to_settlement(
         assert "脱退" in title and "坂城町が令和8年度までの参加で脱退します" in words
         before, after = (int(x.replace(",", "")) for x in re.search(r"：([\d,]+)円 → ([\d,]+)円", words).groups())
         assert after > before  # the later years are split among fewer towns
-    fetch_pdf(page, f"a[href$='/confirmed/{need_of[SHIMOSUWA]}.pdf']", "11-confirmed-notice-shimosuwa-after")
+    after = fetch_pdf(page, f"a[href$='/confirmed/{need_of[SHIMOSUWA]}.pdf']", "11-confirmed-notice-shimosuwa-after")
+    assert "坂城町は令和8年度まで参加して脱退しました" in pdf_text(after)
     log_out(page, demo)
 
     # 10. 長野県 reads the consortium, its plan and the stages without a button; every action it sends is refused
