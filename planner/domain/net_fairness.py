@@ -138,6 +138,8 @@ def eligible_lead_alternative(
     if mode != "lead" or grant_ineligibility(instance.bodies[lead_body], rules) is None:
         return None
     needs = [instance.need(i) for i in member_ids]
+    if rules.grant.category(needs[0].category) is None:  # no lead brings a grant the category does not have
+        return None
     candidates = {n.body for n in needs if n.can_lead} | set(instance.hosts_of(needs[0].category))
     best: tuple[int, str] | None = None
     for body in sorted(candidates):

@@ -367,6 +367,8 @@ class GrantEstimate:
     project: str = ""  # who the project (実施主体) is: 「幹事団体が1事業（グループ全体）」 / 「団体ごとに1事業」
     implementer_body: str | None = None  # the 実施主体's body code (the lead in lead mode)
     capped: bool = False
+    # 「要確認」 with the reason when the rule set marks the category 要確認 (the source does not clearly cover it)
+    to_confirm: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -377,6 +379,7 @@ class GrantEstimate:
             "project": self.project,
             "implementer_body": self.implementer_body,
             "capped": self.capped,
+            "to_confirm": self.to_confirm,
         }
 
     @classmethod
@@ -389,6 +392,7 @@ class GrantEstimate:
             project=str(doc.get("project", "")),
             implementer_body=doc.get("implementer_body"),
             capped=bool(doc.get("capped", False)),
+            to_confirm=doc.get("to_confirm"),
         )
 
 
@@ -502,6 +506,14 @@ class SubsidyEstimate:
     def worse_off_if_grant_awarded_yen(self) -> int:
         """How much more the member pays net than alone when every grant is awarded (0 when not worse off)."""
         return max(0, self.joint.net_yen - self.standalone.net_yen)
+
+    @property
+    def grant_to_confirm(self) -> str | None:
+        """Why a grant estimate of this member (joint, or alone when only that one is not 0) is 要確認, or None."""
+        for grant in (self.joint.grant, self.standalone.grant):
+            if grant.amount_yen > 0 and grant.to_confirm:
+                return grant.to_confirm
+        return None
 
     @property
     def special_tax_yen(self) -> int:
@@ -645,6 +657,11 @@ class MemberLine:
         return self.subsidy.grant_yen if self.subsidy else 0
 
     @property
+    def grant_to_confirm(self) -> str | None:
+        """要確認 and the reason beside a grant estimate of a category the source does not clearly cover."""
+        return self.subsidy.grant_to_confirm if self.subsidy else None
+
+    @property
     def special_tax_yen(self) -> int:
         return self.subsidy.special_tax_yen if self.subsidy else 0
 
@@ -726,6 +743,7 @@ class MemberLine:
             "net_without_grant_saving_yen": self.net_without_grant_saving_yen,
             "worse_off_if_grant_awarded_yen": self.worse_off_if_grant_awarded_yen,
             "grant_warning": self.grant_warning,
+            "grant_to_confirm": self.grant_to_confirm,
             **({"effect": self.effect.to_json()} if self.effect is not None else {}),
         }
 

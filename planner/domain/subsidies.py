@@ -20,7 +20,7 @@ again for its standalone alternative: gross share -> grant -> special allocation
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 REASON_KIND = "対象外の団体種別"
+REASON_CATEGORY = "対象外の分野"
 REASON_DATA_PLAN = "推進計画未提出"
 REASON_CAP = "上限到達"
 REASON_NO_INITIAL = "初期費用の負担なし"
@@ -134,8 +135,44 @@ def grant_estimates(
     g = rules.grant
     rate = g.rate(mode)
     text = grant_rule_text(rules)
-    if g.project_scope.get(mode, "member") == "group" and lead_body is not None:
-        return _group_project(instance, mode, lead_body, member_ids, initial, rules, rate, text)
+    category_id = instance.need(member_ids[0]).category if member_ids else ""
+    category = instance.categories.get(category_id)
+    category_name = category.name if category is not None else category_id
+    coverage = g.category(category_id)
+    group_scope = g.project_scope.get(mode, "member") == "group" and lead_body is not None
+    if coverage is None:  # rule data: the grant does not cover this category
+        reason = f"{REASON_CATEGORY}（分野「{category_name}」は{g.name}の対象分野にありません）"
+        return {
+            nid: GrantEstimate(
+                amount_yen=0,
+                eligible=False,
+                rule=text,
+                reason=reason,
+                implementer_body=lead_body if group_scope else instance.need(nid).body,
+            )
+            for nid in member_ids
+        }
+    if group_scope:
+        assert lead_body is not None
+        out = _group_project(instance, mode, lead_body, member_ids, initial, rules, rate, text)
+    else:
+        out = _member_projects(instance, member_ids, initial, rules, rate, text)
+    if coverage.to_confirm:
+        # the estimate is made as for a covered category, and says plainly that the category is to be confirmed
+        said = f"{category_name}：{coverage.reason}"
+        out = {nid: replace(e, to_confirm=said) if e.amount_yen > 0 else e for nid, e in out.items()}
+    return out
+
+
+def _member_projects(
+    instance: Instance,
+    member_ids: Sequence[str],
+    initial: Mapping[str, int],
+    rules: RuleSet,
+    rate: Fraction,
+    text: str,
+) -> dict[str, GrantEstimate]:
+    g = rules.grant
     out = {}
     for nid in member_ids:
         body = instance.bodies[instance.need(nid).body]
@@ -472,6 +509,9 @@ def estimate_group(
                 f"補助金の見込額は単独調達より {alone_grant.amount_yen - grant.amount_yen:,}円 少なくなります"
                 "（共同で初期費用が下がる、または実施主体が変わるため）。"
             )
+        to_confirm = grant.to_confirm if grant.amount_yen > 0 else alone_grant.to_confirm
+        if to_confirm and (grant.amount_yen > 0 or alone_grant.amount_yen > 0):
+            all_notes.append(f"補助金の見込額は要確認（{to_confirm}）。")
         if grant.amount_yen > 0 and grant.reason and grant.reason.startswith(REASON_DATA_PLAN):
             all_notes.append(f"補助金の見込額 {grant.amount_yen:,}円 には条件があります: {grant.reason}")
         if grant.reason and grant.amount_yen == 0:

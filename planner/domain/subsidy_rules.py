@@ -25,6 +25,13 @@ RULES_SCHEMA = "kyodo-planner-subsidy-rules/2"
 PROJECT_SCOPES = ("group", "member")
 NEED_REQUIREMENTS = ("serves_disadvantaged_area",)  # the Need fields a measure may require
 ROUNDINGS = {"yen": ("1円未満切捨て", 1), "thousand_yen": ("千円未満切捨て", 1000)}
+# How the grant treats a category: 対象 (the source covers it), 要確認 (it does not clearly: the estimate is made and
+# shown with 要確認 and the reason). A category the rule set does not list is not covered.
+GRANT_CATEGORY_STATUSES = ("対象", "要確認")
+UNLISTED_GRANT_CATEGORIES = (
+    "この版の補助制度ルールには補助金の対象分野（grant.categories）の定めがありません。"
+    "管理者が分野ごとに対象かどうかを確認して、新しい版に入力してください"
+)
 
 
 class SubsidyRulesError(ValueError):
@@ -70,6 +77,19 @@ class ModeRates:
 
 
 @dataclass(frozen=True)
+class GrantCategory:
+    """Whether the grant covers one category: 対象 or 要確認, the source's words it rests on, and (要確認) why."""
+
+    status: str  # GRANT_CATEGORY_STATUSES
+    quote: str
+    reason: str = ""
+
+    @property
+    def to_confirm(self) -> bool:
+        return self.status == "要確認"
+
+
+@dataclass(frozen=True)
 class GrantRule:
     """地域IoT実装・共同利用推進事業: rate on the eligible (initial) cost, one cap per project."""
 
@@ -81,6 +101,14 @@ class GrantRule:
     project_scope: Mapping[str, str]  # mode -> "group" (the lead's one project) | "member" (each member's own)
     competitive: bool  # awarded by public call (公募): estimates assume selection
     sources: tuple[str, ...]  # source ids the grant's terms cite
+    # category id -> its treatment; None for a rule set written before the field (every category is then 要確認)
+    categories: Mapping[str, GrantCategory] | None = None
+
+    def category(self, category_id: str) -> GrantCategory | None:
+        """The grant's treatment of ``category_id``; None when the rule set does not cover it."""
+        if self.categories is None:
+            return GrantCategory("要確認", "", UNLISTED_GRANT_CATEGORIES)
+        return self.categories.get(category_id)
 
 
 @dataclass(frozen=True)
@@ -373,6 +401,7 @@ class _Parser:
         plan = self.figure(g, "requires_data_plan", "grant.requires_data_plan", _check_bool)
         scope = self.figure(g, "project_scope", "grant.project_scope", _check_scope)
         competitive = self.figure(g, "competitive", "grant.competitive", _check_bool)
+        categories = self.grant_categories(g) if "categories" in g else None
         if rate is None or cap is None or kinds is None or plan is None or scope is None or competitive is None:
             return None
         if not name:
@@ -386,7 +415,46 @@ class _Parser:
             project_scope=dict(scope),
             competitive=bool(competitive),
             sources=tuple(self.cited(g["rate"].get("sources"), "grant.rate.sources")),
+            categories=categories,
         )
+
+    def grant_categories(self, g: Mapping[str, Any]) -> dict[str, GrantCategory] | None:
+        """grant.categories: {category id: {"status": 対象|要確認, "quote": the source's words, "reason": why 要確認}}."""
+        raw = self.figure(
+            g,
+            "categories",
+            "grant.categories",
+            lambda v: (
+                None
+                if isinstance(v, dict) and v
+                else '分野 id → {"status": "対象" か "要確認", "quote": "資料の記載"} の対応を 1 つ以上指定してください'
+            ),
+        )
+        if raw is None:
+            return None
+        out: dict[str, GrantCategory] = {}
+        for cid, entry in raw.items():
+            path = f"grant.categories.value.{cid}"
+            if not isinstance(entry, dict):
+                self.fail(path, '{"status": ..., "quote": ..., "reason": ...} の形で指定してください')
+                continue
+            status, quote, reason = entry.get("status"), entry.get("quote"), entry.get("reason", "")
+            ok = True
+            if status not in GRANT_CATEGORY_STATUSES:
+                self.fail(f"{path}.status", f"{' か '.join(GRANT_CATEGORY_STATUSES)} にしてください")
+                ok = False
+            if not isinstance(quote, str) or not quote.strip():
+                self.fail(f"{path}.quote", "扱いの根拠となる資料の記載（引用）を入力してください")
+                ok = False
+            if not isinstance(reason, str):
+                self.fail(f"{path}.reason", "文字列で指定してください")
+                ok = False
+            elif status == "要確認" and not reason.strip():
+                self.fail(f"{path}.reason", "要確認とする理由（資料から何が明らかでないか）を入力してください")
+                ok = False
+            if ok:
+                out[str(cid)] = GrantCategory(str(status), str(quote).strip(), str(reason).strip())
+        return out
 
     def measure(self, m: Any, path: str, ids: set[str]) -> Measure | None:
         if not isinstance(m, dict):

@@ -68,6 +68,7 @@ class NeedLine:
     standalone_total_yen: int
     answer: MemberAnswer | None = None
     grant_warning: str | None = None  # worse off than alone if grants are awarded (shown in red)
+    grant_to_confirm: str | None = None  # the category's grant is 要確認 in the rule data (shown with the reason)
     net_without_grant_yen: int | None = None
     previous: PreviousAnswer | None = None  # the answer to the version this one replaced, if any
 
@@ -103,6 +104,7 @@ def need_lines(
                     m.standalone_total_yen,
                     answers.get(m.need_id),
                     grant_warning=m.grant_warning,
+                    grant_to_confirm=m.grant_to_confirm,
                     net_without_grant_yen=m.net_without_grant_yen,
                 )
             )

@@ -85,7 +85,7 @@ def test_loading_twice_changes_nothing_and_the_r2_rule_set_is_current(initialize
     with Session(initialized_engine) as s:
         assert load_reference_bodies(s).population == 0
         current = s.exec(select(SubsidyRuleSet).where(SubsidyRuleSet.is_current == True)).one()  # noqa: E712
-        assert current.version == "R2-budget-1"
+        assert current.version == "R2-budget-2"
 
 
 def test_an_unusable_current_rule_set_gives_way_to_the_shipped_one(initialized_engine):
@@ -102,4 +102,4 @@ def test_an_unusable_current_rule_set_gives_way_to_the_shipped_one(initialized_e
         )
         s.add(old)
         s.commit()
-        assert load_subsidy_rules(s).current == "R2-budget-1"
+        assert load_subsidy_rules(s).current == "R2-budget-2"

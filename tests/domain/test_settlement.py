@@ -119,7 +119,7 @@ def test_nagano_bench_settles_with_the_real_optimiser():
     inst = load_instance(path)
     plan = optimiser.optimise(inst)
     settled = settle_plan(inst, plan, method="nucleolus")
-    assert settled.stats["rule_version"] == "R2-budget-1"
+    assert settled.stats["rule_version"] == "R2-budget-2"
     for g in settled.groups:
         assert sum(s.total_yen for s in g.allocation.shares) == g.cost.total_yen
         assert set(g.subsidies) == set(g.members)

@@ -61,9 +61,9 @@ def parts(initial, annual=0, horizon=5):
 
 def test_shipped_rule_set_is_the_r2_budget_terms_and_cites_only_that_edition_for_terms():
     assert [p.name for p in RULES_DIR.glob("*.json")] == ["R2-budget.json"]
-    assert RULES["version"] == "R2-budget-1" and RULES["fiscal_year"] == 2020
+    assert RULES["version"] == "R2-budget-2" and RULES["fiscal_year"] == 2020
     assert validate_rules(RULES) == []
-    assert "令和2年度予算" in RULE_SET.name and RULE_SET.label == "R2-budget-1（令和2年度予算の制度条件）"
+    assert "令和2年度予算" in RULE_SET.name and RULE_SET.label == "R2-budget-2（令和2年度予算の制度条件）"
     assert "令和7年6月30日版" not in json.dumps(RULES, ensure_ascii=False)
     r2 = next(s for s in RULE_SET.sources if s.id == "mic_ai_rpa_r2")
     assert r2.title == "自治体におけるAI・RPA活用促進（令和2年度予算）"
@@ -146,6 +146,60 @@ def test_in_unified_mode_each_member_is_judged_on_itself():
     assert grants["i"].amount_yen == 1_500_000 and grants["i"].reason.startswith("推進計画未提出")  # a condition
     assert grants["p"].amount_yen == 0 and "都道府県" in grants["p"].reason
     assert grants["s"].rule.startswith("地域IoT実装・共同利用推進事業（補助率1/2、上限20,000,000円/事業")
+
+
+# --- which categories the grant covers (rule data) -----------------------------------------------------------------
+
+
+def test_the_grants_categories_are_rule_data_with_rpa_and_genai_marked_to_be_confirmed():
+    cats = RULE_SET.grant.categories
+    assert {c for c, v in cats.items() if v.status == "対象"} == {
+        "chatbot",
+        "speech",
+        "ocr",
+        "matching",
+        "image",
+        "optimal",
+        "forecast",
+    }
+    assert {c for c, v in cats.items() if v.status == "要確認"} == {"rpa", "genai"}
+    # every status rests on the source's own words (subsidy-rules.md section 1), and 要確認 says why
+    assert all(v.quote == "令和2年度よりAI等活用を新設" for v in cats.values())
+    assert cats["genai"].reason == "R2資料は「AI等活用を新設」とするのみで、生成AIが対象か明らかでない"
+    assert cats["rpa"].reason == "R2資料の補助金の記載（AI等活用を新設）からはRPAが対象か明らかでない"
+    assert "RPAが対象か明らかでない" in cats["rpa"].reason
+    assert RULES["grant"]["categories"]["sources"] == ["mic_ai_rpa_r2", "planner_policy"]
+
+
+def test_a_to_be_confirmed_category_gets_its_estimate_with_to_be_confirmed_and_the_reason():
+    inst = instance()
+    rpa = grant_estimates(inst, "standalone", None, ["r"], {"r": 3_000_000}, RULE_SET)["r"]
+    assert rpa.amount_yen == 1_500_000 and rpa.eligible  # estimated as for a covered category ...
+    assert rpa.to_confirm == "RPA：R2資料の補助金の記載（AI等活用を新設）からはRPAが対象か明らかでない"
+    ocr = grant_estimates(inst, "standalone", None, ["k"], {"k": 3_000_000}, RULE_SET)["k"]
+    assert ocr.amount_yen == 1_500_000 and ocr.to_confirm is None
+    # ... and the member's record and lines say it beside the figures (a 0 grant has nothing to confirm)
+    est = estimate_group(inst, "standalone", None, ["r"], {"r": parts(3_000_000)}, {"r": parts(3_000_000)}, RULE_SET)
+    assert est["r"].grant_to_confirm == rpa.to_confirm
+    assert f"補助金の見込額は要確認（{rpa.to_confirm}）。" in est["r"].notes
+    assert subsidy_from_json("r", est["r"].to_json()).joint.grant.to_confirm == rpa.to_confirm
+    none = grant_estimates(inst, "standalone", None, ["ward"], {"ward": 0}, RULE_SET)["ward"]
+    assert none.amount_yen == 0 and none.to_confirm is None
+
+
+def test_a_category_the_rule_set_does_not_list_gets_no_grant_with_the_reason():
+    doc = copy.deepcopy(RULES)
+    del doc["grant"]["categories"]["value"]["rpa"]
+    rules = parse_rules(doc)
+    inst = instance()
+    g = grant_estimates(inst, "standalone", None, ["r"], {"r": 3_000_000}, rules)["r"]
+    assert g.amount_yen == 0 and not g.eligible
+    assert g.reason == "対象外の分野（分野「RPA」は地域IoT実装・共同利用推進事業の対象分野にありません）"
+    # a rule set written before the field covers every category, each 要確認 with what the administrator must do
+    del doc["grant"]["categories"]
+    older = parse_rules(doc)
+    g = grant_estimates(inst, "standalone", None, ["k"], {"k": 3_000_000}, older)["k"]
+    assert g.amount_yen == 1_500_000 and "grant.categories" in g.to_confirm and "管理者が分野ごとに" in g.to_confirm
 
 
 # --- special allocation tax -------------------------------------------------------------------------------
@@ -291,9 +345,9 @@ def test_member_record_says_estimate_rule_set_administrator_check_and_public_cal
     assert k.special_tax_yen == 0  # AI-OCR, not a resident service
     assert k.net_yen == 4_500_001 - 1_000_000
     assert k.standalone.grant.amount_yen == 2_000_000
-    assert k.rule_version == "R2-budget-1（令和2年度予算の制度条件）" and k.rounding == "1円未満切捨て"
+    assert k.rule_version == "R2-budget-2（令和2年度予算の制度条件）" and k.rounding == "1円未満切捨て"
     assert k.sources == ("総務省「自治体におけるAI・RPA活用促進（令和2年度予算）」",)  # the edition every term cites
-    assert k.notes[0].startswith("補助金・特別交付税の額はいずれも見込額です（算定ルール R2-budget-1")
+    assert k.notes[0].startswith("補助金・特別交付税の額はいずれも見込額です（算定ルール R2-budget-2")
     assert "管理者が確認" in k.notes[0] and "公募で採択された場合を仮定" in k.notes[0]
     assert subsidy_from_json("k", k.to_json()) == k  # one JSON conversion, both ways
 
@@ -317,6 +371,11 @@ def test_member_record_says_estimate_rule_set_administrator_check_and_public_cal
             {"lead": 0.5, "unified": 1.5, "standalone": 0.3},
             "special_tax.measures[1].categories.value.rpa.unified",
         ),
+        (("grant", "categories", "value", "rpa", "status"), "たぶん", "grant.categories.value.rpa.status"),
+        (("grant", "categories", "value", "rpa", "reason"), "", "grant.categories.value.rpa.reason"),
+        (("grant", "categories", "value", "ocr", "quote"), " ", "grant.categories.value.ocr.quote"),
+        (("grant", "categories", "value"), {}, "grant.categories.value"),
+        (("grant", "categories", "sources"), ["unknown"], "grant.categories.sources"),
         (("rounding", "value"), "ten_yen", "rounding.value"),
         (("schema",), "kyodo-planner-subsidy-rules/1", "schema"),
         (("version",), "", "version"),

@@ -124,7 +124,7 @@ def test_every_pdf_of_both_plans_has_the_same_bytes(bench, cli_doc, job_row):
     cli = (load_instance(bench), settled_plan_from_dict(cli_doc))
     view = plan_view(job_row)
     job = (view.instance, view.plan)
-    meta = ReportMeta(price_book_version="R8-ref-1", rule_version="R2-budget-1", issued_on=ISSUED_ON)
+    meta = ReportMeta(price_book_version="R8-ref-1", rule_version="R2-budget-2", issued_on=ISSUED_ON)
     compared = []
     for name, renderer in RENDERERS.items():
         if "pdf" not in renderer.kind.downloads:

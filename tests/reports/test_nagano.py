@@ -55,7 +55,7 @@ def test_largest_consortium_prints_every_member_exactly(nagano):
         assert yen(getattr(g.cost, k)) in text
     assert g.allocation.method_label in text
     assert g.allocation.rounding_rule.replace(" ", "")[:40] in text
-    assert "R2-budget-1" in text and "見込額" in text and "令和8年度" in text
+    assert "R2-budget-2" in text and "見込額" in text and "令和8年度" in text
     lead = instance.bodies[g.lead_body]
     assert f"{lead.name}長" in text and "印" in text
     for name, programs in pdf_font_programs(data).items():

@@ -645,6 +645,51 @@ def test_rule_terms_problems_name_the_input_and_nothing_is_written(app, client, 
     assert "出典" in under("t_special_tax_measures_0_requires_disadvantaged-sources")
 
 
+def test_the_grants_categories_are_edited_per_category_with_status_quote_and_reason(app, client, seed, rule_set):
+    login(client, "admin")
+    html = client.get(f"/admin/rules/{rule_set}/edit").get_data(as_text=True)
+    assert "補助の対象分野（分野ごとに 対象・要確認・対象外）" in html
+    data = _rule_form(client, rule_set)
+    assert data["t_grant_categories-ocr__status"] == "対象" and data["t_grant_categories-rpa__status"] == "要確認"
+    assert data["t_grant_categories-rpa__quote"] == "令和2年度よりAI等活用を新設"
+    assert "生成AIが対象か明らかでない" in data["t_grant_categories-genai__reason"]
+    before = _count_rule_sets(app)
+    # 要確認 without a reason, and a status without the source's words: refused under their inputs
+    bad = _with(
+        data,
+        **{
+            "t_grant_categories-chatbot__status": "要確認",
+            "t_grant_categories-chatbot__reason": "",
+            "t_grant_categories-speech__quote": "",
+        },
+    )
+    r = client.post(f"/admin/rules/{rule_set}/edit", data=bad)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and _count_rule_sets(app) == before
+
+    def under(field_id):
+        m = re.search(rf'id="{field_id}-errors">(.*?)</ul>', html, re.S)
+        return m.group(1) if m else ""
+
+    assert "要確認とする理由" in under("t_grant_categories-chatbot__reason")
+    assert "資料の記載（引用）を入力してください" in under("t_grant_categories-speech__quote")
+    # RPA confirmed 対象 (a later year's call names it), 生成AI left out: saved as rule data
+    changed = _with(
+        data,
+        **{
+            "t_grant_categories-rpa__status": "対象",
+            "t_grant_categories-rpa__quote": "RPA等の導入を対象とする（令和8年度公募要領）",
+            "t_grant_categories-rpa__reason": "",
+            "t_grant_categories-genai__status": "",
+        },
+    )
+    r = client.post(f"/admin/rules/{rule_set}/edit", data=changed)
+    assert r.status_code == 302, re.findall(r"<li>(.*?)</li>", r.get_data(as_text=True))
+    cats = _rules(app, "R8-web-2")["grant"]["categories"]["value"]
+    assert cats["rpa"] == {"status": "対象", "quote": "RPA等の導入を対象とする（令和8年度公募要領）"}
+    assert "genai" not in cats and cats["ocr"] == {"status": "対象", "quote": "令和2年度よりAI等活用を新設"}
+
+
 def test_rule_set_json_export_and_import(app, client, seed, rule_set):
     login(client, "admin")
     r = client.get(f"/admin/rules/{rule_set}/export")

@@ -41,6 +41,8 @@ NEED_REQUIREMENT_LABELS = {
     "": "ニーズへの要件なし",
     "serves_disadvantaged_area": "条件不利地域で住民生活の維持・向上に必要なサービスであること（ニーズの印）",
 }
+GRANT_CATEGORY_LABELS = {"": "対象外", "対象": "対象", "要確認": "要確認（見込額に要確認と理由を添える）"}
+GRANT_CATEGORY_KEYS = ("status", "quote", "reason")
 ELIGIBLE_PART_LABELS = {"initial": "初期投資・連携体制の構築等にかかる経費（初期費用）"}
 APPLIES_TO_LABELS = {"initial_after_grant": "導入経費のうち団体が負担する一般財源（初期費用の負担額 − 補助金）"}
 CAP_KINDS = (("municipality", "市町村"), ("prefecture", "道府県"))
@@ -80,7 +82,7 @@ class Term:
     path: tuple[Any, ...]  # keys into the document, e.g. ("special_tax", "measures", 0, "categories")
     label: str
     kind: str  # mode_rates | yen | rounding | eligible_part | applies_to | kinds | bool | scope | category_rates
-    #            | need_requirement | base_cap | correction (wording and sources only: the table has its own inputs)
+    #            | grant_categories    #            | need_requirement | base_cap | correction (wording and sources only: the table has its own inputs)
 
     @property
     def dotted(self) -> str:
@@ -100,6 +102,7 @@ GENERAL_TERMS = (
     (("grant", "cap_per_project_yen"), "補助額の上限（1事業あたり、円）", "yen"),
     (("grant", "eligible_part"), "補助対象経費", "eligible_part"),
     (("grant", "ineligible_kinds"), "補助の対象外とする団体種別", "kinds"),
+    (("grant", "categories"), "補助の対象分野（分野ごとに 対象・要確認・対象外）", "grant_categories"),
     (("grant", "requires_data_plan"), "市町村が実施主体のとき、官民データ活用推進計画の提出を条件とする", "bool"),
     (("grant", "project_scope"), "事業の単位（実施主体）", "scope"),
     (("grant", "competitive"), "公募・評価による採択", "bool"),
@@ -142,6 +145,13 @@ def _value_fields(term: Term, categories: list[tuple[str, str]]) -> dict[str, An
         return {
             f"{cid}__{mode}": NumberText(f"{name}（{MODE_LABELS[mode]}）") for cid, name in categories for mode in MODES
         }
+    if term.kind == "grant_categories":
+        out: dict[str, Any] = {}
+        for cid, name in categories:
+            out[f"{cid}__status"] = SelectField(f"{name}：扱い", choices=list(GRANT_CATEGORY_LABELS.items()))
+            out[f"{cid}__quote"] = StringField(f"{name}：根拠となる資料の記載", validators=[Length(max=300)])
+            out[f"{cid}__reason"] = StringField(f"{name}：要確認とする理由", validators=[Length(max=500)])
+        return out
     if term.kind == "yen":
         return {"value": NumberText(term.label)}
     if term.kind == "base_cap":
@@ -219,6 +229,9 @@ def rule_terms_form(doc: dict, categories: list[tuple[str, str]], **kwargs: Any)
         rated = (m.get("categories") or {}).get("value") if isinstance(m.get("categories"), dict) else None
         for cid in rated or {}:
             known.setdefault(str(cid), str(cid))
+    granted = _get(doc, ("grant", "categories", "value"))
+    for cid in granted if isinstance(granted, dict) else {}:
+        known.setdefault(str(cid), str(cid))
     cats = list(known.items())
     source_ids = [
         (str(s["id"]), str(s.get("title") or s["id"])) for s in doc.get("sources") or [] if isinstance(s, dict)
@@ -284,6 +297,13 @@ def form_data(doc: dict, categories: list[tuple[str, str]]) -> dict[str, Any]:
             for cid, _name in categories:
                 for mode in MODES:
                     sub[f"{cid}__{mode}"] = _rate_text(rated.get(cid), mode) if cid in rated else ""
+        elif term.kind == "grant_categories":
+            listed = value if isinstance(value, dict) else {}
+            for cid, _name in categories:
+                found = listed.get(cid)
+                entry = found if isinstance(found, dict) else {}
+                for key in GRANT_CATEGORY_KEYS:
+                    sub[f"{cid}__{key}"] = str(entry.get(key) or "")
         elif term.kind == "yen":
             sub["value"] = "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
         elif term.kind == "base_cap":
@@ -355,6 +375,22 @@ def _term_value(term: Term, sub: Form, categories: list[tuple[str, str]]) -> tup
             if value is not None:
                 rates[cid] = value
         return True, rates
+    if kind == "grant_categories":
+        listed: dict[str, dict[str, str]] = {}
+        for cid, name in categories:
+            status, quote, reason = (str(sub[f"{cid}__{key}"].data or "").strip() for key in GRANT_CATEGORY_KEYS)
+            if not status:
+                continue  # 対象外: not listed
+            if not quote:
+                _fail(sub[f"{cid}__quote"], f"{name}：扱いの根拠となる資料の記載（引用）を入力してください")
+            if status == "要確認" and not reason:
+                _fail(
+                    sub[f"{cid}__reason"], f"{name}：要確認とする理由（資料から何が明らかでないか）を入力してください"
+                )
+            listed[cid] = {"status": status, "quote": quote} | ({"reason": reason} if reason else {})
+        if not listed:
+            _fail(sub[f"{categories[0][0]}__status"], "補助の対象分野（対象か要確認）を 1 つ以上選んでください")
+        return True, listed
     if kind == "yen":
         if sub["value"].number is None and not sub["value"].errors:
             _fail(sub["value"], f"{term.label}: 金額を入力してください")
@@ -487,6 +523,8 @@ def place_problem(form: RuleTermsBase, field_path: str | None, message: str) -> 
         parts = [p for p in rest[len(".value") :].split(".") if p]
         if best.kind == "category_rates" and parts:
             name = f"{parts[0]}__{parts[1] if len(parts) > 1 else FORM_MODES[0]}"
+        elif best.kind == "grant_categories" and parts:
+            name = f"{parts[0]}__{parts[1] if len(parts) > 1 and parts[1] in GRANT_CATEGORY_KEYS else 'status'}"
         elif best.kind in ("mode_rates", "scope"):
             name = parts[0] if parts and parts[0] in MODES else FORM_MODES[0]
         elif best.kind == "base_cap":
