@@ -204,6 +204,8 @@ def test_the_run_says_where_the_time_goes():
     cg = [c for c in components if c["method"] == "colgen"]
     assert cg and all(0 <= c["start"] <= c["end"] <= plan.solve_seconds + 1 for c in cg)
     assert all("master_lp" in c["phases"] for c in cg)
+    old = optimise(inst, options=OptimiserOptions(workers=1, column_generation=False, lp_shortcuts=False))
+    assert old.stats["solve_phases"]["milp"]["lp"] > 0 and old.stats["solve_phases"]["milp"]["branch_and_bound"] > 0
 
 
 def test_a_persistent_master_gets_the_seconds_it_is_given_on_every_run():

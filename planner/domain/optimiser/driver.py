@@ -346,6 +346,7 @@ def _solve_big_timed(
         pruning=opts.pruning,
         lp_shortcuts=opts.lp_shortcuts,
     )
+    phases.update(res.phases)
     bound = max(res.bound, qbound)
     groups: list[Group] | None
     if res.groups is not None and res.objective <= warm_value:
