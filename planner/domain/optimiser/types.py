@@ -120,11 +120,11 @@ class OptimiserOptions:
     # second or two and usually proves the heuristic plan optimal at once, which column generation does not beat
     # (national_radius60 in the same run: 16.0 s CPU with column generation everywhere, 9.9 s without).
     colgen_min_columns: int = 27_000
-    # ... and under a time limit too. Off by default: measured in one run each (bench/README.md, issue 32), a
-    # time-limited run ended further from optimal with it (radius 150, 300 s: 3.16 % against 2.19 % without) while a
-    # run to the proof was faster (radius 100's 262-need component: 20.7 s CPU against 27.7 s). `planner bench
-    # --method colgen` turns it on to measure it again.
-    colgen_under_time_limit: bool = False
+    # ... and under a time limit too. On since 2026-12-07 22:25 UTC (bench/README.md, issue 32): with the master's
+    # time limit counted per run (colgen.run_for), at the same CPU seconds in the same minutes, radius 100 ended at
+    # 2.07 % against the previous method's 3.04 % and radius 150 at 2.18 % against 3.75 %. Off: the previous method
+    # (Lagrangian first wave, full LP) in time-limited runs, as the web job ran before.
+    colgen_under_time_limit: bool = True
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
