@@ -70,6 +70,23 @@ def expected_item(category: Category) -> str:
     return RENTAL if category.group in LICENSED_GROUPS else COMMISSION
 
 
+# Neither the price book nor a vendor quote records what kind of contract a category's product is bought under, so
+# a contract's 節 is an assumption from what the category is, and every document says so beside the line.
+ASSUMED_ITEM = (
+    "仮定：単価表・見積に契約の種類の記録がないため、分野の種類から見込んだ節です。見積・契約の内容"
+    "（委託か使用料か）により決まります"
+)
+# A member's payment to the lead is fixed by the agreement, not assumed: it is no contract of its own.
+CONTRIBUTION_BASIS = "協定に基づき、契約の当事者である幹事団体に支払う負担金のため（幹事団体方式の参加団体）"
+SHARES_BASIS = "協定に基づき参加団体が納付する負担金のため（幹事団体が契約の全体を歳出に計上する）"
+
+
+def contract_basis(category: Category, own: str) -> str:
+    """Why a contract falls under its 節: what the category buys, ``own`` (whose contract it is), and that the
+    choice is an assumption."""
+    return f"{own}{ITEM_BASIS[expected_item(category)]}（{ASSUMED_ITEM}）"
+
+
 @dataclass(frozen=True)
 class YearYen:
     fiscal_year: int
@@ -95,6 +112,7 @@ class BudgetLine:
     years: tuple[YearYen, ...]
     counterparts: tuple[str, ...] = ()
     parts: tuple[tuple[str, tuple[YearYen, ...]], ...] = ()  # (body code, its years): a lead's 歳入 by member
+    basis: str = ""  # why this 節 or 款 (an assumed contract 節 says it is assumed)
 
     def amount_in(self, fiscal_year: int) -> int:
         return sum(y.yen for y in self.years if y.fiscal_year == fiscal_year)
@@ -299,7 +317,8 @@ def body_budgets(instance: Instance, plan: SettledPlan, body_codes: Sequence[str
     for group in plan.groups:
         lines = member_lines(instance, group)
         name = _category_name(instance, group.category)
-        item = expected_item(instance.categories[group.category])
+        category = instance.categories[group.category]
+        item = expected_item(category)
         long_term = item == RENTAL
         lead_name = instance.bodies[group.lead_body].name if group.lead_body in instance.bodies else group.lead_body
         if group.mode == "lead" and (wanted is None or group.lead_body in wanted):
@@ -307,7 +326,17 @@ def body_budgets(instance: Instance, plan: SettledPlan, body_codes: Sequence[str
             d.roles.add("lead")
             contract = _contract_years(group, horizon)
             title = f"{name}共同利用業務（{group.id}、{len(lines)}団体分の一括契約）"
-            d.expenditure.append(BudgetLine(item, title, group.id, group.category, group.mode, contract))
+            d.expenditure.append(
+                BudgetLine(
+                    item,
+                    title,
+                    group.id,
+                    group.category,
+                    group.mode,
+                    contract,
+                    basis=contract_basis(category, "幹事団体として参加団体の分を含めて一括して結ぶ契約で、"),
+                )
+            )
             payers = [ln for ln in lines if not ln.is_lead]
             parts = tuple((ln.body_code, _member_years(ln, group, horizon)) for ln in payers)
             revenue = _years(
@@ -324,6 +353,7 @@ def body_budgets(instance: Instance, plan: SettledPlan, body_codes: Sequence[str
                     revenue,
                     tuple(ln.body_code for ln in payers),
                     parts,
+                    SHARES_BASIS,
                 )
             )
             grant = sum(ln.grant_yen for ln in lines)
@@ -372,6 +402,7 @@ def body_budgets(instance: Instance, plan: SettledPlan, body_codes: Sequence[str
                         group.mode,
                         years,
                         (group.lead_body,),
+                        basis=CONTRIBUTION_BASIS,
                     )
                 )
                 if ln.grant_yen:
@@ -391,6 +422,7 @@ def body_budgets(instance: Instance, plan: SettledPlan, body_codes: Sequence[str
                         group.category,
                         group.mode,
                         years,
+                        basis=contract_basis(category, "自ら契約の当事者として結ぶ契約で、"),
                     )
                 )
                 if ln.grant_yen:

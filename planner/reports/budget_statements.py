@@ -16,11 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 
 from planner.domain.budget_lines import (
-    COMMISSION,
     CONTRIBUTION,
-    ITEM_BASIS,
     LONG_TERM_BASIS,
-    RENTAL,
     ROLE_LABELS,
     THOUSAND_RULE,
     BodyBudget,
@@ -58,20 +55,21 @@ DEBT_NOTES = (
     "設定する前提です。導入年度の4月から利用を始めるため前年度中に契約する場合は、前年度の予算で導入年度からの全期間"
     "（「全期間の額」欄）を限度額として設定します。",
     "幹事団体の事項は、参加団体の負担金で賄う分を含む契約の全体です。",
-    f"使用料の契約は、長期継続契約（{LONG_TERM_BASIS}）の対象とできる場合があり、その場合は債務負担行為を要しません"
-    "（条例で定める契約に当たるかは各団体でご確認ください）。負担金は契約ではないため長期継続契約の対象外です。",
+    f"長期継続契約（{LONG_TERM_BASIS}）：使用料の契約は、初期費用（導入）を導入年度の契約とし、翌年度以降の使用料を"
+    "条例で定める長期継続契約として結ぶ場合、債務負担行為を設定しません（各年度の使用料はその年度の歳出予算に計上し、"
+    "翌年度以降の歳出予算の減額・削除で契約を変更・解除できる旨を契約に定めます）。条例で定める契約に当たるかは各団体で"
+    "ご確認ください。構築を含む委託と負担金（契約ではない）は長期継続契約の対象外のため、債務負担行為を設定します。",
 )
 
 
-def item_basis(roles: tuple[str, ...]) -> list[str]:
-    """Why each 節: the contracts' by what they buy; a 負担金 only for a member of a lead-mode group."""
+def item_basis(budget: BodyBudget) -> list[str]:
+    """Why each line's 節 or 款, line by line (a contract's 節 marked as the assumption it is)."""
     out = [
-        f"節の見込み：{RENTAL.split(' ', 1)[1]}は{ITEM_BASIS[RENTAL]}、{COMMISSION.split(' ', 1)[1]}は"
-        f"{ITEM_BASIS[COMMISSION]}です（分野の種類による見込み。契約の内容により財政課でご判断ください）。"
+        f"{line.item}（{line.group_id}）：{line.basis}。"
+        for line in (*budget.expenditure, *budget.revenue)
+        if line.basis
     ]
-    if "lead_member" in roles:
-        out.append(f"幹事団体方式の参加団体は、幹事団体への負担金（{CONTRIBUTION}）を計上します。")
-    if "unified" in roles:
+    if "unified" in budget.roles:
         out.append("仕様統一方式では各団体が共通の仕様により自ら契約し、団体間の負担金はありません。")
     return out
 
@@ -177,8 +175,8 @@ class BudgetView:
     def long_term_text(self, d: DebtLine) -> str:
         """Whether a 長期継続契約 may take the 債務負担行為's place (the basis is in DEBT_NOTES)."""
         if d.long_term:
-            return "対象とできる場合あり（債務負担行為に代えて）"
-        return "対象外（負担金）" if d.item == CONTRIBUTION else "対象外（構築を含む委託）"
+            return "長期継続契約とする場合は設定不要（条例の対象の場合）"
+        return "対象外：設定が必要（負担金）" if d.item == CONTRIBUTION else "対象外：設定が必要（構築を含む委託）"
 
     @property
     def role_text(self) -> str:
@@ -226,7 +224,7 @@ def finance_html(view: BudgetView) -> str:
         grant_note=GRANT_NOTE,
         special_tax_note=SPECIAL_TAX_NOTE,
         debt_notes=DEBT_NOTES,
-        item_basis=item_basis(view.budget.roles),
+        item_basis=item_basis(view.budget),
         control=view.meta.document_control,
         doc_kind="finance",
         doc_key=view.budget.body_code,
@@ -386,7 +384,7 @@ def _finance_sheet(ws, v: BudgetView, used: set[str]) -> None:
             _amount_block(w, years, [(r.item, r.label, [c.yen for c in r.cells]) for r in rows], False, "計")
     w.skip()
     w.line("前提", bold=True)
-    for text in [*item_basis(b.roles), *ASSUMPTIONS]:
+    for text in [*item_basis(b), *ASSUMPTIONS]:
         w.line(text)
     w.widths([20, 46] + [14] * (n + 1) + [11] * (n + 1))
     _fit_table_rows(ws)

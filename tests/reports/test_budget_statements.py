@@ -181,3 +181,38 @@ def test_every_statement_of_the_bench_plan_equals_the_plan(bench):
     # the lead's 一般財源 is its own share: the prefecture as host pays none
     lead_pdf = pdf_text(renderer.downloads["pdf"](instance, plan, "200000", None))
     assert "幹事団体（一括契約）" in lead_pdf and "分担金及び負担金" in lead_pdf
+
+
+def test_each_line_states_why_its_item_and_an_assumed_item_says_so(small):
+    """Every 歳出 and 歳入 line says why its 節 or 款: a member's 負担金 by the agreement (no assumption), a contract's
+    委託料 or 使用料及び賃借料 from what the category buys, marked as an assumption (neither the price book nor a
+    quote records the contract's kind), in the PDF and the workbook alike."""
+    instance, plan = small
+    for code in ("200000", "202029", "204820"):
+        v = bs.budget_view(instance, plan, code)
+        wb = Sheet(bs.finance_workbook(instance, plan, code))
+        cells = "".join(str(c) for row in wb.rows for c in row if isinstance(c, str))
+        text = pdf_text(bs.finance_pdf(instance, plan, code))
+        for line in (*v.budget.expenditure, *v.budget.revenue):
+            said = f"{line.item}（{line.group_id}）：{line.basis}。"
+            assert line.basis and said in cells and said.replace(" ", "") in text, (code, line.label)
+            assumed = "仮定" in line.basis
+            assert assumed == (line.item in CONTRACT_ITEMS), (code, line.item)
+            if line.item == CONTRIBUTION:
+                assert "協定に基づき" in line.basis
+
+
+def test_a_rental_contract_s_debt_says_a_long_term_contract_needs_none(small):
+    """長期継続契約: a 使用料 contract whose later years' 使用料 are a 長期継続契約 needs no 債務負担行為 (stated with its
+    condition); a 委託 with 構築 and a 負担金 are not such contracts and the table says the 債務負担行為 is needed."""
+    instance, plan = small
+    v = bs.budget_view(instance, plan, "204820")
+    texts = {d.item: v.long_term_text(d) for d in v.budget.debts}
+    assert texts, v.budget.debts
+    for item, said in texts.items():
+        if item == "13節 使用料及び賃借料":
+            assert said.startswith("長期継続契約とする場合は設定不要")
+        else:
+            assert said.startswith("対象外：設定が必要")
+    text = pdf_text(bs.finance_pdf(instance, plan, "204820"))
+    assert "債務負担行為を設定しません" in text and "長期継続契約の対象外のため、債務負担行為を設定します" in text
