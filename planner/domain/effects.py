@@ -13,7 +13,8 @@ the model's caveat, and a category without a usable case gives no hours at all r
 A category may derive its minutes per unit from the cases instead of stating them (``"from_cases"``): the low,
 central and high are the first quartile, median and third quartile of the cases' hours per task, interpolated on a
 log scale (task hours span orders of magnitude; with only a range's two ends this is the range read as spread
-evenly on a log scale). A category may also bound a body's hours (``"body_bound"``) by body-wide cases scaled to the
+evenly on a log scale). A case may instead give the quartiles of a table's rows per task themselves
+(``"quartiles_per_task"``); they are then taken as they are. A category may also bound a body's hours (``"body_bound"``) by body-wide cases scaled to the
 body's population: each level is at most that level of the cases' hours per resident times the body's population
 (low = the lowest rate, central = the median, high = the highest), so many robots in a small town cannot claim
 more than the best whole-body case of its size.
@@ -85,6 +86,9 @@ class Case:
     population: int | None = None
     hours_per_task: tuple[float, ...] = ()  # the case's figures per task (or a range's two ends), hours a year
     hours_per_year: float | None = None  # a body-wide case's total hours saved a year
+    # the quartiles of a table's rows per task (first, median, third; hours a year) where the quartiles are what the
+    # case gives rather than its rows
+    quartiles_per_task: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +208,27 @@ def _derived_minutes(
     if not isinstance(ids, list) or not ids:
         problems.append(f"{where}.from_cases: 1 業務あたりの時間（hours_per_task）を持つ事例 id を挙げてください")
         return None, ""
+    stated = [cases[str(i)] for i in ids if str(i) in cases and cases[str(i)].quartiles_per_task is not None]
+    if stated:
+        # the quartiles a case gives are taken as they are; mixing them with other cases' rows has no defined meaning
+        if len(ids) != 1:
+            problems.append(f"{where}.from_cases: 四分位（quartiles_per_task）を持つ事例は 1 つだけ挙げてください")
+            return None, ""
+        given = stated[0]
+        q1, median, q3 = given.quartiles_per_task or (0.0, 0.0, 0.0)
+        how = (
+            f"事例表の業務ごとの行の1業務あたり年間削減時間の四分位（第1四分位 {q1:,g}時間・"
+            f"中央値 {median:,g}時間・第3四分位 {q3:,g}時間）"
+        )
+        ids_one = (given.id,)
+        return (
+            Spread(
+                Figure(q1 * 60, ids_one, f"第1四分位 {q1:,g}時間。{how}"),
+                Figure(median * 60, ids_one, f"中央値 {median:,g}時間。{how}"),
+                Figure(q3 * 60, ids_one, f"第3四分位 {q3:,g}時間。{how}"),
+            ),
+            how,
+        )
     values: list[float] = []
     for i in ids:
         case = cases.get(str(i))
@@ -312,6 +337,21 @@ def parse_effect_model(doc: Any) -> EffectModel:
                 problems.append(f"{where}.hours_per_task: 1 業務あたりの年間時間（正の数）の配列にしてください")
             else:
                 per_task = [float(v) for v in raw_tasks]
+        quartiles: tuple[float, float, float] | None = None
+        raw_quartiles = c.get("quartiles_per_task")
+        if raw_quartiles is not None:
+            if (
+                not isinstance(raw_quartiles, list)
+                or len(raw_quartiles) != 3
+                or not all(_positive(v) for v in raw_quartiles)
+                or not float(raw_quartiles[0]) <= float(raw_quartiles[1]) <= float(raw_quartiles[2])
+            ):
+                problems.append(
+                    f"{where}.quartiles_per_task: 1 業務あたりの年間時間の [第1四分位, 中央値, 第3四分位]（正の数、"
+                    "小さい順）にしてください"
+                )
+            else:
+                quartiles = (float(raw_quartiles[0]), float(raw_quartiles[1]), float(raw_quartiles[2]))
         total = c.get("hours_per_year")
         if total is not None and not _positive(total):
             problems.append(f"{where}.hours_per_year: 団体全体の年間時間（正の数）にしてください（{total!r}）")
@@ -324,6 +364,7 @@ def parse_effect_model(doc: Any) -> EffectModel:
             pop,
             tuple(per_task),
             None if total is None else float(total),
+            quartiles,
         )
     categories: dict[str, CategoryEffect] = {}
     cats = doc.get("categories")

@@ -31,7 +31,7 @@ def test_solve_writes_effects(tmp_path):
     assert result.exit_code == 0, result.output
     plan = json.loads(out.read_text(encoding="utf-8"))
     effects = plan["effects"]
-    assert effects["model_version"] == "effect-R7.06-2" and "好事例" in effects["caveat"]
+    assert effects["model_version"] == "effect-R7.06-3" and "好事例" in effects["caveat"]
     a, b = effects["needs"]["a"], effects["needs"]["b"]
     assert a["status"] == "estimate" and a["basis"] == "own_minutes"
     assert a["hours_per_year"] == [220.0, 570.0, 950.0]  # 20,000 sheets x 3 min / 60 x 22 / 57 / 95 %

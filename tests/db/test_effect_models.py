@@ -22,9 +22,9 @@ from planner.services.reference_data import ReferenceDataError
 
 def test_shipped_model_is_loaded_once_and_current(migrated_engine):
     with Session(migrated_engine) as session:
-        assert sorted(load_effect_models(session)) == ["effect-R7.06-1", "effect-R7.06-2"]
+        assert sorted(load_effect_models(session)) == ["effect-R7.06-1", "effect-R7.06-2", "effect-R7.06-3"]
         assert load_effect_models(session) == []
-        assert current_effect_model(session).version == "effect-R7.06-2"
+        assert current_effect_model(session).version == "effect-R7.06-3"
         session.commit()
 
 
@@ -37,7 +37,7 @@ def test_new_version_from_an_edit_keeps_the_old_one(migrated_engine):
         doc["categories"]["chatbot"]["minutes_per_unit"]["high"]["value"] = 4
         row = create_effect_model_version(session, base, doc, None, make_current=True)
         assert current_effect_model(session).categories["chatbot"].minutes_per_unit.high.value == 4
-        assert len(session.exec(select(EffectModelVersion)).all()) == 3
+        assert len(session.exec(select(EffectModelVersion)).all()) == 4  # the three shipped versions and the edit
         assert (
             session.exec(
                 select(AuditLog).where(AuditLog.entity == "effect_model", AuditLog.entity_id == row.version)
@@ -53,7 +53,7 @@ def test_new_version_from_an_edit_keeps_the_old_one(migrated_engine):
         with pytest.raises(ReferenceDataError):
             create_effect_model_version(session, row, doc, None)  # the version exists
         assert make_effect_model_current(session, base, None)
-        assert current_effect_model(session).version == "effect-R7.06-2"
+        assert current_effect_model(session).version == "effect-R7.06-3"
 
 
 def test_staff_cost_own_else_prefecture_and_baselines(nagano_engine):

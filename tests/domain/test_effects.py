@@ -18,6 +18,7 @@ from planner.domain.effects import (
     Burdens,
     NeedEffect,
     Range,
+    default_effect_model_doc,
     effects_from_plan,
     estimate_effects,
     estimate_need,
@@ -368,3 +369,61 @@ def test_plan_effects_bound_by_each_bodys_population(model2):
     field = estimate_effects(Instance(), [Group()], model2).to_json()
     assert field["needs"]["a"]["hours_per_year"] == [248.3, 718.6, 933.3]
     assert field["needs"]["b"]["hours_per_year"] == [1448.5, 4955.5, 16953.5]
+
+
+# --- the third version: RPA from the quartiles of the table's task rows (issue #31 point 6) -----------------------
+
+MODEL_FILE_3 = MODEL_FILE.with_name("R7-06-3.json")
+
+
+@pytest.fixture(scope="module")
+def doc3():
+    return json.loads(MODEL_FILE_3.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def model3(doc3):
+    return parse_effect_model(doc3)
+
+
+def test_rpa_per_scenario_figures_are_the_task_rows_quartiles(doc3, model3):
+    assert model3.version == "effect-R7.06-3"
+    assert parse_effect_model(default_effect_model_doc()).version == "effect-R7.06-3"  # the shipped current one
+    rpa = model3.categories["rpa"]
+    assert doc3["categories"]["rpa"]["minutes_per_unit"] == {"from_cases": ["rpa_scenarios"]}
+    assert [v / 60 for v in rpa.minutes_per_unit.values()] == pytest.approx([53, 145, 541])
+    assert (
+        "中央値 145時間" in rpa.minutes_per_unit.central.basis and "業務ごとの行" in rpa.minutes_per_unit.central.basis
+    )
+    # the quartiles are the case's, read from the file: another reading gives other figures, with no change of code
+    edited = copy.deepcopy(doc3)
+    case = next(c for c in edited["cases"] if c["id"] == "rpa_scenarios")
+    case["quartiles_per_task"] = [40, 120, 500]
+    derived = parse_effect_model(edited).categories["rpa"].minutes_per_unit.values()
+    assert [v / 60 for v in derived] == pytest.approx([40, 120, 500])
+
+
+@pytest.mark.parametrize(
+    ("quartiles", "problem"),
+    [([53, 541], "quartiles_per_task"), ([541, 145, 53], "小さい順"), ([0, 145, 541], "正の数"), ("53", "quartiles")],
+)
+def test_quartiles_per_task_must_be_three_increasing_hours(doc3, quartiles, problem):
+    bad = copy.deepcopy(doc3)
+    next(c for c in bad["cases"] if c["id"] == "rpa_scenarios")["quartiles_per_task"] = quartiles
+    problems = validate_effect_model(bad)
+    assert any("cases[" in p and problem in p for p in problems), problems
+
+
+def test_rpa_on_matsumoto_and_on_a_small_town(model3):
+    # 松本市 in the walkthrough: 29 robots, 237,000 residents: 29 x 53 / 145 / 541 h, under the body-wide caps
+    # (0.0497 / 0.1437 / 0.1867 h per resident: 11,769 / 34,058 / 44,240 h)
+    city = estimate_need(model3, "n", "rpa", 29, unit="ロボット数", population=237_000)
+    assert city.hours == Range(1537.0, 4205.0, 15689.0)
+    assert city.hours.high / city.hours.low < 11  # version 1: 422〜57,800 h (137 times)
+    assert "事例の四分位" in city.message and "上限には達していません" in city.message
+    # a town of 5,000 with 29 robots: every level is the body-wide cases' hours per resident times 5,000
+    town = estimate_need(model3, "n", "rpa", 29, unit="ロボット数", population=5_000)
+    assert town.hours == Range(248.3, 718.6, 933.3)
+    assert "低位・中位・高位を上限に抑えています" in town.message and "人口1人あたり年 0.050〜0.187時間" in town.message
+    # one robot there: the quartiles themselves (541 < 933.3)
+    assert estimate_need(model3, "n", "rpa", 1, unit="ロボット数", population=5_000).hours == Range(53.0, 145.0, 541.0)

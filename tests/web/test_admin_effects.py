@@ -15,14 +15,14 @@ def engine_of(app):
 def test_admin_views_and_edits_the_model(app, client, seed):
     login(client, "admin")
     listing = client.get("/admin/effects").get_data(as_text=True)
-    assert "effect-R7.06-1" in listing and "effect-R7.06-2" in listing and "現行" in listing
+    assert all(f"effect-R7.06-{n}" in listing for n in (1, 2, 3)) and "現行" in listing
     with Session(engine_of(app)) as session:
         row = session.exec(select(EffectModelVersion).where(EffectModelVersion.is_current)).one()
-    assert row.version == "effect-R7.06-2"
+    assert row.version == "effect-R7.06-3"
     page = client.get(f"/admin/effects/{row.id}").get_data(as_text=True)
     assert "好事例" in page and "13,364件" in page and "時間の見込みなし" in page
-    # the RPA figures are derived from the cases, and the page says how
-    assert "事例の四分位" in page and "四分位を対数目盛で補間" in page and "人口に比例" in page
+    # the RPA figures are the quartiles of the cases' task rows, and the page says how
+    assert "事例の四分位" in page and "業務ごとの行" in page and "中央値 145時間" in page and "人口に比例" in page
     form = client.get(f"/admin/effects/{row.id}/edit")
     assert form.status_code == 200
     data = {
@@ -50,7 +50,7 @@ def test_admin_views_and_edits_the_model(app, client, seed):
     assert response.status_code == 302
     with Session(engine_of(app)) as session:
         rows = {r.version: r for r in session.exec(select(EffectModelVersion))}
-        assert rows["effect-R7.06-9"].is_current and not rows["effect-R7.06-2"].is_current
+        assert rows["effect-R7.06-9"].is_current and not rows["effect-R7.06-3"].is_current
         assert rows["effect-R7.06-9"].data["categories"]["chatbot"]["minutes_per_unit"]["high"]["value"] == 4
         assert rows["effect-R7.06-9"].data["categories"]["ocr"]["reduction_rate"]["high"]["value"] == 0.95
         assert rows["effect-R7.06-9"].data["categories"]["rpa"]["minutes_per_unit"] == {"from_cases": ["rpa_scenarios"]}

@@ -23,7 +23,7 @@ def test_job_writes_effects(db):
     with Session(db) as session:
         doc = session.get(PlanRow, plan_id).plan_doc
     effects = doc["effects"]
-    assert effects["model_version"] == "effect-R7.06-2" and "好事例" in effects["caveat"]
+    assert effects["model_version"] == "effect-R7.06-3" and "好事例" in effects["caveat"]
     assert set(effects["needs"]) == {m for g in doc["groups"] for m in g["members"]}
     e = effects["needs"][ocr_key]
     hours = ocr_volume * 1000 * 3 / 60
