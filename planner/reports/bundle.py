@@ -16,7 +16,7 @@ from typing import Any
 from planner.domain.model import Instance
 from planner.domain.settled_plan import SettledPlan
 
-from . import pdf, stamp
+from . import office_cache, pdf, stamp
 from .batch import render_one_pdf, render_pdfs
 from .context import ReportMeta
 from .doc_cache import DocumentCache, document_key
@@ -127,10 +127,42 @@ def _pdf_html(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, do
     return None if pdf_html is None else pdf_html(instance, plan, doc.key, meta)
 
 
-def _workbooks(instance: Instance, plan: SettledPlan, meta: ReportMeta | None, doc: Document) -> list[bytes]:
-    """The files beside a document's PDF (its workbook), made fresh: they cost little next to a layout."""
+def _workbooks(
+    instance: Instance,
+    plan: SettledPlan,
+    meta: ReportMeta | None,
+    doc: Document,
+    store: DocumentCache | None = None,
+    inputs: str | None = None,
+) -> tuple[list[bytes], int]:
+    """(the files beside a document's PDF, or a Word draft's own file; how many came from ``store``).
+
+    With a store they are kept by their inputs with the version's words as placeholders
+    (planner.reports.office_cache): a version 2 or a re-publish fills in the words instead of making them again."""
     r = RENDERERS[doc.kind]
-    return [r.downloads[ext](instance, plan, doc.key, meta) for ext in r.kind.zip_formats[1:]]
+    formats = r.kind.zip_formats if r.pdf_html is None else r.kind.zip_formats[1:]
+    tokened = office_cache.tokened(meta) if store is not None and meta is not None else None
+    if store is None or tokened is None or not formats:
+        return [r.downloads[ext](instance, plan, doc.key, meta) for ext in formats], 0
+    tokened_meta, values = tokened
+    inputs = inputs or office_cache.inputs_fingerprint(instance, plan)
+    out, reused = [], 0
+    for ext in formats:
+        key = office_cache.office_key(doc.kind, ext, doc.key, inputs, tokened_meta)
+        kept = store.get(key, f".{ext}")
+        filled = office_cache.fill(kept, values, ext) if kept is not None else None
+        if filled is not None:
+            out.append(filled)
+            reused += 1
+            continue
+        made = r.downloads[ext](instance, plan, doc.key, tokened_meta)
+        filled = office_cache.fill(made, values, ext)
+        if filled is None:  # a placeholder the file did not take back: made directly, and not kept
+            out.append(r.downloads[ext](instance, plan, doc.key, meta))
+            continue
+        store.put(key, made, f".{ext}")
+        out.append(filled)
+    return out, reused
 
 
 def document_pdf(
@@ -157,39 +189,62 @@ def render_job_cached(
     job: tuple[Document, ...],
     font_config=None,
     store: DocumentCache | None = None,
+    inputs: str | None = None,
 ) -> tuple[list[tuple[str, bytes]], int]:
-    """(the files of a unit of work, how many of its documents' bodies were taken from ``store`` instead of laid
-    out).
+    """(the files of a unit of work, how many of its documents were taken from ``store`` instead of laid out or
+    made).
 
-    Each PDF is a body kept by its HTML's key (planner.reports.doc_cache) with the version's stamp drawn over it
+    A PDF seen before (the same HTML, version words and all: a re-publish) is taken as it is. Otherwise it is a body
+    kept by its HTML's key (planner.reports.doc_cache) with the version's stamp drawn over it
     (planner.reports.stamp): only the bodies missing from the store are laid out (still together, as a batch), so a
-    new version or a re-publish lays out only the documents whose content changed. Should stamping fail, the job's
-    documents are laid out whole, as without a store."""
+    new version lays out only the documents whose content changed. Should stamping fail, the job's documents are
+    laid out whole, as without a store. Workbooks and Word drafts come from the store with the version's words
+    filled in (``_workbooks``). ``inputs``: the instance's and plan's fingerprint, when the caller has it."""
     if store is None:
         return render_job(instance, plan, meta, job, font_config), 0
-    htmls = [h for h in (_pdf_html(instance, plan, meta, d) for d in job) if h is not None]
-    if len(htmls) != len(job):
+    inputs = inputs or office_cache.inputs_fingerprint(instance, plan)
+    htmls = [_pdf_html(instance, plan, meta, d) for d in job]
+    if all(h is None for h in htmls):  # Word drafts: no PDF
+        files: list[tuple[str, bytes]] = []
+        reused = 0
+        for d in job:
+            drafts, from_store = _workbooks(instance, plan, meta, d, store, inputs)
+            files += list(zip(document_files(instance, plan, d), drafts, strict=True))
+            reused += from_store == len(drafts)
+        return files, reused
+    if any(h is None for h in htmls):
         return render_job(instance, plan, meta, job, font_config), 0
-    parts = [stamp.split(h) for h in htmls]  # type: ignore[arg-type]
-    keys = [document_key(d.kind, p.body) for d, p in zip(job, parts, strict=True)]
-    found: list[tuple[bytes, list] | None] = [store.get_body(k) for k in keys]
-    missing = [i for i, body in enumerate(found) if body is None]
-    try:
-        if missing:
-            made = _lay_out_bodies([parts[i].body for i in missing], bool(KINDS[job[0].kind].batch_size), font_config)
-            for i, body in zip(missing, made, strict=True):
-                found[i] = body
-                store.put_body(keys[i], *body)
-        pdfs = _stamped(parts, found, font_config)  # type: ignore[arg-type]
-    except Exception as e:  # a stamp that does not fit its body: the documents whole are always right
-        log.warning("%d %s documents laid out whole, not stamped: %r", len(job), job[0].kind, e)
-        return render_job(instance, plan, meta, job, font_config), 0
-    files: list[tuple[str, bytes]] = []
-    for d, data in zip(job, pdfs, strict=True):
+    whole_keys = [document_key(d.kind, h) for d, h in zip(job, htmls, strict=True)]  # type: ignore[arg-type]
+    pdfs: list[bytes | None] = [store.get(k) for k in whole_keys]
+    todo = [i for i, data in enumerate(pdfs) if data is None]
+    laid_out = 0
+    if todo:
+        parts = [stamp.split(htmls[i]) for i in todo]  # type: ignore[arg-type]
+        keys = [document_key(job[i].kind, p.body) for i, p in zip(todo, parts, strict=True)]
+        found: list[tuple[bytes, list] | None] = [store.get_body(k) for k in keys]
+        missing = [i for i, body in enumerate(found) if body is None]
+        try:
+            if missing:
+                made = _lay_out_bodies(
+                    [parts[i].body for i in missing], bool(KINDS[job[0].kind].batch_size), font_config
+                )
+                for i, body in zip(missing, made, strict=True):
+                    found[i] = body
+                    store.put_body(keys[i], *body)
+            stamped = _stamped(parts, found, font_config)  # type: ignore[arg-type]
+        except Exception as e:  # a stamp that does not fit its body: the documents whole are always right
+            log.warning("%d %s documents laid out whole, not stamped: %r", len(job), job[0].kind, e)
+            return render_job(instance, plan, meta, job, font_config), 0
+        for i, stamped_pdf in zip(todo, stamped, strict=True):
+            pdfs[i] = stamped_pdf
+            store.put(whole_keys[i], stamped_pdf)  # a re-publish, or this document downloaded alone, takes it as it is
+        laid_out = len(missing)
+    files = []
+    for d, pdf_data in zip(job, pdfs, strict=True):
         names = document_files(instance, plan, d)
-        files.append((names[0], data))
-        files += list(zip(names[1:], _workbooks(instance, plan, meta, d), strict=True))
-    return files, len(job) - len(missing)
+        files.append((names[0], pdf_data))  # type: ignore[arg-type]
+        files += list(zip(names[1:], _workbooks(instance, plan, meta, d, store, inputs)[0], strict=True))
+    return files, len(job) - laid_out
 
 
 def _lay_out_bodies(bodies: list[str], batched: bool, font_config=None) -> list[tuple[bytes, list]]:
@@ -249,14 +304,16 @@ def render_files(
     # keeps it from being taken for dead meanwhile.
     report = progress or (lambda done, total: None)
     report(0, total)
+    # what the workbooks and Word drafts are keyed by besides the metadata, hashed once for the whole build
+    inputs = office_cache.inputs_fingerprint(instance, plan) if cache_dir else None
     if workers > 1 and total >= PARALLEL_FROM and len(jobs) > 1:
-        files, reused = _render_parallel(instance, plan, meta, jobs, workers, report, cache_dir)
+        files, reused = _render_parallel(instance, plan, meta, jobs, workers, report, cache_dir, inputs)
     else:
         files, done, reused = [], 0, 0
         font_config = _font_configuration()
         store = DocumentCache(cache_dir) if cache_dir else None
         for job in jobs:
-            made, from_cache = render_job_cached(instance, plan, meta, job, font_config, store)
+            made, from_cache = render_job_cached(instance, plan, meta, job, font_config, store, inputs)
             files += made
             reused += from_cache
             done += len(job)
@@ -310,12 +367,17 @@ def _font_configuration():
 
 # What a render worker keeps between jobs: the plan and its documents' settings, the font configuration (from
 # WeasyPrint, untyped) and the document cache
-_WorkerState = tuple[Instance, SettledPlan, "ReportMeta | None", Any, "DocumentCache | None"]
+_WorkerState = tuple[Instance, SettledPlan, "ReportMeta | None", Any, "DocumentCache | None", "str | None"]
 _worker_state: _WorkerState | None = None
 
 
 def _init_worker(
-    instance: Instance, plan: SettledPlan, meta: ReportMeta | None, parent_pid: int, cache_dir: str | None = None
+    instance: Instance,
+    plan: SettledPlan,
+    meta: ReportMeta | None,
+    parent_pid: int,
+    cache_dir: str | None = None,
+    inputs: str | None = None,
 ) -> None:
     global _worker_state
     from .orphans import die_with_parent  # only in a render worker: it installs a parent-death signal
@@ -327,7 +389,8 @@ def _init_worker(
 
     from . import batch, kind_renderers  # noqa: F401  (loaded with the rest of the render stack, then frozen)
 
-    _worker_state = (instance, plan, meta, _font_configuration(), DocumentCache(cache_dir) if cache_dir else None)
+    store = DocumentCache(cache_dir) if cache_dir else None
+    _worker_state = (instance, plan, meta, _font_configuration(), store, inputs)
     gc.freeze()
 
 
@@ -342,10 +405,10 @@ def _render_in_worker(job: tuple[Document, ...]) -> tuple[list[tuple[str, bytes]
     """
     if _worker_state is None:
         raise RuntimeError("not a render worker: _init_worker has not run in this process")
-    instance, plan, meta, font_config, store = _worker_state
+    instance, plan, meta, font_config, store, inputs = _worker_state
     gc.disable()
     try:
-        return render_job_cached(instance, plan, meta, job, font_config, store)
+        return render_job_cached(instance, plan, meta, job, font_config, store, inputs)
     finally:
         gc.enable()
         gc.collect()
@@ -359,6 +422,7 @@ def _render_parallel(
     workers: int,
     report: Callable[[int, int], None],
     cache_dir: str | None = None,
+    inputs: str | None = None,
 ) -> tuple[list[tuple[str, bytes]], int]:
     # "spawn", not fork: the web server may run threads, and a forked child can inherit a lock held by one of them.
     context = multiprocessing.get_context("spawn")
@@ -369,7 +433,7 @@ def _render_parallel(
         max_workers=workers,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(instance, plan, meta, os.getpid(), cache_dir),
+        initargs=(instance, plan, meta, os.getpid(), cache_dir, inputs),
     ) as pool:
         futures = {pool.submit(_render_in_worker, job): len(job) for job in jobs}
         for future in as_completed(futures):

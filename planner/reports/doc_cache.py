@@ -44,11 +44,12 @@ class DocumentCache:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.pdf"
+    def _path(self, key: str, suffix: str = ".pdf") -> Path:
+        return self.folder / key[:2] / f"{key}{suffix}"
 
-    def get(self, key: str) -> bytes | None:
-        path = self._path(key)
+    def get(self, key: str, suffix: str = ".pdf") -> bytes | None:
+        """The file kept under ``key`` (a PDF, or with ``suffix`` a workbook or Word draft: planner.reports.office_cache)."""
+        path = self._path(key, suffix)
         try:
             data = path.read_bytes()
             os.utime(path)  # in use: kept another MAX_AGE_SECONDS
@@ -56,8 +57,8 @@ class DocumentCache:
         except OSError:
             return None
 
-    def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
+    def put(self, key: str, data: bytes, suffix: str = ".pdf") -> None:
+        path = self._path(key, suffix)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -92,10 +93,11 @@ class DocumentCache:
 
     def prune(self, now: float | None = None) -> None:
         cutoff = (now or time.time()) - MAX_AGE_SECONDS
-        for path in self.folder.glob("*/*.pdf"):
+        for path in [p for suffix in ("pdf", "xlsx", "docx") for p in self.folder.glob(f"*/*.{suffix}")]:
             try:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
-                    path.with_suffix(".json").unlink(missing_ok=True)
+                    if path.suffix == ".pdf":
+                        path.with_suffix(".json").unlink(missing_ok=True)
             except OSError:
                 continue

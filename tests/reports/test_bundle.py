@@ -79,7 +79,7 @@ def test_a_worker_job_pauses_the_collector_and_restores_it_even_when_it_fails(mo
         raise RuntimeError("broken document")
 
     monkeypatch.setattr(bundle, "render_job", failing_job)
-    monkeypatch.setattr(bundle, "_worker_state", (None, None, None, None, None))
+    monkeypatch.setattr(bundle, "_worker_state", (None, None, None, None, None, None))
     with pytest.raises(RuntimeError, match="broken document"):
         bundle._render_in_worker((bundle.Document("member", "x"),))
     assert seen == [False]
@@ -89,7 +89,7 @@ def test_a_worker_job_pauses_the_collector_and_restores_it_even_when_it_fails(mo
 def test_a_worker_keeps_one_font_configuration_for_all_its_batches(monkeypatch):
     configurations = []
     monkeypatch.setattr(bundle, "render_job", lambda i, p, m, job, font_config: configurations.append(font_config))
-    monkeypatch.setattr(bundle, "_worker_state", (None, None, None, bundle._font_configuration(), None))
+    monkeypatch.setattr(bundle, "_worker_state", (None, None, None, bundle._font_configuration(), None, None))
     for key in ("a", "b"):
         bundle._render_in_worker((bundle.Document("member", key), bundle.Document("member", key + "2")))
     assert configurations[0] is configurations[1] is bundle._worker_state[3]

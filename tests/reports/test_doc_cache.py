@@ -103,10 +103,10 @@ def test_version_2_lays_out_only_the_documents_whose_content_changed(tmp_path):
     assert first["rendered"] == len(docs)
     again: dict = {}
     files_again = _zip(instance, plan, docs, tmp_path, again, v1)  # a re-publish of the same version
-    assert again["rendered"] == words
+    assert again["rendered"] == 0  # the Word drafts too come from the store (planner.reports.office_cache)
     second: dict = {}
     files = _zip(instance, plan, docs, tmp_path, second, v2)  # version 2, nothing else changed
-    assert second["rendered"] == words and second["reused"] == len(docs) - words
+    assert second["rendered"] == 0 and second["reused"] == len(docs)
     for name, data in files.items():
         if name.endswith(".pdf"):
             text = pdf_text(data)
@@ -144,3 +144,55 @@ def test_a_stamped_document_says_what_the_document_laid_out_whole_says(tmp_path)
     whole = bundle.render_job(instance, plan, meta, job)
     assert sorted(pdf_text(stamped[0][1])) == sorted(pdf_text(whole[0][1]))  # the same characters, every one
     assert pdf_pages(stamped[0][1]) == pdf_pages(whole[0][1])
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    """A workbook's or Word draft's parts, without the one that records when the file was made."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if n != "docProps/core.xml"}
+
+
+def _says(xml: bytes, words: str) -> bool:
+    """Whether XML holds ``words`` (as UTF-8, or as the character references openpyxl writes)."""
+    return words.encode() in xml or words.encode("ascii", "xmlcharrefreplace") in xml
+
+
+def test_version_2_fills_the_kept_workbooks_and_word_drafts_and_stamps_nothing_twice(tmp_path, monkeypatch):
+    """Issue #31 point 9: a version 2 makes no workbook or Word draft again (they are kept with placeholders for the
+    version's words, which are filled in: every part as the file made directly for version 2 has it), and a
+    re-publish stamps no PDF again (the stamped PDF is kept under its whole page's key)."""
+    instance = nagano_instance()
+    plan = nagano_plan(instance)
+    docs = bundle.plan_documents(plan, instance)
+    v1, v2 = _meta(1, date(2026, 12, 1)), _meta(2, date(2027, 1, 15))
+    _zip(instance, plan, docs, tmp_path, {}, v1)
+    made = []
+    second: dict = {}
+    files = _zip(instance, plan, docs, tmp_path, second, v2)
+    assert second["reused"] == len(docs)
+    office = [n for n in files if n.endswith((".xlsx", ".docx"))]
+    assert {n.rsplit(".", 1)[1] for n in office} == {"xlsx", "docx"}
+    for d in docs:
+        names = bundle.document_files(instance, plan, d)
+        direct = bundle.render_document(instance, plan, v2, d)
+        for name, data in direct:
+            if name.endswith((".xlsx", ".docx")):
+                made.append(name)
+                assert _parts(files[name]) == _parts(data), name  # the version's words where the direct file has them
+                text = b"".join(_parts(files[name]).values())
+                assert _says(text, "長DX第1-2号") and not _says(text, "長DX第1-1号"), name
+                assert b"QQ" not in text, name
+        assert names[0] in files
+    assert sorted(made) == sorted(office)
+
+    # a re-publish of version 2: the very same files, and no stamp laid out or drawn again
+    stamped: list[int] = []
+    real = bundle._stamped
+    monkeypatch.setattr(bundle, "_stamped", lambda parts, *a: stamped.append(len(parts)) or real(parts, *a))
+    again: dict = {}
+    files_again = _zip(instance, plan, docs, tmp_path, again, v2)
+    assert again == {"documents": len(docs), "reused": len(docs), "rendered": 0}
+    assert stamped == []
+    assert {n: files_again[n] for n in files if n.endswith(".pdf")} == {
+        n: files[n] for n in files if n.endswith(".pdf")
+    }
