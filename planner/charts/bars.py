@@ -24,7 +24,9 @@ def savings_bar_svg(rows: Iterable[Sequence], *, width: int = 720) -> str:
     label_w = min(200, max(90, 13 * max((len(r[0]) for r in rows), default=6)))
     bar_h, gap, top = 11, 14, 38
     group_h = 3 * bar_h + gap
-    height = top + max(len(rows), 1) * group_h + 34
+    height = (
+        top + max(len(rows), 1) * group_h + 20
+    )  # the axis labels and their descenders; no blank between the chart and its caption
     right_pad = 150
     plot_x, plot_w = label_w + 8, max(width - label_w - 8 - right_pad, 80)
     max_value = max([max(r[1], r[2], r[3], 0) for r in rows] or [0])

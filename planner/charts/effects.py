@@ -22,7 +22,7 @@ def hours_range_svg(
     rows = [(str(r[0]), float(r[1]), float(r[2]), float(r[3])) for r in rows]
     label_w = min(200, max(90, 13 * max((len(r[0]) for r in rows), default=6)))
     bar_h, gap, top = 14, 12, 34
-    height = top + max(len(rows), 1) * (bar_h + gap) + 34
+    height = top + max(len(rows), 1) * (bar_h + gap) + 20  # the axis labels; no blank above the caption
     right_pad = 190
     plot_x, plot_w = label_w + 8, max(width - label_w - 8 - right_pad, 80)
     out = open_svg(

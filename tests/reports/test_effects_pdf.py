@@ -80,3 +80,64 @@ def test_member_workbook_has_the_effect_with_formulas(setting):
     assert rows["実質負担 見込額（期間合計、補助金なし）"][1].value == line.net_without_grant_yen
     assert rows["削減1時間あたりの実質負担（円）"][1].value.startswith("=ROUND(")
     assert any("好事例" in str(k) for k in rows)
+
+
+def _boxes(box, parent=None):
+    """Every box under ``box`` with its parent."""
+    yield box, parent
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child, box)
+
+
+def _classes(box) -> set[str]:
+    element = getattr(box, "element", None)
+    return set((element.get("class") or "").split()) if element is not None else set()
+
+
+def _drawn_bottom(svg) -> float:
+    """How far down an SVG draws, as a share of its height (its lowest text, bar or line; the rest is blank)."""
+    lows = [0.0]
+    for e in svg.iter():
+        tag = e.tag.rsplit("}", 1)[-1]
+        a = e.attrib
+        if tag == "text" and "y" in a:
+            lows.append(float(a["y"]) + 0.25 * float(a.get("font-size", 12)))
+        elif tag == "rect" and "y" in a:
+            lows.append(float(a["y"]) + float(a.get("height", 0)))
+        elif tag == "line":
+            lows.append(max(float(a.get("y1", 0)), float(a.get("y2", 0))))
+    return max(lows) / float(svg.get("viewBox").split()[3])
+
+
+def test_each_figure_caption_sits_under_its_own_chart(setting):
+    """Issue #31 point 6: a caption is read with the chart above it, not as the title of what follows: in the laid-out
+    summary every caption is closer to its own chart than to the next block on its page."""
+    from weasyprint import HTML
+
+    from planner.reports.render import PROJECT_ROOT
+
+    instance, plan = setting
+    document = HTML(string=pdf.summary_html(instance, plan), base_url=str(PROJECT_ROOT)).render(
+        stylesheets=[pdf._stylesheet()]
+    )
+    checked = []
+    for page in document.pages:
+        for box, parent in _boxes(page._page_box):
+            if "figure" not in _classes(box) or type(box).__name__ != "BlockBox" or "figure" in _classes(parent):
+                continue
+            inside = [b for b, _ in _boxes(box)]
+            chart = next((b for b in inside if str(getattr(b, "element_tag", "")).endswith("svg")), None)
+            caption = next((b for b in inside if "caption" in _classes(b)), None)
+            siblings = list(parent.children)
+            after = siblings[siblings.index(box) + 1 :]
+            if chart is None or caption is None or not after:
+                continue
+            chart_bottom = chart.content_box_y() + _drawn_bottom(chart.element) * chart.height
+            caption_top, caption_bottom = caption.content_box_y(), caption.content_box_y() + caption.height
+            following = after[0]
+            next_top = following.border_box_y() if hasattr(following, "border_box_y") else following.position_y
+            above, below = caption_top - chart_bottom, next_top - caption_bottom
+            name = "".join(caption.element.itertext())
+            checked.append(name[:2])
+            assert 0 <= above < below, f"{name}: {above:.1f} px under its chart, {below:.1f} px over what follows"
+    assert {"図1", "図4"} <= set(checked)
