@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from planner.db.models import Need, Partnership, PartnershipMember, PlanRelease, Scenario, User
+from planner.db.models import Plan as PlanRow
 from planner.services import plan_lifecycle
 from planner.services.users import create_user
 from tests.security.conftest import PASSWORD, login, use_standin_solver
@@ -140,6 +141,12 @@ def test_the_consortium_flow_on_the_pages(world, flow):
     assert "閲覧のみ" in pref.get(f"/consortia/{pid}").get_data(as_text=True)
     plan_page = pref.get(f"/plans/{plan_id}").get_data(as_text=True)
     assert "閲覧のみ" in plan_page and "取り下げる" not in plan_page
+    with Session(engine) as session:
+        groups = session.get(PlanRow, plan_id).plan_doc["groups"]
+    group_id = next(g["id"] for g in groups if g["mode"] != "standalone")
+    stages = pref.get(f"/plans/{plan_id}/groups/{group_id}/stages")
+    assert stages.status_code == 200
+    assert "閲覧のみ：記録は協議会の幹事団体（松本市）の担当者が行います" in stages.get_data(as_text=True)
     pref_board = pref.get(f"/plans/{plan_id}/answers")
     assert pref_board.status_code == 200 and "催促する" not in pref_board.get_data(as_text=True)
     assert "最適化を実行" not in pref.get(f"/scenarios/{sid}").get_data(as_text=True)
