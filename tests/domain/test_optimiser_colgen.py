@@ -192,3 +192,58 @@ def test_a_time_limited_run_uses_column_generation_unless_told_not_to():
     assert previous.stats["subproblems_by_method"].get("colgen", 0) == 0
     assert unlimited.stats["subproblems_by_method"].get("colgen", 0) >= 1
     assert limited.objective_yen == previous.objective_yen == unlimited.objective_yen
+
+
+def test_the_run_says_where_the_time_goes():
+    """Each method's steps summed over its sub-problems, and the biggest sub-problems' timelines with their
+    steps: a column-generation component names its master LP, pricing and proof; the run's own phases include
+    the enumeration of the small ones."""
+    inst = region_instance(120, seed=7, geography={"type": "radius_km", "km": 90})
+    plan = optimise(inst, options=OptimiserOptions(workers=1, colgen_min_columns=0))
+    phases = plan.stats["solve_phases"]
+    assert phases["colgen"]["count"] >= 1 and phases["colgen"]["master_lp"] > 0 and phases["colgen"]["pricing"] > 0
+    assert phases["colgen"]["cpu"] > 0
+    assert sum(int(m["count"]) for m in phases.values()) == plan.stats["subproblems"]
+    components = plan.stats["components"]
+    assert components and components[0]["needs"] == plan.stats["largest_subproblem_needs"]
+    cg = [c for c in components if c["method"] == "colgen"]
+    assert cg and all(0 <= c["start"] <= c["end"] <= plan.solve_seconds + 1 for c in cg)
+    assert all("master_lp" in c["phases"] for c in cg)
+    old = optimise(inst, options=OptimiserOptions(workers=1, column_generation=False, lp_shortcuts=False))
+    assert old.stats["solve_phases"]["milp"]["lp"] > 0 and old.stats["solve_phases"]["milp"]["branch_and_bound"] > 0
+
+
+def test_a_persistent_master_gets_the_seconds_it_is_given_on_every_run():
+    """HiGHS measures time_limit against an instance's run time summed over its runs: colgen.run_for gives the
+    next run its own seconds, so that a master that has already run longer than the time left still re-solves
+    (before, the rounds of a time-limited component stopped at about half its budget)."""
+    from planner.domain.highs import LinearModel, SparseMatrix, load_model
+
+    rng = np.random.default_rng(0)
+    n, m = 200, 150
+    dense = np.zeros((m, n))
+    for r in range(m):
+        dense[r, rng.choice(n, 20, replace=False)] = rng.uniform(0, 1, 20)
+    h = load_model(
+        LinearModel.of(
+            rng.uniform(-1, 1, n),
+            np.zeros(n),
+            np.full(n, 10.0),
+            np.full(m, -np.inf),
+            np.full(m, 50.0),
+            SparseMatrix.from_dense(dense),
+        ),
+        {"time_limit": 1e9, "presolve": "off"},
+    )
+    import highspy
+
+    while h.getRunTime() < 0.05:
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), rng.uniform(-1, 1, n))
+        h.run()
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), rng.uniform(-1, 1, n))
+    h.setOptionValue("time_limit", 0.01)  # what the rounds did: the seconds left, taken by HiGHS as a total
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+    colgen.run_for(h, 30.0)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
