@@ -198,7 +198,9 @@ class Draft:
             elif isinstance(b, Grid):
                 out += [*b.head, *(c for r in b.rows for c in r)]
             else:
-                out += [b.title, *b.head, *(c for r in b.rows for c in (r[0], r[1], *r[2])), b.note]
+                # a body's name once, over its rows (its 調整額 row under its 負担額), as both outputs print it
+                cells = [c for span, r in b.spans() for c in ((r[0],) if span else ()) + (r[1], *r[2])]
+                out += [b.title, *b.head, *cells, b.note]
         return out
 
 

@@ -368,6 +368,15 @@ def test_article_4_recomputed_by_hand_gives_the_annex(formula_plans, core):
                 assert [yen(basis[name][3]), yen(basis[name][4])] == [initial[i], annual[i]]
         for text_part in (text, *(c for r in rows for c in r)):
             assert not re.search(r"\d,\d{3}\.\d", text_part), text_part  # no fractional yen
+        # the PDF states the same 第4条 and 別表 (one text): every line of the draft, in order
+        from planner.reports.agreement import agreement_draft, agreement_pdf
+
+        draft = agreement_draft(instance, plan, group.id)
+        body = _pdf_body(agreement_pdf(instance, plan, group.id), draft.title)
+        at = 0
+        for line in (re.sub(r"\s+", "", x).replace("案", "") for x in draft.text()[1:]):
+            at = body.index(line, at) + len(line)
+        assert not re.search(r"\d,\d{3}\.\d", body)
 
 
 def test_the_grant_article_and_its_annex_agree(formula_plans, setting):
