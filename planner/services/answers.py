@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
-from planner.db.models import AuditLog, MemberAnswer, PlanRelease, PlanSeries, Scenario, utcnow
+from planner.db.models import AuditLog, Body, MemberAnswer, PlanRelease, PlanSeries, Scenario, utcnow
 from planner.db.models import Plan as PlanRow
 from planner.db.rows import fetch, id_of
 from planner.domain.vocabulary import today_jst
@@ -534,6 +534,7 @@ class MemberRequest:
     deadline_text: str
     reminders: list[AuditLog]
     changes: list[Any]
+    asked_by: str = "都道府県の担当者"  # who publishes and reminds: a consortium's lead, or the prefecture
 
 
 def member_requests(session: Session, body_code: str | None, now: datetime | None = None) -> list[MemberRequest]:
@@ -559,6 +560,9 @@ def member_requests(session: Session, body_code: str | None, now: datetime | Non
         scenario = session.get(Scenario, plan.scenario_id)
         closed = release.reply_deadline is not None and today_jst(now) > release.reply_deadline
         changes, _ = changes_since_publication(session, release)
+        lead = scenario.partnership_lead_code if scenario else None
+        lead_body = session.get(Body, lead) if lead else None
+        asked_by = f"幹事団体（{lead_body.name if lead_body else lead}）の担当者" if lead else "都道府県の担当者"
         out.append(
             MemberRequest(
                 release,
@@ -570,6 +574,7 @@ def member_requests(session: Session, body_code: str | None, now: datetime | Non
                 deadline_text(release),
                 reminders.get(id_of(release), []),
                 changes,
+                asked_by,
             )
         )
     return out

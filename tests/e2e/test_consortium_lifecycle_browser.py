@@ -230,6 +230,7 @@ def test_matsumoto_runs_its_rpa_consortium_from_invitation_to_settlement(
     assert list(reminder) == [ADDRESSES[SAKAKI]] and "回答のお願い" in reminder[ADDRESSES[SAKAKI]][0]
     log_out(page, demo)
     log_in(page, demo, "demo-sakaki")
+    assert "幹事団体（松本市）の担当者から回答の催促がありました" in page.content()  # not the prefecture
     answer_all(page, base, plan_id)
     log_out(page, demo)
 
