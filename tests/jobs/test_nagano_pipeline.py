@@ -44,12 +44,21 @@ JOB_ONLY_STATS = ("price_book_version",)
 ISSUED_ON = date(2027, 4, 1)  # one issue date for every rendering (a document prints the day it is issued)
 
 
+COMPONENT_TIMINGS = ("start", "end", "cpu", "phases")  # of each component the optimiser solved (stats.components)
+
+
 def comparable(doc: dict) -> dict:
     doc = json.loads(json.dumps(doc))  # a copy, with JSON's types (as the database stores it)
     for key in TIMINGS:
         doc.pop(key)
+    stats = doc["stats"]
     for key in STAT_TIMINGS:
-        doc["stats"].pop(key, None)
+        stats.pop(key, None)
+    # what each component was and how it ended, not when or how long (their order is the order they finished in)
+    components = [{k: v for k, v in c.items() if k not in COMPONENT_TIMINGS} for c in stats.get("components", [])]
+    stats["components"] = sorted(components, key=lambda c: json.dumps(c, sort_keys=True))
+    # how many sub-problems each method solved, not the seconds it took
+    stats["solve_phases"] = {m: p.get("count") for m, p in stats.get("solve_phases", {}).items()}
     return doc
 
 
@@ -141,4 +150,4 @@ def test_every_pdf_of_both_plans_has_the_same_bytes(bench, cli_doc, job_row):
         assert first == second, f"{name} {key}: the PDFs differ"
         assert b"/CreationDate" not in first and b"/ModDate" not in first, name
         compared.append(name)
-    assert sorted(compared) == ["budget", "finance", "group", "member", "statement", "summary"]
+    assert {"summary", "budget", "group", "member", "statement", "finance"} <= set(compared), compared
