@@ -364,7 +364,7 @@ def test_matsumoto_runs_its_rpa_consortium_from_invitation_to_settlement(
     page.goto(stages_url)
     content = page.content()
     assert VENDOR in content and "坂城町：令和8年度まで参加" in content
-    assert "閲覧のみ：記録は協議会の幹事団体（松本市）の担当者が行います" in content
+    assert "stage-readonly" in content and "記録は協議会の幹事団体（松本市）の担当者が行います" in content
     assert page.locator("details.stage-form").count() == 0  # no form to record anything
     step(page, "12-prefecture-stages-read-only")
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
