@@ -129,8 +129,8 @@ def _code_version() -> str:
 
     digest = hashlib.sha256(renderer_version().encode())
     domain = Path(__file__).resolve().parent.parent / "domain"
-    for path in sorted(domain.glob("*.py")):
-        digest.update(path.name.encode())
+    for path in sorted(domain.rglob("*.py")):  # the optimiser's package too: nothing of the domain is left out
+        digest.update(str(path.relative_to(domain)).encode())
         digest.update(path.read_bytes())
     digest.update(f"openpyxl-{openpyxl.__version__}-docx-{getattr(docx, '__version__', '')}".encode())
     return digest.hexdigest()
