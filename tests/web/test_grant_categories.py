@@ -86,3 +86,23 @@ def test_the_answer_form_shows_to_be_confirmed_with_the_reason(app, client, plan
     login(client, users[m.body_code])
     page = client.get(f"/plans/{view.id}/answer").get_data(as_text=True)
     assert "補助金の見込額は要確認" in page and _text(m.grant_to_confirm) in _text(page)
+
+
+def test_the_plan_lists_the_bodies_that_must_still_submit_their_data_plan(client, planned):
+    """subsidy-rules.md section 1: a municipal 実施主体 without its 推進計画 keeps its estimate with the condition, and
+    the plan lists the bodies that must still submit one."""
+    view = planned["view"]
+    pending = view.data_plan_pending()
+    expected = set()
+    for g in view.groups:
+        for m in g.members:
+            grant = m.subsidy.joint.grant
+            if grant.reason and "推進計画未提出" in grant.reason:
+                assert grant.amount_yen > 0 and "交付申請時までに推進計画を提出すれば対象" in grant.reason
+                expected.add(view.body_name(grant.implementer_body))
+    assert {name for name, _ in pending} == expected
+    login(client, "pref20")
+    page = _text(client.get(f"/plans/{view.id}").get_data(as_text=True))
+    assert expected  # the seeded world's 松本市 has no 推進計画 and is a 実施主体
+    assert f"補助金の申請までに推進計画の提出が必要な団体（{len(expected)}）" in page
+    assert all(name in page for name in expected) and "交付申請時までに推進計画を提出すれば対象です" in page

@@ -106,6 +106,22 @@ class PlanView:
     def notes(self) -> list[str]:
         return list(self.doc.get("notes") or [])
 
+    def data_plan_pending(self) -> list[tuple[str, list[str]]]:
+        """The 実施主体 whose grant estimate holds only if they submit their 市町村官民データ活用推進計画 by the
+        application (subsidy-rules.md section 1: the plan lists them), each with the groups it is 実施主体 of."""
+        from planner.domain.subsidies import REASON_DATA_PLAN
+
+        pending: dict[str, list[str]] = {}
+        for group in self.groups:
+            for line in group.members:
+                grant = line.subsidy.joint.grant if line.subsidy else None
+                if grant is None or not grant.reason or REASON_DATA_PLAN not in grant.reason:
+                    continue
+                name = self.body_name(grant.implementer_body or line.body_code)
+                if group.id not in pending.setdefault(name, []):
+                    pending[name].append(group.id)
+        return sorted(pending.items())
+
     def zero_reasons(self) -> list[tuple[str, str, int]]:
         """Why grants or special-tax estimates came to 0, counted over the members: (kind, reason, members),
         most frequent first, so that a plan whose estimates are all 0 says why on its first screen."""
