@@ -40,6 +40,7 @@ from planner.domain.settled_plan import settled_plan_from_dict
 from planner.domain.statements import body_statements
 from planner.domain.vocabulary import wareki_date
 from planner.reports.control import KIND_LABELS
+from planner.reports.kinds import KINDS
 from planner.services.plan_lifecycle import today_jst
 from tests.domain.test_statements import expected_by_body_and_year
 from tests.e2e import test_browser
@@ -475,21 +476,21 @@ def test_demo_walk_from_a_draft_to_signed_off_budgets(demo_server, browser_page)
     archive, zip_name = built_zip(page, "22-zip-ready-coordinator", "coordinator.zip")
     assert zip_name.startswith("帳票一式_") and "松本市" not in zip_name  # the whole plan's, not a body's
     names = archive.namelist()
-    folders = {
-        KIND_LABELS[kind]: sum(1 for n in names if n.startswith(f"{KIND_LABELS[kind]}/"))
-        for kind in ("group", "member", "agreement", "memorandum", "statement", "finance")
-    }
+    # a 仕様統一 group's 算定書 and notices are filed by their titles (no 負担金 between its bodies)
+    labels = [KINDS[k].label_for(mode) for k in ("group", "member") for mode in ("lead", "unified")]
+    labels += [KIND_LABELS[k] for k in ("agreement", "memorandum", "statement", "finance")]
+    folders = {label: sum(1 for n in names if n.startswith(f"{label}/")) for label in labels}
     joint = [g for g in plan2.groups if g.mode != "standalone"]
     member_bodies = {instance2.need(n).body for g in plan2.groups for n in g.members}
-    assert folders == {
-        KIND_LABELS["group"]: 2 * len(joint),  # PDF and workbook
-        KIND_LABELS["member"]: sum(len(g.members) for g in joint),
-        KIND_LABELS["agreement"]: sum(1 for g in joint if g.mode == "lead"),
-        KIND_LABELS["memorandum"]: sum(1 for g in joint if g.mode == "unified"),
-        KIND_LABELS["statement"]: len(member_bodies),
-        # 予算見積資料 (PDF and workbook) of every body that budgets: the members and the leads (a host prefecture too)
-        KIND_LABELS["finance"]: 2 * len(member_bodies | {g.lead_body for g in plan2.groups}),
-    }, folders
+    expected = {label: 0 for label in labels}
+    for g in joint:
+        expected[KINDS["group"].label_for(g.mode)] += 2  # PDF and workbook
+        expected[KINDS["member"].label_for(g.mode)] += len(g.members)
+        expected[KIND_LABELS["agreement" if g.mode == "lead" else "memorandum"]] += 2  # PDF and Word
+    expected[KIND_LABELS["statement"]] = len(member_bodies)
+    # 予算見積資料 (PDF and workbook) of every body that budgets: the members and the leads (a host prefecture too)
+    expected[KIND_LABELS["finance"]] = 2 * len(member_bodies | {g.lead_body for g in plan2.groups})
+    assert folders == expected, folders
     tables = {f"{KIND_LABELS[kind]}.{ext}" for kind in ("summary", "budget") for ext in ("pdf", "xlsx")}
     assert tables <= set(names) and len(names) == len(tables) + sum(folders.values())
     inside = pdf_text(archive.read(f"年度別負担額/{MATSUMOTO}_松本市.pdf"))
