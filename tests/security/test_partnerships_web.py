@@ -146,7 +146,11 @@ def test_the_consortium_flow_on_the_pages(world, flow):
     group_id = next(g["id"] for g in groups if g["mode"] != "standalone")
     stages = pref.get(f"/plans/{plan_id}/groups/{group_id}/stages")
     assert stages.status_code == 200
-    assert "閲覧のみ：記録は協議会の幹事団体（松本市）の担当者が行います" in stages.get_data(as_text=True)
+    stages_page = stages.get_data(as_text=True)
+    assert (
+        '<span class="stage stage-readonly">閲覧のみ</span> 記録は協議会の幹事団体（松本市）の担当者が行います'
+        in stages_page
+    )
     pref_board = pref.get(f"/plans/{plan_id}/answers")
     assert pref_board.status_code == 200 and "催促する" not in pref_board.get_data(as_text=True)
     assert "最適化を実行" not in pref.get(f"/scenarios/{sid}").get_data(as_text=True)
